@@ -1,0 +1,76 @@
+"""The ``nerspec`` command line: a thin layer over the core library.
+
+Commands live in ``nerspec/commands/`` (one module per area) and import heavy libraries (spaCy,
+FastAPI) only inside the command bodies, so ``validate``, ``plan`` and ``--help`` start fast.
+This module is the one place that maps exceptions to exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from nerspec import __version__
+from nerspec.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
+
+
+class NerspecGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ProblemsError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            summary = exc.summary or f"{len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}"
+            click.secho(f"error: {summary}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+        except NerspecError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:  # a bug in nerspec, not a user mistake: the only case with a traceback
+            traceback.print_exc()
+            click.secho(
+                "internal error: this is a bug in nerspec; please report it with the traceback above",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=NerspecGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="nerspec")
+def cli() -> None:
+    """Custom NER and text classification projects as versioned YAML manifests.
+
+    \b
+    Typical flow:
+      nerspec validate projects/example      check manifest and labeled data
+      nerspec plan                           what would change (like terraform plan)
+      nerspec apply                          train what changed, evaluate, gate, deploy
+      nerspec report -o report.md            the evaluation report for review
+    """
+
+
+def _register() -> None:
+    from nerspec.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli.main(prog_name="nerspec")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

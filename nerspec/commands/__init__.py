@@ -1,0 +1,17 @@
+"""Command modules, one per area; each exposes ``COMMANDS``. Keep their module-level imports light."""
+
+from __future__ import annotations
+
+import click
+
+from nerspec.commands import data, deploy, model, project, reconcile, report, serve
+
+COMMANDS: list[click.Command] = [
+    *project.COMMANDS,
+    *data.COMMANDS,
+    *model.COMMANDS,
+    *reconcile.COMMANDS,
+    *deploy.COMMANDS,
+    *report.COMMANDS,
+    *serve.COMMANDS,
+]

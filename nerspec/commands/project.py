@@ -1,0 +1,44 @@
+"""`nerspec schema`: the manifest JSON Schema, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nerspec.errors import NerspecError
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Fail (exit 1) when the committed schema is stale instead of writing it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write (default: schemas/nerspec.v1.schema.json in the repository).",
+)
+def schema(check: bool, output: Path | None) -> None:
+    """Write (or --check) the manifest JSON Schema.
+
+    \b
+    Example:
+      nerspec schema --check     # in CI: is schemas/ up to date?
+    """
+    from nerspec.manifest.load import SCHEMA_FILE
+    from nerspec.manifest.schema_file import render_schema
+
+    target = output or SCHEMA_FILE
+    text = render_schema()
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise NerspecError(f"{target} is stale; run `nerspec schema` and commit the result")
+        click.echo(f"{target} is up to date")
+        return
+    from nerspec.atomic import write_text
+
+    write_text(target, text)
+    click.echo(f"wrote {target}")
+
+
+COMMANDS: list[click.Command] = [schema]

@@ -1,0 +1,56 @@
+"""The in-memory corpus every importer produces and every later stage reads.
+
+Offsets are Python string offsets (code points), end exclusive. Conversions to UTF-16 code units
+or grapheme clusters happen only at the borders (importers, exporters, the HTTP API).
+Plain slotted dataclasses, not pydantic: a corpus may hold 100,000 documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+Dataset = Literal["train", "test"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str
+
+    def text(self, doc_text: str) -> str:
+        return doc_text[self.start : self.end]
+
+
+@dataclass(slots=True)
+class Document:
+    """One labeled document.
+
+    NER documents carry ``spans``; classification documents carry ``labels`` (class names).
+    ``dataset`` is the side the data itself assigns (the manual split); ``None`` when unassigned.
+    ``source`` and ``location`` name where the document came from, for error messages.
+    """
+
+    id: str
+    text: str
+    spans: list[Span] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    dataset: Dataset | None = None
+    source: str = ""
+    location: str = ""
+
+
+@dataclass(slots=True)
+class Corpus:
+    documents: list[Document] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def by_id(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}

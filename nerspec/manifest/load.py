@@ -1,0 +1,233 @@
+"""Manifest loading: safe YAML with positions -> JSON Schema -> pydantic -> cross-field rules.
+
+Every problem of a file is collected and raised together as a ``ManifestError`` whose lines read
+``path/to/nerspec.yaml:LINE:COL: spec.entities[2].name: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import ManifestError, Problem
+from nerspec.manifest import rules
+from nerspec.manifest.schema import (
+    SUPPORTED_API_VERSIONS,
+    SUPPORTED_KINDS,
+    AnyProject,
+    NERProject,
+    TextClassificationProject,
+)
+from nerspec.manifest.yamlpos import Path_, Positions, YamlProblem, load_with_positions
+
+MANIFEST_NAME = "nerspec.yaml"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "nerspec.v1.schema.json"
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A validated manifest and where it lives."""
+
+    manifest: AnyProject
+    path: Path  # the manifest file
+    positions: Positions
+
+    @property
+    def dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def name(self) -> str:
+        return self.manifest.metadata.name
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.kind
+
+    def locate(self, path: Path_, message: str) -> Problem:
+        """A problem pointing at the manifest line that declared ``path`` (for data errors)."""
+        line, col = self.positions.of_value(path)
+        return Problem(display_path(self.path), line, col, format_path(path), message)
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when possible: that is what users click in a terminal or CI log."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def format_path(path: Path_) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}" if part.isidentifier() else f"[{json.dumps(part)}]"
+        else:
+            out = part
+    return out
+
+
+def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
+    """Manifest files for the given project dirs, manifest files, or repository roots."""
+    found: list[Path] = []
+    for path in paths or [Path(".")]:
+        if path.is_file():
+            found.append(path)
+        elif (path / MANIFEST_NAME).is_file():
+            found.append(path / MANIFEST_NAME)
+        elif path.is_dir():
+            projects = sorted((path / "projects").glob(f"*/{MANIFEST_NAME}"))
+            if not projects:
+                raise ManifestError(
+                    [Problem(display_path(path), 0, 0, "", f"no {MANIFEST_NAME} here nor in projects/*/")]
+                )
+            found.extend(projects)
+        else:
+            raise ManifestError([Problem(str(path), 0, 0, "", "no such file or directory")])
+    return found
+
+
+def load_projects(paths: list[Path] | tuple[Path, ...]) -> list[LoadedProject]:
+    """Load every manifest; report the problems of all files together."""
+    loaded, problems = [], []
+    for manifest in discover(paths):
+        try:
+            loaded.append(load_project(manifest))
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ManifestError(problems)
+    names: dict[str, Path] = {}
+    for project in loaded:
+        if project.name in names:
+            raise ManifestError(
+                [project.locate(("metadata", "name"), f"project `{project.name}` is also defined in {names[project.name]}")]
+            )
+        names[project.name] = project.path
+    return loaded
+
+
+def load_project(path: Path) -> LoadedProject:
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError([Problem(shown, 0, 0, "", "no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError([Problem(shown, 0, 0, "", f"not UTF-8 (byte offset {exc.start})")]) from None
+    try:
+        raw, positions = load_with_positions(text)
+    except YamlProblem as exc:
+        raise ManifestError([Problem(shown, exc.line, exc.col, "", exc.message)]) from None
+
+    def at(p: Path_, message: str, key: bool = False) -> Problem:
+        line, col = positions.of_key(p) if key else positions.of_value(p)
+        return Problem(shown, line, col, format_path(p), message)
+
+    if not isinstance(raw, dict):
+        raise ManifestError([at((), "a manifest is a mapping with apiVersion, kind, metadata and spec")])
+    header = _header_problems(raw, at)
+    if header:
+        raise ManifestError(header)
+
+    problems = [_located(error, raw, at) for error in _validator(raw["kind"]).iter_errors(raw)]
+    if problems:
+        raise ManifestError(problems)
+
+    model = NERProject if raw["kind"] == "NERProject" else TextClassificationProject
+    from pydantic import ValidationError
+
+    try:
+        manifest = model.model_validate(raw)
+    except ValidationError as exc:  # JSON Schema passed, so this is rare: report it located all the same
+        raise ManifestError([at(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+    cross = rules.check(manifest, path.parent)
+    if cross:
+        raise ManifestError([at(p, message) for p, message in cross])
+    return LoadedProject(manifest=manifest, path=path, positions=positions)
+
+
+def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:
+    problems = []
+    version = raw.get("apiVersion")
+    if version is None:
+        problems.append(at((), f"missing `apiVersion`; supported: {', '.join(SUPPORTED_API_VERSIONS)}"))
+    elif version not in SUPPORTED_API_VERSIONS:
+        problems.append(
+            at(("apiVersion",), f"unsupported apiVersion `{version}`; supported: {', '.join(SUPPORTED_API_VERSIONS)}")
+        )
+    kind = raw.get("kind")
+    if kind is None:
+        problems.append(at((), f"missing `kind`; one of: {', '.join(SUPPORTED_KINDS)}"))
+    elif kind not in SUPPORTED_KINDS:
+        hint = _did_you_mean(str(kind), SUPPORTED_KINDS)
+        problems.append(at(("kind",), f"unknown kind `{kind}`{hint}; one of: {', '.join(SUPPORTED_KINDS)}"))
+    return problems
+
+
+@lru_cache(maxsize=None)
+def _schema() -> dict[str, Any]:
+    if SCHEMA_FILE.is_file():  # the committed file editors and CI use
+        return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    from nerspec.manifest.schema import json_schema  # installed without the repository
+
+    return json_schema()
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = _schema()
+    # Validate against the one kind's definition: a oneOf over both kinds gives useless messages.
+    return Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+
+
+def _located(error: Any, raw: Any, at: Any) -> Problem:
+    path: Path_ = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = _allowed_keys(error.schema)
+        extra = [k for k in error.instance if k not in allowed]
+        key = extra[0] if extra else ""
+        hint = _did_you_mean(key, allowed)
+        names = ", ".join(f"`{k}`" for k in extra)
+        return at((*path, key), f"unknown key {names}{hint}", key=True)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return at(path, f"missing required key `{missing}`")
+    if error.validator == "pattern":
+        description = error.schema.get("description")
+        return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))
+    if error.validator == "enum" or error.validator == "const":
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        hint = _did_you_mean(str(error.instance), [str(o) for o in options])
+        return at(path, f"{error.instance!r} is not one of {', '.join(map(repr, options))}{hint}")
+    if error.validator in ("anyOf", "oneOf"):
+        best = _best_branch(error)
+        if best is not None:
+            return _located(best, raw, at)
+    return at(path, error.message)
+
+
+def _best_branch(error: Any) -> Any:
+    from jsonschema.exceptions import best_match
+
+    return best_match(error.context) if error.context else None
+
+
+def _allowed_keys(schema: dict[str, Any]) -> list[str]:
+    return list(schema.get("properties", {}))
+
+
+def _did_you_mean(word: str, options: Any) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""

@@ -1,0 +1,125 @@
+"""Cross-field rules: what JSON Schema cannot say about a single field.
+
+Each rule yields ``(path, message)`` so every violation of a file is reported at once, located.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from nerspec.manifest.schema import AnyProject, NERProject
+
+RuleProblem = tuple[tuple[str | int, ...], str]
+
+
+def check(project: AnyProject, project_dir: Path) -> list[RuleProblem]:
+    return [*_labels(project), *_data(project, project_dir), *_deployments(project), *_gates(project)]
+
+
+def _label_field(project: AnyProject) -> str:
+    return "entities" if isinstance(project, NERProject) else "classes"
+
+
+def _label_noun(project: AnyProject) -> str:
+    return "entity type" if isinstance(project, NERProject) else "class"
+
+
+def _labels(project: AnyProject) -> Iterator[RuleProblem]:
+    field, noun = _label_field(project), _label_noun(project)
+    seen: dict[str, int] = {}
+    for i, label in enumerate(project.spec.labels):
+        if label.name in seen:
+            yield ("spec", field, i, "name"), f"duplicate {noun} `{label.name}` (also {field}[{seen[label.name]}])"
+        else:
+            seen[label.name] = i
+    renamed: dict[str, int] = {}
+    for i, label in enumerate(project.spec.labels):
+        old = label.renamed_from
+        if old is None:
+            continue
+        where = ("spec", field, i, "renamed_from")
+        if old == label.name:
+            yield where, f"`{old}` is renamed to itself"
+        elif old in seen:
+            yield where, f"`{old}` is still declared as a {noun}; a renamed {noun} must not collide with a current one"
+        elif old in renamed:
+            yield where, f"`{old}` is already renamed by {field}[{renamed[old]}]"
+        else:
+            renamed[old] = i
+
+
+def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
+    names: dict[str, int] = {}
+    for i, source in enumerate(project.spec.data):
+        base = ("spec", "data", i)
+        if source.name in names:
+            yield (*base, "name"), f"duplicate data source `{source.name}` (also data[{names[source.name]}])"
+        names.setdefault(source.name, i)
+        if (source.path is None) == (source.url is None):
+            yield base, "give exactly one of `path` or `url`"
+        if source.url is not None and source.sha256 is None:
+            yield (*base, "url"), "a URL source must be pinned with `sha256`"
+        if source.path is not None:
+            problem = inside_project(source.path, project_dir)
+            if problem:
+                yield (*base, "path"), problem
+    if project.spec.training.config is not None:
+        problem = inside_project(project.spec.training.config, project_dir)
+        if problem:
+            yield ("spec", "training", "config"), problem
+    if project.spec.split.policy == "manual":
+        pass  # whether documents carry a dataset is a data check, not a manifest rule
+
+
+def inside_project(relative: str, project_dir: Path) -> str | None:
+    """Why ``relative`` may not be used as a data path, or None when it stays inside the project."""
+    if relative.startswith(("/", "\\")) or PurePosixPath(relative).is_absolute() or ":" in relative[:3]:
+        return f"`{relative}` is absolute; data paths are relative to the project directory"
+    if ".." in PurePosixPath(relative.replace("\\", "/")).parts:
+        return f"`{relative}` leaves the project directory (`..` is not allowed)"
+    root = project_dir.resolve()
+    resolved = (root / relative).resolve()
+    if resolved != root and root not in resolved.parents:
+        return f"`{relative}` resolves outside the project directory (through a symbolic link)"
+    return None
+
+
+def _deployments(project: AnyProject) -> Iterator[RuleProblem]:
+    names: dict[str, int] = {}
+    for i, deployment in enumerate(project.spec.deployments):
+        if deployment.name in names:
+            yield ("spec", "deployments", i, "name"), (
+                f"duplicate deployment `{deployment.name}` (also deployments[{names[deployment.name]}])"
+            )
+        names.setdefault(deployment.name, i)
+    for i, deployment in enumerate(project.spec.deployments):
+        if deployment.promote_from is None:
+            continue
+        where = ("spec", "deployments", i, "promote_from")
+        if deployment.promote_from == deployment.name:
+            yield where, "a deployment cannot promote from itself"
+        elif deployment.promote_from not in names:
+            yield where, f"unknown deployment `{deployment.promote_from}`; declared: {_names(names)}"
+
+
+def _gates(project: AnyProject) -> Iterator[RuleProblem]:
+    gates = project.spec.gates
+    field = "per_entity" if isinstance(project, NERProject) else "per_class"
+    declared = {label.name for label in project.spec.labels}
+    for name in gates.per_label:
+        if name != "*" and name not in declared:
+            yield ("spec", "gates", field, name), (
+                f"unknown {_label_noun(project)} `{name}`; declared: {_names(declared)} (or `*` for all)"
+            )
+    if gates.regression is not None:
+        deployments = {d.name for d in project.spec.deployments}
+        if gates.regression.against not in deployments:
+            yield ("spec", "gates", "regression", "against"), (
+                f"unknown deployment `{gates.regression.against}`; declared: {_names(deployments)}"
+            )
+
+
+def _names(names: object) -> str:
+    listed = sorted(names)  # type: ignore[call-overload]
+    return ", ".join(f"`{n}`" for n in listed) if listed else "none"

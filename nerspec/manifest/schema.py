@@ -1,0 +1,225 @@
+"""Pydantic models of the manifest: the single source of truth.
+
+``schemas/nerspec.v1.schema.json`` is generated from these models (``nerspec schema``) and a test
+fails when it is stale. Rules that fit in JSON Schema (patterns, lengths, enums) live here as field
+constraints, so editors and CI catch them too; rules that span fields live in ``manifest.rules``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_VERSION = "nerspec/v1"
+SUPPORTED_API_VERSIONS = (API_VERSION,)
+NER_KIND = "NERProject"
+CLASSIFICATION_KIND = "TextClassificationProject"
+SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
+
+# Reference limits (shared/reference/azure-custom-ner.md, "Limits").
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
+LABEL_PATTERN = r"^[^:$&%*()+~#/?]{1,50}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MAX_LABELS = 200
+
+ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
+LabelName = Annotated[
+    str, Field(pattern=LABEL_PATTERN, description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`.")
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Metadata(Strict):
+    name: ResourceName
+    language: str = Field("en", min_length=2, max_length=10, description="Project language (e.g. `en`, `en-us`).")
+    description: str = ""
+    multilingual: bool = False
+
+
+class Label(Strict):
+    """An entity type (NER) or a class (text classification)."""
+
+    name: LabelName
+    description: str = ""
+    renamed_from: LabelName | None = Field(
+        None, description="The previous name: labels with it in the data are mapped to `name`."
+    )
+
+
+DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders"]
+
+
+class DataSource(Strict):
+    """Labeled data: a file or folder inside the project, or a URL pinned by sha256."""
+
+    name: ResourceName
+    format: DataFormat
+    path: str | None = Field(None, description="Relative to the project directory; must stay inside it.")
+    url: str | None = Field(None, pattern=r"^https?://", description="Fetched once, verified against `sha256`.")
+    sha256: str | None = Field(None, pattern=SHA256_PATTERN)
+    dataset: Literal["train", "test"] | None = Field(
+        None, description="Assign every document of this source to one side (for the manual split)."
+    )
+
+
+class Split(Strict):
+    """How documents are divided into train and test.
+
+    `random` decides a document's side by a hash of its id and the seed, so adding or removing
+    documents never moves other documents between sides.
+    """
+
+    policy: Literal["random", "manual", "stratified"] = "random"
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    seed: int = 13
+
+
+class Training(Strict):
+    seed: int = 0
+    max_steps: int = Field(2000, ge=1)
+    patience: int = Field(400, ge=0, description="Stop after this many steps without dev improvement (0: never).")
+    eval_frequency: int = Field(100, ge=1)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    batch_size: int = Field(1000, ge=1, description="Words per batch (spaCy `compounding` upper bound).")
+    dev_fraction: float = Field(
+        0.1, ge=0.0, lt=0.5, description="Carved from the training side for early stopping; never from test."
+    )
+    gpu: Literal["auto"] | bool = "auto"
+    config: str | None = Field(None, description="Path to a full spaCy config (experts); relative to the project.")
+    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Decision threshold (multi-label classification).")
+
+
+class Threshold(Strict):
+    min: float = Field(ge=0.0, le=1.0)
+
+
+class LabelGate(Strict):
+    precision: Threshold | None = None
+    recall: Threshold | None = None
+    f1: Threshold | None = None
+
+
+class MaxDrop(Strict):
+    micro_f1: float | None = Field(None, ge=0.0, le=1.0)
+    macro_f1: float | None = Field(None, ge=0.0, le=1.0)
+    per_label_f1: float | None = Field(
+        None, ge=0.0, le=1.0, description="Largest allowed drop of any entity type's (or class's) F1."
+    )
+
+
+class RegressionGate(Strict):
+    against: ResourceName = Field(description="The deployment whose model is the baseline.")
+    max_drop: MaxDrop = MaxDrop()
+    significance: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Fail only when a paired bootstrap finds the drop significant at this level."
+    )
+
+
+class _GatesBase(Strict):
+    micro_precision: Threshold | None = None
+    micro_recall: Threshold | None = None
+    micro_f1: Threshold | None = None
+    macro_precision: Threshold | None = None
+    macro_recall: Threshold | None = None
+    macro_f1: Threshold | None = None
+    regression: RegressionGate | None = None
+
+
+class NERGates(_GatesBase):
+    per_entity: dict[str, LabelGate] = Field(
+        default_factory=dict, description='Per entity type; `"*"` is the default for every type.'
+    )
+
+    @property
+    def per_label(self) -> dict[str, LabelGate]:
+        return self.per_entity
+
+
+class ClassificationGates(_GatesBase):
+    per_class: dict[str, LabelGate] = Field(default_factory=dict, description='Per class; `"*"` is the default.')
+
+    @property
+    def per_label(self) -> dict[str, LabelGate]:
+        return self.per_class
+
+
+class LocalTarget(Strict):
+    type: Literal["local"] = "local"
+
+
+class HttpTarget(Strict):
+    type: Literal["http"]
+    url: str = Field(pattern=r"^https?://")
+    token_env: str = Field("NERSPEC_DEPLOY_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Deployment(Strict):
+    name: ResourceName
+    target: Annotated[Union[LocalTarget, HttpTarget], Field(discriminator="type")] = LocalTarget()
+    promote_from: ResourceName | None = Field(
+        None, description="Only take a model that this other deployment has served."
+    )
+
+
+class _SpecBase(Strict):
+    data: list[DataSource] = Field(min_length=1)
+    split: Split = Split()
+    training: Training = Training()
+    deployments: list[Deployment] = Field(default_factory=list)
+
+
+class NERSpec(_SpecBase):
+    entities: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
+    gates: NERGates = NERGates()
+
+    @property
+    def labels(self) -> list[Label]:
+        return self.entities
+
+
+class ClassificationSpec(_SpecBase):
+    classes: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
+    multilabel: bool = False
+    split: Split = Split(policy="stratified")
+    gates: ClassificationGates = ClassificationGates()
+
+    @property
+    def labels(self) -> list[Label]:
+        return self.classes
+
+
+class NERProject(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, title="NERProject")
+    apiVersion: Literal["nerspec/v1"]
+    kind: Literal["NERProject"]
+    metadata: Metadata
+    spec: NERSpec
+
+
+class TextClassificationProject(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, title="TextClassificationProject")
+    apiVersion: Literal["nerspec/v1"]
+    kind: Literal["TextClassificationProject"]
+    metadata: Metadata
+    spec: ClassificationSpec
+
+
+Manifest = Annotated[Union[NERProject, TextClassificationProject], Field(discriminator="kind")]
+AnyProject = Union[NERProject, TextClassificationProject]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a manifest, as committed in ``schemas/nerspec.v1.schema.json``."""
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(Manifest).json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://nerspec.dev/schemas/nerspec.v1.schema.json",
+        "title": "nerspec project manifest (nerspec/v1)",
+        **schema,
+    }
