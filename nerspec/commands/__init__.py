@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, model, project, reconcile, report, serve
+from nerspec.commands import data, deploy, evaluate, model, project, reconcile, report, serve
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
     *data.COMMANDS,
     *model.COMMANDS,
+    *evaluate.COMMANDS,
     *reconcile.COMMANDS,
     *deploy.COMMANDS,
     *report.COMMANDS,

@@ -1,0 +1,58 @@
+"""The committed JSON Schema matches the pydantic models, and the CLI starts without heavy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from nerspec import __version__
+from nerspec.cli import cli
+from nerspec.manifest.load import SCHEMA_FILE
+from nerspec.manifest.schema_file import render_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_schema_is_fresh() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == render_schema(), "run `nerspec schema` and commit schemas/"
+
+
+def test_schema_check_command_detects_staleness(tmp_path: Path) -> None:
+    stale = tmp_path / "schema.json"
+    stale.write_text(json.dumps({"stale": True}))
+    result = CliRunner().invoke(cli, ["schema", "--check", "-o", str(stale)])
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert CliRunner().invoke(cli, ["schema", "-o", str(stale)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["schema", "--check", "-o", str(stale)]).exit_code == 0
+
+
+def test_schema_covers_both_project_kinds() -> None:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert {"NERProject", "TextClassificationProject"} <= set(schema["$defs"])
+
+
+def test_version_and_help() -> None:
+    runner = CliRunner()
+    assert __version__ in runner.invoke(cli, ["--version"]).output
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name, command in cli.commands.items():
+        help_text = runner.invoke(cli, [name, "--help"]).output
+        assert "Example" in help_text or "Examples" in help_text, f"`nerspec {name} --help` has no example"
+        assert command.help, name
+
+
+def test_cli_import_stays_light() -> None:
+    """`validate`, `plan` and `--help` must start fast: no spaCy, FastAPI, numpy or jinja2 at import time."""
+    code = (
+        "import sys, nerspec.cli, nerspec.manifest.load, nerspec.plan;"
+        "heavy = [m for m in ('spacy', 'thinc', 'fastapi', 'uvicorn', 'numpy', 'jinja2', 'httpx') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == ""
