@@ -1,0 +1,455 @@
+"""``nerspec apply``: execute a plan. Train or reuse -> evaluate on the test split -> gates -> deploy -> record.
+
+Crash safety comes from ordering, not from cleanup code: an artifact appears by one rename of a complete
+staged directory; the state records a model only after its artifact exists; a pointer is switched (atomic
+replace) only to a complete artifact and only after the gates passed; the state records a deployment after
+its pointer switched, so a kill in between is seen by the next plan as "already serves it, recording it".
+Leftover ``.partial`` directories are from dead applies (we hold the lock) and are removed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerspec import atomic
+from nerspec.errors import GateFailed, StateError
+from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
+from nerspec.paths import StatePaths
+from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, short, test_key
+from nerspec.state.crashpoints import pause
+from nerspec.state.store import DeploymentRecord, ModelRecord, actor, utc_now
+
+Progress = Callable[[str], None]
+# trainer(project, corpus, split, out_dir, fingerprint, data_fp) -> None: writes model/ and meta.json into out_dir
+Trainer = Callable[..., Any]
+# evaluator(project, corpus, split, model_dir) -> evaluation JSON
+Evaluator = Callable[..., dict[str, Any]]
+RUN_RESULT_VERSION = 1
+
+
+@dataclass
+class Engine:
+    """The pluggable parts (tests inject fakes; ``NERSPEC_TEST_TRAINER=module:function`` does it in a subprocess)."""
+
+    trainer: Trainer | None = None
+    evaluator: Evaluator | None = None
+    load_corpus: Callable[..., Any] | None = None
+    split_corpus: Callable[..., Any] | None = None
+
+    def resolved(self) -> Engine:
+        return Engine(
+            trainer=self.trainer or _hook("NERSPEC_TEST_TRAINER") or _default_trainer,
+            evaluator=self.evaluator or _hook("NERSPEC_TEST_EVALUATOR") or _default_evaluator,
+            load_corpus=self.load_corpus or _hook("NERSPEC_TEST_LOAD_CORPUS") or _default_load_corpus,
+            split_corpus=self.split_corpus or _hook("NERSPEC_TEST_SPLIT") or _default_split,
+        )
+
+
+def _hook(variable: str) -> Any:
+    spec = os.environ.get(variable)
+    if not spec:
+        return None
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _default_trainer(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any) -> Any:
+    from nerspec.train import train
+
+    return train(project, corpus=corpus, split=split, out_dir=out_dir, fingerprint=fingerprint, data_fp=data_fp)
+
+
+def _default_evaluator(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
+    from nerspec.evaluate.run import evaluate_model
+
+    return evaluate_model(project, corpus, split, model_dir)
+
+
+def _default_load_corpus(project: Any, cache_dir: Path | None = None) -> Any:
+    from nerspec.corpus.load import load_corpus
+
+    return load_corpus(project, cache_dir)
+
+
+def _default_split(project: Any, corpus: Any) -> Any:
+    from nerspec.corpus.split import split_corpus
+
+    return split_corpus(project, corpus)
+
+
+def document_hashes_loader(paths: StatePaths, engine: Engine | None = None) -> Callable[[Any], dict[str, str]]:
+    """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed)."""
+    resolved = (engine or Engine()).resolved()
+
+    def load(project: Any) -> dict[str, str]:
+        from nerspec.fingerprint import document_hashes
+
+        assert resolved.load_corpus is not None
+        return document_hashes(resolved.load_corpus(project, paths.cache))
+
+    return load
+
+
+def make_plan(projects: list[Any], paths: StatePaths, store: Any, engine: Engine | None = None) -> Plan:
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, engine))
+    return compute_plan(inputs, store.snapshot()["sha256"])
+
+
+@dataclass
+class _Context:
+    paths: StatePaths
+    store: Any
+    engine: Engine
+    progress: Progress
+    no_deploy: bool
+    who: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def apply(
+    projects: list[Any],
+    paths: StatePaths,
+    *,
+    saved_plan: Plan | None = None,
+    no_deploy: bool = False,
+    lock_timeout: float = 0.0,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the plan for ``projects``; return the run result (also written to ``<state>/reports/last-run.json``).
+
+    Raises ``GateFailed`` (after recording state and writing the run result) when any project failed a gate.
+    """
+    from nerspec.state import lock, open_store
+
+    say = progress or (lambda _message: None)
+    with lock.locked(paths.root, "apply --no-deploy" if no_deploy else "apply", lock_timeout):
+        _remove_partials(paths)
+        store = open_store(paths)
+        try:
+            resolved = (engine or Engine()).resolved()
+            plan = make_plan(projects, paths, store, resolved)
+            if saved_plan is not None:
+                check_fresh(saved_plan, plan)
+                plan = saved_plan
+            ctx = _Context(paths, store, resolved, say, no_deploy, actor())
+            by_name = {p.name: p for p in projects}
+            for project_plan in plan.projects:
+                project = by_name.get(project_plan["name"])
+                if project is None:
+                    raise StateError(f"the plan names project {project_plan['name']}, which is not among the inputs")
+                ctx.results.append(_apply_project(ctx, project, project_plan))
+        finally:
+            store.close()
+        result = {
+            "version": RUN_RESULT_VERSION,
+            "created": utc_now(),
+            "mode": "apply --no-deploy" if no_deploy else "apply",
+            "projects": ctx.results,
+        }
+        atomic.write_text(paths.reports / "last-run.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        say(f"run result: {paths.reports / 'last-run.json'}")
+    if ctx.failures:
+        error = GateFailed("\n".join(ctx.failures))
+        error.result = result  # type: ignore[attr-defined]
+        raise error
+    return result
+
+
+def _remove_partials(paths: StatePaths) -> None:
+    if not paths.models.is_dir():
+        return
+    for leftover in paths.models.glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) -> dict[str, Any]:
+    actions = project_plan["actions"]
+    name = project.name
+    result: dict[str, Any] = {
+        "name": name,
+        "kind": project.kind,
+        "manifest_path": project_plan["manifest_path"],
+        "plan": {"actions": actions, "notes": project_plan.get("notes", [])},
+        "model": None,
+        "evaluation": None,
+        "baseline": None,
+        "gates": {"passed": True, "results": []},
+        "deploy": {"will_deploy": False, "deployed": [], "skipped_reason": None},
+        "data_changes": project_plan.get("data_changes"),
+        "lint": [],
+    }
+    fp = project_plan["fingerprint"]
+    model_actions = [a for a in actions if a["type"] in ("train", "reuse")]
+    deploys = [a for a in actions if a["type"] == "deploy"]
+    if not actions:
+        ctx.progress(f"{name}: no changes (serves {short(fp)})")
+        record = ctx.store.get_model(fp)
+        if record is not None:
+            result["model"] = _read_json(Path(record.model_dir) / "meta.json")
+            result["evaluation"] = _read_json(Path(record.model_dir) / "evaluation.json")
+        result["deploy"]["skipped_reason"] = "no changes"
+        return result
+
+    results: list[GateResult] = []
+    if model_actions:
+        corpus = ctx.engine.load_corpus(project, ctx.paths.cache)  # type: ignore[misc]
+        split = ctx.engine.split_corpus(project, corpus)  # type: ignore[misc]
+        action = model_actions[0]
+        if action["type"] == "train":
+            ctx.progress(f"{name}: + train {short(fp)} ({'; '.join(action['reasons'])})")
+            _train(ctx, project, corpus, split, fp)
+        else:
+            ctx.progress(f"{name}: = reuse {short(fp)}")
+            if ctx.store.get_model(fp) is None:
+                _record_model(ctx, project, corpus, fp)  # an interrupted apply's artifact
+        record = ctx.store.get_model(fp)
+        assert record is not None
+        artifact = Path(record.model_dir)
+        result["model"] = _read_json(artifact / "meta.json")
+        key = test_key(record.data_fingerprint, record.training_inputs)
+        evaluation = _evaluate(ctx, project, corpus, split, fp, artifact, key)
+        result["evaluation"] = evaluation
+        baseline, baseline_failure = _baseline(ctx, project, corpus, split, fp, key)
+        result["baseline"] = baseline
+        significance = _significance_test(evaluation, baseline["evaluation"] if baseline else None)
+        results = evaluate_gates(
+            project.kind,
+            [label.name for label in project.manifest.spec.labels],
+            project.manifest.spec.gates,
+            evaluation,
+            baseline["evaluation"] if baseline else None,
+            significance,
+        )
+        if baseline_failure is not None:
+            results.append(baseline_failure)
+        passed = all(r.passed for r in results)
+        result["gates"] = summary(results)
+        for r in results:
+            ctx.progress(f"{name}:   gate {'ok  ' if r.passed else 'FAIL'} {r.message}")
+        if not passed:
+            ctx.failures.append(failures_message(name, results))
+
+    gates_passed = all(r.passed for r in results)
+    result["deploy"]["will_deploy"] = bool(deploys) and gates_passed and not ctx.no_deploy
+    if ctx.no_deploy:
+        result["deploy"]["skipped_reason"] = "--no-deploy"
+        if deploys:
+            ctx.progress(f"{name}: --no-deploy: {len(deploys)} deployment(s) left as they are")
+        return result
+    if deploys and not gates_passed:
+        result["deploy"]["skipped_reason"] = "gates failed"
+        ctx.progress(f"{name}: gates failed; nothing deployed")
+    elif deploys:
+        for action in deploys:
+            _deploy(ctx, project, action["deployment"], action["from"], fp, "deploy", "; ".join(action["reasons"]))
+            result["deploy"]["deployed"].append({"deployment": action["deployment"], "from": action["from"], "to": fp})
+    for action in actions:
+        if action["type"] == "repair":
+            recorded = action["fingerprint"]
+            ctx.progress(f"{name}: ! repair {action['deployment']} -> {short(recorded)}")
+            _deploy(ctx, project, action["deployment"], recorded, recorded, "repair", "; ".join(action["reasons"]))
+        elif action["type"] == "remove_deployment":
+            ctx.progress(f"{name}: - remove deployment {action['deployment']}")
+            _remove(ctx, project, action["deployment"])
+    return result
+
+
+def _train(ctx: _Context, project: Any, corpus: Any, split: Any, fp: str) -> None:
+    from nerspec import fingerprint as fpmod
+    from nerspec.deploy import local
+
+    final = local.model_dir(ctx.paths, fp)
+    if final.exists() and not local.is_complete(final):
+        raise StateError(f"{final} exists but is incomplete; move it away and run apply again")
+    if final.exists():
+        # Damaged outside nerspec (the plan said so): keep it for inspection, train a fresh one.
+        final.rename(final.with_name(f".{fp}.damaged-{int(time.time())}"))
+        ctx.store.forget_model(fp)
+    data_fp = fpmod.data_fingerprint(project, ctx.paths.cache)
+    started = time.monotonic()
+    with atomic.staged_dir(final) as staged:
+        pause("train")
+        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp)  # type: ignore[misc]
+        _complete_artifact(project, corpus, staged, fp, data_fp, time.monotonic() - started)
+        pause("artifact")
+    ctx.progress(f"{project.name}:   trained {short(fp)} in {time.monotonic() - started:.1f}s -> {final}")
+    _record_model(ctx, project, corpus, fp, data_fp)
+
+
+def _complete_artifact(project: Any, corpus: Any, staged: Path, fp: str, data_fp: Any, seconds: float) -> None:
+    """Fill in what the contract asks of an artifact when the trainer did not write it."""
+    from nerspec import fingerprint as fpmod
+
+    if not (staged / "manifest.json").exists():
+        atomic.write_text(staged / "manifest.json", json.dumps(project.manifest.model_dump(mode="json"), indent=2))
+    if not (staged / "fingerprints.json").exists():
+        payload = {"data_files": data_fp.files, "documents": fpmod.document_hashes(corpus)}
+        atomic.write_text(staged / "fingerprints.json", json.dumps(payload))
+    if not (staged / "meta.json").exists():
+        spec = project.manifest.spec
+        meta = {
+            "fingerprint": fp,
+            "project": project.name,
+            "kind": project.kind,
+            "labels": [label.name for label in spec.labels],
+            "language": project.manifest.metadata.language,
+            "multilabel": bool(getattr(spec, "multilabel", False)),
+            "threshold": spec.training.threshold,
+            "created": utc_now(),
+            "training_seconds": round(seconds, 3),
+            "versions": fpmod.versions(),
+            "data_fingerprint": data_fp.sha256,
+            "seed": spec.training.seed,
+        }
+        atomic.write_text(staged / "meta.json", json.dumps(meta, indent=2))
+
+
+def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: Any = None) -> None:
+    from nerspec import fingerprint as fpmod
+    from nerspec.deploy import local
+    from nerspec.plan import artifact_files
+
+    artifact = local.model_dir(ctx.paths, fp)
+    data_fp = data_fp or fpmod.data_fingerprint(project, ctx.paths.cache)
+    meta = _read_json(artifact / "meta.json") or {}
+    cache = fpmod.StatCache(ctx.paths.cache)
+    files = artifact_files(artifact, cache)
+    cache.save()
+    ctx.store.record_model(
+        ModelRecord(
+            project=project.name,
+            fingerprint=fp,
+            created=meta.get("created") or utc_now(),
+            data_fingerprint=data_fp.sha256,
+            model_dir=str(artifact),
+            training_inputs=fpmod.training_inputs(project),
+            versions=meta.get("versions") or fpmod.versions(),
+            artifact_files=files,
+        ),
+        document_hashes=fpmod.document_hashes(corpus),
+    )
+
+
+def _evaluate(
+    ctx: _Context, project: Any, corpus: Any, split: Any, fp: str, artifact: Path, key: str
+) -> dict[str, Any]:
+    cached = ctx.store.evaluation(fp, key)
+    if cached is not None:
+        ctx.progress(f"{project.name}:   evaluation of {short(fp)} on this test split: recorded")
+        return cached
+    pause("evaluate")
+    started = time.monotonic()
+    evaluation = ctx.engine.evaluator(project, corpus, split, artifact)  # type: ignore[misc]
+    # evaluation.json is not part of the artifact's recorded files (drift ignores it), so writing it is safe.
+    atomic.write_text(artifact / "evaluation.json", json.dumps(evaluation, indent=2, ensure_ascii=False))
+    ctx.store.record_evaluation(project.name, fp, key, evaluation)
+    micro = evaluation.get("micro", {})
+    ctx.progress(
+        f"{project.name}:   evaluated {short(fp)} in {time.monotonic() - started:.1f}s: micro F1 "
+        f"{micro.get('f1', 0.0):.3f} (P {micro.get('precision', 0.0):.3f}, R {micro.get('recall', 0.0):.3f})"
+    )
+    return evaluation
+
+
+def _baseline(
+    ctx: _Context, project: Any, corpus: Any, split: Any, fp: str, key: str
+) -> tuple[dict[str, Any] | None, GateResult | None]:
+    regression = project.manifest.spec.gates.regression
+    if regression is None:
+        return None, None
+    deployed = ctx.store.deployments(project.name).get(regression.against)
+    if deployed is None:
+        return None, None
+    from nerspec.deploy import local
+
+    baseline_fp = deployed.fingerprint
+    record = ctx.store.get_model(baseline_fp)
+    artifact = Path(record.model_dir) if record else local.model_dir(ctx.paths, baseline_fp)
+    if not local.is_complete(artifact):
+        failure = GateResult(
+            "regression", "micro_f1", None, 0.0, None, None, False,
+            f"regression: the model in {regression.against} ({short(baseline_fp)}) is missing; cannot compare",
+        )
+        return None, failure
+    # Both models are scored on the candidate's (current) test split, so the comparison is fair.
+    evaluation = _evaluate(ctx, project, corpus, split, baseline_fp, artifact, key)
+    return {"deployment": regression.against, "fingerprint": baseline_fp, "evaluation": evaluation}, None
+
+
+def _significance_test(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> Any:
+    if baseline is None:
+        return None
+    try:
+        from nerspec.evaluate.bootstrap import paired_bootstrap  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+
+    def test(metric: str, label: str | None) -> float | None:
+        try:
+            outcome = paired_bootstrap(evaluation, baseline, metric=metric, label=label)
+        except (TypeError, ValueError, KeyError):
+            return None  # inputs it cannot use: the gate then fails conservatively
+        if isinstance(outcome, dict):
+            return outcome.get("p_value")
+        return getattr(outcome, "p_value", outcome if isinstance(outcome, float) else None)
+
+    return test
+
+
+def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str) -> None:
+    from nerspec.deploy import local
+
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
+    target = spec.target if spec is not None else None
+    if target is not None and target.type == "http":
+        from nerspec.deploy import http  # type: ignore[attr-defined]
+
+        pause("deploy")
+        http.upload(target, project.name, deployment, local.model_dir(ctx.paths, to_fp), to_fp)
+    else:
+        local.point(ctx.paths, project.name, deployment, to_fp)
+    pause("record-deploy")
+    ctx.store.set_deployment(
+        DeploymentRecord(
+            project.name,
+            deployment,
+            to_fp,
+            target.model_dump(mode="json") if target is not None else {"type": "local"},
+            utc_now(),
+        ),
+        action=action,
+        actor=ctx.who,
+        reason=why,
+        expected_from=from_fp,
+    )
+    verb = "deployed" if action == "deploy" else "repaired"
+    ctx.progress(f"{project.name}: ~ {verb} {deployment}: {short(from_fp)} -> {short(to_fp)}")
+
+
+def _remove(ctx: _Context, project: Any, deployment: str) -> None:
+    from nerspec.deploy import local
+
+    recorded = ctx.store.deployments(project.name).get(deployment)
+    if recorded is None or recorded.target.get("type", "local") == "local":
+        local.remove(ctx.paths, project.name, deployment)
+    ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason="no longer declared in the manifest")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+__all__ = ["Engine", "apply", "make_plan"]

@@ -1,0 +1,1 @@
+"""Deployment targets: ``local`` (registry pointer files) and ``http`` (a remote ``nerspec serve``)."""

@@ -1,0 +1,78 @@
+"""The local registry: ``<state>/registry/<project>/<deployment>.json`` points at an immutable model directory.
+
+Switching a deployment is one atomic file replace, so a server watching the registry (or a crash at any
+moment) sees the old pointer or the new one, never a mix; a pointer only ever names a complete artifact
+(``meta.json`` is written last inside the staged artifact directory, and the directory appears by rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nerspec import atomic
+from nerspec.errors import DeployError
+from nerspec.paths import StatePaths
+from nerspec.state.store import utc_now
+
+
+def pointer_path(paths: StatePaths, project: str, deployment: str) -> Path:
+    return paths.registry / project / f"{deployment}.json"
+
+
+def model_dir(paths: StatePaths, fingerprint: str) -> Path:
+    return paths.models / fingerprint
+
+
+def is_complete(artifact: Path) -> bool:
+    return (artifact / "meta.json").is_file() and (artifact / "model").is_dir()
+
+
+def read_pointer(paths: StatePaths, project: str, deployment: str) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(pointer_path(paths, project, deployment).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"project": project, "deployment": deployment, "fingerprint": None, "corrupt": True}
+    return raw if isinstance(raw, dict) else {"fingerprint": None, "corrupt": True}
+
+
+def point(paths: StatePaths, project: str, deployment: str, fingerprint: str) -> None:
+    artifact = model_dir(paths, fingerprint)
+    if not is_complete(artifact):
+        raise DeployError(f"cannot deploy {project}/{deployment}: model {fingerprint} is missing or incomplete")
+    from nerspec.state.crashpoints import pause  # test-only crash point
+
+    pause("deploy")
+    pointer = {
+        "project": project,
+        "deployment": deployment,
+        "fingerprint": fingerprint,
+        "model_dir": str(artifact),
+        "deployed_at": utc_now(),
+    }
+    atomic.write_text(pointer_path(paths, project, deployment), json.dumps(pointer, indent=2) + "\n")
+
+
+def remove(paths: StatePaths, project: str, deployment: str) -> None:
+    path = pointer_path(paths, project, deployment)
+    path.unlink(missing_ok=True)
+    try:
+        os.rmdir(path.parent)  # only when it was the project's last deployment
+    except OSError:
+        pass
+
+
+def list_pointers(paths: StatePaths, project: str) -> dict[str, dict[str, Any]]:
+    folder = paths.registry / project
+    if not folder.is_dir():
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for file in sorted(folder.glob("*.json")):
+        pointer = read_pointer(paths, project, file.stem)
+        if pointer is not None:
+            out[file.stem] = pointer
+    return out

@@ -1,0 +1,162 @@
+"""Quality gates: a pure function of evaluation JSON (and a baseline's) and the manifest's gates.
+
+Every gate yields one ``GateResult`` whether it passes or not, so reports show the margin of passing gates too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
+
+EPSILON = 1e-9
+LABEL_GATE_FIELD = {"NERProject": "per_entity", "TextClassificationProject": "per_class"}
+
+# (metric, label) -> p-value of "the candidate is worse than the baseline" from a paired bootstrap.
+SignificanceTest = Callable[[str, str | None], float | None]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str  # where the gate lives in the manifest, e.g. ``per_entity.PER.f1``, ``regression.micro_f1``
+    metric: str
+    label: str | None
+    threshold: float
+    value: float | None
+    baseline: float | None
+    passed: bool
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    try:
+        from nerspec.evaluate import per_label as _per_label  # type: ignore[attr-defined]
+    except ImportError:
+        return evaluation.get("per_entity") or evaluation.get("per_class") or {}
+    return _per_label(evaluation)
+
+
+def _absolute(name: str, metric: str, label: str | None, gate: Threshold, value: float | None) -> GateResult:
+    shown = f"{name} [{label}]" if label is not None else name
+    if value is None:
+        return GateResult(name, metric, label, gate.min, None, None, False, f"{shown}: no value (min {gate.min:.3f})")
+    passed = value + EPSILON >= gate.min
+    verb = ">=" if passed else "<"
+    return GateResult(name, metric, label, gate.min, value, None, passed, f"{shown} = {value:.3f} {verb} min {gate.min:.3f}")
+
+
+def evaluate_gates(
+    kind: str,
+    labels: list[str],
+    gates: NERGates | ClassificationGates,
+    evaluation: dict[str, Any],
+    baseline: dict[str, Any] | None = None,
+    significance_test: SignificanceTest | None = None,
+) -> list[GateResult]:
+    results: list[GateResult] = []
+    for scope in ("micro", "macro"):
+        for stat in ("precision", "recall", "f1"):
+            gate = getattr(gates, f"{scope}_{stat}")
+            if gate is not None:
+                value = evaluation.get(scope, {}).get(stat)
+                results.append(_absolute(f"{scope}_{stat}", f"{scope}_{stat}", None, gate, value))
+    results.extend(_label_gates(kind, labels, gates.per_label, evaluation))
+    if gates.regression is not None:
+        results.extend(_regression(labels, gates, evaluation, baseline, significance_test))
+    return results
+
+
+def _label_gates(
+    kind: str, labels: list[str], per_label_gates: dict[str, LabelGate], evaluation: dict[str, Any]
+) -> list[GateResult]:
+    field = LABEL_GATE_FIELD.get(kind, "per_label")
+    scores = per_label(evaluation)
+    default = per_label_gates.get("*")
+    results = []
+    for label in labels:
+        explicit = label in per_label_gates
+        gate = per_label_gates.get(label, default)
+        if gate is None:
+            continue
+        for stat in ("precision", "recall", "f1"):
+            threshold: Threshold | None = getattr(gate, stat)
+            if threshold is None:
+                continue
+            name = f"{field}.{label if explicit else '*'}.{stat}"
+            row = scores.get(label)
+            if row is None or not (row.get("support") or row.get("tp") or row.get("fn") or row.get("fp")):
+                # A label absent from the test set cannot be measured: a gate naming it fails (it asked for
+                # evidence), the "*" default only notes it (the guidance already warns about missing labels).
+                message = f"{name} [{label}]: no test instances"
+                results.append(GateResult(name, stat, label, threshold.min, None, None, not explicit, message))
+                continue
+            results.append(_absolute(name, stat, label, threshold, row.get(stat)))
+    return results
+
+
+def _regression(
+    labels: list[str],
+    gates: NERGates | ClassificationGates,
+    evaluation: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    significance_test: SignificanceTest | None,
+) -> list[GateResult]:
+    regression = gates.regression
+    assert regression is not None
+    if baseline is None:
+        # Nothing deployed yet in the baseline deployment: the first model has nothing to regress from.
+        return []
+    checks: list[tuple[str, str, str | None, float, float | None, float | None]] = []
+    drop = regression.max_drop
+    if drop.micro_f1 is not None:
+        checks.append(("regression.micro_f1", "micro_f1", None, drop.micro_f1,
+                       evaluation.get("micro", {}).get("f1"), baseline.get("micro", {}).get("f1")))
+    if drop.macro_f1 is not None:
+        checks.append(("regression.macro_f1", "macro_f1", None, drop.macro_f1,
+                       evaluation.get("macro", {}).get("f1"), baseline.get("macro", {}).get("f1")))
+    if drop.per_label_f1 is not None:
+        now, before = per_label(evaluation), per_label(baseline)
+        for label in labels:
+            if label in before:
+                value = now.get(label, {}).get("f1", 0.0)
+                checks.append((f"regression.per_label_f1[{label}]", "f1", label, drop.per_label_f1, value, before[label].get("f1")))
+    results = []
+    for name, metric, label, max_drop, value, base in checks:
+        if value is None or base is None:
+            results.append(GateResult(name, metric, label, max_drop, value, base, False, f"{name}: missing score"))
+            continue
+        dropped = base - value
+        passed = dropped <= max_drop + EPSILON
+        message = (
+            f"{name}: {base:.3f} -> {value:.3f} (drop {max(dropped, 0.0):.3f}, max {max_drop:.3f}, "
+            f"vs {regression.against})"
+        )
+        if not passed and regression.significance is not None:
+            p_value = significance_test(metric, label) if significance_test is not None else None
+            if p_value is None:
+                message += "; significance not computed, failing"
+            elif p_value >= regression.significance:
+                passed = True
+                message += f"; not significant (p = {p_value:.3f} >= {regression.significance})"
+            else:
+                message += f"; significant (p = {p_value:.3f} < {regression.significance})"
+        results.append(GateResult(name, metric, label, max_drop, value, base, passed, message))
+    return results
+
+
+def summary(results: list[GateResult]) -> dict[str, Any]:
+    return {"passed": all(r.passed for r in results), "results": [r.to_json() for r in results]}
+
+
+def failures_message(project: str, results: list[GateResult]) -> str:
+    failed = [r for r in results if not r.passed]
+    lines = [f"{project}: {len(failed)} gate{'s' if len(failed) != 1 else ''} failed; nothing deployed"]
+    for r in failed:
+        value = "n/a" if r.value is None else f"{r.value:.3f}"
+        lines.append(f"  - {r.name}: value {value}, threshold {r.threshold:.3f} ({r.message})")
+    return "\n".join(lines)

@@ -1,0 +1,577 @@
+"""``nerspec plan``: the difference between the manifests (desired) and what nerspec recorded (current).
+
+``compute_plan`` is a pure function of ``ProjectInputs`` (manifest-derived values, data fingerprints, recorded
+models and deployments, observed registry pointers): easy to test and to snapshot. ``collect_inputs`` is the
+only part that touches files, the state store and remote targets; it must stay fast (no spaCy, no numpy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import StalePlanError
+
+PLAN_VERSION = 1
+SHORT = 12
+
+
+@dataclass
+class ObservedDeployment:
+    """One deployment as recorded and as found on its target."""
+
+    name: str
+    target: dict[str, Any]
+    promote_from: str | None = None
+    desired: bool = True  # declared in the manifest
+    recorded: str | None = None  # fingerprint in the state store
+    actual: str | None = None  # fingerprint the pointer / remote serves (None: nothing there)
+    drift: list[str] = field(default_factory=list)  # what changed outside nerspec
+    artifact_damaged: bool = False  # the recorded model's files are missing or changed
+    served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
+    rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
+
+
+@dataclass
+class PreviousModel:
+    fingerprint: str
+    created: str
+    data_fingerprint: str
+    training_inputs: dict[str, Any]
+    versions: dict[str, str]
+
+
+@dataclass
+class ProjectInputs:
+    name: str
+    kind: str
+    manifest_path: str
+    manifest_sha256: str
+    training_inputs: dict[str, Any]
+    versions: dict[str, str]
+    data_fingerprint: str
+    candidate: str  # model fingerprint the manifest + data ask for
+    candidate_recorded: str | None  # created time when trained before and its artifact is intact
+    candidate_damaged: bool = False  # trained before, but the artifact is gone or changed
+    candidate_orphan: bool = False  # a complete artifact an interrupted apply wrote but did not record
+    previous: PreviousModel | None = None  # what the reasons compare against
+    data_changes: dict[str, int] | None = None  # documents added / removed / relabeled vs previous
+    file_changes: dict[str, int] | None = None  # fallback when document hashes are unknown
+    deployments: list[ObservedDeployment] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    projects: list[dict[str, Any]]
+    inputs_sha256: str
+
+    @property
+    def changes(self) -> bool:
+        return any(p["actions"] for p in self.projects)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": PLAN_VERSION,
+            "changes": self.changes,
+            "inputs_sha256": self.inputs_sha256,
+            "projects": self.projects,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Plan:
+        if raw.get("version") != PLAN_VERSION or "inputs_sha256" not in raw:
+            raise StalePlanError("not a saved nerspec plan (or from another nerspec version); run `nerspec plan -o` again")
+        return cls(projects=raw["projects"], inputs_sha256=raw["inputs_sha256"])
+
+    def counts(self) -> dict[str, int]:
+        out = {"train": 0, "reuse": 0, "deploy": 0, "remove_deployment": 0, "repair": 0}
+        for project in self.projects:
+            for action in project["actions"]:
+                out[action["type"]] += 1
+        return out
+
+
+def short(fp: str | None) -> str:
+    return fp[:SHORT] if fp else "none"
+
+
+def inputs_sha256(inputs: list[ProjectInputs], state_sha256: str) -> str:
+    text = json.dumps([[asdict(p) for p in inputs], state_sha256], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pure part
+
+
+def compute_plan(inputs: list[ProjectInputs], state_sha256: str = "") -> Plan:
+    return Plan(projects=[_project_plan(p) for p in inputs], inputs_sha256=inputs_sha256(inputs, state_sha256))
+
+
+def _project_plan(p: ProjectInputs) -> dict[str, Any]:
+    actions: list[dict[str, Any]] = []
+    notes: list[str] = []
+    deploys: list[dict[str, Any]] = []
+    repairs: list[dict[str, Any]] = []
+    removals: list[dict[str, Any]] = []
+    # Train it even without deployments (CI evaluates it); adopt an interrupted apply's complete artifact.
+    needs_candidate = p.candidate_recorded is None or p.candidate_orphan
+
+    for d in p.deployments:
+        if not d.desired:
+            if d.recorded is not None or d.actual is not None:
+                removals.append(
+                    {
+                        "type": "remove_deployment",
+                        "deployment": d.name,
+                        "fingerprint": d.recorded or d.actual,
+                        "reasons": ["no longer declared in the manifest"],
+                    }
+                )
+            continue
+        if d.recorded == p.candidate and not p.candidate_damaged:
+            if d.drift:
+                repairs.append(
+                    {"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
+                     "fingerprint": d.recorded, "reasons": list(d.drift)}
+                )
+            continue
+        if d.recorded == p.candidate and p.candidate_damaged:
+            deploys.append(_deploy(d, p, ["the deployed model's files were changed or deleted outside nerspec", *d.drift]))
+            needs_candidate = True
+            continue
+        if p.candidate in d.rolled_back_from:
+            notes.append(
+                f"{d.name}: {short(p.candidate)} was rolled back; apply keeps {short(d.recorded)} until the model "
+                f"changes (or `nerspec rollback --to {short(p.candidate)}`)"
+            )
+            if d.drift:
+                repairs.append({"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
+                                "fingerprint": d.recorded, "reasons": list(d.drift)})
+            continue
+        if d.promote_from is not None and p.candidate not in _served(p, d.promote_from):
+            notes.append(
+                f"{d.name} waits: {short(p.candidate)} has not been served by {d.promote_from} yet (promote_from)"
+            )
+            if d.drift and d.recorded is not None:
+                repairs.append({"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
+                                "fingerprint": d.recorded, "reasons": list(d.drift)})
+            continue
+        reasons = ["new deployment"] if d.recorded is None else ["the manifest and data ask for a different model"]
+        if d.actual == p.candidate and d.recorded != p.candidate:
+            reasons.append(f"the target already serves {short(p.candidate)} (an interrupted apply); recording it")
+        elif d.drift:
+            reasons.extend(d.drift)
+        deploys.append(_deploy(d, p, reasons))
+        needs_candidate = True
+
+    if needs_candidate:
+        if p.candidate_orphan:
+            actions.append(
+                {"type": "reuse", "fingerprint": p.candidate,
+                 "reasons": ["complete artifact left by an interrupted apply; recording it instead of training"]}
+            )
+        elif p.candidate_recorded is None or p.candidate_damaged:
+            actions.append({"type": "train", "fingerprint": p.candidate, "reasons": train_reasons(p)})
+        else:
+            actions.append(
+                {"type": "reuse", "fingerprint": p.candidate,
+                 "reasons": [f"identical fingerprint trained {p.candidate_recorded}; not training it again"]}
+            )
+    actions.extend(deploys)
+    actions.extend(repairs)
+    actions.extend(removals)
+    return {
+        "name": p.name,
+        "kind": p.kind,
+        "manifest_path": p.manifest_path,
+        "fingerprint": p.candidate,
+        "data_fingerprint": p.data_fingerprint,
+        "data_changes": p.data_changes,
+        "actions": actions,
+        "notes": notes,
+    }
+
+
+def _served(p: ProjectInputs, deployment: str) -> list[str]:
+    for d in p.deployments:
+        if d.name == deployment:
+            return d.served
+    return []
+
+
+def _deploy(d: ObservedDeployment, p: ProjectInputs, reasons: list[str]) -> dict[str, Any]:
+    return {
+        "type": "deploy",
+        "deployment": d.name,
+        "target": d.target.get("type", "local"),
+        "from": d.recorded,
+        "to": p.candidate,
+        "if_gates_pass": True,
+        "reasons": reasons,
+    }
+
+
+def train_reasons(p: ProjectInputs) -> list[str]:
+    if p.candidate_damaged:
+        return [f"the artifact of {short(p.candidate)} was changed or deleted outside nerspec; training it again"]
+    prev = p.previous
+    if prev is None:
+        return ["no model yet"]
+    reasons: list[str] = []
+    old, new = prev.training_inputs, p.training_inputs
+    noun = "entity schema" if p.kind == "NERProject" else "class schema"
+    schema = _label_changes(old.get("labels", []), new.get("labels", []))
+    if schema:
+        reasons.append(f"{noun} changed: {schema}")
+    if prev.data_fingerprint != p.data_fingerprint:
+        reasons.append(_data_reason(p))
+    for key, title in (("split", "split"), ("training", "training")):
+        changed = _dict_changes(old.get(key, {}), new.get(key, {}))
+        if changed:
+            reasons.append(f"{title} settings changed: {changed}")
+    for key in ("language", "multilabel", "kind", "training_config_sha256"):
+        if old.get(key) != new.get(key):
+            reasons.append(f"{key} changed: {old.get(key)} -> {new.get(key)}")
+    changed_versions = _dict_changes(prev.versions, p.versions)
+    if changed_versions:
+        reasons.append(f"versions changed: {changed_versions}")
+    return reasons or [f"fingerprint changed ({short(prev.fingerprint)} -> {short(p.candidate)})"]
+
+
+def _data_reason(p: ProjectInputs) -> str:
+    if p.data_changes is not None:
+        c = p.data_changes
+        counts = f"{c['added']} documents added, {c['removed']} removed, {c['relabeled']} relabeled"
+        if not any(c.values()):
+            counts = "files changed, documents unchanged (formatting or dataset assignment)"
+        return f"data changed: {counts}"
+    if p.file_changes is not None:
+        c = p.file_changes
+        return f"data changed: {c['added']} files added, {c['removed']} removed, {c['modified']} modified"
+    return "data changed"
+
+
+def _label_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
+    old_names = [label["name"] for label in old]
+    new_names = [label["name"] for label in new]
+    renamed = [
+        (label["renamed_from"], label["name"])
+        for label in new
+        if label.get("renamed_from") in old_names and label["name"] not in old_names
+    ]
+    renamed_new = {n for _, n in renamed}
+    renamed_old = {o for o, _ in renamed}
+    added = [n for n in new_names if n not in old_names and n not in renamed_new]
+    removed = [n for n in old_names if n not in new_names and n not in renamed_old]
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added))
+    if removed:
+        parts.append("removed " + ", ".join(removed))
+    if renamed:
+        parts.append("renamed " + ", ".join(f"{o} -> {n}" for o, n in renamed))
+    if not parts and old_names != new_names and sorted(old_names) == sorted(new_names):
+        parts.append("reordered")
+    return "; ".join(parts)
+
+
+def _dict_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+    keys = sorted(set(old) | set(new))
+    return ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in keys if old.get(k) != new.get(k))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# rendering
+
+
+SYMBOLS = {
+    "train": ("+", "green"),
+    "reuse": ("=", "cyan"),
+    "deploy": ("~", "yellow"),
+    "remove_deployment": ("-", "red"),
+    "repair": ("!", "magenta"),
+}
+TITLES = {"train": "train", "reuse": "reuse", "deploy": "deploy", "remove_deployment": "remove", "repair": "repair"}
+
+
+def describe(action: dict[str, Any]) -> str:
+    kind = action["type"]
+    if kind in ("train", "reuse"):
+        return short(action["fingerprint"])
+    if kind == "deploy":
+        return f"{action['deployment']} {short(action['from'])} -> {short(action['to'])} (if gates pass)"
+    if kind == "remove_deployment":
+        return f"deployment {action['deployment']} (serves {short(action['fingerprint'])})"
+    return f"{action['deployment']} -> {short(action['fingerprint'])}"
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    import click
+
+    def style(text: str, **kw: Any) -> str:
+        return click.style(text, **kw) if color else text
+
+    lines: list[str] = []
+    for project in plan.projects:
+        header = f"{project['name']} ({project['kind']})  {project['manifest_path']}"
+        lines.append(style(header, bold=True))
+        if not project["actions"]:
+            lines.append(f"  {style('no changes', dim=True)}: serves {short(project['fingerprint'])}")
+        rows = [(SYMBOLS[a["type"]], TITLES[a["type"]], describe(a), a["reasons"]) for a in project["actions"]]
+        width = max((len(title) for _, title, _, _ in rows), default=0)
+        what_width = max((len(what) for _, _, what, _ in rows), default=0)
+        for (symbol, fg), title, what, reasons in rows:
+            lead = style(f"{symbol} {title.ljust(width)}", fg=fg, bold=True)
+            first, *rest = reasons or [""]
+            lines.append(f"  {lead}  {what.ljust(what_width)}  {style(first, dim=True)}".rstrip())
+            pad = " " * (2 + 2 + width + 2 + what_width + 2)
+            lines.extend(f"{pad}{style(reason, dim=True)}" for reason in rest)
+        for note in project.get("notes", []):
+            lines.append(f"  {style('note', fg='blue')}: {note}")
+        lines.append("")
+    c = plan.counts()
+    if plan.changes:
+        summary = (
+            f"Plan: {c['train']} to train, {c['reuse']} to reuse, {c['deploy']} to deploy (if gates pass), "
+            f"{c['remove_deployment']} to remove, {c['repair']} to repair."
+        )
+    else:
+        summary = "No changes. Deployments match the manifests."
+    lines.append(style(summary, bold=True))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# collecting inputs (files, state, targets)
+
+
+def test_key(data_fingerprint: str, training_inputs: dict[str, Any]) -> str:
+    """Identifies a test split: the split is a pure function of the data and the split settings."""
+    text = json.dumps([data_fingerprint, training_inputs.get("split")], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def manifest_sha256(project: Any) -> str:
+    text = json.dumps(project.manifest.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def artifact_files(artifact: Path, cache: Any) -> dict[str, str]:
+    """relpath -> sha256 of every file of an artifact except evaluation.json (written after training)."""
+    out: dict[str, str] = {}
+    if not artifact.is_dir():
+        return out
+    import os
+
+    for root, _dirs, files in os.walk(artifact):
+        for name in files:
+            path = Path(root) / name
+            rel = path.relative_to(artifact).as_posix()
+            if rel == "evaluation.json":
+                continue
+            out[rel] = cache.hash(path)
+    return out
+
+
+def collect_inputs(
+    projects: list[Any], paths: Any, store: Any, document_hashes: Any = None
+) -> list[ProjectInputs]:
+    """Everything ``compute_plan`` needs. ``document_hashes(project) -> dict`` loads the corpus; it is only
+    called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
+    from nerspec import fingerprint as fpmod
+    from nerspec.deploy import local
+
+    cache = fpmod.StatCache(paths.cache)
+    version_info = fpmod.versions()
+    out = []
+    for project in projects:
+        data_fp = fpmod.data_fingerprint(project, paths.cache)
+        inputs = fpmod.training_inputs(project)
+        candidate = fpmod.model_fingerprint(project, data_fp, version_info)
+        record = store.get_model(candidate)
+        damaged = False
+        orphan = False
+        if record is not None:
+            damaged = not _artifact_intact(Path(record.model_dir), record.artifact_files, cache)
+        else:
+            orphan = local.is_complete(local.model_dir(paths, candidate))
+        recorded_deployments = store.deployments(project.name)
+        previous = _previous(project, store, recorded_deployments, candidate)
+        data_changes = file_changes = None
+        if record is None and previous is not None and previous.data_fingerprint != data_fp.sha256:
+            data_changes, file_changes = _changes(project, store, previous, data_fp, document_hashes)
+        observed = []
+        declared = {d.name: d for d in project.manifest.spec.deployments}
+        for name in [*declared, *sorted(set(recorded_deployments) - set(declared))]:
+            spec = declared.get(name)
+            rec = recorded_deployments.get(name)
+            target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {"type": "local"})
+            obs = ObservedDeployment(
+                name=name,
+                target=target,
+                promote_from=spec.promote_from if spec is not None else None,
+                desired=spec is not None,
+                recorded=rec.fingerprint if rec else None,
+            )
+            _observe(obs, project.name, paths, store, cache, local)
+            history = store.history(project.name, name)
+            obs.served = sorted({h.to_fp for h in history if h.to_fp})
+            obs.rolled_back_from = _rolled_back(history)
+            observed.append(obs)
+        out.append(
+            ProjectInputs(
+                name=project.name,
+                kind=project.kind,
+                manifest_path=_display(project.path),
+                manifest_sha256=manifest_sha256(project),
+                training_inputs=inputs,
+                versions=version_info,
+                data_fingerprint=data_fp.sha256,
+                candidate=candidate,
+                candidate_recorded=record.created if record is not None and not damaged else None,
+                candidate_damaged=damaged,
+                candidate_orphan=orphan,
+                previous=previous,
+                data_changes=data_changes,
+                file_changes=file_changes,
+                deployments=observed,
+            )
+        )
+    try:
+        cache.save()
+    except OSError:
+        pass
+    return out
+
+
+def _display(path: Path) -> str:
+    from nerspec.manifest.load import display_path
+
+    return display_path(path)
+
+
+def _artifact_intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
+    if not (artifact / "meta.json").is_file():
+        return False
+    if not recorded:
+        return True
+    for rel, sha in recorded.items():
+        path = artifact / rel
+        try:
+            if cache.hash(path) != sha:
+                return False
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def _previous(project: Any, store: Any, deployments: dict[str, Any], candidate: str) -> PreviousModel | None:
+    """The model the reasons compare against: the one in the first declared deployment, else the newest."""
+    record = None
+    for d in project.manifest.spec.deployments:
+        if d.name in deployments:
+            record = store.get_model(deployments[d.name].fingerprint)
+            if record is not None:
+                break
+    if record is None:
+        models = [m for m in store.models(project.name) if m.fingerprint != candidate]
+        record = models[-1] if models else None
+    if record is None:
+        return None
+    return PreviousModel(record.fingerprint, record.created, record.data_fingerprint, record.training_inputs, record.versions)
+
+
+def _changes(
+    project: Any, store: Any, previous: PreviousModel, data_fp: Any, document_hashes: Any
+) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+    from nerspec.fingerprint import diff_documents
+
+    old_docs = store.document_hashes(previous.fingerprint)
+    if old_docs is not None and document_hashes is not None:
+        try:
+            new_docs = document_hashes(project)
+        except Exception:  # unreadable data is validate's job; the plan falls back to file counts
+            new_docs = None
+        if new_docs is not None:
+            return diff_documents(old_docs, new_docs), None
+    old_files = _artifact_data_files(store, previous.fingerprint)
+    if old_files is None:
+        return None, None
+    new_files = data_fp.files
+    return None, {
+        "added": sum(1 for f in new_files if f not in old_files),
+        "removed": sum(1 for f in old_files if f not in new_files),
+        "modified": sum(1 for f, h in new_files.items() if f in old_files and old_files[f] != h),
+    }
+
+
+def _artifact_data_files(store: Any, fingerprint: str) -> dict[str, str] | None:
+    record = store.get_model(fingerprint)
+    if record is None:
+        return None
+    try:
+        raw = json.loads((Path(record.model_dir) / "fingerprints.json").read_text())
+    except (OSError, ValueError):
+        return None
+    files = raw.get("data_files") or raw.get("files")
+    return files if isinstance(files, dict) else None
+
+
+def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cache: Any, local: Any) -> None:
+    if obs.recorded is None and not obs.desired:
+        return
+    if obs.target.get("type") == "http":
+        if obs.recorded is None:
+            return
+        try:
+            from nerspec.deploy import http
+            from nerspec.manifest.schema import HttpTarget
+
+            obs.actual = http.remote_fingerprint(HttpTarget(**obs.target), project, obs.name)
+        except ImportError:
+            obs.actual = obs.recorded
+        except Exception as exc:  # an unreachable server is drift to report, not a reason to fail the plan
+            obs.actual = obs.recorded
+            obs.drift.append(f"remote {obs.target.get('url')} unreachable: {exc}")
+            return
+        if obs.actual != obs.recorded:
+            obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")
+        return
+    pointer = local.read_pointer(paths, project, obs.name)
+    obs.actual = pointer.get("fingerprint") if pointer else None
+    if obs.recorded is None:
+        return
+    if pointer is None:
+        obs.drift.append("pointer file deleted outside nerspec")
+    elif pointer.get("corrupt"):
+        obs.drift.append("pointer file corrupted outside nerspec")
+    elif obs.actual != obs.recorded:
+        obs.drift.append(f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})")
+    record = store.get_model(obs.recorded)
+    if record is None or not _artifact_intact(Path(record.model_dir), record.artifact_files, cache):
+        obs.artifact_damaged = True
+        obs.drift.append(f"model files of {short(obs.recorded)} changed or deleted outside nerspec")
+
+
+def _rolled_back(history: list[Any]) -> list[str]:
+    """Fingerprints a rollback moved away from and that no later deploy chose again."""
+    away: set[str] = set()
+    for h in history:
+        if h.action == "rollback" and h.from_fp:
+            away.add(h.from_fp)
+        elif h.action in ("deploy", "swap", "rollback") and h.to_fp in away:
+            away.discard(h.to_fp)
+    return sorted(away)
+
+
+def check_fresh(saved: Plan, current: Plan) -> None:
+    if saved.inputs_sha256 != current.inputs_sha256:
+        raise StalePlanError(
+            "the saved plan is stale: the manifests, data or recorded state changed since it was made "
+            f"(plan {saved.inputs_sha256[:12]}, now {current.inputs_sha256[:12]}). "
+            "Run `nerspec plan -o plan.json` again and review it."
+        )

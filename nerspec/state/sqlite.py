@@ -1,0 +1,263 @@
+"""The embedded state store: stdlib sqlite3 in WAL mode; every change in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import StateError
+from nerspec.state import migrations
+from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
+            self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            migrations.migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"cannot open the state database {path}: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return migrations.current_version(self.conn)
+
+    # models ---------------------------------------------------------------------------------------
+    def record_model(self, model: ModelRecord, document_hashes: dict[str, str] | None = None) -> None:
+        with self._tx() as c:
+            c.execute(
+                """INSERT INTO models (fingerprint, project, created, data_fingerprint, model_dir, metrics,
+                   training_inputs, versions, artifact_files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (fingerprint) DO UPDATE SET metrics=excluded.metrics,
+                   artifact_files=excluded.artifact_files, model_dir=excluded.model_dir""",
+                (
+                    model.fingerprint,
+                    model.project,
+                    model.created,
+                    model.data_fingerprint,
+                    model.model_dir,
+                    _dump(model.metrics),
+                    _dump(model.training_inputs),
+                    _dump(model.versions),
+                    _dump(model.artifact_files),
+                ),
+            )
+            if document_hashes is not None:
+                c.execute("DELETE FROM document_hashes WHERE fingerprint = ?", (model.fingerprint,))
+                c.executemany(
+                    "INSERT INTO document_hashes (fingerprint, doc_id, sha256) VALUES (?, ?, ?)",
+                    ((model.fingerprint, doc_id, sha) for doc_id, sha in document_hashes.items()),
+                )
+
+    def get_model(self, fingerprint: str) -> ModelRecord | None:
+        row = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        return _model(row) if row else None
+
+    def models(self, project: str) -> list[ModelRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_MODEL_COLUMNS} FROM models WHERE project = ? ORDER BY created, rowid", (project,)
+        ).fetchall()
+        return [_model(r) for r in rows]
+
+    def forget_model(self, fingerprint: str) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM document_hashes WHERE fingerprint = ?", (fingerprint,))
+            c.execute("DELETE FROM evaluations WHERE fingerprint = ?", (fingerprint,))
+            c.execute("DELETE FROM models WHERE fingerprint = ?", (fingerprint,))
+
+    def document_hashes(self, fingerprint: str) -> dict[str, str] | None:
+        rows = self.conn.execute(
+            "SELECT doc_id, sha256 FROM document_hashes WHERE fingerprint = ?", (fingerprint,)
+        ).fetchall()
+        return dict(rows) if rows else None
+
+    # evaluations ----------------------------------------------------------------------------------
+    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None:
+        with self._tx() as c:
+            c.execute(
+                """INSERT INTO evaluations (fingerprint, test_key, project, created, evaluation)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint, test_key) DO UPDATE
+                   SET evaluation=excluded.evaluation, created=excluded.created""",
+                (fingerprint, test_key, project, utc_now(), _dump(evaluation)),
+            )
+
+    def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT evaluation FROM evaluations WHERE fingerprint = ? AND test_key = ?", (fingerprint, test_key)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # deployments ----------------------------------------------------------------------------------
+    def deployments(self, project: str) -> dict[str, DeploymentRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_DEPLOYMENT_COLUMNS} FROM deployments WHERE project = ? ORDER BY deployment", (project,)
+        ).fetchall()
+        return {r[1]: _deployment(r) for r in rows}
+
+    def all_deployments(self) -> list[DeploymentRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_DEPLOYMENT_COLUMNS} FROM deployments ORDER BY project, deployment"
+        ).fetchall()
+        return [_deployment(r) for r in rows]
+
+    def set_deployment(
+        self,
+        record: DeploymentRecord,
+        *,
+        action: str,
+        actor: str,
+        reason: str,
+        expected_from: str | None | object = ANY,
+    ) -> None:
+        """Point a deployment at a model and append to its history, atomically.
+
+        ``expected_from`` (compare-and-set): refuse when the deployment no longer serves what the caller
+        planned from, so two writers never silently overwrite each other.
+        """
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT fingerprint FROM deployments WHERE project = ? AND deployment = ?",
+                (record.project, record.deployment),
+            ).fetchone()
+            current = row[0] if row else None
+            if expected_from is not ANY and current != expected_from:
+                raise StateError(
+                    f"deployment {record.project}/{record.deployment} changed meanwhile "
+                    f"(expected {expected_from or 'none'}, found {current or 'none'}); run `nerspec plan` again"
+                )
+            c.execute(
+                """INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (project, deployment) DO UPDATE
+                   SET fingerprint=excluded.fingerprint, target=excluded.target, deployed_at=excluded.deployed_at""",
+                (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
+            )
+            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+
+    def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT fingerprint FROM deployments WHERE project = ? AND deployment = ?", (project, deployment)
+            ).fetchone()
+            if row is None:
+                return
+            c.execute("DELETE FROM deployments WHERE project = ? AND deployment = ?", (project, deployment))
+            _history(c, project, deployment, "remove", row[0], None, actor, reason)
+
+    def swap_deployments(self, project: str, a: str, b: str, *, actor: str, reason: str) -> None:
+        with self._tx() as c:
+            rows = dict(
+                c.execute(
+                    "SELECT deployment, fingerprint FROM deployments WHERE project = ? AND deployment IN (?, ?)",
+                    (project, a, b),
+                ).fetchall()
+            )
+            if a not in rows or b not in rows:
+                missing = [d for d in (a, b) if d not in rows]
+                raise StateError(f"cannot swap: {', '.join(missing)} has no model in project {project}")
+            now = utc_now()
+            for name, other in ((a, b), (b, a)):
+                c.execute(
+                    "UPDATE deployments SET fingerprint = ?, deployed_at = ? WHERE project = ? AND deployment = ?",
+                    (rows[other], now, project, name),
+                )
+                _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
+
+    def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
+        query = "SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history WHERE project = ?"
+        args: tuple[str, ...] = (project,)
+        if deployment is not None:
+            query += " AND deployment = ?"
+            args += (deployment,)
+        return [HistoryRecord(*row) for row in self.conn.execute(query + " ORDER BY id", args).fetchall()]
+
+    def served(self, project: str, deployment: str) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT to_fp FROM history WHERE project = ? AND deployment = ? AND to_fp IS NOT NULL",
+            (project, deployment),
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a saved plan depends on: models and deployments (not history or evaluations)."""
+        models = self.conn.execute("SELECT fingerprint, project FROM models ORDER BY fingerprint").fetchall()
+        deployments = self.conn.execute(
+            "SELECT project, deployment, fingerprint FROM deployments ORDER BY project, deployment"
+        ).fetchall()
+        last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
+        digest = hashlib.sha256(json.dumps([models, deployments, last]).encode()).hexdigest()
+        return {"models": len(models), "deployments": len(deployments), "history": last, "sha256": digest}
+
+
+_MODEL_COLUMNS = (
+    "project, fingerprint, created, data_fingerprint, model_dir, training_inputs, versions, metrics, artifact_files"
+)
+_DEPLOYMENT_COLUMNS = "project, deployment, fingerprint, target, deployed_at"
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _model(row: tuple[Any, ...]) -> ModelRecord:
+    project, fp, created, data_fp, model_dir, inputs, versions, metrics, files = row
+    return ModelRecord(
+        project=project,
+        fingerprint=fp,
+        created=created,
+        data_fingerprint=data_fp,
+        model_dir=model_dir,
+        training_inputs=json.loads(inputs),
+        versions=json.loads(versions),
+        metrics=json.loads(metrics),
+        artifact_files=json.loads(files),
+    )
+
+
+def _deployment(row: tuple[Any, ...]) -> DeploymentRecord:
+    project, deployment, fp, target, at = row
+    return DeploymentRecord(project, deployment, fp, json.loads(target), at)
+
+
+def _history(
+    c: sqlite3.Connection,
+    project: str,
+    deployment: str,
+    action: str,
+    from_fp: str | None,
+    to_fp: str | None,
+    actor: str,
+    reason: str,
+) -> None:
+    c.execute(
+        """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason),
+    )

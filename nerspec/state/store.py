@@ -1,0 +1,113 @@
+"""The state store interface. SQLite implements it today; a PostgreSQL backend is planned.
+
+Records are plain dataclasses with JSON-able fields so a backend only needs text/integer columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+# ``set_deployment(expected_from=ANY)``: no compare-and-set.
+ANY: object = object()
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    project: str
+    fingerprint: str
+    created: str
+    data_fingerprint: str
+    model_dir: str
+    training_inputs: dict[str, Any] = field(default_factory=dict)  # fingerprint.training_inputs at training time
+    versions: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)  # summary: micro/macro P/R/F1 of the evaluation
+    artifact_files: dict[str, str] = field(default_factory=dict)  # relpath -> sha256, for drift detection
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    project: str
+    deployment: str
+    fingerprint: str
+    target: dict[str, Any]
+    deployed_at: str
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    id: int
+    project: str
+    deployment: str
+    action: str  # deploy | rollback | swap | remove | repair
+    from_fp: str | None
+    to_fp: str | None
+    actor: str
+    at: str
+    reason: str
+
+
+class Store(Protocol):
+    """Every method that changes state runs in one transaction: it happens entirely or not at all."""
+
+    def close(self) -> None: ...
+
+    def schema_version(self) -> int: ...
+
+    # models
+    def record_model(self, model: ModelRecord, document_hashes: dict[str, str] | None = None) -> None: ...
+
+    def get_model(self, fingerprint: str) -> ModelRecord | None: ...
+
+    def models(self, project: str) -> list[ModelRecord]: ...
+
+    def forget_model(self, fingerprint: str) -> None: ...
+
+    def document_hashes(self, fingerprint: str) -> dict[str, str] | None: ...
+
+    # evaluations
+    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None: ...
+
+    def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None: ...
+
+    # deployments
+    def deployments(self, project: str) -> dict[str, DeploymentRecord]: ...
+
+    def all_deployments(self) -> list[DeploymentRecord]: ...
+
+    def set_deployment(
+        self, record: DeploymentRecord, *, action: str, actor: str, reason: str, expected_from: str | None | object = ...
+    ) -> None: ...
+
+    def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None: ...
+
+    def swap_deployments(self, project: str, a: str, b: str, *, actor: str, reason: str) -> None: ...
+
+    def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]: ...
+
+    def served(self, project: str, deployment: str) -> set[str]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+
+def utc_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def actor() -> str:
+    """Who changed a deployment: ``user@host``, or the CI actor when running in GitHub Actions."""
+    import getpass
+    import os
+    import socket
+
+    ci_actor = os.environ.get("GITHUB_ACTOR")
+    if ci_actor:
+        return f"{ci_actor} (ci)"
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
