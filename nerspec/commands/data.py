@@ -1,7 +1,205 @@
-"""Commands of this area (to be filled in)."""
+"""Data commands: ``validate``, ``data stats``, ``export``, ``lint``.
+
+Thin layer over ``nerspec.corpus``: load, run the core, print. Imports of the corpus modules happen
+inside the commands so ``nerspec --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import echo_json, json_option, paths_argument
+from nerspec.errors import DataError, NerspecError, Problem
+
+MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
+
+
+@click.command()
+@paths_argument
+@click.option("--fix-whitespace", is_flag=True, help="Trim whitespace at span edges in the data files (azure, jsonl).")
+@json_option
+def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> None:
+    """Check manifests and their labeled data: exit 0 when valid (warnings allowed), 1 on errors.
+
+    PATHS are project directories, manifest files or a repository root (every projects/*/nerspec.yaml);
+    default: the current directory. Errors read `file:line:col: where: message`.
+
+    \b
+    Examples:
+      nerspec validate projects/example
+      nerspec validate --fix-whitespace projects/example
+      nerspec validate --json . > validation.json
+    """
+    from nerspec.corpus.checks import check_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_projects
+
+    projects = load_projects(list(paths))
+    report: list[dict[str, Any]] = []
+    blocking: list[Problem] = []
+    for project in projects:
+        if fix_whitespace:
+            from nerspec.corpus.fix import fix_whitespace as fix
+
+            for file, count in fix(project).items():
+                if not as_json:
+                    click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
+        entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+        try:
+            corpus = load_corpus(project)
+        except DataError as exc:
+            blocking.extend(exc.problems)
+            entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
+            report.append(entry)
+            continue
+        findings = check_corpus(project, corpus)
+        errors = [f for f in findings if f.severity == "error"]
+        warnings = [f for f in findings if f.severity == "warning"]
+        blocking.extend(f.problem() for f in errors)
+        entry.update(
+            valid=not errors,
+            documents=len(corpus),
+            errors=[f.to_dict() for f in errors],
+            warnings=[f.to_dict() for f in warnings],
+        )
+        report.append(entry)
+        if not as_json:
+            _print_warnings(warnings)
+            state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+            click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    if as_json:
+        echo_json({"valid": not blocking, "projects": report})
+    if blocking:
+        raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
+
+
+def _print_warnings(warnings: list[Any]) -> None:
+    shown: Counter[str] = Counter()
+    for finding in warnings:
+        shown[finding.code] += 1
+        if shown[finding.code] <= MAX_PER_CODE:
+            click.echo(str(finding.problem()))
+    for code, count in shown.items():
+        if count > MAX_PER_CODE:
+            click.echo(f"... and {count - MAX_PER_CODE} more `{code}` warnings (--json lists all)")
+
+
+@click.group()
+def data() -> None:
+    """Inspect labeled data.
+
+    \b
+    Example:
+      nerspec data stats projects/example
+    """
+
+
+@data.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@json_option
+def stats(path: Path, as_json: bool) -> None:
+    """The data distribution: per entity type (or class), instances and documents in train, test and total.
+
+    \b
+    Examples:
+      nerspec data stats projects/example
+      nerspec data stats projects/example --json
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.stats import project_stats
+    from nerspec.manifest.load import load_projects
+
+    projects = load_projects([path])
+    results = {project.name: (project, project_stats(project, load_corpus(project))) for project in projects}
+    if as_json:
+        if len(results) == 1:
+            echo_json(next(iter(results.values()))[1])
+        else:
+            echo_json({name: value for name, (_, value) in results.items()})
+        return
+    for name, (project, value) in results.items():
+        _print_stats(name, project.kind, value)
+
+
+def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
+    docs = value["documents"]
+    click.echo(f"{name} ({kind}): {docs['train'] + docs['test']} documents, train {docs['train']}, test {docs['test']}")
+    key, noun = ("entities", "entity type") if "entities" in value else ("classes", "class")
+    table = value[key]
+    width = max([len(noun), *(len(n) for n in table)]) + 2
+    click.echo(f"  {noun:<{width}}{'train':>16}{'test':>16}{'total':>16}")
+    click.echo(f"  {'':<{width}}{'inst / docs':>16}{'inst / docs':>16}{'inst / docs':>16}")
+    for label, row in table.items():
+        cells = "".join(f"{row[side]['instances']:>8} / {row[side]['documents']:<5}" for side in ("train", "test", "total"))
+        click.echo(f"  {label:<{width}}{cells}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--format", "fmt", type=click.Choice(["azure", "jsonl"]), required=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
+@click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
+def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
+    """Write a project's labeled data as an Azure labels file (+ .txt documents) or jsonl.
+
+    \b
+    Examples:
+      nerspec export projects/example --format jsonl -o out/
+      nerspec export projects/example --format azure --with-split -o out/azure
+    """
+    from nerspec.corpus.formats import module
+    from nerspec.corpus.formats.common import project_info
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import split_corpus
+    from nerspec.manifest.load import load_projects
+
+    projects = load_projects([path])
+    for project in projects:
+        corpus = load_corpus(project)
+        documents = corpus.documents
+        if with_split:
+            side = split_corpus(project, corpus).side_of()
+            for doc in documents:
+                doc.dataset = side[doc.id]  # type: ignore[assignment]
+        target = output / project.name if len(projects) > 1 else output
+        if target.exists() and not target.is_dir():
+            raise NerspecError(f"{target} exists and is not a directory")
+        written = module(fmt).write(documents, target, project_info(project))
+        click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@json_option
+def lint(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
+
+    Findings are warnings: the exit code is 0 unless the project cannot be loaded.
+
+    \b
+    Examples:
+      nerspec lint projects/example
+      nerspec lint projects/example --json | jq '.findings[] | select(.code == "lint_untagged")'
+    """
+    from nerspec.corpus.lint import lint_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_projects
+
+    projects = load_projects(list(paths))
+    everything: list[dict[str, Any]] = []
+    for project in projects:
+        findings = lint_corpus(project, load_corpus(project))
+        everything.extend({"project": project.name, **f.to_dict()} for f in findings)
+        if not as_json:
+            for finding in findings:
+                click.echo(str(finding.problem()))
+            click.echo(f"{project.name}: {len(findings)} lint finding{'s' if len(findings) != 1 else ''}")
+    if as_json:
+        echo_json({"findings": everything})
+
+
+COMMANDS: list[click.Command] = [validate, data, export, lint]

@@ -40,6 +40,11 @@ class Document:
     dataset: Dataset | None = None
     source: str = ""
     location: str = ""
+    # Where the record starts in ``location`` (1-based; jsonl, conll); 0 when ``location`` is a file
+    # holding the text itself, so a text offset maps to a line and column of that file.
+    line: int = 0
+    # Code-point offset of ``text`` inside the ``location`` file (an Azure region); 0 for whole files.
+    offset: int = 0
 
 
 @dataclass(slots=True)

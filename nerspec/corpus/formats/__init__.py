@@ -1,0 +1,17 @@
+"""Importers and exporters, one module per format; the manifest's ``format:`` names the module.
+
+Each module has ``read(path, project_dir) -> list[Document]`` and ``referenced_files(path) -> list[Path]``;
+``azure``, ``jsonl`` (and ``docbin``, ``folders``) also ``write(documents, out_dir, info) -> Path``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from types import ModuleType
+
+MODULES = {"azure": "azure", "jsonl": "jsonl", "conll": "conll", "spacy": "docbin", "folders": "folders"}
+
+
+def module(fmt: str) -> ModuleType:
+    """The format module for a manifest ``format:`` value (imported on demand)."""
+    return import_module(f"nerspec.corpus.formats.{MODULES[fmt]}")

@@ -1,0 +1,234 @@
+"""Data checks: errors block (validate exits 1, apply refuses), warnings are printed.
+
+Every finding names the document, the offsets and a short excerpt, and points at the file (and line)
+the document came from. Label checks use the kind's table; the rest is kind-agnostic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from nerspec.corpus.findings import Finding, at_document, excerpt
+from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.corpus.split import SplitResult, split_corpus
+
+__all__ = ["Finding", "check_corpus", "errors", "warnings"]
+
+# Reference limits (shared/reference/azure-custom-ner.md).
+MAX_DOCUMENTS = 100_000
+MIN_DOCUMENTS = 10
+MAX_DOCUMENT_CHARS = 128_000
+MAX_SPAN_CHARS = 500
+
+# Punctuation that does not belong at a span's edge. A trailing "." is judged separately: "Inc." keeps it.
+EDGE_PUNCTUATION = set(",;:!?\"'`“”‘’«»()[]{}<>|")
+OPENERS, CLOSERS = "([{<“‘«", ")]}>”’»"
+
+
+def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None) -> list[Finding]:
+    """All findings for a ``LoadedProject``'s corpus, errors first, then by file and position."""
+    split = split or split_corpus(project, corpus)
+    declared = [label.name for label in project.manifest.spec.labels]
+    findings = [
+        *_PER_KIND[project.kind](project, corpus, declared),
+        *_documents(project, corpus),
+        *_unused_labels(project, corpus, declared),
+        *_texts(corpus, split),
+    ]
+    findings.sort(key=lambda f: (f.severity != "error", f.location, f.line, f.col, f.code))
+    return findings
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
+
+
+def warnings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "warning"]
+
+
+def _documents(project: Any, corpus: Corpus) -> Iterator[Finding]:
+    count = len(corpus)
+    if count > MAX_DOCUMENTS:
+        yield _at_manifest(project, ("spec", "data"), "error", "too_many_documents",
+                           f"{count} documents; the limit is {MAX_DOCUMENTS}")
+    elif count < MIN_DOCUMENTS:
+        yield _at_manifest(project, ("spec", "data"), "warning", "too_few_documents",
+                           f"only {count} documents; at least {MIN_DOCUMENTS} are needed to train")
+    seen: dict[str, Document] = {}
+    manual = project.manifest.spec.split.policy == "manual"
+    unassigned = 0
+    for doc in corpus:
+        first = seen.setdefault(doc.id, doc)
+        if first is not doc:
+            yield at_document(doc, "error", "duplicate_id", f"duplicate document id (also in {first.location})")
+        if not doc.text.strip():
+            yield at_document(doc, "error", "empty_document", "empty document")
+        elif len(doc.text) > MAX_DOCUMENT_CHARS:
+            yield at_document(doc, "error", "document_too_long",
+                              f"{len(doc.text)} characters; the limit is {MAX_DOCUMENT_CHARS}")
+        if manual and doc.dataset is None:
+            unassigned += 1
+    if unassigned:
+        yield _at_manifest(project, ("spec", "split", "policy"), "warning", "no_dataset",
+                           f"manual split, but {unassigned} documents have no dataset; they train")
+
+
+def _texts(corpus: Corpus, split: SplitResult) -> Iterator[Finding]:
+    by_text: dict[bytes, list[Document]] = defaultdict(list)
+    for doc in corpus:
+        if doc.text.strip():
+            by_text[hashlib.blake2b(doc.text.encode("utf-8"), digest_size=16).digest()].append(doc)
+    side = split.side_of()
+    for docs in by_text.values():
+        if len(docs) < 2:
+            continue
+        ids = ", ".join(d.id for d in docs[:5]) + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
+        sides = {side.get(d.id) for d in docs}
+        if {"train", "test"} <= sides:
+            yield at_document(docs[0], "warning", "train_test_leakage",
+                              f"the same text is in train and test ({ids})")
+        else:
+            yield at_document(docs[0], "warning", "duplicate_text", f"{len(docs)} documents have this text ({ids})")
+
+
+def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+    used = {s.label for d in corpus for s in d.spans} | {c for d in corpus for c in d.labels}
+    field = "entities" if project.kind == "NERProject" else "classes"
+    noun = "entity type" if project.kind == "NERProject" else "class"
+    for i, name in enumerate(declared):
+        if name not in used:
+            yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
+                               f"{noun} `{name}` has no labels in the data")
+
+
+def _at_manifest(project: Any, path: tuple[str | int, ...], severity: str, code: str, message: str) -> Finding:
+    problem = project.locate(path, message)
+    return Finding(severity, code, message, None, problem.file, line=problem.line, col=problem.col)  # type: ignore[arg-type]
+
+
+# --- NER ---------------------------------------------------------------------------------------------
+
+
+def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+    from nerspec.corpus.tokens import BoundaryChecker
+
+    known = set(declared)
+    boundaries = BoundaryChecker(project.manifest.metadata.language)
+    hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")
+    for doc in corpus:
+        if not doc.spans:
+            continue
+        length = len(doc.text)
+        valid: list[Span] = []
+        for span in doc.spans:
+            start, end = span.start, span.end
+            if start > end:
+                yield at_document(doc, "error", "inverted_span", f"span ends before it starts ({span.label})", end, start)
+                continue
+            if start < 0 or end > length:
+                yield at_document(doc, "error", "span_outside_text",
+                                  f"span {start}..{end} is outside the text (length {length})", start, end)
+                continue
+            if start == end:
+                yield at_document(doc, "error", "empty_span", f"empty span ({span.label})", start, end)
+                continue
+            if span.label not in known:
+                yield at_document(doc, "error", "unknown_label",
+                                  f"entity type `{span.label}` is not declared in spec.entities ({hint})", start, end)
+            if end - start > MAX_SPAN_CHARS:
+                yield at_document(doc, "error", "span_too_long",
+                                  f"span of {end - start} characters; the limit is {MAX_SPAN_CHARS}", start, end)
+            valid.append(span)
+            yield from _span_edges(doc, span, boundaries)
+        yield from _overlaps(doc, valid)
+
+
+def _span_edges(doc: Document, span: Span, boundaries: Any) -> Iterator[Finding]:
+    text = doc.text
+    first, last = text[span.start], text[span.end - 1]
+    if first.isspace() or last.isspace():
+        yield at_document(doc, "warning", "span_whitespace",
+                          f"{span.label} span has leading or trailing whitespace (--fix-whitespace trims it)",
+                          span.start, span.end)
+        return
+    if _stray_punctuation(text[span.start : span.end]):
+        yield at_document(doc, "warning", "span_punctuation",
+                          f"{span.label} span has leading or trailing punctuation", span.start, span.end)
+        return
+    if boundaries.enabled and not (boundaries.is_boundary(text, span.start) and boundaries.is_boundary(text, span.end)):
+        yield at_document(doc, "warning", "span_not_on_tokens",
+                          f"{span.label} span does not start and end on token boundaries", span.start, span.end)
+
+
+def _stray_punctuation(surface: str) -> bool:
+    first, last = surface[0], surface[-1]
+    if first in EDGE_PUNCTUATION and not (first in OPENERS and CLOSERS[OPENERS.index(first)] in surface):
+        return True
+    if last in EDGE_PUNCTUATION and not (last in CLOSERS and OPENERS[CLOSERS.index(last)] in surface):
+        return True
+    if last == "." and len(surface) > 1:
+        word = surface[:-1].rsplit(None, 1)[-1]
+        # "Inc." and "U.S." keep their dot; a long plain word before it is a sentence end.
+        return len(word) >= 5 and "." not in word and word.isalpha()
+    return False
+
+
+def _overlaps(doc: Document, spans: list[Span]) -> Iterator[Finding]:
+    if len(spans) < 2:
+        return
+    ordered = sorted(spans)
+    previous = ordered[0]
+    for span in ordered[1:]:
+        if span.start < previous.end:
+            yield at_document(doc, "error", "overlapping_spans",
+                              f"{span.label} span overlaps {previous.label} span {previous.start}..{previous.end}",
+                              span.start, span.end)
+        if span.end > previous.end:
+            previous = span
+
+
+# --- classification ----------------------------------------------------------------------------------
+
+
+def _classification(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+    known = set(declared)
+    multilabel = bool(project.manifest.spec.multilabel)
+    hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")
+    for doc in corpus:
+        for name in doc.labels:
+            if name not in known:
+                yield at_document(doc, "error", "unknown_class", f"class `{name}` is not declared in spec.classes ({hint})")
+        if len(set(doc.labels)) != len(doc.labels):
+            yield at_document(doc, "warning", "repeated_class", f"a class is listed twice: {', '.join(doc.labels)}")
+        if not multilabel and len(set(doc.labels)) != 1:
+            message = "no class" if not doc.labels else f"{len(set(doc.labels))} classes ({', '.join(doc.labels)})"
+            yield at_document(doc, "error", "single_label_count",
+                              f"single-label project, but the document has {message}")
+
+
+_PER_KIND: dict[str, Callable[[Any, Corpus, list[str]], Iterator[Finding]]] = {
+    "NERProject": _ner,
+    "TextClassificationProject": _classification,
+}
+
+
+def trim_whitespace(doc: Document) -> list[tuple[Span, Span]]:
+    """(old, new) for each span of ``doc`` with whitespace at its edges; spans of only whitespace are left."""
+    changes = []
+    for span in doc.spans:
+        if not (0 <= span.start < span.end <= len(doc.text)):
+            continue
+        surface = doc.text[span.start : span.end]
+        stripped = surface.strip()
+        if stripped == surface or not stripped:
+            continue
+        start = span.start + (len(surface) - len(surface.lstrip()))
+        changes.append((span, Span(start, start + len(stripped), span.label)))
+    return changes
+
+
+__all__ += ["excerpt", "trim_whitespace"]

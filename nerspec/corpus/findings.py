@@ -1,0 +1,85 @@
+"""``Finding``: one data problem with its document, offsets, excerpt and file position."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from nerspec.corpus.model import Document
+from nerspec.errors import Problem
+
+Severity = Literal["error", "warning"]
+CONTEXT = 20
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    message: str
+    doc_id: str | None = None
+    location: str = ""  # the file (display path) the finding points at
+    start: int | None = None
+    end: int | None = None
+    excerpt: str = ""  # plain text; reports escape it
+    line: int = 0
+    col: int = 0
+
+    def problem(self) -> Problem:
+        where = ""
+        if self.doc_id is not None:
+            where = self.doc_id if self.start is None else f"{self.doc_id}[{self.start}:{self.end}]"
+        message = f"{self.message}: {self.excerpt}" if self.excerpt else self.message
+        if self.severity == "warning":
+            message = f"warning: {message}"
+        return Problem(self.location, self.line, self.col, where, message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def flatten(text: str) -> str:
+    return " ".join(text.split()) if any(c in text for c in "\n\r\t") else text
+
+
+def excerpt(text: str, start: int | None = None, end: int | None = None, width: int = CONTEXT) -> str:
+    """A short one-line excerpt; a span is marked with brackets: ``…the [Acme Corp] loan…``."""
+    if start is None or end is None:
+        short = flatten(text[: 3 * width])
+        return short + ("…" if len(text) > 3 * width else "")
+    lo, hi = max(0, min(start, end, len(text))), min(len(text), max(start, end, 0))
+    inner = text[lo:hi]
+    if len(inner) > 3 * width:
+        inner = inner[:width] + "…" + inner[-width:]
+    left = text[max(0, lo - width) : lo]
+    right = text[hi : hi + width]
+    return (
+        ("…" if lo > width else "")
+        + flatten(left)
+        + "["
+        + flatten(inner)
+        + "]"
+        + flatten(right)
+        + ("…" if hi + width < len(text) else "")
+    )
+
+
+def position(doc: Document, offset: int | None) -> tuple[int, int]:
+    """(line, col) of a text offset in the document's file; the record's line for jsonl and conll."""
+    if doc.line:
+        return doc.line, 1
+    if offset is None or doc.offset or not doc.location:
+        return (1, 1) if doc.location else (0, 0)
+    offset = max(0, min(offset, len(doc.text)))
+    line = doc.text.count("\n", 0, offset) + 1
+    col = offset - (doc.text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def at_document(
+    doc: Document, severity: Severity, code: str, message: str, start: int | None = None, end: int | None = None
+) -> Finding:
+    line, col = position(doc, start)
+    return Finding(
+        severity, code, message, doc.id, doc.location, start, end, excerpt(doc.text, start, end), line, col
+    )

@@ -1,0 +1,247 @@
+"""The reference product's labels JSON, with one ``.txt`` file per document beside it.
+
+Covers custom NER (``CustomEntityRecognition``) and both classification kinds. Field names are
+matched case- and separator-insensitively, because the portal export spells them in camelCase
+(``projectFileVersion``) and the 2022-05-01 REST spec with dashes (``project-file-version``).
+Offsets are UTF-16 code units unless ``stringIndexType`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.formats.common import ProjectInfo, fail, lexical_escape, load_json, read_text, safe_file_name, shown
+from nerspec.corpus.model import Document, Span
+from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
+
+NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
+SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}
+MULTI_KINDS = {"custommultilabelclassification", "custommulticlassification"}
+FILE_VERSION = "2022-05-01"
+
+
+def _norm(key: str) -> str:
+    return key.replace("-", "").replace("_", "").lower()
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if not isinstance(obj, dict):
+        return default
+    if name in obj:
+        return obj[name]
+    wanted = _norm(name)
+    for key, value in obj.items():
+        if _norm(key) == wanted:
+            return value
+    return default
+
+
+def referenced_files(path: Path) -> list[Path]:
+    """The labels file and every document file it names (missing ones are left to the importer)."""
+    files = [path]
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return files
+    for doc in _get(_get(raw, "assets", {}), "documents", []) or []:
+        location = _get(doc, "location")
+        if isinstance(location, str):
+            files.append(path.parent / location)
+    return files
+
+
+def detect_kind(raw: Any) -> str:
+    """``ner``, ``single`` or ``multi``."""
+    assets = _get(raw, "assets", {})
+    kind = _norm(str(_get(assets, "projectKind") or _get(_get(raw, "metadata", {}), "projectKind") or ""))
+    if kind in SINGLE_KINDS:
+        return "single"
+    if kind in MULTI_KINDS:
+        return "multi"
+    if kind in NER_KINDS:
+        return "ner"
+    for doc in _get(assets, "documents", []) or []:
+        if _get(doc, "class") is not None:
+            return "single"
+        if _get(doc, "classes") is not None:
+            return "multi"
+    return "ner"
+
+
+class _Converter:
+    """Offsets in the file's string index type -> code points of one text."""
+
+    def __init__(self, text: str, index_type: str) -> None:
+        self.index_type = index_type
+        self.length = len(text)
+        self._utf16 = Utf16Index(text) if index_type == "utf16codeunit" else None
+        self._graphemes = GraphemeIndex(text) if index_type == "textelementv8" else None
+
+    def __call__(self, offset: int) -> int:
+        converter = self._utf16 or self._graphemes
+        if converter is None:
+            return offset
+        size = converter.length16 if self._utf16 else len(converter)  # type: ignore[union-attr,arg-type]
+        if offset > size:  # keep it out of range, so the checks report it with the document
+            return self.length + (offset - size)
+        if offset < 0:
+            return offset
+        return converter.to_codepoint(offset)
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    """Import a labels JSON; documents are read from ``location`` relative to the labels file."""
+    raw = load_json(path)
+    assets = _get(raw, "assets")
+    if not isinstance(raw, dict) or not isinstance(assets, dict):
+        raise fail(path, "not a labels file: expected an object with `assets`")
+    documents = _get(assets, "documents")
+    if not isinstance(documents, list):
+        raise fail(path, "not a labels file: `assets.documents` must be a list")
+    kind = detect_kind(raw)
+    index_type = _norm(str(_get(raw, "stringIndexType") or "Utf16CodeUnit"))
+    if index_type not in ("utf16codeunit", "unicodecodepoint", "textelementv8"):
+        raise fail(path, f"unsupported stringIndexType `{_get(raw, 'stringIndexType')}`")
+    base = path.parent
+    root = project_dir or base
+    out: list[Document] = []
+    inside_dirs: dict[Path, bool] = {}
+    for n, doc in enumerate(documents):
+        where = f"assets.documents[{n}]"
+        location = _get(doc, "location")
+        if not isinstance(location, str) or not location:
+            raise fail(path, "document without `location`", where=where)
+        problem = lexical_escape(location) or _escapes(base / location, root, inside_dirs)
+        if problem:
+            raise fail(path, problem, where=f"{where}.location")
+        text_path = base / location
+        text = read_text(text_path)
+        dataset = _dataset(_get(doc, "dataset"))
+        common = {"dataset": dataset, "location": shown(text_path)}
+        if kind != "ner":
+            out.append(Document(id=location, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
+            continue
+        convert = _Converter(text, index_type)
+        regions = _get(doc, "entities") or []
+        if not regions:
+            out.append(Document(id=location, text=text, **common))  # type: ignore[arg-type]
+            continue
+        for r, region in enumerate(regions):
+            try:
+                start = convert(int(_get(region, "regionOffset", 0) or 0))
+                length = _get(region, "regionLength")
+                end = convert(int(_get(region, "regionOffset", 0) or 0) + int(length)) if length is not None else len(text)
+                spans = []
+                for label in _get(region, "labels") or []:
+                    offset, size = int(_get(label, "offset")), int(_get(label, "length"))
+                    spans.append(Span(convert(offset) - start, convert(offset + size) - start, str(_get(label, "category"))))
+            except OffsetError as exc:
+                raise fail(path, f"{location}: {exc}", where=f"{where}.entities[{r}]") from None
+            except (TypeError, ValueError):
+                raise fail(path, "offsets and lengths must be integers", where=f"{where}.entities[{r}]") from None
+            whole = start == 0 and end == len(text)
+            out.append(
+                Document(
+                    id=location if len(regions) == 1 else f"{location}#{r + 1}",
+                    text=text if whole else text[max(start, 0) : end],
+                    spans=spans,
+                    offset=max(start, 0),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    return out
+
+
+def _escapes(path: Path, root: Path, inside_dirs: dict[Path, bool]) -> str | None:
+    """Whether a document file leaves the project through a symbolic link (directories cached: 100k files)."""
+    parent = path.parent
+    if parent not in inside_dirs:
+        resolved, base = parent.resolve(), root.resolve()
+        inside_dirs[parent] = resolved == base or base in resolved.parents
+    if inside_dirs[parent] and not path.is_symlink():
+        return None
+    resolved, base = path.resolve(), root.resolve()
+    if base in resolved.parents:
+        return None
+    return f"`{path.name}` resolves outside the project directory"
+
+
+def _dataset(value: Any) -> str | None:
+    if isinstance(value, str) and value.lower() in ("train", "test"):
+        return value.lower()
+    return None
+
+
+def _classes(doc: Any, kind: str) -> list[str]:
+    single = _get(doc, "class")
+    many = _get(doc, "classes")
+    labels: list[str] = []
+    if isinstance(single, dict) and _get(single, "category") is not None:
+        labels.append(str(_get(single, "category")))
+    if isinstance(many, list):
+        labels.extend(str(_get(c, "category")) for c in many if isinstance(c, dict))
+    return labels
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_name: str = "labels.json") -> Path:
+    """Write ``labels.json`` and one ``.txt`` per document under ``out_dir``; returns the labels file."""
+    from nerspec.atomic import write_text
+
+    if info.is_ner:
+        project_kind = "CustomEntityRecognition"
+    else:
+        project_kind = "CustomMultiLabelClassification" if info.multilabel else "CustomSingleLabelClassification"
+    entries: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for doc in documents:
+        location = safe_file_name(doc.id)
+        while location in used:
+            location = location[: -len(".txt")] + "_.txt"
+        used.add(location)
+        target_txt = out_dir / location
+        target_txt.parent.mkdir(parents=True, exist_ok=True)
+        target_txt.write_bytes(doc.text.encode("utf-8"))  # a fresh export dir: no need to fsync 100k files
+        entry: dict[str, Any] = {"location": location, "language": info.language}
+        if doc.dataset:
+            entry["dataset"] = doc.dataset.capitalize()
+        if info.is_ner:
+            index = Utf16Index(doc.text)
+            entry["entities"] = [
+                {
+                    "regionOffset": 0,
+                    "regionLength": index.length16,
+                    "labels": [
+                        {
+                            "category": s.label,
+                            "offset": index.to_utf16(s.start),
+                            "length": index.to_utf16(s.end) - index.to_utf16(s.start),
+                        }
+                        for s in doc.spans
+                    ],
+                }
+            ]
+        elif info.multilabel:
+            entry["classes"] = [{"category": c} for c in doc.labels]
+        else:
+            entry["class"] = {"category": doc.labels[0]} if doc.labels else None
+        entries.append(entry)
+    label_key = "entities" if info.is_ner else "classes"
+    labels = list(info.labels) or sorted({s.label for d in documents for s in d.spans} | {c for d in documents for c in d.labels})
+    payload = {
+        "projectFileVersion": FILE_VERSION,
+        "stringIndexType": "Utf16CodeUnit",
+        "metadata": {
+            "projectKind": project_kind,
+            "projectName": info.name,
+            "language": info.language,
+            "multilingual": False,
+            "description": info.description,
+            "settings": {},
+        },
+        "assets": {"projectKind": project_kind, label_key: [{"category": n} for n in labels], "documents": entries},
+    }
+    target = out_dir / labels_name
+    write_text(target, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return target

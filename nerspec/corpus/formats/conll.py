@@ -1,0 +1,144 @@
+"""CoNLL columns: the token first, the tag last; blank lines between sentences.
+
+``-DOCSTART-`` starts a document; a file without it has one document per sentence. Tags may use
+IOB2, IOB1 or BILOU (also IOBES spelling ``E-``/``S-``): the decoder is lenient in the way that
+reads all of them correctly, because an ``I-`` after ``O`` or another type can only start an entity.
+A document's text is its tokens joined by spaces, its sentences joined by newlines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nerspec.corpus.formats.common import read_text, shown
+from nerspec.corpus.model import Document, Span
+from nerspec.errors import DataError, Problem
+
+BEGIN, INSIDE, LAST, UNIT = "B", "I", "L", "U"
+_PREFIXES = {"B": BEGIN, "I": INSIDE, "L": LAST, "E": LAST, "U": UNIT, "S": UNIT}
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    text = read_text(path)
+    where = shown(path)
+    documents: list[Document] = []
+    explicit = "-DOCSTART-" in text
+    sentences: list[list[tuple[str, str]]] = []
+    sentence: list[tuple[str, str]] = []
+    first_line = 0
+    problems: list[Problem] = []
+
+    def flush_sentence() -> None:
+        nonlocal sentence
+        if sentence:
+            sentences.append(sentence)
+            sentence = []
+
+    def flush_document() -> None:
+        nonlocal sentences
+        flush_sentence()
+        if sentences:
+            n = len(documents) + 1
+            documents.append(_document(f"{path.name}#{n}", sentences, where, first_line))
+            sentences = []
+
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\r")
+        if line.startswith("-DOCSTART-"):
+            flush_document()
+            first_line = lineno + 1
+            continue
+        if not line.strip():
+            flush_sentence()
+            if not explicit:
+                flush_document()
+                first_line = lineno + 1
+            continue
+        if not first_line:
+            first_line = lineno
+        columns = line.split()
+        if len(columns) < 2:
+            problems.append(Problem(where, lineno, 1, "", "expected a token and a tag separated by whitespace"))
+            continue
+        tag = columns[-1]
+        if tag != "O" and (len(tag) < 3 or tag[1] not in "-_" or tag[0] not in _PREFIXES):
+            problems.append(Problem(where, lineno, len(line) - len(tag) + 1, "", f"unknown tag `{tag}`"))
+            continue
+        sentence.append((columns[0], tag))
+    flush_document()
+    if problems:
+        raise DataError(problems[:50])
+    return documents
+
+
+def _document(doc_id: str, sentences: list[list[tuple[str, str]]], where: str, line: int) -> Document:
+    parts: list[str] = []
+    spans: list[Span] = []
+    position = 0
+    for s, sentence in enumerate(sentences):
+        if s:
+            parts.append("\n")
+            position += 1
+        open_label: str | None = None
+        open_start = 0
+        last_end = position
+        for t, (token, tag) in enumerate(sentence):
+            if t:
+                parts.append(" ")
+                position += 1
+            start, end = position, position + len(token)
+            parts.append(token)
+            position = end
+            prefix, label = (tag[0], tag[2:]) if tag != "O" else ("O", "")
+            kind = _PREFIXES.get(prefix, "O")
+            continues = open_label == label and kind in (INSIDE, LAST)
+            if open_label is not None and not continues:
+                spans.append(Span(open_start, last_end, open_label))
+                open_label = None
+            if kind != "O" and not continues:
+                open_label, open_start = label, start
+            last_end = end
+            if open_label is not None and kind in (LAST, UNIT):
+                spans.append(Span(open_start, end, open_label))
+                open_label = None
+        if open_label is not None:
+            spans.append(Span(open_start, last_end, open_label))
+    return Document(id=doc_id, text="".join(parts), spans=spans, location=where, line=line)
+
+
+def tags(doc: Document, scheme: str = "IOB2") -> list[list[tuple[str, str]]]:
+    """Whitespace tokens of each line with their tags (for export and metric cross-checks)."""
+    out: list[list[tuple[str, str]]] = []
+    starts = {s.start: s for s in doc.spans}
+    position = 0
+    current: Span | None = None
+    for line in doc.text.split("\n"):
+        row: list[tuple[str, str]] = []
+        for token in line.split(" "):
+            start, end = position, position + len(token)
+            position = end + 1
+            if not token:
+                continue
+            if start in starts:
+                current = starts[start]
+                inside = "B"
+            elif current is not None and start < current.end:
+                inside = "I"
+            else:
+                current = None
+                row.append((token, "O"))
+                continue
+            last = end >= current.end
+            if scheme == "BILOU":
+                prefix = ("U" if last else "B") if inside == "B" else ("L" if last else "I")
+            else:
+                prefix = inside
+            row.append((token, f"{prefix}-{current.label}"))
+            if last:
+                current = None
+        out.append(row)
+    return out

@@ -1,0 +1,66 @@
+"""spaCy's binary ``.spacy`` files (``DocBin``): entities from ``doc.ents``, classes from ``doc.cats``.
+
+spaCy is imported only when such a source is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nerspec.corpus.formats.common import ProjectInfo, fail, read_bytes, shown
+from nerspec.corpus.model import Document, Span
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    data = read_bytes(path)
+    try:
+        docbin = DocBin(store_user_data=True).from_bytes(data)
+        docs = list(docbin.get_docs(Vocab()))
+    except Exception as exc:  # spaCy raises ValueError/KeyError/zlib/msgpack errors for corrupt files
+        raise fail(path, f"not a spaCy DocBin file: {exc}") from None
+    where = shown(path)
+    out: list[Document] = []
+    for n, doc in enumerate(docs, start=1):
+        user = doc.user_data if isinstance(doc.user_data, dict) else {}
+        dataset = user.get("dataset")
+        out.append(
+            Document(
+                id=str(user.get("id", f"{path.name}#{n}")),
+                text=doc.text,
+                spans=[Span(e.start_char, e.end_char, e.label_) for e in doc.ents],
+                labels=[c for c, score in doc.cats.items() if score >= 0.5],
+                dataset=dataset if dataset in ("train", "test") else None,
+                location=where,
+            )
+        )
+    return out
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "data.spacy") -> Path:
+    import spacy
+    from spacy.tokens import DocBin
+
+    from nerspec.atomic import write_bytes
+
+    nlp = spacy.blank(info.language.split("-")[0])
+    docbin = DocBin(store_user_data=True)
+    for document in documents:
+        doc = nlp.make_doc(document.text)
+        if info.is_ner:
+            doc.ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
+        else:
+            doc.cats = {c: float(c in document.labels) for c in info.labels}
+        doc.user_data["id"] = document.id
+        if document.dataset:
+            doc.user_data["dataset"] = document.dataset
+        docbin.add(doc)
+    target = out_dir / name
+    write_bytes(target, docbin.to_bytes())
+    return target

@@ -1,0 +1,117 @@
+"""JSON Lines: one document per line.
+
+NER: ``{"id", "text", "spans": [{"start", "end", "label"}], "dataset"?}`` (code-point offsets, end
+exclusive), or the common ``"label": [[start, end, "TYPE"], ...]`` shape. Classification:
+``{"id", "text", "labels": [...]}``, spaCy's ``"cats": {"A": 1.0, "B": 0.0}`` (score >= 0.5 is on), or
+``"label": ["A", ...]``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.formats.common import ProjectInfo, decode, read_bytes, shown
+from nerspec.corpus.model import Document, Span
+from nerspec.errors import DataError, Problem
+
+MAX_PROBLEMS = 50
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    data = read_bytes(path)
+    text = decode(path, data)
+    where = shown(path)
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    byte = 0
+    # split("\n"), not splitlines(): raw U+2028 inside JSON strings is legal and must not end a record.
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        start_byte = byte
+        byte += (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            documents.append(_document(record, path, where, lineno))
+        except json.JSONDecodeError as exc:
+            offset = start_byte + len(line[: exc.pos].encode("utf-8"))
+            problems.append(Problem(where, lineno, exc.colno, "", f"invalid JSON at byte offset {offset}: {exc.msg}"))
+        except _RecordError as exc:
+            problems.append(Problem(where, lineno, 1, "", str(exc)))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise DataError(problems)
+    return documents
+
+
+class _RecordError(ValueError):
+    pass
+
+
+def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+    if not isinstance(record, dict):
+        raise _RecordError("each line must be a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise _RecordError("missing `text` (a string)")
+    doc_id = record.get("id", f"{path.name}:{lineno}")
+    dataset = record.get("dataset")
+    if isinstance(dataset, str):
+        dataset = dataset.lower()
+    if dataset not in (None, "train", "test"):
+        raise _RecordError(f"`dataset` must be `train` or `test`, not {record.get('dataset')!r}")
+    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, line=lineno)
+    try:
+        if "spans" in record:
+            doc.spans = [_span(s) for s in record["spans"] or []]
+        if "labels" in record:
+            labels = record["labels"]
+            if isinstance(labels, str):
+                labels = [labels]
+            doc.labels = [str(c) for c in labels or []]
+        if "cats" in record:
+            doc.labels = [str(c) for c, score in (record["cats"] or {}).items() if float(score) >= 0.5]
+        if "label" in record:
+            items = record["label"] or []
+            if isinstance(items, str):
+                doc.labels = [items]
+            elif all(isinstance(i, (list, tuple)) for i in items):
+                doc.spans = [Span(int(i[0]), int(i[1]), str(i[2])) for i in items]
+            else:
+                doc.labels = [str(i) for i in items]
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise _RecordError(f"malformed spans or labels: {exc}") from None
+    return doc
+
+
+def _span(value: Any) -> Span:
+    if isinstance(value, dict):
+        return Span(int(value["start"]), int(value["end"]), str(value["label"]))
+    return Span(int(value[0]), int(value[1]), str(value[2]))
+
+
+def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+    if is_ner:
+        record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
+    else:
+        record["labels"] = list(doc.labels)
+    if doc.dataset:
+        record["dataset"] = doc.dataset
+    return record
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "data.jsonl") -> Path:
+    from nerspec.atomic import write_text
+
+    target = out_dir / name
+    lines = [json.dumps(dump(doc, info.is_ner), ensure_ascii=False) for doc in documents]
+    write_text(target, "\n".join(lines) + ("\n" if lines else ""))
+    return target

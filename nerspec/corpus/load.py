@@ -1,0 +1,171 @@
+"""Every data source of a manifest into one ``Corpus``.
+
+URL sources are downloaded once into ``<cache>/<sha256>`` and verified against the pinned hash, so
+a changed remote file is an error, never a silent change of the training data. ``azure`` and
+``folders`` sources name directories, so their URL must point at a ``.zip`` or ``.tar.gz`` archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from nerspec.corpus.formats import module
+from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.errors import DataError, Problem
+from nerspec.manifest.load import LoadedProject
+from nerspec.manifest.schema import DataSource
+
+DIRECTORY_FORMATS = ("azure", "folders")
+
+
+def rename_map(project: LoadedProject) -> dict[str, str]:
+    return {label.renamed_from: label.name for label in project.manifest.spec.labels if label.renamed_from}
+
+
+def source_path(project: LoadedProject, index: int, cache_dir: Path | None = None) -> Path:
+    """The local file or directory a source reads (downloading a URL source when needed)."""
+    source = project.manifest.spec.data[index]
+    if source.path is not None:
+        return project.dir / source.path
+    return _fetch(project, index, source, cache_dir or _default_cache())
+
+
+def load_source(project: LoadedProject, index: int, cache_dir: Path | None = None) -> list[Document]:
+    """The documents of one source as the file has them (no renames, no dataset override)."""
+    source = project.manifest.spec.data[index]
+    path = source_path(project, index, cache_dir)
+    if source.path is not None and not path.exists():
+        raise DataError([project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")])
+    root = project.dir if source.path is not None else path if path.is_dir() else path.parent
+    return module(source.format).read(path, root)
+
+
+def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus:
+    renames = rename_map(project)
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for index, source in enumerate(project.manifest.spec.data):
+        try:
+            docs = load_source(project, index, cache_dir)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        for doc in docs:
+            doc.source = source.name
+            if source.dataset is not None:
+                doc.dataset = source.dataset
+            if renames:
+                doc.spans = [Span(s.start, s.end, renames.get(s.label, s.label)) for s in doc.spans]
+                doc.labels = [renames.get(c, c) for c in doc.labels]
+        documents.extend(docs)
+    if problems:
+        raise DataError(problems)
+    return Corpus(documents)
+
+
+def referenced_files(project: LoadedProject, cache_dir: Path | None = None) -> list[Path]:
+    """Every file the project's data reads (for fingerprints)."""
+    files: list[Path] = []
+    for index, source in enumerate(project.manifest.spec.data):
+        files.extend(module(source.format).referenced_files(_entry(source_path(project, index, cache_dir), source)))
+    return files
+
+
+def _entry(path: Path, source: DataSource) -> Path:
+    if source.url is not None and source.format == "azure":
+        return _labels_file(path)
+    return path
+
+
+def _default_cache() -> Path:
+    from nerspec.paths import state_paths
+
+    return state_paths().cache / "sources"
+
+
+def _fetch(project: LoadedProject, index: int, source: DataSource, cache_dir: Path) -> Path:
+    assert source.url is not None and source.sha256 is not None  # the manifest rules guarantee both
+    target = cache_dir / source.sha256
+    if not (target.is_file() and _sha256(target) == source.sha256):
+        _download(project, index, source, target)
+    if source.format not in DIRECTORY_FORMATS:
+        return target
+    extracted = cache_dir / f"{source.sha256}.d"
+    if not extracted.is_dir():
+        _extract(project, index, target, extracted)
+    return _labels_file(extracted) if source.format == "azure" else extracted
+
+
+def _download(project: LoadedProject, index: int, source: DataSource, target: Path) -> None:
+    import httpx
+
+    where = ("spec", "data", index, "url")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".download.", dir=target.parent)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with httpx.stream("GET", str(source.url), follow_redirects=True, timeout=60.0) as response:
+                if response.status_code != 200:
+                    raise DataError([project.locate(where, f"download failed: HTTP {response.status_code}")])
+                for chunk in response.iter_bytes():
+                    digest.update(chunk)
+                    handle.write(chunk)
+        if digest.hexdigest() != source.sha256:
+            raise DataError(
+                [
+                    project.locate(
+                        ("spec", "data", index, "sha256"),
+                        f"downloaded file has sha256 {digest.hexdigest()}, expected {source.sha256}",
+                    )
+                ]
+            )
+        os.replace(tmp, target)
+    except httpx.HTTPError as exc:
+        raise DataError([project.locate(where, f"download failed: {exc}")]) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _extract(project: LoadedProject, index: int, archive: Path, target: Path) -> None:
+    import tarfile
+    import zipfile
+
+    staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for name in zf.namelist():
+                    if name.startswith("/") or ".." in Path(name).parts:
+                        raise DataError([project.locate(("spec", "data", index, "url"), f"unsafe archive member `{name}`")])
+                zf.extractall(staging)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive) as tf:
+                tf.extractall(staging, filter="data")  # refuses absolute paths, `..` and links out
+        else:
+            raise DataError(
+                [project.locate(("spec", "data", index, "url"), "an azure or folders URL must be a .zip or .tar.gz archive")]
+            )
+        os.replace(staging, target)
+    except (tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise DataError([project.locate(("spec", "data", index, "url"), f"unreadable archive: {exc}")]) from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _labels_file(directory: Path) -> Path:
+    candidates = sorted(directory.glob("*.json")) or sorted(directory.glob("*/*.json"))
+    return candidates[0] if candidates else directory / "labels.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,53 @@
+"""The data-distribution view: per label, instances and documents in train, test and total."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from nerspec.corpus.model import Document
+from nerspec.corpus.split import SplitResult
+
+SIDES = ("train", "test")
+
+
+def side_stats(documents: list[Document], labels: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """``{"documents": N, "labels": {LABEL: {"instances", "documents"}}}`` of one side.
+
+    For classification a label's instances equal its documents, so kind-agnostic readers work.
+    """
+    instances: Counter[str] = Counter()
+    containing: Counter[str] = Counter()
+    for doc in documents:
+        if doc.spans:
+            instances.update(s.label for s in doc.spans)
+            containing.update({s.label for s in doc.spans})
+        if doc.labels:
+            unique = set(doc.labels)
+            instances.update(unique)
+            containing.update(unique)
+    names = list(dict.fromkeys([*labels, *sorted(instances)]))
+    return {
+        "documents": len(documents),
+        "labels": {n: {"instances": instances[n], "documents": containing[n]} for n in names},
+    }
+
+
+def data_stats(kind: str, labels: list[str], split: SplitResult) -> dict[str, Any]:
+    """The ``nerspec data stats --json`` shape: ``{"documents": {...}, "entities"|"classes": {...}}``."""
+    per_side = {"train": side_stats(split.train, labels), "test": side_stats(split.test, labels)}
+    total = side_stats([*split.train, *split.test], labels)
+    key = "entities" if kind == "NERProject" else "classes"
+    table: dict[str, Any] = {}
+    for name in total["labels"]:
+        row = {side: per_side[side]["labels"].get(name, {"instances": 0, "documents": 0}) for side in SIDES}
+        row["total"] = total["labels"][name]
+        table[name] = row
+    return {"documents": {"train": len(split.train), "test": len(split.test)}, key: table}
+
+
+def project_stats(project: Any, corpus: Any) -> dict[str, Any]:
+    from nerspec.corpus.split import split_corpus
+
+    labels = [label.name for label in project.manifest.spec.labels]
+    return data_stats(project.kind, labels, split_corpus(project, corpus))
