@@ -387,23 +387,22 @@ def _baseline(
 
 
 def _significance_test(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> Any:
+    """Paired bootstrap over the documents both evaluations scored; None (gates fail safe) when unavailable."""
     if baseline is None:
         return None
     try:
-        from nerspec.evaluate.bootstrap import paired_bootstrap  # type: ignore[import-not-found]
+        from nerspec.evaluate.bootstrap import significance_test
     except ImportError:
         return None
+    test = significance_test(evaluation, baseline)
 
-    def test(metric: str, label: str | None) -> float | None:
+    def safe(metric: str, label: str | None) -> float | None:
         try:
-            outcome = paired_bootstrap(evaluation, baseline, metric=metric, label=label)
+            return test(metric, label)
         except (TypeError, ValueError, KeyError):
-            return None  # inputs it cannot use: the gate then fails conservatively
-        if isinstance(outcome, dict):
-            return outcome.get("p_value")
-        return getattr(outcome, "p_value", outcome if isinstance(outcome, float) else None)
+            return None
 
-    return test
+    return safe
 
 
 def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str) -> None:

@@ -1,7 +1,156 @@
-"""Commands of this area (to be filled in)."""
+"""``deployments list|history``, ``rollback`` and ``swap``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import echo_json, json_option, state_option
+
+project_argument = click.argument("path", type=click.Path(path_type=Path))
+
+
+def _project(path: Path) -> Any:
+    from nerspec.manifest.load import load_project
+
+    return load_project(path)
+
+
+@click.group("deployments")
+def deployments_group() -> None:
+    """Inspect a project's deployments and their history.
+
+    \b
+    Examples:
+      nerspec deployments list projects/example
+      nerspec deployments history projects/example --deployment production
+    """
+
+
+@deployments_group.command("list")
+@project_argument
+@json_option
+@state_option
+def list_command(path: Path, as_json: bool, state: Path | None) -> None:
+    """Each deployment: the model it serves, when, and whether its target agrees.
+
+    \b
+    Example:
+      nerspec deployments list projects/example
+    """
+    from nerspec.deploy import local
+    from nerspec.paths import state_paths
+    from nerspec.state import open_store
+
+    project = _project(path)
+    paths = state_paths(state)
+    store = open_store(paths)
+    try:
+        recorded = store.deployments(project.name)
+    finally:
+        store.close()
+    declared = [d.name for d in project.manifest.spec.deployments]
+    rows = []
+    for name in [*declared, *sorted(set(recorded) - set(declared))]:
+        rec = recorded.get(name)
+        pointer = local.read_pointer(paths, project.name, name)
+        rows.append(
+            {
+                "deployment": name,
+                "fingerprint": rec.fingerprint if rec else None,
+                "deployed_at": rec.deployed_at if rec else None,
+                "target": rec.target.get("type", "local") if rec else "local",
+                "declared": name in declared,
+                "pointer": pointer.get("fingerprint") if pointer else None,
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        fp = (row["fingerprint"] or "none")[:12]
+        note = "" if row["declared"] else "  (not in the manifest: apply removes it)"
+        if row["fingerprint"] and row["target"] == "local" and row["pointer"] != row["fingerprint"]:
+            note += "  (drift: pointer differs; `nerspec plan` shows the repair)"
+        click.echo(f"{row['deployment']:<16} {fp:<12}  {row['deployed_at'] or '-':<25} {row['target']}{note}")
+
+
+@deployments_group.command("history")
+@project_argument
+@click.option("--deployment", default=None, help="Only this deployment.")
+@json_option
+@state_option
+def history_command(path: Path, deployment: str | None, as_json: bool, state: Path | None) -> None:
+    """Every deploy, rollback, swap, repair and removal: who, when, from, to, why.
+
+    \b
+    Example:
+      nerspec deployments history projects/example --deployment production
+    """
+    from dataclasses import asdict
+
+    from nerspec.paths import state_paths
+    from nerspec.state import open_store
+
+    project = _project(path)
+    store = open_store(state_paths(state))
+    try:
+        entries = store.history(project.name, deployment)
+    finally:
+        store.close()
+    if as_json:
+        echo_json([asdict(e) for e in entries])
+        return
+    if not entries:
+        click.echo("no history yet")
+    for e in entries:
+        click.echo(
+            f"{e.at}  {e.deployment:<12} {e.action:<8} {(e.from_fp or 'none')[:12]:<12} -> "
+            f"{(e.to_fp or 'none')[:12]:<12} {e.actor}  {e.reason}"
+        )
+
+
+@click.command("rollback")
+@project_argument
+@click.argument("deployment")
+@click.option("--to", "to", default=None, help="Fingerprint (or unique prefix) to roll back to; default: the previous model.")
+@click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@state_option
+def rollback_command(path: Path, deployment: str, to: str | None, lock_timeout: float, state: Path | None) -> None:
+    """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
+    until the manifest or data change.
+
+    \b
+    Examples:
+      nerspec rollback projects/example production
+      nerspec rollback projects/example production --to 3f2a9c1b0d4e
+    """
+    from nerspec.deploy import rollback
+    from nerspec.paths import state_paths
+
+    old, new = rollback(state_paths(state), _project(path), deployment, to, lock_timeout)
+    click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
+
+
+@click.command("swap")
+@project_argument
+@click.argument("a")
+@click.argument("b")
+@state_option
+def swap_command(path: Path, a: str, b: str, state: Path | None) -> None:
+    """Exchange the models of two deployments.
+
+    \b
+    Example:
+      nerspec swap projects/example staging production
+    """
+    from nerspec.deploy import swap
+    from nerspec.paths import state_paths
+
+    new_a, new_b = swap(state_paths(state), _project(path), a, b)
+    click.echo(f"{a}: now {new_a[:12]}\n{b}: now {new_b[:12]}")
+
+
+COMMANDS: list[click.Command] = [deployments_group, rollback_command, swap_command]

@@ -1,7 +1,129 @@
-"""Commands of this area (to be filled in)."""
+"""``plan``, ``apply`` and ``force-unlock``: the reconciler's commands (thin: core lives in plan.py/apply.py)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
+from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
+
+
+def _load_saved_plan(path: Path) -> Any:
+    from nerspec.plan import Plan
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
+    return Plan.from_json(raw), raw
+
+
+@click.command("plan")
+@paths_argument
+@json_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes pending, 1: error.")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for `nerspec apply PLAN.json`.")
+@state_option
+def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None, state: Path | None) -> None:
+    """Show what `apply` would train, reuse, deploy, remove or repair, and why.
+
+    \b
+    Examples:
+      nerspec plan                                 every projects/*/nerspec.yaml
+      nerspec plan projects/example --json
+      nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
+    """
+    from nerspec.apply import make_plan
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import state_paths
+    from nerspec.plan import render
+    from nerspec.state import open_store
+
+    projects = load_projects(list(paths))
+    state_dir = state_paths(state)
+    store = open_store(state_dir)
+    try:
+        plan = make_plan(projects, state_dir, store)
+    finally:
+        store.close()
+    data = plan.to_json()
+    if out is not None:
+        from nerspec import atomic
+
+        data["paths"] = [str(p.path.resolve()) for p in projects]
+        atomic.write_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(render(plan, color=is_terminal()))
+        if out is not None:
+            click.echo(f"\nSaved to {out}. Run `nerspec apply {out}` to execute exactly this plan.")
+    if detailed_exitcode and plan.changes:
+        click.get_current_context().exit(EXIT_CHANGES_PENDING)
+
+
+@click.command("apply")
+@paths_argument
+@click.option("--no-deploy", is_flag=True, help="Train, evaluate and check gates only (for pull requests).")
+@json_option
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@state_option
+def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float, state: Path | None) -> None:
+    """Train what changed, evaluate on the test split, check gates, deploy. Exit 3 when a gate fails.
+
+    Give project paths (or nothing: every projects/*/nerspec.yaml), or a plan saved by `plan -o`,
+    which is executed exactly as reviewed and refused when stale.
+
+    \b
+    Examples:
+      nerspec apply
+      nerspec apply projects/example --no-deploy --json
+      nerspec plan -o plan.json && nerspec apply plan.json
+    """
+    from nerspec.apply import apply
+    from nerspec.errors import GateFailed
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import state_paths
+
+    saved = None
+    if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
+        saved, raw = _load_saved_plan(paths[0])
+        paths = tuple(Path(p) for p in raw.get("paths", []))
+    projects = load_projects(list(paths))
+    progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
+    try:
+        result = apply(
+            projects, state_paths(state), saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
+        )
+    except GateFailed as exc:
+        if as_json and hasattr(exc, "result"):
+            echo_json(exc.result)
+        raise
+    if as_json:
+        echo_json(result)
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@state_option
+def force_unlock_command(lock_id: str, state: Path | None) -> None:
+    """Remove the state lock left by an apply that is gone (on another machine, or hung).
+
+    A lock whose process died on this machine is cleared automatically; use this only for the rest.
+
+    \b
+    Example:
+      nerspec force-unlock 3f2a9c1b0d4e
+    """
+    from nerspec.paths import state_paths
+    from nerspec.state.lock import force_unlock
+
+    holder = force_unlock(state_paths(state).root, lock_id)
+    click.echo(f"removed {holder.describe()}")
+
+
+COMMANDS: list[click.Command] = [plan_command, apply_command, force_unlock_command]

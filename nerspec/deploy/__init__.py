@@ -1,1 +1,100 @@
-"""Deployment targets: ``local`` (registry pointer files) and ``http`` (a remote ``nerspec serve``)."""
+"""Deployment targets (``local`` registry pointers, ``http`` remote ``nerspec serve``) and the operations on
+deployments outside ``apply``: rollback and swap. Each holds the state lock, switches the target first and
+then records the change with its history entry in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nerspec.errors import DeployError, ModelNotFoundError
+from nerspec.paths import StatePaths
+
+
+def _target(project: Any, deployment: str) -> Any:
+    for d in project.manifest.spec.deployments:
+        if d.name == deployment:
+            return d.target
+    return None
+
+
+def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str) -> dict[str, Any]:
+    """Make ``deployment`` serve ``fingerprint`` on its target; returns the target as recorded."""
+    from nerspec.deploy import local
+
+    target = _target(project, deployment)
+    if target is not None and target.type == "http":
+        from nerspec.deploy import http  # type: ignore[attr-defined]
+
+        http.upload(target, project.name, deployment, local.model_dir(paths, fingerprint), fingerprint)
+        return target.model_dump(mode="json")
+    local.point(paths, project.name, deployment, fingerprint)
+    return {"type": "local"}
+
+
+def rollback(
+    paths: StatePaths, project: Any, deployment: str, to: str | None = None, lock_timeout: float = 0.0
+) -> tuple[str, str]:
+    """Point ``deployment`` back at the model it served before (or at ``to``, a fingerprint or its prefix)."""
+    from nerspec.state import lock, open_store
+    from nerspec.state.store import DeploymentRecord, actor, utc_now
+
+    with lock.locked(paths.root, f"rollback {project.name}/{deployment}", lock_timeout):
+        store = open_store(paths)
+        try:
+            current = store.deployments(project.name).get(deployment)
+            if current is None:
+                raise ModelNotFoundError(f"{project.name}/{deployment} serves no model; nothing to roll back")
+            if to is None:
+                target_fp = _previous_fingerprint(store, project.name, deployment, current.fingerprint)
+            else:
+                target_fp = _resolve(store, project.name, to)
+            if target_fp == current.fingerprint:
+                raise DeployError(f"{project.name}/{deployment} already serves {target_fp[:12]}")
+            recorded_target = switch(paths, project, deployment, target_fp)
+            store.set_deployment(
+                DeploymentRecord(project.name, deployment, target_fp, recorded_target, utc_now()),
+                action="rollback",
+                actor=actor(),
+                reason=f"rollback to {target_fp[:12]}" if to else "rollback to the previous model",
+                expected_from=current.fingerprint,
+            )
+            return current.fingerprint, target_fp
+        finally:
+            store.close()
+
+
+def _previous_fingerprint(store: Any, project: str, deployment: str, current: str) -> str:
+    for entry in reversed(store.history(project, deployment)):
+        if entry.to_fp == current and entry.from_fp and entry.from_fp != current:
+            return entry.from_fp
+    raise ModelNotFoundError(f"{project}/{deployment} has no earlier model in its history; use --to FINGERPRINT")
+
+
+def _resolve(store: Any, project: str, prefix: str) -> str:
+    matches = [m.fingerprint for m in store.models(project) if m.fingerprint.startswith(prefix)]
+    if not matches:
+        raise ModelNotFoundError(f"no model of {project} has a fingerprint starting with {prefix}")
+    if len(matches) > 1:
+        raise ModelNotFoundError(f"{prefix} is ambiguous: {', '.join(m[:12] for m in matches)}")
+    return matches[0]
+
+
+def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
+    """Exchange the models of two deployments (e.g. promote staging to production and keep the old one warm)."""
+    from nerspec.state import lock, open_store
+    from nerspec.state.store import actor
+
+    with lock.locked(paths.root, f"swap {project.name} {a} {b}", lock_timeout):
+        store = open_store(paths)
+        try:
+            deployed = store.deployments(project.name)
+            missing = [d for d in (a, b) if d not in deployed]
+            if missing:
+                raise ModelNotFoundError(f"cannot swap: {', '.join(missing)} serves no model in {project.name}")
+            fa, fb = deployed[a].fingerprint, deployed[b].fingerprint
+            switch(paths, project, a, fb)
+            switch(paths, project, b, fa)
+            store.swap_deployments(project.name, a, b, actor=actor(), reason=f"swap {a} and {b}")
+            return fb, fa
+        finally:
+            store.close()

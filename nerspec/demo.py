@@ -1,0 +1,77 @@
+"""``python -m nerspec.demo`` (what ``make demo`` runs): plan and apply every project under ``projects/``.
+
+Thin on purpose: the same core calls as ``nerspec plan`` and ``nerspec apply``, with the embedded defaults
+(SQLite state and local registry under ``.nerspec/``), then the report and what to try next.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nerspec.apply import apply, make_plan
+    from nerspec.errors import GateFailed, NerspecError
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import repository_root, state_paths
+    from nerspec.plan import render
+    from nerspec.state import open_store
+
+    root = repository_root()
+    targets = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or [root]
+    paths = state_paths()
+    color = sys.stdout.isatty()
+    try:
+        projects = load_projects(targets)
+        click.secho(f"nerspec demo: {len(projects)} project(s), state in {paths.root}\n", bold=True)
+        store = open_store(paths)
+        try:
+            click.echo(render(make_plan(projects, paths, store), color=color) + "\n")
+        finally:
+            store.close()
+        failed = None
+        try:
+            result = apply(projects, paths, progress=click.echo)
+        except GateFailed as exc:
+            failed, result = exc, getattr(exc, "result", None)
+            click.secho(f"\n{exc}", fg="red")
+    except NerspecError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        return exc.exit_code
+    report = _report(paths, result)
+    first = projects[0]
+    click.echo(
+        f"\nReport: {report}\n\nWhat to try next:\n"
+        f"  nerspec plan                                   nothing to do now: 'No changes'\n"
+        f"  nerspec deployments list {first.dir}          what each deployment serves\n"
+        f"  edit {first.dir}/data, then nerspec plan      see the retrain and its reasons\n"
+        f"  nerspec rollback {first.dir} production       back to the previous model\n"
+        f"  nerspec predict {first.dir} --deployment production \"some text\""
+    )
+    return 3 if failed else 0
+
+
+def _report(paths: object, result: dict | None) -> Path:
+    run_json = paths.reports / "last-run.json"  # type: ignore[attr-defined]
+    if result is None:
+        return run_json
+    try:
+        from nerspec.report.render import render
+    except ImportError:
+        return run_json
+    from nerspec import atomic
+
+    out = paths.reports / "last-run.md"  # type: ignore[attr-defined]
+    try:
+        atomic.write_text(out, render(result, "md"))
+    except Exception as exc:  # the demo still succeeded; say where the raw result is
+        click.echo(f"(report rendering failed: {exc}; the run result is {run_json})")
+        return run_json
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
