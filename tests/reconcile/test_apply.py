@@ -1,0 +1,115 @@
+"""apply with the fake engine: gates, --no-deploy, run result, rollback, swap, history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from nerspec.deploy import local, rollback, swap
+from nerspec.errors import GateFailed
+from nerspec.state import open_store
+from tests.reconcile.conftest import make_docs, manifest
+from tests.reconcile.test_plan import plan_of
+
+
+def pointer_fp(state: Any, deployment: str = "production") -> str | None:
+    pointer = local.read_pointer(state, "tiny", deployment)
+    return pointer["fingerprint"] if pointer else None
+
+
+def test_apply_writes_run_result(tiny: Any, state: Any, run_apply: Any) -> None:
+    steps: list[str] = []
+    result = run_apply(progress=steps.append)
+    project = result["projects"][0]
+    assert result["version"] == 1 and result["mode"] == "apply"
+    assert project["model"]["fingerprint"] == pointer_fp(state)
+    assert project["evaluation"]["micro"]["f1"] == 0.8
+    assert project["deploy"] == {"will_deploy": True, "deployed": [{"deployment": "production", "from": None, "to": pointer_fp(state)}], "skipped_reason": None}
+    assert json.loads((state.reports / "last-run.json").read_text()) == result
+    assert any("train" in s for s in steps) and any("deployed production" in s for s in steps)
+    artifact = state.models / pointer_fp(state)
+    assert {p.name for p in artifact.iterdir()} >= {"model", "meta.json", "manifest.json", "fingerprints.json", "evaluation.json"}
+
+
+def test_gate_failure_keeps_production(tiny: Any, state: Any, run_apply: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_apply()
+    good = pointer_fp(state)
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.7}, "per_entity": {"*": {"recall": {"min": 0.6}}}}))
+    tiny.write_docs(make_docs(30))
+    monkeypatch.setenv("NERSPEC_FAKE_F1", "0.5")
+    with pytest.raises(GateFailed) as info:
+        run_apply()
+    message = str(info.value)
+    assert "3 gates failed; nothing deployed" in message
+    assert "micro_f1: value 0.500, threshold 0.700" in message
+    assert "per_entity.*.recall" in message
+    assert pointer_fp(state) == good
+    result = json.loads((state.reports / "last-run.json").read_text())
+    project = result["projects"][0]
+    assert project["gates"]["passed"] is False and project["deploy"]["skipped_reason"] == "gates failed"
+    store = open_store(state)
+    assert store.deployments("tiny")["production"].fingerprint == good
+    assert store.get_model(project["model"]["fingerprint"]) is not None  # recorded although not deployed
+    store.close()
+
+
+def test_regression_gate_against_production(tiny: Any, state: Any, run_apply: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny.write_manifest(manifest(gates={"regression": {"against": "production", "max_drop": {"micro_f1": 0.05}}}))
+    run_apply()  # nothing deployed yet: no regression gate
+    good = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    monkeypatch.setenv("NERSPEC_FAKE_F1", "0.7")
+    with pytest.raises(GateFailed, match="regression.micro_f1"):
+        run_apply()
+    result = json.loads((state.reports / "last-run.json").read_text())["projects"][0]
+    assert result["baseline"]["fingerprint"] == good and result["baseline"]["evaluation"]["micro"]["f1"] == 0.8
+    assert pointer_fp(state) == good
+
+
+def test_no_deploy(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    result = run_apply(no_deploy=True)
+    assert result["mode"] == "apply --no-deploy"
+    assert result["projects"][0]["deploy"]["skipped_reason"] == "--no-deploy"
+    assert pointer_fp(state) is None
+    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
+
+
+def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    first = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    second = pointer_fp(state)
+    assert first != second
+    (project,) = tiny.load()
+    assert rollback(state, project, "production") == (second, first)
+    assert pointer_fp(state) == first
+    plan = plan_of(tiny, state, engine)
+    assert not plan.changes and "was rolled back" in plan.projects[0]["notes"][0]  # apply won't undo it
+    assert rollback(state, project, "production", to=second[:8]) == (first, second)
+    store = open_store(state)
+    assert [(h.action, h.from_fp, h.to_fp) for h in store.history("tiny")] == [
+        ("deploy", None, first), ("deploy", first, second), ("rollback", second, first), ("rollback", first, second)
+    ]
+    assert all(h.actor and h.at for h in store.history("tiny"))
+    store.close()
+
+
+def test_swap(tiny: Any, state: Any, run_apply: Any) -> None:
+    tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
+    run_apply()
+    first = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    second = pointer_fp(state)
+    (project,) = tiny.load()
+    rollback(state, project, "staging")
+    assert (pointer_fp(state), pointer_fp(state, "staging")) == (second, first)
+    assert swap(state, project, "production", "staging") == (first, second)
+    assert (pointer_fp(state), pointer_fp(state, "staging")) == (first, second)
+    store = open_store(state)
+    assert [h.action for h in store.history("tiny")][-2:] == ["swap", "swap"]
+    assert store.deployments("tiny")["production"].fingerprint == first
+    store.close()

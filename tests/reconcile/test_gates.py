@@ -1,0 +1,71 @@
+"""Gates are a pure function of evaluation JSON and the manifest's gates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nerspec.gates import evaluate_gates, failures_message
+from nerspec.manifest.schema import ClassificationGates, NERGates
+
+
+def ev(micro: float, per: dict[str, float], key: str = "per_entity") -> dict[str, Any]:
+    return {
+        "micro": {"precision": micro, "recall": micro, "f1": micro},
+        "macro": {"precision": micro, "recall": micro, "f1": sum(per.values()) / len(per)},
+        key: {k: {"precision": v, "recall": v, "f1": v, "support": 5} for k, v in per.items()},
+    }
+
+
+def test_absolute_and_star_default() -> None:
+    gates = NERGates.model_validate(
+        {"micro_f1": {"min": 0.7}, "per_entity": {"*": {"f1": {"min": 0.5}}, "LOC": {"recall": {"min": 0.9}}}}
+    )
+    results = evaluate_gates("NERProject", ["PER", "LOC"], gates, ev(0.75, {"PER": 0.4, "LOC": 0.8}))
+    by = {(r.name, r.label): r for r in results}
+    assert by[("micro_f1", None)].passed
+    assert not by[("per_entity.*.f1", "PER")].passed  # the "*" default applies to PER
+    assert not by[("per_entity.LOC.recall", "LOC")].passed  # LOC's own gate replaces the default
+    assert ("per_entity.*.f1", "LOC") not in by
+    message = failures_message("tiny", results)
+    assert "2 gates failed" in message and "value 0.400, threshold 0.500" in message
+
+
+def test_kind_agnostic_classification() -> None:
+    gates = ClassificationGates.model_validate({"per_class": {"*": {"f1": {"min": 0.5}}}})
+    results = evaluate_gates("TextClassificationProject", ["a", "b"], gates, ev(0.7, {"a": 0.6, "b": 0.3}, "per_class"))
+    assert [(r.name, r.label, r.passed) for r in results] == [("per_class.*.f1", "a", True), ("per_class.*.f1", "b", False)]
+
+
+def test_label_missing_from_test_set() -> None:
+    gates = NERGates.model_validate({"per_entity": {"*": {"f1": {"min": 0.5}}, "ORG": {"f1": {"min": 0.5}}}})
+    results = evaluate_gates("NERProject", ["PER", "ORG", "LOC"], gates, ev(0.7, {"PER": 0.9}))
+    by = {r.label: r for r in results}
+    assert not by["ORG"].passed and "no test instances" in by["ORG"].message  # named explicitly: needs evidence
+    assert by["LOC"].passed  # only the default: noted, not failed
+
+
+def test_regression_gates() -> None:
+    gates = NERGates.model_validate(
+        {"regression": {"against": "production", "max_drop": {"micro_f1": 0.02, "per_label_f1": 0.05}}}
+    )
+    current = ev(0.80, {"PER": 0.70, "LOC": 0.90})
+    baseline = ev(0.81, {"PER": 0.80, "LOC": 0.90})
+    results = evaluate_gates("NERProject", ["PER", "LOC"], gates, current, baseline)
+    by = {r.name: r for r in results}
+    assert by["regression.micro_f1"].passed
+    assert not by["regression.per_label_f1[PER]"].passed
+    assert by["regression.per_label_f1[PER]"].baseline == 0.80
+    assert evaluate_gates("NERProject", ["PER"], gates, current, None) == []  # nothing deployed yet
+
+
+def test_significance_lets_noise_pass() -> None:
+    gates = NERGates.model_validate(
+        {"regression": {"against": "production", "max_drop": {"micro_f1": 0.0}, "significance": 0.05}}
+    )
+    current, baseline = ev(0.78, {"PER": 0.78}), ev(0.80, {"PER": 0.80})
+    noisy = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.4)
+    assert noisy[0].passed and "not significant" in noisy[0].message
+    real = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.01)
+    assert not real[0].passed
+    unknown = evaluate_gates("NERProject", ["PER"], gates, current, baseline, None)
+    assert not unknown[0].passed  # cannot tell: fail safe

@@ -1,0 +1,162 @@
+"""Plans from the fake engine: reasons for every kind of change, snapshots via data_regression."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nerspec.apply import make_plan
+from nerspec.errors import StalePlanError
+from nerspec.plan import Plan, check_fresh, render
+from nerspec.state import open_store
+from tests.reconcile.conftest import make_docs, manifest
+
+
+def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
+    store = open_store(state)
+    try:
+        return make_plan(tiny.load(), state, store, engine)
+    finally:
+        store.close()
+
+
+def stable(plan: Plan) -> dict[str, Any]:
+    """The plan JSON with fingerprints replaced by stable names (they embed library versions)."""
+    text = json.dumps(plan.to_json())
+    names: dict[str, str] = {}
+    for project in plan.projects:
+        for fp in [project["fingerprint"], *[a.get(k) for a in project["actions"] for k in ("fingerprint", "from", "to")]]:
+            if fp and fp not in names:
+                names[fp] = f"<fp{len(names)}>"
+    for fp, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(fp, name).replace(fp[:12], name)
+    out = json.loads(text)
+    out.pop("inputs_sha256")
+    for project in out["projects"]:
+        project.pop("data_fingerprint")
+    return out
+
+
+def test_first_plan_trains_and_deploys(tiny: Any, state: Any, engine: Any, data_regression: Any) -> None:
+    plan = plan_of(tiny, state, engine)
+    assert plan.changes
+    assert [a["type"] for a in plan.projects[0]["actions"]] == ["train", "deploy"]
+    data_regression.check(stable(plan))
+
+
+def test_noop_after_apply(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    plan = plan_of(tiny, state, engine)
+    assert not plan.changes
+    assert "No changes" in render(plan)
+
+
+def test_data_change_reasons(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+    run_apply()
+    docs = make_docs(24)
+    docs = docs[2:] + make_docs(3, start=100)  # 2 removed, 3 added
+    docs[0]["spans"] = docs[0]["spans"][:1]  # 1 relabeled
+    tiny.write_docs(docs)
+    plan = plan_of(tiny, state, engine)
+    train = plan.projects[0]["actions"][0]
+    assert train["type"] == "train"
+    assert "data changed: 3 documents added, 2 removed, 1 relabeled" in train["reasons"]
+    data_regression.check(stable(plan))
+
+
+def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+    run_apply()
+    tiny.write_manifest(
+        manifest(
+            entities=[{"name": "PERSON", "renamed_from": "PER"}, {"name": "LOC"}, {"name": "ORG"}],
+            training={"max_steps": 40, "eval_frequency": 10, "patience": 0},
+            split={"test_fraction": 0.3},
+        )
+    )
+    plan = plan_of(tiny, state, engine)
+    reasons = plan.projects[0]["actions"][0]["reasons"]
+    assert "entity schema changed: added ORG; renamed PER -> PERSON" in reasons
+    assert any(r.startswith("training settings changed: max_steps 30 -> 40") for r in reasons)
+    assert any(r.startswith("split settings changed: test_fraction 0.2 -> 0.3") for r in reasons)
+    data_regression.check(stable(plan))
+
+
+def test_reuse_identical_fingerprint(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    tiny.write_docs(make_docs(24))  # back to the first data: that model exists
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["reuse", "deploy"]
+    result = run_apply()
+    assert result["projects"][0]["deploy"]["deployed"][0]["to"] == actions[0]["fingerprint"]
+
+
+def test_removed_deployment(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
+    run_apply()
+    tiny.write_manifest(manifest())
+    plan = plan_of(tiny, state, engine)
+    assert [(a["type"], a.get("deployment")) for a in plan.projects[0]["actions"]] == [("remove_deployment", "staging")]
+    assert "- remove" in render(plan)
+    run_apply()
+    assert not (state.registry / "tiny" / "staging.json").exists()
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_drift_pointer_deleted_is_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    pointer = state.registry / "tiny" / "production.json"
+    pointer.unlink()
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["repair"]
+    assert actions[0]["reasons"] == ["pointer file deleted outside nerspec"]
+    run_apply()
+    assert pointer.exists()
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_drift_model_files_changed_retrains(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    result = run_apply()
+    fp = result["projects"][0]["model"]["fingerprint"]
+    (state.models / fp / "model" / "weights.bin").write_bytes(b"tampered")
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["train", "deploy"]
+    assert "changed or deleted outside nerspec" in actions[0]["reasons"][0]
+    run_apply()
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_promote_from_waits_for_staging(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
+    plan = plan_of(tiny, state, engine)
+    assert [a.get("deployment") for a in plan.projects[0]["actions"]] == [None, "staging"]
+    assert "production waits" in plan.projects[0]["notes"][0]
+    run_apply()
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [(a["type"], a.get("deployment")) for a in actions] == [("reuse", None), ("deploy", "production")]
+    run_apply()
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_saved_plan_refused_when_stale(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    saved = Plan.from_json(json.loads(json.dumps(plan_of(tiny, state, engine).to_json())))
+    check_fresh(saved, plan_of(tiny, state, engine))  # nothing changed: fine
+    tiny.write_docs(make_docs(25))
+    with pytest.raises(StalePlanError, match="stale"):
+        run_apply(saved_plan=saved)
+
+
+def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any) -> None:
+    plan = plan_of(tiny, state, engine)
+    data = plan.to_json()
+    assert set(data) >= {"changes", "projects"}
+    assert set(data["projects"][0]) >= {"name", "actions"}
+    text = render(plan)
+    lines = [l for l in text.splitlines() if l.startswith("  + ") or l.startswith("  ~ ")]
+    # Columns line up: the reasons start at the same offset on every action line.
+    assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1
+    assert "\x1b[" not in text and "\x1b[" in render(plan, color=True)

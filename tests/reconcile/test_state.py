@@ -1,0 +1,105 @@
+"""State store: migrations from an old database, transactions, compare-and-set, and the lock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nerspec.errors import LockError, StateError
+from nerspec.paths import StatePaths
+from nerspec.state import lock, open_store
+from nerspec.state.migrations import LATEST, V1
+from nerspec.state.store import DeploymentRecord, ModelRecord
+
+
+def test_v1_database_opens_after_upgrade(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    conn = sqlite3.connect(db)
+    for statement in V1:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    conn.execute(
+        "INSERT INTO models (fingerprint, project, created, data_fingerprint, model_dir) VALUES "
+        "('abc', 'tiny', '2024-01-01T00:00:00+00:00', 'd1', '/m/abc')"
+    )
+    conn.execute("INSERT INTO deployments (project, deployment, fingerprint, deployed_at) VALUES ('tiny', 'production', 'abc', 't')")
+    conn.execute(
+        "INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at) "
+        "VALUES ('tiny', 'production', 'deploy', NULL, 'abc', 'me', 't')"
+    )
+    conn.commit()
+    conn.close()
+
+    store = open_store(StatePaths(tmp_path))
+    assert store.schema_version() == LATEST
+    model = store.get_model("abc")
+    assert model is not None and model.training_inputs == {} and model.artifact_files == {}
+    assert store.deployments("tiny")["production"].target == {"type": "local"}
+    assert [h.reason for h in store.history("tiny")] == [""]
+    store.record_evaluation("tiny", "abc", "k", {"micro": {"f1": 1.0}})  # a v2 table works
+    assert store.evaluation("abc", "k") == {"micro": {"f1": 1.0}}
+    store.close()
+
+
+def test_newer_database_is_refused(tmp_path: Path) -> None:
+    open_store(StatePaths(tmp_path)).close()
+    conn = sqlite3.connect(tmp_path / "state.db")
+    conn.execute("UPDATE schema_version SET version = 99")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateError, match="newer"):
+        open_store(StatePaths(tmp_path))
+
+
+def test_compare_and_set_refuses_lost_update(tmp_path: Path) -> None:
+    store = open_store(StatePaths(tmp_path))
+    record = ModelRecord("tiny", "a", "t", "d", "/m/a")
+    store.record_model(record, {"doc1": "h1"})
+    store.set_deployment(DeploymentRecord("tiny", "production", "a", {}, "t"), action="deploy", actor="x", reason="", expected_from=None)
+    with pytest.raises(StateError, match="changed meanwhile"):
+        store.set_deployment(DeploymentRecord("tiny", "production", "b", {}, "t"), action="deploy", actor="y", reason="", expected_from=None)
+    assert store.deployments("tiny")["production"].fingerprint == "a"
+    assert len(store.history("tiny")) == 1  # the refused change left no history entry (one transaction)
+    assert store.document_hashes("a") == {"doc1": "h1"}
+
+
+def test_second_lock_fails_naming_holder(tmp_path: Path) -> None:
+    held = lock.acquire(tmp_path, "apply")
+    with pytest.raises(LockError) as info:
+        lock.acquire(tmp_path, "apply")
+    assert held.id in str(info.value) and str(os.getpid()) in str(info.value) and "force-unlock" in str(info.value)
+    lock.release(tmp_path, held)
+    lock.release(tmp_path, lock.acquire(tmp_path, "apply"))
+
+
+def test_lock_timeout_waits_for_release(tmp_path: Path) -> None:
+    held = lock.acquire(tmp_path, "apply")
+    threading.Timer(0.5, lock.release, (tmp_path, held)).start()
+    started = time.monotonic()
+    lock.release(tmp_path, lock.acquire(tmp_path, "apply", timeout=10))
+    assert 0.3 < time.monotonic() - started < 5
+
+
+def test_stale_lock_of_dead_process_is_cleared(tmp_path: Path) -> None:
+    code = "import sys; from pathlib import Path; from nerspec.state import lock; lock.acquire(Path(sys.argv[1]), 'apply')"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)  # exits holding the lock
+    dead = lock.read_lock(tmp_path)
+    assert dead is not None and lock.is_stale(dead)
+    info = lock.acquire(tmp_path, "apply")
+    assert info.id != dead.id
+    lock.release(tmp_path, info)
+
+
+def test_force_unlock(tmp_path: Path) -> None:
+    held = lock.acquire(tmp_path, "apply")
+    with pytest.raises(LockError, match="not nope"):
+        lock.force_unlock(tmp_path, "nope")
+    assert lock.force_unlock(tmp_path, held.id).id == held.id
+    assert lock.read_lock(tmp_path) is None
