@@ -1,0 +1,144 @@
+"""Reading gold and predicted jsonl for ``nerspec evaluate --gold --pred`` (no spaCy, no project).
+
+NER records: ``{"id", "text", "spans": [{"start", "end", "label"}]}`` (also ``[start, end, label]``
+lists or the ``"label": [[start, end, label], ...]`` shape). Classification records: ``{"id", "text",
+"labels": [...]}``; a prediction may instead carry scores, ``"cats": {class: score}`` or
+``"scores": {class: score}`` (classes scoring at least 0.5 are its labels unless ``labels`` is given);
+scores feed the multi-label threshold sweep.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.model import Document, Span
+from nerspec.errors import DataError, Problem
+
+NER_KIND = "NERProject"
+CLASSIFICATION_KIND = "TextClassificationProject"
+MAX_PROBLEMS = 50
+
+
+@dataclass
+class JsonlFile:
+    documents: list[Document]
+    scores: list[dict[str, float]] | None
+    kinds: set[str]  # kinds the records' keys point to (empty when no record says)
+    # Per document: its labels were derived from scores (no explicit ``labels``).
+    labels_from_scores: list[bool]
+
+
+def _span(value: Any) -> Span:
+    if isinstance(value, dict):
+        return Span(int(value["start"]), int(value["end"]), str(value["label"]))
+    return Span(int(value[0]), int(value[1]), str(value[2]))
+
+
+def read_jsonl(path: Path) -> JsonlFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError([Problem(str(path), 0, 0, "", "file not found")], f"cannot read {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError([Problem(str(path), 0, 0, "", f"cannot read: {exc}")], f"cannot read {path}") from None
+    docs: list[Document] = []
+    scores: list[dict[str, float]] = []
+    any_scores = False
+    from_scores: list[bool] = []
+    kinds: set[str] = set()
+    problems: list[Problem] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(str(path), lineno, exc.colno, "", f"invalid JSON: {exc.msg}"))
+            continue
+        try:
+            if not isinstance(record, dict):
+                raise ValueError("each line must be a JSON object")
+            doc = Document(id=str(record.get("id", f"{path.name}:{lineno}")), text=str(record.get("text", "")),
+                           location=str(path), line=lineno)
+            doc_scores: dict[str, float] = {}
+            if "spans" in record:
+                doc.spans = [_span(s) for s in record["spans"] or []]
+                kinds.add(NER_KIND)
+            label = record.get("label")
+            if isinstance(label, list) and label and all(isinstance(i, (list, tuple)) for i in label):
+                doc.spans = [_span(s) for s in label]
+                kinds.add(NER_KIND)
+            for key in ("cats", "scores"):
+                if isinstance(record.get(key), dict):
+                    doc_scores = {str(k): float(v) for k, v in record[key].items()}
+                    doc.labels = [k for k, v in doc_scores.items() if v >= 0.5]
+                    kinds.add(CLASSIFICATION_KIND)
+                    any_scores = True
+            if "labels" in record:
+                labels = record["labels"]
+                doc.labels = [labels] if isinstance(labels, str) else [str(c) for c in labels or []]
+                kinds.add(CLASSIFICATION_KIND)
+            elif isinstance(label, str):
+                doc.labels = [label]
+                kinds.add(CLASSIFICATION_KIND)
+            docs.append(doc)
+            scores.append(doc_scores)
+            from_scores.append(bool(doc_scores) and "labels" not in record and not isinstance(label, str))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            problems.append(Problem(str(path), lineno, 1, "", f"malformed record: {exc}"))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise DataError(problems, f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {path}")
+    return JsonlFile(docs, scores if any_scores else None, kinds, from_scores)
+
+
+def detect_kind(gold: JsonlFile, pred: JsonlFile, gold_path: Path) -> str:
+    kinds = gold.kinds | pred.kinds
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    if not kinds:
+        # Nothing tagged anywhere: scores are all zero either way; NER is the usual case.
+        return NER_KIND
+    raise DataError(
+        [Problem(str(gold_path), 0, 0, "", "records mix NER `spans` and classification `labels`")],
+        "cannot tell whether this is NER or classification",
+    )
+
+
+def evaluate_files(
+    gold_path: Path, pred_path: Path, *, threshold: float = 0.5, ci_resamples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """The Evaluation JSON of a predicted jsonl against a gold jsonl; the kind comes from the records, and
+    classification is multi-label when some gold document has other than exactly one class."""
+    from nerspec.evaluate import evaluate
+
+    gold = read_jsonl(gold_path)
+    pred = read_jsonl(pred_path)
+    kind = detect_kind(gold, pred, gold_path)
+    multilabel = kind == CLASSIFICATION_KIND and any(len(d.labels) != 1 for d in gold.documents)
+    scores = pred.scores
+    if scores is not None and not multilabel:
+        # Single-label: the top-scoring class is the prediction, whatever its score.
+        for doc, doc_scores, derived in zip(pred.documents, scores, pred.labels_from_scores):
+            if derived:
+                doc.labels = [max(doc_scores, key=lambda c: doc_scores[c])]
+    if scores is not None:
+        # Align scores with the gold order the same way evaluate() aligns documents.
+        from nerspec.evaluate import align
+
+        by_doc = {id(d): s for d, s in zip(pred.documents, scores)}
+        scores = [by_doc[id(d)] for d in align(gold.documents, pred.documents)]
+    return evaluate(
+        kind,
+        gold.documents,
+        pred.documents,
+        scores=scores if multilabel else None,
+        threshold=threshold,
+        multilabel=multilabel,
+        ci_resamples=ci_resamples,
+        seed=seed,
+    )

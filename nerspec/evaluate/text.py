@@ -1,0 +1,104 @@
+"""Plain-text rendering of an Evaluation JSON for the terminal (the command prints what this returns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nerspec.evaluate.confusion import NONE
+
+
+def _f(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _ci(interval: list[float] | None) -> str:
+    return f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""
+
+
+def _table(rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    right = right if right is not None else set(range(1, len(widths)))
+    return [
+        "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    ]
+
+
+def render(evaluation: dict[str, Any], review: bool = False) -> str:
+    from nerspec.evaluate import per_label
+
+    ner = evaluation["kind"] == "NERProject"
+    unit = "entity type" if ner else "class"
+    ci = evaluation.get("ci", {})
+    test = evaluation.get("data", {}).get("test", {})
+    lines = [f"{evaluation['kind']}: {test.get('documents', 0)} test documents", ""]
+    micro, macro = evaluation["micro"], evaluation["macro"]
+    level = int(round(100 * ci.get("level", 0.95)))
+    rows = [["", "precision", "recall", "f1", f"f1 {level}% CI", "tp", "fp", "fn"],
+            ["micro", _f(micro["precision"]), _f(micro["recall"]), _f(micro["f1"]), _ci(ci.get("micro", {}).get("f1")),
+             str(micro["tp"]), str(micro["fp"]), str(micro["fn"])],
+            ["macro", _f(macro["precision"]), _f(macro["recall"]), _f(macro["f1"]), "", "", "", ""]]
+    lines += _table(rows)
+    mci = ci.get("micro", {})
+    if mci:
+        lines.append(f"micro precision CI {_ci(mci.get('precision'))}, recall CI {_ci(mci.get('recall'))} "
+                     f"({ci.get('resamples')} document resamples, seed {ci.get('seed')})")
+    labels = per_label(evaluation)
+    lines += ["", f"Per {unit}:"]
+    rows = [[unit, "precision", "recall", "f1", f"f1 {level}% CI", "tp", "fp", "fn", "support"]]
+    for name, s in labels.items():
+        rows.append([name, _f(s["precision"]), _f(s["recall"]), _f(s["f1"]), _ci(ci.get("per_label_f1", {}).get(name)),
+                     str(s["tp"]), str(s["fp"]), str(s["fn"]), str(s["support"])])
+    lines += _table(rows) if labels else ["  (nothing tagged or predicted)"]
+    cm = evaluation.get("confusion_matrix")
+    if cm and len(cm["labels"]) > 1:
+        lines += ["", "Confusion matrix (rows: gold, columns: predicted):"]
+        rows = [["gold \\ predicted", *cm["labels"]]]
+        rows += [[name, *(str(v) for v in row)] for name, row in zip(cm["labels"], cm["matrix"])]
+        lines += _table(rows)
+        boundary = cm.get("boundary_errors") or {}
+        if boundary:
+            shown = ", ".join(f"{k} {v}" for k, v in boundary.items())
+            lines.append(f"Boundary errors (same type, overlapping span; each is one {NONE} miss and one {NONE} "
+                         f"spurious above): {shown}")
+    partial = evaluation.get("partial")
+    if partial:
+        lines += ["", "SemEval-2013 partial credit:"]
+        rows = [["scheme", "correct", "incorrect", "partial", "missed", "spurious", "precision", "recall", "f1"]]
+        for scheme, s in partial.items():
+            rows.append([scheme, *(str(s[k]) for k in ("correct", "incorrect", "partial", "missed", "spurious")),
+                         _f(s["precision"]), _f(s["recall"]), _f(s["f1"])])
+        lines += _table(rows)
+    sweep = evaluation.get("threshold_sweep")
+    if sweep:
+        lines += ["", f"Threshold sweep (current threshold {evaluation.get('threshold')}):"]
+        rows = [["threshold", "precision", "recall", "f1"]]
+        rows += [[f"{s['threshold']:.1f}", _f(s["precision"]), _f(s["recall"]), _f(s["f1"])] for s in sweep]
+        lines += _table(rows)
+    guidance = evaluation.get("guidance") or []
+    lines += ["", "Guidance:" if guidance else "Guidance: nothing to report"]
+    for g in guidance:
+        mark = "!" if g["severity"] == "warning" else "-"
+        lines.append(f"  {mark} [{g['code']}] {g['message']}")
+    docs = evaluation.get("documents") or []
+    if review:
+        shown_docs = [d for d in docs if d.get("mismatch")]
+        lines += ["", f"Review: {len(shown_docs)} document{'s' if len(shown_docs) != 1 else ''} with mismatches"]
+        for d in shown_docs:
+            lines.append(f"  {d['id']}: {_excerpt(d['text'])}")
+            for side, items in (("gold", d["gold"]), ("predicted", d["predicted"])):
+                for item in items:
+                    where = f" {item['text']!r} [{item['start']}:{item['end']}]" if "start" in item else ""
+                    error = f"  ({item['error']})" if item.get("error") else ""
+                    lines.append(f"    {side:9} {item['status']} {item['label']}{where}{error}")
+    elif docs:
+        mismatched = sum(1 for d in docs if d.get("mismatch"))
+        lines += ["", f"{mismatched} of {len(docs)} test documents have mismatches (--mismatches-only to review them)"]
+    return "\n".join(lines)
+
+
+def _excerpt(text: str, width: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
