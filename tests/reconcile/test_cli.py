@@ -1,0 +1,110 @@
+"""The reconciler's commands through click, with the fake engine selected by the test-only env hooks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nerspec.cli import cli
+from tests.reconcile.conftest import make_docs, manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKES = {
+    "NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate",
+    "NERSPEC_TEST_LOAD_CORPUS": "tests.reconcile.fakes:load_corpus",
+    "NERSPEC_TEST_SPLIT": "tests.reconcile.fakes:split_corpus",
+}
+
+
+@pytest.fixture
+def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in FAKES.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("NERSPEC_STATE", str(state.root))
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_plan_exit_codes_and_json(nerspec: Any, tiny: Any) -> None:
+    first = nerspec("plan", str(tiny.dir), "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "+ train" in first.output and "~ deploy" in first.output and "Plan: 1 to train" in first.output
+    data = json.loads(nerspec("plan", str(tiny.dir), "--json").output)
+    assert data["changes"] is True and data["projects"][0]["name"] == "tiny"
+    assert [a["type"] for a in data["projects"][0]["actions"]] == ["train", "deploy"]
+    applied = nerspec("apply", str(tiny.dir))
+    assert applied.exit_code == 0, applied.output
+    assert "deployed production" in applied.output
+    assert nerspec("plan", str(tiny.dir), "--detailed-exitcode").exit_code == 0
+
+
+def test_saved_plan_apply_and_stale_refusal(nerspec: Any, tiny: Any, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    assert nerspec("plan", str(tiny.dir), "-o", str(saved)).exit_code == 0
+    tiny.write_docs(make_docs(25))
+    stale = nerspec("apply", str(saved))
+    assert stale.exit_code == 1 and "saved plan is stale" in stale.output
+    assert nerspec("plan", str(tiny.dir), "-o", str(saved)).exit_code == 0
+    ok = nerspec("apply", str(saved), "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["projects"][0]["deploy"]["deployed"]
+
+
+def test_gate_failure_exit_3(nerspec: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.9}}))
+    result = nerspec("apply", str(tiny.dir))
+    assert result.exit_code == 3
+    assert "micro_f1: value 0.800, threshold 0.900" in result.output
+    assert "nothing deployed" in result.output
+
+
+def test_deployments_rollback_and_force_unlock(nerspec: Any, tiny: Any, state: Any) -> None:
+    nerspec("apply", str(tiny.dir))
+    tiny.write_docs(make_docs(30))
+    nerspec("apply", str(tiny.dir))
+    listing = nerspec("deployments", "list", str(tiny.dir))
+    assert listing.exit_code == 0 and listing.output.startswith("production")
+    back = nerspec("rollback", str(tiny.dir), "production")
+    assert back.exit_code == 0 and "rolled back" in back.output
+    history = nerspec("deployments", "history", str(tiny.dir))
+    assert [line.split()[2] for line in history.output.splitlines()] == ["deploy", "deploy", "rollback"]
+    from nerspec.state import lock
+
+    held = lock.acquire(state.root, "apply")
+    busy = nerspec("apply", str(tiny.dir))
+    assert busy.exit_code == 1 and held.id in busy.output
+    assert nerspec("force-unlock", held.id).exit_code == 0
+    assert lock.read_lock(state.root) is None
+
+
+def test_help_has_examples() -> None:
+    runner = CliRunner()
+    for args in (["plan"], ["apply"], ["force-unlock"], ["deployments"], ["deployments", "list"],
+                 ["deployments", "history"], ["rollback"], ["swap"]):
+        assert "Example" in runner.invoke(cli, [*args, "--help"]).output, args
+
+
+def test_noop_plan_imports_nothing_heavy(nerspec: Any, tiny: Any, state: Any) -> None:
+    nerspec("apply", str(tiny.dir))
+    code = (
+        "import sys; from nerspec.cli import main; sys.argv = ['nerspec', 'plan', sys.argv[1]];\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('spacy', 'thinc', 'numpy', 'fastapi', 'jinja2') if m in sys.modules]\n"
+        "print('HEAVY', ','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tiny.dir)], capture_output=True, text=True, cwd=ROOT,
+        env={**__import__("os").environ, "NERSPEC_STATE": str(state.root)},
+    )
+    assert "No changes" in out.stdout, out.stdout + out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY", out.stdout
