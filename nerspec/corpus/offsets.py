@@ -8,8 +8,9 @@ and only builds a lookup table for texts that need one.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 
@@ -17,13 +18,15 @@ class OffsetError(ValueError):
     """An offset outside the text or inside a character (half of a surrogate pair)."""
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
 def is_bmp(text: str) -> bool:
-    # max() over a str compares code points in C; far faster than a Python loop.
-    return not text or max(text) < "\U00010000"
+    return text.isascii() or _ASTRAL.search(text) is None
 
 
 class Utf16Index:
@@ -34,7 +37,7 @@ class Utf16Index:
     def __init__(self, text: str) -> None:
         self.text = text
         # Code-point indices of astral characters, sorted: each adds one extra code unit after it.
-        self._astral: list[int] = [] if is_bmp(text) else [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
+        self._astral: list[int] = [] if text.isascii() else [m.start() for m in _ASTRAL.finditer(text)]
         self._length16 = len(text) + len(self._astral)
 
     @property
@@ -65,8 +68,6 @@ class Utf16Index:
             raise OffsetError(f"index {index} is outside the text (0..{len(self.text)})")
         if not self._astral:
             return index
-        from bisect import bisect_left
-
         return index + bisect_left(self._astral, index)
 
 

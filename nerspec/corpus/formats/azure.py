@@ -9,10 +9,20 @@ Offsets are UTF-16 code units unless ``stringIndexType`` says otherwise.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, lexical_escape, load_json, read_text, safe_file_name, shown
+from nerspec.corpus.formats.common import (
+    ProjectInfo,
+    decode,
+    fail,
+    lexical_escape,
+    load_json,
+    read_text,
+    safe_file_name,
+    shown,
+)
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 
@@ -74,21 +84,44 @@ class _Converter:
     """Offsets in the file's string index type -> code points of one text."""
 
     def __init__(self, text: str, index_type: str) -> None:
-        self.index_type = index_type
         self.length = len(text)
-        self._utf16 = Utf16Index(text) if index_type == "utf16codeunit" else None
-        self._graphemes = GraphemeIndex(text) if index_type == "textelementv8" else None
+        self._index: Utf16Index | GraphemeIndex | None = None
+        self._size = self.length
+        if index_type == "utf16codeunit" and not text.isascii():
+            utf16 = Utf16Index(text)
+            if utf16.length16 != self.length:
+                self._index, self._size = utf16, utf16.length16
+        elif index_type == "textelementv8" and not text.isascii():
+            self._index = GraphemeIndex(text)
+            self._size = len(self._index)
+
+    @property
+    def identity(self) -> bool:
+        """True when the file's offsets are code points already (all-BMP text: the common case)."""
+        return self._index is None
 
     def __call__(self, offset: int) -> int:
-        converter = self._utf16 or self._graphemes
-        if converter is None:
+        if self._index is None or offset < 0:
             return offset
-        size = converter.length16 if self._utf16 else len(converter)  # type: ignore[union-attr,arg-type]
-        if offset > size:  # keep it out of range, so the checks report it with the document
-            return self.length + (offset - size)
-        if offset < 0:
-            return offset
-        return converter.to_codepoint(offset)
+        if offset > self._size:  # keep it out of range, so the checks report it with the document
+            return self.length + (offset - self._size)
+        return self._index.to_codepoint(offset)
+
+
+def _spans(labels: list[Any], convert: _Converter, base: int) -> list[Span]:
+    spans = []
+    for label in labels:
+        try:  # the exact spelling first: _get's normalised lookup is the slow path
+            offset, size, category = label["offset"], label["length"], label["category"]
+        except KeyError:
+            offset, size, category = _get(label, "offset"), _get(label, "length"), _get(label, "category")
+        if type(offset) is not int or type(size) is not int:
+            offset, size = int(offset), int(size)
+        if convert.identity:
+            spans.append(Span(offset - base, offset + size - base, str(category)))
+        else:
+            spans.append(Span(convert(offset) - base, convert(offset + size) - base, str(category)))
+    return spans
 
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
@@ -106,41 +139,43 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         raise fail(path, f"unsupported stringIndexType `{_get(raw, 'stringIndexType')}`")
     base = path.parent
     root = project_dir or base
+    # The hot loop over 100k documents works on strings: pathlib objects cost more than the reads.
+    base_str, base_shown = str(base), shown(base)
     out: list[Document] = []
-    inside_dirs: dict[Path, bool] = {}
+    inside_dirs: dict[str, bool] = {}
     for n, doc in enumerate(documents):
         where = f"assets.documents[{n}]"
         location = _get(doc, "location")
         if not isinstance(location, str) or not location:
             raise fail(path, "document without `location`", where=where)
-        problem = lexical_escape(location) or _escapes(base / location, root, inside_dirs)
+        file_name = os.path.join(base_str, location)
+        problem = lexical_escape(location) or _escapes(file_name, root, inside_dirs)
         if problem:
             raise fail(path, problem, where=f"{where}.location")
-        text_path = base / location
-        text = read_text(text_path)
+        text = _read_document(file_name)
         dataset = _dataset(_get(doc, "dataset"))
-        common = {"dataset": dataset, "location": shown(text_path)}
+        common = {"dataset": dataset, "location": f"{base_shown}/{location}" if base_shown != "." else location}
         if kind != "ner":
             out.append(Document(id=location, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
             continue
-        convert = _Converter(text, index_type)
         regions = _get(doc, "entities") or []
         if not regions:
             out.append(Document(id=location, text=text, **common))  # type: ignore[arg-type]
             continue
+        convert = _Converter(text, index_type)
         for r, region in enumerate(regions):
             try:
-                start = convert(int(_get(region, "regionOffset", 0) or 0))
+                region_offset = int(_get(region, "regionOffset", 0) or 0)
                 length = _get(region, "regionLength")
-                end = convert(int(_get(region, "regionOffset", 0) or 0) + int(length)) if length is not None else len(text)
-                spans = []
-                for label in _get(region, "labels") or []:
-                    offset, size = int(_get(label, "offset")), int(_get(label, "length"))
-                    spans.append(Span(convert(offset) - start, convert(offset + size) - start, str(_get(label, "category"))))
+                start = convert(region_offset)
+                end = convert(region_offset + int(length)) if length is not None else len(text)
+                spans = _spans(_get(region, "labels") or [], convert, start)
             except OffsetError as exc:
                 raise fail(path, f"{location}: {exc}", where=f"{where}.entities[{r}]") from None
-            except (TypeError, ValueError):
-                raise fail(path, "offsets and lengths must be integers", where=f"{where}.entities[{r}]") from None
+            except (TypeError, ValueError, KeyError):
+                raise fail(
+                    path, "each label needs integer `offset` and `length` and a `category`", where=f"{where}.entities[{r}]"
+                ) from None
             whole = start == 0 and end == len(text)
             out.append(
                 Document(
@@ -154,18 +189,31 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return out
 
 
-def _escapes(path: Path, root: Path, inside_dirs: dict[Path, bool]) -> str | None:
+def _read_document(file_name: str) -> str:
+    try:
+        with open(file_name, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return read_text(Path(file_name))  # the slow path names the problem
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode(Path(file_name), data)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _escapes(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | None:
     """Whether a document file leaves the project through a symbolic link (directories cached: 100k files)."""
-    parent = path.parent
+    parent = os.path.dirname(file_name)
     if parent not in inside_dirs:
-        resolved, base = parent.resolve(), root.resolve()
+        resolved, base = Path(parent).resolve(), root.resolve()
         inside_dirs[parent] = resolved == base or base in resolved.parents
-    if inside_dirs[parent] and not path.is_symlink():
+    if inside_dirs[parent] and not os.path.islink(file_name):
         return None
-    resolved, base = path.resolve(), root.resolve()
+    resolved, base = Path(file_name).resolve(), root.resolve()
     if base in resolved.parents:
         return None
-    return f"`{path.name}` resolves outside the project directory"
+    return f"`{os.path.basename(file_name)}` resolves outside the project directory"
 
 
 def _dataset(value: Any) -> str | None:

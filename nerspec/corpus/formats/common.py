@@ -104,11 +104,9 @@ def safe_file_name(doc_id: str, suffix: str = ".txt") -> str:
 
 def lexical_escape(relative: str) -> str | None:
     """Why a path named inside a data file may not be used (absolute or `..`), without touching the disk."""
-    from pathlib import PurePosixPath
-
     posix = relative.replace("\\", "/")
     if posix.startswith("/") or ":" in posix[:3]:
         return f"`{relative}` is absolute; paths are relative to the labels file"
-    if ".." in PurePosixPath(posix).parts:
+    if ".." in posix and "/../" in f"/{posix}/":
         return f"`{relative}` leaves the project directory (`..` is not allowed)"
     return None
