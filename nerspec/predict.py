@@ -1,0 +1,193 @@
+"""Predictions from a model artifact or a deployment (``docs/architecture.md``, "Predictions").
+
+``load(path, deployment="production", state=None)`` accepts an artifact directory
+(``<state>/models/<fingerprint>``), the ``model/`` pipeline inside one, or a project directory /
+manifest file, which is resolved through the deployment pointer
+``<state>/registry/<project>/<deployment>.json``.
+
+Confidence scores
+-----------------
+NER: the entities are spaCy's greedy transition-based parse, exactly what ``nlp.pipe`` (and therefore
+``nerspec evaluate``) produces. Each entity's ``confidenceScore`` is its marginal probability under a
+beam search over the same trained transition model: ``ner.beam_parse`` keeps the ``beam_width`` best
+action sequences; the beam's final scores are normalized into a distribution over complete parses
+(``ner.moves.get_beam_parses`` gives (probability, entities) per parse), and an entity's score is the
+sum of the probabilities of the parses that contain it with the same start, end and type. An entity
+every likely parse agrees on scores near 1; one the model hesitates over (a boundary or a type
+another parse reads differently) scores lower; an entity outside every kept parse scores 0.
+The beam runs on the tok2vec output already computed for the greedy pass (``doc.tensor``), so the
+extra cost is the transition model only. ``beam_width=1`` turns confidences off (all 1.0) for
+throughput.
+
+Classification: the component's own scores (``doc.cats``): softmax probabilities for single-label
+(``textcat``), independent sigmoid probabilities for multi-label (``textcat_multilabel``). Single-label
+returns the argmax class; multi-label every class whose probability reaches the project's threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import ModelNotFoundError, NerspecError
+
+DEFAULT_BEAM_WIDTH = 16
+DEFAULT_BEAM_DENSITY = 0.0001
+Prediction = list[dict[str, Any]]
+
+
+class Predictor:
+    """A loaded model: ``predict`` / ``pipe`` yield per text the contract's list of entities or classes."""
+
+    def __init__(self, artifact_dir: Path, meta: dict[str, Any], *, beam_width: int = DEFAULT_BEAM_WIDTH) -> None:
+        import spacy
+
+        from nerspec.train.kinds import kind_impl
+
+        self.path = artifact_dir
+        self.meta = meta
+        self.fingerprint: str = str(meta.get("fingerprint") or artifact_dir.name)
+        self.kind: str = str(meta.get("kind"))
+        self.project: str = str(meta.get("project"))
+        self.labels: list[str] = list(meta.get("labels") or [])
+        self.multilabel = bool(meta.get("multilabel", False))
+        self.threshold = float(meta.get("threshold", 0.5))
+        self.beam_width = beam_width
+        self._impl = kind_impl(self.kind)
+        try:
+            self.nlp = spacy.load(artifact_dir / "model")
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(f"cannot load the spaCy pipeline in {artifact_dir / 'model'}: {exc}") from None
+        factories = self._impl.factories(self.multilabel)
+        self._parser = next(
+            (name for name in self.nlp.pipe_names if self.nlp.get_pipe_meta(name).factory in ("ner", "beam_ner")),
+            None,
+        )
+        if self.kind == "NERProject" and self._parser is None:
+            raise ModelNotFoundError(f"{artifact_dir}: the pipeline has no {' or '.join(factories)} component")
+
+    @property
+    def result_key(self) -> str:
+        """``entities`` (NER) or ``classes`` (classification): the key of a result in JSON outputs."""
+        return self._impl.result_key
+
+    def predict(self, texts: Iterable[str] | str) -> list[Prediction]:
+        if isinstance(texts, str):
+            texts = [texts]
+        return list(self.pipe(texts))
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Prediction]:
+        use_beam = self._parser is not None and self.beam_width > 1
+        if not use_beam:
+            for doc in self.nlp.pipe(texts, batch_size=batch_size):
+                yield self._impl.decode(doc, None, self.threshold, self.multilabel)
+            return
+        parser = self.nlp.get_pipe(self._parser)  # type: ignore[arg-type]
+        batch: list[Any] = []
+        # The parser is disabled in nlp.pipe and run by hand: the beam must start from docs without
+        # entities (preset entities constrain every parse), and the greedy pass reuses doc.tensor.
+        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=[self._parser]):  # type: ignore[list-item]
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._parse(parser, batch)
+                batch = []
+        if batch:
+            yield from self._parse(parser, batch)
+
+    def _parse(self, parser: Any, docs: list[Any]) -> Iterator[Prediction]:
+        beams = parser.beam_parse(docs, beam_width=self.beam_width, beam_density=DEFAULT_BEAM_DENSITY)
+        confidences = [_entity_marginals(parser, beam) for beam in beams]
+        parser.set_annotations(docs, parser.predict(docs))
+        for doc, confidence in zip(docs, confidences):
+            yield self._impl.decode(doc, confidence, self.threshold, self.multilabel)
+
+
+def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], float]:
+    """(start token, end token, label) -> summed probability of the beam's parses that contain it."""
+    parses = parser.moves.get_beam_parses(beam)
+    total = sum(prob for prob, _ in parses) or 1.0  # final states only: renormalize over them
+    marginals: dict[tuple[int, int, str], float] = {}
+    for prob, entities in parses:
+        for start, end, label in entities:
+            key = (int(start), int(end), str(label))
+            marginals[key] = marginals.get(key, 0.0) + prob / total
+    return {k: min(1.0, v) for k, v in marginals.items()}
+
+
+def load(
+    path: str | Path,
+    deployment: str = "production",
+    state: str | Path | None = None,
+    *,
+    beam_width: int = DEFAULT_BEAM_WIDTH,
+) -> Predictor:
+    """A ``Predictor`` for an artifact directory, or for a project's deployment (see the module docstring)."""
+    artifact = resolve(path, deployment, state)
+    from nerspec.train.artifact import read_artifact
+
+    found = read_artifact(artifact)
+    return Predictor(found.path, found.meta, beam_width=beam_width)
+
+
+def resolve(path: str | Path, deployment: str = "production", state: str | Path | None = None) -> Path:
+    """The artifact directory that ``path`` (artifact, its ``model/``, project dir, manifest) stands for."""
+    from nerspec.train.artifact import is_complete
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelNotFoundError(f"{path}: no such file or directory")
+    if path.is_dir() and is_complete(path):
+        return path
+    if path.is_dir() and path.name == "model" and is_complete(path.parent):
+        return path.parent
+    if path.is_file() or (path / "nerspec.yaml").is_file():
+        return _deployed(path, deployment, state)
+    raise ModelNotFoundError(
+        f"{path} is neither a model artifact (meta.json + model/) nor a project (nerspec.yaml)"
+    )
+
+
+def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
+    from nerspec.deploy.local import list_pointers, read_pointer
+    from nerspec.manifest.load import load_project
+    from nerspec.paths import state_paths
+
+    project = load_project(path)
+    paths = state_paths(state, start=project.dir)
+    pointer = read_pointer(paths, project.name, deployment)
+    if pointer is None:
+        known = sorted(list_pointers(paths, project.name))
+        hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
+        raise ModelNotFoundError(
+            f"project `{project.name}` has no deployment `{deployment}` in {paths.registry}; {hint}"
+        )
+    if pointer.get("corrupt") or not pointer.get("fingerprint"):
+        raise ModelNotFoundError(f"the pointer of {project.name}/{deployment} is corrupt: re-run `nerspec apply`")
+    model_dir = Path(pointer.get("model_dir") or paths.models / str(pointer["fingerprint"]))
+    from nerspec.train.artifact import is_complete
+
+    if not is_complete(model_dir):
+        raise ModelNotFoundError(
+            f"{project.name}/{deployment} points at model {pointer['fingerprint']}, which is missing from {model_dir.parent}"
+        )
+    return model_dir
+
+
+def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str | None, str]]:
+    """(id, text) per non-empty line: plain text, or jsonl records ``{"id", "text"}``."""
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if not jsonl:
+            yield None, line
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise NerspecError(f"line {number}: invalid JSON: {exc}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise NerspecError(f"line {number}: expected an object with a `text` string")
+        yield (str(record["id"]) if "id" in record else str(number)), record["text"]

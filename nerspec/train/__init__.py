@@ -1,0 +1,84 @@
+"""Training: a project's manifest + corpus + split -> an immutable model artifact.
+
+``train()`` is what the reconciler and ``nerspec train`` call. The kind seam is ``nerspec.train.kinds``;
+the config is ``nerspec.train.config``; the run is ``nerspec.train.loop``; the artifact layout is
+``nerspec.train.artifact``. Importing this package does not import spaCy.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
+from nerspec.train.loop import Progress, ProgressCallback
+
+if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.corpus.split import SplitResult
+    from nerspec.fingerprint import DataFingerprint
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.paths import StatePaths
+
+__all__ = ["ModelArtifact", "Progress", "ProgressCallback", "artifact_path", "fingerprint_of", "read_artifact", "train"]
+
+
+def _data_fingerprint(project: LoadedProject, paths: StatePaths) -> DataFingerprint:
+    from nerspec.fingerprint import data_fingerprint
+
+    return data_fingerprint(project, paths.cache)
+
+
+def fingerprint_of(project: LoadedProject, paths: StatePaths, data_fp: Any = None) -> str:
+    """The model fingerprint (``nerspec.fingerprint.model_fingerprint``) of the project's current inputs."""
+    from nerspec.fingerprint import model_fingerprint
+
+    return model_fingerprint(project, data_fp if data_fp is not None else _data_fingerprint(project, paths))
+
+
+def artifact_path(paths: StatePaths, fingerprint: str, output_dir: Path | None = None) -> Path:
+    """``<state>/models/<fingerprint>``, or ``<output_dir>/<fingerprint>`` when an output store is given."""
+    return Path(output_dir if output_dir is not None else paths.models) / fingerprint
+
+
+def train(
+    project: LoadedProject,
+    corpus: Corpus,
+    split: SplitResult,
+    *,
+    paths: StatePaths,
+    output_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    fingerprint: str | None = None,
+) -> ModelArtifact:
+    """Train on ``split.train`` (minus a dev carve for early stopping) and write the artifact.
+
+    Raises ``TrainingError``; a ``KeyboardInterrupt`` propagates after the staging directory is removed,
+    so no partial artifact is ever visible. If an artifact with the same fingerprint appears meanwhile
+    (content-addressed: same inputs), that one is kept and returned.
+    """
+    from nerspec.atomic import staged_dir
+    from nerspec.train.artifact import fill_staged
+    from nerspec.train.loop import carve_dev, run_training
+
+    data_fp = _data_fingerprint(project, paths)
+    fp = fingerprint or fingerprint_of(project, paths, data_fp)
+    final = artifact_path(paths, fp, output_dir)
+    settings = project.manifest.spec.training
+    train_docs, dev_docs = carve_dev(list(split.train), settings.dev_fraction, settings.seed)
+    started = time.monotonic()
+    with staged_dir(final) as staged:
+        result = run_training(project, train_docs, dev_docs, staged / "_training", progress)
+        meta = fill_staged(
+            staged,
+            project=project,
+            corpus=corpus,
+            result=result,
+            fingerprint=fp,
+            data_fp=data_fp,
+            training_seconds=time.monotonic() - started,
+        )
+    if is_complete(final):
+        return read_artifact(final)
+    return ModelArtifact(fingerprint=fp, path=final, meta=meta)

@@ -1,0 +1,146 @@
+"""The immutable model artifact ``<store>/<fingerprint>/`` (``docs/architecture.md``, "Fingerprints and artifacts").
+
+Layout: ``model/`` (the spaCy pipeline, loadable with plain ``spacy.load``), ``manifest.json``,
+``fingerprints.json``, ``metrics.json`` and ``meta.json``. Everything is written into a staging
+directory (``nerspec.atomic.staged_dir``) and fsynced; ``meta.json`` comes last, and the directory
+appears under its final name by one rename, so a reader sees a complete artifact or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerspec import atomic
+from nerspec.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.fingerprint import DataFingerprint
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.train.loop import TrainResult
+
+MODEL_DIR = "model"
+META = "meta.json"
+MANIFEST = "manifest.json"
+FINGERPRINTS = "fingerprints.json"
+METRICS = "metrics.json"
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    fingerprint: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / MODEL_DIR
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+
+
+def is_complete(path: Path) -> bool:
+    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+
+
+def read_artifact(path: Path) -> ModelArtifact:
+    path = Path(path)
+    if not is_complete(path):
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
+    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _make_portable(model_dir: Path) -> None:
+    """Give the saved pipeline spaCy's standard reader and logger (nerspec's exist only while training)."""
+    from thinc.api import Config
+
+    from nerspec.train.config import portable_config
+
+    path = model_dir / "config.cfg"
+    config = Config().from_disk(path, interpolate=False)
+    atomic.write_text(path, portable_config(config).to_str())
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def fill_staged(
+    staged: Path,
+    *,
+    project: LoadedProject,
+    corpus: Corpus,
+    result: TrainResult,
+    fingerprint: str,
+    data_fp: DataFingerprint,
+    training_seconds: float,
+) -> dict[str, Any]:
+    """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
+    from nerspec.fingerprint import document_hashes, versions
+
+    model = staged / MODEL_DIR
+    os.rename(result.model_dir, model)
+    training_dir = result.model_dir.parent
+    if training_dir != staged and training_dir.is_relative_to(staged):
+        shutil.rmtree(training_dir, ignore_errors=True)
+    _make_portable(model)
+    manifest = project.manifest
+    spec = manifest.spec
+    atomic.write_text(staged / MANIFEST, _dump(manifest.model_dump(mode="json")))
+    atomic.write_text(
+        staged / FINGERPRINTS,
+        _dump({"model": fingerprint, "data": data_fp.to_json(), "documents": document_hashes(corpus)}),
+    )
+    metrics = {
+        "dev": result.scores,
+        "score": result.score,
+        "best_step": result.best_step,
+        "steps": result.steps,
+        "stopped": "max_steps" if result.steps > spec.training.max_steps else "patience",
+        "checkpoints": [{"step": step, "score": score} for score, step in result.checkpoints],
+        "train_documents": result.train_documents,
+        "dev_documents": result.dev_documents,
+        "dev_source": result.dev_source,
+    }
+    atomic.write_text(staged / METRICS, _dump(metrics))
+    meta = {
+        "fingerprint": fingerprint,
+        "project": manifest.metadata.name,
+        "kind": manifest.kind,
+        "labels": [label.name for label in spec.labels],
+        "language": manifest.metadata.language,
+        "multilabel": bool(getattr(spec, "multilabel", False)),
+        "threshold": spec.training.threshold,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "training_seconds": round(training_seconds, 3),
+        "versions": versions(),
+        "data_fingerprint": data_fp.sha256,
+        "seed": spec.training.seed,
+        "gpu": result.gpu,
+        "expert_config": spec.training.config,
+    }
+    _fsync_tree(model)
+    atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact
+    return meta

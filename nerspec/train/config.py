@@ -1,0 +1,375 @@
+"""The spaCy training config of a project: generated from the manifest, or an expert's file checked and adapted.
+
+The corpus is handed to spaCy in memory: ``[corpora.train]`` and ``[corpora.dev]`` name the reader
+``nerspec.MemoryCorpus.v1`` with a session key, and the reader yields ``Example``s built from the
+already-loaded documents. spaCy's own ``Corpus`` reader deserializes DocBin files and tokenizes
+each text into the same kind of ``Example``; reading from memory skips writing and reading those files,
+so ``nerspec train`` does no more work than ``python -m spacy train`` on the same config (the
+benchmark ``bench/train_overhead.py`` measures it). Saved pipelines get spaCy's standard reader and
+logger back (``portable_config``), so ``spacy.load`` works on them in any process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerspec.corpus.model import Document
+from nerspec.errors import TrainingError
+from nerspec.train.kinds import KindImpl, kind_impl
+
+if TYPE_CHECKING:
+    from thinc.api import Config
+
+    from nerspec.manifest.load import LoadedProject
+
+MEMORY_READER = "nerspec.MemoryCorpus.v1"
+PROGRESS_LOGGER = "nerspec.ProgressLogger.v1"
+
+# Manifest `training:` field -> its place in spaCy's `[training]` section (expert configs keep their own
+# values unless the manifest sets the field explicitly).
+_TRAINING_FIELDS = {
+    "seed": ("seed",),
+    "max_steps": ("max_steps",),
+    "patience": ("patience",),
+    "eval_frequency": ("eval_frequency",),
+    "dropout": ("dropout",),
+    "batch_size": ("batcher", "size", "stop"),
+}
+
+
+@dataclass
+class MemorySession:
+    """What the in-memory reader and the progress logger of one training run read."""
+
+    train: list[Document]
+    dev: list[Document]
+    impl: KindImpl
+    labels: list[str]
+    multilabel: bool
+    log_step: Callable[[dict[str, Any] | None], None] | None = None
+    _cache: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+
+    def references(self, split: str, nlp: Any) -> list[Any]:
+        # The dev set is read at every evaluation: tokenize and annotate it once per vocab.
+        key = (split, id(nlp.vocab))
+        if key not in self._cache:
+            docs = self.train if split == "train" else self.dev
+            self._cache[key] = [self.impl.reference(nlp, d, self.labels, self.multilabel) for d in docs]
+        return self._cache[key]
+
+
+_SESSIONS: dict[str, MemorySession] = {}
+_SESSIONS_LOCK = threading.Lock()
+_registered = False
+
+
+def open_session(key: str, session: MemorySession) -> None:
+    with _SESSIONS_LOCK:
+        _SESSIONS[key] = session
+
+
+def close_session(key: str) -> None:
+    with _SESSIONS_LOCK:
+        _SESSIONS.pop(key, None)
+
+
+def _session(key: str) -> MemorySession:
+    try:
+        return _SESSIONS[key]
+    except KeyError:
+        raise TrainingError(f"no in-memory corpus `{key}`: nerspec configs train through `nerspec train`") from None
+
+
+def register() -> None:
+    """Register the reader and the logger with spaCy (idempotent; imports spaCy)."""
+    global _registered
+    if _registered:
+        return
+    import spacy
+    from spacy.training import Example
+
+    @spacy.registry.readers(MEMORY_READER)
+    def memory_corpus(key: str, split: str = "train") -> Callable[[Any], Iterable[Any]]:
+        def read(nlp: Any) -> Iterable[Any]:
+            session = _session(key)
+            for reference in session.references(split, nlp):
+                if len(reference):
+                    # A fresh predicted doc each time, as spaCy's Corpus does: the pipeline writes into it.
+                    yield Example(nlp.make_doc(reference.text), reference)
+
+        return read
+
+    @spacy.registry.loggers(PROGRESS_LOGGER)
+    def progress_logger(key: str) -> Callable[..., Any]:
+        def setup(nlp: Any, stdout: Any = None, stderr: Any = None) -> tuple[Callable[..., None], Callable[[], None]]:
+            session = _session(key)
+
+            def log_step(info: dict[str, Any] | None) -> None:
+                if session.log_step is not None:
+                    session.log_step(info)
+
+            return log_step, lambda: None
+
+        return setup
+
+    _registered = True
+
+
+def spacy_lang(project: LoadedProject) -> str:
+    """The spaCy language code of the project: ``en-us`` -> ``en``; multilingual projects use ``xx``."""
+    metadata = project.manifest.metadata
+    if metadata.multilingual:
+        return "xx"
+    code = metadata.language.lower().replace("_", "-").split("-")[0]
+    from spacy.util import get_lang_class
+
+    try:
+        get_lang_class(code)
+    except Exception:
+        raise TrainingError(
+            f"spaCy has no language `{code}` (metadata.language `{metadata.language}`); set "
+            "`metadata.multilingual: true` for the language-neutral tokenizer, or give `training.config`"
+        ) from None
+    return code
+
+
+def labels_of(project: LoadedProject) -> list[str]:
+    return [label.name for label in project.manifest.spec.labels]
+
+
+def multilabel_of(project: LoadedProject) -> bool:
+    return bool(getattr(project.manifest.spec, "multilabel", False))
+
+
+def memory_corpora(key: str) -> dict[str, Any]:
+    return {
+        "train": {"@readers": MEMORY_READER, "key": key, "split": "train"},
+        "dev": {"@readers": MEMORY_READER, "key": key, "split": "dev"},
+    }
+
+
+def file_corpora(train: str | Path | None = None, dev: str | Path | None = None) -> dict[str, Any]:
+    """spaCy's DocBin reader (for ``python -m spacy train`` and for saved pipelines)."""
+
+    def reader(path: str | Path | None) -> dict[str, Any]:
+        return {
+            "@readers": "spacy.Corpus.v1",
+            "path": None if path is None else str(path),
+            "max_length": 0,
+            "gold_preproc": False,
+            "limit": 0,
+            "augmenter": None,
+        }
+
+    return {"train": reader(train), "dev": reader(dev)}
+
+
+CONSOLE_LOGGER = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
+
+
+def default_config(project: LoadedProject) -> Config:
+    """The generated config (CPU-efficient, no vectors) with the manifest's training settings."""
+    from thinc.api import Config
+
+    impl = kind_impl(project.kind)
+    training = project.manifest.spec.training
+    labels, multilabel = labels_of(project), multilabel_of(project)
+    pipeline, components = impl.components(labels, multilabel)
+    batch = training.batch_size
+    data: dict[str, Any] = {
+        "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
+        "system": {"gpu_allocator": None, "seed": training.seed},
+        "nlp": {
+            "lang": spacy_lang(project),
+            "pipeline": pipeline,
+            "batch_size": 1000,
+            "disabled": [],
+            "before_creation": None,
+            "after_creation": None,
+            "after_pipeline_creation": None,
+            "tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"},
+            "vectors": {"@vectors": "spacy.Vectors.v1"},
+        },
+        "components": components,
+        "corpora": file_corpora(),
+        "training": {
+            "dev_corpus": "corpora.dev",
+            "train_corpus": "corpora.train",
+            "seed": training.seed,
+            "gpu_allocator": None,
+            "dropout": training.dropout,
+            "accumulate_gradient": 1,
+            "patience": training.patience,
+            "max_epochs": 0,
+            "max_steps": training.max_steps,
+            "eval_frequency": training.eval_frequency,
+            "frozen_components": [],
+            "annotating_components": [],
+            "before_to_disk": None,
+            "before_update": None,
+            "optimizer": {
+                "@optimizers": "Adam.v1",
+                "beta1": 0.9,
+                "beta2": 0.999,
+                "L2_is_weight_decay": True,
+                "L2": 0.01,
+                "grad_clip": 1.0,
+                "use_averages": True,
+                "eps": 1e-8,
+                "learn_rate": 0.001,
+            },
+            "batcher": {
+                "@batchers": "spacy.batch_by_words.v1",
+                "discard_oversize": False,
+                "tolerance": 0.2,
+                "get_length": None,
+                "size": {"@schedules": "compounding.v1", "start": min(100, batch), "stop": batch, "compound": 1.001, "t": 0.0},
+            },
+            "logger": dict(CONSOLE_LOGGER),
+            "score_weights": {},
+        },
+        "pretraining": {},
+        "initialize": {
+            "vectors": None,
+            "init_tok2vec": None,
+            "vocab_data": None,
+            "lookups": None,
+            "before_init": None,
+            "after_init": None,
+            "tokenizer": {},
+            "components": impl.initialize(labels, multilabel),
+        },
+    }
+    return Config(data)
+
+
+def expert_config(project: LoadedProject) -> Config:
+    """The project's ``training.config`` file, checked against the manifest; errors name the file."""
+    from thinc.api import Config
+
+    training = project.manifest.spec.training
+    assert training.config is not None
+    path = (project.dir / training.config).resolve()
+    shown = f"training.config `{training.config}`"
+    if not path.is_file():
+        raise TrainingError(f"{shown}: no such file ({path})")
+    try:
+        config = Config().from_disk(path, interpolate=False)
+    except Exception as exc:
+        raise TrainingError(f"{shown}: not a valid spaCy config: {exc}") from None
+    impl = kind_impl(project.kind)
+    labels, multilabel = labels_of(project), multilabel_of(project)
+    problems: list[str] = []
+    nlp_section = config.get("nlp")
+    if not isinstance(nlp_section, dict) or not isinstance(nlp_section.get("pipeline"), list):
+        problems.append("missing [nlp] pipeline")
+        pipeline: list[str] = []
+    else:
+        pipeline = nlp_section["pipeline"]
+        lang = nlp_section.get("lang")
+        want = spacy_lang(project)
+        if lang != want:
+            problems.append(f"[nlp] lang is {json.dumps(lang)} but the manifest's language means \"{want}\"")
+    components = config.get("components") or {}
+    factories = impl.factories(multilabel)
+    trained = [name for name in pipeline if (components.get(name) or {}).get("factory") in factories]
+    if not trained:
+        problems.append(
+            f"the pipeline {pipeline} has no component with factory {' or '.join(factories)} "
+            f"(needed for a {project.kind}{' with multilabel: true' if multilabel else ''})"
+        )
+    for name in pipeline:
+        if name not in components:
+            problems.append(f"pipeline component `{name}` has no [components.{name}] section")
+    if not isinstance(config.get("training"), dict):
+        problems.append("missing [training] section")
+    if problems:
+        raise TrainingError(f"{shown}: " + "; ".join(problems))
+    config.setdefault("paths", {})
+    config.setdefault("initialize", {}).setdefault("components", {})
+    for name, settings in impl.initialize(labels, multilabel).items():
+        for component in trained if name in factories else [name]:
+            config["initialize"]["components"].setdefault(component, dict(settings))
+    # Only what the manifest states explicitly overrides the expert's file.
+    explicit = training.model_fields_set
+    for manifest_field, where in _TRAINING_FIELDS.items():
+        if manifest_field in explicit:
+            section = config["training"]
+            for part in where[:-1]:
+                section = section.setdefault(part, {})
+            section[where[-1]] = getattr(training, manifest_field)
+    if "seed" in explicit:
+        config.setdefault("system", {})["seed"] = training.seed
+    config["training"]["seed"] = config["training"].get("seed", training.seed)
+    config["training"].setdefault("gpu_allocator", None)
+    config["training"]["train_corpus"] = "corpora.train"
+    config["training"]["dev_corpus"] = "corpora.dev"
+    return config
+
+
+def project_config(project: LoadedProject) -> Config:
+    """The config that trains the project (generated or expert), reading spaCy's DocBin files by default."""
+    if project.manifest.spec.training.config is not None:
+        config = expert_config(project)
+    else:
+        config = default_config(project)
+    config["corpora"] = file_corpora()
+    return config
+
+
+def with_memory_corpus(config: Config, key: str) -> Config:
+    """A copy of ``config`` that reads the session's documents from memory and reports progress to it."""
+    from thinc.api import Config
+
+    out = Config(config)
+    out["corpora"] = memory_corpora(key)
+    out["training"] = dict(out["training"])
+    out["training"]["logger"] = {"@loggers": PROGRESS_LOGGER, "key": key}
+    return out
+
+
+def with_file_corpus(config: Config, train: str | Path, dev: str | Path) -> Config:
+    from thinc.api import Config
+
+    out = Config(config)
+    out["corpora"] = file_corpora(train, dev)
+    return out
+
+
+def portable_config(config: Config) -> Config:
+    """The config with spaCy's standard reader and logger: what a saved pipeline must carry."""
+    from thinc.api import Config
+
+    out = Config(config)
+    out["corpora"] = file_corpora("${paths.train}", "${paths.dev}")
+    out.setdefault("paths", {})
+    out["paths"].setdefault("train", None)
+    out["paths"].setdefault("dev", None)
+    training = dict(out.get("training") or {})
+    if (training.get("logger") or {}).get("@loggers") == PROGRESS_LOGGER:
+        training["logger"] = dict(CONSOLE_LOGGER)
+    out["training"] = training
+    return out
+
+
+def write_reference_docbin(
+    project: LoadedProject, documents: Sequence[Document], path: Path, lang: str | None = None
+) -> int:
+    """Documents as a spaCy DocBin (the files ``python -m spacy train`` reads); returns how many were written."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    impl = kind_impl(project.kind)
+    nlp = spacy.blank(lang or spacy_lang(project))
+    labels, multilabel = labels_of(project), multilabel_of(project)
+    docbin = DocBin(store_user_data=False)
+    for document in documents:
+        docbin.add(impl.reference(nlp, document, labels, multilabel))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(path)
+    return len(docbin)

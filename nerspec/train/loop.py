@@ -1,0 +1,241 @@
+"""One training run through spaCy's library API (``init_nlp`` + ``spacy.training.loop.train``).
+
+Never ``spacy.cli``: its functions print and exit the process. Determinism: the config's seed is
+fixed by ``init_nlp`` and again by ``train``; the reader yields documents in corpus order and spaCy
+shuffles them with the seeded ``random``; so the same seed and data give the same scores.
+Interrupts: ``KeyboardInterrupt`` is not caught here; spaCy's loop only saves ``model-last`` into the
+output directory on its way out, and that directory is the caller's staging directory, removed as a whole.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerspec.corpus.model import Document
+from nerspec.errors import TrainingError
+from nerspec.train import config as cfg
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One optimizer step, as the progress callback sees it."""
+
+    step: int  # spaCy's step index (0-based); training stops once it reaches ``max_steps``
+    max_steps: int
+    epoch: int
+    loss: float | None  # summed component losses since the previous evaluation (known at evaluations)
+    dev_score: float | None  # the latest dev score (spaCy's weighted score: ents_f, cats_score, ...)
+    best_score: float | None
+    best_step: int | None
+    elapsed: float  # seconds since the first step
+    eta: float | None  # seconds left until max_steps or the patience limit, whichever comes first
+    evaluated: bool  # this step ran an evaluation
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path  # spaCy's model-best
+    score: float
+    scores: dict[str, Any]  # the dev scores of the best checkpoint
+    best_step: int
+    steps: int
+    seconds: float
+    gpu: bool
+    train_documents: int
+    dev_documents: int
+    dev_source: str  # "dev" (carved from train) or "train" (too few documents to carve)
+    checkpoints: list[tuple[float, int]] = field(default_factory=list)
+
+
+def carve_dev(train_docs: list[Document], fraction: float, seed: int) -> tuple[list[Document], list[Document]]:
+    """Deterministic dev carve from the training side (``nerspec.corpus.split.dev_split``)."""
+    from nerspec.corpus.split import dev_split
+
+    return dev_split(train_docs, fraction, seed)
+
+
+def select_gpu(setting: bool | str) -> int:
+    """``gpu: auto`` uses a GPU only when one is usable; ``true`` requires one; ``false`` never."""
+    if setting is False:
+        return -1
+    from thinc.api import prefer_gpu, require_gpu
+
+    if setting == "auto":
+        try:
+            return 0 if prefer_gpu(0) else -1
+        except Exception:  # a broken CUDA install must not stop CPU training
+            return -1
+    try:
+        require_gpu(0)
+    except Exception as exc:
+        raise TrainingError(f"training.gpu is true but no GPU is usable: {exc}") from None
+    return 0
+
+
+def run_training(
+    project: LoadedProject,
+    train_docs: list[Document],
+    dev_docs: list[Document],
+    output_path: Path,
+    progress: ProgressCallback | None = None,
+) -> TrainResult:
+    """Train the project's pipeline on ``train_docs``, early-stopping on ``dev_docs``; save under ``output_path``."""
+    if not train_docs:
+        raise TrainingError(f"project `{project.name}` has no training documents")
+    dev_source = "dev"
+    if not dev_docs:
+        # Too few documents to carve a dev set (or dev_fraction: 0): select the checkpoint on the train set.
+        dev_docs, dev_source = list(train_docs), "train"
+    cfg.register()
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import train as spacy_train
+    from thinc.api import ConfigValidationError
+
+    base = cfg.project_config(project)
+    key = f"{project.name}:{uuid.uuid4().hex}"
+    training = base["training"]
+    max_steps = int(training.get("max_steps") or 0)
+    patience = int(training.get("patience") or 0)
+    tracker = _Tracker(max_steps, patience, progress)
+    impl = cfg.kind_impl(project.kind)
+    session = cfg.MemorySession(
+        train=train_docs,
+        dev=dev_docs,
+        impl=impl,
+        labels=cfg.labels_of(project),
+        multilabel=cfg.multilabel_of(project),
+        log_step=tracker.log_step,
+    )
+    config = cfg.with_memory_corpus(base, key)
+    use_gpu = select_gpu(project.manifest.spec.training.gpu)
+    where = (
+        f"training.config `{project.manifest.spec.training.config}`"
+        if project.manifest.spec.training.config
+        else "the generated spaCy config"
+    )
+    cfg.open_session(key, session)
+    try:
+        try:
+            nlp = init_nlp(config, use_gpu=use_gpu)
+        except ConfigValidationError as exc:
+            raise TrainingError(f"{where} is invalid:\n{exc}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            # catalogue's RegistryError is a ValueError: an unknown architecture or reader in an expert config.
+            raise TrainingError(f"cannot initialize the pipeline from {where}: {exc}") from None
+        sink = io.StringIO()
+        output_path.mkdir(parents=True, exist_ok=True)
+        tracker.start()
+        spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
+    finally:
+        cfg.close_session(key)
+    best_dir = output_path / "model-best"
+    if not best_dir.is_dir():
+        raise TrainingError("training ended without a checkpoint (no evaluation ran)")
+    return TrainResult(
+        model_dir=best_dir,
+        score=float(tracker.best_score or 0.0),
+        scores=tracker.best_scores,
+        best_step=tracker.best_step or 0,
+        steps=tracker.step + 1,
+        seconds=tracker.elapsed(),
+        gpu=use_gpu >= 0,
+        train_documents=len(train_docs),
+        dev_documents=len(dev_docs),
+        dev_source=dev_source,
+        checkpoints=list(tracker.checkpoints),
+    )
+
+
+class _Tracker:
+    """Turns spaCy's logger calls (an info dict at evaluations, ``None`` otherwise) into ``Progress``."""
+
+    def __init__(self, max_steps: int, patience: int, progress: ProgressCallback | None) -> None:
+        self.max_steps = max_steps
+        self.patience = patience
+        self.progress = progress
+        self.step = -1
+        self.epoch = 0
+        self.loss: float | None = None
+        self.dev_score: float | None = None
+        self.best_score: float | None = None
+        self.best_step: int | None = None
+        self.best_scores: dict[str, Any] = {}
+        self.checkpoints: list[tuple[float, int]] = []
+        self._t0 = time.monotonic()
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def log_step(self, info: dict[str, Any] | None) -> None:
+        evaluated = info is not None
+        if info is not None:
+            self.step = int(info["step"])
+            self.epoch = int(info["epoch"])
+            self.loss = float(sum(info.get("losses", {}).values()))
+            score = info.get("score")
+            self.dev_score = None if score is None else float(score)
+            self.checkpoints = [(float(s), int(st)) for s, st in info.get("checkpoints", [])]
+            # spaCy saves model-best when the score ties or beats every earlier one: mirror that.
+            if self.dev_score is not None and (self.best_score is None or self.dev_score >= self.best_score):
+                self.best_score, self.best_step = self.dev_score, self.step
+                # "speed" is words/second of the evaluation: timing noise, not a property of the model.
+                scores = {k: v for k, v in (info.get("other_scores") or {}).items() if k != "speed"}
+                self.best_scores = _plain(scores)
+        else:
+            self.step += 1
+        if self.progress is None:
+            return
+        elapsed = self.elapsed()
+        horizon = self.max_steps or None
+        if self.patience and self.best_step is not None:
+            limit = self.best_step + self.patience
+            horizon = min(horizon, limit) if horizon else limit
+        eta = None
+        if horizon is not None and self.step >= 0:
+            eta = max(0, horizon - self.step) * elapsed / (self.step + 1)
+        self.progress(
+            Progress(
+                step=self.step,
+                max_steps=self.max_steps,
+                epoch=self.epoch,
+                loss=self.loss,
+                dev_score=self.dev_score,
+                best_score=self.best_score,
+                best_step=self.best_step,
+                elapsed=elapsed,
+                eta=eta,
+                evaluated=evaluated,
+            )
+        )
+
+
+def _plain(value: Any) -> Any:
+    """spaCy's scores as JSON-safe values (numpy floats, nested per-type dicts)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
