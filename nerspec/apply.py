@@ -28,7 +28,7 @@ from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, ModelRecord, actor, utc_now
 
 Progress = Callable[[str], None]
-# trainer(project, corpus, split, out_dir, fingerprint, data_fp) -> None: writes model/ and meta.json into out_dir
+# trainer(project, corpus, split, out_dir, fingerprint, data_fp, paths=...): writes model/ and meta.json into out_dir
 Trainer = Callable[..., Any]
 # evaluator(project, corpus, split, model_dir) -> evaluation JSON
 Evaluator = Callable[..., dict[str, Any]]
@@ -61,10 +61,19 @@ def _hook(variable: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def _default_trainer(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any) -> Any:
+def _default_trainer(
+    project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any, *, paths: StatePaths
+) -> Any:
     from nerspec.train import train
 
-    return train(project, corpus=corpus, split=split, out_dir=out_dir, fingerprint=fingerprint, data_fp=data_fp)
+    # train() stages and renames its own artifact under output_dir; apply owns the staging (and the crash
+    # points around it), so train into a scratch store inside our staged directory and lift the result up.
+    scratch = out_dir / ".train"
+    artifact = train(project, corpus, split, paths=paths, output_dir=scratch, fingerprint=fingerprint)
+    for entry in Path(artifact.path).iterdir():
+        entry.rename(out_dir / entry.name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return artifact
 
 
 def _default_evaluator(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
@@ -279,7 +288,7 @@ def _train(ctx: _Context, project: Any, corpus: Any, split: Any, fp: str) -> Non
     started = time.monotonic()
     with atomic.staged_dir(final) as staged:
         pause("train")
-        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp)  # type: ignore[misc]
+        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)  # type: ignore[misc]
         _complete_artifact(project, corpus, staged, fp, data_fp, time.monotonic() - started)
         pause("artifact")
     ctx.progress(f"{project.name}:   trained {short(fp)} in {time.monotonic() - started:.1f}s -> {final}")

@@ -39,7 +39,7 @@ def split_corpus(project: Any, corpus: Corpus) -> Split:
     return Split([d for d in corpus if d.id not in ids], test)
 
 
-def train(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any) -> None:
+def train(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any, **_: Any) -> None:
     (out_dir / "model").mkdir()
     (out_dir / "model" / "weights.bin").write_bytes(fingerprint.encode() * 10)
     quality = os.environ.get("NERSPEC_FAKE_F1", "0.8")

@@ -1,0 +1,50 @@
+"""End to end with real (tiny) spaCy training and the real corpus reader, splitter and evaluator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nerspec.apply import Engine, apply
+from nerspec.deploy import local, rollback
+from nerspec.errors import GateFailed
+from tests.reconcile.conftest import make_docs, manifest
+from tests.reconcile.test_plan import plan_of
+
+pytest.importorskip("spacy")
+pytestmark = pytest.mark.slow
+
+
+def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
+    real = Engine()
+    tiny.write_manifest(manifest(training={"max_steps": 20, "eval_frequency": 10, "patience": 0, "dev_fraction": 0.0}))
+    first = apply(tiny.load(), state, engine=real)["projects"][0]
+    assert first["evaluation"]["micro"]["f1"] is not None
+    old = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
+    assert not plan_of(tiny, state, real).changes
+
+    tiny.write_docs(make_docs(24)[1:] + make_docs(2, start=200))
+    plan = plan_of(tiny, state, real)
+    assert plan.projects[0]["actions"][0]["reasons"] == ["data changed: 2 documents added, 1 removed, 0 relabeled"]
+    apply(tiny.load(), state, engine=real)
+    new = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
+    assert new != old
+
+    # a gate nobody can pass keeps production where it is
+    tiny.write_manifest(
+        manifest(
+            entities=[{"name": "PERSON", "renamed_from": "PER"}, {"name": "LOC"}],
+            training={"max_steps": 20, "eval_frequency": 10, "patience": 0, "dev_fraction": 0.0},
+            gates={"micro_f1": {"min": 1.0}, "micro_precision": {"min": 1.0}, "micro_recall": {"min": 1.0},
+                   "per_entity": {"*": {"f1": {"min": 1.0}}}},
+        )
+    )
+    assert "entity schema changed: renamed PER -> PERSON" in plan_of(tiny, state, real).projects[0]["actions"][0]["reasons"]
+    try:
+        apply(tiny.load(), state, engine=real)
+    except GateFailed:
+        assert local.read_pointer(state, "tiny", "production")["fingerprint"] == new  # type: ignore[index]
+    (project,) = tiny.load()
+    rollback(state, project, "production")
+    assert local.read_pointer(state, "tiny", "production")["fingerprint"] == old  # type: ignore[index]
