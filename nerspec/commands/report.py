@@ -1,7 +1,117 @@
-"""Commands of this area (to be filled in)."""
+"""`nerspec report`: render the last run (or any run result JSON) as Markdown, HTML or JSON; post it to a PR."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import paths_argument, state_option
+from nerspec.errors import NerspecError
+
+
+def _load_run(input_path: Path | None, state: Path | None) -> tuple[dict[str, Any], Path]:
+    from nerspec.paths import state_paths
+
+    path = input_path or state_paths(state).reports / "last-run.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "" if input_path else " (run `nerspec apply` first, or pass --input RUN.json)"
+        raise NerspecError(f"no run result at {path}{hint}") from None
+    except OSError as exc:
+        raise NerspecError(f"cannot read {path}: {exc}") from exc
+    try:
+        return json.loads(text), path
+    except ValueError as exc:
+        raise NerspecError(f"{path}: not valid JSON: {exc}") from exc
+
+
+def _select(run: dict[str, Any], paths: tuple[Path, ...]) -> dict[str, Any]:
+    """Keep the projects whose manifest lies under one of `paths` (or whose name is given)."""
+    if not paths:
+        return run
+    wanted = [p.resolve() for p in paths]
+    names = {str(p) for p in paths}
+    kept = []
+    for project in run.get("projects") or []:
+        manifest = Path(str(project.get("manifest_path", ""))).resolve()
+        if project.get("name") in names or any(manifest == w or w in manifest.parents for w in wanted):
+            kept.append(project)
+    if not kept:
+        raise NerspecError(f"no project of the run result matches {', '.join(map(str, paths))}")
+    return {**run, "projects": kept}
+
+
+@click.command("report")
+@paths_argument
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "json"]), default=None,
+    help="Output format (default: from the -o suffix, else md).",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option(
+    "--input", "input_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Run result JSON to render (default: <state>/reports/last-run.json, written by `nerspec apply`).",
+)
+@click.option(
+    "--github-pr", "github_pr", default=None, metavar="auto|N",
+    help="Also create or update the sticky report comment on pull request N (auto: from GITHUB_EVENT_PATH), "
+    "and append the Markdown to $GITHUB_STEP_SUMMARY.",
+)
+@state_option
+def report_command(
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    output: Path | None,
+    input_path: Path | None,
+    github_pr: str | None,
+    state: Path | None,
+) -> None:
+    """Render the evaluation report of the last run, for review in a pull request.
+
+    Re-renders from the run result JSON, so no model is retrained. PATHS limits the report to those projects.
+    Exit code 0 even when gates failed: the gate result is `nerspec apply`'s exit code (3).
+
+    \b
+    Examples:
+      nerspec report                                  Markdown of the last run on stdout
+      nerspec report -o report.html                   standalone HTML (format from the suffix)
+      nerspec report --input run.json --format json
+      nerspec report --github-pr auto -o report.html  in GitHub Actions: sticky PR comment + HTML artifact
+    """
+    from nerspec.report import render  # jinja2 is imported by render, only now
+
+    if github_pr is not None and github_pr != "auto" and not github_pr.isdigit():
+        raise click.BadParameter("expected 'auto' or a pull request number", param_hint="--github-pr")
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
+    run, _ = _load_run(input_path, state)
+    run = _select(run, paths)
+    artifact = f"HTML report ({output.name})" if output and fmt == "html" else "HTML report artifact"
+    text = render(run, fmt, artifact=artifact)  # type: ignore[arg-type]
+
+    if output:
+        from nerspec.atomic import write_text
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    elif github_pr is None:
+        click.echo(text, nl=False)
+
+    if github_pr is not None:
+        from nerspec.report.github import post_report, write_step_summary
+
+        markdown = text if fmt == "md" else render(run, "md", artifact=artifact)
+        summary = write_step_summary(markdown)
+        if summary:
+            click.echo(f"appended the report to the job summary {summary}", err=True)
+        result = post_report(markdown, github_pr)
+        click.echo(f"{result.action} the report comment {result.url}".rstrip(), err=True)
+
+
+COMMANDS: list[click.Command] = [report_command]

@@ -1,0 +1,103 @@
+"""Charts that need no image hosting and no plotting library.
+
+Markdown: a Mermaid ``xychart-beta`` block, which GitHub renders in comments. It has no legend and draws several
+bar series on top of each other, so the candidate is the bars and the deployed model (or the test side) a line,
+and the title says which is which.
+
+HTML: an inline SVG of horizontal grouped bars (readable with many labels; the label text sits left of the bars).
+Every label is escaped for its context: Mermaid strings cannot escape quotes, so they are reduced to a safe
+alphabet; SVG text is XML-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nerspec.report.escape import mermaid_text
+
+
+def _num(value: Any) -> float:
+    try:
+        return round(float(value), 4)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def mermaid_bars(
+    categories: Sequence[Any],
+    bars: Sequence[Any],
+    line: Sequence[Any] | None = None,
+    *,
+    title: str,
+    y_label: str,
+    y_max: float | None = None,
+) -> str:
+    """A fenced ``mermaid`` block with one bar series and an optional line series."""
+    names = ", ".join(f'"{mermaid_text(c)}"' for c in categories)
+    values = [_num(v) for v in bars]
+    others = [_num(v) for v in line] if line is not None else []
+    top = y_max if y_max is not None else max([1.0, *values, *others])
+    if y_max is None:
+        top = float(int(top * 1.1) + 1)
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{mermaid_text(title, limit=80)}"',
+        f"    x-axis [{names}]",
+        f'    y-axis "{mermaid_text(y_label, limit=40)}" 0 --> {top:g}',
+        f"    bar [{', '.join(f'{v:g}' for v in values)}]",
+    ]
+    if line is not None:
+        lines.append(f"    line [{', '.join(f'{v:g}' for v in others)}]")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def bars_svg(
+    categories: Sequence[Any],
+    series: Sequence[tuple[str, Sequence[Any]]],
+    *,
+    title: str,
+    y_max: float | None = None,
+    digits: int = 3,
+) -> Any:
+    """Horizontal grouped bars as inline SVG (``Markup``); `series` is ``[(name, values), ...]``."""
+    from markupsafe import Markup, escape
+
+    palette = ("#0969da", "#bf8700", "#8250df", "#1a7f37")
+    bar_h, gap, left, width, top_pad = 12, 8, 170, 420, 34
+    n = max(1, len(series))
+    group_h = n * bar_h + gap
+    height = top_pad + group_h * len(categories) + 10
+    values = [[_num(v) for v in vals] for _, vals in series]
+    top = y_max if y_max is not None else max([0.0, *(v for vals in values for v in vals)]) or 1.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{left + width + 70}" height="{height}" '
+        f'viewBox="0 0 {left + width + 70} {height}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+    ]
+    x = left
+    for k, (name, _) in enumerate(series):
+        colour = palette[k % len(palette)]
+        parts.append(f'<rect x="{x}" y="8" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14}" y="17">{escape(name)}</text>')
+        x += 14 + 7 * len(str(name)) + 20
+    for i, category in enumerate(categories):
+        y0 = top_pad + i * group_h
+        label = str(category)
+        short = label if len(label) <= 26 else label[:25] + "…"
+        parts.append(
+            f'<text x="{left - 6}" y="{y0 + n * bar_h / 2 + 4:g}" text-anchor="end">'
+            f"<title>{escape(label)}</title>{escape(short)}</text>"
+        )
+        for k, vals in enumerate(values):
+            value = vals[i] if i < len(vals) else 0.0
+            w = max(0.0, min(1.0, value / top)) * width
+            y = y0 + k * bar_h
+            parts.append(
+                f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{palette[k % len(palette)]}"/>'
+            )
+            parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 3}">{value:.{digits}f}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
