@@ -175,14 +175,14 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
     return model_dir
 
 
-def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str | None, str]]:
-    """(id, text) per non-empty line: plain text, or jsonl records ``{"id", "text"}``."""
+def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
+    """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
     for number, line in enumerate(lines, start=1):
         line = line.rstrip("\n")
         if not line.strip():
             continue
         if not jsonl:
-            yield None, line
+            yield str(number), line
             continue
         try:
             record = json.loads(line)

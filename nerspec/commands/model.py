@@ -1,7 +1,319 @@
-"""Commands of this area (to be filled in)."""
+"""``nerspec train`` and ``nerspec predict``: thin layers over ``nerspec.train`` and ``nerspec.predict``."""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import echo_json, json_option, state_option
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class LiveLine:
+    """Renders training progress on stderr: one rewritten line on a terminal, a line per evaluation otherwise."""
+
+    def __init__(self, name: str, stream: IO[str] | None = None, interval: float = 0.1) -> None:
+        self.name = name
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        if self.tty and not p.evaluated and now - self._last < self.interval:
+            return  # a terminal line at 10 Hz is live enough; redrawing every step costs training time
+        if not self.tty and not p.evaluated:
+            return
+        self._last = now
+        parts = [f"{self.name}: step {p.step}/{p.max_steps}"]
+        if p.loss is not None:
+            parts.append(f"loss {p.loss:.2f}")
+        if p.dev_score is not None:
+            best = f" (best {p.best_score:.3f} @ {p.best_step})" if p.best_score is not None else ""
+            parts.append(f"dev F1 {p.dev_score:.3f}{best}")
+        parts.append(f"{_clock(p.elapsed)} elapsed")
+        parts.append(f"ETA {_clock(p.eta)}")
+        line = "  ".join(parts)
+        if self.tty:
+            pad = max(0, self._width - len(line))
+            self.stream.write("\r" + line + " " * pad)
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+
+@click.command("train")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Artifact store to write into (default: <state>/models); the model lands in DIR/<fingerprint>/.",
+)
+@click.option("--force", is_flag=True, help="Train even when a model with the same fingerprint already exists.")
+@json_option
+@state_option
+def train_command(path: Path, output_dir: Path | None, force: bool, as_json: bool, state: Path | None) -> None:
+    """Train the model of a project (or of every project under a repository root).
+
+    The spaCy pipeline is generated from the manifest (or `training.config`), trained on the train
+    split with early stopping on a dev carve of it, and written as an immutable artifact named by
+    its fingerprint. An artifact with the same fingerprint is reused unless --force.
+    Ctrl-C stops cleanly (exit 130) and leaves no partial artifact.
+
+    \b
+    Examples:
+      nerspec train projects/example
+      nerspec train projects/example --json -o /tmp/models
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import split_corpus
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import state_paths
+    from nerspec.train import artifact_path, fingerprint_of, is_complete, read_artifact, train
+
+    results: list[dict[str, Any]] = []
+    for project in load_projects([path]):
+        paths = state_paths(state, start=project.dir)
+        fingerprint = fingerprint_of(project, paths)
+        final = artifact_path(paths, fingerprint, output_dir)
+        reused = not force and is_complete(final)
+        if reused:
+            model = read_artifact(final)
+        else:
+            corpus = load_corpus(project, paths.cache)
+            split = split_corpus(project, corpus)
+            line = None if as_json else LiveLine(project.name)
+            try:
+                model = train(
+                    project, corpus, split, paths=paths, output_dir=output_dir, progress=line, fingerprint=fingerprint
+                )
+            finally:
+                if line is not None:
+                    line.close()
+        metrics = model.metrics
+        result = {
+            "project": project.name,
+            "kind": project.kind,
+            "fingerprint": model.fingerprint,
+            "path": str(model.path),
+            "reused": reused,
+            "training_seconds": model.meta.get("training_seconds"),
+            "score": metrics.get("score"),
+            "best_step": metrics.get("best_step"),
+            "steps": metrics.get("steps"),
+            "dev": metrics.get("dev"),
+        }
+        results.append(result)
+        if not as_json:
+            verb = "up to date" if reused else f"trained in {_clock(result['training_seconds'])}"
+            click.echo(
+                f"{project.name}: {verb}; dev score {float(result['score'] or 0):.3f} "
+                f"(best step {result['best_step']} of {result['steps']})\n  model {model.path}"
+            )
+    if as_json:
+        echo_json({"models": results})
+
+
+def _input_kind(path: Path, fmt: str) -> bool:
+    """True when the input is jsonl."""
+    if fmt != "auto":
+        return fmt == "jsonl"
+    return path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def _chunks(records: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    chunk: list[tuple[str, str]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _human(result: list[dict[str, Any]], key: str) -> str:
+    if not result:
+        return "  (no entities)" if key == "entities" else "  (no class)"
+    lines = []
+    for item in result:
+        if key == "entities":
+            lines.append(
+                f"  {item['category']:<16} {json.dumps(item['text'], ensure_ascii=False):<30} "
+                f"offset {item['offset']}, length {item['length']}  confidence {item['confidenceScore']:.3f}"
+            )
+        else:
+            lines.append(f"  {item['category']:<24} confidence {item['confidenceScore']:.3f}")
+    return "\n".join(lines)
+
+
+@click.command("predict")
+@click.argument("args", nargs=-1, metavar="PATH [TEXT]")
+@click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use.")
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Use this model artifact directly.")
+@click.option(
+    "-f",
+    "--file",
+    "input_file",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="Texts to analyze: .txt (one per line) or .jsonl ({\"id\", \"text\"}); `-` reads stdin.",
+)
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["auto", "text", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="Input format of -f (auto: by file extension).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--beam-width",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="NER beam for confidence scores (1: no beam, confidences 1.0, faster).",
+)
+@json_option
+@state_option
+def predict_command(
+    args: tuple[str, ...],
+    deployment: str,
+    model_dir: Path | None,
+    input_file: Path | None,
+    input_format: str,
+    batch_size: int,
+    beam_width: int,
+    as_json: bool,
+    state: Path | None,
+) -> None:
+    """Extract entities (NER) or classes (classification) with a deployed or given model.
+
+    PATH is a project directory or manifest (its DEPLOYMENT's model is used) or a model artifact.
+    jsonl in gives jsonl out ({"id", "entities"} or {"id", "classes"} per line), streamed, with a
+    progress bar on stderr for files. Confidence scores are probabilities (see `nerspec.predict`).
+
+    \b
+    Examples:
+      nerspec predict projects/example "Alice flew to Paris on Monday."
+      nerspec predict projects/example --deployment staging -f inbox.jsonl > entities.jsonl
+      nerspec predict --model .nerspec/models/<fingerprint> -f notes.txt --json
+    """
+    from nerspec.predict import load
+
+    text: str | None = None
+    if model_dir is not None:
+        if len(args) > 2:
+            raise click.UsageError("expected at most PATH and TEXT")
+        if len(args) == 2 or (len(args) == 1 and input_file is None):
+            text = args[-1]
+        target: Path = model_dir
+    else:
+        if not args:
+            raise click.UsageError("give a project PATH (or --model DIR)")
+        if len(args) > 2:
+            raise click.UsageError("expected PATH [TEXT]; quote a TEXT with spaces")
+        target = Path(args[0])
+        text = args[1] if len(args) == 2 else None
+    if text is not None and input_file is not None:
+        raise click.UsageError("give either TEXT or -f FILE, not both")
+    if text is None and input_file is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
+        input_file = Path("-")
+    predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    key = predictor.result_key
+    if text is not None:
+        (result,) = predictor.predict([text])
+        if as_json:
+            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint})
+        else:
+            click.echo(_human(result, key))
+        return
+    assert input_file is not None
+    _predict_file(predictor, input_file, input_format, batch_size, as_json, key)
+
+
+def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str) -> None:
+    from nerspec.predict import read_inputs
+
+    is_stdin = str(input_file) == "-"
+    jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
+    handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
+    show_bar = not is_stdin and sys.stderr.isatty()
+    size = 0 if is_stdin else input_file.stat().st_size
+    out = click.get_text_stream("stdout")
+    try:
+        with click.progressbar(length=size, file=sys.stderr, label="predicting") if show_bar else _NoBar() as bar:
+            consumed = _ByteCounter(handle)
+            for chunk in _chunks(read_inputs(consumed, jsonl), batch_size * 4):
+                results = predictor.pipe([t for _, t in chunk], batch_size=batch_size)
+                for (doc_id, doc_text), result in zip(chunk, results):
+                    if jsonl or as_json:
+                        record: dict[str, Any] = {"id": doc_id, key: result}
+                        if not jsonl:
+                            record["text"] = doc_text
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    else:
+                        shown = doc_text if len(doc_text) <= 80 else doc_text[:77] + "..."
+                        out.write(f"{shown}\n{_human(result, key)}\n")
+                out.flush()
+                bar.update(consumed.take())
+    finally:
+        if not is_stdin:
+            handle.close()
+
+
+class _ByteCounter:
+    """Iterates lines and counts bytes read (for a progress bar by file size without a pre-pass)."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.pending = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.handle:
+            self.pending += len(line.encode("utf-8")) if not line.isascii() else len(line)
+            yield line
+
+    def take(self) -> int:
+        pending, self.pending = self.pending, 0
+        return pending
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+COMMANDS: list[click.Command] = [train_command, predict_command]

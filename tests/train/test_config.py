@@ -1,0 +1,103 @@
+"""The generated and the expert spaCy configs (no training: fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nerspec.errors import TrainingError
+from nerspec.train import config as cfg
+
+from .conftest import load_all
+
+
+def test_ner_default_config_follows_manifest(make_project):
+    root = make_project(training={"seed": 7, "max_steps": 123, "dropout": 0.25, "batch_size": 500, "patience": 9})
+    project, _, _ = load_all(root)
+    config = cfg.project_config(project)
+    assert config["nlp"]["lang"] == "en"
+    assert config["nlp"]["pipeline"] == ["tok2vec", "ner"]
+    assert config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is False
+    training = config["training"]
+    assert (training["seed"], training["max_steps"], training["dropout"], training["patience"]) == (7, 123, 0.25, 9)
+    assert training["eval_frequency"] == 10
+    assert training["batcher"]["size"]["stop"] == 500
+    assert config["corpora"]["train"]["@readers"] == "spacy.Corpus.v1"
+    memory = cfg.with_memory_corpus(config, "k")
+    assert memory["corpora"]["train"] == {"@readers": cfg.MEMORY_READER, "key": "k", "split": "train"}
+    assert config["corpora"]["train"]["@readers"] == "spacy.Corpus.v1"  # the original is untouched
+    # The text form parses back (it is what `python -m spacy train` reads in the benchmark).
+    from thinc.api import Config
+
+    assert Config().from_str(config.to_str())["training"]["max_steps"] == 123
+
+
+@pytest.mark.parametrize("multilabel,factory,exclusive", [(False, "textcat", True), (True, "textcat_multilabel", False)])
+def test_textcat_default_config(make_project, multilabel, factory, exclusive):
+    project, _, _ = load_all(make_project("TextClassificationProject", multilabel=multilabel))
+    config = cfg.project_config(project)
+    assert config["nlp"]["pipeline"] == [factory]
+    assert config["components"][factory]["model"]["exclusive_classes"] is exclusive
+    assert config["components"][factory]["model"]["@architectures"] == "spacy.TextCatBOW.v3"
+    assert config["initialize"]["components"][factory]["labels"] == ["finance", "food", "sports", "weather"]
+
+
+def test_language_mapping(make_project, tmp_path):
+    import yaml
+
+    root = make_project()
+    manifest = yaml.safe_load((root / "nerspec.yaml").read_text())
+    manifest["metadata"]["language"] = "en-us"
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest))
+    project, _, _ = load_all(root)
+    assert cfg.spacy_lang(project) == "en"
+    manifest["metadata"]["language"] = "qq"
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest))
+    project, _, _ = load_all(root)
+    with pytest.raises(TrainingError, match="no language `qq`"):
+        cfg.spacy_lang(project)
+    manifest["metadata"]["multilingual"] = True
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest))
+    project, _, _ = load_all(root)
+    assert cfg.spacy_lang(project) == "xx"
+
+
+def _expert(make_project, text: str | None) -> object:
+    files = {"expert.cfg": text} if text is not None else {}
+    root = make_project(training={"config": "expert.cfg"}, extra_files=files)
+    project, _, _ = load_all(root)
+    return project
+
+
+def test_expert_config_errors_are_named(make_project):
+    with pytest.raises(TrainingError, match=r"training.config `expert.cfg`: no such file"):
+        cfg.project_config(_expert(make_project, None))
+    with pytest.raises(TrainingError, match=r"training.config `expert.cfg`: not a valid spaCy config"):
+        cfg.project_config(_expert(make_project, "[nlp\nlang = en"))
+    wrong = '[nlp]\nlang = "en"\npipeline = ["textcat"]\n\n[components]\n\n[components.textcat]\nfactory = "textcat"\n\n[training]\n'
+    with pytest.raises(TrainingError, match=r"no component with factory ner or beam_ner"):
+        cfg.project_config(_expert(make_project, wrong))
+    german = '[nlp]\nlang = "de"\npipeline = ["ner"]\n\n[components]\n\n[components.ner]\nfactory = "ner"\n\n[training]\n'
+    with pytest.raises(TrainingError, match=r'lang is "de"'):
+        cfg.project_config(_expert(make_project, german))
+
+
+def test_expert_config_keeps_its_values_unless_manifest_sets_them(make_project, tmp_path: Path):
+    base_root = make_project()
+    project, _, _ = load_all(base_root)
+    text = cfg.default_config(project)
+    text["training"]["dropout"] = 0.33
+    text["training"]["max_steps"] = 999
+    root = make_project(training={"config": "expert.cfg", "max_steps": 12}, extra_files={"expert.cfg": text.to_str()})
+    expert_project, _, _ = load_all(root)
+    config = cfg.project_config(expert_project)
+    assert config["training"]["dropout"] == 0.33  # not set in the manifest: the expert's value
+    assert config["training"]["max_steps"] == 12  # set explicitly in the manifest
+
+
+def test_portable_config_has_no_nerspec_functions(make_project):
+    project, _, _ = load_all(make_project())
+    config = cfg.portable_config(cfg.with_memory_corpus(cfg.project_config(project), "k"))
+    text = config.to_str()
+    assert "nerspec." not in text
