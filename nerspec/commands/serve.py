@@ -1,7 +1,48 @@
-"""Commands of this area (to be filled in)."""
+"""``nerspec serve``: the prediction server (FastAPI and uvicorn are imported inside the command only)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from nerspec.commands.common import state_option
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on. Use 0.0.0.0 only behind a proxy that terminates TLS.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@state_option
+@click.option("--api-key-env", "api_key_env", metavar="NAME", default=None,
+              help="Require header Ocp-Apim-Subscription-Key to equal this env var's value (as the reference "
+                   "service). Without it, keys are ignored (local use).")
+@click.option("--admin-token-env", "admin_token_env", metavar="NAME", default="NERSPEC_ADMIN_TOKEN",
+              show_default=True,
+              help="Env var holding the bearer token for model uploads (PUT /admin/...). Unset: uploads refused.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Inference threads shared by all deployments.")
+def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,
+          workers: int) -> None:
+    """Serve every deployment of the local registry over HTTP, swapping models as pointers change.
+
+    \b
+    Endpoints:
+      POST /projects/{project}/deployments/{deployment}:analyze   native API
+      POST /language/analyze-text/jobs?api-version=2023-04-01     reference jobs API (official client)
+      PUT  /admin/projects/{project}/deployments/{deployment}     model upload (http deploy target)
+      GET  /projects  /healthz  /readyz  /metrics  /docs  /openapi.json
+
+    \b
+    Example:
+      NERSPEC_ADMIN_TOKEN=s3cret nerspec serve --port 8080 --state .nerspec
+      curl -s -X POST 'http://127.0.0.1:8080/projects/loans/deployments/production:analyze' \\
+           -H 'content-type: application/json' \\
+           -d '{"documents": [{"id": "1", "text": "Loan to Jane Doe for $5,000.", "language": "en"}]}'
+    """
+    from nerspec.serve.server import run
+
+    run(host, port, state, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers)
+
+
+COMMANDS: list[click.Command] = [serve]

@@ -1,0 +1,165 @@
+"""The http deployment target: upload a model artifact to a remote ``nerspec serve`` and read what it serves.
+
+Protocol (served by ``nerspec.serve.admin``): ``PUT {url}/admin/projects/{project}/deployments/{deployment}
+?fingerprint=FP&sha256=HEX`` with the artifact directory as a gzip tarball body and ``Authorization: Bearer``
+from ``os.environ[target.token_env]``; the server verifies the digest, unpacks, switches its pointer and loads
+the model before answering. ``GET`` of the same path answers the pointer (``{"fingerprint", ...}``) or 404.
+
+Connection failures, timeouts and 5xx answers are retried with exponential backoff (the upload is idempotent:
+artifacts are content-addressed and the pointer switch is a replace); 401/403 and other 4xx are not retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+from nerspec.errors import DeployError, RemoteError
+
+RETRIES = 4
+BACKOFF_S = 0.5
+CONNECT_TIMEOUT_S = 10.0
+# Generous read timeout: the server unpacks and loads the model before it answers the upload.
+UPLOAD_READ_TIMEOUT_S = 300.0
+READ_TIMEOUT_S = 30.0
+CHUNK = 1024 * 1024
+
+
+def _token(target: Any) -> str:
+    token = os.environ.get(target.token_env, "")
+    if not token:
+        raise DeployError(f"http target {target.url}: environment variable {target.token_env} (token_env) is unset")
+    return token
+
+
+def _url(target: Any, project: str, deployment: str) -> str:
+    return (f"{target.url.rstrip('/')}/admin/projects/{quote(project, safe='')}"
+            f"/deployments/{quote(deployment, safe='')}")
+
+
+def pack(artifact_dir: Path, out: IO[bytes]) -> str:
+    """Write ``artifact_dir`` as a gzip tarball of plain files and directories to ``out``; returns its sha256."""
+    artifact_dir = Path(artifact_dir)
+    if not (artifact_dir / "meta.json").is_file() or not (artifact_dir / "model").is_dir():
+        raise DeployError(f"{artifact_dir} is not a complete model artifact (meta.json and model/ expected)")
+
+    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if not (info.isreg() or info.isdir()):
+            raise DeployError(f"artifact contains {info.name}, which is neither a file nor a directory")
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info
+
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
+        for path in sorted(artifact_dir.rglob("*")):
+            if path.is_symlink():
+                raise DeployError(f"artifact contains a symbolic link: {path}")
+            tar.add(path, arcname=path.relative_to(artifact_dir).as_posix(), recursive=False, filter=clean)
+    out.flush()
+    out.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: out.read(CHUNK), b""):
+        digest.update(chunk)
+    out.seek(0)
+    return digest.hexdigest()
+
+
+def _with_retries(what: str, url: str, send: Callable[[], Any], retries: int) -> Any:
+    import httpx
+
+    delay = BACKOFF_S
+    for attempt in range(retries + 1):
+        try:
+            response = send()
+        except httpx.TransportError as exc:
+            if attempt == retries:
+                raise RemoteError(f"{what}: cannot reach {url}: {exc.__class__.__name__}: {exc}") from exc
+        else:
+            if response.status_code < 500 or attempt == retries:
+                return response
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _message(response: Any) -> str:
+    try:
+        error = response.json().get("error", {})
+        inner = error.get("innererror") or {}
+        return str(inner.get("message") or error.get("message") or response.text[:300])
+    except ValueError:
+        return response.text[:300]
+
+
+def _refuse(what: str, target: Any, response: Any) -> None:
+    status = response.status_code
+    if status == 401:
+        raise DeployError(f"{what}: {target.url} wants a bearer token; is {target.token_env} set on this side?")
+    if status == 403:
+        raise DeployError(f"{what}: {target.url} refused the token from {target.token_env} (HTTP 403): "
+                          f"{_message(response)}")
+    if status >= 400:
+        raise DeployError(f"{what}: {target.url} answered HTTP {status}: {_message(response)}")
+
+
+def upload(target: Any, project: str, deployment: str, artifact_dir: Path, fingerprint: str, *,
+           retries: int = RETRIES) -> None:
+    """Upload ``artifact_dir`` and make ``deployment`` serve it on the remote server. Raises DeployError."""
+    import httpx
+
+    token = _token(target)
+    url = _url(target, project, deployment)
+    what = f"upload of {project}/{deployment} ({fingerprint[:12]})"
+    with tempfile.TemporaryFile(prefix="nerspec-upload-") as spool:
+        sha256 = pack(Path(artifact_dir), spool)
+        size = os.fstat(spool.fileno()).st_size
+
+        def body() -> Iterator[bytes]:
+            spool.seek(0)  # every retry sends the whole archive again
+            yield from iter(lambda: spool.read(CHUNK), b"")
+
+        timeout = httpx.Timeout(UPLOAD_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        with httpx.Client(timeout=timeout) as client:
+            response = _with_retries(what, url, lambda: client.put(
+                url, params={"fingerprint": fingerprint, "sha256": sha256}, content=body(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/gzip",
+                         "Content-Length": str(size)}), retries)
+    _refuse(what, target, response)
+    try:
+        result = response.json()
+    except ValueError as exc:
+        raise DeployError(f"{what}: {target.url} answered something other than JSON") from exc
+    if result.get("fingerprint") != fingerprint or not result.get("active", False):
+        raise DeployError(f"{what}: the server stored the model but does not serve it: "
+                          f"{result.get('failure') or 'unknown reason'}")
+
+
+def remote_fingerprint(target: Any, project: str, deployment: str, *, retries: int = 2) -> str | None:
+    """The fingerprint ``deployment`` serves on the remote server; None when it serves none.
+
+    Raises DeployError when the token is refused and RemoteError when the server cannot be reached, so that
+    ``plan`` can tell "nothing deployed" from "unknown".
+    """
+    import httpx
+
+    token = _token(target)
+    url = _url(target, project, deployment)
+    what = f"reading {project}/{deployment} from {target.url}"
+    with httpx.Client(timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as client:
+        response = _with_retries(what, url, lambda: client.get(url, headers={"Authorization": f"Bearer {token}"}),
+                                 retries)
+    if response.status_code == 404:
+        return None
+    _refuse(what, target, response)
+    try:
+        fingerprint = response.json().get("fingerprint")
+    except ValueError as exc:
+        raise RemoteError(f"{what}: the server answered something other than JSON") from exc
+    return str(fingerprint) if fingerprint else None

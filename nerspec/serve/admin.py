@@ -1,0 +1,195 @@
+"""Admin upload: a remote ``nerspec apply`` (http deployment target) pushes a model artifact and activates it.
+
+``PUT /admin/projects/{project}/deployments/{deployment}?fingerprint=FP&sha256=HEX`` with the artifact
+directory as a gzip tarball in the body and ``Authorization: Bearer <token>``. The server checks the token
+(constant time), streams the body to a temporary file while hashing it, refuses a digest mismatch, unpacks
+into ``<state>/models/<fingerprint>/`` through a staged directory (so the directory appears complete or not at
+all) and then replaces the pointer file atomically; the registry picks the new model up before the response.
+
+Archive members must be plain files or directories with relative names that stay inside the target:
+absolute names, ``..`` components, symbolic and hard links, devices and FIFOs make the whole upload fail.
+Members are written by this module, not by ``tarfile.extract``, so no tar feature (ownership, modes, links)
+ever reaches the filesystem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from nerspec import atomic
+from nerspec.deploy import local
+from nerspec.errors import DeployError
+from nerspec.serve.errors import ApiError
+from nerspec.serve.registry import read_meta
+
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
+FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
+SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+MAX_UPLOAD_BYTES = 2 * 1024**3
+MAX_UNPACKED_BYTES = 8 * 1024**3
+MAX_MEMBERS = 100_000
+
+
+def _check_token(state: Any, request: Request) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header or scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "Unauthorized", "Admin endpoints need 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    if state.admin_token is None:
+        raise ApiError(403, "Forbidden", f"Admin uploads are disabled on this server ({state.admin_token_env} is unset).")
+    if not hmac.compare_digest(token.strip().encode(), state.admin_token.encode()):
+        raise ApiError(403, "Forbidden", "The admin token is not valid for this server.")
+
+
+def _check_names(project: str, deployment: str) -> None:
+    for what, value in (("project", project), ("deployment", deployment)):
+        if not NAME.match(value):
+            raise ApiError(400, "InvalidArgument",
+                           f"{what} name must be 1-50 letters, digits, '_', '.' or '-', not starting with '.' or '-'.")
+
+
+def safe_member_path(name: str) -> PurePosixPath | None:
+    """The relative path of an archive member, or None when the name could escape the target directory."""
+    if not name or "\x00" in name or "\\" in name:
+        return None
+    path = PurePosixPath(name)
+    if path.is_absolute() or any(part == ".." for part in path.parts):
+        return None
+    parts = [part for part in path.parts if part not in ("", ".")]
+    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+
+
+def unpack(archive: IO[bytes], target: Path) -> None:
+    """Unpack a gzip tarball into the (empty, staged) directory ``target``; raises DeployError on any bad member."""
+    root = target.resolve()
+    total = 0
+    try:
+        with tarfile.open(fileobj=archive, mode="r:gz") as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_MEMBERS:
+                    raise DeployError(f"archive has more than {MAX_MEMBERS} members")
+                relative = safe_member_path(member.name)
+                if relative is None:
+                    raise DeployError(f"archive member {member.name!r} escapes the target directory")
+                if not (member.isreg() or member.isdir()):
+                    kind = "link" if (member.issym() or member.islnk()) else "special file"
+                    raise DeployError(f"archive member {member.name!r} is a {kind}; only files and directories")
+                destination = (root / relative).resolve()
+                if destination != root and root not in destination.parents:
+                    raise DeployError(f"archive member {member.name!r} escapes the target directory")
+                if member.isdir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                total += member.size
+                if total > MAX_UNPACKED_BYTES:
+                    raise DeployError(f"archive unpacks to more than {MAX_UNPACKED_BYTES} bytes")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                if source is None:
+                    raise DeployError(f"archive member {member.name!r} cannot be read")
+                with source, open(destination, "xb") as out:  # "x": a duplicate member is refused, not merged
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DeployError(f"archive is not a readable tar.gz: {exc}") from exc
+
+
+def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:
+    """Blocking: unpack (unless this fingerprint is already stored), switch the pointer, load the model."""
+    paths = state.paths
+    final = local.model_dir(paths, fingerprint)
+    if not local.is_complete(final):
+        if final.exists():  # a leftover that is not an artifact: replace it rather than trust it
+            shutil.rmtree(final)
+        with atomic.staged_dir(final) as staged:
+            unpack(archive, staged)
+            if not local.is_complete(staged):
+                raise DeployError("archive lacks meta.json or model/ at its top level")
+            claimed = read_meta(staged).get("fingerprint")
+            if claimed and claimed != fingerprint:
+                raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
+    previous = local.read_pointer(paths, project, deployment)
+    local.point(paths, project, deployment, fingerprint)
+    state.registry.scan()  # load now, so the new model serves when the upload returns
+    try:
+        active = state.registry.get(project, deployment).fingerprint == fingerprint
+    except Exception:
+        active = False
+    return {"project": project, "deployment": deployment, "fingerprint": fingerprint,
+            "previous": (previous or {}).get("fingerprint"), "active": active,
+            "failure": state.registry.failures().get(f"{project}/{deployment}")}
+
+
+def router(state: Any) -> APIRouter:
+    api = APIRouter(tags=["admin"])
+
+    @api.put(
+        "/admin/projects/{project}/deployments/{deployment}",
+        summary="Upload a model artifact (tar.gz) and activate it for a deployment",
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}}}}},
+        responses={400: {"description": "Bad names, digest mismatch or hostile archive"},
+                   401: {"description": "No bearer token"}, 403: {"description": "Wrong bearer token"}},
+    )
+    async def upload(
+        request: Request,
+        project: str,
+        deployment: str,
+        fingerprint: str = Query(..., description="Model fingerprint: the artifact directory's name"),
+        sha256: str = Query(..., description="Hex SHA-256 of the request body"),
+    ) -> JSONResponse:
+        _check_token(state, request)
+        _check_names(project, deployment)
+        if not FINGERPRINT.match(fingerprint):
+            raise ApiError(400, "InvalidArgument", "fingerprint must be 8-128 letters, digits, '_' or '-'.")
+        if not SHA256.match(sha256):
+            raise ApiError(400, "InvalidArgument", "sha256 must be 64 hex digits.")
+        state.paths.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=state.paths.root, prefix=".upload-") as spool:
+            digest = hashlib.sha256()
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
+                digest.update(chunk)
+                spool.write(chunk)
+            if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
+                raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
+                               "DigestMismatch")
+            spool.seek(0)
+            loop = asyncio.get_running_loop()
+            try:
+                # The default executor, not the inference pool: an upload must not wait behind predictions.
+                result = await loop.run_in_executor(None, install, state, project, deployment, fingerprint, spool)
+            except DeployError as exc:
+                raise ApiError(400, "InvalidArgument", str(exc), "InvalidArchive") from exc
+        return JSONResponse(result)
+
+    @api.get(
+        "/admin/projects/{project}/deployments/{deployment}",
+        summary="The pointer of a deployment (the fingerprint it serves)",
+        responses={401: {"description": "No bearer token"}, 403: {"description": "Wrong bearer token"},
+                   404: {"description": "No such deployment"}},
+    )
+    async def pointer(request: Request, project: str, deployment: str) -> JSONResponse:
+        _check_token(state, request)
+        _check_names(project, deployment)
+        found = local.read_pointer(state.paths, project, deployment)
+        if found is None:
+            raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
+        return JSONResponse(json.loads(json.dumps(found)))
+
+    return api

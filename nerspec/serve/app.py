@@ -1,0 +1,230 @@
+"""The FastAPI application: wiring of the registry watcher, the worker pool, limits, auth and error mapping.
+
+Error policy: every response with status >= 400 has a JSON body in the reference's envelope; client mistakes
+get 4xx; an unexpected exception is logged with its traceback on the server and answered with a 500 that says
+nothing about the internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.paths import StatePaths, state_paths as resolve_state
+from nerspec.serve.errors import ApiError, error_body
+from nerspec.serve.limits import MAX_BODY_BYTES
+from nerspec.serve.metrics import Metrics
+from nerspec.serve.registry import Registry
+
+log = logging.getLogger("nerspec.serve")
+T = TypeVar("T")
+
+DEFAULT_ADMIN_TOKEN_ENV = "NERSPEC_ADMIN_TOKEN"
+# The reference's exact words for a bad key; client code sometimes matches on them.
+ACCESS_DENIED = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
+                 "key for an active subscription and use a correct regional API endpoint for your resource.")
+
+
+@dataclass
+class ServeState:
+    paths: StatePaths
+    registry: Registry
+    pool: ThreadPoolExecutor
+    metrics: Metrics
+    api_key: str | None
+    admin_token: str | None
+    admin_token_env: str
+    jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
+    started: float = field(default_factory=time.monotonic)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (inference, unpacking) in the bounded worker pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    def check_api_key(self, request: Request) -> None:
+        if self.api_key is None:
+            return  # local use: keys ignored, as documented for --api-key-env
+        given = request.headers.get("ocp-apim-subscription-key", "")
+        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            raise ApiError(401, "401", ACCESS_DENIED)
+
+
+def _read_secret(env_name: str | None, what: str) -> str | None:
+    if not env_name:
+        return None
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise NerspecError(f"{what}: environment variable {env_name} is unset or empty")
+    return value
+
+
+class _Guard:
+    """Pure ASGI middleware: body-size bound before parsing, request metrics by route template.
+
+    Pure ASGI rather than BaseHTTPMiddleware: it adds microseconds, not a task per request.
+    """
+
+    def __init__(self, app: Any, state: ServeState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+        limit = None if scope["path"].startswith("/admin/") else MAX_BODY_BYTES
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            if limit is not None:
+                declared = dict(scope["headers"]).get(b"content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    await _send_json(send_wrapper, 413, error_body(
+                        "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
+                        "Request Payload sent is too large to be processed."))
+                    return
+                receive = _bounded(receive, limit)
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.state.metrics.observe_request(scope["method"], template, status[0], time.perf_counter() - started)
+
+
+def _bounded(receive: Any, limit: int) -> Any:
+    seen = [0]
+
+    async def wrapped() -> dict[str, Any]:
+        message = await receive()
+        if message["type"] == "http.request":
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > limit:  # chunked body without Content-Length
+                raise ApiError(413, "InvalidArgument", f"Request body is larger than {limit} bytes.")
+        return message
+
+    return wrapped
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+    import json
+
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(
+    state_paths: StatePaths | str | Path | None,
+    api_key_env: str | None = None,
+    admin_token_env: str = DEFAULT_ADMIN_TOKEN_ENV,
+    *,
+    workers: int = 2,
+    poll_interval: float = 0.5,
+    job_ttl_s: float = 24 * 3600.0,
+    job_max_bytes: int = 256 * 1024 * 1024,
+) -> FastAPI:
+    """The server application for one state directory.
+
+    ``api_key_env`` names the env var holding the key that ``Ocp-Apim-Subscription-Key`` must match (no key
+    check without it). ``admin_token_env`` names the env var holding the bearer token for admin uploads; when
+    it is unset, admin uploads are refused (403) rather than open.
+    """
+    from nerspec.serve import admin, jobs, native
+
+    paths = state_paths if isinstance(state_paths, StatePaths) else resolve_state(state_paths)
+    admin_token = os.environ.get(admin_token_env) or None
+    state = ServeState(
+        paths=paths,
+        registry=Registry(paths, poll_interval=poll_interval),
+        pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-worker"),
+        metrics=Metrics(),
+        api_key=_read_secret(api_key_env, "--api-key-env"),
+        admin_token=admin_token,
+        admin_token_env=admin_token_env,
+    )
+    state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
+        try:
+            yield
+        finally:
+            state.registry.stop()
+            state.jobs.close()
+            state.pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="nerspec serve",
+        version=_version(),
+        description="Custom NER and text classification deployments of a nerspec state directory.",
+        lifespan=lifespan,
+    )
+    app.state.nerspec = state
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(ModelNotFoundError)
+    async def _not_found(_: Request, exc: ModelNotFoundError) -> JSONResponse:
+        return JSONResponse(error_body("NotFound", str(exc)), status_code=404)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("InvalidRequest", "Invalid request.", "InvalidRequestBodyFormat",
+                                       _describe(exc.errors())), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "InvalidRequest")
+        message = exc.detail if isinstance(exc.detail, str) else "Invalid request."
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("InternalServerError", "Internal error; the server log has the details."),
+                            status_code=500)
+
+    app.include_router(native.router(state))
+    app.include_router(admin.router(state))
+    app.include_router(jobs.router(state))
+    app.add_middleware(_Guard, state=state)
+    return app
+
+
+def _describe(errors: Any) -> str:
+    parts = []
+    for error in list(errors)[:10]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "Invalid request."
+
+
+def _version() -> str:
+    from nerspec import __version__
+
+    return __version__

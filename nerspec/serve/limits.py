@@ -1,0 +1,83 @@
+"""Request limits of the reference service and the checks shared by the native endpoint and the jobs API.
+
+Request-level problems (too many documents, too much text, duplicate ids) refuse the whole request;
+document-level problems (empty text, one document over the limit, a language the model does not serve)
+become per-document errors and the other documents are still analyzed, as the reference does.
+Lengths are counted in code points (the reference counts text elements; for a limit this only matters for
+text made mostly of multi-code-point clusters, where nerspec is the stricter of the two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nerspec.serve.errors import ApiError, document_error
+
+MAX_DOCUMENTS = 25
+MAX_CHARACTERS = 125_000  # per request, and therefore per document
+# Raw body bound, checked before JSON parsing so a huge upload cannot exhaust memory. Generous: 125,000
+# astral characters written as JSON \\uXXXX surrogate escapes take 12 bytes each.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_ID_LENGTH = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Documents split into those to analyze (index into the request, id, text) and per-document errors."""
+
+    valid: list[tuple[int, str, str]]
+    errors: list[dict[str, Any]]
+
+
+def language_supported(requested: str | None, model_language: str | None) -> bool:
+    if not requested or not model_language or model_language in ("xx", "mul"):
+        return True
+    # "en-us" and "en" name the same model language; compare primary subtags only.
+    return requested.lower().split("-")[0].split("_")[0] == model_language.lower().split("-")[0]
+
+
+def check_documents(
+    documents: list[dict[str, Any]], model_language: str | None, too_large_status: int, default_language: str | None = None
+) -> Checked:
+    """Apply the reference's limits. Raises ApiError for request-level problems."""
+    if not documents:
+        raise ApiError(400, "InvalidArgument", "Invalid document in request.", "MissingInputDocuments",
+                       "Missing input documents.")
+    if len(documents) > MAX_DOCUMENTS:
+        raise ApiError(too_large_status, "InvalidArgument", "Invalid document batch.", "InvalidDocumentBatch",
+                       f"Batch request contains too many records. Max {MAX_DOCUMENTS} records are permitted.")
+    seen: set[str] = set()
+    for doc in documents:
+        if doc["id"] in seen:
+            raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
+                           "Request contains duplicated Ids. Make sure each document has a unique Id.")
+        seen.add(doc["id"])
+    valid: list[tuple[int, str, str]] = []
+    errors: list[dict[str, Any]] = []
+    total = 0
+    for position, doc in enumerate(documents):
+        text, doc_id = doc["text"], doc["id"]
+        language = doc.get("language") or default_language
+        if not doc_id.strip() or len(doc_id) > MAX_ID_LENGTH:
+            raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
+                           "Document Id must be a non-empty string.")
+        if not text.strip():
+            errors.append(document_error(doc_id, "InvalidDocument", "Document text is empty."))
+        elif len(text) > MAX_CHARACTERS:
+            errors.append(document_error(
+                doc_id, "InvalidDocument",
+                f"A document within the request was too large to be processed. Limit document size to: "
+                f"{MAX_CHARACTERS} text elements."))
+        elif not language_supported(language, model_language):
+            errors.append(document_error(
+                doc_id, "UnsupportedLanguageCode",
+                f"Invalid language code '{language}'. Supported languages: {model_language}."))
+        else:
+            total += len(text)
+            valid.append((position, doc_id, text))
+    if total > MAX_CHARACTERS:
+        raise ApiError(too_large_status, "InvalidArgument", "Invalid document batch.", "InvalidDocumentBatch",
+                       f"Request Payload sent is too large to be processed. Limit request size to: "
+                       f"{MAX_CHARACTERS} text elements.")
+    return Checked(valid, errors)

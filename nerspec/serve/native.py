@@ -1,0 +1,135 @@
+"""Native endpoints: analyze with one deployment, list what is served, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import resource
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from nerspec.serve.errors import ApiError, error_body
+from nerspec.serve.limits import check_documents
+from nerspec.serve.registry import NER_KIND, Loaded
+from nerspec.serve.units import STRING_INDEX_TYPES, convert_entities, normalize
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(description="Unique within the request.")
+    text: str
+    language: str | None = Field(None, description="e.g. 'en' or 'en-us'; must match the model's language.")
+
+
+class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    documents: list[DocumentIn] = Field(description="At most 25 documents and 125,000 characters in all.")
+
+
+def analyze_documents(
+    loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Blocking: limits, one ``pipe`` over the valid documents, offsets in ``unit``. Results keep request order."""
+    checked = check_documents(documents, loaded.language, too_large_status, default_language=None)
+    texts = [text for _, _, text in checked.valid]
+    predictions = loaded.pipe(texts) if texts else []
+    results = []
+    for (_, doc_id, text), predicted in zip(checked.valid, predictions):
+        if loaded.kind == NER_KIND:
+            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": []})
+        else:
+            classes = predicted[:1] if single_label else predicted
+            results.append({"id": doc_id, "classes": classes, "warnings": []})
+    return results, checked.errors
+
+
+def router(state: Any) -> APIRouter:
+    api = APIRouter()
+    keyed = [Depends(state.check_api_key)]
+
+    @api.post(
+        "/projects/{project}/deployments/{deployment}:analyze",
+        dependencies=keyed,
+        tags=["analyze"],
+        summary="Entities (NER) or classes (classification) for up to 25 documents",
+        responses={400: {"description": "Malformed request"}, 404: {"description": "Unknown project or deployment"},
+                   413: {"description": "More than 25 documents or 125,000 characters"}},
+    )
+    async def analyze(
+        project: str,
+        deployment: str,
+        body: AnalyzeRequest,
+        string_index_type: str = Query("Utf16CodeUnit", alias="stringIndexType",
+                                       description="Utf16CodeUnit (default), UnicodeCodePoint or TextElement_v8"),
+    ) -> JSONResponse:
+        unit = normalize(string_index_type)
+        if unit is None:
+            raise ApiError(400, "InvalidArgument", f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.",
+                           "InvalidParameterValue")
+        loaded = state.registry.get(project, deployment)
+        documents = [d.model_dump() for d in body.documents]
+        results, errors = await state.run(analyze_documents, loaded, documents, unit, 413)
+        state.metrics.observe_documents(project, deployment, "native", len(results), len(errors))
+        return JSONResponse({
+            "documents": results,
+            "errors": errors,
+            "projectName": project,
+            "deploymentName": deployment,
+            "modelFingerprint": loaded.fingerprint,
+        })
+
+    @api.get("/projects", dependencies=keyed, tags=["registry"], summary="Projects and their served deployments")
+    async def projects() -> dict[str, Any]:
+        grouped: dict[str, list[str]] = {}
+        for (project, deployment) in sorted(state.registry.snapshot()):
+            grouped.setdefault(project, []).append(deployment)
+        return {"projects": [{"name": name, "deployments": names} for name, names in grouped.items()]}
+
+    @api.get("/projects/{project}/deployments", dependencies=keyed, tags=["registry"],
+             summary="Deployments of one project with the fingerprint each serves",
+             responses={404: {"description": "Unknown project"}})
+    async def deployments(project: str) -> dict[str, Any]:
+        rows = [_describe(loaded) for (p, _), loaded in sorted(state.registry.snapshot().items()) if p == project]
+        if not rows:
+            raise ApiError(404, "ProjectNotFound", f"project '{project}' has no deployment served here")
+        return {"project": project, "deployments": rows}
+
+    @api.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", tags=["operations"], summary="Registry scanned and every deployment loaded",
+             responses={503: {"description": "Not ready"}})
+    async def readyz() -> JSONResponse:
+        failures = state.registry.failures()
+        ready = state.registry.ready
+        body = {"status": "ready" if ready else "starting", "deployments": len(state.registry.snapshot()),
+                "failures": failures}
+        if not ready:
+            return JSONResponse({**error_body("ServiceUnavailable", "registry not scanned yet"), **body},
+                                status_code=503)
+        return JSONResponse(body)
+
+    @api.get("/metrics", tags=["operations"], summary="Prometheus text exposition", response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        gauges = {
+            "nerspec_deployments": ("Deployments loaded and served.", float(len(state.registry.snapshot()))),
+            "nerspec_model_swaps_total": ("Model loads that replaced or added a deployment.",
+                                          float(state.registry.swaps)),
+            "nerspec_jobs_stored": ("Analyze-text jobs held in memory.", float(state.jobs.count())),
+            "nerspec_process_peak_rss_bytes": ("Peak resident memory of the server process.", _peak_rss()),
+        }
+        return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return api
+
+
+def _describe(loaded: Loaded) -> dict[str, Any]:
+    return {"name": loaded.deployment, "fingerprint": loaded.fingerprint, "kind": loaded.kind,
+            "language": loaded.language, "multilabel": loaded.multilabel, "deployedAt": loaded.deployed_at,
+            "loadedAt": loaded.loaded_at}
+
+
+def _peak_rss() -> float:
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)  # Linux reports KiB

@@ -1,0 +1,241 @@
+"""The served deployments: pointer files watched by polling, models loaded once and swapped atomically.
+
+A poller thread reads every ``<state>/registry/<project>/<deployment>.json`` (a few hundred bytes each) at a
+fixed interval and compares the bytes with what it loaded last. On a change it loads the new model on that
+thread, then replaces the deployment's entry in one dictionary assignment under a lock. A request takes a
+reference to the entry it starts with, so requests in flight finish on the old model and the old model is
+freed when the last of them drops it; no request ever sees a half-loaded model or a missing deployment.
+Polling instead of inotify: it works on every filesystem (NFS, bind mounts, containers) and the cost is a
+few small reads per second. Models are shared by directory, so two deployments of one fingerprint load once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import ModelNotFoundError
+from nerspec.paths import StatePaths
+
+log = logging.getLogger("nerspec.serve")
+
+NER_KIND = "NERProject"
+TEXTCAT_KIND = "TextClassificationProject"
+RETRY_FAILED_AFTER_S = 10.0
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One live deployment: immutable, so a request can keep using it while a newer one replaces it."""
+
+    project: str
+    deployment: str
+    fingerprint: str
+    model_dir: Path
+    kind: str
+    language: str | None
+    multilabel: bool
+    predictor: Any
+    loaded_at: str
+    deployed_at: str | None = None
+
+    def pipe(self, texts: list[str], batch_size: int | None = None) -> list[list[dict[str, Any]]]:
+        return list(self.predictor.pipe(texts, batch_size=batch_size or max(len(texts), 1)))
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+class _SpacyPredictor:
+    """Stand-in with the ``nerspec.predict`` contract, used only while that module is absent.
+
+    Entity confidence is 1.0 here: real per-entity probabilities are ``nerspec.predict``'s job; class scores
+    are spaCy's textcat scores.
+    """
+
+    def __init__(self, model_dir: Path) -> None:
+        import spacy
+
+        meta = read_meta(model_dir)
+        self.nlp = spacy.load(model_dir / "model")
+        self.kind: str = meta.get("kind", NER_KIND)
+        self.fingerprint: str = meta.get("fingerprint", model_dir.name)
+        self.project: str | None = meta.get("project")
+        self.multilabel = bool(meta.get("multilabel", False))
+        self.threshold = float(meta.get("threshold", 0.5) or 0.5)
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[dict[str, Any]]]:
+        for doc in self.nlp.pipe(texts, batch_size=batch_size):
+            if self.kind == NER_KIND:
+                yield [{"category": e.label_, "offset": e.start_char, "length": e.end_char - e.start_char,
+                        "text": e.text, "confidenceScore": 1.0} for e in doc.ents]
+                continue
+            ranked = sorted(doc.cats.items(), key=lambda kv: -kv[1])
+            chosen = [kv for kv in ranked if kv[1] >= self.threshold] if self.multilabel else ranked[:1]
+            yield [{"category": c, "confidenceScore": round(float(s), 4)} for c, s in chosen]
+
+
+def load_predictor(model_dir: Path) -> Any:
+    try:
+        from nerspec.predict import load
+    except ImportError:
+        return _SpacyPredictor(model_dir)
+    return load(model_dir)
+
+
+@dataclass
+class _Failure:
+    raw: bytes
+    at: float
+    message: str
+
+
+@dataclass
+class Registry:
+    """Live deployments of one state directory."""
+
+    paths: StatePaths
+    poll_interval: float = 0.5
+    loader: Callable[[Path], Any] = load_predictor
+    _live: dict[tuple[str, str], Loaded] = field(default_factory=dict)
+    _raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _failures: dict[tuple[str, str], _Failure] = field(default_factory=dict)
+    _by_dir: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _scan_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    scans: int = 0
+    swaps: int = 0
+
+    # -- reading (request path: one dict lookup under a lock) --------------------------------------------
+    def get(self, project: str, deployment: str) -> Loaded:
+        with self._lock:
+            loaded = self._live.get((project, deployment))
+        if loaded is None:
+            raise ModelNotFoundError(f"deployment '{deployment}' of project '{project}' is not served here")
+        return loaded
+
+    def snapshot(self) -> dict[tuple[str, str], Loaded]:
+        with self._lock:
+            return dict(self._live)
+
+    def failures(self) -> dict[str, str]:
+        return {f"{p}/{d}": f.message for (p, d), f in self._failures.items()}
+
+    @property
+    def ready(self) -> bool:
+        return self.scans > 0
+
+    # -- watching ------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.scan()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="nerspec-registry-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            try:
+                self.scan()
+            except Exception:  # a bug must not kill the watcher: log it and keep serving what is loaded
+                log.exception("registry scan failed")
+
+    def _pointer_files(self) -> dict[tuple[str, str], bytes]:
+        found: dict[tuple[str, str], bytes] = {}
+        root = self.paths.registry
+        if not root.is_dir():
+            return found
+        for project_dir in root.iterdir():
+            if project_dir.name.startswith(".") or not project_dir.is_dir():
+                continue
+            for file in project_dir.iterdir():
+                if file.name.startswith(".") or file.suffix != ".json":
+                    continue  # atomic-write temporaries are dotfiles
+                try:
+                    found[(project_dir.name, file.stem)] = file.read_bytes()
+                except OSError:
+                    continue  # replaced or removed between listing and reading: next poll sees it
+        return found
+
+    def scan(self) -> None:
+        """Bring the live set in line with the pointer files; loads happen here, swaps are one assignment."""
+        with self._scan_lock:
+            pointers = self._pointer_files()
+            for key, raw in pointers.items():
+                if self._raw.get(key) == raw:
+                    continue
+                failure = self._failures.get(key)
+                if failure and failure.raw == raw and time.monotonic() - failure.at < RETRY_FAILED_AFTER_S:
+                    continue
+                try:
+                    loaded = self._load(key, raw)
+                except Exception as exc:  # keep serving the previous model; report on /readyz
+                    log.warning("cannot load %s/%s: %s", key[0], key[1], exc)
+                    self._failures[key] = _Failure(raw, time.monotonic(), str(exc) or type(exc).__name__)
+                    continue
+                with self._lock:
+                    self._live[key] = loaded
+                    self._raw[key] = raw
+                self._failures.pop(key, None)
+                self.swaps += 1
+            with self._lock:
+                for key in [k for k in self._live if k not in pointers]:
+                    del self._live[key]
+                    self._raw.pop(key, None)
+                for key in [k for k in self._failures if k not in pointers]:
+                    del self._failures[key]
+                in_use = {str(loaded.model_dir) for loaded in self._live.values()}
+                for directory in [d for d in self._by_dir if d not in in_use]:
+                    del self._by_dir[directory]  # in-flight requests still hold their own reference
+            self.scans += 1
+
+    def _load(self, key: tuple[str, str], raw: bytes) -> Loaded:
+        pointer = json.loads(raw.decode("utf-8"))
+        if not isinstance(pointer, dict) or not pointer.get("fingerprint"):
+            raise ValueError("pointer file has no fingerprint")
+        fingerprint = str(pointer["fingerprint"])
+        model_dir = Path(pointer.get("model_dir") or self.paths.models / fingerprint)
+        if not model_dir.is_absolute():
+            model_dir = self.paths.root / model_dir
+        if not (model_dir / "meta.json").is_file():
+            raise FileNotFoundError(f"model directory {model_dir} is missing or incomplete")
+        predictor = self._by_dir.get(str(model_dir))
+        if predictor is None:
+            predictor = self.loader(model_dir)
+            self._by_dir[str(model_dir)] = predictor
+        meta = read_meta(model_dir)
+        return Loaded(
+            project=key[0],
+            deployment=key[1],
+            fingerprint=fingerprint,
+            model_dir=model_dir,
+            kind=str(getattr(predictor, "kind", None) or meta.get("kind") or NER_KIND),
+            language=meta.get("language"),
+            multilabel=bool(meta.get("multilabel", False)),
+            predictor=predictor,
+            loaded_at=utc_now(),
+            deployed_at=pointer.get("deployed_at"),
+        )

@@ -1,0 +1,35 @@
+"""Run the app with uvicorn (one process; inference parallelism comes from the worker pool)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nerspec.errors import NerspecError
+from nerspec.paths import state_paths
+
+
+def run(
+    host: str,
+    port: int,
+    state: str | Path | None,
+    *,
+    api_key_env: str | None = None,
+    admin_token_env: str = "NERSPEC_ADMIN_TOKEN",
+    workers: int = 2,
+    poll_interval: float = 0.5,
+    log_level: str = "info",
+) -> None:
+    """Serve until interrupted. One uvicorn process: models are loaded once and shared by the worker threads,
+    which several processes could not do without loading every model once per process."""
+    import uvicorn
+
+    from nerspec.serve.app import create_app
+
+    paths = state_paths(state)
+    if not paths.root.is_dir():
+        raise NerspecError(f"state directory {paths.root} does not exist (use --state or NERSPEC_STATE)")
+    app = create_app(paths, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
+                     poll_interval=poll_interval)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
+                            server_header=False, proxy_headers=False)
+    uvicorn.Server(config).run()
