@@ -7,6 +7,8 @@ from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
 
+BATCH_SIZE = 256
+
 
 def predictions_to_documents(
     kind: str, docs: list[Document], outputs: list[list[dict[str, Any]]]
@@ -35,16 +37,27 @@ def evaluate_model(
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
     """
     from nerspec import predict
-    from nerspec.evaluate import evaluate
+    from nerspec.evaluate import NER_KIND, evaluate
 
     manifest = project.manifest
     kind = manifest.kind
     spec = manifest.spec
     multilabel = bool(getattr(spec, "multilabel", False))
-    predictor = predict.load(model_dir)
+    # Greedy decoding only (beam_width=1): exactly what ``spacy evaluate`` scores, and no time spent on
+    # confidence scores that strict scoring does not use.
+    predictor = predict.load(model_dir, beam_width=1)
+    threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
-    outputs = [list(o) for o in predictor.pipe([d.text for d in test])]
-    pred, scores = predictions_to_documents(kind, test, outputs)
+    texts = [d.text for d in test]
+    nlp = getattr(predictor, "nlp", None)
+    if kind != NER_KIND and multilabel and nlp is not None:
+        # The sweep needs every class's score, not only those above the model's threshold.
+        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
+                for d, s in zip(test, scores)]
+    else:
+        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE)]
+        pred, scores = predictions_to_documents(kind, test, outputs)
     return evaluate(
         kind,
         test,
@@ -52,7 +65,7 @@ def evaluate_model(
         train_docs=list(split.train),
         all_docs=list(corpus.documents),
         scores=scores if multilabel else None,
-        threshold=spec.training.threshold,
+        threshold=threshold,
         multilabel=multilabel,
         ci_resamples=ci_resamples,
         seed=seed,
