@@ -38,8 +38,12 @@ class Finding:
         return asdict(self)
 
 
+_ONE_LINE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\u2028": " ", "\u2029": " ", "\x0b": " ", "\x0c": " "})
+
+
 def flatten(text: str) -> str:
-    return " ".join(text.split()) if any(c in text for c in "\n\r\t") else text
+    """One line, same length: excerpts keep their offsets readable."""
+    return text.translate(_ONE_LINE)
 
 
 def excerpt(text: str, start: int | None = None, end: int | None = None, width: int = CONTEXT) -> str:

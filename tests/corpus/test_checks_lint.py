@@ -1,0 +1,177 @@
+"""Data checks (errors and warnings, located) and label lint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus_fixtures import write_jsonl
+
+from nerspec.corpus.checks import check_corpus, trim_whitespace
+from nerspec.corpus.fix import fix_whitespace
+from nerspec.corpus.lint import lint_corpus
+from nerspec.corpus.load import load_corpus
+from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.manifest.load import load_project
+
+
+def _codes(findings) -> list[tuple[str, str, str | None]]:
+    return sorted((f.severity, f.code, f.doc_id) for f in findings)
+
+
+def test_clean_sample_has_only_expected_warnings(make_project) -> None:
+    project = make_project()
+    findings = check_corpus(project, load_corpus(project))
+    assert [f for f in findings if f.severity == "error"] == []
+    assert {f.code for f in findings} == {"too_few_documents"}
+
+
+def test_span_errors_are_located_with_excerpts(make_project) -> None:
+    text = "Alice met Bob\nin Paris and Rome."
+    docs = [("x.txt", text, [(0, 5, "Person"), (2, 9, "Person"), (17, 22, "Town"), (27, 27, "City"), (30, 99, "City")], "train")]
+    project = make_project(docs)
+    findings = check_corpus(project, load_corpus(project))
+    errors = {f.code: f for f in findings if f.severity == "error"}
+    assert set(errors) == {"overlapping_spans", "unknown_label", "empty_span", "span_outside_text"}
+    unknown = errors["unknown_label"]
+    assert (unknown.line, unknown.col, unknown.start, unknown.end) == (2, 4, 17, 22)
+    assert unknown.excerpt == "Alice met Bob in [Paris] and Rome."
+    assert str(unknown.problem()).endswith(
+        "x.txt:2:4: x.txt[17:22]: entity type `Town` is not declared in spec.entities (`Person`, `City`): Alice met Bob in [Paris] and Rome.")
+
+
+def test_inverted_span_and_limits() -> None:
+    from nerspec.corpus.checks import _ner  # the NER table entry, on an in-memory corpus
+
+    class P:  # the parts of a LoadedProject the NER checks read
+        class manifest:  # noqa: N801
+            class metadata:  # noqa: N801
+                language = "en"
+
+    doc = Document("d", "x" * 600, [Span(5, 2, "Person"), Span(0, 501, "Person")])
+    codes = sorted(f.code for f in _ner(P, Corpus([doc]), ["Person"]))
+    assert codes == ["inverted_span", "span_not_on_tokens", "span_too_long"]
+
+
+def test_warnings_whitespace_punctuation_tokens_duplicates_unused(make_project) -> None:
+    docs = [
+        ("a.txt", "Alice  lives in Paris, France.", [(0, 6, "Person"), (16, 22, "City")], "train"),
+        ("b.txt", "Meet Alicia at Acme Corp. today.", [(5, 9, "Person")], "train"),
+        ("c.txt", "Same text.", [], "train"),
+        ("d.txt", "Same text.", [], "test"),
+        ("e.txt", "Inc. and Co. Ltd. are fine: Acme Inc.", [(28, 37, "Person")], "train"),
+    ]
+    project = make_project(docs, entities=("Person", "City", "Date"), split="{policy: manual}")
+    findings = check_corpus(project, load_corpus(project))
+    assert _codes(findings) == [
+        ("warning", "span_not_on_tokens", "b.txt"),
+        ("warning", "span_punctuation", "a.txt"),
+        ("warning", "span_whitespace", "a.txt"),
+        ("warning", "too_few_documents", None),
+        ("warning", "train_test_leakage", "c.txt"),
+        ("warning", "unused_label", None),
+    ]
+    unused = next(f for f in findings if f.code == "unused_label")
+    assert unused.location.endswith("nerspec.yaml") and unused.line == 8 and "`Date`" in unused.message
+
+
+def test_token_boundary_uses_spacy_for_punctuation_edges(make_project) -> None:
+    docs = [("a.txt", "Paid 10km. Owner: O'Neill's.", [(5, 7, "City"), (18, 25, "Person")], "train"),
+            ("b.txt", "U.S.A. rules", [(0, 3, "City")], "train")]
+    project = make_project(docs)
+    flagged = [(f.doc_id, f.start) for f in check_corpus(project, load_corpus(project)) if f.code == "span_not_on_tokens"]
+    # spaCy splits "10km" and "O'Neill's" -> "O'Neill" + "'s", but keeps "U.S.A." whole.
+    assert flagged == [("b.txt", 0)]
+
+
+def test_duplicate_ids_and_empty_documents(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "d.jsonl", [{"id": "1", "text": "Alice"}, {"id": "1", "text": "Bob"}, {"id": "2", "text": "  "}])
+    (tmp_path / "nerspec.yaml").write_text(
+        "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: d}\nspec:\n  entities: [{name: Person}]\n"
+        "  data: [{name: d, format: jsonl, path: d.jsonl}]\n")
+    project = load_project(tmp_path)
+    findings = check_corpus(project, load_corpus(project))
+    errors = [(f.code, f.doc_id, f.line) for f in findings if f.severity == "error"]
+    assert sorted(errors) == [("duplicate_id", "1", 2), ("empty_document", "2", 3)]
+
+
+def test_classification_checks(classification_project) -> None:
+    records = [
+        {"id": "1", "text": "goal", "labels": ["Sports"]},
+        {"id": "2", "text": "vote", "labels": ["Sports", "Politics"]},
+        {"id": "3", "text": "chip", "labels": []},
+        {"id": "4", "text": "ball", "labels": ["Cooking"]},
+        {"id": "5", "text": "goal", "labels": ["Politics"]},
+    ]
+    project = classification_project(records)
+    findings = check_corpus(project, load_corpus(project))
+    assert [(f.code, f.doc_id) for f in findings if f.severity == "error"] == [
+        ("single_label_count", "2"), ("single_label_count", "3"), ("unknown_class", "4")]
+    warnings = {f.code for f in findings if f.severity == "warning"}
+    assert {"unused_label"} <= warnings and warnings & {"duplicate_text", "train_test_leakage"}
+    assert [f.code for f in lint_corpus(project, load_corpus(project))] == ["lint_class_conflict"]
+
+
+def test_multilabel_allows_several_classes(classification_project) -> None:
+    project = classification_project([{"id": "1", "text": "a", "labels": ["Sports", "Tech"]}, {"id": "2", "text": "b", "labels": []}],
+                                     multilabel=True)
+    assert [f for f in check_corpus(project, load_corpus(project)) if f.severity == "error"] == []
+
+
+def test_fix_whitespace_rewrites_azure_and_jsonl(make_project, tmp_path: Path) -> None:
+    docs = [("a.txt", "😀 Alice  lives in  Paris", [(1, 8, "Person"), (17, 24, "City")], "train")]
+    project = make_project(docs)
+    assert list(fix_whitespace(project).values()) == [2]
+    doc = load_corpus(project).documents[0]
+    assert [s.text(doc.text) for s in doc.spans] == ["Alice", "Paris"]
+    assert fix_whitespace(project) == {}
+    assert trim_whitespace(doc) == []
+
+
+def test_fix_whitespace_jsonl(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "d.jsonl", [{"id": "1", "text": "Hi  Alice ", "label": [[3, 10, "Person"]], "extra": 1}])
+    (tmp_path / "nerspec.yaml").write_text(
+        "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: d}\nspec:\n  entities: [{name: Person}]\n"
+        "  data: [{name: d, format: jsonl, path: d.jsonl}]\n")
+    project = load_project(tmp_path)
+    assert list(fix_whitespace(project).values()) == [1]
+    assert '"label": [[4, 9, "Person"]], "extra": 1' in (tmp_path / "d.jsonl").read_text()
+
+
+def test_lint_finds_inconsistent_and_incomplete_tagging(make_project) -> None:
+    docs = [
+        ("1.txt", "Acme Corp hired Jordan.", [(0, 9, "Company"), (16, 22, "Person")], "train"),
+        ("2.txt", "Jordan visited Acme Corp.", [(0, 6, "City"), (15, 25, "Company")], "train"),
+        ("3.txt", "Later Acme Corp paid; Acme Corporation did not.", [], "train"),
+        ("4.txt", "Acme Corp again, and Jordan.", [(0, 9, "Company")], "train"),
+    ]
+    project = make_project(docs, entities=("Company", "Person", "City"))
+    findings = lint_corpus(project, load_corpus(project))
+    by_code = {}
+    for f in findings:
+        by_code.setdefault(f.code, []).append(f)
+    [conflict] = by_code["lint_type_conflict"]
+    assert "`Jordan`" in conflict.message and "City 1×" in conflict.message and "Person 1×" in conflict.message
+    [variants] = by_code["lint_boundary_variants"]
+    assert "`Acme Corp`" in variants.message and "`Acme Corp.`" in variants.message
+    untagged = {f.message.split("`")[1]: f for f in by_code["lint_untagged"]}
+    assert set(untagged) == {"Acme Corp", "Jordan"}
+    assert "untagged 1× in 1 documents (e.g. 3.txt)" in untagged["Acme Corp"].message
+    assert untagged["Acme Corp"].excerpt == "Later [Acme Corp] paid; Acme Corporat…"
+    assert "untagged 1× in 1 documents (e.g. 4.txt)" in untagged["Jordan"].message
+
+
+def test_lint_is_fast_for_many_documents() -> None:
+    import time
+
+    from nerspec.corpus.lint import lint_ner
+
+    names = [f"Name{i}" for i in range(2000)]
+    docs = []
+    for i in range(20000):
+        name = names[i % 2000]
+        text = f"Yesterday {name} signed the contract with {names[(i * 7) % 2000]} in the city of Oslo again."
+        docs.append(Document(str(i), text, [Span(10, 10 + len(name), "Person")]))
+    started = time.perf_counter()
+    findings = lint_ner(Corpus(docs))
+    assert time.perf_counter() - started < 3.0
+    assert sum(f.code == "lint_untagged" for f in findings) == 2000
