@@ -266,7 +266,7 @@ def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_siz
     handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
     show_bar = not is_stdin and sys.stderr.isatty()
     size = 0 if is_stdin else input_file.stat().st_size
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     try:
         with click.progressbar(length=size, file=sys.stderr, label="predicting") if show_bar else _NoBar() as bar:
             consumed = _ByteCounter(handle)

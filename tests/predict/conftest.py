@@ -1,0 +1,109 @@
+"""Trained tiny models shared by the prediction tests (one training per session and kind)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+FIRST = ["Alice", "Bob", "Carla", "Deepak", "Erin", "Farid", "Grace", "Hugo", "Ines", "Jonas"]
+LAST = ["Smith", "Jones", "Diaz", "Rao", "Walsh", "Khan", "Lee", "Martin", "Novak", "Okafor"]
+CITIES = ["Paris", "Berlin", "Madrid", "Seattle", "Lagos", "Osaka", "Lima", "Oslo", "Quito", "Hanoi"]
+TEMPLATES = [
+    "Yesterday {p} flew to {c} for a meeting.",
+    "{p} lives in {c} with two cats.",
+    "We met {p} at the airport in {c}.",
+    "The report from {c} was written by {p}.",
+    "In {c}, {p} opened a small bakery.",
+    "{p} said the weather in {c} was cold.",
+]
+# Unseen phrasings for held-out texts: the model is unsure on some of them, which is what scores must show.
+HELD_OUT = [
+    "After lunch {p} drove from {c} to the coast.",
+    "Rumours in {c} say {p} resigned.",
+    "{c} welcomed {p} warmly on Tuesday.",
+    "Ask {p} about the trains in {c}.",
+]
+
+
+def ner_record(rng: random.Random, i: int, templates: list[str]) -> dict[str, Any]:
+    person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    city = rng.choice(CITIES)
+    text = rng.choice(templates).format(p=person, c=city)
+    spans = []
+    for value, label in ((person, "PERSON"), (city, "CITY")):
+        start = text.index(value)
+        spans.append({"start": start, "end": start + len(value), "label": label})
+    return {"id": f"d{i:03d}", "text": text, "spans": sorted(spans, key=lambda s: s["start"])}
+
+
+def held_out(n: int, seed: int = 99) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [ner_record(rng, i, HELD_OUT + TEMPLATES) for i in range(n)]
+
+
+def _project(root: Path, kind: str, records: list[dict[str, Any]], labels: list[str], training: dict[str, Any]) -> Path:
+    root.mkdir(parents=True)
+    (root / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    key = "entities" if kind == "NERProject" else "classes"
+    manifest = {
+        "apiVersion": "nerspec/v1",
+        "kind": kind,
+        "metadata": {"name": root.name},
+        "spec": {
+            key: [{"name": label} for label in labels],
+            "data": [{"name": "main", "format": "jsonl", "path": "data.jsonl"}],
+            "training": training,
+            "deployments": [{"name": "production"}],
+        },
+    }
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    return root
+
+
+def _train(root: Path, state: Path) -> Any:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import split_corpus
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import StatePaths
+    from nerspec.train import train
+
+    (project,) = load_projects([root])
+    corpus = load_corpus(project)
+    return train(project, corpus, split_corpus(project, corpus), paths=StatePaths(state))
+
+
+@pytest.fixture(scope="session")
+def ner_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """(project dir, state dir, artifact): an NER model trained a little, deployed as `production`."""
+    base = tmp_path_factory.mktemp("ner")
+    rng = random.Random(0)
+    records = [ner_record(rng, i, TEMPLATES) for i in range(80)]
+    root = _project(base / "people", "NERProject", records, ["PERSON", "CITY"],
+                    {"max_steps": 30, "eval_frequency": 10, "patience": 0})
+    artifact = _train(root, base / "state")
+    from nerspec.deploy.local import point
+    from nerspec.paths import StatePaths
+
+    point(StatePaths(base / "state"), "people", "production", artifact.fingerprint)
+    return root, base / "state", artifact
+
+
+@pytest.fixture(scope="session")
+def textcat_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    base = tmp_path_factory.mktemp("tc")
+    rng = random.Random(1)
+    topics = {"sports": ["match", "goal", "team", "coach"], "finance": ["stock", "bank", "shares", "profit"]}
+    records = []
+    for i in range(60):
+        label = sorted(topics)[i % 2]
+        words = rng.sample(topics[label], 3) + [rng.choice(["the", "a", "today", "news"]) for _ in range(4)]
+        rng.shuffle(words)
+        records.append({"id": f"t{i}", "text": " ".join(words), "labels": [label]})
+    root = _project(base / "topics", "TextClassificationProject", records, sorted(topics),
+                    {"max_steps": 20, "eval_frequency": 10, "patience": 0})
+    return root, base / "state", _train(root, base / "state")

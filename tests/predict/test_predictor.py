@@ -1,0 +1,151 @@
+"""``nerspec.predict``: loading by artifact or deployment, the contract, real confidence scores, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nerspec.errors import ModelNotFoundError
+
+from .conftest import held_out
+
+pytestmark = pytest.mark.slow
+
+
+def _gold(record: dict) -> set[tuple[int, int, str]]:
+    return {(s["start"], s["end"], s["label"]) for s in record["spans"]}
+
+
+def test_ner_contract_offsets_and_text(ner_model):
+    from nerspec.predict import load
+
+    _, _, artifact = ner_model
+    predictor = load(artifact.path)
+    assert (predictor.fingerprint, predictor.kind, predictor.project) == (artifact.fingerprint, "NERProject", "people")
+    text = "Yesterday 🙂 Grace Lee flew to Oslo for a meeting."
+    (entities,) = predictor.predict([text])
+    assert entities, "the model should find something here"
+    for entity in entities:
+        assert set(entity) == {"category", "offset", "length", "text", "confidenceScore"}
+        assert text[entity["offset"] : entity["offset"] + entity["length"]] == entity["text"]  # code points
+        assert 0.0 <= entity["confidenceScore"] <= 1.0
+    assert list(predictor.pipe([text, text], batch_size=1)) == [entities, entities]
+    assert predictor.predict(text) == [entities]
+
+
+def test_confidence_ranks_correct_entities_above_wrong_ones(ner_model):
+    """The beam marginals are informative: on held-out text, right entities score higher on average."""
+    from nerspec.predict import load
+
+    _, _, artifact = ner_model
+    predictor = load(artifact.path)
+    gold = held_out(80)
+    right: list[float] = []
+    wrong: list[float] = []
+    for record, entities in zip(gold, predictor.pipe([g["text"] for g in gold], batch_size=16)):
+        for e in entities:
+            key = (e["offset"], e["offset"] + e["length"], e["category"])
+            (right if key in _gold(record) else wrong).append(e["confidenceScore"])
+    assert right and wrong, "the fixture model must make some mistakes for this test to mean something"
+    assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.2
+    assert len({round(x, 3) for x in right + wrong}) > 3  # not a constant
+
+
+def test_beam_width_one_matches_the_greedy_entities(ner_model):
+    from nerspec.predict import load
+
+    _, _, artifact = ner_model
+    texts = [g["text"] for g in held_out(20)]
+    beam = load(artifact.path).predict(texts)
+    greedy = load(artifact.path, beam_width=1).predict(texts)
+    strip = lambda results: [[{k: v for k, v in e.items() if k != "confidenceScore"} for e in r] for r in results]  # noqa: E731
+    assert strip(beam) == strip(greedy)  # confidences never change which entities are returned
+    assert all(e["confidenceScore"] == 1.0 for r in greedy for e in r)
+
+
+def test_load_resolves_project_deployment_and_model_dir(ner_model):
+    from nerspec.predict import load, resolve
+
+    root, state, artifact = ner_model
+    assert resolve(root, "production", state) == artifact.path
+    assert resolve(root / "nerspec.yaml", "production", state) == artifact.path
+    assert resolve(artifact.model_dir) == artifact.path
+    assert load(root, state=state).fingerprint == artifact.fingerprint
+    with pytest.raises(ModelNotFoundError, match="no deployment `staging`.*deployed: production"):
+        resolve(root, "staging", state)
+    with pytest.raises(ModelNotFoundError, match="no such file"):
+        resolve(root / "missing")
+
+
+def test_textcat_classes(textcat_model):
+    from nerspec.predict import load
+
+    _, _, artifact = textcat_model
+    predictor = load(artifact.path)
+    (classes,) = predictor.predict(["the coach praised the team after the match goal"])
+    assert len(classes) == 1 and classes[0]["category"] == "sports"
+    assert set(classes[0]) == {"category", "confidenceScore"} and 0.5 < classes[0]["confidenceScore"] <= 1.0
+
+
+def _cli(*args: str, input: str | None = None):
+    from nerspec.cli import cli
+
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_predict_cli_text_and_json(ner_model):
+    root, state, artifact = ner_model
+    result = _cli("predict", str(root), "We met Grace Lee at the airport in Oslo.", "--state", str(state), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["modelFingerprint"] == artifact.fingerprint
+    assert {e["text"] for e in payload["entities"]} >= {"Oslo"}
+    human = _cli("predict", "--model", str(artifact.path), "We met Grace Lee at the airport in Oslo.")
+    assert human.exit_code == 0 and "CITY" in human.output and "confidence" in human.output
+    missing = _cli("predict", str(root), "x", "--state", str(state), "--deployment", "nope")
+    assert missing.exit_code == 1 and "no deployment `nope`" in missing.output
+
+
+def test_predict_cli_jsonl_in_jsonl_out(ner_model, tmp_path: Path):
+    root, state, _ = ner_model
+    records = [{"id": f"r{i}", "text": g["text"]} for i, g in enumerate(held_out(7))]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records) + "\n")
+    result = _cli("predict", str(root), "-f", str(source), "--state", str(state), "--batch-size", "2")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == [r["id"] for r in records]
+    assert all(isinstance(line["entities"], list) for line in lines)
+    # Plain text lines through stdin, JSON per line with --json.
+    piped = _cli("predict", str(root), "-f", "-", "--state", str(state), "--json", input="Bob Jones lives in Lima.\n\nHi\n")
+    out = [json.loads(line) for line in piped.output.splitlines()]
+    assert [o["id"] for o in out] == ["1", "3"] and out[0]["text"] == "Bob Jones lives in Lima."
+
+
+def test_predict_cli_prints_classes(textcat_model):
+    _, _, artifact = textcat_model
+    result = _cli("predict", "--model", str(artifact.path), "stock profit at the bank", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["classes"][0]["category"] == "finance"
+
+
+def test_train_cli_json_and_reuse(tmp_path: Path):
+    from .conftest import _project
+
+    records = [{"id": f"d{i}", "text": f"Alice met Bob in Paris {i}.", "spans": [{"start": 17, "end": 22, "label": "CITY"}]}
+               for i in range(12)]
+    root = _project(tmp_path / "mini", "NERProject", records, ["CITY"], {"max_steps": 4, "eval_frequency": 2})
+    state = tmp_path / "state"
+    first = _cli("train", str(root), "--json", "--state", str(state))
+    assert first.exit_code == 0, first.output
+    (model,) = json.loads(first.output)["models"]
+    assert model["reused"] is False and Path(model["path"], "meta.json").is_file()
+    second = _cli("train", str(root), "--json", "--state", str(state))
+    assert json.loads(second.output)["models"][0]["reused"] is True
+    out = tmp_path / "store"
+    third = _cli("train", str(root), "-o", str(out), "--state", str(state))
+    assert third.exit_code == 0 and "trained in" in third.output
+    assert (out / model["fingerprint"] / "meta.json").is_file()
