@@ -42,7 +42,8 @@ def _labels(project: AnyProject) -> Iterator[RuleProblem]:
         if old == label.name:
             yield where, f"`{old}` is renamed to itself"
         elif old in seen:
-            yield where, f"`{old}` is still declared as a {noun}; a renamed {noun} must not collide with a current one"
+            article = "an" if noun[0] in "aeiou" else "a"
+            yield where, f"`{old}` is still declared as {article} {noun}; a renamed {noun} must not collide with a current one"
         elif old in renamed:
             yield where, f"`{old}` is already renamed by {field}[{renamed[old]}]"
         else:

@@ -69,8 +69,14 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         loader.dispose()
 
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
+
+
 def _build(loader: Any, node: yaml.Node, path: Path_, positions: Positions) -> Any:
     positions.values[path] = _pos(node)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+        # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
+        raise YamlProblem(*_pos(node), f"unsupported YAML tag `{node.tag}`")
     if isinstance(node, yaml.MappingNode):
         try:
             loader.flatten_mapping(node)  # resolves `<<` merge keys
