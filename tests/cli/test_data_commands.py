@@ -1,0 +1,114 @@
+"""`validate`, `data stats`, `export`, `lint` through the CLI: exit codes and output shapes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
+from corpus_fixtures import SAMPLE, ner_manifest, write_azure, write_jsonl, write_manifest  # noqa: E402
+
+from nerspec.cli import cli  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    write_azure(root / "data", SAMPLE)
+    write_manifest(root, ner_manifest(split="{policy: manual}"))
+    return root
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_validate_valid_with_warnings_exits_0(project: Path) -> None:
+    result = run("validate", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert "tiny: 4 documents, valid, 1 warning" in result.stdout
+    assert "warning: only 4 documents" in result.stdout
+
+
+def test_validate_json(project: Path) -> None:
+    result = run("validate", "--json", str(project))
+    payload = json.loads(result.stdout)
+    assert payload["valid"] is True and payload["projects"][0]["documents"] == 4
+    assert [w["code"] for w in payload["projects"][0]["warnings"]] == ["too_few_documents"]
+
+
+def test_validate_data_error_exits_1_and_points_at_the_file(project: Path) -> None:
+    labels = json.loads((project / "data" / "labels.json").read_text())
+    labels["assets"]["documents"][0]["entities"][0]["labels"][0]["category"] = "Human"
+    (project / "data" / "labels.json").write_text(json.dumps(labels))
+    result = run("validate", str(project))
+    assert result.exit_code == 1
+    assert "data/a.txt:1:1: a.txt[0:5]: entity type `Human` is not declared in spec.entities" in result.stderr
+    assert "error: 1 data error" in result.stderr
+    assert json.loads(run("validate", "--json", str(project)).stdout)["valid"] is False
+
+
+def test_validate_manifest_error_exits_1_without_traceback(project: Path) -> None:
+    (project / "nerspec.yaml").write_text(ner_manifest(split="{policy: manul}"))
+    result = run("validate", str(project))
+    assert result.exit_code == 1
+    assert "nerspec.yaml:10:19: spec.split.policy: 'manul' is not one of" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_unreadable_file_exits_1(project: Path) -> None:
+    (project / "data" / "b.txt").write_bytes(b"\xc3\x28")
+    result = run("validate", str(project))
+    assert result.exit_code == 1 and "b.txt:1:1: not valid UTF-8 at byte offset 0" in result.stderr
+
+
+def test_validate_fix_whitespace(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write_jsonl(root / "d.jsonl", [{"id": str(i), "text": f"Hi Alice{i} ", "spans": [[2, 10, "Person"]]} for i in range(10)])
+    write_manifest(root, ner_manifest(entities=("Person",), data="{name: d, format: jsonl, path: d.jsonl}"))
+    assert "span_whitespace" in run("validate", "--json", str(root)).stdout
+    result = run("validate", "--fix-whitespace", str(root))
+    assert result.exit_code == 0 and "trimmed whitespace of 10 spans" in result.stdout
+    assert "span_whitespace" not in run("validate", "--json", str(root)).stdout
+
+
+def test_data_stats_json_and_table(project: Path) -> None:
+    result = run("data", "stats", str(project), "--json")
+    assert result.exit_code == 0
+    stats = json.loads(result.stdout)
+    assert stats["documents"] == {"train": 3, "test": 1}
+    assert stats["entities"]["City"]["total"] == {"instances": 4, "documents": 3}
+    table = run("data", "stats", str(project)).stdout
+    assert "tiny (NERProject): 4 documents, train 3, test 1" in table and "Person" in table
+
+
+def test_export_round_trip(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("export", str(project), "--format", "jsonl", "-o", str(out)).exit_code == 0
+    records = [json.loads(line) for line in (out / "data.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    assert records[1]["spans"][2] == {"start": 22, "end": 24, "label": "City"}
+    result = run("export", str(project), "--format", "azure", "-o", str(tmp_path / "az"))
+    assert result.exit_code == 0 and (tmp_path / "az" / "labels.json").is_file()
+    again = tmp_path / "again"
+    write_manifest(again, ner_manifest(data="{name: x, format: jsonl, path: data.jsonl}", split="{policy: manual}"))
+    (again / "data.jsonl").write_text((out / "data.jsonl").read_text())
+    assert json.loads(run("data", "stats", str(again), "--json").stdout) == json.loads(
+        run("data", "stats", str(project), "--json").stdout)
+
+
+def test_lint_exit_0_and_json(project: Path) -> None:
+    result = run("lint", str(project), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"findings": []}
+    assert "tiny: 0 lint findings" in run("lint", str(project)).stdout
+
+
+def test_help_texts_have_examples() -> None:
+    for args in (["validate"], ["data"], ["data", "stats"], ["export"], ["lint"]):
+        result = run(*args, "--help")
+        assert result.exit_code == 0 and "Example" in result.stdout, args
