@@ -14,7 +14,7 @@ def span_set(doc: Document) -> set[SpanKey]:
     return {(s.start, s.end, s.label) for s in doc.spans}
 
 
-def _label(item: SpanKey) -> str:  # type: ignore[override]
+def _label(item: SpanKey) -> str:
     return item[2]
 
 

@@ -48,15 +48,20 @@ def review_ner(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> 
         text = g_doc.text
         gold = {(s.start, s.end, s.label) for s in g_doc.spans}
         pred = {(s.start, s.end, s.label) for s in p_doc.spans}
+        wrong_pred, wrong_gold = pred - gold, gold - pred
         gold_items = [
-            _ner_item(e, text, "TP", None) if e in pred else _ner_item(e, text, "FN", _explain(e, pred - gold, text, "predicted"))
+            _ner_item(e, text, "TP", None) if e in pred
+            else _ner_item(e, text, "FN", _explain(e, wrong_pred, text, "predicted"))
             for e in sorted(gold)
         ]
         pred_items = [
-            _ner_item(e, text, "TP", None) if e in gold else _ner_item(e, text, "FP", _explain(e, gold - pred, text, "tagged"))
+            _ner_item(e, text, "TP", None) if e in gold
+            else _ner_item(e, text, "FP", _explain(e, wrong_gold, text, "tagged"))
             for e in sorted(pred)
         ]
-        out.append({"id": g_doc.id, "text": text, "gold": gold_items, "predicted": pred_items, "mismatch": gold != pred})
+        out.append(
+            {"id": g_doc.id, "text": text, "gold": gold_items, "predicted": pred_items, "mismatch": gold != pred}
+        )
     return out
 
 
@@ -84,7 +89,9 @@ def review_classes(
             if scores is not None and c in scores[k]:
                 item["score"] = scores[k][c]
             pred_items.append(item)
-        out.append({"id": doc.id, "text": doc.text, "gold": gold_items, "predicted": pred_items, "mismatch": gold != pred})
+        out.append(
+            {"id": doc.id, "text": doc.text, "gold": gold_items, "predicted": pred_items, "mismatch": gold != pred}
+        )
     return out
 
 

@@ -82,7 +82,9 @@ def test_matches_seqeval_strict_iob2(batch: list[tuple[list[str], list[str], lis
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = classification_report(y_true, y_pred, output_dict=True, **kw)
-        p, r, f = precision_score(y_true, y_pred, **kw), recall_score(y_true, y_pred, **kw), f1_score(y_true, y_pred, **kw)
+        p = precision_score(y_true, y_pred, **kw)
+        r = recall_score(y_true, y_pred, **kw)
+        f = f1_score(y_true, y_pred, **kw)
     assert ours.micro.precision == pytest.approx(p)
     assert ours.micro.recall == pytest.approx(r)
     assert ours.micro.f1 == pytest.approx(f)

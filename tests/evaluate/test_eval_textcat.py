@@ -59,7 +59,8 @@ def test_threshold_from_scores_and_sweep() -> None:
     at = {s["threshold"]: s for s in sweep}
     assert at[0.1]["recall"] == 1.0 and at[0.1]["precision"] == pytest.approx(4 / 6)
     assert at[0.5]["recall"] == pytest.approx(3 / 4) and at[0.5]["precision"] == 1.0
-    assert threshold_sweep([{"a"}], [{"a": 0.95}], [0.9]) == [{"threshold": 0.9, "precision": 1.0, "recall": 1.0, "f1": 1.0}]
+    expected = [{"threshold": 0.9, "precision": 1.0, "recall": 1.0, "f1": 1.0}]
+    assert threshold_sweep([{"a"}], [{"a": 0.95}], [0.9]) == expected
 
 
 @settings(max_examples=150, deadline=None)
