@@ -6,7 +6,10 @@ numpy for the bootstrap (imported inside functions): no spaCy. Each project kind
 
 Conventions shared with seqeval (strict, IOB2), nervaluate and scikit-learn, checked in tests:
 zero division gives 0.0; macro P/R/F1 are plain means over the labels that are tagged or predicted in
-the test set; with no label at all, every score is 0.0.
+the test set. Intentional differences: with nothing tagged or predicted at all, macro scores are 0.0
+(seqeval gives NaN, which JSON cannot hold and gates cannot compare); spans are sets per document, so a
+duplicated span counts once (seqeval cannot express duplicates or overlaps; nervaluate would count a
+duplicate twice); the SemEval views are reported overall, not per type.
 """
 
 from __future__ import annotations
