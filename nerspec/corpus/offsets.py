@@ -32,12 +32,18 @@ def is_bmp(text: str) -> bool:
 class Utf16Index:
     """Converts offsets of one text between UTF-16 code units and code points."""
 
-    __slots__ = ("text", "_astral", "_length16")
+    __slots__ = ("text", "_astral", "_astral16", "_length16")
 
     def __init__(self, text: str) -> None:
         self.text = text
         # Code-point indices of astral characters, sorted: each adds one extra code unit after it.
-        self._astral: list[int] = [] if text.isascii() else [m.start() for m in _ASTRAL.finditer(text)]
+        # The encoder's length is a C-speed test for "no astral characters" (most non-ASCII text).
+        if text.isascii() or len(text.encode("utf-16-le")) == 2 * len(text):
+            self._astral: list[int] = []
+        else:
+            self._astral = [m.start() for m in _ASTRAL.finditer(text)]
+        # The UTF-16 start of each astral character, for bisect in to_codepoint.
+        self._astral16 = [index + k for k, index in enumerate(self._astral)]
         self._length16 = len(text) + len(self._astral)
 
     @property
@@ -50,18 +56,10 @@ class Utf16Index:
             raise OffsetError(f"offset {unit} is outside the text (0..{self._length16} UTF-16 code units)")
         if not self._astral:
             return unit
-        # Binary search on index + number of astral chars before it (monotonic in the index).
-        lo, hi = 0, len(self._astral)
-        while lo < hi:  # count astral chars whose UTF-16 start is before `unit`
-            mid = (lo + hi) // 2
-            if self._astral[mid] + mid < unit:
-                lo = mid + 1
-            else:
-                hi = mid
-        index = unit - lo
-        if lo and self._astral[lo - 1] + lo - 1 == unit - 1:
-            raise OffsetError(f"offset {unit} falls inside a surrogate pair (character {index - 1})")
-        return index
+        before = bisect_left(self._astral16, unit)  # astral characters starting before `unit`
+        if before and self._astral16[before - 1] == unit - 1:
+            raise OffsetError(f"offset {unit} falls inside a surrogate pair (character {unit - before})")
+        return unit - before
 
     def to_utf16(self, index: int) -> int:
         if index < 0 or index > len(self.text):

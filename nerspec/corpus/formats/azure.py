@@ -144,8 +144,10 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     out: list[Document] = []
     inside_dirs: dict[str, bool] = {}
     for n, doc in enumerate(documents):
-        where = f"assets.documents[{n}]"
-        location = _get(doc, "location")
+        location = doc.get("location") if type(doc) is dict else None
+        if location is None:
+            location = _get(doc, "location")
+        where = f"assets.documents[{n}]"  # noqa: F841 - used in the error branches below
         if not isinstance(location, str) or not location:
             raise fail(path, "document without `location`", where=where)
         file_name = os.path.join(base_str, location)
