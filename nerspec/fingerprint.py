@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
 
-CACHE_VERSION = 1
-STAT_CACHE_NAME = "stat-cache.json"
+CACHE_VERSION = 2
+# marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
+STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 # Module names under ``nerspec.corpus.formats`` where they differ from the manifest's format name.
 FORMAT_MODULES = {"spacy": "docbin"}
 
@@ -55,38 +56,48 @@ def sha256_file(path: Path) -> str:
 
 
 class StatCache:
-    """(size, mtime_ns, inode) -> sha256 per absolute path, plus cached file listings of index files.
+    """(size, mtime_ns, inode) -> sha256 per absolute path, cached file listings of index files, and per data
+    source the stats and hashes of all its files in listing order (the no-op fast path: stat, compare, done).
 
-    Stored as one JSON file written atomically; concurrent writers lose at most some entries (rebuildable).
+    Stored as one file written atomically; concurrent writers lose at most some entries (rebuildable).
     """
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.path = cache_dir / STAT_CACHE_NAME if cache_dir is not None else None
+        # Per-file hashes live in a second file, read only when some source missed the fast path.
+        self.hashes_path = self.path.with_suffix(".hashes") if self.path is not None else None
+        self._hashes_loaded = self.hashes_path is None
         self._hashes: dict[str, list[Any]] = {}
         self._listings: dict[str, list[Any]] = {}
+        self.sources: dict[str, tuple[Any, ...]] = {}
         self._dirty = False
         if self.path is not None:
-            self._read()
+            raw = _load(self.path)
+            self._listings = raw.get("listings", {})
+            self.sources = raw.get("sources", {})
 
-    def _read(self) -> None:
-        assert self.path is not None
-        try:
-            raw = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return  # missing or corrupt: start cold, it is only a cache
-        if not isinstance(raw, dict) or raw.get("version") != CACHE_VERSION:
-            return
-        self._hashes = raw.get("hashes", {})
-        self._listings = raw.get("listings", {})
+    def _load_hashes(self) -> None:
+        if not self._hashes_loaded:
+            assert self.hashes_path is not None
+            self._hashes = {**_load(self.hashes_path).get("hashes", {}), **self._hashes}
+            self._hashes_loaded = True
+
+    def set_source(self, key: str, entry: tuple[Any, ...]) -> None:
+        self.sources[key] = entry
+        self._dirty = True
 
     def hash(self, path: Path, st: os.stat_result | None = None) -> str:
-        key = str(path)
-        st = st if st is not None else os.stat(path)
+        return self.hash_str(str(path), st)
+
+    def hash_str(self, key: str, st: os.stat_result | None = None) -> str:
+        self._load_hashes()
+        path = key
+        st = st if st is not None else os.stat(key)
         stat = _stat_key(st)
         entry = self._hashes.get(key)
         if entry is not None and entry[0] == stat[0] and entry[1] == stat[1] and entry[2] == stat[2]:
             return entry[3]
-        digest = sha256_file(path)
+        digest = sha256_file(Path(path))
         # A file modified just before it was hashed could change again within the mtime granularity and
         # keep its stat; such "racy" entries are not cached (the rule git uses for its index).
         if time.time_ns() - st.st_mtime_ns > RACY_NS:
@@ -109,11 +120,23 @@ class StatCache:
     def save(self) -> None:
         if self.path is None or not self._dirty:
             return
-        data = json.dumps(
-            {"version": CACHE_VERSION, "hashes": self._hashes, "listings": self._listings}, separators=(",", ":")
-        )
-        atomic.write_text(self.path, data)
+        import marshal
+
+        if self._hashes_loaded and self.hashes_path is not None:
+            atomic.write_bytes(self.hashes_path, marshal.dumps({"version": CACHE_VERSION, "hashes": self._hashes}))
+        data = marshal.dumps({"version": CACHE_VERSION, "listings": self._listings, "sources": self.sources})
+        atomic.write_bytes(self.path, data)
         self._dirty = False
+
+
+def _load(path: Path) -> dict[str, Any]:
+    import marshal
+
+    try:
+        raw = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}  # missing or corrupt: start cold, it is only a cache
+    return raw if isinstance(raw, dict) and raw.get("version") == CACHE_VERSION else {}
 
 
 def _format_module(fmt: str) -> Any | None:
@@ -137,50 +160,99 @@ def _walk(path: Path) -> list[Path]:
     return sorted(out)
 
 
-def source_files(fmt: str, path: Path, cache: StatCache) -> list[Path]:
-    """Every file a data source reads. For an index file (azure labels JSON) the listing is cached by its stat."""
+def source_files(fmt: str, path: Path, cache: StatCache) -> list[str]:
+    """Every file a data source reads, as normalised absolute path strings (pathlib costs seconds at 100,000
+    files). For an index file (azure labels JSON) the listing is cached by the index file's stat."""
     module = _format_module(fmt)
     if module is None:
-        return _walk(path)
+        return [os.path.normpath(p) for p in map(str, _walk(path))]
     if path.is_file():
         # The labels JSON of 100,000 documents takes long to parse; its stat decides whether to re-read it.
-        listed = cache.listing(path, lambda: module.referenced_files(path))
-        return [Path(p) for p in listed]
-    return [Path(p) for p in module.referenced_files(path)]
+        return cache.listing(path, lambda: [os.path.normpath(str(p)) for p in module.referenced_files(path)])
+    return [os.path.normpath(str(p)) for p in module.referenced_files(path)]
 
 
-def data_fingerprint(project: LoadedProject, cache_dir: Path | None) -> DataFingerprint:
-    """The sha256 over every data file of the project (relative path + content hash), via the stat cache."""
-    cache = StatCache(cache_dir)
-    project_dir = project.dir.resolve()
+def _stats(files: list[str]) -> list[StatKey | None]:
+    out: list[StatKey | None] = []
+    stat = os.stat
+    for f in files:
+        try:
+            st = stat(f)
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return out
+
+
+def _source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> tuple[list[str], list[str], str]:
+    """(relative paths, sha256s, digest) of one source's files.
+
+    Fast path (a no-op plan): the index file's stat and every file's stat equal the cached ones; then nothing
+    is parsed or hashed and no per-file dictionary is touched.
+    """
+    key = f"{fmt}:{root}"
+    entry = cache.sources.get(key)
+    index_stat = _stat_key(os.stat(root)) if root.is_file() else None
+    if entry is not None and index_stat is not None and entry[0] == index_stat:
+        listed = [prefix + rel for rel in entry[1]]
+        if _stats(listed) == entry[2]:
+            return entry[1], entry[3], entry[4]
+    listed = source_files(fmt, root, cache)
+    stats = _stats(listed)
+    rels: list[str] = []
+    shas: list[str] = []
+    cacheable = True
+    now = time.time_ns()
+    for file, st in zip(listed, stats):
+        # Data paths cannot leave the project (manifest rules), so a prefix cut gives the relative path.
+        if not file.startswith(prefix):
+            cacheable = False
+        rel = file[len(prefix):] if file.startswith(prefix) else file
+        rels.append(rel.replace(os.sep, "/") if os.sep != "/" else rel)
+        if st is None:
+            shas.append("missing")
+            continue
+        shas.append(cache.hash_str(file))
+        cacheable = cacheable and now - st[1] > RACY_NS
+    if entry is not None and index_stat is None and entry[1] == rels and entry[2] == stats:
+        return entry[1], entry[3], entry[4]
+    digest = hashlib.sha256()
+    for rel, sha in sorted(zip(rels, shas)):
+        digest.update(f"{rel}\0{sha}\n".encode())
+    result = (rels, shas, digest.hexdigest())
+    if cacheable and os.sep == "/":
+        cache.set_source(key, (index_stat, rels, stats, shas, result[2]))
+    return result
+
+
+def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: StatCache | None = None) -> DataFingerprint:
+    """The sha256 over every data source (its name and the digest of its files' relative paths and hashes)."""
+    own_cache = cache is None
+    cache = cache if cache is not None else StatCache(cache_dir)
+    project_dir = str(project.dir.resolve())
+    prefix = project_dir + os.sep
     files: dict[str, str] = {}
-    for source in project.manifest.spec.data:
+    digest = hashlib.sha256()
+    for index, source in enumerate(project.manifest.spec.data):
         if source.path is None:
             # A URL source is pinned by its sha256: the pin is the content.
             files[f"url:{source.name}"] = source.sha256 or ""
+            digest.update(f"{source.name}\0url\0{source.sha256}\n".encode())
             continue
-        root = (project_dir / source.path).resolve()
+        root = Path(project_dir) / source.path
         if not root.exists():
             from nerspec.errors import DataError
 
-            index = project.manifest.spec.data.index(source)
             raise DataError([project.locate(("spec", "data", index, "path"), "no such file or directory")])
-        for file in source_files(source.format, root, cache):
-            try:
-                rel = file.resolve().relative_to(project_dir).as_posix()
-            except ValueError:
-                rel = file.as_posix()
-            try:
-                files[rel] = cache.hash(file)
-            except FileNotFoundError:
-                files[rel] = "missing"
-    try:
-        cache.save()
-    except OSError:
-        pass  # a read-only state dir only costs speed
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(f"{rel}\0{files[rel]}\n".encode())
+        rels, shas, source_digest = _source_fingerprint(source.format, root, prefix, cache)
+        files.update(zip(rels, shas))
+        digest.update(f"{source.name}\0{source.format}\0{source_digest}\n".encode())
+    if own_cache:
+        try:
+            cache.save()
+        except OSError:
+            pass  # a read-only state dir only costs speed
     return DataFingerprint(sha256=digest.hexdigest(), files=files)
 
 

@@ -389,7 +389,7 @@ def collect_inputs(
     version_info = fpmod.versions()
     out = []
     for project in projects:
-        data_fp = fpmod.data_fingerprint(project, paths.cache)
+        data_fp = fpmod.data_fingerprint(project, paths.cache, cache)
         inputs = fpmod.training_inputs(project)
         candidate = fpmod.model_fingerprint(project, data_fp, version_info)
         record = store.get_model(candidate)

@@ -1,0 +1,126 @@
+"""Benchmark: a no-op ``nerspec plan`` over 100,000 documents in the azure layout (one .txt per document).
+
+    python bench/plan_noop.py [--docs 100000] [--dir /tmp/nerspec-bench-plan] [--runs 5]
+
+Generates the project, applies it once with a stand-in trainer and evaluator (training 100,000 documents is
+not what is measured), then times ``nerspec plan`` as a user runs it (a fresh process, warm stat cache).
+Target: under 1 s. If ``dvc`` is importable, times ``dvc status`` on the same files tracked by one stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate(project: Path, docs: int) -> None:
+    data = project / "data"
+    data.mkdir(parents=True)
+    names = ["Alice", "Bob", "Carol", "Dave"]
+    documents = []
+    for i in range(docs):
+        name = names[i % 4]
+        text = f"{name} signed loan {i} in Paris."
+        (data / f"doc{i:06d}.txt").write_text(text)
+        documents.append(
+            {"location": f"doc{i:06d}.txt", "language": "en-us", "dataset": "Train" if i % 5 else "Test",
+             "entities": [{"regionOffset": 0, "regionLength": len(text),
+                           "labels": [{"category": "PER", "offset": 0, "length": len(name)}]}]}
+        )
+    labels = {
+        "projectFileVersion": "2022-05-01",
+        "stringIndexType": "Utf16CodeUnit",
+        "metadata": {"projectKind": "CustomEntityRecognition", "projectName": "bench", "language": "en-us"},
+        "assets": {"projectKind": "CustomEntityRecognition", "entities": [{"category": "PER"}], "documents": documents},
+    }
+    (data / "labels.json").write_text(json.dumps(labels))
+    (project / "nerspec.yaml").write_text(
+        "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: bench}\n"
+        "spec:\n  entities: [{name: PER}]\n"
+        "  data: [{name: main, format: azure, path: data/labels.json}]\n"
+        "  split: {policy: manual}\n"
+        "  deployments: [{name: production}]\n"
+    )
+
+
+def stand_in_trainer(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any, **_: Any) -> None:
+    (out_dir / "model").mkdir()
+    (out_dir / "model" / "weights.bin").write_bytes(b"\0" * 1024)
+
+
+def stand_in_evaluator(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
+    return {"kind": "NERProject", "micro": {"precision": 1.0, "recall": 1.0, "f1": 1.0}, "macro": {"f1": 1.0},
+            "per_entity": {"PER": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": len(split.test)}}}
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if out.returncode not in (0, 2):
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/nerspec-bench-plan"))
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from nerspec.apply import Engine, apply
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import StatePaths
+
+    shutil.rmtree(args.dir, ignore_errors=True)
+    project, state = args.dir / "projects" / "bench", StatePaths(args.dir / "state")
+    started = time.perf_counter()
+    generate(project, args.docs)
+    print(f"generated {args.docs} documents in {time.perf_counter() - started:.1f}s")
+    time.sleep(2.1)  # files younger than the mtime-race window are not cached (see StatCache.hash)
+    started = time.perf_counter()
+    engine = Engine(trainer=stand_in_trainer, evaluator=stand_in_evaluator)
+    apply(load_projects([project]), state, engine=engine)
+    print(f"first apply (reads and parses all documents, stand-in training): {time.perf_counter() - started:.1f}s")
+
+    env = {**os.environ, "NERSPEC_STATE": str(state.root), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "nerspec", "plan", str(project), "--detailed-exitcode"]
+    out = subprocess.run(cmd, cwd=args.dir, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, f"expected no changes:\n{out.stdout}{out.stderr}"
+    times = timed(cmd, args.dir, env, args.runs)
+    startup = timed([sys.executable, "-m", "nerspec", "--version"], args.dir, env, args.runs)
+    median = statistics.median(times)
+    print(f"no-op `nerspec plan` ({args.docs} docs, warm stat cache): median {median:.3f}s, "
+          f"min {min(times):.3f}s over {args.runs} runs (target < 1 s: {'PASS' if median < 1 else 'FAIL'})")
+    print(f"  of which interpreter + CLI start-up (`nerspec --version`): median {statistics.median(startup):.3f}s")
+
+    if importlib.util.find_spec("dvc") is None:
+        print("dvc: not importable in this environment; `dvc status` comparison skipped")
+        return
+    subprocess.run(["git", "init", "-q"], cwd=args.dir, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=args.dir, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "stage", "add", "-q", "-n", "train", "-d", "projects/bench/data", "-o", "model",
+         "mkdir -p model"], cwd=args.dir, check=True,
+    )
+    subprocess.run([sys.executable, "-m", "dvc", "repro", "-q"], cwd=args.dir, check=True)
+    dvc = timed([sys.executable, "-m", "dvc", "status"], args.dir, env, args.runs)
+    print(f"`dvc status`: median {statistics.median(dvc):.3f}s; ratio nerspec/dvc = {median / statistics.median(dvc):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Data fingerprints: the stat cache never changes a fingerprint, only its cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from nerspec.fingerprint import data_fingerprint, document_hashes, model_fingerprint
+from tests.reconcile import fakes
+from tests.reconcile.conftest import make_docs, manifest
+
+
+def age(path: Path) -> None:
+    """Make files older than the racy window so the cache trusts them."""
+    old = time.time() - 60
+    for file in [path, *path.rglob("*")]:
+        os.utime(file, (old, old))
+
+
+def azure_project(tiny: Any, n: int = 5) -> None:
+    data = tiny.dir / "data" / "az"
+    data.mkdir()
+    docs = []
+    for i in range(n):
+        (data / f"d{i}.txt").write_text(f"Alice {i}")
+        docs.append({"location": f"d{i}.txt", "dataset": "Train", "entities": []})
+    (data / "labels.json").write_text(json.dumps({"assets": {"projectKind": "CustomEntityRecognition", "documents": docs}}))
+    tiny.write_manifest(manifest(data=[{"name": "az", "format": "azure", "path": "data/az/labels.json"}]))
+
+
+def test_cold_warm_and_uncached_agree(tiny: Any, tmp_path: Path) -> None:
+    azure_project(tiny)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    cold, warm, none = data_fingerprint(project, cache), data_fingerprint(project, cache), data_fingerprint(project, None)
+    assert cold.sha256 == warm.sha256 == none.sha256 and cold.files == warm.files
+    assert set(cold.files) == {"data/az/labels.json", *(f"data/az/d{i}.txt" for i in range(5))}
+
+
+def test_changes_are_seen_through_a_warm_cache(tiny: Any, tmp_path: Path) -> None:
+    azure_project(tiny)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    before = data_fingerprint(project, cache)
+    doc = tiny.dir / "data" / "az" / "d3.txt"
+    doc.write_text("Alice 3!")  # new size and mtime
+    changed = data_fingerprint(project, cache)
+    assert changed.sha256 != before.sha256 and changed.files["data/az/d3.txt"] != before.files["data/az/d3.txt"]
+    doc.unlink()
+    assert data_fingerprint(project, cache).files["data/az/d3.txt"] == "missing"
+
+
+def test_model_fingerprint_ignores_descriptions_and_gates(tiny: Any) -> None:
+    (project,) = tiny.load()
+    data = data_fingerprint(project, None)
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.5}}, deployments=[{"name": "staging"}]))
+    (same,) = tiny.load()
+    tiny.write_manifest(manifest(training={"max_steps": 31}))
+    (other,) = tiny.load()
+    assert model_fingerprint(project, data) == model_fingerprint(same, data) != model_fingerprint(other, data)
+
+
+def test_document_hashes_see_relabeling(tiny: Any) -> None:
+    (project,) = tiny.load()
+    before = document_hashes(fakes.load_corpus(project))
+    docs = make_docs(24)
+    docs[5]["spans"] = docs[5]["spans"][1:]
+    tiny.write_docs(docs)
+    after = document_hashes(fakes.load_corpus(project))
+    assert [k for k in before if before[k] != after[k]] == ["d0005"]
