@@ -42,15 +42,20 @@ def main(argv: list[str] | None = None) -> int:
         click.secho(f"error: {exc}", fg="red", err=True)
         return exc.exit_code
     report = _report(paths, result)
-    first = projects[0]
-    click.echo(
-        f"\nReport: {report}\n\nWhat to try next:\n"
-        f"  nerspec plan                                   nothing to do now: 'No changes'\n"
-        f"  nerspec deployments list {first.dir}          what each deployment serves\n"
-        f"  edit {first.dir}/data, then nerspec plan      see the retrain and its reasons\n"
-        f"  nerspec rollback {first.dir} production       back to the previous model\n"
-        f"  nerspec predict {first.dir} --deployment production \"some text\""
-    )
+    from nerspec.manifest.load import display_path
+
+    where = display_path(projects[0].dir)
+    tips = [
+        ("nerspec plan", "no changes now" if failed is None else "the deployments the failed gates held back"),
+        (f"nerspec deployments list {where}", "what each deployment serves"),
+        (f"edit {where}/data, then nerspec plan", "the retrain and its reasons"),
+        (f"nerspec rollback {where} production", "back to the previous model"),
+        (f'nerspec predict {where} --deployment production "some text"', "use the deployed model"),
+    ]
+    width = max(len(command) for command, _ in tips)
+    click.echo(f"\nReport: {report}\n\nWhat to try next:")
+    for command, why in tips:
+        click.echo(f"  {command.ljust(width)}  # {why}")
     return 3 if failed else 0
 
 
