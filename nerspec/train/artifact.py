@@ -118,7 +118,7 @@ def fill_staged(
         "score": result.score,
         "best_step": result.best_step,
         "steps": result.steps,
-        "stopped": "max_steps" if result.steps > spec.training.max_steps else "patience",
+        "stopped": "max_steps" if result.max_steps and result.steps > result.max_steps else "patience",
         "checkpoints": [{"step": step, "score": score} for score, step in result.checkpoints],
         "train_documents": result.train_documents,
         "dev_documents": result.dev_documents,

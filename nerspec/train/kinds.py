@@ -163,13 +163,15 @@ def _textcat_reference(nlp: "Language", document: Document, labels: Sequence[str
 def _textcat_decode(
     doc: "Doc", confidence: dict[Any, float] | None, threshold: float, multilabel: bool
 ) -> list[dict[str, Any]]:
-    ranked = sorted(doc.cats.items(), key=lambda item: (-item[1], item[0]))
+    cats = doc.cats
     if not multilabel:
         # Single-label: the argmax is the prediction, its softmax probability the confidence.
-        ranked = ranked[:1]
-    else:
-        ranked = [(label, score) for label, score in ranked if score >= threshold]
-    return [{"category": label, "confidenceScore": round(float(score), 4)} for label, score in ranked]
+        if not cats:
+            return []
+        label = max(cats, key=cats.__getitem__)
+        return [{"category": label, "confidenceScore": round(float(cats[label]), 4)}]
+    chosen = sorted(((lab, s) for lab, s in cats.items() if s >= threshold), key=lambda item: (-item[1], item[0]))
+    return [{"category": label, "confidenceScore": round(float(score), 4)} for label, score in chosen]
 
 
 KINDS: dict[str, KindImpl] = {

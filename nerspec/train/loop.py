@@ -54,6 +54,7 @@ class TrainResult:
     scores: dict[str, Any]  # the dev scores of the best checkpoint
     best_step: int
     steps: int
+    max_steps: int  # the config's limit (an expert config may set its own)
     seconds: float
     gpu: bool
     train_documents: int
@@ -152,6 +153,7 @@ def run_training(
         scores=tracker.best_scores,
         best_step=tracker.best_step or 0,
         steps=tracker.step + 1,
+        max_steps=max_steps,
         seconds=tracker.elapsed(),
         gpu=use_gpu >= 0,
         train_documents=len(train_docs),
