@@ -24,7 +24,8 @@ MAX_DOCUMENT_CHARS = 128_000
 MAX_SPAN_CHARS = 500
 
 # Punctuation that does not belong at a span's edge. A trailing "." is judged separately: "Inc." keeps it.
-EDGE_PUNCTUATION = set(",;:!?\"'`“”‘’«»()[]{}<>|")
+# The ellipsis and full-width sentence marks end sentences in the same way their ASCII forms do.
+EDGE_PUNCTUATION = set(",;:!?\"'`“”‘’«»()[]{}<>|…。．，、；：！？")
 OPENERS, CLOSERS = "([{<“‘«", ")]}>”’»"
 
 
@@ -179,6 +180,10 @@ def _stray_punctuation(surface: str) -> bool:
     if last in EDGE_PUNCTUATION and not (last in CLOSERS and OPENERS[CLOSERS.index(last)] in surface):
         return True
     if last == "." and len(surface) > 1:
+        # Only a letter can end an abbreviation ("Inc.", "U.S."). After a digit, a bracket, "%" or other
+        # punctuation ("$250,000.", "($500,000.00).", "2029.") the dot can only be the sentence's.
+        if not surface[-2].isalpha():
+            return True
         word = surface[:-1].rsplit(None, 1)[-1]
         # "Inc." and "U.S." keep their dot; a long plain word before it is a sentence end.
         return len(word) >= 5 and "." not in word and word.isalpha()

@@ -8,6 +8,9 @@ One pass over the corpus. For untagged occurrences every tagged span is masked o
 first (so a hit can never be a tagged occurrence or part of one), the rest is cut into word and
 punctuation tokens, and tagged strings are looked up as token n-grams indexed by their first token;
 a set intersection skips documents without any candidate. No per-string scans, no regex alternation.
+A hit counts only if it starts and ends on a token boundary of the project language's tokenizer
+(``nerspec.corpus.tokens``, the same test as the ``span_not_on_tokens`` check): the regex tokens are
+finer than spaCy's, so ``$39,000`` is a token n-gram of ``$39,000,900`` but not a token of it.
 """
 
 from __future__ import annotations
@@ -19,19 +22,22 @@ from typing import Any
 
 from nerspec.corpus.findings import Finding, at_document
 from nerspec.corpus.model import Corpus, Document
+from nerspec.corpus.tokens import BoundaryChecker
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
-MASK = " \x00 "  # never inside a token: breaks n-grams across a removed span
+# A masked span becomes one "\x00" token padded with spaces to the span's length: the token breaks n-grams
+# across the removed span, and keeping the length keeps token offsets equal to offsets in the document.
+MASK_TOKEN = "\x00"
 EDGE = " \t\r\n.,;:!?\"'`“”‘’«»()[]{}<>|-–—"
 EXAMPLES = 3
 MAX_NGRAM = 8
 
 
 def lint_corpus(project: Any, corpus: Corpus) -> list[Finding]:
-    return _PER_KIND[project.kind](corpus)
+    return _PER_KIND[project.kind](corpus, project.manifest.metadata.language)
 
 
-def lint_ner(corpus: Corpus) -> list[Finding]:
+def lint_ner(corpus: Corpus, language: str = "en") -> list[Finding]:
     tagged: dict[str, Counter[str]] = defaultdict(Counter)  # surface -> type -> count
     tagged_docs: dict[str, set[str]] = defaultdict(set)
     first_doc: dict[tuple[str, str], tuple[Document, int, int]] = {}
@@ -44,7 +50,7 @@ def lint_ner(corpus: Corpus) -> list[Finding]:
             tagged_docs[surface].add(doc.id)
             first_doc.setdefault((surface, span.label), (doc, span.start, span.end))
     findings = [*_type_conflicts(tagged, first_doc), *_boundary_variants(tagged, first_doc)]
-    findings.extend(_untagged(corpus, tagged, tagged_docs))
+    findings.extend(_untagged(corpus, tagged, tagged_docs, BoundaryChecker(language)))
     return findings
 
 
@@ -83,7 +89,8 @@ def _boundary_variants(tagged: dict[str, Counter[str]], first_doc: dict[tuple[st
     return out
 
 
-def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict[str, set[str]]) -> list[Finding]:
+def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict[str, set[str]],
+              boundaries: BoundaryChecker) -> list[Finding]:
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     surface_of: dict[tuple[str, ...], str] = {}
     for surface in tagged:
@@ -97,18 +104,27 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
     first_tokens = set(by_first)
     hits: Counter[tuple[str, ...]] = Counter()
     hit_docs: dict[tuple[str, ...], list[Document]] = defaultdict(list)
+    first_hit: dict[tuple[str, ...], tuple[int, int]] = {}
+    check_edges = boundaries.enabled
     for doc in corpus:
         text = _masked(doc)
         tokens = TOKEN.findall(text)
         if first_tokens.isdisjoint(tokens):
             continue
+        # Offsets only for documents with a candidate; the masked text has the document's length, so they
+        # are offsets into doc.text as well.
+        edges = [m.span() for m in TOKEN.finditer(text)]
         for i, token in enumerate(tokens):
             candidates = by_first.get(token)
             if candidates is None:
                 continue
             for gram in candidates:
                 if len(gram) == 1 or tuple(tokens[i : i + len(gram)]) == gram:
+                    start, end = edges[i][0], edges[i + len(gram) - 1][1]
+                    if check_edges and not (boundaries.is_boundary(doc.text, start) and boundaries.is_boundary(doc.text, end)):
+                        continue  # part of a longer token, e.g. `$39,000` in `$39,000,900`
                     hits[gram] += 1
+                    first_hit.setdefault(gram, (start, end))
                     seen = hit_docs[gram]
                     if not seen or seen[-1] is not doc:
                         seen.append(doc)
@@ -121,7 +137,7 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
         n_tagged = sum(types.values())
         examples = ", ".join(d.id for d in docs[:EXAMPLES])
         doc = docs[0]
-        start, end = _untagged_offsets(doc, surface)
+        start, end = first_hit[gram]
         out.append(at_document(
             doc, "warning", "lint_untagged",
             f"`{surface}` is tagged as {detail} {n_tagged}× in {len(tagged_docs[surface])} documents but untagged "
@@ -132,29 +148,27 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
 
 
 def _masked(doc: Document) -> str:
+    """``doc.text`` with every span (overlapping ones merged) replaced by a same-length mask."""
+    text = doc.text
     if not doc.spans:
-        return doc.text
+        return text
     parts, position = [], 0
     for span in sorted(doc.spans):
-        if span.start >= position:
-            parts.append(doc.text[position : max(span.start, position)])
-        parts.append(MASK)
-        position = max(position, span.end)
-    parts.append(doc.text[position:])
+        start, end = max(span.start, position), min(span.end, len(text))
+        if end <= start:
+            continue  # inside an already masked span, or invalid (a check reports those)
+        parts.append(text[position:start])
+        parts.append(MASK_TOKEN + " " * (end - start - 1))
+        position = end
+    parts.append(text[position:])
     return "".join(parts)
 
 
-def _untagged_offsets(doc: Document, surface: str) -> tuple[int | None, int | None]:
-    """The first occurrence of ``surface`` outside every span, on word edges (for the excerpt)."""
-    pattern = re.compile(r"(?<!\w)" + re.escape(surface) + r"(?!\w)") if surface[:1].isalnum() else re.compile(re.escape(surface))
-    for match in pattern.finditer(doc.text):
-        if all(match.end() <= s.start or match.start() >= s.end for s in doc.spans):
-            return match.start(), match.end()
-    return None, None
+def lint_classification(corpus: Corpus, language: str = "en") -> list[Finding]:
+    """The same text labeled with different classes in different documents.
 
-
-def lint_classification(corpus: Corpus) -> list[Finding]:
-    """The same text labeled with different classes in different documents."""
+    ``language`` is unused: it is here so that every entry of ``_PER_KIND`` takes the same arguments.
+    """
     by_text: dict[str, list[Document]] = defaultdict(list)
     for doc in corpus:
         if doc.text.strip():
@@ -169,7 +183,7 @@ def lint_classification(corpus: Corpus) -> list[Finding]:
     return out
 
 
-_PER_KIND: dict[str, Callable[[Corpus], list[Finding]]] = {
+_PER_KIND: dict[str, Callable[[Corpus, str], list[Finding]]] = {
     "NERProject": lint_ner,
     "TextClassificationProject": lint_classification,
 }

@@ -175,3 +175,55 @@ def test_lint_is_fast_for_many_documents() -> None:
     findings = lint_ner(Corpus(docs))
     assert time.perf_counter() - started < 3.0
     assert sum(f.code == "lint_untagged" for f in findings) == 2000
+
+
+def test_trailing_period_after_digit_or_bracket_is_stray_but_abbreviations_keep_theirs() -> None:
+    from nerspec.corpus.checks import _stray_punctuation
+
+    stray = ["$250,000.", "($500,000.00).", "2029.", "December 31, 2029.", "6.25%.",
+             "Eighteen Million Dollars ($18,000,000.00).", "Acme Inc.).", "Paris.", "Berlin…", "北京。"]
+    kept = ["Corp.", "U.S.", "Inc.", "Ltd.", "Co.", "Acme Corp.", "Halcyon Biotech, Inc.", "First Meridian Bank, N.A.",
+            "Shenzhen Huaxin Trading Co., Ltd.", "Dollars ($18,000,000.00)", "$18,000,000.00", "St."]
+    assert [s for s in stray if not _stray_punctuation(s)] == []
+    assert [s for s in kept if _stray_punctuation(s)] == []
+
+
+def test_span_with_sentence_period_after_amount_is_flagged(make_project) -> None:
+    text = "Lend the sum of Eighteen Million Dollars ($18,000,000.00). Due 2029. Paid $250,000. Acme Corp."
+    amount = text.index("Eighteen")
+    docs = [("a.txt", text, [(amount, text.index(")") + 2, "City"), (text.index("2029"), text.index("2029") + 5, "City"),
+                             (text.index("$250"), text.index("$250") + 9, "City"),
+                             (text.index("Acme"), len(text), "Person")], "train")]
+    project = make_project(docs)
+    flagged = sorted(f.start for f in check_corpus(project, load_corpus(project)) if f.code == "span_punctuation")
+    assert flagged == sorted([amount, text.index("2029"), text.index("$250")])
+
+
+def test_lint_untagged_matches_only_on_token_boundaries(make_project) -> None:
+    docs = [
+        ("1.txt", "The loan is $39,000 in total.", [(12, 19, "City")], "train"),
+        ("2.txt", "Revenue was $39,000,900 and Jordan's loan is $39,000.", [(28, 34, "Person")], "train"),
+        ("3.txt", "Jordan.", [], "train"),
+        ("4.txt", "Jordanian food; $39,0001 and x$39,000.", [], "train"),
+    ]
+    project = make_project(docs, entities=("City", "Person"))
+    untagged = {f.message.split("`")[1]: f for f in lint_corpus(project, load_corpus(project)) if f.code == "lint_untagged"}
+    assert set(untagged) == {"$39,000", "Jordan"}
+    # The hit is the real one after "loan is", not the prefix of "$39,000,900", and is located there.
+    assert "untagged 1× in 1 documents (e.g. 2.txt)" in untagged["$39,000"].message
+    assert (untagged["$39,000"].start, untagged["$39,000"].end) == (45, 52)
+    assert "untagged 1× in 1 documents (e.g. 3.txt)" in untagged["Jordan"].message
+    assert (untagged["Jordan"].start, untagged["Jordan"].end) == (0, 6)
+
+
+def test_example_project_reports_its_deliberate_slips_only() -> None:
+    project = load_project(Path(__file__).resolve().parents[2] / "projects" / "example")
+    corpus = load_corpus(project)
+    untagged = [(f.doc_id, f.message.split("`")[1]) for f in lint_corpus(project, corpus) if f.code == "lint_untagged"]
+    # loan-0031.txt leaves a second mention of `Amara Okonkwo` untagged on purpose; `$39,000,900` in
+    # loan-0204.txt is revenue, not an untagged `$39,000`.
+    assert ("loan-0031.txt", "Amara Okonkwo") in untagged
+    assert [hit for hit in untagged if hit[0] == "loan-0204.txt"] == []
+    # loan-0049.txt's LoanAmount takes in the sentence's final period on purpose.
+    flagged = [f.doc_id for f in check_corpus(project, corpus) if f.code == "span_punctuation"]
+    assert "loan-0049.txt" in flagged
