@@ -166,11 +166,17 @@ def test_api_key_is_required_when_configured(server: Server) -> None:
 
 
 def test_keys_are_ignored_without_api_key_env(tmp_path: Any) -> None:
-    from fastapi.testclient import TestClient
+    import asyncio
 
     from nerspec.paths import StatePaths
     from nerspec.serve.app import create_app
 
-    client = TestClient(create_app(StatePaths(tmp_path)))  # no lifespan: empty registry is enough here
-    assert client.get("/projects", headers={"Ocp-Apim-Subscription-Key": "anything"}).json() == {"projects": []}
-    assert client.get("/projects").status_code == 200
+    async def check() -> None:
+        # ASGI transport without lifespan: the empty registry is all this test needs.
+        transport = httpx.ASGITransport(app=create_app(StatePaths(tmp_path)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            with_key = await client.get("/projects", headers={"Ocp-Apim-Subscription-Key": "anything"})
+            assert with_key.json() == {"projects": []}
+            assert (await client.get("/projects")).status_code == 200
+
+    asyncio.run(check())
