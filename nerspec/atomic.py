@@ -37,6 +37,8 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    # mkdtemp creates 0700; artifacts are shared read-only with other users (a `serve` process, CI caches).
+    tmp.chmod(0o755)
     try:
         yield tmp
         try:

@@ -9,14 +9,30 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import Any
 
 import click
 
 from nerspec import __version__
-from nerspec.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
+from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
 
 
 class NerspecGroup(click.Group):
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            # Click exits 2 on usage errors; here 2 means "changes pending" (plan --detailed-exitcode),
+            # so a mistyped option in CI must not read as pending changes: bad input is 1.
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)

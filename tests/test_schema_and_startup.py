@@ -56,3 +56,25 @@ def test_cli_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == ""
+
+
+def test_usage_errors_exit_1_not_2() -> None:
+    """2 means "changes pending" for `plan --detailed-exitcode`: a typo in CI must not read as that."""
+    for args in (["plan", "--detailed-exitcode", "--jsn"], ["no-such-command"]):
+        result = subprocess.run([sys.executable, "-m", "nerspec", *args], capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Error:" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_missing_expert_config_is_a_located_manifest_error(tmp_path: Path) -> None:
+    (tmp_path / "data.jsonl").write_text('{"id": "1", "text": "Acme", "spans": []}\n')
+    (tmp_path / "nerspec.yaml").write_text(
+        "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: p}\nspec:\n"
+        "  entities: [{name: ORG}]\n  data: [{name: d, format: jsonl, path: data.jsonl}]\n"
+        "  training: {config: missing.cfg}\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "nerspec.yaml:7:" in result.output
+    assert "spec.training.config: `missing.cfg` does not exist" in result.output

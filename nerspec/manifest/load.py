@@ -135,11 +135,13 @@ def load_project(path: Path) -> LoadedProject:
 
     if not isinstance(raw, dict):
         raise ManifestError([at((), "a manifest is a mapping with apiVersion, kind, metadata and spec")])
-    header = _header_problems(raw, at)
-    if header:
-        raise ManifestError(header)
-
-    problems = [_located(error, raw, at) for error in _validator(raw["kind"]).iter_errors(raw)]
+    problems = _header_problems(raw, at)
+    if raw.get("kind") in SUPPORTED_KINDS:  # the kind picks the schema, so the rest can still be checked
+        problems += [
+            _located(error, raw, at)
+            for error in _validator(raw["kind"]).iter_errors(raw)
+            if tuple(error.absolute_path)[:1] != ("apiVersion",)  # already reported, with the supported list
+        ]
     if problems:
         raise ManifestError(problems)
 

@@ -65,12 +65,13 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = inside_project(source.path, project_dir)
             if problem:
                 yield (*base, "path"), problem
-    if project.spec.training.config is not None:
-        problem = inside_project(project.spec.training.config, project_dir)
+    config = project.spec.training.config
+    if config is not None:
+        problem = inside_project(config, project_dir)
+        if problem is None and not (project_dir / config).is_file():
+            problem = f"`{config}` does not exist (relative to the project directory)"
         if problem:
             yield ("spec", "training", "config"), problem
-    if project.spec.split.policy == "manual":
-        pass  # whether documents carry a dataset is a data check, not a manifest rule
 
 
 def inside_project(relative: str, project_dir: Path) -> str | None:
