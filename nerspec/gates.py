@@ -1,6 +1,8 @@
 """Quality gates: a pure function of evaluation JSON (and a baseline's) and the manifest's gates.
 
 Every gate yields one ``GateResult`` whether it passes or not, so reports show the margin of passing gates too.
+A gate that cannot apply yet (a regression gate before anything is deployed) is still reported, as a passing
+result marked ``skipped``: a configured gate silently missing from the report reads as "not configured".
 """
 
 from __future__ import annotations
@@ -28,9 +30,14 @@ class GateResult:
     baseline: float | None
     passed: bool
     message: str
+    skipped: bool = False  # not evaluated (nothing to compare with); always passed=True
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Only skipped results carry the key, so every other result keeps the documented run-result shape.
+        if not self.skipped:
+            del data["skipped"]
+        return data
 
 
 def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -108,11 +115,22 @@ def _regression(
 ) -> list[GateResult]:
     regression = gates.regression
     assert regression is not None
-    if baseline is None:
-        # Nothing deployed yet in the baseline deployment: the first model has nothing to regress from.
-        return []
-    checks: list[tuple[str, str, str | None, float, float | None, float | None]] = []
     drop = regression.max_drop
+    if baseline is None:
+        # Nothing deployed yet in the baseline deployment: the first model has nothing to regress from. The gates
+        # still appear (passing, marked skipped) so a reviewer sees they exist and why they did not apply.
+        message = f"skipped: no model deployed in `{regression.against}` yet"
+        configured = [
+            ("regression.micro_f1", "micro_f1", drop.micro_f1),
+            ("regression.macro_f1", "macro_f1", drop.macro_f1),
+            ("regression.per_label_f1", "f1", drop.per_label_f1),
+        ]
+        return [
+            GateResult(name, metric, None, max_drop, None, None, True, message, skipped=True)
+            for name, metric, max_drop in configured
+            if max_drop is not None
+        ]
+    checks: list[tuple[str, str, str | None, float, float | None, float | None]] = []
     if drop.micro_f1 is not None:
         checks.append(("regression.micro_f1", "micro_f1", None, drop.micro_f1,
                        evaluation.get("micro", {}).get("f1"), baseline.get("micro", {}).get("f1")))

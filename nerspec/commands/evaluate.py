@@ -15,7 +15,14 @@ from nerspec.commands.common import echo_json, json_option, state_option
 @click.option("--gold", type=click.Path(path_type=Path), help="Gold jsonl (NER spans or classification labels).")
 @click.option("--pred", type=click.Path(path_type=Path), help="Predicted jsonl, same documents as --gold.")
 @click.option("--threshold", type=float, default=0.5, show_default=True,
-              help="Multi-label decision threshold for predictions given as scores (--gold/--pred form).")
+              help="Multi-label decision threshold for predictions given as scores (--gold/--pred form; "
+              "default: the --project manifest's, else 0.5).")
+@click.option("--multilabel/--single-label", "multilabel", default=None,
+              help="Classification with --gold/--pred: score as multi-label or single-label "
+              "(default: from --project, else guessed: multi-label if a gold document has other than one class).")
+@click.option("--project", "project_path", type=click.Path(path_type=Path),
+              help="With --gold/--pred: take the kind, multi-label setting and threshold from this manifest "
+              "(a nerspec.yaml or its directory).")
 @click.option("--resamples", type=click.IntRange(min=10), default=1000, show_default=True,
               help="Bootstrap resamples for the confidence intervals.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
@@ -28,6 +35,8 @@ def evaluate_command(
     gold: Path | None,
     pred: Path | None,
     threshold: float,
+    multilabel: bool | None,
+    project_path: Path | None,
     resamples: int,
     seed: int,
     mismatches_only: bool,
@@ -46,6 +55,8 @@ def evaluate_command(
       nerspec evaluate projects/example
       nerspec evaluate projects/example --model .nerspec/models/<fingerprint> --json
       nerspec evaluate --gold gold.jsonl --pred pred.jsonl --mismatches-only
+      nerspec evaluate --gold gold.jsonl --pred pred.jsonl --project projects/tickets
+      nerspec evaluate --gold gold.jsonl --pred scores.jsonl --multilabel --threshold 0.4
     """
     if (gold is None) != (pred is None):
         raise click.UsageError("--gold and --pred go together")
@@ -53,10 +64,33 @@ def evaluate_command(
         raise click.UsageError("use either PATH [--model DIR] or --gold/--pred, not both")
     if gold is None and path is None:
         raise click.UsageError("give a project PATH, or --gold G.jsonl --pred P.jsonl")
+    if gold is None and (multilabel is not None or project_path is not None):
+        # PATH mode scores a model of the project, whose manifest already decides both.
+        raise click.UsageError("--multilabel/--single-label and --project go with --gold/--pred")
     if gold is not None and pred is not None:
         from nerspec.evaluate.io import evaluate_files
 
-        evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed)
+        kind = None
+        if project_path is not None:
+            from nerspec.evaluate.io import project_settings
+            from nerspec.manifest.load import load_project
+
+            settings = project_settings(load_project(project_path))
+            kind = settings.kind
+            # Only classification manifests have spec.multilabel; for NER a flag is left to fail as not applicable.
+            if kind == "TextClassificationProject":
+                if multilabel is not None and multilabel != settings.multilabel:
+                    flag = "--multilabel" if multilabel else "--single-label"
+                    raise click.UsageError(
+                        f"{flag} contradicts spec.multilabel: {str(settings.multilabel).lower()} in {settings.manifest}"
+                    )
+                multilabel = settings.multilabel
+            # An explicit --threshold is a deliberate override; the option's default is not.
+            source = click.get_current_context().get_parameter_source("threshold")
+            if source == click.core.ParameterSource.DEFAULT:
+                threshold = settings.threshold
+        evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
+                                    multilabel=multilabel, kind=kind)
     else:
         from nerspec.evaluate.run import evaluate_project
 

@@ -5,6 +5,10 @@ lists or the ``"label": [[start, end, label], ...]`` shape). Classification reco
 "labels": [...]}``; a prediction may instead carry scores, ``"cats": {class: score}`` or
 ``"scores": {class: score}`` (classes scoring at least 0.5 are its labels unless ``labels`` is given);
 scores feed the multi-label threshold sweep.
+
+Whether classification is multi-label is guessed from the gold file (some document without exactly one class)
+unless the caller says so: a small or clean multi-label gold set can have one class per document, and then the
+guess would score it as single-label (argmax predictions, no threshold sweep).
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
-from nerspec.errors import DataError, Problem
+from nerspec.errors import DataError, NerspecError, Problem
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 NER_KIND = "NERProject"
 CLASSIFICATION_KIND = "TextClassificationProject"
@@ -109,17 +116,71 @@ def detect_kind(gold: JsonlFile, pred: JsonlFile, gold_path: Path) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ProjectSettings:
+    """What a manifest says about scoring files: the kind, multi-label or not, the decision threshold."""
+
+    kind: str
+    multilabel: bool
+    threshold: float
+    manifest: str  # for messages
+
+
+def project_settings(project: LoadedProject) -> ProjectSettings:
+    spec = project.manifest.spec
+    return ProjectSettings(
+        kind=project.kind,
+        multilabel=bool(getattr(spec, "multilabel", False)),
+        threshold=float(spec.training.threshold),
+        manifest=str(project.path),
+    )
+
+
+def _single_label_problems(gold: JsonlFile, gold_path: Path) -> list[Problem]:
+    return [
+        Problem(d.location or str(gold_path), d.line or 0, 1, "",
+                f"document {d.id!r} has {len(d.labels)} classes; single-label needs exactly one")
+        for d in gold.documents
+        if len(d.labels) != 1
+    ][:MAX_PROBLEMS]
+
+
 def evaluate_files(
-    gold_path: Path, pred_path: Path, *, threshold: float = 0.5, ci_resamples: int = 1000, seed: int = 0
+    gold_path: Path,
+    pred_path: Path,
+    *,
+    threshold: float = 0.5,
+    ci_resamples: int = 1000,
+    seed: int = 0,
+    multilabel: bool | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """The Evaluation JSON of a predicted jsonl against a gold jsonl; the kind comes from the records, and
-    classification is multi-label when some gold document has other than exactly one class."""
+    """The Evaluation JSON of a predicted jsonl against a gold jsonl.
+
+    The kind comes from the records (``kind``, e.g. from a manifest, must agree with them). Classification is
+    multi-label when ``multilabel`` says so; left None, it is guessed: multi-label when some gold document has
+    other than exactly one class.
+    """
     from nerspec.evaluate import evaluate
 
     gold = read_jsonl(gold_path)
     pred = read_jsonl(pred_path)
-    kind = detect_kind(gold, pred, gold_path)
-    multilabel = kind == CLASSIFICATION_KIND and any(len(d.labels) != 1 for d in gold.documents)
+    found = detect_kind(gold, pred, gold_path)
+    if kind is not None and (gold.kinds | pred.kinds) and found != kind:
+        raise DataError(
+            [Problem(str(gold_path), 0, 0, "", f"records are {found} data, the project is a {kind}")],
+            "the gold and predicted files do not match the project's kind",
+        )
+    kind = kind or found
+    if multilabel is not None and kind != CLASSIFICATION_KIND:
+        raise NerspecError("multi-label or single-label applies to classification only; these are NER records")
+    if multilabel is None:
+        multilabel = kind == CLASSIFICATION_KIND and any(len(d.labels) != 1 for d in gold.documents)
+    elif not multilabel:
+        # Scoring several gold classes as one would silently drop all but one; say which documents disagree.
+        problems = _single_label_problems(gold, gold_path)
+        if problems:
+            raise DataError(problems, "single-label evaluation, but some gold documents do not have exactly one class")
     scores = pred.scores
     if scores is not None and not multilabel:
         # Single-label: the top-scoring class is the prediction, whatever its score.

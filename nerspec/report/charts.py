@@ -11,6 +11,7 @@ alphabet; SVG text is XML-escaped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +20,22 @@ from nerspec.report.escape import mermaid_text
 
 def _num(value: Any) -> float:
     try:
-        return round(float(value), 4)
+        number = round(float(value), 4)
     except (TypeError, ValueError):
         return 0.0
+    # NaN or infinity would make the chart unparseable; a missing bar reads better than a broken block.
+    return number if math.isfinite(number) else 0.0
+
+
+def _plain(value: float) -> str:
+    """A number as Mermaid's xychart parser accepts it: digits and at most one dot.
+
+    ``:g`` switches to exponent notation from 1,000,000 (``1e+06``), which xychart-beta rejects, so the
+    whole block fails to render; ``repr``-style floats do the same from 1e16.
+    """
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def mermaid_bars(
@@ -45,11 +59,11 @@ def mermaid_bars(
         "xychart-beta",
         f'    title "{mermaid_text(title, limit=80)}"',
         f"    x-axis [{names}]",
-        f'    y-axis "{mermaid_text(y_label, limit=40)}" 0 --> {top:g}',
-        f"    bar [{', '.join(f'{v:g}' for v in values)}]",
+        f'    y-axis "{mermaid_text(y_label, limit=40)}" 0 --> {_plain(top)}',
+        f"    bar [{', '.join(_plain(v) for v in values)}]",
     ]
     if line is not None:
-        lines.append(f"    line [{', '.join(f'{v:g}' for v in others)}]")
+        lines.append(f"    line [{', '.join(_plain(v) for v in others)}]")
     lines.append("```")
     return "\n".join(lines)
 

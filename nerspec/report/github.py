@@ -2,7 +2,12 @@
 
 The comment is found by the hidden marker at the start of its body, so re-runs update it instead of piling up
 comments. Anything that quotes the report (a reply starting with `> <!-- ...`) does not start with the marker
-and is left alone.
+and is left alone. Only comments written by the token's own identity are candidates: anyone can post a comment
+that starts with the marker, and PATCHing it would rewrite a user's words under their name (or fail with 403).
+
+Who "we" are: `GET /user` answers for personal access tokens. The Actions `GITHUB_TOKEN` is a GitHub App
+installation token, for which `GET /user` is 403 "Resource not accessible by integration"; its comments are
+authored by the bot user `github-actions[bot]` (`type: "Bot"`), so that identity is the fallback.
 
 httpx is imported inside the functions; tests inject an ``httpx.Client`` (with ``httpx.MockTransport``) and a
 ``sleep`` that records instead of waiting.
@@ -31,6 +36,8 @@ MAX_ATTEMPTS = 5
 # Waiting longer than this for a rate limit is worse than failing the step with a clear message.
 MAX_WAIT_S = 120.0
 MAX_PAGES = 50
+# The author of comments made with the Actions GITHUB_TOKEN (an installation token that cannot call GET /user).
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class GitHubClient:
         self.repository = repository
         self.api_url = api_url.rstrip("/")
         self._sleep, self._now, self._max_attempts = sleep, now, max_attempts
+        self._identity: dict[str, str] | None = None
         self._client = client or httpx.Client(timeout=httpx.Timeout(TIMEOUT_S, connect=10.0))
         self._headers = {
             "Authorization": f"Bearer {token}",
@@ -142,7 +150,11 @@ class GitHubClient:
             "User-Agent": "nerspec-report",
         }
 
-    def request(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, url: str, what: str, *, accept: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response:
+        """The response, retried on transport errors, 5xx and rate limits; `accept`: final statuses to return
+        instead of raising (a 403 that means "not allowed" rather than "rate limited")."""
         import httpx
 
         if not url.startswith("http"):
@@ -158,6 +170,8 @@ class GitHubClient:
                 if response.is_success:
                     return response
                 delay = _retry_delay(response, attempt, self._now)
+                if delay is None and response.status_code in accept:
+                    return response
                 if delay is None:
                     raise _failure(response, what)
                 last_error = f"HTTP {response.status_code}"
@@ -168,7 +182,30 @@ class GitHubClient:
             self._sleep(delay)
         raise RemoteError(f"GitHub {what} failed after {self._max_attempts} attempts ({last_error})")
 
+    def identity(self) -> dict[str, str]:
+        """``{"login", "type"}`` of the token's user: from `GET /user`, asked once, else the Actions bot."""
+        if self._identity is None:
+            response = self.request("GET", "/user", "reading the token's user", accept=(403,))
+            if response.status_code == 403:
+                # Installation tokens (GITHUB_TOKEN) may not read /user; they post as the Actions bot.
+                self._identity = {"login": ACTIONS_BOT_LOGIN, "type": "Bot"}
+            else:
+                data = response.json()
+                self._identity = {"login": str(data.get("login", "")), "type": str(data.get("type", ""))}
+        return self._identity
+
+    def _ours(self, comment: dict[str, Any]) -> bool:
+        user = comment.get("user") or {}
+        me = self.identity()
+        if not me["login"]:
+            return False
+        if me["type"] == "Bot" and str(user.get("type", "")) != "Bot":
+            return False  # a person cannot register a `[bot]` login, but check the type too
+        return str(user.get("login", "")).lower() == me["login"].lower()
+
     def find_comment(self, pr: int, marker: str = MARKER) -> dict[str, Any] | None:
+        """The first comment with the marker that the token's own user wrote; the identity is only looked up
+        once a marked comment turns up, so the common first run (no report yet) costs no extra request."""
         url: str | None = f"/repos/{self.repository}/issues/{pr}/comments"
         params: dict[str, Any] | None = {"per_page": 100}
         for _ in range(MAX_PAGES):
@@ -176,7 +213,7 @@ class GitHubClient:
                 break
             response = self.request("GET", url, "listing comments", params=params)
             for comment in response.json():
-                if str(comment.get("body") or "").lstrip().startswith(marker):
+                if str(comment.get("body") or "").lstrip().startswith(marker) and self._ours(comment):
                     return comment
             # The `next` link already carries per_page and page.
             url, params = (response.links.get("next") or {}).get("url"), None

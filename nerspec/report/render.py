@@ -294,7 +294,76 @@ def _confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None)
     return {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
 
 
-def _project_view(project: dict[str, Any]) -> dict[str, Any]:
+def _is_regression(gate: dict[str, Any]) -> bool:
+    # gates.py names every regression result `regression.<what>` (apply's missing-baseline failure: `regression`).
+    name = str(gate.get("name", ""))
+    return name == "regression" or name.startswith("regression.")
+
+
+def _gate_view(gate: dict[str, Any]) -> dict[str, Any]:
+    """One gate row that reads on its own: what is required, what was measured, the outcome.
+
+    An absolute gate is `value` against `min <threshold>`. A regression gate's threshold is an allowed *drop*, so
+    showing it next to the raw score ("0.778 | 0.030") misleads; its value is the change against the baseline
+    with both scores, `-0.012 (0.871 → 0.859)`, next to `max drop 0.030`.
+    """
+    threshold, value, base = _r(gate.get("threshold")), _r(gate.get("value")), _r(gate.get("baseline"))
+    skipped = bool(gate.get("skipped"))
+    regression = _is_regression(gate)
+    delta = round(value - base, 4) if value is not None and base is not None else None
+    if regression:
+        requirement = "max drop —" if threshold is None else f"max drop {threshold:.3f}"
+        if delta is not None:
+            shown = f"{fmt_signed(delta)} ({base:.3f} → {value:.3f})"
+        else:
+            shown = "—" if value is None else f"{value:.3f} (no baseline score)"
+    else:
+        requirement = "min —" if threshold is None else f"min {threshold:.3f}"
+        shown = fmt_num(value)
+    passed = bool(gate.get("passed"))
+    return {
+        "name": str(gate.get("name", "")),
+        "metric": str(gate.get("metric", "")),
+        "label": None if gate.get("label") is None else str(gate["label"]),
+        "kind": "regression" if regression else "absolute",
+        "threshold": threshold,
+        "value": value,
+        "baseline": base,
+        "delta": delta,
+        "requirement": requirement,
+        "shown": shown,
+        "passed": passed,
+        "skipped": skipped,
+        "status": "skipped" if skipped else ("pass" if passed else "fail"),
+        "message": str(gate.get("message") or ""),
+    }
+
+
+def _merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: dict[str, Any]) -> dict[str, Any] | None:
+    """What merging would do, for a pull-request run (`apply --no-deploy`); None for any other mode.
+
+    A pull request never deploys, so "will not deploy (--no-deploy)" says nothing; the reviewer's question is
+    whether the merge will. The push to main runs the same plan with the same gates, so the answer is the plan's
+    deploy actions when the gates passed, and nothing when they failed.
+    """
+    if mode != "apply --no-deploy":
+        return None
+    deploys = [a for a in actions if a.get("type") == "deploy"]
+    return {
+        "deploy": passed and bool(deploys),
+        "gates_failed": not passed,
+        "deployments": [
+            {
+                "deployment": str(a.get("deployment", "")),
+                "from": None if a.get("from") is None else str(a["from"]),
+                "to": str(a.get("to") or model.get("fingerprint") or ""),
+            }
+            for a in deploys
+        ],
+    }
+
+
+def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
     kind = _kind(str(project.get("kind", "")))
     evaluation = project.get("evaluation") or {}
     baseline = project.get("baseline") or None
@@ -320,7 +389,7 @@ def _project_view(project: dict[str, Any]) -> dict[str, Any]:
     flags = {row["label"]: row["flags"] for row in data_view["labels"]}
     gate_by_label: dict[str, bool] = {}
     for result in gate_results:
-        if result.get("label") is not None:
+        if result.get("label") is not None and not result.get("skipped"):
             key = str(result["label"])
             gate_by_label[key] = gate_by_label.get(key, True) and bool(result.get("passed"))
     label_rows = []
@@ -351,19 +420,9 @@ def _project_view(project: dict[str, Any]) -> dict[str, Any]:
 
     failed = [g for g in gate_results if not g.get("passed")]
     passed = bool(gates.get("passed", not failed))
-    gates_view = [
-        {
-            "name": str(g.get("name", "")),
-            "metric": str(g.get("metric", "")),
-            "label": None if g.get("label") is None else str(g["label"]),
-            "threshold": _r(g.get("threshold")),
-            "value": _r(g.get("value")),
-            "baseline": _r(g.get("baseline")),
-            "passed": bool(g.get("passed")),
-            "message": str(g.get("message") or ""),
-        }
-        for g in gate_results
-    ]
+    gates_view = [_gate_view(g) for g in gate_results]
+    skipped = sum(1 for g in gates_view if g["skipped"])
+    actions = list((project.get("plan") or {}).get("actions") or [])
     partial = evaluation.get("partial")
     versions = model.get("versions") or {}
     return {
@@ -377,18 +436,21 @@ def _project_view(project: dict[str, Any]) -> dict[str, Any]:
         "multilabel": bool(model.get("multilabel", False)),
         "verdict": {
             "passed": passed,
-            "gates_total": len(gate_results),
+            # Skipped gates were not evaluated: counting them as passed would overstate the evidence.
+            "gates_total": len(gate_results) - skipped,
             "gates_failed": len(failed),
+            "gates_skipped": skipped,
             "will_deploy": bool(deploy.get("will_deploy", False)),
             "deployed": [
                 {"deployment": str(d.get("deployment", "")), "from": d.get("from"), "to": d.get("to")}
                 for d in deploy.get("deployed") or []
             ],
             "skipped_reason": deploy.get("skipped_reason"),
+            "merge": _merge_view(mode, passed, actions, model),
         },
         "plan": [
             {"type": str(a.get("type", "")), "reasons": [str(r) for r in a.get("reasons") or []]}
-            for a in (project.get("plan") or {}).get("actions") or []
+            for a in actions
         ],
         "baseline": None
         if not baseline
@@ -445,11 +507,12 @@ def build_view(run_result: dict[str, Any]) -> dict[str, Any]:
     """The kind-agnostic report view of a run result; also the `--format json` output."""
     if not isinstance(run_result, dict) or not isinstance(run_result.get("projects"), list):
         raise ReportError("not a run result: expected an object with a 'projects' list (see `nerspec apply --json`)")
-    projects = [_project_view(p) for p in run_result["projects"]]
+    mode = str(run_result.get("mode", ""))
+    projects = [_project_view(p, mode) for p in run_result["projects"]]
     return {
         "version": 1,
         "created": str(run_result.get("created", "")),
-        "mode": str(run_result.get("mode", "")),
+        "mode": mode,
         "passed": all(p["verdict"]["passed"] for p in projects),
         "projects": projects,
     }

@@ -58,6 +58,30 @@ def test_classification_guidance() -> None:
     assert c["ambiguous_schema"] == [["b", "a"]]
 
 
+def _confused(n_test: int, n_confused: int) -> list[list[str]]:
+    """ambiguous_schema labels when `n_confused` of `n_test` gold ``a`` documents are predicted ``b``."""
+    gold = [Document(str(k), "x", labels=["a"]) for k in range(n_test)] + [Document("b0", "x", labels=["b"])]
+    pred = [Document(str(k), "x", labels=["b" if k < n_confused else "a"]) for k in range(n_test)]
+    pred.append(Document("b0", "x", labels=["b"]))
+    return codes(evaluate("TextClassificationProject", gold, pred, ci_resamples=20)).get("ambiguous_schema", [])
+
+
+def test_ambiguous_schema_needs_a_share_and_a_count() -> None:
+    assert _confused(10, 1) == []  # 10%, but one slip on a small test set is noise
+    assert _confused(5, 2) == []  # 40%, still only two documents
+    assert _confused(30, 3) == [["a", "b"]]  # 10% and 3: both thresholds met
+    assert _confused(40, 3) == []  # 3 documents, but only 7.5% of a
+
+
+def test_ambiguous_schema_message_keeps_the_share() -> None:
+    gold = [Document(str(k), "x", labels=["a"]) for k in range(30)]
+    pred = [Document(str(k), "x", labels=["b" if k < 3 else "a"]) for k in range(30)]
+    found = [g for g in evaluate("TextClassificationProject", gold, pred, ci_resamples=20)["guidance"]
+             if g["code"] == "ambiguous_schema"]
+    assert [g["message"] for g in found] == [
+        "3 of 30 test documents of a (10%) were predicted as b: ambiguous schema: merge or clarify these labels"]
+
+
 def test_review_marks_and_mismatch_filter() -> None:
     text = "Alice visited Paris."
     gold = [Document("1", text, [Span(0, 5, "PER"), Span(14, 19, "LOC")]), Document("2", text, [Span(0, 5, "PER")])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nerspec.gates import evaluate_gates, failures_message
+from nerspec.gates import evaluate_gates, failures_message, summary
 from nerspec.manifest.schema import ClassificationGates, NERGates
 
 
@@ -55,7 +55,25 @@ def test_regression_gates() -> None:
     assert by["regression.micro_f1"].passed
     assert not by["regression.per_label_f1[PER]"].passed
     assert by["regression.per_label_f1[PER]"].baseline == 0.80
-    assert evaluate_gates("NERProject", ["PER"], gates, current, None) == []  # nothing deployed yet
+
+
+def test_regression_gates_without_a_deployed_model_are_skipped_not_dropped() -> None:
+    gates = NERGates.model_validate(
+        {"micro_f1": {"min": 0.5},
+         "regression": {"against": "production", "max_drop": {"micro_f1": 0.02, "per_label_f1": 0.05}}}
+    )
+    results = evaluate_gates("NERProject", ["PER"], gates, ev(0.80, {"PER": 0.70}), None)
+    skipped = [r for r in results if r.skipped]
+    assert [(r.name, r.threshold, r.passed) for r in skipped] == [
+        ("regression.micro_f1", 0.02, True), ("regression.per_label_f1", 0.05, True)]
+    assert {r.message for r in skipped} == {"skipped: no model deployed in `production` yet"}
+    # JSON: same keys as any result plus "skipped"; evaluated results do not grow a key.
+    as_json = [r.to_json() for r in results]
+    assert as_json[0].keys() == {"name", "metric", "label", "threshold", "value", "baseline", "passed", "message"}
+    assert as_json[1] == {"name": "regression.micro_f1", "metric": "micro_f1", "label": None, "threshold": 0.02,
+                          "value": None, "baseline": None, "passed": True, "skipped": True,
+                          "message": "skipped: no model deployed in `production` yet"}
+    assert summary(results)["passed"] is True  # a skipped gate never blocks the first deployment
 
 
 def test_significance_lets_noise_pass() -> None:

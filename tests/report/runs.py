@@ -51,9 +51,10 @@ def many_types_run(n: int = 400) -> dict[str, Any]:
     ev["documents"] = docs
     ev["guidance"] = [{"code": "few-examples", "severity": "warning",
                        "message": f"{label} has few training instances", "labels": [label]} for label in labels[:40]]
-    project["gates"]["results"].append({"name": "per-entity-f1", "metric": "f1", "label": labels[3], "threshold": 0.9,
-                                        "value": ev["per_entity"][labels[3]]["f1"], "baseline": None,
-                                        "passed": False, "message": "below 0.900"})
+    value = ev["per_entity"][labels[3]]["f1"]
+    project["gates"]["results"].append({"name": f"per_entity.{labels[3]}.f1", "metric": "f1", "label": labels[3],
+                                        "threshold": 0.9, "value": value, "baseline": None, "passed": False,
+                                        "message": f"per_entity.{labels[3]}.f1 [{labels[3]}] = {value:.3f} < min 0.900"})
     project["gates"]["passed"] = False
     project["deploy"] = {"will_deploy": False, "deployed": [], "skipped_reason": "1 gate failed"}
     return copy.deepcopy(run)

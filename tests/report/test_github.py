@@ -58,13 +58,24 @@ def test_creates_the_comment_when_absent() -> None:
     assert (result.action, result.comment_id) == ("created", 99)
 
 
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+ALICE = {"login": "alice", "type": "User"}
+# What GET /user answers for the Actions GITHUB_TOKEN (an installation token).
+NOT_FOR_INSTALLATIONS = httpx.Response(
+    403, json={"message": "Resource not accessible by integration",
+               "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"})
+
+
 def test_updates_the_comment_found_on_a_later_page() -> None:
     page2 = f"{API}/repositories/1/issues/7/comments?per_page=100&page=2"
     page3 = f"{API}/repositories/1/issues/7/comments?per_page=100&page=3"
     gh = Recorder(
-        httpx.Response(200, json=[{"id": 1, "body": "first"}], headers={"link": f'<{page2}>; rel="next", <{page3}>; rel="last"'}),
-        httpx.Response(200, json=[{"id": 2, "body": "x"}], headers={"link": f'<{page3}>; rel="next"'}),
-        httpx.Response(200, json=[{"id": 3, "body": f"{MARKER}\nold report"}, {"id": 4, "body": f"{MARKER}\nnewer"}]),
+        httpx.Response(200, json=[{"id": 1, "body": "first", "user": ALICE}],
+                       headers={"link": f'<{page2}>; rel="next", <{page3}>; rel="last"'}),
+        httpx.Response(200, json=[{"id": 2, "body": "x", "user": ALICE}], headers={"link": f'<{page3}>; rel="next"'}),
+        httpx.Response(200, json=[{"id": 3, "body": f"{MARKER}\nold report", "user": BOT},
+                                  {"id": 4, "body": f"{MARKER}\nnewer", "user": BOT}]),
+        NOT_FOR_INSTALLATIONS,
         httpx.Response(200, json={"id": 3, "html_url": "u"}),
     )
     result = post(gh)
@@ -72,10 +83,74 @@ def test_updates_the_comment_found_on_a_later_page() -> None:
         ("GET", f"{API}/repos/acme/models/issues/7/comments?per_page=100"),
         ("GET", page2),
         ("GET", page3),
+        ("GET", f"{API}/user"),
         ("PATCH", f"{API}/repos/acme/models/issues/comments/3"),
     ]
-    assert json.loads(gh.requests[3].content) == {"body": BODY}
+    assert json.loads(gh.requests[4].content) == {"body": BODY}
     assert result.action == "updated"
+
+
+def test_never_updates_someone_elses_marked_comment() -> None:
+    # A user's comment that starts with the marker (pasted, or planted) must not be rewritten.
+    gh = Recorder(
+        httpx.Response(200, json=[{"id": 10, "body": f"{MARKER}\nmine now", "user": ALICE},
+                                  {"id": 11, "body": f"{MARKER}\nfake bot", "user": {**BOT, "type": "User"}},
+                                  {"id": 12, "body": f"{MARKER}\nreal report", "user": BOT}]),
+        NOT_FOR_INSTALLATIONS,
+        httpx.Response(200, json={"id": 12, "html_url": "u"}),
+    )
+    assert post(gh).action == "updated"
+    assert gh.calls() == [
+        ("GET", f"{API}/repos/acme/models/issues/7/comments?per_page=100"),
+        ("GET", f"{API}/user"),
+        ("PATCH", f"{API}/repos/acme/models/issues/comments/12"),
+    ]
+
+
+def test_creates_a_new_comment_when_only_others_have_the_marker() -> None:
+    page2 = f"{API}/repositories/1/issues/7/comments?per_page=100&page=2"
+    gh = Recorder(
+        httpx.Response(200, json=[{"id": 10, "body": f"{MARKER}\nby alice", "user": ALICE}],
+                       headers={"link": f'<{page2}>; rel="next"'}),
+        httpx.Response(200, json=[{"id": 13, "body": f"{MARKER}\nalso alice", "user": ALICE}]),
+        httpx.Response(201, json={"id": 99}),
+    )
+    gh.answers.insert(1, NOT_FOR_INSTALLATIONS)
+    assert post(gh).action == "created"
+    # The identity is asked once, however many marked comments turn up.
+    assert gh.calls() == [
+        ("GET", f"{API}/repos/acme/models/issues/7/comments?per_page=100"),
+        ("GET", f"{API}/user"),
+        ("GET", page2),
+        ("POST", f"{API}/repos/acme/models/issues/7/comments"),
+    ]
+    assert [r.headers["authorization"] for r in gh.requests] == ["Bearer t0ken"] * 4
+
+
+def test_personal_access_token_matches_its_own_login() -> None:
+    gh = Recorder(
+        httpx.Response(200, json=[{"id": 20, "body": f"{MARKER}\nactions bot", "user": BOT},
+                                  {"id": 21, "body": f"{MARKER}\nci user",
+                                   "user": {"login": "Nerspec-CI", "type": "User"}}]),
+        httpx.Response(200, json={"login": "nerspec-ci", "type": "User", "id": 5}),
+        httpx.Response(200, json={"id": 21, "html_url": "u"}),
+    )
+    assert post(gh).action == "updated"
+    assert gh.calls()[1:] == [("GET", f"{API}/user"), ("PATCH", f"{API}/repos/acme/models/issues/comments/21")]
+
+
+def test_identity_lookup_still_retries_rate_limits() -> None:
+    # A rate-limited 403 is not "installation token": wait and ask again instead of guessing the identity.
+    sleeps: list[float] = []
+    gh = Recorder(
+        httpx.Response(200, json=[{"id": 30, "body": f"{MARKER}\nreport", "user": {"login": "me", "type": "User"}}]),
+        httpx.Response(403, headers={"retry-after": "2"}, json={"message": "secondary rate limit"}),
+        httpx.Response(200, json={"login": "me", "type": "User"}),
+        httpx.Response(200, json={"id": 30, "html_url": "u"}),
+    )
+    assert post(gh, sleeps=sleeps).action == "updated"
+    assert sleeps == [2.0]
+    assert [m for m, _ in gh.calls()] == ["GET", "GET", "GET", "PATCH"]
 
 
 def test_retries_server_errors_with_backoff() -> None:

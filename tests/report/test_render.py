@@ -51,7 +51,7 @@ def test_verdict_and_key_numbers_come_first() -> None:
     assert lines[1].startswith("# ❌ nerspec: gates failed in 1 of 1 project")
     summary = next(i for i, line in enumerate(lines) if line.startswith("| **news-entities**"))
     assert summary < 8
-    assert "❌ 2 of 3 gates failed · will not deploy" in lines[summary]
+    assert "❌ 2 of 3 gates failed · would NOT deploy on merge" in lines[summary]
     assert "**0.805** (🔴 -0.016)" in lines[summary]
 
 
@@ -110,3 +110,60 @@ def test_html_charts_are_well_formed_svg() -> None:
     for svg in svgs:
         root = ET.fromstring(svg)
         assert root.find("{http://www.w3.org/2000/svg}title") is not None
+
+
+def test_pull_request_verdict_says_what_merging_would_do() -> None:
+    # apply --no-deploy never deploys; the verdict answers "would the merge deploy?" from gates and plan.
+    passed = render(load_fixture("textcat"), "md")
+    assert ("✅ gates passed · would deploy on merge: `production` `09e8d7c6b5a4` → `51d0c3a9e8f7`"
+            in passed)
+    assert "✅ no gates · nothing to deploy on merge" in passed  # mail-tags: no deploy action planned
+    assert "will not deploy" not in passed and "--no-deploy" not in passed.split("mode `apply --no-deploy`")[1]
+    first = render(load_fixture("ner_no_baseline"), "md")
+    assert "would deploy on merge: `production` `none` → `3f9c2a7d1e5b`" in first
+    failed = render(load_fixture("ner_failed_gates"), "md")
+    assert "**❌ 2 of 3 gates failed · would NOT deploy on merge**" in failed
+    html = render(load_fixture("textcat"), "html")
+    assert ("would deploy on merge: <code>production</code> <code>09e8d7c6b5a4</code> → <code>51d0c3a9e8f7</code>"
+            in html)
+
+
+def test_merge_verdict_only_for_pull_request_runs() -> None:
+    run = load_fixture("textcat")
+    run["mode"] = "apply"
+    view = build_view(run)
+    assert all(p["verdict"]["merge"] is None for p in view["projects"])
+    assert "on merge" not in render(run, "md")
+    view = build_view(load_fixture("ner_failed_gates"))["projects"][0]["verdict"]["merge"]
+    assert view == {"deploy": False, "gates_failed": True, "deployments": [
+        {"deployment": "production", "from": "8b1e4c0f7a2d9e63c5b1f0a4", "to": "c0ffee1234567890abcd"}]}
+
+
+def test_skipped_regression_gate_is_shown_as_skipped() -> None:
+    text = render(load_fixture("ner_no_baseline"), "md")
+    row = next(line for line in text.splitlines() if line.startswith("| regression.micro\\_f1 |"))
+    assert row == ("| regression.micro\\_f1 | micro\\_f1 | max drop 0.010 | — | "
+                   "⏭️ skipped: no model deployed in \\`production\\` yet |")
+    assert "✅ pass" not in row and "fail" not in row
+    # Not evaluated, so not counted as a passed gate.
+    verdict = build_view(load_fixture("ner_no_baseline"))["projects"][0]["verdict"]
+    assert (verdict["gates_total"], verdict["gates_failed"], verdict["gates_skipped"]) == (3, 0, 1)
+    assert "| 3/3 (+1 skipped) |" in text
+    html = render(load_fixture("ner_no_baseline"), "html")
+    assert '<td class="muted">skipped<br>' in html
+
+
+def test_gate_rows_explain_themselves() -> None:
+    gates = {g["name"]: g for g in build_view(load_fixture("ner_failed_gates"))["projects"][0]["gates"]}
+    regression = gates["regression.micro_f1"]
+    # The allowed drop is a threshold on the change, never printed next to the raw score as if ">= 0.005".
+    assert (regression["requirement"], regression["shown"]) == ("max drop 0.005", "-0.016 (0.820 → 0.805)")
+    assert (regression["kind"], regression["status"], regression["delta"]) == ("regression", "fail", -0.0156)
+    absolute = gates["micro_f1"]
+    assert (absolute["requirement"], absolute["shown"], absolute["status"]) == ("min 0.800", "0.805", "pass")
+    text = render(load_fixture("ner_failed_gates"), "md")
+    assert "| regression.micro\\_f1 | micro\\_f1 | max drop 0.005 | -0.016 (0.820 → 0.805) | ❌ **fail**:" in text
+    assert "| micro\\_f1 | micro\\_f1 | min 0.800 | 0.805 | ✅ pass |" in text
+    assert "the value is the change against the deployed model" in text
+    gained = build_view(load_fixture("ner_baseline"))["projects"][0]["gates"][-1]
+    assert gained["shown"] == "+0.016 (0.805 → 0.820)"

@@ -96,12 +96,41 @@ def test_nerspec_workflow_contract() -> None:
     assert "exit" in last["run"] and "steps.apply.outputs.exit_code" in last["if"]
     uploads = [s for s in pr["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert uploads and "report.html" in uploads[0]["with"]["path"]
-    # Models are cached by what determines them: the manifests and data under projects/.
-    caches = [s for s in pr["steps"] + deploy["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
-    assert len(caches) == 2
-    for cache in caches:
-        assert cache["with"]["path"] == ".nerspec/models"
-        assert "hashFiles('projects/**'" in cache["with"]["key"]
+    # Both jobs validate every project (no path: `validate projects` would look for projects/projects/*).
+    assert "nerspec validate\n" in script + "\n" and "nerspec validate\n" in _runs(deploy) + "\n"
+
+
+def _step(job: dict, uses: str) -> list[dict]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{uses}@")]
+
+
+def test_models_are_cached_by_model_fingerprint() -> None:
+    wf = _load("nerspec.yml")
+    for name in ("pull-request", "deploy"):
+        job = wf["jobs"][name]
+        ids = [s.get("id") for s in job["steps"]]
+        key_step = job["steps"][ids.index("models-key")]
+        # The key comes from the fingerprints nerspec computes, not from file hashes that miss version changes.
+        assert "nerspec plan --json --state" in key_step["run"] and '"fingerprint"' in key_step["run"]
+        assert "sorted(" in key_step["run"] and "sha256sum" in key_step["run"]
+        assert "pipefail" in key_step["run"]  # a failing plan must fail the step, not yield the key of nothing
+        restores = [s for s in _step(job, "actions/cache/restore") if s["with"]["path"] == ".nerspec/models"]
+        saves = [s for s in _step(job, "actions/cache/save") if s["with"]["path"] == ".nerspec/models"]
+        assert len(restores) == 1 and len(saves) == 1, name
+        key = "${{ steps.models-key.outputs.key }}"
+        assert restores[0]["with"]["key"] == key and saves[0]["with"]["key"] == key
+        assert restores[0]["id"] == "models" and "steps.models.outputs.cache-hit != 'true'" in saves[0]["if"]
+        # Saved even when a gate failed (the job fails then), so the same candidate is not trained again.
+        assert saves[0]["if"].startswith("always()")
+        # The key is known before the restore, the save comes after apply.
+        order = [ids.index("models-key"), job["steps"].index(restores[0]), ids.index("apply"),
+                 job["steps"].index(saves[0])]
+        assert order == sorted(order)
+        # actions/cache (restore + save on success only) would skip saving after a failed gate.
+        assert not _step(job, "actions/cache")
+    # Caching needs no extra permission: least privilege stays as it was.
+    assert wf["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert all("permissions" not in job for job in wf["jobs"].values())
 
 
 def test_ci_workflow_runs_make_test() -> None:
