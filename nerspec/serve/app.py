@@ -8,6 +8,7 @@ nothing about the internals.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import os
@@ -29,7 +30,7 @@ from nerspec.paths import StatePaths, state_paths as resolve_state
 from nerspec.serve.errors import ApiError, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
-from nerspec.serve.registry import Registry
+from nerspec.serve.registry import Registry, load_predictor
 
 log = logging.getLogger("nerspec.serve")
 T = TypeVar("T")
@@ -144,12 +145,15 @@ def create_app(
     poll_interval: float = 0.5,
     job_ttl_s: float = 24 * 3600.0,
     job_max_bytes: int = 256 * 1024 * 1024,
+    beam_width: int | None = None,
 ) -> FastAPI:
     """The server application for one state directory.
 
     ``api_key_env`` names the env var holding the key that ``Ocp-Apim-Subscription-Key`` must match (no key
     check without it). ``admin_token_env`` names the env var holding the bearer token for admin uploads; when
-    it is unset, admin uploads are refused (403) rather than open.
+    it is unset, admin uploads are refused (403) rather than open. ``beam_width`` is passed to
+    ``nerspec.predict.load`` (None: its default; 1: no beam search, entity confidences 1.0, about twice the
+    throughput).
     """
     from nerspec.serve import admin, jobs, native
 
@@ -157,7 +161,8 @@ def create_app(
     admin_token = os.environ.get(admin_token_env) or None
     state = ServeState(
         paths=paths,
-        registry=Registry(paths, poll_interval=poll_interval),
+        registry=Registry(paths, poll_interval=poll_interval,
+                          loader=functools.partial(load_predictor, beam_width=beam_width)),
         pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-worker"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),

@@ -23,7 +23,7 @@ Implemented (what ``azure-ai-textanalytics`` 5.4.0 sends and parses, API version
 - Jobs run in the server's worker pool (one ``nlp.pipe`` per task); finished jobs are kept for ``ttl`` (24 h by
   default, as the reference) in memory, bounded in total size (oldest finished jobs are dropped first; when
   unfinished jobs alone fill the bound, new jobs get 429). Job ids are uuid4 (122 random bits).
-- A ``GET`` on an unfinished job waits up to one second for it to finish and otherwise answers with
+- A ``GET`` on an unfinished job waits up to five seconds for it to finish and otherwise answers with
   ``Retry-After: 1``, so the client usually needs one poll and never waits its default 5 s interval.
 
 Left out of the reference API (not used by the official client for these task kinds, or not meaningful here):
@@ -75,7 +75,7 @@ MODEL_KIND = {"CustomEntityRecognition": NER_KIND, "CustomSingleLabelClassificat
               "CustomMultiLabelClassification": TEXTCAT_KIND}
 MAX_TASKS = 10
 MAX_PENDING_JOBS = 1000
-LONG_POLL_S = 1.0
+LONG_POLL_S = 5.0  # well under the client's read timeout; a queued job usually finishes within it
 TERMINAL = frozenset({"succeeded", "failed", "partiallyCompleted", "cancelled"})
 
 

@@ -91,12 +91,13 @@ class _SpacyPredictor:
             yield [{"category": c, "confidenceScore": round(float(s), 4)} for c, s in chosen]
 
 
-def load_predictor(model_dir: Path) -> Any:
+def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
+    """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: no beam, scores 1.0)."""
     try:
         from nerspec.predict import load
-    except ImportError:
+    except ImportError:  # pragma: no cover - only while nerspec.predict is being written
         return _SpacyPredictor(model_dir)
-    return load(model_dir)
+    return load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
 
 
 @dataclass

@@ -17,6 +17,7 @@ def run(
     admin_token_env: str = "NERSPEC_ADMIN_TOKEN",
     workers: int = 2,
     poll_interval: float = 0.5,
+    beam_width: int | None = None,
     log_level: str = "info",
 ) -> None:
     """Serve until interrupted. One uvicorn process: models are loaded once and shared by the worker threads,
@@ -29,7 +30,7 @@ def run(
     if not paths.root.is_dir():
         raise NerspecError(f"state directory {paths.root} does not exist (use --state or NERSPEC_STATE)")
     app = create_app(paths, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
-                     poll_interval=poll_interval)
+                     poll_interval=poll_interval, beam_width=beam_width)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
                             server_header=False, proxy_headers=False)
     uvicorn.Server(config).run()

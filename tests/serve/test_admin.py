@@ -186,3 +186,32 @@ def test_hostile_archives_are_refused(server: Server, member: tuple[tarfile.TarI
     assert local.read_pointer(server.paths, "evil", "production") is None
     leftovers = [p.name for p in server.paths.models.iterdir() if p.name.endswith(".partial")]
     assert leftovers == []
+
+
+def _wait(predicate: Any, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_pointer_to_a_broken_model_keeps_the_old_one_and_removal_unserves(server: Server, trained: Any) -> None:
+    from nerspec import atomic
+
+    registry = server.app.state.nerspec.registry
+    local.point(server.paths, "people", "broken", trained.ner)
+    assert _wait(lambda: "people/broken" in {f"{p}/{d}" for p, d in registry.snapshot()})
+    bad = {"project": "people", "deployment": "broken", "fingerprint": "missing0000000000",
+           "model_dir": str(server.paths.models / "missing0000000000")}
+    atomic.write_text(local.pointer_path(server.paths, "people", "broken"), json.dumps(bad))
+    assert _wait(lambda: "people/broken" in registry.failures())
+    assert registry.get("people", "broken").fingerprint == trained.ner  # still served by the last good model
+    ready = httpx.get(server.url + "/readyz").json()
+    assert "missing" in ready["failures"]["people/broken"]
+    local.remove(server.paths, "people", "broken")
+    assert _wait(lambda: ("people", "broken") not in registry.snapshot())
+    response = httpx.post(server.url + "/projects/people/deployments/broken:analyze",
+                          json={"documents": [{"id": "1", "text": "x"}]}, headers={"Ocp-Apim-Subscription-Key": API_KEY})
+    assert response.status_code == 404
