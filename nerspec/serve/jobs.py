@@ -283,6 +283,7 @@ class JobStore:
             self._bytes += size - job.size
             job.size = size
             job.status, job.updated = status, _now()
+            self._purge()  # results can outgrow the inputs they replace: re-apply the bound now
         if job.loop is not None and job.done is not None:
             try:
                 job.loop.call_soon_threadsafe(job.done.set)

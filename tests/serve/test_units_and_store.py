@@ -1,0 +1,91 @@
+"""Offset conversion for combining marks, CJK and split clusters; the job store's TTL and size bound."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from nerspec.serve.errors import ApiError
+from nerspec.serve.jobs import Job, JobStore, TaskRun, _now
+from nerspec.serve.units import convert_entities, length_in, normalize
+from tests.serve.conftest import Server
+
+
+def _ent(text: str, surface: str) -> dict[str, Any]:
+    start = text.index(surface)
+    return {"category": "X", "offset": start, "length": len(surface), "text": surface, "confidenceScore": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "expected"),
+    [
+        # "é" written as e + combining acute: 2 code points, 2 UTF-16 units, 1 text element.
+        ("Cafe\u0301 René Girard", "René Girard",
+         {"UnicodeCodePoint": (6, 11), "Utf16CodeUnit": (6, 11), "TextElement_v8": (5, 11)}),
+        # CJK in the BMP: 1 unit each; 𠀀 (U+20000) is astral: 2 UTF-16 units.
+        ("東京𠀀 Alice", "Alice", {"UnicodeCodePoint": (4, 5), "Utf16CodeUnit": (5, 5), "TextElement_v8": (4, 5)}),
+        # Skin-tone modifier: 👍🏽 is 2 code points, 4 UTF-16 units, 1 text element.
+        ("👍🏽 Bob", "Bob", {"UnicodeCodePoint": (3, 3), "Utf16CodeUnit": (5, 3), "TextElement_v8": (2, 3)}),
+    ],
+)
+def test_units_per_script(text: str, surface: str, expected: dict[str, tuple[int, int]]) -> None:
+    for unit, (offset, length) in expected.items():
+        [converted] = convert_entities(text, [_ent(text, surface)], unit)
+        assert (converted["offset"], converted["length"]) == (offset, length), unit
+
+
+def test_a_boundary_inside_a_cluster_widens_to_the_cluster() -> None:
+    text = "x 👍🏽 y"
+    inside = {"category": "X", "offset": 2, "length": 1, "text": "👍", "confidenceScore": 0.5}  # omits the modifier
+    [converted] = convert_entities(text, [inside], "TextElement_v8")
+    assert (converted["offset"], converted["length"], converted["text"]) == (2, 1, "👍🏽")
+
+
+def test_index_type_names_and_lengths() -> None:
+    assert normalize("textelements_v8") == "TextElement_v8" and normalize("bytes") is None
+    assert [length_in("a👨‍👩‍👧", u) for u in ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")] == [6, 9, 2]
+
+
+def _job(job_id: str) -> Job:
+    return Job(id=job_id, display_name=None, documents=[{"id": "1", "text": "Alice", "language": None}],
+               tasks=[TaskRun("t", "CustomEntityRecognition", "people", "nope", "UnicodeCodePoint")],
+               created=_now(), expires=_now(), expires_mono=0.0, doc_order=["1"], size=100)
+
+
+def _wait_done(job: Job) -> None:
+    for _ in range(200):
+        if job.status in ("failed", "succeeded"):
+            return
+        time.sleep(0.01)
+
+
+def test_job_store_ttl_and_size_bound(server: Server) -> None:
+    state = server.app.state.nerspec
+    store = JobStore(state, ttl_s=0.2, max_bytes=10_000)
+    first = _job("one")
+    first.expires_mono = time.monotonic() + 0.2
+    store.submit(first)
+    _wait_done(first)
+    assert store.get("one").status == "failed"  # unknown deployment: the task fails, the job is kept
+    time.sleep(0.25)
+    with pytest.raises(ApiError) as gone:
+        store.get("one")
+    assert gone.value.status == 404
+    # Size bound: finished jobs are evicted oldest first; an unfinishable backlog gets 429.
+    store = JobStore(state, ttl_s=60, max_bytes=5_000)
+    jobs = []
+    for i in range(6):
+        job = _job(f"j{i}")
+        job.expires_mono = time.monotonic() + 60
+        store.submit(job)
+        _wait_done(job)
+        jobs.append(job)
+    assert store.count() < 6 and store._bytes <= 5_000
+    assert store.get("j5").status == "failed"
+    huge = _job("huge")
+    huge.size, huge.expires_mono = 10**9, time.monotonic() + 60
+    with pytest.raises(ApiError) as full:
+        store.submit(huge)
+    assert full.value.status == 429
