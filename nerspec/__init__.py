@@ -10,11 +10,17 @@ if TYPE_CHECKING:
     from nerspec.predict import Predictor
 
 
-def load(path: Any, deployment: str = "production", state: Any = None) -> "Predictor":
-    """A predictor for a project's deployment or a model artifact directory (spaCy is imported here, lazily)."""
+def load(path: Any, deployment: str = "production", state: Any = None, *, beam_width: int | None = None) -> "Predictor":
+    """A predictor for a project's deployment or a model artifact directory (spaCy is imported here, lazily).
+
+    ``beam_width``: the NER beam for confidence scores (1: no beam, faster); None keeps
+    ``nerspec.predict.load``'s default, so the default lives in one place.
+    """
     from nerspec.predict import load as _load
 
-    return _load(path, deployment=deployment, state=state)
+    if beam_width is None:
+        return _load(path, deployment=deployment, state=state)
+    return _load(path, deployment=deployment, state=state, beam_width=beam_width)
 
 
 __all__ = ["__version__", "load"]

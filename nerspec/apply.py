@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
-from nerspec.errors import GateFailed, StateError
+from nerspec.errors import DataError, GateFailed, StateError
 from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
 from nerspec.paths import StatePaths
 from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, short, test_key
@@ -122,6 +122,34 @@ class _Context:
     who: str
     results: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # project name -> (corpus, split, lint findings as dicts), loaded once by the data checks before any training
+    loaded: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = field(default_factory=dict)
+
+
+def check_data(project: Any, corpus: Any, split: Any = None) -> list[Any]:
+    """Run the blocking data checks; raise ``DataError`` naming every error, return the warnings.
+
+    ``split`` is reused when it is a real ``SplitResult`` (the checks need its sides for leakage); an
+    injected test split without ``side_of`` makes the checks compute their own.
+    """
+    from nerspec.corpus.checks import check_corpus, errors, warnings
+
+    findings = check_corpus(project, corpus, split if hasattr(split, "side_of") else None)
+    blocking = errors(findings)
+    if blocking:
+        raise DataError([f.problem() for f in blocking], summary=_data_summary(project.name, len(blocking)))
+    return warnings(findings)
+
+
+def _data_summary(name: str, count: int) -> str:
+    return f"{name}: {count} data error{'s' if count != 1 else ''}; nothing trained"
+
+
+def lint_findings(project: Any, corpus: Any) -> list[dict[str, Any]]:
+    """Label lint of the corpus as run-result dicts (one pass over documents already in memory)."""
+    from nerspec.corpus.lint import lint_corpus
+
+    return [finding.to_dict() for finding in lint_corpus(project, corpus)]
 
 
 def apply(
@@ -152,10 +180,16 @@ def apply(
                 plan = saved_plan
             ctx = _Context(paths, store, resolved, say, no_deploy, actor())
             by_name = {p.name: p for p in projects}
+            pairs = []
             for project_plan in plan.projects:
                 project = by_name.get(project_plan["name"])
                 if project is None:
                     raise StateError(f"the plan names project {project_plan['name']}, which is not among the inputs")
+                pairs.append((project, project_plan))
+            # Every project's data is checked before anything trains, so a data error in the second project
+            # does not leave the first one trained and deployed from a run that then fails.
+            _check_all(ctx, pairs)
+            for project, project_plan in pairs:
                 ctx.results.append(_apply_project(ctx, project, project_plan))
         finally:
             store.close()
@@ -172,6 +206,37 @@ def apply(
         error.result = result  # type: ignore[attr-defined]
         raise error
     return result
+
+
+def _check_all(ctx: _Context, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Load, split, check and lint every project that will train or reuse a model; raise one ``DataError``
+    with the located errors of all of them. Projects without changes are not loaded (plan stays the cost)."""
+    from nerspec.errors import Problem
+
+    problems: list[Problem] = []
+    failed: list[str] = []
+    for project, project_plan in pairs:
+        if not any(a["type"] in ("train", "reuse") for a in project_plan["actions"]):
+            continue
+        corpus = ctx.engine.load_corpus(project, ctx.paths.cache)  # type: ignore[misc]
+        split = ctx.engine.split_corpus(project, corpus)  # type: ignore[misc]
+        try:
+            warned = check_data(project, corpus, split)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            failed.append(f"{project.name} ({len(exc.problems)})")
+            continue
+        if warned:
+            ctx.progress(f"{project.name}: {len(warned)} data warning{'s' if len(warned) != 1 else ''} (nerspec validate)")
+        lint = lint_findings(project, corpus)
+        if lint:
+            ctx.progress(f"{project.name}: {len(lint)} lint finding{'s' if len(lint) != 1 else ''} (nerspec lint)")
+        ctx.loaded[project.name] = (corpus, split, lint)
+    if problems:
+        raise DataError(
+            problems,
+            summary=f"{len(problems)} data error{'s' if len(problems) != 1 else ''} in {', '.join(failed)}; nothing trained",
+        )
 
 
 def _remove_partials(paths: StatePaths) -> None:
@@ -211,8 +276,7 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
 
     results: list[GateResult] = []
     if model_actions:
-        corpus = ctx.engine.load_corpus(project, ctx.paths.cache)  # type: ignore[misc]
-        split = ctx.engine.split_corpus(project, corpus)  # type: ignore[misc]
+        corpus, split, result["lint"] = ctx.loaded[name]
         action = model_actions[0]
         if action["type"] == "train":
             ctx.progress(f"{name}: + train {short(fp)} ({'; '.join(action['reasons'])})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except NerspecError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         return exc.exit_code
-    report = _report(paths, result)
+    reports = _reports(paths, result)
     from nerspec.manifest.load import display_path
 
     where = display_path(projects[0].dir)
@@ -53,29 +54,32 @@ def main(argv: list[str] | None = None) -> int:
         (f'nerspec predict {where} --deployment production "some text"', "use the deployed model"),
     ]
     width = max(len(command) for command, _ in tips)
-    click.echo(f"\nReport: {report}\n\nWhat to try next:")
+    click.echo(f"\nReport: {reports[0]}")
+    for extra in reports[1:]:
+        click.echo(f"HTML report: {extra}")
+    click.echo("\nWhat to try next:")
     for command, why in tips:
         click.echo(f"  {command.ljust(width)}  # {why}")
     return 3 if failed else 0
 
 
-def _report(paths: object, result: dict | None) -> Path:
-    run_json = paths.reports / "last-run.json"  # type: ignore[attr-defined]
-    if result is None:
-        return run_json
-    try:
-        from nerspec.report.render import render
-    except ImportError:
-        return run_json
-    from nerspec import atomic
+def _reports(paths: Any, result: dict[str, Any] | None) -> list[Path]:
+    """Write the Markdown and HTML reports beside ``last-run.json``; return their paths (Markdown first).
 
-    out = paths.reports / "last-run.md"  # type: ignore[attr-defined]
-    try:
-        atomic.write_text(out, render(result, "md"))
-    except Exception as exc:  # the demo still succeeded; say where the raw result is
-        click.echo(f"(report rendering failed: {exc}; the run result is {run_json})")
-        return run_json
-    return out
+    Rendering errors propagate on purpose: the run result is already saved, and a report that silently
+    fails to render is a bug to see, not a message to skim past.
+    """
+    run_json = Path(paths.reports) / "last-run.json"
+    if result is None:
+        return [run_json]
+    from nerspec import atomic
+    from nerspec.report.render import render
+
+    md, html = run_json.with_name("last-run.md"), run_json.with_name("last-run.html")
+    atomic.write_text(html, render(result, "html"))
+    # Truncated Markdown sections point at the HTML file for the full tables.
+    atomic.write_text(md, render(result, "md", artifact=str(html)))
+    return [md, html]
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
       nerspec train projects/example
       nerspec train projects/example --json -o /tmp/models
     """
+    from nerspec.apply import check_data
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
     from nerspec.manifest.load import load_projects
@@ -106,6 +107,8 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
         else:
             corpus = load_corpus(project, paths.cache)
             split = split_corpus(project, corpus)
+            # The same blocking checks as apply: a DataError (exit 1) names every error; warnings do not block.
+            check_data(project, corpus, split)
             line = None if as_json else LiveLine(project.name)
             try:
                 model = train(

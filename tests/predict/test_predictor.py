@@ -149,3 +149,20 @@ def test_train_cli_json_and_reuse(tmp_path: Path):
     third = _cli("train", str(root), "-o", str(out), "--state", str(state))
     assert third.exit_code == 0 and "trained in" in third.output
     assert (out / model["fingerprint"] / "meta.json").is_file()
+
+
+def test_package_load_passes_beam_width_through(monkeypatch):
+    import inspect
+
+    import nerspec
+    import nerspec.predict
+
+    default = inspect.signature(nerspec.predict.load).parameters["beam_width"].default
+    calls = []
+    monkeypatch.setattr(nerspec.predict, "load", lambda *args, **kwargs: calls.append((args, kwargs)) or "predictor")
+    assert nerspec.load("projects/x", "staging", "/tmp/state", beam_width=1) == "predictor"
+    nerspec.load("projects/x")
+    assert calls[0] == (("projects/x",), {"deployment": "staging", "state": "/tmp/state", "beam_width": 1})
+    # Without beam_width the predictor's own default applies (one place defines it).
+    assert "beam_width" not in calls[1][1]
+    assert isinstance(default, int) and default >= 1

@@ -113,3 +113,60 @@ def test_swap(tiny: Any, state: Any, run_apply: Any) -> None:
     assert [h.action for h in store.history("tiny")][-2:] == ["swap", "swap"]
     assert store.deployments("tiny")["production"].fingerprint == first
     store.close()
+
+
+def _span_outside_text(tiny: Any) -> None:
+    docs = make_docs(24)
+    docs[3]["spans"].append([0, 999, "LOC"])  # ends far past the text
+    tiny.write_docs(docs)
+
+
+def test_data_error_blocks_before_training(tiny: Any, state: Any, run_apply: Any) -> None:
+    from nerspec.errors import EXIT_ERROR, DataError
+
+    _span_outside_text(tiny)
+    with pytest.raises(DataError) as failed:
+        run_apply()
+    assert failed.value.exit_code == EXIT_ERROR
+    problems = failed.value.problems
+    assert len(problems) == 1 and problems[0].where == "d0003[0:999]" and "outside" in problems[0].message
+    assert "nothing trained" in failed.value.summary
+    # nothing trained, nothing recorded, nothing deployed, no run result
+    assert not state.models.exists() or list(state.models.iterdir()) == []
+    store = open_store(state)
+    try:
+        assert store.models("tiny") == [] and store.deployments("tiny") == {}
+    finally:
+        store.close()
+    assert pointer_fp(state) is None
+    assert not (state.reports / "last-run.json").exists()
+
+
+def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, engine: Any, tmp_path: Any) -> None:
+    from nerspec.apply import apply
+    from nerspec.errors import DataError
+    from tests.reconcile.conftest import TinyProject
+
+    good = TinyProject(tmp_path, "good")
+    good.write_manifest(manifest("good"))
+    good.write_docs(make_docs(24))
+    _span_outside_text(tiny)
+    with pytest.raises(DataError, match="d0003"):
+        apply(good.load() + tiny.load(), state, engine=engine)
+    assert local.read_pointer(state, "good", "production") is None
+
+
+def test_warnings_do_not_block_and_lint_lands_in_the_run_result(tiny: Any, state: Any, run_apply: Any) -> None:
+    docs = make_docs(24)
+    # `Alice` tagged PER in d0000 and LOC here: a lint type conflict (a warning), never an error.
+    docs[12]["spans"][0][2] = "LOC"
+    tiny.write_docs(docs)
+    steps: list[str] = []
+    result = run_apply(progress=steps.append)
+    (project,) = result["projects"]
+    lint = project["lint"]
+    assert any(f["code"] == "lint_type_conflict" and "Alice" in f["message"] for f in lint)
+    assert all(f["severity"] == "warning" and {"doc_id", "location", "start", "end", "excerpt"} <= f.keys() for f in lint)
+    assert pointer_fp(state) is not None
+    assert json.loads((state.reports / "last-run.json").read_text())["projects"][0]["lint"] == lint
+    assert any("lint finding" in s for s in steps)

@@ -108,3 +108,15 @@ def test_noop_plan_imports_nothing_heavy(nerspec: Any, tiny: Any, state: Any) ->
     )
     assert "No changes" in out.stdout, out.stdout + out.stderr
     assert out.stdout.strip().splitlines()[-1] == "HEAVY", out.stdout
+
+
+def test_apply_exits_1_on_a_data_error_and_trains_nothing(nerspec: Any, tiny: Any, state: Any) -> None:
+    docs = make_docs(24)
+    docs[5]["spans"].append([-1, 3, "PER"])
+    tiny.write_docs(docs)
+    result = nerspec("apply", str(tiny.dir))
+    assert result.exit_code == 1, result.output
+    assert "d0005" in result.output and "nothing trained" in result.output
+    assert "+ train" not in result.output and "trained" not in result.output.replace("nothing trained", "")
+    assert not state.models.exists() or list(state.models.iterdir()) == []
+    assert nerspec("plan", str(tiny.dir), "--detailed-exitcode").exit_code == 2  # still all to do

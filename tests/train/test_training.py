@@ -148,3 +148,20 @@ def test_output_dir_replaces_the_store(make_project, state, tmp_path):
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state, output_dir=tmp_path / "out")
     assert artifact.path.parent == tmp_path / "out" and not state.models.exists()
+
+
+def test_train_command_refuses_data_errors(make_project, state):
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    root = make_project("NERProject", n=30)
+    data = root / "data.jsonl"
+    lines = data.read_text().splitlines()
+    record = json.loads(lines[2])
+    record["spans"].append({"start": 5, "end": len(record["text"]) + 10, "label": "CITY"})  # past the end
+    data.write_text("\n".join([lines[0], lines[1], json.dumps(record), *lines[3:]]) + "\n")
+    result = CliRunner().invoke(cli, ["train", str(root), "--state", str(state.root)])
+    assert result.exit_code == 1, result.output
+    assert record["id"] in result.output and "outside" in result.output
+    assert _visible(state.models) == []
