@@ -7,17 +7,21 @@ manifest file, which is resolved through the deployment pointer
 
 Confidence scores
 -----------------
-NER: the entities are spaCy's greedy transition-based parse, exactly what ``nlp.pipe`` (and therefore
-``nerspec evaluate``) produces. Each entity's ``confidenceScore`` is its marginal probability under a
-beam search over the same trained transition model: ``ner.beam_parse`` keeps the ``beam_width`` best
-action sequences; the beam's final scores are normalized into a distribution over complete parses
-(``ner.moves.get_beam_parses`` gives (probability, entities) per parse), and an entity's score is the
-sum of the probabilities of the parses that contain it with the same start, end and type. An entity
-every likely parse agrees on scores near 1; one the model hesitates over (a boundary or a type
-another parse reads differently) scores lower; an entity outside every kept parse scores 0.
-The beam runs on the tok2vec output already computed for the greedy pass (``doc.tensor``), so the
-extra cost is the transition model only. ``beam_width=1`` turns confidences off (all 1.0) for
-throughput.
+NER with ``beam_width > 1`` (the default): one beam search over the trained transition model,
+``ner.beam_parse``, which keeps the ``beam_width`` best action sequences (pruned by ``beam_density``).
+The entities returned are those of the beam's best complete parse (the beam is sorted by score, so that
+is ``beam.at(0)``, which is also what spaCy's own ``set_annotations`` writes for a beam). The beam's final
+scores are normalized into a distribution over its complete parses (``ner.moves.get_beam_parses``
+gives (probability, entities) per parse), and an entity's ``confidenceScore`` is the summed probability
+of the parses that contain it with the same start, end and type. Because every returned entity is in
+the best parse, its score is at least that parse's probability: it is never 0 and never contradicts the
+output. An entity every likely parse agrees on scores near 1; one the model hesitates over (a boundary,
+or a type another parse reads differently) scores lower. There is no separate greedy pass: the tok2vec
+runs once per batch (in the ``tok2vec`` component, or inside the NER model when it embeds its own), and
+the beam's best parse may differ from the greedy parse on a few entities, usually for the better.
+
+``beam_width=1``: plain greedy ``nlp.pipe``, no confidences computed (all 1.0). This is exactly what
+spaCy scores, so ``nerspec evaluate`` uses it, and it is the fastest setting.
 
 Classification: the component's own scores (``doc.cats``): softmax probabilities for single-label
 (``textcat``), independent sigmoid probabilities for multi-label (``textcat_multilabel``). Single-label
@@ -29,9 +33,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import ModelNotFoundError, NerspecError
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 DEFAULT_BEAM_WIDTH = 16
 DEFAULT_BEAM_DENSITY = 0.0001
@@ -85,23 +92,36 @@ class Predictor:
                 yield self._impl.decode(doc, None, self.threshold, self.multilabel)
             return
         parser = self.nlp.get_pipe(self._parser)  # type: ignore[arg-type]
-        batch: list[Any] = []
-        # The parser is disabled in nlp.pipe and run by hand: the beam must start from docs without
-        # entities (preset entities constrain every parse), and the greedy pass reuses doc.tensor.
-        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=[self._parser]):  # type: ignore[list-item]
+        names = self.nlp.pipe_names
+        # The parser and whatever follows it are run by hand: the beam must start from docs without
+        # entities (preset entities constrain every parse), and later components must see its entities.
+        after = names[names.index(self._parser) + 1 :]  # type: ignore[arg-type]
+        batch: list[Doc] = []
+        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=[self._parser, *after]):  # type: ignore[list-item]
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._parse(parser, batch)
+                yield from self._parse(parser, batch, after)
                 batch = []
         if batch:
-            yield from self._parse(parser, batch)
+            yield from self._parse(parser, batch, after)
 
-    def _parse(self, parser: Any, docs: list[Any]) -> Iterator[Prediction]:
-        beams = parser.beam_parse(docs, beam_width=self.beam_width, beam_density=DEFAULT_BEAM_DENSITY)
-        confidences = [_entity_marginals(parser, beam) for beam in beams]
-        parser.set_annotations(docs, parser.predict(docs))
+    def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[Prediction]:
+        confidences = _beam_annotate(parser, docs, self.beam_width)
+        for name in after:
+            docs = list(self.nlp.get_pipe(name).pipe(docs))
         for doc, confidence in zip(docs, confidences):
             yield self._impl.decode(doc, confidence, self.threshold, self.multilabel)
+
+
+def _beam_annotate(parser: Any, docs: list[Doc], beam_width: int) -> list[dict[tuple[int, int, str], float]]:
+    """Set each doc's entities from its beam's best parse; per doc, the entity marginals of its beam."""
+    if not any(len(doc) for doc in docs):
+        return [{} for _ in docs]  # the parser's model cannot run on a batch of only empty docs
+    beams = parser.beam_parse(docs, beam_width=beam_width, beam_density=DEFAULT_BEAM_DENSITY)
+    # spaCy's set_annotations writes beam.at(0), the highest-scoring complete parse, and runs the parser's
+    # postprocess hooks, so the entities are what a beam-configured spaCy NER would produce.
+    parser.set_annotations(docs, beams)
+    return [_entity_marginals(parser, beam) for beam in beams]
 
 
 def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], float]:

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from nerspec.errors import ModelNotFoundError
 
+from nerspec.predict import DEFAULT_BEAM_DENSITY
+
 from .conftest import held_out
 
 pytestmark = pytest.mark.slow
@@ -54,16 +56,78 @@ def test_confidence_ranks_correct_entities_above_wrong_ones(ner_model):
     assert len({round(x, 3) for x in right + wrong}) > 3  # not a constant
 
 
-def test_beam_width_one_matches_the_greedy_entities(ner_model):
+def test_beam_width_one_is_plain_greedy_nlp_pipe(ner_model):
+    """beam_width=1 is what ``nerspec evaluate`` uses: exactly spaCy's greedy entities, no confidences."""
     from nerspec.predict import load
 
     _, _, artifact = ner_model
     texts = [g["text"] for g in held_out(20)]
-    beam = load(artifact.path).predict(texts)
-    greedy = load(artifact.path, beam_width=1).predict(texts)
-    strip = lambda results: [[{k: v for k, v in e.items() if k != "confidenceScore"} for e in r] for r in results]  # noqa: E731
-    assert strip(beam) == strip(greedy)  # confidences never change which entities are returned
+    predictor = load(artifact.path, beam_width=1)
+    greedy = predictor.predict(texts)
+    spacy_ents = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in predictor.nlp.pipe(texts)]
+    assert [[(e["offset"], e["offset"] + e["length"], e["category"]) for e in r] for r in greedy] == spacy_ents
     assert all(e["confidenceScore"] == 1.0 for r in greedy for e in r)
+
+
+def _beam_parses(predictor, text: str) -> list[tuple[float, set[tuple[int, int, str]]]]:
+    """The beam's complete parses for ``text`` as (normalized probability, char-offset entities), best first."""
+    parser = predictor.nlp.get_pipe("ner")
+    (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+    (beam,) = parser.beam_parse([doc], beam_width=predictor.beam_width, beam_density=DEFAULT_BEAM_DENSITY)
+    parses = parser.moves.get_beam_parses(beam)
+    total = sum(prob for prob, _ in parses)
+    return [(prob / total, {(doc[s:e].start_char, doc[s:e].end_char, label) for s, e, label in ents})
+            for prob, ents in parses]
+
+
+def test_entities_are_the_best_beam_parse_and_scores_agree_with_them(ner_model):
+    """The served entities are exactly the top beam parse's, and no served entity scores near 0.
+
+    Each entity's score is the mass of the parses containing it, so it is at least the best parse's
+    probability (the best parse contains it) and at most 1.
+    """
+    from nerspec.predict import load
+
+    _, _, artifact = ner_model
+    predictor = load(artifact.path)
+    texts = [g["text"] for g in held_out(40)] + ["Yesterday 🙂 Grace Lee flew to Oslo for a meeting.", ""]
+    served = list(predictor.pipe(texts, batch_size=8))
+    assert sum(map(len, served)) > 0
+    for text, entities in zip(texts, served):
+        if not text:
+            assert entities == []
+            continue
+        parses = _beam_parses(predictor, text)
+        best_prob, best = parses[0]
+        assert best_prob == max(prob for prob, _ in parses)  # the beam is sorted: at(0) is the best parse
+        assert {(e["offset"], e["offset"] + e["length"], e["category"]) for e in entities} == best
+        assert len(entities) == len(best)
+        for e in entities:
+            assert 0.0 < e["confidenceScore"] <= 1.0
+            assert e["confidenceScore"] >= round(best_prob, 4) - 1e-4  # scores are rounded to 4 places
+
+
+def test_the_tok2vec_and_the_ner_model_run_once_per_batch(ner_model, monkeypatch):
+    """One beam pass per batch and no greedy pass: featurizing twice is what made prediction slow."""
+    from thinc.api import Model
+
+    from nerspec.predict import load
+
+    _, _, artifact = ner_model
+    predictor = load(artifact.path)
+    watched = {id(predictor.nlp.get_pipe(name).model): name for name in predictor.nlp.pipe_names}
+    calls = {name: 0 for name in predictor.nlp.pipe_names}
+    original = Model.predict
+
+    def counting(self, X):  # type: ignore[no-untyped-def]
+        if id(self) in watched:
+            calls[watched[id(self)]] += 1
+        return original(self, X)
+
+    monkeypatch.setattr(Model, "predict", counting)
+    texts = [g["text"] for g in held_out(40)]
+    list(predictor.pipe(texts, batch_size=16))
+    assert calls == {name: 3 for name in predictor.nlp.pipe_names}  # 40 texts in batches of 16
 
 
 def test_load_resolves_project_deployment_and_model_dir(ner_model):
