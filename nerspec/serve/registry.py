@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,41 +62,10 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-class _SpacyPredictor:
-    """Stand-in with the ``nerspec.predict`` contract, used only while that module is absent.
-
-    Entity confidence is 1.0 here: real per-entity probabilities are ``nerspec.predict``'s job; class scores
-    are spaCy's textcat scores.
-    """
-
-    def __init__(self, model_dir: Path) -> None:
-        import spacy
-
-        meta = read_meta(model_dir)
-        self.nlp = spacy.load(model_dir / "model")
-        self.kind: str = meta.get("kind", NER_KIND)
-        self.fingerprint: str = meta.get("fingerprint", model_dir.name)
-        self.project: str | None = meta.get("project")
-        self.multilabel = bool(meta.get("multilabel", False))
-        self.threshold = float(meta.get("threshold", 0.5) or 0.5)
-
-    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[dict[str, Any]]]:
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            if self.kind == NER_KIND:
-                yield [{"category": e.label_, "offset": e.start_char, "length": e.end_char - e.start_char,
-                        "text": e.text, "confidenceScore": 1.0} for e in doc.ents]
-                continue
-            ranked = sorted(doc.cats.items(), key=lambda kv: -kv[1])
-            chosen = [kv for kv in ranked if kv[1] >= self.threshold] if self.multilabel else ranked[:1]
-            yield [{"category": c, "confidenceScore": round(float(s), 4)} for c, s in chosen]
-
-
 def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
     """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: no beam, scores 1.0)."""
-    try:
-        from nerspec.predict import load
-    except ImportError:  # pragma: no cover - only while nerspec.predict is being written
-        return _SpacyPredictor(model_dir)
+    from nerspec.predict import load
+
     return load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
 
 
