@@ -214,26 +214,168 @@ def test_classification_round_trip(tmp_path: Path, multilabel: bool) -> None:
     assert _strip(jsonl.read(jsonl.write(docs, tmp_path / "j", info))) == _strip(docs)
 
 
-TEXT = st.lists(st.sampled_from(list("ab cé") + ["😀", "北", "\u0301", "𝔸", "\n", "👩‍👧"]), min_size=1, max_size=30).map("".join)
+# Texts with what tends to break exporters: astral characters (2 UTF-16 units), combining marks, ZWJ
+# sequences, CRLF, U+2028 (a line end to str.splitlines) and a leading U+FEFF (a BOM to the importer).
+TEXT = st.lists(
+    st.sampled_from(list("ab cé") + ["😀", "北", "\u0301", "𝔸", "\n", "\r\n", "👩‍👧", "\u2028", "\ufeff"]),
+    min_size=1,
+    max_size=30,
+).map("".join)
+# Any id an importer can produce: st.text() without control characters (and lone surrogates, which
+# cannot be written as UTF-8), up to well past file-name limits, plus shapes known to collide when
+# made into file names: separators, `#N` suffixes, case, `.txt`, a file where another id needs a folder.
+TRICKY_IDS = ["d1", "d1.txt", "D1.TXT", "b.txt#1", "b.txt_1.txt", "a/b", "a_b", "a b", "a\\b", "a", "a.txt/b",
+              "../x", "/abs", "", ".", "CON", "nul.txt", "é", "e\u0301", "x" * 300, "é" * 200, "dir/" * 80 + "f"]
+ANY_ID = st.one_of(st.sampled_from(TRICKY_IDS), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300))
 
 
 @st.composite
-def ner_documents(draw: st.DrawFn) -> list[Document]:
+def ner_documents(draw: st.DrawFn, ids: st.SearchStrategy[str] = ANY_ID) -> list[Document]:
     docs = []
-    for n in range(draw(st.integers(1, 4))):
+    for _ in range(draw(st.integers(1, 6))):
         text = draw(TEXT)
         cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=6, unique=True)))
         spans = [Span(a, b, draw(st.sampled_from(["Person", "City"]))) for a, b in zip(cuts[::2], cuts[1::2]) if a < b]
-        docs.append(Document(f"d{n}.txt", text, spans, dataset=draw(st.sampled_from([None, "train", "test"]))))
+        docs.append(Document(draw(ids), text, spans, dataset=draw(st.sampled_from([None, "train", "test"]))))
     return docs
 
 
-@given(ner_documents())
-@settings(max_examples=40, deadline=None)
-def test_export_import_is_lossless_for_any_text(docs: list[Document]) -> None:
+def _regions_source(docs: list[Document], directory: Path) -> Path:
+    """One ``multi.txt`` holding every text as one region (UTF-16 offsets), as the reference allows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    whole, regions = "HEADER\n", []
+    for doc in docs:
+        units = lambda s: len(s.encode("utf-16-le")) // 2  # noqa: E731
+        base = units(whole)
+        labels = [{"category": s.label, "offset": base + units(doc.text[: s.start]), "length": units(s.text(doc.text))}
+                  for s in doc.spans]
+        regions.append({"regionOffset": base, "regionLength": units(doc.text), "labels": labels})
+        whole += doc.text + "\n--\n"
+    (directory / "multi.txt").write_bytes(whole.encode("utf-8"))
+    raw = {"stringIndexType": "Utf16CodeUnit", "assets": {"projectKind": "CustomEntityRecognition", "documents": [
+        {"location": "multi.txt", "dataset": "Train", "entities": regions}]}}
+    (directory / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
+    return directory / "labels.json"
+
+
+def _conll_source(docs: list[list[list[tuple[str, str]]]], directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "my data é #1.conll"  # ids `my data é #1.conll#N`: spaces, unicode, two `#`
+    body = "".join("-DOCSTART- O\n\n" + "\n\n".join("\n".join(f"{t} {g}" for t, g in s) for s in doc) + "\n\n"
+                   for doc in docs)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+TOKEN = st.text(st.sampled_from(list("abé北😀𝔸#/")), min_size=1, max_size=4)
+CONLL_DOCS = st.lists(st.lists(st.lists(st.tuples(TOKEN, st.sampled_from(["O", "B-Person", "I-Person", "B-City"])),
+                                        min_size=1, max_size=5), min_size=1, max_size=3), min_size=1, max_size=3)
+
+
+def _round_trips(docs: list[Document], out: Path, info: ProjectInfo = NER) -> None:
+    """export -> import through every exporting format keeps ids, texts, spans/labels and datasets, in order."""
+    assert _strip(azure.read(azure.write(docs, out / "a", info), out / "a")) == _strip(docs)
+    assert _strip(jsonl.read(jsonl.write(docs, out / "j", info))) == _strip(docs)
+
+
+@given(ner_documents(), ner_documents(), CONLL_DOCS)
+@settings(max_examples=60, deadline=None)
+def test_export_import_is_lossless_for_any_id_and_text(
+    docs: list[Document], regions: list[Document], conll_docs: list[list[list[tuple[str, str]]]]
+) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        assert _strip(azure.read(azure.write(docs, out / "a", NER))) == _strip(docs)
-        assert _strip(jsonl.read(jsonl.write(docs, out / "j", NER))) == _strip(docs)
+        _round_trips(docs, out / "plain")
+        # Ids the importers make themselves: Azure regions `multi.txt#N`, CoNLL `file#N`.
+        from_regions = azure.read(_regions_source(regions, out / "regions"), out / "regions")
+        assert [d.id for d in from_regions] == ([f"multi.txt#{n + 1}" for n in range(len(regions))] if len(regions) > 1
+                                                else ["multi.txt"])
+        assert [(d.text, d.spans) for d in from_regions] == [(d.text, d.spans) for d in regions]
+        from_conll = conll.read(_conll_source(conll_docs, out / "conll"))
+        assert [d.id for d in from_conll] == [f"my data é #1.conll#{n + 1}" for n in range(len(conll_docs))]
+        _round_trips(from_regions + from_conll + docs, out / "mixed")
+        # Azure -> jsonl -> Azure: the chain `nerspec export` users run between tools.
+        again = azure.read(azure.write(docs, out / "a1", NER), out / "a1")
+        back = azure.read(azure.write(jsonl.read(jsonl.write(again, out / "j1", NER)), out / "a2", NER), out / "a2")
+        assert _strip(back) == _strip(docs)
+
+
+@given(st.lists(ANY_ID, min_size=1, max_size=8), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_classification_ids_round_trip(ids: list[str], multilabel: bool) -> None:
+    import tempfile
+
+    info = ProjectInfo(name="c", kind="TextClassificationProject", labels=("A", "B"), multilabel=multilabel)
+    docs = [Document(i, f"text {n}", labels=["A", "B"] if multilabel else ["B"], dataset="test") for n, i in enumerate(ids)]
+    with tempfile.TemporaryDirectory() as tmp:
+        _round_trips(docs, Path(tmp), info)
+
+
+def test_azure_export_names_files_safely_and_records_the_id(tmp_path: Path) -> None:
+    docs = [Document(i, f"t{n}") for n, i in enumerate(["a.txt", "sub/b.txt", "b.txt#1", "A.TXT", "a.txt/c", "../up", "x" * 400])]
+    labels = azure.write(docs, tmp_path, NER)
+    entries = json.loads(labels.read_text(encoding="utf-8"))["assets"]["documents"]
+    locations = [e["location"] for e in entries]
+    # Ids that are already safe, unique file names stay the location and carry no extra field.
+    assert entries[0] == {"location": "a.txt", "language": "en", "entities": [
+        {"regionOffset": 0, "regionLength": 2, "labels": []}]}
+    assert entries[1]["location"] == "sub/b.txt" and "id" not in entries[1]
+    assert [e.get("id") for e in entries[2:]] == ["b.txt#1", "A.TXT", "a.txt/c", "../up", "x" * 400]
+    assert len({loc.casefold() for loc in locations}) == len(locations)  # distinct on case-insensitive disks too
+    assert all(".." not in loc.split("/") and len(loc.encode()) <= 200 for loc in locations)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.txt")) == sorted(locations)
+    assert [d.id for d in azure.read(labels, tmp_path)] == [d.id for d in docs]
+
+
+def test_azure_import_prefers_id_and_falls_back_to_location(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("Alice | Bob", encoding="utf-8")
+    regions = [{"regionOffset": 0, "regionLength": 5, "labels": []}, {"regionOffset": 8, "regionLength": 3, "labels": []}]
+    raw = {"assets": {"projectKind": "CustomEntityRecognition", "documents": [
+        {"location": "r.txt", "id": "doc 1/α", "entities": regions[:1]},
+        {"location": "r.txt", "ID": "", "entities": regions[:1]},  # any spelling, and "" is an id
+        {"location": "r.txt", "id": "two", "entities": regions},
+        {"location": "r.txt", "entities": regions},
+        {"location": "r.txt", "unknownField": {"kept": "out of the way"}}]}}
+    (tmp_path / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
+    docs = azure.read(tmp_path / "labels.json", tmp_path)
+    assert [(d.id, d.text) for d in docs] == [
+        ("doc 1/α", "Alice"), ("", "Alice"), ("two#1", "Alice"), ("two#2", "Bob"),
+        ("r.txt#1", "Alice"), ("r.txt#2", "Bob"), ("r.txt", "Alice | Bob")]
+    raw["assets"]["documents"] = [{"location": "r.txt", "id": 7}]
+    (tmp_path / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(DataError, match=r"`id` must be a string"):
+        azure.read(tmp_path / "labels.json", tmp_path)
+
+
+def test_unique_file_names() -> None:
+    from nerspec.corpus.formats.common import unique_file_names
+
+    names = unique_file_names(["a", "a.txt", "A.txt", "a.txt/b", "a/b", "a/b/c", "é", "e\u0301", "con", "a b", "a_b"])
+    assert names[:2] == ["a.txt", "a_2.txt"] and names[4] == "a/b.txt"
+    assert names[3] != "a.txt/b.txt"  # `a.txt` is a file already: no folder of that name
+    folded = [n.casefold() for n in names]
+    assert len(set(folded)) == len(names)
+    dirs = {n[:i] for n in folded for i, c in enumerate(n) if c == "/"}
+    assert not set(folded) & dirs  # no name is both a file and a folder
+    assert "con.txt" not in folded and "_con.txt" in folded
+
+
+def test_folders_export_keeps_documents_whose_names_collide(tmp_path: Path) -> None:
+    docs = [Document("x/a.txt", "one", labels=["Sports"]), Document("y/a.txt", "two", labels=["Sports"]),
+            Document("Sports/b.txt", "three", labels=["Sports"], dataset="test")]
+    folders.write(docs, tmp_path / "f", NER)
+    back = folders.read(tmp_path / "f", tmp_path)
+    assert sorted(d.text for d in back) == ["one", "three", "two"]
+    assert "test/Sports/b.txt" in {d.id for d in back}
+    with pytest.raises(DataError, match="cannot be a directory"):
+        folders.write([Document("z", "t", labels=[".."])], tmp_path / "g", NER)
+
+
+def test_docbin_keeps_any_id(tmp_path: Path) -> None:
+    conll_path = tmp_path / "d é.conll"
+    conll_path.write_text(CONLL)
+    docs = conll.read(conll_path) + [Document(i, "Alice lives in Paris.", [Span(0, 5, "Person")]) for i in TRICKY_IDS]
+    back = docbin.read(docbin.write(docs, tmp_path, NER))
+    assert _strip(back) == _strip(docs)

@@ -4,6 +4,12 @@ Covers custom NER (``CustomEntityRecognition``) and both classification kinds. F
 matched case- and separator-insensitively, because the portal export spells them in camelCase
 (``projectFileVersion``) and the 2022-05-01 REST spec with dashes (``project-file-version``).
 Offsets are UTF-16 code units unless ``stringIndexType`` says otherwise.
+
+Document ids: a document's id is its ``location`` (``location#N`` for the N-th of several regions),
+unless the entry has an ``id`` string, which nerspec's exporter writes whenever the id is not the file
+name it chose: file names must be portable and unique, ids are free-form (jsonl ids, conll ``file#N``,
+regions). The random split hashes ids, so an export -> import that changed them would move documents
+between train and test. The reference ignores fields it does not know, so such a file still imports there.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from nerspec.corpus.formats.common import (
     lexical_escape,
     load_json,
     read_text,
-    safe_file_name,
     shown,
+    unique_file_names,
 )
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
@@ -156,13 +162,14 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             raise fail(path, problem, where=f"{where}.location")
         text = _read_document(file_name)
         dataset = _dataset(_get(doc, "dataset"))
+        doc_id = _document_id(path, doc, location, where)
         common = {"dataset": dataset, "location": f"{base_shown}/{location}" if base_shown != "." else location}
         if kind != "ner":
-            out.append(Document(id=location, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
+            out.append(Document(id=doc_id, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
             continue
         regions = _get(doc, "entities") or []
         if not regions:
-            out.append(Document(id=location, text=text, **common))  # type: ignore[arg-type]
+            out.append(Document(id=doc_id, text=text, **common))  # type: ignore[arg-type]
             continue
         convert = _Converter(text, index_type)
         for r, region in enumerate(regions):
@@ -181,7 +188,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             whole = start == 0 and end == len(text)
             out.append(
                 Document(
-                    id=location if len(regions) == 1 else f"{location}#{r + 1}",
+                    id=doc_id if len(regions) == 1 else f"{doc_id}#{r + 1}",
                     text=text if whole else text[max(start, 0) : end],
                     spans=spans,
                     offset=max(start, 0),
@@ -189,6 +196,19 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
                 )
             )
     return out
+
+
+def _document_id(path: Path, doc: Any, location: str, where: str) -> str:
+    """The entry's ``id`` when it has one (an empty string is a valid id too), else its location."""
+    value = doc.get("id") if type(doc) is dict else None
+    if value is None:
+        value = _get(doc, "id")
+    if value is None:
+        return location
+    if not isinstance(value, str):
+        # Guessing a spelling (str(1.0)? "True"?) could silently move the document to the other split side.
+        raise fail(path, "`id` must be a string (the document id; leave it out to use `location`)", where=f"{where}.id")
+    return value
 
 
 def _read_document(file_name: str) -> str:
@@ -236,7 +256,12 @@ def _classes(doc: Any, kind: str) -> list[str]:
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_name: str = "labels.json") -> Path:
-    """Write ``labels.json`` and one ``.txt`` per document under ``out_dir``; returns the labels file."""
+    """Write ``labels.json`` and one ``.txt`` per document under ``out_dir``; returns the labels file.
+
+    Each document is one entry with one region covering its text. ``location`` is a portable, unique
+    file name derived from the id; when it differs from the id, the entry also gets ``"id"`` so the
+    importer gives the document back its exact id (see the module docstring).
+    """
     from nerspec.atomic import write_text
 
     if info.is_ner:
@@ -244,16 +269,20 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
     else:
         project_kind = "CustomMultiLabelClassification" if info.multilabel else "CustomSingleLabelClassification"
     entries: list[dict[str, Any]] = []
-    used: set[str] = set()
-    for doc in documents:
-        location = safe_file_name(doc.id)
-        while location in used:
-            location = location[: -len(".txt")] + "_.txt"
-        used.add(location)
+    made: set[Path] = set()
+    for doc, location in zip(documents, unique_file_names(doc.id for doc in documents)):
         target_txt = out_dir / location
-        target_txt.parent.mkdir(parents=True, exist_ok=True)
-        target_txt.write_bytes(doc.text.encode("utf-8"))  # a fresh export dir: no need to fsync 100k files
-        entry: dict[str, Any] = {"location": location, "language": info.language}
+        if target_txt.parent not in made:  # one mkdir per directory, not per document (100k files)
+            target_txt.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target_txt.parent)
+        # The importer drops one leading BOM (editors add it); a text that starts with U+FEFF keeps it
+        # only when the file holds one more in front.
+        prefix = "\ufeff" if doc.text.startswith("\ufeff") else ""
+        target_txt.write_bytes((prefix + doc.text).encode("utf-8"))  # a fresh export dir: no need to fsync 100k files
+        entry: dict[str, Any] = {"location": location}
+        if location != doc.id:
+            entry["id"] = doc.id
+        entry["language"] = info.language
         if doc.dataset:
             entry["dataset"] = doc.dataset.capitalize()
         if info.is_ner:

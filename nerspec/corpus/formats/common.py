@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +96,91 @@ def project_info(project: Any) -> ProjectInfo:
     )
 
 
-def safe_file_name(doc_id: str, suffix: str = ".txt") -> str:
-    """A relative file name for a document id that stays inside the export directory."""
-    import re
+# File names that exporters write. A document id is free-form (jsonl ids, conll ``file#N``, Azure
+# ``location#region``), a file name is not: these keep names portable (no separators, no Windows
+# device names, bounded length) and unique even on case-insensitive, normalising file systems.
+# The name is never the identity: exporters that cannot carry an id in the file name record it
+# next to it (``azure.write`` writes an ``id`` field), so sanitising here may lose information freely.
+_UNSAFE = re.compile(r"[^\w.\-]+")
+_WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))})
+MAX_COMPONENT_BYTES = 120  # well under NAME_MAX (255 bytes) with room for ``_N`` and the suffix
+MAX_PATH_BYTES = 200  # leaves room for the export directory inside Windows' and tar's path limits
 
-    parts = [re.sub(r"[^\w.\-]+", "_", p) for p in doc_id.replace("\\", "/").split("/")]
+
+def _fits(name: str, limit: int) -> bool:
+    return len(name.encode("utf-8")) <= limit
+
+
+def _clip(name: str, limit: int, whole: str) -> str:
+    """``name`` cut to ``limit`` UTF-8 bytes; a hash of ``whole`` keeps two long ids with one prefix apart."""
+    if _fits(name, limit):
+        return name
+    digest = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    head = name.encode("utf-8")[: limit - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}-{digest}"
+
+
+def _component(part: str) -> str:
+    # NFC first: a decomposed accent would otherwise become ``_`` (combining marks are not ``\w``).
+    part = _UNSAFE.sub("_", unicodedata.normalize("NFC", part)).rstrip(".")  # Windows drops trailing dots
+    if part.split(".")[0].lower() in _WINDOWS_DEVICES:
+        part = "_" + part
+    return part
+
+
+def safe_file_name(doc_id: str, suffix: str = ".txt") -> str:
+    """A portable relative file name for a document id that stays inside the export directory.
+
+    Not unique and not reversible: use ``unique_file_names`` for a set of documents and keep the id
+    elsewhere when it must survive a round trip.
+    """
+    parts = [_component(p) for p in doc_id.replace("\\", "/").split("/")]
     parts = [p for p in parts if p and p not in (".", "..")] or ["doc"]
-    name = "/".join(parts)
-    return name if name.endswith(suffix) else name + suffix
+    stem = "/".join(parts)
+    if stem.endswith(suffix):
+        stem = stem[: -len(suffix)]
+    budget = MAX_COMPONENT_BYTES - len(suffix.encode("utf-8"))
+    if not _fits(stem + suffix, MAX_PATH_BYTES):
+        return _clip(stem.replace("/", "_"), budget, doc_id) + suffix  # too deep: one flat name
+    parts = stem.split("/")
+    parts[:-1] = [_clip(p, MAX_COMPONENT_BYTES, doc_id) for p in parts[:-1]]
+    parts[-1] = _clip(parts[-1], budget, doc_id)
+    return "/".join(parts) + suffix
+
+
+def _fold(name: str) -> str:
+    """The key two names collide under on macOS/Windows file systems (case- and normalisation-insensitive)."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def unique_file_names(doc_ids: Iterable[str], suffix: str = ".txt") -> list[str]:
+    """One ``safe_file_name`` per id, all distinct, none a file where another needs a directory.
+
+    A name that collides (ids equal after sanitising or folding, ``a`` next to ``a.txt/b``) is made
+    flat and gets ``_2``, ``_3``, ...; deterministic for a given order of ids.
+    """
+    files: set[str] = set()
+    dirs: set[str] = set()
+    out: list[str] = []
+    for doc_id in doc_ids:
+        name = safe_file_name(doc_id, suffix)
+        key = _fold(name)
+        prefixes = [key[:i] for i, c in enumerate(key) if c == "/"]
+        if key in files or key in dirs or any(p in files for p in prefixes):
+            # A flat name only has to avoid other names at the top level, so counting up terminates.
+            stem = _clip(name[: -len(suffix)].replace("/", "_"), MAX_COMPONENT_BYTES - len(suffix) - 8, doc_id)
+            n = 2
+            while True:
+                name = f"{stem}_{n}{suffix}"
+                key = _fold(name)
+                if key not in files and key not in dirs:
+                    break
+                n += 1
+            prefixes = []
+        files.add(key)
+        dirs.update(prefixes)
+        out.append(name)
+    return out
 
 
 def lexical_escape(relative: str) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, read_text, safe_file_name, shown
+from nerspec.corpus.formats.common import ProjectInfo, fail, read_text, shown, unique_file_names
 from nerspec.corpus.model import Document
 
 SIDES = ("train", "test")
@@ -44,10 +44,20 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo) -> Path:
+    """``[train|test/]<class>/<name>.txt``; the id is the path, so only ids in that shape come back.
+
+    Names are made unique per directory: two documents whose ids end alike must not overwrite each other.
+    """
+    groups: dict[str, list[Document]] = {}
     for doc in documents:
         label = doc.labels[0] if doc.labels else "_unlabeled"
+        if label in ("", ".", "..") or "/" in label or "\\" in label:
+            raise fail(out_dir, f"class `{label}` cannot be a directory name; export as azure or jsonl instead")
         side = f"{doc.dataset}/" if doc.dataset else ""
-        target = out_dir / f"{side}{label}" / safe_file_name(doc.id.split("/")[-1])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(doc.text, encoding="utf-8")
+        groups.setdefault(f"{side}{label}", []).append(doc)
+    for directory, docs in groups.items():
+        (out_dir / directory).mkdir(parents=True, exist_ok=True)
+        names = unique_file_names(doc.id.split("/")[-1] for doc in docs)
+        for doc, name in zip(docs, names):
+            (out_dir / directory / name).write_text(doc.text, encoding="utf-8", newline="")
     return out_dir

@@ -109,9 +109,19 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "data.jsonl") -> Path:
+    """One record per document; ids, like texts, are JSON strings, so any id comes back unchanged."""
     from nerspec.atomic import write_text
 
     target = out_dir / name
-    lines = [json.dumps(dump(doc, info.is_ner), ensure_ascii=False) for doc in documents]
+    lines = [_line(dump(doc, info.is_ner)) for doc in documents]
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target
+
+
+# Characters that str.splitlines() (and many line-oriented tools) treat as line ends but JSON leaves
+# raw with ensure_ascii=False. Outside strings JSON never has them, so escaping them is always valid.
+_LINE_ENDS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False).translate(_LINE_ENDS)
