@@ -108,8 +108,9 @@ def _docs(n: int, start: int = 0, labels: tuple[str, ...] = ("A", "B", "C")) -> 
     return [Document(f"doc-{i}", f"text {i}", [Span(0, 4, labels[i % len(labels)])]) for i in range(start, start + n)]
 
 
-@pytest.mark.parametrize("policy", ["random", "stratified"])
-def test_adding_documents_moves_none_of_the_old_ones(policy: str) -> None:
+def test_adding_documents_moves_none_of_the_old_ones() -> None:
+    # random only: stratified trades a few boundary moves for exact shares (test_split_stratified.py).
+    policy = "random"
     old = _docs(300)
     before = split_documents(old, policy, 0.2, 7).side_of()
     after = split_documents([*old, *_docs(200, start=300)], policy, 0.2, 7).side_of()
