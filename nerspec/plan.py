@@ -98,8 +98,15 @@ def short(fp: str | None) -> str:
     return fp[:SHORT] if fp else "none"
 
 
+# Shown to people, not inputs of the plan: ``manifest_path`` is relative to the working directory, so hashing it
+# would make `apply plan.json` from another directory call an unchanged plan stale. The manifest's content is
+# covered by ``manifest_sha256``.
+DISPLAY_FIELDS = ("manifest_path",)
+
+
 def inputs_sha256(inputs: list[ProjectInputs], state_sha256: str) -> str:
-    text = json.dumps([[asdict(p) for p in inputs], state_sha256], sort_keys=True, default=str)
+    hashed = [{k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS} for p in inputs]
+    text = json.dumps([hashed, state_sha256], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -120,3 +120,16 @@ def test_apply_exits_1_on_a_data_error_and_trains_nothing(nerspec: Any, tiny: An
     assert "+ train" not in result.output and "trained" not in result.output.replace("nothing trained", "")
     assert not state.models.exists() or list(state.models.iterdir()) == []
     assert nerspec("plan", str(tiny.dir), "--detailed-exitcode").exit_code == 2  # still all to do
+
+
+def test_saved_plan_applies_from_another_working_directory(
+    nerspec: Any, tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert nerspec("plan", str(tiny.dir), "-o", str(saved)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere" / "deeper"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)  # the manifest's display path differs; the plan's inputs do not
+    applied = nerspec("apply", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert "stale" not in applied.output and "deployed production" in applied.output
