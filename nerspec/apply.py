@@ -94,15 +94,18 @@ def _default_split(project: Any, corpus: Any) -> Any:
     return split_corpus(project, corpus)
 
 
-def document_hashes_loader(paths: StatePaths, engine: Engine | None = None) -> Callable[[Any], dict[str, str]]:
-    """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed)."""
+def document_hashes_loader(
+    paths: StatePaths, engine: Engine | None = None
+) -> Callable[[Any, dict[str, str] | None], dict[str, str]]:
+    """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
+    with labels renamed back to the names the previous model's hashes used."""
     resolved = (engine or Engine()).resolved()
 
-    def load(project: Any) -> dict[str, str]:
+    def load(project: Any, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprint import document_hashes
 
         assert resolved.load_corpus is not None
-        return document_hashes(resolved.load_corpus(project, paths.cache))
+        return document_hashes(resolved.load_corpus(project, paths.cache), rename)
 
     return load
 

@@ -303,15 +303,33 @@ def model_fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def document_hash(text: str, spans: Iterable[Any], labels: Iterable[str]) -> str:
-    annotations = sorted((s.start, s.end, s.label) for s in spans)
-    payload = json.dumps([text, annotations, sorted(labels)], ensure_ascii=False, separators=(",", ":"))
+def document_hash(
+    text: str, spans: Iterable[Any], labels: Iterable[str], rename: dict[str, str] | None = None
+) -> str:
+    names = rename or {}
+    annotations = sorted((s.start, s.end, names.get(s.label, s.label)) for s in spans)
+    classes = sorted(names.get(label, label) for label in labels)
+    payload = json.dumps([text, annotations, classes], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def document_hashes(corpus: Corpus) -> dict[str, str]:
-    """doc id -> sha256(text + labels): plan's added / removed / relabeled counts compare these."""
-    return {doc.id: document_hash(doc.text, doc.spans, doc.labels) for doc in corpus.documents}
+def document_hashes(corpus: Corpus, rename: dict[str, str] | None = None) -> dict[str, str]:
+    """doc id -> sha256(text + labels): plan's added / removed / relabeled counts compare these.
+
+    ``rename`` maps a label's current name to the name the compared-against hashes were made with (the inverse
+    of the manifest's ``renamed_from``): a rename alone then changes no document, so only real edits count.
+    """
+    return {doc.id: document_hash(doc.text, doc.spans, doc.labels, rename) for doc in corpus.documents}
+
+
+def rename_map(old_labels: list[dict[str, Any]], new_labels: list[dict[str, Any]]) -> dict[str, str]:
+    """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``."""
+    old_names = {label["name"] for label in old_labels}
+    return {
+        label["name"]: label["renamed_from"]
+        for label in new_labels
+        if label.get("renamed_from") in old_names and label["name"] not in old_names
+    }
 
 
 def text_hashes(corpus: Corpus) -> dict[str, str]:

@@ -387,8 +387,8 @@ def artifact_files(artifact: Path, cache: Any) -> dict[str, str]:
 def collect_inputs(
     projects: list[Any], paths: Any, store: Any, document_hashes: Any = None
 ) -> list[ProjectInputs]:
-    """Everything ``compute_plan`` needs. ``document_hashes(project) -> dict`` loads the corpus; it is only
-    called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
+    """Everything ``compute_plan`` needs. ``document_hashes(project, rename) -> dict`` loads the corpus; it is
+    only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
     from nerspec import fingerprint as fpmod
     from nerspec.deploy import local
 
@@ -495,12 +495,15 @@ def _previous(project: Any, store: Any, deployments: dict[str, Any], candidate: 
 def _changes(
     project: Any, store: Any, previous: PreviousModel, data_fp: Any, document_hashes: Any
 ) -> tuple[dict[str, int] | None, dict[str, int] | None]:
-    from nerspec.fingerprint import diff_documents
+    from nerspec.fingerprint import diff_documents, rename_map, training_inputs
 
     old_docs = store.document_hashes(previous.fingerprint)
     if old_docs is not None and document_hashes is not None:
+        # The old hashes carry the labels' old names; hash the current corpus under those names, or a rename
+        # would count every document carrying the renamed label as relabeled.
+        rename = rename_map(previous.training_inputs.get("labels", []), training_inputs(project)["labels"])
         try:
-            new_docs = document_hashes(project)
+            new_docs = document_hashes(project, rename)
         except Exception:  # unreadable data is validate's job; the plan falls back to file counts
             new_docs = None
         if new_docs is not None:

@@ -160,3 +160,16 @@ def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any
     # Columns line up: the reasons start at the same offset on every action line.
     assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1
     assert "\x1b[" not in text and "\x1b[" in render(plan, color=True)
+
+
+def test_rename_with_a_data_change_counts_only_the_changed_document(
+    tiny: Any, state: Any, engine: Any, run_apply: Any
+) -> None:
+    run_apply()
+    tiny.write_manifest(manifest(entities=[{"name": "PERSON", "renamed_from": "PER"}, {"name": "LOC"}]))
+    docs = make_docs(24)  # every document carries PER; the rename alone must not count them
+    docs[5]["spans"] = docs[5]["spans"][:1]  # the one real edit
+    tiny.write_docs(docs)
+    reasons = plan_of(tiny, state, engine).projects[0]["actions"][0]["reasons"]
+    assert "entity schema changed: renamed PER -> PERSON" in reasons
+    assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
