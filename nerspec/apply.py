@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
-from nerspec.errors import DataError, GateFailed, StateError
+from nerspec.errors import DataError, DeployError, GateFailed, StateError
 from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
 from nerspec.paths import StatePaths
 from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, short, test_key
@@ -125,6 +125,7 @@ class _Context:
     who: str
     results: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # repairs apply cannot do (damaged, unrebuildable models)
     # project name -> (corpus, split, lint findings as dicts), loaded once by the data checks before any training
     loaded: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -204,8 +205,9 @@ def apply(
         }
         atomic.write_text(paths.reports / "last-run.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         say(f"run result: {paths.reports / 'last-run.json'}")
-    if ctx.failures:
-        error = GateFailed("\n".join(ctx.failures))
+    if ctx.failures or ctx.refusals:
+        # Gate failures keep their own exit code (3); a refused repair alone is an ordinary error (1).
+        error: Exception = (GateFailed if ctx.failures else DeployError)("\n".join([*ctx.failures, *ctx.refusals]))
         error.result = result  # type: ignore[attr-defined]
         raise error
     return result
@@ -331,9 +333,7 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
             result["deploy"]["deployed"].append({"deployment": action["deployment"], "from": action["from"], "to": fp})
     for action in actions:
         if action["type"] == "repair":
-            recorded = action["fingerprint"]
-            ctx.progress(f"{name}: ! repair {action['deployment']} -> {short(recorded)}")
-            _deploy(ctx, project, action["deployment"], recorded, recorded, "repair", "; ".join(action["reasons"]))
+            _repair(ctx, project, action, fp)
         elif action["type"] == "remove_deployment":
             ctx.progress(f"{name}: - remove deployment {action['deployment']}")
             _remove(ctx, project, action["deployment"])
@@ -507,8 +507,35 @@ def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, t
         reason=why,
         expected_from=from_fp,
     )
-    verb = "deployed" if action == "deploy" else "repaired"
-    ctx.progress(f"{project.name}: ~ {verb} {deployment}: {short(from_fp)} -> {short(to_fp)}")
+    if action == "repair":
+        ctx.progress(f"{project.name}: ~ repaired {deployment}: serves {short(to_fp)} again (files verified)")
+    else:
+        ctx.progress(f"{project.name}: ~ deployed {deployment}: {short(from_fp)} -> {short(to_fp)}")
+
+
+def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str) -> None:
+    """Re-point a drifted deployment at its recorded model, after checking that model's files against the hashes
+    recorded when it was stored: re-pointing at damaged files would only hide the damage (and the plan would ask
+    for the same repair forever). A damaged model here is not the candidate, so apply cannot rebuild it: refuse."""
+    from nerspec import fingerprint as fpmod
+    from nerspec.deploy import local
+    from nerspec.plan import artifact_intact, unrebuildable_hint
+
+    deployment, recorded = action["deployment"], action["fingerprint"]
+    ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
+    record = ctx.store.get_model(recorded)
+    artifact = Path(record.model_dir) if record is not None else local.model_dir(ctx.paths, recorded)
+    cache = fpmod.StatCache(ctx.paths.cache)
+    intact = record is not None and artifact_intact(artifact, record.artifact_files, cache)
+    if not intact:
+        served = ctx.store.served(project.name, deployment)
+        ctx.refusals.append(
+            f"{project.name}/{deployment}: not repaired: the files of {short(recorded)} in {artifact} were changed "
+            f"or deleted outside nerspec; {unrebuildable_hint(deployment, recorded, candidate, candidate in served)}"
+        )
+        ctx.progress(f"{project.name}:   cannot repair {deployment}: model {short(recorded)} is damaged")
+        return
+    _deploy(ctx, project, deployment, recorded, recorded, "repair", "; ".join(action["reasons"]))
 
 
 def _remove(ctx: _Context, project: Any, deployment: str) -> None:

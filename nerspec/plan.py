@@ -156,16 +156,14 @@ def _project_plan(p: ProjectInputs) -> dict[str, Any]:
                 f"changes (or `nerspec rollback --to {short(p.candidate)}`)"
             )
             if d.drift:
-                repairs.append({"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
-                                "fingerprint": d.recorded, "reasons": list(d.drift)})
+                repairs.append(_repair(d, p))
             continue
         if d.promote_from is not None and p.candidate not in _served(p, d.promote_from):
             notes.append(
                 f"{d.name} waits: {short(p.candidate)} has not been served by {d.promote_from} yet (promote_from)"
             )
             if d.drift and d.recorded is not None:
-                repairs.append({"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
-                                "fingerprint": d.recorded, "reasons": list(d.drift)})
+                repairs.append(_repair(d, p))
             continue
         reasons = ["new deployment"] if d.recorded is None else ["the manifest and data ask for a different model"]
         if d.actual == p.candidate and d.recorded != p.candidate:
@@ -208,6 +206,26 @@ def _served(p: ProjectInputs, deployment: str) -> list[str]:
         if d.name == deployment:
             return d.served
     return []
+
+
+def _repair(d: ObservedDeployment, p: ProjectInputs) -> dict[str, Any]:
+    """Put a deployment back on the model it is recorded to serve (the pointer drifted). A model whose own files
+    were damaged cannot be rebuilt here: it is not the model the manifest and data ask for (that one is rebuilt by
+    train + deploy), so the plan says so up front and apply refuses it rather than re-pointing at broken files."""
+    reasons = list(d.drift)
+    if d.artifact_damaged:
+        reasons.append(unrebuildable_hint(d.name, d.recorded, p.candidate, p.candidate in d.served))
+    return {"type": "repair", "deployment": d.name, "target": d.target.get("type", "local"),
+            "fingerprint": d.recorded, "damaged": d.artifact_damaged, "reasons": reasons}
+
+
+def unrebuildable_hint(deployment: str, recorded: str | None, candidate: str, candidate_served: bool) -> str:
+    redeploy = f" (`--to {short(candidate)}` redeploys the current model)" if candidate_served else ""
+    return (
+        f"apply cannot rebuild {short(recorded)} (the manifest and data ask for {short(candidate)}): restore its "
+        f"files, or point {deployment} at an intact model it served before with "
+        f"`nerspec rollback PATH {deployment} --to FP`{redeploy}; `nerspec deployments history PATH` lists them"
+    )
 
 
 def _deploy(d: ObservedDeployment, p: ProjectInputs, reasons: list[str]) -> dict[str, Any]:
@@ -403,7 +421,7 @@ def collect_inputs(
         damaged = False
         orphan = False
         if record is not None:
-            damaged = not _artifact_intact(Path(record.model_dir), record.artifact_files, cache)
+            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, cache)
         else:
             orphan = local.is_complete(local.model_dir(paths, candidate))
         recorded_deployments = store.deployments(project.name)
@@ -461,7 +479,8 @@ def _display(path: Path) -> str:
     return display_path(path)
 
 
-def _artifact_intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
+def artifact_intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
+    """The artifact still has its ``meta.json`` and every file with the hash recorded when it was stored."""
     if not (artifact / "meta.json").is_file():
         return False
     if not recorded:
@@ -562,7 +581,7 @@ def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cach
     elif obs.actual != obs.recorded:
         obs.drift.append(f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})")
     record = store.get_model(obs.recorded)
-    if record is None or not _artifact_intact(Path(record.model_dir), record.artifact_files, cache):
+    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, cache):
         obs.artifact_damaged = True
         obs.drift.append(f"model files of {short(obs.recorded)} changed or deleted outside nerspec")
 

@@ -85,7 +85,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
       nerspec plan -o plan.json && nerspec apply plan.json
     """
     from nerspec.apply import apply
-    from nerspec.errors import GateFailed
+    from nerspec.errors import DeployError, GateFailed
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
 
@@ -99,7 +99,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
         result = apply(
             projects, state_paths(state), saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
         )
-    except GateFailed as exc:
+    except (GateFailed, DeployError) as exc:  # the run result still describes what was done
         if as_json and hasattr(exc, "result"):
             echo_json(exc.result)
         raise

@@ -170,3 +170,67 @@ def test_warnings_do_not_block_and_lint_lands_in_the_run_result(tiny: Any, state
     assert pointer_fp(state) is not None
     assert json.loads((state.reports / "last-run.json").read_text())["projects"][0]["lint"] == lint
     assert any("lint finding" in s for s in steps)
+
+
+def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    from nerspec.errors import DeployError
+
+    run_apply()
+    first = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    second = pointer_fp(state)
+    (project,) = tiny.load()
+    rollback(state, project, "production")
+    (state.models / first / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
+    (repair,) = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert repair["type"] == "repair" and repair["damaged"] is True
+    assert any("apply cannot rebuild" in r and "nerspec rollback" in r for r in repair["reasons"])
+    steps: list[str] = []
+    with pytest.raises(DeployError) as refused:
+        run_apply(progress=steps.append)
+    message = str(refused.value)
+    assert "not repaired" in message and f"--to {second[:12]}" in message  # type: ignore[index]
+    assert not any("repaired production" in s for s in steps)
+    store = open_store(state)
+    assert [h.action for h in store.history("tiny")] == ["deploy", "deploy", "rollback"]  # no fake repair recorded
+    store.close()
+    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["repair"]  # still honest
+    rollback(state, project, "production", to=second)  # the fix the message names
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_pointer_drift_while_rolled_back_is_repaired_and_stays_fixed(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    first = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    (project,) = tiny.load()
+    rollback(state, project, "production")
+    (state.registry / "tiny" / "production.json").unlink()
+    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["repair"]
+    steps: list[str] = []
+    run_apply(progress=steps.append)
+    assert pointer_fp(state) == first
+    assert any("repaired production: serves" in s for s in steps)
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    from nerspec.errors import DeployError
+
+    tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
+    run_apply()
+    run_apply()
+    old = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    (state.models / old / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
+    plan = plan_of(tiny, state, engine).projects[0]
+    assert [(a["type"], a.get("deployment")) for a in plan["actions"]] == [("train", None), ("deploy", "staging"), ("repair", "production")]
+    with pytest.raises(DeployError, match="production: not repaired"):
+        run_apply()
+    # staging now serves the new model, so production may take it: that replaces the damaged model
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [(a["type"], a.get("deployment")) for a in actions] == [("reuse", None), ("deploy", "production")]
+    run_apply()
+    assert not plan_of(tiny, state, engine).changes
