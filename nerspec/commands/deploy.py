@@ -117,10 +117,14 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
 @click.argument("deployment")
 @click.option("--to", "to", default=None, help="Fingerprint (or unique prefix) to roll back to; default: the previous model.")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@click.option("--force", is_flag=True, help="Allow --to a model this deployment never served (promote_from still holds).")
 @state_option
-def rollback_command(path: Path, deployment: str, to: str | None, lock_timeout: float, state: Path | None) -> None:
+def rollback_command(
+    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, state: Path | None
+) -> None:
     """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
-    until the manifest or data change.
+    until the manifest or data change. `--to` takes a model the deployment served before (see `deployments
+    history`); `--force` allows any other recorded model.
 
     \b
     Examples:
@@ -130,7 +134,7 @@ def rollback_command(path: Path, deployment: str, to: str | None, lock_timeout: 
     from nerspec.deploy import rollback
     from nerspec.paths import state_paths
 
-    old, new = rollback(state_paths(state), _project(path), deployment, to, lock_timeout)
+    old, new = rollback(state_paths(state), _project(path), deployment, to, lock_timeout, force=force)
     click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
 
 

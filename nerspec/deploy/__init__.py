@@ -32,9 +32,19 @@ def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str) -
 
 
 def rollback(
-    paths: StatePaths, project: Any, deployment: str, to: str | None = None, lock_timeout: float = 0.0
+    paths: StatePaths,
+    project: Any,
+    deployment: str,
+    to: str | None = None,
+    lock_timeout: float = 0.0,
+    force: bool = False,
 ) -> tuple[str, str]:
-    """Point ``deployment`` back at the model it served before (or at ``to``, a fingerprint or its prefix)."""
+    """Point ``deployment`` back at the model it served before (or at ``to``, a fingerprint or its prefix).
+
+    ``to`` must be a model this deployment served before (it passed the gates then and was in production use);
+    ``force`` allows any recorded model. ``promote_from`` is the manifest's policy and holds either way, and a
+    model whose files no longer match their recorded hashes is never deployed.
+    """
     from nerspec.state import lock, open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
@@ -50,6 +60,7 @@ def rollback(
                 target_fp = _resolve(store, project.name, to)
             if target_fp == current.fingerprint:
                 raise DeployError(f"{project.name}/{deployment} already serves {target_fp[:12]}")
+            _check_rollback_target(paths, store, project, deployment, target_fp, force)
             recorded_target = switch(paths, project, deployment, target_fp)
             store.set_deployment(
                 DeploymentRecord(project.name, deployment, target_fp, recorded_target, utc_now()),
@@ -61,6 +72,33 @@ def rollback(
             return current.fingerprint, target_fp
         finally:
             store.close()
+
+
+def _check_rollback_target(
+    paths: StatePaths, store: Any, project: Any, deployment: str, fingerprint: str, force: bool
+) -> None:
+    from pathlib import Path
+
+    from nerspec import fingerprint as fpmod
+    from nerspec.plan import artifact_intact
+
+    name, fp = project.name, fingerprint[:12]
+    if not force and fingerprint not in store.served(name, deployment):
+        raise DeployError(
+            f"{name}/{deployment} never served {fp} (it may have failed its gates or never been deployed); "
+            f"roll back to a model it served before (`nerspec deployments history PATH --deployment {deployment}`), "
+            f"or pass --force to deploy {fp} anyway"
+        )
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
+    source = spec.promote_from if spec is not None else None
+    if source is not None and fingerprint not in store.served(name, source):
+        raise DeployError(
+            f"{name}/{deployment} only takes a model {source} has served (promote_from: {source}), and {source} "
+            f"never served {fp}; deploy it to {source} first"
+        )
+    record = store.get_model(fingerprint)
+    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache)):
+        raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 
 def _previous_fingerprint(store: Any, project: str, deployment: str, current: str) -> str:

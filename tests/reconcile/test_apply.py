@@ -234,3 +234,40 @@ def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, en
     assert [(a["type"], a.get("deployment")) for a in actions] == [("reuse", None), ("deploy", "production")]
     run_apply()
     assert not plan_of(tiny, state, engine).changes
+
+
+def test_rollback_to_requires_a_model_the_deployment_served(
+    tiny: Any, state: Any, run_apply: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerspec.errors import DeployError
+
+    run_apply()
+    good = pointer_fp(state)
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.7}}))
+    tiny.write_docs(make_docs(30))
+    monkeypatch.setenv("NERSPEC_FAKE_F1", "0.5")
+    with pytest.raises(GateFailed):
+        run_apply()
+    failed = json.loads((state.reports / "last-run.json").read_text())["projects"][0]["model"]["fingerprint"]
+    (project,) = tiny.load()
+    with pytest.raises(DeployError, match="never served .*--force"):
+        rollback(state, project, "production", to=failed[:8])
+    assert pointer_fp(state) == good
+    assert rollback(state, project, "production", to=failed[:8], force=True) == (good, failed)
+    assert rollback(state, project, "production", to=good) == (failed, good)  # served before: no --force needed
+
+
+def test_rollback_enforces_promote_from(tiny: Any, state: Any, run_apply: Any) -> None:
+    from nerspec.errors import DeployError
+
+    tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
+    run_apply()
+    run_apply()
+    tiny.write_docs(make_docs(30))
+    run_apply(no_deploy=True)  # trained and recorded, served by nobody
+    unstaged = json.loads((state.reports / "last-run.json").read_text())["projects"][0]["model"]["fingerprint"]
+    (project,) = tiny.load()
+    with pytest.raises(DeployError, match="promote_from: staging"):
+        rollback(state, project, "production", to=unstaged, force=True)
+    rollback(state, project, "staging", to=unstaged, force=True)
+    assert rollback(state, project, "production", to=unstaged, force=True)[1] == unstaged  # staging served it now
