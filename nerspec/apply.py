@@ -23,7 +23,7 @@ from nerspec import atomic
 from nerspec.errors import DataError, DeployError, GateFailed, StateError
 from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
 from nerspec.paths import StatePaths
-from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, short, test_key
+from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, serving, short, test_key
 from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, ModelRecord, actor, utc_now
 
@@ -271,7 +271,7 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
     model_actions = [a for a in actions if a["type"] in ("train", "reuse")]
     deploys = [a for a in actions if a["type"] == "deploy"]
     if not actions:
-        ctx.progress(f"{name}: no changes (serves {short(fp)})")
+        ctx.progress(f"{name}: no changes ({serving(project_plan)})")
         record = ctx.store.get_model(fp)
         if record is not None:
             result["model"] = _read_json(Path(record.model_dir) / "meta.json")

@@ -196,6 +196,9 @@ def _project_plan(p: ProjectInputs) -> dict[str, Any]:
         "fingerprint": p.candidate,
         "data_fingerprint": p.data_fingerprint,
         "data_changes": p.data_changes,
+        # What each declared deployment serves now: after a rollback (or while promote_from waits) that is not
+        # ``fingerprint``, and "no changes" must not read as "serves the candidate".
+        "serves": {d.name: d.actual if d.actual is not None else d.recorded for d in p.deployments if d.desired},
         "actions": actions,
         "notes": notes,
     }
@@ -334,6 +337,16 @@ def describe(action: dict[str, Any]) -> str:
     return f"{action['deployment']} -> {short(action['fingerprint'])}"
 
 
+def serving(project: dict[str, Any]) -> str:
+    """What a project's deployments serve, naming each one that does not serve the candidate."""
+    candidate = project["fingerprint"]
+    serves = project.get("serves") or {}
+    if all(fp == candidate for fp in serves.values()):
+        return f"serves {short(candidate)}"
+    each = ", ".join(f"{name} serves {short(fp)}" for name, fp in serves.items())
+    return f"{each} (the manifest and data ask for {short(candidate)})"
+
+
 def render(plan: Plan, color: bool = False) -> str:
     import click
 
@@ -345,7 +358,7 @@ def render(plan: Plan, color: bool = False) -> str:
         header = f"{project['name']} ({project['kind']})  {project['manifest_path']}"
         lines.append(style(header, bold=True))
         if not project["actions"]:
-            lines.append(f"  {style('no changes', dim=True)}: serves {short(project['fingerprint'])}")
+            lines.append(f"  {style('no changes', dim=True)}: {serving(project)}")
         rows = [(SYMBOLS[a["type"]], TITLES[a["type"]], describe(a), a["reasons"]) for a in project["actions"]]
         width = max((len(title) for _, title, _, _ in rows), default=0)
         what_width = max((len(what) for _, _, what, _ in rows), default=0)

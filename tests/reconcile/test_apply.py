@@ -11,6 +11,7 @@ from nerspec.deploy import local, rollback, swap
 from nerspec.errors import GateFailed
 from nerspec.state import open_store
 from tests.reconcile.conftest import make_docs, manifest
+from nerspec.plan import render
 from tests.reconcile.test_plan import plan_of
 
 
@@ -88,6 +89,11 @@ def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_ap
     assert pointer_fp(state) == first
     plan = plan_of(tiny, state, engine)
     assert not plan.changes and "was rolled back" in plan.projects[0]["notes"][0]  # apply won't undo it
+    # "no changes" names what production really serves, not the candidate it was rolled back from
+    assert f"no changes: production serves {first[:12]} (the manifest and data ask for {second[:12]})" in render(plan)
+    steps: list[str] = []
+    run_apply(progress=steps.append)
+    assert f"tiny: no changes (production serves {first[:12]}" in steps[0]
     assert rollback(state, project, "production", to=second[:8]) == (first, second)
     store = open_store(state)
     assert [(h.action, h.from_fp, h.to_fp) for h in store.history("tiny")] == [
