@@ -479,10 +479,13 @@ def collect_inputs(
                 deployments=observed,
             )
         )
-    try:
-        cache.save()
-    except OSError:
-        pass
+    # The stat cache only speeds up the next plan; a state directory that does not exist yet is not created
+    # for it (plan is read-only).
+    if Path(paths.root).is_dir():
+        try:
+            cache.save()
+        except OSError:
+            pass
     return out
 
 

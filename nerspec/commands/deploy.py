@@ -46,7 +46,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
 
     project = _project(path)
     paths = state_paths(state)
-    store = open_store(paths)
+    store = open_store(paths, create=False)
     try:
         recorded = store.deployments(project.name)
     finally:
@@ -95,7 +95,7 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
     from nerspec.state import open_store
 
     project = _project(path)
-    store = open_store(state_paths(state))
+    store = open_store(state_paths(state), create=False)
     try:
         entries = store.history(project.name, deployment)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,11 @@ import click
 
 from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
+
+
+def use_color() -> bool:
+    """Color only on a terminal, and never when ``NO_COLOR`` is set to anything non-empty (no-color.org)."""
+    return is_terminal() and not os.environ.get("NO_COLOR")
 
 
 def _load_saved_plan(path: Path) -> Any:
@@ -45,7 +51,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
 
     projects = load_projects(list(paths))
     state_dir = state_paths(state)
-    store = open_store(state_dir)
+    store = open_store(state_dir, create=False)
     try:
         plan = make_plan(projects, state_dir, store)
     finally:
@@ -59,7 +65,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     if as_json:
         echo_json(data)
     else:
-        click.echo(render(plan, color=is_terminal()))
+        click.echo(render(plan, color=use_color()))
         if out is not None:
             click.echo(f"\nSaved to {out}. Run `nerspec apply {out}` to execute exactly this plan.")
     if detailed_exitcode and plan.changes:

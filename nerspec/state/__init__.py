@@ -10,9 +10,15 @@ from nerspec.state.store import DeploymentRecord, HistoryRecord, ModelRecord, St
 __all__ = ["DeploymentRecord", "HistoryRecord", "ModelRecord", "Store", "open_store"]
 
 
-def open_store(paths: StatePaths) -> Store:
-    """The store for a state directory (SQLite today; the backend choice goes here when PostgreSQL lands)."""
+def open_store(paths: StatePaths, create: bool = True) -> Store:
+    """The store for a state directory (SQLite today; the backend choice goes here when PostgreSQL lands).
+
+    ``create=False`` is for read-only commands (plan, deployments list/history): when there is no state yet they
+    get an empty in-memory store instead of a new ``.nerspec/`` left wherever they happened to run.
+    """
     from nerspec.state.sqlite import SqliteStore
 
+    if not create and not Path(paths.db).is_file():
+        return SqliteStore(Path(":memory:"))
     Path(paths.root).mkdir(parents=True, exist_ok=True)
     return SqliteStore(paths.db)

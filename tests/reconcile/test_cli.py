@@ -133,3 +133,28 @@ def test_saved_plan_applies_from_another_working_directory(
     applied = nerspec("apply", str(saved))
     assert applied.exit_code == 0, applied.output
     assert "stale" not in applied.output and "deployed production" in applied.output
+
+
+def test_no_color_disables_color_on_a_terminal(nerspec: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nerspec.commands.reconcile as reconcile
+
+    monkeypatch.setattr(reconcile, "is_terminal", lambda: True)
+
+    def plan_output() -> str:  # color=True: click keeps escape codes as it would on a real terminal
+        return CliRunner().invoke(cli, ["plan", str(tiny.dir)], color=True, catch_exceptions=False).output
+
+    assert "\x1b[" in plan_output()  # a terminal gets color
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in plan_output()
+
+
+def test_read_only_commands_create_no_state(tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in FAKES.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("NERSPEC_STATE", raising=False)
+    (tmp_path / ".git").mkdir()  # tmp_path is the repository root: the default state would be tmp_path/.nerspec
+    runner = CliRunner()
+    for args in (["deployments", "list", str(tiny.dir)], ["deployments", "history", str(tiny.dir)], ["plan", str(tiny.dir)]):
+        result = runner.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+        assert not (tmp_path / ".nerspec").exists(), args
