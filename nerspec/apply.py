@@ -174,7 +174,7 @@ def apply(
 
     say = progress or (lambda _message: None)
     with lock.locked(paths.root, "apply --no-deploy" if no_deploy else "apply", lock_timeout):
-        _remove_partials(paths)
+        _remove_stale_partials(paths, (paths.root / lock.LOCK_NAME).stat().st_mtime)
         store = open_store(paths)
         try:
             resolved = (engine or Engine()).resolved()
@@ -244,11 +244,28 @@ def _check_all(ctx: _Context, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
         )
 
 
-def _remove_partials(paths: StatePaths) -> None:
+def _remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
+    """Remove staging directories of killed runs. Called only while holding the lock, so no apply is writing
+    one; but ``nerspec train`` stages into the same store without the lock, so only directories in which nothing
+    changed since we took the lock are stale (a live training keeps writing checkpoints into its own)."""
     if not paths.models.is_dir():
         return
     for leftover in paths.models.glob(".*.partial"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        newest = _newest_mtime(leftover)
+        if newest is not None and newest < lock_taken:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _newest_mtime(root: Path) -> float | None:
+    """The latest mtime in a directory tree; None when it changes under us (someone is still writing it)."""
+    try:
+        newest = root.lstat().st_mtime
+        for folder, dirs, files in os.walk(root):
+            for name in (*dirs, *files):
+                newest = max(newest, (Path(folder) / name).lstat().st_mtime)
+    except FileNotFoundError:
+        return None
+    return newest
 
 
 def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) -> dict[str, Any]:

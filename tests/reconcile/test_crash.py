@@ -121,3 +121,51 @@ def test_concurrent_applies_one_wins(tiny: Any, state: Any, run_apply: Any, tmp_
         kill(proc)
     run_apply()
     assert local.read_pointer(state, "tiny", "production") is not None
+
+
+def test_apply_removes_only_stale_partials(tiny: Any, state: Any, run_apply: Any) -> None:
+    state.models.mkdir(parents=True)
+    stale = state.models / ".abc.killed.partial"
+    (stale / "model").mkdir(parents=True)
+    (stale / "model" / "weights.bin").write_bytes(b"half")
+    long_ago = time.time() - 3600
+    for path in (stale / "model" / "weights.bin", stale / "model", stale):
+        os.utime(path, (long_ago, long_ago))
+    # A staging dir still being written (e.g. a `nerspec train` running beside us, which takes no lock): a file
+    # in it changes after apply took the lock, so it is not stale.
+    live = state.models / ".def.running.partial"
+    (live / "model").mkdir(parents=True)
+    checkpoint = live / "model" / "checkpoint.bin"
+    checkpoint.write_bytes(b"step 1")
+    soon = time.time() + 3600
+    os.utime(checkpoint, (soon, soon))
+    run_apply()
+    assert not stale.exists()
+    assert live.exists()
+
+
+@pytest.mark.slow
+def test_kill_during_real_training_leaves_a_partial_the_next_apply_removes(
+    tiny: Any, state: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("spacy")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root)}
+    for key in FAKES:
+        env.pop(key, None)  # the real trainer
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nerspec", "apply", str(tiny.dir)], env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.is_dir() for p in state.models.glob(".*.partial/.train")) if state.models.is_dir() else True:
+        assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "training never started"
+        time.sleep(0.02)
+    time.sleep(0.5)  # inside spaCy's training
+    kill(proc)
+    assert list(state.models.glob(".*.partial"))  # hidden, so nothing reads it as a model
+    assert_consistent(state)
+    time.sleep(0.05)  # the leftover must be older than the next apply's lock
+    run_apply()
+    assert not list(state.models.glob(".*.partial"))
+    assert_consistent(state)
