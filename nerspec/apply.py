@@ -326,6 +326,9 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
             significance,
         )
         if baseline_failure is not None:
+            # evaluate_gates saw no baseline and reported the regression gates as skipped ("nothing deployed
+            # yet"); here something is deployed but unreadable, so the failure replaces those results.
+            results = [r for r in results if not (r.skipped and r.name.startswith("regression."))]
             results.append(baseline_failure)
         passed = all(r.passed for r in results)
         result["gates"] = summary(results)

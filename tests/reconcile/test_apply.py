@@ -58,7 +58,10 @@ def test_gate_failure_keeps_production(tiny: Any, state: Any, run_apply: Any, mo
 
 def test_regression_gate_against_production(tiny: Any, state: Any, run_apply: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     tiny.write_manifest(manifest(gates={"regression": {"against": "production", "max_drop": {"micro_f1": 0.05}}}))
-    run_apply()  # nothing deployed yet: no regression gate
+    first = run_apply()["projects"][0]["gates"]["results"]
+    # Nothing deployed yet: the regression gate is reported, passing and marked skipped (not silently absent).
+    assert [(r["name"], r["passed"], r.get("skipped")) for r in first] == [("regression.micro_f1", True, True)]
+    assert "no model deployed in `production` yet" in first[0]["message"]
     good = pointer_fp(state)
     tiny.write_docs(make_docs(30))
     monkeypatch.setenv("NERSPEC_FAKE_F1", "0.7")
@@ -277,3 +280,19 @@ def test_rollback_enforces_promote_from(tiny: Any, state: Any, run_apply: Any) -
         rollback(state, project, "production", to=unstaged, force=True)
     rollback(state, project, "staging", to=unstaged, force=True)
     assert rollback(state, project, "production", to=unstaged, force=True)[1] == unstaged  # staging served it now
+
+
+def test_missing_baseline_model_reports_only_the_failure(tiny: Any, state: Any, run_apply: Any) -> None:
+    import shutil
+
+    tiny.write_manifest(manifest(gates={"regression": {"against": "production", "max_drop": {"micro_f1": 0.05, "per_label_f1": 0.1}}}))
+    run_apply()
+    good = pointer_fp(state)
+    shutil.rmtree(state.models / good)  # type: ignore[operator]
+    tiny.write_docs(make_docs(30))
+    with pytest.raises(GateFailed, match="is missing"):
+        run_apply()
+    results = json.loads((state.reports / "last-run.json").read_text())["projects"][0]["gates"]["results"]
+    regression = [r for r in results if r["name"].startswith("regression")]
+    assert len(regression) == 1 and not regression[0]["passed"] and "is missing" in regression[0]["message"]
+    assert not any(r.get("skipped") for r in results)
