@@ -58,3 +58,70 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
     (project,) = tiny.load()
     rollback(state, project, "production")
     assert local.read_pointer(state, "tiny", "production")["fingerprint"] == old  # type: ignore[index]
+
+
+def test_classification_lifecycle_with_real_training(
+    tmp_path: Any, state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import yaml
+
+    from nerspec.manifest.load import load_projects
+    from tests.train.conftest import TOPICS, textcat_records
+
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "projects" / "topics"
+    root.mkdir(parents=True)
+    classes = sorted(TOPICS)
+
+    def write_docs(records: list[dict[str, Any]]) -> None:
+        (root / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    spec = {
+        "classes": [{"name": name} for name in classes],
+        "multilabel": False,
+        "data": [{"name": "main", "format": "jsonl", "path": "docs.jsonl"}],
+        "split": {"policy": "random", "test_fraction": 0.25, "seed": 1},
+        "training": {"max_steps": 20, "eval_frequency": 10, "patience": 0, "dev_fraction": 0.0},
+        "gates": {"per_class": {"*": {"f1": {"min": 0.0}}},
+                  "regression": {"against": "production", "max_drop": {"micro_f1": 1.0}}},
+        "deployments": [{"name": "production"}],
+    }
+    manifest_data = {"apiVersion": "nerspec/v1", "kind": "TextClassificationProject",
+                     "metadata": {"name": "topics", "language": "en"}, "spec": spec}
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest_data, sort_keys=False), encoding="utf-8")
+    records = textcat_records(48, multilabel=False)
+    write_docs(records)
+    real = Engine()
+
+    def plan() -> Any:
+        from nerspec.apply import make_plan
+        from nerspec.state import open_store
+
+        store = open_store(state)
+        try:
+            return make_plan(load_projects([root]), state, store, real)
+        finally:
+            store.close()
+
+    first = apply(load_projects([root]), state, engine=real)["projects"][0]
+    assert first["kind"] == "TextClassificationProject" and "per_class" in first["evaluation"]
+    old = local.read_pointer(state, "topics", "production")["fingerprint"]  # type: ignore[index]
+    assert not plan().changes
+
+    relabeled = dict(records[0], labels=[c for c in classes if c not in records[0]["labels"]][:1])
+    write_docs([relabeled, *records[2:], *textcat_records(52, multilabel=False)[48:]])
+    actions = plan().projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["train", "deploy"]
+    assert actions[0]["reasons"] == ["data changed: 4 documents added, 1 removed, 1 relabeled"]
+
+    second = apply(load_projects([root]), state, engine=real)["projects"][0]
+    new = local.read_pointer(state, "topics", "production")["fingerprint"]  # type: ignore[index]
+    assert new != old and second["deploy"]["deployed"] == [{"deployment": "production", "from": old, "to": new}]
+    results = second["gates"]["results"]
+    per_class = [r for r in results if r["name"].startswith("per_class.")]
+    assert {r["label"] for r in per_class} == set(classes)
+    assert all(r["passed"] and r["value"] is not None and not r.get("skipped") for r in per_class)
+    assert second["baseline"]["fingerprint"] == old
+    assert any(r["name"] == "regression.micro_f1" and not r.get("skipped") for r in results)
