@@ -19,6 +19,9 @@ def test_ner_default_config_follows_manifest(make_project):
     assert config["nlp"]["lang"] == "en"
     assert config["nlp"]["pipeline"] == ["tok2vec", "ner"]
     assert config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is False
+    # The NER default stays spaCy's efficiency config (the textcat change does not touch it).
+    assert config["components"]["tok2vec"]["model"]["embed"]["width"] == 96
+    assert config["components"]["ner"]["model"]["@architectures"] == "spacy.TransitionBasedParser.v2"
     training = config["training"]
     assert (training["seed"], training["max_steps"], training["dropout"], training["patience"]) == (7, 123, 0.25, 9)
     assert training["eval_frequency"] == 10
@@ -38,8 +41,13 @@ def test_textcat_default_config(make_project, multilabel, factory, exclusive):
     project, _, _ = load_all(make_project("TextClassificationProject", multilabel=multilabel))
     config = cfg.project_config(project)
     assert config["nlp"]["pipeline"] == [factory]
-    assert config["components"][factory]["model"]["exclusive_classes"] is exclusive
-    assert config["components"][factory]["model"]["@architectures"] == "spacy.TextCatBOW.v3"
+    model = config["components"][factory]["model"]
+    # The ensemble: bag of words (with bigrams) next to a small tok2vec; the linear model decides exclusivity.
+    assert model["@architectures"] == "spacy.TextCatEnsemble.v2"
+    assert model["linear_model"]["@architectures"] == "spacy.TextCatBOW.v3"
+    assert model["linear_model"]["exclusive_classes"] is exclusive
+    assert model["linear_model"]["ngram_size"] == 2
+    assert model["tok2vec"]["embed"]["width"] == model["tok2vec"]["encode"]["width"]
     assert config["initialize"]["components"][factory]["labels"] == ["finance", "food", "sports", "weather"]
 
 
@@ -63,16 +71,19 @@ def test_language_mapping(make_project, tmp_path):
     assert cfg.spacy_lang(project) == "xx"
 
 
-def _expert(make_project, text: str | None) -> object:
-    files = {"expert.cfg": text} if text is not None else {}
-    root = make_project(training={"config": "expert.cfg"}, extra_files=files)
+def _expert(make_project, text: str) -> object:
+    root = make_project(training={"config": "expert.cfg"}, extra_files={"expert.cfg": text})
     project, _, _ = load_all(root)
     return project
 
 
 def test_expert_config_errors_are_named(make_project):
+    # Loading the manifest already rejects a missing file; training still names it when the file goes
+    # away between loading and training.
+    project = _expert(make_project, "")
+    (project.dir / "expert.cfg").unlink()  # type: ignore[attr-defined]
     with pytest.raises(TrainingError, match=r"training.config `expert.cfg`: no such file"):
-        cfg.project_config(_expert(make_project, None))
+        cfg.project_config(project)
     with pytest.raises(TrainingError, match=r"training.config `expert.cfg`: not a valid spaCy config"):
         cfg.project_config(_expert(make_project, "[nlp\nlang = en"))
     wrong = '[nlp]\nlang = "en"\npipeline = ["textcat"]\n\n[components]\n\n[components.textcat]\nfactory = "textcat"\n\n[training]\n'
