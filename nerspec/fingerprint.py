@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import __version__, atomic
+from nerspec.corpus.split import SPLIT_ALGORITHM
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
 
 CACHE_VERSION = 2
+# Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
+# generated config is not hashed itself because that would import spaCy on every `plan`.
+TRAINING_RECIPE = 2
 # marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 # Module names under ``nerspec.corpus.formats`` where they differ from the manifest's format name.
@@ -297,6 +301,8 @@ def model_fingerprint(
     payload = {
         "inputs": training_inputs(project),
         "data": data_sha,
+        "split_algorithm": SPLIT_ALGORITHM,
+        "training_recipe": TRAINING_RECIPE,
         "versions": version_info if version_info is not None else versions(),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))

@@ -78,3 +78,22 @@ def test_missing_expert_config_is_a_located_manifest_error(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "nerspec.yaml:7:" in result.output
     assert "spec.training.config: `missing.cfg` does not exist" in result.output
+
+
+def test_split_and_training_recipe_versions_are_part_of_the_model_fingerprint(tmp_path: Path, monkeypatch: object) -> None:
+    """A new split algorithm or default config changes what training sees: old models must not be reused."""
+    import nerspec.fingerprint as fingerprint
+    from nerspec.manifest.load import load_project
+
+    (tmp_path / "data.jsonl").write_text('{"id": "1", "text": "Acme", "spans": []}\n')
+    (tmp_path / "nerspec.yaml").write_text(
+        "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: p}\nspec:\n"
+        "  entities: [{name: ORG}]\n  data: [{name: d, format: jsonl, path: data.jsonl}]\n"
+    )
+    project = load_project(tmp_path)
+    before = fingerprint.model_fingerprint(project, "data-sha")
+    seen = {before}
+    for constant in ("SPLIT_ALGORITHM", "TRAINING_RECIPE"):
+        monkeypatch.setattr(fingerprint, constant, getattr(fingerprint, constant) + 1)  # type: ignore[attr-defined]
+        seen.add(fingerprint.model_fingerprint(project, "data-sha"))
+    assert len(seen) == 3

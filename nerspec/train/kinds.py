@@ -3,6 +3,8 @@
 Each ``KindImpl`` knows, for its kind of project, which spaCy component trains, how its config block
 looks, how a corpus ``Document`` becomes a spaCy reference ``Doc``, and how a processed ``Doc`` decodes
 into the prediction contract (``docs/architecture.md``, "Predictions"). spaCy is imported lazily.
+
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
 """
 
 from __future__ import annotations
