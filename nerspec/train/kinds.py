@@ -50,23 +50,7 @@ def _ner_components(labels: Sequence[str], multilabel: bool) -> tuple[list[str],
     components = {
         "tok2vec": {
             "factory": "tok2vec",
-            "model": {
-                "@architectures": "spacy.Tok2Vec.v2",
-                "embed": {
-                    "@architectures": "spacy.MultiHashEmbed.v2",
-                    "width": width,
-                    "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-                    "rows": [5000, 1000, 2500, 2500],
-                    "include_static_vectors": False,
-                },
-                "encode": {
-                    "@architectures": "spacy.MaxoutWindowEncoder.v2",
-                    "width": width,
-                    "depth": 4,
-                    "window_size": 1,
-                    "maxout_pieces": 3,
-                },
-            },
+            "model": _tok2vec(width, depth=4),
         },
         "ner": {
             "factory": "ner",
@@ -137,9 +121,9 @@ _TEXTCAT_WIDTH = 64
 _TEXTCAT_DEPTH = 2
 
 
-def _textcat_tok2vec(width: int, depth: int) -> dict[str, Any]:
-    # The textcat's own small tok2vec (no listener: the pipeline has one trained component). Subword
-    # attributes (PREFIX, SUFFIX, SHAPE) let "cancel", "cancelled", "cancellation" share evidence.
+def _tok2vec(width: int, depth: int) -> dict[str, Any]:
+    # spaCy's CPU-efficient embedding: shared by NER's tok2vec component and the textcat's own small one.
+    # Subword attributes (PREFIX, SUFFIX, SHAPE) let "cancel", "cancelled", "cancellation" share evidence.
     return {
         "@architectures": "spacy.Tok2Vec.v2",
         "embed": {
@@ -175,7 +159,7 @@ def _textcat_components(labels: Sequence[str], multilabel: bool) -> tuple[list[s
         "model": {
             "@architectures": "spacy.TextCatEnsemble.v2",
             "nO": None,
-            "tok2vec": _textcat_tok2vec(_TEXTCAT_WIDTH, _TEXTCAT_DEPTH),
+            "tok2vec": _tok2vec(_TEXTCAT_WIDTH, _TEXTCAT_DEPTH),
             "linear_model": {
                 "@architectures": "spacy.TextCatBOW.v3",
                 "exclusive_classes": not multilabel,
