@@ -16,6 +16,9 @@ from nerspec import atomic
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
+from nerspec.train.artifact import is_complete  # the artifact layout has one owner
+
+__all__ = ["is_complete", "list_pointers", "model_dir", "point", "pointer_path", "read_pointer", "remove"]
 
 
 def pointer_path(paths: StatePaths, project: str, deployment: str) -> Path:
@@ -24,10 +27,6 @@ def pointer_path(paths: StatePaths, project: str, deployment: str) -> Path:
 
 def model_dir(paths: StatePaths, fingerprint: str) -> Path:
     return paths.models / fingerprint
-
-
-def is_complete(artifact: Path) -> bool:
-    return (artifact / "meta.json").is_file() and (artifact / "model").is_dir()
 
 
 def read_pointer(paths: StatePaths, project: str, deployment: str) -> dict[str, Any] | None:
