@@ -157,9 +157,15 @@ class HttpTarget(Strict):
     token_env: str = Field("NERSPEC_DEPLOY_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class RegistryTarget(Strict):
+    """The nerspec registry of the (shared) state: `nerspec serve --state URL --artifacts URL` serves it."""
+
+    type: Literal["registry"]
+
+
 class Deployment(Strict):
     name: ResourceName
-    target: Annotated[Union[LocalTarget, HttpTarget], Field(discriminator="type")] = LocalTarget()
+    target: Annotated[Union[LocalTarget, HttpTarget, RegistryTarget], Field(discriminator="type")] = LocalTarget()
     promote_from: ResourceName | None = Field(
         None, description="Only take a model that this other deployment has served."
     )

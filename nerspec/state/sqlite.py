@@ -47,6 +47,12 @@ class SqliteStore:
             raise
         self.conn.execute("COMMIT")
 
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> Any:
+        """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
+        from nerspec.state import lock
+
+        return lock.locked(Path(self.path).parent, operation, timeout)
+
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)
 

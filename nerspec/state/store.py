@@ -1,4 +1,4 @@
-"""The state store interface. SQLite implements it today; a PostgreSQL backend is planned.
+"""The state store interface, implemented by ``sqlite.SqliteStore`` and ``postgres.PostgresStore``.
 
 Records are plain dataclasses with JSON-able fields so a backend only needs text/integer columns.
 """
@@ -6,6 +6,7 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 
@@ -89,6 +90,10 @@ class Store(Protocol):
     def served(self, project: str, deployment: str) -> set[str]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
+
+    # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
+    # session advisory locks per project (released with the connection when a process dies)
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[Any]: ...
 
 
 def utc_now() -> str:
