@@ -27,6 +27,9 @@ def run(
     from nerspec.serve.app import create_app
 
     paths = state_paths(state)
+    if paths.shared:
+        paths.root.mkdir(parents=True, exist_ok=True)  # the local cache of models fetched from the store
+        poll_interval = max(poll_interval, 2.0)
     if not paths.root.is_dir():
         raise NerspecError(f"state directory {paths.root} does not exist (use --state or NERSPEC_STATE)")
     app = create_app(paths, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,

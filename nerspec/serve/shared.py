@@ -1,0 +1,89 @@
+"""Serving what the state records: the deployments of a shared (PostgreSQL) state, and ``registry`` targets.
+
+``StateSource`` is the registry's source of pointers besides the local pointer files: on every poll it reads
+the state's deployments (one small query) and, for a fingerprint it has not seen yet, brings the model into
+the local cache from the artifact store, verified against the hashes the state recorded. A model whose files
+do not match is never served: its entry carries the error, the registry keeps the previous model and reports
+the failure on ``/readyz``. The delay between an ``apply`` and the swap is the poll interval (``--poll``,
+default 2 s with a shared state) plus the download and load time.
+
+Served: with a shared state, every recorded deployment except ``http`` ones (those are served by their own
+server); with a SQLite state, the ``registry`` deployments (``local`` ones come from the pointer files).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("nerspec.serve")
+
+
+class StateSource:
+    def __init__(self, paths: Any) -> None:
+        self.paths = paths
+        self._store: Any = None
+        self._fetched: dict[str, Path] = {}
+        self._errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        from nerspec.state import open_store
+
+        if not self.paths.shared:
+            return open_store(self.paths, create=False)  # SQLite: a connection per poll, per thread
+        if self._store is None:
+            self._store = open_store(self.paths)
+        return self._store
+
+    def _served(self, record: Any) -> bool:
+        kind = record.target.get("type", "local")
+        return kind != "http" if self.paths.shared else kind == "registry"
+
+    def __call__(self) -> dict[tuple[str, str], bytes]:
+        if not self.paths.shared and not self.paths.db.is_file():
+            return {}
+        with self._lock:
+            try:
+                store = self._open()
+                records = [r for r in store.all_deployments() if self._served(r)]
+                out = {(r.project, r.deployment): self._pointer(store, r) for r in records}
+            except Exception as exc:  # an unreachable database: keep serving what is loaded, retry next poll
+                log.warning("cannot read the deployments from %s: %s", self.paths.describe(), exc)
+                self.close()
+                raise
+            if not self.paths.shared:
+                store.close()
+            return out
+
+    def _pointer(self, store: Any, record: Any) -> bytes:
+        fp = record.fingerprint
+        pointer: dict[str, Any] = {"project": record.project, "deployment": record.deployment, "fingerprint": fp,
+                                   "deployed_at": record.deployed_at, "source": "state"}
+        if fp not in self._fetched:
+            try:
+                self._fetched[fp] = self._fetch(store, fp)
+                self._errors.pop(fp, None)
+            except Exception as exc:  # damaged or missing in the store: never served, reported on /readyz
+                self._errors[fp] = str(exc)
+        if fp in self._fetched:
+            pointer["model_dir"] = str(self._fetched[fp])
+        else:
+            pointer["error"] = self._errors.get(fp, "model not available")
+        return json.dumps(pointer, sort_keys=True).encode()
+
+    def _fetch(self, store: Any, fingerprint: str) -> Path:
+        from nerspec.deploy.targets import TargetContext
+
+        return TargetContext(self.paths, store).local_model(fingerprint)
+
+    def close(self) -> None:
+        if self._store is not None:
+            try:
+                self._store.close()
+            except Exception:
+                pass
+            self._store = None
