@@ -35,6 +35,10 @@ class ArtifactStore(Protocol):
         """A local directory with the model, verified against ``recorded``; raises ``ModelNotFoundError``."""
         ...
 
+    def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
+        """Read every recorded file back in full; the ones missing or not matching their sha256."""
+        ...
+
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         """One small file of a stored model (meta.json, evaluation.json) without fetching the whole model."""
         ...

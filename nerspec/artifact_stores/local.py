@@ -41,6 +41,17 @@ class LocalArtifactStore:
             raise ModelNotFoundError(f"model {fingerprint[:12]} is missing from {self.root}")
         return path
 
+    def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
+        """The recorded files that are missing or differ, read in full (no stat cache)."""
+        from nerspec.artifact_stores.s3 import _sha256
+
+        bad = []
+        for rel, sha in sorted(recorded.items()):
+            path = self.root / fingerprint / rel
+            if not path.is_file() or _sha256(path) != sha:
+                bad.append(rel)
+        return bad if artifacts.is_complete(self.root / fingerprint) else ["meta.json", *bad]
+
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         try:
             return (self.root / fingerprint / rel).read_bytes()

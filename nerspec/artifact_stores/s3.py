@@ -105,6 +105,22 @@ class S3ArtifactStore:
         etags = self._etags(fingerprint)
         return all(etags.get(rel) == f.get("etag") for rel, f in files.items())
 
+    def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
+        """The recorded files that are missing from the store or whose bytes do not hash to the recorded sha256."""
+        if not self.exists(fingerprint):
+            return ["manifest.json"]
+        bad = []
+        for rel, sha in sorted(recorded.items()):
+            found = self._call("verifying", self.client.get_object, Bucket=self.bucket,
+                               Key=self._key(fingerprint, "files", rel))
+            digest = hashlib.sha256()
+            if found is not None:
+                for chunk in iter(lambda: found["Body"].read(1 << 20), b""):
+                    digest.update(chunk)
+            if found is None or digest.hexdigest() != sha:
+                bad.append(rel)
+        return bad
+
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         found = self._call("reading a file", self.client.get_object, Bucket=self.bucket,
                            Key=self._key(fingerprint, "files", rel))

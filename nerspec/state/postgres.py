@@ -263,6 +263,18 @@ class PostgresStore:
                           "deployment = %s", (rows[other], now, project, name))
                 _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
 
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None:
+        """``state migrate``: a project's deployments and its history as they were, in one transaction."""
+        with self._tx() as c:
+            for h in history:
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
+                             VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+            for d in deployments:
+                c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
+                             VALUES (%s, %s, %s, %s, %s)""", (project, d.deployment, d.fingerprint, _dump(d.target),
+                                                              d.deployed_at))
+
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
         query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history "
                  "WHERE project = %s")
