@@ -367,7 +367,11 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
     elif deploys:
         for action in deploys:
             _deploy(ctx, project, action["deployment"], action["from"], fp, "deploy", "; ".join(action["reasons"]))
-            result["deploy"]["deployed"].append({"deployment": action["deployment"], "from": action["from"], "to": fp})
+            entry = {"deployment": action["deployment"], "from": action["from"], "to": fp}
+            failure = _smoke(ctx, project, action["deployment"], action["from"], fp)
+            if failure is not None:
+                entry["smoke_failed"] = failure
+            result["deploy"]["deployed"].append(entry)
     for action in actions:
         if action["type"] == "repair":
             _repair(ctx, project, action, fp)
@@ -543,8 +547,40 @@ def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, t
     )
     if action == "repair":
         ctx.progress(f"{project.name}: ~ repaired {deployment}: serves {short(to_fp)} again (files verified)")
+    elif action == "rollback":
+        ctx.progress(f"{project.name}: ~ switched {deployment} back: {short(from_fp)} -> {short(to_fp)}")
     else:
         ctx.progress(f"{project.name}: ~ deployed {deployment}: {short(from_fp)} -> {short(to_fp)}")
+
+
+def _smoke(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str) -> str | None:
+    """Run the deployment's smoke checks through its target; on failure switch back (or remove a first deploy),
+    record both steps in the history, and fail the run (exit 3) naming the text. Returns the failure."""
+    from nerspec.deploy.smoke import run_checks
+    from nerspec.deploy.targets import declared_target, target_for
+
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
+    if spec is None or not spec.smoke:
+        return None
+    target = declared_target(project, deployment)
+    model_dir = None if getattr(target, "url", None) else ctx.targets.local_model(to_fp)
+    failure = run_checks(list(spec.smoke), target, project.name, deployment, to_fp, model_dir)
+    if failure is None:
+        ctx.progress(f"{project.name}:   smoke checks of {deployment} passed ({len(spec.smoke)})")
+        return None
+    ctx.progress(f"{project.name}:   {deployment}: {failure}")
+    why = f"{failure}; switched back automatically"
+    if from_fp is not None:
+        _deploy(ctx, project, deployment, to_fp, from_fp, "rollback", why)
+        back = f"switched back to {short(from_fp)}"
+    else:
+        recorded = ctx.store.deployments(project.name).get(deployment)
+        target_for(recorded.target if recorded else target).remove(ctx.targets, project.name, deployment,
+                                                                   recorded.target if recorded else {})
+        ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason=why)
+        back = "removed it (nothing was deployed before)"
+    ctx.failures.append(f"{project.name}/{deployment}: {failure}; {back}")
+    return failure
 
 
 def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str) -> None:
