@@ -72,8 +72,11 @@ def new_database(server_url: str) -> str:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """moto's standalone S3-compatible HTTP server on 127.0.0.1; yields its endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
