@@ -103,3 +103,17 @@ def test_serves_the_shared_state_and_follows_its_changes(trained: Any, tmp_path:
             writer.remove_deployment("people", "production", actor="ci", reason="removed from the manifest")
             _wait(http, 404)
     writer.close()
+
+
+def test_smoke_checks_go_through_the_server(server: Server, trained: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nerspec.deploy.smoke import run_checks
+    from nerspec.manifest.schema import SmokeCheck
+    from tests.serve.conftest import API_KEY_ENV
+
+    target = HttpTarget(type="http", url=server.url, api_key_env=API_KEY_ENV)
+    passing = [SmokeCheck(text="Alice Smith moved to Paris last year.", entities=[{"category": "CITY", "text": "Paris"}])]
+    assert run_checks(passing, target, "people", "production", trained.ner, None) is None
+    failing = [SmokeCheck(text="Alice Smith moved to Paris last year.", classes=["SPORTS"])]
+    message = run_checks(failing, target, "people", "production", trained.ner, None)
+    assert message is not None and message.startswith("smoke check failed on text 'Alice Smith moved to Paris")
+    assert "expected SPORTS, got" in message and "CITY 'Paris'" in message

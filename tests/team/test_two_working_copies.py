@@ -114,6 +114,9 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
+    predicted = nerspec(b, "predict", "projects/tiny", "Alice moved to Paris in 1990.", "--json")
+    assert predicted.returncode == 0, predicted.stderr  # the library path finds the shared deployment too
+
     # Both copies get the same new data. A applies and is stopped in training: B gets the lock error naming A.
     for copy in (a, b):
         _docs(copy, make_docs(30))
