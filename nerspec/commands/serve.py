@@ -29,6 +29,10 @@ def serve(host: str, port: int, state: Path | None, api_key_env: str | None, adm
           workers: int, beam_width: int | None) -> None:
     """Serve every deployment of the local registry over HTTP, swapping models as pointers change.
 
+    With a shared state (--state postgresql://... --artifacts s3://..., or nerspec.settings.yaml) it serves every
+    deployment that state records (all but http targets), pulling each model from the artifact store, verified,
+    and swapping within about 2 s (its poll interval) plus the download time after an apply changes one.
+
     \b
     Endpoints:
       POST /projects/{project}/deployments/{deployment}:analyze   native API
