@@ -7,7 +7,12 @@ import click
 
 @click.group("state")
 def state_group() -> None:
-    """Manage the recorded state itself (where it lives)."""
+    """Manage the recorded state itself (where it lives).
+
+    \b
+    Example:
+      nerspec state migrate --to postgresql://nerspec@db.internal:5432/nerspec --artifacts s3://models/nerspec
+    """
 
 
 @state_group.command("migrate")
