@@ -154,3 +154,29 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
     actions = json.loads(planned.stdout)["projects"][0]["actions"]
     assert [x["type"] for x in actions] == ["train", "deploy"]
     shutil.rmtree(a / ".nerspec", ignore_errors=True)
+
+
+def test_lost_connection_mid_apply_is_an_error_and_records_no_half_deploy(tmp_path: Path, pg_url: str,
+                                                                        s3_bucket: str) -> None:
+    import psycopg
+
+    a = _copy(tmp_path / "A", pg_url, s3_bucket)
+    marker = tmp_path / "before-record"
+    child = _spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="record-deploy",
+                   NERSPEC_TEST_PAUSE_MARKER=str(marker), NERSPEC_TEST_PAUSE_SECONDS="3", **FAKES)
+    try:
+        _wait_for(marker, child)
+        database = pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                          "pg_backend_pid()", (database,))
+        output = child.communicate(timeout=120)[0]
+    finally:
+        child.kill()
+    assert child.returncode == 1, output
+    assert "lost the connection to the PostgreSQL state" in output and "Traceback" not in output
+    plan = nerspec(a, "plan", "--json", "projects/tiny")
+    actions = json.loads(plan.stdout)["projects"][0]["actions"]
+    assert [x["type"] for x in actions] == ["reuse", "deploy"]  # model recorded, deploy not: apply finishes it
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
+    assert nerspec(a, "plan", "--detailed-exitcode", "projects/tiny").returncode == 0
