@@ -449,8 +449,12 @@ def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: An
     files = file_hashes(artifact, cache)
     cache.save()
     if store.remote:
-        ctx.progress(f"{project.name}:   uploading {short(fp)} to {store.location(fp)}")
+        size = sum((artifact / rel).stat().st_size for rel in files)
+        ctx.progress(f"{project.name}:   uploading {short(fp)} ({len(files)} files, {size / 1e6:.1f} MB) to "
+                     f"{store.location(fp)}")
+        started = time.monotonic()
         store.publish(fp, artifact, files)
+        ctx.progress(f"{project.name}:   uploaded {short(fp)} in {time.monotonic() - started:.1f}s (manifest last)")
     ctx.store.record_model(
         ModelRecord(
             project=project.name,
