@@ -101,6 +101,10 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
     again = nerspec(b, "apply", "projects/tiny")
     assert again.returncode == 0 and "train" not in again.stdout + again.stderr.replace("no changes", "")
 
+    listed = json.loads(nerspec(b, "deployments", "list", "projects/tiny", "--json").stdout)
+    assert [(r["deployment"], r["fingerprint"], r["target"], r["drift"]) for r in listed] == \
+        [("production", fingerprint, "registry", [])]
+
     # B serves A's model, pulled from the object store and verified.
     port = free_port()
     server = _spawn(b, "serve", "--port", str(port))
