@@ -2,8 +2,9 @@
 
 An artifact ``<fingerprint>/`` holds ``model/`` (the spaCy pipeline), ``meta.json`` (written last: its presence
 marks a complete artifact), ``manifest.json``, ``fingerprints.json``, ``metrics.json`` and, once scored,
-``evaluation.json`` (not part of the recorded hashes: it is written after training). ``train/artifact.py`` writes
-one; everything else reads it through here, and through the artifact store (``nerspec.artifact_stores``) when
+``evaluation.json`` (not part of the recorded hashes: it is written after training). This module owns that
+contract (names, completeness, reading, file hashes, integrity); ``train/artifact.py`` writes an artifact and
+everything else reads it through here, and through the artifact store (``nerspec.artifact_stores``) when
 the models live in an object store shared by several machines.
 
 A ``ModelRecord.model_dir`` is the artifact's location as recorded: a local directory, or the store's URL of the
@@ -14,16 +15,54 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerspec.train.artifact import FINGERPRINTS, MANIFEST, META, METRICS, MODEL_DIR, is_complete, read_artifact
+from nerspec.errors import ModelNotFoundError
+
+MODEL_DIR = "model"
+META = "meta.json"
+MANIFEST = "manifest.json"
+FINGERPRINTS = "fingerprints.json"
+METRICS = "metrics.json"
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    fingerprint: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / MODEL_DIR
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+
+
+def is_complete(path: Path) -> bool:
+    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+
+
+def read_artifact(path: Path) -> ModelArtifact:
+    path = Path(path)
+    if not is_complete(path):
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
+    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+
 
 EVALUATION = "evaluation.json"
 UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
 
 __all__ = [
-    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "file_hashes", "intact",
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
     "is_complete", "local_dir", "read_artifact", "read_json", "store_for",
 ]
 
