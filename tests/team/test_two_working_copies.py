@@ -120,6 +120,9 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
 
     predicted = nerspec(b, "predict", "projects/tiny", "Alice moved to Paris in 1990.", "--json")
     assert predicted.returncode == 0, predicted.stderr  # the library path finds the shared deployment too
+    evaluated = nerspec(b, "evaluate", "projects/tiny", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr  # the model comes from the store into B's cache
+    assert (b / ".nerspec" / "models" / fingerprint / "meta.json").is_file()
 
     # Both copies get the same new data. A applies and is stopped in training: B gets the lock error naming A.
     for copy in (a, b):
