@@ -29,12 +29,16 @@ class StateSource:
         self._fetched: dict[str, Path] = {}
         self._errors: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def _open(self) -> Any:
         from nerspec.state import open_store
 
-        if not self.paths.shared:
-            return open_store(self.paths, create=False)  # SQLite: a connection per poll, per thread
+        if not self.paths.shared:  # SQLite connections stay in their thread: one per thread, opened once
+            store = getattr(self._local, "store", None)
+            if store is None:
+                store = self._local.store = open_store(self.paths, create=False)
+            return store
         if self._store is None:
             self._store = open_store(self.paths)
         return self._store
@@ -55,8 +59,6 @@ class StateSource:
                 log.warning("cannot read the deployments from %s: %s", self.paths.describe(), exc)
                 self.close()
                 raise
-            if not self.paths.shared:
-                store.close()
             return out
 
     def _pointer(self, store: Any, record: Any) -> bytes:
@@ -81,6 +83,7 @@ class StateSource:
         return TargetContext(self.paths, store).local_model(fingerprint)
 
     def close(self) -> None:
+        self._local.store = None
         if self._store is not None:
             try:
                 self._store.close()
