@@ -117,3 +117,21 @@ def test_smoke_checks_go_through_the_server(server: Server, trained: Any, monkey
     message = run_checks(failing, target, "people", "production", trained.ner, None)
     assert message is not None and message.startswith("smoke check failed on text 'Alice Smith moved to Paris")
     assert "expected SPORTS, got" in message and "CITY 'Paris'" in message
+
+
+def test_a_sqlite_state_serves_its_registry_deployments_next_to_the_pointers(trained: Any, tmp_path: Path) -> None:
+    import shutil
+
+    from nerspec.serve.app import create_app
+
+    paths = StatePaths(tmp_path / "state")
+    shutil.copytree(trained.root / "models", paths.models)
+    with open_store(paths) as store:
+        files = file_hashes(paths.models / trained.ner_b, StatCache(paths.cache))
+        store.record_model(ModelRecord("people", trained.ner_b, "t", "d", str(paths.models / trained.ner_b),
+                                       artifact_files=files))
+        store.set_deployment(DeploymentRecord("people", "production", trained.ner_b, {"type": "registry"}, "t"),
+                             action="deploy", actor="me", reason="", expected_from=None)
+    for running in run_server(create_app(paths, poll_interval=0.1), paths):
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            _wait(http, 200, trained.ner_b)
