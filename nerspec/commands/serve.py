@@ -25,13 +25,15 @@ from nerspec.commands.common import state_option
 @click.option("--confidence-beam", "beam_width", type=click.IntRange(1, 64), default=None,
               help="Beam width for entity confidence scores (default: nerspec.predict's). 1 turns the beam off: "
                    "about twice the throughput, every confidenceScore 1.0.")
+@click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
+              help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
 def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,
-          workers: int, beam_width: int | None) -> None:
+          workers: int, beam_width: int | None, poll_interval: float | None) -> None:
     """Serve every deployment of the local registry over HTTP, swapping models as pointers change.
 
     With a shared state (--state postgresql://... --artifacts s3://..., or nerspec.settings.yaml) it serves every
     deployment that state records (all but http targets), pulling each model from the artifact store, verified,
-    and swapping within about 2 s (its poll interval) plus the download time after an apply changes one.
+    and swapping within about 2 s (--poll) plus the download time after an apply changes one.
 
     \b
     Endpoints:
@@ -50,7 +52,7 @@ def serve(host: str, port: int, state: Path | None, api_key_env: str | None, adm
     from nerspec.serve.server import run
 
     run(host, port, state, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
-        beam_width=beam_width)
+        beam_width=beam_width, poll_interval=poll_interval)
 
 
 COMMANDS: list[click.Command] = [serve]
