@@ -454,6 +454,7 @@ def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: An
                      f"{store.location(fp)}")
         started = time.monotonic()
         store.publish(fp, artifact, files)
+        ctx.targets.forget_checks(fp)
         ctx.progress(f"{project.name}:   uploaded {short(fp)} in {time.monotonic() - started:.1f}s (manifest last)")
     ctx.store.record_model(
         ModelRecord(

@@ -26,6 +26,7 @@ class TargetContext:
     store: Any  # nerspec.state.Store
     cache: Any = None  # fingerprint.StatCache
     _artifact_store: Any = field(default=None, repr=False)
+    _damaged: dict[str, bool] = field(default_factory=dict, repr=False)  # one check per model per context
 
     @property
     def artifact_store(self) -> Any:
@@ -52,6 +53,16 @@ class TargetContext:
         return local.model_dir(self.paths, fingerprint)
 
     def model_damaged(self, fingerprint: str) -> bool:
+        """The recorded model's files are missing or differ from the recorded hashes (here or in the store)."""
+        if fingerprint not in self._damaged:
+            self._damaged[fingerprint] = self._check_damaged(fingerprint)
+        return self._damaged[fingerprint]
+
+    def forget_checks(self, fingerprint: str) -> None:
+        """The model was (re)written: check it again next time."""
+        self._damaged.pop(fingerprint, None)
+
+    def _check_damaged(self, fingerprint: str) -> bool:
         from nerspec import artifacts
 
         record = self.store.get_model(fingerprint)
