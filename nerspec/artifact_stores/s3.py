@@ -55,10 +55,13 @@ class S3ArtifactStore:
         return "/".join(p for p in (self.prefix, fingerprint, *parts) if p)
 
     def _call(self, what: str, function: Any, **kwargs: Any) -> Any:
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return function(**kwargs)
+        except Boto3Error as exc:  # upload_file / download_file wrap the client's errors
+            raise RemoteError(f"{what} in {self.url}: {exc}") from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("404", "NoSuchKey", "NotFound"):

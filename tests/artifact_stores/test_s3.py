@@ -96,3 +96,17 @@ def test_killed_upload_leaves_no_visible_model(tmp_path: Path, s3_bucket: str) -
         store.fetch(FP, {}, None)
     store.publish(FP, artifact, files)  # the next upload completes it
     assert store.exists(FP)
+
+
+def test_a_missing_bucket_or_unreachable_endpoint_is_a_clear_error(tmp_path: Path, s3_bucket: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from nerspec.errors import RemoteError
+    from tests.services import free_port
+
+    artifact = _artifact(tmp_path / "built")
+    files = file_hashes(artifact, StatCache(tmp_path / "cache"))
+    with pytest.raises(RemoteError, match="s3://no-such-bucket-here/p"):
+        _store(tmp_path, "s3://no-such-bucket-here/p").publish(FP, artifact, files)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(RemoteError, match="Could not connect"):
+        _store(tmp_path, s3_bucket).exists(FP)
