@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("nerspec.serve")
+RETRY_FETCH_S = 30.0
 
 
 class StateSource:
@@ -28,6 +30,7 @@ class StateSource:
         self._store: Any = None
         self._fetched: dict[str, Path] = {}
         self._errors: dict[str, str] = {}
+        self._failed_at: dict[str, float] = {}  # a model that failed to fetch is retried after RETRY_FETCH_S
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -65,12 +68,15 @@ class StateSource:
         fp = record.fingerprint
         pointer: dict[str, Any] = {"project": record.project, "deployment": record.deployment, "fingerprint": fp,
                                    "deployed_at": record.deployed_at, "source": "state"}
-        if fp not in self._fetched:
+        failed_at = self._failed_at.get(fp)
+        if fp not in self._fetched and (failed_at is None or time.monotonic() - failed_at > RETRY_FETCH_S):
             try:
                 self._fetched[fp] = self._fetch(store, fp)
                 self._errors.pop(fp, None)
+                self._failed_at.pop(fp, None)
             except Exception as exc:  # damaged or missing in the store: never served, reported on /readyz
                 self._errors[fp] = str(exc)
+                self._failed_at[fp] = time.monotonic()
         if fp in self._fetched:
             pointer["model_dir"] = str(self._fetched[fp])
         else:
