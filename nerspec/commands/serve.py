@@ -33,7 +33,8 @@ def serve(host: str, port: int, state: Path | None, api_key_env: str | None, adm
 
     With a shared state (--state postgresql://... --artifacts s3://..., or nerspec.settings.yaml) it serves every
     deployment that state records (all but http targets), pulling each model from the artifact store, verified,
-    and swapping within about 2 s (--poll) plus the download time after an apply changes one.
+    and swapping as soon as an apply changes one (PostgreSQL LISTEN/NOTIFY; --poll is the fallback) plus the
+    download time.
 
     \b
     Endpoints:

@@ -175,9 +175,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
+        source = state.registry.source
+        if hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
+            source.listen(state.registry.scan)
         try:
             yield
         finally:
+            if hasattr(source, "stop"):
+                source.stop()
             state.registry.stop()
             state.jobs.close()
             state.pool.shutdown(wait=False, cancel_futures=True)

@@ -5,7 +5,9 @@ the state's deployments (one small query) and, for a fingerprint it has not seen
 the local cache from the artifact store, verified against the hashes the state recorded. A model whose files
 do not match is never served: its entry carries the error, the registry keeps the previous model and reports
 the failure on ``/readyz``. The delay between an ``apply`` and the swap is the poll interval (``--poll``,
-default 2 s with a shared state) plus the download and load time.
+default 2 s with a shared state) plus the download and load time; with PostgreSQL the server also LISTENs on
+``nerspec_deployments`` (every deployment change NOTIFYs it on commit), so a swap starts at once and polling
+is only the fallback when notifications are lost.
 
 Served: with a shared state, every recorded deployment except ``http`` ones (those are served by their own
 server); with a SQLite state, the ``registry`` deployments (``local`` ones come from the pointer files).
@@ -33,6 +35,8 @@ class StateSource:
         self._failed_at: dict[str, float] = {}  # a model that failed to fetch is retried after RETRY_FETCH_S
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
 
     def _open(self) -> Any:
         from nerspec.state import open_store
@@ -87,6 +91,25 @@ class StateSource:
         from nerspec.deploy.targets import TargetContext
 
         return TargetContext(self.paths, store).local_model(fingerprint)
+
+    def listen(self, on_change: Any) -> None:
+        """With a PostgreSQL state: call ``on_change`` (the registry's scan) as soon as a deployment changes
+        (LISTEN/NOTIFY), so a swap does not wait for the next poll; polling stays as the fallback."""
+        if not self.paths.shared or self._listener is not None:
+            return
+        from nerspec.state.postgres import listen
+
+        self._stop.clear()
+        self._listener = threading.Thread(target=listen, args=(self.paths.state_url, on_change, self._stop),
+                                          name="nerspec-state-listener", daemon=True)
+        self._listener.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._listener is not None:
+            self._listener.join(timeout=10)
+            self._listener = None
+        self.close()
 
     def close(self) -> None:
         self._local.store = None

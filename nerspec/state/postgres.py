@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -24,6 +25,9 @@ from nerspec.state import postgres_migrations as migrations
 from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
 
 CONNECT_TIMEOUT_S = 10
+# NOTIFY channel: every change of a deployment is announced (payload: the project) when its transaction commits,
+# so `nerspec serve` swaps at once instead of at its next poll.
+CHANNEL = "nerspec_deployments"
 
 
 def _connect(url: str) -> Any:
@@ -241,6 +245,7 @@ class PostgresStore:
                 (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
             )
             _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+            _notify(c, record.project)
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
         with self._tx() as c:
@@ -248,6 +253,7 @@ class PostgresStore:
                             (project, deployment)).fetchone()
             if row is not None:
                 _history(c, project, deployment, "remove", row[0], None, actor, reason)
+                _notify(c, project)
 
     def swap_deployments(self, project: str, a: str, b: str, *, actor: str, reason: str) -> None:
         with self._tx() as c:
@@ -262,6 +268,7 @@ class PostgresStore:
                 c.execute("UPDATE deployments SET fingerprint = %s, deployed_at = %s WHERE project = %s AND "
                           "deployment = %s", (rows[other], now, project, name))
                 _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
+            _notify(c, project)
 
     def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None:
         """``state migrate``: a project's deployments and its history as they were, in one transaction."""
@@ -274,6 +281,7 @@ class PostgresStore:
                 c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                              VALUES (%s, %s, %s, %s, %s)""", (project, d.deployment, d.fingerprint, _dump(d.target),
                                                               d.deployed_at))
+            _notify(c, project)
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
         query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history "
@@ -324,3 +332,29 @@ def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | 
     c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
                  VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
               (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason))
+
+
+def _notify(c: Any, project: str) -> None:
+    c.execute("SELECT pg_notify(%s, %s)", (CHANNEL, project))
+
+
+def listen(url: str, on_change: Any, stop: Any, poll: float = 1.0) -> None:
+    """Call ``on_change()`` whenever a deployment changes, until ``stop`` (a threading.Event) is set.
+
+    Runs on its own connection and thread; a lost connection is retried every few seconds (meanwhile the
+    server's polling still picks changes up)."""
+    import psycopg
+
+    while not stop.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                 application_name="nerspec serve (listen)") as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                while not stop.is_set():
+                    if any(True for _ in conn.notifies(timeout=poll)):
+                        try:
+                            on_change()
+                        except Exception:  # the next notification or poll tries again
+                            logging.getLogger("nerspec.serve").exception("reloading after a notification failed")
+        except psycopg.Error:
+            stop.wait(5.0)

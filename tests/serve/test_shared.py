@@ -135,3 +135,27 @@ def test_a_sqlite_state_serves_its_registry_deployments_next_to_the_pointers(tra
     for running in run_server(create_app(paths, poll_interval=0.1), paths):
         with httpx.Client(base_url=running.url, timeout=30) as http:
             _wait(http, 200, trained.ner_b)
+
+
+def test_a_postgres_state_notifies_the_server_so_it_swaps_without_waiting_for_a_poll(
+    trained: Any, tmp_path: Path, pg_url: str, s3_bucket: str
+) -> None:
+    from nerspec.serve.app import create_app
+
+    paths = StatePaths(tmp_path / "server-local", state_url=pg_url, artifacts_url=s3_bucket)
+    writer = open_store(paths)
+    for fingerprint in (trained.ner, trained.ner_b):
+        writer.record_model(_publish(paths, trained, fingerprint))
+    writer.set_deployment(DeploymentRecord("people", "production", trained.ner, {"type": "registry"}, "t"),
+                          action="deploy", actor="ci", reason="", expected_from=None)
+    app = create_app(paths, poll_interval=600)  # polling alone would take ten minutes
+    for running in run_server(app, paths):
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            _wait(http, 200, trained.ner)
+            time.sleep(1.5)  # the listener is connected
+            writer.set_deployment(DeploymentRecord("people", "production", trained.ner_b, {"type": "registry"}, "t"),
+                                  action="deploy", actor="ci", reason="", expected_from=trained.ner)
+            _wait(http, 200, trained.ner_b, seconds=20)
+            writer.remove_deployment("people", "production", actor="ci", reason="gone")
+            _wait(http, 404, seconds=20)
+    writer.close()
