@@ -56,3 +56,19 @@ def test_migrate_refuses_a_damaged_model(tiny: Any, state: StatePaths, run_apply
     with pytest.raises(StateError, match="do not match their recorded hashes"):
         migrate_state(state, StatePaths(tmp_path / "elsewhere", state_url=pg_url,
                                         artifacts_url=str(tmp_path / "models")))
+
+
+def test_migrate_to_another_directory_copies_and_verifies_the_models(tiny: Any, state: StatePaths, engine: Any,
+                                                                     run_apply: Any, tmp_path: Path) -> None:
+    run_apply()
+    target = tmp_path / "moved"
+    result = CliRunner().invoke(cli, ["state", "migrate", "--from", str(state.root), "--to", str(target), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "1 model(s) copied" in result.output and "1 project(s) copied" in result.output
+    moved = StatePaths(target)
+    with open_store(moved) as store:
+        (model,) = store.models("tiny")
+        assert model.model_dir == str(target / "models" / model.fingerprint)
+        assert (target / "models" / model.fingerprint / "meta.json").is_file()
+    with pytest.raises(StateError, match="the same"):
+        migrate_state(state, state)
