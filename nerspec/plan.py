@@ -255,8 +255,14 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     schema = _label_changes(old.get("labels", []), new.get("labels", []))
     if schema:
         reasons.append(f"{noun} changed: {schema}")
+    split_changed = _dict_changes(old.get("split", {}), new.get("split", {}))
+    versions_changed = _split_version_reasons(old, new)
     if prev.data_fingerprint != p.data_fingerprint:
-        reasons.append(_data_reason(p))
+        reason = _data_reason(p)
+        # Only the assignment changed, and a settings or version line below says why.
+        if not (reason == ASSIGNMENT_ONLY and (split_changed or versions_changed)):
+            reasons.append(reason)
+    reasons.extend(versions_changed)
     for key, title in (("split", "split"), ("training", "training")):
         changed = _dict_changes(old.get(key, {}), new.get(key, {}))
         if changed:
@@ -270,12 +276,31 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     return reasons or [f"fingerprint changed ({short(prev.fingerprint)} -> {short(p.candidate)})"]
 
 
+ASSIGNMENT_ONLY = "data changed: documents unchanged, their train/test assignment changed"
+
+
+def _split_version_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Algorithm versions recorded with the previous model (absent before split version 3: then 2 and 1)."""
+    out = []
+    policy = new.get("split", {}).get("policy")
+    old_split, new_split = old.get("split_version", 2), new.get("split_version", 2)
+    if old_split != new_split and old.get("split", {}).get("policy") == policy:
+        out.append(f"split version changed: {policy} v{old_split} -> v{new_split} "
+                   "(adding or removing documents no longer moves others; this once reassigns some)")
+    old_dev, new_dev = old.get("dev_carve_version", 1), new.get("dev_carve_version", 1)
+    if old_dev != new_dev:
+        out.append(f"dev carve changed: v{old_dev} -> v{new_dev} (stable under additions and removals)")
+    if old.get("content_version") != new.get("content_version"):
+        out.append("data fingerprints now follow document content, not file bytes (one-time retrain)")
+    return out
+
+
 def _data_reason(p: ProjectInputs) -> str:
     if p.data_changes is not None:
         c = p.data_changes
         counts = f"{c['added']} documents added, {c['removed']} removed, {c['relabeled']} relabeled"
         if not any(c.values()):
-            counts = "files changed, documents unchanged (formatting or dataset assignment)"
+            return ASSIGNMENT_ONLY
         return f"data changed: {counts}"
     if p.file_changes is not None:
         c = p.file_changes

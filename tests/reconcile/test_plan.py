@@ -173,3 +173,13 @@ def test_rename_with_a_data_change_counts_only_the_changed_document(
     reasons = plan_of(tiny, state, engine).projects[0]["actions"][0]["reasons"]
     assert "entity schema changed: renamed PER -> PERSON" in reasons
     assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
+
+
+def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+    run_apply()
+    docs = make_docs(24)
+    lines = [json.dumps(dict(reversed(list(d.items()))), separators=(" ,  ", " : ")) for d in reversed(docs)]
+    (tiny.dir / "data" / "docs.jsonl").write_text("\n\n".join(lines) + "\n")
+    plan = plan_of(tiny, state, engine)
+    assert not plan.changes, plan.to_json()
+    data_regression.check(stable(plan))
