@@ -349,14 +349,26 @@ def document_hashes(corpus: Corpus, rename: dict[str, str] | None = None) -> dic
     return {doc.id: document_hash(doc.text, doc.spans, doc.labels, rename, doc.language) for doc in corpus.documents}
 
 
+def previous_names(label: dict[str, Any]) -> list[str]:
+    """A recorded label's ``renamed_from`` as a list (a string before merges existed, a list for a merge)."""
+    value = label.get("renamed_from")
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
 def rename_map(old_labels: list[dict[str, Any]], new_labels: list[dict[str, Any]]) -> dict[str, str]:
-    """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``."""
+    """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``.
+
+    Only one-to-one renames: a merged type's instances came from several previous names, so they cannot be
+    hashed back under one of them (documents carrying it count as relabeled when the data was edited too)."""
     old_names = {label["name"] for label in old_labels}
-    return {
-        label["name"]: label["renamed_from"]
-        for label in new_labels
-        if label.get("renamed_from") in old_names and label["name"] not in old_names
-    }
+    out: dict[str, str] = {}
+    for label in new_labels:
+        sources = [n for n in previous_names(label) if n in old_names]
+        if len(sources) == 1 and label["name"] not in old_names:
+            out[label["name"]] = sources[0]
+    return out
 
 
 def text_hashes(corpus: Corpus) -> dict[str, str]:

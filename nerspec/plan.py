@@ -60,6 +60,8 @@ class ProjectInputs:
     previous: PreviousModel | None = None  # what the reasons compare against
     data_changes: dict[str, int] | None = None  # documents added / removed / relabeled vs previous
     file_changes: dict[str, int] | None = None  # fallback when document hashes are unknown
+    # merged type -> {previous name: instances the data still labels with it} (plan's merge line)
+    relabeled: dict[str, dict[str, int]] | None = None
     deployments: list[ObservedDeployment] = field(default_factory=list)
 
 
@@ -252,7 +254,7 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     reasons: list[str] = []
     old, new = prev.training_inputs, p.training_inputs
     noun = "entity schema" if p.kind == "NERProject" else "class schema"
-    schema = _label_changes(old.get("labels", []), new.get("labels", []))
+    schema = _label_changes(old.get("labels", []), new.get("labels", []), p.relabeled)
     if schema:
         reasons.append(f"{noun} changed: {schema}")
     split_changed = _dict_changes(old.get("split", {}), new.get("split", {}))
@@ -308,16 +310,25 @@ def _data_reason(p: ProjectInputs) -> str:
     return "data changed"
 
 
-def _label_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
+def _label_changes(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], relabeled: dict[str, dict[str, int]] | None = None
+) -> str:
+    from nerspec.fingerprint import previous_names
+
     old_names = [label["name"] for label in old]
     new_names = [label["name"] for label in new]
-    renamed = [
-        (label["renamed_from"], label["name"])
-        for label in new
-        if label.get("renamed_from") in old_names and label["name"] not in old_names
-    ]
-    renamed_new = {n for _, n in renamed}
-    renamed_old = {o for o, _ in renamed}
+    renamed: list[tuple[str, str]] = []
+    merged: list[tuple[list[str], str]] = []
+    for label in new:
+        sources = [n for n in previous_names(label) if n in old_names]
+        if label["name"] in old_names and sources:
+            merged.append(([label["name"], *sources], label["name"]))  # merged into an existing type
+        elif len(sources) == 1:
+            renamed.append((sources[0], label["name"]))
+        elif len(sources) > 1:
+            merged.append((sources, label["name"]))
+    renamed_new = {n for _, n in renamed} | {n for _, n in merged}
+    renamed_old = {o for o, _ in renamed} | {o for sources, _ in merged for o in sources}
     added = [n for n in new_names if n not in old_names and n not in renamed_new]
     removed = [n for n in old_names if n not in new_names and n not in renamed_old]
     parts = []
@@ -327,9 +338,21 @@ def _label_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
         parts.append("removed " + ", ".join(removed))
     if renamed:
         parts.append("renamed " + ", ".join(f"{o} -> {n}" for o, n in renamed))
+    for sources, name in merged:
+        parts.append(f"merged {', '.join(sources)} -> {name}{_relabeled_counts(sources, name, relabeled)}")
     if not parts and old_names != new_names and sorted(old_names) == sorted(new_names):
         parts.append("reordered")
     return "; ".join(parts)
+
+
+def _relabeled_counts(sources: list[str], name: str, relabeled: dict[str, dict[str, int]] | None) -> str:
+    """`` (19 instances relabeled: BorrowerName 12, GuarantorName 7)`` from the data's own label counts."""
+    counts = (relabeled or {}).get(name)
+    if counts is None:
+        return ""
+    moved = [(o, counts.get(o, 0)) for o in sources if o != name]
+    total = sum(n for _, n in moved)
+    return f" ({total} instances relabeled: {', '.join(f'{o} {n}' for o, n in moved)})"
 
 
 def _dict_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -464,9 +487,11 @@ def collect_inputs(
             orphan = local.is_complete(local.model_dir(paths, candidate))
         recorded_deployments = store.deployments(project.name)
         previous = _previous(project, store, recorded_deployments, candidate)
-        data_changes = file_changes = None
+        data_changes = file_changes = relabeled = None
         if record is None and previous is not None and previous.data_fingerprint != data_fp.sha256:
             data_changes, file_changes = _changes(project, store, previous, data_fp, document_hashes)
+        if record is None and previous is not None:
+            relabeled = _merge_counts(project, previous)
         observed = []
         declared = {d.name: d for d in project.manifest.spec.deployments}
         for name in [*declared, *sorted(set(recorded_deployments) - set(declared))]:
@@ -501,6 +526,7 @@ def collect_inputs(
                 previous=previous,
                 data_changes=data_changes,
                 file_changes=file_changes,
+                relabeled=relabeled,
                 deployments=observed,
             )
         )
@@ -577,6 +603,35 @@ def _changes(
         "removed": sum(1 for f in old_files if f not in new_files),
         "modified": sum(1 for f, h in new_files.items() if f in old_files and old_files[f] != h),
     }
+
+
+def _merge_counts(project: Any, previous: PreviousModel) -> dict[str, dict[str, int]] | None:
+    """For every type that merges previous types since ``previous``: how many instances the data labels with
+    each of those names (read from the files, before ``renamed_from`` maps them). Only read when a merge exists."""
+    from nerspec.fingerprint import previous_names
+
+    old_names = {label["name"] for label in previous.training_inputs.get("labels", [])}
+    merges = {label.name: [n for n in previous_names(label.model_dump()) if n in old_names]
+              for label in project.manifest.spec.labels}
+    merges = {name: sources for name, sources in merges.items() if len(sources) > 1 or (sources and name in old_names)}
+    if not merges:
+        return None
+    from collections import Counter
+
+    from nerspec.corpus.load import load_source
+    from nerspec.errors import NerspecError
+
+    counts: Counter[str] = Counter()
+    try:
+        for index, source in enumerate(project.manifest.spec.data):
+            if source.path is None:
+                continue  # never download in plan
+            for doc in load_source(project, index):
+                counts.update(s.label for s in doc.spans)
+                counts.update(doc.labels)
+    except NerspecError:
+        return None  # unreadable data is validate's job
+    return {name: {n: counts.get(n, 0) for n in sources} for name, sources in merges.items()}
 
 
 def _artifact_data_files(store: Any, fingerprint: str) -> dict[str, str] | None:

@@ -23,7 +23,8 @@ DIRECTORY_FORMATS = ("azure", "folders")
 
 
 def rename_map(project: LoadedProject) -> dict[str, str]:
-    return {label.renamed_from: label.name for label in project.manifest.spec.labels if label.renamed_from}
+    """previous name -> current name; a merge maps several previous names onto one."""
+    return {old: label.name for label in project.manifest.spec.labels for old in label.previous_names}
 
 
 def source_path(project: LoadedProject, index: int, cache_dir: Path | None = None) -> Path:

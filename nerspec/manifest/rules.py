@@ -35,19 +35,23 @@ def _labels(project: AnyProject) -> Iterator[RuleProblem]:
             seen[label.name] = i
     renamed: dict[str, int] = {}
     for i, label in enumerate(project.spec.labels):
-        old = label.renamed_from
-        if old is None:
-            continue
+        names = label.previous_names
         where = ("spec", field, i, "renamed_from")
-        if old == label.name:
-            yield where, f"`{old}` is renamed to itself"
-        elif old in seen:
-            article = "an" if noun[0] in "aeiou" else "a"
-            yield where, f"`{old}` is still declared as {article} {noun}; a renamed {noun} must not collide with a current one"
-        elif old in renamed:
-            yield where, f"`{old}` is already renamed by {field}[{renamed[old]}]"
-        else:
-            renamed[old] = i
+        if isinstance(label.renamed_from, list) and not names:
+            yield where, "an empty list renames nothing; remove `renamed_from`"
+        for k, old in enumerate(names):
+            at = (*where, k) if isinstance(label.renamed_from, list) else where
+            if old == label.name:
+                yield at, f"`{old}` is renamed to itself"
+            elif old in seen:
+                article = "an" if noun[0] in "aeiou" else "a"
+                yield at, f"`{old}` is still declared as {article} {noun}; a renamed {noun} must not collide with a current one"
+            elif old in renamed:
+                other = renamed[old]
+                yield at, (f"`{old}` is already claimed by {field}[{other}] ({project.spec.labels[other].name}); "
+                           "a previous name can be mapped to one new name only")
+            else:
+                renamed[old] = i
 
 
 def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:

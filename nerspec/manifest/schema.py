@@ -45,9 +45,18 @@ class Label(Strict):
 
     name: LabelName
     description: str = ""
-    renamed_from: LabelName | None = Field(
-        None, description="The previous name: labels with it in the data are mapped to `name`."
+    renamed_from: LabelName | list[LabelName] | None = Field(
+        None,
+        description="The previous name, or several to merge them: labels with any of them in the data are mapped "
+        "to `name`.",
     )
+
+    @property
+    def previous_names(self) -> list[str]:
+        """``renamed_from`` as a list (one name for a rename, several for a merge)."""
+        if self.renamed_from is None:
+            return []
+        return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
 
 
 DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders"]

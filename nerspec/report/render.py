@@ -255,6 +255,16 @@ def _data_view(kind: KindView, labels: list[str], evaluation: dict[str, Any], ch
     }
 
 
+def _label_map_text(mapping: Any) -> str:
+    """``BorrowerName, GuarantorName -> Party`` for the deployed model's renamed or merged types."""
+    if not isinstance(mapping, dict) or not mapping:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for old, new in mapping.items():
+        groups.setdefault(str(new), []).append(str(old))
+    return "; ".join(f"{', '.join(sorted(olds))} -> {new}" for new, olds in sorted(groups.items()))
+
+
 def _confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
     cm = evaluation.get("confusion_matrix") or {}
     labels = [str(x) for x in cm.get("labels") or []]
@@ -454,7 +464,9 @@ def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
         ],
         "baseline": None
         if not baseline
-        else {"deployment": str(baseline.get("deployment", "")), "fingerprint": str(baseline.get("fingerprint", ""))},
+        else {"deployment": str(baseline.get("deployment", "")), "fingerprint": str(baseline.get("fingerprint", "")),
+              # Previous names (renames, merges) the deployed model's predictions were counted under.
+              "label_map": _label_map_text((base_eval or {}).get("label_map"))},
         "ci_level": _r(ci.get("level")),
         "overall": overall,
         "labels": label_rows,

@@ -183,3 +183,20 @@ def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any
     plan = plan_of(tiny, state, engine)
     assert not plan.changes, plan.to_json()
     data_regression.check(stable(plan))
+
+
+def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                      data_regression: Any) -> None:
+    tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "LOC"}, {"name": "ORG"}]))
+    docs = make_docs(24)
+    for doc in docs[::3]:
+        doc["spans"][1][2] = "ORG"  # 8 of the LOC instances become ORG
+    tiny.write_docs(docs)
+    run_apply()
+    tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "Place", "renamed_from": ["LOC", "ORG"]}]))
+    plan = plan_of(tiny, state, engine)
+    reasons = plan.projects[0]["actions"][0]["reasons"]
+    assert "entity schema changed: merged LOC, ORG -> Place (24 instances relabeled: LOC 16, ORG 8)" in reasons
+    data_regression.check(stable(plan))
+    run_apply()
+    assert not plan_of(tiny, state, engine).changes
