@@ -7,7 +7,16 @@ request's language when the base languages match (a project declaring ``en`` cov
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+
+_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+def is_valid(code: str) -> bool:
+    """A BCP 47-shaped code: a 2-3 letter language, optional subtags (``en``, ``en-us``, ``zh-hans``)."""
+    return bool(_CODE.match(normalize(code)))
 
 
 def normalize(code: str) -> str:

@@ -49,14 +49,16 @@ def evaluate_model(
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
     texts = [d.text for d in test]
+    languages = [d.language for d in test]
     nlp = getattr(predictor, "nlp", None)
     if kind != NER_KIND and multilabel and nlp is not None:
         # The sweep needs every class's score, not only those above the model's threshold.
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        inputs = predictor._inputs(texts, languages)
+        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(inputs, batch_size=BATCH_SIZE)]
         pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
                 for d, s in zip(test, scores)]
     else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE)]
+        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE, languages=languages)]
         pred, scores = predictions_to_documents(kind, test, outputs)
     mapped = map_previous_names(project, pred, scores)
     evaluation = evaluate(

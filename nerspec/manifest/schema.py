@@ -128,6 +128,15 @@ class RegressionGate(Strict):
     )
 
 
+class LanguageGate(Strict):
+    """Minimum scores on the test documents of one language (``per_language`` of the evaluation)."""
+
+    micro_precision: Threshold | None = None
+    micro_recall: Threshold | None = None
+    micro_f1: Threshold | None = None
+    macro_f1: Threshold | None = None
+
+
 class _GatesBase(Strict):
     micro_precision: Threshold | None = None
     micro_recall: Threshold | None = None
@@ -136,6 +145,9 @@ class _GatesBase(Strict):
     macro_recall: Threshold | None = None
     macro_f1: Threshold | None = None
     regression: RegressionGate | None = None
+    per_language: dict[str, LanguageGate] = Field(
+        default_factory=dict, description='Per language code (e.g. `de`): `{"de": {micro_f1: {min: 0.7}}}`.'
+    )
 
 
 class NERGates(_GatesBase):
