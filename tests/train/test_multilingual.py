@@ -109,6 +109,24 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     assert isinstance(ja, list)
     assert predictor.covers("de-at") and not predictor.covers("fr")
 
+    # predict: a text's language from --language or its jsonl record; an uncovered one gets the serve warning.
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["predict", "--model", str(artifact.path), "--language", "fr", "--json",
+                                  "Anna Müller habite à Köln."])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["warnings"][0]["code"] == "UnsupportedLanguageCode"
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('{"id": "a", "text": "Gestern flog Anna Müller nach Köln.", "language": "de"}\n'
+                      '{"id": "b", "text": "Anna Müller habite à Köln.", "language": "fr"}\n', encoding="utf-8")
+    result = runner.invoke(cli, ["predict", "--model", str(artifact.path), "-f", str(inputs)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert "warnings" not in lines[0] and lines[1]["warnings"][0]["code"] == "UnsupportedLanguageCode"
+
 
 def test_reference_format_round_trip_keeps_each_documents_language(tmp_path: Path) -> None:
     from nerspec.corpus.formats import azure, jsonl
