@@ -118,12 +118,26 @@ def _gates(project: AnyProject) -> Iterator[RuleProblem]:
             yield ("spec", "gates", field, name), (
                 f"unknown {_label_noun(project)} `{name}`; declared: {_names(declared)} (or `*` for all)"
             )
+    yield from _language_gates(project)
     if gates.regression is not None:
         deployments = {d.name for d in project.spec.deployments}
         if gates.regression.against not in deployments:
             yield ("spec", "gates", "regression", "against"), (
                 f"unknown deployment `{gates.regression.against}`; declared: {_names(deployments)}"
             )
+
+
+def _language_gates(project: AnyProject) -> Iterator[RuleProblem]:
+    from nerspec.languages import base, is_valid
+
+    metadata = project.metadata
+    for code in project.spec.gates.per_language:
+        where = ("spec", "gates", "per_language", code)
+        if not is_valid(code):
+            yield where, f"`{code}` is not a language code (e.g. `de`, `en-us`)"
+        elif not metadata.multilingual and base(code) != base(metadata.language):
+            yield where, (f"`{code}` is not this project's language `{metadata.language}`; "
+                          "set `metadata.multilingual: true` for a project of several languages")
 
 
 def _names(names: object) -> str:
