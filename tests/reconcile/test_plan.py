@@ -200,3 +200,24 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, eng
     data_regression.check(stable(plan))
     run_apply()
     assert not plan_of(tiny, state, engine).changes
+
+
+def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, state: Any, engine: Any,
+                                                                    run_apply: Any, monkeypatch: Any) -> None:
+    import nerspec.corpus.split as split
+
+    current, original = dict(split.SPLIT_VERSIONS), split.unit_hash
+    # An "old algorithm" (version - 1) that assigns differently trained the deployed model.
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] - 1})
+    monkeypatch.setattr(split, "unit_hash", lambda doc_id, seed, salt="split": original(doc_id, seed + 1, salt))
+    run_apply()
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", current)
+    monkeypatch.setattr(split, "unit_hash", original)
+    (train, _) = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert train["type"] == "train"
+    assert any(r.startswith(f"split version changed: random v{current['random'] - 1} -> v{current['random']}")
+               for r in train["reasons"]), train["reasons"]
+    run_apply()
+    # A later version that assigns every document as before: nothing to retrain, the test set is the same.
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] + 1})
+    assert not plan_of(tiny, state, engine).changes
