@@ -139,7 +139,9 @@ def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]
     from nerspec.corpus.tokens import BoundaryChecker
 
     known = set(declared)
-    boundaries = BoundaryChecker(project.manifest.metadata.language)
+    # Each document's edges are checked with its own language's tokenizer (multilingual projects).
+    checkers: dict[str, BoundaryChecker] = {}
+    default_language = project.manifest.metadata.language
     hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")
     for doc in corpus:
         if not doc.spans:
@@ -165,6 +167,8 @@ def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]
                 yield at_document(doc, "error", "span_too_long",
                                   f"span of {end - start} characters; the limit is {MAX_SPAN_CHARS}", start, end)
             valid.append(span)
+            language = doc.language or default_language
+            boundaries = checkers.get(language) or checkers.setdefault(language, BoundaryChecker(language))
             yield from _span_edges(doc, span, boundaries)
         yield from _overlaps(doc, valid)
 

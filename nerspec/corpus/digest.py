@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nerspec.languages import base
+
 if TYPE_CHECKING:
     from nerspec.corpus.model import Document
     from nerspec.manifest.load import LoadedProject
@@ -31,12 +33,13 @@ CACHE_NAME = "content-digests.json"
 MAX_ENTRIES = 256
 
 
-def document_digest(doc: Document) -> str:
-    """One document as training sees it: text, sorted spans, sorted classes and (when known) its language."""
+def document_digest(doc: Document, project_language: str = "") -> str:
+    """One document as training sees it: text, sorted spans, sorted classes and its language where it differs
+    from the project's (tokenizers follow the base language, so ``en-us`` and ``en`` train alike)."""
     spans = sorted((s.start, s.end, s.label) for s in doc.spans)
     payload: list[Any] = [doc.id, doc.text, spans, sorted(doc.labels)]
-    if doc.language:
-        payload.append(doc.language)
+    if doc.language and (not project_language or base(doc.language) != base(project_language)):
+        payload.append(base(doc.language))
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -95,7 +98,8 @@ def compute(project: LoadedProject) -> tuple[str, str]:
     data = hashlib.sha256()
     for pin in sorted(pins):
         data.update(f"url\0{pin}\n".encode())
-    for doc_id, digest, side in sorted((d.id, document_digest(d), d.id in test_ids) for d in documents):
+    language = project.manifest.metadata.language
+    for doc_id, digest, side in sorted((d.id, document_digest(d, language), d.id in test_ids) for d in documents):
         data.update(f"{digest}\0{'test' if side else 'train'}\n".encode())
     dev_digest = hashlib.sha256("\n".join(sorted(d.id for d in dev)).encode("utf-8")).hexdigest()
     return data.hexdigest(), dev_digest

@@ -133,3 +133,13 @@ def test_content_digest_is_cached_by_file_bytes(tiny: Any, tmp_path: Path, monke
     first = data_fingerprint(project, cache)
     monkeypatch.setattr(digest, "compute", lambda project: (_ for _ in ()).throw(AssertionError("parsed again")))
     assert data_fingerprint(project, cache) == first  # no-op: nothing parsed
+
+
+def test_a_language_tag_equal_to_the_project_language_changes_nothing(tiny: Any) -> None:
+    (project,) = tiny.load()
+    base = data_fingerprint(project, None).sha256
+    docs = make_docs(24)
+    for doc in docs:
+        doc["language"] = "en-US"  # the project's language, spelled by the reference's exporter
+    tiny.write_docs(docs)
+    assert data_fingerprint(project, None).sha256 == base

@@ -75,6 +75,10 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     }))
     corpus = load_corpus(project)
     assert corpus.languages() == {"en", "de", "ru", "ja", "zh"}
+    from nerspec.corpus.checks import check_corpus
+
+    # Each document is checked with its own language's tokenizer: no false alarms on Russian or Chinese spans.
+    assert [f for f in check_corpus(project, corpus) if f.severity == "error" or f.code == "span_not_on_tokens"] == []
     split = split_corpus(project, corpus)
     artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
     assert artifact.meta["languages"] == ["en", "de", "ja", "ru", "zh"] and artifact.meta["multilingual"] is True
