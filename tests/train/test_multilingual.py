@@ -158,5 +158,8 @@ def test_a_single_language_project_flags_documents_in_other_languages(tmp_path: 
     (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
     project = load_project(root)
     findings = [f for f in check_corpus(project, load_corpus(project)) if f.code == "language_not_in_project"]
+    from nerspec.corpus.stats import project_stats
+
+    assert set(project_stats(project, load_corpus(project))["languages"]) == {"en", "de"}
     assert [(f.doc_id, f.severity) for f in findings] == [("de-000", "error")]
     assert "metadata.multilingual: true" in findings[0].message
