@@ -436,8 +436,9 @@ def render(plan: Plan, color: bool = False) -> str:
 
 
 def test_key(data_fingerprint: str, training_inputs: dict[str, Any]) -> str:
-    """Identifies a test split: the split is a pure function of the data and the split settings."""
-    text = json.dumps([data_fingerprint, training_inputs.get("split")], sort_keys=True)
+    """Identifies a test set as scored: the split is a pure function of the data and the split settings, and the
+    gold labels of the label schema (a rename or merge relabels them, so a model's cached score must not be reused)."""
+    text = json.dumps([data_fingerprint, training_inputs.get("split"), training_inputs.get("labels")], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -221,3 +221,12 @@ def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, s
     # A later version that assigns every document as before: nothing to retrain, the test set is the same.
     monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] + 1})
     assert not plan_of(tiny, state, engine).changes
+
+
+def test_a_merge_or_rename_gives_the_test_set_a_new_key() -> None:
+    """The deployed model's cached score (old gold names) must not be reused after the schema relabels gold."""
+    from nerspec.plan import test_key as key_of
+
+    before = {"split": {"policy": "random"}, "labels": [{"name": "A", "renamed_from": None}, {"name": "B", "renamed_from": None}]}
+    merged = {**before, "labels": [{"name": "P", "renamed_from": ["A", "B"]}]}
+    assert key_of("data", before) == key_of("data", dict(before)) != key_of("data", merged)
