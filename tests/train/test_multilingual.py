@@ -94,6 +94,10 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     # The languages partition the test set: their micro counts add up to the overall ones.
     assert sum(r["micro"]["tp"] for r in per_language.values()) == evaluation["micro"]["tp"]
     assert per_language["de"]["micro"]["f1"] > 0.5 and per_language["ru"]["micro"]["f1"] > 0.5
+    from nerspec.evaluate.text import render
+
+    shown = render(evaluation)
+    assert "Per language:" in shown and "\n  de " not in shown and any(line.startswith("de ") for line in shown.splitlines())
     codes = {g["code"] for g in evaluation["guidance"]}
     assert "few_instances_in_language" in codes  # ja and zh have a handful of instances only
 
