@@ -16,7 +16,8 @@ Languages whose spaCy tokenizer needs a package nerspec does not install fall ba
 - Korean (``ko``, needs ``mecab-ko``), Vietnamese (``vi``, needs ``pyvi``) and codes spaCy does not know: the
   language-neutral ``xx`` tokenizer (both write spaces between words).
 
-``fallbacks`` records which languages fell back and why (training logs it; ``nerspec data stats`` shows it).
+``DocMaker.fallbacks`` records which languages fell back and why (the package to install for real word
+segmentation is named in the reason).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from nerspec.languages import base
+from nerspec.languages import base, is_valid
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -51,7 +52,9 @@ class DocMaker:
     def __call__(self, text: str, language: str | None = None) -> Doc:
         if not self.multilingual:
             return self.nlp.make_doc(text)
-        code = base(language) if language else self.default
+        # Only well-formed codes reach spacy.blank (a request's language is untrusted input); the cache stays
+        # bounded because spaCy knows few languages and unknown ones cache ``None``.
+        code = base(language) if language and is_valid(language) else self.default
         tokenizer = self._tokenizer(code)
         if tokenizer is None:
             return self.nlp.make_doc(text)
