@@ -167,3 +167,30 @@ def test_a_single_language_project_flags_documents_in_other_languages(tmp_path: 
     assert set(project_stats(project, load_corpus(project))["languages"]) == {"en", "de"}
     assert [(f.doc_id, f.severity) for f in findings] == [("de-000", "error")]
     assert "metadata.multilingual: true" in findings[0].message
+
+
+def test_multilingual_classification_trains_and_scores_per_language(tmp_path: Path) -> None:
+    from nerspec.evaluate.run import evaluate_model
+    from nerspec.paths import StatePaths
+    from nerspec.train import train
+
+    words = {"sports": {"en": "match goal team", "de": "Spiel Tor Mannschaft", "ru": "матч гол команда"},
+             "finance": {"en": "stock bank price", "de": "Aktie Bank Preis", "ru": "акция банк цена"}}
+    recs = [{"id": f"{lang}-{cls}-{i}", "text": f"{words[cls][lang]} {i}.", "labels": [cls], "language": lang}
+            for lang in ("en", "de", "ru") for cls in words for i in range(12)]
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "data.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    manifest = {"apiVersion": "nerspec/v1", "kind": "TextClassificationProject",
+                "metadata": {"name": "topics", "language": "en", "multilingual": True},
+                "spec": {"classes": [{"name": "sports"}, {"name": "finance"}],
+                         "data": [{"name": "main", "format": "jsonl", "path": "data.jsonl"}],
+                         "training": {"max_steps": 40, "eval_frequency": 20, "patience": 0}}}
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    project = load_project(root)
+    corpus = load_corpus(project)
+    split = split_corpus(project, corpus)
+    artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
+    evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=20)
+    assert set(evaluation["per_language"]) == {d.language for d in split.test}
+    assert all(set(r["per_label"]) <= {"sports", "finance"} for r in evaluation["per_language"].values())
