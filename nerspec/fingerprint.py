@@ -296,7 +296,7 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "split": spec.split.model_dump(mode="json"),
         "training": spec.training.model_dump(mode="json"),
         "multilabel": bool(getattr(spec, "multilabel", False)),
-        "split_version": split_module.SPLIT_VERSIONS.get(spec.split.policy),
+        "split_version": split_module.effective_version(spec.split.policy, spec.split.version),
         "dev_carve_version": split_module.DEV_CARVE_VERSION,
         "content_version": CONTENT_VERSION,
     }

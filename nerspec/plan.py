@@ -287,8 +287,9 @@ def _split_version_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str
     policy = new.get("split", {}).get("policy")
     old_split, new_split = old.get("split_version", 2), new.get("split_version", 2)
     if old_split != new_split and old.get("split", {}).get("policy") == policy:
+        keep = f"; `split: {{version: {old_split}}}` keeps the current test set" if policy == "stratified" and old_split == 2 else ""
         out.append(f"split version changed: {policy} v{old_split} -> v{new_split} "
-                   "(adding or removing documents no longer moves others; this once reassigns some)")
+                   f"(adding or removing documents no longer moves others; this once reassigns some{keep})")
     old_dev, new_dev = old.get("dev_carve_version", 1), new.get("dev_carve_version", 1)
     if old_dev != new_dev:
         out.append(f"dev carve changed: v{old_dev} -> v{new_dev} (stable under additions and removals)")

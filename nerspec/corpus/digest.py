@@ -44,7 +44,7 @@ def document_digest(doc: Document, project_language: str = "") -> str:
 
 
 def cache_key(project: LoadedProject, files_sha: str) -> str:
-    from nerspec.corpus.split import DEV_CARVE_VERSION, SPLIT_VERSIONS
+    from nerspec.corpus.split import DEV_CARVE_VERSION, effective_version
 
     spec = project.manifest.spec
     parts = [
@@ -52,7 +52,7 @@ def cache_key(project: LoadedProject, files_sha: str) -> str:
         files_sha,
         [source.model_dump(mode="json", exclude={"name"}) for source in spec.data],
         spec.split.model_dump(mode="json"),
-        SPLIT_VERSIONS.get(spec.split.policy),
+        effective_version(spec.split.policy, spec.split.version),
         [spec.training.seed, spec.training.dev_fraction, DEV_CARVE_VERSION],
     ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -92,7 +92,7 @@ def compute(project: LoadedProject) -> tuple[str, str]:
             if source.dataset is not None:
                 doc.dataset = source.dataset
             documents.append(doc)
-    split = split_documents(documents, spec.split.policy, spec.split.test_fraction, spec.split.seed)
+    split = split_documents(documents, spec.split.policy, spec.split.test_fraction, spec.split.seed, spec.split.version)
     test_ids = {d.id for d in split.test}
     _, dev = dev_split(split.train, spec.training.dev_fraction, spec.training.seed)
     data = hashlib.sha256()

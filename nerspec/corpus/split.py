@@ -85,9 +85,20 @@ def in_test(doc: Document, policy: str, test_fraction: float, seed: int) -> bool
     return unit_hash(doc.id, seed) < test_fraction
 
 
+def effective_version(policy: str, pinned: int | None = None) -> int:
+    """The split version a policy runs: the manifest's pin (``split.version``) or the newest."""
+    return pinned if pinned is not None and policy == "stratified" else SPLIT_VERSIONS[policy]
+
+
 def split_documents(
-    documents: list[Document], policy: str = "random", test_fraction: float = 0.2, seed: int = 13
+    documents: list[Document], policy: str = "random", test_fraction: float = 0.2, seed: int = 13,
+    version: int | None = None,
 ) -> SplitResult:
+    if policy == "stratified" and version == 2:
+        from nerspec.corpus import split_v2
+
+        test = split_v2.test_ids(documents, {d.id: unit_hash(d.id, seed) for d in documents}, test_fraction)
+        return SplitResult([d for d in documents if d.id not in test], [d for d in documents if d.id in test])
     sides = [in_test(d, policy, test_fraction, seed) for d in documents]
     return SplitResult(
         [d for d, t in zip(documents, sides) if not t], [d for d, t in zip(documents, sides) if t]
@@ -97,7 +108,7 @@ def split_documents(
 def split_corpus(project: object, corpus: Corpus) -> SplitResult:
     """The split of a ``LoadedProject``'s corpus under its manifest's policy."""
     split = project.manifest.spec.split  # type: ignore[attr-defined]
-    return split_documents(corpus.documents, split.policy, split.test_fraction, split.seed)
+    return split_documents(corpus.documents, split.policy, split.test_fraction, split.seed, split.version)
 
 
 def dev_split(train_docs: list[Document], fraction: float, seed: int) -> tuple[list[Document], list[Document]]:

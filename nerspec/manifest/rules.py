@@ -69,6 +69,9 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = inside_project(source.path, project_dir)
             if problem:
                 yield (*base, "path"), problem
+    split = project.spec.split
+    if split.version is not None and split.policy != "stratified":
+        yield ("spec", "split", "version"), f"only `stratified` has more than one version; remove `version` (policy `{split.policy}`)"
     config = project.spec.training.config
     if config is not None:
         problem = inside_project(config, project_dir)

@@ -85,6 +85,11 @@ class Split(Strict):
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = 13
+    version: Literal[2, 3] | None = Field(
+        None,
+        description="Pin the split algorithm (default: the newest). `2` keeps the test set of a `stratified` project "
+        "split before version 3, whose additions never move other documents.",
+    )
 
 
 class Training(Strict):

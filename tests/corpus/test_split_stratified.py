@@ -138,3 +138,14 @@ def test_support_tickets_additions_move_no_old_document() -> None:
 def test_hash_is_a_function_of_id_seed_and_purpose() -> None:
     assert unit_hash("x", 1) == unit_hash("x", 1) != unit_hash("x", 2)
     assert unit_hash("x", 1, "dev") != unit_hash("x", 1)
+
+
+def test_stratified_version_2_can_be_pinned_and_reproduces_the_old_test_set() -> None:
+    # Pinned from nerspec before split version 3 (main at 355fa8f) on the same documents.
+    docs = [Document(f"doc-{i}", "t", [Span(0, 1, "ABCD"[i % 4])] + ([Span(1, 2, "R")] if i % 37 == 0 else []))
+            for i in range(1000)]
+    docs += [Document(f"c-{i}", "t", labels=["X" if i % 5 else "Y"]) for i in range(300)]
+    test = split_documents(docs, "stratified", 0.2, 7, version=2).test
+    digest = hashlib.sha256(",".join(sorted(d.id for d in test)).encode()).hexdigest()
+    assert (len(test), digest) == (262, "a2606b221820acd3370c3a308802aa4c7c272ff2d6ce1249bb9f5f8c70a5e9d3")
+    assert split_documents(docs, "stratified", 0.2, 7).side_of() != split_documents(docs, "stratified", 0.2, 7, 2).side_of()

@@ -230,3 +230,22 @@ def test_a_merge_or_rename_gives_the_test_set_a_new_key() -> None:
     before = {"split": {"policy": "random"}, "labels": [{"name": "A", "renamed_from": None}, {"name": "B", "renamed_from": None}]}
     merged = {**before, "labels": [{"name": "P", "renamed_from": ["A", "B"]}]}
     assert key_of("data", before) == key_of("data", dict(before)) != key_of("data", merged)
+
+
+def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                         monkeypatch: Any) -> None:
+    import nerspec.corpus.split as split
+
+    tiny.write_manifest(manifest(split={"policy": "stratified"}))
+    # What an existing project recorded before version 3: the version-2 assignment under "stratified v2".
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**split.SPLIT_VERSIONS, "stratified": 2})
+    tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
+    run_apply()
+    monkeypatch.undo()
+    tiny.write_manifest(manifest(split={"policy": "stratified"}))
+    reasons = [r for a in plan_of(tiny, state, engine).projects[0]["actions"] for r in a["reasons"]]
+    # Version 3 moves 3 of these 24 documents: plan says so and how to keep the current test set.
+    assert "split version changed: stratified v2 -> v3 (adding or removing documents no longer moves others; " \
+           "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons
+    tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
+    assert not plan_of(tiny, state, engine).changes  # pinned: the same test set, the same model
