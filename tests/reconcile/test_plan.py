@@ -249,3 +249,13 @@ def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, 
            "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons
     tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
     assert not plan_of(tiny, state, engine).changes  # pinned: the same test set, the same model
+
+
+def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    docs = make_docs(24)
+    tiny.write_docs(docs[:15])
+    (tiny.dir / "data" / "more.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[15:]))
+    tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
+                                       {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
+    assert not plan_of(tiny, state, engine).changes

@@ -194,3 +194,17 @@ def test_multilingual_classification_trains_and_scores_per_language(tmp_path: Pa
     evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=20)
     assert set(evaluation["per_language"]) == {d.language for d in split.test}
     assert all(set(r["per_label"]) <= {"sports", "finance"} for r in evaluation["per_language"].values())
+
+
+def test_a_malformed_language_is_a_located_error(tmp_path: Path) -> None:
+    from nerspec.corpus.formats import jsonl
+    from nerspec.errors import DataError
+
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"id": "1", "text": "Hallo", "language": "DE"}\n{"id": "2", "text": "x", "language": 5}\n')
+    with pytest.raises(DataError) as info:
+        jsonl.read(path)
+    (problem,) = info.value.problems
+    assert problem.line == 2 and "`language` must be a language code" in problem.message
+    path.write_text('{"id": "1", "text": "Hallo", "language": "DE_at"}\n')
+    assert jsonl.read(path)[0].language == "de-at"  # normalised
