@@ -105,6 +105,13 @@ def split_documents(
     )
 
 
+def quota(n: int, fraction: float) -> int:
+    """Version 2's per-stratum test quota (``nerspec.corpus.split_v2``); kept for callers that size a side."""
+    from nerspec.corpus.split_v2 import quota as v2_quota
+
+    return v2_quota(n, fraction)
+
+
 def split_corpus(project: object, corpus: Corpus) -> SplitResult:
     """The split of a ``LoadedProject``'s corpus under its manifest's policy."""
     split = project.manifest.spec.split  # type: ignore[attr-defined]
