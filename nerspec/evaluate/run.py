@@ -43,22 +43,20 @@ def evaluate_model(
     kind = manifest.kind
     spec = manifest.spec
     multilabel = bool(getattr(spec, "multilabel", False))
-    # Greedy decoding only (beam_width=1): exactly what ``spacy evaluate`` scores, and no time spent on
-    # confidence scores that strict scoring does not use.
-    predictor = predict.load(model_dir, beam_width=1)
+    # The one prediction function (``Predictor.analyze``): what is scored is exactly what predict and serve return.
+    predictor = predict.load(model_dir)
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
-    texts = [d.text for d in test]
-    nlp = getattr(predictor, "nlp", None)
-    if kind != NER_KIND and multilabel and nlp is not None:
-        # The sweep needs every class's score, not only those above the model's threshold.
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
-        pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
-                for d, s in zip(test, scores)]
-    else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE)]
-        pred, scores = predictions_to_documents(kind, test, outputs)
-    return evaluate(
+    outputs: list[list[dict[str, Any]]] = []
+    all_scores: list[dict[str, float]] = []
+    for prediction, class_scores in predictor.analyze([d.text for d in test], batch_size=BATCH_SIZE):
+        outputs.append(prediction)
+        all_scores.append(class_scores)
+    pred, scores = predictions_to_documents(kind, test, outputs)
+    if kind != NER_KIND and multilabel:
+        # The threshold sweep needs every class's raw score, not only those of the returned classes.
+        scores = all_scores
+    evaluation = evaluate(
         kind,
         test,
         pred,
@@ -71,6 +69,16 @@ def evaluate_model(
         seed=seed,
         labels=[label.name for label in spec.labels],
     )
+    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
+    return evaluation
+
+
+def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any) -> dict[str, Any]:
+    """Evaluation JSON ``calibration``: ECE and reliability bins of the returned confidences on the test docs."""
+    from nerspec.calibration import outcomes, reliability
+
+    fitted = getattr(predictor, "calibration", None)
+    return {**reliability(outcomes(kind, gold, outputs)), "method": getattr(fitted, "method", "none")}
 
 
 def resolve_model(project: Any, state: Path | None, deployment: str = "production") -> Path:
