@@ -13,7 +13,8 @@ in the artifact's ``meta.json`` (``calibration``). Why isotonic rather than temp
   regression maps each raw score to the observed accuracy of items scored like it, whatever the shape.
 - It is monotone, so it never reorders confidences, and it needs no labels beyond correct/incorrect, so
   one implementation serves both kinds (and single- and multi-label classification).
-Between the fitted steps the map is linear (as scikit-learn's ``IsotonicRegression`` interpolates); outside
+Each fitted step gets one pseudo-item at the dev accuracy, so a step of one or two items is not mapped to
+exactly 0 or 1. Between the fitted steps the map is linear (as scikit-learn's ``IsotonicRegression`` interpolates); outside
 them it is clipped. With fewer than ``MIN_ITEMS`` dev items, or when no dev set could be carved (the
 checkpoint was chosen on training data, which would make the fit overconfident), no calibration is stored
 and raw scores are returned unchanged (``method: "none"`` with the reason).
@@ -96,14 +97,12 @@ def fit_isotonic(outcomes: Sequence[Outcome], *, reason_if_skipped: str | None =
         g = grouped.setdefault(float(score), [0.0, 0.0])
         g[0] += 1.0 if correct else 0.0
         g[1] += 1.0
-    blocks: list[list[float]] = []
-    for x in sorted(grouped):
-        blocks.append([grouped[x][0], grouped[x][1], x, x])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-            s, n, _, hi = blocks.pop()
-            blocks[-1][0] += s
-            blocks[-1][1] += n
-            blocks[-1][3] = hi
+    blocks = _pav([[grouped[x][0], grouped[x][1], x, x] for x in sorted(grouped)])
+    # A block of one or two dev items would map its scores to exactly 0 or 1. One pseudo-item at the dev
+    # accuracy per block pulls small blocks toward it and leaves large ones as they are; pooling again keeps
+    # the map monotone.
+    accuracy = sum(1 for _, correct in outcomes if correct) / len(outcomes)
+    blocks = _pav([[s + accuracy, n + 1.0, lo, hi] for s, n, lo, hi in blocks])
     xs: list[float] = []
     ys: list[float] = []
     for s, n, lo, hi in blocks:
@@ -111,6 +110,19 @@ def fit_isotonic(outcomes: Sequence[Outcome], *, reason_if_skipped: str | None =
             xs.append(x)
             ys.append(s / n)
     return Calibration("isotonic", tuple(xs), tuple(ys), len(outcomes))
+
+
+def _pav(blocks: list[list[float]]) -> list[list[float]]:
+    """Pool adjacent violators over [sum, weight, lowest x, highest x] blocks sorted by x."""
+    out: list[list[float]] = []
+    for block in blocks:
+        out.append(list(block))
+        while len(out) > 1 and out[-2][0] / out[-2][1] >= out[-1][0] / out[-1][1]:
+            s, n, _, hi = out.pop()
+            out[-1][0] += s
+            out[-1][1] += n
+            out[-1][3] = hi
+    return out
 
 
 def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> dict[str, Any]:

@@ -123,4 +123,32 @@ def evaluate_project(
     corpus = load_corpus(project, state_paths(state).cache)
     split = split_corpus(project, corpus)
     chosen = model_dir if model_dir is not None else resolve_model(project, state)
-    return evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
+    evaluation = evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
+    evaluation["changes"] = _changes_vs_deployed(project, corpus, split, chosen, state, evaluation)
+    return evaluation
+
+
+def _changes_vs_deployed(
+    project: Any, corpus: Corpus, split: Any, chosen: Path, state: Path | None, evaluation: dict[str, Any]
+) -> dict[str, Any] | None:
+    """``changes`` against the deployed model (the regression gate's deployment, else the first one);
+    None when nothing is deployed there or it is the evaluated model itself."""
+    from nerspec.deploy import local
+    from nerspec.evaluate.changes import document_changes
+    from nerspec.paths import state_paths
+
+    spec = project.manifest.spec
+    regression = spec.gates.regression
+    deployment = regression.against if regression is not None else (spec.deployments[0].name if spec.deployments else None)
+    if deployment is None:
+        return None
+    paths = state_paths(state)
+    pointer = local.read_pointer(paths, project.name, deployment)
+    if not pointer or not pointer.get("fingerprint"):
+        return None
+    deployed = local.model_dir(paths, str(pointer["fingerprint"]))
+    if not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
+        return None
+    baseline = evaluate_model(project, corpus, split, deployed, ci_resamples=10)
+    against = {"deployment": deployment, "fingerprint": str(pointer["fingerprint"])}
+    return document_changes(evaluation, baseline, against=against)

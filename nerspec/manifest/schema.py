@@ -119,6 +119,13 @@ class RegressionGate(Strict):
     )
 
 
+class CalibrationGate(Strict):
+    max_ece: float = Field(
+        ge=0.0, le=1.0,
+        description="Largest allowed expected calibration error of the confidence scores on the test split.",
+    )
+
+
 class _GatesBase(Strict):
     micro_precision: Threshold | None = None
     micro_recall: Threshold | None = None
@@ -127,6 +134,7 @@ class _GatesBase(Strict):
     macro_recall: Threshold | None = None
     macro_f1: Threshold | None = None
     regression: RegressionGate | None = None
+    calibration: CalibrationGate | None = None
 
 
 class NERGates(_GatesBase):
