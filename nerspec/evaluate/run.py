@@ -47,15 +47,18 @@ def evaluate_model(
     predictor = predict.load(model_dir)
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
+    texts = [d.text for d in test]
+    languages = [d.language for d in test]
     outputs: list[list[dict[str, Any]]] = []
     all_scores: list[dict[str, float]] = []
-    for prediction, class_scores in predictor.analyze([d.text for d in test], batch_size=BATCH_SIZE):
+    for prediction, class_scores in predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages):
         outputs.append(prediction)
         all_scores.append(class_scores)
     pred, scores = predictions_to_documents(kind, test, outputs)
     if kind != NER_KIND and multilabel:
         # The threshold sweep needs every class's raw score, not only those of the returned classes.
         scores = all_scores
+    mapped = map_previous_names(project, pred, scores)
     evaluation = evaluate(
         kind,
         test,
@@ -69,6 +72,9 @@ def evaluate_model(
         seed=seed,
         labels=[label.name for label in spec.labels],
     )
+    if mapped:
+        evaluation["label_map"] = mapped
+        outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
     evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
     return evaluation
 
@@ -79,6 +85,34 @@ def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[
 
     fitted = getattr(predictor, "calibration", None)
     return {**reliability(outcomes(kind, gold, outputs)), "method": getattr(fitted, "method", "none")}
+
+
+def map_previous_names(
+    project: Any, pred: list[Document], scores: list[dict[str, float]] | None
+) -> dict[str, str]:
+    """Count a model trained before a rename or merge under the current names: its ``BorrowerName`` and
+    ``GuarantorName`` predictions are scored as ``Party``, so per-type deltas against it mean something.
+    Returns the mapping that was applied (empty for a model that already predicts the current names)."""
+    from nerspec.corpus.load import rename_map
+
+    names = rename_map(project)
+    used: dict[str, str] = {}
+    if not names:
+        return used
+    for doc in pred:
+        for span in doc.spans:
+            if span.label in names:
+                used[span.label] = names[span.label]
+        doc.spans = [Span(s.start, s.end, names.get(s.label, s.label)) for s in doc.spans]
+        for label in doc.labels:
+            if label in names:
+                used[label] = names[label]
+        doc.labels = list(dict.fromkeys(names.get(c, c) for c in doc.labels))
+    for row in scores or []:
+        for old in [k for k in row if k in names]:
+            value = row.pop(old)
+            row[names[old]] = max(value, row.get(names[old], 0.0))
+    return dict(sorted(used.items()))
 
 
 def resolve_model(project: Any, state: Path | None, deployment: str = "production") -> Path:

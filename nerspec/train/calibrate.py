@@ -23,7 +23,8 @@ def fit_calibration(project: LoadedProject, result: TrainResult, dev_docs: list[
     if result.dev_source != "dev" or not dev_docs:
         return fit_isotonic([], reason_if_skipped="no dev carve (the checkpoint was chosen on training data)").to_json()
     predictor = _raw_predictor(project, result.model_dir)
-    predictions = list(predictor.pipe([d.text for d in dev_docs], batch_size=64))
+    languages = [d.language for d in dev_docs]  # a multilingual pipeline tokenizes each text by its language
+    predictions = list(predictor.pipe([d.text for d in dev_docs], batch_size=64, languages=languages))
     raw = outcomes(project.kind, dev_docs, predictions)
     calibration = fit_isotonic(raw)
     fitted = [(calibration(score), correct) for score, correct in raw]
@@ -44,5 +45,6 @@ def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
         "labels": [label.name for label in spec.labels],
         "multilabel": bool(getattr(spec, "multilabel", False)),
         "threshold": spec.training.threshold,
+        "language": project.manifest.metadata.language,
     }
     return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
