@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from nerspec import progress
 from nerspec.corpus.formats import module
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
@@ -112,9 +113,13 @@ def _download(project: LoadedProject, index: int, source: DataSource, target: Pa
             with httpx.stream("GET", str(source.url), follow_redirects=True, timeout=60.0) as response:
                 if response.status_code != 200:
                     raise DataError([project.locate(where, f"download failed: HTTP {response.status_code}")])
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    handle.write(chunk)
+                size = response.headers.get("content-length")
+                total = int(size) if size and size.isdigit() else None
+                with progress.task(f"download {source.name} (bytes)", total) as bar:
+                    for chunk in response.iter_bytes():
+                        digest.update(chunk)
+                        handle.write(chunk)
+                        bar.update(advance=len(chunk))
         if digest.hexdigest() != source.sha256:
             raise DataError(
                 [

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.progress import track
 
 BATCH_SIZE = 256
 
@@ -49,14 +50,16 @@ def evaluate_model(
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
     texts = [d.text for d in test]
+    described = f"{project.name}: evaluate (predict the test split)"
     nlp = getattr(predictor, "nlp", None)
     if kind != NER_KIND and multilabel and nlp is not None:
         # The sweep needs every class's score, not only those above the model's threshold.
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        docs = nlp.pipe(texts, batch_size=BATCH_SIZE)
+        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in track(docs, described, len(texts))]
         pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
                 for d, s in zip(test, scores)]
     else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE)]
+        outputs = [list(o) for o in track(predictor.pipe(texts, batch_size=BATCH_SIZE), described, len(texts))]
         pred, scores = predictions_to_documents(kind, test, outputs)
     return evaluate(
         kind,
