@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from nerspec import progress
+from nerspec.atomic import umask
 from nerspec.corpus.formats import module
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
@@ -107,6 +108,7 @@ def _download(project: LoadedProject, index: int, source: DataSource, target: Pa
     where = ("spec", "data", index, "url")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".download.", dir=target.parent)
+    os.fchmod(fd, 0o666 & ~umask())  # the user's umask, not mkstemp's 0600
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -141,6 +143,7 @@ def _extract(project: LoadedProject, index: int, archive: Path, target: Path) ->
     import zipfile
 
     staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
+    staging.chmod(0o777 & ~umask())
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:

@@ -64,7 +64,7 @@ def test_gate_failure_exit_3(nerspec: Any, tiny: Any, monkeypatch: pytest.Monkey
     tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.9}}))
     result = nerspec("apply", str(tiny.dir))
     assert result.exit_code == 3
-    assert "micro_f1: value 0.800, threshold 0.900" in result.output
+    assert "  - micro_f1 = 0.800 < min 0.900" in result.output
     assert "nothing deployed" in result.output
 
 
