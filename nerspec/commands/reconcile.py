@@ -69,8 +69,11 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     if out is not None:
         from nerspec import atomic
 
+        from nerspec.gc import register_saved_plan
+
         data["paths"] = [str(p.path.resolve()) for p in projects]
         atomic.write_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        register_saved_plan(state_dir, out)  # `nerspec gc` keeps the models it names
     if as_json:
         echo_json(data)
     else:
