@@ -17,16 +17,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 from nerspec.errors import DataError, DeployError, GateFailed, StateError
-from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.paths import StatePaths
 from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, serving, short, test_key
 from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, ModelRecord, actor, utc_now
+
+if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
+    from nerspec.gates import GateResult
 
 Progress = Callable[[str], None]
 # trainer(project, corpus, split, out_dir, fingerprint, data_fp, paths=...): writes model/ and meta.json into out_dir
@@ -327,6 +329,8 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
         ctx.kept += entry is previous
         return entry
 
+    from nerspec.gates import evaluate_gates, failures_message, summary
+
     results: list[GateResult] = []
     if model_actions:
         corpus, split, result["lint"] = ctx.loaded[name]
@@ -449,7 +453,7 @@ def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: An
     artifact = local.model_dir(ctx.paths, fp)
     data_fp = data_fp or fpmod.data_fingerprint(project, ctx.paths.cache)
     meta = _read_json(artifact / "meta.json") or {}
-    cache = fpmod.StatCache(ctx.paths.cache)
+    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
     files = artifact_files(artifact, cache)
     cache.save()
     ctx.store.record_model(
@@ -503,6 +507,8 @@ def _baseline(
     record = ctx.store.get_model(baseline_fp)
     artifact = Path(record.model_dir) if record else local.model_dir(ctx.paths, baseline_fp)
     if not local.is_complete(artifact):
+        from nerspec.gates import GateResult
+
         failure = GateResult(
             "regression", "micro_f1", None, 0.0, None, None, False,
             f"regression: the model in {regression.against} ({short(baseline_fp)}) is missing; cannot compare",
@@ -576,7 +582,7 @@ def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str)
     ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
     record = ctx.store.get_model(recorded)
     artifact = Path(record.model_dir) if record is not None else local.model_dir(ctx.paths, recorded)
-    cache = fpmod.StatCache(ctx.paths.cache)
+    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
     intact = record is not None and artifact_intact(artifact, record.artifact_files, cache)
     if not intact:
         served = ctx.store.served(project.name, deployment)

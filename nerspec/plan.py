@@ -427,6 +427,8 @@ def collect_inputs(
     from nerspec.deploy import local
 
     cache = fpmod.StatCache(paths.cache)
+    # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
+    model_cache = fpmod.StatCache(paths.cache, scope="artifacts")
     version_info = fpmod.versions()
     _check_targets(projects)
     out = []
@@ -438,7 +440,7 @@ def collect_inputs(
         damaged = False
         orphan = False
         if record is not None:
-            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, cache)
+            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, model_cache)
         else:
             orphan = local.is_complete(local.model_dir(paths, candidate))
         recorded_deployments = store.deployments(project.name)
@@ -459,7 +461,7 @@ def collect_inputs(
                 desired=spec is not None,
                 recorded=rec.fingerprint if rec else None,
             )
-            _observe(obs, project.name, paths, store, cache, local)
+            _observe(obs, project.name, paths, store, model_cache, local)
             history = store.history(project.name, name)
             obs.served = sorted({h.to_fp for h in history if h.to_fp})
             obs.rolled_back_from = _rolled_back(history)
@@ -488,6 +490,7 @@ def collect_inputs(
     if Path(paths.root).is_dir():
         try:
             cache.save()
+            model_cache.save()
         except OSError:
             pass
     return out

@@ -153,6 +153,14 @@ def load_project(path: Path) -> LoadedProject:
     if not isinstance(raw, dict):
         raise ManifestError([at((), "a manifest is a mapping with apiVersion, kind, metadata and spec")])
     problems = _header_problems(raw, at)
+    manifest = None if problems else _valid_manifest(raw)
+    if manifest is not None:
+        # The common case, a valid manifest, needs neither jsonschema (its import alone is a good part of a no-op
+        # plan's time) nor its error messages; anything strict pydantic refuses gets both below.
+        cross = rules.check(manifest, path.parent)
+        if cross:
+            raise ManifestError([at(p, message) for p, message in cross])
+        return LoadedProject(manifest=manifest, path=path, positions=positions)
     if raw.get("kind") in SUPPORTED_KINDS:  # the kind picks the schema, so the rest can still be checked
         problems += [
             _located(error, raw, at)
@@ -173,6 +181,18 @@ def load_project(path: Path) -> LoadedProject:
     if cross:
         raise ManifestError([at(p, message) for p, message in cross])
     return LoadedProject(manifest=manifest, path=path, positions=positions)
+
+
+def _valid_manifest(raw: dict[str, Any]) -> AnyProject | None:
+    """The manifest when strict validation accepts it as the JSON Schema would (JSON mode: no "30" for 30, no
+    YAML dates), else None. The schema is generated from these models, so both agree on valid documents."""
+    from pydantic import ValidationError
+
+    model = NERProject if raw.get("kind") == "NERProject" else TextClassificationProject
+    try:
+        return model.model_validate_json(json.dumps(raw), strict=True)
+    except (ValidationError, TypeError, ValueError):
+        return None
 
 
 def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:
