@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 # Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
 TRAINING_RECIPE = 2
@@ -93,6 +93,7 @@ class StatCache:
         self._hashes_loaded = self.hashes_path is None
         self._hashes: dict[str, list[Any]] = {}
         self._listings: dict[str, list[Any]] = {}
+        self._source_hashes: dict[str, str] = {}
         self.sources: dict[str, tuple[Any, ...]] = {}
         self._dirty = False
         if self.path is not None:
@@ -105,11 +106,19 @@ class StatCache:
             raw = _load(self.hashes_path)
             self._hashes = {**raw.get("hashes", {}), **self._hashes}
             self._listings = {**raw.get("listings", {}), **self._listings}
+            self._source_hashes = {**raw.get("source_hashes", {}), **self._source_hashes}
             self._hashes_loaded = True
 
-    def set_source(self, key: str, entry: tuple[Any, ...]) -> None:
+    def set_source(self, key: str, entry: tuple[Any, ...], hashes: str) -> None:
+        """A source's fast-path entry; its files' hashes (joined) go to the lazily read file."""
+        self._load_hashes()
         self.sources[key] = entry
+        self._source_hashes[key] = hashes
         self._dirty = True
+
+    def source_hashes(self, key: str) -> str | None:
+        self._load_hashes()
+        return self._source_hashes.get(key)
 
     def hash(self, path: Path, st: os.stat_result | None = None) -> str:
         return self.hash_str(str(path), st)
@@ -149,7 +158,8 @@ class StatCache:
         import marshal
 
         if self._hashes_loaded and self.hashes_path is not None:
-            extra = {"version": CACHE_VERSION, "hashes": self._hashes, "listings": self._listings}
+            extra = {"version": CACHE_VERSION, "hashes": self._hashes, "listings": self._listings,
+                     "source_hashes": self._source_hashes}
             atomic.write_bytes(self.hashes_path, marshal.dumps(extra))
         data = marshal.dumps({"version": CACHE_VERSION, "sources": self.sources})
         atomic.write_bytes(self.path, data)
@@ -229,7 +239,7 @@ def _group(rels: list[str]) -> list[tuple[str, str]]:
 
 
 def _stat_segments(segments: list[tuple[str, list[str]]], out: list[Any], slot: int) -> None:
-    values: list[int] = []
+    values = array("q")
     extend, stat = values.extend, os.stat
     try:
         for directory, names in segments:
@@ -243,7 +253,7 @@ def _stat_segments(segments: list[tuple[str, list[str]]], out: list[Any], slot: 
     except OSError:  # a file or directory vanished: not the cached listing any more
         out[slot] = None
         return
-    out[slot] = values
+    out[slot] = values.tobytes()
 
 
 def _stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
@@ -276,7 +286,7 @@ def _stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
             thread.join()
     if any(values is None for values in out):
         return None
-    return array("q", [v for values in out for v in values]).tobytes()
+    return b"".join(out)
 
 
 def _source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> tuple[Any, str]:
@@ -290,12 +300,12 @@ def _source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> 
     index_stat = _stat_key(os.stat(root)) if root.is_file() else None
     if entry is not None and index_stat is not None and tuple(entry[0]) == index_stat:
         if _stat_blob(prefix, entry[1]) == entry[2]:
-            return (lambda: _cached_listing(entry)), entry[4]
+            return (lambda: _cached_listing(entry, cache.source_hashes(key), prefix)), entry[4]
     listed = source_files(fmt, root, cache)
     if entry is not None and index_stat is None and all(f.startswith(prefix) for f in listed):
         # A directory source: the walk is the listing; unchanged names and stats mean unchanged files.
         if _group([f[len(prefix):] for f in listed]) == entry[1] and _stat_blob(prefix, entry[1]) == entry[2]:
-            return (lambda: _cached_listing(entry)), entry[4]
+            return (lambda: _cached_listing(entry, cache.source_hashes(key), prefix)), entry[4]
     stats = _stats(listed)
     rels: list[str] = []
     shas: list[str] = []
@@ -319,14 +329,17 @@ def _source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> 
     hexdigest = digest.hexdigest()
     if cacheable and os.sep == "/":
         blob = array("q", [v for st in stats for v in st]).tobytes()  # type: ignore[union-attr]
-        cache.set_source(key, (index_stat, _group(rels), blob, "\n".join(shas), hexdigest))
+        cache.set_source(key, (index_stat, _group(rels), blob, None, hexdigest), "\n".join(shas))
     return (rels, shas), hexdigest
 
 
-def _cached_listing(entry: tuple[Any, ...]) -> tuple[list[str], list[str]]:
+def _cached_listing(entry: tuple[Any, ...], hashes: str | None, prefix: str) -> tuple[list[str], list[str]]:
     rels = [f"{directory}/{name}" if directory else name
             for directory, names in entry[1] for name in names.split("\0")]
-    return rels, entry[3].split("\n")
+    shas = hashes.split("\n") if hashes is not None else []
+    if len(shas) != len(rels):  # the hashes file was lost: rebuild from the files (slow, but right)
+        shas = [sha256_file(Path(prefix + rel)) if os.path.exists(prefix + rel) else "missing" for rel in rels]
+    return rels, shas
 
 
 def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: StatCache | None = None) -> DataFingerprint:

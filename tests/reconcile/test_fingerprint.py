@@ -108,3 +108,15 @@ def test_threaded_stats_agree_with_a_single_thread(tiny: Any, tmp_path: Path, mo
     (tiny.dir / "data" / "az" / "d39.txt").write_text("Alice 39 and more")
     changed = data_fingerprint(project, cache)
     assert changed.sha256 != cold.sha256 and changed.sha256 == data_fingerprint(project, None).sha256
+
+
+def test_a_lost_hashes_file_still_gives_the_right_file_map(tiny: Any, tmp_path: Path) -> None:
+    azure_project(tiny, n=6)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    cold = data_fingerprint(project, cache)
+    for extra in cache.glob("*.hashes"):
+        extra.unlink()
+    warm = data_fingerprint(project, cache)  # fast path from the main file alone
+    assert warm.sha256 == cold.sha256 and warm.files == cold.files
