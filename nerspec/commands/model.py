@@ -211,16 +211,17 @@ def predict_command(
 
 
 def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str) -> None:
+    from nerspec import progress
     from nerspec.predict import read_inputs
 
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
     handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
-    show_bar = not is_stdin and sys.stderr.isatty()
-    size = 0 if is_stdin else input_file.stat().st_size
+    size = None if is_stdin else input_file.stat().st_size
     out = sys.stdout
     try:
-        with click.progressbar(length=size, file=sys.stderr, label="predicting") if show_bar else _NoBar() as bar:
+        # The reporter nerspec.cli installed: a live line on a terminal, periodic lines in CI, none with --quiet.
+        with progress.task(f"predict {input_file} (bytes)" if not is_stdin else "predict stdin (bytes)", size) as bar:
             consumed = _ByteCounter(handle)
             for chunk in _chunks(read_inputs(consumed, jsonl), batch_size * 4):
                 results = predictor.pipe([t for _, t in chunk], batch_size=batch_size)
@@ -234,7 +235,7 @@ def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_siz
                         shown = doc_text if len(doc_text) <= 80 else doc_text[:77] + "..."
                         out.write(f"{shown}\n{_human(result, key)}\n")
                 out.flush()
-                bar.update(consumed.take())
+                bar.update(advance=consumed.take())
     finally:
         if not is_stdin:
             handle.close()
@@ -255,17 +256,6 @@ class _ByteCounter:
     def take(self) -> int:
         pending, self.pending = self.pending, 0
         return pending
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
 
 
 COMMANDS: list[click.Command] = [train_command, predict_command]

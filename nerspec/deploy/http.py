@@ -141,8 +141,13 @@ def upload(target: Any, project: str, deployment: str, artifact_dir: Path, finge
         size = os.fstat(spool.fileno()).st_size
 
         def body() -> Iterator[bytes]:
+            from nerspec import progress
+
             spool.seek(0)  # every retry sends the whole archive again
-            yield from iter(lambda: spool.read(CHUNK), b"")
+            with progress.task(f"upload {project}/{deployment} (bytes)", size) as bar:
+                for chunk in iter(lambda: spool.read(CHUNK), b""):
+                    yield chunk
+                    bar.update(advance=len(chunk))
 
         timeout = httpx.Timeout(UPLOAD_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         with httpx.Client(timeout=timeout) as client:
