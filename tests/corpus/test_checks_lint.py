@@ -127,9 +127,9 @@ def test_classification_checks(classification_project) -> None:
 def test_multilabel_allows_several_classes(classification_project) -> None:
     project = classification_project([{"id": "1", "text": "a", "labels": ["Sports", "Tech"]}, {"id": "2", "text": "b", "labels": []}],
                                      multilabel=True)
-    # Two documents leave no test side (its own error); no error may be about the classes.
+    # Two documents may leave no test side (its own error); no error may be about the classes.
     errors = [f.code for f in check_corpus(project, load_corpus(project)) if f.severity == "error"]
-    assert errors == ["no_test_documents"]
+    assert [code for code in errors if code != "no_test_documents"] == []
 
 
 def test_fix_whitespace_rewrites_azure_and_jsonl(make_project, tmp_path: Path) -> None:
