@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.progress import track
 
 BATCH_SIZE = 256
 
@@ -49,9 +50,11 @@ def evaluate_model(
     test = list(split.test)
     texts = [d.text for d in test]
     languages = [d.language for d in test]
+    described = f"{project.name}: evaluate (predict the test split)"
     outputs: list[list[dict[str, Any]]] = []
     all_scores: list[dict[str, float]] = []
-    for prediction, class_scores in predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages):
+    analyzed = predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages)
+    for prediction, class_scores in track(analyzed, described, len(texts)):
         outputs.append(prediction)
         all_scores.append(class_scores)
     pred, scores = predictions_to_documents(kind, test, outputs)
