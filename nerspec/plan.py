@@ -33,6 +33,7 @@ class ObservedDeployment:
     artifact_damaged: bool = False  # the recorded model's files are missing or changed
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
+    unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
 
 
 @dataclass
@@ -130,6 +131,8 @@ def _project_plan(p: ProjectInputs) -> dict[str, Any]:
     needs_candidate = p.candidate_recorded is None or p.candidate_orphan
 
     for d in p.deployments:
+        if d.unreachable:
+            notes.append(f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
         if not d.desired:
             if d.recorded is not None or d.actual is not None:
                 removals.append(
@@ -465,8 +468,11 @@ def collect_inputs(
     from nerspec.deploy.targets import TargetContext
 
     cache = fpmod.StatCache(paths.cache)
-    targets = TargetContext(paths, store, cache)
+    # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
+    model_cache = fpmod.StatCache(paths.cache, scope="artifacts")
+    targets = TargetContext(paths, store, model_cache)
     version_info = fpmod.versions()
+    _check_targets(projects)
     out = []
     for project in projects:
         data_fp = fpmod.data_fingerprint(project, paths.cache, cache)
@@ -530,9 +536,26 @@ def collect_inputs(
     if Path(paths.root).is_dir():
         try:
             cache.save()
+            model_cache.save()
         except OSError:
             pass
     return out
+
+
+def _check_targets(projects: list[Any]) -> None:
+    """Deployment targets the user configured wrongly (an unset token variable, a malformed URL) fail the plan
+    with the field named, before anything is observed: apply would fail on them after training."""
+    from nerspec.deploy.targets import target_for
+    from nerspec.errors import ManifestError
+
+    problems = []
+    for project in projects:
+        for index, deployment in enumerate(project.manifest.spec.deployments):
+            for name, message in target_for(deployment.target).config_problems(deployment.target):
+                problems.append(project.locate(("spec", "deployments", index, "target", name), message))
+    if problems:
+        count = len(problems)
+        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
 
 
 def _display(path: Path) -> str:

@@ -40,7 +40,7 @@ class TargetContext:
         if self.cache is None:
             from nerspec.fingerprint import StatCache
 
-            self.cache = StatCache(self.paths.cache)
+            self.cache = StatCache(self.paths.cache, scope="artifacts")
         return self.cache
 
     def local_model(self, fingerprint: str) -> Path:
@@ -87,12 +87,21 @@ class Target(Protocol):
         """Stop serving the deployment (it is no longer declared)."""
         ...
 
+    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+        """(field, message) for a target configured wrongly (plan fails on them before anything trains)."""
+        ...
+
 
 def short(fp: str | None) -> str:
     return fp[:12] if fp else "none"
 
 
-class LocalTarget:
+class _NoConfig:
+    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+        return []
+
+
+class LocalTarget(_NoConfig):
     def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
         from nerspec.deploy import local
 
@@ -124,19 +133,24 @@ class LocalTarget:
 
 
 class HttpTarget:
-    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
-        if obs.recorded is None:
-            return
-        try:
-            from nerspec.deploy import http
-            from nerspec.manifest.schema import HttpTarget as Spec
+    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+        from nerspec.deploy.http import config_problems
 
+        return list(config_problems(spec))
+
+    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
+        if obs.recorded is None or not obs.desired:
+            return  # nothing to compare with; planning a removal does not contact the remote (apply does)
+        from nerspec.deploy import http
+        from nerspec.errors import RemoteError
+        from nerspec.manifest.schema import HttpTarget as Spec
+
+        try:
+            # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
             obs.actual = http.remote_fingerprint(Spec(**obs.target), project, obs.name)
-        except ImportError:
+        except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
             obs.actual = obs.recorded
-        except Exception as exc:  # an unreachable server is drift to report, not a reason to fail the plan
-            obs.actual = obs.recorded
-            obs.drift.append(f"remote {obs.target.get('url')} unreachable: {exc}")
+            obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
             return
         if obs.actual != obs.recorded:
             obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")
@@ -157,7 +171,7 @@ class HttpTarget:
         http.delete(Spec(**recorded), project, deployment)
 
 
-class RegistryTarget:
+class RegistryTarget(_NoConfig):
     """The state's own registry: what the state records is what ``nerspec serve --state`` serves."""
 
     def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:

@@ -41,7 +41,7 @@ def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | No
         projects = sorted({m.project for m in models} | {d.project for d in src.all_deployments()})
         with dst.locked("state migrate", projects):
             src_targets, dst_targets = TargetContext(source, src), TargetContext(target, dst)
-            cache = StatCache(source.cache)
+            cache = StatCache(source.cache, scope="artifacts")
             for model in models:
                 local = artifacts.local_dir(source, model.fingerprint, model.model_dir)
                 if "://" in model.model_dir or not artifacts.is_complete(local):
