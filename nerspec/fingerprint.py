@@ -239,6 +239,8 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
     files: dict[str, str] = {}
     digest = hashlib.sha256()
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue  # a pool never trains: adding raw text must not retrain
         if source.path is None:
             # A URL source is pinned by its sha256: the pin is the content.
             files[f"url:{source.name}"] = source.sha256 or ""
