@@ -57,6 +57,10 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
             report.append(entry)
             continue
         findings = check_corpus(project, corpus)
+        if any(source.unlabeled for source in project.manifest.spec.data):
+            from nerspec.corpus.pool import check_pools
+
+            findings.extend(check_pools(project))
         errors = [f for f in findings if f.severity == "error"]
         warnings = [f for f in findings if f.severity == "warning"]
         blocking.extend(f.problem() for f in errors)

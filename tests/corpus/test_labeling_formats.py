@@ -138,3 +138,16 @@ def test_prodigy_answers_and_ids(tmp_path: Path) -> None:
     docs = prodigy.read(path)
     assert [(d.id, len(d.spans), d.labels, d.status) for d in docs] == [
         ("m1", 1, [], ""), ("456", 0, [], "unlabeled"), ("789", 0, ["A"], "")]
+
+
+def test_annotator_disagreement_is_a_lint_warning(tmp_path: Path) -> None:
+    from nerspec.corpus.lint import annotator_disagreements
+    from nerspec.corpus.model import Corpus
+
+    tasks = [{"id": 1, "data": {"text": "Ann"}, "annotations": [
+        {"completed_by": 1, "result": [_region(0, 3, "Person")]}, {"completed_by": 2, "result": []}]},
+        {"id": 2, "data": {"text": "Bob"}, "annotations": [
+            {"completed_by": 1, "result": [_region(0, 3, "Person")]}, {"completed_by": 2, "result": [_region(0, 3, "Person")]}]}]
+    findings = annotator_disagreements(Corpus(labelstudio.read(_ls(tmp_path, tasks))))
+    assert [(f.code, f.doc_id, f.severity) for f in findings] == [("lint_annotator_disagreement", "1", "warning")]
+    assert "2 annotations (1, 2) give 2 different labelings; the latest (2) is used" in findings[0].message
