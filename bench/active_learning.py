@@ -142,13 +142,16 @@ def run_strategy(strategy: str, seed: int, seed_docs: list[dict[str, Any]], pool
     curve = [f1]
     for round_no in range(1, args.rounds + 1):
         write_project(root, labeled, pool, labels, args.steps)
+        picking = time.monotonic()
         model = None if strategy == "random" else predict.load(artifact.path)
         batch = next_batch(load_project(root), args.batch, strategy=strategy, seed=seed, predictor=model)
+        picking = time.monotonic() - picking
         labeled += [gold[p.id] for p in batch.picks]
         write_project(root, labeled, pool, labels, args.steps)
         artifact, f1, seconds = train_and_score(root, work / "state", test)
         curve.append(f1)
-        print(f"  {strategy:<11} seed {seed} round {round_no}: {len(labeled)} labeled, F1 {f1:5.1f} ({seconds:.0f} s)", flush=True)
+        print(f"  {strategy:<11} seed {seed} round {round_no}: {len(labeled)} labeled, F1 {f1:5.1f} "
+              f"(pick {picking:.0f} s, train+score {seconds:.0f} s)", flush=True)
     return curve
 
 

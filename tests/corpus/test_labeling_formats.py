@@ -151,3 +151,32 @@ def test_annotator_disagreement_is_a_lint_warning(tmp_path: Path) -> None:
     findings = annotator_disagreements(Corpus(labelstudio.read(_ls(tmp_path, tasks))))
     assert [(f.code, f.doc_id, f.severity) for f in findings] == [("lint_annotator_disagreement", "1", "warning")]
     assert "2 annotations (1, 2) give 2 different labelings; the latest (2) is used" in findings[0].message
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 30) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["data", "text", "id", "annotations", "result", "value", "start", "end", "labels", "type",
+                         "choices", "predictions", "was_cancelled", "label", "entities", "spans", "accept",
+                         "answer", "meta", "draft", "dataset", "start_offset", "end_offset"]), inner, max_size=6),
+    max_leaves=25,
+)
+
+
+TASK = st.fixed_dictionaries({"data": st.fixed_dictionaries({"text": st.text(max_size=8)}), "annotations": JSON,
+                              "predictions": JSON, "label": JSON, "spans": JSON, "entities": JSON, "text": st.text(max_size=5)})
+
+
+@given(st.lists(JSON | TASK, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_malformed_input_is_a_data_error_never_a_crash(values: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ls = Path(tmp) / "x.json"
+        ls.write_text(json.dumps(values), encoding="utf-8")
+        lines = Path(tmp) / "x.jsonl"
+        lines.write_text("\n".join(json.dumps(v) for v in values), encoding="utf-8")
+        for fmt, path in ((labelstudio, ls), (doccano, lines), (prodigy, lines)):
+            try:
+                fmt.read(path)
+            except DataError:
+                pass

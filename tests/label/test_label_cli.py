@@ -124,3 +124,23 @@ def test_clone_copies_schema_data_and_settings_under_a_new_name(project: tuple[P
     again = run("clone", str(root), str(tmp_path / "v2"), "--name", "x")
     assert again.exit_code == 1 and "not an empty directory" in again.stderr
     assert run("clone", str(root), str(tmp_path / "v3"), "--name", "bad name").exit_code == 1
+
+
+@pytest.mark.parametrize("fmt", ["labelstudio", "doccano", "prodigy"])
+def test_exported_labeling_tool_files_are_a_data_source_again(project: tuple[Path, Path], tmp_path: Path, fmt: str) -> None:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_project
+
+    root, _ = project
+    out = root / "exported"
+    result = run("export", str(root), "--format", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    (written,) = [p for p in out.iterdir() if p.suffix in (".json", ".jsonl")]
+    manifest = yaml.safe_load((root / "nerspec.yaml").read_text())
+    manifest["spec"]["data"][0] = {"name": "main", "format": fmt, "path": f"exported/{written.name}"}
+    (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    assert run("validate", str(root)).exit_code == 0
+    original = [json.loads(line) for line in (root / "data.jsonl").read_text().splitlines()]
+    again = load_corpus(load_project(root)).documents
+    assert [(d.id, d.text, [(s.start, s.end, s.label) for s in d.spans]) for d in again] == [
+        (r["id"], r["text"], [(s["start"], s["end"], s["label"]) for s in r["spans"]]) for r in original]

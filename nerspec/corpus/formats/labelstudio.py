@@ -54,7 +54,7 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     dataset = data.get("dataset")
     dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
     doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where)  # type: ignore[arg-type]
-    annotations = [a for a in task.get("annotations") or task.get("completions") or [] if isinstance(a, dict)]
+    annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
         if kept:
@@ -62,15 +62,19 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
             doc.spans, doc.labels = _labels(chosen.get("result"), text)
             doc.disagreement = _disagreement(kept, chosen, text)
             return doc
-        predictions = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+        predictions = [p for p in _list(task.get("predictions")) if isinstance(p, dict)]
         if predictions:
             doc.spans, doc.labels = _labels(predictions[-1].get("result"), text)
             doc.status = "draft"
         else:
             doc.status = "unlabeled"
-    except (KeyError, TypeError, ValueError, OffsetError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OffsetError) as exc:
         raise fail(path, f"malformed result region: {exc}", where=f"{at}.annotations") from None
     return doc
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _when(annotation: dict[str, Any]) -> str:
@@ -80,14 +84,14 @@ def _when(annotation: dict[str, Any]) -> str:
 def _labels(result: Any, text: str) -> tuple[list[Span], list[str]]:
     spans: list[Span] = []
     classes: list[str] = []
-    for region in result or []:
+    for region in _list(result):
         value = region.get("value") or {}
         kind = region.get("type")
         if kind == "labels" or (kind is None and "labels" in value and "start" in value):
             start, end = _offsets(text, int(value["start"]), int(value["end"]), value.get("text"))
-            spans.extend(Span(start, end, str(label)) for label in value.get("labels") or [])
+            spans.extend(Span(start, end, str(label)) for label in _list(value.get("labels")))
         elif kind == "choices" or (kind is None and "choices" in value):
-            classes.extend(str(c) for c in value.get("choices") or [] if str(c) not in classes)
+            classes.extend(str(c) for c in _list(value.get("choices")) if str(c) not in classes)
     return sorted(spans), classes
 
 
