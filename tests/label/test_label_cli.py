@@ -144,3 +144,24 @@ def test_exported_labeling_tool_files_are_a_data_source_again(project: tuple[Pat
     again = load_corpus(load_project(root)).documents
     assert [(d.id, d.text, [(s.start, s.end, s.label) for s in d.spans]) for d in again] == [
         (r["id"], r["text"], [(s["start"], s["end"], s["label"]) for s in r["spans"]]) for r in original]
+
+
+def test_label_next_and_suggest_for_classification(textcat_model, tmp_path: Path) -> None:
+    root, _, artifact = textcat_model
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"id": f"q{i}", "text": t}) + "\n" for i, t in enumerate(
+        ["the team scored a goal", "bank shares and profit", "today news about a match and stock", "a coach"])))
+    model = ("--model", str(artifact.path))
+    result = run("label", "next", str(root), "-n", "2", "--pool", str(pool), "--json", *model, "--strategy", "uncertainty")
+    assert result.exit_code == 0, result.output
+    docs = json.loads(result.stdout)["documents"]
+    assert len(docs) == 2 and all("top class" in d["reasons"][0] for d in docs)
+    out = tmp_path / "drafts.json"
+    assert run("label", "suggest", str(root), "--pool", str(pool), "-o", str(out), *model).exit_code == 0
+    tasks = json.loads(out.read_text())
+    region = tasks[0]["predictions"][0]["result"][0]
+    assert region["type"] == "choices" and region["value"]["choices"][0] in ("finance", "sports")
+    assert tasks[0]["predictions"][0]["model_version"] == artifact.fingerprint
+    from nerspec.corpus.formats import labelstudio
+
+    assert [d.status for d in labelstudio.read(out)] == ["draft"] * 4
