@@ -73,6 +73,8 @@ def _read_folder(path: Path, root: Path) -> list[Document]:
 def load_pool(project: Any, corpus: Corpus | None, pool: str | None = None) -> Pool:
     """The documents of ``pool`` (a declared unlabeled source's name, or a file: jsonl, Label Studio .json,
     or a folder of .txt), or of every declared pool; minus what ``corpus`` already labels."""
+    from nerspec.corpus.load import source_path
+
     declared = pool_sources(project)
     if pool is None:
         if not declared:
@@ -80,11 +82,11 @@ def load_pool(project: Any, corpus: Corpus | None, pool: str | None = None) -> P
                 f"project `{project.name}` declares no unlabeled source; add one to `spec.data` "
                 "(e.g. `{name: pool, format: jsonl, path: pool.jsonl, unlabeled: true}`) or pass --pool FILE"
             )
-        chosen = [(s.name, project.dir / s.path, s.format) for _, s in declared if s.path is not None]
+        chosen = [(s.name, source_path(project, i), s.format) for i, s in declared]
     else:
-        named = [s for _, s in declared if s.name == pool]
+        named = [(i, s) for i, s in declared if s.name == pool]
         if named:
-            chosen = [(pool, project.dir / named[0].path, named[0].format)]
+            chosen = [(pool, source_path(project, named[0][0]), named[0][1].format)]
         else:
             path = Path(pool)
             if not path.exists():
@@ -137,10 +139,11 @@ def check_pools(project: Any) -> list[Finding]:
             findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(POOL_FORMATS)}",
                                     None, problem.file, line=problem.line, col=problem.col))
             continue
-        if source.path is None:
-            continue
         try:
-            docs = read_pool_file(project.dir / source.path, source.format, project.dir)
+            from nerspec.corpus.load import source_path
+
+            path = source_path(project, index)
+            docs = read_pool_file(path, source.format, project.dir if source.path is not None else None)
         except DataError as exc:
             findings.extend(Finding("error", "unreadable_pool", p.message, None, p.file, line=p.line, col=p.col)
                             for p in exc.problems)
