@@ -18,7 +18,38 @@ model_options = [
     click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use."),
     click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Use this model artifact instead."),
     state_option,
+    click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
 ]
+
+
+class Progress:
+    """Prediction progress on stderr: click's bar on a terminal, a plain line per 10% otherwise (CI logs)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        import sys
+
+        self.label, self.quiet = label, quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.shown = 0
+        self.last_tenth = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"))
+                self.bar.__enter__()
+            self.bar.update(done - self.shown)
+            self.shown = done
+            if done >= total:
+                self.bar.__exit__(None, None, None)
+            return
+        tenth = done * 10 // max(total, 1)
+        if tenth > self.last_tenth or done == total:
+            self.last_tenth = tenth
+            click.echo(f"{self.label}: {done}/{total} documents", err=True)
 
 
 def _with(options: list[Any]) -> Any:
@@ -62,7 +93,7 @@ def label() -> None:
 @json_option
 def next_command(
     path: Path, count: int, pool: str | None, strategy: str, seed: int, output: Path | None, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, as_json: bool,
+    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
 ) -> None:
     """The N pool documents whose labels would help the deployed (or --model) model most, with reasons.
 
@@ -75,7 +106,7 @@ def next_command(
     project = load_project(path)
     batch = next_batch(
         project, count, pool=pool, strategy=strategy, seed=seed,
-        predictor=lambda: _predictor(path, deployment, model_dir, state),
+        predictor=lambda: _predictor(path, deployment, model_dir, state), progress=Progress("predicting the pool", quiet),
     )
     if output is not None:
         _write_batch(project, batch, output, fmt, path, deployment, model_dir, state)
@@ -121,7 +152,7 @@ def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: 
 @json_option
 def suggest_command(
     path: Path, pool: str | None, ids: tuple[str, ...], output: Path, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, as_json: bool,
+    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
 ) -> None:
     """Pre-label pool documents with the model: every predicted span (class) with its confidence, as drafts.
 
@@ -135,7 +166,7 @@ def suggest_command(
     project = load_project(path)
     wanted = [i for value in ids for i in value.split()]
     predictor = _predictor(path, deployment, model_dir, state)
-    drafts = suggest(project, predictor, pool=pool, ids=wanted or None)
+    drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet))
     written = write_drafts(drafts, output, format_for(output, fmt), project.kind == "NERProject", predictor.fingerprint)
     if as_json:
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})

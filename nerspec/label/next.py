@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,6 +229,7 @@ def next_batch(
     seed: int = 0,
     predictor: Any = None,
     cache_dir: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Batch:
     """``nerspec label next``: load the labeled corpus and the pool, predict (unless random), rank.
 
@@ -245,10 +246,20 @@ def next_batch(
         picks = rank(found.documents, n, strategy="random", seed=seed)
         return Batch(picks, len(found.documents), found.already_labeled, "", is_ner)
     model = predictor() if callable(predictor) and not hasattr(predictor, "pipe") else predictor
-    predictions = model.pipe(d.text for d in found.documents)
+    predictions = counted(model.pipe(d.text for d in found.documents), len(found.documents), progress)
     picks = rank(
         found.documents, n, strategy=strategy, seed=seed, predictions=predictions, is_ner=is_ner,
         multilabel=bool(getattr(model, "multilabel", False)), threshold=float(getattr(model, "threshold", 0.5)),
         labeled=corpus.documents, under_represented=under_represented(corpus.documents, labels, is_ner),
     )
     return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), is_ner)
+
+
+def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[Any]:
+    """``items`` unchanged, calling ``progress(done, total)`` every ``every`` items and at the end."""
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if progress is not None and (done % every == 0 or done == total):
+            progress(done, total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nerspec.corpus.model import Document
@@ -11,7 +11,8 @@ from nerspec.label.drafts import draft_of
 
 
 def suggest(
-    project: Any, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None
+    project: Any, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[Document, dict[Any, float]]]:
     """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,
     or only for ``ids`` of it, in pool order. Unknown ids are an error naming them."""
@@ -28,5 +29,7 @@ def suggest(
             raise NerspecError(f"not in the pool (or already labeled): {shown}")
         documents = [by_id[i] for i in dict.fromkeys(ids)]
     is_ner = project.kind == "NERProject"
-    predictions = predictor.pipe(d.text for d in documents)
+    from nerspec.label.next import counted
+
+    predictions = counted(predictor.pipe(d.text for d in documents), len(documents), progress)
     return [draft_of(doc, prediction, is_ner) for doc, prediction in zip(documents, predictions)]

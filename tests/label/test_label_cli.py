@@ -43,7 +43,9 @@ def test_label_next_json_is_ranked_deterministic_and_skips_labeled(project: tupl
     assert len(docs) == 5 and all(set(d) == {"id", "score", "reasons"} and d["reasons"] for d in docs)
     assert all(d["id"].startswith("p") for d in docs)  # neither the labeled text nor the labeled id
     assert [d["score"] for d in docs] == sorted((d["score"] for d in docs), reverse=True)
-    assert json.loads(run(*args).stdout) == {"documents": docs}
+    assert "predicting the pool: 30/30 documents" in result.stderr  # plain progress lines off a terminal
+    quiet = run(*args, "--quiet")
+    assert json.loads(quiet.stdout) == {"documents": docs} and quiet.stderr == ""
     by_model = run("label", "next", str(root), "-n", "5", "--json", "--model", str(ner_model[2].path), "--strategy", "uncertainty")
     assert by_model.exit_code == 0, by_model.output
     assert any("entity confidence" in r for d in json.loads(by_model.stdout)["documents"] for r in d["reasons"])
