@@ -259,7 +259,7 @@ def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], Non
     """``items`` unchanged, calling ``progress(done, total)`` every ``every`` items and at the end."""
     done = 0
     for item in items:
-        yield item
-        done += 1
+        done += 1  # before yielding: zip() stops at the shorter input without resuming this generator
         if progress is not None and (done % every == 0 or done == total):
             progress(done, total)
+        yield item
