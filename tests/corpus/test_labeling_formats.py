@@ -180,3 +180,25 @@ def test_malformed_input_is_a_data_error_never_a_crash(values: list) -> None:
                 fmt.read(path)
             except DataError:
                 pass
+
+
+def test_label_studio_source_sets_aside_unannotated_tasks_and_blocks_drafts(tmp_path: Path) -> None:
+    from corpus_fixtures import ner_manifest, write_manifest
+
+    from nerspec.corpus.checks import check_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_project
+
+    choice = [_region(0, 3, "Person", "Ann")]
+    tasks = [{"id": i, "data": {"text": f"Ann {i}"}, "annotations": [{"result": choice}]} for i in range(3)]
+    tasks += [{"id": 10, "data": {"text": "Bob"}}, {"id": 11, "data": {"text": "Cy"}, "predictions": [{"result": []}]}]
+    _ls(tmp_path, tasks)
+    for allow in ("", ", allow_drafts: true"):
+        write_manifest(tmp_path, ner_manifest(data="{name: ls, format: labelstudio, path: export.json" + allow + "}"))
+        project = load_project(tmp_path)
+        corpus = load_corpus(project)
+        assert [d.id for d in corpus] == ["0", "1", "2"] and [d.id for d in corpus.set_aside] == ["10", "11"]
+        found = {f.code: f for f in check_corpus(project, corpus) if f.code in ("unreviewed_drafts", "unlabeled_records")}
+        assert found["unlabeled_records"].severity == "warning"
+        assert found["unreviewed_drafts"].severity == ("warning" if allow else "error")
+        assert found["unreviewed_drafts"].message.startswith("1 unreviewed draft (model pre-labels, first: 11)")
