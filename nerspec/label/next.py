@@ -34,6 +34,7 @@ NEAR_DUPLICATE = 0.8
 NOVELTY_WEIGHT = 0.5
 UNDER_REPRESENTED_BONUS = 0.25
 NEAR_TIE = 0.6  # single-label: a top probability below this is a near-tie
+NOVEL_REASON = 0.2  # novelty worth naming as a reason
 _WORD = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
 
 
@@ -183,7 +184,7 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
         if any(_jaccard(c.words, w) >= NEAR_DUPLICATE for w in picked_words):
             continue  # a near-duplicate of a document already in this batch
         reasons = list(c.reasons)
-        if novelty >= 0.5:
+        if novelty >= NOVEL_REASON:
             reasons.append(f"new vocabulary: {novelty:.0%} of its words are in no labeled document or earlier pick")
         if not reasons:
             reasons.append("fills the batch: no more uncertain or novel document is left")
