@@ -171,6 +171,8 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
 
     projects = load_projects([path])
     for project in projects:
+        if fmt == "folders" and project.kind == "NERProject":
+            raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
         corpus = load_corpus(project)
         documents = corpus.documents
         if with_split:

@@ -202,3 +202,9 @@ def test_label_studio_source_sets_aside_unannotated_tasks_and_blocks_drafts(tmp_
         assert found["unlabeled_records"].severity == "warning"
         assert found["unreviewed_drafts"].severity == ("warning" if allow else "error")
         assert found["unreviewed_drafts"].message.startswith("1 unreviewed draft (model pre-labels, first: 11)")
+
+
+def test_docbin_export_of_overlapping_spans_is_a_clear_error(tmp_path: Path) -> None:
+    docs = [Document("x", "abc def ghi", [Span(0, 5, "Person"), Span(2, 7, "City")])]
+    with pytest.raises(DataError, match="`x` has overlapping spans"):
+        docbin.write(docs, tmp_path, NER)
