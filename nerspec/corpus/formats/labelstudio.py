@@ -185,12 +185,11 @@ def labeling_config(info: ProjectInfo) -> str:
     """A Label Studio labeling config (XML) whose control names match the exported regions."""
     from xml.sax.saxutils import quoteattr
 
-    values = "".join(f"\n    <Label value={quoteattr(n)}/>" for n in info.labels)
+    text = f'  <Text name="{TEXT_OBJECT}" value="$text"/>\n'
     if info.is_ner:
-        return f'<View>\n  <Labels name="{NER_CONTROL}" toName="{TEXT_OBJECT}">{values}\n  </Labels>\n  <Text name="{TEXT_OBJECT}" value="$text"/>\n</View>\n'
+        values = "".join(f"    <Label value={quoteattr(n)}/>\n" for n in info.labels)
+        return f'<View>\n  <Labels name="{NER_CONTROL}" toName="{TEXT_OBJECT}">\n{values}  </Labels>\n{text}</View>\n'
     choice = "multiple" if info.multilabel else "single"
-    values = "".join(f"\n    <Choice value={quoteattr(n)}/>" for n in info.labels)
-    return (
-        f'<View>\n  <Text name="{TEXT_OBJECT}" value="$text"/>\n  <Choices name="{CLASS_CONTROL}" toName="{TEXT_OBJECT}"'
-        f' choice="{choice}">{values}\n  </Choices>\n</View>\n'
-    )
+    values = "".join(f"    <Choice value={quoteattr(n)}/>\n" for n in info.labels)
+    control = f'  <Choices name="{CLASS_CONTROL}" toName="{TEXT_OBJECT}" choice="{choice}">\n{values}  </Choices>\n'
+    return f"<View>\n{text}{control}</View>\n"
