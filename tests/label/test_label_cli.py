@@ -92,12 +92,15 @@ def test_suggested_drafts_block_validation_until_allowed(project: tuple[Path, Pa
     assert unknown.exit_code == 1 and "not in the pool (or already labeled): nope" in unknown.stderr
 
 
-def test_pool_is_validated_and_never_changes_the_fingerprint(project: tuple[Path, Path]) -> None:
-    from nerspec.fingerprint import data_fingerprint
+def test_pool_is_validated_and_never_changes_the_fingerprint(project: tuple[Path, Path], ner_model) -> None:
+    from nerspec.fingerprint import data_fingerprint, model_fingerprint
     from nerspec.manifest.load import load_project
 
     root, _ = project
     before = data_fingerprint(load_project(root), None).sha256
+    without_pool = load_project(ner_model[0])  # the same project before the pool was declared
+    assert before == data_fingerprint(without_pool, None).sha256
+    assert model_fingerprint(load_project(root), before) == model_fingerprint(without_pool, before)
     with (root / "pool.jsonl").open("a") as handle:
         handle.write(json.dumps({"id": "p01", "text": "again"}) + "\n")
     assert data_fingerprint(load_project(root), None).sha256 == before
