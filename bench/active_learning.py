@@ -153,7 +153,8 @@ def run_strategy(strategy: str, seed: int, seed_docs: list[dict[str, Any]], pool
         batch = next_batch(load_project(root), args.batch, strategy=strategy, seed=seed, predictor=model)
         picking = time.monotonic() - picking
         labeled += [gold[p.id] for p in batch.picks]
-        write_project(root, labeled, pool, labels, args.steps)
+        steps = args.steps + args.steps_per_100 * (len(labeled) - args.seed_size) // 100
+        write_project(root, labeled, pool, labels, steps)
         artifact, f1, seconds = train_and_score(root, work / "state", test)
         curve.append(f1)
         print(f"  {strategy:<11} seed {seed} round {round_no}: {len(labeled)} labeled, F1 {f1:5.1f} "
@@ -168,6 +169,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seed-size", type=int, default=100)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps-per-100", type=int, default=0,
+                        help="extra training steps per 100 picked documents (a budget that grows with the data)")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 rounds of 50, 60 steps (a smoke run)")
     args = parser.parse_args()
     if args.quick:
@@ -178,7 +181,8 @@ def main() -> None:
     labels = sorted({s["label"] for r in tweets for s in r["spans"]})
     print(f"WNUT-16: {len(tweets)} tweets, {len(labels)} types; test {len(test)} tweets "
           f"({sum(len(r['spans']) for r in test)} entities); seed {args.seed_size}, {args.rounds} rounds of "
-          f"{args.batch}, {args.seeds} seeds, {args.steps} training steps per model", flush=True)
+          f"{args.batch}, {args.seeds} seeds, {args.steps} training steps per model"
+          + (f" + {args.steps_per_100} per 100 picked" if args.steps_per_100 else ""), flush=True)
     curves: dict[str, list[list[float]]] = {s: [] for s in STRATEGIES}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nerspec-al-") as tmp:
