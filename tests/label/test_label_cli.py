@@ -74,6 +74,10 @@ def test_suggested_drafts_block_validation_until_allowed(project: tuple[Path, Pa
     records = [json.loads(line) for line in (root / "drafts.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["p01", "p02", "p03"] and all(r["draft"] is True for r in records)
     assert all("score" in s for r in records for s in r["spans"])
+    from nerspec.fingerprint import data_fingerprint
+    from nerspec.manifest.load import load_project
+
+    before = data_fingerprint(load_project(root), None).sha256
     manifest = yaml.safe_load((root / "nerspec.yaml").read_text())
     manifest["spec"]["data"].append({"name": "reviewed", "format": "jsonl", "path": "drafts.jsonl"})
     (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
@@ -85,6 +89,7 @@ def test_suggested_drafts_block_validation_until_allowed(project: tuple[Path, Pa
     allowed = run("validate", str(root))
     assert allowed.exit_code == 0, allowed.output
     assert "3 unreviewed drafts" in allowed.stdout and "left out of training" in allowed.stdout
+    assert data_fingerprint(load_project(root), None).sha256 == before  # drafts never train: nothing to retrain
     ls = run("label", "suggest", str(root), "--ids", "p04", "-o", str(root / "d.json"), "--state", str(state))
     task = json.loads((root / "d.json").read_text())[0]
     assert ls.exit_code == 0 and task["predictions"][0]["result"] and "annotations" not in task

@@ -1,6 +1,6 @@
 """JSON Lines: one document per line.
 
-NER: ``{"id", "text", "spans": [{"start", "end", "label"}], "dataset"?}`` (code-point offsets, end
+NER: ``{"id", "text", "spans": [{"start", "end", "label"}], "dataset"?, "language"?}`` (code-point offsets, end
 exclusive), or the common ``"label": [[start, end, "TYPE"], ...]`` shape. Classification:
 ``{"id", "text", "labels": [...]}``, spaCy's ``"cats": {"A": 1.0, "B": 0.0}`` (score >= 0.5 is on), or
 ``"label": ["A", ...]``.
@@ -16,6 +16,7 @@ from typing import Any
 from nerspec.corpus.formats.common import ProjectInfo, decode, read_bytes, shown
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, Problem
+from nerspec.languages import normalize
 
 MAX_PROBLEMS = 50
 
@@ -91,8 +92,12 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     if not isinstance(text, str):
         raise RecordError("missing `text` (a string)")
     doc_id = record.get("id", f"{path.name}:{lineno}")
+    language = record.get("language")
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        raise RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
     doc = Document(
-        id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record)
+        id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record),
+        language=normalize(language) if language else None,
     )
     try:
         if "spans" in record:
@@ -131,6 +136,8 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
         record["labels"] = list(doc.labels)
     if doc.dataset:
         record["dataset"] = doc.dataset
+    if doc.language:
+        record["language"] = doc.language
     if doc.status == "draft":
         record["draft"] = True
     return record
