@@ -21,14 +21,14 @@ LABELING = (labelstudio, doccano, prodigy)
 
 
 def _strip(docs: list[Document]) -> list[tuple]:
-    return [(d.id, d.text, sorted(d.spans), d.labels, d.dataset, d.status) for d in docs]
+    return [(d.id, d.text, sorted(d.spans), d.labels, d.dataset, d.status, d.language) for d in docs]
 
 
-@given(ner_documents(), st.sampled_from(["", "draft"]))
+@given(ner_documents(), st.sampled_from(["", "draft"]), st.sampled_from([None, "de", "zh", "en-us"]))
 @settings(max_examples=60, deadline=None)
-def test_ner_round_trip_keeps_ids_texts_and_every_span(docs: list[Document], status: str) -> None:
+def test_ner_round_trip_keeps_ids_texts_and_every_span(docs: list[Document], status: str, language: str | None) -> None:
     for doc in docs:
-        doc.status = status
+        doc.status, doc.language = status, language
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in LABELING:
             out = Path(tmp) / fmt.__name__.rsplit(".", 1)[1]

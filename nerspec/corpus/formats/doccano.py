@@ -14,7 +14,7 @@ from typing import Any
 
 from nerspec.corpus.formats import jsonl
 from nerspec.corpus.formats.common import ProjectInfo
-from nerspec.corpus.formats.jsonl import RecordError, dataset_of, status_of
+from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Document, Span
 
 
@@ -34,7 +34,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
         raise RecordError("missing `text` (a string)")
     doc = Document(
         id=str(record.get("id", f"{path.name}:{lineno}")), text=text, dataset=dataset_of(record),
-        location=where, line=lineno, status=status_of(record),
+        location=where, line=lineno, status=status_of(record), language=language_of(record),
     )
     try:
         if isinstance(record.get("entities"), list):
@@ -58,6 +58,8 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
     record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if is_ner else list(doc.labels)
     if doc.dataset:
         record["dataset"] = doc.dataset
+    if doc.language:
+        record["language"] = doc.language
     if doc.status == "draft":
         record["draft"] = True
     return record

@@ -77,6 +77,14 @@ def dataset_of(record: dict[str, Any]) -> Any:
     return dataset
 
 
+def language_of(record: dict[str, Any]) -> str | None:
+    """The record's own ``language`` (normalised), or None for the project's."""
+    language = record.get("language")
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        raise RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
+    return normalize(language) if language else None
+
+
 def status_of(record: dict[str, Any]) -> str:
     """``draft`` for pre-labels marked ``"draft": true`` (``nerspec label suggest``) that nobody reviewed."""
     draft = record.get("draft", False)
@@ -92,12 +100,9 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     if not isinstance(text, str):
         raise RecordError("missing `text` (a string)")
     doc_id = record.get("id", f"{path.name}:{lineno}")
-    language = record.get("language")
-    if language is not None and (not isinstance(language, str) or not language.strip()):
-        raise RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
     doc = Document(
         id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record),
-        language=normalize(language) if language else None,
+        language=language_of(record),
     )
     try:
         if "spans" in record:

@@ -24,6 +24,7 @@ from typing import Any
 from nerspec.corpus.formats.common import ProjectInfo, fail, load_json, shown
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
+from nerspec.languages import normalize
 
 TEXT_KEYS = ("text", "content", "body")
 NER_CONTROL, CLASS_CONTROL, TEXT_OBJECT = "label", "class", "text"
@@ -53,7 +54,9 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     doc_id = data.get("id", task.get("id", f"{path.name}#{n + 1}"))
     dataset = data.get("dataset")
     dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
-    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where)  # type: ignore[arg-type]
+    language = data.get("language")
+    language = normalize(language) if isinstance(language, str) and language.strip() else None
+    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
     annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
@@ -155,6 +158,8 @@ def task(doc: Document) -> dict[str, Any]:
     data: dict[str, Any] = {"text": doc.text, "id": doc.id}
     if doc.dataset:
         data["dataset"] = doc.dataset
+    if doc.language:
+        data["language"] = doc.language
     return {"data": data}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from nerspec.corpus.formats import jsonl
 from nerspec.corpus.formats.common import ProjectInfo
-from nerspec.corpus.formats.jsonl import RecordError, dataset_of, status_of
+from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Document, Span
 
 
@@ -35,7 +35,8 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
     doc_id = record.get("id", meta.get("id", record.get("_input_hash", f"{path.name}:{lineno}")))
     doc = Document(
-        id=str(doc_id), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record)
+        id=str(doc_id), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
+        language=language_of(meta),
     )
     answer = record.get("answer", "accept")
     try:
@@ -55,6 +56,8 @@ def dump(doc: Document, info: ProjectInfo) -> dict[str, Any]:
     meta: dict[str, Any] = {"id": doc.id}
     if doc.dataset:
         meta["dataset"] = doc.dataset
+    if doc.language:
+        meta["language"] = doc.language
     record: dict[str, Any] = {"text": doc.text, "meta": meta}
     if info.is_ner:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
