@@ -174,10 +174,7 @@ def _regression(
             continue
         dropped = base - value
         passed = dropped <= max_drop + EPSILON
-        message = (
-            f"{name}: {base:.3f} -> {value:.3f} (drop {max(dropped, 0.0):.3f}, max {max_drop:.3f}, "
-            f"vs {regression.against})"
-        )
+        message = drop_message(metric if label is None else f"{label} f1", base, value, max_drop, regression.against)
         if not passed and regression.significance is not None:
             p_value = significance_test(metric, label) if significance_test is not None else None
             if p_value is None:
@@ -191,6 +188,16 @@ def _regression(
     return results
 
 
+def drop_message(what: str, base: float, value: float, max_drop: float, against: str) -> str:
+    """A regression gate in words: a drop against a baseline, never "value X, threshold Y"."""
+    dropped = base - value
+    if dropped <= EPSILON:
+        change = "unchanged" if abs(dropped) <= EPSILON else f"rose {-dropped:.3f}"
+        return f"{what} {change} ({base:.3f} -> {value:.3f}) against {against}"
+    verdict = "more than" if dropped > max_drop + EPSILON else "within"
+    return f"{what} dropped {dropped:.3f} ({base:.3f} -> {value:.3f}) against {against}, {verdict} the allowed {max_drop:.3f}"
+
+
 def summary(results: list[GateResult]) -> dict[str, Any]:
     return {"passed": all(r.passed for r in results), "results": [r.to_json() for r in results]}
 
@@ -198,7 +205,6 @@ def summary(results: list[GateResult]) -> dict[str, Any]:
 def failures_message(project: str, results: list[GateResult]) -> str:
     failed = [r for r in results if not r.passed]
     lines = [f"{project}: {len(failed)} gate{'s' if len(failed) != 1 else ''} failed; nothing deployed"]
-    for r in failed:
-        value = "n/a" if r.value is None else f"{r.value:.3f}"
-        lines.append(f"  - {r.name}: value {value}, threshold {r.threshold:.3f} ({r.message})")
+    # Each message already says the value against what was required (a minimum, or a drop against a baseline).
+    lines.extend(f"  - {r.message}" for r in failed)
     return "\n".join(lines)

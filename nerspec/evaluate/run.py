@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.progress import track
 
 BATCH_SIZE = 256
 
@@ -50,15 +51,18 @@ def evaluate_model(
     test = list(split.test)
     texts = [d.text for d in test]
     languages = [d.language for d in test]
+    described = f"{project.name}: evaluate (predict the test split)"
     nlp = getattr(predictor, "nlp", None)
     if kind != NER_KIND and multilabel and nlp is not None:
         # The sweep needs every class's score, not only those above the model's threshold.
         inputs = predictor._inputs(texts, languages)
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(inputs, batch_size=BATCH_SIZE)]
+        docs = nlp.pipe(inputs, batch_size=BATCH_SIZE)
+        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in track(docs, described, len(texts))]
         pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
                 for d, s in zip(test, scores)]
     else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE, languages=languages)]
+        piped = predictor.pipe(texts, batch_size=BATCH_SIZE, languages=languages)
+        outputs = [list(o) for o in track(piped, described, len(texts))]
         pred, scores = predictions_to_documents(kind, test, outputs)
     mapped = map_previous_names(project, pred, scores)
     evaluation = evaluate(

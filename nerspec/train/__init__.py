@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
-from nerspec.train.loop import Progress, ProgressCallback
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -20,6 +19,16 @@ if TYPE_CHECKING:
     from nerspec.fingerprint import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+
+def __getattr__(name: str) -> Any:
+    # ``nerspec.deploy.local`` (on plan's path) imports ``nerspec.train.artifact``, which runs this file: the
+    # training loop and its config module load only when asked for.
+    if name in ("Progress", "ProgressCallback"):
+        from nerspec.train import loop
+
+        return getattr(loop, name)
+    raise AttributeError(name)
+
 
 __all__ = ["ModelArtifact", "Progress", "ProgressCallback", "artifact_path", "fingerprint_of", "read_artifact", "train"]
 

@@ -47,7 +47,7 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
     assert failed.value.exit_code == EXIT_GATE_FAILED
     message = str(failed.value)
     assert "tiny:" in message and "nothing deployed" in message
-    assert "micro_f1: value" in message and "threshold 1.000" in message
+    assert "  - micro_f1 = " in message and "< min 1.000" in message
     result = failed.value.result["projects"][0]  # type: ignore[attr-defined]
     assert result["gates"]["passed"] is False
     assert {"name": "micro_f1", "passed": False}.items() <= next(
