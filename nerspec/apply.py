@@ -351,6 +351,12 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
         result["evaluation"] = evaluation
         baseline, baseline_failure = _baseline(ctx, project, corpus, split, fp, key)
         result["baseline"] = baseline
+        if baseline is not None and baseline["fingerprint"] != fp:
+            from nerspec.evaluate.changes import document_changes
+
+            against = {"deployment": baseline["deployment"], "fingerprint": baseline["fingerprint"]}
+            result["evaluation"] = {**evaluation, "changes": document_changes(evaluation, baseline["evaluation"],
+                                                                               against=against)}
         significance = _significance_test(evaluation, baseline["evaluation"] if baseline else None)
         results = evaluate_gates(
             project.kind,

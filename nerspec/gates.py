@@ -74,9 +74,23 @@ def evaluate_gates(
                 results.append(_absolute(f"{scope}_{stat}", f"{scope}_{stat}", None, gate, value))
     results.extend(_label_gates(kind, labels, gates.per_label, evaluation))
     results.extend(_language_gates(gates.per_language, evaluation))
+    if gates.calibration is not None:
+        results.append(_calibration(gates.calibration.max_ece, evaluation))
     if gates.regression is not None:
         results.extend(_regression(labels, gates, evaluation, baseline, significance_test))
     return results
+
+
+def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
+    """``calibration.max_ece``: the test split's expected calibration error (``nerspec.calibration``)."""
+    ece = (evaluation.get("calibration") or {}).get("ece")
+    if ece is None:
+        return GateResult("calibration.max_ece", "ece", None, max_ece, None, None, False,
+                          f"calibration ECE: no value (no confidence scores on the test split; max {max_ece:.3f})")
+    passed = ece <= max_ece + EPSILON
+    verb = "<=" if passed else ">"
+    return GateResult("calibration.max_ece", "ece", None, max_ece, ece, None, passed,
+                      f"calibration ECE = {ece:.3f} {verb} max {max_ece:.3f}")
 
 
 def _label_gates(

@@ -149,7 +149,7 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
     type=click.IntRange(min=1),
     default=16,
     show_default=True,
-    help="NER beam for confidence scores (1: no beam, confidences 1.0, faster).",
+    help="NER beam for confidence scores only; entities never change (1: no beam, faster, less informative scores).",
 )
 @json_option
 @state_option

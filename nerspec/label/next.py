@@ -247,7 +247,8 @@ def next_batch(
         picks = rank(found.documents, n, strategy="random", seed=seed)
         return Batch(picks, len(found.documents), found.already_labeled, "", is_ner)
     model = predictor() if callable(predictor) and not hasattr(predictor, "pipe") else predictor
-    predictions = counted(model.pipe(d.text for d in found.documents), len(found.documents), progress)
+    texts, languages = [d.text for d in found.documents], [d.language for d in found.documents]
+    predictions = counted(model.pipe(texts, languages=languages), len(found.documents), progress)
     picks = rank(
         found.documents, n, strategy=strategy, seed=seed, predictions=predictions, is_ner=is_ner,
         multilabel=bool(getattr(model, "multilabel", False)), threshold=float(getattr(model, "threshold", 0.5)),

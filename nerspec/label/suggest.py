@@ -31,5 +31,6 @@ def suggest(
     is_ner = project.kind == "NERProject"
     from nerspec.label.next import counted
 
-    predictions = counted(predictor.pipe(d.text for d in documents), len(documents), progress)
+    texts, languages = [d.text for d in documents], [d.language for d in documents]
+    predictions = counted(predictor.pipe(texts, languages=languages), len(documents), progress)
     return [draft_of(doc, prediction, is_ner) for doc, prediction in zip(documents, predictions)]

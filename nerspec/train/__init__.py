@@ -69,6 +69,7 @@ def train(
     """
     from nerspec.atomic import staged_dir
     from nerspec.train.artifact import fill_staged
+    from nerspec.train.calibrate import fit_calibration
     from nerspec.train.loop import carve_dev, run_training
 
     data_fp = _data_fingerprint(project, paths)
@@ -79,6 +80,7 @@ def train(
     started = time.monotonic()
     with staged_dir(final) as staged:
         result = run_training(project, train_docs, dev_docs, staged / "_training", progress)
+        calibration = fit_calibration(project, result, dev_docs)
         meta = fill_staged(
             staged,
             project=project,
@@ -87,6 +89,7 @@ def train(
             fingerprint=fp,
             data_fp=data_fp,
             training_seconds=time.monotonic() - started,
+            calibration=calibration,
         )
     if is_complete(final):
         return read_artifact(final)

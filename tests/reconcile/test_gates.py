@@ -94,3 +94,15 @@ def test_significance_lets_noise_pass() -> None:
     assert not real[0].passed
     unknown = evaluate_gates("NERProject", ["PER"], gates, current, baseline, None)
     assert not unknown[0].passed  # cannot tell: fail safe
+
+
+def test_calibration_gate_is_an_upper_bound_on_ece() -> None:
+    gates = NERGates.model_validate({"calibration": {"max_ece": 0.05}})
+    good = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.031, "bins": []}}
+    bad = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.12, "bins": []}}
+    (ok,) = evaluate_gates("NERProject", ["PER"], gates, good)
+    (fail,) = evaluate_gates("NERProject", ["PER"], gates, bad)
+    assert (ok.name, ok.metric, ok.passed, ok.value) == ("calibration.max_ece", "ece", True, 0.031)
+    assert not fail.passed and "0.120 > max 0.050" in fail.message
+    (missing,) = evaluate_gates("NERProject", ["PER"], gates, ev(0.8, {"PER": 0.8}))
+    assert not missing.passed and "no value" in missing.message
