@@ -357,6 +357,8 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
     parts: list[Any] = []  # per source: (rels, shas) or a callable returning them
     digest = hashlib.sha256()
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue  # a pool never trains: adding raw text must not retrain
         if source.path is None:
             # A URL source is pinned by its sha256: the pin is the content.
             parts.append(([f"url:{source.name}"], [source.sha256 or ""]))

@@ -59,7 +59,7 @@ class Label(Strict):
         return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
 
 
-DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders"]
+DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]
 
 
 class DataSource(Strict):
@@ -72,6 +72,14 @@ class DataSource(Strict):
     sha256: str | None = Field(None, pattern=SHA256_PATTERN)
     dataset: Literal["train", "test"] | None = Field(
         None, description="Assign every document of this source to one side (for the manual split)."
+    )
+    unlabeled: bool = Field(
+        False,
+        description="A pool of raw text (folders of .txt, jsonl id+text, Label Studio tasks): never trained on; "
+        "`nerspec label next/suggest` pick from it.",
+    )
+    allow_drafts: bool = Field(
+        False, description="Let unreviewed drafts (`draft: true`, predictions only) pass validation; they never train."
     )
 
 
