@@ -251,7 +251,9 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
             raise DataError([project.locate(("spec", "data", index, "path"), "no such file or directory")])
         rels, shas, source_digest = _source_fingerprint(source.format, root, prefix, cache)
         files.update(zip(rels, shas))
-        digest.update(f"{source.name}\0{source.format}\0{source_digest}\n".encode())
+        # The encoding changes the text read from the same bytes (only hashed when set: old fingerprints hold).
+        encoding = f"\0{source.encoding}" if source.encoding is not None else ""
+        digest.update(f"{source.name}\0{source.format}\0{source_digest}{encoding}\n".encode())
     if own_cache:
         try:
             cache.save()

@@ -65,6 +65,8 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = inside_project(source.path, project_dir)
             if problem:
                 yield (*base, "path"), problem
+        if source.encoding is not None and not _known_codec(source.encoding):
+            yield (*base, "encoding"), f"unknown text encoding `{source.encoding}` (e.g. `utf-8`, `latin-1`, `cp1252`)"
     config = project.spec.training.config
     if config is not None:
         problem = inside_project(config, project_dir)
@@ -72,6 +74,19 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = f"`{config}` does not exist (relative to the project directory)"
         if problem:
             yield ("spec", "training", "config"), problem
+
+
+def _known_codec(name: str) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(name).name not in _BINARY_CODECS
+    except LookupError:
+        return False
+
+
+# Codecs that turn bytes into bytes (or need extra arguments), not bytes into text.
+_BINARY_CODECS = {"base64", "bz2", "hex", "quopri", "uu", "zlib", "rot-13", "idna", "punycode"}
 
 
 def inside_project(relative: str, project_dir: Path) -> str | None:

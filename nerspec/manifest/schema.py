@@ -64,6 +64,13 @@ class DataSource(Strict):
     dataset: Literal["train", "test"] | None = Field(
         None, description="Assign every document of this source to one side (for the manual split)."
     )
+    encoding: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="Text encoding of the source's files (a Python codec name, e.g. `latin-1`, `cp1252`); "
+        "default strict UTF-8 (a leading BOM is dropped).",
+    )
 
 
 class Split(Strict):
