@@ -289,6 +289,11 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "training": spec.training.model_dump(mode="json"),
         "multilabel": bool(getattr(spec, "multilabel", False)),
     }
+    if spec.training.base is not None:
+        from nerspec.train.base import installed_version
+
+        # Upgrading the base package changes the starting weights: the model must retrain.
+        inputs["base_version"] = installed_version(spec.training.base) or "missing"
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
         config = project.dir / spec.training.config

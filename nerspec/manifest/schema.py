@@ -98,6 +98,12 @@ class Training(Strict):
     gpu: Literal["auto"] | bool = "auto"
     config: str | None = Field(None, description="Path to a full spaCy config (experts); relative to the project.")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Decision threshold (multi-label classification).")
+    base: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$",
+        description="An installed spaCy pipeline package (e.g. `en_core_web_sm`) whose `tok2vec` initialises the "
+        "model's; nerspec never downloads it.",
+    )
 
 
 class Threshold(Strict):

@@ -245,7 +245,12 @@ def default_config(project: LoadedProject) -> Config:
             "components": impl.initialize(labels, multilabel),
         },
     }
-    return Config(data)
+    config = Config(data)
+    if training.base is not None:
+        from nerspec.train.base import apply_base
+
+        apply_base(config, project)
+    return config
 
 
 def expert_config(project: LoadedProject) -> Config:

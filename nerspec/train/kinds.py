@@ -38,6 +38,13 @@ class KindImpl:
     decode: Callable[["Doc", dict[Any, float] | None, float, bool], list[dict[str, Any]]]
     # Result key in the JSON of ``nerspec predict`` and the server: ``entities`` or ``classes``.
     result_key: str
+    # The trained component(s) reading a shared ``tok2vec`` component of the given width through a listener
+    # (``training.base`` and ``training.pretrain`` initialise that component): (pipeline, {section: values}).
+    listening: Callable[[Sequence[str], bool, int], tuple[list[str], dict[str, Any]]]
+
+
+def listener(width: int) -> dict[str, Any]:
+    return {"@architectures": "spacy.Tok2VecListener.v1", "width": width, "upstream": "*"}
 
 
 # --- NER -------------------------------------------------------------------------------------------------
@@ -71,6 +78,12 @@ def _ner_components(labels: Sequence[str], multilabel: bool) -> tuple[list[str],
         },
     }
     return ["tok2vec", "ner"], components
+
+
+def _ner_listening(labels: Sequence[str], multilabel: bool, width: int) -> tuple[list[str], dict[str, Any]]:
+    pipeline, components = _ner_components(labels, multilabel)
+    components["ner"]["model"]["tok2vec"] = listener(width)
+    return [name for name in pipeline if name != "tok2vec"], {"ner": components["ner"]}
 
 
 def _ner_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
@@ -174,6 +187,24 @@ def _textcat_components(labels: Sequence[str], multilabel: bool) -> tuple[list[s
     return [name], {name: block}
 
 
+def _textcat_listening(labels: Sequence[str], multilabel: bool, width: int) -> tuple[list[str], dict[str, Any]]:
+    # A pretrained tok2vec carries what a bag of words cannot (similar words, context): mean- and max-pooled
+    # token vectors into the output layer (spaCy's TextCatReduce).
+    name = _textcat_factory(multilabel)
+    pipeline, components = _textcat_components(labels, multilabel)
+    components[name]["model"] = {
+        "@architectures": "spacy.TextCatReduce.v1",
+        "exclusive_classes": not multilabel,
+        "use_reduce_first": False,
+        "use_reduce_last": False,
+        "use_reduce_max": True,
+        "use_reduce_mean": True,
+        "nO": None,
+        "tok2vec": listener(width),
+    }
+    return pipeline, components
+
+
 def _textcat_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
     doc = nlp.make_doc(document.text)
     on = set(document.labels)
@@ -209,6 +240,7 @@ KINDS: dict[str, KindImpl] = {
         reference=_ner_reference,
         decode=_ner_decode,
         result_key="entities",
+        listening=_ner_listening,
     ),
     CLASSIFICATION_KIND: KindImpl(
         kind=CLASSIFICATION_KIND,
@@ -218,6 +250,7 @@ KINDS: dict[str, KindImpl] = {
         reference=_textcat_reference,
         decode=_textcat_decode,
         result_key="classes",
+        listening=_textcat_listening,
     ),
 }
 
