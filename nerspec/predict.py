@@ -51,6 +51,7 @@ class Predictor:
     def __init__(self, artifact_dir: Path, meta: dict[str, Any], *, beam_width: int = DEFAULT_BEAM_WIDTH) -> None:
         import spacy
 
+        import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
         from nerspec.train.kinds import kind_impl
 
         self.path = artifact_dir

@@ -87,11 +87,17 @@ class Split(Strict):
 
 class Training(Strict):
     seed: int = 0
-    max_steps: int = Field(2000, ge=1)
-    patience: int = Field(400, ge=0, description="Stop after this many steps without dev improvement (0: never).")
-    eval_frequency: int = Field(100, ge=1)
+    max_steps: int | None = Field(
+        None, ge=1, description="Optimizer steps at most (default: scaled to the training data, see docs/defaults.md)."
+    )
+    patience: int | None = Field(
+        None, ge=0, description="Stop after this many steps without dev improvement (0: never; default: scaled)."
+    )
+    eval_frequency: int | None = Field(None, ge=1, description="Steps between dev evaluations (default: scaled).")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    batch_size: int = Field(1000, ge=1, description="Words per batch (spaCy `compounding` upper bound).")
+    batch_size: int | None = Field(
+        None, ge=1, description="Words per batch (spaCy `compounding` upper bound; default: scaled)."
+    )
     dev_fraction: float = Field(
         0.1, ge=0.0, lt=0.5, description="Carved from the training side for early stopping; never from test."
     )

@@ -107,7 +107,9 @@ def run_training(
     from spacy.training.loop import train as spacy_train
     from thinc.api import ConfigValidationError
 
-    base = cfg.project_config(project)
+    from nerspec.train.schedule import DataSize
+
+    base = cfg.project_config(project, DataSize.of(train_docs))
     key = f"{project.name}:{uuid.uuid4().hex}"
     training = base["training"]
     max_steps = int(training.get("max_steps") or 0)
