@@ -239,6 +239,8 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
     files: dict[str, str] = {}
     digest = hashlib.sha256()
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue  # a pool never trains: adding raw text must not retrain (unless pretrain reads it)
         if source.path is None:
             # A URL source is pinned by its sha256: the pin is the content.
             files[f"url:{source.name}"] = source.sha256 or ""
@@ -294,6 +296,11 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
 
         # Upgrading the base package changes the starting weights: the model must retrain.
         inputs["base_version"] = installed_version(spec.training.base) or "missing"
+    if spec.training.pretrain is not None:
+        from nerspec.train.pretrain import raw_text_digest
+
+        # The raw text pretrained on shapes the starting weights.
+        inputs["pretrain_data"] = raw_text_digest(project)
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
         config = project.dir / spec.training.config

@@ -51,6 +51,8 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
     documents: list[Document] = []
     problems: list[Problem] = []
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue
         try:
             docs = load_source(project, index, cache_dir)
         except DataError as exc:
@@ -73,6 +75,8 @@ def referenced_files(project: LoadedProject, cache_dir: Path | None = None) -> l
     """Every file the project's data reads (for fingerprints)."""
     files: list[Path] = []
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue
         files.extend(module(source.format).referenced_files(_entry(source_path(project, index, cache_dir), source)))
     return files
 

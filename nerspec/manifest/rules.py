@@ -67,6 +67,7 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
                 yield (*base, "path"), problem
         if source.encoding is not None and not _known_codec(source.encoding):
             yield (*base, "encoding"), f"unknown text encoding `{source.encoding}` (e.g. `utf-8`, `latin-1`, `cp1252`)"
+    yield from _pretrain(project)
     config = project.spec.training.config
     if config is not None:
         problem = inside_project(config, project_dir)
@@ -74,6 +75,23 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = f"`{config}` does not exist (relative to the project directory)"
         if problem:
             yield ("spec", "training", "config"), problem
+
+
+def _pretrain(project: AnyProject) -> Iterator[RuleProblem]:
+    training = project.spec.training
+    if training.pretrain is None:
+        return
+    where = ("spec", "training", "pretrain")
+    pools = {source.name for source in project.spec.data if source.unlabeled}
+    if training.config is not None:
+        yield where, "`pretrain` needs the generated config; with `config` pretrain with `spacy pretrain` yourself"
+    if training.pretrain.sources is None:
+        if not pools:
+            yield where, "pretraining needs raw text: declare a data source with `unlabeled: true`"
+        return
+    for i, name in enumerate(training.pretrain.sources):
+        if name not in pools:
+            yield (*where, "sources", i), f"`{name}` is not a data source with `unlabeled: true`"
 
 
 def _known_codec(name: str) -> bool:

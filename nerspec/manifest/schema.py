@@ -64,6 +64,11 @@ class DataSource(Strict):
     dataset: Literal["train", "test"] | None = Field(
         None, description="Assign every document of this source to one side (for the manual split)."
     )
+    unlabeled: bool = Field(
+        False,
+        description="A pool of raw text (folders of .txt, jsonl id+text, Label Studio tasks): never trained on; "
+        "`nerspec label next/suggest` pick from it.",
+    )
     encoding: str | None = Field(
         None,
         min_length=1,
@@ -83,6 +88,15 @@ class Split(Strict):
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = 13
+
+
+class Pretrain(Strict):
+    """spaCy pretraining of the tok2vec on the project's own raw text before training (cached by content hash)."""
+
+    sources: list[ResourceName] | None = Field(
+        None, description="Unlabeled data sources (`unlabeled: true`) to pretrain on; default: all of them."
+    )
+    epochs: int = Field(5, ge=1, le=1000, description="Passes over the raw text.")
 
 
 class Training(Strict):
@@ -109,6 +123,9 @@ class Training(Strict):
         pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$",
         description="An installed spaCy pipeline package (e.g. `en_core_web_sm`) whose `tok2vec` initialises the "
         "model's; nerspec never downloads it.",
+    )
+    pretrain: Pretrain | None = Field(
+        None, description="Pretrain the tok2vec on the unlabeled sources first (spaCy pretraining, characters objective)."
     )
 
 

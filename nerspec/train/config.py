@@ -260,11 +260,44 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
         },
     }
     config = Config(data)
+    if training.pretrain is not None:
+        _with_own_tok2vec(config, impl, labels, multilabel)
     if training.base is not None:
         from nerspec.train.base import apply_base
 
         apply_base(config, project)
     return config
+
+
+# Width of the tok2vec a text classifier gets when it pretrains (NER's default already has one).
+PRETRAIN_TOK2VEC_WIDTH = 96
+
+
+def _with_own_tok2vec(config: Config, impl: KindImpl, labels: list[str], multilabel: bool) -> None:
+    """Give the pipeline a shared ``tok2vec`` component (what pretraining initialises) if it has none."""
+    if "tok2vec" in config["components"]:
+        return
+    from nerspec.train.kinds import tok2vec_block
+
+    trained, listening = impl.listening(labels, multilabel, PRETRAIN_TOK2VEC_WIDTH)
+    config["nlp"]["pipeline"] = ["tok2vec", *trained]
+    config["components"] = {
+        "tok2vec": {"factory": "tok2vec", "model": tok2vec_block(PRETRAIN_TOK2VEC_WIDTH, depth=4)},
+        **listening,
+    }
+
+
+def with_init_tok2vec(config: Config, weights: Path) -> Config:
+    """A copy of ``config`` whose tok2vec starts from pretrained ``weights`` (spaCy's ``init_tok2vec``)."""
+    from thinc.api import Config
+
+    from nerspec.train.pretrain import pretraining_section
+
+    out = Config(config)
+    out["paths"] = {**out["paths"], "init_tok2vec": str(weights)}
+    out["initialize"] = {**out["initialize"], "init_tok2vec": str(weights)}
+    out["pretraining"] = pretraining_section(1)
+    return out
 
 
 def expert_config(project: LoadedProject) -> Config:

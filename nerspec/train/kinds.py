@@ -128,6 +128,10 @@ def _textcat_factory(multilabel: bool) -> str:
     return "textcat_multilabel" if multilabel else "textcat"
 
 
+def tok2vec_block(width: int, depth: int) -> dict[str, Any]:
+    return _tok2vec(width, depth)
+
+
 def _tok2vec(width: int, depth: int) -> dict[str, Any]:
     # spaCy's CPU-efficient embedding: shared by NER's tok2vec component and the textcat's own small one.
     # Subword attributes (PREFIX, SUFFIX, SHAPE) let "cancel", "cancelled", "cancellation" share evidence.
