@@ -167,7 +167,7 @@ def _textcat_components(labels: Sequence[str], multilabel: bool) -> tuple[list[s
         "model": {
             "@architectures": "nerspec.TextCatBOWNormalized.v1",
             "exclusive_classes": not multilabel,
-            "ngram_size": 2,
+            "ngram_size": 3,
             "length": 262144,
             "nO": None,
         },

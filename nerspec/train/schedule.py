@@ -42,12 +42,12 @@ class KindSchedule:
 
 KIND_SCHEDULES = {
     NER_KIND: KindSchedule(
-        batch_words=1000, batch_start=100, min_steps_per_epoch=20, epochs=30, evaluations_per_epoch=1,
-        patience_evaluations=8, min_eval_frequency=20, max_eval_frequency=200, learn_rate=0.001,
+        batch_words=1000, batch_start=100, min_steps_per_epoch=20, epochs=60, evaluations_per_epoch=1,
+        patience_evaluations=15, min_eval_frequency=20, max_eval_frequency=200, learn_rate=0.002,
     ),
     CLASSIFICATION_KIND: KindSchedule(
         batch_words=4000, batch_start=4000, min_steps_per_epoch=20, epochs=5, evaluations_per_epoch=2,
-        patience_evaluations=3, min_eval_frequency=10, max_eval_frequency=200, learn_rate=0.03,
+        patience_evaluations=3, min_eval_frequency=10, max_eval_frequency=200, learn_rate=0.01,
     ),
 }
 # Bounds whatever the data: very small projects still train a few hundred steps, huge ones stop in time.

@@ -42,10 +42,10 @@ def test_textcat_default_config(make_project, multilabel, factory, exclusive):
     config = cfg.project_config(project)
     assert config["nlp"]["pipeline"] == [factory]
     model = config["components"][factory]["model"]
-    # A linear model over normalised word 1-2-grams (TF-IDF + logistic regression's recipe, trained by spaCy).
+    # A linear model over normalised word 1-3-grams (TF-IDF + logistic regression's recipe, trained by spaCy).
     assert model["@architectures"] == "nerspec.TextCatBOWNormalized.v1"
     assert model["exclusive_classes"] is exclusive
-    assert model["ngram_size"] == 2
+    assert model["ngram_size"] == 3
     assert config["initialize"]["components"][factory]["labels"] == ["finance", "food", "sports", "weather"]
 
 
