@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _calibration import print_calibration  # noqa: E402  (bench/_calibration.py)
 from datasets import bbc_news  # noqa: E402
 from train_overhead import BIN, CPU_SECONDS, spacy_inputs, timed  # noqa: E402
 
@@ -186,8 +187,8 @@ def label_matrix(docs: list, labels: list[str]) -> list[list[int]]:
     return [[int(label in doc.labels) for label in labels] for doc in docs]
 
 
-def nerspec_run(project: Path, work: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """(wall seconds of `nerspec train`, test macro F1 of its predictions, training documents)."""
+def nerspec_run(project: Path, work: Path, env: dict[str, str]) -> tuple[float, float, int, Path]:
+    """(wall seconds of `nerspec train`, test macro F1 of its predictions, training documents, artifact)."""
     from sklearn.metrics import f1_score
 
     from nerspec.predict import load
@@ -199,9 +200,10 @@ def nerspec_run(project: Path, work: Path, env: dict[str, str]) -> tuple[float, 
     if multilabel:
         gold = label_matrix(test, labels)
         pred = [[int(label in chosen) for label in labels] for chosen in predicted]
-        return seconds, f1_score(gold, pred, average="macro", zero_division=0), len(train)
+        return seconds, f1_score(gold, pred, average="macro", zero_division=0), len(train), artifact
     pred_single = [next(iter(chosen)) if chosen else "" for chosen in predicted]
-    return seconds, f1_score([d.labels[0] for d in test], pred_single, labels=labels, average="macro"), len(train)
+    f1 = f1_score([d.labels[0] for d in test], pred_single, labels=labels, average="macro")
+    return seconds, f1, len(train), artifact
 
 
 def tfidf_run(project: Path) -> tuple[float, float]:
@@ -231,16 +233,17 @@ def tfidf_run(project: Path) -> tuple[float, float]:
 def bbc_compare(work: Path, multilabel: bool, env: dict[str, str], previous: bool) -> None:
     project = bbc_project(work / "bbc-src", multilabel)
     kind = "multi-label" if multilabel else "single-label"
-    t_nerspec, f1_nerspec, n_train = nerspec_run(project, work / project.name, env)
+    t_nerspec, f1_nerspec, n_train, artifact = nerspec_run(project, work / project.name, env)
     cpu_nerspec = CPU_SECONDS[-1]
     t_tfidf, f1_tfidf = tfidf_run(project)
     print(f"BBC News {kind} ({n_train} train docs, stratified split): nerspec default macro F1 {f1_nerspec:.4f} "
           f"in {t_nerspec:.1f}s wall / {cpu_nerspec:.1f}s CPU (`nerspec train`, start-up included); TF-IDF+LR "
           f"{f1_tfidf:.4f} in {t_tfidf:.1f}s; difference {f1_nerspec - f1_tfidf:+.4f} (target >= 0); wall-time ratio "
           f"nerspec/TF-IDF+LR {t_nerspec / t_tfidf:.1f}", flush=True)
+    print_calibration(project, artifact)  # issue 11: ECE of the default model's confidences
     if previous:
         old = bbc_project(work / "bbc-src", multilabel, previous=True)
-        t_old, f1_old, _ = nerspec_run(old, work / old.name, env)
+        t_old, f1_old, _, _ = nerspec_run(old, work / old.name, env)
         cpu_old = CPU_SECONDS[-1]
         print(f"  previous default (TextCatEnsemble.v2, 2,000 steps): macro F1 {f1_old:.4f} in {t_old:.1f}s wall / "
               f"{cpu_old:.1f}s CPU; new/previous training time: wall {t_nerspec / t_old:.2f}, CPU "
@@ -297,6 +300,7 @@ def main() -> None:
         texts = [json.loads(line)["text"] for line in (project / "data.jsonl").read_text().splitlines()]
         texts = (texts * (args.predict_docs // len(texts) + 1))[: args.predict_docs]
         throughput(artifact, texts, work)
+        print_calibration(project, artifact)  # issue 11: ECE of the default model's confidences
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

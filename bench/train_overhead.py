@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _calibration import print_calibration  # bench/_calibration.py
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -138,6 +140,7 @@ def default_vs_raw_spacy(work: Path, steps: int | None, env: dict[str, str]) -> 
     print(f"test micro-F1: nerspec default {f1_nerspec:.4f}, raw spaCy efficiency {f1_spacy:.4f}, difference "
           f"{f1_nerspec - f1_spacy:+.4f} (target >= +0.0100); wall-time ratio nerspec/spaCy {t_nerspec / t_spacy:.3f} "
           f"(target <= 1.0), CPU-time ratio {cpu_nerspec / cpu_spacy:.3f}", flush=True)
+    print_calibration(project, Path(model["path"]))  # issue 11: ECE of the default model's confidences
 
 
 def main() -> None:
@@ -213,6 +216,7 @@ def main() -> None:
         if eval_ratio is not None:
             print(f"evaluate wall time: nerspec {t_nerspec_eval:.1f}s, spacy {t_spacy_eval:.1f}s, "
                   f"ratio {eval_ratio:.3f} (target <= 1.25)")
+        print_calibration(project, artifact)  # issue 11: ECE of the default model's confidences
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -54,7 +54,7 @@ def raw_text_digest(project: LoadedProject) -> str:
             digest.update(f"{source.name}\0url\0{source.sha256}\n".encode())
             continue
         root = project.dir.resolve() / source.path
-        source_digest = _source_fingerprint(source.format, root, prefix, cache)[2] if root.exists() else "missing"
+        source_digest = _source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
         digest.update(f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n".encode())
     return digest.hexdigest()
 
