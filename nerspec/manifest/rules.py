@@ -92,6 +92,8 @@ def _pretrain(project: AnyProject) -> Iterator[RuleProblem]:
     pools = {source.name for source in project.spec.data if source.unlabeled}
     if training.config is not None:
         yield where, "`pretrain` needs the generated config; with `config` pretrain with `spacy pretrain` yourself"
+    if training.base is not None:
+        yield where, "`pretrain` and `base` both initialise the tok2vec; use one of them"
     if training.pretrain.sources is None:
         if not pools:
             yield where, "pretraining needs raw text: declare a data source with `unlabeled: true`"

@@ -72,3 +72,10 @@ def test_pretrain_needs_an_unlabeled_source(make_project) -> None:
         load_projects([root])
     [problem] = info.value.problems
     assert problem.where == "spec.training.pretrain.sources[0]" and "`main` is not a data source with `unlabeled: true`" in problem.message
+
+
+def test_pretrain_and_base_are_exclusive(make_project) -> None:
+    root = _with_pool(make_project("NERProject", training={"base": "en_core_web_sm"}), RAW)
+    with pytest.raises(ManifestError) as info:
+        load_projects([root])
+    assert any("`pretrain` and `base` both initialise the tok2vec" in p.message for p in info.value.problems)
