@@ -16,6 +16,7 @@ from pathlib import Path
 from nerspec import progress
 from nerspec.atomic import umask
 from nerspec.corpus.formats import module
+from nerspec.corpus.formats.common import source_encoding
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
 from nerspec.languages import normalize
@@ -45,7 +46,8 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
     if source.path is not None and not path.exists():
         raise DataError([project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")])
     root = project.dir if source.path is not None else path if path.is_dir() else path.parent
-    return module(source.format).read(path, root)
+    with source_encoding(source.encoding):
+        return module(source.format).read(path, root)
 
 
 def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus:
