@@ -67,7 +67,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             # Progress (step, loss, dev score, ETA) goes to the reporter nerspec.cli installed, on stderr.
             model = train(project, corpus, split, paths=paths, output_dir=output_dir, fingerprint=fingerprint)
         metrics = model.metrics
-        result = {
+        result: dict[str, Any] = {
             "project": project.name,
             "kind": project.kind,
             "fingerprint": model.fingerprint,
@@ -97,8 +97,8 @@ def _input_kind(path: Path, fmt: str) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
-def _chunks(records: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    chunk: list[tuple[str, str]] = []
+def _chunks(records: Iterator[tuple[str, str, str | None]], size: int) -> Iterator[list[tuple[str, str, str | None]]]:
+    chunk: list[tuple[str, str, str | None]] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= size:
