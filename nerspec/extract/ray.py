@@ -133,14 +133,15 @@ class RayEngine:
         model_ref = ray.put(data)
         workers = job.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         ds = ray.data.from_items([{"partition": p.to_json()} for p in todo], override_num_blocks=len(todo))
-        ds = ds.flat_map(read_partition, fn_kwargs={"max_chars": job.settings.max_chars})
+        # Reading is light: no CPU reserved, so the read tasks never wait behind the actors holding every CPU.
+        ds = ds.flat_map(read_partition, fn_kwargs={"max_chars": job.settings.max_chars}, num_cpus=0)
         ds = ds.map_batches(
             RayAnalyzer,
             fn_constructor_kwargs={"model": model_ref, "sha256": sha256, "settings": job.settings,
                                    "batch_size": job.batch_size},
             batch_size=job.batch_size,
             batch_format="pyarrow",
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
         )
         collected: dict[str, list[dict[str, Any]]] = {p.id: [] for p in todo}
