@@ -95,6 +95,7 @@ def main() -> None:
     try:
         source = work / "docs.jsonl"
         texts = make_input(source, args.docs, args.seed)
+        print(f"load average before: {os.getloadavg()[0]:.1f} (the machine is shared; ratios are of one run)")
         print(f"{args.docs} documents ({sum(map(len, texts)) / len(texts):.0f} chars avg), {cores} cores, "
               f"model {artifact.name}, beam width {args.beam_width}, partitions of {args.partition_size}", flush=True)
         options = {"partition_size": args.partition_size, "batch_size": args.batch_size,
@@ -119,6 +120,7 @@ def main() -> None:
         marker = sorted((work / "local" / "_parts").glob("*.json"))[0]
         marker.unlink()
         resume_s, resumed = timed_extract(artifact, source, work / "local", engine="local", **options)
+        noop_s, _ = timed_extract(artifact, source, work / "local", engine="local", **options)
         print()
         print(f"| run ({args.docs} docs) | seconds | docs/s | vs reference |")
         print("| --- | ---: | ---: | ---: |")
@@ -126,7 +128,8 @@ def main() -> None:
             print(f"| {name} | {seconds:.1f} | {args.docs / seconds:,.0f} | {base / seconds:.2f}x |")
         print(f"\nresume with one partition ({args.partition_size} docs) to redo: {resume_s:.1f}s "
               f"({resumed.partitions_skipped} partitions verified and skipped, "  # type: ignore[attr-defined]
-              f"{resumed.partitions_run} redone)")  # type: ignore[attr-defined]
+              f"{resumed.partitions_run} redone); rerun with nothing to redo: {noop_s:.2f}s")  # type: ignore[attr-defined]
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

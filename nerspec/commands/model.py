@@ -201,6 +201,13 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
     show_default=True,
     help="NER beam for confidence scores (1: no beam, confidences 1.0, faster).",
 )
+@click.option(
+    "--string-index-type",
+    type=click.Choice(["UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8"]),
+    default="UnicodeCodePoint",
+    show_default=True,
+    help="Unit of entity offsets and lengths, as the API's parameter (`nerspec extract` has the same option).",
+)
 @json_option
 @state_option
 def predict_command(
@@ -211,6 +218,7 @@ def predict_command(
     input_format: str,
     batch_size: int,
     beam_width: int,
+    string_index_type: str,
     as_json: bool,
     state: Path | None,
 ) -> None:
@@ -249,6 +257,8 @@ def predict_command(
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
     predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    if string_index_type != "UnicodeCodePoint" and predictor.result_key == "entities":
+        predictor = _InUnits(predictor, string_index_type)
     key = predictor.result_key
     if text is not None:
         (result,) = predictor.predict([text])
@@ -289,6 +299,23 @@ def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_siz
     finally:
         if not is_stdin:
             handle.close()
+
+
+class _InUnits:
+    """A predictor whose entity offsets are counted in another string index type (as the API converts them)."""
+
+    def __init__(self, predictor: Any, unit: str) -> None:
+        self.predictor, self.unit = predictor, unit
+        self.result_key, self.fingerprint = predictor.result_key, predictor.fingerprint
+
+    def predict(self, texts: list[str]) -> list[Any]:
+        return list(self.pipe(texts))
+
+    def pipe(self, texts: list[str], batch_size: int = 64) -> Iterator[Any]:
+        from nerspec.serve.units import convert_entities
+
+        for text, result in zip(texts, self.predictor.pipe(texts, batch_size=batch_size)):
+            yield convert_entities(text, result, self.unit)
 
 
 class _ByteCounter:

@@ -137,3 +137,19 @@ def test_input_errors_are_clear(ner_model: Any, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["extract", str(project), "--state", str(state), "--input",
                                  str(tmp_path / "rows.parquet"), "--output", str(tmp_path / "out")])
     assert result.exit_code == 1 and "not a readable Parquet file" in result.output
+
+
+@pytest.mark.parametrize("unit", ["Utf16CodeUnit", "TextElement_v8"])
+def test_offsets_in_another_string_index_type_match_predict_byte_for_byte(
+    ner_model: Any, tmp_path: Path, unit: str
+) -> None:
+    import nerspec
+
+    project, state, artifact = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=6, bad=False)
+    out = tmp_path / "out"
+    nerspec.extract(project, state=state, input=source, output=out, workers=1, string_index_type=unit)
+    expected = _predict_lines(project, state, source, "--string-index-type", unit)
+    tail = f', "modelFingerprint": "{artifact.fingerprint}"}}\n'
+    assert _outputs(out) == [line[:-2] + tail for line in expected]
