@@ -13,9 +13,11 @@ import os
 import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from nerspec.errors import NerspecError
 from nerspec.extract.engines import Events, Job
 from nerspec.extract.partitions import Partition
 
@@ -78,6 +80,12 @@ class LocalEngine:
                 done, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
                     events.partition(future.result())
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise NerspecError(
+                "an extraction worker died (killed, out of memory, or the model could not be loaded); "
+                "finished partitions are kept: rerun to resume"
+            ) from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

@@ -115,7 +115,8 @@ def extract(
     get_engine(engine).run(job, pending, events)
     seconds = time.perf_counter() - started
     summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
-    write_summary(out_dir, {**summary.to_json(), "finished": _now(), "deployment": deployment,
+    by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
+    write_summary(out_dir, {**summary.to_json(), "finished": _now(), "deployment": deployment if by_project else None,
                             "settings": settings.as_dict(), "input": str(input)})
     return summary
 
