@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from nerspec.errors import NerspecError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -227,7 +228,7 @@ def _parquet_partitions(root: Path, file: Path, size: int, text_column: str, id_
 def read_rows(partition: Partition, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Row]:
     """Exactly ``partition.count`` rows; bad records become rows with an ``error``, never an exception."""
     reader = {"jsonl": _read_jsonl, "txt": _read_txt, "parquet": _read_parquet}[partition.kind]
-    for row in reader(partition):
+    for row in reader(partition, max_chars):
         if row.text is not None and row.error is None:
             row.error = text_problem(row.text, max_chars)
             if row.error is not None:
@@ -248,16 +249,40 @@ def text_problem(text: str, max_chars: int) -> str | None:
     return None
 
 
-def _read_jsonl(partition: Partition) -> Iterator[Row]:
+def _line_limit(max_chars: int) -> int:
+    """Bytes a jsonl line may take for a text of ``max_chars``: 12 per character (an astral character written
+    as two ``\\uXXXX`` escapes) plus room for the id and keys. Longer lines are not read into memory."""
+    return 12 * max_chars + 65_536
+
+
+def _read_jsonl(partition: Partition, max_chars: int) -> Iterator[Row]:
     rel = partition.files[0]
     path = Path(partition.root) / rel
+    limit = _line_limit(max_chars)
     with open(path, "rb") as handle:
         handle.seek(partition.start)
         remaining = partition.end - partition.start
         for number in range(partition.first_line, partition.first_line + partition.count):
-            raw = handle.readline(remaining) if remaining > 0 else b""
+            location = f"{rel}:{number}"
+            raw = handle.readline(min(remaining, limit)) if remaining > 0 else b""
             remaining -= len(raw)
-            yield _jsonl_row(number - partition.first_line, f"{rel}:{number}", raw)
+            if len(raw) >= limit and not raw.endswith(b"\n"):
+                remaining -= _skip_line(handle, remaining)
+                yield Row(number - partition.first_line, location, location,
+                          error=f"over the size limit: the line is longer than {limit} bytes (--max-chars)")
+                continue
+            yield _jsonl_row(number - partition.first_line, location, raw)
+
+
+def _skip_line(handle: Any, remaining: int) -> int:
+    """Read and drop the rest of a line in bounded chunks; the number of bytes skipped."""
+    skipped = 0
+    while remaining - skipped > 0:
+        chunk = handle.readline(min(1 << 20, remaining - skipped))
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            break
+    return skipped
 
 
 def _jsonl_row(index: int, location: str, raw: bytes) -> Row:
@@ -283,10 +308,15 @@ def _jsonl_row(index: int, location: str, raw: bytes) -> Row:
     return Row(index, doc_id, location, text=text)
 
 
-def _read_txt(partition: Partition) -> Iterator[Row]:
+def _read_txt(partition: Partition, max_chars: int) -> Iterator[Row]:
     for index, rel in enumerate(partition.files):
         try:
-            raw = (Path(partition.root) / rel).read_bytes()
+            path = Path(partition.root) / rel
+            if path.stat().st_size > 4 * max_chars:  # more than max_chars however it decodes: don't read it
+                yield Row(index, rel, rel, error=f"over the size limit: {path.stat().st_size} bytes "
+                                                 f"(limit {max_chars} characters, --max-chars)")
+                continue
+            raw = path.read_bytes()
         except OSError as exc:
             yield Row(index, rel, rel, error=f"unreadable: {exc.strerror or exc}")
             continue
@@ -298,7 +328,7 @@ def _read_txt(partition: Partition) -> Iterator[Row]:
         yield Row(index, rel, rel, text=text)
 
 
-def _read_parquet(partition: Partition) -> Iterator[Row]:
+def _read_parquet(partition: Partition, max_chars: int) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     rel = partition.files[0]

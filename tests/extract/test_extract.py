@@ -153,3 +153,21 @@ def test_offsets_in_another_string_index_type_match_predict_byte_for_byte(
     expected = _predict_lines(project, state, source, "--string-index-type", unit)
     tail = f', "modelFingerprint": "{artifact.fingerprint}"}}\n'
     assert _outputs(out) == [line[:-2] + tail for line in expected]
+
+
+def test_huge_lines_and_files_become_errors_without_being_read_whole(tmp_path: Path) -> None:
+    from nerspec.extract.partitions import plan_partitions, read_rows
+
+    source = tmp_path / "in" / "docs.jsonl"
+    source.parent.mkdir()
+    huge = json.dumps({"id": "huge", "text": "x" * 200_000})
+    source.write_text(f'{{"id": "a", "text": "short"}}\n{huge}\n{{"id": "b", "text": "after"}}\n')
+    (tmp_path / "in" / "big.txt").write_text("y" * 50)
+    partitions = plan_partitions(tmp_path / "in", 2)
+    rows = [row for p in partitions for row in read_rows(p, max_chars=10)]
+    assert [(r.id, r.text, (r.error or "")[:19]) for r in rows] == [
+        ("a", "short", ""),
+        ("docs.jsonl:2", None, "over the size limit"),  # the line is skipped in bounded chunks
+        ("b", "after", ""),
+        ("big.txt", None, "over the size limit"),  # the file is never read
+    ]
