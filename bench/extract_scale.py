@@ -128,7 +128,8 @@ def main() -> None:
             print(f"| {name} | {seconds:.1f} | {args.docs / seconds:,.0f} | {base / seconds:.2f}x |")
         print(f"\nresume with one partition ({args.partition_size} docs) to redo: {resume_s:.1f}s "
               f"({resumed.partitions_skipped} partitions verified and skipped, "  # type: ignore[attr-defined]
-              f"{resumed.partitions_run} redone); rerun with nothing to redo: {noop_s:.2f}s")  # type: ignore[attr-defined]
+              f"{resumed.partitions_run} redone); "  # type: ignore[attr-defined]
+              f"rerun with nothing to redo: {noop_s:.2f}s")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -57,7 +57,8 @@ class PartitionResult:
 
 def jsonl_line(doc_id: str, key: str, payload: str, fingerprint: str) -> str:
     """``nerspec predict``'s record for the text, plus ``modelFingerprint`` (``payload``: the result's JSON)."""
-    return f'{{"id": {json.dumps(doc_id, ensure_ascii=False)}, "{key}": {payload}, "modelFingerprint": "{fingerprint}"}}\n'
+    head = json.dumps(doc_id, ensure_ascii=False)
+    return f'{{"id": {head}, "{key}": {payload}, "modelFingerprint": "{fingerprint}"}}\n'
 
 
 def _sha256(data: bytes) -> str:
