@@ -115,6 +115,11 @@ class RayEngine:
             started_here = True
         try:
             self._run(ray, job, pending, events)
+        except ray.exceptions.RayError as exc:  # a worker without nerspec/spaCy, a lost node, an actor that died
+            if _is_bug(exc):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise NerspecError(f"the Ray job failed: {first}; finished partitions are kept: rerun to resume") from None
         finally:
             if started_here:
                 ray.shutdown()
@@ -155,6 +160,14 @@ class RayEngine:
                     events.partition(_commit_rows(job, by_id[row["pid"]], collected.pop(row["pid"])))
         for pid, rows in collected.items():  # the input shrank while reading: commit what was there
             events.partition(_commit_rows(job, by_id[pid], rows))
+
+
+def _is_bug(exc: BaseException) -> bool:
+    """An exception in nerspec's own code on a worker (exit 70), not the cluster's environment (exit 1)."""
+    import ray
+
+    environment = ("ModuleNotFoundError", "ImportError", "ModelNotFoundError", "NerspecError", "MemoryError")
+    return isinstance(exc, ray.exceptions.UserCodeException) and not any(name in str(exc) for name in environment)
 
 
 def _commit_rows(job: Job, partition: Partition, rows: list[dict[str, Any]]) -> Any:
