@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tarfile
 import tempfile
@@ -110,7 +111,7 @@ class RayEngine:
         started_here = False
         if not ray.is_initialized():
             address = job.ray_address or os.environ.get("RAY_ADDRESS") or None
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                      **({} if address else {"num_cpus": job.workers}))
             started_here = True
         try:
@@ -133,6 +134,10 @@ class RayEngine:
             return
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # nerspec draws its own progress
+        # Ray Data's INFO lines would interleave with that progress; ray.init configures these loggers, so
+        # this comes after it.
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         context.execution_options.preserve_order = False
         data, sha256 = pack_artifact(job.artifact_dir)
         model_ref = ray.put(data)
