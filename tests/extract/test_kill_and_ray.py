@@ -64,6 +64,12 @@ def test_ray_engine_writes_the_same_files_as_the_local_engine(
     source = tmp_path / "in" / "docs.jsonl"
     source.parent.mkdir()
     write_input(source, n=30)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["Carla Diaz met Hugo Lee in Lima.", None, "Erin Rao flew to Oslo.", "x " * 400, "Bob Jones."]
+    pq.write_table(pa.table({"id": [f"p{i}" for i in range(5)], "text": texts}), source.parent / "rows.parquet",
+                   row_group_size=3)
     local, ray_out = tmp_path / "local", tmp_path / "ray"
     options: dict[str, Any] = {"state": state, "input": source.parent, "partition_size": 8, "max_chars": 500}
     a = nerspec.extract(project, output=local, workers=2, **options)
@@ -71,7 +77,8 @@ def test_ray_engine_writes_the_same_files_as_the_local_engine(
     assert (a.documents, a.errors, a.partitions) == (b.documents, b.errors, b.partitions)
     names = sorted(f.name for f in local.iterdir() if f.is_file() and not f.name.startswith("_"))
     assert names == sorted(f.name for f in ray_out.iterdir() if f.is_file() and not f.name.startswith("_"))
-    for name in names:  # record by record, byte for byte, errors included
+    assert any(name.endswith(".parquet") for name in names)
+    for name in names:  # record by record, byte for byte, errors included (Parquet files too)
         assert (local / name).read_bytes() == (ray_out / name).read_bytes(), name
     again = nerspec.extract(project, output=ray_out, engine="ray", **options)
     assert again.partitions_run == 0 and again.partitions_skipped == b.partitions
