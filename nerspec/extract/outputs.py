@@ -6,7 +6,8 @@ Per partition ``P`` of the output directory:
 - ``P.jsonl`` (or ``P.parquet`` for Parquet input): one record per analyzed document. A jsonl record is the line
   ``nerspec predict`` writes for the same text (``{"id": ..., "entities": [...]}`` or ``"classes"``) with the
   model's fingerprint appended as a last key: ``{"id": ..., "entities": [...], "modelFingerprint": ...}``.
-  Parquet has the columns ``id``, ``entities`` (or ``classes``: that same JSON text) and ``modelFingerprint``.
+  Parquet has the columns ``id``, ``entities`` (or ``classes``: that same JSON text), ``warnings`` (JSON or null)
+  and ``modelFingerprint``.
 - ``P.errors.jsonl``: ``{"id", "location", "reason"}`` per record that could not be analyzed (only when any).
 - ``_parts/P.json``: the marker, written last. A partition counts as finished only when its marker names the
   same model fingerprint, settings and input digest, and the output file still has the recorded sha256.
@@ -55,10 +56,14 @@ class PartitionResult:
     first_errors: list[dict[str, str]] = field(default_factory=list)
 
 
-def jsonl_line(doc_id: str, key: str, payload: str, fingerprint: str) -> str:
-    """``nerspec predict``'s record for the text, plus ``modelFingerprint`` (``payload``: the result's JSON)."""
+def jsonl_line(doc_id: str, payload: str, fingerprint: str) -> str:
+    """``nerspec predict``'s record for the text, plus ``modelFingerprint``.
+
+    ``payload`` is the record's JSON after ``id`` (``"entities": [...]`` and, for a language the model was not
+    trained for, ``, "warnings": [...]``), produced once by ``nerspec.extract.work.Analyzer``.
+    """
     head = json.dumps(doc_id, ensure_ascii=False)
-    return f'{{"id": {head}, "{key}": {payload}, "modelFingerprint": "{fingerprint}"}}\n'
+    return f'{{"id": {head}, {payload}, "modelFingerprint": "{fingerprint}"}}\n'
 
 
 def _sha256(data: bytes) -> str:
@@ -67,16 +72,20 @@ def _sha256(data: bytes) -> str:
 
 def _encode(partition: Partition, records: list[tuple[str, str]], settings: Settings) -> bytes:
     if partition.output_suffix == ".jsonl":
-        key, fp = settings.result_key, settings.fingerprint
-        return "".join(jsonl_line(doc_id, key, payload, fp) for doc_id, payload in records).encode("utf-8")
+        fp = settings.fingerprint
+        return "".join(jsonl_line(doc_id, payload, fp) for doc_id, payload in records).encode("utf-8")
     import io
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    key = settings.result_key
+    parsed = [json.loads("{" + payload + "}") for _, payload in records]
     table = pa.table({
         "id": pa.array([r[0] for r in records], type=pa.string()),
-        settings.result_key: pa.array([r[1] for r in records], type=pa.string()),
+        key: pa.array([json.dumps(p[key], ensure_ascii=False) for p in parsed], type=pa.string()),
+        "warnings": pa.array([json.dumps(p["warnings"], ensure_ascii=False) if "warnings" in p else None
+                              for p in parsed], type=pa.string()),
         "modelFingerprint": pa.array([settings.fingerprint] * len(records), type=pa.string()),
     })
     sink = io.BytesIO()

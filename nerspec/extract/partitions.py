@@ -80,6 +80,7 @@ class Row:
     text: str | None = None
     error: str | None = None
     skip: bool = False
+    language: str | None = None  # a jsonl record's own `language`, as `nerspec predict` reads it
 
 
 # -- listing ---------------------------------------------------------------------------------------------------
@@ -305,7 +306,10 @@ def _jsonl_row(index: int, location: str, raw: bytes) -> Row:
         return Row(index, doc_id, location, error="missing text: no `text` field")
     if not isinstance(text, str):
         return Row(index, doc_id, location, error=f"`text` must be a string, not {type(text).__name__}")
-    return Row(index, doc_id, location, text=text)
+    language = record.get("language")
+    if language is not None and not isinstance(language, str):
+        return Row(index, doc_id, location, error="`language` must be a string such as `de`")
+    return Row(index, doc_id, location, text=text, language=language or None)
 
 
 def _read_txt(partition: Partition, max_chars: int) -> Iterator[Row]:

@@ -53,7 +53,7 @@ def unpack_artifact(data: bytes, sha256: str, fingerprint: str) -> Path:
 
 def _row_dict(partition_id: str, row: Row) -> dict[str, Any]:
     return {"pid": partition_id, "index": row.index, "id": row.id, "location": row.location,
-            "text": row.text, "error": row.error, "skip": row.skip}
+            "text": row.text, "error": row.error, "skip": row.skip, "language": row.language}
 
 
 def read_partition(item: dict[str, Any], max_chars: int) -> list[dict[str, Any]]:
@@ -78,7 +78,7 @@ class RayAnalyzer:
 
         from nerspec.extract.work import error_record
 
-        rows = [Row(r["index"], r["id"], r["location"], r["text"], r["error"], bool(r["skip"]))
+        rows = [Row(r["index"], r["id"], r["location"], r["text"], r["error"], bool(r["skip"]), r.get("language"))
                 for r in batch.to_pylist()]
         # Rows of several partitions share indices: key the outcome by position in the batch.
         good = [n for n, row in enumerate(rows) if not row.skip and row.error is None and row.text is not None]

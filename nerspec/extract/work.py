@@ -33,30 +33,38 @@ class Analyzer:
     def analyze(self, rows: list[Row]) -> list[tuple[str | None, str | None]]:
         """Per row (all with a text), in order: (payload JSON, None) or (None, why the model failed)."""
         texts = [row.text or "" for row in rows]
+        languages = [row.language for row in rows]
         try:
-            results: list[Any] = list(self.predictor.pipe(texts, batch_size=self.batch_size))
+            results: list[Any] = list(self.predictor.pipe(texts, batch_size=self.batch_size, languages=languages))
         except Exception:  # a model failure on some text: find it, keep the others
-            results = [self._one(text) for text in texts]
+            results = [self._one(text, language) for text, language in zip(texts, languages)]
         out: list[tuple[str | None, str | None]] = []
-        for text, result in zip(texts, results):
+        for text, language, result in zip(texts, languages, results):
             if isinstance(result, BaseException):
                 out.append((None, f"prediction failed: {type(result).__name__}: {result}"))
             else:
-                out.append((self._payload(text, result), None))
+                out.append((self._payload(text, language, result), None))
         return out
 
-    def _one(self, text: str) -> Any:
+    def _one(self, text: str, language: str | None) -> Any:
         try:
-            return self.predictor.predict([text])[0]
+            return self.predictor.predict([text], languages=[language])[0]
         except Exception as exc:
             return exc
 
-    def _payload(self, text: str, result: list[dict[str, Any]]) -> str:
+    def _payload(self, text: str, language: str | None, result: list[dict[str, Any]]) -> str:
+        """The record's fields after ``id``, as ``nerspec predict`` writes them: the result, then any warnings."""
         if self.ner and self.settings.string_index_type != "UnicodeCodePoint":
             from nerspec.serve.units import convert_entities
 
             result = convert_entities(text, result, self.settings.string_index_type)
-        return json.dumps(result, ensure_ascii=False)
+        tail = f'"{self.predictor.result_key}": {json.dumps(result, ensure_ascii=False)}'
+        if language is not None and not self.predictor.covers(language):
+            from nerspec.serve.limits import language_warning
+
+            warnings = [language_warning(language, self.predictor.languages)]
+            tail += f', "warnings": {json.dumps(warnings, ensure_ascii=False)}'
+        return tail
 
 
 def error_record(row: Row, reason: str | None = None) -> dict[str, str]:

@@ -19,7 +19,9 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str = Field(description="Unique within the request.")
     text: str
-    language: str | None = Field(None, description="e.g. 'en' or 'en-us'; must match the model's language.")
+    language: str | None = Field(
+        None, description="e.g. 'en' or 'en-us': the model's language, or for a multilingual project any language "
+        "(one it was not trained for gets a per-document warning).")
 
 
 class AnalyzeRequest(BaseModel):
@@ -31,16 +33,20 @@ def analyze_documents(
     loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Blocking: limits, one ``pipe`` over the valid documents, offsets in ``unit``. Results keep request order."""
-    checked = check_documents(documents, loaded.language, too_large_status, default_language=None)
+    predictor = loaded.predictor
+    multilingual = bool(getattr(predictor, "multilingual", False))
+    languages = list(getattr(predictor, "languages", None) or []) if multilingual else None
+    checked = check_documents(documents, loaded.language, too_large_status, default_language=None, languages=languages)
     texts = [text for _, _, text in checked.valid]
-    predictions = loaded.pipe(texts) if texts else []
+    predictions = loaded.pipe(texts, languages=checked.languages if multilingual else None) if texts else []
     results = []
     for (_, doc_id, text), predicted in zip(checked.valid, predictions):
+        warnings = checked.warnings.get(doc_id, [])
         if loaded.kind == NER_KIND:
-            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": []})
+            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": warnings})
         else:
             classes = predicted[:1] if single_label else predicted
-            results.append({"id": doc_id, "classes": classes, "warnings": []})
+            results.append({"id": doc_id, "classes": classes, "warnings": warnings})
     return results, checked.errors
 
 

@@ -22,6 +22,8 @@ def write_input(path: Path, n: int = 40, bad: bool = True) -> list[dict[str, Any
     """A jsonl input: held-out texts, non-ASCII texts, and (``bad``) one record of every kind of problem."""
     records = [{"id": r["id"], "text": r["text"]} for r in held_out(n)]
     records += [{"id": f"s{i}", "text": t} for i, t in enumerate(SPECIAL)]
+    # A language the model was not trained for: predict (and so extract) adds the API's warning to the record.
+    records.append({"id": "lang-de", "text": "Jonas Novak wohnt in Berlin.", "language": "de"})
     lines = [json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records]
     if bad:
         lines[3:3] = [b'{"id": "no-text"}\n', b"\n", b'{"id": "bad-json", "text": \n',

@@ -77,6 +77,7 @@ class ProjectInfo:
     labels: tuple[str, ...] = ()
     multilabel: bool = False
     description: str = ""
+    multilingual: bool = False
 
     @property
     def is_ner(self) -> bool:
@@ -93,6 +94,7 @@ def project_info(project: Any) -> ProjectInfo:
         labels=tuple(label.name for label in manifest.spec.labels),
         multilabel=bool(getattr(manifest.spec, "multilabel", False)),
         description=manifest.metadata.description,
+        multilingual=manifest.metadata.multilingual,
     )
 
 
