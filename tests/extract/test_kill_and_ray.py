@@ -26,7 +26,7 @@ def _records(out: Path) -> list[dict[str, Any]]:
 def test_sigkill_then_rerun_gives_every_record_exactly_once(ner_model: Any, tmp_path: Path) -> None:
     project, state, artifact = ner_model
     source = tmp_path / "docs.jsonl"
-    records = write_input(source, n=600, bad=False)
+    records = write_input(source, n=1000, bad=False)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "nerspec", "extract", str(project), "--state", str(state), "--input",
                str(source), "--output", str(out), "--partition-size", "20", "--workers", "2", "--quiet"]
@@ -36,7 +36,7 @@ def test_sigkill_then_rerun_gives_every_record_exactly_once(ner_model: Any, tmp_
     while time.monotonic() < deadline and process.poll() is None:
         if markers.is_dir() and len(list(markers.glob("*.json"))) >= 2:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert process.poll() is None, "finished before it could be killed: make the input larger"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
