@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, extract, model, project, reconcile, report, serve
+from nerspec.commands import data, deploy, evaluate, extract, gc, model, project, reconcile, report, serve
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -15,5 +15,6 @@ COMMANDS: list[click.Command] = [
     *deploy.COMMANDS,
     *report.COMMANDS,
     *serve.COMMANDS,
+    *gc.COMMANDS,
     *extract.COMMANDS,
 ]

@@ -129,6 +129,7 @@ def extract_command(path: Path, deployment: str, input_spec: str, output_dir: Pa
     """
     from nerspec.extract.run import extract
 
+    quiet = quiet or bool(click.get_current_context().find_root().params.get("quiet"))  # `nerspec --quiet extract`
     progress = ExtractProgress(quiet=quiet or as_json)
     try:
         summary = extract(

@@ -97,7 +97,7 @@ def _check_rollback_target(
             f"never served {fp}; deploy it to {source} first"
         )
     record = store.get_model(fingerprint)
-    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache)):
+    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache, scope="artifacts")):
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 
