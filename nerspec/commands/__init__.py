@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, extract, gc, label, model, project, reconcile, report, serve
+from nerspec.commands import (
+    data,
+    deploy,
+    evaluate,
+    extract,
+    gc,
+    label,
+    model,
+    project,
+    reconcile,
+    report,
+    serve,
+    state_migrate,
+)
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -17,5 +30,6 @@ COMMANDS: list[click.Command] = [
     *serve.COMMANDS,
     *gc.COMMANDS,
     *label.COMMANDS,
+    *state_migrate.COMMANDS,
     *extract.COMMANDS,
 ]

@@ -10,25 +10,17 @@ from nerspec.errors import DeployError, ModelNotFoundError
 from nerspec.paths import StatePaths
 
 
-def _target(project: Any, deployment: str) -> Any:
-    for d in project.manifest.spec.deployments:
-        if d.name == deployment:
-            return d.target
-    return None
+def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str, store: Any = None) -> dict[str, Any]:
+    """Make ``deployment`` serve ``fingerprint`` on its target (``nerspec.deploy.targets``); returns the target
+    as recorded."""
+    from nerspec.deploy.targets import TargetContext, declared_target, target_for
 
+    target = declared_target(project, deployment)
+    if store is None:
+        from nerspec.state import open_store
 
-def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str) -> dict[str, Any]:
-    """Make ``deployment`` serve ``fingerprint`` on its target; returns the target as recorded."""
-    from nerspec.deploy import local
-
-    target = _target(project, deployment)
-    if target is not None and target.type == "http":
-        from nerspec.deploy import http  # type: ignore[attr-defined]
-
-        http.upload(target, project.name, deployment, local.model_dir(paths, fingerprint), fingerprint)
-        return target.model_dump(mode="json")
-    local.point(paths, project.name, deployment, fingerprint)
-    return {"type": "local"}
+        store = open_store(paths, create=False)
+    return target_for(target).switch(TargetContext(paths, store), project.name, deployment, fingerprint, target)
 
 
 def rollback(
@@ -45,11 +37,11 @@ def rollback(
     ``force`` allows any recorded model. ``promote_from`` is the manifest's policy and holds either way, and a
     model whose files no longer match their recorded hashes is never deployed.
     """
-    from nerspec.state import lock, open_store
+    from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
-    with lock.locked(paths.root, f"rollback {project.name}/{deployment}", lock_timeout):
-        store = open_store(paths)
+    store = open_store(paths)
+    with store.locked(f"rollback {project.name}/{deployment}", [project.name], lock_timeout):
         try:
             current = store.deployments(project.name).get(deployment)
             if current is None:
@@ -61,7 +53,7 @@ def rollback(
             if target_fp == current.fingerprint:
                 raise DeployError(f"{project.name}/{deployment} already serves {target_fp[:12]}")
             _check_rollback_target(paths, store, project, deployment, target_fp, force)
-            recorded_target = switch(paths, project, deployment, target_fp)
+            recorded_target = switch(paths, project, deployment, target_fp, store)
             store.set_deployment(
                 DeploymentRecord(project.name, deployment, target_fp, recorded_target, utc_now()),
                 action="rollback",
@@ -77,10 +69,7 @@ def rollback(
 def _check_rollback_target(
     paths: StatePaths, store: Any, project: Any, deployment: str, fingerprint: str, force: bool
 ) -> None:
-    from pathlib import Path
-
-    from nerspec import fingerprint as fpmod
-    from nerspec.plan import artifact_intact
+    from nerspec.deploy.targets import TargetContext
 
     name, fp = project.name, fingerprint[:12]
     if not force and fingerprint not in store.served(name, deployment):
@@ -96,8 +85,7 @@ def _check_rollback_target(
             f"{name}/{deployment} only takes a model {source} has served (promote_from: {source}), and {source} "
             f"never served {fp}; deploy it to {source} first"
         )
-    record = store.get_model(fingerprint)
-    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache, scope="artifacts")):
+    if TargetContext(paths, store).model_damaged(fingerprint):
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 
@@ -119,19 +107,19 @@ def _resolve(store: Any, project: str, prefix: str) -> str:
 
 def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
     """Exchange the models of two deployments (e.g. promote staging to production and keep the old one warm)."""
-    from nerspec.state import lock, open_store
+    from nerspec.state import open_store
     from nerspec.state.store import actor
 
-    with lock.locked(paths.root, f"swap {project.name} {a} {b}", lock_timeout):
-        store = open_store(paths)
+    store = open_store(paths)
+    with store.locked(f"swap {project.name} {a} {b}", [project.name], lock_timeout):
         try:
             deployed = store.deployments(project.name)
             missing = [d for d in (a, b) if d not in deployed]
             if missing:
                 raise ModelNotFoundError(f"cannot swap: {', '.join(missing)} serves no model in {project.name}")
             fa, fb = deployed[a].fingerprint, deployed[b].fingerprint
-            switch(paths, project, a, fb)
-            switch(paths, project, b, fa)
+            switch(paths, project, a, fb, store)
+            switch(paths, project, b, fa, store)
             store.swap_deployments(project.name, a, b, actor=actor(), reason=f"swap {a} and {b}")
             return fb, fa
         finally:

@@ -11,13 +11,17 @@ __all__ = ["DeploymentRecord", "HistoryRecord", "ModelRecord", "Store", "open_st
 
 
 def open_store(paths: StatePaths, create: bool = True) -> Store:
-    """The store for a state directory (SQLite today; the backend choice goes here when PostgreSQL lands).
+    """The store for the configured state: a ``postgresql://`` URL or a SQLite file in the state directory.
 
     ``create=False`` is for read-only commands (plan, deployments list/history): when there is no state yet they
     get an empty in-memory store instead of a new ``.nerspec/`` left wherever they happened to run.
     """
     from nerspec.state.sqlite import SqliteStore
 
+    if paths.state_url is not None:
+        from nerspec.state.postgres import open_postgres
+
+        return open_postgres(paths.state_url)
     if not create and not Path(paths.db).is_file():
         return SqliteStore(Path(":memory:"))
     Path(paths.root).mkdir(parents=True, exist_ok=True)
