@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, gc, label, model, project, reconcile, report, serve, state_migrate
+from nerspec.commands import (
+    data,
+    deploy,
+    evaluate,
+    extract,
+    gc,
+    label,
+    model,
+    project,
+    reconcile,
+    report,
+    serve,
+    state_migrate,
+)
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -18,4 +31,5 @@ COMMANDS: list[click.Command] = [
     *gc.COMMANDS,
     *label.COMMANDS,
     *state_migrate.COMMANDS,
+    *extract.COMMANDS,
 ]
