@@ -6,11 +6,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+
+if TYPE_CHECKING:
+    from nerspec.predict import Predictor
 
 
 def _clock(seconds: float | None) -> str:
@@ -207,7 +210,7 @@ def predict_command(
         if sys.stdin.isatty():
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
-    predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
     if string_index_type != "UnicodeCodePoint" and predictor.result_key == "entities":
         predictor = _InUnits(predictor, string_index_type)
     key = predictor.result_key
