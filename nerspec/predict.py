@@ -31,6 +31,7 @@ returns the argmax class; multi-label every class whose probability reaches the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +196,9 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
     return model_dir
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
     """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
     for number, line in enumerate(lines, start=1):
@@ -208,6 +212,10 @@ def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
             record = json.loads(line)
         except ValueError as exc:
             raise NerspecError(f"line {number}: invalid JSON: {exc}") from None
+        except RecursionError:
+            raise NerspecError(f"line {number}: JSON nested too deeply") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise NerspecError(f"line {number}: expected an object with a `text` string")
+        if _SURROGATE.search(record["text"]):
+            raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
         yield (str(record["id"]) if "id" in record else str(number)), record["text"]

@@ -23,7 +23,7 @@ def _load_saved_plan(path: Path) -> Any:
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
     return Plan.from_json(raw), raw
 

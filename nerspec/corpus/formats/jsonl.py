@@ -44,6 +44,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             problems.append(Problem(where, lineno, exc.colno, "", f"invalid JSON at byte offset {offset}: {exc.msg}"))
         except _RecordError as exc:
             problems.append(Problem(where, lineno, 1, "", str(exc)))
+        except RecursionError:
+            problems.append(Problem(where, lineno, 1, "", "JSON nested too deeply"))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
