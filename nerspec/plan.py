@@ -596,6 +596,11 @@ def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cach
         obs.drift.append("pointer file corrupted outside nerspec")
     elif obs.actual != obs.recorded:
         obs.drift.append(f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})")
+    else:
+        from nerspec.deploy.verify import check_pointer
+
+        # Same fingerprint, other weights: a pointer whose model_dir (or artifact) is not that fingerprint's.
+        obs.drift.extend(f"pointer changed outside nerspec: {problem}" for problem in check_pointer(paths, pointer))
     record = store.get_model(obs.recorded)
     if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, cache):
         obs.artifact_damaged = True

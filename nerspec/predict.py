@@ -186,13 +186,20 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
         )
     if pointer.get("corrupt") or not pointer.get("fingerprint"):
         raise ModelNotFoundError(f"the pointer of {project.name}/{deployment} is corrupt: re-run `nerspec apply`")
-    model_dir = Path(pointer.get("model_dir") or paths.models / str(pointer["fingerprint"]))
+    from nerspec.deploy.verify import open_state, pointer_model_dir, verify
     from nerspec.train.artifact import is_complete
 
+    model_dir = pointer_model_dir(paths, pointer)
     if not is_complete(model_dir):
         raise ModelNotFoundError(
             f"{project.name}/{deployment} points at model {pointer['fingerprint']}, which is missing from {model_dir.parent}"
         )
+    store = open_state(paths)
+    try:
+        model_dir = verify(paths, project.name, deployment, pointer, store)
+    finally:
+        if store is not None:
+            store.close()
     return model_dir
 
 

@@ -96,8 +96,15 @@ def _check_rollback_target(
             f"{name}/{deployment} only takes a model {source} has served (promote_from: {source}), and {source} "
             f"never served {fp}; deploy it to {source} first"
         )
+    from nerspec.deploy.verify import changed_files
+
     record = store.get_model(fingerprint)
-    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache)):
+    # Hashed in full (not the stat cache): a rollback is rare and must not trust size + mtime for weights.
+    if (
+        record is None
+        or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache))
+        or changed_files(Path(record.model_dir), record.artifact_files)
+    ):
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 

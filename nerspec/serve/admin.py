@@ -121,8 +121,21 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             if claimed and claimed != fingerprint:
                 raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
     previous = local.read_pointer(paths, project, deployment)
-    local.point(paths, project, deployment, fingerprint)
-    state.registry.scan()  # load now, so the new model serves when the upload returns
+    # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
+    # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.
+    candidate = {"project": project, "deployment": deployment, "fingerprint": fingerprint, "model_dir": str(final)}
+    with state.registry.switching():  # the watcher never sees the pointer without its state record
+        try:
+            state.registry.preload(project, deployment, candidate)
+        except DeployError:
+            raise
+        except Exception as exc:
+            was = (previous or {}).get("fingerprint")
+            raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
+                              f"{project}/{deployment} still serves {was or 'nothing'}") from None
+        local.point(paths, project, deployment, fingerprint)
+        _record_upload(paths, project, deployment, fingerprint, final)
+    state.registry.scan()
     try:
         active = state.registry.get(project, deployment).fingerprint == fingerprint
     except Exception:
@@ -130,6 +143,29 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
     return {"project": project, "deployment": deployment, "fingerprint": fingerprint,
             "previous": (previous or {}).get("fingerprint"), "active": active,
             "failure": state.registry.failures().get(f"{project}/{deployment}")}
+
+
+def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
+    """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
+    from nerspec.fingerprint import sha256_file
+    from nerspec.state import ModelRecord, open_store
+    from nerspec.state.store import DeploymentRecord, utc_now
+
+    meta = read_meta(artifact)
+    files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*")) if p.is_file()}
+    files.pop("evaluation.json", None)
+    store = open_store(paths)
+    try:
+        if store.get_model(fingerprint) is None:
+            store.record_model(ModelRecord(
+                project=project, fingerprint=fingerprint, created=str(meta.get("created") or utc_now()),
+                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
+                versions=meta.get("versions") or {}, artifact_files=files,
+            ))
+        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": "upload"}, utc_now()),
+                             action="deploy", actor="admin upload", reason="uploaded to this server")
+    finally:
+        store.close()
 
 
 def router(state: Any) -> APIRouter:

@@ -31,6 +31,25 @@ class SqliteStore:
     def close(self) -> None:
         self.conn.close()
 
+    # Artifact paths are stored relative to the state root (the directory of state.db), so a state directory
+    # that is moved, or restored from a backup elsewhere, still finds its models. Rows written before keep
+    # their absolute paths and still work.
+    def _relative(self, model_dir: str) -> str:
+        if str(self.path) == ":memory:":
+            return model_dir
+        import os
+
+        root = os.path.realpath(Path(self.path).parent)
+        path = os.path.realpath(model_dir)
+        return os.path.relpath(path, root) if path.startswith(root + os.sep) else model_dir
+
+    def _absolute(self, record: ModelRecord) -> ModelRecord:
+        if Path(record.model_dir).is_absolute() or str(self.path) == ":memory:":
+            return record
+        from dataclasses import replace
+
+        return replace(record, model_dir=str(Path(self.path).parent / record.model_dir))
+
     def __enter__(self) -> SqliteStore:
         return self
 
@@ -63,7 +82,7 @@ class SqliteStore:
                     model.project,
                     model.created,
                     model.data_fingerprint,
-                    model.model_dir,
+                    self._relative(model.model_dir),
                     _dump(model.metrics),
                     _dump(model.training_inputs),
                     _dump(model.versions),
@@ -79,13 +98,13 @@ class SqliteStore:
 
     def get_model(self, fingerprint: str) -> ModelRecord | None:
         row = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
-        return _model(row) if row else None
+        return self._absolute(_model(row)) if row else None
 
     def models(self, project: str) -> list[ModelRecord]:
         rows = self.conn.execute(
             f"SELECT {_MODEL_COLUMNS} FROM models WHERE project = ? ORDER BY created, rowid", (project,)
         ).fetchall()
-        return [_model(r) for r in rows]
+        return [self._absolute(_model(r)) for r in rows]
 
     def forget_model(self, fingerprint: str) -> None:
         with self._tx() as c:

@@ -173,3 +173,19 @@ def test_rename_with_a_data_change_counts_only_the_changed_document(
     reasons = plan_of(tiny, state, engine).projects[0]["actions"][0]["reasons"]
     assert "entity schema changed: renamed PER -> PERSON" in reasons
     assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
+
+
+def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    import json
+
+    run_apply()
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer = json.loads(pointer_file.read_text())
+    assert not Path(pointer["model_dir"]).is_absolute()  # relative to the state root: a moved state still works
+    pointer["model_dir"] = str(state.root / "elsewhere")  # same fingerprint, other weights
+    pointer_file.write_text(json.dumps(pointer))
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["repair"]
+    assert "names model_dir" in actions[0]["reasons"][0]
+    run_apply()
+    assert not plan_of(tiny, state, engine).changes
