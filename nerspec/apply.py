@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
+from nerspec.deploy.intent import finish_pending as finish_interrupted
 from nerspec.errors import DataError, DeployError, GateFailed, StateError
 from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
 from nerspec.paths import StatePaths
@@ -177,6 +178,8 @@ def apply(
         _remove_stale_partials(paths, (paths.root / lock.LOCK_NAME).stat().st_mtime)
         store = open_store(paths)
         try:
+            for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
+                say(done)
             resolved = (engine or Engine()).resolved()
             plan = make_plan(projects, paths, store, resolved)
             if saved_plan is not None:

@@ -595,7 +595,15 @@ def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cach
     elif pointer.get("corrupt"):
         obs.drift.append("pointer file corrupted outside nerspec")
     elif obs.actual != obs.recorded:
-        obs.drift.append(f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})")
+        from nerspec.deploy.intent import pending
+
+        interrupted = [i for i in pending(paths, project) if i.switches.get(obs.name) == obs.actual]
+        if interrupted:  # a killed rollback/swap: apply finishes it in the direction the user asked
+            obs.drift.append(interrupted[0].describe())
+        else:
+            obs.drift.append(
+                f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})"
+            )
     else:
         from nerspec.deploy.verify import check_pointer
 
