@@ -15,13 +15,16 @@ ever reaches the filesystem.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import hmac
+import io
 import json
 import re
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -40,6 +43,9 @@ SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_UPLOAD_BYTES = 2 * 1024**3
 MAX_UNPACKED_BYTES = 8 * 1024**3
 MAX_MEMBERS = 100_000
+# Model weights hardly compress (about 1.1x); a stream inflating far beyond its size is a bomb, not a model.
+MAX_COMPRESSION_RATIO = 50
+MIN_UNPACKED_BUDGET = 64 * 1024**2
 
 
 def _check_token(state: Any, request: Request) -> None:
@@ -76,8 +82,15 @@ def unpack(archive: IO[bytes], target: Path) -> None:
     """Unpack a gzip tarball into the (empty, staged) directory ``target``; raises DeployError on any bad member."""
     root = target.resolve()
     total = 0
+    archive.seek(0, 2)
+    compressed = archive.tell()
+    archive.seek(0)
+    budget = min(MAX_UNPACKED_BYTES, max(MIN_UNPACKED_BUDGET, MAX_COMPRESSION_RATIO * compressed))
     try:
-        with tarfile.open(fileobj=archive, mode="r:gz") as tar:
+        # Inflated here and read as a stream ("r|") through a counter: the bound holds for what gzip actually produces, whatever
+        # the tar headers claim, so a bomb is refused after `budget` bytes instead of filling the disk.
+        inflated = _Budget(gzip.GzipFile(fileobj=archive, mode="rb"), budget, compressed)
+        with tarfile.open(fileobj=inflated, mode="r|") as tar:
             for count, member in enumerate(tar, start=1):
                 if count > MAX_MEMBERS:
                     raise DeployError(f"archive has more than {MAX_MEMBERS} members")
@@ -102,8 +115,36 @@ def unpack(archive: IO[bytes], target: Path) -> None:
                     raise DeployError(f"archive member {member.name!r} cannot be read")
                 with source, open(destination, "xb") as out:  # "x": a duplicate member is refused, not merged
                     shutil.copyfileobj(source, out, 1024 * 1024)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except _TooLarge as exc:
+        raise DeployError(str(exc)) from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise DeployError(f"archive is not a readable tar.gz: {exc}") from exc
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Budget(io.RawIOBase):
+    """A decompressed stream that counts what it yields and stops past ``budget`` bytes."""
+
+    def __init__(self, inflated: IO[bytes], budget: int, compressed: int) -> None:
+        self.inflated, self.budget, self.compressed = inflated, budget, compressed
+        self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        data = self.inflated.read(size if size is not None and size >= 0 else 1024 * 1024)
+        self.done += len(data)
+        if self.done > self.budget:
+            raise _TooLarge(
+                f"archive's uncompressed size exceeds {self.budget} bytes (more than "
+                f"{self.done // max(self.compressed, 1)}x its {self.compressed} compressed bytes): "
+                f"refused as a possible gzip bomb"
+            )
+        return data
 
 
 def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:

@@ -105,7 +105,16 @@ class _Guard:
                         "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
                         "Request Payload sent is too large to be processed."))
                     return
-                receive = _bounded(receive, limit)
+                if declared is None:
+                    # Chunked: read it here (it is bounded anyway) so an oversized body is a 413, not a parse error.
+                    receive = await _buffered(receive, limit)
+                    if receive is None:
+                        await _send_json(send_wrapper, 413, error_body(
+                            "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
+                            "Request Payload sent is too large to be processed."))
+                        return
+                else:
+                    receive = _bounded(receive, limit)
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
@@ -125,6 +134,30 @@ def _bounded(receive: Any, limit: int) -> Any:
         return message
 
     return wrapped
+
+
+async def _buffered(receive: Any, limit: int) -> Any:
+    """The whole body read up front (None when it exceeds ``limit``); replays it to the application."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            chunks = []
+            break  # the client went away; the application sees the disconnect
+        body = message.get("body", b"")
+        size += len(body)
+        if size > limit:
+            return None
+        chunks.append(body)
+        if not message.get("more_body", False):
+            break
+    replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replayed() -> dict[str, Any]:
+        return replay.pop() if replay else await receive()
+
+    return replayed
 
 
 async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:

@@ -240,7 +240,8 @@ class JobStore:
             logging.getLogger("nerspec.serve").exception("job %s failed", job.id)
             for task in job.tasks:
                 if task.status not in TERMINAL:
-                    task.status, task.error = "failed", _task_error("InternalServerError", f"internal error: {exc}")
+                    task.status, task.error = "failed", _task_error(
+                        "InternalServerError", "Internal error; the server log has the details.")
         finally:
             self._finish(job)
 
