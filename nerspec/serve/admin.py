@@ -195,7 +195,7 @@ def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, 
     meta = read_meta(artifact)
     files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*")) if p.is_file()}
     files.pop("evaluation.json", None)
-    store = open_store(paths)
+    store = open_store(paths, fresh_ok=True)
     try:
         if store.get_model(fingerprint) is None:
             store.record_model(ModelRecord(

@@ -10,14 +10,18 @@ from nerspec.state.store import DeploymentRecord, HistoryRecord, ModelRecord, St
 __all__ = ["DeploymentRecord", "HistoryRecord", "ModelRecord", "Store", "open_store"]
 
 
-def open_store(paths: StatePaths, create: bool = True) -> Store:
+def open_store(paths: StatePaths, create: bool = True, *, fresh_ok: bool = False) -> Store:
     """The store for a state directory (SQLite today; the backend choice goes here when PostgreSQL lands).
 
     ``create=False`` is for read-only commands (plan, deployments list/history): when there is no state yet they
     get an empty in-memory store instead of a new ``.nerspec/`` left wherever they happened to run.
     """
+    from nerspec.state.repair import check_layout, check_not_lost
     from nerspec.state.sqlite import SqliteStore
 
+    check_layout(paths)
+    if not fresh_ok:  # a server recording its own uploads starts its state beside pointers on purpose
+        check_not_lost(paths)
     if not create and not Path(paths.db).is_file():
         return SqliteStore(Path(":memory:"))
     Path(paths.root).mkdir(parents=True, exist_ok=True)

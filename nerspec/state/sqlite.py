@@ -24,9 +24,16 @@ class SqliteStore:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            if str(path) != ":memory:":
+                from nerspec.state.repair import check_integrity
+
+                # A damaged file fails here with the recovery command, not later in some query (exit 70).
+                check_integrity(self.conn, path)
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open the state database {path}: {exc}") from None
+            from nerspec.state.repair import RECOVERY_HINT
+
+            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
 
     def close(self) -> None:
         self.conn.close()

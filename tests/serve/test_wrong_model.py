@@ -30,7 +30,7 @@ def _files(artifact: Path) -> dict[str, str]:
 
 
 def _record(paths: StatePaths, project: str, deployment: str, fingerprint: str) -> None:
-    store = open_store(paths)
+    store = open_store(paths, fresh_ok=True)  # pointers were written without a state (as a server's uploads)
     try:
         artifact = paths.models / fingerprint
         store.record_model(ModelRecord(project, fingerprint, "2024-01-01", "0", str(artifact), artifact_files=_files(artifact)))
