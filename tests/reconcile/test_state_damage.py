@@ -102,3 +102,25 @@ def test_recover_refuses_a_healthy_database(tiny: Any, state: StatePaths, run_ap
     run_apply()
     result = nerspec(state, "state", "recover")
     assert result.exit_code == 1 and "is healthy" in result.output
+
+
+def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, engine: Any, run_apply: Any) -> None:
+    import sqlite3
+
+    from tests.reconcile.conftest import manifest
+
+    tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
+    run_apply()
+    tiny.write_manifest(manifest())  # staging no longer declared ...
+    conn = sqlite3.connect(state.db)
+    conn.execute("DELETE FROM deployments WHERE deployment = 'staging'")  # ... and its row deleted by hand
+    conn.execute("DELETE FROM deployments WHERE deployment = 'production'")
+    conn.commit()
+    conn.close()
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    by_type = {a["type"]: a for a in actions}
+    assert by_type["remove_deployment"]["deployment"] == "staging"  # the pointer still served a model
+    assert "deleted outside nerspec" in " ".join(by_type["deploy"]["reasons"])
+    run_apply()
+    assert not (state.registry / "tiny" / "staging.json").exists()
+    assert not plan_of(tiny, state, engine).changes
