@@ -174,8 +174,9 @@ def apply(
     from nerspec.state import lock, open_store
 
     say = progress or (lambda _message: None)
+    lock_taken = time.time() - 1.0  # a little before: the filesystem's mtime clock may lag ours
     with lock.locked(paths.root, "apply --no-deploy" if no_deploy else "apply", lock_timeout):
-        _remove_stale_partials(paths, (paths.root / lock.LOCK_NAME).stat().st_mtime)
+        _remove_stale_partials(paths, lock_taken)
         store = open_store(paths)
         try:
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
@@ -253,9 +254,14 @@ def _remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
     changed since we took the lock are stale (a live training keeps writing checkpoints into its own)."""
     if not paths.models.is_dir():
         return
+    from nerspec.owner import owner_alive
+
     for leftover in paths.models.glob(".*.partial"):
-        newest = _newest_mtime(leftover)
-        if newest is not None and newest < lock_taken:
+        alive = owner_alive(leftover.name)
+        if alive is None:  # no owner record on this host: only untouched since we took the lock is stale
+            newest = _newest_mtime(leftover)
+            alive = newest is None or newest >= lock_taken
+        if not alive:
             shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -115,8 +115,9 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 
 @click.command("force-unlock")
 @click.argument("lock_id")
+@click.option("--force", is_flag=True, help="Remove the lock even though its process is alive on this machine.")
 @state_option
-def force_unlock_command(lock_id: str, state: Path | None) -> None:
+def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
     """Remove the state lock left by an apply that is gone (on another machine, or hung).
 
     A lock whose process died on this machine is cleared automatically; use this only for the rest.
@@ -128,7 +129,7 @@ def force_unlock_command(lock_id: str, state: Path | None) -> None:
     from nerspec.paths import state_paths
     from nerspec.state.lock import force_unlock
 
-    holder = force_unlock(state_paths(state).root, lock_id)
+    holder = force_unlock(state_paths(state).root, lock_id, force=force)
     click.echo(f"removed {holder.describe()}")
 
 
