@@ -51,6 +51,7 @@ class ServeState:
     admin_token: str | None
     admin_token_env: str
     jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
+    scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
     started: float = field(default_factory=time.monotonic)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -196,13 +197,17 @@ def create_app(
         paths=paths,
         registry=Registry(paths, poll_interval=poll_interval,
                           loader=functools.partial(load_predictor, beam_width=beam_width)),
-        pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-worker"),
+        # Job orchestration only: a job's inference units go through the fair scheduler like any request's.
+        pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),
         admin_token=admin_token,
         admin_token_env=admin_token_env,
     )
     state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+    from nerspec.serve.fair import FairScheduler
+
+    state.scheduler = FairScheduler(max(1, workers))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -212,6 +217,7 @@ def create_app(
         finally:
             state.registry.stop()
             state.jobs.close()
+            state.scheduler.close()
             state.pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(

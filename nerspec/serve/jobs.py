@@ -260,7 +260,8 @@ class JobStore:
                                      f"'{task.project}', a {loaded.kind}.", "InvalidParameterValue")
             return
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
-                                              single_label=task.kind == "CustomSingleLabelClassification")
+                                              single_label=task.kind == "CustomSingleLabelClassification",
+                                              scheduler=self.state.scheduler, client=f"job:{job.id}")
         if loaded.kind != NER_KIND:  # the reference names the list "class" for both classification kinds
             documents = [{"id": d["id"], "class": d["classes"], "warnings": d["warnings"]} for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))

@@ -87,9 +87,8 @@ def test_readyz_reports_a_refused_deployment_and_requests_get_an_error(server: S
     import time
 
     paths = server.paths
-    local.point(paths, "people", "liar", trained.ner)
-    pointer = json.loads(local.pointer_path(paths, "people", "liar").read_text())
-    pointer["model_dir"] = str(paths.models / trained.ner_b)
+    pointer = {"project": "people", "deployment": "liar", "fingerprint": trained.ner,
+               "model_dir": str(paths.models / trained.ner_b)}  # never valid: nothing verified to fall back on
     atomic.write_text(local.pointer_path(paths, "people", "liar"), json.dumps(pointer))
     registry = server.app.state.nerspec.registry
     deadline = time.monotonic() + 10
