@@ -161,6 +161,9 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             claimed = read_meta(staged).get("fingerprint")
             if claimed and claimed != fingerprint:
                 raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
+            from nerspec.state.crashpoints import pause  # test-only crash point
+
+            pause("upload-unpacked")
     previous = local.read_pointer(paths, project, deployment)
     # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
     # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.
@@ -174,6 +177,7 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             was = (previous or {}).get("fingerprint")
             raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
                               f"{project}/{deployment} still serves {was or 'nothing'}") from None
+        pause_before_switch()
         local.point(paths, project, deployment, fingerprint)
         _record_upload(paths, project, deployment, fingerprint, final)
     state.registry.scan()
@@ -184,6 +188,12 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
     return {"project": project, "deployment": deployment, "fingerprint": fingerprint,
             "previous": (previous or {}).get("fingerprint"), "active": active,
             "failure": state.registry.failures().get(f"{project}/{deployment}")}
+
+
+def pause_before_switch() -> None:
+    from nerspec.state.crashpoints import pause  # test-only crash point
+
+    pause("upload-switch")
 
 
 def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
