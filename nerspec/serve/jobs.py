@@ -234,7 +234,11 @@ class JobStore:
                                     "documents": [], "errors": []}
                     continue
                 self._run_task(job, task)
-        except Exception as exc:  # a bug must fail the job, not leave it running forever
+        except ApiError as exc:  # busy: the fair scheduler's limits or deadline
+            for task in job.tasks:
+                if task.status not in TERMINAL:
+                    task.status, task.error = "failed", _task_error(exc.code, exc.message)
+        except Exception:  # a bug must fail the job, not leave it running forever
             import logging
 
             logging.getLogger("nerspec.serve").exception("job %s failed", job.id)

@@ -15,6 +15,38 @@ from nerspec.state import migrations
 from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
 
 
+QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
+
+
+class _Guarded:
+    """The connection, with "database disk image is malformed" turned into the StateError that says how to recover."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn, self._path = conn, path
+
+    def execute(self, *args: Any) -> Any:
+        try:
+            return self._conn.execute(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def executemany(self, *args: Any) -> Any:
+        try:
+            return self._conn.executemany(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
+        if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
+            return exc
+        from nerspec.state.repair import RECOVERY_HINT
+
+        return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -28,7 +60,11 @@ class SqliteStore:
                 from nerspec.state.repair import check_integrity
 
                 # A damaged file fails here with the recovery command, not later in some query (exit 70).
-                check_integrity(self.conn, path)
+                # A full check reads every page: only for databases small enough to keep plan fast; damage in
+                # a large one surfaces in the query that meets it (_Guarded) with the same message.
+                if Path(path).stat().st_size <= QUICK_CHECK_MAX_BYTES:
+                    check_integrity(self.conn, path)
+                self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
             from nerspec.state.repair import RECOVERY_HINT
