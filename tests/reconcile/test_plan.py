@@ -189,3 +189,24 @@ def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: An
     assert "names model_dir" in actions[0]["reasons"][0]
     run_apply()
     assert not plan_of(tiny, state, engine).changes
+
+
+def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: Any, run_apply: Any) -> None:
+    import json
+
+    from nerspec.deploy.verify import WrongModel
+    from nerspec.predict import resolve
+
+    run_apply()
+    assert resolve(tiny.dir, "production", state.root).name == run_apply()["projects"][0]["model"]["fingerprint"]
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer = json.loads(pointer_file.read_text())
+    other = "0" * 24
+    import shutil
+
+    shutil.copytree(state.models / pointer["fingerprint"], state.models / other)
+    meta = json.loads((state.models / other / "meta.json").read_text())
+    (state.models / other / "meta.json").write_text(json.dumps({**meta, "fingerprint": other}))
+    pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
+    with pytest.raises(WrongModel, match="the state recorded"):
+        resolve(tiny.dir, "production", state.root)
