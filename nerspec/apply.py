@@ -513,6 +513,15 @@ def _significance_test(evaluation: dict[str, Any], baseline: dict[str, Any] | No
 def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str) -> None:
     from nerspec.deploy import local
 
+    from nerspec.deploy.verify import changed_files
+
+    record = ctx.store.get_model(to_fp)
+    changed = changed_files(Path(record.model_dir), record.artifact_files) if record is not None else []
+    if changed:  # hashed in full: the plan's stat cache trusts size + mtime, a deployment must not
+        raise DeployError(
+            f"{project.name}: not deploying {short(to_fp)} to {deployment}: its files {', '.join(changed[:3])} do "
+            f"not match their recorded hashes (changed outside nerspec); run `nerspec plan` again"
+        )
     spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
     target = spec.target if spec is not None else None
     if target is not None and target.type == "http":

@@ -210,3 +210,36 @@ def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: An
     pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
     with pytest.raises(WrongModel, match="the state recorded"):
         resolve(tiny.dir, "production", state.root)
+
+
+def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from nerspec.deploy import rollback
+    from nerspec.errors import DeployError
+
+    first = run_apply()["projects"][0]["model"]["fingerprint"]
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    weights = next(p for p in sorted((state.models / first / "model").rglob("*")) if p.is_file())
+    st = weights.stat()
+    data = bytearray(weights.read_bytes())
+    data[0] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    os.utime(weights, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and mtime: the stat cache is fooled
+    with pytest.raises(DeployError, match="changed or deleted outside nerspec"):
+        rollback(state, tiny.load()[0], "production")
+    tiny.write_docs(make_docs(24))  # the manifest and data ask for `first` again: apply must not deploy it
+    # A stat cache fooled by a rewrite that kept size, mtime and inode (files older than the racy window):
+    monkeypatch.setattr("nerspec.plan.artifact_intact", lambda *args: True)
+    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
+    with pytest.raises(DeployError, match="do not match their recorded hashes"):
+        run_apply()
+    assert local_fingerprint(state) != first
+
+
+def local_fingerprint(state: Any) -> str:
+    import json
+
+    return json.loads((state.registry / "tiny" / "production.json").read_text())["fingerprint"]
