@@ -132,3 +132,18 @@ def test_zero_documents_is_an_error_in_validate_and_apply(tmp_path: Path) -> Non
     root = _project(tmp_path)
     (root / "data" / "docs.jsonl").write_text("", encoding="utf-8")
     _assert_clear(root, "no documents", [("validate",), ("apply", "--no-deploy")])
+
+
+def test_docbin_zlib_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    import zlib
+
+    from nerspec.corpus.formats import docbin
+    from nerspec.errors import DataError
+
+    bomb = tmp_path / "bomb.spacy"
+    compressor = zlib.compressobj(9)
+    block = bytes(1 << 20)
+    bomb.write_bytes(b"".join([*(compressor.compress(block) for _ in range(300)), compressor.flush()]))
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(DataError, match="zlib bomb"):
+        docbin.read(bomb)
