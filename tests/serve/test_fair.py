@@ -75,3 +75,14 @@ def test_limits_answer_429_and_503_with_retry_after() -> None:
         late_done()
     finally:
         scheduler.close()
+
+
+def test_a_long_document_served_in_chunks_keeps_exact_offsets(http: object) -> None:
+    text = " ".join(f"Alice Smith moved to Paris in {1900 + i}." for i in range(300))  # > 2 chunks
+    response = http.post("/projects/people/deployments/production:analyze",  # type: ignore[attr-defined]
+                         params={"stringIndexType": "UnicodeCodePoint"},
+                         json={"documents": [{"id": "long", "text": text}]})
+    assert response.status_code == 200, response.text
+    entities = response.json()["documents"][0]["entities"]
+    assert entities and all(text[e["offset"]:e["offset"] + e["length"]] == e["text"] for e in entities)
+    assert max(e["offset"] for e in entities) > 2 * 2000  # found in later chunks too, at their true offsets
