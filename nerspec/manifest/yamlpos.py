@@ -88,6 +88,7 @@ class _Builder:
         self.loader, self.positions = loader, positions
         self.built = 0
         self.active: set[int] = set()  # nodes being built on the current path: an alias to one is recursive
+        self.seen: set[int] = set()  # collections built once: meeting one again means an alias
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.built += 1
@@ -106,12 +107,22 @@ class _Builder:
             # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
             raise YamlProblem(*_pos(node), f"unsupported YAML tag `{node.tag}`")
         self.active.add(id(node))
+        self.seen.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            return [self._element(child, (*path, i), node) for i, child in enumerate(node.value)]
         finally:
             self.active.discard(id(node))
+
+    def _element(self, child: yaml.Node, path: Path_, sequence: yaml.Node) -> Any:
+        # A manifest reuses blocks as mapping values (`training: *defaults`, `<<: *base`); a list or mapping
+        # repeated inside a list is never needed, and it is how alias bombs multiply.
+        if not isinstance(child, yaml.ScalarNode) and id(child) in self.seen:
+            raise YamlProblem(
+                *_pos(sequence), f"element [{path[-1]}] is an alias of a list or mapping; aliases are not allowed in lists"
+            )
+        return self.build(child, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         try:
