@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import __version__, atomic
-from nerspec.corpus.split import SPLIT_ALGORITHM
+from nerspec.corpus.digest import CONTENT_VERSION
+from nerspec.corpus import split as split_module
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -40,11 +41,15 @@ StatKey = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class DataFingerprint:
+    # What training sees: documents (id, text, labels, language) and their train/test assignment
+    # (``nerspec.corpus.digest``), not file bytes.
     sha256: str
     files: dict[str, str] = field(default_factory=dict)  # path relative to the project dir (posix) -> sha256
+    dev: str = ""  # digest of the dev carve (ids early stopping scores on)
+    files_sha256: str = ""  # digest of the files' bytes (the content digest's cache key)
 
     def to_json(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "files": dict(self.files)}
+        return {"sha256": self.sha256, "files": dict(self.files), "dev": self.dev, "files_sha256": self.files_sha256}
 
 
 def _stat_key(st: os.stat_result) -> StatKey:
@@ -233,7 +238,8 @@ def _source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> 
 
 
 def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: StatCache | None = None) -> DataFingerprint:
-    """The sha256 over every data source (its name and the digest of its files' relative paths and hashes)."""
+    """The content digest of the project's documents and split (``nerspec.corpus.digest``), cached by the
+    sha256 over every data source's files (relative paths and hashes), which the stat cache keeps cheap."""
     own_cache = cache is None
     cache = cache if cache is not None else StatCache(cache_dir)
     project_dir = str(project.dir.resolve())
@@ -267,7 +273,11 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
             cache.save()
         except OSError:
             pass  # a read-only state dir only costs speed
-    return DataFingerprint(sha256=digest.hexdigest(), files=files)
+    from nerspec.corpus.digest import content_digest
+
+    files_sha = digest.hexdigest()
+    data_sha, dev_sha = content_digest(project, files_sha, cache_dir)
+    return DataFingerprint(sha256=data_sha, files=files, dev=dev_sha, files_sha256=files_sha)
 
 
 def versions() -> dict[str, str]:
@@ -296,6 +306,9 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "split": spec.split.model_dump(mode="json"),
         "training": spec.training.model_dump(mode="json"),
         "multilabel": bool(getattr(spec, "multilabel", False)),
+        "split_version": split_module.effective_version(spec.split.policy, spec.split.version),
+        "dev_carve_version": split_module.DEV_CARVE_VERSION,
+        "content_version": CONTENT_VERSION,
     }
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
@@ -308,10 +321,15 @@ def model_fingerprint(
     project: LoadedProject, data_fp: DataFingerprint | str, version_info: dict[str, str] | None = None
 ) -> str:
     data_sha = data_fp.sha256 if isinstance(data_fp, DataFingerprint) else data_fp
+    inputs = training_inputs(project)
+    # The split and dev-carve versions are shown by plan; what they decide (the assignment) is hashed instead,
+    # inside the data digest and ``dev``: a version bump retrains only projects whose assignment changed.
+    for key in ("split_version", "dev_carve_version"):
+        inputs.pop(key, None)
     payload = {
-        "inputs": training_inputs(project),
+        "inputs": inputs,
         "data": data_sha,
-        "split_algorithm": SPLIT_ALGORITHM,
+        "dev": data_fp.dev if isinstance(data_fp, DataFingerprint) else "",
         "training_recipe": TRAINING_RECIPE,
         "versions": version_info if version_info is not None else versions(),
     }
@@ -320,12 +338,15 @@ def model_fingerprint(
 
 
 def document_hash(
-    text: str, spans: Iterable[Any], labels: Iterable[str], rename: dict[str, str] | None = None
+    text: str, spans: Iterable[Any], labels: Iterable[str], rename: dict[str, str] | None = None,
+    language: str | None = None,
 ) -> str:
     names = rename or {}
     annotations = sorted((s.start, s.end, names.get(s.label, s.label)) for s in spans)
     classes = sorted(names.get(label, label) for label in labels)
-    payload = json.dumps([text, annotations, classes], ensure_ascii=False, separators=(",", ":"))
+    # A document's own language counts like a label (only when set: older hashes stay comparable).
+    fields: list[Any] = [text, annotations, classes, *([language] if language else [])]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -335,17 +356,29 @@ def document_hashes(corpus: Corpus, rename: dict[str, str] | None = None) -> dic
     ``rename`` maps a label's current name to the name the compared-against hashes were made with (the inverse
     of the manifest's ``renamed_from``): a rename alone then changes no document, so only real edits count.
     """
-    return {doc.id: document_hash(doc.text, doc.spans, doc.labels, rename) for doc in corpus.documents}
+    return {doc.id: document_hash(doc.text, doc.spans, doc.labels, rename, doc.language) for doc in corpus.documents}
+
+
+def previous_names(label: dict[str, Any]) -> list[str]:
+    """A recorded label's ``renamed_from`` as a list (a string before merges existed, a list for a merge)."""
+    value = label.get("renamed_from")
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def rename_map(old_labels: list[dict[str, Any]], new_labels: list[dict[str, Any]]) -> dict[str, str]:
-    """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``."""
+    """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``.
+
+    Only one-to-one renames: a merged type's instances came from several previous names, so they cannot be
+    hashed back under one of them (documents carrying it count as relabeled when the data was edited too)."""
     old_names = {label["name"] for label in old_labels}
-    return {
-        label["name"]: label["renamed_from"]
-        for label in new_labels
-        if label.get("renamed_from") in old_names and label["name"] not in old_names
-    }
+    out: dict[str, str] = {}
+    for label in new_labels:
+        sources = [n for n in previous_names(label) if n in old_names]
+        if len(sources) == 1 and label["name"] not in old_names:
+            out[label["name"]] = sources[0]
+    return out
 
 
 def text_hashes(corpus: Corpus) -> dict[str, str]:

@@ -73,6 +73,7 @@ def evaluate_gates(
                 value = evaluation.get(scope, {}).get(stat)
                 results.append(_absolute(f"{scope}_{stat}", f"{scope}_{stat}", None, gate, value))
     results.extend(_label_gates(kind, labels, gates.per_label, evaluation))
+    results.extend(_language_gates(gates.per_language, evaluation))
     if gates.regression is not None:
         results.extend(_regression(labels, gates, evaluation, baseline, significance_test))
     return results
@@ -103,6 +104,29 @@ def _label_gates(
                 results.append(GateResult(name, stat, label, threshold.min, None, None, not explicit, message))
                 continue
             results.append(_absolute(name, stat, label, threshold, row.get(stat)))
+    return results
+
+
+def _language_gates(per_language_gates: dict[str, Any], evaluation: dict[str, Any]) -> list[GateResult]:
+    """``per_language.<code>.<metric>`` against ``per_language`` of the evaluation. A language with no test
+    documents fails its gate: the gate asked for evidence that is not there."""
+    from nerspec.languages import normalize
+
+    scored = {normalize(k): v for k, v in (evaluation.get("per_language") or {}).items()}
+    results = []
+    for code, gate in per_language_gates.items():
+        row = scored.get(normalize(code))
+        for metric in ("micro_precision", "micro_recall", "micro_f1", "macro_f1"):
+            threshold: Threshold | None = getattr(gate, metric)
+            if threshold is None:
+                continue
+            name = f"per_language.{code}.{metric}"
+            if row is None or not row.get("documents"):
+                results.append(GateResult(name, metric, None, threshold.min, None, None, False,
+                                          f"{name}: no test documents in {code}"))
+                continue
+            scope, stat = metric.split("_", 1)
+            results.append(_absolute(name, metric, None, threshold, row.get(scope, {}).get(stat)))
     return results
 
 

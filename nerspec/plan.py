@@ -60,6 +60,8 @@ class ProjectInputs:
     previous: PreviousModel | None = None  # what the reasons compare against
     data_changes: dict[str, int] | None = None  # documents added / removed / relabeled vs previous
     file_changes: dict[str, int] | None = None  # fallback when document hashes are unknown
+    # merged type -> {previous name: instances the data still labels with it} (plan's merge line)
+    relabeled: dict[str, dict[str, int]] | None = None
     deployments: list[ObservedDeployment] = field(default_factory=list)
 
 
@@ -256,11 +258,17 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     reasons: list[str] = []
     old, new = prev.training_inputs, p.training_inputs
     noun = "entity schema" if p.kind == "NERProject" else "class schema"
-    schema = _label_changes(old.get("labels", []), new.get("labels", []))
+    schema = _label_changes(old.get("labels", []), new.get("labels", []), p.relabeled)
     if schema:
         reasons.append(f"{noun} changed: {schema}")
+    split_changed = _dict_changes(old.get("split", {}), new.get("split", {}))
+    versions_changed = _split_version_reasons(old, new)
     if prev.data_fingerprint != p.data_fingerprint:
-        reasons.append(_data_reason(p))
+        reason = _data_reason(p)
+        # Only the assignment changed, and a settings or version line below says why.
+        if not (reason == ASSIGNMENT_ONLY and (split_changed or versions_changed)):
+            reasons.append(reason)
+    reasons.extend(versions_changed)
     for key, title in (("split", "split"), ("training", "training")):
         changed = _dict_changes(old.get(key, {}), new.get(key, {}))
         if changed:
@@ -274,12 +282,32 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     return reasons or [f"fingerprint changed ({short(prev.fingerprint)} -> {short(p.candidate)})"]
 
 
+ASSIGNMENT_ONLY = "data changed: documents unchanged, their train/test assignment changed"
+
+
+def _split_version_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Algorithm versions recorded with the previous model (absent before split version 3: then 2 and 1)."""
+    out = []
+    policy = new.get("split", {}).get("policy")
+    old_split, new_split = old.get("split_version", 2), new.get("split_version", 2)
+    if old_split != new_split and old.get("split", {}).get("policy") == policy:
+        keep = f"; `split: {{version: {old_split}}}` keeps the current test set" if policy == "stratified" and old_split == 2 else ""
+        out.append(f"split version changed: {policy} v{old_split} -> v{new_split} "
+                   f"(adding or removing documents no longer moves others; this once reassigns some{keep})")
+    old_dev, new_dev = old.get("dev_carve_version", 1), new.get("dev_carve_version", 1)
+    if old_dev != new_dev:
+        out.append(f"dev carve changed: v{old_dev} -> v{new_dev} (stable under additions and removals)")
+    if old.get("content_version") != new.get("content_version"):
+        out.append("data fingerprints now follow document content, not file bytes (one-time retrain)")
+    return out
+
+
 def _data_reason(p: ProjectInputs) -> str:
     if p.data_changes is not None:
         c = p.data_changes
         counts = f"{c['added']} documents added, {c['removed']} removed, {c['relabeled']} relabeled"
         if not any(c.values()):
-            counts = "files changed, documents unchanged (formatting or dataset assignment)"
+            return ASSIGNMENT_ONLY
         return f"data changed: {counts}"
     if p.file_changes is not None:
         c = p.file_changes
@@ -287,16 +315,25 @@ def _data_reason(p: ProjectInputs) -> str:
     return "data changed"
 
 
-def _label_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
+def _label_changes(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], relabeled: dict[str, dict[str, int]] | None = None
+) -> str:
+    from nerspec.fingerprint import previous_names
+
     old_names = [label["name"] for label in old]
     new_names = [label["name"] for label in new]
-    renamed = [
-        (label["renamed_from"], label["name"])
-        for label in new
-        if label.get("renamed_from") in old_names and label["name"] not in old_names
-    ]
-    renamed_new = {n for _, n in renamed}
-    renamed_old = {o for o, _ in renamed}
+    renamed: list[tuple[str, str]] = []
+    merged: list[tuple[list[str], str]] = []
+    for label in new:
+        sources = [n for n in previous_names(label) if n in old_names]
+        if label["name"] in old_names and sources:
+            merged.append(([label["name"], *sources], label["name"]))  # merged into an existing type
+        elif len(sources) == 1:
+            renamed.append((sources[0], label["name"]))
+        elif len(sources) > 1:
+            merged.append((sources, label["name"]))
+    renamed_new = {n for _, n in renamed} | {n for _, n in merged}
+    renamed_old = {o for o, _ in renamed} | {o for sources, _ in merged for o in sources}
     added = [n for n in new_names if n not in old_names and n not in renamed_new]
     removed = [n for n in old_names if n not in new_names and n not in renamed_old]
     parts = []
@@ -306,9 +343,21 @@ def _label_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
         parts.append("removed " + ", ".join(removed))
     if renamed:
         parts.append("renamed " + ", ".join(f"{o} -> {n}" for o, n in renamed))
+    for sources, name in merged:
+        parts.append(f"merged {', '.join(sources)} -> {name}{_relabeled_counts(sources, name, relabeled)}")
     if not parts and old_names != new_names and sorted(old_names) == sorted(new_names):
         parts.append("reordered")
     return "; ".join(parts)
+
+
+def _relabeled_counts(sources: list[str], name: str, relabeled: dict[str, dict[str, int]] | None) -> str:
+    """`` (19 instances relabeled: BorrowerName 12, GuarantorName 7)`` from the data's own label counts."""
+    counts = (relabeled or {}).get(name)
+    if counts is None:
+        return ""
+    moved = [(o, counts.get(o, 0)) for o in sources if o != name]
+    total = sum(n for _, n in moved)
+    return f" ({total} instances relabeled: {', '.join(f'{o} {n}' for o, n in moved)})"
 
 
 def _dict_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -392,8 +441,9 @@ def render(plan: Plan, color: bool = False) -> str:
 
 
 def test_key(data_fingerprint: str, training_inputs: dict[str, Any]) -> str:
-    """Identifies a test split: the split is a pure function of the data and the split settings."""
-    text = json.dumps([data_fingerprint, training_inputs.get("split")], sort_keys=True)
+    """Identifies a test set as scored: the split is a pure function of the data and the split settings, and the
+    gold labels of the label schema (a rename or merge relabels them, so a model's cached score must not be reused)."""
+    text = json.dumps([data_fingerprint, training_inputs.get("split"), training_inputs.get("labels")], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -443,9 +493,11 @@ def collect_inputs(
             orphan = local.is_complete(local.model_dir(paths, candidate))
         recorded_deployments = store.deployments(project.name)
         previous = _previous(project, store, recorded_deployments, candidate)
-        data_changes = file_changes = None
+        data_changes = file_changes = relabeled = None
         if record is None and previous is not None and previous.data_fingerprint != data_fp.sha256:
             data_changes, file_changes = _changes(project, store, previous, data_fp, document_hashes)
+        if record is None and previous is not None:
+            relabeled = _merge_counts(project, previous)
         observed = []
         declared = {d.name: d for d in project.manifest.spec.deployments}
         # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
@@ -484,6 +536,7 @@ def collect_inputs(
                 previous=previous,
                 data_changes=data_changes,
                 file_changes=file_changes,
+                relabeled=relabeled,
                 deployments=observed,
             )
         )
@@ -560,6 +613,35 @@ def _changes(
         "removed": sum(1 for f in old_files if f not in new_files),
         "modified": sum(1 for f, h in new_files.items() if f in old_files and old_files[f] != h),
     }
+
+
+def _merge_counts(project: Any, previous: PreviousModel) -> dict[str, dict[str, int]] | None:
+    """For every type that merges previous types since ``previous``: how many instances the data labels with
+    each of those names (read from the files, before ``renamed_from`` maps them). Only read when a merge exists."""
+    from nerspec.fingerprint import previous_names
+
+    old_names = {label["name"] for label in previous.training_inputs.get("labels", [])}
+    merges = {label.name: [n for n in previous_names(label.model_dump()) if n in old_names]
+              for label in project.manifest.spec.labels}
+    merges = {name: sources for name, sources in merges.items() if len(sources) > 1 or (sources and name in old_names)}
+    if not merges:
+        return None
+    from collections import Counter
+
+    from nerspec.corpus.load import load_source
+    from nerspec.errors import NerspecError
+
+    counts: Counter[str] = Counter()
+    try:
+        for index, source in enumerate(project.manifest.spec.data):
+            if source.path is None:
+                continue  # never download in plan
+            for doc in load_source(project, index):
+                counts.update(s.label for s in doc.spans)
+                counts.update(doc.labels)
+    except NerspecError:
+        return None  # unreadable data is validate's job
+    return {name: {n: counts.get(n, 0) for n in sources} for name, sources in merges.items()}
 
 
 def _artifact_data_files(store: Any, fingerprint: str) -> dict[str, str] | None:

@@ -62,6 +62,10 @@ class Predictor:
         self.labels: list[str] = list(meta.get("labels") or [])
         self.multilabel = bool(meta.get("multilabel", False))
         self.threshold = float(meta.get("threshold", 0.5))
+        self.language: str = str(meta.get("language") or "en")
+        # Languages the model was trained for (artifacts before multilingual support: the project language).
+        self.languages: list[str] = list(meta.get("languages") or [self.language])
+        self.multilingual = bool(meta.get("multilingual", False))
         self.beam_width = beam_width
         self._impl = kind_impl(self.kind)
         try:
@@ -81,12 +85,34 @@ class Predictor:
         """``entities`` (NER) or ``classes`` (classification): the key of a result in JSON outputs."""
         return self._impl.result_key
 
-    def predict(self, texts: Iterable[str] | str) -> list[Prediction]:
+    def predict(self, texts: Iterable[str] | str, languages: Iterable[str | None] | None = None) -> list[Prediction]:
         if isinstance(texts, str):
             texts = [texts]
-        return list(self.pipe(texts))
+        return list(self.pipe(texts, languages=languages))
 
-    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Prediction]:
+    def covers(self, language: str | None) -> bool:
+        """Whether ``language`` is one the model was trained for (same base language; ``None``: the default)."""
+        from nerspec.languages import covers
+
+        return language is None or covers(self.languages, language)
+
+    def _inputs(self, texts: Iterable[str], languages: Iterable[str | None] | None) -> Iterable[Any]:
+        """Texts for ``nlp.pipe``; a multilingual pipeline gets Docs tokenized by each text's language."""
+        if self.nlp.lang != "xx":
+            return texts
+        from nerspec.multilingual import maker_for
+
+        maker = maker_for(self.nlp)
+        if languages is None:
+            return (maker(text, self.language) for text in texts)
+        return (maker(text, language or self.language) for text, language in zip(texts, languages, strict=True))
+
+    def pipe(
+        self, texts: Iterable[str], batch_size: int = 64, languages: Iterable[str | None] | None = None
+    ) -> Iterator[Prediction]:
+        """Predictions per text; ``languages`` (one per text, ``None`` for the model's language) picks each
+        text's tokenizer in a multilingual model (``nerspec.multilingual``)."""
+        texts = self._inputs(texts, languages)
         use_beam = self._parser is not None and self.beam_width > 1
         if not use_beam:
             for doc in self.nlp.pipe(texts, batch_size=batch_size):
@@ -208,12 +234,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
     """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
+    for doc_id, text, _ in read_records(lines, jsonl):
+        yield doc_id, text
+
+
+def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
+    """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
     for number, line in enumerate(lines, start=1):
         line = line.rstrip("\n")
         if not line.strip():
             continue
         if not jsonl:
-            yield str(number), line
+            yield str(number), line, language
             continue
         try:
             record = json.loads(line)
@@ -225,4 +257,7 @@ def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
             raise NerspecError(f"line {number}: expected an object with a `text` string")
         if _SURROGATE.search(record["text"]):
             raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
-        yield (str(record["id"]) if "id" in record else str(number)), record["text"]
+        own = record.get("language")
+        if own is not None and not isinstance(own, str):
+            raise NerspecError(f"line {number}: `language` must be a string such as `de`")
+        yield (str(record["id"]) if "id" in record else str(number)), record["text"], own or language

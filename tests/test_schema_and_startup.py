@@ -80,8 +80,10 @@ def test_missing_expert_config_is_a_located_manifest_error(tmp_path: Path) -> No
     assert "spec.training.config: `missing.cfg` does not exist" in result.output
 
 
-def test_split_and_training_recipe_versions_are_part_of_the_model_fingerprint(tmp_path: Path, monkeypatch: object) -> None:
-    """A new split algorithm or default config changes what training sees: old models must not be reused."""
+def test_training_recipe_and_split_assignment_are_part_of_the_model_fingerprint(tmp_path: Path, monkeypatch: object) -> None:
+    """A new default config or a changed split assignment changes what training sees; a split version bump that
+    leaves this project's assignment as it was does not retrain it."""
+    import nerspec.corpus.split as split
     import nerspec.fingerprint as fingerprint
     from nerspec.manifest.load import load_project
 
@@ -91,9 +93,15 @@ def test_split_and_training_recipe_versions_are_part_of_the_model_fingerprint(tm
         "  entities: [{name: ORG}]\n  data: [{name: d, format: jsonl, path: data.jsonl}]\n"
     )
     project = load_project(tmp_path)
-    before = fingerprint.model_fingerprint(project, "data-sha")
-    seen = {before}
-    for constant in ("SPLIT_ALGORITHM", "TRAINING_RECIPE"):
-        monkeypatch.setattr(fingerprint, constant, getattr(fingerprint, constant) + 1)  # type: ignore[attr-defined]
-        seen.add(fingerprint.model_fingerprint(project, "data-sha"))
-    assert len(seen) == 3
+    data = fingerprint.data_fingerprint(project, None)
+    before = fingerprint.model_fingerprint(project, data)
+    monkeypatch.setattr(fingerprint, "TRAINING_RECIPE", fingerprint.TRAINING_RECIPE + 1)  # type: ignore[attr-defined]
+    assert fingerprint.model_fingerprint(project, data) != before
+    monkeypatch.setattr(fingerprint, "TRAINING_RECIPE", fingerprint.TRAINING_RECIPE - 1)  # type: ignore[attr-defined]
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**split.SPLIT_VERSIONS, "random": 99})  # type: ignore[attr-defined]
+    assert fingerprint.model_fingerprint(project, fingerprint.data_fingerprint(project, None)) == before
+    sides = set()
+    for value in (0.0, 0.99):  # everything to test, then everything to train
+        monkeypatch.setattr(split, "unit_hash", lambda *a, v=value, **k: v)  # type: ignore[attr-defined]
+        sides.add(fingerprint.model_fingerprint(project, fingerprint.data_fingerprint(project, None)))
+    assert len(sides) == 2 and before in sides

@@ -136,6 +136,10 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     for label, row in table.items():
         cells = "".join(f"{row[side]['instances']:>8} / {row[side]['documents']:<5}" for side in ("train", "test", "total"))
         click.echo(f"  {label:<{width}}{cells}")
+    languages = value.get("languages") or {}
+    if languages:
+        shown = ", ".join(f"{code} {row['train']}/{row['test']}" for code, row in languages.items())
+        click.echo(f"  languages (train/test documents): {shown}")
 
 
 @click.command()

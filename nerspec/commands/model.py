@@ -183,8 +183,9 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
     "--file",
     "input_file",
     type=click.Path(path_type=Path, allow_dash=True),
-    help="Texts to analyze: .txt (one per line) or .jsonl ({\"id\", \"text\"}); `-` reads stdin.",
+    help="Texts to analyze: .txt (one per line) or .jsonl ({\"id\", \"text\", \"language\"?}); `-` reads stdin.",
 )
+@click.option("--language", default=None, help="Language of the texts (e.g. de); jsonl records may set their own.")
 @click.option(
     "--format",
     "input_format",
@@ -213,6 +214,7 @@ def predict_command(
     beam_width: int,
     as_json: bool,
     state: Path | None,
+    language: str | None = None,
 ) -> None:
     """Extract entities (NER) or classes (classification) with a deployed or given model.
 
@@ -251,18 +253,34 @@ def predict_command(
     predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
     key = predictor.result_key
     if text is not None:
-        (result,) = predictor.predict([text])
+        (result,) = predictor.predict([text], languages=[language])
+        warnings = _language_warnings(predictor, language)
         if as_json:
-            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint})
+            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint,
+                       **({"warnings": warnings} if warnings else {})})
         else:
+            for warning in warnings:
+                click.echo(f"warning: {warning['message']}", err=True)
             click.echo(_human(result, key))
         return
     assert input_file is not None
-    _predict_file(predictor, input_file, input_format, batch_size, as_json, key)
+    _predict_file(predictor, input_file, input_format, batch_size, as_json, key, language)
 
 
-def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str) -> None:
-    from nerspec.predict import read_inputs
+def _language_warnings(predictor: Any, language: str | None) -> list[dict[str, Any]]:
+    """The serve API's per-document warning for a language the model was not trained for."""
+    if language is None or predictor.covers(language):
+        return []
+    from nerspec.serve.limits import language_warning
+
+    return [language_warning(language, predictor.languages)]
+
+
+def _predict_file(
+    predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str,
+    language: str | None = None,
+) -> None:
+    from nerspec.predict import read_records
 
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
@@ -273,11 +291,15 @@ def _predict_file(predictor: Any, input_file: Path, input_format: str, batch_siz
     try:
         with click.progressbar(length=size, file=sys.stderr, label="predicting") if show_bar else _NoBar() as bar:
             consumed = _ByteCounter(handle)
-            for chunk in _chunks(read_inputs(consumed, jsonl), batch_size * 4):
-                results = predictor.pipe([t for _, t in chunk], batch_size=batch_size)
-                for (doc_id, doc_text), result in zip(chunk, results):
+            for chunk in _chunks(read_records(consumed, jsonl, language), batch_size * 4):
+                results = predictor.pipe([t for _, t, _ in chunk], batch_size=batch_size,
+                                         languages=[lang for _, _, lang in chunk])
+                for (doc_id, doc_text, doc_language), result in zip(chunk, results):
+                    warnings = _language_warnings(predictor, doc_language)
                     if jsonl or as_json:
                         record: dict[str, Any] = {"id": doc_id, key: result}
+                        if warnings:
+                            record["warnings"] = warnings
                         if not jsonl:
                             record["text"] = doc_text
                         out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -36,6 +36,7 @@ def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None)
     findings = [
         *_PER_KIND[project.kind](project, corpus, declared),
         *_documents(project, corpus),
+        *_languages(project, corpus),
         *_unused_labels(project, corpus, declared),
         *_texts(corpus, split),
     ]
@@ -99,6 +100,26 @@ def _texts(corpus: Corpus, split: SplitResult) -> Iterator[Finding]:
             yield at_document(docs[0], "warning", "duplicate_text", f"{len(docs)} documents have this text ({ids})")
 
 
+def _languages(project: Any, corpus: Corpus) -> Iterator[Finding]:
+    """A document's own language must be a language code, and one of the project's: a single-language project
+    covers ``metadata.language`` only (with any region, ``en-us`` for ``en``); a multilingual one every language
+    its documents declare."""
+    from nerspec.languages import base, is_valid
+
+    metadata = project.manifest.metadata
+    for doc in corpus:
+        if not doc.language:
+            continue
+        if not is_valid(doc.language):
+            yield at_document(doc, "error", "invalid_language",
+                              f"`{doc.language}` is not a language code (e.g. `de`, `en-us`, `zh-hans`)")
+        elif not metadata.multilingual and base(doc.language) != base(metadata.language):
+            yield at_document(doc, "error", "language_not_in_project",
+                              f"document language `{doc.language}` is not the project's language "
+                              f"`{metadata.language}`; set `metadata.multilingual: true` to train one model "
+                              "for several languages")
+
+
 def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     used = {s.label for d in corpus for s in d.spans} | {c for d in corpus for c in d.labels}
     field = "entities" if project.kind == "NERProject" else "classes"
@@ -121,7 +142,9 @@ def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]
     from nerspec.corpus.tokens import BoundaryChecker
 
     known = set(declared)
-    boundaries = BoundaryChecker(project.manifest.metadata.language)
+    # Each document's edges are checked with its own language's tokenizer (multilingual projects).
+    checkers: dict[str, BoundaryChecker] = {}
+    default_language = project.manifest.metadata.language
     hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")
     for doc in corpus:
         if not doc.spans:
@@ -147,6 +170,8 @@ def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]
                 yield at_document(doc, "error", "span_too_long",
                                   f"span of {end - start} characters; the limit is {MAX_SPAN_CHARS}", start, end)
             valid.append(span)
+            language = doc.language or default_language
+            boundaries = checkers.get(language) or checkers.setdefault(language, BoundaryChecker(language))
             yield from _span_edges(doc, span, boundaries)
         yield from _overlaps(doc, valid)
 

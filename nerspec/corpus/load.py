@@ -17,6 +17,7 @@ from pathlib import Path
 from nerspec.corpus.formats import module
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
+from nerspec.languages import normalize
 from nerspec.manifest.load import LoadedProject
 from nerspec.manifest.schema import DataSource
 
@@ -24,7 +25,8 @@ DIRECTORY_FORMATS = ("azure", "folders")
 
 
 def rename_map(project: LoadedProject) -> dict[str, str]:
-    return {label.renamed_from: label.name for label in project.manifest.spec.labels if label.renamed_from}
+    """previous name -> current name; a merge maps several previous names onto one."""
+    return {old: label.name for label in project.manifest.spec.labels for old in label.previous_names}
 
 
 def source_path(project: LoadedProject, index: int, cache_dir: Path | None = None) -> Path:
@@ -42,11 +44,19 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
     if source.path is not None and not path.exists():
         raise DataError([project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")])
     root = project.dir if source.path is not None else path if path.is_dir() else path.parent
-    return module(source.format).read(path, root)
+    documents = module(source.format).read(path, root)
+    problems = unencodable(documents)  # every reader of a source (corpus, content fingerprints) refuses them
+    if problems:
+        raise DataError(problems)
+    return documents
 
 
 def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus:
+    """Every source's documents, ``renamed_from`` labels mapped to the current names, a source's ``dataset``
+    applied; in a multilingual project a document without its own language gets ``metadata.language``."""
     renames = rename_map(project)
+    metadata = project.manifest.metadata
+    default_language = normalize(metadata.language) if metadata.multilingual else None
     documents: list[Document] = []
     problems: list[Problem] = []
     for index, source in enumerate(project.manifest.spec.data):
@@ -59,11 +69,12 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
             doc.source = source.name
             if source.dataset is not None:
                 doc.dataset = source.dataset
+            if doc.language is None:
+                doc.language = default_language
             if renames:
                 doc.spans = [Span(s.start, s.end, renames.get(s.label, s.label)) for s in doc.spans]
                 doc.labels = [renames.get(c, c) for c in doc.labels]
         documents.extend(docs)
-        problems.extend(unencodable(docs))
     if problems:
         raise DataError(problems)
     return Corpus(documents)

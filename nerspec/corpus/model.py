@@ -45,6 +45,9 @@ class Document:
     line: int = 0
     # Code-point offset of ``text`` inside the ``location`` file (an Azure region); 0 for whole files.
     offset: int = 0
+    # The document's own language (BCP 47-ish, e.g. ``de``, ``en-us``) where its format records one (Azure
+    # labels JSON, jsonl ``language``, Label Studio); ``None`` means the project's ``metadata.language``.
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +59,10 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.documents)
+
+    def languages(self) -> set[str]:
+        """The languages documents declare themselves (normalised, see ``nerspec.languages``)."""
+        return {d.language for d in self.documents if d.language}
 
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}

@@ -43,7 +43,27 @@ def data_stats(kind: str, labels: list[str], split: SplitResult) -> dict[str, An
         row = {side: per_side[side]["labels"].get(name, {"instances": 0, "documents": 0}) for side in SIDES}
         row["total"] = total["labels"][name]
         table[name] = row
-    return {"documents": {"train": len(split.train), "test": len(split.test)}, key: table}
+    out: dict[str, Any] = {"documents": {"train": len(split.train), "test": len(split.test)}, key: table}
+    languages = _languages(split)
+    if languages:
+        out["languages"] = languages
+    return out
+
+
+def _languages(split: SplitResult) -> dict[str, dict[str, int]]:
+    """Documents per language and side, when documents declare two or more languages (``und``: those without)."""
+    counts: dict[str, dict[str, int]] = {}
+    for side, docs in (("train", split.train), ("test", split.test)):
+        for doc in docs:
+            if doc.language:
+                row = counts.setdefault(doc.language, {"train": 0, "test": 0})
+                row[side] += 1
+    if len(counts) < 2:
+        return {}  # one language: nothing to break down
+    undetermined = {side: sum(1 for d in docs if not d.language) for side, docs in (("train", split.train), ("test", split.test))}
+    if any(undetermined.values()):
+        counts["und"] = undetermined
+    return dict(sorted(counts.items()))
 
 
 def project_stats(project: Any, corpus: Any) -> dict[str, Any]:

@@ -148,7 +148,8 @@ def evaluate(
     whose tags count as "labeled elsewhere" (default: train + gold test documents).
     """
     from nerspec.evaluate.bootstrap import bootstrap_ci
-    from nerspec.evaluate.guidance import guidance, side_stats
+    from nerspec.evaluate.guidance import guidance, language_guidance, side_stats
+    from nerspec.evaluate.languages import per_language
 
     impl = _kind(kind)
     gold = list(gold_docs)
@@ -178,6 +179,10 @@ def evaluate(
         "documents": result["documents"],
         "data": data,
     }
+    languages = per_language(impl.ner, gold, pred, labels, score_list, threshold, multilabel)
+    if languages is not None:
+        out["per_language"] = languages
+        out["guidance"].extend(language_guidance(impl.ner, guide_labels, train_docs, gold))
     return out
 
 

@@ -176,3 +176,33 @@ def guidance(
     if ner:
         out.extend(_incomplete_tagging(documents, tagged_docs))
     return out
+
+
+def language_guidance(
+    ner: bool, labels: Sequence[str], train_docs: Sequence[Document] | None, test_docs: Sequence[Document]
+) -> list[dict[str, Any]]:
+    """``few_instances_in_language`` (warning): in a project of several languages, a language with fewer than
+    ``MIN_INSTANCES`` training instances (classification: documents) of a type that the project trains. One
+    warning per language, naming its thin types; the model learns those types mostly from other languages."""
+    docs = list(train_docs or [])
+    languages = sorted({d.language for d in [*docs, *test_docs] if d.language})
+    if len(languages) < 2:
+        return []
+    counts: dict[str, dict[str, int]] = {language: dict.fromkeys(labels, 0) for language in languages}
+    for doc in docs:
+        if not doc.language:
+            continue
+        names = [s.label for s in doc.spans] if ner else list(dict.fromkeys(doc.labels))
+        for name in names:
+            if name in counts[doc.language]:
+                counts[doc.language][name] += 1
+    unit = "instances" if ner else "documents"
+    out = []
+    for language in languages:
+        thin = [f"{label} ({n})" for label, n in counts[language].items() if n < MIN_INSTANCES]
+        if thin:
+            out.append(_g("few_instances_in_language", "warning",
+                          f"language {language}: fewer than {MIN_INSTANCES} training {unit} of "
+                          f"{', '.join(thin)}; label more {language} examples of them",
+                          [t.split(" (")[0] for t in thin]))
+    return out

@@ -49,16 +49,19 @@ def evaluate_model(
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
     texts = [d.text for d in test]
+    languages = [d.language for d in test]
     nlp = getattr(predictor, "nlp", None)
     if kind != NER_KIND and multilabel and nlp is not None:
         # The sweep needs every class's score, not only those above the model's threshold.
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(texts, batch_size=BATCH_SIZE)]
+        inputs = predictor._inputs(texts, languages)
+        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(inputs, batch_size=BATCH_SIZE)]
         pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
                 for d, s in zip(test, scores)]
     else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE)]
+        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE, languages=languages)]
         pred, scores = predictions_to_documents(kind, test, outputs)
-    return evaluate(
+    mapped = map_previous_names(project, pred, scores)
+    evaluation = evaluate(
         kind,
         test,
         pred,
@@ -71,6 +74,37 @@ def evaluate_model(
         seed=seed,
         labels=[label.name for label in spec.labels],
     )
+    if mapped:
+        evaluation["label_map"] = mapped
+    return evaluation
+
+
+def map_previous_names(
+    project: Any, pred: list[Document], scores: list[dict[str, float]] | None
+) -> dict[str, str]:
+    """Count a model trained before a rename or merge under the current names: its ``BorrowerName`` and
+    ``GuarantorName`` predictions are scored as ``Party``, so per-type deltas against it mean something.
+    Returns the mapping that was applied (empty for a model that already predicts the current names)."""
+    from nerspec.corpus.load import rename_map
+
+    names = rename_map(project)
+    used: dict[str, str] = {}
+    if not names:
+        return used
+    for doc in pred:
+        for span in doc.spans:
+            if span.label in names:
+                used[span.label] = names[span.label]
+        doc.spans = [Span(s.start, s.end, names.get(s.label, s.label)) for s in doc.spans]
+        for label in doc.labels:
+            if label in names:
+                used[label] = names[label]
+        doc.labels = list(dict.fromkeys(names.get(c, c) for c in doc.labels))
+    for row in scores or []:
+        for old in [k for k in row if k in names]:
+            value = row.pop(old)
+            row[names[old]] = max(value, row.get(names[old], 0.0))
+    return dict(sorted(used.items()))
 
 
 def resolve_model(project: Any, state: Path | None, deployment: str = "production") -> Path:

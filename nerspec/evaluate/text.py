@@ -52,6 +52,16 @@ def render(evaluation: dict[str, Any], review: bool = False) -> str:
         rows.append([name, _f(s["precision"]), _f(s["recall"]), _f(s["f1"]), _ci(ci.get("per_label_f1", {}).get(name)),
                      str(s["tp"]), str(s["fp"]), str(s["fn"]), str(s["support"])])
     lines += _table(rows) if labels else ["  (nothing tagged or predicted)"]
+    languages = evaluation.get("per_language") or {}
+    if languages:
+        lines += ["", "Per language:"]
+        rows = [["language", "documents", "support", "precision", "recall", "f1", f"f1 per {unit}"]]
+        for code, r in languages.items():
+            m = r["micro"]
+            per = ", ".join(f"{name} {_f(v['f1'])}" for name, v in (r.get("per_label") or {}).items())
+            rows.append([code, str(r["documents"]), str(r["support"]), _f(m["precision"]), _f(m["recall"]),
+                         _f(m["f1"]), per])
+        lines += _table(rows, right={1, 2, 3, 4, 5})
     cm = evaluation.get("confusion_matrix")
     if cm and len(cm["labels"]) > 1:
         lines += ["", "Confusion matrix (rows: gold, columns: predicted):"]

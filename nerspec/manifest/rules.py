@@ -35,19 +35,23 @@ def _labels(project: AnyProject) -> Iterator[RuleProblem]:
             seen[label.name] = i
     renamed: dict[str, int] = {}
     for i, label in enumerate(project.spec.labels):
-        old = label.renamed_from
-        if old is None:
-            continue
+        names = label.previous_names
         where = ("spec", field, i, "renamed_from")
-        if old == label.name:
-            yield where, f"`{old}` is renamed to itself"
-        elif old in seen:
-            article = "an" if noun[0] in "aeiou" else "a"
-            yield where, f"`{old}` is still declared as {article} {noun}; a renamed {noun} must not collide with a current one"
-        elif old in renamed:
-            yield where, f"`{old}` is already renamed by {field}[{renamed[old]}]"
-        else:
-            renamed[old] = i
+        if isinstance(label.renamed_from, list) and not names:
+            yield where, "an empty list renames nothing; remove `renamed_from`"
+        for k, old in enumerate(names):
+            at = (*where, k) if isinstance(label.renamed_from, list) else where
+            if old == label.name:
+                yield at, f"`{old}` is renamed to itself"
+            elif old in seen:
+                article = "an" if noun[0] in "aeiou" else "a"
+                yield at, f"`{old}` is still declared as {article} {noun}; a renamed {noun} must not collide with a current one"
+            elif old in renamed:
+                other = renamed[old]
+                yield at, (f"`{old}` is already claimed by {field}[{other}] ({project.spec.labels[other].name}); "
+                           "a previous name can be mapped to one new name only")
+            else:
+                renamed[old] = i
 
 
 def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
@@ -65,6 +69,9 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = inside_project(source.path, project_dir)
             if problem:
                 yield (*base, "path"), problem
+    split = project.spec.split
+    if split.version is not None and split.policy != "stratified":
+        yield ("spec", "split", "version"), f"only `stratified` has more than one version; remove `version` (policy `{split.policy}`)"
     config = project.spec.training.config
     if config is not None:
         problem = inside_project(config, project_dir)
@@ -114,12 +121,26 @@ def _gates(project: AnyProject) -> Iterator[RuleProblem]:
             yield ("spec", "gates", field, name), (
                 f"unknown {_label_noun(project)} `{name}`; declared: {_names(declared)} (or `*` for all)"
             )
+    yield from _language_gates(project)
     if gates.regression is not None:
         deployments = {d.name for d in project.spec.deployments}
         if gates.regression.against not in deployments:
             yield ("spec", "gates", "regression", "against"), (
                 f"unknown deployment `{gates.regression.against}`; declared: {_names(deployments)}"
             )
+
+
+def _language_gates(project: AnyProject) -> Iterator[RuleProblem]:
+    from nerspec.languages import base, is_valid
+
+    metadata = project.metadata
+    for code in project.spec.gates.per_language:
+        where = ("spec", "gates", "per_language", code)
+        if not is_valid(code):
+            yield where, f"`{code}` is not a language code (e.g. `de`, `en-us`)"
+        elif not metadata.multilingual and base(code) != base(metadata.language):
+            yield where, (f"`{code}` is not this project's language `{metadata.language}`; "
+                          "set `metadata.multilingual: true` for a project of several languages")
 
 
 def _names(names: object) -> str:

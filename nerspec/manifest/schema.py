@@ -52,9 +52,18 @@ class Label(Strict):
 
     name: LabelName
     description: str = ""
-    renamed_from: LabelName | None = Field(
-        None, description="The previous name: labels with it in the data are mapped to `name`."
+    renamed_from: LabelName | list[LabelName] | None = Field(
+        None,
+        description="The previous name, or several to merge them: labels with any of them in the data are mapped "
+        "to `name`.",
     )
+
+    @property
+    def previous_names(self) -> list[str]:
+        """``renamed_from`` as a list (one name for a rename, several for a merge)."""
+        if self.renamed_from is None:
+            return []
+        return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
 
 
 DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders"]
@@ -83,6 +92,11 @@ class Split(Strict):
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = Field(13, ge=0, le=MAX_SEED)
+    version: Literal[2, 3] | None = Field(
+        None,
+        description="Pin the split algorithm (default: the newest). `2` keeps the test set of a `stratified` project "
+        "split before version 3, whose additions never move other documents.",
+    )
 
 
 class Training(Strict):
@@ -128,6 +142,15 @@ class RegressionGate(Strict):
     )
 
 
+class LanguageGate(Strict):
+    """Minimum scores on the test documents of one language (``per_language`` of the evaluation)."""
+
+    micro_precision: Threshold | None = None
+    micro_recall: Threshold | None = None
+    micro_f1: Threshold | None = None
+    macro_f1: Threshold | None = None
+
+
 class _GatesBase(Strict):
     micro_precision: Threshold | None = None
     micro_recall: Threshold | None = None
@@ -136,6 +159,9 @@ class _GatesBase(Strict):
     macro_recall: Threshold | None = None
     macro_f1: Threshold | None = None
     regression: RegressionGate | None = None
+    per_language: dict[str, LanguageGate] = Field(
+        default_factory=dict, description='Per language code (e.g. `de`): `{"de": {micro_f1: {min: 0.7}}}`.'
+    )
 
 
 class NERGates(_GatesBase):

@@ -255,6 +255,35 @@ def _data_view(kind: KindView, labels: list[str], evaluation: dict[str, Any], ch
     }
 
 
+def _language_rows(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per language of ``per_language`` (micro P/R/F1 against the deployed model's, per-type F1)."""
+    rows = []
+    base = (baseline or {}).get("per_language") or {}
+    for language, row in sorted((evaluation.get("per_language") or {}).items()):
+        micro, b = row.get("micro") or {}, (base.get(language) or {}).get("micro") or {}
+        per = row.get("per_label") or {}
+        rows.append({
+            "language": str(language),
+            "documents": int(row.get("documents", 0)),
+            "support": int(row.get("support", 0)),
+            "precision": _metric(micro.get("precision"), b.get("precision")),
+            "recall": _metric(micro.get("recall"), b.get("recall")),
+            "f1": _metric(micro.get("f1"), b.get("f1")),
+            "per_label": ", ".join(f"{label} {fmt_num(v.get('f1'))}" for label, v in per.items()),
+        })
+    return rows
+
+
+def _label_map_text(mapping: Any) -> str:
+    """``BorrowerName, GuarantorName -> Party`` for the deployed model's renamed or merged types."""
+    if not isinstance(mapping, dict) or not mapping:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for old, new in mapping.items():
+        groups.setdefault(str(new), []).append(str(old))
+    return "; ".join(f"{', '.join(sorted(olds))} -> {new}" for new, olds in sorted(groups.items()))
+
+
 def _confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
     cm = evaluation.get("confusion_matrix") or {}
     labels = [str(x) for x in cm.get("labels") or []]
@@ -454,10 +483,13 @@ def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
         ],
         "baseline": None
         if not baseline
-        else {"deployment": str(baseline.get("deployment", "")), "fingerprint": str(baseline.get("fingerprint", ""))},
+        else {"deployment": str(baseline.get("deployment", "")), "fingerprint": str(baseline.get("fingerprint", "")),
+              # Previous names (renames, merges) the deployed model's predictions were counted under.
+              "label_map": _label_map_text((base_eval or {}).get("label_map"))},
         "ci_level": _r(ci.get("level")),
         "overall": overall,
         "labels": label_rows,
+        "languages": _language_rows(evaluation, base_eval),
         "gates": gates_view,
         "confusion": _confusion_view(evaluation, base_eval) if kind.confusion(project, evaluation) else None,
         "data": data_view,

@@ -10,7 +10,7 @@ text made mostly of multi-code-point clusters, where nerspec is the stricter of 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nerspec.serve.errors import ApiError, document_error
@@ -35,6 +35,15 @@ class Checked:
 
     valid: list[tuple[int, str, str]]
     errors: list[dict[str, Any]]
+    languages: list[str | None] = field(default_factory=list)  # per valid document: its requested language
+    warnings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # document id -> warnings
+
+
+def language_warning(language: str, languages: list[str]) -> dict[str, Any]:
+    """A multilingual model answers a language it was not trained for, with this per-document warning."""
+    return {"code": "UnsupportedLanguageCode",
+            "message": f"Language '{language}' is not one of this project's languages ({', '.join(languages)}); "
+                       "the result may be less accurate."}
 
 
 def language_supported(requested: str | None, model_language: str | None) -> bool:
@@ -45,9 +54,13 @@ def language_supported(requested: str | None, model_language: str | None) -> boo
 
 
 def check_documents(
-    documents: list[dict[str, Any]], model_language: str | None, too_large_status: int, default_language: str | None = None
+    documents: list[dict[str, Any]], model_language: str | None, too_large_status: int, default_language: str | None = None,
+    languages: list[str] | None = None,
 ) -> Checked:
-    """Apply the reference's limits. Raises ApiError for request-level problems."""
+    """Apply the reference's limits. Raises ApiError for request-level problems.
+
+    ``languages``: the languages of a multilingual model; a document in another language is analyzed and gets a
+    per-document warning (a single-language model answers it with a per-document error instead)."""
     if not documents:
         raise ApiError(400, "InvalidArgument", "Invalid document in request.", "MissingInputDocuments",
                        "Missing input documents.")
@@ -62,6 +75,8 @@ def check_documents(
         seen.add(doc["id"])
     valid: list[tuple[int, str, str]] = []
     errors: list[dict[str, Any]] = []
+    requested: list[str | None] = []
+    warnings: dict[str, list[dict[str, Any]]] = {}
     total = 0
     for position, doc in enumerate(documents):
         text, doc_id = doc["text"], doc["id"]
@@ -82,15 +97,24 @@ def check_documents(
                 doc_id, "InvalidDocument",
                 f"A document within the request was too large to be processed. Limit document size to: "
                 f"{MAX_CHARACTERS} text elements."))
-        elif not language_supported(language, model_language):
+        elif languages is None and not language_supported(language, model_language):
             errors.append(document_error(
                 doc_id, "UnsupportedLanguageCode",
                 f"Invalid language code '{language}'. Supported languages: {model_language}."))
         else:
+            if languages is not None and language and not _covered(language, languages):
+                warnings[doc_id] = [language_warning(language, languages)]
             total += len(text)
             valid.append((position, doc_id, text))
+            requested.append(language)
     if total > MAX_CHARACTERS:
         raise ApiError(too_large_status, "InvalidArgument", "Invalid document batch.", "InvalidDocumentBatch",
                        f"Request Payload sent is too large to be processed. Limit request size to: "
                        f"{MAX_CHARACTERS} text elements.")
-    return Checked(valid, errors)
+    return Checked(valid, errors, requested, warnings)
+
+
+def _covered(language: str, languages: list[str]) -> bool:
+    from nerspec.languages import covers
+
+    return covers(languages, language)

@@ -23,7 +23,9 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str = Field(description="Unique within the request.")
     text: str
-    language: str | None = Field(None, description="e.g. 'en' or 'en-us'; must match the model's language.")
+    language: str | None = Field(
+        None, description="e.g. 'en' or 'en-us': the model's language, or for a multilingual project any language "
+        "(one it was not trained for gets a per-document warning).")
 
 
 class AnalyzeRequest(BaseModel):
@@ -33,13 +35,25 @@ class AnalyzeRequest(BaseModel):
 
 def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: int) -> tuple[Any, fair.Plan]:
     """Limits, then the work units (long NER documents cut into chunks, short ones grouped)."""
-    checked = check_documents(documents, loaded.language, too_large_status, default_language=None)
+    predictor = loaded.predictor
+    multilingual = bool(getattr(predictor, "multilingual", False))
+    languages = list(getattr(predictor, "languages", None) or []) if multilingual else None
+    checked = check_documents(documents, loaded.language, too_large_status, default_language=None, languages=languages)
     plan = fair.plan_units([text for _, _, text in checked.valid], chunk=loaded.kind == NER_KIND)
     return checked, plan
 
 
-def unit_work(loaded: Loaded, plan: fair.Plan) -> list[Any]:
-    return [functools.partial(loaded.pipe, [text for _, _, text in segments]) for segments in plan.units]
+def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
+    """One call per unit; a multilingual model gets each segment's requested language."""
+    multilingual = bool(getattr(loaded.predictor, "multilingual", False))
+    return [
+        functools.partial(
+            loaded.pipe,
+            [text for _, _, text in segments],
+            languages=[checked.languages[index] for index, _, _ in segments] if multilingual else None,
+        )
+        for segments in plan.units
+    ]
 
 
 def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
@@ -48,11 +62,12 @@ def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], 
     predictions = fair.merge(plan, outputs, loaded.kind == NER_KIND)
     results = []
     for (_, doc_id, text), predicted in zip(checked.valid, predictions):
+        warnings = checked.warnings.get(doc_id, [])
         if loaded.kind == NER_KIND:
-            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": []})
+            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": warnings})
         else:
             classes = predicted[:1] if single_label else predicted
-            results.append({"id": doc_id, "classes": classes, "warnings": []})
+            results.append({"id": doc_id, "classes": classes, "warnings": warnings})
     return results
 
 
@@ -62,7 +77,7 @@ def analyze_documents(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
     checked, plan = prepare(loaded, documents, too_large_status)
-    work = unit_work(loaded, plan)
+    work = unit_work(loaded, checked, plan)
     if scheduler is None:
         outputs = [fn() for fn in work]
     else:
@@ -78,7 +93,7 @@ async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: lis
                          too_large_status: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The native endpoint's path: waits for its units without holding a thread."""
     checked, plan = prepare(loaded, documents, too_large_status)
-    futures, done = state.scheduler.submit(client, unit_work(loaded, plan))
+    futures, done = state.scheduler.submit(client, unit_work(loaded, checked, plan))
     try:
         outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     finally:

@@ -51,8 +51,13 @@ class Loaded:
     loaded_at: str
     deployed_at: str | None = None
 
-    def pipe(self, texts: list[str], batch_size: int | None = None) -> list[list[dict[str, Any]]]:
-        return list(self.predictor.pipe(texts, batch_size=batch_size or max(len(texts), 1)))
+    def pipe(
+        self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
+    ) -> list[list[dict[str, Any]]]:
+        size = batch_size or max(len(texts), 1)
+        if languages is None:  # fakes and older predictors take no languages
+            return list(self.predictor.pipe(texts, batch_size=size))
+        return list(self.predictor.pipe(texts, batch_size=size, languages=languages))
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:

@@ -99,6 +99,7 @@ def fill_staged(
 ) -> dict[str, Any]:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
     from nerspec.fingerprint import document_hashes, versions
+    from nerspec.languages import project_languages
 
     model = staged / MODEL_DIR
     os.rename(result.model_dir, model)
@@ -131,6 +132,9 @@ def fill_staged(
         "kind": manifest.kind,
         "labels": [label.name for label in spec.labels],
         "language": manifest.metadata.language,
+        # Every language the model was trained for (metadata.language first); serve warns outside them.
+        "languages": project_languages(manifest.metadata.language, corpus.languages()),
+        "multilingual": manifest.metadata.multilingual,
         "multilabel": bool(getattr(spec, "multilabel", False)),
         "threshold": spec.training.threshold,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

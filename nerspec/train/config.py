@@ -100,7 +100,7 @@ def register() -> None:
             for reference in session.references(split, nlp):
                 if len(reference):
                     # A fresh predicted doc each time, as spaCy's Corpus does: the pipeline writes into it.
-                    yield Example(nlp.make_doc(reference.text), reference)
+                    yield Example(_predicted_doc(nlp, reference), reference)
 
         return read
 
@@ -118,6 +118,16 @@ def register() -> None:
         return setup
 
     _registered = True
+
+
+def _predicted_doc(nlp: Any, reference: Any) -> Any:
+    if nlp.lang != "xx":
+        return nlp.make_doc(reference.text)
+    # Multilingual: the reference was tokenized by its document's own language (nerspec.multilingual); the
+    # predicted doc gets the same tokens, which the xx tokenizer alone would not reproduce.
+    from spacy.tokens import Doc
+
+    return Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
 
 
 def spacy_lang(project: LoadedProject) -> str:

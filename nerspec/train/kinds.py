@@ -73,10 +73,19 @@ def _ner_components(labels: Sequence[str], multilabel: bool) -> tuple[list[str],
     return ["tok2vec", "ner"], components
 
 
+def make_doc(nlp: "Language", text: str, language: str | None) -> "Doc":
+    """``nlp.make_doc``, except that a multilingual (``xx``) pipeline tokenizes by the text's own language."""
+    if nlp.lang != "xx":
+        return nlp.make_doc(text)
+    from nerspec.multilingual import maker_for
+
+    return maker_for(nlp)(text, language)
+
+
 def _ner_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
     from spacy.util import filter_spans
 
-    doc = nlp.make_doc(document.text)
+    doc = make_doc(nlp, document.text, document.language)
     known = set(labels)
     spans = []
     for span in document.spans:
@@ -175,7 +184,7 @@ def _textcat_components(labels: Sequence[str], multilabel: bool) -> tuple[list[s
 
 
 def _textcat_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
-    doc = nlp.make_doc(document.text)
+    doc = make_doc(nlp, document.text, document.language)
     on = set(document.labels)
     if not multilabel and len(on & set(labels)) != 1:
         raise TrainingError(

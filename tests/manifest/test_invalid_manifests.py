@@ -41,6 +41,14 @@ CASES = [
     ("rename collides", "renamed_from: Amount", "renamed_from: BorrowerName",
      "7:40: spec.entities[1].renamed_from: `BorrowerName` is still declared as an entity type; "
      "a renamed entity type must not collide with a current one"),
+    ("merge claims a name twice", "    - {name: LoanAmount, renamed_from: Amount}",
+     "    - {name: LoanAmount, renamed_from: Amount}\n    - {name: Party, renamed_from: [Guarantor, Amount]}",
+     "8:47: spec.entities[2].renamed_from[1]: `Amount` is already claimed by entities[1] (LoanAmount); "
+     "a previous name can be mapped to one new name only"),
+    ("language gate outside the project", "  deployments: [{name: production}]",
+     "  deployments: [{name: production}]\n  gates: {per_language: {de: {micro_f1: {min: 0.5}}}}",
+     "12:30: spec.gates.per_language.de: `de` is not this project's language `en`; "
+     "set `metadata.multilingual: true` for a project of several languages"),
     ("path escapes", "path: data/labels.json", "path: ../labels.json",
      "9:44: spec.data[0].path: `../labels.json` leaves the project directory (`..` is not allowed)"),
     ("absolute path", "path: data/labels.json", "path: /etc/passwd",

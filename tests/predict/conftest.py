@@ -84,7 +84,7 @@ def ner_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any
     rng = random.Random(0)
     records = [ner_record(rng, i, TEMPLATES) for i in range(80)]
     root = _project(base / "people", "NERProject", records, ["PERSON", "CITY"],
-                    {"max_steps": 30, "eval_frequency": 10, "patience": 0})
+                    {"max_steps": 40, "eval_frequency": 10, "patience": 0, "seed": 1})
     artifact = _train(root, base / "state")
     from nerspec.deploy.local import point
     from nerspec.paths import StatePaths

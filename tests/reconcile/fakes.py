@@ -14,7 +14,7 @@ from nerspec.corpus.model import Corpus, Document, Span
 
 
 def load_corpus(project: Any, cache_dir: Path | None = None) -> Corpus:
-    rename = {label.renamed_from: label.name for label in project.manifest.spec.labels if label.renamed_from}
+    rename = {old: label.name for label in project.manifest.spec.labels for old in label.previous_names}
     docs = []
     for source in project.manifest.spec.data:
         for line in (project.dir / source.path).read_text().splitlines():

@@ -73,3 +73,73 @@ def test_document_hashes_see_relabeling(tiny: Any) -> None:
     tiny.write_docs(docs)
     after = document_hashes(fakes.load_corpus(project))
     assert [k for k in before if before[k] != after[k]] == ["d0005"]
+
+
+# --- content, not bytes ------------------------------------------------------------------------------
+
+
+def _write_jsonl(path: Path, docs: list[dict[str, Any]], indent: int | None = None) -> None:
+    # jsonl is one record per line; "reformatting" = key order and spacing inside each line.
+    lines = [json.dumps(dict(reversed(list(d.items()))), indent=None, separators=(", ", ":  ") if indent else None) for d in docs]
+    path.write_text("\n".join(lines) + "\n\n")
+
+
+def test_reformatting_and_reordering_keep_the_fingerprint(tiny: Any, tmp_path: Path) -> None:
+    (project,) = tiny.load()
+    cache = tmp_path / "state" / "cache"
+    cache.parent.mkdir()
+    before = data_fingerprint(project, cache)
+    docs = make_docs(24)
+    _write_jsonl(tiny.dir / "data" / "docs.jsonl", list(reversed(docs)), indent=2)
+    after = data_fingerprint(project, cache)
+    assert after.files_sha256 != before.files_sha256  # the bytes changed ...
+    assert (after.sha256, after.dev) == (before.sha256, before.dev)  # ... what training sees did not
+    assert model_fingerprint(project, after) == model_fingerprint(project, before)
+
+
+def test_moving_a_document_between_sources_keeps_the_fingerprint(tiny: Any) -> None:
+    (project,) = tiny.load()
+    before = model_fingerprint(project, data_fingerprint(project, None))
+    docs = make_docs(24)
+    tiny.write_docs(docs[:20])
+    (tiny.dir / "data" / "more.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[20:]))
+    tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
+                                       {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
+    (moved,) = tiny.load()
+    assert model_fingerprint(moved, data_fingerprint(moved, None)) == before
+
+
+def test_labels_texts_languages_and_the_split_change_the_fingerprint(tiny: Any) -> None:
+    (project,) = tiny.load()
+    base = data_fingerprint(project, None).sha256
+    for edit in ({"text": "Changed text."}, {"spans": []}, {"language": "de"}):
+        docs = make_docs(24)
+        docs[3].update(edit)
+        tiny.write_docs(docs)
+        assert data_fingerprint(project, None).sha256 != base, edit
+    tiny.write_docs(make_docs(24))
+    tiny.write_manifest(manifest(split={"seed": 99}))
+    (reseeded,) = tiny.load()
+    assert data_fingerprint(reseeded, None).sha256 != base  # the assignment changed
+
+
+def test_content_digest_is_cached_by_file_bytes(tiny: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    import nerspec.corpus.digest as digest
+
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "state" / "cache"
+    cache.parent.mkdir()
+    first = data_fingerprint(project, cache)
+    monkeypatch.setattr(digest, "compute", lambda project: (_ for _ in ()).throw(AssertionError("parsed again")))
+    assert data_fingerprint(project, cache) == first  # no-op: nothing parsed
+
+
+def test_a_language_tag_equal_to_the_project_language_changes_nothing(tiny: Any) -> None:
+    (project,) = tiny.load()
+    base = data_fingerprint(project, None).sha256
+    docs = make_docs(24)
+    for doc in docs:
+        doc["language"] = "en-US"  # the project's language, spelled by the reference's exporter
+    tiny.write_docs(docs)
+    assert data_fingerprint(project, None).sha256 == base

@@ -187,6 +187,31 @@ def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: An
     actions = plan_of(tiny, state, engine).projects[0]["actions"]
     assert [a["type"] for a in actions] == ["repair"]
     assert "names model_dir" in actions[0]["reasons"][0]
+
+
+def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+    run_apply()
+    docs = make_docs(24)
+    lines = [json.dumps(dict(reversed(list(d.items()))), separators=(" ,  ", " : ")) for d in reversed(docs)]
+    (tiny.dir / "data" / "docs.jsonl").write_text("\n\n".join(lines) + "\n")
+    plan = plan_of(tiny, state, engine)
+    assert not plan.changes, plan.to_json()
+    data_regression.check(stable(plan))
+
+
+def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                      data_regression: Any) -> None:
+    tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "LOC"}, {"name": "ORG"}]))
+    docs = make_docs(24)
+    for doc in docs[::3]:
+        doc["spans"][1][2] = "ORG"  # 8 of the LOC instances become ORG
+    tiny.write_docs(docs)
+    run_apply()
+    tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "Place", "renamed_from": ["LOC", "ORG"]}]))
+    plan = plan_of(tiny, state, engine)
+    reasons = plan.projects[0]["actions"][0]["reasons"]
+    assert "entity schema changed: merged LOC, ORG -> Place (24 instances relabeled: LOC 16, ORG 8)" in reasons
+    data_regression.check(stable(plan))
     run_apply()
     assert not plan_of(tiny, state, engine).changes
 
@@ -243,3 +268,62 @@ def local_fingerprint(state: Any) -> str:
     import json
 
     return json.loads((state.registry / "tiny" / "production.json").read_text())["fingerprint"]
+
+
+def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, state: Any, engine: Any,
+                                                                    run_apply: Any, monkeypatch: Any) -> None:
+    import nerspec.corpus.split as split
+
+    current, original = dict(split.SPLIT_VERSIONS), split.unit_hash
+    # An "old algorithm" (version - 1) that assigns differently trained the deployed model.
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] - 1})
+    monkeypatch.setattr(split, "unit_hash", lambda doc_id, seed, salt="split": original(doc_id, seed + 1, salt))
+    run_apply()
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", current)
+    monkeypatch.setattr(split, "unit_hash", original)
+    (train, _) = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert train["type"] == "train"
+    assert any(r.startswith(f"split version changed: random v{current['random'] - 1} -> v{current['random']}")
+               for r in train["reasons"]), train["reasons"]
+    run_apply()
+    # A later version that assigns every document as before: nothing to retrain, the test set is the same.
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] + 1})
+    assert not plan_of(tiny, state, engine).changes
+
+
+def test_a_merge_or_rename_gives_the_test_set_a_new_key() -> None:
+    """The deployed model's cached score (old gold names) must not be reused after the schema relabels gold."""
+    from nerspec.plan import test_key as key_of
+
+    before = {"split": {"policy": "random"}, "labels": [{"name": "A", "renamed_from": None}, {"name": "B", "renamed_from": None}]}
+    merged = {**before, "labels": [{"name": "P", "renamed_from": ["A", "B"]}]}
+    assert key_of("data", before) == key_of("data", dict(before)) != key_of("data", merged)
+
+
+def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                         monkeypatch: Any) -> None:
+    import nerspec.corpus.split as split
+
+    tiny.write_manifest(manifest(split={"policy": "stratified"}))
+    # What an existing project recorded before version 3: the version-2 assignment under "stratified v2".
+    monkeypatch.setattr(split, "SPLIT_VERSIONS", {**split.SPLIT_VERSIONS, "stratified": 2})
+    tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
+    run_apply()
+    monkeypatch.undo()
+    tiny.write_manifest(manifest(split={"policy": "stratified"}))
+    reasons = [r for a in plan_of(tiny, state, engine).projects[0]["actions"] for r in a["reasons"]]
+    # Version 3 moves 3 of these 24 documents: plan says so and how to keep the current test set.
+    assert "split version changed: stratified v2 -> v3 (adding or removing documents no longer moves others; " \
+           "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons
+    tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
+    assert not plan_of(tiny, state, engine).changes  # pinned: the same test set, the same model
+
+
+def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    run_apply()
+    docs = make_docs(24)
+    tiny.write_docs(docs[:15])
+    (tiny.dir / "data" / "more.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[15:]))
+    tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
+                                       {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
+    assert not plan_of(tiny, state, engine).changes

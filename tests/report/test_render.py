@@ -167,3 +167,21 @@ def test_gate_rows_explain_themselves() -> None:
     assert "the value is the change against the deployed model" in text
     gained = build_view(load_fixture("ner_baseline"))["projects"][0]["gates"][-1]
     assert gained["shown"] == "+0.016 (0.805 → 0.820)"
+
+
+def test_per_language_scores_and_merged_types_are_shown() -> None:
+    run = load_fixture("ner_baseline")
+    project = run["projects"][0]
+    row = {"documents": 4, "support": 9, "micro": {"precision": 0.9, "recall": 0.8, "f1": 0.847, "tp": 8, "fp": 1, "fn": 2},
+           "macro": {"precision": 0.9, "recall": 0.8, "f1": 0.84}, "per_label": {"PER": {"f1": 0.9, "support": 5}}}
+    project["evaluation"]["per_language"] = {"de": row, "ru": {**row, "documents": 2}}
+    project["baseline"]["evaluation"]["per_language"] = {"de": {**row, "micro": {**row["micro"], "f1": 0.8}}}
+    project["baseline"]["evaluation"]["label_map"] = {"BorrowerName": "Party", "GuarantorName": "Party"}
+    text = render(run, "md")
+    assert "### Per language" in text
+    assert "| de | 4 | 9 |" in text and "**0.847** (🟢 +0.047)" in text and "PER 0.900" in text
+    assert "| ru | 2 | 9 |" in text
+    assert "its types counted as BorrowerName, GuarantorName -&gt; Party" in text or \
+        "its types counted as BorrowerName, GuarantorName -> Party" in text
+    html = render(run, "html")
+    assert "<h3>Per language</h3>" in html and "<td>ru</td>" in html

@@ -104,7 +104,8 @@ def _textcat_model(seed: int, multilabel: bool) -> Any:
 
 
 def write_artifact(paths: StatePaths, nlp: Any, fingerprint: str, project: str, kind: str,
-                   multilabel: bool = False, labels: list[str] | None = None) -> Path:
+                   multilabel: bool = False, labels: list[str] | None = None,
+                   meta_extra: dict[str, Any] | None = None) -> Path:
     """An artifact directory per the contract: model/, meta.json (written last), manifest/metrics stubs."""
     from nerspec import atomic
 
@@ -119,7 +120,7 @@ def write_artifact(paths: StatePaths, nlp: Any, fingerprint: str, project: str, 
         meta = {"fingerprint": fingerprint, "project": project, "kind": kind, "labels": labels or [],
                 "language": "en", "multilabel": multilabel, "threshold": 0.5, "created": "2024-01-01T00:00:00Z",
                 "training_seconds": 1.0, "versions": {"nerspec": "test", "spacy": spacy.__version__, "python": "3"},
-                "data_fingerprint": "0" * 16, "seed": 0}
+                "data_fingerprint": "0" * 16, "seed": 0, **(meta_extra or {})}
         (staged / "meta.json").write_text(json.dumps(meta, indent=2))
     return final
 

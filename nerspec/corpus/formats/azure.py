@@ -31,6 +31,7 @@ from nerspec.corpus.formats.common import (
 )
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
+from nerspec.languages import base, normalize
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
 SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}
@@ -165,7 +166,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         text = _read_document(file_name)
         dataset = _dataset(_get(doc, "dataset"))
         doc_id = _document_id(path, doc, location, where)
-        common = {"dataset": dataset, "location": f"{base_shown}/{location}" if base_shown != "." else location}
+        common = {"dataset": dataset, "location": f"{base_shown}/{location}" if base_shown != "." else location,
+                  "language": _language(doc)}
         if kind != "ner":
             out.append(Document(id=doc_id, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
             continue
@@ -241,6 +243,12 @@ def _escapes(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | 
     return f"`{os.path.basename(file_name)}` resolves outside the project directory"
 
 
+def _language(doc: Any) -> str | None:
+    """The entry's own ``language`` (normalised; the reference writes one per document, e.g. ``en-us``)."""
+    value = doc.get("language") if type(doc) is dict else _get(doc, "language")
+    return normalize(value) if isinstance(value, str) and value.strip() else None
+
+
 def _dataset(value: Any) -> str | None:
     if isinstance(value, str) and value.lower() in ("train", "test"):
         return value.lower()
@@ -285,7 +293,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         entry: dict[str, Any] = {"location": location}
         if location != doc.id:
             entry["id"] = doc.id
-        entry["language"] = info.language
+        entry["language"] = doc.language or info.language
         if doc.dataset:
             entry["dataset"] = doc.dataset.capitalize()
         if info.is_ner:
@@ -318,7 +326,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
             "projectKind": project_kind,
             "projectName": info.name,
             "language": info.language,
-            "multilingual": False,
+            "multilingual": info.multilingual or any(base(d.language or info.language) != base(info.language) for d in documents),
             "description": info.description,
             "settings": {},
         },

@@ -84,6 +84,7 @@ class ProjectInfo:
     labels: tuple[str, ...] = ()
     multilabel: bool = False
     description: str = ""
+    multilingual: bool = False
 
     @property
     def is_ner(self) -> bool:
@@ -100,6 +101,7 @@ def project_info(project: Any) -> ProjectInfo:
         labels=tuple(label.name for label in manifest.spec.labels),
         multilabel=bool(getattr(manifest.spec, "multilabel", False)),
         description=manifest.metadata.description,
+        multilingual=manifest.metadata.multilingual,
     )
 
 

@@ -1,6 +1,6 @@
 """JSON Lines: one document per line.
 
-NER: ``{"id", "text", "spans": [{"start", "end", "label"}], "dataset"?}`` (code-point offsets, end
+NER: ``{"id", "text", "spans": [{"start", "end", "label"}], "dataset"?, "language"?}`` (code-point offsets, end
 exclusive), or the common ``"label": [[start, end, "TYPE"], ...]`` shape. Classification:
 ``{"id", "text", "labels": [...]}``, spaCy's ``"cats": {"A": 1.0, "B": 0.0}`` (score >= 0.5 is on), or
 ``"label": ["A", ...]``.
@@ -15,6 +15,7 @@ from typing import Any
 from nerspec.corpus.formats.common import ProjectInfo, decode, read_bytes, shown
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, Problem
+from nerspec.languages import normalize
 
 MAX_PROBLEMS = 50
 
@@ -69,7 +70,11 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
         dataset = dataset.lower()
     if dataset not in (None, "train", "test"):
         raise _RecordError(f"`dataset` must be `train` or `test`, not {record.get('dataset')!r}")
-    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, line=lineno)
+    language = record.get("language")
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        raise _RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
+    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, line=lineno,
+                   language=normalize(language) if language else None)
     try:
         if "spans" in record:
             doc.spans = [_span(s) for s in record["spans"] or []]
@@ -107,6 +112,8 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
         record["labels"] = list(doc.labels)
     if doc.dataset:
         record["dataset"] = doc.dataset
+    if doc.language:
+        record["language"] = doc.language
     return record
 
 
