@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _calibration import print_calibration  # noqa: E402  (bench/_calibration.py)
 from train_overhead import BIN, spacy_inputs, timed  # noqa: E402
 
 CLASSES = {
@@ -144,6 +145,7 @@ def main() -> None:
         texts = [json.loads(line)["text"] for line in (project / "data.jsonl").read_text().splitlines()]
         texts = (texts * (args.predict_docs // len(texts) + 1))[: args.predict_docs]
         throughput(artifact, texts, work)
+        print_calibration(project, artifact)  # issue 11: ECE of the default model's confidences
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _calibration import print_calibration  # bench/_calibration.py
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -223,6 +225,7 @@ def main() -> None:
         if eval_ratio is not None:
             print(f"evaluate wall time: nerspec {t_nerspec_eval:.1f}s, spacy {t_spacy_eval:.1f}s, "
                   f"ratio {eval_ratio:.3f} (target <= 1.25)")
+        print_calibration(project, artifact)  # issue 11: ECE of the default model's confidences
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

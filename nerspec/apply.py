@@ -17,16 +17,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 from nerspec.deploy.intent import finish_pending as finish_interrupted
 from nerspec.errors import DataError, DeployError, GateFailed, StateError
-from nerspec.gates import GateResult, evaluate_gates, failures_message, summary
+from nerspec.lastrun import noop_entry, read_run
 from nerspec.paths import StatePaths
 from nerspec.plan import Plan, check_fresh, collect_inputs, compute_plan, serving, short, test_key
 from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, ModelRecord, actor, utc_now
+
+if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
+    from nerspec.gates import GateResult
 
 Progress = Callable[[str], None]
 # trainer(project, corpus, split, out_dir, fingerprint, data_fp, paths=...): writes model/ and meta.json into out_dir
@@ -96,24 +99,78 @@ def _default_split(project: Any, corpus: Any) -> Any:
 
 
 def document_hashes_loader(
-    paths: StatePaths, engine: Engine | None = None
+    paths: StatePaths, engine: Engine | None = None, corpora: dict[str, Any] | None = None
 ) -> Callable[[Any, dict[str, str] | None], dict[str, str]]:
     """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
-    with labels renamed back to the names the previous model's hashes used."""
+    with labels renamed back to the names the previous model's hashes used. Loaded corpora are kept in
+    ``corpora`` (by project name) for the data checks that follow."""
     resolved = (engine or Engine()).resolved()
 
     def load(project: Any, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprint import document_hashes
 
         assert resolved.load_corpus is not None
-        return document_hashes(resolved.load_corpus(project, paths.cache), rename)
+        corpus = resolved.load_corpus(project, paths.cache)
+        if corpora is not None:
+            corpora[project.name] = corpus
+        return document_hashes(corpus, rename)
 
     return load
 
 
-def make_plan(projects: list[Any], paths: StatePaths, store: Any, engine: Engine | None = None) -> Plan:
-    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, engine))
+def make_plan(
+    projects: list[Any], paths: StatePaths, store: Any, engine: Engine | None = None,
+    corpora: dict[str, Any] | None = None,
+) -> Plan:
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, engine, corpora))
     return compute_plan(inputs, store.snapshot()["sha256"])
+
+
+def check_plan_data(
+    projects: list[Any], plan: Plan, paths: StatePaths, progress: Progress | None = None,
+    engine: Engine | None = None, corpora: dict[str, Any] | None = None, *, lint: bool = False,
+    outcome: str = "nothing trained",
+) -> dict[str, tuple[Any, Any, list[dict[str, Any]]]]:
+    """The data checks apply runs before training, for every project the plan trains or reuses a model for:
+    raise one ``DataError`` with every located error of all of them (so `plan` fails exactly when `apply`
+    would), report warnings through ``progress``; return (corpus, split, lint) per checked project.
+    Projects without model changes are not loaded: their data is what their model was checked with."""
+    from nerspec.errors import Problem
+
+    resolved = (engine or Engine()).resolved()
+    say = progress or (lambda _message: None)
+    by_name = {p.name: p for p in projects}
+    problems: list[Problem] = []
+    failed: list[str] = []
+    loaded: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = {}
+    for project_plan in plan.projects:
+        project = by_name.get(project_plan["name"])
+        if project is None or not any(a["type"] in ("train", "reuse") for a in project_plan["actions"]):
+            continue
+        corpus = (corpora or {}).get(project.name) or resolved.load_corpus(project, paths.cache)  # type: ignore[misc]
+        split = resolved.split_corpus(project, corpus)  # type: ignore[misc]
+        try:
+            warned = check_data(project, corpus, split)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            failed.append(f"{project.name} ({len(exc.problems)})")
+            continue
+        # A type or class that cannot be scored is said by name; the other warnings are counted.
+        for finding in warned:
+            if finding.code == "no_test_instances":
+                say(f"warning: {finding.problem()}")
+        if warned:
+            say(f"{project.name}: {len(warned)} data warning{'s' if len(warned) != 1 else ''} (nerspec validate)")
+        findings = lint_findings(project, corpus) if lint else []
+        if findings:
+            say(f"{project.name}: {len(findings)} lint finding{'s' if len(findings) != 1 else ''} (nerspec lint)")
+        loaded[project.name] = (corpus, split, findings)
+    if problems:
+        raise DataError(
+            problems,
+            summary=f"{len(problems)} data error{'s' if len(problems) != 1 else ''} in {', '.join(failed)}; {outcome}",
+        )
+    return loaded
 
 
 @dataclass
@@ -129,6 +186,8 @@ class _Context:
     refusals: list[str] = field(default_factory=list)  # repairs apply cannot do (damaged, unrebuildable models)
     # project name -> (corpus, split, lint findings as dicts), loaded once by the data checks before any training
     loaded: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = field(default_factory=dict)
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last run's entries, by project
+    kept: int = 0  # no-op projects whose last-run entry still describes what they serve
 
 
 def check_data(project: Any, corpus: Any, split: Any = None) -> list[Any]:
@@ -182,11 +241,14 @@ def apply(
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (engine or Engine()).resolved()
-            plan = make_plan(projects, paths, store, resolved)
+            corpora: dict[str, Any] = {}
+            plan = make_plan(projects, paths, store, resolved, corpora)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
             ctx = _Context(paths, store, resolved, say, no_deploy, actor())
+            last_run = read_run(paths.reports / "last-run.json")
+            ctx.previous = {p.get("name"): p for p in (last_run or {}).get("projects", []) if isinstance(p, dict)}
             by_name = {p.name: p for p in projects}
             pairs = []
             for project_plan in plan.projects:
@@ -196,7 +258,7 @@ def apply(
                 pairs.append((project, project_plan))
             # Every project's data is checked before anything trains, so a data error in the second project
             # does not leave the first one trained and deployed from a run that then fails.
-            _check_all(ctx, pairs)
+            ctx.loaded = check_plan_data(projects, plan, paths, say, resolved, corpora, lint=True)
             for project, project_plan in pairs:
                 ctx.results.append(_apply_project(ctx, project, project_plan))
         finally:
@@ -207,45 +269,18 @@ def apply(
             "mode": "apply --no-deploy" if no_deploy else "apply",
             "projects": ctx.results,
         }
-        atomic.write_text(paths.reports / "last-run.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        say(f"run result: {paths.reports / 'last-run.json'}")
+        if ctx.kept == len(ctx.results) and not plan.changes:
+            # Nothing changed: the last run's report still describes every deployment; keep it as it is.
+            say(f"run result: unchanged, {paths.reports / 'last-run.json'} still describes what is deployed")
+        else:
+            atomic.write_text(paths.reports / "last-run.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            say(f"run result: {paths.reports / 'last-run.json'}")
     if ctx.failures or ctx.refusals:
         # Gate failures keep their own exit code (3); a refused repair alone is an ordinary error (1).
         error: Exception = (GateFailed if ctx.failures else DeployError)("\n".join([*ctx.failures, *ctx.refusals]))
         error.result = result  # type: ignore[attr-defined]
         raise error
     return result
-
-
-def _check_all(ctx: _Context, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Load, split, check and lint every project that will train or reuse a model; raise one ``DataError``
-    with the located errors of all of them. Projects without changes are not loaded (plan stays the cost)."""
-    from nerspec.errors import Problem
-
-    problems: list[Problem] = []
-    failed: list[str] = []
-    for project, project_plan in pairs:
-        if not any(a["type"] in ("train", "reuse") for a in project_plan["actions"]):
-            continue
-        corpus = ctx.engine.load_corpus(project, ctx.paths.cache)  # type: ignore[misc]
-        split = ctx.engine.split_corpus(project, corpus)  # type: ignore[misc]
-        try:
-            warned = check_data(project, corpus, split)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            failed.append(f"{project.name} ({len(exc.problems)})")
-            continue
-        if warned:
-            ctx.progress(f"{project.name}: {len(warned)} data warning{'s' if len(warned) != 1 else ''} (nerspec validate)")
-        lint = lint_findings(project, corpus)
-        if lint:
-            ctx.progress(f"{project.name}: {len(lint)} lint finding{'s' if len(lint) != 1 else ''} (nerspec lint)")
-        ctx.loaded[project.name] = (corpus, split, lint)
-    if problems:
-        raise DataError(
-            problems,
-            summary=f"{len(problems)} data error{'s' if len(problems) != 1 else ''} in {', '.join(failed)}; nothing trained",
-        )
 
 
 def _remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -298,12 +333,12 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
     deploys = [a for a in actions if a["type"] == "deploy"]
     if not actions:
         ctx.progress(f"{name}: no changes ({serving(project_plan)})")
-        record = ctx.store.get_model(fp)
-        if record is not None:
-            result["model"] = _read_json(Path(record.model_dir) / "meta.json")
-            result["evaluation"] = _read_json(Path(record.model_dir) / "evaluation.json")
-        result["deploy"]["skipped_reason"] = "no changes"
-        return result
+        previous = ctx.previous.get(name)
+        entry = noop_entry(project, project_plan, ctx.store, previous)
+        ctx.kept += entry is previous
+        return entry
+
+    from nerspec.gates import evaluate_gates, failures_message, summary
 
     results: list[GateResult] = []
     if model_actions:
@@ -325,6 +360,12 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
         result["evaluation"] = evaluation
         baseline, baseline_failure = _baseline(ctx, project, corpus, split, fp, key)
         result["baseline"] = baseline
+        if baseline is not None and baseline["fingerprint"] != fp:
+            from nerspec.evaluate.changes import document_changes
+
+            against = {"deployment": baseline["deployment"], "fingerprint": baseline["fingerprint"]}
+            result["evaluation"] = {**evaluation, "changes": document_changes(evaluation, baseline["evaluation"],
+                                                                               against=against)}
         significance = _significance_test(evaluation, baseline["evaluation"] if baseline else None)
         results = evaluate_gates(
             project.kind,
@@ -427,7 +468,7 @@ def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: An
     artifact = local.model_dir(ctx.paths, fp)
     data_fp = data_fp or fpmod.data_fingerprint(project, ctx.paths.cache)
     meta = _read_json(artifact / "meta.json") or {}
-    cache = fpmod.StatCache(ctx.paths.cache)
+    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
     files = artifact_files(artifact, cache)
     cache.save()
     ctx.store.record_model(
@@ -481,6 +522,8 @@ def _baseline(
     record = ctx.store.get_model(baseline_fp)
     artifact = Path(record.model_dir) if record else local.model_dir(ctx.paths, baseline_fp)
     if not local.is_complete(artifact):
+        from nerspec.gates import GateResult
+
         failure = GateResult(
             "regression", "micro_f1", None, 0.0, None, None, False,
             f"regression: the model in {regression.against} ({short(baseline_fp)}) is missing; cannot compare",
@@ -563,7 +606,7 @@ def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str)
     ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
     record = ctx.store.get_model(recorded)
     artifact = Path(record.model_dir) if record is not None else local.model_dir(ctx.paths, recorded)
-    cache = fpmod.StatCache(ctx.paths.cache)
+    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
     intact = record is not None and artifact_intact(artifact, record.artifact_files, cache)
     if not intact:
         served = ctx.store.served(project.name, deployment)

@@ -10,10 +10,30 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+_UMASK: int | None = None
+
+
+def umask() -> int:
+    """The process umask, read once (``os.umask`` can only be read by setting it, which races with threads
+    creating files, so it is read from /proc where possible and otherwise only the first time)."""
+    global _UMASK
+    if _UMASK is None:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                line = next(line for line in status if line.startswith("Umask:"))
+            _UMASK = int(line.split()[1], 8)
+        except (OSError, StopIteration, ValueError, IndexError):
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return _UMASK
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; the file the user gets must have the mode their umask gives any new file.
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -40,8 +60,8 @@ def staged_dir(final: Path) -> Iterator[Path]:
 
     # The owner in the name: cleanup never removes a directory a live process is still writing.
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{token()}.", suffix=".partial", dir=final.parent))
-    # mkdtemp creates 0700; artifacts are shared read-only with other users (a `serve` process, CI caches).
-    tmp.chmod(0o755)
+    # mkdtemp creates 0700; artifacts are shared with other users (a `serve` process, CI caches) as the umask allows.
+    tmp.chmod(0o777 & ~umask())
     try:
         yield tmp
         try:

@@ -62,7 +62,9 @@ class NerspecGroup(click.Group):
 
 @click.group(cls=NerspecGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="nerspec")
-def cli() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines (training, evaluation, loading, downloads).")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool) -> None:
     """Custom NER and text classification projects as versioned YAML manifests.
 
     \b
@@ -72,6 +74,11 @@ def cli() -> None:
       nerspec apply                          train what changed, evaluate, gate, deploy
       nerspec report -o report.md            the evaluation report for review
     """
+    from nerspec import progress
+
+    # Progress goes to stderr (stdout stays parseable for --json): live lines on a terminal, a line every 30 s
+    # otherwise, nothing with --quiet. Core code reports to whatever is installed here.
+    ctx.with_resource(progress.use(progress.reporter_for(quiet=quiet)))
 
 
 def _register() -> None:

@@ -74,9 +74,23 @@ def evaluate_gates(
                 results.append(_absolute(f"{scope}_{stat}", f"{scope}_{stat}", None, gate, value))
     results.extend(_label_gates(kind, labels, gates.per_label, evaluation))
     results.extend(_language_gates(gates.per_language, evaluation))
+    if gates.calibration is not None:
+        results.append(_calibration(gates.calibration.max_ece, evaluation))
     if gates.regression is not None:
         results.extend(_regression(labels, gates, evaluation, baseline, significance_test))
     return results
+
+
+def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
+    """``calibration.max_ece``: the test split's expected calibration error (``nerspec.calibration``)."""
+    ece = (evaluation.get("calibration") or {}).get("ece")
+    if ece is None:
+        return GateResult("calibration.max_ece", "ece", None, max_ece, None, None, False,
+                          f"calibration ECE: no value (no confidence scores on the test split; max {max_ece:.3f})")
+    passed = ece <= max_ece + EPSILON
+    verb = "<=" if passed else ">"
+    return GateResult("calibration.max_ece", "ece", None, max_ece, ece, None, passed,
+                      f"calibration ECE = {ece:.3f} {verb} max {max_ece:.3f}")
 
 
 def _label_gates(
@@ -174,10 +188,7 @@ def _regression(
             continue
         dropped = base - value
         passed = dropped <= max_drop + EPSILON
-        message = (
-            f"{name}: {base:.3f} -> {value:.3f} (drop {max(dropped, 0.0):.3f}, max {max_drop:.3f}, "
-            f"vs {regression.against})"
-        )
+        message = drop_message(metric if label is None else f"{label} f1", base, value, max_drop, regression.against)
         if not passed and regression.significance is not None:
             p_value = significance_test(metric, label) if significance_test is not None else None
             if p_value is None:
@@ -191,6 +202,16 @@ def _regression(
     return results
 
 
+def drop_message(what: str, base: float, value: float, max_drop: float, against: str) -> str:
+    """A regression gate in words: a drop against a baseline, never "value X, threshold Y"."""
+    dropped = base - value
+    if dropped <= EPSILON:
+        change = "unchanged" if abs(dropped) <= EPSILON else f"rose {-dropped:.3f}"
+        return f"{what} {change} ({base:.3f} -> {value:.3f}) against {against}"
+    verdict = "more than" if dropped > max_drop + EPSILON else "within"
+    return f"{what} dropped {dropped:.3f} ({base:.3f} -> {value:.3f}) against {against}, {verdict} the allowed {max_drop:.3f}"
+
+
 def summary(results: list[GateResult]) -> dict[str, Any]:
     return {"passed": all(r.passed for r in results), "results": [r.to_json() for r in results]}
 
@@ -198,7 +219,6 @@ def summary(results: list[GateResult]) -> dict[str, Any]:
 def failures_message(project: str, results: list[GateResult]) -> str:
     failed = [r for r in results if not r.passed]
     lines = [f"{project}: {len(failed)} gate{'s' if len(failed) != 1 else ''} failed; nothing deployed"]
-    for r in failed:
-        value = "n/a" if r.value is None else f"{r.value:.3f}"
-        lines.append(f"  - {r.name}: value {value}, threshold {r.threshold:.3f} ({r.message})")
+    # Each message already says the value against what was required (a minimum, or a drop against a baseline).
+    lines.extend(f"  - {r.message}" for r in failed)
     return "\n".join(lines)

@@ -33,6 +33,7 @@ class ObservedDeployment:
     artifact_damaged: bool = False  # the recorded model's files are missing or changed
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
+    unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
 
 
 @dataclass
@@ -130,6 +131,8 @@ def _project_plan(p: ProjectInputs) -> dict[str, Any]:
     needs_candidate = p.candidate_recorded is None or p.candidate_orphan
 
     for d in p.deployments:
+        if d.unreachable:
+            notes.append(f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
         if not d.desired:
             if d.recorded is not None or d.actual is not None:
                 removals.append(
@@ -478,7 +481,10 @@ def collect_inputs(
     from nerspec.deploy import local
 
     cache = fpmod.StatCache(paths.cache)
+    # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
+    model_cache = fpmod.StatCache(paths.cache, scope="artifacts")
     version_info = fpmod.versions()
+    _check_targets(projects)
     out = []
     for project in projects:
         data_fp = fpmod.data_fingerprint(project, paths.cache, cache)
@@ -488,7 +494,7 @@ def collect_inputs(
         damaged = False
         orphan = False
         if record is not None:
-            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, cache)
+            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, model_cache)
         else:
             orphan = local.is_complete(local.model_dir(paths, candidate))
         recorded_deployments = store.deployments(project.name)
@@ -513,7 +519,7 @@ def collect_inputs(
                 desired=spec is not None,
                 recorded=rec.fingerprint if rec else None,
             )
-            _observe(obs, project.name, paths, store, cache, local)
+            _observe(obs, project.name, paths, store, model_cache, local)
             history = store.history(project.name, name)
             if rec is None and history and history[-1].action != "remove":
                 obs.drift.append("the state's record of this deployment was deleted outside nerspec")
@@ -545,9 +551,29 @@ def collect_inputs(
     if Path(paths.root).is_dir():
         try:
             cache.save()
+            model_cache.save()
         except OSError:
             pass
     return out
+
+
+def _check_targets(projects: list[Any]) -> None:
+    """Deployment targets the user configured wrongly (an unset token variable, a malformed URL) fail the plan
+    with the field named, before anything is observed: apply would fail on them after training."""
+    from nerspec.errors import ManifestError
+
+    problems = []
+    for project in projects:
+        for index, deployment in enumerate(project.manifest.spec.deployments):
+            if deployment.target.type != "http":
+                continue
+            from nerspec.deploy.http import config_problems
+
+            for name, message in config_problems(deployment.target):
+                problems.append(project.locate(("spec", "deployments", index, "target", name), message))
+    if problems:
+        count = len(problems)
+        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
 
 
 def _display(path: Path) -> str:
@@ -665,18 +691,18 @@ def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cach
                 obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
         return
     if obs.target.get("type") == "http":
-        if obs.recorded is None:
-            return
-        try:
-            from nerspec.deploy import http
-            from nerspec.manifest.schema import HttpTarget
+        if obs.recorded is None or not obs.desired:
+            return  # nothing to compare with; removing a deployment does not contact its remote
+        from nerspec.deploy import http
+        from nerspec.errors import RemoteError
+        from nerspec.manifest.schema import HttpTarget
 
+        try:
+            # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
             obs.actual = http.remote_fingerprint(HttpTarget(**obs.target), project, obs.name)
-        except ImportError:
+        except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
             obs.actual = obs.recorded
-        except Exception as exc:  # an unreachable server is drift to report, not a reason to fail the plan
-            obs.actual = obs.recorded
-            obs.drift.append(f"remote {obs.target.get('url')} unreachable: {exc}")
+            obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
             return
         if obs.actual != obs.recorded:
             obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")

@@ -5,27 +5,25 @@
 manifest file, which is resolved through the deployment pointer
 ``<state>/registry/<project>/<deployment>.json``.
 
+One decoding, one path
+----------------------
+Entities are chosen by the NER component's own decoding, exactly what ``nlp.pipe`` (and so spaCy's own
+scorer) produces: greedy for the default ``ner`` (the decoding the model was trained and its checkpoint
+selected for), beam for an expert ``beam_ner``. ``nerspec evaluate`` calls ``Predictor.analyze``, the same
+function ``pipe`` / ``predict``, the server's native endpoint and the jobs API use, so what is scored is
+exactly what is served. Classification: the component's scores (``doc.cats``: softmax for single-label,
+independent sigmoids for multi-label); single-label returns the argmax class, multi-label every class whose
+raw probability reaches the project's threshold.
+
 Confidence scores
 -----------------
-NER with ``beam_width > 1`` (the default): one beam search over the trained transition model,
-``ner.beam_parse``, which keeps the ``beam_width`` best action sequences (pruned by ``beam_density``).
-The entities returned are those of the beam's best complete parse (the beam is sorted by score, so that
-is ``beam.at(0)``, which is also what spaCy's own ``set_annotations`` writes for a beam). The beam's final
-scores are normalized into a distribution over its complete parses (``ner.moves.get_beam_parses``
-gives (probability, entities) per parse), and an entity's ``confidenceScore`` is the summed probability
-of the parses that contain it with the same start, end and type. Because every returned entity is in
-the best parse, its score is at least that parse's probability: it is never 0 and never contradicts the
-output. An entity every likely parse agrees on scores near 1; one the model hesitates over (a boundary,
-or a type another parse reads differently) scores lower. There is no separate greedy pass: the tok2vec
-runs once per batch (in the ``tok2vec`` component, or inside the NER model when it embeds its own), and
-the beam's best parse may differ from the greedy parse on a few entities, usually for the better.
-
-``beam_width=1``: plain greedy ``nlp.pipe``, no confidences computed (all 1.0). This is exactly what
-spaCy scores, so ``nerspec evaluate`` uses it, and it is the fastest setting.
-
-Classification: the component's own scores (``doc.cats``): softmax probabilities for single-label
-(``textcat``), independent sigmoid probabilities for multi-label (``textcat_multilabel``). Single-label
-returns the argmax class; multi-label every class whose probability reaches the project's threshold.
+Computed after the entities are chosen and never change them. NER: one extra beam search
+(``ner.beam_parse``, ``beam_width`` best action sequences, from the same tok2vec output) gives a
+distribution over complete parses; an entity's raw score is the summed probability of the parses that
+contain it with the same start, end and type (0 when no parse in the beam has it; 1.0 for every entity with
+``beam_width=1``, which skips the beam). Classification: the class's probability. The raw score is then
+mapped by the artifact's calibration (``nerspec.calibration``: isotonic regression fitted on the dev carve at
+training time) to the probability that the item is correct; an artifact without one returns raw scores.
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nerspec.calibration import Calibration
 from nerspec.errors import ModelNotFoundError, NerspecError
 
 if TYPE_CHECKING:
@@ -49,7 +48,15 @@ Prediction = list[dict[str, Any]]
 class Predictor:
     """A loaded model: ``predict`` / ``pipe`` yield per text the contract's list of entities or classes."""
 
-    def __init__(self, artifact_dir: Path, meta: dict[str, Any], *, beam_width: int = DEFAULT_BEAM_WIDTH) -> None:
+    def __init__(
+        self,
+        artifact_dir: Path,
+        meta: dict[str, Any],
+        *,
+        beam_width: int = DEFAULT_BEAM_WIDTH,
+        calibrate: bool = True,
+        model_path: Path | None = None,
+    ) -> None:
         import spacy
 
         from nerspec.train.kinds import kind_impl
@@ -67,11 +74,14 @@ class Predictor:
         self.languages: list[str] = list(meta.get("languages") or [self.language])
         self.multilingual = bool(meta.get("multilingual", False))
         self.beam_width = beam_width
+        # ``calibrate=False``: raw scores (what training fits the calibration on).
+        self.calibration = Calibration.from_json(meta.get("calibration")) if calibrate else Calibration()
         self._impl = kind_impl(self.kind)
+        pipeline = model_path if model_path is not None else artifact_dir / "model"
         try:
-            self.nlp = spacy.load(artifact_dir / "model")
+            self.nlp = spacy.load(pipeline)
         except (OSError, ValueError) as exc:
-            raise ModelNotFoundError(f"cannot load the spaCy pipeline in {artifact_dir / 'model'}: {exc}") from None
+            raise ModelNotFoundError(f"cannot load the spaCy pipeline in {pipeline}: {exc}") from None
         factories = self._impl.factories(self.multilabel)
         self._parser = next(
             (name for name in self.nlp.pipe_names if self.nlp.get_pipe_meta(name).factory in ("ner", "beam_ner")),
@@ -112,19 +122,33 @@ class Predictor:
     ) -> Iterator[Prediction]:
         """Predictions per text; ``languages`` (one per text, ``None`` for the model's language) picks each
         text's tokenizer in a multilingual model (``nerspec.multilingual``)."""
-        texts = self._inputs(texts, languages)
-        use_beam = self._parser is not None and self.beam_width > 1
-        if not use_beam:
+        for prediction, _scores in self.analyze(texts, batch_size=batch_size, languages=languages):
+            yield prediction
+
+    def analyze(
+        self, texts: Iterable[str], batch_size: int = 64, languages: Iterable[str | None] | None = None
+    ) -> Iterator[tuple[Prediction, dict[str, float]]]:
+        """Per text: the contract prediction (calibrated confidences) and the raw class scores (``doc.cats``;
+        empty for NER). The one prediction function: ``pipe``, the server and ``evaluate`` all come here."""
+        calibrate = self.calibration
+        for doc, confidence in self._docs(self._inputs(texts, languages), batch_size):
+            items = self._impl.decode(doc, confidence, self.threshold, self.multilabel)
+            for item in items:
+                item["confidenceScore"] = round(float(calibrate(float(item["confidenceScore"]))), 4)
+            yield items, {str(k): float(v) for k, v in doc.cats.items()}
+
+    def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
+        if self._parser is None:
             for doc in self.nlp.pipe(texts, batch_size=batch_size):
-                yield self._impl.decode(doc, None, self.threshold, self.multilabel)
+                yield doc, None
             return
-        parser = self.nlp.get_pipe(self._parser)  # type: ignore[arg-type]
+        parser = self.nlp.get_pipe(self._parser)
         names = self.nlp.pipe_names
         # The parser and whatever follows it are run by hand: the beam must start from docs without
         # entities (preset entities constrain every parse), and later components must see its entities.
-        after = names[names.index(self._parser) + 1 :]  # type: ignore[arg-type]
+        after = names[names.index(self._parser) + 1 :]
         batch: list[Doc] = []
-        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=[self._parser, *after]):  # type: ignore[list-item]
+        for doc in self.nlp.pipe(texts, batch_size=batch_size, disable=[self._parser, *after]):
             batch.append(doc)
             if len(batch) >= batch_size:
                 yield from self._parse(parser, batch, after)
@@ -132,22 +156,24 @@ class Predictor:
         if batch:
             yield from self._parse(parser, batch, after)
 
-    def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[Prediction]:
-        confidences = _beam_annotate(parser, docs, self.beam_width)
+    def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
+        marginals = _beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
+        # The entities: the component's own decoding, as in ``nlp.pipe`` (the beam above only scores them).
+        docs = list(parser.pipe(docs, batch_size=len(docs)))
         for name in after:
             docs = list(self.nlp.get_pipe(name).pipe(docs))
-        for doc, confidence in zip(docs, confidences):
-            yield self._impl.decode(doc, confidence, self.threshold, self.multilabel)
+        for i, doc in enumerate(docs):
+            if marginals is None:
+                yield doc, None
+                continue
+            yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
 
 
-def _beam_annotate(parser: Any, docs: list[Doc], beam_width: int) -> list[dict[tuple[int, int, str], float]]:
-    """Set each doc's entities from its beam's best parse; per doc, the entity marginals of its beam."""
+def _beam_marginals(parser: Any, docs: list[Doc], beam_width: int) -> list[dict[tuple[int, int, str], float]]:
+    """Per doc, the entity marginals of its beam (docs are not annotated)."""
     if not any(len(doc) for doc in docs):
         return [{} for _ in docs]  # the parser's model cannot run on a batch of only empty docs
     beams = parser.beam_parse(docs, beam_width=beam_width, beam_density=DEFAULT_BEAM_DENSITY)
-    # spaCy's set_annotations writes beam.at(0), the highest-scoring complete parse, and runs the parser's
-    # postprocess hooks, so the entities are what a beam-configured spaCy NER would produce.
-    parser.set_annotations(docs, beams)
     return [_entity_marginals(parser, beam) for beam in beams]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, model, project, reconcile, report, serve, state
+from nerspec.commands import data, deploy, evaluate, gc, model, project, reconcile, report, serve, state
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -15,5 +15,6 @@ COMMANDS: list[click.Command] = [
     *deploy.COMMANDS,
     *report.COMMANDS,
     *serve.COMMANDS,
+    *gc.COMMANDS,
     *state.COMMANDS,
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -15,53 +14,9 @@ from nerspec.commands.common import echo_json, json_option, state_option
 
 
 def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    from nerspec.progress import clock
 
-
-class LiveLine:
-    """Renders training progress on stderr: one rewritten line on a terminal, a line per evaluation otherwise."""
-
-    def __init__(self, name: str, stream: IO[str] | None = None, interval: float = 0.1) -> None:
-        self.name = name
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.interval = interval
-        self._last = 0.0
-        self._width = 0
-
-    def __call__(self, p: Any) -> None:
-        now = time.monotonic()
-        if self.tty and not p.evaluated and now - self._last < self.interval:
-            return  # a terminal line at 10 Hz is live enough; redrawing every step costs training time
-        if not self.tty and not p.evaluated:
-            return
-        self._last = now
-        parts = [f"{self.name}: step {p.step}/{p.max_steps}"]
-        if p.loss is not None:
-            parts.append(f"loss {p.loss:.2f}")
-        if p.dev_score is not None:
-            best = f" (best {p.best_score:.3f} @ {p.best_step})" if p.best_score is not None else ""
-            parts.append(f"dev F1 {p.dev_score:.3f}{best}")
-        parts.append(f"{_clock(p.elapsed)} elapsed")
-        parts.append(f"ETA {_clock(p.eta)}")
-        line = "  ".join(parts)
-        if self.tty:
-            pad = max(0, self._width - len(line))
-            self.stream.write("\r" + line + " " * pad)
-            self._width = len(line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
+    return clock(seconds)
 
 
 @click.command("train")
@@ -109,14 +64,8 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             split = split_corpus(project, corpus)
             # The same blocking checks as apply: a DataError (exit 1) names every error; warnings do not block.
             check_data(project, corpus, split)
-            line = None if as_json else LiveLine(project.name)
-            try:
-                model = train(
-                    project, corpus, split, paths=paths, output_dir=output_dir, progress=line, fingerprint=fingerprint
-                )
-            finally:
-                if line is not None:
-                    line.close()
+            # Progress (step, loss, dev score, ETA) goes to the reporter nerspec.cli installed, on stderr.
+            model = train(project, corpus, split, paths=paths, output_dir=output_dir, fingerprint=fingerprint)
         metrics = model.metrics
         result = {
             "project": project.name,
@@ -200,7 +149,7 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
     type=click.IntRange(min=1),
     default=16,
     show_default=True,
-    help="NER beam for confidence scores (1: no beam, confidences 1.0, faster).",
+    help="NER beam for confidence scores only; entities never change (1: no beam, faster, less informative scores).",
 )
 @json_option
 @state_option
@@ -280,16 +229,17 @@ def _predict_file(
     predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str,
     language: str | None = None,
 ) -> None:
+    from nerspec import progress
     from nerspec.predict import read_records
 
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
     handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
-    show_bar = not is_stdin and sys.stderr.isatty()
-    size = 0 if is_stdin else input_file.stat().st_size
+    size = None if is_stdin else input_file.stat().st_size
     out = sys.stdout
     try:
-        with click.progressbar(length=size, file=sys.stderr, label="predicting") if show_bar else _NoBar() as bar:
+        # The reporter nerspec.cli installed: a live line on a terminal, periodic lines in CI, none with --quiet.
+        with progress.task(f"predict {input_file} (bytes)" if not is_stdin else "predict stdin (bytes)", size) as bar:
             consumed = _ByteCounter(handle)
             for chunk in _chunks(read_records(consumed, jsonl, language), batch_size * 4):
                 results = predictor.pipe([t for _, t, _ in chunk], batch_size=batch_size,
@@ -307,7 +257,7 @@ def _predict_file(
                         shown = doc_text if len(doc_text) <= 80 else doc_text[:77] + "..."
                         out.write(f"{shown}\n{_human(result, key)}\n")
                 out.flush()
-                bar.update(consumed.take())
+                bar.update(advance=consumed.take())
     finally:
         if not is_stdin:
             handle.close()
@@ -328,17 +278,6 @@ class _ByteCounter:
     def take(self) -> int:
         pending, self.pending = self.pending, 0
         return pending
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
 
 
 COMMANDS: list[click.Command] = [train_command, predict_command]

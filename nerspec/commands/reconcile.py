@@ -43,7 +43,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan projects/example --json
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
-    from nerspec.apply import make_plan
+    from nerspec.apply import check_plan_data, make_plan
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
     from nerspec.plan import render
@@ -52,16 +52,28 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     projects = load_projects(list(paths))
     state_dir = state_paths(state)
     store = open_store(state_dir, create=False)
+    corpora: dict[str, Any] = {}
     try:
-        plan = make_plan(projects, state_dir, store)
+        plan = make_plan(projects, state_dir, store, corpora=corpora)
     finally:
         store.close()
+    # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.
+    warnings: list[str] = []
+    check_plan_data(projects, plan, state_dir, warnings.append, corpora=corpora, outcome="apply would train nothing")
     data = plan.to_json()
+    if as_json:
+        data["warnings"] = warnings
+    else:
+        for warning in warnings:
+            click.echo(warning, err=True)
     if out is not None:
         from nerspec import atomic
 
+        from nerspec.gc import register_saved_plan
+
         data["paths"] = [str(p.path.resolve()) for p in projects]
         atomic.write_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        register_saved_plan(state_dir, out)  # `nerspec gc` keeps the models it names
     if as_json:
         echo_json(data)
     else:

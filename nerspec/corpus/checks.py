@@ -39,6 +39,7 @@ def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None)
         *_languages(project, corpus),
         *_unused_labels(project, corpus, declared),
         *_texts(corpus, split),
+        *_test_side(project, corpus, split, declared),
     ]
     findings.sort(key=lambda f: (f.severity != "error", f.location, f.line, f.col, f.code))
     return findings
@@ -128,6 +129,28 @@ def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterato
         if name not in used:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
                                f"{noun} `{name}` has no labels in the data")
+
+
+def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[str]) -> Iterator[Finding]:
+    """A split must leave something to evaluate on: no test documents is an error (a model scored on nothing
+    reads as F1 0.000 in [0, 0]); a type or class with training instances but none in test is a warning."""
+    if not len(corpus):
+        return
+    if not split.test:
+        policy = project.manifest.spec.split.policy
+        hint = ("no document has `dataset: Test` (set it in the data, or a source's `dataset:`)"
+                if policy == "manual" else "raise `test_fraction` or add documents")
+        yield _at_manifest(project, ("spec", "split", "policy"), "error", "no_test_documents",
+                           f"the {policy} split leaves no test documents to evaluate on: {hint}")
+        return
+    in_test = {s.label for d in split.test for s in d.spans} | {c for d in split.test for c in d.labels}
+    in_train = {s.label for d in split.train for s in d.spans} | {c for d in split.train for c in d.labels}
+    field = "entities" if project.kind == "NERProject" else "classes"
+    noun = "entity type" if project.kind == "NERProject" else "class"
+    for i, name in enumerate(declared):
+        if name in in_train and name not in in_test:
+            yield _at_manifest(project, ("spec", field, i, "name"), "warning", "no_test_instances",
+                               f"{noun} `{name}` has no instances in the test split; its scores cannot be measured")
 
 
 def _at_manifest(project: Any, path: tuple[str | int, ...], severity: str, code: str, message: str) -> Finding:

@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from nerspec import progress
+from nerspec.atomic import umask
 from nerspec.corpus.formats import module
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
@@ -137,15 +139,20 @@ def _download(project: LoadedProject, index: int, source: DataSource, target: Pa
     where = ("spec", "data", index, "url")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".download.", dir=target.parent)
+    os.fchmod(fd, 0o666 & ~umask())  # the user's umask, not mkstemp's 0600
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as handle:
             with httpx.stream("GET", str(source.url), follow_redirects=True, timeout=60.0) as response:
                 if response.status_code != 200:
                     raise DataError([project.locate(where, f"download failed: HTTP {response.status_code}")])
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    handle.write(chunk)
+                size = response.headers.get("content-length")
+                total = int(size) if size and size.isdigit() else None
+                with progress.task(f"download {source.name} (bytes)", total) as bar:
+                    for chunk in response.iter_bytes():
+                        digest.update(chunk)
+                        handle.write(chunk)
+                        bar.update(advance=len(chunk))
         if digest.hexdigest() != source.sha256:
             raise DataError(
                 [
@@ -167,6 +174,7 @@ def _extract(project: LoadedProject, index: int, archive: Path, target: Path) ->
     import zipfile
 
     staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
+    staging.chmod(0o777 & ~umask())
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:

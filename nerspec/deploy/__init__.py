@@ -111,7 +111,9 @@ def _check_rollback_target(
     # Hashed in full (not the stat cache): a rollback is rare and must not trust size + mtime for weights.
     if (
         record is None
-        or not artifact_intact(Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache))
+        or not artifact_intact(
+            Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache, scope="artifacts")
+        )
         or changed_files(Path(record.model_dir), record.artifact_files)
     ):
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")

@@ -32,6 +32,25 @@ READ_TIMEOUT_S = 30.0
 CHUNK = 1024 * 1024
 
 
+def config_problems(target: Any) -> list[tuple[str, str]]:
+    """(field, message) for what is wrong with the user's own configuration of this target, before any request:
+    an unset token variable or a URL without a host is a configuration error, not something to observe."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    try:
+        parts = urlsplit(target.url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected http(s)://HOST[:PORT][/PATH]")
+    except ValueError as exc:
+        problems.append(("url", f"malformed URL `{target.url}`: {exc}"))
+    if not os.environ.get(target.token_env, ""):
+        problems.append(("token_env", f"environment variable {target.token_env} is unset or empty; it must hold the "
+                                      f"bearer token of {target.url}"))
+    return problems
+
+
 def _token(target: Any) -> str:
     token = os.environ.get(target.token_env, "")
     if not token:
@@ -122,8 +141,13 @@ def upload(target: Any, project: str, deployment: str, artifact_dir: Path, finge
         size = os.fstat(spool.fileno()).st_size
 
         def body() -> Iterator[bytes]:
+            from nerspec import progress
+
             spool.seek(0)  # every retry sends the whole archive again
-            yield from iter(lambda: spool.read(CHUNK), b"")
+            with progress.task(f"upload {project}/{deployment} (bytes)", size) as bar:
+                for chunk in iter(lambda: spool.read(CHUNK), b""):
+                    yield chunk
+                    bar.update(advance=len(chunk))
 
         timeout = httpx.Timeout(UPLOAD_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         with httpx.Client(timeout=timeout) as client:

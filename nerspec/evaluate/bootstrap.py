@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from nerspec import progress
+
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95
 # Upper bound on the size of one weight block (resamples x documents), to bound memory.
@@ -46,9 +48,11 @@ def resampled_totals(counts: Any, resamples: int = DEFAULT_RESAMPLES, seed: int 
     flat = flat[active]
     out = np.empty((resamples, flat.shape[1]))
     start = 0
-    for w in _weights(n, resamples, seed):
-        out[start : start + w.shape[0]] = w[:, active] @ flat
-        start += w.shape[0]
+    with progress.task("bootstrap resampling", total=resamples) as bar:
+        for w in _weights(n, resamples, seed):
+            out[start : start + w.shape[0]] = w[:, active] @ flat
+            start += w.shape[0]
+            bar.update(start)
     return out.reshape(resamples, *tail)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.progress import track
 
 BATCH_SIZE = 256
 
@@ -43,23 +44,23 @@ def evaluate_model(
     kind = manifest.kind
     spec = manifest.spec
     multilabel = bool(getattr(spec, "multilabel", False))
-    # Greedy decoding only (beam_width=1): exactly what ``spacy evaluate`` scores, and no time spent on
-    # confidence scores that strict scoring does not use.
-    predictor = predict.load(model_dir, beam_width=1)
+    # The one prediction function (``Predictor.analyze``): what is scored is exactly what predict and serve return.
+    predictor = predict.load(model_dir)
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
     test = list(split.test)
     texts = [d.text for d in test]
     languages = [d.language for d in test]
-    nlp = getattr(predictor, "nlp", None)
-    if kind != NER_KIND and multilabel and nlp is not None:
-        # The sweep needs every class's score, not only those above the model's threshold.
-        inputs = predictor._inputs(texts, languages)
-        scores = [{k: float(v) for k, v in doc.cats.items()} for doc in nlp.pipe(inputs, batch_size=BATCH_SIZE)]
-        pred = [Document(id=d.id, text=d.text, labels=[c for c, v in s.items() if v >= threshold])
-                for d, s in zip(test, scores)]
-    else:
-        outputs = [list(o) for o in predictor.pipe(texts, batch_size=BATCH_SIZE, languages=languages)]
-        pred, scores = predictions_to_documents(kind, test, outputs)
+    described = f"{project.name}: evaluate (predict the test split)"
+    outputs: list[list[dict[str, Any]]] = []
+    all_scores: list[dict[str, float]] = []
+    analyzed = predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages)
+    for prediction, class_scores in track(analyzed, described, len(texts)):
+        outputs.append(prediction)
+        all_scores.append(class_scores)
+    pred, scores = predictions_to_documents(kind, test, outputs)
+    if kind != NER_KIND and multilabel:
+        # The threshold sweep needs every class's raw score, not only those of the returned classes.
+        scores = all_scores
     mapped = map_previous_names(project, pred, scores)
     evaluation = evaluate(
         kind,
@@ -76,7 +77,17 @@ def evaluate_model(
     )
     if mapped:
         evaluation["label_map"] = mapped
+        outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
+    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
     return evaluation
+
+
+def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any) -> dict[str, Any]:
+    """Evaluation JSON ``calibration``: ECE and reliability bins of the returned confidences on the test docs."""
+    from nerspec.calibration import outcomes, reliability
+
+    fitted = getattr(predictor, "calibration", None)
+    return {**reliability(outcomes(kind, gold, outputs)), "method": getattr(fitted, "method", "none")}
 
 
 def map_previous_names(
@@ -149,4 +160,32 @@ def evaluate_project(
     corpus = load_corpus(project, state_paths(state).cache)
     split = split_corpus(project, corpus)
     chosen = model_dir if model_dir is not None else resolve_model(project, state)
-    return evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
+    evaluation = evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
+    evaluation["changes"] = _changes_vs_deployed(project, corpus, split, chosen, state, evaluation)
+    return evaluation
+
+
+def _changes_vs_deployed(
+    project: Any, corpus: Corpus, split: Any, chosen: Path, state: Path | None, evaluation: dict[str, Any]
+) -> dict[str, Any] | None:
+    """``changes`` against the deployed model (the regression gate's deployment, else the first one);
+    None when nothing is deployed there or it is the evaluated model itself."""
+    from nerspec.deploy import local
+    from nerspec.evaluate.changes import document_changes
+    from nerspec.paths import state_paths
+
+    spec = project.manifest.spec
+    regression = spec.gates.regression
+    deployment = regression.against if regression is not None else (spec.deployments[0].name if spec.deployments else None)
+    if deployment is None:
+        return None
+    paths = state_paths(state)
+    pointer = local.read_pointer(paths, project.name, deployment)
+    if not pointer or not pointer.get("fingerprint"):
+        return None
+    deployed = local.model_dir(paths, str(pointer["fingerprint"]))
+    if not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
+        return None
+    baseline = evaluate_model(project, corpus, split, deployed, ci_resamples=10)
+    against = {"deployment": deployment, "fingerprint": str(pointer["fingerprint"])}
+    return document_changes(evaluation, baseline, against=against)

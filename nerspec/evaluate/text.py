@@ -26,6 +26,22 @@ def _table(rows: list[list[str]], right: set[int] | None = None) -> list[str]:
     ]
 
 
+def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str]:
+    lines = []
+    calibration = evaluation.get("calibration") or {}
+    if calibration.get("ece") is not None:
+        lines.append(f"calibration: ECE {calibration['ece']:.3f} over {calibration.get('items', 0)} predicted {items} "
+                     f"({calibration.get('method', 'none')})")
+    changes = evaluation.get("changes")
+    if isinstance(changes, dict):
+        against = (changes.get("against") or {}).get("deployment", "the deployed model")
+        lines.append(f"vs {against}: {changes.get('newly_wrong', 0)} test documents newly wrong, "
+                     f"{changes.get('newly_right', 0)} newly right")
+        for doc in (changes.get("documents") or [])[:10]:
+            lines.append(f"  {doc['change']}: {doc['id']}")
+    return lines
+
+
 def render(evaluation: dict[str, Any], review: bool = False) -> str:
     from nerspec.evaluate import per_label
 
@@ -45,6 +61,7 @@ def render(evaluation: dict[str, Any], review: bool = False) -> str:
     if mci:
         lines.append(f"micro precision CI {_ci(mci.get('precision'))}, recall CI {_ci(mci.get('recall'))} "
                      f"({ci.get('resamples')} document resamples, seed {ci.get('seed')})")
+    lines += _calibration_and_changes(evaluation, "entities" if ner else "classes")
     labels = per_label(evaluation)
     lines += ["", f"Per {unit}:"]
     rows = [[unit, "precision", "recall", "f1", f"f1 {level}% CI", "tp", "fp", "fn", "support"]]

@@ -75,23 +75,40 @@ def format_path(path: Path_) -> str:
 
 
 def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
-    """Manifest files for the given project dirs, manifest files, or repository roots."""
+    """Manifest files for the given paths: a manifest file; a project directory; a directory of projects
+    (``projects/``: every ``*/nerspec.yaml``); a repository root (every ``projects/*/nerspec.yaml``). Without
+    paths, the working directory, else the project that contains it (run from ``projects/x/data/``)."""
     found: list[Path] = []
     for path in paths or [Path(".")]:
         if path.is_file():
             found.append(path)
-        elif (path / MANIFEST_NAME).is_file():
-            found.append(path / MANIFEST_NAME)
         elif path.is_dir():
-            projects = sorted((path / "projects").glob(f"*/{MANIFEST_NAME}"))
-            if not projects:
-                raise ManifestError(
-                    [Problem(display_path(path), 0, 0, "", f"no {MANIFEST_NAME} here nor in projects/*/")]
-                )
-            found.extend(projects)
+            manifests = _manifests_in(path) or ([] if paths else _enclosing(path))
+            if not manifests:
+                raise ManifestError([Problem(
+                    display_path(path), 0, 0, "",
+                    f"no {MANIFEST_NAME} here, in */ (a projects directory) nor in projects/*/ (a repository root)",
+                )])
+            found.extend(manifests)
         else:
             raise ManifestError([Problem(str(path), 0, 0, "", "no such file or directory")])
     return found
+
+
+def _manifests_in(path: Path) -> list[Path]:
+    if (path / MANIFEST_NAME).is_file():
+        return [path / MANIFEST_NAME]
+    return sorted((path / "projects").glob(f"*/{MANIFEST_NAME}")) or sorted(path.glob(f"*/{MANIFEST_NAME}"))
+
+
+def _enclosing(path: Path) -> list[Path]:
+    """The manifest of the nearest enclosing project, not looking past the repository root."""
+    for parent in path.resolve().parents:
+        if (parent / MANIFEST_NAME).is_file():
+            return [parent / MANIFEST_NAME]
+        if (parent / ".git").exists():
+            break
+    return []
 
 
 def load_projects(paths: list[Path] | tuple[Path, ...]) -> list[LoadedProject]:
@@ -141,6 +158,14 @@ def load_project(path: Path) -> LoadedProject:
     if not isinstance(raw, dict):
         raise ManifestError([at((), "a manifest is a mapping with apiVersion, kind, metadata and spec")])
     problems = _header_problems(raw, at)
+    manifest = None if problems else _valid_manifest(raw)
+    if manifest is not None:
+        # The common case, a valid manifest, needs neither jsonschema (its import alone is a good part of a no-op
+        # plan's time) nor its error messages; anything strict pydantic refuses gets both below.
+        cross = rules.check(manifest, path.parent)
+        if cross:
+            raise ManifestError([at(p, message) for p, message in cross])
+        return LoadedProject(manifest=manifest, path=path, positions=positions)
     if raw.get("kind") in SUPPORTED_KINDS:  # the kind picks the schema, so the rest can still be checked
         problems += [
             _located(error, raw, at)
@@ -161,6 +186,18 @@ def load_project(path: Path) -> LoadedProject:
     if cross:
         raise ManifestError([at(p, message) for p, message in cross])
     return LoadedProject(manifest=manifest, path=path, positions=positions)
+
+
+def _valid_manifest(raw: dict[str, Any]) -> AnyProject | None:
+    """The manifest when strict validation accepts it as the JSON Schema would (JSON mode: no "30" for 30, no
+    YAML dates), else None. The schema is generated from these models, so both agree on valid documents."""
+    from pydantic import ValidationError
+
+    model = NERProject if raw.get("kind") == "NERProject" else TextClassificationProject
+    try:
+        return model.model_validate_json(json.dumps(raw), strict=True)
+    except (ValidationError, TypeError, ValueError):
+        return None
 
 
 def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:

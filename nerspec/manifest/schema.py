@@ -151,6 +151,13 @@ class LanguageGate(Strict):
     macro_f1: Threshold | None = None
 
 
+class CalibrationGate(Strict):
+    max_ece: float = Field(
+        ge=0.0, le=1.0,
+        description="Largest allowed expected calibration error of the confidence scores on the test split.",
+    )
+
+
 class _GatesBase(Strict):
     micro_precision: Threshold | None = None
     micro_recall: Threshold | None = None
@@ -162,6 +169,7 @@ class _GatesBase(Strict):
     per_language: dict[str, LanguageGate] = Field(
         default_factory=dict, description='Per language code (e.g. `de`): `{"de": {micro_f1: {min: 0.7}}}`.'
     )
+    calibration: CalibrationGate | None = None
 
 
 class NERGates(_GatesBase):

@@ -115,3 +115,46 @@ def bars_svg(
             parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 3}">{value:.{digits}f}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def reliability_svg(bins: Sequence[dict[str, Any]], *, title: str) -> Any:
+    """A reliability diagram as inline SVG (``Markup``): per confidence bin, a bar at the observed accuracy,
+    a dot at the mean confidence, and the diagonal a perfectly calibrated model would follow."""
+    from markupsafe import Markup, escape
+
+    size, left, top_pad, bottom = 240, 40, 24, 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{left + size + 150}" height="{top_pad + size + bottom}" '
+        f'viewBox="0 0 {left + size + 150} {top_pad + size + bottom}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{left}" y="{top_pad}" width="{size}" height="{size}" fill="none" stroke="#d0d7de"/>',
+        f'<line x1="{left}" y1="{top_pad + size}" x2="{left + size}" y2="{top_pad}" stroke="#8c959f" stroke-dasharray="4 3"/>',
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        parts.append(f'<text x="{left - 4}" y="{top_pad + size - tick * size + 4:g}" text-anchor="end">{tick:g}</text>')
+        parts.append(f'<text x="{left + tick * size:g}" y="{top_pad + size + 14}" text-anchor="middle">{tick:g}</text>')
+    parts.append(f'<text x="{left + size / 2:g}" y="{top_pad + size + 27}" text-anchor="middle">confidence</text>')
+    for b in bins:
+        lower, upper, count = _num(b.get("lower")), _num(b.get("upper")), int(b.get("count") or 0)
+        if not count:
+            continue
+        accuracy, confidence = _num(b.get("accuracy")), _num(b.get("confidence"))
+        x, w = left + lower * size, (upper - lower) * size
+        h = max(0.0, min(1.0, accuracy)) * size
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{top_pad + size - h:.1f}" width="{w - 2:.1f}" height="{h:.1f}" fill="#0969da" '
+            f'fill-opacity="0.7"><title>{lower:g}–{upper:g}: {count} items, accuracy {accuracy:.3f}, '
+            f"confidence {confidence:.3f}</title></rect>"
+        )
+        cx = left + max(0.0, min(1.0, confidence)) * size
+        parts.append(f'<circle cx="{cx:.1f}" cy="{top_pad + size - confidence * size:.1f}" r="3" fill="#bf8700"/>')
+    legend_x = left + size + 12
+    parts.append(f'<rect x="{legend_x}" y="{top_pad}" width="10" height="10" fill="#0969da" fill-opacity="0.7"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 9}">accuracy per bin</text>')
+    parts.append(f'<circle cx="{legend_x + 5}" cy="{top_pad + 21}" r="3" fill="#bf8700"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 25}">mean confidence</text>')
+    parts.append(f'<line x1="{legend_x}" y1="{top_pad + 36}" x2="{legend_x + 10}" y2="{top_pad + 36}" stroke="#8c959f" '
+                 'stroke-dasharray="4 3"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 40}">perfectly calibrated</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

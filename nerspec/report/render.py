@@ -347,7 +347,8 @@ def _gate_view(gate: dict[str, Any]) -> dict[str, Any]:
         else:
             shown = "—" if value is None else f"{value:.3f} (no baseline score)"
     else:
-        requirement = "min —" if threshold is None else f"min {threshold:.3f}"
+        bound = "max" if gate.get("metric") == "ece" else "min"  # calibration.max_ece is an upper bound
+        requirement = f"{bound} —" if threshold is None else f"{bound} {threshold:.3f}"
         shown = fmt_num(value)
     passed = bool(gate.get("passed"))
     return {
@@ -393,6 +394,8 @@ def _merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: d
 
 
 def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
+    from nerspec.report.sections import calibration_view, changes_view
+
     kind = _kind(str(project.get("kind", "")))
     evaluation = project.get("evaluation") or {}
     baseline = project.get("baseline") or None
@@ -518,6 +521,8 @@ def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
             for mode, values in (partial or {}).items()
         }
         or None,
+        "calibration": calibration_view(evaluation, base_eval),
+        "changes": changes_view(evaluation),
         "threshold": _r(evaluation.get("threshold")) if model.get("multilabel") else None,
         "threshold_sweep": [
             {k: _r(v) for k, v in row.items()} for row in evaluation.get("threshold_sweep") or []
@@ -633,6 +638,7 @@ def _environment(fmt: str) -> Any:
             finalize=lambda v: escape.flag_bidi(v) if isinstance(v, str) and not isinstance(v, Markup) else v,
         )
         env.filters["bars_svg"] = charts.bars_svg
+        env.filters["reliability_svg"] = charts.reliability_svg
     else:
 
         def finalize(value: Any) -> Any:
@@ -730,6 +736,7 @@ def _prepare(limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
             "lint": project["lint"][: limits.findings],
             "findings_hidden": max(0, len(project["guidance"]) - limits.findings)
             + max(0, len(project["lint"]) - limits.findings),
+            "changes": (project["changes"] or {}).get("rows", [])[: limits.error_rows],
             "chart_rows": chart_rows[: limits.chart_labels],
             "chart_hidden": max(0, len(chart_rows) - limits.chart_labels),
         }

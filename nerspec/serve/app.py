@@ -186,8 +186,8 @@ def create_app(
     ``api_key_env`` names the env var holding the key that ``Ocp-Apim-Subscription-Key`` must match (no key
     check without it). ``admin_token_env`` names the env var holding the bearer token for admin uploads; when
     it is unset, admin uploads are refused (403) rather than open. ``beam_width`` is passed to
-    ``nerspec.predict.load`` (None: its default; 1: no beam search, entity confidences 1.0, about twice the
-    throughput).
+    ``nerspec.predict.load`` (None: its default; 1: no beam search, faster, the same entities, each
+    scored as a certain one before calibration).
     """
     from nerspec.serve import admin, jobs, native
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
-from nerspec.train.loop import Progress, ProgressCallback
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -20,6 +19,16 @@ if TYPE_CHECKING:
     from nerspec.fingerprint import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+
+def __getattr__(name: str) -> Any:
+    # ``nerspec.deploy.local`` (on plan's path) imports ``nerspec.train.artifact``, which runs this file: the
+    # training loop and its config module load only when asked for.
+    if name in ("Progress", "ProgressCallback"):
+        from nerspec.train import loop
+
+        return getattr(loop, name)
+    raise AttributeError(name)
+
 
 __all__ = ["ModelArtifact", "Progress", "ProgressCallback", "artifact_path", "fingerprint_of", "read_artifact", "train"]
 
@@ -60,6 +69,7 @@ def train(
     """
     from nerspec.atomic import staged_dir
     from nerspec.train.artifact import fill_staged
+    from nerspec.train.calibrate import fit_calibration
     from nerspec.train.loop import carve_dev, run_training
 
     data_fp = _data_fingerprint(project, paths)
@@ -70,6 +80,7 @@ def train(
     started = time.monotonic()
     with staged_dir(final) as staged:
         result = run_training(project, train_docs, dev_docs, staged / "_training", progress)
+        calibration = fit_calibration(project, result, dev_docs)
         meta = fill_staged(
             staged,
             project=project,
@@ -78,6 +89,7 @@ def train(
             fingerprint=fp,
             data_fp=data_fp,
             training_seconds=time.monotonic() - started,
+            calibration=calibration,
         )
     if is_complete(final):
         return read_artifact(final)

@@ -96,6 +96,7 @@ def fill_staged(
     fingerprint: str,
     data_fp: DataFingerprint,
     training_seconds: float,
+    calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
     from nerspec.fingerprint import document_hashes, versions
@@ -144,6 +145,8 @@ def fill_staged(
         "seed": spec.training.seed,
         "gpu": result.gpu,
         "expert_config": spec.training.config,
+        # nerspec.calibration: raw confidence -> probability, fitted on the dev carve (absent: raw scores)
+        "calibration": calibration,
     }
     _fsync_tree(model)
     atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
+from nerspec.progress import Task
+from nerspec.progress import task as progress_task
 from nerspec.train import config as cfg
 
 if TYPE_CHECKING:
@@ -141,7 +143,9 @@ def run_training(
         sink = io.StringIO()
         output_path.mkdir(parents=True, exist_ok=True)
         tracker.start()
-        spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
+        with progress_task(f"{project.name}: train", total=max_steps or None) as bar:
+            tracker.bar = bar
+            spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
     finally:
         cfg.close_session(key)
     best_dir = output_path / "model-best"
@@ -178,6 +182,7 @@ class _Tracker:
         self.best_step: int | None = None
         self.best_scores: dict[str, Any] = {}
         self.checkpoints: list[tuple[float, int]] = []
+        self.bar: Task | None = None  # the operator's progress line (nerspec.progress)
         self._t0 = time.monotonic()
 
     def start(self) -> None:
@@ -185,6 +190,16 @@ class _Tracker:
 
     def elapsed(self) -> float:
         return time.monotonic() - self._t0
+
+    def status(self) -> str:
+        """Loss and dev score for the progress line (spaCy reports both at evaluations only)."""
+        parts = []
+        if self.loss is not None:
+            parts.append(f"loss {self.loss:.2f}")
+        if self.dev_score is not None:
+            best = f" (best {self.best_score:.3f} @ {self.best_step})" if self.best_score is not None else ""
+            parts.append(f"dev {self.dev_score:.3f}{best}")
+        return "  ".join(parts) or "no evaluation yet"
 
     def log_step(self, info: dict[str, Any] | None) -> None:
         evaluated = info is not None
@@ -203,7 +218,7 @@ class _Tracker:
                 self.best_scores = _plain(scores)
         else:
             self.step += 1
-        if self.progress is None:
+        if self.progress is None and self.bar is None:
             return
         elapsed = self.elapsed()
         horizon = self.max_steps or None
@@ -213,6 +228,10 @@ class _Tracker:
         eta = None
         if horizon is not None and self.step >= 0:
             eta = max(0, horizon - self.step) * elapsed / (self.step + 1)
+        if self.bar is not None:
+            self.bar.update(self.step + 1, status=self.status(), eta=eta)
+        if self.progress is None:
+            return
         self.progress(
             Progress(
                 step=self.step,

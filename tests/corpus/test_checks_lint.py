@@ -63,6 +63,8 @@ def test_warnings_whitespace_punctuation_tokens_duplicates_unused(make_project) 
     project = make_project(docs, entities=("Person", "City", "Date"), split="{policy: manual}")
     findings = check_corpus(project, load_corpus(project))
     assert _codes(findings) == [
+        ("warning", "no_test_instances", None),  # Person and City: every labeled document is in train
+        ("warning", "no_test_instances", None),
         ("warning", "span_not_on_tokens", "b.txt"),
         ("warning", "span_punctuation", "a.txt"),
         ("warning", "span_whitespace", "a.txt"),
@@ -72,6 +74,17 @@ def test_warnings_whitespace_punctuation_tokens_duplicates_unused(make_project) 
     ]
     unused = next(f for f in findings if f.code == "unused_label")
     assert unused.location.endswith("nerspec.yaml") and unused.line == 8 and "`Date`" in unused.message
+    untested = [f.message for f in findings if f.code == "no_test_instances"]
+    assert untested == ["entity type `Person` has no instances in the test split; its scores cannot be measured",
+                        "entity type `City` has no instances in the test split; its scores cannot be measured"]
+
+
+def test_a_split_without_test_documents_is_a_located_error(make_project) -> None:
+    docs = [(f"{i}.txt", f"Alice went to Paris {i}.", [(0, 5, "Person")], "train") for i in range(12)]
+    project = make_project(docs, split="{policy: manual}")
+    (error,) = [f for f in check_corpus(project, load_corpus(project)) if f.severity == "error"]
+    assert error.code == "no_test_documents" and error.location.endswith("nerspec.yaml") and error.line > 0
+    assert "manual split leaves no test documents" in error.message and "dataset: Test" in error.message
 
 
 def test_token_boundary_uses_spacy_for_punctuation_edges(make_project) -> None:
@@ -114,7 +127,9 @@ def test_classification_checks(classification_project) -> None:
 def test_multilabel_allows_several_classes(classification_project) -> None:
     project = classification_project([{"id": "1", "text": "a", "labels": ["Sports", "Tech"]}, {"id": "2", "text": "b", "labels": []}],
                                      multilabel=True)
-    assert [f for f in check_corpus(project, load_corpus(project)) if f.severity == "error"] == []
+    # Two documents may leave no test side (its own error); no error may be about the classes.
+    errors = [f.code for f in check_corpus(project, load_corpus(project)) if f.severity == "error"]
+    assert [code for code in errors if code != "no_test_documents"] == []
 
 
 def test_fix_whitespace_rewrites_azure_and_jsonl(make_project, tmp_path: Path) -> None:

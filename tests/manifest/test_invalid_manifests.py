@@ -127,7 +127,7 @@ def test_classification_manifest_errors(tmp_path: Path) -> None:
         "spec.entities: unknown key `entities`"]
 
 
-def test_repository_root_discovers_projects_and_reports_duplicates(tmp_path: Path) -> None:
+def test_repository_root_discovers_projects_and_reports_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("one", "two"):
         (tmp_path / "projects" / name).mkdir(parents=True)
         (tmp_path / "projects" / name / "nerspec.yaml").write_text(BASE, encoding="utf-8")
@@ -135,5 +135,15 @@ def test_repository_root_discovers_projects_and_reports_duplicates(tmp_path: Pat
         load_projects([tmp_path])
     (tmp_path / "projects" / "two" / "nerspec.yaml").write_text(BASE.replace("name: loans", "name: other"), encoding="utf-8")
     assert [p.name for p in load_projects([tmp_path])] == ["loans", "other"]
-    with pytest.raises(ManifestError, match="no nerspec.yaml here nor in projects"):
-        load_projects([tmp_path / "projects"])
+    # the projects directory itself, and (without paths) from inside a project, its data, or projects/
+    assert [p.name for p in load_projects([tmp_path / "projects"])] == ["loans", "other"]
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "projects" / "one" / "data").mkdir()
+    for cwd, expected in (("projects", ["loans", "other"]), ("projects/two", ["other"]), ("projects/one/data", ["loans"]),
+                          (".", ["loans", "other"])):
+        monkeypatch.chdir(tmp_path / cwd)
+        assert [p.name for p in load_projects([])] == expected, cwd
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(ManifestError, match=r"no nerspec.yaml here, in \*/ \(a projects directory\) nor in projects/\*/"):
+        load_projects([])

@@ -44,7 +44,7 @@ def test_gate_failure_keeps_production(tiny: Any, state: Any, run_apply: Any, mo
         run_apply()
     message = str(info.value)
     assert "3 gates failed; nothing deployed" in message
-    assert "micro_f1: value 0.500, threshold 0.700" in message
+    assert "  - micro_f1 = 0.500 < min 0.700" in message
     assert "per_entity.*.recall" in message
     assert pointer_fp(state) == good
     result = json.loads((state.reports / "last-run.json").read_text())
@@ -65,7 +65,7 @@ def test_regression_gate_against_production(tiny: Any, state: Any, run_apply: An
     good = pointer_fp(state)
     tiny.write_docs(make_docs(30))
     monkeypatch.setenv("NERSPEC_FAKE_F1", "0.7")
-    with pytest.raises(GateFailed, match="regression.micro_f1"):
+    with pytest.raises(GateFailed, match=r"micro_f1 dropped 0\.100 \(0\.800 -> 0\.700\) against production, more than the allowed 0\.050"):
         run_apply()
     result = json.loads((state.reports / "last-run.json").read_text())["projects"][0]
     assert result["baseline"]["fingerprint"] == good and result["baseline"]["evaluation"]["micro"]["f1"] == 0.8

@@ -64,7 +64,7 @@ def test_gate_failure_exit_3(nerspec: Any, tiny: Any, monkeypatch: pytest.Monkey
     tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.9}}))
     result = nerspec("apply", str(tiny.dir))
     assert result.exit_code == 3
-    assert "micro_f1: value 0.800, threshold 0.900" in result.output
+    assert "  - micro_f1 = 0.800 < min 0.900" in result.output
     assert "nothing deployed" in result.output
 
 
@@ -121,7 +121,12 @@ def test_apply_exits_1_on_a_data_error_and_trains_nothing(nerspec: Any, tiny: An
     assert "d0005" in result.output and "nothing trained" in result.output
     assert "+ train" not in result.output and "trained" not in result.output.replace("nothing trained", "")
     assert not state.models.exists() or list(state.models.iterdir()) == []
-    assert nerspec("plan", str(tiny.dir), "--detailed-exitcode").exit_code == 2  # still all to do
+    # plan predicts it: the same located errors, exit 1 (not "+ train" and exit 2)
+    planned = nerspec("plan", str(tiny.dir), "--detailed-exitcode")
+    assert planned.exit_code == 1, planned.output
+    errors = [line for line in result.output.splitlines() if "d0005" in line]
+    assert errors and all(line in planned.output for line in errors)
+    assert "apply would train nothing" in planned.output and "+ train" not in planned.output
 
 
 def test_saved_plan_applies_from_another_working_directory(

@@ -47,7 +47,7 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
     assert failed.value.exit_code == EXIT_GATE_FAILED
     message = str(failed.value)
     assert "tiny:" in message and "nothing deployed" in message
-    assert "micro_f1: value" in message and "threshold 1.000" in message
+    assert "  - micro_f1 = " in message and "< min 1.000" in message
     result = failed.value.result["projects"][0]  # type: ignore[attr-defined]
     assert result["gates"]["passed"] is False
     assert {"name": "micro_f1", "passed": False}.items() <= next(
@@ -125,3 +125,20 @@ def test_classification_lifecycle_with_real_training(
     assert all(r["passed"] and r["value"] is not None and not r.get("skipped") for r in per_class)
     assert second["baseline"]["fingerprint"] == old
     assert any(r["name"] == "regression.micro_f1" and not r.get("skipped") for r in results)
+    # What changed, document by document, against the model that was deployed.
+    changes = second["evaluation"]["changes"]
+    assert changes["against"] == {"deployment": "production", "fingerprint": old}
+    before = {d["id"]: d["mismatch"] for d in second["baseline"]["evaluation"]["documents"]}
+    flips = [d for d in second["evaluation"]["documents"] if d["id"] in before and d["mismatch"] != before[d["id"]]]
+    assert changes["newly_wrong"] + changes["newly_right"] == len(flips)
+    assert "changes" not in first["evaluation"] and first["evaluation"]["calibration"]["items"] > 0
+    # No dev carve (dev_fraction 0): no calibration is fitted, and the artifact says why.
+    assert second["model"]["calibration"]["method"] == "none" and "no dev carve" in second["model"]["calibration"]["reason"]
+    # evaluate --json: the old model evaluated against what is deployed now (the new one).
+    from nerspec.evaluate.run import evaluate_project
+
+    evaluation = evaluate_project(root, state.models / old, state.root, ci_resamples=10)
+    assert evaluation["changes"]["against"] == {"deployment": "production", "fingerprint": new}
+    assert evaluation["changes"]["newly_wrong"] == changes["newly_right"]
+    assert evaluation["changes"]["newly_right"] == changes["newly_wrong"]
+    assert evaluate_project(root, None, state.root, ci_resamples=10)["changes"] is None  # the deployed model itself

@@ -75,6 +75,53 @@ def test_document_hashes_see_relabeling(tiny: Any) -> None:
     assert [k for k in before if before[k] != after[k]] == ["d0005"]
 
 
+def test_an_in_place_edit_that_keeps_size_and_mtime_is_still_seen(tiny: Any, tmp_path: Path) -> None:
+    """Same size, mtime restored (as a same-second edit on a coarse clock would leave it): ctime still moves."""
+    azure_project(tiny, n=30)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    before = data_fingerprint(project, cache)
+    assert data_fingerprint(project, cache).sha256 == before.sha256  # warm fast path
+    doc = tiny.dir / "data" / "az" / "d7.txt"
+    st = doc.stat()
+    time.sleep(0.01)
+    doc.write_text("Bobby 7")  # same length as "Alice 7"
+    os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert doc.stat().st_size == st.st_size and doc.stat().st_mtime_ns == st.st_mtime_ns
+    after = data_fingerprint(project, cache)
+    assert after.sha256 != before.sha256 and after.files["data/az/d7.txt"] != before.files["data/az/d7.txt"]
+    assert after.sha256 == data_fingerprint(project, None).sha256
+
+
+def test_threaded_stats_agree_with_a_single_thread(tiny: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from nerspec import fingerprint
+
+    azure_project(tiny, n=40)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    cold = data_fingerprint(project, cache)
+    monkeypatch.setattr(fingerprint, "THREADED_STATS", 10)
+    monkeypatch.setattr(fingerprint, "STAT_THREADS", 3)
+    assert data_fingerprint(project, cache) == cold
+    (tiny.dir / "data" / "az" / "d39.txt").write_text("Alice 39 and more")
+    changed = data_fingerprint(project, cache)
+    assert changed.sha256 != cold.sha256 and changed.sha256 == data_fingerprint(project, None).sha256
+
+
+def test_a_lost_hashes_file_still_gives_the_right_file_map(tiny: Any, tmp_path: Path) -> None:
+    azure_project(tiny, n=6)
+    age(tiny.dir)
+    (project,) = tiny.load()
+    cache = tmp_path / "cache"
+    cold = data_fingerprint(project, cache)
+    for extra in cache.glob("*.hashes"):
+        extra.unlink()
+    warm = data_fingerprint(project, cache)  # fast path from the main file alone
+    assert warm.sha256 == cold.sha256 and warm.files == cold.files
+
+
 # --- content, not bytes ------------------------------------------------------------------------------
 
 

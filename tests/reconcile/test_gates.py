@@ -27,7 +27,7 @@ def test_absolute_and_star_default() -> None:
     assert not by[("per_entity.LOC.recall", "LOC")].passed  # LOC's own gate replaces the default
     assert ("per_entity.*.f1", "LOC") not in by
     message = failures_message("tiny", results)
-    assert "2 gates failed" in message and "value 0.400, threshold 0.500" in message
+    assert "2 gates failed" in message and "  - per_entity.*.f1 [PER] = 0.400 < min 0.500" in message
 
 
 def test_kind_agnostic_classification() -> None:
@@ -55,6 +55,13 @@ def test_regression_gates() -> None:
     assert by["regression.micro_f1"].passed
     assert not by["regression.per_label_f1[PER]"].passed
     assert by["regression.per_label_f1[PER]"].baseline == 0.80
+    # read as a drop against a baseline, never "value X, threshold Y"
+    assert by["regression.micro_f1"].message == (
+        "micro_f1 dropped 0.010 (0.810 -> 0.800) against production, within the allowed 0.020")
+    assert by["regression.per_label_f1[PER]"].message == (
+        "PER f1 dropped 0.100 (0.800 -> 0.700) against production, more than the allowed 0.050")
+    assert by["regression.per_label_f1[LOC]"].message == "LOC f1 unchanged (0.900 -> 0.900) against production"
+    assert "  - PER f1 dropped 0.100" in failures_message("tiny", results)
 
 
 def test_regression_gates_without_a_deployed_model_are_skipped_not_dropped() -> None:
@@ -87,3 +94,15 @@ def test_significance_lets_noise_pass() -> None:
     assert not real[0].passed
     unknown = evaluate_gates("NERProject", ["PER"], gates, current, baseline, None)
     assert not unknown[0].passed  # cannot tell: fail safe
+
+
+def test_calibration_gate_is_an_upper_bound_on_ece() -> None:
+    gates = NERGates.model_validate({"calibration": {"max_ece": 0.05}})
+    good = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.031, "bins": []}}
+    bad = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.12, "bins": []}}
+    (ok,) = evaluate_gates("NERProject", ["PER"], gates, good)
+    (fail,) = evaluate_gates("NERProject", ["PER"], gates, bad)
+    assert (ok.name, ok.metric, ok.passed, ok.value) == ("calibration.max_ece", "ece", True, 0.031)
+    assert not fail.passed and "0.120 > max 0.050" in fail.message
+    (missing,) = evaluate_gates("NERProject", ["PER"], gates, ev(0.8, {"PER": 0.8}))
+    assert not missing.passed and "no value" in missing.message

@@ -106,7 +106,8 @@ def test_html_charts_are_well_formed_svg() -> None:
 
     html = render(load_fixture("textcat"), "html")
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
-    assert len(svgs) == 4  # F1 and data distribution for each of the two projects
+    # F1 and data distribution for each of the two projects, and the reliability diagram of the calibrated one
+    assert len(svgs) == 5
     for svg in svgs:
         root = ET.fromstring(svg)
         assert root.find("{http://www.w3.org/2000/svg}title") is not None
@@ -167,6 +168,27 @@ def test_gate_rows_explain_themselves() -> None:
     assert "the value is the change against the deployed model" in text
     gained = build_view(load_fixture("ner_baseline"))["projects"][0]["gates"][-1]
     assert gained["shown"] == "+0.016 (0.805 → 0.820)"
+
+
+def test_what_changed_lists_newly_wrong_first_escaped_and_capped() -> None:
+    md = render(load_fixture("ner_baseline"), "md")
+    section = md.split("### What changed, document by document")[1].split("### Per entity type")[0]
+    assert "Against `production`: 2 test documents newly wrong, 2 newly right." in section
+    rows = [line for line in section.splitlines() if line.startswith("| `doc")]
+    assert [r.split("|")[2].strip() for r in rows] == ["🔴 newly wrong", "🔴 newly wrong", "🟢 newly right"]
+    assert "<b>" not in section and "&lt;b&gt;Jane&lt;/b&gt; \\| @\u200bteam" in section
+    assert "1 more changed document not shown here" in section
+    html = render(load_fixture("ner_baseline"), "html")
+    assert "&lt;b&gt;Jane&lt;/b&gt;" in html and "<b>Jane" not in html
+
+
+def test_calibration_section_and_reliability_chart() -> None:
+    md = render(load_fixture("ner_baseline"), "md")
+    assert "Expected calibration error (ECE) 0.031 (deployed model: 0.087) over 214 predicted entities" in md
+    assert 'x-axis ["0.2-0.3", "0.5-0.6", "0.7-0.8", "0.9-1.0"]' in md
+    html = render(load_fixture("ner_baseline"), "html")
+    assert "<title>Reliability: accuracy per confidence bin</title>" in html
+    assert "0.9–1: 188 items, accuracy 0.973, confidence 0.962" in html
 
 
 def test_per_language_scores_and_merged_types_are_shown() -> None:

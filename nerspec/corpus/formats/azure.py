@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.formats.common import (
+    LOAD_PROGRESS_MIN,
     ProjectInfo,
     decode,
     fail,
@@ -30,6 +31,7 @@ from nerspec.corpus.formats.common import (
     unique_file_names,
 )
 from nerspec.corpus.model import Document, Span
+from nerspec.progress import track
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 
@@ -152,7 +154,9 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     base_str, base_shown = str(base), shown(base)
     out: list[Document] = []
     inside_dirs: dict[str, bool] = {}
-    for n, doc in enumerate(documents):
+    # Reading 100,000 small files takes a while: show it (nothing for small projects).
+    listed = track(documents, f"read {shown(path)}", len(documents), min_total=LOAD_PROGRESS_MIN)
+    for n, doc in enumerate(listed):
         location = doc.get("location") if type(doc) is dict else None
         if location is None:
             location = _get(doc, "location")

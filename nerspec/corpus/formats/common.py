@@ -12,6 +12,9 @@ from typing import Any
 
 from nerspec.errors import DataError, Problem
 
+# Sources with at least this many documents show a progress line while their files are read.
+LOAD_PROGRESS_MIN = 10_000
+
 
 def shown(path: Path) -> str:
     from nerspec.manifest.load import display_path

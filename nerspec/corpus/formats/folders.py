@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, read_text, shown, unique_file_names
+from nerspec.corpus.formats.common import (
+    LOAD_PROGRESS_MIN,
+    ProjectInfo,
+    fail,
+    read_text,
+    shown,
+    unique_file_names,
+)
+from nerspec.progress import track
 from nerspec.corpus.model import Document
 
 SIDES = ("train", "test")
@@ -23,7 +31,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         raise fail(path, "a `folders` source is a directory with one sub-directory per class")
     root = (project_dir or path).resolve()
     documents: list[Document] = []
-    for file in referenced_files(path):
+    files = referenced_files(path)
+    for file in track(files, f"read {path}", len(files), min_total=LOAD_PROGRESS_MIN):
         resolved = file.resolve()
         if root not in resolved.parents:
             raise fail(file, "resolves outside the project directory (through a symbolic link)")

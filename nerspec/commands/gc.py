@@ -1,0 +1,40 @@
+"""``nerspec gc``: free the artifact store of models nothing serves, can roll back to, or plans to use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nerspec.commands.common import state_option
+
+
+@click.command("gc")
+@click.option("--keep", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Per deployment, keep this many models it served before its current one (rollback targets).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option("--plan", "plan_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Also keep the models this saved plan names (plans saved by `plan -o` are kept already).")
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@state_option
+def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, state: Path | None) -> None:
+    """Remove models that no deployment serves, that are not among the last --keep each deployment served, and
+    that no saved plan references. Never a served model; under the state lock; a killed gc loses nothing.
+
+    \b
+    Examples:
+      nerspec gc --dry-run
+      nerspec gc --keep 1
+    """
+    from nerspec.gc import collect, human_size
+    from nerspec.paths import state_paths
+
+    result = collect(state_paths(state), keep, dry_run=dry_run, lock_timeout=lock_timeout, plan_files=plan_files,
+                     say=click.echo)
+    verb = "would free" if dry_run else "freed"
+    count = len(result.removed)
+    click.echo(f"gc: {verb} {human_size(result.freed)} ({count} model{'s' if count != 1 else ''}); "
+               f"kept {len(result.kept)}")
+
+
+COMMANDS: list[click.Command] = [gc_command]

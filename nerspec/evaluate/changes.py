@@ -1,0 +1,69 @@
+"""What changed, document by document: test documents the candidate gets newly wrong or newly right.
+
+Aggregate deltas hide regressions (a model can gain F1 while breaking documents that used to be right).
+Both evaluations must come from the same test split (apply and evaluate score the deployed model on the
+candidate's split); documents are matched by id. A document is *wrong* when its review entry is a mismatch
+(any missed, spurious or mistyped entity or class). Per changed document: the predictions only the candidate
+makes and those only the baseline made, each marked correct or not, so a reviewer sees what broke or what
+was fixed without diffing two lists.
+
+JSON (Evaluation JSON ``changes``)::
+
+    {"against": {"deployment", "fingerprint"}, "newly_wrong": N, "newly_right": M,
+     "documents": [{"id", "change": "newly wrong" | "newly right",
+                    "candidate_only": [item], "baseline_only": [item]}],   # newly wrong first, at most ``limit``
+     "more": K}                                                            # changed documents not listed
+
+``item``: NER ``{"label", "start", "end", "text", "correct"}``; classification ``{"label", "correct"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LIMIT = 50
+
+
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
+    out["correct"] = item.get("status") == "TP"
+    return out
+
+
+def _key(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (item.get("start"), item.get("end"), item.get("label"))
+
+
+def _diff(candidate: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ours = {_key(i) for i in candidate}
+    theirs = {_key(i) for i in baseline}
+    return [_item(i) for i in candidate if _key(i) not in theirs], [_item(i) for i in baseline if _key(i) not in ours]
+
+
+def document_changes(
+    candidate: dict[str, Any], baseline: dict[str, Any], *, against: dict[str, Any] | None = None, limit: int = LIMIT
+) -> dict[str, Any]:
+    """The ``changes`` block: newly wrong then newly right documents of ``candidate`` vs ``baseline``."""
+    before = {str(d.get("id")): d for d in baseline.get("documents") or []}
+    wrong: list[dict[str, Any]] = []
+    right: list[dict[str, Any]] = []
+    for doc in candidate.get("documents") or []:
+        old = before.get(str(doc.get("id")))
+        if old is None or bool(doc.get("mismatch")) == bool(old.get("mismatch")):
+            continue
+        candidate_only, baseline_only = _diff(list(doc.get("predicted") or []), list(old.get("predicted") or []))
+        entry = {
+            "id": str(doc.get("id")),
+            "change": "newly wrong" if doc.get("mismatch") else "newly right",
+            "candidate_only": candidate_only,
+            "baseline_only": baseline_only,
+        }
+        (wrong if doc.get("mismatch") else right).append(entry)
+    listed = (wrong + right)[:limit]
+    return {
+        "against": against or {},
+        "newly_wrong": len(wrong),
+        "newly_right": len(right),
+        "documents": listed,
+        "more": len(wrong) + len(right) - len(listed),
+    }

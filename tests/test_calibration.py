@@ -1,0 +1,51 @@
+"""nerspec.calibration: isotonic fit, monotone map, ECE and reliability bins."""
+
+from __future__ import annotations
+
+import random
+
+from nerspec.calibration import Calibration, fit_isotonic, reliability
+
+
+def test_isotonic_fit_calibrates_an_overconfident_scorer() -> None:
+    rng = random.Random(0)
+    outcomes = []
+    for _ in range(2000):
+        raw = rng.random()
+        outcomes.append((raw, rng.random() < raw * 0.6))  # true accuracy is 0.6 x the raw score
+    before = reliability(outcomes)["ece"]
+    calibration = fit_isotonic(outcomes[:1000])
+    held_out = [(calibration(raw), ok) for raw, ok in outcomes[1000:]]
+    assert before > 0.15
+    assert reliability(held_out)["ece"] < 0.05
+    assert all(a <= b for a, b in zip(calibration.ys, calibration.ys[1:]))  # monotone: ranking kept
+
+
+def test_small_blocks_are_never_mapped_to_certainty() -> None:
+    outcomes = [(1.0, True)] * 30 + [(0.2, False)]
+    calibration = fit_isotonic(outcomes)
+    assert 0.0 < calibration(0.2) < 1.0 and 0.0 < calibration(1.0) < 1.0
+
+
+def test_too_few_items_or_no_dev_is_identity_with_a_reason() -> None:
+    few = fit_isotonic([(0.9, True)] * 5)
+    assert few.method == "none" and few(0.37) == 0.37 and "5 dev items" in (few.reason or "")
+    skipped = fit_isotonic([], reason_if_skipped="no dev carve")
+    assert skipped.to_json()["reason"] == "no dev carve"
+
+
+def test_json_round_trip_and_malformed_meta_is_identity() -> None:
+    calibration = fit_isotonic([(i / 40, i % 3 != 0) for i in range(40)])
+    again = Calibration.from_json(calibration.to_json())
+    assert [round(again(x / 10), 6) for x in range(11)] == [round(calibration(x / 10), 6) for x in range(11)]
+    assert Calibration.from_json(None)(0.4) == 0.4
+    assert Calibration.from_json({"method": "isotonic", "x": [1, 0], "y": [0, 1]})(0.4) == 0.4
+
+
+def test_reliability_bins_and_ece() -> None:
+    report = reliability([(0.95, True), (0.95, False), (0.15, False), (0.15, False)])
+    assert report["items"] == 4 and len(report["bins"]) == 10
+    top = report["bins"][9]
+    assert (top["count"], top["confidence"], top["accuracy"]) == (2, 0.95, 0.5)
+    assert report["ece"] == round(0.5 * 0.45 + 0.5 * 0.15, 4)
+    assert reliability([])["ece"] is None
