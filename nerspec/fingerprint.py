@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 CACHE_VERSION = 5
 # Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
-TRAINING_RECIPE = 3  # 3: artifacts carry a confidence calibration (meta.json)
+TRAINING_RECIPE = 4  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers
 # marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 # Module names under ``nerspec.corpus.formats`` where they differ from the manifest's format name.
@@ -359,6 +359,8 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
     parts: list[Any] = []  # per source: (rels, shas) or a callable returning them
     digest = hashlib.sha256()
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue  # a pool never trains: adding raw text must not retrain (unless pretrain reads it)
         if source.path is None:
             # A URL source is pinned by its sha256: the pin is the content.
             parts.append(([f"url:{source.name}"], [source.sha256 or ""]))
@@ -379,7 +381,9 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
             reason = str(exc.args[0]) if exc.strerror is None else exc.strerror.lower()
             raise DataError([project.locate(("spec", "data", index, "path"), f"`{name}` {reason}")]) from None
         parts.append(listing)
-        digest.update(f"{source.name}\0{source.format}\0{source_digest}\n".encode())
+        # The encoding changes the text read from the same bytes (only hashed when set: old fingerprints hold).
+        encoding = f"\0{source.encoding}" if source.encoding is not None else ""
+        digest.update(f"{source.name}\0{source.format}\0{source_digest}{encoding}\n".encode())
     if own_cache:
         try:
             cache.save()
@@ -447,6 +451,16 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "dev_carve_version": split_module.DEV_CARVE_VERSION,
         "content_version": CONTENT_VERSION,
     }
+    if spec.training.base is not None:
+        from nerspec.train.base import installed_version
+
+        # Upgrading the base package changes the starting weights: the model must retrain.
+        inputs["base_version"] = installed_version(spec.training.base) or "missing"
+    if spec.training.pretrain is not None:
+        from nerspec.train.pretrain import raw_text_digest
+
+        # The raw text pretrained on shapes the starting weights.
+        inputs["pretrain_data"] = raw_text_digest(project)
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
         config = project.dir / spec.training.config

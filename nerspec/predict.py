@@ -59,6 +59,7 @@ class Predictor:
     ) -> None:
         import spacy
 
+        import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
         from nerspec.train.kinds import kind_impl
 
         self.path = artifact_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, gc, model, project, reconcile, report, serve, state
+from nerspec.commands import data, deploy, evaluate, gc, label, model, project, reconcile, report, serve, state
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -16,5 +16,6 @@ COMMANDS: list[click.Command] = [
     *report.COMMANDS,
     *serve.COMMANDS,
     *gc.COMMANDS,
+    *label.COMMANDS,
     *state.COMMANDS,
 ]

@@ -57,6 +57,10 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
             report.append(entry)
             continue
         findings = check_corpus(project, corpus)
+        if any(source.unlabeled for source in project.manifest.spec.data):
+            from nerspec.corpus.pool import check_pools
+
+            findings.extend(check_pools(project))
         errors = [f for f in findings if f.severity == "error"]
         warnings = [f for f in findings if f.severity == "warning"]
         blocking.extend(f.problem() for f in errors)
@@ -144,16 +148,24 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
-@click.option("--format", "fmt", type=click.Choice(["azure", "jsonl"]), required=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["azure", "jsonl", "labelstudio", "doccano", "prodigy", "conll", "spacy", "folders"]),
+    required=True,
+    help="Output format (every import format; conll is lossy: ids and whitespace).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
 def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
-    """Write a project's labeled data as an Azure labels file (+ .txt documents) or jsonl.
+    """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
+    Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
     \b
     Examples:
       nerspec export projects/example --format jsonl -o out/
       nerspec export projects/example --format azure --with-split -o out/azure
+      nerspec export projects/example --format labelstudio -o out/ls
     """
     from nerspec.corpus.formats import module
     from nerspec.corpus.formats.common import project_info
@@ -163,6 +175,8 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
 
     projects = load_projects([path])
     for project in projects:
+        if fmt == "folders" and project.kind == "NERProject":
+            raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
         corpus = load_corpus(project)
         documents = corpus.documents
         if with_split:

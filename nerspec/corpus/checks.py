@@ -40,6 +40,7 @@ def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None)
         *_unused_labels(project, corpus, declared),
         *_texts(corpus, split),
         *_test_side(project, corpus, split, declared),
+        *_set_aside(project, corpus),
     ]
     findings.sort(key=lambda f: (f.severity != "error", f.location, f.line, f.col, f.code))
     return findings
@@ -129,6 +130,28 @@ def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterato
         if name not in used:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
                                f"{noun} `{name}` has no labels in the data")
+
+
+def _set_aside(project: Any, corpus: Corpus) -> Iterator[Finding]:
+    """Drafts block (per file, with their count) unless the source allows them; unannotated records warn."""
+    allowed = {s.name for s in project.manifest.spec.data if s.allow_drafts}
+    groups: dict[tuple[str, str, str], list[Document]] = defaultdict(list)
+    for doc in corpus.set_aside:
+        groups[(doc.status, doc.source, doc.location)].append(doc)
+    for (status, source, location), docs in groups.items():
+        first, n = docs[0], len(docs)
+        line = first.line or 1
+        if status == "draft":
+            severity = "warning" if source in allowed else "error"
+            hint = (
+                "they are left out of training" if source in allowed
+                else f"review them (drop `draft: true`, or annotate the task) or set `allow_drafts: true` on source `{source}`"
+            )
+            message = f"{n} unreviewed draft{'s' if n != 1 else ''} (model pre-labels, first: {first.id}); {hint}"
+            yield Finding(severity, "unreviewed_drafts", message, None, location, line=line, col=1)  # type: ignore[arg-type]
+        else:
+            message = f"{n} record{'s' if n != 1 else ''} without accepted labels (first: {first.id}) left out of training"
+            yield Finding("warning", "unlabeled_records", message, None, location, line=line, col=1)
 
 
 def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[str]) -> Iterator[Finding]:

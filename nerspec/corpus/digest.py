@@ -85,10 +85,14 @@ def compute(project: LoadedProject) -> tuple[str, str]:
     documents: list[Document] = []
     pins: list[str] = []
     for index, source in enumerate(spec.data):
+        if source.unlabeled:
+            continue  # a pool never trains
         if source.path is None:
             pins.append(source.sha256 or "")
             continue
         for doc in load_source(project, index):
+            if doc.status:
+                continue  # drafts and unannotated records are set aside, never trained
             if source.dataset is not None:
                 doc.dataset = source.dataset
             documents.append(doc)

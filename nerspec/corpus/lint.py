@@ -34,7 +34,13 @@ MAX_NGRAM = 8
 
 
 def lint_corpus(project: Any, corpus: Corpus) -> list[Finding]:
-    return _PER_KIND[project.kind](corpus, project.manifest.metadata.language)
+    findings = _PER_KIND[project.kind](corpus, project.manifest.metadata.language)
+    return [*findings, *annotator_disagreements(corpus)]
+
+
+def annotator_disagreements(corpus: Corpus) -> list[Finding]:
+    """``lint_annotator_disagreement``: several annotators labeled a document differently (Label Studio)."""
+    return [at_document(doc, "warning", "lint_annotator_disagreement", doc.disagreement) for doc in corpus if doc.disagreement]
 
 
 def lint_ner(corpus: Corpus, language: str = "en") -> list[Finding]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from nerspec import progress
 from nerspec.atomic import umask
 from nerspec.corpus.formats import module
+from nerspec.corpus.formats.common import source_encoding
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
 from nerspec.languages import normalize
@@ -46,7 +47,8 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
     if source.path is not None and not path.exists():
         raise DataError([project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")])
     root = project.dir if source.path is not None else path if path.is_dir() else path.parent
-    documents = module(source.format).read(path, root)
+    with source_encoding(source.encoding):
+        documents = module(source.format).read(path, root)
     problems = unencodable(documents)  # every reader of a source (corpus, content fingerprints) refuses them
     if problems:
         raise DataError(problems)
@@ -54,14 +56,18 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
 
 
 def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus:
-    """Every source's documents, ``renamed_from`` labels mapped to the current names, a source's ``dataset``
-    applied; in a multilingual project a document without its own language gets ``metadata.language``."""
+    """Every labeled source's documents, ``renamed_from`` labels mapped to the current names, a source's
+    ``dataset`` applied; in a multilingual project a document without its own language gets ``metadata.language``.
+    Unlabeled sources (pools) are skipped; drafts and unannotated records go to ``Corpus.set_aside``."""
     renames = rename_map(project)
     metadata = project.manifest.metadata
     default_language = normalize(metadata.language) if metadata.multilingual else None
     documents: list[Document] = []
+    set_aside: list[Document] = []
     problems: list[Problem] = []
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue
         try:
             docs = load_source(project, index, cache_dir)
         except DataError as exc:
@@ -76,10 +82,11 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
             if renames:
                 doc.spans = [Span(s.start, s.end, renames.get(s.label, s.label)) for s in doc.spans]
                 doc.labels = [renames.get(c, c) for c in doc.labels]
-        documents.extend(docs)
+        documents.extend(doc for doc in docs if not doc.status)
+        set_aside.extend(doc for doc in docs if doc.status)
     if problems:
         raise DataError(problems)
-    return Corpus(documents)
+    return Corpus(documents, set_aside)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -104,6 +111,8 @@ def referenced_files(project: LoadedProject, cache_dir: Path | None = None) -> l
     """Every file the project's data reads (for fingerprints)."""
     files: list[Path] = []
     for index, source in enumerate(project.manifest.spec.data):
+        if source.unlabeled:
+            continue
         files.extend(module(source.format).referenced_files(_entry(source_path(project, index, cache_dir), source)))
     return files
 

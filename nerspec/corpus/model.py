@@ -48,11 +48,19 @@ class Document:
     # The document's own language (BCP 47-ish, e.g. ``de``, ``en-us``) where its format records one (Azure
     # labels JSON, jsonl ``language``, Label Studio); ``None`` means the project's ``metadata.language``.
     language: str | None = None
+    # "" for a labeled document; "draft" for a model's pre-labels nobody reviewed yet (``draft: true``,
+    # Label Studio predictions without an annotation); "unlabeled" for a record without any labels
+    # (a Label Studio task nobody annotated, a Prodigy answer other than accept). Neither trains.
+    status: str = ""
+    # Why the labels are uncertain at the source (several annotators disagreed); lint reports it.
+    disagreement: str = ""
 
 
 @dataclass(slots=True)
 class Corpus:
     documents: list[Document] = field(default_factory=list)
+    # Records of labeled sources that are not training data: drafts and unannotated tasks (checks count them).
+    set_aside: list[Document] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)

@@ -69,9 +69,12 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = inside_project(source.path, project_dir)
             if problem:
                 yield (*base, "path"), problem
+        if source.encoding is not None and not _known_codec(source.encoding):
+            yield (*base, "encoding"), f"unknown text encoding `{source.encoding}` (e.g. `utf-8`, `latin-1`, `cp1252`)"
     split = project.spec.split
     if split.version is not None and split.policy != "stratified":
         yield ("spec", "split", "version"), f"only `stratified` has more than one version; remove `version` (policy `{split.policy}`)"
+    yield from _pretrain(project)
     config = project.spec.training.config
     if config is not None:
         problem = inside_project(config, project_dir)
@@ -79,6 +82,38 @@ def _data(project: AnyProject, project_dir: Path) -> Iterator[RuleProblem]:
             problem = f"`{config}` does not exist (relative to the project directory)"
         if problem:
             yield ("spec", "training", "config"), problem
+
+
+def _pretrain(project: AnyProject) -> Iterator[RuleProblem]:
+    training = project.spec.training
+    if training.pretrain is None:
+        return
+    where = ("spec", "training", "pretrain")
+    pools = {source.name for source in project.spec.data if source.unlabeled}
+    if training.config is not None:
+        yield where, "`pretrain` needs the generated config; with `config` pretrain with `spacy pretrain` yourself"
+    if training.base is not None:
+        yield where, "`pretrain` and `base` both initialise the tok2vec; use one of them"
+    if training.pretrain.sources is None:
+        if not pools:
+            yield where, "pretraining needs raw text: declare a data source with `unlabeled: true`"
+        return
+    for i, name in enumerate(training.pretrain.sources):
+        if name not in pools:
+            yield (*where, "sources", i), f"`{name}` is not a data source with `unlabeled: true`"
+
+
+def _known_codec(name: str) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(name).name not in _BINARY_CODECS
+    except LookupError:
+        return False
+
+
+# Codecs that turn bytes into bytes (or need extra arguments), not bytes into text.
+_BINARY_CODECS = {"base64", "bz2", "hex", "quopri", "uu", "zlib", "rot-13", "idna", "punycode"}
 
 
 def inside_project(relative: str, project_dir: Path) -> str | None:

@@ -66,7 +66,7 @@ class Label(Strict):
         return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
 
 
-DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders"]
+DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]
 
 
 class DataSource(Strict):
@@ -79,6 +79,21 @@ class DataSource(Strict):
     sha256: str | None = Field(None, pattern=SHA256_PATTERN)
     dataset: Literal["train", "test"] | None = Field(
         None, description="Assign every document of this source to one side (for the manual split)."
+    )
+    unlabeled: bool = Field(
+        False,
+        description="A pool of raw text (folders of .txt, jsonl id+text, Label Studio tasks): never trained on; "
+        "`nerspec label next/suggest` pick from it and `training.pretrain` reads it.",
+    )
+    allow_drafts: bool = Field(
+        False, description="Let unreviewed drafts (`draft: true`, predictions only) pass validation; they never train."
+    )
+    encoding: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="Text encoding of the source's files (a Python codec name, e.g. `latin-1`, `cp1252`); "
+        "default strict UTF-8 (a leading BOM is dropped).",
     )
 
 
@@ -99,21 +114,45 @@ class Split(Strict):
     )
 
 
+class Pretrain(Strict):
+    """spaCy pretraining of the tok2vec on the project's own raw text before training (cached by content hash)."""
+
+    sources: list[ResourceName] | None = Field(
+        None, description="Unlabeled data sources (`unlabeled: true`) to pretrain on; default: all of them."
+    )
+    epochs: int = Field(5, ge=1, le=1000, description="Passes over the raw text.")
+
+
 class Training(Strict):
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    max_steps: int = Field(2000, ge=1, le=MAX_COUNT)
-    patience: int = Field(
-        400, ge=0, le=MAX_COUNT, description="Stop after this many steps without dev improvement (0: never)."
+    max_steps: int | None = Field(
+        None, ge=1, le=MAX_COUNT,
+        description="Optimizer steps at most (default: scaled to the training data, see docs/defaults.md).",
     )
-    eval_frequency: int = Field(100, ge=1, le=MAX_COUNT)
+    patience: int | None = Field(
+        None, ge=0, le=MAX_COUNT,
+        description="Stop after this many steps without dev improvement (0: never; default: scaled).",
+    )
+    eval_frequency: int | None = Field(None, ge=1, le=MAX_COUNT, description="Steps between dev evaluations (default: scaled).")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    batch_size: int = Field(1000, ge=1, le=MAX_COUNT, description="Words per batch (spaCy `compounding` upper bound).")
+    batch_size: int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="Words per batch (spaCy `compounding` upper bound; default: scaled)."
+    )
     dev_fraction: float = Field(
         0.1, ge=0.0, lt=0.5, description="Carved from the training side for early stopping; never from test."
     )
     gpu: Literal["auto"] | bool = "auto"
     config: str | None = Field(None, description="Path to a full spaCy config (experts); relative to the project.")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Decision threshold (multi-label classification).")
+    base: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$",
+        description="An installed spaCy pipeline package (e.g. `en_core_web_sm`) whose `tok2vec` initialises the "
+        "model's; nerspec never downloads it.",
+    )
+    pretrain: Pretrain | None = Field(
+        None, description="Pretrain the tok2vec on the unlabeled sources first (spaCy pretraining, characters objective)."
+    )
 
 
 class Threshold(Strict):

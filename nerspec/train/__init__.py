@@ -78,8 +78,14 @@ def train(
     settings = project.manifest.spec.training
     train_docs, dev_docs = carve_dev(list(split.train), settings.dev_fraction, settings.seed)
     started = time.monotonic()
+    weights = None
+    if settings.pretrain is not None:
+        from nerspec.train.config import default_config
+        from nerspec.train.pretrain import pretrained_weights
+
+        weights = pretrained_weights(project, default_config(project), paths)
     with staged_dir(final) as staged:
-        result = run_training(project, train_docs, dev_docs, staged / "_training", progress)
+        result = run_training(project, train_docs, dev_docs, staged / "_training", progress, init_tok2vec=weights)
         calibration = fit_calibration(project, result, dev_docs)
         meta = fill_staged(
             staged,

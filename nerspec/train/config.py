@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.train.kinds import KindImpl, kind_impl
+from nerspec.train.schedule import DataSize, schedule_for
 
 if TYPE_CHECKING:
     from thinc.api import Config
@@ -92,6 +93,8 @@ def register() -> None:
         return
     import spacy
     from spacy.training import Example
+
+    import nerspec.train.architectures  # noqa: F401  (registers nerspec's architectures)
 
     @spacy.registry.readers(MEMORY_READER)
     def memory_corpus(key: str, split: str = "train") -> Callable[[Any], Iterable[Any]]:
@@ -182,15 +185,20 @@ def file_corpora(train: str | Path | None = None, dev: str | Path | None = None)
 CONSOLE_LOGGER = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
 
 
-def default_config(project: LoadedProject) -> Config:
-    """The generated config (CPU-efficient, no vectors) with the manifest's training settings."""
+def default_config(project: LoadedProject, size: DataSize | None = None) -> Config:
+    """The generated config (CPU-efficient, no vectors) with the manifest's training settings; what the manifest
+    leaves unset follows the schedule scaled to ``size``, the training data (``nerspec.train.schedule``)."""
     from thinc.api import Config
 
     impl = kind_impl(project.kind)
     training = project.manifest.spec.training
     labels, multilabel = labels_of(project), multilabel_of(project)
     pipeline, components = impl.components(labels, multilabel)
-    batch = training.batch_size
+    plan = schedule_for(project.kind, size)
+    batch = training.batch_size or plan.batch_words
+    max_steps = training.max_steps or plan.max_steps
+    patience = training.patience if training.patience is not None else plan.patience
+    eval_frequency = training.eval_frequency or plan.eval_frequency
     data: dict[str, Any] = {
         "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
         "system": {"gpu_allocator": None, "seed": training.seed},
@@ -214,10 +222,10 @@ def default_config(project: LoadedProject) -> Config:
             "gpu_allocator": None,
             "dropout": training.dropout,
             "accumulate_gradient": 1,
-            "patience": training.patience,
+            "patience": patience,
             "max_epochs": 0,
-            "max_steps": training.max_steps,
-            "eval_frequency": training.eval_frequency,
+            "max_steps": max_steps,
+            "eval_frequency": eval_frequency,
             "frozen_components": [],
             "annotating_components": [],
             "before_to_disk": None,
@@ -231,14 +239,20 @@ def default_config(project: LoadedProject) -> Config:
                 "grad_clip": 1.0,
                 "use_averages": True,
                 "eps": 1e-8,
-                "learn_rate": 0.001,
+                "learn_rate": plan.learn_rate,
             },
             "batcher": {
                 "@batchers": "spacy.batch_by_words.v1",
                 "discard_oversize": False,
                 "tolerance": 0.2,
                 "get_length": None,
-                "size": {"@schedules": "compounding.v1", "start": min(100, batch), "stop": batch, "compound": 1.001, "t": 0.0},
+                "size": {
+                    "@schedules": "compounding.v1",
+                    "start": min(plan.batch_start, batch),
+                    "stop": batch,
+                    "compound": 1.001,
+                    "t": 0.0,
+                },
             },
             "logger": dict(CONSOLE_LOGGER),
             "score_weights": {},
@@ -255,7 +269,45 @@ def default_config(project: LoadedProject) -> Config:
             "components": impl.initialize(labels, multilabel),
         },
     }
-    return Config(data)
+    config = Config(data)
+    if training.pretrain is not None:
+        _with_own_tok2vec(config, impl, labels, multilabel)
+    if training.base is not None:
+        from nerspec.train.base import apply_base
+
+        apply_base(config, project)
+    return config
+
+
+# Width of the tok2vec a text classifier gets when it pretrains (NER's default already has one).
+PRETRAIN_TOK2VEC_WIDTH = 96
+
+
+def _with_own_tok2vec(config: Config, impl: KindImpl, labels: list[str], multilabel: bool) -> None:
+    """Give the pipeline a shared ``tok2vec`` component (what pretraining initialises) if it has none."""
+    if "tok2vec" in config["components"]:
+        return
+    from nerspec.train.kinds import tok2vec_block
+
+    trained, listening = impl.listening(labels, multilabel, PRETRAIN_TOK2VEC_WIDTH)
+    config["nlp"]["pipeline"] = ["tok2vec", *trained]
+    config["components"] = {
+        "tok2vec": {"factory": "tok2vec", "model": tok2vec_block(PRETRAIN_TOK2VEC_WIDTH, depth=4)},
+        **listening,
+    }
+
+
+def with_init_tok2vec(config: Config, weights: Path) -> Config:
+    """A copy of ``config`` whose tok2vec starts from pretrained ``weights`` (spaCy's ``init_tok2vec``)."""
+    from thinc.api import Config
+
+    from nerspec.train.pretrain import pretraining_section
+
+    out = Config(config)
+    out["paths"] = {**out["paths"], "init_tok2vec": str(weights)}
+    out["initialize"] = {**out["initialize"], "init_tok2vec": str(weights)}
+    out["pretraining"] = pretraining_section(1)
+    return out
 
 
 def expert_config(project: LoadedProject) -> Config:
@@ -308,7 +360,7 @@ def expert_config(project: LoadedProject) -> Config:
     # Only what the manifest states explicitly overrides the expert's file.
     explicit = training.model_fields_set
     for manifest_field, where in _TRAINING_FIELDS.items():
-        if manifest_field in explicit:
+        if manifest_field in explicit and getattr(training, manifest_field) is not None:
             section = config["training"]
             for part in where[:-1]:
                 section = section.setdefault(part, {})
@@ -322,12 +374,13 @@ def expert_config(project: LoadedProject) -> Config:
     return config
 
 
-def project_config(project: LoadedProject) -> Config:
-    """The config that trains the project (generated or expert), reading spaCy's DocBin files by default."""
+def project_config(project: LoadedProject, size: DataSize | None = None) -> Config:
+    """The config that trains the project (generated or expert), reading spaCy's DocBin files by default;
+    ``size`` (the training documents) scales the default schedule."""
     if project.manifest.spec.training.config is not None:
         config = expert_config(project)
     else:
-        config = default_config(project)
+        config = default_config(project, size)
     config["corpora"] = file_corpora()
     return config
 

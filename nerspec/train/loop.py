@@ -96,8 +96,10 @@ def run_training(
     dev_docs: list[Document],
     output_path: Path,
     progress: ProgressCallback | None = None,
+    init_tok2vec: Path | None = None,
 ) -> TrainResult:
-    """Train the project's pipeline on ``train_docs``, early-stopping on ``dev_docs``; save under ``output_path``."""
+    """Train the project's pipeline on ``train_docs``, early-stopping on ``dev_docs``; save under ``output_path``.
+    ``init_tok2vec``: pretrained tok2vec weights to start from (``training.pretrain``)."""
     if not train_docs:
         raise TrainingError(f"project `{project.name}` has no training documents")
     dev_source = "dev"
@@ -109,7 +111,11 @@ def run_training(
     from spacy.training.loop import train as spacy_train
     from thinc.api import ConfigValidationError
 
-    base = cfg.project_config(project)
+    from nerspec.train.schedule import DataSize
+
+    base = cfg.project_config(project, DataSize.of(train_docs))
+    if init_tok2vec is not None:
+        base = cfg.with_init_tok2vec(base, init_tok2vec)
     key = f"{project.name}:{uuid.uuid4().hex}"
     training = base["training"]
     max_steps = int(training.get("max_steps") or 0)

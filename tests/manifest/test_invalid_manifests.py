@@ -82,7 +82,7 @@ CASES = [
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
-     "9:31: spec.data[0].format: 'csv' is not one of 'azure', 'jsonl', 'conll', 'spacy', 'folders'"),
+     "9:31: spec.data[0].format: 'csv' is not one of 'azure', 'jsonl', 'conll', 'spacy', 'folders', 'labelstudio', 'doccano', 'prodigy'"),
 ]
 
 

@@ -79,12 +79,15 @@ def _train(root: Path, state: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def ner_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
-    """(project dir, state dir, artifact): an NER model trained a little, deployed as `production`."""
+    """(project dir, state dir, artifact): an NER model trained a little, deployed as `production`.
+
+    Pinned schedule (30 steps, batches up to 1,000 words): the model must stay imperfect for the confidence tests.
+    """
     base = tmp_path_factory.mktemp("ner")
     rng = random.Random(0)
     records = [ner_record(rng, i, TEMPLATES) for i in range(80)]
     root = _project(base / "people", "NERProject", records, ["PERSON", "CITY"],
-                    {"max_steps": 40, "eval_frequency": 10, "patience": 0, "seed": 1})
+                    {"max_steps": 30, "eval_frequency": 10, "patience": 0, "seed": 1, "batch_size": 1000})
     artifact = _train(root, base / "state")
     from nerspec.deploy.local import point
     from nerspec.paths import StatePaths

@@ -42,12 +42,10 @@ def test_textcat_default_config(make_project, multilabel, factory, exclusive):
     config = cfg.project_config(project)
     assert config["nlp"]["pipeline"] == [factory]
     model = config["components"][factory]["model"]
-    # The ensemble: bag of words (with bigrams) next to a small tok2vec; the linear model decides exclusivity.
-    assert model["@architectures"] == "spacy.TextCatEnsemble.v2"
-    assert model["linear_model"]["@architectures"] == "spacy.TextCatBOW.v3"
-    assert model["linear_model"]["exclusive_classes"] is exclusive
-    assert model["linear_model"]["ngram_size"] == 2
-    assert model["tok2vec"]["embed"]["width"] == model["tok2vec"]["encode"]["width"]
+    # A linear model over normalised word 1-3-grams (TF-IDF + logistic regression's recipe, trained by spaCy).
+    assert model["@architectures"] == "nerspec.TextCatBOWNormalized.v1"
+    assert model["exclusive_classes"] is exclusive
+    assert model["ngram_size"] == 3
     assert config["initialize"]["components"][factory]["labels"] == ["finance", "food", "sports", "weather"]
 
 
@@ -112,3 +110,32 @@ def test_portable_config_has_no_nerspec_functions(make_project):
     config = cfg.portable_config(cfg.with_memory_corpus(cfg.project_config(project), "k"))
     text = config.to_str()
     assert "nerspec." not in text
+
+
+def test_schedule_scales_with_the_data_and_the_manifest_overrides_it(make_project):
+    from nerspec.train.schedule import DataSize, schedule_for
+
+    small, large = schedule_for("NERProject", DataSize(100, 3_000)), schedule_for("NERProject", DataSize(5_000, 600_000))
+    assert small.max_steps < large.max_steps and small.eval_frequency <= large.eval_frequency
+    assert small.batch_words < large.batch_words  # small data: an epoch still has several updates
+    project, _, _ = load_all(make_project(training={"max_steps": None, "patience": None, "eval_frequency": None}))
+    config = cfg.project_config(project, DataSize(5_000, 600_000))["training"]
+    assert (config["max_steps"], config["patience"], config["eval_frequency"]) == (
+        large.max_steps, large.patience, large.eval_frequency)
+    project, _, _ = load_all(make_project(training={"max_steps": 77, "patience": 0}))
+    config = cfg.project_config(project, DataSize(5_000, 600_000))["training"]
+    assert (config["max_steps"], config["patience"]) == (77, 0)
+
+
+def test_normalised_bag_of_ngrams_is_length_invariant():
+    import spacy
+
+    from nerspec.train.architectures import normalized_ngrams
+
+    nlp = spacy.blank("en")
+    layer = normalized_ngrams(2)
+    (keys, values, lengths), _ = layer([nlp("Rain in Oslo"), nlp("rain in oslo " * 50), nlp("")], False)
+    # Lower-cased unigrams and bigrams; the repeated text adds one bigram ("oslo rain").
+    assert [int(n) for n in lengths] == [5, 6, 0]
+    first, second = values[:5], values[5:11]
+    assert abs(float((first * first).sum()) - 1.0) < 1e-5 and abs(float((second * second).sum()) - 1.0) < 1e-5

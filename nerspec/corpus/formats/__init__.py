@@ -9,7 +9,16 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-MODULES = {"azure": "azure", "jsonl": "jsonl", "conll": "conll", "spacy": "docbin", "folders": "folders"}
+MODULES = {
+    "azure": "azure",
+    "jsonl": "jsonl",
+    "conll": "conll",
+    "spacy": "docbin",
+    "folders": "folders",
+    "labelstudio": "labelstudio",
+    "doccano": "doccano",
+    "prodigy": "prodigy",
+}
 
 
 def module(fmt: str) -> ModuleType:

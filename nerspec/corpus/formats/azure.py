@@ -28,6 +28,7 @@ from nerspec.corpus.formats.common import (
     load_json,
     read_text,
     shown,
+    source_encoding_of,
     unique_file_names,
 )
 from nerspec.corpus.model import Document, Span
@@ -226,6 +227,8 @@ def _read_document(file_name: str) -> str:
         data = read_regular(file_name)  # a FIFO or device is refused, never read
     except OSError:
         return read_text(Path(file_name))  # the slow path names the problem
+    if source_encoding_of() is not None:
+        return decode(Path(file_name), data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

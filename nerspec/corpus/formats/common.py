@@ -6,7 +6,9 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +50,42 @@ def read_bytes(path: Path) -> bytes:
         raise fail(path, f"cannot read: {exc.strerror}") from None
 
 
-def decode(path: Path, data: bytes) -> str:
-    """UTF-8 text; a leading BOM is dropped (editors on Windows add one; offsets never count it)."""
+# The manifest's `encoding:` of the data source being read (``None``: strict UTF-8). A context variable rather
+# than a parameter of every format's ``read``: formats decode through ``decode`` and stay encoding-agnostic.
+_ENCODING: ContextVar[str | None] = ContextVar("nerspec_source_encoding", default=None)
+
+
+@contextmanager
+def source_encoding(encoding: str | None) -> Iterator[None]:
+    """Decode the files read inside this block with ``encoding`` (a Python codec name; ``None`` is UTF-8)."""
+    token = _ENCODING.set(encoding)
     try:
-        text = data.decode("utf-8")
+        yield
+    finally:
+        _ENCODING.reset(token)
+
+
+def source_encoding_of() -> str | None:
+    """The encoding ``source_encoding`` set for the files being read (``None``: strict UTF-8)."""
+    return _ENCODING.get()
+
+
+def decode(path: Path, data: bytes) -> str:
+    """Text in the source's encoding (strict UTF-8 by default); a leading BOM is dropped (editors on Windows
+    add one; offsets never count it)."""
+    encoding = _ENCODING.get()
+    try:
+        text = data.decode(encoding or "utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_col(data, exc.start)
-        raise fail(path, f"not valid UTF-8 at byte offset {exc.start}: {exc.reason}", line, col) from None
+        if encoding is None:
+            message = (
+                f"not valid UTF-8 at byte offset {exc.start}: {exc.reason} "
+                "(set the data source's `encoding:`, e.g. `latin-1`, if the files are not UTF-8)"
+            )
+        else:
+            message = f"not valid {encoding} at byte offset {exc.start}: {exc.reason}"
+        raise fail(path, message, line, col) from None
     return text[1:] if text.startswith("\ufeff") else text
 
 

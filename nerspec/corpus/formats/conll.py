@@ -142,3 +142,23 @@ def tags(doc: Document, scheme: str = "IOB2") -> list[list[tuple[str, str]]]:
                 current = None
         out.append(row)
     return out
+
+
+def write(documents: list[Document], out_dir: Path, info: object, name: str = "data.conll") -> Path:
+    """``-DOCSTART-`` per document, one token (split at spaces) and IOB2 tag per line, lines as sentences.
+
+    Lossy by nature: ids become ``<file>#N`` on import, whitespace becomes single spaces, and a span that
+    starts or ends inside a space-separated token is widened to the whole token.
+    """
+    from nerspec.atomic import write_text
+
+    out: list[str] = []
+    for doc in documents:
+        out.append("-DOCSTART- O\n")
+        for row in tags(doc):
+            if row:
+                out.extend(f"{token}\t{tag}" for token, tag in row)
+                out.append("")
+    target = out_dir / name
+    write_text(target, "\n".join(out) + ("\n" if out else ""))
+    return target

@@ -81,7 +81,12 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
     for document in documents:
         doc = nlp.make_doc(document.text)
         if info.is_ner:
-            doc.ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
+            ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
+            try:
+                doc.ents = [e for e in ents if e is not None and len(e)]
+            except ValueError:  # spaCy's entities cannot overlap; the corpus can
+                raise fail(out_dir / name, f"document `{document.id}` has overlapping spans, which a DocBin cannot hold; "
+                           "export as jsonl or labelstudio instead") from None
         else:
             doc.cats = {c: float(c in document.labels) for c in info.labels}
         doc.user_data["id"] = document.id

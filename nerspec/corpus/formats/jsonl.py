@@ -9,6 +9,7 @@ exclusive), or the common ``"label": [[start, end, "TYPE"], ...]`` shape. Classi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ def referenced_files(path: Path) -> list[Path]:
 
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    return read_records(path, _document)
+
+
+RecordReader = Callable[[Any, Path, str, int], Document]
+
+
+def read_records(path: Path, convert: RecordReader) -> list[Document]:
+    """One document per non-empty line via ``convert(record, path, shown path, line)``; errors located.
+
+    ``convert`` raises ``RecordError`` for a record it cannot use; every problem is reported at once.
+    """
     data = read_bytes(path)
     text = decode(path, data)
     where = shown(path)
@@ -39,11 +51,11 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             continue
         try:
             record = json.loads(line)
-            documents.append(_document(record, path, where, lineno))
+            documents.append(convert(record, path, where, lineno))
         except json.JSONDecodeError as exc:
             offset = start_byte + len(line[: exc.pos].encode("utf-8"))
             problems.append(Problem(where, lineno, exc.colno, "", f"invalid JSON at byte offset {offset}: {exc.msg}"))
-        except _RecordError as exc:
+        except RecordError as exc:
             problems.append(Problem(where, lineno, 1, "", str(exc)))
         except RecursionError:
             problems.append(Problem(where, lineno, 1, "", "JSON nested too deeply"))
@@ -54,27 +66,46 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return documents
 
 
-class _RecordError(ValueError):
+class RecordError(ValueError):
     pass
 
 
-def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
-    if not isinstance(record, dict):
-        raise _RecordError("each line must be a JSON object")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise _RecordError("missing `text` (a string)")
-    doc_id = record.get("id", f"{path.name}:{lineno}")
+def dataset_of(record: dict[str, Any]) -> Any:
     dataset = record.get("dataset")
     if isinstance(dataset, str):
         dataset = dataset.lower()
     if dataset not in (None, "train", "test"):
-        raise _RecordError(f"`dataset` must be `train` or `test`, not {record.get('dataset')!r}")
+        raise RecordError(f"`dataset` must be `train` or `test`, not {record.get('dataset')!r}")
+    return dataset
+
+
+def language_of(record: dict[str, Any]) -> str | None:
+    """The record's own ``language`` (normalised), or None for the project's."""
     language = record.get("language")
     if language is not None and (not isinstance(language, str) or not language.strip()):
-        raise _RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
-    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, line=lineno,
-                   language=normalize(language) if language else None)
+        raise RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
+    return normalize(language) if language else None
+
+
+def status_of(record: dict[str, Any]) -> str:
+    """``draft`` for pre-labels marked ``"draft": true`` (``nerspec label suggest``) that nobody reviewed."""
+    draft = record.get("draft", False)
+    if not isinstance(draft, bool):
+        raise RecordError("`draft` must be true or false")
+    return "draft" if draft else ""
+
+
+def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+    if not isinstance(record, dict):
+        raise RecordError("each line must be a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise RecordError("missing `text` (a string)")
+    doc_id = record.get("id", f"{path.name}:{lineno}")
+    doc = Document(
+        id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record),
+        language=language_of(record),
+    )
     try:
         if "spans" in record:
             doc.spans = [_span(s) for s in record["spans"] or []]
@@ -94,7 +125,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
             else:
                 doc.labels = [str(i) for i in items]
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise _RecordError(f"malformed spans or labels: {exc}") from None
+        raise RecordError(f"malformed spans or labels: {exc}") from None
     return doc
 
 
@@ -114,6 +145,8 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
         record["dataset"] = doc.dataset
     if doc.language:
         record["language"] = doc.language
+    if doc.status == "draft":
+        record["draft"] = True
     return record
 
 
@@ -130,6 +163,11 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
 # Characters that str.splitlines() (and many line-oriented tools) treat as line ends but JSON leaves
 # raw with ensure_ascii=False. Outside strings JSON never has them, so escaping them is always valid.
 _LINE_ENDS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def line(record: dict[str, Any]) -> str:
+    """One JSON Lines record (no raw line-end characters)."""
+    return _line(record)
 
 
 def _line(record: dict[str, Any]) -> str:

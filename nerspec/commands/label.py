@@ -1,0 +1,197 @@
+"""``nerspec label next`` and ``nerspec label suggest``: the labeling half of the loop (core: ``nerspec.label``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nerspec.commands.common import echo_json, json_option, state_option
+
+STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
+pool_option = click.option(
+    "--pool", default=None, metavar="NAME_OR_FILE",
+    help="A declared unlabeled source, or a file (jsonl id+text, Label Studio .json, folder of .txt); default: every pool.",
+)
+model_options = [
+    click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use."),
+    click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Use this model artifact instead."),
+    state_option,
+    click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+]
+
+
+class Progress:
+    """Prediction progress on stderr: click's bar on a terminal, a plain line per 10% otherwise (CI logs)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        import sys
+
+        self.label, self.quiet = label, quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.shown = 0
+        self.last_tenth = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"))
+                self.bar.__enter__()
+            self.bar.update(done - self.shown)
+            self.shown = done
+            if done >= total:
+                self.bar.__exit__(None, None, None)
+            return
+        tenth = done * 10 // max(total, 1)
+        if tenth > self.last_tenth or done == total:
+            self.last_tenth = tenth
+            click.echo(f"{self.label}: {done}/{total} documents", err=True)
+
+
+def _with(options: list[Any]) -> Any:
+    def wrap(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return wrap
+
+
+def _predictor(path: Path, deployment: str, model_dir: Path | None, state: Path | None) -> Any:
+    from nerspec.predict import load
+
+    return load(model_dir or path, deployment=deployment, state=state)
+
+
+@click.group()
+def label() -> None:
+    """Choose what to label next and pre-label it with the model.
+
+    \b
+    Examples:
+      nerspec label next projects/example -n 20
+      nerspec label next projects/example -n 50 -o batch.json      # Label Studio tasks with predictions
+      nerspec label suggest projects/example --ids doc-7 doc-9 -o drafts.jsonl
+    """
+
+
+@label.command("next")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("-n", "count", type=click.IntRange(min=1), default=20, show_default=True, help="How many documents.")
+@pool_option
+@click.option("--strategy", type=click.Choice(["diverse", "uncertainty", "random"]), default="diverse",
+              show_default=True, help=STRATEGY_HELP)
+@click.option("--seed", type=int, default=0, show_default=True, help="Breaks ties (and orders `random`).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Also write the batch as drafts: .json = Label Studio tasks with predictions, else nerspec jsonl.")
+@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@_with(model_options)
+@json_option
+def next_command(
+    path: Path, count: int, pool: str | None, strategy: str, seed: int, output: Path | None, fmt: str | None,
+    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+) -> None:
+    """The N pool documents whose labels would help the deployed (or --model) model most, with reasons.
+
+    Deterministic for a given model, pool and seed. Documents already labeled (same id or text) are
+    never proposed. --json prints {"documents": [{"id", "score", "reasons"}]} in ranked order.
+    """
+    from nerspec.label.next import next_batch
+    from nerspec.manifest.load import load_project
+
+    project = load_project(path)
+    batch = next_batch(
+        project, count, pool=pool, strategy=strategy, seed=seed,
+        predictor=lambda: _predictor(path, deployment, model_dir, state), progress=Progress("predicting the pool", quiet),
+    )
+    if output is not None:
+        _write_batch(project, batch, output, fmt, path, deployment, model_dir, state)
+    if as_json:
+        echo_json({"documents": [p.to_json() for p in batch.picks]})
+        return
+    click.echo(
+        f"{project.name}: {len(batch.picks)} of {batch.pool_size} pool documents ({strategy})"
+        + (f"; {batch.already_labeled} already labeled, skipped" if batch.already_labeled else "")
+    )
+    for n, pick in enumerate(batch.picks, start=1):
+        click.echo(f"{n:>4}. {pick.id}  score {pick.score:.3f}")
+        for reason in pick.reasons:
+            click.echo(f"        {reason}")
+    if output is not None:
+        click.echo(f"wrote {len(batch.picks)} drafts to {output}")
+
+
+def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
+                 model_dir: Path | None, state: Path | None) -> None:
+    from nerspec.label.drafts import draft_of, format_for, write_drafts
+
+    picks = batch.picks
+    version = batch.model
+    if not version:  # random picks were not predicted: pre-label them now
+        predictor = _predictor(path, deployment, model_dir, state)
+        version = predictor.fingerprint
+        predictions = predictor.predict([p.document.text for p in picks])
+    else:
+        predictions = [p.prediction for p in picks]
+    drafts = [draft_of(p.document, pred, batch.is_ner) for p, pred in zip(picks, predictions)]
+    write_drafts(drafts, output, format_for(output, fmt), batch.is_ner, version)
+
+
+@label.command("suggest")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@pool_option
+@click.option("--ids", multiple=True, help="Only these pool document ids (repeat, or separate with spaces).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Drafts file: .json = Label Studio tasks with predictions, else nerspec jsonl (draft: true).")
+@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@_with(model_options)
+@json_option
+def suggest_command(
+    path: Path, pool: str | None, ids: tuple[str, ...], output: Path, fmt: str | None,
+    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+) -> None:
+    """Pre-label pool documents with the model: every predicted span (class) with its confidence, as drafts.
+
+    Drafts are not training data: a source holding unreviewed drafts fails `nerspec validate` (naming the
+    file and count) until they are reviewed, unless the source sets `allow_drafts: true`.
+    """
+    from nerspec.label.drafts import format_for, write_drafts
+    from nerspec.label.suggest import suggest
+    from nerspec.manifest.load import load_project
+
+    project = load_project(path)
+    wanted = [i for value in ids for i in value.split()]
+    predictor = _predictor(path, deployment, model_dir, state)
+    drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet))
+    written = write_drafts(drafts, output, format_for(output, fmt), project.kind == "NERProject", predictor.fingerprint)
+    if as_json:
+        echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
+    else:
+        click.echo(f"{project.name}: wrote {len(drafts)} drafts to {written} (model {predictor.fingerprint})")
+
+
+COMMANDS: list[click.Command] = [label]
+
+
+@click.command("clone")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="The new project's name (metadata.name).")
+def clone_command(source: Path, dest: Path, name: str) -> None:
+    """Copy a project (schema, data, settings) into the new directory DEST under a new name.
+
+    \b
+    Example:
+      nerspec clone projects/example projects/example-v2 --name loan-agreements-v2
+    """
+    from nerspec.clone import clone_project
+
+    manifest = clone_project(source, dest, name)
+    click.echo(f"cloned into {manifest} as `{name}`; nothing is trained or deployed for it yet")
+
+
+COMMANDS.append(clone_command)

@@ -1,0 +1,74 @@
+"""doccano JSONL: what doccano's "JSONL" export writes and its import reads.
+
+Sequence labeling: ``{"id", "text", "label": [[start, end, "TYPE"], ...]}`` (doccano < 1.6 and the
+import format) or ``"entities": [{"start_offset", "end_offset", "label"}]`` (the export with relations).
+Text classification: ``{"id", "text", "label": ["A", "B"]}`` (also ``"labels"``, or ``"cats"``).
+Offsets are code points (doccano fixed its UTF-16 offsets in 2019). ``id`` may be doccano's integer.
+``"draft": true`` marks pre-labels nobody reviewed; ``"dataset"`` a manual split side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.formats import jsonl
+from nerspec.corpus.formats.common import ProjectInfo
+from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
+from nerspec.corpus.model import Document, Span
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    return jsonl.read_records(path, _document)
+
+
+def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+    if not isinstance(record, dict):
+        raise RecordError("each line must be a JSON object")
+    text = record.get("text", record.get("data"))
+    if not isinstance(text, str):
+        raise RecordError("missing `text` (a string)")
+    doc = Document(
+        id=str(record.get("id", f"{path.name}:{lineno}")), text=text, dataset=dataset_of(record),
+        location=where, line=lineno, status=status_of(record), language=language_of(record),
+    )
+    try:
+        if isinstance(record.get("entities"), list):
+            doc.spans = [Span(int(e["start_offset"]), int(e["end_offset"]), str(e["label"])) for e in record["entities"]]
+        items = record.get("label", record.get("labels"))
+        if isinstance(items, str):
+            doc.labels = [items]
+        elif isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
+            doc.spans.extend(Span(int(i[0]), int(i[1]), str(i[2])) for i in items)
+        elif isinstance(items, list):
+            doc.labels = [str(i) for i in items]
+        if isinstance(record.get("cats"), dict):
+            doc.labels = [str(c) for c, on in record["cats"].items() if float(on) >= 0.5]
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RecordError(f"malformed `label` or `entities`: {exc}") from None
+    return doc
+
+
+def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+    record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if is_ner else list(doc.labels)
+    if doc.dataset:
+        record["dataset"] = doc.dataset
+    if doc.language:
+        record["language"] = doc.language
+    if doc.status == "draft":
+        record["draft"] = True
+    return record
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "doccano.jsonl") -> Path:
+    from nerspec.atomic import write_text
+
+    lines = [jsonl.line(dump(doc, info.is_ner)) for doc in documents]
+    target = out_dir / name
+    write_text(target, "\n".join(lines) + ("\n" if lines else ""))
+    return target

@@ -1,0 +1,200 @@
+"""Label Studio JSON: the task list its "JSON" export writes and its import reads.
+
+A task is ``{"id", "data": {"text", ...}, "annotations": [...], "predictions": [...]}``. An annotation's
+``result`` holds regions: NER ``{"type": "labels", "value": {"start", "end", "text", "labels": [...]}}``
+(code-point offsets since Label Studio 1.4; older versions counted UTF-16 units, which ``value.text``
+lets the importer detect and convert) and classification ``{"type": "choices", "value": {"choices": [...]}}``
+(one choice for single-label, several for multi-label). Other region types are ignored.
+
+Several annotators per task: the latest annotation that was not cancelled (``updated_at``, then
+``created_at``, then list order) is the label; when non-cancelled annotations disagree the document
+carries a ``disagreement`` note that ``nerspec lint`` reports. A task with only ``predictions`` is a draft
+(pre-labels nobody reviewed); a task with neither is unlabeled. Neither trains.
+
+Document ids: ``data.id`` (nerspec's exporter writes it; any JSON scalar), else the task ``id``, else
+``<file>#N``. ``data.dataset`` carries a manual split side.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.formats.common import ProjectInfo, fail, load_json, shown
+from nerspec.corpus.model import Document, Span
+from nerspec.corpus.offsets import OffsetError, Utf16Index
+from nerspec.languages import normalize
+
+TEXT_KEYS = ("text", "content", "body")
+NER_CONTROL, CLASS_CONTROL, TEXT_OBJECT = "label", "class", "text"
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    raw = load_json(path)
+    tasks = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(tasks, list):
+        raise fail(path, "not a Label Studio export: expected a list of tasks")
+    where = shown(path)
+    return [_task(task, n, path, where) for n, task in enumerate(tasks)]
+
+
+def _task(task: Any, n: int, path: Path, where: str) -> Document:
+    at = f"[{n}]"
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        raise fail(path, "each task must be an object with a `data` object", where=at)
+    data = task["data"]
+    text = next((data[k] for k in TEXT_KEYS if isinstance(data.get(k), str)), None)
+    if text is None:
+        raise fail(path, "the task has no text (`data.text`)", where=f"{at}.data")
+    doc_id = data.get("id", task.get("id", f"{path.name}#{n + 1}"))
+    dataset = data.get("dataset")
+    dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
+    language = data.get("language")
+    language = normalize(language) if isinstance(language, str) and language.strip() else None
+    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
+    annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
+    kept = [a for a in annotations if not a.get("was_cancelled")]
+    try:
+        if kept:
+            chosen = max(enumerate(kept), key=lambda item: (_when(item[1]), item[0]))[1]
+            doc.spans, doc.labels = _labels(chosen.get("result"), text)
+            doc.disagreement = _disagreement(kept, chosen, text)
+            return doc
+        predictions = [p for p in _list(task.get("predictions")) if isinstance(p, dict)]
+        if predictions:
+            doc.spans, doc.labels = _labels(predictions[-1].get("result"), text)
+            doc.status = "draft"
+        else:
+            doc.status = "unlabeled"
+    except (AttributeError, KeyError, TypeError, ValueError, OffsetError) as exc:
+        raise fail(path, f"malformed result region: {exc}", where=f"{at}.annotations") from None
+    return doc
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _when(annotation: dict[str, Any]) -> str:
+    return str(annotation.get("updated_at") or annotation.get("created_at") or "")
+
+
+def _labels(result: Any, text: str) -> tuple[list[Span], list[str]]:
+    spans: list[Span] = []
+    classes: list[str] = []
+    for region in _list(result):
+        value = region.get("value") or {}
+        kind = region.get("type")
+        if kind == "labels" or (kind is None and "labels" in value and "start" in value):
+            start, end = _offsets(text, int(value["start"]), int(value["end"]), value.get("text"))
+            spans.extend(Span(start, end, str(label)) for label in _list(value.get("labels")))
+        elif kind == "choices" or (kind is None and "choices" in value):
+            classes.extend(str(c) for c in _list(value.get("choices")) if str(c) not in classes)
+    return sorted(spans), classes
+
+
+def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
+    """Code points; a region whose ``value.text`` only matches as UTF-16 units (Label Studio < 1.4) is converted."""
+    if not isinstance(surface, str) or text[start:end] == surface or text.isascii():
+        return start, end
+    index = Utf16Index(text)
+    if end <= index.length16:
+        converted = index.to_codepoint(start), index.to_codepoint(end)
+        if text[converted[0] : converted[1]] == surface:
+            return converted
+    return start, end  # the checks report a span whose text does not fit
+
+
+def _disagreement(kept: list[dict[str, Any]], chosen: dict[str, Any], text: str) -> str:
+    if len(kept) < 2:
+        return ""
+    versions = {}
+    for annotation in kept:
+        spans, classes = _labels(annotation.get("result"), text)
+        versions.setdefault((tuple(spans), tuple(sorted(classes))), []).append(annotation)
+    if len(versions) < 2:
+        return ""
+    who = ", ".join(str(a.get("completed_by", a.get("id", "?"))) for a in kept)
+    return (
+        f"{len(kept)} annotations ({who}) give {len(versions)} different labelings; "
+        f"the latest ({chosen.get('completed_by', chosen.get('id', '?'))}) is used"
+    )
+
+
+# --- export -----------------------------------------------------------------------------------------------
+
+
+def regions(doc: Document, is_ner: bool, scores: dict[Any, float] | None = None) -> list[dict[str, Any]]:
+    """The ``result`` regions of one document (with a per-region ``score`` when ``scores`` is given)."""
+    out: list[dict[str, Any]] = []
+    if is_ner:
+        for n, span in enumerate(doc.spans):
+            region = {
+                "id": f"s{n}",
+                "from_name": NER_CONTROL,
+                "to_name": TEXT_OBJECT,
+                "type": "labels",
+                "value": {"start": span.start, "end": span.end, "text": span.text(doc.text), "labels": [span.label]},
+            }
+            if scores is not None:
+                region["score"] = scores.get(span, 0.0)
+            out.append(region)
+    elif doc.labels:
+        region = {"id": "c0", "from_name": CLASS_CONTROL, "to_name": TEXT_OBJECT, "type": "choices",
+                  "value": {"choices": list(doc.labels)}}
+        if scores is not None:
+            region["score"] = min((scores.get(c, 0.0) for c in doc.labels), default=0.0)
+        out.append(region)
+    return out
+
+
+def task(doc: Document) -> dict[str, Any]:
+    """The task of one document without labels: what Label Studio imports as ``data``."""
+    data: dict[str, Any] = {"text": doc.text, "id": doc.id}
+    if doc.dataset:
+        data["dataset"] = doc.dataset
+    if doc.language:
+        data["language"] = doc.language
+    return {"data": data}
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "labelstudio.json") -> Path:
+    """Tasks with one annotation each (drafts as predictions), ready for Label Studio's import."""
+    tasks = []
+    for doc in documents:
+        entry = task(doc)
+        if doc.status == "draft":
+            entry["predictions"] = [{"model_version": "draft", "result": regions(doc, info.is_ner)}]
+        elif doc.status != "unlabeled":
+            entry["annotations"] = [{"result": regions(doc, info.is_ner), "was_cancelled": False}]
+        tasks.append(entry)
+    from nerspec.atomic import write_text
+
+    write_text(out_dir / "labelstudio-config.xml", labeling_config(info))
+    return write_tasks(tasks, out_dir / name)
+
+
+def write_tasks(tasks: list[dict[str, Any]], target: Path) -> Path:
+    from nerspec.atomic import write_text
+
+    write_text(target, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
+    return target
+
+
+def labeling_config(info: ProjectInfo) -> str:
+    """A Label Studio labeling config (XML) whose control names match the exported regions."""
+    from xml.sax.saxutils import quoteattr
+
+    text = f'  <Text name="{TEXT_OBJECT}" value="$text"/>\n'
+    if info.is_ner:
+        values = "".join(f"    <Label value={quoteattr(n)}/>\n" for n in info.labels)
+        return f'<View>\n  <Labels name="{NER_CONTROL}" toName="{TEXT_OBJECT}">\n{values}  </Labels>\n{text}</View>\n'
+    choice = "multiple" if info.multilabel else "single"
+    values = "".join(f"    <Choice value={quoteattr(n)}/>\n" for n in info.labels)
+    control = f'  <Choices name="{CLASS_CONTROL}" toName="{TEXT_OBJECT}" choice="{choice}">\n{values}  </Choices>\n'
+    return f"<View>\n{text}{control}</View>\n"

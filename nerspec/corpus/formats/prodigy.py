@@ -1,0 +1,79 @@
+"""Prodigy JSONL: the annotation records ``prodigy db-out`` writes and its loaders read.
+
+NER: ``{"text", "spans": [{"start", "end", "label", ...}], "answer": "accept", "meta": {...}}`` (character
+offsets; token fields are ignored). Classification: ``"accept": ["A", "B"]`` (the choice interface), or a
+binary ``"label": "A"`` with ``"answer"``. Records answered ``reject`` or ``ignore`` are not labels: they are
+set aside, like unannotated records. Document id: ``id``, else ``meta.id``, else ``_input_hash``.
+``"draft": true`` marks pre-labels nobody reviewed; ``meta.dataset`` a manual split side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.formats import jsonl
+from nerspec.corpus.formats.common import ProjectInfo
+from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
+from nerspec.corpus.model import Document, Span
+
+
+def referenced_files(path: Path) -> list[Path]:
+    return [path]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+    return jsonl.read_records(path, _document)
+
+
+def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+    if not isinstance(record, dict):
+        raise RecordError("each line must be a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise RecordError("missing `text` (a string)")
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    doc_id = record.get("id", meta.get("id", record.get("_input_hash", f"{path.name}:{lineno}")))
+    doc = Document(
+        id=str(doc_id), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
+        language=language_of(meta),
+    )
+    answer = record.get("answer", "accept")
+    try:
+        doc.spans = [Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in record.get("spans") or []]
+        if isinstance(record.get("accept"), list):
+            doc.labels = [str(c) for c in record["accept"]]
+        elif isinstance(record.get("label"), str) and answer == "accept":
+            doc.labels = [record["label"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordError(f"malformed `spans` or `accept`: {exc}") from None
+    if answer != "accept" and not doc.status:
+        doc.status = "unlabeled"
+    return doc
+
+
+def dump(doc: Document, info: ProjectInfo) -> dict[str, Any]:
+    meta: dict[str, Any] = {"id": doc.id}
+    if doc.dataset:
+        meta["dataset"] = doc.dataset
+    if doc.language:
+        meta["language"] = doc.language
+    record: dict[str, Any] = {"text": doc.text, "meta": meta}
+    if info.is_ner:
+        record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
+    else:
+        record["options"] = [{"id": c, "text": c} for c in info.labels]
+        record["accept"] = list(doc.labels)
+    record["answer"] = "ignore" if doc.status == "unlabeled" else "accept"
+    if doc.status == "draft":
+        record["draft"] = True
+    return record
+
+
+def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "prodigy.jsonl") -> Path:
+    from nerspec.atomic import write_text
+
+    lines = [jsonl.line(dump(doc, info)) for doc in documents]
+    target = out_dir / name
+    write_text(target, "\n".join(lines) + ("\n" if lines else ""))
+    return target

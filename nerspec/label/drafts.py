@@ -1,0 +1,92 @@
+"""Model predictions as drafts a person reviews: Label Studio ``predictions`` or nerspec jsonl ``draft: true``.
+
+Confidences are the prediction path's own (``nerspec.predict``: calibrated where the model is), never
+recomputed here. A draft never trains: the importers mark it (``Document.status == "draft"``) and
+validation fails on unreviewed drafts unless the source sets ``allow_drafts: true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nerspec.corpus.model import Document, Span
+
+DRAFT_FORMATS = ("labelstudio", "jsonl")
+
+
+def draft_of(doc: Document, prediction: list[dict[str, Any]], is_ner: bool) -> tuple[Document, dict[Any, float]]:
+    """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""
+    scores: dict[Any, float] = {}
+    draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, status="draft")
+    for item in prediction:
+        confidence = float(item.get("confidenceScore", 0.0))
+        if is_ner:
+            span = Span(int(item["offset"]), int(item["offset"]) + int(item["length"]), str(item["category"]))
+            draft.spans.append(span)
+            scores[span] = confidence
+        else:
+            draft.labels.append(str(item["category"]))
+            scores[str(item["category"])] = confidence
+    return draft, scores
+
+
+def document_score(scores: dict[Any, float], is_ner: bool) -> float:
+    """How sure the model is of the whole draft: its least confident span or class (1.0 with no entity)."""
+    if not scores:
+        return 1.0 if is_ner else 0.0
+    return round(min(scores.values()), 4)
+
+
+def labelstudio_tasks(
+    drafts: Sequence[tuple[Document, dict[Any, float]]], is_ner: bool, model_version: str
+) -> list[dict[str, Any]]:
+    from nerspec.corpus.formats.labelstudio import regions, task
+
+    out = []
+    for draft, scores in drafts:
+        entry = task(draft)
+        entry["predictions"] = [
+            {"model_version": model_version, "score": document_score(scores, is_ner), "result": regions(draft, is_ner, scores)}
+        ]
+        out.append(entry)
+    return out
+
+
+def jsonl_records(drafts: Sequence[tuple[Document, dict[Any, float]]], is_ner: bool, model_version: str) -> list[dict[str, Any]]:
+    out = []
+    for draft, scores in drafts:
+        record: dict[str, Any] = {"id": draft.id, "text": draft.text}
+        if is_ner:
+            record["spans"] = [
+                {"start": s.start, "end": s.end, "label": s.label, "score": round(scores[s], 4)} for s in draft.spans
+            ]
+        else:
+            record["labels"] = list(draft.labels)
+            record["scores"] = {c: round(v, 4) for c, v in scores.items()}
+        record.update(draft=True, model_version=model_version)
+        out.append(record)
+    return out
+
+
+def write_drafts(
+    drafts: Sequence[tuple[Document, dict[Any, float]]], target: Path, fmt: str, is_ner: bool, model_version: str
+) -> Path:
+    """Write drafts atomically in ``fmt`` (``labelstudio`` task list or nerspec ``jsonl``)."""
+    from nerspec.atomic import write_text
+    from nerspec.corpus.formats import jsonl
+    from nerspec.corpus.formats.labelstudio import write_tasks
+
+    if fmt == "labelstudio":
+        return write_tasks(labelstudio_tasks(drafts, is_ner, model_version), target)
+    lines = [jsonl.line(r) for r in jsonl_records(drafts, is_ner, model_version)]
+    write_text(target, "\n".join(lines) + ("\n" if lines else ""))
+    return target
+
+
+def format_for(target: Path, fmt: str | None) -> str:
+    """``--format`` when given, else from the file name: ``.json`` is Label Studio, anything else jsonl."""
+    if fmt:
+        return fmt
+    return "labelstudio" if target.suffix.lower() == ".json" else "jsonl"

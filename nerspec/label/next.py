@@ -1,0 +1,267 @@
+"""Which pool documents to label next: ranked by how much labeling each would help the model.
+
+Strategies (deterministic for a given model, pool and seed):
+
+- ``uncertainty``: the model's own doubt. NER: the expected number of wrong entities, the sum of
+  ``1 - confidence`` over the entities the model predicts (so a document with several shaky entities
+  outranks one with a single one); classification: ``1 - confidence`` of the predicted class (single-label:
+  a low top probability means a near-tie between classes), or the distance of each class to the
+  threshold (multi-label). Confidences come from ``nerspec.predict`` (the one prediction path).
+- ``diverse`` (default): uncertainty mixed with novelty, picked greedily. A document's novelty is the share
+  of its word types found neither in the labeled data nor in the documents already picked for this batch,
+  so each pick makes similar documents less attractive; a document whose words overlap a picked one's by
+  ``NEAR_DUPLICATE`` or more (Jaccard) is never picked in the same batch. Uncertainty enters as a
+  percentile rank, so its scale (entity counts vs probabilities) does not matter.
+- ``random``: a seeded hash order (the baseline; no model needed).
+
+Documents predicted to contain an entity type (class) that guidance calls under-represented get a bonus
+and say so in their reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nerspec.corpus.model import Document
+
+STRATEGIES = ("diverse", "uncertainty", "random")
+NEAR_DUPLICATE = 0.8
+NOVELTY_WEIGHT = 0.5
+UNDER_REPRESENTED_BONUS = 0.25
+NEAR_TIE = 0.6  # single-label: a top probability below this is a near-tie
+NOVEL_REASON = 0.2  # novelty worth naming as a reason
+_WORD = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
+
+
+@dataclass
+class Pick:
+    id: str
+    score: float
+    reasons: list[str]
+    document: Document
+    prediction: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "score": self.score, "reasons": self.reasons}
+
+
+@dataclass
+class _Candidate:
+    doc: Document
+    prediction: list[dict[str, Any]]
+    uncertainty: float
+    reasons: list[str]
+    words: frozenset[str]
+    tie: str
+
+
+def words_of(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(text))
+
+
+def tie_key(seed: int, doc_id: str) -> str:
+    return hashlib.sha256(f"{seed}\0{doc_id}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def rank(
+    pool: Sequence[Document],
+    n: int,
+    *,
+    strategy: str = "diverse",
+    seed: int = 0,
+    predictions: Iterable[list[dict[str, Any]]] | None = None,
+    is_ner: bool = True,
+    multilabel: bool = False,
+    threshold: float = 0.5,
+    labeled: Sequence[Document] = (),
+    under_represented: dict[str, str] | None = None,
+) -> list[Pick]:
+    """The ``n`` most useful documents of ``pool``, best first.
+
+    ``predictions``: the model's output per pool document (``Predictor.pipe``), required unless ``random``.
+    ``under_represented``: label -> why guidance calls it under-represented.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}")
+    if strategy == "random":
+        order = sorted(pool, key=lambda d: tie_key(seed, d.id))[:n]
+        return [Pick(d.id, 0.0, ["random pick (baseline)"], d) for d in order]
+    assert predictions is not None
+    under = under_represented or {}
+    candidates = [
+        _candidate(doc, pred, seed, is_ner, multilabel, threshold, under) for doc, pred in zip(pool, predictions)
+    ]
+    if strategy == "uncertainty":
+        best = sorted(candidates, key=lambda c: (-c.uncertainty, c.tie))[:n]
+        return [Pick(c.doc.id, round(c.uncertainty, 4), c.reasons, c.doc, c.prediction) for c in best]
+    return _diverse(candidates, n, labeled)
+
+
+def _candidate(
+    doc: Document, prediction: list[dict[str, Any]], seed: int, is_ner: bool, multilabel: bool, threshold: float,
+    under: dict[str, str],
+) -> _Candidate:
+    if is_ner:
+        uncertainty, reasons = _ner_uncertainty(prediction)
+    else:
+        uncertainty, reasons = _class_uncertainty(prediction, multilabel, threshold)
+    rare = sorted({str(p["category"]) for p in prediction} & set(under))
+    if rare:
+        uncertainty += UNDER_REPRESENTED_BONUS * len(rare)
+        reasons.extend(f"predicts {label}, which guidance calls under-represented ({under[label]})" for label in rare)
+    return _Candidate(doc, prediction, uncertainty, reasons, words_of(doc.text), tie_key(seed, doc.id))
+
+
+def _ner_uncertainty(prediction: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    if not prediction:
+        return 0.0, []
+    doubt = sum(1.0 - float(p.get("confidenceScore", 0.0)) for p in prediction)
+    low = min(prediction, key=lambda p: float(p.get("confidenceScore", 0.0)))
+    reason = f"lowest entity confidence {float(low.get('confidenceScore', 0.0)):.2f} (`{low.get('text', '')}` as {low['category']})"
+    if len(prediction) > 1:
+        reason += f"; {len(prediction)} predicted entities, expected wrong {doubt:.2f}"
+    return doubt, [reason]
+
+
+def _class_uncertainty(prediction: list[dict[str, Any]], multilabel: bool, threshold: float) -> tuple[float, list[str]]:
+    if not prediction:
+        return 0.5, ["no class reaches the threshold"] if multilabel else ["no class predicted"]
+    if not multilabel:
+        top = prediction[0]
+        p = float(top.get("confidenceScore", 0.0))
+        reason = f"top class {top['category']} only {p:.2f}"
+        if p < NEAR_TIE:
+            reason = f"near-tie between classes: {reason}"
+        return 1.0 - p, [reason]
+    span = max(threshold, 1.0 - threshold)
+    closest = min(prediction, key=lambda c: float(c.get("confidenceScore", 0.0)))
+    p = float(closest.get("confidenceScore", 0.0))
+    return 1.0 - abs(p - threshold) / span, [f"{closest['category']} at {p:.2f}, near the threshold {threshold:.2f}"]
+
+
+def _percentiles(values: list[float]) -> list[float]:
+    """Each value's rank in [0, 1]; equal values share a rank (all zero doubt ranks 0)."""
+    order = sorted(set(values))
+    if len(order) < 2:
+        return [0.0 for _ in values]
+    rank_of = {v: i / (len(order) - 1) for i, v in enumerate(order)}
+    return [rank_of[v] for v in values]
+
+
+def _novelty(words: frozenset[str], seen: set[str]) -> float:
+    return len(words - seen) / len(words) if words else 0.0
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) -> list[Pick]:
+    seen: set[str] = set()
+    for doc in labeled:
+        seen |= words_of(doc.text)
+    doubt = _percentiles([c.uncertainty for c in candidates])
+    weight = 1.0 - NOVELTY_WEIGHT
+    # Lazy greedy: novelty only falls as ``seen`` grows, so a stale score is an upper bound and the
+    # heap top is picked once its fresh score still beats the next bound (exact greedy, few recomputations).
+    heap = [(-(weight * d + NOVELTY_WEIGHT * _novelty(c.words, seen)), c.tie, i) for i, (c, d) in enumerate(zip(candidates, doubt))]
+    heapq.heapify(heap)
+    picked: list[Pick] = []
+    picked_words: list[frozenset[str]] = []
+    while heap and len(picked) < n:
+        _, tie, i = heapq.heappop(heap)
+        c = candidates[i]
+        novelty = _novelty(c.words, seen)
+        fresh = weight * doubt[i] + NOVELTY_WEIGHT * novelty
+        if heap and -heap[0][0] > fresh + 1e-12:
+            heapq.heappush(heap, (-fresh, tie, i))
+            continue
+        if any(_jaccard(c.words, w) >= NEAR_DUPLICATE for w in picked_words):
+            continue  # a near-duplicate of a document already in this batch
+        reasons = list(c.reasons)
+        if novelty >= NOVEL_REASON:
+            reasons.append(f"new vocabulary: {novelty:.0%} of its words are in no labeled document or earlier pick")
+        if not reasons:
+            reasons.append("fills the batch: no more uncertain or novel document is left")
+        picked.append(Pick(c.doc.id, round(fresh, 4), reasons, c.doc, c.prediction))
+        picked_words.append(c.words)
+        seen |= c.words
+    return picked
+
+
+def under_represented(labeled: Sequence[Document], labels: Sequence[str], is_ner: bool) -> dict[str, str]:
+    """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
+    from nerspec.evaluate.guidance import guidance, side_stats
+
+    data = {"train": side_stats(labeled, is_ner), "test": side_stats([], is_ner)}
+    out: dict[str, str] = {}
+    counts = data["train"]["labels"]
+    unit = "instances" if is_ner else "documents"
+    for item in guidance(is_ner, labels, data, {"labels": [], "matrix": []}, []):
+        if item["code"] in ("few_instances", "below_recommended", "few_documents"):
+            for label in item["labels"]:
+                out[label] = f"{counts.get(label, {}).get(unit, 0)} training {unit}"
+        elif item["code"] == "imbalance" and len(item["labels"]) == 2:
+            small = item["labels"][1]
+            out.setdefault(small, f"{counts.get(small, {}).get(unit, 0)} training {unit}, imbalanced")
+    return out
+
+
+@dataclass
+class Batch:
+    picks: list[Pick]
+    pool_size: int
+    already_labeled: int
+    model: str  # the fingerprint of the model that ranked ("" for random)
+    is_ner: bool
+
+
+def next_batch(
+    project: Any,
+    n: int,
+    *,
+    pool: str | None = None,
+    strategy: str = "diverse",
+    seed: int = 0,
+    predictor: Any = None,
+    cache_dir: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Batch:
+    """``nerspec label next``: load the labeled corpus and the pool, predict (unless random), rank.
+
+    ``predictor`` is a ``nerspec.predict.Predictor`` (or a callable returning one, called only when needed).
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.pool import load_pool
+
+    corpus = load_corpus(project, cache_dir)
+    found = load_pool(project, corpus, pool)
+    is_ner = project.kind == "NERProject"
+    labels = [label.name for label in project.manifest.spec.labels]
+    if strategy == "random":
+        picks = rank(found.documents, n, strategy="random", seed=seed)
+        return Batch(picks, len(found.documents), found.already_labeled, "", is_ner)
+    model = predictor() if callable(predictor) and not hasattr(predictor, "pipe") else predictor
+    texts, languages = [d.text for d in found.documents], [d.language for d in found.documents]
+    predictions = counted(model.pipe(texts, languages=languages), len(found.documents), progress)
+    picks = rank(
+        found.documents, n, strategy=strategy, seed=seed, predictions=predictions, is_ner=is_ner,
+        multilabel=bool(getattr(model, "multilabel", False)), threshold=float(getattr(model, "threshold", 0.5)),
+        labeled=corpus.documents, under_represented=under_represented(corpus.documents, labels, is_ner),
+    )
+    return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), is_ner)
+
+
+def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[Any]:
+    """``items`` unchanged, calling ``progress(done, total)`` every ``every`` items and at the end."""
+    done = 0
+    for item in items:
+        done += 1  # before yielding: zip() stops at the shorter input without resuming this generator
+        if progress is not None and (done % every == 0 or done == total):
+            progress(done, total)
+        yield item

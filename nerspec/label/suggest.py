@@ -1,0 +1,36 @@
+"""``nerspec label suggest``: model pre-labels (drafts) for pool documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nerspec.corpus.model import Document
+from nerspec.errors import NerspecError
+from nerspec.label.drafts import draft_of
+
+
+def suggest(
+    project: Any, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[Document, dict[Any, float]]]:
+    """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,
+    or only for ``ids`` of it, in pool order. Unknown ids are an error naming them."""
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.pool import load_pool
+
+    found = load_pool(project, load_corpus(project, cache_dir), pool)
+    documents = found.documents
+    if ids is not None:
+        by_id = {d.id: d for d in documents}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise NerspecError(f"not in the pool (or already labeled): {shown}")
+        documents = [by_id[i] for i in dict.fromkeys(ids)]
+    is_ner = project.kind == "NERProject"
+    from nerspec.label.next import counted
+
+    texts, languages = [d.text for d in documents], [d.language for d in documents]
+    predictions = counted(predictor.pipe(texts, languages=languages), len(documents), progress)
+    return [draft_of(doc, prediction, is_ner) for doc, prediction in zip(documents, predictions)]

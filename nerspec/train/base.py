@@ -1,0 +1,86 @@
+"""``training.base``: start from the ``tok2vec`` of an installed spaCy pipeline package.
+
+The package's ``tok2vec`` component is *sourced* into the generated config (spaCy copies its architecture and
+weights, and training goes on updating it); the project's components read it through a listener of its width.
+A package with static vectors brings them along (``[initialize] vectors``). nerspec never downloads a package:
+one that is not installed is an error at the manifest line of ``training.base``, naming it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from nerspec.errors import ManifestError
+
+if TYPE_CHECKING:
+    from thinc.api import Config
+
+    from nerspec.manifest.load import LoadedProject
+
+TOK2VEC = "tok2vec"
+
+
+@dataclass(frozen=True)
+class BasePipeline:
+    package: str
+    width: int
+    has_vectors: bool
+
+
+def installed_version(package: str) -> str | None:
+    """The installed distribution version of a pipeline package, without importing it or spaCy (for fingerprints)."""
+    from importlib import metadata
+
+    for name in (package, package.replace("_", "-")):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _error(project: LoadedProject, message: str) -> ManifestError:
+    return ManifestError([project.locate(("spec", "training", "base"), message)])
+
+
+def inspect_base(project: LoadedProject, lang: str) -> BasePipeline:
+    """Load the package named by ``training.base`` and check it can give the project a tok2vec."""
+    package = project.manifest.spec.training.base
+    assert package is not None
+    if importlib.util.find_spec(package) is None or installed_version(package) is None:
+        raise _error(
+            project,
+            f"spaCy pipeline package `{package}` is not installed in this environment; install it "
+            f"(e.g. `pip install {package}` from your package index or a wheel) — nerspec never downloads models",
+        )
+    import spacy
+
+    try:
+        nlp = spacy.load(package)
+    except Exception as exc:  # a broken or incompatible package: say which and why
+        raise _error(project, f"cannot load spaCy pipeline package `{package}`: {exc}") from None
+    if TOK2VEC not in nlp.pipe_names:
+        raise _error(
+            project,
+            f"spaCy pipeline package `{package}` has no `{TOK2VEC}` component (it has {', '.join(nlp.pipe_names) or 'none'})",
+        )
+    if nlp.lang != lang:
+        raise _error(project, f"spaCy pipeline package `{package}` is for language `{nlp.lang}`, the project is `{lang}`")
+    width = int(nlp.get_pipe(TOK2VEC).model.get_dim("nO"))
+    return BasePipeline(package=package, width=width, has_vectors=bool(nlp.vocab.vectors.shape[0]))
+
+
+def apply_base(config: Config, project: LoadedProject) -> None:
+    """Point the config's ``tok2vec`` at the base package (in place); the trained components listen to it."""
+    base = inspect_base(project, config["nlp"]["lang"])
+    from nerspec.train.config import labels_of, multilabel_of
+    from nerspec.train.kinds import kind_impl
+
+    trained, listening = kind_impl(project.kind).listening(labels_of(project), multilabel_of(project), base.width)
+    config["nlp"]["pipeline"] = [TOK2VEC, *trained]
+    config["components"] = {TOK2VEC: {"source": base.package, "component": TOK2VEC}, **listening}
+    if base.has_vectors:
+        config["paths"]["vectors"] = base.package
+        config["initialize"]["vectors"] = base.package
