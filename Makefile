@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint schema bench clean
+.PHONY: demo test lint schema bench clean postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ $(VENV)/.actionlint: $(BIN)/python
 demo: $(VENV)/.installed
 	@$(BIN)/python -m nerspec.demo
 
-test: $(VENV)/.installed-dev $(VENV)/.actionlint
+# The PostgreSQL tests start a throwaway server from Debian's binaries: install the package when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql
 	$(BIN)/python -m pytest -q
 
 schema: $(VENV)/.installed

@@ -9,12 +9,13 @@ Leftover ``.partial`` directories are from dead applies (we hold the lock) and a
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,16 @@ class _Context:
     loaded: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = field(default_factory=dict)
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last run's entries, by project
     kept: int = 0  # no-op projects whose last-run entry still describes what they serve
+    _targets: Any = None
+
+    @property
+    def targets(self) -> Any:
+        """Deployment targets and the artifact store (``nerspec.deploy.targets.TargetContext``)."""
+        if self._targets is None:
+            from nerspec.deploy.targets import TargetContext
+
+            self._targets = TargetContext(self.paths, self.store)
+        return self._targets
 
 
 def check_data(project: Any, corpus: Any, split: Any = None) -> list[Any]:
@@ -230,39 +241,37 @@ def apply(
 
     Raises ``GateFailed`` (after recording state and writing the run result) when any project failed a gate.
     """
-    from nerspec.state import lock, open_store
+    from nerspec.state import open_store
 
     say = progress or (lambda _message: None)
-    lock_taken = time.time() - 1.0  # a little before: the filesystem's mtime clock may lag ours
-    with lock.locked(paths.root, "apply --no-deploy" if no_deploy else "apply", lock_timeout):
-        _remove_stale_partials(paths, lock_taken)
-        store = open_store(paths)
-        try:
-            for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
-                say(done)
-            resolved = (engine or Engine()).resolved()
-            corpora: dict[str, Any] = {}
-            plan = make_plan(projects, paths, store, resolved, corpora)
-            if saved_plan is not None:
-                check_fresh(saved_plan, plan)
-                plan = saved_plan
-            ctx = _Context(paths, store, resolved, say, no_deploy, actor())
-            last_run = read_run(paths.reports / "last-run.json")
-            ctx.previous = {p.get("name"): p for p in (last_run or {}).get("projects", []) if isinstance(p, dict)}
-            by_name = {p.name: p for p in projects}
-            pairs = []
-            for project_plan in plan.projects:
-                project = by_name.get(project_plan["name"])
-                if project is None:
-                    raise StateError(f"the plan names project {project_plan['name']}, which is not among the inputs")
-                pairs.append((project, project_plan))
-            # Every project's data is checked before anything trains, so a data error in the second project
-            # does not leave the first one trained and deployed from a run that then fails.
-            ctx.loaded = check_plan_data(projects, plan, paths, say, resolved, corpora, lint=True)
-            for project, project_plan in pairs:
-                ctx.results.append(_apply_project(ctx, project, project_plan))
-        finally:
-            store.close()
+    store = open_store(paths)
+    operation = "apply --no-deploy" if no_deploy else "apply"
+    # The store owns its lock (SQLite: the state directory's lock file; PostgreSQL: per-project advisory locks).
+    with _closing(store), store.locked(operation, sorted({p.name for p in projects}), lock_timeout):
+        _remove_stale_partials(paths, time.time())
+        for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
+            say(done)
+        resolved = (engine or Engine()).resolved()
+        corpora: dict[str, Any] = {}
+        plan = make_plan(projects, paths, store, resolved, corpora)
+        if saved_plan is not None:
+            check_fresh(saved_plan, plan)
+            plan = saved_plan
+        ctx = _Context(paths, store, resolved, say, no_deploy, actor())
+        last_run = read_run(paths.reports / "last-run.json")
+        ctx.previous = {p.get("name"): p for p in (last_run or {}).get("projects", []) if isinstance(p, dict)}
+        by_name = {p.name: p for p in projects}
+        pairs = []
+        for project_plan in plan.projects:
+            project = by_name.get(project_plan["name"])
+            if project is None:
+                raise StateError(f"the plan names project {project_plan['name']}, which is not among the inputs")
+            pairs.append((project, project_plan))
+        # Every project's data is checked before anything trains, so a data error in the second project
+        # does not leave the first one trained and deployed from a run that then fails.
+        ctx.loaded = check_plan_data(projects, plan, paths, say, resolved, corpora, lint=True)
+        for project, project_plan in pairs:
+            ctx.results.append(_apply_project(ctx, project, project_plan))
         result = {
             "version": RUN_RESULT_VERSION,
             "created": utc_now(),
@@ -281,6 +290,14 @@ def apply(
         error.result = result  # type: ignore[attr-defined]
         raise error
     return result
+
+
+@contextlib.contextmanager
+def _closing(store: Any) -> Iterator[Any]:
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -353,10 +370,9 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
                 _record_model(ctx, project, corpus, fp)  # an interrupted apply's artifact
         record = ctx.store.get_model(fp)
         assert record is not None
-        artifact = Path(record.model_dir)
-        result["model"] = _read_json(artifact / "meta.json")
+        result["model"] = _artifact_json(ctx, record, "meta.json")
         key = test_key(record.data_fingerprint, record.training_inputs)
-        evaluation = _evaluate(ctx, project, corpus, split, fp, artifact, key)
+        evaluation = _evaluate(ctx, project, corpus, split, fp, key)
         result["evaluation"] = evaluation
         baseline, baseline_failure = _baseline(ctx, project, corpus, split, fp, key)
         result["baseline"] = baseline
@@ -400,7 +416,11 @@ def _apply_project(ctx: _Context, project: Any, project_plan: dict[str, Any]) ->
     elif deploys:
         for action in deploys:
             _deploy(ctx, project, action["deployment"], action["from"], fp, "deploy", "; ".join(action["reasons"]))
-            result["deploy"]["deployed"].append({"deployment": action["deployment"], "from": action["from"], "to": fp})
+            entry = {"deployment": action["deployment"], "from": action["from"], "to": fp}
+            failure = _smoke(ctx, project, action["deployment"], action["from"], fp)
+            if failure is not None:
+                entry["smoke_failed"] = failure
+            result["deploy"]["deployed"].append(entry)
     for action in actions:
         if action["type"] == "repair":
             _repair(ctx, project, action, fp)
@@ -461,23 +481,37 @@ def _complete_artifact(project: Any, corpus: Any, staged: Path, fp: str, data_fp
 
 
 def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: Any = None) -> None:
+    """Record a complete artifact; with an object store it is published first (files, then its manifest), so the
+    state never names a model other machines cannot fetch. A kill in between leaves a published, unrecorded
+    model that the next plan adopts ("reuse") instead of training it again."""
     from nerspec import fingerprint as fpmod
+    from nerspec.artifacts import file_hashes
     from nerspec.deploy import local
-    from nerspec.plan import artifact_files
 
     artifact = local.model_dir(ctx.paths, fp)
+    store = ctx.targets.artifact_store
+    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
+    if not local.is_complete(artifact) and store.remote:  # adopted from the shared store: bring it here
+        artifact = store.fetch(fp, {}, cache)
     data_fp = data_fp or fpmod.data_fingerprint(project, ctx.paths.cache)
     meta = _read_json(artifact / "meta.json") or {}
-    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
-    files = artifact_files(artifact, cache)
+    files = file_hashes(artifact, cache)
     cache.save()
+    if store.remote:
+        size = sum((artifact / rel).stat().st_size for rel in files)
+        ctx.progress(f"{project.name}:   uploading {short(fp)} ({len(files)} files, {size / 1e6:.1f} MB) to "
+                     f"{store.location(fp)}")
+        started = time.monotonic()
+        store.publish(fp, artifact, files)
+        ctx.targets.forget_checks(fp)
+        ctx.progress(f"{project.name}:   uploaded {short(fp)} in {time.monotonic() - started:.1f}s (manifest last)")
     ctx.store.record_model(
         ModelRecord(
             project=project.name,
             fingerprint=fp,
             created=meta.get("created") or utc_now(),
             data_fingerprint=data_fp.sha256,
-            model_dir=str(artifact),
+            model_dir=store.location(fp) if store.remote else str(artifact),
             training_inputs=fpmod.training_inputs(project),
             versions=meta.get("versions") or fpmod.versions(),
             artifact_files=files,
@@ -486,13 +520,12 @@ def _record_model(ctx: _Context, project: Any, corpus: Any, fp: str, data_fp: An
     )
 
 
-def _evaluate(
-    ctx: _Context, project: Any, corpus: Any, split: Any, fp: str, artifact: Path, key: str
-) -> dict[str, Any]:
+def _evaluate(ctx: _Context, project: Any, corpus: Any, split: Any, fp: str, key: str) -> dict[str, Any]:
     cached = ctx.store.evaluation(fp, key)
     if cached is not None:
         ctx.progress(f"{project.name}:   evaluation of {short(fp)} on this test split: recorded")
         return cached
+    artifact = ctx.targets.local_model(fp)  # from the object store only when it must be scored here
     pause("evaluate")
     started = time.monotonic()
     evaluation = ctx.engine.evaluator(project, corpus, split, artifact)  # type: ignore[misc]
@@ -520,8 +553,10 @@ def _baseline(
 
     baseline_fp = deployed.fingerprint
     record = ctx.store.get_model(baseline_fp)
-    artifact = Path(record.model_dir) if record else local.model_dir(ctx.paths, baseline_fp)
-    if not local.is_complete(artifact):
+    stored = ctx.targets.artifact_store
+    if record is None or not (local.is_complete(local.model_dir(ctx.paths, baseline_fp))
+                              or (stored.remote and stored.exists(baseline_fp))
+                              or local.is_complete(Path(record.model_dir))):
         from nerspec.gates import GateResult
 
         failure = GateResult(
@@ -530,7 +565,7 @@ def _baseline(
         )
         return None, failure
     # Both models are scored on the candidate's (current) test split, so the comparison is fair.
-    evaluation = _evaluate(ctx, project, corpus, split, baseline_fp, artifact, key)
+    evaluation = _evaluate(ctx, project, corpus, split, baseline_fp, key)
     return {"deployment": regression.against, "fingerprint": baseline_fp, "evaluation": evaluation}, None
 
 
@@ -554,35 +589,23 @@ def _significance_test(evaluation: dict[str, Any], baseline: dict[str, Any] | No
 
 
 def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str) -> None:
-    from nerspec.deploy import local
-
+    from nerspec.deploy.targets import declared_target, target_for
     from nerspec.deploy.verify import changed_files
 
     record = ctx.store.get_model(to_fp)
-    changed = changed_files(Path(record.model_dir), record.artifact_files) if record is not None else []
-    if changed:  # hashed in full: the plan's stat cache trusts size + mtime, a deployment must not
+    local_copy = Path(record.model_dir) if record is not None else None
+    # Hashed in full where the artifact is a local directory: the plan's stat cache trusts size + mtime.
+    changed = changed_files(local_copy, record.artifact_files) if local_copy is not None and local_copy.is_dir() else []
+    if changed:
         raise DeployError(
             f"{project.name}: not deploying {short(to_fp)} to {deployment}: its files {', '.join(changed[:3])} do "
             f"not match their recorded hashes (changed outside nerspec); run `nerspec plan` again"
         )
-    spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
-    target = spec.target if spec is not None else None
-    if target is not None and target.type == "http":
-        from nerspec.deploy import http  # type: ignore[attr-defined]
-
-        pause("deploy")
-        http.upload(target, project.name, deployment, local.model_dir(ctx.paths, to_fp), to_fp)
-    else:
-        local.point(ctx.paths, project.name, deployment, to_fp)
+    target = declared_target(project, deployment)
+    recorded_target = target_for(target).switch(ctx.targets, project.name, deployment, to_fp, target)
     pause("record-deploy")
     ctx.store.set_deployment(
-        DeploymentRecord(
-            project.name,
-            deployment,
-            to_fp,
-            target.model_dump(mode="json") if target is not None else {"type": "local"},
-            utc_now(),
-        ),
+        DeploymentRecord(project.name, deployment, to_fp, recorded_target, utc_now()),
         action=action,
         actor=ctx.who,
         reason=why,
@@ -590,25 +613,54 @@ def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, t
     )
     if action == "repair":
         ctx.progress(f"{project.name}: ~ repaired {deployment}: serves {short(to_fp)} again (files verified)")
+    elif action == "rollback":
+        ctx.progress(f"{project.name}: ~ switched {deployment} back: {short(from_fp)} -> {short(to_fp)}")
     else:
         ctx.progress(f"{project.name}: ~ deployed {deployment}: {short(from_fp)} -> {short(to_fp)}")
+
+
+def _smoke(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str) -> str | None:
+    """Run the deployment's smoke checks through its target; on failure switch back (or remove a first deploy),
+    record both steps in the history, and fail the run (exit 3) naming the text. Returns the failure."""
+    from nerspec.deploy.smoke import run_checks
+    from nerspec.deploy.targets import declared_target, target_for
+
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(deployment)
+    if spec is None or not spec.smoke:
+        return None
+    target = declared_target(project, deployment)
+    model_dir = None if getattr(target, "url", None) else ctx.targets.local_model(to_fp)
+    failure = run_checks(list(spec.smoke), target, project.name, deployment, to_fp, model_dir)
+    if failure is None:
+        ctx.progress(f"{project.name}:   smoke checks of {deployment} passed ({len(spec.smoke)})")
+        return None
+    ctx.progress(f"{project.name}:   {deployment}: {failure}")
+    why = f"{failure}; switched back automatically"
+    if from_fp is not None:
+        _deploy(ctx, project, deployment, to_fp, from_fp, "rollback", why)
+        back = f"switched back to {short(from_fp)}"
+    else:
+        recorded = ctx.store.deployments(project.name).get(deployment)
+        target_for(recorded.target if recorded else target).remove(ctx.targets, project.name, deployment,
+                                                                   recorded.target if recorded else {})
+        ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason=why)
+        back = "removed it (nothing was deployed before)"
+    ctx.failures.append(f"{project.name}/{deployment}: {failure}; {back}")
+    return failure
 
 
 def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str) -> None:
     """Re-point a drifted deployment at its recorded model, after checking that model's files against the hashes
     recorded when it was stored: re-pointing at damaged files would only hide the damage (and the plan would ask
     for the same repair forever). A damaged model here is not the candidate, so apply cannot rebuild it: refuse."""
-    from nerspec import fingerprint as fpmod
     from nerspec.deploy import local
-    from nerspec.plan import artifact_intact, unrebuildable_hint
+    from nerspec.plan import unrebuildable_hint
 
     deployment, recorded = action["deployment"], action["fingerprint"]
     ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
     record = ctx.store.get_model(recorded)
-    artifact = Path(record.model_dir) if record is not None else local.model_dir(ctx.paths, recorded)
-    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
-    intact = record is not None and artifact_intact(artifact, record.artifact_files, cache)
-    if not intact:
+    artifact = record.model_dir if record is not None else local.model_dir(ctx.paths, recorded)
+    if ctx.targets.model_damaged(recorded):
         served = ctx.store.served(project.name, deployment)
         ctx.refusals.append(
             f"{project.name}/{deployment}: not repaired: the files of {short(recorded)} in {artifact} were changed "
@@ -620,12 +672,27 @@ def _repair(ctx: _Context, project: Any, action: dict[str, Any], candidate: str)
 
 
 def _remove(ctx: _Context, project: Any, deployment: str) -> None:
-    from nerspec.deploy import local
+    """Stop whatever serves the deployment (local pointer, remote server, shared registry), then forget it."""
+    from nerspec.deploy.targets import target_for
 
     recorded = ctx.store.deployments(project.name).get(deployment)
-    if recorded is None or recorded.target.get("type", "local") == "local":
-        local.remove(ctx.paths, project.name, deployment)
+    target = recorded.target if recorded is not None else {"type": "local"}
+    target_for(target).remove(ctx.targets, project.name, deployment, target)
     ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason="no longer declared in the manifest")
+
+
+def _artifact_json(ctx: _Context, record: Any, name: str) -> dict[str, Any] | None:
+    """A small JSON file of a recorded model: from the local copy, else straight from the artifact store."""
+    from nerspec.artifacts import local_dir
+
+    found = _read_json(local_dir(ctx.paths, record.fingerprint, record.model_dir) / name)
+    if found is None and "://" in record.model_dir:
+        raw = ctx.targets.artifact_store.read_file(record.fingerprint, name)
+        try:
+            found = json.loads(raw) if raw is not None else None
+        except ValueError:
+            found = None
+    return found
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

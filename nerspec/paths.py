@@ -1,7 +1,12 @@
 """Where recorded state and artifacts live.
 
-Default: ``.nerspec/`` at the repository root (the nearest ancestor with ``.git``, else the working
-directory). ``--state DIR`` or ``NERSPEC_STATE`` override it.
+The state is a directory (SQLite, default ``.nerspec/`` at the repository root: the nearest ancestor with
+``.git``, else the working directory) or a ``postgresql://`` URL; the artifact store is a directory (default:
+``<state dir>/models``) or an ``s3://`` URL. Each comes from (highest first) ``--state`` / ``--artifacts``,
+``NERSPEC_STATE`` / ``NERSPEC_ARTIFACTS``, the repository's ``nerspec.settings.yaml``, the default.
+
+With a URL state the local directory ``root`` still exists: it holds the stat cache, reports, local pointers
+and the verified local copies of artifacts (``models/``), never the shared truth.
 """
 
 from __future__ import annotations
@@ -11,11 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STATE_ENV = "NERSPEC_STATE"
+ARTIFACTS_ENV = "NERSPEC_ARTIFACTS"
+LOCAL_ENV = "NERSPEC_LOCAL_DIR"  # the local working directory when the state is a URL
+# Set by the ``--artifacts`` flag of the current command (flags win over the environment).
+_artifacts_flag: str | None = None
+
+
+def set_artifacts_flag(value: str | None) -> None:
+    global _artifacts_flag
+    _artifacts_flag = value
+
+
+def is_url(value: str | None) -> bool:
+    return bool(value) and "://" in str(value)
 
 
 @dataclass(frozen=True)
 class StatePaths:
     root: Path
+    state_url: str | None = None  # postgresql://... (None: SQLite in ``root``)
+    artifacts_url: str | None = None  # s3://... or a directory (None: ``root/models``)
 
     @property
     def db(self) -> Path:
@@ -23,7 +43,9 @@ class StatePaths:
 
     @property
     def models(self) -> Path:
-        """Content-addressed artifact store: ``models/<fingerprint>/``."""
+        """Content-addressed local artifacts ``models/<fingerprint>/`` (with an object store: its verified cache)."""
+        if self.artifacts_url and not is_url(self.artifacts_url):
+            return Path(self.artifacts_url)
         return self.root / "models"
 
     @property
@@ -40,6 +62,22 @@ class StatePaths:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def shared(self) -> bool:
+        """The state lives in a server other machines share (not a SQLite file in ``root``)."""
+        return self.state_url is not None
+
+    def describe(self) -> str:
+        return self.state_url and _redact(self.state_url) or str(self.root)
+
+
+def _redact(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc and ":" in netloc.split("@", 1)[0]:
+        netloc = netloc.split(":", 1)[0] + ":***@" + netloc.split("@", 1)[1]
+    return f"{scheme}://{netloc}{slash}{path}"
+
 
 def repository_root(start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
@@ -49,8 +87,28 @@ def repository_root(start: Path | None = None) -> Path:
     return Path.cwd().resolve()
 
 
-def state_paths(state: str | Path | None = None, start: Path | None = None) -> StatePaths:
+def state_paths(state: str | Path | None = None, start: Path | None = None, artifacts: str | None = None) -> StatePaths:
+    from nerspec.settings import repository_settings
+
+    repo = repository_root(start)
+    settings = None
     chosen = state or os.environ.get(STATE_ENV)
+    if not chosen:
+        settings = repository_settings(repo)
+        chosen = settings.state
+    store = artifacts or _artifacts_flag or os.environ.get(ARTIFACTS_ENV)
+    if not store:
+        settings = settings or repository_settings(repo)
+        store = settings.artifacts
+        if store and not is_url(store):
+            store = str((repo / store).resolve())
+    elif not is_url(store):
+        store = str(Path(store).resolve())
+    if chosen and is_url(str(chosen)):
+        local = os.environ.get(LOCAL_ENV)
+        root = Path(local).resolve() if local else repo / ".nerspec"
+        return StatePaths(root, state_url=str(chosen), artifacts_url=store)
     if chosen:
-        return StatePaths(Path(chosen).resolve())
-    return StatePaths(repository_root(start) / ".nerspec")
+        base = repo if (settings is not None and not state and not os.environ.get(STATE_ENV)) else Path.cwd()
+        return StatePaths((base / Path(chosen)).resolve(), artifacts_url=store)
+    return StatePaths(repo / ".nerspec", artifacts_url=store)

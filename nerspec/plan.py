@@ -456,20 +456,10 @@ def manifest_sha256(project: Any) -> str:
 
 
 def artifact_files(artifact: Path, cache: Any) -> dict[str, str]:
-    """relpath -> sha256 of every file of an artifact except evaluation.json (written after training)."""
-    out: dict[str, str] = {}
-    if not artifact.is_dir():
-        return out
-    import os
+    """relpath -> sha256 of every file of an artifact except evaluation.json (``nerspec.artifacts.file_hashes``)."""
+    from nerspec.artifacts import file_hashes
 
-    for root, _dirs, files in os.walk(artifact):
-        for name in files:
-            path = Path(root) / name
-            rel = path.relative_to(artifact).as_posix()
-            if rel == "evaluation.json":
-                continue
-            out[rel] = cache.hash(path)
-    return out
+    return file_hashes(artifact, cache)
 
 
 def collect_inputs(
@@ -479,10 +469,12 @@ def collect_inputs(
     only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
     from nerspec import fingerprint as fpmod
     from nerspec.deploy import local
+    from nerspec.deploy.targets import TargetContext
 
     cache = fpmod.StatCache(paths.cache)
     # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
     model_cache = fpmod.StatCache(paths.cache, scope="artifacts")
+    targets = TargetContext(paths, store, model_cache)
     version_info = fpmod.versions()
     _check_targets(projects)
     out = []
@@ -494,9 +486,10 @@ def collect_inputs(
         damaged = False
         orphan = False
         if record is not None:
-            damaged = not artifact_intact(Path(record.model_dir), record.artifact_files, model_cache)
-        else:
-            orphan = local.is_complete(local.model_dir(paths, candidate))
+            damaged = targets.model_damaged(candidate)
+        else:  # an interrupted apply's complete artifact, here or (published) in the shared store
+            orphan = local.is_complete(local.model_dir(paths, candidate)) or (
+                targets.artifact_store.remote and targets.artifact_store.exists(candidate))
         recorded_deployments = store.deployments(project.name)
         previous = _previous(project, store, recorded_deployments, candidate)
         data_changes = file_changes = relabeled = None
@@ -519,7 +512,7 @@ def collect_inputs(
                 desired=spec is not None,
                 recorded=rec.fingerprint if rec else None,
             )
-            _observe(obs, project.name, paths, store, model_cache, local)
+            _observe(obs, project.name, targets)
             history = store.history(project.name, name)
             if rec is None and history and history[-1].action != "remove":
                 obs.drift.append("the state's record of this deployment was deleted outside nerspec")
@@ -560,16 +553,13 @@ def collect_inputs(
 def _check_targets(projects: list[Any]) -> None:
     """Deployment targets the user configured wrongly (an unset token variable, a malformed URL) fail the plan
     with the field named, before anything is observed: apply would fail on them after training."""
+    from nerspec.deploy.targets import target_for
     from nerspec.errors import ManifestError
 
     problems = []
     for project in projects:
         for index, deployment in enumerate(project.manifest.spec.deployments):
-            if deployment.target.type != "http":
-                continue
-            from nerspec.deploy.http import config_problems
-
-            for name, message in config_problems(deployment.target):
+            for name, message in target_for(deployment.target).config_problems(deployment.target):
                 problems.append(project.locate(("spec", "deployments", index, "target", name), message))
     if problems:
         count = len(problems)
@@ -583,19 +573,10 @@ def _display(path: Path) -> str:
 
 
 def artifact_intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
-    """The artifact still has its ``meta.json`` and every file with the hash recorded when it was stored."""
-    if not (artifact / "meta.json").is_file():
-        return False
-    if not recorded:
-        return True
-    for rel, sha in recorded.items():
-        path = artifact / rel
-        try:
-            if cache.hash(path) != sha:
-                return False
-        except FileNotFoundError:
-            return False
-    return True
+    """The artifact still has its ``meta.json`` and every file with the hash recorded (``nerspec.artifacts.intact``)."""
+    from nerspec.artifacts import intact
+
+    return intact(artifact, recorded, cache)
 
 
 def _previous(project: Any, store: Any, deployments: dict[str, Any], candidate: str) -> PreviousModel | None:
@@ -674,6 +655,8 @@ def _artifact_data_files(store: Any, fingerprint: str) -> dict[str, str] | None:
     record = store.get_model(fingerprint)
     if record is None:
         return None
+    if "://" in record.model_dir:
+        return None  # in an object store: the counts fall back to "data changed"
     try:
         raw = json.loads((Path(record.model_dir) / "fingerprints.json").read_text())
     except (OSError, ValueError):
@@ -682,58 +665,20 @@ def _artifact_data_files(store: Any, fingerprint: str) -> dict[str, str] | None:
     return files if isinstance(files, dict) else None
 
 
-def _observe(obs: ObservedDeployment, project: str, paths: Any, store: Any, cache: Any, local: Any) -> None:
+def _observe(obs: ObservedDeployment, project: str, targets: Any) -> None:
+    """Ask the deployment's target what it serves (``nerspec.deploy.targets``: one table, no branches here)."""
+    from nerspec.deploy.targets import target_for
+
     if obs.recorded is None and not obs.desired:
         if obs.target.get("type", "local") == "local":
-            pointer = local.read_pointer(paths, project, obs.name)
+            from nerspec.deploy import local
+
+            pointer = local.read_pointer(targets.paths, project, obs.name)
             obs.actual = pointer.get("fingerprint") if pointer else None
             if pointer is not None:
                 obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
         return
-    if obs.target.get("type") == "http":
-        if obs.recorded is None or not obs.desired:
-            return  # nothing to compare with; removing a deployment does not contact its remote
-        from nerspec.deploy import http
-        from nerspec.errors import RemoteError
-        from nerspec.manifest.schema import HttpTarget
-
-        try:
-            # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
-            obs.actual = http.remote_fingerprint(HttpTarget(**obs.target), project, obs.name)
-        except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
-            obs.actual = obs.recorded
-            obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
-            return
-        if obs.actual != obs.recorded:
-            obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")
-        return
-    pointer = local.read_pointer(paths, project, obs.name)
-    obs.actual = pointer.get("fingerprint") if pointer else None
-    if obs.recorded is None:
-        return
-    if pointer is None:
-        obs.drift.append("pointer file deleted outside nerspec")
-    elif pointer.get("corrupt"):
-        obs.drift.append("pointer file corrupted outside nerspec")
-    elif obs.actual != obs.recorded:
-        from nerspec.deploy.intent import pending
-
-        interrupted = [i for i in pending(paths, project) if i.switches.get(obs.name) == obs.actual]
-        if interrupted:  # a killed rollback/swap: apply finishes it in the direction the user asked
-            obs.drift.append(interrupted[0].describe())
-        else:
-            obs.drift.append(
-                f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})"
-            )
-    else:
-        from nerspec.deploy.verify import check_pointer
-
-        # Same fingerprint, other weights: a pointer whose model_dir (or artifact) is not that fingerprint's.
-        obs.drift.extend(f"pointer changed outside nerspec: {problem}" for problem in check_pointer(paths, pointer))
-    record = store.get_model(obs.recorded)
-    if record is None or not artifact_intact(Path(record.model_dir), record.artifact_files, cache):
-        obs.artifact_damaged = True
-        obs.drift.append(f"model files of {short(obs.recorded)} changed or deleted outside nerspec")
+    target_for(obs.target).observe(obs, project, targets)
 
 
 def _rolled_back(history: list[Any]) -> list[str]:

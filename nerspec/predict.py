@@ -232,6 +232,9 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
     paths = state_paths(state, start=project.dir)
     pointer = read_pointer(paths, project.name, deployment)
     if pointer is None:
+        recorded = _recorded(paths, project.name, deployment)  # a registry target / shared state
+        if recorded is not None:
+            return recorded
         known = sorted(list_pointers(paths, project.name))
         hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
         raise ModelNotFoundError(
@@ -254,6 +257,23 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
         if store is not None:
             store.close()
     return model_dir
+
+
+def _recorded(paths: Any, project: str, deployment: str) -> Path | None:
+    """The model a deployment's state record names (``registry`` targets), fetched and verified when remote."""
+    if not paths.shared and not paths.db.is_file():
+        return None
+    from nerspec.deploy.targets import TargetContext
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False)
+    try:
+        record = store.deployments(project).get(deployment)
+        if record is None or record.target.get("type") == "http":
+            return None
+        return TargetContext(paths, store).local_model(record.fingerprint)
+    finally:
+        store.close()
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, gc, label, model, project, reconcile, report, serve, state
+from nerspec.commands import data, deploy, evaluate, gc, label, model, project, reconcile, report, serve, state, state_migrate
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -17,5 +17,5 @@ COMMANDS: list[click.Command] = [
     *serve.COMMANDS,
     *gc.COMMANDS,
     *label.COMMANDS,
-    *state.COMMANDS,
+    *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
 ]

@@ -10,14 +10,37 @@ from typing import Any
 import click
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-state_option = click.option(
+_state_flag = click.option(
     "--state",
     "state",
-    type=click.Path(path_type=Path),
+    type=str,
     envvar="NERSPEC_STATE",
     default=None,
-    help="State directory (default: .nerspec/ at the repository root; env NERSPEC_STATE).",
+    help="State directory or postgresql://user@host:port/db (default: nerspec.settings.yaml, else .nerspec/ at "
+    "the repository root; env NERSPEC_STATE).",
 )
+
+
+def _set_artifacts(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    from nerspec.paths import set_artifacts_flag
+
+    set_artifacts_flag(value)
+
+
+_artifacts_flag = click.option(
+    "--artifacts",
+    type=str,
+    default=None,
+    expose_value=False,
+    callback=_set_artifacts,
+    help="Artifact store: a directory or s3://bucket/prefix (default: nerspec.settings.yaml, else <state>/models; "
+    "env NERSPEC_ARTIFACTS).",
+)
+
+
+def state_option(function: Any) -> Any:
+    """``--state URL`` and ``--artifacts URL`` (resolved by ``nerspec.paths.state_paths``)."""
+    return _state_flag(_artifacts_flag(function))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only (for scripts and CI).")
 
 

@@ -40,40 +40,48 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
     Example:
       nerspec deployments list projects/example
     """
-    from nerspec.deploy import local
+    from nerspec.deploy.targets import TargetContext, target_for
     from nerspec.paths import state_paths
+    from nerspec.plan import ObservedDeployment
     from nerspec.state import open_store
 
     project = _project(path)
     paths = state_paths(state)
+    declared_targets = {d.name: d.target.model_dump(mode="json") for d in project.manifest.spec.deployments}
+    declared = list(declared_targets)
     store = open_store(paths, create=False)
     try:
         recorded = store.deployments(project.name)
+        targets = TargetContext(paths, store)
+        rows = []
+        for name in [*declared, *sorted(set(recorded) - set(declared))]:
+            rec = recorded.get(name)
+            target = rec.target if rec else declared_targets.get(name, {"type": "local"})
+            # What the target serves, asked through its own protocol (pointer file, remote server, registry).
+            observed = ObservedDeployment(name, target, desired=name in declared,
+                                          recorded=rec.fingerprint if rec else None)
+            target_for(target).observe(observed, project.name, targets)
+            rows.append(
+                {
+                    "deployment": name,
+                    "fingerprint": rec.fingerprint if rec else None,
+                    "deployed_at": rec.deployed_at if rec else None,
+                    "target": target.get("type", "local"),
+                    "declared": name in declared,
+                    "pointer": observed.actual,
+                    "drift": observed.drift,
+                }
+            )
     finally:
         store.close()
-    declared = [d.name for d in project.manifest.spec.deployments]
-    rows = []
-    for name in [*declared, *sorted(set(recorded) - set(declared))]:
-        rec = recorded.get(name)
-        pointer = local.read_pointer(paths, project.name, name)
-        rows.append(
-            {
-                "deployment": name,
-                "fingerprint": rec.fingerprint if rec else None,
-                "deployed_at": rec.deployed_at if rec else None,
-                "target": rec.target.get("type", "local") if rec else "local",
-                "declared": name in declared,
-                "pointer": pointer.get("fingerprint") if pointer else None,
-            }
-        )
     if as_json:
         echo_json(rows)
         return
     for row in rows:
         fp = (row["fingerprint"] or "none")[:12]
         note = "" if row["declared"] else "  (not in the manifest: apply removes it)"
-        if row["fingerprint"] and row["target"] == "local" and row["pointer"] != row["fingerprint"]:
-            note += "  (drift: pointer differs; `nerspec plan` shows the repair)"
+        if row["fingerprint"] and row["drift"]:
+            note += f"  (drift: {row['drift'][0]}; `nerspec plan` shows the repair)"
         click.echo(f"{row['deployment']:<16} {fp:<12}  {row['deployed_at'] or '-':<25} {row['target']}{note}")
 
 

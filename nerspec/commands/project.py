@@ -25,20 +25,23 @@ def schema(check: bool, output: Path | None) -> None:
     Example:
       nerspec schema --check     # in CI: is schemas/ up to date?
     """
+    from nerspec import settings
     from nerspec.manifest.load import SCHEMA_FILE
     from nerspec.manifest.schema_file import render_schema
 
-    target = output or SCHEMA_FILE
-    text = render_schema()
-    if check:
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            raise NerspecError(f"{target} is stale; run `nerspec schema` and commit the result")
-        click.echo(f"{target} is up to date")
-        return
-    from nerspec.atomic import write_text
+    # Without -o: the manifest schema and the settings-file schema (nerspec.settings.yaml), both generated.
+    outputs = [(output, render_schema())] if output else [
+        (SCHEMA_FILE, render_schema()), (settings.SCHEMA_FILE, settings.render_schema())]
+    for target, text in outputs:
+        if check:
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                raise NerspecError(f"{target} is stale; run `nerspec schema` and commit the result")
+            click.echo(f"{target} is up to date")
+            continue
+        from nerspec.atomic import write_text
 
-    write_text(target, text)
-    click.echo(f"wrote {target}")
+        write_text(target, text)
+        click.echo(f"wrote {target}")
 
 
 COMMANDS: list[click.Command] = [schema]

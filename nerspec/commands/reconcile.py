@@ -141,7 +141,13 @@ def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
     from nerspec.paths import state_paths
     from nerspec.state.lock import force_unlock
 
-    holder = force_unlock(state_paths(state).root, lock_id, force=force)
+    from nerspec.errors import LockError
+
+    paths = state_paths(state)
+    if paths.shared:
+        raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
+                        "(a live holder is named in the lock error)")
+    holder = force_unlock(paths.root, lock_id, force=force)
     click.echo(f"removed {holder.describe()}")
 
 

@@ -25,9 +25,16 @@ from nerspec.commands.common import state_option
 @click.option("--confidence-beam", "beam_width", type=click.IntRange(1, 64), default=None,
               help="Beam width for entity confidence scores (default: nerspec.predict's). 1 turns the beam off: "
                    "faster; entities are the same, every entity gets the calibrated score of a certain one.")
+@click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
+              help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
 def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,
-          workers: int, beam_width: int | None) -> None:
+          workers: int, beam_width: int | None, poll_interval: float | None) -> None:
     """Serve every deployment of the local registry over HTTP, swapping models as pointers change.
+
+    With a shared state (--state postgresql://... --artifacts s3://..., or nerspec.settings.yaml) it serves every
+    deployment that state records (all but http targets), pulling each model from the artifact store, verified,
+    and swapping as soon as an apply changes one (PostgreSQL LISTEN/NOTIFY; --poll is the fallback) plus the
+    download time.
 
     \b
     Endpoints:
@@ -46,7 +53,7 @@ def serve(host: str, port: int, state: Path | None, api_key_env: str | None, adm
     from nerspec.serve.server import run
 
     run(host, port, state, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
-        beam_width=beam_width)
+        beam_width=beam_width, poll_interval=poll_interval)
 
 
 COMMANDS: list[click.Command] = [serve]

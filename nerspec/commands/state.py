@@ -7,18 +7,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import state_option
-
-
-@click.group("state")
-def state_group() -> None:
-    """Back up, restore or recover the recorded state (state.db).
-
-    \b
-    Examples:
-      nerspec state backup backups/state.db
-      nerspec state restore backups/state.db
-      nerspec state recover                  after state.db was lost or corrupted
-    """
+from nerspec.commands.state_migrate import state_group
 
 
 @state_group.command("backup")
@@ -99,4 +88,4 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
     click.echo("history before the loss is not recoverable; run `nerspec plan` to check the result")
 
 
-COMMANDS: list[click.Command] = [state_group]
+COMMANDS: list[click.Command] = []  # registered on state_migrate's `state` group

@@ -11,25 +11,17 @@ from nerspec.paths import StatePaths
 from nerspec.state.crashpoints import pause  # test-only crash points
 
 
-def _target(project: Any, deployment: str) -> Any:
-    for d in project.manifest.spec.deployments:
-        if d.name == deployment:
-            return d.target
-    return None
+def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str, store: Any = None) -> dict[str, Any]:
+    """Make ``deployment`` serve ``fingerprint`` on its target (``nerspec.deploy.targets``); returns the target
+    as recorded."""
+    from nerspec.deploy.targets import TargetContext, declared_target, target_for
 
+    target = declared_target(project, deployment)
+    if store is None:
+        from nerspec.state import open_store
 
-def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str) -> dict[str, Any]:
-    """Make ``deployment`` serve ``fingerprint`` on its target; returns the target as recorded."""
-    from nerspec.deploy import local
-
-    target = _target(project, deployment)
-    if target is not None and target.type == "http":
-        from nerspec.deploy import http  # type: ignore[attr-defined]
-
-        http.upload(target, project.name, deployment, local.model_dir(paths, fingerprint), fingerprint)
-        return target.model_dump(mode="json")
-    local.point(paths, project.name, deployment, fingerprint)
-    return {"type": "local"}
+        store = open_store(paths, create=False)
+    return target_for(target).switch(TargetContext(paths, store), project.name, deployment, fingerprint, target)
 
 
 def rollback(
@@ -47,11 +39,11 @@ def rollback(
     model whose files no longer match their recorded hashes is never deployed.
     """
     from nerspec.deploy import intent
-    from nerspec.state import lock, open_store
+    from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
-    with lock.locked(paths.root, f"rollback {project.name}/{deployment}", lock_timeout):
-        store = open_store(paths)
+    store = open_store(paths)
+    with store.locked(f"rollback {project.name}/{deployment}", [project.name], lock_timeout):
         try:
             intent.finish_pending(paths, store, [project])
             current = store.deployments(project.name).get(deployment)
@@ -68,7 +60,7 @@ def rollback(
             # Recorded before switching: a kill between the switch and the state write is finished, not undone.
             started = intent.begin(paths, "rollback", project.name, {deployment: target_fp},
                                    {deployment: current.fingerprint}, reason)
-            recorded_target = switch(paths, project, deployment, target_fp)
+            recorded_target = switch(paths, project, deployment, target_fp, store)
             pause("rollback")
             store.set_deployment(
                 DeploymentRecord(project.name, deployment, target_fp, recorded_target, utc_now()),
@@ -86,10 +78,7 @@ def rollback(
 def _check_rollback_target(
     paths: StatePaths, store: Any, project: Any, deployment: str, fingerprint: str, force: bool
 ) -> None:
-    from pathlib import Path
-
-    from nerspec import fingerprint as fpmod
-    from nerspec.plan import artifact_intact
+    from nerspec.deploy.targets import TargetContext
 
     name, fp = project.name, fingerprint[:12]
     if not force and fingerprint not in store.served(name, deployment):
@@ -105,17 +94,7 @@ def _check_rollback_target(
             f"{name}/{deployment} only takes a model {source} has served (promote_from: {source}), and {source} "
             f"never served {fp}; deploy it to {source} first"
         )
-    from nerspec.deploy.verify import changed_files
-
-    record = store.get_model(fingerprint)
-    # Hashed in full (not the stat cache): a rollback is rare and must not trust size + mtime for weights.
-    if (
-        record is None
-        or not artifact_intact(
-            Path(record.model_dir), record.artifact_files, fpmod.StatCache(paths.cache, scope="artifacts")
-        )
-        or changed_files(Path(record.model_dir), record.artifact_files)
-    ):
+    if TargetContext(paths, store).model_damaged(fingerprint):
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 
@@ -138,11 +117,11 @@ def _resolve(store: Any, project: str, prefix: str) -> str:
 def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
     """Exchange the models of two deployments (e.g. promote staging to production and keep the old one warm)."""
     from nerspec.deploy import intent
-    from nerspec.state import lock, open_store
+    from nerspec.state import open_store
     from nerspec.state.store import actor
 
-    with lock.locked(paths.root, f"swap {project.name} {a} {b}", lock_timeout):
-        store = open_store(paths)
+    store = open_store(paths)
+    with store.locked(f"swap {project.name} {a} {b}", [project.name], lock_timeout):
         try:
             intent.finish_pending(paths, store, [project])
             deployed = store.deployments(project.name)
@@ -151,9 +130,9 @@ def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 
                 raise ModelNotFoundError(f"cannot swap: {', '.join(missing)} serves no model in {project.name}")
             fa, fb = deployed[a].fingerprint, deployed[b].fingerprint
             started = intent.begin(paths, "swap", project.name, {a: fb, b: fa}, {a: fa, b: fb}, f"swap {a} and {b}")
-            switch(paths, project, a, fb)
+            switch(paths, project, a, fb, store)
             pause("swap")
-            switch(paths, project, b, fa)
+            switch(paths, project, b, fa, store)
             store.swap_deployments(project.name, a, b, actor=actor(), reason=f"swap {a} and {b}")
             intent.end(paths, started)
             return fb, fa

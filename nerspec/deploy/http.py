@@ -165,6 +165,21 @@ def upload(target: Any, project: str, deployment: str, artifact_dir: Path, finge
                           f"{result.get('failure') or 'unknown reason'}")
 
 
+def delete(target: Any, project: str, deployment: str, *, retries: int = RETRIES) -> None:
+    """Stop ``deployment`` on the remote server (``DELETE``); a deployment it no longer has is fine."""
+    import httpx
+
+    token = _token(target)
+    url = _url(target, project, deployment)
+    what = f"removing {project}/{deployment} from {target.url}"
+    with httpx.Client(timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as client:
+        response = _with_retries(what, url, lambda: client.delete(url, headers={"Authorization": f"Bearer {token}"}),
+                                 retries)
+    if response.status_code == 404:
+        return
+    _refuse(what, target, response)
+
+
 def remote_fingerprint(target: Any, project: str, deployment: str, *, retries: int = 2) -> str | None:
     """The fingerprint ``deployment`` serves on the remote server; None when it serves none.
 

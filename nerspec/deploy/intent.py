@@ -93,7 +93,7 @@ def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[s
             continue
         targets = {}
         for deployment, fingerprint in sorted(intent.switches.items()):
-            targets[deployment] = switch(paths, project, deployment, fingerprint)
+            targets[deployment] = switch(paths, project, deployment, fingerprint, store)
         if intent.command == "swap" and len(intent.switches) == 2:
             a, b = sorted(intent.switches)
             store.swap_deployments(intent.project, a, b, actor=actor(), reason=f"{intent.reason} (finished after an interruption)")

@@ -16,7 +16,7 @@ from nerspec import atomic
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
-from nerspec.train.artifact import is_complete  # the artifact layout has one owner
+from nerspec.artifacts import is_complete  # the artifact layout has one owner
 
 __all__ = ["is_complete", "list_pointers", "model_dir", "point", "pointer_path", "read_pointer", "remove"]
 

@@ -55,10 +55,13 @@ def check_pointer(paths: StatePaths, pointer: dict[str, Any]) -> list[str]:
     problems = []
     named = pointer_model_dir(paths, pointer)
     expected = paths.models / fingerprint
-    if not _same(named, expected):
+    inside = os.path.realpath(named).startswith(os.path.realpath(paths.models) + os.sep)
+    # Inside the state's store a model lives under its own fingerprint; elsewhere (a shared artifact store's local
+    # copy) the artifact's own meta.json must name it.
+    if inside and not _same(named, expected):
         problems.append(f"the pointer names model_dir {named}, not the artifact of {fingerprint[:12]} ({expected})")
     try:
-        meta = json.loads((expected / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((named / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return problems  # a missing artifact is reported by whoever loads it
     claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
@@ -100,7 +103,7 @@ def verify(
             )
         model = store.get_model(fingerprint) if not disagrees else None  # no hashing before that is settled
         if model is not None and model.artifact_files:
-            changed = changed_files(paths.models / fingerprint, model.artifact_files)
+            changed = changed_files(pointer_model_dir(paths, pointer), model.artifact_files)
             if changed:
                 shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
                 problems.append(f"files of model {fingerprint[:12]} do not match their recorded hashes: {shown}")
@@ -110,7 +113,7 @@ def verify(
             + " (changed outside nerspec: `nerspec plan` shows the drift, `nerspec apply` repairs it)",
             state_disagrees=disagrees,
         )
-    return paths.models / fingerprint
+    return pointer_model_dir(paths, pointer)
 
 
 def open_state(paths: StatePaths) -> Any:

@@ -136,10 +136,27 @@ def resolve_model(project: Any, state: Path | None, deployment: str = "productio
         deployed = local.model_dir(paths, str(pointer["fingerprint"]))
         if local.is_complete(deployed):
             return deployed
+    if paths.artifacts_url and "://" in paths.artifacts_url:  # an object store: the model, fetched and verified
+        from nerspec.predict import _recorded
+
+        shared = _remote_model(paths, fingerprint) or _recorded(paths, project.name, deployment)
+        if shared is not None:
+            return shared
     raise ModelNotFoundError(
         f"{project.name}: no model trained from the current manifest and data (fingerprint {fingerprint[:12]}) "
         f"and no {deployment!r} deployment in {paths.root}; run `nerspec train` or pass --model DIR"
     )
+
+
+def _remote_model(paths: Any, fingerprint: str) -> Path | None:
+    from nerspec.deploy.targets import TargetContext
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False)
+    try:
+        return TargetContext(paths, store).local_model(fingerprint) if store.get_model(fingerprint) else None
+    finally:
+        store.close()
 
 
 def evaluate_project(

@@ -237,14 +237,45 @@ class HttpTarget(Strict):
     type: Literal["http"]
     url: str = Field(pattern=r"^https?://")
     token_env: str = Field("NERSPEC_DEPLOY_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="Env var with the server's API key, for smoke checks.")
+
+
+class RegistryTarget(Strict):
+    """The nerspec registry of the (shared) state: `nerspec serve --state URL --artifacts URL` serves it."""
+
+    type: Literal["registry"]
+    url: str | None = Field(
+        None, pattern=r"^https?://", description="A server serving this registry: smoke checks call it (else in-process)."
+    )
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="Env var with the server's API key, for smoke checks.")
+
+
+class SmokeEntity(Strict):
+    category: LabelName
+    text: str | None = Field(None, description="The entity's exact text (any text when omitted).")
+
+
+class SmokeCheck(Strict):
+    """A text the deployment must handle right after it switches; failing it switches the deployment back."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    entities: list[SmokeEntity] = Field(default_factory=list, description="NER: entities it must yield.")
+    classes: list[LabelName] = Field(default_factory=list, description="Classification: classes it must yield.")
+    min_confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="Each required prediction's (else every prediction's) minimum confidence."
+    )
 
 
 class Deployment(Strict):
     name: ResourceName
-    target: Annotated[Union[LocalTarget, HttpTarget], Field(discriminator="type")] = LocalTarget()
+    target: Annotated[Union[LocalTarget, HttpTarget, RegistryTarget], Field(discriminator="type")] = LocalTarget()
     promote_from: ResourceName | None = Field(
         None, description="Only take a model that this other deployment has served."
     )
+    smoke: list[SmokeCheck] = Field(default_factory=list, max_length=50,
+                                    description="Checks run through the deployment right after it switches.")
 
 
 class _SpecBase(Strict):

@@ -1,10 +1,12 @@
-"""Admin upload: a remote ``nerspec apply`` (http deployment target) pushes a model artifact and activates it.
+"""Admin upload and removal: a remote ``nerspec apply`` (http deployment target) pushes a model artifact and activates it.
 
 ``PUT /admin/projects/{project}/deployments/{deployment}?fingerprint=FP&sha256=HEX`` with the artifact
 directory as a gzip tarball in the body and ``Authorization: Bearer <token>``. The server checks the token
 (constant time), streams the body to a temporary file while hashing it, refuses a digest mismatch, unpacks
 into ``<state>/models/<fingerprint>/`` through a staged directory (so the directory appears complete or not at
 all) and then replaces the pointer file atomically; the registry picks the new model up before the response.
+
+``DELETE`` of the same path stops serving the deployment (a removed ``http`` deployment must not live on).
 
 Archive members must be plain files or directories with relative names that stay inside the target:
 absolute names, ``..`` components, symbolic and hard links, devices and FIFOs make the whole upload fail.
@@ -278,5 +280,21 @@ def router(state: Any) -> APIRouter:
         if found is None:
             raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
         return JSONResponse(json.loads(json.dumps(found)))
+
+    @api.delete(
+        "/admin/projects/{project}/deployments/{deployment}",
+        summary="Stop serving a deployment (its model files stay; `nerspec gc` reclaims them)",
+        responses={401: {"description": "No bearer token"}, 403: {"description": "Wrong bearer token"},
+                   404: {"description": "No such deployment"}},
+    )
+    async def remove(request: Request, project: str, deployment: str) -> JSONResponse:
+        _check_token(state, request)
+        _check_names(project, deployment)
+        found = local.read_pointer(state.paths, project, deployment)
+        if found is None:
+            raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
+        local.remove(state.paths, project, deployment)
+        await asyncio.get_running_loop().run_in_executor(None, state.registry.scan)  # gone when this returns
+        return JSONResponse({"project": project, "deployment": deployment, "removed": found.get("fingerprint")})
 
     return api

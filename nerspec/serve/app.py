@@ -196,7 +196,8 @@ def create_app(
     state = ServeState(
         paths=paths,
         registry=Registry(paths, poll_interval=poll_interval,
-                          loader=functools.partial(load_predictor, beam_width=beam_width)),
+                          loader=functools.partial(load_predictor, beam_width=beam_width),
+                          source=_state_source(paths)),
         # Job orchestration only: a job's inference units go through the fair scheduler like any request's.
         pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
@@ -212,9 +213,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
+        source = state.registry.source
+        if hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
+            source.listen(state.registry.scan)
         try:
             yield
         finally:
+            if hasattr(source, "stop"):
+                source.stop()
             state.registry.stop()
             state.jobs.close()
             state.scheduler.close()
@@ -258,6 +264,13 @@ def create_app(
     app.include_router(jobs.router(state))
     app.add_middleware(_Guard, state=state)
     return app
+
+
+def _state_source(paths: StatePaths) -> Any:
+    """Deployments the state records (shared state: all but http; SQLite: ``registry`` targets)."""
+    from nerspec.serve.shared import StateSource
+
+    return StateSource(paths)
 
 
 def _describe(errors: Any) -> str:

@@ -89,6 +89,8 @@ class Registry:
     paths: StatePaths
     poll_interval: float = 0.5
     loader: Callable[[Path], Any] = load_predictor
+    # more pointers, e.g. the deployments a (shared) state records (nerspec.serve.shared.StateSource)
+    source: Callable[[], dict[tuple[str, str], bytes]] | None = None
     _live: dict[tuple[str, str], Loaded] = field(default_factory=dict)
     _raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _failures: dict[tuple[str, str], _Failure] = field(default_factory=dict)
@@ -143,7 +145,7 @@ class Registry:
                 log.exception("registry scan failed")
 
     def _pointer_files(self) -> dict[tuple[str, str], bytes]:
-        found: dict[tuple[str, str], bytes] = {}
+        found: dict[tuple[str, str], bytes] = dict(self.source()) if self.source is not None else {}
         root = self.paths.registry
         if not root.is_dir():
             return found
@@ -216,6 +218,8 @@ class Registry:
         pointer = json.loads(raw.decode("utf-8"))
         if not isinstance(pointer, dict) or not pointer.get("fingerprint"):
             raise ValueError("pointer file has no fingerprint")
+        if pointer.get("error"):
+            raise ValueError(str(pointer["error"]))
         from nerspec.deploy.verify import open_state, pointer_model_dir, verify
 
         fingerprint = str(pointer["fingerprint"])

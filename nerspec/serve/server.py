@@ -16,7 +16,7 @@ def run(
     api_key_env: str | None = None,
     admin_token_env: str = "NERSPEC_ADMIN_TOKEN",
     workers: int = 2,
-    poll_interval: float = 0.5,
+    poll_interval: float | None = None,
     beam_width: int | None = None,
     log_level: str = "info",
 ) -> None:
@@ -27,6 +27,10 @@ def run(
     from nerspec.serve.app import create_app
 
     paths = state_paths(state)
+    if paths.shared:
+        paths.root.mkdir(parents=True, exist_ok=True)  # the local cache of models fetched from the store
+    if poll_interval is None:  # a shared state is a database query per poll, local pointers a few small reads
+        poll_interval = 2.0 if paths.shared else 0.5
     if not paths.root.is_dir():
         raise NerspecError(f"state directory {paths.root} does not exist (use --state or NERSPEC_STATE)")
     app = create_app(paths, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,

@@ -109,6 +109,12 @@ class SqliteStore:
             raise
         self.conn.execute("COMMIT")
 
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> Any:
+        """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
+        from nerspec.state import lock
+
+        return lock.locked(Path(self.path).parent, operation, timeout)
+
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)
 
@@ -149,6 +155,10 @@ class SqliteStore:
         ).fetchall()
         return [self._absolute(_model(r)) for r in rows]
 
+    def all_models(self) -> list[ModelRecord]:
+        rows = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models ORDER BY created, rowid").fetchall()
+        return [_model(r) for r in rows]
+
     def forget_model(self, fingerprint: str) -> None:
         with self._tx() as c:
             c.execute("DELETE FROM document_hashes WHERE fingerprint = ?", (fingerprint,))
@@ -176,6 +186,10 @@ class SqliteStore:
             "SELECT evaluation FROM evaluations WHERE fingerprint = ? AND test_key = ?", (fingerprint, test_key)
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def evaluations(self, fingerprint: str) -> dict[str, dict[str, Any]]:
+        rows = self.conn.execute("SELECT test_key, evaluation FROM evaluations WHERE fingerprint = ?", (fingerprint,))
+        return {key: json.loads(text) for key, text in rows.fetchall()}
 
     # deployments ----------------------------------------------------------------------------------
     def deployments(self, project: str) -> dict[str, DeploymentRecord]:
@@ -251,6 +265,18 @@ class SqliteStore:
                     (rows[other], now, project, name),
                 )
                 _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
+
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None:
+        """``state migrate``: a project's deployments and its history as they were, in one transaction."""
+        with self._tx() as c:
+            for h in history:
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
+                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+            for d in deployments:
+                c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
+                             VALUES (?, ?, ?, ?, ?)""", (project, d.deployment, d.fingerprint, _dump(d.target),
+                                                         d.deployed_at))
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
         query = "SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history WHERE project = ?"

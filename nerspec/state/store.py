@@ -1,4 +1,4 @@
-"""The state store interface. SQLite implements it today; a PostgreSQL backend is planned.
+"""The state store interface, implemented by ``sqlite.SqliteStore`` and ``postgres.PostgresStore``.
 
 Records are plain dataclasses with JSON-able fields so a backend only needs text/integer columns.
 """
@@ -6,6 +6,7 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 
@@ -62,6 +63,8 @@ class Store(Protocol):
 
     def models(self, project: str) -> list[ModelRecord]: ...
 
+    def all_models(self) -> list[ModelRecord]: ...
+
     def forget_model(self, fingerprint: str) -> None: ...
 
     def document_hashes(self, fingerprint: str) -> dict[str, str] | None: ...
@@ -70,6 +73,8 @@ class Store(Protocol):
     def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None: ...
 
     def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None: ...
+
+    def evaluations(self, fingerprint: str) -> dict[str, dict[str, Any]]: ...
 
     # deployments
     def deployments(self, project: str) -> dict[str, DeploymentRecord]: ...
@@ -84,11 +89,17 @@ class Store(Protocol):
 
     def swap_deployments(self, project: str, a: str, b: str, *, actor: str, reason: str) -> None: ...
 
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None: ...
+
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]: ...
 
     def served(self, project: str, deployment: str) -> set[str]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
+
+    # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
+    # session advisory locks per project (released with the connection when a process dies)
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[Any]: ...
 
 
 def utc_now() -> str:

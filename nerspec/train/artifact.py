@@ -12,12 +12,24 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
-from nerspec.errors import ModelNotFoundError
+
+# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts (the one owner of the
+# artifact contract); this module writes artifacts and re-exports those names for its callers.
+from nerspec.artifacts import (
+    FINGERPRINTS,
+    MANIFEST,
+    META,
+    METRICS,
+    MODEL_DIR,
+    ModelArtifact,
+    is_complete,
+    read_artifact,
+)
+
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -25,41 +37,8 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
-MODEL_DIR = "model"
-META = "meta.json"
-MANIFEST = "manifest.json"
-FINGERPRINTS = "fingerprints.json"
-METRICS = "metrics.json"
-
-
-@dataclass(frozen=True)
-class ModelArtifact:
-    fingerprint: str
-    path: Path
-    meta: dict[str, Any]
-
-    @property
-    def model_dir(self) -> Path:
-        return self.path / MODEL_DIR
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
-
-
-def is_complete(path: Path) -> bool:
-    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
-
-
-def read_artifact(path: Path) -> ModelArtifact:
-    path = Path(path)
-    if not is_complete(path):
-        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
-    try:
-        meta = json.loads((path / META).read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
-    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+__all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "fill_staged", "is_complete",
+           "read_artifact"]
 
 
 def _dump(value: Any) -> str:

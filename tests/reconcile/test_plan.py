@@ -182,7 +182,7 @@ def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: An
     pointer_file = state.registry / "tiny" / "production.json"
     pointer = json.loads(pointer_file.read_text())
     assert not Path(pointer["model_dir"]).is_absolute()  # relative to the state root: a moved state still works
-    pointer["model_dir"] = str(state.root / "elsewhere")  # same fingerprint, other weights
+    pointer["model_dir"] = str(state.models / "elsewhere")  # same fingerprint, other weights
     pointer_file.write_text(json.dumps(pointer))
     actions = plan_of(tiny, state, engine).projects[0]["actions"]
     assert [a["type"] for a in actions] == ["repair"]
@@ -257,7 +257,7 @@ def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any
         rollback(state, tiny.load()[0], "production")
     tiny.write_docs(make_docs(24))  # the manifest and data ask for `first` again: apply must not deploy it
     # A stat cache fooled by a rewrite that kept size, mtime and inode (files older than the racy window):
-    monkeypatch.setattr("nerspec.plan.artifact_intact", lambda *args: True)
+    monkeypatch.setattr("nerspec.deploy.targets.TargetContext.model_damaged", lambda self, fingerprint: False)
     assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
     with pytest.raises(DeployError, match="do not match their recorded hashes"):
         run_apply()

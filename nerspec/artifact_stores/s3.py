@@ -1,0 +1,213 @@
+"""Artifacts in an S3-compatible object store (boto3): ``s3://bucket/prefix``.
+
+Layout, content-addressed by fingerprint: ``<prefix>/<fingerprint>/files/<relpath>`` for every file of the
+artifact, then ``<prefix>/<fingerprint>/manifest.json`` = ``{"fingerprint", "files": {relpath: {"sha256",
+"size", "etag"}}}``, uploaded last: a model exists only when its manifest does, so a killed upload leaves no
+visible model (its stray files are overwritten by the next upload of the same fingerprint).
+
+Readers verify: ``fetch`` downloads into the local cache (``<state>/models/<fingerprint>/`` through a staged
+directory) and checks every file's sha256 against the hashes the state recorded; ``intact`` (plan's drift check)
+compares the manifest with the recorded hashes and each object's ETag with the one recorded at upload, so a file
+changed in the bucket is drift without downloading anything. The endpoint comes from ``AWS_ENDPOINT_URL``,
+credentials and region from the standard AWS variables (or any boto3 credential source).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from nerspec import artifacts, atomic
+from nerspec.errors import ModelNotFoundError, RemoteError
+
+MANIFEST_KEY = "manifest.json"
+
+
+class S3ArtifactStore:
+    remote = True
+
+    def __init__(self, url: str, cache_root: Path) -> None:
+        rest = url.split("://", 1)[1]
+        self.bucket, _, prefix = rest.partition("/")
+        if not self.bucket:
+            raise RemoteError(f"{url}: no bucket name (s3://bucket/prefix)")
+        self.prefix = prefix.strip("/")
+        self.url = url.rstrip("/")
+        self.cache_root = Path(cache_root)
+        self._client: Any = None
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+            self._client = boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None, config=config)
+        return self._client
+
+    def _key(self, fingerprint: str, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, fingerprint, *parts) if p)
+
+    def _call(self, what: str, function: Any, **kwargs: Any) -> Any:
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return function(**kwargs)
+        except Boto3Error as exc:  # upload_file / download_file wrap the client's errors
+            raise RemoteError(f"{what} in {self.url}: {exc}") from None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise RemoteError(f"{what} in {self.url}: {code}: {exc}") from None
+        except BotoCoreError as exc:
+            raise RemoteError(f"{what} in {self.url}: {exc}") from None
+
+    def location(self, fingerprint: str) -> str:
+        return f"{self.url}/{fingerprint}"
+
+    # -- reading -------------------------------------------------------------------------------------
+    def manifest(self, fingerprint: str) -> dict[str, Any] | None:
+        found = self._call("reading the manifest", self.client.get_object, Bucket=self.bucket,
+                           Key=self._key(fingerprint, MANIFEST_KEY))
+        if found is None:
+            return None
+        try:
+            value = json.loads(found["Body"].read())
+        except ValueError:
+            return {"files": {}, "corrupt": True}
+        return value if isinstance(value, dict) else {"files": {}, "corrupt": True}
+
+    def exists(self, fingerprint: str) -> bool:
+        return self._call("looking up a model", self.client.head_object, Bucket=self.bucket,
+                          Key=self._key(fingerprint, MANIFEST_KEY)) is not None
+
+    def _etags(self, fingerprint: str) -> dict[str, str]:
+        prefix = self._key(fingerprint, "files") + "/"
+        out: dict[str, str] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in self._call("listing a model", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))):
+            for item in page.get("Contents", []):
+                out[item["Key"][len(prefix):]] = item["ETag"]
+        return out
+
+    def intact(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> bool:
+        manifest = self.manifest(fingerprint)
+        if manifest is None or manifest.get("corrupt"):
+            return False
+        files = manifest.get("files", {})
+        if recorded and {rel: f.get("sha256") for rel, f in files.items()} != recorded:
+            return False
+        etags = self._etags(fingerprint)
+        return all(etags.get(rel) == f.get("etag") for rel, f in files.items())
+
+    def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
+        """The recorded files that are missing from the store or whose bytes do not hash to the recorded sha256."""
+        if not self.exists(fingerprint):
+            return ["manifest.json"]
+        bad = []
+        for rel, sha in sorted(recorded.items()):
+            found = self._call("verifying", self.client.get_object, Bucket=self.bucket,
+                               Key=self._key(fingerprint, "files", rel))
+            digest = hashlib.sha256()
+            if found is not None:
+                for chunk in iter(lambda: found["Body"].read(1 << 20), b""):
+                    digest.update(chunk)
+            if found is None or digest.hexdigest() != sha:
+                bad.append(rel)
+        return bad
+
+    def read_file(self, fingerprint: str, rel: str) -> bytes | None:
+        found = self._call("reading a file", self.client.get_object, Bucket=self.bucket,
+                           Key=self._key(fingerprint, "files", rel))
+        return found["Body"].read() if found is not None else None
+
+    def list_fingerprints(self) -> list[str]:
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = self._call("listing models", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix,
+                                                                              Delimiter="/")))
+        found = [p["Prefix"][len(prefix):].strip("/") for page in pages for p in page.get("CommonPrefixes", [])]
+        return sorted(fp for fp in found if self.exists(fp))
+
+    # -- writing -------------------------------------------------------------------------------------
+    def publish(self, fingerprint: str, local: Path, files: dict[str, str]) -> None:
+        """Upload every recorded file, then the manifest (last: the model becomes visible in one PUT)."""
+        from nerspec.state.crashpoints import pause
+
+        existing = self.manifest(fingerprint)
+        if existing and {rel: f.get("sha256") for rel, f in existing.get("files", {}).items()} == files \
+                and self.intact(fingerprint, files, None):
+            return  # content-addressed and already complete: idempotent
+        entries: dict[str, dict[str, Any]] = {}
+        for rel in sorted(files, key=lambda r: (r == artifacts.META, r)):
+            path = Path(local) / rel
+            key = self._key(fingerprint, "files", rel)
+            self._call("uploading", self.client.upload_file, Filename=str(path), Bucket=self.bucket, Key=key)
+            head = self._call("checking an upload", self.client.head_object, Bucket=self.bucket, Key=key)
+            if head is None:
+                raise RemoteError(f"uploaded {key} to {self.url} but it is not there")
+            entries[rel] = {"sha256": files[rel], "size": path.stat().st_size, "etag": head["ETag"]}
+        pause("upload")  # test-only crash point: files uploaded, manifest not yet
+        body = json.dumps({"fingerprint": fingerprint, "files": entries}, indent=1, sort_keys=True).encode()
+        self._call("writing the manifest", self.client.put_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, MANIFEST_KEY), Body=body, ContentType="application/json")
+
+    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> Path:
+        """The model in the local cache, downloaded and verified when it is missing or does not match."""
+        dest = self.cache_root / fingerprint
+        manifest = None
+        expected = recorded
+        if not expected:
+            manifest = self.manifest(fingerprint)
+            if manifest is None:
+                raise ModelNotFoundError(f"model {fingerprint[:12]} is not in {self.url}")
+            expected = {rel: f["sha256"] for rel, f in manifest.get("files", {}).items()}
+        if artifacts.is_complete(dest) and _matches(dest, expected, cache):
+            return dest
+        manifest = manifest or self.manifest(fingerprint)
+        if manifest is None:
+            raise ModelNotFoundError(f"model {fingerprint[:12]} is not in {self.url} (no manifest)")
+        if dest.exists():  # a damaged local copy: keep it aside for inspection, fetch a fresh one
+            dest.rename(dest.with_name(f".{fingerprint}.damaged-{int(time.time())}"))
+        with atomic.staged_dir(dest) as staged:
+            for rel in sorted(expected, key=lambda r: (r == artifacts.META, r)):  # meta.json last
+                target = staged / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._call("downloading", self.client.download_file, Bucket=self.bucket,
+                           Key=self._key(fingerprint, "files", rel), Filename=str(target))
+                if not target.is_file() or _sha256(target) != expected[rel]:
+                    raise ModelNotFoundError(
+                        f"the files of model {fingerprint[:12]} in {self.url} do not match the recorded hashes "
+                        f"({rel}); they were changed in the bucket: not using them")
+        return dest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _matches(dest: Path, expected: dict[str, str], cache: Any) -> bool:
+    for rel, sha in expected.items():
+        path = dest / rel
+        try:
+            actual = cache.hash(path) if cache is not None else _sha256(path)
+        except FileNotFoundError:
+            return False
+        if actual != sha:
+            return False
+    return True
+
+
+__all__ = ["S3ArtifactStore"]

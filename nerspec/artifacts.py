@@ -1,0 +1,118 @@
+"""One owner of model artifacts: where they are, whether they are complete, their file hashes and integrity.
+
+An artifact ``<fingerprint>/`` holds ``model/`` (the spaCy pipeline), ``meta.json`` (written last: its presence
+marks a complete artifact), ``manifest.json``, ``fingerprints.json``, ``metrics.json`` and, once scored,
+``evaluation.json`` (not part of the recorded hashes: it is written after training). This module owns that
+contract (names, completeness, reading, file hashes, integrity); ``train/artifact.py`` writes an artifact and
+everything else reads it through here, and through the artifact store (``nerspec.artifact_stores``) when
+the models live in an object store shared by several machines.
+
+A ``ModelRecord.model_dir`` is the artifact's location as recorded: a local directory, or the store's URL of the
+model (``s3://bucket/prefix/<fingerprint>``); ``local_dir`` maps either to the directory on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import ModelNotFoundError
+
+MODEL_DIR = "model"
+META = "meta.json"
+MANIFEST = "manifest.json"
+FINGERPRINTS = "fingerprints.json"
+METRICS = "metrics.json"
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    fingerprint: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / MODEL_DIR
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+
+
+def is_complete(path: Path) -> bool:
+    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+
+
+def read_artifact(path: Path) -> ModelArtifact:
+    path = Path(path)
+    if not is_complete(path):
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
+    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+
+
+EVALUATION = "evaluation.json"
+UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
+
+__all__ = [
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
+    "is_complete", "local_dir", "read_artifact", "read_json", "store_for",
+]
+
+
+def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:
+    """relpath -> sha256 of every file of an artifact except those written after training."""
+    out: dict[str, str] = {}
+    if not artifact.is_dir():
+        return out
+    for root, _dirs, files in os.walk(artifact):
+        for name in files:
+            path = Path(root) / name
+            rel = path.relative_to(artifact).as_posix()
+            if rel in UNRECORDED:
+                continue
+            out[rel] = cache.hash(path)
+    return out
+
+
+def intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
+    """The artifact still has its ``meta.json`` and every file with the hash recorded when it was stored."""
+    if not (artifact / META).is_file():
+        return False
+    for rel, sha in recorded.items():
+        try:
+            if cache.hash(artifact / rel) != sha:
+                return False
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def local_dir(paths: Any, fingerprint: str, recorded_dir: str | None = None) -> Path:
+    """The directory of a model on this machine (it may not exist yet: ``store_for(paths).fetch`` brings it)."""
+    if recorded_dir and "://" not in recorded_dir:
+        path = Path(recorded_dir)
+        return path if path.is_absolute() else Path(paths.root) / path
+    return Path(paths.models) / fingerprint
+
+
+def store_for(paths: Any) -> Any:
+    """The artifact store the state paths name (``nerspec.artifact_stores.open_artifact_store``)."""
+    from nerspec.artifact_stores import open_artifact_store
+
+    return open_artifact_store(paths)

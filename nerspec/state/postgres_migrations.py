@@ -1,0 +1,99 @@
+"""Schema migrations of the PostgreSQL state: applied in one transaction with the version bump.
+
+Each entry is one version; never edit a released one, append. A database with a newer version than this
+nerspec knows is refused (an older nerspec must not write a schema it does not understand).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nerspec.errors import StateError
+
+V1 = [
+    """CREATE TABLE IF NOT EXISTS nerspec_schema (version INTEGER NOT NULL)""",
+    """CREATE TABLE models (
+        fingerprint TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        created TEXT NOT NULL,
+        data_fingerprint TEXT NOT NULL,
+        model_dir TEXT NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        training_inputs TEXT NOT NULL DEFAULT '{}',
+        versions TEXT NOT NULL DEFAULT '{}',
+        artifact_files TEXT NOT NULL DEFAULT '{}',
+        seq BIGSERIAL)""",
+    """CREATE INDEX models_project ON models (project, created, seq)""",
+    """CREATE TABLE deployments (
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '{"type": "local"}',
+        deployed_at TEXT NOT NULL,
+        PRIMARY KEY (project, deployment))""",
+    """CREATE TABLE history (
+        id BIGSERIAL PRIMARY KEY,
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_fp TEXT,
+        to_fp TEXT,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '')""",
+    """CREATE TABLE evaluations (
+        fingerprint TEXT NOT NULL,
+        test_key TEXT NOT NULL,
+        project TEXT NOT NULL,
+        created TEXT NOT NULL,
+        evaluation TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, test_key))""",
+    """CREATE TABLE document_hashes (
+        fingerprint TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, doc_id))""",
+]
+
+# v2: who holds each project's advisory lock (for the lock error), and history by deployment.
+V2 = [
+    """CREATE TABLE locks (
+        project TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        started TEXT NOT NULL,
+        ci_url TEXT NOT NULL DEFAULT '')""",
+    """CREATE INDEX history_project ON history (project, deployment, id)""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2]
+LATEST = len(MIGRATIONS)
+MIGRATION_LOCK = 0x6E6572737065  # "nerspe": one migrator at a time (transaction-scoped advisory lock)
+
+
+def current_version(conn: Any) -> int:
+    exists = conn.execute("SELECT to_regclass('nerspec_schema')").fetchone()[0]
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT version FROM nerspec_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: Any, target: int = LATEST) -> int:
+    """Bring the database to ``target``; returns the version it had. ``conn`` is in autocommit mode."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        before = current_version(conn)
+        if before > LATEST:
+            raise StateError(
+                f"the PostgreSQL state has schema version {before}, newer than this nerspec supports ({LATEST}); "
+                "upgrade nerspec"
+            )
+        for version in range(before + 1, target + 1):
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute("DELETE FROM nerspec_schema")
+            conn.execute("INSERT INTO nerspec_schema (version) VALUES (%s)", (version,))
+    return before
