@@ -23,4 +23,13 @@ def load(path: Any, deployment: str = "production", state: Any = None, *, beam_w
     return _load(path, deployment=deployment, state=state, beam_width=beam_width)
 
 
-__all__ = ["__version__", "load"]
+def __getattr__(name: str) -> Any:
+    # ``nerspec.extract(...)``: the extraction package is callable; imported on first use (it is not light).
+    if name == "extract":
+        import importlib
+
+        return importlib.import_module("nerspec.extract")
+    raise AttributeError(f"module 'nerspec' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load", "extract"]

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import click
 
-from nerspec.commands import data, deploy, evaluate, gc, label, model, project, reconcile, report, serve, state, state_migrate
+from nerspec.commands import (
+    data,
+    deploy,
+    evaluate,
+    extract,
+    gc,
+    label,
+    model,
+    project,
+    reconcile,
+    report,
+    serve,
+    state,
+    state_migrate,
+)
 
 COMMANDS: list[click.Command] = [
     *project.COMMANDS,
@@ -18,4 +32,5 @@ COMMANDS: list[click.Command] = [
     *gc.COMMANDS,
     *label.COMMANDS,
     *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
+    *extract.COMMANDS,
 ]

@@ -151,6 +151,13 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
     show_default=True,
     help="NER beam for confidence scores only; entities never change (1: no beam, faster, less informative scores).",
 )
+@click.option(
+    "--string-index-type",
+    type=click.Choice(["UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8"]),
+    default="UnicodeCodePoint",
+    show_default=True,
+    help="Unit of entity offsets and lengths, as the API's parameter (`nerspec extract` has the same option).",
+)
 @json_option
 @state_option
 def predict_command(
@@ -161,6 +168,7 @@ def predict_command(
     input_format: str,
     batch_size: int,
     beam_width: int,
+    string_index_type: str,
     as_json: bool,
     state: Path | None,
     language: str | None = None,
@@ -200,6 +208,8 @@ def predict_command(
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
     predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    if string_index_type != "UnicodeCodePoint" and predictor.result_key == "entities":
+        predictor = _InUnits(predictor, string_index_type)
     key = predictor.result_key
     if text is not None:
         (result,) = predictor.predict([text], languages=[language])
@@ -261,6 +271,26 @@ def _predict_file(
     finally:
         if not is_stdin:
             handle.close()
+
+
+class _InUnits:
+    """A predictor whose entity offsets are counted in another string index type (as the API converts them)."""
+
+    def __init__(self, predictor: Any, unit: str) -> None:
+        self.predictor, self.unit = predictor, unit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.predictor, name)  # result_key, fingerprint, covers, languages, ...
+
+    def predict(self, texts: list[str], languages: Any = None) -> list[Any]:
+        return list(self.pipe(texts, languages=languages))
+
+    def pipe(self, texts: list[str], batch_size: int = 64, languages: Any = None) -> Iterator[Any]:
+        from nerspec.serve.units import convert_entities
+
+        results = self.predictor.pipe(texts, batch_size=batch_size, languages=languages)
+        for text, result in zip(texts, results):
+            yield convert_entities(text, result, self.unit)
 
 
 class _ByteCounter:

@@ -1,0 +1,180 @@
+"""What ``nerspec extract`` writes: one output and errors file per partition, a marker per finished partition,
+and the job summary, all atomically (``nerspec.atomic``).
+
+Per partition ``P`` of the output directory:
+
+- ``P.jsonl`` (or ``P.parquet`` for Parquet input): one record per analyzed document. A jsonl record is the line
+  ``nerspec predict`` writes for the same text (``{"id": ..., "entities": [...]}`` or ``"classes"``) with the
+  model's fingerprint appended as a last key: ``{"id": ..., "entities": [...], "modelFingerprint": ...}``.
+  Parquet has the columns ``id``, ``entities`` (or ``classes``: that same JSON text), ``warnings`` (JSON or null)
+  and ``modelFingerprint``.
+- ``P.errors.jsonl``: ``{"id", "location", "reason"}`` per record that could not be analyzed (only when any).
+- ``_parts/P.json``: the marker, written last. A partition counts as finished only when its marker names the
+  same model fingerprint, settings and input digest, and the output file still has the recorded sha256.
+
+``_summary.json`` records the fingerprint, counts, failures and throughput of the last run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerspec import atomic
+from nerspec.extract.partitions import Partition
+
+MARKERS = "_parts"
+SUMMARY = "_summary.json"
+ERRORS_SUFFIX = ".errors.jsonl"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes the bytes of an output: a marker with other settings is not finished."""
+
+    fingerprint: str
+    result_key: str
+    string_index_type: str = "UnicodeCodePoint"
+    beam_width: int | None = None
+    max_chars: int = 125_000
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PartitionResult:
+    partition: str
+    records: int
+    errors: int
+    blank: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    first_errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def jsonl_line(doc_id: str, payload: str, fingerprint: str) -> str:
+    """``nerspec predict``'s record for the text, plus ``modelFingerprint``.
+
+    ``payload`` is the record's JSON after ``id`` (``"entities": [...]`` and, for a language the model was not
+    trained for, ``, "warnings": [...]``), produced once by ``nerspec.extract.work.Analyzer``.
+    """
+    head = json.dumps(doc_id, ensure_ascii=False)
+    return f'{{"id": {head}, {payload}, "modelFingerprint": "{fingerprint}"}}\n'
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _encode(partition: Partition, records: list[tuple[str, str]], settings: Settings) -> bytes:
+    if partition.output_suffix == ".jsonl":
+        fp = settings.fingerprint
+        return "".join(jsonl_line(doc_id, payload, fp) for doc_id, payload in records).encode("utf-8")
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key = settings.result_key
+    parsed = [json.loads("{" + payload + "}") for _, payload in records]
+    table = pa.table({
+        "id": pa.array([r[0] for r in records], type=pa.string()),
+        key: pa.array([json.dumps(p[key], ensure_ascii=False) for p in parsed], type=pa.string()),
+        "warnings": pa.array([json.dumps(p["warnings"], ensure_ascii=False) if "warnings" in p else None
+                              for p in parsed], type=pa.string()),
+        "modelFingerprint": pa.array([settings.fingerprint] * len(records), type=pa.string()),
+    })
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def commit(
+    out_dir: Path,
+    partition: Partition,
+    records: list[tuple[str, str]],
+    errors: list[dict[str, str]],
+    settings: Settings,
+    *,
+    blank: int = 0,
+    seconds: float = 0.0,
+) -> PartitionResult:
+    """Write the partition's errors, output and (last) marker, each atomically."""
+    errors_path = out_dir / f"{partition.id}{ERRORS_SUFFIX}"
+    if errors:
+        atomic.write_text(errors_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
+    else:
+        errors_path.unlink(missing_ok=True)  # left by an earlier run of other settings
+    data = _encode(partition, records, settings)
+    output = f"{partition.id}{partition.output_suffix}"
+    atomic.write_bytes(out_dir / output, data)
+    reasons: dict[str, int] = {}
+    for error in errors:
+        reason = error["reason"].split(":")[0]
+        reasons[reason] = reasons.get(reason, 0) + 1
+    result = PartitionResult(partition.id, len(records), len(errors), blank, round(seconds, 3), reasons, errors[:5])
+    marker = {
+        "partition": partition.id,
+        "digest": partition.digest,
+        "settings": settings.as_dict(),
+        "output": output,
+        "output_sha256": _sha256(data),
+        "errors_file": errors_path.name if errors else None,
+        "result": asdict(result),
+    }
+    atomic.write_text(out_dir / MARKERS / f"{partition.id}.json", json.dumps(marker, indent=1) + "\n")
+    return result
+
+
+def finished(out_dir: Path, partition: Partition, settings: Settings) -> PartitionResult | None:
+    """The recorded result when ``partition`` is done with exactly these settings and input, else None."""
+    marker = read_marker(out_dir, partition.id)
+    if marker is None or marker.get("digest") != partition.digest or marker.get("settings") != settings.as_dict():
+        return None
+    try:
+        data = (out_dir / str(marker["output"])).read_bytes()
+    except (OSError, KeyError):
+        return None
+    if _sha256(data) != marker.get("output_sha256"):
+        return None
+    try:
+        return PartitionResult(**marker["result"])
+    except (TypeError, KeyError):
+        return None
+
+
+def read_marker(out_dir: Path, partition_id: str) -> dict[str, Any] | None:
+    try:
+        marker = json.loads((out_dir / MARKERS / f"{partition_id}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def remove_stale(out_dir: Path, keep: set[str]) -> list[str]:
+    """Delete the outputs of partitions that are no longer in the plan (other inputs or partition size).
+
+    Only files a marker of ours names are removed, so nothing else in the directory is touched.
+    """
+    removed = []
+    markers = out_dir / MARKERS
+    if not markers.is_dir():
+        return removed
+    for file in sorted(markers.glob("*.json")):
+        if file.stem in keep:
+            continue
+        marker = read_marker(out_dir, file.stem) or {}
+        for name in (marker.get("output"), marker.get("errors_file")):
+            if isinstance(name, str) and "/" not in name and name.startswith(file.stem):
+                (out_dir / name).unlink(missing_ok=True)
+        file.unlink(missing_ok=True)
+        removed.append(file.stem)
+    return removed
+
+
+def write_summary(out_dir: Path, summary: dict[str, Any]) -> None:
+    atomic.write_text(out_dir / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

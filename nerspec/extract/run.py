@@ -1,0 +1,152 @@
+"""``nerspec.extract(...)``: plan partitions, skip the finished ones, run the rest on an engine, write the summary.
+
+Core code: it never prints. Progress goes to an optional observer (``Observer``), which the command turns
+into a progress bar or plain lines.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from nerspec.errors import NerspecError
+from nerspec.extract.engines import Job, get_engine
+from nerspec.extract.outputs import PartitionResult, Settings, finished, remove_stale, write_summary
+from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
+
+STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
+
+
+class Observer(Protocol):
+    def start(self, total_documents: int, done_documents: int) -> None: ...
+
+    def documents(self, count: int) -> None: ...
+
+    def partition(self, result: PartitionResult) -> None: ...
+
+
+@dataclass
+class ExtractSummary:
+    fingerprint: str
+    project: str
+    engine: str
+    output: str
+    partitions: int
+    partitions_run: int
+    partitions_skipped: int
+    documents: int  # records written, this run and earlier ones
+    errors: int
+    documents_run: int  # documents analyzed by this run
+    seconds: float
+    documents_per_second: float
+    failures: dict[str, int] = field(default_factory=dict)  # reason -> count
+    error_examples: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Events:
+    def __init__(self, observer: Observer | None) -> None:
+        self.observer = observer
+        self.results: list[PartitionResult] = []
+
+    def documents(self, count: int) -> None:
+        if self.observer is not None:
+            self.observer.documents(count)
+
+    def partition(self, result: PartitionResult) -> None:
+        self.results.append(result)
+        if self.observer is not None:
+            self.observer.partition(result)
+
+
+def extract(
+    path: str | Path,
+    *,
+    input: str | Path,  # noqa: A002 - the CLI option's name
+    output: str | Path,
+    deployment: str = "production",
+    state: str | Path | None = None,
+    engine: str = "local",
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    workers: int | None = None,
+    batch_size: int = 64,
+    string_index_type: str = "UnicodeCodePoint",
+    text_column: str = "text",
+    id_column: str = "id",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    beam_width: int | None = None,
+    ray_address: str | None = None,
+    observer: Observer | None = None,
+) -> ExtractSummary:
+    """Analyze every document of ``input`` with the model of ``path`` (project + deployment, or an artifact).
+
+    Writes one output per partition into ``output`` (see ``nerspec.extract.outputs``); partitions finished by
+    an earlier run with the same model and settings are skipped. Returns the summary also written to
+    ``output/_summary.json``.
+    """
+    from nerspec.predict import resolve
+    from nerspec.train.artifact import read_artifact
+
+    if string_index_type not in STRING_INDEX_TYPES:
+        raise NerspecError(f"--string-index-type must be one of {', '.join(STRING_INDEX_TYPES)}")
+    if batch_size < 1 or (workers is not None and workers < 1) or max_chars < 1:
+        raise NerspecError("batch size, workers and max chars must be at least 1")
+    artifact = read_artifact(resolve(path, deployment, state))
+    out_dir = Path(output)
+    partitions = plan_partitions(input, partition_size, text_column=text_column, id_column=id_column,
+                                 exclude=out_dir)
+    key = "entities" if artifact.meta.get("kind") == "NERProject" else "classes"
+    settings = Settings(artifact.fingerprint, key, string_index_type, beam_width, max_chars)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(out_dir, {p.id for p in partitions})
+    done = {p.id: r for p in partitions if (r := finished(out_dir, p, settings)) is not None}
+    pending = [p for p in partitions if p.id not in done]
+    if observer is not None:
+        done_docs = sum(r.records + r.errors for r in done.values())
+        observer.start(done_docs + sum(p.count for p in pending), done_docs)
+    events = _Events(observer)
+    job = Job(artifact.path, out_dir, settings, workers, batch_size, ray_address)
+    started = time.perf_counter()
+    get_engine(engine).run(job, pending, events)
+    seconds = time.perf_counter() - started
+    summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
+    by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
+    write_summary(out_dir, {**summary.to_json(), "finished": _now(), "deployment": deployment if by_project else None,
+                            "settings": settings.as_dict(), "input": str(input)})
+    return summary
+
+
+def _summarize(artifact: Any, engine: str, out_dir: Path, partitions: list[Any], skipped: list[PartitionResult],
+               ran: list[PartitionResult], seconds: float) -> ExtractSummary:
+    everything = skipped + ran
+    failures: dict[str, int] = {}
+    for result in everything:
+        for reason, count in result.reasons.items():
+            failures[reason] = failures.get(reason, 0) + count
+    examples = [e for r in everything for e in r.first_errors][:10]
+    documents_run = sum(r.records + r.errors for r in ran)
+    return ExtractSummary(
+        fingerprint=artifact.fingerprint,
+        project=str(artifact.meta.get("project")),
+        engine=engine,
+        output=str(out_dir),
+        partitions=len(partitions),
+        partitions_run=len(ran),
+        partitions_skipped=len(skipped),
+        documents=sum(r.records for r in everything),
+        errors=sum(r.errors for r in everything),
+        documents_run=documents_run,
+        seconds=round(seconds, 3),
+        documents_per_second=round(documents_run / seconds, 1) if seconds > 0 else 0.0,
+        failures=failures,
+        error_examples=examples,
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
