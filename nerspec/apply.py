@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
+from nerspec.deploy.intent import finish_pending as finish_interrupted
 from nerspec.errors import DataError, DeployError, GateFailed, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.paths import StatePaths
@@ -248,6 +249,8 @@ def apply(
     # The store owns its lock (SQLite: the state directory's lock file; PostgreSQL: per-project advisory locks).
     with _closing(store), store.locked(operation, sorted({p.name for p in projects}), lock_timeout):
         _remove_stale_partials(paths, time.time())
+        for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
+            say(done)
         resolved = (engine or Engine()).resolved()
         corpora: dict[str, Any] = {}
         plan = make_plan(projects, paths, store, resolved, corpora)
@@ -305,9 +308,14 @@ def _remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
     changed since we took the lock are stale (a live training keeps writing checkpoints into its own)."""
     if not paths.models.is_dir():
         return
+    from nerspec.owner import owner_alive
+
     for leftover in paths.models.glob(".*.partial"):
-        newest = _newest_mtime(leftover)
-        if newest is not None and newest < lock_taken:
+        alive = owner_alive(leftover.name)
+        if alive is None:  # no owner record on this host: only untouched since we took the lock is stale
+            newest = _newest_mtime(leftover)
+            alive = newest is None or newest >= lock_taken
+        if not alive:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
@@ -584,7 +592,17 @@ def _significance_test(evaluation: dict[str, Any], baseline: dict[str, Any] | No
 
 def _deploy(ctx: _Context, project: Any, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str) -> None:
     from nerspec.deploy.targets import declared_target, target_for
+    from nerspec.deploy.verify import changed_files
 
+    record = ctx.store.get_model(to_fp)
+    local_copy = Path(record.model_dir) if record is not None else None
+    # Hashed in full where the artifact is a local directory: the plan's stat cache trusts size + mtime.
+    changed = changed_files(local_copy, record.artifact_files) if local_copy is not None and local_copy.is_dir() else []
+    if changed:
+        raise DeployError(
+            f"{project.name}: not deploying {short(to_fp)} to {deployment}: its files {', '.join(changed[:3])} do "
+            f"not match their recorded hashes (changed outside nerspec); run `nerspec plan` again"
+        )
     target = declared_target(project, deployment)
     recorded_target = target_for(target).switch(ctx.targets, project.name, deployment, to_fp, target)
     pause("record-deploy")

@@ -55,7 +55,10 @@ def staged_dir(final: Path) -> Iterator[Path]:
     If ``final`` already exists (content-addressed: same content), the staged copy is discarded.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    from nerspec.owner import token
+
+    # The owner in the name: cleanup never removes a directory a live process is still writing.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{token()}.", suffix=".partial", dir=final.parent))
     # mkdtemp creates 0700; artifacts are shared with other users (a `serve` process, CI caches) as the umask allows.
     tmp.chmod(0o777 & ~umask())
     try:

@@ -76,10 +76,12 @@ def _stat_key(st: os.stat_result) -> StatKey:
 
 
 def sha256_file(path: Path) -> str:
+    """Of a regular file only: a FIFO or ``/dev/zero`` raises ``safeio.NotRegularFile`` instead of hanging."""
+    from nerspec.safeio import iter_blocks
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter_blocks(path):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -369,7 +371,15 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
             from nerspec.errors import DataError
 
             raise DataError([project.locate(("spec", "data", index, "path"), "no such file or directory")])
-        listing, source_digest = _source_fingerprint(source.format, root, prefix, cache)
+        try:
+            listing, source_digest = _source_fingerprint(source.format, root, prefix, cache)
+        except OSError as exc:  # a directory, FIFO or device where a file belongs; unreadable files
+            from nerspec.errors import DataError
+            from nerspec.manifest.load import display_path
+
+            name = display_path(Path(exc.filename)) if exc.filename else source.path
+            reason = str(exc.args[0]) if exc.strerror is None else exc.strerror.lower()
+            raise DataError([project.locate(("spec", "data", index, "path"), f"`{name}` {reason}")]) from None
         parts.append(listing)
         # The encoding changes the text read from the same bytes (only hashed when set: old fingerprints hold).
         encoding = f"\0{source.encoding}" if source.encoding is not None else ""

@@ -171,7 +171,11 @@ def _project_plan(p: ProjectInputs) -> dict[str, Any]:
                 repairs.append(_repair(d, p))
             continue
         reasons = ["new deployment"] if d.recorded is None else ["the manifest and data ask for a different model"]
-        if d.actual == p.candidate and d.recorded != p.candidate:
+        if d.recorded is None and d.drift:
+            reasons = list(d.drift)  # not new: its record was lost
+            if d.actual == p.candidate:
+                reasons.append(f"the target serves {short(p.candidate)}; recording it")
+        elif d.actual == p.candidate and d.recorded != p.candidate:
             reasons.append(f"the target already serves {short(p.candidate)} (an interrupted apply); recording it")
         elif d.drift:
             reasons.extend(d.drift)
@@ -495,7 +499,9 @@ def collect_inputs(
             relabeled = _merge_counts(project, previous)
         observed = []
         declared = {d.name: d for d in project.manifest.spec.deployments}
-        for name in [*declared, *sorted(set(recorded_deployments) - set(declared))]:
+        # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
+        pointed = set(local.list_pointers(paths, project.name)) - set(declared) - set(recorded_deployments)
+        for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
             spec = declared.get(name)
             rec = recorded_deployments.get(name)
             target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {"type": "local"})
@@ -508,6 +514,8 @@ def collect_inputs(
             )
             _observe(obs, project.name, targets)
             history = store.history(project.name, name)
+            if rec is None and history and history[-1].action != "remove":
+                obs.drift.append("the state's record of this deployment was deleted outside nerspec")
             obs.served = sorted({h.to_fp for h in history if h.to_fp})
             obs.rolled_back_from = _rolled_back(history)
             observed.append(obs)
@@ -662,6 +670,13 @@ def _observe(obs: ObservedDeployment, project: str, targets: Any) -> None:
     from nerspec.deploy.targets import target_for
 
     if obs.recorded is None and not obs.desired:
+        if obs.target.get("type", "local") == "local":
+            from nerspec.deploy import local
+
+            pointer = local.read_pointer(targets.paths, project, obs.name)
+            obs.actual = pointer.get("fingerprint") if pointer else None
+            if pointer is not None:
+                obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
         return
     target_for(obs.target).observe(obs, project, targets)
 

@@ -29,6 +29,7 @@ training time) to the probability that the item is correct; an artifact without 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,13 +243,20 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
         )
     if pointer.get("corrupt") or not pointer.get("fingerprint"):
         raise ModelNotFoundError(f"the pointer of {project.name}/{deployment} is corrupt: re-run `nerspec apply`")
-    model_dir = Path(pointer.get("model_dir") or paths.models / str(pointer["fingerprint"]))
+    from nerspec.deploy.verify import open_state, pointer_model_dir, verify
     from nerspec.train.artifact import is_complete
 
+    model_dir = pointer_model_dir(paths, pointer)
     if not is_complete(model_dir):
         raise ModelNotFoundError(
             f"{project.name}/{deployment} points at model {pointer['fingerprint']}, which is missing from {model_dir.parent}"
         )
+    store = open_state(paths)
+    try:
+        model_dir = verify(paths, project.name, deployment, pointer, store)
+    finally:
+        if store is not None:
+            store.close()
     return model_dir
 
 
@@ -267,6 +275,9 @@ def _recorded(paths: Any, project: str, deployment: str) -> Path | None:
         return TargetContext(paths, store).local_model(record.fingerprint)
     finally:
         store.close()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
@@ -288,8 +299,12 @@ def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None)
             record = json.loads(line)
         except ValueError as exc:
             raise NerspecError(f"line {number}: invalid JSON: {exc}") from None
+        except RecursionError:
+            raise NerspecError(f"line {number}: JSON nested too deeply") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise NerspecError(f"line {number}: expected an object with a `text` string")
+        if _SURROGATE.search(record["text"]):
+            raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
         own = record.get("language")
         if own is not None and not isinstance(own, str):
             raise NerspecError(f"line {number}: `language` must be a string such as `de`")

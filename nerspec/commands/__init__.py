@@ -16,6 +16,7 @@ from nerspec.commands import (
     reconcile,
     report,
     serve,
+    state,
     state_migrate,
 )
 
@@ -30,6 +31,6 @@ COMMANDS: list[click.Command] = [
     *serve.COMMANDS,
     *gc.COMMANDS,
     *label.COMMANDS,
-    *state_migrate.COMMANDS,
+    *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
     *extract.COMMANDS,
 ]

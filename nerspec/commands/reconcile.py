@@ -23,7 +23,7 @@ def _load_saved_plan(path: Path) -> Any:
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
     return Plan.from_json(raw), raw
 
@@ -126,8 +126,9 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 
 @click.command("force-unlock")
 @click.argument("lock_id")
+@click.option("--force", is_flag=True, help="Remove the lock even though its process is alive on this machine.")
 @state_option
-def force_unlock_command(lock_id: str, state: Path | None) -> None:
+def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
     """Remove the state lock left by an apply that is gone (on another machine, or hung).
 
     A lock whose process died on this machine is cleared automatically; use this only for the rest.
@@ -144,7 +145,7 @@ def force_unlock_command(lock_id: str, state: Path | None) -> None:
     if paths.shared:
         raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
                         "(a live holder is named in the lock error)")
-    holder = force_unlock(paths.root, lock_id)
+    holder = force_unlock(paths.root, lock_id, force=force)
     click.echo(f"removed {holder.describe()}")
 
 

@@ -25,7 +25,7 @@ def _load_run(input_path: Path | None, state: Path | None) -> tuple[dict[str, An
         raise NerspecError(f"cannot read {path}: {exc}") from exc
     try:
         return json.loads(text), path
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise NerspecError(f"{path}: not valid JSON: {exc}") from exc
 
 

@@ -56,7 +56,10 @@ def warnings(findings: list[Finding]) -> list[Finding]:
 
 def _documents(project: Any, corpus: Corpus) -> Iterator[Finding]:
     count = len(corpus)
-    if count > MAX_DOCUMENTS:
+    if count == 0:
+        yield _at_manifest(project, ("spec", "data"), "error", "no_documents",
+                           "no documents: the data sources are empty; nothing can be trained or evaluated")
+    elif count > MAX_DOCUMENTS:
         yield _at_manifest(project, ("spec", "data"), "error", "too_many_documents",
                            f"{count} documents; the limit is {MAX_DOCUMENTS}")
     elif count < MIN_DOCUMENTS:

@@ -89,7 +89,7 @@ def _fix_jsonl(path: Path) -> int:
         try:
             record = json.loads(line)
             text = record["text"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
         changed = False
         for key in ("spans", "label"):

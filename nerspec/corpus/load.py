@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -47,7 +48,11 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
         raise DataError([project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")])
     root = project.dir if source.path is not None else path if path.is_dir() else path.parent
     with source_encoding(source.encoding):
-        return module(source.format).read(path, root)
+        documents = module(source.format).read(path, root)
+    problems = unencodable(documents)  # every reader of a source (corpus, content fingerprints) refuses them
+    if problems:
+        raise DataError(problems)
+    return documents
 
 
 def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus:
@@ -82,6 +87,24 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
     if problems:
         raise DataError(problems)
     return Corpus(documents, set_aside)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unencodable(documents: list[Document]) -> list[Problem]:
+    """Lone UTF-16 surrogates (JSON's ``"\\ud800"``) are not text: no model, hash or report can encode them."""
+    problems: list[Problem] = []
+    for doc in documents:
+        for field, value in (("text", doc.text), ("id", doc.id), *(("label", l) for l in doc.labels),
+                             *(("label", s.label) for s in doc.spans)):
+            found = _SURROGATE.search(value)
+            if found:
+                code = f"U+{ord(found.group()):04X}"
+                problems.append(Problem(doc.location, doc.line, 1 if doc.line else 0, f"document {doc.id.encode('utf-8', 'backslashreplace').decode()!r}",
+                                        f"`{field}` has a lone surrogate {code} at character {found.start()} (not valid Unicode text)"))
+                break
+    return problems
 
 
 def referenced_files(project: LoadedProject, cache_dir: Path | None = None) -> list[Path]:

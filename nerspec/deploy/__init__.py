@@ -8,6 +8,7 @@ from typing import Any
 
 from nerspec.errors import DeployError, ModelNotFoundError
 from nerspec.paths import StatePaths
+from nerspec.state.crashpoints import pause  # test-only crash points
 
 
 def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str, store: Any = None) -> dict[str, Any]:
@@ -37,12 +38,14 @@ def rollback(
     ``force`` allows any recorded model. ``promote_from`` is the manifest's policy and holds either way, and a
     model whose files no longer match their recorded hashes is never deployed.
     """
+    from nerspec.deploy import intent
     from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
     store = open_store(paths)
     with store.locked(f"rollback {project.name}/{deployment}", [project.name], lock_timeout):
         try:
+            intent.finish_pending(paths, store, [project])
             current = store.deployments(project.name).get(deployment)
             if current is None:
                 raise ModelNotFoundError(f"{project.name}/{deployment} serves no model; nothing to roll back")
@@ -53,14 +56,20 @@ def rollback(
             if target_fp == current.fingerprint:
                 raise DeployError(f"{project.name}/{deployment} already serves {target_fp[:12]}")
             _check_rollback_target(paths, store, project, deployment, target_fp, force)
+            reason = f"rollback to {target_fp[:12]}" if to else "rollback to the previous model"
+            # Recorded before switching: a kill between the switch and the state write is finished, not undone.
+            started = intent.begin(paths, "rollback", project.name, {deployment: target_fp},
+                                   {deployment: current.fingerprint}, reason)
             recorded_target = switch(paths, project, deployment, target_fp, store)
+            pause("rollback")
             store.set_deployment(
                 DeploymentRecord(project.name, deployment, target_fp, recorded_target, utc_now()),
                 action="rollback",
                 actor=actor(),
-                reason=f"rollback to {target_fp[:12]}" if to else "rollback to the previous model",
+                reason=reason,
                 expected_from=current.fingerprint,
             )
+            intent.end(paths, started)
             return current.fingerprint, target_fp
         finally:
             store.close()
@@ -107,20 +116,25 @@ def _resolve(store: Any, project: str, prefix: str) -> str:
 
 def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
     """Exchange the models of two deployments (e.g. promote staging to production and keep the old one warm)."""
+    from nerspec.deploy import intent
     from nerspec.state import open_store
     from nerspec.state.store import actor
 
     store = open_store(paths)
     with store.locked(f"swap {project.name} {a} {b}", [project.name], lock_timeout):
         try:
+            intent.finish_pending(paths, store, [project])
             deployed = store.deployments(project.name)
             missing = [d for d in (a, b) if d not in deployed]
             if missing:
                 raise ModelNotFoundError(f"cannot swap: {', '.join(missing)} serves no model in {project.name}")
             fa, fb = deployed[a].fingerprint, deployed[b].fingerprint
+            started = intent.begin(paths, "swap", project.name, {a: fb, b: fa}, {a: fa, b: fb}, f"swap {a} and {b}")
             switch(paths, project, a, fb, store)
+            pause("swap")
             switch(paths, project, b, fa, store)
             store.swap_deployments(project.name, a, b, actor=actor(), reason=f"swap {a} and {b}")
+            intent.end(paths, started)
             return fb, fa
         finally:
             store.close()

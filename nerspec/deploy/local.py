@@ -50,7 +50,7 @@ def point(paths: StatePaths, project: str, deployment: str, fingerprint: str) ->
         "project": project,
         "deployment": deployment,
         "fingerprint": fingerprint,
-        "model_dir": str(artifact),
+        "model_dir": os.path.relpath(artifact, paths.root),  # relative: a moved state dir keeps working
         "deployed_at": utc_now(),
     }
     atomic.write_text(pointer_path(paths, project, deployment), json.dumps(pointer, indent=2) + "\n")

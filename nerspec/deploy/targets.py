@@ -114,9 +114,20 @@ class LocalTarget(_NoConfig):
         elif pointer.get("corrupt"):
             obs.drift.append("pointer file corrupted outside nerspec")
         elif obs.actual != obs.recorded:
-            obs.drift.append(
-                f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})"
-            )
+            from nerspec.deploy.intent import pending
+
+            interrupted = [i for i in pending(ctx.paths, project) if i.switches.get(obs.name) == obs.actual]
+            if interrupted:  # a killed rollback/swap: apply finishes it in the direction the user asked
+                obs.drift.append(interrupted[0].describe())
+            else:
+                obs.drift.append(
+                    f"pointer changed outside nerspec (points at {short(obs.actual)}, recorded {short(obs.recorded)})"
+                )
+        else:
+            from nerspec.deploy.verify import check_pointer
+
+            # Same fingerprint, other weights: a pointer whose model_dir (or artifact) is not that fingerprint's.
+            obs.drift.extend(f"pointer changed outside nerspec: {p}" for p in check_pointer(ctx.paths, pointer))
         _check_model(obs, ctx)
 
     def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:

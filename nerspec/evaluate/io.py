@@ -45,8 +45,10 @@ def _span(value: Any) -> Span:
 
 
 def read_jsonl(path: Path) -> JsonlFile:
+    from nerspec import safeio
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise DataError([Problem(str(path), 0, 0, "", "file not found")], f"cannot read {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -64,6 +66,9 @@ def read_jsonl(path: Path) -> JsonlFile:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(Problem(str(path), lineno, exc.colno, "", f"invalid JSON: {exc.msg}"))
+            continue
+        except RecursionError:
+            problems.append(Problem(str(path), lineno, 1, "", "JSON nested too deeply"))
             continue
         try:
             if not isinstance(record, dict):

@@ -135,10 +135,15 @@ def load_project(path: Path) -> LoadedProject:
     if path.is_dir():
         path = path / MANIFEST_NAME
     shown = display_path(path)
+    from nerspec import safeio
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise ManifestError([Problem(shown, 0, 0, "", "no such file")]) from None
+    except OSError as exc:  # a FIFO or device named nerspec.yaml, unreadable files
+        reason = str(exc.args[0]) if exc.strerror is None else exc.strerror.lower()
+        raise ManifestError([Problem(shown, 0, 0, "", reason)]) from None
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(shown, 0, 0, "", f"not UTF-8 (byte offset {exc.start})")]) from None
     try:
@@ -243,6 +248,9 @@ def _located(error: Any, raw: Any, at: Any) -> Problem:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return at(path, f"missing required key `{missing}`")
+    if error.validator == "pattern" and str(error.validator_value).startswith("^https?"):
+        return at(path, f"`{error.instance}`: only http:// and https:// URLs are supported"
+                  + (" (for a file inside the project use `path:`)" if str(error.instance).startswith("file:") else ""))
     if error.validator == "pattern":
         description = error.schema.get("description")
         return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))
@@ -260,7 +268,10 @@ def _located(error: Any, raw: Any, at: Any) -> Problem:
 def _best_branch(error: Any) -> Any:
     from jsonschema.exceptions import best_match
 
-    return best_match(error.context) if error.context else None
+    # `str | None` fields: a string that breaks the string's rule is better explained by that rule than by
+    # "is not of type 'null'".
+    context = [e for e in error.context if e.validator != "type"] or error.context
+    return best_match(context) if context else None
 
 
 def _allowed_keys(schema: dict[str, Any]) -> list[str]:

@@ -19,13 +19,20 @@ SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
 
 # Reference limits (shared/reference/azure-custom-ner.md, "Limits").
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
-LABEL_PATTERN = r"^[^:$&%*()+~#/?]{1,50}$"
+# Control characters (a newline breaks every line-based report) and bidirectional overrides (U+202E makes a
+# label read as another in a review) are refused too.
+LABEL_PATTERN = r"^[^:$&%*()+~#/?\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,50}$"
+MAX_COUNT = 10_000_000  # steps, batch words, frequencies: anything above is a typo (`1e29`), not a plan
+MAX_SEED = 2**32 - 1  # numpy's seed range
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MAX_LABELS = 200
 
 ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
 LabelName = Annotated[
-    str, Field(pattern=LABEL_PATTERN, description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`.")
+    str, Field(
+        pattern=LABEL_PATTERN,
+        description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters.",
+    )
 ]
 
 
@@ -99,7 +106,7 @@ class Split(Strict):
 
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
-    seed: int = 13
+    seed: int = Field(13, ge=0, le=MAX_SEED)
     version: Literal[2, 3] | None = Field(
         None,
         description="Pin the split algorithm (default: the newest). `2` keeps the test set of a `stratified` project "
@@ -117,17 +124,19 @@ class Pretrain(Strict):
 
 
 class Training(Strict):
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     max_steps: int | None = Field(
-        None, ge=1, description="Optimizer steps at most (default: scaled to the training data, see docs/defaults.md)."
+        None, ge=1, le=MAX_COUNT,
+        description="Optimizer steps at most (default: scaled to the training data, see docs/defaults.md).",
     )
     patience: int | None = Field(
-        None, ge=0, description="Stop after this many steps without dev improvement (0: never; default: scaled)."
+        None, ge=0, le=MAX_COUNT,
+        description="Stop after this many steps without dev improvement (0: never; default: scaled).",
     )
-    eval_frequency: int | None = Field(None, ge=1, description="Steps between dev evaluations (default: scaled).")
+    eval_frequency: int | None = Field(None, ge=1, le=MAX_COUNT, description="Steps between dev evaluations (default: scaled).")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     batch_size: int | None = Field(
-        None, ge=1, description="Words per batch (spaCy `compounding` upper bound; default: scaled)."
+        None, ge=1, le=MAX_COUNT, description="Words per batch (spaCy `compounding` upper bound; default: scaled)."
     )
     dev_fraction: float = Field(
         0.1, ge=0.0, lt=0.5, description="Carved from the training side for early stopping; never from test."

@@ -19,6 +19,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Path_ = tuple[str | int, ...]
 
+MAX_NODES = 20_000  # a large manifest has a few thousand values; alias expansion may not go beyond this
+MAX_DEPTH = 64
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
 
 @dataclass
 class Positions:
@@ -50,6 +54,11 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
 
 def load_with_positions(text: str) -> tuple[Any, Positions]:
     """Parse one YAML document safely; return its value and the positions of every node."""
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise YamlProblem(1, 1, f"manifest is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
+    depth = _nesting_depth(text)
+    if depth is not None:
+        raise YamlProblem(*depth, f"nesting deeper than {MAX_DEPTH} levels")
     loader = _Loader(text)
     try:
         try:
@@ -63,7 +72,7 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         positions = Positions()
         if root is None:
             return None, positions
-        value = _build(loader, root, (), positions)
+        value = _Builder(loader, positions).build(root, ())
         return value, positions
     finally:
         loader.dispose()
@@ -72,19 +81,60 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
 
 
-def _build(loader: Any, node: yaml.Node, path: Path_, positions: Positions) -> Any:
-    positions.values[path] = _pos(node)
-    if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-        # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
-        raise YamlProblem(*_pos(node), f"unsupported YAML tag `{node.tag}`")
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Plain values from a composed node tree, counting every value built (aliases included)."""
+
+    def __init__(self, loader: Any, positions: Positions) -> None:
+        self.loader, self.positions = loader, positions
+        self.built = 0
+        self.active: set[int] = set()  # nodes being built on the current path: an alias to one is recursive
+        self.seen: set[int] = set()  # collections built once: meeting one again means an alias
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.built += 1
+        if self.built > MAX_NODES:
+            raise YamlProblem(
+                *_pos(node), f"aliases expand to more than {MAX_NODES} values (a YAML alias bomb?); write the values out"
+            )
+        if id(node) in self.active:
+            raise YamlProblem(*_pos(node), "recursive YAML alias")
+        if len(path) > MAX_DEPTH:
+            raise YamlProblem(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")
+        self.positions.values[path] = _pos(node)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(self.loader, node)
+        if node.tag not in _COLLECTION_TAGS:
+            # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
+            raise YamlProblem(*_pos(node), f"unsupported YAML tag `{node.tag}`")
+        self.active.add(id(node))
+        self.seen.add(id(node))
         try:
-            loader.flatten_mapping(node)  # resolves `<<` merge keys
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            return [self._element(child, (*path, i), node) for i, child in enumerate(node.value)]
+        finally:
+            self.active.discard(id(node))
+
+    def _element(self, child: yaml.Node, path: Path_, sequence: yaml.Node) -> Any:
+        # A manifest reuses blocks as mapping values (`training: *defaults`, `<<: *base`); a list or mapping
+        # repeated inside a list is never needed, and it is how alias bombs multiply.
+        if not isinstance(child, yaml.ScalarNode) and id(child) in self.seen:
+            raise YamlProblem(
+                *_pos(sequence), f"element [{path[-1]}] is an alias of a list or mapping; aliases are not allowed in lists"
+            )
+        return self.build(child, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        try:
+            self.loader.flatten_mapping(node)  # resolves `<<` merge keys
         except yaml.MarkedYAMLError as exc:
             raise YamlProblem(*_pos(node), f"invalid YAML: {exc.problem}") from None
+        if len(node.value) > MAX_NODES:
+            raise YamlProblem(*_pos(node), f"a mapping with more than {MAX_NODES} keys")
         result: dict[Any, Any] = {}
+        positions = self.positions
         for key_node, value_node in node.value:
-            key = _scalar(loader, key_node)
+            key = _scalar(self.loader, key_node)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise YamlProblem(*_pos(key_node), "mapping keys must be plain scalars")
             key = str(key)
@@ -94,11 +144,31 @@ def _build(loader: Any, node: yaml.Node, path: Path_, positions: Positions) -> A
                     *_pos(key_node), f"duplicate key `{key}` (first defined at line {first[0]})"
                 )
             positions.keys[(*path, key)] = _pos(key_node)
-            result[key] = _build(loader, value_node, (*path, key), positions)
+            result[key] = self.build(value_node, (*path, key))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, child, (*path, i), positions) for i, child in enumerate(node.value)]
-    return _scalar(loader, node)
+
+
+def _nesting_depth(text: str) -> tuple[int, int] | None:
+    """(line, col) where flow brackets nest deeper than ``MAX_DEPTH``, before any parser recurses into them.
+
+    A cheap over-approximation (brackets inside quoted strings count too): a real manifest nests a handful
+    of levels, so only hostile input comes near the bound.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    line, col = 1, 0
+    for char in text:
+        col += 1
+        if char == "\n":
+            line, col = line + 1, 0
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, col
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _scalar(loader: Any, node: yaml.Node) -> Any:

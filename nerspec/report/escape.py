@@ -26,14 +26,21 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$#])")
 _MD_LEADING = re.compile(r"^(\s*)([-+=](?=\s|$)|\d{1,9}(?=[.)](?:\s|$)))")
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Bidirectional overrides and isolates reorder what a reviewer sees (U+202E makes `exe.txt` read `txt.exe`):
+# they are flagged visibly as `[U+202E]` instead of being rendered.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # `@name`, `@org/team`; `#12`, `owner/repo#12`, `GH-12`: GitHub links these in text nodes.
 _MENTION = re.compile(r"@(?=[\w-])")
 _ISSUE_REF = re.compile(r"#(?=\w)")
 _GH_REF = re.compile(r"\b(GH)-(?=\d)", re.IGNORECASE)
 
 
+def flag_bidi(text: str) -> str:
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
 def _one_line(text: str) -> str:
-    text = _CONTROL.sub("", text)
+    text = flag_bidi(_CONTROL.sub("", text))
     return _NEWLINES.sub(" ", text).replace("\t", " ")
 
 

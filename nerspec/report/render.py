@@ -634,6 +634,8 @@ def _environment(fmt: str) -> Any:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Autoescape handles HTML; bidi overrides in data are flagged, never rendered.
+            finalize=lambda v: escape.flag_bidi(v) if isinstance(v, str) and not isinstance(v, Markup) else v,
         )
         env.filters["bars_svg"] = charts.bars_svg
         env.filters["reliability_svg"] = charts.reliability_svg

@@ -17,13 +17,16 @@ ever reaches the filesystem.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import hmac
+import io
 import json
 import re
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -42,6 +45,9 @@ SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_UPLOAD_BYTES = 2 * 1024**3
 MAX_UNPACKED_BYTES = 8 * 1024**3
 MAX_MEMBERS = 100_000
+# Model weights hardly compress (about 1.1x); a stream inflating far beyond its size is a bomb, not a model.
+MAX_COMPRESSION_RATIO = 50
+MIN_UNPACKED_BUDGET = 64 * 1024**2
 
 
 def _check_token(state: Any, request: Request) -> None:
@@ -78,8 +84,15 @@ def unpack(archive: IO[bytes], target: Path) -> None:
     """Unpack a gzip tarball into the (empty, staged) directory ``target``; raises DeployError on any bad member."""
     root = target.resolve()
     total = 0
+    archive.seek(0, 2)
+    compressed = archive.tell()
+    archive.seek(0)
+    budget = min(MAX_UNPACKED_BYTES, max(MIN_UNPACKED_BUDGET, MAX_COMPRESSION_RATIO * compressed))
     try:
-        with tarfile.open(fileobj=archive, mode="r:gz") as tar:
+        # Inflated here and read as a stream ("r|") through a counter: the bound holds for what gzip actually produces, whatever
+        # the tar headers claim, so a bomb is refused after `budget` bytes instead of filling the disk.
+        inflated = _Budget(gzip.GzipFile(fileobj=archive, mode="rb"), budget, compressed)
+        with tarfile.open(fileobj=inflated, mode="r|") as tar:
             for count, member in enumerate(tar, start=1):
                 if count > MAX_MEMBERS:
                     raise DeployError(f"archive has more than {MAX_MEMBERS} members")
@@ -104,8 +117,36 @@ def unpack(archive: IO[bytes], target: Path) -> None:
                     raise DeployError(f"archive member {member.name!r} cannot be read")
                 with source, open(destination, "xb") as out:  # "x": a duplicate member is refused, not merged
                     shutil.copyfileobj(source, out, 1024 * 1024)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except _TooLarge as exc:
+        raise DeployError(str(exc)) from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise DeployError(f"archive is not a readable tar.gz: {exc}") from exc
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Budget(io.RawIOBase):
+    """A decompressed stream that counts what it yields and stops past ``budget`` bytes."""
+
+    def __init__(self, inflated: IO[bytes], budget: int, compressed: int) -> None:
+        self.inflated, self.budget, self.compressed = inflated, budget, compressed
+        self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        data = self.inflated.read(size if size is not None and size >= 0 else 1024 * 1024)
+        self.done += len(data)
+        if self.done > self.budget:
+            raise _TooLarge(
+                f"archive's uncompressed size exceeds {self.budget} bytes (more than "
+                f"{self.done // max(self.compressed, 1)}x its {self.compressed} compressed bytes): "
+                f"refused as a possible gzip bomb"
+            )
+        return data
 
 
 def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:
@@ -122,9 +163,26 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             claimed = read_meta(staged).get("fingerprint")
             if claimed and claimed != fingerprint:
                 raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
+            from nerspec.state.crashpoints import pause  # test-only crash point
+
+            pause("upload-unpacked")
     previous = local.read_pointer(paths, project, deployment)
-    local.point(paths, project, deployment, fingerprint)
-    state.registry.scan()  # load now, so the new model serves when the upload returns
+    # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
+    # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.
+    candidate = {"project": project, "deployment": deployment, "fingerprint": fingerprint, "model_dir": str(final)}
+    with state.registry.switching():  # the watcher never sees the pointer without its state record
+        try:
+            state.registry.preload(project, deployment, candidate)
+        except DeployError:
+            raise
+        except Exception as exc:
+            was = (previous or {}).get("fingerprint")
+            raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
+                              f"{project}/{deployment} still serves {was or 'nothing'}") from None
+        pause_before_switch()
+        local.point(paths, project, deployment, fingerprint)
+        _record_upload(paths, project, deployment, fingerprint, final)
+    state.registry.scan()
     try:
         active = state.registry.get(project, deployment).fingerprint == fingerprint
     except Exception:
@@ -132,6 +190,35 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
     return {"project": project, "deployment": deployment, "fingerprint": fingerprint,
             "previous": (previous or {}).get("fingerprint"), "active": active,
             "failure": state.registry.failures().get(f"{project}/{deployment}")}
+
+
+def pause_before_switch() -> None:
+    from nerspec.state.crashpoints import pause  # test-only crash point
+
+    pause("upload-switch")
+
+
+def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
+    """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
+    from nerspec.fingerprint import sha256_file
+    from nerspec.state import ModelRecord, open_store
+    from nerspec.state.store import DeploymentRecord, utc_now
+
+    meta = read_meta(artifact)
+    files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*")) if p.is_file()}
+    files.pop("evaluation.json", None)
+    store = open_store(paths, fresh_ok=True)
+    try:
+        if store.get_model(fingerprint) is None:
+            store.record_model(ModelRecord(
+                project=project, fingerprint=fingerprint, created=str(meta.get("created") or utc_now()),
+                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
+                versions=meta.get("versions") or {}, artifact_files=files,
+            ))
+        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": "upload"}, utc_now()),
+                             action="deploy", actor="admin upload", reason="uploaded to this server")
+    finally:
+        store.close()
 
 
 def router(state: Any) -> APIRouter:

@@ -52,6 +52,7 @@ class ServeState:
     admin_token: str | None
     admin_token_env: str
     jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
+    scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
     started: float = field(default_factory=time.monotonic)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -106,7 +107,16 @@ class _Guard:
                         "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
                         "Request Payload sent is too large to be processed."))
                     return
-                receive = _bounded(receive, limit)
+                if declared is None:
+                    # Chunked: read it here (it is bounded anyway) so an oversized body is a 413, not a parse error.
+                    receive = await _buffered(receive, limit)
+                    if receive is None:
+                        await _send_json(send_wrapper, 413, error_body(
+                            "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
+                            "Request Payload sent is too large to be processed."))
+                        return
+                else:
+                    receive = _bounded(receive, limit)
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
@@ -126,6 +136,30 @@ def _bounded(receive: Any, limit: int) -> Any:
         return message
 
     return wrapped
+
+
+async def _buffered(receive: Any, limit: int) -> Any:
+    """The whole body read up front (None when it exceeds ``limit``); replays it to the application."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            chunks = []
+            break  # the client went away; the application sees the disconnect
+        body = message.get("body", b"")
+        size += len(body)
+        if size > limit:
+            return None
+        chunks.append(body)
+        if not message.get("more_body", False):
+            break
+    replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replayed() -> dict[str, Any]:
+        return replay.pop() if replay else await receive()
+
+    return replayed
 
 
 async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
@@ -165,13 +199,17 @@ def create_app(
         registry=Registry(paths, poll_interval=poll_interval,
                           loader=functools.partial(load_predictor, beam_width=beam_width),
                           source=_state_source(paths)),
-        pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-worker"),
+        # Job orchestration only: a job's inference units go through the fair scheduler like any request's.
+        pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),
         admin_token=admin_token,
         admin_token_env=admin_token_env,
     )
     state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+    from nerspec.serve.fair import FairScheduler
+
+    state.scheduler = FairScheduler(max(1, workers))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -186,6 +224,7 @@ def create_app(
                 source.stop()
             state.registry.stop()
             state.jobs.close()
+            state.scheduler.close()
             state.pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(

@@ -234,13 +234,18 @@ class JobStore:
                                     "documents": [], "errors": []}
                     continue
                 self._run_task(job, task)
-        except Exception as exc:  # a bug must fail the job, not leave it running forever
+        except ApiError as exc:  # busy: the fair scheduler's limits or deadline
+            for task in job.tasks:
+                if task.status not in TERMINAL:
+                    task.status, task.error = "failed", _task_error(exc.code, exc.message)
+        except Exception:  # a bug must fail the job, not leave it running forever
             import logging
 
             logging.getLogger("nerspec.serve").exception("job %s failed", job.id)
             for task in job.tasks:
                 if task.status not in TERMINAL:
-                    task.status, task.error = "failed", _task_error("InternalServerError", f"internal error: {exc}")
+                    task.status, task.error = "failed", _task_error(
+                        "InternalServerError", "Internal error; the server log has the details.")
         finally:
             self._finish(job)
 
@@ -259,7 +264,8 @@ class JobStore:
                                      f"'{task.project}', a {loaded.kind}.", "InvalidParameterValue")
             return
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
-                                              single_label=task.kind == "CustomSingleLabelClassification")
+                                              single_label=task.kind == "CustomSingleLabelClassification",
+                                              scheduler=self.state.scheduler, client=f"job:{job.id}")
         if loaded.kind != NER_KIND:  # the reference names the list "class" for both classification kinds
             documents = [{"id": d["id"], "class": d["classes"], "warnings": d["warnings"]} for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))

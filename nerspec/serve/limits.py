@@ -9,6 +9,7 @@ text made mostly of multi-code-point clusters, where nerspec is the stricter of 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,12 @@ MAX_CHARACTERS = 125_000  # per request, and therefore per document
 # astral characters written as JSON \\uXXXX surrogate escapes take 12 bytes each.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_ID_LENGTH = 64 * 1024
+# JSON's "\\ud800" decodes to a lone UTF-16 surrogate: not text, and no model or response can encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,13 @@ def check_documents(
         if not doc_id.strip() or len(doc_id) > MAX_ID_LENGTH:
             raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
                            "Document Id must be a non-empty string.")
-        if not text.strip():
+        if has_surrogate(doc_id):  # the id cannot even be echoed back in an error, so the request is refused
+            raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
+                           "Document Id contains a lone UTF-16 surrogate (not valid Unicode text).")
+        if has_surrogate(text):
+            errors.append(document_error(
+                doc_id, "InvalidDocument", "Document text contains a lone UTF-16 surrogate (not valid Unicode text)."))
+        elif not text.strip():
             errors.append(document_error(doc_id, "InvalidDocument", "Document text is empty."))
         elif len(text) > MAX_CHARACTERS:
             errors.append(document_error(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
 import resource
 from typing import Any
 
@@ -9,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from nerspec.serve import fair
 from nerspec.serve.errors import ApiError, error_body
 from nerspec.serve.limits import check_documents
 from nerspec.serve.registry import NER_KIND, Loaded
@@ -29,16 +33,33 @@ class AnalyzeRequest(BaseModel):
     documents: list[DocumentIn] = Field(description="At most 25 documents and 125,000 characters in all.")
 
 
-def analyze_documents(
-    loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Blocking: limits, one ``pipe`` over the valid documents, offsets in ``unit``. Results keep request order."""
+def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: int) -> tuple[Any, fair.Plan]:
+    """Limits, then the work units (long NER documents cut into chunks, short ones grouped)."""
     predictor = loaded.predictor
     multilingual = bool(getattr(predictor, "multilingual", False))
     languages = list(getattr(predictor, "languages", None) or []) if multilingual else None
     checked = check_documents(documents, loaded.language, too_large_status, default_language=None, languages=languages)
-    texts = [text for _, _, text in checked.valid]
-    predictions = loaded.pipe(texts, languages=checked.languages if multilingual else None) if texts else []
+    plan = fair.plan_units([text for _, _, text in checked.valid], chunk=loaded.kind == NER_KIND)
+    return checked, plan
+
+
+def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
+    """One call per unit; a multilingual model gets each segment's requested language."""
+    multilingual = bool(getattr(loaded.predictor, "multilingual", False))
+    return [
+        functools.partial(
+            loaded.pipe,
+            [text for _, _, text in segments],
+            languages=[checked.languages[index] for index, _, _ in segments] if multilingual else None,
+        )
+        for segments in plan.units
+    ]
+
+
+def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
+             single_label: bool = False) -> list[dict[str, Any]]:
+    """Results in request order, entity offsets in ``unit``."""
+    predictions = fair.merge(plan, outputs, loaded.kind == NER_KIND)
     results = []
     for (_, doc_id, text), predicted in zip(checked.valid, predictions):
         warnings = checked.warnings.get(doc_id, [])
@@ -47,7 +68,44 @@ def analyze_documents(
         else:
             classes = predicted[:1] if single_label else predicted
             results.append({"id": doc_id, "classes": classes, "warnings": warnings})
-    return results, checked.errors
+    return results
+
+
+def analyze_documents(
+    loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
+    scheduler: fair.FairScheduler | None = None, client: str = "local",
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
+    checked, plan = prepare(loaded, documents, too_large_status)
+    work = unit_work(loaded, checked, plan)
+    if scheduler is None:
+        outputs = [fn() for fn in work]
+    else:
+        futures, done = scheduler.submit(client, work)
+        try:
+            outputs = [future.result() for future in futures]
+        finally:
+            done()
+    return assemble(loaded, checked, plan, outputs, unit, single_label), checked.errors
+
+
+async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: list[dict[str, Any]], unit: str,
+                         too_large_status: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The native endpoint's path: waits for its units without holding a thread."""
+    checked, plan = prepare(loaded, documents, too_large_status)
+    futures, done = state.scheduler.submit(client, unit_work(loaded, checked, plan))
+    try:
+        outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+    finally:
+        done()
+    return assemble(loaded, checked, plan, list(outputs), unit), checked.errors
+
+
+def client_of(request: Request) -> str:
+    """Who a request counts against: its key (hashed) and address; unauthenticated callers by address."""
+    key = request.headers.get("ocp-apim-subscription-key", "")
+    host = request.client.host if request.client else "?"
+    return f"{host}/{hashlib.sha256(key.encode()).hexdigest()[:12]}" if key else host
 
 
 def router(state: Any) -> APIRouter:
@@ -60,9 +118,12 @@ def router(state: Any) -> APIRouter:
         tags=["analyze"],
         summary="Entities (NER) or classes (classification) for up to 25 documents",
         responses={400: {"description": "Malformed request"}, 404: {"description": "Unknown project or deployment"},
-                   413: {"description": "More than 25 documents or 125,000 characters"}},
+                   413: {"description": "More than 25 documents or 125,000 characters"},
+                   429: {"description": "Too many requests of this client in progress (Retry-After)"},
+                   503: {"description": "Server busy or the request waited too long (Retry-After)"}},
     )
     async def analyze(
+        request: Request,
         project: str,
         deployment: str,
         body: AnalyzeRequest,
@@ -75,7 +136,7 @@ def router(state: Any) -> APIRouter:
                            "InvalidParameterValue")
         loaded = state.registry.get(project, deployment)
         documents = [d.model_dump() for d in body.documents]
-        results, errors = await state.run(analyze_documents, loaded, documents, unit, 413)
+        results, errors = await analyze_fairly(state, client_of(request), loaded, documents, unit, 413)
         state.metrics.observe_documents(project, deployment, "native", len(results), len(errors))
         return JSONResponse({
             "documents": results,

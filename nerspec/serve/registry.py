@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.paths import StatePaths
 
@@ -106,6 +107,9 @@ class Registry:
         with self._lock:
             loaded = self._live.get((project, deployment))
         if loaded is None:
+            failure = self._failures.get((project, deployment))
+            if failure is not None:
+                raise ModelNotFoundError(failure.message)
             raise ModelNotFoundError(f"deployment '{deployment}' of project '{project}' is not served here")
         return loaded
 
@@ -169,9 +173,12 @@ class Registry:
                     continue
                 try:
                     loaded = self._load(key, raw)
-                except Exception as exc:  # keep serving the previous model; report on /readyz
+                except Exception as exc:  # keep serving the previous (verified) model; report on /readyz
                     log.warning("cannot load %s/%s: %s", key[0], key[1], exc)
                     self._failures[key] = _Failure(raw, time.monotonic(), str(exc) or type(exc).__name__)
+                    if isinstance(exc, WrongModel) and exc.state_disagrees:
+                        # Most likely `apply` between switching the pointer and recording it: look again next poll.
+                        self._failures[key].at -= RETRY_FAILED_AFTER_S
                     continue
                 with self._lock:
                     self._live[key] = loaded
@@ -189,18 +196,42 @@ class Registry:
                     del self._by_dir[directory]  # in-flight requests still hold their own reference
             self.scans += 1
 
+    def preload(self, project: str, deployment: str, pointer: dict[str, Any]) -> None:
+        """Verify and load the model ``pointer`` names without serving it yet (admin upload: load, then switch).
+        Call it inside ``switching()``, so the watcher does not drop the loaded model before the switch."""
+        from nerspec.deploy.verify import open_state, verify
+
+        store = open_state(self.paths)
+        try:
+            model_dir = verify(self.paths, project, deployment, pointer, store, switching=True)
+        finally:
+            if store is not None:
+                store.close()
+        if str(model_dir) not in self._by_dir:
+            self._by_dir[str(model_dir)] = self.loader(model_dir)
+
+    def switching(self) -> Any:
+        """Hold off the watcher while a pointer and its state record change together."""
+        return self._scan_lock
+
     def _load(self, key: tuple[str, str], raw: bytes) -> Loaded:
         pointer = json.loads(raw.decode("utf-8"))
         if not isinstance(pointer, dict) or not pointer.get("fingerprint"):
             raise ValueError("pointer file has no fingerprint")
         if pointer.get("error"):
             raise ValueError(str(pointer["error"]))
+        from nerspec.deploy.verify import open_state, pointer_model_dir, verify
+
         fingerprint = str(pointer["fingerprint"])
-        model_dir = Path(pointer.get("model_dir") or self.paths.models / fingerprint)
-        if not model_dir.is_absolute():
-            model_dir = self.paths.root / model_dir
+        model_dir = pointer_model_dir(self.paths, pointer)
         if not (model_dir / "meta.json").is_file():
             raise FileNotFoundError(f"model directory {model_dir} is missing or incomplete")
+        store = open_state(self.paths)
+        try:  # files hashed in full on every load: a server never trusts size + mtime for weights
+            model_dir = verify(self.paths, key[0], key[1], pointer, store)
+        finally:
+            if store is not None:
+                store.close()
         predictor = self._by_dir.get(str(model_dir))
         if predictor is None:
             predictor = self.loader(model_dir)

@@ -146,20 +146,60 @@ def release(state_root: Path, info: LockInfo) -> None:
 @contextmanager
 def locked(state_root: Path, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
     info = acquire(state_root, operation, timeout)
+    remove_leftover_tmp(state_root)
     try:
         yield info
-    finally:
+    except BaseException:
         release(state_root, info)
+        raise
+    lost = not holds(state_root, info)
+    release(state_root, info)
+    if lost:
+        raise LockError(
+            f"the state lock of this {operation} was removed while it ran (nerspec force-unlock); what it "
+            f"recorded is complete, but another command may have run meanwhile: check `nerspec plan`"
+        )
 
 
-def force_unlock(state_root: Path, lock_id: str) -> LockInfo:
+def holds(state_root: Path, info: LockInfo) -> bool:
+    holder = read_lock(state_root)
+    return holder is not None and holder.id == info.id
+
+
+def force_unlock(state_root: Path, lock_id: str, force: bool = False) -> LockInfo:
     holder = read_lock(state_root)
     if holder is None:
         raise LockError("the state is not locked")
     if holder.id != lock_id:
         raise LockError(f"the lock id is {holder.id}, not {lock_id} ({holder.describe()})")
+    if not force and holder.host == socket.gethostname() and not is_stale(holder):
+        raise LockError(
+            f"{holder.describe()} is alive on this machine; wait for it or stop it. Only if you are sure it is "
+            f"stuck: nerspec force-unlock {lock_id} --force (it then fails when it finishes)"
+        )
     (state_root / LOCK_NAME).unlink(missing_ok=True)
     return holder
+
+
+TMP_GRACE_S = 30.0  # an unlocked writer (a server switching a pointer) finishes a temporary within this
+
+
+def remove_leftover_tmp(state_root: Path) -> list[Path]:
+    """Temporaries of killed atomic writes (``.<name>.<random>.tmp``) in the state's own directories."""
+    removed = []
+    now = time.time()
+    for folder in (state_root, state_root / "registry", state_root / "reports", state_root / "intents"):
+        if not folder.is_dir():
+            continue
+        candidates = [*folder.glob(".*.tmp"), *(folder.glob("*/.*.tmp") if folder.name == "registry" else [])]
+        for tmp in candidates:
+            try:
+                if tmp.is_file() and now - tmp.stat().st_mtime > TMP_GRACE_S:
+                    tmp.unlink()
+                    removed.append(tmp)
+            except OSError:
+                continue
+    return removed
 
 
 __all__ = ["LockInfo", "acquire", "force_unlock", "is_stale", "locked", "read_lock", "release"]

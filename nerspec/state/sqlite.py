@@ -15,6 +15,38 @@ from nerspec.state import migrations
 from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
 
 
+QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
+
+
+class _Guarded:
+    """The connection, with "database disk image is malformed" turned into the StateError that says how to recover."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn, self._path = conn, path
+
+    def execute(self, *args: Any) -> Any:
+        try:
+            return self._conn.execute(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def executemany(self, *args: Any) -> Any:
+        try:
+            return self._conn.executemany(*args)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
+        if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
+            return exc
+        from nerspec.state.repair import RECOVERY_HINT
+
+        return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -24,12 +56,42 @@ class SqliteStore:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            if str(path) != ":memory:":
+                from nerspec.state.repair import check_integrity
+
+                # A damaged file fails here with the recovery command, not later in some query (exit 70).
+                # A full check reads every page: only for databases small enough to keep plan fast; damage in
+                # a large one surfaces in the query that meets it (_Guarded) with the same message.
+                if Path(path).stat().st_size <= QUICK_CHECK_MAX_BYTES:
+                    check_integrity(self.conn, path)
+                self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open the state database {path}: {exc}") from None
+            from nerspec.state.repair import RECOVERY_HINT
+
+            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
 
     def close(self) -> None:
         self.conn.close()
+
+    # Artifact paths are stored relative to the state root (the directory of state.db), so a state directory
+    # that is moved, or restored from a backup elsewhere, still finds its models. Rows written before keep
+    # their absolute paths and still work.
+    def _relative(self, model_dir: str) -> str:
+        if str(self.path) == ":memory:":
+            return model_dir
+        import os
+
+        root = os.path.realpath(Path(self.path).parent)
+        path = os.path.realpath(model_dir)
+        return os.path.relpath(path, root) if path.startswith(root + os.sep) else model_dir
+
+    def _absolute(self, record: ModelRecord) -> ModelRecord:
+        if Path(record.model_dir).is_absolute() or str(self.path) == ":memory:":
+            return record
+        from dataclasses import replace
+
+        return replace(record, model_dir=str(Path(self.path).parent / record.model_dir))
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -69,7 +131,7 @@ class SqliteStore:
                     model.project,
                     model.created,
                     model.data_fingerprint,
-                    model.model_dir,
+                    self._relative(model.model_dir),
                     _dump(model.metrics),
                     _dump(model.training_inputs),
                     _dump(model.versions),
@@ -85,13 +147,13 @@ class SqliteStore:
 
     def get_model(self, fingerprint: str) -> ModelRecord | None:
         row = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
-        return _model(row) if row else None
+        return self._absolute(_model(row)) if row else None
 
     def models(self, project: str) -> list[ModelRecord]:
         rows = self.conn.execute(
             f"SELECT {_MODEL_COLUMNS} FROM models WHERE project = ? ORDER BY created, rowid", (project,)
         ).fetchall()
-        return [_model(r) for r in rows]
+        return [self._absolute(_model(r)) for r in rows]
 
     def all_models(self) -> list[ModelRecord]:
         rows = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models ORDER BY created, rowid").fetchall()

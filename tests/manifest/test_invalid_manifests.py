@@ -35,9 +35,9 @@ CASES = [
     ("duplicate entity", "{name: LoanAmount, renamed_from: Amount}", "{name: BorrowerName}",
      "7:14: spec.entities[1].name: duplicate entity type `BorrowerName` (also entities[0])"),
     ("entity name chars", "{name: BorrowerName}", "{name: 'Borrower/Name'}",
-     "6:14: spec.entities[0].name: 'Borrower/Name' is not a valid name: At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`."),
+     "6:14: spec.entities[0].name: 'Borrower/Name' is not a valid name: At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters."),
     ("entity name length", "{name: BorrowerName}", "{name: " + "x" * 51 + "}",
-     f"6:14: spec.entities[0].name: '{'x' * 51}' is not a valid name: At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`."),
+     f"6:14: spec.entities[0].name: '{'x' * 51}' is not a valid name: At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters."),
     ("rename collides", "renamed_from: Amount", "renamed_from: BorrowerName",
      "7:40: spec.entities[1].renamed_from: `BorrowerName` is still declared as an entity type; "
      "a renamed entity type must not collide with a current one"),

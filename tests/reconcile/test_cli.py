@@ -83,7 +83,9 @@ def test_deployments_rollback_and_force_unlock(nerspec: Any, tiny: Any, state: A
     held = lock.acquire(state.root, "apply")
     busy = nerspec("apply", str(tiny.dir))
     assert busy.exit_code == 1 and held.id in busy.output
-    assert nerspec("force-unlock", held.id).exit_code == 0
+    alive = nerspec("force-unlock", held.id)  # its holder (this test process) is alive
+    assert alive.exit_code == 1 and "--force" in alive.output
+    assert nerspec("force-unlock", held.id, "--force").exit_code == 0
     assert lock.read_lock(state.root) is None
 
 

@@ -62,7 +62,7 @@ def assert_consistent(state: Any) -> None:
             assert local.is_complete(local.model_dir(state, record.fingerprint)), record
             assert store.get_model(record.fingerprint) is not None
         for pointer in local.list_pointers(state, "tiny").values():
-            assert local.is_complete(Path(pointer["model_dir"])), pointer  # never a half-written model
+            assert local.is_complete(state.root / pointer["model_dir"]), pointer  # never a half-written model
         for artifact in state.models.iterdir():
             if not artifact.name.startswith("."):
                 assert local.is_complete(artifact), artifact

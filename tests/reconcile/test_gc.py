@@ -48,7 +48,7 @@ def assert_every_deployment_serves(state: Any, tiny: Any, engine: Any) -> None:
             assert pointer is not None, name
             record = store.get_model(pointer["fingerprint"])
             assert record is not None and store.deployments("tiny")[name].fingerprint == pointer["fingerprint"]
-            assert artifact_intact(Path(pointer["model_dir"]), record.artifact_files, _NoCache()), name
+            assert artifact_intact(state.root / pointer["model_dir"], record.artifact_files, _NoCache()), name
     finally:
         store.close()
     assert plan_of(tiny, state, engine).changes is False  # nothing to repair, nothing damaged

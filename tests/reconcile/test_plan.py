@@ -175,6 +175,20 @@ def test_rename_with_a_data_change_counts_only_the_changed_document(
     assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
 
 
+def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+    import json
+
+    run_apply()
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer = json.loads(pointer_file.read_text())
+    assert not Path(pointer["model_dir"]).is_absolute()  # relative to the state root: a moved state still works
+    pointer["model_dir"] = str(state.models / "elsewhere")  # same fingerprint, other weights
+    pointer_file.write_text(json.dumps(pointer))
+    actions = plan_of(tiny, state, engine).projects[0]["actions"]
+    assert [a["type"] for a in actions] == ["repair"]
+    assert "names model_dir" in actions[0]["reasons"][0]
+
+
 def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
     run_apply()
     docs = make_docs(24)
@@ -200,6 +214,60 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, eng
     data_regression.check(stable(plan))
     run_apply()
     assert not plan_of(tiny, state, engine).changes
+
+
+def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: Any, run_apply: Any) -> None:
+    import json
+
+    from nerspec.deploy.verify import WrongModel
+    from nerspec.predict import resolve
+
+    run_apply()
+    assert resolve(tiny.dir, "production", state.root).name == run_apply()["projects"][0]["model"]["fingerprint"]
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer = json.loads(pointer_file.read_text())
+    other = "0" * 24
+    import shutil
+
+    shutil.copytree(state.models / pointer["fingerprint"], state.models / other)
+    meta = json.loads((state.models / other / "meta.json").read_text())
+    (state.models / other / "meta.json").write_text(json.dumps({**meta, "fingerprint": other}))
+    pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
+    with pytest.raises(WrongModel, match="the state recorded"):
+        resolve(tiny.dir, "production", state.root)
+
+
+def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, engine: Any, run_apply: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from nerspec.deploy import rollback
+    from nerspec.errors import DeployError
+
+    first = run_apply()["projects"][0]["model"]["fingerprint"]
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    weights = next(p for p in sorted((state.models / first / "model").rglob("*")) if p.is_file())
+    st = weights.stat()
+    data = bytearray(weights.read_bytes())
+    data[0] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    os.utime(weights, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and mtime: the stat cache is fooled
+    with pytest.raises(DeployError, match="changed or deleted outside nerspec"):
+        rollback(state, tiny.load()[0], "production")
+    tiny.write_docs(make_docs(24))  # the manifest and data ask for `first` again: apply must not deploy it
+    # A stat cache fooled by a rewrite that kept size, mtime and inode (files older than the racy window):
+    monkeypatch.setattr("nerspec.deploy.targets.TargetContext.model_damaged", lambda self, fingerprint: False)
+    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
+    with pytest.raises(DeployError, match="do not match their recorded hashes"):
+        run_apply()
+    assert local_fingerprint(state) != first
+
+
+def local_fingerprint(state: Any) -> str:
+    import json
+
+    return json.loads((state.registry / "tiny" / "production.json").read_text())["fingerprint"]
 
 
 def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, state: Any, engine: Any,

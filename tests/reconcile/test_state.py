@@ -101,5 +101,45 @@ def test_force_unlock(tmp_path: Path) -> None:
     held = lock.acquire(tmp_path, "apply")
     with pytest.raises(LockError, match="not nope"):
         lock.force_unlock(tmp_path, "nope")
-    assert lock.force_unlock(tmp_path, held.id).id == held.id
+    with pytest.raises(LockError, match="is alive on this machine"):
+        lock.force_unlock(tmp_path, held.id)
+    assert lock.force_unlock(tmp_path, held.id, force=True).id == held.id
     assert lock.read_lock(tmp_path) is None
+
+
+def test_a_force_unlocked_holder_fails_cleanly(tmp_path: Path) -> None:
+    with pytest.raises(LockError, match="was removed while it ran"):
+        with lock.locked(tmp_path, "apply") as held:
+            lock.force_unlock(tmp_path, held.id, force=True)
+            other = lock.acquire(tmp_path, "apply")  # someone else took it meanwhile
+    assert lock.read_lock(tmp_path).id == other.id  # type: ignore[union-attr]  # not released by the loser
+
+
+def test_leftover_tmp_files_are_removed_by_the_next_locked_command(tmp_path: Path) -> None:
+    old = time.time() - 3600
+    leftovers = [tmp_path / "registry" / "p" / ".production.json.abc.tmp", tmp_path / "reports" / ".last-run.json.x.tmp",
+                 tmp_path / ".state.tmp"]
+    fresh = tmp_path / "registry" / "p" / ".staging.json.def.tmp"  # a live writer's, seconds old
+    for path in (*leftovers, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("half")
+    for path in leftovers:
+        os.utime(path, (old, old))
+    with lock.locked(tmp_path, "apply"):
+        pass
+    assert not any(p.exists() for p in leftovers) and fresh.exists()
+
+
+def test_staging_dirs_of_live_processes_are_kept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from nerspec import atomic, owner
+
+    with atomic.staged_dir(tmp_path / "model") as staged:
+        assert owner.owner_alive(staged.name) is True  # this process
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = f".model.o{owner._host()}-{child.pid}-1.abc.partial"
+    assert owner.owner_alive(dead) is False
+    assert owner.owner_alive(".model.abc.partial") is None  # no record: the age rule decides

@@ -113,3 +113,14 @@ def test_md_text_never_breaks_structure(value: str) -> None:
     assert not re.search(r"(?<!\\)[|`*_\[\]]", out.replace("\\\\", ""))
     assert not re.search(r"@(?!\u200b)[\w-]", out)
     assert not re.search(r"#(?!\u200b)\w", out)
+
+
+def test_bidi_overrides_are_flagged_not_rendered() -> None:
+    hostile = "invoice\u202etxt.exe \u2066x\u2069"
+    for escaped in (md_text(hostile), md_code(hostile)):
+        assert "\u202e" not in escaped and "\u2066" not in escaped and "\u2069" not in escaped
+        assert "U+202E" in escaped and "U+2066" in escaped
+    run = hostile_run()
+    run["projects"][0]["name"] = "evil\u202eproject"
+    for fmt in ("md", "html"):
+        assert "\u202e" not in render(run, fmt)

@@ -61,10 +61,12 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 def referenced_files(path: Path) -> list[Path]:
     """The labels file and every document file it names (missing ones are left to the importer)."""
     files = [path]
+    from nerspec.safeio import read_bytes as read_regular
+
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return files
+        raw = json.loads(read_regular(path).decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return files  # the importer (or the fingerprint of `files`) names the problem
     for doc in _get(_get(raw, "assets", {}), "documents", []) or []:
         location = _get(doc, "location")
         if isinstance(location, str):
@@ -219,9 +221,10 @@ def _document_id(path: Path, doc: Any, location: str, where: str) -> str:
 
 
 def _read_document(file_name: str) -> str:
+    from nerspec.safeio import read_bytes as read_regular
+
     try:
-        with open(file_name, "rb") as handle:
-            data = handle.read()
+        data = read_regular(file_name)  # a FIFO or device is refused, never read
     except OSError:
         return read_text(Path(file_name))  # the slow path names the problem
     if source_encoding_of() is not None:

@@ -35,12 +35,17 @@ def _line_col(data: bytes, byte_offset: int) -> tuple[int, int]:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; a directory, device or FIFO is an error, never a hang."""
+    from nerspec import safeio
+
     try:
-        return path.read_bytes()
+        return safeio.read_bytes(path)
     except FileNotFoundError:
         raise fail(path, "no such file") from None
-    except IsADirectoryError:
-        raise fail(path, "is a directory, expected a file") from None
+    except safeio.NotRegularFile as exc:
+        raise fail(path, str(exc.args[0])) from None
+    except MemoryError:
+        raise fail(path, "too large to read into memory") from None
     except OSError as exc:
         raise fail(path, f"cannot read: {exc.strerror}") from None
 
@@ -93,6 +98,8 @@ def load_json(path: Path) -> Any:
     text = decode(path, data)
     try:
         return json.loads(text)
+    except RecursionError:
+        raise fail(path, "JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         byte = len(text[: exc.pos].encode("utf-8"))
         raise fail(path, f"invalid JSON at byte offset {byte}: {exc.msg}", exc.lineno, exc.colno) from None

@@ -15,11 +15,38 @@ def referenced_files(path: Path) -> list[Path]:
     return [path]
 
 
+MAX_INFLATE_RATIO = 100  # serialized docs compress about 5-10x; far beyond that is a bomb
+MIN_INFLATE_BUDGET = 256 * 1024**2
+
+
+def _inflated_size(data: bytes) -> int | None:
+    """What ``zlib.decompress`` would produce, counted in bounded steps (None: not zlib, spaCy names it)."""
+    import zlib
+
+    budget = max(MIN_INFLATE_BUDGET, MAX_INFLATE_RATIO * len(data))
+    inflater = zlib.decompressobj()
+    total = 0
+    try:
+        chunk = inflater.decompress(data, 1 << 20)
+        while chunk:
+            total += len(chunk)
+            if total > budget:
+                return total
+            chunk = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+    except zlib.error:
+        return None
+    return total
+
+
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
     data = read_bytes(path)
+    inflated = _inflated_size(data)
+    if inflated is not None and inflated > max(MIN_INFLATE_BUDGET, MAX_INFLATE_RATIO * len(data)):
+        raise fail(path, f"inflates to more than {inflated} bytes ({inflated // max(len(data), 1)}x its size): "
+                         "refused as a possible zlib bomb")
     try:
         docbin = DocBin(store_user_data=True).from_bytes(data)
         docs = list(docbin.get_docs(Vocab()))

@@ -57,6 +57,8 @@ def read_records(path: Path, convert: RecordReader) -> list[Document]:
             problems.append(Problem(where, lineno, exc.colno, "", f"invalid JSON at byte offset {offset}: {exc.msg}"))
         except RecordError as exc:
             problems.append(Problem(where, lineno, 1, "", str(exc)))
+        except RecursionError:
+            problems.append(Problem(where, lineno, 1, "", "JSON nested too deeply"))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:

@@ -1,0 +1,111 @@
+"""Intents: a rollback or swap is recorded before it switches anything, so a kill cannot undo it silently.
+
+``rollback`` and ``swap`` switch the target first and record the change in the state after; a process killed
+in between leaves pointers that disagree with the state. Without a record of what the user asked for, the next
+``apply`` would "repair" the pointers back, undoing the rollback the user ran. So before switching, the
+operation writes ``<state>/intents/<id>.json`` (atomically) naming every switch it will make, and removes it
+once the state recorded them. The next locked command (``apply``, ``rollback``, ``swap``) finishes a leftover
+intent in the direction the user asked for; ``plan`` reports it with the command that finishes it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerspec import atomic
+from nerspec.paths import StatePaths
+
+DIRNAME = "intents"
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    command: str  # rollback | swap
+    project: str
+    switches: dict[str, str]  # deployment -> fingerprint it must serve
+    expected: dict[str, str]  # deployment -> fingerprint the state recorded when the command started
+    reason: str
+
+    @property
+    def finish_hint(self) -> str:
+        return "run `nerspec apply` (it finishes the interrupted " + self.command + ")"
+
+    def describe(self) -> str:
+        moves = ", ".join(f"{d} -> {fp[:12]}" for d, fp in sorted(self.switches.items()))
+        return f"interrupted {self.command} of {self.project} ({moves}); {self.finish_hint}"
+
+
+def _dir(paths: StatePaths) -> Path:
+    return paths.root / DIRNAME
+
+
+def begin(paths: StatePaths, command: str, project: str, switches: dict[str, str], expected: dict[str, str],
+          reason: str) -> Intent:
+    intent = Intent(uuid.uuid4().hex, command, project, dict(switches), dict(expected), reason)
+    atomic.write_text(_dir(paths) / f"{intent.id}.json", json.dumps(intent.__dict__, indent=2) + "\n")
+    return intent
+
+
+def end(paths: StatePaths, intent: Intent) -> None:
+    (_dir(paths) / f"{intent.id}.json").unlink(missing_ok=True)
+
+
+def pending(paths: StatePaths, project: str | None = None) -> list[Intent]:
+    folder = _dir(paths)
+    if not folder.is_dir():
+        return []
+    found = []
+    for file in sorted(folder.glob("*.json")):
+        if file.name.startswith("."):
+            continue  # an atomic write's temporary
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+            intent = Intent(**raw)
+        except (OSError, ValueError, TypeError):
+            continue
+        if project is None or intent.project == project:
+            found.append(intent)
+    return found
+
+
+def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
+    """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
+    from nerspec.deploy import switch
+    from nerspec.state.store import DeploymentRecord, actor, utc_now
+
+    by_name = {p.name: p for p in projects}
+    done = []
+    for intent in pending(paths):
+        project = by_name.get(intent.project)
+        if project is None:
+            continue
+        recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
+        if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
+            end(paths, intent)  # killed after the state recorded it: only the intent file was left
+            continue
+        if any(recorded.get(d) != intent.expected.get(d) for d in intent.switches):
+            end(paths, intent)  # the state moved on since (another command): the intent is obsolete
+            continue
+        targets = {}
+        for deployment, fingerprint in sorted(intent.switches.items()):
+            targets[deployment] = switch(paths, project, deployment, fingerprint, store)
+        if intent.command == "swap" and len(intent.switches) == 2:
+            a, b = sorted(intent.switches)
+            store.swap_deployments(intent.project, a, b, actor=actor(), reason=f"{intent.reason} (finished after an interruption)")
+        else:
+            for deployment, fingerprint in intent.switches.items():
+                store.set_deployment(
+                    DeploymentRecord(intent.project, deployment, fingerprint, targets[deployment], utc_now()),
+                    action=intent.command,
+                    actor=actor(),
+                    reason=f"{intent.reason} (finished after an interruption)",
+                    expected_from=intent.expected.get(deployment),
+                )
+        end(paths, intent)
+        done.append(f"finished the interrupted {intent.command} of {intent.project}")
+    return done

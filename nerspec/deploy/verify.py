@@ -1,0 +1,125 @@
+"""Whether a deployment pointer may be trusted: the one check ``serve``, ``predict`` and ``plan`` share.
+
+A pointer file is only a hint. It is served only when the model it names is the model the state recorded:
+
+- its ``model_dir`` is the artifact directory of its own fingerprint (``<state>/models/<fingerprint>``),
+- the artifact's ``meta.json`` carries that fingerprint,
+- the state (when it has a record of the deployment) recorded that fingerprint, and
+- every file of the artifact has the sha256 recorded when the model was stored (hashed in full: size and mtime
+  can be kept by a tool that rewrites a file).
+
+Anything else is ``WrongModel``: the caller refuses that deployment (``serve`` answers an error for it and
+``/readyz`` reports why) instead of serving other weights under the recorded fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import DeployError
+from nerspec.paths import StatePaths
+
+
+class WrongModel(DeployError):
+    """The pointer names a model that is not (or no longer) the one the state recorded."""
+
+    def __init__(self, message: str, state_disagrees: bool = False) -> None:
+        super().__init__(message)
+        self.state_disagrees = state_disagrees  # only the state's record differs (cheap to look at again)
+
+
+def pointer_model_dir(paths: StatePaths, pointer: dict[str, Any]) -> Path:
+    """The directory a pointer names; relative paths are relative to the state root (a moved state keeps working)."""
+    named = pointer.get("model_dir")
+    if not named:
+        return paths.models / str(pointer.get("fingerprint"))
+    path = Path(str(named))
+    return path if path.is_absolute() else paths.root / path
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except OSError:
+        return False
+
+
+def check_pointer(paths: StatePaths, pointer: dict[str, Any]) -> list[str]:
+    """Problems of the pointer itself (without the state): its directory and its artifact's own fingerprint."""
+    fingerprint = pointer.get("fingerprint")
+    if pointer.get("corrupt") or not fingerprint or not isinstance(fingerprint, str):
+        return ["the pointer file is corrupt"]
+    problems = []
+    named = pointer_model_dir(paths, pointer)
+    expected = paths.models / fingerprint
+    inside = os.path.realpath(named).startswith(os.path.realpath(paths.models) + os.sep)
+    # Inside the state's store a model lives under its own fingerprint; elsewhere (a shared artifact store's local
+    # copy) the artifact's own meta.json must name it.
+    if inside and not _same(named, expected):
+        problems.append(f"the pointer names model_dir {named}, not the artifact of {fingerprint[:12]} ({expected})")
+    try:
+        meta = json.loads((named / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return problems  # a missing artifact is reported by whoever loads it
+    claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
+    if claimed and claimed != fingerprint:
+        problems.append(f"the artifact {fingerprint[:12]} says it is model {str(claimed)[:12]} (meta.json)")
+    return problems
+
+
+def changed_files(artifact: Path, recorded: dict[str, str]) -> list[str]:
+    """Files of an artifact whose full sha256 differs from the recorded one (or that are gone)."""
+    from nerspec.fingerprint import sha256_file
+
+    changed = []
+    for rel, sha in sorted(recorded.items()):
+        try:
+            if sha256_file(artifact / rel) != sha:
+                changed.append(rel)
+        except OSError:
+            changed.append(rel)
+    return changed
+
+
+def verify(
+    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Any, *, switching: bool = False
+) -> Path:
+    """The artifact directory ``pointer`` may be served from; ``WrongModel`` naming every reason otherwise.
+
+    ``switching``: the pointer is a candidate about to replace the recorded one, so only its files are checked.
+    """
+    problems = check_pointer(paths, pointer)
+    fingerprint = str(pointer.get("fingerprint") or "")
+    disagrees = False
+    if store is not None and fingerprint:
+        recorded = None if switching else store.deployments(project).get(deployment)
+        if recorded is not None and recorded.fingerprint != fingerprint:
+            disagrees = not problems
+            problems.append(
+                f"the pointer serves {fingerprint[:12]} but the state recorded {recorded.fingerprint[:12]}"
+            )
+        model = store.get_model(fingerprint) if not disagrees else None  # no hashing before that is settled
+        if model is not None and model.artifact_files:
+            changed = changed_files(pointer_model_dir(paths, pointer), model.artifact_files)
+            if changed:
+                shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+                problems.append(f"files of model {fingerprint[:12]} do not match their recorded hashes: {shown}")
+    if problems:
+        raise WrongModel(
+            f"refusing to serve {project}/{deployment}: " + "; ".join(problems)
+            + " (changed outside nerspec: `nerspec plan` shows the drift, `nerspec apply` repairs it)",
+            state_disagrees=disagrees,
+        )
+    return pointer_model_dir(paths, pointer)
+
+
+def open_state(paths: StatePaths) -> Any:
+    """The recorded state, read-only in spirit: None when there is none (a server fed only by uploads)."""
+    if not Path(paths.db).is_file():
+        return None
+    from nerspec.state import open_store
+
+    return open_store(paths, create=False)

@@ -1,0 +1,271 @@
+"""State that survives damage: refusing a lost database, backup and restore, recovery from the artifacts.
+
+- A missing or empty ``state.db`` beside existing models or pointers is not a fresh state: treating it as one
+  would redeploy models the user rolled back and lose the history. ``check_not_lost`` refuses with the ways out.
+- ``backup`` copies the database with SQLite's online backup API (consistent while other processes write);
+  ``restore`` puts a backup in place (checked first, the current database kept aside).
+- ``recover`` rebuilds models (from each artifact's ``meta.json`` and its files' hashes), deployments (from the
+  pointers) and one history entry per deployment into a new database; history before the loss is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerspec.errors import StateError
+from nerspec.paths import StatePaths
+
+RECOVERY_HINT = (
+    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
+    "or put a backup back with `nerspec state restore FILE`"
+)
+
+
+def _artifacts(paths: StatePaths) -> list[Path]:
+    if not paths.models.is_dir():
+        return []
+    return sorted(p for p in paths.models.iterdir() if not p.name.startswith(".") and (p / "meta.json").is_file())
+
+
+def _pointers(paths: StatePaths) -> list[Path]:
+    if not paths.registry.is_dir():
+        return []
+    return sorted(p for p in paths.registry.glob("*/*.json") if not p.name.startswith("."))
+
+
+def check_layout(paths: StatePaths) -> None:
+    """Parts of the state directory that are files where directories belong (``registry`` as a file)."""
+    for name, path in (("registry", paths.registry), ("models", paths.models), ("reports", paths.reports),
+                       ("cache", paths.cache)):
+        if path.exists() and not path.is_dir():
+            raise StateError(f"{path} should be a directory but is a file; move it away and run again "
+                             f"(the {name} directory of the state {paths.root})")
+
+
+def check_not_lost(paths: StatePaths) -> None:
+    """Refuse a missing or empty database when the state directory still holds models or pointers."""
+    db = Path(paths.db)
+    try:
+        size = db.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if size:
+        return
+    check_layout(paths)
+    models, pointers = _artifacts(paths), _pointers(paths)
+    # Models alone are what `nerspec train` leaves in a fresh state; deployments only exist through the state.
+    if not pointers and (size is None or not models):
+        return  # a fresh state
+    what = "missing" if size is None else "empty"
+    raise StateError(
+        f"the state database {db} is {what}, but {paths.root} still holds {len(models)} model(s) and "
+        f"{len(pointers)} deployment pointer(s): this is not a fresh state, and starting over would redeploy "
+        f"models you rolled back and lose the history; {RECOVERY_HINT}"
+    )
+
+
+def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        rows = [(str(exc),)]
+    if rows != [("ok",)]:
+        detail = "; ".join(str(r[0]) for r in rows[:3])
+        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
+
+
+def backup(paths: StatePaths, target: Path) -> int:
+    """A consistent copy of the database at ``target`` (SQLite backup API); returns its size in bytes."""
+    db = Path(paths.db)
+    if not db.is_file():
+        raise StateError(f"no state database at {db} to back up")
+    target = Path(target)
+    if target.is_dir():
+        raise StateError(f"{target} is a directory; give a file name for the backup")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        check_integrity(source, db)
+        dest = sqlite3.connect(str(tmp))
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        finally:
+            dest.close()
+    except sqlite3.DatabaseError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StateError(f"cannot back up {db}: {exc}") from None
+    finally:
+        source.close()
+    os.replace(tmp, target)
+    return target.stat().st_size
+
+
+def restore(paths: StatePaths, source: Path) -> Path | None:
+    """Put the backup ``source`` in place (the caller holds the lock); returns where the old database went."""
+    source = Path(source)
+    if not source.is_file():
+        raise StateError(f"no backup file at {source}")
+    conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        check_integrity(conn, source)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{source} is not a nerspec state backup: {exc}") from None
+    finally:
+        conn.close()
+    if not {"models", "deployments", "history"} <= tables:
+        raise StateError(f"{source} is not a nerspec state backup (no models/deployments/history tables)")
+    db = Path(paths.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    kept = _set_aside(db)
+    tmp = db.with_name(f".{db.name}.restore.tmp")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dest = sqlite3.connect(str(tmp))
+    try:
+        src.backup(dest)
+    finally:
+        src.close()
+        dest.close()
+    os.replace(tmp, db)
+    return kept
+
+
+def _set_aside(db: Path) -> Path | None:
+    """Move the current database (and its WAL files) aside as ``state.db.before-<time>``; None if there is none."""
+    import time
+
+    if not db.exists():
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        return None
+    aside = db.with_name(f"{db.name}.before-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.replace(db, aside)
+    for suffix in ("-wal", "-shm"):
+        extra = Path(f"{db}{suffix}")
+        if extra.exists():
+            os.replace(extra, Path(f"{aside}{suffix}"))
+    return aside
+
+
+@dataclass
+class Recovered:
+    models: int
+    deployments: int
+    skipped: list[str]
+    kept: Path | None
+
+
+def recover(paths: StatePaths) -> Recovered:
+    """Rebuild the database from the artifacts and pointers (the caller holds the lock)."""
+    from nerspec.fingerprint import sha256_file
+    from nerspec.state import DeploymentRecord, ModelRecord
+    from nerspec.state.sqlite import SqliteStore
+
+    check_layout(paths)
+    db = Path(paths.db)
+    kept = _set_aside(db) if db.exists() and db.stat().st_size else None
+    if db.exists():
+        db.unlink()
+    store = SqliteStore(db)
+    skipped: list[str] = []
+    count_models = count_deployments = 0
+    try:
+        for artifact in _artifacts(paths):
+            meta = _read(artifact / "meta.json")
+            if meta.get("fingerprint") not in (None, artifact.name) or not meta.get("project"):
+                skipped.append(f"{artifact.name}: meta.json does not name this model")
+                continue
+            files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*"))
+                     if p.is_file() and p.name != "evaluation.json"}
+            manifest = _read(artifact / "manifest.json")
+            store.record_model(ModelRecord(
+                project=str(meta["project"]), fingerprint=artifact.name, created=str(meta.get("created") or ""),
+                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
+                training_inputs=_training_inputs(manifest), versions=meta.get("versions") or {},
+                metrics=_summary(_read(artifact / "evaluation.json")), artifact_files=files,
+            ), _read(artifact / "fingerprints.json").get("documents") or None)
+            count_models += 1
+        for pointer_file in _pointers(paths):
+            pointer = _read(pointer_file)
+            fingerprint = pointer.get("fingerprint")
+            project, deployment = pointer_file.parent.name, pointer_file.stem
+            if not fingerprint or store.get_model(str(fingerprint)) is None:
+                skipped.append(f"{project}/{deployment}: its model {fingerprint} is not in {paths.models}")
+                continue
+            at = str(pointer.get("deployed_at") or "")
+            newer = _newest_after(store, project, str(fingerprint))
+            if newer is not None:
+                # The pointer serves an older model than the project's newest: most likely a rollback. Recorded
+                # as one, so `apply` does not redeploy the newer model on its own (plan says how to choose it).
+                store.set_deployment(
+                    DeploymentRecord(project, deployment, newer, {"type": "local"}, at), action="deploy",
+                    actor=RECOVER_ACTOR, reason="recovered: the newest model of the project (assumed deployed once)",
+                )
+            store.set_deployment(
+                DeploymentRecord(project, deployment, str(fingerprint), {"type": "local"}, at),
+                action="rollback" if newer else "deploy", actor=RECOVER_ACTOR,
+                reason="recovered from the registry pointer (earlier history was lost)"
+                + ("; it serves an older model than the newest, so recorded as a rollback" if newer else ""),
+            )
+            count_deployments += 1
+    finally:
+        store.close()
+    return Recovered(count_models, count_deployments, skipped, kept)
+
+
+RECOVER_ACTOR = "nerspec state recover"
+
+
+def _newest_after(store: Any, project: str, fingerprint: str) -> str | None:
+    def age(model: Any) -> tuple[str, int]:  # `created` has seconds; the artifact's mtime breaks ties
+        try:
+            return model.created, (Path(model.model_dir) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return model.created, 0
+
+    models = sorted(store.models(project), key=age)
+    served = next((m for m in models if m.fingerprint == fingerprint), None)
+    later = [m for m in models if served is not None and age(m) > age(served)]
+    return later[-1].fingerprint if later else None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What plan compares (``fingerprint.training_inputs``), from the artifact's validated manifest."""
+    if not manifest:
+        return {}
+    try:
+        from nerspec.fingerprint import training_inputs
+        from nerspec.manifest.load import LoadedProject
+        from nerspec.manifest.schema import NERProject, TextClassificationProject
+        from nerspec.manifest.yamlpos import Positions
+
+        model = NERProject if manifest.get("kind") == "NERProject" else TextClassificationProject
+        project = LoadedProject(model.model_validate(manifest), Path("nerspec.yaml"), Positions())
+        return training_inputs(project)
+    except Exception:  # an older manifest layout: plan then explains less, nothing else depends on it
+        return {}
+
+
+def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for average in ("micro", "macro"):
+        scores = evaluation.get(average) or {}
+        for metric in ("precision", "recall", "f1"):
+            if metric in scores:
+                out[f"{average}_{metric}"] = scores[metric]
+    return out
