@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,16 +108,14 @@ class Predictor:
 
         return language is None or covers(self.languages, language)
 
-    def _inputs(self, texts: Iterable[str], languages: Iterable[str | None] | None) -> Iterable[Any]:
+    def _inputs(self, pairs: Iterable[tuple[str, str | None]]) -> Iterable[Any]:
         """Texts for ``nlp.pipe``; a multilingual pipeline gets Docs tokenized by each text's language."""
         if self.nlp.lang != "xx":
-            return texts
+            return (text for text, _language in pairs)
         from nerspec.multilingual import maker_for
 
         maker = maker_for(self.nlp)
-        if languages is None:
-            return (maker(text, self.language) for text in texts)
-        return (maker(text, language or self.language) for text, language in zip(texts, languages, strict=True))
+        return (maker(text, language or self.language) for text, language in pairs)
 
     def pipe(
         self, texts: Iterable[str], batch_size: int = 64, languages: Iterable[str | None] | None = None
@@ -130,13 +129,32 @@ class Predictor:
         self, texts: Iterable[str], batch_size: int = 64, languages: Iterable[str | None] | None = None
     ) -> Iterator[tuple[Prediction, dict[str, float]]]:
         """Per text: the contract prediction (calibrated confidences) and the raw class scores (``doc.cats``;
-        empty for NER). The one prediction function: ``pipe``, the server and ``evaluate`` all come here."""
+        empty for NER). The one prediction function: ``pipe``, the server and ``evaluate`` all come here.
+
+        NER texts longer than ``nerspec.chunking.CHUNK_CHARS`` are predicted in the pieces the server cuts
+        them into, so every path returns the same entities for them too."""
         calibrate = self.calibration
-        for doc, confidence in self._docs(self._inputs(texts, languages), batch_size):
+        pairs: Iterable[tuple[str, str | None]] = (
+            zip(texts, languages, strict=True) if languages is not None else ((text, None) for text in texts)
+        )
+        pieces: deque[tuple[int, bool]] | None = None
+        if self._parser is not None:
+            pieces = deque()
+            pairs = _cut_long_texts(pairs, pieces)
+        merged: Prediction = []
+        for doc, confidence in self._docs(self._inputs(pairs), batch_size):
             items = self._impl.decode(doc, confidence, self.threshold, self.multilabel)
             for item in items:
                 item["confidenceScore"] = round(float(calibrate(float(item["confidenceScore"]))), 4)
-            yield items, {str(k): float(v) for k, v in doc.cats.items()}
+            cats = {str(k): float(v) for k, v in doc.cats.items()}
+            if pieces is None:
+                yield items, cats
+                continue
+            offset, last = pieces.popleft()
+            merged.extend({**item, "offset": item["offset"] + offset} if offset else item for item in items)
+            if last:
+                yield merged, cats
+                merged = []
 
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         if self._parser is None:
@@ -169,6 +187,20 @@ class Predictor:
                 yield doc, None
                 continue
             yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
+
+
+def _cut_long_texts(
+    pairs: Iterable[tuple[str, str | None]], pieces: deque[tuple[int, bool]]
+) -> Iterator[tuple[str, str | None]]:
+    """Each text's pieces (``nerspec.chunking``), recording (offset, is-last-piece) in ``pieces`` as they go
+    out, so the consumer can put the predictions of one text back together in order."""
+    from nerspec.chunking import chunk_text
+
+    for text, language in pairs:
+        chunks = chunk_text(text)
+        for index, (offset, piece) in enumerate(chunks):
+            pieces.append((offset, index == len(chunks) - 1))
+            yield piece, language
 
 
 def _beam_marginals(parser: Any, docs: list[Doc], beam_width: int) -> list[dict[tuple[int, int, str], float]]:

@@ -1,8 +1,8 @@
 """Fair serving: bounded work per request and per client, so one caller cannot starve the others.
 
-- Long documents are cut into chunks of at most ``CHUNK_CHARS`` characters (at a line, sentence or word
-  boundary) and entity offsets are shifted back; many short documents are grouped into units of about the
-  same size. A unit is the most work a worker does before it can turn to another request.
+- Long documents are cut into chunks of at most ``CHUNK_CHARS`` characters and entity offsets are shifted
+  back (``nerspec.chunking``: the same pieces ``predict`` and ``evaluate`` use, so served entities equal
+  scored ones); many short documents are grouped into units of about the same size. A unit is the most work a worker does before it can turn to another request.
 - Workers take units round-robin over the requests waiting (``FairScheduler``), so a 20-character request
   waits for at most the units already running, never behind a 124,000-character one.
 - Each request has a deadline for its units to start; a client may have ``max_per_client`` requests in
@@ -21,32 +21,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from nerspec.chunking import CHUNK_CHARS, chunk_text
 from nerspec.serve.errors import ApiError
 
-CHUNK_CHARS = 2_000
+__all__ = ["CHUNK_CHARS", "FairScheduler", "Plan", "chunk_text", "merge", "plan_units"]
+
 DEFAULT_DEADLINE_S = 30.0
 DEFAULT_MAX_PER_CLIENT = 8
 DEFAULT_MAX_REQUESTS = 64
-
-
-def chunk_text(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
-    """(offset, piece) covering ``text``; each piece at most ``size`` characters, cut at whitespace if any."""
-    if len(text) <= size:
-        return [(0, text)]
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    while start < len(text):
-        end = min(start + size, len(text))
-        if end < len(text):
-            window = text[start:end]
-            for separator in ("\n\n", "\n", ". ", " "):
-                cut = window.rfind(separator)
-                if cut > size // 2:
-                    end = start + cut + len(separator)
-                    break
-        pieces.append((start, text[start:end]))
-        start = end
-    return pieces
 
 
 @dataclass

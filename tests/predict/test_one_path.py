@@ -23,6 +23,18 @@ def _held_out_docs(n: int) -> list[Document]:
             for r in held_out(n, seed=7)]
 
 
+def _long_document(docs: list[Document], min_chars: int = 5_000) -> Document:
+    """The held-out texts joined into one document longer than ``nerspec.chunking.CHUNK_CHARS`` (twice over):
+    every path predicts it in the same pieces."""
+    text, spans = "", []
+    for doc in docs * (1 + min_chars // max(1, sum(len(d.text) + 1 for d in docs))):
+        spans += [Span(s.start + len(text), s.end + len(text), s.label) for s in doc.spans]
+        text += doc.text + "\n"
+        if len(text) > min_chars:
+            break
+    return Document(id="long", text=text, spans=spans)
+
+
 def _entities(results: list[list[dict]]) -> list[set[Ent]]:
     return [{(e["offset"], e["offset"] + e["length"], e["category"]) for e in r} for r in results]
 
@@ -68,6 +80,7 @@ def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
     root, state, artifact = ner_model
     (project,) = load_projects([root])
     test = _held_out_docs(60)  # held-out phrasings: the tiny model gets some wrong
+    test.append(_long_document(test))  # cut into pieces by the server and by predict alike
     split = SplitResult(train=[], test=test)
     evaluation = evaluate_model(project, nerspec_corpus(test), split, artifact.path, ci_resamples=10)
     assert 0.0 < evaluation["micro"]["f1"] < 1.0, "the model must be imperfect for this test to mean something"
