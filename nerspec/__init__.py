@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from nerspec.predict import Predictor
 
 
-def load(path: Any, deployment: str = "production", state: Any = None, *, beam_width: int | None = None) -> "Predictor":
+def load(path: Any, deployment: str = "production", state: Any = None, *, beam_width: int | None = None) -> Predictor:
     """A predictor for a project's deployment or a model artifact directory (spaCy is imported here, lazily).
 
     ``beam_width``: the NER beam for confidence scores, never for entities (1: no beam, faster); None keeps

@@ -259,7 +259,9 @@ def apply(
             plan = saved_plan
         ctx = _Context(paths, store, resolved, say, no_deploy, actor())
         last_run = read_run(paths.reports / "last-run.json")
-        ctx.previous = {p.get("name"): p for p in (last_run or {}).get("projects", []) if isinstance(p, dict)}
+        ctx.previous = {
+            p["name"]: p for p in (last_run or {}).get("projects", []) if isinstance(p, dict) and isinstance(p.get("name"), str)
+        }
         by_name = {p.name: p for p in projects}
         pairs = []
         for project_plan in plan.projects:

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             store.close()
         failed = None
+        result: dict[str, Any] | None
         try:
             result = apply(projects, paths, progress=click.echo)
         except GateFailed as exc:

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import __version__, atomic
-from nerspec.corpus.digest import CONTENT_VERSION
 from nerspec.corpus import split as split_module
+from nerspec.corpus.digest import CONTENT_VERSION
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus

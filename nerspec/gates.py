@@ -42,7 +42,7 @@ class GateResult:
 
 def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     try:
-        from nerspec.evaluate import per_label as _per_label  # type: ignore[attr-defined]
+        from nerspec.evaluate import per_label as _per_label
     except ImportError:
         return evaluation.get("per_entity") or evaluation.get("per_class") or {}
     return _per_label(evaluation)
@@ -177,10 +177,10 @@ def _regression(
                        evaluation.get("macro", {}).get("f1"), baseline.get("macro", {}).get("f1")))
     if drop.per_label_f1 is not None:
         now, before = per_label(evaluation), per_label(baseline)
-        for label in labels:
-            if label in before:
-                value = now.get(label, {}).get("f1", 0.0)
-                checks.append((f"regression.per_label_f1[{label}]", "f1", label, drop.per_label_f1, value, before[label].get("f1")))
+        for name in labels:
+            if name in before:
+                value = now.get(name, {}).get("f1", 0.0)
+                checks.append((f"regression.per_label_f1[{name}]", "f1", name, drop.per_label_f1, value, before[name].get("f1")))
     results = []
     for name, metric, label, max_drop, value, base in checks:
         if value is None or base is None:

@@ -202,8 +202,8 @@ def protected(store: Any, space: ArtifactSpace, artifacts: dict[str, Path], keep
         for deployment, fps in _recent_served(store.history(project), keep).items():
             for fp in fps:
                 why.setdefault(fp, f"among the last {keep} of {project}/{deployment} (rollback)")
-    for plan_file, fps in plans.items():
-        for fp in fps:
+    for plan_file, planned in plans.items():
+        for fp in planned:
             why.setdefault(fp, f"referenced by the saved plan {plan_file}")
     return why
 

@@ -180,7 +180,8 @@ class Predictor:
         # The entities: the component's own decoding, as in ``nlp.pipe`` (the beam above only scores them).
         docs = list(parser.pipe(docs, batch_size=len(docs)))
         for name in after:
-            docs = list(self.nlp.get_pipe(name).pipe(docs))
+            # spaCy types get_pipe() as a bare Doc -> Doc callable; nerspec's pipelines hold Pipe components.
+            docs = list(self.nlp.get_pipe(name).pipe(docs))  # type: ignore[attr-defined]
         for i, doc in enumerate(docs):
             if marginals is None:
                 yield doc, None

@@ -233,7 +233,8 @@ def reporter_for(stream: IO[str] | None = None, quiet: bool = False) -> Reporter
     return PlainReporter(stream)
 
 
-_current: ContextVar[Reporter] = ContextVar("nerspec_progress_reporter", default=NullReporter())
+# NullReporter holds no state, so one instance shared as the default is safe.
+_current: ContextVar[Reporter] = ContextVar("nerspec_progress_reporter", default=NullReporter())  # noqa: B039
 
 
 def current() -> Reporter:

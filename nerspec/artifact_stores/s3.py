@@ -14,6 +14,7 @@ credentials and region from the standard AWS variables (or any boto3 credential 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -118,7 +119,7 @@ class S3ArtifactStore:
                                Key=self._key(fingerprint, "files", rel))
             digest = hashlib.sha256()
             if found is not None:
-                for chunk in iter(lambda: found["Body"].read(1 << 20), b""):
+                for chunk in iter(functools.partial(found["Body"].read, 1 << 20), b""):
                     digest.update(chunk)
             if found is None or digest.hexdigest() != sha:
                 bad.append(rel)

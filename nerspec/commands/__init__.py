@@ -16,7 +16,7 @@ from nerspec.commands import (
     reconcile,
     report,
     serve,
-    state,
+    state,  # noqa: F401 (imported for its side effect: adds backup/restore/recover to the `state` group)
     state_migrate,
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,6 @@ class Progress:
     """Prediction progress on stderr: click's bar on a terminal, a plain line per 10% otherwise (CI logs)."""
 
     def __init__(self, label: str, quiet: bool) -> None:
-        import sys
-
         self.label, self.quiet = label, quiet
         self.tty = sys.stderr.isatty()
         self.bar: Any = None
@@ -39,7 +38,7 @@ class Progress:
             return
         if self.tty:
             if self.bar is None:
-                self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"))
+                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
                 self.bar.__enter__()
             self.bar.update(done - self.shown)
             self.shown = done

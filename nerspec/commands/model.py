@@ -6,11 +6,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+
+if TYPE_CHECKING:
+    from nerspec.predict import Predictor
 
 
 def _clock(seconds: float | None) -> str:
@@ -67,7 +70,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             # Progress (step, loss, dev score, ETA) goes to the reporter nerspec.cli installed, on stderr.
             model = train(project, corpus, split, paths=paths, output_dir=output_dir, fingerprint=fingerprint)
         metrics = model.metrics
-        result = {
+        result: dict[str, Any] = {
             "project": project.name,
             "kind": project.kind,
             "fingerprint": model.fingerprint,
@@ -97,8 +100,8 @@ def _input_kind(path: Path, fmt: str) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
-def _chunks(records: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    chunk: list[tuple[str, str]] = []
+def _chunks(records: Iterator[tuple[str, str, str | None]], size: int) -> Iterator[list[tuple[str, str, str | None]]]:
+    chunk: list[tuple[str, str, str | None]] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= size:
@@ -207,7 +210,7 @@ def predict_command(
         if sys.stdin.isatty():
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
-    predictor = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
     if string_index_type != "UnicodeCodePoint" and predictor.result_key == "entities":
         predictor = _InUnits(predictor, string_index_type)
     key = predictor.result_key

@@ -68,7 +68,6 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
             click.echo(warning, err=True)
     if out is not None:
         from nerspec import atomic
-
         from nerspec.gc import register_saved_plan
 
         data["paths"] = [str(p.path.resolve()) for p in projects]
@@ -138,10 +137,9 @@ def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
     Example:
       nerspec force-unlock 3f2a9c1b0d4e
     """
+    from nerspec.errors import LockError
     from nerspec.paths import state_paths
     from nerspec.state.lock import force_unlock
-
-    from nerspec.errors import LockError
 
     paths = state_paths(state)
     if paths.shared:

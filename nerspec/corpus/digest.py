@@ -103,7 +103,7 @@ def compute(project: LoadedProject) -> tuple[str, str]:
     for pin in sorted(pins):
         data.update(f"url\0{pin}\n".encode())
     language = project.manifest.metadata.language
-    for doc_id, digest, side in sorted((d.id, document_digest(d, language), d.id in test_ids) for d in documents):
+    for _doc_id, digest, side in sorted((d.id, document_digest(d, language), d.id in test_ids) for d in documents):
         data.update(f"{digest}\0{'test' if side else 'train'}\n".encode())
     dev_digest = hashlib.sha256("\n".join(sorted(d.id for d in dev)).encode("utf-8")).hexdigest()
     return data.hexdigest(), dev_digest

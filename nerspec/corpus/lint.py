@@ -100,13 +100,13 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     surface_of: dict[tuple[str, ...], str] = {}
     for surface in tagged:
-        tokens = tuple(TOKEN.findall(surface))
+        gram = tuple(TOKEN.findall(surface))
         # Single characters and pure punctuation match too much to mean anything.
-        if not tokens or len(tokens) > MAX_NGRAM or len(surface) < 2 or not any(t[0].isalnum() or t[0] == "_" for t in tokens):
+        if not gram or len(gram) > MAX_NGRAM or len(surface) < 2 or not any(t[0].isalnum() or t[0] == "_" for t in gram):
             continue
-        if tokens not in surface_of:
-            by_first[tokens[0]].append(tokens)
-            surface_of[tokens] = surface
+        if gram not in surface_of:
+            by_first[gram[0]].append(gram)
+            surface_of[gram] = surface
     first_tokens = set(by_first)
     hits: Counter[tuple[str, ...]] = Counter()
     hit_docs: dict[tuple[str, ...], list[Document]] = defaultdict(list)

@@ -96,7 +96,7 @@ def unencodable(documents: list[Document]) -> list[Problem]:
     """Lone UTF-16 surrogates (JSON's ``"\\ud800"``) are not text: no model, hash or report can encode them."""
     problems: list[Problem] = []
     for doc in documents:
-        for field, value in (("text", doc.text), ("id", doc.id), *(("label", l) for l in doc.labels),
+        for field, value in (("text", doc.text), ("id", doc.id), *(("label", label) for label in doc.labels),
                              *(("label", s.label) for s in doc.spans)):
             found = _SURROGATE.search(value)
             if found:

@@ -54,7 +54,7 @@ class SplitResult:
 
 def unit_hash(doc_id: str, seed: int, salt: str = "split") -> float:
     """A uniform number in [0, 1) that depends only on the id, the seed and the purpose."""
-    digest = hashlib.blake2b(f"{salt}\x00{seed}\x00{doc_id}".encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{salt}\x00{seed}\x00{doc_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / _SCALE
 
 

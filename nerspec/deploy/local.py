@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
+from nerspec.artifacts import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
-from nerspec.artifacts import is_complete  # the artifact layout has one owner
 
 __all__ = ["is_complete", "list_pointers", "model_dir", "point", "pointer_path", "read_pointer", "remove"]
 

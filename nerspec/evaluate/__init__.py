@@ -159,7 +159,7 @@ def evaluate(
         raise NerspecError(f"{len(score_list)} score entries for {len(gold)} documents")
     result = impl.score(_Context(gold, pred, labels, score_list, threshold, multilabel))
     s = result["scores"]
-    data = {
+    data: dict[str, Any] = {
         "train": side_stats(train_docs, impl.ner) if train_docs is not None else None,
         "test": side_stats(gold, impl.ner),
     }

@@ -25,7 +25,7 @@ LIMIT = 50
 
 
 def _item(item: dict[str, Any]) -> dict[str, Any]:
-    out = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
+    out: dict[str, Any] = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
     out["correct"] = item.get("status") == "TP"
     return out
 

@@ -109,8 +109,8 @@ def _incomplete_tagging(documents: Sequence[dict[str, Any]], tagged_docs: Sequen
                 by_label = tagged.setdefault(text, {})
                 by_label[s.label] = by_label.get(s.label, 0) + 1
     found: dict[str, list[str]] = {}
-    for doc in documents:
-        for item in doc.get("predicted", []):
+    for result in documents:
+        for item in result.get("predicted", []):
             if item.get("status") == "FP" and item.get("error") == "spurious":
                 text = item["text"].strip()
                 if text in tagged:

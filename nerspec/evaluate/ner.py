@@ -26,7 +26,7 @@ def score_ner(
     Zero division gives 0.0 (a type never predicted has precision 0), as in seqeval and spaCy.
     """
     return score_sets(
-        [span_set(d) for d in gold_docs], [span_set(d) for d in pred_docs], _label, labels  # type: ignore[arg-type]
+        [span_set(d) for d in gold_docs], [span_set(d) for d in pred_docs], _label, labels
     )
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-Item = Hashable
+Item = TypeVar("Item", bound=Hashable)  # NER: ``(start, end, label)``; classification: the class name
 
 
 def ratio(num: float, den: float) -> float:

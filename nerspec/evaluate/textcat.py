@@ -31,7 +31,7 @@ def from_scores(scores: Sequence[dict[str, float]], threshold: float) -> list[se
 
 
 def score_classes(gold: Sequence[set[str]], pred: Sequence[set[str]], labels: Sequence[str] | None = None) -> Scores:
-    return score_sets(gold, pred, _label, labels)  # type: ignore[arg-type]
+    return score_sets(gold, pred, _label, labels)
 
 
 def score_textcat(

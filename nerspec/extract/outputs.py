@@ -160,7 +160,7 @@ def remove_stale(out_dir: Path, keep: set[str]) -> list[str]:
 
     Only files a marker of ours names are removed, so nothing else in the directory is touched.
     """
-    removed = []
+    removed: list[str] = []
     markers = out_dir / MARKERS
     if not markers.is_dir():
         return removed

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
 from nerspec.errors import NerspecError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

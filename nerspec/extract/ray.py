@@ -111,8 +111,8 @@ class RayEngine:
         started_here = False
         if not ray.is_initialized():
             address = job.ray_address or os.environ.get("RAY_ADDRESS") or None
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                     **({} if address else {"num_cpus": job.workers}))
+            local: dict[str, Any] = {} if address else {"num_cpus": job.workers}
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, **local)
             started_here = True
         try:
             self._run(ray, job, pending, events)

@@ -259,9 +259,8 @@ def next_batch(
 
 def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[Any]:
     """``items`` unchanged, calling ``progress(done, total)`` every ``every`` items and at the end."""
-    done = 0
-    for item in items:
-        done += 1  # before yielding: zip() stops at the shorter input without resuming this generator
+    # counted before yielding: zip() stops at the shorter input without resuming this generator
+    for done, item in enumerate(items, 1):
         if progress is not None and (done % every == 0 or done == total):
             progress(done, total)
         yield item

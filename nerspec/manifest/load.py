@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +218,7 @@ def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:
     return problems
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema() -> dict[str, Any]:
     if SCHEMA_FILE.is_file():  # the committed file editors and CI use
         return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -227,7 +227,7 @@ def _schema() -> dict[str, Any]:
     return json_schema()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str) -> Any:
     from jsonschema import Draft202012Validator
 

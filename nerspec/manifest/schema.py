@@ -7,7 +7,7 @@ constraints, so editors and CI catch them too; rules that span fields live in ``
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -270,7 +270,7 @@ class SmokeCheck(Strict):
 
 class Deployment(Strict):
     name: ResourceName
-    target: Annotated[Union[LocalTarget, HttpTarget, RegistryTarget], Field(discriminator="type")] = LocalTarget()
+    target: Annotated[LocalTarget | HttpTarget | RegistryTarget, Field(discriminator="type")] = LocalTarget()
     promote_from: ResourceName | None = Field(
         None, description="Only take a model that this other deployment has served."
     )
@@ -321,8 +321,8 @@ class TextClassificationProject(Strict):
     spec: ClassificationSpec
 
 
-Manifest = Annotated[Union[NERProject, TextClassificationProject], Field(discriminator="kind")]
-AnyProject = Union[NERProject, TextClassificationProject]
+Manifest = Annotated[NERProject | TextClassificationProject, Field(discriminator="kind")]
+AnyProject = NERProject | TextClassificationProject
 
 
 def json_schema() -> dict[str, Any]:

@@ -160,12 +160,13 @@ class GitHubClient:
         if not url.startswith("http"):
             url = f"{self.api_url}{url}"
         last_error = ""
+        delay: float | None
         for attempt in range(self._max_attempts):
             try:
                 response = self._client.request(method, url, headers=self._headers, **kwargs)
             except httpx.TransportError as exc:  # timeouts and connection resets are worth another try
                 last_error = f"{type(exc).__name__}: {exc}"
-                delay: float | None = float(2**attempt)
+                delay = float(2**attempt)
             else:
                 if response.is_success:
                     return response

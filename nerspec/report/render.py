@@ -309,7 +309,7 @@ def _confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None)
             matrix = [row[:k] + row[k + 1 :] for i, row in enumerate(matrix) if i != k]
     rows, changed = [], 0
     for i, gold in enumerate(labels):
-        cells = []
+        cells: list[dict[str, Any]] = []
         for j, pred in enumerate(labels):
             value = int(matrix[i][j])
             base = base_cell(gold, pred)

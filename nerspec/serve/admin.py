@@ -130,14 +130,14 @@ class _TooLarge(Exception):
 class _Budget(io.RawIOBase):
     """A decompressed stream that counts what it yields and stops past ``budget`` bytes."""
 
-    def __init__(self, inflated: IO[bytes], budget: int, compressed: int) -> None:
+    def __init__(self, inflated: io.BufferedIOBase, budget: int, compressed: int) -> None:
         self.inflated, self.budget, self.compressed = inflated, budget, compressed
         self.done = 0
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         data = self.inflated.read(size if size is not None and size >= 0 else 1024 * 1024)
         self.done += len(data)
         if self.done > self.budget:

@@ -26,7 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nerspec.errors import ModelNotFoundError, NerspecError
-from nerspec.paths import StatePaths, state_paths as resolve_state
+from nerspec.paths import StatePaths
+from nerspec.paths import state_paths as resolve_state
 from nerspec.serve.errors import ApiError, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
@@ -214,12 +215,12 @@ def create_app(
     async def lifespan(_: FastAPI) -> Any:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
         source = state.registry.source
-        if hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
+        if source is not None and hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
             source.listen(state.registry.scan)
         try:
             yield
         finally:
-            if hasattr(source, "stop"):
+            if source is not None and hasattr(source, "stop"):
                 source.stop()
             state.registry.stop()
             state.jobs.close()

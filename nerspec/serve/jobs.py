@@ -49,7 +49,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -120,7 +120,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -435,7 +435,7 @@ def router(state: Any) -> APIRouter:
         if job.status not in TERMINAL and job.done is not None and job.loop is asyncio.get_running_loop():
             try:
                 await asyncio.wait_for(job.done.wait(), LONG_POLL_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         params = dict(request.query_params)
         top = top if top is not None else _int(params.get("$top"))

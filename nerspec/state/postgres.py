@@ -194,7 +194,7 @@ class PostgresStore:
 
     def document_hashes(self, fingerprint: str) -> dict[str, str] | None:
         rows = self._all("SELECT doc_id, sha256 FROM document_hashes WHERE fingerprint = %s", (fingerprint,))
-        return dict(rows) if rows else None  # type: ignore[arg-type]
+        return dict(rows) if rows else None
 
     # evaluations ----------------------------------------------------------------------------------
     def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None:

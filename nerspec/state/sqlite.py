@@ -14,7 +14,6 @@ from nerspec.errors import StateError
 from nerspec.state import migrations
 from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
 
-
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
 

@@ -5,10 +5,9 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
-
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
 ANY: object = object()
@@ -103,9 +102,9 @@ class Store(Protocol):
 
 
 def utc_now() -> str:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def actor() -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from nerspec.fingerprint import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.train.loop import ProgressCallback
 
 def __getattr__(name: str) -> Any:
     # ``nerspec.deploy.local`` (on plan's path) imports ``nerspec.train.artifact``, which runs this file: the

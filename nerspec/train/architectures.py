@@ -13,13 +13,16 @@ Imported only where spaCy is (training, loading a pipeline).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import spacy
 from spacy.attrs import LOWER
 from spacy.ml.models.textcat import resize_and_set_ref
 from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable, softmax_activation, with_cpu
 from thinc.layers.resizable import resize_linear_weighted
+
+if TYPE_CHECKING:
+    from thinc.types import Ints1d
 
 BOW_NORMALIZED = "nerspec.TextCatBOWNormalized.v1"
 # Logit bias of a class added after training started (spaCy's choice for its BOW): it must not win by default.
@@ -34,7 +37,7 @@ def _ngrams_forward(model: Model, docs: list[Any], is_train: bool) -> tuple[Any,
     xp = model.ops.xp
     batch_keys, batch_vals = [], []
     for doc in docs:
-        unigrams = model.ops.asarray(doc.to_array([LOWER]))
+        unigrams = cast("Ints1d", model.ops.asarray(doc.to_array([LOWER])))  # one attribute: a 1-d column
         sizes = range(2, min(model.attrs["ngram_size"], len(unigrams)) + 1)  # thinc's ngrams needs n <= length
         grams = [unigrams] + [model.ops.ngrams(n, unigrams) for n in sizes]
         keys, counts = xp.unique(xp.concatenate(grams), return_counts=True)
@@ -55,11 +58,11 @@ def bow_normalized(
     """Linear classifier over hashed, normalised n-grams; softmax (exclusive classes) or logistic outputs."""
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
-    resizable_layer = resizable(
+    resizable_layer: Model[Any, Any] = resizable(
         sparse_linear, resize_layer=partial(resize_linear_weighted, fill_defaults={"b": _NEW_CLASS_BIAS, "W": 0})
     )
     output = softmax_activation() if exclusive_classes else Logistic()
-    model = chain(with_cpu(chain(normalized_ngrams(ngram_size), resizable_layer), resizable_layer.ops),
+    model: Model[Any, Any] = chain(with_cpu(chain(normalized_ngrams(ngram_size), resizable_layer), resizable_layer.ops),
                   with_cpu(output, output.ops))
     if nO is not None:
         model.set_dim("nO", nO)

@@ -30,7 +30,6 @@ from nerspec.artifacts import (
     read_artifact,
 )
 
-
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.fingerprint import DataFingerprint

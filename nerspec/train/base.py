@@ -68,7 +68,8 @@ def inspect_base(project: LoadedProject, lang: str) -> BasePipeline:
         )
     if nlp.lang != lang:
         raise _error(project, f"spaCy pipeline package `{package}` is for language `{nlp.lang}`, the project is `{lang}`")
-    width = int(nlp.get_pipe(TOK2VEC).model.get_dim("nO"))
+    # spaCy types get_pipe() as a bare Doc -> Doc callable; a tok2vec component is a TrainablePipe with a model.
+    width = int(nlp.get_pipe(TOK2VEC).model.get_dim("nO"))  # type: ignore[attr-defined]
     return BasePipeline(package=package, width=width, has_vectors=bool(nlp.vocab.vectors.shape[0]))
 
 

@@ -33,9 +33,9 @@ class KindImpl:
     # training documents still gets an output; NER infers its moves from the data.
     initialize: Callable[[Sequence[str], bool], dict[str, dict[str, Any]]]
     # A corpus document as a spaCy reference doc (gold annotations) for training and scoring.
-    reference: Callable[["Language", Document, Sequence[str], bool], "Doc"]
+    reference: Callable[[Language, Document, Sequence[str], bool], Doc]
     # A processed doc as contract predictions (``confidence`` maps (start, end, label) to a probability).
-    decode: Callable[["Doc", dict[Any, float] | None, float, bool], list[dict[str, Any]]]
+    decode: Callable[[Doc, dict[Any, float] | None, float, bool], list[dict[str, Any]]]
     # Result key in the JSON of ``nerspec predict`` and the server: ``entities`` or ``classes``.
     result_key: str
     # The trained component(s) reading a shared ``tok2vec`` component of the given width through a listener
@@ -86,7 +86,7 @@ def _ner_listening(labels: Sequence[str], multilabel: bool, width: int) -> tuple
     return [name for name in pipeline if name != "tok2vec"], {"ner": components["ner"]}
 
 
-def make_doc(nlp: "Language", text: str, language: str | None) -> "Doc":
+def make_doc(nlp: Language, text: str, language: str | None) -> Doc:
     """``nlp.make_doc``, except that a multilingual (``xx``) pipeline tokenizes by the text's own language."""
     if nlp.lang != "xx":
         return nlp.make_doc(text)
@@ -95,7 +95,7 @@ def make_doc(nlp: "Language", text: str, language: str | None) -> "Doc":
     return maker_for(nlp)(text, language)
 
 
-def _ner_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
+def _ner_reference(nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
     from spacy.util import filter_spans
 
     doc = make_doc(nlp, document.text, document.language)
@@ -113,7 +113,7 @@ def _ner_reference(nlp: "Language", document: Document, labels: Sequence[str], m
 
 
 def _ner_decode(
-    doc: "Doc", confidence: dict[Any, float] | None, threshold: float, multilabel: bool
+    doc: Doc, confidence: dict[Any, float] | None, threshold: float, multilabel: bool
 ) -> list[dict[str, Any]]:
     out = []
     for ent in doc.ents:
@@ -203,7 +203,7 @@ def _textcat_listening(labels: Sequence[str], multilabel: bool, width: int) -> t
     return pipeline, components
 
 
-def _textcat_reference(nlp: "Language", document: Document, labels: Sequence[str], multilabel: bool) -> "Doc":
+def _textcat_reference(nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
     doc = make_doc(nlp, document.text, document.language)
     on = set(document.labels)
     if not multilabel and len(on & set(labels)) != 1:
@@ -216,7 +216,7 @@ def _textcat_reference(nlp: "Language", document: Document, labels: Sequence[str
 
 
 def _textcat_decode(
-    doc: "Doc", confidence: dict[Any, float] | None, threshold: float, multilabel: bool
+    doc: Doc, confidence: dict[Any, float] | None, threshold: float, multilabel: bool
 ) -> list[dict[str, Any]]:
     cats = doc.cats
     if not multilabel:

@@ -175,3 +175,18 @@ def test_label_next_and_suggest_for_classification(textcat_model, tmp_path: Path
     from nerspec.corpus.formats import labelstudio
 
     assert [d.status for d in labelstudio.read(out)] == ["draft"] * 4
+
+
+def test_terminal_progress_bar_uses_no_deprecated_click_api(capsys: pytest.CaptureFixture[str]) -> None:
+    # click 8.5 deprecates get_text_stream (gone in click 9): the bar writes to sys.stderr directly.
+    import warnings
+
+    from nerspec.commands.label import Progress
+
+    bar = Progress("predicting", quiet=False)
+    bar.tty = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        bar(1, 2)
+        bar(2, 2)
+    assert "predicting" in capsys.readouterr().err

@@ -138,3 +138,11 @@ def test_ci_workflow_runs_make_test() -> None:
     assert set(wf["on"]) == {"push", "pull_request"}
     assert wf["permissions"] == {"contents": "read"}
     assert "make test" in _runs(wf["jobs"]["test"])
+
+
+def test_ci_lints_before_testing() -> None:
+    """Both CI entry points run ruff and mypy (``make lint``) before the suite."""
+    runs = _runs(_load("ci.yml")["jobs"]["test"])
+    assert runs.index("make lint") < runs.index("make test")
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.index("make lint") < script.index("make test")

@@ -32,9 +32,9 @@ from nerspec.corpus.formats.common import (
     unique_file_names,
 )
 from nerspec.corpus.model import Document, Span
-from nerspec.progress import track
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
+from nerspec.progress import track
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
 SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}

@@ -16,8 +16,8 @@ from nerspec.corpus.formats.common import (
     shown,
     unique_file_names,
 )
-from nerspec.progress import track
 from nerspec.corpus.model import Document
+from nerspec.progress import track
 
 SIDES = ("train", "test")
 

@@ -113,7 +113,7 @@ def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
 def _disagreement(kept: list[dict[str, Any]], chosen: dict[str, Any], text: str) -> str:
     if len(kept) < 2:
         return ""
-    versions = {}
+    versions: dict[tuple[tuple[Span, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     for annotation in kept:
         spans, classes = _labels(annotation.get("result"), text)
         versions.setdefault((tuple(spans), tuple(sorted(classes))), []).append(annotation)
@@ -134,7 +134,7 @@ def regions(doc: Document, is_ner: bool, scores: dict[Any, float] | None = None)
     out: list[dict[str, Any]] = []
     if is_ner:
         for n, span in enumerate(doc.spans):
-            region = {
+            region: dict[str, Any] = {
                 "id": f"s{n}",
                 "from_name": NER_CONTROL,
                 "to_name": TEXT_OBJECT,

@@ -32,7 +32,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     text = record.get("text")
     if not isinstance(text, str):
         raise RecordError("missing `text` (a string)")
-    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    meta: dict[str, Any] = record["meta"] if isinstance(record.get("meta"), dict) else {}
     doc_id = record.get("id", meta.get("id", record.get("_input_hash", f"{path.name}:{lineno}")))
     doc = Document(
         id=str(doc_id), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
