@@ -13,22 +13,30 @@ Per partition ``P`` of the output directory:
   same model fingerprint, settings and input digest, and the output file still has the recorded sha256.
 
 ``_summary.json`` records the fingerprint, counts, failures and throughput of the last run.
+
+One run writes a directory at a time: ``owned`` holds ``_lock`` with ``flock`` (the kernel lets go when the
+process dies, SIGKILL included), so the temporary files a killed run left behind can be removed safely.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
+from nerspec.errors import NerspecError
 from nerspec.extract.partitions import Partition
 
 MARKERS = "_parts"
 SUMMARY = "_summary.json"
 ERRORS_SUFFIX = ".errors.jsonl"
+LOCK = "_lock"
 
 
 @dataclass(frozen=True)
@@ -178,3 +186,39 @@ def remove_stale(out_dir: Path, keep: set[str]) -> list[str]:
 
 def write_summary(out_dir: Path, summary: dict[str, Any]) -> None:
     atomic.write_text(out_dir / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def owned(out_dir: Path, partition_ids: Iterable[str]) -> Iterator[None]:
+    """Hold ``out_dir`` for this run and remove the temporary files of a run that was killed mid-write.
+
+    ``flock`` rather than a lock file with a pid: the kernel releases it with the process, so a SIGKILLed
+    run never leaves a stale lock, and while we hold it no other run can be writing a temporary file here.
+    """
+    import fcntl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise NerspecError(
+                f"{out_dir}: another `nerspec extract` is writing this output directory; wait for it to finish "
+                "or choose another --output"
+            ) from None
+        _remove_temporary(out_dir, set(partition_ids))
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_temporary(out_dir: Path, partition_ids: set[str]) -> None:
+    """``nerspec.atomic``'s ``.<name>.<random>.tmp`` files of our own outputs, markers and summary."""
+    ours = (*partition_ids, SUMMARY)
+    for folder in (out_dir, out_dir / MARKERS):
+        if not folder.is_dir():
+            continue
+        for file in folder.glob(".*.tmp"):
+            if folder != out_dir or file.name[1:].startswith(ours):
+                file.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from nerspec.errors import NerspecError
 from nerspec.extract.engines import Job, get_engine
-from nerspec.extract.outputs import PartitionResult, Settings, finished, remove_stale, write_summary
+from nerspec.extract.outputs import PartitionResult, Settings, finished, owned, remove_stale, write_summary
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
@@ -102,22 +102,23 @@ def extract(
                                  exclude=out_dir)
     key = "entities" if artifact.meta.get("kind") == "NERProject" else "classes"
     settings = Settings(artifact.fingerprint, key, string_index_type, beam_width, max_chars)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale(out_dir, {p.id for p in partitions})
-    done = {p.id: r for p in partitions if (r := finished(out_dir, p, settings)) is not None}
-    pending = [p for p in partitions if p.id not in done]
-    if observer is not None:
-        done_docs = sum(r.records + r.errors for r in done.values())
-        observer.start(done_docs + sum(p.count for p in pending), done_docs)
-    events = _Events(observer)
-    job = Job(artifact.path, out_dir, settings, workers, batch_size, ray_address)
-    started = time.perf_counter()
-    get_engine(engine).run(job, pending, events)
-    seconds = time.perf_counter() - started
-    summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
-    by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
-    write_summary(out_dir, {**summary.to_json(), "finished": _now(), "deployment": deployment if by_project else None,
-                            "settings": settings.as_dict(), "input": str(input)})
+    with owned(out_dir, (p.id for p in partitions)):
+        remove_stale(out_dir, {p.id for p in partitions})
+        done = {p.id: r for p in partitions if (r := finished(out_dir, p, settings)) is not None}
+        pending = [p for p in partitions if p.id not in done]
+        if observer is not None:
+            done_docs = sum(r.records + r.errors for r in done.values())
+            observer.start(done_docs + sum(p.count for p in pending), done_docs)
+        events = _Events(observer)
+        job = Job(artifact.path, out_dir, settings, workers, batch_size, ray_address)
+        started = time.perf_counter()
+        get_engine(engine).run(job, pending, events)
+        seconds = time.perf_counter() - started
+        summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
+        by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
+        write_summary(out_dir, {**summary.to_json(), "finished": _now(),
+                                "deployment": deployment if by_project else None,
+                                "settings": settings.as_dict(), "input": str(input)})
     return summary
 
 

@@ -171,3 +171,38 @@ def test_huge_lines_and_files_become_errors_without_being_read_whole(tmp_path: P
         ("b", "after", ""),
         ("big.txt", None, "over the size limit"),  # the file is never read
     ]
+
+
+def test_one_run_per_output_directory_and_a_killed_runs_temporary_files_are_removed(
+    ner_model: Any, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+
+    import nerspec
+    from nerspec.errors import NerspecError
+
+    project, state, _artifact = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=20, bad=False)
+    out = tmp_path / "out"
+    first = nerspec.extract(project, state=state, input=source, output=out, partition_size=10, workers=1)
+    # What a run SIGKILLed in the middle of nerspec.atomic's writes leaves behind, plus a file that is not ours.
+    partition = sorted(p.stem for p in (out / "_parts").glob("*.json"))[0]
+    left = [out / f".{partition}.jsonl.abc123.tmp", out / "_parts" / f".{partition}.json.def456.tmp",
+            out / "._summary.json.x1.tmp"]
+    for file in left:
+        file.write_text("half")
+    foreign = out / ".notes.txt.tmp"
+    foreign.write_text("someone else's")
+    holder = os.open(out / "_lock", os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # a live run holds the directory
+    try:
+        with pytest.raises(NerspecError, match="another `nerspec extract` is writing"):
+            nerspec.extract(project, state=state, input=source, output=out, partition_size=10, workers=1)
+        assert all(file.exists() for file in left), "nothing is removed while another run may be writing"
+    finally:
+        os.close(holder)
+    again = nerspec.extract(project, state=state, input=source, output=out, partition_size=10, workers=1)
+    assert again.partitions_run == 0 and again.partitions_skipped == first.partitions
+    assert not any(file.exists() for file in left) and foreign.exists()
