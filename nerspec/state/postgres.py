@@ -22,6 +22,12 @@ from typing import Any
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
+from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
+from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
+from nerspec.state.rows import deployment_record as _deployment
+from nerspec.state.rows import dump as _dump
+from nerspec.state.rows import model_record as _model
+from nerspec.state.rows import snapshot as _snapshot
 from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
 
 CONNECT_TIMEOUT_S = 10
@@ -301,30 +307,7 @@ class PostgresStore:
         models = self._all("SELECT fingerprint, project FROM models ORDER BY fingerprint")
         deployments = self._all("SELECT project, deployment, fingerprint FROM deployments ORDER BY project, deployment")
         last = self._all("SELECT COALESCE(MAX(id), 0) FROM history")[0][0]
-        digest = hashlib.sha256(json.dumps([models, deployments, last]).encode()).hexdigest()
-        return {"models": len(models), "deployments": len(deployments), "history": last, "sha256": digest}
-
-
-_MODEL_COLUMNS = (
-    "project, fingerprint, created, data_fingerprint, model_dir, training_inputs, versions, metrics, artifact_files"
-)
-_DEPLOYMENT_COLUMNS = "project, deployment, fingerprint, target, deployed_at"
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _model(row: tuple[Any, ...]) -> ModelRecord:
-    project, fp, created, data_fp, model_dir, inputs, versions, metrics, files = row
-    return ModelRecord(project=project, fingerprint=fp, created=created, data_fingerprint=data_fp,
-                       model_dir=model_dir, training_inputs=json.loads(inputs), versions=json.loads(versions),
-                       metrics=json.loads(metrics), artifact_files=json.loads(files))
-
-
-def _deployment(row: tuple[Any, ...]) -> DeploymentRecord:
-    project, deployment, fp, target, at = row
-    return DeploymentRecord(project, deployment, fp, json.loads(target), at)
+        return _snapshot(models, deployments, last)
 
 
 def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,

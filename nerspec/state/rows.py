@@ -1,0 +1,47 @@
+"""Rows <-> records, shared by the SQLite and PostgreSQL stores (same tables, same JSON-in-text columns)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from nerspec.state.store import DeploymentRecord, ModelRecord
+
+MODEL_COLUMNS = (
+    "project, fingerprint, created, data_fingerprint, model_dir, training_inputs, versions, metrics, artifact_files"
+)
+DEPLOYMENT_COLUMNS = "project, deployment, fingerprint, target, deployed_at"
+
+
+def dump(value: Any) -> str:
+    """Canonical JSON for a text column (sorted keys, no spaces), so equal values store equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def model_record(row: Sequence[Any]) -> ModelRecord:
+    project, fp, created, data_fp, model_dir, inputs, versions, metrics, files = row
+    return ModelRecord(
+        project=project,
+        fingerprint=fp,
+        created=created,
+        data_fingerprint=data_fp,
+        model_dir=model_dir,
+        training_inputs=json.loads(inputs),
+        versions=json.loads(versions),
+        metrics=json.loads(metrics),
+        artifact_files=json.loads(files),
+    )
+
+
+def deployment_record(row: Sequence[Any]) -> DeploymentRecord:
+    project, deployment, fp, target, at = row
+    return DeploymentRecord(project, deployment, fp, json.loads(target), at)
+
+
+def snapshot(models: Sequence[Sequence[Any]], deployments: Sequence[Sequence[Any]], last_history: int) -> dict[str, Any]:
+    """What a saved plan depends on: models and deployments (not history or evaluations), as counts + a digest."""
+    rows = [[list(r) for r in models], [list(r) for r in deployments], last_history]
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    return {"models": len(models), "deployments": len(deployments), "history": last_history, "sha256": digest}
