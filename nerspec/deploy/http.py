@@ -18,10 +18,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from nerspec.errors import DeployError, RemoteError
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRIES = 4
 BACKOFF_S = 0.5
@@ -165,19 +168,28 @@ def upload(target: Any, project: str, deployment: str, artifact_dir: Path, finge
                           f"{result.get('failure') or 'unknown reason'}")
 
 
-def delete(target: Any, project: str, deployment: str, *, retries: int = RETRIES) -> None:
-    """Stop ``deployment`` on the remote server (``DELETE``); a deployment it no longer has is fine."""
+def _pointer_request(method: str, what: str, target: Any, project: str, deployment: str,
+                     retries: int) -> httpx.Response | None:
+    """``method`` on the remote pointer of ``deployment``, retried; None for 404 (the server has none), and a
+    refused or failed answer raised as DeployError."""
     import httpx
 
     token = _token(target)
     url = _url(target, project, deployment)
-    what = f"removing {project}/{deployment} from {target.url}"
     with httpx.Client(timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as client:
-        response = _with_retries(what, url, lambda: client.delete(url, headers={"Authorization": f"Bearer {token}"}),
-                                 retries)
+        response = _with_retries(
+            what, url, lambda: client.request(method, url, headers={"Authorization": f"Bearer {token}"}), retries
+        )
     if response.status_code == 404:
-        return
+        return None
     _refuse(what, target, response)
+    return response
+
+
+def delete(target: Any, project: str, deployment: str, *, retries: int = RETRIES) -> None:
+    """Stop ``deployment`` on the remote server (``DELETE``); a deployment it no longer has is fine."""
+    what = f"removing {project}/{deployment} from {target.url}"
+    _pointer_request("DELETE", what, target, project, deployment, retries)
 
 
 def remote_fingerprint(target: Any, project: str, deployment: str, *, retries: int = 2) -> str | None:
@@ -186,17 +198,10 @@ def remote_fingerprint(target: Any, project: str, deployment: str, *, retries: i
     Raises DeployError when the token is refused and RemoteError when the server cannot be reached, so that
     ``plan`` can tell "nothing deployed" from "unknown".
     """
-    import httpx
-
-    token = _token(target)
-    url = _url(target, project, deployment)
     what = f"reading {project}/{deployment} from {target.url}"
-    with httpx.Client(timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as client:
-        response = _with_retries(what, url, lambda: client.get(url, headers={"Authorization": f"Bearer {token}"}),
-                                 retries)
-    if response.status_code == 404:
+    response = _pointer_request("GET", what, target, project, deployment, retries)
+    if response is None:
         return None
-    _refuse(what, target, response)
     try:
         fingerprint = response.json().get("fingerprint")
     except ValueError as exc:

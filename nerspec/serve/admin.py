@@ -69,6 +69,16 @@ def _check_names(project: str, deployment: str) -> None:
                            f"{what} name must be 1-50 letters, digits, '_', '.' or '-', not starting with '.' or '-'.")
 
 
+def _existing_pointer(state: Any, request: Request, project: str, deployment: str) -> dict[str, Any]:
+    """An admin call on one deployment: token and names checked, then its pointer, or 404."""
+    _check_token(state, request)
+    _check_names(project, deployment)
+    found = local.read_pointer(state.paths, project, deployment)
+    if found is None:
+        raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
+    return found
+
+
 def safe_member_path(name: str) -> PurePosixPath | None:
     """The relative path of an archive member, or None when the name could escape the target directory."""
     if not name or "\x00" in name or "\\" in name:
@@ -274,11 +284,7 @@ def router(state: Any) -> APIRouter:
                    404: {"description": "No such deployment"}},
     )
     async def pointer(request: Request, project: str, deployment: str) -> JSONResponse:
-        _check_token(state, request)
-        _check_names(project, deployment)
-        found = local.read_pointer(state.paths, project, deployment)
-        if found is None:
-            raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
+        found = _existing_pointer(state, request, project, deployment)
         return JSONResponse(json.loads(json.dumps(found)))
 
     @api.delete(
@@ -288,11 +294,7 @@ def router(state: Any) -> APIRouter:
                    404: {"description": "No such deployment"}},
     )
     async def remove(request: Request, project: str, deployment: str) -> JSONResponse:
-        _check_token(state, request)
-        _check_names(project, deployment)
-        found = local.read_pointer(state.paths, project, deployment)
-        if found is None:
-            raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
+        found = _existing_pointer(state, request, project, deployment)
         local.remove(state.paths, project, deployment)
         await asyncio.get_running_loop().run_in_executor(None, state.registry.scan)  # gone when this returns
         return JSONResponse({"project": project, "deployment": deployment, "removed": found.get("fingerprint")})

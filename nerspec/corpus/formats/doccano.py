@@ -56,13 +56,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
 def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
     record: dict[str, Any] = {"id": doc.id, "text": doc.text}
     record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if is_ner else list(doc.labels)
-    if doc.dataset:
-        record["dataset"] = doc.dataset
-    if doc.language:
-        record["language"] = doc.language
-    if doc.status == "draft":
-        record["draft"] = True
-    return record
+    return record | jsonl.document_fields(doc)
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "doccano.jsonl") -> Path:

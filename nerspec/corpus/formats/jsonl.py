@@ -141,13 +141,20 @@ def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
         record["labels"] = list(doc.labels)
+    return record | document_fields(doc)
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """``dataset``, ``language`` and ``draft`` as written back (the inverse of ``dataset_of``, ``language_of``
+    and ``status_of``); only the fields that are set."""
+    fields: dict[str, Any] = {}
     if doc.dataset:
-        record["dataset"] = doc.dataset
+        fields["dataset"] = doc.dataset
     if doc.language:
-        record["language"] = doc.language
+        fields["language"] = doc.language
     if doc.status == "draft":
-        record["draft"] = True
-    return record
+        fields["draft"] = True
+    return fields
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "data.jsonl") -> Path:
