@@ -182,4 +182,6 @@ def class_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str,
 
 
 def outcomes(kind: str, gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
-    return (ner_outcomes if kind == "NERProject" else class_outcomes)(gold, predictions)
+    from nerspec.kinds import kind_of
+
+    return kind_of(kind).outcomes(gold, predictions)

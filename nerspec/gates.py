@@ -14,7 +14,6 @@ from typing import Any
 from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
 
 EPSILON = 1e-9
-LABEL_GATE_FIELD = {"NERProject": "per_entity", "TextClassificationProject": "per_class"}
 
 # (metric, label) -> p-value of "the candidate is worse than the baseline" from a paired bootstrap.
 SignificanceTest = Callable[[str, str | None], float | None]
@@ -96,7 +95,10 @@ def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
 def _label_gates(
     kind: str, labels: list[str], per_label_gates: dict[str, LabelGate], evaluation: dict[str, Any]
 ) -> list[GateResult]:
-    field = LABEL_GATE_FIELD.get(kind, "per_label")
+    from nerspec.kinds import KINDS
+
+    known = KINDS.get(kind)
+    field = known.per_label_key if known is not None else "per_label"
     scores = per_label(evaluation)
     default = per_label_gates.get("*")
     results = []

@@ -171,11 +171,12 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
     from nerspec.corpus.formats.common import project_info
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
     projects = load_projects([path])
     for project in projects:
-        if fmt == "folders" and project.kind == "NERProject":
+        if fmt == "folders" and kind_of(project.kind).annotates_spans:
             raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
         corpus = load_corpus(project)
         documents = corpus.documents

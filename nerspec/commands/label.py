@@ -158,6 +158,7 @@ def suggest_command(
     Drafts are not training data: a source holding unreviewed drafts fails `nerspec validate` (naming the
     file and count) until they are reviewed, unless the source sets `allow_drafts: true`.
     """
+    from nerspec.kinds import kind_of
     from nerspec.label.drafts import format_for, write_drafts
     from nerspec.label.suggest import suggest
     from nerspec.manifest.load import load_project
@@ -166,7 +167,7 @@ def suggest_command(
     wanted = [i for value in ids for i in value.split()]
     predictor = _predictor(path, deployment, model_dir, state)
     drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet))
-    written = write_drafts(drafts, output, format_for(output, fmt), project.kind == "NERProject", predictor.fingerprint)
+    written = write_drafts(drafts, output, format_for(output, fmt), kind_of(project.kind).annotates_spans, predictor.fingerprint)
     if as_json:
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
     else:

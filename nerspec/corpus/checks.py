@@ -1,19 +1,21 @@
 """Data checks: errors block (validate exits 1, apply refuses), warnings are printed.
 
 Every finding names the document, the offsets and a short excerpt, and points at the file (and line)
-the document came from. Label checks use the kind's table; the rest is kind-agnostic.
+the document came from. The label checks of each kind (``check_spans``, ``check_classes``) are reached through
+its ``ProjectKind.check``; the rest is kind-agnostic.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from nerspec.corpus.findings import Finding, at_document, excerpt
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.corpus.split import SplitResult, split_corpus
+from nerspec.kinds import kind_of
 
 __all__ = ["Finding", "check_corpus", "errors", "warnings"]
 
@@ -34,7 +36,7 @@ def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None)
     split = split or split_corpus(project, corpus)
     declared = [label.name for label in project.manifest.spec.labels]
     findings = [
-        *_PER_KIND[project.kind](project, corpus, declared),
+        *kind_of(project.kind).check(project, corpus, declared),
         *_documents(project, corpus),
         *_languages(project, corpus),
         *_unused_labels(project, corpus, declared),
@@ -124,8 +126,8 @@ def _languages(project: Any, corpus: Corpus) -> Iterator[Finding]:
 
 def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     used = {s.label for d in corpus for s in d.spans} | {c for d in corpus for c in d.labels}
-    field = "entities" if project.kind == "NERProject" else "classes"
-    noun = "entity type" if project.kind == "NERProject" else "class"
+    kind = kind_of(project.kind)
+    field, noun = kind.label_field, kind.label_noun
     for i, name in enumerate(declared):
         if name not in used:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
@@ -168,8 +170,8 @@ def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[
         return
     in_test = {s.label for d in split.test for s in d.spans} | {c for d in split.test for c in d.labels}
     in_train = {s.label for d in split.train for s in d.spans} | {c for d in split.train for c in d.labels}
-    field = "entities" if project.kind == "NERProject" else "classes"
-    noun = "entity type" if project.kind == "NERProject" else "class"
+    kind = kind_of(project.kind)
+    field, noun = kind.label_field, kind.label_noun
     for i, name in enumerate(declared):
         if name in in_train and name not in in_test:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "no_test_instances",
@@ -184,7 +186,7 @@ def _at_manifest(project: Any, path: tuple[str | int, ...], severity: str, code:
 # --- NER ---------------------------------------------------------------------------------------------
 
 
-def _ner(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def check_spans(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     from nerspec.corpus.tokens import BoundaryChecker
 
     known = set(declared)
@@ -281,7 +283,7 @@ def _overlaps(doc: Document, spans: list[Span]) -> Iterator[Finding]:
 # --- classification ----------------------------------------------------------------------------------
 
 
-def _classification(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def check_classes(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     known = set(declared)
     multilabel = bool(project.manifest.spec.multilabel)
     hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")
@@ -295,12 +297,6 @@ def _classification(project: Any, corpus: Corpus, declared: list[str]) -> Iterat
             message = "no class" if not doc.labels else f"{len(set(doc.labels))} classes ({', '.join(doc.labels)})"
             yield at_document(doc, "error", "single_label_count",
                               f"single-label project, but the document has {message}")
-
-
-_PER_KIND: dict[str, Callable[[Any, Corpus, list[str]], Iterator[Finding]]] = {
-    "NERProject": _ner,
-    "TextClassificationProject": _classification,
-}
 
 
 def trim_whitespace(doc: Document) -> list[tuple[Span, Span]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from nerspec.corpus.findings import Finding, at_document
@@ -34,7 +33,9 @@ MAX_NGRAM = 8
 
 
 def lint_corpus(project: Any, corpus: Corpus) -> list[Finding]:
-    findings = _PER_KIND[project.kind](corpus, project.manifest.metadata.language)
+    from nerspec.kinds import kind_of
+
+    findings = kind_of(project.kind).lint(corpus, project.manifest.metadata.language)
     return [*findings, *annotator_disagreements(corpus)]
 
 
@@ -173,7 +174,7 @@ def _masked(doc: Document) -> str:
 def lint_classification(corpus: Corpus, language: str = "en") -> list[Finding]:
     """The same text labeled with different classes in different documents.
 
-    ``language`` is unused: it is here so that every entry of ``_PER_KIND`` takes the same arguments.
+    ``language`` is unused: it is here so that every kind's ``ProjectKind.lint`` takes the same arguments.
     """
     by_text: dict[str, list[Document]] = defaultdict(list)
     for doc in corpus:
@@ -187,9 +188,3 @@ def lint_classification(corpus: Corpus, language: str = "en") -> list[Finding]:
             out.append(at_document(docs[0], "warning", "lint_class_conflict",
                                    f"the same text has different classes ({detail})"))
     return out
-
-
-_PER_KIND: dict[str, Callable[[Corpus, str], list[Finding]]] = {
-    "NERProject": lint_ner,
-    "TextClassificationProject": lint_classification,
-}

@@ -7,6 +7,7 @@ from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.corpus.split import SplitResult
+from nerspec.kinds import kind_of
 
 SIDES = ("train", "test")
 
@@ -37,7 +38,7 @@ def data_stats(kind: str, labels: list[str], split: SplitResult) -> dict[str, An
     """The ``nerspec data stats --json`` shape: ``{"documents": {...}, "entities"|"classes": {...}}``."""
     per_side = {"train": side_stats(split.train, labels), "test": side_stats(split.test, labels)}
     total = side_stats([*split.train, *split.test], labels)
-    key = "entities" if kind == "NERProject" else "classes"
+    key = kind_of(kind).label_field
     table: dict[str, Any] = {}
     for name in total["labels"]:
         row = {side: per_side[side]["labels"].get(name, {"instances": 0, "documents": 0}) for side in SIDES}

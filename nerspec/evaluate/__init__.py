@@ -1,8 +1,8 @@
 """Evaluation: strict and partial NER scores, classification scores, confusion, bootstrap, guidance, review.
 
 ``evaluate(...)`` returns the Evaluation JSON of ``docs/architecture.md``. Scoring is pure Python plus
-numpy for the bootstrap (imported inside functions): no spaCy. Each project kind is one entry of
-``KINDS``; everything else here is kind-agnostic.
+numpy for the bootstrap (imported inside functions): no spaCy. What differs between project kinds is the
+kind's ``score`` (``nerspec.kinds``); everything else here is kind-agnostic.
 
 Conventions shared with seqeval (strict, IOB2), nervaluate and scikit-learn, checked in tests:
 zero division gives 0.0; macro P/R/F1 are plain means over the labels that are tagged or predicted in
@@ -15,84 +15,14 @@ duplicate twice); the SemEval views are reported overall, not per type.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import DataError, NerspecError, Problem
-
-NER_KIND = "NERProject"
-CLASSIFICATION_KIND = "TextClassificationProject"
+from nerspec.kinds import CLASSIFICATION_KIND, KINDS, NER_KIND, ProjectKind
 
 
-class _Kind(Protocol):
-    label_field: str
-    ner: bool
-
-    def score(self, ctx: _Context) -> dict[str, Any]: ...
-
-
-@dataclass
-class _Context:
-    gold: list[Document]
-    pred: list[Document]
-    labels: Sequence[str] | None
-    scores: list[dict[str, float]] | None
-    threshold: float
-    multilabel: bool
-
-
-class _NER:
-    label_field = "per_entity"
-    ner = True
-
-    def score(self, ctx: _Context) -> dict[str, Any]:
-        from nerspec.evaluate.confusion import ner_confusion
-        from nerspec.evaluate.ner import score_ner
-        from nerspec.evaluate.partial import score_partial
-        from nerspec.evaluate.review import review_ner
-
-        scores = score_ner(ctx.gold, ctx.pred, ctx.labels)
-        return {
-            "scores": scores,
-            "confusion_matrix": ner_confusion(ctx.gold, ctx.pred, scores.labels),
-            "extra": {"partial": score_partial(ctx.gold, ctx.pred)},
-            "documents": review_ner(ctx.gold, ctx.pred),
-        }
-
-
-class _Textcat:
-    label_field = "per_class"
-    ner = False
-
-    def score(self, ctx: _Context) -> dict[str, Any]:
-        from nerspec.evaluate.confusion import class_confusion
-        from nerspec.evaluate.review import review_classes
-        from nerspec.evaluate.textcat import class_sets, from_scores, score_classes, threshold_sweep
-
-        gold = class_sets(ctx.gold)
-        if ctx.multilabel and ctx.scores is not None:
-            # The threshold decides, so the main scores and the sweep agree at that threshold.
-            pred = from_scores(ctx.scores, ctx.threshold)
-        else:
-            pred = class_sets(ctx.pred)
-        scores = score_classes(gold, pred, ctx.labels)
-        extra: dict[str, Any] = {}
-        if ctx.multilabel:
-            extra["threshold"] = ctx.threshold
-            extra["threshold_sweep"] = threshold_sweep(gold, ctx.scores) if ctx.scores is not None else []
-        return {
-            "scores": scores,
-            "confusion_matrix": class_confusion(gold, pred, scores.labels),
-            "extra": extra,
-            "documents": review_classes(ctx.gold, gold, pred, ctx.scores),
-        }
-
-
-KINDS: dict[str, _Kind] = {NER_KIND: _NER(), CLASSIFICATION_KIND: _Textcat()}
-
-
-def _kind(kind: str) -> _Kind:
+def _kind(kind: str) -> ProjectKind:
     try:
         return KINDS[kind]
     except KeyError:
@@ -150,6 +80,7 @@ def evaluate(
     from nerspec.evaluate.bootstrap import bootstrap_ci
     from nerspec.evaluate.guidance import guidance, language_guidance, side_stats
     from nerspec.evaluate.languages import per_language
+    from nerspec.evaluate.scoring import ScoringInput
 
     impl = _kind(kind)
     gold = list(gold_docs)
@@ -157,11 +88,13 @@ def evaluate(
     score_list = list(scores) if scores is not None else None
     if score_list is not None and len(score_list) != len(gold):
         raise NerspecError(f"{len(score_list)} score entries for {len(gold)} documents")
-    result = impl.score(_Context(gold, pred, labels, score_list, threshold, multilabel))
-    s = result["scores"]
+    given = ScoringInput(gold, pred, labels, score_list, threshold, multilabel)
+    result = impl.score(given)
+    s = result.scores
+    spans = impl.annotates_spans
     data: dict[str, Any] = {
-        "train": side_stats(train_docs, impl.ner) if train_docs is not None else None,
-        "test": side_stats(gold, impl.ner),
+        "train": side_stats(train_docs, spans) if train_docs is not None else None,
+        "test": side_stats(gold, spans),
     }
     guide_labels = list(labels) if labels else sorted(
         set(s.labels) | set(data["test"]["labels"]) | set((data["train"] or {}).get("labels", {}))
@@ -171,18 +104,18 @@ def evaluate(
         "kind": kind,
         "micro": s.micro.to_json(support=False),
         "macro": s.macro(),
-        impl.label_field: {label: prf.to_json() for label, prf in s.per_label.items()},
-        "confusion_matrix": result["confusion_matrix"],
+        impl.per_label_key: {label: prf.to_json() for label, prf in s.per_label.items()},
+        "confusion_matrix": result.confusion_matrix,
         "ci": bootstrap_ci(s.counts_array(), s.labels, resamples=ci_resamples, seed=seed),
-        **result["extra"],
-        "guidance": guidance(impl.ner, guide_labels, data, result["confusion_matrix"], result["documents"], tagged),
-        "documents": result["documents"],
+        **result.extra,
+        "guidance": guidance(spans, guide_labels, data, result.confusion_matrix, result.documents, tagged),
+        "documents": result.documents,
         "data": data,
     }
-    languages = per_language(impl.ner, gold, pred, labels, score_list, threshold, multilabel)
+    languages = per_language(impl.metrics, given)
     if languages is not None:
         out["per_language"] = languages
-        out["guidance"].extend(language_guidance(impl.ner, guide_labels, train_docs, gold))
+        out["guidance"].extend(language_guidance(spans, guide_labels, train_docs, gold))
     return out
 
 
@@ -190,7 +123,7 @@ def per_label(evaluation_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Label metrics of an Evaluation JSON whatever its kind (``per_entity`` or ``per_class``)."""
     impl = KINDS.get(evaluation_json.get("kind", ""))
     if impl is not None:
-        return evaluation_json.get(impl.label_field) or {}
+        return evaluation_json.get(impl.per_label_key) or {}
     return evaluation_json.get("per_entity") or evaluation_json.get("per_class") or {}
 
 

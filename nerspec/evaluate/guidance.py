@@ -39,11 +39,12 @@ MIN_CONFUSED = 3
 MAX_EXAMPLES = 3
 
 
-def side_stats(docs: Sequence[Document], ner: bool) -> dict[str, Any]:
-    """``{"documents": N, "labels": {LABEL: {"instances", "documents"}}}`` of one side."""
+def side_stats(docs: Sequence[Document], spans: bool) -> dict[str, Any]:
+    """``{"documents": N, "labels": {LABEL: {"instances", "documents"}}}`` of one side (``spans``: the kind
+    labels spans, else whole documents: ``ProjectKind.annotates_spans``)."""
     labels: dict[str, dict[str, int]] = {}
     for doc in docs:
-        names = [s.label for s in doc.spans] if ner else list(dict.fromkeys(doc.labels))
+        names = [s.label for s in doc.spans] if spans else list(dict.fromkeys(doc.labels))
         for name in names:
             labels.setdefault(name, {"instances": 0, "documents": 0})["instances"] += 1
         for name in set(names):
@@ -130,7 +131,7 @@ def _incomplete_tagging(documents: Sequence[dict[str, Any]], tagged_docs: Sequen
 
 
 def guidance(
-    ner: bool,
+    spans: bool,
     labels: Sequence[str],
     data: dict[str, Any],
     confusion: dict[str, Any],
@@ -139,8 +140,9 @@ def guidance(
 ) -> list[dict[str, Any]]:
     """The ``guidance`` list of the Evaluation JSON. ``data`` is its ``data`` section (``train`` may be None,
     then the train-side rules are skipped); ``tagged_docs`` are the documents whose tags count as "labeled
-    elsewhere" for the incomplete-tagging rule."""
-    unit = "instances" if ner else "documents"
+    elsewhere" for the incomplete-tagging rule. ``spans``: the kind labels spans (``ProjectKind.annotates_spans``);
+    instance counts and incomplete tagging apply to spans, document counts to classes."""
+    unit = "instances" if spans else "documents"
     out: list[dict[str, Any]] = []
     train_stats, test_stats = data.get("train"), data.get("test")
     test = _counts(test_stats, labels)
@@ -148,15 +150,15 @@ def guidance(
         train = _counts(train_stats, labels)
         for label in labels:
             n = train[label]
-            if ner and n < MIN_INSTANCES:
+            if spans and n < MIN_INSTANCES:
                 out.append(_g("few_instances", "warning",
                               f"{label} has {n} training instances (fewer than {MIN_INSTANCES}): the model will "
                               f"rarely find it; label about {RECOMMENDED_INSTANCES}", [label]))
-            elif ner and n < RECOMMENDED_INSTANCES:
+            elif spans and n < RECOMMENDED_INSTANCES:
                 out.append(_g("below_recommended", "info",
                               f"{label} has {n} training instances; about {RECOMMENDED_INSTANCES} are recommended",
                               [label]))
-            elif not ner and n < RECOMMENDED_DOCUMENTS:
+            elif not spans and n < RECOMMENDED_DOCUMENTS:
                 out.append(_g("few_documents", "warning",
                               f"{label} has {n} training documents (fewer than {RECOMMENDED_DOCUMENTS} recommended)",
                               [label]))
@@ -173,13 +175,13 @@ def guidance(
                               [label]))
     out.extend(_imbalance(test, "test_imbalance", "info", "test", unit))
     out.extend(_ambiguous(confusion, unit))
-    if ner:
+    if spans:
         out.extend(_incomplete_tagging(documents, tagged_docs))
     return out
 
 
 def language_guidance(
-    ner: bool, labels: Sequence[str], train_docs: Sequence[Document] | None, test_docs: Sequence[Document]
+    spans: bool, labels: Sequence[str], train_docs: Sequence[Document] | None, test_docs: Sequence[Document]
 ) -> list[dict[str, Any]]:
     """``few_instances_in_language`` (warning): in a project of several languages, a language with fewer than
     ``MIN_INSTANCES`` training instances (classification: documents) of a type that the project trains. One
@@ -192,11 +194,11 @@ def language_guidance(
     for doc in docs:
         if not doc.language:
             continue
-        names = [s.label for s in doc.spans] if ner else list(dict.fromkeys(doc.labels))
+        names = [s.label for s in doc.spans] if spans else list(dict.fromkeys(doc.labels))
         for name in names:
             if name in counts[doc.language]:
                 counts[doc.language][name] += 1
-    unit = "instances" if ner else "documents"
+    unit = "instances" if spans else "documents"
     out = []
     for language in languages:
         thin = [f"{label} ({n})" for label, n in counts[language].items() if n < MIN_INSTANCES]

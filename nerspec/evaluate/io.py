@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
 
-NER_KIND = "NERProject"
-CLASSIFICATION_KIND = "TextClassificationProject"
 MAX_PROBLEMS = 50
 
 
@@ -135,7 +134,7 @@ def project_settings(project: LoadedProject) -> ProjectSettings:
     spec = project.manifest.spec
     return ProjectSettings(
         kind=project.kind,
-        multilabel=bool(getattr(spec, "multilabel", False)),
+        multilabel=spec.multilabel,
         threshold=float(spec.training.threshold),
         manifest=str(project.path),
     )

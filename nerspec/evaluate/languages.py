@@ -11,23 +11,22 @@ the same scorers as the overall numbers, so the micro counts of all languages ad
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from nerspec.corpus.model import Document
+if TYPE_CHECKING:
+    from nerspec.evaluate.prf import Scores
+    from nerspec.evaluate.scoring import ScoringInput
 
 UNDETERMINED = "und"
 
 
 def per_language(
-    ner: bool,
-    gold: Sequence[Document],
-    pred: Sequence[Document],
-    labels: Sequence[str] | None,
-    scores: Sequence[dict[str, float]] | None = None,
-    threshold: float = 0.5,
-    multilabel: bool = False,
+    metrics: Callable[[ScoringInput], Scores], given: ScoringInput
 ) -> dict[str, dict[str, Any]] | None:
+    """Micro, macro and per-label F1 of each language's documents (``metrics``: the kind's scorer)."""
+    gold, pred, scores = given.gold, given.pred, given.scores
     if not any(d.language for d in gold):
         return None
     groups: dict[str, list[int]] = defaultdict(list)
@@ -36,9 +35,8 @@ def per_language(
     out: dict[str, dict[str, Any]] = {}
     for language in sorted(groups):
         idx = groups[language]
-        g = [gold[i] for i in idx]
-        p = [pred[i] for i in idx]
-        s = _score(ner, g, p, labels, [scores[i] for i in idx] if scores is not None else None, threshold, multilabel)
+        s = metrics(replace(given, gold=[gold[i] for i in idx], pred=[pred[i] for i in idx],
+                            scores=[scores[i] for i in idx] if scores is not None else None))
         out[language] = {
             "documents": len(idx),
             "support": s.micro.support,
@@ -47,15 +45,3 @@ def per_language(
             "per_label": {label: {"f1": prf.f1, "support": prf.support} for label, prf in s.per_label.items()},
         }
     return out
-
-
-def _score(ner: bool, gold: list[Document], pred: list[Document], labels: Sequence[str] | None,
-           scores: list[dict[str, float]] | None, threshold: float, multilabel: bool) -> Any:
-    if ner:
-        from nerspec.evaluate.ner import score_ner
-
-        return score_ner(gold, pred, labels)
-    from nerspec.evaluate.textcat import class_sets, from_scores, score_classes
-
-    predicted = from_scores(scores, threshold) if multilabel and scores is not None else class_sets(pred)
-    return score_classes(class_sets(gold), predicted, labels)

@@ -15,19 +15,9 @@ def predictions_to_documents(
     kind: str, docs: list[Document], outputs: list[list[dict[str, Any]]]
 ) -> tuple[list[Document], list[dict[str, float]] | None]:
     """Predictor output (docs/architecture.md, "Predictions") as predicted Documents (+ class scores)."""
-    from nerspec.evaluate import NER_KIND
+    from nerspec.kinds import kind_of
 
-    pred: list[Document] = []
-    if kind == NER_KIND:
-        for doc, ents in zip(docs, outputs, strict=True):
-            spans = [Span(e["offset"], e["offset"] + e["length"], e["category"]) for e in ents]
-            pred.append(Document(id=doc.id, text=doc.text, spans=spans))
-        return pred, None
-    scores: list[dict[str, float]] = []
-    for doc, classes in zip(docs, outputs, strict=True):
-        pred.append(Document(id=doc.id, text=doc.text, labels=[c["category"] for c in classes]))
-        scores.append({c["category"]: float(c.get("confidenceScore", 1.0)) for c in classes})
-    return pred, scores
+    return kind_of(kind).predicted_documents(docs, outputs)
 
 
 def evaluate_model(
@@ -38,12 +28,12 @@ def evaluate_model(
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
     """
     from nerspec import predict
-    from nerspec.evaluate import NER_KIND, evaluate
+    from nerspec.evaluate import evaluate
 
     manifest = project.manifest
     kind = manifest.kind
     spec = manifest.spec
-    multilabel = bool(getattr(spec, "multilabel", False))
+    multilabel = spec.multilabel
     # The one prediction function (``Predictor.analyze``): what is scored is exactly what predict and serve return.
     predictor = predict.load(model_dir)
     threshold = float(getattr(predictor, "threshold", spec.training.threshold))
@@ -58,7 +48,7 @@ def evaluate_model(
         outputs.append(prediction)
         all_scores.append(class_scores)
     pred, scores = predictions_to_documents(kind, test, outputs)
-    if kind != NER_KIND and multilabel:
+    if multilabel:
         # The threshold sweep needs every class's raw score, not only those of the returned classes.
         scores = all_scores
     mapped = map_previous_names(project, pred, scores)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nerspec.corpus.model import Document
+from nerspec.kinds import kind_of
 
 STRATEGIES = ("diverse", "uncertainty", "random")
 NEAR_DUPLICATE = 0.8
@@ -241,7 +242,7 @@ def next_batch(
 
     corpus = load_corpus(project, cache_dir)
     found = load_pool(project, corpus, pool)
-    is_ner = project.kind == "NERProject"
+    is_ner = kind_of(project.kind).annotates_spans
     labels = [label.name for label in project.manifest.spec.labels]
     if strategy == "random":
         picks = rank(found.documents, n, strategy="random", seed=seed)

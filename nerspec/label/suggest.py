@@ -7,6 +7,7 @@ from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import NerspecError
+from nerspec.kinds import kind_of
 from nerspec.label.drafts import draft_of
 
 
@@ -28,7 +29,7 @@ def suggest(
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise NerspecError(f"not in the pool (or already labeled): {shown}")
         documents = [by_id[i] for i in dict.fromkeys(ids)]
-    is_ner = project.kind == "NERProject"
+    is_ner = kind_of(project.kind).annotates_spans
     from nerspec.label.next import counted
 
     texts, languages = [d.text for d in documents], [d.language for d in documents]

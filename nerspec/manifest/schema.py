@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nerspec.kinds.names import CLASSIFICATION_KIND, NER_KIND
+
 API_VERSION = "nerspec/v1"
 SUPPORTED_API_VERSIONS = (API_VERSION,)
-NER_KIND = "NERProject"
-CLASSIFICATION_KIND = "TextClassificationProject"
 SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
 
 # Reference limits (shared/reference/azure-custom-ner.md, "Limits").
@@ -292,6 +292,11 @@ class NERSpec(_SpecBase):
     @property
     def labels(self) -> list[Label]:
         return self.entities
+
+    @property
+    def multilabel(self) -> bool:
+        """Always False: "multi-label" is a classification setting (a document holds any number of entities)."""
+        return False
 
 
 class ClassificationSpec(_SpecBase):

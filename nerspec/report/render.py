@@ -4,7 +4,7 @@ Two steps, so that every format tells the same story:
 
 1. :func:`build_view` turns the run result into a kind-agnostic view (plain JSON: raw strings, rounded numbers).
    What differs between project kinds (which evaluation key holds label metrics, what an error looks like, whether
-   a confusion matrix makes sense) lives in the one per-kind table ``KINDS``.
+   a confusion matrix makes sense) is asked of the kind (``nerspec.kinds``).
 2. :func:`render` formats the view with jinja2 templates (StrictUndefined). The JSON format *is* the view.
 
 Markdown has no autoescape of its own, so the Markdown environment gets one: a ``finalize`` hook escapes every
@@ -20,10 +20,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nerspec.errors import NerspecError
 from nerspec.report import escape
+
+if TYPE_CHECKING:
+    from nerspec.kinds import ProjectKind
 
 Format = Literal["md", "html", "json"]
 FORMATS: tuple[str, ...] = ("md", "html", "json")
@@ -44,138 +47,19 @@ class ReportError(NerspecError):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# per-kind table
+# the kind
 
 
-@dataclass(frozen=True)
-class KindView:
-    title: str
-    label_noun: str
-    label_plural: str
-    per_label_key: str
-    count_noun: str
-    errors: Callable[[dict[str, Any]], list[dict[str, Any]]]
-    confusion: Callable[[dict[str, Any], dict[str, Any]], bool]
+def _kind(name: str) -> ProjectKind:
+    from nerspec.kinds import KINDS
 
-
-def _span(item: Any) -> tuple[int, int, str] | None:
-    """A span from any of the shapes the contract allows: Span dicts, prediction dicts or triples."""
-    if isinstance(item, dict):
-        if "start" in item and "end" in item:
-            return int(item["start"]), int(item["end"]), str(item.get("label", item.get("category", "")))
-        if "offset" in item and "length" in item:
-            start = int(item["offset"])
-            return start, start + int(item["length"]), str(item.get("category", item.get("label", "")))
-        return None
-    if isinstance(item, (list, tuple)) and len(item) == 3:
-        return int(item[0]), int(item[1]), str(item[2])
-    return None
-
-
-def _ner_errors(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    text = str(doc.get("text", ""))
-    gold = {s for s in map(_span, doc.get("gold") or []) if s}
-    pred = {s for s in map(_span, doc.get("predicted") or []) if s}
-    missed = sorted(gold - pred)
-    spurious = sorted(pred - gold)
-    rows: list[dict[str, Any]] = []
-    pred_by_offsets = {(s, e): lab for s, e, lab in spurious}
-    used: set[tuple[int, int]] = set()
-    for start, end, label in missed:
-        overlapping = [p for p in spurious if p[0] < end and start < p[1] and (p[0], p[1]) not in used]
-        if (start, end) in pred_by_offsets and (start, end) not in used:
-            used.add((start, end))
-            kind, predicted = "wrong type", pred_by_offsets[(start, end)]
-        elif overlapping:
-            other = overlapping[0]
-            used.add((other[0], other[1]))
-            kind = "boundary" if other[2] == label else "boundary and type"
-            predicted = f"{other[2]}: {text[other[0]:other[1]]}"
-        else:
-            kind, predicted = "missed", "—"
-        rows.append(_error_row(doc, kind, label, predicted, text, start, end))
-    for start, end, label in spurious:
-        if (start, end) not in used:
-            rows.append(_error_row(doc, "spurious", "—", label, text, start, end))
-    return rows
-
-
-def _labels_of(items: Any) -> list[str]:
-    out: list[str] = []
-    for item in items or []:
-        if isinstance(item, dict):
-            out.append(str(item.get("category", item.get("label", ""))))
-        else:
-            out.append(str(item))
-    return sorted(out)
-
-
-def _textcat_errors(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    text = str(doc.get("text", ""))
-    gold, pred = _labels_of(doc.get("gold")), _labels_of(doc.get("predicted"))
-    if gold == pred:
-        return []
-    row = _error_row(doc, "misclassified", ", ".join(gold) or "—", ", ".join(pred) or "—", text, 0, 0)
-    row["before"], row["match"], row["after"] = "", "", text[:160] + ("…" if len(text) > 160 else "")
-    return [row]
-
-
-def _error_row(doc: dict[str, Any], kind: str, gold: str, predicted: str, text: str, start: int, end: int) -> dict:
-    before, match, after = escape.excerpt(text, start, end, width=50)
-    return {
-        "doc_id": str(doc.get("id", "")),
-        "error": kind,
-        "gold": gold,
-        "predicted": predicted,
-        "before": before,
-        "match": match,
-        "after": after,
-    }
-
-
-def _ner_confusion(project: dict[str, Any], evaluation: dict[str, Any]) -> bool:
-    return bool(evaluation.get("confusion_matrix"))
-
-
-def _textcat_confusion(project: dict[str, Any], evaluation: dict[str, Any]) -> bool:
-    # A multi-label document can be right and wrong at once; a gold-vs-predicted matrix only means
-    # something when each document has exactly one class.
-    multilabel = (project.get("model") or {}).get("multilabel")
-    if multilabel is None:
-        multilabel = "threshold_sweep" in evaluation
-    return not multilabel and bool(evaluation.get("confusion_matrix"))
-
-
-KINDS: dict[str, KindView] = {
-    "NERProject": KindView(
-        title="NER",
-        label_noun="entity type",
-        label_plural="entity types",
-        per_label_key="per_entity",
-        count_noun="entities",
-        errors=_ner_errors,
-        confusion=_ner_confusion,
-    ),
-    "TextClassificationProject": KindView(
-        title="text classification",
-        label_noun="class",
-        label_plural="classes",
-        per_label_key="per_class",
-        count_noun="documents",
-        errors=_textcat_errors,
-        confusion=_textcat_confusion,
-    ),
-}
-
-
-def _kind(name: str) -> KindView:
     try:
         return KINDS[name]
     except KeyError:
         raise ReportError(f"unknown project kind {name!r} (expected one of {', '.join(KINDS)})") from None
 
 
-def _per_label(kind: KindView, evaluation: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def _per_label(kind: ProjectKind, evaluation: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     if not evaluation:
         return {}
     return evaluation.get(kind.per_label_key) or evaluation.get("per_entity") or evaluation.get("per_class") or {}
@@ -211,7 +95,7 @@ def _metric(value: Any, baseline: Any, ci: Any = None) -> dict[str, Any]:
     return {"value": v, "baseline": b, "delta": delta, "trend": _trend(delta) if b is not None else "new", "ci": interval}
 
 
-def _label_order(kind: KindView, project: dict[str, Any], *evaluations: dict[str, Any] | None) -> list[str]:
+def _label_order(kind: ProjectKind, project: dict[str, Any], *evaluations: dict[str, Any] | None) -> list[str]:
     order: list[str] = [str(x) for x in (project.get("model") or {}).get("labels") or []]
     for evaluation in evaluations:
         for label in _per_label(kind, evaluation):
@@ -228,7 +112,7 @@ def _counts(evaluation: dict[str, Any], side: str, label: str) -> int | None:
     return int(entry.get("instances", entry.get("documents", 0)))
 
 
-def _data_view(kind: KindView, labels: list[str], evaluation: dict[str, Any], changes: Any) -> dict[str, Any]:
+def _data_view(kind: ProjectKind, labels: list[str], evaluation: dict[str, Any], changes: Any) -> dict[str, Any]:
     data = evaluation.get("data") or {}
     rows = []
     train_counts = {label: _counts(evaluation, "train", label) or 0 for label in labels}
@@ -445,7 +329,7 @@ def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
 
     errors: list[dict[str, Any]] = []
     documents = [d for d in evaluation.get("documents") or [] if d.get("mismatch", True)]
-    per_doc = [kind.errors(d) for d in documents]
+    per_doc = [kind.report_errors(d) for d in documents]
     # Documents with the most mistakes first: they are the most telling, and often annotation errors.
     for rows in sorted(per_doc, key=lambda rows: -len(rows)):
         errors.extend(rows)
@@ -494,7 +378,7 @@ def _project_view(project: dict[str, Any], mode: str = "") -> dict[str, Any]:
         "labels": label_rows,
         "languages": _language_rows(evaluation, base_eval),
         "gates": gates_view,
-        "confusion": _confusion_view(evaluation, base_eval) if kind.confusion(project, evaluation) else None,
+        "confusion": _confusion_view(evaluation, base_eval) if kind.shows_confusion(model.get("multilabel"), evaluation) else None,
         "data": data_view,
         "guidance": [
             {

@@ -114,7 +114,7 @@ def fill_staged(
         # Every language the model was trained for (metadata.language first); serve warns outside them.
         "languages": project_languages(manifest.metadata.language, corpus.languages()),
         "multilingual": manifest.metadata.multilingual,
-        "multilabel": bool(getattr(spec, "multilabel", False)),
+        "multilabel": spec.multilabel,
         "threshold": spec.training.threshold,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "training_seconds": round(training_seconds, 3),

@@ -43,7 +43,7 @@ def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
         "kind": project.kind,
         "project": project.name,
         "labels": [label.name for label in spec.labels],
-        "multilabel": bool(getattr(spec, "multilabel", False)),
+        "multilabel": spec.multilabel,
         "threshold": spec.training.threshold,
         "language": project.manifest.metadata.language,
     }

@@ -282,7 +282,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
     """
     from nerspec.atomic import write_text
 
-    if info.is_ner:
+    if info.annotates_spans:
         project_kind = "CustomEntityRecognition"
     else:
         project_kind = "CustomMultiLabelClassification" if info.multilabel else "CustomSingleLabelClassification"
@@ -303,7 +303,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         entry["language"] = doc.language or info.language
         if doc.dataset:
             entry["dataset"] = doc.dataset.capitalize()
-        if info.is_ner:
+        if info.annotates_spans:
             index = Utf16Index(doc.text)
             entry["entities"] = [
                 {
@@ -324,7 +324,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         else:
             entry["class"] = {"category": doc.labels[0]} if doc.labels else None
         entries.append(entry)
-    label_key = "entities" if info.is_ner else "classes"
+    label_key = "entities" if info.annotates_spans else "classes"
     labels = list(info.labels) or sorted({s.label for d in documents for s in d.spans} | {c for d in documents for c in d.labels})
     payload = {
         "projectFileVersion": FILE_VERSION,

@@ -113,7 +113,7 @@ class ProjectInfo:
     """What an exporter needs to know about the project besides its documents."""
 
     name: str
-    kind: str  # NERProject | TextClassificationProject
+    kind: str  # the manifest's kind (``nerspec.kinds``)
     language: str = "en"
     labels: tuple[str, ...] = ()
     multilabel: bool = False
@@ -121,8 +121,11 @@ class ProjectInfo:
     multilingual: bool = False
 
     @property
-    def is_ner(self) -> bool:
-        return self.kind == "NERProject"
+    def annotates_spans(self) -> bool:
+        """Labels are spans (entities), else classes of whole documents: the shape an exporter writes."""
+        from nerspec.kinds import kind_of
+
+        return kind_of(self.kind).annotates_spans
 
 
 def project_info(project: Any) -> ProjectInfo:
@@ -133,7 +136,7 @@ def project_info(project: Any) -> ProjectInfo:
         kind=manifest.kind,
         language=manifest.metadata.language,
         labels=tuple(label.name for label in manifest.spec.labels),
-        multilabel=bool(getattr(manifest.spec, "multilabel", False)),
+        multilabel=manifest.spec.multilabel,
         description=manifest.metadata.description,
         multilingual=manifest.metadata.multilingual,
     )

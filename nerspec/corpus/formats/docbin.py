@@ -80,7 +80,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
     docbin = DocBin(store_user_data=True)
     for document in documents:
         doc = nlp.make_doc(document.text)
-        if info.is_ner:
+        if info.annotates_spans:
             ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
             try:
                 doc.ents = [e for e in ents if e is not None and len(e)]

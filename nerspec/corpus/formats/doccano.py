@@ -53,16 +53,16 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
+def dump(doc: Document, spans: bool) -> dict[str, Any]:
     record: dict[str, Any] = {"id": doc.id, "text": doc.text}
-    record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if is_ner else list(doc.labels)
+    record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if spans else list(doc.labels)
     return record | jsonl.document_fields(doc)
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "doccano.jsonl") -> Path:
     from nerspec.atomic import write_text
 
-    lines = [jsonl.line(dump(doc, info.is_ner)) for doc in documents]
+    lines = [jsonl.line(dump(doc, info.annotates_spans)) for doc in documents]
     target = out_dir / name
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target

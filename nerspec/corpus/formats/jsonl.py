@@ -135,9 +135,9 @@ def _span(value: Any) -> Span:
     return Span(int(value[0]), int(value[1]), str(value[2]))
 
 
-def dump(doc: Document, is_ner: bool) -> dict[str, Any]:
+def dump(doc: Document, spans: bool) -> dict[str, Any]:
     record: dict[str, Any] = {"id": doc.id, "text": doc.text}
-    if is_ner:
+    if spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
         record["labels"] = list(doc.labels)
@@ -162,7 +162,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
     from nerspec.atomic import write_text
 
     target = out_dir / name
-    lines = [_line(dump(doc, info.is_ner)) for doc in documents]
+    lines = [_line(dump(doc, info.annotates_spans)) for doc in documents]
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target
 

@@ -129,10 +129,10 @@ def _disagreement(kept: list[dict[str, Any]], chosen: dict[str, Any], text: str)
 # --- export -----------------------------------------------------------------------------------------------
 
 
-def regions(doc: Document, is_ner: bool, scores: dict[Any, float] | None = None) -> list[dict[str, Any]]:
+def regions(doc: Document, spans: bool, scores: dict[Any, float] | None = None) -> list[dict[str, Any]]:
     """The ``result`` regions of one document (with a per-region ``score`` when ``scores`` is given)."""
     out: list[dict[str, Any]] = []
-    if is_ner:
+    if spans:
         for n, span in enumerate(doc.spans):
             region: dict[str, Any] = {
                 "id": f"s{n}",
@@ -169,9 +169,9 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
     for doc in documents:
         entry = task(doc)
         if doc.status == "draft":
-            entry["predictions"] = [{"model_version": "draft", "result": regions(doc, info.is_ner)}]
+            entry["predictions"] = [{"model_version": "draft", "result": regions(doc, info.annotates_spans)}]
         elif doc.status != "unlabeled":
-            entry["annotations"] = [{"result": regions(doc, info.is_ner), "was_cancelled": False}]
+            entry["annotations"] = [{"result": regions(doc, info.annotates_spans), "was_cancelled": False}]
         tasks.append(entry)
     from nerspec.atomic import write_text
 
@@ -191,7 +191,7 @@ def labeling_config(info: ProjectInfo) -> str:
     from xml.sax.saxutils import quoteattr
 
     text = f'  <Text name="{TEXT_OBJECT}" value="$text"/>\n'
-    if info.is_ner:
+    if info.annotates_spans:
         values = "".join(f"    <Label value={quoteattr(n)}/>\n" for n in info.labels)
         return f'<View>\n  <Labels name="{NER_CONTROL}" toName="{TEXT_OBJECT}">\n{values}  </Labels>\n{text}</View>\n'
     choice = "multiple" if info.multilabel else "single"

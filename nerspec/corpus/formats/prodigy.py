@@ -59,7 +59,7 @@ def dump(doc: Document, info: ProjectInfo) -> dict[str, Any]:
     if doc.language:
         meta["language"] = doc.language
     record: dict[str, Any] = {"text": doc.text, "meta": meta}
-    if info.is_ner:
+    if info.annotates_spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
         record["options"] = [{"id": c, "text": c} for c in info.labels]

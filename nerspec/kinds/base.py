@@ -1,0 +1,117 @@
+"""The project-kind protocol: everything that differs between kinds of project, in one small interface.
+
+Each kind (``nerspec.kinds.ner``, ``nerspec.kinds.textcat``) implements it once; every subsystem looks the kind
+up in ``nerspec.kinds.KINDS`` by the manifest's ``kind`` and asks it, instead of branching on the name.
+Kind modules import spaCy, numpy and the heavier subsystems only inside methods: looking a kind up stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from nerspec.corpus.findings import Finding
+    from nerspec.corpus.model import Corpus, Document
+    from nerspec.evaluate.prf import Scores
+    from nerspec.evaluate.scoring import KindScores, ScoringInput
+    from nerspec.manifest.load import LoadedProject
+
+# A prediction of the contract (docs/architecture.md, "Predictions"): {"category", "confidenceScore", ...}.
+Prediction = dict[str, Any]
+# A spaCy config block: {setting: value}, nested as in a ``.cfg`` file.
+ConfigBlock = dict[str, Any]
+
+
+class ProjectKind(Protocol):
+    """One kind of project. Attributes are words and keys; methods are the kind's share of each subsystem."""
+
+    # --- words and keys ------------------------------------------------------------------------------
+    name: str  # the manifest's `kind`
+    title: str  # "NER", "text classification" (report headings)
+    label_field: str  # the manifest field declaring the labels: `spec.entities`, `spec.classes`
+    label_noun: str  # "entity type", "class"
+    label_plural: str  # "entity types", "classes"
+    per_label_key: str  # the Evaluation JSON key of label metrics, also the per-label gates' prefix
+    count_noun: str  # what per-label data counts count: "entities", "documents"
+    count_unit: str  # the unit of per-label counts in guidance: "instances", "documents"
+    # Labels are character spans of a document (True), or classes of the whole document (False). Span kinds
+    # share the document-level code paths that only care about the shape: exports, guidance, long-text chunks.
+    annotates_spans: bool
+
+    # --- serving shape ----------------------------------------------------------------------------------
+    result_key: str  # key of a document's predictions in `nerspec predict` and the native API: entities/classes
+    # Azure Language job task kinds this kind serves -> the task's result kind (the `/analyze-text/jobs` API).
+    task_kinds: Mapping[str, str]
+    job_result_key: str  # key of a document's predictions in a job's results ("class" for classification)
+
+    # --- training and prediction (spaCy) -----------------------------------------------------------------
+    def factories(self, multilabel: bool) -> tuple[str, ...]:
+        """Factories that may carry the model's labels (an expert config may use e.g. ``beam_ner``)."""
+        ...
+
+    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
+        """The default pipeline: (component names, {component: config block})."""
+        ...
+
+    def initialize(self, labels: Sequence[str], multilabel: bool) -> dict[str, ConfigBlock]:
+        """``[initialize.components.<name>]`` settings."""
+        ...
+
+    def listening(
+        self, labels: Sequence[str], multilabel: bool, width: int
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
+        """The trained component(s) reading a shared ``tok2vec`` of ``width`` through a listener."""
+        ...
+
+    def reference(self, nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
+        """A corpus document as a spaCy reference doc (gold annotations) for training and scoring."""
+        ...
+
+    def decode(
+        self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
+    ) -> list[Prediction]:
+        """A processed doc as contract predictions (``confidence``: (start, end, label) -> probability)."""
+        ...
+
+    # --- data -------------------------------------------------------------------------------------------
+    def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+        """The kind's label checks (``nerspec.corpus.checks``)."""
+        ...
+
+    def lint(self, corpus: Corpus, language: str) -> list[Finding]:
+        """The kind's label lint (``nerspec.corpus.lint``)."""
+        ...
+
+    # --- evaluation --------------------------------------------------------------------------------------
+    def metrics(self, given: ScoringInput) -> Scores:
+        """Strict P/R/F1 only (also per language)."""
+        ...
+
+    def score(self, given: ScoringInput) -> KindScores:
+        """Scores, confusion matrix, kind-specific extras and per-document review (``nerspec.evaluate``)."""
+        ...
+
+    def predicted_documents(
+        self, docs: Sequence[Document], outputs: Sequence[Sequence[Prediction]]
+    ) -> tuple[list[Document], list[dict[str, float]] | None]:
+        """Predictor output as predicted Documents, plus class scores where the kind has them."""
+        ...
+
+    def outcomes(
+        self, gold: Sequence[Document], predictions: Sequence[Sequence[Prediction]]
+    ) -> list[tuple[float, bool]]:
+        """(confidence, correct) of every returned prediction, for calibration."""
+        ...
+
+    # --- report ------------------------------------------------------------------------------------------
+    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+        """The error-table rows of one reviewed document of the Evaluation JSON."""
+        ...
+
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+        """Whether a gold-vs-predicted matrix means something (``multilabel`` None: not recorded)."""
+        ...
