@@ -1,42 +1,41 @@
-"""Report views of calibration (reliability) and of what changed document by document.
+"""Report views of single sections: calibration (reliability), what changed document by document, the
+confusion matrix against the deployed model's, gate rows and what a merge would deploy.
 
-Both read the candidate's Evaluation JSON (``calibration``, ``changes``); they return plain values that the
-templates escape for their format (text from data only ever reaches a template as a plain string).
+They read the run result and the candidate's Evaluation JSON; they return plain values that the templates escape
+for their format (text from data only ever reaches a template as a plain string).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from nerspec.report.numbers import fmt_num, fmt_signed, rounded
 
-def _num(value: Any) -> float | None:
-    try:
-        return None if value is None else round(float(value), 4)
-    except (TypeError, ValueError):
-        return None
+NONE_LABEL = "$none"
 
 
 def calibration_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
     """ECE, the deployed model's ECE, and the non-empty reliability bins; None when nothing was measured."""
     calibration = evaluation.get("calibration") or {}
-    ece = _num(calibration.get("ece"))
+    ece = rounded(calibration.get("ece"))
     if ece is None:
         return None
     bins = [
         {
-            "range": f"{_num(b.get('lower')):.1f}-{_num(b.get('upper')):.1f}",
-            "lower": _num(b.get("lower")),
-            "upper": _num(b.get("upper")),
+            "range": f"{rounded(b.get('lower')):.1f}-{rounded(b.get('upper')):.1f}",
+            "lower": rounded(b.get("lower")),
+            "upper": rounded(b.get("upper")),
             "count": int(b.get("count") or 0),
-            "confidence": _num(b.get("confidence")),
-            "accuracy": _num(b.get("accuracy")),
+            "confidence": rounded(b.get("confidence")),
+            "accuracy": rounded(b.get("accuracy")),
         }
         for b in calibration.get("bins") or []
-        if _num(b.get("lower")) is not None and _num(b.get("upper")) is not None
+        if rounded(b.get("lower")) is not None and rounded(b.get("upper")) is not None
     ]
     return {
         "ece": ece,
-        "baseline_ece": _num(((baseline or {}).get("calibration") or {}).get("ece")),
+        "baseline_ece": rounded(((baseline or {}).get("calibration") or {}).get("ece")),
         "measured": int(calibration.get("items") or 0),
         "method": str(calibration.get("method") or "none"),
         "bins": bins,
@@ -72,4 +71,113 @@ def changes_view(evaluation: dict[str, Any]) -> dict[str, Any] | None:
         "more": int(changes.get("more") or 0),
         "deployment": str(against.get("deployment", "")),
         "rows": rows,
+    }
+
+
+def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
+    cm = evaluation.get("confusion_matrix") or {}
+    labels = [str(x) for x in cm.get("labels") or []]
+    matrix = cm.get("matrix") or []
+    if not labels or len(matrix) != len(labels):
+        return None
+    base_cell: Callable[[str, str], int | None] = lambda g, p: None  # noqa: E731
+    if baseline and baseline.get("confusion_matrix"):
+        b_labels = [str(x) for x in baseline["confusion_matrix"].get("labels") or []]
+        b_matrix = baseline["confusion_matrix"].get("matrix") or []
+        index = {label: i for i, label in enumerate(b_labels)}
+
+        def base_cell(g: str, p: str) -> int | None:
+            if g in index and p in index:
+                return int(b_matrix[index[g]][index[p]])
+            return 0
+
+    if NONE_LABEL in labels:
+        # Single-label classification never predicts "nothing": an all-zero `$none` row and column is noise.
+        k = labels.index(NONE_LABEL)
+        if not any(int(matrix[k][j]) or int(matrix[j][k]) for j in range(len(labels))):
+            labels = labels[:k] + labels[k + 1 :]
+            matrix = [row[:k] + row[k + 1 :] for i, row in enumerate(matrix) if i != k]
+    rows, changed = [], 0
+    for i, gold in enumerate(labels):
+        cells: list[dict[str, Any]] = []
+        for j, pred in enumerate(labels):
+            value = int(matrix[i][j])
+            base = base_cell(gold, pred)
+            delta = value - base if base is not None else None
+            if delta:
+                changed += 1
+            # More on the diagonal is better, more off it is worse; `$none`/`$none` is never counted.
+            good = None if not delta else (delta > 0) == (i == j)
+            cells.append({"predicted": pred, "value": value, "baseline": base, "delta": delta, "good": good})
+        rows.append({"gold": gold, "total": sum(c["value"] for c in cells), "cells": cells})
+    return {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
+
+
+def _is_regression(gate: dict[str, Any]) -> bool:
+    # gates.py names every regression result `regression.<what>` (apply's missing-baseline failure: `regression`).
+    name = str(gate.get("name", ""))
+    return name == "regression" or name.startswith("regression.")
+
+
+def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
+    """One gate row that reads on its own: what is required, what was measured, the outcome.
+
+    An absolute gate is `value` against `min <threshold>`. A regression gate's threshold is an allowed *drop*, so
+    showing it next to the raw score ("0.778 | 0.030") misleads; its value is the change against the baseline
+    with both scores, `-0.012 (0.871 → 0.859)`, next to `max drop 0.030`.
+    """
+    threshold, value, base = rounded(gate.get("threshold")), rounded(gate.get("value")), rounded(gate.get("baseline"))
+    skipped = bool(gate.get("skipped"))
+    regression = _is_regression(gate)
+    delta = round(value - base, 4) if value is not None and base is not None else None
+    if regression:
+        requirement = "max drop —" if threshold is None else f"max drop {threshold:.3f}"
+        if delta is not None:
+            shown = f"{fmt_signed(delta)} ({base:.3f} → {value:.3f})"
+        else:
+            shown = "—" if value is None else f"{value:.3f} (no baseline score)"
+    else:
+        bound = "max" if gate.get("metric") == "ece" else "min"  # calibration.max_ece is an upper bound
+        requirement = f"{bound} —" if threshold is None else f"{bound} {threshold:.3f}"
+        shown = fmt_num(value)
+    passed = bool(gate.get("passed"))
+    return {
+        "name": str(gate.get("name", "")),
+        "metric": str(gate.get("metric", "")),
+        "label": None if gate.get("label") is None else str(gate["label"]),
+        "kind": "regression" if regression else "absolute",
+        "threshold": threshold,
+        "value": value,
+        "baseline": base,
+        "delta": delta,
+        "requirement": requirement,
+        "shown": shown,
+        "passed": passed,
+        "skipped": skipped,
+        "status": "skipped" if skipped else ("pass" if passed else "fail"),
+        "message": str(gate.get("message") or ""),
+    }
+
+
+def merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: dict[str, Any]) -> dict[str, Any] | None:
+    """What merging would do, for a pull-request run (`apply --no-deploy`); None for any other mode.
+
+    A pull request never deploys, so "will not deploy (--no-deploy)" says nothing; the reviewer's question is
+    whether the merge will. The push to main runs the same plan with the same gates, so the answer is the plan's
+    deploy actions when the gates passed, and nothing when they failed.
+    """
+    if mode != "apply --no-deploy":
+        return None
+    deploys = [a for a in actions if a.get("type") == "deploy"]
+    return {
+        "deploy": passed and bool(deploys),
+        "gates_failed": not passed,
+        "deployments": [
+            {
+                "deployment": str(a.get("deployment", "")),
+                "from": None if a.get("from") is None else str(a["from"]),
+                "to": str(a.get("to") or model.get("fingerprint") or ""),
+            }
+            for a in deploys
+        ],
     }

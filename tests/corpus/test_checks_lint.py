@@ -40,7 +40,7 @@ def test_span_errors_are_located_with_excerpts(make_project) -> None:
 
 
 def test_inverted_span_and_limits() -> None:
-    from nerspec.corpus.checks import _ner  # the NER table entry, on an in-memory corpus
+    from nerspec.corpus.checks import check_spans  # the NER kind's checks, on an in-memory corpus
 
     class P:  # the parts of a LoadedProject the NER checks read
         class manifest:  # noqa: N801
@@ -48,7 +48,7 @@ def test_inverted_span_and_limits() -> None:
                 language = "en"
 
     doc = Document("d", "x" * 600, [Span(5, 2, "Person"), Span(0, 501, "Person")])
-    codes = sorted(f.code for f in _ner(P, Corpus([doc]), ["Person"]))
+    codes = sorted(f.code for f in check_spans(P, Corpus([doc]), ["Person"]))
     assert codes == ["inverted_span", "span_not_on_tokens", "span_too_long"]
 
 

@@ -1,0 +1,30 @@
+"""How the report rounds and writes numbers: four decimals in the view, three in the text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Below this magnitude a change is rounding noise at three decimals and is shown as unchanged.
+EPSILON = 0.0005
+
+
+def rounded(value: Any) -> float | None:
+    """A number of the run result rounded to four decimals; None when it is missing or not a number."""
+    if value is None:
+        return None
+    try:
+        return round(float(value), 4)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt_num(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_signed(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if abs(value) < EPSILON:
+        return f"±{0:.{digits}f}"
+    return f"{value:+.{digits}f}"
