@@ -86,10 +86,10 @@ class Predictor:
             raise ModelNotFoundError(f"cannot load the spaCy pipeline in {pipeline}: {exc}") from None
         factories = self._impl.factories(self.multilabel)
         self._parser = next(
-            (name for name in self.nlp.pipe_names if self.nlp.get_pipe_meta(name).factory in ("ner", "beam_ner")),
+            (name for name in self.nlp.pipe_names if self.nlp.get_pipe_meta(name).factory in self._impl.parser_factories),
             None,
         )
-        if self.kind == "NERProject" and self._parser is None:
+        if self._impl.parser_factories and self._parser is None:
             raise ModelNotFoundError(f"{artifact_dir}: the pipeline has no {' or '.join(factories)} component")
 
     @property

@@ -49,6 +49,10 @@ class ProjectKind(Protocol):
     job_result_key: str  # key of a document's predictions in a job's results ("class" for classification)
 
     # --- training and prediction (spaCy) -----------------------------------------------------------------
+    # Factories of a transition-based component whose beam scores the confidences (NER's parser); a model of
+    # the kind must have one. Empty when the trained component's own scores are the confidences (textcat).
+    parser_factories: tuple[str, ...]
+
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         """Factories that may carry the model's labels (an expert config may use e.g. ``beam_ner``)."""
         ...

@@ -37,6 +37,9 @@ class NERKind:
 
     # --- training and prediction -------------------------------------------------------------------------
 
+    # The transition-based component whose beam scores confidences; a trained model must have one.
+    parser_factories: tuple[str, ...] = ("ner", "beam_ner")
+
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return ("ner", "beam_ner")
 

@@ -45,6 +45,9 @@ class TextClassificationKind:
 
     # --- training and prediction -------------------------------------------------------------------------
 
+    # The transition-based component whose beam scores confidences; a trained model must have one.
+    parser_factories: tuple[str, ...] = ()
+
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return (_factory(multilabel),)
 

@@ -58,21 +58,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nerspec.errors import ModelNotFoundError
+from nerspec.kinds import kind_of_task, task_kinds
 from nerspec.serve.errors import ApiError
 from nerspec.serve.limits import check_documents
 from nerspec.serve.native import analyze_documents
-from nerspec.serve.registry import NER_KIND, TEXTCAT_KIND
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
 
 API_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-preview", "2023-11-15-preview",
                 "2024-11-01", "2024-11-15-preview")
-RESULT_KINDS = {
-    "CustomEntityRecognition": "CustomEntityRecognitionLROResults",
-    "CustomSingleLabelClassification": "CustomSingleLabelClassificationLROResults",
-    "CustomMultiLabelClassification": "CustomMultiLabelClassificationLROResults",
-}
-MODEL_KIND = {"CustomEntityRecognition": NER_KIND, "CustomSingleLabelClassification": TEXTCAT_KIND,
-              "CustomMultiLabelClassification": TEXTCAT_KIND}
+RESULT_KINDS = task_kinds()  # task kind -> result kind, from the project kinds that serve them
+SINGLE_LABEL_TASKS = frozenset({"CustomSingleLabelClassification"})  # the first class only
 MAX_TASKS = 10
 MAX_PENDING_JOBS = 1000
 LONG_POLL_S = 5.0  # well under the client's read timeout; a queued job usually finishes within it
@@ -258,16 +253,18 @@ class JobStore:
             task.error = _task_error("InvalidRequest", f"Deployment '{task.deployment}' of project "
                                      f"'{task.project}' was not found.", "InvalidParameterValue")
             return
-        if loaded.kind != MODEL_KIND[task.kind]:
+        kind = kind_of_task(task.kind)
+        if kind is None or loaded.kind != kind.name:
             task.status, task.updated = "failed", _now()
             task.error = _task_error("InvalidRequest", f"Task kind {task.kind} does not match project "
                                      f"'{task.project}', a {loaded.kind}.", "InvalidParameterValue")
             return
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
-                                              single_label=task.kind == "CustomSingleLabelClassification",
+                                              single_label=task.kind in SINGLE_LABEL_TASKS,
                                               scheduler=self.state.scheduler, client=f"job:{job.id}")
-        if loaded.kind != NER_KIND:  # the reference names the list "class" for both classification kinds
-            documents = [{"id": d["id"], "class": d["classes"], "warnings": d["warnings"]} for d in documents]
+        if kind.job_result_key != kind.result_key:  # the reference names the list "class" for classification
+            documents = [{"id": d["id"], kind.job_result_key: d[kind.result_key], "warnings": d["warnings"]}
+                         for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))
         task.results = {"documents": documents, "errors": errors, "projectName": task.project,
                         "deploymentName": task.deployment}

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nerspec.serve import fair
 from nerspec.serve.errors import ApiError, error_body
 from nerspec.serve.limits import check_documents
-from nerspec.serve.registry import NER_KIND, Loaded
+from nerspec.serve.registry import Loaded
 from nerspec.serve.units import STRING_INDEX_TYPES, convert_entities, normalize
 
 
@@ -39,7 +39,7 @@ def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: i
     multilingual = bool(getattr(predictor, "multilingual", False))
     languages = list(getattr(predictor, "languages", None) or []) if multilingual else None
     checked = check_documents(documents, loaded.language, too_large_status, default_language=None, languages=languages)
-    plan = fair.plan_units([text for _, _, text in checked.valid], chunk=loaded.kind == NER_KIND)
+    plan = fair.plan_units([text for _, _, text in checked.valid], chunk=loaded.project_kind.annotates_spans)
     return checked, plan
 
 
@@ -59,15 +59,16 @@ def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
 def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
              single_label: bool = False) -> list[dict[str, Any]]:
     """Results in request order, entity offsets in ``unit``."""
-    predictions = fair.merge(plan, outputs, loaded.kind == NER_KIND)
+    kind = loaded.project_kind
+    predictions = fair.merge(plan, outputs, kind.annotates_spans)
     results = []
     for (_, doc_id, text), predicted in zip(checked.valid, predictions):
         warnings = checked.warnings.get(doc_id, [])
-        if loaded.kind == NER_KIND:
-            results.append({"id": doc_id, "entities": convert_entities(text, predicted, unit), "warnings": warnings})
+        if kind.annotates_spans:
+            items = convert_entities(text, predicted, unit)
         else:
-            classes = predicted[:1] if single_label else predicted
-            results.append({"id": doc_id, "classes": classes, "warnings": warnings})
+            items = predicted[:1] if single_label else predicted
+        results.append({"id": doc_id, kind.result_key: items, "warnings": warnings})
     return results
 
 

@@ -23,12 +23,11 @@ from typing import Any
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
+from nerspec.kinds import NER_KIND, ProjectKind, kind_of
 from nerspec.paths import StatePaths
 
 log = logging.getLogger("nerspec.serve")
 
-NER_KIND = "NERProject"
-TEXTCAT_KIND = "TextClassificationProject"
 RETRY_FAILED_AFTER_S = 10.0
 
 
@@ -50,6 +49,10 @@ class Loaded:
     predictor: Any
     loaded_at: str
     deployed_at: str | None = None
+
+    @property
+    def project_kind(self) -> ProjectKind:
+        return kind_of(self.kind)
 
     def pipe(
         self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
