@@ -73,12 +73,13 @@ def evaluate_command(
         kind = None
         if project_path is not None:
             from nerspec.evaluate.io import project_settings
+            from nerspec.kinds import kind_of
             from nerspec.manifest.load import load_project
 
             settings = project_settings(load_project(project_path))
             kind = settings.kind
-            # Only classification manifests have spec.multilabel; for NER a flag is left to fail as not applicable.
-            if kind == "TextClassificationProject":
+            # Only classification has a multilabel setting; for span kinds a flag is left to fail as not applicable.
+            if not kind_of(kind).annotates_spans:
                 if multilabel is not None and multilabel != settings.multilabel:
                     flag = "--multilabel" if multilabel else "--single-label"
                     raise click.UsageError(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
-from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND
+from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND, kind_of
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -176,10 +176,10 @@ def evaluate_files(
             "the gold and predicted files do not match the project's kind",
         )
     kind = kind or found
-    if multilabel is not None and kind != CLASSIFICATION_KIND:
+    if multilabel is not None and kind_of(kind).annotates_spans:
         raise NerspecError("multi-label or single-label applies to classification only; these are NER records")
     if multilabel is None:
-        multilabel = kind == CLASSIFICATION_KIND and any(len(d.labels) != 1 for d in gold.documents)
+        multilabel = not kind_of(kind).annotates_spans and any(len(d.labels) != 1 for d in gold.documents)
     elif not multilabel:
         # Scoring several gold classes as one would silently drop all but one; say which documents disagree.
         problems = _single_label_problems(gold, gold_path)

@@ -44,9 +44,10 @@ def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str
 
 def render(evaluation: dict[str, Any], review: bool = False) -> str:
     from nerspec.evaluate import per_label
+    from nerspec.kinds import kind_of
 
-    ner = evaluation["kind"] == "NERProject"
-    unit = "entity type" if ner else "class"
+    kind = kind_of(evaluation["kind"])
+    unit = kind.label_noun
     ci = evaluation.get("ci", {})
     test = evaluation.get("data", {}).get("test", {})
     lines = [f"{evaluation['kind']}: {test.get('documents', 0)} test documents", ""]
@@ -61,7 +62,7 @@ def render(evaluation: dict[str, Any], review: bool = False) -> str:
     if mci:
         lines.append(f"micro precision CI {_ci(mci.get('precision'))}, recall CI {_ci(mci.get('recall'))} "
                      f"({ci.get('resamples')} document resamples, seed {ci.get('seed')})")
-    lines += _calibration_and_changes(evaluation, "entities" if ner else "classes")
+    lines += _calibration_and_changes(evaluation, kind.result_key)
     labels = per_label(evaluation)
     lines += ["", f"Per {unit}:"]
     rows = [[unit, "precision", "recall", "f1", f"f1 {level}% CI", "tp", "fp", "fn", "support"]]

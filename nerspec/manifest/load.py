@@ -16,10 +16,10 @@ from typing import Any
 from nerspec.errors import ManifestError, Problem
 from nerspec.manifest import rules
 from nerspec.manifest.schema import (
+    PROJECT_MODELS,
     SUPPORTED_API_VERSIONS,
     SUPPORTED_KINDS,
     AnyProject,
-    NERProject,
     TextClassificationProject,
 )
 from nerspec.manifest.yamlpos import Path_, Positions, YamlProblem, load_with_positions
@@ -175,7 +175,7 @@ def load_project(path: Path) -> LoadedProject:
     if problems:
         raise ManifestError(problems)
 
-    model = NERProject if raw["kind"] == "NERProject" else TextClassificationProject
+    model = PROJECT_MODELS.get(raw["kind"], TextClassificationProject)
     from pydantic import ValidationError
 
     try:
@@ -193,7 +193,7 @@ def _valid_manifest(raw: dict[str, Any]) -> AnyProject | None:
     YAML dates), else None. The schema is generated from these models, so both agree on valid documents."""
     from pydantic import ValidationError
 
-    model = NERProject if raw.get("kind") == "NERProject" else TextClassificationProject
+    model = PROJECT_MODELS.get(str(raw.get("kind")), TextClassificationProject)
     try:
         return model.model_validate_json(json.dumps(raw), strict=True)
     except (ValidationError, TypeError, ValueError):

@@ -328,6 +328,8 @@ class TextClassificationProject(Strict):
 
 Manifest = Annotated[NERProject | TextClassificationProject, Field(discriminator="kind")]
 AnyProject = NERProject | TextClassificationProject
+# The model of each kind, for validating one manifest whose `kind` is already known to be supported.
+PROJECT_MODELS: dict[str, type[AnyProject]] = {NER_KIND: NERProject, CLASSIFICATION_KIND: TextClassificationProject}
 
 
 def json_schema() -> dict[str, Any]:

@@ -55,12 +55,12 @@ def plan_units(texts: list[str], chunk: bool, size: int = CHUNK_CHARS) -> Plan:
     return Plan(units, len(texts))
 
 
-def merge(plan: Plan, outputs: list[list[list[dict[str, Any]]]], ner: bool) -> list[list[dict[str, Any]]]:
+def merge(plan: Plan, outputs: list[list[list[dict[str, Any]]]], spans: bool) -> list[list[dict[str, Any]]]:
     """Per document, the predictions of its segments with offsets shifted back into the whole text."""
     merged: list[list[dict[str, Any]]] = [[] for _ in range(plan.documents)]
     for unit, predictions in zip(plan.units, outputs):
         for (index, offset, _), predicted in zip(unit, predictions):
-            if ner and offset:
+            if spans and offset:
                 predicted = [{**entity, "offset": entity["offset"] + offset} for entity in predicted]
             merged[index].extend(predicted)
     return merged

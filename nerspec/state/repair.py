@@ -251,10 +251,10 @@ def _training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
     try:
         from nerspec.fingerprint import training_inputs
         from nerspec.manifest.load import LoadedProject
-        from nerspec.manifest.schema import NERProject, TextClassificationProject
+        from nerspec.manifest.schema import PROJECT_MODELS, TextClassificationProject
         from nerspec.manifest.yamlpos import Positions
 
-        model = NERProject if manifest.get("kind") == "NERProject" else TextClassificationProject
+        model = PROJECT_MODELS.get(str(manifest.get("kind")), TextClassificationProject)
         project = LoadedProject(model.model_validate(manifest), Path("nerspec.yaml"), Positions())
         return training_inputs(project)
     except Exception:  # an older manifest layout: plan then explains less, nothing else depends on it
