@@ -1,0 +1,144 @@
+"""The jobs API's routes: submit, status (long poll, paging, statistics) and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from nerspec.serve.errors import ApiError
+from nerspec.serve.jobs.models import (
+    API_VERSIONS,
+    LONG_POLL_S,
+    MAX_TASKS,
+    RESULT_KINDS,
+    TERMINAL,
+    Job,
+    JobRequest,
+    TaskRun,
+    _now,
+)
+from nerspec.serve.jobs.store import JobStore, job_state
+from nerspec.serve.limits import check_documents
+from nerspec.serve.units import STRING_INDEX_TYPES, normalize
+
+
+def _check_version(api_version: str) -> None:
+    if api_version not in API_VERSIONS:
+        raise ApiError(400, "InvalidArgument", f"Unsupported api-version '{api_version}'. Supported: "
+                       f"{', '.join(API_VERSIONS)}.", "InvalidParameterValue")
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def router(state: Any) -> APIRouter:
+    api = APIRouter(tags=["analyze-text jobs (reference API)"], dependencies=[Depends(state.check_api_key)])
+    store: JobStore = state.jobs
+
+    @api.post(
+        "/language/analyze-text/jobs",
+        status_code=202,
+        summary="Submit an analyze-text job (custom entity recognition / classification)",
+        responses={202: {"description": "Accepted; Operation-Location names the job"},
+                   400: {"description": "Invalid request"}, 401: {"description": "Wrong or missing key"},
+                   429: {"description": "Too many unfinished jobs"}},
+    )
+    async def submit(request: Request, body: JobRequest,
+                     api_version: str = Query(..., alias="api-version")) -> JSONResponse:
+        _check_version(api_version)
+        if not body.tasks:
+            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
+                           "A job needs at least one task.")
+        if len(body.tasks) > MAX_TASKS:
+            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
+                           f"A job has at most {MAX_TASKS} tasks.")
+        documents = [d.model_dump() for d in body.analysisInput.documents]
+        for doc in documents:
+            doc["language"] = doc.get("language") or body.defaultLanguage
+        check_documents(documents, None, 400)  # request-level limits now; per-document ones per task
+        tasks = []
+        for index, task in enumerate(body.tasks):
+            if task.kind not in RESULT_KINDS:
+                raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
+                               f"Task kind '{task.kind}' is not served by nerspec; supported: "
+                               f"{', '.join(RESULT_KINDS)}.")
+            unit = normalize(task.parameters.stringIndexType)
+            if unit is None:
+                raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
+                               f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
+            tasks.append(TaskRun(name=task.taskName or str(index), kind=task.kind, project=task.parameters.projectName,
+                                 deployment=task.parameters.deploymentName, unit=unit))
+        created = _now()
+        job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
+                  created=created, expires=created + timedelta(seconds=store.ttl_s),
+                  expires_mono=time.monotonic() + store.ttl_s, updated=created,
+                  size=sum(len(d["text"]) * 4 for d in documents) + 1024,
+                  doc_order=[d["id"] for d in documents], lengths={d["id"]: len(d["text"]) for d in documents},
+                  loop=asyncio.get_running_loop(), done=asyncio.Event())
+        store.submit(job)
+        location = f"{_base_url(request)}/language/analyze-text/jobs/{job.id}?api-version={api_version}"
+        # The reference answers 202 with an empty body; a small JSON body costs nothing and keeps the rule
+        # "every answer is JSON" (the client ignores the body of a 202).
+        return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
+                            headers={"Operation-Location": location})
+
+    @api.get(
+        "/language/analyze-text/jobs/{job_id}",
+        summary="Status and results of an analyze-text job",
+        responses={404: {"description": "No such job (or expired)"}, 401: {"description": "Wrong or missing key"}},
+    )
+    async def status(
+        request: Request,
+        job_id: str,
+        api_version: str = Query(..., alias="api-version"),
+        show_stats: bool = Query(False, alias="showStats"),
+        top: int | None = Query(None, ge=1, le=1000),
+        skip: int = Query(0, ge=0, le=1_000_000),
+    ) -> JSONResponse:
+        _check_version(api_version)
+        job = store.get(job_id)
+        if job.status not in TERMINAL and job.done is not None and job.loop is asyncio.get_running_loop():
+            try:
+                await asyncio.wait_for(job.done.wait(), LONG_POLL_S)
+            except TimeoutError:
+                pass
+        params = dict(request.query_params)
+        top = top if top is not None else _int(params.get("$top"))
+        skip = skip or (_int(params.get("$skip")) or 0)
+        headers = {} if job.status in TERMINAL else {"Retry-After": "1"}
+        return JSONResponse(job_state(job, _base_url(request), api_version, show_stats, top, skip), headers=headers)
+
+    @api.post(
+        "/language/analyze-text/jobs/{job_id}:cancel",
+        status_code=202,
+        summary="Cancel an analyze-text job",
+        responses={202: {"description": "Cancellation accepted"}, 400: {"description": "Job already finished"},
+                   404: {"description": "No such job"}},
+    )
+    async def cancel(request: Request, job_id: str, api_version: str = Query(..., alias="api-version")) -> JSONResponse:
+        _check_version(api_version)
+        job = store.cancel(job_id)
+        location = f"{_base_url(request)}/language/analyze-text/jobs/{job_id}?api-version={api_version}"
+        return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
+                            headers={"Operation-Location": location})
+
+    return api
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ApiError(400, "InvalidArgument", f"'{value}' is not an integer.", "InvalidParameterValue") from None
+    if number < 0:
+        raise ApiError(400, "InvalidArgument", f"'{value}' must not be negative.", "InvalidParameterValue")
+    return number
