@@ -38,6 +38,40 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def new_job(body: JobRequest, ttl_s: float) -> Job:
+    """The job a valid request body asks for (400 ``ApiError`` otherwise); to be submitted from the event loop."""
+    if not body.tasks:
+        raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
+                       "A job needs at least one task.")
+    if len(body.tasks) > MAX_TASKS:
+        raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
+                       f"A job has at most {MAX_TASKS} tasks.")
+    documents = [d.model_dump() for d in body.analysisInput.documents]
+    for doc in documents:
+        doc["language"] = doc.get("language") or body.defaultLanguage
+    check_documents(documents, None, 400)  # request-level limits now; per-document ones per task
+    tasks = []
+    for index, task in enumerate(body.tasks):
+        if task.kind not in RESULT_KINDS:
+            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
+                           f"Task kind '{task.kind}' is not served by nerspec; supported: "
+                           f"{', '.join(RESULT_KINDS)}.")
+        unit = normalize(task.parameters.stringIndexType)
+        if unit is None:
+            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
+                           f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
+        tasks.append(TaskRun(name=task.taskName or str(index), kind=task.kind, project=task.parameters.projectName,
+                             deployment=task.parameters.deploymentName, unit=unit))
+    created = _now()
+    job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
+              created=created, expires=created + timedelta(seconds=ttl_s),
+              expires_mono=time.monotonic() + ttl_s, updated=created,
+              size=sum(len(d["text"]) * 4 for d in documents) + 1024,
+              doc_order=[d["id"] for d in documents], lengths={d["id"]: len(d["text"]) for d in documents},
+              loop=asyncio.get_running_loop(), done=asyncio.Event())
+    return job
+
+
 def router(state: Any) -> APIRouter:
     api = APIRouter(tags=["analyze-text jobs (reference API)"], dependencies=[Depends(state.check_api_key)])
     store: JobStore = state.jobs
@@ -53,35 +87,7 @@ def router(state: Any) -> APIRouter:
     async def submit(request: Request, body: JobRequest,
                      api_version: str = Query(..., alias="api-version")) -> JSONResponse:
         _check_version(api_version)
-        if not body.tasks:
-            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
-                           "A job needs at least one task.")
-        if len(body.tasks) > MAX_TASKS:
-            raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
-                           f"A job has at most {MAX_TASKS} tasks.")
-        documents = [d.model_dump() for d in body.analysisInput.documents]
-        for doc in documents:
-            doc["language"] = doc.get("language") or body.defaultLanguage
-        check_documents(documents, None, 400)  # request-level limits now; per-document ones per task
-        tasks = []
-        for index, task in enumerate(body.tasks):
-            if task.kind not in RESULT_KINDS:
-                raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
-                               f"Task kind '{task.kind}' is not served by nerspec; supported: "
-                               f"{', '.join(RESULT_KINDS)}.")
-            unit = normalize(task.parameters.stringIndexType)
-            if unit is None:
-                raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
-                               f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
-            tasks.append(TaskRun(name=task.taskName or str(index), kind=task.kind, project=task.parameters.projectName,
-                                 deployment=task.parameters.deploymentName, unit=unit))
-        created = _now()
-        job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
-                  created=created, expires=created + timedelta(seconds=store.ttl_s),
-                  expires_mono=time.monotonic() + store.ttl_s, updated=created,
-                  size=sum(len(d["text"]) * 4 for d in documents) + 1024,
-                  doc_order=[d["id"] for d in documents], lengths={d["id"]: len(d["text"]) for d in documents},
-                  loop=asyncio.get_running_loop(), done=asyncio.Event())
+        job = new_job(body, store.ttl_s)
         store.submit(job)
         location = f"{_base_url(request)}/language/analyze-text/jobs/{job.id}?api-version={api_version}"
         # The reference answers 202 with an empty body; a small JSON body costs nothing and keeps the rule
