@@ -136,8 +136,8 @@ def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: 
         predictions = predictor.predict([p.document.text for p in picks])
     else:
         predictions = [p.prediction for p in picks]
-    drafts = [draft_of(p.document, pred, batch.is_ner) for p, pred in zip(picks, predictions)]
-    write_drafts(drafts, output, format_for(output, fmt), batch.is_ner, version)
+    drafts = [draft_of(p.document, pred, batch.spans) for p, pred in zip(picks, predictions)]
+    write_drafts(drafts, output, format_for(output, fmt), batch.spans, version)
 
 
 @label.command("suggest")

@@ -16,13 +16,13 @@ from nerspec.corpus.model import Document, Span
 DRAFT_FORMATS = ("labelstudio", "jsonl")
 
 
-def draft_of(doc: Document, prediction: list[dict[str, Any]], is_ner: bool) -> tuple[Document, dict[Any, float]]:
+def draft_of(doc: Document, prediction: list[dict[str, Any]], spans: bool) -> tuple[Document, dict[Any, float]]:
     """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""
     scores: dict[Any, float] = {}
     draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, status="draft")
     for item in prediction:
         confidence = float(item.get("confidenceScore", 0.0))
-        if is_ner:
+        if spans:
             span = Span(int(item["offset"]), int(item["offset"]) + int(item["length"]), str(item["category"]))
             draft.spans.append(span)
             scores[span] = confidence
@@ -32,15 +32,15 @@ def draft_of(doc: Document, prediction: list[dict[str, Any]], is_ner: bool) -> t
     return draft, scores
 
 
-def document_score(scores: dict[Any, float], is_ner: bool) -> float:
+def document_score(scores: dict[Any, float], spans: bool) -> float:
     """How sure the model is of the whole draft: its least confident span or class (1.0 with no entity)."""
     if not scores:
-        return 1.0 if is_ner else 0.0
+        return 1.0 if spans else 0.0
     return round(min(scores.values()), 4)
 
 
 def labelstudio_tasks(
-    drafts: Sequence[tuple[Document, dict[Any, float]]], is_ner: bool, model_version: str
+    drafts: Sequence[tuple[Document, dict[Any, float]]], spans: bool, model_version: str
 ) -> list[dict[str, Any]]:
     from nerspec.corpus.formats.labelstudio import regions, task
 
@@ -48,17 +48,17 @@ def labelstudio_tasks(
     for draft, scores in drafts:
         entry = task(draft)
         entry["predictions"] = [
-            {"model_version": model_version, "score": document_score(scores, is_ner), "result": regions(draft, is_ner, scores)}
+            {"model_version": model_version, "score": document_score(scores, spans), "result": regions(draft, spans, scores)}
         ]
         out.append(entry)
     return out
 
 
-def jsonl_records(drafts: Sequence[tuple[Document, dict[Any, float]]], is_ner: bool, model_version: str) -> list[dict[str, Any]]:
+def jsonl_records(drafts: Sequence[tuple[Document, dict[Any, float]]], spans: bool, model_version: str) -> list[dict[str, Any]]:
     out = []
     for draft, scores in drafts:
         record: dict[str, Any] = {"id": draft.id, "text": draft.text}
-        if is_ner:
+        if spans:
             record["spans"] = [
                 {"start": s.start, "end": s.end, "label": s.label, "score": round(scores[s], 4)} for s in draft.spans
             ]
@@ -71,7 +71,7 @@ def jsonl_records(drafts: Sequence[tuple[Document, dict[Any, float]]], is_ner: b
 
 
 def write_drafts(
-    drafts: Sequence[tuple[Document, dict[Any, float]]], target: Path, fmt: str, is_ner: bool, model_version: str
+    drafts: Sequence[tuple[Document, dict[Any, float]]], target: Path, fmt: str, spans: bool, model_version: str
 ) -> Path:
     """Write drafts atomically in ``fmt`` (``labelstudio`` task list or nerspec ``jsonl``)."""
     from nerspec.atomic import write_text
@@ -79,8 +79,8 @@ def write_drafts(
     from nerspec.corpus.formats.labelstudio import write_tasks
 
     if fmt == "labelstudio":
-        return write_tasks(labelstudio_tasks(drafts, is_ner, model_version), target)
-    lines = [jsonl.line(r) for r in jsonl_records(drafts, is_ner, model_version)]
+        return write_tasks(labelstudio_tasks(drafts, spans, model_version), target)
+    lines = [jsonl.line(r) for r in jsonl_records(drafts, spans, model_version)]
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target
 

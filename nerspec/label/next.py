@@ -76,7 +76,7 @@ def rank(
     strategy: str = "diverse",
     seed: int = 0,
     predictions: Iterable[list[dict[str, Any]]] | None = None,
-    is_ner: bool = True,
+    spans: bool = True,
     multilabel: bool = False,
     threshold: float = 0.5,
     labeled: Sequence[Document] = (),
@@ -95,7 +95,7 @@ def rank(
     assert predictions is not None
     under = under_represented or {}
     candidates = [
-        _candidate(doc, pred, seed, is_ner, multilabel, threshold, under) for doc, pred in zip(pool, predictions)
+        _candidate(doc, pred, seed, spans, multilabel, threshold, under) for doc, pred in zip(pool, predictions)
     ]
     if strategy == "uncertainty":
         best = sorted(candidates, key=lambda c: (-c.uncertainty, c.tie))[:n]
@@ -104,10 +104,10 @@ def rank(
 
 
 def _candidate(
-    doc: Document, prediction: list[dict[str, Any]], seed: int, is_ner: bool, multilabel: bool, threshold: float,
+    doc: Document, prediction: list[dict[str, Any]], seed: int, spans: bool, multilabel: bool, threshold: float,
     under: dict[str, str],
 ) -> _Candidate:
-    if is_ner:
+    if spans:
         uncertainty, reasons = _ner_uncertainty(prediction)
     else:
         uncertainty, reasons = _class_uncertainty(prediction, multilabel, threshold)
@@ -195,15 +195,15 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
     return picked
 
 
-def under_represented(labeled: Sequence[Document], labels: Sequence[str], is_ner: bool) -> dict[str, str]:
+def under_represented(labeled: Sequence[Document], labels: Sequence[str], spans: bool) -> dict[str, str]:
     """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
     from nerspec.evaluate.guidance import guidance, side_stats
 
-    data = {"train": side_stats(labeled, is_ner), "test": side_stats([], is_ner)}
+    data = {"train": side_stats(labeled, spans), "test": side_stats([], spans)}
     out: dict[str, str] = {}
     counts = data["train"]["labels"]
-    unit = "instances" if is_ner else "documents"
-    for item in guidance(is_ner, labels, data, {"labels": [], "matrix": []}, []):
+    unit = "instances" if spans else "documents"
+    for item in guidance(spans, labels, data, {"labels": [], "matrix": []}, []):
         if item["code"] in ("few_instances", "below_recommended", "few_documents"):
             for label in item["labels"]:
                 out[label] = f"{counts.get(label, {}).get(unit, 0)} training {unit}"
@@ -219,7 +219,7 @@ class Batch:
     pool_size: int
     already_labeled: int
     model: str  # the fingerprint of the model that ranked ("" for random)
-    is_ner: bool
+    spans: bool
 
 
 def next_batch(
@@ -242,20 +242,20 @@ def next_batch(
 
     corpus = load_corpus(project, cache_dir)
     found = load_pool(project, corpus, pool)
-    is_ner = kind_of(project.kind).annotates_spans
+    spans = kind_of(project.kind).annotates_spans
     labels = [label.name for label in project.manifest.spec.labels]
     if strategy == "random":
         picks = rank(found.documents, n, strategy="random", seed=seed)
-        return Batch(picks, len(found.documents), found.already_labeled, "", is_ner)
+        return Batch(picks, len(found.documents), found.already_labeled, "", spans)
     model = predictor() if callable(predictor) and not hasattr(predictor, "pipe") else predictor
     texts, languages = [d.text for d in found.documents], [d.language for d in found.documents]
     predictions = counted(model.pipe(texts, languages=languages), len(found.documents), progress)
     picks = rank(
-        found.documents, n, strategy=strategy, seed=seed, predictions=predictions, is_ner=is_ner,
+        found.documents, n, strategy=strategy, seed=seed, predictions=predictions, spans=spans,
         multilabel=bool(getattr(model, "multilabel", False)), threshold=float(getattr(model, "threshold", 0.5)),
-        labeled=corpus.documents, under_represented=under_represented(corpus.documents, labels, is_ner),
+        labeled=corpus.documents, under_represented=under_represented(corpus.documents, labels, spans),
     )
-    return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), is_ner)
+    return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), spans)
 
 
 def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[Any]:

@@ -29,9 +29,9 @@ def suggest(
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise NerspecError(f"not in the pool (or already labeled): {shown}")
         documents = [by_id[i] for i in dict.fromkeys(ids)]
-    is_ner = kind_of(project.kind).annotates_spans
+    spans = kind_of(project.kind).annotates_spans
     from nerspec.label.next import counted
 
     texts, languages = [d.text for d in documents], [d.language for d in documents]
     predictions = counted(predictor.pipe(texts, languages=languages), len(documents), progress)
-    return [draft_of(doc, prediction, is_ner) for doc, prediction in zip(documents, predictions)]
+    return [draft_of(doc, prediction, spans) for doc, prediction in zip(documents, predictions)]

@@ -67,5 +67,5 @@ def test_random_depends_on_the_seed_only() -> None:
 def test_classification_near_tie() -> None:
     docs = [Document("a", "x"), Document("b", "y")]
     preds = [[{"category": "A", "confidenceScore": 0.52}], [{"category": "B", "confidenceScore": 0.97}]]
-    picks = rank(docs, 2, strategy="uncertainty", predictions=preds, is_ner=False)
+    picks = rank(docs, 2, strategy="uncertainty", predictions=preds, spans=False)
     assert picks[0].id == "a" and picks[0].reasons == ["near-tie between classes: top class A only 0.52"]
