@@ -132,7 +132,9 @@ def stats(path: Path, as_json: bool) -> None:
 def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     docs = value["documents"]
     click.echo(f"{name} ({kind}): {docs['train'] + docs['test']} documents, train {docs['train']}, test {docs['test']}")
-    key, noun = ("entities", "entity type") if "entities" in value else ("classes", "class")
+    from nerspec.kinds import kind_of
+
+    key, noun = kind_of(kind).label_field, kind_of(kind).label_noun
     table = value[key]
     width = max([len(noun), *(len(n) for n in table)]) + 2
     click.echo(f"  {noun:<{width}}{'train':>16}{'test':>16}{'total':>16}")

@@ -111,12 +111,12 @@ def _chunks(records: Iterator[tuple[str, str, str | None]], size: int) -> Iterat
         yield chunk
 
 
-def _human(result: list[dict[str, Any]], key: str) -> str:
+def _human(result: list[dict[str, Any]], spans: bool) -> str:
     if not result:
-        return "  (no entities)" if key == "entities" else "  (no class)"
+        return "  (no entities)" if spans else "  (no class)"
     lines = []
     for item in result:
-        if key == "entities":
+        if spans:
             lines.append(
                 f"  {item['category']:<16} {json.dumps(item['text'], ensure_ascii=False):<30} "
                 f"offset {item['offset']}, length {item['length']}  confidence {item['confidenceScore']:.3f}"
@@ -188,6 +188,7 @@ def predict_command(
       nerspec predict projects/example --deployment staging -f inbox.jsonl > entities.jsonl
       nerspec predict --model .nerspec/models/<fingerprint> -f notes.txt --json
     """
+    from nerspec.kinds import kind_of
     from nerspec.predict import load
 
     text: str | None = None
@@ -211,7 +212,8 @@ def predict_command(
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
     predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
-    if string_index_type != "UnicodeCodePoint" and predictor.result_key == "entities":
+    spans = kind_of(predictor.kind).annotates_spans
+    if string_index_type != "UnicodeCodePoint" and spans:
         predictor = _InUnits(predictor, string_index_type)
     key = predictor.result_key
     if text is not None:
@@ -223,7 +225,7 @@ def predict_command(
         else:
             for warning in warnings:
                 click.echo(f"warning: {warning['message']}", err=True)
-            click.echo(_human(result, key))
+            click.echo(_human(result, spans))
         return
     assert input_file is not None
     _predict_file(predictor, input_file, input_format, batch_size, as_json, key, language)
@@ -243,8 +245,10 @@ def _predict_file(
     language: str | None = None,
 ) -> None:
     from nerspec import progress
+    from nerspec.kinds import kind_of
     from nerspec.predict import read_records
 
+    spans = kind_of(predictor.kind).annotates_spans
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
     handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
@@ -268,7 +272,7 @@ def _predict_file(
                         out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     else:
                         shown = doc_text if len(doc_text) <= 80 else doc_text[:77] + "..."
-                        out.write(f"{shown}\n{_human(result, key)}\n")
+                        out.write(f"{shown}\n{_human(result, spans)}\n")
                 out.flush()
                 bar.update(advance=consumed.take())
     finally:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from nerspec.manifest.schema import AnyProject, NERProject
+from nerspec.kinds import kind_of
+from nerspec.manifest.schema import AnyProject
 
 RuleProblem = tuple[tuple[str | int, ...], str]
 
@@ -18,11 +19,11 @@ def check(project: AnyProject, project_dir: Path) -> list[RuleProblem]:
 
 
 def _label_field(project: AnyProject) -> str:
-    return "entities" if isinstance(project, NERProject) else "classes"
+    return kind_of(project.kind).label_field
 
 
 def _label_noun(project: AnyProject) -> str:
-    return "entity type" if isinstance(project, NERProject) else "class"
+    return kind_of(project.kind).label_noun
 
 
 def _labels(project: AnyProject) -> Iterator[RuleProblem]:
@@ -149,7 +150,7 @@ def _deployments(project: AnyProject) -> Iterator[RuleProblem]:
 
 def _gates(project: AnyProject) -> Iterator[RuleProblem]:
     gates = project.spec.gates
-    field = "per_entity" if isinstance(project, NERProject) else "per_class"
+    field = kind_of(project.kind).per_label_key
     declared = {label.name for label in project.spec.labels}
     for name in gates.per_label:
         if name != "*" and name not in declared:
