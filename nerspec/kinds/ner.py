@@ -1,4 +1,7 @@
-"""Named-entity recognition: labels are non-overlapping character spans of a document (``spec.entities``)."""
+"""Named-entity recognition: labels are non-overlapping character spans of a document (``spec.entities``).
+
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
+"""
 
 from __future__ import annotations
 

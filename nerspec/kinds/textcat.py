@@ -1,4 +1,7 @@
-"""Text classification: each document has one class (``multilabel: false``) or any number of them."""
+"""Text classification: each document has one class (``multilabel: false``) or any number of them.
+
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
+"""
 
 from __future__ import annotations
 
