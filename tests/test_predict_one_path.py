@@ -11,7 +11,7 @@ import pytest
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.split import SplitResult
 
-from .conftest import held_out
+from tests.trained_models import held_out
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from nerspec.apply import make_plan
 from nerspec.errors import StalePlanError
 from nerspec.plan import Plan, check_fresh, render
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
+from tests.tiny import make_docs, manifest
 
 
 def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
