@@ -9,10 +9,10 @@ import pytest
 
 from nerspec.deploy import local, rollback, swap
 from nerspec.errors import GateFailed
-from nerspec.state import open_store
-from tests.tiny import make_docs, manifest
 from nerspec.plan import render
+from nerspec.state import open_store
 from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 
 def pointer_fp(state: Any, deployment: str = "production") -> str | None:

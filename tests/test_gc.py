@@ -17,9 +17,9 @@ from nerspec.deploy import local
 from nerspec.gc import collect
 from nerspec.plan import artifact_intact
 from nerspec.state import open_store
-from tests.tiny import make_docs, manifest
 from tests.test_apply_crash import kill
 from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")

@@ -9,9 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.errors import ModelNotFoundError
-
 from nerspec.predict import DEFAULT_BEAM_DENSITY
-
 from tests.trained_models import held_out
 
 pytestmark = pytest.mark.slow

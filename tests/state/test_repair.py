@@ -15,8 +15,8 @@ from nerspec.deploy import local, rollback
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.tiny import make_docs
 from tests.test_plan import plan_of
+from tests.tiny import make_docs
 
 
 def nerspec(state: StatePaths, *args: str) -> Any:

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.tiny import make_docs, manifest
 from tests.services import free_port
+from tests.tiny import make_docs, manifest
 
 pytestmark = pytest.mark.slow
 FAKES = {"NERSPEC_TEST_TRAINER": "tests.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate"}
