@@ -24,7 +24,7 @@ from typing import Any, Literal
 from nerspec.report import escape
 from nerspec.report.numbers import fmt_num, fmt_signed
 from nerspec.report.sections import NONE_LABEL
-from nerspec.report.view import ReportError, _label_map_text, build_view
+from nerspec.report.view import ReportError, build_view
 
 Format = Literal["md", "html", "json"]
 FORMATS: tuple[str, ...] = ("md", "html", "json")
@@ -33,7 +33,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 # Room for the sticky-comment marker, a truncation note and GitHub counting some characters differently.
 MD_BUDGET = GITHUB_COMMENT_LIMIT - 1_536
 
-__all__ = ["FORMATS", "GITHUB_COMMENT_LIMIT", "Format", "ReportError", "_label_map_text", "build_view", "render"]
+__all__ = ["FORMATS", "GITHUB_COMMENT_LIMIT", "Format", "ReportError", "build_view", "render"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

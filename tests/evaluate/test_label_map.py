@@ -7,7 +7,7 @@ from pathlib import Path
 from nerspec.corpus.model import Document, Span
 from nerspec.evaluate.run import map_previous_names
 from nerspec.manifest.load import load_project
-from nerspec.report.render import _label_map_text
+from nerspec.report.view import _label_map_text
 
 
 def test_merged_types_are_scored_as_the_new_one(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The project-kind table: one ProjectKind per manifest kind, and the subsystems reading it."""
+"""The project-kind table (`nerspec.kinds`): one ProjectKind per manifest kind, and the subsystems reading it."""
 
 from __future__ import annotations
 
@@ -55,38 +55,6 @@ def test_looking_a_kind_up_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-
-
-def test_predictions_become_documents_of_the_kinds_shape() -> None:
-    doc = Document("d", "Ada Lovelace wrote")
-    ner, _ = KINDS[NER_KIND].predicted_documents([doc], [[{"category": "PER", "offset": 0, "length": 12}]])
-    assert ner[0].spans == [Span(0, 12, "PER")] and ner[0].labels == []
-    classes, scores = KINDS[CLASSIFICATION_KIND].predicted_documents(
-        [doc], [[{"category": "bio", "confidenceScore": 0.75}]]
-    )
-    assert classes[0].labels == ["bio"] and scores == [{"bio": 0.75}]
-
-
-def test_textcat_decodes_the_argmax_single_label_and_every_class_over_the_threshold_multi_label() -> None:
-    import spacy
-
-    doc = spacy.blank("en").make_doc("a text")
-    doc.cats = {"a": 0.2, "b": 0.7, "c": 0.6}
-    textcat = KINDS[CLASSIFICATION_KIND]
-    assert textcat.decode(doc, None, 0.5, False) == [{"category": "b", "confidenceScore": 0.7}]
-    assert [p["category"] for p in textcat.decode(doc, None, 0.5, True)] == ["b", "c"]
-
-
-def test_report_pieces_error_rows_and_confusion() -> None:
-    ner, textcat = KINDS[NER_KIND], KINDS[CLASSIFICATION_KIND]
-    reviewed = {"id": "d", "text": "Paris is nice", "gold": [[0, 5, "LOC"]], "predicted": [[0, 5, "PER"]]}
-    assert [(r["error"], r["gold"], r["predicted"]) for r in ner.report_errors(reviewed)] == [("wrong type", "LOC", "PER")]
-    classified = {"id": "d", "text": "t", "gold": ["a"], "predicted": ["b"]}
-    assert [r["error"] for r in textcat.report_errors(classified)] == ["misclassified"]
-    matrix = {"confusion_matrix": {"labels": ["a"], "matrix": [[1]]}}
-    assert ner.shows_confusion(None, matrix) and textcat.shows_confusion(False, matrix)
-    assert not textcat.shows_confusion(True, matrix)
-    assert not textcat.shows_confusion(None, {**matrix, "threshold_sweep": []})  # multi-label, guessed
 
 
 @pytest.mark.parametrize("kind", [NER_KIND, CLASSIFICATION_KIND])
