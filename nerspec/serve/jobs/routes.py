@@ -89,11 +89,7 @@ def router(state: Any) -> APIRouter:
         _check_version(api_version)
         job = new_job(body, store.ttl_s)
         store.submit(job)
-        location = f"{_base_url(request)}/language/analyze-text/jobs/{job.id}?api-version={api_version}"
-        # The reference answers 202 with an empty body; a small JSON body costs nothing and keeps the rule
-        # "every answer is JSON" (the client ignores the body of a 202).
-        return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
-                            headers={"Operation-Location": location})
+        return _accepted(request, job, api_version)
 
     @api.get(
         "/language/analyze-text/jobs/{job_id}",
@@ -110,11 +106,7 @@ def router(state: Any) -> APIRouter:
     ) -> JSONResponse:
         _check_version(api_version)
         job = store.get(job_id)
-        if job.status not in TERMINAL and job.done is not None and job.loop is asyncio.get_running_loop():
-            try:
-                await asyncio.wait_for(job.done.wait(), LONG_POLL_S)
-            except TimeoutError:
-                pass
+        await _wait_briefly(job)
         params = dict(request.query_params)
         top = top if top is not None else _int(params.get("$top"))
         skip = skip or (_int(params.get("$skip")) or 0)
@@ -130,12 +122,26 @@ def router(state: Any) -> APIRouter:
     )
     async def cancel(request: Request, job_id: str, api_version: str = Query(..., alias="api-version")) -> JSONResponse:
         _check_version(api_version)
-        job = store.cancel(job_id)
-        location = f"{_base_url(request)}/language/analyze-text/jobs/{job_id}?api-version={api_version}"
-        return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
-                            headers={"Operation-Location": location})
+        return _accepted(request, store.cancel(job_id), api_version)
 
     return api
+
+
+def _accepted(request: Request, job: Job, api_version: str) -> JSONResponse:
+    """``202`` naming the job in ``Operation-Location``. The reference answers with an empty body; a small JSON
+    body costs nothing and keeps the rule "every answer is JSON" (the client ignores the body of a 202)."""
+    location = f"{_base_url(request)}/language/analyze-text/jobs/{job.id}?api-version={api_version}"
+    return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
+                        headers={"Operation-Location": location})
+
+
+async def _wait_briefly(job: Job) -> None:
+    """Long poll: an unfinished job usually finishes within ``LONG_POLL_S``, saving the client a poll interval."""
+    if job.status not in TERMINAL and job.done is not None and job.loop is asyncio.get_running_loop():
+        try:
+            await asyncio.wait_for(job.done.wait(), LONG_POLL_S)
+        except TimeoutError:
+            pass
 
 
 def _int(value: str | None) -> int | None:
