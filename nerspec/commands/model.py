@@ -191,6 +191,31 @@ def predict_command(
     from nerspec.kinds import kind_of
     from nerspec.predict import load
 
+    target, text, input_file = _what_to_predict(args, model_dir, input_file)
+    predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    spans = kind_of(predictor.kind).annotates_spans
+    if string_index_type != "UnicodeCodePoint" and spans:
+        predictor = _InUnits(predictor, string_index_type)
+    key = predictor.result_key
+    if text is not None:
+        (result,) = predictor.predict([text], languages=[language])
+        warnings = _language_warnings(predictor, language)
+        if as_json:
+            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint,
+                       **({"warnings": warnings} if warnings else {})})
+        else:
+            for warning in warnings:
+                click.echo(f"warning: {warning['message']}", err=True)
+            click.echo(_human(result, spans))
+        return
+    assert input_file is not None
+    _predict_file(predictor, input_file, input_format, batch_size, as_json, key, language)
+
+
+def _what_to_predict(
+    args: tuple[str, ...], model_dir: Path | None, input_file: Path | None
+) -> tuple[Path, str | None, Path | None]:
+    """(model or project, TEXT, input file) from the arguments; stdin (``-``) when neither TEXT nor FILE is given."""
     text: str | None = None
     if model_dir is not None:
         if len(args) > 2:
@@ -211,24 +236,7 @@ def predict_command(
         if sys.stdin.isatty():
             raise click.UsageError("give a TEXT, -f FILE, or pipe texts into stdin")
         input_file = Path("-")
-    predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
-    spans = kind_of(predictor.kind).annotates_spans
-    if string_index_type != "UnicodeCodePoint" and spans:
-        predictor = _InUnits(predictor, string_index_type)
-    key = predictor.result_key
-    if text is not None:
-        (result,) = predictor.predict([text], languages=[language])
-        warnings = _language_warnings(predictor, language)
-        if as_json:
-            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint,
-                       **({"warnings": warnings} if warnings else {})})
-        else:
-            for warning in warnings:
-                click.echo(f"warning: {warning['message']}", err=True)
-            click.echo(_human(result, spans))
-        return
-    assert input_file is not None
-    _predict_file(predictor, input_file, input_format, batch_size, as_json, key, language)
+    return target, text, input_file
 
 
 def _language_warnings(predictor: Any, language: str | None) -> list[dict[str, Any]]:
