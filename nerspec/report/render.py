@@ -104,6 +104,7 @@ def _environment(fmt: str) -> Any:
     import jinja2
     from markupsafe import Markup
 
+    from nerspec.kinds import kind_of
     from nerspec.report import charts
 
     templates = Path(__file__).with_name("templates")
@@ -150,6 +151,8 @@ def _environment(fmt: str) -> Any:
         "—" if not ci or None in ci else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
     )
     env.filters["seconds"] = lambda v: Markup("—" if v is None else f"{v:.1f} s")
+    # What a prediction of the project's kind is called ("entities", "classes"): the kind's result key.
+    env.filters["predicted_items"] = lambda kind: kind_of(kind).result_key
     env.globals["marker"] = Markup(escape.MARKER)
     return env
 
