@@ -72,24 +72,7 @@ def evaluate_command(
 
         kind = None
         if project_path is not None:
-            from nerspec.evaluate.io import project_settings
-            from nerspec.kinds import kind_of
-            from nerspec.manifest.load import load_project
-
-            settings = project_settings(load_project(project_path))
-            kind = settings.kind
-            # Only classification has a multilabel setting; for span kinds a flag is left to fail as not applicable.
-            if not kind_of(kind).annotates_spans:
-                if multilabel is not None and multilabel != settings.multilabel:
-                    flag = "--multilabel" if multilabel else "--single-label"
-                    raise click.UsageError(
-                        f"{flag} contradicts spec.multilabel: {str(settings.multilabel).lower()} in {settings.manifest}"
-                    )
-                multilabel = settings.multilabel
-            # An explicit --threshold is a deliberate override; the option's default is not.
-            source = click.get_current_context().get_parameter_source("threshold")
-            if source == click.core.ParameterSource.DEFAULT:
-                threshold = settings.threshold
+            kind, multilabel, threshold = _project_scoring(project_path, multilabel, threshold)
         evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
                                     multilabel=multilabel, kind=kind)
     else:
@@ -105,6 +88,28 @@ def evaluate_command(
     from nerspec.evaluate.text import render
 
     click.echo(render(evaluation, review=mismatches_only))
+
+
+def _project_scoring(project_path: Path, multilabel: bool | None, threshold: float) -> tuple[str, bool | None, float]:
+    """(kind, multi-label, threshold) for scoring files as ``--project`` says, the flags checked against it."""
+    from nerspec.evaluate.io import project_settings
+    from nerspec.kinds import kind_of
+    from nerspec.manifest.load import load_project
+
+    settings = project_settings(load_project(project_path))
+    # Only classification has a multilabel setting; for span kinds a flag is left to fail as not applicable.
+    if not kind_of(settings.kind).annotates_spans:
+        if multilabel is not None and multilabel != settings.multilabel:
+            flag = "--multilabel" if multilabel else "--single-label"
+            raise click.UsageError(
+                f"{flag} contradicts spec.multilabel: {str(settings.multilabel).lower()} in {settings.manifest}"
+            )
+        multilabel = settings.multilabel
+    # An explicit --threshold is a deliberate override; the option's default is not.
+    source = click.get_current_context().get_parameter_source("threshold")
+    if source == click.core.ParameterSource.DEFAULT:
+        threshold = settings.threshold
+    return settings.kind, multilabel, threshold
 
 
 COMMANDS: list[click.Command] = [evaluate_command]
