@@ -37,9 +37,8 @@ class ProjectKind(Protocol):
     label_plural: str  # "entity types", "classes"
     per_label_key: str  # the Evaluation JSON key of label metrics, also the per-label gates' prefix
     count_noun: str  # what per-label data counts count: "entities", "documents"
-    count_unit: str  # the unit of per-label counts in guidance: "instances", "documents"
-    # Labels are character spans of a document (True), or classes of the whole document (False). Span kinds
-    # share the document-level code paths that only care about the shape: exports, guidance, long-text chunks.
+    # Labels are character spans of a document (True), or classes of the whole document (False). The code that
+    # only cares about that shape reads this, so span kinds share it: exports, guidance, labeling, long-text chunks.
     annotates_spans: bool
 
     # --- serving shape ----------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ class NERKind:
     label_plural = "entity types"
     per_label_key = "per_entity"
     count_noun = "entities"
-    count_unit = "instances"
     annotates_spans = True
     result_key = "entities"
     task_kinds: Mapping[str, str] = {"CustomEntityRecognition": "CustomEntityRecognitionLROResults"}

@@ -37,7 +37,6 @@ class TextClassificationKind:
     label_plural = "classes"
     per_label_key = "per_class"
     count_noun = "documents"
-    count_unit = "documents"
     annotates_spans = False
     result_key = "classes"
     task_kinds: Mapping[str, str] = {
