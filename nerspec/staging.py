@@ -20,6 +20,7 @@ from nerspec.state.store import ModelRecord, utc_now
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
+    from nerspec.corpus.split import SplitResult
     from nerspec.engine import RunContext
     from nerspec.fingerprint import DataFingerprint
     from nerspec.manifest.load import LoadedProject
@@ -55,7 +56,7 @@ def _newest_mtime(root: Path) -> float | None:
     return newest
 
 
-def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split: Any, fp: str) -> None:
+def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, fp: str) -> None:
     """Train ``fp`` into the one staged directory apply owns, complete it, rename it into place, record it."""
     from nerspec import fingerprint as fpmod
     from nerspec.deploy import local

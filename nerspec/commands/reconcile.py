@@ -1,4 +1,4 @@
-"""``plan``, ``apply`` and ``force-unlock``: the reconciler's commands (thin: core lives in plan.py/apply.py)."""
+"""``plan``, ``apply`` and ``force-unlock``: the reconciler's commands (thin: core lives in nerspec.plan and nerspec.apply)."""
 
 from __future__ import annotations
 

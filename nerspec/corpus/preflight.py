@@ -12,6 +12,7 @@ from nerspec.errors import DataError
 if TYPE_CHECKING:
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
+    from nerspec.corpus.split import SplitResult
     from nerspec.engine import Engine
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
@@ -22,7 +23,7 @@ class Checked(NamedTuple):
     """A project's data as checked: its corpus, its split, and its lint findings as run-result dicts."""
 
     corpus: Corpus
-    split: Any  # a SplitResult, or a test double with .train / .test
+    split: SplitResult  # (tests inject doubles with only .train / .test)
     lint: list[dict[str, Any]]
 
 
@@ -74,7 +75,7 @@ def check_plan_data(
     return loaded
 
 
-def check_data(project: LoadedProject, corpus: Corpus, split: Any = None) -> list[Finding]:
+def check_data(project: LoadedProject, corpus: Corpus, split: SplitResult | None = None) -> list[Finding]:
     """Run the blocking data checks; raise ``DataError`` naming every error, return the warnings.
 
     ``split`` is reused when it is a real ``SplitResult`` (the checks need its sides for leakage); an

@@ -15,6 +15,7 @@ from nerspec.state.crashpoints import pause
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
+    from nerspec.corpus.split import SplitResult
     from nerspec.engine import RunContext
     from nerspec.gates import GateResult
     from nerspec.manifest.load import LoadedProject
@@ -24,7 +25,7 @@ Significance = Callable[[str, "str | None"], "float | None"]
 
 
 def evaluate_cached(
-    ctx: RunContext, project: LoadedProject, corpus: Corpus, split: Any, fp: str, key: str
+    ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, fp: str, key: str
 ) -> dict[str, Any]:
     """Score model ``fp`` on the test split ``key`` names, once: a recorded evaluation is reused."""
     cached = ctx.store.evaluation(fp, key)
@@ -47,7 +48,7 @@ def evaluate_cached(
 
 
 def score_baseline(
-    ctx: RunContext, project: LoadedProject, corpus: Corpus, split: Any, key: str
+    ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, key: str
 ) -> tuple[dict[str, Any] | None, GateResult | None]:
     """The deployed model the regression gates compare against, scored on the candidate's test split; or the
     failing gate when it is recorded but its files are gone."""
