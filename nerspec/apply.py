@@ -40,6 +40,7 @@ from nerspec.plan import (
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
+    from nerspec.corpus.model import Corpus
     from nerspec.corpus.preflight import Checked
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
@@ -123,7 +124,7 @@ def execute(
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (engine or Engine()).resolved()
-            corpora: dict[str, Any] = {}
+            corpora: dict[str, Corpus] = {}
             plan = make_plan(projects, paths, store, engine, corpora)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
