@@ -11,7 +11,7 @@ from nerspec.deploy import local, rollback, swap
 from nerspec.errors import GateFailed
 from nerspec.plan import render
 from nerspec.state import open_store
-from tests.test_plan import plan_of
+from tests.plan.test_plan import plan_of
 from tests.tiny import make_docs, manifest
 
 

@@ -20,7 +20,7 @@ from nerspec.deploy import local
 from nerspec.errors import LockError
 from nerspec.state import lock, open_store
 from tests.commands.test_reconcile import FAKES
-from tests.test_plan import plan_of
+from tests.plan.test_plan import plan_of
 from tests.tiny import make_docs
 
 ROOT = Path(__file__).resolve().parents[1]

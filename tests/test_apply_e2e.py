@@ -9,7 +9,7 @@ import pytest
 from nerspec.apply import Engine, apply, execute
 from nerspec.deploy import local, rollback
 from nerspec.errors import EXIT_GATE_FAILED, GateFailed
-from tests.test_plan import plan_of
+from tests.plan.test_plan import plan_of
 from tests.tiny import make_docs, manifest
 
 pytest.importorskip("spacy")

@@ -18,8 +18,8 @@ from nerspec.gc import collect
 from nerspec.plan import artifact_intact
 from nerspec.state import open_store
 from tests.launch import install_engine
+from tests.plan.test_plan import plan_of
 from tests.test_apply_crash import kill
-from tests.test_plan import plan_of
 from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[1]

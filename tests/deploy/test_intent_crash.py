@@ -16,8 +16,8 @@ from typing import Any
 from nerspec.deploy import local
 from nerspec.state import open_store
 from tests.commands.test_reconcile import FAKES
+from tests.plan.test_plan import plan_of
 from tests.test_apply_crash import ROOT, assert_consistent, kill
-from tests.test_plan import plan_of
 from tests.tiny import make_docs, manifest
 
 

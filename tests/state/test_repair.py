@@ -15,7 +15,7 @@ from nerspec.deploy import local, rollback
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.test_plan import plan_of
+from tests.plan.test_plan import plan_of
 from tests.tiny import make_docs
 
 
