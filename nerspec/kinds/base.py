@@ -35,6 +35,7 @@ class ProjectKind(Protocol):
     label_field: str  # the manifest field declaring the labels: `spec.entities`, `spec.classes`
     label_noun: str  # "entity type", "class"
     label_plural: str  # "entity types", "classes"
+    schema_noun: str  # what the labels together are called in plan reasons: "entity schema", "class schema"
     per_label_key: str  # the Evaluation JSON key of label metrics, also the per-label gates' prefix
     count_noun: str  # what per-label data counts count: "entities", "documents"
     # Labels are character spans of a document (True), or classes of the whole document (False). The code that

@@ -30,6 +30,7 @@ class NERKind:
     label_field = "entities"
     label_noun = "entity type"
     label_plural = "entity types"
+    schema_noun = "entity schema"
     per_label_key = "per_entity"
     count_noun = "entities"
     annotates_spans = True

@@ -35,6 +35,7 @@ class TextClassificationKind:
     label_field = "classes"
     label_noun = "class"
     label_plural = "classes"
+    schema_noun = "class schema"
     per_label_key = "per_class"
     count_noun = "documents"
     annotates_spans = False
