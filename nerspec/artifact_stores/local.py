@@ -43,12 +43,12 @@ class LocalArtifactStore:
 
     def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
         """The recorded files that are missing or differ, read in full (no stat cache)."""
-        from nerspec.artifact_stores.s3 import _sha256
+        from nerspec.safeio import sha256_file
 
         bad = []
         for rel, sha in sorted(recorded.items()):
             path = self.root / fingerprint / rel
-            if not path.is_file() or _sha256(path) != sha:
+            if not path.is_file() or sha256_file(path) != sha:
                 bad.append(rel)
         return bad if artifacts.is_complete(self.root / fingerprint) else ["meta.json", *bad]
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from nerspec import artifacts, atomic
 from nerspec.errors import ModelNotFoundError, RemoteError
+from nerspec.safeio import sha256_file
 
 MANIFEST_KEY = "manifest.json"
 
@@ -184,26 +185,18 @@ class S3ArtifactStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._call("downloading", self.client.download_file, Bucket=self.bucket,
                            Key=self._key(fingerprint, "files", rel), Filename=str(target))
-                if not target.is_file() or _sha256(target) != expected[rel]:
+                if not target.is_file() or sha256_file(target) != expected[rel]:
                     raise ModelNotFoundError(
                         f"the files of model {fingerprint[:12]} in {self.url} do not match the recorded hashes "
                         f"({rel}); they were changed in the bucket: not using them")
         return dest
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _matches(dest: Path, expected: dict[str, str], cache: Any) -> bool:
     for rel, sha in expected.items():
         path = dest / rel
         try:
-            actual = cache.hash(path) if cache is not None else _sha256(path)
+            actual = cache.hash(path) if cache is not None else sha256_file(path)
         except FileNotFoundError:
             return False
         if actual != sha:

@@ -95,7 +95,7 @@ def test_an_in_place_edit_that_keeps_size_and_mtime_is_still_seen(tiny: Any, tmp
 
 
 def test_threaded_stats_agree_with_a_single_thread(tiny: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    from nerspec import fingerprint
+    from nerspec.fingerprints import stats as fingerprint
 
     azure_project(tiny, n=40)
     age(tiny.dir)
