@@ -3,7 +3,7 @@
 A no-op plan over 100,000 files spends its time in two places of about equal size: importing and validating
 (pydantic, click: one core, holding the GIL) and 100,000 ``stat`` calls. Threads cannot overlap the two (the
 stat loop needs the GIL between system calls), a forked child can: ``plan`` forks before its heavy imports, the
-child loads the stat cache, stats every cached source under the planned paths and writes back, per source,
+child finds the state, loads the stat cache, stats every cached source under the planned paths and writes back, per source,
 whether its stats still equal the cached ones. ``fingerprints.data`` takes that verdict instead of stat'ing again,
 only when the stat cache it loaded is the very file the child read (same stat); otherwise, or when the child
 failed, it stats as before. The verdict is as fresh as a stat made at the start of the plan, which is what a
@@ -40,32 +40,24 @@ def stat_prefetch(command: F) -> F:
 
 
 def start(state: Any, paths: Iterable[Path]) -> None:
-    """Fork the child (POSIX, and only while this process has one thread: forking threads is unsafe)."""
+    """Fork the child (POSIX, and only while this process has one thread: forking threads is unsafe). It forks
+    first and finds the state itself: the settings file's reader imports pydantic, which the parent is about
+    to import anyway."""
     import threading
 
     forget()
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return
     try:
-        import marshal  # noqa: F401  (everything the child runs is imported before the fork)
-
-        from nerspec.fingerprints.stat_cache import cache_file
-        from nerspec.fingerprints.stats import stat_blob  # noqa: F401
-        from nerspec.paths import state_paths
-
-        cache = cache_file(state_paths(state).cache)
-        roots = [str(Path(p).resolve()) for p in paths]
-        if not cache.is_file():
-            return
         read, write = os.pipe()
-    except Exception:  # the command itself reports a bad state or path; prefetching is only an accelerator
+    except OSError:
         return
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 1
         try:
             os.close(read)
-            _answer(write, cache, roots)
+            _answer(write, state, list(paths))
             code = 0
         finally:
             os._exit(code)
@@ -73,13 +65,16 @@ def start(state: Any, paths: Iterable[Path]) -> None:
     _pending.update(pid=pid, fd=read)
 
 
-def _answer(fd: int, cache: Path, roots: list[str]) -> None:
+def _answer(fd: int, state: Any, paths: list[Path]) -> None:
     import marshal
 
-    from nerspec.fingerprints.stat_cache import load_with_stat
+    from nerspec.fingerprints.stat_cache import cache_file, load_with_stat
     from nerspec.fingerprints.stats import stat_blob
+    from nerspec.paths import StatePaths, known_local_root, state_paths
 
-    raw, file_stat = load_with_stat(cache)
+    roots = [str(Path(p).resolve()) for p in paths]
+    root = known_local_root(state)
+    raw, file_stat = load_with_stat(cache_file((StatePaths(root) if root else state_paths(state)).cache))
     verdicts: dict[str, bool] = {}
     for key, entry in raw.get("sources", {}).items():
         root = key.partition(":")[2]
