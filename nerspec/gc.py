@@ -170,8 +170,10 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
         with store.locked("gc --dry-run" if dry_run else "gc", sorted(projects), lock_timeout):
             described = {fp: artifacts.describe(fp) for fp in artifacts.stored()}  # again, under the lock
             result.kept = protected(store, paths, _projects(store, described), keep, saved_plans(paths, plan_files))
-            if not dry_run and _finish_leftovers(artifacts, leftovers, store, result.kept):
+            finished = [] if dry_run else _finish_leftovers(artifacts, leftovers, store, result.kept)
+            if finished:
                 tell("finished the removals of an interrupted gc")
+                described = {fp: d for fp, d in described.items() if fp not in finished}
             for candidate in _candidates(store, described, result.kept):
                 if not dry_run:
                     if candidate.fingerprint in pointed(paths):  # re-read: a server may have switched meanwhile
@@ -188,13 +190,13 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
     return result
 
 
-def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Any, kept: dict[str, str]) -> bool:
+def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Any, kept: dict[str, str]) -> list[str]:
     """Complete the removals a killed gc began (never of a model recorded or protected again since)."""
-    finished = False
+    finished = []
     for fp in leftovers:
         if fp not in kept and store.get_model(fp) is None:
             artifacts.finish_removal(fp)
-            finished = True
+            finished.append(fp)
     return finished
 
 

@@ -108,6 +108,7 @@ def test_gc_on_postgres_and_s3_killed_mid_way_then_finished(tmp_path: Path, pg_u
         holder.close()
     result = collect(paths, keep=0)  # the killed gc's PostgreSQL locks went with its connection
     assert len(result.removed) == 2 and result.kept[fps[-1]].startswith("served by tiny/")
+    assert half_removed[0] not in result.kept and half_removed[0] not in [c.fingerprint for c in result.removed]
     assert set(_bucket_models(s3_bucket)) == {fps[-1]}  # the interrupted removal finished too, mark and all
     store = open_store(paths)
     try:
