@@ -10,7 +10,7 @@ import boto3
 from nerspec.apply import apply, make_plan
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile.conftest import engine, manifest, tiny  # noqa: F401 (fixtures)
+from tests.tiny import manifest
 
 
 def _plan(tiny: Any, paths: StatePaths, engine: Any) -> Any:

@@ -20,11 +20,11 @@ import httpx
 import pytest
 import yaml
 
-from tests.reconcile.conftest import make_docs, manifest
 from tests.services import free_port
+from tests.tiny import make_docs, manifest
 
 pytestmark = pytest.mark.slow
-FAKES = {"NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate"}
+FAKES = {"NERSPEC_TEST_TRAINER": "tests.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate"}
 ROOT = Path(__file__).resolve().parents[2]
 
 

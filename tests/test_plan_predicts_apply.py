@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.reconcile.conftest import make_docs, manifest
+from tests.tiny import make_docs, manifest
 
 FAKE_ENGINE = {
-    "NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train",
-    "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate",
+    "NERSPEC_TEST_TRAINER": "tests.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
 }
 
 

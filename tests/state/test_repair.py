@@ -15,8 +15,8 @@ from nerspec.deploy import local, rollback
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs
-from tests.reconcile.test_plan import plan_of
+from tests.test_plan import plan_of
+from tests.tiny import make_docs
 
 
 def nerspec(state: StatePaths, *args: str) -> Any:
@@ -111,7 +111,7 @@ def test_recover_refuses_a_healthy_database(tiny: Any, state: StatePaths, run_ap
 def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, engine: Any, run_apply: Any) -> None:
     import sqlite3
 
-    from tests.reconcile.conftest import manifest
+    from tests.tiny import manifest
 
     tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
     run_apply()

@@ -9,8 +9,8 @@ import pytest
 from nerspec.apply import Engine, apply
 from nerspec.deploy import local, rollback
 from nerspec.errors import EXIT_GATE_FAILED, GateFailed
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_plan import plan_of
+from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 pytest.importorskip("spacy")
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ import pytest
 
 from nerspec.deploy import local, rollback, swap
 from nerspec.errors import GateFailed
-from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
 from nerspec.plan import render
-from tests.reconcile.test_plan import plan_of
+from nerspec.state import open_store
+from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 
 def pointer_fp(state: Any, deployment: str = "production") -> str | None:
@@ -154,7 +154,7 @@ def test_data_error_blocks_before_training(tiny: Any, state: Any, run_apply: Any
 def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, engine: Any, tmp_path: Any) -> None:
     from nerspec.apply import apply
     from nerspec.errors import DataError
-    from tests.reconcile.conftest import TinyProject
+    from tests.tiny import TinyProject
 
     good = TinyProject(tmp_path, "good")
     good.write_manifest(manifest("good"))

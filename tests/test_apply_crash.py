@@ -19,11 +19,11 @@ import pytest
 from nerspec.deploy import local
 from nerspec.errors import LockError
 from nerspec.state import lock, open_store
-from tests.reconcile.conftest import make_docs
-from tests.reconcile.test_cli import FAKES
-from tests.reconcile.test_plan import plan_of
+from tests.commands.test_reconcile import FAKES
+from tests.test_plan import plan_of
+from tests.tiny import make_docs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_apply(tiny: Any, state: Any, tmp_path: Path, stage: str) -> tuple[subprocess.Popen[bytes], Path]:

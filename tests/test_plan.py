@@ -12,7 +12,7 @@ from nerspec.apply import make_plan
 from nerspec.errors import StalePlanError
 from nerspec.plan import Plan, check_fresh, render
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
+from tests.tiny import make_docs, manifest
 
 
 def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
@@ -156,9 +156,9 @@ def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any
     assert set(data) >= {"changes", "projects"}
     assert set(data["projects"][0]) >= {"name", "actions"}
     text = render(plan)
-    lines = [l for l in text.splitlines() if l.startswith("  + ") or l.startswith("  ~ ")]
+    lines = [l for l in text.splitlines() if l.startswith("  + ") or l.startswith("  ~ ")]  # noqa: E741
     # Columns line up: the reasons start at the same offset on every action line.
-    assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1
+    assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1  # noqa: E741
     assert "\x1b[" not in text and "\x1b[" in render(plan, color=True)
 
 

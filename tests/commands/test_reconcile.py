@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.reconcile.conftest import make_docs, manifest
+from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKES = {
-    "NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train",
-    "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate",
-    "NERSPEC_TEST_LOAD_CORPUS": "tests.reconcile.fakes:load_corpus",
-    "NERSPEC_TEST_SPLIT": "tests.reconcile.fakes:split_corpus",
+    "NERSPEC_TEST_TRAINER": "tests.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
+    "NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
+    "NERSPEC_TEST_SPLIT": "tests.fakes:split_corpus",
 }
 
 

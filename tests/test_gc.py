@@ -17,11 +17,11 @@ from nerspec.deploy import local
 from nerspec.gc import collect
 from nerspec.plan import artifact_intact
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_crash import kill
-from tests.reconcile.test_plan import plan_of
+from tests.test_apply_crash import kill
+from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")
 
 
@@ -85,8 +85,8 @@ def test_gc_command_keeps_models_of_saved_plans(tiny: Any, state: Any, engine: A
     tiny.write_docs(make_docs(40))
     candidate = run_apply(no_deploy=True)["projects"][0]["model"]["fingerprint"]  # trained for a pull request
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
-    for key, value in {"NERSPEC_TEST_LOAD_CORPUS": "tests.reconcile.fakes:load_corpus",
-                       "NERSPEC_TEST_SPLIT": "tests.reconcile.fakes:split_corpus"}.items():
+    for key, value in {"NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
+                       "NERSPEC_TEST_SPLIT": "tests.fakes:split_corpus"}.items():
         monkeypatch.setenv(key, value)
     runner = CliRunner()
     saved = tmp_path / "reviewed-plan.json"

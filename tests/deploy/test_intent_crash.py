@@ -15,10 +15,10 @@ from typing import Any
 
 from nerspec.deploy import local
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_cli import FAKES
-from tests.reconcile.test_crash import ROOT, assert_consistent, kill
-from tests.reconcile.test_plan import plan_of
+from tests.commands.test_reconcile import FAKES
+from tests.test_apply_crash import ROOT, assert_consistent, kill
+from tests.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 
 def start(state: Any, tmp_path: Path, stage: str, *args: str) -> subprocess.Popen[bytes]:
