@@ -23,8 +23,8 @@ from nerspec.gc import collect
 from nerspec.manifest.load import load_projects
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile import fakes
-from tests.reconcile.conftest import make_docs, manifest
+from tests import fakes
+from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")
