@@ -5,6 +5,7 @@ cache is never used. Each scenario runs in a fresh interpreter: the prefetch onl
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -105,3 +106,23 @@ def test_a_verdict_about_another_stat_cache_is_not_used(tmp_path: Path) -> None:
         print("outside", len(calls))
     """)
     assert "same True stats in the plan 1" in out and "outside 1" in out
+
+
+def test_the_plan_command_sees_a_same_second_edit_through_its_prefetch(tmp_path: Path) -> None:
+    """End to end, as users run it: a fresh ``nerspec plan`` process, which forks the prefetch child."""
+    from nerspec.apply import Engine, apply
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import StatePaths
+    from tests import fakes
+
+    project, state = azure_project(tmp_path, 12), StatePaths(tmp_path / "state")
+    apply(load_projects([project]), state, engine=Engine(trainer=fakes.train, evaluator=fakes.evaluate))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root)}
+    plan = [sys.executable, "-m", "nerspec", "plan", str(project), "--detailed-exitcode"]
+    assert subprocess.run(plan, env=env, capture_output=True, timeout=120).returncode == 0
+    doc = project / "data" / "az" / "d5.txt"
+    st = doc.stat()
+    doc.write_text("Alice 6")  # same size
+    os.utime(doc, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime: only the ctime tells
+    changed = subprocess.run(plan, env=env, capture_output=True, text=True, timeout=120)
+    assert changed.returncode == 2 and "+ train" in changed.stdout, changed.stdout + changed.stderr
