@@ -84,7 +84,7 @@ def test_gc_on_postgres_and_s3_killed_mid_way_then_finished(tmp_path: Path, pg_u
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": pg_url, "NERSPEC_ARTIFACTS": s3_bucket,
            "NERSPEC_LOCAL_DIR": str(paths.root), "NERSPEC_TEST_PAUSE_AT": "gc",
            "NERSPEC_TEST_PAUSE_MARKER": str(marker), "NERSPEC_TEST_PAUSE_SECONDS": "60"}
-    proc = subprocess.Popen([sys.executable, "-m", "nerspec", "gc", "--keep", "0"], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.launch", "gc", "--keep", "0"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not marker.exists():
