@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,11 @@ from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import NER_KIND, ProjectKind, kind_of
 from nerspec.paths import StatePaths
+from nerspec.timestamps import utc_timestamp as utc_now
 
 log = logging.getLogger("nerspec.serve")
 
 RETRY_FAILED_AFTER_S = 10.0
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from nerspec.kinds import task_kinds
+from nerspec.timestamps import utc_timestamp
 
 API_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-preview", "2023-11-15-preview",
                 "2024-11-01", "2024-11-15-preview")
@@ -58,7 +59,7 @@ class JobRequest(BaseModel):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_timestamp(moment)
 
 
 def _now() -> datetime:
