@@ -82,8 +82,16 @@ def build_artifact(state: Path, seed: int) -> str:
 
     fix_random_seed(seed)
     rng = random.Random(seed)
+    from nerspec.train.kinds import tok2vec_block
+
     nlp = spacy.blank("en")
-    ner = nlp.add_pipe("ner")
+    # nerspec's default NER architecture (nerspec.train.kinds): a shared tok2vec component and a
+    # transition-based ``ner`` reading it through a listener.
+    nlp.add_pipe("tok2vec", config={"model": tok2vec_block(96, depth=4)})
+    ner = nlp.add_pipe("ner", config={"model": {
+        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
+        "hidden_width": 64, "maxout_pieces": 2, "use_upper": True, "nO": None,
+        "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}}})
     for label in ("PERSON", "CITY"):
         ner.add_label(label)
     examples = [Example.from_dict(nlp.make_doc(t), {"entities": s}) for t, s in (document(rng) for _ in range(200))]

@@ -2,12 +2,13 @@
 
 What is calibrated (the "item"): NER, each returned entity (correct when its start, end and type match a
 gold entity exactly); classification, each returned class (correct when the document has that class).
-The raw score of an item is what ``nerspec.predict`` computes before calibration: an entity's beam
-marginal, a class's softmax (single-label) or sigmoid (multi-label) probability.
+The raw score of an item is what ``nerspec.predict`` computes before calibration: an entity's probability
+under the greedy parser's action scores (``nerspec.confidence``; a beam marginal for artifacts fitted on a beam),
+a class's softmax (single-label) or sigmoid (multi-label) probability.
 
 Method: isotonic regression (pool-adjacent-violators), fitted at training time on the dev carve and stored
 in the artifact's ``meta.json`` (``calibration``). Why isotonic rather than temperature scaling:
-- NER raw scores are beam marginals, and most entities get exactly 1.0 (every parse in the beam agrees).
+- Most NER raw scores are at or within a hair of 1.0 (action probabilities and beam marginals alike).
   A temperature rescales logits, and the logit of 1.0 stays infinite: it cannot bring a wrong entity at
   1.0 ("Jane Doe" as MaturityDate at 0.988) down to the precision such entities really have. Isotonic
   regression maps each raw score to the observed accuracy of items scored like it, whatever the shape.

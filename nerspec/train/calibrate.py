@@ -30,6 +30,10 @@ def fit_calibration(project: LoadedProject, result: TrainResult, dev_docs: list[
     fitted = [(calibration(score), correct) for score, correct in raw]
     out = calibration.to_json()
     out["beam_width"] = predictor.beam_width
+    if project.kind == "NERProject" and predictor.beam_width == 1:
+        from nerspec.confidence import ACTION_SCORES
+
+        out["scores"] = ACTION_SCORES  # which raw scores the map was fitted on (``nerspec.predict``)
     out["dev_ece_raw"] = reliability(raw)["ece"]
     out["dev_ece"] = reliability(fitted)["ece"]
     return out
