@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 CACHE_VERSION = 5
 # Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
-TRAINING_RECIPE = 4  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers
+TRAINING_RECIPE = 5  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches
 # marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 # Module names under ``nerspec.corpus.formats`` where they differ from the manifest's format name.
