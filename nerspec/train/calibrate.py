@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
-CROSS_FIT_FOLDS = 3
+CROSS_FIT_FOLDS = 5
 CROSS_FIT_MIN_DOCUMENTS = 60
 
 
