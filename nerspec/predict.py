@@ -80,7 +80,8 @@ class Predictor:
         # Languages the model was trained for (artifacts before multilingual support: the project language).
         self.languages: list[str] = list(meta.get("languages") or [self.language])
         self.multilingual = bool(meta.get("multilingual", False))
-        recorded = meta.get("calibration") if isinstance(meta.get("calibration"), dict) else {}
+        found = meta.get("calibration")
+        recorded: dict[str, Any] = found if isinstance(found, dict) else {}
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
