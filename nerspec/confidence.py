@@ -30,22 +30,27 @@ _captured = threading.local()
 
 
 class _CapturingForward:
-    """The parser model's forward, keeping (per thread) the state models of its predictions, so scoring reuses the
-    features greedy decoding precomputed instead of computing them again (a tenth of NER inference). spaCy's
-    ``pipe`` decodes a batch in length-sorted sub-batches: one state model each, with its docs.
-    A module-level class, so a pipeline holding it still pickles."""
+    """The parser model's forward, keeping (per thread, while ``watch_state_models`` asked for it) the state models
+    of its predictions, so scoring reuses the features greedy decoding precomputed instead of computing them again
+    (a tenth of NER inference). spaCy's ``pipe`` decodes a batch in length-sorted sub-batches: one state model
+    each, with its docs. A module-level class, so a pipeline holding it still pickles."""
 
     def __init__(self, forward: Any) -> None:
         self.forward = forward
 
     def __call__(self, model: Any, docs: Any, is_train: bool) -> Any:
         step, backprop = self.forward(model, docs, is_train)
-        if not is_train:
-            steps = getattr(_captured, "steps", None)
-            if steps is None:
-                steps = _captured.steps = {}
-            steps.setdefault(id(model), []).append((list(docs), step.state2vec, step.vec2scores))
+        watched = _watched().get(id(model))
+        if watched is not None and not is_train:  # only inside ``Predictor``: plain ``nlp.pipe`` keeps nothing
+            watched.append((list(docs), step.state2vec, step.vec2scores))
         return step, backprop
+
+
+def _watched() -> dict[int, list[tuple[list[Doc], Any, Any]]]:
+    steps = getattr(_captured, "steps", None)
+    if steps is None:
+        steps = _captured.steps = {}
+    return steps
 
 
 def capture_state_model(parser: Any) -> None:
@@ -55,14 +60,19 @@ def capture_state_model(parser: Any) -> None:
         model._func = _CapturingForward(model._func)
 
 
-def forget_state_model(parser: Any) -> None:
-    getattr(_captured, "steps", {}).pop(id(parser.model), None)
+def watch_state_models(parser: Any) -> None:
+    """Keep the state models of ``parser``'s next decodings in this thread, for ``action_confidences``."""
+    _watched()[id(parser.model)] = []
+
+
+def forget_state_models(parser: Any) -> None:
+    _watched().pop(id(parser.model), None)
 
 
 def action_confidences(parser: Any, docs: list[Doc]) -> list[dict[EntityKey, float]]:
     """Per doc (just annotated by ``parser``'s greedy decoding): (start, end, label) -> product of the
     probabilities of the entity's actions among the valid ones."""
-    captured = getattr(_captured, "steps", {}).pop(id(parser.model), [])
+    captured = _watched().pop(id(parser.model), [])
     wanted = {id(doc) for doc in docs if len(doc)}
     if not wanted:
         return [{} for _ in docs]

@@ -192,14 +192,17 @@ class Predictor:
 
     def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         marginals = _beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
-        from nerspec.confidence import action_confidences, forget_state_model
+        from nerspec.confidence import action_confidences, forget_state_models, watch_state_models
 
-        forget_state_model(parser)
-        # The entities: the component's own decoding, as in ``nlp.pipe`` (the scores never change them).
-        docs = list(parser.pipe(docs, batch_size=len(docs)))
         if marginals is None:
-            marginals = action_confidences(parser, docs)
-        forget_state_model(parser)
+            watch_state_models(parser)
+        try:
+            # The entities: the component's own decoding, as in ``nlp.pipe`` (the scores never change them).
+            docs = list(parser.pipe(docs, batch_size=len(docs)))
+            if marginals is None:
+                marginals = action_confidences(parser, docs)
+        finally:
+            forget_state_models(parser)
         for name in after:
             # spaCy types get_pipe() as a bare Doc -> Doc callable; nerspec's pipelines hold Pipe components.
             docs = list(self.nlp.get_pipe(name).pipe(docs))  # type: ignore[attr-defined]

@@ -143,6 +143,10 @@ def test_default_raw_scores_are_the_greedy_parsers_action_probabilities(ner_mode
         assert [e["confidenceScore"] for e in entities] == pytest.approx(expected, abs=2e-4)
         scores += expected
     assert len(scores) > 20 and min(scores) < 0.99  # real probabilities, not a constant
+    from nerspec.confidence import _watched
+
+    list(predictor.nlp.pipe(texts))  # plain spaCy use of the same pipeline keeps no state models
+    assert not any(_watched().values())
 
 
 def test_an_artifact_calibrated_on_beam_marginals_keeps_its_beam(ner_model):
