@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per mode; the best is reported")
     parser.add_argument("--artifact", type=Path, default=None)
     parser.add_argument("--confidence-beam", type=int, default=None,
-                        help="passed to nerspec serve (1: no beam for confidences); default: predict's default")
+                        help="passed to nerspec serve (> 1: beam confidences); default: the greedy parser's action scores")
     args = parser.parse_args()
 
     rng = random.Random(args.seed + 1)
@@ -273,7 +273,7 @@ def main() -> None:
         pipe_dps = args.docs / min(pipe_runs)
 
         # The server does what Predictor.pipe does (entities from the NER's own greedy decoding, calibrated
-        # confidences from one beam pass over the same tok2vec output), so that is the like-for-like in-process
+        # confidences from the greedy parser's own action scores), so that is the like-for-like in-process
         # figure; raw greedy nlp.pipe (no confidences) is the reference the issues' targets name.
         from nerspec.predict import load
 
@@ -314,9 +314,9 @@ def main() -> None:
     jobs_dps = args.docs / jobs_best
     print(f"documents: {args.docs} ({chars / args.docs:.0f} chars on average), {args.batch} per request, "
           f"{args.clients} clients, server --workers {args.workers}, cpus {os.cpu_count()}, best of {args.repeats}")
-    beam = args.confidence_beam or "default"
+    beam = f"beam {args.confidence_beam}" if args.confidence_beam and args.confidence_beam > 1 else "action-score"
     print(f"in-process nlp.pipe          : {pipe_dps:8.1f} docs/s   (greedy NER, no confidences)")
-    print(f"in-process Predictor.pipe    : {predictor_dps:8.1f} docs/s   (greedy entities + beam {beam} confidences, the server's work)")
+    print(f"in-process Predictor.pipe    : {predictor_dps:8.1f} docs/s   (greedy entities + {beam} confidences, the server's work)")
     print(f"native endpoint (httpx)      : {native_dps:8.1f} docs/s   ratio vs nlp.pipe {native_dps / pipe_dps:.2f} "
           f"(target >= 0.80)   latency p50 {1000 * statistics.median(native_lat):.1f} ms, "
           f"p99 {1000 * percentile(native_lat, 0.99):.1f} ms")
