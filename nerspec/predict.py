@@ -33,7 +33,6 @@ asked for other scores, or an artifact without a calibration, returns raw scores
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -356,19 +356,17 @@ def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
 
 def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
     """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        if not jsonl:
-            yield str(number), line, language
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise NerspecError(f"line {number}: invalid JSON: {exc}") from None
-        except RecursionError:
-            raise NerspecError(f"line {number}: JSON nested too deeply") from None
+    if not jsonl:
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\n")
+            if line.strip():
+                yield str(number), line, language
+        return
+    for parsed in json_lines(lines):
+        number, record = parsed.number, parsed.record
+        if parsed.error is not None:
+            reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
+            raise NerspecError(f"line {number}: {reason}")
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise NerspecError(f"line {number}: expected an object with a `text` string")
         if _SURROGATE.search(record["text"]):

@@ -17,23 +17,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.paths import StatePaths
+from nerspec.timestamps import utc_timestamp as utc_now
 
 log = logging.getLogger("nerspec.serve")
 
 NER_KIND = "NERProject"
 TEXTCAT_KIND = "TextClassificationProject"
 RETRY_FAILED_AFTER_S = 10.0
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

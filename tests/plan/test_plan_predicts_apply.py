@@ -1,0 +1,127 @@
+"""`plan` predicts `apply`: data errors, unusable splits and target misconfiguration fail the plan the way
+apply would fail; an unreachable remote is reported as such, not as drift; a no-op apply keeps the report."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nerspec.cli import cli
+from tests.launch import install_engine
+from tests.tiny import make_docs, manifest
+
+FAKE_ENGINE = {
+    "NERSPEC_TEST_TRAINER": "tests.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
+}
+
+
+@pytest.fixture
+def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    install_engine(FAKE_ENGINE, monkeypatch.setattr)  # the real corpus reader and split: their checks are under test
+    monkeypatch.setenv("NERSPEC_STATE", str(state.root))
+    monkeypatch.delenv("NERSPEC_DEPLOY_TOKEN", raising=False)
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return run
+
+
+def _with_datasets(n: int, test_every: int = 4) -> list[dict[str, Any]]:
+    docs = make_docs(n)
+    for i, doc in enumerate(docs):
+        doc["dataset"] = "Test" if i % test_every == 0 else "Train"
+    return docs
+
+
+def test_a_manual_split_without_test_documents_fails_validate_plan_and_apply(nerspec: Any, tiny: Any) -> None:
+    tiny.write_manifest(manifest(split={"policy": "manual"}))
+    docs = make_docs(24)
+    for doc in docs:
+        doc["dataset"] = "Train"
+    tiny.write_docs(docs)
+    for command in ("validate", "plan", "apply"):
+        result = nerspec(command, str(tiny.dir))
+        assert result.exit_code == 1, (command, result.output)
+        assert "nerspec.yaml:" in result.output and "manual split leaves no test documents" in result.output, command
+        assert "+ train" not in result.output and "micro F1" not in result.output
+
+
+def test_a_type_without_test_instances_is_a_warning_printed_by_plan_and_apply(nerspec: Any, tiny: Any) -> None:
+    tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "LOC"}, {"name": "ORG"}], split={"policy": "manual"}))
+    docs = _with_datasets(24)
+    docs[1]["spans"].append([len(docs[1]["text"]) - 5, len(docs[1]["text"]) - 1, "ORG"])  # a train document
+    tiny.write_docs(docs)
+    expected = "entity type `ORG` has no instances in the test split; its scores cannot be measured"
+    planned = nerspec("plan", str(tiny.dir), "--detailed-exitcode")
+    assert planned.exit_code == 2 and expected in planned.output and "nerspec.yaml:" in planned.output
+    as_json = nerspec("plan", str(tiny.dir), "--json")
+    assert any(expected in w for w in json.loads(as_json.stdout)["warnings"])
+    applied = nerspec("apply", str(tiny.dir))
+    assert applied.exit_code == 0 and expected in applied.output
+
+
+def test_http_target_configuration_errors_name_the_field_and_variable(nerspec: Any, tiny: Any) -> None:
+    tiny.write_manifest(manifest(deployments=[
+        {"name": "production", "target": {"type": "http", "url": "http://:8080/", "token_env": "LOANS_TOKEN"}}]))
+    result = nerspec("plan", str(tiny.dir))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("nerspec.yaml:" in line and "malformed URL `http://:8080/`" in line for line in lines), result.output
+    assert any("nerspec.yaml:" in line and "environment variable LOANS_TOKEN is unset" in line for line in lines)
+    assert "2 deployment target errors" in result.output and "drift" not in result.output
+    assert nerspec("apply", str(tiny.dir)).exit_code == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_remote_is_reported_with_its_url_not_as_drift(
+    nerspec: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert nerspec("apply", str(tiny.dir)).exit_code == 0
+    url = f"http://127.0.0.1:{_closed_port()}"
+    tiny.write_manifest(manifest(deployments=[{"name": "production", "target": {"type": "http", "url": url}}]))
+    monkeypatch.setenv("NERSPEC_DEPLOY_TOKEN", "s3cret")
+    monkeypatch.setattr("nerspec.deploy.http.BACKOFF_S", 0.01)
+    result = nerspec("plan", str(tiny.dir), "--json")
+    assert result.exit_code == 0, result.output
+    project = json.loads(result.stdout)["projects"][0]
+    assert project["actions"] == []  # no "! repair": nothing was observed
+    (note,) = project["notes"]
+    assert note.startswith(f"production: remote {url} unreachable (") and "cannot tell what it serves" in note
+
+
+def test_a_no_op_apply_keeps_the_report_of_the_run_that_deployed(nerspec: Any, tiny: Any, state: Any) -> None:
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.5}}))
+    assert nerspec("apply", str(tiny.dir)).exit_code == 0
+    last_run = state.reports / "last-run.json"
+    before = last_run.read_bytes()
+    again = nerspec("apply", str(tiny.dir))
+    assert again.exit_code == 0 and "no changes" in again.output and "unchanged" in again.output
+    assert last_run.read_bytes() == before
+    report = nerspec("report")
+    assert report.exit_code == 0
+    # the run that deployed: its gates and its deployment, not "no gates"
+    assert "gates passed" in report.output and "deployed `production`" in report.output
+    assert "no gates" not in report.output
+    assert json.loads(before)["projects"][0]["deploy"]["deployed"]
+
+
+def test_a_no_op_apply_without_an_earlier_report_rebuilds_it_from_the_state(nerspec: Any, tiny: Any, state: Any) -> None:
+    tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.5}}))
+    assert nerspec("apply", str(tiny.dir)).exit_code == 0
+    (state.reports / "last-run.json").unlink()
+    assert nerspec("apply", str(tiny.dir)).exit_code == 0
+    (project,) = json.loads((state.reports / "last-run.json").read_text())["projects"]
+    assert project["evaluation"]["micro"]["f1"] == pytest.approx(0.8)
+    assert project["gates"]["results"][0]["name"] == "micro_f1" and project["gates"]["passed"]
+    assert project["model"]["fingerprint"]

@@ -1,0 +1,123 @@
+"""One prediction path: evaluate scores exactly what predict, ``nerspec.load().predict``, the native endpoint
+and the jobs API return, on a model trained to an imperfect score (where decoding choices matter)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from nerspec.corpus.model import Document, Span
+from nerspec.corpus.split import SplitResult
+from tests.trained_models import held_out
+
+pytestmark = pytest.mark.slow
+
+Ent = tuple[int, int, str]
+
+
+def _held_out_docs(n: int) -> list[Document]:
+    return [Document(id=r["id"], text=r["text"], spans=[Span(s["start"], s["end"], s["label"]) for s in r["spans"]])
+            for r in held_out(n, seed=7)]
+
+
+def _long_document(docs: list[Document], min_chars: int = 5_000) -> Document:
+    """The held-out texts joined into one document longer than ``nerspec.chunking.CHUNK_CHARS`` (twice over):
+    every path predicts it in the same pieces."""
+    text, spans = "", []
+    for doc in docs * (1 + min_chars // max(1, sum(len(d.text) + 1 for d in docs))):
+        spans += [Span(s.start + len(text), s.end + len(text), s.label) for s in doc.spans]
+        text += doc.text + "\n"
+        if len(text) > min_chars:
+            break
+    return Document(id="long", text=text, spans=spans)
+
+
+def _entities(results: list[list[dict]]) -> list[set[Ent]]:
+    return [{(e["offset"], e["offset"] + e["length"], e["category"]) for e in r} for r in results]
+
+
+def _served(url: str, texts: list[str]) -> tuple[list[set[Ent]], list[list[float]]]:
+    out: list[set[Ent]] = []
+    scores: list[list[float]] = []
+    with httpx.Client(base_url=url, headers={"Ocp-Apim-Subscription-Key": "k" * 20}, timeout=60) as client:
+        for start in range(0, len(texts), 25):
+            chunk = texts[start : start + 25]
+            body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(chunk)]}
+            response = client.post("/projects/people/deployments/production:analyze", json=body,
+                                   params={"stringIndexType": "UnicodeCodePoint"})
+            response.raise_for_status()
+            docs = sorted(response.json()["documents"], key=lambda d: int(d["id"]))
+            out += _entities([d["entities"] for d in docs])
+            scores += [[e["confidenceScore"] for e in d["entities"]] for d in docs]
+    return out, scores
+
+
+def _jobs(url: str, texts: list[str]) -> list[set[Ent]]:
+    from azure.ai.textanalytics import TextAnalyticsClient
+    from azure.core.credentials import AzureKeyCredential
+
+    client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
+    out: list[set[Ent]] = []
+    for start in range(0, len(texts), 25):
+        poller = client.begin_recognize_custom_entities(texts[start : start + 25], project_name="people",
+                                                        deployment_name="production", polling_interval=1)
+        out += [{(e.offset, e.offset + e.length, e.category) for e in r.entities} for r in poller.result()]
+    return out
+
+
+def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
+    import nerspec
+    from nerspec.evaluate.run import evaluate_model
+    from nerspec.manifest.load import load_projects
+    from nerspec.paths import StatePaths
+    from nerspec.predict import load
+    from nerspec.serve.app import create_app
+    from tests.serve.conftest import run_server
+
+    root, state, artifact = ner_model
+    (project,) = load_projects([root])
+    test = _held_out_docs(60)  # held-out phrasings: the tiny model gets some wrong
+    test.append(_long_document(test))  # cut into pieces by the server and by predict alike
+    split = SplitResult(train=[], test=test)
+    evaluation = evaluate_model(project, nerspec_corpus(test), split, artifact.path, ci_resamples=10)
+    assert 0.0 < evaluation["micro"]["f1"] < 1.0, "the model must be imperfect for this test to mean something"
+    evaluated = [{(p["start"], p["end"], p["label"]) for p in d["predicted"]} for d in evaluation["documents"]]
+
+    texts = [d.text for d in test]
+    predicted = load(artifact.path).predict(texts)
+    assert _entities(predicted) == evaluated
+    assert _entities(nerspec.load(root, state=state).predict(texts)) == evaluated
+
+    monkeypatch.setenv("NERSPEC_ONE_PATH_KEY", "k" * 20)
+    monkeypatch.setenv("NERSPEC_ONE_PATH_ADMIN", "a" * 20)
+    app = create_app(StatePaths(state), api_key_env="NERSPEC_ONE_PATH_KEY", admin_token_env="NERSPEC_ONE_PATH_ADMIN",
+                     workers=1, poll_interval=0.05)
+    for server in run_server(app, StatePaths(state)):
+        native, native_scores = _served(server.url, texts)
+        assert native == evaluated
+        assert native_scores == [[e["confidenceScore"] for e in r] for r in predicted]
+        assert _jobs(server.url, texts) == evaluated
+
+
+def nerspec_corpus(docs: list[Document]):
+    from nerspec.corpus.model import Corpus
+
+    return Corpus(documents=docs)
+
+
+def test_textcat_evaluate_equals_predict(textcat_model):
+    from nerspec.evaluate.run import evaluate_model
+    from nerspec.manifest.load import load_projects
+    from nerspec.predict import load
+
+    root, _state, artifact = textcat_model
+    (project,) = load_projects([root])
+    test = [Document(id=f"q{i}", text=t, labels=[label]) for i, (t, label) in enumerate([
+        ("the bank shares fell today", "finance"), ("a coach and a team", "sports"),
+        ("profit for the team", "finance"), ("news of the goal at the bank", "sports")])]
+    evaluation = evaluate_model(project, nerspec_corpus(test), SplitResult(train=[], test=test), artifact.path,
+                                ci_resamples=10)
+    evaluated = [[p["label"] for p in d["predicted"]] for d in evaluation["documents"]]
+    predicted = [[c["category"] for c in r] for r in load(artifact.path).predict([d.text for d in test])]
+    assert evaluated == predicted
+    assert evaluation["calibration"]["items"] == len(test)
