@@ -18,9 +18,10 @@ Each fitted step gets ``PRIOR_ITEMS`` (3) pseudo-items at the dev accuracy, so a
 mapped to exactly 0 or 1 and small dev carves do not overfit. Measured test ECE (pseudo-items 0 / 1 / 3 / 5):
 WNUT-16 NER with a 57-item dev carve 0.088 / 0.060 / 0.028 / 0.013; projects/example (44 dev items)
 0.030 (at 0.5) / 0.023 / 0.012 / 0.017; 3 is the smallest that met 0.05 on both. Between the fitted steps the map is linear (as scikit-learn's ``IsotonicRegression`` interpolates); outside
-them it is clipped. With fewer than ``MIN_ITEMS`` dev items, or when no dev set could be carved (the
-checkpoint was chosen on training data, which would make the fit overconfident), no calibration is stored
-and raw scores are returned unchanged (``method: "none"`` with the reason).
+them it is clipped. When no dev set could be carved, the map is fitted on cross-fitted (out-of-fold) scores of
+the training documents instead (``nerspec.train.calibrate``; never on the model's own training data, which
+would make the fit overconfident). With fewer than ``MIN_ITEMS`` items, or too few training documents to
+cross-fit, no calibration is stored and raw scores are returned unchanged (``method: "none"`` with the reason).
 
 Calibration never changes what is returned: entities and classes are decided on raw model outputs first
 (``nerspec.predict``); only ``confidenceScore`` is mapped.
