@@ -68,7 +68,7 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
 
 
 def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
-    """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: no beam; entities unchanged)."""
+    """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: the greedy parser's action scores; entities unchanged)."""
     from nerspec.predict import load
 
     return load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
