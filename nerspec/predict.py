@@ -87,9 +87,10 @@ class Predictor:
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
         # ``calibrate=False``: raw scores (what training fits the calibration on); a map fitted on other scores
         # than these would be wrong, so it is not applied.
-        matches = fitted_width is None or fitted_width == self.beam_width or self.kind != "NERProject"
-        self.calibration = Calibration.from_json(recorded) if calibrate and matches else Calibration()
         self._impl = kind_impl(self.kind)
+        # Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``).
+        matches = fitted_width is None or fitted_width == self.beam_width or not self._impl.parser_factories
+        self.calibration = Calibration.from_json(recorded) if calibrate and matches else Calibration()
         pipeline = model_path if model_path is not None else artifact_dir / "model"
         try:
             self.nlp = spacy.load(pipeline)

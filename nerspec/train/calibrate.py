@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
+from nerspec.kinds import kind_of
 
 if TYPE_CHECKING:
     from nerspec.calibration import Outcome
@@ -59,7 +60,7 @@ def fit_calibration(
     fitted = [(calibration(score), correct) for score, correct in raw]
     out = calibration.to_json()
     out["beam_width"] = 1  # ``Predictor``'s default: the scores of ``_raw_predictor``
-    if project.kind == "NERProject":
+    if kind_of(project.kind).parser_factories:  # scores from the parser's actions
         from nerspec.confidence import ACTION_SCORES
 
         out["scores"] = ACTION_SCORES  # which raw scores the map was fitted on (``nerspec.predict``)
