@@ -27,7 +27,8 @@ from nerspec.commands.common import echo_json, json_option, state_option
               help="Documents per partition (the unit of output files and of resume).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes (local) or Ray actors (ray), each loading the model once [default: every CPU].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Documents per model call (spaCy `nlp.pipe` batch) in every worker.")
 @click.option("--string-index-type", type=click.Choice(["UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8"]),
               default="UnicodeCodePoint", show_default=True, help="Unit of entity offsets, as the API's parameter.")
 @click.option("--text-column", default="text", show_default=True, help="Parquet column with the text.")
