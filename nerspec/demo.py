@@ -14,7 +14,7 @@ import click
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nerspec.apply import apply, make_plan
+    from nerspec.apply import execute, make_plan
     from nerspec.errors import GateFailed, NerspecError
     from nerspec.manifest.load import load_projects
     from nerspec.paths import repository_root, state_paths
@@ -33,13 +33,12 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(render(make_plan(projects, paths, store), color=color) + "\n")
         finally:
             store.close()
-        failed = None
-        result: dict[str, Any] | None
-        try:
-            result = apply(projects, paths, progress=click.echo)
-        except GateFailed as exc:
-            failed, result = exc, getattr(exc, "result", None)
-            click.secho(f"\n{exc}", fg="red")
+        run = execute(projects, paths, progress=click.echo)
+        failed, result = run.error(), run.data
+        if failed is not None and not isinstance(failed, GateFailed):
+            raise failed
+        if failed is not None:
+            click.secho(f"\n{failed}", fg="red")
     except NerspecError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         return exc.exit_code

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.plan import test_key
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.plan import ProjectPlan
+    from nerspec.state.store import Store
 
 NOOP_SKIP_REASON = "no changes"
 NOT_REEVALUATED = "not re-evaluated: nothing changed since this model was deployed"
@@ -33,12 +38,14 @@ def describes(entry: dict[str, Any], serves: dict[str, str | None]) -> bool:
     return bool(model) and bool(serves) and all(fp == model for fp in serves.values())
 
 
-def noop_entry(project: Any, project_plan: dict[str, Any], store: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
+def noop_entry(
+    project: LoadedProject, project_plan: ProjectPlan, store: Store, previous: dict[str, Any] | None
+) -> dict[str, Any]:
     """The run-result entry of a project the plan leaves unchanged."""
-    serves = project_plan.get("serves") or {}
+    serves = project_plan.serves
     if previous is not None and describes(previous, serves):
         return previous
-    fingerprint = next((fp for fp in serves.values() if fp), None) or project_plan["fingerprint"]
+    fingerprint = next((fp for fp in serves.values() if fp), None) or project_plan.fingerprint
     record = store.get_model(fingerprint)
     meta = _read_json(Path(record.model_dir) / "meta.json") if record is not None else None
     evaluation = None
@@ -48,8 +55,8 @@ def noop_entry(project: Any, project_plan: dict[str, Any], store: Any, previous:
     return {
         "name": project.name,
         "kind": project.kind,
-        "manifest_path": project_plan["manifest_path"],
-        "plan": {"actions": [], "notes": project_plan.get("notes", [])},
+        "manifest_path": project_plan.manifest_path,
+        "plan": {"actions": [], "notes": list(project_plan.notes)},
         "model": meta,
         "evaluation": evaluation,
         "baseline": None,
@@ -60,7 +67,7 @@ def noop_entry(project: Any, project_plan: dict[str, Any], store: Any, previous:
     }
 
 
-def _gates(project: Any, evaluation: dict[str, Any] | None) -> dict[str, Any]:
+def _gates(project: LoadedProject, evaluation: dict[str, Any] | None) -> dict[str, Any]:
     if evaluation is None:
         return {"passed": True, "results": []}
     from nerspec.gates import evaluate_gates, summary

@@ -1,16 +1,19 @@
-"""``plan``, ``apply`` and ``force-unlock``: the reconciler's commands (thin: core lives in plan.py/apply.py)."""
+"""``plan``, ``apply`` and ``force-unlock``: the reconciler's commands (thin: core lives in nerspec.plan and nerspec.apply)."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
+
+if TYPE_CHECKING:
+    from nerspec.plan import Plan
 
 
 def use_color() -> bool:
@@ -18,7 +21,7 @@ def use_color() -> bool:
     return is_terminal() and not os.environ.get("NO_COLOR")
 
 
-def _load_saved_plan(path: Path) -> Any:
+def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
     from nerspec.plan import Plan
 
     try:
@@ -43,10 +46,10 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan projects/example --json
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
-    from nerspec.apply import check_plan_data, make_plan
+    from nerspec.corpus.preflight import check_plan_data
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
-    from nerspec.plan import render
+    from nerspec.plan import make_plan, render
     from nerspec.state import open_store
 
     projects = load_projects(list(paths))
@@ -101,8 +104,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
       nerspec apply projects/example --no-deploy --json
       nerspec plan -o plan.json && nerspec apply plan.json
     """
-    from nerspec.apply import apply
-    from nerspec.errors import DeployError, GateFailed
+    from nerspec.apply import execute
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
 
@@ -112,16 +114,12 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
         paths = tuple(Path(p) for p in raw.get("paths", []))
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
-    try:
-        result = apply(
-            projects, state_paths(state), saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
-        )
-    except (GateFailed, DeployError) as exc:  # the run result still describes what was done
-        if as_json and hasattr(exc, "result"):
-            echo_json(exc.result)
-        raise
-    if as_json:
-        echo_json(result)
+    result = execute(
+        projects, state_paths(state), saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
+    )
+    if as_json:  # also when the run failed: the run result still describes what was done
+        echo_json(result.data)
+    result.raise_for_failures()
 
 
 @click.command("force-unlock")

@@ -4,14 +4,18 @@ then records the change with its history entry in one transaction."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import DeployError, ModelNotFoundError
 from nerspec.paths import StatePaths
-from nerspec.state.crashpoints import pause  # test-only crash points
+from nerspec.state.crashpoints import pause  # named crash points (kill tests)
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.state.store import Store
 
 
-def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str, store: Any = None) -> dict[str, Any]:
+def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerprint: str, store: Store | None = None) -> dict[str, Any]:
     """Make ``deployment`` serve ``fingerprint`` on its target (``nerspec.deploy.targets``); returns the target
     as recorded."""
     from nerspec.deploy.targets import TargetContext, declared_target, target_for
@@ -26,7 +30,7 @@ def switch(paths: StatePaths, project: Any, deployment: str, fingerprint: str, s
 
 def rollback(
     paths: StatePaths,
-    project: Any,
+    project: LoadedProject,
     deployment: str,
     to: str | None = None,
     lock_timeout: float = 0.0,
@@ -76,7 +80,7 @@ def rollback(
 
 
 def _check_rollback_target(
-    paths: StatePaths, store: Any, project: Any, deployment: str, fingerprint: str, force: bool
+    paths: StatePaths, store: Store, project: LoadedProject, deployment: str, fingerprint: str, force: bool
 ) -> None:
     from nerspec.deploy.targets import TargetContext
 
@@ -98,14 +102,14 @@ def _check_rollback_target(
         raise DeployError(f"the files of {name} model {fp} were changed or deleted outside nerspec; not deploying it")
 
 
-def _previous_fingerprint(store: Any, project: str, deployment: str, current: str) -> str:
+def _previous_fingerprint(store: Store, project: str, deployment: str, current: str) -> str:
     for entry in reversed(store.history(project, deployment)):
         if entry.to_fp == current and entry.from_fp and entry.from_fp != current:
             return entry.from_fp
     raise ModelNotFoundError(f"{project}/{deployment} has no earlier model in its history; use --to FINGERPRINT")
 
 
-def _resolve(store: Any, project: str, prefix: str) -> str:
+def _resolve(store: Store, project: str, prefix: str) -> str:
     matches = [m.fingerprint for m in store.models(project) if m.fingerprint.startswith(prefix)]
     if not matches:
         raise ModelNotFoundError(f"no model of {project} has a fingerprint starting with {prefix}")
@@ -114,7 +118,7 @@ def _resolve(store: Any, project: str, prefix: str) -> str:
     return matches[0]
 
 
-def swap(paths: StatePaths, project: Any, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
+def swap(paths: StatePaths, project: LoadedProject, a: str, b: str, lock_timeout: float = 0.0) -> tuple[str, str]:
     """Exchange the models of two deployments (e.g. promote staging to production and keep the old one warm)."""
     from nerspec.deploy import intent
     from nerspec.state import open_store

@@ -15,28 +15,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nerspec.paths import StatePaths
+
+if TYPE_CHECKING:
+    from nerspec.artifact_stores.base import ArtifactStore
+    from nerspec.fingerprint import StatCache
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.plan.inputs import ObservedDeployment
+    from nerspec.state.store import Store
 
 
 @dataclass
 class TargetContext:
     paths: StatePaths
-    store: Any  # nerspec.state.Store
-    cache: Any = None  # fingerprint.StatCache
-    _artifact_store: Any = field(default=None, repr=False)
+    store: Store
+    cache: StatCache | None = None
+    _artifact_store: ArtifactStore | None = field(default=None, repr=False)
     _damaged: dict[str, bool] = field(default_factory=dict, repr=False)  # one check per model per context
 
     @property
-    def artifact_store(self) -> Any:
+    def artifact_store(self) -> ArtifactStore:
         if self._artifact_store is None:
             from nerspec.artifacts import store_for
 
             self._artifact_store = store_for(self.paths)
         return self._artifact_store
 
-    def stat_cache(self) -> Any:
+    def stat_cache(self) -> StatCache:
         if self.cache is None:
             from nerspec.fingerprint import StatCache
 
@@ -75,7 +82,7 @@ class TargetContext:
 
 
 class Target(Protocol):
-    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
+    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         """Fill ``obs.actual`` (what the target serves) and ``obs.drift`` (what changed outside nerspec)."""
         ...
 
@@ -102,7 +109,7 @@ class _NoConfig:
 
 
 class LocalTarget(_NoConfig):
-    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
+    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         from nerspec.deploy import local
 
         pointer = local.read_pointer(ctx.paths, project, obs.name)
@@ -149,7 +156,7 @@ class HttpTarget:
 
         return list(config_problems(spec))
 
-    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
+    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         if obs.recorded is None or not obs.desired:
             return  # nothing to compare with; planning a removal does not contact the remote (apply does)
         from nerspec.deploy import http
@@ -185,7 +192,7 @@ class HttpTarget:
 class RegistryTarget(_NoConfig):
     """The state's own registry: what the state records is what ``nerspec serve --state`` serves."""
 
-    def observe(self, obs: Any, project: str, ctx: TargetContext) -> None:
+    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         obs.actual = obs.recorded
         if obs.recorded is not None:
             _check_model(obs, ctx)
@@ -204,8 +211,8 @@ class RegistryTarget(_NoConfig):
         return None  # the state's record is the pointer: removing it (the caller does) stops every server
 
 
-def _check_model(obs: Any, ctx: TargetContext) -> None:
-    if ctx.model_damaged(obs.recorded):
+def _check_model(obs: ObservedDeployment, ctx: TargetContext) -> None:
+    if obs.recorded is not None and ctx.model_damaged(obs.recorded):
         obs.artifact_damaged = True
         obs.drift.append(f"model files of {short(obs.recorded)} changed or deleted outside nerspec")
 
@@ -218,7 +225,7 @@ def target_for(target: dict[str, Any] | Any | None) -> Target:
     return TARGETS[kind]
 
 
-def declared_target(project: Any, deployment: str) -> Any:
+def declared_target(project: LoadedProject, deployment: str) -> Any:
     """The deployment's target spec from the manifest (None: not declared)."""
     for d in project.manifest.spec.deployments:
         if d.name == deployment:

@@ -1,23 +1,25 @@
-"""Test-only crash points: ``NERSPEC_TEST_PAUSE_AT=<stage>`` makes apply sleep at that stage.
+"""Named crash points: the stages where a kill must leave consistent state (``pause(stage)`` marks one).
 
-The crash-safety tests (tests/reconcile/test_crash.py) start a real ``nerspec apply``, wait until it reaches a
-stage, SIGKILL it, and check the state. Stages: ``train`` (training running, artifact staged but not renamed),
-``evaluate``, ``artifact`` (evaluation written, state not yet recorded), ``deploy`` (just before a pointer switch).
-When ``NERSPEC_TEST_PAUSE_MARKER`` names a file, it is created on arrival so the test knows when to kill.
-Unset in normal use: then ``pause`` is one dictionary lookup.
+In normal use nothing is installed and ``pause`` is one comparison. The crash-safety tests start a real process
+through the test-only launcher (``python -m tests.launch``), which installs a hook that sleeps at the stage they
+name; they wait until it arrives, SIGKILL it, and check the state. Stages include ``train`` (training running,
+artifact staged but not renamed), ``evaluate``, ``artifact``, ``record-deploy``, ``upload`` and ``gc``.
+Production code never reads the environment for this.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
+from collections.abc import Callable
+
+_hook: Callable[[str], None] | None = None
 
 
 def pause(stage: str) -> None:
-    if os.environ.get("NERSPEC_TEST_PAUSE_AT") != stage:
-        return
-    marker = os.environ.get("NERSPEC_TEST_PAUSE_MARKER")
-    if marker:
-        Path(marker).write_text(f"{os.getpid()} {stage}\n")
-    time.sleep(float(os.environ.get("NERSPEC_TEST_PAUSE_SECONDS", "60")))
+    if _hook is not None:
+        _hook(stage)
+
+
+def install(hook: Callable[[str], None] | None) -> None:
+    """Call ``hook(stage)`` at every crash point from now on (``None``: nothing). For test launchers only."""
+    global _hook
+    _hook = hook

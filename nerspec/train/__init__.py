@@ -69,13 +69,35 @@ def train(
     (content-addressed: same inputs), that one is kept and returned.
     """
     from nerspec.atomic import staged_dir
-    from nerspec.train.artifact import fill_staged
-    from nerspec.train.calibrate import fit_calibration
-    from nerspec.train.loop import carve_dev, run_training
 
     data_fp = _data_fingerprint(project, paths)
     fp = fingerprint or fingerprint_of(project, paths, data_fp)
     final = artifact_path(paths, fp, output_dir)
+    with staged_dir(final) as staged:
+        meta = train_into(staged, project, corpus, split, paths=paths, fingerprint=fp, data_fp=data_fp,
+                          progress=progress)
+    if is_complete(final):
+        return read_artifact(final)
+    return ModelArtifact(fingerprint=fp, path=final, meta=meta)
+
+
+def train_into(
+    staged: Path,
+    project: LoadedProject,
+    corpus: Corpus,
+    split: SplitResult,
+    *,
+    paths: StatePaths,
+    fingerprint: str,
+    data_fp: DataFingerprint,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Train and write the complete artifact into ``staged``, a directory the caller staged (and renames into
+    place): ``train`` stages its own; ``nerspec apply`` stages one with its crash points around it."""
+    from nerspec.train.artifact import fill_staged
+    from nerspec.train.calibrate import fit_calibration
+    from nerspec.train.loop import carve_dev, run_training
+
     settings = project.manifest.spec.training
     train_docs, dev_docs = carve_dev(list(split.train), settings.dev_fraction, settings.seed)
     started = time.monotonic()
@@ -85,19 +107,15 @@ def train(
         from nerspec.train.pretrain import pretrained_weights
 
         weights = pretrained_weights(project, default_config(project), paths)
-    with staged_dir(final) as staged:
-        result = run_training(project, train_docs, dev_docs, staged / "_training", progress, init_tok2vec=weights)
-        calibration = fit_calibration(project, result, dev_docs)
-        meta = fill_staged(
-            staged,
-            project=project,
-            corpus=corpus,
-            result=result,
-            fingerprint=fp,
-            data_fp=data_fp,
-            training_seconds=time.monotonic() - started,
-            calibration=calibration,
-        )
-    if is_complete(final):
-        return read_artifact(final)
-    return ModelArtifact(fingerprint=fp, path=final, meta=meta)
+    result = run_training(project, train_docs, dev_docs, staged / "_training", progress, init_tok2vec=weights)
+    calibration = fit_calibration(project, result, dev_docs)
+    return fill_staged(
+        staged,
+        project=project,
+        corpus=corpus,
+        result=result,
+        fingerprint=fingerprint,
+        data_fp=data_fp,
+        training_seconds=time.monotonic() - started,
+        calibration=calibration,
+    )

@@ -74,11 +74,13 @@ def test_killed_upload_leaves_no_visible_model(tmp_path: Path, s3_bucket: str) -
     marker = tmp_path / "paused"
     script = textwrap.dedent(f"""
         import json, pathlib
+        import tests.launch
+        tests.launch.install()  # the test-only crash point hook
         from nerspec.artifact_stores.s3 import S3ArtifactStore
         store = S3ArtifactStore({s3_bucket!r}, pathlib.Path({str(tmp_path / 'x')!r}))
         store.publish({FP!r}, pathlib.Path({str(artifact)!r}), json.loads({json.dumps(files)!r}))
     """)
-    env = {**os.environ, "NERSPEC_TEST_PAUSE_AT": "upload", "NERSPEC_TEST_PAUSE_MARKER": str(marker)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "NERSPEC_TEST_PAUSE_AT": "upload", "NERSPEC_TEST_PAUSE_MARKER": str(marker)}
     child = subprocess.Popen([sys.executable, "-c", script], env=env)
     try:
         deadline = time.monotonic() + 60

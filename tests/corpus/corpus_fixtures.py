@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.offsets import Utf16Index
-from nerspec.manifest.load import LoadedProject, load_project
 
 NERDoc = tuple[str, str, list[tuple[int, int, str]], str | None]  # id, text, spans (code points), dataset
 
@@ -47,7 +45,7 @@ def write_azure(directory: Path, docs: list[NERDoc], *, spelling: str = "camel")
         index = Utf16Index(text)
 
         def unit(i: int) -> int:  # past the end stays past the end: tests of out-of-range spans
-            return index.to_utf16(min(i, len(text))) + max(0, i - len(text))
+            return index.to_utf16(min(i, len(text))) + max(0, i - len(text))  # noqa: B023 (called within the same iteration)
 
         labels = [{"category": label, "offset": unit(s), "length": unit(e) - unit(s)} for s, e, label in spans]
         entry: dict[str, Any] = {

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from corpus_fixtures import SAMPLE, write_azure, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,13 +14,12 @@ from nerspec.corpus.formats import azure, conll, docbin, folders, jsonl
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
-from corpus_fixtures import SAMPLE, write_azure, write_jsonl
 
 NER = ProjectInfo(name="p", kind="NERProject", labels=("Person", "City"))
 
 
 def _expected(docs=SAMPLE):
-    return [(i, t, [Span(s, e, l) for s, e, l in spans], d) for i, t, spans, d in docs]
+    return [(i, t, [Span(s, e, l) for s, e, l in spans], d) for i, t, spans, d in docs]  # noqa: E741
 
 
 @pytest.mark.parametrize("spelling", ["camel", "dash"])

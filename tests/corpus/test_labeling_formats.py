@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_formats import ANY_ID, TEXT, ner_documents
 
-from nerspec.corpus.formats import conll, doccano, docbin, labelstudio, module, prodigy
+from nerspec.corpus.formats import conll, docbin, doccano, labelstudio, module, prodigy
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
-from test_formats import ANY_ID, TEXT, ner_documents
 
 NER = ProjectInfo(name="p", kind="NERProject", labels=("Person", "City"))
 LABELING = (labelstudio, doccano, prodigy)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import SAMPLE, ner_manifest, write_jsonl, write_manifest
+from corpus_fixtures import ner_manifest, write_jsonl, write_manifest
 
 from nerspec.corpus.load import load_corpus, referenced_files
 from nerspec.corpus.model import Document, Span

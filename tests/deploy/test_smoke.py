@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from nerspec.errors import EXIT_GATE_FAILED
 from nerspec.manifest.schema import SmokeCheck
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest, state, tiny  # noqa: F401 (fixtures)
+from tests.tiny import make_docs, manifest
 
 NER = [{"category": "PER", "text": "Alice", "confidenceScore": 0.9}, {"category": "LOC", "text": "Paris",
                                                                         "confidenceScore": 0.4}]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.predict.conftest import held_out, ner_model, textcat_model  # noqa: F401 - fixtures re-used here
+from tests.trained_models import held_out, ner_model, textcat_model  # noqa: F401 - fixtures re-used here
 
 SPECIAL = [
     "Grace Smith 😀 flew to Paris on Monday.",

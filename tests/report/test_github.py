@@ -10,7 +10,7 @@ import pytest
 
 from nerspec.errors import NerspecError, RemoteError
 from nerspec.report.escape import MARKER
-from nerspec.report.github import pr_number_from_event, post_report, write_step_summary
+from nerspec.report.github import post_report, pr_number_from_event, write_step_summary
 
 API = "https://api.github.test"
 ENV = {"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "acme/models", "GITHUB_API_URL": API}

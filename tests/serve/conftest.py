@@ -107,9 +107,9 @@ def write_artifact(paths: StatePaths, nlp: Any, fingerprint: str, project: str, 
                    multilabel: bool = False, labels: list[str] | None = None,
                    meta_extra: dict[str, Any] | None = None) -> Path:
     """An artifact directory per the contract: model/, meta.json (written last), manifest/metrics stubs."""
-    from nerspec import atomic
-
     import spacy
+
+    from nerspec import atomic
 
     final = paths.models / fingerprint
     with atomic.staged_dir(final) as staged:

@@ -19,7 +19,7 @@ from nerspec.deploy import http as http_target
 from nerspec.deploy import local
 from nerspec.errors import DeployError
 from nerspec.manifest.schema import HttpTarget
-from tests.serve.conftest import ADMIN_TOKEN, ADMIN_TOKEN_ENV, API_KEY, Server
+from tests.serve.conftest import ADMIN_TOKEN, API_KEY, Server
 
 
 def test_hot_swap_under_concurrent_requests_has_no_failures(server: Server, trained: Any) -> None:

@@ -35,7 +35,7 @@ def _serve(state: StatePaths, stage: str, marker: Path) -> tuple[subprocess.Pope
         port = sock.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_ADMIN_TOKEN": ADMIN_TOKEN,
            "NERSPEC_TEST_PAUSE_AT": stage, "NERSPEC_TEST_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-m", "nerspec", "serve", "--port", str(port), "--state", str(state.root),
+    proc = subprocess.Popen([sys.executable, "-m", "tests.launch", "serve", "--port", str(port), "--state", str(state.root),
                              "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

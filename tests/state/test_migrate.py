@@ -14,7 +14,7 @@ from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
 from nerspec.state.migrate import migrate_state
-from tests.reconcile.conftest import engine, make_docs, run_apply, state, tiny  # noqa: F401 (fixtures)
+from tests.tiny import make_docs
 
 
 def test_migrate_copies_models_deployments_history_and_is_idempotent(

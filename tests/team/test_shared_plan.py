@@ -10,7 +10,7 @@ import boto3
 from nerspec.apply import apply, make_plan
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile.conftest import engine, manifest, tiny  # noqa: F401 (fixtures)
+from tests.tiny import manifest
 
 
 def _plan(tiny: Any, paths: StatePaths, engine: Any) -> Any:
@@ -31,8 +31,8 @@ def test_a_model_changed_in_the_bucket_is_drift_and_is_trained_again(
     bucket, prefix = s3_bucket[5:].split("/", 1)
     boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{fingerprint}/files/model/weights.bin", Body=b"x")
     plan = _plan(tiny, machine_b, engine).projects[0]
-    assert [a["type"] for a in plan["actions"]] == ["train", "deploy"]
-    assert "changed or deleted outside nerspec" in " ".join(plan["actions"][0]["reasons"])
-    assert any("model files of" in r for r in plan["actions"][1]["reasons"])
+    assert [a.type for a in plan.actions] == ["train", "deploy"]
+    assert "changed or deleted outside nerspec" in " ".join(plan.actions[0].reasons)
+    assert any("model files of" in r for r in plan.actions[1].reasons)
     apply(tiny.load(), machine_b, engine=engine)  # B rebuilds it and publishes intact files again
     assert not _plan(tiny, machine_a, engine).changes

@@ -20,11 +20,11 @@ import httpx
 import pytest
 import yaml
 
-from tests.reconcile.conftest import make_docs, manifest
 from tests.services import free_port
+from tests.tiny import make_docs, manifest
 
 pytestmark = pytest.mark.slow
-FAKES = {"NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate"}
+FAKES = {"NERSPEC_TEST_TRAINER": "tests.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,12 +53,12 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def nerspec(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nerspec.cli", *args], cwd=cwd, env=_env(**env), text=True,
+    return subprocess.run([sys.executable, "-m", "tests.launch", *args], cwd=cwd, env=_env(**env), text=True,
                           capture_output=True, timeout=300)
 
 
 def _spawn(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "nerspec.cli", *args], cwd=cwd, env=_env(**env), text=True,
+    return subprocess.Popen([sys.executable, "-m", "tests.launch", *args], cwd=cwd, env=_env(**env), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 

@@ -1,5 +1,5 @@
-"""Fake trainer, evaluator and corpus reader for reconciler tests (also usable from a subprocess through
-``NERSPEC_TEST_TRAINER=tests.reconcile.fakes:train`` and friends)."""
+"""Fake trainer, evaluator and corpus reader for reconciler tests (also usable from a subprocess started through
+``python -m tests.launch`` with ``NERSPEC_TEST_TRAINER=tests.fakes:train`` and friends)."""
 
 from __future__ import annotations
 

@@ -15,17 +15,17 @@ from typing import Any
 
 from nerspec.deploy import local
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_cli import FAKES
-from tests.reconcile.test_crash import ROOT, assert_consistent, kill
-from tests.reconcile.test_plan import plan_of
+from tests.commands.test_reconcile import FAKES
+from tests.plan.test_plan import plan_of
+from tests.test_apply_crash import ROOT, assert_consistent, kill
+from tests.tiny import make_docs, manifest
 
 
 def start(state: Any, tmp_path: Path, stage: str, *args: str) -> subprocess.Popen[bytes]:
     marker = tmp_path / f"paused-{stage}"
     env = {**os.environ, **FAKES, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root),
            "NERSPEC_TEST_PAUSE_AT": stage, "NERSPEC_TEST_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-m", "nerspec", *args], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.launch", *args], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while not marker.exists():
@@ -55,7 +55,7 @@ def test_killed_rollback_is_finished_by_the_next_apply(tiny: Any, state: Any, en
     proc = start(state, tmp_path, "rollback", "rollback", str(tiny.dir), "production")
     kill(proc)
     assert _serves(state) == first and _recorded(state)["production"] == second  # switched, not recorded
-    reasons = " ".join(plan_of(tiny, state, engine).projects[0]["actions"][0]["reasons"])
+    reasons = " ".join(plan_of(tiny, state, engine).projects[0].actions[0].reasons)
     assert "interrupted rollback" in reasons and "nerspec apply" in reasons
     run_apply()
     assert _serves(state) == first and _recorded(state)["production"] == first  # finished, not undone

@@ -15,8 +15,8 @@ from nerspec.deploy import local, rollback
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs
-from tests.reconcile.test_plan import plan_of
+from tests.plan.test_plan import plan_of
+from tests.tiny import make_docs
 
 
 def nerspec(state: StatePaths, *args: str) -> Any:
@@ -111,7 +111,7 @@ def test_recover_refuses_a_healthy_database(tiny: Any, state: StatePaths, run_ap
 def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, engine: Any, run_apply: Any) -> None:
     import sqlite3
 
-    from tests.reconcile.conftest import manifest
+    from tests.tiny import manifest
 
     tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
     run_apply()
@@ -121,10 +121,10 @@ def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, e
     conn.execute("DELETE FROM deployments WHERE deployment = 'production'")
     conn.commit()
     conn.close()
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    by_type = {a["type"]: a for a in actions}
-    assert by_type["remove_deployment"]["deployment"] == "staging"  # the pointer still served a model
-    assert "deleted outside nerspec" in " ".join(by_type["deploy"]["reasons"])
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    by_type = {a.type: a for a in actions}
+    assert by_type["remove_deployment"].deployment == "staging"  # the pointer still served a model
+    assert "deleted outside nerspec" in " ".join(by_type["deploy"].reasons)
     run_apply()
     assert not (state.registry / "tiny" / "staging.json").exists()
     assert not plan_of(tiny, state, engine).changes

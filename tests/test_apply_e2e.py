@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from nerspec.apply import Engine, apply
+from nerspec.apply import Engine, apply, execute
 from nerspec.deploy import local, rollback
 from nerspec.errors import EXIT_GATE_FAILED, GateFailed
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_plan import plan_of
+from tests.plan.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 pytest.importorskip("spacy")
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
 
     tiny.write_docs(make_docs(24)[1:] + make_docs(2, start=200))
     plan = plan_of(tiny, state, real)
-    assert plan.projects[0]["actions"][0]["reasons"] == ["data changed: 2 documents added, 1 removed, 0 relabeled"]
+    assert plan.projects[0].actions[0].reasons == ["data changed: 2 documents added, 1 removed, 0 relabeled"]
     apply(tiny.load(), state, engine=real)
     new = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     assert new != old
@@ -41,14 +41,15 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
                    "per_entity": {"*": {"f1": {"min": 1.0}}}},
         )
     )
-    assert "entity schema changed: renamed PER -> PERSON" in plan_of(tiny, state, real).projects[0]["actions"][0]["reasons"]
+    assert "entity schema changed: renamed PER -> PERSON" in plan_of(tiny, state, real).projects[0].actions[0].reasons
+    run = execute(tiny.load(), state, engine=real)
     with pytest.raises(GateFailed) as failed:
-        apply(tiny.load(), state, engine=real)
+        run.raise_for_failures()
     assert failed.value.exit_code == EXIT_GATE_FAILED
     message = str(failed.value)
     assert "tiny:" in message and "nothing deployed" in message
     assert "  - micro_f1 = " in message and "< min 1.000" in message
-    result = failed.value.result["projects"][0]  # type: ignore[attr-defined]
+    result = run.data["projects"][0]
     assert result["gates"]["passed"] is False
     assert {"name": "micro_f1", "passed": False}.items() <= next(
         r for r in result["gates"]["results"] if r["name"] == "micro_f1"
@@ -112,9 +113,9 @@ def test_classification_lifecycle_with_real_training(
 
     relabeled = dict(records[0], labels=[c for c in classes if c not in records[0]["labels"]][:1])
     write_docs([relabeled, *records[2:], *textcat_records(52, multilabel=False)[48:]])
-    actions = plan().projects[0]["actions"]
-    assert [a["type"] for a in actions] == ["train", "deploy"]
-    assert actions[0]["reasons"] == ["data changed: 4 documents added, 1 removed, 1 relabeled"]
+    actions = plan().projects[0].actions
+    assert [a.type for a in actions] == ["train", "deploy"]
+    assert actions[0].reasons == ["data changed: 4 documents added, 1 removed, 1 relabeled"]
 
     second = apply(load_projects([root]), state, engine=real)["projects"][0]
     new = local.read_pointer(state, "topics", "production")["fingerprint"]  # type: ignore[index]

@@ -1,7 +1,7 @@
 """SIGKILL a real ``nerspec apply`` subprocess at each stage; the state must stay consistent and recoverable.
 
-The subprocess pauses at a stage through the test-only ``NERSPEC_TEST_PAUSE_AT`` hook (nerspec/state/crashpoints.py)
-and is killed there. It trains with the fake trainer (``NERSPEC_TEST_TRAINER``) to keep the suite fast on shared CPUs.
+The subprocess runs through the test-only launcher (tests/launch.py), which pauses it at a named crash point
+(nerspec/state/crashpoints.py) where it is killed. It trains with the fake trainer to keep the suite fast on shared CPUs.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import pytest
 from nerspec.deploy import local
 from nerspec.errors import LockError
 from nerspec.state import lock, open_store
-from tests.reconcile.conftest import make_docs
-from tests.reconcile.test_cli import FAKES
-from tests.reconcile.test_plan import plan_of
+from tests.commands.test_reconcile import FAKES
+from tests.plan.test_plan import plan_of
+from tests.tiny import make_docs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_apply(tiny: Any, state: Any, tmp_path: Path, stage: str) -> tuple[subprocess.Popen[bytes], Path]:
@@ -38,7 +38,7 @@ def start_apply(tiny: Any, state: Any, tmp_path: Path, stage: str) -> tuple[subp
         "NERSPEC_TEST_PAUSE_SECONDS": "60",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nerspec", "apply", str(tiny.dir)], env=env, cwd=tmp_path,
+        [sys.executable, "-m", "tests.launch", "apply", str(tiny.dir)], env=env, cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
@@ -93,12 +93,12 @@ def test_kill_during_apply(stage: str, tiny: Any, state: Any, engine: Any, run_a
     assert_consistent(state)
     served = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     plan = plan_of(tiny, state, engine)
-    actions = plan.projects[0]["actions"]
-    assert [a["type"] for a in actions] == EXPECTED[stage]
-    new = plan.projects[0]["fingerprint"]
+    actions = plan.projects[0].actions
+    assert [a.type for a in actions] == EXPECTED[stage]
+    new = plan.projects[0].fingerprint
     assert served == (new if stage == "record-deploy" else old)
     if stage == "record-deploy":
-        assert "an interrupted apply" in " ".join(actions[1]["reasons"])
+        assert "an interrupted apply" in " ".join(actions[1].reasons)
 
     run_apply()  # clears the stale lock and finishes the work
     assert lock.read_lock(state.root) is None
@@ -153,11 +153,11 @@ def test_kill_during_real_training_leaves_a_partial_the_next_apply_removes(
     for key in FAKES:
         env.pop(key, None)  # the real trainer
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nerspec", "apply", str(tiny.dir)], env=env, cwd=tmp_path,
+        [sys.executable, "-m", "tests.launch", "apply", str(tiny.dir)], env=env, cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
-    while not any(p.is_dir() for p in state.models.glob(".*.partial/.train")) if state.models.is_dir() else True:
+    while not any(p.is_dir() for p in state.models.glob(".*.partial/_training")) if state.models.is_dir() else True:
         assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
         assert time.monotonic() < deadline, "training never started"
         time.sleep(0.02)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.fingerprint import data_fingerprint, document_hashes, model_fingerprint
-from tests.reconcile import fakes
-from tests.reconcile.conftest import make_docs, manifest
+from tests import fakes
+from tests.tiny import make_docs, manifest
 
 
 def age(path: Path) -> None:

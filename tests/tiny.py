@@ -12,7 +12,7 @@ import yaml
 
 from nerspec.apply import Engine
 from nerspec.paths import StatePaths
-from tests.reconcile import fakes
+from tests import fakes
 
 PEOPLE = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Niaj"]
 CITIES = ["Paris", "Berlin", "Lisbon", "Oslo", "Rome", "Vienna", "Dublin", "Prague"]

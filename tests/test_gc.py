@@ -17,11 +17,12 @@ from nerspec.deploy import local
 from nerspec.gc import collect
 from nerspec.plan import artifact_intact
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
-from tests.reconcile.test_crash import kill
-from tests.reconcile.test_plan import plan_of
+from tests.launch import install_engine
+from tests.plan.test_plan import plan_of
+from tests.test_apply_crash import kill
+from tests.tiny import make_docs, manifest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")
 
 
@@ -85,9 +86,8 @@ def test_gc_command_keeps_models_of_saved_plans(tiny: Any, state: Any, engine: A
     tiny.write_docs(make_docs(40))
     candidate = run_apply(no_deploy=True)["projects"][0]["model"]["fingerprint"]  # trained for a pull request
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
-    for key, value in {"NERSPEC_TEST_LOAD_CORPUS": "tests.reconcile.fakes:load_corpus",
-                       "NERSPEC_TEST_SPLIT": "tests.reconcile.fakes:split_corpus"}.items():
-        monkeypatch.setenv(key, value)
+    install_engine({"NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
+                    "NERSPEC_TEST_SPLIT": "tests.fakes:split_corpus"}, monkeypatch.setattr)
     runner = CliRunner()
     saved = tmp_path / "reviewed-plan.json"
     assert runner.invoke(cli, ["plan", str(tiny.dir), "-o", str(saved)]).exit_code == 0
@@ -107,7 +107,7 @@ def test_gc_killed_mid_way_leaves_every_deployment_serving(
     marker = tmp_path / "paused-gc"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root), "NERSPEC_TEST_PAUSE_AT": "gc",
            "NERSPEC_TEST_PAUSE_MARKER": str(marker), "NERSPEC_TEST_PAUSE_SECONDS": "60"}
-    proc = subprocess.Popen([sys.executable, "-m", "nerspec", "gc", "--keep", "0"], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.launch", "gc", "--keep", "0"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while not marker.exists():

@@ -12,7 +12,7 @@ from nerspec.apply import make_plan
 from nerspec.errors import StalePlanError
 from nerspec.plan import Plan, check_fresh, render
 from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
+from tests.tiny import make_docs, manifest
 
 
 def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
@@ -25,9 +25,10 @@ def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
 
 def stable(plan: Plan) -> dict[str, Any]:
     """The plan JSON with fingerprints replaced by stable names (they embed library versions)."""
-    text = json.dumps(plan.to_json())
+    data = plan.to_json()
+    text = json.dumps(data)
     names: dict[str, str] = {}
-    for project in plan.projects:
+    for project in data["projects"]:
         for fp in [project["fingerprint"], *[a.get(k) for a in project["actions"] for k in ("fingerprint", "from", "to")]]:
             if fp and fp not in names:
                 names[fp] = f"<fp{len(names)}>"
@@ -43,7 +44,7 @@ def stable(plan: Plan) -> dict[str, Any]:
 def test_first_plan_trains_and_deploys(tiny: Any, state: Any, engine: Any, data_regression: Any) -> None:
     plan = plan_of(tiny, state, engine)
     assert plan.changes
-    assert [a["type"] for a in plan.projects[0]["actions"]] == ["train", "deploy"]
+    assert [a.type for a in plan.projects[0].actions] == ["train", "deploy"]
     data_regression.check(stable(plan))
 
 
@@ -61,9 +62,9 @@ def test_data_change_reasons(tiny: Any, state: Any, engine: Any, run_apply: Any,
     docs[0]["spans"] = docs[0]["spans"][:1]  # 1 relabeled
     tiny.write_docs(docs)
     plan = plan_of(tiny, state, engine)
-    train = plan.projects[0]["actions"][0]
-    assert train["type"] == "train"
-    assert "data changed: 3 documents added, 2 removed, 1 relabeled" in train["reasons"]
+    train = plan.projects[0].actions[0]
+    assert train.type == "train"
+    assert "data changed: 3 documents added, 2 removed, 1 relabeled" in train.reasons
     data_regression.check(stable(plan))
 
 
@@ -77,7 +78,7 @@ def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, engine: Any, 
         )
     )
     plan = plan_of(tiny, state, engine)
-    reasons = plan.projects[0]["actions"][0]["reasons"]
+    reasons = plan.projects[0].actions[0].reasons
     assert "entity schema changed: added ORG; renamed PER -> PERSON" in reasons
     assert any(r.startswith("training settings changed: max_steps 30 -> 40") for r in reasons)
     assert any(r.startswith("split settings changed: test_fraction 0.2 -> 0.3") for r in reasons)
@@ -89,10 +90,10 @@ def test_reuse_identical_fingerprint(tiny: Any, state: Any, engine: Any, run_app
     tiny.write_docs(make_docs(30))
     run_apply()
     tiny.write_docs(make_docs(24))  # back to the first data: that model exists
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [a["type"] for a in actions] == ["reuse", "deploy"]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [a.type for a in actions] == ["reuse", "deploy"]
     result = run_apply()
-    assert result["projects"][0]["deploy"]["deployed"][0]["to"] == actions[0]["fingerprint"]
+    assert result["projects"][0]["deploy"]["deployed"][0]["to"] == actions[0].fingerprint
 
 
 def test_removed_deployment(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
@@ -100,7 +101,7 @@ def test_removed_deployment(tiny: Any, state: Any, engine: Any, run_apply: Any) 
     run_apply()
     tiny.write_manifest(manifest())
     plan = plan_of(tiny, state, engine)
-    assert [(a["type"], a.get("deployment")) for a in plan.projects[0]["actions"]] == [("remove_deployment", "staging")]
+    assert [(a.type, getattr(a, "deployment", None)) for a in plan.projects[0].actions] == [("remove_deployment", "staging")]
     assert "- remove" in render(plan)
     run_apply()
     assert not (state.registry / "tiny" / "staging.json").exists()
@@ -111,9 +112,9 @@ def test_drift_pointer_deleted_is_repaired(tiny: Any, state: Any, engine: Any, r
     run_apply()
     pointer = state.registry / "tiny" / "production.json"
     pointer.unlink()
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [a["type"] for a in actions] == ["repair"]
-    assert actions[0]["reasons"] == ["pointer file deleted outside nerspec"]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [a.type for a in actions] == ["repair"]
+    assert actions[0].reasons == ["pointer file deleted outside nerspec"]
     run_apply()
     assert pointer.exists()
     assert not plan_of(tiny, state, engine).changes
@@ -123,9 +124,9 @@ def test_drift_model_files_changed_retrains(tiny: Any, state: Any, engine: Any, 
     result = run_apply()
     fp = result["projects"][0]["model"]["fingerprint"]
     (state.models / fp / "model" / "weights.bin").write_bytes(b"tampered")
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [a["type"] for a in actions] == ["train", "deploy"]
-    assert "changed or deleted outside nerspec" in actions[0]["reasons"][0]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [a.type for a in actions] == ["train", "deploy"]
+    assert "changed or deleted outside nerspec" in actions[0].reasons[0]
     run_apply()
     assert not plan_of(tiny, state, engine).changes
 
@@ -133,11 +134,11 @@ def test_drift_model_files_changed_retrains(tiny: Any, state: Any, engine: Any, 
 def test_promote_from_waits_for_staging(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
     tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
     plan = plan_of(tiny, state, engine)
-    assert [a.get("deployment") for a in plan.projects[0]["actions"]] == [None, "staging"]
-    assert "production waits" in plan.projects[0]["notes"][0]
+    assert [getattr(a, "deployment", None) for a in plan.projects[0].actions] == [None, "staging"]
+    assert "production waits" in plan.projects[0].notes[0]
     run_apply()
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [(a["type"], a.get("deployment")) for a in actions] == [("reuse", None), ("deploy", "production")]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [(a.type, getattr(a, "deployment", None)) for a in actions] == [("reuse", None), ("deploy", "production")]
     run_apply()
     assert not plan_of(tiny, state, engine).changes
 
@@ -156,9 +157,9 @@ def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any
     assert set(data) >= {"changes", "projects"}
     assert set(data["projects"][0]) >= {"name", "actions"}
     text = render(plan)
-    lines = [l for l in text.splitlines() if l.startswith("  + ") or l.startswith("  ~ ")]
+    lines = [l for l in text.splitlines() if l.startswith("  + ") or l.startswith("  ~ ")]  # noqa: E741
     # Columns line up: the reasons start at the same offset on every action line.
-    assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1
+    assert len({l.index("no model yet") if "no model yet" in l else l.index("new deployment") for l in lines}) == 1  # noqa: E741
     assert "\x1b[" not in text and "\x1b[" in render(plan, color=True)
 
 
@@ -170,7 +171,7 @@ def test_rename_with_a_data_change_counts_only_the_changed_document(
     docs = make_docs(24)  # every document carries PER; the rename alone must not count them
     docs[5]["spans"] = docs[5]["spans"][:1]  # the one real edit
     tiny.write_docs(docs)
-    reasons = plan_of(tiny, state, engine).projects[0]["actions"][0]["reasons"]
+    reasons = plan_of(tiny, state, engine).projects[0].actions[0].reasons
     assert "entity schema changed: renamed PER -> PERSON" in reasons
     assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
 
@@ -184,9 +185,9 @@ def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: An
     assert not Path(pointer["model_dir"]).is_absolute()  # relative to the state root: a moved state still works
     pointer["model_dir"] = str(state.models / "elsewhere")  # same fingerprint, other weights
     pointer_file.write_text(json.dumps(pointer))
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [a["type"] for a in actions] == ["repair"]
-    assert "names model_dir" in actions[0]["reasons"][0]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [a.type for a in actions] == ["repair"]
+    assert "names model_dir" in actions[0].reasons[0]
 
 
 def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
@@ -209,7 +210,7 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, eng
     run_apply()
     tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "Place", "renamed_from": ["LOC", "ORG"]}]))
     plan = plan_of(tiny, state, engine)
-    reasons = plan.projects[0]["actions"][0]["reasons"]
+    reasons = plan.projects[0].actions[0].reasons
     assert "entity schema changed: merged LOC, ORG -> Place (24 instances relabeled: LOC 16, ORG 8)" in reasons
     data_regression.check(stable(plan))
     run_apply()
@@ -258,7 +259,7 @@ def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any
     tiny.write_docs(make_docs(24))  # the manifest and data ask for `first` again: apply must not deploy it
     # A stat cache fooled by a rewrite that kept size, mtime and inode (files older than the racy window):
     monkeypatch.setattr("nerspec.deploy.targets.TargetContext.model_damaged", lambda self, fingerprint: False)
-    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
+    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["reuse", "deploy"]
     with pytest.raises(DeployError, match="do not match their recorded hashes"):
         run_apply()
     assert local_fingerprint(state) != first
@@ -281,10 +282,10 @@ def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, s
     run_apply()
     monkeypatch.setattr(split, "SPLIT_VERSIONS", current)
     monkeypatch.setattr(split, "unit_hash", original)
-    (train, _) = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert train["type"] == "train"
+    (train, _) = plan_of(tiny, state, engine).projects[0].actions
+    assert train.type == "train"
     assert any(r.startswith(f"split version changed: random v{current['random'] - 1} -> v{current['random']}")
-               for r in train["reasons"]), train["reasons"]
+               for r in train.reasons), train.reasons
     run_apply()
     # A later version that assigns every document as before: nothing to retrain, the test set is the same.
     monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] + 1})
@@ -311,7 +312,7 @@ def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, 
     run_apply()
     monkeypatch.undo()
     tiny.write_manifest(manifest(split={"policy": "stratified"}))
-    reasons = [r for a in plan_of(tiny, state, engine).projects[0]["actions"] for r in a["reasons"]]
+    reasons = [r for a in plan_of(tiny, state, engine).projects[0].actions for r in a.reasons]
     # Version 3 moves 3 of these 24 documents: plan says so and how to keep the current test set.
     assert "split version changed: stratified v2 -> v3 (adding or removing documents no longer moves others; " \
            "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons

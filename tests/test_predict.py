@@ -9,10 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.errors import ModelNotFoundError
-
 from nerspec.predict import DEFAULT_BEAM_DENSITY
-
-from .conftest import held_out
+from tests.trained_models import held_out
 
 pytestmark = pytest.mark.slow
 
@@ -204,7 +202,7 @@ def test_predict_cli_prints_classes(textcat_model):
 
 
 def test_train_cli_json_and_reuse(tmp_path: Path):
-    from .conftest import _project
+    from tests.trained_models import _project
 
     records = [{"id": f"d{i}", "text": f"Alice met Bob in Paris {i}.", "spans": [{"start": 17, "end": 22, "label": "CITY"}]}
                for i in range(12)]

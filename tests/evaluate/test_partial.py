@@ -48,8 +48,8 @@ def char_docs(draw: st.DrawFn) -> tuple[list[Document], list[Document]]:
         def spans() -> list[Span]:
             out = []
             for _ in range(draw(st.integers(0, 5))):
-                start = draw(st.integers(0, length - 1))
-                end = draw(st.integers(start + 1, min(length, start + draw(st.sampled_from([3, 10, 220])))))
+                start = draw(st.integers(0, length - 1))  # noqa: B023 (called within the same iteration)
+                end = draw(st.integers(start + 1, min(length, start + draw(st.sampled_from([3, 10, 220])))))  # noqa: B023 (called within the same iteration)
                 out.append(Span(start, end, draw(st.sampled_from(TYPES[:2]))))
             return out
 

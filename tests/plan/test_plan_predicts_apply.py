@@ -11,18 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.reconcile.conftest import make_docs, manifest
+from tests.launch import install_engine
+from tests.tiny import make_docs, manifest
 
 FAKE_ENGINE = {
-    "NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train",
-    "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate",
+    "NERSPEC_TEST_TRAINER": "tests.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
 }
 
 
 @pytest.fixture
 def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in FAKE_ENGINE.items():  # the real corpus reader and split: their checks are under test
-        monkeypatch.setenv(key, value)
+    install_engine(FAKE_ENGINE, monkeypatch.setattr)  # the real corpus reader and split: their checks are under test
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
     monkeypatch.delenv("NERSPEC_DEPLOY_TOKEN", raising=False)
 

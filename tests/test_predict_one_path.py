@@ -3,15 +3,12 @@ and the jobs API return, on a model trained to an imperfect score (where decodin
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
 
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.split import SplitResult
-
-from .conftest import held_out
+from tests.trained_models import held_out
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import pytest
 
 from nerspec.deploy import local, rollback, swap
 from nerspec.errors import GateFailed
-from nerspec.state import open_store
-from tests.reconcile.conftest import make_docs, manifest
 from nerspec.plan import render
-from tests.reconcile.test_plan import plan_of
+from nerspec.state import open_store
+from tests.plan.test_plan import plan_of
+from tests.tiny import make_docs, manifest
 
 
 def pointer_fp(state: Any, deployment: str = "production") -> str | None:
@@ -77,7 +77,7 @@ def test_no_deploy(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
     assert result["mode"] == "apply --no-deploy"
     assert result["projects"][0]["deploy"]["skipped_reason"] == "--no-deploy"
     assert pointer_fp(state) is None
-    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["reuse", "deploy"]
+    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["reuse", "deploy"]
 
 
 def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
@@ -91,7 +91,7 @@ def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_ap
     assert rollback(state, project, "production") == (second, first)
     assert pointer_fp(state) == first
     plan = plan_of(tiny, state, engine)
-    assert not plan.changes and "was rolled back" in plan.projects[0]["notes"][0]  # apply won't undo it
+    assert not plan.changes and "was rolled back" in plan.projects[0].notes[0]  # apply won't undo it
     # "no changes" names what production really serves, not the candidate it was rolled back from
     assert f"no changes: production serves {first[:12]} (the manifest and data ask for {second[:12]})" in render(plan)
     steps: list[str] = []
@@ -154,7 +154,7 @@ def test_data_error_blocks_before_training(tiny: Any, state: Any, run_apply: Any
 def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, engine: Any, tmp_path: Any) -> None:
     from nerspec.apply import apply
     from nerspec.errors import DataError
-    from tests.reconcile.conftest import TinyProject
+    from tests.tiny import TinyProject
 
     good = TinyProject(tmp_path, "good")
     good.write_manifest(manifest("good"))
@@ -192,9 +192,9 @@ def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state
     (project,) = tiny.load()
     rollback(state, project, "production")
     (state.models / first / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
-    (repair,) = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert repair["type"] == "repair" and repair["damaged"] is True
-    assert any("apply cannot rebuild" in r and "nerspec rollback" in r for r in repair["reasons"])
+    (repair,) = plan_of(tiny, state, engine).projects[0].actions
+    assert repair.type == "repair" and repair.damaged is True
+    assert any("apply cannot rebuild" in r and "nerspec rollback" in r for r in repair.reasons)
     steps: list[str] = []
     with pytest.raises(DeployError) as refused:
         run_apply(progress=steps.append)
@@ -204,7 +204,7 @@ def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state
     store = open_store(state)
     assert [h.action for h in store.history("tiny")] == ["deploy", "deploy", "rollback"]  # no fake repair recorded
     store.close()
-    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["repair"]  # still honest
+    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["repair"]  # still honest
     rollback(state, project, "production", to=second)  # the fix the message names
     assert not plan_of(tiny, state, engine).changes
 
@@ -217,7 +217,7 @@ def test_pointer_drift_while_rolled_back_is_repaired_and_stays_fixed(tiny: Any, 
     (project,) = tiny.load()
     rollback(state, project, "production")
     (state.registry / "tiny" / "production.json").unlink()
-    assert [a["type"] for a in plan_of(tiny, state, engine).projects[0]["actions"]] == ["repair"]
+    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["repair"]
     steps: list[str] = []
     run_apply(progress=steps.append)
     assert pointer_fp(state) == first
@@ -235,12 +235,12 @@ def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, en
     tiny.write_docs(make_docs(30))
     (state.models / old / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
     plan = plan_of(tiny, state, engine).projects[0]
-    assert [(a["type"], a.get("deployment")) for a in plan["actions"]] == [("train", None), ("deploy", "staging"), ("repair", "production")]
+    assert [(a.type, getattr(a, "deployment", None)) for a in plan.actions] == [("train", None), ("deploy", "staging"), ("repair", "production")]
     with pytest.raises(DeployError, match="production: not repaired"):
         run_apply()
     # staging now serves the new model, so production may take it: that replaces the damaged model
-    actions = plan_of(tiny, state, engine).projects[0]["actions"]
-    assert [(a["type"], a.get("deployment")) for a in actions] == [("reuse", None), ("deploy", "production")]
+    actions = plan_of(tiny, state, engine).projects[0].actions
+    assert [(a.type, getattr(a, "deployment", None)) for a in actions] == [("reuse", None), ("deploy", "production")]
     run_apply()
     assert not plan_of(tiny, state, engine).changes
 

@@ -1,4 +1,4 @@
-"""The reconciler's commands through click, with the fake engine selected by the test-only env hooks."""
+"""The reconciler's commands through click, with the fake engine installed by the test-only launcher's hooks."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.reconcile.conftest import make_docs, manifest
+from tests.launch import install_engine
+from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKES = {
-    "NERSPEC_TEST_TRAINER": "tests.reconcile.fakes:train",
-    "NERSPEC_TEST_EVALUATOR": "tests.reconcile.fakes:evaluate",
-    "NERSPEC_TEST_LOAD_CORPUS": "tests.reconcile.fakes:load_corpus",
-    "NERSPEC_TEST_SPLIT": "tests.reconcile.fakes:split_corpus",
+    "NERSPEC_TEST_TRAINER": "tests.fakes:train",
+    "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
+    "NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
+    "NERSPEC_TEST_SPLIT": "tests.fakes:split_corpus",
 }
 
 
 @pytest.fixture
 def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in FAKES.items():
-        monkeypatch.setenv(key, value)
+    install_engine(FAKES, monkeypatch.setattr)
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
 
     def run(*args: str) -> Any:
@@ -156,8 +156,7 @@ def test_no_color_disables_color_on_a_terminal(nerspec: Any, tiny: Any, monkeypa
 
 
 def test_read_only_commands_create_no_state(tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in FAKES.items():
-        monkeypatch.setenv(key, value)
+    install_engine(FAKES, monkeypatch.setattr)
     monkeypatch.delenv("NERSPEC_STATE", raising=False)
     (tmp_path / ".git").mkdir()  # tmp_path is the repository root: the default state would be tmp_path/.nerspec
     runner = CliRunner()

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.predict.conftest import held_out
+from tests.trained_models import held_out
 
 
 def run(*args: str) -> object:

@@ -88,9 +88,9 @@ def test_significance_lets_noise_pass() -> None:
         {"regression": {"against": "production", "max_drop": {"micro_f1": 0.0}, "significance": 0.05}}
     )
     current, baseline = ev(0.78, {"PER": 0.78}), ev(0.80, {"PER": 0.80})
-    noisy = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.4)
+    noisy = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.4)  # noqa: E741
     assert noisy[0].passed and "not significant" in noisy[0].message
-    real = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.01)
+    real = evaluate_gates("NERProject", ["PER"], gates, current, baseline, lambda m, l: 0.01)  # noqa: E741
     assert not real[0].passed
     unknown = evaluate_gates("NERProject", ["PER"], gates, current, baseline, None)
     assert not unknown[0].passed  # cannot tell: fail safe

@@ -1,0 +1,135 @@
+"""The pure decision: ``compute_plan`` maps ``ProjectInputs`` (built by ``nerspec.plan.observe``, or by hand in
+tests) to a typed ``Plan``. No files, no state store, no clock: the same inputs always give the same plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nerspec.plan.actions import Deploy, ModelAction, Plan, ProjectPlan, RemoveDeployment, Repair, Reuse, Train
+from nerspec.plan.inputs import ObservedDeployment, ProjectInputs, inputs_sha256, short
+from nerspec.plan.reasons import train_reasons
+
+
+def compute_plan(inputs: list[ProjectInputs], state_sha256: str = "") -> Plan:
+    return Plan(projects=[project_plan(p) for p in inputs], inputs_sha256=inputs_sha256(inputs, state_sha256))
+
+
+@dataclass
+class _Decisions:
+    """What the deployments of one project ask for, gathered in the order the plan lists them."""
+
+    needs_candidate: bool
+    notes: list[str] = field(default_factory=list)
+    deploys: list[Deploy] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    removals: list[RemoveDeployment] = field(default_factory=list)
+
+
+def project_plan(p: ProjectInputs) -> ProjectPlan:
+    # Train it even without deployments (CI evaluates it); adopt an interrupted apply's complete artifact.
+    decided = _Decisions(needs_candidate=p.candidate_recorded is None or p.candidate_orphan)
+    for d in p.deployments:
+        if d.unreachable:
+            decided.notes.append(
+                f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
+        _decide_deployment(d, p, decided)
+    model = _model_action(p) if decided.needs_candidate else None
+    return ProjectPlan(
+        name=p.name,
+        kind=p.kind,
+        manifest_path=p.manifest_path,
+        fingerprint=p.candidate,
+        data_fingerprint=p.data_fingerprint,
+        data_changes=p.data_changes,
+        serves={d.name: d.actual if d.actual is not None else d.recorded for d in p.deployments if d.desired},
+        actions=[*([model] if model else []), *decided.deploys, *decided.repairs, *decided.removals],
+        notes=decided.notes,
+    )
+
+
+def _model_action(p: ProjectInputs) -> ModelAction:
+    if p.candidate_orphan:
+        return Reuse(p.candidate, ["complete artifact left by an interrupted apply; recording it instead of training"])
+    if p.candidate_recorded is None or p.candidate_damaged:
+        return Train(p.candidate, train_reasons(p))
+    return Reuse(p.candidate, [f"identical fingerprint trained {p.candidate_recorded}; not training it again"])
+
+
+def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisions) -> None:
+    if not d.desired:
+        if d.recorded is not None or d.actual is not None:
+            decided.removals.append(
+                RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
+        return
+    if d.recorded == p.candidate and not p.candidate_damaged:
+        if d.drift:
+            decided.repairs.append(Repair(d.name, _target_type(d), d.recorded, list(d.drift)))
+        return
+    if d.recorded == p.candidate and p.candidate_damaged:
+        reasons = ["the deployed model's files were changed or deleted outside nerspec", *d.drift]
+        decided.deploys.append(_deploy(d, p, reasons))
+        decided.needs_candidate = True
+        return
+    if p.candidate in d.rolled_back_from:
+        decided.notes.append(
+            f"{d.name}: {short(p.candidate)} was rolled back; apply keeps {short(d.recorded)} until the model "
+            f"changes (or `nerspec rollback --to {short(p.candidate)}`)"
+        )
+        if d.drift:
+            decided.repairs.append(_repair(d, p))
+        return
+    if d.promote_from is not None and p.candidate not in _served(p, d.promote_from):
+        decided.notes.append(
+            f"{d.name} waits: {short(p.candidate)} has not been served by {d.promote_from} yet (promote_from)")
+        if d.drift and d.recorded is not None:
+            decided.repairs.append(_repair(d, p))
+        return
+    decided.deploys.append(_deploy(d, p, _deploy_reasons(d, p)))
+    decided.needs_candidate = True
+
+
+def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:
+    reasons = ["new deployment"] if d.recorded is None else ["the manifest and data ask for a different model"]
+    if d.recorded is None and d.drift:
+        reasons = list(d.drift)  # not new: its record was lost
+        if d.actual == p.candidate:
+            reasons.append(f"the target serves {short(p.candidate)}; recording it")
+    elif d.actual == p.candidate and d.recorded != p.candidate:
+        reasons.append(f"the target already serves {short(p.candidate)} (an interrupted apply); recording it")
+    elif d.drift:
+        reasons.extend(d.drift)
+    return reasons
+
+
+def _target_type(d: ObservedDeployment) -> str:
+    return str(d.target.get("type", "local"))
+
+
+def _served(p: ProjectInputs, deployment: str) -> list[str]:
+    for d in p.deployments:
+        if d.name == deployment:
+            return d.served
+    return []
+
+
+def _repair(d: ObservedDeployment, p: ProjectInputs) -> Repair:
+    """Put a deployment back on the model it is recorded to serve (the pointer drifted). A model whose own files
+    were damaged cannot be rebuilt here: it is not the model the manifest and data ask for (that one is rebuilt by
+    train + deploy), so the plan says so up front and apply refuses it rather than re-pointing at broken files."""
+    reasons = list(d.drift)
+    if d.artifact_damaged:
+        reasons.append(unrebuildable_hint(d.name, d.recorded, p.candidate, p.candidate in d.served))
+    return Repair(d.name, _target_type(d), d.recorded, reasons, damaged=d.artifact_damaged)
+
+
+def unrebuildable_hint(deployment: str, recorded: str | None, candidate: str, candidate_served: bool) -> str:
+    redeploy = f" (`--to {short(candidate)}` redeploys the current model)" if candidate_served else ""
+    return (
+        f"apply cannot rebuild {short(recorded)} (the manifest and data ask for {short(candidate)}): restore its "
+        f"files, or point {deployment} at an intact model it served before with "
+        f"`nerspec rollback PATH {deployment} --to FP`{redeploy}; `nerspec deployments history PATH` lists them"
+    )
+
+
+def _deploy(d: ObservedDeployment, p: ProjectInputs, reasons: list[str]) -> Deploy:
+    return Deploy(d.name, _target_type(d), d.recorded, p.candidate, reasons)

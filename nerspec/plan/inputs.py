@@ -1,0 +1,74 @@
+"""What the plan decides from: the world as observed (manifest values, data fingerprints, recorded models and
+deployments, what targets serve). Plain data, built by ``nerspec.plan.observe`` or by hand in tests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SHORT = 12
+
+
+@dataclass
+class ObservedDeployment:
+    """One deployment as recorded and as found on its target."""
+
+    name: str
+    target: dict[str, Any]
+    promote_from: str | None = None
+    desired: bool = True  # declared in the manifest
+    recorded: str | None = None  # fingerprint in the state store
+    actual: str | None = None  # fingerprint the pointer / remote serves (None: nothing there)
+    drift: list[str] = field(default_factory=list)  # what changed outside nerspec
+    artifact_damaged: bool = False  # the recorded model's files are missing or changed
+    served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
+    rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
+    unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
+
+
+@dataclass
+class PreviousModel:
+    fingerprint: str
+    created: str
+    data_fingerprint: str
+    training_inputs: dict[str, Any]
+    versions: dict[str, str]
+
+
+@dataclass
+class ProjectInputs:
+    name: str
+    kind: str
+    manifest_path: str
+    manifest_sha256: str
+    training_inputs: dict[str, Any]
+    versions: dict[str, str]
+    data_fingerprint: str
+    candidate: str  # model fingerprint the manifest + data ask for
+    candidate_recorded: str | None  # created time when trained before and its artifact is intact
+    candidate_damaged: bool = False  # trained before, but the artifact is gone or changed
+    candidate_orphan: bool = False  # a complete artifact an interrupted apply wrote but did not record
+    previous: PreviousModel | None = None  # what the reasons compare against
+    data_changes: dict[str, int] | None = None  # documents added / removed / relabeled vs previous
+    file_changes: dict[str, int] | None = None  # fallback when document hashes are unknown
+    # merged type -> {previous name: instances the data still labels with it} (plan's merge line)
+    relabeled: dict[str, dict[str, int]] | None = None
+    deployments: list[ObservedDeployment] = field(default_factory=list)
+
+
+def short(fp: str | None) -> str:
+    return fp[:SHORT] if fp else "none"
+
+
+# Shown to people, not inputs of the plan: ``manifest_path`` is relative to the working directory, so hashing it
+# would make `apply plan.json` from another directory call an unchanged plan stale. The manifest's content is
+# covered by ``manifest_sha256``.
+DISPLAY_FIELDS = ("manifest_path",)
+
+
+def inputs_sha256(inputs: list[ProjectInputs], state_sha256: str) -> str:
+    hashed = [{k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS} for p in inputs]
+    text = json.dumps([hashed, state_sha256], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,71 @@
+"""The terminal rendering of a plan (``nerspec plan`` without ``--json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nerspec.plan.actions import Action, Deploy, Plan, ProjectPlan, RemoveDeployment, Repair, Reuse, Train
+from nerspec.plan.inputs import short
+
+# action type -> (symbol, colour, title): one row per action class
+STYLES: dict[type, tuple[str, str, str]] = {
+    Train: ("+", "green", "train"),
+    Reuse: ("=", "cyan", "reuse"),
+    Deploy: ("~", "yellow", "deploy"),
+    RemoveDeployment: ("-", "red", "remove"),
+    Repair: ("!", "magenta", "repair"),
+}
+
+
+def describe(action: Action) -> str:
+    if isinstance(action, (Train, Reuse)):
+        return short(action.fingerprint)
+    if isinstance(action, Deploy):
+        return f"{action.deployment} {short(action.from_fp)} -> {short(action.to)} (if gates pass)"
+    if isinstance(action, RemoveDeployment):
+        return f"deployment {action.deployment} (serves {short(action.fingerprint)})"
+    return f"{action.deployment} -> {short(action.fingerprint)}"
+
+
+def serving(project: ProjectPlan) -> str:
+    """What a project's deployments serve, naming each one that does not serve the candidate."""
+    candidate = project.fingerprint
+    if all(fp == candidate for fp in project.serves.values()):
+        return f"serves {short(candidate)}"
+    each = ", ".join(f"{name} serves {short(fp)}" for name, fp in project.serves.items())
+    return f"{each} (the manifest and data ask for {short(candidate)})"
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    import click
+
+    def style(text: str, **kw: Any) -> str:
+        return click.style(text, **kw) if color else text
+
+    lines: list[str] = []
+    for project in plan.projects:
+        lines.append(style(f"{project.name} ({project.kind})  {project.manifest_path}", bold=True))
+        if not project.actions:
+            lines.append(f"  {style('no changes', dim=True)}: {serving(project)}")
+        rows = [(STYLES[type(a)], describe(a), a.reasons) for a in project.actions]
+        width = max((len(title) for (_, _, title), _, _ in rows), default=0)
+        what_width = max((len(what) for _, what, _ in rows), default=0)
+        for (symbol, fg, title), what, reasons in rows:
+            lead = style(f"{symbol} {title.ljust(width)}", fg=fg, bold=True)
+            first, *rest = reasons or [""]
+            lines.append(f"  {lead}  {what.ljust(what_width)}  {style(first, dim=True)}".rstrip())
+            pad = " " * (2 + 2 + width + 2 + what_width + 2)
+            lines.extend(f"{pad}{style(reason, dim=True)}" for reason in rest)
+        for note in project.notes:
+            lines.append(f"  {style('note', fg='blue')}: {note}")
+        lines.append("")
+    c = plan.counts()
+    if plan.changes:
+        summary = (
+            f"Plan: {c['train']} to train, {c['reuse']} to reuse, {c['deploy']} to deploy (if gates pass), "
+            f"{c['remove_deployment']} to remove, {c['repair']} to repair."
+        )
+    else:
+        summary = "No changes. Deployments match the manifests."
+    lines.append(style(summary, bold=True))
+    return "\n".join(lines)
