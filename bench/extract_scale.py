@@ -10,7 +10,7 @@ Measured in one run, so the ratios compare like with like on a shared machine:
 3. ``--engine ray`` on a local Ray instance of every core, started before the clock as a running cluster would be
    (Ray and Ray Data's per-cluster service actors; the seconds are printed);
 4. resume: one partition's marker removed, the local rerun timed (verifies every other partition, redoes one).
-Extraction runs with ``--beam-width 1`` (plain ``nlp.pipe`` inside, as the reference) unless ``--beam-width``.
+Extraction runs with ``--beam-width 1`` (greedy parse, as the reference, plus the greedy confidences) unless ``--beam-width``.
 Target: each engine >= 1.7x the reference on 2 cores.
 
 Usage: python bench/extract_scale.py [--docs 100000] [--partition-size 5000] [--artifact DIR] [--beam-width 1]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def load(path: Any, deployment: str = "production", state: Any = None, *, beam_width: int | None = None) -> Predictor:
     """A predictor for a project's deployment or a model artifact directory (spaCy is imported here, lazily).
 
-    ``beam_width``: the NER beam for confidence scores, never for entities (1: no beam, faster); None keeps
+    ``beam_width``: the NER beam for confidence scores, never for entities (1: the greedy parser's action scores, the default for new models); None keeps
     ``nerspec.predict.load``'s default, so the default lives in one place.
     """
     from nerspec.predict import load as _load

@@ -36,7 +36,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -75,12 +75,28 @@ def staged_dir(final: Path) -> Iterator[Path]:
         raise
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
+def fsync(target: str | os.PathLike[str] | int) -> None:
+    """The one way nerspec flushes to disk: an open descriptor, or a file or directory opened read-only for the call
+    (a directory's fsync makes the renames and creations in it durable)."""
+    if isinstance(target, int):
+        os.fsync(target)
         return
+    fd = os.open(target, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_tree(root: str | os.PathLike[str]) -> None:
+    """Every file under ``root`` (a staged artifact, before the rename that publishes it)."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fsync(os.path.join(folder, name))
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fsync(path)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        pass

@@ -2,12 +2,13 @@
 
 What is calibrated (the "item"): NER, each returned entity (correct when its start, end and type match a
 gold entity exactly); classification, each returned class (correct when the document has that class).
-The raw score of an item is what ``nerspec.predict`` computes before calibration: an entity's beam
-marginal, a class's softmax (single-label) or sigmoid (multi-label) probability.
+The raw score of an item is what ``nerspec.predict`` computes before calibration: an entity's probability
+under the greedy parser's action scores (``nerspec.confidence``; a beam marginal for artifacts fitted on a beam),
+a class's softmax (single-label) or sigmoid (multi-label) probability.
 
 Method: isotonic regression (pool-adjacent-violators), fitted at training time on the dev carve and stored
 in the artifact's ``meta.json`` (``calibration``). Why isotonic rather than temperature scaling:
-- NER raw scores are beam marginals, and most entities get exactly 1.0 (every parse in the beam agrees).
+- Most NER raw scores are at or within a hair of 1.0 (action probabilities and beam marginals alike).
   A temperature rescales logits, and the logit of 1.0 stays infinite: it cannot bring a wrong entity at
   1.0 ("Jane Doe" as MaturityDate at 0.988) down to the precision such entities really have. Isotonic
   regression maps each raw score to the observed accuracy of items scored like it, whatever the shape.
@@ -17,9 +18,10 @@ Each fitted step gets ``PRIOR_ITEMS`` (3) pseudo-items at the dev accuracy, so a
 mapped to exactly 0 or 1 and small dev carves do not overfit. Measured test ECE (pseudo-items 0 / 1 / 3 / 5):
 WNUT-16 NER with a 57-item dev carve 0.088 / 0.060 / 0.028 / 0.013; projects/example (44 dev items)
 0.030 (at 0.5) / 0.023 / 0.012 / 0.017; 3 is the smallest that met 0.05 on both. Between the fitted steps the map is linear (as scikit-learn's ``IsotonicRegression`` interpolates); outside
-them it is clipped. With fewer than ``MIN_ITEMS`` dev items, or when no dev set could be carved (the
-checkpoint was chosen on training data, which would make the fit overconfident), no calibration is stored
-and raw scores are returned unchanged (``method: "none"`` with the reason).
+them it is clipped. When no dev set could be carved, the map is fitted on cross-fitted (out-of-fold) scores of
+the training documents instead (``nerspec.train.calibrate``; never on the model's own training data, which
+would make the fit overconfident). With fewer than ``MIN_ITEMS`` items, or too few training documents to
+cross-fit, no calibration is stored and raw scores are returned unchanged (``method: "none"`` with the reason).
 
 Calibration never changes what is returned: entities and classes are decided on raw model outputs first
 (``nerspec.predict``); only ``confidenceScore`` is mapped.

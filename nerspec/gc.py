@@ -10,39 +10,35 @@ A model is kept when
 - or it is an unrecorded artifact younger than ``UNRECORDED_GRACE_S`` (a lock-free ``nerspec train`` or an
   interrupted apply may be about to record it).
 
-Crash safety comes from ordering: the state forgets the model first (one transaction), then its directory is
-renamed to a ``.<fp>.gc`` tombstone (one rename: the model is gone for everyone at once), then the tombstone is
-deleted. A kill between the steps leaves an unrecorded artifact (removed by the next gc, or adopted by the next
-apply) or a tombstone (removed by the next gc); never a served model touched, never a record without files.
+Every backend: the lock is the state store's own (the SQLite state directory's lock file, or PostgreSQL advisory
+locks on every project gc may touch), the records are the store's, and the storage operations are the artifact
+store's (``nerspec.artifact_stores``: a local directory, or an S3 bucket plus its local cache).
 
-All storage operations go through ``ArtifactSpace`` (local directory today): pointing gc at another artifact
-backend means implementing that small class for it; the selection rules above stay here.
+Crash safety comes from ordering: the state forgets the model first (one transaction), then the artifact store makes
+it disappear in one step (a local directory is renamed to a ``.<fp>.gc-<pid>`` tombstone; in S3 a removal mark is
+written and the manifest deleted), then its files are deleted. A kill between the steps leaves an unrecorded
+artifact (removed by the next gc, or adopted by the next apply) or a marked leftover (finished by the next gc);
+never a served model touched, never a record without files.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nerspec.paths import StatePaths
-from nerspec.state.crashpoints import pause
 
 DEFAULT_KEEP = 3
 UNRECORDED_GRACE_S = 3600.0
-TOMBSTONE = ".gc"
 
 
 @dataclass
 class Candidate:
     fingerprint: str
     project: str | None
-    path: Path
     size: int
     recorded: bool
 
@@ -58,68 +54,19 @@ class GcResult:
         return sum(c.size for c in self.removed)
 
 
-class ArtifactSpace:
-    """The artifact store's side of gc (local directory ``<state>/models/<fp>/`` and registry pointers)."""
-
-    def __init__(self, paths: StatePaths) -> None:
-        self.paths = paths
-
-    def artifacts(self) -> dict[str, Path]:
-        """Complete-looking model directories by fingerprint (staging ``.partial``, tombstones and damaged copies
-        start with a dot and are not models)."""
-        if not self.paths.models.is_dir():
-            return {}
-        return {p.name: p for p in self.paths.models.iterdir() if not p.name.startswith(".") and p.is_dir()}
-
-    def pointed(self) -> set[str]:
-        """Fingerprints the registry pointers name now (what a `serve` process loads)."""
-        out: set[str] = set()
-        if not self.paths.registry.is_dir():
-            return out
-        for pointer in self.paths.registry.glob("*/*.json"):
-            try:
-                fingerprint = json.loads(pointer.read_text(encoding="utf-8")).get("fingerprint")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if isinstance(fingerprint, str):
-                out.add(fingerprint)
+def pointed(paths: StatePaths) -> set[str]:
+    """Fingerprints this machine's registry pointers name now (what a local `serve` process loads)."""
+    out: set[str] = set()
+    if not paths.registry.is_dir():
         return out
-
-    def size(self, path: Path) -> int:
-        total = 0
-        for root, _dirs, files in os.walk(path):
-            for name in files:
-                try:
-                    total += (Path(root) / name).lstat().st_size
-                except OSError:
-                    pass
-        return total
-
-    def age(self, path: Path) -> float:
+    for pointer in paths.registry.glob("*/*.json"):
         try:
-            return time.time() - path.stat().st_mtime
-        except OSError:
-            return 0.0
-
-    def remove(self, fingerprint: str, path: Path) -> None:
-        """Make the model disappear in one rename, then delete it."""
-        tombstone = path.with_name(f".{fingerprint}{TOMBSTONE}-{os.getpid()}")
-        try:
-            os.rename(path, tombstone)
-        except FileNotFoundError:
-            return
-        pause("gc")
-        shutil.rmtree(tombstone, ignore_errors=True)
-
-    def remove_leftovers(self) -> int:
-        """Tombstones of killed gc runs."""
-        if not self.paths.models.is_dir():
-            return 0
-        count = 0
-        for leftover in self.paths.models.glob(f".*{TOMBSTONE}-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-            count += 1
-        return count
+            fingerprint = json.loads(pointer.read_text(encoding="utf-8")).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(fingerprint, str):
+            out.add(fingerprint)
+    return out
 
 
 def plan_fingerprints(plan: dict[str, Any]) -> set[str]:
@@ -168,16 +115,9 @@ def saved_plans(paths: StatePaths, extra: Iterable[Path] = ()) -> dict[str, set[
     return out
 
 
-def _projects(store: Any, space: ArtifactSpace, artifacts: dict[str, Path]) -> set[str]:
-    names = {d.project for d in store.all_deployments()}
-    for path in artifacts.values():
-        try:
-            project = json.loads((path / "meta.json").read_text(encoding="utf-8")).get("project")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if isinstance(project, str):
-            names.add(project)
-    return names
+def _projects(store: Any, described: dict[str, Any]) -> set[str]:
+    names = {d.project for d in store.all_deployments()} | {m.project for m in store.all_models()}
+    return names | {d.project for d in described.values() if d.project}
 
 
 def _recent_served(history: list[Any], keep: int) -> dict[str, list[str]]:
@@ -190,15 +130,15 @@ def _recent_served(history: list[Any], keep: int) -> dict[str, list[str]]:
     return {deployment: fps[: keep + 1] for deployment, fps in served.items()}
 
 
-def protected(store: Any, space: ArtifactSpace, artifacts: dict[str, Path], keep: int,
+def protected(store: Any, paths: StatePaths, projects: set[str], keep: int,
               plans: dict[str, set[str]]) -> dict[str, str]:
     """fingerprint -> the reason it must stay."""
     why: dict[str, str] = {}
     for record in store.all_deployments():
         why.setdefault(record.fingerprint, f"served by {record.project}/{record.deployment}")
-    for fp in space.pointed():
+    for fp in pointed(paths):
         why.setdefault(fp, "served (registry pointer)")
-    for project in sorted(_projects(store, space, artifacts)):
+    for project in sorted(projects):
         for deployment, fps in _recent_served(store.history(project), keep).items():
             for fp in fps:
                 why.setdefault(fp, f"among the last {keep} of {project}/{deployment} (rollback)")
@@ -211,53 +151,67 @@ def protected(store: Any, space: ArtifactSpace, artifacts: dict[str, Path], keep
 def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = False, lock_timeout: float = 0.0,
             plan_files: Iterable[Path] = (), say: Callable[[str], None] | None = None) -> GcResult:
     """Remove every model nothing needs (see the module docstring); with ``dry_run`` only say which."""
-    from nerspec.state import lock, open_store
+    from nerspec.artifacts import store_for
+    from nerspec.state import open_store
 
     if keep < 0:
         raise ValueError("keep must be >= 0")
     tell = say or (lambda _message: None)
-    space = ArtifactSpace(paths)
     result = GcResult(dry_run=dry_run)
-    if not Path(paths.root).is_dir():
+    if not paths.shared and not Path(paths.root).is_dir():
         return result
-    with lock.locked(paths.root, "gc --dry-run" if dry_run else "gc", lock_timeout):
-        if not dry_run and space.remove_leftovers():
-            tell("removed the leftovers of an interrupted gc")
-        store = open_store(paths)
-        try:
-            artifacts = space.artifacts()
-            result.kept = protected(store, space, artifacts, keep, saved_plans(paths, plan_files))
-            for candidate in _candidates(store, space, artifacts, result.kept):
+    store = open_store(paths)
+    try:
+        artifacts = store_for(paths)
+        leftovers = artifacts.interrupted_removals()
+        described = {fp: artifacts.describe(fp) for fp in artifacts.stored()}
+        # Every project gc may touch is locked (PostgreSQL locks per project; SQLite's lock covers them all).
+        projects = _projects(store, described) | {p for p in leftovers.values() if p}
+        with store.locked("gc --dry-run" if dry_run else "gc", sorted(projects), lock_timeout):
+            described = {fp: artifacts.describe(fp) for fp in artifacts.stored()}  # again, under the lock
+            result.kept = protected(store, paths, _projects(store, described), keep, saved_plans(paths, plan_files))
+            finished = [] if dry_run else _finish_leftovers(artifacts, leftovers, store, result.kept)
+            if finished:
+                tell("finished the removals of an interrupted gc")
+                described = {fp: d for fp, d in described.items() if fp not in finished}
+            for candidate in _candidates(store, described, result.kept):
                 if not dry_run:
-                    if candidate.fingerprint in space.pointed():  # re-read: a server may have switched meanwhile
+                    if candidate.fingerprint in pointed(paths):  # re-read: a server may have switched meanwhile
                         result.kept[candidate.fingerprint] = "served (registry pointer)"
                         continue
                     if candidate.recorded:
                         store.forget_model(candidate.fingerprint)
-                    space.remove(candidate.fingerprint, candidate.path)
+                    artifacts.remove(candidate.fingerprint, candidate.project)
                 result.removed.append(candidate)
                 tell(f"{'would remove' if dry_run else 'removed'} {candidate.fingerprint[:12]} "
                      f"({candidate.project or 'unknown project'}, {human_size(candidate.size)})")
-        finally:
-            store.close()
+    finally:
+        store.close()
     return result
 
 
-def _candidates(store: Any, space: ArtifactSpace, artifacts: dict[str, Path], kept: dict[str, str]) -> list[Candidate]:
+def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Any, kept: dict[str, str]) -> list[str]:
+    """Complete the removals a killed gc began (never of a model recorded or protected again since)."""
+    finished = []
+    for fp in leftovers:
+        if fp not in kept and store.get_model(fp) is None:
+            artifacts.finish_removal(fp)
+            finished.append(fp)
+    return finished
+
+
+def _candidates(store: Any, described: dict[str, Any], kept: dict[str, str]) -> list[Candidate]:
     out = []
-    recorded: dict[str, Any] = {}
-    for project in _projects(store, space, artifacts):
-        for record in store.models(project):
-            recorded[record.fingerprint] = record
-    for fp in sorted(set(artifacts) | set(recorded)):
+    recorded = {record.fingerprint: record for record in store.all_models()}
+    for fp in sorted(set(described) | set(recorded)):
         if fp in kept:
             continue
-        record = recorded.get(fp)
-        path = artifacts.get(fp) or (Path(record.model_dir) if record is not None else space.paths.models / fp)
-        if record is None and space.age(path) < UNRECORDED_GRACE_S:
+        record, found = recorded.get(fp), described.get(fp)
+        if record is None and found is not None and found.age < UNRECORDED_GRACE_S:
             kept[fp] = "unrecorded and recent (a training or apply may record it)"
             continue
-        out.append(Candidate(fp, record.project if record else None, path, space.size(path), record is not None))
+        project = record.project if record is not None else (found.project if found is not None else None)
+        out.append(Candidate(fp, project, found.size if found is not None else 0, record is not None))
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 STATE_ENV = "NERSPEC_STATE"
 ARTIFACTS_ENV = "NERSPEC_ARTIFACTS"
 LOCAL_ENV = "NERSPEC_LOCAL_DIR"  # the local working directory when the state is a URL
+SETTINGS_NAME = "nerspec.settings.yaml"  # at the repository root (``nerspec.settings``)
 # Set by the ``--artifacts`` flag of the current command (flags win over the environment).
 _artifacts_flag: str | None = None
 
@@ -104,11 +105,29 @@ def state_paths(state: str | Path | None = None, start: Path | None = None, arti
             store = str((repo / store).resolve())
     elif not is_url(store):
         store = str(Path(store).resolve())
+    from_settings = settings is not None and not state and not os.environ.get(STATE_ENV)
+    root = _local_root(str(chosen) if chosen else None, repo, from_settings)
     if chosen and is_url(str(chosen)):
-        local = os.environ.get(LOCAL_ENV)
-        root = Path(local).resolve() if local else repo / ".nerspec"
         return StatePaths(root, state_url=str(chosen), artifacts_url=store)
+    return StatePaths(root, artifacts_url=store)
+
+
+def _local_root(chosen: str | None, repo: Path, from_settings: bool) -> Path:
+    """The local state directory: a URL state's working directory, a directory state (relative to the repository
+    when the settings file named it, else to the working directory), or the default."""
+    if chosen and is_url(chosen):
+        local = os.environ.get(LOCAL_ENV)
+        return Path(local).resolve() if local else repo / ".nerspec"
     if chosen:
-        base = repo if (settings is not None and not state and not os.environ.get(STATE_ENV)) else Path.cwd()
-        return StatePaths((base / Path(chosen)).resolve(), artifacts_url=store)
-    return StatePaths(repo / ".nerspec", artifacts_url=store)
+        return ((repo if from_settings else Path.cwd()) / Path(chosen)).resolve()
+    return repo / ".nerspec"
+
+
+def known_local_root(state: str | Path | None = None, start: Path | None = None) -> Path | None:
+    """``state_paths(state).root`` when it is known without reading the settings file (whose reader imports
+    pydantic); None when only that file can tell."""
+    repo = repository_root(start)
+    chosen = state or os.environ.get(STATE_ENV)
+    if not chosen and (repo / SETTINGS_NAME).exists():
+        return None
+    return _local_root(str(chosen) if chosen else None, repo, from_settings=False)

@@ -17,18 +17,22 @@ raw probability reaches the project's threshold.
 
 Confidence scores
 -----------------
-Computed after the entities are chosen and never change them. NER: one extra beam search
-(``ner.beam_parse``, ``beam_width`` best action sequences, from the same tok2vec output) gives a
-distribution over complete parses; an entity's raw score is the summed probability of the parses that
-contain it with the same start, end and type (0 when no parse in the beam has it; 1.0 for every entity with
-``beam_width=1``, which skips the beam). Classification: the class's probability. The raw score is then
-mapped by the artifact's calibration (``nerspec.calibration``: isotonic regression fitted on the dev carve at
-training time) to the probability that the item is correct; an artifact without one returns raw scores.
+Computed after the entities are chosen and never change them. NER, by default (``beam_width=1``): the greedy
+parser's own action scores (``nerspec.confidence``): the token actions that produced each entity are replayed
+through the parser's state model in one vectorised pass, and an entity's raw score is the product of the
+probabilities (softmax over the valid actions) of its actions. With ``beam_width`` > 1: one extra beam search
+(``ner.beam_parse``, ``beam_width`` best action sequences, from the same tok2vec output) gives a distribution
+over complete parses, and an entity's raw score is the summed probability of the parses that contain it with
+the same start, end and type (0 when no parse in the beam has it); slower, kept for artifacts calibrated on it.
+Classification: the class's probability. The raw score is then mapped by the artifact's calibration
+(``nerspec.calibration``: isotonic regression fitted on the dev carve at training time) to the probability
+that the item is correct. The calibration records which scores it was fitted on (``scores``: ``actions``, or
+``beam_width`` > 1 for beam marginals); a predictor without an explicit ``beam_width`` uses those, and one
+asked for other scores, or an artifact without a calibration, returns raw scores.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -37,11 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-DEFAULT_BEAM_WIDTH = 16
+DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
 Prediction = list[dict[str, Any]]
 
@@ -54,7 +59,7 @@ class Predictor:
         artifact_dir: Path,
         meta: dict[str, Any],
         *,
-        beam_width: int = DEFAULT_BEAM_WIDTH,
+        beam_width: int | None = None,
         calibrate: bool = True,
         model_path: Path | None = None,
     ) -> None:
@@ -75,9 +80,15 @@ class Predictor:
         # Languages the model was trained for (artifacts before multilingual support: the project language).
         self.languages: list[str] = list(meta.get("languages") or [self.language])
         self.multilingual = bool(meta.get("multilingual", False))
-        self.beam_width = beam_width
-        # ``calibrate=False``: raw scores (what training fits the calibration on).
-        self.calibration = Calibration.from_json(meta.get("calibration")) if calibrate else Calibration()
+        found = meta.get("calibration")
+        recorded: dict[str, Any] = found if isinstance(found, dict) else {}
+        fitted_width = _fitted_beam_width(recorded)
+        # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
+        self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
+        # ``calibrate=False``: raw scores (what training fits the calibration on); a map fitted on other scores
+        # than these would be wrong, so it is not applied.
+        matches = fitted_width is None or fitted_width == self.beam_width or self.kind != "NERProject"
+        self.calibration = Calibration.from_json(recorded) if calibrate and matches else Calibration()
         self._impl = kind_impl(self.kind)
         pipeline = model_path if model_path is not None else artifact_dir / "model"
         try:
@@ -91,6 +102,10 @@ class Predictor:
         )
         if self.kind == "NERProject" and self._parser is None:
             raise ModelNotFoundError(f"{artifact_dir}: the pipeline has no {' or '.join(factories)} component")
+        if self._parser is not None:
+            from nerspec.confidence import capture_state_model
+
+            capture_state_model(self.nlp.get_pipe(self._parser))  # action scores reuse greedy's features
 
     @property
     def result_key(self) -> str:
@@ -177,8 +192,17 @@ class Predictor:
 
     def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         marginals = _beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
-        # The entities: the component's own decoding, as in ``nlp.pipe`` (the beam above only scores them).
-        docs = list(parser.pipe(docs, batch_size=len(docs)))
+        from nerspec.confidence import action_confidences, forget_state_models, watch_state_models
+
+        if marginals is None:
+            watch_state_models(parser)
+        try:
+            # The entities: the component's own decoding, as in ``nlp.pipe`` (the scores never change them).
+            docs = list(parser.pipe(docs, batch_size=len(docs)))
+            if marginals is None:
+                marginals = action_confidences(parser, docs)
+        finally:
+            forget_state_models(parser)
         for name in after:
             # spaCy types get_pipe() as a bare Doc -> Doc callable; nerspec's pipelines hold Pipe components.
             docs = list(self.nlp.get_pipe(name).pipe(docs))  # type: ignore[attr-defined]
@@ -187,6 +211,18 @@ class Predictor:
                 yield doc, None
                 continue
             yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
+
+
+def _fitted_beam_width(calibration: dict[str, Any]) -> int | None:
+    """The NER scores a recorded calibration was fitted on: 1 (action scores), a beam width, or None (none)."""
+    from nerspec.confidence import ACTION_SCORES
+
+    if calibration.get("method") != "isotonic":
+        return None
+    if calibration.get("scores") == ACTION_SCORES:
+        return 1
+    width = calibration.get("beam_width")
+    return int(width) if isinstance(width, int) and width > 1 else None
 
 
 def _cut_long_texts(
@@ -228,7 +264,7 @@ def load(
     deployment: str = "production",
     state: str | Path | None = None,
     *,
-    beam_width: int = DEFAULT_BEAM_WIDTH,
+    beam_width: int | None = None,
 ) -> Predictor:
     """A ``Predictor`` for an artifact directory, or for a project's deployment (see the module docstring)."""
     artifact = resolve(path, deployment, state)
@@ -320,19 +356,17 @@ def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
 
 def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
     """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        if not jsonl:
-            yield str(number), line, language
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise NerspecError(f"line {number}: invalid JSON: {exc}") from None
-        except RecursionError:
-            raise NerspecError(f"line {number}: JSON nested too deeply") from None
+    if not jsonl:
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\n")
+            if line.strip():
+                yield str(number), line, language
+        return
+    for parsed in json_lines(lines):
+        number, record = parsed.number, parsed.record
+        if parsed.error is not None:
+            reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
+            raise NerspecError(f"line {number}: {reason}")
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise NerspecError(f"line {number}: expected an object with a `text` string")
         if _SURROGATE.search(record["text"]):

@@ -67,6 +67,17 @@ def iter_blocks(path: str | os.PathLike[str], size: int = 1 << 20) -> Iterator[b
         yield from iter(lambda: handle.read(size), b"")
 
 
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a regular file's bytes (the one file hasher: data files, artifacts, downloads). A FIFO or
+    ``/dev/zero`` raises ``NotRegularFile`` instead of hanging."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for block in iter_blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
+
+
 def is_regular(path: Path) -> bool:
     try:
         return stat.S_ISREG(os.stat(path).st_mode)

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SETTINGS_NAME = "nerspec.settings.yaml"
+from nerspec.paths import SETTINGS_NAME  # one name: paths finds the state without reading this file
+
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "nerspec.settings.v1.schema.json"
 
 

@@ -95,15 +95,15 @@ def test_an_in_place_edit_that_keeps_size_and_mtime_is_still_seen(tiny: Any, tmp
 
 
 def test_threaded_stats_agree_with_a_single_thread(tiny: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    from nerspec import fingerprint
+    from nerspec.fingerprints import stats
 
     azure_project(tiny, n=40)
     age(tiny.dir)
     (project,) = tiny.load()
     cache = tmp_path / "cache"
     cold = data_fingerprint(project, cache)
-    monkeypatch.setattr(fingerprint, "THREADED_STATS", 10)
-    monkeypatch.setattr(fingerprint, "STAT_THREADS", 3)
+    monkeypatch.setattr(stats, "THREADED_STATS", 10)
+    monkeypatch.setattr(stats, "STAT_THREADS", 3)
     assert data_fingerprint(project, cache) == cold
     (tiny.dir / "data" / "az" / "d39.txt").write_text("Alice 39 and more")
     changed = data_fingerprint(project, cache)

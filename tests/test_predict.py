@@ -87,7 +87,7 @@ def test_raw_scores_are_beam_marginals_of_the_returned_entities(ner_model):
     from nerspec.predict import Predictor
 
     _, _, artifact = ner_model
-    predictor = Predictor(artifact.path, artifact.meta, calibrate=False)
+    predictor = Predictor(artifact.path, artifact.meta, beam_width=16, calibrate=False)
     texts = [g["text"] for g in held_out(30)]
     for text, entities in zip(texts, predictor.pipe(texts, batch_size=8)):
         parses = _beam_parses(predictor, text)
@@ -95,6 +95,72 @@ def test_raw_scores_are_beam_marginals_of_the_returned_entities(ner_model):
             key = (e["offset"], e["offset"] + e["length"], e["category"])
             expected = min(1.0, sum(prob for prob, ents in parses if key in ents))
             assert e["confidenceScore"] == pytest.approx(expected, abs=1e-4)
+
+
+def _action_probabilities(predictor, text: str, entities: list[dict]) -> list[float]:
+    """Reference for the default raw scores, step by step through spaCy's own state machine: per returned
+    entity, the product of the probabilities (softmax over spaCy's valid actions) of the actions producing it."""
+    import numpy
+    from spacy.training import offsets_to_biluo_tags
+
+    parser = predictor.nlp.get_pipe("ner")
+    (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+    spans = [(e["offset"], e["offset"] + e["length"], e["category"]) for e in entities]
+    tags = offsets_to_biluo_tags(doc, spans)
+    (state,) = parser.moves.init_batch([doc])
+    step = parser.model.predict([doc])
+    names = [parser.moves.get_class_name(i) for i in range(parser.moves.n_moves)]
+    chosen = []
+    for tag in tags:
+        scores = step.predict([state])[0]
+        valid = numpy.array([parser.moves.is_valid(state, name) for name in names])
+        probs = numpy.exp(scores - scores[valid].max()) * valid
+        chosen.append(probs[names.index(tag)] / probs.sum())
+        parser.moves.apply_transition(state, tag)
+    step.clear_memory()
+    out = []
+    for start, end, _ in spans:
+        span = doc.char_span(start, end)
+        out.append(float(numpy.prod(chosen[span.start:span.end])))
+    return out
+
+
+def test_default_raw_scores_are_the_greedy_parsers_action_probabilities(ner_model):
+    """Without a beam, an entity's raw score is the product of its actions' probabilities under greedy decoding
+    (one vectorised pass reusing greedy's features, checked against spaCy's state machine step by step)."""
+    from nerspec.predict import Predictor
+
+    _, _, artifact = ner_model
+    assert artifact.meta["calibration"]["scores"] == "actions"
+    predictor = Predictor(artifact.path, artifact.meta, calibrate=False)
+    assert predictor.beam_width == 1
+    texts = [g["text"] for g in held_out(30)] + ["Yesterday 🙂 Grace Lee flew to Oslo for a meeting.", ""]
+    scores = []
+    for text, entities in zip(texts, predictor.pipe(texts, batch_size=8)):
+        expected = _action_probabilities(predictor, text, entities)
+        assert [e["confidenceScore"] for e in entities] == pytest.approx(expected, abs=2e-4)
+        scores += expected
+    assert len(scores) > 20 and min(scores) < 0.99  # real probabilities, not a constant
+    from nerspec.confidence import _watched
+
+    list(predictor.nlp.pipe(texts))  # plain spaCy use of the same pipeline keeps no state models
+    assert not any(_watched().values())
+
+
+def test_an_artifact_calibrated_on_beam_marginals_keeps_its_beam(ner_model):
+    """Artifacts fitted on beam marginals (before action scores) get their beam back; other scores stay raw."""
+    from nerspec.predict import Predictor
+
+    _, _, artifact = ner_model
+    fitted = {"method": "isotonic", "fitted_on": "dev", "items": 40, "x": [0.2, 1.0], "y": [0.3, 0.9]}
+    old = {**artifact.meta, "calibration": {**fitted, "beam_width": 16}}
+    new = {**artifact.meta, "calibration": {**fitted, "beam_width": 1, "scores": "actions"}}
+    assert Predictor(artifact.path, old).beam_width == 16
+    assert Predictor(artifact.path, old).calibration.method == "isotonic"
+    assert Predictor(artifact.path, old, beam_width=1).calibration.method == "none"  # fitted on other scores
+    assert Predictor(artifact.path, new).beam_width == 1
+    assert Predictor(artifact.path, new).calibration.method == "isotonic"
+    assert Predictor(artifact.path, new, beam_width=4).calibration.method == "none"
 
 
 def test_calibration_maps_scores_and_never_changes_entities(ner_model):
@@ -133,6 +199,9 @@ def test_the_tok2vec_runs_once_per_batch(ner_model, monkeypatch):
     texts = [g["text"] for g in held_out(40)]
     list(predictor.pipe(texts, batch_size=16))
     assert calls["tok2vec"] == 3  # 40 texts in batches of 16
+    # spaCy decodes each batch in four sub-batches (16, 16, 8 texts): the action scores reuse their features
+    # instead of running the parser's model again.
+    assert calls["ner"] == 12
 
 
 def test_load_resolves_project_deployment_and_model_dir(ner_model):
@@ -232,6 +301,7 @@ def test_package_load_passes_beam_width_through(monkeypatch):
     assert nerspec.load("projects/x", "staging", "/tmp/state", beam_width=1) == "predictor"
     nerspec.load("projects/x")
     assert calls[0] == (("projects/x",), {"deployment": "staging", "state": "/tmp/state", "beam_width": 1})
-    # Without beam_width the predictor's own default applies (one place defines it).
+    # Without beam_width the predictor's own default applies (one place defines it): the scores the
+    # artifact's calibration was fitted on.
     assert "beam_width" not in calls[1][1]
-    assert isinstance(default, int) and default >= 1
+    assert default is None

@@ -8,8 +8,19 @@ implementing this protocol plus a line in ``nerspec.artifact_stores.SCHEMES``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """What ``nerspec gc`` needs to know of a stored model before removing it."""
+
+    fingerprint: str
+    size: int  # bytes
+    age: float  # seconds since it was stored
+    project: str | None  # from its meta.json; None when unreadable
 
 
 class ArtifactStore(Protocol):
@@ -44,3 +55,21 @@ class ArtifactStore(Protocol):
         ...
 
     def list_fingerprints(self) -> list[str]: ...
+
+    # -- nerspec gc: crash-safe removal, called under the state lock ----------------------------------
+    def stored(self) -> list[str]:
+        """Every fingerprint with files in the store, complete or not (a damaged copy is a model too)."""
+        ...
+
+    def describe(self, fingerprint: str) -> StoredModel: ...
+
+    def remove(self, fingerprint: str, project: str | None) -> None:
+        """Make the model disappear for every reader in one step, then delete its files. A kill in between
+        leaves a marked leftover that ``finish_removals`` completes; never half a model that looks whole."""
+        ...
+
+    def interrupted_removals(self) -> dict[str, str | None]:
+        """Fingerprint -> project of the removals a killed gc left unfinished."""
+        ...
+
+    def finish_removal(self, fingerprint: str) -> None: ...

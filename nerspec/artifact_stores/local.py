@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from nerspec import artifacts
+from nerspec.artifact_stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError
+
+TOMBSTONE = ".gc-"  # ``.<fingerprint>.gc-<pid>``: a model a gc renamed away and is deleting
 
 
 class LocalArtifactStore:
@@ -43,12 +49,12 @@ class LocalArtifactStore:
 
     def verify(self, fingerprint: str, recorded: dict[str, str]) -> list[str]:
         """The recorded files that are missing or differ, read in full (no stat cache)."""
-        from nerspec.artifact_stores.s3 import _sha256
+        from nerspec.safeio import sha256_file
 
         bad = []
         for rel, sha in sorted(recorded.items()):
             path = self.root / fingerprint / rel
-            if not path.is_file() or _sha256(path) != sha:
+            if not path.is_file() or sha256_file(path) != sha:
                 bad.append(rel)
         return bad if artifacts.is_complete(self.root / fingerprint) else ["meta.json", *bad]
 
@@ -62,3 +68,64 @@ class LocalArtifactStore:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and artifacts.is_complete(p))
+
+    # -- nerspec gc ------------------------------------------------------------------------------------
+    def stored(self) -> list[str]:
+        """Model directories (staging ``.partial``, tombstones and damaged copies start with a dot)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir())
+
+    def describe(self, fingerprint: str) -> StoredModel:
+        path = self.root / fingerprint
+        meta = artifacts.read_json(path / artifacts.META) or {}
+        project = meta.get("project")
+        try:
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            age = 0.0
+        return StoredModel(fingerprint, tree_size(path), age, project if isinstance(project, str) else None)
+
+    def remove(self, fingerprint: str, project: str | None) -> None:
+        remove_tree(self.root / fingerprint)
+
+    def interrupted_removals(self) -> dict[str, str | None]:
+        return {fp: None for fp in tombstones(self.root)}
+
+    def finish_removal(self, fingerprint: str) -> None:
+        for path in tombstones(self.root).get(fingerprint, []):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def tree_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def remove_tree(path: Path, crashpoint: bool = True) -> None:
+    """Make a model directory disappear in one rename (readers see it whole or not at all), then delete it."""
+    from nerspec.state.crashpoints import pause
+
+    tombstone = path.with_name(f".{path.name}{TOMBSTONE}{os.getpid()}")
+    try:
+        os.rename(path, tombstone)
+    except FileNotFoundError:
+        return
+    if crashpoint:
+        pause("gc")
+    shutil.rmtree(tombstone, ignore_errors=True)
+
+
+def tombstones(root: Path) -> dict[str, list[Path]]:
+    """fingerprint -> the tombstones of killed gc runs under ``root``."""
+    out: dict[str, list[Path]] = {}
+    if root.is_dir():
+        for path in root.glob(f".*{TOMBSTONE}*"):
+            out.setdefault(path.name[1:].rsplit(TOMBSTONE, 1)[0], []).append(path)
+    return out

@@ -23,9 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import artifacts, atomic
+from nerspec.artifact_stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError, RemoteError
+from nerspec.safeio import sha256_file
 
 MANIFEST_KEY = "manifest.json"
+# ``<prefix>/<fingerprint>/gc-removing``: written by `nerspec gc` before it deletes the manifest, deleted after the
+# last file; one left behind marks a removal a killed gc did not finish (the next gc does).
+REMOVING_KEY = "gc-removing"
 
 
 class S3ArtifactStore:
@@ -143,6 +148,9 @@ class S3ArtifactStore:
         """Upload every recorded file, then the manifest (last: the model becomes visible in one PUT)."""
         from nerspec.state.crashpoints import pause
 
+        # A killed gc may have been removing this very model: its mark must not outlive the new upload.
+        self._call("clearing a removal mark", self.client.delete_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, REMOVING_KEY))
         existing = self.manifest(fingerprint)
         if existing and {rel: f.get("sha256") for rel, f in existing.get("files", {}).items()} == files \
                 and self.intact(fingerprint, files, None):
@@ -184,26 +192,95 @@ class S3ArtifactStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._call("downloading", self.client.download_file, Bucket=self.bucket,
                            Key=self._key(fingerprint, "files", rel), Filename=str(target))
-                if not target.is_file() or _sha256(target) != expected[rel]:
+                if not target.is_file() or sha256_file(target) != expected[rel]:
                     raise ModelNotFoundError(
                         f"the files of model {fingerprint[:12]} in {self.url} do not match the recorded hashes "
                         f"({rel}); they were changed in the bucket: not using them")
         return dest
 
+    # -- nerspec gc ------------------------------------------------------------------------------------
+    def _objects(self, fingerprint: str = "") -> list[dict[str, Any]]:
+        prefix = self._key(fingerprint) + "/" if fingerprint else (f"{self.prefix}/" if self.prefix else "")
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = self._call("listing models", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
+        return [item for page in pages or [] for item in page.get("Contents", [])]
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    def _fingerprint_of(self, key: str) -> str:
+        rest = key[len(self.prefix) + 1:] if self.prefix else key
+        return rest.split("/", 1)[0]
+
+    def stored(self) -> list[str]:
+        """Models with objects in the bucket (complete or not) and copies in the local cache."""
+        found = {self._fingerprint_of(item["Key"]) for item in self._objects()
+                 if not item["Key"].endswith("/" + REMOVING_KEY)}
+        if self.cache_root.is_dir():
+            found.update(p.name for p in self.cache_root.iterdir() if not p.name.startswith(".") and p.is_dir())
+        return sorted(fp for fp in found if fp)
+
+    def describe(self, fingerprint: str) -> StoredModel:
+        from nerspec.artifact_stores.local import LocalArtifactStore
+
+        objects = self._objects(fingerprint)
+        if not objects:  # only in the local cache
+            return LocalArtifactStore(self.cache_root).describe(fingerprint)
+        newest = max(item["LastModified"].timestamp() for item in objects)
+        meta = self.read_file(fingerprint, artifacts.META)
+        try:
+            project = json.loads(meta).get("project") if meta is not None else None
+        except (ValueError, AttributeError):
+            project = None
+        return StoredModel(fingerprint, sum(int(item.get("Size", 0)) for item in objects), time.time() - newest,
+                           project if isinstance(project, str) else None)
+
+    def remove(self, fingerprint: str, project: str | None) -> None:
+        """Mark, delete the manifest (the model is gone for every reader in one request), delete the files,
+        unmark; then the local cached copy."""
+        from nerspec.state.crashpoints import pause
+
+        self._call("marking a removal", self.client.put_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, REMOVING_KEY), Body=json.dumps({"project": project}).encode())
+        self._call("removing a manifest", self.client.delete_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, MANIFEST_KEY))
+        pause("gc")
+        self.finish_removal(fingerprint)
+
+    def interrupted_removals(self) -> dict[str, str | None]:
+        from nerspec.artifact_stores.local import tombstones
+
+        out: dict[str, str | None] = {fp: None for fp in tombstones(self.cache_root)}
+        for item in self._objects():
+            if item["Key"].endswith("/" + REMOVING_KEY):
+                fingerprint = self._fingerprint_of(item["Key"])
+                found = self._call("reading a removal mark", self.client.get_object, Bucket=self.bucket,
+                                   Key=item["Key"])
+                try:
+                    project = json.loads(found["Body"].read()).get("project") if found is not None else None
+                except (ValueError, AttributeError):
+                    project = None
+                out[fingerprint] = project if isinstance(project, str) else None
+        return out
+
+    def finish_removal(self, fingerprint: str) -> None:
+        """Delete every object of a model whose manifest is gone, the removal mark last; then the local copy."""
+        from nerspec.artifact_stores.local import LocalArtifactStore, remove_tree
+
+        mark = self._key(fingerprint, REMOVING_KEY)
+        keys = [item["Key"] for item in self._objects(fingerprint) if item["Key"] != mark]
+        keys.sort(key=lambda key: key.endswith("/" + MANIFEST_KEY), reverse=True)  # a stray manifest first
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            self._call("removing a model", self.client.delete_objects, Bucket=self.bucket,
+                       Delete={"Objects": batch, "Quiet": True})
+        self._call("clearing a removal mark", self.client.delete_object, Bucket=self.bucket, Key=mark)
+        remove_tree(self.cache_root / fingerprint, crashpoint=False)
+        LocalArtifactStore(self.cache_root).finish_removal(fingerprint)
 
 
 def _matches(dest: Path, expected: dict[str, str], cache: Any) -> bool:
     for rel, sha in expected.items():
         path = dest / rel
         try:
-            actual = cache.hash(path) if cache is not None else _sha256(path)
+            actual = cache.hash(path) if cache is not None else sha256_file(path)
         except FileNotFoundError:
             return False
         if actual != sha:

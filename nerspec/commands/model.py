@@ -150,9 +150,9 @@ def _human(result: list[dict[str, Any]], key: str) -> str:
 @click.option(
     "--beam-width",
     type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="NER beam for confidence scores only; entities never change (1: no beam, faster, less informative scores).",
+    default=None,
+    help="NER confidence scores from a beam of this width (entities never change; default: the scores the "
+    "model's calibration was fitted on, the greedy parser's action probabilities for new models).",
 )
 @click.option(
     "--string-index-type",
@@ -170,7 +170,7 @@ def predict_command(
     input_file: Path | None,
     input_format: str,
     batch_size: int,
-    beam_width: int,
+    beam_width: int | None,
     string_index_type: str,
     as_json: bool,
     state: Path | None,

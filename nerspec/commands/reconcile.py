@@ -11,6 +11,7 @@ import click
 
 from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
+from nerspec.fingerprints.prefetch import stat_prefetch
 
 if TYPE_CHECKING:
     from nerspec.plan import Plan
@@ -37,6 +38,7 @@ def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes pending, 1: error.")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for `nerspec apply PLAN.json`.")
 @state_option
+@stat_prefetch  # stats the data in a child process while this command imports (a no-op plan's cost)
 def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None, state: Path | None) -> None:
     """Show what `apply` would train, reuse, deploy, remove or repair, and why.
 

@@ -23,8 +23,8 @@ from nerspec.commands.common import state_option
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Inference threads shared by all deployments.")
 @click.option("--confidence-beam", "beam_width", type=click.IntRange(1, 64), default=None,
-              help="Beam width for entity confidence scores (default: nerspec.predict's). 1 turns the beam off: "
-                   "faster; entities are the same, every entity gets the calibrated score of a certain one.")
+              help="Beam width for entity confidence scores (default: the scores the model's calibration was fitted "
+                   "on: the greedy parser's action probabilities for new models). Entities are the same at any width.")
 @click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
               help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
 def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,

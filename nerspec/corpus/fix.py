@@ -14,6 +14,7 @@ from typing import Any
 from nerspec.corpus.formats import azure
 from nerspec.corpus.formats.common import load_json, read_text
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
+from nerspec.json_lines import json_lines
 
 FIXABLE = ("azure", "jsonl")
 
@@ -83,14 +84,12 @@ def _fix_jsonl(path: Path) -> int:
 
     lines = read_text(path).split("\n")
     fixed = 0
-    for n, line in enumerate(lines):
-        if not line.strip():
-            continue
+    for line in json_lines(lines):
+        n, record = line.number - 1, line.record
         try:
-            record = json.loads(line)
             text = record["text"]
-        except (ValueError, KeyError, TypeError, RecursionError):
-            continue
+        except (KeyError, TypeError):
+            continue  # not a record (or not JSON): validate says so; nothing to fix here
         changed = False
         for key in ("spans", "label"):
             items = record.get(key)

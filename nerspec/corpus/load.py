@@ -23,6 +23,7 @@ from nerspec.errors import DataError, Problem
 from nerspec.languages import normalize
 from nerspec.manifest.load import LoadedProject
 from nerspec.manifest.schema import DataSource
+from nerspec.safeio import sha256_file
 
 DIRECTORY_FORMATS = ("azure", "folders")
 
@@ -132,7 +133,7 @@ def _default_cache() -> Path:
 def _fetch(project: LoadedProject, index: int, source: DataSource, cache_dir: Path) -> Path:
     assert source.url is not None and source.sha256 is not None  # the manifest rules guarantee both
     target = cache_dir / source.sha256
-    if not (target.is_file() and _sha256(target) == source.sha256):
+    if not (target.is_file() and sha256_file(target) == source.sha256):
         _download(project, index, source, target)
     if source.format not in DIRECTORY_FORMATS:
         return target
@@ -211,9 +212,3 @@ def _labels_file(directory: Path) -> Path:
     return candidates[0] if candidates else directory / "labels.json"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -13,13 +13,13 @@ guess would score it as single-label (argmax predictions, no threshold sweep).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -59,16 +59,11 @@ def read_jsonl(path: Path) -> JsonlFile:
     from_scores: list[bool] = []
     kinds: set[str] = set()
     problems: list[Problem] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(str(path), lineno, exc.colno, "", f"invalid JSON: {exc.msg}"))
-            continue
-        except RecursionError:
-            problems.append(Problem(str(path), lineno, 1, "", "JSON nested too deeply"))
+    for line in json_lines(text.split("\n")):
+        lineno, record = line.number, line.record
+        if line.error is not None:
+            message = line.error if line.too_deep else f"invalid JSON: {line.error}"
+            problems.append(Problem(str(path), lineno, line.column, "", message))
             continue
         try:
             if not isinstance(record, dict):

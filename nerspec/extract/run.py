@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from nerspec.extract.engines import Job, get_engine
 from nerspec.extract.outputs import PartitionResult, Settings, finished, owned, remove_stale, write_summary
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
 from nerspec.progress import Task
+from nerspec.timestamps import utc_timestamp
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
 
@@ -126,7 +126,7 @@ def extract(
         seconds = time.perf_counter() - started
         summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
         by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
-        write_summary(out_dir, {**summary.to_json(), "finished": _now(),
+        write_summary(out_dir, {**summary.to_json(), "finished": utc_timestamp(),
                                 "deployment": deployment if by_project else None,
                                 "settings": settings.as_dict(), "input": str(input)})
     return summary
@@ -157,7 +157,3 @@ def _summarize(artifact: Any, engine: str, out_dir: Path, partitions: list[Any],
         failures=failures,
         error_examples=examples,
     )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

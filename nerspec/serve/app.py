@@ -187,8 +187,8 @@ def create_app(
     ``api_key_env`` names the env var holding the key that ``Ocp-Apim-Subscription-Key`` must match (no key
     check without it). ``admin_token_env`` names the env var holding the bearer token for admin uploads; when
     it is unset, admin uploads are refused (403) rather than open. ``beam_width`` is passed to
-    ``nerspec.predict.load`` (None: its default; 1: no beam search, faster, the same entities, each
-    scored as a certain one before calibration).
+    ``nerspec.predict.load`` (None: the scores the model's calibration was fitted on; 1: the greedy parser's
+    action scores; more: a beam of that width; the entities are the same at any width).
     """
     from nerspec.serve import admin, jobs, native
 

@@ -63,6 +63,7 @@ from nerspec.serve.limits import check_documents
 from nerspec.serve.native import analyze_documents
 from nerspec.serve.registry import NER_KIND, TEXTCAT_KIND
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
+from nerspec.timestamps import utc_timestamp
 
 API_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-preview", "2023-11-15-preview",
                 "2024-11-01", "2024-11-15-preview")
@@ -116,7 +117,7 @@ class JobRequest(BaseModel):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_timestamp(moment)
 
 
 def _now() -> datetime:

@@ -17,23 +17,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.paths import StatePaths
+from nerspec.timestamps import utc_timestamp as utc_now
 
 log = logging.getLogger("nerspec.serve")
 
 NER_KIND = "NERProject"
 TEXTCAT_KIND = "TextClassificationProject"
 RETRY_FAILED_AFTER_S = 10.0
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
 
 
 def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
-    """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: no beam; entities unchanged)."""
+    """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: the greedy parser's action scores; entities unchanged)."""
     from nerspec.predict import load
 
     return load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)

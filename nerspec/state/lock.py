@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nerspec import atomic
 from nerspec.errors import LockError
 from nerspec.state.store import utc_now
 
@@ -87,7 +88,7 @@ def _try_create(path: Path, info: LockInfo) -> bool:
     with os.fdopen(fd, "w") as handle:
         handle.write(json.dumps(asdict(info)))
         handle.flush()
-        os.fsync(handle.fileno())
+        atomic.fsync(handle.fileno())
     return True
 
 

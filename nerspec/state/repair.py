@@ -164,7 +164,7 @@ class Recovered:
 
 def recover(paths: StatePaths) -> Recovered:
     """Rebuild the database from the artifacts and pointers (the caller holds the lock)."""
-    from nerspec.fingerprint import sha256_file
+    from nerspec.safeio import sha256_file
     from nerspec.state import DeploymentRecord, ModelRecord
     from nerspec.state.sqlite import SqliteStore
 

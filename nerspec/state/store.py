@@ -102,9 +102,10 @@ class Store(Protocol):
 
 
 def utc_now() -> str:
-    from datetime import UTC, datetime
+    """When a state record was written (``+00:00``: the spelling state records have always had)."""
+    from nerspec.timestamps import OFFSET, utc_timestamp
 
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return utc_timestamp(suffix=OFFSET)
 
 
 def actor() -> str:

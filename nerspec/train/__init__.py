@@ -108,7 +108,7 @@ def train_into(
 
         weights = pretrained_weights(project, default_config(project), paths)
     result = run_training(project, train_docs, dev_docs, staged / "_training", progress, init_tok2vec=weights)
-    calibration = fit_calibration(project, result, dev_docs)
+    calibration = fit_calibration(project, result, dev_docs, train_docs, init_tok2vec=weights)
     return fill_staged(
         staged,
         project=project,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from nerspec.artifacts import (
     is_complete,
     read_artifact,
 )
+from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -53,16 +53,6 @@ def _make_portable(model_dir: Path) -> None:
     path = model_dir / "config.cfg"
     config = Config().from_disk(path, interpolate=False)
     atomic.write_text(path, portable_config(config).to_str())
-
-
-def _fsync_tree(root: Path) -> None:
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def fill_staged(
@@ -116,7 +106,7 @@ def fill_staged(
         "multilingual": manifest.metadata.multilingual,
         "multilabel": bool(getattr(spec, "multilabel", False)),
         "threshold": spec.training.threshold,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": utc_timestamp(),
         "training_seconds": round(training_seconds, 3),
         "versions": versions(),
         "data_fingerprint": data_fp.sha256,
@@ -126,6 +116,6 @@ def fill_staged(
         # nerspec.calibration: raw confidence -> probability, fitted on the dev carve (absent: raw scores)
         "calibration": calibration,
     }
-    _fsync_tree(model)
+    atomic.fsync_tree(model)
     atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact
     return meta

@@ -1,38 +1,99 @@
-"""Fit the confidence calibration of a freshly trained pipeline on the dev carve (``nerspec.calibration``).
+"""Fit the confidence calibration of a freshly trained pipeline (``nerspec.calibration``).
 
 Raw scores come from the same prediction function that serves the model (``Predictor.analyze`` with
 calibration off), so the map is fitted on exactly the scores it will later transform.
+
+Where the scores come from:
+- **the dev carve** (``fitted_on: dev``), when training had one: the model's own scores on documents it was
+  neither trained nor checkpointed on;
+- **cross-fitting** (``fitted_on: cross-fit``) when there is no dev carve (``dev_fraction: 0``, which small
+  projects choose because a carve of a few dozen documents picks checkpoints badly and takes training data):
+  the training documents are cut into ``CROSS_FIT_FOLDS`` folds, a model is trained the same way on all but
+  one fold and scores that fold, and the map is fitted on these out-of-fold scores (every training document
+  scored once by a model that never saw it; scikit-learn's ``CalibratedClassifierCV(ensemble=False)``). It
+  costs ``CROSS_FIT_FOLDS`` extra trainings, so it runs only from ``CROSS_FIT_MIN_DOCUMENTS`` training
+  documents on (below that the folds give too few items to fit anything; raw scores are served, and the
+  artifact says why).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 
 if TYPE_CHECKING:
+    from nerspec.calibration import Outcome
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
+CROSS_FIT_FOLDS = 5
+CROSS_FIT_MIN_DOCUMENTS = 60
 
-def fit_calibration(project: LoadedProject, result: TrainResult, dev_docs: list[Document]) -> dict[str, Any]:
+
+def fit_calibration(
+    project: LoadedProject,
+    result: TrainResult,
+    dev_docs: list[Document],
+    train_docs: list[Document] | None = None,
+    init_tok2vec: Path | None = None,
+) -> dict[str, Any]:
     """The ``calibration`` block of ``meta.json`` for the pipeline in ``result.model_dir``."""
-    from nerspec.calibration import fit_isotonic, outcomes, reliability
+    from nerspec.calibration import fit_isotonic, reliability
 
-    if result.dev_source != "dev" or not dev_docs:
-        return fit_isotonic([], reason_if_skipped="no dev carve (the checkpoint was chosen on training data)").to_json()
-    predictor = _raw_predictor(project, result.model_dir)
-    languages = [d.language for d in dev_docs]  # a multilingual pipeline tokenizes each text by its language
-    predictions = list(predictor.pipe([d.text for d in dev_docs], batch_size=64, languages=languages))
-    raw = outcomes(project.kind, dev_docs, predictions)
+    extra: dict[str, Any] = {}
+    if result.dev_source == "dev" and dev_docs:
+        raw = _outcomes(project, _raw_predictor(project, result.model_dir), dev_docs)
+    elif train_docs is not None and len(train_docs) >= CROSS_FIT_MIN_DOCUMENTS:
+        raw = _cross_fit_outcomes(project, train_docs, init_tok2vec)
+        extra = {"fitted_on": "cross-fit", "folds": CROSS_FIT_FOLDS}
+    else:
+        few = f" and {len(train_docs)} training documents, too few to cross-fit" if train_docs is not None else ""
+        reason = f"no dev carve (the checkpoint was chosen on training data){few}"
+        return fit_isotonic([], reason_if_skipped=reason).to_json()
     calibration = fit_isotonic(raw)
+    calibration = dataclasses.replace(calibration, extra=extra)
     fitted = [(calibration(score), correct) for score, correct in raw]
     out = calibration.to_json()
-    out["beam_width"] = predictor.beam_width
+    out["beam_width"] = 1  # ``Predictor``'s default: the scores of ``_raw_predictor``
+    if project.kind == "NERProject":
+        from nerspec.confidence import ACTION_SCORES
+
+        out["scores"] = ACTION_SCORES  # which raw scores the map was fitted on (``nerspec.predict``)
     out["dev_ece_raw"] = reliability(raw)["ece"]
     out["dev_ece"] = reliability(fitted)["ece"]
     return out
+
+
+def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> list[Outcome]:
+    from nerspec.calibration import outcomes
+
+    languages = [d.language for d in docs]  # a multilingual pipeline tokenizes each text by its language
+    predictions = list(predictor.pipe([d.text for d in docs], batch_size=64, languages=languages))
+    return outcomes(project.kind, docs, predictions)
+
+
+def _cross_fit_outcomes(project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None) -> list[Outcome]:
+    """Out-of-fold (raw score, correct) of every training document (folds by a hash of the id: stable)."""
+    from nerspec.corpus.split import unit_hash
+    from nerspec.train.loop import run_training
+
+    seed = project.manifest.spec.training.seed
+    fold_of = [int(unit_hash(d.id, seed, "calibration-fold") * CROSS_FIT_FOLDS) for d in train_docs]
+    raw: list[Outcome] = []
+    for fold in range(CROSS_FIT_FOLDS):
+        held = [d for d, f in zip(train_docs, fold_of) if f == fold]
+        rest = [d for d, f in zip(train_docs, fold_of) if f != fold]
+        if not held or not rest:
+            continue
+        with tempfile.TemporaryDirectory(prefix="nerspec-cross-fit-") as tmp:
+            # No dev carve, as for the model being calibrated: same schedule, same checkpoint selection.
+            result = run_training(project, rest, [], Path(tmp) / "_training", None, init_tok2vec=init_tok2vec)
+            raw += _outcomes(project, _raw_predictor(project, result.model_dir), held)
+    return raw
 
 
 def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:

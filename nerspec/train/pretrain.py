@@ -43,7 +43,8 @@ def source_indices(project: LoadedProject) -> list[int]:
 
 def raw_text_digest(project: LoadedProject) -> str:
     """sha256 over the raw-text sources' files (names, paths and contents; URL sources by their pin)."""
-    from nerspec.fingerprint import StatCache, _source_fingerprint
+    from nerspec.fingerprints.data import source_fingerprint
+    from nerspec.fingerprints.stat_cache import StatCache
 
     cache = StatCache(None)
     prefix = str(project.dir.resolve()) + os.sep
@@ -54,7 +55,7 @@ def raw_text_digest(project: LoadedProject) -> str:
             digest.update(f"{source.name}\0url\0{source.sha256}\n".encode())
             continue
         root = project.dir.resolve() / source.path
-        source_digest = _source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
+        source_digest = source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
         digest.update(f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n".encode())
     return digest.hexdigest()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nerspec.corpus.model import Document
 from nerspec.manifest.schema import CLASSIFICATION_KIND, NER_KIND
@@ -50,6 +50,10 @@ KIND_SCHEDULES = {
         patience_evaluations=3, min_eval_frequency=10, max_eval_frequency=200, learn_rate=0.01,
     ),
 }
+# Multi-label classification: independent sigmoids (one logistic regression per class, each with few positives)
+# need more, smaller updates than a softmax: on BBC News 1,000-word batches gave macro F1 0.9513, 2,000 0.9492,
+# 4,000 (the single-label batch) 0.9322, against 0.9360 for one-vs-rest TF-IDF + LR (docs/defaults.md).
+MULTILABEL_BATCH_WORDS = 1000
 # Bounds whatever the data: very small projects still train a few hundred steps, huge ones stop in time.
 MIN_STEPS, MAX_STEPS = 200, 20000
 
@@ -64,9 +68,11 @@ class Schedule:
     learn_rate: float
 
 
-def schedule_for(kind: str, size: DataSize | None) -> Schedule:
+def schedule_for(kind: str, size: DataSize | None, multilabel: bool = False) -> Schedule:
     """The default schedule of a project kind for ``size`` training data (``None``: a small project)."""
     spec = KIND_SCHEDULES[kind]
+    if multilabel and kind == CLASSIFICATION_KIND:
+        spec = replace(spec, batch_words=MULTILABEL_BATCH_WORDS, batch_start=MULTILABEL_BATCH_WORDS)
     words = max(size.words if size is not None else 5000, 1)
     batch = max(50, min(spec.batch_words, words // spec.min_steps_per_epoch))
     steps_per_epoch = max(1, math.ceil(words / batch))

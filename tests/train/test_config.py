@@ -127,6 +127,18 @@ def test_schedule_scales_with_the_data_and_the_manifest_overrides_it(make_projec
     assert (config["max_steps"], config["patience"]) == (77, 0)
 
 
+def test_multi_label_classification_trains_on_smaller_batches():
+    """Independent sigmoids need more, smaller updates than a softmax (BBC News, docs/defaults.md)."""
+    from nerspec.train.schedule import MULTILABEL_BATCH_WORDS, DataSize, schedule_for
+
+    size = DataSize(1_750, 660_000)
+    single = schedule_for("TextClassificationProject", size)
+    multi = schedule_for("TextClassificationProject", size, multilabel=True)
+    assert multi.batch_words == MULTILABEL_BATCH_WORDS < single.batch_words
+    assert multi.max_steps > single.max_steps  # the same epochs in more steps
+    assert schedule_for("NERProject", size, multilabel=True) == schedule_for("NERProject", size)
+
+
 def test_normalised_bag_of_ngrams_is_length_invariant():
     import spacy
 

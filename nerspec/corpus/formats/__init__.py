@@ -24,3 +24,11 @@ MODULES = {
 def module(fmt: str) -> ModuleType:
     """The format module for a manifest ``format:`` value (imported on demand)."""
     return import_module(f"nerspec.corpus.formats.{MODULES[fmt]}")
+
+
+def referencing_module(fmt: str) -> ModuleType | None:
+    """The format module when it can list the files a source reads (``referenced_files``), else None."""
+    if fmt not in MODULES:
+        return None
+    found = module(fmt)
+    return found if hasattr(found, "referenced_files") else None

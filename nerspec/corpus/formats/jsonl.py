@@ -16,6 +16,7 @@ from typing import Any
 from nerspec.corpus.formats.common import ProjectInfo, decode, read_bytes, shown
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, Problem
+from nerspec.json_lines import json_lines
 from nerspec.languages import normalize
 
 MAX_PROBLEMS = 50
@@ -42,23 +43,18 @@ def read_records(path: Path, convert: RecordReader) -> list[Document]:
     where = shown(path)
     documents: list[Document] = []
     problems: list[Problem] = []
-    byte = 0
     # split("\n"), not splitlines(): raw U+2028 inside JSON strings is legal and must not end a record.
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        start_byte = byte
-        byte += (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            documents.append(convert(record, path, where, lineno))
-        except json.JSONDecodeError as exc:
-            offset = start_byte + len(line[: exc.pos].encode("utf-8"))
-            problems.append(Problem(where, lineno, exc.colno, "", f"invalid JSON at byte offset {offset}: {exc.msg}"))
-        except RecordError as exc:
-            problems.append(Problem(where, lineno, 1, "", str(exc)))
-        except RecursionError:
-            problems.append(Problem(where, lineno, 1, "", "JSON nested too deeply"))
+    for line in json_lines(text.split("\n")):
+        if line.too_deep:
+            problems.append(Problem(where, line.number, 1, "", line.detail))
+        elif line.error is not None:
+            message = f"invalid JSON at byte offset {line.error_byte}: {line.error}"
+            problems.append(Problem(where, line.number, line.column, "", message))
+        else:
+            try:
+                documents.append(convert(line.record, path, where, line.number))
+            except RecordError as exc:
+                problems.append(Problem(where, line.number, 1, "", str(exc)))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:

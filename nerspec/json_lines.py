@@ -1,0 +1,54 @@
+"""The one JSON Lines reader: numbered, parsed records, and for a bad line the reason, never an exception.
+
+Callers word their own errors (a data file's ``file:line:col``, a prediction input's ``line N``) from
+``JsonLine``; blank lines are skipped. Lines are split on ``\\n`` only (``str.splitlines`` would also break on
+U+2028, which is legal inside JSON strings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+TOO_DEEP = "JSON nested too deeply"
+
+
+@dataclass(frozen=True)
+class JsonLine:
+    number: int  # 1-based line number
+    text: str  # the line, without its newline
+    record: Any = None
+    error: str | None = None  # "Expecting value" (json's message) or "JSON nested too deeply"; None when parsed
+    column: int = 1  # of the error, 1-based
+    position: int = 0  # of the error, in characters from the start of the line
+    detail: str = ""  # json's full message, with line and column ("Expecting value: line 1 column 1 (char 0)")
+    too_deep: bool = False  # nested beyond Python's recursion limit (``error`` says so; no column)
+    start_byte: int = 0  # where the line starts in the UTF-8 text (lines joined by one ``\n`` each)
+
+    @property
+    def error_byte(self) -> int:
+        """The byte offset of the error in the whole text."""
+        return self.start_byte + len(self.text[: self.position].encode("utf-8"))
+
+
+def json_lines(lines: Iterable[str]) -> Iterator[JsonLine]:
+    """One ``JsonLine`` per non-blank line of ``lines`` (a text split on ``\\n``, or an open file)."""
+    byte = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw[:-1] if raw.endswith("\n") else raw
+        start = byte
+        byte += (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield JsonLine(number, line, error=exc.msg, column=exc.colno, position=exc.pos, detail=str(exc),
+                           start_byte=start)
+            continue
+        except RecursionError:
+            yield JsonLine(number, line, error=TOO_DEEP, detail=TOO_DEEP, too_deep=True, start_byte=start)
+            continue
+        yield JsonLine(number, line, record, start_byte=start)
