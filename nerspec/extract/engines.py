@@ -1,8 +1,9 @@
 """Extraction engines: one small protocol and one table (``ENGINES``); adding Spark is one module + its tests.
 
 An engine gets the partitions still to do and must, for each, call ``events.partition`` with the result of
-``nerspec.extract.outputs.commit`` (the files are written atomically by whoever calls ``commit``), and may call
-``events.documents(n)`` as documents are analyzed, for the progress bar. Engines are imported only when used:
+``nerspec.extract.outputs.commit`` or ``write`` (the files are written atomically by whoever calls it; the work
+itself is ``nerspec.extract.work.analyze_partition``), and should call ``events.documents(n)`` as documents are
+done, for the progress line. Engines are imported only when used:
 Ray is heavy and optional.
 """
 

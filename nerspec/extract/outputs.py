@@ -101,6 +101,57 @@ def _encode(partition: Partition, records: list[tuple[str, str]], settings: Sett
     return sink.getvalue()
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A partition's files as bytes, ready to write: made where the work ran (a Ray actor), written by the driver."""
+
+    partition: str
+    output: bytes
+    errors: str  # the errors file's text; empty when every record was analyzed
+    result: PartitionResult
+
+
+def encode(
+    partition: Partition,
+    records: list[tuple[str, str]],
+    errors: list[dict[str, str]],
+    settings: Settings,
+    *,
+    blank: int = 0,
+    seconds: float = 0.0,
+) -> Encoded:
+    """The bytes of the partition's output and errors file, and its result (what ``commit`` writes)."""
+    reasons: dict[str, int] = {}
+    for error in errors:
+        reason = error["reason"].split(":")[0]
+        reasons[reason] = reasons.get(reason, 0) + 1
+    result = PartitionResult(partition.id, len(records), len(errors), blank, round(seconds, 3), reasons, errors[:5])
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
+    return Encoded(partition.id, _encode(partition, records, settings), text, result)
+
+
+def write(out_dir: Path, partition: Partition, encoded: Encoded, settings: Settings) -> PartitionResult:
+    """Write the partition's errors, output and (last) marker, each atomically."""
+    errors_path = out_dir / f"{partition.id}{ERRORS_SUFFIX}"
+    if encoded.errors:
+        atomic.write_text(errors_path, encoded.errors)
+    else:
+        errors_path.unlink(missing_ok=True)  # left by an earlier run of other settings
+    output = f"{partition.id}{partition.output_suffix}"
+    atomic.write_bytes(out_dir / output, encoded.output)
+    marker = {
+        "partition": partition.id,
+        "digest": partition.digest,
+        "settings": settings.as_dict(),
+        "output": output,
+        "output_sha256": _sha256(encoded.output),
+        "errors_file": errors_path.name if encoded.errors else None,
+        "result": asdict(encoded.result),
+    }
+    atomic.write_text(out_dir / MARKERS / f"{partition.id}.json", json.dumps(marker, indent=1) + "\n")
+    return encoded.result
+
+
 def commit(
     out_dir: Path,
     partition: Partition,
@@ -111,31 +162,9 @@ def commit(
     blank: int = 0,
     seconds: float = 0.0,
 ) -> PartitionResult:
-    """Write the partition's errors, output and (last) marker, each atomically."""
-    errors_path = out_dir / f"{partition.id}{ERRORS_SUFFIX}"
-    if errors:
-        atomic.write_text(errors_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
-    else:
-        errors_path.unlink(missing_ok=True)  # left by an earlier run of other settings
-    data = _encode(partition, records, settings)
-    output = f"{partition.id}{partition.output_suffix}"
-    atomic.write_bytes(out_dir / output, data)
-    reasons: dict[str, int] = {}
-    for error in errors:
-        reason = error["reason"].split(":")[0]
-        reasons[reason] = reasons.get(reason, 0) + 1
-    result = PartitionResult(partition.id, len(records), len(errors), blank, round(seconds, 3), reasons, errors[:5])
-    marker = {
-        "partition": partition.id,
-        "digest": partition.digest,
-        "settings": settings.as_dict(),
-        "output": output,
-        "output_sha256": _sha256(data),
-        "errors_file": errors_path.name if errors else None,
-        "result": asdict(result),
-    }
-    atomic.write_text(out_dir / MARKERS / f"{partition.id}.json", json.dumps(marker, indent=1) + "\n")
-    return result
+    """Encode and write the partition's files (``encode`` then ``write``)."""
+    return write(out_dir, partition, encode(partition, records, errors, settings, blank=blank, seconds=seconds),
+                 settings)
 
 
 def finished(out_dir: Path, partition: Partition, settings: Settings) -> PartitionResult | None:

@@ -1,31 +1,27 @@
 """``nerspec.extract(...)``: plan partitions, skip the finished ones, run the rest on an engine, write the summary.
 
-Core code: it never prints. Progress goes to an optional observer (``Observer``), which the command turns
-into a progress bar or plain lines.
+Core code: it never prints. Progress (documents, docs/s, ETA) goes to the current ``nerspec.progress`` reporter,
+which the command layer installs: an updating line on a terminal, periodic plain lines in CI, nothing when quiet
+or when called as a library.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from nerspec import progress
 from nerspec.errors import NerspecError
 from nerspec.extract.engines import Job, get_engine
 from nerspec.extract.outputs import PartitionResult, Settings, finished, owned, remove_stale, write_summary
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
+from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
-
-
-class Observer(Protocol):
-    def start(self, total_documents: int, done_documents: int) -> None: ...
-
-    def documents(self, count: int) -> None: ...
-
-    def partition(self, result: PartitionResult) -> None: ...
 
 
 @dataclass
@@ -50,18 +46,31 @@ class ExtractSummary:
 
 
 class _Events:
-    def __init__(self, observer: Observer | None) -> None:
-        self.observer = observer
+    """What engines report, turned into the progress task's documents, docs/s and ETA.
+
+    Engines may report documents from another thread (the local engine's queue reader), hence the lock.
+    """
+
+    def __init__(self, bar: Task, total: int, done: int) -> None:
+        self.bar = bar
+        self.total = total
+        self.done = done
+        self.analyzed = 0
+        self.started = time.monotonic()
         self.results: list[PartitionResult] = []
+        self._lock = threading.Lock()
 
     def documents(self, count: int) -> None:
-        if self.observer is not None:
-            self.observer.documents(count)
+        with self._lock:
+            self.done += count
+            self.analyzed += count
+            elapsed = time.monotonic() - self.started
+            rate = self.analyzed / elapsed if elapsed > 0 else 0.0
+            eta = (self.total - self.done) / rate if rate > 0 else None
+            self.bar.update(self.done, status=f"{rate:,.0f} docs/s", eta=eta)
 
     def partition(self, result: PartitionResult) -> None:
         self.results.append(result)
-        if self.observer is not None:
-            self.observer.partition(result)
 
 
 def extract(
@@ -81,7 +90,6 @@ def extract(
     max_chars: int = DEFAULT_MAX_CHARS,
     beam_width: int | None = None,
     ray_address: str | None = None,
-    observer: Observer | None = None,
 ) -> ExtractSummary:
     """Analyze every document of ``input`` with the model of ``path`` (project + deployment, or an artifact).
 
@@ -106,13 +114,15 @@ def extract(
         remove_stale(out_dir, {p.id for p in partitions})
         done = {p.id: r for p in partitions if (r := finished(out_dir, p, settings)) is not None}
         pending = [p for p in partitions if p.id not in done]
-        if observer is not None:
-            done_docs = sum(r.records + r.errors for r in done.values())
-            observer.start(done_docs + sum(p.count for p in pending), done_docs)
-        events = _Events(observer)
+        done_docs = sum(r.records + r.errors + r.blank for r in done.values())
+        total = done_docs + sum(p.count for p in pending)
         job = Job(artifact.path, out_dir, settings, workers, batch_size, ray_address)
         started = time.perf_counter()
-        get_engine(engine).run(job, pending, events)
+        with progress.task("extract documents", total=total) as bar:
+            if done_docs:
+                bar.update(done_docs, status=f"{done_docs:,} done before")
+            events = _Events(bar, total, done_docs)
+            get_engine(engine).run(job, pending, events)
         seconds = time.perf_counter() - started
         summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
         by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())

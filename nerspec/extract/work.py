@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nerspec.extract.outputs import PartitionResult, Settings, commit
+from nerspec.extract.outputs import Encoded, PartitionResult, Settings, encode, write
 from nerspec.extract.partitions import Partition, Row, read_rows
 
 
@@ -71,13 +71,12 @@ def error_record(row: Row, reason: str | None = None) -> dict[str, str]:
     return {"id": row.id, "location": row.location, "reason": reason or row.error or "unknown"}
 
 
-def run_partition(
+def analyze_partition(
     analyzer: Analyzer,
     partition: Partition,
-    out_dir: Path,
     on_documents: Callable[[int], None] | None = None,
-) -> PartitionResult:
-    """Read, analyze and commit one partition (the local engine's unit of work)."""
+) -> Encoded:
+    """Read and analyze one partition into the bytes of its files (every engine's unit of work)."""
     started = time.perf_counter()
     rows = list(read_rows(partition, analyzer.settings.max_chars))
     outcome: dict[int, tuple[str | None, str | None]] = {}
@@ -88,6 +87,8 @@ def run_partition(
         outcome.update((row.index, got) for row, got in zip(chunk, analyzer.analyze(chunk)))
         if on_documents is not None:
             on_documents(len(chunk))
+    if on_documents is not None and len(rows) > len(good):
+        on_documents(len(rows) - len(good))  # blank lines and bad records: done too, for the progress total
     records: list[tuple[str, str]] = []
     errors: list[dict[str, str]] = []
     for row in rows:
@@ -98,5 +99,15 @@ def run_partition(
             records.append((row.id, payload))
         else:
             errors.append(error_record(row, reason))
-    return commit(out_dir, partition, records, errors, analyzer.settings,
+    return encode(partition, records, errors, analyzer.settings,
                   blank=sum(1 for row in rows if row.skip), seconds=time.perf_counter() - started)
+
+
+def run_partition(
+    analyzer: Analyzer,
+    partition: Partition,
+    out_dir: Path,
+    on_documents: Callable[[int], None] | None = None,
+) -> PartitionResult:
+    """Read, analyze and commit one partition (the local engine's unit of work)."""
+    return write(out_dir, partition, analyze_partition(analyzer, partition, on_documents), analyzer.settings)
