@@ -97,6 +97,7 @@ def extract(
     an earlier run with the same model and settings are skipped. Returns the summary also written to
     ``output/_summary.json``.
     """
+    from nerspec.kinds import kind_of
     from nerspec.predict import resolve
     from nerspec.train.artifact import read_artifact
 
@@ -108,7 +109,7 @@ def extract(
     out_dir = Path(output)
     partitions = plan_partitions(input, partition_size, text_column=text_column, id_column=id_column,
                                  exclude=out_dir)
-    key = "entities" if artifact.meta.get("kind") == "NERProject" else "classes"
+    key = kind_of(str(artifact.meta.get("kind"))).result_key
     settings = Settings(artifact.fingerprint, key, string_index_type, beam_width, max_chars)
     with owned(out_dir, (p.id for p in partitions)):
         remove_stale(out_dir, {p.id for p in partitions})
