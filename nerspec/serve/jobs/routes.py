@@ -89,7 +89,10 @@ def router(state: Any) -> APIRouter:
         _check_version(api_version)
         job = new_job(body, store.ttl_s)
         store.submit(job)
-        return _accepted(request, job, api_version)
+        # The answer says "notStarted" whatever the worker has done meanwhile: azure-core's poller reads the
+        # status of a 202 body, and a small job finished before this line would make the client take this
+        # body (which carries no results) as the final answer.
+        return _accepted(request, job, api_version, status="notStarted")
 
     @api.get(
         "/language/analyze-text/jobs/{job_id}",
@@ -127,11 +130,11 @@ def router(state: Any) -> APIRouter:
     return api
 
 
-def _accepted(request: Request, job: Job, api_version: str) -> JSONResponse:
+def _accepted(request: Request, job: Job, api_version: str, status: str | None = None) -> JSONResponse:
     """``202`` naming the job in ``Operation-Location``. The reference answers with an empty body; a small JSON
     body costs nothing and keeps the rule "every answer is JSON" (the client ignores the body of a 202)."""
     location = f"{_base_url(request)}/language/analyze-text/jobs/{job.id}?api-version={api_version}"
-    return JSONResponse({"jobId": job.id, "status": job.status}, status_code=202,
+    return JSONResponse({"jobId": job.id, "status": status or job.status}, status_code=202,
                         headers={"Operation-Location": location})
 
 
