@@ -193,7 +193,29 @@ def create_app(
     from nerspec.serve import admin, jobs, native
 
     paths = state_paths if isinstance(state_paths, StatePaths) else resolve_state(state_paths)
-    admin_token = os.environ.get(admin_token_env) or None
+    state = _serve_state(paths, api_key_env, admin_token_env, workers=workers, poll_interval=poll_interval,
+                         beam_width=beam_width)
+    state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+    app = FastAPI(
+        title="nerspec serve",
+        version=_version(),
+        description="Custom NER and text classification deployments of a nerspec state directory.",
+        lifespan=_lifespan(state),
+    )
+    app.state.nerspec = state
+    _add_error_handlers(app)
+    app.include_router(native.router(state))
+    app.include_router(admin.router(state))
+    app.include_router(jobs.router(state))
+    app.add_middleware(_Guard, state=state)
+    return app
+
+
+def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: str, *, workers: int,
+                 poll_interval: float, beam_width: int | None) -> ServeState:
+    """Everything the routes share: the registry of deployments, the job pool, the fair scheduler, the secrets."""
+    from nerspec.serve.fair import FairScheduler
+
     state = ServeState(
         paths=paths,
         registry=Registry(paths, poll_interval=poll_interval,
@@ -203,13 +225,15 @@ def create_app(
         pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),
-        admin_token=admin_token,
+        admin_token=os.environ.get(admin_token_env) or None,
         admin_token_env=admin_token_env,
     )
-    state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
-    from nerspec.serve.fair import FairScheduler
-
     state.scheduler = FairScheduler(max(1, workers))
+    return state
+
+
+def _lifespan(state: ServeState) -> Any:
+    """Start watching deployments when the server starts; stop every worker when it stops."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -227,13 +251,11 @@ def create_app(
             state.scheduler.close()
             state.pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(
-        title="nerspec serve",
-        version=_version(),
-        description="Custom NER and text classification deployments of a nerspec state directory.",
-        lifespan=lifespan,
-    )
-    app.state.nerspec = state
+    return lifespan
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error answers in the reference API's error shape, never with a traceback."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -259,12 +281,6 @@ def create_app(
         log.exception("internal error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body("InternalServerError", "Internal error; the server log has the details."),
                             status_code=500)
-
-    app.include_router(native.router(state))
-    app.include_router(admin.router(state))
-    app.include_router(jobs.router(state))
-    app.add_middleware(_Guard, state=state)
-    return app
 
 
 def _state_source(paths: StatePaths) -> Any:
