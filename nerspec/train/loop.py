@@ -107,9 +107,7 @@ def run_training(
         # Too few documents to carve a dev set (or dev_fraction: 0): select the checkpoint on the train set.
         dev_docs, dev_source = list(train_docs), "train"
     cfg.register()
-    from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
-    from thinc.api import ConfigValidationError
 
     from nerspec.train.schedule import DataSize
 
@@ -139,13 +137,7 @@ def run_training(
     )
     cfg.open_session(key, session)
     try:
-        try:
-            nlp = init_nlp(config, use_gpu=use_gpu)
-        except ConfigValidationError as exc:
-            raise TrainingError(f"{where} is invalid:\n{exc}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            # catalogue's RegistryError is a ValueError: an unknown architecture or reader in an expert config.
-            raise TrainingError(f"cannot initialize the pipeline from {where}: {exc}") from None
+        nlp = _init_pipeline(config, use_gpu, where)
         sink = io.StringIO()
         output_path.mkdir(parents=True, exist_ok=True)
         tracker.start()
@@ -154,7 +146,25 @@ def run_training(
             spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
     finally:
         cfg.close_session(key)
-    best_dir = output_path / "model-best"
+    return _result(output_path / "model-best", tracker, max_steps, use_gpu, len(train_docs), dev_docs, dev_source)
+
+
+def _init_pipeline(config: Any, use_gpu: int, where: str) -> Any:
+    """spaCy's ``init_nlp``, with a config the user wrote (or we generated) named in the error when it is bad."""
+    from spacy.training.initialize import init_nlp
+    from thinc.api import ConfigValidationError
+
+    try:
+        return init_nlp(config, use_gpu=use_gpu)
+    except ConfigValidationError as exc:
+        raise TrainingError(f"{where} is invalid:\n{exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        # catalogue's RegistryError is a ValueError: an unknown architecture or reader in an expert config.
+        raise TrainingError(f"cannot initialize the pipeline from {where}: {exc}") from None
+
+
+def _result(best_dir: Path, tracker: _Tracker, max_steps: int, use_gpu: int, train_documents: int,
+            dev_docs: list[Document], dev_source: str) -> TrainResult:
     if not best_dir.is_dir():
         raise TrainingError("training ended without a checkpoint (no evaluation ran)")
     return TrainResult(
@@ -166,7 +176,7 @@ def run_training(
         max_steps=max_steps,
         seconds=tracker.elapsed(),
         gpu=use_gpu >= 0,
-        train_documents=len(train_docs),
+        train_documents=train_documents,
         dev_documents=len(dev_docs),
         dev_source=dev_source,
         checkpoints=list(tracker.checkpoints),
