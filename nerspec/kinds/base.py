@@ -8,6 +8,7 @@ Kind modules import spaCy, numpy and the heavier subsystems only inside methods:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -24,6 +25,21 @@ if TYPE_CHECKING:
 Prediction = dict[str, Any]
 # A spaCy config block: {setting: value}, nested as in a ``.cfg`` file.
 ConfigBlock = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KindSchedule:
+    """A kind's default training schedule in epochs, scaled to the data by ``nerspec.train.schedule``."""
+
+    batch_words: int  # words per batch (largest)
+    batch_start: int  # spaCy's compounding schedule starts here and grows to batch_words
+    min_steps_per_epoch: int  # small data: smaller batches, so an epoch still has this many updates
+    epochs: float  # step budget
+    evaluations_per_epoch: float
+    patience_evaluations: int  # stop after this many evaluations without a better dev score
+    min_eval_frequency: int
+    max_eval_frequency: int
+    learn_rate: float  # Adam's; a linear model over normalised features needs larger steps than a deep tok2vec
 
 
 class ProjectKind(Protocol):
@@ -52,6 +68,10 @@ class ProjectKind(Protocol):
     # Factories of a transition-based component whose beam scores the confidences (NER's parser); a model of
     # the kind must have one. Empty when the trained component's own scores are the confidences (textcat).
     parser_factories: tuple[str, ...]
+
+    def schedule(self, multilabel: bool) -> KindSchedule:
+        """The default training schedule (measured in docs/defaults.md); the manifest overrides it field by field."""
+        ...
 
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         """Factories that may carry the model's labels (an expert config may use e.g. ``beam_ner``)."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
-from nerspec.kinds.base import ConfigBlock, Prediction
+from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
 from nerspec.kinds.names import NER_KIND
 from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
 
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from nerspec.evaluate.prf import Scores
     from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+
+
+SCHEDULE = KindSchedule(
+    batch_words=1000, batch_start=100, min_steps_per_epoch=20, epochs=60, evaluations_per_epoch=1,
+    patience_evaluations=15, min_eval_frequency=20, max_eval_frequency=200, learn_rate=0.002,
+)
 
 
 class NERKind:
@@ -42,6 +48,9 @@ class NERKind:
 
     # The transition-based component whose beam scores confidences; a trained model must have one.
     parser_factories: tuple[str, ...] = ("ner", "beam_ner")
+
+    def schedule(self, multilabel: bool) -> KindSchedule:
+        return SCHEDULE
 
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return ("ner", "beam_ner")

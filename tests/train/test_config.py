@@ -129,7 +129,8 @@ def test_schedule_scales_with_the_data_and_the_manifest_overrides_it(make_projec
 
 def test_multi_label_classification_trains_on_smaller_batches():
     """Independent sigmoids need more, smaller updates than a softmax (BBC News, docs/defaults.md)."""
-    from nerspec.train.schedule import MULTILABEL_BATCH_WORDS, DataSize, schedule_for
+    from nerspec.kinds.textcat import MULTILABEL_BATCH_WORDS
+    from nerspec.train.schedule import DataSize, schedule_for
 
     size = DataSize(1_750, 660_000)
     single = schedule_for("TextClassificationProject", size)
