@@ -71,6 +71,18 @@ class StatePaths:
     def describe(self) -> str:
         return self.state_url and _redact(self.state_url) or str(self.root)
 
+    def local_models_warning(self) -> str | None:
+        """Why a shared state whose models go to a local directory deserves a warning; None when it does not.
+
+        The state records a model for every machine, but its files stay on this one: elsewhere the model is
+        missing, so serve and predict refuse it and plan shows it as damaged. Only a warning, because the
+        directory may itself be shared storage (an NFS mount) that nerspec cannot tell from a local disk."""
+        if not self.shared or is_url(self.artifacts_url):
+            return None
+        return (f"the state is shared ({self.describe()}) but models are written to the local directory "
+                f"{self.models}: other machines will find them missing. Set `artifacts: s3://...` in "
+                f"nerspec.settings.yaml (or {ARTIFACTS_ENV}) unless that directory is shared storage")
+
 
 def _redact(url: str) -> str:
     scheme, _, rest = url.partition("://")

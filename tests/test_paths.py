@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nerspec.paths import LOCAL_ENV, STATE_ENV, known_local_root, state_paths
+from nerspec.paths import LOCAL_ENV, STATE_ENV, StatePaths, known_local_root, state_paths
 
 
 def test_known_local_root_agrees_with_state_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,3 +28,13 @@ def test_known_local_root_agrees_with_state_paths(tmp_path: Path, monkeypatch: p
     monkeypatch.delenv(STATE_ENV)
     (repo / "nerspec.settings.yaml").write_text("apiVersion: nerspec/v1\nkind: Settings\nstate: shared/state\n")
     assert known_local_root() is None and state_paths().root == repo / "shared" / "state"
+
+
+def test_only_a_shared_state_with_local_models_is_warned_about(tmp_path: Path) -> None:
+    url = "postgresql://nerspec:secret@db.example/nerspec"
+    warning = StatePaths(tmp_path, state_url=url).local_models_warning()
+    assert warning and "postgresql://nerspec:***@db.example/nerspec" in warning and "secret" not in warning
+    assert str(tmp_path / "models") in warning
+    assert StatePaths(tmp_path, state_url=url, artifacts_url="s3://bucket/models").local_models_warning() is None
+    assert StatePaths(tmp_path).local_models_warning() is None  # SQLite: the models sit beside the state
+    assert StatePaths(tmp_path, artifacts_url=str(tmp_path / "m")).local_models_warning() is None

@@ -116,8 +116,11 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
         paths = tuple(Path(p) for p in raw.get("paths", []))
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
+    paths_ = state_paths(state)
+    if warning := paths_.local_models_warning():
+        click.echo(f"warning: {warning}", err=True)
     result = execute(
-        projects, state_paths(state), saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
+        projects, paths_, saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
     )
     if as_json:  # also when the run failed: the run result still describes what was done
         echo_json(result.data)

@@ -90,6 +90,7 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
     # A applies: trains a real (tiny) model, uploads it, deploys it to the shared registry.
     first = nerspec(a, "apply", "projects/tiny")
     assert first.returncode == 0, first.stderr
+    assert "warning:" not in first.stderr  # models go to the object store: nothing to warn about
     assert "+ train" in first.stderr + first.stdout
     fingerprint = json.loads((a / ".nerspec/reports/last-run.json").read_text())["projects"][0]["model"]["fingerprint"]
 
@@ -187,3 +188,12 @@ def test_lost_connection_mid_apply_is_an_error_and_records_no_half_deploy(tmp_pa
     assert [x["type"] for x in actions] == ["reuse", "deploy"]  # model recorded, deploy not: apply finishes it
     assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
     assert nerspec(a, "plan", "--detailed-exitcode", "projects/tiny").returncode == 0
+
+
+def test_shared_state_with_models_in_a_local_directory_is_warned_about(tmp_path: Path, pg_url: str) -> None:
+    a = _copy(tmp_path / "A", pg_url, "unused")
+    (a / "nerspec.settings.yaml").write_text(f"apiVersion: nerspec/v1\nkind: Settings\nstate: {pg_url}\n")
+    run = nerspec(a, "apply", "projects/tiny")
+    assert run.returncode == 0, run.stderr
+    assert "warning: the state is shared" in run.stderr and "other machines will find them missing" in run.stderr
+    assert str(a / ".nerspec" / "models") in run.stderr
