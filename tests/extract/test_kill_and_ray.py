@@ -81,3 +81,47 @@ def test_ray_engine_writes_the_same_files_as_the_local_engine(
         assert (local / name).read_bytes() == (ray_out / name).read_bytes(), name
     again = nerspec.extract(project, output=ray_out, engine="ray", **options)
     assert again.partitions_run == 0 and again.partitions_skipped == b.partitions
+
+
+def _actor_pids() -> list[int]:
+    """Processes of Ray Data's map actors (their title is ``ray::MapWorker(...)``), found through /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"MapWorker" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_a_ray_actor_that_dies_fails_the_job_instead_of_hanging_and_a_rerun_resumes(
+    ner_model: Any, ray_instance: Any, tmp_path: Path
+) -> None:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nerspec
+    from nerspec.errors import NerspecError
+
+    project, state, _ = ner_model
+    source = tmp_path / "docs.jsonl"
+    records = write_input(source, n=4000, bad=False)
+    out = tmp_path / "out"
+    options: dict[str, Any] = {"state": state, "input": source, "partition_size": 20}
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(nerspec.extract, project, output=out, engine="ray", workers=2, **options)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not job.done() and not list((out / "_parts").glob("*.json")):
+            time.sleep(0.02)
+        assert not job.done(), "finished before an actor could be killed: make the input larger"
+        victims = _actor_pids()
+        assert victims
+        os.kill(victims[0], signal.SIGKILL)
+        # Ray Data would restart the actor and retry its partition without end; nerspec asks for no restarts.
+        with pytest.raises(NerspecError, match="rerun to resume"):
+            job.result(timeout=120)
+    again = nerspec.extract(project, output=out, engine="ray", workers=2, **options)
+    assert again.partitions_skipped > 0
+    ids = [r["id"] for r in _records(out)]
+    assert sorted(ids) == sorted(r["id"] for r in records) and len(ids) == len(set(ids))
