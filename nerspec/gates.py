@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
+from nerspec.numbers import metric_text
 
 EPSILON = 1e-9
 
@@ -50,10 +51,10 @@ def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _absolute(name: str, metric: str, label: str | None, gate: Threshold, value: float | None) -> GateResult:
     shown = f"{name} [{label}]" if label is not None else name
     if value is None:
-        return GateResult(name, metric, label, gate.min, None, None, False, f"{shown}: no value (min {gate.min:.3f})")
+        return GateResult(name, metric, label, gate.min, None, None, False, f"{shown}: no value (min {metric_text(gate.min)})")
     passed = value + EPSILON >= gate.min
     verb = ">=" if passed else "<"
-    return GateResult(name, metric, label, gate.min, value, None, passed, f"{shown} = {value:.3f} {verb} min {gate.min:.3f}")
+    return GateResult(name, metric, label, gate.min, value, None, passed, f"{shown} = {metric_text(value)} {verb} min {metric_text(gate.min)}")
 
 
 def evaluate_gates(
@@ -85,11 +86,11 @@ def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
     ece = (evaluation.get("calibration") or {}).get("ece")
     if ece is None:
         return GateResult("calibration.max_ece", "ece", None, max_ece, None, None, False,
-                          f"calibration ECE: no value (no confidence scores on the test split; max {max_ece:.3f})")
+                          f"calibration ECE: no value (no confidence scores on the test split; max {metric_text(max_ece)})")
     passed = ece <= max_ece + EPSILON
     verb = "<=" if passed else ">"
     return GateResult("calibration.max_ece", "ece", None, max_ece, ece, None, passed,
-                      f"calibration ECE = {ece:.3f} {verb} max {max_ece:.3f}")
+                      f"calibration ECE = {metric_text(ece)} {verb} max {metric_text(max_ece)}")
 
 
 def _label_gates(
@@ -197,9 +198,9 @@ def _regression(
                 message += "; significance not computed, failing"
             elif p_value >= regression.significance:
                 passed = True
-                message += f"; not significant (p = {p_value:.3f} >= {regression.significance})"
+                message += f"; not significant (p = {metric_text(p_value)} >= {regression.significance})"
             else:
-                message += f"; significant (p = {p_value:.3f} < {regression.significance})"
+                message += f"; significant (p = {metric_text(p_value)} < {regression.significance})"
         results.append(GateResult(name, metric, label, max_drop, value, base, passed, message))
     return results
 
@@ -208,10 +209,10 @@ def drop_message(what: str, base: float, value: float, max_drop: float, against:
     """A regression gate in words: a drop against a baseline, never "value X, threshold Y"."""
     dropped = base - value
     if dropped <= EPSILON:
-        change = "unchanged" if abs(dropped) <= EPSILON else f"rose {-dropped:.3f}"
-        return f"{what} {change} ({base:.3f} -> {value:.3f}) against {against}"
+        change = "unchanged" if abs(dropped) <= EPSILON else f"rose {metric_text(-dropped)}"
+        return f"{what} {change} ({metric_text(base)} -> {metric_text(value)}) against {against}"
     verdict = "more than" if dropped > max_drop + EPSILON else "within"
-    return f"{what} dropped {dropped:.3f} ({base:.3f} -> {value:.3f}) against {against}, {verdict} the allowed {max_drop:.3f}"
+    return f"{what} dropped {metric_text(dropped)} ({metric_text(base)} -> {metric_text(value)}) against {against}, {verdict} the allowed {metric_text(max_drop)}"
 
 
 def summary(results: list[GateResult]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
+from nerspec.numbers import metric_text
 from nerspec.plan import short
 from nerspec.state.crashpoints import pause
 
@@ -42,7 +43,8 @@ def evaluate_cached(
     micro = evaluation.get("micro", {})
     ctx.progress(
         f"{project.name}:   evaluated {short(fp)} in {time.monotonic() - started:.1f}s: micro F1 "
-        f"{micro.get('f1', 0.0):.3f} (P {micro.get('precision', 0.0):.3f}, R {micro.get('recall', 0.0):.3f})"
+        f"{metric_text(micro.get('f1', 0.0))} (P {metric_text(micro.get('precision', 0.0))}, "
+        f"R {metric_text(micro.get('recall', 0.0))})"
     )
     return evaluation
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from nerspec.evaluate.confusion import NONE
+from nerspec.numbers import metric_text
 
 
 def _f(value: float) -> str:
-    return f"{value:.3f}"
+    return metric_text(value)
 
 
 def _ci(interval: list[float] | None) -> str:
-    return f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""
+    return f"[{_f(interval[0])}, {_f(interval[1])}]" if interval else ""
 
 
 def _table(rows: list[list[str]], right: set[int] | None = None) -> list[str]:
@@ -30,7 +31,7 @@ def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str
     lines = []
     calibration = evaluation.get("calibration") or {}
     if calibration.get("ece") is not None:
-        lines.append(f"calibration: ECE {calibration['ece']:.3f} over {calibration.get('items', 0)} predicted {items} "
+        lines.append(f"calibration: ECE {_f(calibration['ece'])} over {calibration.get('items', 0)} predicted {items} "
                      f"({calibration.get('method', 'none')})")
     changes = evaluation.get("changes")
     if isinstance(changes, dict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nerspec.numbers import metric_text, signed_text
+
 # Below this magnitude a change is rounding noise at three decimals and is shown as unchanged.
 EPSILON = 0.0005
 
@@ -19,7 +21,7 @@ def rounded(value: Any) -> float | None:
 
 
 def fmt_num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    return "—" if value is None else metric_text(value, digits)
 
 
 def fmt_signed(value: float | None, digits: int = 3) -> str:
@@ -27,4 +29,4 @@ def fmt_signed(value: float | None, digits: int = 3) -> str:
         return "—"
     if abs(value) < EPSILON:
         return f"±{0:.{digits}f}"
-    return f"{value:+.{digits}f}"
+    return signed_text(value, digits)

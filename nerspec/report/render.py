@@ -148,7 +148,7 @@ def _environment(fmt: str) -> Any:
     env.filters["num"] = lambda v, digits=3: Markup(fmt_num(v, digits))
     env.filters["signed"] = lambda v, digits=3: Markup(fmt_signed(v, digits))
     env.filters["interval"] = lambda ci: Markup(
-        "—" if not ci or None in ci else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+        "—" if not ci or None in ci else f"[{fmt_num(ci[0])}, {fmt_num(ci[1])}]"
     )
     env.filters["seconds"] = lambda v: Markup("—" if v is None else f"{v:.1f} s")
     # What a prediction of the project's kind is called ("entities", "classes"): the kind's result key.

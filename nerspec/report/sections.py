@@ -131,14 +131,14 @@ def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
     regression = _is_regression(gate)
     delta = round(value - base, 4) if value is not None and base is not None else None
     if regression:
-        requirement = "max drop —" if threshold is None else f"max drop {threshold:.3f}"
+        requirement = "max drop —" if threshold is None else f"max drop {fmt_num(threshold)}"
         if delta is not None:
-            shown = f"{fmt_signed(delta)} ({base:.3f} → {value:.3f})"
+            shown = f"{fmt_signed(delta)} ({fmt_num(base)} → {fmt_num(value)})"
         else:
-            shown = "—" if value is None else f"{value:.3f} (no baseline score)"
+            shown = "—" if value is None else f"{fmt_num(value)} (no baseline score)"
     else:
         bound = "max" if gate.get("metric") == "ece" else "min"  # calibration.max_ece is an upper bound
-        requirement = f"{bound} —" if threshold is None else f"{bound} {threshold:.3f}"
+        requirement = f"{bound} —" if threshold is None else f"{bound} {fmt_num(threshold)}"
         shown = fmt_num(value)
     passed = bool(gate.get("passed"))
     return {
