@@ -24,6 +24,7 @@ from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
+from nerspec.state.rows import check_expected as _check_expected
 from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
@@ -239,11 +240,7 @@ class PostgresStore:
                 (record.project, record.deployment),
             ).fetchone()
             current = row[0] if row else None
-            if expected_from is not ANY and current != expected_from:
-                raise StateError(
-                    f"deployment {record.project}/{record.deployment} changed meanwhile "
-                    f"(expected {expected_from or 'none'}, found {current or 'none'}); run `nerspec plan` again"
-                )
+            _check_expected(record, current, expected_from)
             c.execute(
                 """INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                    VALUES (%s, %s, %s, %s, %s) ON CONFLICT (project, deployment) DO UPDATE

@@ -7,7 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nerspec.state.store import DeploymentRecord, ModelRecord
+from nerspec.errors import StateError
+from nerspec.state.store import ANY, DeploymentRecord, ModelRecord
 
 MODEL_COLUMNS = (
     "project, fingerprint, created, data_fingerprint, model_dir, training_inputs, versions, metrics, artifact_files"
@@ -45,3 +46,12 @@ def snapshot(models: Sequence[Sequence[Any]], deployments: Sequence[Sequence[Any
     rows = [[list(r) for r in models], [list(r) for r in deployments], last_history]
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     return {"models": len(models), "deployments": len(deployments), "history": last_history, "sha256": digest}
+
+
+def check_expected(record: DeploymentRecord, current: str | None, expected_from: str | None | object) -> None:
+    """``set_deployment``'s compare-and-set: refuse when the deployment no longer serves what the caller planned from."""
+    if expected_from is not ANY and current != expected_from:
+        raise StateError(
+            f"deployment {record.project}/{record.deployment} changed meanwhile "
+            f"(expected {expected_from or 'none'}, found {current or 'none'}); run `nerspec plan` again"
+        )
