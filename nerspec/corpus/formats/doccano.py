@@ -27,11 +27,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
 
 
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
-    if not isinstance(record, dict):
-        raise RecordError("each line must be a JSON object")
-    text = record.get("text", record.get("data"))
-    if not isinstance(text, str):
-        raise RecordError("missing `text` (a string)")
+    text = jsonl.text_of(record, "data")
     doc = Document(
         id=str(record.get("id", f"{path.name}:{lineno}")), text=text, dataset=dataset_of(record),
         location=where, line=lineno, status=status_of(record), language=language_of(record),

@@ -66,6 +66,18 @@ class RecordError(ValueError):
     pass
 
 
+def text_of(record: Any, *fallbacks: str) -> str:
+    """The record's text: ``text``, else the first of ``fallbacks`` present (doccano's ``data``); a located error
+    when the line is not a JSON object or the text is not a string (every JSON-lines format starts so)."""
+    if not isinstance(record, dict):
+        raise RecordError("each line must be a JSON object")
+    key = next((k for k in ("text", *fallbacks) if k in record), "text")
+    text = record.get(key)
+    if not isinstance(text, str):
+        raise RecordError("missing `text` (a string)")
+    return text
+
+
 def dataset_of(record: dict[str, Any]) -> Any:
     dataset = record.get("dataset")
     if isinstance(dataset, str):
@@ -92,11 +104,7 @@ def status_of(record: dict[str, Any]) -> str:
 
 
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
-    if not isinstance(record, dict):
-        raise RecordError("each line must be a JSON object")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise RecordError("missing `text` (a string)")
+    text = text_of(record)
     doc_id = record.get("id", f"{path.name}:{lineno}")
     doc = Document(
         id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record),

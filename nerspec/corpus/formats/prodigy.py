@@ -27,11 +27,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
 
 
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
-    if not isinstance(record, dict):
-        raise RecordError("each line must be a JSON object")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise RecordError("missing `text` (a string)")
+    text = jsonl.text_of(record)
     meta: dict[str, Any] = record["meta"] if isinstance(record.get("meta"), dict) else {}
     doc_id = record.get("id", meta.get("id", record.get("_input_hash", f"{path.name}:{lineno}")))
     doc = Document(
