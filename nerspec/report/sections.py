@@ -38,9 +38,23 @@ def calibration_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None
         "baseline_ece": rounded(((baseline or {}).get("calibration") or {}).get("ece")),
         "measured": int(calibration.get("items") or 0),
         "method": str(calibration.get("method") or "none"),
+        "source": _calibration_source(calibration),
+        "sampling_noise": rounded(calibration.get("sampling_noise")),
         "bins": bins,
         "shown": [b for b in bins if b["count"]],
     }
+
+
+# Where the map was fitted (``fitted_on`` in the Evaluation JSON), as the report's sentence says it.
+_FITTED_ON = {"dev": "the dev carve", "cross-fit": "cross-fitted scores of the training documents"}
+
+
+def _calibration_source(calibration: dict[str, Any]) -> str:
+    method = str(calibration.get("method") or "none")
+    if method == "none":
+        return "uncalibrated"
+    fitted_on = str(calibration.get("fitted_on") or "dev")
+    return f"{method}-calibrated on {_FITTED_ON.get(fitted_on, fitted_on)}"
 
 
 def _describe(item: dict[str, Any]) -> str:
