@@ -40,7 +40,7 @@ __all__ = [
 
 # Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
-TRAINING_RECIPE = 5  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches
+TRAINING_RECIPE = 6  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items
 
 
 def versions() -> dict[str, str]:

@@ -216,9 +216,10 @@ class Predictor:
 
 def _fitted_beam_width(calibration: dict[str, Any]) -> int | None:
     """The NER scores a recorded calibration was fitted on: 1 (action scores), a beam width, or None (none)."""
+    from nerspec.calibration import FITTED_METHODS
     from nerspec.confidence import ACTION_SCORES
 
-    if calibration.get("method") != "isotonic":
+    if calibration.get("method") not in FITTED_METHODS:
         return None
     if calibration.get("scores") == ACTION_SCORES:
         return 1

@@ -36,7 +36,7 @@ class KindSchedule:
     min_steps_per_epoch: int  # small data: smaller batches, so an epoch still has this many updates
     epochs: float  # step budget
     evaluations_per_epoch: float
-    patience_evaluations: int  # stop after this many evaluations without a better dev score
+    patience_evaluations: int  # stop after this many evaluations without a better dev score (0: train the budget, keep the last weights)
     min_eval_frequency: int
     max_eval_frequency: int
     learn_rate: float  # Adam's; a linear model over normalised features needs larger steps than a deep tok2vec

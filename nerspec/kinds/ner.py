@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SCHEDULE = KindSchedule(
     batch_words=1000, batch_start=100, min_steps_per_epoch=20, epochs=60, evaluations_per_epoch=1,
-    patience_evaluations=15, min_eval_frequency=20, max_eval_frequency=200, learn_rate=0.002,
+    patience_evaluations=0, min_eval_frequency=20, max_eval_frequency=200, learn_rate=0.002,
 )
 
 

@@ -131,7 +131,10 @@ class Training(Strict):
     )
     patience: int | None = Field(
         None, ge=0, le=MAX_COUNT,
-        description="Stop after this many steps without dev improvement (0: never; default: scaled).",
+        description=(
+            "Stop after this many steps without dev improvement and keep the best checkpoint (0: never stop "
+            "early, train max_steps and keep the last weights; default: scaled)."
+        ),
     )
     eval_frequency: int | None = Field(None, ge=1, le=MAX_COUNT, description="Steps between dev evaluations (default: scaled).")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)

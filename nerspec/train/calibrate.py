@@ -43,7 +43,7 @@ def fit_calibration(
     init_tok2vec: Path | None = None,
 ) -> dict[str, Any]:
     """The ``calibration`` block of ``meta.json`` for the pipeline in ``result.model_dir``."""
-    from nerspec.calibration import fit_isotonic, reliability
+    from nerspec.calibration import fit_calibration, reliability
 
     extra: dict[str, Any] = {}
     if result.dev_source == "dev" and dev_docs:
@@ -54,8 +54,8 @@ def fit_calibration(
     else:
         few = f" and {len(train_docs)} training documents, too few to cross-fit" if train_docs is not None else ""
         reason = f"no dev carve (the checkpoint was chosen on training data){few}"
-        return fit_isotonic([], reason_if_skipped=reason).to_json()
-    calibration = fit_isotonic(raw)
+        return fit_calibration([], reason_if_skipped=reason).to_json()
+    calibration = fit_calibration(raw)
     calibration = dataclasses.replace(calibration, extra=extra)
     fitted = [(calibration(score), correct) for score, correct in raw]
     out = calibration.to_json()

@@ -51,10 +51,10 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass
 class TrainResult:
-    model_dir: Path  # spaCy's model-best
+    model_dir: Path  # spaCy's model-best, or model-last when training ran without early stopping
     score: float
-    scores: dict[str, Any]  # the dev scores of the best checkpoint
-    best_step: int
+    scores: dict[str, Any]  # the dev scores of the kept checkpoint
+    best_step: int  # the kept checkpoint's step
     steps: int
     max_steps: int  # the config's limit (an expert config may set its own)
     seconds: float
@@ -118,7 +118,11 @@ def run_training(
     training = base["training"]
     max_steps = int(training.get("max_steps") or 0)
     patience = int(training.get("patience") or 0)
-    tracker = _Tracker(max_steps, patience, progress)
+    # Without early stopping (patience 0) the run keeps its last weights (parameter-averaged, like every
+    # checkpoint) instead of the checkpoint that scored best on the dev carve: picking the maximum of several
+    # dozen noisy dev scores overstates the dev carve's accuracy, and the calibration is fitted on that carve.
+    keep_last = patience == 0
+    tracker = _Tracker(max_steps, patience, progress, keep_last=keep_last)
     impl = cfg.kind_impl(project.kind)
     session = cfg.MemorySession(
         train=train_docs,
@@ -146,7 +150,8 @@ def run_training(
             spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
     finally:
         cfg.close_session(key)
-    return _result(output_path / "model-best", tracker, max_steps, use_gpu, len(train_docs), dev_docs, dev_source)
+    kept = output_path / ("model-last" if keep_last else "model-best")
+    return _result(kept, tracker, max_steps, use_gpu, len(train_docs), dev_docs, dev_source)
 
 
 def _init_pipeline(config: Any, use_gpu: int, where: str) -> Any:
@@ -186,9 +191,10 @@ def _result(best_dir: Path, tracker: _Tracker, max_steps: int, use_gpu: int, tra
 class _Tracker:
     """Turns spaCy's logger calls (an info dict at evaluations, ``None`` otherwise) into ``Progress``."""
 
-    def __init__(self, max_steps: int, patience: int, progress: ProgressCallback | None) -> None:
+    def __init__(self, max_steps: int, patience: int, progress: ProgressCallback | None, keep_last: bool = False) -> None:
         self.max_steps = max_steps
         self.patience = patience
+        self.keep_last = keep_last  # the kept model is the latest, so "best" follows the latest evaluation
         self.progress = progress
         self.step = -1
         self.epoch = 0
@@ -213,7 +219,8 @@ class _Tracker:
         if self.loss is not None:
             parts.append(f"loss {self.loss:.2f}")
         if self.dev_score is not None:
-            best = f" (best {self.best_score:.3f} @ {self.best_step})" if self.best_score is not None else ""
+            shown = self.best_score is not None and not self.keep_last
+            best = f" (best {self.best_score:.3f} @ {self.best_step})" if shown else ""
             parts.append(f"dev {self.dev_score:.3f}{best}")
         return "  ".join(parts) or "no evaluation yet"
 
@@ -227,7 +234,9 @@ class _Tracker:
             self.dev_score = None if score is None else float(score)
             self.checkpoints = [(float(s), int(st)) for s, st in info.get("checkpoints", [])]
             # spaCy saves model-best when the score ties or beats every earlier one: mirror that.
-            if self.dev_score is not None and (self.best_score is None or self.dev_score >= self.best_score):
+            if self.dev_score is not None and (
+                self.keep_last or self.best_score is None or self.dev_score >= self.best_score
+            ):
                 self.best_score, self.best_step = self.dev_score, self.step
                 # "speed" is words/second of the evaluation: timing noise, not a property of the model.
                 scores = {k: v for k, v in (info.get("other_scores") or {}).items() if k != "speed"}
@@ -245,7 +254,9 @@ class _Tracker:
         if horizon is not None and self.step >= 0:
             eta = max(0, horizon - self.step) * elapsed / (self.step + 1)
         if self.bar is not None:
-            self.bar.update(self.step + 1, status=self.status(), eta=eta)
+            # spaCy runs steps 0..max_steps: the last one is shown as the budget, not one past it.
+            done = min(self.step + 1, self.max_steps) if self.max_steps else self.step + 1
+            self.bar.update(done, status=self.status(), eta=eta)
         if self.progress is None:
             return
         self.progress(

@@ -49,6 +49,9 @@ def schedule_for(kind: str, size: DataSize | None, multilabel: bool = False) -> 
     steps_per_epoch = max(1, math.ceil(words / batch))
     eval_frequency = int(min(spec.max_eval_frequency, max(spec.min_eval_frequency, steps_per_epoch / spec.evaluations_per_epoch)))
     max_steps = int(min(MAX_STEPS, max(MIN_STEPS, spec.epochs * steps_per_epoch)))
+    if spec.patience_evaluations == 0:
+        # No early stopping keeps the last weights: end on an evaluation, so the kept model has a dev score.
+        max_steps = math.ceil(max_steps / eval_frequency) * eval_frequency
     return Schedule(
         batch_words=batch,
         batch_start=min(spec.batch_start, batch),

@@ -127,6 +127,16 @@ def test_schedule_scales_with_the_data_and_the_manifest_overrides_it(make_projec
     assert (config["max_steps"], config["patience"]) == (77, 0)
 
 
+def test_ner_trains_its_whole_budget_and_ends_on_an_evaluation():
+    from nerspec.train.schedule import DataSize, schedule_for
+
+    for size in (DataSize(100, 3_000), DataSize(1_700, 34_000), DataSize(5_000, 600_000), DataSize(10**6, 10**8)):
+        schedule = schedule_for("NERProject", size)
+        assert schedule.patience == 0  # no early stopping: the last weights are kept (docs/defaults.md)
+        assert schedule.max_steps % schedule.eval_frequency == 0  # so the kept weights have a dev score
+    assert schedule_for("TextClassificationProject", DataSize(1_700, 600_000)).patience > 0
+
+
 def test_multi_label_classification_trains_on_smaller_batches():
     """Independent sigmoids need more, smaller updates than a softmax (BBC News, docs/defaults.md)."""
     from nerspec.kinds.textcat import MULTILABEL_BATCH_WORDS

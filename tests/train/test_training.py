@@ -167,3 +167,16 @@ def test_train_command_refuses_data_errors(make_project, state):
     assert result.exit_code == 1, result.output
     assert record["id"] in result.output and "outside" in result.output
     assert _visible(state.models) == []
+
+
+def test_without_early_stopping_the_last_weights_are_kept_and_with_it_the_best(make_project, state):
+    for patience, kept in ((0, "last"), (1000, "best")):
+        training = {"max_steps": 40, "eval_frequency": 10, "patience": patience, "dropout": 0.5}
+        project, corpus, split = load_all(make_project(training=training))
+        artifact = train(project, corpus, split, paths=state)
+        metrics = json.loads((artifact.path / "metrics.json").read_text())
+        checkpoints = [(c["score"], c["step"]) for c in metrics["checkpoints"]]
+        assert [step for _, step in checkpoints] == [0, 10, 20, 30, 40]
+        # spaCy saves model-best on ties too, so the best is the latest of the highest scores.
+        want = checkpoints[-1] if kept == "last" else max(checkpoints)
+        assert (metrics["score"], metrics["best_step"]) == want, kept
