@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from nerspec.calibration import Calibration, fit_isotonic, reliability
@@ -81,3 +82,34 @@ def test_where_the_map_was_fitted_reaches_the_evaluation() -> None:
     raw = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
                              SimpleNamespace(calibration=Calibration()))
     assert raw["method"] == "none" and "fitted_on" not in raw
+
+
+def test_platt_fit_calibrates_an_overconfident_scorer_with_few_items() -> None:
+
+    from nerspec.calibration import fit_calibration, fit_platt
+
+    rng = random.Random(2)
+    outcomes = []
+    for _ in range(3000):
+        z = rng.gauss(2.0, 2.0)  # raw logit; the truth is half as confident
+        outcomes.append((1 / (1 + math.exp(-z)), rng.random() < 1 / (1 + math.exp(-0.5 * z))))
+    calibration = fit_calibration(outcomes[:80])  # a small dev carve: Platt
+    assert calibration.method == "platt" and abs(calibration.params[0] - 0.5) < 0.25
+    held_out = [(calibration(raw), ok) for raw, ok in outcomes[1000:]]
+    assert reliability(outcomes[1000:])["ece"] > 0.1 and reliability(held_out)["ece"] < 0.05
+    assert fit_calibration(outcomes[:2000]).method == "isotonic"  # many items: isotonic
+    again = Calibration.from_json(calibration.to_json())
+    assert [round(again(x / 10), 6) for x in range(11)] == [round(calibration(x / 10), 6) for x in range(11)]
+    assert fit_platt(outcomes[:5]).method == "none"
+
+
+def test_platt_fit_stays_finite_on_degenerate_dev_sets() -> None:
+    from nerspec.calibration import fit_platt
+
+    constant = fit_platt([(1.0, True)] * 20 + [(1.0, False)] * 10)  # one raw score for every item
+    assert abs(constant(1.0) - 21 / 32) < 0.01  # Platt's smoothed accuracy
+    separable = fit_platt([(0.999, True)] * 25 + [(0.3, False)] * 25)
+    assert all(map(math.isfinite, separable.params))
+    assert 0.0 < separable(0.3) < 0.2 < 0.8 < separable(0.999) < 1.0  # never certainty
+    assert separable(0.5) <= separable(0.9)  # monotone
+    assert Calibration.from_json({"method": "platt", "a": "nan", "b": 0})(0.4) == 0.4
