@@ -31,8 +31,10 @@ def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str
     lines = []
     calibration = evaluation.get("calibration") or {}
     if calibration.get("ece") is not None:
+        noise = calibration.get("sampling_noise")
+        floor = f"; a perfectly calibrated model would show ~{_f(noise)} on as many" if noise is not None else ""
         lines.append(f"calibration: ECE {_f(calibration['ece'])} over {calibration.get('items', 0)} predicted {items} "
-                     f"({calibration.get('method', 'none')})")
+                     f"({calibration.get('method', 'none')}{floor})")
     changes = evaluation.get("changes")
     if isinstance(changes, dict):
         against = (changes.get("against") or {}).get("deployment", "the deployed model")
