@@ -25,7 +25,7 @@ probabilities (softmax over the valid actions) of its actions. With ``beam_width
 over complete parses, and an entity's raw score is the summed probability of the parses that contain it with
 the same start, end and type (0 when no parse in the beam has it); slower, kept for artifacts calibrated on it.
 Classification: the class's probability. The raw score is then mapped by the artifact's calibration
-(``nerspec.calibration``: isotonic regression fitted on the dev carve at training time) to the probability
+(``nerspec.calibration``: Platt scaling or isotonic regression fitted at training time) to the probability
 that the item is correct. The calibration records which scores it was fitted on (``scores``: ``actions``, or
 ``beam_width`` > 1 for beam marginals); a predictor without an explicit ``beam_width`` uses those, and one
 asked for other scores, or an artifact without a calibration, returns raw scores.

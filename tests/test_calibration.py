@@ -1,4 +1,4 @@
-"""nerspec.calibration: isotonic fit, monotone map, ECE and reliability bins."""
+"""nerspec.calibration: Platt and isotonic fits, monotone maps, ECE, its sampling noise and reliability bins."""
 
 from __future__ import annotations
 
