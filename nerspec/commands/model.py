@@ -87,7 +87,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             verb = "up to date" if reused else f"trained in {_clock(result['training_seconds'])}"
             click.echo(
                 f"{project.name}: {verb}; dev score {float(result['score'] or 0):.3f} "
-                f"(best step {result['best_step']} of {result['steps']})\n  model {model.path}"
+                f"(weights of step {result['best_step']} of {result['steps']})\n  model {model.path}"
             )
     if as_json:
         echo_json({"models": results})

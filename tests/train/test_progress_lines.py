@@ -39,3 +39,4 @@ def test_without_early_stopping_the_line_shows_the_dev_score_of_the_weights_kept
     lines = [line for line in result.stderr.splitlines() if line.startswith("tiny: train")]
     assert re.search(r"tiny: train  30/30 \(100%\)  loss [\d.]+  dev [\d.]+  \d+:\d\d elapsed", "\n".join(lines))
     assert "best" not in "\n".join(lines)
+    assert "(weights of step 30 of 31)" in result.stdout  # the last step's weights, which the dev score is of
