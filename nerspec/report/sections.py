@@ -46,6 +46,7 @@ def calibration_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None
 
 
 # Where the map was fitted (``fitted_on`` in the Evaluation JSON), as the report's sentence says it.
+_METHOD = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
 _FITTED_ON = {"dev": "the dev carve", "cross-fit": "cross-fitted scores of the training documents"}
 
 
@@ -54,7 +55,7 @@ def _calibration_source(calibration: dict[str, Any]) -> str:
     if method == "none":
         return "uncalibrated"
     fitted_on = str(calibration.get("fitted_on") or "dev")
-    return f"{method}-calibrated on {_FITTED_ON.get(fitted_on, fitted_on)}"
+    return f"calibrated by {_METHOD.get(method, method)} on {_FITTED_ON.get(fitted_on, fitted_on)}"
 
 
 def _describe(item: dict[str, Any]) -> str:
