@@ -142,7 +142,11 @@ class Training(Strict):
         None, ge=1, le=MAX_COUNT, description="Words per batch (spaCy `compounding` upper bound; default: scaled)."
     )
     dev_fraction: float = Field(
-        0.1, ge=0.0, lt=0.5, description="Carved from the training side for early stopping; never from test."
+        0.1, ge=0.0, lt=0.5,
+        description=(
+            "Carved from the training side (never from test): the dev score, early stopping when patience is "
+            "set, and the confidence calibration's fit."
+        ),
     )
     gpu: Literal["auto"] | bool = "auto"
     config: str | None = Field(None, description="Path to a full spaCy config (experts); relative to the project.")
