@@ -51,7 +51,10 @@ def schedule_for(kind: str, size: DataSize | None, multilabel: bool = False) -> 
     max_steps = int(min(MAX_STEPS, max(MIN_STEPS, spec.epochs * steps_per_epoch)))
     if spec.patience_evaluations == 0:
         # No early stopping keeps the last weights: end on an evaluation, so the kept model has a dev score.
-        max_steps = math.ceil(max_steps / eval_frequency) * eval_frequency
+        evaluations = math.ceil(max_steps / eval_frequency)
+        if evaluations * eval_frequency > MAX_STEPS:
+            evaluations -= 1  # stay within the bound
+        max_steps = max(eval_frequency, evaluations * eval_frequency)
     return Schedule(
         batch_words=batch,
         batch_start=min(spec.batch_start, batch),

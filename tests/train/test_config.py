@@ -134,6 +134,7 @@ def test_ner_trains_its_whole_budget_and_ends_on_an_evaluation():
         schedule = schedule_for("NERProject", size)
         assert schedule.patience == 0  # no early stopping: the last weights are kept (docs/defaults.md)
         assert schedule.max_steps % schedule.eval_frequency == 0  # so the kept weights have a dev score
+        assert schedule.max_steps <= 20_000
     assert schedule_for("TextClassificationProject", DataSize(1_700, 600_000)).patience > 0
 
 
