@@ -8,15 +8,17 @@ Nothing is committed.
 Why folds: one split of WNUT-16 tests ~480 sentences (~320 entities), where a training's seed and early-stopping
 point move micro-F1 by +-3 points and raw spaCy scored 0.30 and 0.37 on the same split in two runs; a 1-point
 claim needs more than that. So part 1 cross-validates by default: sentence ``i`` is tested in fold
-``i % --folds``, each fold trains both tools on the other sentences, and every sentence is tested once.
+``i % --folds``, each fold trains both tools on the other sentences, and every sentence is tested once. Fold
+``k`` trains both tools with seed ``k``, so the folds are independent replicates of each procedure.
 
 Printed, in one run (separate processes, wall and CPU time of each child):
-1. the nerspec default (default manifest: schedule scaled to the data, early stopping on the dev carve) vs
-   ``python -m spacy train`` of ``spacy init config --optimize efficiency`` with spaCy's default schedule, on the
-   same train/dev/test documents of each fold: test micro-F1 of each (``spacy evaluate``), the mean difference
-   with its standard error over folds (target >= +0.01), the wall-time ratio over all folds (target <= 1.0), and
-   the ECE of the default's confidences pooled over the folds' test sentences (target <= 0.05), beside what a
-   perfectly calibrated model would show on as many items (ECE's own sampling noise).
+1. the nerspec default (default manifest: schedule scaled to the data, last weights kept, calibration fitted on
+   the dev carve) vs ``python -m spacy train`` of ``spacy init config --optimize efficiency`` with spaCy's
+   default schedule, on the same train/dev/test documents of each fold: test micro-F1 of each
+   (``spacy evaluate``), the mean difference with its standard error over folds (target >= +0.01), the
+   wall-time ratio over all folds (target <= 1.0), and the ECE of the default's confidences pooled over the
+   folds' test sentences (target <= 0.05), beside what a perfectly calibrated model would show on as many
+   items (ECE's own sampling noise).
    ``--folds 1`` is the fixed split of earlier figures (first 80% train, last 20% test).
 2. with ``--overhead``: ``nerspec train`` vs ``python -m spacy train`` on the *same* generated config with a fixed
    ``--steps`` budget, median of ``--repeats`` (target <= 1.05), and ``nerspec evaluate`` vs ``spacy evaluate``.
@@ -164,6 +166,7 @@ class Fold:
     files: dict[str, Path]
     nerspec: Child | None = None
     spacy: Child | None = None
+    seed: int = 0  # both tools' training seed (and nerspec's dev carve): the fold's index
     artifact: Path | None = None
     f1_nerspec: float = 0.0
     f1_spacy: float = 0.0
@@ -174,6 +177,7 @@ def _train_pair(fold: Fold, efficiency: Path, steps: int | None, env: dict[str, 
     fold.nerspec = run_child([str(BIN / "nerspec"), "--quiet", "train", str(fold.project), "--json", "--state",
                               str(root / "state")], env)
     cap = [f"--training.max_steps={steps}"] if steps else []
+    cap += [f"--system.seed={fold.seed}", f"--training.seed={fold.seed}"]
     fold.spacy = run_child([sys.executable, "-m", "spacy", "train", str(efficiency), "--output", str(root / "raw-spacy"),
                             "--paths.train", str(fold.files["train"]), "--paths.dev", str(fold.files["dev"]), *cap], env)
     fold.artifact = Path(json.loads(fold.nerspec.stdout)["models"][0]["path"])
@@ -187,8 +191,12 @@ def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, e
     runs = []
     for index in range(folds):
         root = work / f"fold{index + 1}"
-        project, _ = build_project(root, {"max_steps": steps} if steps else None, None if folds == 1 else index, folds)
-        runs.append(Fold(project, spacy_inputs(project, root)))
+        # Seed = fold index, for both tools: the folds are then independent replicates of each whole procedure
+        # (initialisation, batch order, and nerspec's dev carve, which a shared seed would make ~the same
+        # sentences in every fold, so that its luck would repeat five times instead of averaging out).
+        training = {"seed": index, **({"max_steps": steps} if steps else {})}
+        project, _ = build_project(root, training, None if folds == 1 else index, folds)
+        runs.append(Fold(project, spacy_inputs(project, root), seed=index))
     efficiency = work / "efficiency.cfg"
     timed([sys.executable, "-m", "spacy", "init", "config", str(efficiency), "-l", "en", "-p", "ner",
            "-o", "efficiency", "-F"])
