@@ -79,9 +79,18 @@ def test_where_the_map_was_fitted_reaches_the_evaluation() -> None:
     report = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
                                 SimpleNamespace(calibration=fitted))
     assert (report["method"], report["fitted_on"], report["items"]) == ("isotonic", "cross-fit", 1)
+    assert report["fitted_items"] == 40  # the predictions the map was fitted on, not the ones it was measured on
     raw = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
                              SimpleNamespace(calibration=Calibration()))
     assert raw["method"] == "none" and "fitted_on" not in raw
+
+
+def test_fit_uncertainty_is_the_widest_standard_error_of_an_accuracy_on_as_many_items() -> None:
+    from nerspec.calibration import fit_uncertainty
+
+    assert fit_uncertainty(64) == 0.0625  # a WNUT-16-sized dev carve: ~65 predicted entities
+    assert fit_uncertainty(256) == fit_uncertainty(64) / 2  # four times the items, half the uncertainty
+    assert fit_uncertainty(0) == 0.5  # nothing measured: anything is possible
 
 
 def test_platt_fit_calibrates_an_overconfident_scorer_with_few_items() -> None:

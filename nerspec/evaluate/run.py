@@ -81,6 +81,7 @@ def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[
     out = {**reliability(outcomes(kind, gold, outputs)), "method": method}
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
+        out["fitted_items"] = int(getattr(fitted, "items", 0) or 0)  # how firmly the map is pinned down
     return out
 
 

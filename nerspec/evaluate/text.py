@@ -33,8 +33,9 @@ def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str
     if calibration.get("ece") is not None:
         noise = calibration.get("sampling_noise")
         floor = f"; a perfectly calibrated model would show ~{_f(noise)} on as many" if noise is not None else ""
+        fitted = f" fitted on {calibration['fitted_items']}" if calibration.get("fitted_items") else ""
         lines.append(f"calibration: ECE {_f(calibration['ece'])} over {calibration.get('items', 0)} predicted {items} "
-                     f"({calibration.get('method', 'none')}{floor})")
+                     f"({calibration.get('method', 'none')}{fitted}{floor})")
     changes = evaluation.get("changes")
     if isinstance(changes, dict):
         against = (changes.get("against") or {}).get("deployment", "the deployed model")

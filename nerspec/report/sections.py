@@ -51,11 +51,17 @@ _FITTED_ON = {"dev": "the dev carve", "cross-fit": "cross-fitted scores of the t
 
 
 def _calibration_source(calibration: dict[str, Any]) -> str:
+    from nerspec.calibration import fit_uncertainty
+
     method = str(calibration.get("method") or "none")
     if method == "none":
         return "uncalibrated"
-    fitted_on = str(calibration.get("fitted_on") or "dev")
-    return f"calibrated by {_METHOD.get(method, method)} on {_FITTED_ON.get(fitted_on, fitted_on)}"
+    fitted_on = _FITTED_ON.get(str(calibration.get("fitted_on") or "dev"), str(calibration.get("fitted_on")))
+    items = int(calibration.get("fitted_items") or 0)
+    if not items:  # an Evaluation from before the count was recorded
+        return f"calibrated by {_METHOD.get(method, method)} on {fitted_on}"
+    return (f"calibrated by {_METHOD.get(method, method)} on {items} predictions from {fitted_on}, which pin the "
+            f"mean accuracy down to about ±{fmt_num(fit_uncertainty(items), 2)}")
 
 
 def _describe(item: dict[str, Any]) -> str:
