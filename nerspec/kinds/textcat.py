@@ -70,7 +70,7 @@ class TextClassificationKind:
         return (_factory(multilabel),)
 
     def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
-        # A linear model over lower-cased word 1-2-grams with sublinear, L2-normalised term frequencies
+        # A linear model over lower-cased word 1-3-grams with sublinear, L2-normalised term frequencies
         # (``nerspec.TextCatBOWNormalized.v1``): what TF-IDF + logistic regression does, trained by spaCy.
         # History (docs/defaults.md): spaCy's TextCatEnsemble.v2 (BOW + 64-wide tok2vec) reached macro F1 0.910 on
         # BBC News in 198 s; its BOW half barely trains (the shared output layer starts at zero) and raw counts
