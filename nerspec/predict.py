@@ -85,12 +85,13 @@ class Predictor:
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
-        # ``calibrate=False``: raw scores (what training fits the calibration on); a map fitted on other scores
-        # than these would be wrong, so it is not applied.
         self._impl = kind_impl(self.kind)
-        # Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``).
-        matches = fitted_width is None or fitted_width == self.beam_width or not self._impl.parser_factories
-        self.calibration = Calibration.from_json(recorded) if calibrate and matches else Calibration()
+        # ``calibrate=False``: raw scores (what training fits the calibration on). A map fitted on other scores
+        # than these would be wrong, so it is not applied, and ``notes`` says so (commands print it, the server
+        # logs it).
+        mismatch = uncalibrated_note(meta, beam_width)
+        self.calibration = Calibration.from_json(recorded) if calibrate and mismatch is None else Calibration()
+        self.notes: list[str] = [mismatch] if calibrate and mismatch is not None else []
         pipeline = model_path if model_path is not None else artifact_dir / "model"
         try:
             self.nlp = spacy.load(pipeline)
@@ -212,6 +213,23 @@ class Predictor:
                 yield doc, None
                 continue
             yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
+
+
+def uncalibrated_note(meta: dict[str, Any], beam_width: int | None) -> str | None:
+    """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
+
+    Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
+    from nerspec.kinds import kind_of
+
+    found = meta.get("calibration")
+    fitted = _fitted_beam_width(found if isinstance(found, dict) else {})
+    if beam_width is None or fitted is None or beam_width == fitted:
+        return None
+    if not kind_of(str(meta.get("kind"))).parser_factories:
+        return None
+    fitted_on = "greedy action scores" if fitted == 1 else f"beam-{fitted} scores"
+    return (f"confidence scores are raw, not calibrated probabilities: the model's calibration was fitted on "
+            f"{fitted_on}, not on a beam of {beam_width} (the entities are the same)")
 
 
 def _fitted_beam_width(calibration: dict[str, Any]) -> int | None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.predict import DEFAULT_BEAM_DENSITY
-from tests.trained_models import held_out
+from tests.trained_models import calibrated_copy, held_out
 
 pytestmark = pytest.mark.slow
 
@@ -161,6 +161,29 @@ def test_an_artifact_calibrated_on_beam_marginals_keeps_its_beam(ner_model):
     assert Predictor(artifact.path, new).beam_width == 1
     assert Predictor(artifact.path, new).calibration.method == "isotonic"
     assert Predictor(artifact.path, new, beam_width=4).calibration.method == "none"
+
+
+def test_a_beam_the_calibration_was_not_fitted_on_is_said_out_loud(ner_model, tmp_path):
+    """Raw scores from another beam width come with a note, which `nerspec predict` prints as a warning."""
+    from nerspec.predict import Predictor
+    from nerspec.train.artifact import read_artifact
+
+    _, _, fixture = ner_model
+    artifact = read_artifact(calibrated_copy(fixture, tmp_path))
+    assert Predictor(artifact.path, artifact.meta).notes == []
+    assert Predictor(artifact.path, artifact.meta, beam_width=1).notes == []  # what it was fitted on
+    (note,) = Predictor(artifact.path, artifact.meta, beam_width=4).notes
+    assert note.startswith("confidence scores are raw, not calibrated probabilities")
+    assert "greedy action scores, not on a beam of 4" in note
+    assert Predictor(artifact.path, artifact.meta, beam_width=4, calibrate=False).notes == []  # asked for raw
+    assert Predictor(fixture.path, fixture.meta, beam_width=4).notes == []  # no map fitted: nothing is lost
+    text = "Grace Lee flew to Oslo."
+    result = _cli("predict", "--model", str(artifact.path), text, "--beam-width", "4")
+    assert result.exit_code == 0, result.output
+    assert f"warning: {note}" in result.stderr
+    assert "Grace Lee" in result.stdout  # the prediction itself still comes
+    plain = _cli("predict", "--model", str(artifact.path), text)
+    assert plain.exit_code == 0 and "warning" not in plain.stderr
 
 
 def test_calibration_maps_scores_and_never_changes_entities(ner_model):

@@ -110,3 +110,16 @@ def textcat_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     root = _project(base / "topics", "TextClassificationProject", records, sorted(topics),
                     {"max_steps": 20, "eval_frequency": 10, "patience": 0})
     return root, base / "state", _train(root, base / "state")
+
+
+def calibrated_copy(artifact: Any, tmp_path: Path) -> Path:
+    """The fixture artifact (whose dev carve is too small to fit a map) with a fitted map on greedy action scores."""
+    import shutil
+
+    copy = tmp_path / artifact.path.name
+    shutil.copytree(artifact.path, copy)
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["calibration"] = {"method": "platt", "a": 0.5, "b": -0.2, "fitted_on": "dev", "items": 40, "beam_width": 1,
+                           "scores": "actions"}
+    (copy / "meta.json").write_text(json.dumps(meta))
+    return copy

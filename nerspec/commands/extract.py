@@ -36,7 +36,8 @@ from nerspec.commands.common import echo_json, json_option, state_option
 @click.option("--max-chars", type=click.IntRange(min=1), default=125_000, show_default=True,
               help="Longer documents go to the errors file (the API's per-document limit).")
 @click.option("--beam-width", type=click.IntRange(min=1), default=None,
-              help="NER beam for confidence scores [default: as `nerspec predict`]; 1 is fastest.")
+              help="NER beam for confidence scores [default: as `nerspec predict`; another width than the "
+                   "calibration's gives raw, uncalibrated scores].")
 @click.option("--ray-address", default=None, metavar="auto|ray://HOST:PORT",
               help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray instance).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -72,6 +73,8 @@ def extract_command(path: Path, deployment: str, input_spec: str, output_dir: Pa
     if as_json:
         echo_json(summary.to_json())
         return
+    for note in summary.notes:
+        click.echo(f"warning: {note}", err=True)
     if not quiet:
         click.echo(
             f"{summary.project}: {summary.documents} records, {summary.errors} errors in {summary.partitions} "

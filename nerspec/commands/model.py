@@ -152,7 +152,8 @@ def _human(result: list[dict[str, Any]], spans: bool) -> str:
     type=click.IntRange(min=1),
     default=None,
     help="NER confidence scores from a beam of this width (entities never change; default: the scores the "
-    "model's calibration was fitted on, the greedy parser's action probabilities for new models).",
+    "model's calibration was fitted on, the greedy parser's action probabilities for new models; another width "
+    "gives raw, uncalibrated scores, with a warning).",
 )
 @click.option(
     "--string-index-type",
@@ -193,6 +194,8 @@ def predict_command(
 
     target, text, input_file = _what_to_predict(args, model_dir, input_file)
     predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    for note in getattr(predictor, "notes", ()):
+        click.echo(f"warning: {note}", err=True)
     spans = kind_of(predictor.kind).annotates_spans
     if string_index_type != "UnicodeCodePoint" and spans:
         predictor = _InUnits(predictor, string_index_type)

@@ -24,7 +24,8 @@ from nerspec.commands.common import state_option
               help="Inference threads shared by all deployments.")
 @click.option("--confidence-beam", "beam_width", type=click.IntRange(1, 64), default=None,
               help="Beam width for entity confidence scores (default: the scores the model's calibration was fitted "
-                   "on: the greedy parser's action probabilities for new models). Entities are the same at any width.")
+                   "on: the greedy parser's action probabilities for new models; another width serves raw, "
+                   "uncalibrated scores and logs a warning). Entities are the same at any width.")
 @click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
               help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
 def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,

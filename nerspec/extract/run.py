@@ -40,6 +40,7 @@ class ExtractSummary:
     documents_per_second: float
     failures: dict[str, int] = field(default_factory=dict)  # reason -> count
     error_examples: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the scores, e.g. a beam that serves them raw
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -98,7 +99,7 @@ def extract(
     ``output/_summary.json``.
     """
     from nerspec.kinds import kind_of
-    from nerspec.predict import resolve
+    from nerspec.predict import resolve, uncalibrated_note
     from nerspec.train.artifact import read_artifact
 
     if string_index_type not in STRING_INDEX_TYPES:
@@ -126,6 +127,7 @@ def extract(
             get_engine(engine).run(job, pending, events)
         seconds = time.perf_counter() - started
         summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
+        summary.notes = [note for note in [uncalibrated_note(artifact.meta, beam_width)] if note]
         by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
         write_summary(out_dir, {**summary.to_json(), "finished": utc_timestamp(),
                                 "deployment": deployment if by_project else None,

@@ -71,7 +71,10 @@ def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
     """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: the greedy parser's action scores; entities unchanged)."""
     from nerspec.predict import load
 
-    return load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
+    predictor = load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
+    for note in getattr(predictor, "notes", ()):
+        log.warning("%s: %s", model_dir.name, note)
+    return predictor
 
 
 @dataclass

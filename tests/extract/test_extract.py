@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from nerspec.cli import cli
 from tests.extract.conftest import write_input
+from tests.trained_models import calibrated_copy
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +74,7 @@ def test_rerun_skips_finished_partitions_and_a_new_model_or_setting_redoes_them(
     write_input(source, n=20, bad=False)
     out = tmp_path / "out"
     first = nerspec.extract(project, state=state, input=source, output=out, partition_size=10, workers=1)
-    assert first.partitions == 3 and first.partitions_run == 3
+    assert first.partitions == 3 and first.partitions_run == 3 and first.notes == []
     before = {f.name: f.stat().st_mtime_ns for f in out.glob("*.jsonl")}
     first_s0 = next(json.loads(x) for x in _outputs(out) if json.loads(x)["id"] == "s0")["entities"]
     again = nerspec.extract(project, state=state, input=source, output=out, partition_size=10, workers=1)
@@ -95,6 +96,22 @@ def test_rerun_skips_finished_partitions_and_a_new_model_or_setting_redoes_them(
     other = nerspec.extract(tc_artifact.path, input=source, output=out, partition_size=10, workers=1)
     assert other.partitions_run == 3 and other.fingerprint == tc_artifact.fingerprint
     assert all('"classes"' in line and tc_artifact.fingerprint in line for line in _outputs(out))
+
+
+def test_a_beam_the_calibration_was_not_fitted_on_is_a_warning_and_a_note_in_the_summary(
+    ner_model: Any, tmp_path: Path
+) -> None:
+    _, _, fixture = ner_model
+    artifact = calibrated_copy(fixture, tmp_path)
+    source = tmp_path / "docs.jsonl"
+    records = write_input(source, n=4, bad=False)
+    result = CliRunner().invoke(cli, ["extract", str(artifact), "--input", str(source), "--output",
+                                      str(tmp_path / "out"), "--workers", "1", "--beam-width", "4"])
+    assert result.exit_code == 0, result.output
+    assert "warning: confidence scores are raw, not calibrated probabilities" in result.stderr
+    summary = json.loads((tmp_path / "out" / "_summary.json").read_text())
+    (note,) = summary["notes"]
+    assert "not on a beam of 4" in note and summary["documents"] == len(records)
 
 
 def test_txt_files_use_relative_paths_as_ids_and_parquet_in_gives_parquet_out(ner_model: Any, tmp_path: Path) -> None:
