@@ -47,7 +47,9 @@ def train(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str
 
 
 def evaluate(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
-    f1 = float((Path(model_dir) / "model" / "quality.txt").read_text())
+    quality = Path(model_dir) / "model" / "quality.txt"
+    # A real model (trained before the fakes were switched on, e.g. the deployed baseline) scores the default.
+    f1 = float(quality.read_text() if quality.is_file() else os.environ.get("NERSPEC_FAKE_F1", "0.8"))
     labels = [label.name for label in project.manifest.spec.labels]
     per = {label: {"precision": f1, "recall": f1, "f1": f1, "tp": 8, "fp": 2, "fn": 2, "support": 10} for label in labels}
     return {

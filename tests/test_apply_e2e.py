@@ -27,9 +27,14 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
     tiny.write_docs(make_docs(24)[1:] + make_docs(2, start=200))
     plan = plan_of(tiny, state, real)
     assert plan.projects[0].actions[0].reasons == ["data changed: 2 documents added, 1 removed, 0 relabeled"]
-    apply(tiny.load(), state, engine=real)
+    second = apply(tiny.load(), state, engine=real)["projects"][0]
     new = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     assert new != old
+    # No regression gate: the candidate is still compared with what production served, document by document,
+    # and no regression gate appears from nowhere.
+    assert second["baseline"]["deployment"] == "production" and second["baseline"]["fingerprint"] == old
+    assert second["evaluation"]["changes"]["against"] == {"deployment": "production", "fingerprint": old}
+    assert not any(r["name"].startswith("regression") for r in second["gates"]["results"])
 
     # A gate nobody can pass keeps production where it is. One training step leaves the model far from
     # perfect, so the 1.0 thresholds fail for certain (a perfect tiny model could otherwise pass them).

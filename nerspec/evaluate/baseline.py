@@ -52,12 +52,14 @@ def evaluate_cached(
 def score_baseline(
     ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, key: str
 ) -> tuple[dict[str, Any] | None, GateResult | None]:
-    """The deployed model the regression gates compare against, scored on the candidate's test split; or the
-    failing gate when it is recorded but its files are gone."""
-    regression = project.manifest.spec.gates.regression
-    if regression is None:
-        return None, None
-    deployed = ctx.store.deployments(project.name).get(regression.against)
+    """The deployed model the candidate is compared with, scored on the candidate's test split: the regression
+    gates' deployment, else the first declared one (so reports list what changed document by document even
+    without a regression gate); or the failing gate when a regression gate's model is recorded but its files
+    are gone."""
+    spec = project.manifest.spec
+    regression = spec.gates.regression
+    against = regression.against if regression is not None else (spec.deployments[0].name if spec.deployments else None)
+    deployed = ctx.store.deployments(project.name).get(against) if against is not None else None
     if deployed is None:
         return None, None
     from nerspec.deploy import local
@@ -68,6 +70,8 @@ def score_baseline(
     if record is None or not (local.is_complete(local.model_dir(ctx.paths, baseline_fp))
                               or (stored.remote and stored.exists(baseline_fp))
                               or local.is_complete(Path(record.model_dir))):
+        if regression is None:
+            return None, None  # nothing to compare with, and no gate that needs it
         from nerspec.gates import GateResult
 
         failure = GateResult(
@@ -77,7 +81,7 @@ def score_baseline(
         return None, failure
     # Both models are scored on the candidate's (current) test split, so the comparison is fair.
     evaluation = evaluate_cached(ctx, project, corpus, split, baseline_fp, key)
-    return {"deployment": regression.against, "fingerprint": baseline_fp, "evaluation": evaluation}, None
+    return {"deployment": against, "fingerprint": baseline_fp, "evaluation": evaluation}, None
 
 
 def significance(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> Significance | None:
