@@ -105,19 +105,85 @@ def nerspec_corpus(docs: list[Document]):
     return Corpus(documents=docs)
 
 
-def test_textcat_evaluate_equals_predict(textcat_model):
+def _topic_docs(n: int) -> list[Document]:
+    """Held-out mixes of both topics' words, most leaning one way: the tiny classifier gets some of them wrong."""
+    import random
+
+    rng = random.Random(11)
+    topics = {"sports": ["match", "goal", "team", "coach"], "finance": ["stock", "bank", "shares", "profit"]}
+    docs = []
+    for i in range(n):
+        label = sorted(topics)[i % 2]
+        other = sorted(topics)[1 - i % 2]
+        words = rng.sample(topics[label], 2) + rng.sample(topics[other], rng.choice([1, 2, 3]))
+        words += [rng.choice(["the", "a", "today", "news"]) for _ in range(3)]
+        rng.shuffle(words)
+        docs.append(Document(id=f"q{i}", text=" ".join(words), labels=[label]))
+    return docs
+
+
+def _classify_native(url: str, texts: list[str]) -> tuple[list[list[str]], list[list[float]]]:
+    classes: list[list[str]] = []
+    scores: list[list[float]] = []
+    with httpx.Client(base_url=url, headers={"Ocp-Apim-Subscription-Key": "k" * 20}, timeout=60) as client:
+        for start in range(0, len(texts), 25):
+            body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(texts[start : start + 25])]}
+            response = client.post("/projects/topics/deployments/production:analyze", json=body)
+            response.raise_for_status()
+            docs = sorted(response.json()["documents"], key=lambda d: int(d["id"]))
+            classes += [[c["category"] for c in d["classes"]] for d in docs]
+            scores += [[c["confidenceScore"] for c in d["classes"]] for d in docs]
+    return classes, scores
+
+
+def _classify_jobs(url: str, texts: list[str]) -> list[list[str]]:
+    from azure.ai.textanalytics import TextAnalyticsClient
+    from azure.core.credentials import AzureKeyCredential
+
+    client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
+    out: list[list[str]] = []
+    for start in range(0, len(texts), 25):
+        poller = client.begin_single_label_classify(texts[start : start + 25], project_name="topics",
+                                                    deployment_name="production", polling_interval=1)
+        out += [[c.category for c in r.classifications] for r in poller.result()]
+    return out
+
+
+def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_path, monkeypatch):
+    import shutil
+
+    from nerspec.deploy.local import point
     from nerspec.evaluate.run import evaluate_model
     from nerspec.manifest.load import load_projects
+    from nerspec.paths import StatePaths
     from nerspec.predict import load
+    from nerspec.serve.app import create_app
+    from tests.serve.conftest import run_server
 
     root, _state, artifact = textcat_model
     (project,) = load_projects([root])
-    test = [Document(id=f"q{i}", text=t, labels=[label]) for i, (t, label) in enumerate([
-        ("the bank shares fell today", "finance"), ("a coach and a team", "sports"),
-        ("profit for the team", "finance"), ("news of the goal at the bank", "sports")])]
+    test = _topic_docs(40)
     evaluation = evaluate_model(project, nerspec_corpus(test), SplitResult(train=[], test=test), artifact.path,
                                 ci_resamples=10)
     evaluated = [[p["label"] for p in d["predicted"]] for d in evaluation["documents"]]
-    predicted = [[c["category"] for c in r] for r in load(artifact.path).predict([d.text for d in test])]
-    assert evaluated == predicted
+    wrong = sum(e != d.labels for e, d in zip(evaluated, test))
+    assert 0 < wrong < len(test), "the model must be imperfect for this test to mean something"
     assert evaluation["calibration"]["items"] == len(test)
+
+    texts = [d.text for d in test]
+    predicted = load(artifact.path).predict(texts)
+    assert [[c["category"] for c in r] for r in predicted] == evaluated
+
+    # A state of its own, so the shared fixture's stays undeployed.
+    paths = StatePaths(tmp_path / "state")
+    shutil.copytree(artifact.path, paths.models / artifact.fingerprint)
+    point(paths, "topics", "production", artifact.fingerprint)
+    monkeypatch.setenv("NERSPEC_ONE_PATH_KEY", "k" * 20)
+    monkeypatch.setenv("NERSPEC_ONE_PATH_ADMIN", "a" * 20)
+    app = create_app(paths, api_key_env="NERSPEC_ONE_PATH_KEY", admin_token_env="NERSPEC_ONE_PATH_ADMIN",
+                     workers=1, poll_interval=0.05)
+    for server in run_server(app, paths):
+        native, native_scores = _classify_native(server.url, texts)
+        assert native == evaluated
+        assert native_scores == [[c["confidenceScore"] for c in r] for r in predicted]
+        assert _classify_jobs(server.url, texts) == evaluated
