@@ -20,9 +20,10 @@ Method, fitted at training time on the dev carve and stored in the artifact's ``
 - Measured test ECE, isotonic vs Platt on the same dev items (docs/defaults.md): WNUT-16 NER, five
   cross-validation folds of 57-81 dev entities each, pooled over ~900 test entities, 0.083 vs 0.039 (the
   committed bench, fold-varying seeds) and 0.083 vs 0.068 (an earlier run with one seed, so one dev carve
-  repeated in all folds); BBC News single-label (210 dev items) 0.021 vs 0.017, multi-label (200) 0.006 vs 0.000; support-tickets (166
-  cross-fitted items, 54 test tickets, where ECE's own noise is 0.03-0.06) 0.081 vs 0.096. The usual finding
-  (Niculescu-Mizil and Caruana, 2005): isotonic overfits below about a thousand items.
+  repeated in all folds); BBC News single-label (210 dev items) 0.021 vs 0.017, multi-label (200) 0.006 vs
+  0.000; support-tickets (166 cross-fitted items, 54 test tickets, where ECE's own noise is 0.03-0.06) 0.081
+  vs 0.096. The usual finding (Niculescu-Mizil and Caruana, 2005): isotonic overfits below about a thousand
+  items.
 - Both are monotone, so they never reorder confidences, and they need no labels beyond correct/incorrect, so
   one implementation serves both kinds (and single- and multi-label classification).
 When no dev set could be carved, the map is fitted on cross-fitted (out-of-fold) scores of
