@@ -52,17 +52,20 @@ def _served(url: str, texts: list[str]) -> tuple[list[set[Ent]], list[list[float
     return out, scores
 
 
-def _jobs(url: str, texts: list[str]) -> list[set[Ent]]:
+def _jobs(url: str, texts: list[str]) -> tuple[list[set[Ent]], list[list[float]]]:
     from azure.ai.textanalytics import TextAnalyticsClient
     from azure.core.credentials import AzureKeyCredential
 
     client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
     out: list[set[Ent]] = []
+    scores: list[list[float]] = []
     for start in range(0, len(texts), 25):
         poller = client.begin_recognize_custom_entities(texts[start : start + 25], project_name="people",
                                                         deployment_name="production", polling_interval=1)
-        out += [{(e.offset, e.offset + e.length, e.category) for e in r.entities} for r in poller.result()]
-    return out
+        for result in poller.result():
+            out.append({(e.offset, e.offset + e.length, e.category) for e in result.entities})
+            scores.append([e.confidence_score for e in result.entities])
+    return out, scores
 
 
 def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
@@ -96,7 +99,9 @@ def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
         native, native_scores = _served(server.url, texts)
         assert native == evaluated
         assert native_scores == [[e["confidenceScore"] for e in r] for r in predicted]
-        assert _jobs(server.url, texts) == evaluated
+        jobs, jobs_scores = _jobs(server.url, texts)
+        assert jobs == evaluated
+        assert jobs_scores == native_scores  # the official client reads the same confidences
 
 
 def nerspec_corpus(docs: list[Document]):
@@ -136,17 +141,20 @@ def _classify_native(url: str, texts: list[str]) -> tuple[list[list[str]], list[
     return classes, scores
 
 
-def _classify_jobs(url: str, texts: list[str]) -> list[list[str]]:
+def _classify_jobs(url: str, texts: list[str]) -> tuple[list[list[str]], list[list[float]]]:
     from azure.ai.textanalytics import TextAnalyticsClient
     from azure.core.credentials import AzureKeyCredential
 
     client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
     out: list[list[str]] = []
+    scores: list[list[float]] = []
     for start in range(0, len(texts), 25):
         poller = client.begin_single_label_classify(texts[start : start + 25], project_name="topics",
                                                     deployment_name="production", polling_interval=1)
-        out += [[c.category for c in r.classifications] for r in poller.result()]
-    return out
+        for result in poller.result():
+            out.append([c.category for c in result.classifications])
+            scores.append([c.confidence_score for c in result.classifications])
+    return out, scores
 
 
 def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_path, monkeypatch):
@@ -186,4 +194,5 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
         native, native_scores = _classify_native(server.url, texts)
         assert native == evaluated
         assert native_scores == [[c["confidenceScore"] for c in r] for r in predicted]
-        assert _classify_jobs(server.url, texts) == evaluated
+        jobs, jobs_scores = _classify_jobs(server.url, texts)
+        assert jobs == evaluated and jobs_scores == native_scores
