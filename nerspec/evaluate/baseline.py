@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nerspec.engine import RunContext
     from nerspec.gates import GateResult
     from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import ClassificationSpec, NERSpec
 
 # (metric, label) -> p-value of "the candidate is no worse", None when it cannot be computed
 Significance = Callable[[str, "str | None"], "float | None"]
@@ -49,6 +50,13 @@ def evaluate_cached(
     return evaluation
 
 
+def compared_deployment(spec: NERSpec | ClassificationSpec) -> str | None:
+    """The deployment whose model a candidate is compared with: the regression gates', else the first declared."""
+    if spec.gates.regression is not None:
+        return spec.gates.regression.against
+    return spec.deployments[0].name if spec.deployments else None
+
+
 def score_baseline(
     ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, key: str
 ) -> tuple[dict[str, Any] | None, GateResult | None]:
@@ -56,9 +64,8 @@ def score_baseline(
     gates' deployment, else the first declared one (so reports list what changed document by document even
     without a regression gate); or the failing gate when a regression gate's model is recorded but its files
     are gone."""
-    spec = project.manifest.spec
-    regression = spec.gates.regression
-    against = regression.against if regression is not None else (spec.deployments[0].name if spec.deployments else None)
+    regression = project.manifest.spec.gates.regression
+    against = compared_deployment(project.manifest.spec)
     deployed = ctx.store.deployments(project.name).get(against) if against is not None else None
     if deployed is None:
         return None, None

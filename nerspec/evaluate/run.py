@@ -183,12 +183,11 @@ def _changes_vs_deployed(
     """``changes`` against the deployed model (the regression gate's deployment, else the first one);
     None when nothing is deployed there or it is the evaluated model itself."""
     from nerspec.deploy import local
+    from nerspec.evaluate.baseline import compared_deployment
     from nerspec.evaluate.changes import document_changes
     from nerspec.paths import state_paths
 
-    spec = project.manifest.spec
-    regression = spec.gates.regression
-    deployment = regression.against if regression is not None else (spec.deployments[0].name if spec.deployments else None)
+    deployment = compared_deployment(project.manifest.spec)
     if deployment is None:
         return None
     paths = state_paths(state)
