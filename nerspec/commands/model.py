@@ -193,9 +193,10 @@ def predict_command(
     from nerspec.predict import load
 
     target, text, input_file = _what_to_predict(args, model_dir, input_file)
-    predictor: Predictor | _InUnits = load(target, deployment=deployment, state=state, beam_width=beam_width)
-    for note in getattr(predictor, "notes", ()):
+    loaded = load(target, deployment=deployment, state=state, beam_width=beam_width)
+    for note in loaded.notes:
         click.echo(f"warning: {note}", err=True)
+    predictor: Predictor | _InUnits = loaded
     spans = kind_of(predictor.kind).annotates_spans
     if string_index_type != "UnicodeCodePoint" and spans:
         predictor = _InUnits(predictor, string_index_type)

@@ -126,8 +126,9 @@ def extract(
             events = _Events(bar, total, done_docs)
             get_engine(engine).run(job, pending, events)
         seconds = time.perf_counter() - started
-        summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds)
-        summary.notes = [note for note in [uncalibrated_note(artifact.meta, beam_width)] if note]
+        notes = [note for note in [uncalibrated_note(artifact.meta, beam_width)] if note]
+        summary = _summarize(artifact, engine, out_dir, partitions, list(done.values()), events.results, seconds,
+                             notes)
         by_project = Path(path).resolve() not in (artifact.path.resolve(), (artifact.path / "model").resolve())
         write_summary(out_dir, {**summary.to_json(), "finished": utc_timestamp(),
                                 "deployment": deployment if by_project else None,
@@ -136,7 +137,7 @@ def extract(
 
 
 def _summarize(artifact: Any, engine: str, out_dir: Path, partitions: list[Any], skipped: list[PartitionResult],
-               ran: list[PartitionResult], seconds: float) -> ExtractSummary:
+               ran: list[PartitionResult], seconds: float, notes: list[str]) -> ExtractSummary:
     everything = skipped + ran
     failures: dict[str, int] = {}
     for result in everything:
@@ -159,4 +160,5 @@ def _summarize(artifact: Any, engine: str, out_dir: Path, partitions: list[Any],
         documents_per_second=round(documents_run / seconds, 1) if seconds > 0 else 0.0,
         failures=failures,
         error_examples=examples,
+        notes=notes,
     )

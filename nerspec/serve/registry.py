@@ -72,7 +72,7 @@ def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
     from nerspec.predict import load
 
     predictor = load(model_dir) if beam_width is None else load(model_dir, beam_width=beam_width)
-    for note in getattr(predictor, "notes", ()):
+    for note in predictor.notes:
         log.warning("%s: %s", model_dir.name, note)
     return predictor
 
