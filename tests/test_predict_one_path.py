@@ -36,36 +36,37 @@ def _entities(results: list[list[dict]]) -> list[set[Ent]]:
     return [{(e["offset"], e["offset"] + e["length"], e["category"]) for e in r} for r in results]
 
 
-def _served(url: str, texts: list[str]) -> tuple[list[set[Ent]], list[list[float]]]:
-    out: list[set[Ent]] = []
-    scores: list[list[float]] = []
+def _native(url: str, project: str, texts: list[str]) -> list[list[dict]]:
+    """Each text's result items (``entities`` or ``classes``) from the native endpoint, 25 documents a request."""
+    out: list[list[dict]] = []
     with httpx.Client(base_url=url, headers={"Ocp-Apim-Subscription-Key": "k" * 20}, timeout=60) as client:
         for start in range(0, len(texts), 25):
-            chunk = texts[start : start + 25]
-            body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(chunk)]}
-            response = client.post("/projects/people/deployments/production:analyze", json=body,
+            body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(texts[start : start + 25])]}
+            response = client.post(f"/projects/{project}/deployments/production:analyze", json=body,
                                    params={"stringIndexType": "UnicodeCodePoint"})
             response.raise_for_status()
             docs = sorted(response.json()["documents"], key=lambda d: int(d["id"]))
-            out += _entities([d["entities"] for d in docs])
-            scores += [[e["confidenceScore"] for e in d["entities"]] for d in docs]
-    return out, scores
+            out += [d.get("entities", d.get("classes")) for d in docs]
+    return out
 
 
-def _jobs(url: str, texts: list[str]) -> tuple[list[set[Ent]], list[list[float]]]:
+def _jobs(url: str, submit: str, project: str, field: str, texts: list[str]) -> list[list]:
+    """Each text's result items through the jobs API with the official client (``submit``: its begin_* method,
+    ``field``: the result's list, ``entities`` or ``classifications``)."""
     from azure.ai.textanalytics import TextAnalyticsClient
     from azure.core.credentials import AzureKeyCredential
 
     client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
-    out: list[set[Ent]] = []
-    scores: list[list[float]] = []
+    out: list[list] = []
     for start in range(0, len(texts), 25):
-        poller = client.begin_recognize_custom_entities(texts[start : start + 25], project_name="people",
-                                                        deployment_name="production", polling_interval=1)
-        for result in poller.result():
-            out.append({(e.offset, e.offset + e.length, e.category) for e in result.entities})
-            scores.append([e.confidence_score for e in result.entities])
-    return out, scores
+        poller = getattr(client, submit)(texts[start : start + 25], project_name=project,
+                                         deployment_name="production", polling_interval=1)
+        out += [list(getattr(result, field)) for result in poller.result()]
+    return out
+
+
+def _scores(results: list[list[dict]]) -> list[list[float]]:
+    return [[item["confidenceScore"] for item in r] for r in results]
 
 
 def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
@@ -96,12 +97,13 @@ def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
     app = create_app(StatePaths(state), api_key_env="NERSPEC_ONE_PATH_KEY", admin_token_env="NERSPEC_ONE_PATH_ADMIN",
                      workers=1, poll_interval=0.05)
     for server in run_server(app, StatePaths(state)):
-        native, native_scores = _served(server.url, texts)
-        assert native == evaluated
-        assert native_scores == [[e["confidenceScore"] for e in r] for r in predicted]
-        jobs, jobs_scores = _jobs(server.url, texts)
-        assert jobs == evaluated
-        assert jobs_scores == native_scores  # the official client reads the same confidences
+        native = _native(server.url, "people", texts)
+        assert _entities(native) == evaluated
+        assert _scores(native) == _scores(predicted)
+        jobs = _jobs(server.url, "begin_recognize_custom_entities", "people", "entities", texts)
+        assert [{(e.offset, e.offset + e.length, e.category) for e in r} for r in jobs] == evaluated
+        # the official client reads the same confidences
+        assert [[e.confidence_score for e in r] for r in jobs] == _scores(native)
 
 
 def nerspec_corpus(docs: list[Document]):
@@ -125,36 +127,6 @@ def _topic_docs(n: int) -> list[Document]:
         rng.shuffle(words)
         docs.append(Document(id=f"q{i}", text=" ".join(words), labels=[label]))
     return docs
-
-
-def _classify_native(url: str, texts: list[str]) -> tuple[list[list[str]], list[list[float]]]:
-    classes: list[list[str]] = []
-    scores: list[list[float]] = []
-    with httpx.Client(base_url=url, headers={"Ocp-Apim-Subscription-Key": "k" * 20}, timeout=60) as client:
-        for start in range(0, len(texts), 25):
-            body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(texts[start : start + 25])]}
-            response = client.post("/projects/topics/deployments/production:analyze", json=body)
-            response.raise_for_status()
-            docs = sorted(response.json()["documents"], key=lambda d: int(d["id"]))
-            classes += [[c["category"] for c in d["classes"]] for d in docs]
-            scores += [[c["confidenceScore"] for c in d["classes"]] for d in docs]
-    return classes, scores
-
-
-def _classify_jobs(url: str, texts: list[str]) -> tuple[list[list[str]], list[list[float]]]:
-    from azure.ai.textanalytics import TextAnalyticsClient
-    from azure.core.credentials import AzureKeyCredential
-
-    client = TextAnalyticsClient(url, AzureKeyCredential("k" * 20))
-    out: list[list[str]] = []
-    scores: list[list[float]] = []
-    for start in range(0, len(texts), 25):
-        poller = client.begin_single_label_classify(texts[start : start + 25], project_name="topics",
-                                                    deployment_name="production", polling_interval=1)
-        for result in poller.result():
-            out.append([c.category for c in result.classifications])
-            scores.append([c.confidence_score for c in result.classifications])
-    return out, scores
 
 
 def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_path, monkeypatch):
@@ -191,8 +163,9 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
     app = create_app(paths, api_key_env="NERSPEC_ONE_PATH_KEY", admin_token_env="NERSPEC_ONE_PATH_ADMIN",
                      workers=1, poll_interval=0.05)
     for server in run_server(app, paths):
-        native, native_scores = _classify_native(server.url, texts)
-        assert native == evaluated
-        assert native_scores == [[c["confidenceScore"] for c in r] for r in predicted]
-        jobs, jobs_scores = _classify_jobs(server.url, texts)
-        assert jobs == evaluated and jobs_scores == native_scores
+        native = _native(server.url, "topics", texts)
+        assert [[c["category"] for c in r] for r in native] == evaluated
+        assert _scores(native) == _scores(predicted)
+        jobs = _jobs(server.url, "begin_single_label_classify", "topics", "classifications", texts)
+        assert [[c.category for c in r] for r in jobs] == evaluated
+        assert [[c.confidence_score for c in r] for r in jobs] == _scores(native)
