@@ -40,7 +40,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
     Example:
       nerspec deployments list projects/example
     """
-    from nerspec.deploy.targets import TargetContext, target_for
+    from nerspec.deploy.targets import TargetContext, target_for, target_type
     from nerspec.paths import state_paths
     from nerspec.plan import ObservedDeployment
     from nerspec.state import open_store
@@ -56,7 +56,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
         rows = []
         for name in [*declared, *sorted(set(recorded) - set(declared))]:
             rec = recorded.get(name)
-            target = rec.target if rec else declared_targets.get(name, {"type": "local"})
+            target = rec.target if rec else declared_targets.get(name, {})
             # What the target serves, asked through its own protocol (pointer file, remote server, registry).
             observed = ObservedDeployment(name, target, desired=name in declared,
                                           recorded=rec.fingerprint if rec else None)
@@ -66,7 +66,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
                     "deployment": name,
                     "fingerprint": rec.fingerprint if rec else None,
                     "deployed_at": rec.deployed_at if rec else None,
-                    "target": target.get("type", "local"),
+                    "target": target_type(target),
                     "declared": name in declared,
                     "pointer": observed.actual,
                     "drift": observed.drift,

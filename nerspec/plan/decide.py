@@ -32,6 +32,7 @@ def project_plan(p: ProjectInputs) -> ProjectPlan:
         if d.unreachable:
             decided.notes.append(
                 f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
+        decided.notes.extend(d.notes)
         _decide_deployment(d, p, decided)
     model = _model_action(p) if decided.needs_candidate else None
     return ProjectPlan(
@@ -102,7 +103,9 @@ def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:
 
 
 def _target_type(d: ObservedDeployment) -> str:
-    return str(d.target.get("type", "local"))
+    from nerspec.deploy.targets import target_type
+
+    return target_type(d.target)
 
 
 def _served(p: ProjectInputs, deployment: str) -> list[str]:

@@ -26,6 +26,7 @@ class ObservedDeployment:
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
     unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a change (a stale cache, an unchecked remote)
 
 
 @dataclass

@@ -168,7 +168,7 @@ def _observe_deployments(
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
         spec = declared.get(name)
         rec = recorded_deployments.get(name)
-        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {"type": "local"})
+        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {})
         obs = ObservedDeployment(
             name=name,
             target=target,
@@ -308,15 +308,6 @@ def _observe(obs: ObservedDeployment, project: str, targets: TargetContext) -> N
     """Ask the deployment's target what it serves (``nerspec.deploy.targets``: one table, no branches here)."""
     from nerspec.deploy.targets import target_for
 
-    if obs.recorded is None and not obs.desired:
-        if obs.target.get("type", "local") == "local":
-            from nerspec.deploy import local
-
-            pointer = local.read_pointer(targets.paths, project, obs.name)
-            obs.actual = pointer.get("fingerprint") if pointer else None
-            if pointer is not None:
-                obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
-        return
     target_for(obs.target).observe(obs, project, targets)
 
 
