@@ -113,6 +113,7 @@ def execute(
     when a gate failed (state is recorded first). Failures are in the result, not raised."""
     from nerspec.staging import remove_stale_partials
     from nerspec.state import open_store
+    from nerspec.state.lock import remove_leftover_tmp
 
     say = progress or (lambda _message: None)
     store = open_store(paths)
@@ -121,6 +122,7 @@ def execute(
     try:
         with store.locked(operation, sorted({p.name for p in projects}), lock_timeout):
             remove_stale_partials(paths, time.time())
+            remove_leftover_tmp(paths.root)  # this machine's killed pointer and report writes, whatever the store
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (engine or Engine()).resolved()

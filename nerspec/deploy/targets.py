@@ -190,7 +190,7 @@ class LocalTarget(_NoConfig):
                 f"{obs.name}: this machine's pointer cache still names {short(cached)} (deployed earlier); the state "
                 f"records {short(obs.recorded)}, which serve and predict use (they refresh the cache)")
         else:
-            obs.drift.append(_disagreeing(obs, project, ctx, cached))
+            obs.drift.extend(_disagreeing(obs, project, ctx, cached))
 
     def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
         from nerspec.deploy import local
@@ -220,13 +220,12 @@ class LocalTarget(_NoConfig):
         local.remove(ctx.paths, project, deployment)
 
 
-def _disagreeing(obs: ObservedDeployment, project: str, ctx: TargetContext, cached: str) -> str:
+def _disagreeing(obs: ObservedDeployment, project: str, ctx: TargetContext, cached: str) -> list[str]:
     from nerspec.deploy.intent import pending
 
-    interrupted = [i for i in pending(ctx.paths, project) if i.switches.get(obs.name) == cached]
-    if interrupted:  # a killed rollback/swap: apply finishes it in the direction the user asked
-        return interrupted[0].describe()
-    return f"pointer changed outside nerspec (points at {short(cached)}, recorded {short(obs.recorded)})"
+    if any(i.switches.get(obs.name) == cached for i in pending(ctx.paths, project)):
+        return []  # a killed rollback/swap switched it: the plan names the intent, apply finishes it
+    return [f"pointer changed outside nerspec (points at {short(cached)}, recorded {short(obs.recorded)})"]
 
 
 class HttpTarget:

@@ -62,6 +62,9 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
             decided.removals.append(
                 RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
         return
+    if d.pending_to is not None:  # a killed rollback/swap: apply finishes it first, in the direction asked
+        decided.repairs.append(Repair(d.name, _target_type(d), d.pending_to, [str(d.pending_reason), *d.drift]))
+        return
     if d.recorded == p.candidate and not p.candidate_damaged:
         if d.drift:
             decided.repairs.append(Repair(d.name, _target_type(d), d.recorded, list(d.drift)))

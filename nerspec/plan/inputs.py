@@ -27,6 +27,8 @@ class ObservedDeployment:
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
     unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
     notes: list[str] = field(default_factory=list)  # worth saying, not a change (a stale cache, an unchecked remote)
+    pending_to: str | None = None  # a killed rollback/swap left it to switch to this fingerprint (apply finishes it)
+    pending_reason: str | None = None  # that intent, described with the command that finishes it
 
 
 @dataclass

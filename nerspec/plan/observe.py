@@ -160,9 +160,11 @@ def _observe_deployments(
 ) -> list[ObservedDeployment]:
     """Declared, recorded, and pointed-at deployments, each as its target serves it."""
     from nerspec.deploy import local
+    from nerspec.deploy.intent import unfinished
 
     observed = []
     declared = {d.name: d for d in project.manifest.spec.deployments}
+    intents = unfinished(world.paths, project.name, {n: r.fingerprint for n, r in recorded_deployments.items()})
     # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
     pointed = set(local.list_pointers(world.paths, project.name)) - set(declared) - set(recorded_deployments)
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
@@ -182,6 +184,8 @@ def _observe_deployments(
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
         obs.served = sorted({h.to_fp for h in history if h.to_fp})
         obs.rolled_back_from = _rolled_back(history)
+        if name in intents:
+            obs.pending_to, obs.pending_reason = intents[name][0], intents[name][1].describe()
         observed.append(obs)
     return observed
 
