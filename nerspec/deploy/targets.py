@@ -21,7 +21,7 @@ from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
     from nerspec.artifact_stores.base import ArtifactStore
-    from nerspec.fingerprint import StatCache
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan.inputs import ObservedDeployment
     from nerspec.state.store import Store
@@ -45,7 +45,7 @@ class TargetContext:
 
     def stat_cache(self) -> StatCache:
         if self.cache is None:
-            from nerspec.fingerprint import StatCache
+            from nerspec.fingerprints.stat_cache import StatCache
 
             self.cache = StatCache(self.paths.cache, scope="artifacts")
         return self.cache

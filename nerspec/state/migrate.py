@@ -28,7 +28,7 @@ class MigrationReport:
 def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | None = None) -> MigrationReport:
     from nerspec import artifacts
     from nerspec.deploy.targets import TargetContext
-    from nerspec.fingerprint import StatCache
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.state import open_store
 
     say = progress or (lambda _m: None)

@@ -18,7 +18,7 @@ from nerspec.artifact_stores import open_artifact_store
 from nerspec.artifact_stores.s3 import S3ArtifactStore
 from nerspec.artifacts import file_hashes
 from nerspec.errors import ModelNotFoundError
-from nerspec.fingerprint import StatCache
+from nerspec.fingerprints.stat_cache import StatCache
 from nerspec.paths import StatePaths
 
 FP = "f" * 16

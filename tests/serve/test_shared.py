@@ -15,7 +15,7 @@ from nerspec.artifacts import file_hashes
 from nerspec.deploy import http as http_target
 from nerspec.deploy.targets import TargetContext, target_for
 from nerspec.errors import DeployError
-from nerspec.fingerprint import StatCache
+from nerspec.fingerprints.stat_cache import StatCache
 from nerspec.manifest.schema import HttpTarget
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
