@@ -116,7 +116,7 @@ def record_model(
     """Record a complete artifact; with an object store it is published first (files, then its manifest), so the
     state never names a model other machines cannot fetch. A kill in between leaves a published, unrecorded
     model that the next plan adopts ("reuse") instead of training it again."""
-    from nerspec.artifacts import file_hashes
+    from nerspec.artifacts.layout import file_hashes
     from nerspec.deploy import local
     from nerspec.fingerprints.data import data_fingerprint
     from nerspec.fingerprints.documents import document_hashes
@@ -157,7 +157,7 @@ def record_model(
 
 def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> dict[str, Any] | None:
     """A small JSON file of a recorded model: from the local copy, else straight from the artifact store."""
-    from nerspec.artifacts import local_dir
+    from nerspec.artifacts.layout import local_dir
 
     found = _read_json(local_dir(ctx.paths, record.fingerprint, record.model_dir) / name)
     if found is None and "://" in record.model_dir:

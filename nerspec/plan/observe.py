@@ -73,7 +73,7 @@ def manifest_sha256(project: LoadedProject) -> str:
 
 def artifact_files(artifact: Path, cache: StatCache | None) -> dict[str, str]:
     """relpath -> sha256 of every file of an artifact except evaluation.json (``nerspec.artifacts.file_hashes``)."""
-    from nerspec.artifacts import file_hashes
+    from nerspec.artifacts.layout import file_hashes
 
     return file_hashes(artifact, cache)
 
@@ -213,7 +213,7 @@ def _display(path: Path) -> str:
 
 def artifact_intact(artifact: Path, recorded: dict[str, str], cache: StatCache | None) -> bool:
     """The artifact still has its ``meta.json`` and every file with the hash recorded (``nerspec.artifacts.intact``)."""
-    from nerspec.artifacts import intact
+    from nerspec.artifacts.layout import intact
 
     return intact(artifact, recorded, cache)
 

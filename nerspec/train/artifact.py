@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 
-# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts (the one owner of the
+# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts.layout (the one owner of the
 # artifact contract); this module writes artifacts and re-exports those names for its callers.
-from nerspec.artifacts import (
+from nerspec.artifacts.layout import (
     FINGERPRINTS,
     MANIFEST,
     META,
