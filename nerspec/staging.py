@@ -21,10 +21,10 @@ from nerspec.state.store import ModelRecord, utc_now
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.engine import RunContext
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.run_parts import RunContext
 
 
 def remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -72,7 +72,7 @@ def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split:
     started = time.monotonic()
     with atomic.staged_dir(final) as staged:
         pause("train")
-        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
+        ctx.parts.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
         complete_artifact(project, corpus, staged, fp, data_fp, time.monotonic() - started)
         pause("artifact")
     ctx.progress(f"{project.name}:   trained {short(fp)} in {time.monotonic() - started:.1f}s -> {final}")

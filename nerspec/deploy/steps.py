@@ -13,9 +13,9 @@ from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, utc_now
 
 if TYPE_CHECKING:
-    from nerspec.engine import RunContext
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan import Repair
+    from nerspec.run_parts import RunContext
 
 
 class SmokeFailure(NamedTuple):
