@@ -61,7 +61,7 @@ def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split:
     from nerspec.deploy import local
     from nerspec.fingerprints.data import data_fingerprint
 
-    final = local.model_dir(ctx.paths, fp)
+    final = local.artifact_dir(ctx.paths, fp)
     if final.exists() and not local.is_complete(final):
         raise StateError(f"{final} exists but is incomplete; move it away and run apply again")
     if final.exists():
@@ -123,7 +123,7 @@ def record_model(
     from nerspec.fingerprints.model import training_inputs, versions
     from nerspec.fingerprints.stat_cache import StatCache
 
-    artifact = local.model_dir(ctx.paths, fp)
+    artifact = local.artifact_dir(ctx.paths, fp)
     store = ctx.targets.artifact_store
     cache = StatCache(ctx.paths.cache, scope="artifacts")
     if not local.is_complete(artifact) and store.remote:  # adopted from the shared store: bring it here

@@ -59,7 +59,7 @@ def assert_consistent(state: Any) -> None:
     store = open_store(state)
     try:
         for record in store.all_deployments():
-            assert local.is_complete(local.model_dir(state, record.fingerprint)), record
+            assert local.is_complete(local.artifact_dir(state, record.fingerprint)), record
             assert store.get_model(record.fingerprint) is not None
         for pointer in local.list_pointers(state, "tiny").values():
             assert local.is_complete(state.root / pointer["model_dir"]), pointer  # never a half-written model

@@ -74,7 +74,7 @@ def score_baseline(
     baseline_fp = deployed.fingerprint
     record = ctx.store.get_model(baseline_fp)
     stored = ctx.targets.artifact_store
-    if record is None or not (local.is_complete(local.model_dir(ctx.paths, baseline_fp))
+    if record is None or not (local.is_complete(local.artifact_dir(ctx.paths, baseline_fp))
                               or (stored.remote and stored.exists(baseline_fp))
                               or local.is_complete(Path(record.model_dir))):
         if regression is None:

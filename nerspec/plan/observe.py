@@ -129,7 +129,7 @@ def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
     if record is not None:
         damaged = world.targets.model_damaged(candidate)
     else:  # an interrupted apply's complete artifact, here or (published) in the shared store
-        orphan = local.is_complete(local.model_dir(paths, candidate)) or (
+        orphan = local.is_complete(local.artifact_dir(paths, candidate)) or (
             world.targets.artifact_store.remote and world.targets.artifact_store.exists(candidate))
     recorded_deployments = store.deployments(project.name)
     previous = _previous(project, store, recorded_deployments, candidate)
