@@ -275,6 +275,31 @@ class SmokeCheck(Strict):
     )
 
 
+class RolloutAnalysis(Strict):
+    """When a rollout's candidate has earned production (pass), failed (fail), or needs more evidence (pending)."""
+
+    min_documents: int = Field(500, ge=1, le=MAX_COUNT, description="Evidence needed before a verdict.")
+    min_agreement: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Entity-level F1 of the candidate against production on the same documents "
+        "(classification: share of documents with the same classes).",
+    )
+    max_error_rate: float = Field(0.01, ge=0.0, le=1.0, description="Candidate errors / documents.")
+    max_latency_ratio: float = Field(1.5, gt=0.0, le=1000.0, description="Candidate p95 latency / production p95.")
+
+
+class Rollout(Strict):
+    """A new model earns production on live traffic: apply stages it as the deployment's candidate, the server
+    shadows it or lets it answer a share of the documents, and a later apply promotes or aborts on the analysis."""
+
+    strategy: Literal["shadow", "canary"] = Field(
+        description="shadow: the candidate sees every document, callers get production's answer; canary: the "
+        "candidate answers a share `weight` of the documents (sticky per document id)."
+    )
+    weight: float | None = Field(None, gt=0.0, lt=1.0, description="Canary only: share of documents the candidate answers.")
+    analysis: RolloutAnalysis = RolloutAnalysis()
+
+
 class Deployment(Strict):
     name: ResourceName
     target: Annotated[LocalTarget | HttpTarget | RegistryTarget, Field(discriminator="type")] = LocalTarget()
@@ -283,6 +308,9 @@ class Deployment(Strict):
     )
     smoke: list[SmokeCheck] = Field(default_factory=list, max_length=50,
                                     description="Checks run through the deployment right after it switches.")
+    rollout: Rollout | None = Field(
+        None, description="Stage a new model as a shadow or canary candidate; promote it on live-traffic analysis."
+    )
 
 
 class _SpecBase(Strict):
