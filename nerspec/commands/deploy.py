@@ -26,6 +26,7 @@ def deployments_group() -> None:
     Examples:
       nerspec deployments list projects/example
       nerspec deployments history projects/example --deployment production
+      nerspec deployments rollout projects/example
     """
 
 
@@ -123,6 +124,32 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
             f"{e.at}  {e.deployment:<12} {e.action:<8} {(e.from_fp or 'none')[:12]:<12} -> "
             f"{(e.to_fp or 'none')[:12]:<12} {e.actor}  {e.reason}"
         )
+
+
+@deployments_group.command("rollout")
+@project_argument
+@json_option
+@state_option
+def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
+    """Each rollout in progress: its candidate, the documents observed, agreement with production, error rate,
+    latency ratio, and the verdict (pending, pass, fail) with its reasons. The next `apply` acts on a verdict.
+
+    \b
+    Example:
+      nerspec deployments rollout projects/example --json
+    """
+    from nerspec.paths import state_paths
+    from nerspec.plan.render import rollout_line
+    from nerspec.rollout.status import rollout_lines
+
+    lines = rollout_lines(_project(path), state_paths(state))
+    if as_json:
+        echo_json(lines)
+        return
+    if not lines:
+        click.echo("no rollout in progress")
+    for line in lines:
+        click.echo(rollout_line(line))
 
 
 @click.command("rollback")

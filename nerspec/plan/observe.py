@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs
+from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
-    from nerspec.state.store import DeploymentRecord, HistoryRecord, Store
+    from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
 DocumentHashes = Callable[["LoadedProject", "dict[str, str] | None"], "dict[str, str]"]
@@ -168,6 +168,7 @@ def _observe_deployments(
     declared = {d.name: d for d in project.manifest.spec.deployments}
     # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
     pointed = set(local.list_pointers(world.paths, project.name)) - set(declared) - set(recorded_deployments)
+    staged = world.store.rollouts(project.name)
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
         spec = declared.get(name)
         rec = recorded_deployments.get(name)
@@ -183,10 +184,29 @@ def _observe_deployments(
         history = world.store.history(project.name, name)
         if rec is None and history and history[-1].action != "remove":
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
-        obs.served = sorted({h.to_fp for h in history if h.to_fp})
+        obs.served = sorted({h.to_fp for h in history if h.to_fp and h.action != "rollout"})
         obs.rolled_back_from = _rolled_back(history)
+        if spec is not None and spec.rollout is not None:
+            obs.rollout_strategy, obs.rollout_weight = spec.rollout.strategy, spec.rollout.weight
+        if name in staged:
+            obs.rollout = observe_rollout(world.store, project, staged[name])
         observed.append(obs)
     return observed
+
+
+def observe_rollout(store: Store, project: LoadedProject, record: RolloutRecord) -> StagedRollout:
+    """A staged candidate with the analysis of its observations (thresholds: the manifest's, else the defaults)."""
+    from nerspec.kinds import kind_of
+    from nerspec.plan.rollouts import Thresholds, analyze
+
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(record.deployment)
+    thresholds = Thresholds()
+    if spec is not None and spec.rollout is not None:
+        thresholds = Thresholds(**spec.rollout.analysis.model_dump())
+    result = analyze(store.rollout_observations(record.id), thresholds, kind_of(project.kind).annotates_spans)
+    return StagedRollout(record.id, record.candidate, record.production, record.strategy, record.started,
+                         result.documents, result.agreement, result.error_rate, result.latency_ratio, result.verdict,
+                         result.reasons, result.figures())
 
 
 def _check_targets(projects: list[LoadedProject]) -> None:
@@ -330,6 +350,6 @@ def _rolled_back(history: list[HistoryRecord]) -> list[str]:
     for h in history:
         if h.action == "rollback" and h.from_fp:
             away.add(h.from_fp)
-        elif h.action in ("deploy", "swap", "rollback") and h.to_fp in away:
+        elif h.action in ("deploy", "swap", "rollback", "promote") and h.to_fp in away:
             away.discard(h.to_fp)
     return sorted(away)
