@@ -109,6 +109,11 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
         entries = store.history(project.name, deployment)
     finally:
         store.close()
+    declared = [d.name for d in project.manifest.spec.deployments]
+    if deployment is not None and not entries and deployment not in declared:
+        from nerspec.errors import DeployError
+
+        raise DeployError(f"{project.name} has no deployment {deployment!r} (declared: {', '.join(declared) or 'none'})")
     if as_json:
         echo_json([asdict(e) for e in entries])
         return
