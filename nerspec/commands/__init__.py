@@ -12,6 +12,7 @@ from nerspec.commands import (
     gc,
     label,
     model,
+    monitor,
     project,
     reconcile,
     report,
@@ -33,4 +34,5 @@ COMMANDS: list[click.Command] = [
     *label.COMMANDS,
     *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
     *extract.COMMANDS,
+    *monitor.COMMANDS,
 ]

@@ -20,6 +20,7 @@ from nerspec.commands.common import state_option
 def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, state: Path | None) -> None:
     """Remove models that no deployment serves, that are not among the last --keep each deployment served, and
     that no saved plan references. Never a served model; under the state lock; a killed gc loses nothing.
+    Also removes logged monitoring documents past their deployment's `monitoring.retention_days`.
 
     \b
     Examples:
@@ -34,7 +35,9 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
     verb = "would free" if dry_run else "freed"
     count = len(result.removed)
     click.echo(f"gc: {verb} {human_size(result.freed)} ({count} model{'s' if count != 1 else ''}); "
-               f"kept {len(result.kept)}")
+               f"kept {len(result.kept)}"
+               + (f"; removed {result.expired_documents} expired monitoring records" if result.expired_documents
+                  else ""))
 
 
 COMMANDS: list[click.Command] = [gc_command]
