@@ -54,7 +54,7 @@ def recorded_evaluation(store: Any, fingerprint: str) -> dict[str, Any] | None:
         return None
     from pathlib import Path
 
-    from nerspec.artifacts import EVALUATION, read_json
+    from nerspec.artifacts.layout import EVALUATION, read_json
 
     path = Path(model.model_dir) / EVALUATION
     return read_json(path) if path.is_file() else None

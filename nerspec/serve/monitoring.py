@@ -112,7 +112,7 @@ class MonitoringHub:
     def _vocabulary(self, model_dir: Path) -> frozenset[str] | None:
         key = str(model_dir)
         if key not in self._vocabularies:
-            from nerspec.artifacts import read_vocabulary
+            from nerspec.artifacts.layout import read_vocabulary
 
             self._vocabularies[key] = read_vocabulary(model_dir)
         return self._vocabularies[key]
