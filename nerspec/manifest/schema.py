@@ -275,6 +275,33 @@ class SmokeCheck(Strict):
     )
 
 
+class MonitoringAlert(Strict):
+    """When `nerspec monitor` exits 3 (a scheduled CI job opens an issue on it)."""
+
+    drift: bool = Field(True, description="Alert when the window drifted from the training data.")
+    min_estimated_precision: float | None = Field(
+        None, ge=0.0, le=1.0, description="Alert when the label-free precision estimate falls below this."
+    )
+    max_confidence_drop: float | None = Field(
+        None, ge=0.0, le=1.0, description="Alert when the mean confidence is this much below the test split's."
+    )
+    min_documents: int = Field(
+        50, ge=1, le=MAX_COUNT, description="Windows with fewer logged documents never alert (too little to judge)."
+    )
+
+
+class Monitoring(Strict):
+    """Opt-in logging of what the server analyses for this deployment (`nerspec monitor`, `label next --pool`)."""
+
+    store_texts: bool = Field(
+        False, description="Also store each document's text (needed by `label next --pool DEPLOYMENT`); default: "
+        "features only (length, language, token counts, predictions with confidences)."
+    )
+    sample: float = Field(1.0, gt=0.0, le=1.0, description="Share of analysed documents that are logged.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Logged documents older than this are removed.")
+    alert: MonitoringAlert = MonitoringAlert()
+
+
 class Deployment(Strict):
     name: ResourceName
     target: Annotated[LocalTarget | HttpTarget | RegistryTarget, Field(discriminator="type")] = LocalTarget()
@@ -283,6 +310,9 @@ class Deployment(Strict):
     )
     smoke: list[SmokeCheck] = Field(default_factory=list, max_length=50,
                                     description="Checks run through the deployment right after it switches.")
+    monitoring: Monitoring | None = Field(
+        None, description="Log what the server analyses for this deployment (nothing is logged without it)."
+    )
 
 
 class _SpecBase(Strict):

@@ -60,7 +60,34 @@ V2 = [
         PRIMARY KEY (fingerprint, doc_id)) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2]
+# v3: production monitoring (issue 30): each deployment's declared monitoring settings and the documents a
+# server logged for it (times in seconds since the epoch).
+V3 = [
+    """CREATE TABLE monitoring_settings (
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        updated REAL NOT NULL,
+        PRIMARY KEY (project, deployment))""",
+    """CREATE TABLE monitoring_documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        at REAL NOT NULL,
+        doc_id TEXT NOT NULL,
+        language TEXT,
+        length INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        unseen_tokens INTEGER,
+        predictions TEXT NOT NULL,
+        expires REAL NOT NULL,
+        text TEXT)""",
+    """CREATE INDEX monitoring_documents_window ON monitoring_documents (project, deployment, at)""",
+    """CREATE INDEX monitoring_documents_expires ON monitoring_documents (expires)""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3]
 LATEST = len(MIGRATIONS)
 
 

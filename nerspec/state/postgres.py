@@ -22,6 +22,7 @@ from typing import Any
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
+from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
 from nerspec.state.rows import check_expected as _check_expected
@@ -68,7 +69,9 @@ def ci_run_url() -> str:
     return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
 
 
-class PostgresStore:
+class PostgresStore(MonitoringTables):
+    _placeholder = "%s"
+
     def __init__(self, url: str) -> None:
         import psycopg
 
@@ -106,6 +109,9 @@ class PostgresStore:
             return self.conn.execute(sql, args).fetchall()
         except self._errors as exc:
             raise self._lost(exc) from None
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._all(sql, args)
 
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)

@@ -11,6 +11,7 @@ from typing import Any
 
 from nerspec.errors import StateError
 from nerspec.state import migrations
+from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
 from nerspec.state.rows import check_expected as _check_expected
@@ -52,7 +53,7 @@ class _Guarded:
         return getattr(self._conn, name)
 
 
-class SqliteStore:
+class SqliteStore(MonitoringTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -113,6 +114,9 @@ class SqliteStore:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, args).fetchall())
 
     def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> Any:
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nerspec.state.monitoring import MonitoredDocument
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
 ANY: object = object()
@@ -95,6 +98,21 @@ class Store(Protocol):
     def served(self, project: str, deployment: str) -> set[str]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
+
+    # production monitoring (nerspec.state.monitoring): settings apply declares, documents a server logs
+    def record_monitoring_settings(self, project: str, deployment: str, settings: dict[str, Any] | None,
+                                   at: float) -> None: ...
+
+    def monitoring_settings(self) -> dict[tuple[str, str], dict[str, Any]]: ...
+
+    def record_monitoring_documents(self, documents: list[MonitoredDocument]) -> None: ...
+
+    def monitoring_documents(self, project: str, deployment: str, *, since: float | None = None,
+                             last: int | None = None, texts: bool = True) -> list[MonitoredDocument]: ...
+
+    def monitoring_expire(self, now: float) -> int: ...
+
+    def monitoring_counts(self) -> dict[tuple[str, str], int]: ...
 
     # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
     # session advisory locks per project (released with the connection when a process dies)
