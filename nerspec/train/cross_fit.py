@@ -102,7 +102,8 @@ def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths,
 
 def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *, folds: int = FOLDS) -> CrossFit:
     """Out-of-fold scores of ``docs``, from the cache where the same inputs were cross-fitted before."""
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
 
     model = model_fingerprint(project, data_fingerprint(project, paths.cache))
     key = hashlib.sha256(f"{model}\x00{folds}\x00{SCORING}".encode()).hexdigest()[:20]
