@@ -66,7 +66,7 @@ class Predictor:
         import spacy
 
         import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
-        from nerspec.train.kinds import kind_impl
+        from nerspec.kinds import kind_of
 
         self.path = artifact_dir
         self.meta = meta
@@ -85,7 +85,7 @@ class Predictor:
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
-        self._impl = kind_impl(self.kind)
+        self._impl = kind_of(self.kind)
         # ``calibrate=False``: raw scores (what training fits the calibration on). A map fitted on other scores
         # than these would be wrong, so it is not applied, and ``notes`` says so (commands print it, the server
         # logs it).

@@ -21,7 +21,7 @@ from typing import Any
 
 from nerspec.errors import ModelNotFoundError
 
-MODEL_DIR = "model"
+PIPELINE_DIR = "model"
 META = "meta.json"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
@@ -35,8 +35,8 @@ class ModelArtifact:
     meta: dict[str, Any]
 
     @property
-    def model_dir(self) -> Path:
-        return self.path / MODEL_DIR
+    def pipeline_dir(self) -> Path:
+        return self.path / PIPELINE_DIR
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class ModelArtifact:
 
 
 def is_complete(path: Path) -> bool:
-    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+    return (path / META).is_file() and (path / PIPELINE_DIR).is_dir()
 
 
 def read_artifact(path: Path) -> ModelArtifact:
     path = Path(path)
     if not is_complete(path):
-        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except ValueError as exc:
@@ -62,7 +62,7 @@ EVALUATION = "evaluation.json"
 UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
 
 __all__ = [
-    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "ModelArtifact", "file_hashes", "intact",
     "is_complete", "local_dir", "read_artifact", "read_json",
 ]
 

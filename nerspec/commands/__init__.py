@@ -16,8 +16,7 @@ from nerspec.commands import (
     reconcile,
     report,
     serve,
-    state,  # noqa: F401 (imported for its side effect: adds backup/restore/recover to the `state` group)
-    state_migrate,
+    state,
 )
 
 COMMANDS: list[click.Command] = [
@@ -31,6 +30,6 @@ COMMANDS: list[click.Command] = [
     *serve.COMMANDS,
     *gc.COMMANDS,
     *label.COMMANDS,
-    *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
+    *state.COMMANDS,
     *extract.COMMANDS,
 ]

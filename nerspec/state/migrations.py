@@ -87,7 +87,31 @@ V3 = [
     """CREATE INDEX monitoring_documents_expires ON monitoring_documents (expires)""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3]
+# v4: rollouts (a candidate staged on a deployment) and the observations servers record of them, in batches.
+V4 = [
+    """CREATE TABLE rollouts (
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        candidate TEXT NOT NULL,
+        production TEXT,
+        strategy TEXT NOT NULL,
+        weight REAL,
+        started TEXT NOT NULL,
+        PRIMARY KEY (project, deployment))""",
+    """CREATE TABLE rollout_observations (
+        rollout_id TEXT NOT NULL,
+        error INTEGER NOT NULL,
+        matched INTEGER NOT NULL,
+        candidate_only INTEGER NOT NULL,
+        production_only INTEGER NOT NULL,
+        identical INTEGER NOT NULL,
+        candidate_ms REAL,
+        production_ms REAL NOT NULL)""",
+    """CREATE INDEX rollout_observations_id ON rollout_observations (rollout_id)""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 LATEST = len(MIGRATIONS)
 
 

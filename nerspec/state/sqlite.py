@@ -11,6 +11,7 @@ from typing import Any
 
 from nerspec.errors import StateError
 from nerspec.state import migrations
+from nerspec.state import rollouts as _rollouts
 from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
@@ -19,7 +20,15 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
-from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
+from nerspec.state.store import (
+    ANY,
+    DeploymentRecord,
+    HistoryRecord,
+    ModelRecord,
+    RolloutObservation,
+    RolloutRecord,
+    utc_now,
+)
 
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
@@ -293,7 +302,8 @@ class SqliteStore(MonitoringTables):
 
     def served(self, project: str, deployment: str) -> set[str]:
         rows = self.conn.execute(
-            "SELECT DISTINCT to_fp FROM history WHERE project = ? AND deployment = ? AND to_fp IS NOT NULL",
+            "SELECT DISTINCT to_fp FROM history WHERE project = ? AND deployment = ? AND to_fp IS NOT NULL "
+            "AND action <> 'rollout'",  # a staged candidate has not served the deployment
             (project, deployment),
         ).fetchall()
         return {r[0] for r in rows}
@@ -306,6 +316,37 @@ class SqliteStore(MonitoringTables):
         ).fetchall()
         last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
         return _snapshot(models, deployments, last)
+
+    # rollouts -------------------------------------------------------------------------------------
+    def rollouts(self, project: str) -> dict[str, RolloutRecord]:
+        return _rollouts.rollouts(self.conn, "?", project)
+
+    def all_rollouts(self) -> list[RolloutRecord]:
+        return _rollouts.all_rollouts(self.conn)
+
+    def rollout_start(self, record: RolloutRecord, *, actor: str, reason: str) -> None:
+        with self._tx() as c:
+            _rollouts.start(c, "?", record, lambda from_fp, to_fp: _history(
+                c, record.project, record.deployment, "rollout", from_fp, to_fp, actor, reason))
+
+    def rollout_end(self, rollout: RolloutRecord, *, action: str, actor: str, reason: str,
+                    promote: DeploymentRecord | None = None) -> None:
+        """``promote``: the deployment serves the candidate (history from production to it); ``abort``/``drop``:
+        the candidate is forgotten (history from it to nothing; production is unchanged)."""
+        with self._tx() as c:
+            _rollouts.end(c, "?", rollout, promote)
+            if promote is not None:
+                _history(c, rollout.project, rollout.deployment, action, rollout.production, rollout.candidate,
+                         actor, reason)
+            else:
+                _history(c, rollout.project, rollout.deployment, action, rollout.candidate, None, actor, reason)
+
+    def record_rollout_observations(self, observations: list[RolloutObservation]) -> int:
+        with self._tx() as c:
+            return _rollouts.record_observations(c, "?", observations)
+
+    def rollout_observations(self, rollout_id: str) -> list[RolloutObservation]:
+        return _rollouts.observations(self.conn, "?", rollout_id)
 
 
 def _history(

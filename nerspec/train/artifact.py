@@ -23,7 +23,7 @@ from nerspec.artifacts.layout import (
     MANIFEST,
     META,
     METRICS,
-    MODEL_DIR,
+    PIPELINE_DIR,
     ModelArtifact,
     is_complete,
     read_artifact,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
-__all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "fill_staged", "is_complete",
+__all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "ModelArtifact", "fill_staged", "is_complete",
            "read_artifact"]
 
 
@@ -71,7 +71,7 @@ def fill_staged(
     from nerspec.fingerprints.model import versions
     from nerspec.languages import project_languages
 
-    model = staged / MODEL_DIR
+    model = staged / PIPELINE_DIR
     os.rename(result.model_dir, model)
     training_dir = result.model_dir.parent
     if training_dir != staged and training_dir.is_relative_to(staged):
