@@ -85,6 +85,7 @@ def label() -> None:
       nerspec label next projects/example -n 50 -o batch.json      # Label Studio tasks with predictions
       nerspec label suggest projects/example --ids doc-7 doc-9 -o drafts.jsonl
       nerspec label next projects/example -n 20 --pool production   # logged production traffic
+      nerspec label review projects/example -o review.json          # likely label errors, fix pre-annotated
     """
 
 
@@ -184,6 +185,47 @@ def suggest_command(
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
     else:
         click.echo(f"{project.name}: wrote {len(drafts)} drafts to {written} (model {predictor.fingerprint})")
+
+
+@label.command("review")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
+@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Findings whose score reaches this.")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="The most likely findings.")
+@state_option
+@json_option
+def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_score: float, top: int,
+                   state: str | None, as_json: bool) -> None:
+    """The likely label errors of `nerspec lint --label-errors` as review tasks, the suggestion pre-annotated.
+
+    \b
+    Example:
+      nerspec label review projects/example -o review.json --top 30
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
+    from nerspec.label.drafts import format_for, write_drafts
+    from nerspec.label.review import review_drafts
+    from nerspec.manifest.load import load_project
+    from nerspec.paths import state_paths
+    from nerspec.train.cross_fit import find_label_errors
+
+    project = load_project(path)
+    report = find_label_errors(project, load_corpus(project), state_paths(state), folds=folds, min_score=min_score)
+    spans = kind_of(project.kind).annotates_spans
+    drafts = review_drafts(report, top, spans)
+    version = f"label-errors-{report.fingerprint}"
+    written = write_drafts(drafts, output, format_for(output, fmt), spans, version)
+    if as_json:
+        echo_json({"output": str(written), "documents": len(drafts), "findings": min(top, len(report.errors)),
+                   "fingerprint": report.fingerprint})
+    else:
+        click.echo(f"{project.name}: wrote {len(drafts)} review tasks ({min(top, len(report.errors))} likely label "
+                   f"errors) to {written}")
 
 
 COMMANDS: list[click.Command] = [label]
