@@ -22,6 +22,7 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
                state: Path | None) -> None:
     """Remove models that no deployment serves, that are not among the last --keep each deployment served, and
     that no saved plan references. Never a served model; under the state lock; a killed gc loses nothing.
+    Also removes logged monitoring documents past their deployment's `monitoring.retention_days`.
 
     \b
     Examples:
@@ -49,7 +50,9 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
     verb = "would free" if dry_run else "freed"
     count = len(result.removed)
     click.echo(f"gc: {verb} {human_size(result.freed)} ({count} model{'s' if count != 1 else ''}); "
-               f"kept {len(result.kept)}")
+               f"kept {len(result.kept)}"
+               + (f"; removed {result.expired_documents} expired monitoring records" if result.expired_documents
+                  else ""))
 
 
 COMMANDS: list[click.Command] = [gc_command]
