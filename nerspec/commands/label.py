@@ -235,7 +235,8 @@ COMMANDS: list[click.Command] = [label]
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="The new project's name (metadata.name).")
-def clone_command(source: Path, dest: Path, name: str) -> None:
+@json_option
+def clone_command(source: Path, dest: Path, name: str, as_json: bool) -> None:
     """Copy a project (schema, data, settings) into the new directory DEST under a new name.
 
     \b
@@ -245,6 +246,9 @@ def clone_command(source: Path, dest: Path, name: str) -> None:
     from nerspec.clone import clone_project
 
     manifest = clone_project(source, dest, name)
+    if as_json:
+        echo_json({"project": name, "manifest": str(manifest)})
+        return
     click.echo(f"cloned into {manifest} as `{name}`; nothing is trained or deployed for it yet")
 
 
