@@ -35,6 +35,7 @@ from nerspec.plan import (
     Repair,
     StageRollout,
     Train,
+    check_deploy_secrets,
     check_fresh,
     make_plan,
     serving,
@@ -137,6 +138,8 @@ def execute(
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
+            if not no_deploy:
+                check_deploy_secrets(projects, plan)
             run = _Run(RunContext(paths, store, resolved, say, actor()), no_deploy)
             run.previous = _last_run_entries(paths)
             pairs = _pair(projects, plan)

@@ -68,9 +68,9 @@ def _project(root: Path, kind: str, records: list[dict[str, Any]], labels: list[
 def deploy(paths: Any, project: str, deployment: str, fingerprint: str) -> None:
     """What `nerspec apply` leaves for a local deployment: the model and the deployment recorded in the state (the
     truth a server serves), and the pointer file (this machine's cache of it)."""
-    from nerspec.artifacts import file_hashes
+    from nerspec.artifacts.layout import file_hashes
     from nerspec.deploy import local
-    from nerspec.fingerprint import StatCache
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.state import DeploymentRecord, ModelRecord, open_store
 
     store = open_store(paths)

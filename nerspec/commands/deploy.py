@@ -71,6 +71,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
                     "declared": name in declared,
                     "pointer": observed.actual,
                     "drift": observed.drift,
+                    "notes": observed.notes,  # e.g. a remote not checked, and why (reading needs no secret)
                 }
             )
     finally:
@@ -83,6 +84,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
         note = "" if row["declared"] else "  (not in the manifest: apply removes it)"
         if row["fingerprint"] and row["drift"]:
             note += f"  (drift: {row['drift'][0]}; `nerspec plan` shows the repair)"
+        note += "".join(f"  ({n.split(': ', 1)[-1]})" for n in row["notes"])
         click.echo(f"{row['deployment']:<16} {fp:<12}  {row['deployed_at'] or '-':<25} {row['target']}{note}")
 
 

@@ -21,73 +21,18 @@ record); ``refresh`` brings this machine's cache of it in line with the state. A
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nerspec.deploy.context import TargetContext
 from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
-    from nerspec.artifacts.stores.base import ArtifactStore
-    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan.inputs import ObservedDeployment
     from nerspec.state.store import DeploymentRecord, Store
-
-
-@dataclass
-class TargetContext:
-    paths: StatePaths
-    store: Store
-    cache: StatCache | None = None
-    _artifact_store: ArtifactStore | None = field(default=None, repr=False)
-    _damaged: dict[str, bool] = field(default_factory=dict, repr=False)  # one check per model per context
-
-    @property
-    def artifact_store(self) -> ArtifactStore:
-        if self._artifact_store is None:
-            from nerspec.artifacts.stores import open_artifact_store
-
-            self._artifact_store = open_artifact_store(self.paths)
-        return self._artifact_store
-
-    def stat_cache(self) -> StatCache:
-        if self.cache is None:
-            from nerspec.fingerprints.stat_cache import StatCache
-
-            self.cache = StatCache(self.paths.cache, scope="artifacts")
-        return self.cache
-
-    def local_model(self, fingerprint: str) -> Path:
-        """The model's verified local directory (downloaded from a remote artifact store when needed)."""
-        from nerspec.deploy import local
-
-        record = self.store.get_model(fingerprint)
-        if self.artifact_store.remote and record is not None:
-            return self.artifact_store.fetch(fingerprint, record.artifact_files, self.stat_cache())
-        return local.artifact_dir(self.paths, fingerprint)
-
-    def model_damaged(self, fingerprint: str) -> bool:
-        """The recorded model's files are missing or differ from the recorded hashes (here or in the store)."""
-        if fingerprint not in self._damaged:
-            self._damaged[fingerprint] = self._check_damaged(fingerprint)
-        return self._damaged[fingerprint]
-
-    def forget_checks(self, fingerprint: str) -> None:
-        """The model was (re)written: check it again next time."""
-        self._damaged.pop(fingerprint, None)
-
-    def _check_damaged(self, fingerprint: str) -> bool:
-        from nerspec.artifacts import layout
-
-        record = self.store.get_model(fingerprint)
-        if record is None:
-            return True
-        if "://" in record.model_dir:
-            return not self.artifact_store.intact(fingerprint, record.artifact_files, self.stat_cache())
-        return not layout.intact(layout.local_dir(self.paths, fingerprint, record.model_dir),
-                                    record.artifact_files, self.stat_cache())
 
 
 DEFAULT_TARGET = "local"  # a deployment without a target (the manifest's default, older records and plans)
@@ -113,6 +58,11 @@ class Target(Protocol):
         """(field, message) for a target configured wrongly (plan fails on them before anything trains)."""
         ...
 
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+        """(field, message) for a secret this machine lacks: only changing the target needs it (apply fails on them
+        before anything trains); reading commands say the target was not checked, and why."""
+        ...
+
     def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
         """The state records ``fingerprint``: bring this machine's cache of the deployment in line (best effort)."""
         ...
@@ -124,6 +74,9 @@ def short(fp: str | None) -> str:
 
 class _NoConfig:
     def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+        return []
+
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
         return []
 
     def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
@@ -240,6 +193,11 @@ class HttpTarget:
 
         return list(config_problems(spec))
 
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+        from nerspec.deploy.http import secret_problems
+
+        return list(secret_problems(spec))
+
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         if obs.recorded is None or not obs.desired:
             return  # nothing to compare with; planning a removal does not contact the remote (apply does)
@@ -247,9 +205,15 @@ class HttpTarget:
         from nerspec.errors import RemoteError
         from nerspec.manifest.schema import HttpTarget as Spec
 
+        spec = Spec(**obs.target)
+        missing = self.secret_problems(spec)
+        if missing:  # reading needs no secret: say what was not checked, and why
+            obs.actual = obs.recorded
+            obs.notes.append(f"{obs.name}: remote {spec.url} not checked: {missing[0][1]}")
+            return
         try:
             # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
-            obs.actual = http.remote_fingerprint(Spec(**obs.target), project, obs.name)
+            obs.actual = http.remote_fingerprint(spec, project, obs.name)
         except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
             obs.actual = obs.recorded
             obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
