@@ -218,7 +218,7 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, par
 
 
 def test_a_pointer_that_disagrees_with_the_state_is_drift_and_predict_serves_the_state(
-    tiny: Any, state: Any, engine: Any, run_apply: Any
+    tiny: Any, state: Any, parts: Any, run_apply: Any
 ) -> None:
     import json
     import shutil
@@ -234,12 +234,12 @@ def test_a_pointer_that_disagrees_with_the_state_is_drift_and_predict_serves_the
     (state.models / other / "meta.json").write_text(json.dumps({**meta, "fingerprint": other}))
     pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
     assert resolve(tiny.dir, "production", state.root) == state.models / deployed  # the state's record
-    (repair,) = plan_of(tiny, state, engine).projects[0].actions
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
     assert repair.type == "repair" and "pointer changed outside nerspec" in repair.reasons[0]
 
 
 def test_a_pointer_redirected_to_a_tampered_copy_is_drift_and_never_served(
-    tiny: Any, state: Any, engine: Any, run_apply: Any, tmp_path: Path
+    tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path
 ) -> None:
     import json
     import shutil
@@ -252,12 +252,12 @@ def test_a_pointer_redirected_to_a_tampered_copy_is_drift_and_never_served(
     next(p for p in sorted((copy / "model").rglob("*")) if p.is_file()).write_bytes(b"tampered")
     pointer_file = state.registry / "tiny" / "production.json"
     pointer_file.write_text(json.dumps({**json.loads(pointer_file.read_text()), "model_dir": str(copy)}))
-    (repair,) = plan_of(tiny, state, engine).projects[0].actions
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
     assert repair.type == "repair" and "names model_dir" in repair.reasons[0]
     assert resolve(tiny.dir, "production", state.root) == state.models / deployed
     run_apply()  # the repair rewrites the pointer from the state
     assert json.loads(pointer_file.read_text())["model_dir"] == f"models/{deployed}"
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, parts: Any, run_apply: Any,
