@@ -47,6 +47,9 @@ def test_the_readme_team_section_runs_as_pasted(tmp_path: Path) -> None:
     finally:
         subprocess.run(["bash", str(repo / "tools/team/services.sh"), "stop", str(repo / ".team")], env=env,
                        capture_output=True, timeout=120)
+        elsewhere = repo / ".team" / "pg.path"  # as root, PostgreSQL's files live where its user can reach them
+        if elsewhere.is_file():
+            shutil.rmtree(elsewhere.read_text().strip(), ignore_errors=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PostgreSQL on 127.0.0.1:" in done.stdout and "+ train" in done.stdout  # planned against the state
     assert "support-tickets" in done.stdout and "stopped" in done.stdout

@@ -32,19 +32,32 @@ as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# PostgreSQL's directory: DIR/pg, or, as root, a directory the postgres user can reach (DIR may sit below a
+# directory only root can enter), remembered in DIR/pg.path.
+pg_dir() {
+  if [ "$(id -u)" != 0 ]; then echo "$dir/pg"; return; fi
+  if [ ! -f "$dir/pg.path" ]; then
+    local made
+    made=$(mktemp -d /tmp/nerspec-team-pg.XXXXXX)
+    chmod 755 "$made"
+    chown postgres:postgres "$made"
+    echo "$made" >"$dir/pg.path"
+  fi
+  cat "$dir/pg.path"
+}
+
 start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  local bin
+  local bin pg
   bin=$(pg_bin)
-  mkdir -p "$dir/pg"
-  chmod 755 "$dir"
-  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/pg"; fi
-  if [ ! -f "$dir/pg/data/PG_VERSION" ]; then
-    as_postgres "$bin/initdb" -D "$dir/pg/data" -U nerspec --auth=trust -E UTF8 --locale=C >"$dir/pg/initdb.log"
+  pg=$(pg_dir)
+  mkdir -p "$pg"
+  if [ ! -f "$pg/data/PG_VERSION" ]; then
+    as_postgres "$bin/initdb" -D "$pg/data" -U nerspec --auth=trust -E UTF8 --locale=C >/dev/null
   fi
-  as_postgres "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
-    -o "-p $PGPORT -k $dir/pg -c listen_addresses=127.0.0.1" start >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
+    -o "-p $PGPORT -k $pg -c listen_addresses=127.0.0.1" start >/dev/null
   "$bin/psql" -h 127.0.0.1 -p "$PGPORT" -U nerspec -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'nerspec'" | grep -q 1 \
     || "$bin/createdb" -h 127.0.0.1 -p "$PGPORT" -U nerspec nerspec
@@ -85,8 +98,10 @@ stop() {
     kill "$(cat "$dir/s3.pid")" 2>/dev/null || true
     rm -f "$dir/s3.pid"
   fi
-  if [ -f "$dir/pg/data/postmaster.pid" ]; then
-    as_postgres "$(pg_bin)/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null
+  local pg
+  pg=$(pg_dir)
+  if [ -f "$pg/data/postmaster.pid" ]; then
+    as_postgres "$(pg_bin)/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null
   fi
   echo "stopped"
 }
