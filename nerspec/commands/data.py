@@ -245,7 +245,7 @@ def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_s
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.paths import state_paths
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     paths = state_paths(state)
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
