@@ -159,7 +159,8 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
-def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
+@json_option
+def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) -> None:
     """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
     Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
@@ -177,6 +178,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
     from nerspec.manifest.load import load_projects
 
     projects = load_projects([path])
+    exported = []
     for project in projects:
         if fmt == "folders" and kind_of(project.kind).annotates_spans:
             raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
@@ -190,7 +192,11 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
         if target.exists() and not target.is_dir():
             raise NerspecError(f"{target} exists and is not a directory")
         written = module(fmt).write(documents, target, project_info(project))
-        click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
+        exported.append({"project": project.name, "format": fmt, "documents": len(documents), "path": str(written)})
+        if not as_json:
+            click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
+    if as_json:
+        echo_json(exported)
 
 
 @click.command()
