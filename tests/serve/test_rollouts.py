@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nerspec.apply import Engine, apply
+from nerspec.apply import RunParts, apply
 from nerspec.deploy import local
 from nerspec.errors import GateFailed
 from nerspec.paths import StatePaths
@@ -61,8 +61,8 @@ def make_docs(n: int, start: int = 0) -> list[dict[str, Any]]:
     return docs
 
 
-def engine(shuffled: bool = False) -> Engine:
-    return Engine(trainer=spacy_trainer(shuffled), evaluator=fakes.evaluate)
+def parts(shuffled: bool = False) -> RunParts:
+    return RunParts(trainer=spacy_trainer(shuffled), evaluator=fakes.evaluate)
 
 
 def with_rollout(**rollout: Any) -> dict[str, Any]:
@@ -78,11 +78,11 @@ def served(state: StatePaths) -> str:
 def stage(tiny: Any, state: StatePaths, rollout: dict[str, Any], shuffled: bool = False) -> tuple[str, str]:
     """production serves a model trained on 24 documents; a candidate trained on 30 is staged."""
     tiny.write_docs(make_docs(24))
-    apply(tiny.load(), state, engine=engine())
+    apply(tiny.load(), state, parts=parts())
     production = served(state)
     tiny.write_manifest(with_rollout(**rollout))
     tiny.write_docs(make_docs(30))
-    apply(tiny.load(), state, engine=engine(shuffled))
+    apply(tiny.load(), state, parts=parts(shuffled))
     store = open_store(state)
     candidate = store.rollouts("tiny")["production"].candidate
     store.close()
@@ -153,7 +153,7 @@ def test_shadow_good_candidate_is_promoted(tiny: Any, state: StatePaths) -> None
             assert [d["modelFingerprint"] for d in body["documents"]] == [production] * 8
             assert [d["entities"] for d in body["documents"]] == expected[i:i + 8]
         assert observations(state, 40) == 40
-    result = apply(tiny.load(), state, engine=engine())
+    result = apply(tiny.load(), state, parts=parts())
     assert served(state) == candidate
     assert result["projects"][0]["rollout_actions"][0]["action"] == "promoted"
     store = open_store(state)
@@ -174,7 +174,7 @@ def test_shadow_bad_candidate_fails_and_callers_never_see_it(tiny: Any, state: S
             assert [d["entities"] for d in body["documents"]] == expected[i:i + 8]
         assert observations(state, 40) == 40
     with pytest.raises(GateFailed, match="rollout of .* failed .*agreement 0\\.[0-8]"):
-        apply(tiny.load(), state, engine=engine(True))
+        apply(tiny.load(), state, parts=parts(True))
     assert served(state) == production
     store = open_store(state)
     assert store.rollouts("tiny") == {} and store.deployments("tiny")["production"].fingerprint == production
