@@ -40,7 +40,7 @@ __all__ = [
 
 # Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
-TRAINING_RECIPE = 6  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items
+TRAINING_RECIPE = 7  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items; 7: multi-label trains its budget (no early stop), per-class calibrated decisions
 
 
 def versions() -> dict[str, str]:
