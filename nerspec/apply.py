@@ -22,14 +22,19 @@ from typing import TYPE_CHECKING, Any
 from nerspec import atomic
 from nerspec.corpus.preflight import check_data, check_plan_data
 from nerspec.deploy.intent import finish_pending as finish_interrupted
+from nerspec.deploy.steps import smoke, switch
 from nerspec.engine import Engine, RunContext
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
+    AbortRollout,
+    DropRollout,
     Plan,
     ProjectPlan,
+    Promote,
     RemoveDeployment,
     Repair,
+    StageRollout,
     Train,
     check_fresh,
     make_plan,
@@ -37,6 +42,7 @@ from nerspec.plan import (
     short,
     test_key,
 )
+from nerspec.plan.render import rollout_line
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
@@ -177,6 +183,8 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         ctx.progress(f"{name}: no changes ({serving(project_plan)})")
         previous = run.previous.get(name)
         entry = noop_entry(project, project_plan, ctx.store, previous)
+        if project_plan.rollouts:  # the rollouts' progress is news: the entry is rewritten with it
+            entry = {**entry, "rollouts": _rollout_lines(run, project_plan)}
         run.kept += entry is previous
         return entry
     result: dict[str, Any] = {
@@ -191,6 +199,7 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         "deploy": {"will_deploy": False, "deployed": [], "skipped_reason": None},
         "data_changes": project_plan.data_changes,
         "lint": [],
+        "rollouts": _rollout_lines(run, project_plan),
     }
     model_action = project_plan.model_action
     gates_passed = True
@@ -200,9 +209,11 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
     result["deploy"]["will_deploy"] = bool(deploys) and gates_passed and not run.no_deploy
     if run.no_deploy:
         result["deploy"]["skipped_reason"] = "--no-deploy"
-        if deploys:
-            ctx.progress(f"{name}: --no-deploy: {len(deploys)} deployment(s) left as they are")
+        if deploys or project_plan.rollout_actions:
+            left = len(deploys) + len(project_plan.rollout_actions)
+            ctx.progress(f"{name}: --no-deploy: {left} deployment(s) left as they are")
         return result
+    result["rollout_actions"] = _end_rollouts(run, project, project_plan)
     if deploys and not gates_passed:
         result["deploy"]["skipped_reason"] = "gates failed"
         ctx.progress(f"{name}: gates failed; nothing deployed")
@@ -260,12 +271,43 @@ def _model_and_gates(
     return passed
 
 
+def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+    for line in project_plan.rollouts:
+        run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
+    return [dict(line) for line in project_plan.rollouts]
+
+
+def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+    """Act on the rollouts' verdicts (promote, abort) and drop candidates the manifest no longer asks for. These
+    concern models that passed their gates when they were staged, so they do not wait for this run's gates."""
+    from nerspec.rollout import act
+
+    done = []
+    for action in project_plan.rollout_actions:
+        if isinstance(action, Promote):
+            done.append(act.promote(run.ctx, project, action))
+            failed = smoke(run.ctx, project, action.deployment, action.from_fp, action.to)
+            if failed is not None:
+                done[-1]["smoke_failed"] = failed.failure
+                run.failures.append(failed.message)
+        elif isinstance(action, (AbortRollout, DropRollout)):
+            done.append(act.end(run.ctx, project, action))
+            if isinstance(action, AbortRollout):
+                run.failures.append(f"{project.name}/{action.deployment}: rollout of {short(action.candidate)} "
+                                    f"failed ({'; '.join(action.reasons)}); the candidate is dropped, production "
+                                    "is unchanged")
+    return done
+
+
 def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
-    from nerspec.deploy.steps import smoke, switch
+    from nerspec.rollout import act
 
     deployed = []
     fp = project_plan.fingerprint
     for action in project_plan.deploys:
+        if isinstance(action, StageRollout):
+            act.stage(run.ctx, project, action)
+            continue  # production keeps answering: nothing is deployed yet
         switch(run.ctx, project, action.deployment, action.from_fp, fp, "deploy", "; ".join(action.reasons))
         entry: dict[str, Any] = {"deployment": action.deployment, "from": action.from_fp, "to": fp}
         failed = smoke(run.ctx, project, action.deployment, action.from_fp, fp)

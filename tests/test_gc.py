@@ -57,7 +57,7 @@ def assert_every_deployment_serves(state: Any, tiny: Any, engine: Any) -> None:
 
 class _NoCache:
     def hash(self, path: Path) -> str:
-        from nerspec.fingerprint import sha256_file
+        from nerspec.safeio import sha256_file
 
         return sha256_file(path)
 

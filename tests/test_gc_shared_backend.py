@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from nerspec.apply import Engine, apply
-from nerspec.artifacts import store_for
+from nerspec.artifacts.stores import open_artifact_store
 from nerspec.errors import LockError
 from nerspec.gc import collect
 from nerspec.manifest.load import load_projects
@@ -58,7 +58,7 @@ def _bucket_models(s3_url: str) -> dict[str, set[str]]:
 
 
 def assert_every_deployment_serves(paths: StatePaths) -> None:
-    store, artifacts = open_store(paths), store_for(paths)
+    store, artifacts = open_store(paths), open_artifact_store(paths)
     try:
         served = {d.deployment: d.fingerprint for d in store.all_deployments()}
         assert sorted(served) == sorted(DEPLOYMENTS)
@@ -97,7 +97,7 @@ def test_gc_on_postgres_and_s3_killed_mid_way_then_finished(tmp_path: Path, pg_u
     stored = _bucket_models(s3_bucket)
     half_removed = [fp for fp in fps if "gc-removing" in stored.get(fp, set())]
     assert len(half_removed) == 1 and "manifest.json" not in stored[half_removed[0]]
-    assert not store_for(paths).exists(half_removed[0])  # gone for every reader at once
+    assert not open_artifact_store(paths).exists(half_removed[0])  # gone for every reader at once
     assert_every_deployment_serves(paths)
 
     holder = open_store(paths)

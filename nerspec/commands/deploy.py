@@ -26,6 +26,7 @@ def deployments_group() -> None:
     Examples:
       nerspec deployments list projects/example
       nerspec deployments history projects/example --deployment production
+      nerspec deployments rollout projects/example
     """
 
 
@@ -108,6 +109,11 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
         entries = store.history(project.name, deployment)
     finally:
         store.close()
+    declared = [d.name for d in project.manifest.spec.deployments]
+    if deployment is not None and not entries and deployment not in declared:
+        from nerspec.errors import DeployError
+
+        raise DeployError(f"{project.name} has no deployment {deployment!r} (declared: {', '.join(declared) or 'none'})")
     if as_json:
         echo_json([asdict(e) for e in entries])
         return
@@ -118,6 +124,32 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
             f"{e.at}  {e.deployment:<12} {e.action:<8} {(e.from_fp or 'none')[:12]:<12} -> "
             f"{(e.to_fp or 'none')[:12]:<12} {e.actor}  {e.reason}"
         )
+
+
+@deployments_group.command("rollout")
+@project_argument
+@json_option
+@state_option
+def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
+    """Each rollout in progress: its candidate, the documents observed, agreement with production, error rate,
+    latency ratio, and the verdict (pending, pass, fail) with its reasons. The next `apply` acts on a verdict.
+
+    \b
+    Example:
+      nerspec deployments rollout projects/example --json
+    """
+    from nerspec.paths import state_paths
+    from nerspec.plan.render import rollout_line
+    from nerspec.rollout.status import rollout_lines
+
+    lines = rollout_lines(_project(path), state_paths(state))
+    if as_json:
+        echo_json(lines)
+        return
+    if not lines:
+        click.echo("no rollout in progress")
+    for line in lines:
+        click.echo(rollout_line(line))
 
 
 @click.command("rollback")

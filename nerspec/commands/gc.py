@@ -13,7 +13,7 @@ from nerspec.commands.common import state_option
 @click.option("--keep", type=click.IntRange(min=0), default=3, show_default=True,
               help="Per deployment, keep this many models it served before its current one (rollback targets).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
-@click.option("--plan", "plan_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--plan", "plan_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Also keep the models this saved plan names (plans saved by `plan -o` are kept already).")
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
 @state_option
@@ -29,7 +29,12 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
     from nerspec.gc import collect, human_size
     from nerspec.paths import state_paths
 
-    result = collect(state_paths(state), keep, dry_run=dry_run, lock_timeout=lock_timeout, plan_files=plan_files,
+    paths = state_paths(state)
+    if state and not paths.shared and not paths.root.is_dir():  # a typo in --state / NERSPEC_STATE
+        from nerspec.errors import StateError
+
+        raise StateError(f"no state at {paths.root}: it does not exist (check --state or NERSPEC_STATE)")
+    result = collect(paths, keep, dry_run=dry_run, lock_timeout=lock_timeout, plan_files=plan_files,
                      say=click.echo)
     verb = "would free" if dry_run else "freed"
     count = len(result.removed)

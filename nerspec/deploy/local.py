@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
-from nerspec.artifacts import is_complete  # the artifact layout has one owner
+from nerspec.artifacts.layout import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now

@@ -131,7 +131,8 @@ def resolve_model(project: Any, state: Path | None, deployment: str = "productio
     (its fingerprint), else the model the ``deployment`` serves."""
     from nerspec.deploy import local
     from nerspec.errors import ModelNotFoundError
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
     from nerspec.paths import state_paths
 
     paths = state_paths(state)

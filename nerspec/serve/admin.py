@@ -210,7 +210,7 @@ def pause_before_switch() -> None:
 
 def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
-    from nerspec.fingerprint import sha256_file
+    from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store
     from nerspec.state.store import DeploymentRecord, utc_now
 

@@ -16,7 +16,7 @@ from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.train.loop import ProgressCallback
@@ -35,14 +35,14 @@ __all__ = ["ModelArtifact", "Progress", "ProgressCallback", "artifact_path", "fi
 
 
 def _data_fingerprint(project: LoadedProject, paths: StatePaths) -> DataFingerprint:
-    from nerspec.fingerprint import data_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
 
     return data_fingerprint(project, paths.cache)
 
 
 def fingerprint_of(project: LoadedProject, paths: StatePaths, data_fp: Any = None) -> str:
-    """The model fingerprint (``nerspec.fingerprint.model_fingerprint``) of the project's current inputs."""
-    from nerspec.fingerprint import model_fingerprint
+    """The model fingerprint (``nerspec.fingerprints.model.model_fingerprint``) of the project's current inputs."""
+    from nerspec.fingerprints.model import model_fingerprint
 
     return model_fingerprint(project, data_fp if data_fp is not None else _data_fingerprint(project, paths))
 

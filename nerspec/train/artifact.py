@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 
-# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts (the one owner of the
+# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts.layout (the one owner of the
 # artifact contract); this module writes artifacts and re-exports those names for its callers.
-from nerspec.artifacts import (
+from nerspec.artifacts.layout import (
     FINGERPRINTS,
     MANIFEST,
     META,
@@ -32,7 +32,7 @@ from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
@@ -67,7 +67,8 @@ def fill_staged(
     calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
-    from nerspec.fingerprint import document_hashes, versions
+    from nerspec.fingerprints.documents import document_hashes
+    from nerspec.fingerprints.model import versions
     from nerspec.languages import project_languages
 
     model = staged / MODEL_DIR

@@ -90,7 +90,7 @@ def pretraining_section(epochs: int) -> dict[str, Any]:
 
 
 def cache_key(project: LoadedProject, config: Config) -> str:
-    from nerspec.fingerprint import versions
+    from nerspec.fingerprints.model import versions
 
     pretrain = project.manifest.spec.training.pretrain
     assert pretrain is not None

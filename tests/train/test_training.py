@@ -37,7 +37,8 @@ def test_ner_artifact_contents_and_progress(make_project, state):
         assert key in meta, key
     assert meta["kind"] == "NERProject" and meta["labels"] == ["PERSON", "CITY"]
     assert set(meta["versions"]) == {"nerspec", "spacy", "python"}
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
 
     assert artifact.fingerprint == model_fingerprint(project, data_fingerprint(project, None))
     manifest = json.loads((artifact.path / "manifest.json").read_text())

@@ -4,7 +4,7 @@ An artifact ``<fingerprint>/`` holds ``model/`` (the spaCy pipeline), ``meta.jso
 marks a complete artifact), ``manifest.json``, ``fingerprints.json``, ``metrics.json`` and, once scored,
 ``evaluation.json`` (not part of the recorded hashes: it is written after training). This module owns that
 contract (names, completeness, reading, file hashes, integrity); ``train/artifact.py`` writes an artifact and
-everything else reads it through here, and through the artifact store (``nerspec.artifact_stores``) when
+everything else reads it through here, and through the artifact store (``nerspec.artifacts.stores``) when
 the models live in an object store shared by several machines.
 
 A ``ModelRecord.model_dir`` is the artifact's location as recorded: a local directory, or the store's URL of the
@@ -63,7 +63,7 @@ UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were reco
 
 __all__ = [
     "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
-    "is_complete", "local_dir", "read_artifact", "read_json", "store_for",
+    "is_complete", "local_dir", "read_artifact", "read_json",
 ]
 
 
@@ -104,15 +104,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def local_dir(paths: Any, fingerprint: str, recorded_dir: str | None = None) -> Path:
-    """The directory of a model on this machine (it may not exist yet: ``store_for(paths).fetch`` brings it)."""
+    """The directory of a model on this machine (it may not exist yet: ``open_artifact_store(paths).fetch`` brings it)."""
     if recorded_dir and "://" not in recorded_dir:
         path = Path(recorded_dir)
         return path if path.is_absolute() else Path(paths.root) / path
     return Path(paths.models) / fingerprint
-
-
-def store_for(paths: Any) -> Any:
-    """The artifact store the state paths name (``nerspec.artifact_stores.open_artifact_store``)."""
-    from nerspec.artifact_stores import open_artifact_store
-
-    return open_artifact_store(paths)
