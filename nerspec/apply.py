@@ -23,7 +23,6 @@ from nerspec import atomic
 from nerspec.corpus.preflight import check_data, check_plan_data
 from nerspec.deploy.intent import finish_pending as finish_interrupted
 from nerspec.deploy.steps import smoke, switch
-from nerspec.engine import Engine, RunContext
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
@@ -43,6 +42,7 @@ from nerspec.plan import (
     test_key,
 )
 from nerspec.plan.render import rollout_line
+from nerspec.run_parts import RunContext, RunParts
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
@@ -97,12 +97,12 @@ def apply(
     saved_plan: Plan | None = None,
     no_deploy: bool = False,
     lock_timeout: float = 0.0,
-    engine: Engine | None = None,
+    parts: RunParts | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """``execute``, raising ``GateFailed`` (exit 3) or ``DeployError`` when the run failed; else its run result."""
     return execute(projects, paths, saved_plan=saved_plan, no_deploy=no_deploy, lock_timeout=lock_timeout,
-                   engine=engine, progress=progress).raise_for_failures()
+                   parts=parts, progress=progress).raise_for_failures()
 
 
 def execute(
@@ -112,7 +112,7 @@ def execute(
     saved_plan: Plan | None = None,
     no_deploy: bool = False,
     lock_timeout: float = 0.0,
-    engine: Engine | None = None,
+    parts: RunParts | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run the plan for ``projects``; the run result is also written to ``<state>/reports/last-run.json``, also
@@ -129,9 +129,9 @@ def execute(
             remove_stale_partials(paths, time.time())
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
-            resolved = (engine or Engine()).resolved()
+            resolved = (parts or RunParts()).resolved()
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, engine, corpora)
+            plan = make_plan(projects, paths, store, parts, corpora)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
@@ -140,8 +140,13 @@ def execute(
             pairs = _pair(projects, plan)
             # Every project's data is checked before anything trains, so a data error in the second project
             # does not leave the first one trained and deployed from a run that then fails.
-            run.loaded = check_plan_data(projects, plan, paths, say, engine, corpora, lint=True)
+            run.loaded = check_plan_data(projects, plan, paths, say, parts, corpora, lint=True)
             entries = [_apply_project(run, project, project_plan) for project, project_plan in pairs]
+            if not no_deploy:  # what the servers log is deployment configuration: a pull request's apply leaves it
+                from nerspec.deploy.monitoring import sync_settings
+
+                for line in sync_settings(store, projects):
+                    say(line)
             data = {"version": RUN_RESULT_VERSION, "created": utc_now(), "mode": operation, "projects": entries}
             _write_run_result(paths, data, unchanged=run.kept == len(entries) and not plan.changes, say=say)
     finally:
@@ -331,4 +336,4 @@ def _repair_and_remove(run: _Run, project: LoadedProject, project_plan: ProjectP
             remove(run.ctx, project, action.deployment)
 
 
-__all__ = ["Engine", "RunResult", "apply", "check_data", "execute", "make_plan"]
+__all__ = ["RunParts", "RunResult", "apply", "check_data", "execute", "make_plan"]

@@ -21,10 +21,10 @@ from nerspec.state.store import ModelRecord, utc_now
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.engine import RunContext
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.run_parts import RunContext
 
 
 def remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -61,7 +61,7 @@ def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split:
     from nerspec.deploy import local
     from nerspec.fingerprints.data import data_fingerprint
 
-    final = local.model_dir(ctx.paths, fp)
+    final = local.artifact_dir(ctx.paths, fp)
     if final.exists() and not local.is_complete(final):
         raise StateError(f"{final} exists but is incomplete; move it away and run apply again")
     if final.exists():
@@ -72,7 +72,7 @@ def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split:
     started = time.monotonic()
     with atomic.staged_dir(final) as staged:
         pause("train")
-        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
+        ctx.parts.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
         complete_artifact(project, corpus, staged, fp, data_fp, time.monotonic() - started)
         pause("artifact")
     ctx.progress(f"{project.name}:   trained {short(fp)} in {time.monotonic() - started:.1f}s -> {final}")
@@ -123,7 +123,7 @@ def record_model(
     from nerspec.fingerprints.model import training_inputs, versions
     from nerspec.fingerprints.stat_cache import StatCache
 
-    artifact = local.model_dir(ctx.paths, fp)
+    artifact = local.artifact_dir(ctx.paths, fp)
     store = ctx.targets.artifact_store
     cache = StatCache(ctx.paths.cache, scope="artifacts")
     if not local.is_complete(artifact) and store.remote:  # adopted from the shared store: bring it here

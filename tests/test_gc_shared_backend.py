@@ -16,7 +16,7 @@ import boto3
 import pytest
 import yaml
 
-from nerspec.apply import Engine, apply
+from nerspec.apply import RunParts, apply
 from nerspec.artifacts.stores import open_artifact_store
 from nerspec.errors import LockError
 from nerspec.gc import collect
@@ -28,7 +28,7 @@ from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")
-ENGINE = Engine(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus,
+PARTS = RunParts(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus,
                 split_corpus=fakes.split_corpus)
 
 
@@ -41,7 +41,7 @@ def _models(tmp_path: Path, paths: StatePaths, count: int) -> list[str]:
     fingerprints = []
     for i in range(count):
         (project / "data" / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in make_docs(24 + i)))
-        result = apply(load_projects([project]), paths, engine=ENGINE)
+        result = apply(load_projects([project]), paths, parts=PARTS)
         fingerprints.append(result["projects"][0]["model"]["fingerprint"])
     return fingerprints
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from nerspec.errors import ModelNotFoundError
 
-MODEL_DIR = "model"
+PIPELINE_DIR = "model"
 META = "meta.json"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
@@ -35,8 +35,8 @@ class ModelArtifact:
     meta: dict[str, Any]
 
     @property
-    def model_dir(self) -> Path:
-        return self.path / MODEL_DIR
+    def pipeline_dir(self) -> Path:
+        return self.path / PIPELINE_DIR
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class ModelArtifact:
 
 
 def is_complete(path: Path) -> bool:
-    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+    return (path / META).is_file() and (path / PIPELINE_DIR).is_dir()
 
 
 def read_artifact(path: Path) -> ModelArtifact:
     path = Path(path)
     if not is_complete(path):
-        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except ValueError as exc:
@@ -59,12 +59,24 @@ def read_artifact(path: Path) -> ModelArtifact:
 
 
 EVALUATION = "evaluation.json"
+# The training side's words (nerspec.vocabulary), for monitoring's unseen-word share; absent in older artifacts.
+VOCABULARY = "vocabulary.json"
 UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
 
 __all__ = [
-    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
-    "is_complete", "local_dir", "read_artifact", "read_json",
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "VOCABULARY", "ModelArtifact",
+    "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
 ]
+
+
+def read_vocabulary(artifact: Path) -> frozenset[str] | None:
+    """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
+    try:
+        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("words") if isinstance(data, dict) else None
+    return frozenset(str(w) for w in found) if isinstance(found, list) else None
 
 
 def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:

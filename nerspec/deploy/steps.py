@@ -13,9 +13,9 @@ from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, utc_now
 
 if TYPE_CHECKING:
-    from nerspec.engine import RunContext
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan import Repair
+    from nerspec.run_parts import RunContext
 
 
 class SmokeFailure(NamedTuple):
@@ -104,7 +104,7 @@ def repair(ctx: RunContext, project: LoadedProject, action: Repair, candidate: s
     assert recorded is not None, "a repair names the model its deployment is recorded to serve"
     ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
     record = ctx.store.get_model(recorded)
-    artifact = record.model_dir if record is not None else local.model_dir(ctx.paths, recorded)
+    artifact = record.model_dir if record is not None else local.artifact_dir(ctx.paths, recorded)
     if ctx.targets.model_damaged(recorded):
         served = ctx.store.served(project.name, deployment)
         ctx.progress(f"{project.name}:   cannot repair {deployment}: model {short(recorded)} is damaged")

@@ -57,7 +57,7 @@ class TargetContext:
         record = self.store.get_model(fingerprint)
         if self.artifact_store.remote and record is not None:
             return self.artifact_store.fetch(fingerprint, record.artifact_files, self.stat_cache())
-        return local.model_dir(self.paths, fingerprint)
+        return local.artifact_dir(self.paths, fingerprint)
 
     def model_damaged(self, fingerprint: str) -> bool:
         """The recorded model's files are missing or differ from the recorded hashes (here or in the store)."""

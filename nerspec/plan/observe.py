@@ -18,11 +18,11 @@ from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.deploy.targets import TargetContext
-    from nerspec.engine import Engine
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.run_parts import RunParts
     from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
@@ -30,23 +30,23 @@ DocumentHashes = Callable[["LoadedProject", "dict[str, str] | None"], "dict[str,
 
 
 def make_plan(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, engine: Engine | None = None,
+    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: RunParts | None = None,
     corpora: dict[str, Corpus] | None = None,
 ) -> Plan:
     """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name)."""
-    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, engine, corpora))
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora))
     return compute_plan(inputs, store.snapshot()["sha256"])
 
 
 def document_hashes_loader(
-    paths: StatePaths, engine: Engine | None = None, corpora: dict[str, Corpus] | None = None
+    paths: StatePaths, parts: RunParts | None = None, corpora: dict[str, Corpus] | None = None
 ) -> DocumentHashes:
     """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
     with labels renamed back to the names the previous model's hashes used. Loaded corpora are kept in
     ``corpora`` (by project name) for the data checks that follow."""
-    from nerspec.engine import Engine
+    from nerspec.run_parts import RunParts
 
-    resolved = (engine or Engine()).resolved()
+    resolved = (parts or RunParts()).resolved()
 
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprints.documents import document_hashes
@@ -129,7 +129,7 @@ def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
     if record is not None:
         damaged = world.targets.model_damaged(candidate)
     else:  # an interrupted apply's complete artifact, here or (published) in the shared store
-        orphan = local.is_complete(local.model_dir(paths, candidate)) or (
+        orphan = local.is_complete(local.artifact_dir(paths, candidate)) or (
             world.targets.artifact_store.remote and world.targets.artifact_store.exists(candidate))
     recorded_deployments = store.deployments(project.name)
     previous = _previous(project, store, recorded_deployments, candidate)

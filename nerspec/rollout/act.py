@@ -17,8 +17,8 @@ from nerspec.plan import AbortRollout, DropRollout, Promote, StageRollout, short
 from nerspec.state.store import DeploymentRecord, RolloutRecord, Store, utc_now
 
 if TYPE_CHECKING:
-    from nerspec.engine import RunContext
     from nerspec.manifest.load import LoadedProject
+    from nerspec.run_parts import RunContext
 
 
 def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict[str, Any]:

@@ -162,7 +162,7 @@ class _Budget(io.RawIOBase):
 def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:
     """Blocking: unpack (unless this fingerprint is already stored), switch the pointer, load the model."""
     paths = state.paths
-    final = local.model_dir(paths, fingerprint)
+    final = local.artifact_dir(paths, fingerprint)
     if not local.is_complete(final):
         if final.exists():  # a leftover that is not an artifact: replace it rather than trust it
             shutil.rmtree(final)

@@ -1,6 +1,6 @@
 """Training: a project's manifest + corpus + split -> an immutable model artifact.
 
-``train()`` is what the reconciler and ``nerspec train`` call. The kind seam is ``nerspec.train.kinds``;
+``train()`` is what the reconciler and ``nerspec train`` call. The kind seam is ``nerspec.kinds`` (handed to training);
 the config is ``nerspec.train.config``; the run is ``nerspec.train.loop``; the artifact layout is
 ``nerspec.train.artifact``. Importing this package does not import spaCy.
 """
@@ -118,4 +118,5 @@ def train_into(
         data_fp=data_fp,
         training_seconds=time.monotonic() - started,
         calibration=calibration,
+        train_side=list(split.train),
     )

@@ -131,32 +131,20 @@ def _cross_fitted(
 ) -> Iterator[tuple[list[Document], Any]]:
     """Per fold: (held-out documents, a raw predictor trained on the others); folds by a hash of the id (stable),
     so every training document is scored once by a model that never saw it."""
-    from nerspec.corpus.split import unit_hash
-    from nerspec.train.loop import run_training
+    from nerspec.train.cross_fit import fold_of, train_fold
 
-    seed = project.manifest.spec.training.seed
-    fold_of = [int(unit_hash(d.id, seed, "calibration-fold") * CROSS_FIT_FOLDS) for d in train_docs]
-    for fold in range(CROSS_FIT_FOLDS):
-        held = [d for d, f in zip(train_docs, fold_of) if f == fold]
-        rest = [d for d, f in zip(train_docs, fold_of) if f != fold]
+    fold = fold_of(train_docs, project.manifest.spec.training.seed, CROSS_FIT_FOLDS, "calibration-fold")
+    for k in range(CROSS_FIT_FOLDS):
+        held = [d for d, f in zip(train_docs, fold) if f == k]
+        rest = [d for d, f in zip(train_docs, fold) if f != k]
         if not held or not rest:
             continue
         with tempfile.TemporaryDirectory(prefix="nerspec-cross-fit-") as tmp:
-            # No dev carve, as for the model being calibrated: same schedule, same checkpoint selection.
-            result = run_training(project, rest, [], Path(tmp) / "_training", None, init_tok2vec=init_tok2vec)
+            result = train_fold(project, rest, Path(tmp), init_tok2vec)
             yield held, _raw_predictor(project, result.model_dir)
 
 
 def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
-    from nerspec.predict import Predictor
+    from nerspec.train.cross_fit import raw_predictor
 
-    spec = project.manifest.spec
-    meta = {
-        "kind": project.kind,
-        "project": project.name,
-        "labels": [label.name for label in spec.labels],
-        "multilabel": spec.multilabel,
-        "threshold": spec.training.threshold,
-        "language": project.manifest.metadata.language,
-    }
-    return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
+    return raw_predictor(project, model_dir)

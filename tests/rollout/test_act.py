@@ -1,4 +1,4 @@
-"""Apply's rollout steps with the fake engine and a real SQLite state: stage instead of switching, then promote
+"""Apply's rollout steps with the fake run parts and a real SQLite state: stage instead of switching, then promote
 on pass, abort (exit 3, production unchanged) on fail, wait on pending; the edge cases of the issue."""
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def _observe(state: Any, n: int, matched: int = 2, production_only: int = 0) -> 
     store.close()
 
 
-def _plan(tiny: Any, state: Any, engine: Any) -> Any:
+def _plan(tiny: Any, state: Any, parts: Any) -> Any:
     store = open_store(state)
     try:
-        return make_plan(tiny.load(), state, store, engine).projects[0]
+        return make_plan(tiny.load(), state, store, parts).projects[0]
     finally:
         store.close()
 
@@ -58,17 +58,17 @@ def staged(tiny: Any, state: Any, run_apply: Any) -> tuple[str, str]:
 
 
 def test_pending_then_promoted_with_figures(staged: tuple[str, str], tiny: Any, state: Any, run_apply: Any,
-                                            engine: Any) -> None:
+                                            parts: Any) -> None:
     first, candidate = staged
     _observe(state, 3)
-    plan = _plan(tiny, state, engine)
+    plan = _plan(tiny, state, parts)
     assert plan.actions == [] and plan.rollouts[0]["verdict"] == "pending"
     steps: list[str] = []
     result = run_apply(progress=steps.append)  # pending: progress, exit 0
     assert any("3 of 4 documents observed" in s for s in steps) and _pointer(state) == first
     assert result["projects"][0]["rollouts"][0]["documents"] == 3
     _observe(state, 1)
-    assert [a.type for a in _plan(tiny, state, engine).actions] == ["promote"]
+    assert [a.type for a in _plan(tiny, state, parts).actions] == ["promote"]
     run_apply()
     assert _pointer(state) == candidate
     store = open_store(state)
@@ -104,9 +104,9 @@ def test_manifest_change_replaces_the_candidate(staged: tuple[str, str], tiny: A
 
 
 def test_removing_rollout_deploys_directly(staged: tuple[str, str], tiny: Any, state: Any, run_apply: Any,
-                                          engine: Any) -> None:
+                                          parts: Any) -> None:
     tiny.write_manifest(manifest())
-    plan = _plan(tiny, state, engine)
+    plan = _plan(tiny, state, parts)
     assert [a.type for a in plan.actions] == ["reuse", "drop_rollout", "deploy"]
     run_apply()
     assert _pointer(state) == staged[1]
