@@ -121,6 +121,7 @@ def _environment(fmt: str) -> Any:
         )
         env.filters["bars_svg"] = charts.bars_svg
         env.filters["reliability_svg"] = charts.reliability_svg
+        env.filters["timeline_svg"] = charts.timeline_svg
     else:
 
         def finalize(value: Any) -> Any:
