@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--no-dvc", action="store_true", help="Skip the `dvc status` comparison.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from nerspec.apply import Engine, apply
+    from nerspec.apply import RunParts, apply
     from nerspec.manifest.load import load_projects
     from nerspec.paths import StatePaths
 
@@ -124,8 +124,8 @@ def main() -> None:
     print(f"generated {args.docs} documents in {time.perf_counter() - started:.1f}s")
     time.sleep(2.1)  # files younger than the mtime-race window are not cached (see StatCache.hash)
     started = time.perf_counter()
-    engine = Engine(trainer=stand_in_trainer, evaluator=stand_in_evaluator)
-    apply(load_projects([project]), state, engine=engine)
+    parts = RunParts(trainer=stand_in_trainer, evaluator=stand_in_evaluator)
+    apply(load_projects([project]), state, parts=parts)
     print(f"first apply (reads and parses all documents, stand-in training): {time.perf_counter() - started:.1f}s")
 
     # Bytecode as an installed package has it (pip compiles on install; dvc's environment has it too): without

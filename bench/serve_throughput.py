@@ -83,10 +83,10 @@ def build_artifact(state: Path, seed: int) -> str:
 
     fix_random_seed(seed)
     rng = random.Random(seed)
-    from nerspec.train.kinds import tok2vec_block
+    from nerspec.kinds.pipeline import tok2vec_block
 
     nlp = spacy.blank("en")
-    # nerspec's default NER architecture (nerspec.train.kinds): a shared tok2vec component and a
+    # nerspec's default NER architecture (nerspec.kinds.pipeline): a shared tok2vec component and a
     # transition-based ``ner`` reading it through a listener.
     nlp.add_pipe("tok2vec", config={"model": tok2vec_block(96, depth=4)})
     ner = nlp.add_pipe("ner", config={"model": {

@@ -87,8 +87,8 @@ def main() -> None:
         started = time.perf_counter()
         fetch = subprocess.run([sys.executable, "-c", (
             "from nerspec.paths import state_paths\nfrom nerspec.state import open_store\n"
-            "from nerspec.artifacts import store_for\nfrom nerspec.fingerprint import StatCache\n"
-            "p = state_paths()\ns = open_store(p)\nst = store_for(p)\n"
+            "from nerspec.artifacts.stores import open_artifact_store\nfrom nerspec.fingerprints.stat_cache import StatCache\n"
+            "p = state_paths()\ns = open_store(p)\nst = open_artifact_store(p)\n"
             "[st.fetch(m.fingerprint, m.artifact_files, StatCache(p.cache)) for m in s.all_models()]\n")],
             cwd=b, env=shared, capture_output=True, text=True)
         if fetch.returncode:

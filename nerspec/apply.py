@@ -22,14 +22,18 @@ from typing import TYPE_CHECKING, Any
 from nerspec import atomic
 from nerspec.corpus.preflight import check_data, check_plan_data
 from nerspec.deploy.intent import finish_pending as finish_interrupted
-from nerspec.engine import Engine, RunContext
+from nerspec.deploy.steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
+    AbortRollout,
+    DropRollout,
     Plan,
     ProjectPlan,
+    Promote,
     RemoveDeployment,
     Repair,
+    StageRollout,
     Train,
     check_fresh,
     make_plan,
@@ -37,6 +41,8 @@ from nerspec.plan import (
     short,
     test_key,
 )
+from nerspec.plan.render import rollout_line
+from nerspec.run_parts import RunContext, RunParts
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
@@ -91,12 +97,12 @@ def apply(
     saved_plan: Plan | None = None,
     no_deploy: bool = False,
     lock_timeout: float = 0.0,
-    engine: Engine | None = None,
+    parts: RunParts | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """``execute``, raising ``GateFailed`` (exit 3) or ``DeployError`` when the run failed; else its run result."""
     return execute(projects, paths, saved_plan=saved_plan, no_deploy=no_deploy, lock_timeout=lock_timeout,
-                   engine=engine, progress=progress).raise_for_failures()
+                   parts=parts, progress=progress).raise_for_failures()
 
 
 def execute(
@@ -106,7 +112,7 @@ def execute(
     saved_plan: Plan | None = None,
     no_deploy: bool = False,
     lock_timeout: float = 0.0,
-    engine: Engine | None = None,
+    parts: RunParts | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run the plan for ``projects``; the run result is also written to ``<state>/reports/last-run.json``, also
@@ -123,9 +129,9 @@ def execute(
             remove_stale_partials(paths, time.time())
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
-            resolved = (engine or Engine()).resolved()
+            resolved = (parts or RunParts()).resolved()
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, engine, corpora)
+            plan = make_plan(projects, paths, store, parts, corpora)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
@@ -134,8 +140,13 @@ def execute(
             pairs = _pair(projects, plan)
             # Every project's data is checked before anything trains, so a data error in the second project
             # does not leave the first one trained and deployed from a run that then fails.
-            run.loaded = check_plan_data(projects, plan, paths, say, engine, corpora, lint=True)
+            run.loaded = check_plan_data(projects, plan, paths, say, parts, corpora, lint=True)
             entries = [_apply_project(run, project, project_plan) for project, project_plan in pairs]
+            if not no_deploy:  # what the servers log is deployment configuration: a pull request's apply leaves it
+                from nerspec.deploy.monitoring import sync_settings
+
+                for line in sync_settings(store, projects):
+                    say(line)
             data = {"version": RUN_RESULT_VERSION, "created": utc_now(), "mode": operation, "projects": entries}
             _write_run_result(paths, data, unchanged=run.kept == len(entries) and not plan.changes, say=say)
     finally:
@@ -177,6 +188,8 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         ctx.progress(f"{name}: no changes ({serving(project_plan)})")
         previous = run.previous.get(name)
         entry = noop_entry(project, project_plan, ctx.store, previous)
+        if project_plan.rollouts:  # the rollouts' progress is news: the entry is rewritten with it
+            entry = {**entry, "rollouts": _rollout_lines(run, project_plan)}
         run.kept += entry is previous
         return entry
     result: dict[str, Any] = {
@@ -191,6 +204,7 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         "deploy": {"will_deploy": False, "deployed": [], "skipped_reason": None},
         "data_changes": project_plan.data_changes,
         "lint": [],
+        "rollouts": _rollout_lines(run, project_plan),
     }
     model_action = project_plan.model_action
     gates_passed = True
@@ -200,9 +214,11 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
     result["deploy"]["will_deploy"] = bool(deploys) and gates_passed and not run.no_deploy
     if run.no_deploy:
         result["deploy"]["skipped_reason"] = "--no-deploy"
-        if deploys:
-            ctx.progress(f"{name}: --no-deploy: {len(deploys)} deployment(s) left as they are")
+        if deploys or project_plan.rollout_actions:
+            left = len(deploys) + len(project_plan.rollout_actions)
+            ctx.progress(f"{name}: --no-deploy: {left} deployment(s) left as they are")
         return result
+    result["rollout_actions"] = _end_rollouts(run, project, project_plan)
     if deploys and not gates_passed:
         result["deploy"]["skipped_reason"] = "gates failed"
         ctx.progress(f"{name}: gates failed; nothing deployed")
@@ -260,12 +276,43 @@ def _model_and_gates(
     return passed
 
 
+def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+    for line in project_plan.rollouts:
+        run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
+    return [dict(line) for line in project_plan.rollouts]
+
+
+def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+    """Act on the rollouts' verdicts (promote, abort) and drop candidates the manifest no longer asks for. These
+    concern models that passed their gates when they were staged, so they do not wait for this run's gates."""
+    from nerspec.rollout import act
+
+    done = []
+    for action in project_plan.rollout_actions:
+        if isinstance(action, Promote):
+            done.append(act.promote(run.ctx, project, action))
+            failed = smoke(run.ctx, project, action.deployment, action.from_fp, action.to)
+            if failed is not None:
+                done[-1]["smoke_failed"] = failed.failure
+                run.failures.append(failed.message)
+        elif isinstance(action, (AbortRollout, DropRollout)):
+            done.append(act.end(run.ctx, project, action))
+            if isinstance(action, AbortRollout):
+                run.failures.append(f"{project.name}/{action.deployment}: rollout of {short(action.candidate)} "
+                                    f"failed ({'; '.join(action.reasons)}); the candidate is dropped, production "
+                                    "is unchanged")
+    return done
+
+
 def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
-    from nerspec.deploy.steps import smoke, switch
+    from nerspec.rollout import act
 
     deployed = []
     fp = project_plan.fingerprint
     for action in project_plan.deploys:
+        if isinstance(action, StageRollout):
+            act.stage(run.ctx, project, action)
+            continue  # production keeps answering: nothing is deployed yet
         switch(run.ctx, project, action.deployment, action.from_fp, fp, "deploy", "; ".join(action.reasons))
         entry: dict[str, Any] = {"deployment": action.deployment, "from": action.from_fp, "to": fp}
         failed = smoke(run.ctx, project, action.deployment, action.from_fp, fp)
@@ -289,4 +336,4 @@ def _repair_and_remove(run: _Run, project: LoadedProject, project_plan: ProjectP
             remove(run.ctx, project, action.deployment)
 
 
-__all__ = ["Engine", "RunResult", "apply", "check_data", "execute", "make_plan"]
+__all__ = ["RunParts", "RunResult", "apply", "check_data", "execute", "make_plan"]

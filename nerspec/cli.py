@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -53,19 +53,34 @@ class NerspecGroup(click.Group):
         except NerspecError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.filename is None:  # not about a path: a bug
+                _bug(ctx)
+            # A file that is missing, a directory that cannot be created, a path below a regular file: the
+            # user's environment, not a bug. Name the path and what went wrong.
+            click.secho(f"error: {_os_error_message(exc)}", fg="red", err=True)
+            ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception:  # a bug in nerspec, not a user mistake: the only case with a traceback
-            traceback.print_exc()
-            click.secho(
-                "internal error: this is a bug in nerspec; please report it with the traceback above",
-                fg="red",
-                err=True,
-            )
-            ctx.exit(EXIT_INTERNAL)
+            _bug(ctx)
+
+
+def _bug(ctx: click.Context) -> NoReturn:
+    traceback.print_exc()
+    click.secho("internal error: this is a bug in nerspec; please report it with the traceback above", fg="red",
+                err=True)
+    ctx.exit(EXIT_INTERNAL)
+
+
+def _os_error_message(exc: OSError) -> str:
+    """``PATH: No such file or directory`` (and the second path of a failed rename or link)."""
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+    reason = exc.strerror or type(exc).__name__
+    return f"{where}: {reason}"
 
 
 @click.group(cls=NerspecGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

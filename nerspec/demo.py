@@ -6,7 +6,10 @@ Thin on purpose: the same core calls as ``nerspec plan`` and ``nerspec apply``, 
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +46,85 @@ def main(argv: list[str] | None = None) -> int:
         click.secho(f"error: {exc}", fg="red", err=True)
         return exc.exit_code
     reports = _reports(paths, result)
-    from nerspec.manifest.load import display_path
-
-    where = display_path(projects[0].dir)
-    tips = [
-        ("nerspec plan", "no changes now" if failed is None else "the deployments the failed gates held back"),
-        (f"nerspec deployments list {where}", "what each deployment serves"),
-        (f"edit {where}/data, then nerspec plan", "the retrain and its reasons"),
-        (f"nerspec rollback {where} production", "back to the previous model"),
-        (f'nerspec predict {where} --deployment production "some text"', "use the deployed model"),
-    ]
-    width = max(len(command) for command, _ in tips)
+    tips = next_steps(projects[0], paths, failed is not None)
+    width = max(len(tip.command) for tip in tips)
     click.echo(f"\nReport: {reports[0]}")
     for extra in reports[1:]:
         click.echo(f"HTML report: {extra}")
+    hint = activation_hint()
+    if hint:
+        click.echo(f"\n{hint}")
     click.echo("\nWhat to try next:")
-    for command, why in tips:
-        click.echo(f"  {command.ljust(width)}  # {why}")
+    for tip in tips:
+        click.echo(f"  {tip.command.ljust(width)}  # {tip.why}")
     return 3 if failed else 0
+
+
+@dataclass(frozen=True)
+class Tip:
+    """A suggestion printed after the demo; ``runnable`` ones run as printed (tests/test_demo.py runs them)."""
+
+    command: str
+    why: str
+    runnable: bool = True
+
+
+# The README's headline example: the demo suggests exactly what the README promises.
+EXAMPLE_TEXT = "Acme Bank lends $2M to Jane Doe."
+
+
+def next_steps(project: Any, paths: Any, failed: bool) -> list[Tip]:
+    """What to try next, each command valid in the state the demo leaves behind.
+
+    Rollback is offered only when the deployment has an earlier model to go back to (a first demo deploys one
+    model); otherwise the history is, with how to get a second model.
+    """
+    from nerspec.manifest.load import display_path
+
+    where = display_path(project.dir)
+    deployment = project.manifest.spec.deployments[0].name if project.manifest.spec.deployments else "production"
+    tips = [
+        Tip("nerspec plan", "no changes now" if not failed else "the deployments the failed gates held back"),
+        Tip(f"nerspec deployments list {where}", "what each deployment serves"),
+        Tip(f"edit {where}/data, then nerspec plan", "the retrain and its reasons", runnable=False),
+    ]
+    if _has_earlier_model(paths, project.name, deployment):
+        tips.append(Tip(f"nerspec rollback {where} {deployment}", "back to the previous model"))
+    else:
+        tips.append(Tip(f"nerspec deployments history {where}",
+                        "every deploy; after a second one, `nerspec rollback` returns to the previous model"))
+    if not failed:
+        tips.append(Tip(f"nerspec predict {where} --deployment {deployment} {shlex.quote(EXAMPLE_TEXT)}",
+                        "use the deployed model"))
+    return tips
+
+
+def _has_earlier_model(paths: Any, project: str, deployment: str) -> bool:
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False)
+    try:
+        current = store.deployments(project).get(deployment)
+        if current is None:
+            return False
+        return any(e.to_fp == current.fingerprint and e.from_fp and e.from_fp != current.fingerprint
+                   for e in store.history(project, deployment))
+    finally:
+        store.close()
+
+
+def activation_hint() -> str | None:
+    """How to reach ``nerspec`` when the demo ran from a virtual environment that is not on the PATH."""
+    installed = Path(sys.executable).parent / "nerspec"
+    found = shutil.which("nerspec")
+    if found and Path(found).resolve() == installed.resolve():
+        return None
+    try:
+        bin_dir = installed.parent.relative_to(Path.cwd())
+    except ValueError:
+        bin_dir = installed.parent
+    return (f"`nerspec` is installed in {bin_dir.parent}, which is not on your PATH: run `. {bin_dir}/activate` "
+            f"first (or call {installed} by its path).")
 
 
 def _reports(paths: Any, result: dict[str, Any] | None) -> list[Path]:

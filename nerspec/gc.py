@@ -12,7 +12,7 @@ A model is kept when
 
 Every backend: the lock is the state store's own (the SQLite state directory's lock file, or PostgreSQL advisory
 locks on every project gc may touch), the records are the store's, and the storage operations are the artifact
-store's (``nerspec.artifact_stores``: a local directory, or an S3 bucket plus its local cache).
+store's (``nerspec.artifacts.stores``: a local directory, or an S3 bucket plus its local cache).
 
 Crash safety comes from ordering: the state forgets the model first (one transaction), then the artifact store makes
 it disappear in one step (a local directory is renamed to a ``.<fp>.gc-<pid>`` tombstone; in S3 a removal mark is
@@ -48,6 +48,7 @@ class GcResult:
     removed: list[Candidate] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)  # fingerprint -> why
     dry_run: bool = False
+    expired_documents: int = 0  # logged monitoring documents past their retention, removed
 
     @property
     def freed(self) -> int:
@@ -151,7 +152,7 @@ def protected(store: Any, paths: StatePaths, projects: set[str], keep: int,
 def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = False, lock_timeout: float = 0.0,
             plan_files: Iterable[Path] = (), say: Callable[[str], None] | None = None) -> GcResult:
     """Remove every model nothing needs (see the module docstring); with ``dry_run`` only say which."""
-    from nerspec.artifacts import store_for
+    from nerspec.artifacts.stores import open_artifact_store
     from nerspec.state import open_store
 
     if keep < 0:
@@ -162,7 +163,7 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
         return result
     store = open_store(paths)
     try:
-        artifacts = store_for(paths)
+        artifacts = open_artifact_store(paths)
         leftovers = artifacts.interrupted_removals()
         described = {fp: artifacts.describe(fp) for fp in artifacts.stored()}
         # Every project gc may touch is locked (PostgreSQL locks per project; SQLite's lock covers them all).
@@ -185,6 +186,10 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
                 result.removed.append(candidate)
                 tell(f"{'would remove' if dry_run else 'removed'} {candidate.fingerprint[:12]} "
                      f"({candidate.project or 'unknown project'}, {human_size(candidate.size)})")
+        if not dry_run:  # rows are independent of models and of the lock: each expires on its own
+            import time
+
+            result.expired_documents = store.monitoring_expire(time.time())
     finally:
         store.close()
     return result

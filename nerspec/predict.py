@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,7 @@ class Predictor:
         import spacy
 
         import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
-        from nerspec.train.kinds import kind_impl
+        from nerspec.kinds import kind_of
 
         self.path = artifact_dir
         self.meta = meta
@@ -85,7 +85,7 @@ class Predictor:
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
-        self._impl = kind_impl(self.kind)
+        self._impl = kind_of(self.kind)
         # ``calibrate=False``: raw scores (what training fits the calibration on). A map fitted on other scores
         # than these would be wrong, so it is not applied, and ``notes`` says so (commands print it, the server
         # logs it).
@@ -172,6 +172,28 @@ class Predictor:
             if last:
                 yield merged, cats
                 merged = []
+
+    def entity_marginals(
+        self, texts: Sequence[str], beam_width: int, batch_size: int = 64,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[dict[tuple[int, int, str], float]]:
+        """Per text, every entity of a ``beam_width`` beam with its marginal probability, keyed by code-point
+        (start, end, type): the readings the model weighs, not only the one it returns (label-error checks)."""
+        if self._parser is None:
+            raise NerspecError(f"{self.path}: entity marginals need an entity recognizer")
+        parser = self.nlp.get_pipe(self._parser)
+        names = self.nlp.pipe_names
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        out: list[dict[tuple[int, int, str], float]] = []
+        batch: list[Doc] = []
+        for doc in self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]):
+            batch.append(doc)
+            if len(batch) >= batch_size or len(out) + len(batch) == len(texts):
+                for one, marginals in zip(batch, _beam_marginals(parser, batch, beam_width), strict=True):
+                    out.append({(one[s:e].start_char, one[s:e].end_char, label): p
+                                for (s, e, label), p in marginals.items()})
+                batch = []
+        return out
 
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         if self._parser is None:

@@ -21,10 +21,10 @@ from nerspec.state.store import ModelRecord, utc_now
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.engine import RunContext
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.run_parts import RunContext
 
 
 def remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -58,21 +58,21 @@ def _newest_mtime(root: Path) -> float | None:
 
 def train_staged(ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, fp: str) -> None:
     """Train ``fp`` into the one staged directory apply owns, complete it, rename it into place, record it."""
-    from nerspec import fingerprint as fpmod
     from nerspec.deploy import local
+    from nerspec.fingerprints.data import data_fingerprint
 
-    final = local.model_dir(ctx.paths, fp)
+    final = local.artifact_dir(ctx.paths, fp)
     if final.exists() and not local.is_complete(final):
         raise StateError(f"{final} exists but is incomplete; move it away and run apply again")
     if final.exists():
         # Damaged outside nerspec (the plan said so): keep it for inspection, train a fresh one.
         final.rename(final.with_name(f".{fp}.damaged-{int(time.time())}"))
         ctx.store.forget_model(fp)
-    data_fp = fpmod.data_fingerprint(project, ctx.paths.cache)
+    data_fp = data_fingerprint(project, ctx.paths.cache)
     started = time.monotonic()
     with atomic.staged_dir(final) as staged:
         pause("train")
-        ctx.engine.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
+        ctx.parts.trainer(project, corpus, split, staged, fp, data_fp, paths=ctx.paths)
         complete_artifact(project, corpus, staged, fp, data_fp, time.monotonic() - started)
         pause("artifact")
     ctx.progress(f"{project.name}:   trained {short(fp)} in {time.monotonic() - started:.1f}s -> {final}")
@@ -83,12 +83,13 @@ def complete_artifact(
     project: LoadedProject, corpus: Corpus, staged: Path, fp: str, data_fp: DataFingerprint, seconds: float
 ) -> None:
     """Fill in what the contract asks of an artifact when the trainer did not write it."""
-    from nerspec import fingerprint as fpmod
+    from nerspec.fingerprints.documents import document_hashes
+    from nerspec.fingerprints.model import versions
 
     if not (staged / "manifest.json").exists():
         atomic.write_text(staged / "manifest.json", json.dumps(project.manifest.model_dump(mode="json"), indent=2))
     if not (staged / "fingerprints.json").exists():
-        payload = {"data_files": data_fp.files, "documents": fpmod.document_hashes(corpus)}
+        payload = {"data_files": data_fp.files, "documents": document_hashes(corpus)}
         atomic.write_text(staged / "fingerprints.json", json.dumps(payload))
     if not (staged / "meta.json").exists():
         spec = project.manifest.spec
@@ -102,7 +103,7 @@ def complete_artifact(
             "threshold": spec.training.threshold,
             "created": utc_now(),
             "training_seconds": round(seconds, 3),
-            "versions": fpmod.versions(),
+            "versions": versions(),
             "data_fingerprint": data_fp.sha256,
             "seed": spec.training.seed,
         }
@@ -115,16 +116,19 @@ def record_model(
     """Record a complete artifact; with an object store it is published first (files, then its manifest), so the
     state never names a model other machines cannot fetch. A kill in between leaves a published, unrecorded
     model that the next plan adopts ("reuse") instead of training it again."""
-    from nerspec import fingerprint as fpmod
-    from nerspec.artifacts import file_hashes
+    from nerspec.artifacts.layout import file_hashes
     from nerspec.deploy import local
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.documents import document_hashes
+    from nerspec.fingerprints.model import training_inputs, versions
+    from nerspec.fingerprints.stat_cache import StatCache
 
-    artifact = local.model_dir(ctx.paths, fp)
+    artifact = local.artifact_dir(ctx.paths, fp)
     store = ctx.targets.artifact_store
-    cache = fpmod.StatCache(ctx.paths.cache, scope="artifacts")
+    cache = StatCache(ctx.paths.cache, scope="artifacts")
     if not local.is_complete(artifact) and store.remote:  # adopted from the shared store: bring it here
         artifact = store.fetch(fp, {}, cache)
-    data_fp = data_fp or fpmod.data_fingerprint(project, ctx.paths.cache)
+    data_fp = data_fp or data_fingerprint(project, ctx.paths.cache)
     meta = _read_json(artifact / "meta.json") or {}
     files = file_hashes(artifact, cache)
     cache.save()
@@ -143,17 +147,17 @@ def record_model(
             created=meta.get("created") or utc_now(),
             data_fingerprint=data_fp.sha256,
             model_dir=store.location(fp) if store.remote else str(artifact),
-            training_inputs=fpmod.training_inputs(project),
-            versions=meta.get("versions") or fpmod.versions(),
+            training_inputs=training_inputs(project),
+            versions=meta.get("versions") or versions(),
             artifact_files=files,
         ),
-        document_hashes=fpmod.document_hashes(corpus),
+        document_hashes=document_hashes(corpus),
     )
 
 
 def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> dict[str, Any] | None:
     """A small JSON file of a recorded model: from the local copy, else straight from the artifact store."""
-    from nerspec.artifacts import local_dir
+    from nerspec.artifacts.layout import local_dir
 
     found = _read_json(local_dir(ctx.paths, record.fingerprint, record.model_dir) / name)
     if found is None and "://" in record.model_dir:

@@ -1,7 +1,7 @@
 """Session-wide real services (started only by the tests that ask for them), and the fixtures shared across folders.
 
 The tests mirror the package layout, so fixtures used by tests in several folders live in modules of their own,
-registered here once: tiny projects and the fake apply engine (tests/tiny.py), and the tiny trained models
+registered here once: tiny projects and the fake run parts (tests/tiny.py), and the tiny trained models
 (tests/trained_models.py, trained once per session and kind).
 """
 

@@ -3,7 +3,7 @@ test doubles installed by monkeypatching, so production code reads no test switc
 
 The subprocess tests select the doubles with these variables (read here, never by nerspec):
 ``NERSPEC_TEST_TRAINER`` / ``_EVALUATOR`` / ``_LOAD_CORPUS`` / ``_SPLIT`` = ``module:function`` replace the
-engine's defaults; ``NERSPEC_TEST_PAUSE_AT=<stage>`` makes the process sleep at that crash point
+run parts' defaults; ``NERSPEC_TEST_PAUSE_AT=<stage>`` makes the process sleep at that crash point
 (``nerspec.state.crashpoints``) for ``NERSPEC_TEST_PAUSE_SECONDS`` (60), after creating the file
 ``NERSPEC_TEST_PAUSE_MARKER`` so the test knows when to kill it.
 """
@@ -30,14 +30,14 @@ def _load(spec: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def install_engine(settings: Mapping[str, str], set_attr: Callable[[Any, str, Any], None] = setattr) -> None:
-    """Replace the engine's default parts named in ``settings`` (``set_attr``: pytest's ``monkeypatch.setattr``
+def install_parts(settings: Mapping[str, str], set_attr: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Replace the default run parts named in ``settings`` (``set_attr``: pytest's ``monkeypatch.setattr``
     in-process, so the patch is undone after the test)."""
-    import nerspec.engine
+    import nerspec.run_parts
 
     for variable, attr in ENGINE_HOOKS.items():
         if settings.get(variable):
-            set_attr(nerspec.engine, attr, _load(settings[variable]))
+            set_attr(nerspec.run_parts, attr, _load(settings[variable]))
 
 
 def install_pause(settings: Mapping[str, str]) -> None:
@@ -60,7 +60,7 @@ def install_pause(settings: Mapping[str, str]) -> None:
 
 
 def install(settings: Mapping[str, str] = os.environ) -> None:
-    install_engine(settings)
+    install_parts(settings)
     install_pause(settings)
 
 

@@ -1,4 +1,4 @@
-"""apply with the fake engine: gates, --no-deploy, run result, rollback, swap, history."""
+"""apply with the fake run parts: gates, --no-deploy, run result, rollback, swap, history."""
 
 from __future__ import annotations
 
@@ -72,15 +72,15 @@ def test_regression_gate_against_production(tiny: Any, state: Any, run_apply: An
     assert pointer_fp(state) == good
 
 
-def test_no_deploy(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_no_deploy(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     result = run_apply(no_deploy=True)
     assert result["mode"] == "apply --no-deploy"
     assert result["projects"][0]["deploy"]["skipped_reason"] == "--no-deploy"
     assert pointer_fp(state) is None
-    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["reuse", "deploy"]
+    assert [a.type for a in plan_of(tiny, state, parts).projects[0].actions] == ["reuse", "deploy"]
 
 
-def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_rollback_restores_and_sticks(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
     first = pointer_fp(state)
     tiny.write_docs(make_docs(30))
@@ -90,7 +90,7 @@ def test_rollback_restores_and_sticks(tiny: Any, state: Any, engine: Any, run_ap
     (project,) = tiny.load()
     assert rollback(state, project, "production") == (second, first)
     assert pointer_fp(state) == first
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     assert not plan.changes and "was rolled back" in plan.projects[0].notes[0]  # apply won't undo it
     # "no changes" names what production really serves, not the candidate it was rolled back from
     assert f"no changes: production serves {first[:12]} (the manifest and data ask for {second[:12]})" in render(plan)
@@ -151,7 +151,7 @@ def test_data_error_blocks_before_training(tiny: Any, state: Any, run_apply: Any
     assert not (state.reports / "last-run.json").exists()
 
 
-def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, engine: Any, tmp_path: Any) -> None:
+def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, parts: Any, tmp_path: Any) -> None:
     from nerspec.apply import apply
     from nerspec.errors import DataError
     from tests.tiny import TinyProject
@@ -161,7 +161,7 @@ def test_data_error_in_one_project_blocks_every_project(tiny: Any, state: Any, e
     good.write_docs(make_docs(24))
     _span_outside_text(tiny)
     with pytest.raises(DataError, match="d0003"):
-        apply(good.load() + tiny.load(), state, engine=engine)
+        apply(good.load() + tiny.load(), state, parts=parts)
     assert local.read_pointer(state, "good", "production") is None
 
 
@@ -181,7 +181,7 @@ def test_warnings_do_not_block_and_lint_lands_in_the_run_result(tiny: Any, state
     assert any("lint finding" in s for s in steps)
 
 
-def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     from nerspec.errors import DeployError
 
     run_apply()
@@ -192,7 +192,7 @@ def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state
     (project,) = tiny.load()
     rollback(state, project, "production")
     (state.models / first / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
-    (repair,) = plan_of(tiny, state, engine).projects[0].actions
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
     assert repair.type == "repair" and repair.damaged is True
     assert any("apply cannot rebuild" in r and "nerspec rollback" in r for r in repair.reasons)
     steps: list[str] = []
@@ -204,12 +204,12 @@ def test_damaged_rolled_back_model_is_refused_not_fake_repaired(tiny: Any, state
     store = open_store(state)
     assert [h.action for h in store.history("tiny")] == ["deploy", "deploy", "rollback"]  # no fake repair recorded
     store.close()
-    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["repair"]  # still honest
+    assert [a.type for a in plan_of(tiny, state, parts).projects[0].actions] == ["repair"]  # still honest
     rollback(state, project, "production", to=second)  # the fix the message names
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_pointer_drift_while_rolled_back_is_repaired_and_stays_fixed(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_pointer_drift_while_rolled_back_is_repaired_and_stays_fixed(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
     first = pointer_fp(state)
     tiny.write_docs(make_docs(30))
@@ -217,15 +217,15 @@ def test_pointer_drift_while_rolled_back_is_repaired_and_stays_fixed(tiny: Any, 
     (project,) = tiny.load()
     rollback(state, project, "production")
     (state.registry / "tiny" / "production.json").unlink()
-    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["repair"]
+    assert [a.type for a in plan_of(tiny, state, parts).projects[0].actions] == ["repair"]
     steps: list[str] = []
     run_apply(progress=steps.append)
     assert pointer_fp(state) == first
     assert any("repaired production: serves" in s for s in steps)
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     from nerspec.errors import DeployError
 
     tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
@@ -234,15 +234,15 @@ def test_damaged_model_repair_while_promote_from_waits(tiny: Any, state: Any, en
     old = pointer_fp(state)
     tiny.write_docs(make_docs(30))
     (state.models / old / "model" / "weights.bin").write_bytes(b"tampered")  # type: ignore[operator]
-    plan = plan_of(tiny, state, engine).projects[0]
+    plan = plan_of(tiny, state, parts).projects[0]
     assert [(a.type, getattr(a, "deployment", None)) for a in plan.actions] == [("train", None), ("deploy", "staging"), ("repair", "production")]
     with pytest.raises(DeployError, match="production: not repaired"):
         run_apply()
     # staging now serves the new model, so production may take it: that replaces the damaged model
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [(a.type, getattr(a, "deployment", None)) for a in actions] == [("reuse", None), ("deploy", "production")]
     run_apply()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_rollback_to_requires_a_model_the_deployment_served(

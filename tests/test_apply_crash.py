@@ -59,7 +59,7 @@ def assert_consistent(state: Any) -> None:
     store = open_store(state)
     try:
         for record in store.all_deployments():
-            assert local.is_complete(local.model_dir(state, record.fingerprint)), record
+            assert local.is_complete(local.artifact_dir(state, record.fingerprint)), record
             assert store.get_model(record.fingerprint) is not None
         for pointer in local.list_pointers(state, "tiny").values():
             assert local.is_complete(state.root / pointer["model_dir"]), pointer  # never a half-written model
@@ -81,7 +81,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("stage", list(EXPECTED))
-def test_kill_during_apply(stage: str, tiny: Any, state: Any, engine: Any, run_apply: Any, tmp_path: Path) -> None:
+def test_kill_during_apply(stage: str, tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path) -> None:
     run_apply()
     old = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     tiny.write_docs(make_docs(30))
@@ -92,7 +92,7 @@ def test_kill_during_apply(stage: str, tiny: Any, state: Any, engine: Any, run_a
     assert holder is not None and lock.is_stale(holder)  # the killed apply's lock, recognised as stale
     assert_consistent(state)
     served = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     actions = plan.projects[0].actions
     assert [a.type for a in actions] == EXPECTED[stage]
     new = plan.projects[0].fingerprint
@@ -103,7 +103,7 @@ def test_kill_during_apply(stage: str, tiny: Any, state: Any, engine: Any, run_a
     run_apply()  # clears the stale lock and finishes the work
     assert lock.read_lock(state.root) is None
     assert local.read_pointer(state, "tiny", "production")["fingerprint"] == new  # type: ignore[index]
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
     assert not list(state.models.glob(".*.partial"))
     assert_consistent(state)
 

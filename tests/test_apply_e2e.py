@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nerspec.apply import Engine, apply, execute
+from nerspec.apply import RunParts, apply, execute
 from nerspec.deploy import local, rollback
 from nerspec.errors import EXIT_GATE_FAILED, GateFailed
 from tests.plan.test_plan import plan_of
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
-    real = Engine()
+    real = RunParts()
     tiny.write_manifest(manifest(training={"max_steps": 20, "eval_frequency": 10, "patience": 0, "dev_fraction": 0.0}))
-    first = apply(tiny.load(), state, engine=real)["projects"][0]
+    first = apply(tiny.load(), state, parts=real)["projects"][0]
     assert first["evaluation"]["micro"]["f1"] is not None
     old = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     assert not plan_of(tiny, state, real).changes
@@ -27,7 +27,7 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
     tiny.write_docs(make_docs(24)[1:] + make_docs(2, start=200))
     plan = plan_of(tiny, state, real)
     assert plan.projects[0].actions[0].reasons == ["data changed: 2 documents added, 1 removed, 0 relabeled"]
-    second = apply(tiny.load(), state, engine=real)["projects"][0]
+    second = apply(tiny.load(), state, parts=real)["projects"][0]
     new = local.read_pointer(state, "tiny", "production")["fingerprint"]  # type: ignore[index]
     assert new != old
     # No regression gate: the candidate is still compared with what production served, document by document,
@@ -47,7 +47,7 @@ def test_lifecycle_with_real_training(tiny: Any, state: Any) -> None:
         )
     )
     assert "entity schema changed: renamed PER -> PERSON" in plan_of(tiny, state, real).projects[0].actions[0].reasons
-    run = execute(tiny.load(), state, engine=real)
+    run = execute(tiny.load(), state, parts=real)
     with pytest.raises(GateFailed) as failed:
         run.raise_for_failures()
     assert failed.value.exit_code == EXIT_GATE_FAILED
@@ -99,7 +99,7 @@ def test_classification_lifecycle_with_real_training(
     (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest_data, sort_keys=False), encoding="utf-8")
     records = textcat_records(48, multilabel=False)
     write_docs(records)
-    real = Engine()
+    real = RunParts()
 
     def plan() -> Any:
         from nerspec.apply import make_plan
@@ -111,7 +111,7 @@ def test_classification_lifecycle_with_real_training(
         finally:
             store.close()
 
-    first = apply(load_projects([root]), state, engine=real)["projects"][0]
+    first = apply(load_projects([root]), state, parts=real)["projects"][0]
     assert first["kind"] == "TextClassificationProject" and "per_class" in first["evaluation"]
     old = local.read_pointer(state, "topics", "production")["fingerprint"]  # type: ignore[index]
     assert not plan().changes
@@ -122,7 +122,7 @@ def test_classification_lifecycle_with_real_training(
     assert [a.type for a in actions] == ["train", "deploy"]
     assert actions[0].reasons == ["data changed: 4 documents added, 1 removed, 1 relabeled"]
 
-    second = apply(load_projects([root]), state, engine=real)["projects"][0]
+    second = apply(load_projects([root]), state, parts=real)["projects"][0]
     new = local.read_pointer(state, "topics", "production")["fingerprint"]  # type: ignore[index]
     assert new != old and second["deploy"]["deployed"] == [{"deployment": "production", "from": old, "to": new}]
     results = second["gates"]["results"]

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nerspec.fingerprint import data_fingerprint, document_hashes, model_fingerprint
+from nerspec.fingerprints.data import data_fingerprint
+from nerspec.fingerprints.documents import document_hashes
+from nerspec.fingerprints.model import model_fingerprint
 from tests import fakes
 from tests.tiny import make_docs, manifest
 

@@ -17,7 +17,7 @@ from nerspec.deploy import local
 from nerspec.gc import collect
 from nerspec.plan import artifact_intact
 from nerspec.state import open_store
-from tests.launch import install_engine
+from tests.launch import install_parts
 from tests.plan.test_plan import plan_of
 from tests.test_apply_crash import kill
 from tests.tiny import make_docs, manifest
@@ -41,7 +41,7 @@ def _artifacts(state: Any) -> set[str]:
     return {p.name for p in state.models.iterdir() if not p.name.startswith(".")}
 
 
-def assert_every_deployment_serves(state: Any, tiny: Any, engine: Any) -> None:
+def assert_every_deployment_serves(state: Any, tiny: Any, parts: Any) -> None:
     store = open_store(state)
     try:
         for name in DEPLOYMENTS:
@@ -52,17 +52,17 @@ def assert_every_deployment_serves(state: Any, tiny: Any, engine: Any) -> None:
             assert artifact_intact(state.root / pointer["model_dir"], record.artifact_files, _NoCache()), name
     finally:
         store.close()
-    assert plan_of(tiny, state, engine).changes is False  # nothing to repair, nothing damaged
+    assert plan_of(tiny, state, parts).changes is False  # nothing to repair, nothing damaged
 
 
 class _NoCache:
     def hash(self, path: Path) -> str:
-        from nerspec.fingerprint import sha256_file
+        from nerspec.safeio import sha256_file
 
         return sha256_file(path)
 
 
-def test_gc_keeps_served_and_last_n_and_frees_the_rest(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_gc_keeps_served_and_last_n_and_frees_the_rest(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     fps = _history_of_models(tiny, run_apply, 5)
     dry = collect(state, keep=1, dry_run=True)
     assert sorted(c.fingerprint for c in dry.removed) == sorted(fps[:3]) and _artifacts(state) == set(fps)
@@ -76,17 +76,17 @@ def test_gc_keeps_served_and_last_n_and_frees_the_rest(tiny: Any, state: Any, en
         assert [store.get_model(fp) is None for fp in fps] == [True, True, True, False, False]
     finally:
         store.close()
-    assert_every_deployment_serves(state, tiny, engine)
+    assert_every_deployment_serves(state, tiny, parts)
     assert collect(state, keep=1).removed == []  # idempotent
 
 
-def test_gc_command_keeps_models_of_saved_plans(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_gc_command_keeps_models_of_saved_plans(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                 tmp_path: Path, monkeypatch: Any) -> None:
     fps = _history_of_models(tiny, run_apply, 2)
     tiny.write_docs(make_docs(40))
     candidate = run_apply(no_deploy=True)["projects"][0]["model"]["fingerprint"]  # trained for a pull request
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
-    install_engine({"NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
+    install_parts({"NERSPEC_TEST_LOAD_CORPUS": "tests.fakes:load_corpus",
                     "NERSPEC_TEST_SPLIT": "tests.fakes:split_corpus"}, monkeypatch.setattr)
     runner = CliRunner()
     saved = tmp_path / "reviewed-plan.json"
@@ -101,7 +101,7 @@ def test_gc_command_keeps_models_of_saved_plans(tiny: Any, state: Any, engine: A
 
 
 def test_gc_killed_mid_way_leaves_every_deployment_serving(
-    tiny: Any, state: Any, engine: Any, run_apply: Any, tmp_path: Path
+    tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path
 ) -> None:
     fps = _history_of_models(tiny, run_apply, 4)
     marker = tmp_path / "paused-gc"
@@ -117,8 +117,8 @@ def test_gc_killed_mid_way_leaves_every_deployment_serving(
     kill(proc)  # between forgetting the first model and deleting its tombstone
 
     assert any(p.name.startswith(".") and ".gc-" in p.name for p in state.models.iterdir())
-    assert_every_deployment_serves(state, tiny, engine)
+    assert_every_deployment_serves(state, tiny, parts)
     result = collect(state, keep=0)  # the stale lock of the killed gc is cleared; the rest is removed
     assert not any(".gc-" in p.name for p in state.models.iterdir())
     assert _artifacts(state) == {fps[-1]} and len(result.removed) == 2
-    assert_every_deployment_serves(state, tiny, engine)
+    assert_every_deployment_serves(state, tiny, parts)

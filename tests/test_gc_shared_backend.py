@@ -16,8 +16,8 @@ import boto3
 import pytest
 import yaml
 
-from nerspec.apply import Engine, apply
-from nerspec.artifacts import store_for
+from nerspec.apply import RunParts, apply
+from nerspec.artifacts.stores import open_artifact_store
 from nerspec.errors import LockError
 from nerspec.gc import collect
 from nerspec.manifest.load import load_projects
@@ -28,7 +28,7 @@ from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ("production", "staging")
-ENGINE = Engine(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus,
+PARTS = RunParts(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus,
                 split_corpus=fakes.split_corpus)
 
 
@@ -41,7 +41,7 @@ def _models(tmp_path: Path, paths: StatePaths, count: int) -> list[str]:
     fingerprints = []
     for i in range(count):
         (project / "data" / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in make_docs(24 + i)))
-        result = apply(load_projects([project]), paths, engine=ENGINE)
+        result = apply(load_projects([project]), paths, parts=PARTS)
         fingerprints.append(result["projects"][0]["model"]["fingerprint"])
     return fingerprints
 
@@ -58,7 +58,7 @@ def _bucket_models(s3_url: str) -> dict[str, set[str]]:
 
 
 def assert_every_deployment_serves(paths: StatePaths) -> None:
-    store, artifacts = open_store(paths), store_for(paths)
+    store, artifacts = open_store(paths), open_artifact_store(paths)
     try:
         served = {d.deployment: d.fingerprint for d in store.all_deployments()}
         assert sorted(served) == sorted(DEPLOYMENTS)
@@ -97,7 +97,7 @@ def test_gc_on_postgres_and_s3_killed_mid_way_then_finished(tmp_path: Path, pg_u
     stored = _bucket_models(s3_bucket)
     half_removed = [fp for fp in fps if "gc-removing" in stored.get(fp, set())]
     assert len(half_removed) == 1 and "manifest.json" not in stored[half_removed[0]]
-    assert not store_for(paths).exists(half_removed[0])  # gone for every reader at once
+    assert not open_artifact_store(paths).exists(half_removed[0])  # gone for every reader at once
     assert_every_deployment_serves(paths)
 
     holder = open_store(paths)

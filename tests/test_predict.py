@@ -233,7 +233,7 @@ def test_load_resolves_project_deployment_and_model_dir(ner_model):
     root, state, artifact = ner_model
     assert resolve(root, "production", state) == artifact.path
     assert resolve(root / "nerspec.yaml", "production", state) == artifact.path
-    assert resolve(artifact.model_dir) == artifact.path
+    assert resolve(artifact.pipeline_dir) == artifact.path
     assert load(root, state=state).fingerprint == artifact.fingerprint
     with pytest.raises(ModelNotFoundError, match="no deployment `staging`.*deployed: production"):
         resolve(root, "staging", state)

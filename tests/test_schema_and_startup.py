@@ -84,7 +84,8 @@ def test_training_recipe_and_split_assignment_are_part_of_the_model_fingerprint(
     """A new default config or a changed split assignment changes what training sees; a split version bump that
     leaves this project's assignment as it was does not retrain it."""
     import nerspec.corpus.split as split
-    import nerspec.fingerprint as fingerprint
+    import nerspec.fingerprints.model as fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
     from nerspec.manifest.load import load_project
 
     (tmp_path / "data.jsonl").write_text('{"id": "1", "text": "Acme", "spans": []}\n')
@@ -93,15 +94,15 @@ def test_training_recipe_and_split_assignment_are_part_of_the_model_fingerprint(
         "  entities: [{name: ORG}]\n  data: [{name: d, format: jsonl, path: data.jsonl}]\n"
     )
     project = load_project(tmp_path)
-    data = fingerprint.data_fingerprint(project, None)
+    data = data_fingerprint(project, None)
     before = fingerprint.model_fingerprint(project, data)
     monkeypatch.setattr(fingerprint, "TRAINING_RECIPE", fingerprint.TRAINING_RECIPE + 1)  # type: ignore[attr-defined]
     assert fingerprint.model_fingerprint(project, data) != before
     monkeypatch.setattr(fingerprint, "TRAINING_RECIPE", fingerprint.TRAINING_RECIPE - 1)  # type: ignore[attr-defined]
     monkeypatch.setattr(split, "SPLIT_VERSIONS", {**split.SPLIT_VERSIONS, "random": 99})  # type: ignore[attr-defined]
-    assert fingerprint.model_fingerprint(project, fingerprint.data_fingerprint(project, None)) == before
+    assert fingerprint.model_fingerprint(project, data_fingerprint(project, None)) == before
     sides = set()
     for value in (0.0, 0.99):  # everything to test, then everything to train
         monkeypatch.setattr(split, "unit_hash", lambda *a, v=value, **k: v)  # type: ignore[attr-defined]
-        sides.add(fingerprint.model_fingerprint(project, fingerprint.data_fingerprint(project, None)))
+        sides.add(fingerprint.model_fingerprint(project, data_fingerprint(project, None)))
     assert len(sides) == 2 and before in sides

@@ -1,4 +1,4 @@
-"""Tiny projects in tmp_path (jsonl data) and an apply engine with a fake trainer and evaluator."""
+"""Tiny projects in tmp_path (jsonl data) and run parts with a fake trainer and evaluator."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nerspec.apply import Engine
+from nerspec.apply import RunParts
 from nerspec.paths import StatePaths
 from tests import fakes
 
@@ -72,15 +72,15 @@ def state(tmp_path: Path) -> StatePaths:
 
 
 @pytest.fixture
-def engine() -> Engine:
-    return Engine(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus, split_corpus=fakes.split_corpus)
+def parts() -> RunParts:
+    return RunParts(trainer=fakes.train, evaluator=fakes.evaluate, load_corpus=fakes.load_corpus, split_corpus=fakes.split_corpus)
 
 
 @pytest.fixture
-def run_apply(tiny: TinyProject, state: StatePaths, engine: Engine) -> Callable[..., dict[str, Any]]:
+def run_apply(tiny: TinyProject, state: StatePaths, parts: RunParts) -> Callable[..., dict[str, Any]]:
     from nerspec.apply import apply
 
     def run(**kwargs: Any) -> dict[str, Any]:
-        return apply(tiny.load(), state, engine=engine, **kwargs)
+        return apply(tiny.load(), state, parts=parts, **kwargs)
 
     return run

@@ -12,12 +12,12 @@ from nerspec.commands import (
     gc,
     label,
     model,
+    monitor,
     project,
     reconcile,
     report,
     serve,
-    state,  # noqa: F401 (imported for its side effect: adds backup/restore/recover to the `state` group)
-    state_migrate,
+    state,
 )
 
 COMMANDS: list[click.Command] = [
@@ -31,6 +31,7 @@ COMMANDS: list[click.Command] = [
     *serve.COMMANDS,
     *gc.COMMANDS,
     *label.COMMANDS,
-    *state_migrate.COMMANDS,  # the `state` group; nerspec.commands.state adds backup/restore/recover to it
+    *state.COMMANDS,
     *extract.COMMANDS,
+    *monitor.COMMANDS,
 ]

@@ -26,6 +26,7 @@ def deployments_group() -> None:
     Examples:
       nerspec deployments list projects/example
       nerspec deployments history projects/example --deployment production
+      nerspec deployments rollout projects/example
     """
 
 
@@ -108,6 +109,11 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
         entries = store.history(project.name, deployment)
     finally:
         store.close()
+    declared = [d.name for d in project.manifest.spec.deployments]
+    if deployment is not None and not entries and deployment not in declared:
+        from nerspec.errors import DeployError
+
+        raise DeployError(f"{project.name} has no deployment {deployment!r} (declared: {', '.join(declared) or 'none'})")
     if as_json:
         echo_json([asdict(e) for e in entries])
         return
@@ -120,15 +126,42 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
         )
 
 
+@deployments_group.command("rollout")
+@project_argument
+@json_option
+@state_option
+def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
+    """Each rollout in progress: its candidate, the documents observed, agreement with production, error rate,
+    latency ratio, and the verdict (pending, pass, fail) with its reasons. The next `apply` acts on a verdict.
+
+    \b
+    Example:
+      nerspec deployments rollout projects/example --json
+    """
+    from nerspec.paths import state_paths
+    from nerspec.plan.render import rollout_line
+    from nerspec.rollout.status import rollout_lines
+
+    lines = rollout_lines(_project(path), state_paths(state))
+    if as_json:
+        echo_json(lines)
+        return
+    if not lines:
+        click.echo("no rollout in progress")
+    for line in lines:
+        click.echo(rollout_line(line))
+
+
 @click.command("rollback")
 @project_argument
 @click.argument("deployment")
 @click.option("--to", "to", default=None, help="Fingerprint (or unique prefix) to roll back to; default: the previous model.")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
 @click.option("--force", is_flag=True, help="Allow --to a model this deployment never served (promote_from still holds).")
+@json_option
 @state_option
 def rollback_command(
-    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, state: Path | None
+    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, as_json: bool, state: Path | None
 ) -> None:
     """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
     until the manifest or data change. `--to` takes a model the deployment served before (see `deployments
@@ -142,7 +175,11 @@ def rollback_command(
     from nerspec.deploy import rollback
     from nerspec.paths import state_paths
 
-    old, new = rollback(state_paths(state), _project(path), deployment, to, lock_timeout, force=force)
+    project = _project(path)
+    old, new = rollback(state_paths(state), project, deployment, to, lock_timeout, force=force)
+    if as_json:
+        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new})
+        return
     click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
 
 
@@ -150,8 +187,9 @@ def rollback_command(
 @project_argument
 @click.argument("a")
 @click.argument("b")
+@json_option
 @state_option
-def swap_command(path: Path, a: str, b: str, state: Path | None) -> None:
+def swap_command(path: Path, a: str, b: str, as_json: bool, state: Path | None) -> None:
     """Exchange the models of two deployments.
 
     \b
@@ -161,7 +199,11 @@ def swap_command(path: Path, a: str, b: str, state: Path | None) -> None:
     from nerspec.deploy import swap
     from nerspec.paths import state_paths
 
-    new_a, new_b = swap(state_paths(state), _project(path), a, b)
+    project = _project(path)
+    new_a, new_b = swap(state_paths(state), project, a, b)
+    if as_json:
+        echo_json({"project": project.name, "deployments": {a: new_a, b: new_b}})
+        return
     click.echo(f"{a}: now {new_a[:12]}\n{b}: now {new_b[:12]}")
 
 

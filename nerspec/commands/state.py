@@ -1,4 +1,5 @@
-"""``nerspec state backup|restore|recover``: keep the recorded state safe (core: nerspec/state/repair.py)."""
+"""``nerspec state migrate|backup|restore|recover``: where the recorded state lives, and keeping it safe (core:
+nerspec/state/migrate.py, nerspec/state/repair.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,71 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import state_option
-from nerspec.commands.state_migrate import state_group
+from nerspec.commands.common import echo_json, json_option, state_option
+
+
+@click.group("state")
+def state_group() -> None:
+    """Manage the recorded state itself (where it lives).
+
+    \b
+    Example:
+      nerspec state migrate --to postgresql://nerspec@db.internal:5432/nerspec --artifacts s3://models/nerspec
+    """
+
+
+@state_group.command("migrate")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="Target state: postgresql://user@host:port/db (password from PGPASSWORD) or a directory.")
+@click.option("--artifacts", "artifacts", default=None, metavar="URL",
+              help="Target artifact store: s3://bucket/prefix or a directory (default: the target's models/).")
+@click.option("--from", "source", default=None, metavar="URL",
+              help="Source state (default: the configured one: NERSPEC_STATE, nerspec.settings.yaml, .nerspec/).")
+@click.option("--from-artifacts", "source_artifacts", default=None, metavar="URL",
+              help="Source artifact store (default: the configured one).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@json_option
+def migrate_command(to: str, artifacts: str | None, source: str | None, source_artifacts: str | None,
+                    quiet: bool, as_json: bool) -> None:
+    """Copy every model (verifying its files' sha256 after the copy), its evaluations, and every project's
+    deployments and history to another backend. Idempotent: run it again after an interruption. Then point
+    `nerspec.settings.yaml` (or NERSPEC_STATE / NERSPEC_ARTIFACTS) at the new backend.
+
+    \b
+    Example:
+      PGPASSWORD=... AWS_ENDPOINT_URL=... nerspec state migrate \\
+          --to postgresql://nerspec@db.internal:5432/nerspec --artifacts s3://models/nerspec
+    """
+    from pathlib import Path
+
+    from nerspec.paths import StatePaths, is_url, state_paths
+    from nerspec.state.migrate import migrate_state
+
+    origin = state_paths(source, artifacts=source_artifacts)
+    if is_url(to):
+        target = StatePaths(origin.root, state_url=to, artifacts_url=artifacts)
+    else:
+        target = StatePaths(Path(to).resolve(), artifacts_url=artifacts and (artifacts if is_url(artifacts)
+                                                                             else str(Path(artifacts).resolve())))
+    say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+    report = migrate_state(origin, target, say)
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json({"from": origin.describe(), "to": target.describe(), **asdict(report)})
+        return
+    click.echo(
+        f"migrated {origin.describe()} -> {target.describe()}: {report.models_copied} model(s) copied, "
+        f"{report.models_present} already there, {report.files_verified} file(s) verified; deployments and "
+        f"history of {len(report.projects_copied)} project(s) copied, {len(report.projects_present)} already there"
+    )
 
 
 @state_group.command("backup")
 @click.argument("file", type=click.Path(path_type=Path))
+@json_option
 @state_option
-def backup_command(file: Path, state: Path | None) -> None:
+def backup_command(file: Path, as_json: bool, state: Path | None) -> None:
     """Write a consistent copy of the state database to FILE (safe while nerspec runs).
 
     \b
@@ -24,14 +82,18 @@ def backup_command(file: Path, state: Path | None) -> None:
     from nerspec.state.repair import backup
 
     size = backup(state_paths(state), file)
+    if as_json:
+        echo_json({"file": str(file), "bytes": size})
+        return
     click.echo(f"backed up the state to {file} ({size} bytes)")
 
 
 @state_group.command("restore")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@json_option
 @state_option
-def restore_command(file: Path, lock_timeout: float, state: Path | None) -> None:
+def restore_command(file: Path, lock_timeout: float, as_json: bool, state: Path | None) -> None:
     """Replace the state database by the backup FILE (the current one is kept beside it).
 
     Model paths are stored relative to the state directory, so a backup restores into a moved directory too.
@@ -48,14 +110,18 @@ def restore_command(file: Path, lock_timeout: float, state: Path | None) -> None
     paths = state_paths(state)
     with lock.locked(paths.root, "state restore", lock_timeout):
         kept = restore(paths, file)
+    if as_json:
+        echo_json({"file": str(file), "previous": str(kept) if kept else None})
+        return
     click.echo(f"restored the state from {file}" + (f"; the previous database is kept as {kept}" if kept else ""))
 
 
 @state_group.command("recover")
 @click.option("--force", is_flag=True, help="Rebuild even though the database looks healthy (its history is lost).")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@json_option
 @state_option
-def recover_command(force: bool, lock_timeout: float, state: Path | None) -> None:
+def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Path | None) -> None:
     """Rebuild a lost or corrupt state database from the model artifacts and the deployment pointers.
 
     Models come back from each artifact's meta.json (with fresh file hashes), deployments from the pointers;
@@ -80,6 +146,10 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
             raise StateError(f"{paths.db} is healthy; recovering would replace its history (pass --force to do it)")
     with lock.locked(paths.root, "state recover", lock_timeout):
         result = recover(paths)
+    if as_json:
+        echo_json({"database": str(paths.db), "models": result.models, "deployments": result.deployments,
+                   "skipped": result.skipped, "kept": str(result.kept) if result.kept else None})
+        return
     click.echo(f"recovered {result.models} model(s) and {result.deployments} deployment(s) into {paths.db}")
     for line in result.skipped:
         click.echo(f"skipped {line}")
@@ -88,4 +158,4 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
     click.echo("history before the loss is not recoverable; run `nerspec plan` to check the result")
 
 
-COMMANDS: list[click.Command] = []  # registered on state_migrate's `state` group
+COMMANDS: list[click.Command] = [state_group]

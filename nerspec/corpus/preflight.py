@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.engine import Engine
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import Plan
+    from nerspec.run_parts import RunParts
 
 
 class Checked(NamedTuple):
@@ -29,17 +29,17 @@ class Checked(NamedTuple):
 
 def check_plan_data(
     projects: list[LoadedProject], plan: Plan, paths: StatePaths, progress: Callable[[str], None] | None = None,
-    engine: Engine | None = None, corpora: dict[str, Corpus] | None = None, *, lint: bool = False,
+    parts: RunParts | None = None, corpora: dict[str, Corpus] | None = None, *, lint: bool = False,
     outcome: str = "nothing trained",
 ) -> dict[str, Checked]:
     """The data checks apply runs before training, for every project the plan trains or reuses a model for:
     raise one ``DataError`` with every located error of all of them (so `plan` fails exactly when `apply`
     would), report warnings through ``progress``; return (corpus, split, lint) per checked project.
     Projects without model changes are not loaded: their data is what their model was checked with."""
-    from nerspec.engine import Engine
     from nerspec.errors import Problem
+    from nerspec.run_parts import RunParts
 
-    resolved = (engine or Engine()).resolved()
+    resolved = (parts or RunParts()).resolved()
     say = progress or (lambda _message: None)
     by_name = {p.name: p for p in projects}
     problems: list[Problem] = []

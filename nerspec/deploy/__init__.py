@@ -74,6 +74,10 @@ def rollback(
                 expected_from=current.fingerprint,
             )
             intent.end(paths, started)
+            # A rollback during a rollout drops the candidate: production is what the user chose.
+            from nerspec.state.rollouts import drop_staged
+
+            drop_staged(store, project.name, deployment, actor=actor(), reason=f"{reason} during the rollout")
             return current.fingerprint, target_fp
         finally:
             store.close()

@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from nerspec import atomic
-from nerspec.artifacts import is_complete  # the artifact layout has one owner
+from nerspec.artifacts.layout import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
 
-__all__ = ["is_complete", "list_pointers", "model_dir", "point", "pointer_path", "read_pointer", "remove"]
+__all__ = ["artifact_dir", "is_complete", "list_pointers", "point", "pointer_path", "read_pointer", "remove"]
 
 
 def pointer_path(paths: StatePaths, project: str, deployment: str) -> Path:
     return paths.registry / project / f"{deployment}.json"
 
 
-def model_dir(paths: StatePaths, fingerprint: str) -> Path:
+def artifact_dir(paths: StatePaths, fingerprint: str) -> Path:
     return paths.models / fingerprint
 
 
@@ -40,7 +40,7 @@ def read_pointer(paths: StatePaths, project: str, deployment: str) -> dict[str, 
 
 
 def point(paths: StatePaths, project: str, deployment: str, fingerprint: str) -> None:
-    artifact = model_dir(paths, fingerprint)
+    artifact = artifact_dir(paths, fingerprint)
     if not is_complete(artifact):
         raise DeployError(f"cannot deploy {project}/{deployment}: model {fingerprint} is missing or incomplete")
     from nerspec.state.crashpoints import pause  # test-only crash point

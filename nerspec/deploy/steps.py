@@ -5,7 +5,7 @@ drifted pointer, remove a deployment the manifest no longer declares."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nerspec.errors import DeployError
 from nerspec.plan import short
@@ -13,9 +13,9 @@ from nerspec.state.crashpoints import pause
 from nerspec.state.store import DeploymentRecord, utc_now
 
 if TYPE_CHECKING:
-    from nerspec.engine import RunContext
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan import Repair
+    from nerspec.run_parts import RunContext
 
 
 class SmokeFailure(NamedTuple):
@@ -27,20 +27,7 @@ def switch(
     ctx: RunContext, project: LoadedProject, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str
 ) -> None:
     """Point ``deployment`` at ``to_fp`` through its target (after checking the model's files), then record it."""
-    from nerspec.deploy.targets import declared_target, target_for
-    from nerspec.deploy.verify import changed_files
-
-    record = ctx.store.get_model(to_fp)
-    # Hashed in full where the artifact is a local directory: the plan's stat cache trusts size + mtime.
-    local_copy = Path(record.model_dir) if record is not None else None
-    changed = changed_files(local_copy, record.artifact_files) if record and local_copy and local_copy.is_dir() else []
-    if changed:
-        raise DeployError(
-            f"{project.name}: not deploying {short(to_fp)} to {deployment}: its files {', '.join(changed[:3])} do "
-            f"not match their recorded hashes (changed outside nerspec); run `nerspec plan` again"
-        )
-    target = declared_target(project, deployment)
-    recorded_target = target_for(target).switch(ctx.targets, project.name, deployment, to_fp, target)
+    recorded_target = point(ctx, project, deployment, to_fp)
     pause("record-deploy")
     ctx.store.set_deployment(
         DeploymentRecord(project.name, deployment, to_fp, recorded_target, utc_now()),
@@ -55,6 +42,25 @@ def switch(
         ctx.progress(f"{project.name}: ~ switched {deployment} back: {short(from_fp)} -> {short(to_fp)}")
     else:
         ctx.progress(f"{project.name}: ~ deployed {deployment}: {short(from_fp)} -> {short(to_fp)}")
+
+
+def point(ctx: RunContext, project: LoadedProject, deployment: str, to_fp: str) -> dict[str, Any]:
+    """Make the target serve ``to_fp`` (after checking the model's files); returns the target as recorded. The
+    caller records the change in the state."""
+    from nerspec.deploy.targets import declared_target, target_for
+    from nerspec.deploy.verify import changed_files
+
+    record = ctx.store.get_model(to_fp)
+    # Hashed in full where the artifact is a local directory: the plan's stat cache trusts size + mtime.
+    local_copy = Path(record.model_dir) if record is not None else None
+    changed = changed_files(local_copy, record.artifact_files) if record and local_copy and local_copy.is_dir() else []
+    if changed:
+        raise DeployError(
+            f"{project.name}: not deploying {short(to_fp)} to {deployment}: its files {', '.join(changed[:3])} do "
+            f"not match their recorded hashes (changed outside nerspec); run `nerspec plan` again"
+        )
+    target = declared_target(project, deployment)
+    return target_for(target).switch(ctx.targets, project.name, deployment, to_fp, target)
 
 
 def smoke(ctx: RunContext, project: LoadedProject, deployment: str, from_fp: str | None, to_fp: str) -> SmokeFailure | None:
@@ -98,7 +104,7 @@ def repair(ctx: RunContext, project: LoadedProject, action: Repair, candidate: s
     assert recorded is not None, "a repair names the model its deployment is recorded to serve"
     ctx.progress(f"{project.name}: ! repair {deployment} ({short(recorded)})")
     record = ctx.store.get_model(recorded)
-    artifact = record.model_dir if record is not None else local.model_dir(ctx.paths, recorded)
+    artifact = record.model_dir if record is not None else local.artifact_dir(ctx.paths, recorded)
     if ctx.targets.model_damaged(recorded):
         served = ctx.store.served(project.name, deployment)
         ctx.progress(f"{project.name}:   cannot repair {deployment}: model {short(recorded)} is damaged")
@@ -113,7 +119,9 @@ def repair(ctx: RunContext, project: LoadedProject, action: Repair, candidate: s
 def remove(ctx: RunContext, project: LoadedProject, deployment: str) -> None:
     """Stop whatever serves the deployment (local pointer, remote server, shared registry), then forget it."""
     from nerspec.deploy.targets import target_for
+    from nerspec.state.rollouts import drop_staged
 
+    drop_staged(ctx.store, project.name, deployment, actor=ctx.who, reason="the deployment leaves the manifest")
     recorded = ctx.store.deployments(project.name).get(deployment)
     target = recorded.target if recorded is not None else {"type": "local"}
     target_for(target).remove(ctx.targets, project.name, deployment, target)

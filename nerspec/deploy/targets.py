@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
-    from nerspec.artifact_stores.base import ArtifactStore
-    from nerspec.fingerprint import StatCache
+    from nerspec.artifacts.stores.base import ArtifactStore
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan.inputs import ObservedDeployment
     from nerspec.state.store import Store
@@ -38,14 +38,14 @@ class TargetContext:
     @property
     def artifact_store(self) -> ArtifactStore:
         if self._artifact_store is None:
-            from nerspec.artifacts import store_for
+            from nerspec.artifacts.stores import open_artifact_store
 
-            self._artifact_store = store_for(self.paths)
+            self._artifact_store = open_artifact_store(self.paths)
         return self._artifact_store
 
     def stat_cache(self) -> StatCache:
         if self.cache is None:
-            from nerspec.fingerprint import StatCache
+            from nerspec.fingerprints.stat_cache import StatCache
 
             self.cache = StatCache(self.paths.cache, scope="artifacts")
         return self.cache
@@ -57,7 +57,7 @@ class TargetContext:
         record = self.store.get_model(fingerprint)
         if self.artifact_store.remote and record is not None:
             return self.artifact_store.fetch(fingerprint, record.artifact_files, self.stat_cache())
-        return local.model_dir(self.paths, fingerprint)
+        return local.artifact_dir(self.paths, fingerprint)
 
     def model_damaged(self, fingerprint: str) -> bool:
         """The recorded model's files are missing or differ from the recorded hashes (here or in the store)."""
@@ -70,14 +70,14 @@ class TargetContext:
         self._damaged.pop(fingerprint, None)
 
     def _check_damaged(self, fingerprint: str) -> bool:
-        from nerspec import artifacts
+        from nerspec.artifacts import layout
 
         record = self.store.get_model(fingerprint)
         if record is None:
             return True
         if "://" in record.model_dir:
             return not self.artifact_store.intact(fingerprint, record.artifact_files, self.stat_cache())
-        return not artifacts.intact(artifacts.local_dir(self.paths, fingerprint, record.model_dir),
+        return not layout.intact(layout.local_dir(self.paths, fingerprint, record.model_dir),
                                     record.artifact_files, self.stat_cache())
 
 

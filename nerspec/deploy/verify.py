@@ -72,7 +72,7 @@ def check_pointer(paths: StatePaths, pointer: dict[str, Any]) -> list[str]:
 
 def changed_files(artifact: Path, recorded: dict[str, str]) -> list[str]:
     """Files of an artifact whose full sha256 differs from the recorded one (or that are gone)."""
-    from nerspec.fingerprint import sha256_file
+    from nerspec.safeio import sha256_file
 
     changed = []
     for rel, sha in sorted(recorded.items()):

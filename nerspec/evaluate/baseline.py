@@ -17,10 +17,10 @@ from nerspec.state.crashpoints import pause
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.engine import RunContext
     from nerspec.gates import GateResult
     from nerspec.manifest.load import LoadedProject
     from nerspec.manifest.schema import ClassificationSpec, NERSpec
+    from nerspec.run_parts import RunContext
 
 # (metric, label) -> p-value of "the candidate is no worse", None when it cannot be computed
 Significance = Callable[[str, "str | None"], "float | None"]
@@ -37,7 +37,7 @@ def evaluate_cached(
     artifact = ctx.targets.local_model(fp)  # from the object store only when it must be scored here
     pause("evaluate")
     started = time.monotonic()
-    evaluation = ctx.engine.evaluator(project, corpus, split, artifact)
+    evaluation = ctx.parts.evaluator(project, corpus, split, artifact)
     # evaluation.json is not part of the artifact's recorded files (drift ignores it), so writing it is safe.
     atomic.write_text(artifact / "evaluation.json", json.dumps(evaluation, indent=2, ensure_ascii=False))
     ctx.store.record_evaluation(project.name, fp, key, evaluation)
@@ -74,7 +74,7 @@ def score_baseline(
     baseline_fp = deployed.fingerprint
     record = ctx.store.get_model(baseline_fp)
     stored = ctx.targets.artifact_store
-    if record is None or not (local.is_complete(local.model_dir(ctx.paths, baseline_fp))
+    if record is None or not (local.is_complete(local.artifact_dir(ctx.paths, baseline_fp))
                               or (stored.remote and stored.exists(baseline_fp))
                               or local.is_complete(Path(record.model_dir))):
         if regression is None:

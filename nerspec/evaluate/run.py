@@ -28,7 +28,9 @@ def evaluate_model(
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
     """
     from nerspec import predict
+    from nerspec.artifacts.layout import read_vocabulary
     from nerspec.evaluate import evaluate
+    from nerspec.evaluate.reference import reference_statistics
 
     manifest = project.manifest
     kind = manifest.kind
@@ -69,6 +71,8 @@ def evaluate_model(
         evaluation["label_map"] = mapped
         outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
     evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
+    evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
+                                                   manifest.metadata.language)
     return evaluation
 
 
@@ -118,17 +122,18 @@ def resolve_model(project: Any, state: Path | None, deployment: str = "productio
     (its fingerprint), else the model the ``deployment`` serves."""
     from nerspec.deploy import local
     from nerspec.errors import ModelNotFoundError
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
     from nerspec.paths import state_paths
 
     paths = state_paths(state)
     fingerprint = model_fingerprint(project, data_fingerprint(project, paths.cache))
-    artifact = local.model_dir(paths, fingerprint)
+    artifact = local.artifact_dir(paths, fingerprint)
     if local.is_complete(artifact):
         return artifact
     pointer = local.read_pointer(paths, project.name, deployment)
     if pointer and pointer.get("fingerprint"):
-        deployed = local.model_dir(paths, str(pointer["fingerprint"]))
+        deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
         if local.is_complete(deployed):
             return deployed
     if paths.artifacts_url and "://" in paths.artifacts_url:  # an object store: the model, fetched and verified
@@ -194,7 +199,7 @@ def _changes_vs_deployed(
     pointer = local.read_pointer(paths, project.name, deployment)
     if not pointer or not pointer.get("fingerprint"):
         return None
-    deployed = local.model_dir(paths, str(pointer["fingerprint"]))
+    deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
     if not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
         return None
     baseline = evaluate_model(project, corpus, split, deployed, ci_resamples=10)

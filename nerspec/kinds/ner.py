@@ -1,6 +1,6 @@
 """Named-entity recognition: labels are non-overlapping character spans of a document (``spec.entities``).
 
-Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprints.model.TRAINING_RECIPE``.
 """
 
 from __future__ import annotations

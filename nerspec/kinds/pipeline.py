@@ -1,6 +1,6 @@
 """spaCy pipeline pieces shared by the kinds: the tok2vec block, its listener, tokenization by language.
 
-Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprints.model.TRAINING_RECIPE``.
 spaCy is imported lazily.
 """
 

@@ -1,6 +1,6 @@
 """Text classification: each document has one class (``multilabel: false``) or any number of them.
 
-Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprint.TRAINING_RECIPE``.
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprints.model.TRAINING_RECIPE``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from nerspec.kinds import kind_of
-from nerspec.manifest.schema import AnyProject
+from nerspec.manifest.schema import AnyProject, Deployment
 
 RuleProblem = tuple[tuple[str | int, ...], str]
 
@@ -146,6 +146,25 @@ def _deployments(project: AnyProject) -> Iterator[RuleProblem]:
             yield where, "a deployment cannot promote from itself"
         elif deployment.promote_from not in names:
             yield where, f"unknown deployment `{deployment.promote_from}`; declared: {_names(names)}"
+    for i, deployment in enumerate(project.spec.deployments):
+        yield from _rollout(deployment, ("spec", "deployments", i, "rollout"))
+
+
+# The targets `nerspec serve` serves itself: only there can the server run the candidate beside production.
+ROLLOUT_TARGETS = ("local", "registry")
+
+
+def _rollout(deployment: Deployment, where: tuple[str | int, ...]) -> Iterator[RuleProblem]:
+    rollout = deployment.rollout
+    if rollout is None:
+        return
+    if deployment.target.type not in ROLLOUT_TARGETS:
+        yield where, (f"a rollout needs a target `nerspec serve` serves ({', '.join(ROLLOUT_TARGETS)}); "
+                      f"`{deployment.target.type}` is served elsewhere")
+    if rollout.strategy == "canary" and rollout.weight is None:
+        yield (*where, "weight"), "a canary needs `weight`: the share of documents the candidate answers"
+    if rollout.strategy == "shadow" and rollout.weight is not None:
+        yield (*where, "weight"), "`weight` is for canaries; a shadow sees every document (remove `weight`)"
 
 
 def _gates(project: AnyProject) -> Iterator[RuleProblem]:

@@ -283,6 +283,56 @@ class SmokeCheck(Strict):
     )
 
 
+class MonitoringAlert(Strict):
+    """When `nerspec monitor` exits 3 (a scheduled CI job opens an issue on it)."""
+
+    drift: bool = Field(True, description="Alert when the window drifted from the training data.")
+    min_estimated_precision: float | None = Field(
+        None, ge=0.0, le=1.0, description="Alert when the label-free precision estimate falls below this."
+    )
+    max_confidence_drop: float | None = Field(
+        None, ge=0.0, le=1.0, description="Alert when the mean confidence is this much below the test split's."
+    )
+    min_documents: int = Field(
+        50, ge=1, le=MAX_COUNT, description="Windows with fewer logged documents never alert (too little to judge)."
+    )
+
+
+class Monitoring(Strict):
+    """Opt-in logging of what the server analyses for this deployment (`nerspec monitor`, `label next --pool`)."""
+
+    store_texts: bool = Field(
+        False, description="Also store each document's text (needed by `label next --pool DEPLOYMENT`); default: "
+        "features only (length, language, token counts, predictions with confidences)."
+    )
+    sample: float = Field(1.0, gt=0.0, le=1.0, description="Share of analysed documents that are logged.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Logged documents older than this are removed.")
+    alert: MonitoringAlert = MonitoringAlert()
+class RolloutAnalysis(Strict):
+    """When a rollout's candidate has earned production (pass), failed (fail), or needs more evidence (pending)."""
+
+    min_documents: int = Field(500, ge=1, le=MAX_COUNT, description="Evidence needed before a verdict.")
+    min_agreement: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Entity-level F1 of the candidate against production on the same documents "
+        "(classification: share of documents with the same classes).",
+    )
+    max_error_rate: float = Field(0.01, ge=0.0, le=1.0, description="Candidate errors / documents.")
+    max_latency_ratio: float = Field(1.5, gt=0.0, le=1000.0, description="Candidate p95 latency / production p95.")
+
+
+class Rollout(Strict):
+    """A new model earns production on live traffic: apply stages it as the deployment's candidate, the server
+    shadows it or lets it answer a share of the documents, and a later apply promotes or aborts on the analysis."""
+
+    strategy: Literal["shadow", "canary"] = Field(
+        description="shadow: the candidate sees every document, callers get production's answer; canary: the "
+        "candidate answers a share `weight` of the documents (sticky per document id)."
+    )
+    weight: float | None = Field(None, gt=0.0, lt=1.0, description="Canary only: share of documents the candidate answers.")
+    analysis: RolloutAnalysis = RolloutAnalysis()
+
+
 class Deployment(Strict):
     name: ResourceName
     target: Annotated[LocalTarget | HttpTarget | RegistryTarget, Field(discriminator="type")] = LocalTarget()
@@ -291,6 +341,12 @@ class Deployment(Strict):
     )
     smoke: list[SmokeCheck] = Field(default_factory=list, max_length=50,
                                     description="Checks run through the deployment right after it switches.")
+    monitoring: Monitoring | None = Field(
+        None, description="Log what the server analyses for this deployment (nothing is logged without it)."
+    )
+    rollout: Rollout | None = Field(
+        None, description="Stage a new model as a shadow or canary candidate; promote it on live-traffic analysis."
+    )
 
 
 class _SpecBase(Strict):

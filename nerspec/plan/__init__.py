@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from nerspec.plan.actions import (
     PLAN_VERSION,
+    AbortRollout,
     Action,
     Deploy,
+    DropRollout,
     ModelAction,
     Plan,
     ProjectPlan,
+    Promote,
     RemoveDeployment,
     Repair,
     Reuse,
+    StageRollout,
     Train,
     check_fresh,
 )
 from nerspec.plan.decide import compute_plan, unrebuildable_hint
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, inputs_sha256, short
+from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout, inputs_sha256, short
 from nerspec.plan.observe import (
     artifact_files,
     artifact_intact,
@@ -30,13 +34,15 @@ from nerspec.plan.observe import (
     document_hashes_loader,
     make_plan,
     manifest_sha256,
+    observe_rollout,
     test_key,
 )
 from nerspec.plan.reasons import train_reasons
 from nerspec.plan.render import describe, render, serving
 
 __all__ = [
-    "PLAN_VERSION", "Action", "Deploy", "ModelAction", "ObservedDeployment", "Plan", "PreviousModel", "ProjectInputs", "ProjectPlan",
+    "PLAN_VERSION", "AbortRollout", "Action", "Deploy", "DropRollout", "Promote", "StageRollout", "StagedRollout",
+    "observe_rollout", "ModelAction", "ObservedDeployment", "Plan", "PreviousModel", "ProjectInputs", "ProjectPlan",
     "RemoveDeployment", "Repair", "Reuse", "Train", "artifact_files", "artifact_intact", "check_fresh",
     "collect_inputs", "compute_plan", "describe", "document_hashes_loader", "inputs_sha256", "make_plan",
     "manifest_sha256", "render", "serving", "short", "test_key", "train_reasons", "unrebuildable_hint",

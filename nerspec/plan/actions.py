@@ -110,11 +110,93 @@ class RemoveDeployment:
         return cls(raw["deployment"], raw.get("fingerprint"), list(raw["reasons"]))
 
 
-Action = Train | Reuse | Deploy | Repair | RemoveDeployment
+@dataclass(frozen=True)
+class StageRollout:
+    """Make the candidate the deployment's rollout candidate (if the gates pass); production keeps answering."""
+
+    deployment: str
+    target: str
+    production: str | None
+    candidate: str
+    strategy: str
+    weight: float | None
+    reasons: list[str]
+    type: ClassVar[str] = "rollout"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "deployment": self.deployment, "target": self.target,
+                "production": self.production, "candidate": self.candidate, "strategy": self.strategy,
+                "weight": self.weight, "if_gates_pass": True, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> StageRollout:
+        return cls(raw["deployment"], raw.get("target", "local"), raw.get("production"), raw["candidate"],
+                   raw["strategy"], raw.get("weight"), list(raw["reasons"]))
+
+
+@dataclass(frozen=True)
+class Promote:
+    """The rollout passed its analysis: the candidate becomes the deployment's model."""
+
+    deployment: str
+    target: str
+    rollout_id: str
+    from_fp: str | None
+    to: str
+    figures: str
+    reasons: list[str]
+    type: ClassVar[str] = "promote"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "deployment": self.deployment, "target": self.target,
+                "rollout_id": self.rollout_id, "from": self.from_fp, "to": self.to, "figures": self.figures,
+                "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Promote:
+        return cls(raw["deployment"], raw.get("target", "local"), raw["rollout_id"], raw.get("from"), raw["to"],
+                   raw.get("figures", ""), list(raw["reasons"]))
+
+
+@dataclass(frozen=True)
+class _EndRollout:
+    deployment: str
+    rollout_id: str
+    candidate: str
+    figures: str
+    reasons: list[str]
+    type: ClassVar[str] = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "deployment": self.deployment, "rollout_id": self.rollout_id,
+                "candidate": self.candidate, "figures": self.figures, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Any:
+        return cls(raw["deployment"], raw["rollout_id"], raw["candidate"], raw.get("figures", ""),
+                   list(raw["reasons"]))
+
+
+@dataclass(frozen=True)
+class AbortRollout(_EndRollout):
+    """The rollout failed its analysis: the candidate is dropped, production is unchanged, the run fails (exit 3)."""
+
+    type: ClassVar[str] = "abort_rollout"
+
+
+@dataclass(frozen=True)
+class DropRollout(_EndRollout):
+    """The manifest no longer asks for the staged candidate: it is dropped without a verdict (not a failure)."""
+
+    type: ClassVar[str] = "drop_rollout"
+
+
+Action = Train | Reuse | Deploy | Repair | RemoveDeployment | StageRollout | Promote | AbortRollout | DropRollout
 ModelAction = Train | Reuse
 # The one table of action types, in the order the plan's summary counts them.
-ACTIONS: dict[str, type[Train] | type[Reuse] | type[Deploy] | type[RemoveDeployment] | type[Repair]] = {
-    cls.type: cls for cls in (Train, Reuse, Deploy, RemoveDeployment, Repair)
+ACTIONS: dict[str, type[Action]] = {
+    cls.type: cls for cls in (Train, Reuse, Deploy, RemoveDeployment, Repair, StageRollout, Promote, AbortRollout,
+                              DropRollout)
 }
 
 
@@ -140,14 +222,22 @@ class ProjectPlan:
     serves: dict[str, str | None]
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # rollouts in progress: `nerspec deployments rollout`'s lines (the JSON has the key only when there are some)
+    rollouts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def model_action(self) -> ModelAction | None:
         return next((a for a in self.actions if isinstance(a, (Train, Reuse))), None)
 
     @property
-    def deploys(self) -> list[Deploy]:
-        return [a for a in self.actions if isinstance(a, Deploy)]
+    def deploys(self) -> list[Deploy | StageRollout]:
+        """What the candidate's gates decide: deploying it, or staging it as a rollout candidate."""
+        return [a for a in self.actions if isinstance(a, (Deploy, StageRollout))]
+
+    @property
+    def rollout_actions(self) -> list[Promote | AbortRollout | DropRollout]:
+        """Ends of staged rollouts: they concern models that passed their gates when staged."""
+        return [a for a in self.actions if isinstance(a, (Promote, AbortRollout, DropRollout))]
 
     def actions_json(self) -> list[dict[str, Any]]:
         return [a.to_json() for a in self.actions]
@@ -163,6 +253,7 @@ class ProjectPlan:
             "serves": dict(self.serves),
             "actions": self.actions_json(),
             "notes": list(self.notes),
+            **({"rollouts": [dict(r) for r in self.rollouts]} if self.rollouts else {}),
         }
 
     @classmethod
@@ -177,6 +268,7 @@ class ProjectPlan:
             serves=dict(raw.get("serves") or {}),
             actions=[action_from_json(a) for a in raw.get("actions", [])],
             notes=list(raw.get("notes", [])),
+            rollouts=list(raw.get("rollouts", [])),
         )
 
 

@@ -4,9 +4,24 @@ tests) to a typed ``Plan``. No files, no state store, no clock: the same inputs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from nerspec.plan.actions import Deploy, ModelAction, Plan, ProjectPlan, RemoveDeployment, Repair, Reuse, Train
-from nerspec.plan.inputs import ObservedDeployment, ProjectInputs, inputs_sha256, short
+from nerspec.plan.actions import (
+    AbortRollout,
+    Action,
+    Deploy,
+    DropRollout,
+    ModelAction,
+    Plan,
+    ProjectPlan,
+    Promote,
+    RemoveDeployment,
+    Repair,
+    Reuse,
+    StageRollout,
+    Train,
+)
+from nerspec.plan.inputs import ObservedDeployment, ProjectInputs, StagedRollout, inputs_sha256, short
 from nerspec.plan.reasons import train_reasons
 
 
@@ -20,7 +35,9 @@ class _Decisions:
 
     needs_candidate: bool
     notes: list[str] = field(default_factory=list)
-    deploys: list[Deploy] = field(default_factory=list)
+    deploys: list[Deploy | StageRollout] = field(default_factory=list)
+    rollouts: list[Action] = field(default_factory=list)  # promotions, aborts and drops of staged candidates
+    lines: list[dict[str, Any]] = field(default_factory=list)  # rollouts in progress
     repairs: list[Repair] = field(default_factory=list)
     removals: list[RemoveDeployment] = field(default_factory=list)
 
@@ -42,8 +59,10 @@ def project_plan(p: ProjectInputs) -> ProjectPlan:
         data_fingerprint=p.data_fingerprint,
         data_changes=p.data_changes,
         serves={d.name: d.actual if d.actual is not None else d.recorded for d in p.deployments if d.desired},
-        actions=[*([model] if model else []), *decided.deploys, *decided.repairs, *decided.removals],
+        actions=[*([model] if model else []), *decided.rollouts, *decided.deploys, *decided.repairs,
+                 *decided.removals],
         notes=decided.notes,
+        rollouts=decided.lines,
     )
 
 
@@ -60,6 +79,8 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
         if d.recorded is not None or d.actual is not None:
             decided.removals.append(
                 RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
+        return
+    if d.rollout is not None and _decide_rollout(d, d.rollout, p, decided):
         return
     if d.recorded == p.candidate and not p.candidate_damaged:
         if d.drift:
@@ -84,8 +105,45 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
         if d.drift and d.recorded is not None:
             decided.repairs.append(_repair(d, p))
         return
-    decided.deploys.append(_deploy(d, p, _deploy_reasons(d, p)))
+    if d.rollout_strategy is not None and d.recorded is not None and not d.drift:
+        decided.deploys.append(_stage(d, p))
+    else:  # a first deploy has nothing to compare the candidate with; a drifted one is repaired by deploying
+        decided.deploys.append(_deploy(d, p, _deploy_reasons(d, p)))
     decided.needs_candidate = True
+
+
+def _decide_rollout(d: ObservedDeployment, staged: StagedRollout, p: ProjectInputs, decided: _Decisions) -> bool:
+    """A candidate is staged on ``d``: act on its verdict, or drop it when the manifest asks for another model.
+    True when that decides the deployment (nothing else to do for it)."""
+    if staged.candidate == p.candidate and d.rollout_strategy is not None and d.recorded == staged.production:
+        decided.lines.append(staged.line(d.name))
+        if staged.verdict == "pass":
+            decided.rollouts.append(Promote(d.name, _target_type(d), staged.id, staged.production, staged.candidate,
+                                            staged.figures, list(staged.reasons)))
+        elif staged.verdict == "fail":
+            decided.rollouts.append(AbortRollout(d.name, staged.id, staged.candidate, staged.figures,
+                                                 list(staged.reasons)))
+        return True  # pending: the line says how far the evidence is; apply reports it and waits
+    if staged.candidate == p.candidate and d.rollout_strategy is None:
+        why = "`rollout` was removed from the manifest: apply deploys the candidate directly (if gates pass)"
+    elif staged.candidate == p.candidate and d.recorded == p.candidate:
+        why = f"{d.name} serves {short(p.candidate)} already"
+    elif staged.candidate == p.candidate:
+        why = f"{d.name} changed during the rollout (serves {short(d.recorded)}); the candidate is staged again"
+    elif d.rollout_strategy is not None and p.candidate != d.recorded:
+        why = f"the manifest and data ask for {short(p.candidate)}, which replaces it; observations start again"
+    else:
+        why = f"the manifest and data ask for {short(p.candidate)} ({d.name} serves it)"
+    decided.rollouts.append(DropRollout(d.name, staged.id, staged.candidate, staged.figures, [why]))
+    return False
+
+
+def _stage(d: ObservedDeployment, p: ProjectInputs) -> StageRollout:
+    reasons = [f"{d.rollout_strategy} rollout: production keeps answering until the analysis passes"]
+    if d.rollout is not None and d.rollout.candidate != p.candidate:
+        reasons.append(f"replaces candidate {short(d.rollout.candidate)}")
+    return StageRollout(d.name, _target_type(d), d.recorded, p.candidate, str(d.rollout_strategy), d.rollout_weight,
+                        reasons)
 
 
 def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:

@@ -12,6 +12,30 @@ SHORT = 12
 
 
 @dataclass
+class StagedRollout:
+    """A candidate staged on a deployment, with the analysis of what the servers observed so far."""
+
+    id: str
+    candidate: str
+    production: str | None
+    strategy: str
+    started: str
+    documents: int
+    agreement: float | None
+    error_rate: float | None
+    latency_ratio: float | None
+    verdict: str  # pending | pass | fail
+    reasons: list[str] = field(default_factory=list)
+    figures: str = ""  # the figures in one line (history entries, progress)
+
+    def line(self, deployment: str) -> dict[str, Any]:
+        """``nerspec deployments rollout --json``'s shape; ``plan`` shows the same line."""
+        return {"deployment": deployment, "candidate": self.candidate, "strategy": self.strategy,
+                "documents": self.documents, "agreement": self.agreement, "error_rate": self.error_rate,
+                "latency_ratio": self.latency_ratio, "verdict": self.verdict, "reasons": list(self.reasons)}
+
+
+@dataclass
 class ObservedDeployment:
     """One deployment as recorded and as found on its target."""
 
@@ -26,6 +50,9 @@ class ObservedDeployment:
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
     unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
+    rollout_strategy: str | None = None  # the manifest's `rollout.strategy` (None: switch at once)
+    rollout_weight: float | None = None
+    rollout: StagedRollout | None = None  # the candidate staged now, if any
 
 
 @dataclass
@@ -68,7 +95,19 @@ def short(fp: str | None) -> str:
 DISPLAY_FIELDS = ("manifest_path",)
 
 
+# A rollout's figures change with every observation; a saved plan depends on its verdict only.
+ROLLOUT_HASHED = ("id", "candidate", "verdict")
+
+
+def _hashed(p: ProjectInputs) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS}
+    for d in out["deployments"]:
+        if d.get("rollout") is not None:
+            d["rollout"] = {k: d["rollout"][k] for k in ROLLOUT_HASHED}
+    return out
+
+
 def inputs_sha256(inputs: list[ProjectInputs], state_sha256: str) -> str:
-    hashed = [{k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS} for p in inputs]
+    hashed = [_hashed(p) for p in inputs]
     text = json.dumps([hashed, state_sha256], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

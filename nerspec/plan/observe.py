@@ -13,42 +13,43 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs
+from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.deploy.targets import TargetContext
-    from nerspec.engine import Engine
-    from nerspec.fingerprint import DataFingerprint, StatCache
+    from nerspec.fingerprints.data import DataFingerprint
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
-    from nerspec.state.store import DeploymentRecord, HistoryRecord, Store
+    from nerspec.run_parts import RunParts
+    from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
 DocumentHashes = Callable[["LoadedProject", "dict[str, str] | None"], "dict[str, str]"]
 
 
 def make_plan(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, engine: Engine | None = None,
+    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: RunParts | None = None,
     corpora: dict[str, Corpus] | None = None,
 ) -> Plan:
     """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name)."""
-    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, engine, corpora))
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora))
     return compute_plan(inputs, store.snapshot()["sha256"])
 
 
 def document_hashes_loader(
-    paths: StatePaths, engine: Engine | None = None, corpora: dict[str, Corpus] | None = None
+    paths: StatePaths, parts: RunParts | None = None, corpora: dict[str, Corpus] | None = None
 ) -> DocumentHashes:
     """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
     with labels renamed back to the names the previous model's hashes used. Loaded corpora are kept in
     ``corpora`` (by project name) for the data checks that follow."""
-    from nerspec.engine import Engine
+    from nerspec.run_parts import RunParts
 
-    resolved = (engine or Engine()).resolved()
+    resolved = (parts or RunParts()).resolved()
 
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
-        from nerspec.fingerprint import document_hashes
+        from nerspec.fingerprints.documents import document_hashes
 
         corpus = resolved.load_corpus(project, paths.cache)
         if corpora is not None:
@@ -72,7 +73,7 @@ def manifest_sha256(project: LoadedProject) -> str:
 
 def artifact_files(artifact: Path, cache: StatCache | None) -> dict[str, str]:
     """relpath -> sha256 of every file of an artifact except evaluation.json (``nerspec.artifacts.file_hashes``)."""
-    from nerspec.artifacts import file_hashes
+    from nerspec.artifacts.layout import file_hashes
 
     return file_hashes(artifact, cache)
 
@@ -82,13 +83,14 @@ def collect_inputs(
 ) -> list[ProjectInputs]:
     """Everything ``compute_plan`` needs. ``document_hashes(project, rename) -> dict`` loads the corpus; it is
     only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
-    from nerspec import fingerprint as fpmod
     from nerspec.deploy.targets import TargetContext
+    from nerspec.fingerprints.model import versions
+    from nerspec.fingerprints.stat_cache import StatCache
 
-    cache = fpmod.StatCache(paths.cache)
+    cache = StatCache(paths.cache)
     # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
-    model_cache = fpmod.StatCache(paths.cache, scope="artifacts")
-    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, fpmod.versions(), document_hashes)
+    model_cache = StatCache(paths.cache, scope="artifacts")
+    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes)
     _check_targets(projects)
     out = [_observe_project(project, world) for project in projects]
     # The stat cache only speeds up the next plan; a state directory that does not exist yet is not created
@@ -115,18 +117,19 @@ class _World:
 
 
 def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
-    from nerspec import fingerprint as fpmod
     from nerspec.deploy import local
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint, training_inputs
 
     store, paths = world.store, world.paths
-    data_fp = fpmod.data_fingerprint(project, paths.cache, world.cache)
-    candidate = fpmod.model_fingerprint(project, data_fp, world.versions)
+    data_fp = data_fingerprint(project, paths.cache, world.cache)
+    candidate = model_fingerprint(project, data_fp, world.versions)
     record = store.get_model(candidate)
     damaged = orphan = False
     if record is not None:
         damaged = world.targets.model_damaged(candidate)
     else:  # an interrupted apply's complete artifact, here or (published) in the shared store
-        orphan = local.is_complete(local.model_dir(paths, candidate)) or (
+        orphan = local.is_complete(local.artifact_dir(paths, candidate)) or (
             world.targets.artifact_store.remote and world.targets.artifact_store.exists(candidate))
     recorded_deployments = store.deployments(project.name)
     previous = _previous(project, store, recorded_deployments, candidate)
@@ -140,7 +143,7 @@ def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
         kind=project.kind,
         manifest_path=_display(project.path),
         manifest_sha256=manifest_sha256(project),
-        training_inputs=fpmod.training_inputs(project),
+        training_inputs=training_inputs(project),
         versions=world.versions,
         data_fingerprint=data_fp.sha256,
         candidate=candidate,
@@ -165,6 +168,7 @@ def _observe_deployments(
     declared = {d.name: d for d in project.manifest.spec.deployments}
     # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
     pointed = set(local.list_pointers(world.paths, project.name)) - set(declared) - set(recorded_deployments)
+    staged = world.store.rollouts(project.name)
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
         spec = declared.get(name)
         rec = recorded_deployments.get(name)
@@ -180,10 +184,29 @@ def _observe_deployments(
         history = world.store.history(project.name, name)
         if rec is None and history and history[-1].action != "remove":
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
-        obs.served = sorted({h.to_fp for h in history if h.to_fp})
+        obs.served = sorted({h.to_fp for h in history if h.to_fp and h.action != "rollout"})
         obs.rolled_back_from = _rolled_back(history)
+        if spec is not None and spec.rollout is not None:
+            obs.rollout_strategy, obs.rollout_weight = spec.rollout.strategy, spec.rollout.weight
+        if name in staged:
+            obs.rollout = observe_rollout(world.store, project, staged[name])
         observed.append(obs)
     return observed
+
+
+def observe_rollout(store: Store, project: LoadedProject, record: RolloutRecord) -> StagedRollout:
+    """A staged candidate with the analysis of its observations (thresholds: the manifest's, else the defaults)."""
+    from nerspec.kinds import kind_of
+    from nerspec.plan.rollouts import Thresholds, analyze
+
+    spec = {d.name: d for d in project.manifest.spec.deployments}.get(record.deployment)
+    thresholds = Thresholds()
+    if spec is not None and spec.rollout is not None:
+        thresholds = Thresholds(**spec.rollout.analysis.model_dump())
+    result = analyze(store.rollout_observations(record.id), thresholds, kind_of(project.kind).annotates_spans)
+    return StagedRollout(record.id, record.candidate, record.production, record.strategy, record.started,
+                         result.documents, result.agreement, result.error_rate, result.latency_ratio, result.verdict,
+                         result.reasons, result.figures())
 
 
 def _check_targets(projects: list[LoadedProject]) -> None:
@@ -210,7 +233,7 @@ def _display(path: Path) -> str:
 
 def artifact_intact(artifact: Path, recorded: dict[str, str], cache: StatCache | None) -> bool:
     """The artifact still has its ``meta.json`` and every file with the hash recorded (``nerspec.artifacts.intact``)."""
-    from nerspec.artifacts import intact
+    from nerspec.artifacts.layout import intact
 
     return intact(artifact, recorded, cache)
 
@@ -237,7 +260,8 @@ def _changes(
     project: LoadedProject, store: Store, previous: PreviousModel, data_fp: DataFingerprint,
     document_hashes: DocumentHashes | None,
 ) -> tuple[dict[str, int] | None, dict[str, int] | None]:
-    from nerspec.fingerprint import diff_documents, rename_map, training_inputs
+    from nerspec.fingerprints.documents import diff_documents, rename_map
+    from nerspec.fingerprints.model import training_inputs
 
     old_docs = store.document_hashes(previous.fingerprint)
     if old_docs is not None and document_hashes is not None:
@@ -264,7 +288,7 @@ def _changes(
 def _merge_counts(project: LoadedProject, previous: PreviousModel) -> dict[str, dict[str, int]] | None:
     """For every type that merges previous types since ``previous``: how many instances the data labels with
     each of those names (read from the files, before ``renamed_from`` maps them). Only read when a merge exists."""
-    from nerspec.fingerprint import previous_names
+    from nerspec.fingerprints.documents import previous_names
 
     old_names = {label["name"] for label in previous.training_inputs.get("labels", [])}
     merges = {label.name: [n for n in previous_names(label.model_dump()) if n in old_names]
@@ -326,6 +350,6 @@ def _rolled_back(history: list[HistoryRecord]) -> list[str]:
     for h in history:
         if h.action == "rollback" and h.from_fp:
             away.add(h.from_fp)
-        elif h.action in ("deploy", "swap", "rollback") and h.to_fp in away:
+        elif h.action in ("deploy", "swap", "rollback", "promote") and h.to_fp in away:
             away.discard(h.to_fp)
     return sorted(away)

@@ -78,7 +78,7 @@ def _data_reason(p: ProjectInputs) -> str:
 def _label_changes(
     old: list[dict[str, Any]], new: list[dict[str, Any]], relabeled: dict[str, dict[str, int]] | None = None
 ) -> str:
-    from nerspec.fingerprint import previous_names
+    from nerspec.fingerprints.documents import previous_names
 
     old_names = [label["name"] for label in old]
     new_names = [label["name"] for label in new]

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from nerspec.plan.actions import Action, Deploy, Plan, ProjectPlan, RemoveDeployment, Repair, Reuse, Train
+from nerspec.plan.actions import (
+    AbortRollout,
+    Action,
+    Deploy,
+    DropRollout,
+    Plan,
+    ProjectPlan,
+    Promote,
+    RemoveDeployment,
+    Repair,
+    Reuse,
+    StageRollout,
+    Train,
+)
 from nerspec.plan.inputs import short
 
 # action type -> (symbol, colour, title): one row per action class
@@ -14,6 +27,10 @@ STYLES: dict[type, tuple[str, str, str]] = {
     Deploy: ("~", "yellow", "deploy"),
     RemoveDeployment: ("-", "red", "remove"),
     Repair: ("!", "magenta", "repair"),
+    StageRollout: ("~", "yellow", "rollout"),
+    Promote: ("^", "green", "promote"),
+    AbortRollout: ("x", "red", "abort"),
+    DropRollout: ("-", "red", "drop"),
 }
 
 
@@ -24,6 +41,13 @@ def describe(action: Action) -> str:
         return f"{action.deployment} {short(action.from_fp)} -> {short(action.to)} (if gates pass)"
     if isinstance(action, RemoveDeployment):
         return f"deployment {action.deployment} (serves {short(action.fingerprint)})"
+    if isinstance(action, StageRollout):
+        return f"{action.deployment} candidate {short(action.candidate)} ({action.strategy}; if gates pass)"
+    if isinstance(action, Promote):
+        return f"{action.deployment} {short(action.from_fp)} -> {short(action.to)} ({action.figures})"
+    if isinstance(action, (AbortRollout, DropRollout)):
+        return f"{action.deployment} candidate {short(action.candidate)}" + (
+            f" ({action.figures})" if action.figures else "")
     return f"{action.deployment} -> {short(action.fingerprint)}"
 
 
@@ -58,6 +82,8 @@ def render(plan: Plan, color: bool = False) -> str:
             lines.extend(f"{pad}{style(reason, dim=True)}" for reason in rest)
         for note in project.notes:
             lines.append(f"  {style('note', fg='blue')}: {note}")
+        for r in project.rollouts:
+            lines.append(f"  {style('rollout', fg='blue')}: {rollout_line(r)}")
         lines.append("")
     c = plan.counts()
     if plan.changes:
@@ -65,7 +91,23 @@ def render(plan: Plan, color: bool = False) -> str:
             f"Plan: {c['train']} to train, {c['reuse']} to reuse, {c['deploy']} to deploy (if gates pass), "
             f"{c['remove_deployment']} to remove, {c['repair']} to repair."
         )
+        ended = c["promote"] + c["abort_rollout"] + c["drop_rollout"]
+        if c["rollout"] or ended:
+            summary += (f" Rollouts: {c['rollout']} to stage, {c['promote']} to promote, {c['abort_rollout']} to "
+                        f"abort, {c['drop_rollout']} to drop.")
     else:
         summary = "No changes. Deployments match the manifests."
     lines.append(style(summary, bold=True))
     return "\n".join(lines)
+
+
+def rollout_line(r: dict[str, Any]) -> str:
+    """One rollout in progress (``nerspec deployments rollout``'s line; ``plan`` shows the same)."""
+    from nerspec.numbers import metric_text
+
+    def text(value: Any, digits: int = 3) -> str:
+        return "n/a" if value is None else metric_text(value, digits)
+
+    return (f"{r['deployment']} candidate {short(r['candidate'])} ({r['strategy']}): {r['documents']} documents, "
+            f"agreement {text(r['agreement'])}, error rate {text(r['error_rate'])}, latency ratio "
+            f"{text(r['latency_ratio'], 2)}: {r['verdict']} ({'; '.join(r['reasons'])})")

@@ -162,7 +162,7 @@ class _Budget(io.RawIOBase):
 def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:
     """Blocking: unpack (unless this fingerprint is already stored), switch the pointer, load the model."""
     paths = state.paths
-    final = local.model_dir(paths, fingerprint)
+    final = local.artifact_dir(paths, fingerprint)
     if not local.is_complete(final):
         if final.exists():  # a leftover that is not an artifact: replace it rather than trust it
             shutil.rmtree(final)
@@ -210,7 +210,7 @@ def pause_before_switch() -> None:
 
 def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
-    from nerspec.fingerprint import sha256_file
+    from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store
     from nerspec.state.store import DeploymentRecord, utc_now
 

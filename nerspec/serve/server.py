@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from nerspec.errors import NerspecError
@@ -37,4 +38,27 @@ def run(
                      poll_interval=poll_interval, beam_width=beam_width)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
                             server_header=False, proxy_headers=False)
-    uvicorn.Server(config).run()
+    listening = _listen(host, port)
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    except SystemExit as exc:  # uvicorn exits 3 when start-up fails; here 3 means a failed quality gate
+        if exc.code in (0, None):
+            raise
+        raise NerspecError(f"the server on {host}:{port} failed to start (see the log above)") from None
+    finally:
+        listening.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything else, so a busy port is one clear error naming it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise NerspecError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server using the "
+                           f"port? pick another with --port)") from None
+    sock.set_inheritable(True)
+    return sock

@@ -26,9 +26,9 @@ class MigrationReport:
 
 
 def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | None = None) -> MigrationReport:
-    from nerspec import artifacts
+    from nerspec.artifacts import layout
     from nerspec.deploy.targets import TargetContext
-    from nerspec.fingerprint import StatCache
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.state import open_store
 
     say = progress or (lambda _m: None)
@@ -43,10 +43,10 @@ def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | No
             src_targets, dst_targets = TargetContext(source, src), TargetContext(target, dst)
             cache = StatCache(source.cache, scope="artifacts")
             for model in models:
-                local = artifacts.local_dir(source, model.fingerprint, model.model_dir)
-                if "://" in model.model_dir or not artifacts.is_complete(local):
+                local = layout.local_dir(source, model.fingerprint, model.model_dir)
+                if "://" in model.model_dir or not layout.is_complete(local):
                     local = src_targets.local_model(model.fingerprint)
-                if not artifacts.intact(local, model.artifact_files, cache):
+                if not layout.intact(local, model.artifact_files, cache):
                     raise StateError(f"the files of model {model.fingerprint[:12]} ({model.project}) in {local} do not "
                                      "match their recorded hashes; restore them (or forget the model) and migrate again")
                 store = dst_targets.artifact_store

@@ -22,6 +22,8 @@ from typing import Any
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
+from nerspec.state import rollouts as _rollouts
+from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
 from nerspec.state.rows import check_expected as _check_expected
@@ -29,7 +31,15 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
-from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
+from nerspec.state.store import (
+    ANY,
+    DeploymentRecord,
+    HistoryRecord,
+    ModelRecord,
+    RolloutObservation,
+    RolloutRecord,
+    utc_now,
+)
 
 CONNECT_TIMEOUT_S = 10
 # NOTIFY channel: every change of a deployment is announced (payload: the project) when its transaction commits,
@@ -68,7 +78,9 @@ def ci_run_url() -> str:
     return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
 
 
-class PostgresStore:
+class PostgresStore(MonitoringTables):
+    _placeholder = "%s"
+
     def __init__(self, url: str) -> None:
         import psycopg
 
@@ -106,6 +118,9 @@ class PostgresStore:
             return self.conn.execute(sql, args).fetchall()
         except self._errors as exc:
             raise self._lost(exc) from None
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._all(sql, args)
 
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)
@@ -297,7 +312,7 @@ class PostgresStore:
 
     def served(self, project: str, deployment: str) -> set[str]:
         rows = self._all("SELECT DISTINCT to_fp FROM history WHERE project = %s AND deployment = %s AND to_fp IS "
-                         "NOT NULL", (project, deployment))
+                         "NOT NULL AND action <> 'rollout'", (project, deployment))
         return {r[0] for r in rows}
 
     def snapshot(self) -> dict[str, Any]:
@@ -305,6 +320,42 @@ class PostgresStore:
         deployments = self._all("SELECT project, deployment, fingerprint FROM deployments ORDER BY project, deployment")
         last = self._all("SELECT COALESCE(MAX(id), 0) FROM history")[0][0]
         return _snapshot(models, deployments, last)
+
+    # rollouts -------------------------------------------------------------------------------------
+    def rollouts(self, project: str) -> dict[str, RolloutRecord]:
+        with self._tx() as c:
+            return _rollouts.rollouts(c, "%s", project)
+
+    def all_rollouts(self) -> list[RolloutRecord]:
+        with self._tx() as c:
+            return _rollouts.all_rollouts(c)
+
+    def rollout_start(self, record: RolloutRecord, *, actor: str, reason: str) -> None:
+        with self._tx() as c:
+            c.execute("SELECT 1 FROM deployments WHERE project = %s AND deployment = %s FOR UPDATE",
+                      (record.project, record.deployment))
+            _rollouts.start(c, "%s", record, lambda from_fp, to_fp: _history(
+                c, record.project, record.deployment, "rollout", from_fp, to_fp, actor, reason))
+            _notify(c, record.project)
+
+    def rollout_end(self, rollout: RolloutRecord, *, action: str, actor: str, reason: str,
+                    promote: DeploymentRecord | None = None) -> None:
+        with self._tx() as c:
+            _rollouts.end(c, "%s", rollout, promote, lock=" FOR UPDATE")
+            if promote is not None:
+                _history(c, rollout.project, rollout.deployment, action, rollout.production, rollout.candidate,
+                         actor, reason)
+            else:
+                _history(c, rollout.project, rollout.deployment, action, rollout.candidate, None, actor, reason)
+            _notify(c, rollout.project)
+
+    def record_rollout_observations(self, observations: list[RolloutObservation]) -> int:
+        with self._tx() as c:
+            return _rollouts.record_observations(c, "%s", observations)
+
+    def rollout_observations(self, rollout_id: str) -> list[RolloutObservation]:
+        with self._tx() as c:
+            return _rollouts.observations(c, "%s", rollout_id)
 
 
 def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,

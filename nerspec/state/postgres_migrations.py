@@ -68,7 +68,58 @@ V2 = [
     """CREATE INDEX history_project ON history (project, deployment, id)""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2]
+# v3: production monitoring (issue 30): each deployment's declared monitoring settings and the documents a
+# server logged for it (times in seconds since the epoch).
+V3 = [
+    """CREATE TABLE monitoring_settings (
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        updated DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (project, deployment))""",
+    """CREATE TABLE monitoring_documents (
+        id BIGSERIAL PRIMARY KEY,
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        doc_id TEXT NOT NULL,
+        language TEXT,
+        length INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        unseen_tokens INTEGER,
+        predictions TEXT NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        text TEXT)""",
+    """CREATE INDEX monitoring_documents_window ON monitoring_documents (project, deployment, at)""",
+    """CREATE INDEX monitoring_documents_expires ON monitoring_documents (expires)""",
+]
+
+# v4: rollouts (a candidate staged on a deployment) and the observations servers record of them, in batches.
+V4 = [
+    """CREATE TABLE rollouts (
+        project TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        candidate TEXT NOT NULL,
+        production TEXT,
+        strategy TEXT NOT NULL,
+        weight DOUBLE PRECISION,
+        started TEXT NOT NULL,
+        PRIMARY KEY (project, deployment))""",
+    """CREATE TABLE rollout_observations (
+        rollout_id TEXT NOT NULL,
+        error INTEGER NOT NULL,
+        matched INTEGER NOT NULL,
+        candidate_only INTEGER NOT NULL,
+        production_only INTEGER NOT NULL,
+        identical INTEGER NOT NULL,
+        candidate_ms DOUBLE PRECISION,
+        production_ms DOUBLE PRECISION NOT NULL)""",
+    """CREATE INDEX rollout_observations_id ON rollout_observations (rollout_id)""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 LATEST = len(MIGRATIONS)
 MIGRATION_LOCK = 0x6E6572737065  # "nerspe": one migrator at a time (transaction-scoped advisory lock)
 

@@ -249,7 +249,7 @@ def _training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
     if not manifest:
         return {}
     try:
-        from nerspec.fingerprint import training_inputs
+        from nerspec.fingerprints.model import training_inputs
         from nerspec.manifest.load import LoadedProject
         from nerspec.manifest.schema import PROJECT_MODELS, TextClassificationProject
         from nerspec.manifest.yamlpos import Positions

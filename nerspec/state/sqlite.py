@@ -11,6 +11,8 @@ from typing import Any
 
 from nerspec.errors import StateError
 from nerspec.state import migrations
+from nerspec.state import rollouts as _rollouts
+from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
 from nerspec.state.rows import check_expected as _check_expected
@@ -18,7 +20,15 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
-from nerspec.state.store import ANY, DeploymentRecord, HistoryRecord, ModelRecord, utc_now
+from nerspec.state.store import (
+    ANY,
+    DeploymentRecord,
+    HistoryRecord,
+    ModelRecord,
+    RolloutObservation,
+    RolloutRecord,
+    utc_now,
+)
 
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
@@ -52,7 +62,7 @@ class _Guarded:
         return getattr(self._conn, name)
 
 
-class SqliteStore:
+class SqliteStore(MonitoringTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -113,6 +123,9 @@ class SqliteStore:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, args).fetchall())
 
     def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> Any:
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
@@ -289,7 +302,8 @@ class SqliteStore:
 
     def served(self, project: str, deployment: str) -> set[str]:
         rows = self.conn.execute(
-            "SELECT DISTINCT to_fp FROM history WHERE project = ? AND deployment = ? AND to_fp IS NOT NULL",
+            "SELECT DISTINCT to_fp FROM history WHERE project = ? AND deployment = ? AND to_fp IS NOT NULL "
+            "AND action <> 'rollout'",  # a staged candidate has not served the deployment
             (project, deployment),
         ).fetchall()
         return {r[0] for r in rows}
@@ -302,6 +316,37 @@ class SqliteStore:
         ).fetchall()
         last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
         return _snapshot(models, deployments, last)
+
+    # rollouts -------------------------------------------------------------------------------------
+    def rollouts(self, project: str) -> dict[str, RolloutRecord]:
+        return _rollouts.rollouts(self.conn, "?", project)
+
+    def all_rollouts(self) -> list[RolloutRecord]:
+        return _rollouts.all_rollouts(self.conn)
+
+    def rollout_start(self, record: RolloutRecord, *, actor: str, reason: str) -> None:
+        with self._tx() as c:
+            _rollouts.start(c, "?", record, lambda from_fp, to_fp: _history(
+                c, record.project, record.deployment, "rollout", from_fp, to_fp, actor, reason))
+
+    def rollout_end(self, rollout: RolloutRecord, *, action: str, actor: str, reason: str,
+                    promote: DeploymentRecord | None = None) -> None:
+        """``promote``: the deployment serves the candidate (history from production to it); ``abort``/``drop``:
+        the candidate is forgotten (history from it to nothing; production is unchanged)."""
+        with self._tx() as c:
+            _rollouts.end(c, "?", rollout, promote)
+            if promote is not None:
+                _history(c, rollout.project, rollout.deployment, action, rollout.production, rollout.candidate,
+                         actor, reason)
+            else:
+                _history(c, rollout.project, rollout.deployment, action, rollout.candidate, None, actor, reason)
+
+    def record_rollout_observations(self, observations: list[RolloutObservation]) -> int:
+        with self._tx() as c:
+            return _rollouts.record_observations(c, "?", observations)
+
+    def rollout_observations(self, rollout_id: str) -> list[RolloutObservation]:
+        return _rollouts.observations(self.conn, "?", rollout_id)
 
 
 def _history(

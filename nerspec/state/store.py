@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nerspec.state.monitoring import MonitoredDocument
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
 ANY: object = object()
@@ -46,6 +49,36 @@ class HistoryRecord:
     actor: str
     at: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RolloutRecord:
+    """A candidate staged on a deployment (``rollout`` in the manifest): observed on live traffic until promoted,
+    aborted or dropped. ``id`` names this staging: a replaced candidate's observations never count for the next."""
+
+    id: str
+    project: str
+    deployment: str
+    candidate: str
+    production: str | None  # what the deployment served when the candidate was staged
+    strategy: str  # shadow | canary
+    weight: float | None  # canary: share of documents the candidate answers
+    started: str
+
+
+@dataclass(frozen=True)
+class RolloutObservation:
+    """One document both models saw: how far the candidate's answer agrees with production's, and their cost.
+    NER counts entities (matched, only the candidate's, only production's); classification sets ``identical``."""
+
+    rollout_id: str
+    error: bool  # the candidate failed on this document
+    matched: int
+    candidate_only: int
+    production_only: int
+    identical: bool
+    candidate_ms: float | None  # None when it failed
+    production_ms: float
 
 
 class Store(Protocol):
@@ -95,6 +128,35 @@ class Store(Protocol):
     def served(self, project: str, deployment: str) -> set[str]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
+
+    # production monitoring (nerspec.state.monitoring): settings apply declares, documents a server logs
+    def record_monitoring_settings(self, project: str, deployment: str, settings: dict[str, Any] | None,
+                                   at: float) -> None: ...
+
+    def monitoring_settings(self) -> dict[tuple[str, str], dict[str, Any]]: ...
+
+    def record_monitoring_documents(self, documents: list[MonitoredDocument]) -> None: ...
+
+    def monitoring_documents(self, project: str, deployment: str, *, since: float | None = None,
+                             last: int | None = None, texts: bool = True) -> list[MonitoredDocument]: ...
+
+    def monitoring_expire(self, now: float) -> int: ...
+
+    def monitoring_counts(self) -> dict[tuple[str, str], int]: ...
+
+    # rollouts (nerspec.rollout): staged candidates and what the servers observed of them
+    def rollouts(self, project: str) -> dict[str, RolloutRecord]: ...
+
+    def all_rollouts(self) -> list[RolloutRecord]: ...
+
+    def rollout_start(self, record: RolloutRecord, *, actor: str, reason: str) -> None: ...
+
+    def rollout_end(self, rollout: RolloutRecord, *, action: str, actor: str, reason: str,
+                    promote: DeploymentRecord | None = None) -> None: ...
+
+    def record_rollout_observations(self, observations: list[RolloutObservation]) -> int: ...
+
+    def rollout_observations(self, rollout_id: str) -> list[RolloutObservation]: ...
 
     # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
     # session advisory locks per project (released with the connection when a process dies)

@@ -1,6 +1,6 @@
 """Training: a project's manifest + corpus + split -> an immutable model artifact.
 
-``train()`` is what the reconciler and ``nerspec train`` call. The kind seam is ``nerspec.train.kinds``;
+``train()`` is what the reconciler and ``nerspec train`` call. The kind seam is ``nerspec.kinds`` (handed to training);
 the config is ``nerspec.train.config``; the run is ``nerspec.train.loop``; the artifact layout is
 ``nerspec.train.artifact``. Importing this package does not import spaCy.
 """
@@ -16,7 +16,7 @@ from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.train.loop import ProgressCallback
@@ -35,14 +35,14 @@ __all__ = ["ModelArtifact", "Progress", "ProgressCallback", "artifact_path", "fi
 
 
 def _data_fingerprint(project: LoadedProject, paths: StatePaths) -> DataFingerprint:
-    from nerspec.fingerprint import data_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
 
     return data_fingerprint(project, paths.cache)
 
 
 def fingerprint_of(project: LoadedProject, paths: StatePaths, data_fp: Any = None) -> str:
-    """The model fingerprint (``nerspec.fingerprint.model_fingerprint``) of the project's current inputs."""
-    from nerspec.fingerprint import model_fingerprint
+    """The model fingerprint (``nerspec.fingerprints.model.model_fingerprint``) of the project's current inputs."""
+    from nerspec.fingerprints.model import model_fingerprint
 
     return model_fingerprint(project, data_fp if data_fp is not None else _data_fingerprint(project, paths))
 
@@ -118,4 +118,5 @@ def train_into(
         data_fp=data_fp,
         training_seconds=time.monotonic() - started,
         calibration=calibration,
+        train_side=list(split.train),
     )

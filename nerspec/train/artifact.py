@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 
-# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts (the one owner of the
+# The layout, ModelArtifact, is_complete and read_artifact live in nerspec.artifacts.layout (the one owner of the
 # artifact contract); this module writes artifacts and re-exports those names for its callers.
-from nerspec.artifacts import (
+from nerspec.artifacts.layout import (
     FINGERPRINTS,
     MANIFEST,
     META,
     METRICS,
-    MODEL_DIR,
+    PIPELINE_DIR,
+    VOCABULARY,
     ModelArtifact,
     is_complete,
     read_artifact,
@@ -32,11 +33,11 @@ from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.train.loop import TrainResult
 
-__all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "fill_staged", "is_complete",
+__all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "ModelArtifact", "fill_staged", "is_complete",
            "read_artifact"]
 
 
@@ -65,12 +66,14 @@ def fill_staged(
     data_fp: DataFingerprint,
     training_seconds: float,
     calibration: dict[str, Any] | None = None,
+    train_side: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
-    from nerspec.fingerprint import document_hashes, versions
+    from nerspec.fingerprints.documents import document_hashes
+    from nerspec.fingerprints.model import versions
     from nerspec.languages import project_languages
 
-    model = staged / MODEL_DIR
+    model = staged / PIPELINE_DIR
     os.rename(result.model_dir, model)
     training_dir = result.model_dir.parent
     if training_dir != staged and training_dir.is_relative_to(staged):
@@ -95,6 +98,12 @@ def fill_staged(
         "dev_source": result.dev_source,
     }
     atomic.write_text(staged / METRICS, _dump(metrics))
+    if train_side is not None:  # the words training saw: production monitoring's unseen-word share
+        from nerspec import vocabulary
+
+        atomic.write_text(staged / VOCABULARY, json.dumps(
+            {"version": vocabulary.VERSION, "words": vocabulary.build(d.text for d in train_side)},
+            ensure_ascii=False) + "\n")
     meta = {
         "fingerprint": fingerprint,
         "project": manifest.metadata.name,

@@ -76,10 +76,10 @@ def inspect_base(project: LoadedProject, lang: str) -> BasePipeline:
 def apply_base(config: Config, project: LoadedProject) -> None:
     """Point the config's ``tok2vec`` at the base package (in place); the trained components listen to it."""
     base = inspect_base(project, config["nlp"]["lang"])
+    from nerspec.kinds import kind_of
     from nerspec.train.config import labels_of, multilabel_of
-    from nerspec.train.kinds import kind_impl
 
-    trained, listening = kind_impl(project.kind).listening(labels_of(project), multilabel_of(project), base.width)
+    trained, listening = kind_of(project.kind).listening(labels_of(project), multilabel_of(project), base.width)
     config["nlp"]["pipeline"] = [TOK2VEC, *trained]
     config["components"] = {TOK2VEC: {"source": base.package, "component": TOK2VEC}, **listening}
     if base.has_vectors:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
-from nerspec.train.kinds import KindImpl, kind_impl
+from nerspec.kinds import ProjectKind, kind_of
 from nerspec.train.schedule import DataSize, schedule_for
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class MemorySession:
 
     train: list[Document]
     dev: list[Document]
-    impl: KindImpl
+    impl: ProjectKind
     labels: list[str]
     multilabel: bool
     log_step: Callable[[dict[str, Any] | None], None] | None = None
@@ -190,7 +190,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     leaves unset follows the schedule scaled to ``size``, the training data (``nerspec.train.schedule``)."""
     from thinc.api import Config
 
-    impl = kind_impl(project.kind)
+    impl = kind_of(project.kind)
     training = project.manifest.spec.training
     labels, multilabel = labels_of(project), multilabel_of(project)
     pipeline, components = impl.components(labels, multilabel)
@@ -283,11 +283,11 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
 PRETRAIN_TOK2VEC_WIDTH = 96
 
 
-def _with_own_tok2vec(config: Config, impl: KindImpl, labels: list[str], multilabel: bool) -> None:
+def _with_own_tok2vec(config: Config, impl: ProjectKind, labels: list[str], multilabel: bool) -> None:
     """Give the pipeline a shared ``tok2vec`` component (what pretraining initialises) if it has none."""
     if "tok2vec" in config["components"]:
         return
-    from nerspec.train.kinds import tok2vec_block
+    from nerspec.kinds.pipeline import tok2vec_block
 
     trained, listening = impl.listening(labels, multilabel, PRETRAIN_TOK2VEC_WIDTH)
     config["nlp"]["pipeline"] = ["tok2vec", *trained]
@@ -324,7 +324,7 @@ def expert_config(project: LoadedProject) -> Config:
         config = Config().from_disk(path, interpolate=False)
     except Exception as exc:
         raise TrainingError(f"{shown}: not a valid spaCy config: {exc}") from None
-    impl = kind_impl(project.kind)
+    impl = kind_of(project.kind)
     labels, multilabel = labels_of(project), multilabel_of(project)
     problems: list[str] = []
     nlp_section = config.get("nlp")
@@ -427,7 +427,7 @@ def write_reference_docbin(
     import spacy
     from spacy.tokens import DocBin
 
-    impl = kind_impl(project.kind)
+    impl = kind_of(project.kind)
     nlp = spacy.blank(lang or spacy_lang(project))
     labels, multilabel = labels_of(project), multilabel_of(project)
     docbin = DocBin(store_user_data=False)

@@ -123,7 +123,7 @@ def run_training(
     # dozen noisy dev scores overstates the dev carve's accuracy, and the calibration is fitted on that carve.
     keep_last = patience == 0
     tracker = _Tracker(max_steps, patience, progress, keep_last=keep_last)
-    impl = cfg.kind_impl(project.kind)
+    impl = cfg.kind_of(project.kind)
     session = cfg.MemorySession(
         train=train_docs,
         dev=dev_docs,

@@ -6,7 +6,7 @@ predict each word's first and last 4 characters from its context) writes tok2vec
 from them (``[initialize] init_tok2vec``). Those weights are cached under ``<state>/cache/pretrain/<key>/``,
 keyed by a hash of the raw text files, the pretraining settings, the tok2vec architecture, the language, the seed
 and the spaCy version: the same inputs never pretrain twice, like models never train twice. Text
-classification, whose default has no tok2vec, gets one (``KindImpl.listening``) when pretraining is on.
+classification, whose default has no tok2vec, gets one (``ProjectKind.listening``) when pretraining is on.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def pretraining_section(epochs: int) -> dict[str, Any]:
 
 
 def cache_key(project: LoadedProject, config: Config) -> str:
-    from nerspec.fingerprint import versions
+    from nerspec.fingerprints.model import versions
 
     pretrain = project.manifest.spec.training.pretrain
     assert pretrain is not None

@@ -74,7 +74,7 @@ def test_suggested_drafts_block_validation_until_allowed(project: tuple[Path, Pa
     records = [json.loads(line) for line in (root / "drafts.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["p01", "p02", "p03"] and all(r["draft"] is True for r in records)
     assert all("score" in s for r in records for s in r["spans"])
-    from nerspec.fingerprint import data_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
     from nerspec.manifest.load import load_project
 
     before = data_fingerprint(load_project(root), None).sha256
@@ -98,7 +98,8 @@ def test_suggested_drafts_block_validation_until_allowed(project: tuple[Path, Pa
 
 
 def test_pool_is_validated_and_never_changes_the_fingerprint(project: tuple[Path, Path], ner_model) -> None:
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
     from nerspec.manifest.load import load_project
 
     root, _ = project

@@ -1,4 +1,4 @@
-"""The reconciler's commands through click, with the fake engine installed by the test-only launcher's hooks."""
+"""The reconciler's commands through click, with the fake run parts installed by the test-only launcher's hooks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.launch import install_engine
+from tests.launch import install_parts
 from tests.tiny import make_docs, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ FAKES = {
 
 @pytest.fixture
 def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    install_engine(FAKES, monkeypatch.setattr)
+    install_parts(FAKES, monkeypatch.setattr)
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
 
     def run(*args: str) -> Any:
@@ -156,7 +156,7 @@ def test_no_color_disables_color_on_a_terminal(nerspec: Any, tiny: Any, monkeypa
 
 
 def test_read_only_commands_create_no_state(tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_engine(FAKES, monkeypatch.setattr)
+    install_parts(FAKES, monkeypatch.setattr)
     monkeypatch.delenv("NERSPEC_STATE", raising=False)
     (tmp_path / ".git").mkdir()  # tmp_path is the repository root: the default state would be tmp_path/.nerspec
     runner = CliRunner()

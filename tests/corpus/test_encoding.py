@@ -9,7 +9,7 @@ from corpus_fixtures import write_azure, write_manifest
 
 from nerspec.corpus.load import load_corpus
 from nerspec.errors import DataError, ManifestError
-from nerspec.fingerprint import data_fingerprint
+from nerspec.fingerprints.data import data_fingerprint
 from nerspec.manifest.load import load_project
 
 CAFE_LATIN1 = "Caf\u00e9 prices rose".encode("latin-1")

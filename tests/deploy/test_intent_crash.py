@@ -47,7 +47,7 @@ def _recorded(state: Any) -> dict[str, str]:
         store.close()
 
 
-def test_killed_rollback_is_finished_by_the_next_apply(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_killed_rollback_is_finished_by_the_next_apply(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                         tmp_path: Path) -> None:
     first = run_apply()["projects"][0]["model"]["fingerprint"]
     tiny.write_docs(make_docs(30))
@@ -55,7 +55,7 @@ def test_killed_rollback_is_finished_by_the_next_apply(tiny: Any, state: Any, en
     proc = start(state, tmp_path, "rollback", "rollback", str(tiny.dir), "production")
     kill(proc)
     assert _serves(state) == first and _recorded(state)["production"] == second  # switched, not recorded
-    reasons = " ".join(plan_of(tiny, state, engine).projects[0].actions[0].reasons)
+    reasons = " ".join(plan_of(tiny, state, parts).projects[0].actions[0].reasons)
     assert "interrupted rollback" in reasons and "nerspec apply" in reasons
     run_apply()
     assert _serves(state) == first and _recorded(state)["production"] == first  # finished, not undone
@@ -65,7 +65,7 @@ def test_killed_rollback_is_finished_by_the_next_apply(tiny: Any, state: Any, en
     assert_consistent(state)
 
 
-def test_killed_swap_is_finished_by_the_next_apply(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_killed_swap_is_finished_by_the_next_apply(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                     tmp_path: Path) -> None:
     from nerspec.deploy import rollback
 

@@ -110,13 +110,13 @@ def test_a_verdict_about_another_stat_cache_is_not_used(tmp_path: Path) -> None:
 
 def test_the_plan_command_sees_a_same_second_edit_through_its_prefetch(tmp_path: Path) -> None:
     """End to end, as users run it: a fresh ``nerspec plan`` process, which forks the prefetch child."""
-    from nerspec.apply import Engine, apply
+    from nerspec.apply import RunParts, apply
     from nerspec.manifest.load import load_projects
     from nerspec.paths import StatePaths
     from tests import fakes
 
     project, state = azure_project(tmp_path, 12), StatePaths(tmp_path / "state")
-    apply(load_projects([project]), state, engine=Engine(trainer=fakes.train, evaluator=fakes.evaluate))
+    apply(load_projects([project]), state, parts=RunParts(trainer=fakes.train, evaluator=fakes.evaluate))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root)}
     plan = [sys.executable, "-m", "nerspec", "plan", str(project), "--detailed-exitcode"]
     assert subprocess.run(plan, env=env, capture_output=True, timeout=120).returncode == 0

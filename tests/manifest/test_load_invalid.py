@@ -79,6 +79,18 @@ CASES = [
      "5:3: spec: missing required key `entities`"),
     ("duplicate deployment", "[{name: production}]", "[{name: production}, {name: production}]",
      "11:44: spec.deployments[1].name: duplicate deployment `production` (also deployments[0])"),
+    ("canary without weight", "[{name: production}]", "[{name: production, rollout: {strategy: canary}}]",
+     "11:45: spec.deployments[0].rollout.weight: a canary needs `weight`: the share of documents the candidate "
+     "answers"),
+    ("shadow with weight", "[{name: production}]", "[{name: production, rollout: {strategy: shadow, weight: 0.1}}]",
+     "11:72: spec.deployments[0].rollout.weight: `weight` is for canaries; a shadow sees every document "
+     "(remove `weight`)"),
+    ("rollout on an http target", "[{name: production}]",
+     "[{name: production, target: {type: http, url: 'https://x'}, rollout: {strategy: shadow}}]",
+     "11:85: spec.deployments[0].rollout: a rollout needs a target `nerspec serve` serves (local, registry); "
+     "`http` is served elsewhere"),
+    ("rollout weight range", "[{name: production}]", "[{name: production, rollout: {strategy: canary, weight: 1.5}}]",
+     "11:72: spec.deployments[0].rollout.weight: 1.5 is greater than or equal to the maximum of 1.0"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",

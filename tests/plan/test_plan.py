@@ -1,4 +1,4 @@
-"""Plans from the fake engine: reasons for every kind of change, snapshots via data_regression."""
+"""Plans from the fake run parts: reasons for every kind of change, snapshots via data_regression."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from nerspec.state import open_store
 from tests.tiny import make_docs, manifest
 
 
-def plan_of(tiny: Any, state: Any, engine: Any) -> Plan:
+def plan_of(tiny: Any, state: Any, parts: Any) -> Plan:
     store = open_store(state)
     try:
-        return make_plan(tiny.load(), state, store, engine)
+        return make_plan(tiny.load(), state, store, parts)
     finally:
         store.close()
 
@@ -41,34 +41,34 @@ def stable(plan: Plan) -> dict[str, Any]:
     return out
 
 
-def test_first_plan_trains_and_deploys(tiny: Any, state: Any, engine: Any, data_regression: Any) -> None:
-    plan = plan_of(tiny, state, engine)
+def test_first_plan_trains_and_deploys(tiny: Any, state: Any, parts: Any, data_regression: Any) -> None:
+    plan = plan_of(tiny, state, parts)
     assert plan.changes
     assert [a.type for a in plan.projects[0].actions] == ["train", "deploy"]
     data_regression.check(stable(plan))
 
 
-def test_noop_after_apply(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_noop_after_apply(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     assert not plan.changes
     assert "No changes" in render(plan)
 
 
-def test_data_change_reasons(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+def test_data_change_reasons(tiny: Any, state: Any, parts: Any, run_apply: Any, data_regression: Any) -> None:
     run_apply()
     docs = make_docs(24)
     docs = docs[2:] + make_docs(3, start=100)  # 2 removed, 3 added
     docs[0]["spans"] = docs[0]["spans"][:1]  # 1 relabeled
     tiny.write_docs(docs)
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     train = plan.projects[0].actions[0]
     assert train.type == "train"
     assert "data changed: 3 documents added, 2 removed, 1 relabeled" in train.reasons
     data_regression.check(stable(plan))
 
 
-def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, parts: Any, run_apply: Any, data_regression: Any) -> None:
     run_apply()
     tiny.write_manifest(
         manifest(
@@ -77,7 +77,7 @@ def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, engine: Any, 
             split={"test_fraction": 0.3},
         )
     )
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     reasons = plan.projects[0].actions[0].reasons
     assert "entity schema changed: added ORG; renamed PER -> PERSON" in reasons
     assert any(r.startswith("training settings changed: max_steps 30 -> 40") for r in reasons)
@@ -85,74 +85,74 @@ def test_schema_rename_and_settings_reasons(tiny: Any, state: Any, engine: Any, 
     data_regression.check(stable(plan))
 
 
-def test_reuse_identical_fingerprint(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_reuse_identical_fingerprint(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
     tiny.write_docs(make_docs(30))
     run_apply()
     tiny.write_docs(make_docs(24))  # back to the first data: that model exists
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [a.type for a in actions] == ["reuse", "deploy"]
     result = run_apply()
     assert result["projects"][0]["deploy"]["deployed"][0]["to"] == actions[0].fingerprint
 
 
-def test_removed_deployment(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_removed_deployment(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
     run_apply()
     tiny.write_manifest(manifest())
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     assert [(a.type, getattr(a, "deployment", None)) for a in plan.projects[0].actions] == [("remove_deployment", "staging")]
     assert "- remove" in render(plan)
     run_apply()
     assert not (state.registry / "tiny" / "staging.json").exists()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_drift_pointer_deleted_is_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_drift_pointer_deleted_is_repaired(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
     pointer = state.registry / "tiny" / "production.json"
     pointer.unlink()
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [a.type for a in actions] == ["repair"]
     assert actions[0].reasons == ["pointer file deleted outside nerspec"]
     run_apply()
     assert pointer.exists()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_drift_model_files_changed_retrains(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_drift_model_files_changed_retrains(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     result = run_apply()
     fp = result["projects"][0]["model"]["fingerprint"]
     (state.models / fp / "model" / "weights.bin").write_bytes(b"tampered")
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [a.type for a in actions] == ["train", "deploy"]
     assert "changed or deleted outside nerspec" in actions[0].reasons[0]
     run_apply()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_promote_from_waits_for_staging(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_promote_from_waits_for_staging(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     tiny.write_manifest(manifest(deployments=[{"name": "staging"}, {"name": "production", "promote_from": "staging"}]))
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     assert [getattr(a, "deployment", None) for a in plan.projects[0].actions] == [None, "staging"]
     assert "production waits" in plan.projects[0].notes[0]
     run_apply()
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [(a.type, getattr(a, "deployment", None)) for a in actions] == [("reuse", None), ("deploy", "production")]
     run_apply()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
-def test_saved_plan_refused_when_stale(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
-    saved = Plan.from_json(json.loads(json.dumps(plan_of(tiny, state, engine).to_json())))
-    check_fresh(saved, plan_of(tiny, state, engine))  # nothing changed: fine
+def test_saved_plan_refused_when_stale(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
+    saved = Plan.from_json(json.loads(json.dumps(plan_of(tiny, state, parts).to_json())))
+    check_fresh(saved, plan_of(tiny, state, parts))  # nothing changed: fine
     tiny.write_docs(make_docs(25))
     with pytest.raises(StalePlanError, match="stale"):
         run_apply(saved_plan=saved)
 
 
-def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any) -> None:
-    plan = plan_of(tiny, state, engine)
+def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, parts: Any) -> None:
+    plan = plan_of(tiny, state, parts)
     data = plan.to_json()
     assert set(data) >= {"changes", "projects"}
     assert set(data["projects"][0]) >= {"name", "actions"}
@@ -164,19 +164,19 @@ def test_plan_json_shape_and_render_alignment(tiny: Any, state: Any, engine: Any
 
 
 def test_rename_with_a_data_change_counts_only_the_changed_document(
-    tiny: Any, state: Any, engine: Any, run_apply: Any
+    tiny: Any, state: Any, parts: Any, run_apply: Any
 ) -> None:
     run_apply()
     tiny.write_manifest(manifest(entities=[{"name": "PERSON", "renamed_from": "PER"}, {"name": "LOC"}]))
     docs = make_docs(24)  # every document carries PER; the rename alone must not count them
     docs[5]["spans"] = docs[5]["spans"][:1]  # the one real edit
     tiny.write_docs(docs)
-    reasons = plan_of(tiny, state, engine).projects[0].actions[0].reasons
+    reasons = plan_of(tiny, state, parts).projects[0].actions[0].reasons
     assert "entity schema changed: renamed PER -> PERSON" in reasons
     assert "data changed: 0 documents added, 0 removed, 1 relabeled" in reasons
 
 
-def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     import json
 
     run_apply()
@@ -185,22 +185,22 @@ def test_drift_pointer_naming_another_model_dir_is_repaired(tiny: Any, state: An
     assert not Path(pointer["model_dir"]).is_absolute()  # relative to the state root: a moved state still works
     pointer["model_dir"] = str(state.models / "elsewhere")  # same fingerprint, other weights
     pointer_file.write_text(json.dumps(pointer))
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     assert [a.type for a in actions] == ["repair"]
     assert "names model_dir" in actions[0].reasons[0]
 
 
-def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any, data_regression: Any) -> None:
+def test_reformat_and_reorder_plan_no_changes(tiny: Any, state: Any, parts: Any, run_apply: Any, data_regression: Any) -> None:
     run_apply()
     docs = make_docs(24)
     lines = [json.dumps(dict(reversed(list(d.items()))), separators=(" ,  ", " : ")) for d in reversed(docs)]
     (tiny.dir / "data" / "docs.jsonl").write_text("\n\n".join(lines) + "\n")
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     assert not plan.changes, plan.to_json()
     data_regression.check(stable(plan))
 
 
-def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                       data_regression: Any) -> None:
     tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "LOC"}, {"name": "ORG"}]))
     docs = make_docs(24)
@@ -209,12 +209,12 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, eng
     tiny.write_docs(docs)
     run_apply()
     tiny.write_manifest(manifest(entities=[{"name": "PER"}, {"name": "Place", "renamed_from": ["LOC", "ORG"]}]))
-    plan = plan_of(tiny, state, engine)
+    plan = plan_of(tiny, state, parts)
     reasons = plan.projects[0].actions[0].reasons
     assert "entity schema changed: merged LOC, ORG -> Place (24 instances relabeled: LOC 16, ORG 8)" in reasons
     data_regression.check(stable(plan))
     run_apply()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: Any, run_apply: Any) -> None:
@@ -238,7 +238,7 @@ def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: An
         resolve(tiny.dir, "production", state.root)
 
 
-def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
@@ -259,7 +259,7 @@ def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any
     tiny.write_docs(make_docs(24))  # the manifest and data ask for `first` again: apply must not deploy it
     # A stat cache fooled by a rewrite that kept size, mtime and inode (files older than the racy window):
     monkeypatch.setattr("nerspec.deploy.targets.TargetContext.model_damaged", lambda self, fingerprint: False)
-    assert [a.type for a in plan_of(tiny, state, engine).projects[0].actions] == ["reuse", "deploy"]
+    assert [a.type for a in plan_of(tiny, state, parts).projects[0].actions] == ["reuse", "deploy"]
     with pytest.raises(DeployError, match="do not match their recorded hashes"):
         run_apply()
     assert local_fingerprint(state) != first
@@ -271,7 +271,7 @@ def local_fingerprint(state: Any) -> str:
     return json.loads((state.registry / "tiny" / "production.json").read_text())["fingerprint"]
 
 
-def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, state: Any, engine: Any,
+def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, state: Any, parts: Any,
                                                                     run_apply: Any, monkeypatch: Any) -> None:
     import nerspec.corpus.split as split
 
@@ -282,14 +282,14 @@ def test_split_version_bump_retrains_only_when_the_assignment_moves(tiny: Any, s
     run_apply()
     monkeypatch.setattr(split, "SPLIT_VERSIONS", current)
     monkeypatch.setattr(split, "unit_hash", original)
-    (train, _) = plan_of(tiny, state, engine).projects[0].actions
+    (train, _) = plan_of(tiny, state, parts).projects[0].actions
     assert train.type == "train"
     assert any(r.startswith(f"split version changed: random v{current['random'] - 1} -> v{current['random']}")
                for r in train.reasons), train.reasons
     run_apply()
     # A later version that assigns every document as before: nothing to retrain, the test set is the same.
     monkeypatch.setattr(split, "SPLIT_VERSIONS", {**current, "random": current["random"] + 1})
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_a_merge_or_rename_gives_the_test_set_a_new_key() -> None:
@@ -301,7 +301,7 @@ def test_a_merge_or_rename_gives_the_test_set_a_new_key() -> None:
     assert key_of("data", before) == key_of("data", dict(before)) != key_of("data", merged)
 
 
-def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, engine: Any, run_apply: Any,
+def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, parts: Any, run_apply: Any,
                                                          monkeypatch: Any) -> None:
     import nerspec.corpus.split as split
 
@@ -312,19 +312,19 @@ def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, 
     run_apply()
     monkeypatch.undo()
     tiny.write_manifest(manifest(split={"policy": "stratified"}))
-    reasons = [r for a in plan_of(tiny, state, engine).projects[0].actions for r in a.reasons]
+    reasons = [r for a in plan_of(tiny, state, parts).projects[0].actions for r in a.reasons]
     # Version 3 moves 3 of these 24 documents: plan says so and how to keep the current test set.
     assert "split version changed: stratified v2 -> v3 (adding or removing documents no longer moves others; " \
            "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons
     tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
-    assert not plan_of(tiny, state, engine).changes  # pinned: the same test set, the same model
+    assert not plan_of(tiny, state, parts).changes  # pinned: the same test set, the same model
 
 
-def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any, engine: Any, run_apply: Any) -> None:
+def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
     run_apply()
     docs = make_docs(24)
     tiny.write_docs(docs[:15])
     (tiny.dir / "data" / "more.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs[15:]))
     tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
                                        {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from tests.launch import install_engine
+from tests.launch import install_parts
 from tests.tiny import make_docs, manifest
 
-FAKE_ENGINE = {
+FAKE_PARTS = {
     "NERSPEC_TEST_TRAINER": "tests.fakes:train",
     "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate",
 }
@@ -22,7 +22,7 @@ FAKE_ENGINE = {
 
 @pytest.fixture
 def nerspec(tiny: Any, state: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    install_engine(FAKE_ENGINE, monkeypatch.setattr)  # the real corpus reader and split: their checks are under test
+    install_parts(FAKE_PARTS, monkeypatch.setattr)  # the real corpus reader and split: their checks are under test
     monkeypatch.setenv("NERSPEC_STATE", str(state.root))
     monkeypatch.delenv("NERSPEC_DEPLOY_TOKEN", raising=False)
 

@@ -10,12 +10,12 @@ import boto3
 import httpx
 import pytest
 
-from nerspec.artifact_stores import open_artifact_store
-from nerspec.artifacts import file_hashes
+from nerspec.artifacts.layout import file_hashes
+from nerspec.artifacts.stores import open_artifact_store
 from nerspec.deploy import http as http_target
 from nerspec.deploy.targets import TargetContext, target_for
 from nerspec.errors import DeployError
-from nerspec.fingerprint import StatCache
+from nerspec.fingerprints.stat_cache import StatCache
 from nerspec.manifest.schema import HttpTarget
 from nerspec.paths import StatePaths
 from nerspec.state import open_store

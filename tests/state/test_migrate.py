@@ -18,7 +18,7 @@ from tests.tiny import make_docs
 
 
 def test_migrate_copies_models_deployments_history_and_is_idempotent(
-    tiny: Any, state: StatePaths, engine: Any, run_apply: Any, pg_url: str, s3_bucket: str
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, pg_url: str, s3_bucket: str
 ) -> None:
     run_apply()
     tiny.write_docs(make_docs(30))
@@ -35,7 +35,7 @@ def test_migrate_copies_models_deployments_history_and_is_idempotent(
         assert [(h.action, h.from_fp, h.to_fp) for h in store.history("tiny")] == \
             [(h.action, h.from_fp, h.to_fp) for h in old.history("tiny")]
         assert store.deployments("tiny")["production"].fingerprint == old.deployments("tiny")["production"].fingerprint
-        assert not make_plan(tiny.load(), target, store, engine).changes  # nothing to retrain after the move
+        assert not make_plan(tiny.load(), target, store, parts).changes  # nothing to retrain after the move
     finally:
         store.close()
         old.close()
@@ -58,7 +58,7 @@ def test_migrate_refuses_a_damaged_model(tiny: Any, state: StatePaths, run_apply
                                         artifacts_url=str(tmp_path / "models")))
 
 
-def test_migrate_to_another_directory_copies_and_verifies_the_models(tiny: Any, state: StatePaths, engine: Any,
+def test_migrate_to_another_directory_copies_and_verifies_the_models(tiny: Any, state: StatePaths, parts: Any,
                                                                      run_apply: Any, tmp_path: Path) -> None:
     run_apply()
     target = tmp_path / "moved"

@@ -33,7 +33,7 @@ def _two_models_rolled_back(tiny: Any, state: StatePaths, run_apply: Any) -> tup
 
 
 @pytest.mark.parametrize("damage", ["missing", "empty"])
-def test_lost_database_is_refused_then_recovered(tiny: Any, state: StatePaths, engine: Any, run_apply: Any,
+def test_lost_database_is_refused_then_recovered(tiny: Any, state: StatePaths, parts: Any, run_apply: Any,
                                                  damage: str) -> None:
     first, second = _two_models_rolled_back(tiny, state, run_apply)
     for suffix in ("", "-wal", "-shm"):
@@ -43,7 +43,7 @@ def test_lost_database_is_refused_then_recovered(tiny: Any, state: StatePaths, e
     with pytest.raises(StateError, match="nerspec state recover"):
         run_apply()
     with pytest.raises(StateError, match=f"is {damage}"):
-        plan_of(tiny, state, engine)
+        plan_of(tiny, state, parts)
     result = nerspec(state, "state", "recover")
     assert result.exit_code == 0, result.output
     assert "recovered 2 model(s) and 1 deployment(s)" in result.output
@@ -84,7 +84,7 @@ def test_registry_that_is_a_file_is_an_error(tiny: Any, state: StatePaths, run_a
         assert result.exit_code == 1 and "should be a directory but is a file" in result.output, result.output
 
 
-def test_backup_and_restore_into_a_moved_state(tiny: Any, state: StatePaths, engine: Any, run_apply: Any,
+def test_backup_and_restore_into_a_moved_state(tiny: Any, state: StatePaths, parts: Any, run_apply: Any,
                                                tmp_path: Path) -> None:
     run_apply()
     backup = tmp_path / "backups" / "state.db"
@@ -95,7 +95,7 @@ def test_backup_and_restore_into_a_moved_state(tiny: Any, state: StatePaths, eng
     moved.db.unlink()
     result = nerspec(moved, "state", "restore", str(backup))
     assert result.exit_code == 0, result.output
-    assert not plan_of(tiny, moved, engine).changes  # relative paths: the moved state finds its models
+    assert not plan_of(tiny, moved, parts).changes  # relative paths: the moved state finds its models
     bad = tmp_path / "not-a-backup.db"
     bad.write_bytes(b"hello")
     result = nerspec(moved, "state", "restore", str(bad))
@@ -108,7 +108,7 @@ def test_recover_refuses_a_healthy_database(tiny: Any, state: StatePaths, run_ap
     assert result.exit_code == 1 and "is healthy" in result.output
 
 
-def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, engine: Any, run_apply: Any) -> None:
+def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, parts: Any, run_apply: Any) -> None:
     import sqlite3
 
     from tests.tiny import manifest
@@ -121,10 +121,10 @@ def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, e
     conn.execute("DELETE FROM deployments WHERE deployment = 'production'")
     conn.commit()
     conn.close()
-    actions = plan_of(tiny, state, engine).projects[0].actions
+    actions = plan_of(tiny, state, parts).projects[0].actions
     by_type = {a.type: a for a in actions}
     assert by_type["remove_deployment"].deployment == "staging"  # the pointer still served a model
     assert "deleted outside nerspec" in " ".join(by_type["deploy"].reasons)
     run_apply()
     assert not (state.registry / "tiny" / "staging.json").exists()
-    assert not plan_of(tiny, state, engine).changes
+    assert not plan_of(tiny, state, parts).changes

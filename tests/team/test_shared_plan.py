@@ -13,26 +13,26 @@ from nerspec.state import open_store
 from tests.tiny import manifest
 
 
-def _plan(tiny: Any, paths: StatePaths, engine: Any) -> Any:
+def _plan(tiny: Any, paths: StatePaths, parts: Any) -> Any:
     with open_store(paths) as store:
-        return make_plan(tiny.load(), paths, store, engine)
+        return make_plan(tiny.load(), paths, store, parts)
 
 
 def test_a_model_changed_in_the_bucket_is_drift_and_is_trained_again(
-    tiny: Any, engine: Any, tmp_path: Path, pg_url: str, s3_bucket: str
+    tiny: Any, parts: Any, tmp_path: Path, pg_url: str, s3_bucket: str
 ) -> None:
     tiny.write_manifest(manifest(deployments=[{"name": "production", "target": {"type": "registry"}}]))
     machine_a = StatePaths(tmp_path / "a", state_url=pg_url, artifacts_url=s3_bucket)
     machine_b = StatePaths(tmp_path / "b", state_url=pg_url, artifacts_url=s3_bucket)
-    result = apply(tiny.load(), machine_a, engine=engine)
+    result = apply(tiny.load(), machine_a, parts=parts)
     fingerprint = result["projects"][0]["model"]["fingerprint"]
-    assert not _plan(tiny, machine_b, engine).changes  # machine B: nothing local, nothing to do
+    assert not _plan(tiny, machine_b, parts).changes  # machine B: nothing local, nothing to do
 
     bucket, prefix = s3_bucket[5:].split("/", 1)
     boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{fingerprint}/files/model/weights.bin", Body=b"x")
-    plan = _plan(tiny, machine_b, engine).projects[0]
+    plan = _plan(tiny, machine_b, parts).projects[0]
     assert [a.type for a in plan.actions] == ["train", "deploy"]
     assert "changed or deleted outside nerspec" in " ".join(plan.actions[0].reasons)
     assert any("model files of" in r for r in plan.actions[1].reasons)
-    apply(tiny.load(), machine_b, engine=engine)  # B rebuilds it and publishes intact files again
-    assert not _plan(tiny, machine_a, engine).changes
+    apply(tiny.load(), machine_b, parts=parts)  # B rebuilds it and publishes intact files again
+    assert not _plan(tiny, machine_a, parts).changes

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nerspec.errors import ManifestError
-from nerspec.fingerprint import training_inputs
+from nerspec.fingerprints.model import training_inputs
 from nerspec.train import train
 from tests.train.conftest import load_all
 

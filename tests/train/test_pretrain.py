@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from nerspec.errors import ManifestError
-from nerspec.fingerprint import training_inputs
+from nerspec.fingerprints.model import training_inputs
 from nerspec.manifest.load import load_projects
 from nerspec.train import train
 from tests.train.conftest import load_all, ner_records

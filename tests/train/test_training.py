@@ -37,7 +37,8 @@ def test_ner_artifact_contents_and_progress(make_project, state):
         assert key in meta, key
     assert meta["kind"] == "NERProject" and meta["labels"] == ["PERSON", "CITY"]
     assert set(meta["versions"]) == {"nerspec", "spacy", "python"}
-    from nerspec.fingerprint import data_fingerprint, model_fingerprint
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
 
     assert artifact.fingerprint == model_fingerprint(project, data_fingerprint(project, None))
     manifest = json.loads((artifact.path / "manifest.json").read_text())
@@ -58,9 +59,9 @@ def test_ner_artifact_contents_and_progress(make_project, state):
     # The pipeline loads with plain spaCy in any process (no nerspec registrations in its config).
     import spacy
 
-    nlp = spacy.load(artifact.model_dir)
+    nlp = spacy.load(artifact.pipeline_dir)
     assert nlp.pipe_names == ["tok2vec", "ner"]
-    assert "nerspec." not in (artifact.model_dir / "config.cfg").read_text()
+    assert "nerspec." not in (artifact.pipeline_dir / "config.cfg").read_text()
 
 
 def test_same_seed_same_data_same_scores(make_project, tmp_path):
@@ -140,7 +141,7 @@ def test_expert_config_trains(make_project, state):
                         extra_files={"expert.cfg": expert.to_str()})
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state)
-    saved = (artifact.model_dir / "config.cfg").read_text()
+    saved = (artifact.pipeline_dir / "config.cfg").read_text()
     assert "hidden_width = 32" in saved and artifact.meta["expert_config"] == "expert.cfg"
     assert artifact.metrics["steps"] == 11
 

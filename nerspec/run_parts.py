@@ -1,6 +1,6 @@
 """The pluggable parts of a run: trainer, evaluator, corpus loader and splitter.
 
-Production uses the defaults below. Tests inject fakes by passing an ``Engine`` (in-process), or through the
+Production uses the defaults below. Tests inject fakes by passing ``RunParts`` (in-process), or through the
 test-only launcher ``python -m tests.launch`` for subprocesses; nothing here reads the environment.
 """
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
     from nerspec.deploy.targets import TargetContext
-    from nerspec.fingerprint import DataFingerprint
+    from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.state.store import Store
@@ -29,8 +29,8 @@ Splitter = Callable[..., Any]  # (project, corpus) -> SplitResult (or a test dou
 
 
 @dataclass(frozen=True)
-class Resolved:
-    """An ``Engine`` with every part filled in."""
+class ResolvedParts:
+    """An ``RunParts`` with every part filled in."""
 
     trainer: Trainer
     evaluator: Evaluator
@@ -39,14 +39,14 @@ class Resolved:
 
 
 @dataclass
-class Engine:
+class RunParts:
     trainer: Trainer | None = None
     evaluator: Evaluator | None = None
     load_corpus: CorpusLoader | None = None
     split_corpus: Splitter | None = None
 
-    def resolved(self) -> Resolved:
-        return Resolved(
+    def resolved(self) -> ResolvedParts:
+        return ResolvedParts(
             trainer=self.trainer or default_trainer,
             evaluator=self.evaluator or default_evaluator,
             load_corpus=self.load_corpus or default_load_corpus,
@@ -84,11 +84,11 @@ def default_split(project: LoadedProject, corpus: Corpus) -> SplitResult:
 
 @dataclass
 class RunContext:
-    """What every step of a run shares: where state lives, the store, the engine, and how to say progress."""
+    """What every step of a run shares: where state lives, the store, the parts, and how to say progress."""
 
     paths: StatePaths
     store: Store
-    engine: Resolved
+    parts: ResolvedParts
     progress: Callable[[str], None]
     who: str  # recorded as the actor of deployment changes
     _targets: TargetContext | None = None

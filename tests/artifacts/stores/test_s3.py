@@ -14,11 +14,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from nerspec.artifact_stores import open_artifact_store
-from nerspec.artifact_stores.s3 import S3ArtifactStore
-from nerspec.artifacts import file_hashes
+from nerspec.artifacts.layout import file_hashes
+from nerspec.artifacts.stores import open_artifact_store
+from nerspec.artifacts.stores.s3 import S3ArtifactStore
 from nerspec.errors import ModelNotFoundError
-from nerspec.fingerprint import StatCache
+from nerspec.fingerprints.stat_cache import StatCache
 from nerspec.paths import StatePaths
 
 FP = "f" * 16
@@ -76,7 +76,7 @@ def test_killed_upload_leaves_no_visible_model(tmp_path: Path, s3_bucket: str) -
         import json, pathlib
         import tests.launch
         tests.launch.install()  # the test-only crash point hook
-        from nerspec.artifact_stores.s3 import S3ArtifactStore
+        from nerspec.artifacts.stores.s3 import S3ArtifactStore
         store = S3ArtifactStore({s3_bucket!r}, pathlib.Path({str(tmp_path / 'x')!r}))
         store.publish({FP!r}, pathlib.Path({str(artifact)!r}), json.loads({json.dumps(files)!r}))
     """)

@@ -2,8 +2,7 @@
 
 A model retrains exactly when its fingerprint changes: the training inputs of the manifest, the data fingerprint
 (``nerspec.fingerprints.data``), the training recipe and the nerspec/spaCy/Python versions. The observations it
-rests on live in ``nerspec.fingerprints`` (stat cache, data fingerprint, document hashes); their public names are
-re-exported here, where callers have always imported them.
+rests on live beside it in ``nerspec.fingerprints`` (stat cache, data fingerprint, document hashes).
 """
 
 from __future__ import annotations
@@ -17,28 +16,13 @@ from typing import TYPE_CHECKING, Any
 from nerspec import __version__
 from nerspec.corpus import split as split_module
 from nerspec.corpus.digest import CONTENT_VERSION
-from nerspec.fingerprints.data import DataFingerprint, data_fingerprint, source_files
-from nerspec.fingerprints.documents import (
-    diff_documents,
-    document_hash,
-    document_hashes,
-    previous_names,
-    rename_map,
-    text_hashes,
-)
-from nerspec.fingerprints.stat_cache import RACY_NS, STAT_CACHE_NAME, StatCache
+from nerspec.fingerprints.data import DataFingerprint
 from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
 
-__all__ = [
-    "RACY_NS", "STAT_CACHE_NAME", "TRAINING_RECIPE", "DataFingerprint", "StatCache", "data_fingerprint",
-    "diff_documents", "document_hash", "document_hashes", "model_fingerprint", "previous_names", "rename_map",
-    "sha256_file", "source_files", "text_hashes", "training_inputs", "versions",
-]
-
-# Bump when the spaCy configs nerspec generates by default (nerspec/train/kinds.py, config.py) change: the
+# Bump when the spaCy configs nerspec generates by default (nerspec/kinds/, nerspec/train/config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
 TRAINING_RECIPE = 6  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items
 

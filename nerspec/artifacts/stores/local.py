@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nerspec import artifacts
-from nerspec.artifact_stores.base import StoredModel
+from nerspec.artifacts import layout
+from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError
 
 TOMBSTONE = ".gc-"  # ``.<fingerprint>.gc-<pid>``: a model a gc renamed away and is deleting
@@ -25,10 +25,10 @@ class LocalArtifactStore:
         return str(self.root / fingerprint)
 
     def exists(self, fingerprint: str) -> bool:
-        return artifacts.is_complete(self.root / fingerprint)
+        return layout.is_complete(self.root / fingerprint)
 
     def intact(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> bool:
-        return artifacts.intact(self.root / fingerprint, recorded, cache)
+        return layout.intact(self.root / fingerprint, recorded, cache)
 
     def publish(self, fingerprint: str, local: Path, files: dict[str, str]) -> None:
         if Path(local).resolve() != (self.root / fingerprint).resolve():
@@ -37,13 +37,13 @@ class LocalArtifactStore:
             from nerspec import atomic
 
             final = self.root / fingerprint
-            if not artifacts.is_complete(final):
+            if not layout.is_complete(final):
                 with atomic.staged_dir(final) as staged:
                     shutil.copytree(local, staged, dirs_exist_ok=True)
 
     def fetch(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> Path:
         path = self.root / fingerprint
-        if not artifacts.is_complete(path):
+        if not layout.is_complete(path):
             raise ModelNotFoundError(f"model {fingerprint[:12]} is missing from {self.root}")
         return path
 
@@ -56,7 +56,7 @@ class LocalArtifactStore:
             path = self.root / fingerprint / rel
             if not path.is_file() or sha256_file(path) != sha:
                 bad.append(rel)
-        return bad if artifacts.is_complete(self.root / fingerprint) else ["meta.json", *bad]
+        return bad if layout.is_complete(self.root / fingerprint) else ["meta.json", *bad]
 
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         try:
@@ -67,7 +67,7 @@ class LocalArtifactStore:
     def list_fingerprints(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and artifacts.is_complete(p))
+        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and layout.is_complete(p))
 
     # -- nerspec gc ------------------------------------------------------------------------------------
     def stored(self) -> list[str]:
@@ -78,7 +78,7 @@ class LocalArtifactStore:
 
     def describe(self, fingerprint: str) -> StoredModel:
         path = self.root / fingerprint
-        meta = artifacts.read_json(path / artifacts.META) or {}
+        meta = layout.read_json(path / layout.META) or {}
         project = meta.get("project")
         try:
             age = time.time() - path.stat().st_mtime

@@ -3,7 +3,7 @@
 Every store keeps a local, verified copy under ``paths.models/<fingerprint>/`` (the local store *is* that
 directory); a remote store adds ``publish`` (upload so that a reader never sees half a model) and ``fetch``
 (download into the local cache, verified against the recorded hashes). Adding Azure Blob or GCS is one module
-implementing this protocol plus a line in ``nerspec.artifact_stores.SCHEMES``.
+implementing this protocol plus a line in ``nerspec.artifacts.stores.SCHEMES``.
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nerspec import artifacts, atomic
-from nerspec.artifact_stores.base import StoredModel
+from nerspec import atomic
+from nerspec.artifacts import layout
+from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError, RemoteError
 from nerspec.safeio import sha256_file
 
@@ -156,7 +157,7 @@ class S3ArtifactStore:
                 and self.intact(fingerprint, files, None):
             return  # content-addressed and already complete: idempotent
         entries: dict[str, dict[str, Any]] = {}
-        for rel in sorted(files, key=lambda r: (r == artifacts.META, r)):
+        for rel in sorted(files, key=lambda r: (r == layout.META, r)):
             path = Path(local) / rel
             key = self._key(fingerprint, "files", rel)
             self._call("uploading", self.client.upload_file, Filename=str(path), Bucket=self.bucket, Key=key)
@@ -179,7 +180,7 @@ class S3ArtifactStore:
             if manifest is None:
                 raise ModelNotFoundError(f"model {fingerprint[:12]} is not in {self.url}")
             expected = {rel: f["sha256"] for rel, f in manifest.get("files", {}).items()}
-        if artifacts.is_complete(dest) and _matches(dest, expected, cache):
+        if layout.is_complete(dest) and _matches(dest, expected, cache):
             return dest
         manifest = manifest or self.manifest(fingerprint)
         if manifest is None:
@@ -187,7 +188,7 @@ class S3ArtifactStore:
         if dest.exists():  # a damaged local copy: keep it aside for inspection, fetch a fresh one
             dest.rename(dest.with_name(f".{fingerprint}.damaged-{int(time.time())}"))
         with atomic.staged_dir(dest) as staged:
-            for rel in sorted(expected, key=lambda r: (r == artifacts.META, r)):  # meta.json last
+            for rel in sorted(expected, key=lambda r: (r == layout.META, r)):  # meta.json last
                 target = staged / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._call("downloading", self.client.download_file, Bucket=self.bucket,
@@ -218,13 +219,13 @@ class S3ArtifactStore:
         return sorted(fp for fp in found if fp)
 
     def describe(self, fingerprint: str) -> StoredModel:
-        from nerspec.artifact_stores.local import LocalArtifactStore
+        from nerspec.artifacts.stores.local import LocalArtifactStore
 
         objects = self._objects(fingerprint)
         if not objects:  # only in the local cache
             return LocalArtifactStore(self.cache_root).describe(fingerprint)
         newest = max(item["LastModified"].timestamp() for item in objects)
-        meta = self.read_file(fingerprint, artifacts.META)
+        meta = self.read_file(fingerprint, layout.META)
         try:
             project = json.loads(meta).get("project") if meta is not None else None
         except (ValueError, AttributeError):
@@ -245,7 +246,7 @@ class S3ArtifactStore:
         self.finish_removal(fingerprint)
 
     def interrupted_removals(self) -> dict[str, str | None]:
-        from nerspec.artifact_stores.local import tombstones
+        from nerspec.artifacts.stores.local import tombstones
 
         out: dict[str, str | None] = {fp: None for fp in tombstones(self.cache_root)}
         for item in self._objects():
@@ -262,7 +263,7 @@ class S3ArtifactStore:
 
     def finish_removal(self, fingerprint: str) -> None:
         """Delete every object of a model whose manifest is gone, the removal mark last; then the local copy."""
-        from nerspec.artifact_stores.local import LocalArtifactStore, remove_tree
+        from nerspec.artifacts.stores.local import LocalArtifactStore, remove_tree
 
         mark = self._key(fingerprint, REMOVING_KEY)
         keys = [item["Key"] for item in self._objects(fingerprint) if item["Key"] != mark]

@@ -4,7 +4,7 @@ An artifact ``<fingerprint>/`` holds ``model/`` (the spaCy pipeline), ``meta.jso
 marks a complete artifact), ``manifest.json``, ``fingerprints.json``, ``metrics.json`` and, once scored,
 ``evaluation.json`` (not part of the recorded hashes: it is written after training). This module owns that
 contract (names, completeness, reading, file hashes, integrity); ``train/artifact.py`` writes an artifact and
-everything else reads it through here, and through the artifact store (``nerspec.artifact_stores``) when
+everything else reads it through here, and through the artifact store (``nerspec.artifacts.stores``) when
 the models live in an object store shared by several machines.
 
 A ``ModelRecord.model_dir`` is the artifact's location as recorded: a local directory, or the store's URL of the
@@ -21,7 +21,7 @@ from typing import Any
 
 from nerspec.errors import ModelNotFoundError
 
-MODEL_DIR = "model"
+PIPELINE_DIR = "model"
 META = "meta.json"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
@@ -35,8 +35,8 @@ class ModelArtifact:
     meta: dict[str, Any]
 
     @property
-    def model_dir(self) -> Path:
-        return self.path / MODEL_DIR
+    def pipeline_dir(self) -> Path:
+        return self.path / PIPELINE_DIR
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -44,13 +44,13 @@ class ModelArtifact:
 
 
 def is_complete(path: Path) -> bool:
-    return (path / META).is_file() and (path / MODEL_DIR).is_dir()
+    return (path / META).is_file() and (path / PIPELINE_DIR).is_dir()
 
 
 def read_artifact(path: Path) -> ModelArtifact:
     path = Path(path)
     if not is_complete(path):
-        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {MODEL_DIR}/)")
+        raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except ValueError as exc:
@@ -59,12 +59,24 @@ def read_artifact(path: Path) -> ModelArtifact:
 
 
 EVALUATION = "evaluation.json"
+# The training side's words (nerspec.vocabulary), for monitoring's unseen-word share; absent in older artifacts.
+VOCABULARY = "vocabulary.json"
 UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
 
 __all__ = [
-    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "MODEL_DIR", "ModelArtifact", "file_hashes", "intact",
-    "is_complete", "local_dir", "read_artifact", "read_json", "store_for",
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "VOCABULARY", "ModelArtifact",
+    "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
 ]
+
+
+def read_vocabulary(artifact: Path) -> frozenset[str] | None:
+    """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
+    try:
+        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("words") if isinstance(data, dict) else None
+    return frozenset(str(w) for w in found) if isinstance(found, list) else None
 
 
 def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:
@@ -104,15 +116,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def local_dir(paths: Any, fingerprint: str, recorded_dir: str | None = None) -> Path:
-    """The directory of a model on this machine (it may not exist yet: ``store_for(paths).fetch`` brings it)."""
+    """The directory of a model on this machine (it may not exist yet: ``open_artifact_store(paths).fetch`` brings it)."""
     if recorded_dir and "://" not in recorded_dir:
         path = Path(recorded_dir)
         return path if path.is_absolute() else Path(paths.root) / path
     return Path(paths.models) / fingerprint
-
-
-def store_for(paths: Any) -> Any:
-    """The artifact store the state paths name (``nerspec.artifact_stores.open_artifact_store``)."""
-    from nerspec.artifact_stores import open_artifact_store
-
-    return open_artifact_store(paths)

@@ -7,13 +7,13 @@ from typing import Any
 from nerspec.errors import StateError
 
 # scheme -> "module:class"; a directory (no scheme) is the local store.
-SCHEMES = {"s3": "nerspec.artifact_stores.s3:S3ArtifactStore"}
+SCHEMES = {"s3": "nerspec.artifacts.stores.s3:S3ArtifactStore"}
 
 
 def open_artifact_store(paths: Any) -> Any:
     import importlib
 
-    from nerspec.artifact_stores.local import LocalArtifactStore
+    from nerspec.artifacts.stores.local import LocalArtifactStore
 
     url = paths.artifacts_url
     if not url or "://" not in url:

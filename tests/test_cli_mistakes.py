@@ -1,0 +1,160 @@
+"""Every command, with its most likely mistakes, exits 1 with a message and no traceback.
+
+Driven by click's command tree, so a command added later is covered without touching this file: each path
+argument or path option gets a path that does not exist (or one below a regular file, which cannot be created
+either), each deployment a name the project does not declare, and each typed option a value of the wrong type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from nerspec.cli import cli
+
+# Parameters that name a file or directory although their click type is plain text.
+PATH_LIKE_NAMES = {"input", "pool", "state", "output", "source", "dest", "file", "path", "paths", "project"}
+DEPLOYMENT_NAMES = {"deployment", "a", "b"}
+# Parameters with no wrong value of their own worth testing (free text, URLs, secrets' variable names).
+# Options that only matter together with another one, so alone a wrong value is no mistake (and why).
+UNUSED_ALONE = {
+    (("lint",), "state"): "the state is read only with --label-errors",
+}
+MISSING = "{tmp}/no-such-dir/missing"
+BELOW_A_FILE = "{tmp}/a-file.txt/out"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    command: tuple[str, ...]
+    argv: tuple[str, ...]
+    what: str
+
+    def __str__(self) -> str:
+        return f"nerspec {' '.join(self.argv)}  ({self.what})"
+
+
+def leaf_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def _is_path(param: click.Parameter) -> bool:
+    return isinstance(param.type, click.Path | click.File) or (param.name or "") in PATH_LIKE_NAMES
+
+
+def _valid(param: click.Parameter) -> list[str]:
+    """A plausible value for an argument (the mistake lies elsewhere)."""
+    name = param.name or ""
+    if name in DEPLOYMENT_NAMES:
+        return ["production"]
+    if _is_path(param):
+        return ["projects/tiny"]
+    return ["something"]
+
+
+def _with(command: click.Command, name: str, value: str) -> list[str]:
+    """Arguments in order, ``name`` replaced by ``value``; then the required options."""
+    argv: list[str] = []
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            argv += [value] if param.name == name else _valid(param)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.required and param.name != name:
+            argv += [param.opts[0], BELOW_A_FILE]
+    return argv
+
+
+def _bad_value(param: click.Option) -> str | None:
+    if isinstance(param.type, click.Choice):
+        return "not-a-choice"
+    if isinstance(param.type, click.types.IntParamType | click.types.FloatParamType):
+        return "not-a-number"
+    return None
+
+
+def mistakes() -> Iterator[Mistake]:
+    for path, command in leaf_commands():
+        for param in command.params:
+            name = param.name or ""
+            if isinstance(param, click.Argument):
+                if name in DEPLOYMENT_NAMES:
+                    yield Mistake(path, (*path, *_with(command, name, "no-such-deployment")), f"unknown {name}")
+                elif _is_path(param):
+                    yield Mistake(path, (*path, *_with(command, name, MISSING)), f"missing {name}")
+                continue
+            if not isinstance(param, click.Option) or param.is_flag or param.hidden or (path, name) in UNUSED_ALONE:
+                continue
+            base = _with(command, "", "")
+            if name in DEPLOYMENT_NAMES:
+                yield Mistake(path, (*path, *base, param.opts[0], "no-such-deployment"), f"unknown {name}")
+            elif _is_path(param):
+                yield Mistake(path, (*path, *base, param.opts[0], BELOW_A_FILE), f"{name} below a regular file")
+            elif (bad := _bad_value(param)) is not None:
+                yield Mistake(path, (*path, *base, param.opts[0], bad), f"bad {name}")
+
+
+ALL = list(mistakes())
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository with one small valid project, an empty state, and a regular file to put paths below."""
+    from tests.tiny import TinyProject, make_docs, manifest
+
+    monkeypatch.chdir(tmp_path)
+    project = TinyProject(tmp_path)
+    project.write_manifest(manifest())
+    project.write_docs(make_docs(24))
+    (tmp_path / "a-file.txt").write_text("not a directory\n")
+    monkeypatch.setenv("NERSPEC_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv("NERSPEC_ARTIFACTS", raising=False)
+    monkeypatch.setenv("NERSPEC_PROGRESS_INTERVAL", "3600")
+    return tmp_path
+
+
+def test_the_tree_yields_mistakes_for_every_command() -> None:
+    covered = {m.command for m in ALL}
+    uncovered = [" ".join(path) for path, command in leaf_commands()
+                 if path not in covered and any(not getattr(p, "is_flag", False) for p in command.params)]
+    assert uncovered == [], f"commands with parameters but no mistake to try: {uncovered}"
+
+
+@pytest.mark.parametrize("mistake", ALL, ids=str)
+def test_a_mistake_exits_1_without_a_traceback(mistake: Mistake, workspace: Path) -> None:
+    argv = [a.format(tmp=workspace) for a in mistake.argv]
+    result = CliRunner().invoke(cli, argv)
+    output = result.output
+    assert "Traceback" not in output, f"{mistake}:\n{output}"
+    assert result.exit_code == 1, f"{mistake}: exit {result.exit_code}\n{output}"
+    assert output.strip(), f"{mistake}: no message"
+
+
+def test_a_busy_port_is_exit_1_naming_the_port(tmp_path: Path) -> None:
+    import socket
+
+    (tmp_path / "state").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--state", str(tmp_path / "state")])
+    assert result.exit_code == 1, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
+
+
+def test_predict_from_a_missing_file_is_exit_1_naming_it(ner_model: tuple[Path, Path, object], tmp_path: Path) -> None:
+    root, state_dir, _artifact = ner_model
+    missing = tmp_path / "input.jsonl"
+    result = CliRunner().invoke(cli, ["predict", str(root), "--deployment", "production", "--state", str(state_dir),
+                                      "-f", str(missing)])
+    assert result.exit_code == 1, result.output
+    assert str(missing) in result.output and "Traceback" not in result.output
