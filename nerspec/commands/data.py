@@ -1,4 +1,4 @@
-"""Data commands: ``validate``, ``data stats``, ``export``, ``lint``.
+"""Data commands: ``validate``, ``data stats``, ``data split``, ``export``, ``lint``.
 
 Thin layer over ``nerspec.corpus``: load, run the core, print. Imports of the corpus modules happen
 inside the commands so ``nerspec --help`` stays fast.
@@ -129,6 +129,39 @@ def stats(path: Path, as_json: bool) -> None:
         _print_stats(name, project.kind, value)
 
 
+@data.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@json_option
+def split(path: Path, as_json: bool) -> None:
+    """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
+    documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
+
+    JSON: {"documents": {"<id>": "train"|"dev"|"test"}, "counts": {"<label>": {"train", "dev", "test"}}}
+    (several projects: one such object per project name).
+
+    \b
+    Examples:
+      nerspec data split projects/support-tickets
+      nerspec data split projects/example --json | jq '.documents | map_values(select(. == "test"))'
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import SIDES, sides
+    from nerspec.manifest.load import load_projects
+
+    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    if as_json:
+        values = {name: value.to_json() for name, value in results.items()}
+        echo_json(next(iter(values.values())) if len(values) == 1 else values)
+        return
+    for name, value in results.items():
+        totals = Counter(value.documents.values())
+        click.echo(f"{name}: {len(value.documents)} documents, " + ", ".join(f"{s} {totals[s]}" for s in SIDES))
+        width = max([5, *(len(label) for label in value.counts)]) + 2
+        click.echo(f"  {'label':<{width}}" + "".join(f"{s:>8}" for s in SIDES))
+        for label, row in value.counts.items():
+            click.echo(f"  {label:<{width}}" + "".join(f"{row[s]:>8}" for s in SIDES))
+
+
 def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     docs = value["documents"]
     click.echo(f"{name} ({kind}): {docs['train'] + docs['test']} documents, train {docs['train']}, test {docs['test']}")
@@ -251,7 +284,7 @@ def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_s
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.paths import state_paths
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     paths = state_paths(state)
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
