@@ -191,7 +191,7 @@ def load_project(path: Path) -> LoadedProject:
     try:
         manifest = model.model_validate(raw)
     except ValidationError as exc:  # JSON Schema passed, so this is rare: report it located all the same
-        raise ManifestError([at(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise ManifestError([at(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]) from None
     cross = rules.check(manifest, path.parent)
     if cross:
         raise ManifestError([at(p, message) for p, message in cross])
