@@ -11,7 +11,8 @@
 2. **Logging cost.** ``nerspec serve`` (a separate process, ``bench/serve_throughput.py``'s model and clients)
    on the same documents with the deployment unmonitored and monitored with ``store_texts: true, sample: 1``
    (every document logged to SQLite), alternating, ``--rounds`` times each: documents per second, and the ratio
-   monitored / unmonitored (target: at least 0.95).
+   monitored / unmonitored (target: at least 0.95). Wall-clock throughput on a shared machine is noisy, so it
+   also measures the CPU time per document of the logging work against the model's inference (one thread each).
 
 Usage: python bench/monitor.py [--windows 20] [--window 200] [--docs 2000] [--clients 8] [--rounds 3]
 """
@@ -149,6 +150,39 @@ def logging_cost(docs: int, clients: int, rounds: int, workers: int) -> None:
     print(json.dumps({name: statistics.median(v) for name, v in results.items()}))
 
 
+def logging_cpu(docs: int) -> None:
+    """CPU seconds per document of the logging work (features + the batched SQLite insert, what the recorder's
+    thread does) against the model's inference on the same documents: steadier than wall-clock throughput on a
+    busy machine. Serving is CPU-bound, so throughput falls to about 1 / (1 + ratio) in the worst case."""
+    from bench.serve_throughput import build_artifact, document
+    from nerspec.predict import load
+    from nerspec.serve.monitoring import Observed, document_row
+    from nerspec.state.sqlite import SqliteStore
+    from nerspec.vocabulary import words
+
+    rng = random.Random(1)
+    texts = [document(rng)[0] for _ in range(docs)]
+    with tempfile.TemporaryDirectory(prefix="nerspec-bench-monitor-") as tmp:
+        fingerprint = build_artifact(Path(tmp) / "state", 0)
+        predictor = load(Path(tmp) / "state" / "models" / fingerprint)
+        started = time.thread_time()
+        outputs = [out for i in range(0, docs, 25) for out in predictor.pipe(texts[i:i + 25], batch_size=25)]
+        inference = time.thread_time() - started
+        vocabulary = frozenset(w for t in texts[: docs // 2] for w in words(t))
+        store = SqliteStore(Path(tmp) / "log.db")
+        started = time.thread_time()
+        observed = [Observed("bench", "production", fingerprint, Path("."), time.time(), f"d{i}", text, "en", out,
+                             True, 30) for i, (text, out) in enumerate(zip(texts, outputs))]
+        for i in range(0, docs, 500):
+            store.record_monitoring_documents([document_row(o, vocabulary) for o in observed[i:i + 500]])
+        logging = time.thread_time() - started
+        store.close()
+    ratio = logging / inference
+    print(f"\nCPU per document ({docs} documents, 1 thread): inference {inference / docs * 1e3:.3f} ms, logging with "
+          f"store_texts {logging / docs * 1e3:.3f} ms (features, rows, SQLite batches of 500): ratio {ratio:.3f}, "
+          f"so at most {1 - 1 / (1 + ratio):.1%} fewer documents/s when serving is CPU-bound")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--windows", type=int, default=20)
@@ -162,6 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_drift:
         false_alarms(args.windows, args.window)
+    logging_cpu(args.docs)
     if not args.skip_serving:
         logging_cost(args.docs, args.clients, args.rounds, args.workers)
 
