@@ -66,6 +66,8 @@ class Document:
     # Every annotator's labels, oldest first, where the source holds several; ``spans``/``labels`` are the ones
     # the source's ``annotator`` rule chose (``nerspec.corpus.annotators``). Empty for one annotation.
     annotations: list[Annotation] = field(default_factory=list)
+    # What the reader noticed about the record without refusing it (a JSON key given twice); checks warn.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
