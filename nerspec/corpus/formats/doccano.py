@@ -17,11 +17,7 @@ from typing import Any
 from nerspec.corpus.formats import jsonl
 from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-<<<<<<< HEAD
-from nerspec.corpus.model import Annotation, Document, Span
-=======
-from nerspec.corpus.model import Document
->>>>>>> main
+from nerspec.corpus.model import Annotation, Document
 
 
 def referenced_files(path: Path) -> list[Path]:

@@ -22,11 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-<<<<<<< HEAD
 from nerspec.corpus.annotators import LATEST, disagreement
-from nerspec.corpus.formats.common import ProjectInfo, fail, load_json, shown
-from nerspec.corpus.model import Annotation, Document, Span
-=======
 from nerspec.corpus.formats.common import (
     MAX_SPANS_PER_DOCUMENT,
     ProjectInfo,
@@ -37,8 +33,7 @@ from nerspec.corpus.formats.common import (
     shown,
     span,
 )
-from nerspec.corpus.model import Document, Span
->>>>>>> main
+from nerspec.corpus.model import Annotation, Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
 from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
