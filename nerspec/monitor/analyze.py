@@ -49,9 +49,10 @@ def timeline(documents: list[MonitoredDocument], fitted_items: int, points: int 
         if not bucket:
             continue
         confidences = [p.confidence for d in bucket for p in d.predictions]
-        mean = round(sum(confidences) / len(confidences), 4) if confidences else None
-        precision = precision_interval(confidences, fitted_items)[0] if confidences else None
-        out.append(Point(_iso(first + index * width), len(bucket), precision, mean))
+        per_document = [sum(p.confidence for p in d.predictions) / len(d.predictions) for d in bucket if d.predictions]
+        mean = round(sum(per_document) / len(per_document), 4) if per_document else None
+        precision, interval = precision_interval(confidences, fitted_items) if confidences else (None, None)
+        out.append(Point(_iso(first + index * width), len(bucket), precision, interval, mean))
     return out
 
 
@@ -82,7 +83,7 @@ def analyze(inputs: Inputs) -> MonitorResult:
     reference = (inputs.evaluation or {}).get("reference")
     if reference is None:
         notes.append(f"model {inputs.fingerprint[:12]} has no reference statistics (evaluated before nerspec "
-                     "recorded them): no drift signals; `nerspec apply` or `nerspec evaluate` records them")
+                     "recorded them): no drift signals until a model evaluated by this nerspec is deployed")
     elif reference.get("unseen_shares") is None:
         notes.append("the model records no training vocabulary (trained before nerspec did): no unseen-word signal")
     found = drift(served, reference, inputs.language) if reference is not None and served else None
