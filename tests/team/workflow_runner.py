@@ -1,10 +1,11 @@
 """Runs the jobs of a GitHub Actions workflow file on this machine, step by step, the way a runner would: the
 workflow's and steps' `env` and `if` expressions evaluated (the subset of GitHub's expression language the
 nerspec workflow uses), `run` steps in `bash -eo pipefail`, outputs through `$GITHUB_OUTPUT`, a failed step
-skipping the later steps that are not `always()`. `uses` steps are not run: each action the workflow may use has
-a stand-in here (checkout: the runner's working copy already holds the commit; the cache actions must be
-skipped by their `if` in the configuration under test), and an unknown action fails the run, so the test
-breaks when the workflow drifts from what it checks.
+skipping the later steps that are not `always()`. A local composite action (`uses: ./`, the repository's
+`action.yml`) runs its own steps with its `inputs` and maps its `outputs`. Other `uses` steps are not run: each
+action the workflow may use has a stand-in here (checkout: the runner's working copy already holds the commit;
+the cache actions must be skipped by their `if` in the configuration under test), and an unknown action fails the
+run, so the test breaks when the workflow drifts from what it checks.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class Runner:
     github: dict[str, Any]
     base_env: dict[str, str]
     workflow_path: Path
+    _outputs: int = 0
 
     def run_job(self, job_name: str) -> list[StepResult]:
         workflow = yaml.safe_load(self.workflow_path.read_text())
@@ -135,22 +137,51 @@ class Runner:
             return StepResult(name, "skipped")
         if "uses" in step:
             uses = str(step["uses"])
+            if uses.startswith("./"):
+                return self._composite(name, step, contexts)
             assert not uses.startswith(SKIPPED_ONLY), f"step {name!r} ({uses}) ran in the configuration under test"
             assert uses.startswith(NO_OP_ACTIONS), f"step {name!r} uses {uses}, which this runner cannot stand in for"
             return StepResult(name, "success")
         script = str(step["run"])
         if "pip install" in script:
-            assert "'.[team]'" in script, f"{name}: CI must install the team extra"
+            assert "[team]" in script, f"{name}: CI must install the team extra"
             return StepResult(name, "success")  # installed already: this checkout runs the code under test
-        env = {**self.base_env, **contexts["env"]}
+        env = {**self.base_env, **contexts["env"], **contexts.get("action_env", {})}
         env.update({k: substitute(str(v), contexts) for k, v in (step.get("env") or {}).items()})
-        output_file = Path(self.base_env["RUNNER_TEMP"]) / f"output-{len(contexts['steps'])}-{abs(hash(name))}"
+        self._outputs += 1
+        output_file = Path(self.base_env["RUNNER_TEMP"]) / f"output-{self._outputs}"
         output_file.write_text("")
         env["GITHUB_OUTPUT"] = str(output_file)
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(script, contexts)],
                               cwd=self.workdir, env=env, text=True, capture_output=True, timeout=900)
         outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
         return StepResult(name, "success" if done.returncode == 0 else "failure", done.stdout + done.stderr, outputs)
+
+    def _composite(self, name: str, step: Mapping[str, Any], contexts: dict[str, Any]) -> StepResult:
+        """A local composite action: its steps with its inputs (defaults, then `with`), its outputs mapped."""
+        path = (self.workdir / str(step["uses"])).resolve()
+        action = yaml.safe_load((path / "action.yml").read_text())
+        assert action["runs"]["using"] == "composite", f"{name}: only composite local actions are supported"
+        inputs = {key: substitute(str(spec.get("default", "")), contexts) for key, spec in action["inputs"].items()}
+        unknown = set(step.get("with") or {}) - set(inputs)
+        assert not unknown, f"{name}: the action has no inputs {sorted(unknown)}"
+        inputs.update({key: substitute(str(value), contexts) for key, value in (step.get("with") or {}).items()})
+        inner_steps: dict[str, Any] = {}
+        inner = {**contexts, "inputs": inputs, "steps": inner_steps, "status": dict(contexts["status"]),
+                 "action_env": {"GITHUB_ACTION_PATH": str(path)}}
+        results = []
+        for inner_step in action["runs"]["steps"]:
+            assert "uses" in inner_step or inner_step.get("shell") == "bash", f"{name}: composite steps need a shell"
+            result = self._step(inner_step, inner)
+            results.append(result)
+            if "id" in inner_step:
+                inner_steps[inner_step["id"]] = {"outputs": result.outputs, "outcome": result.outcome}
+            if result.outcome == "failure":
+                inner["status"] = {**inner["status"], "success": False, "failure": True}
+        outputs = {key: substitute(str(spec["value"]), inner) for key, spec in (action.get("outputs") or {}).items()}
+        failed = any(r.outcome == "failure" for r in results)
+        text = "\n".join(f"[{r.name}: {r.outcome}]\n{r.output}" for r in results)
+        return StepResult(name, "failure" if failed else "success", text, outputs)
 
 
 def event_file(path: Path, payload: dict[str, Any]) -> Path:
