@@ -238,6 +238,10 @@ class S3ArtifactStore:
         return StoredModel(fingerprint, sum(int(item.get("Size", 0)) for item in objects), time.time() - newest,
                            project if isinstance(project, str) else None)
 
+    def mark_removal(self, fingerprint: str, project: str | None) -> None:
+        self._call("marking a removal", self.client.put_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, REMOVING_KEY), Body=json.dumps({"project": project}).encode())
+
     def remove(self, fingerprint: str, project: str | None) -> None:
         """Mark, delete the manifest (the model is gone for every reader in one request), delete the files,
         unmark; then the local cached copy."""
