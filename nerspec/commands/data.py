@@ -21,8 +21,10 @@ MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 @click.command()
 @paths_argument
 @click.option("--fix-whitespace", is_flag=True, help="Trim whitespace at span edges in the data files (azure, jsonl).")
+@click.option("--changed", is_flag=True,
+              help="PATHS are changed files (as a pre-commit hook passes them): validate each project holding one.")
 @json_option
-def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_json: bool) -> None:
     """Check manifests and their labeled data: exit 0 when valid (warnings allowed), 1 on errors.
 
     PATHS are project directories, manifest files or a repository root (every projects/*/nerspec.yaml);
@@ -33,11 +35,20 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
       nerspec validate projects/example
       nerspec validate --fix-whitespace projects/example
       nerspec validate --json . > validation.json
+      nerspec validate --changed projects/example/data/labels.json README.md
     """
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.manifest.load import load_projects
+    from nerspec.manifest.load import load_projects, manifests_holding
 
+    if changed:
+        paths = tuple(manifests_holding(paths))
+        if not paths:
+            if as_json:
+                echo_json({"valid": True, "projects": []})
+            else:
+                click.echo("no project holds a changed file")
+            return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
@@ -284,7 +295,7 @@ def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_s
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.paths import state_paths
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     paths = state_paths(state)
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
