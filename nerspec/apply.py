@@ -259,6 +259,8 @@ def _model_and_gates(
         result["evaluation"] = {**evaluation, "changes": document_changes(evaluation, baseline["evaluation"],
                                                                            against=against)}
     baseline_evaluation = baseline["evaluation"] if baseline else None
+    result["label_errors"] = _label_errors(run, project, corpus, fp, baseline)
+    result["agreement"] = _agreement(project, corpus)
     spec = project.manifest.spec
     results = evaluate_gates(project.kind, [label.name for label in spec.labels], spec.gates, evaluation,
                              baseline_evaluation, significance(evaluation, baseline_evaluation))
@@ -274,6 +276,33 @@ def _model_and_gates(
     if not passed:
         run.failures.append(failures_message(name, results))
     return passed
+
+
+def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, baseline: dict[str, Any] | None
+                  ) -> dict[str, Any] | None:
+    """Likely label errors in the documents this change added or relabeled (against the compared deployment's
+    model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
+    from nerspec.train.label_errors import cached_label_errors, report_entry
+
+    found = cached_label_errors(project, corpus, run.ctx.paths, fp)
+    if found is None:
+        return None
+    changed = None
+    old = run.ctx.store.document_hashes(baseline["fingerprint"]) if baseline is not None else None
+    if old is not None:
+        from nerspec.fingerprints.documents import document_hashes
+
+        changed = {doc_id for doc_id, sha in document_hashes(corpus).items() if old.get(doc_id) != sha}
+    return report_entry(found, changed)
+
+
+def _agreement(project: LoadedProject, corpus: Any) -> dict[str, Any] | None:
+    """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
+    from nerspec.evaluate.agreement import agreement
+    from nerspec.kinds import kind_of
+
+    found = agreement(corpus.documents, kind_of(project.kind).annotates_spans, project.manifest.spec.multilabel)
+    return found.to_json() if found.annotated else None
 
 
 def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:

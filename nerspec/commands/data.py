@@ -1,4 +1,4 @@
-"""Data commands: ``validate``, ``data stats``, ``export``, ``lint``.
+"""Data commands: ``validate``, ``data stats``, ``data split``, ``export``, ``lint``.
 
 Thin layer over ``nerspec.corpus``: load, run the core, print. Imports of the corpus modules happen
 inside the commands so ``nerspec --help`` stays fast.
@@ -21,8 +21,10 @@ MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 @click.command()
 @paths_argument
 @click.option("--fix-whitespace", is_flag=True, help="Trim whitespace at span edges in the data files (azure, jsonl).")
+@click.option("--changed", is_flag=True,
+              help="PATHS are changed files (as a pre-commit hook passes them): validate each project holding one.")
 @json_option
-def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_json: bool) -> None:
     """Check manifests and their labeled data: exit 0 when valid (warnings allowed), 1 on errors.
 
     PATHS are project directories, manifest files or a repository root (every projects/*/nerspec.yaml);
@@ -33,11 +35,20 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
       nerspec validate projects/example
       nerspec validate --fix-whitespace projects/example
       nerspec validate --json . > validation.json
+      nerspec validate --changed projects/example/data/labels.json README.md
     """
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.manifest.load import load_projects
+    from nerspec.manifest.load import load_projects, manifests_holding
 
+    if changed:
+        paths = tuple(manifests_holding(paths))
+        if not paths:
+            if as_json:
+                echo_json({"valid": True, "projects": []})
+            else:
+                click.echo("no project holds a changed file")
+            return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
@@ -129,6 +140,39 @@ def stats(path: Path, as_json: bool) -> None:
         _print_stats(name, project.kind, value)
 
 
+@data.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@json_option
+def split(path: Path, as_json: bool) -> None:
+    """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
+    documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
+
+    JSON: {"documents": {"<id>": "train"|"dev"|"test"}, "counts": {"<label>": {"train", "dev", "test"}}}
+    (several projects: one such object per project name).
+
+    \b
+    Examples:
+      nerspec data split projects/support-tickets
+      nerspec data split projects/example --json | jq '.documents | map_values(select(. == "test"))'
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import SIDES, sides
+    from nerspec.manifest.load import load_projects
+
+    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    if as_json:
+        values = {name: value.to_json() for name, value in results.items()}
+        echo_json(next(iter(values.values())) if len(values) == 1 else values)
+        return
+    for name, value in results.items():
+        totals = Counter(value.documents.values())
+        click.echo(f"{name}: {len(value.documents)} documents, " + ", ".join(f"{s} {totals[s]}" for s in SIDES))
+        width = max([5, *(len(label) for label in value.counts)]) + 2
+        click.echo(f"  {'label':<{width}}" + "".join(f"{s:>8}" for s in SIDES))
+        for label, row in value.counts.items():
+            click.echo(f"  {label:<{width}}" + "".join(f"{row[s]:>8}" for s in SIDES))
+
+
 def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     docs = value["documents"]
     click.echo(f"{name} ({kind}): {docs['train'] + docs['test']} documents, train {docs['train']}, test {docs['test']}")
@@ -209,10 +253,12 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
               help="Report label errors whose score reaches this.")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
               help="Label errors printed per project (--json has every one).")
+@click.option("--agreement", is_flag=True,
+              help="Annotator agreement of sources with several annotations per document (strict span F1, kappa).")
 @state_option
 @json_option
-def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, state: str | None,
-         as_json: bool) -> None:
+def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, agreement: bool,
+         state: str | None, as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
     Findings are warnings: the exit code is 0 unless the project cannot be loaded. --label-errors trains
@@ -226,6 +272,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
       nerspec lint projects/example --json | jq '.findings[] | select(.code == "lint_untagged")'
       nerspec lint projects/example --label-errors --top 20
       nerspec lint projects/example --label-errors --json > label-errors.json
+      nerspec lint projects/example --agreement
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
@@ -234,6 +281,9 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     projects = load_projects(list(paths))
     if label_errors:
         _lint_label_errors(projects, state, folds, min_score, top, as_json)
+        return
+    if agreement:
+        _lint_agreement(projects, top, as_json)
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
@@ -251,7 +301,7 @@ def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_s
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.paths import state_paths
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     paths = state_paths(state)
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
@@ -267,6 +317,44 @@ def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_s
         cached = "cached folds" if not report.trained else f"{report.trained} fold models trained"
         click.echo(f"{report.project}: {len(report.errors)} likely label error{'s' if len(report.errors) != 1 else ''}"
                    f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
+
+
+def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.evaluate.agreement import agreement
+    from nerspec.kinds import kind_of
+
+    results = {}
+    for project in projects:
+        spans = kind_of(project.kind).annotates_spans
+        results[project.name] = agreement(load_corpus(project).documents, spans, project.manifest.spec.multilabel)
+    if as_json:
+        if len(results) == 1:
+            echo_json({"agreement": next(iter(results.values())).to_json()})
+        else:
+            echo_json({"projects": {name: {"agreement": a.to_json()} for name, a in results.items()}})
+        return
+    for name, found in results.items():
+        for line in agreement_lines(name, found, top):
+            click.echo(line)
+
+
+def agreement_lines(name: str, found: Any, top: int) -> list[str]:
+    """The agreement of one project for people: overall, per pair, per type, documents to adjudicate."""
+    if not found.annotated:
+        return [f"{name}: no document has several annotators (agreement needs Label Studio tasks with several "
+                "annotations, doccano users or Prodigy sessions)"]
+    figure = f"strict span F1 {found.f1:.3f}" if found.f1 is not None else f"Cohen's kappa {found.kappa:.3f}"
+    lines = [f"{name}: annotators agree at {figure} over {found.annotated} documents with several annotators"]
+    for pair in found.pairs:
+        value = f"F1 {pair.f1:.3f}" if pair.f1 is not None else f"kappa {pair.kappa:.3f}" if pair.kappa is not None else "-"
+        lines.append(f"  {pair.a} / {pair.b}: {value} ({pair.documents} documents)")
+    for label, f1 in found.per_label.items():
+        lines.append(f"  {label}: F1 {'-' if f1 is None else f'{f1:.3f}'}")
+    lines.append(f"  {len(found.documents)} document{'s' if len(found.documents) != 1 else ''} to adjudicate"
+                 + (":" if found.documents else ""))
+    lines.extend(f"    {d.id} ({', '.join(d.annotators)}: {d.labelings} labelings)" for d in found.documents[:top])
+    return lines
 
 
 def label_error_lines(report: Any, top: int) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nerspec.kinds.names import CLASSIFICATION_KIND, NER_KIND
 
@@ -28,11 +28,19 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MAX_LABELS = 200
 
 ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
+def _label_name(name: str) -> str:
+    # NFC, so `Café` typed with a combining accent is the same label; blank and invisible names are refused.
+    from nerspec.values import label_name
+
+    return label_name(name, "name")
+
+
 LabelName = Annotated[
     str, Field(
         pattern=LABEL_PATTERN,
         description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters.",
-    )
+    ),
+    AfterValidator(_label_name),
 ]
 
 
@@ -94,6 +102,14 @@ class DataSource(Strict):
         max_length=40,
         description="Text encoding of the source's files (a Python codec name, e.g. `latin-1`, `cp1252`); "
         "default strict UTF-8 (a leading BOM is dropped).",
+    )
+    annotator: str = Field(
+        "latest",
+        min_length=1,
+        max_length=100,
+        description="Which annotation trains where the source holds several per document (Label Studio, doccano "
+        "users, Prodigy sessions): `latest`, an annotator's NAME (others' documents keep the latest), or "
+        "`majority` (spans and classes more than half the annotators gave).",
     )
 
 

@@ -210,6 +210,8 @@ def _prepare(limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
             "findings_hidden": max(0, len(project["guidance"]) - limits.findings)
             + max(0, len(project["lint"]) - limits.findings),
             "changes": (project["changes"] or {}).get("rows", [])[: limits.error_rows],
+            "label_errors": project["label_errors"],
+            "agreement": project["agreement"],
             "chart_rows": chart_rows[: limits.chart_labels],
             "chart_hidden": max(0, len(chart_rows) - limits.chart_labels),
         }

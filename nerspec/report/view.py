@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import NerspecError
+from nerspec.report.data_quality import agreement_view, label_errors_view
 from nerspec.report.numbers import EPSILON, fmt_num, rounded
 from nerspec.report.sections import (
     calibration_view,
@@ -102,6 +103,8 @@ def _project_view(project: Json, mode: str = "") -> Json:
             {k: rounded(v) for k, v in row.items()} for row in evaluation.get("threshold_sweep") or []
         ],
         "footer": _footer(model),
+        "label_errors": label_errors_view(project.get("label_errors")),
+        "agreement": agreement_view(project.get("agreement"), evaluation),
     }
 
 

@@ -6,9 +6,10 @@ A task is ``{"id", "data": {"text", ...}, "annotations": [...], "predictions": [
 lets the importer detect and convert) and classification ``{"type": "choices", "value": {"choices": [...]}}``
 (one choice for single-label, several for multi-label). Other region types are ignored.
 
-Several annotators per task: the latest annotation that was not cancelled (``updated_at``, then
-``created_at``, then list order) is the label; when non-cancelled annotations disagree the document
-carries a ``disagreement`` note that ``nerspec lint`` reports. A task with only ``predictions`` is a draft
+Several annotators per task: every annotation that was not cancelled is kept (``Document.annotations``, ordered
+by ``updated_at``, then ``created_at``, then list order); the source's ``annotator`` rule picks the one that
+trains (default the latest; ``nerspec.corpus.annotators``), and when they disagree the document carries a
+``disagreement`` note that ``nerspec lint`` reports. A task with only ``predictions`` is a draft
 (pre-labels nobody reviewed); a task with neither is unlabeled. Neither trains.
 
 Document ids: ``data.id`` (nerspec's exporter writes it; any JSON scalar), else the task ``id``, else
@@ -21,10 +22,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, load_json, shown
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.annotators import LATEST, disagreement
+from nerspec.corpus.formats.common import (
+    MAX_SPANS_PER_DOCUMENT,
+    ProjectInfo,
+    class_names,
+    fail,
+    parse_json,
+    record_id,
+    shown,
+    span,
+)
+from nerspec.corpus.model import Annotation, Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
 from nerspec.languages import normalize
+from nerspec.strict_json import duplicate_note
 
 TEXT_KEYS = ("text", "content", "body")
 NER_CONTROL, CLASS_CONTROL, TEXT_OBJECT = "label", "class", "text"
@@ -35,12 +47,16 @@ def referenced_files(path: Path) -> list[Path]:
 
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
-    raw = load_json(path)
+    parsed = parse_json(path)
+    raw = parsed.value
     tasks = [raw] if isinstance(raw, dict) else raw
     if not isinstance(tasks, list):
         raise fail(path, "not a Label Studio export: expected a list of tasks")
     where = shown(path)
-    return [_task(task, n, path, where) for n, task in enumerate(tasks)]
+    documents = [_task(task, n, path, where) for n, task in enumerate(tasks)]
+    if parsed.duplicates and documents:  # JSON keeps no positions: the file's first document carries the warning
+        documents[0].warnings.append(duplicate_note(parsed.duplicates))
+    return documents
 
 
 def _task(task: Any, n: int, path: Path, where: str) -> Document:
@@ -51,19 +67,26 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     text = next((data[k] for k in TEXT_KEYS if isinstance(data.get(k), str)), None)
     if text is None:
         raise fail(path, "the task has no text (`data.text`)", where=f"{at}.data")
-    doc_id = data.get("id", task.get("id", f"{path.name}#{n + 1}"))
+    try:
+        doc_id = record_id(data.get("id", task.get("id")), f"{path.name}#{n + 1}")
+    except ValueError as exc:
+        raise fail(path, str(exc), where=f"{at}.data") from None
     dataset = data.get("dataset")
     dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
     language = data.get("language")
     language = normalize(language) if isinstance(language, str) and language.strip() else None
-    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
+    doc = Document(id=doc_id, text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
     annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
         if kept:
-            chosen = max(enumerate(kept), key=lambda item: (_when(item[1]), item[0]))[1]
-            doc.spans, doc.labels = _labels(chosen.get("result"), text)
-            doc.disagreement = _disagreement(kept, chosen, text)
+            ordered = [a for _, a in sorted(enumerate(kept), key=lambda item: (_when(item[1]), item[0]))]
+            doc.annotations = [_annotation(a, text) for a in ordered]
+            latest = doc.annotations[-1]
+            doc.spans, doc.labels = list(latest.spans), list(latest.labels)
+            doc.disagreement = disagreement(doc.annotations, LATEST, latest.annotator)
+            if len(ordered) < 2:
+                doc.annotations = []
             return doc
         predictions = [p for p in _list(task.get("predictions")) if isinstance(p, dict)]
         if predictions:
@@ -87,14 +110,17 @@ def _when(annotation: dict[str, Any]) -> str:
 def _labels(result: Any, text: str) -> tuple[list[Span], list[str]]:
     spans: list[Span] = []
     classes: list[str] = []
+    if len(_list(result)) > MAX_SPANS_PER_DOCUMENT:
+        raise ValueError(f"{len(result)} result regions in one annotation; the limit is {MAX_SPANS_PER_DOCUMENT}")
     for region in _list(result):
         value = region.get("value") or {}
         kind = region.get("type")
         if kind == "labels" or (kind is None and "labels" in value and "start" in value):
-            start, end = _offsets(text, int(value["start"]), int(value["end"]), value.get("text"))
-            spans.extend(Span(start, end, str(label)) for label in _list(value.get("labels")))
+            checked = [span(value["start"], value["end"], label) for label in _list(value.get("labels"))]
+            start, end = _offsets(text, checked[0].start, checked[0].end, value.get("text")) if checked else (0, 0)
+            spans.extend(Span(start, end, s.label) for s in checked)
         elif kind == "choices" or (kind is None and "choices" in value):
-            classes.extend(str(c) for c in _list(value.get("choices")) if str(c) not in classes)
+            classes.extend(c for c in class_names(_list(value.get("choices"))) if c not in classes)
     return sorted(spans), classes
 
 
@@ -110,20 +136,17 @@ def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
     return start, end  # the checks report a span whose text does not fit
 
 
-def _disagreement(kept: list[dict[str, Any]], chosen: dict[str, Any], text: str) -> str:
-    if len(kept) < 2:
-        return ""
-    versions: dict[tuple[tuple[Span, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
-    for annotation in kept:
-        spans, classes = _labels(annotation.get("result"), text)
-        versions.setdefault((tuple(spans), tuple(sorted(classes))), []).append(annotation)
-    if len(versions) < 2:
-        return ""
-    who = ", ".join(str(a.get("completed_by", a.get("id", "?"))) for a in kept)
-    return (
-        f"{len(kept)} annotations ({who}) give {len(versions)} different labelings; "
-        f"the latest ({chosen.get('completed_by', chosen.get('id', '?'))}) is used"
-    )
+def _annotation(annotation: dict[str, Any], text: str) -> Annotation:
+    spans, classes = _labels(annotation.get("result"), text)
+    return Annotation(_annotator(annotation), tuple(spans), tuple(classes))
+
+
+def _annotator(annotation: dict[str, Any]) -> str:
+    """``completed_by``: a user id, or (newer exports) a user object with an email."""
+    who = annotation.get("completed_by", annotation.get("id", "?"))
+    if isinstance(who, dict):
+        who = who.get("email") or who.get("id") or "?"
+    return str(who)
 
 
 # --- export -----------------------------------------------------------------------------------------------
