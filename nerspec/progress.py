@@ -130,6 +130,9 @@ class PlainReporter:
     def task(self, description: str, total: float | None = None) -> Task:
         return _PlainTask(self, description, total)
 
+    def announce(self, line: str) -> None:
+        self.write(line)
+
 
 def _interval_from_env() -> float:
     try:
@@ -176,6 +179,12 @@ class RichReporter:
             self.bar.start()
         self.open += 1
         return _RichTask(self, self.bar.add_task(description, total=total, status="", eta=None))
+
+    def announce(self, line: str) -> None:
+        if self.open:
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            (self.stream or sys.stderr).write(line + "\n")
 
     def finish(self, task_id: Any) -> None:
         self.bar.remove_task(task_id)
@@ -249,6 +258,13 @@ def use(reporter: Reporter) -> Iterator[Reporter]:
         yield reporter
     finally:
         _current.reset(token)
+
+
+def announce(line: str, reporter: Reporter | None = None) -> None:
+    """One line now, outside any task's rhythm (a stalled backend being retried); nothing when quiet."""
+    say = getattr(reporter or _current.get(), "announce", None)
+    if say is not None:
+        say(line)
 
 
 @contextmanager
