@@ -173,12 +173,17 @@ def rollback_command(
       nerspec rollback projects/example production --to 3f2a9c1b0d4e
     """
     from nerspec.deploy import rollback
+    from nerspec.deploy.labels import served_label_warnings
     from nerspec.paths import state_paths
 
     project = _project(path)
-    old, new = rollback(state_paths(state), project, deployment, to, lock_timeout, force=force)
+    paths = state_paths(state)
+    old, new = rollback(paths, project, deployment, to, lock_timeout, force=force)
+    warnings = served_label_warnings(paths, project, deployment, new)
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:
-        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new})
+        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new, "warnings": warnings})
         return
     click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
 

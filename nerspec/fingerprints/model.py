@@ -81,10 +81,12 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         # Upgrading the base package changes the starting weights: the model must retrain.
         inputs["base_version"] = installed_version(spec.training.base) or "missing"
     if spec.training.pretrain is not None:
-        from nerspec.train.pretrain import raw_text_digest
+        from nerspec.train.pretrain import raw_text_digest, raw_text_source_digests
 
-        # The raw text pretrained on shapes the starting weights.
+        # The raw text pretrained on shapes the starting weights. Per source for `plan`'s reasons only: the
+        # combined digest is what the fingerprint hashes.
         inputs["pretrain_data"] = raw_text_digest(project)
+        inputs["pretrain_sources"] = raw_text_source_digests(project)
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
         config = project.dir / spec.training.config
@@ -99,7 +101,8 @@ def model_fingerprint(
     inputs = training_inputs(project)
     # The split and dev-carve versions are shown by plan; what they decide (the assignment) is hashed instead,
     # inside the data digest and ``dev``: a version bump retrains only projects whose assignment changed.
-    for key in ("split_version", "dev_carve_version"):
+    # Per-source pretraining digests are for plan's reasons; ``pretrain_data`` already covers them.
+    for key in ("split_version", "dev_carve_version", "pretrain_sources"):
         inputs.pop(key, None)
     payload = {
         "inputs": inputs,

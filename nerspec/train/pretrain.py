@@ -43,21 +43,33 @@ def source_indices(project: LoadedProject) -> list[int]:
 
 def raw_text_digest(project: LoadedProject) -> str:
     """sha256 over the raw-text sources' files (names, paths and contents; URL sources by their pin)."""
+    digest = hashlib.sha256()
+    for line in _source_lines(project).values():
+        digest.update(line.encode())
+    return digest.hexdigest()
+
+
+def raw_text_source_digests(project: LoadedProject) -> dict[str, str]:
+    """Each raw-text source's own digest, so that `plan` can name the sources whose text changed."""
+    return {name: hashlib.sha256(line.encode()).hexdigest()[:16] for name, line in _source_lines(project).items()}
+
+
+def _source_lines(project: LoadedProject) -> dict[str, str]:
     from nerspec.fingerprints.data import source_fingerprint
     from nerspec.fingerprints.stat_cache import StatCache
 
     cache = StatCache(None)
     prefix = str(project.dir.resolve()) + os.sep
-    digest = hashlib.sha256()
+    lines = {}
     for index in source_indices(project):
         source = project.manifest.spec.data[index]
         if source.path is None:
-            digest.update(f"{source.name}\0url\0{source.sha256}\n".encode())
+            lines[source.name] = f"{source.name}\0url\0{source.sha256}\n"
             continue
         root = project.dir.resolve() / source.path
         source_digest = source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
-        digest.update(f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n".encode())
-    return digest.hexdigest()
+        lines[source.name] = f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n"
+    return lines
 
 
 def raw_texts(project: LoadedProject, cache_dir: Path | None = None) -> list[str]:
