@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     reports = _reports(paths, result)
     tips = next_steps(projects[0], paths, failed is not None)
-    width = max(len(tip.command) for tip in tips)
+    # Comments line up, but a long command (the predict example) does not push them all past 80 columns.
+    width = min(max(len(tip.command) for tip in tips), 48)
     click.echo(f"\nReport: {reports[0]}")
     for extra in reports[1:]:
         click.echo(f"HTML report: {extra}")
