@@ -93,7 +93,7 @@ def next_steps(project: Any, paths: Any, failed: bool) -> list[Tip]:
         tips.append(Tip(f"nerspec rollback {where} {deployment}", "back to the previous model"))
     else:
         tips.append(Tip(f"nerspec deployments history {where}",
-                        "every deploy (a rollback needs two)"))
+                        "every deploy so far"))
     if not failed:
         tips.append(Tip(f"nerspec predict {where} --deployment {deployment} {shlex.quote(EXAMPLE_TEXT)}",
                         "use the deployed model"))
