@@ -73,6 +73,23 @@ def pending(paths: StatePaths, project: str | None = None) -> list[Intent]:
     return found
 
 
+def live(intent: Intent, recorded: dict[str, str]) -> bool:
+    """Still to be finished: the state has neither recorded it yet nor moved on since (``recorded``: deployment ->
+    fingerprint the state records now)."""
+    if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
+        return False  # killed after the state recorded it: only the intent file was left
+    return all(recorded.get(d) == intent.expected.get(d) for d in intent.switches)
+
+
+def unfinished(paths: StatePaths, project: str, recorded: dict[str, str]) -> dict[str, tuple[str, Intent]]:
+    """deployment -> (fingerprint it must serve, intent) for every live intent of ``project`` (plan names them)."""
+    out: dict[str, tuple[str, Intent]] = {}
+    for intent in pending(paths, project):
+        if live(intent, recorded):
+            out.update({d: (fp, intent) for d, fp in intent.switches.items()})
+    return out
+
+
 def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
     from nerspec.deploy import switch
@@ -85,11 +102,8 @@ def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[s
         if project is None:
             continue
         recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
-        if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
-            end(paths, intent)  # killed after the state recorded it: only the intent file was left
-            continue
-        if any(recorded.get(d) != intent.expected.get(d) for d in intent.switches):
-            end(paths, intent)  # the state moved on since (another command): the intent is obsolete
+        if not live(intent, recorded):
+            end(paths, intent)  # recorded already, or the state moved on since (another command): obsolete
             continue
         targets = {}
         for deployment, fingerprint in sorted(intent.switches.items()):
