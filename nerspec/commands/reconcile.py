@@ -32,14 +32,32 @@ def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
     return Plan.from_json(raw), raw
 
 
+retry_option = click.option(
+    "--retry", "retry", multiple=True, metavar="DEPLOYMENT",
+    help="Deploy the model a rollback held back from DEPLOYMENT again (repeatable), without editing anything.")
+
+
+def _retry(projects: list[Any], names: tuple[str, ...]) -> frozenset[str]:
+    from nerspec.errors import NerspecError
+
+    declared = {d.name for p in projects for d in p.manifest.spec.deployments}
+    unknown = sorted(set(names) - declared)
+    if unknown:
+        raise NerspecError(f"--retry {', '.join(unknown)}: no such deployment in the manifests "
+                           f"(declared: {', '.join(sorted(declared)) or 'none'})")
+    return frozenset(names)
+
+
 @click.command("plan")
 @paths_argument
 @json_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes pending, 1: error.")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for `nerspec apply PLAN.json`.")
+@retry_option
 @state_option
 @stat_prefetch  # stats the data in a child process while this command imports (a no-op plan's cost)
-def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None, state: Path | None) -> None:
+def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None,
+                 retry: tuple[str, ...], state: Path | None) -> None:
     """Show what `apply` would train, reuse, deploy, remove or repair, and why.
 
     \b
@@ -59,7 +77,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     store = open_store(state_dir, create=False)
     corpora: dict[str, Any] = {}
     try:
-        plan = make_plan(projects, state_dir, store, corpora=corpora)
+        plan = make_plan(projects, state_dir, store, corpora=corpora, retry=_retry(projects, retry))
     finally:
         store.close()
     # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.
@@ -76,6 +94,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
         from nerspec.gc import register_saved_plan
 
         data["paths"] = [str(p.path.resolve()) for p in projects]
+        data["retry"] = sorted(retry)  # `apply PLAN.json` plans with them again to check the plan is fresh
         atomic.write_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         register_saved_plan(state_dir, out)  # `nerspec gc` keeps the models it names
     if as_json:
@@ -93,8 +112,10 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
 @click.option("--no-deploy", is_flag=True, help="Train, evaluate and check gates only (for pull requests).")
 @json_option
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@retry_option
 @state_option
-def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float, state: Path | None) -> None:
+def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float,
+                  retry: tuple[str, ...], state: Path | None) -> None:
     """Train what changed, evaluate on the test split, check gates, deploy. Exit 3 when a gate fails.
 
     Give project paths (or nothing: every projects/*/nerspec.yaml), or a plan saved by `plan -o`,
@@ -105,6 +126,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
       nerspec apply
       nerspec apply projects/example --no-deploy --json
       nerspec plan -o plan.json && nerspec apply plan.json
+      nerspec apply --retry production             deploy the model a rollback held back again
     """
     from nerspec.apply import execute
     from nerspec.manifest.load import load_projects
@@ -114,13 +136,15 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         saved, raw = _load_saved_plan(paths[0])
         paths = tuple(Path(p) for p in raw.get("paths", []))
+        retry = tuple(str(r) for r in raw.get("retry", []))
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
     paths_ = state_paths(state)
     if warning := paths_.local_models_warning():
         click.echo(f"warning: {warning}", err=True)
     result = execute(
-        projects, paths_, saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress
+        projects, paths_, saved_plan=saved, no_deploy=no_deploy, lock_timeout=lock_timeout, progress=progress,
+        retry=_retry(projects, retry),
     )
     if as_json:  # also when the run failed: the run result still describes what was done
         echo_json(result.data)

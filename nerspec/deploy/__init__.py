@@ -43,6 +43,7 @@ def rollback(
     model whose files no longer match their recorded hashes is never deployed.
     """
     from nerspec.deploy import intent
+    from nerspec.deploy.targets import declared_settings
     from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
@@ -72,6 +73,7 @@ def rollback(
                 actor=actor(),
                 reason=reason,
                 expected_from=current.fingerprint,
+                settings=declared_settings(project, deployment),  # held back until the model or these change
             )
             intent.end(paths, started)
             # A rollback during a rollout drops the candidate: production is what the user chose.

@@ -93,6 +93,7 @@ def unfinished(paths: StatePaths, project: str, recorded: dict[str, str]) -> dic
 def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
     from nerspec.deploy import switch
+    from nerspec.deploy.targets import declared_settings
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
     by_name = {p.name: p for p in projects}
@@ -119,6 +120,7 @@ def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[s
                     actor=actor(),
                     reason=f"{intent.reason} (finished after an interruption)",
                     expected_from=intent.expected.get(deployment),
+                    settings=declared_settings(project, deployment),
                 )
         end(paths, intent)
         done.append(f"finished the interrupted {intent.command} of {intent.project}")

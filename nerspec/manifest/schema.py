@@ -356,6 +356,15 @@ class Deployment(Strict):
         None, description="Stage a new model as a shadow or canary candidate; promote it on live-traffic analysis."
     )
 
+    def settings_sha256(self) -> str:
+        """A digest of the deployment's own settings (target, promote_from, smoke checks, rollout): a rollback
+        holds its model back until the model or these change (a fixed smoke check, say)."""
+        import hashlib
+        import json
+
+        chosen = self.model_dump(mode="json", include={"target", "promote_from", "smoke", "rollout"})
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+
 
 class _SpecBase(Strict):
     data: list[DataSource] = Field(min_length=1)
