@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-NERSPEC_LINE = re.compile(r"train (\d+)/\d+.*?dev (\d\.\d+)")
+NERSPEC_LINE = re.compile(r"train\s+(\d+)/\d+.*?dev (\d\.\d+)")
 CHART_WIDTH, CHART_HEIGHT = 64, 16
 
 
