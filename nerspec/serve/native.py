@@ -79,10 +79,13 @@ def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], 
 def analyze_documents(
     loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
     scheduler: fair.FairScheduler | None = None, client: str = "local", monitoring: Any = None,
+    timings: list[float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
     checked, plan = prepare(loaded, documents, too_large_status)
     work = unit_work(loaded, checked, plan)
+    if timings is not None:
+        work = [functools.partial(_timed, fn, timings) for fn in work]
     if scheduler is None:
         outputs = [fn() for fn in work]
     else:
