@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 from nerspec.corpus.preflight import check_data, check_plan_data
-from nerspec.deploy.intent import finish_pending as finish_interrupted
+from nerspec.deploy import finish_pending as finish_interrupted
 from nerspec.deploy.steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run

@@ -107,11 +107,11 @@ def state_paths(state: str | Path | None = None, start: Path | None = None, arti
     settings = None
     chosen = state or os.environ.get(STATE_ENV)
     if not chosen:
-        settings = repository_settings(repo)
+        settings = repository_settings(repo / SETTINGS_NAME)
         chosen = settings.state
     store = artifacts or _artifacts_flag or os.environ.get(ARTIFACTS_ENV)
     if not store:
-        settings = settings or repository_settings(repo)
+        settings = settings or repository_settings(repo / SETTINGS_NAME)
         store = settings.artifacts
         if store and not is_url(store):
             store = str((repo / store).resolve())

@@ -117,6 +117,7 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
       nerspec state recover
     """
     from nerspec.errors import StateError
+    from nerspec.fingerprints.model import recorded_training_inputs
     from nerspec.paths import state_paths
     from nerspec.state import lock, open_store
     from nerspec.state.repair import recover
@@ -130,7 +131,7 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
         else:
             raise StateError(f"{paths.db} is healthy; recovering would replace its history (pass --force to do it)")
     with lock.locked(paths.root, "state recover", lock_timeout):
-        result = recover(paths)
+        result = recover(paths, recorded_training_inputs)
     click.echo(f"recovered {result.models} model(s) and {result.deployments} deployment(s) into {paths.db}")
     for line in result.skipped:
         click.echo(f"skipped {line}")

@@ -13,17 +13,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
-
-RECOVERY_HINT = (
-    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
-    "or put a backup back with `nerspec state restore FILE`"
-)
+from nerspec.state.sqlite import RECOVERY_HINT, check_integrity
 
 
 def _artifacts(paths: StatePaths) -> list[Path]:
@@ -67,16 +64,6 @@ def check_not_lost(paths: StatePaths) -> None:
         f"{len(pointers)} deployment pointer(s): this is not a fresh state, and starting over would redeploy "
         f"models you rolled back and lose the history; {RECOVERY_HINT}"
     )
-
-
-def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
-    try:
-        rows = conn.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as exc:
-        rows = [(str(exc),)]
-    if rows != [("ok",)]:
-        detail = "; ".join(str(r[0]) for r in rows[:3])
-        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
 
 
 def backup(paths: StatePaths, target: Path) -> int:
@@ -162,11 +149,12 @@ class Recovered:
     kept: Path | None
 
 
-def recover(paths: StatePaths) -> Recovered:
-    """Rebuild the database from the artifacts and pointers (the caller holds the lock)."""
+def recover(paths: StatePaths, training_inputs: Callable[[dict[str, Any]], dict[str, Any]]) -> Recovered:
+    """Rebuild the database from the artifacts and pointers (the caller holds the lock). ``training_inputs``
+    maps an artifact's ``manifest.json`` to what plan compares (``fingerprints.model.recorded_training_inputs``)."""
     from nerspec.safeio import sha256_file
-    from nerspec.state import DeploymentRecord, ModelRecord
     from nerspec.state.sqlite import SqliteStore
+    from nerspec.state.store import DeploymentRecord, ModelRecord
 
     check_layout(paths)
     db = Path(paths.db)
@@ -188,7 +176,7 @@ def recover(paths: StatePaths) -> Recovered:
             store.record_model(ModelRecord(
                 project=str(meta["project"]), fingerprint=artifact.name, created=str(meta.get("created") or ""),
                 data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
-                training_inputs=_training_inputs(manifest), versions=meta.get("versions") or {},
+                training_inputs=training_inputs(manifest), versions=meta.get("versions") or {},
                 metrics=_summary(_read(artifact / "evaluation.json")), artifact_files=files,
             ), _read(artifact / "fingerprints.json").get("documents") or None)
             count_models += 1
@@ -242,23 +230,6 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
-
-
-def _training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What plan compares (``fingerprint.training_inputs``), from the artifact's validated manifest."""
-    if not manifest:
-        return {}
-    try:
-        from nerspec.fingerprints.model import training_inputs
-        from nerspec.manifest.load import LoadedProject
-        from nerspec.manifest.schema import PROJECT_MODELS, TextClassificationProject
-        from nerspec.manifest.yamlpos import Positions
-
-        model = PROJECT_MODELS.get(str(manifest.get("kind")), TextClassificationProject)
-        project = LoadedProject(model.model_validate(manifest), Path("nerspec.yaml"), Positions())
-        return training_inputs(project)
-    except Exception:  # an older manifest layout: plan then explains less, nothing else depends on it
-        return {}
 
 
 def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:

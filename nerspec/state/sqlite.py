@@ -33,6 +33,22 @@ from nerspec.state.store import (
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
 
+RECOVERY_HINT = (
+    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
+    "or put a backup back with `nerspec state restore FILE`"
+)
+
+
+def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        rows = [(str(exc),)]
+    if rows != [("ok",)]:
+        detail = "; ".join(str(r[0]) for r in rows[:3])
+        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
+
+
 class _Guarded:
     """The connection, with "database disk image is malformed" turned into the StateError that says how to recover."""
 
@@ -54,8 +70,6 @@ class _Guarded:
     def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
         if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
             return exc
-        from nerspec.state.repair import RECOVERY_HINT
-
         return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
 
     def __getattr__(self, name: str) -> Any:
@@ -72,8 +86,6 @@ class SqliteStore(MonitoringTables):
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             if str(path) != ":memory:":
-                from nerspec.state.repair import check_integrity
-
                 # A damaged file fails here with the recovery command, not later in some query (exit 70).
                 # A full check reads every page: only for databases small enough to keep plan fast; damage in
                 # a large one surfaces in the query that meets it (_Guarded) with the same message.
@@ -82,9 +94,7 @@ class SqliteStore(MonitoringTables):
                 self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
-            from nerspec.state.repair import RECOVERY_HINT
-
-            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+                raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
 
     def close(self) -> None:
         self.conn.close()
