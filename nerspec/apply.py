@@ -1,6 +1,6 @@
 """``nerspec apply``: execute a plan. Train or reuse -> evaluate on the test split -> gates -> deploy -> record.
 
-This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.corpus.preflight``,
+This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.preflight``,
 training into the one staging layer and recording models in ``nerspec.staging``, scoring and the baseline in
 ``nerspec.evaluate.baseline``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
-from nerspec.corpus.preflight import check_data, check_plan_data
 from nerspec.deploy import finish_pending as finish_interrupted
 from nerspec.deploy.steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
@@ -42,15 +41,16 @@ from nerspec.plan import (
     test_key,
 )
 from nerspec.plan.render import rollout_line
+from nerspec.preflight import check_data, check_plan_data
 from nerspec.run_parts import RunContext, RunParts
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
     from nerspec.corpus.model import Corpus
-    from nerspec.corpus.preflight import Checked
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import ModelAction
+    from nerspec.preflight import Checked
 
 Progress = Callable[[str], None]
 RUN_RESULT_VERSION = 1

@@ -36,6 +36,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
     """
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -56,7 +57,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
             entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
             report.append(entry)
             continue
-        findings = check_corpus(project, corpus)
+        findings = check_corpus(project, corpus, kind_of(project.kind))
         if any(source.unlabeled for source in project.manifest.spec.data):
             from nerspec.corpus.pool import check_pools
 
@@ -208,12 +209,13 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
     everything: list[dict[str, Any]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project))
+        findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:

@@ -48,10 +48,10 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan projects/example --json
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
-    from nerspec.corpus.preflight import check_plan_data
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
     from nerspec.plan import make_plan, render
+    from nerspec.preflight import check_plan_data
     from nerspec.state import open_store
 
     projects = load_projects(list(paths))

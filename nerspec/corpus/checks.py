@@ -2,7 +2,7 @@
 
 Every finding names the document, the offsets and a short excerpt, and points at the file (and line)
 the document came from. The label checks of each kind (``check_spans``, ``check_classes``) are reached through
-its ``ProjectKind.check``; the rest is kind-agnostic.
+the kind the caller hands in (``KindChecks.check``); the rest is kind-agnostic.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from nerspec.corpus.findings import Finding, at_document, excerpt
+from nerspec.corpus.findings import Finding, KindChecks, at_document, excerpt
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.corpus.split import SplitResult, split_corpus
-from nerspec.kinds import kind_of
 
 __all__ = ["Finding", "check_corpus", "errors", "warnings"]
 
@@ -31,12 +30,13 @@ EDGE_PUNCTUATION = set(",;:!?\"'`“”‘’«»()[]{}<>|…。．，、；：�
 OPENERS, CLOSERS = "([{<“‘«", ")]}>”’»"
 
 
-def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None) -> list[Finding]:
-    """All findings for a ``LoadedProject``'s corpus, errors first, then by file and position."""
+def check_corpus(project: Any, corpus: Corpus, kind: KindChecks, split: SplitResult | None = None) -> list[Finding]:
+    """All findings for a ``LoadedProject``'s corpus, errors first, then by file and position (``kind``: the
+    project's kind, for its label checks)."""
     split = split or split_corpus(project, corpus)
     declared = [label.name for label in project.manifest.spec.labels]
     findings = [
-        *kind_of(project.kind).check(project, corpus, declared),
+        *kind.check(project, corpus, declared),
         *_documents(project, corpus),
         *_languages(project, corpus),
         *_unused_labels(project, corpus, declared),
@@ -126,8 +126,7 @@ def _languages(project: Any, corpus: Corpus) -> Iterator[Finding]:
 
 def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     used = {s.label for d in corpus for s in d.spans} | {c for d in corpus for c in d.labels}
-    kind = kind_of(project.kind)
-    field, noun = kind.label_field, kind.label_noun
+    field, noun = project.manifest.spec.label_field, project.manifest.spec.label_noun
     for i, name in enumerate(declared):
         if name not in used:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
@@ -170,8 +169,7 @@ def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[
         return
     in_test = {s.label for d in split.test for s in d.spans} | {c for d in split.test for c in d.labels}
     in_train = {s.label for d in split.train for s in d.spans} | {c for d in split.train for c in d.labels}
-    kind = kind_of(project.kind)
-    field, noun = kind.label_field, kind.label_noun
+    field, noun = project.manifest.spec.label_field, project.manifest.spec.label_noun
     for i, name in enumerate(declared):
         if name in in_train and name not in in_test:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "no_test_instances",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from nerspec.corpus.model import Document
 from nerspec.errors import Problem
+
+if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
 
 Severity = Literal["error", "warning"]
 CONTEXT = 20
@@ -87,3 +91,15 @@ def at_document(
     return Finding(
         severity, code, message, doc.id, doc.location, start, end, excerpt(doc.text, start, end), line, col
     )
+
+
+class KindChecks(Protocol):
+    """What the data checks ask of the project's kind; the caller hands it down (``nerspec.kinds.ProjectKind``)."""
+
+    def check(self, project: Any, corpus: Corpus, declared: list[str]) -> Iterable[Finding]:
+        """The kind's label checks (``check_spans``, ``check_classes``)."""
+        ...
+
+    def lint(self, corpus: Corpus, language: str) -> list[Finding]:
+        """The kind's label lint (``lint_ner``, ``lint_classification``)."""
+        ...

@@ -19,7 +19,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from nerspec.corpus.findings import Finding, at_document
+from nerspec.corpus.findings import Finding, KindChecks, at_document
 from nerspec.corpus.model import Corpus, Document
 from nerspec.corpus.tokens import BoundaryChecker
 
@@ -32,10 +32,9 @@ EXAMPLES = 3
 MAX_NGRAM = 8
 
 
-def lint_corpus(project: Any, corpus: Corpus) -> list[Finding]:
-    from nerspec.kinds import kind_of
-
-    findings = kind_of(project.kind).lint(corpus, project.manifest.metadata.language)
+def lint_corpus(project: Any, corpus: Corpus, kind: KindChecks) -> list[Finding]:
+    """The kind's label lint (``kind``: the project's kind, handed down) and the annotators' disagreements."""
+    findings = kind.lint(corpus, project.manifest.metadata.language)
     return [*findings, *annotator_disagreements(corpus)]
 
 

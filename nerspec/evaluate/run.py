@@ -74,11 +74,12 @@ def evaluate_model(
 
 def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any) -> dict[str, Any]:
     """Evaluation JSON ``calibration``: ECE and reliability bins of the returned confidences on the test docs."""
-    from nerspec.calibration import outcomes, reliability
+    from nerspec.calibration import reliability
+    from nerspec.kinds import kind_of
 
     fitted = getattr(predictor, "calibration", None)
     method = getattr(fitted, "method", "none")
-    out = {**reliability(outcomes(kind, gold, outputs)), "method": method}
+    out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": method}
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
         out["fitted_items"] = int(getattr(fitted, "items", 0) or 0)  # how firmly the map is pinned down

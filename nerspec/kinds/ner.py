@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
-from nerspec.kinds.names import NER_KIND
 from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.manifest.kind_names import NER_KIND
+from nerspec.manifest.schema import NERSpec
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -33,13 +34,13 @@ SCHEDULE = KindSchedule(
 class NERKind:
     name = NER_KIND
     title = "NER"
-    label_field = "entities"
-    label_noun = "entity type"
+    label_field = NERSpec.label_field
+    label_noun = NERSpec.label_noun
     label_plural = "entity types"
     schema_noun = "entity schema"
-    per_label_key = "per_entity"
+    per_label_key = NERSpec.per_label_key
     count_noun = "entities"
-    annotates_spans = True
+    annotates_spans = NERSpec.annotates_spans
     result_key = "entities"
     task_kinds: Mapping[str, str] = {"CustomEntityRecognition": "CustomEntityRecognitionLROResults"}
     job_result_key = "entities"

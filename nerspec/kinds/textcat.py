@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
-from nerspec.kinds.names import CLASSIFICATION_KIND
 from nerspec.kinds.pipeline import listener, make_doc
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND
+from nerspec.manifest.schema import ClassificationSpec
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -44,13 +45,13 @@ MULTILABEL_SCHEDULE = replace(SCHEDULE, batch_words=MULTILABEL_BATCH_WORDS, batc
 class TextClassificationKind:
     name = CLASSIFICATION_KIND
     title = "text classification"
-    label_field = "classes"
-    label_noun = "class"
+    label_field = ClassificationSpec.label_field
+    label_noun = ClassificationSpec.label_noun
     label_plural = "classes"
     schema_noun = "class schema"
-    per_label_key = "per_class"
+    per_label_key = ClassificationSpec.per_label_key
     count_noun = "documents"
-    annotates_spans = False
+    annotates_spans = ClassificationSpec.annotates_spans
     result_key = "classes"
     task_kinds: Mapping[str, str] = {
         "CustomSingleLabelClassification": "CustomSingleLabelClassificationLROResults",

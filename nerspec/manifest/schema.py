@@ -7,11 +7,11 @@ constraints, so editors and CI catch them too; rules that span fields live in ``
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nerspec.kinds.names import CLASSIFICATION_KIND, NER_KIND
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
 
 API_VERSION = "nerspec/v1"
 SUPPORTED_API_VERSIONS = (API_VERSION,)
@@ -349,6 +349,11 @@ class _SpecBase(Strict):
 
 
 class NERSpec(_SpecBase):
+    # What the kind's labels are called where the manifest, the data and the Evaluation JSON spell them.
+    label_field: ClassVar[str] = "entities"  # the manifest field declaring the labels
+    label_noun: ClassVar[str] = "entity type"
+    per_label_key: ClassVar[str] = "per_entity"  # the Evaluation JSON key of label metrics, the per-label gates'
+    annotates_spans: ClassVar[bool] = True  # labels are spans, else classes of whole documents
     entities: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
     gates: NERGates = NERGates()
 
@@ -363,6 +368,10 @@ class NERSpec(_SpecBase):
 
 
 class ClassificationSpec(_SpecBase):
+    label_field: ClassVar[str] = "classes"
+    label_noun: ClassVar[str] = "class"
+    per_label_key: ClassVar[str] = "per_class"
+    annotates_spans: ClassVar[bool] = False
     classes: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
     multilabel: bool = False
     split: Split = Split(policy="stratified")

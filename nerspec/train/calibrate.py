@@ -71,11 +71,11 @@ def fit_calibration(
 
 
 def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> list[Outcome]:
-    from nerspec.calibration import outcomes
+    from nerspec.kinds import kind_of
 
     languages = [d.language for d in docs]  # a multilingual pipeline tokenizes each text by its language
     predictions = list(predictor.pipe([d.text for d in docs], batch_size=64, languages=languages))
-    return outcomes(project.kind, docs, predictions)
+    return kind_of(project.kind).outcomes(docs, predictions)
 
 
 def _cross_fit_outcomes(project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None) -> list[Outcome]:

@@ -113,19 +113,13 @@ class ProjectInfo:
     """What an exporter needs to know about the project besides its documents."""
 
     name: str
-    kind: str  # the manifest's kind (``nerspec.kinds``)
+    kind: str  # the manifest's kind
+    annotates_spans: bool  # labels are spans (entities), else classes of whole documents: the shape an exporter writes
     language: str = "en"
     labels: tuple[str, ...] = ()
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
-
-    @property
-    def annotates_spans(self) -> bool:
-        """Labels are spans (entities), else classes of whole documents: the shape an exporter writes."""
-        from nerspec.kinds import kind_of
-
-        return kind_of(self.kind).annotates_spans
 
 
 def project_info(project: Any) -> ProjectInfo:
@@ -134,6 +128,7 @@ def project_info(project: Any) -> ProjectInfo:
     return ProjectInfo(
         name=manifest.metadata.name,
         kind=manifest.kind,
+        annotates_spans=manifest.spec.annotates_spans,
         language=manifest.metadata.language,
         labels=tuple(label.name for label in manifest.spec.labels),
         multilabel=manifest.spec.multilabel,
