@@ -2,7 +2,7 @@
 
 This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.preflight``,
 training into the one staging layer and recording models in ``nerspec.staging``, scoring and the baseline in
-``nerspec.evaluate.baseline``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
+``nerspec.model_scoring``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
 
 Crash safety comes from ordering, not from cleanup code: an artifact appears by one rename of a complete
 staged directory; the state records a model only after its artifact exists; a pointer is switched (atomic
@@ -131,7 +131,7 @@ def execute(
                 say(done)
             resolved = (parts or RunParts()).resolved()
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, parts, corpora)
+            plan = make_plan(projects, paths, store, resolved, corpora)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
@@ -227,8 +227,8 @@ def _model_and_gates(
     run: _Run, project: LoadedProject, fp: str, action: ModelAction, result: dict[str, Any]
 ) -> bool:
     """Train or reuse the candidate, evaluate it (and the baseline), check the gates; fill ``result``."""
-    from nerspec.evaluate.baseline import evaluate_cached, score_baseline, significance
     from nerspec.gates import evaluate_gates, failures_message, summary
+    from nerspec.model_scoring import evaluate_cached, score_baseline, significance
     from nerspec.staging import artifact_json, record_model, train_staged
 
     ctx, name = run.ctx, project.name

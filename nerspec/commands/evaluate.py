@@ -76,10 +76,11 @@ def evaluate_command(
         evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
                                     multilabel=multilabel, kind=kind)
     else:
-        from nerspec.evaluate.run import evaluate_project
+        from nerspec.model_scoring import evaluate_project
+        from nerspec.paths import state_paths
 
         assert path is not None
-        evaluation = evaluate_project(path, model_dir, state, ci_resamples=resamples, seed=seed)
+        evaluation = evaluate_project(path, model_dir, state_paths(state), ci_resamples=resamples, seed=seed)
     if as_json:
         if mismatches_only:
             evaluation = {**evaluation, "documents": [d for d in evaluation["documents"] if d["mismatch"]]}

@@ -52,6 +52,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     from nerspec.paths import state_paths
     from nerspec.plan import make_plan, render
     from nerspec.preflight import check_plan_data
+    from nerspec.run_parts import RunParts
     from nerspec.state import open_store
 
     projects = load_projects(list(paths))
@@ -59,7 +60,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     store = open_store(state_dir, create=False)
     corpora: dict[str, Any] = {}
     try:
-        plan = make_plan(projects, state_dir, store, corpora=corpora)
+        plan = make_plan(projects, state_dir, store, RunParts().resolved(), corpora=corpora)
     finally:
         store.close()
     # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.

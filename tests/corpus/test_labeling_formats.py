@@ -17,7 +17,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
 from nerspec.kinds import kind_of
 
-NER = ProjectInfo(name="p", kind="NERProject", labels=("Person", "City"))
+NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 LABELING = (labelstudio, doccano, prodigy)
 
 
@@ -39,7 +39,7 @@ def test_ner_round_trip_keeps_ids_texts_and_every_span(docs: list[Document], sta
 @given(st.lists(st.tuples(ANY_ID, TEXT, st.lists(st.sampled_from(["A", "B", "C"]), unique=True)), min_size=1, max_size=6))
 @settings(max_examples=40, deadline=None)
 def test_classification_round_trip(records: list[tuple[str, str, list[str]]]) -> None:
-    info = ProjectInfo(name="c", kind="TextClassificationProject", labels=("A", "B", "C"), multilabel=True)
+    info = ProjectInfo(name="c", kind="TextClassificationProject", annotates_spans=False, labels=("A", "B", "C"), multilabel=True)
     docs = [Document(i, t, labels=labels) for i, t, labels in records]
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in LABELING:
