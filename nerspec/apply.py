@@ -2,7 +2,7 @@
 
 This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.preflight``,
 training into the one staging layer and recording models in ``nerspec.staging``, scoring and the baseline in
-``nerspec.model_scoring``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
+``nerspec.model_scoring``, deployment steps in ``nerspec.deploy_steps`` (through the target protocol).
 
 Crash safety comes from ordering, not from cleanup code: an artifact appears by one rename of a complete
 staged directory; the state records a model only after its artifact exists; a pointer is switched (atomic
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
 from nerspec.deploy import finish_pending as finish_interrupted
-from nerspec.deploy.steps import smoke, switch
+from nerspec.deploy_steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
@@ -319,7 +319,7 @@ def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) ->
 
 
 def _repair_and_remove(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> None:
-    from nerspec.deploy.steps import remove, repair
+    from nerspec.deploy_steps import remove, repair
 
     for action in project_plan.actions:
         if isinstance(action, Repair):

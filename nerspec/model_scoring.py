@@ -92,7 +92,7 @@ def significance(evaluation: dict[str, Any], baseline: dict[str, Any] | None) ->
     if baseline is None:
         return None
     try:
-        from nerspec.evaluate.bootstrap import significance_test
+        from nerspec.metrics.bootstrap import significance_test
     except ImportError:
         return None
     test = significance_test(evaluation, baseline)

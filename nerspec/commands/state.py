@@ -1,5 +1,5 @@
 """``nerspec state migrate|backup|restore|recover``: where the recorded state lives, and keeping it safe (core:
-nerspec/state/migrate.py, nerspec/state/repair.py)."""
+nerspec/migrate_state.py, nerspec/state/repair.py)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
     """
     from pathlib import Path
 
+    from nerspec.migrate_state import migrate_state
     from nerspec.paths import StatePaths, is_url, state_paths
-    from nerspec.state.migrate import migrate_state
 
     origin = state_paths(source, artifacts=source_artifacts)
     if is_url(to):

@@ -77,10 +77,10 @@ def evaluate(
     reaching ``threshold`` are the predictions and the threshold sweep uses them. ``all_docs``: documents
     whose tags count as "labeled elsewhere" (default: train + gold test documents).
     """
-    from nerspec.evaluate.bootstrap import bootstrap_ci
-    from nerspec.evaluate.guidance import guidance, language_guidance, side_stats
-    from nerspec.evaluate.languages import per_language
-    from nerspec.evaluate.scoring import ScoringInput
+    from nerspec.metrics.bootstrap import bootstrap_ci
+    from nerspec.metrics.guidance import guidance, language_guidance, side_stats
+    from nerspec.metrics.languages import per_language
+    from nerspec.metrics.scoring import ScoringInput
 
     impl = _kind(kind)
     gold = list(gold_docs)

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import KindScores, ScoringInput
 
 
 SCHEDULE = KindSchedule(
@@ -143,15 +143,15 @@ class NERKind:
     # --- evaluation --------------------------------------------------------------------------------------
 
     def metrics(self, given: ScoringInput) -> Scores:
-        from nerspec.evaluate.ner import score_ner
+        from nerspec.metrics.ner import score_ner
 
         return score_ner(given.gold, given.pred, given.labels)
 
     def score(self, given: ScoringInput) -> KindScores:
-        from nerspec.evaluate.confusion import ner_confusion
-        from nerspec.evaluate.partial import score_partial
-        from nerspec.evaluate.review import review_ner
-        from nerspec.evaluate.scoring import KindScores
+        from nerspec.metrics.confusion import ner_confusion
+        from nerspec.metrics.partial import score_partial
+        from nerspec.metrics.review import review_ner
+        from nerspec.metrics.scoring import KindScores
 
         scores = self.metrics(given)
         return KindScores(
@@ -180,7 +180,7 @@ class NERKind:
     # --- report ------------------------------------------------------------------------------------------
 
     def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
-        from nerspec.report.rows import span_errors
+        from nerspec.metrics.error_rows import span_errors
 
         return span_errors(document)
 

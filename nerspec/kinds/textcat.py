@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import KindScores, ScoringInput
 
 
 def _factory(multilabel: bool) -> str:
@@ -153,15 +153,15 @@ class TextClassificationKind:
     # --- evaluation --------------------------------------------------------------------------------------
 
     def metrics(self, given: ScoringInput) -> Scores:
-        from nerspec.evaluate.textcat import class_sets, score_classes
+        from nerspec.metrics.textcat import class_sets, score_classes
 
         return score_classes(class_sets(given.gold), self._predicted(given), given.labels)
 
     def score(self, given: ScoringInput) -> KindScores:
-        from nerspec.evaluate.confusion import class_confusion
-        from nerspec.evaluate.review import review_classes
-        from nerspec.evaluate.scoring import KindScores
-        from nerspec.evaluate.textcat import class_sets, score_classes, threshold_sweep
+        from nerspec.metrics.confusion import class_confusion
+        from nerspec.metrics.review import review_classes
+        from nerspec.metrics.scoring import KindScores
+        from nerspec.metrics.textcat import class_sets, score_classes, threshold_sweep
 
         gold, pred = class_sets(given.gold), self._predicted(given)
         scores = score_classes(gold, pred, given.labels)
@@ -178,7 +178,7 @@ class TextClassificationKind:
 
     @staticmethod
     def _predicted(given: ScoringInput) -> list[set[str]]:
-        from nerspec.evaluate.textcat import class_sets, from_scores
+        from nerspec.metrics.textcat import class_sets, from_scores
 
         if given.multilabel and given.scores is not None:
             # The threshold decides, so the main scores and the sweep agree at that threshold.
@@ -205,7 +205,7 @@ class TextClassificationKind:
     # --- report ------------------------------------------------------------------------------------------
 
     def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
-        from nerspec.report.rows import class_errors
+        from nerspec.metrics.error_rows import class_errors
 
         return class_errors(document)
 

@@ -197,7 +197,7 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
 
 def under_represented(labeled: Sequence[Document], labels: Sequence[str], spans: bool) -> dict[str, str]:
     """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
-    from nerspec.evaluate.guidance import guidance, side_stats
+    from nerspec.metrics.guidance import guidance, side_stats
 
     data = {"train": side_stats(labeled, spans), "test": side_stats([], spans)}
     out: dict[str, str] = {}
