@@ -142,6 +142,11 @@ def execute(
             # does not leave the first one trained and deployed from a run that then fails.
             run.loaded = check_plan_data(projects, plan, paths, say, parts, corpora, lint=True)
             entries = [_apply_project(run, project, project_plan) for project, project_plan in pairs]
+            if not no_deploy:  # what the servers log is deployment configuration: a pull request's apply leaves it
+                from nerspec.deploy.monitoring import sync_settings
+
+                for line in sync_settings(store, projects):
+                    say(line)
             data = {"version": RUN_RESULT_VERSION, "created": utc_now(), "mode": operation, "projects": entries}
             _write_run_result(paths, data, unchanged=run.kept == len(entries) and not plan.changes, say=say)
     finally:

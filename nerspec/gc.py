@@ -48,6 +48,7 @@ class GcResult:
     removed: list[Candidate] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)  # fingerprint -> why
     dry_run: bool = False
+    expired_documents: int = 0  # logged monitoring documents past their retention, removed
 
     @property
     def freed(self) -> int:
@@ -185,6 +186,10 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
                 result.removed.append(candidate)
                 tell(f"{'would remove' if dry_run else 'removed'} {candidate.fingerprint[:12]} "
                      f"({candidate.project or 'unknown project'}, {human_size(candidate.size)})")
+        if not dry_run:  # rows are independent of models and of the lock: each expires on its own
+            import time
+
+            result.expired_documents = store.monitoring_expire(time.time())
     finally:
         store.close()
     return result

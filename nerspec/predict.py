@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +172,28 @@ class Predictor:
             if last:
                 yield merged, cats
                 merged = []
+
+    def entity_marginals(
+        self, texts: Sequence[str], beam_width: int, batch_size: int = 64,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[dict[tuple[int, int, str], float]]:
+        """Per text, every entity of a ``beam_width`` beam with its marginal probability, keyed by code-point
+        (start, end, type): the readings the model weighs, not only the one it returns (label-error checks)."""
+        if self._parser is None:
+            raise NerspecError(f"{self.path}: entity marginals need an entity recognizer")
+        parser = self.nlp.get_pipe(self._parser)
+        names = self.nlp.pipe_names
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        out: list[dict[tuple[int, int, str], float]] = []
+        batch: list[Doc] = []
+        for doc in self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]):
+            batch.append(doc)
+            if len(batch) >= batch_size or len(out) + len(batch) == len(texts):
+                for one, marginals in zip(batch, _beam_marginals(parser, batch, beam_width), strict=True):
+                    out.append({(one[s:e].start_char, one[s:e].end_char, label): p
+                                for (s, e, label), p in marginals.items()})
+                batch = []
+        return out
 
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         if self._parser is None:

@@ -21,6 +21,10 @@ from nerspec.cli import cli
 PATH_LIKE_NAMES = {"input", "pool", "state", "output", "source", "dest", "file", "path", "paths", "project"}
 DEPLOYMENT_NAMES = {"deployment", "a", "b"}
 # Parameters with no wrong value of their own worth testing (free text, URLs, secrets' variable names).
+# Options that only matter together with another one, so alone a wrong value is no mistake (and why).
+UNUSED_ALONE = {
+    (("lint",), "state"): "the state is read only with --label-errors",
+}
 MISSING = "{tmp}/no-such-dir/missing"
 BELOW_A_FILE = "{tmp}/a-file.txt/out"
 
@@ -87,7 +91,7 @@ def mistakes() -> Iterator[Mistake]:
                 elif _is_path(param):
                     yield Mistake(path, (*path, *_with(command, name, MISSING)), f"missing {name}")
                 continue
-            if not isinstance(param, click.Option) or param.is_flag or param.hidden:
+            if not isinstance(param, click.Option) or param.is_flag or param.hidden or (path, name) in UNUSED_ALONE:
                 continue
             base = _with(command, "", "")
             if name in DEPLOYMENT_NAMES:

@@ -59,12 +59,24 @@ def read_artifact(path: Path) -> ModelArtifact:
 
 
 EVALUATION = "evaluation.json"
+# The training side's words (nerspec.vocabulary), for monitoring's unseen-word share; absent in older artifacts.
+VOCABULARY = "vocabulary.json"
 UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were recorded
 
 __all__ = [
-    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "ModelArtifact", "file_hashes", "intact",
-    "is_complete", "local_dir", "read_artifact", "read_json",
+    "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "VOCABULARY", "ModelArtifact",
+    "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
 ]
+
+
+def read_vocabulary(artifact: Path) -> frozenset[str] | None:
+    """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
+    try:
+        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("words") if isinstance(data, dict) else None
+    return frozenset(str(w) for w in found) if isinstance(found, list) else None
 
 
 def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:

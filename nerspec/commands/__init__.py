@@ -12,6 +12,7 @@ from nerspec.commands import (
     gc,
     label,
     model,
+    monitor,
     project,
     reconcile,
     report,
@@ -32,4 +33,5 @@ COMMANDS: list[click.Command] = [
     *label.COMMANDS,
     *state.COMMANDS,
     *extract.COMMANDS,
+    *monitor.COMMANDS,
 ]

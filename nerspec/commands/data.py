@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, paths_argument
+from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
 from nerspec.errors import DataError, NerspecError, Problem
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
@@ -160,7 +160,8 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
-def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
+@json_option
+def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) -> None:
     """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
     Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
@@ -178,6 +179,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
     from nerspec.manifest.load import load_projects
 
     projects = load_projects([path])
+    exported = []
     for project in projects:
         if fmt == "folders" and kind_of(project.kind).annotates_spans:
             raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
@@ -191,21 +193,40 @@ def export(path: Path, fmt: str, output: Path, with_split: bool) -> None:
         if target.exists() and not target.is_dir():
             raise NerspecError(f"{target} exists and is not a directory")
         written = module(fmt).write(documents, target, project_info(project))
-        click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
+        exported.append({"project": project.name, "format": fmt, "documents": len(documents), "path": str(written)})
+        if not as_json:
+            click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
+    if as_json:
+        echo_json(exported)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--label-errors", is_flag=True,
+              help="Likely label errors: cross-fitted models (k folds) that confidently disagree with the labels.")
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
+              help="Folds of --label-errors.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Report label errors whose score reaches this.")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Label errors printed per project (--json has every one).")
+@state_option
 @json_option
-def lint(paths: tuple[Path, ...], as_json: bool) -> None:
+def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, state: str | None,
+         as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
-    Findings are warnings: the exit code is 0 unless the project cannot be loaded.
+    Findings are warnings: the exit code is 0 unless the project cannot be loaded. --label-errors trains
+    --folds models, each on all documents but one fold, and ranks where the model that never saw a document
+    confidently disagrees with its labels (wrong type, missing tag, rejected tag, boundary); the fold models
+    are cached in the state directory, so a second run over the same data is instant.
 
     \b
     Examples:
       nerspec lint projects/example
       nerspec lint projects/example --json | jq '.findings[] | select(.code == "lint_untagged")'
+      nerspec lint projects/example --label-errors --top 20
+      nerspec lint projects/example --label-errors --json > label-errors.json
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
@@ -213,6 +234,9 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
+    if label_errors:
+        _lint_label_errors(projects, state, folds, min_score, top, as_json)
+        return
     everything: list[dict[str, Any]] = []
     for project in projects:
         findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
@@ -223,6 +247,40 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"{project.name}: {len(findings)} lint finding{'s' if len(findings) != 1 else ''}")
     if as_json:
         echo_json({"findings": everything})
+
+
+def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_score: float, top: int,
+                       as_json: bool) -> None:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.paths import state_paths
+    from nerspec.train.cross_fit import find_label_errors
+
+    paths = state_paths(state)
+    reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
+    if as_json:
+        if len(reports) == 1:
+            echo_json(reports[0].to_json())
+        else:
+            echo_json({"projects": {r.project: r.to_json() for r in reports}})
+        return
+    for report in reports:
+        for line in label_error_lines(report, top):
+            click.echo(line)
+        cached = "cached folds" if not report.trained else f"{report.trained} fold models trained"
+        click.echo(f"{report.project}: {len(report.errors)} likely label error{'s' if len(report.errors) != 1 else ''}"
+                   f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
+
+
+def label_error_lines(report: Any, top: int) -> list[str]:
+    """``file:line:col: id[start:end]: message: excerpt`` per finding, the most likely first."""
+    from nerspec.corpus.findings import at_document
+
+    lines = []
+    for error in report.errors[:top]:
+        doc = report.documents[error.id]
+        finding = at_document(doc, "warning", f"label_{error.kind}", error.describe(doc.text), error.start, error.end)
+        lines.append(str(finding.problem()))
+    return lines
 
 
 COMMANDS: list[click.Command] = [validate, data, export, lint]

@@ -158,9 +158,10 @@ def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
 @click.option("--to", "to", default=None, help="Fingerprint (or unique prefix) to roll back to; default: the previous model.")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
 @click.option("--force", is_flag=True, help="Allow --to a model this deployment never served (promote_from still holds).")
+@json_option
 @state_option
 def rollback_command(
-    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, state: Path | None
+    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, as_json: bool, state: Path | None
 ) -> None:
     """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
     until the manifest or data change. `--to` takes a model the deployment served before (see `deployments
@@ -174,7 +175,11 @@ def rollback_command(
     from nerspec.deploy import rollback
     from nerspec.paths import state_paths
 
-    old, new = rollback(state_paths(state), _project(path), deployment, to, lock_timeout, force=force)
+    project = _project(path)
+    old, new = rollback(state_paths(state), project, deployment, to, lock_timeout, force=force)
+    if as_json:
+        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new})
+        return
     click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
 
 
@@ -182,8 +187,9 @@ def rollback_command(
 @project_argument
 @click.argument("a")
 @click.argument("b")
+@json_option
 @state_option
-def swap_command(path: Path, a: str, b: str, state: Path | None) -> None:
+def swap_command(path: Path, a: str, b: str, as_json: bool, state: Path | None) -> None:
     """Exchange the models of two deployments.
 
     \b
@@ -193,7 +199,11 @@ def swap_command(path: Path, a: str, b: str, state: Path | None) -> None:
     from nerspec.deploy import swap
     from nerspec.paths import state_paths
 
-    new_a, new_b = swap(state_paths(state), _project(path), a, b)
+    project = _project(path)
+    new_a, new_b = swap(state_paths(state), project, a, b)
+    if as_json:
+        echo_json({"project": project.name, "deployments": {a: new_a, b: new_b}})
+        return
     click.echo(f"{a}: now {new_a[:12]}\n{b}: now {new_b[:12]}")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import state_option
+from nerspec.commands.common import echo_json, json_option, state_option
 
 
 @click.command("gc")
@@ -16,10 +16,13 @@ from nerspec.commands.common import state_option
 @click.option("--plan", "plan_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Also keep the models this saved plan names (plans saved by `plan -o` are kept already).")
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@json_option
 @state_option
-def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, state: Path | None) -> None:
+def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, as_json: bool,
+               state: Path | None) -> None:
     """Remove models that no deployment serves, that are not among the last --keep each deployment served, and
     that no saved plan references. Never a served model; under the state lock; a killed gc loses nothing.
+    Also removes logged monitoring documents past their deployment's `monitoring.retention_days`.
 
     \b
     Examples:
@@ -35,11 +38,21 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
 
         raise StateError(f"no state at {paths.root}: it does not exist (check --state or NERSPEC_STATE)")
     result = collect(paths, keep, dry_run=dry_run, lock_timeout=lock_timeout, plan_files=plan_files,
-                     say=click.echo)
+                     say=None if as_json else click.echo)
+    if as_json:
+        echo_json({
+            "dry_run": dry_run,
+            "removed": [{"fingerprint": c.fingerprint, "project": c.project, "bytes": c.size} for c in result.removed],
+            "freed_bytes": result.freed,
+            "kept": result.kept,
+        })
+        return
     verb = "would free" if dry_run else "freed"
     count = len(result.removed)
     click.echo(f"gc: {verb} {human_size(result.freed)} ({count} model{'s' if count != 1 else ''}); "
-               f"kept {len(result.kept)}")
+               f"kept {len(result.kept)}"
+               + (f"; removed {result.expired_documents} expired monitoring records" if result.expired_documents
+                  else ""))
 
 
 COMMANDS: list[click.Command] = [gc_command]

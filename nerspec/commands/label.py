@@ -13,7 +13,8 @@ from nerspec.commands.common import echo_json, json_option, state_option
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
     "--pool", default=None, metavar="NAME_OR_FILE",
-    help="A declared unlabeled source, or a file (jsonl id+text, Label Studio .json, folder of .txt); default: every pool.",
+    help="A declared unlabeled source, a file (jsonl id+text, Label Studio .json, folder of .txt), or a deployment "
+    "whose `monitoring` stores texts (its logged production traffic); default: every declared pool.",
 )
 model_options = [
     click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use."),
@@ -66,6 +67,14 @@ def _predictor(path: Path, deployment: str, model_dir: Path | None, state: Path 
     return load(model_dir or path, deployment=deployment, state=state)
 
 
+def _production(project: Any, pool: str | None, state: Any) -> Any:
+    """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
+    from nerspec.monitor.pool import is_deployment, production_pool
+    from nerspec.paths import state_paths
+
+    return production_pool(project, str(pool), state_paths(state)) if is_deployment(project, pool) else None
+
+
 @click.group()
 def label() -> None:
     """Choose what to label next and pre-label it with the model.
@@ -75,6 +84,8 @@ def label() -> None:
       nerspec label next projects/example -n 20
       nerspec label next projects/example -n 50 -o batch.json      # Label Studio tasks with predictions
       nerspec label suggest projects/example --ids doc-7 doc-9 -o drafts.jsonl
+      nerspec label next projects/example -n 20 --pool production   # logged production traffic
+      nerspec label review projects/example -o review.json          # likely label errors, fix pre-annotated
     """
 
 
@@ -106,6 +117,7 @@ def next_command(
     batch = next_batch(
         project, count, pool=pool, strategy=strategy, seed=seed,
         predictor=lambda: _predictor(path, deployment, model_dir, state), progress=Progress("predicting the pool", quiet),
+        production=_production(project, pool, state),
     )
     if output is not None:
         _write_batch(project, batch, output, fmt, path, deployment, model_dir, state)
@@ -166,12 +178,54 @@ def suggest_command(
     project = load_project(path)
     wanted = [i for value in ids for i in value.split()]
     predictor = _predictor(path, deployment, model_dir, state)
-    drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet))
+    drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet),
+                     production=_production(project, pool, state))
     written = write_drafts(drafts, output, format_for(output, fmt), kind_of(project.kind).annotates_spans, predictor.fingerprint)
     if as_json:
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
     else:
         click.echo(f"{project.name}: wrote {len(drafts)} drafts to {written} (model {predictor.fingerprint})")
+
+
+@label.command("review")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
+@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Findings whose score reaches this.")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="The most likely findings.")
+@state_option
+@json_option
+def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_score: float, top: int,
+                   state: str | None, as_json: bool) -> None:
+    """The likely label errors of `nerspec lint --label-errors` as review tasks, the suggestion pre-annotated.
+
+    \b
+    Example:
+      nerspec label review projects/example -o review.json --top 30
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
+    from nerspec.label.drafts import format_for, write_drafts
+    from nerspec.label.review import review_drafts
+    from nerspec.manifest.load import load_project
+    from nerspec.paths import state_paths
+    from nerspec.train.cross_fit import find_label_errors
+
+    project = load_project(path)
+    report = find_label_errors(project, load_corpus(project), state_paths(state), folds=folds, min_score=min_score)
+    spans = kind_of(project.kind).annotates_spans
+    drafts = review_drafts(report, top, spans)
+    version = f"label-errors-{report.fingerprint}"
+    written = write_drafts(drafts, output, format_for(output, fmt), spans, version)
+    if as_json:
+        echo_json({"output": str(written), "documents": len(drafts), "findings": min(top, len(report.errors)),
+                   "fingerprint": report.fingerprint})
+    else:
+        click.echo(f"{project.name}: wrote {len(drafts)} review tasks ({min(top, len(report.errors))} likely label "
+                   f"errors) to {written}")
 
 
 COMMANDS: list[click.Command] = [label]
@@ -181,7 +235,8 @@ COMMANDS: list[click.Command] = [label]
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="The new project's name (metadata.name).")
-def clone_command(source: Path, dest: Path, name: str) -> None:
+@json_option
+def clone_command(source: Path, dest: Path, name: str, as_json: bool) -> None:
     """Copy a project (schema, data, settings) into the new directory DEST under a new name.
 
     \b
@@ -191,6 +246,9 @@ def clone_command(source: Path, dest: Path, name: str) -> None:
     from nerspec.clone import clone_project
 
     manifest = clone_project(source, dest, name)
+    if as_json:
+        echo_json({"project": name, "manifest": str(manifest)})
+        return
     click.echo(f"cloned into {manifest} as `{name}`; nothing is trained or deployed for it yet")
 
 

@@ -131,8 +131,9 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 @click.command("force-unlock")
 @click.argument("lock_id")
 @click.option("--force", is_flag=True, help="Remove the lock even though its process is alive on this machine.")
+@json_option
 @state_option
-def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
+def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: Path | None) -> None:
     """Remove the state lock left by an apply that is gone (on another machine, or hung).
 
     A lock whose process died on this machine is cleared automatically; use this only for the rest.
@@ -150,6 +151,11 @@ def force_unlock_command(lock_id: str, force: bool, state: Path | None) -> None:
         raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
                         "(a live holder is named in the lock error)")
     holder = force_unlock(paths.root, lock_id, force=force)
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json({"removed": asdict(holder)})
+        return
     click.echo(f"removed {holder.describe()}")
 
 

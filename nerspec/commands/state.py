@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import state_option
+from nerspec.commands.common import echo_json, json_option, state_option
 
 
 @click.group("state")
@@ -30,8 +30,9 @@ def state_group() -> None:
 @click.option("--from-artifacts", "source_artifacts", default=None, metavar="URL",
               help="Source artifact store (default: the configured one).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@json_option
 def migrate_command(to: str, artifacts: str | None, source: str | None, source_artifacts: str | None,
-                    quiet: bool) -> None:
+                    quiet: bool, as_json: bool) -> None:
     """Copy every model (verifying its files' sha256 after the copy), its evaluations, and every project's
     deployments and history to another backend. Idempotent: run it again after an interruption. Then point
     `nerspec.settings.yaml` (or NERSPEC_STATE / NERSPEC_ARTIFACTS) at the new backend.
@@ -54,6 +55,11 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
                                                                              else str(Path(artifacts).resolve())))
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     report = migrate_state(origin, target, say)
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json({"from": origin.describe(), "to": target.describe(), **asdict(report)})
+        return
     click.echo(
         f"migrated {origin.describe()} -> {target.describe()}: {report.models_copied} model(s) copied, "
         f"{report.models_present} already there, {report.files_verified} file(s) verified; deployments and "
@@ -63,8 +69,9 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
 
 @state_group.command("backup")
 @click.argument("file", type=click.Path(path_type=Path))
+@json_option
 @state_option
-def backup_command(file: Path, state: Path | None) -> None:
+def backup_command(file: Path, as_json: bool, state: Path | None) -> None:
     """Write a consistent copy of the state database to FILE (safe while nerspec runs).
 
     \b
@@ -75,14 +82,18 @@ def backup_command(file: Path, state: Path | None) -> None:
     from nerspec.state.repair import backup
 
     size = backup(state_paths(state), file)
+    if as_json:
+        echo_json({"file": str(file), "bytes": size})
+        return
     click.echo(f"backed up the state to {file} ({size} bytes)")
 
 
 @state_group.command("restore")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@json_option
 @state_option
-def restore_command(file: Path, lock_timeout: float, state: Path | None) -> None:
+def restore_command(file: Path, lock_timeout: float, as_json: bool, state: Path | None) -> None:
     """Replace the state database by the backup FILE (the current one is kept beside it).
 
     Model paths are stored relative to the state directory, so a backup restores into a moved directory too.
@@ -99,14 +110,18 @@ def restore_command(file: Path, lock_timeout: float, state: Path | None) -> None
     paths = state_paths(state)
     with lock.locked(paths.root, "state restore", lock_timeout):
         kept = restore(paths, file)
+    if as_json:
+        echo_json({"file": str(file), "previous": str(kept) if kept else None})
+        return
     click.echo(f"restored the state from {file}" + (f"; the previous database is kept as {kept}" if kept else ""))
 
 
 @state_group.command("recover")
 @click.option("--force", is_flag=True, help="Rebuild even though the database looks healthy (its history is lost).")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@json_option
 @state_option
-def recover_command(force: bool, lock_timeout: float, state: Path | None) -> None:
+def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Path | None) -> None:
     """Rebuild a lost or corrupt state database from the model artifacts and the deployment pointers.
 
     Models come back from each artifact's meta.json (with fresh file hashes), deployments from the pointers;
@@ -132,6 +147,10 @@ def recover_command(force: bool, lock_timeout: float, state: Path | None) -> Non
             raise StateError(f"{paths.db} is healthy; recovering would replace its history (pass --force to do it)")
     with lock.locked(paths.root, "state recover", lock_timeout):
         result = recover(paths, recorded_training_inputs)
+    if as_json:
+        echo_json({"database": str(paths.db), "models": result.models, "deployments": result.deployments,
+                   "skipped": result.skipped, "kept": str(result.kept) if result.kept else None})
+        return
     click.echo(f"recovered {result.models} model(s) and {result.deployments} deployment(s) into {paths.db}")
     for line in result.skipped:
         click.echo(f"skipped {line}")

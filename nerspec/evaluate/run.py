@@ -29,7 +29,9 @@ def evaluate_model(
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
     """
     from nerspec import predict
+    from nerspec.artifacts.layout import read_vocabulary
     from nerspec.evaluate import evaluate
+    from nerspec.evaluate.reference import reference_statistics
 
     manifest = project.manifest
     kind = manifest.kind
@@ -70,6 +72,8 @@ def evaluate_model(
         evaluation["label_map"] = mapped
         outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
     evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
+    evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
+                                                   manifest.metadata.language)
     return evaluation
 
 

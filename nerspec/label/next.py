@@ -15,7 +15,9 @@ Strategies (deterministic for a given model, pool and seed):
 - ``random``: a seeded hash order (the baseline; no model needed).
 
 Documents predicted to contain an entity type (class) that guidance calls under-represented get a bonus
-and say so in their reasons.
+and say so in their reasons. A production pool (``--pool DEPLOYMENT``, ``nerspec.monitor.pool``) also gives
+each document how unlike the training data it is (the drift signals per document, 0 to 1), weighed in with
+``UNLIKE_WEIGHT`` by both model-based strategies.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ NOVELTY_WEIGHT = 0.5
 UNDER_REPRESENTED_BONUS = 0.25
 NEAR_TIE = 0.6  # single-label: a top probability below this is a near-tie
 NOVEL_REASON = 0.2  # novelty worth naming as a reason
+UNLIKE_WEIGHT = 0.5
 _WORD = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
 
 
@@ -59,6 +62,7 @@ class _Candidate:
     reasons: list[str]
     words: frozenset[str]
     tie: str
+    unlike: float = 0.0
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -81,11 +85,13 @@ def rank(
     threshold: float = 0.5,
     labeled: Sequence[Document] = (),
     under_represented: dict[str, str] | None = None,
+    unlike: dict[str, tuple[float, str]] | None = None,
 ) -> list[Pick]:
     """The ``n`` most useful documents of ``pool``, best first.
 
     ``predictions``: the model's output per pool document (``Predictor.pipe``), required unless ``random``.
-    ``under_represented``: label -> why guidance calls it under-represented.
+    ``under_represented``: label -> why guidance calls it under-represented. ``unlike``: document id -> how
+    unlike the training data it is (0 to 1) and why (a production pool).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
@@ -97,8 +103,13 @@ def rank(
     candidates = [
         _candidate(doc, pred, seed, spans, multilabel, threshold, under) for doc, pred in zip(pool, predictions)
     ]
+    for c in candidates:
+        score, reason = (unlike or {}).get(c.doc.id, (0.0, ""))
+        c.unlike = score
+        if reason:
+            c.reasons.insert(0, reason)
     if strategy == "uncertainty":
-        best = sorted(candidates, key=lambda c: (-c.uncertainty, c.tie))[:n]
+        best = sorted(candidates, key=lambda c: (-(c.uncertainty + UNLIKE_WEIGHT * c.unlike), c.tie))[:n]
         return [Pick(c.doc.id, round(c.uncertainty, 4), c.reasons, c.doc, c.prediction) for c in best]
     return _diverse(candidates, n, labeled)
 
@@ -170,7 +181,8 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
     weight = 1.0 - NOVELTY_WEIGHT
     # Lazy greedy: novelty only falls as ``seen`` grows, so a stale score is an upper bound and the
     # heap top is picked once its fresh score still beats the next bound (exact greedy, few recomputations).
-    heap = [(-(weight * d + NOVELTY_WEIGHT * _novelty(c.words, seen)), c.tie, i) for i, (c, d) in enumerate(zip(candidates, doubt))]
+    heap = [(-(weight * d + NOVELTY_WEIGHT * _novelty(c.words, seen) + UNLIKE_WEIGHT * c.unlike), c.tie, i)
+            for i, (c, d) in enumerate(zip(candidates, doubt))]
     heapq.heapify(heap)
     picked: list[Pick] = []
     picked_words: list[frozenset[str]] = []
@@ -178,7 +190,7 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
         _, tie, i = heapq.heappop(heap)
         c = candidates[i]
         novelty = _novelty(c.words, seen)
-        fresh = weight * doubt[i] + NOVELTY_WEIGHT * novelty
+        fresh = weight * doubt[i] + NOVELTY_WEIGHT * novelty + UNLIKE_WEIGHT * c.unlike
         if heap and -heap[0][0] > fresh + 1e-12:
             heapq.heappush(heap, (-fresh, tie, i))
             continue
@@ -232,16 +244,21 @@ def next_batch(
     predictor: Any = None,
     cache_dir: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    production: Any = None,
 ) -> Batch:
     """``nerspec label next``: load the labeled corpus and the pool, predict (unless random), rank.
 
     ``predictor`` is a ``nerspec.predict.Predictor`` (or a callable returning one, called only when needed).
+    ``production``: a ``nerspec.monitor.pool.ProductionPool`` to rank instead of a declared pool or file.
     """
     from nerspec.corpus.load import load_corpus
-    from nerspec.corpus.pool import load_pool
+    from nerspec.corpus.pool import exclude_labeled, load_pool
 
     corpus = load_corpus(project, cache_dir)
-    found = load_pool(project, corpus, pool)
+    if production is not None:
+        found = exclude_labeled(production.documents, corpus, [f"production:{production.deployment}"])
+    else:
+        found = load_pool(project, corpus, pool)
     spans = kind_of(project.kind).annotates_spans
     labels = [label.name for label in project.manifest.spec.labels]
     if strategy == "random":
@@ -254,6 +271,7 @@ def next_batch(
         found.documents, n, strategy=strategy, seed=seed, predictions=predictions, spans=spans,
         multilabel=bool(getattr(model, "multilabel", False)), threshold=float(getattr(model, "threshold", 0.5)),
         labeled=corpus.documents, under_represented=under_represented(corpus.documents, labels, spans),
+        unlike=production.unlike if production is not None else None,
     )
     return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), spans)
 

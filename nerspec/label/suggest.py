@@ -13,14 +13,19 @@ from nerspec.label.drafts import draft_of
 
 def suggest(
     project: Any, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, production: Any = None,
 ) -> list[tuple[Document, dict[Any, float]]]:
     """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,
-    or only for ``ids`` of it, in pool order. Unknown ids are an error naming them."""
+    or only for ``ids`` of it, in pool order. Unknown ids are an error naming them. ``production``: a
+    ``nerspec.monitor.pool.ProductionPool`` instead of a declared pool or file."""
     from nerspec.corpus.load import load_corpus
-    from nerspec.corpus.pool import load_pool
+    from nerspec.corpus.pool import exclude_labeled, load_pool
 
-    found = load_pool(project, load_corpus(project, cache_dir), pool)
+    corpus = load_corpus(project, cache_dir)
+    if production is not None:
+        found = exclude_labeled(production.documents, corpus, [f"production:{production.deployment}"])
+    else:
+        found = load_pool(project, corpus, pool)
     documents = found.documents
     if ids is not None:
         by_id = {d.id: d for d in documents}

@@ -53,6 +53,7 @@ class ServeState:
     admin_token_env: str
     jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
     scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
+    monitoring: Any = None  # nerspec.serve.monitoring.MonitoringHub: logs what monitored deployments analyse
     started: float = field(default_factory=time.monotonic)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -229,6 +230,9 @@ def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: st
         admin_token_env=admin_token_env,
     )
     state.scheduler = FairScheduler(max(1, workers))
+    from nerspec.serve.monitoring import MonitoringHub
+
+    state.monitoring = MonitoringHub(paths)
     return state
 
 
@@ -238,6 +242,7 @@ def _lifespan(state: ServeState) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
+        await asyncio.get_running_loop().run_in_executor(None, state.monitoring.start)
         source = state.registry.source
         if source is not None and hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
             source.listen(state.registry.scan)
@@ -247,6 +252,7 @@ def _lifespan(state: ServeState) -> Any:
             if source is not None and hasattr(source, "stop"):
                 source.stop()
             state.registry.stop()
+            state.monitoring.close()  # writes what is queued
             state.jobs.close()
             state.scheduler.close()
             state.pool.shutdown(wait=False, cancel_futures=True)

@@ -57,10 +57,13 @@ def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
 
 
 def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
-             single_label: bool = False) -> list[dict[str, Any]]:
-    """Results in request order, entity offsets in ``unit``."""
+             single_label: bool = False, monitoring: Any = None) -> list[dict[str, Any]]:
+    """Results in request order, entity offsets in ``unit``; ``monitoring`` (a ``MonitoringHub``) is handed the
+    code-point predictions of a monitored deployment."""
     kind = loaded.project_kind
     predictions = fair.merge(plan, outputs, kind.annotates_spans)
+    if monitoring is not None:
+        monitoring.observe(loaded, checked, [p[:1] if single_label else p for p in predictions])
     results = []
     for (_, doc_id, text), predicted in zip(checked.valid, predictions):
         warnings = checked.warnings.get(doc_id, [])
@@ -74,7 +77,7 @@ def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], 
 
 def analyze_documents(
     loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
-    scheduler: fair.FairScheduler | None = None, client: str = "local",
+    scheduler: fair.FairScheduler | None = None, client: str = "local", monitoring: Any = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
     checked, plan = prepare(loaded, documents, too_large_status)
@@ -87,7 +90,7 @@ def analyze_documents(
             outputs = [future.result() for future in futures]
         finally:
             done()
-    return assemble(loaded, checked, plan, outputs, unit, single_label), checked.errors
+    return assemble(loaded, checked, plan, outputs, unit, single_label, monitoring), checked.errors
 
 
 async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: list[dict[str, Any]], unit: str,
@@ -99,7 +102,7 @@ async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: lis
         outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     finally:
         done()
-    return assemble(loaded, checked, plan, list(outputs), unit), checked.errors
+    return assemble(loaded, checked, plan, list(outputs), unit, monitoring=state.monitoring), checked.errors
 
 
 def client_of(request: Request) -> str:
@@ -188,6 +191,12 @@ def router(state: Any) -> APIRouter:
             "nerspec_jobs_stored": ("Analyze-text jobs held in memory.", float(state.jobs.count())),
             "nerspec_process_peak_rss_bytes": ("Peak resident memory of the server process.", _peak_rss()),
         }
+        if state.monitoring is not None:
+            counts = state.monitoring.counters()
+            gauges["nerspec_monitoring_recorded_total"] = ("Documents logged for monitored deployments.",
+                                                           counts["recorded"])
+            gauges["nerspec_monitoring_dropped_total"] = ("Documents not logged: the write queue was full.",
+                                                          counts["dropped"] + counts["failed"])
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return api

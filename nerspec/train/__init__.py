@@ -118,4 +118,5 @@ def train_into(
         data_fp=data_fp,
         training_seconds=time.monotonic() - started,
         calibration=calibration,
+        train_side=list(split.train),
     )

@@ -24,6 +24,7 @@ from nerspec.artifacts.layout import (
     META,
     METRICS,
     PIPELINE_DIR,
+    VOCABULARY,
     ModelArtifact,
     is_complete,
     read_artifact,
@@ -65,6 +66,7 @@ def fill_staged(
     data_fp: DataFingerprint,
     training_seconds: float,
     calibration: dict[str, Any] | None = None,
+    train_side: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
     from nerspec.fingerprints.documents import document_hashes
@@ -96,6 +98,12 @@ def fill_staged(
         "dev_source": result.dev_source,
     }
     atomic.write_text(staged / METRICS, _dump(metrics))
+    if train_side is not None:  # the words training saw: production monitoring's unseen-word share
+        from nerspec import vocabulary
+
+        atomic.write_text(staged / VOCABULARY, json.dumps(
+            {"version": vocabulary.VERSION, "words": vocabulary.build(d.text for d in train_side)},
+            ensure_ascii=False) + "\n")
     meta = {
         "fingerprint": fingerprint,
         "project": manifest.metadata.name,

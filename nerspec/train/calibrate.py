@@ -80,34 +80,22 @@ def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> l
 
 def _cross_fit_outcomes(project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None) -> list[Outcome]:
     """Out-of-fold (raw score, correct) of every training document (folds by a hash of the id: stable)."""
-    from nerspec.corpus.split import unit_hash
-    from nerspec.train.loop import run_training
+    from nerspec.train.cross_fit import fold_of, train_fold
 
-    seed = project.manifest.spec.training.seed
-    fold_of = [int(unit_hash(d.id, seed, "calibration-fold") * CROSS_FIT_FOLDS) for d in train_docs]
+    fold = fold_of(train_docs, project.manifest.spec.training.seed, CROSS_FIT_FOLDS, "calibration-fold")
     raw: list[Outcome] = []
-    for fold in range(CROSS_FIT_FOLDS):
-        held = [d for d, f in zip(train_docs, fold_of) if f == fold]
-        rest = [d for d, f in zip(train_docs, fold_of) if f != fold]
+    for k in range(CROSS_FIT_FOLDS):
+        held = [d for d, f in zip(train_docs, fold) if f == k]
+        rest = [d for d, f in zip(train_docs, fold) if f != k]
         if not held or not rest:
             continue
         with tempfile.TemporaryDirectory(prefix="nerspec-cross-fit-") as tmp:
-            # No dev carve, as for the model being calibrated: same schedule, same checkpoint selection.
-            result = run_training(project, rest, [], Path(tmp) / "_training", None, init_tok2vec=init_tok2vec)
+            result = train_fold(project, rest, Path(tmp), init_tok2vec)
             raw += _outcomes(project, _raw_predictor(project, result.model_dir), held)
     return raw
 
 
 def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
-    from nerspec.predict import Predictor
+    from nerspec.train.cross_fit import raw_predictor
 
-    spec = project.manifest.spec
-    meta = {
-        "kind": project.kind,
-        "project": project.name,
-        "labels": [label.name for label in spec.labels],
-        "multilabel": spec.multilabel,
-        "threshold": spec.training.threshold,
-        "language": project.manifest.metadata.language,
-    }
-    return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
+    return raw_predictor(project, model_dir)

@@ -137,7 +137,8 @@ class JobStore:
             return
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
                                               single_label=task.kind in SINGLE_LABEL_TASKS,
-                                              scheduler=self.state.scheduler, client=f"job:{job.id}")
+                                              scheduler=self.state.scheduler, client=f"job:{job.id}",
+                                              monitoring=getattr(self.state, "monitoring", None))
         if kind.job_result_key != kind.result_key:  # the reference names the list "class" for classification
             documents = [{"id": d["id"], kind.job_result_key: d[kind.result_key], "warnings": d["warnings"]}
                          for d in documents]

