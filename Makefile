@@ -42,6 +42,7 @@ test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --config pyproject.toml nerspec tests bench
 	$(BIN)/mypy --config-file pyproject.toml
+	$(BIN)/lint-imports
 
 schema: $(VENV)/.installed
 	$(BIN)/nerspec schema
