@@ -46,6 +46,8 @@ from nerspec.json_lines import json_lines
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
+    from nerspec.paths import StateArg
+
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
 Prediction = list[dict[str, Any]]
@@ -304,7 +306,7 @@ def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], floa
 def load(
     path: str | Path,
     deployment: str = "production",
-    state: str | Path | None = None,
+    state: StateArg = None,
     *,
     beam_width: int | None = None,
 ) -> Predictor:
@@ -316,7 +318,7 @@ def load(
     return Predictor(found.path, found.meta, beam_width=beam_width)
 
 
-def resolve(path: str | Path, deployment: str = "production", state: str | Path | None = None) -> Path:
+def resolve(path: str | Path, deployment: str = "production", state: StateArg = None) -> Path:
     """The artifact directory that ``path`` (artifact, its ``model/``, project dir, manifest) stands for."""
     from nerspec.train.artifact import is_complete
 
@@ -334,7 +336,7 @@ def resolve(path: str | Path, deployment: str = "production", state: str | Path 
     )
 
 
-def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
+def _deployed(path: Path, deployment: str, state: StateArg) -> Path:
     from nerspec.deploy.local import list_pointers, read_pointer
     from nerspec.manifest.load import load_project
     from nerspec.paths import state_paths

@@ -14,6 +14,7 @@ import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.paths import StateChoice
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -212,7 +213,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
               help="Label errors printed per project (--json has every one).")
 @state_option
 @json_option
-def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, state: str | None,
+def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, state: StateChoice,
          as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
@@ -249,13 +250,12 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         echo_json({"findings": everything})
 
 
-def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_score: float, top: int,
+def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
-    from nerspec.paths import state_paths
     from nerspec.train.cross_fit import find_label_errors
 
-    paths = state_paths(state)
+    paths = state.resolve()
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
     if as_json:
         if len(reports) == 1:

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 
 @click.command("extract")
@@ -46,7 +47,7 @@ from nerspec.commands.common import echo_json, json_option, state_option
 def extract_command(path: Path, deployment: str, input_spec: str, output_dir: Path, engine: str,
                     partition_size: int, workers: int | None, batch_size: int, string_index_type: str,
                     text_column: str, id_column: str, max_chars: int, beam_width: int | None,
-                    ray_address: str | None, quiet: bool, as_json: bool, state: Path | None) -> None:
+                    ray_address: str | None, quiet: bool, as_json: bool, state: StateChoice) -> None:
     """Run a deployed model over a corpus: partitioned, resumable, on every core or on Ray.
 
     PATH is a project directory or manifest (its DEPLOYMENT's model is used) or a model artifact.

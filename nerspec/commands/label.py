@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
@@ -61,7 +62,7 @@ def _with(options: list[Any]) -> Any:
     return wrap
 
 
-def _predictor(path: Path, deployment: str, model_dir: Path | None, state: Path | None) -> Any:
+def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Any:
     from nerspec.predict import load
 
     return load(model_dir or path, deployment=deployment, state=state)
@@ -70,9 +71,8 @@ def _predictor(path: Path, deployment: str, model_dir: Path | None, state: Path 
 def _production(project: Any, pool: str | None, state: Any) -> Any:
     """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
     from nerspec.monitor.pool import is_deployment, production_pool
-    from nerspec.paths import state_paths
 
-    return production_pool(project, str(pool), state_paths(state)) if is_deployment(project, pool) else None
+    return production_pool(project, str(pool), state.resolve()) if is_deployment(project, pool) else None
 
 
 @click.group()
@@ -103,7 +103,7 @@ def label() -> None:
 @json_option
 def next_command(
     path: Path, count: int, pool: str | None, strategy: str, seed: int, output: Path | None, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+    deployment: str, model_dir: Path | None, state: StateChoice, quiet: bool, as_json: bool,
 ) -> None:
     """The N pool documents whose labels would help the deployed (or --model) model most, with reasons.
 
@@ -137,7 +137,7 @@ def next_command(
 
 
 def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
-                 model_dir: Path | None, state: Path | None) -> None:
+                 model_dir: Path | None, state: StateChoice) -> None:
     from nerspec.label.drafts import draft_of, format_for, write_drafts
 
     picks = batch.picks
@@ -163,7 +163,7 @@ def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: 
 @json_option
 def suggest_command(
     path: Path, pool: str | None, ids: tuple[str, ...], output: Path, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+    deployment: str, model_dir: Path | None, state: StateChoice, quiet: bool, as_json: bool,
 ) -> None:
     """Pre-label pool documents with the model: every predicted span (class) with its confidence, as drafts.
 
@@ -199,7 +199,7 @@ def suggest_command(
 @state_option
 @json_option
 def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_score: float, top: int,
-                   state: str | None, as_json: bool) -> None:
+                   state: StateChoice, as_json: bool) -> None:
     """The likely label errors of `nerspec lint --label-errors` as review tasks, the suggestion pre-annotated.
 
     \b
@@ -211,11 +211,10 @@ def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_sc
     from nerspec.label.drafts import format_for, write_drafts
     from nerspec.label.review import review_drafts
     from nerspec.manifest.load import load_project
-    from nerspec.paths import state_paths
     from nerspec.train.cross_fit import find_label_errors
 
     project = load_project(path)
-    report = find_label_errors(project, load_corpus(project), state_paths(state), folds=folds, min_score=min_score)
+    report = find_label_errors(project, load_corpus(project), state.resolve(), folds=folds, min_score=min_score)
     spans = kind_of(project.kind).annotates_spans
     drafts = review_drafts(report, top, spans)
     version = f"label-errors-{report.fingerprint}"

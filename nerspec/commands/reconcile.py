@@ -12,6 +12,7 @@ import click
 from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
 from nerspec.fingerprints.prefetch import stat_prefetch
+from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
     from nerspec.plan import Plan
@@ -39,7 +40,7 @@ def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for `nerspec apply PLAN.json`.")
 @state_option
 @stat_prefetch  # stats the data in a child process while this command imports (a no-op plan's cost)
-def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None, state: Path | None) -> None:
+def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None, state: StateChoice) -> None:
     """Show what `apply` would train, reuse, deploy, remove or repair, and why.
 
     \b
@@ -49,14 +50,13 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
     from nerspec.plan import make_plan, render
     from nerspec.preflight import check_plan_data
     from nerspec.run_parts import RunParts
     from nerspec.state import open_store
 
     projects = load_projects(list(paths))
-    state_dir = state_paths(state)
+    state_dir = state.resolve()
     store = open_store(state_dir, create=False)
     corpora: dict[str, Any] = {}
     try:
@@ -95,7 +95,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
 @json_option
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
 @state_option
-def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float, state: Path | None) -> None:
+def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float, state: StateChoice) -> None:
     """Train what changed, evaluate on the test split, check gates, deploy. Exit 3 when a gate fails.
 
     Give project paths (or nothing: every projects/*/nerspec.yaml), or a plan saved by `plan -o`,
@@ -109,7 +109,6 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
     """
     from nerspec.apply import execute
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
 
     saved = None
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
@@ -117,7 +116,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
         paths = tuple(Path(p) for p in raw.get("paths", []))
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
-    paths_ = state_paths(state)
+    paths_ = state.resolve()
     if warning := paths_.local_models_warning():
         click.echo(f"warning: {warning}", err=True)
     result = execute(
@@ -133,7 +132,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 @click.option("--force", is_flag=True, help="Remove the lock even though its process is alive on this machine.")
 @json_option
 @state_option
-def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: Path | None) -> None:
+def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: StateChoice) -> None:
     """Remove the state lock left by an apply that is gone (on another machine, or hung).
 
     A lock whose process died on this machine is cleared automatically; use this only for the rest.
@@ -143,10 +142,9 @@ def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: Path |
       nerspec force-unlock 3f2a9c1b0d4e
     """
     from nerspec.errors import LockError
-    from nerspec.paths import state_paths
     from nerspec.state.lock import force_unlock
 
-    paths = state_paths(state)
+    paths = state.resolve()
     if paths.shared:
         raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
                         "(a live holder is named in the lock error)")

@@ -10,12 +10,12 @@ import click
 
 from nerspec.commands.common import paths_argument, state_option
 from nerspec.errors import NerspecError
+from nerspec.paths import StateChoice
 
 
-def _load_run(input_path: Path | None, state: Path | None) -> tuple[dict[str, Any], Path]:
-    from nerspec.paths import state_paths
+def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, Any], Path]:
 
-    path = input_path or state_paths(state).reports / "last-run.json"
+    path = input_path or state.resolve().reports / "last-run.json"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -68,7 +68,7 @@ def report_command(
     output: Path | None,
     input_path: Path | None,
     github_pr: str | None,
-    state: Path | None,
+    state: StateChoice,
 ) -> None:
     """Render the evaluation report of the last run, for review in a pull request.
 

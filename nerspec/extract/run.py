@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec import progress
 from nerspec.errors import NerspecError
@@ -20,6 +20,9 @@ from nerspec.extract.outputs import PartitionResult, Settings, finished, owned, 
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
 from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.paths import StateArg
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
 
@@ -80,7 +83,7 @@ def extract(
     input: str | Path,  # noqa: A002 - the CLI option's name
     output: str | Path,
     deployment: str = "production",
-    state: str | Path | None = None,
+    state: StateArg = None,
     engine: str = "local",
     partition_size: int = DEFAULT_PARTITION_SIZE,
     workers: int | None = None,
