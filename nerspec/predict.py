@@ -33,7 +33,6 @@ asked for other scores, or an artifact without a calibration, returns raw scores
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -41,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
 from nerspec.errors import ModelNotFoundError, NerspecError
-from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -387,35 +385,3 @@ def _recorded(paths: Any, project: str, deployment: str) -> Path | None:
         return TargetContext(paths, store).local_model(record.fingerprint)
     finally:
         store.close()
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
-    """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
-    for doc_id, text, _ in read_records(lines, jsonl):
-        yield doc_id, text
-
-
-def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
-    """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
-    if not jsonl:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\n")
-            if line.strip():
-                yield str(number), line, language
-        return
-    for parsed in json_lines(lines):
-        number, record = parsed.number, parsed.record
-        if parsed.error is not None:
-            reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
-            raise NerspecError(f"line {number}: {reason}")
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise NerspecError(f"line {number}: expected an object with a `text` string")
-        if _SURROGATE.search(record["text"]):
-            raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
-        own = record.get("language")
-        if own is not None and not isinstance(own, str):
-            raise NerspecError(f"line {number}: `language` must be a string such as `de`")
-        yield (str(record["id"]) if "id" in record else str(number)), record["text"], own or language

@@ -258,7 +258,7 @@ def _predict_file(
 ) -> None:
     from nerspec import progress
     from nerspec.kinds import kind_of
-    from nerspec.predict import read_records
+    from nerspec.prediction_inputs import read_records
 
     spans = kind_of(predictor.kind).annotates_spans
     is_stdin = str(input_file) == "-"

@@ -7,33 +7,23 @@ constraints, so editors and CI catch them too; rules that span fields live in ``
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nerspec.manifest.fields import (
+    MAX_COUNT,
+    MAX_LABELS,
+    MAX_SEED,
+    SHA256_PATTERN,
+    LabelName,
+    ResourceName,
+)
 from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
 
 API_VERSION = "nerspec/v1"
 SUPPORTED_API_VERSIONS = (API_VERSION,)
 SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
-
-# Reference limits (shared/reference/azure-custom-ner.md, "Limits").
-NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
-# Control characters (a newline breaks every line-based report) and bidirectional overrides (U+202E makes a
-# label read as another in a review) are refused too.
-LABEL_PATTERN = r"^[^:$&%*()+~#/?\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,50}$"
-MAX_COUNT = 10_000_000  # steps, batch words, frequencies: anything above is a typo (`1e29`), not a plan
-MAX_SEED = 2**32 - 1  # numpy's seed range
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
-MAX_LABELS = 200
-
-ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
-LabelName = Annotated[
-    str, Field(
-        pattern=LABEL_PATTERN,
-        description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters.",
-    )
-]
 
 
 class Strict(BaseModel):
@@ -402,16 +392,3 @@ Manifest = Annotated[NERProject | TextClassificationProject, Field(discriminator
 AnyProject = NERProject | TextClassificationProject
 # The model of each kind, for validating one manifest whose `kind` is already known to be supported.
 PROJECT_MODELS: dict[str, type[AnyProject]] = {NER_KIND: NERProject, CLASSIFICATION_KIND: TextClassificationProject}
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a manifest, as committed in ``schemas/nerspec.v1.schema.json``."""
-    from pydantic import TypeAdapter
-
-    schema = TypeAdapter(Manifest).json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://nerspec.dev/schemas/nerspec.v1.schema.json",
-        "title": "nerspec project manifest (nerspec/v1)",
-        **schema,
-    }

@@ -231,6 +231,22 @@ def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, 
         store.close()
 
 
+async def _spool(request: Request, spool: Any, sha256: str) -> None:
+    """Write the request body into ``spool`` (bounded), check its sha256, and rewind it."""
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
+        digest.update(chunk)
+        spool.write(chunk)
+    if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
+        raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
+                       "DigestMismatch")
+    spool.seek(0)
+
+
 def router(state: Any) -> APIRouter:
     api = APIRouter(tags=["admin"])
 
@@ -257,18 +273,7 @@ def router(state: Any) -> APIRouter:
             raise ApiError(400, "InvalidArgument", "sha256 must be 64 hex digits.")
         state.paths.root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state.paths.root, prefix=".upload-") as spool:
-            digest = hashlib.sha256()
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
-                digest.update(chunk)
-                spool.write(chunk)
-            if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
-                raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
-                               "DigestMismatch")
-            spool.seek(0)
+            await _spool(request, spool, sha256)
             loop = asyncio.get_running_loop()
             try:
                 # The default executor, not the inference pool: an upload must not wait behind predictions.

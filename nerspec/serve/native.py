@@ -150,6 +150,13 @@ def router(state: Any) -> APIRouter:
             "modelFingerprint": loaded.fingerprint,
         })
 
+    _registry_and_operation_routes(api, state, keyed)
+    return api
+
+
+def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any]) -> None:
+    """What is served, and the process's health and metrics (registered after ``analyze``, in this order)."""
+
     @api.get("/projects", dependencies=keyed, tags=["registry"], summary="Projects and their served deployments")
     async def projects() -> dict[str, Any]:
         grouped: dict[str, list[str]] = {}
@@ -198,8 +205,6 @@ def router(state: Any) -> APIRouter:
             gauges["nerspec_monitoring_dropped_total"] = ("Documents not logged: the write queue was full.",
                                                           counts["dropped"] + counts["failed"])
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
-
-    return api
 
 
 def _describe(loaded: Loaded) -> dict[str, Any]:
