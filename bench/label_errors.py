@@ -84,7 +84,7 @@ def run(project_dir: Path, state: Path, folds: int) -> tuple[Any, float]:
     from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_project
     from nerspec.paths import StatePaths
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     project = load_project(project_dir)
     started = time.perf_counter()

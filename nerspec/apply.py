@@ -259,6 +259,7 @@ def _model_and_gates(
         result["evaluation"] = {**evaluation, "changes": document_changes(evaluation, baseline["evaluation"],
                                                                            against=against)}
     baseline_evaluation = baseline["evaluation"] if baseline else None
+    result["label_errors"] = _label_errors(run, project, corpus, fp, baseline)
     spec = project.manifest.spec
     results = evaluate_gates(project.kind, [label.name for label in spec.labels], spec.gates, evaluation,
                              baseline_evaluation, significance(evaluation, baseline_evaluation))
@@ -274,6 +275,24 @@ def _model_and_gates(
     if not passed:
         run.failures.append(failures_message(name, results))
     return passed
+
+
+def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, baseline: dict[str, Any] | None
+                  ) -> dict[str, Any] | None:
+    """Likely label errors in the documents this change added or relabeled (against the compared deployment's
+    model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
+    from nerspec.train.label_errors import cached_label_errors, report_entry
+
+    found = cached_label_errors(project, corpus, run.ctx.paths, fp)
+    if found is None:
+        return None
+    changed = None
+    old = run.ctx.store.document_hashes(baseline["fingerprint"]) if baseline is not None else None
+    if old is not None:
+        from nerspec.fingerprints.documents import document_hashes
+
+        changed = {doc_id for doc_id, sha in document_hashes(corpus).items() if old.get(doc_id) != sha}
+    return report_entry(found, changed)
 
 
 def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """The one JSON Lines reader: numbered, parsed records, and for a bad line the reason, never an exception.
 
+Records are parsed by ``nerspec.strict_json`` (bounded numbers, duplicate keys reported).
+
 Callers word their own errors (a data file's ``file:line:col``, a prediction input's ``line N``) from
 ``JsonLine``; blank lines are skipped. Lines are split on ``\\n`` only (``str.splitlines`` would also break on
 U+2028, which is legal inside JSON strings).
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-TOO_DEEP = "JSON nested too deeply"
+from nerspec.strict_json import TOO_DEEP, parse
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class JsonLine:
     detail: str = ""  # json's full message, with line and column ("Expecting value: line 1 column 1 (char 0)")
     too_deep: bool = False  # nested beyond Python's recursion limit (``error`` says so; no column)
     start_byte: int = 0  # where the line starts in the UTF-8 text (lines joined by one ``\n`` each)
+    too_long: bool = False  # longer than the caller's ``max_chars``: not parsed (``error`` says so; no column)
+    duplicates: tuple[str, ...] = ()  # keys given twice in one object of the record (the last value is kept)
 
     @property
     def error_byte(self) -> int:
@@ -33,8 +37,9 @@ class JsonLine:
         return self.start_byte + len(self.text[: self.position].encode("utf-8"))
 
 
-def json_lines(lines: Iterable[str]) -> Iterator[JsonLine]:
-    """One ``JsonLine`` per non-blank line of ``lines`` (a text split on ``\\n``, or an open file)."""
+def json_lines(lines: Iterable[str], max_chars: int | None = None) -> Iterator[JsonLine]:
+    """One ``JsonLine`` per non-blank line of ``lines`` (a text split on ``\\n``, or an open file); a line longer
+    than ``max_chars`` is an error without being parsed."""
     byte = 0
     for number, raw in enumerate(lines, start=1):
         line = raw[:-1] if raw.endswith("\n") else raw
@@ -42,13 +47,17 @@ def json_lines(lines: Iterable[str]) -> Iterator[JsonLine]:
         byte += (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1
         if not line.strip():
             continue
+        if max_chars is not None and len(line) > max_chars:
+            message = f"a record of {len(line)} characters; the limit is {max_chars}"
+            yield JsonLine(number, line[:80], error=message, detail=message, too_long=True, start_byte=start)
+            continue
         try:
-            record = json.loads(line)
+            parsed = parse(line)
         except json.JSONDecodeError as exc:
-            yield JsonLine(number, line, error=exc.msg, column=exc.colno, position=exc.pos, detail=str(exc),
-                           start_byte=start)
+            if exc.msg == TOO_DEEP:
+                yield JsonLine(number, line, error=TOO_DEEP, detail=TOO_DEEP, too_deep=True, start_byte=start)
+            else:
+                yield JsonLine(number, line, error=exc.msg, column=exc.colno, position=exc.pos, detail=str(exc),
+                               start_byte=start)
             continue
-        except RecursionError:
-            yield JsonLine(number, line, error=TOO_DEEP, detail=TOO_DEEP, too_deep=True, start_byte=start)
-            continue
-        yield JsonLine(number, line, record, start_byte=start)
+        yield JsonLine(number, line, parsed.value, start_byte=start, duplicates=tuple(parsed.duplicates))

@@ -13,7 +13,9 @@ selected for), beam for an expert ``beam_ner``. ``nerspec evaluate`` calls ``Pre
 function ``pipe`` / ``predict``, the server's native endpoint and the jobs API use, so what is scored is
 exactly what is served. Classification: the component's scores (``doc.cats``: softmax for single-label,
 independent sigmoids for multi-label); single-label returns the argmax class, multi-label every class whose
-raw probability reaches the project's threshold.
+probability reaches the project's threshold: the per-class calibrated probability where the artifact has a
+per-class calibration (``nerspec.class_calibration``; the decision and the confidence are then the same number),
+the raw sigmoid for older artifacts.
 
 Confidence scores
 -----------------
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
+from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
 
 if TYPE_CHECKING:
@@ -92,6 +95,8 @@ class Predictor:
         mismatch = uncalibrated_note(meta, beam_width)
         self.calibration = Calibration.from_json(recorded) if calibrate and mismatch is None else Calibration()
         self.notes: list[str] = [mismatch] if calibrate and mismatch is not None else []
+        # Multi-label: one map per class, applied before the decision (``nerspec.class_calibration``).
+        self.class_calibration = ClassCalibration.from_json(recorded) if calibrate and self.multilabel else None
         pipeline = model_path if model_path is not None else artifact_dir / "model"
         try:
             self.nlp = spacy.load(pipeline)
@@ -145,8 +150,8 @@ class Predictor:
     def analyze(
         self, texts: Iterable[str], batch_size: int = 64, languages: Iterable[str | None] | None = None
     ) -> Iterator[tuple[Prediction, dict[str, float]]]:
-        """Per text: the contract prediction (calibrated confidences) and the raw class scores (``doc.cats``;
-        empty for NER). The one prediction function: ``pipe``, the server and ``evaluate`` all come here.
+        """Per text: the contract prediction (calibrated confidences) and the class scores the decision was made on
+        (``doc.cats``, per-class calibrated for a multi-label artifact that has per-class maps; empty for NER). The one prediction function: ``pipe``, the server and ``evaluate`` all come here.
 
         NER texts longer than ``nerspec.chunking.CHUNK_CHARS`` are predicted in the pieces the server cuts
         them into, so every path returns the same entities for them too."""
@@ -159,7 +164,10 @@ class Predictor:
             pieces = deque()
             pairs = _cut_long_texts(pairs, pieces)
         merged: Prediction = []
+        per_class = self.class_calibration
         for doc, confidence in self._docs(self._inputs(pairs), batch_size):
+            if per_class is not None:
+                doc.cats = per_class(doc.cats)
             items = self._impl.decode(doc, confidence, self.threshold, self.multilabel)
             for item in items:
                 item["confidenceScore"] = round(float(calibrate(float(item["confidenceScore"]))), 4)

@@ -1,4 +1,4 @@
-"""Data commands: ``validate``, ``data stats``, ``export``, ``lint``.
+"""Data commands: ``validate``, ``data stats``, ``data split``, ``export``, ``lint``.
 
 Thin layer over ``nerspec.corpus``: load, run the core, print. Imports of the corpus modules happen
 inside the commands so ``nerspec --help`` stays fast.
@@ -22,8 +22,10 @@ MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 @click.command()
 @paths_argument
 @click.option("--fix-whitespace", is_flag=True, help="Trim whitespace at span edges in the data files (azure, jsonl).")
+@click.option("--changed", is_flag=True,
+              help="PATHS are changed files (as a pre-commit hook passes them): validate each project holding one.")
 @json_option
-def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_json: bool) -> None:
     """Check manifests and their labeled data: exit 0 when valid (warnings allowed), 1 on errors.
 
     PATHS are project directories, manifest files or a repository root (every projects/*/nerspec.yaml);
@@ -34,53 +36,67 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, as_json: bool) -> No
       nerspec validate projects/example
       nerspec validate --fix-whitespace projects/example
       nerspec validate --json . > validation.json
+      nerspec validate --changed projects/example/data/labels.json README.md
     """
-    from nerspec.corpus.checks import check_corpus
-    from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
-    from nerspec.manifest.load import load_projects
+    from nerspec.manifest.load import load_projects, manifests_holding
 
+    if changed:
+        paths = tuple(manifests_holding(paths))
+        if not paths:
+            if as_json:
+                echo_json({"valid": True, "projects": []})
+            else:
+                click.echo("no project holds a changed file")
+            return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
     for project in projects:
-        if fix_whitespace:
-            from nerspec.corpus.fix import fix_whitespace as fix
-
-            for file, count in fix(project).items():
-                if not as_json:
-                    click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
-        entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
-        try:
-            corpus = load_corpus(project)
-        except DataError as exc:
-            blocking.extend(exc.problems)
-            entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
-            report.append(entry)
-            continue
-        findings = check_corpus(project, corpus, kind_of(project.kind))
-        if any(source.unlabeled for source in project.manifest.spec.data):
-            from nerspec.corpus.pool import check_pools
-
-            findings.extend(check_pools(project))
-        errors = [f for f in findings if f.severity == "error"]
-        warnings = [f for f in findings if f.severity == "warning"]
-        blocking.extend(f.problem() for f in errors)
-        entry.update(
-            valid=not errors,
-            documents=len(corpus),
-            errors=[f.to_dict() for f in errors],
-            warnings=[f.to_dict() for f in warnings],
-        )
-        report.append(entry)
-        if not as_json:
-            _print_warnings(warnings)
-            state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-            click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        report.append(_validate_project(project, fix_whitespace, as_json, blocking))
     if as_json:
         echo_json({"valid": not blocking, "projects": report})
     if blocking:
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
+
+
+def _validate_project(project: Any, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+    """One project's entry of ``validate``; its errors are added to ``blocking``."""
+    from nerspec.corpus.checks import check_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
+
+    if fix_whitespace:
+        from nerspec.corpus.fix import fix_whitespace as fix
+
+        for file, count in fix(project).items():
+            if not as_json:
+                click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
+    entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    try:
+        corpus = load_corpus(project)
+    except DataError as exc:
+        blocking.extend(exc.problems)
+        entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
+        return entry
+    findings = check_corpus(project, corpus, kind_of(project.kind))
+    if any(source.unlabeled for source in project.manifest.spec.data):
+        from nerspec.corpus.pool import check_pools
+
+        findings.extend(check_pools(project))
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    blocking.extend(f.problem() for f in errors)
+    entry.update(
+        valid=not errors,
+        documents=len(corpus),
+        errors=[f.to_dict() for f in errors],
+        warnings=[f.to_dict() for f in warnings],
+    )
+    if not as_json:
+        _print_warnings(warnings)
+        state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    return entry
 
 
 def _print_warnings(warnings: list[Any]) -> None:
@@ -129,6 +145,39 @@ def stats(path: Path, as_json: bool) -> None:
         return
     for name, (project, value) in results.items():
         _print_stats(name, project.kind, value)
+
+
+@data.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@json_option
+def split(path: Path, as_json: bool) -> None:
+    """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
+    documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
+
+    JSON: {"documents": {"<id>": "train"|"dev"|"test"}, "counts": {"<label>": {"train", "dev", "test"}}}
+    (several projects: one such object per project name).
+
+    \b
+    Examples:
+      nerspec data split projects/support-tickets
+      nerspec data split projects/example --json | jq '.documents | map_values(select(. == "test"))'
+    """
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import SIDES, sides
+    from nerspec.manifest.load import load_projects
+
+    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    if as_json:
+        values = {name: value.to_json() for name, value in results.items()}
+        echo_json(next(iter(values.values())) if len(values) == 1 else values)
+        return
+    for name, value in results.items():
+        totals = Counter(value.documents.values())
+        click.echo(f"{name}: {len(value.documents)} documents, " + ", ".join(f"{s} {totals[s]}" for s in SIDES))
+        width = max([5, *(len(label) for label in value.counts)]) + 2
+        click.echo(f"  {'label':<{width}}" + "".join(f"{s:>8}" for s in SIDES))
+        for label, row in value.counts.items():
+            click.echo(f"  {label:<{width}}" + "".join(f"{row[s]:>8}" for s in SIDES))
 
 
 def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
@@ -253,7 +302,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
 def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     paths = state.resolve()
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]

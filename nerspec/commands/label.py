@@ -211,7 +211,7 @@ def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_sc
     from nerspec.label.drafts import format_for, write_drafts
     from nerspec.label.review import review_drafts
     from nerspec.manifest.load import load_project
-    from nerspec.train.cross_fit import find_label_errors
+    from nerspec.train.label_errors import find_label_errors
 
     project = load_project(path)
     report = find_label_errors(project, load_corpus(project), state.resolve(), folds=folds, min_score=min_score)

@@ -28,10 +28,14 @@ def schema(check: bool, output: Path | None) -> None:
     from nerspec import settings
     from nerspec.manifest.load import SCHEMA_FILE
     from nerspec.manifest.schema_file import render_schema
+    from nerspec.paths import repository_root
 
-    # Without -o: the manifest schema and the settings-file schema (nerspec.settings.yaml), both generated.
+    # Without -o: the manifest schema and the settings-file schema (nerspec.settings.yaml), both generated, in the
+    # schemas/ folder of the repository you run in (nerspec's own, or one that keeps projects and commits the
+    # schemas its manifests' `$schema` lines point at).
+    schemas = repository_root() / "schemas"
     outputs = [(output, render_schema())] if output else [
-        (SCHEMA_FILE, render_schema()), (settings.SCHEMA_FILE, settings.render_schema())]
+        (schemas / SCHEMA_FILE.name, render_schema()), (schemas / settings.SCHEMA_FILE.name, settings.render_schema())]
     for target, text in outputs:
         if check:
             if not target.is_file() or target.read_text(encoding="utf-8") != text:

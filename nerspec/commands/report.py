@@ -73,6 +73,8 @@ def report_command(
     """Render the evaluation report of the last run, for review in a pull request.
 
     Re-renders from the run result JSON, so no model is retrained. PATHS limits the report to those projects.
+    Deployments with `monitoring` get a Production section (the last 10,000 logged documents: volume, drift,
+    estimated vs measured precision; the HTML report charts them over time).
     Exit code 0 even when gates failed: the gate result is `nerspec apply`'s exit code (3).
 
     \b
@@ -91,6 +93,11 @@ def report_command(
         fmt = {"html": "html", "htm": "html", "json": "json"}.get(suffix, "md")
     run, _ = _load_run(input_path, state)
     run = _select(run, paths)
+    if input_path is None:  # the state's own last run: add what its monitored deployments logged since
+        from nerspec.paths import state_paths
+        from nerspec.report.production import attach_production
+
+        run = attach_production(run, state_paths(state))
     artifact = f"HTML report ({output.name})" if output and fmt == "html" else "HTML report artifact"
     text = render(run, fmt, artifact=artifact)  # type: ignore[arg-type]
 

@@ -8,11 +8,12 @@ the kind the caller hands in (``KindChecks.check``); the rest is kind-agnostic.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterator
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from nerspec.corpus.findings import Finding, KindChecks, at_document, excerpt
+from nerspec.corpus.findings import Finding, KindChecks, at_document, budget, excerpt
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.corpus.split import SplitResult, split_corpus
 
@@ -23,6 +24,7 @@ MAX_DOCUMENTS = 100_000
 MIN_DOCUMENTS = 10
 MAX_DOCUMENT_CHARS = 128_000
 MAX_SPAN_CHARS = 500
+MAX_FINDINGS_PER_SOURCE = 200  # per file and severity; the rest is counted
 
 # Punctuation that does not belong at a span's edge. A trailing "." is judged separately: "Inc." keeps it.
 # The ellipsis and full-width sentence marks end sentences in the same way their ASCII forms do.
@@ -35,17 +37,37 @@ def check_corpus(project: Any, corpus: Corpus, kind: KindChecks, split: SplitRes
     project's kind, for its label checks)."""
     split = split or split_corpus(project, corpus)
     declared = [label.name for label in project.manifest.spec.labels]
-    findings = [
-        *kind.check(project, corpus, declared),
-        *_documents(project, corpus),
-        *_languages(project, corpus),
-        *_unused_labels(project, corpus, declared),
-        *_texts(corpus, split),
-        *_test_side(project, corpus, split, declared),
-        *_set_aside(project, corpus),
-    ]
+    with budget(MAX_FINDINGS_PER_SOURCE):
+        findings = capped(itertools.chain(
+            kind.check(project, corpus, declared),
+            _documents(project, corpus),
+            _languages(project, corpus),
+            _unused_labels(project, corpus, declared),
+            _texts(corpus, split),
+            _test_side(project, corpus, split, declared),
+            _set_aside(project, corpus),
+        ))
     findings.sort(key=lambda f: (f.severity != "error", f.location, f.line, f.col, f.code))
     return findings
+
+
+def capped(findings: Iterable[Finding], limit: int = MAX_FINDINGS_PER_SOURCE) -> list[Finding]:
+    """The first ``limit`` errors and ``limit`` warnings of each file, and for each file past the limit one
+    finding with the count of the rest: a file with 3,000,000 bad spans is a few hundred lines, not millions."""
+    kept: list[Finding] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    for finding in findings:
+        key = (finding.location, finding.severity)
+        counts[key] += 1
+        if counts[key] <= limit:
+            kept.append(finding)
+    for (location, severity), count in counts.items():
+        if count > limit:
+            noun = "errors" if severity == "error" else "warnings"
+            kept.append(Finding(severity, "more_findings",  # type: ignore[arg-type]
+                                f"{count - limit} more {noun} in this file (the first {limit} are shown)",
+                                location=location, line=1, col=1 if location else 0))
+    return kept
 
 
 def errors(findings: list[Finding]) -> list[Finding]:
@@ -81,6 +103,8 @@ def _documents(project: Any, corpus: Corpus) -> Iterator[Finding]:
                               f"{len(doc.text)} characters; the limit is {MAX_DOCUMENT_CHARS}")
         if manual and doc.dataset is None:
             unassigned += 1
+        for note in doc.warnings:
+            yield at_document(doc, "warning", "record_warning", note)
     if unassigned:
         yield _at_manifest(project, ("spec", "split", "policy"), "warning", "no_dataset",
                            f"manual split, but {unassigned} documents have no dataset; they train")

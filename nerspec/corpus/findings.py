@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -84,9 +87,30 @@ def position(doc: Document, offset: int | None) -> tuple[int, int]:
     return line, col
 
 
+# Per (file, severity): how many findings each check may still describe in full (``budget``). Past it a finding
+# is only counted, so its excerpt and position are not worth computing for a file with millions of bad spans.
+_BUDGET: ContextVar[tuple[Counter[tuple[str, str]], int] | None] = ContextVar("nerspec_findings_budget", default=None)
+
+
+@contextmanager
+def budget(limit: int) -> Iterator[None]:
+    """Inside this block, ``at_document`` describes at most ``limit`` findings per file and severity in full."""
+    token = _BUDGET.set((Counter(), limit))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
 def at_document(
     doc: Document, severity: Severity, code: str, message: str, start: int | None = None, end: int | None = None
 ) -> Finding:
+    spent = _BUDGET.get()
+    if spent is not None:
+        counts, limit = spent
+        counts[(doc.location, severity)] += 1
+        if counts[(doc.location, severity)] > limit:
+            return Finding(severity, code, message, doc.id, doc.location, start, end)  # counted, never shown
     line, col = position(doc, start)
     return Finding(
         severity, code, message, doc.id, doc.location, start, end, excerpt(doc.text, start, end), line, col

@@ -24,6 +24,7 @@ from nerspec.languages import normalize
 from nerspec.manifest.load import LoadedProject
 from nerspec.manifest.schema import DataSource
 from nerspec.safeio import sha256_file
+from nerspec.values import nfc
 
 DIRECTORY_FORMATS = ("azure", "folders")
 
@@ -80,6 +81,7 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
                 doc.dataset = source.dataset
             if doc.language is None:
                 doc.language = default_language
+            _nfc_labels(doc)  # every format: `Café` typed either way is one label, as in the manifest
             if renames:
                 doc.spans = [Span(s.start, s.end, renames.get(s.label, s.label)) for s in doc.spans]
                 doc.labels = [renames.get(c, c) for c in doc.labels]
@@ -88,6 +90,12 @@ def load_corpus(project: LoadedProject, cache_dir: Path | None = None) -> Corpus
     if problems:
         raise DataError(problems)
     return Corpus(documents, set_aside)
+
+
+def _nfc_labels(doc: Document) -> None:
+    if not all(s.label.isascii() for s in doc.spans) or not all(c.isascii() for c in doc.labels):
+        doc.spans = [Span(s.start, s.end, nfc(s.label)) for s in doc.spans]
+        doc.labels = [nfc(c) for c in doc.labels]
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

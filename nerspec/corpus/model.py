@@ -54,6 +54,8 @@ class Document:
     status: str = ""
     # Why the labels are uncertain at the source (several annotators disagreed); lint reports it.
     disagreement: str = ""
+    # What the reader noticed about the record without refusing it (a JSON key given twice); checks warn.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from nerspec.corpus.model import Corpus, Document
 
@@ -128,3 +129,31 @@ def dev_split(train_docs: list[Document], fraction: float, seed: int) -> tuple[l
         return list(train_docs), []
     dev = [unit_hash(d.id, seed, "dev") < fraction for d in train_docs]
     return [d for d, x in zip(train_docs, dev) if not x], [d for d, x in zip(train_docs, dev) if x]
+
+
+SIDES = ("train", "dev", "test")
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Every document's side (``train``, ``dev`` or ``test``; dev is the carve of the train side) and, per class
+    or entity type, how many documents carrying it each side holds: what ``nerspec data split`` prints."""
+
+    documents: dict[str, str]
+    counts: dict[str, dict[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"documents": self.documents, "counts": self.counts}
+
+
+def sides(project: object, corpus: Corpus) -> Sides:
+    """The split of a ``LoadedProject``'s corpus under its manifest, with the training dev carve."""
+    spec = project.manifest.spec  # type: ignore[attr-defined]
+    split = split_corpus(project, corpus)
+    kept, dev = dev_split(split.train, spec.training.dev_fraction, spec.training.seed)
+    side = {**{d.id: "train" for d in kept}, **{d.id: "dev" for d in dev}, **{d.id: "test" for d in split.test}}
+    counts = {label.name: dict.fromkeys(SIDES, 0) for label in spec.labels}
+    for doc in corpus.documents:
+        for label in _labels_of(doc):
+            counts.setdefault(label, dict.fromkeys(SIDES, 0))[side[doc.id]] += 1
+    return Sides({d.id: side[d.id] for d in corpus.documents}, counts)

@@ -71,20 +71,33 @@ def evaluate_model(
     if mapped:
         evaluation["label_map"] = mapped
         outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
-    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor)
+    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor, all_scores)
     evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
                                                    manifest.metadata.language)
     return evaluation
 
 
-def calibration_report(kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any) -> dict[str, Any]:
-    """Evaluation JSON ``calibration``: ECE and reliability bins of the returned confidences on the test docs."""
+def calibration_report(
+    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any,
+    class_scores: list[dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.
+
+    Multi-label with per-class maps: over every (document, class) pair, pooled and ``per_class``
+    (``nerspec.class_calibration``); otherwise over the returned items."""
     from nerspec.calibration import reliability
     from nerspec.kinds import kind_of
 
-    fitted = getattr(predictor, "calibration", None)
-    method = getattr(fitted, "method", "none")
-    out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": method}
+    per_class = getattr(predictor, "class_calibration", None)
+    if per_class is not None and per_class.fitted and class_scores is not None:
+        from nerspec.class_calibration import per_class_reliability
+
+        fitted: Any = per_class
+        out = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
+    else:
+        fitted = getattr(predictor, "calibration", None)
+        out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": getattr(fitted, "method", "none")}
+    method = out["method"]
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
         out["fitted_items"] = int(getattr(fitted, "items", 0) or 0)  # how firmly the map is pinned down

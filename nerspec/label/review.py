@@ -15,7 +15,7 @@ from nerspec.corpus.label_errors import LabelError
 from nerspec.corpus.model import Document, Span
 
 if TYPE_CHECKING:
-    from nerspec.train.cross_fit import LabelErrorReport
+    from nerspec.train.label_errors import LabelErrorReport
 
 
 def review_drafts(report: LabelErrorReport, top: int, spans: bool) -> list[tuple[Document, dict[Any, float]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 # Reference limits (shared/reference/azure-custom-ner.md, "Limits").
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
@@ -17,9 +17,19 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MAX_LABELS = 200
 
 ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
+
+
+def _label_name(name: str) -> str:
+    # NFC, so `Café` typed with a combining accent is the same label; blank and invisible names are refused.
+    from nerspec.values import label_name
+
+    return label_name(name, "name")
+
+
 LabelName = Annotated[
     str, Field(
         pattern=LABEL_PATTERN,
         description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters.",
-    )
+    ),
+    AfterValidator(_label_name),
 ]

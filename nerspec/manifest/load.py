@@ -95,6 +95,16 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
     return found
 
 
+def manifests_holding(files: list[Path] | tuple[Path, ...]) -> list[Path]:
+    """The manifests of the projects that hold any of ``files`` (changed files, as a pre-commit hook gets them),
+    each once; files outside every project (and deleted ones outside a surviving project) hold none."""
+    found: dict[Path, Path] = {}
+    for file in files:
+        for manifest in _enclosing(Path(file)):
+            found.setdefault(manifest.resolve(), manifest)
+    return list(found.values())
+
+
 def _manifests_in(path: Path) -> list[Path]:
     if (path / MANIFEST_NAME).is_file():
         return [path / MANIFEST_NAME]
@@ -181,7 +191,7 @@ def load_project(path: Path) -> LoadedProject:
     try:
         manifest = model.model_validate(raw)
     except ValidationError as exc:  # JSON Schema passed, so this is rare: report it located all the same
-        raise ManifestError([at(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise ManifestError([at(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]) from None
     cross = rules.check(manifest, path.parent)
     if cross:
         raise ManifestError([at(p, message) for p, message in cross])

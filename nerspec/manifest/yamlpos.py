@@ -22,6 +22,10 @@ Path_ = tuple[str | int, ...]
 MAX_NODES = 20_000  # a large manifest has a few thousand values; alias expansion may not go beyond this
 MAX_DEPTH = 64
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+# What the values may add up to once aliases are expanded: a manifest without aliases is at most
+# MAX_MANIFEST_BYTES, so twice that leaves room for honest reuse and stops 2,000 aliases of a 1 MB description.
+MAX_EXPANDED_CHARS = 2 * MAX_MANIFEST_BYTES
+MAX_INTEGER_DIGITS = 40  # as in nerspec.strict_json: no count or seed is longer
 
 
 @dataclass
@@ -87,6 +91,7 @@ class _Builder:
     def __init__(self, loader: Any, positions: Positions) -> None:
         self.loader, self.positions = loader, positions
         self.built = 0
+        self.chars = 0  # characters of the scalars built so far, each alias counted again
         self.active: set[int] = set()  # nodes being built on the current path: an alias to one is recursive
         self.seen: set[int] = set()  # collections built once: meeting one again means an alias
 
@@ -102,6 +107,12 @@ class _Builder:
             raise YamlProblem(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")
         self.positions.values[path] = _pos(node)
         if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+            if self.chars > MAX_EXPANDED_CHARS:
+                raise YamlProblem(
+                    *_pos(node), f"aliases expand to more than {MAX_EXPANDED_CHARS // (1024 * 1024)} MiB of text "
+                    "(a YAML alias bomb?); write the values out",
+                )
             return _scalar(self.loader, node)
         if node.tag not in _COLLECTION_TAGS:
             # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
@@ -174,8 +185,13 @@ def _nesting_depth(text: str) -> tuple[int, int] | None:
 def _scalar(loader: Any, node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise YamlProblem(*_pos(node), "mapping keys must be plain scalars")
+    if node.tag == "tag:yaml.org,2002:int" and len(node.value.lstrip("+-")) > MAX_INTEGER_DIGITS:
+        # Python refuses to convert more than 4,300 digits (a ValueError the constructor lets through).
+        raise YamlProblem(*_pos(node), f"an integer of more than {MAX_INTEGER_DIGITS} digits")
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         # The safe constructor refuses `!!python/...` and other unknown tags.
         raise YamlProblem(*_pos(node), f"unsupported YAML tag: {exc.problem}") from None
+    except (ValueError, OverflowError) as exc:  # a timestamp or number the constructor cannot represent
+        raise YamlProblem(*_pos(node), f"unreadable value `{node.value[:40]}`: {exc}") from None

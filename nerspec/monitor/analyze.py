@@ -49,9 +49,10 @@ def timeline(documents: list[MonitoredDocument], fitted_items: int, points: int 
         if not bucket:
             continue
         confidences = [p.confidence for d in bucket for p in d.predictions]
-        mean = round(sum(confidences) / len(confidences), 4) if confidences else None
-        precision = precision_interval(confidences, fitted_items)[0] if confidences else None
-        out.append(Point(_iso(first + index * width), len(bucket), precision, mean))
+        per_document = [sum(p.confidence for p in d.predictions) / len(d.predictions) for d in bucket if d.predictions]
+        mean = round(sum(per_document) / len(per_document), 4) if per_document else None
+        precision, interval = precision_interval(confidences, fitted_items) if confidences else (None, None)
+        out.append(Point(_iso(first + index * width), len(bucket), precision, interval, mean))
     return out
 
 

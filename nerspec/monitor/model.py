@@ -69,8 +69,9 @@ class Point:
 
     start: str
     documents: int
-    estimated_precision: float | None
-    mean_confidence: float | None
+    estimated_precision: float | None  # micro over the bucket's predictions
+    interval: tuple[float, float] | None
+    mean_confidence: float | None  # the mean over documents of each one's mean confidence
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,59 @@ def reliability_svg(bins: Sequence[dict[str, Any]], *, title: str) -> Any:
     parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 40}">perfectly calibrated</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def timeline_svg(points: Sequence[dict[str, Any]], *, reference: float | None, title: str) -> Any:
+    """Estimated precision (line, with its interval as a band) and mean confidence (dots) per time bucket, and
+    the precision measured on the test split as a dashed line: production monitoring over time (inline SVG)."""
+    from markupsafe import Markup, escape
+
+    width, height, left, top_pad, bottom = 420, 160, 40, 24, 34
+    shown = [p for p in points if p.get("estimated_precision") is not None or p.get("mean_confidence") is not None]
+    step = width / max(len(shown) - 1, 1)
+
+    def y(value: float) -> float:
+        return top_pad + height - max(0.0, min(1.0, value)) * height
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{left + width + 170}" height="{top_pad + height + bottom}" '
+        f'viewBox="0 0 {left + width + 170} {top_pad + height + bottom}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{left}" y="{top_pad}" width="{width}" height="{height}" fill="none" stroke="#d0d7de"/>',
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        parts.append(f'<text x="{left - 4}" y="{y(tick) + 4:g}" text-anchor="end">{tick:g}</text>')
+    band = [(left + i * step, p["interval"]) for i, p in enumerate(shown) if p.get("interval")]
+    if band:
+        upper = " ".join(f"{x:.1f},{y(_num(iv[1])):.1f}" for x, iv in band)
+        lower = " ".join(f"{x:.1f},{y(_num(iv[0])):.1f}" for x, iv in reversed(band))
+        parts.append(f'<polygon points="{upper} {lower}" fill="#0969da" fill-opacity="0.15"/>')
+    line = [(left + i * step, p) for i, p in enumerate(shown) if p.get("estimated_precision") is not None]
+    if line:
+        coords = " ".join(f"{x:.1f},{y(_num(p['estimated_precision'])):.1f}" for x, p in line)
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="#0969da" stroke-width="2"/>')
+    for i, p in enumerate(shown):
+        x = left + i * step
+        if p.get("mean_confidence") is not None:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y(_num(p["mean_confidence"])):.1f}" r="3" fill="#bf8700">'
+                         f"<title>{escape(str(p.get('start', '')))}: {int(p.get('documents') or 0)} documents, "
+                         f"estimated precision {_num(p.get('estimated_precision')):.3f}, mean confidence "
+                         f"{_num(p['mean_confidence']):.3f}</title></circle>")
+    if reference is not None:
+        parts.append(f'<line x1="{left}" y1="{y(reference):.1f}" x2="{left + width}" y2="{y(reference):.1f}" '
+                     'stroke="#8c959f" stroke-dasharray="4 3"/>')
+    if shown:
+        parts.append(f'<text x="{left}" y="{top_pad + height + 14}">{escape(str(shown[0].get("start", "")))}</text>')
+        parts.append(f'<text x="{left + width}" y="{top_pad + height + 14}" text-anchor="end">'
+                     f'{escape(str(shown[-1].get("start", "")))}</text>')
+    legend_x = left + width + 12
+    parts.append(f'<line x1="{legend_x}" y1="{top_pad + 5}" x2="{legend_x + 10}" y2="{top_pad + 5}" stroke="#0969da" '
+                 'stroke-width="2"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 9}">estimated precision (95%)</text>')
+    parts.append(f'<circle cx="{legend_x + 5}" cy="{top_pad + 21}" r="3" fill="#bf8700"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 25}">mean confidence</text>')
+    parts.append(f'<line x1="{legend_x}" y1="{top_pad + 36}" x2="{legend_x + 10}" y2="{top_pad + 36}" stroke="#8c959f" '
+                 'stroke-dasharray="4 3"/>')
+    parts.append(f'<text x="{legend_x + 14}" y="{top_pad + 40}">measured on the test split</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

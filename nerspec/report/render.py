@@ -121,6 +121,7 @@ def _environment(fmt: str) -> Any:
         )
         env.filters["bars_svg"] = charts.bars_svg
         env.filters["reliability_svg"] = charts.reliability_svg
+        env.filters["timeline_svg"] = charts.timeline_svg
     else:
 
         def finalize(value: Any) -> Any:
@@ -209,6 +210,8 @@ def _prepare(limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
             "findings_hidden": max(0, len(project["guidance"]) - limits.findings)
             + max(0, len(project["lint"]) - limits.findings),
             "changes": (project["changes"] or {}).get("rows", [])[: limits.error_rows],
+            "label_errors": project["label_errors"],
+            "agreement": project["agreement"],
             "chart_rows": chart_rows[: limits.chart_labels],
             "chart_hidden": max(0, len(chart_rows) - limits.chart_labels),
         }

@@ -202,3 +202,35 @@ def merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: di
             for a in deploys
         ],
     }
+
+
+def _pvalue(value: Any) -> str:
+    p = float(value)
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def production_view(results: Any) -> list[dict[str, Any]]:
+    """The report's Production section: per monitored deployment (``nerspec monitor``'s JSON, attached by
+    ``nerspec.report.production``), its window, volume, drift signals and estimated vs measured precision."""
+    out = []
+    for result in results or []:
+        drift = result.get("drift") or None
+        estimated = result.get("estimated") or {}
+        compared = result.get("compared") or {}
+        window = result.get("window") or {}
+        out.append({
+            "deployment": str(result.get("deployment", "")),
+            "fingerprint": str(result.get("fingerprint", "")),
+            "start": window.get("start"), "end": window.get("end"), "documents": int(window.get("documents") or 0),
+            "drifted": None if drift is None else bool(drift.get("drifted")),
+            "score": None if drift is None else drift.get("score"),
+            "signals": [{"name": s["name"], "test": s["test"], "p_value": _pvalue(s["p_value"]), "effect": s["effect"],
+                         "min_effect": s["min_effect"], "drifted": bool(s["drifted"]), "window": str(s["window"]),
+                         "reference": str(s["reference"])} for s in (drift or {}).get("signals") or []],
+            "estimated": estimated.get("precision"), "interval": estimated.get("interval"),
+            "reliable": bool(estimated.get("reliable")), "reasons": list(estimated.get("reasons") or []),
+            "measured": compared.get("measured_precision"), "test_estimated": compared.get("estimated_precision"),
+            "timeline": list(result.get("timeline") or []),
+            "alerts": list(result.get("alerts") or []), "notes": list(result.get("notes") or []),
+        })
+    return out

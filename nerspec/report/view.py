@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import NerspecError
+from nerspec.report.data_quality import agreement_view, label_errors_view
 from nerspec.report.numbers import EPSILON, fmt_num, rounded
-from nerspec.report.sections import calibration_view, changes_view, confusion_view, gate_view, merge_view
+from nerspec.report.sections import (
+    calibration_view,
+    changes_view,
+    confusion_view,
+    gate_view,
+    merge_view,
+    production_view,
+)
 
 if TYPE_CHECKING:
     from nerspec.kinds import ProjectKind
@@ -89,11 +97,14 @@ def _project_view(project: Json, mode: str = "") -> Json:
         "partial": _partial(evaluation),
         "calibration": calibration_view(evaluation, base_eval),
         "changes": changes_view(evaluation),
+        "production": production_view(project.get("production")),
         "threshold": rounded(evaluation.get("threshold")) if model.get("multilabel") else None,
         "threshold_sweep": [
             {k: rounded(v) for k, v in row.items()} for row in evaluation.get("threshold_sweep") or []
         ],
         "footer": _footer(model),
+        "label_errors": label_errors_view(project.get("label_errors")),
+        "agreement": agreement_view(project.get("agreement"), evaluation),
     }
 
 

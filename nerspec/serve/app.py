@@ -54,6 +54,7 @@ class ServeState:
     jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
     scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
     monitoring: Any = None  # nerspec.serve.monitoring.MonitoringHub: logs what monitored deployments analyse
+    rollouts: Any = None  # nerspec.serve.rollouts.Rollouts: staged candidates (shadow, canary) and their observations
     started: float = field(default_factory=time.monotonic)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -233,6 +234,9 @@ def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: st
     from nerspec.serve.monitoring import MonitoringHub
 
     state.monitoring = MonitoringHub(paths)
+    from nerspec.serve.rollouts import Rollouts
+
+    state.rollouts = Rollouts(paths, state.registry.loader, poll_interval)
     return state
 
 
@@ -243,6 +247,7 @@ def _lifespan(state: ServeState) -> Any:
     async def lifespan(_: FastAPI) -> Any:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
         await asyncio.get_running_loop().run_in_executor(None, state.monitoring.start)
+        await asyncio.get_running_loop().run_in_executor(None, state.rollouts.start)
         source = state.registry.source
         if source is not None and hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
             source.listen(state.registry.scan)
@@ -253,6 +258,7 @@ def _lifespan(state: ServeState) -> Any:
                 source.stop()
             state.registry.stop()
             state.monitoring.close()  # writes what is queued
+            state.rollouts.stop()  # writes the observations still queued
             state.jobs.close()
             state.scheduler.close()
             state.pool.shutdown(wait=False, cancel_futures=True)

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import hashlib
 import resource
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -94,15 +95,28 @@ def analyze_documents(
 
 
 async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: list[dict[str, Any]], unit: str,
-                         too_large_status: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The native endpoint's path: waits for its units without holding a thread."""
+                         too_large_status: int, timings: list[float] | None = None,
+                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The native endpoint's path: waits for its units without holding a thread. ``timings`` gets each unit's
+    compute time in ms (a rollout compares the models' own time, not their wait in the scheduler)."""
     checked, plan = prepare(loaded, documents, too_large_status)
-    futures, done = state.scheduler.submit(client, unit_work(loaded, checked, plan))
+    work = unit_work(loaded, checked, plan)
+    if timings is not None:
+        work = [functools.partial(_timed, fn, timings) for fn in work]
+    futures, done = state.scheduler.submit(client, work)
     try:
         outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     finally:
         done()
     return assemble(loaded, checked, plan, list(outputs), unit, monitoring=state.monitoring), checked.errors
+
+
+def _timed(fn: Any, timings: list[float]) -> Any:
+    started = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        timings.append((time.perf_counter() - started) * 1000.0)
 
 
 def client_of(request: Request) -> str:
@@ -140,7 +154,12 @@ def router(state: Any) -> APIRouter:
                            "InvalidParameterValue")
         loaded = state.registry.get(project, deployment)
         documents = [d.model_dump() for d in body.documents]
-        results, errors = await analyze_fairly(state, client_of(request), loaded, documents, unit, 413)
+        candidate = state.rollouts.get(project, deployment) if state.rollouts is not None else None
+        if candidate is None:
+            results, errors = await analyze_fairly(state, client_of(request), loaded, documents, unit, 413)
+        else:  # a shadow or canary candidate is staged: nerspec.serve.rollouts routes and records
+            results, errors = await state.rollouts.analyze(state, client_of(request), loaded, candidate, documents,
+                                                           unit)
         state.metrics.observe_documents(project, deployment, "native", len(results), len(errors))
         return JSONResponse({
             "documents": results,
@@ -204,6 +223,14 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
                                                            counts["recorded"])
             gauges["nerspec_monitoring_dropped_total"] = ("Documents not logged: the write queue was full.",
                                                           counts["dropped"] + counts["failed"])
+        if state.rollouts is not None:
+            counters = state.rollouts.counters()
+            gauges["nerspec_rollout_shadows_dropped_total"] = (
+                "Requests whose rollout shadow was dropped (queue full).", counters["shadow_dropped"])
+            gauges["nerspec_rollout_observations_dropped_total"] = (
+                "Rollout observations dropped before writing (recorder queue full).", counters["observations_dropped"])
+            gauges["nerspec_rollout_observations_failed_total"] = (
+                "Rollout observations lost to a failed write.", counters["observations_failed"])
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

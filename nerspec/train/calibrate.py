@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,16 +47,17 @@ def fit_calibration(
     """The ``calibration`` block of ``meta.json`` for the pipeline in ``result.model_dir``."""
     from nerspec.calibration import fit_calibration, reliability
 
+    if multilabel_of(project):
+        return _fit_per_class(project, result, dev_docs, train_docs, init_tok2vec)
     extra: dict[str, Any] = {}
     if result.dev_source == "dev" and dev_docs:
         raw = _outcomes(project, _raw_predictor(project, result.model_dir), dev_docs)
     elif train_docs is not None and len(train_docs) >= CROSS_FIT_MIN_DOCUMENTS:
-        raw = _cross_fit_outcomes(project, train_docs, init_tok2vec)
+        raw = [o for docs, predictor in _cross_fitted(project, train_docs, init_tok2vec)
+               for o in _outcomes(project, predictor, docs)]
         extra = {"fitted_on": "cross-fit", "folds": CROSS_FIT_FOLDS}
     else:
-        few = f" and {len(train_docs)} training documents, too few to cross-fit" if train_docs is not None else ""
-        reason = f"no dev carve (the checkpoint was chosen on training data){few}"
-        return fit_calibration([], reason_if_skipped=reason).to_json()
+        return fit_calibration([], reason_if_skipped=_no_fit_reason(train_docs)).to_json()
     calibration = fit_calibration(raw)
     calibration = dataclasses.replace(calibration, extra=extra)
     fitted = [(calibration(score), correct) for score, correct in raw]
@@ -70,6 +72,52 @@ def fit_calibration(
     return out
 
 
+def multilabel_of(project: LoadedProject) -> bool:
+    return bool(getattr(project.manifest.spec, "multilabel", False))
+
+
+def _no_fit_reason(train_docs: list[Document] | None) -> str:
+    few = f" and {len(train_docs)} training documents, too few to cross-fit" if train_docs is not None else ""
+    return f"no dev carve large enough to fit on{few}"
+
+
+def _fit_per_class(
+    project: LoadedProject, result: TrainResult, dev_docs: list[Document], train_docs: list[Document] | None,
+    init_tok2vec: Path | None,
+) -> dict[str, Any]:
+    """Multi-label: one map per class (``nerspec.class_calibration``) on every held-out (document, class) pair.
+
+    Every document gives each class one item, so the dev carve is used from ``MIN_ITEMS`` documents on;
+    a smaller carve (a small project's 10% is a handful of documents, some classes absent) is replaced by
+    cross-fitted scores of the training documents."""
+    from nerspec.calibration import MIN_ITEMS, fit_calibration
+    from nerspec.class_calibration import fit_per_class, per_class_reliability
+
+    extra: dict[str, Any] = {}
+    if result.dev_source == "dev" and len(dev_docs) >= MIN_ITEMS:
+        docs, raw = dev_docs, _class_scores(_raw_predictor(project, result.model_dir), dev_docs)
+    elif train_docs is not None and len(train_docs) >= CROSS_FIT_MIN_DOCUMENTS:
+        docs, raw = [], []
+        for held, predictor in _cross_fitted(project, train_docs, init_tok2vec):
+            docs += held
+            raw += _class_scores(predictor, held)
+        extra = {"fitted_on": "cross-fit", "folds": CROSS_FIT_FOLDS}
+    else:
+        return fit_calibration([], reason_if_skipped=_no_fit_reason(train_docs)).to_json()
+    gold = [d.labels for d in docs]
+    calibration = dataclasses.replace(fit_per_class(gold, raw), extra=extra)
+    out = calibration.to_json()
+    out["dev_ece_raw"] = per_class_reliability(gold, raw)["ece"]
+    out["dev_ece"] = per_class_reliability(gold, [calibration(row) for row in raw])["ece"]
+    return out
+
+
+def _class_scores(predictor: Any, docs: list[Document]) -> list[dict[str, float]]:
+    """Raw per-class scores (``doc.cats``) of ``docs`` through the serving function."""
+    languages = [d.language for d in docs]
+    return [cats for _, cats in predictor.analyze([d.text for d in docs], batch_size=64, languages=languages)]
+
+
 def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> list[Outcome]:
     from nerspec.kinds import kind_of
 
@@ -78,12 +126,14 @@ def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> l
     return kind_of(project.kind).outcomes(docs, predictions)
 
 
-def _cross_fit_outcomes(project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None) -> list[Outcome]:
-    """Out-of-fold (raw score, correct) of every training document (folds by a hash of the id: stable)."""
+def _cross_fitted(
+    project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None
+) -> Iterator[tuple[list[Document], Any]]:
+    """Per fold: (held-out documents, a raw predictor trained on the others); folds by a hash of the id (stable),
+    so every training document is scored once by a model that never saw it."""
     from nerspec.train.cross_fit import fold_of, train_fold
 
     fold = fold_of(train_docs, project.manifest.spec.training.seed, CROSS_FIT_FOLDS, "calibration-fold")
-    raw: list[Outcome] = []
     for k in range(CROSS_FIT_FOLDS):
         held = [d for d, f in zip(train_docs, fold) if f == k]
         rest = [d for d, f in zip(train_docs, fold) if f != k]
@@ -91,8 +141,7 @@ def _cross_fit_outcomes(project: LoadedProject, train_docs: list[Document], init
             continue
         with tempfile.TemporaryDirectory(prefix="nerspec-cross-fit-") as tmp:
             result = train_fold(project, rest, Path(tmp), init_tok2vec)
-            raw += _outcomes(project, _raw_predictor(project, result.model_dir), held)
-    return raw
+            yield held, _raw_predictor(project, result.model_dir)
 
 
 def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nerspec.corpus.label_errors import LabelError, OutOfSample, class_label_errors, ner_label_errors
-from nerspec.corpus.model import Corpus, Document
+from nerspec.corpus.label_errors import OutOfSample
+from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from nerspec.train.loop import TrainResult
 
 FOLDS = 5
+MAX_FOLDS = 20  # the commands' limit
 BEAM_WIDTH = 16
 SCORING = "beam16-v1"  # part of the cache key: a change of how documents are scored invalidates old scores
 
@@ -72,32 +73,8 @@ class CrossFit:
     trained: int  # fold models trained by this run (0: everything came from the cache)
 
 
-@dataclass(frozen=True)
-class LabelErrorReport:
-    """``nerspec lint --label-errors``: the ranked findings of one project and how they were computed."""
-
-    project: str
-    errors: list[LabelError]
-    folds: int
-    fingerprint: str
-    documents: dict[str, Document]  # by id, for context and review tasks
-    trained: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"label_errors": [e.to_json() for e in self.errors], "folds": self.folds, "fingerprint": self.fingerprint}
-
-
-def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths, *, folds: int = FOLDS,
-                      min_score: float = 0.0) -> LabelErrorReport:
-    """Cross-fit every labeled document of ``corpus`` and rank where its labels and the models disagree."""
-    docs = list(corpus.documents)
-    fit = cross_fit(project, docs, paths, folds=folds)
-    if kind_of(project.kind).annotates_spans:
-        errors = ner_label_errors(docs, fit.scores, min_score)
-    else:
-        spec = project.manifest.spec
-        errors = class_label_errors(docs, fit.scores, spec.multilabel, spec.training.threshold or 0.5, min_score)
-    return LabelErrorReport(project.name, errors, fit.folds, fit.fingerprint, {d.id: d for d in docs}, fit.trained)
+def cache_key(model_fingerprint: str, folds: int) -> str:
+    return hashlib.sha256(f"{model_fingerprint}\x00{folds}\x00{SCORING}".encode()).hexdigest()[:20]
 
 
 def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *, folds: int = FOLDS) -> CrossFit:
@@ -105,10 +82,9 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
     from nerspec.fingerprints.data import data_fingerprint
     from nerspec.fingerprints.model import model_fingerprint
 
-    model = model_fingerprint(project, data_fingerprint(project, paths.cache))
-    key = hashlib.sha256(f"{model}\x00{folds}\x00{SCORING}".encode()).hexdigest()[:20]
+    key = cache_key(model_fingerprint(project, data_fingerprint(project, paths.cache)), folds)
     root = paths.cache / "cross-fit" / key
-    cached = _read_scores(root / "scores.json", docs)
+    cached = read_scores(root / "scores.json", docs)
     if cached is not None:
         return CrossFit(key, folds, cached, 0)
     seed = project.manifest.spec.training.seed
@@ -164,7 +140,7 @@ def _pretrained(project: LoadedProject, paths: StatePaths) -> Path | None:
     return pretrained_weights(project, default_config(project), paths)
 
 
-def _read_scores(path: Path, docs: list[Document]) -> list[OutOfSample] | None:
+def read_scores(path: Path, docs: list[Document]) -> list[OutOfSample] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         by_id = data["documents"]
@@ -180,5 +156,4 @@ def _write_scores(path: Path, docs: list[Document], scores: list[OutOfSample]) -
     write_text(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
 
 
-__all__ = ["FOLDS", "CrossFit", "LabelErrorReport", "cross_fit", "find_label_errors", "fold_of", "raw_predictor",
-           "score_documents", "train_fold"]
+__all__ = ["FOLDS", "MAX_FOLDS", "CrossFit", "cache_key", "cross_fit", "fold_of", "raw_predictor", "score_documents", "train_fold"]

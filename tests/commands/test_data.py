@@ -1,4 +1,4 @@
-"""`validate`, `data stats`, `export`, `lint` through the CLI: exit codes and output shapes."""
+"""`validate`, `data stats`, `data split`, `export`, `lint` through the CLI: exit codes and output shapes."""
 
 from __future__ import annotations
 
@@ -84,6 +84,25 @@ def test_data_stats_json_and_table(project: Path) -> None:
     assert stats["entities"]["City"]["total"] == {"instances": 4, "documents": 3}
     table = run("data", "stats", str(project)).stdout
     assert "tiny (NERProject): 4 documents, train 3, test 1" in table and "Person" in table
+
+
+def test_data_split_json_and_table(project: Path) -> None:
+    result = run("data", "split", str(project), "--json")
+    assert result.exit_code == 0, result.stderr
+    split = json.loads(result.stdout)
+    assert set(split) == {"documents", "counts"}
+    stats = json.loads(run("data", "stats", str(project), "--json").stdout)
+    assert sorted(split["documents"]) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    assert set(split["documents"].values()) <= {"train", "dev", "test"}
+    sides = list(split["documents"].values())
+    assert sides.count("test") == stats["documents"]["test"]  # the same split as `data stats`
+    assert sides.count("train") + sides.count("dev") == stats["documents"]["train"]
+    for label, row in split["counts"].items():
+        assert set(row) == {"train", "dev", "test"}
+        total = stats["entities"][label]["total"]["documents"]
+        assert sum(row.values()) == total and row["test"] == stats["entities"][label]["test"]["documents"]
+    table = run("data", "split", str(project)).stdout
+    assert table.startswith("tiny: 4 documents, train ") and "City" in table
 
 
 def test_export_round_trip(project: Path, tmp_path: Path) -> None:

@@ -66,3 +66,11 @@ def test_label_errors_find_a_flipped_and_a_removed_label_and_reuse_the_folds(tmp
     assert vienna["score"] == next(e["score"] for e in report["label_errors"] if e["id"] == "d007")
     retyped = [r["value"]["labels"][0] for r in tasks["d005"]["predictions"][0]["result"]]
     assert retyped == ["PER", "LOC"]
+    # apply (nothing deployed yet, so every document is new) puts the cached findings into the run result.
+    applied = CliRunner().invoke(cli, ["apply", str(project.dir), "--no-deploy", "--state", str(tmp_path / "state")])
+    assert applied.exit_code in (0, 3), applied.output
+    last = json.loads((tmp_path / "state" / "reports" / "last-run.json").read_text())
+    entry = last["projects"][0]["label_errors"]
+    assert entry["documents"] == "all" and entry["fingerprint"] == report["fingerprint"]
+    assert {(f["id"], f["kind"]) for f in entry["findings"][:2]} == {("d005", "wrong_type"), ("d007", "missing")}
+    assert entry["findings"][0]["context"].count("[") == 1

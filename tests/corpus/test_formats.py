@@ -225,8 +225,10 @@ TEXT = st.lists(
 # cannot be written as UTF-8), up to well past file-name limits, plus shapes known to collide when
 # made into file names: separators, `#N` suffixes, case, `.txt`, a file where another id needs a folder.
 TRICKY_IDS = ["d1", "d1.txt", "D1.TXT", "b.txt#1", "b.txt_1.txt", "a/b", "a_b", "a b", "a\\b", "a", "a.txt/b",
-              "../x", "/abs", "", ".", "CON", "nul.txt", "é", "e\u0301", "x" * 300, "é" * 200, "dir/" * 80 + "f"]
-ANY_ID = st.one_of(st.sampled_from(TRICKY_IDS), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300))
+              "../x", "/abs", ".", "CON", "nul.txt", "é", "e\u0301", "x" * 300, "é" * 200, "dir/" * 80 + "f"]
+# Any non-empty id (an empty id is refused on import: nerspec.values.document_id).
+ANY_ID = st.one_of(st.sampled_from(TRICKY_IDS),
+                   st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=300))
 
 
 @st.composite
@@ -379,3 +381,79 @@ def test_docbin_keeps_any_id(tmp_path: Path) -> None:
     docs = conll.read(conll_path) + [Document(i, "Alice lives in Paris.", [Span(0, 5, "Person")]) for i in TRICKY_IDS]
     back = docbin.read(docbin.write(docs, tmp_path, NER))
     assert _strip(back) == _strip(docs)
+
+
+def _entities(docs: list[Document]) -> list[list[tuple[str, str]]]:
+    return [[(s.text(d.text), s.label) for s in sorted(d.spans, key=lambda s: (s.start, s.end))] for d in docs]
+
+
+def _conll_round_trip(docs: list[Document], directory: Path) -> list[Document]:
+    return conll.read(conll.write(docs, directory, NER))
+
+
+# WNUT-16-like tweets: handles, hashtags, URLs, emoji and entities glued to punctuation and to each other.
+TWEETS = [
+    ("@paulwalk It's the view from where I'm living for two weeks. Empire State Building = ESB.",
+     [("Empire State Building", "facility"), ("ESB", "facility")]),
+    ("Watching #Arsenal vs Spurs tonight!!! #COYG", [("Arsenal", "sportsteam"), ("Spurs", "sportsteam")]),
+    ("RT @NYCBeat: (Brooklyn)-based band 'The Strokes' played http://t.co/x1 😍", [("Brooklyn", "geo-loc"),
+                                                                                 ("The Strokes", "musicartist")]),
+    ("iPhone6's battery... meh. Apple/Samsung?", [("iPhone6", "product"), ("Apple", "company"),
+                                                   ("Samsung", "company")]),
+]
+
+
+def _tweet_docs() -> list[Document]:
+    docs = []
+    for n, (text, entities) in enumerate(TWEETS):
+        spans, position = [], 0
+        for value, label in entities:
+            start = text.index(value, position)
+            spans.append(Span(start, start + len(value), label))
+            position = start + len(value)
+        docs.append(Document(f"t{n}", text, spans))
+    return docs
+
+
+def test_conll_round_trip_keeps_spans_glued_to_punctuation(tmp_path: Path) -> None:
+    text = "Loan to Prairie Wind Grain Cooperative, (Acme Bank) and O'Neil-Smith; $2,000,000.00 due 1/2/2025."
+    values = [("Prairie Wind Grain Cooperative", "Borrower"), ("Acme Bank", "Lender"), ("O'Neil", "Person"),
+              ("Smith", "Person"), ("$2,000,000.00", "Amount"), ("1/2/2025", "Date")]
+    spans = [Span(text.index(v), text.index(v) + len(v), label) for v, label in values]
+    docs = [Document("a", text, spans), *_tweet_docs()]
+    back = _conll_round_trip(docs, tmp_path)
+    assert _entities(back) == _entities(docs)
+    rows = conll.tags(docs[0])[0]
+    assert ("Cooperative", "I-Borrower") in rows and (",", "O") in rows  # cut at the entity's edge
+    assert rows[rows.index(("O'Neil", "B-Person")) + 1] == ("-", "O")
+
+
+def test_conll_round_trip_of_every_example_ner_project(tmp_path: Path) -> None:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.manifest.load import load_projects
+
+    projects = [p for p in load_projects([Path(__file__).parents[2] / "projects"]) if p.kind == "NERProject"]
+    assert projects
+    for project in projects:
+        docs = load_corpus(project).documents
+        back = _conll_round_trip(docs, tmp_path / project.name)
+        assert _entities(back) == _entities(docs), project.name
+        assert sum(len(d.spans) for d in back) == sum(len(d.spans) for d in docs) > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Acme", "Bank", "N.Y.", "Jane", "Doe", "x"]),
+                          st.sampled_from(["", ",", ".", ")", "(", "'s", "-", "!!"]),
+                          st.booleans(), st.sampled_from([" ", " ", "\n"])), min_size=1, max_size=12))
+def test_conll_round_trip_of_generated_glued_entities(parts: list[tuple[str, str, bool, str]]) -> None:
+    import tempfile
+
+    text, spans = "", []
+    for word, glue, tagged, gap in parts:
+        if tagged:
+            spans.append(Span(len(text), len(text) + len(word), "E"))
+        text += word + glue + gap
+    doc = Document("g", text, spans)
+    with tempfile.TemporaryDirectory() as tmp:
+        back = _conll_round_trip([doc], Path(tmp))
+    assert _entities(back) == _entities([doc])

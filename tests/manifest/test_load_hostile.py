@@ -103,3 +103,48 @@ def test_manifest_that_is_a_fifo_is_an_error_not_a_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "nerspec.yaml")
     with pytest.raises(ManifestError, match="is a FIFO"):
         load_project(tmp_path / "nerspec.yaml")
+
+
+def test_aliases_of_a_large_scalar_hit_the_expanded_size_bound(tmp_path: Path) -> None:
+    big = "x" * 100_000
+    deployments = "".join(f"  - {{name: d{i}, description: *d}}\n" for i in range(2000))
+    text = HEAD.replace("{name: loans}", f"{{name: loans, description: &d {big}}}") + (
+        "spec:\n  entities: [{name: A}]\n  deployments:\n" + deployments
+    )
+    started = time.monotonic()
+    problems = _problems(tmp_path, text)
+    assert time.monotonic() - started < 10
+    assert len(problems) == 1 and "aliases expand to more than 8 MiB of text" in problems[0]
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 5000, "0x" + "f" * 5000, "-" + "9" * 41])
+def test_huge_integers_are_located_errors(tmp_path: Path, value: str) -> None:
+    problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: A}}]\n  training: {{max_steps: {value}}}\n")
+    assert problems == ["6:25: an integer of more than 40 digits"]
+
+
+DATA = "  data: [{name: main, format: jsonl, path: d.jsonl}]\n"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.5", "1e400"])
+def test_non_integer_max_steps_are_located_errors(tmp_path: Path, value: str) -> None:
+    problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: A}}]\n  training: {{max_steps: {value}}}\n" + DATA)
+    assert len(problems) == 1 and problems[0].startswith("6:25: spec.training.max_steps:")
+
+
+@pytest.mark.parametrize("name, message", [
+    ('"   "', "`name` must not be blank"),
+    ('"P\\u200bER"', "`name` contains the invisible character U+200B"),
+    ('" PER"', "must not start or end with a space"),
+])
+def test_blank_and_invisible_entity_names_are_refused(tmp_path: Path, name: str, message: str) -> None:
+    problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: PER}}, {{name: {name}}}]\n" + DATA)
+    assert len(problems) == 1 and message in problems[0] and problems[0].startswith("5:")
+
+
+def test_nfc_and_nfd_spellings_are_one_entity(tmp_path: Path) -> None:
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
+    problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: {nfc}}}, {{name: {nfd}}}]\n" + DATA)
+    assert len(problems) == 1 and f"duplicate entity type `{nfc}`" in problems[0]

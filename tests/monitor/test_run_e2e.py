@@ -187,3 +187,20 @@ def test_gc_removes_expired_documents(served: Served) -> None:
     store.record_monitoring_documents([old])
     store.close()
     assert collect(served.paths).expired_documents == 1
+
+
+def test_report_has_a_production_section_and_the_html_charts_it(served: Served, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    state = ["--state", str(served.paths.root)]
+    markdown = CliRunner().invoke(cli, ["report", *state])
+    assert markdown.exit_code == 0, markdown.output
+    section = markdown.output[markdown.output.index("### Production"):]
+    assert f"{IN_WINDOW + OUT_WINDOW} logged documents" in section and "| unseen\\_words | ks |" in section
+    assert "Estimated precision" in section and "measured on the test split" in section
+    html = CliRunner().invoke(cli, ["report", *state, "-o", str(tmp_path / "report.html")])
+    assert html.exit_code == 0, html.output
+    page = (tmp_path / "report.html").read_text()
+    assert "<h3>Production</h3>" in page and "<polyline" in page and "estimated precision (95%)" in page

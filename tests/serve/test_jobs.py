@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -120,6 +121,34 @@ def test_kind_mismatch_fails_the_task(client: TextAnalyticsClient) -> None:
     with pytest.raises(HttpResponseError, match="does not match"):
         list(client.begin_single_label_classify(["x y"], project_name="people", deployment_name="production",
                                                 polling_interval=1).result())
+
+
+@pytest.mark.parametrize(("task", "project", "deployed"), [
+    ("CustomMultiLabelClassification", "topics", "a single-label TextClassificationProject"),
+    ("CustomSingleLabelClassification", "tags", "a multi-label TextClassificationProject"),
+    ("CustomEntityRecognition", "topics", "a TextClassificationProject"),
+    ("CustomMultiLabelClassification", "people", "a NERProject"),
+])
+def test_task_that_does_not_fit_the_deployment_is_refused(http: httpx.Client, task: str, project: str,
+                                                          deployed: str) -> None:
+    body = {"analysisInput": {"documents": [{"id": "1", "text": "The team won the match."}]},
+            "tasks": [{"kind": task, "taskName": "t", "parameters": {"projectName": project,
+                                                                      "deploymentName": "production"}}]}
+    response = http.post(JOBS, params=VERSION, json=body)
+    assert response.status_code == 202, response.text
+    job_id = response.headers["operation-location"].split("/jobs/")[1].split("?")[0]
+    for _ in range(100):
+        state = http.get(f"{JOBS}/{job_id}", params=VERSION).json()
+        if state["status"] in ("failed", "succeeded", "partiallyCompleted"):
+            break
+        time.sleep(0.05)
+    # The reference's shape: the job fails, its task item carries no results, the error names the task.
+    assert state["status"] == "failed" and state["tasks"]["failed"] == 1 and state["tasks"]["completed"] == 0
+    (error,) = state["errors"]
+    assert error["code"] == "InvalidRequest" and error["innererror"]["code"] == "InvalidParameterValue"
+    assert error["target"] == "#/tasks/items/0"
+    assert error["message"] == f"Task kind {task} does not match project '{project}', {deployed}."
+    assert "results" not in state["tasks"]["items"][0]
 
 
 def _submit(http: httpx.Client, docs: list[dict[str, Any]], deployment: str = "production") -> str:

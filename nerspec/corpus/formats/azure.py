@@ -35,6 +35,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
+from nerspec.values import integer
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
 SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}
@@ -127,8 +128,8 @@ def _spans(labels: list[Any], convert: _Converter, base: int) -> list[Span]:
             offset, size, category = label["offset"], label["length"], label["category"]
         except KeyError:
             offset, size, category = _get(label, "offset"), _get(label, "length"), _get(label, "category")
-        if type(offset) is not int or type(size) is not int:
-            offset, size = int(offset), int(size)
+        if type(offset) is not int or type(size) is not int:  # 0.5, "5" and true are refused, never truncated
+            offset, size = integer(offset, "offset"), integer(size, "length")
         if convert.identity:
             spans.append(Span(offset - base, offset + size - base, str(category)))
         else:
@@ -191,10 +192,10 @@ def _region_documents(path: Path, location: str, where: str, doc_id: str, text: 
     convert = _Converter(text, index_type)
     for r, region in enumerate(regions):
         try:
-            region_offset = int(_get(region, "regionOffset", 0) or 0)
+            region_offset = integer(_get(region, "regionOffset", 0) or 0, "regionOffset")
             length = _get(region, "regionLength")
             start = convert(region_offset)
-            end = convert(region_offset + int(length)) if length is not None else len(text)
+            end = convert(region_offset + integer(length, "regionLength")) if length is not None else len(text)
             spans = _spans(_get(region, "labels") or [], convert, start)
         except OffsetError as exc:
             raise fail(path, f"{location}: {exc}", where=f"{where}.entities[{r}]") from None

@@ -8,6 +8,7 @@ A document's text is its tokens joined by spaces, its sentences joined by newlin
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 from nerspec.corpus.formats.common import read_text, shown
@@ -110,45 +111,66 @@ def _document(doc_id: str, sentences: list[list[tuple[str, str]]], where: str, l
     return Document(id=doc_id, text="".join(parts), spans=spans, location=where, line=line)
 
 
-def tags(doc: Document, scheme: str = "IOB2") -> list[list[tuple[str, str]]]:
-    """Whitespace tokens of each line with their tags (for export and metric cross-checks)."""
-    out: list[list[tuple[str, str]]] = []
-    starts = {s.start: s for s in doc.spans}
+def tokens(doc: Document) -> list[list[tuple[int, int]]]:
+    """(start, end) of each token, per line: the text's space-separated words, each cut again wherever an entity
+    starts or ends inside it, so ``Cooperative,`` tagged up to the comma becomes ``Cooperative`` + ``,`` and every
+    entity boundary is a token boundary (the reference JSON keeps offsets; CoNLL can only keep tokens)."""
+    cuts = sorted({s.start for s in doc.spans} | {s.end for s in doc.spans})
+    lines: list[list[tuple[int, int]]] = []
     position = 0
-    current: Span | None = None
     for line in doc.text.split("\n"):
-        row: list[tuple[str, str]] = []
-        for token in line.split(" "):
-            start, end = position, position + len(token)
+        row: list[tuple[int, int]] = []
+        for word in line.split(" "):
+            start, end = position, position + len(word)
             position = end + 1
-            if not token:
+            if not word:
                 continue
-            if start in starts:
+            inner = cuts[bisect.bisect_right(cuts, start):bisect.bisect_left(cuts, end)]
+            bounds = [start, *inner, end]
+            row.extend(zip(bounds, bounds[1:]))
+        lines.append(row)
+    return lines
+
+
+def tags(doc: Document, scheme: str = "IOB2") -> list[list[tuple[str, str]]]:
+    """Tokens of each line (``tokens``) with their tags (for export and metric cross-checks). Overlapping spans
+    cannot be written: the earlier-starting (then longer) one is kept."""
+    out: list[list[tuple[str, str]]] = []
+    starts: dict[int, Span] = {}
+    for span in sorted(doc.spans, key=lambda s: (s.start, -s.end)):
+        starts.setdefault(span.start, span)
+    current: Span | None = None
+    for row in tokens(doc):
+        tagged: list[tuple[str, str]] = []
+        for start, end in row:
+            token = doc.text[start:end]
+            if start in starts and (current is None or start >= current.end):
                 current = starts[start]
                 inside = "B"
             elif current is not None and start < current.end:
                 inside = "I"
             else:
                 current = None
-                row.append((token, "O"))
+                tagged.append((token, "O"))
                 continue
             last = end >= current.end
             if scheme == "BILOU":
                 prefix = ("U" if last else "B") if inside == "B" else ("L" if last else "I")
             else:
                 prefix = inside
-            row.append((token, f"{prefix}-{current.label}"))
+            tagged.append((token, f"{prefix}-{current.label}"))
             if last:
                 current = None
-        out.append(row)
+        out.append(tagged)
     return out
 
 
 def write(documents: list[Document], out_dir: Path, info: object, name: str = "data.conll") -> Path:
     """``-DOCSTART-`` per document, one token (split at spaces) and IOB2 tag per line, lines as sentences.
 
-    Lossy by nature: ids become ``<file>#N`` on import, whitespace becomes single spaces, and a span that
-    starts or ends inside a space-separated token is widened to the whole token.
+    Entity spans survive exactly (their text and type; tokens are cut at entity edges). Lost by nature: ids
+    become ``<file>#N`` on import, whitespace becomes single spaces (so offsets move), and of overlapping spans
+    only one is written.
     """
     from nerspec.atomic import write_text
 

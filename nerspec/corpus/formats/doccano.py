@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo
+from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.model import Document
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -29,21 +29,19 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     text = jsonl.text_of(record, "data")
     doc = Document(
-        id=str(record.get("id", f"{path.name}:{lineno}")), text=text, dataset=dataset_of(record),
+        id=record_id(record.get("id"), f"{path.name}:{lineno}"), text=text, dataset=dataset_of(record),
         location=where, line=lineno, status=status_of(record), language=language_of(record),
     )
     try:
         if isinstance(record.get("entities"), list):
-            doc.spans = [Span(int(e["start_offset"]), int(e["end_offset"]), str(e["label"])) for e in record["entities"]]
+            doc.spans = spans(record["entities"], lambda e: span(e["start_offset"], e["end_offset"], e["label"]))
         items = record.get("label", record.get("labels"))
-        if isinstance(items, str):
-            doc.labels = [items]
-        elif isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
-            doc.spans.extend(Span(int(i[0]), int(i[1]), str(i[2])) for i in items)
-        elif isinstance(items, list):
-            doc.labels = [str(i) for i in items]
+        if isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
+            doc.spans.extend(spans(items, lambda i: span(i[0], i[1], i[2])))
+        elif isinstance(items, (str, list)):
+            doc.labels = class_names(items)
         if isinstance(record.get("cats"), dict):
-            doc.labels = [str(c) for c, on in record["cats"].items() if float(on) >= 0.5]
+            doc.labels = jsonl.cats(record["cats"])
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"malformed `label` or `entities`: {exc}") from None
     return doc

@@ -13,13 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nerspec.corpus.formats.common import ProjectInfo, decode, read_bytes, shown
+from nerspec import values
+from nerspec.corpus.formats.common import ProjectInfo, class_names, decode, read_bytes, record_id, shown, span, spans
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, Problem
 from nerspec.json_lines import json_lines
 from nerspec.languages import normalize
+from nerspec.strict_json import duplicate_note
 
 MAX_PROBLEMS = 50
+# A record holds at most a 128,000-character text (escaped, up to 6 bytes a character) and its spans: a longer line
+# is damage, refused before it is parsed (a 45 MB line of 3,000,000 spans took minutes and gigabytes).
+MAX_RECORD_CHARS = 8 * 1024 * 1024
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -44,17 +49,21 @@ def read_records(path: Path, convert: RecordReader) -> list[Document]:
     documents: list[Document] = []
     problems: list[Problem] = []
     # split("\n"), not splitlines(): raw U+2028 inside JSON strings is legal and must not end a record.
-    for line in json_lines(text.split("\n")):
-        if line.too_deep:
+    for line in json_lines(text.split("\n"), MAX_RECORD_CHARS):
+        if line.too_deep or line.too_long:
             problems.append(Problem(where, line.number, 1, "", line.detail))
         elif line.error is not None:
             message = f"invalid JSON at byte offset {line.error_byte}: {line.error}"
             problems.append(Problem(where, line.number, line.column, "", message))
         else:
             try:
-                documents.append(convert(line.record, path, where, line.number))
-            except RecordError as exc:
+                document = convert(line.record, path, where, line.number)
+            except (RecordError, ValueError) as exc:
                 problems.append(Problem(where, line.number, 1, "", str(exc)))
+                continue
+            if line.duplicates:
+                document.warnings.append(duplicate_note(list(line.duplicates)))
+            documents.append(document)
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
@@ -92,7 +101,7 @@ def language_of(record: dict[str, Any]) -> str | None:
     language = record.get("language")
     if language is not None and (not isinstance(language, str) or not language.strip()):
         raise RecordError(f"`language` must be a language code such as `de` or `en-us`, not {language!r}")
-    return normalize(language) if language else None
+    return normalize(values.text(language, "language")) if language else None
 
 
 def status_of(record: dict[str, Any]) -> str:
@@ -105,38 +114,42 @@ def status_of(record: dict[str, Any]) -> str:
 
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     text = text_of(record)
-    doc_id = record.get("id", f"{path.name}:{lineno}")
     doc = Document(
-        id=str(doc_id), text=text, dataset=dataset_of(record), location=where, line=lineno, status=status_of(record),
-        language=language_of(record),
+        id=record_id(record.get("id"), f"{path.name}:{lineno}"), text=text, dataset=dataset_of(record),
+        location=where, line=lineno, status=status_of(record), language=language_of(record),
     )
     try:
         if "spans" in record:
-            doc.spans = [_span(s) for s in record["spans"] or []]
+            doc.spans = spans(record["spans"] or [], _span)
         if "labels" in record:
-            labels = record["labels"]
-            if isinstance(labels, str):
-                labels = [labels]
-            doc.labels = [str(c) for c in labels or []]
+            doc.labels = class_names(record["labels"] or [])
         if "cats" in record:
-            doc.labels = [str(c) for c, score in (record["cats"] or {}).items() if float(score) >= 0.5]
+            doc.labels = cats(record["cats"] or {})
         if "label" in record:
             items = record["label"] or []
-            if isinstance(items, str):
-                doc.labels = [items]
-            elif all(isinstance(i, (list, tuple)) for i in items):
-                doc.spans = [Span(int(i[0]), int(i[1]), str(i[2])) for i in items]
+            if isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
+                doc.spans = spans(items, lambda i: span(i[0], i[1], i[2]))
             else:
-                doc.labels = [str(i) for i in items]
+                doc.labels = class_names(items)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"malformed spans or labels: {exc}") from None
     return doc
 
 
+def cats(cats: Any) -> list[str]:
+    """spaCy's ``{"A": 1.0, "B": 0.0}``: the classes scored 0.5 or more."""
+    if not isinstance(cats, dict):
+        raise ValueError(f"`cats` must be an object, not {type(cats).__name__}")
+    for score in cats.values():
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise ValueError(f"a `cats` score must be a number, not {score!r}")
+    return class_names([name for name, score in cats.items() if score >= 0.5])
+
+
 def _span(value: Any) -> Span:
     if isinstance(value, dict):
-        return Span(int(value["start"]), int(value["end"]), str(value["label"]))
-    return Span(int(value[0]), int(value[1]), str(value[2]))
+        return span(value["start"], value["end"], value["label"])
+    return span(value[0], value[1], value[2])
 
 
 def dump(doc: Document, spans: bool) -> dict[str, Any]:

@@ -21,10 +21,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, load_json, shown
+from nerspec.corpus.formats.common import (
+    MAX_SPANS_PER_DOCUMENT,
+    ProjectInfo,
+    class_names,
+    fail,
+    parse_json,
+    record_id,
+    shown,
+    span,
+)
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
 from nerspec.languages import normalize
+from nerspec.strict_json import duplicate_note
 
 TEXT_KEYS = ("text", "content", "body")
 NER_CONTROL, CLASS_CONTROL, TEXT_OBJECT = "label", "class", "text"
@@ -35,12 +45,16 @@ def referenced_files(path: Path) -> list[Path]:
 
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
-    raw = load_json(path)
+    parsed = parse_json(path)
+    raw = parsed.value
     tasks = [raw] if isinstance(raw, dict) else raw
     if not isinstance(tasks, list):
         raise fail(path, "not a Label Studio export: expected a list of tasks")
     where = shown(path)
-    return [_task(task, n, path, where) for n, task in enumerate(tasks)]
+    documents = [_task(task, n, path, where) for n, task in enumerate(tasks)]
+    if parsed.duplicates and documents:  # JSON keeps no positions: the file's first document carries the warning
+        documents[0].warnings.append(duplicate_note(parsed.duplicates))
+    return documents
 
 
 def _task(task: Any, n: int, path: Path, where: str) -> Document:
@@ -51,12 +65,15 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     text = next((data[k] for k in TEXT_KEYS if isinstance(data.get(k), str)), None)
     if text is None:
         raise fail(path, "the task has no text (`data.text`)", where=f"{at}.data")
-    doc_id = data.get("id", task.get("id", f"{path.name}#{n + 1}"))
+    try:
+        doc_id = record_id(data.get("id", task.get("id")), f"{path.name}#{n + 1}")
+    except ValueError as exc:
+        raise fail(path, str(exc), where=f"{at}.data") from None
     dataset = data.get("dataset")
     dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
     language = data.get("language")
     language = normalize(language) if isinstance(language, str) and language.strip() else None
-    doc = Document(id=str(doc_id), text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
+    doc = Document(id=doc_id, text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
     annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
@@ -87,14 +104,17 @@ def _when(annotation: dict[str, Any]) -> str:
 def _labels(result: Any, text: str) -> tuple[list[Span], list[str]]:
     spans: list[Span] = []
     classes: list[str] = []
+    if len(_list(result)) > MAX_SPANS_PER_DOCUMENT:
+        raise ValueError(f"{len(result)} result regions in one annotation; the limit is {MAX_SPANS_PER_DOCUMENT}")
     for region in _list(result):
         value = region.get("value") or {}
         kind = region.get("type")
         if kind == "labels" or (kind is None and "labels" in value and "start" in value):
-            start, end = _offsets(text, int(value["start"]), int(value["end"]), value.get("text"))
-            spans.extend(Span(start, end, str(label)) for label in _list(value.get("labels")))
+            checked = [span(value["start"], value["end"], label) for label in _list(value.get("labels"))]
+            start, end = _offsets(text, checked[0].start, checked[0].end, value.get("text")) if checked else (0, 0)
+            spans.extend(Span(start, end, s.label) for s in checked)
         elif kind == "choices" or (kind is None and "choices" in value):
-            classes.extend(str(c) for c in _list(value.get("choices")) if str(c) not in classes)
+            classes.extend(c for c in class_names(_list(value.get("choices"))) if c not in classes)
     return sorted(spans), classes
 
 

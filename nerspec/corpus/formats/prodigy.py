@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo
+from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.model import Document
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -29,18 +29,18 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
 def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     text = jsonl.text_of(record)
     meta: dict[str, Any] = record["meta"] if isinstance(record.get("meta"), dict) else {}
-    doc_id = record.get("id", meta.get("id", record.get("_input_hash", f"{path.name}:{lineno}")))
+    doc_id = record.get("id", meta.get("id", record.get("_input_hash")))
     doc = Document(
-        id=str(doc_id), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
+        id=record_id(doc_id, f"{path.name}:{lineno}"), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
         language=language_of(meta),
     )
     answer = record.get("answer", "accept")
     try:
-        doc.spans = [Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in record.get("spans") or []]
+        doc.spans = spans(record.get("spans") or [], lambda s: span(s["start"], s["end"], s["label"]))
         if isinstance(record.get("accept"), list):
-            doc.labels = [str(c) for c in record["accept"]]
+            doc.labels = class_names(record["accept"])
         elif isinstance(record.get("label"), str) and answer == "accept":
-            doc.labels = [record["label"]]
+            doc.labels = class_names(record["label"])
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordError(f"malformed `spans` or `accept`: {exc}") from None
     if answer != "accept" and not doc.status:

@@ -16,6 +16,9 @@ API_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-pr
                 "2024-11-01", "2024-11-15-preview")
 RESULT_KINDS = task_kinds()  # task kind -> result kind, from the project kinds that serve them
 SINGLE_LABEL_TASKS = frozenset({"CustomSingleLabelClassification"})  # the first class only
+# Which labelling a task kind asks of a classification deployment: a multi-label task against a single-label
+# model (or the reverse) is refused like a task of the wrong project kind, never answered with the wrong shape.
+TASK_MULTILABEL = {"CustomSingleLabelClassification": False, "CustomMultiLabelClassification": True}
 MAX_TASKS = 10
 MAX_PENDING_JOBS = 1000
 LONG_POLL_S = 5.0  # well under the client's read timeout; a queued job usually finishes within it

@@ -17,6 +17,7 @@ from nerspec.serve.jobs.models import (
     MAX_PENDING_JOBS,
     RESULT_KINDS,
     SINGLE_LABEL_TASKS,
+    TASK_MULTILABEL,
     TERMINAL,
     Job,
     TaskRun,
@@ -130,10 +131,14 @@ class JobStore:
                                      f"'{task.project}' was not found.", "InvalidParameterValue")
             return
         kind = kind_of_task(task.kind)
-        if kind is None or loaded.kind != kind.name:
+        wants_multilabel = TASK_MULTILABEL.get(task.kind)
+        if kind is None or loaded.kind != kind.name or wants_multilabel not in (None, loaded.multilabel):
+            labelling = ""  # a classification deployment's labelling is named when the kinds agree
+            if kind is not None and loaded.kind == kind.name:
+                labelling = "multi-label " if loaded.multilabel else "single-label "
             task.status, task.updated = "failed", _now()
             task.error = _task_error("InvalidRequest", f"Task kind {task.kind} does not match project "
-                                     f"'{task.project}', a {loaded.kind}.", "InvalidParameterValue")
+                                     f"'{task.project}', a {labelling}{loaded.kind}.", "InvalidParameterValue")
             return
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
                                               single_label=task.kind in SINGLE_LABEL_TASKS,

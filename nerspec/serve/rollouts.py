@@ -1,0 +1,306 @@
+"""Rollouts in the server: the candidates staged in the state, shadows and canaries, and their observations.
+
+The server only records; the verdict is ``nerspec.plan.rollouts``' and the next ``apply`` acts on it.
+
+- **Candidates.** A watcher thread reads the state's rollouts (one small query per poll) and loads each staged
+  candidate beside its deployment, its files verified against the hashes the state recorded.
+- **Shadow.** The request is answered by production as always; afterwards its documents and production's answers
+  go into a bounded queue, and one worker thread runs the candidate on them. A full queue drops the request's
+  shadow (``dropped``, on ``/metrics``): the caller never waits for the candidate and only ever gets production's
+  answer.
+- **Canary.** A document is the candidate's when a hash of the candidate's fingerprint and the document id falls
+  below ``weight`` (sticky: the same id always gets the same model, on every server). Those documents are
+  answered by the candidate, the others by production, each result naming its ``modelFingerprint``; production's
+  answer to the candidate's documents is computed by the same worker afterwards, for the agreement.
+- **Observations.** One per document both models answered (``nerspec.plan.rollouts.compare`` counts), with both
+  models' compute time for the request, written to the state store in batches by a ``BatchRecorder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nerspec.plan.rollouts import compare
+from nerspec.serve import native
+from nerspec.serve.recorder import BatchRecorder
+from nerspec.serve.registry import Loaded, read_meta
+from nerspec.state.store import RolloutObservation, RolloutRecord
+from nerspec.timestamps import utc_timestamp
+
+log = logging.getLogger("nerspec.serve")
+
+SHADOW_QUEUE = 256  # requests waiting for the candidate; beyond that a request's shadow is dropped
+BATCH_ROWS = 100  # observations per write: what a killed server can lose at most (while the writer keeps up)
+BATCH_SECONDS = 1.0
+RETRY_LOAD_S = 30.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rollout: RolloutRecord
+    loaded: Loaded
+
+    def answers(self, key: str) -> bool:
+        """A canary document the candidate answers (sticky: a hash of the candidate and the document id)."""
+        weight = self.rollout.weight
+        if self.rollout.strategy != "canary" or not weight:
+            return False
+        digest = hashlib.sha256(f"{self.rollout.candidate}\0{key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < weight
+
+
+@dataclass
+class _Job:
+    """Run ``model`` on ``documents`` and compare with the answers ``known`` that were given (off the request)."""
+
+    candidate: Candidate
+    model: Loaded
+    documents: list[dict[str, Any]]
+    known: list[list[dict[str, Any]]]
+    known_ms: float
+    known_is_candidate: bool
+    unit: str
+
+
+def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str) -> tuple[list[dict[str, Any]], float]:
+    """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms."""
+    checked, plan = native.prepare(loaded, documents, 413)
+    spent = 0.0
+    outputs = []
+    for fn in native.unit_work(loaded, checked, plan):
+        started = time.perf_counter()
+        outputs.append(fn())
+        spent += time.perf_counter() - started
+    return native.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
+
+
+@dataclass
+class Rollouts:
+    paths: Any
+    loader: Callable[[Any], Any]
+    poll_interval: float = 0.5
+    _live: dict[tuple[str, str], Candidate] = field(default_factory=dict)
+    _failed: dict[str, float] = field(default_factory=dict)  # rollout id -> when loading it failed
+    _jobs: queue.Queue[_Job | None] = field(default_factory=lambda: queue.Queue(maxsize=SHADOW_QUEUE))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _local: threading.local = field(default_factory=threading.local)
+    recorder: BatchRecorder[RolloutObservation] | None = None
+    dropped: int = 0  # requests whose shadow was dropped (queue full)
+
+    def start(self) -> None:
+        self.recorder = BatchRecorder(self._write, max_rows=BATCH_ROWS, max_seconds=BATCH_SECONDS,
+                                      max_queue=100 * BATCH_ROWS, name="nerspec-rollout-recorder")
+        self.scan()
+        for target, name in ((self._watch, "nerspec-rollout-watcher"), (self._work, "nerspec-rollout-shadow")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            self._jobs.put_nowait(None)
+        except queue.Full:
+            pass
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def get(self, project: str, deployment: str) -> Candidate | None:
+        with self._lock:
+            return self._live.get((project, deployment))
+
+    def shadow(self, job: _Job) -> bool:
+        """Queue the candidate's (or, for canary documents, production's) run; False when dropped."""
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    # -- the candidates ------------------------------------------------------------------------------------
+    def _store(self) -> Any:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            from nerspec.state import open_store
+
+            if not self.paths.shared and not self.paths.db.is_file():
+                return None
+            store = self._local.store = open_store(self.paths, create=False)
+        return store
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            try:
+                self.scan()
+            except Exception:  # keep serving what is loaded; the next poll tries again
+                log.exception("reading the rollouts failed")
+                self._local.store = None
+
+    def scan(self) -> None:
+        store = self._store()
+        records = {(r.project, r.deployment): r for r in store.all_rollouts()} if store is not None else {}
+        for key, record in records.items():
+            live = self.get(*key)
+            if live is not None and live.rollout.id == record.id:
+                continue
+            failed_at = self._failed.get(record.id)
+            if failed_at is not None and time.monotonic() - failed_at < RETRY_LOAD_S:
+                continue
+            try:
+                candidate = Candidate(record, self._load(store, record))
+            except Exception as exc:  # never shadow or serve an unverified model; production is unaffected
+                log.warning("cannot load candidate %s of %s/%s: %s", record.candidate[:12], *key, exc)
+                self._failed[record.id] = time.monotonic()
+                continue
+            with self._lock:
+                self._live[key] = candidate
+        with self._lock:
+            for key in [k for k in self._live if k not in records]:
+                del self._live[key]
+
+    def _load(self, store: Any, record: RolloutRecord) -> Loaded:
+        from nerspec.deploy.targets import TargetContext
+        from nerspec.deploy.verify import changed_files
+        from nerspec.kinds import NER_KIND
+
+        model = store.get_model(record.candidate)
+        if model is None:
+            raise FileNotFoundError(f"the state has no model {record.candidate}")
+        model_dir = TargetContext(self.paths, store).local_model(record.candidate)
+        changed = changed_files(model_dir, model.artifact_files)
+        if changed:
+            raise ValueError(f"files {', '.join(changed[:3])} do not match their recorded hashes")
+        predictor = self.loader(model_dir)
+        list(predictor.pipe(["warm up"], batch_size=1))  # a first call is slower: keep it out of the latency ratio
+        meta = read_meta(model_dir)
+        return Loaded(record.project, record.deployment, record.candidate, model_dir,
+                      str(getattr(predictor, "kind", None) or meta.get("kind") or NER_KIND), meta.get("language"),
+                      bool(meta.get("multilabel", False)), predictor, utc_timestamp())
+
+    # -- shadows and observations --------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._observe(job)
+            except Exception:
+                log.exception("a rollout observation failed")
+
+    def _observe(self, job: _Job) -> None:
+        spans = job.candidate.loaded.project_kind.annotates_spans
+        key = job.model.project_kind.result_key
+        try:
+            results, ms = timed(job.model, job.documents, job.unit)
+            ran: list[list[dict[str, Any]] | None] = [r[key] for r in results]
+        except Exception:
+            log.exception("the %s failed on a request", "production model" if job.known_is_candidate else "candidate")
+            ran, ms = [None] * len(job.documents), 0.0
+        for known, other in zip(job.known, ran):
+            if job.known_is_candidate:
+                self.record(_observation(job.candidate, known, job.known_ms, other, ms, spans))
+            else:
+                self.record(_observation(job.candidate, other, ms, known, job.known_ms, spans))
+
+    def record(self, observation: RolloutObservation | None) -> None:
+        if observation is not None and self.recorder is not None:
+            self.recorder.record(observation)
+
+    def _write(self, batch: list[RolloutObservation]) -> None:
+        store = self._store()
+        if store is not None:
+            store.record_rollout_observations(batch)
+
+    async def analyze(self, state: Any, client: str, loaded: Loaded, candidate: Candidate,
+                      documents: list[dict[str, Any]], unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The native endpoint's path while a candidate is staged (``analyze`` below)."""
+        return await analyze(state, client, loaded, candidate, documents, unit)
+
+    def counters(self) -> dict[str, float]:
+        recorder = self.recorder
+        return {"shadow_dropped": float(self.dropped),
+                "observations_dropped": float(recorder.dropped if recorder else 0),
+                "observations_failed": float(recorder.failed if recorder else 0)}
+
+
+def _observation(candidate: Candidate, answer: list[dict[str, Any]] | None, candidate_ms: float,
+                 production: list[dict[str, Any]] | None, production_ms: float,
+                 spans: bool) -> RolloutObservation | None:
+    """None when production itself failed: there is nothing to compare with, and it is not the candidate's fault."""
+    rid = candidate.rollout.id
+    if production is None:
+        return None
+    if answer is None:
+        return RolloutObservation(rid, True, 0, 0, 0, False, None, production_ms)
+    c = compare(answer, production, spans)
+    return RolloutObservation(rid, False, c.matched, c.candidate_only, c.production_only, c.identical,
+                              candidate_ms, production_ms)
+
+
+async def analyze(state: Any, client: str, loaded: Loaded, candidate: Candidate, documents: list[dict[str, Any]],
+                  unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The native endpoint's path while ``loaded``'s deployment has a candidate (shadow or canary)."""
+    key = loaded.project_kind.result_key
+    native.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
+    mine = [d for d in documents if candidate.answers(str(d.get("id") or d.get("text", "")))]
+    theirs = [d for d in documents if d not in mine] if mine else documents
+    production_ms: list[float] = []
+    results: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    if theirs:
+        results, errors = await native.analyze_fairly(state, client, loaded, theirs, unit, 413,
+                                                      timings=production_ms)
+    for r in results:
+        r["modelFingerprint"] = loaded.fingerprint
+    if candidate.rollout.strategy == "shadow" and results:
+        by_id = {str(d["id"]): d for d in documents}
+        state.rollouts.shadow(_Job(candidate, candidate.loaded, [by_id[r["id"]] for r in results],
+                                   [r[key] for r in results], sum(production_ms), False, unit))
+    if mine:
+        canary, canary_errors = await _canary(state, client, loaded, candidate, mine, unit)
+        order = {str(d["id"]): i for i, d in enumerate(documents)}
+        results = sorted([*results, *canary], key=lambda r: order.get(r["id"], 0))
+        errors = [*errors, *canary_errors]
+    return results, errors
+
+
+async def _canary(state: Any, client: str, loaded: Loaded, candidate: Candidate, documents: list[dict[str, Any]],
+                  unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The candidate answers its documents; production's answers follow off the request, for the agreement. A
+    failing candidate is an error observation, and production answers instead."""
+    spent: list[float] = []
+    try:
+        results, errors = await native.analyze_fairly(state, client, candidate.loaded, documents, unit, 413,
+                                                      timings=spent)
+    except Exception:
+        log.exception("canary %s failed; production answers", candidate.rollout.candidate[:12])
+        production_ms: list[float] = []
+        results, errors = await native.analyze_fairly(state, client, loaded, documents, unit, 413,
+                                                      timings=production_ms)
+        for r in results:
+            r["modelFingerprint"] = loaded.fingerprint
+            state.rollouts.record(_observation(candidate, None, 0.0, [], sum(production_ms), False))
+        return results, errors
+    key = candidate.loaded.project_kind.result_key
+    for r in results:
+        r["modelFingerprint"] = candidate.rollout.candidate
+    by_id = {str(d["id"]): d for d in documents}
+    state.rollouts.shadow(_Job(candidate, loaded, [by_id[r["id"]] for r in results], [r[key] for r in results],
+                               sum(spent), True, unit))
+    return results, errors
+
+
+__all__ = ["Candidate", "Rollouts", "analyze", "timed"]
