@@ -141,14 +141,10 @@ def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: StateC
     Example:
       nerspec force-unlock 3f2a9c1b0d4e
     """
-    from nerspec.errors import LockError
-    from nerspec.state.lock import force_unlock
+    from nerspec.state import store_type
 
     paths = state.resolve()
-    if paths.shared:
-        raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
-                        "(a live holder is named in the lock error)")
-    holder = force_unlock(paths.root, lock_id, force=force)
+    holder = store_type(paths).force_unlock(paths, lock_id, force=force)  # the store itself may be what is damaged
     if as_json:
         from dataclasses import asdict
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,9 @@ class _Guarded:
 
 
 class SqliteStore(MonitoringTables):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
+        self.root = root or Path(path).parent  # the state directory: the lock file lives here
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
             self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
@@ -141,7 +143,19 @@ class SqliteStore(MonitoringTables):
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
         from nerspec.state import lock
 
-        return lock.locked(Path(self.path).parent, operation, timeout)
+        return lock.locked(self.root, operation, timeout)
+
+    @classmethod
+    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+        """Remove the state directory's lock file if it is ``lock_id`` (``nerspec.state.lock.force_unlock``)."""
+        from nerspec.state import lock
+
+        return lock.force_unlock(Path(paths.root), lock_id, force=force)
+
+    announces_changes = False
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """SQLite announces nothing: readers poll the pointers and the database."""
 
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)
