@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint schema bench clean postgresql
+.PHONY: demo test lint schema bench clean postgresql chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,12 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
-test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql
+# The HTML report's browser test (tests/report/test_browser.py) runs Debian's headless chromium: the same way.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql chromium
 	$(BIN)/python -m pytest -q
 
 # Rules and types: pyproject.toml's [tool.ruff.lint] and [tool.mypy], named explicitly so that no user-level

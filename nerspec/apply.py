@@ -260,6 +260,7 @@ def _model_and_gates(
                                                                            against=against)}
     baseline_evaluation = baseline["evaluation"] if baseline else None
     result["label_errors"] = _label_errors(run, project, corpus, fp, baseline)
+    result["agreement"] = _agreement(project, corpus)
     spec = project.manifest.spec
     results = evaluate_gates(project.kind, [label.name for label in spec.labels], spec.gates, evaluation,
                              baseline_evaluation, significance(evaluation, baseline_evaluation))
@@ -293,6 +294,15 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, basel
 
         changed = {doc_id for doc_id, sha in document_hashes(corpus).items() if old.get(doc_id) != sha}
     return report_entry(found, changed)
+
+
+def _agreement(project: LoadedProject, corpus: Any) -> dict[str, Any] | None:
+    """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
+    from nerspec.evaluate.agreement import agreement
+    from nerspec.kinds import kind_of
+
+    found = agreement(corpus.documents, kind_of(project.kind).annotates_spans, project.manifest.spec.multilabel)
+    return found.to_json() if found.annotated else None
 
 
 def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
+from nerspec.redact import redact
 from nerspec.version import __version__
 
 
@@ -46,19 +47,19 @@ class NerspecGroup(click.Group):
             return super().invoke(ctx)
         except ProblemsError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                click.echo(redact(str(problem)), err=True)
             summary = exc.summary or f"{len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}"
             click.secho(f"error: {summary}", fg="red", err=True)
             ctx.exit(exc.exit_code)
         except NerspecError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {redact(str(exc))}", fg="red", err=True)  # no message may leak a URL's password
             ctx.exit(exc.exit_code)
         except OSError as exc:
             if exc.filename is None:  # not about a path: a bug
                 _bug(ctx)
             # A file that is missing, a directory that cannot be created, a path below a regular file: the
             # user's environment, not a bug. Name the path and what went wrong.
-            click.secho(f"error: {_os_error_message(exc)}", fg="red", err=True)
+            click.secho(f"error: {redact(_os_error_message(exc))}", fg="red", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
@@ -70,7 +71,7 @@ class NerspecGroup(click.Group):
 
 
 def _bug(ctx: click.Context) -> NoReturn:
-    traceback.print_exc()
+    click.echo(redact(traceback.format_exc()), err=True, nl=False)
     click.secho("internal error: this is a bug in nerspec; please report it with the traceback above", fg="red",
                 err=True)
     ctx.exit(EXIT_INTERNAL)

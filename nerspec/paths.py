@@ -78,11 +78,9 @@ class StatePaths:
 
 
 def _redact(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if "@" in netloc and ":" in netloc.split("@", 1)[0]:
-        netloc = netloc.split(":", 1)[0] + ":***@" + netloc.split("@", 1)[1]
-    return f"{scheme}://{netloc}{slash}{path}"
+    from nerspec.redact import redact_url
+
+    return redact_url(url)
 
 
 def repository_root(start: Path | None = None) -> Path:

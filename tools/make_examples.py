@@ -119,7 +119,8 @@ BORROWER_PEOPLE = [
     "Amara Okonkwo", "Renée Dubois-Martin", "Kwame Mensah", "Hiroshi Tanaka", "Isabella Rossi", "Nguyễn Thị Lan",
     "Oluwaseun Adeyemi", "Fatima Al-Sayed", "Mateo Hernández", "Siobhán Ní Bhriain", "Björn Eriksson",
     "Robert Kowalczyk", "Aisha Bello", "Thomas J. Whitfield III", "Eleanor Vance", "Rajesh Kumar Iyer",
-    "Chloé Moreau", "王芳", "Daniel Whitaker",
+    "Chloé Moreau", "王芳", "Daniel Whitaker", "John Miller", "Sarah Thompson", "Emily Carter", "Michael Brown",
+    "Laura Bennett", "David Kim", "Anna Fischer", "Peter Novak", "Mary Johnson", "Tom Baker",
 ]
 LENDER_COMPANIES = [
     "First Meridian Bank, N.A.", "Caldera Credit Union", "Northgate Capital Partners LP", "Bank of the Cascades",
@@ -128,7 +129,8 @@ LENDER_COMPANIES = [
     "Banque Lémanique SA", "Kreditanstalt Nordhafen AG", "Union Trust of Ohio", "Bluestem Agricultural Credit, ACA",
     "Redwood Commercial Finance", "Keystone Business Capital", "Sterling & Hayes Private Credit", "Crescent Bay Bank",
     "MidAmerica Farm Credit", "Ridgeline Venture Debt Partners", "Copperfield Savings and Loan",
-    "Lakeside National Bank", "Highmark Capital Lending Corp.",
+    "Lakeside National Bank", "Highmark Capital Lending Corp.", "Pioneer Bank", "Summit Bank", "Beacon Bank",
+    "Oak Valley Bank", "Crestline Bank", "Harborview Bank", "Maple Street Bank",
 ]
 LENDER_PEOPLE = ["Thomas Reilly", "Margaret Chu", "Gerald Abernathy", "Inés Carvalho", "Samuel Okoro", "Ruth Goldberg"]
 GUARANTORS = [
@@ -144,6 +146,14 @@ OFFICERS = [
     "Kevin Park, Vice President", "Laura Jiménez, Senior Loan Officer", "Marcus Bell, Credit Analyst",
     "Emily Zhang, Relationship Manager", "Sophie Laurent, Portfolio Manager", "Ahmed Haddad, Loan Servicing",
 ]
+# People in roles that are not parties: witnesses, notaries, officers, accountants, attorneys, journalists. They
+# never borrow, lend or guarantee, so the model has to read the role from the sentence, not the name.
+OTHER_PEOPLE = [
+    "Jennifer Walsh", "Robert Hayes", "Karen Liu", "Mark Stevens", "Olivia Grant", "Brian O'Neill", "Nadia Petrova",
+    "Carlos Mendes", "Susan Park", "Ethan Cole", "Rachel Adams", "George Lambert",
+]
+ROLES = ["a notary", "the closing attorney", "an appraiser", "a witness", "the borrower's accountant",
+         "a reporter at the Business Journal", "the escrow officer"]
 OTHER_BANKS = ["Wells Street Bank", "Coastal Trust Company", "Fenwick Savings Bank", "Old Harbor Bank & Trust"]
 OTHER_FIRMS = ["Baxter Lyle LLP", "Keller Valuation Services", "Morrow & Pike LLP", "Greystone Title Company"]
 COMPETITOR_LENDERS = ["Wells Street Bank", "Fenwick Savings Bank", "Prospect Hill Capital"]
@@ -182,7 +192,9 @@ def money(r: random.Random, value: float, casual: bool = False, currency: str = 
         return r.choice(forms)
     forms = [f"{prefix}{whole}", f"{prefix}{whole}.00"]
     if value >= 1e6:
-        forms += [f"{prefix}{mstr} million", f"{prefix}{mstr}MM"]
+        forms += [f"{prefix}{mstr} million", f"{prefix}{mstr}MM", f"{prefix}{mstr}M"]
+    elif value % 1000 == 0:
+        forms += [f"{prefix}{value / 1000:.0f}K"]
     return r.choice(forms)
 
 
@@ -318,6 +330,33 @@ NER_TEMPLATES: list[tuple[str, str]] = [
      "equipment lease of {other} with {otherbank}.", "formal"),
     ("Escrow instructions: {firm} will hold {other} in escrow until {L} funds the {AMT} loan to {B} on {date}.",
      "formal"),
+    # Headline shapes: one short sentence, the parties around a verb, in both orders.
+    ("{L} lends {AMT} to {B}.", "formal"),
+    ("{L} lent {AMT} to {B} on {date}.", "formal"),
+    ("{B} borrows {AMT} from {L}.", "formal"),
+    ("{B} borrowed {AMT} from {L} at {RATE}, repayable by {MAT}.", "formal"),
+    ("{L} extends a {AMT} loan to {B} at {RATE}.", "formal"),
+    ("{L} will lend {B} {AMT} at {RATE} until {MAT}.", "formal"),
+    ("{B} gets {AMT} from {L}, due {MAT}.", "casual"),
+    ("{B} took out a {AMT} loan with {L}.", "casual"),
+    ("A {AMT} loan from {L} to {B} closed on {date}.", "formal"),
+    ("{L} lends {AMT} to {B} at {RATE} until {MAT}.", "formal"),
+    ("{L} approved a {AMT} loan for {B}.", "formal"),
+    ("Yesterday {L} loaned {B} {AMT}; {person} of {firm} drafted the note.", "casual"),
+    # Distractors: people who are not parties, amounts that are not the principal.
+    ("{L} advanced {AMT} to {B}. The note was witnessed by {person} and notarized by {person2} on {sign}.",
+     "formal"),
+    ("{person}, a loan officer at {L}, approved {AMT} for {B}. {person2}, {role}, valued the collateral at "
+     "{appraised}.", "formal"),
+    ("{B} repaid {pay} of the {AMT} loan from {L} on {date}; {person} confirmed receipt.", "casual"),
+    ("{L} lends {AMT} to {B}, repayable by {MAT}. {person}, {role}, reported annual revenue of {other} for {B}.",
+     "formal"),
+    ("Press release. {L} provides {AMT} in financing to {B} at {RATE}. \"This loan lets us grow,\" said {person}, "
+     "who advised {B} on the deal. {person2} covered the closing for a fee of {fee}.", "formal"),
+    ("{person} introduced {B} to {L}, which lent {B} {AMT} at {RATE}. {person} received a referral fee of {fee}.",
+     "formal"),
+    ("Meeting notes ({date}): {person} and {person2} from {firm} joined. {B} wants {AMT} from {L}; the existing "
+     "{oldamt} line with {otherbank} will be paid off.", "casual"),
 ]
 
 GUARANTOR_TEMPLATES: list[tuple[str, str]] = [
@@ -334,14 +373,15 @@ GUARANTOR_TEMPLATES: list[tuple[str, str]] = [
 # Which guarantor template each of the 11 guarantor documents uses: 11 documents, 13 GuarantorName instances.
 GUARANTOR_SCHEDULE = [0, 1, 2, 3, 4, 5, 0, 1, 3, 5, 4]
 
-N_NER_DOCS = 220
+N_NER_DOCS = 240
 
 
 def ner_values(r: random.Random, template: str, style: str) -> dict[str, str]:
     casual = style == "casual"
     personal = "{Lp}" in template  # loans between people: small, fixed rate
     company_only = " its " in template  # "its operating account", "its subsidiary"
-    b = r.choice(BORROWER_PEOPLE if r.random() < 0.3 and not company_only else BORROWER_COMPANIES)
+    person_share = 0.5 if len(template) < 80 else 0.3  # headline sentences: people borrow as often as companies
+    b = r.choice(BORROWER_PEOPLE if r.random() < person_share and not company_only else BORROWER_COMPANIES)
     lender = r.choice(LENDER_COMPANIES)
     while lender == b:
         lender = r.choice(LENDER_COMPANIES)
@@ -385,6 +425,9 @@ def ner_values(r: random.Random, template: str, style: str) -> dict[str, str]:
         "term": str(r.choice([3, 5, 7, 10, 15])),
         "loanno": str(r.randrange(100000, 999999)),
         "contact": r.choice(CONTACTS),
+        "person": (people := r.sample(OTHER_PEOPLE, 2))[0],
+        "person2": people[1],
+        "role": r.choice(ROLES),
         "officer": r.choice(OFFICERS),
         "otherbank": r.choice(OTHER_BANKS + COMPETITOR_LENDERS),
         "firm": r.choice(OTHER_FIRMS),
@@ -398,8 +441,29 @@ NER_SLOT_LABELS = {**NER_LABELS, "Bp": "BorrowerName", "Lp": "LenderName"}
 
 # Deliberate labeling slips (documented in projects/example/README.md):
 # 1. the second mention of the borrower in the first document built from template 5 ({B} twice) is left untagged;
-# 2. the LoanAmount span of the first document built from template 0 that ends a sentence with "." takes the period.
+# 2. the LoanAmount span of the first one-passage document whose amount ends a sentence in a digit or ")" takes
+#    the period.
 NER_SLIPS: list[str] = []
+
+
+LONG_DOCUMENT_SHARE = 0.3
+
+
+def _combinable(template: str) -> bool:
+    """Passages with the company parties ({B}, {L}) share one loan; person-to-person notes ({Bp}, {Lp}) stand alone."""
+    return "{Bp}" not in template and "{Lp}" not in template
+
+
+def render_parts(parts: list[str], values: dict[str, str], lower: bool) -> Doc:
+    """Render each passage with the same values and join them with blank lines, shifting the spans."""
+    text, spans = "", []
+    for template in parts:
+        if text:
+            text += "\n\n"
+        piece = render(template, values, NER_SLOT_LABELS, lower=lower)
+        spans += [(start + len(text), end + len(text), label) for start, end, label in piece.spans]
+        text += piece.text
+    return Doc(text, spans)
 
 
 def make_ner(seed: int = 20240613) -> list[Doc]:
@@ -408,7 +472,9 @@ def make_ner(seed: int = 20240613) -> list[Doc]:
     seen: set[str] = set()
     guarantor_positions = set(r.sample(range(N_NER_DOCS), len(GUARANTOR_SCHEDULE)))
     schedule = iter(GUARANTOR_SCHEDULE)
-    order = list(range(len(NER_TEMPLATES))) * (N_NER_DOCS // len(NER_TEMPLATES) + 1)
+    # Short headline sentences three times as often: a reader's first test of a model looks like them.
+    headlines = [i for i, (t, _) in enumerate(NER_TEMPLATES) if len(t) < 80]
+    order = (list(range(len(NER_TEMPLATES))) + headlines * 2) * (N_NER_DOCS // len(NER_TEMPLATES) + 1)
     r.shuffle(order)
     order_iter = iter(order)
     for i in range(N_NER_DOCS):
@@ -420,10 +486,16 @@ def make_ner(seed: int = 20240613) -> list[Doc]:
             t_index = next(order_iter)
             template, style = NER_TEMPLATES[t_index]
             tag = f"T{t_index}"
+        parts = [template]
+        if tag.startswith("T") and _combinable(template) and r.random() < LONG_DOCUMENT_SHARE:
+            # A loan file: several passages about the same loan, so entities recur and documents run longer.
+            others = [t for t, _ in NER_TEMPLATES if t != template and _combinable(t)]
+            parts += r.sample(others, r.randint(2, 3))
+            tag = "M"
         while True:
-            values = ner_values(r, template, style)
-            lower = style == "casual" and r.random() < 0.4
-            doc = render(template, values, NER_SLOT_LABELS, lower=lower)
+            values = ner_values(r, "\n\n".join(parts), style)
+            lower = len(parts) == 1 and style == "casual" and r.random() < 0.4
+            doc = render_parts(parts, values, lower)
             doc.template = tag
             if doc.text not in seen:
                 break
@@ -442,9 +514,11 @@ def apply_ner_slips(docs: list[Doc]) -> None:
             NER_SLIPS.append(f"{doc_name('loan', n)}: second mention of BorrowerName {doc.text[borrower[1][0]:borrower[1][1]]!r} untagged")
             break
     for n, doc in enumerate(docs):
-        if doc.template == "T0":
-            amount = [s for s in doc.spans if s[2] == "LoanAmount"][0]
-            if doc.text[amount[1] : amount[1] + 1] == ".":
+        amounts = [s for s in doc.spans if s[2] == "LoanAmount"]
+        if doc.template.startswith("T") and len(amounts) == 1:
+            amount = amounts[0]
+            # After a letter ("$2.5M.") the dot could end an abbreviation; after a digit it is the sentence's.
+            if doc.text[amount[1] : amount[1] + 1] == "." and not doc.text[amount[1] - 1].isalpha():
                 doc.spans[doc.spans.index(amount)] = (amount[0], amount[1] + 1, amount[2])
                 NER_SLIPS.append(f"{doc_name('loan', n)}: LoanAmount span takes the sentence's final period "
                                  f"{doc.text[amount[0]:amount[1] + 1]!r}")

@@ -260,10 +260,12 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
               help="Report label errors whose score reaches this.")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
               help="Label errors printed per project (--json has every one).")
+@click.option("--agreement", is_flag=True,
+              help="Annotator agreement of sources with several annotations per document (strict span F1, kappa).")
 @state_option
 @json_option
-def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, state: StateChoice,
-         as_json: bool) -> None:
+def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, agreement: bool,
+         state: StateChoice, as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
     Findings are warnings: the exit code is 0 unless the project cannot be loaded. --label-errors trains
@@ -277,6 +279,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
       nerspec lint projects/example --json | jq '.findings[] | select(.code == "lint_untagged")'
       nerspec lint projects/example --label-errors --top 20
       nerspec lint projects/example --label-errors --json > label-errors.json
+      nerspec lint projects/example --agreement
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
@@ -286,6 +289,9 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     projects = load_projects(list(paths))
     if label_errors:
         _lint_label_errors(projects, state, folds, min_score, top, as_json)
+        return
+    if agreement:
+        _lint_agreement(projects, top, as_json)
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
@@ -318,6 +324,44 @@ def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_
         cached = "cached folds" if not report.trained else f"{report.trained} fold models trained"
         click.echo(f"{report.project}: {len(report.errors)} likely label error{'s' if len(report.errors) != 1 else ''}"
                    f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
+
+
+def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
+    from nerspec.corpus.load import load_corpus
+    from nerspec.evaluate.agreement import agreement
+    from nerspec.kinds import kind_of
+
+    results = {}
+    for project in projects:
+        spans = kind_of(project.kind).annotates_spans
+        results[project.name] = agreement(load_corpus(project).documents, spans, project.manifest.spec.multilabel)
+    if as_json:
+        if len(results) == 1:
+            echo_json({"agreement": next(iter(results.values())).to_json()})
+        else:
+            echo_json({"projects": {name: {"agreement": a.to_json()} for name, a in results.items()}})
+        return
+    for name, found in results.items():
+        for line in agreement_lines(name, found, top):
+            click.echo(line)
+
+
+def agreement_lines(name: str, found: Any, top: int) -> list[str]:
+    """The agreement of one project for people: overall, per pair, per type, documents to adjudicate."""
+    if not found.annotated:
+        return [f"{name}: no document has several annotators (agreement needs Label Studio tasks with several "
+                "annotations, doccano users or Prodigy sessions)"]
+    figure = f"strict span F1 {found.f1:.3f}" if found.f1 is not None else f"Cohen's kappa {found.kappa:.3f}"
+    lines = [f"{name}: annotators agree at {figure} over {found.annotated} documents with several annotators"]
+    for pair in found.pairs:
+        value = f"F1 {pair.f1:.3f}" if pair.f1 is not None else f"kappa {pair.kappa:.3f}" if pair.kappa is not None else "-"
+        lines.append(f"  {pair.a} / {pair.b}: {value} ({pair.documents} documents)")
+    for label, f1 in found.per_label.items():
+        lines.append(f"  {label}: F1 {'-' if f1 is None else f'{f1:.3f}'}")
+    lines.append(f"  {len(found.documents)} document{'s' if len(found.documents) != 1 else ''} to adjudicate"
+                 + (":" if found.documents else ""))
+    lines.extend(f"    {d.id} ({', '.join(d.annotators)}: {d.labelings} labelings)" for d in found.documents[:top])
+    return lines
 
 
 def label_error_lines(report: Any, top: int) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nerspec import progress
 from nerspec.atomic import umask
+from nerspec.corpus.annotators import apply_rule, merge_by_annotator
 from nerspec.corpus.formats import module
 from nerspec.corpus.formats.common import source_encoding
 from nerspec.corpus.model import Corpus, Document, Span
@@ -51,6 +52,7 @@ def load_source(project: LoadedProject, index: int, cache_dir: Path | None = Non
     root = project.dir if source.path is not None else path if path.is_dir() else path.parent
     with source_encoding(source.encoding):
         documents = module(source.format).read(path, root)
+    documents = apply_rule(merge_by_annotator(documents), source.annotator)
     problems = unencodable(documents)  # every reader of a source (corpus, content fingerprints) refuses them
     if problems:
         raise DataError(problems)

@@ -24,6 +24,15 @@ class Span:
         return doc_text[self.start : self.end]
 
 
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One annotator's labels of a document, where a source holds several (Label Studio, doccano, Prodigy)."""
+
+    annotator: str
+    spans: tuple[Span, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Document:
     """One labeled document.
@@ -54,6 +63,9 @@ class Document:
     status: str = ""
     # Why the labels are uncertain at the source (several annotators disagreed); lint reports it.
     disagreement: str = ""
+    # Every annotator's labels, oldest first, where the source holds several; ``spans``/``labels`` are the ones
+    # the source's ``annotator`` rule chose (``nerspec.corpus.annotators``). Empty for one annotation.
+    annotations: list[Annotation] = field(default_factory=list)
     # What the reader noticed about the record without refusing it (a JSON key given twice); checks warn.
     warnings: list[str] = field(default_factory=list)
 

@@ -74,6 +74,17 @@ def jsonl_line(doc_id: str, payload: str, fingerprint: str) -> str:
     return f'{{"id": {head}, {payload}, "modelFingerprint": "{fingerprint}"}}\n'
 
 
+def _dumps(value: Any, indent: int | None = None) -> str:
+    """JSON as UTF-8 text; a file name that is not UTF-8 (a surrogate-escaped byte in an error record's id or
+    location) is written as a ``\\udcXX`` escape rather than failing the whole run."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, indent=indent)
+    return text
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -126,7 +137,7 @@ def encode(
         reason = error["reason"].split(":")[0]
         reasons[reason] = reasons.get(reason, 0) + 1
     result = PartitionResult(partition.id, len(records), len(errors), blank, round(seconds, 3), reasons, errors[:5])
-    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
+    text = "".join(_dumps(e) + "\n" for e in errors)
     return Encoded(partition.id, _encode(partition, records, settings), text, result)
 
 
@@ -214,7 +225,7 @@ def remove_stale(out_dir: Path, keep: set[str]) -> list[str]:
 
 
 def write_summary(out_dir: Path, summary: dict[str, Any]) -> None:
-    atomic.write_text(out_dir / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    atomic.write_text(out_dir / SUMMARY, _dumps(summary, indent=2) + "\n")
 
 
 @contextmanager
@@ -227,7 +238,8 @@ def owned(out_dir: Path, partition_ids: Iterable[str]) -> Iterator[None]:
     import fcntl
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    checked_output(out_dir)  # again, now that it exists: it may have been swapped for a link meanwhile
+    fd = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -240,6 +252,29 @@ def owned(out_dir: Path, partition_ids: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def checked_output(out_dir: Path) -> Path:
+    """``out_dir``, refused when it or a folder nerspec writes inside it is a symbolic link (an output linked to
+    ``/etc`` wrote nerspec's files there), or when it is something other than a directory."""
+    for path in (out_dir, out_dir / MARKERS):
+        if path.is_symlink():
+            raise NerspecError(f"{path}: the output directory is a symbolic link; give the real directory as --output")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NerspecError(f"{out_dir}: the output exists and is not a directory")
+    return out_dir
+
+
+@contextmanager
+def writing(out_dir: Path) -> Iterator[None]:
+    """An output that cannot be written (read-only, full, ``/proc``, permissions) ends the run with its reason and
+    exit 1, however deep the write failed (a worker's error comes back through its future)."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or exc.__class__.__name__
+        raise NerspecError(f"cannot write the output {out_dir}: {where}{reason}") from None
 
 
 def _remove_temporary(out_dir: Path, partition_ids: set[str]) -> None:

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nerspec import values
 from nerspec.errors import NerspecError
+from nerspec.strict_json import loads
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 TXT_SUFFIXES = (".txt",)
@@ -231,11 +233,21 @@ def read_rows(partition: Partition, max_chars: int = DEFAULT_MAX_CHARS) -> Itera
     """Exactly ``partition.count`` rows; bad records become rows with an ``error``, never an exception."""
     reader = {"jsonl": _read_jsonl, "txt": _read_txt, "parquet": _read_parquet}[partition.kind]
     for row in reader(partition, max_chars):
+        if row.error is None and not row.skip and _unencodable(row.id):  # a file name that is not UTF-8
+            row.error, row.text = "invalid id: the file name is not valid UTF-8", None
         if row.text is not None and row.error is None:
             row.error = text_problem(row.text, max_chars)
             if row.error is not None:
                 row.text = None
         yield row
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        values.text(text, "id")
+    except ValueError:
+        return True
+    return False
 
 
 def text_problem(text: str, max_chars: int) -> str | None:
@@ -296,12 +308,16 @@ def _jsonl_row(index: int, location: str, raw: bytes) -> Row:
     if not line.strip():
         return Row(index, fallback, location, skip=True)
     try:
-        record = json.loads(line)
+        record = loads(line)  # bounded numbers; too deep is a decode error, not a RecursionError
     except ValueError as exc:
         return Row(index, fallback, location, error=f"invalid JSON: {exc}")
     if not isinstance(record, dict):
         return Row(index, fallback, location, error="expected an object with `id` and `text`")
-    doc_id = str(record["id"]) if record.get("id") is not None else fallback
+    try:
+        doc_id = values.document_id(record["id"]) if record.get("id") is not None else fallback
+        values.text(doc_id, "id")
+    except ValueError as exc:  # an id that cannot be written back (a list, "", "\ud800") is the record's error
+        return Row(index, fallback, location, error=f"invalid id: {exc}")
     text = record.get("text")
     if text is None:
         return Row(index, doc_id, location, error="missing text: no `text` field")
@@ -310,6 +326,10 @@ def _jsonl_row(index: int, location: str, raw: bytes) -> Row:
     language = record.get("language")
     if language is not None and not isinstance(language, str):
         return Row(index, doc_id, location, error="`language` must be a string such as `de`")
+    try:
+        values.text(language or "", "language")
+    except ValueError as exc:
+        return Row(index, doc_id, location, error=f"invalid language: {exc}")
     return Row(index, doc_id, location, text=text, language=language or None)
 
 

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from nerspec import progress
 from nerspec.errors import NerspecError
 from nerspec.extract.engines import Job, get_engine
-from nerspec.extract.outputs import PartitionResult, Settings, finished, owned, remove_stale, write_summary
+from nerspec.extract.outputs import (
+    PartitionResult,
+    Settings,
+    checked_output,
+    finished,
+    owned,
+    remove_stale,
+    write_summary,
+    writing,
+)
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
 from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
@@ -110,12 +119,12 @@ def extract(
     if batch_size < 1 or (workers is not None and workers < 1) or max_chars < 1:
         raise NerspecError("batch size, workers and max chars must be at least 1")
     artifact = read_artifact(resolve(path, deployment, state))
-    out_dir = Path(output)
+    out_dir = checked_output(Path(output))
     partitions = plan_partitions(input, partition_size, text_column=text_column, id_column=id_column,
                                  exclude=out_dir)
     key = kind_of(str(artifact.meta.get("kind"))).result_key
     settings = Settings(artifact.fingerprint, key, string_index_type, beam_width, max_chars)
-    with owned(out_dir, (p.id for p in partitions)):
+    with writing(out_dir), owned(out_dir, (p.id for p in partitions)):
         remove_stale(out_dir, {p.id for p in partitions})
         done = {p.id: r for p in partitions if (r := finished(out_dir, p, settings)) is not None}
         pending = [p for p in partitions if p.id not in done]

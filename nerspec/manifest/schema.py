@@ -85,6 +85,14 @@ class DataSource(Strict):
         description="Text encoding of the source's files (a Python codec name, e.g. `latin-1`, `cp1252`); "
         "default strict UTF-8 (a leading BOM is dropped).",
     )
+    annotator: str = Field(
+        "latest",
+        min_length=1,
+        max_length=100,
+        description="Which annotation trains where the source holds several per document (Label Studio, doccano "
+        "users, Prodigy sessions): `latest`, an annotator's NAME (others' documents keep the latest), or "
+        "`majority` (spans and classes more than half the annotators gave).",
+    )
 
 
 class Split(Strict):

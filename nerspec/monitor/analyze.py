@@ -83,7 +83,7 @@ def analyze(inputs: Inputs) -> MonitorResult:
     reference = (inputs.evaluation or {}).get("reference")
     if reference is None:
         notes.append(f"model {inputs.fingerprint[:12]} has no reference statistics (evaluated before nerspec "
-                     "recorded them): no drift signals; `nerspec apply` or `nerspec evaluate` records them")
+                     "recorded them): no drift signals until a model evaluated by this nerspec is deployed")
     elif reference.get("unseen_shares") is None:
         notes.append("the model records no training vocabulary (trained before nerspec did): no unseen-word signal")
     found = drift(served, reference, inputs.language) if reference is not None and served else None

@@ -12,6 +12,7 @@ import functools
 import hmac
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -102,7 +103,12 @@ class _Guard:
             await send(message)
 
         try:
-            if limit is not None:
+            if scope["method"] in ("POST", "PUT", "PATCH") and _json_body(scope):
+                receive, refusal = await _checked_json(receive, limit or MAX_BODY_BYTES)
+                if refusal is not None:
+                    await _send_json(send_wrapper, *refusal)
+                    return
+            elif limit is not None:
                 declared = dict(scope["headers"]).get(b"content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     await _send_json(send_wrapper, 413, error_body(
@@ -124,6 +130,41 @@ class _Guard:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.state.metrics.observe_request(scope["method"], template, status[0], time.perf_counter() - started)
+
+
+def _json_body(scope: dict[str, Any]) -> bool:
+    """FastAPI parses a body as JSON when it says so, or says nothing."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    return not content_type or b"json" in content_type.lower()
+
+
+# What may make a body unusable although ``json`` would parse it: an escaped surrogate, a huge or infinite number.
+_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\d{40}|[eE][+-]?\d{3}|Infinity|NaN")
+
+
+async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[str, Any]] | None]:
+    """Every JSON body checked at the edge, before any route sees it: within ``limit`` (413), parseable by
+    ``nerspec.strict_json`` (bounded numbers) and every string of it, keys included, valid UTF-8 (no lone
+    surrogate such as ``\\ud800``: it reached the jobs store, and every later GET of the job answered 500). A
+    document's ``text`` is the exception: a surrogate there is that document's error, as in the reference.
+    Bodies without an escaped surrogate or a suspicious number skip the second parse."""
+    replayed = await _buffered(receive, limit)
+    if replayed is None:
+        return None, (413, error_body("InvalidArgument", f"Request body is larger than {limit} bytes.",
+                                      "InvalidDocumentBatch", "Request Payload sent is too large to be processed."))
+    body = replayed.body
+    if not body or not _SUSPECT.search(body):
+        return replayed, None
+    from nerspec.strict_json import loads
+    from nerspec.values import strings_problem
+
+    try:
+        problem = strings_problem(loads(body), judged_later=frozenset({"text"}))
+    except ValueError as exc:  # JSONDecodeError included; FastAPI words plain syntax errors its own way
+        problem = f"Request body is not valid JSON: {exc}"
+    if problem is None:
+        return replayed, None
+    return replayed, (400, error_body("InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat", problem))
 
 
 def _bounded(receive: Any, limit: int) -> Any:
@@ -156,12 +197,20 @@ async def _buffered(receive: Any, limit: int) -> Any:
         chunks.append(body)
         if not message.get("more_body", False):
             break
-    replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+    return _Replay(b"".join(chunks), receive)
 
-    async def replayed() -> dict[str, Any]:
-        return replay.pop() if replay else await receive()
 
-    return replayed
+class _Replay:
+    """An ASGI ``receive`` that hands the application a body read ahead, then the connection's own messages."""
+
+    def __init__(self, body: bytes, receive: Any) -> None:
+        self.body, self.receive, self.sent = body, receive, False
+
+    async def __call__(self) -> dict[str, Any]:
+        if not self.sent:
+            self.sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        return await self.receive()
 
 
 async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:

@@ -54,6 +54,18 @@ def predicted(items: list[dict[str, Any]]) -> tuple[Predicted, ...]:
     return tuple(out)
 
 
+def document_row(o: Observed, vocabulary: frozenset[str] | None) -> MonitoredDocument:
+    """The features of one observed document, as logged (the text only with ``store_text``)."""
+    from nerspec.languages import base
+    from nerspec.vocabulary import unseen, words
+
+    tokens = words(o.text)
+    return MonitoredDocument(
+        o.project, o.deployment, o.fingerprint, o.at, o.doc_id, base(o.language) if o.language else None,
+        len(o.text), len(tokens), unseen(tokens, vocabulary) if vocabulary is not None else None,
+        predicted(o.predictions), o.at + o.retention_days * DAY_S, o.text if o.store_text else None)
+
+
 class MonitoringHub:
     def __init__(self, paths: StatePaths, *, refresh_s: float = 2.0, max_rows: int = 500, max_seconds: float = 1.0,
                  max_queue: int = 50_000) -> None:
@@ -118,16 +130,7 @@ class MonitoringHub:
         return self._vocabularies[key]
 
     def _row(self, o: Observed) -> MonitoredDocument:
-        from nerspec.languages import base
-        from nerspec.vocabulary import unseen, words
-
-        tokens = words(o.text)
-        vocabulary = self._vocabulary(o.model_dir)
-        return MonitoredDocument(
-            o.project, o.deployment, o.fingerprint, o.at, o.doc_id, base(o.language) if o.language else None,
-            len(o.text), len(tokens),
-            unseen(tokens, vocabulary) if vocabulary is not None else None, predicted(o.predictions),
-            o.at + o.retention_days * DAY_S, o.text if o.store_text else None)
+        return document_row(o, self._vocabulary(o.model_dir))
 
     def _write(self, batch: list[Observed]) -> None:
         rows = [self._row(o) for o in batch]

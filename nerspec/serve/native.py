@@ -196,7 +196,7 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/readyz", tags=["operations"], summary="Registry scanned and every deployment loaded",
+    @api.get("/readyz", tags=["operations"], summary="Registry scanned and every deployment loaded (503 while any cannot be served)",
              responses={503: {"description": "Not ready"}})
     async def readyz() -> JSONResponse:
         failures = state.registry.failures()
@@ -205,6 +205,10 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
                 "failures": failures}
         if not ready:
             return JSONResponse({**error_body("ServiceUnavailable", "registry not scanned yet"), **body},
+                                status_code=503)
+        if failures:  # a recorded deployment that cannot be served (or only by older weights) is not ready
+            message = f"{len(failures)} deployment(s) cannot be served: {', '.join(sorted(failures))}"
+            return JSONResponse({**error_body("ServiceUnavailable", message), **body, "status": "degraded"},
                                 status_code=503)
         return JSONResponse(body)
 

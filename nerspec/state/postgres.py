@@ -56,13 +56,13 @@ def _connect(url: str) -> Any:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                application_name="nerspec")
     except psycopg.Error as exc:
-        raise StateError(f"cannot connect to the PostgreSQL state {_redact(url)}: {str(exc).strip()}") from None
+        raise StateError(f"cannot connect to the PostgreSQL state {_redact(url)}: {_redact(str(exc).strip())}") from None
 
 
-def _redact(url: str) -> str:
-    from nerspec.paths import _redact as redact
+def _redact(text: str) -> str:
+    from nerspec.redact import redact
 
-    return redact(url)
+    return redact(text)
 
 
 def open_postgres(url: str) -> PostgresStore:
@@ -101,7 +101,7 @@ class PostgresStore(MonitoringTables):
         listen(self.url, on_change, stop)
 
     def _lost(self, exc: BaseException) -> StateError:
-        return StateError(f"lost the connection to the PostgreSQL state {_redact(self.url)}: {str(exc).strip()}; "
+        return StateError(f"lost the connection to the PostgreSQL state {_redact(self.url)}: {_redact(str(exc).strip())}; "
                           "every completed step is recorded, the interrupted one is not")
 
     def close(self) -> None:

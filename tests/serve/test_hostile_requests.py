@@ -102,3 +102,40 @@ def test_gzip_bomb_upload_is_refused_by_its_uncompressed_size(server: Server) ->
     assert "uncompressed" in response.json()["error"]["message"]
     assert not (server.paths.models / ("b0mb" * 6)).exists()
     assert not list(server.paths.models.glob(".*.partial"))
+
+
+def _job_body(display: str = "d", project: str = "people", language: str = "en") -> bytes:
+    return (b'{"displayName": "%s", "analysisInput": {"documents": [{"id": "1", "text": "Alice", "language": "%s"}]},'
+            b' "tasks": [{"kind": "CustomEntityRecognition", "taskName": "t",'
+            b' "parameters": {"projectName": "%s", "deploymentName": "production"}}]}'
+            % (display.encode(), language.encode(), project.encode()))
+
+
+def _assert_edge_400(response: httpx.Response, needle: str = "surrogate") -> None:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "InvalidArgument" and error["innererror"]["code"] == "InvalidRequestBodyFormat"
+    assert needle in error["innererror"]["message"]
+
+
+def test_a_surrogate_in_the_language_of_the_native_endpoint_is_400(http: httpx.Client) -> None:
+    body = b'{"documents": [{"id": "1", "text": "Alice", "language": "\\ud800"}]}'
+    _assert_edge_400(http.post(ANALYZE, content=body, headers={"content-type": "application/json"}))
+    body = b'{"documents": [{"id": "1", "text": "Alice"}], "\\udc00": 1}'
+    _assert_edge_400(http.post(ANALYZE, content=body, headers={"content-type": "application/json"}))
+
+
+def test_surrogates_anywhere_in_a_job_are_400_and_create_no_job(http: httpx.Client) -> None:
+    for body in (_job_body(display="\\ud800"), _job_body(project="\\udbff"), _job_body(language="\\udfff")):
+        response = http.post(JOBS, params=VERSION, content=body, headers={"content-type": "application/json"})
+        _assert_edge_400(response)
+        assert "operation-location" not in response.headers
+    ok = http.post(JOBS, params=VERSION, content=_job_body(), headers={"content-type": "application/json"})
+    assert ok.status_code == 202, ok.text
+
+
+def test_unusable_numbers_in_a_request_are_400(http: httpx.Client) -> None:
+    for number in (b"1e400", b"Infinity", b"NaN", b"1" + b"0" * 5000):
+        body = b'{"documents": [{"id": "1", "text": "Alice"}], "parameters": {"beam": %s}}' % number
+        _assert_edge_400(http.post(ANALYZE, content=body, headers={"content-type": "application/json"}),
+                         "Request body is not valid JSON")

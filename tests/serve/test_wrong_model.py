@@ -94,13 +94,20 @@ def test_readyz_reports_a_refused_deployment_and_requests_get_an_error(server: S
     deadline = time.monotonic() + 10
     while "people/liar" not in registry.failures() and time.monotonic() < deadline:
         time.sleep(0.05)
-    ready = httpx.get(server.url + "/readyz").json()
+    response = httpx.get(server.url + "/readyz")
+    ready = response.json()
     assert "refusing to serve people/liar" in ready["failures"]["people/liar"]
+    assert response.status_code == 503 and ready["status"] == "degraded"
+    assert ready["error"]["code"] == "ServiceUnavailable" and "people/liar" in ready["error"]["message"]
     response = httpx.post(server.url + "/projects/people/deployments/liar:analyze",
                           json={"documents": [{"id": "1", "text": "Alice"}]},
                           headers={"Ocp-Apim-Subscription-Key": API_KEY})
     assert response.status_code >= 400 and "refusing to serve" in response.text
     local.remove(paths, "people", "liar")
+    deadline = time.monotonic() + 10
+    while registry.failures() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert httpx.get(server.url + "/readyz").status_code == 200  # ready again once nothing fails
 
 
 def test_admin_upload_the_server_cannot_load_does_not_switch(server: Server) -> None:

@@ -38,6 +38,11 @@ class S3ArtifactStore:
     remote = True
 
     def __init__(self, url: str, cache_root: Path) -> None:
+        from nerspec.redact import has_credentials, redact_url
+
+        if has_credentials(url):  # `s3://KEY:SECRET@bucket` would be a bucket named after the key, and printed
+            raise RemoteError(f"{redact_url(url)}: credentials in the URL; keys come from the environment "
+                              "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the AWS configuration")
         rest = url.split("://", 1)[1]
         self.bucket, _, prefix = rest.partition("/")
         if not self.bucket:

@@ -4,7 +4,9 @@ Sequence labeling: ``{"id", "text", "label": [[start, end, "TYPE"], ...]}`` (doc
 import format) or ``"entities": [{"start_offset", "end_offset", "label"}]`` (the export with relations).
 Text classification: ``{"id", "text", "label": ["A", "B"]}`` (also ``"labels"``, or ``"cats"``).
 Offsets are code points (doccano fixed its UTF-16 offsets in 2019). ``id`` may be doccano's integer.
-``"draft": true`` marks pre-labels nobody reviewed; ``"dataset"`` a manual split side.
+``"draft": true`` marks pre-labels nobody reviewed; ``"dataset"`` a manual split side. Several users: records
+with the same ``id`` and a ``user`` (or ``annotator``) field, e.g. doccano's per-user exports concatenated, are
+several annotations of one document (``nerspec.corpus.annotators``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from nerspec.corpus.formats import jsonl
 from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Document
+from nerspec.corpus.model import Annotation, Document
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -44,6 +46,9 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
             doc.labels = jsonl.cats(record["cats"])
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"malformed `label` or `entities`: {exc}") from None
+    user = record.get("user", record.get("annotator"))
+    if isinstance(user, (str, int)) and not isinstance(user, bool):
+        doc.annotations = [Annotation(str(user), tuple(doc.spans), tuple(doc.labels))]
     return doc
 
 

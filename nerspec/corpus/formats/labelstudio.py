@@ -6,9 +6,10 @@ A task is ``{"id", "data": {"text", ...}, "annotations": [...], "predictions": [
 lets the importer detect and convert) and classification ``{"type": "choices", "value": {"choices": [...]}}``
 (one choice for single-label, several for multi-label). Other region types are ignored.
 
-Several annotators per task: the latest annotation that was not cancelled (``updated_at``, then
-``created_at``, then list order) is the label; when non-cancelled annotations disagree the document
-carries a ``disagreement`` note that ``nerspec lint`` reports. A task with only ``predictions`` is a draft
+Several annotators per task: every annotation that was not cancelled is kept (``Document.annotations``, ordered
+by ``updated_at``, then ``created_at``, then list order); the source's ``annotator`` rule picks the one that
+trains (default the latest; ``nerspec.corpus.annotators``), and when they disagree the document carries a
+``disagreement`` note that ``nerspec lint`` reports. A task with only ``predictions`` is a draft
 (pre-labels nobody reviewed); a task with neither is unlabeled. Neither trains.
 
 Document ids: ``data.id`` (nerspec's exporter writes it; any JSON scalar), else the task ``id``, else
@@ -21,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nerspec.corpus.annotators import LATEST, disagreement
 from nerspec.corpus.formats.common import (
     MAX_SPANS_PER_DOCUMENT,
     ProjectInfo,
@@ -31,7 +33,7 @@ from nerspec.corpus.formats.common import (
     shown,
     span,
 )
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.model import Annotation, Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
 from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
@@ -78,9 +80,13 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
         if kept:
-            chosen = max(enumerate(kept), key=lambda item: (_when(item[1]), item[0]))[1]
-            doc.spans, doc.labels = _labels(chosen.get("result"), text)
-            doc.disagreement = _disagreement(kept, chosen, text)
+            ordered = [a for _, a in sorted(enumerate(kept), key=lambda item: (_when(item[1]), item[0]))]
+            doc.annotations = [_annotation(a, text) for a in ordered]
+            latest = doc.annotations[-1]
+            doc.spans, doc.labels = list(latest.spans), list(latest.labels)
+            doc.disagreement = disagreement(doc.annotations, LATEST, latest.annotator)
+            if len(ordered) < 2:
+                doc.annotations = []
             return doc
         predictions = [p for p in _list(task.get("predictions")) if isinstance(p, dict)]
         if predictions:
@@ -130,20 +136,17 @@ def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
     return start, end  # the checks report a span whose text does not fit
 
 
-def _disagreement(kept: list[dict[str, Any]], chosen: dict[str, Any], text: str) -> str:
-    if len(kept) < 2:
-        return ""
-    versions: dict[tuple[tuple[Span, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
-    for annotation in kept:
-        spans, classes = _labels(annotation.get("result"), text)
-        versions.setdefault((tuple(spans), tuple(sorted(classes))), []).append(annotation)
-    if len(versions) < 2:
-        return ""
-    who = ", ".join(str(a.get("completed_by", a.get("id", "?"))) for a in kept)
-    return (
-        f"{len(kept)} annotations ({who}) give {len(versions)} different labelings; "
-        f"the latest ({chosen.get('completed_by', chosen.get('id', '?'))}) is used"
-    )
+def _annotation(annotation: dict[str, Any], text: str) -> Annotation:
+    spans, classes = _labels(annotation.get("result"), text)
+    return Annotation(_annotator(annotation), tuple(spans), tuple(classes))
+
+
+def _annotator(annotation: dict[str, Any]) -> str:
+    """``completed_by``: a user id, or (newer exports) a user object with an email."""
+    who = annotation.get("completed_by", annotation.get("id", "?"))
+    if isinstance(who, dict):
+        who = who.get("email") or who.get("id") or "?"
+    return str(who)
 
 
 # --- export -----------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 NER: ``{"text", "spans": [{"start", "end", "label", ...}], "answer": "accept", "meta": {...}}`` (character
 offsets; token fields are ignored). Classification: ``"accept": ["A", "B"]`` (the choice interface), or a
 binary ``"label": "A"`` with ``"answer"``. Records answered ``reject`` or ``ignore`` are not labels: they are
-set aside, like unannotated records. Document id: ``id``, else ``meta.id``, else ``_input_hash``.
+set aside, like unannotated records. Document id: ``id``, else ``meta.id``, else ``_input_hash``. Several sessions
+(``_annotator_id``, else ``_session_id``) answering the same input are several annotations of one document
+(``nerspec.corpus.annotators``; the source's ``annotator`` rule picks the one that trains).
 ``"draft": true`` marks pre-labels nobody reviewed; ``meta.dataset`` a manual split side.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 from nerspec.corpus.formats import jsonl
 from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Document
+from nerspec.corpus.model import Annotation, Document
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -45,6 +47,9 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
         raise RecordError(f"malformed `spans` or `accept`: {exc}") from None
     if answer != "accept" and not doc.status:
         doc.status = "unlabeled"
+    annotator = record.get("_annotator_id", record.get("_session_id"))
+    if isinstance(annotator, (str, int)) and not isinstance(annotator, bool):
+        doc.annotations = [Annotation(str(annotator), tuple(doc.spans), tuple(doc.labels))]
     return doc
 
 

@@ -1,0 +1,105 @@
+"""Hostile extract inputs become error records, and outputs that cannot be written end with exit 1, never 70."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nerspec.cli import cli
+from nerspec.extract.partitions import plan_partitions, read_rows
+from tests.extract.conftest import write_input
+
+
+def _rows(tmp_path: Path, lines: list[bytes]) -> list[Any]:
+    source = tmp_path / "in" / "docs.jsonl"
+    source.parent.mkdir(exist_ok=True)
+    source.write_bytes(b"".join(line + b"\n" for line in lines))
+    return [row for p in plan_partitions(tmp_path / "in", 100) for row in read_rows(p)]
+
+
+def test_hostile_records_become_error_rows(tmp_path: Path) -> None:
+    rows = _rows(tmp_path, [
+        b'{"id": "ok", "text": "fine"}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "\\ud800", "text": "x"}',
+        b'{"id": "l", "text": "x", "language": "\\ud800"}',
+        b'{"id": ["a"], "text": "x"}',
+        b'{"id": "", "text": "x"}',
+        b'{"id": "n", "text": "x", "n": 1e400}',
+        b'{"id": 1' + b"0" * 5000 + b', "text": "x"}',
+        b'{"id": 7, "text": "seven"}',
+    ])
+    assert [(r.id, r.text) for r in rows if r.error is None] == [("ok", "fine"), ("7", "seven")]
+    errors = {r.location.split(":")[1]: r.error for r in rows if r.error}
+    assert errors["2"] == "invalid JSON: JSON nested too deeply: line 1 column 1 (char 0)"
+    assert errors["3"].startswith("invalid id: `id` contains an unpaired surrogate")
+    assert errors["4"].startswith("invalid language: `language` contains an unpaired surrogate")
+    assert errors["5"] == "invalid id: `id` must be a string or an integer, not a list"
+    assert errors["6"] == "invalid id: `id` must not be empty"
+    assert "out of range" in errors["7"] and "5001 digits" in errors["8"]
+
+
+
+
+def _extract(project: Path, state: Path, source: Path, out: Path | str) -> Any:
+    return CliRunner().invoke(cli, ["extract", str(project), "--state", str(state), "--input", str(source),
+                                    "--output", str(out), "--workers", "1"])
+
+
+@pytest.mark.slow
+def test_hostile_records_do_not_stop_the_run(ner_model: Any, tmp_path: Path) -> None:
+    project, state, _ = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=3, bad=False)
+    with source.open("ab") as handle:
+        handle.write(b"[" * 100_000 + b"]" * 100_000 + b"\n" + b'{"id": "\\ud800", "text": "x"}\n')
+    result = _extract(project, state, source, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    errors = [json.loads(line) for f in (tmp_path / "out").glob("*.errors.jsonl") for line in f.read_text().splitlines()]
+    assert len(errors) == 2
+
+
+@pytest.mark.slow
+def test_outputs_that_cannot_be_written_exit_1(ner_model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, state, _ = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=3, bad=False)
+    for out in ("/proc/nerspec-out", "/proc/self/status/out"):
+        result = _extract(project, state, source, out)
+        assert result.exit_code == 1, result.output
+        assert "error:" in result.output and out.split("/")[1] in result.output
+    # A full file system: the write that fails is the first output file.
+    from nerspec import atomic
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "write_bytes", full)
+    monkeypatch.setattr(atomic, "write_text", full)
+    result = _extract(project, state, source, tmp_path / "full")
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output
+
+
+@pytest.mark.slow
+def test_a_symlinked_output_directory_is_refused(ner_model: Any, tmp_path: Path) -> None:
+    project, state, _ = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=3, bad=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").symlink_to(elsewhere)
+    result = _extract(project, state, source, tmp_path / "out")
+    assert result.exit_code == 1 and "is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "_parts").symlink_to(elsewhere)
+    result = _extract(project, state, source, real)
+    assert result.exit_code == 1 and "is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []

@@ -1,0 +1,53 @@
+"""The server's monitoring hub on a real SQLite state: only deployments with settings, sampling, texts only when
+asked, unseen words against the artifact's vocabulary, expiry."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nerspec.paths import StatePaths
+from nerspec.serve.limits import Checked
+from nerspec.serve.monitoring import MonitoringHub
+from nerspec.state import open_store
+
+
+@dataclass(frozen=True)
+class _Loaded:  # the fields of serve.registry.Loaded the hub reads
+    project: str
+    deployment: str
+    fingerprint: str
+    model_dir: Path
+    language: str | None = "en"
+
+
+def test_logs_only_what_the_state_asks_for(tmp_path: Path) -> None:
+    paths = StatePaths(tmp_path / "state")
+    artifact = tmp_path / "model"
+    artifact.mkdir()
+    (artifact / "vocabulary.json").write_text(json.dumps({"version": 1, "words": ["alice", "lives", "in", "paris"]}))
+    store = open_store(paths)
+    store.record_monitoring_settings("people", "production", {"store_texts": False, "sample": 1.0,
+                                                              "retention_days": 1}, time.time())
+    store.record_monitoring_settings("people", "sampled", {"store_texts": True, "sample": 0.5}, time.time())
+    hub = MonitoringHub(paths, max_seconds=0.05)
+    hub.start()
+    texts = [(i, f"d{i}", "Alice lives in Paris with Bob") for i in range(200)]
+    checked = Checked(valid=texts, errors=[], languages=["en-us"] * 200)
+    entity = [{"category": "PERSON", "offset": 0, "length": 5, "text": "Alice", "confidenceScore": 0.91234}]
+    for deployment in ("production", "sampled", "staging"):
+        hub.observe(_Loaded("people", deployment, "fp1", artifact), checked, [entity] * 200)
+    hub.close()
+    counts = store.monitoring_counts()
+    assert counts[("people", "production")] == 200 and ("people", "staging") not in counts
+    assert 60 < counts[("people", "sampled")] < 140
+    row = store.monitoring_documents("people", "production", last=1)[0]
+    assert (row.text, row.language, row.length, row.tokens, row.unseen_tokens) == (None, "en", 29, 6, 2)
+    assert row.predictions[0].label == "PERSON" and (row.predictions[0].start, row.predictions[0].end) == (0, 5)
+    assert row.expires - row.at == 86400
+    assert store.monitoring_documents("people", "sampled", last=1)[0].text == "Alice lives in Paris with Bob"
+    assert hub.counters()["dropped"] == 0
+    assert store.monitoring_expire(time.time() + 2 * 86400) == 200  # production's rows (1 day); sampled keeps 30
+    store.close()
