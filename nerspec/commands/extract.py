@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.extract.engines import ENGINES
 from nerspec.paths import StateChoice
 
 
@@ -22,7 +23,7 @@ from nerspec.paths import StateChoice
               help="jsonl ({\"id\", \"text\"}), .txt files (id: relative path) or Parquet; a directory, glob or file.")
 @click.option("--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for one output per partition, errors files and _summary.json.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="local", show_default=True,
               help="local: every core of this machine; ray: a Ray cluster (pip install 'nerspec[ray]').")
 @click.option("--partition-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Documents per partition (the unit of output files and of resume).")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec import progress
 from nerspec.errors import NerspecError
-from nerspec.extract.engines import Job, get_engine
+from nerspec.extract.engines import get_engine
+from nerspec.extract.job import Job
 from nerspec.extract.outputs import (
     PartitionResult,
     Settings,
