@@ -106,7 +106,7 @@ def significance(evaluation: dict[str, Any], baseline: dict[str, Any] | None) ->
     return safe
 
 
-def resolve_model(project: Any, paths: StatePaths, deployment: str = "production") -> Path:
+def resolve_model(project: LoadedProject, paths: StatePaths, deployment: str = "production") -> Path:
     """The model to evaluate when none is named: the artifact trained from the current manifest and data
     (its fingerprint), else the model the ``deployment`` serves."""
     from nerspec.deploy import local
@@ -170,7 +170,7 @@ def evaluate_project(
 
 
 def _changes_vs_deployed(
-    project: Any, corpus: Corpus, split: Any, chosen: Path, paths: StatePaths, evaluation: dict[str, Any]
+    project: LoadedProject, corpus: Corpus, split: Any, chosen: Path, paths: StatePaths, evaluation: dict[str, Any]
 ) -> dict[str, Any] | None:
     """``changes`` against the deployed model (the regression gate's deployment, else the first one);
     None when nothing is deployed there or it is the evaluated model itself."""

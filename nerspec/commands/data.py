@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
 from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -59,7 +62,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
 
 
-def _validate_project(project: Any, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
     """One project's entry of ``validate``; its errors are added to ``blocking``."""
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus

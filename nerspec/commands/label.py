@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
 from nerspec.paths import StateChoice
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
@@ -68,7 +71,7 @@ def _predictor(path: Path, deployment: str, model_dir: Path | None, state: State
     return load(model_dir or path, deployment=deployment, state=state)
 
 
-def _production(project: Any, pool: str | None, state: Any) -> Any:
+def _production(project: LoadedProject, pool: str | None, state: Any) -> Any:
     """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
     from nerspec.monitor.pool import is_deployment, production_pool
 
@@ -136,7 +139,7 @@ def next_command(
         click.echo(f"wrote {len(batch.picks)} drafts to {output}")
 
 
-def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
+def _write_batch(project: LoadedProject, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
                  model_dir: Path | None, state: StateChoice) -> None:
     from nerspec.label.drafts import draft_of, format_for, write_drafts
 

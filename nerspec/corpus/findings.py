@@ -14,6 +14,7 @@ from nerspec.errors import Problem
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
+    from nerspec.manifest.load import LoadedProject
 
 Severity = Literal["error", "warning"]
 CONTEXT = 20
@@ -120,7 +121,7 @@ def at_document(
 class KindChecks(Protocol):
     """What the data checks ask of the project's kind; the caller hands it down (``nerspec.kinds.ProjectKind``)."""
 
-    def check(self, project: Any, corpus: Corpus, declared: list[str]) -> Iterable[Finding]:
+    def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterable[Finding]:
         """The kind's label checks (``check_spans``, ``check_classes``)."""
         ...
 

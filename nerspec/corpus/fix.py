@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.formats import azure
 from nerspec.corpus.formats.common import load_json, read_text
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
 FIXABLE = ("azure", "jsonl")
 
 
-def fix_whitespace(project: Any) -> dict[str, int]:
+def fix_whitespace(project: LoadedProject) -> dict[str, int]:
     """Trim spans in every fixable source; returns ``{display path: spans fixed}`` for changed files."""
     from nerspec.corpus.formats.common import shown
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.findings import Finding, at_document
 from nerspec.corpus.formats.common import fail, read_text, shown
 from nerspec.corpus.model import Corpus, Document
 from nerspec.errors import DataError, NerspecError
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 POOL_FORMATS = ("folders", "jsonl", "labelstudio")
 _SPACE = re.compile(r"\s+")
@@ -39,7 +42,7 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def pool_sources(project: Any) -> list[tuple[int, Any]]:
+def pool_sources(project: LoadedProject) -> list[tuple[int, Any]]:
     return [(i, s) for i, s in enumerate(project.manifest.spec.data) if s.unlabeled]
 
 
@@ -70,7 +73,7 @@ def _read_folder(path: Path, root: Path) -> list[Document]:
     return out
 
 
-def load_pool(project: Any, corpus: Corpus | None, pool: str | None = None) -> Pool:
+def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = None) -> Pool:
     """The documents of ``pool`` (a declared unlabeled source's name, or a file: jsonl, Label Studio .json,
     or a folder of .txt), or of every declared pool; minus what ``corpus`` already labels."""
     from nerspec.corpus.load import source_path
@@ -128,7 +131,7 @@ def exclude_labeled(documents: list[Document], corpus: Corpus | None, sources: l
     return Pool(kept, excluded, sources)
 
 
-def check_pools(project: Any) -> list[Finding]:
+def check_pools(project: LoadedProject) -> list[Finding]:
     """Pools are validated like data: readable UTF-8, ids unique, texts non-empty and within the size limit."""
     from nerspec.corpus.checks import MAX_DOCUMENT_CHARS
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.corpus.split import SplitResult
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 SIDES = ("train", "test")
 
@@ -67,7 +70,7 @@ def _languages(split: SplitResult) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items()))
 
 
-def project_stats(project: Any, corpus: Any) -> dict[str, Any]:
+def project_stats(project: LoadedProject, corpus: Any) -> dict[str, Any]:
     from nerspec.corpus.split import split_corpus
 
     labels = [label.name for label in project.manifest.spec.labels]

@@ -28,7 +28,7 @@ def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerpri
     return target_for(target).switch(TargetContext(paths, store), project.name, deployment, fingerprint, target)
 
 
-def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
+def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
     from nerspec.deploy.intent import end, pending
     from nerspec.state.store import DeploymentRecord, actor, utc_now

@@ -8,7 +8,10 @@ for a deployment whose block (or entry) is gone; rows already logged stay until 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 
 def describe(settings: dict[str, Any] | None) -> str:
@@ -19,7 +22,7 @@ def describe(settings: dict[str, Any] | None) -> str:
             f"{settings.get('retention_days', 30)} days")
 
 
-def sync_settings(store: Any, projects: list[Any]) -> list[str]:
+def sync_settings(store: Store, projects: list[Any]) -> list[str]:
     """Record every project's monitoring settings; returns a line per deployment whose settings changed."""
     recorded = store.monitoring_settings()
     changes = []

@@ -4,10 +4,13 @@ the models and records the scores)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.progress import track
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 BATCH_SIZE = 256
 
@@ -22,7 +25,7 @@ def predictions_to_documents(
 
 
 def evaluate_model(
-    project: Any, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
+    project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
@@ -105,7 +108,7 @@ def calibration_report(
 
 
 def map_previous_names(
-    project: Any, pred: list[Document], scores: list[dict[str, float]] | None
+    project: LoadedProject, pred: list[Document], scores: list[dict[str, float]] | None
 ) -> dict[str, str]:
     """Count a model trained before a rename or merge under the current names: its ``BorrowerName`` and
     ``GuarantorName`` predictions are scored as ``Party``, so per-type deltas against it mean something.

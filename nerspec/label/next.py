@@ -27,10 +27,13 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 STRATEGIES = ("diverse", "uncertainty", "random")
 NEAR_DUPLICATE = 0.8
@@ -235,7 +238,7 @@ class Batch:
 
 
 def next_batch(
-    project: Any,
+    project: LoadedProject,
     n: int,
     *,
     pool: str | None = None,

@@ -28,7 +28,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -38,6 +38,9 @@ from nerspec.deploy import local
 from nerspec.errors import DeployError
 from nerspec.serve.errors import ApiError
 from nerspec.serve.registry import read_meta
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
@@ -208,7 +211,7 @@ def pause_before_switch() -> None:
     pause("upload-switch")
 
 
-def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
+def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
     from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.plan.rollouts import compare
 from nerspec.serve import native
@@ -33,6 +33,10 @@ from nerspec.serve.recorder import BatchRecorder
 from nerspec.serve.registry import Loaded, read_meta
 from nerspec.state.store import RolloutObservation, RolloutRecord
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
+    from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
 
@@ -83,7 +87,7 @@ def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str) -> tuple[l
 
 @dataclass
 class Rollouts:
-    paths: Any
+    paths: StatePaths
     loader: Callable[[Any], Any]
     poll_interval: float = 0.5
     _live: dict[tuple[str, str], Candidate] = field(default_factory=dict)
@@ -170,7 +174,7 @@ class Rollouts:
             for key in [k for k in self._live if k not in records]:
                 del self._live[key]
 
-    def _load(self, store: Any, record: RolloutRecord) -> Loaded:
+    def _load(self, store: Store, record: RolloutRecord) -> Loaded:
         from nerspec.deploy.targets import TargetContext
         from nerspec.deploy.verify import changed_files
         from nerspec.kinds import NER_KIND

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Span
 from nerspec.errors import DataError, Problem
@@ -159,6 +159,9 @@ def record_id(value: Any, fallback: str) -> str:
 
 from dataclasses import dataclass  # noqa: E402
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
 
 @dataclass(frozen=True)
 class ProjectInfo:
@@ -174,7 +177,7 @@ class ProjectInfo:
     multilingual: bool = False
 
 
-def project_info(project: Any) -> ProjectInfo:
+def project_info(project: LoadedProject) -> ProjectInfo:
     """From a ``LoadedProject``."""
     manifest = project.manifest
     return ProjectInfo(
