@@ -41,10 +41,8 @@ class GateResult:
 
 
 def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    try:
-        from nerspec.evaluate import per_label as _per_label
-    except ImportError:
-        return evaluation.get("per_entity") or evaluation.get("per_class") or {}
+    from nerspec.evaluate import per_label as _per_label
+
     return _per_label(evaluation)
 
 

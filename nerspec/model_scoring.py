@@ -91,10 +91,8 @@ def significance(evaluation: dict[str, Any], baseline: dict[str, Any] | None) ->
     """Paired bootstrap over the documents both evaluations scored; None (gates fail safe) when unavailable."""
     if baseline is None:
         return None
-    try:
-        from nerspec.metrics.bootstrap import significance_test
-    except ImportError:
-        return None
+    from nerspec.metrics.bootstrap import significance_test
+
     test = significance_test(evaluation, baseline)
 
     def safe(metric: str, label: str | None) -> float | None:
