@@ -43,7 +43,14 @@ class Finding:
         return Problem(self.location, self.line, self.col, where, message)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of a finding (``validate --json``, ``lint --json``, the run result's ``lint``)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The finding ``to_dict`` wrote (fields it does not know are ignored: a newer writer's)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
 
 
 _ONE_LINE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\u2028": " ", "\u2029": " ", "\x0b": " ", "\x0c": " "})

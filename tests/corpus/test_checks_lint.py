@@ -243,3 +243,14 @@ def test_example_project_reports_its_deliberate_slips_only() -> None:
     # loan-0046.txt's LoanAmount takes in the sentence's final period on purpose.
     flagged = [f.doc_id for f in check_corpus(project, corpus, kind_of(project.kind)) if f.code == "span_punctuation"]
     assert "loan-0046.txt" in flagged
+
+
+def test_a_finding_round_trips_through_its_json() -> None:
+    import json
+
+    from nerspec.corpus.findings import Finding
+
+    finding = Finding("warning", "lint_untagged", "`Acme` is tagged elsewhere", "d1", "data.jsonl", 3, 7, "…[Acme]…",
+                      2, 5)
+    assert Finding.from_dict(json.loads(json.dumps(finding.to_dict()))) == finding
+    assert Finding.from_dict({**finding.to_dict(), "added_later": 1}) == finding
