@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
+from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
 
@@ -207,7 +208,7 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["azure", "jsonl", "labelstudio", "doccano", "prodigy", "conll", "spacy", "folders"]),
+    type=click.Choice(list(FORMATS)),
     required=True,
     help="Output format (every import format; conll is lossy: ids and whitespace).",
 )

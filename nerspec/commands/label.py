@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.corpus.formats import names
 from nerspec.paths import StateChoice
+
+# The formats pre-labels are written in (the table's `drafts`), Label Studio first as always
+_DRAFT_CHOICES = sorted(names("drafts"), key=lambda name: name != "labelstudio")
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -101,7 +105,7 @@ def label() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Breaks ties (and orders `random`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Also write the batch as drafts: .json = Label Studio tasks with predictions, else nerspec jsonl.")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
 @json_option
 def next_command(
@@ -161,7 +165,7 @@ def _write_batch(project: LoadedProject, batch: Any, output: Path, fmt: str | No
 @click.option("--ids", multiple=True, help="Only these pool document ids (repeat, or separate with spaces).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Drafts file: .json = Label Studio tasks with predictions, else nerspec jsonl (draft: true).")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
 @json_option
 def suggest_command(
@@ -194,7 +198,7 @@ def suggest_command(
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Findings whose score reaches this.")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nerspec.corpus.formats import azure
+from nerspec.corpus.formats import FORMATS, azure
 from nerspec.corpus.formats.common import load_json, read_text
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
@@ -19,7 +19,6 @@ from nerspec.json_lines import json_lines
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
 
-FIXABLE = ("azure", "jsonl")
 
 
 def fix_whitespace(project: LoadedProject) -> dict[str, int]:
@@ -28,7 +27,7 @@ def fix_whitespace(project: LoadedProject) -> dict[str, int]:
 
     changed: dict[str, int] = {}
     for source in project.manifest.spec.data:
-        if source.path is None or source.format not in FIXABLE:
+        if source.path is None or not FORMATS[source.format].fixable:
             continue
         path = project.dir / source.path
         count = _fix_azure(path) if source.format == "azure" else _fix_jsonl(path)

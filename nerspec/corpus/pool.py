@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.findings import Finding, at_document
+from nerspec.corpus.formats import FORMATS, names
 from nerspec.corpus.formats.common import fail, read_text, shown
 from nerspec.corpus.model import Corpus, Document
 from nerspec.errors import DataError, NerspecError
@@ -27,7 +28,6 @@ from nerspec.errors import DataError, NerspecError
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
 
-POOL_FORMATS = ("folders", "jsonl", "labelstudio")
 _SPACE = re.compile(r"\s+")
 
 
@@ -50,12 +50,10 @@ def read_pool_file(path: Path, fmt: str, project_dir: Path | None = None) -> lis
     """Documents (id, text) of one pool file or folder; labels dropped."""
     if fmt == "folders":
         docs = _read_folder(path, project_dir or path)
-    elif fmt in ("jsonl", "labelstudio"):
-        from nerspec.corpus.formats import module
-
-        docs = module(fmt).read(path, project_dir)
+    elif fmt in FORMATS and FORMATS[fmt].pool:
+        docs = FORMATS[fmt].load().read(path, project_dir)
     else:
-        raise fail(path, f"a pool is one of {', '.join(POOL_FORMATS)}, not `{fmt}`")
+        raise fail(path, f"a pool is one of {', '.join(names('pool'))}, not `{fmt}`")
     for doc in docs:
         doc.spans, doc.labels, doc.status, doc.disagreement = [], [], "", ""
     return docs
@@ -137,9 +135,9 @@ def check_pools(project: LoadedProject) -> list[Finding]:
 
     findings: list[Finding] = []
     for index, source in pool_sources(project):
-        if source.format not in POOL_FORMATS:
+        if source.format not in names("pool"):
             problem = project.locate(("spec", "data", index, "format"), "")
-            findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(POOL_FORMATS)}",
+            findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(names('pool'))}",
                                     None, problem.file, line=problem.line, col=problem.col))
             continue
         try:

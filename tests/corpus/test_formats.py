@@ -457,3 +457,17 @@ def test_conll_round_trip_of_generated_glued_entities(parts: list[tuple[str, str
     with tempfile.TemporaryDirectory() as tmp:
         back = _conll_round_trip([doc], Path(tmp))
     assert _entities(back) == _entities([doc])
+
+
+def test_the_format_table_covers_the_manifest_and_says_what_each_format_can_do() -> None:
+    from typing import get_args
+
+    from nerspec.corpus.formats import FORMATS, names
+    from nerspec.manifest.schema import DataFormat
+
+    assert set(FORMATS) == set(get_args(DataFormat))
+    assert names("pool") == ("folders", "jsonl", "labelstudio") and names("fixable") == ("azure", "jsonl")
+    assert names("directory") == ("azure", "folders") and names("drafts") == ("jsonl", "labelstudio")
+    for name, found in FORMATS.items():  # every module reads, lists its files and writes
+        loaded = found.load()
+        assert callable(loaded.read) and callable(loaded.referenced_files) and callable(loaded.write), name
