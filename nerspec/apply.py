@@ -278,7 +278,7 @@ def _model_and_gates(
     return passed
 
 
-def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, baseline: dict[str, Any] | None
+def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, baseline: dict[str, Any] | None
                   ) -> dict[str, Any] | None:
     """Likely label errors in the documents this change added or relabeled (against the compared deployment's
     model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
@@ -296,7 +296,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, basel
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Any) -> dict[str, Any] | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of

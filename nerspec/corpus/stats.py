@@ -9,6 +9,7 @@ from nerspec.corpus.model import Document
 from nerspec.corpus.split import SplitResult
 
 if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
 
 SIDES = ("train", "test")
@@ -70,7 +71,7 @@ def _languages(split: SplitResult) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items()))
 
 
-def project_stats(project: LoadedProject, corpus: Any) -> dict[str, Any]:
+def project_stats(project: LoadedProject, corpus: Corpus) -> dict[str, Any]:
     from nerspec.corpus.split import split_corpus
 
     labels = [label.name for label in project.manifest.spec.labels]

@@ -11,6 +11,7 @@ from nerspec.progress import track
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.predict import Predictor
 
 BATCH_SIZE = 256
 
@@ -81,7 +82,7 @@ def evaluate_model(
 
 
 def calibration_report(
-    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any,
+    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.

@@ -12,10 +12,11 @@ from nerspec.label.drafts import draft_of
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.predict import Predictor
 
 
 def suggest(
-    project: LoadedProject, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
+    project: LoadedProject, predictor: Predictor, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
     progress: Callable[[int, int], None] | None = None, production: Any = None,
 ) -> list[tuple[Document, dict[Any, float]]]:
     """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,
