@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -33,3 +33,6 @@ LabelName = Annotated[
     ),
     AfterValidator(_label_name),
 ]
+
+# The manifest's `format:` values (``nerspec.corpus.formats.FORMATS`` has a module for each).
+DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]

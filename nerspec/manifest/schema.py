@@ -16,6 +16,7 @@ from nerspec.manifest.fields import (
     MAX_LABELS,
     MAX_SEED,
     SHA256_PATTERN,
+    DataFormat,
     LabelName,
     ResourceName,
 )
@@ -54,9 +55,6 @@ class Label(Strict):
         if self.renamed_from is None:
             return []
         return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
-
-
-DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]
 
 
 class DataSource(Strict):
