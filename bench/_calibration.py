@@ -36,6 +36,33 @@ def test_outcomes(project_dir: Path, artifact: Path) -> tuple[dict[str, list[Any
 
 def print_calibration(project_dir: Path, artifact: Path) -> None:
     print_pooled_calibration([(project_dir, artifact)])
+    print_class_pair_calibration(project_dir, artifact)
+
+
+def print_class_pair_calibration(project_dir: Path, artifact: Path) -> None:
+    """Multi-label (issue 27): ECE over every (test document, class) pair, the probability that the class applies;
+    what ``evaluate --json`` reports and the calibration gate reads for a per-class calibrated model."""
+    from nerspec.class_calibration import per_class_reliability
+    from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split import split_corpus
+    from nerspec.manifest.load import load_project
+    from nerspec.predict import Predictor
+    from nerspec.train.artifact import read_artifact
+
+    found = read_artifact(artifact)
+    if not found.meta.get("multilabel"):
+        return
+    project = load_project(project_dir)
+    test = list(split_corpus(project, load_corpus(project)).test)
+    gold = [d.labels for d in test]
+    ece = {}
+    for name, calibrate in (("calibrated", True), ("raw", False)):
+        predictor = Predictor(found.path, found.meta, calibrate=calibrate)
+        scores = [cats for _, cats in predictor.analyze([d.text for d in test], batch_size=64)]
+        ece[name] = per_class_reliability(gold, scores)
+    per_class = ", ".join(f"{label} {row['ece']:.4f}" for label, row in ece["calibrated"]["per_class"].items())
+    print(f"  every (document, class) pair ({ece['calibrated']['items']} items): ECE {ece['calibrated']['ece']:.4f} "
+          f"calibrated, {ece['raw']['ece']:.4f} raw; per class {per_class}")
 
 
 def print_pooled_calibration(runs: list[tuple[Path, Path]]) -> None:

@@ -34,6 +34,7 @@ from nerspec.plan import (
     Repair,
     StageRollout,
     Train,
+    check_deploy_secrets,
     check_fresh,
     make_plan,
     serving,
@@ -119,6 +120,7 @@ def execute(
     when a gate failed (state is recorded first). Failures are in the result, not raised."""
     from nerspec.staging import remove_stale_partials
     from nerspec.state import open_store
+    from nerspec.state.lock import remove_leftover_tmp
 
     say = progress or (lambda _message: None)
     store = open_store(paths)
@@ -127,6 +129,7 @@ def execute(
     try:
         with store.locked(operation, sorted({p.name for p in projects}), lock_timeout):
             remove_stale_partials(paths, time.time())
+            remove_leftover_tmp(paths.root)  # this machine's killed pointer and report writes, whatever the store
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (parts or RunParts()).resolved()
@@ -135,6 +138,8 @@ def execute(
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
+            if not no_deploy:
+                check_deploy_secrets(projects, plan)
             run = _Run(RunContext(paths, store, resolved, say, actor()), no_deploy)
             run.previous = _last_run_entries(paths)
             pairs = _pair(projects, plan)

@@ -61,8 +61,11 @@ def staged_dir(final: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{token()}.", suffix=".partial", dir=final.parent))
     # mkdtemp creates 0700; artifacts are shared with other users (a `serve` process, CI caches) as the umask allows.
     tmp.chmod(0o777 & ~umask())
+    from nerspec.owner import heartbeat
+
     try:
-        yield tmp
+        with heartbeat(tmp):  # other hosts sharing the directory see it is alive (they cannot check our pid)
+            yield tmp
         try:
             os.rename(tmp, final)
         except OSError:

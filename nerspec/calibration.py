@@ -31,8 +31,10 @@ the training documents instead (``nerspec.train.calibrate``; never on the model'
 would make the fit overconfident). With fewer than ``MIN_ITEMS`` items, or too few training documents to
 cross-fit, no calibration is stored and raw scores are returned unchanged (``method: "none"`` with the reason).
 
-Calibration never changes what is returned: entities and classes are decided on raw model outputs first
-(``nerspec.predict``); only ``confidenceScore`` is mapped.
+Calibration never changes which entities or single-label classes are returned: they are decided on raw model
+outputs first (``nerspec.predict``); only ``confidenceScore`` is mapped. Multi-label classification is the
+exception: each class has its own map and the decision is made on the calibrated probability
+(``nerspec.class_calibration``), because a threshold on raw sigmoids misses classes the model ranks right.
 
 ECE (expected calibration error): items in ``BINS`` equal-width confidence bins; the count-weighted mean of
 ``|accuracy - mean confidence|`` per bin. ECE measured on a few hundred items is not zero even for a perfectly

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     reports = _reports(paths, result)
     tips = next_steps(projects[0], paths, failed is not None)
-    width = max(len(tip.command) for tip in tips)
+    # Comments line up, but a long command (the predict example) does not push them all past 80 columns.
+    width = min(max(len(tip.command) for tip in tips), 48)
     click.echo(f"\nReport: {reports[0]}")
     for extra in reports[1:]:
         click.echo(f"HTML report: {extra}")
@@ -96,7 +97,7 @@ def next_steps(project: LoadedProject, paths: StatePaths, failed: bool) -> list[
         tips.append(Tip(f"nerspec rollback {where} {deployment}", "back to the previous model"))
     else:
         tips.append(Tip(f"nerspec deployments history {where}",
-                        "every deploy; after a second one, `nerspec rollback` returns to the previous model"))
+                        "every deploy so far"))
     if not failed:
         tips.append(Tip(f"nerspec predict {where} --deployment {deployment} {shlex.quote(EXAMPLE_TEXT)}",
                         "use the deployed model"))

@@ -123,6 +123,6 @@ def remove(ctx: RunContext, project: LoadedProject, deployment: str) -> None:
 
     drop_staged(ctx.store, project.name, deployment, actor=ctx.who, reason="the deployment leaves the manifest")
     recorded = ctx.store.deployments(project.name).get(deployment)
-    target = recorded.target if recorded is not None else {"type": "local"}
+    target = recorded.target if recorded is not None else {}
     target_for(target).remove(ctx.targets, project.name, deployment, target)
     ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason="no longer declared in the manifest")

@@ -14,11 +14,11 @@ Every backend: the lock is the state store's own (the SQLite state directory's l
 locks on every project gc may touch), the records are the store's, and the storage operations are the artifact
 store's (``nerspec.artifacts.stores``: a local directory, or an S3 bucket plus its local cache).
 
-Crash safety comes from ordering: the state forgets the model first (one transaction), then the artifact store makes
-it disappear in one step (a local directory is renamed to a ``.<fp>.gc-<pid>`` tombstone; in S3 a removal mark is
-written and the manifest deleted), then its files are deleted. A kill between the steps leaves an unrecorded
-artifact (removed by the next gc, or adopted by the next apply) or a marked leftover (finished by the next gc);
-never a served model touched, never a record without files.
+Crash safety comes from ordering: the artifact store marks the model for removal, the state forgets it (one
+transaction), then the artifact store makes it disappear in one step (a local directory is renamed to a
+``.<fp>.gc-<pid>`` tombstone; in S3 the manifest is deleted), then its files are deleted. A kill between the steps
+leaves a marked leftover (finished by the next gc unless an apply recorded the model again), never an orphan that
+the grace for unrecorded artifacts would keep; never a served model touched, never a record without files.
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
     """Remove every model nothing needs (see the module docstring); with ``dry_run`` only say which."""
     from nerspec.artifacts.stores import open_artifact_store
     from nerspec.state import open_store
+    from nerspec.state.crashpoints import pause
 
     if keep < 0:
         raise ValueError("keep must be >= 0")
@@ -184,7 +185,9 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
                         result.kept[candidate.fingerprint] = "served (registry pointer)"
                         continue
                     if candidate.recorded:
+                        artifacts.mark_removal(candidate.fingerprint, candidate.project)  # before it is forgotten
                         store.forget_model(candidate.fingerprint)
+                        pause("gc-forgotten")
                     artifacts.remove(candidate.fingerprint, candidate.project)
                 result.removed.append(candidate)
                 tell(f"{'would remove' if dry_run else 'removed'} {candidate.fingerprint[:12]} "

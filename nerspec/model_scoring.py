@@ -116,21 +116,29 @@ def resolve_model(project: LoadedProject, paths: StatePaths, deployment: str = "
     artifact = local.artifact_dir(paths, fingerprint)
     if local.is_complete(artifact):
         return artifact
-    pointer = local.read_pointer(paths, project.name, deployment)
-    if pointer and pointer.get("fingerprint"):
-        deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
-        if local.is_complete(deployed):
-            return deployed
-    if paths.artifacts_url and "://" in paths.artifacts_url:  # an object store: the model, fetched and verified
-        from nerspec.predict import _recorded
-
-        shared = _remote_model(paths, fingerprint) or _recorded(paths, project.name, deployment)
-        if shared is not None:
-            return shared
+    shared = _remote_model(paths, fingerprint) if paths.artifacts_url and "://" in paths.artifacts_url else None
+    deployed = shared or _deployed_model(paths, project.name, deployment)
+    if deployed is not None:
+        return deployed
     raise ModelNotFoundError(
         f"{project.name}: no model trained from the current manifest and data (fingerprint {fingerprint[:12]}) "
         f"and no {deployment!r} deployment in {paths.root}; run `nerspec train` or pass --model DIR"
     )
+
+
+def _deployed_model(paths: StatePaths, project: str, deployment: str) -> Path | None:
+    """The model the state records for the deployment (``nerspec.deploy.targets``), fetched and verified."""
+    from nerspec.deploy.targets import served_model
+    from nerspec.errors import ModelNotFoundError
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False)
+    try:
+        return served_model(paths, store, project, deployment).model_dir
+    except ModelNotFoundError:
+        return None
+    finally:
+        store.close()
 
 
 def _remote_model(paths: StatePaths, fingerprint: str) -> Path | None:
@@ -179,12 +187,9 @@ def _changes_vs_deployed(
     deployment = compared_deployment(project.manifest.spec)
     if deployment is None:
         return None
-    pointer = local.read_pointer(paths, project.name, deployment)
-    if not pointer or not pointer.get("fingerprint"):
-        return None
-    deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
-    if not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
+    deployed = _deployed_model(paths, project.name, deployment)
+    if deployed is None or not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
         return None
     baseline = evaluate_model(project, corpus, split, deployed, ci_resamples=10)
-    against = {"deployment": deployment, "fingerprint": str(pointer["fingerprint"])}
+    against = {"deployment": deployment, "fingerprint": deployed.name}
     return document_changes(evaluation, baseline, against=against)

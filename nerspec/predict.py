@@ -2,8 +2,8 @@
 
 ``load(path, deployment="production", state=None)`` accepts an artifact directory
 (``<state>/models/<fingerprint>``), the ``model/`` pipeline inside one, or a project directory /
-manifest file, which is resolved through the deployment pointer
-``<state>/registry/<project>/<deployment>.json``.
+manifest file, which is resolved to the model the state records for the deployment (``nerspec.deploy.targets``:
+on every machine the same model, fetched and verified; pointer files are only a cache).
 
 One decoding, one path
 ----------------------
@@ -343,53 +343,17 @@ def resolve(path: str | Path, deployment: str = "production", state: StateArg = 
 
 
 def _deployed(path: Path, deployment: str, state: StateArg) -> Path:
-    from nerspec.deploy.local import list_pointers, read_pointer
+    """The model the state records for the project's deployment, on this machine (fetched and verified); pointer
+    files are only a cache of the state and are never read here (``nerspec.deploy.targets``)."""
+    from nerspec.deploy.targets import served_model
     from nerspec.manifest.load import load_project
     from nerspec.paths import state_paths
+    from nerspec.state import open_store
 
     project = load_project(path)
     paths = state_paths(state, start=project.dir)
-    pointer = read_pointer(paths, project.name, deployment)
-    if pointer is None:
-        recorded = _recorded(paths, project.name, deployment)  # a registry target / shared state
-        if recorded is not None:
-            return recorded
-        known = sorted(list_pointers(paths, project.name))
-        hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
-        raise ModelNotFoundError(
-            f"project `{project.name}` has no deployment `{deployment}` in {paths.registry}; {hint}"
-        )
-    if pointer.get("corrupt") or not pointer.get("fingerprint"):
-        raise ModelNotFoundError(f"the pointer of {project.name}/{deployment} is corrupt: re-run `nerspec apply`")
-    from nerspec.deploy.verify import open_state, pointer_model_dir, verify
-    from nerspec.train.artifact import is_complete
-
-    model_dir = pointer_model_dir(paths, pointer)
-    if not is_complete(model_dir):
-        raise ModelNotFoundError(
-            f"{project.name}/{deployment} points at model {pointer['fingerprint']}, which is missing from {model_dir.parent}"
-        )
-    store = open_state(paths)
+    store = open_store(paths, create=False)  # no state yet: an empty one (nothing deployed); a lost one is refused
     try:
-        model_dir = verify(paths, project.name, deployment, pointer, store)
-    finally:
-        if store is not None:
-            store.close()
-    return model_dir
-
-
-def _recorded(paths: Any, project: str, deployment: str) -> Path | None:
-    """The model a deployment's state record names (``registry`` targets), fetched and verified when remote."""
-    if not paths.shared and not paths.db.is_file():
-        return None
-    from nerspec.deploy.targets import TargetContext
-    from nerspec.state import open_store
-
-    store = open_store(paths, create=False)
-    try:
-        record = store.deployments(project).get(deployment)
-        if record is None or record.target.get("type") == "http":
-            return None
-        return TargetContext(paths, store).local_model(record.fingerprint)
+        return served_model(paths, store, project.name, deployment).model_dir
     finally:
         store.close()

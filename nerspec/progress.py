@@ -130,6 +130,9 @@ class PlainReporter:
     def task(self, description: str, total: float | None = None) -> Task:
         return _PlainTask(self, description, total)
 
+    def announce(self, line: str) -> None:
+        self.write(line)
+
 
 def _interval_from_env() -> float:
     try:
@@ -177,6 +180,12 @@ class RichReporter:
         self.open += 1
         return _RichTask(self, self.bar.add_task(description, total=total, status="", eta=None))
 
+    def announce(self, line: str) -> None:
+        if self.open:
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            (self.stream or sys.stderr).write(line + "\n")
+
     def finish(self, task_id: Any) -> None:
         self.bar.remove_task(task_id)
         self.open -= 1
@@ -195,6 +204,7 @@ def _rich_progress(stream: IO[str] | None) -> Any:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.table import Column
     from rich.text import Text
 
     class Remaining(ProgressColumn):
@@ -209,14 +219,30 @@ def _rich_progress(stream: IO[str] | None) -> Any:
             return Text(clock(eta), style="progress.remaining")
 
     console = Console(file=stream or sys.stderr)
+    class Elastic(ProgressColumn):
+        """A field that gives way on a narrow terminal: its column may shrink, its text ends in an ellipsis."""
+
+        def __init__(self, field: str, most: int | None = None) -> None:
+            super().__init__(table_column=Column(no_wrap=False, overflow="ellipsis", max_width=most))
+            self.field = field
+
+        def render(self, task: Any) -> Any:
+            value = task.description if self.field == "description" else task.fields.get(self.field, "")
+            return Text(str(value), no_wrap=True, overflow="ellipsis")
+
+    # At 80 columns the step count, elapsed and remaining time stay whole: only the description and the status
+    # (loss, dev score) give way; the bar is shorter on narrow terminals.
+    def fixed() -> Column:
+        return Column(no_wrap=True)
+
     return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        Remaining(),
+        Elastic("description", 32),
+        BarColumn(bar_width=24 if console.width >= 120 else 10, table_column=fixed()),
+        MofNCompleteColumn(table_column=fixed()),
+        Elastic("status"),
+        TimeElapsedColumn(table_column=fixed()),
+        TextColumn("ETA", table_column=fixed()),
+        Remaining(table_column=fixed()),
         console=console,
         transient=True,
         refresh_per_second=8,
@@ -249,6 +275,13 @@ def use(reporter: Reporter) -> Iterator[Reporter]:
         yield reporter
     finally:
         _current.reset(token)
+
+
+def announce(line: str, reporter: Reporter | None = None) -> None:
+    """One line now, outside any task's rhythm (a stalled backend being retried); nothing when quiet."""
+    say = getattr(reporter or _current.get(), "announce", None)
+    if say is not None:
+        say(line)
 
 
 @contextmanager

@@ -33,11 +33,15 @@ def remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
     changed since we took the lock are stale (a live training keeps writing checkpoints into its own)."""
     if not paths.models.is_dir():
         return
-    from nerspec.owner import owner_alive
+    from nerspec.owner import foreign, foreign_owner_gone, owner_alive
 
     for leftover in paths.models.glob(".*.partial"):
+        if foreign(leftover.name):  # another host's or container's: its pid means nothing here; its heartbeat does
+            if foreign_owner_gone(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
+            continue
         alive = owner_alive(leftover.name)
-        if alive is None:  # no owner record on this host: only untouched since we took the lock is stale
+        if alive is None:  # no owner record: only untouched since we took the lock is stale
             newest = _newest_mtime(leftover)
             alive = newest is None or newest >= lock_taken
         if not alive:

@@ -60,3 +60,22 @@ def test_track_below_min_total_opens_no_task() -> None:
     with progress.use(progress.PlainReporter(out, interval=0.0)):
         assert list(progress.track([1, 2], "read", min_total=10)) == [1, 2]
     assert out.getvalue() == ""
+
+
+def test_the_training_line_fits_80_columns_with_its_counts_and_times_whole(monkeypatch) -> None:
+    """On an 80-column terminal only the description and the status give way (ellipsis), never the numbers."""
+    monkeypatch.setenv("COLUMNS", "80")
+    term = FakeTerminal()
+    bar = progress._rich_progress(term)
+    assert bar.console.width == 80
+    task = bar.add_task("loan-agreements: train", total=600, status="loss 6444.97  dev 0.183 (best 0.183 @ 100)",
+                        eta=82.0)
+    bar.update(task, completed=108)
+    with bar.console.capture() as captured:
+        bar.console.print(bar.get_renderable())
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", captured.get())  # colours do not take columns
+    (line,) = [line for line in plain.splitlines() if line.strip()]
+    assert len(line.rstrip()) <= 80
+    assert "108/600" in line and "0:00:00" in line and line.rstrip().endswith("ETA 1:22"), line

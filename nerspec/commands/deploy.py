@@ -42,7 +42,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
     Example:
       nerspec deployments list projects/example
     """
-    from nerspec.deploy.targets import TargetContext, target_for
+    from nerspec.deploy.targets import TargetContext, target_for, target_type
     from nerspec.plan import ObservedDeployment
     from nerspec.state import open_store
 
@@ -57,7 +57,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
         rows = []
         for name in [*declared, *sorted(set(recorded) - set(declared))]:
             rec = recorded.get(name)
-            target = rec.target if rec else declared_targets.get(name, {"type": "local"})
+            target = rec.target if rec else declared_targets.get(name, {})
             # What the target serves, asked through its own protocol (pointer file, remote server, registry).
             observed = ObservedDeployment(name, target, desired=name in declared,
                                           recorded=rec.fingerprint if rec else None)
@@ -67,10 +67,11 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
                     "deployment": name,
                     "fingerprint": rec.fingerprint if rec else None,
                     "deployed_at": rec.deployed_at if rec else None,
-                    "target": target.get("type", "local"),
+                    "target": target_type(target),
                     "declared": name in declared,
                     "pointer": observed.actual,
                     "drift": observed.drift,
+                    "notes": observed.notes,  # e.g. a remote not checked, and why (reading needs no secret)
                 }
             )
     finally:
@@ -83,6 +84,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
         note = "" if row["declared"] else "  (not in the manifest: apply removes it)"
         if row["fingerprint"] and row["drift"]:
             note += f"  (drift: {row['drift'][0]}; `nerspec plan` shows the repair)"
+        note += "".join(f"  ({n.split(': ', 1)[-1]})" for n in row["notes"])
         click.echo(f"{row['deployment']:<16} {fp:<12}  {row['deployed_at'] or '-':<25} {row['target']}{note}")
 
 
@@ -171,11 +173,16 @@ def rollback_command(
       nerspec rollback projects/example production --to 3f2a9c1b0d4e
     """
     from nerspec.deploy import rollback
+    from nerspec.deploy.labels import served_label_warnings
 
     project = _project(path)
-    old, new = rollback(state.resolve(), project, deployment, to, lock_timeout, force=force)
+    paths = state.resolve()
+    old, new = rollback(paths, project, deployment, to, lock_timeout, force=force)
+    warnings = served_label_warnings(paths, project, deployment, new)
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:
-        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new})
+        echo_json({"project": project.name, "deployment": deployment, "from": old, "to": new, "warnings": warnings})
         return
     click.echo(f"{deployment}: {old[:12]} -> {new[:12]} (rolled back)")
 

@@ -56,7 +56,7 @@ def evaluate_command(
       nerspec evaluate projects/example
       nerspec evaluate projects/example --model .nerspec/models/<fingerprint> --json
       nerspec evaluate --gold gold.jsonl --pred pred.jsonl --mismatches-only
-      nerspec evaluate --gold gold.jsonl --pred pred.jsonl --project projects/tickets
+      nerspec evaluate --gold gold.jsonl --pred pred.jsonl --project projects/support-tickets
       nerspec evaluate --gold gold.jsonl --pred scores.jsonl --multilabel --threshold 0.4
     """
     if (gold is None) != (pred is None):

@@ -45,6 +45,7 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
             "removed": [{"fingerprint": c.fingerprint, "project": c.project, "bytes": c.size} for c in result.removed],
             "freed_bytes": result.freed,
             "kept": result.kept,
+            "expired_monitoring_documents": result.expired_documents,
         })
         return
     verb = "would free" if dry_run else "freed"

@@ -116,6 +116,12 @@ def next_command(
 
     Deterministic for a given model, pool and seed. Documents already labeled (same id or text) are
     never proposed. --json prints {"documents": [{"id", "score", "reasons"}]} in ranked order.
+
+    \b
+    Examples:
+      nerspec label next projects/example -n 20 --pool pool.jsonl
+      nerspec label next projects/example -n 50 --pool pool.jsonl -o batch.json   # Label Studio tasks
+      nerspec label next projects/example -n 20 --pool production --json           # logged production traffic
     """
     from nerspec.label.next import next_batch
     from nerspec.manifest.load import load_project
@@ -176,6 +182,11 @@ def suggest_command(
 
     Drafts are not training data: a source holding unreviewed drafts fails `nerspec validate` (naming the
     file and count) until they are reviewed, unless the source sets `allow_drafts: true`.
+
+    \b
+    Examples:
+      nerspec label suggest projects/example --pool pool.jsonl --ids n1 -o drafts.jsonl
+      nerspec label suggest projects/example --pool pool.jsonl --ids "n1 n2" -o batch.json --format labelstudio
     """
     from nerspec.kinds import kind_of
     from nerspec.label.drafts import format_for, write_drafts

@@ -94,10 +94,9 @@ def report_command(
     run, _ = _load_run(input_path, state)
     run = _select(run, paths)
     if input_path is None:  # the state's own last run: add what its monitored deployments logged since
-        from nerspec.paths import state_paths
         from nerspec.report.production import attach_production
 
-        run = attach_production(run, state_paths(state))
+        run = attach_production(run, state.resolve())
     artifact = f"HTML report ({output.name})" if output and fmt == "html" else "HTML report artifact"
     text = render(run, fmt, artifact=artifact)  # type: ignore[arg-type]
 

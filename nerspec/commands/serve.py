@@ -46,9 +46,9 @@ def serve(host: str, port: int, state: StateChoice, api_key_env: str | None, adm
     \b
     Example:
       NERSPEC_ADMIN_TOKEN=s3cret nerspec serve --port 8080 --state .nerspec
-      curl -s -X POST 'http://127.0.0.1:8080/projects/loans/deployments/production:analyze' \\
+      curl -s -X POST 'http://127.0.0.1:8080/projects/loan-agreements/deployments/production:analyze' \\
            -H 'content-type: application/json' \\
-           -d '{"documents": [{"id": "1", "text": "Loan to Jane Doe for $5,000.", "language": "en"}]}'
+           -d '{"documents": [{"id": "1", "text": "Acme Bank lends $2M to Jane Doe.", "language": "en"}]}'
     """
     from nerspec.serve.server import run
 

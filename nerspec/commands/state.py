@@ -90,14 +90,17 @@ def backup_command(file: Path, as_json: bool, state: StateChoice) -> None:
 
 @state_group.command("restore")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Restore even though the backup is older than later deployments, rollbacks or swaps (undoes them).")
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
-def restore_command(file: Path, lock_timeout: float, as_json: bool, state: StateChoice) -> None:
+def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool, state: StateChoice) -> None:
     """Replace the state database by the backup FILE (the current one is kept beside it).
 
     Model paths are stored relative to the state directory, so a backup restores into a moved directory too.
-    Run `nerspec plan` afterwards: it shows what differs between the restored state and the registry.
+    Run `nerspec plan` afterwards: it shows what differs between the restored state and the registry. A backup
+    older than what happened since (history it lacks, pointers serving other models) is refused without --force.
 
     \b
     Example:
@@ -108,7 +111,7 @@ def restore_command(file: Path, lock_timeout: float, as_json: bool, state: State
 
     paths = state.resolve()
     with lock.locked(paths.root, "state restore", lock_timeout):
-        kept = restore(paths, file)
+        kept = restore(paths, file, force=force)
     if as_json:
         echo_json({"file": str(file), "previous": str(kept) if kept else None})
         return

@@ -30,7 +30,7 @@ def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerpri
 
 def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
-    from nerspec.deploy.intent import end, pending
+    from nerspec.deploy.intent import end, live, pending
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
     by_name = {p.name: p for p in projects}
@@ -40,11 +40,8 @@ def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list
         if project is None:
             continue
         recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
-        if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
-            end(paths, intent)  # killed after the state recorded it: only the intent file was left
-            continue
-        if any(recorded.get(d) != intent.expected.get(d) for d in intent.switches):
-            end(paths, intent)  # the state moved on since (another command): the intent is obsolete
+        if not live(intent, recorded):
+            end(paths, intent)  # recorded already, or the state moved on since (another command): obsolete
             continue
         targets = {}
         for deployment, fingerprint in sorted(intent.switches.items()):

@@ -70,3 +70,20 @@ def pending(paths: StatePaths, project: str | None = None) -> list[Intent]:
         if project is None or intent.project == project:
             found.append(intent)
     return found
+
+
+def live(intent: Intent, recorded: dict[str, str]) -> bool:
+    """Still to be finished: the state has neither recorded it yet nor moved on since (``recorded``: deployment ->
+    fingerprint the state records now)."""
+    if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
+        return False  # killed after the state recorded it: only the intent file was left
+    return all(recorded.get(d) == intent.expected.get(d) for d in intent.switches)
+
+
+def unfinished(paths: StatePaths, project: str, recorded: dict[str, str]) -> dict[str, tuple[str, Intent]]:
+    """deployment -> (fingerprint it must serve, intent) for every live intent of ``project`` (plan names them)."""
+    out: dict[str, tuple[str, Intent]] = {}
+    for intent in pending(paths, project):
+        if live(intent, recorded):
+            out.update({d: (fp, intent) for d, fp in intent.switches.items()})
+    return out

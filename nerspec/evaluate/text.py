@@ -34,7 +34,9 @@ def _calibration_and_changes(evaluation: dict[str, Any], items: str) -> list[str
         noise = calibration.get("sampling_noise")
         floor = f"; a perfectly calibrated model would show ~{_f(noise)} on as many" if noise is not None else ""
         fitted = f" fitted on {calibration['fitted_items']}" if calibration.get("fitted_items") else ""
-        lines.append(f"calibration: ECE {_f(calibration['ece'])} over {calibration.get('items', 0)} predicted {items} "
+        # Multi-label per-class calibration is measured over every (document, class) pair, returned or not.
+        what = "(document, class) pairs" if calibration.get("per_class") is not None else f"predicted {items}"
+        lines.append(f"calibration: ECE {_f(calibration['ece'])} over {calibration.get('items', 0)} {what} "
                      f"({calibration.get('method', 'none')}{fitted}{floor})")
     changes = evaluation.get("changes")
     if isinstance(changes, dict):

@@ -80,8 +80,10 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         # Upgrading the base package changes the starting weights: the model must retrain.
         inputs["base_version"] = installed_version(spec.training.base) or "missing"
     if spec.training.pretrain is not None:
-        # The raw text pretrained on shapes the starting weights.
+        # The raw text pretrained on shapes the starting weights. Per source for `plan`'s reasons only: the
+        # combined digest is what the fingerprint hashes.
         inputs["pretrain_data"] = raw_text_digest(project)
+        inputs["pretrain_sources"] = raw_text_source_digests(project)
     if spec.training.config is not None:
         # The expert config's content trains the model, not its path.
         config = project.dir / spec.training.config
@@ -96,7 +98,8 @@ def model_fingerprint(
     inputs = training_inputs(project)
     # The split and dev-carve versions are shown by plan; what they decide (the assignment) is hashed instead,
     # inside the data digest and ``dev``: a version bump retrains only projects whose assignment changed.
-    for key in ("split_version", "dev_carve_version"):
+    # Per-source pretraining digests are for plan's reasons; ``pretrain_data`` already covers them.
+    for key in ("split_version", "dev_carve_version", "pretrain_sources"):
         inputs.pop(key, None)
     payload = {
         "inputs": inputs,
@@ -134,18 +137,30 @@ def source_indices(project: LoadedProject) -> list[int]:
 
 def raw_text_digest(project: LoadedProject) -> str:
     """sha256 over the raw-text sources' files (names, paths and contents; URL sources by their pin)."""
+    digest = hashlib.sha256()
+    for line in _source_lines(project).values():
+        digest.update(line.encode())
+    return digest.hexdigest()
+
+
+def raw_text_source_digests(project: LoadedProject) -> dict[str, str]:
+    """Each raw-text source's own digest, so that `plan` can name the sources whose text changed."""
+    return {name: hashlib.sha256(line.encode()).hexdigest()[:16] for name, line in _source_lines(project).items()}
+
+
+def _source_lines(project: LoadedProject) -> dict[str, str]:
     cache = StatCache(None)
     prefix = str(project.dir.resolve()) + os.sep
-    digest = hashlib.sha256()
+    lines = {}
     for index in source_indices(project):
         source = project.manifest.spec.data[index]
         if source.path is None:
-            digest.update(f"{source.name}\0url\0{source.sha256}\n".encode())
+            lines[source.name] = f"{source.name}\0url\0{source.sha256}\n"
             continue
         root = project.dir.resolve() / source.path
         source_digest = source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
-        digest.update(f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n".encode())
-    return digest.hexdigest()
+        lines[source.name] = f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n"
+    return lines
 
 
 def recorded_training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:

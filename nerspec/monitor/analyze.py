@@ -27,7 +27,7 @@ class Inputs:
     alert: Any  # manifest MonitoringAlert, or None
 
 
-def _iso(at: float) -> str:
+def iso_time(at: float) -> str:
     from datetime import UTC, datetime
 
     from nerspec.timestamps import utc_timestamp
@@ -52,7 +52,7 @@ def timeline(documents: list[MonitoredDocument], fitted_items: int, points: int 
         per_document = [sum(p.confidence for p in d.predictions) / len(d.predictions) for d in bucket if d.predictions]
         mean = round(sum(per_document) / len(per_document), 4) if per_document else None
         precision, interval = precision_interval(confidences, fitted_items) if confidences else (None, None)
-        out.append(Point(_iso(first + index * width), len(bucket), precision, interval, mean))
+        out.append(Point(iso_time(first + index * width), len(bucket), precision, interval, mean))
     return out
 
 
@@ -90,7 +90,7 @@ def analyze(inputs: Inputs) -> MonitorResult:
     calibrated, fitted_items = calibration_of(inputs.evaluation)
     estimated = estimate(served, calibrated=calibrated, fitted_items=fitted_items,
                          drifted=bool(found and found.drifted))
-    window = Window(_iso(served[0].at) if served else None, _iso(served[-1].at) if served else None, len(served),
+    window = Window(iso_time(served[0].at) if served else None, iso_time(served[-1].at) if served else None, len(served),
                     len(inputs.documents) - len(served))
     if window.other_models:
         notes.append(f"{window.other_models} logged documents of the window were served by another model and are "

@@ -65,7 +65,7 @@ def build_pool(deployment: str, logged: list[MonitoredDocument], reference: dict
                language: str) -> ProductionPool:
     from nerspec.corpus.pool import normalised
     from nerspec.languages import base
-    from nerspec.monitor.analyze import _iso
+    from nerspec.monitor.analyze import iso_time
 
     ref = reference or {}
     lengths = sorted(float(x) for x in ref.get("lengths") or [])
@@ -78,7 +78,7 @@ def build_pool(deployment: str, logged: list[MonitoredDocument], reference: dict
             latest[normalised(doc.text)] = doc
     documents, unlike = [], {}
     for doc in sorted(latest.values(), key=lambda d: (d.at, d.id)):
-        doc_id = f"{doc.doc_id}@{_iso(doc.at)}" if doc.doc_id in repeated else doc.doc_id
+        doc_id = f"{doc.doc_id}@{iso_time(doc.at)}" if doc.doc_id in repeated else doc.doc_id
         assert doc.text is not None
         documents.append(Document(doc_id, doc.text, language=doc.language, source=f"production:{deployment}"))
         unlike[doc_id] = _unlike(doc, lengths, shares, languages, base(language))

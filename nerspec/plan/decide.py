@@ -49,6 +49,7 @@ def project_plan(p: ProjectInputs) -> ProjectPlan:
         if d.unreachable:
             decided.notes.append(
                 f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
+        decided.notes.extend(d.notes)
         _decide_deployment(d, p, decided)
     model = _model_action(p) if decided.needs_candidate else None
     return ProjectPlan(
@@ -79,6 +80,9 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
         if d.recorded is not None or d.actual is not None:
             decided.removals.append(
                 RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
+        return
+    if d.pending_to is not None:  # a killed rollback/swap: apply finishes it first, in the direction asked
+        decided.repairs.append(Repair(d.name, _target_type(d), d.pending_to, [str(d.pending_reason), *d.drift]))
         return
     if d.rollout is not None and _decide_rollout(d, d.rollout, p, decided):
         return
@@ -160,7 +164,9 @@ def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:
 
 
 def _target_type(d: ObservedDeployment) -> str:
-    return str(d.target.get("type", "local"))
+    from nerspec.deploy.targets import target_type
+
+    return target_type(d.target)
 
 
 def _served(p: ProjectInputs, deployment: str) -> list[str]:

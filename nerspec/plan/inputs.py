@@ -50,6 +50,9 @@ class ObservedDeployment:
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
     unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a change (a stale cache, an unchecked remote)
+    pending_to: str | None = None  # a killed rollback/swap left it to switch to this fingerprint (apply finishes it)
+    pending_reason: str | None = None  # that intent, described with the command that finishes it
     rollout_strategy: str | None = None  # the manifest's `rollout.strategy` (None: switch at once)
     rollout_weight: float | None = None
     rollout: StagedRollout | None = None  # the candidate staged now, if any

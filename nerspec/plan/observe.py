@@ -169,16 +169,18 @@ def _observe_deployments(
 ) -> list[ObservedDeployment]:
     """Declared, recorded, and pointed-at deployments, each as its target serves it."""
     from nerspec.deploy import local
+    from nerspec.deploy.intent import unfinished
 
     observed = []
     declared = {d.name: d for d in project.manifest.spec.deployments}
+    intents = unfinished(world.paths, project.name, {n: r.fingerprint for n, r in recorded_deployments.items()})
     # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
     pointed = set(local.list_pointers(world.paths, project.name)) - set(declared) - set(recorded_deployments)
     staged = world.store.rollouts(project.name)
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
         spec = declared.get(name)
         rec = recorded_deployments.get(name)
-        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {"type": "local"})
+        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {})
         obs = ObservedDeployment(
             name=name,
             target=target,
@@ -192,6 +194,8 @@ def _observe_deployments(
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
         obs.served = sorted({h.to_fp for h in history if h.to_fp and h.action != "rollout"})
         obs.rolled_back_from = _rolled_back(history)
+        if name in intents:
+            obs.pending_to, obs.pending_reason = intents[name][0], intents[name][1].describe()
         if spec is not None and spec.rollout is not None:
             obs.rollout_strategy, obs.rollout_weight = spec.rollout.strategy, spec.rollout.weight
         if name in staged:
@@ -215,9 +219,29 @@ def observe_rollout(store: Store, project: LoadedProject, record: RolloutRecord)
                          result.reasons, result.figures())
 
 
+def check_deploy_secrets(projects: list[LoadedProject], plan: Plan) -> None:
+    """A deploy or repair the plan makes through a target whose secret this machine lacks (an http target's unset
+    token) fails apply with the field named, before anything trains. Planning and reading never need it."""
+    from nerspec.deploy.targets import target_for
+    from nerspec.errors import ManifestError
+    from nerspec.plan.actions import Deploy, Repair
+
+    acting = {(p.name, a.deployment) for p in plan.projects for a in p.actions if isinstance(a, Deploy | Repair)}
+    problems = []
+    for project in projects:
+        for index, deployment in enumerate(project.manifest.spec.deployments):
+            if (project.name, deployment.name) in acting:
+                for name, message in target_for(deployment.target).secret_problems(deployment.target):
+                    where = ("spec", "deployments", index, "target", name)
+                    problems.append(project.locate(where, f"{message} (apply deploys to {deployment.name})"))
+    if problems:
+        count = len(problems)
+        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
+
+
 def _check_targets(projects: list[LoadedProject]) -> None:
-    """Deployment targets the user configured wrongly (an unset token variable, a malformed URL) fail the plan
-    with the field named, before anything is observed: apply would fail on them after training."""
+    """Deployment targets the user configured wrongly (a malformed URL) fail the plan with the field named, before
+    anything is observed: apply would fail on them after training."""
     from nerspec.deploy.targets import target_for
     from nerspec.errors import ManifestError
 
@@ -338,15 +362,6 @@ def _observe(obs: ObservedDeployment, project: str, targets: TargetContext) -> N
     """Ask the deployment's target what it serves (``nerspec.deploy.targets``: one table, no branches here)."""
     from nerspec.deploy.targets import target_for
 
-    if obs.recorded is None and not obs.desired:
-        if obs.target.get("type", "local") == "local":
-            from nerspec.deploy import local
-
-            pointer = local.read_pointer(targets.paths, project, obs.name)
-            obs.actual = pointer.get("fingerprint") if pointer else None
-            if pointer is not None:
-                obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
-        return
     target_for(obs.target).observe(obs, project, targets)
 
 

@@ -33,6 +33,9 @@ def train_reasons(p: ProjectInputs) -> list[str]:
         changed = _dict_changes(old.get(key, {}), new.get(key, {}))
         if changed:
             reasons.append(f"{title} settings changed: {changed}")
+    pretraining = _pretraining_reason(old, new)
+    if pretraining:
+        reasons.append(pretraining)
     for key in ("language", "multilabel", "kind", "training_config_sha256"):
         if old.get(key) != new.get(key):
             reasons.append(f"{key} changed: {old.get(key)} -> {new.get(key)}")
@@ -40,6 +43,21 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     if changed_versions:
         reasons.append(f"versions changed: {changed_versions}")
     return reasons or [f"fingerprint changed ({short(prev.fingerprint)} -> {short(p.candidate)})"]
+
+
+def _pretraining_reason(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Which raw-text sources changed the pretraining (a model recorded before per-source digests: just that)."""
+    if old.get("pretrain_data") == new.get("pretrain_data"):
+        return None
+    if old.get("pretrain_data") is None or new.get("pretrain_data") is None:
+        return None  # pretraining switched on or off: the training settings line says so
+    before, after = old.get("pretrain_sources"), new.get("pretrain_sources") or {}
+    if before is None:
+        return "pretraining text changed"
+    parts = [f"{name} changed" for name in sorted(set(before) & set(after)) if before[name] != after[name]]
+    parts += [f"{name} added" for name in sorted(set(after) - set(before))]
+    parts += [f"{name} removed" for name in sorted(set(before) - set(after))]
+    return f"pretraining text changed: {', '.join(parts) or 'sources reordered'}"
 
 
 ASSIGNMENT_ONLY = "data changed: documents unchanged, their train/test assignment changed"

@@ -9,7 +9,7 @@ one reason per threshold.
   agrees when offset, length and type are equal; documents where neither finds anything agree fully).
   Classification: the share of documents whose set of classes is identical.
 - Error rate: documents the candidate failed on / documents observed.
-- Latency ratio: the candidate's p95 time per request / production's p95, both the models' own compute time.
+- Latency ratio: the candidate's p95 time per request / production's p95, both the models' own compute (CPU) time.
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ def calibration_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None
 
 
 # Where the map was fitted (``fitted_on`` in the Evaluation JSON), as the report's sentence says it.
-_METHOD = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
+_METHOD = {"platt": "Platt scaling", "isotonic": "isotonic regression",
+           "per-class": "one map per class (Platt or isotonic)"}
 _FITTED_ON = {"dev": "the dev carve", "cross-fit": "cross-fitted scores of the training documents"}
 
 
@@ -60,7 +61,8 @@ def _calibration_source(calibration: dict[str, Any]) -> str:
     items = int(calibration.get("fitted_items") or 0)
     if not items:  # an Evaluation from before the count was recorded
         return f"calibrated by {_METHOD.get(method, method)} on {fitted_on}"
-    return (f"calibrated by {_METHOD.get(method, method)} on {items} predictions from {fitted_on}, which pin the "
+    noun = "documents per class" if method == "per-class" else "predictions"
+    return (f"calibrated by {_METHOD.get(method, method)} on {items} {noun} from {fitted_on}, which pin the "
             f"mean accuracy down to about ±{fmt_num(fit_uncertainty(items), 2)}")
 
 

@@ -4,9 +4,11 @@
 directory as a gzip tarball in the body and ``Authorization: Bearer <token>``. The server checks the token
 (constant time), streams the body to a temporary file while hashing it, refuses a digest mismatch, unpacks
 into ``<state>/models/<fingerprint>/`` through a staged directory (so the directory appears complete or not at
-all) and then replaces the pointer file atomically; the registry picks the new model up before the response.
+all), loads it, and records it in the server's own state (the truth the registry serves; the pointer file is
+its cache); the registry picks the new model up before the response.
 
-``DELETE`` of the same path stops serving the deployment (a removed ``http`` deployment must not live on).
+``GET`` answers what the server's state records for the deployment; ``DELETE`` of the same path forgets it, so
+the server stops serving it (a removed ``http`` deployment must not live on).
 
 Archive members must be plain files or directories with relative names that stay inside the target:
 absolute names, ``..`` components, symbolic and hard links, devices and FIFOs make the whole upload fail.
@@ -73,13 +75,41 @@ def _check_names(project: str, deployment: str) -> None:
 
 
 def _existing_pointer(state: Any, request: Request, project: str, deployment: str) -> dict[str, Any]:
-    """An admin call on one deployment: token and names checked, then its pointer, or 404."""
+    """An admin call on one deployment: token and names checked, then what the server's state records, or 404."""
     _check_token(state, request)
     _check_names(project, deployment)
-    found = local.read_pointer(state.paths, project, deployment)
+    found = _recorded(state.paths, project, deployment)
     if found is None:
         raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
     return found
+
+
+def _recorded(paths: Any, project: str, deployment: str) -> dict[str, Any] | None:
+    from nerspec.deploy.targets import has_state
+    from nerspec.state import open_store
+
+    if not has_state(paths):
+        return None
+    store = open_store(paths, create=False, fresh_ok=True)
+    try:
+        record = store.deployments(project).get(deployment)
+    finally:
+        store.close()
+    if record is None:
+        return None
+    return {"project": project, "deployment": deployment, "fingerprint": record.fingerprint,
+            "deployed_at": record.deployed_at}
+
+
+def _forget(paths: Any, project: str, deployment: str) -> None:
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False, fresh_ok=True)
+    try:
+        store.remove_deployment(project, deployment, actor="admin", reason="removed through the admin API")
+    finally:
+        store.close()
+    local.remove(paths, project, deployment)  # this server's cache of it
 
 
 def safe_member_path(name: str) -> PurePosixPath | None:
@@ -179,7 +209,7 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             from nerspec.state.crashpoints import pause  # test-only crash point
 
             pause("upload-unpacked")
-    previous = local.read_pointer(paths, project, deployment)
+    previous = _recorded(paths, project, deployment)
     # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
     # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.
     candidate = {"project": project, "deployment": deployment, "fingerprint": fingerprint, "model_dir": str(final)}
@@ -193,8 +223,8 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
                               f"{project}/{deployment} still serves {was or 'nothing'}") from None
         pause_before_switch()
+        _record_upload(paths, project, deployment, fingerprint, final)  # the truth first, then its cache
         local.point(paths, project, deployment, fingerprint)
-        _record_upload(paths, project, deployment, fingerprint, final)
     state.registry.scan()
     try:
         active = state.registry.get(project, deployment).fingerprint == fingerprint
@@ -303,7 +333,7 @@ def router(state: Any) -> APIRouter:
     )
     async def remove(request: Request, project: str, deployment: str) -> JSONResponse:
         found = _existing_pointer(state, request, project, deployment)
-        local.remove(state.paths, project, deployment)
+        await asyncio.get_running_loop().run_in_executor(None, _forget, state.paths, project, deployment)
         await asyncio.get_running_loop().run_in_executor(None, state.registry.scan)  # gone when this returns
         return JSONResponse({"project": project, "deployment": deployment, "removed": found.get("fingerprint")})
 

@@ -285,7 +285,7 @@ def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: st
     state.monitoring = MonitoringHub(paths)
     from nerspec.serve.rollouts import Rollouts
 
-    state.rollouts = Rollouts(paths, state.registry.loader, poll_interval)
+    state.rollouts = Rollouts(paths, state.registry.loader, poll_interval, idle=state.scheduler.wait_idle)
     return state
 
 

@@ -126,8 +126,22 @@ class FairScheduler:
                     self._in_flight[client] = left
                 else:
                     self._in_flight.pop(client, None)
+                if not self._in_flight:
+                    self._cv.notify_all()  # wait_idle: background work may run now
 
         return futures, done
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is in flight (True), or ``timeout`` seconds (False). Background work (a rollout's
+        shadow) runs one unit at a time in the gaps, so it never holds up a request for more than one unit."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._in_flight and not self._stopped:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(left)
+            return not self._stopped
 
     def _next(self) -> tuple[Callable[[], Any], Future[Any], _Request] | None:
         with self._cv:

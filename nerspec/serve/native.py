@@ -98,7 +98,7 @@ async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: lis
                          too_large_status: int, timings: list[float] | None = None,
                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The native endpoint's path: waits for its units without holding a thread. ``timings`` gets each unit's
-    compute time in ms (a rollout compares the models' own time, not their wait in the scheduler)."""
+    CPU time in ms (a rollout compares the models' own cost, not their wait in the scheduler)."""
     checked, plan = prepare(loaded, documents, too_large_status)
     work = unit_work(loaded, checked, plan)
     if timings is not None:
@@ -112,11 +112,12 @@ async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: lis
 
 
 def _timed(fn: Any, timings: list[float]) -> Any:
-    started = time.perf_counter()
+    """``fn()``, adding its CPU time on this worker thread (ms) to ``timings``: the model's cost, not the machine's."""
+    started = time.thread_time()
     try:
         return fn()
     finally:
-        timings.append((time.perf_counter() - started) * 1000.0)
+        timings.append((time.thread_time() - started) * 1000.0)
 
 
 def client_of(request: Request) -> str:
@@ -241,6 +242,10 @@ def _gauges(state: Any) -> dict[str, tuple[str, float]]:
             "Rollout observations dropped before writing (recorder queue full).", counters["observations_dropped"])
         gauges["nerspec_rollout_observations_failed_total"] = (
             "Rollout observations lost to a failed write.", counters["observations_failed"])
+        gauges["nerspec_rollout_shadows_pending"] = (
+            "Requests waiting for (or in) their shadow run.", counters["shadow_pending"])
+        gauges["nerspec_rollout_observations_pending"] = (
+            "Rollout observations waiting for the next batch write.", counters["observations_pending"])
     return gauges
 
 

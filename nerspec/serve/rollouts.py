@@ -5,15 +5,18 @@ The server only records; the verdict is ``nerspec.plan.rollouts``' and the next 
 - **Candidates.** A watcher thread reads the state's rollouts (one small query per poll) and loads each staged
   candidate beside its deployment, its files verified against the hashes the state recorded.
 - **Shadow.** The request is answered by production as always; afterwards its documents and production's answers
-  go into a bounded queue, and one worker thread runs the candidate on them. A full queue drops the request's
-  shadow (``dropped``, on ``/metrics``): the caller never waits for the candidate and only ever gets production's
-  answer.
+  go into a bounded queue, and one worker thread runs the candidate on them in production's idle time: one unit
+  (the scheduler's piece of work, at most 2,000 characters) at a time, each only when no request is in flight.
+  A full queue, or production busy for ``SHADOW_PATIENCE_S``, drops the request's shadow (``dropped``, on
+  ``/metrics``): the caller never waits for more than one candidate unit, and only ever gets production's answer.
 - **Canary.** A document is the candidate's when a hash of the candidate's fingerprint and the document id falls
   below ``weight`` (sticky: the same id always gets the same model, on every server). Those documents are
   answered by the candidate, the others by production, each result naming its ``modelFingerprint``; production's
   answer to the candidate's documents is computed by the same worker afterwards, for the agreement.
 - **Observations.** One per document both models answered (``nerspec.plan.rollouts.compare`` counts), with both
-  models' compute time for the request, written to the state store in batches by a ``BatchRecorder``.
+  models' compute time for the request (the CPU time of the threads running their units: waiting for a worker,
+  or the shadow thread's low priority on a busy machine, is not the model's cost), written to the state store
+  in batches by a ``BatchRecorder``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("nerspec.serve")
 
 SHADOW_QUEUE = 256  # requests waiting for the candidate; beyond that a request's shadow is dropped
+SHADOW_PATIENCE_S = 5.0  # a shadow waits this long for a gap in production's work, else it is dropped
 BATCH_ROWS = 100  # observations per write: what a killed server can lose at most (while the writer keeps up)
 BATCH_SECONDS = 1.0
 RETRY_LOAD_S = 30.0
@@ -73,15 +77,23 @@ class _Job:
     unit: str
 
 
-def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str) -> tuple[list[dict[str, Any]], float]:
-    """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms."""
+class Dropped(Exception):
+    """Production stayed busy: the shadow gave way and was dropped."""
+
+
+def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str,
+          before_unit: Callable[[], bool] | None = None) -> tuple[list[dict[str, Any]], float]:
+    """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms,
+    in the same units the scheduler runs for a request. ``before_unit()`` False gives up (``Dropped``)."""
     checked, plan = native.prepare(loaded, documents, 413)
     spent = 0.0
     outputs = []
     for fn in native.unit_work(loaded, checked, plan):
-        started = time.perf_counter()
+        if before_unit is not None and not before_unit():
+            raise Dropped
+        started = time.thread_time()
         outputs.append(fn())
-        spent += time.perf_counter() - started
+        spent += time.thread_time() - started
     return native.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
 
 
@@ -90,6 +102,8 @@ class Rollouts:
     paths: StatePaths
     loader: Callable[[Any], Any]
     poll_interval: float = 0.5
+    # blocks until production has no request in flight (True) or the timeout passes (False): the fair scheduler's
+    idle: Callable[[float], bool] | None = None
     _live: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     _failed: dict[str, float] = field(default_factory=dict)  # rollout id -> when loading it failed
     _jobs: queue.Queue[_Job | None] = field(default_factory=lambda: queue.Queue(maxsize=SHADOW_QUEUE))
@@ -98,7 +112,8 @@ class Rollouts:
     _threads: list[threading.Thread] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local)
     recorder: BatchRecorder[RolloutObservation] | None = None
-    dropped: int = 0  # requests whose shadow was dropped (queue full)
+    dropped: int = 0  # requests whose shadow was dropped (queue full, or production busy too long)
+    _running: int = 0  # a shadow job in progress
 
     def start(self) -> None:
         self.recorder = BatchRecorder(self._write, max_rows=BATCH_ROWS, max_seconds=BATCH_SECONDS,
@@ -195,21 +210,35 @@ class Rollouts:
 
     # -- shadows and observations --------------------------------------------------------------------------
     def _work(self) -> None:
+        import os
+
+        try:  # Linux: this thread alone gets the lowest CPU priority, so a busy machine serves production first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         while not self._stop.is_set():
             job = self._jobs.get()
             if job is None:
                 return
+            self._running = 1
             try:
                 self._observe(job)
             except Exception:
                 log.exception("a rollout observation failed")
+            finally:
+                self._running = 0
 
     def _observe(self, job: _Job) -> None:
         spans = job.candidate.loaded.project_kind.annotates_spans
         key = job.model.project_kind.result_key
+        idle = self.idle
         try:
-            results, ms = timed(job.model, job.documents, job.unit)
+            results, ms = timed(job.model, job.documents, job.unit,
+                                None if idle is None else lambda: idle(SHADOW_PATIENCE_S))
             ran: list[list[dict[str, Any]] | None] = [r[key] for r in results]
+        except Dropped:
+            self.dropped += 1
+            return
         except Exception:
             log.exception("the %s failed on a request", "production model" if job.known_is_candidate else "candidate")
             ran, ms = [None] * len(job.documents), 0.0
@@ -236,6 +265,8 @@ class Rollouts:
     def counters(self) -> dict[str, float]:
         recorder = self.recorder
         return {"shadow_dropped": float(self.dropped),
+                "shadow_pending": float(self._jobs.qsize() + self._running),
+                "observations_pending": float(recorder.pending if recorder else 0),
                 "observations_dropped": float(recorder.dropped if recorder else 0),
                 "observations_failed": float(recorder.failed if recorder else 0)}
 

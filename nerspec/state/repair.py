@@ -1,6 +1,7 @@
 """State that survives damage: refusing a lost database, backup and restore, recovery from the artifacts.
 
-- A missing or empty ``state.db`` beside existing models or pointers is not a fresh state: treating it as one
+- A missing, empty or emptied (tables dropped, rows deleted) ``state.db`` beside existing models or pointers is
+  not a fresh state: treating it as one
   would redeploy models the user rolled back and lose the history. ``check_not_lost`` refuses with the ways out.
 - ``backup`` copies the database with SQLite's online backup API (consistent while other processes write);
   ``restore`` puts a backup in place (checked first, the current database kept aside).
@@ -45,25 +46,46 @@ def check_layout(paths: StatePaths) -> None:
 
 
 def check_not_lost(paths: StatePaths) -> None:
-    """Refuse a missing or empty database when the state directory still holds models or pointers."""
+    """Refuse a missing, empty or emptied database when the state directory still holds models or pointers."""
     db = Path(paths.db)
     try:
         size = db.stat().st_size
     except FileNotFoundError:
         size = None
-    if size:
+    emptied = bool(size) and _holds_nothing(db)
+    if size and not emptied:
         return
     check_layout(paths)
     models, pointers = _artifacts(paths), _pointers(paths)
-    # Models alone are what `nerspec train` leaves in a fresh state; deployments only exist through the state.
-    if not pointers and (size is None or not models):
+    # Models alone are what `nerspec train` leaves in a fresh state (or one killed before it recorded its model);
+    # deployments only exist through the state.
+    if not pointers and (size is None or emptied or not models):
         return  # a fresh state
-    what = "missing" if size is None else "empty"
+    what = "missing" if size is None else "emptied (no models, deployments or history)" if emptied else "empty"
     raise StateError(
         f"the state database {db} is {what}, but {paths.root} still holds {len(models)} model(s) and "
         f"{len(pointers)} deployment pointer(s): this is not a fresh state, and starting over would redeploy "
         f"models you rolled back and lose the history; {RECOVERY_HINT}"
     )
+
+
+def _holds_nothing(db: Path) -> bool:
+    """A valid database whose tables were dropped or whose rows were all deleted: as lost as a missing one."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"models", "deployments", "history"} <= tables:
+            return True
+        found = conn.execute("SELECT EXISTS (SELECT 1 FROM models) OR EXISTS (SELECT 1 FROM deployments) "
+                             "OR EXISTS (SELECT 1 FROM history)").fetchone()
+        return not found[0]
+    except sqlite3.Error:
+        return False  # corrupt: the integrity check words that
+    finally:
+        conn.close()
 
 
 def backup(paths: StatePaths, target: Path) -> int:
@@ -94,8 +116,12 @@ def backup(paths: StatePaths, target: Path) -> int:
     return target.stat().st_size
 
 
-def restore(paths: StatePaths, source: Path) -> Path | None:
-    """Put the backup ``source`` in place (the caller holds the lock); returns where the old database went."""
+def restore(paths: StatePaths, source: Path, force: bool = False) -> Path | None:
+    """Put the backup ``source`` in place (the caller holds the lock); returns where the old database went.
+
+    A backup older than what happened since (history the current database has and the backup lacks, or pointers
+    that serve another model than the backup records) would silently undo those intents: the next ``apply``
+    repaired production back to a model that had been rolled back. That is refused unless ``force``."""
     source = Path(source)
     if not source.is_file():
         raise StateError(f"no backup file at {source}")
@@ -109,6 +135,11 @@ def restore(paths: StatePaths, source: Path) -> Path | None:
         conn.close()
     if not {"models", "deployments", "history"} <= tables:
         raise StateError(f"{source} is not a nerspec state backup (no models/deployments/history tables)")
+    later = [] if force else later_intents(paths, source)
+    if later:
+        shown = "; ".join(later[:5]) + (f"; and {len(later) - 5} more" if len(later) > 5 else "")
+        raise StateError(f"{source} is older than what happened since it was taken ({shown}); restoring it would "
+                         "undo that, and the next apply would act on it. Pass --force to restore it anyway")
     db = Path(paths.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     kept = _set_aside(db)
@@ -122,6 +153,42 @@ def restore(paths: StatePaths, source: Path) -> Path | None:
         dest.close()
     os.replace(tmp, db)
     return kept
+
+
+def _read_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` in the database ``db``; none when it is missing, damaged or lacks the tables."""
+    if not db.is_file() or not db.stat().st_size:
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        return conn.execute(query).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+
+
+_HISTORY = "SELECT project, deployment, action, COALESCE(from_fp, ''), COALESCE(to_fp, ''), at FROM history"
+
+
+def later_intents(paths: StatePaths, backup: Path) -> list[str]:
+    """What the backup does not know: the current history entries it lacks, and pointers serving another model
+    than it records. Empty when restoring it undoes nothing."""
+    known = set(_read_rows(backup, _HISTORY))
+    latest = max((row[5] for row in known), default="")
+    later = [f"{row[2]} of {row[0]}/{row[1]} to {str(row[4])[:12]} at {row[5]}"
+             for row in _read_rows(Path(paths.db), _HISTORY) if row not in known and row[5] >= latest]
+    recorded = {(p, d): fp for p, d, fp in _read_rows(backup, "SELECT project, deployment, fingerprint FROM deployments")}
+    for pointer_file in _pointers(paths):
+        key = (pointer_file.parent.name, pointer_file.stem)
+        served = _read(pointer_file).get("fingerprint")
+        if served and recorded.get(key) != served:
+            had = str(recorded[key])[:12] if key in recorded else "nothing"
+            later.append(f"{key[0]}/{key[1]} serves {str(served)[:12]}, the backup records {had}")
+    return later
 
 
 def _set_aside(db: Path) -> Path | None:

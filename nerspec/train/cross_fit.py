@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 FOLDS = 5
 MAX_FOLDS = 20  # the commands' limit
 BEAM_WIDTH = 16
+WATCHED = 64  # training documents scored at each evaluation of a fold that keeps its last weights
 SCORING = "beam16-v1"  # part of the cache key: a change of how documents are scored invalidates old scores
 
 
@@ -43,10 +44,27 @@ def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str) -> list[
 
 
 def train_fold(project: LoadedProject, rest: list[Document], output: Path, init_tok2vec: Path | None) -> TrainResult:
-    """A fold model, trained as the project's model is but without a dev carve (same schedule and checkpoint)."""
+    """A fold model, trained as the project's model is but without a dev carve (same schedule and checkpoint).
+
+    Without a dev carve spaCy's loop scores its whole training set at every evaluation. Where training keeps its
+    last weights whatever the scores (no early stopping), those scores only feed the progress line, so a few
+    training documents are scored instead: the same weights, at about half the cost on WNUT-16's folds."""
     from nerspec.train.loop import run_training
 
-    return run_training(project, rest, [], output / "_training", None, init_tok2vec=init_tok2vec)
+    watched = rest[:: max(1, len(rest) // WATCHED)][:WATCHED] if _keeps_last_weights(project, rest) else []
+    return run_training(project, rest, watched, output / "_training", None, init_tok2vec=init_tok2vec)
+
+
+def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
+    from nerspec.train.schedule import DataSize, schedule_for
+
+    training = project.manifest.spec.training
+    if training.config is not None:
+        return False  # an expert config sets its own patience
+    patience = training.patience
+    if patience is None:
+        patience = schedule_for(project.kind, DataSize.of(rest), project.manifest.spec.multilabel).patience
+    return patience == 0
 
 
 def raw_predictor(project: LoadedProject, model_dir: Path) -> Any:

@@ -47,7 +47,8 @@ def test_rollback_swap_gc_export_and_clone_print_their_results(tiny: Any, state:
     assert swapped == {"project": "tiny", "deployments": {"production": rolled["from"], "staging": first}}
     collected = _json(["gc", "--dry-run", "--keep", "0"], state.root)
     assert collected["dry_run"] is True and isinstance(collected["removed"], list)
-    assert set(collected) == {"dry_run", "removed", "freed_bytes", "kept"} and first in collected["kept"]
+    assert set(collected) == {"dry_run", "removed", "freed_bytes", "kept", "expired_monitoring_documents"}
+    assert first in collected["kept"] and collected["expired_monitoring_documents"] == 0
     exported = _json(["export", "projects/tiny", "--format", "jsonl", "-o", "out"], state.root)
     assert exported == [{"project": "tiny", "format": "jsonl", "documents": 30, "path": exported[0]["path"]}]
     cloned = _json(["clone", "projects/tiny", "projects/tiny2", "--name", "tiny2"], state.root)

@@ -146,6 +146,23 @@ def test_train_reasons(changes: dict[str, Any], reasons: list[str]) -> None:
     assert isinstance(train, Train) and train.reasons == reasons
 
 
+PRETRAINED = {**INPUTS, "pretrain_data": "p1", "pretrain_sources": {"emails": "e1", "notes": "n1"}}
+
+
+@pytest.mark.parametrize(("before", "after", "reason"), [
+    ({"emails": "e1", "notes": "n1"}, {"emails": "e2", "notes": "n1", "wiki": "w1"},
+     "pretraining text changed: emails changed, wiki added"),
+    ({"emails": "e1", "notes": "n1"}, {"emails": "e1"}, "pretraining text changed: notes removed"),
+    (None, {"emails": "e1"}, "pretraining text changed"),  # recorded before per-source digests
+])
+def test_plan_names_the_changed_pretraining_sources(before: Any, after: dict[str, str], reason: str) -> None:
+    old = {**PRETRAINED, "pretrain_sources": before} if before is not None else {**INPUTS, "pretrain_data": "p1"}
+    inputs = project(previous=previous(training_inputs=old), data_fingerprint="d1", **NOT_TRAINED,
+                     training_inputs={**PRETRAINED, "pretrain_data": "p2", "pretrain_sources": after})
+    (train,) = compute_plan([inputs]).projects[0].actions
+    assert isinstance(train, Train) and train.reasons == [reason]
+
+
 @pytest.mark.parametrize("inputs", [c[1] for c in CASES], ids=[c[0] for c in CASES])
 def test_json_round_trip_keeps_every_key_and_order(inputs: ProjectInputs) -> None:
     plan = compute_plan([inputs], state_sha256="s")

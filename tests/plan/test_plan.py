@@ -217,25 +217,47 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, par
     assert not plan_of(tiny, state, parts).changes
 
 
-def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: Any, run_apply: Any) -> None:
+def test_a_pointer_that_disagrees_with_the_state_is_drift_and_predict_serves_the_state(
+    tiny: Any, state: Any, parts: Any, run_apply: Any
+) -> None:
     import json
+    import shutil
 
-    from nerspec.deploy.verify import WrongModel
     from nerspec.predict import resolve
 
-    run_apply()
-    assert resolve(tiny.dir, "production", state.root).name == run_apply()["projects"][0]["model"]["fingerprint"]
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
     pointer_file = state.registry / "tiny" / "production.json"
     pointer = json.loads(pointer_file.read_text())
     other = "0" * 24
-    import shutil
-
-    shutil.copytree(state.models / pointer["fingerprint"], state.models / other)
+    shutil.copytree(state.models / deployed, state.models / other)
     meta = json.loads((state.models / other / "meta.json").read_text())
     (state.models / other / "meta.json").write_text(json.dumps({**meta, "fingerprint": other}))
     pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
-    with pytest.raises(WrongModel, match="the state recorded"):
-        resolve(tiny.dir, "production", state.root)
+    assert resolve(tiny.dir, "production", state.root) == state.models / deployed  # the state's record
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
+    assert repair.type == "repair" and "pointer changed outside nerspec" in repair.reasons[0]
+
+
+def test_a_pointer_redirected_to_a_tampered_copy_is_drift_and_never_served(
+    tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    from nerspec.predict import resolve
+
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
+    copy = tmp_path / "copy" / deployed  # same fingerprint, same meta.json, other weights
+    shutil.copytree(state.models / deployed, copy)
+    next(p for p in sorted((copy / "model").rglob("*")) if p.is_file()).write_bytes(b"tampered")
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer_file.write_text(json.dumps({**json.loads(pointer_file.read_text()), "model_dir": str(copy)}))
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
+    assert repair.type == "repair" and "names model_dir" in repair.reasons[0]
+    assert resolve(tiny.dir, "production", state.root) == state.models / deployed
+    run_apply()  # the repair rewrites the pointer from the state
+    assert json.loads(pointer_file.read_text())["model_dir"] == f"models/{deployed}"
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, parts: Any, run_apply: Any,

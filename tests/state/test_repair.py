@@ -32,17 +32,33 @@ def _two_models_rolled_back(tiny: Any, state: StatePaths, run_apply: Any) -> tup
     return first, second
 
 
-@pytest.mark.parametrize("damage", ["missing", "empty"])
+def _empty_the_database(db: Path, drop: bool) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+              if not row[0].startswith("sqlite_")]
+    for table in tables:
+        conn.execute(f"DROP TABLE {table}" if drop else f"DELETE FROM {table}")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "rows-deleted", "tables-dropped"])
 def test_lost_database_is_refused_then_recovered(tiny: Any, state: StatePaths, parts: Any, run_apply: Any,
                                                  damage: str) -> None:
     first, second = _two_models_rolled_back(tiny, state, run_apply)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{state.db}{suffix}").unlink(missing_ok=True)
+    if damage in ("rows-deleted", "tables-dropped"):  # a valid database that holds nothing
+        _empty_the_database(state.db, drop=damage == "tables-dropped")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state.db}{suffix}").unlink(missing_ok=True)
     if damage == "empty":
         state.db.write_bytes(b"")
     with pytest.raises(StateError, match="nerspec state recover"):
         run_apply()
-    with pytest.raises(StateError, match=f"is {damage}"):
+    shown = {"rows-deleted": "emptied", "tables-dropped": "emptied"}.get(damage, damage)
+    with pytest.raises(StateError, match=f"is {shown}.*`nerspec state restore FILE`"):
         plan_of(tiny, state, parts)
     result = nerspec(state, "state", "recover")
     assert result.exit_code == 0, result.output
@@ -100,6 +116,32 @@ def test_backup_and_restore_into_a_moved_state(tiny: Any, state: StatePaths, par
     bad.write_bytes(b"hello")
     result = nerspec(moved, "state", "restore", str(bad))
     assert result.exit_code == 1 and "not a nerspec state backup" in result.output or "corrupt" in result.output
+
+
+def test_restoring_a_backup_older_than_a_rollback_needs_force(tiny: Any, state: StatePaths, parts: Any,
+                                                              run_apply: Any, tmp_path: Path) -> None:
+    first = run_apply()["projects"][0]["model"]["fingerprint"]
+    tiny.write_docs(make_docs(30))
+    second = run_apply()["projects"][0]["model"]["fingerprint"]
+    backup = tmp_path / "before-rollback.db"
+    assert nerspec(state, "state", "backup", str(backup)).exit_code == 0
+    rollback(state, tiny.load()[0], "production")
+    result = nerspec(state, "state", "restore", str(backup))
+    assert result.exit_code == 1, result.output
+    assert "older than what happened since it was taken" in result.output and "--force" in result.output
+    assert f"rollback of tiny/production to {first[:12]}" in result.output
+    assert local.read_pointer(state, "tiny", "production")["fingerprint"] == first  # type: ignore[index]
+    store = open_store(state)
+    assert store.deployments("tiny")["production"].fingerprint == first  # nothing was restored
+    store.close()
+    # With the database lost, the pointers still tell: production serves the rolled-back-to model.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{state.db}{suffix}").unlink(missing_ok=True)
+    result = nerspec(state, "state", "restore", str(backup))
+    assert result.exit_code == 1 and f"tiny/production serves {first[:12]}, the backup records {second[:12]}" in (
+        result.output), result.output
+    result = nerspec(state, "state", "restore", str(backup), "--force")
+    assert result.exit_code == 0, result.output
 
 
 def test_recover_refuses_a_healthy_database(tiny: Any, state: StatePaths, run_apply: Any) -> None:

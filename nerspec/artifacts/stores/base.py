@@ -66,6 +66,11 @@ class ArtifactStore(Protocol):
 
     def describe(self, fingerprint: str) -> StoredModel: ...
 
+    def mark_removal(self, fingerprint: str, project: str | None) -> None:
+        """Note that gc is about to remove this model, before the state forgets it: a gc killed after forgetting
+        and before ``remove`` leaves a marked model the next gc finishes (not an unrecorded artifact it keeps)."""
+        ...
+
     def remove(self, fingerprint: str, project: str | None) -> None:
         """Make the model disappear for every reader in one step, then delete its files. A kill in between
         leaves a marked leftover that ``finish_removals`` completes; never half a model that looks whole."""

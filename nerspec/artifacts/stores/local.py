@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
 
 TOMBSTONE = ".gc-"  # ``.<fingerprint>.gc-<pid>``: a model a gc renamed away and is deleting
+INTENT = "intent"  # ``.<fingerprint>.gc-intent``: a model a gc is about to remove (written before the state forgets it)
 
 
 class LocalArtifactStore:
@@ -89,15 +90,28 @@ class LocalArtifactStore:
             age = 0.0
         return StoredModel(fingerprint, tree_size(path), age, project if isinstance(project, str) else None)
 
+    def mark_removal(self, fingerprint: str, project: str | None) -> None:
+        from nerspec import atomic
+
+        atomic.write_text(self.root / f".{fingerprint}{TOMBSTONE}{INTENT}", f"{project or ''}\n")
+
     def remove(self, fingerprint: str, project: str | None) -> None:
         remove_tree(self.root / fingerprint)
+        (self.root / f".{fingerprint}{TOMBSTONE}{INTENT}").unlink(missing_ok=True)
 
     def interrupted_removals(self) -> dict[str, str | None]:
         return {fp: None for fp in tombstones(self.root)}
 
     def finish_removal(self, fingerprint: str) -> None:
-        for path in tombstones(self.root).get(fingerprint, []):
-            shutil.rmtree(path, ignore_errors=True)
+        leftovers = tombstones(self.root).get(fingerprint, [])
+        marked = [path for path in leftovers if path.name.endswith(INTENT)]
+        if marked:  # killed between forgetting the record and renaming the directory away
+            remove_tree(self.root / fingerprint, crashpoint=False)
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        for path in marked:  # the mark last: a kill before this point leaves it for the next gc
+            path.unlink(missing_ok=True)
 
 
 def tree_size(path: Path) -> int:

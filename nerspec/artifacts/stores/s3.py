@@ -22,11 +22,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nerspec import atomic
+from nerspec import atomic, progress
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError, RemoteError
 from nerspec.safeio import sha256_file
+
+# A stalled endpoint must not hold the project lock in silence: each attempt gives up after these, and the retry
+# policy ("standard": exponential backoff with jitter) tries MAX_ATTEMPTS times in all, saying so each time.
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 20
+MAX_ATTEMPTS = 4
 
 MANIFEST_KEY = "manifest.json"
 # ``<prefix>/<fingerprint>/gc-removing``: written by `nerspec gc` before it deletes the manifest, deleted after the
@@ -59,9 +65,29 @@ class S3ArtifactStore:
             import boto3
             from botocore.config import Config
 
-            config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
-            self._client = boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None, config=config)
+            config = Config(retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                            connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
+            client = boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None, config=config)
+            client.meta.events.register_first("needs-retry.s3", self._retrying(progress.current()))
+            self._client = client
         return self._client
+
+    def _retrying(self, reporter: Any) -> Any:
+        """A botocore hook that says why a request is retried (a stalled endpoint used to block in silence while
+        the project lock was held). It only watches: returning None leaves the decision to the retry policy."""
+
+        def hook(attempts: int = 0, caught_exception: Any = None, response: Any = None, **_: Any) -> None:
+            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+            status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if caught_exception is None and status < 500:
+                return None
+            reason = type(caught_exception).__name__ if caught_exception is not None else f"HTTP {status}"
+            if attempts < MAX_ATTEMPTS:
+                progress.announce(f"{self.url}: no answer ({reason}) on attempt {attempts} of {MAX_ATTEMPTS}; "
+                                  "retrying with backoff", reporter)
+            return None
+
+        return hook
 
     def _key(self, fingerprint: str, *parts: str) -> str:
         return "/".join(p for p in (self.prefix, fingerprint, *parts) if p)
@@ -237,6 +263,10 @@ class S3ArtifactStore:
             project = None
         return StoredModel(fingerprint, sum(int(item.get("Size", 0)) for item in objects), time.time() - newest,
                            project if isinstance(project, str) else None)
+
+    def mark_removal(self, fingerprint: str, project: str | None) -> None:
+        self._call("marking a removal", self.client.put_object, Bucket=self.bucket,
+                   Key=self._key(fingerprint, REMOVING_KEY), Body=json.dumps({"project": project}).encode())
 
     def remove(self, fingerprint: str, project: str | None) -> None:
         """Mark, delete the manifest (the model is gone for every reader in one request), delete the files,

@@ -112,3 +112,51 @@ def test_a_missing_bucket_or_unreachable_endpoint_is_a_clear_error(tmp_path: Pat
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(RemoteError, match="Could not connect"):
         _store(tmp_path, s3_bucket).exists(FP)
+
+
+def test_a_stalled_endpoint_times_out_with_retries_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint that accepts connections and never answers: bounded by the timeouts, each retry announced."""
+    import io
+    import socket
+    import threading
+
+    from nerspec import progress
+    from nerspec.artifacts.stores import s3
+    from nerspec.errors import RemoteError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # keep it open, never answer
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    monkeypatch.setattr(s3, "READ_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(s3, "CONNECT_TIMEOUT_S", 0.3)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    out = io.StringIO()
+    started = time.monotonic()
+    try:
+        with progress.use(progress.PlainReporter(out)), pytest.raises(RemoteError, match="s3://stalled/p"):
+            _store(tmp_path, "s3://stalled/p").exists(FP)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert time.monotonic() - started < 30
+    lines = out.getvalue().splitlines()
+    assert len(lines) == s3.MAX_ATTEMPTS - 1, lines
+    assert lines[0].startswith("s3://stalled/p: no answer (ReadTimeoutError) on attempt 1 of 4; retrying")
