@@ -100,10 +100,11 @@ def apply(
     lock_timeout: float = 0.0,
     parts: RunParts | None = None,
     progress: Progress | None = None,
+    retry: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """``execute``, raising ``GateFailed`` (exit 3) or ``DeployError`` when the run failed; else its run result."""
     return execute(projects, paths, saved_plan=saved_plan, no_deploy=no_deploy, lock_timeout=lock_timeout,
-                   parts=parts, progress=progress).raise_for_failures()
+                   parts=parts, progress=progress, retry=retry).raise_for_failures()
 
 
 def execute(
@@ -115,6 +116,7 @@ def execute(
     lock_timeout: float = 0.0,
     parts: RunParts | None = None,
     progress: Progress | None = None,
+    retry: frozenset[str] = frozenset(),
 ) -> RunResult:
     """Run the plan for ``projects``; the run result is also written to ``<state>/reports/last-run.json``, also
     when a gate failed (state is recorded first). Failures are in the result, not raised."""
@@ -134,7 +136,7 @@ def execute(
                 say(done)
             resolved = (parts or RunParts()).resolved()
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, resolved, corpora)
+            plan = make_plan(projects, paths, store, resolved, corpora, retry=retry)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan

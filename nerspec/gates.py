@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
+from nerspec.manifest.gates import ClassificationGates, LabelGate, NERGates, Threshold
 from nerspec.numbers import metric_text
 
 EPSILON = 1e-9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from nerspec import values
 from nerspec.errors import NerspecError
 from nerspec.json_lines import json_lines
 
@@ -37,4 +38,9 @@ def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None)
         own = record.get("language")
         if own is not None and not isinstance(own, str):
             raise NerspecError(f"line {number}: `language` must be a string such as `de`")
-        yield (str(record["id"]) if "id" in record else str(number)), record["text"], own or language
+        try:  # an id is a non-empty string or an integer, and a language valid text (``nerspec.values``)
+            doc_id = values.document_id(record["id"]) if record.get("id") is not None else str(number)
+            values.text(doc_id, "id"), values.text(own or "", "language")
+        except ValueError as exc:
+            raise NerspecError(f"line {number}: {exc}") from None
+        yield doc_id, record["text"], own or language

@@ -44,14 +44,9 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
     """
     from nerspec.manifest.load import load_projects, manifests_holding
 
-    if changed:
-        paths = tuple(manifests_holding(paths))
-        if not paths:
-            if as_json:
-                echo_json({"valid": True, "projects": []})
-            else:
-                click.echo("no project holds a changed file")
-            return
+    if changed and not (paths := tuple(manifests_holding(paths))):
+        _no_project_changed(as_json)
+        return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
@@ -101,6 +96,13 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
         state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
         click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
     return entry
+
+
+def _no_project_changed(as_json: bool) -> None:
+    if as_json:
+        echo_json({"valid": True, "projects": []})
+    else:
+        click.echo("no project holds a changed file")
 
 
 def _print_warnings(warnings: list[Any]) -> None:

@@ -163,8 +163,8 @@ def rollout_command(path: Path, as_json: bool, state: StateChoice) -> None:
 def rollback_command(
     path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, as_json: bool, state: StateChoice
 ) -> None:
-    """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
-    until the manifest or data change. `--to` takes a model the deployment served before (see `deployments
+    """Point a deployment back at the model it served before. `apply` holds the rolled-back model back (`plan`
+    says so and why) until the model or the deployment's settings change, or `nerspec apply --retry DEPLOYMENT`. `--to` takes a model the deployment served before (see `deployments
     history`); `--force` allows any other recorded model.
 
     \b

@@ -31,6 +31,7 @@ def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerpri
 def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
     from nerspec.deploy.intent import end, live, pending
+    from nerspec.deploy.targets import declared_settings
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
     by_name = {p.name: p for p in projects}
@@ -57,6 +58,7 @@ def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list
                     actor=actor(),
                     reason=f"{intent.reason} (finished after an interruption)",
                     expected_from=intent.expected.get(deployment),
+                    settings=declared_settings(project, deployment),
                 )
         end(paths, intent)
         done.append(f"finished the interrupted {intent.command} of {intent.project}")
@@ -78,6 +80,7 @@ def rollback(
     model whose files no longer match their recorded hashes is never deployed.
     """
     from nerspec.deploy import intent
+    from nerspec.deploy.targets import declared_settings
     from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
@@ -107,6 +110,7 @@ def rollback(
                 actor=actor(),
                 reason=reason,
                 expected_from=current.fingerprint,
+                settings=declared_settings(project, deployment),  # held back until the model or these change
             )
             intent.end(paths, started)
             # A rollback during a rollout drops the candidate: production is what the user chose.

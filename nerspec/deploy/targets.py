@@ -305,6 +305,11 @@ def declared_target(project: LoadedProject, deployment: str) -> Any:
     return None
 
 
+def declared_settings(project: LoadedProject, deployment: str) -> str:
+    """The digest of the deployment's own settings, recorded with each switch ('' when it is not declared)."""
+    return next((d.settings_sha256() for d in project.manifest.spec.deployments if d.name == deployment), "")
+
+
 # -- What a deployment serves, on every machine: the model the state records, at the location its fingerprint
 # gives (never a pointer's), with every file's recorded sha256. ``predict``, ``serve``, ``extract`` ask here.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Reference limits (shared/reference/azure-custom-ner.md, "Limits").
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
@@ -36,3 +36,7 @@ LabelName = Annotated[
 
 # The manifest's `format:` values (``nerspec.corpus.formats.FORMATS`` has a module for each).
 DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from nerspec.manifest.fields import (
     MAX_COUNT,
@@ -19,16 +19,17 @@ from nerspec.manifest.fields import (
     DataFormat,
     LabelName,
     ResourceName,
+    Strict,
+)
+from nerspec.manifest.gates import (
+    ClassificationGates,
+    NERGates,
 )
 from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
 
 API_VERSION = "nerspec/v1"
 SUPPORTED_API_VERSIONS = (API_VERSION,)
 SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Metadata(Strict):
@@ -158,80 +159,6 @@ class Training(Strict):
     )
 
 
-class Threshold(Strict):
-    min: float = Field(ge=0.0, le=1.0)
-
-
-class LabelGate(Strict):
-    precision: Threshold | None = None
-    recall: Threshold | None = None
-    f1: Threshold | None = None
-
-
-class MaxDrop(Strict):
-    micro_f1: float | None = Field(None, ge=0.0, le=1.0)
-    macro_f1: float | None = Field(None, ge=0.0, le=1.0)
-    per_label_f1: float | None = Field(
-        None, ge=0.0, le=1.0, description="Largest allowed drop of any entity type's (or class's) F1."
-    )
-
-
-class RegressionGate(Strict):
-    against: ResourceName = Field(description="The deployment whose model is the baseline.")
-    max_drop: MaxDrop = MaxDrop()
-    significance: float | None = Field(
-        None, gt=0.0, lt=1.0, description="Fail only when a paired bootstrap finds the drop significant at this level."
-    )
-
-
-class LanguageGate(Strict):
-    """Minimum scores on the test documents of one language (``per_language`` of the evaluation)."""
-
-    micro_precision: Threshold | None = None
-    micro_recall: Threshold | None = None
-    micro_f1: Threshold | None = None
-    macro_f1: Threshold | None = None
-
-
-class CalibrationGate(Strict):
-    max_ece: float = Field(
-        ge=0.0, le=1.0,
-        description="Largest allowed expected calibration error of the confidence scores on the test split.",
-    )
-
-
-class _GatesBase(Strict):
-    micro_precision: Threshold | None = None
-    micro_recall: Threshold | None = None
-    micro_f1: Threshold | None = None
-    macro_precision: Threshold | None = None
-    macro_recall: Threshold | None = None
-    macro_f1: Threshold | None = None
-    regression: RegressionGate | None = None
-    per_language: dict[str, LanguageGate] = Field(
-        default_factory=dict, description='Per language code (e.g. `de`): `{"de": {micro_f1: {min: 0.7}}}`.'
-    )
-    calibration: CalibrationGate | None = None
-
-
-class NERGates(_GatesBase):
-    per_entity: dict[str, LabelGate] = Field(
-        default_factory=dict, description='Per entity type; `"*"` is the default for every type.'
-    )
-
-    @property
-    def per_label(self) -> dict[str, LabelGate]:
-        return self.per_entity
-
-
-class ClassificationGates(_GatesBase):
-    per_class: dict[str, LabelGate] = Field(default_factory=dict, description='Per class; `"*"` is the default.')
-
-    @property
-    def per_label(self) -> dict[str, LabelGate]:
-        return self.per_class
-
-
 class LocalTarget(Strict):
     type: Literal["local"] = "local"
 
@@ -335,6 +262,15 @@ class Deployment(Strict):
     rollout: Rollout | None = Field(
         None, description="Stage a new model as a shadow or canary candidate; promote it on live-traffic analysis."
     )
+
+    def settings_sha256(self) -> str:
+        """A digest of the deployment's own settings (target, promote_from, smoke checks, rollout): a rollback
+        holds its model back until the model or these change (a fixed smoke check, say)."""
+        import hashlib
+        import json
+
+        chosen = self.model_dump(mode="json", include={"target", "promote_from", "smoke", "rollout"})
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class _SpecBase(Strict):

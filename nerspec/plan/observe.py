@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
+from nerspec.plan.inputs import Hold, ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -37,10 +37,11 @@ class CorpusSource(Protocol):
 
 def make_plan(
     projects: list[LoadedProject], paths: StatePaths, store: Store, parts: CorpusSource | None = None,
-    corpora: dict[str, Corpus] | None = None,
+    corpora: dict[str, Corpus] | None = None, *, retry: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name)."""
-    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora))
+    """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name);
+    ``retry``: deployments whose held-back model the user asked to deploy again."""
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora), retry=retry)
     return compute_plan(inputs, store.snapshot()["sha256"])
 
 
@@ -85,7 +86,8 @@ def artifact_files(artifact: Path, cache: StatCache | None) -> dict[str, str]:
 
 
 def collect_inputs(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, document_hashes: DocumentHashes | None = None
+    projects: list[LoadedProject], paths: StatePaths, store: Store, document_hashes: DocumentHashes | None = None,
+    *, retry: frozenset[str] = frozenset(),
 ) -> list[ProjectInputs]:
     """Everything ``compute_plan`` needs. ``document_hashes(project, rename) -> dict`` loads the corpus; it is
     only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
@@ -96,7 +98,7 @@ def collect_inputs(
     cache = StatCache(paths.cache)
     # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
     model_cache = StatCache(paths.cache, scope="artifacts")
-    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes)
+    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes, retry)
     _check_targets(projects)
     out = [_observe_project(project, world) for project in projects]
     # The stat cache only speeds up the next plan; a state directory that does not exist yet is not created
@@ -120,6 +122,7 @@ class _World:
     cache: StatCache
     versions: dict[str, str]
     document_hashes: DocumentHashes | None
+    retry: frozenset[str] = frozenset()
 
 
 def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
@@ -193,7 +196,9 @@ def _observe_deployments(
         if rec is None and history and history[-1].action != "remove":
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
         obs.served = sorted({h.to_fp for h in history if h.to_fp and h.action != "rollout"})
-        obs.rolled_back_from = _rolled_back(history)
+        obs.holds = _holds(history)
+        obs.rolled_back_from = [h.fingerprint for h in obs.holds]
+        obs.settings, obs.retry = (spec.settings_sha256() if spec is not None else ""), name in world.retry
         if name in intents:
             obs.pending_to, obs.pending_reason = intents[name][0], intents[name][1].describe()
         if spec is not None and spec.rollout is not None:
@@ -365,12 +370,13 @@ def _observe(obs: ObservedDeployment, project: str, targets: TargetContext) -> N
     target_for(obs.target).observe(obs, project, targets)
 
 
-def _rolled_back(history: list[HistoryRecord]) -> list[str]:
-    """Fingerprints a rollback moved away from and that no later deploy chose again."""
-    away: set[str] = set()
+def _holds(history: list[HistoryRecord]) -> list[Hold]:
+    """Models a rollback moved away from and that no later deploy chose again, each with when, why and the
+    deployment's settings then (the last rollback away from it counts)."""
+    away: dict[str, Hold] = {}
     for h in history:
         if h.action == "rollback" and h.from_fp:
-            away.add(h.from_fp)
+            away[h.from_fp] = Hold(h.from_fp, h.at, h.reason, h.settings)
         elif h.action in ("deploy", "swap", "rollback", "promote") and h.to_fp in away:
-            away.discard(h.to_fp)
-    return sorted(away)
+            del away[h.to_fp]
+    return [away[fp] for fp in sorted(away)]

@@ -256,7 +256,7 @@ class PostgresStore(MonitoringTables):
         return [_deployment(r) for r in rows]
 
     def set_deployment(self, record: DeploymentRecord, *, action: str, actor: str, reason: str,
-                       expected_from: str | None | object = ANY) -> None:
+                       expected_from: str | None | object = ANY, settings: str = "") -> None:
         with self._tx() as c:
             row = c.execute(
                 "SELECT fingerprint FROM deployments WHERE project = %s AND deployment = %s FOR UPDATE",
@@ -270,7 +270,7 @@ class PostgresStore(MonitoringTables):
                    SET fingerprint=excluded.fingerprint, target=excluded.target, deployed_at=excluded.deployed_at""",
                 (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
             )
-            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason, settings)
             _notify(c, record.project)
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
@@ -300,9 +300,9 @@ class PostgresStore(MonitoringTables):
         """``state migrate``: a project's deployments and its history as they were, in one transaction."""
         with self._tx() as c:
             for h in history:
-                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                             VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
+                             settings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason, h.settings))
             for d in deployments:
                 c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                              VALUES (%s, %s, %s, %s, %s)""", (project, d.deployment, d.fingerprint, _dump(d.target),
@@ -310,7 +310,7 @@ class PostgresStore(MonitoringTables):
             _notify(c, project)
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
-        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history "
+        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason, settings FROM history "
                  "WHERE project = %s")
         args: tuple[str, ...] = (project,)
         if deployment is not None:
@@ -367,10 +367,10 @@ class PostgresStore(MonitoringTables):
 
 
 def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,
-             actor: str, reason: str) -> None:
-    c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-              (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason))
+             actor: str, reason: str, settings: str = "") -> None:
+    c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
+                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+              (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason, settings))
 
 
 def _notify(c: Any, project: str) -> None:

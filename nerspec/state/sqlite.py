@@ -254,8 +254,10 @@ class SqliteStore(MonitoringTables):
         actor: str,
         reason: str,
         expected_from: str | None | object = ANY,
+        settings: str = "",
     ) -> None:
-        """Point a deployment at a model and append to its history, atomically.
+        """Point a deployment at a model and append to its history (with the deployment's ``settings`` digest),
+        atomically.
 
         ``expected_from`` (compare-and-set): refuse when the deployment no longer serves what the caller
         planned from, so two writers never silently overwrite each other.
@@ -273,7 +275,7 @@ class SqliteStore(MonitoringTables):
                    SET fingerprint=excluded.fingerprint, target=excluded.target, deployed_at=excluded.deployed_at""",
                 (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
             )
-            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason, settings)
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
         with self._tx() as c:
@@ -308,16 +310,17 @@ class SqliteStore(MonitoringTables):
         """``state migrate``: a project's deployments and its history as they were, in one transaction."""
         with self._tx() as c:
             for h in history:
-                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
+                             settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason, h.settings))
             for d in deployments:
                 c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                              VALUES (?, ?, ?, ?, ?)""", (project, d.deployment, d.fingerprint, _dump(d.target),
                                                          d.deployed_at))
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
-        query = "SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history WHERE project = ?"
+        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason, settings FROM history "
+                 "WHERE project = ?")
         args: tuple[str, ...] = (project,)
         if deployment is not None:
             query += " AND deployment = ?"
@@ -382,9 +385,10 @@ def _history(
     to_fp: str | None,
     actor: str,
     reason: str,
+    settings: str = "",
 ) -> None:
     c.execute(
-        """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason),
+        """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason, settings),
     )

@@ -52,6 +52,7 @@ class HistoryRecord:
     actor: str
     at: str
     reason: str
+    settings: str = ""  # digest of the deployment's own settings then (``Deployment.settings_sha256``; '' unknown)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class Store(Protocol):
     def all_deployments(self) -> list[DeploymentRecord]: ...
 
     def set_deployment(
-        self, record: DeploymentRecord, *, action: str, actor: str, reason: str, expected_from: str | None | object = ...
+        self, record: DeploymentRecord, *, action: str, actor: str, reason: str, expected_from: str | None | object = ...,
+        settings: str = "",
     ) -> None: ...
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None: ...

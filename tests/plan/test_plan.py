@@ -15,10 +15,10 @@ from nerspec.state import open_store
 from tests.tiny import make_docs, manifest
 
 
-def plan_of(tiny: Any, state: Any, parts: Any) -> Plan:
+def plan_of(tiny: Any, state: Any, parts: Any, retry: frozenset[str] = frozenset()) -> Plan:
     store = open_store(state)
     try:
-        return make_plan(tiny.load(), state, store, parts)
+        return make_plan(tiny.load(), state, store, parts, retry=retry)
     finally:
         store.close()
 

@@ -25,7 +25,7 @@ from nerspec.corpus.formats.common import (
     decode,
     fail,
     lexical_escape,
-    load_json,
+    parse_json,
     read_text,
     shown,
     source_encoding_of,
@@ -35,6 +35,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
+from nerspec.strict_json import duplicate_note
 from nerspec.values import integer
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
@@ -139,7 +140,8 @@ def _spans(labels: list[Any], convert: _Converter, base: int) -> list[Span]:
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     """Import a labels JSON; documents are read from ``location`` relative to the labels file."""
-    raw = load_json(path)
+    parsed = parse_json(path)
+    raw = parsed.value
     assets = _get(raw, "assets")
     if not isinstance(raw, dict) or not isinstance(assets, dict):
         raise fail(path, "not a labels file: expected an object with `assets`")
@@ -182,6 +184,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             out.append(Document(id=doc_id, text=text, **common))  # type: ignore[arg-type]
             continue
         out.extend(_region_documents(path, f"{location}", where, doc_id, text, regions, index_type, common))
+    if parsed.duplicates and out:  # JSON keeps no positions: the file's first document carries the warning
+        out[0].warnings.append(duplicate_note(parsed.duplicates))
     return out
 
 
