@@ -67,6 +67,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
     from nerspec.corpus.preflight import check_plan_data
+    from nerspec.deploy.local import stray_pointers
     from nerspec.manifest.load import load_projects
     from nerspec.paths import state_paths
     from nerspec.plan import make_plan, render
@@ -78,10 +79,10 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
     corpora: dict[str, Any] = {}
     try:
         plan = make_plan(projects, state_dir, store, corpora=corpora, retry=_retry(projects, retry))
+        warnings: list[str] = stray_pointers(state_dir, store, {p.name for p in projects})
     finally:
         store.close()
     # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.
-    warnings: list[str] = []
     check_plan_data(projects, plan, state_dir, warnings.append, corpora=corpora, outcome="apply would train nothing")
     data = plan.to_json()
     if as_json:
