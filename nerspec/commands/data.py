@@ -41,14 +41,9 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
     from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_projects, manifests_holding
 
-    if changed:
-        paths = tuple(manifests_holding(paths))
-        if not paths:
-            if as_json:
-                echo_json({"valid": True, "projects": []})
-            else:
-                click.echo("no project holds a changed file")
-            return
+    if changed and not (paths := tuple(manifests_holding(paths))):
+        _no_project_changed(as_json)
+        return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
@@ -90,6 +85,13 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         echo_json({"valid": not blocking, "projects": report})
     if blocking:
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
+
+
+def _no_project_changed(as_json: bool) -> None:
+    if as_json:
+        echo_json({"valid": True, "projects": []})
+    else:
+        click.echo("no project holds a changed file")
 
 
 def _print_warnings(warnings: list[Any]) -> None:
