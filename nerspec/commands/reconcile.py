@@ -95,6 +95,7 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
                state_dir: StatePaths) -> tuple[
         dict[str, Any], str, list[LoadedProject], Plan, bool]:
     """(plan JSON, printed text, projects, plan, no warnings): observe, decide, check the data, save ``-o``."""
+    from nerspec.deploy.local import stray_pointers
     from nerspec.manifest.load import load_projects
     from nerspec.plan import make_plan, render
     from nerspec.preflight import check_plan_data
@@ -106,10 +107,10 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
     corpora: dict[str, Any] = {}
     try:
         plan = make_plan(projects, state_dir, store, RunParts().resolved(), corpora=corpora, retry=_retry(projects, retry))
+        warnings: list[str] = stray_pointers(state_dir, store, {p.name for p in projects})
     finally:
         store.close()
     # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.
-    warnings: list[str] = []
     check_plan_data(projects, plan, state_dir, warnings.append, corpora=corpora, outcome="apply would train nothing")
     data = plan.to_json()
     if as_json:

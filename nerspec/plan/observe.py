@@ -42,7 +42,14 @@ def make_plan(
     """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name);
     ``retry``: deployments whose held-back model the user asked to deploy again."""
     inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora), retry=retry)
-    return compute_plan(inputs, store.snapshot()["sha256"])
+    plan = compute_plan(inputs, store.snapshot()["sha256"])
+    from nerspec.deploy.monitoring import changes
+
+    by_project = {p.name: p for p in plan.projects}
+    for project, _, _, line in changes(store, projects):  # what the servers log: apply records it, nothing else
+        if project in by_project:
+            by_project[project].notes.append(f"monitoring will change: {line} (recorded by `nerspec apply`)")
+    return plan
 
 
 def document_hashes_loader(
