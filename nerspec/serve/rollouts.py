@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.plan.rollouts import compare
 from nerspec.serve import native
@@ -36,6 +36,10 @@ from nerspec.serve.recorder import BatchRecorder
 from nerspec.serve.registry import Loaded, read_meta
 from nerspec.state.store import RolloutObservation, RolloutRecord
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
+    from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
 
@@ -95,7 +99,7 @@ def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str,
 
 @dataclass
 class Rollouts:
-    paths: Any
+    paths: StatePaths
     loader: Callable[[Any], Any]
     poll_interval: float = 0.5
     # blocks until production has no request in flight (True) or the timeout passes (False): the fair scheduler's
@@ -197,7 +201,7 @@ class Rollouts:
             for key in [k for k in self._live if k not in records]:
                 del self._live[key]
 
-    def _load(self, store: Any, record: RolloutRecord) -> Loaded:
+    def _load(self, store: Store, record: RolloutRecord) -> Loaded:
         from nerspec.deploy.targets import TargetContext
         from nerspec.deploy.verify import changed_files
         from nerspec.kinds import NER_KIND

@@ -111,7 +111,11 @@ V4 = [
     """CREATE INDEX rollout_observations_id ON rollout_observations (rollout_id)""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
+# v5: the deployment's own settings (a digest) with each history entry: a rollback holds its model back until
+# the model or these settings change (issue 24, no sticky rollbacks).
+V5 = ["""ALTER TABLE history ADD COLUMN settings TEXT NOT NULL DEFAULT ''"""]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
 LATEST = len(MIGRATIONS)
 
 

@@ -151,3 +151,16 @@ def test_duplicate_keys_in_an_azure_labels_file_are_warned_about(tmp_path: Path)
     (tmp_path / "labels.json").write_text(body, encoding="utf-8")
     assert azure.read(tmp_path / "labels.json")[0].warnings == [
         "duplicate JSON key `projectKind`: the last value is used"]
+
+
+def test_a_docbin_id_that_is_not_a_string_or_integer_is_refused(tmp_path: Path) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    from nerspec.corpus.formats import docbin
+
+    nlp = spacy.blank("en")
+    doc = nlp("Alice went home.")
+    doc.user_data["id"] = ["a"]
+    DocBin(docs=[doc], store_user_data=True).to_disk(tmp_path / "d.spacy")
+    assert "`id` must be a string or an integer, not a " in _refused(docbin.read, tmp_path / "d.spacy")  # msgpack: tuple

@@ -90,3 +90,40 @@ def test_a_stale_or_hand_changed_pointer_cache(tmp_path: Path, pg_url: str, s3_b
     assert moved.returncode == 2 and "names model_dir" in moved.stdout, moved.stdout
     assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
     assert nerspec(a, "plan", "--detailed-exitcode", "projects/tiny").returncode == 0
+
+
+def test_a_rollback_on_the_shared_state_holds_back_until_retried(tmp_path: Path, pg_url: str, s3_bucket: str) -> None:
+    a = checkout(tmp_path / "A", pg_url, s3_bucket)
+    b = checkout(tmp_path / "B", pg_url, s3_bucket)
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
+    old = last_fingerprint(a)
+    for copy in (a, b):
+        write_docs(copy, make_docs(30))
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
+    new = last_fingerprint(a)
+    rolled = nerspec(a, "rollback", "projects/tiny", "production")
+    assert rolled.returncode == 0, rolled.stderr
+    held = nerspec(b, "plan", "--detailed-exitcode", "projects/tiny")  # another machine sees the hold and why
+    assert held.returncode == 0 and f"held back: {new[:12]} was rolled back" in held.stdout, held.stdout
+    assert f"serves {old[:12]}" in held.stdout and "--retry production" in held.stdout
+    retried = nerspec(b, "plan", "--detailed-exitcode", "--retry", "production", "projects/tiny")
+    assert retried.returncode == 2 and f"retrying {new[:12]}" in retried.stdout, retried.stdout
+    applied = nerspec(b, "apply", "--retry", "production", "projects/tiny", **FAKES)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    listed = json.loads(nerspec(a, "deployments", "list", "projects/tiny", "--json").stdout)
+    assert listed[0]["fingerprint"] == new
+    assert nerspec(a, "plan", "--detailed-exitcode", "projects/tiny").returncode == 0
+
+
+def test_apply_removes_stale_temporaries_of_killed_pointer_writes_on_a_shared_state(
+    tmp_path: Path, pg_url: str, s3_bucket: str
+) -> None:
+    import os
+
+    a = checkout(tmp_path / "A", pg_url, s3_bucket)
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
+    leftover = a / ".nerspec/registry/tiny/.production.json.abc123.tmp"  # a pointer write killed long ago
+    leftover.write_text("{")
+    os.utime(leftover, (time.time() - 600, time.time() - 600))
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0  # PostgreSQL's lock has no lock file
+    assert not leftover.exists()

@@ -153,7 +153,7 @@ class JobStore:
                          for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))
         task.results = {"documents": documents, "errors": errors, "projectName": task.project,
-                        "deploymentName": task.deployment}
+                        "deploymentName": task.deployment, "modelFingerprint": loaded.fingerprint}
         task.status, task.updated = "succeeded", _now()
 
     def _finish(self, job: Job) -> None:
