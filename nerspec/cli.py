@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 import click
 
-from nerspec import __version__
 from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
 from nerspec.redact import redact
+from nerspec.version import __version__
 
 
 class NerspecGroup(click.Group):

@@ -11,6 +11,7 @@ import click
 
 from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
+from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -57,7 +58,7 @@ def _retry(projects: list[Any], names: tuple[str, ...]) -> frozenset[str]:
 @retry_option
 @state_option
 def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool, out: Path | None,
-                 retry: tuple[str, ...], state: Path | None) -> None:
+                 retry: tuple[str, ...], state: StateChoice) -> None:
     """Show what `apply` would train, reuse, deploy, remove or repair, and why.
 
     \b
@@ -67,10 +68,9 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
       nerspec plan --detailed-exitcode -o plan.json && echo "nothing to do"
     """
     from nerspec.fingerprints import verdict
-    from nerspec.paths import state_paths
 
-    request = verdict.Request(state=str(state) if state else None, paths=tuple(str(p) for p in paths), as_json=as_json)
-    state_dir = state_paths(state)
+    request = verdict.Request(state=state.state, paths=tuple(str(p) for p in paths), as_json=as_json)
+    state_dir = state.resolve()
     local = not state_dir.shared and state_dir.artifacts_url is None  # a cached verdict witnesses local files only
     replayable = out is None and not retry and local
     cached = verdict.cached_output(request, state_dir.root) if replayable else None
@@ -95,20 +95,22 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
                state_dir: StatePaths) -> tuple[
         dict[str, Any], str, list[LoadedProject], Plan, bool]:
     """(plan JSON, printed text, projects, plan, no warnings): observe, decide, check the data, save ``-o``."""
-    from nerspec.corpus.preflight import check_plan_data
+    from nerspec.deploy.local import stray_pointers
     from nerspec.manifest.load import load_projects
     from nerspec.plan import make_plan, render
+    from nerspec.preflight import check_plan_data
+    from nerspec.run_parts import RunParts
     from nerspec.state import open_store
 
     projects = load_projects(list(paths))
     store = open_store(state_dir, create=False)
     corpora: dict[str, Any] = {}
     try:
-        plan = make_plan(projects, state_dir, store, corpora=corpora, retry=_retry(projects, retry))
+        plan = make_plan(projects, state_dir, store, RunParts().resolved(), corpora=corpora, retry=_retry(projects, retry))
+        warnings: list[str] = stray_pointers(state_dir, store, {p.name for p in projects})
     finally:
         store.close()
     # Fail exactly when apply would: every blocking data error of the projects it would train, at file:line.
-    warnings: list[str] = []
     check_plan_data(projects, plan, state_dir, warnings.append, corpora=corpora, outcome="apply would train nothing")
     data = plan.to_json()
     if as_json:
@@ -159,7 +161,7 @@ def _remember(request: Any, recorder: Any, state_dir: StatePaths, projects: list
 @retry_option
 @state_option
 def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float,
-                  retry: tuple[str, ...], state: Path | None) -> None:
+                  retry: tuple[str, ...], state: StateChoice) -> None:
     """Train what changed, evaluate on the test split, check gates, deploy. Exit 3 when a gate fails.
 
     Give project paths (or nothing: every projects/*/nerspec.yaml), or a plan saved by `plan -o`,
@@ -174,7 +176,6 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
     """
     from nerspec.apply import execute
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
 
     saved = None
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
@@ -183,7 +184,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
         retry = tuple(str(r) for r in raw.get("retry", []))
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
-    paths_ = state_paths(state)
+    paths_ = state.resolve()
     if warning := paths_.local_models_warning():
         click.echo(f"warning: {warning}", err=True)
     result = execute(
@@ -200,7 +201,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 @click.option("--force", is_flag=True, help="Remove the lock even though its process is alive on this machine.")
 @json_option
 @state_option
-def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: Path | None) -> None:
+def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: StateChoice) -> None:
     """Remove the state lock left by an apply that is gone (on another machine, or hung).
 
     A lock whose process died on this machine is cleared automatically; use this only for the rest.
@@ -209,15 +210,10 @@ def force_unlock_command(lock_id: str, force: bool, as_json: bool, state: Path |
     Example:
       nerspec force-unlock 3f2a9c1b0d4e
     """
-    from nerspec.errors import LockError
-    from nerspec.paths import state_paths
-    from nerspec.state.lock import force_unlock
+    from nerspec.state import store_type
 
-    paths = state_paths(state)
-    if paths.shared:
-        raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
-                        "(a live holder is named in the lock error)")
-    holder = force_unlock(paths.root, lock_id, force=force)
+    paths = state.resolve()
+    holder = store_type(paths).force_unlock(paths, lock_id, force=force)  # the store itself may be what is damaged
     if as_json:
         from dataclasses import asdict
 

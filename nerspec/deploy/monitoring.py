@@ -8,7 +8,10 @@ for a deployment whose block (or entry) is gone; rows already logged stay until 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 
 def describe(settings: dict[str, Any] | None) -> str:
@@ -19,7 +22,7 @@ def describe(settings: dict[str, Any] | None) -> str:
             f"{settings.get('retention_days', 30)} days")
 
 
-def changes(store: Any, projects: list[Any]) -> list[tuple[str, str, dict[str, Any] | None, str]]:
+def changes(store: Store, projects: list[Any]) -> list[tuple[str, str, dict[str, Any] | None, str]]:
     """(project, deployment, settings or None, line) for every deployment whose recorded settings differ from
     the manifest's (pure comparison: ``plan`` notes them, ``apply`` records them)."""
     recorded = store.monitoring_settings()

@@ -62,7 +62,7 @@ class Request:
         env = sorted((k, v) for k, v in os.environ.items()
                      if (k.startswith("NERSPEC_") and k != "NERSPEC_STATE") or k in ("NO_COLOR", "COLUMNS"))
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        from nerspec import __version__
+        from nerspec.version import __version__
 
         paths = [os.path.normpath(p) for p in self.paths]
         state = self.state or os.environ.get("NERSPEC_STATE")  # click reads the same variable into --state
