@@ -144,8 +144,9 @@ def stats(path: Path, as_json: bool) -> None:
 
 @data.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@state_option
 @json_option
-def split(path: Path, as_json: bool) -> None:
+def split(path: Path, state: str | None, as_json: bool) -> None:
     """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
     documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
 
@@ -159,9 +160,13 @@ def split(path: Path, as_json: bool) -> None:
     """
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import SIDES, sides
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.manifest.load import load_projects
+    from nerspec.paths import state_paths
 
-    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
+    projects = [with_recorded_split(p, state_paths(state, start=p.dir)) for p in load_projects([path])]
+    results = {project.name: sides(project, load_corpus(project)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
         echo_json(next(iter(values.values())) if len(values) == 1 else values)

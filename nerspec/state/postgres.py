@@ -31,6 +31,7 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
+from nerspec.state.split_sides import SplitSideTables
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -78,7 +79,7 @@ def ci_run_url() -> str:
     return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
 
 
-class PostgresStore(MonitoringTables):
+class PostgresStore(MonitoringTables, SplitSideTables):
     _placeholder = "%s"
 
     def __init__(self, url: str) -> None:
