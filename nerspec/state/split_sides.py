@@ -29,6 +29,14 @@ class SplitSideTables:
                           (project, split_key))
         return {doc_id: bool(test) for doc_id, test in rows}
 
+    def recorded_splits(self, project: str) -> dict[str, dict[str, bool]]:
+        """Every split setting's recorded sides for a project (``state migrate`` copies them)."""
+        out: dict[str, dict[str, bool]] = {}
+        for key, doc_id, test in self._rows(self._sql("SELECT split_key, doc_id, test FROM split_sides WHERE project = ?"),
+                                            (project,)):
+            out.setdefault(key, {})[doc_id] = bool(test)
+        return out
+
     def record_split(self, project: str, split_key: str, sides: dict[str, bool]) -> None:
         """Add the sides of documents not yet recorded; a recorded side is kept as it is."""
         if not sides:
