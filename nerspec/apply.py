@@ -1,8 +1,8 @@
 """``nerspec apply``: execute a plan. Train or reuse -> evaluate on the test split -> gates -> deploy -> record.
 
-This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.corpus.preflight``,
+This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.preflight``,
 training into the one staging layer and recording models in ``nerspec.staging``, scoring and the baseline in
-``nerspec.evaluate.baseline``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
+``nerspec.model_scoring``, deployment steps in ``nerspec.deploy_steps`` (through the target protocol).
 
 Crash safety comes from ordering, not from cleanup code: an artifact appears by one rename of a complete
 staged directory; the state records a model only after its artifact exists; a pointer is switched (atomic
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
-from nerspec.corpus.preflight import check_data, check_plan_data
-from nerspec.deploy.intent import finish_pending as finish_interrupted
-from nerspec.deploy.steps import smoke, switch
+from nerspec.deploy import finish_pending as finish_interrupted
+from nerspec.deploy_steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
@@ -43,15 +42,16 @@ from nerspec.plan import (
     test_key,
 )
 from nerspec.plan.render import rollout_line
+from nerspec.preflight import check_data, check_plan_data
 from nerspec.run_parts import RunContext, RunParts
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
     from nerspec.corpus.model import Corpus
-    from nerspec.corpus.preflight import Checked
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import ModelAction
+    from nerspec.preflight import Checked
 
 Progress = Callable[[str], None]
 RUN_RESULT_VERSION = 1
@@ -138,7 +138,7 @@ def execute(
             resolved = (parts or RunParts()).resolved()
             projects = with_recorded_splits(projects, store)  # stratified split sides: trained with, recorded after
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, parts, corpora, retry=retry)
+            plan = make_plan(projects, paths, store, resolved, corpora, retry=retry)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
@@ -241,8 +241,8 @@ def _model_and_gates(
     run: _Run, project: LoadedProject, fp: str, action: ModelAction, result: dict[str, Any]
 ) -> bool:
     """Train or reuse the candidate, evaluate it (and the baseline), check the gates; fill ``result``."""
-    from nerspec.evaluate.baseline import evaluate_cached, score_baseline, significance
     from nerspec.gates import evaluate_gates, failures_message, summary
+    from nerspec.model_scoring import evaluate_cached, score_baseline, significance
     from nerspec.staging import artifact_json, record_model, train_staged
 
     ctx, name = run.ctx, project.name
@@ -287,7 +287,7 @@ def _model_and_gates(
     return passed
 
 
-def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, baseline: dict[str, Any] | None
+def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, baseline: dict[str, Any] | None
                   ) -> dict[str, Any] | None:
     """Likely label errors in the documents this change added or relabeled (against the compared deployment's
     model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
@@ -305,7 +305,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, basel
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Any) -> dict[str, Any] | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -362,7 +362,7 @@ def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) ->
 
 
 def _repair_and_remove(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> None:
-    from nerspec.deploy.steps import remove, repair
+    from nerspec.deploy_steps import remove, repair
 
     for action in project_plan.actions:
         if isinstance(action, Repair):

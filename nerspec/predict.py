@@ -35,20 +35,19 @@ asked for other scores, or an artifact without a calibration, returns raw scores
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nerspec import values
 from nerspec.calibration import Calibration
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
-from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
+
+    from nerspec.paths import StateArg
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
@@ -313,7 +312,7 @@ def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], floa
 def load(
     path: str | Path,
     deployment: str = "production",
-    state: str | Path | None = None,
+    state: StateArg = None,
     *,
     beam_width: int | None = None,
 ) -> Predictor:
@@ -325,7 +324,7 @@ def load(
     return Predictor(found.path, found.meta, beam_width=beam_width)
 
 
-def resolve(path: str | Path, deployment: str = "production", state: str | Path | None = None) -> Path:
+def resolve(path: str | Path, deployment: str = "production", state: StateArg = None) -> Path:
     """The artifact directory that ``path`` (artifact, its ``model/``, project dir, manifest) stands for."""
     from nerspec.train.artifact import is_complete
 
@@ -343,7 +342,7 @@ def resolve(path: str | Path, deployment: str = "production", state: str | Path 
     )
 
 
-def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
+def _deployed(path: Path, deployment: str, state: StateArg) -> Path:
     """The model the state records for the project's deployment, on this machine (fetched and verified); pointer
     files are only a cache of the state and are never read here (``nerspec.deploy.targets``)."""
     from nerspec.deploy.targets import served_model
@@ -358,40 +357,3 @@ def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
         return served_model(paths, store, project.name, deployment).model_dir
     finally:
         store.close()
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
-    """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
-    for doc_id, text, _ in read_records(lines, jsonl):
-        yield doc_id, text
-
-
-def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
-    """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
-    if not jsonl:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\n")
-            if line.strip():
-                yield str(number), line, language
-        return
-    for parsed in json_lines(lines):
-        number, record = parsed.number, parsed.record
-        if parsed.error is not None:
-            reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
-            raise NerspecError(f"line {number}: {reason}")
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise NerspecError(f"line {number}: expected an object with a `text` string")
-        if _SURROGATE.search(record["text"]):
-            raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
-        own = record.get("language")
-        if own is not None and not isinstance(own, str):
-            raise NerspecError(f"line {number}: `language` must be a string such as `de`")
-        try:  # an id is a non-empty string or an integer, and a language valid text (``nerspec.values``)
-            doc_id = values.document_id(record["id"]) if record.get("id") is not None else str(number)
-            values.text(doc_id, "id"), values.text(own or "", "language")
-        except ValueError as exc:
-            raise NerspecError(f"line {number}: {exc}") from None
-        yield doc_id, record["text"], own or language

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
+from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.paths import StateChoice
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -37,8 +42,6 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
       nerspec validate --json . > validation.json
       nerspec validate --changed projects/example/data/labels.json README.md
     """
-    from nerspec.corpus.checks import check_corpus
-    from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_projects, manifests_holding
 
     if changed and not (paths := tuple(manifests_holding(paths))):
@@ -48,43 +51,51 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
     for project in projects:
-        if fix_whitespace:
-            from nerspec.corpus.fix import fix_whitespace as fix
-
-            for file, count in fix(project).items():
-                if not as_json:
-                    click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
-        entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
-        try:
-            corpus = load_corpus(project)
-        except DataError as exc:
-            blocking.extend(exc.problems)
-            entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
-            report.append(entry)
-            continue
-        findings = check_corpus(project, corpus)
-        if any(source.unlabeled for source in project.manifest.spec.data):
-            from nerspec.corpus.pool import check_pools
-
-            findings.extend(check_pools(project))
-        errors = [f for f in findings if f.severity == "error"]
-        warnings = [f for f in findings if f.severity == "warning"]
-        blocking.extend(f.problem() for f in errors)
-        entry.update(
-            valid=not errors,
-            documents=len(corpus),
-            errors=[f.to_dict() for f in errors],
-            warnings=[f.to_dict() for f in warnings],
-        )
-        report.append(entry)
-        if not as_json:
-            _print_warnings(warnings)
-            state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-            click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        report.append(_validate_project(project, fix_whitespace, as_json, blocking))
     if as_json:
         echo_json({"valid": not blocking, "projects": report})
     if blocking:
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
+
+
+def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+    """One project's entry of ``validate``; its errors are added to ``blocking``."""
+    from nerspec.corpus.checks import check_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
+
+    if fix_whitespace:
+        from nerspec.corpus.fix import fix_whitespace as fix
+
+        for file, count in fix(project).items():
+            if not as_json:
+                click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
+    entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    try:
+        corpus = load_corpus(project)
+    except DataError as exc:
+        blocking.extend(exc.problems)
+        entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
+        return entry
+    findings = check_corpus(project, corpus, kind_of(project.kind))
+    if any(source.unlabeled for source in project.manifest.spec.data):
+        from nerspec.corpus.pool import check_pools
+
+        findings.extend(check_pools(project))
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    blocking.extend(f.problem() for f in errors)
+    entry.update(
+        valid=not errors,
+        documents=len(corpus),
+        errors=[f.to_dict() for f in errors],
+        warnings=[f.to_dict() for f in warnings],
+    )
+    if not as_json:
+        _print_warnings(warnings)
+        state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    return entry
 
 
 def _no_project_changed(as_json: bool) -> None:
@@ -146,7 +157,7 @@ def stats(path: Path, as_json: bool) -> None:
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @state_option
 @json_option
-def split(path: Path, state: str | None, as_json: bool) -> None:
+def split(path: Path, state: StateChoice, as_json: bool) -> None:
     """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
     documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
 
@@ -162,10 +173,9 @@ def split(path: Path, state: str | None, as_json: bool) -> None:
     from nerspec.corpus.split import SIDES, sides
     from nerspec.corpus.split_record import with_recorded_split
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
 
     # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
-    projects = [with_recorded_split(p, state_paths(state, start=p.dir)) for p in load_projects([path])]
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]
     results = {project.name: sides(project, load_corpus(project)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
@@ -204,7 +214,7 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["azure", "jsonl", "labelstudio", "doccano", "prodigy", "conll", "spacy", "folders"]),
+    type=click.Choice(list(FORMATS)),
     required=True,
     help="Output format (every import format; conll is lossy: ids and whitespace).",
 )
@@ -265,7 +275,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
 @state_option
 @json_option
 def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, agreement: bool,
-         state: str | None, as_json: bool) -> None:
+         state: StateChoice, as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
     Findings are warnings: the exit code is 0 unless the project cannot be loaded. --label-errors trains
@@ -283,6 +293,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -294,7 +305,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project))
+        findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:
@@ -304,13 +315,12 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         echo_json({"findings": everything})
 
 
-def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_score: float, top: int,
+def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
-    from nerspec.paths import state_paths
     from nerspec.train.label_errors import find_label_errors
 
-    paths = state_paths(state)
+    paths = state.resolve()
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
     if as_json:
         if len(reports) == 1:

@@ -14,7 +14,6 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nerspec import atomic
 from nerspec.paths import StatePaths
@@ -88,40 +87,3 @@ def unfinished(paths: StatePaths, project: str, recorded: dict[str, str]) -> dic
         if live(intent, recorded):
             out.update({d: (fp, intent) for d, fp in intent.switches.items()})
     return out
-
-
-def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
-    """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
-    from nerspec.deploy import switch
-    from nerspec.deploy.targets import declared_settings
-    from nerspec.state.store import DeploymentRecord, actor, utc_now
-
-    by_name = {p.name: p for p in projects}
-    done = []
-    for intent in pending(paths):
-        project = by_name.get(intent.project)
-        if project is None:
-            continue
-        recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
-        if not live(intent, recorded):
-            end(paths, intent)  # recorded already, or the state moved on since (another command): obsolete
-            continue
-        targets = {}
-        for deployment, fingerprint in sorted(intent.switches.items()):
-            targets[deployment] = switch(paths, project, deployment, fingerprint, store)
-        if intent.command == "swap" and len(intent.switches) == 2:
-            a, b = sorted(intent.switches)
-            store.swap_deployments(intent.project, a, b, actor=actor(), reason=f"{intent.reason} (finished after an interruption)")
-        else:
-            for deployment, fingerprint in intent.switches.items():
-                store.set_deployment(
-                    DeploymentRecord(intent.project, deployment, fingerprint, targets[deployment], utc_now()),
-                    action=intent.command,
-                    actor=actor(),
-                    reason=f"{intent.reason} (finished after an interruption)",
-                    expected_from=intent.expected.get(deployment),
-                    settings=declared_settings(project, deployment),
-                )
-        end(paths, intent)
-        done.append(f"finished the interrupted {intent.command} of {intent.project}")
-    return done

@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from nerspec.state.store import DeploymentRecord, Store
 
 
-DEFAULT_TARGET = "local"  # a deployment without a target (the manifest's default, older records and plans)
-
-
 class Target(Protocol):
     type: str
     served_here: bool  # a `nerspec serve` reading this state serves it, from the state's record (http: its own server)
@@ -84,7 +81,7 @@ class _NoConfig:
 
 
 class LocalTarget(_NoConfig):
-    type = "local"
+    type = "local"  # the default target (DEFAULT_TARGET)
     served_here = True
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
@@ -279,6 +276,7 @@ class UploadTarget(RegistryTarget):
         local.remove(ctx.paths, project, deployment)
 
 
+DEFAULT_TARGET = LocalTarget.type  # a deployment without a target (the manifest's default, older records, plans)
 TARGETS: dict[str, Target] = {t.type: t for t in (LocalTarget(), HttpTarget(), RegistryTarget(), UploadTarget())}
 
 

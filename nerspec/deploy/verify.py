@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 
 class WrongModel(DeployError):
@@ -84,7 +87,7 @@ def changed_files(artifact: Path, recorded: dict[str, str]) -> list[str]:
 
 
 def verify(
-    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Any, *, switching: bool = False
+    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Store, *, switching: bool = False
 ) -> Path:
     """The artifact directory ``pointer`` may be served from; ``WrongModel`` naming every reason otherwise.
 

@@ -236,7 +236,7 @@ def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:
 def _schema() -> dict[str, Any]:
     if SCHEMA_FILE.is_file():  # the committed file editors and CI use
         return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    from nerspec.manifest.schema import json_schema  # installed without the repository
+    from nerspec.manifest.schema_file import json_schema  # installed without the repository
 
     return json_schema()
 

@@ -137,7 +137,7 @@ class StageRollout:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> StageRollout:
-        return cls(raw["deployment"], raw.get("target", "local"), raw.get("production"), raw["candidate"],
+        return cls(raw["deployment"], _target(raw), raw.get("production"), raw["candidate"],
                    raw["strategy"], raw.get("weight"), list(raw["reasons"]))
 
 
@@ -161,7 +161,7 @@ class Promote:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Promote:
-        return cls(raw["deployment"], raw.get("target", "local"), raw["rollout_id"], raw.get("from"), raw["to"],
+        return cls(raw["deployment"], _target(raw), raw["rollout_id"], raw.get("from"), raw["to"],
                    raw.get("figures", ""), list(raw["reasons"]))
 
 

@@ -77,9 +77,9 @@ def _model_action(p: ProjectInputs) -> ModelAction:
 
 def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisions) -> None:
     if not d.desired:
-        if d.recorded is not None or d.actual is not None:
-            decided.removals.append(
-                RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
+        if d.recorded is not None or d.actual is not None:  # a pointer alone: the drift says where it came from
+            why = list(d.drift) if d.recorded is None and d.drift else ["no longer declared in the manifest"]
+            decided.removals.append(RemoveDeployment(d.name, d.recorded or d.actual, why))
         return
     if d.pending_to is not None:  # a killed rollback/swap: apply finishes it first, in the direction asked
         decided.repairs.append(Repair(d.name, _target_type(d), d.pending_to, [str(d.pending_reason), *d.drift]))

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
@@ -22,15 +22,21 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
-    from nerspec.run_parts import RunParts
     from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
 DocumentHashes = Callable[["LoadedProject", "dict[str, str] | None"], "dict[str, str]"]
 
 
+class CorpusSource(Protocol):
+    """Where planning gets a project's corpus from (apply's ``RunParts``; None: ``nerspec.corpus.load``)."""
+
+    @property
+    def load_corpus(self) -> Callable[..., Any] | None: ...
+
+
 def make_plan(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: RunParts | None = None,
+    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: CorpusSource | None = None,
     corpora: dict[str, Corpus] | None = None, *, retry: frozenset[str] = frozenset(),
 ) -> Plan:
     """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name);
@@ -39,23 +45,30 @@ def make_plan(
 
     projects = with_recorded_splits(projects, store)  # stratified split sides are observed state
     inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora), retry=retry)
-    return compute_plan(inputs, store.snapshot()["sha256"])
+    plan = compute_plan(inputs, store.snapshot()["sha256"])
+    from nerspec.deploy.monitoring import changes
+
+    by_project = {p.name: p for p in plan.projects}
+    for project, _, _, line in changes(store, projects):  # what the servers log: apply records it, nothing else
+        if project in by_project:
+            by_project[project].notes.append(f"monitoring will change: {line} (recorded by `nerspec apply`)")
+    return plan
 
 
 def document_hashes_loader(
-    paths: StatePaths, parts: RunParts | None = None, corpora: dict[str, Corpus] | None = None
+    paths: StatePaths, parts: CorpusSource | None = None, corpora: dict[str, Corpus] | None = None
 ) -> DocumentHashes:
     """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
     with labels renamed back to the names the previous model's hashes used. Loaded corpora are kept in
     ``corpora`` (by project name) for the data checks that follow."""
-    from nerspec.run_parts import RunParts
+    from nerspec.corpus.load import load_corpus as default_load_corpus
 
-    resolved = (parts or RunParts()).resolved()
+    load_corpus = (parts.load_corpus if parts is not None else None) or default_load_corpus
 
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprints.documents import document_hashes
 
-        corpus = resolved.load_corpus(project, paths.cache)
+        corpus = load_corpus(project, paths.cache)
         if corpora is not None:
             corpora[project.name] = corpus
         return document_hashes(corpus, rename)

@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -40,6 +40,9 @@ from nerspec.deploy import local
 from nerspec.errors import DeployError
 from nerspec.serve.errors import ApiError
 from nerspec.serve.registry import read_meta
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
@@ -238,7 +241,7 @@ def pause_before_switch() -> None:
     pause("upload-switch")
 
 
-def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
+def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
     from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store
@@ -259,6 +262,22 @@ def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, 
                              action="deploy", actor="admin upload", reason="uploaded to this server")
     finally:
         store.close()
+
+
+async def _spool(request: Request, spool: Any, sha256: str) -> None:
+    """Write the request body into ``spool`` (bounded), check its sha256, and rewind it."""
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
+        digest.update(chunk)
+        spool.write(chunk)
+    if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
+        raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
+                       "DigestMismatch")
+    spool.seek(0)
 
 
 def router(state: Any) -> APIRouter:
@@ -287,18 +306,7 @@ def router(state: Any) -> APIRouter:
             raise ApiError(400, "InvalidArgument", "sha256 must be 64 hex digits.")
         state.paths.root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state.paths.root, prefix=".upload-") as spool:
-            digest = hashlib.sha256()
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
-                digest.update(chunk)
-                spool.write(chunk)
-            if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
-                raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
-                               "DigestMismatch")
-            spool.seek(0)
+            await _spool(request, spool, sha256)
             loop = asyncio.get_running_loop()
             try:
                 # The default executor, not the inference pool: an upload must not wait behind predictions.

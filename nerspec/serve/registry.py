@@ -20,13 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import NER_KIND, ProjectKind, kind_of
 from nerspec.paths import StatePaths
 from nerspec.timestamps import utc_timestamp as utc_now
+
+if TYPE_CHECKING:
+    from nerspec.predict import Predictor
 
 log = logging.getLogger("nerspec.serve")
 
@@ -44,7 +47,7 @@ class Loaded:
     kind: str
     language: str | None
     multilabel: bool
-    predictor: Any
+    predictor: Predictor
     loaded_at: str
     deployed_at: str | None = None
 

@@ -14,15 +14,17 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
 from nerspec.state import rollouts as _rollouts
+from nerspec.state.lock import ci_run_url
 from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
@@ -74,11 +76,6 @@ def lock_key(project: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def ci_run_url() -> str:
-    server, repo, run = (os.environ.get(v, "") for v in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
-    return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
-
-
 class PostgresStore(MonitoringTables, SplitSideTables):
     _placeholder = "%s"
 
@@ -92,6 +89,17 @@ class PostgresStore(MonitoringTables, SplitSideTables):
             migrations.migrate(self.conn)
         except self._errors as exc:
             raise self._lost(exc) from None
+
+    @classmethod
+    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+        raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
+                        "(a live holder is named in the lock error)")
+
+    announces_changes = True
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """LISTEN/NOTIFY on a connection of its own (``listen`` below), until ``stop`` is set."""
+        listen(self.url, on_change, stop)
 
     def _lost(self, exc: BaseException) -> StateError:
         return StateError(f"lost the connection to the PostgreSQL state {_redact(self.url)}: {_redact(str(exc).strip())}; "

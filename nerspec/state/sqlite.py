@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,22 @@ from nerspec.state.store import (
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
 
+RECOVERY_HINT = (
+    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
+    "or put a backup back with `nerspec state restore FILE`"
+)
+
+
+def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        rows = [(str(exc),)]
+    if rows != [("ok",)]:
+        detail = "; ".join(str(r[0]) for r in rows[:3])
+        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
+
+
 class _Guarded:
     """The connection, with "database disk image is malformed" turned into the StateError that says how to recover."""
 
@@ -55,8 +72,6 @@ class _Guarded:
     def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
         if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
             return exc
-        from nerspec.state.repair import RECOVERY_HINT
-
         return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
 
     def __getattr__(self, name: str) -> Any:
@@ -64,8 +79,9 @@ class _Guarded:
 
 
 class SqliteStore(MonitoringTables, SplitSideTables):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
+        self.root = root or Path(path).parent  # the state directory: the lock file lives here
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
             self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
@@ -73,8 +89,6 @@ class SqliteStore(MonitoringTables, SplitSideTables):
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             if str(path) != ":memory:":
-                from nerspec.state.repair import check_integrity
-
                 # A damaged file fails here with the recovery command, not later in some query (exit 70).
                 # A full check reads every page: only for databases small enough to keep plan fast; damage in
                 # a large one surfaces in the query that meets it (_Guarded) with the same message.
@@ -83,9 +97,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
                 self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
-            from nerspec.state.repair import RECOVERY_HINT
-
-            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+                raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -132,7 +144,19 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
         from nerspec.state import lock
 
-        return lock.locked(Path(self.path).parent, operation, timeout)
+        return lock.locked(self.root, operation, timeout)
+
+    @classmethod
+    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+        """Remove the state directory's lock file if it is ``lock_id`` (``nerspec.state.lock.force_unlock``)."""
+        from nerspec.state import lock
+
+        return lock.force_unlock(Path(paths.root), lock_id, force=force)
+
+    announces_changes = False
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """SQLite announces nothing: readers poll the pointers and the database."""
 
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)

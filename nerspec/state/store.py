@@ -5,11 +5,14 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
     from nerspec.state.monitoring import MonitoredDocument
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
@@ -170,6 +173,18 @@ class Store(Protocol):
     # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
     # session advisory locks per project (released with the connection when a process dies)
     def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[Any]: ...
+
+    @classmethod
+    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> Any:
+        """Remove the lock ``lock_id`` left by a command that is gone, without opening the store (it may be the
+        damaged thing); returns its holder, or raises ``LockError`` where locks end with their holder."""
+        ...
+
+    # changes: a store that announces them (PostgreSQL's NOTIFY) calls ``on_change`` until ``stop`` is set; the
+    # others return at once and their readers poll
+    announces_changes: bool
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None: ...
 
 
 def utc_now() -> str:

@@ -30,3 +30,25 @@ def test_settings_follow_the_manifest(tmp_path: Path) -> None:
     sync_settings(store, [_Project([monitored])])
     assert sync_settings(store, [_Project([])]) == ["people/production: monitoring off (nothing is logged)"]
     store.close()
+
+
+def test_plan_notes_a_monitoring_change_and_apply_records_it(tiny: Any, state: Any, parts: Any, run_apply: Any) -> None:
+    from nerspec.state import open_store
+    from tests.plan.test_plan import plan_of
+    from tests.tiny import manifest
+
+    run_apply()
+    tiny.write_manifest(manifest(deployments=[{"name": "production", "monitoring": {"sample": 0.25}}]))
+    plan = plan_of(tiny, state, parts)
+    assert not plan.changes  # no model or pointer changes
+    assert plan.projects[0].notes == ["monitoring will change: tiny/production: monitoring on: features only, no "
+                                      "texts, 0.25 of the documents, kept 30 days (recorded by `nerspec apply`)"]
+    run_apply(no_deploy=True)  # a pull request's apply leaves what the servers log alone
+    store = open_store(state)
+    assert store.monitoring_settings() == {}
+    store.close()
+    run_apply()
+    store = open_store(state)
+    assert store.monitoring_settings()[("tiny", "production")]["sample"] == 0.25
+    store.close()
+    assert plan_of(tiny, state, parts).projects[0].notes == []

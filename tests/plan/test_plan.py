@@ -351,3 +351,27 @@ def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any
     tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
                                        {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
     assert not plan_of(tiny, state, parts).changes
+
+
+def test_plan_names_hand_written_pointers_the_state_never_recorded(
+    tiny: Any, state: Any, parts: Any, run_apply: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
+    for project, deployment in (("tiny", "extra"), ("evilproj", "production")):
+        pointer = state.registry / project / f"{deployment}.json"
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        pointer.write_text(json.dumps({"project": project, "deployment": deployment, "fingerprint": deployed,
+                                       "model_dir": f"models/{deployed}"}))
+    (removal,) = [a for a in plan_of(tiny, state, parts).projects[0].actions if a.type == "remove_deployment"]
+    assert removal.deployment == "extra" and "the state never recorded" in removal.reasons[0]
+    result = CliRunner().invoke(cli, ["plan", str(tiny.dir), "--state", str(state.root), "--json"])
+    assert result.exit_code == 0, result.output
+    (warning,) = [w for w in json.loads(result.stdout)["warnings"] if "evilproj" in w]
+    assert warning.startswith(str(state.registry / "evilproj" / "production.json"))
+    assert "a pointer the state never recorded" in warning and "never served" in warning
+    run_apply()  # the planned project's stray pointer is removed; the other project's is only named
+    assert not (state.registry / "tiny" / "extra.json").exists()

@@ -113,3 +113,17 @@ def test_a_rollback_on_the_shared_state_holds_back_until_retried(tmp_path: Path,
     listed = json.loads(nerspec(a, "deployments", "list", "projects/tiny", "--json").stdout)
     assert listed[0]["fingerprint"] == new
     assert nerspec(a, "plan", "--detailed-exitcode", "projects/tiny").returncode == 0
+
+
+def test_apply_removes_stale_temporaries_of_killed_pointer_writes_on_a_shared_state(
+    tmp_path: Path, pg_url: str, s3_bucket: str
+) -> None:
+    import os
+
+    a = checkout(tmp_path / "A", pg_url, s3_bucket)
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0
+    leftover = a / ".nerspec/registry/tiny/.production.json.abc123.tmp"  # a pointer write killed long ago
+    leftover.write_text("{")
+    os.utime(leftover, (time.time() - 600, time.time() - 600))
+    assert nerspec(a, "apply", "projects/tiny", **FAKES).returncode == 0  # PostgreSQL's lock has no lock file
+    assert not leftover.exists()
