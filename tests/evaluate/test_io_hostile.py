@@ -9,7 +9,7 @@ import pytest
 
 from nerspec.errors import DataError, NerspecError
 from nerspec.evaluate.io import read_jsonl
-from nerspec.predict import read_records
+from nerspec.prediction_inputs import read_records
 
 
 @pytest.mark.parametrize("line, message", [
