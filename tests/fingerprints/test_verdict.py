@@ -122,3 +122,12 @@ def test_a_plan_with_changes_or_fresh_files_stores_nothing(tmp_path: Path) -> No
     (project / "nerspec.yaml").write_text((project / "nerspec.yaml").read_text() + "\n")
     plan(project, state)  # no changes, but the manifest is younger than the racy window: not trusted
     assert cached(project, state) is None
+
+
+def test_only_plain_plan_requests_are_answered_before_click() -> None:
+    parse = verdict.parse_plan_request
+    assert parse(["plan", "projects/a", "--json", "--state=s"]) == verdict.Request("s", ("projects/a",), True)
+    assert parse(["plan", "--detailed-exitcode"]) == verdict.Request(None, (), False)
+    for other in (["apply"], ["plan", "-o", "p.json"], ["plan", "--retry", "production"], ["plan", "--help"],
+                  ["-q", "plan"], ["plan", "--artifacts", "s3://b/p"], []):
+        assert parse(other) is None, other
