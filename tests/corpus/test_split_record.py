@@ -42,12 +42,16 @@ def textcat_manifest() -> dict[str, Any]:
     }
 
 
-def split_json(project: TinyProject, state: StatePaths) -> dict[str, Any]:
+def _cli_json(args: list[str]) -> dict[str, Any]:
     from nerspec.cli import cli
 
-    result = CliRunner().invoke(cli, ["data", "split", str(project.dir), "--state", str(state.root), "--json"])
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def split_json(project: TinyProject, state: StatePaths) -> dict[str, Any]:
+    return _cli_json(["data", "split", str(project.dir), "--state", str(state.root), "--json"])
 
 
 def assert_quotas(docs: list[dict[str, Any]], sides: dict[str, str]) -> None:
@@ -93,6 +97,8 @@ def test_apply_records_sides_and_additions_move_nothing(
     after = split_json(project, state)["documents"]
     assert all((after[i] == "test") == (side == "test") for i, side in before.items())  # nothing moved
     assert_quotas(grown, after)
+    stats = _cli_json(["data", "stats", str(project.dir), "--state", str(state.root), "--json"])
+    assert stats["documents"]["test"] == sum(side == "test" for side in after.values())  # the same recorded sides
     store = open_store(state)
     try:  # the recorded sides reproduce the fingerprint apply trained: nothing to train
         planned = make_plan(project.load(), state, store, parts).projects[0]
