@@ -47,6 +47,7 @@ test: $(VENV)/.installed-dev $(VENV)/.actionlint postgresql chromium
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --config pyproject.toml nerspec tests bench
 	$(BIN)/mypy --config-file pyproject.toml
+	$(BIN)/lint-imports
 
 schema: $(VENV)/.installed
 	$(BIN)/nerspec schema

@@ -16,9 +16,9 @@ from typing import Any
 
 def test_outcomes(project_dir: Path, artifact: Path) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
     """(calibrated and raw (confidence, correct) of the test split, the artifact's calibration block, documents)."""
-    from nerspec.calibration import outcomes
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_project
     from nerspec.predict import Predictor
     from nerspec.train.artifact import read_artifact
@@ -30,7 +30,7 @@ def test_outcomes(project_dir: Path, artifact: Path) -> tuple[dict[str, list[Any
     results = {}
     for name, calibrate in (("calibrated", True), ("raw", False)):
         predictions = list(Predictor(found.path, found.meta, calibrate=calibrate).pipe(texts, batch_size=64))
-        results[name] = outcomes(project.kind, test, predictions)
+        results[name] = kind_of(project.kind).outcomes(test, predictions)
     return results, found.meta.get("calibration") or {}, len(test)
 
 

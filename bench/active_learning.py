@@ -16,14 +16,7 @@ Prints, per strategy, the mean F1 curve over seeds (and each seed's), then the F
 ``diverse`` and ``uncertainty`` minus ``random`` per round. Target: ``diverse`` >= ``random`` + 2 F1
 points from round 2 on.
 
-Measured (2026-11-29, shared 2-core machine under load ~6, default size, 20.6 min): mean micro-F1 at
-100/200/300/400/500 labeled: diverse 10.9 / 14.7 / 16.6 / 12.2 / 19.1; uncertainty 10.9 / 10.8 / 14.0 / 17.8 /
-17.3; random 10.9 / 7.0 / 7.1 / 5.6 / 9.0. diverse - random: +7.8, +9.5, +6.6, +10.0 (target met from round 2).
-Caveat: 150 steps is a fixed, short budget, so F1 is far below a converged model and random barely improves
-with more (entity-sparse) tweets; part of the gap is that picked tweets are entity-dense and teach more per step.
-Cross-check with a budget that grows with the data (``--seeds 1 --steps-per-100 50``: 150 to 350 steps), seed 0:
-diverse 9.3 / 23.2 / 23.9 / 31.5 / 32.2; uncertainty 9.3 / 19.3 / 24.3 / 26.3 / 32.5; random 9.3 / 11.0 / 12.8 /
-20.4 / 20.4: every curve rises, and diverse stays 11-12 points above random in every round.
+The measured curves are in docs/benchmarks.md.
 
 Default size (issue 17): seed 100, 4 rounds of 100, 3 seeds, 3 strategies = 39 trainings of 100-500 tweets,
 150 steps each. Usage: python bench/active_learning.py [--seeds 3] [--rounds 4] [--steps 150] [--quick]

@@ -6,8 +6,8 @@ Reported: the small requests' p50/p99 latency under that load, against the same 
 server (the reference), and how long each big request took. Target: small-request p99 < 2 s on a 2-core machine.
 
 Before fair serving, each big request held a worker for its whole document and a small request waited
-for one of them to finish (71.7 s measured in the issue). Now long documents run as 2,000-character units,
-taken round-robin across requests.
+for one of them to finish (the figure is in docs/benchmarks.md). Now long documents run as 2,000-character
+units, taken round-robin across requests.
 
 The model and state come from bench/serve_throughput.py (a small spaCy NER pipeline written as an artifact).
 

@@ -43,13 +43,16 @@ def record_models(state: Path, production: str, candidate: str) -> None:
     from nerspec.paths import StatePaths
     from nerspec.safeio import sha256_file
     from nerspec.state import open_store
-    from nerspec.state.store import ModelRecord
+    from nerspec.state.store import DeploymentRecord, ModelRecord, utc_now
 
     paths = StatePaths(state)
     store = open_store(paths, fresh_ok=True)
     for fp in (production, candidate):
         store.record_model(ModelRecord("bench", fp, "2026-01-01T00:00:00+00:00", "d", str(paths.models / fp),
                                        artifact_files=hashes(paths.models / fp, sha256_file)))
+    # As apply leaves it: the state records what the pointer serves.
+    store.set_deployment(DeploymentRecord("bench", "production", production, {"type": "local"}, utc_now()),
+                         action="deploy", actor="bench", reason="bench")
     store.close()
 
 

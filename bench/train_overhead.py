@@ -128,21 +128,34 @@ class Child:
     wall: float  # seconds
     cpu: float  # user + sys seconds of this child alone (os.wait4), so parallel children do not mix
     stdout: str
+    lines: list[tuple[float, str, str]]  # (seconds since start, "out" | "err", line) as read: learning curves
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    import threading
+
+    lines: list[tuple[float, str, str]] = []
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+    def read(pipe: Any, stream: str) -> None:
+        for raw in pipe:
+            lines.append((time.perf_counter() - start, stream, raw.decode(errors="replace").rstrip("\n")))
+
+    readers = [threading.Thread(target=read, args=(proc.stdout, "out")),
+               threading.Thread(target=read, args=(proc.stderr, "err"))]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = "\n".join(line for _, stream, line in lines if stream == "out")
+    stderr = "\n".join(line for _, stream, line in lines if stream == "err")
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    return Child(wall, usage.ru_utime + usage.ru_stime, stdout)
+    return Child(wall, usage.ru_utime + usage.ru_stime, stdout, lines)
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -174,8 +187,10 @@ class Fold:
 
 def _train_pair(fold: Fold, efficiency: Path, steps: int | None, env: dict[str, str]) -> Fold:
     root = fold.project.parent
-    fold.nerspec = run_child([str(BIN / "nerspec"), "--quiet", "train", str(fold.project), "--json", "--state",
-                              str(root / "state")], env)
+    env = {**env, "PYTHONUNBUFFERED": "1"}  # lines as they are printed, so that their read times are right
+    # A plain progress line per step on stderr: the learning curve over time (bench/_curves.py).
+    fold.nerspec = run_child([str(BIN / "nerspec"), "train", str(fold.project), "--json", "--state",
+                              str(root / "state")], {**env, "NERSPEC_PROGRESS_INTERVAL": "0"})
     cap = [f"--training.max_steps={steps}"] if steps else []
     cap += [f"--system.seed={fold.seed}", f"--training.seed={fold.seed}"]
     fold.spacy = run_child([sys.executable, "-m", "spacy", "train", str(efficiency), "--output", str(root / "raw-spacy"),
@@ -207,6 +222,7 @@ def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, e
         fold.f1_nerspec = spacy_f1(fold.artifact / "model", fold.files["test"], fold.project.parent)[0]
         fold.f1_spacy = spacy_f1(fold.project.parent / "raw-spacy" / "model-best", fold.files["test"], fold.project.parent)[0]
     _print_comparison(runs, steps, jobs)
+    _print_curves(runs)
     print_pooled_calibration([(fold.project, fold.artifact) for fold in runs if fold.artifact is not None])
 
 
@@ -229,6 +245,20 @@ def _print_comparison(runs: list[Fold], steps: int | None, jobs: int) -> None:
     print(f"training time, all folds ({jobs} at a time): nerspec {wall[0]:.0f} s wall / {cpu[0]:.0f} s CPU, raw spaCy "
           f"{wall[1]:.0f} s wall / {cpu[1]:.0f} s CPU; wall-time ratio nerspec/spaCy {wall[0] / wall[1]:.3f} "
           f"(target <= 1.0), CPU-time ratio {cpu[0] / cpu[1]:.3f}", flush=True)
+
+
+def _print_curves(runs: list[Fold]) -> None:
+    """Dev F1 against wall time of both tools in each fold, with the kept models' test F1 (issue 32)."""
+    from _curves import chart, nerspec_curve, spacy_curve, summary
+
+    for index, fold in enumerate(runs, 1):
+        assert fold.nerspec is not None and fold.spacy is not None
+        ours, theirs = nerspec_curve(fold.nerspec.lines), spacy_curve(fold.spacy.lines)
+        ours.test_f1, ours.wall = fold.f1_nerspec, fold.nerspec.wall
+        theirs.test_f1, theirs.wall = fold.f1_spacy, fold.spacy.wall
+        print(f"\nfold {index}: learning curve over wall time (dev F1; test F1 of the kept model at the end)")
+        print(chart([ours, theirs]))
+        print(summary(ours, theirs), flush=True)
 
 
 def main() -> None:

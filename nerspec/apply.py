@@ -1,8 +1,8 @@
 """``nerspec apply``: execute a plan. Train or reuse -> evaluate on the test split -> gates -> deploy -> record.
 
-This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.corpus.preflight``,
+This module orchestrates only; each step lives beside its subject: the data checks in ``nerspec.preflight``,
 training into the one staging layer and recording models in ``nerspec.staging``, scoring and the baseline in
-``nerspec.evaluate.baseline``, deployment steps in ``nerspec.deploy.steps`` (through the target protocol).
+``nerspec.model_scoring``, deployment steps in ``nerspec.deploy_steps`` (through the target protocol).
 
 Crash safety comes from ordering, not from cleanup code: an artifact appears by one rename of a complete
 staged directory; the state records a model only after its artifact exists; a pointer is switched (atomic
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nerspec import atomic
-from nerspec.corpus.preflight import check_data, check_plan_data
-from nerspec.deploy.intent import finish_pending as finish_interrupted
-from nerspec.deploy.steps import smoke, switch
+from nerspec.deploy import finish_pending as finish_interrupted
+from nerspec.deploy_steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
@@ -35,6 +34,7 @@ from nerspec.plan import (
     Repair,
     StageRollout,
     Train,
+    check_deploy_secrets,
     check_fresh,
     make_plan,
     serving,
@@ -42,15 +42,16 @@ from nerspec.plan import (
     test_key,
 )
 from nerspec.plan.render import rollout_line
+from nerspec.preflight import check_data, check_plan_data
 from nerspec.run_parts import RunContext, RunParts
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
     from nerspec.corpus.model import Corpus
-    from nerspec.corpus.preflight import Checked
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import ModelAction
+    from nerspec.preflight import Checked
 
 Progress = Callable[[str], None]
 RUN_RESULT_VERSION = 1
@@ -99,10 +100,11 @@ def apply(
     lock_timeout: float = 0.0,
     parts: RunParts | None = None,
     progress: Progress | None = None,
+    retry: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """``execute``, raising ``GateFailed`` (exit 3) or ``DeployError`` when the run failed; else its run result."""
     return execute(projects, paths, saved_plan=saved_plan, no_deploy=no_deploy, lock_timeout=lock_timeout,
-                   parts=parts, progress=progress).raise_for_failures()
+                   parts=parts, progress=progress, retry=retry).raise_for_failures()
 
 
 def execute(
@@ -114,11 +116,14 @@ def execute(
     lock_timeout: float = 0.0,
     parts: RunParts | None = None,
     progress: Progress | None = None,
+    retry: frozenset[str] = frozenset(),
 ) -> RunResult:
     """Run the plan for ``projects``; the run result is also written to ``<state>/reports/last-run.json``, also
     when a gate failed (state is recorded first). Failures are in the result, not raised."""
+    from nerspec.corpus.split_record import with_recorded_splits
     from nerspec.staging import remove_stale_partials
     from nerspec.state import open_store
+    from nerspec.state.lock import remove_leftover_tmp
 
     say = progress or (lambda _message: None)
     store = open_store(paths)
@@ -127,14 +132,18 @@ def execute(
     try:
         with store.locked(operation, sorted({p.name for p in projects}), lock_timeout):
             remove_stale_partials(paths, time.time())
+            remove_leftover_tmp(paths.root)  # this machine's killed pointer and report writes, whatever the store
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (parts or RunParts()).resolved()
+            projects = with_recorded_splits(projects, store)  # stratified split sides: trained with, recorded after
             corpora: dict[str, Corpus] = {}
-            plan = make_plan(projects, paths, store, parts, corpora)
+            plan = make_plan(projects, paths, store, resolved, corpora, retry=retry)
             if saved_plan is not None:
                 check_fresh(saved_plan, plan)
                 plan = saved_plan
+            if not no_deploy:
+                check_deploy_secrets(projects, plan)
             run = _Run(RunContext(paths, store, resolved, say, actor()), no_deploy)
             run.previous = _last_run_entries(paths)
             pairs = _pair(projects, plan)
@@ -232,8 +241,8 @@ def _model_and_gates(
     run: _Run, project: LoadedProject, fp: str, action: ModelAction, result: dict[str, Any]
 ) -> bool:
     """Train or reuse the candidate, evaluate it (and the baseline), check the gates; fill ``result``."""
-    from nerspec.evaluate.baseline import evaluate_cached, score_baseline, significance
     from nerspec.gates import evaluate_gates, failures_message, summary
+    from nerspec.model_scoring import evaluate_cached, score_baseline, significance
     from nerspec.staging import artifact_json, record_model, train_staged
 
     ctx, name = run.ctx, project.name
@@ -278,7 +287,7 @@ def _model_and_gates(
     return passed
 
 
-def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, baseline: dict[str, Any] | None
+def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, baseline: dict[str, Any] | None
                   ) -> dict[str, Any] | None:
     """Likely label errors in the documents this change added or relabeled (against the compared deployment's
     model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
@@ -296,7 +305,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Any, fp: str, basel
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Any) -> dict[str, Any] | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -353,7 +362,7 @@ def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) ->
 
 
 def _repair_and_remove(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> None:
-    from nerspec.deploy.steps import remove, repair
+    from nerspec.deploy_steps import remove, repair
 
     for action in project_plan.actions:
         if isinstance(action, Repair):

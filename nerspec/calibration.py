@@ -327,9 +327,3 @@ def class_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str,
         on = set(doc.labels)
         out.extend((float(c.get("confidenceScore", 1.0)), c["category"] in on) for c in classes)
     return out
-
-
-def outcomes(kind: str, gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
-    from nerspec.kinds import kind_of
-
-    return kind_of(kind).outcomes(gold, predictions)

@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 import click
 
-from nerspec import __version__
 from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
 from nerspec.redact import redact
+from nerspec.version import __version__
 
 
 class NerspecGroup(click.Group):
@@ -116,6 +116,10 @@ _register()
 
 
 def main() -> None:
+    from nerspec.fingerprints.verdict import answer
+
+    if answer(sys.argv[1:]):  # a repeated no-op `plan`, from its cached verdict (``python -m nerspec`` asked first)
+        return
     cli.main(prog_name="nerspec")
 
 

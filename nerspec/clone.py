@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from nerspec.errors import NerspecError
-from nerspec.manifest.schema import NAME_PATTERN
+from nerspec.manifest.fields import NAME_PATTERN
 
 _SCALAR = re.compile(r"""("[^"]*"|'[^']*'|[^\s#,}]+)""")
 

@@ -11,9 +11,13 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.paths import StatePaths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     reports = _reports(paths, result)
     tips = next_steps(projects[0], paths, failed is not None)
-    width = max(len(tip.command) for tip in tips)
+    # Comments line up, but a long command (the predict example) does not push them all past 80 columns.
+    width = min(max(len(tip.command) for tip in tips), 48)
     click.echo(f"\nReport: {reports[0]}")
     for extra in reports[1:]:
         click.echo(f"HTML report: {extra}")
@@ -73,7 +78,7 @@ class Tip:
 EXAMPLE_TEXT = "Acme Bank lends $2M to Jane Doe."
 
 
-def next_steps(project: Any, paths: Any, failed: bool) -> list[Tip]:
+def next_steps(project: LoadedProject, paths: StatePaths, failed: bool) -> list[Tip]:
     """What to try next, each command valid in the state the demo leaves behind.
 
     Rollback is offered only when the deployment has an earlier model to go back to (a first demo deploys one
@@ -92,14 +97,14 @@ def next_steps(project: Any, paths: Any, failed: bool) -> list[Tip]:
         tips.append(Tip(f"nerspec rollback {where} {deployment}", "back to the previous model"))
     else:
         tips.append(Tip(f"nerspec deployments history {where}",
-                        "every deploy; after a second one, `nerspec rollback` returns to the previous model"))
+                        "every deploy so far"))
     if not failed:
         tips.append(Tip(f"nerspec predict {where} --deployment {deployment} {shlex.quote(EXAMPLE_TEXT)}",
                         "use the deployed model"))
     return tips
 
 
-def _has_earlier_model(paths: Any, project: str, deployment: str) -> bool:
+def _has_earlier_model(paths: StatePaths, project: str, deployment: str) -> bool:
     from nerspec.state import open_store
 
     store = open_store(paths, create=False)
@@ -127,7 +132,7 @@ def activation_hint() -> str | None:
             f"first (or call {installed} by its path).")
 
 
-def _reports(paths: Any, result: dict[str, Any] | None) -> list[Path]:
+def _reports(paths: StatePaths, result: dict[str, Any] | None) -> list[Path]:
     """Write the Markdown and HTML reports beside ``last-run.json``; return their paths (Markdown first).
 
     Rendering errors propagate on purpose: the run result is already saved, and a report that silently

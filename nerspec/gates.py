@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
+from nerspec.manifest.gates import ClassificationGates, LabelGate, NERGates, Threshold
 from nerspec.numbers import metric_text
 
 EPSILON = 1e-9
@@ -41,10 +41,8 @@ class GateResult:
 
 
 def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    try:
-        from nerspec.evaluate import per_label as _per_label
-    except ImportError:
-        return evaluation.get("per_entity") or evaluation.get("per_class") or {}
+    from nerspec.evaluate import per_label as _per_label
+
     return _per_label(evaluation)
 
 

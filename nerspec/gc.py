@@ -27,9 +27,12 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.paths import StatePaths
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 DEFAULT_KEEP = 3
 UNRECORDED_GRACE_S = 3600.0
@@ -116,7 +119,7 @@ def saved_plans(paths: StatePaths, extra: Iterable[Path] = ()) -> dict[str, set[
     return out
 
 
-def _projects(store: Any, described: dict[str, Any]) -> set[str]:
+def _projects(store: Store, described: dict[str, Any]) -> set[str]:
     names = {d.project for d in store.all_deployments()} | {m.project for m in store.all_models()}
     return names | {d.project for d in described.values() if d.project}
 
@@ -131,7 +134,7 @@ def _recent_served(history: list[Any], keep: int) -> dict[str, list[str]]:
     return {deployment: fps[: keep + 1] for deployment, fps in served.items()}
 
 
-def protected(store: Any, paths: StatePaths, projects: set[str], keep: int,
+def protected(store: Store, paths: StatePaths, projects: set[str], keep: int,
               plans: dict[str, set[str]]) -> dict[str, str]:
     """fingerprint -> the reason it must stay."""
     why: dict[str, str] = {}
@@ -198,7 +201,7 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
     return result
 
 
-def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Any, kept: dict[str, str]) -> list[str]:
+def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Store, kept: dict[str, str]) -> list[str]:
     """Complete the removals a killed gc began (never of a model recorded or protected again since)."""
     finished = []
     for fp in leftovers:
@@ -208,7 +211,7 @@ def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: A
     return finished
 
 
-def _candidates(store: Any, described: dict[str, Any], kept: dict[str, str]) -> list[Candidate]:
+def _candidates(store: Store, described: dict[str, Any], kept: dict[str, str]) -> list[Candidate]:
     out = []
     recorded = {record.fingerprint: record for record in store.all_models()}
     for fp in sorted(set(described) | set(recorded)):

@@ -19,13 +19,6 @@ STATE_ENV = "NERSPEC_STATE"
 ARTIFACTS_ENV = "NERSPEC_ARTIFACTS"
 LOCAL_ENV = "NERSPEC_LOCAL_DIR"  # the local working directory when the state is a URL
 SETTINGS_NAME = "nerspec.settings.yaml"  # at the repository root (``nerspec.settings``)
-# Set by the ``--artifacts`` flag of the current command (flags win over the environment).
-_artifacts_flag: str | None = None
-
-
-def set_artifacts_flag(value: str | None) -> None:
-    global _artifacts_flag
-    _artifacts_flag = value
 
 
 def is_url(value: str | None) -> bool:
@@ -98,18 +91,41 @@ def repository_root(start: Path | None = None) -> Path:
     return Path.cwd().resolve()
 
 
-def state_paths(state: str | Path | None = None, start: Path | None = None, artifacts: str | None = None) -> StatePaths:
+@dataclass(frozen=True)
+class StateChoice:
+    """The state and artifact store a command line named (``--state``, ``--artifacts``; None: the environment,
+    then ``nerspec.settings.yaml``, then the default). Commands resolve it once (``resolve``) and hand the
+    ``StatePaths`` down; the library entry points that find a project's deployment resolve it from the project's
+    directory instead."""
+
+    state: str | None = None
+    artifacts: str | None = None
+
+    def resolve(self, start: Path | None = None) -> StatePaths:
+        return state_paths(self.state, start, self.artifacts)
+
+
+# What the public entry points (``nerspec.load``, ``nerspec.extract``, ``nerspec serve``) accept as the state.
+StateArg = str | Path | StateChoice | None
+
+
+def state_paths(state: StateArg = None, start: Path | None = None, artifacts: str | None = None) -> StatePaths:
+    """Flags > ``NERSPEC_STATE``/``NERSPEC_ARTIFACTS`` > the repository's ``nerspec.settings.yaml`` > ``.nerspec/``."""
     from nerspec.settings import repository_settings
+
+    if isinstance(state, StateChoice):
+        artifacts = artifacts or state.artifacts
+        state = state.state
 
     repo = repository_root(start)
     settings = None
     chosen = state or os.environ.get(STATE_ENV)
     if not chosen:
-        settings = repository_settings(repo)
+        settings = repository_settings(repo / SETTINGS_NAME)
         chosen = settings.state
-    store = artifacts or _artifacts_flag or os.environ.get(ARTIFACTS_ENV)
+    store = artifacts or os.environ.get(ARTIFACTS_ENV)
     if not store:
-        settings = settings or repository_settings(repo)
+        settings = settings or repository_settings(repo / SETTINGS_NAME)
         store = settings.artifacts
         if store and not is_url(store):
             store = str((repo / store).resolve())

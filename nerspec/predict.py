@@ -2,8 +2,8 @@
 
 ``load(path, deployment="production", state=None)`` accepts an artifact directory
 (``<state>/models/<fingerprint>``), the ``model/`` pipeline inside one, or a project directory /
-manifest file, which is resolved through the deployment pointer
-``<state>/registry/<project>/<deployment>.json``.
+manifest file, which is resolved to the model the state records for the deployment (``nerspec.deploy.targets``:
+on every machine the same model, fetched and verified; pointer files are only a cache).
 
 One decoding, one path
 ----------------------
@@ -35,7 +35,6 @@ asked for other scores, or an artifact without a calibration, returns raw scores
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -44,10 +43,11 @@ from typing import TYPE_CHECKING, Any
 from nerspec.calibration import Calibration
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
-from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
+
+    from nerspec.paths import StateArg
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
@@ -312,7 +312,7 @@ def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], floa
 def load(
     path: str | Path,
     deployment: str = "production",
-    state: str | Path | None = None,
+    state: StateArg = None,
     *,
     beam_width: int | None = None,
 ) -> Predictor:
@@ -324,7 +324,7 @@ def load(
     return Predictor(found.path, found.meta, beam_width=beam_width)
 
 
-def resolve(path: str | Path, deployment: str = "production", state: str | Path | None = None) -> Path:
+def resolve(path: str | Path, deployment: str = "production", state: StateArg = None) -> Path:
     """The artifact directory that ``path`` (artifact, its ``model/``, project dir, manifest) stands for."""
     from nerspec.train.artifact import is_complete
 
@@ -342,86 +342,18 @@ def resolve(path: str | Path, deployment: str = "production", state: str | Path 
     )
 
 
-def _deployed(path: Path, deployment: str, state: str | Path | None) -> Path:
-    from nerspec.deploy.local import list_pointers, read_pointer
+def _deployed(path: Path, deployment: str, state: StateArg) -> Path:
+    """The model the state records for the project's deployment, on this machine (fetched and verified); pointer
+    files are only a cache of the state and are never read here (``nerspec.deploy.targets``)."""
+    from nerspec.deploy.targets import served_model
     from nerspec.manifest.load import load_project
     from nerspec.paths import state_paths
+    from nerspec.state import open_store
 
     project = load_project(path)
     paths = state_paths(state, start=project.dir)
-    pointer = read_pointer(paths, project.name, deployment)
-    if pointer is None:
-        recorded = _recorded(paths, project.name, deployment)  # a registry target / shared state
-        if recorded is not None:
-            return recorded
-        known = sorted(list_pointers(paths, project.name))
-        hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
-        raise ModelNotFoundError(
-            f"project `{project.name}` has no deployment `{deployment}` in {paths.registry}; {hint}"
-        )
-    if pointer.get("corrupt") or not pointer.get("fingerprint"):
-        raise ModelNotFoundError(f"the pointer of {project.name}/{deployment} is corrupt: re-run `nerspec apply`")
-    from nerspec.deploy.verify import open_state, pointer_model_dir, verify
-    from nerspec.train.artifact import is_complete
-
-    model_dir = pointer_model_dir(paths, pointer)
-    if not is_complete(model_dir):
-        raise ModelNotFoundError(
-            f"{project.name}/{deployment} points at model {pointer['fingerprint']}, which is missing from {model_dir.parent}"
-        )
-    store = open_state(paths)
+    store = open_store(paths, create=False)  # no state yet: an empty one (nothing deployed); a lost one is refused
     try:
-        model_dir = verify(paths, project.name, deployment, pointer, store)
-    finally:
-        if store is not None:
-            store.close()
-    return model_dir
-
-
-def _recorded(paths: Any, project: str, deployment: str) -> Path | None:
-    """The model a deployment's state record names (``registry`` targets), fetched and verified when remote."""
-    if not paths.shared and not paths.db.is_file():
-        return None
-    from nerspec.deploy.targets import TargetContext
-    from nerspec.state import open_store
-
-    store = open_store(paths, create=False)
-    try:
-        record = store.deployments(project).get(deployment)
-        if record is None or record.target.get("type") == "http":
-            return None
-        return TargetContext(paths, store).local_model(record.fingerprint)
+        return served_model(paths, store, project.name, deployment).model_dir
     finally:
         store.close()
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
-    """(id, text) per non-empty line: plain text (id: the line number), or jsonl records ``{"id", "text"}``."""
-    for doc_id, text, _ in read_records(lines, jsonl):
-        yield doc_id, text
-
-
-def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
-    """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
-    if not jsonl:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\n")
-            if line.strip():
-                yield str(number), line, language
-        return
-    for parsed in json_lines(lines):
-        number, record = parsed.number, parsed.record
-        if parsed.error is not None:
-            reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
-            raise NerspecError(f"line {number}: {reason}")
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise NerspecError(f"line {number}: expected an object with a `text` string")
-        if _SURROGATE.search(record["text"]):
-            raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
-        own = record.get("language")
-        if own is not None and not isinstance(own, str):
-            raise NerspecError(f"line {number}: `language` must be a string such as `de`")
-        yield (str(record["id"]) if "id" in record else str(number)), record["text"], own or language

@@ -21,8 +21,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nerspec.paths import SETTINGS_NAME  # one name: paths finds the state without reading this file
-
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "nerspec.settings.v1.schema.json"
 
 
@@ -100,9 +98,8 @@ def _cached(path: str, mtime_ns: int, size: int) -> Settings:
     return load_settings(Path(path))
 
 
-def repository_settings(repo_root: Path) -> Settings:
-    """The committed settings of the repository at ``repo_root`` (defaults when there is no file)."""
-    path = repo_root / SETTINGS_NAME
+def repository_settings(path: Path) -> Settings:
+    """The committed settings file at ``path`` (``nerspec.paths`` names it; defaults when there is no file)."""
     try:
         st = path.stat()
     except FileNotFoundError:

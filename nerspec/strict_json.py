@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-# Offsets, counts and ids are far shorter; anything longer is a corrupt or hostile file, not a number to read.
-MAX_INTEGER_DIGITS = 40
 TOO_DEEP = "JSON nested too deeply"
+_LONG_INTEGER = re.compile(r"-?\d{4000,}")  # near Python's 4,300-digit limit on converting text to int
 
 
 class _BadNumber(ValueError):
     def __init__(self, token: str, reason: str) -> None:
         super().__init__(reason)
         self.token, self.reason = token, reason
-
-
-def _integer(token: str) -> int:
-    if len(token) > MAX_INTEGER_DIGITS and len(token.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise _BadNumber(token, f"an integer of {len(token.lstrip('-'))} digits (at most {MAX_INTEGER_DIGITS})")
-    return int(token)
 
 
 def _float(token: str) -> float:
@@ -53,25 +48,40 @@ class Parsed:
     duplicates: list[str] = field(default_factory=list)  # keys given twice in one object (the last value kept)
 
 
+_seen = threading.local()  # the duplicate keys of the parse running on this thread
+
+
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(items)
+    if len(record) != len(items):  # the common case costs one len(); only a duplicate walks the keys
+        keys: set[str] = set()
+        _seen.duplicates.extend(key for key, _ in items if key in keys or keys.add(key))  # type: ignore[func-returns-value]
+    return record
+
+
+# Built once: ``json.loads`` with any keyword builds a new decoder per call, which doubled the cost of a record.
+# Integers are left to the C scanner (a hook per integer cost more than the rest): one too long for Python to
+# convert raises a plain ValueError, turned into a located error below; offsets are range-checked by their readers.
+_DECODER = json.JSONDecoder(parse_float=_float, parse_constant=_constant, object_pairs_hook=_pairs)
+
+
 def parse(text: str | bytes) -> Parsed:
     """``text`` parsed strictly; a ``json.JSONDecodeError`` (with line and column) for anything unusable."""
-    duplicates: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        record = dict(items)
-        if len(record) != len(items):  # the common case costs one len(); only a duplicate walks the keys
-            seen: set[str] = set()
-            duplicates.extend(key for key, _ in items if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        return record
-
     source = text if isinstance(text, str) else text.decode("utf-8")
+    duplicates: list[str] = []
+    _seen.duplicates = duplicates
     try:
-        value = json.loads(source, parse_int=_integer, parse_float=_float, parse_constant=_constant,
-                           object_pairs_hook=pairs)
+        value = _DECODER.decode(source)
+    except json.JSONDecodeError:
+        raise
     except _BadNumber as exc:
         raise json.JSONDecodeError(exc.reason, source, max(source.find(exc.token), 0)) from None
     except RecursionError:
         raise json.JSONDecodeError(TOO_DEEP, source, 0) from None
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        found = _LONG_INTEGER.search(source)
+        digits = len(found.group().lstrip("-")) if found else 0
+        raise json.JSONDecodeError(f"an integer of {digits} digits", source, found.start() if found else 0) from exc
     return Parsed(value, duplicates)
 
 

@@ -296,3 +296,38 @@ def test_missing_baseline_model_reports_only_the_failure(tiny: Any, state: Any, 
     regression = [r for r in results if r["name"].startswith("regression")]
     assert len(regression) == 1 and not regression[0]["passed"] and "is missing" in regression[0]["message"]
     assert not any(r.get("skipped") for r in results)
+
+
+def test_a_rollback_holds_back_until_retried_or_the_deployments_settings_change(
+    tiny: Any, state: Any, parts: Any, run_apply: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    run_apply()
+    first = pointer_fp(state)
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    second = pointer_fp(state)
+    (project,) = tiny.load()
+    rollback(state, project, "production")
+    (note,) = plan_of(tiny, state, parts).projects[0].notes
+    assert note.startswith(f"production: held back: {second[:12]} was rolled back (rollback to the previous model, ")
+    assert f"serves {first[:12]} while the manifest asks for {second[:12]}" in note and "--retry production" in note
+
+    # Retried without editing anything: plan shows the deploy (exit 2), apply makes it.
+    planned = plan_of(tiny, state, parts, retry=frozenset({"production"})).projects[0]
+    assert [(a.type, getattr(a, "to", None)) for a in planned.actions] == [("reuse", None), ("deploy", second)]
+    assert planned.actions[1].reasons[0].startswith(f"retrying {second[:12]}, held back since it was rolled back")
+    run_apply(retry=frozenset({"production"}))
+    assert pointer_fp(state) == second and not plan_of(tiny, state, parts).changes
+    refused = CliRunner().invoke(cli, ["plan", str(tiny.dir), "--state", str(state.root), "--retry", "prod"])
+    assert refused.exit_code == 1 and "--retry prod: no such deployment" in refused.output
+
+    # Held back again; then the deployment's own settings change (a smoke check is added): deployed again.
+    rollback(state, project, "production")
+    assert not plan_of(tiny, state, parts).changes
+    tiny.write_manifest(manifest(deployments=[{"name": "production", "smoke": [{"text": "Alice went to Paris."}]}]))
+    (deploy,) = [a for a in plan_of(tiny, state, parts).projects[0].actions if a.type == "deploy"]
+    assert deploy.to == second and deploy.reasons[0].startswith(f"production's settings changed since {second[:12]}")

@@ -141,10 +141,10 @@ def test_classification_lifecycle_with_real_training(
     # No dev carve (dev_fraction 0): no calibration is fitted, and the artifact says why.
     assert second["model"]["calibration"]["method"] == "none" and "no dev carve" in second["model"]["calibration"]["reason"]
     # evaluate --json: the old model evaluated against what is deployed now (the new one).
-    from nerspec.evaluate.run import evaluate_project
+    from nerspec.model_scoring import evaluate_project
 
-    evaluation = evaluate_project(root, state.models / old, state.root, ci_resamples=10)
+    evaluation = evaluate_project(root, state.models / old, state, ci_resamples=10)
     assert evaluation["changes"]["against"] == {"deployment": "production", "fingerprint": new}
     assert evaluation["changes"]["newly_wrong"] == changes["newly_right"]
     assert evaluation["changes"]["newly_right"] == changes["newly_wrong"]
-    assert evaluate_project(root, None, state.root, ci_resamples=10)["changes"] is None  # the deployed model itself
+    assert evaluate_project(root, None, state, ci_resamples=10)["changes"] is None  # the deployed model itself

@@ -63,9 +63,10 @@ def test_after_a_first_deploy_every_suggestion_runs(ner_model: Any, tmp_path: An
     root, state_dir, _artifact = ner_model
     shutil.copytree(root, tmp_path / "projects" / root.name)
     shutil.copytree(state_dir, tmp_path / "state")
+    from nerspec.fingerprints.model import recorded_training_inputs
     from nerspec.state.repair import recover
 
-    recover(StatePaths(tmp_path / "state"))  # the fixture deployed by pointer only: record it as apply would
+    recover(StatePaths(tmp_path / "state"), recorded_training_inputs)  # the fixture deployed by pointer only: record it as apply would
     monkeypatch.chdir(tmp_path)
     project = load_project(tmp_path / "projects" / root.name)
     tips = demo.next_steps(project, StatePaths(tmp_path / "state"), failed=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nerspec.gates import evaluate_gates, failures_message, summary
-from nerspec.manifest.schema import ClassificationGates, NERGates
+from nerspec.manifest.gates import ClassificationGates, NERGates
 
 
 def ev(micro: float, per: dict[str, float], key: str = "per_entity") -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``known_local_root`` (what plan's stat prefetch uses before pydantic is imported) agrees with ``state_paths``,
+"""``known_local_root`` (what plan's cached verdict uses before pydantic is imported) agrees with ``state_paths``,
 and defers to it whenever the settings file could change the answer."""
 
 from __future__ import annotations

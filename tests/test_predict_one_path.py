@@ -132,13 +132,13 @@ def _topic_docs(n: int) -> list[Document]:
 def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_path, monkeypatch):
     import shutil
 
-    from nerspec.deploy.local import point
     from nerspec.evaluate.run import evaluate_model
     from nerspec.manifest.load import load_projects
     from nerspec.paths import StatePaths
     from nerspec.predict import load
     from nerspec.serve.app import create_app
     from tests.serve.conftest import run_server
+    from tests.trained_models import deploy
 
     root, _state, artifact = textcat_model
     (project,) = load_projects([root])
@@ -157,7 +157,7 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
     # A state of its own, so the shared fixture's stays undeployed.
     paths = StatePaths(tmp_path / "state")
     shutil.copytree(artifact.path, paths.models / artifact.fingerprint)
-    point(paths, "topics", "production", artifact.fingerprint)
+    deploy(paths, "topics", "production", artifact.fingerprint)
     monkeypatch.setenv("NERSPEC_ONE_PATH_KEY", "k" * 20)
     monkeypatch.setenv("NERSPEC_ONE_PATH_ADMIN", "a" * 20)
     app = create_app(paths, api_key_env="NERSPEC_ONE_PATH_KEY", admin_token_env="NERSPEC_ONE_PATH_ADMIN",

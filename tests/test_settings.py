@@ -20,7 +20,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for variable in ("NERSPEC_STATE", "NERSPEC_ARTIFACTS", "NERSPEC_LOCAL_DIR"):
         monkeypatch.delenv(variable, raising=False)
-    paths_module.set_artifacts_flag(None)
     return tmp_path
 
 
@@ -49,11 +48,7 @@ def test_precedence_flag_env_file_default(repo: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("NERSPEC_STATE", "postgresql://nerspec@env/nerspec")
     monkeypatch.setenv("NERSPEC_ARTIFACTS", "s3://env/p")
     assert state_paths().state_url.endswith("@env/nerspec") and state_paths().artifacts_url == "s3://env/p"
-    paths_module.set_artifacts_flag("s3://flag/p")
-    try:
-        flagged = state_paths("other-dir")
-    finally:
-        paths_module.set_artifacts_flag(None)
+    flagged = paths_module.StateChoice("other-dir", "s3://flag/p").resolve()  # the command line's flags
     assert flagged.state_url is None and flagged.root == repo / "other-dir" and flagged.artifacts_url == "s3://flag/p"
 
 

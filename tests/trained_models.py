@@ -65,6 +65,28 @@ def _project(root: Path, kind: str, records: list[dict[str, Any]], labels: list[
     return root
 
 
+def deploy(paths: Any, project: str, deployment: str, fingerprint: str) -> None:
+    """What `nerspec apply` leaves for a local deployment: the model and the deployment recorded in the state (the
+    truth a server serves), and the pointer file (this machine's cache of it)."""
+    from nerspec.artifacts.layout import file_hashes
+    from nerspec.deploy import local
+    from nerspec.fingerprints.stat_cache import StatCache
+    from nerspec.state import DeploymentRecord, ModelRecord, open_store
+
+    store = open_store(paths)
+    try:
+        artifact = paths.models / fingerprint
+        if store.get_model(fingerprint) is None and (artifact / "meta.json").is_file():
+            store.record_model(ModelRecord(project, fingerprint, "2024-01-01", "0", f"models/{fingerprint}",
+                                           artifact_files=file_hashes(artifact, StatCache(paths.cache))))
+        if (artifact / "meta.json").is_file():
+            local.point(paths, project, deployment, fingerprint)
+        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": "local"}, "2024-01-01"),
+                             action="deploy", actor="test", reason="test")
+    finally:
+        store.close()
+
+
 def _train(root: Path, state: Path) -> Any:
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
@@ -89,10 +111,9 @@ def ner_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any
     root = _project(base / "people", "NERProject", records, ["PERSON", "CITY"],
                     {"max_steps": 30, "eval_frequency": 10, "patience": 0, "seed": 1, "batch_size": 1000})
     artifact = _train(root, base / "state")
-    from nerspec.deploy.local import point
     from nerspec.paths import StatePaths
 
-    point(StatePaths(base / "state"), "people", "production", artifact.fingerprint)
+    deploy(StatePaths(base / "state"), "people", "production", artifact.fingerprint)
     return root, base / "state", artifact
 
 

@@ -17,9 +17,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
 
 PIPELINE_DIR = "model"
 META = "meta.json"
@@ -115,7 +118,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def local_dir(paths: Any, fingerprint: str, recorded_dir: str | None = None) -> Path:
+def local_dir(paths: StatePaths, fingerprint: str, recorded_dir: str | None = None) -> Path:
     """The directory of a model on this machine (it may not exist yet: ``open_artifact_store(paths).fetch`` brings it)."""
     if recorded_dir and "://" not in recorded_dir:
         path = Path(recorded_dir)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+
+from nerspec.paths import StateChoice
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _state_flag = click.option(
@@ -21,26 +24,24 @@ _state_flag = click.option(
 )
 
 
-def _set_artifacts(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    from nerspec.paths import set_artifacts_flag
-
-    set_artifacts_flag(value)
-
-
 _artifacts_flag = click.option(
     "--artifacts",
     type=str,
     default=None,
-    expose_value=False,
-    callback=_set_artifacts,
     help="Artifact store: a directory or s3://bucket/prefix (default: nerspec.settings.yaml, else <state>/models; "
     "env NERSPEC_ARTIFACTS).",
 )
 
 
 def state_option(function: Any) -> Any:
-    """``--state URL`` and ``--artifacts URL`` (resolved by ``nerspec.paths.state_paths``)."""
-    return _state_flag(_artifacts_flag(function))
+    """``--state URL`` and ``--artifacts URL``, handed to the command as one ``state: StateChoice`` (the command
+    resolves it once: ``state.resolve()``)."""
+
+    @functools.wraps(function)
+    def with_state(*args: Any, state: str | None, artifacts: str | None, **kwargs: Any) -> Any:
+        return function(*args, state=StateChoice(state, artifacts), **kwargs)
+
+    return _state_flag(_artifacts_flag(with_state))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only (for scripts and CI).")
 
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
+from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.paths import StateChoice
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -37,59 +42,67 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
       nerspec validate --json . > validation.json
       nerspec validate --changed projects/example/data/labels.json README.md
     """
-    from nerspec.corpus.checks import check_corpus
-    from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_projects, manifests_holding
 
-    if changed:
-        paths = tuple(manifests_holding(paths))
-        if not paths:
-            if as_json:
-                echo_json({"valid": True, "projects": []})
-            else:
-                click.echo("no project holds a changed file")
-            return
+    if changed and not (paths := tuple(manifests_holding(paths))):
+        _no_project_changed(as_json)
+        return
     projects = load_projects(list(paths))
     report: list[dict[str, Any]] = []
     blocking: list[Problem] = []
     for project in projects:
-        if fix_whitespace:
-            from nerspec.corpus.fix import fix_whitespace as fix
-
-            for file, count in fix(project).items():
-                if not as_json:
-                    click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
-        entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
-        try:
-            corpus = load_corpus(project)
-        except DataError as exc:
-            blocking.extend(exc.problems)
-            entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
-            report.append(entry)
-            continue
-        findings = check_corpus(project, corpus)
-        if any(source.unlabeled for source in project.manifest.spec.data):
-            from nerspec.corpus.pool import check_pools
-
-            findings.extend(check_pools(project))
-        errors = [f for f in findings if f.severity == "error"]
-        warnings = [f for f in findings if f.severity == "warning"]
-        blocking.extend(f.problem() for f in errors)
-        entry.update(
-            valid=not errors,
-            documents=len(corpus),
-            errors=[f.to_dict() for f in errors],
-            warnings=[f.to_dict() for f in warnings],
-        )
-        report.append(entry)
-        if not as_json:
-            _print_warnings(warnings)
-            state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-            click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        report.append(_validate_project(project, fix_whitespace, as_json, blocking))
     if as_json:
         echo_json({"valid": not blocking, "projects": report})
     if blocking:
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
+
+
+def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+    """One project's entry of ``validate``; its errors are added to ``blocking``."""
+    from nerspec.corpus.checks import check_corpus
+    from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
+
+    if fix_whitespace:
+        from nerspec.corpus.fix import fix_whitespace as fix
+
+        for file, count in fix(project).items():
+            if not as_json:
+                click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
+    entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    try:
+        corpus = load_corpus(project)
+    except DataError as exc:
+        blocking.extend(exc.problems)
+        entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
+        return entry
+    findings = check_corpus(project, corpus, kind_of(project.kind))
+    if any(source.unlabeled for source in project.manifest.spec.data):
+        from nerspec.corpus.pool import check_pools
+
+        findings.extend(check_pools(project))
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    blocking.extend(f.problem() for f in errors)
+    entry.update(
+        valid=not errors,
+        documents=len(corpus),
+        errors=[f.to_dict() for f in errors],
+        warnings=[f.to_dict() for f in warnings],
+    )
+    if not as_json:
+        _print_warnings(warnings)
+        state = "valid" if not errors else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        click.echo(f"{project.name}: {len(corpus)} documents, {state}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    return entry
+
+
+def _no_project_changed(as_json: bool) -> None:
+    if as_json:
+        echo_json({"valid": True, "projects": []})
+    else:
+        click.echo("no project holds a changed file")
 
 
 def _print_warnings(warnings: list[Any]) -> None:
@@ -115,8 +128,9 @@ def data() -> None:
 
 @data.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@state_option
 @json_option
-def stats(path: Path, as_json: bool) -> None:
+def stats(path: Path, state: StateChoice, as_json: bool) -> None:
     """The data distribution: per entity type (or class), instances and documents in train, test and total.
 
     \b
@@ -125,10 +139,11 @@ def stats(path: Path, as_json: bool) -> None:
       nerspec data stats projects/example --json
     """
     from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.corpus.stats import project_stats
     from nerspec.manifest.load import load_projects
 
-    projects = load_projects([path])
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     results = {project.name: (project, project_stats(project, load_corpus(project))) for project in projects}
     if as_json:
         if len(results) == 1:
@@ -142,8 +157,9 @@ def stats(path: Path, as_json: bool) -> None:
 
 @data.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@state_option
 @json_option
-def split(path: Path, as_json: bool) -> None:
+def split(path: Path, state: StateChoice, as_json: bool) -> None:
     """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
     documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
 
@@ -157,9 +173,12 @@ def split(path: Path, as_json: bool) -> None:
     """
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import SIDES, sides
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.manifest.load import load_projects
 
-    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]
+    results = {project.name: sides(project, load_corpus(project)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
         echo_json(next(iter(values.values())) if len(values) == 1 else values)
@@ -197,14 +216,15 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["azure", "jsonl", "labelstudio", "doccano", "prodigy", "conll", "spacy", "folders"]),
+    type=click.Choice(list(FORMATS)),
     required=True,
     help="Output format (every import format; conll is lossy: ids and whitespace).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
+@state_option
 @json_option
-def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) -> None:
+def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateChoice, as_json: bool) -> None:
     """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
     Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
@@ -218,10 +238,11 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
     from nerspec.corpus.formats.common import project_info
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
-    projects = load_projects([path])
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
         if fmt == "folders" and kind_of(project.kind).annotates_spans:
@@ -258,7 +279,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
 @state_option
 @json_option
 def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: float, top: int, agreement: bool,
-         state: str | None, as_json: bool) -> None:
+         state: StateChoice, as_json: bool) -> None:
     """Label lint: inconsistent types, strings tagged in some documents but not others, boundary variants.
 
     Findings are warnings: the exit code is 0 unless the project cannot be loaded. --label-errors trains
@@ -276,6 +297,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
+    from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -287,7 +309,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project))
+        findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:
@@ -297,13 +319,12 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         echo_json({"findings": everything})
 
 
-def _lint_label_errors(projects: list[Any], state: str | None, folds: int, min_score: float, top: int,
+def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
-    from nerspec.paths import state_paths
     from nerspec.train.label_errors import find_label_errors
 
-    paths = state_paths(state)
+    paths = state.resolve()
     reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
     if as_json:
         if len(reports) == 1:

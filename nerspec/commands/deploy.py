@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 project_argument = click.argument("path", type=click.Path(path_type=Path))
 
@@ -34,20 +35,19 @@ def deployments_group() -> None:
 @project_argument
 @json_option
 @state_option
-def list_command(path: Path, as_json: bool, state: Path | None) -> None:
+def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
     """Each deployment: the model it serves, when, and whether its target agrees.
 
     \b
     Example:
       nerspec deployments list projects/example
     """
-    from nerspec.deploy.targets import TargetContext, target_for
-    from nerspec.paths import state_paths
+    from nerspec.deploy.targets import TargetContext, target_for, target_type
     from nerspec.plan import ObservedDeployment
     from nerspec.state import open_store
 
     project = _project(path)
-    paths = state_paths(state)
+    paths = state.resolve()
     declared_targets = {d.name: d.target.model_dump(mode="json") for d in project.manifest.spec.deployments}
     declared = list(declared_targets)
     store = open_store(paths, create=False)
@@ -57,7 +57,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
         rows = []
         for name in [*declared, *sorted(set(recorded) - set(declared))]:
             rec = recorded.get(name)
-            target = rec.target if rec else declared_targets.get(name, {"type": "local"})
+            target = rec.target if rec else declared_targets.get(name, {})
             # What the target serves, asked through its own protocol (pointer file, remote server, registry).
             observed = ObservedDeployment(name, target, desired=name in declared,
                                           recorded=rec.fingerprint if rec else None)
@@ -67,10 +67,11 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
                     "deployment": name,
                     "fingerprint": rec.fingerprint if rec else None,
                     "deployed_at": rec.deployed_at if rec else None,
-                    "target": target.get("type", "local"),
+                    "target": target_type(target),
                     "declared": name in declared,
                     "pointer": observed.actual,
                     "drift": observed.drift,
+                    "notes": observed.notes,  # e.g. a remote not checked, and why (reading needs no secret)
                 }
             )
     finally:
@@ -83,6 +84,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
         note = "" if row["declared"] else "  (not in the manifest: apply removes it)"
         if row["fingerprint"] and row["drift"]:
             note += f"  (drift: {row['drift'][0]}; `nerspec plan` shows the repair)"
+        note += "".join(f"  ({n.split(': ', 1)[-1]})" for n in row["notes"])
         click.echo(f"{row['deployment']:<16} {fp:<12}  {row['deployed_at'] or '-':<25} {row['target']}{note}")
 
 
@@ -91,7 +93,7 @@ def list_command(path: Path, as_json: bool, state: Path | None) -> None:
 @click.option("--deployment", default=None, help="Only this deployment.")
 @json_option
 @state_option
-def history_command(path: Path, deployment: str | None, as_json: bool, state: Path | None) -> None:
+def history_command(path: Path, deployment: str | None, as_json: bool, state: StateChoice) -> None:
     """Every deploy, rollback, swap, repair and removal: who, when, from, to, why.
 
     \b
@@ -100,11 +102,10 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
     """
     from dataclasses import asdict
 
-    from nerspec.paths import state_paths
     from nerspec.state import open_store
 
     project = _project(path)
-    store = open_store(state_paths(state), create=False)
+    store = open_store(state.resolve(), create=False)
     try:
         entries = store.history(project.name, deployment)
     finally:
@@ -130,7 +131,7 @@ def history_command(path: Path, deployment: str | None, as_json: bool, state: Pa
 @project_argument
 @json_option
 @state_option
-def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
+def rollout_command(path: Path, as_json: bool, state: StateChoice) -> None:
     """Each rollout in progress: its candidate, the documents observed, agreement with production, error rate,
     latency ratio, and the verdict (pending, pass, fail) with its reasons. The next `apply` acts on a verdict.
 
@@ -138,11 +139,10 @@ def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
     Example:
       nerspec deployments rollout projects/example --json
     """
-    from nerspec.paths import state_paths
     from nerspec.plan.render import rollout_line
     from nerspec.rollout.status import rollout_lines
 
-    lines = rollout_lines(_project(path), state_paths(state))
+    lines = rollout_lines(_project(path), state.resolve())
     if as_json:
         echo_json(lines)
         return
@@ -161,10 +161,10 @@ def rollout_command(path: Path, as_json: bool, state: Path | None) -> None:
 @json_option
 @state_option
 def rollback_command(
-    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, as_json: bool, state: Path | None
+    path: Path, deployment: str, to: str | None, lock_timeout: float, force: bool, as_json: bool, state: StateChoice
 ) -> None:
-    """Point a deployment back at the model it served before. `apply` will not redeploy the rolled-back model
-    until the manifest or data change. `--to` takes a model the deployment served before (see `deployments
+    """Point a deployment back at the model it served before. `apply` holds the rolled-back model back (`plan`
+    says so and why) until the model or the deployment's settings change, or `nerspec apply --retry DEPLOYMENT`. `--to` takes a model the deployment served before (see `deployments
     history`); `--force` allows any other recorded model.
 
     \b
@@ -174,10 +174,9 @@ def rollback_command(
     """
     from nerspec.deploy import rollback
     from nerspec.deploy.labels import served_label_warnings
-    from nerspec.paths import state_paths
 
     project = _project(path)
-    paths = state_paths(state)
+    paths = state.resolve()
     old, new = rollback(paths, project, deployment, to, lock_timeout, force=force)
     warnings = served_label_warnings(paths, project, deployment, new)
     for warning in warnings:
@@ -194,7 +193,7 @@ def rollback_command(
 @click.argument("b")
 @json_option
 @state_option
-def swap_command(path: Path, a: str, b: str, as_json: bool, state: Path | None) -> None:
+def swap_command(path: Path, a: str, b: str, as_json: bool, state: StateChoice) -> None:
     """Exchange the models of two deployments.
 
     \b
@@ -202,10 +201,9 @@ def swap_command(path: Path, a: str, b: str, as_json: bool, state: Path | None) 
       nerspec swap projects/example staging production
     """
     from nerspec.deploy import swap
-    from nerspec.paths import state_paths
 
     project = _project(path)
-    new_a, new_b = swap(state_paths(state), project, a, b)
+    new_a, new_b = swap(state.resolve(), project, a, b)
     if as_json:
         echo_json({"project": project.name, "deployments": {a: new_a, b: new_b}})
         return

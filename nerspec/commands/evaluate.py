@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 
 @click.command("evaluate")
@@ -41,7 +42,7 @@ def evaluate_command(
     seed: int,
     mismatches_only: bool,
     as_json: bool,
-    state: Path | None,
+    state: StateChoice,
 ) -> None:
     """Evaluate a model on the project's test split, or score predictions against gold data.
 
@@ -76,10 +77,10 @@ def evaluate_command(
         evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
                                     multilabel=multilabel, kind=kind)
     else:
-        from nerspec.evaluate.run import evaluate_project
+        from nerspec.model_scoring import evaluate_project
 
         assert path is not None
-        evaluation = evaluate_project(path, model_dir, state, ci_resamples=resamples, seed=seed)
+        evaluation = evaluate_project(path, model_dir, state.resolve(), ci_resamples=resamples, seed=seed)
     if as_json:
         if mismatches_only:
             evaluation = {**evaluation, "documents": [d for d in evaluation["documents"] if d["mismatch"]]}

@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.extract.engines import ENGINES
+from nerspec.paths import StateChoice
 
 
 @click.command("extract")
@@ -21,7 +23,7 @@ from nerspec.commands.common import echo_json, json_option, state_option
               help="jsonl ({\"id\", \"text\"}), .txt files (id: relative path) or Parquet; a directory, glob or file.")
 @click.option("--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for one output per partition, errors files and _summary.json.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="local", show_default=True,
               help="local: every core of this machine; ray: a Ray cluster (pip install 'nerspec[ray]').")
 @click.option("--partition-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Documents per partition (the unit of output files and of resume).")
@@ -46,7 +48,7 @@ from nerspec.commands.common import echo_json, json_option, state_option
 def extract_command(path: Path, deployment: str, input_spec: str, output_dir: Path, engine: str,
                     partition_size: int, workers: int | None, batch_size: int, string_index_type: str,
                     text_column: str, id_column: str, max_chars: int, beam_width: int | None,
-                    ray_address: str | None, quiet: bool, as_json: bool, state: Path | None) -> None:
+                    ray_address: str | None, quiet: bool, as_json: bool, state: StateChoice) -> None:
     """Run a deployed model over a corpus: partitioned, resumable, on every core or on Ray.
 
     PATH is a project directory or manifest (its DEPLOYMENT's model is used) or a model artifact.

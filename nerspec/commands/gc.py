@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 
 @click.command("gc")
@@ -19,7 +20,7 @@ from nerspec.commands.common import echo_json, json_option, state_option
 @json_option
 @state_option
 def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, as_json: bool,
-               state: Path | None) -> None:
+               state: StateChoice) -> None:
     """Remove models that no deployment serves, that are not among the last --keep each deployment served, and
     that no saved plan references. Never a served model; under the state lock; a killed gc loses nothing.
     Also removes logged monitoring documents past their deployment's `monitoring.retention_days`.
@@ -30,9 +31,8 @@ def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_time
       nerspec gc --keep 1
     """
     from nerspec.gc import collect, human_size
-    from nerspec.paths import state_paths
 
-    paths = state_paths(state)
+    paths = state.resolve()
     if state and not paths.shared and not paths.root.is_dir():  # a typo in --state / NERSPEC_STATE
         from nerspec.errors import StateError
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.corpus.formats import names
+from nerspec.paths import StateChoice
+
+# The formats pre-labels are written in (the table's `drafts`), Label Studio first as always
+_DRAFT_CHOICES = sorted(names("drafts"), key=lambda name: name != "labelstudio")
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
@@ -61,18 +69,17 @@ def _with(options: list[Any]) -> Any:
     return wrap
 
 
-def _predictor(path: Path, deployment: str, model_dir: Path | None, state: Path | None) -> Any:
+def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Any:
     from nerspec.predict import load
 
     return load(model_dir or path, deployment=deployment, state=state)
 
 
-def _production(project: Any, pool: str | None, state: Any) -> Any:
+def _production(project: LoadedProject, pool: str | None, state: Any) -> Any:
     """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
     from nerspec.monitor.pool import is_deployment, production_pool
-    from nerspec.paths import state_paths
 
-    return production_pool(project, str(pool), state_paths(state)) if is_deployment(project, pool) else None
+    return production_pool(project, str(pool), state.resolve()) if is_deployment(project, pool) else None
 
 
 @click.group()
@@ -98,12 +105,12 @@ def label() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Breaks ties (and orders `random`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Also write the batch as drafts: .json = Label Studio tasks with predictions, else nerspec jsonl.")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
 @json_option
 def next_command(
     path: Path, count: int, pool: str | None, strategy: str, seed: int, output: Path | None, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+    deployment: str, model_dir: Path | None, state: StateChoice, quiet: bool, as_json: bool,
 ) -> None:
     """The N pool documents whose labels would help the deployed (or --model) model most, with reasons.
 
@@ -142,8 +149,8 @@ def next_command(
         click.echo(f"wrote {len(batch.picks)} drafts to {output}")
 
 
-def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
-                 model_dir: Path | None, state: Path | None) -> None:
+def _write_batch(project: LoadedProject, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
+                 model_dir: Path | None, state: StateChoice) -> None:
     from nerspec.label.drafts import draft_of, format_for, write_drafts
 
     picks = batch.picks
@@ -164,12 +171,12 @@ def _write_batch(project: Any, batch: Any, output: Path, fmt: str | None, path: 
 @click.option("--ids", multiple=True, help="Only these pool document ids (repeat, or separate with spaces).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Drafts file: .json = Label Studio tasks with predictions, else nerspec jsonl (draft: true).")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
 @json_option
 def suggest_command(
     path: Path, pool: str | None, ids: tuple[str, ...], output: Path, fmt: str | None,
-    deployment: str, model_dir: Path | None, state: Path | None, quiet: bool, as_json: bool,
+    deployment: str, model_dir: Path | None, state: StateChoice, quiet: bool, as_json: bool,
 ) -> None:
     """Pre-label pool documents with the model: every predicted span (class) with its confidence, as drafts.
 
@@ -202,7 +209,7 @@ def suggest_command(
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
-@click.option("--format", "fmt", type=click.Choice(["labelstudio", "jsonl"]), default=None, help="Format of -o.")
+@click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Findings whose score reaches this.")
@@ -210,7 +217,7 @@ def suggest_command(
 @state_option
 @json_option
 def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_score: float, top: int,
-                   state: str | None, as_json: bool) -> None:
+                   state: StateChoice, as_json: bool) -> None:
     """The likely label errors of `nerspec lint --label-errors` as review tasks, the suggestion pre-annotated.
 
     \b
@@ -222,11 +229,10 @@ def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_sc
     from nerspec.label.drafts import format_for, write_drafts
     from nerspec.label.review import review_drafts
     from nerspec.manifest.load import load_project
-    from nerspec.paths import state_paths
     from nerspec.train.label_errors import find_label_errors
 
     project = load_project(path)
-    report = find_label_errors(project, load_corpus(project), state_paths(state), folds=folds, min_score=min_score)
+    report = find_label_errors(project, load_corpus(project), state.resolve(), folds=folds, min_score=min_score)
     spans = kind_of(project.kind).annotates_spans
     drafts = review_drafts(report, top, spans)
     version = f"label-errors-{report.fingerprint}"

@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
     from nerspec.predict import Predictor
@@ -34,7 +35,7 @@ def _clock(seconds: float | None) -> str:
 @click.option("--force", is_flag=True, help="Train even when a model with the same fingerprint already exists.")
 @json_option
 @state_option
-def train_command(path: Path, output_dir: Path | None, force: bool, as_json: bool, state: Path | None) -> None:
+def train_command(path: Path, output_dir: Path | None, force: bool, as_json: bool, state: StateChoice) -> None:
     """Train the model of a project (or of every project under a repository root).
 
     The spaCy pipeline is generated from the manifest (or `training.config`), trained on the train
@@ -51,12 +52,14 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
     from nerspec.train import artifact_path, fingerprint_of, is_complete, read_artifact, train
 
     results: list[dict[str, Any]] = []
-    for project in load_projects([path]):
-        paths = state_paths(state, start=project.dir)
+    from nerspec.corpus.split_record import with_recorded_split
+
+    for loaded in load_projects([path]):
+        paths = state.resolve(loaded.dir)
+        project = with_recorded_split(loaded, paths)  # stratified: the sides apply recorded
         fingerprint = fingerprint_of(project, paths)
         final = artifact_path(paths, fingerprint, output_dir)
         reused = not force and is_complete(final)
@@ -174,7 +177,7 @@ def predict_command(
     beam_width: int | None,
     string_index_type: str,
     as_json: bool,
-    state: Path | None,
+    state: StateChoice,
     language: str | None = None,
 ) -> None:
     """Extract entities (NER) or classes (classification) with a deployed or given model.
@@ -258,7 +261,7 @@ def _predict_file(
 ) -> None:
     from nerspec import progress
     from nerspec.kinds import kind_of
-    from nerspec.predict import read_records
+    from nerspec.prediction_inputs import read_records
 
     spans = kind_of(predictor.kind).annotates_spans
     is_stdin = str(input_file) == "-"

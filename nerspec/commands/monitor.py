@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 
@@ -35,7 +36,7 @@ def parse_since(value: str) -> float:
 @click.option("--since", default=None, metavar="TIME", help="Documents logged since TIME: 24h, 7d, or ISO 8601.")
 @state_option
 @json_option
-def monitor_command(path: Path, deployment: str, last: int | None, since: str | None, state: str | None,
+def monitor_command(path: Path, deployment: str, last: int | None, since: str | None, state: StateChoice,
                     as_json: bool) -> None:
     """Drift of the deployment's logged traffic against its model's test split, and precision estimated without
     labels from the calibrated confidences. Exit 3 when a `monitoring.alert` threshold is crossed.
@@ -47,12 +48,11 @@ def monitor_command(path: Path, deployment: str, last: int | None, since: str | 
     from nerspec.manifest.load import load_project
     from nerspec.monitor.run import AlertRaised, monitor
     from nerspec.monitor.text import lines
-    from nerspec.paths import state_paths
 
     if last is not None and since is not None:
         raise click.UsageError("pass --last or --since, not both")
     project = load_project(path)
-    result = monitor(project, deployment, state_paths(state), last=last,
+    result = monitor(project, deployment, state.resolve(), last=last,
                      since=parse_since(since) if since is not None else None)
     if as_json:
         echo_json(result.to_json())

@@ -10,12 +10,12 @@ import click
 
 from nerspec.commands.common import paths_argument, state_option
 from nerspec.errors import NerspecError
+from nerspec.paths import StateChoice
 
 
-def _load_run(input_path: Path | None, state: Path | None) -> tuple[dict[str, Any], Path]:
-    from nerspec.paths import state_paths
+def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, Any], Path]:
 
-    path = input_path or state_paths(state).reports / "last-run.json"
+    path = input_path or state.resolve().reports / "last-run.json"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -68,7 +68,7 @@ def report_command(
     output: Path | None,
     input_path: Path | None,
     github_pr: str | None,
-    state: Path | None,
+    state: StateChoice,
 ) -> None:
     """Render the evaluation report of the last run, for review in a pull request.
 
@@ -94,10 +94,9 @@ def report_command(
     run, _ = _load_run(input_path, state)
     run = _select(run, paths)
     if input_path is None:  # the state's own last run: add what its monitored deployments logged since
-        from nerspec.paths import state_paths
         from nerspec.report.production import attach_production
 
-        run = attach_production(run, state_paths(state))
+        run = attach_production(run, state.resolve())
     artifact = f"HTML report ({output.name})" if output and fmt == "html" else "HTML report artifact"
     text = render(run, fmt, artifact=artifact)  # type: ignore[arg-type]
 

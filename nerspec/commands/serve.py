@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from nerspec.commands.common import state_option
+from nerspec.paths import StateChoice
 
 
 @click.command("serve")
@@ -28,7 +27,7 @@ from nerspec.commands.common import state_option
                    "uncalibrated scores and logs a warning). Entities are the same at any width.")
 @click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
               help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
-def serve(host: str, port: int, state: Path | None, api_key_env: str | None, admin_token_env: str,
+def serve(host: str, port: int, state: StateChoice, api_key_env: str | None, admin_token_env: str,
           workers: int, beam_width: int | None, poll_interval: float | None) -> None:
     """Serve every deployment of the local registry over HTTP, swapping models as pointers change.
 

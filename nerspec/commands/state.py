@@ -1,5 +1,5 @@
 """``nerspec state migrate|backup|restore|recover``: where the recorded state lives, and keeping it safe (core:
-nerspec/state/migrate.py, nerspec/state/repair.py)."""
+nerspec/migrate_state.py, nerspec/state/repair.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.paths import StateChoice
 
 
 @click.group("state")
@@ -44,8 +45,8 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
     """
     from pathlib import Path
 
+    from nerspec.migrate_state import migrate_state
     from nerspec.paths import StatePaths, is_url, state_paths
-    from nerspec.state.migrate import migrate_state
 
     origin = state_paths(source, artifacts=source_artifacts)
     if is_url(to):
@@ -71,17 +72,16 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
 @click.argument("file", type=click.Path(path_type=Path))
 @json_option
 @state_option
-def backup_command(file: Path, as_json: bool, state: Path | None) -> None:
+def backup_command(file: Path, as_json: bool, state: StateChoice) -> None:
     """Write a consistent copy of the state database to FILE (safe while nerspec runs).
 
     \b
     Example:
       nerspec state backup backups/state-$(date +%F).db
     """
-    from nerspec.paths import state_paths
     from nerspec.state.repair import backup
 
-    size = backup(state_paths(state), file)
+    size = backup(state.resolve(), file)
     if as_json:
         echo_json({"file": str(file), "bytes": size})
         return
@@ -95,7 +95,7 @@ def backup_command(file: Path, as_json: bool, state: Path | None) -> None:
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
-def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool, state: Path | None) -> None:
+def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool, state: StateChoice) -> None:
     """Replace the state database by the backup FILE (the current one is kept beside it).
 
     Model paths are stored relative to the state directory, so a backup restores into a moved directory too.
@@ -106,11 +106,10 @@ def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool,
     Example:
       nerspec state restore backups/state.db
     """
-    from nerspec.paths import state_paths
     from nerspec.state import lock
     from nerspec.state.repair import restore
 
-    paths = state_paths(state)
+    paths = state.resolve()
     with lock.locked(paths.root, "state restore", lock_timeout):
         kept = restore(paths, file, force=force)
     if as_json:
@@ -124,7 +123,7 @@ def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool,
 @click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
-def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Path | None) -> None:
+def recover_command(force: bool, lock_timeout: float, as_json: bool, state: StateChoice) -> None:
     """Rebuild a lost or corrupt state database from the model artifacts and the deployment pointers.
 
     Models come back from each artifact's meta.json (with fresh file hashes), deployments from the pointers;
@@ -135,11 +134,11 @@ def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Path
       nerspec state recover
     """
     from nerspec.errors import StateError
-    from nerspec.paths import state_paths
+    from nerspec.fingerprints.model import recorded_training_inputs
     from nerspec.state import lock, open_store
     from nerspec.state.repair import recover
 
-    paths = state_paths(state)
+    paths = state.resolve()
     if not force and paths.db.is_file() and paths.db.stat().st_size:
         try:
             open_store(paths, create=False).close()
@@ -148,7 +147,7 @@ def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Path
         else:
             raise StateError(f"{paths.db} is healthy; recovering would replace its history (pass --force to do it)")
     with lock.locked(paths.root, "state recover", lock_timeout):
-        result = recover(paths)
+        result = recover(paths, recorded_training_inputs)
     if as_json:
         echo_json({"database": str(paths.db), "models": result.models, "deployments": result.deployments,
                    "skipped": result.skipped, "kept": str(result.kept) if result.kept else None})

@@ -2,7 +2,7 @@
 
 Every finding names the document, the offsets and a short excerpt, and points at the file (and line)
 the document came from. The label checks of each kind (``check_spans``, ``check_classes``) are reached through
-its ``ProjectKind.check``; the rest is kind-agnostic.
+the kind the caller hands in (``KindChecks.check``); the rest is kind-agnostic.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import hashlib
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nerspec.corpus.findings import Finding, at_document, budget, excerpt
+from nerspec.corpus.findings import Finding, KindChecks, at_document, budget, excerpt
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.corpus.split import SplitResult, split_corpus
-from nerspec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 __all__ = ["Finding", "check_corpus", "errors", "warnings"]
 
@@ -33,13 +35,14 @@ EDGE_PUNCTUATION = set(",;:!?\"'`“”‘’«»()[]{}<>|…。．，、；：�
 OPENERS, CLOSERS = "([{<“‘«", ")]}>”’»"
 
 
-def check_corpus(project: Any, corpus: Corpus, split: SplitResult | None = None) -> list[Finding]:
-    """All findings for a ``LoadedProject``'s corpus, errors first, then by file and position."""
+def check_corpus(project: LoadedProject, corpus: Corpus, kind: KindChecks, split: SplitResult | None = None) -> list[Finding]:
+    """All findings for a ``LoadedProject``'s corpus, errors first, then by file and position (``kind``: the
+    project's kind, for its label checks)."""
     split = split or split_corpus(project, corpus)
     declared = [label.name for label in project.manifest.spec.labels]
     with budget(MAX_FINDINGS_PER_SOURCE):
         findings = capped(itertools.chain(
-            kind_of(project.kind).check(project, corpus, declared),
+            kind.check(project, corpus, declared),
             _documents(project, corpus),
             _languages(project, corpus),
             _unused_labels(project, corpus, declared),
@@ -78,7 +81,7 @@ def warnings(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "warning"]
 
 
-def _documents(project: Any, corpus: Corpus) -> Iterator[Finding]:
+def _documents(project: LoadedProject, corpus: Corpus) -> Iterator[Finding]:
     count = len(corpus)
     if count == 0:
         yield _at_manifest(project, ("spec", "data"), "error", "no_documents",
@@ -128,7 +131,7 @@ def _texts(corpus: Corpus, split: SplitResult) -> Iterator[Finding]:
             yield at_document(docs[0], "warning", "duplicate_text", f"{len(docs)} documents have this text ({ids})")
 
 
-def _languages(project: Any, corpus: Corpus) -> Iterator[Finding]:
+def _languages(project: LoadedProject, corpus: Corpus) -> Iterator[Finding]:
     """A document's own language must be a language code, and one of the project's: a single-language project
     covers ``metadata.language`` only (with any region, ``en-us`` for ``en``); a multilingual one every language
     its documents declare."""
@@ -148,17 +151,16 @@ def _languages(project: Any, corpus: Corpus) -> Iterator[Finding]:
                               "for several languages")
 
 
-def _unused_labels(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def _unused_labels(project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     used = {s.label for d in corpus for s in d.spans} | {c for d in corpus for c in d.labels}
-    kind = kind_of(project.kind)
-    field, noun = kind.label_field, kind.label_noun
+    field, noun = project.manifest.spec.label_field, project.manifest.spec.label_noun
     for i, name in enumerate(declared):
         if name not in used:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "unused_label",
                                f"{noun} `{name}` has no labels in the data")
 
 
-def _set_aside(project: Any, corpus: Corpus) -> Iterator[Finding]:
+def _set_aside(project: LoadedProject, corpus: Corpus) -> Iterator[Finding]:
     """Drafts block (per file, with their count) unless the source allows them; unannotated records warn."""
     allowed = {s.name for s in project.manifest.spec.data if s.allow_drafts}
     groups: dict[tuple[str, str, str], list[Document]] = defaultdict(list)
@@ -180,7 +182,7 @@ def _set_aside(project: Any, corpus: Corpus) -> Iterator[Finding]:
             yield Finding("warning", "unlabeled_records", message, None, location, line=line, col=1)
 
 
-def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[str]) -> Iterator[Finding]:
+def _test_side(project: LoadedProject, corpus: Corpus, split: SplitResult, declared: list[str]) -> Iterator[Finding]:
     """A split must leave something to evaluate on: no test documents is an error (a model scored on nothing
     reads as F1 0.000 in [0, 0]); a type or class with training instances but none in test is a warning."""
     if not len(corpus):
@@ -194,15 +196,14 @@ def _test_side(project: Any, corpus: Corpus, split: SplitResult, declared: list[
         return
     in_test = {s.label for d in split.test for s in d.spans} | {c for d in split.test for c in d.labels}
     in_train = {s.label for d in split.train for s in d.spans} | {c for d in split.train for c in d.labels}
-    kind = kind_of(project.kind)
-    field, noun = kind.label_field, kind.label_noun
+    field, noun = project.manifest.spec.label_field, project.manifest.spec.label_noun
     for i, name in enumerate(declared):
         if name in in_train and name not in in_test:
             yield _at_manifest(project, ("spec", field, i, "name"), "warning", "no_test_instances",
                                f"{noun} `{name}` has no instances in the test split; its scores cannot be measured")
 
 
-def _at_manifest(project: Any, path: tuple[str | int, ...], severity: str, code: str, message: str) -> Finding:
+def _at_manifest(project: LoadedProject, path: tuple[str | int, ...], severity: str, code: str, message: str) -> Finding:
     problem = project.locate(path, message)
     return Finding(severity, code, message, None, problem.file, line=problem.line, col=problem.col)  # type: ignore[arg-type]
 
@@ -210,7 +211,7 @@ def _at_manifest(project: Any, path: tuple[str | int, ...], severity: str, code:
 # --- NER ---------------------------------------------------------------------------------------------
 
 
-def check_spans(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def check_spans(project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     from nerspec.corpus.tokens import BoundaryChecker
 
     known = set(declared)
@@ -307,7 +308,7 @@ def _overlaps(doc: Document, spans: list[Span]) -> Iterator[Finding]:
 # --- classification ----------------------------------------------------------------------------------
 
 
-def check_classes(project: Any, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def check_classes(project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
     known = set(declared)
     multilabel = bool(project.manifest.spec.multilabel)
     hint = ", ".join(f"`{n}`" for n in declared[:10]) + (" ..." if len(declared) > 10 else "")

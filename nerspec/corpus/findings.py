@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from nerspec.corpus.model import Document
 from nerspec.errors import Problem
+
+if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.manifest.load import LoadedProject
 
 Severity = Literal["error", "warning"]
 CONTEXT = 20
@@ -39,7 +43,14 @@ class Finding:
         return Problem(self.location, self.line, self.col, where, message)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of a finding (``validate --json``, ``lint --json``, the run result's ``lint``)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The finding ``to_dict`` wrote (fields it does not know are ignored: a newer writer's)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
 
 
 _ONE_LINE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\u2028": " ", "\u2029": " ", "\x0b": " ", "\x0c": " "})
@@ -112,3 +123,15 @@ def at_document(
     return Finding(
         severity, code, message, doc.id, doc.location, start, end, excerpt(doc.text, start, end), line, col
     )
+
+
+class KindChecks(Protocol):
+    """What the data checks ask of the project's kind; the caller hands it down (``nerspec.kinds.ProjectKind``)."""
+
+    def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterable[Finding]:
+        """The kind's label checks (``check_spans``, ``check_classes``)."""
+        ...
+
+    def lint(self, corpus: Corpus, language: str) -> list[Finding]:
+        """The kind's label lint (``lint_ner``, ``lint_classification``)."""
+        ...

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nerspec.corpus.formats import azure
+from nerspec.corpus.formats import FORMATS, azure
 from nerspec.corpus.formats.common import load_json, read_text
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
-FIXABLE = ("azure", "jsonl")
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 
-def fix_whitespace(project: Any) -> dict[str, int]:
+
+def fix_whitespace(project: LoadedProject) -> dict[str, int]:
     """Trim spans in every fixable source; returns ``{display path: spans fixed}`` for changed files."""
     from nerspec.corpus.formats.common import shown
 
     changed: dict[str, int] = {}
     for source in project.manifest.spec.data:
-        if source.path is None or source.format not in FIXABLE:
+        if source.path is None or not FORMATS[source.format].fixable:
             continue
         path = project.dir / source.path
         count = _fix_azure(path) if source.format == "azure" else _fix_jsonl(path)

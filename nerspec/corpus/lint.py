@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING
 
-from nerspec.corpus.findings import Finding, at_document
+from nerspec.corpus.findings import Finding, KindChecks, at_document
 from nerspec.corpus.model import Corpus, Document
 from nerspec.corpus.tokens import BoundaryChecker
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 # A masked span becomes one "\x00" token padded with spaces to the span's length: the token breaks n-grams
@@ -32,10 +35,9 @@ EXAMPLES = 3
 MAX_NGRAM = 8
 
 
-def lint_corpus(project: Any, corpus: Corpus) -> list[Finding]:
-    from nerspec.kinds import kind_of
-
-    findings = kind_of(project.kind).lint(corpus, project.manifest.metadata.language)
+def lint_corpus(project: LoadedProject, corpus: Corpus, kind: KindChecks) -> list[Finding]:
+    """The kind's label lint (``kind``: the project's kind, handed down) and the annotators' disagreements."""
+    findings = kind.lint(corpus, project.manifest.metadata.language)
     return [*findings, *annotator_disagreements(corpus)]
 
 

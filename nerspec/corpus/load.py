@@ -17,7 +17,7 @@ from pathlib import Path
 from nerspec import progress
 from nerspec.atomic import umask
 from nerspec.corpus.annotators import apply_rule, merge_by_annotator
-from nerspec.corpus.formats import module
+from nerspec.corpus.formats import FORMATS, module
 from nerspec.corpus.formats.common import source_encoding
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.errors import DataError, Problem
@@ -26,8 +26,6 @@ from nerspec.manifest.load import LoadedProject
 from nerspec.manifest.schema import DataSource
 from nerspec.safeio import sha256_file
 from nerspec.values import nfc
-
-DIRECTORY_FORMATS = ("azure", "folders")
 
 
 def rename_map(project: LoadedProject) -> dict[str, str]:
@@ -145,7 +143,7 @@ def _fetch(project: LoadedProject, index: int, source: DataSource, cache_dir: Pa
     target = cache_dir / source.sha256
     if not (target.is_file() and sha256_file(target) == source.sha256):
         _download(project, index, source, target)
-    if source.format not in DIRECTORY_FORMATS:
+    if not FORMATS[source.format].directory:
         return target
     extracted = cache_dir / f"{source.sha256}.d"
     if not extracted.is_dir():

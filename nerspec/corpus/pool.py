@@ -17,14 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.findings import Finding, at_document
+from nerspec.corpus.formats import FORMATS, names
 from nerspec.corpus.formats.common import fail, read_text, shown
 from nerspec.corpus.model import Corpus, Document
 from nerspec.errors import DataError, NerspecError
 
-POOL_FORMATS = ("folders", "jsonl", "labelstudio")
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -39,7 +42,7 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def pool_sources(project: Any) -> list[tuple[int, Any]]:
+def pool_sources(project: LoadedProject) -> list[tuple[int, Any]]:
     return [(i, s) for i, s in enumerate(project.manifest.spec.data) if s.unlabeled]
 
 
@@ -47,12 +50,10 @@ def read_pool_file(path: Path, fmt: str, project_dir: Path | None = None) -> lis
     """Documents (id, text) of one pool file or folder; labels dropped."""
     if fmt == "folders":
         docs = _read_folder(path, project_dir or path)
-    elif fmt in ("jsonl", "labelstudio"):
-        from nerspec.corpus.formats import module
-
-        docs = module(fmt).read(path, project_dir)
+    elif fmt in FORMATS and FORMATS[fmt].pool:
+        docs = FORMATS[fmt].load().read(path, project_dir)
     else:
-        raise fail(path, f"a pool is one of {', '.join(POOL_FORMATS)}, not `{fmt}`")
+        raise fail(path, f"a pool is one of {', '.join(names('pool'))}, not `{fmt}`")
     for doc in docs:
         doc.spans, doc.labels, doc.status, doc.disagreement = [], [], "", ""
     return docs
@@ -70,7 +71,7 @@ def _read_folder(path: Path, root: Path) -> list[Document]:
     return out
 
 
-def load_pool(project: Any, corpus: Corpus | None, pool: str | None = None) -> Pool:
+def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = None) -> Pool:
     """The documents of ``pool`` (a declared unlabeled source's name, or a file: jsonl, Label Studio .json,
     or a folder of .txt), or of every declared pool; minus what ``corpus`` already labels."""
     from nerspec.corpus.load import source_path
@@ -128,15 +129,15 @@ def exclude_labeled(documents: list[Document], corpus: Corpus | None, sources: l
     return Pool(kept, excluded, sources)
 
 
-def check_pools(project: Any) -> list[Finding]:
+def check_pools(project: LoadedProject) -> list[Finding]:
     """Pools are validated like data: readable UTF-8, ids unique, texts non-empty and within the size limit."""
     from nerspec.corpus.checks import MAX_DOCUMENT_CHARS
 
     findings: list[Finding] = []
     for index, source in pool_sources(project):
-        if source.format not in POOL_FORMATS:
+        if source.format not in names("pool"):
             problem = project.locate(("spec", "data", index, "format"), "")
-            findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(POOL_FORMATS)}",
+            findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(names('pool'))}",
                                     None, problem.file, line=problem.line, col=problem.col))
             continue
         try:

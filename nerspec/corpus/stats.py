@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.corpus.split import SplitResult
-from nerspec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.manifest.load import LoadedProject
 
 SIDES = ("train", "test")
 
@@ -34,11 +37,12 @@ def side_stats(documents: list[Document], labels: list[str] | tuple[str, ...] = 
     }
 
 
-def data_stats(kind: str, labels: list[str], split: SplitResult) -> dict[str, Any]:
-    """The ``nerspec data stats --json`` shape: ``{"documents": {...}, "entities"|"classes": {...}}``."""
+def data_stats(label_field: str, labels: list[str], split: SplitResult) -> dict[str, Any]:
+    """The ``nerspec data stats --json`` shape: ``{"documents": {...}, "entities"|"classes": {...}}`` (``label_field``:
+    the manifest's name of the labels, which keys the table)."""
     per_side = {"train": side_stats(split.train, labels), "test": side_stats(split.test, labels)}
     total = side_stats([*split.train, *split.test], labels)
-    key = kind_of(kind).label_field
+    key = label_field
     table: dict[str, Any] = {}
     for name in total["labels"]:
         row = {side: per_side[side]["labels"].get(name, {"instances": 0, "documents": 0}) for side in SIDES}
@@ -67,8 +71,8 @@ def _languages(split: SplitResult) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items()))
 
 
-def project_stats(project: Any, corpus: Any) -> dict[str, Any]:
+def project_stats(project: LoadedProject, corpus: Corpus) -> dict[str, Any]:
     from nerspec.corpus.split import split_corpus
 
     labels = [label.name for label in project.manifest.spec.labels]
-    return data_stats(project.kind, labels, split_corpus(project, corpus))
+    return data_stats(project.manifest.spec.label_field, labels, split_corpus(project, corpus))

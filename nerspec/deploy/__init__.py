@@ -28,6 +28,43 @@ def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerpri
     return target_for(target).switch(TargetContext(paths, store), project.name, deployment, fingerprint, target)
 
 
+def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list[str]:
+    """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
+    from nerspec.deploy.intent import end, live, pending
+    from nerspec.deploy.targets import declared_settings
+    from nerspec.state.store import DeploymentRecord, actor, utc_now
+
+    by_name = {p.name: p for p in projects}
+    done = []
+    for intent in pending(paths):
+        project = by_name.get(intent.project)
+        if project is None:
+            continue
+        recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
+        if not live(intent, recorded):
+            end(paths, intent)  # recorded already, or the state moved on since (another command): obsolete
+            continue
+        targets = {}
+        for deployment, fingerprint in sorted(intent.switches.items()):
+            targets[deployment] = switch(paths, project, deployment, fingerprint, store)
+        if intent.command == "swap" and len(intent.switches) == 2:
+            a, b = sorted(intent.switches)
+            store.swap_deployments(intent.project, a, b, actor=actor(), reason=f"{intent.reason} (finished after an interruption)")
+        else:
+            for deployment, fingerprint in intent.switches.items():
+                store.set_deployment(
+                    DeploymentRecord(intent.project, deployment, fingerprint, targets[deployment], utc_now()),
+                    action=intent.command,
+                    actor=actor(),
+                    reason=f"{intent.reason} (finished after an interruption)",
+                    expected_from=intent.expected.get(deployment),
+                    settings=declared_settings(project, deployment),
+                )
+        end(paths, intent)
+        done.append(f"finished the interrupted {intent.command} of {intent.project}")
+    return done
+
+
 def rollback(
     paths: StatePaths,
     project: LoadedProject,
@@ -43,13 +80,14 @@ def rollback(
     model whose files no longer match their recorded hashes is never deployed.
     """
     from nerspec.deploy import intent
+    from nerspec.deploy.targets import declared_settings
     from nerspec.state import open_store
     from nerspec.state.store import DeploymentRecord, actor, utc_now
 
     store = open_store(paths)
     with store.locked(f"rollback {project.name}/{deployment}", [project.name], lock_timeout):
         try:
-            intent.finish_pending(paths, store, [project])
+            finish_pending(paths, store, [project])
             current = store.deployments(project.name).get(deployment)
             if current is None:
                 raise ModelNotFoundError(f"{project.name}/{deployment} serves no model; nothing to roll back")
@@ -72,6 +110,7 @@ def rollback(
                 actor=actor(),
                 reason=reason,
                 expected_from=current.fingerprint,
+                settings=declared_settings(project, deployment),  # held back until the model or these change
             )
             intent.end(paths, started)
             # A rollback during a rollout drops the candidate: production is what the user chose.
@@ -131,7 +170,7 @@ def swap(paths: StatePaths, project: LoadedProject, a: str, b: str, lock_timeout
     store = open_store(paths)
     with store.locked(f"swap {project.name} {a} {b}", [project.name], lock_timeout):
         try:
-            intent.finish_pending(paths, store, [project])
+            finish_pending(paths, store, [project])
             deployed = store.deployments(project.name)
             missing = [d for d in (a, b) if d not in deployed]
             if missing:

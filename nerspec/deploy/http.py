@@ -37,7 +37,8 @@ CHUNK = 1024 * 1024
 
 def config_problems(target: Any) -> list[tuple[str, str]]:
     """(field, message) for what is wrong with the user's own configuration of this target, before any request:
-    an unset token variable or a URL without a host is a configuration error, not something to observe."""
+    a URL without a host is a configuration error, not something to observe. (The token is a secret of the
+    machine that deploys: ``secret_problems``.)"""
     from urllib.parse import urlsplit
 
     problems = []
@@ -48,10 +49,15 @@ def config_problems(target: Any) -> list[tuple[str, str]]:
             raise ValueError("expected http(s)://HOST[:PORT][/PATH]")
     except ValueError as exc:
         problems.append(("url", f"malformed URL `{target.url}`: {exc}"))
-    if not os.environ.get(target.token_env, ""):
-        problems.append(("token_env", f"environment variable {target.token_env} is unset or empty; it must hold the "
-                                      f"bearer token of {target.url}"))
     return problems
+
+
+def secret_problems(target: Any) -> list[tuple[str, str]]:
+    """(field, message) when this machine lacks the token: only commands that change the remote need it."""
+    if os.environ.get(target.token_env, ""):
+        return []
+    return [("token_env", f"environment variable {target.token_env} is unset or empty; it must hold the bearer "
+                          f"token of {target.url}")]
 
 
 def _token(target: Any) -> str:

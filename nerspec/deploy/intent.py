@@ -14,7 +14,6 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nerspec import atomic
 from nerspec.paths import StatePaths
@@ -73,39 +72,18 @@ def pending(paths: StatePaths, project: str | None = None) -> list[Intent]:
     return found
 
 
-def finish_pending(paths: StatePaths, store: Any, projects: list[Any]) -> list[str]:
-    """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
-    from nerspec.deploy import switch
-    from nerspec.state.store import DeploymentRecord, actor, utc_now
+def live(intent: Intent, recorded: dict[str, str]) -> bool:
+    """Still to be finished: the state has neither recorded it yet nor moved on since (``recorded``: deployment ->
+    fingerprint the state records now)."""
+    if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
+        return False  # killed after the state recorded it: only the intent file was left
+    return all(recorded.get(d) == intent.expected.get(d) for d in intent.switches)
 
-    by_name = {p.name: p for p in projects}
-    done = []
-    for intent in pending(paths):
-        project = by_name.get(intent.project)
-        if project is None:
-            continue
-        recorded = {d: r.fingerprint for d, r in store.deployments(intent.project).items()}
-        if all(recorded.get(d) == fp for d, fp in intent.switches.items()):
-            end(paths, intent)  # killed after the state recorded it: only the intent file was left
-            continue
-        if any(recorded.get(d) != intent.expected.get(d) for d in intent.switches):
-            end(paths, intent)  # the state moved on since (another command): the intent is obsolete
-            continue
-        targets = {}
-        for deployment, fingerprint in sorted(intent.switches.items()):
-            targets[deployment] = switch(paths, project, deployment, fingerprint, store)
-        if intent.command == "swap" and len(intent.switches) == 2:
-            a, b = sorted(intent.switches)
-            store.swap_deployments(intent.project, a, b, actor=actor(), reason=f"{intent.reason} (finished after an interruption)")
-        else:
-            for deployment, fingerprint in intent.switches.items():
-                store.set_deployment(
-                    DeploymentRecord(intent.project, deployment, fingerprint, targets[deployment], utc_now()),
-                    action=intent.command,
-                    actor=actor(),
-                    reason=f"{intent.reason} (finished after an interruption)",
-                    expected_from=intent.expected.get(deployment),
-                )
-        end(paths, intent)
-        done.append(f"finished the interrupted {intent.command} of {intent.project}")
-    return done
+
+def unfinished(paths: StatePaths, project: str, recorded: dict[str, str]) -> dict[str, tuple[str, Intent]]:
+    """deployment -> (fingerprint it must serve, intent) for every live intent of ``project`` (plan names them)."""
+    out: dict[str, tuple[str, Intent]] = {}
+    for intent in pending(paths, project):
+        if live(intent, recorded):
+            out.update({d: (fp, intent) for d, fp in intent.switches.items()})
+    return out

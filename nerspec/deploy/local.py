@@ -18,7 +18,8 @@ from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
 
-__all__ = ["artifact_dir", "is_complete", "list_pointers", "point", "pointer_path", "read_pointer", "remove"]
+__all__ = ["artifact_dir", "is_complete", "list_pointers", "point", "pointer_path", "read_pointer", "remove",
+           "stray_pointers"]
 
 
 def pointer_path(paths: StatePaths, project: str, deployment: str) -> Path:
@@ -63,6 +64,24 @@ def remove(paths: StatePaths, project: str, deployment: str) -> None:
         os.rmdir(path.parent)  # only when it was the project's last deployment
     except OSError:
         pass
+
+
+def stray_pointers(paths: StatePaths, store: Any, planned: set[str]) -> list[str]:
+    """Pointer files of projects outside ``planned`` for deployments the state never recorded (no record, no
+    history): written outside nerspec, never served. ``plan`` names them (the planned projects' own are removals)."""
+    root = paths.registry
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not folder.is_dir() or folder.name in planned:
+            continue
+        recorded = store.deployments(folder.name)
+        for deployment in list_pointers(paths, folder.name):
+            if deployment not in recorded and not store.history(folder.name, deployment):
+                found.append(f"{pointer_path(paths, folder.name, deployment)}: a pointer the state never recorded "
+                             "(written outside nerspec); it is never served; remove it")
+    return found
 
 
 def list_pointers(paths: StatePaths, project: str) -> dict[str, dict[str, Any]]:

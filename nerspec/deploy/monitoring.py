@@ -8,7 +8,10 @@ for a deployment whose block (or entry) is gone; rows already logged stay until 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 
 def describe(settings: dict[str, Any] | None) -> str:
@@ -19,10 +22,11 @@ def describe(settings: dict[str, Any] | None) -> str:
             f"{settings.get('retention_days', 30)} days")
 
 
-def sync_settings(store: Any, projects: list[Any]) -> list[str]:
-    """Record every project's monitoring settings; returns a line per deployment whose settings changed."""
+def changes(store: Store, projects: list[Any]) -> list[tuple[str, str, dict[str, Any] | None, str]]:
+    """(project, deployment, settings or None, line) for every deployment whose recorded settings differ from
+    the manifest's (pure comparison: ``plan`` notes them, ``apply`` records them)."""
     recorded = store.monitoring_settings()
-    changes = []
+    out = []
     for project in projects:
         declared = {d.name: d for d in project.manifest.spec.deployments}
         wanted = {name: d.monitoring.model_dump(mode="json") if d.monitoring is not None else None
@@ -33,10 +37,17 @@ def sync_settings(store: Any, projects: list[Any]) -> list[str]:
         for name, settings in sorted(wanted.items()):
             if recorded.get((project.name, name)) == settings:
                 continue
-            store.record_monitoring_settings(project.name, name, settings, time.time())
             line = f"{project.name}/{name}: {describe(settings)}"
             entry = declared.get(name)
             if settings is not None and entry is not None and entry.target.type == "http":
                 line += " (an http target's server logs only if it serves from this state)"
-            changes.append(line)
-    return changes
+            out.append((project.name, name, settings, line))
+    return out
+
+
+def sync_settings(store: Any, projects: list[Any]) -> list[str]:
+    """Record every project's monitoring settings; returns a line per deployment whose settings changed."""
+    found = changes(store, projects)
+    for project, deployment, settings, _ in found:
+        store.record_monitoring_settings(project, deployment, settings, time.time())
+    return [line for *_, line in found]

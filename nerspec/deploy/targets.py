@@ -1,87 +1,44 @@
 """Deployment targets: one small protocol (observe, switch, remove) and one table.
 
-- ``local``: a pointer file in this machine's ``<state>/registry/`` that a local ``nerspec serve`` watches.
+The state is the truth about deployments; a target only says where that truth is served.
+
+- ``local``: served by ``nerspec serve``/``predict`` on this machine, from the state's record and this machine's
+  model cache. Its pointer file ``<state>/registry/<project>/<deployment>.json`` is only a cache derived from the
+  state (written by apply/rollback/swap, refreshed on read with a shared state); it is never trusted for where
+  the model lives (``models/<fingerprint>``, or the artifact store's verified local copy).
 - ``http``: a remote ``nerspec serve`` reached through its admin API (upload, GET, DELETE).
 - ``registry``: the nerspec registry of the (shared) state itself: the deployment record *is* the pointer, and
   ``nerspec serve --state URL --artifacts URL`` serves it from the artifact store, so an apply in CI deploys to
   what a server serves.
+- ``upload``: a model uploaded to this server's admin API (the record the receiving server keeps).
 
 ``plan`` calls ``observe`` to see what a target serves, ``apply``/``rollback``/``swap`` call ``switch`` before
 recording the change, and removing a deployment from the manifest calls ``remove`` so nothing keeps serving it.
-Adding a target is one class here (or its own module) and one entry in ``TARGETS``.
+``served_here`` answers whether a ``nerspec serve`` reading this state serves the deployment (from the state's
+record); ``refresh`` brings this machine's cache of it in line with the state. Adding a target is one class here
+(or its own module) and one entry in ``TARGETS``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nerspec.deploy.context import TargetContext
+from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
-    from nerspec.artifacts.stores.base import ArtifactStore
-    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.plan.inputs import ObservedDeployment
-    from nerspec.state.store import Store
-
-
-@dataclass
-class TargetContext:
-    paths: StatePaths
-    store: Store
-    cache: StatCache | None = None
-    _artifact_store: ArtifactStore | None = field(default=None, repr=False)
-    _damaged: dict[str, bool] = field(default_factory=dict, repr=False)  # one check per model per context
-
-    @property
-    def artifact_store(self) -> ArtifactStore:
-        if self._artifact_store is None:
-            from nerspec.artifacts.stores import open_artifact_store
-
-            self._artifact_store = open_artifact_store(self.paths)
-        return self._artifact_store
-
-    def stat_cache(self) -> StatCache:
-        if self.cache is None:
-            from nerspec.fingerprints.stat_cache import StatCache
-
-            self.cache = StatCache(self.paths.cache, scope="artifacts")
-        return self.cache
-
-    def local_model(self, fingerprint: str) -> Path:
-        """The model's verified local directory (downloaded from a remote artifact store when needed)."""
-        from nerspec.deploy import local
-
-        record = self.store.get_model(fingerprint)
-        if self.artifact_store.remote and record is not None:
-            return self.artifact_store.fetch(fingerprint, record.artifact_files, self.stat_cache())
-        return local.artifact_dir(self.paths, fingerprint)
-
-    def model_damaged(self, fingerprint: str) -> bool:
-        """The recorded model's files are missing or differ from the recorded hashes (here or in the store)."""
-        if fingerprint not in self._damaged:
-            self._damaged[fingerprint] = self._check_damaged(fingerprint)
-        return self._damaged[fingerprint]
-
-    def forget_checks(self, fingerprint: str) -> None:
-        """The model was (re)written: check it again next time."""
-        self._damaged.pop(fingerprint, None)
-
-    def _check_damaged(self, fingerprint: str) -> bool:
-        from nerspec.artifacts import layout
-
-        record = self.store.get_model(fingerprint)
-        if record is None:
-            return True
-        if "://" in record.model_dir:
-            return not self.artifact_store.intact(fingerprint, record.artifact_files, self.stat_cache())
-        return not layout.intact(layout.local_dir(self.paths, fingerprint, record.model_dir),
-                                    record.artifact_files, self.stat_cache())
+    from nerspec.state.store import DeploymentRecord, Store
 
 
 class Target(Protocol):
+    type: str
+    served_here: bool  # a `nerspec serve` reading this state serves it, from the state's record (http: its own server)
+
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         """Fill ``obs.actual`` (what the target serves) and ``obs.drift`` (what changed outside nerspec)."""
         ...
@@ -98,6 +55,15 @@ class Target(Protocol):
         """(field, message) for a target configured wrongly (plan fails on them before anything trains)."""
         ...
 
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+        """(field, message) for a secret this machine lacks: only changing the target needs it (apply fails on them
+        before anything trains); reading commands say the target was not checked, and why."""
+        ...
+
+    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
+        """The state records ``fingerprint``: bring this machine's cache of the deployment in line (best effort)."""
+        ...
+
 
 def short(fp: str | None) -> str:
     return fp[:12] if fp else "none"
@@ -107,15 +73,36 @@ class _NoConfig:
     def config_problems(self, spec: Any) -> list[tuple[str, str]]:
         return []
 
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+        return []
+
+    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
+        return None  # nothing cached on this machine
+
 
 class LocalTarget(_NoConfig):
+    type = "local"  # the default target (DEFAULT_TARGET)
+    served_here = True
+
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         from nerspec.deploy import local
 
         pointer = local.read_pointer(ctx.paths, project, obs.name)
-        obs.actual = pointer.get("fingerprint") if pointer else None
         if obs.recorded is None:
+            obs.actual = pointer.get("fingerprint") if pointer else None
+            if pointer is not None and not obs.desired:
+                never = not ctx.store.history(project, obs.name)
+                obs.drift.append("a pointer the state never recorded (written outside nerspec; never served)" if never
+                                 else "a pointer the state has no record of (its row was deleted outside nerspec)")
             return
+        if ctx.paths.shared:
+            # Shared state: the pointer is this machine's cache of the state. Another machine's deploy makes it
+            # stale, which is not drift; serve and predict use the state's record and refresh the cache.
+            obs.actual = obs.recorded
+            self._check_cache(obs, project, ctx, pointer)
+            _check_model(obs, ctx)
+            return
+        obs.actual = pointer.get("fingerprint") if pointer else None
         if pointer is None:
             obs.drift.append("pointer file deleted outside nerspec")
         elif pointer.get("corrupt"):
@@ -137,12 +124,45 @@ class LocalTarget(_NoConfig):
             obs.drift.extend(f"pointer changed outside nerspec: {p}" for p in check_pointer(ctx.paths, pointer))
         _check_model(obs, ctx)
 
+    def _check_cache(self, obs: ObservedDeployment, project: str, ctx: TargetContext,
+                     pointer: dict[str, Any] | None) -> None:
+        from nerspec.deploy.verify import check_pointer
+
+        if pointer is None:
+            return  # not cached on this machine yet: serve and predict write it
+        cached = pointer.get("fingerprint")
+        if pointer.get("corrupt") or not isinstance(cached, str) or not cached:
+            obs.drift.append("pointer file corrupted outside nerspec")
+        elif cached == obs.recorded:
+            obs.drift.extend(f"pointer changed outside nerspec: {p}" for p in check_pointer(ctx.paths, pointer))
+        elif cached in ctx.store.served(project, obs.name):
+            obs.notes.append(
+                f"{obs.name}: this machine's pointer cache still names {short(cached)} (deployed earlier); the state "
+                f"records {short(obs.recorded)}, which serve and predict use (they refresh the cache)")
+        else:
+            obs.drift.extend(_disagreeing(obs, project, ctx, cached))
+
     def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
         from nerspec.deploy import local
 
         ctx.local_model(fingerprint)  # a remote store's model comes into the local cache first, verified
         local.point(ctx.paths, project, deployment, fingerprint)
-        return {"type": "local"}
+        return {"type": self.type}
+
+    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
+        """With a shared state, rewrite a missing or stale pointer cache. With a SQLite state the pointer is only
+        written under the state lock (apply, rollback, swap): a disagreement there is drift that apply repairs."""
+        from nerspec.deploy import local
+
+        if not ctx.paths.shared:
+            return
+        pointer = local.read_pointer(ctx.paths, project, deployment)
+        if pointer is not None and pointer.get("fingerprint") == fingerprint and not pointer.get("corrupt"):
+            return
+        try:
+            local.point(ctx.paths, project, deployment, fingerprint)
+        except (OSError, NerspecError):
+            pass  # a read-only or missing cache: the state stays the truth
 
     def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
         from nerspec.deploy import local
@@ -150,11 +170,30 @@ class LocalTarget(_NoConfig):
         local.remove(ctx.paths, project, deployment)
 
 
+def _disagreeing(obs: ObservedDeployment, project: str, ctx: TargetContext, cached: str) -> list[str]:
+    from nerspec.deploy.intent import pending
+
+    if any(i.switches.get(obs.name) == cached for i in pending(ctx.paths, project)):
+        return []  # a killed rollback/swap switched it: the plan names the intent, apply finishes it
+    return [f"pointer changed outside nerspec (points at {short(cached)}, recorded {short(obs.recorded)})"]
+
+
 class HttpTarget:
+    type = "http"
+    served_here = False  # served by the remote server it names
+
+    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
+        return None
+
     def config_problems(self, spec: Any) -> list[tuple[str, str]]:
         from nerspec.deploy.http import config_problems
 
         return list(config_problems(spec))
+
+    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+        from nerspec.deploy.http import secret_problems
+
+        return list(secret_problems(spec))
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         if obs.recorded is None or not obs.desired:
@@ -163,9 +202,15 @@ class HttpTarget:
         from nerspec.errors import RemoteError
         from nerspec.manifest.schema import HttpTarget as Spec
 
+        spec = Spec(**obs.target)
+        missing = self.secret_problems(spec)
+        if missing:  # reading needs no secret: say what was not checked, and why
+            obs.actual = obs.recorded
+            obs.notes.append(f"{obs.name}: remote {spec.url} not checked: {missing[0][1]}")
+            return
         try:
             # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
-            obs.actual = http.remote_fingerprint(Spec(**obs.target), project, obs.name)
+            obs.actual = http.remote_fingerprint(spec, project, obs.name)
         except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
             obs.actual = obs.recorded
             obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
@@ -192,6 +237,9 @@ class HttpTarget:
 class RegistryTarget(_NoConfig):
     """The state's own registry: what the state records is what ``nerspec serve --state`` serves."""
 
+    type = "registry"
+    served_here = True
+
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         obs.actual = obs.recorded
         if obs.recorded is not None:
@@ -217,11 +265,33 @@ def _check_model(obs: ObservedDeployment, ctx: TargetContext) -> None:
         obs.drift.append(f"model files of {short(obs.recorded)} changed or deleted outside nerspec")
 
 
-TARGETS: dict[str, Target] = {"local": LocalTarget(), "http": HttpTarget(), "registry": RegistryTarget()}
+class UploadTarget(RegistryTarget):
+    """A model uploaded to this server's admin API: the receiving server's own record, served from its state."""
+
+    type = "upload"
+
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+        from nerspec.deploy import local
+
+        local.remove(ctx.paths, project, deployment)
+
+
+DEFAULT_TARGET = LocalTarget.type  # a deployment without a target (the manifest's default, older records, plans)
+TARGETS: dict[str, Target] = {t.type: t for t in (LocalTarget(), HttpTarget(), RegistryTarget(), UploadTarget())}
+
+
+def target_type(target: dict[str, Any] | Any | None) -> str:
+    """The target's type name (a manifest spec, a recorded dict, or nothing: the default)."""
+    kind = target.get("type") if isinstance(target, dict) else getattr(target, "type", None)
+    return str(kind or DEFAULT_TARGET)
 
 
 def target_for(target: dict[str, Any] | Any | None) -> Target:
-    kind = (target.get("type") if isinstance(target, dict) else getattr(target, "type", None)) or "local"
+    kind = target_type(target)
+    if kind not in TARGETS:
+        from nerspec.errors import StateError
+
+        raise StateError(f"unknown deployment target type {kind!r} (known: {', '.join(sorted(TARGETS))})")
     return TARGETS[kind]
 
 
@@ -231,3 +301,62 @@ def declared_target(project: LoadedProject, deployment: str) -> Any:
         if d.name == deployment:
             return d.target
     return None
+
+
+def declared_settings(project: LoadedProject, deployment: str) -> str:
+    """The digest of the deployment's own settings, recorded with each switch ('' when it is not declared)."""
+    return next((d.settings_sha256() for d in project.manifest.spec.deployments if d.name == deployment), "")
+
+
+# -- What a deployment serves, on every machine: the model the state records, at the location its fingerprint
+# gives (never a pointer's), with every file's recorded sha256. ``predict``, ``serve``, ``extract`` ask here.
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A deployment as served: the state's record and the verified local directory of its model."""
+
+    project: str
+    deployment: str
+    fingerprint: str
+    model_dir: Path
+    target: str
+    deployed_at: str | None = None
+
+
+def has_state(paths: StatePaths) -> bool:
+    """A state to ask exists (a shared one always; SQLite once its database file exists)."""
+    return paths.shared or Path(paths.db).is_file()
+
+
+def recorded(store: Store, project: str, deployment: str) -> DeploymentRecord:
+    """The state's record of the deployment; ``ModelNotFoundError`` naming the recorded ones otherwise."""
+    record = store.deployments(project).get(deployment)
+    if record is None:
+        known = sorted(store.deployments(project))
+        hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
+        raise ModelNotFoundError(f"project `{project}` has no deployment `{deployment}` in the state; {hint}")
+    return record
+
+
+def served_model(paths: StatePaths, store: Store, project: str, deployment: str,
+                 ctx: TargetContext | None = None) -> ServedModel:
+    """The verified model the state records for ``project/deployment`` (fetched into this machine's cache when
+    the artifact store is remote); ``WrongModel`` when its files are not the recorded ones."""
+    return model_of(paths, store, recorded(store, project, deployment), ctx)
+
+
+def model_of(paths: StatePaths, store: Store, record: DeploymentRecord, ctx: TargetContext | None = None) -> ServedModel:
+    from nerspec.deploy.verify import verify_recorded
+
+    ctx = ctx or TargetContext(paths, store)
+    model_dir = ctx.local_model(record.fingerprint)
+    verify_recorded(store, record.project, record.deployment, record.fingerprint, model_dir)
+    target_for(record.target).refresh(ctx, record.project, record.deployment, record.fingerprint)
+    return ServedModel(record.project, record.deployment, record.fingerprint, model_dir, target_type(record.target),
+                       record.deployed_at)
+
+
+def served_here(record: DeploymentRecord) -> bool:
+    """Whether a ``nerspec serve`` reading this state serves the deployment (asked of its target)."""
+    return target_for(record.target).served_here

@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
 
 
 class WrongModel(DeployError):
@@ -55,10 +58,9 @@ def check_pointer(paths: StatePaths, pointer: dict[str, Any]) -> list[str]:
     problems = []
     named = pointer_model_dir(paths, pointer)
     expected = paths.models / fingerprint
-    inside = os.path.realpath(named).startswith(os.path.realpath(paths.models) + os.sep)
-    # Inside the state's store a model lives under its own fingerprint; elsewhere (a shared artifact store's local
-    # copy) the artifact's own meta.json must name it.
-    if inside and not _same(named, expected):
+    # A model lives under its own fingerprint in this machine's model directory (the artifact store's verified
+    # copy included): a pointer naming any other directory (a copy elsewhere, same fingerprint) is never trusted.
+    if not _same(named, expected):
         problems.append(f"the pointer names model_dir {named}, not the artifact of {fingerprint[:12]} ({expected})")
     try:
         meta = json.loads((named / "meta.json").read_text(encoding="utf-8"))
@@ -85,7 +87,7 @@ def changed_files(artifact: Path, recorded: dict[str, str]) -> list[str]:
 
 
 def verify(
-    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Any, *, switching: bool = False
+    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Store, *, switching: bool = False
 ) -> Path:
     """The artifact directory ``pointer`` may be served from; ``WrongModel`` naming every reason otherwise.
 
@@ -114,6 +116,34 @@ def verify(
             state_disagrees=disagrees,
         )
     return pointer_model_dir(paths, pointer)
+
+
+def verify_recorded(store: Any, project: str, deployment: str, fingerprint: str, model_dir: Path) -> Path:
+    """``model_dir`` holds exactly the model the state recorded under ``fingerprint`` (meta.json and the full
+    sha256 of every file); ``WrongModel`` naming every reason otherwise."""
+    problems = []
+    model = store.get_model(fingerprint)
+    try:
+        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
+    if meta is None:
+        problems.append(f"model {fingerprint[:12]} is missing or incomplete in {model_dir}")
+    elif claimed and claimed != fingerprint:
+        problems.append(f"the artifact {fingerprint[:12]} says it is model {str(claimed)[:12]} (meta.json)")
+    if model is None:
+        problems.append(f"the state has no record of model {fingerprint[:12]}")
+    elif meta is not None and model.artifact_files:
+        changed = changed_files(model_dir, model.artifact_files)
+        if changed:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            problems.append(f"files of model {fingerprint[:12]} do not match their recorded hashes: {shown}")
+    if problems:
+        raise WrongModel(
+            f"refusing to serve {project}/{deployment}: " + "; ".join(problems)
+            + " (changed outside nerspec: `nerspec plan` shows the drift, `nerspec apply` repairs it)")
+    return model_dir
 
 
 def open_state(paths: StatePaths) -> Any:

@@ -77,10 +77,10 @@ def evaluate(
     reaching ``threshold`` are the predictions and the threshold sweep uses them. ``all_docs``: documents
     whose tags count as "labeled elsewhere" (default: train + gold test documents).
     """
-    from nerspec.evaluate.bootstrap import bootstrap_ci
-    from nerspec.evaluate.guidance import guidance, language_guidance, side_stats
-    from nerspec.evaluate.languages import per_language
-    from nerspec.evaluate.scoring import ScoringInput
+    from nerspec.metrics.bootstrap import bootstrap_ci
+    from nerspec.metrics.guidance import guidance, language_guidance
+    from nerspec.metrics.languages import per_language
+    from nerspec.metrics.scoring import ScoringInput
 
     impl = _kind(kind)
     gold = list(gold_docs)
@@ -92,10 +92,7 @@ def evaluate(
     result = impl.score(given)
     s = result.scores
     spans = impl.annotates_spans
-    data: dict[str, Any] = {
-        "train": side_stats(train_docs, spans) if train_docs is not None else None,
-        "test": side_stats(gold, spans),
-    }
+    data = _sides(train_docs, gold, spans)
     guide_labels = list(labels) if labels else sorted(
         set(s.labels) | set(data["test"]["labels"]) | set((data["train"] or {}).get("labels", {}))
     )
@@ -117,6 +114,13 @@ def evaluate(
         out["per_language"] = languages
         out["guidance"].extend(language_guidance(spans, guide_labels, train_docs, gold))
     return out
+
+
+def _sides(train_docs: Sequence[Document] | None, gold: list[Document], spans: bool) -> dict[str, Any]:
+    """The Evaluation's ``data``: label counts of the train side (when known) and the test side."""
+    from nerspec.metrics.guidance import side_stats
+
+    return {"train": side_stats(train_docs, spans) if train_docs is not None else None, "test": side_stats(gold, spans)}
 
 
 def per_label(evaluation_json: dict[str, Any]) -> dict[str, dict[str, Any]]:

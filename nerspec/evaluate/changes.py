@@ -19,7 +19,10 @@ JSON (Evaluation JSON ``changes``)::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.manifest.schema import ClassificationSpec, NERSpec
 
 LIMIT = 50
 
@@ -67,3 +70,10 @@ def document_changes(
         "documents": listed,
         "more": len(wrong) + len(right) - len(listed),
     }
+
+
+def compared_deployment(spec: NERSpec | ClassificationSpec) -> str | None:
+    """The deployment whose model a candidate is compared with: the regression gates', else the first declared."""
+    if spec.gates.regression is not None:
+        return spec.gates.regression.against
+    return spec.deployments[0].name if spec.deployments else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nerspec import values
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.json_lines import json_lines
@@ -38,9 +39,11 @@ class JsonlFile:
 
 
 def _span(value: Any) -> Span:
-    if isinstance(value, dict):
-        return Span(int(value["start"]), int(value["end"]), str(value["label"]))
-    return Span(int(value[0]), int(value[1]), str(value[2]))
+    """Integer offsets and a string label, as in the data formats (``0.5`` or ``"5"`` is refused, not truncated)."""
+    start, end, label = (value["start"], value["end"], value["label"]) if isinstance(value, dict) else value[:3]
+    if not isinstance(label, str):
+        raise ValueError(f"`label` must be a string, not {type(label).__name__}")
+    return Span(*values.offsets(start, end), values.nfc(label))
 
 
 def read_jsonl(path: Path) -> JsonlFile:
@@ -67,7 +70,9 @@ def read_jsonl(path: Path) -> JsonlFile:
         try:
             if not isinstance(record, dict):
                 raise ValueError("each line must be a JSON object")
-            doc = Document(id=str(record.get("id", f"{path.name}:{lineno}")), text=str(record.get("text", "")),
+            given = record.get("id")
+            doc_id = f"{path.name}:{lineno}" if given is None else values.document_id(given)
+            doc = Document(id=doc_id, text=str(record.get("text", "")),
                            location=str(path), line=lineno)
             doc_scores: dict[str, float] = {}
             if "spans" in record:

@@ -1,12 +1,17 @@
-"""Evaluate a trained model on a project's test split (the orchestration behind ``nerspec evaluate PATH``)."""
+"""Predict a project's test split with a trained model and score it (no state: ``nerspec.model_scoring`` picks
+the models and records the scores)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.progress import track
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.predict import Predictor
 
 BATCH_SIZE = 256
 
@@ -21,7 +26,7 @@ def predictions_to_documents(
 
 
 def evaluate_model(
-    project: Any, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
+    project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
@@ -77,14 +82,15 @@ def evaluate_model(
 
 
 def calibration_report(
-    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Any,
+    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.
 
     Multi-label with per-class maps: over every (document, class) pair, pooled and ``per_class``
     (``nerspec.class_calibration``); otherwise over the returned items."""
-    from nerspec.calibration import outcomes, reliability
+    from nerspec.calibration import reliability
+    from nerspec.kinds import kind_of
 
     per_class = getattr(predictor, "class_calibration", None)
     if per_class is not None and per_class.fitted and class_scores is not None:
@@ -94,7 +100,7 @@ def calibration_report(
         out = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
     else:
         fitted = getattr(predictor, "calibration", None)
-        out = {**reliability(outcomes(kind, gold, outputs)), "method": getattr(fitted, "method", "none")}
+        out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": getattr(fitted, "method", "none")}
     method = out["method"]
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
@@ -103,7 +109,7 @@ def calibration_report(
 
 
 def map_previous_names(
-    project: Any, pred: list[Document], scores: list[dict[str, float]] | None
+    project: LoadedProject, pred: list[Document], scores: list[dict[str, float]] | None
 ) -> dict[str, str]:
     """Count a model trained before a rename or merge under the current names: its ``BorrowerName`` and
     ``GuarantorName`` predictions are scored as ``Party``, so per-type deltas against it mean something.
@@ -128,93 +134,3 @@ def map_previous_names(
             value = row.pop(old)
             row[names[old]] = max(value, row.get(names[old], 0.0))
     return dict(sorted(used.items()))
-
-
-def resolve_model(project: Any, state: Path | None, deployment: str = "production") -> Path:
-    """The model to evaluate when none is named: the artifact trained from the current manifest and data
-    (its fingerprint), else the model the ``deployment`` serves."""
-    from nerspec.deploy import local
-    from nerspec.errors import ModelNotFoundError
-    from nerspec.fingerprints.data import data_fingerprint
-    from nerspec.fingerprints.model import model_fingerprint
-    from nerspec.paths import state_paths
-
-    paths = state_paths(state)
-    fingerprint = model_fingerprint(project, data_fingerprint(project, paths.cache))
-    artifact = local.artifact_dir(paths, fingerprint)
-    if local.is_complete(artifact):
-        return artifact
-    pointer = local.read_pointer(paths, project.name, deployment)
-    if pointer and pointer.get("fingerprint"):
-        deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
-        if local.is_complete(deployed):
-            return deployed
-    if paths.artifacts_url and "://" in paths.artifacts_url:  # an object store: the model, fetched and verified
-        from nerspec.predict import _recorded
-
-        shared = _remote_model(paths, fingerprint) or _recorded(paths, project.name, deployment)
-        if shared is not None:
-            return shared
-    raise ModelNotFoundError(
-        f"{project.name}: no model trained from the current manifest and data (fingerprint {fingerprint[:12]}) "
-        f"and no {deployment!r} deployment in {paths.root}; run `nerspec train` or pass --model DIR"
-    )
-
-
-def _remote_model(paths: Any, fingerprint: str) -> Path | None:
-    from nerspec.deploy.targets import TargetContext
-    from nerspec.state import open_store
-
-    store = open_store(paths, create=False)
-    try:
-        return TargetContext(paths, store).local_model(fingerprint) if store.get_model(fingerprint) else None
-    finally:
-        store.close()
-
-
-def evaluate_project(
-    path: Path, model_dir: Path | None, state: Path | None, *, ci_resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
-    """Load the project at ``path``, its corpus and split, and evaluate ``model_dir`` (or the resolved model)."""
-    from nerspec.corpus.load import load_corpus
-    from nerspec.corpus.split import split_corpus
-    from nerspec.errors import NerspecError
-    from nerspec.manifest.load import load_projects
-    from nerspec.paths import state_paths
-
-    projects = load_projects([path])
-    if len(projects) != 1:
-        names = ", ".join(p.name for p in projects) or "none"
-        raise NerspecError(f"evaluate takes one project; {path} holds {len(projects)} ({names})")
-    project = projects[0]
-    corpus = load_corpus(project, state_paths(state).cache)
-    split = split_corpus(project, corpus)
-    chosen = model_dir if model_dir is not None else resolve_model(project, state)
-    evaluation = evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
-    evaluation["changes"] = _changes_vs_deployed(project, corpus, split, chosen, state, evaluation)
-    return evaluation
-
-
-def _changes_vs_deployed(
-    project: Any, corpus: Corpus, split: Any, chosen: Path, state: Path | None, evaluation: dict[str, Any]
-) -> dict[str, Any] | None:
-    """``changes`` against the deployed model (the regression gate's deployment, else the first one);
-    None when nothing is deployed there or it is the evaluated model itself."""
-    from nerspec.deploy import local
-    from nerspec.evaluate.baseline import compared_deployment
-    from nerspec.evaluate.changes import document_changes
-    from nerspec.paths import state_paths
-
-    deployment = compared_deployment(project.manifest.spec)
-    if deployment is None:
-        return None
-    paths = state_paths(state)
-    pointer = local.read_pointer(paths, project.name, deployment)
-    if not pointer or not pointer.get("fingerprint"):
-        return None
-    deployed = local.artifact_dir(paths, str(pointer["fingerprint"]))
-    if not local.is_complete(deployed) or deployed.resolve() == Path(chosen).resolve():
-        return None
-    baseline = evaluate_model(project, corpus, split, deployed, ci_resamples=10)
-    against = {"deployment": deployment, "fingerprint": str(pointer["fingerprint"])}
-    return document_changes(evaluation, baseline, against=against)

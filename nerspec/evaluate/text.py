@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nerspec.evaluate.confusion import NONE
+from nerspec.metrics.confusion import NONE
 from nerspec.numbers import metric_text
 
 

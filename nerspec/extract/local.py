@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.errors import NerspecError
-from nerspec.extract.engines import Events, Job
+from nerspec.extract.job import Events, Job
 from nerspec.extract.partitions import Partition
 
 _WORKER: dict[str, Any] = {}

@@ -86,8 +86,6 @@ class Row:
     language: str | None = None  # a jsonl record's own `language`, as `nerspec predict` reads it
 
 
-# -- listing ---------------------------------------------------------------------------------------------------
-
 
 def list_inputs(spec: str | Path, exclude: Path | None = None) -> tuple[Path, list[Path]]:
     """(root, files): a directory (recursively, known suffixes, no hidden files), a glob, or one file."""
@@ -130,8 +128,6 @@ def _glob_root(pattern: str) -> Path:
         fixed.append(part)
     return Path(*fixed) if fixed else Path(".")
 
-
-# -- planning --------------------------------------------------------------------------------------------------
 
 
 def plan_partitions(
@@ -225,8 +221,6 @@ def _parquet_partitions(root: Path, file: Path, size: int, text_column: str, id_
             stats=(stat,), text_column=text_column, id_column=id_column if id_column in names else "",
         )
 
-
-# -- reading ---------------------------------------------------------------------------------------------------
 
 
 def read_rows(partition: Partition, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Row]:

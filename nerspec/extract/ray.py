@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.errors import NerspecError
-from nerspec.extract.engines import Events, Job
+from nerspec.extract.job import Events, Job
 from nerspec.extract.outputs import Encoded, PartitionResult, Settings, commit, write
 from nerspec.extract.partitions import Partition
 

@@ -11,11 +11,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec import progress
 from nerspec.errors import NerspecError
-from nerspec.extract.engines import Job, get_engine
+from nerspec.extract.engines import get_engine
+from nerspec.extract.job import Job
 from nerspec.extract.outputs import (
     PartitionResult,
     Settings,
@@ -29,6 +30,9 @@ from nerspec.extract.outputs import (
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
 from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.paths import StateArg
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
 
@@ -89,7 +93,7 @@ def extract(
     input: str | Path,  # noqa: A002 - the CLI option's name
     output: str | Path,
     deployment: str = "production",
-    state: str | Path | None = None,
+    state: StateArg = None,
     engine: str = "local",
     partition_size: int = DEFAULT_PARTITION_SIZE,
     workers: int | None = None,

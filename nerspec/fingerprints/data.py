@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nerspec.fingerprints import prefetch
 from nerspec.fingerprints.stat_cache import RACY_NS, StatCache, stat_key
 from nerspec.fingerprints.stats import blob_of, group, stat_blob, stats
 from nerspec.safeio import sha256_file
@@ -70,9 +69,8 @@ def source_files(fmt: str, path: Path, cache: StatCache) -> list[str]:
 
 
 def _unchanged(cache: StatCache, key: str, prefix: str, entry: tuple[Any, ...]) -> bool:
-    """Every file of the cached listing still has its cached stat (asked of ``prefetch`` first)."""
-    known = prefetch.verdict(cache.file_stat, key)
-    return known if known is not None else stat_blob(prefix, entry[1]) == entry[2]
+    """Every file of the cached listing still has its cached stat."""
+    return stat_blob(prefix, entry[1]) == entry[2]
 
 
 def source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> tuple[Any, str]:
@@ -110,7 +108,7 @@ def source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> t
         digest.update(f"{rel}\0{sha}\n".encode())
     hexdigest = digest.hexdigest()
     if cacheable and os.sep == "/":
-        # The project directory rides along so that ``prefetch`` can stat the files without the manifest.
+        # The project directory rides along so that ``verdict`` can stat the files without the manifest.
         cache.set_source(key, (index_stat, group(rels), blob_of(found), prefix, hexdigest), "\n".join(shas))
     return (rels, shas), hexdigest
 

@@ -13,11 +13,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from nerspec import __version__
 from nerspec.corpus import split as split_module
 from nerspec.corpus.digest import CONTENT_VERSION
-from nerspec.fingerprints.data import DataFingerprint
+from nerspec.fingerprints.data import DataFingerprint, source_fingerprint
+from nerspec.fingerprints.stat_cache import StatCache
 from nerspec.safeio import sha256_file
+from nerspec.version import __version__
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -76,13 +77,9 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "content_version": CONTENT_VERSION,
     }
     if spec.training.base is not None:
-        from nerspec.train.base import installed_version
-
         # Upgrading the base package changes the starting weights: the model must retrain.
         inputs["base_version"] = installed_version(spec.training.base) or "missing"
     if spec.training.pretrain is not None:
-        from nerspec.train.pretrain import raw_text_digest, raw_text_source_digests
-
         # The raw text pretrained on shapes the starting weights. Per source for `plan`'s reasons only: the
         # combined digest is what the fingerprint hashes.
         inputs["pretrain_data"] = raw_text_digest(project)
@@ -113,3 +110,73 @@ def model_fingerprint(
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def installed_version(package: str) -> str | None:
+    """The installed distribution version of a pipeline package, without importing it or spaCy (for fingerprints)."""
+    from importlib import metadata
+
+    for name in (package, package.replace("_", "-")):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def source_indices(project: LoadedProject) -> list[int]:
+    """Indices of the data sources pretraining reads."""
+    pretrain = project.manifest.spec.training.pretrain
+    wanted = None if pretrain is None or pretrain.sources is None else set(pretrain.sources)
+    return [
+        i
+        for i, source in enumerate(project.manifest.spec.data)
+        if source.unlabeled and (wanted is None or source.name in wanted)
+    ]
+
+
+def raw_text_digest(project: LoadedProject) -> str:
+    """sha256 over the raw-text sources' files (names, paths and contents; URL sources by their pin)."""
+    digest = hashlib.sha256()
+    for line in _source_lines(project).values():
+        digest.update(line.encode())
+    return digest.hexdigest()
+
+
+def raw_text_source_digests(project: LoadedProject) -> dict[str, str]:
+    """Each raw-text source's own digest, so that `plan` can name the sources whose text changed."""
+    return {name: hashlib.sha256(line.encode()).hexdigest()[:16] for name, line in _source_lines(project).items()}
+
+
+def _source_lines(project: LoadedProject) -> dict[str, str]:
+    cache = StatCache(None)
+    prefix = str(project.dir.resolve()) + os.sep
+    lines = {}
+    for index in source_indices(project):
+        source = project.manifest.spec.data[index]
+        if source.path is None:
+            lines[source.name] = f"{source.name}\0url\0{source.sha256}\n"
+            continue
+        root = project.dir.resolve() / source.path
+        source_digest = source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
+        lines[source.name] = f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n"
+    return lines
+
+
+def recorded_training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What plan compares (``training_inputs``), from an artifact's validated ``manifest.json``; empty for a
+    manifest of an older layout (plan then explains less, nothing else depends on it)."""
+    if not manifest:
+        return {}
+    try:
+        from pathlib import Path
+
+        from nerspec.manifest.load import LoadedProject
+        from nerspec.manifest.schema import PROJECT_MODELS, TextClassificationProject
+        from nerspec.manifest.yamlpos import Positions
+
+        model = PROJECT_MODELS.get(str(manifest.get("kind")), TextClassificationProject)
+        project = LoadedProject(model.model_validate(manifest), Path("nerspec.yaml"), Positions())
+        return training_inputs(project)
+    except Exception:
+        return {}

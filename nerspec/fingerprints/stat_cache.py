@@ -23,7 +23,7 @@ from typing import Any
 from nerspec import atomic
 from nerspec.safeio import sha256_file
 
-CACHE_VERSION = 6  # 6: a source's entry names its project directory (for ``fingerprints.prefetch``)
+CACHE_VERSION = 6  # 6: a source's entry names its project directory (stat'ed without the manifest)
 # marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 RACY_NS = 2_000_000_000
@@ -56,7 +56,7 @@ class StatCache:
         self._source_hashes: dict[str, str] = {}
         self.sources: dict[str, tuple[Any, ...]] = {}
         self._dirty = False
-        # The stat of the cache file as read: a prefetched verdict applies only to these very entries.
+        # The stat of the cache file as read.
         self.file_stat: StatKey | None = None
         if self.path is not None:
             raw, self.file_stat = load_with_stat(self.path)

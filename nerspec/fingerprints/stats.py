@@ -68,7 +68,7 @@ def stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
     """The stats of every file of a cached listing as one ``array('q')`` blob; None when one is missing."""
     listing = [(prefix + directory, names.split("\0")) for directory, names in groups]
     total = sum(len(names) for _, names in listing)
-    parts = STAT_THREADS if total >= THREADED_STATS else 1
+    parts = _free_cores() if total >= THREADED_STATS else 1
     size = -(-total // parts)
     chunks: list[list[tuple[str, list[str]]]] = [[] for _ in range(parts)]
     index, filled = 0, 0
@@ -95,6 +95,16 @@ def stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
     if any(values is None for values in out):
         return None
     return b"".join(out)
+
+
+def _free_cores() -> int:
+    """Threads only overlap ``stat`` calls on idle cores: on a busy machine one thread costs less CPU and wall
+    time (measured in ``docs/architecture.md``, "No-op plan speed")."""
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:
+        busy = 0
+    return max(1, min(STAT_THREADS, (os.cpu_count() or 1) - busy))
 
 
 def blob_of(values: list[StatKey | None]) -> bytes:

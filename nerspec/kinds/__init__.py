@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from nerspec.errors import NerspecError
 from nerspec.kinds.base import ProjectKind
-from nerspec.kinds.names import CLASSIFICATION_KIND, NER_KIND
 from nerspec.kinds.ner import NERKind
 from nerspec.kinds.textcat import TextClassificationKind
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
 
 KINDS: dict[str, ProjectKind] = {
     NER_KIND: NERKind(),

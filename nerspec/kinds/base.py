@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus, Document
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import KindScores, ScoringInput
 
 # A prediction of the contract (docs/architecture.md, "Predictions"): {"category", "confidenceScore", ...}.
 Prediction = dict[str, Any]

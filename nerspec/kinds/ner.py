@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
-from nerspec.kinds.names import NER_KIND
 from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.manifest.kind_names import NER_KIND
+from nerspec.manifest.schema import NERSpec
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
 
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import KindScores, ScoringInput
 
 
 SCHEDULE = KindSchedule(
@@ -33,13 +34,13 @@ SCHEDULE = KindSchedule(
 class NERKind:
     name = NER_KIND
     title = "NER"
-    label_field = "entities"
-    label_noun = "entity type"
+    label_field = NERSpec.label_field
+    label_noun = NERSpec.label_noun
     label_plural = "entity types"
     schema_noun = "entity schema"
-    per_label_key = "per_entity"
+    per_label_key = NERSpec.per_label_key
     count_noun = "entities"
-    annotates_spans = True
+    annotates_spans = NERSpec.annotates_spans
     result_key = "entities"
     task_kinds: Mapping[str, str] = {"CustomEntityRecognition": "CustomEntityRecognitionLROResults"}
     job_result_key = "entities"
@@ -142,15 +143,15 @@ class NERKind:
     # --- evaluation --------------------------------------------------------------------------------------
 
     def metrics(self, given: ScoringInput) -> Scores:
-        from nerspec.evaluate.ner import score_ner
+        from nerspec.metrics.ner import score_ner
 
         return score_ner(given.gold, given.pred, given.labels)
 
     def score(self, given: ScoringInput) -> KindScores:
-        from nerspec.evaluate.confusion import ner_confusion
-        from nerspec.evaluate.partial import score_partial
-        from nerspec.evaluate.review import review_ner
-        from nerspec.evaluate.scoring import KindScores
+        from nerspec.metrics.confusion import ner_confusion
+        from nerspec.metrics.partial import score_partial
+        from nerspec.metrics.review import review_ner
+        from nerspec.metrics.scoring import KindScores
 
         scores = self.metrics(given)
         return KindScores(
@@ -179,7 +180,7 @@ class NERKind:
     # --- report ------------------------------------------------------------------------------------------
 
     def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
-        from nerspec.report.rows import span_errors
+        from nerspec.metrics.error_rows import span_errors
 
         return span_errors(document)
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
-from nerspec.kinds.names import CLASSIFICATION_KIND
 from nerspec.kinds.pipeline import listener, make_doc
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND
+from nerspec.manifest.schema import ClassificationSpec
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
 
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import KindScores, ScoringInput
     from nerspec.manifest.load import LoadedProject
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import KindScores, ScoringInput
 
 
 def _factory(multilabel: bool) -> str:
@@ -54,13 +55,13 @@ MULTILABEL_SCHEDULE = replace(
 class TextClassificationKind:
     name = CLASSIFICATION_KIND
     title = "text classification"
-    label_field = "classes"
-    label_noun = "class"
+    label_field = ClassificationSpec.label_field
+    label_noun = ClassificationSpec.label_noun
     label_plural = "classes"
     schema_noun = "class schema"
-    per_label_key = "per_class"
+    per_label_key = ClassificationSpec.per_label_key
     count_noun = "documents"
-    annotates_spans = False
+    annotates_spans = ClassificationSpec.annotates_spans
     result_key = "classes"
     task_kinds: Mapping[str, str] = {
         "CustomSingleLabelClassification": "CustomSingleLabelClassificationLROResults",
@@ -162,15 +163,15 @@ class TextClassificationKind:
     # --- evaluation --------------------------------------------------------------------------------------
 
     def metrics(self, given: ScoringInput) -> Scores:
-        from nerspec.evaluate.textcat import class_sets, score_classes
+        from nerspec.metrics.textcat import class_sets, score_classes
 
         return score_classes(class_sets(given.gold), self._predicted(given), given.labels)
 
     def score(self, given: ScoringInput) -> KindScores:
-        from nerspec.evaluate.confusion import class_confusion
-        from nerspec.evaluate.review import review_classes
-        from nerspec.evaluate.scoring import KindScores
-        from nerspec.evaluate.textcat import class_sets, score_classes, threshold_sweep
+        from nerspec.metrics.confusion import class_confusion
+        from nerspec.metrics.review import review_classes
+        from nerspec.metrics.scoring import KindScores
+        from nerspec.metrics.textcat import class_sets, score_classes, threshold_sweep
 
         gold, pred = class_sets(given.gold), self._predicted(given)
         scores = score_classes(gold, pred, given.labels)
@@ -187,7 +188,7 @@ class TextClassificationKind:
 
     @staticmethod
     def _predicted(given: ScoringInput) -> list[set[str]]:
-        from nerspec.evaluate.textcat import class_sets, from_scores
+        from nerspec.metrics.textcat import class_sets, from_scores
 
         if given.multilabel and given.scores is not None:
             # The threshold decides, so the main scores and the sweep agree at that threshold.
@@ -214,7 +215,7 @@ class TextClassificationKind:
     # --- report ------------------------------------------------------------------------------------------
 
     def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
-        from nerspec.report.rows import class_errors
+        from nerspec.metrics.error_rows import class_errors
 
         return class_errors(document)
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from nerspec.corpus.model import Document, Span
 
-DRAFT_FORMATS = ("labelstudio", "jsonl")
-
 
 def draft_of(doc: Document, prediction: list[dict[str, Any]], spans: bool) -> tuple[Document, dict[Any, float]]:
     """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""

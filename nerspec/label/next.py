@@ -27,10 +27,13 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 STRATEGIES = ("diverse", "uncertainty", "random")
 NEAR_DUPLICATE = 0.8
@@ -209,7 +212,7 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
 
 def under_represented(labeled: Sequence[Document], labels: Sequence[str], spans: bool) -> dict[str, str]:
     """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
-    from nerspec.evaluate.guidance import guidance, side_stats
+    from nerspec.metrics.guidance import guidance, side_stats
 
     data = {"train": side_stats(labeled, spans), "test": side_stats([], spans)}
     out: dict[str, str] = {}
@@ -235,7 +238,7 @@ class Batch:
 
 
 def next_batch(
-    project: Any,
+    project: LoadedProject,
     n: int,
     *,
     pool: str | None = None,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import NerspecError
 from nerspec.kinds import kind_of
 from nerspec.label.drafts import draft_of
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.predict import Predictor
+
 
 def suggest(
-    project: Any, predictor: Any, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
+    project: LoadedProject, predictor: Predictor, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
     progress: Callable[[int, int], None] | None = None, production: Any = None,
 ) -> list[tuple[Document, dict[Any, float]]]:
     """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,

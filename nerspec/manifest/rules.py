@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from nerspec.kinds import kind_of
 from nerspec.manifest.schema import AnyProject, Deployment
 
 RuleProblem = tuple[tuple[str | int, ...], str]
@@ -19,11 +18,11 @@ def check(project: AnyProject, project_dir: Path) -> list[RuleProblem]:
 
 
 def _label_field(project: AnyProject) -> str:
-    return kind_of(project.kind).label_field
+    return project.spec.label_field
 
 
 def _label_noun(project: AnyProject) -> str:
-    return kind_of(project.kind).label_noun
+    return project.spec.label_noun
 
 
 def _labels(project: AnyProject) -> Iterator[RuleProblem]:
@@ -169,7 +168,7 @@ def _rollout(deployment: Deployment, where: tuple[str | int, ...]) -> Iterator[R
 
 def _gates(project: AnyProject) -> Iterator[RuleProblem]:
     gates = project.spec.gates
-    field = kind_of(project.kind).per_label_key
+    field = project.spec.per_label_key
     declared = {label.name for label in project.spec.labels}
     for name in gates.per_label:
         if name != "*" and name not in declared:

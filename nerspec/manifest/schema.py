@@ -7,45 +7,29 @@ constraints, so editors and CI catch them too; rules that span fields live in ``
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from nerspec.kinds.names import CLASSIFICATION_KIND, NER_KIND
+from nerspec.manifest.fields import (
+    MAX_COUNT,
+    MAX_LABELS,
+    MAX_SEED,
+    SHA256_PATTERN,
+    DataFormat,
+    LabelName,
+    ResourceName,
+    Strict,
+)
+from nerspec.manifest.gates import (
+    ClassificationGates,
+    NERGates,
+)
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
 
 API_VERSION = "nerspec/v1"
 SUPPORTED_API_VERSIONS = (API_VERSION,)
 SUPPORTED_KINDS = (NER_KIND, CLASSIFICATION_KIND)
-
-# Reference limits (shared/reference/azure-custom-ner.md, "Limits").
-NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,50}$"
-# Control characters (a newline breaks every line-based report) and bidirectional overrides (U+202E makes a
-# label read as another in a review) are refused too.
-LABEL_PATTERN = r"^[^:$&%*()+~#/?\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,50}$"
-MAX_COUNT = 10_000_000  # steps, batch words, frequencies: anything above is a typo (`1e29`), not a plan
-MAX_SEED = 2**32 - 1  # numpy's seed range
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
-MAX_LABELS = 200
-
-ResourceName = Annotated[str, Field(pattern=NAME_PATTERN, description="Letters, digits, `_ . -`; at most 50.")]
-def _label_name(name: str) -> str:
-    # NFC, so `Café` typed with a combining accent is the same label; blank and invisible names are refused.
-    from nerspec.values import label_name
-
-    return label_name(name, "name")
-
-
-LabelName = Annotated[
-    str, Field(
-        pattern=LABEL_PATTERN,
-        description="At most 50 characters, none of `: $ & % * ( ) + ~ # / ?`, no control or bidi-override characters.",
-    ),
-    AfterValidator(_label_name),
-]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Metadata(Strict):
@@ -72,9 +56,6 @@ class Label(Strict):
         if self.renamed_from is None:
             return []
         return [self.renamed_from] if isinstance(self.renamed_from, str) else list(self.renamed_from)
-
-
-DataFormat = Literal["azure", "jsonl", "conll", "spacy", "folders", "labelstudio", "doccano", "prodigy"]
 
 
 class DataSource(Strict):
@@ -123,10 +104,11 @@ class Split(Strict):
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = Field(13, ge=0, le=MAX_SEED)
-    version: Literal[2, 3] | None = Field(
+    version: Literal[2, 3, 4] | None = Field(
         None,
         description="Pin the split algorithm (default: the newest). `2` keeps the test set of a `stratified` project "
-        "split before version 3, whose additions never move other documents.",
+        "split before version 3, whose additions never move other documents; `3` a per-document hash "
+        "(binomial class shares); `4` (the default) exact class quotas with sides recorded in the state.",
     )
 
 
@@ -176,80 +158,6 @@ class Training(Strict):
     pretrain: Pretrain | None = Field(
         None, description="Pretrain the tok2vec on the unlabeled sources first (spaCy pretraining, characters objective)."
     )
-
-
-class Threshold(Strict):
-    min: float = Field(ge=0.0, le=1.0)
-
-
-class LabelGate(Strict):
-    precision: Threshold | None = None
-    recall: Threshold | None = None
-    f1: Threshold | None = None
-
-
-class MaxDrop(Strict):
-    micro_f1: float | None = Field(None, ge=0.0, le=1.0)
-    macro_f1: float | None = Field(None, ge=0.0, le=1.0)
-    per_label_f1: float | None = Field(
-        None, ge=0.0, le=1.0, description="Largest allowed drop of any entity type's (or class's) F1."
-    )
-
-
-class RegressionGate(Strict):
-    against: ResourceName = Field(description="The deployment whose model is the baseline.")
-    max_drop: MaxDrop = MaxDrop()
-    significance: float | None = Field(
-        None, gt=0.0, lt=1.0, description="Fail only when a paired bootstrap finds the drop significant at this level."
-    )
-
-
-class LanguageGate(Strict):
-    """Minimum scores on the test documents of one language (``per_language`` of the evaluation)."""
-
-    micro_precision: Threshold | None = None
-    micro_recall: Threshold | None = None
-    micro_f1: Threshold | None = None
-    macro_f1: Threshold | None = None
-
-
-class CalibrationGate(Strict):
-    max_ece: float = Field(
-        ge=0.0, le=1.0,
-        description="Largest allowed expected calibration error of the confidence scores on the test split.",
-    )
-
-
-class _GatesBase(Strict):
-    micro_precision: Threshold | None = None
-    micro_recall: Threshold | None = None
-    micro_f1: Threshold | None = None
-    macro_precision: Threshold | None = None
-    macro_recall: Threshold | None = None
-    macro_f1: Threshold | None = None
-    regression: RegressionGate | None = None
-    per_language: dict[str, LanguageGate] = Field(
-        default_factory=dict, description='Per language code (e.g. `de`): `{"de": {micro_f1: {min: 0.7}}}`.'
-    )
-    calibration: CalibrationGate | None = None
-
-
-class NERGates(_GatesBase):
-    per_entity: dict[str, LabelGate] = Field(
-        default_factory=dict, description='Per entity type; `"*"` is the default for every type.'
-    )
-
-    @property
-    def per_label(self) -> dict[str, LabelGate]:
-        return self.per_entity
-
-
-class ClassificationGates(_GatesBase):
-    per_class: dict[str, LabelGate] = Field(default_factory=dict, description='Per class; `"*"` is the default.')
-
-    @property
-    def per_label(self) -> dict[str, LabelGate]:
-        return self.per_class
 
 
 class LocalTarget(Strict):
@@ -356,6 +264,15 @@ class Deployment(Strict):
         None, description="Stage a new model as a shadow or canary candidate; promote it on live-traffic analysis."
     )
 
+    def settings_sha256(self) -> str:
+        """A digest of the deployment's own settings (target, promote_from, smoke checks, rollout): a rollback
+        holds its model back until the model or these change (a fixed smoke check, say)."""
+        import hashlib
+        import json
+
+        chosen = self.model_dump(mode="json", include={"target", "promote_from", "smoke", "rollout"})
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+
 
 class _SpecBase(Strict):
     data: list[DataSource] = Field(min_length=1)
@@ -365,6 +282,11 @@ class _SpecBase(Strict):
 
 
 class NERSpec(_SpecBase):
+    # What the kind's labels are called where the manifest, the data and the Evaluation JSON spell them.
+    label_field: ClassVar[str] = "entities"  # the manifest field declaring the labels
+    label_noun: ClassVar[str] = "entity type"
+    per_label_key: ClassVar[str] = "per_entity"  # the Evaluation JSON key of label metrics, the per-label gates'
+    annotates_spans: ClassVar[bool] = True  # labels are spans, else classes of whole documents
     entities: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
     gates: NERGates = NERGates()
 
@@ -379,6 +301,10 @@ class NERSpec(_SpecBase):
 
 
 class ClassificationSpec(_SpecBase):
+    label_field: ClassVar[str] = "classes"
+    label_noun: ClassVar[str] = "class"
+    per_label_key: ClassVar[str] = "per_class"
+    annotates_spans: ClassVar[bool] = False
     classes: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
     multilabel: bool = False
     split: Split = Split(policy="stratified")
@@ -409,16 +335,3 @@ Manifest = Annotated[NERProject | TextClassificationProject, Field(discriminator
 AnyProject = NERProject | TextClassificationProject
 # The model of each kind, for validating one manifest whose `kind` is already known to be supported.
 PROJECT_MODELS: dict[str, type[AnyProject]] = {NER_KIND: NERProject, CLASSIFICATION_KIND: TextClassificationProject}
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a manifest, as committed in ``schemas/nerspec.v1.schema.json``."""
-    from pydantic import TypeAdapter
-
-    schema = TypeAdapter(Manifest).json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://nerspec.dev/schemas/nerspec.v1.schema.json",
-        "title": "nerspec project manifest (nerspec/v1)",
-        **schema,
-    }

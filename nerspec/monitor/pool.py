@@ -13,12 +13,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import NerspecError
 from nerspec.paths import StatePaths
 from nerspec.state.monitoring import MonitoredDocument
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
 
 UNLIKE_REASON = 0.9  # a component at least this extreme is named in the pick's reasons
 
@@ -82,7 +85,7 @@ def build_pool(deployment: str, logged: list[MonitoredDocument], reference: dict
     return ProductionPool(deployment, documents, unlike, len(logged))
 
 
-def production_pool(project: Any, deployment: str, paths: StatePaths, *, last: int | None = None) -> ProductionPool:
+def production_pool(project: LoadedProject, deployment: str, paths: StatePaths, *, last: int | None = None) -> ProductionPool:
     """The texts the deployment logged (``monitoring.store_texts``), newest ``last`` (default 10,000)."""
     from nerspec.monitor.run import DEFAULT_LAST, declared, recorded_evaluation, served_fingerprint
     from nerspec.state import open_store
@@ -101,7 +104,7 @@ def production_pool(project: Any, deployment: str, paths: StatePaths, *, last: i
     return build_pool(deployment, logged, evaluation.get("reference"), project.manifest.metadata.language)
 
 
-def is_deployment(project: Any, name: str | None) -> bool:
+def is_deployment(project: LoadedProject, name: str | None) -> bool:
     """Whether ``--pool NAME`` names a deployment (and not a declared unlabeled source)."""
     if name is None or any(s.unlabeled and s.name == name for s in project.manifest.spec.data):
         return False

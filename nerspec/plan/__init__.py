@@ -26,10 +26,19 @@ from nerspec.plan.actions import (
     check_fresh,
 )
 from nerspec.plan.decide import compute_plan, unrebuildable_hint
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout, inputs_sha256, short
+from nerspec.plan.inputs import (
+    Hold,
+    ObservedDeployment,
+    PreviousModel,
+    ProjectInputs,
+    StagedRollout,
+    inputs_sha256,
+    short,
+)
 from nerspec.plan.observe import (
     artifact_files,
     artifact_intact,
+    check_deploy_secrets,
     collect_inputs,
     document_hashes_loader,
     make_plan,
@@ -41,9 +50,9 @@ from nerspec.plan.reasons import train_reasons
 from nerspec.plan.render import describe, render, serving
 
 __all__ = [
-    "PLAN_VERSION", "AbortRollout", "Action", "Deploy", "DropRollout", "Promote", "StageRollout", "StagedRollout",
+    "PLAN_VERSION", "AbortRollout", "Action", "Deploy", "Hold", "DropRollout", "Promote", "StageRollout", "StagedRollout",
     "observe_rollout", "ModelAction", "ObservedDeployment", "Plan", "PreviousModel", "ProjectInputs", "ProjectPlan",
-    "RemoveDeployment", "Repair", "Reuse", "Train", "artifact_files", "artifact_intact", "check_fresh",
+    "RemoveDeployment", "Repair", "Reuse", "Train", "artifact_files", "artifact_intact", "check_deploy_secrets", "check_fresh",
     "collect_inputs", "compute_plan", "describe", "document_hashes_loader", "inputs_sha256", "make_plan",
     "manifest_sha256", "render", "serving", "short", "test_key", "train_reasons", "unrebuildable_hint",
 ]

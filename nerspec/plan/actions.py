@@ -14,6 +14,13 @@ from nerspec.errors import StalePlanError
 PLAN_VERSION = 1
 
 
+def _target(raw: dict[str, Any]) -> str:
+    """A saved plan's target type (plans from before targets name none: the default)."""
+    from nerspec.deploy.targets import target_type
+
+    return target_type({"type": raw.get("target")})
+
+
 @dataclass(frozen=True)
 class Train:
     """Train the model the manifest and data ask for."""
@@ -63,7 +70,7 @@ class Deploy:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Deploy:
-        return cls(raw["deployment"], raw.get("target", "local"), raw.get("from"), raw["to"], list(raw["reasons"]))
+        return cls(raw["deployment"], _target(raw), raw.get("from"), raw["to"], list(raw["reasons"]))
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class Repair:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Repair:
-        return cls(raw["deployment"], raw.get("target", "local"), raw.get("fingerprint"), list(raw["reasons"]),
+        return cls(raw["deployment"], _target(raw), raw.get("fingerprint"), list(raw["reasons"]),
                    raw.get("damaged"))
 
 
@@ -130,7 +137,7 @@ class StageRollout:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> StageRollout:
-        return cls(raw["deployment"], raw.get("target", "local"), raw.get("production"), raw["candidate"],
+        return cls(raw["deployment"], _target(raw), raw.get("production"), raw["candidate"],
                    raw["strategy"], raw.get("weight"), list(raw["reasons"]))
 
 
@@ -154,7 +161,7 @@ class Promote:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Promote:
-        return cls(raw["deployment"], raw.get("target", "local"), raw["rollout_id"], raw.get("from"), raw["to"],
+        return cls(raw["deployment"], _target(raw), raw["rollout_id"], raw.get("from"), raw["to"],
                    raw.get("figures", ""), list(raw["reasons"]))
 
 

@@ -21,7 +21,7 @@ from nerspec.plan.actions import (
     StageRollout,
     Train,
 )
-from nerspec.plan.inputs import ObservedDeployment, ProjectInputs, StagedRollout, inputs_sha256, short
+from nerspec.plan.inputs import Hold, ObservedDeployment, ProjectInputs, StagedRollout, inputs_sha256, short
 from nerspec.plan.reasons import train_reasons
 
 
@@ -49,6 +49,7 @@ def project_plan(p: ProjectInputs) -> ProjectPlan:
         if d.unreachable:
             decided.notes.append(
                 f"{d.name}: remote {d.unreachable}; cannot tell what it serves (recorded {short(d.recorded)})")
+        decided.notes.extend(d.notes)
         _decide_deployment(d, p, decided)
     model = _model_action(p) if decided.needs_candidate else None
     return ProjectPlan(
@@ -76,9 +77,12 @@ def _model_action(p: ProjectInputs) -> ModelAction:
 
 def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisions) -> None:
     if not d.desired:
-        if d.recorded is not None or d.actual is not None:
-            decided.removals.append(
-                RemoveDeployment(d.name, d.recorded or d.actual, ["no longer declared in the manifest"]))
+        if d.recorded is not None or d.actual is not None:  # a pointer alone: the drift says where it came from
+            why = list(d.drift) if d.recorded is None and d.drift else ["no longer declared in the manifest"]
+            decided.removals.append(RemoveDeployment(d.name, d.recorded or d.actual, why))
+        return
+    if d.pending_to is not None:  # a killed rollback/swap: apply finishes it first, in the direction asked
+        decided.repairs.append(Repair(d.name, _target_type(d), d.pending_to, [str(d.pending_reason), *d.drift]))
         return
     if d.rollout is not None and _decide_rollout(d, d.rollout, p, decided):
         return
@@ -91,14 +95,17 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
         decided.deploys.append(_deploy(d, p, reasons))
         decided.needs_candidate = True
         return
-    if p.candidate in d.rolled_back_from:
-        decided.notes.append(
-            f"{d.name}: {short(p.candidate)} was rolled back; apply keeps {short(d.recorded)} until the model "
-            f"changes (or `nerspec rollback --to {short(p.candidate)}`)"
-        )
-        if d.drift:
-            decided.repairs.append(_repair(d, p))
-        return
+    released = None
+    hold = next((h for h in d.holds if h.fingerprint == p.candidate), None)
+    if hold is None and p.candidate in d.rolled_back_from:  # inputs built by hand: a hold without details
+        hold = Hold(p.candidate, "", "")
+    if hold is not None:
+        released = _released(d, hold)
+        if released is None:
+            decided.notes.append(_held_back(d, hold))
+            if d.drift:
+                decided.repairs.append(_repair(d, p))
+            return
     if d.promote_from is not None and p.candidate not in _served(p, d.promote_from):
         decided.notes.append(
             f"{d.name} waits: {short(p.candidate)} has not been served by {d.promote_from} yet (promote_from)")
@@ -108,8 +115,27 @@ def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisi
     if d.rollout_strategy is not None and d.recorded is not None and not d.drift:
         decided.deploys.append(_stage(d, p))
     else:  # a first deploy has nothing to compare the candidate with; a drifted one is repaired by deploying
-        decided.deploys.append(_deploy(d, p, _deploy_reasons(d, p)))
+        reasons = _deploy_reasons(d, p)
+        decided.deploys.append(_deploy(d, p, [released, *reasons[1:]] if released else reasons))
     decided.needs_candidate = True
+
+
+def _held_back(d: ObservedDeployment, hold: Hold) -> str:
+    """Why the plan does not redeploy a model the manifest asks for: a rollback moved the deployment away from it."""
+    why = f" ({hold.reason}, {hold.at})" if hold.reason else ""
+    return (f"{d.name}: held back: {short(hold.fingerprint)} was rolled back{why}; {d.name} serves {short(d.recorded)} "
+            f"while the manifest asks for {short(hold.fingerprint)}. apply keeps it until the model or {d.name}'s "
+            f"settings change; `nerspec apply --retry {d.name}` deploys it again")
+
+
+def _released(d: ObservedDeployment, hold: Hold) -> str | None:
+    """Why a held-back model is deployed again now (None: it stays held back)."""
+    if d.retry:
+        return f"retrying {short(hold.fingerprint)}, held back since it was rolled back ({hold.reason}), as asked"
+    if hold.settings and d.settings and hold.settings != d.settings:
+        return (f"{d.name}'s settings changed since {short(hold.fingerprint)} was rolled back ({hold.reason}, "
+                f"{hold.at}): deploying it again")
+    return None
 
 
 def _decide_rollout(d: ObservedDeployment, staged: StagedRollout, p: ProjectInputs, decided: _Decisions) -> bool:
@@ -160,7 +186,9 @@ def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:
 
 
 def _target_type(d: ObservedDeployment) -> str:
-    return str(d.target.get("type", "local"))
+    from nerspec.deploy.targets import target_type
+
+    return target_type(d.target)
 
 
 def _served(p: ProjectInputs, deployment: str) -> list[str]:

@@ -36,6 +36,17 @@ class StagedRollout:
 
 
 @dataclass
+class Hold:
+    """A model a rollback moved a deployment away from: held back while the manifest still asks for it, until the
+    model or the deployment's settings change, or the user retries it (``apply --retry DEPLOYMENT``)."""
+
+    fingerprint: str  # the held-back model
+    at: str  # when it was rolled back
+    reason: str  # why (a smoke check's failure, "rollback to the previous model", ...)
+    settings: str = ""  # digest of the deployment's settings then ('' unknown: only a new model releases it)
+
+
+@dataclass
 class ObservedDeployment:
     """One deployment as recorded and as found on its target."""
 
@@ -50,6 +61,12 @@ class ObservedDeployment:
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
     rolled_back_from: list[str] = field(default_factory=list)  # fingerprints a rollback moved it away from
     unreachable: str | None = None  # "URL: why" when the remote target did not answer (unknown, not drift)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a change (a stale cache, an unchecked remote)
+    holds: list[Hold] = field(default_factory=list)  # models rolled back from and not chosen again since
+    settings: str = ""  # digest of the deployment's settings now (``Deployment.settings_sha256``)
+    retry: bool = False  # the user asked to retry a held-back model (`apply --retry DEPLOYMENT`)
+    pending_to: str | None = None  # a killed rollback/swap left it to switch to this fingerprint (apply finishes it)
+    pending_reason: str | None = None  # that intent, described with the command that finishes it
     rollout_strategy: str | None = None  # the manifest's `rollout.strategy` (None: switch at once)
     rollout_weight: float | None = None
     rollout: StagedRollout | None = None  # the candidate staged now, if any

@@ -9,11 +9,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
-from nerspec.plan.inputs import ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
+from nerspec.plan.inputs import Hold, ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
@@ -22,36 +22,53 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
-    from nerspec.run_parts import RunParts
     from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
 DocumentHashes = Callable[["LoadedProject", "dict[str, str] | None"], "dict[str, str]"]
 
 
+class CorpusSource(Protocol):
+    """Where planning gets a project's corpus from (apply's ``RunParts``; None: ``nerspec.corpus.load``)."""
+
+    @property
+    def load_corpus(self) -> Callable[..., Any] | None: ...
+
+
 def make_plan(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: RunParts | None = None,
-    corpora: dict[str, Corpus] | None = None,
+    projects: list[LoadedProject], paths: StatePaths, store: Store, parts: CorpusSource | None = None,
+    corpora: dict[str, Corpus] | None = None, *, retry: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name)."""
-    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora))
-    return compute_plan(inputs, store.snapshot()["sha256"])
+    """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name);
+    ``retry``: deployments whose held-back model the user asked to deploy again."""
+    from nerspec.corpus.split_record import with_recorded_splits
+
+    projects = with_recorded_splits(projects, store)  # stratified split sides are observed state
+    inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora), retry=retry)
+    plan = compute_plan(inputs, store.snapshot()["sha256"])
+    from nerspec.deploy.monitoring import changes
+
+    by_project = {p.name: p for p in plan.projects}
+    for project, _, _, line in changes(store, projects):  # what the servers log: apply records it, nothing else
+        if project in by_project:
+            by_project[project].notes.append(f"monitoring will change: {line} (recorded by `nerspec apply`)")
+    return plan
 
 
 def document_hashes_loader(
-    paths: StatePaths, parts: RunParts | None = None, corpora: dict[str, Corpus] | None = None
+    paths: StatePaths, parts: CorpusSource | None = None, corpora: dict[str, Corpus] | None = None
 ) -> DocumentHashes:
     """For ``collect_inputs``: document hashes of a project's current corpus (loaded only when data changed),
     with labels renamed back to the names the previous model's hashes used. Loaded corpora are kept in
     ``corpora`` (by project name) for the data checks that follow."""
-    from nerspec.run_parts import RunParts
+    from nerspec.corpus.load import load_corpus as default_load_corpus
 
-    resolved = (parts or RunParts()).resolved()
+    load_corpus = (parts.load_corpus if parts is not None else None) or default_load_corpus
 
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprints.documents import document_hashes
 
-        corpus = resolved.load_corpus(project, paths.cache)
+        corpus = load_corpus(project, paths.cache)
         if corpora is not None:
             corpora[project.name] = corpus
         return document_hashes(corpus, rename)
@@ -79,7 +96,8 @@ def artifact_files(artifact: Path, cache: StatCache | None) -> dict[str, str]:
 
 
 def collect_inputs(
-    projects: list[LoadedProject], paths: StatePaths, store: Store, document_hashes: DocumentHashes | None = None
+    projects: list[LoadedProject], paths: StatePaths, store: Store, document_hashes: DocumentHashes | None = None,
+    *, retry: frozenset[str] = frozenset(),
 ) -> list[ProjectInputs]:
     """Everything ``compute_plan`` needs. ``document_hashes(project, rename) -> dict`` loads the corpus; it is
     only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
@@ -90,7 +108,7 @@ def collect_inputs(
     cache = StatCache(paths.cache)
     # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
     model_cache = StatCache(paths.cache, scope="artifacts")
-    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes)
+    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes, retry)
     _check_targets(projects)
     out = [_observe_project(project, world) for project in projects]
     # The stat cache only speeds up the next plan; a state directory that does not exist yet is not created
@@ -114,6 +132,7 @@ class _World:
     cache: StatCache
     versions: dict[str, str]
     document_hashes: DocumentHashes | None
+    retry: frozenset[str] = frozenset()
 
 
 def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
@@ -163,16 +182,18 @@ def _observe_deployments(
 ) -> list[ObservedDeployment]:
     """Declared, recorded, and pointed-at deployments, each as its target serves it."""
     from nerspec.deploy import local
+    from nerspec.deploy.intent import unfinished
 
     observed = []
     declared = {d.name: d for d in project.manifest.spec.deployments}
+    intents = unfinished(world.paths, project.name, {n: r.fingerprint for n, r in recorded_deployments.items()})
     # Pointers the state has no row for (deleted by hand) are observed too: they serve a model.
     pointed = set(local.list_pointers(world.paths, project.name)) - set(declared) - set(recorded_deployments)
     staged = world.store.rollouts(project.name)
     for name in [*declared, *sorted((set(recorded_deployments) - set(declared)) | pointed)]:
         spec = declared.get(name)
         rec = recorded_deployments.get(name)
-        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {"type": "local"})
+        target = spec.target.model_dump(mode="json") if spec is not None else (rec.target if rec else {})
         obs = ObservedDeployment(
             name=name,
             target=target,
@@ -185,7 +206,11 @@ def _observe_deployments(
         if rec is None and history and history[-1].action != "remove":
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
         obs.served = sorted({h.to_fp for h in history if h.to_fp and h.action != "rollout"})
-        obs.rolled_back_from = _rolled_back(history)
+        obs.holds = _holds(history)
+        obs.rolled_back_from = [h.fingerprint for h in obs.holds]
+        obs.settings, obs.retry = (spec.settings_sha256() if spec is not None else ""), name in world.retry
+        if name in intents:
+            obs.pending_to, obs.pending_reason = intents[name][0], intents[name][1].describe()
         if spec is not None and spec.rollout is not None:
             obs.rollout_strategy, obs.rollout_weight = spec.rollout.strategy, spec.rollout.weight
         if name in staged:
@@ -209,9 +234,29 @@ def observe_rollout(store: Store, project: LoadedProject, record: RolloutRecord)
                          result.reasons, result.figures())
 
 
+def check_deploy_secrets(projects: list[LoadedProject], plan: Plan) -> None:
+    """A deploy or repair the plan makes through a target whose secret this machine lacks (an http target's unset
+    token) fails apply with the field named, before anything trains. Planning and reading never need it."""
+    from nerspec.deploy.targets import target_for
+    from nerspec.errors import ManifestError
+    from nerspec.plan.actions import Deploy, Repair
+
+    acting = {(p.name, a.deployment) for p in plan.projects for a in p.actions if isinstance(a, Deploy | Repair)}
+    problems = []
+    for project in projects:
+        for index, deployment in enumerate(project.manifest.spec.deployments):
+            if (project.name, deployment.name) in acting:
+                for name, message in target_for(deployment.target).secret_problems(deployment.target):
+                    where = ("spec", "deployments", index, "target", name)
+                    problems.append(project.locate(where, f"{message} (apply deploys to {deployment.name})"))
+    if problems:
+        count = len(problems)
+        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
+
+
 def _check_targets(projects: list[LoadedProject]) -> None:
-    """Deployment targets the user configured wrongly (an unset token variable, a malformed URL) fail the plan
-    with the field named, before anything is observed: apply would fail on them after training."""
+    """Deployment targets the user configured wrongly (a malformed URL) fail the plan with the field named, before
+    anything is observed: apply would fail on them after training."""
     from nerspec.deploy.targets import target_for
     from nerspec.errors import ManifestError
 
@@ -332,24 +377,16 @@ def _observe(obs: ObservedDeployment, project: str, targets: TargetContext) -> N
     """Ask the deployment's target what it serves (``nerspec.deploy.targets``: one table, no branches here)."""
     from nerspec.deploy.targets import target_for
 
-    if obs.recorded is None and not obs.desired:
-        if obs.target.get("type", "local") == "local":
-            from nerspec.deploy import local
-
-            pointer = local.read_pointer(targets.paths, project, obs.name)
-            obs.actual = pointer.get("fingerprint") if pointer else None
-            if pointer is not None:
-                obs.drift.append("a pointer the state has no record of (its row was deleted outside nerspec)")
-        return
     target_for(obs.target).observe(obs, project, targets)
 
 
-def _rolled_back(history: list[HistoryRecord]) -> list[str]:
-    """Fingerprints a rollback moved away from and that no later deploy chose again."""
-    away: set[str] = set()
+def _holds(history: list[HistoryRecord]) -> list[Hold]:
+    """Models a rollback moved away from and that no later deploy chose again, each with when, why and the
+    deployment's settings then (the last rollback away from it counts)."""
+    away: dict[str, Hold] = {}
     for h in history:
         if h.action == "rollback" and h.from_fp:
-            away.add(h.from_fp)
+            away[h.from_fp] = Hold(h.from_fp, h.at, h.reason, h.settings)
         elif h.action in ("deploy", "swap", "rollback", "promote") and h.to_fp in away:
-            away.discard(h.to_fp)
-    return sorted(away)
+            del away[h.to_fp]
+    return [away[fp] for fp in sorted(away)]

@@ -96,7 +96,9 @@ def render(plan: Plan, color: bool = False) -> str:
             summary += (f" Rollouts: {c['rollout']} to stage, {c['promote']} to promote, {c['abort_rollout']} to "
                         f"abort, {c['drop_rollout']} to drop.")
     else:
-        summary = "No changes. Deployments match the manifests."
+        behind = [p.name for p in plan.projects if any(fp != p.fingerprint for fp in p.serves.values())]
+        summary = ("No changes. Deployments match the manifests." if not behind else
+                   f"No changes, but {', '.join(behind)} do(es) not serve what the manifest asks for: see the notes.")
     lines.append(style(summary, bold=True))
     return "\n".join(lines)
 

@@ -5,7 +5,7 @@ Importing this package is cheap; jinja2 and httpx are imported by the functions 
 
 from __future__ import annotations
 
-from nerspec.report.escape import MARKER
+from nerspec.escape import MARKER
 from nerspec.report.render import FORMATS, GITHUB_COMMENT_LIMIT, ReportError, build_view, render
 
 __all__ = ["FORMATS", "GITHUB_COMMENT_LIMIT", "MARKER", "ReportError", "build_view", "render"]

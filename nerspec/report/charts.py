@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from nerspec.report.escape import mermaid_text
+from nerspec.escape import mermaid_text
 
 
 def _num(value: Any) -> float:

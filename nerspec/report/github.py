@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import NerspecError, RemoteError
-from nerspec.report.escape import MARKER
+from nerspec.escape import MARKER
 
 if TYPE_CHECKING:
     import httpx

@@ -7,7 +7,7 @@ Two steps, so that every format tells the same story:
 2. :func:`render` (here) formats the view with jinja2 templates (StrictUndefined). The JSON format *is* the view.
 
 Markdown has no autoescape of its own, so the Markdown environment gets one: a ``finalize`` hook escapes every
-plain string that reaches the output with :func:`nerspec.report.escape.md_text`; filters that produce Markdown on
+plain string that reaches the output with :func:`nerspec.escape.md_text`; filters that produce Markdown on
 purpose return ``Markup`` to opt out. A template that forgets a filter is therefore safe rather than injectable.
 
 jinja2 is imported only inside functions (the CLI must start fast).
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from nerspec.report import escape
+from nerspec import escape
 from nerspec.report.numbers import fmt_num, fmt_signed
 from nerspec.report.sections import NONE_LABEL
 from nerspec.report.view import ReportError, build_view

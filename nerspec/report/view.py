@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from nerspec.errors import NerspecError
 from nerspec.report.data_quality import agreement_view, label_errors_view
 from nerspec.report.numbers import EPSILON, fmt_num, rounded
+from nerspec.report.rollouts import rollouts_view
 from nerspec.report.sections import (
     calibration_view,
     changes_view,
@@ -98,6 +99,7 @@ def _project_view(project: Json, mode: str = "") -> Json:
         "calibration": calibration_view(evaluation, base_eval),
         "changes": changes_view(evaluation),
         "production": production_view(project.get("production")),
+        "rollouts": rollouts_view(project),
         "threshold": rounded(evaluation.get("threshold")) if model.get("multilabel") else None,
         "threshold_sweep": [
             {k: rounded(v) for k, v in row.items()} for row in evaluation.get("threshold_sweep") or []

@@ -36,7 +36,7 @@ def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict
 
 def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> dict[str, Any]:
     """The analysis passed: the deployment serves the candidate, with a history entry giving the figures."""
-    from nerspec.deploy.steps import point
+    from nerspec.deploy_steps import point
 
     rollout = current(ctx.store, project.name, action.deployment, action.rollout_id)
     recorded_target = point(ctx, project, action.deployment, action.to)

@@ -4,9 +4,11 @@
 directory as a gzip tarball in the body and ``Authorization: Bearer <token>``. The server checks the token
 (constant time), streams the body to a temporary file while hashing it, refuses a digest mismatch, unpacks
 into ``<state>/models/<fingerprint>/`` through a staged directory (so the directory appears complete or not at
-all) and then replaces the pointer file atomically; the registry picks the new model up before the response.
+all), loads it, and records it in the server's own state (the truth the registry serves; the pointer file is
+its cache); the registry picks the new model up before the response.
 
-``DELETE`` of the same path stops serving the deployment (a removed ``http`` deployment must not live on).
+``GET`` answers what the server's state records for the deployment; ``DELETE`` of the same path forgets it, so
+the server stops serving it (a removed ``http`` deployment must not live on).
 
 Archive members must be plain files or directories with relative names that stay inside the target:
 absolute names, ``..`` components, symbolic and hard links, devices and FIFOs make the whole upload fail.
@@ -28,7 +30,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -38,6 +40,9 @@ from nerspec.deploy import local
 from nerspec.errors import DeployError
 from nerspec.serve.errors import ApiError
 from nerspec.serve.registry import read_meta
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
@@ -70,13 +75,41 @@ def _check_names(project: str, deployment: str) -> None:
 
 
 def _existing_pointer(state: Any, request: Request, project: str, deployment: str) -> dict[str, Any]:
-    """An admin call on one deployment: token and names checked, then its pointer, or 404."""
+    """An admin call on one deployment: token and names checked, then what the server's state records, or 404."""
     _check_token(state, request)
     _check_names(project, deployment)
-    found = local.read_pointer(state.paths, project, deployment)
+    found = _recorded(state.paths, project, deployment)
     if found is None:
         raise ApiError(404, "NotFound", f"no deployment '{deployment}' in project '{project}'")
     return found
+
+
+def _recorded(paths: Any, project: str, deployment: str) -> dict[str, Any] | None:
+    from nerspec.deploy.targets import has_state
+    from nerspec.state import open_store
+
+    if not has_state(paths):
+        return None
+    store = open_store(paths, create=False, fresh_ok=True)
+    try:
+        record = store.deployments(project).get(deployment)
+    finally:
+        store.close()
+    if record is None:
+        return None
+    return {"project": project, "deployment": deployment, "fingerprint": record.fingerprint,
+            "deployed_at": record.deployed_at}
+
+
+def _forget(paths: Any, project: str, deployment: str) -> None:
+    from nerspec.state import open_store
+
+    store = open_store(paths, create=False, fresh_ok=True)
+    try:
+        store.remove_deployment(project, deployment, actor="admin", reason="removed through the admin API")
+    finally:
+        store.close()
+    local.remove(paths, project, deployment)  # this server's cache of it
 
 
 def safe_member_path(name: str) -> PurePosixPath | None:
@@ -176,7 +209,7 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             from nerspec.state.crashpoints import pause  # test-only crash point
 
             pause("upload-unpacked")
-    previous = local.read_pointer(paths, project, deployment)
+    previous = _recorded(paths, project, deployment)
     # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
     # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.
     candidate = {"project": project, "deployment": deployment, "fingerprint": fingerprint, "model_dir": str(final)}
@@ -190,8 +223,8 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
             raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
                               f"{project}/{deployment} still serves {was or 'nothing'}") from None
         pause_before_switch()
+        _record_upload(paths, project, deployment, fingerprint, final)  # the truth first, then its cache
         local.point(paths, project, deployment, fingerprint)
-        _record_upload(paths, project, deployment, fingerprint, final)
     state.registry.scan()
     try:
         active = state.registry.get(project, deployment).fingerprint == fingerprint
@@ -208,7 +241,7 @@ def pause_before_switch() -> None:
     pause("upload-switch")
 
 
-def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
+def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
     from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store
@@ -229,6 +262,22 @@ def _record_upload(paths: Any, project: str, deployment: str, fingerprint: str, 
                              action="deploy", actor="admin upload", reason="uploaded to this server")
     finally:
         store.close()
+
+
+async def _spool(request: Request, spool: Any, sha256: str) -> None:
+    """Write the request body into ``spool`` (bounded), check its sha256, and rewind it."""
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
+        digest.update(chunk)
+        spool.write(chunk)
+    if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
+        raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
+                       "DigestMismatch")
+    spool.seek(0)
 
 
 def router(state: Any) -> APIRouter:
@@ -257,18 +306,7 @@ def router(state: Any) -> APIRouter:
             raise ApiError(400, "InvalidArgument", "sha256 must be 64 hex digits.")
         state.paths.root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state.paths.root, prefix=".upload-") as spool:
-            digest = hashlib.sha256()
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, "InvalidArgument", f"Upload is larger than {MAX_UPLOAD_BYTES} bytes.")
-                digest.update(chunk)
-                spool.write(chunk)
-            if not hmac.compare_digest(digest.hexdigest(), sha256.lower()):
-                raise ApiError(400, "InvalidArgument", "sha256 of the body does not match the sha256 parameter.",
-                               "DigestMismatch")
-            spool.seek(0)
+            await _spool(request, spool, sha256)
             loop = asyncio.get_running_loop()
             try:
                 # The default executor, not the inference pool: an upload must not wait behind predictions.
@@ -295,7 +333,7 @@ def router(state: Any) -> APIRouter:
     )
     async def remove(request: Request, project: str, deployment: str) -> JSONResponse:
         found = _existing_pointer(state, request, project, deployment)
-        local.remove(state.paths, project, deployment)
+        await asyncio.get_running_loop().run_in_executor(None, _forget, state.paths, project, deployment)
         await asyncio.get_running_loop().run_in_executor(None, state.registry.scan)  # gone when this returns
         return JSONResponse({"project": project, "deployment": deployment, "removed": found.get("fingerprint")})
 

@@ -360,6 +360,6 @@ def _describe(errors: Any) -> str:
 
 
 def _version() -> str:
-    from nerspec import __version__
+    from nerspec.version import __version__
 
     return __version__

@@ -79,10 +79,13 @@ def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], 
 def analyze_documents(
     loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
     scheduler: fair.FairScheduler | None = None, client: str = "local", monitoring: Any = None,
+    timings: list[float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
     checked, plan = prepare(loaded, documents, too_large_status)
     work = unit_work(loaded, checked, plan)
+    if timings is not None:
+        work = [functools.partial(_timed, fn, timings) for fn in work]
     if scheduler is None:
         outputs = [fn() for fn in work]
     else:
@@ -170,6 +173,13 @@ def router(state: Any) -> APIRouter:
             "modelFingerprint": loaded.fingerprint,
         })
 
+    _registry_and_operation_routes(api, state, keyed)
+    return api
+
+
+def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any]) -> None:
+    """What is served, and the process's health and metrics (registered after ``analyze``, in this order)."""
+
     @api.get("/projects", dependencies=keyed, tags=["registry"], summary="Projects and their served deployments")
     async def projects() -> dict[str, Any]:
         grouped: dict[str, list[str]] = {}
@@ -208,34 +218,38 @@ def router(state: Any) -> APIRouter:
 
     @api.get("/metrics", tags=["operations"], summary="Prometheus text exposition", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:
-        gauges = {
-            "nerspec_deployments": ("Deployments loaded and served.", float(len(state.registry.snapshot()))),
-            "nerspec_model_swaps_total": ("Model loads that replaced or added a deployment.",
-                                          float(state.registry.swaps)),
-            "nerspec_jobs_stored": ("Analyze-text jobs held in memory.", float(state.jobs.count())),
-            "nerspec_process_peak_rss_bytes": ("Peak resident memory of the server process.", _peak_rss()),
-        }
-        if state.monitoring is not None:
-            counts = state.monitoring.counters()
-            gauges["nerspec_monitoring_recorded_total"] = ("Documents logged for monitored deployments.",
-                                                           counts["recorded"])
-            gauges["nerspec_monitoring_dropped_total"] = ("Documents not logged: the write queue was full.",
-                                                          counts["dropped"] + counts["failed"])
-        if state.rollouts is not None:
-            counters = state.rollouts.counters()
-            gauges["nerspec_rollout_shadows_dropped_total"] = (
-                "Requests whose rollout shadow was dropped (queue full).", counters["shadow_dropped"])
-            gauges["nerspec_rollout_observations_dropped_total"] = (
-                "Rollout observations dropped before writing (recorder queue full).", counters["observations_dropped"])
-            gauges["nerspec_rollout_observations_failed_total"] = (
-                "Rollout observations lost to a failed write.", counters["observations_failed"])
-            gauges["nerspec_rollout_shadows_pending"] = (
-                "Requests waiting for (or in) their shadow run.", counters["shadow_pending"])
-            gauges["nerspec_rollout_observations_pending"] = (
-                "Rollout observations waiting for the next batch write.", counters["observations_pending"])
+        gauges = _gauges(state)
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    return api
+
+def _gauges(state: Any) -> dict[str, tuple[str, float]]:
+    """The process's gauges for ``/metrics``: name -> (help, value)."""
+    gauges = {
+        "nerspec_deployments": ("Deployments loaded and served.", float(len(state.registry.snapshot()))),
+        "nerspec_model_swaps_total": ("Model loads that replaced or added a deployment.",
+                                      float(state.registry.swaps)),
+        "nerspec_jobs_stored": ("Analyze-text jobs held in memory.", float(state.jobs.count())),
+        "nerspec_process_peak_rss_bytes": ("Peak resident memory of the server process.", _peak_rss()),
+    }
+    if state.monitoring is not None:
+        counts = state.monitoring.counters()
+        gauges["nerspec_monitoring_recorded_total"] = ("Documents logged for monitored deployments.",
+                                                       counts["recorded"])
+        gauges["nerspec_monitoring_dropped_total"] = ("Documents not logged: the write queue was full.",
+                                                      counts["dropped"] + counts["failed"])
+    if state.rollouts is not None:
+        counters = state.rollouts.counters()
+        gauges["nerspec_rollout_shadows_dropped_total"] = (
+            "Requests whose rollout shadow was dropped (queue full).", counters["shadow_dropped"])
+        gauges["nerspec_rollout_observations_dropped_total"] = (
+            "Rollout observations dropped before writing (recorder queue full).", counters["observations_dropped"])
+        gauges["nerspec_rollout_observations_failed_total"] = (
+            "Rollout observations lost to a failed write.", counters["observations_failed"])
+        gauges["nerspec_rollout_shadows_pending"] = (
+            "Requests waiting for (or in) their shadow run.", counters["shadow_pending"])
+        gauges["nerspec_rollout_observations_pending"] = (
+            "Rollout observations waiting for the next batch write.", counters["observations_pending"])
+    return gauges
 
 
 def _describe(loaded: Loaded) -> dict[str, Any]:

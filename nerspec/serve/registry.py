@@ -1,12 +1,14 @@
-"""The served deployments: pointer files watched by polling, models loaded once and swapped atomically.
+"""The served deployments: the state's records watched by polling, models loaded once and swapped atomically.
 
-A poller thread reads every ``<state>/registry/<project>/<deployment>.json`` (a few hundred bytes each) at a
-fixed interval and compares the bytes with what it loaded last. On a change it loads the new model on that
-thread, then replaces the deployment's entry in one dictionary assignment under a lock. A request takes a
-reference to the entry it starts with, so requests in flight finish on the old model and the old model is
-freed when the last of them drops it; no request ever sees a half-loaded model or a missing deployment.
-Polling instead of inotify: it works on every filesystem (NFS, bind mounts, containers) and the cost is a
-few small reads per second. Models are shared by directory, so two deployments of one fingerprint load once.
+The state is the truth about deployments (``nerspec.deploy.targets``): a poller thread asks its source
+(``nerspec.serve.shared.StateSource``: one small query of the state's deployments, those whose target a server
+reading this state serves) at a fixed interval and compares each deployment's description with what it loaded
+last. On a change it loads the new model on that thread, then replaces the deployment's entry in one dictionary
+assignment under a lock. A request takes a reference to the entry it starts with, so requests in flight finish
+on the old model and the old model is freed when the last of them drops it; no request ever sees a half-loaded
+model or a missing deployment. Pointer files are never read: a pointer the state never recorded is never
+served. With PostgreSQL the source also LISTENs, so a change is picked up at once. Models are shared by
+directory, so two deployments of one fingerprint load once.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import NER_KIND, ProjectKind, kind_of
 from nerspec.paths import StatePaths
 from nerspec.timestamps import utc_timestamp as utc_now
+
+if TYPE_CHECKING:
+    from nerspec.predict import Predictor
 
 log = logging.getLogger("nerspec.serve")
 
@@ -42,7 +47,7 @@ class Loaded:
     kind: str
     language: str | None
     multilabel: bool
-    predictor: Any
+    predictor: Predictor
     loaded_at: str
     deployed_at: str | None = None
 
@@ -104,6 +109,12 @@ class Registry:
     scans: int = 0
     swaps: int = 0
 
+    def __post_init__(self) -> None:
+        if self.source is None:
+            from nerspec.serve.shared import StateSource
+
+            self.source = StateSource(self.paths)
+
     # -- reading (request path: one dict lookup under a lock) --------------------------------------------
     def get(self, project: str, deployment: str) -> Loaded:
         with self._lock:
@@ -147,21 +158,8 @@ class Registry:
                 log.exception("registry scan failed")
 
     def _pointer_files(self) -> dict[tuple[str, str], bytes]:
-        found: dict[tuple[str, str], bytes] = dict(self.source()) if self.source is not None else {}
-        root = self.paths.registry
-        if not root.is_dir():
-            return found
-        for project_dir in root.iterdir():
-            if project_dir.name.startswith(".") or not project_dir.is_dir():
-                continue
-            for file in project_dir.iterdir():
-                if file.name.startswith(".") or file.suffix != ".json":
-                    continue  # atomic-write temporaries are dotfiles
-                try:
-                    found[(project_dir.name, file.stem)] = file.read_bytes()
-                except OSError:
-                    continue  # replaced or removed between listing and reading: next poll sees it
-        return found
+        """What the state records for every deployment served here (the registry's source), as bytes to compare."""
+        return dict(self.source()) if self.source is not None else {}
 
     def scan(self) -> None:
         """Bring the live set in line with the pointer files; loads happen here, swaps are one assignment."""
@@ -219,21 +217,12 @@ class Registry:
     def _load(self, key: tuple[str, str], raw: bytes) -> Loaded:
         pointer = json.loads(raw.decode("utf-8"))
         if not isinstance(pointer, dict) or not pointer.get("fingerprint"):
-            raise ValueError("pointer file has no fingerprint")
+            raise ValueError("deployment record has no fingerprint")
         if pointer.get("error"):
             raise ValueError(str(pointer["error"]))
-        from nerspec.deploy.verify import open_state, pointer_model_dir, verify
-
         fingerprint = str(pointer["fingerprint"])
-        model_dir = pointer_model_dir(self.paths, pointer)
-        if not (model_dir / "meta.json").is_file():
-            raise FileNotFoundError(f"model directory {model_dir} is missing or incomplete")
-        store = open_state(self.paths)
-        try:  # files hashed in full on every load: a server never trusts size + mtime for weights
-            model_dir = verify(self.paths, key[0], key[1], pointer, store)
-        finally:
-            if store is not None:
-                store.close()
+        model_dir = Path(str(pointer.get("model_dir") or self.paths.models / fingerprint))
+        self._verify(key, fingerprint, model_dir, pointer.get("target"))
         predictor = self._by_dir.get(str(model_dir))
         if predictor is None:
             predictor = self.loader(model_dir)
@@ -251,3 +240,17 @@ class Registry:
             loaded_at=utc_now(),
             deployed_at=pointer.get("deployed_at"),
         )
+
+    def _verify(self, key: tuple[str, str], fingerprint: str, model_dir: Path, target: Any) -> None:
+        """The files are the ones the state recorded (hashed in full on every load: a server never trusts size +
+        mtime for weights); then this machine's cache of the deployment follows the state."""
+        from nerspec.deploy.targets import TargetContext, target_for
+        from nerspec.deploy.verify import verify_recorded
+        from nerspec.state import open_store
+
+        store = open_store(self.paths, create=False)
+        try:
+            verify_recorded(store, key[0], key[1], fingerprint, model_dir)
+            target_for({"type": target}).refresh(TargetContext(self.paths, store), key[0], key[1], fingerprint)
+        finally:
+            store.close()

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.plan.rollouts import compare
 from nerspec.serve import native
@@ -36,6 +36,10 @@ from nerspec.serve.recorder import BatchRecorder
 from nerspec.serve.registry import Loaded, read_meta
 from nerspec.state.store import RolloutObservation, RolloutRecord
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
+    from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
 
@@ -95,7 +99,7 @@ def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str,
 
 @dataclass
 class Rollouts:
-    paths: Any
+    paths: StatePaths
     loader: Callable[[Any], Any]
     poll_interval: float = 0.5
     # blocks until production has no request in flight (True) or the timeout passes (False): the fair scheduler's
@@ -134,6 +138,18 @@ class Rollouts:
     def get(self, project: str, deployment: str) -> Candidate | None:
         with self._lock:
             return self._live.get((project, deployment))
+
+    def shadow_answered(self, project: str, deployment: str, documents: list[dict[str, Any]],
+                        results: list[dict[str, Any]], production_ms: float, unit: str) -> bool:
+        """Production answered ``documents`` (``results``, in the request's order): queue the shadow, if one is
+        staged. False when there is none or it was dropped."""
+        candidate = self.get(project, deployment)
+        if candidate is None or candidate.rollout.strategy != "shadow" or not results:
+            return False
+        key = candidate.loaded.project_kind.result_key
+        by_id = {str(d["id"]): d for d in documents}
+        return self.shadow(_Job(candidate, candidate.loaded, [by_id[r["id"]] for r in results],
+                                [r[key] for r in results], production_ms, False, unit))
 
     def shadow(self, job: _Job) -> bool:
         """Queue the candidate's (or, for canary documents, production's) run; False when dropped."""
@@ -185,7 +201,7 @@ class Rollouts:
             for key in [k for k in self._live if k not in records]:
                 del self._live[key]
 
-    def _load(self, store: Any, record: RolloutRecord) -> Loaded:
+    def _load(self, store: Store, record: RolloutRecord) -> Loaded:
         from nerspec.deploy.targets import TargetContext
         from nerspec.deploy.verify import changed_files
         from nerspec.kinds import NER_KIND
@@ -284,7 +300,6 @@ def _observation(candidate: Candidate, answer: list[dict[str, Any]] | None, cand
 async def analyze(state: Any, client: str, loaded: Loaded, candidate: Candidate, documents: list[dict[str, Any]],
                   unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The native endpoint's path while ``loaded``'s deployment has a candidate (shadow or canary)."""
-    key = loaded.project_kind.result_key
     native.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
     mine = [d for d in documents if candidate.answers(str(d.get("id") or d.get("text", "")))]
     theirs = [d for d in documents if d not in mine] if mine else documents
@@ -296,10 +311,7 @@ async def analyze(state: Any, client: str, loaded: Loaded, candidate: Candidate,
                                                       timings=production_ms)
     for r in results:
         r["modelFingerprint"] = loaded.fingerprint
-    if candidate.rollout.strategy == "shadow" and results:
-        by_id = {str(d["id"]): d for d in documents}
-        state.rollouts.shadow(_Job(candidate, candidate.loaded, [by_id[r["id"]] for r in results],
-                                   [r[key] for r in results], sum(production_ms), False, unit))
+    state.rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
     if mine:
         canary, canary_errors = await _canary(state, client, loaded, candidate, mine, unit)
         order = {str(d["id"]): i for i, d in enumerate(documents)}

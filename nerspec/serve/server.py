@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerspec.errors import NerspecError
 from nerspec.paths import state_paths
+
+if TYPE_CHECKING:
+    from nerspec.paths import StateArg
 
 
 def run(
     host: str,
     port: int,
-    state: str | Path | None,
+    state: StateArg,
     *,
     api_key_env: str | None = None,
     admin_token_env: str = "NERSPEC_ADMIN_TOKEN",

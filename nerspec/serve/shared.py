@@ -1,6 +1,6 @@
-"""Serving what the state records: the deployments of a shared (PostgreSQL) state, and ``registry`` targets.
+"""Serving what the state records: every deployment a server reading the state serves (its target says so).
 
-``StateSource`` is the registry's source of pointers besides the local pointer files: on every poll it reads
+``StateSource`` is the registry's source of deployments: on every poll it reads
 the state's deployments (one small query) and, for a fingerprint it has not seen yet, brings the model into
 the local cache from the artifact store, verified against the hashes the state recorded. A model whose files
 do not match is never served: its entry carries the error, the registry keeps the previous model and reports
@@ -9,8 +9,8 @@ default 2 s with a shared state) plus the download and load time; with PostgreSQ
 ``nerspec_deployments`` (every deployment change NOTIFYs it on commit), so a swap starts at once and polling
 is only the fallback when notifications are lost.
 
-Served: with a shared state, every recorded deployment except ``http`` ones (those are served by their own
-server); with a SQLite state, the ``registry`` deployments (``local`` ones come from the pointer files).
+Served: every recorded deployment whose target is ``served_here`` (``local``, ``registry``, admin uploads; not
+``http`` ones, which their own server serves), with a SQLite state as with a shared one.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ class StateSource:
         return self._store
 
     def _served(self, record: Any) -> bool:
-        kind = record.target.get("type", "local")
-        return kind != "http" if self.paths.shared else kind == "registry"
+        from nerspec.deploy.targets import served_here
+
+        return served_here(record)
 
     def __call__(self) -> dict[tuple[str, str], bytes]:
         if not self.paths.shared and not self.paths.db.is_file():
@@ -70,8 +71,11 @@ class StateSource:
 
     def _pointer(self, store: Any, record: Any) -> bytes:
         fp = record.fingerprint
+        from nerspec.deploy.targets import target_type
+
         pointer: dict[str, Any] = {"project": record.project, "deployment": record.deployment, "fingerprint": fp,
-                                   "deployed_at": record.deployed_at, "source": "state"}
+                                   "deployed_at": record.deployed_at, "source": "state",
+                                   "target": target_type(record.target)}
         failed_at = self._failed_at.get(fp)
         if fp not in self._fetched and (failed_at is None or time.monotonic() - failed_at > RETRY_FETCH_S):
             try:

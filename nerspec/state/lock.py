@@ -167,6 +167,12 @@ def holds(state_root: Path, info: LockInfo) -> bool:
     return holder is not None and holder.id == info.id
 
 
+def ci_run_url() -> str:
+    """The GitHub Actions run a lock holder belongs to (empty outside one): lock errors link to it."""
+    server, repo, run = (os.environ.get(v, "") for v in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
+
+
 def force_unlock(state_root: Path, lock_id: str, force: bool = False) -> LockInfo:
     holder = read_lock(state_root)
     if holder is None:

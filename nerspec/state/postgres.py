@@ -14,15 +14,17 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
 from nerspec.state import rollouts as _rollouts
+from nerspec.state.lock import ci_run_url
 from nerspec.state.monitoring import MonitoringTables
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
@@ -31,6 +33,7 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
+from nerspec.state.split_sides import SplitSideTables
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -73,12 +76,7 @@ def lock_key(project: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def ci_run_url() -> str:
-    server, repo, run = (os.environ.get(v, "") for v in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
-    return f"{server.rstrip('/')}/{repo}/actions/runs/{run}" if server and repo and run else ""
-
-
-class PostgresStore(MonitoringTables):
+class PostgresStore(MonitoringTables, SplitSideTables):
     _placeholder = "%s"
 
     def __init__(self, url: str) -> None:
@@ -91,6 +89,17 @@ class PostgresStore(MonitoringTables):
             migrations.migrate(self.conn)
         except self._errors as exc:
             raise self._lost(exc) from None
+
+    @classmethod
+    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+        raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
+                        "(a live holder is named in the lock error)")
+
+    announces_changes = True
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """LISTEN/NOTIFY on a connection of its own (``listen`` below), until ``stop`` is set."""
+        listen(self.url, on_change, stop)
 
     def _lost(self, exc: BaseException) -> StateError:
         return StateError(f"lost the connection to the PostgreSQL state {_redact(self.url)}: {_redact(str(exc).strip())}; "
@@ -248,7 +257,7 @@ class PostgresStore(MonitoringTables):
         return [_deployment(r) for r in rows]
 
     def set_deployment(self, record: DeploymentRecord, *, action: str, actor: str, reason: str,
-                       expected_from: str | None | object = ANY) -> None:
+                       expected_from: str | None | object = ANY, settings: str = "") -> None:
         with self._tx() as c:
             row = c.execute(
                 "SELECT fingerprint FROM deployments WHERE project = %s AND deployment = %s FOR UPDATE",
@@ -262,7 +271,7 @@ class PostgresStore(MonitoringTables):
                    SET fingerprint=excluded.fingerprint, target=excluded.target, deployed_at=excluded.deployed_at""",
                 (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
             )
-            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason, settings)
             _notify(c, record.project)
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
@@ -292,9 +301,9 @@ class PostgresStore(MonitoringTables):
         """``state migrate``: a project's deployments and its history as they were, in one transaction."""
         with self._tx() as c:
             for h in history:
-                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                             VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
+                             settings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason, h.settings))
             for d in deployments:
                 c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                              VALUES (%s, %s, %s, %s, %s)""", (project, d.deployment, d.fingerprint, _dump(d.target),
@@ -302,7 +311,7 @@ class PostgresStore(MonitoringTables):
             _notify(c, project)
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
-        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history "
+        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason, settings FROM history "
                  "WHERE project = %s")
         args: tuple[str, ...] = (project,)
         if deployment is not None:
@@ -359,10 +368,10 @@ class PostgresStore(MonitoringTables):
 
 
 def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,
-             actor: str, reason: str) -> None:
-    c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-              (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason))
+             actor: str, reason: str, settings: str = "") -> None:
+    c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
+                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+              (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason, settings))
 
 
 def _notify(c: Any, project: str) -> None:

@@ -14,17 +14,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
-
-RECOVERY_HINT = (
-    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
-    "or put a backup back with `nerspec state restore FILE`"
-)
+from nerspec.state.sqlite import RECOVERY_HINT, check_integrity
 
 
 def _artifacts(paths: StatePaths) -> list[Path]:
@@ -89,16 +86,6 @@ def _holds_nothing(db: Path) -> bool:
         return False  # corrupt: the integrity check words that
     finally:
         conn.close()
-
-
-def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
-    try:
-        rows = conn.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as exc:
-        rows = [(str(exc),)]
-    if rows != [("ok",)]:
-        detail = "; ".join(str(r[0]) for r in rows[:3])
-        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
 
 
 def backup(paths: StatePaths, target: Path) -> int:
@@ -229,11 +216,12 @@ class Recovered:
     kept: Path | None
 
 
-def recover(paths: StatePaths) -> Recovered:
-    """Rebuild the database from the artifacts and pointers (the caller holds the lock)."""
+def recover(paths: StatePaths, training_inputs: Callable[[dict[str, Any]], dict[str, Any]]) -> Recovered:
+    """Rebuild the database from the artifacts and pointers (the caller holds the lock). ``training_inputs``
+    maps an artifact's ``manifest.json`` to what plan compares (``fingerprints.model.recorded_training_inputs``)."""
     from nerspec.safeio import sha256_file
-    from nerspec.state import DeploymentRecord, ModelRecord
     from nerspec.state.sqlite import SqliteStore
+    from nerspec.state.store import DeploymentRecord, ModelRecord
 
     check_layout(paths)
     db = Path(paths.db)
@@ -255,7 +243,7 @@ def recover(paths: StatePaths) -> Recovered:
             store.record_model(ModelRecord(
                 project=str(meta["project"]), fingerprint=artifact.name, created=str(meta.get("created") or ""),
                 data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
-                training_inputs=_training_inputs(manifest), versions=meta.get("versions") or {},
+                training_inputs=training_inputs(manifest), versions=meta.get("versions") or {},
                 metrics=_summary(_read(artifact / "evaluation.json")), artifact_files=files,
             ), _read(artifact / "fingerprints.json").get("documents") or None)
             count_models += 1
@@ -309,23 +297,6 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
-
-
-def _training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What plan compares (``fingerprint.training_inputs``), from the artifact's validated manifest."""
-    if not manifest:
-        return {}
-    try:
-        from nerspec.fingerprints.model import training_inputs
-        from nerspec.manifest.load import LoadedProject
-        from nerspec.manifest.schema import PROJECT_MODELS, TextClassificationProject
-        from nerspec.manifest.yamlpos import Positions
-
-        model = PROJECT_MODELS.get(str(manifest.get("kind")), TextClassificationProject)
-        project = LoadedProject(model.model_validate(manifest), Path("nerspec.yaml"), Positions())
-        return training_inputs(project)
-    except Exception:  # an older manifest layout: plan then explains less, nothing else depends on it
-        return {}
 
 
 def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
+from nerspec.state.split_sides import SplitSideTables
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -31,6 +33,22 @@ from nerspec.state.store import (
 )
 
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
+
+
+RECOVERY_HINT = (
+    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
+    "or put a backup back with `nerspec state restore FILE`"
+)
+
+
+def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        rows = [(str(exc),)]
+    if rows != [("ok",)]:
+        detail = "; ".join(str(r[0]) for r in rows[:3])
+        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
 
 
 class _Guarded:
@@ -54,17 +72,16 @@ class _Guarded:
     def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
         if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
             return exc
-        from nerspec.state.repair import RECOVERY_HINT
-
         return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
 
-class SqliteStore(MonitoringTables):
-    def __init__(self, path: Path) -> None:
+class SqliteStore(MonitoringTables, SplitSideTables):
+    def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
+        self.root = root or Path(path).parent  # the state directory: the lock file lives here
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
             self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
@@ -72,8 +89,6 @@ class SqliteStore(MonitoringTables):
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             if str(path) != ":memory:":
-                from nerspec.state.repair import check_integrity
-
                 # A damaged file fails here with the recovery command, not later in some query (exit 70).
                 # A full check reads every page: only for databases small enough to keep plan fast; damage in
                 # a large one surfaces in the query that meets it (_Guarded) with the same message.
@@ -82,9 +97,7 @@ class SqliteStore(MonitoringTables):
                 self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
-            from nerspec.state.repair import RECOVERY_HINT
-
-            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+                raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -131,7 +144,19 @@ class SqliteStore(MonitoringTables):
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
         from nerspec.state import lock
 
-        return lock.locked(Path(self.path).parent, operation, timeout)
+        return lock.locked(self.root, operation, timeout)
+
+    @classmethod
+    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+        """Remove the state directory's lock file if it is ``lock_id`` (``nerspec.state.lock.force_unlock``)."""
+        from nerspec.state import lock
+
+        return lock.force_unlock(Path(paths.root), lock_id, force=force)
+
+    announces_changes = False
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """SQLite announces nothing: readers poll the pointers and the database."""
 
     def schema_version(self) -> int:
         return migrations.current_version(self.conn)
@@ -230,8 +255,10 @@ class SqliteStore(MonitoringTables):
         actor: str,
         reason: str,
         expected_from: str | None | object = ANY,
+        settings: str = "",
     ) -> None:
-        """Point a deployment at a model and append to its history, atomically.
+        """Point a deployment at a model and append to its history (with the deployment's ``settings`` digest),
+        atomically.
 
         ``expected_from`` (compare-and-set): refuse when the deployment no longer serves what the caller
         planned from, so two writers never silently overwrite each other.
@@ -249,7 +276,7 @@ class SqliteStore(MonitoringTables):
                    SET fingerprint=excluded.fingerprint, target=excluded.target, deployed_at=excluded.deployed_at""",
                 (record.project, record.deployment, record.fingerprint, _dump(record.target), record.deployed_at),
             )
-            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason)
+            _history(c, record.project, record.deployment, action, current, record.fingerprint, actor, reason, settings)
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None:
         with self._tx() as c:
@@ -284,16 +311,17 @@ class SqliteStore(MonitoringTables):
         """``state migrate``: a project's deployments and its history as they were, in one transaction."""
         with self._tx() as c:
             for h in history:
-                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason))
+                c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
+                             settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                          (project, h.deployment, h.action, h.from_fp, h.to_fp, h.actor, h.at, h.reason, h.settings))
             for d in deployments:
                 c.execute("""INSERT INTO deployments (project, deployment, fingerprint, target, deployed_at)
                              VALUES (?, ?, ?, ?, ?)""", (project, d.deployment, d.fingerprint, _dump(d.target),
                                                          d.deployed_at))
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]:
-        query = "SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason FROM history WHERE project = ?"
+        query = ("SELECT id, project, deployment, action, from_fp, to_fp, actor, at, reason, settings FROM history "
+                 "WHERE project = ?")
         args: tuple[str, ...] = (project,)
         if deployment is not None:
             query += " AND deployment = ?"
@@ -358,9 +386,10 @@ def _history(
     to_fp: str | None,
     actor: str,
     reason: str,
+    settings: str = "",
 ) -> None:
     c.execute(
-        """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason),
+        """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason, settings),
     )

@@ -5,11 +5,14 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
     from nerspec.state.monitoring import MonitoredDocument
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
@@ -49,6 +52,7 @@ class HistoryRecord:
     actor: str
     at: str
     reason: str
+    settings: str = ""  # digest of the deployment's own settings then (``Deployment.settings_sha256``; '' unknown)
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ class Store(Protocol):
     def all_deployments(self) -> list[DeploymentRecord]: ...
 
     def set_deployment(
-        self, record: DeploymentRecord, *, action: str, actor: str, reason: str, expected_from: str | None | object = ...
+        self, record: DeploymentRecord, *, action: str, actor: str, reason: str, expected_from: str | None | object = ...,
+        settings: str = "",
     ) -> None: ...
 
     def remove_deployment(self, project: str, deployment: str, *, actor: str, reason: str) -> None: ...
@@ -144,6 +149,13 @@ class Store(Protocol):
 
     def monitoring_counts(self) -> dict[tuple[str, str], int]: ...
 
+    # recorded split sides (nerspec.state.split_sides): document id -> in test, per project and split setting
+    def recorded_split(self, project: str, split_key: str) -> dict[str, bool]: ...
+
+    def recorded_splits(self, project: str) -> dict[str, dict[str, bool]]: ...
+
+    def record_split(self, project: str, split_key: str, sides: dict[str, bool]) -> None: ...
+
     # rollouts (nerspec.rollout): staged candidates and what the servers observed of them
     def rollouts(self, project: str) -> dict[str, RolloutRecord]: ...
 
@@ -161,6 +173,18 @@ class Store(Protocol):
     # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
     # session advisory locks per project (released with the connection when a process dies)
     def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[Any]: ...
+
+    @classmethod
+    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> Any:
+        """Remove the lock ``lock_id`` left by a command that is gone, without opening the store (it may be the
+        damaged thing); returns its holder, or raises ``LockError`` where locks end with their holder."""
+        ...
+
+    # changes: a store that announces them (PostgreSQL's NOTIFY) calls ``on_change`` until ``stop`` is set; the
+    # others return at once and their readers poll
+    announces_changes: bool
+
+    def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None: ...
 
 
 def utc_now() -> str:

@@ -86,24 +86,9 @@ def fill_staged(
         staged / FINGERPRINTS,
         _dump({"model": fingerprint, "data": data_fp.to_json(), "documents": document_hashes(corpus)}),
     )
-    metrics = {
-        "dev": result.scores,
-        "score": result.score,
-        "best_step": result.best_step,
-        "steps": result.steps,
-        "stopped": "max_steps" if result.max_steps and result.steps > result.max_steps else "patience",
-        "checkpoints": [{"step": step, "score": score} for score, step in result.checkpoints],
-        "train_documents": result.train_documents,
-        "dev_documents": result.dev_documents,
-        "dev_source": result.dev_source,
-    }
-    atomic.write_text(staged / METRICS, _dump(metrics))
+    atomic.write_text(staged / METRICS, _dump(_metrics(result)))
     if train_side is not None:  # the words training saw: production monitoring's unseen-word share
-        from nerspec import vocabulary
-
-        atomic.write_text(staged / VOCABULARY, json.dumps(
-            {"version": vocabulary.VERSION, "words": vocabulary.build(d.text for d in train_side)},
-            ensure_ascii=False) + "\n")
+        _write_vocabulary(staged, train_side)
     meta = {
         "fingerprint": fingerprint,
         "project": manifest.metadata.name,
@@ -128,3 +113,27 @@ def fill_staged(
     atomic.fsync_tree(model)
     atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact
     return meta
+
+
+def _metrics(result: TrainResult) -> dict[str, Any]:
+    """``metrics.json``: the dev scores of the training run and how it stopped."""
+    return {
+        "dev": result.scores,
+        "score": result.score,
+        "best_step": result.best_step,
+        "steps": result.steps,
+        "stopped": "max_steps" if result.max_steps and result.steps > result.max_steps else "patience",
+        "checkpoints": [{"step": step, "score": score} for score, step in result.checkpoints],
+        "train_documents": result.train_documents,
+        "dev_documents": result.dev_documents,
+        "dev_source": result.dev_source,
+    }
+
+
+def _write_vocabulary(staged: Path, train_side: list[Any]) -> None:
+    """The words training saw (production monitoring's unseen-word share)."""
+    from nerspec import vocabulary
+
+    atomic.write_text(staged / VOCABULARY, json.dumps(
+        {"version": vocabulary.VERSION, "words": vocabulary.build(d.text for d in train_side)},
+        ensure_ascii=False) + "\n")

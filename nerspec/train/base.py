@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ManifestError
+from nerspec.fingerprints.model import installed_version
 
 if TYPE_CHECKING:
     from thinc.api import Config
@@ -27,18 +28,6 @@ class BasePipeline:
     package: str
     width: int
     has_vectors: bool
-
-
-def installed_version(package: str) -> str | None:
-    """The installed distribution version of a pipeline package, without importing it or spaCy (for fingerprints)."""
-    from importlib import metadata
-
-    for name in (package, package.replace("_", "-")):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def _error(project: LoadedProject, message: str) -> ManifestError:
@@ -77,9 +66,10 @@ def apply_base(config: Config, project: LoadedProject) -> None:
     """Point the config's ``tok2vec`` at the base package (in place); the trained components listen to it."""
     base = inspect_base(project, config["nlp"]["lang"])
     from nerspec.kinds import kind_of
-    from nerspec.train.config import labels_of, multilabel_of
 
-    trained, listening = kind_of(project.kind).listening(labels_of(project), multilabel_of(project), base.width)
+    spec = project.manifest.spec
+    labels = [label.name for label in spec.labels]
+    trained, listening = kind_of(project.kind).listening(labels, bool(getattr(spec, "multilabel", False)), base.width)
     config["nlp"]["pipeline"] = [TOK2VEC, *trained]
     config["components"] = {TOK2VEC: {"source": base.package, "component": TOK2VEC}, **listening}
     if base.has_vectors:

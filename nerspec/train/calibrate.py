@@ -31,6 +31,7 @@ from nerspec.kinds import kind_of
 if TYPE_CHECKING:
     from nerspec.calibration import Outcome
     from nerspec.manifest.load import LoadedProject
+    from nerspec.predict import Predictor
     from nerspec.train.loop import TrainResult
 
 CROSS_FIT_FOLDS = 5
@@ -112,18 +113,18 @@ def _fit_per_class(
     return out
 
 
-def _class_scores(predictor: Any, docs: list[Document]) -> list[dict[str, float]]:
+def _class_scores(predictor: Predictor, docs: list[Document]) -> list[dict[str, float]]:
     """Raw per-class scores (``doc.cats``) of ``docs`` through the serving function."""
     languages = [d.language for d in docs]
     return [cats for _, cats in predictor.analyze([d.text for d in docs], batch_size=64, languages=languages)]
 
 
-def _outcomes(project: LoadedProject, predictor: Any, docs: list[Document]) -> list[Outcome]:
-    from nerspec.calibration import outcomes
+def _outcomes(project: LoadedProject, predictor: Predictor, docs: list[Document]) -> list[Outcome]:
+    from nerspec.kinds import kind_of
 
     languages = [d.language for d in docs]  # a multilingual pipeline tokenizes each text by its language
     predictions = list(predictor.pipe([d.text for d in docs], batch_size=64, languages=languages))
-    return outcomes(project.kind, docs, predictions)
+    return kind_of(project.kind).outcomes(docs, predictions)
 
 
 def _cross_fitted(

@@ -12,24 +12,20 @@ logger back (``portable_config``), so ``spacy.load`` works on them in any proces
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds import ProjectKind, kind_of
+from nerspec.train.memory import MEMORY_READER, PROGRESS_LOGGER
 from nerspec.train.schedule import DataSize, schedule_for
 
 if TYPE_CHECKING:
     from thinc.api import Config
 
     from nerspec.manifest.load import LoadedProject
-
-MEMORY_READER = "nerspec.MemoryCorpus.v1"
-PROGRESS_LOGGER = "nerspec.ProgressLogger.v1"
 
 # Manifest `training:` field -> its place in spaCy's `[training]` section (expert configs keep their own
 # values unless the manifest sets the field explicitly).
@@ -41,96 +37,6 @@ _TRAINING_FIELDS = {
     "dropout": ("dropout",),
     "batch_size": ("batcher", "size", "stop"),
 }
-
-
-@dataclass
-class MemorySession:
-    """What the in-memory reader and the progress logger of one training run read."""
-
-    train: list[Document]
-    dev: list[Document]
-    impl: ProjectKind
-    labels: list[str]
-    multilabel: bool
-    log_step: Callable[[dict[str, Any] | None], None] | None = None
-    _cache: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
-
-    def references(self, split: str, nlp: Any) -> list[Any]:
-        # The dev set is read at every evaluation: tokenize and annotate it once per vocab.
-        key = (split, id(nlp.vocab))
-        if key not in self._cache:
-            docs = self.train if split == "train" else self.dev
-            self._cache[key] = [self.impl.reference(nlp, d, self.labels, self.multilabel) for d in docs]
-        return self._cache[key]
-
-
-_SESSIONS: dict[str, MemorySession] = {}
-_SESSIONS_LOCK = threading.Lock()
-_registered = False
-
-
-def open_session(key: str, session: MemorySession) -> None:
-    with _SESSIONS_LOCK:
-        _SESSIONS[key] = session
-
-
-def close_session(key: str) -> None:
-    with _SESSIONS_LOCK:
-        _SESSIONS.pop(key, None)
-
-
-def _session(key: str) -> MemorySession:
-    try:
-        return _SESSIONS[key]
-    except KeyError:
-        raise TrainingError(f"no in-memory corpus `{key}`: nerspec configs train through `nerspec train`") from None
-
-
-def register() -> None:
-    """Register the reader and the logger with spaCy (idempotent; imports spaCy)."""
-    global _registered
-    if _registered:
-        return
-    import spacy
-    from spacy.training import Example
-
-    import nerspec.train.architectures  # noqa: F401  (registers nerspec's architectures)
-
-    @spacy.registry.readers(MEMORY_READER)
-    def memory_corpus(key: str, split: str = "train") -> Callable[[Any], Iterable[Any]]:
-        def read(nlp: Any) -> Iterable[Any]:
-            session = _session(key)
-            for reference in session.references(split, nlp):
-                if len(reference):
-                    # A fresh predicted doc each time, as spaCy's Corpus does: the pipeline writes into it.
-                    yield Example(_predicted_doc(nlp, reference), reference)
-
-        return read
-
-    @spacy.registry.loggers(PROGRESS_LOGGER)
-    def progress_logger(key: str) -> Callable[..., Any]:
-        def setup(nlp: Any, stdout: Any = None, stderr: Any = None) -> tuple[Callable[..., None], Callable[[], None]]:
-            session = _session(key)
-
-            def log_step(info: dict[str, Any] | None) -> None:
-                if session.log_step is not None:
-                    session.log_step(info)
-
-            return log_step, lambda: None
-
-        return setup
-
-    _registered = True
-
-
-def _predicted_doc(nlp: Any, reference: Any) -> Any:
-    if nlp.lang != "xx":
-        return nlp.make_doc(reference.text)
-    # Multilingual: the reference was tokenized by its document's own language (nerspec.multilingual); the
-    # predicted doc gets the same tokens, which the xx tokenizer alone would not reproduce.
-    from spacy.tokens import Doc
-
-    return Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
 
 
 def spacy_lang(project: LoadedProject) -> str:
@@ -194,11 +100,6 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     training = project.manifest.spec.training
     labels, multilabel = labels_of(project), multilabel_of(project)
     pipeline, components = impl.components(labels, multilabel)
-    plan = schedule_for(project.kind, size, multilabel)
-    batch = training.batch_size or plan.batch_words
-    max_steps = training.max_steps or plan.max_steps
-    patience = training.patience if training.patience is not None else plan.patience
-    eval_frequency = training.eval_frequency or plan.eval_frequency
     data: dict[str, Any] = {
         "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
         "system": {"gpu_allocator": None, "seed": training.seed},
@@ -215,48 +116,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
         },
         "components": components,
         "corpora": file_corpora(),
-        "training": {
-            "dev_corpus": "corpora.dev",
-            "train_corpus": "corpora.train",
-            "seed": training.seed,
-            "gpu_allocator": None,
-            "dropout": training.dropout,
-            "accumulate_gradient": 1,
-            "patience": patience,
-            "max_epochs": 0,
-            "max_steps": max_steps,
-            "eval_frequency": eval_frequency,
-            "frozen_components": [],
-            "annotating_components": [],
-            "before_to_disk": None,
-            "before_update": None,
-            "optimizer": {
-                "@optimizers": "Adam.v1",
-                "beta1": 0.9,
-                "beta2": 0.999,
-                "L2_is_weight_decay": True,
-                "L2": 0.01,
-                "grad_clip": 1.0,
-                "use_averages": True,
-                "eps": 1e-8,
-                "learn_rate": plan.learn_rate,
-            },
-            "batcher": {
-                "@batchers": "spacy.batch_by_words.v1",
-                "discard_oversize": False,
-                "tolerance": 0.2,
-                "get_length": None,
-                "size": {
-                    "@schedules": "compounding.v1",
-                    "start": min(plan.batch_start, batch),
-                    "stop": batch,
-                    "compound": 1.001,
-                    "t": 0.0,
-                },
-            },
-            "logger": dict(CONSOLE_LOGGER),
-            "score_weights": {},
-        },
+        "training": _training_section(training, schedule_for(project.kind, size, multilabel)),
         "pretraining": {},
         "initialize": {
             "vectors": None,
@@ -277,6 +137,48 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
 
         apply_base(config, project)
     return config
+
+
+def _training_section(training: Any, plan: Any) -> dict[str, Any]:
+    """spaCy's ``[training]``: the manifest's settings, else the schedule ``plan`` scaled to the data."""
+    batch = training.batch_size or plan.batch_words
+    return {
+        "dev_corpus": "corpora.dev",
+        "train_corpus": "corpora.train",
+        "seed": training.seed,
+        "gpu_allocator": None,
+        "dropout": training.dropout,
+        "accumulate_gradient": 1,
+        "patience": training.patience if training.patience is not None else plan.patience,
+        "max_epochs": 0,
+        "max_steps": training.max_steps or plan.max_steps,
+        "eval_frequency": training.eval_frequency or plan.eval_frequency,
+        "frozen_components": [],
+        "annotating_components": [],
+        "before_to_disk": None,
+        "before_update": None,
+        "optimizer": {
+            "@optimizers": "Adam.v1",
+            "beta1": 0.9,
+            "beta2": 0.999,
+            "L2_is_weight_decay": True,
+            "L2": 0.01,
+            "grad_clip": 1.0,
+            "use_averages": True,
+            "eps": 1e-8,
+            "learn_rate": plan.learn_rate,
+        },
+        "batcher": {
+            "@batchers": "spacy.batch_by_words.v1",
+            "discard_oversize": False,
+            "tolerance": 0.2,
+            "get_length": None,
+            "size": {"@schedules": "compounding.v1", "start": min(plan.batch_start, batch), "stop": batch,
+                     "compound": 1.001, "t": 0.0},
+        },
+        "logger": dict(CONSOLE_LOGGER),
+        "score_weights": {},
+    }
 
 
 # Width of the tok2vec a text classifier gets when it pretrains (NER's default already has one).
@@ -326,6 +228,21 @@ def expert_config(project: LoadedProject) -> Config:
         raise TrainingError(f"{shown}: not a valid spaCy config: {exc}") from None
     impl = kind_of(project.kind)
     labels, multilabel = labels_of(project), multilabel_of(project)
+    problems, trained = _expert_problems(config, project, impl, multilabel)
+    if problems:
+        raise TrainingError(f"{shown}: " + "; ".join(problems))
+    config.setdefault("paths", {})
+    config.setdefault("initialize", {}).setdefault("components", {})
+    factories = impl.factories(multilabel)
+    for name, settings in impl.initialize(labels, multilabel).items():
+        for component in trained if name in factories else [name]:
+            config["initialize"]["components"].setdefault(component, dict(settings))
+    _with_manifest_training(config, training)
+    return config
+
+
+def _expert_problems(config: Config, project: LoadedProject, impl: ProjectKind, multilabel: bool) -> tuple[list[str], list[str]]:
+    """What an expert config lacks for this project, and the pipeline components the kind trains."""
     problems: list[str] = []
     nlp_section = config.get("nlp")
     if not isinstance(nlp_section, dict) or not isinstance(nlp_section.get("pipeline"), list):
@@ -350,14 +267,11 @@ def expert_config(project: LoadedProject) -> Config:
             problems.append(f"pipeline component `{name}` has no [components.{name}] section")
     if not isinstance(config.get("training"), dict):
         problems.append("missing [training] section")
-    if problems:
-        raise TrainingError(f"{shown}: " + "; ".join(problems))
-    config.setdefault("paths", {})
-    config.setdefault("initialize", {}).setdefault("components", {})
-    for name, settings in impl.initialize(labels, multilabel).items():
-        for component in trained if name in factories else [name]:
-            config["initialize"]["components"].setdefault(component, dict(settings))
-    # Only what the manifest states explicitly overrides the expert's file.
+    return problems, trained
+
+
+def _with_manifest_training(config: Config, training: Any) -> None:
+    """Only what the manifest states explicitly overrides the expert's file."""
     explicit = training.model_fields_set
     for manifest_field, where in _TRAINING_FIELDS.items():
         if manifest_field in explicit and getattr(training, manifest_field) is not None:
@@ -371,7 +285,6 @@ def expert_config(project: LoadedProject) -> Config:
     config["training"].setdefault("gpu_allocator", None)
     config["training"]["train_corpus"] = "corpora.train"
     config["training"]["dev_corpus"] = "corpora.dev"
-    return config
 
 
 def project_config(project: LoadedProject, size: DataSize | None = None) -> Config:

@@ -22,6 +22,7 @@ from nerspec.errors import TrainingError
 from nerspec.progress import Task
 from nerspec.progress import task as progress_task
 from nerspec.train import config as cfg
+from nerspec.train import memory
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -106,7 +107,7 @@ def run_training(
     if not dev_docs:
         # Too few documents to carve a dev set (or dev_fraction: 0): select the checkpoint on the train set.
         dev_docs, dev_source = list(train_docs), "train"
-    cfg.register()
+    memory.register()
     from spacy.training.loop import train as spacy_train
 
     from nerspec.train.schedule import DataSize
@@ -123,15 +124,9 @@ def run_training(
     # dozen noisy dev scores overstates the dev carve's accuracy, and the calibration is fitted on that carve.
     keep_last = patience == 0
     tracker = _Tracker(max_steps, patience, progress, keep_last=keep_last)
-    impl = cfg.kind_of(project.kind)
-    session = cfg.MemorySession(
-        train=train_docs,
-        dev=dev_docs,
-        impl=impl,
-        labels=cfg.labels_of(project),
-        multilabel=cfg.multilabel_of(project),
-        log_step=tracker.log_step,
-    )
+    session = memory.MemorySession(train=train_docs, dev=dev_docs, impl=cfg.kind_of(project.kind),
+                                   labels=cfg.labels_of(project), multilabel=cfg.multilabel_of(project),
+                                   log_step=tracker.log_step)
     config = cfg.with_memory_corpus(base, key)
     use_gpu = select_gpu(project.manifest.spec.training.gpu)
     where = (
@@ -139,7 +134,7 @@ def run_training(
         if project.manifest.spec.training.config
         else "the generated spaCy config"
     )
-    cfg.open_session(key, session)
+    memory.open_session(key, session)
     try:
         nlp = _init_pipeline(config, use_gpu, where)
         sink = io.StringIO()
@@ -149,7 +144,7 @@ def run_training(
             tracker.bar = bar
             spacy_train(nlp, output_path, use_gpu=use_gpu, stdout=sink, stderr=sink)
     finally:
-        cfg.close_session(key)
+        memory.close_session(key)
     kept = output_path / ("model-last" if keep_last else "model-best")
     return _result(kept, tracker, max_steps, use_gpu, len(train_docs), dev_docs, dev_source)
 

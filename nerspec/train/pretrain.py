@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.errors import TrainingError
+from nerspec.fingerprints.model import raw_text_digest, source_indices
 
 if TYPE_CHECKING:
     from thinc.api import Config
@@ -28,48 +28,6 @@ if TYPE_CHECKING:
 
 WEIGHTS = "tok2vec.bin"
 PRETRAIN_RECIPE = 1  # bump when the pretraining section below changes
-
-
-def source_indices(project: LoadedProject) -> list[int]:
-    """Indices of the data sources pretraining reads."""
-    pretrain = project.manifest.spec.training.pretrain
-    wanted = None if pretrain is None or pretrain.sources is None else set(pretrain.sources)
-    return [
-        i
-        for i, source in enumerate(project.manifest.spec.data)
-        if source.unlabeled and (wanted is None or source.name in wanted)
-    ]
-
-
-def raw_text_digest(project: LoadedProject) -> str:
-    """sha256 over the raw-text sources' files (names, paths and contents; URL sources by their pin)."""
-    digest = hashlib.sha256()
-    for line in _source_lines(project).values():
-        digest.update(line.encode())
-    return digest.hexdigest()
-
-
-def raw_text_source_digests(project: LoadedProject) -> dict[str, str]:
-    """Each raw-text source's own digest, so that `plan` can name the sources whose text changed."""
-    return {name: hashlib.sha256(line.encode()).hexdigest()[:16] for name, line in _source_lines(project).items()}
-
-
-def _source_lines(project: LoadedProject) -> dict[str, str]:
-    from nerspec.fingerprints.data import source_fingerprint
-    from nerspec.fingerprints.stat_cache import StatCache
-
-    cache = StatCache(None)
-    prefix = str(project.dir.resolve()) + os.sep
-    lines = {}
-    for index in source_indices(project):
-        source = project.manifest.spec.data[index]
-        if source.path is None:
-            lines[source.name] = f"{source.name}\0url\0{source.sha256}\n"
-            continue
-        root = project.dir.resolve() / source.path
-        source_digest = source_fingerprint(source.format, root, prefix, cache)[1] if root.exists() else "missing"
-        lines[source.name] = f"{source.name}\0{source.format}\0{source.encoding}\0{source_digest}\n"
-    return lines
 
 
 def raw_texts(project: LoadedProject, cache_dir: Path | None = None) -> list[str]:

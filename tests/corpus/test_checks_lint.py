@@ -11,6 +11,7 @@ from nerspec.corpus.fix import fix_whitespace
 from nerspec.corpus.lint import lint_corpus
 from nerspec.corpus.load import load_corpus
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.kinds import kind_of
 from nerspec.manifest.load import load_project
 
 
@@ -20,7 +21,7 @@ def _codes(findings) -> list[tuple[str, str, str | None]]:
 
 def test_clean_sample_has_only_expected_warnings(make_project) -> None:
     project = make_project()
-    findings = check_corpus(project, load_corpus(project))
+    findings = check_corpus(project, load_corpus(project), kind_of(project.kind))
     assert [f for f in findings if f.severity == "error"] == []
     assert {f.code for f in findings} == {"too_few_documents"}
 
@@ -29,7 +30,7 @@ def test_span_errors_are_located_with_excerpts(make_project) -> None:
     text = "Alice met Bob\nin Paris and Rome."
     docs = [("x.txt", text, [(0, 5, "Person"), (2, 9, "Person"), (17, 22, "Town"), (27, 27, "City"), (30, 99, "City")], "train")]
     project = make_project(docs)
-    findings = check_corpus(project, load_corpus(project))
+    findings = check_corpus(project, load_corpus(project), kind_of(project.kind))
     errors = {f.code: f for f in findings if f.severity == "error"}
     assert set(errors) == {"overlapping_spans", "unknown_label", "empty_span", "span_outside_text"}
     unknown = errors["unknown_label"]
@@ -61,7 +62,7 @@ def test_warnings_whitespace_punctuation_tokens_duplicates_unused(make_project) 
         ("e.txt", "Inc. and Co. Ltd. are fine: Acme Inc.", [(28, 37, "Person")], "train"),
     ]
     project = make_project(docs, entities=("Person", "City", "Date"), split="{policy: manual}")
-    findings = check_corpus(project, load_corpus(project))
+    findings = check_corpus(project, load_corpus(project), kind_of(project.kind))
     assert _codes(findings) == [
         ("warning", "no_test_instances", None),  # Person and City: every labeled document is in train
         ("warning", "no_test_instances", None),
@@ -82,7 +83,7 @@ def test_warnings_whitespace_punctuation_tokens_duplicates_unused(make_project) 
 def test_a_split_without_test_documents_is_a_located_error(make_project) -> None:
     docs = [(f"{i}.txt", f"Alice went to Paris {i}.", [(0, 5, "Person")], "train") for i in range(12)]
     project = make_project(docs, split="{policy: manual}")
-    (error,) = [f for f in check_corpus(project, load_corpus(project)) if f.severity == "error"]
+    (error,) = [f for f in check_corpus(project, load_corpus(project), kind_of(project.kind)) if f.severity == "error"]
     assert error.code == "no_test_documents" and error.location.endswith("nerspec.yaml") and error.line > 0
     assert "manual split leaves no test documents" in error.message and "dataset: Test" in error.message
 
@@ -91,7 +92,7 @@ def test_token_boundary_uses_spacy_for_punctuation_edges(make_project) -> None:
     docs = [("a.txt", "Paid 10km. Owner: O'Neill's.", [(5, 7, "City"), (18, 25, "Person")], "train"),
             ("b.txt", "U.S.A. rules", [(0, 3, "City")], "train")]
     project = make_project(docs)
-    flagged = [(f.doc_id, f.start) for f in check_corpus(project, load_corpus(project)) if f.code == "span_not_on_tokens"]
+    flagged = [(f.doc_id, f.start) for f in check_corpus(project, load_corpus(project), kind_of(project.kind)) if f.code == "span_not_on_tokens"]
     # spaCy splits "10km" and "O'Neill's" -> "O'Neill" + "'s", but keeps "U.S.A." whole.
     assert flagged == [("b.txt", 0)]
 
@@ -102,7 +103,7 @@ def test_duplicate_ids_and_empty_documents(tmp_path: Path) -> None:
         "apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: d}\nspec:\n  entities: [{name: Person}]\n"
         "  data: [{name: d, format: jsonl, path: d.jsonl}]\n")
     project = load_project(tmp_path)
-    findings = check_corpus(project, load_corpus(project))
+    findings = check_corpus(project, load_corpus(project), kind_of(project.kind))
     errors = [(f.code, f.doc_id, f.line) for f in findings if f.severity == "error"]
     assert sorted(errors) == [("duplicate_id", "1", 2), ("empty_document", "2", 3)]
 
@@ -116,19 +117,20 @@ def test_classification_checks(classification_project) -> None:
         {"id": "5", "text": "goal", "labels": ["Politics"]},
     ]
     project = classification_project(records)
-    findings = check_corpus(project, load_corpus(project))
+    findings = check_corpus(project, load_corpus(project), kind_of(project.kind))
+    # Stratified quotas (split version 4) give no class of one or two documents a test document at 0.2.
     assert [(f.code, f.doc_id) for f in findings if f.severity == "error"] == [
-        ("single_label_count", "2"), ("single_label_count", "3"), ("unknown_class", "4")]
+        ("single_label_count", "2"), ("single_label_count", "3"), ("unknown_class", "4"), ("no_test_documents", None)]
     warnings = {f.code for f in findings if f.severity == "warning"}
     assert {"unused_label"} <= warnings and warnings & {"duplicate_text", "train_test_leakage"}
-    assert [f.code for f in lint_corpus(project, load_corpus(project))] == ["lint_class_conflict"]
+    assert [f.code for f in lint_corpus(project, load_corpus(project), kind_of(project.kind))] == ["lint_class_conflict"]
 
 
 def test_multilabel_allows_several_classes(classification_project) -> None:
     project = classification_project([{"id": "1", "text": "a", "labels": ["Sports", "Tech"]}, {"id": "2", "text": "b", "labels": []}],
                                      multilabel=True)
     # Two documents may leave no test side (its own error); no error may be about the classes.
-    errors = [f.code for f in check_corpus(project, load_corpus(project)) if f.severity == "error"]
+    errors = [f.code for f in check_corpus(project, load_corpus(project), kind_of(project.kind)) if f.severity == "error"]
     assert [code for code in errors if code != "no_test_documents"] == []
 
 
@@ -160,7 +162,7 @@ def test_lint_finds_inconsistent_and_incomplete_tagging(make_project) -> None:
         ("4.txt", "Acme Corp again, and Jordan.", [(0, 9, "Company")], "train"),
     ]
     project = make_project(docs, entities=("Company", "Person", "City"))
-    findings = lint_corpus(project, load_corpus(project))
+    findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
     by_code = {}
     for f in findings:
         by_code.setdefault(f.code, []).append(f)
@@ -210,7 +212,7 @@ def test_span_with_sentence_period_after_amount_is_flagged(make_project) -> None
                              (text.index("$250"), text.index("$250") + 9, "City"),
                              (text.index("Acme"), len(text), "Person")], "train")]
     project = make_project(docs)
-    flagged = sorted(f.start for f in check_corpus(project, load_corpus(project)) if f.code == "span_punctuation")
+    flagged = sorted(f.start for f in check_corpus(project, load_corpus(project), kind_of(project.kind)) if f.code == "span_punctuation")
     assert flagged == sorted([amount, text.index("2029"), text.index("$250")])
 
 
@@ -222,7 +224,7 @@ def test_lint_untagged_matches_only_on_token_boundaries(make_project) -> None:
         ("4.txt", "Jordanian food; $39,0001 and x$39,000.", [], "train"),
     ]
     project = make_project(docs, entities=("City", "Person"))
-    untagged = {f.message.split("`")[1]: f for f in lint_corpus(project, load_corpus(project)) if f.code == "lint_untagged"}
+    untagged = {f.message.split("`")[1]: f for f in lint_corpus(project, load_corpus(project), kind_of(project.kind)) if f.code == "lint_untagged"}
     assert set(untagged) == {"$39,000", "Jordan"}
     # The hit is the real one after "loan is", not the prefix of "$39,000,900", and is located there.
     assert "untagged 1× in 1 documents (e.g. 2.txt)" in untagged["$39,000"].message
@@ -234,11 +236,22 @@ def test_lint_untagged_matches_only_on_token_boundaries(make_project) -> None:
 def test_example_project_reports_its_deliberate_slips_only() -> None:
     project = load_project(Path(__file__).resolve().parents[2] / "projects" / "example")
     corpus = load_corpus(project)
-    untagged = [(f.doc_id, f.message.split("`")[1]) for f in lint_corpus(project, corpus) if f.code == "lint_untagged"]
+    untagged = [(f.doc_id, f.message.split("`")[1]) for f in lint_corpus(project, corpus, kind_of(project.kind)) if f.code == "lint_untagged"]
     # loan-0085.txt leaves a second mention of `Northwind Fitness Studios Inc.` untagged on purpose; unlabeled
     # amounts (fees, revenue, appraisals) never repeat a labeled loan amount, so no amount is reported.
     assert ("loan-0085.txt", "Northwind Fitness Studios Inc.") in untagged
     assert [hit for hit in untagged if hit[1][:1] in "$€£"] == []
     # loan-0046.txt's LoanAmount takes in the sentence's final period on purpose.
-    flagged = [f.doc_id for f in check_corpus(project, corpus) if f.code == "span_punctuation"]
+    flagged = [f.doc_id for f in check_corpus(project, corpus, kind_of(project.kind)) if f.code == "span_punctuation"]
     assert "loan-0046.txt" in flagged
+
+
+def test_a_finding_round_trips_through_its_json() -> None:
+    import json
+
+    from nerspec.corpus.findings import Finding
+
+    finding = Finding("warning", "lint_untagged", "`Acme` is tagged elsewhere", "d1", "data.jsonl", 3, 7, "…[Acme]…",
+                      2, 5)
+    assert Finding.from_dict(json.loads(json.dumps(finding.to_dict()))) == finding
+    assert Finding.from_dict({**finding.to_dict(), "added_later": 1}) == finding

@@ -15,7 +15,7 @@ from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
 
-NER = ProjectInfo(name="p", kind="NERProject", labels=("Person", "City"))
+NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 
 
 def _expected(docs=SAMPLE):
@@ -207,7 +207,7 @@ def test_azure_jsonl_round_trips_are_lossless(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("multilabel", [False, True])
 def test_classification_round_trip(tmp_path: Path, multilabel: bool) -> None:
-    info = ProjectInfo(name="c", kind="TextClassificationProject", labels=("A", "B"), multilabel=multilabel)
+    info = ProjectInfo(name="c", kind="TextClassificationProject", annotates_spans=False, labels=("A", "B"), multilabel=multilabel)
     docs = [Document("1.txt", "one 😀", labels=["A", "B"] if multilabel else ["A"], dataset="train"),
             Document("2.txt", "two", labels=["B"])]
     assert _strip(azure.read(azure.write(docs, tmp_path / "a", info))) == _strip(docs)
@@ -309,7 +309,7 @@ def test_export_import_is_lossless_for_any_id_and_text(
 def test_classification_ids_round_trip(ids: list[str], multilabel: bool) -> None:
     import tempfile
 
-    info = ProjectInfo(name="c", kind="TextClassificationProject", labels=("A", "B"), multilabel=multilabel)
+    info = ProjectInfo(name="c", kind="TextClassificationProject", annotates_spans=False, labels=("A", "B"), multilabel=multilabel)
     docs = [Document(i, f"text {n}", labels=["A", "B"] if multilabel else ["B"], dataset="test") for n, i in enumerate(ids)]
     with tempfile.TemporaryDirectory() as tmp:
         _round_trips(docs, Path(tmp), info)
@@ -457,3 +457,17 @@ def test_conll_round_trip_of_generated_glued_entities(parts: list[tuple[str, str
     with tempfile.TemporaryDirectory() as tmp:
         back = _conll_round_trip([doc], Path(tmp))
     assert _entities(back) == _entities([doc])
+
+
+def test_the_format_table_covers_the_manifest_and_says_what_each_format_can_do() -> None:
+    from typing import get_args
+
+    from nerspec.corpus.formats import FORMATS, names
+    from nerspec.manifest.schema import DataFormat
+
+    assert set(FORMATS) == set(get_args(DataFormat))
+    assert names("pool") == ("folders", "jsonl", "labelstudio") and names("fixable") == ("azure", "jsonl")
+    assert names("directory") == ("azure", "folders") and names("drafts") == ("jsonl", "labelstudio")
+    for name, found in FORMATS.items():  # every module reads, lists its files and writes
+        loaded = found.load()
+        assert callable(loaded.read) and callable(loaded.referenced_files) and callable(loaded.write), name

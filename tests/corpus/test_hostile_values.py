@@ -142,3 +142,25 @@ def test_findings_are_capped_per_file_with_a_count() -> None:
     assert [f.message for f in summary] == [f"{2 * MAX_FINDINGS_PER_SOURCE} more errors in this file "
                                             f"(the first {MAX_FINDINGS_PER_SOURCE} are shown)"]
     assert len(kept) == MAX_FINDINGS_PER_SOURCE + 3
+
+
+def test_duplicate_keys_in_an_azure_labels_file_are_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Alice went home.", encoding="utf-8")
+    body = ('{"assets": {"projectKind": "CustomEntityRecognition", "projectKind": "CustomEntityRecognition", '
+            '"documents": [{"location": "a.txt", "language": "en", "entities": []}]}}')
+    (tmp_path / "labels.json").write_text(body, encoding="utf-8")
+    assert azure.read(tmp_path / "labels.json")[0].warnings == [
+        "duplicate JSON key `projectKind`: the last value is used"]
+
+
+def test_a_docbin_id_that_is_not_a_string_or_integer_is_refused(tmp_path: Path) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    from nerspec.corpus.formats import docbin
+
+    nlp = spacy.blank("en")
+    doc = nlp("Alice went home.")
+    doc.user_data["id"] = ["a"]
+    DocBin(docs=[doc], store_user_data=True).to_disk(tmp_path / "d.spacy")
+    assert "`id` must be a string or an integer, not a " in _refused(docbin.read, tmp_path / "d.spacy")  # msgpack: tuple

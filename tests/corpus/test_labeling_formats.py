@@ -15,8 +15,9 @@ from nerspec.corpus.formats import conll, docbin, doccano, labelstudio, module, 
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
+from nerspec.kinds import kind_of
 
-NER = ProjectInfo(name="p", kind="NERProject", labels=("Person", "City"))
+NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 LABELING = (labelstudio, doccano, prodigy)
 
 
@@ -38,7 +39,7 @@ def test_ner_round_trip_keeps_ids_texts_and_every_span(docs: list[Document], sta
 @given(st.lists(st.tuples(ANY_ID, TEXT, st.lists(st.sampled_from(["A", "B", "C"]), unique=True)), min_size=1, max_size=6))
 @settings(max_examples=40, deadline=None)
 def test_classification_round_trip(records: list[tuple[str, str, list[str]]]) -> None:
-    info = ProjectInfo(name="c", kind="TextClassificationProject", labels=("A", "B", "C"), multilabel=True)
+    info = ProjectInfo(name="c", kind="TextClassificationProject", annotates_spans=False, labels=("A", "B", "C"), multilabel=True)
     docs = [Document(i, t, labels=labels) for i, t, labels in records]
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in LABELING:
@@ -198,7 +199,7 @@ def test_label_studio_source_sets_aside_unannotated_tasks_and_blocks_drafts(tmp_
         project = load_project(tmp_path)
         corpus = load_corpus(project)
         assert [d.id for d in corpus] == ["0", "1", "2"] and [d.id for d in corpus.set_aside] == ["10", "11"]
-        found = {f.code: f for f in check_corpus(project, corpus) if f.code in ("unreviewed_drafts", "unlabeled_records")}
+        found = {f.code: f for f in check_corpus(project, corpus, kind_of(project.kind)) if f.code in ("unreviewed_drafts", "unlabeled_records")}
         assert found["unlabeled_records"].severity == "warning"
         assert found["unreviewed_drafts"].severity == ("warning" if allow else "error")
         assert found["unreviewed_drafts"].message.startswith("1 unreviewed draft (model pre-labels, first: 11)")

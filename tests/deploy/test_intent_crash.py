@@ -83,3 +83,47 @@ def test_killed_swap_is_finished_by_the_next_apply(tiny: Any, state: Any, parts:
     assert _recorded(state)["production"] == staging and _recorded(state)["staging"] == second
     assert _serves(state, "production") == staging and _serves(state, "staging") == second
     assert_consistent(state)
+
+
+def test_plan_names_a_rollback_killed_before_it_switched_with_the_model_it_goes_to(
+    tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    first = run_apply()["projects"][0]["model"]["fingerprint"]
+    tiny.write_docs(make_docs(30))
+    second = run_apply()["projects"][0]["model"]["fingerprint"]
+    kill(start(state, tmp_path, "deploy", "rollback", str(tiny.dir), "production"))  # intent written, nothing switched
+    assert _serves(state) == second and _recorded(state)["production"] == second
+    (action,) = plan_of(tiny, state, parts).projects[0].actions
+    assert action.type == "repair" and action.fingerprint == first  # the headline names where it goes
+    assert "interrupted rollback" in action.reasons[0] and "nerspec apply" in action.reasons[0]
+    run_apply()
+    assert _serves(state) == first and _recorded(state)["production"] == first
+    assert not plan_of(tiny, state, parts).changes
+    assert_consistent(state)
+
+
+def test_plan_names_both_sides_of_a_swap_killed_half_way(tiny: Any, state: Any, parts: Any, run_apply: Any,
+                                                         tmp_path: Path) -> None:
+    from nerspec.deploy import rollback
+
+    tiny.write_manifest(manifest(deployments=[{"name": "production"}, {"name": "staging"}]))
+    first = run_apply()["projects"][0]["model"]["fingerprint"]
+    tiny.write_docs(make_docs(30))
+    second = run_apply()["projects"][0]["model"]["fingerprint"]
+    rollback(state, tiny.load()[0], "staging")
+    kill(start(state, tmp_path, "swap", "swap", str(tiny.dir), "production", "staging"))
+    actions = {a.deployment: a for a in plan_of(tiny, state, parts).projects[0].actions}
+    assert {d: (a.type, a.fingerprint) for d, a in actions.items()} == {"production": ("repair", first),
+                                                                         "staging": ("repair", second)}
+    assert all("interrupted swap" in a.reasons[0] for a in actions.values())
+
+
+def test_apply_removes_stale_temporaries_of_killed_pointer_writes(tiny: Any, state: Any, run_apply: Any) -> None:
+    run_apply()
+    leftover = state.registry / "tiny" / ".production.json.abc123.tmp"
+    leftover.write_text("{")
+    os.utime(leftover, (time.time() - 600, time.time() - 600))
+    fresh = state.registry / "tiny" / ".staging.json.def456.tmp"  # a writer may still be finishing this one
+    fresh.write_text("{")
+    run_apply()
+    assert not leftover.exists() and fresh.exists()

@@ -59,3 +59,14 @@ def test_failing_smoke_check_switches_back_and_exits_3(tiny: Any, state: StatePa
         assert history[-1].to_fp == old and "smoke check failed" in history[-1].reason
     plan = runner.invoke(cli, ["plan", str(tiny.dir), "--state", str(state.root), "--detailed-exitcode"])
     assert plan.exit_code == 0 and "was rolled back" in plan.output  # no redeploy loop
+    assert "held back" in plan.output and "smoke check failed on text 'Nobody went anywhere.'" in plan.output
+    new = history[-1].from_fp
+
+    # The check is fixed (the deployment's settings change): the held-back model is a pending deploy again.
+    fixed = [{"text": "Nobody went anywhere."}]
+    tiny.write_manifest(manifest(training=training, deployments=[{"name": "production", "smoke": fixed}]))
+    plan = runner.invoke(cli, ["plan", str(tiny.dir), "--state", str(state.root), "--detailed-exitcode"])
+    assert plan.exit_code == 2 and "production's settings changed since" in plan.output, plan.output
+    third = runner.invoke(cli, ["apply", str(tiny.dir), "--state", str(state.root)])
+    assert third.exit_code == 0, third.output
+    assert local.read_pointer(state, "tiny", "production")["fingerprint"] == new  # type: ignore[index]

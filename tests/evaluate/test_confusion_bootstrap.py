@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
 from nerspec.evaluate import evaluate
-from nerspec.evaluate.bootstrap import bootstrap_ci, paired_bootstrap, resampled_totals, significance_test
-from nerspec.evaluate.confusion import NONE, ner_confusion
-from nerspec.evaluate.ner import score_ner
+from nerspec.metrics.bootstrap import bootstrap_ci, paired_bootstrap, resampled_totals, significance_test
+from nerspec.metrics.confusion import NONE, ner_confusion
+from nerspec.metrics.ner import score_ner
 
 
 def test_confusion_cells_and_boundary_errors() -> None:

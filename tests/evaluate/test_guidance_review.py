@@ -7,7 +7,7 @@ import sys
 
 from nerspec.corpus.model import Document, Span
 from nerspec.evaluate import evaluate
-from nerspec.evaluate.review import mismatches_only
+from nerspec.metrics.review import mismatches_only
 
 
 def _doc(k: int, spans: list[Span], text: str = "Alice visited Paris and Acme Corp.") -> Document:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
 from nerspec.evaluate import evaluate
-from nerspec.evaluate.ner import score_ner
+from nerspec.metrics.ner import score_ner
 
 
 def reference_docs() -> tuple[list[Document], list[Document]]:

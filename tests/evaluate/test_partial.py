@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
-from nerspec.evaluate.ner import score_ner
-from nerspec.evaluate.partial import SCHEMES, entities, score_partial
+from nerspec.metrics.ner import score_ner
+from nerspec.metrics.partial import SCHEMES, entities, score_partial
 
 NERVALUATE_SCHEME = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
 

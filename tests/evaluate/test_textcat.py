@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document
 from nerspec.evaluate import evaluate, per_label
-from nerspec.evaluate.textcat import SWEEP, score_classes, threshold_sweep
+from nerspec.metrics.textcat import SWEEP, score_classes, threshold_sweep
 
 CLASSES = ("sports", "politics", "tech", "food")
 

@@ -61,7 +61,7 @@ def test_looking_a_kind_up_imports_nothing_heavy() -> None:
 def test_evaluation_and_gates_use_the_kinds_per_label_key(kind: str) -> None:
     from nerspec.evaluate import evaluate, per_label
     from nerspec.gates import evaluate_gates
-    from nerspec.manifest.schema import ClassificationGates, LabelGate, NERGates, Threshold
+    from nerspec.manifest.gates import ClassificationGates, LabelGate, NERGates, Threshold
 
     if kind == NER_KIND:
         gold = [Document("1", "Ada here", spans=[Span(0, 3, "PER")])]

@@ -176,6 +176,11 @@ def test_label_next_prefers_production_documents_unlike_the_training_data(served
     assert len(unlike) >= 8, [p.id for p in batch.picks]
     assert any(r.startswith("unlike the training data") for p in unlike for r in p.reasons)
 
+    from nerspec.label.suggest import suggest
+
+    drafts = suggest(served.project, predictor, production=pool, ids=[unlike[0].id])
+    assert [doc.id for doc, _ in drafts] == [unlike[0].id] and drafts[0][0].text == pool.documents[[d.id for d in pool.documents].index(unlike[0].id)].text
+
 
 def test_gc_removes_expired_documents(served: Served) -> None:
     from nerspec.gc import collect

@@ -10,6 +10,7 @@ import pytest
 
 from nerspec.plan import (
     Deploy,
+    Hold,
     ObservedDeployment,
     Plan,
     PreviousModel,
@@ -23,6 +24,7 @@ from nerspec.plan import (
 )
 
 OLD, NEW, OTHER = "a" * 24, "b" * 24, "c" * 24
+HOLD = Hold(NEW, "2026-02-02T00:00:00+00:00", "smoke check failed", "s1")
 LABELS = [{"name": "PER", "renamed_from": []}, {"name": "LOC", "renamed_from": []}]
 INPUTS = {"labels": LABELS, "split": {"policy": "random", "test_fraction": 0.2}, "training": {"max_steps": 20}}
 
@@ -77,9 +79,20 @@ CASES: list[tuple[str, ProjectInputs, list[Any], list[str]]] = [
      [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
       Deploy("production", "local", None, NEW, ["the state's record of this deployment was deleted outside nerspec",
                                                f"the target serves {NEW[:12]}; recording it"])], []),
-    ("rolled back: kept until the model changes", project(prod(recorded=OLD, rolled_back_from=[NEW])), [],
-     [f"production: {NEW[:12]} was rolled back; apply keeps {OLD[:12]} until the model changes "
-      f"(or `nerspec rollback --to {NEW[:12]}`)"]),
+    ("rolled back: held back while nothing changes", project(prod(recorded=OLD, holds=[HOLD], settings="s1")), [],
+     [f"production: held back: {NEW[:12]} was rolled back (smoke check failed, 2026-02-02T00:00:00+00:00); "
+      f"production serves {OLD[:12]} while the manifest asks for {NEW[:12]}. apply keeps it until the model or "
+      "production's settings change; `nerspec apply --retry production` deploys it again"]),
+    ("rolled back, then the deployment's settings changed (a fixed smoke check): deploy again",
+     project(prod(recorded=OLD, holds=[HOLD], settings="s2")),
+     [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
+      Deploy("production", "local", OLD, NEW, [f"production's settings changed since {NEW[:12]} was rolled back "
+                                              "(smoke check failed, 2026-02-02T00:00:00+00:00): deploying it again"])],
+     []),
+    ("rolled back, retried as asked", project(prod(recorded=OLD, holds=[HOLD], settings="s1", retry=True)),
+     [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
+      Deploy("production", "local", OLD, NEW, [f"retrying {NEW[:12]}, held back since it was rolled back "
+                                              "(smoke check failed), as asked"])], []),
     ("promote_from waits for staging", project(prod(name="staging", recorded=OLD), prod(recorded=OLD, promote_from="staging")),
      [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
       Deploy("staging", "local", OLD, NEW, ["the manifest and data ask for a different model"])],

@@ -15,10 +15,10 @@ from nerspec.state import open_store
 from tests.tiny import make_docs, manifest
 
 
-def plan_of(tiny: Any, state: Any, parts: Any) -> Plan:
+def plan_of(tiny: Any, state: Any, parts: Any, retry: frozenset[str] = frozenset()) -> Plan:
     store = open_store(state)
     try:
-        return make_plan(tiny.load(), state, store, parts)
+        return make_plan(tiny.load(), state, store, parts, retry=retry)
     finally:
         store.close()
 
@@ -217,25 +217,47 @@ def test_merge_plan_names_the_merged_types_and_counts(tiny: Any, state: Any, par
     assert not plan_of(tiny, state, parts).changes
 
 
-def test_predict_refuses_a_pointer_the_state_disagrees_with(tiny: Any, state: Any, run_apply: Any) -> None:
+def test_a_pointer_that_disagrees_with_the_state_is_drift_and_predict_serves_the_state(
+    tiny: Any, state: Any, parts: Any, run_apply: Any
+) -> None:
     import json
+    import shutil
 
-    from nerspec.deploy.verify import WrongModel
     from nerspec.predict import resolve
 
-    run_apply()
-    assert resolve(tiny.dir, "production", state.root).name == run_apply()["projects"][0]["model"]["fingerprint"]
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
     pointer_file = state.registry / "tiny" / "production.json"
     pointer = json.loads(pointer_file.read_text())
     other = "0" * 24
-    import shutil
-
-    shutil.copytree(state.models / pointer["fingerprint"], state.models / other)
+    shutil.copytree(state.models / deployed, state.models / other)
     meta = json.loads((state.models / other / "meta.json").read_text())
     (state.models / other / "meta.json").write_text(json.dumps({**meta, "fingerprint": other}))
     pointer_file.write_text(json.dumps({**pointer, "fingerprint": other, "model_dir": f"models/{other}"}))
-    with pytest.raises(WrongModel, match="the state recorded"):
-        resolve(tiny.dir, "production", state.root)
+    assert resolve(tiny.dir, "production", state.root) == state.models / deployed  # the state's record
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
+    assert repair.type == "repair" and "pointer changed outside nerspec" in repair.reasons[0]
+
+
+def test_a_pointer_redirected_to_a_tampered_copy_is_drift_and_never_served(
+    tiny: Any, state: Any, parts: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    from nerspec.predict import resolve
+
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
+    copy = tmp_path / "copy" / deployed  # same fingerprint, same meta.json, other weights
+    shutil.copytree(state.models / deployed, copy)
+    next(p for p in sorted((copy / "model").rglob("*")) if p.is_file()).write_bytes(b"tampered")
+    pointer_file = state.registry / "tiny" / "production.json"
+    pointer_file.write_text(json.dumps({**json.loads(pointer_file.read_text()), "model_dir": str(copy)}))
+    (repair,) = plan_of(tiny, state, parts).projects[0].actions
+    assert repair.type == "repair" and "names model_dir" in repair.reasons[0]
+    assert resolve(tiny.dir, "production", state.root) == state.models / deployed
+    run_apply()  # the repair rewrites the pointer from the state
+    assert json.loads(pointer_file.read_text())["model_dir"] == f"models/{deployed}"
+    assert not plan_of(tiny, state, parts).changes
 
 
 def test_apply_hashes_model_files_in_full_before_deploying(tiny: Any, state: Any, parts: Any, run_apply: Any,
@@ -313,9 +335,10 @@ def test_pinning_stratified_version_2_keeps_the_test_set(tiny: Any, state: Any, 
     monkeypatch.undo()
     tiny.write_manifest(manifest(split={"policy": "stratified"}))
     reasons = [r for a in plan_of(tiny, state, parts).projects[0].actions for r in a.reasons]
-    # Version 3 moves 3 of these 24 documents: plan says so and how to keep the current test set.
-    assert "split version changed: stratified v2 -> v3 (adding or removing documents no longer moves others; " \
-           "this once reassigns some; `split: {version: 2}` keeps the current test set)" in reasons, reasons
+    # The newest version (4) reassigns some of these 24 documents: plan says so and how to keep the current test set.
+    assert "split version changed: stratified v2 -> v4 (every class keeps its test share within one document, " \
+           "and recorded sides never move; this once reassigns some; `split: {version: 2}` keeps the current test set)" \
+           in reasons, reasons
     tiny.write_manifest(manifest(split={"policy": "stratified", "version": 2}))
     assert not plan_of(tiny, state, parts).changes  # pinned: the same test set, the same model
 
@@ -328,3 +351,27 @@ def test_moving_documents_between_sources_plans_no_changes(tiny: Any, state: Any
     tiny.write_manifest(manifest(data=[{"name": "main", "format": "jsonl", "path": "data/docs.jsonl"},
                                        {"name": "more", "format": "jsonl", "path": "data/more.jsonl"}]))
     assert not plan_of(tiny, state, parts).changes
+
+
+def test_plan_names_hand_written_pointers_the_state_never_recorded(
+    tiny: Any, state: Any, parts: Any, run_apply: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
+    for project, deployment in (("tiny", "extra"), ("evilproj", "production")):
+        pointer = state.registry / project / f"{deployment}.json"
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        pointer.write_text(json.dumps({"project": project, "deployment": deployment, "fingerprint": deployed,
+                                       "model_dir": f"models/{deployed}"}))
+    (removal,) = [a for a in plan_of(tiny, state, parts).projects[0].actions if a.type == "remove_deployment"]
+    assert removal.deployment == "extra" and "the state never recorded" in removal.reasons[0]
+    result = CliRunner().invoke(cli, ["plan", str(tiny.dir), "--state", str(state.root), "--json"])
+    assert result.exit_code == 0, result.output
+    (warning,) = [w for w in json.loads(result.stdout)["warnings"] if "evilproj" in w]
+    assert warning.startswith(str(state.registry / "evilproj" / "production.json"))
+    assert "a pointer the state never recorded" in warning and "never served" in warning
+    run_apply()  # the planned project's stray pointer is removed; the other project's is only named
+    assert not (state.registry / "tiny" / "extra.json").exists()

@@ -66,16 +66,43 @@ def test_a_type_without_test_instances_is_a_warning_printed_by_plan_and_apply(ne
     assert applied.exit_code == 0 and expected in applied.output
 
 
-def test_http_target_configuration_errors_name_the_field_and_variable(nerspec: Any, tiny: Any) -> None:
+def test_http_target_configuration_errors_name_the_field(nerspec: Any, tiny: Any) -> None:
     tiny.write_manifest(manifest(deployments=[
         {"name": "production", "target": {"type": "http", "url": "http://:8080/", "token_env": "LOANS_TOKEN"}}]))
     result = nerspec("plan", str(tiny.dir))
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert any("nerspec.yaml:" in line and "malformed URL `http://:8080/`" in line for line in lines), result.output
-    assert any("nerspec.yaml:" in line and "environment variable LOANS_TOKEN is unset" in line for line in lines)
-    assert "2 deployment target errors" in result.output and "drift" not in result.output
+    assert "1 deployment target error" in result.output and "drift" not in result.output
+    assert "LOANS_TOKEN" not in result.output  # a secret of the machine that deploys, not a configuration error
     assert nerspec("apply", str(tiny.dir)).exit_code == 1
+
+
+def test_reading_commands_never_need_an_http_targets_token(nerspec: Any, tiny: Any, state: Any) -> None:
+    from nerspec.state import DeploymentRecord, open_store
+
+    url = f"http://127.0.0.1:{_closed_port()}"  # never contacted: without the token nothing is asked of it
+    target = {"type": "http", "url": url, "token_env": "LOANS_TOKEN"}
+    tiny.write_manifest(manifest(deployments=[{"name": "production", "target": target}]))
+    pull_request = nerspec("apply", str(tiny.dir), "--no-deploy")  # a pull request's run needs no token either
+    assert pull_request.exit_code == 0, pull_request.output
+    fingerprint = json.loads((state.reports / "last-run.json").read_text())["projects"][0]["model"]["fingerprint"]
+    with open_store(state) as store:  # what the machine holding the token deployed
+        store.set_deployment(DeploymentRecord("tiny", "production", fingerprint, target, "2026-01-01"),
+                             action="deploy", actor="ci", reason="test")
+    why = "remote " + url + " not checked: environment variable LOANS_TOKEN is unset"
+    planned = nerspec("plan", str(tiny.dir), "--json", "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert any(n.startswith("production: " + why) for n in json.loads(planned.stdout)["projects"][0]["notes"])
+    listed = nerspec("deployments", "list", str(tiny.dir))
+    assert listed.exit_code == 0 and why in listed.output and fingerprint[:12] in listed.output
+    assert nerspec("deployments", "history", str(tiny.dir)).exit_code == 0
+    assert nerspec("report").exit_code == 0
+    tiny.write_docs(make_docs(30))  # now apply would deploy: it needs the token, and says so before training
+    applied = nerspec("apply", str(tiny.dir))
+    assert applied.exit_code == 1
+    assert "nerspec.yaml:" in applied.output and "LOANS_TOKEN is unset" in applied.output
+    assert "+ train" not in applied.output
 
 
 def _closed_port() -> int:

@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nerspec.escape import ZWSP, md_code, md_text, mermaid_text
 from nerspec.report import MARKER, render
-from nerspec.report.escape import ZWSP, md_code, md_text, mermaid_text
 from tests.report.runs import load_fixture
 
 HOSTILE = "<script>alert(1)</script> | x\n```\n# head\n@org/team #12 GH-7 --> <!-- nerspec-report --> `b` $x$ [l](http://e)"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from nerspec.errors import NerspecError, RemoteError
-from nerspec.report.escape import MARKER
+from nerspec.escape import MARKER
 from nerspec.report.github import post_report, pr_number_from_event, write_step_summary
 
 API = "https://api.github.test"

@@ -88,6 +88,9 @@ def test_nerspec_workflow_contract() -> None:
     assert "projects/**" in wf["on"]["pull_request"]["paths"] and "action.yml" in wf["on"]["pull_request"]["paths"]
     assert wf["on"]["push"]["branches"] == ["main"]
     pr, deploy = wf["jobs"]["pull-request"], wf["jobs"]["deploy"]
+    # Rollouts finish unattended: an hourly schedule runs the deploy job's apply (promote, abort, or progress).
+    assert [c["cron"].split()[1:] for c in wf["on"]["schedule"]] == [["*", "*", "*", "*"]]
+    assert "github.event_name == 'schedule'" in deploy["if"]
     # The workflow uses the repository's own action: validate (installing nerspec), plan, apply --no-deploy.
     actions = _action_steps(pr)
     assert set(actions) == {"validate", "plan", "apply --no-deploy --lock-timeout 1800"}

@@ -129,10 +129,19 @@ def test_rollback_drops_the_candidate(staged: tuple[str, str], tiny: Any, state:
 
 
 def test_no_deploy_leaves_rollouts_alone(staged: tuple[str, str], state: Any, run_apply: Any) -> None:
+    from nerspec.report.render import render
+
     _observe(state, 4)
     result = run_apply(no_deploy=True)
-    assert result["projects"][0]["rollouts"][0]["verdict"] == "pass"  # the PR report shows the figures
+    assert result["projects"][0]["rollouts"][0]["verdict"] == "pass"
     assert _pointer(state) == staged[0]
+    # The pull request's report shows the rollout's figures for the deployment it targets.
+    markdown = render(result, "md")
+    assert "### Rollout" in markdown
+    assert f"| `production` | `{staged[1][:12]}` | shadow | 4 | 1.000 | 0.000 | 1.00 | pass |" in markdown
+    assert "- `production`: agreement 1.000 &gt;= 0.900" in markdown  # escaped as every text of the report
+    html = render(result, "html")
+    assert "<h3>Rollout</h3>" in html and "<td>pass</td>" in html
 
 
 def test_rollout_command_and_plan_exit_code(staged: tuple[str, str], tiny: Any, state: Any) -> None:

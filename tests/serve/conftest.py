@@ -18,6 +18,7 @@ import pytest
 
 from nerspec.deploy import local
 from nerspec.paths import StatePaths
+from tests.trained_models import deploy
 
 API_KEY = "test-key-0123456789"
 ADMIN_TOKEN = "admin-token-abcdef"
@@ -148,14 +149,25 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Models:
     return Models(paths.root, "a1" * 10, "b2" * 10, "c3" * 10, "d4" * 10)
 
 
+def undeploy(paths: StatePaths, project: str, deployment: str) -> None:
+    from nerspec.state import open_store
+
+    store = open_store(paths)
+    try:
+        store.remove_deployment(project, deployment, actor="test", reason="test")
+    finally:
+        store.close()
+    local.remove(paths, project, deployment)
+
+
 def make_state(trained: Models, target: Path) -> StatePaths:
     shutil.copytree(trained.root / "models", target / "models")
     paths = StatePaths(target)
-    local.point(paths, "people", "production", trained.ner)
-    local.point(paths, "people", "staging", trained.ner_b)
-    local.point(paths, "people", "swap", trained.ner)
-    local.point(paths, "topics", "production", trained.single)
-    local.point(paths, "tags", "production", trained.multi)
+    deploy(paths, "people", "production", trained.ner)
+    deploy(paths, "people", "staging", trained.ner_b)
+    deploy(paths, "people", "swap", trained.ner)
+    deploy(paths, "topics", "production", trained.single)
+    deploy(paths, "tags", "production", trained.multi)
     return paths
 
 

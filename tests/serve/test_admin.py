@@ -19,7 +19,7 @@ from nerspec.deploy import http as http_target
 from nerspec.deploy import local
 from nerspec.errors import DeployError
 from nerspec.manifest.schema import HttpTarget
-from tests.serve.conftest import ADMIN_TOKEN, API_KEY, Server
+from tests.serve.conftest import ADMIN_TOKEN, API_KEY, Server, deploy, undeploy
 
 
 def test_hot_swap_under_concurrent_requests_has_no_failures(server: Server, trained: Any) -> None:
@@ -49,7 +49,7 @@ def test_hot_swap_under_concurrent_requests_has_no_failures(server: Server, trai
         t.start()
     try:
         for i in range(10):
-            local.point(server.paths, "people", "swap", trained.ner_b if i % 2 == 0 else trained.ner)
+            deploy(server.paths, "people", "swap", trained.ner_b if i % 2 == 0 else trained.ner)
             time.sleep(0.25)
     finally:
         stop.set()
@@ -197,20 +197,16 @@ def _wait(predicate: Any, seconds: float = 10.0) -> bool:
     return False
 
 
-def test_a_pointer_to_a_broken_model_keeps_the_old_one_and_removal_unserves(server: Server, trained: Any) -> None:
-    from nerspec import atomic
-
+def test_a_deployment_of_a_broken_model_keeps_the_old_one_and_removal_unserves(server: Server, trained: Any) -> None:
     registry = server.app.state.nerspec.registry
-    local.point(server.paths, "people", "broken", trained.ner)
+    deploy(server.paths, "people", "broken", trained.ner)
     assert _wait(lambda: "people/broken" in {f"{p}/{d}" for p, d in registry.snapshot()})
-    bad = {"project": "people", "deployment": "broken", "fingerprint": "missing0000000000",
-           "model_dir": str(server.paths.models / "missing0000000000")}
-    atomic.write_text(local.pointer_path(server.paths, "people", "broken"), json.dumps(bad))
+    deploy(server.paths, "people", "broken", "missing0000000000")  # recorded, but no such model here
     assert _wait(lambda: "people/broken" in registry.failures())
     assert registry.get("people", "broken").fingerprint == trained.ner  # still served by the last good model
     ready = httpx.get(server.url + "/readyz").json()
     assert "missing" in ready["failures"]["people/broken"]
-    local.remove(server.paths, "people", "broken")
+    undeploy(server.paths, "people", "broken")
     assert _wait(lambda: ("people", "broken") not in registry.snapshot())
     response = httpx.post(server.url + "/projects/people/deployments/broken:analyze",
                           json={"documents": [{"id": "1", "text": "x"}]}, headers={"Ocp-Apim-Subscription-Key": API_KEY})

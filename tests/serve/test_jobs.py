@@ -174,6 +174,7 @@ def test_raw_job_state_paging_stats_and_ids(http: httpx.Client) -> None:
         assert key in state
     item = state["tasks"]["items"][0]
     assert item["kind"] == "CustomEntityRecognitionLROResults" and item["taskName"] == "t"
+    assert item["results"]["modelFingerprint"] == "a1" * 10  # which model answered (the fixture's production)
     assert [d["id"] for d in item["results"]["documents"]] == ["0", "1"]
     assert item["results"]["statistics"]["documentsCount"] == 5
     assert item["results"]["documents"][0]["statistics"]["charactersCount"] == len(docs[0]["text"])

@@ -12,9 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from nerspec.deploy import local
 from nerspec.paths import StatePaths
-from tests.serve.conftest import ADMIN_TOKEN, ADMIN_TOKEN_ENV, API_KEY, API_KEY_ENV, Server, run_server, write_artifact
+from tests.serve.conftest import (
+    ADMIN_TOKEN,
+    ADMIN_TOKEN_ENV,
+    API_KEY,
+    API_KEY_ENV,
+    Server,
+    deploy,
+    run_server,
+    write_artifact,
+)
 
 TRAIN = [
     ("Anna Müller wohnt in Köln.", [("Anna Müller", "PERSON"), ("Köln", "CITY")]),
@@ -53,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     paths = StatePaths(Path(tmp_path_factory.mktemp("ml-state")))
     write_artifact(paths, _xx_model(), "e5" * 10, "multi", "NERProject", labels=["PERSON", "CITY"],
                    meta_extra={"multilingual": True, "languages": ["en", "de", "ru"]})
-    local.point(paths, "multi", "production", "e5" * 10)
+    deploy(paths, "multi", "production", "e5" * 10)
     app = create_app(paths, api_key_env=API_KEY_ENV, admin_token_env=ADMIN_TOKEN_ENV, workers=1, poll_interval=0.05)
     yield from run_server(app, paths)
 

@@ -111,6 +111,23 @@ def post(url: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(response.json())
 
 
+def jobs(url: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One job through the reference jobs API, polled until it finished; its documents."""
+    body = {"analysisInput": {"documents": [{"id": d["id"], "text": d["text"]} for d in docs]},
+            "tasks": [{"kind": "CustomEntityRecognition", "taskName": "t",
+                       "parameters": {"projectName": "tiny", "deploymentName": "production"}}]}
+    version = {"api-version": "2023-04-01"}
+    response = httpx.post(f"{url}/language/analyze-text/jobs", params=version, json=body, timeout=30)
+    assert response.status_code == 202, response.text
+    location = response.headers["operation-location"]
+    deadline = time.monotonic() + 30
+    while (state := httpx.get(location, timeout=30).json())["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert state["status"] == "succeeded", state
+    return list(state["tasks"]["items"][0]["results"]["documents"])
+
+
 def observations(state: StatePaths, at_least: int) -> int:
     deadline = time.monotonic() + 20
     while True:
@@ -153,6 +170,10 @@ def test_shadow_good_candidate_is_promoted(tiny: Any, state: StatePaths) -> None
             assert [d["modelFingerprint"] for d in body["documents"]] == [production] * 8
             assert [d["entities"] for d in body["documents"]] == expected[i:i + 8]
         assert observations(state, 40) == 40
+        # The jobs API's documents are shadowed too (its answers are production's).
+        job = jobs(server.url, TRAFFIC[:5])
+        assert [d["entities"] for d in job] == expected[:5]
+        assert observations(state, 45) == 45
     result = apply(tiny.load(), state, parts=parts())
     assert served(state) == candidate
     assert result["projects"][0]["rollout_actions"][0]["action"] == "promoted"
@@ -160,7 +181,7 @@ def test_shadow_good_candidate_is_promoted(tiny: Any, state: StatePaths) -> None
     last = store.history("tiny", "production")[-1]
     store.close()
     assert (last.action, last.from_fp, last.to_fp) == ("promote", production, candidate)
-    assert last.reason.startswith("rollout passed: 40 documents, agreement 1.000, error rate 0.000")
+    assert last.reason.startswith("rollout passed: 45 documents, agreement 1.000, error rate 0.000")
 
 
 def test_shadow_bad_candidate_fails_and_callers_never_see_it(tiny: Any, state: StatePaths) -> None:

@@ -1,8 +1,9 @@
-"""Never serve the wrong model: a pointer is trusted only when its model is the one the state recorded.
+"""Never serve the wrong model: the state is the truth, a pointer file is only a cache of it.
 
-The registry (what `nerspec serve` runs) and `nerspec predict` share ``nerspec.deploy.verify``; these tests
-reproduce each way a pointer can lie and check that the deployment is refused with the reason on /readyz,
-while a deployment that was verified earlier keeps its verified weights.
+The registry (what `nerspec serve` runs) and `nerspec predict` resolve a deployment to the model the state
+records, at the location its fingerprint gives, with every file's recorded sha256 (``nerspec.deploy.targets``,
+``nerspec.deploy.verify``). These tests reproduce each way a pointer can lie and check that it changes nothing
+that is served, while damaged model files are refused with the reason on /readyz.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
+import time
 from pathlib import Path
 
 import httpx
@@ -20,24 +23,7 @@ from nerspec import atomic
 from nerspec.deploy import local
 from nerspec.paths import StatePaths
 from nerspec.serve.registry import Registry
-from nerspec.state import DeploymentRecord, ModelRecord, open_store
-from tests.serve.conftest import ADMIN_TOKEN, API_KEY, Models, Server, make_state
-
-
-def _files(artifact: Path) -> dict[str, str]:
-    return {p.relative_to(artifact).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(artifact.rglob("*")) if p.is_file()}
-
-
-def _record(paths: StatePaths, project: str, deployment: str, fingerprint: str) -> None:
-    store = open_store(paths, fresh_ok=True)  # pointers were written without a state (as a server's uploads)
-    try:
-        artifact = paths.models / fingerprint
-        store.record_model(ModelRecord(project, fingerprint, "2024-01-01", "0", str(artifact), artifact_files=_files(artifact)))
-        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": "local"}, "now"),
-                             action="deploy", actor="test", reason="test")
-    finally:
-        store.close()
+from tests.serve.conftest import ADMIN_TOKEN, API_KEY, Models, Server, deploy, make_state
 
 
 def _registry(paths: StatePaths) -> Registry:
@@ -46,31 +32,55 @@ def _registry(paths: StatePaths) -> Registry:
     return registry
 
 
-def test_pointer_with_another_model_dir_is_refused(trained: Models, tmp_path: Path) -> None:
-    paths = make_state(trained, tmp_path / "state")
-    pointer = json.loads(local.pointer_path(paths, "people", "production").read_text())
-    pointer["model_dir"] = str(paths.models / trained.ner_b)  # other weights under the production fingerprint
-    atomic.write_text(local.pointer_path(paths, "people", "production"), json.dumps(pointer))
-    registry = _registry(paths)
-    assert ("people", "production") not in registry.snapshot()
-    assert "names model_dir" in registry.failures()["people/production"]
-    assert ("people", "staging") in registry.snapshot()  # other deployments are unaffected
+def _hand_write(paths: StatePaths, project: str, deployment: str, fingerprint: str, model_dir: Path) -> None:
+    pointer = {"project": project, "deployment": deployment, "fingerprint": fingerprint, "model_dir": str(model_dir)}
+    atomic.write_text(local.pointer_path(paths, project, deployment), json.dumps(pointer))
 
 
-def test_pointer_that_disagrees_with_the_state_is_refused(trained: Models, tmp_path: Path) -> None:
+def test_a_pointer_is_never_trusted_for_where_the_model_lives(trained: Models, tmp_path: Path) -> None:
+    from nerspec.predict import resolve
+
     paths = make_state(trained, tmp_path / "state")
-    _record(paths, "people", "production", trained.ner_b)  # state: ner_b; pointer: ner
+    copy = tmp_path / "elsewhere" / trained.ner  # a copy of the deployed model outside the state, then tampered
+    shutil.copytree(paths.models / trained.ner, copy)
+    (copy / "model" / "tokenizer").write_bytes(b"tampered")
+    _hand_write(paths, "people", "production", trained.ner, copy)
     registry = _registry(paths)
-    message = registry.failures()["people/production"]
-    assert "the state recorded" in message and "nerspec apply" in message
-    local.point(paths, "people", "production", trained.ner_b)  # repaired: served again
+    assert registry.get("people", "production").model_dir == paths.models / trained.ner
+    manifest = tmp_path / "people" / "nerspec.yaml"
+    manifest.parent.mkdir()
+    manifest.write_text("apiVersion: nerspec/v1\nkind: NERProject\nmetadata: {name: people, language: en}\n"
+                        "spec:\n  entities: [{name: PERSON}]\n  data: [{name: d, format: jsonl, path: d.jsonl}]\n")
+    (manifest.parent / "d.jsonl").write_text('{"id": "1", "text": "Alice", "entities": []}\n')
+    assert resolve(manifest, "production", paths.root) == paths.models / trained.ner
+
+
+def test_a_pointer_switched_before_the_state_was_written_serves_the_state(trained: Models, tmp_path: Path) -> None:
+    paths = make_state(trained, tmp_path / "state")
+    local.point(paths, "people", "production", trained.ner_b)  # a kill after the pointer switch, before the record
+    registry = _registry(paths)
+    assert registry.get("people", "production").fingerprint == trained.ner  # consistent: what the state records
+    assert registry.failures() == {}
+    deploy(paths, "people", "production", trained.ner_b)  # the next apply records it: served at once
     registry.scan()
     assert registry.get("people", "production").fingerprint == trained.ner_b
 
 
+def test_hand_written_pointers_the_state_never_recorded_are_never_served(trained: Models, tmp_path: Path) -> None:
+    paths = make_state(trained, tmp_path / "state")
+    _hand_write(paths, "evilproj", "production", trained.ner, paths.models / trained.ner)
+    _hand_write(paths, "people", "extra", trained.ner, paths.models / trained.ner)
+    outside = tmp_path / "outside" / trained.ner_b
+    shutil.copytree(paths.models / trained.ner_b, outside)
+    _hand_write(paths, "people", "outside", trained.ner_b, outside)  # a model_dir outside the state, intact bytes
+    registry = _registry(paths)
+    served = set(registry.snapshot())
+    assert not {("evilproj", "production"), ("people", "extra"), ("people", "outside")} & served
+    assert ("people", "production") in served
+
+
 def test_model_files_changed_keeping_size_and_mtime_are_refused(trained: Models, tmp_path: Path) -> None:
     paths = make_state(trained, tmp_path / "state")
-    _record(paths, "people", "production", trained.ner)
     weights = max((p for p in (paths.models / trained.ner / "model").rglob("*") if p.is_file()),
                   key=lambda p: p.stat().st_size)
     st = weights.stat()
@@ -84,26 +94,24 @@ def test_model_files_changed_keeping_size_and_mtime_are_refused(trained: Models,
 
 
 def test_readyz_reports_a_refused_deployment_and_requests_get_an_error(server: Server, trained: Models) -> None:
-    import time
-
     paths = server.paths
-    pointer = {"project": "people", "deployment": "liar", "fingerprint": trained.ner,
-               "model_dir": str(paths.models / trained.ner_b)}  # never valid: nothing verified to fall back on
-    atomic.write_text(local.pointer_path(paths, "people", "liar"), json.dumps(pointer))
+    deploy(paths, "people", "liar", "f0" * 10)  # recorded, but no such model: nothing verified to fall back on
     registry = server.app.state.nerspec.registry
     deadline = time.monotonic() + 10
     while "people/liar" not in registry.failures() and time.monotonic() < deadline:
         time.sleep(0.05)
     response = httpx.get(server.url + "/readyz")
     ready = response.json()
-    assert "refusing to serve people/liar" in ready["failures"]["people/liar"]
+    assert "people/liar" in ready["failures"]
     assert response.status_code == 503 and ready["status"] == "degraded"
     assert ready["error"]["code"] == "ServiceUnavailable" and "people/liar" in ready["error"]["message"]
     response = httpx.post(server.url + "/projects/people/deployments/liar:analyze",
                           json={"documents": [{"id": "1", "text": "Alice"}]},
                           headers={"Ocp-Apim-Subscription-Key": API_KEY})
-    assert response.status_code >= 400 and "refusing to serve" in response.text
-    local.remove(paths, "people", "liar")
+    assert response.status_code >= 400 and "liar" in response.text
+    from tests.serve.conftest import undeploy
+
+    undeploy(paths, "people", "liar")
     deadline = time.monotonic() + 10
     while registry.failures() and time.monotonic() < deadline:
         time.sleep(0.05)

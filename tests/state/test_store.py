@@ -143,3 +143,30 @@ def test_staging_dirs_of_live_processes_are_kept(tmp_path: Path) -> None:
     dead = f".model.o{owner._host()}-{child.pid}-1.abc.partial"
     assert owner.owner_alive(dead) is False
     assert owner.owner_alive(".model.abc.partial") is None  # no record: the age rule decides
+
+
+def test_the_state_store_table_picks_the_store_by_scheme_and_unlocks_without_opening_it(tmp_path: Path) -> None:
+    import threading
+
+    from nerspec.state import STATE_STORES, store_type
+    from nerspec.state.postgres import PostgresStore
+    from nerspec.state.sqlite import SqliteStore
+
+    local = StatePaths(tmp_path)
+    assert store_type(local) is SqliteStore and set(STATE_STORES) == {"postgresql", "postgres"}
+    assert store_type(StatePaths(tmp_path, state_url="postgresql://ci@db:5432/nerspec")) is PostgresStore
+    with pytest.raises(StateError, match="unsupported state 'mysql://db/x'"):
+        store_type(StatePaths(tmp_path, state_url="mysql://db/x"))
+    held = lock.acquire(tmp_path, "apply")
+    (tmp_path / "state.db").write_bytes(b"not a database")  # the damaged store is not opened to unlock it
+    assert store_type(local).force_unlock(local, held.id, force=True).id == held.id
+    assert lock.read_lock(tmp_path) is None
+    with pytest.raises(LockError, match="nothing to unlock"):
+        PostgresStore.force_unlock(local, "abc")
+    # Change announcements: PostgreSQL's NOTIFY; SQLite returns at once and its readers poll.
+    store = open_store(StatePaths(tmp_path / "fresh"))
+    try:
+        assert not store.announces_changes and PostgresStore.announces_changes
+        store.listen(lambda: None, threading.Event())  # returns at once
+    finally:
+        store.close()

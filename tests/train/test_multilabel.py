@@ -47,7 +47,7 @@ def test_multilabel_defaults_converge_and_are_calibrated(tmp_path: Path, state) 
         assert all(c["confidenceScore"] == round(cats[c["category"]], 4) for c in prediction)
 
     from nerspec.gates import evaluate_gates
-    from nerspec.manifest.schema import CalibrationGate
+    from nerspec.manifest.gates import CalibrationGate
 
     gates = project.manifest.spec.gates.model_copy(update={"calibration": CalibrationGate(max_ece=0.1)})
     (gate,) = [r for r in evaluate_gates(project.kind, list(TOPICS), gates, evaluation) if r.name == "calibration.max_ece"]

@@ -13,6 +13,7 @@ import yaml
 
 from nerspec.corpus.load import load_corpus
 from nerspec.corpus.split import split_corpus
+from nerspec.kinds import kind_of
 from nerspec.manifest.load import load_project
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,7 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     from nerspec.corpus.checks import check_corpus
 
     # Each document is checked with its own language's tokenizer: no false alarms on Russian or Chinese spans.
-    assert [f for f in check_corpus(project, corpus) if f.severity == "error" or f.code == "span_not_on_tokens"] == []
+    assert [f for f in check_corpus(project, corpus, kind_of(project.kind)) if f.severity == "error" or f.code == "span_not_on_tokens"] == []
     split = split_corpus(project, corpus)
     artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
     assert artifact.meta["languages"] == ["en", "de", "ja", "ru", "zh"] and artifact.meta["multilingual"] is True
@@ -161,7 +162,7 @@ def test_a_single_language_project_flags_documents_in_other_languages(tmp_path: 
     manifest["metadata"]["multilingual"] = False
     (root / "nerspec.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
     project = load_project(root)
-    findings = [f for f in check_corpus(project, load_corpus(project)) if f.code == "language_not_in_project"]
+    findings = [f for f in check_corpus(project, load_corpus(project), kind_of(project.kind)) if f.code == "language_not_in_project"]
     from nerspec.corpus.stats import project_stats
 
     assert set(project_stats(project, load_corpus(project))["languages"]) == {"en", "de"}

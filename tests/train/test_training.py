@@ -28,7 +28,7 @@ def test_ner_artifact_contents_and_progress(make_project, state):
     assert artifact.path == state.models / artifact.fingerprint
     assert _visible(state.models) == [artifact.fingerprint]  # no staging leftovers
     assert sorted(os.listdir(artifact.path)) == sorted(
-        ["model", "meta.json", "manifest.json", "fingerprints.json", "metrics.json"]
+        ["model", "meta.json", "manifest.json", "fingerprints.json", "metrics.json", "vocabulary.json"]
     )
     meta = json.loads((artifact.path / "meta.json").read_text())
     assert meta == artifact.meta

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 
-# scheme -> "module:class"; a directory (no scheme) is the local store.
-SCHEMES = {"s3": "nerspec.artifacts.stores.s3:S3ArtifactStore"}
+if TYPE_CHECKING:
+    from nerspec.artifacts.stores.base import ArtifactStore
+    from nerspec.paths import StatePaths
 
 
-def open_artifact_store(paths: Any) -> Any:
-    import importlib
+def _s3(url: str, cache_root: Path) -> ArtifactStore:
+    from nerspec.artifacts.stores.s3 import S3ArtifactStore  # boto3 only when the store is S3
 
+    return S3ArtifactStore(url, cache_root=cache_root)
+
+
+# URL scheme -> the store at that URL, with its local cache (verified copies) under ``cache_root``; a directory
+# (no scheme) is the local store.
+SCHEMES: dict[str, Callable[[str, Path], ArtifactStore]] = {"s3": _s3}
+
+
+def open_artifact_store(paths: StatePaths) -> ArtifactStore:
     from nerspec.artifacts.stores.local import LocalArtifactStore
 
     url = paths.artifacts_url
@@ -21,5 +33,4 @@ def open_artifact_store(paths: Any) -> Any:
     scheme = url.split("://", 1)[0].lower()
     if scheme not in SCHEMES:
         raise StateError(f"unsupported artifact store {url!r}: use a directory or one of {', '.join(s + '://' for s in SCHEMES)}")
-    module, _, name = SCHEMES[scheme].partition(":")
-    return getattr(importlib.import_module(module), name)(url, cache_root=paths.models)
+    return SCHEMES[scheme](url, paths.models)

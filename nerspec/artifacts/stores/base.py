@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from nerspec.fingerprints.stat_cache import StatCache
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class ArtifactStore(Protocol):
         """A complete model is visible in the store (remote: its manifest exists)."""
         ...
 
-    def intact(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> bool:
+    def intact(self, fingerprint: str, recorded: dict[str, str], cache: StatCache) -> bool:
         """The stored files still match the hashes recorded when the model was stored (plan's drift check)."""
         ...
 
@@ -42,7 +45,7 @@ class ArtifactStore(Protocol):
         """Make the complete local artifact visible in the store (no-op for the local store)."""
         ...
 
-    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> Path:
+    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: StatCache) -> Path:
         """A local directory with the model, verified against ``recorded``; raises ``ModelNotFoundError``."""
         ...
 

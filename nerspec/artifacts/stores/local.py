@@ -6,11 +6,14 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from nerspec.fingerprints.stat_cache import StatCache
 
 TOMBSTONE = ".gc-"  # ``.<fingerprint>.gc-<pid>``: a model a gc renamed away and is deleting
 INTENT = "intent"  # ``.<fingerprint>.gc-intent``: a model a gc is about to remove (written before the state forgets it)
@@ -28,7 +31,7 @@ class LocalArtifactStore:
     def exists(self, fingerprint: str) -> bool:
         return layout.is_complete(self.root / fingerprint)
 
-    def intact(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> bool:
+    def intact(self, fingerprint: str, recorded: dict[str, str], cache: StatCache) -> bool:
         return layout.intact(self.root / fingerprint, recorded, cache)
 
     def publish(self, fingerprint: str, local: Path, files: dict[str, str]) -> None:
@@ -42,7 +45,7 @@ class LocalArtifactStore:
                 with atomic.staged_dir(final) as staged:
                     shutil.copytree(local, staged, dirs_exist_ok=True)
 
-    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> Path:
+    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: StatCache) -> Path:
         path = self.root / fingerprint
         if not layout.is_complete(path):
             raise ModelNotFoundError(f"model {fingerprint[:12]} is missing from {self.root}")

@@ -1,34 +1,111 @@
-"""Importers and exporters, one module per format; the manifest's ``format:`` names the module.
+"""Importers and exporters, one module per format, in one typed table: the manifest's ``format:`` names the entry.
 
-Each module has ``read(path, project_dir) -> list[Document]`` and ``referenced_files(path) -> list[Path]``;
-``azure``, ``jsonl`` (and ``docbin``, ``folders``) also ``write(documents, out_dir, info) -> Path``.
+Each format module implements ``FormatModule`` (``read(path, project_dir)``, ``referenced_files(path)``,
+``write(documents, out_dir, info)``); what nerspec may do with a format is an attribute of its ``Format`` entry.
+Modules are imported on first use, so looking a format up costs nothing at start-up.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-MODULES = {
-    "azure": "azure",
-    "jsonl": "jsonl",
-    "conll": "conll",
-    "spacy": "docbin",
-    "folders": "folders",
-    "labelstudio": "labelstudio",
-    "doccano": "doccano",
-    "prodigy": "prodigy",
-}
+if TYPE_CHECKING:
+    from nerspec.corpus.formats.common import ProjectInfo
+    from nerspec.corpus.model import Document
 
 
-def module(fmt: str) -> ModuleType:
+class FormatModule(Protocol):
+    def read(self, path: Path, project_dir: Path | None = None) -> list[Document]: ...
+
+    def referenced_files(self, path: Path) -> list[Path]: ...
+
+    def write(self, documents: list[Document], out_dir: Path, info: ProjectInfo) -> Path: ...
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # the manifest's ``format:`` value
+    load: Callable[[], FormatModule]  # imports the module
+    directory: bool = False  # a downloaded (``url:``) source is an archive of a directory
+    pool: bool = False  # an unlabeled pool (``unlabeled: true``) can be read from it
+    fixable: bool = False  # ``validate --fix-whitespace`` rewrites its spans
+    drafts: bool = False  # ``nerspec label`` writes pre-labels in it
+
+
+def _azure() -> FormatModule:
+    from nerspec.corpus.formats import azure
+
+    return azure
+
+
+def _jsonl() -> FormatModule:
+    from nerspec.corpus.formats import jsonl
+
+    return jsonl
+
+
+def _labelstudio() -> FormatModule:
+    from nerspec.corpus.formats import labelstudio
+
+    return labelstudio
+
+
+def _doccano() -> FormatModule:
+    from nerspec.corpus.formats import doccano
+
+    return doccano
+
+
+def _prodigy() -> FormatModule:
+    from nerspec.corpus.formats import prodigy
+
+    return prodigy
+
+
+def _conll() -> FormatModule:
+    from nerspec.corpus.formats import conll
+
+    return conll
+
+
+def _docbin() -> FormatModule:
+    from nerspec.corpus.formats import docbin
+
+    return docbin
+
+
+def _folders() -> FormatModule:
+    from nerspec.corpus.formats import folders
+
+    return folders
+
+
+# In the order ``nerspec export --format`` lists them.
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("azure", _azure, directory=True, fixable=True),
+    Format("jsonl", _jsonl, pool=True, fixable=True, drafts=True),
+    Format("labelstudio", _labelstudio, pool=True, drafts=True),
+    Format("doccano", _doccano),
+    Format("prodigy", _prodigy),
+    Format("conll", _conll),
+    Format("spacy", _docbin),
+    Format("folders", _folders, directory=True, pool=True),
+)}
+
+
+def module(fmt: str) -> FormatModule:
     """The format module for a manifest ``format:`` value (imported on demand)."""
-    return import_module(f"nerspec.corpus.formats.{MODULES[fmt]}")
+    return FORMATS[fmt].load()
 
 
-def referencing_module(fmt: str) -> ModuleType | None:
+def referencing_module(fmt: str) -> FormatModule | None:
     """The format module when it can list the files a source reads (``referenced_files``), else None."""
-    if fmt not in MODULES:
-        return None
-    found = module(fmt)
-    return found if hasattr(found, "referenced_files") else None
+    return FORMATS[fmt].load() if fmt in FORMATS else None
+
+
+def names(capability: str) -> tuple[str, ...]:
+    """The formats with ``capability`` (a ``Format`` flag: ``pool``, ``fixable``, ``directory``, ``drafts``), by name."""
+    return tuple(sorted(name for name, found in FORMATS.items() if getattr(found, capability)))

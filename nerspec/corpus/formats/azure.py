@@ -25,7 +25,7 @@ from nerspec.corpus.formats.common import (
     decode,
     fail,
     lexical_escape,
-    load_json,
+    parse_json,
     read_text,
     shown,
     source_encoding_of,
@@ -35,6 +35,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
+from nerspec.strict_json import duplicate_note
 from nerspec.values import integer
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
@@ -139,7 +140,8 @@ def _spans(labels: list[Any], convert: _Converter, base: int) -> list[Span]:
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     """Import a labels JSON; documents are read from ``location`` relative to the labels file."""
-    raw = load_json(path)
+    parsed = parse_json(path)
+    raw = parsed.value
     assets = _get(raw, "assets")
     if not isinstance(raw, dict) or not isinstance(assets, dict):
         raise fail(path, "not a labels file: expected an object with `assets`")
@@ -181,30 +183,40 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         if not regions:
             out.append(Document(id=doc_id, text=text, **common))  # type: ignore[arg-type]
             continue
-        convert = _Converter(text, index_type)
-        for r, region in enumerate(regions):
-            try:
-                region_offset = integer(_get(region, "regionOffset", 0) or 0, "regionOffset")
-                length = _get(region, "regionLength")
-                start = convert(region_offset)
-                end = convert(region_offset + integer(length, "regionLength")) if length is not None else len(text)
-                spans = _spans(_get(region, "labels") or [], convert, start)
-            except OffsetError as exc:
-                raise fail(path, f"{location}: {exc}", where=f"{where}.entities[{r}]") from None
-            except (TypeError, ValueError, KeyError):
-                raise fail(
-                    path, "each label needs integer `offset` and `length` and a `category`", where=f"{where}.entities[{r}]"
-                ) from None
-            whole = start == 0 and end == len(text)
-            out.append(
-                Document(
-                    id=doc_id if len(regions) == 1 else f"{doc_id}#{r + 1}",
-                    text=text if whole else text[max(start, 0) : end],
-                    spans=spans,
-                    offset=max(start, 0),
-                    **common,  # type: ignore[arg-type]
-                )
+        out.extend(_region_documents(path, f"{location}", where, doc_id, text, regions, index_type, common))
+    if parsed.duplicates and out:  # JSON keeps no positions: the file's first document carries the warning
+        out[0].warnings.append(duplicate_note(parsed.duplicates))
+    return out
+
+
+def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: list[Any],
+                      index_type: str, common: dict[str, Any]) -> list[Document]:
+    """An NER document's labeled regions, one Document each (the whole text when one region covers it)."""
+    out: list[Document] = []
+    convert = _Converter(text, index_type)
+    for r, region in enumerate(regions):
+        try:
+            region_offset = integer(_get(region, "regionOffset", 0) or 0, "regionOffset")
+            length = _get(region, "regionLength")
+            start = convert(region_offset)
+            end = convert(region_offset + integer(length, "regionLength")) if length is not None else len(text)
+            spans = _spans(_get(region, "labels") or [], convert, start)
+        except OffsetError as exc:
+            raise fail(path, f"{location}: {exc}", where=f"{where}.entities[{r}]") from None
+        except (TypeError, ValueError, KeyError):
+            raise fail(
+                path, "each label needs integer `offset` and `length` and a `category`", where=f"{where}.entities[{r}]"
+            ) from None
+        whole = start == 0 and end == len(text)
+        out.append(
+            Document(
+                id=doc_id if len(regions) == 1 else f"{doc_id}#{r + 1}",
+                text=text if whole else text[max(start, 0) : end],
+                spans=spans,
+                offset=max(start, 0),
+                **common,
             )
+        )
     return out
 
 
@@ -274,6 +286,20 @@ def _classes(doc: Any, kind: str) -> list[str]:
     return labels
 
 
+def _labels_of(doc: Document, info: ProjectInfo) -> dict[str, Any]:
+    """A document entry's labels: one region of entities covering the text, or its class(es)."""
+    if info.annotates_spans:
+        index = Utf16Index(doc.text)
+        labels = [
+            {"category": s.label, "offset": index.to_utf16(s.start), "length": index.to_utf16(s.end) - index.to_utf16(s.start)}
+            for s in doc.spans
+        ]
+        return {"entities": [{"regionOffset": 0, "regionLength": index.length16, "labels": labels}]}
+    if info.multilabel:
+        return {"classes": [{"category": c} for c in doc.labels]}
+    return {"class": {"category": doc.labels[0]} if doc.labels else None}
+
+
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_name: str = "labels.json") -> Path:
     """Write ``labels.json`` and one ``.txt`` per document under ``out_dir``; returns the labels file.
 
@@ -304,26 +330,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         entry["language"] = doc.language or info.language
         if doc.dataset:
             entry["dataset"] = doc.dataset.capitalize()
-        if info.annotates_spans:
-            index = Utf16Index(doc.text)
-            entry["entities"] = [
-                {
-                    "regionOffset": 0,
-                    "regionLength": index.length16,
-                    "labels": [
-                        {
-                            "category": s.label,
-                            "offset": index.to_utf16(s.start),
-                            "length": index.to_utf16(s.end) - index.to_utf16(s.start),
-                        }
-                        for s in doc.spans
-                    ],
-                }
-            ]
-        elif info.multilabel:
-            entry["classes"] = [{"category": c} for c in doc.labels]
-        else:
-            entry["class"] = {"category": doc.labels[0]} if doc.labels else None
+        entry.update(_labels_of(doc, info))
         entries.append(entry)
     label_key = "entities" if info.annotates_spans else "classes"
     labels = list(info.labels) or sorted({s.label for d in documents for s in d.spans} | {c for d in documents for c in d.labels})

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Span
 from nerspec.errors import DataError, Problem
@@ -159,33 +159,31 @@ def record_id(value: Any, fallback: str) -> str:
 
 from dataclasses import dataclass  # noqa: E402
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
 
 @dataclass(frozen=True)
 class ProjectInfo:
     """What an exporter needs to know about the project besides its documents."""
 
     name: str
-    kind: str  # the manifest's kind (``nerspec.kinds``)
+    kind: str  # the manifest's kind
+    annotates_spans: bool  # labels are spans (entities), else classes of whole documents: the shape an exporter writes
     language: str = "en"
     labels: tuple[str, ...] = ()
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
 
-    @property
-    def annotates_spans(self) -> bool:
-        """Labels are spans (entities), else classes of whole documents: the shape an exporter writes."""
-        from nerspec.kinds import kind_of
 
-        return kind_of(self.kind).annotates_spans
-
-
-def project_info(project: Any) -> ProjectInfo:
+def project_info(project: LoadedProject) -> ProjectInfo:
     """From a ``LoadedProject``."""
     manifest = project.manifest
     return ProjectInfo(
         name=manifest.metadata.name,
         kind=manifest.kind,
+        annotates_spans=manifest.spec.annotates_spans,
         language=manifest.metadata.language,
         labels=tuple(label.name for label in manifest.spec.labels),
         multilabel=manifest.spec.multilabel,

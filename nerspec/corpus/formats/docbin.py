@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, read_bytes, shown
+from nerspec.corpus.formats.common import ProjectInfo, fail, read_bytes, record_id, shown
 from nerspec.corpus.model import Document, Span
 
 
@@ -57,9 +57,13 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     for n, doc in enumerate(docs, start=1):
         user = doc.user_data if isinstance(doc.user_data, dict) else {}
         dataset = user.get("dataset")
+        try:
+            doc_id = record_id(user.get("id"), f"{path.name}#{n}")
+        except ValueError as exc:
+            raise fail(path, str(exc), where=f"doc {n}") from None
         out.append(
             Document(
-                id=str(user.get("id", f"{path.name}#{n}")),
+                id=doc_id,
                 text=doc.text,
                 spans=[Span(e.start_char, e.end_char, e.label_) for e in doc.ents],
                 labels=[c for c, score in doc.cats.items() if score >= 0.5],

@@ -140,16 +140,20 @@ class JobStore:
             task.error = _task_error("InvalidRequest", f"Task kind {task.kind} does not match project "
                                      f"'{task.project}', a {labelling}{loaded.kind}.", "InvalidParameterValue")
             return
+        spent: list[float] = []
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
                                               single_label=task.kind in SINGLE_LABEL_TASKS,
                                               scheduler=self.state.scheduler, client=f"job:{job.id}",
-                                              monitoring=getattr(self.state, "monitoring", None))
+                                              monitoring=getattr(self.state, "monitoring", None), timings=spent)
+        rollouts = getattr(self.state, "rollouts", None)
+        if rollouts is not None:  # a staged shadow sees these documents too (canaries route the native API only)
+            rollouts.shadow_answered(task.project, task.deployment, job.documents, documents, sum(spent), task.unit)
         if kind.job_result_key != kind.result_key:  # the reference names the list "class" for classification
             documents = [{"id": d["id"], kind.job_result_key: d[kind.result_key], "warnings": d["warnings"]}
                          for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))
         task.results = {"documents": documents, "errors": errors, "projectName": task.project,
-                        "deploymentName": task.deployment}
+                        "deploymentName": task.deployment, "modelFingerprint": loaded.fingerprint}
         task.status, task.updated = "succeeded", _now()
 
     def _finish(self, job: Job) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate.prf import Scores
+from nerspec.metrics.prf import Scores
 
 
 @dataclass(frozen=True)

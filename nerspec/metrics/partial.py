@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate.prf import ratio
+from nerspec.metrics.prf import ratio
 
 SCHEMES = ("strict", "exact", "partial", "type")
 CATEGORIES = ("correct", "incorrect", "partial", "missed", "spurious")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nerspec.report import escape
+from nerspec import escape
 
 ErrorRow = dict[str, str]
 SpanKey = tuple[int, int, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate.prf import PRF, Scores, score_sets
+from nerspec.metrics.prf import PRF, Scores, score_sets
 
 SpanKey = tuple[int, int, str]
 

@@ -1,6 +1,6 @@
 """The manifest ``kind`` of each project kind: the one place the names are spelled.
 
-Kept apart from the kind modules so that ``nerspec.manifest.schema`` can import them without importing the kinds.
+The manifest owns them (``nerspec.kinds`` builds its table on them), so nothing below the kinds imports the kinds.
 """
 
 from __future__ import annotations

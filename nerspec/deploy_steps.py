@@ -27,6 +27,8 @@ def switch(
     ctx: RunContext, project: LoadedProject, deployment: str, from_fp: str | None, to_fp: str, action: str, why: str
 ) -> None:
     """Point ``deployment`` at ``to_fp`` through its target (after checking the model's files), then record it."""
+    from nerspec.deploy.targets import declared_settings
+
     recorded_target = point(ctx, project, deployment, to_fp)
     pause("record-deploy")
     ctx.store.set_deployment(
@@ -35,6 +37,7 @@ def switch(
         actor=ctx.who,
         reason=why,
         expected_from=from_fp,
+        settings=declared_settings(project, deployment),  # a rollback holds its model back until they change
     )
     if action == "repair":
         ctx.progress(f"{project.name}: ~ repaired {deployment}: serves {short(to_fp)} again (files verified)")
@@ -123,6 +126,6 @@ def remove(ctx: RunContext, project: LoadedProject, deployment: str) -> None:
 
     drop_staged(ctx.store, project.name, deployment, actor=ctx.who, reason="the deployment leaves the manifest")
     recorded = ctx.store.deployments(project.name).get(deployment)
-    target = recorded.target if recorded is not None else {"type": "local"}
+    target = recorded.target if recorded is not None else {}
     target_for(target).remove(ctx.targets, project.name, deployment, target)
     ctx.store.remove_deployment(project.name, deployment, actor=ctx.who, reason="no longer declared in the manifest")

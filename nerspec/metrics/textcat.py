@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate.prf import PRF, Scores, score_sets
+from nerspec.metrics.prf import PRF, Scores, score_sets
 
 SWEEP = tuple(round(0.1 * i, 1) for i in range(1, 10))
 

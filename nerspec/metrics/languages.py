@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nerspec.evaluate.prf import Scores
-    from nerspec.evaluate.scoring import ScoringInput
+    from nerspec.metrics.prf import Scores
+    from nerspec.metrics.scoring import ScoringInput
 
 UNDETERMINED = "und"
 

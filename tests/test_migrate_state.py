@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from nerspec.apply import make_plan
 from nerspec.cli import cli
 from nerspec.errors import StateError
+from nerspec.migrate_state import migrate_state
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from nerspec.state.migrate import migrate_state
 from tests.tiny import make_docs
 
 

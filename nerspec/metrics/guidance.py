@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate.confusion import confused_pairs
+from nerspec.metrics.confusion import confused_pairs
 
 MIN_INSTANCES = 15
 RECOMMENDED_INSTANCES = 50

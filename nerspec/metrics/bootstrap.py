@@ -193,7 +193,7 @@ def significance_test(
 ) -> Callable[[str, str | None], float | None]:
     """A ``(metric, label) -> p-value`` function for the regression gates, pairing the two evaluations'
     documents by id. Returns None (not computed) when the evaluations share no documents."""
-    from nerspec.evaluate.prf import counts_array
+    from nerspec.metrics.prf import counts_array
 
     new_docs = doc_counts_from_review(evaluation)
     old_docs = doc_counts_from_review(baseline)
