@@ -120,6 +120,7 @@ def execute(
 ) -> RunResult:
     """Run the plan for ``projects``; the run result is also written to ``<state>/reports/last-run.json``, also
     when a gate failed (state is recorded first). Failures are in the result, not raised."""
+    from nerspec.corpus.split_record import with_recorded_splits
     from nerspec.staging import remove_stale_partials
     from nerspec.state import open_store
     from nerspec.state.lock import remove_leftover_tmp
@@ -135,6 +136,7 @@ def execute(
             for done in finish_interrupted(paths, store, projects):  # a killed rollback/swap, as the user asked
                 say(done)
             resolved = (parts or RunParts()).resolved()
+            projects = with_recorded_splits(projects, store)  # stratified split sides: trained with, recorded after
             corpora: dict[str, Corpus] = {}
             plan = make_plan(projects, paths, store, resolved, corpora, retry=retry)
             if saved_plan is not None:

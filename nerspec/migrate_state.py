@@ -63,6 +63,8 @@ def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | No
                 else:
                     report.models_copied += 1
             for project in projects:
+                for key, sides in src.recorded_splits(project).items():  # keeps stratified test sets where they are
+                    dst.record_split(project, key, sides)
                 if dst.deployments(project) or dst.history(project):
                     report.projects_present.append(project)
                     continue

@@ -166,7 +166,9 @@ def evaluate_project(
     if len(projects) != 1:
         names = ", ".join(p.name for p in projects) or "none"
         raise NerspecError(f"evaluate takes one project; {path} holds {len(projects)} ({names})")
-    project = projects[0]
+    from nerspec.corpus.split_record import with_recorded_split
+
+    project = with_recorded_split(projects[0], paths)  # stratified: the sides apply recorded with the models
     corpus = load_corpus(project, paths.cache)
     split = split_corpus(project, corpus)
     chosen = model_dir if model_dir is not None else resolve_model(project, paths)

@@ -157,6 +157,10 @@ def record_model(
         ),
         document_hashes=document_hashes(corpus),
     )
+    from nerspec.corpus.split_record import record_sides
+
+    # Right after the model: a kill in between loses nothing, as the same recorded sides reassign the same way.
+    record_sides(ctx.store, project, ctx.parts.split_corpus(project, corpus))
 
 
 def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> dict[str, Any] | None:

@@ -128,8 +128,9 @@ def data() -> None:
 
 @data.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@state_option
 @json_option
-def stats(path: Path, as_json: bool) -> None:
+def stats(path: Path, state: StateChoice, as_json: bool) -> None:
     """The data distribution: per entity type (or class), instances and documents in train, test and total.
 
     \b
@@ -138,10 +139,11 @@ def stats(path: Path, as_json: bool) -> None:
       nerspec data stats projects/example --json
     """
     from nerspec.corpus.load import load_corpus
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.corpus.stats import project_stats
     from nerspec.manifest.load import load_projects
 
-    projects = load_projects([path])
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     results = {project.name: (project, project_stats(project, load_corpus(project))) for project in projects}
     if as_json:
         if len(results) == 1:
@@ -155,8 +157,9 @@ def stats(path: Path, as_json: bool) -> None:
 
 @data.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@state_option
 @json_option
-def split(path: Path, as_json: bool) -> None:
+def split(path: Path, state: StateChoice, as_json: bool) -> None:
     """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
     documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
 
@@ -170,9 +173,12 @@ def split(path: Path, as_json: bool) -> None:
     """
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import SIDES, sides
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.manifest.load import load_projects
 
-    results = {project.name: sides(project, load_corpus(project)) for project in load_projects([path])}
+    # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]
+    results = {project.name: sides(project, load_corpus(project)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
         echo_json(next(iter(values.values())) if len(values) == 1 else values)
@@ -216,8 +222,9 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
+@state_option
 @json_option
-def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) -> None:
+def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateChoice, as_json: bool) -> None:
     """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
     Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
@@ -231,10 +238,11 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, as_json: bool) 
     from nerspec.corpus.formats.common import project_info
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
+    from nerspec.corpus.split_record import with_recorded_split
     from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
-    projects = load_projects([path])
+    projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
         if fmt == "folders" and kind_of(project.kind).annotates_spans:

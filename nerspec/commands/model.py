@@ -55,8 +55,11 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
     from nerspec.train import artifact_path, fingerprint_of, is_complete, read_artifact, train
 
     results: list[dict[str, Any]] = []
-    for project in load_projects([path]):
-        paths = state.resolve(project.dir)
+    from nerspec.corpus.split_record import with_recorded_split
+
+    for loaded in load_projects([path]):
+        paths = state.resolve(loaded.dir)
+        project = with_recorded_split(loaded, paths)  # stratified: the sides apply recorded
         fingerprint = fingerprint_of(project, paths)
         final = artifact_path(paths, fingerprint, output_dir)
         reused = not force and is_complete(final)

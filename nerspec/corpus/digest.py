@@ -54,6 +54,7 @@ def cache_key(project: LoadedProject, files_sha: str) -> str:
         spec.split.model_dump(mode="json"),
         effective_version(spec.split.policy, spec.split.version),
         [spec.training.seed, spec.training.dev_fraction, DEV_CARVE_VERSION],
+        sorted((project.recorded_split or {}).items()),  # stratified version 4's recorded sides (observed state)
     ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -96,7 +97,8 @@ def compute(project: LoadedProject) -> tuple[str, str]:
             if source.dataset is not None:
                 doc.dataset = source.dataset
             documents.append(doc)
-    split = split_documents(documents, spec.split.policy, spec.split.test_fraction, spec.split.seed, spec.split.version)
+    split = split_documents(documents, spec.split.policy, spec.split.test_fraction, spec.split.seed, spec.split.version,
+                            project.recorded_split)
     test_ids = {d.id for d in split.test}
     _, dev = dev_split(split.train, spec.training.dev_fraction, spec.training.seed)
     data = hashlib.sha256()

@@ -4,7 +4,12 @@ The one rule every policy keeps: **adding or removing documents never moves any 
 between train and test (nor between train and dev). A document's side is therefore a function of the
 document itself (its id, its ``dataset`` field) and the settings, never of the other documents.
 
-``random`` and ``stratified``: a document is in test iff ``unit_hash(id, seed) < test_fraction``.
+``stratified`` since split version 4 (``nerspec.corpus.split_v4``) is the one exception, by design: exact class
+quotas need history, so the sides a project's models were trained on are recorded in the state and handed in
+(``recorded``); recorded documents never move and new ones go where their class needs them. The rest of this
+docstring describes version 3 (``split.version: 3``) and the other policies.
+
+``random`` and ``stratified`` version 3: a document is in test iff ``unit_hash(id, seed) < test_fraction``.
 ``stratified`` applies that threshold within every stratum (a class, or a document's label set); as
 the threshold is the same in every stratum, both policies assign a document identically, so switching
 between them moves nothing. What the hash buys a stratum of ``n`` documents is a binomial share:
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +43,7 @@ _SCALE = float(1 << 64)
 # version whenever a change to this module can move a document of that policy between sides; plan names the
 # change. The model fingerprint hashes the assignment itself, so a bump retrains only projects whose
 # assignment really changed.
-SPLIT_VERSIONS = {"random": 2, "manual": 2, "stratified": 3}
+SPLIT_VERSIONS = {"random": 2, "manual": 2, "stratified": 4}
 DEV_CARVE_VERSION = 2
 # Kept for callers that report one number: the newest version of any policy.
 SPLIT_ALGORITHM = max(SPLIT_VERSIONS.values())
@@ -93,12 +99,16 @@ def effective_version(policy: str, pinned: int | None = None) -> int:
 
 def split_documents(
     documents: list[Document], policy: str = "random", test_fraction: float = 0.2, seed: int = 13,
-    version: int | None = None,
+    version: int | None = None, recorded: Mapping[str, bool] | None = None,
 ) -> SplitResult:
-    if policy == "stratified" and version == 2:
-        from nerspec.corpus import split_v2
+    """``recorded``: the sides stratified version 4 recorded in the state (id -> in test); ignored otherwise."""
+    if policy == "stratified" and effective_version(policy, version) in (2, 4):
+        from nerspec.corpus import split_v2, split_v4
 
-        test = split_v2.test_ids(documents, {d.id: unit_hash(d.id, seed) for d in documents}, test_fraction)
+        if effective_version(policy, version) == 4:
+            test = split_v4.assign_test(documents, test_fraction, seed, recorded, unit_hash)
+        else:
+            test = split_v2.test_ids(documents, {d.id: unit_hash(d.id, seed) for d in documents}, test_fraction)
         return SplitResult([d for d in documents if d.id not in test], [d for d in documents if d.id in test])
     sides = [in_test(d, policy, test_fraction, seed) for d in documents]
     return SplitResult(
@@ -116,7 +126,8 @@ def quota(n: int, fraction: float) -> int:
 def split_corpus(project: object, corpus: Corpus) -> SplitResult:
     """The split of a ``LoadedProject``'s corpus under its manifest's policy."""
     split = project.manifest.spec.split  # type: ignore[attr-defined]
-    return split_documents(corpus.documents, split.policy, split.test_fraction, split.seed, split.version)
+    recorded = project.recorded_split  # type: ignore[attr-defined]
+    return split_documents(corpus.documents, split.policy, split.test_fraction, split.seed, split.version, recorded)
 
 
 def dev_split(train_docs: list[Document], fraction: float, seed: int) -> tuple[list[Document], list[Document]]:

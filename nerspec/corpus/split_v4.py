@@ -1,4 +1,4 @@
-"""Split version 4 of ``policy: stratified`` (not yet the default: its recorded sides need a home in the state).
+"""Split version 4 of ``policy: stratified`` (the default): exact class quotas, recorded sides never move.
 
 Exact per-stratum shares that never move a document whose side is recorded. A document's stratum is its class
 (single-label) or its rarest label (multi-label, NER). Recorded documents (``recorded``: id -> in test) keep their

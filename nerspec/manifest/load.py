@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ class LoadedProject:
     manifest: AnyProject
     path: Path  # the manifest file
     positions: Positions
+    # Observed state, attached at the command edge (``nerspec.corpus.split_record.with_recorded_splits``): the sides
+    # (document id -> in test) a stratified split version 4 recorded with the models trained on it; None: none.
+    recorded_split: Mapping[str, bool] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dir(self) -> Path:

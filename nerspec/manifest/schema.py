@@ -104,10 +104,11 @@ class Split(Strict):
     policy: Literal["random", "manual", "stratified"] = "random"
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = Field(13, ge=0, le=MAX_SEED)
-    version: Literal[2, 3] | None = Field(
+    version: Literal[2, 3, 4] | None = Field(
         None,
         description="Pin the split algorithm (default: the newest). `2` keeps the test set of a `stratified` project "
-        "split before version 3, whose additions never move other documents.",
+        "split before version 3, whose additions never move other documents; `3` a per-document hash "
+        "(binomial class shares); `4` (the default) exact class quotas with sides recorded in the state.",
     )
 
 

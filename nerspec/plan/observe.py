@@ -41,6 +41,9 @@ def make_plan(
 ) -> Plan:
     """Observe the world, then decide. Corpora loaded on the way are kept in ``corpora`` (by project name);
     ``retry``: deployments whose held-back model the user asked to deploy again."""
+    from nerspec.corpus.split_record import with_recorded_splits
+
+    projects = with_recorded_splits(projects, store)  # stratified split sides are observed state
     inputs = collect_inputs(projects, paths, store, document_hashes_loader(paths, parts, corpora), retry=retry)
     plan = compute_plan(inputs, store.snapshot()["sha256"])
     from nerspec.deploy.monitoring import changes

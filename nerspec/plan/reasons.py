@@ -69,9 +69,11 @@ def _split_version_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str
     policy = new.get("split", {}).get("policy")
     old_split, new_split = old.get("split_version", 2), new.get("split_version", 2)
     if old_split != new_split and old.get("split", {}).get("policy") == policy:
-        keep = f"; `split: {{version: {old_split}}}` keeps the current test set" if policy == "stratified" and old_split == 2 else ""
-        out.append(f"split version changed: {policy} v{old_split} -> v{new_split} "
-                   f"(adding or removing documents no longer moves others; this once reassigns some{keep})")
+        stratified = policy == "stratified"
+        keep = f"; `split: {{version: {old_split}}}` keeps the current test set" if stratified and old_split in (2, 3) else ""
+        why = ("every class keeps its test share within one document, and recorded sides never move"
+               if stratified and new_split == 4 else "adding or removing documents no longer moves others")
+        out.append(f"split version changed: {policy} v{old_split} -> v{new_split} ({why}; this once reassigns some{keep})")
     old_dev, new_dev = old.get("dev_carve_version", 1), new.get("dev_carve_version", 1)
     if old_dev != new_dev:
         out.append(f"dev carve changed: v{old_dev} -> v{new_dev} (stable under additions and removals)")

@@ -115,7 +115,18 @@ V4 = [
 # the model or these settings change (issue 24, no sticky rollbacks).
 V5 = ["""ALTER TABLE history ADD COLUMN settings TEXT NOT NULL DEFAULT ''"""]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
+# v6: the train/test side of every document a stratified (split version 4) project's models were trained on,
+# per split setting (``split_key``): recorded sides never move, new documents fill the class quotas (issue 27).
+V6 = [
+    """CREATE TABLE split_sides (
+        project TEXT NOT NULL,
+        split_key TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        test INTEGER NOT NULL,
+        PRIMARY KEY (project, split_key, doc_id))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 LATEST = len(MIGRATIONS)
 
 

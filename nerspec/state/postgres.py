@@ -33,6 +33,7 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
+from nerspec.state.split_sides import SplitSideTables
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -75,7 +76,7 @@ def lock_key(project: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-class PostgresStore(MonitoringTables):
+class PostgresStore(MonitoringTables, SplitSideTables):
     _placeholder = "%s"
 
     def __init__(self, url: str) -> None:

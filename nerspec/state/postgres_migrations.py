@@ -122,7 +122,17 @@ V4 = [
 # v5: the deployment's own settings (a digest) with each history entry (a rollback's hold, issue 24).
 V5 = ["""ALTER TABLE history ADD COLUMN settings TEXT NOT NULL DEFAULT ''"""]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
+# v6: recorded stratified split sides (as SQLite's v6).
+V6 = [
+    """CREATE TABLE split_sides (
+        project TEXT NOT NULL,
+        split_key TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        test INTEGER NOT NULL,
+        PRIMARY KEY (project, split_key, doc_id))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 LATEST = len(MIGRATIONS)
 MIGRATION_LOCK = 0x6E6572737065  # "nerspe": one migrator at a time (transaction-scoped advisory lock)
 

@@ -21,6 +21,7 @@ from nerspec.state.rows import deployment_record as _deployment
 from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
+from nerspec.state.split_sides import SplitSideTables
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -77,7 +78,7 @@ class _Guarded:
         return getattr(self._conn, name)
 
 
-class SqliteStore(MonitoringTables):
+class SqliteStore(MonitoringTables, SplitSideTables):
     def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
         self.root = root or Path(path).parent  # the state directory: the lock file lives here

@@ -112,9 +112,10 @@ def test_adding_documents_moves_none_of_the_old_ones() -> None:
     for policy in ("random", "stratified"):
         old = _docs(300)
         before = split_documents(old, policy, 0.2, 7).side_of()
-        after = split_documents([*old, *_docs(200, start=300)], policy, 0.2, 7).side_of()
+        recorded = {i: side == "test" for i, side in before.items()}  # stratified version 4: from the state
+        after = split_documents([*old, *_docs(200, start=300)], policy, 0.2, 7, recorded=recorded).side_of()
         assert {i: after[i] for i in before} == before
-        removed = split_documents(old[50:], policy, 0.2, 7).side_of()
+        removed = split_documents(old[50:], policy, 0.2, 7, recorded=recorded).side_of()
         assert all(removed[i] == before[i] for i in removed)
 
 
