@@ -24,6 +24,8 @@ DEPLOYMENT_NAMES = {"deployment", "a", "b"}
 # Options that only matter together with another one, so alone a wrong value is no mistake (and why).
 UNUSED_ALONE = {
     (("lint",), "state"): "the state is read only with --label-errors",
+    (("data", "split"), "state"): "the state is read only for a stratified split (version 4 records its sides)",
+    (("data", "stats"), "state"): "the state is read only for a stratified split (version 4 records its sides)",
 }
 MISSING = "{tmp}/no-such-dir/missing"
 BELOW_A_FILE = "{tmp}/a-file.txt/out"
