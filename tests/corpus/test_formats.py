@@ -336,18 +336,22 @@ def test_azure_import_prefers_id_and_falls_back_to_location(tmp_path: Path) -> N
     regions = [{"regionOffset": 0, "regionLength": 5, "labels": []}, {"regionOffset": 8, "regionLength": 3, "labels": []}]
     raw = {"assets": {"projectKind": "CustomEntityRecognition", "documents": [
         {"location": "r.txt", "id": "doc 1/α", "entities": regions[:1]},
-        {"location": "r.txt", "ID": "", "entities": regions[:1]},  # any spelling, and "" is an id
+        {"location": "r.txt", "ID": "doc 2", "entities": regions[:1]},  # any spelling
         {"location": "r.txt", "id": "two", "entities": regions},
         {"location": "r.txt", "entities": regions},
         {"location": "r.txt", "unknownField": {"kept": "out of the way"}}]}}
     (tmp_path / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
     docs = azure.read(tmp_path / "labels.json", tmp_path)
     assert [(d.id, d.text) for d in docs] == [
-        ("doc 1/α", "Alice"), ("", "Alice"), ("two#1", "Alice"), ("two#2", "Bob"),
+        ("doc 1/α", "Alice"), ("doc 2", "Alice"), ("two#1", "Alice"), ("two#2", "Bob"),
         ("r.txt#1", "Alice"), ("r.txt#2", "Bob"), ("r.txt", "Alice | Bob")]
     raw["assets"]["documents"] = [{"location": "r.txt", "id": 7}]
     (tmp_path / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(DataError, match=r"`id` must be a string"):
+        azure.read(tmp_path / "labels.json", tmp_path)
+    raw["assets"]["documents"] = [{"location": "r.txt", "id": ""}]  # as in every format: an id is never empty
+    (tmp_path / "labels.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(DataError, match=r"`id` must not be empty"):
         azure.read(tmp_path / "labels.json", tmp_path)
 
 

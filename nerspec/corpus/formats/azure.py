@@ -221,7 +221,7 @@ def _region_documents(path: Path, location: str, where: str, doc_id: str, text: 
 
 
 def _document_id(path: Path, doc: Any, location: str, where: str) -> str:
-    """The entry's ``id`` when it has one (an empty string is a valid id too), else its location."""
+    """The entry's ``id`` when it has one (a non-empty string, as in every format), else its location."""
     value = doc.get("id") if type(doc) is dict else None
     if value is None:
         value = _get(doc, "id")
@@ -230,6 +230,8 @@ def _document_id(path: Path, doc: Any, location: str, where: str) -> str:
     if not isinstance(value, str):
         # Guessing a spelling (str(1.0)? "True"?) could silently move the document to the other split side.
         raise fail(path, "`id` must be a string (the document id; leave it out to use `location`)", where=f"{where}.id")
+    if not value:
+        raise fail(path, "`id` must not be empty (leave it out to use `location`)", where=f"{where}.id")
     return value
 
 
