@@ -75,6 +75,11 @@ def test_a_cached_no_op_plan_prints_what_the_full_plan_printed(tmp_path: Path) -
     assert cached(project, state, as_json=True) == full_json
     # As users run it: a fresh process answers before click is imported, with the same bytes and exit code.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NERSPEC_STATE": str(state.root)}
+    # A full plan in a process of its own first, as users run it: a verdict recorded inside the test process also
+    # witnesses what that process imported and listed for the tests around it, which a fresh process may not see.
+    first = subprocess.run([sys.executable, "-m", "nerspec", "plan", str(project), "--detailed-exitcode"], env=env,
+                           capture_output=True, text=True, timeout=120, cwd=os.getcwd())
+    assert first.returncode == 0 and first.stdout == full, first.stderr
     probe = ("import sys, runpy; sys.argv = ['nerspec', 'plan', sys.argv[1], '--detailed-exitcode']\n"
              "runpy.run_module('nerspec', run_name='__main__')\nprint('click' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", probe, str(project)], env=env, capture_output=True, text=True,
