@@ -7,59 +7,21 @@ Everything goes through the ``nerspec`` command line in subprocesses, configured
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from tests.services import free_port
-from tests.tiny import make_docs, manifest
+from tests.team.checkouts import FAKES, checkout, nerspec, spawn, write_docs
+from tests.tiny import make_docs
 
 pytestmark = pytest.mark.slow
-FAKES = {"NERSPEC_TEST_TRAINER": "tests.fakes:train", "NERSPEC_TEST_EVALUATOR": "tests.fakes:evaluate"}
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _copy(root: Path, pg_url: str, s3_url: str) -> Path:
-    (root / ".git").mkdir(parents=True)
-    (root / "nerspec.settings.yaml").write_text(
-        f"apiVersion: nerspec/v1\nkind: Settings\nstate: {pg_url}\nartifacts: {s3_url}\n")
-    project = root / "projects" / "tiny"
-    (project / "data").mkdir(parents=True)
-    spec = manifest(training={"max_steps": 20, "eval_frequency": 10, "patience": 0, "dev_fraction": 0.0},
-                    deployments=[{"name": "production", "target": {"type": "registry"}}])
-    (project / "nerspec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    _docs(root, make_docs(24))
-    return root
-
-
-def _docs(root: Path, docs: list[dict[str, Any]]) -> None:
-    (root / "projects/tiny/data/docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NERSPEC_")}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
-
-
-def nerspec(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tests.launch", *args], cwd=cwd, env=_env(**env), text=True,
-                          capture_output=True, timeout=300)
-
-
-def _spawn(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.launch", *args], cwd=cwd, env=_env(**env), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def _wait_for(path: Path, child: subprocess.Popen[str], seconds: float = 120) -> None:
@@ -84,8 +46,8 @@ def _served(port: int, seconds: float = 90) -> dict[str, Any]:
 
 
 def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bucket: str) -> None:
-    a = _copy(tmp_path / "A", pg_url, s3_bucket)
-    b = _copy(tmp_path / "B", pg_url, s3_bucket)
+    a = checkout(tmp_path / "A", pg_url, s3_bucket, {"type": "registry"})
+    b = checkout(tmp_path / "B", pg_url, s3_bucket, {"type": "registry"})
 
     # A applies: trains a real (tiny) model, uploads it, deploys it to the shared registry.
     first = nerspec(a, "apply", "projects/tiny")
@@ -108,7 +70,7 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
 
     # B serves A's model, pulled from the object store and verified.
     port = free_port()
-    server = _spawn(b, "serve", "--port", str(port))
+    server = spawn(b, "serve", "--port", str(port))
     try:
         served = _served(port)
         assert served["deployments"][0]["fingerprint"] == fingerprint
@@ -127,9 +89,9 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
 
     # Both copies get the same new data. A applies and is stopped in training: B gets the lock error naming A.
     for copy in (a, b):
-        _docs(copy, make_docs(30))
+        write_docs(copy, make_docs(30))
     marker = tmp_path / "a-training"
-    holder = _spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="train", NERSPEC_TEST_PAUSE_MARKER=str(marker),
+    holder = spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="train", NERSPEC_TEST_PAUSE_MARKER=str(marker),
                     NERSPEC_TEST_PAUSE_SECONDS="120", **FAKES)
     try:
         _wait_for(marker, holder)
@@ -148,9 +110,9 @@ def test_two_working_copies_share_one_backend(tmp_path: Path, pg_url: str, s3_bu
 
     # A killed during its upload leaves no visible model: B still has to train it.
     for copy in (a, b):
-        _docs(copy, make_docs(33))
+        write_docs(copy, make_docs(33))
     marker = tmp_path / "a-uploading"
-    uploader = _spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="upload",
+    uploader = spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="upload",
                       NERSPEC_TEST_PAUSE_MARKER=str(marker), NERSPEC_TEST_PAUSE_SECONDS="120", **FAKES)
     try:
         _wait_for(marker, uploader)
@@ -168,9 +130,9 @@ def test_lost_connection_mid_apply_is_an_error_and_records_no_half_deploy(tmp_pa
                                                                         s3_bucket: str) -> None:
     import psycopg
 
-    a = _copy(tmp_path / "A", pg_url, s3_bucket)
+    a = checkout(tmp_path / "A", pg_url, s3_bucket, {"type": "registry"})
     marker = tmp_path / "before-record"
-    child = _spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="record-deploy",
+    child = spawn(a, "apply", "projects/tiny", NERSPEC_TEST_PAUSE_AT="record-deploy",
                    NERSPEC_TEST_PAUSE_MARKER=str(marker), NERSPEC_TEST_PAUSE_SECONDS="3", **FAKES)
     try:
         _wait_for(marker, child)
@@ -191,7 +153,7 @@ def test_lost_connection_mid_apply_is_an_error_and_records_no_half_deploy(tmp_pa
 
 
 def test_shared_state_with_models_in_a_local_directory_is_warned_about(tmp_path: Path, pg_url: str) -> None:
-    a = _copy(tmp_path / "A", pg_url, "unused")
+    a = checkout(tmp_path / "A", pg_url, "unused", {"type": "registry"})
     (a / "nerspec.settings.yaml").write_text(f"apiVersion: nerspec/v1\nkind: Settings\nstate: {pg_url}\n")
     run = nerspec(a, "apply", "projects/tiny")
     assert run.returncode == 0, run.stderr
