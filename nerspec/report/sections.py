@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nerspec.metrics.confusion import PAIRING_NOTES
 from nerspec.report.numbers import fmt_num, fmt_signed, rounded
 
 if TYPE_CHECKING:
@@ -136,7 +137,9 @@ def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) 
             good = None if not delta else (delta > 0) == (i == j)
             cells.append({"predicted": pred, "value": value, "baseline": base, "delta": delta, "good": good})
         rows.append({"gold": gold, "total": sum(c["value"] for c in cells), "cells": cells})
-    return {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
+    view = {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
+    note = PAIRING_NOTES.get(str(cm.get("pairing") or ""))
+    return {**view, "pairing_note": note} if note else view
 
 
 def _is_regression(gate: dict[str, Any]) -> bool:
