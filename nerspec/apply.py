@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from nerspec import atomic
 from nerspec.deploy import finish_pending as finish_interrupted
@@ -218,7 +218,7 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         name=name,
         kind=project.kind,
         manifest_path=project_plan.manifest_path,
-        plan=PlanSummary(actions=project_plan.actions_json(), notes=list(project_plan.notes)),
+        plan=PlanSummary.from_json(project_plan.section()),
         model=None,
         evaluation=None,
         baseline=None,
@@ -330,7 +330,7 @@ def _agreement(project: LoadedProject, corpus: Corpus) -> JsonObject | None:
 def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[JsonObject]:
     for line in project_plan.rollouts:
         run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
-    return [dict(line) for line in project_plan.rollouts]
+    return [cast(JsonObject, line.to_json()) for line in project_plan.rollouts]
 
 
 def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[JsonObject]:

@@ -87,6 +87,7 @@ class ConfusionMatrix(Record):
     labels: list[str] = Field(default_factory=list)
     matrix: list[list[int]] = Field(default_factory=list)
     boundary_errors: dict[str, int] = Field(default_factory=dict)  # NER: same type, overlapping but not exact
+    pairing: str | None = None  # how gold and predicted spans were paired, where a kind says (``PAIRING_NOTES``)
 
 
 class LabelCount(Record):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from nerspec.evaluate.record import Evaluation, JsonObject, Number, Scores
-from nerspec.metrics.confusion import NONE
+from nerspec.metrics.confusion import NONE, PAIRING_NOTES
 from nerspec.numbers import metric_text
 
 
@@ -124,6 +124,8 @@ def _confusion(evaluation: Evaluation) -> list[str]:
         shown = ", ".join(f"{k} {v}" for k, v in cm.boundary_errors.items())
         lines.append(f"Boundary errors (same type, overlapping span; each is one {NONE} miss and one {NONE} "
                      f"spurious above): {shown}")
+    if cm.pairing is not None and cm.pairing in PAIRING_NOTES:
+        lines.append(PAIRING_NOTES[cm.pairing])
     return lines
 
 
