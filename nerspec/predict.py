@@ -69,7 +69,7 @@ class Predictor:
         import spacy
 
         import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
-        from nerspec.kinds import kind_of
+        from nerspec.kinds import artifact_kind
 
         self.path = artifact_dir
         self.meta = meta
@@ -88,7 +88,7 @@ class Predictor:
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
-        self._impl = kind_of(self.kind)
+        self._impl = artifact_kind(meta)
         # ``calibrate=False``: raw scores (what training fits the calibration on). A map fitted on other scores
         # than these would be wrong, so it is not applied, and ``notes`` says so (commands print it, the server
         # logs it).
@@ -160,7 +160,7 @@ class Predictor:
             zip(texts, languages, strict=True) if languages is not None else ((text, None) for text in texts)
         )
         pieces: deque[tuple[int, bool]] | None = None
-        if self._parser is not None:
+        if self._impl.annotates_spans:
             pieces = deque()
             pairs = _cut_long_texts(pairs, pieces)
         merged: Prediction = []
@@ -249,13 +249,13 @@ def uncalibrated_note(meta: dict[str, Any], beam_width: int | None) -> str | Non
     """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
 
     Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import artifact_kind
 
     found = meta.get("calibration")
     fitted = _fitted_beam_width(found if isinstance(found, dict) else {})
     if beam_width is None or fitted is None or beam_width == fitted:
         return None
-    if not kind_of(str(meta.get("kind"))).parser_factories:
+    if not artifact_kind(meta).parser_factories:
         return None
     fitted_on = "greedy action scores" if fitted == 1 else f"beam-{fitted} scores"
     return (f"confidence scores are raw, not calibrated probabilities: the model's calibration was fitted on "

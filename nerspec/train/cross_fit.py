@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
-from nerspec.kinds import kind_of
+from nerspec.kinds import kind_of, project_kind
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -63,7 +63,7 @@ def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
         return False  # an expert config sets its own patience
     patience = training.patience
     if patience is None:
-        patience = schedule_for(project.kind, DataSize.of(rest), project.manifest.spec.multilabel).patience
+        patience = schedule_for(project_kind(project), DataSize.of(rest), project.manifest.spec.multilabel).patience
     return patience == 0
 
 
@@ -77,6 +77,7 @@ def raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
         "project": project.name,
         "labels": [label.name for label in spec.labels],
         "multilabel": spec.multilabel,
+        "overlapping": spec.overlapping,
         "threshold": spec.training.threshold,
         "language": project.manifest.metadata.language,
     }

@@ -87,3 +87,19 @@ def test_first_overlap_sees_a_long_span_over_a_later_one() -> None:
     assert first_overlap([Span(0, 30, "A"), Span(0, 2, "A")]) == (Span(0, 2, "A"), Span(0, 30, "A"))
     assert first_overlap([Span(0, 2, "A"), Span(2, 5, "B"), Span(5, 9, "C")]) is None
     assert first_overlap([Span(0, 10, "A"), Span(1, 2, "B"), Span(3, 4, "C")]) == (Span(0, 10, "A"), Span(1, 2, "B"))
+
+
+def test_lint_finds_a_nested_place_left_untagged_only_in_an_overlapping_project() -> None:
+    from nerspec.corpus.lint import lint_ner
+    from nerspec.corpus.model import Corpus
+
+    text = "The Bank of England met the England team."
+    docs = [
+        Document("tagged", "The Bank of England raised rates.", [Span(4, 19, "ORG"), Span(12, 19, "LOC")]),
+        Document("forgot", text, [Span(4, 19, "ORG"), Span(28, 35, "LOC")]),  # the England inside the bank
+        Document("again", "England won.", [Span(0, 7, "LOC")]),
+    ]
+    untagged = [(f.doc_id, f.start, f.end) for f in lint_ner(Corpus(docs), overlapping=True) if f.code == "lint_untagged"]
+    assert untagged == [("forgot", 12, 19)]
+    # Flat lint masks the tagged organisation, and what is inside it, as before.
+    assert [f for f in lint_ner(Corpus(docs)) if f.code == "lint_untagged"] == []
