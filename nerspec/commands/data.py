@@ -62,7 +62,7 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
     """One project's entry of ``validate``; its errors are added to ``blocking``."""
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
     from nerspec.paths import state_paths
 
     if fix_whitespace:
@@ -79,7 +79,7 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
         blocking.extend(exc.problems)
         entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
         return entry
-    findings = check_corpus(project, corpus, kind_of(project.kind))
+    findings = check_corpus(project, corpus, project_kind(project))
     if any(source.unlabeled for source in project.manifest.spec.data):
         from nerspec.corpus.pool import check_pools
 
@@ -300,7 +300,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -312,7 +312,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project, state.resolve().sources), kind_of(project.kind))
+        findings = lint_corpus(project, load_corpus(project, state.resolve().sources), project_kind(project))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:

@@ -136,12 +136,12 @@ class NERKind:
     def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
         from nerspec.corpus.checks import check_spans
 
-        return check_spans(project, corpus, declared)
+        return check_spans(project, corpus, declared, overlapping=self.overlapping)
 
     def lint(self, corpus: Corpus, language: str) -> list[Finding]:
         from nerspec.corpus.lint import lint_ner
 
-        return lint_ner(corpus, language)
+        return lint_ner(corpus, language, overlapping=self.overlapping)
 
     # --- evaluation --------------------------------------------------------------------------------------
 
