@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
 
 ACTION_SCORES = "actions"  # the ``scores`` name recorded with a calibration fitted on these scores
@@ -53,23 +54,23 @@ def _watched() -> dict[int, list[tuple[list[Doc], Any, Any]]]:
     return steps
 
 
-def capture_state_model(parser: Any) -> None:
+def capture_state_model(parser: EntityRecognizer) -> None:
     """Let ``action_confidences`` reuse the state models of ``parser``'s own greedy decoding (idempotent)."""
     model = parser.model
     if not isinstance(model._func, _CapturingForward):
         model._func = _CapturingForward(model._func)
 
 
-def watch_state_models(parser: Any) -> None:
+def watch_state_models(parser: EntityRecognizer) -> None:
     """Keep the state models of ``parser``'s next decodings in this thread, for ``action_confidences``."""
     _watched()[id(parser.model)] = []
 
 
-def forget_state_models(parser: Any) -> None:
+def forget_state_models(parser: EntityRecognizer) -> None:
     _watched().pop(id(parser.model), None)
 
 
-def action_confidences(parser: Any, docs: list[Doc]) -> list[dict[EntityKey, float]]:
+def action_confidences(parser: EntityRecognizer, docs: list[Doc]) -> list[dict[EntityKey, float]]:
     """Per doc (just annotated by ``parser``'s greedy decoding): (start, end, label) -> product of the
     probabilities of the entity's actions among the valid ones."""
     captured = _watched().pop(id(parser.model), [])
@@ -116,7 +117,7 @@ def _probabilities(tags: dict[str, Any], state2vec: Any, vec2scores: Any, classe
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def untagged_entity_probabilities(parser: Any, docs: list[Doc], least: float = 0.01) -> list[dict[EntityKey, float]]:
+def untagged_entity_probabilities(parser: EntityRecognizer, docs: list[Doc], least: float = 0.01) -> list[dict[EntityKey, float]]:
     """Per doc whose ``ents`` are its *given* tags (label-error checks): the model follows the given tags action
     by action (teacher forcing), and at each untagged token weighs starting an entity against ``O``. Every
     maximal run of untagged tokens whose probability of not ``O`` reaches ``least``: (start token, end token, the

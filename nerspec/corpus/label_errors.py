@@ -32,10 +32,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from nerspec.corpus.label_consistency import Occurrence, StringLabels, string_labels
 from nerspec.corpus.model import Document, Span
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject
 
 ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
 SpanKey = tuple[int, int, str]
@@ -48,6 +51,14 @@ MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary":
 Candidate = tuple[int, int, str, float, bool]  # start, end, type, score, from the model (else from the corpus)
 
 
+class OutOfSampleJSON(TypedDict):
+    """``OutOfSample`` as the cross-fit cache stores it: ``[start, end, label, probability]`` per span."""
+
+    spans: list[list[int | str | float]]
+    classes: dict[str, float]
+    untagged: list[list[int | str | float]]  # NER: the untagged runs (empty for classification)
+
+
 @dataclass(frozen=True)
 class OutOfSample:
     """One document's scores from a model that was not trained on it."""
@@ -57,21 +68,21 @@ class OutOfSample:
     # NER: untagged run -> the model's probability of an entity there, following the given tags
     untagged: dict[SpanKey, float] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OutOfSampleJSON:
         return {"spans": _keyed(self.spans), "classes": {c: round(p, 6) for c, p in self.classes.items()},
                 "untagged": _keyed(self.untagged)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OutOfSample:
+    def from_json(cls, data: OutOfSampleJSON) -> OutOfSample:
         return cls(_unkeyed(data.get("spans", [])), {str(c): float(p) for c, p in data.get("classes", {}).items()},
                    _unkeyed(data.get("untagged", [])))
 
 
-def _keyed(values: dict[SpanKey, float]) -> list[list[Any]]:
+def _keyed(values: dict[SpanKey, float]) -> list[list[int | str | float]]:
     return [[s, e, label, round(p, 6)] for (s, e, label), p in values.items()]
 
 
-def _unkeyed(rows: list[list[Any]]) -> dict[SpanKey, float]:
+def _unkeyed(rows: list[list[int | str | float]]) -> dict[SpanKey, float]:
     return {(int(s), int(e), str(label)): float(p) for s, e, label, p in rows}
 
 
@@ -90,7 +101,7 @@ class LabelError:
     score: float
     proposed: Span | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
                 "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.evaluate.record import Calibration, Evaluation
 from nerspec.progress import track
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def predictions_to_documents(
 
 def evaluate_model(
     project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
+) -> Evaluation:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
@@ -71,21 +72,22 @@ def evaluate_model(
         ci_resamples=ci_resamples,
         seed=seed,
         labels=[label.name for label in spec.labels],
+        overlapping=spec.overlapping,
     )
     if mapped:
-        evaluation["label_map"] = mapped
+        evaluation.label_map = mapped
         outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
-    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor, all_scores)
-    evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
-                                                   manifest.metadata.language)
+    evaluation.calibration = calibration_report(kind, test, outputs, predictor, all_scores)
+    evaluation.reference = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
+                                                manifest.metadata.language)
     return evaluation
 
 
 def calibration_report(
     kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
-) -> dict[str, Any]:
-    """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.
+) -> Calibration:
+    """The Evaluation's ``calibration``: ECE and reliability bins of the confidences on the test docs.
 
     Multi-label with per-class maps: over every (document, class) pair, pooled and ``per_class``
     (``nerspec.class_calibration``); otherwise over the returned items."""
@@ -105,7 +107,7 @@ def calibration_report(
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
         out["fitted_items"] = int(getattr(fitted, "items", 0) or 0)  # how firmly the map is pinned down
-    return out
+    return Calibration.from_json(out)
 
 
 def map_previous_names(

@@ -217,19 +217,24 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
 
 def under_represented(labeled: Sequence[Document], labels: Sequence[str], spans: bool) -> dict[str, str]:
     """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
-    from nerspec.metrics.guidance import guidance, side_stats
+    from nerspec.metrics.guidance import Sides, guidance, side_stats
 
-    data = {"train": side_stats(labeled, spans), "test": side_stats([], spans)}
+    train = side_stats(labeled, spans)
+    data: Sides = {"train": train, "test": side_stats([], spans)}
     out: dict[str, str] = {}
-    counts = data["train"]["labels"]
     unit = "instances" if spans else "documents"
+
+    def count(label: str) -> int:
+        stats = train["labels"].get(label)
+        return 0 if stats is None else stats["instances"] if spans else stats["documents"]
+
     for item in guidance(spans, labels, data, {"labels": [], "matrix": []}, []):
         if item["code"] in ("few_instances", "below_recommended", "few_documents"):
             for label in item["labels"]:
-                out[label] = f"{counts.get(label, {}).get(unit, 0)} training {unit}"
+                out[label] = f"{count(label)} training {unit}"
         elif item["code"] == "imbalance" and len(item["labels"]) == 2:
             small = item["labels"][1]
-            out.setdefault(small, f"{counts.get(small, {}).get(unit, 0)} training {unit}, imbalanced")
+            out.setdefault(small, f"{count(small)} training {unit}, imbalanced")
     return out
 
 

@@ -76,6 +76,6 @@ def test_evaluation_and_gates_use_the_kinds_per_label_key(kind: str) -> None:
         label = "bio"
     evaluation = evaluate(kind, gold, gold, ci_resamples=10, labels=[label])
     key = KINDS[kind].per_label_key
-    assert evaluation[key][label]["f1"] == 1.0 and per_label(evaluation) == evaluation[key]
+    assert evaluation.to_json()[key][label]["f1"] == 1.0 and per_label(evaluation) == getattr(evaluation, key)
     [result] = evaluate_gates(kind, [label], gates, evaluation)
     assert result.name == f"{key}.{label}.f1" and result.passed
