@@ -31,10 +31,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from nerspec.corpus.label_consistency import Occurrence, StringLabels, string_labels
 from nerspec.corpus.model import Document, Span
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject
 
 ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
 SpanKey = tuple[int, int, str]
@@ -47,6 +50,13 @@ MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary":
 Candidate = tuple[int, int, str, float, bool]  # start, end, type, score, from the model (else from the corpus)
 
 
+class OutOfSampleJSON(TypedDict):
+    """``OutOfSample`` as the cross-fit cache stores it: ``[start, end, label, probability]`` per span."""
+
+    spans: list[list[int | str | float]]
+    classes: dict[str, float]
+
+
 @dataclass(frozen=True)
 class OutOfSample:
     """One document's scores from a model that was not trained on it."""
@@ -54,12 +64,12 @@ class OutOfSample:
     spans: dict[SpanKey, float] = field(default_factory=dict)  # NER: entity -> probability
     classes: dict[str, float] = field(default_factory=dict)  # classification: class -> probability
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OutOfSampleJSON:
         return {"spans": [[s, e, label, round(p, 6)] for (s, e, label), p in self.spans.items()],
                 "classes": {c: round(p, 6) for c, p in self.classes.items()}}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OutOfSample:
+    def from_json(cls, data: OutOfSampleJSON) -> OutOfSample:
         return cls({(int(s), int(e), str(label)): float(p) for s, e, label, p in data.get("spans", [])},
                    {str(c): float(p) for c, p in data.get("classes", {}).items()})
 
@@ -79,7 +89,7 @@ class LabelError:
     score: float
     proposed: Span | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
                 "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
 

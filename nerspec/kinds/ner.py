@@ -159,7 +159,7 @@ class NERKind:
         scores = self.metrics(given)
         return KindScores(
             scores=scores,
-            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels),
+            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels, overlapping=self.overlapping),
             extra={"partial": score_partial(given.gold, given.pred)},
             documents=review_ner(given.gold, given.pred),
         )
