@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
     from spacy.training import Example
 
-# What spaCy's training loop hands a logger at an evaluation (spacy.training.loop types it Dict[str, Any]): step,
+# What spaCy's training loop hands a logger at an evaluation (spacy.training.loop types its values as anything): step,
 # epoch, losses, score, other_scores, checkpoints. ``None`` between evaluations.
 StepInfo = dict[str, Any]
 StepLogger = Callable[[StepInfo | None], None]
