@@ -82,7 +82,7 @@ class ProjectRun(Record):
     label_errors: JsonObject | None = None
     agreement: JsonObject | None = None
     rollout_actions: list[JsonObject] = Field(default_factory=list)
-    production: list[JsonObject] | None = None  # added by ``nerspec report --production``
+    production: JsonValue = None  # ``nerspec monitor``'s JSON per deployment, added by ``nerspec report``
 
     def model_field(self, key: str) -> JsonValue:
         """A field of the model's meta.json (None when absent)."""

@@ -7,7 +7,7 @@ A pool is a data source with ``unlabeled: true``::
       - {name: tickets, format: jsonl, path: raw.jsonl, unlabeled: true}  # {"id", "text"} per line
       - {name: inbox, format: labelstudio, path: tasks.json, unlabeled: true}  # Label Studio tasks
 
-Any labels in a pool file are ignored. Pool documents whose id or text (whitespace-normalised) is already
+Labels in a pool file are ignored. Pool documents whose id or text (whitespace-normalised) is already
 labeled in the project are excluded automatically, so labeling a document takes it out of the pool.
 ``load_corpus`` skips pools and fingerprints ignore them: adding raw text never retrains anything.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.findings import Finding, at_document
 from nerspec.corpus.formats import FORMATS, names
@@ -27,6 +27,7 @@ from nerspec.errors import DataError, NerspecError
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import DataSource
 
 _SPACE = re.compile(r"\s+")
 
@@ -42,7 +43,7 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def pool_sources(project: LoadedProject) -> list[tuple[int, Any]]:
+def pool_sources(project: LoadedProject) -> list[tuple[int, DataSource]]:
     return [(i, s) for i, s in enumerate(project.manifest.spec.data) if s.unlabeled]
 
 
@@ -84,7 +85,7 @@ def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = 
                 f"project `{project.name}` declares no unlabeled source; add one to `spec.data` "
                 "(e.g. `{name: pool, format: jsonl, path: pool.jsonl, unlabeled: true}`) or pass --pool FILE"
             )
-        chosen = [(s.name, source_path(project, i, cache_dir), s.format) for i, s in declared]
+        chosen: list[tuple[str, Path, str]] = [(s.name, source_path(project, i, cache_dir), s.format) for i, s in declared]
     else:
         named = [(i, s) for i, s in declared if s.name == pool]
         if named:

@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from nerspec.corpus.model import Document
 from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.evaluate.record import Evaluation, Scores
-from nerspec.kinds import CLASSIFICATION_KIND, KINDS, NER_KIND, ProjectKind
+from nerspec.kinds import CLASSIFICATION_KIND, KINDS, NER_KIND, ProjectKind, kind_key
 from nerspec.metrics.guidance import Sides
 
 
-def _kind(kind: str) -> ProjectKind:
+def _kind(kind: str, overlapping: bool = False) -> ProjectKind:
     try:
-        return KINDS[kind]
+        return KINDS[kind_key(kind, overlapping)]
     except KeyError:
         raise NerspecError(f"cannot evaluate project kind {kind!r}; known: {', '.join(KINDS)}") from None
 
@@ -70,20 +70,21 @@ def evaluate(
     ci_resamples: int = 1000,
     seed: int = 0,
     labels: Sequence[str] | None = None,
+    overlapping: bool = False,
 ) -> Evaluation:
     """The Evaluation of predictions against gold documents (its JSON: docs/architecture.md).
 
     ``labels``: the manifest's labels, for table order and so that a label with no data still gets
     guidance. ``scores``: per document ``{class: score}`` (classification); with ``multilabel`` the classes
     reaching ``threshold`` are the predictions and the threshold sweep uses them. ``all_docs``: documents
-    whose tags count as "labeled elsewhere" (default: train + gold test documents).
+    whose tags count as "labeled elsewhere" (default: train + gold test documents). ``overlapping``: ``spec.overlapping``.
     """
     from nerspec.metrics.bootstrap import bootstrap_ci
     from nerspec.metrics.guidance import guidance, language_guidance
     from nerspec.metrics.languages import per_language
     from nerspec.metrics.scoring import ScoringInput
 
-    impl = _kind(kind)
+    impl = _kind(kind, overlapping)
     gold = list(gold_docs)
     pred = align(gold, pred_docs)
     score_list = list(scores) if scores is not None else None

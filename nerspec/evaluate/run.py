@@ -72,6 +72,7 @@ def evaluate_model(
         ci_resamples=ci_resamples,
         seed=seed,
         labels=[label.name for label in spec.labels],
+        overlapping=spec.overlapping,
     )
     if mapped:
         evaluation.label_map = mapped
