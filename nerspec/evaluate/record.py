@@ -25,10 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-# A JSON number as it was written: ``1`` stays ``1`` and ``0.5`` stays ``0.5`` (a plain ``float`` would turn
-# ``1`` into ``1.0`` and change the recorded bytes).
-Number = int | float
-JsonObject = dict[str, JsonValue]
+# ``Number``, not ``float``: a plain ``float`` would turn ``1`` into ``1.0`` and change the recorded bytes.
+from nerspec.json_types import JsonObject, Number
+
+__all__ = ["Evaluation", "JsonObject", "Number", "Record", "Scores"]
 
 
 class Record(BaseModel):
