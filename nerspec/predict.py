@@ -203,6 +203,33 @@ class Predictor:
                 batch = []
         return out
 
+    def untagged_entity_scores(
+        self, texts: Sequence[str], tags: Sequence[Sequence[tuple[int, int, str]]], batch_size: int = 64,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[dict[tuple[int, int, str], float]]:
+        """Per text with its given tags (code-point (start, end, type)): the untagged runs where the model, following
+        those tags, would start an entity, keyed by code-point (start, end, likeliest type) -> its probability
+        (``nerspec.confidence.untagged_entity_probabilities``; label-error checks). Empty without a parser."""
+        if self._parser is None:
+            return [{} for _ in texts]
+        from spacy.util import filter_spans
+
+        from nerspec.confidence import untagged_entity_probabilities
+
+        parser = self.nlp.get_pipe(self._parser)
+        names = self.nlp.pipe_names
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        docs = list(self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]))
+        for doc, given in zip(docs, tags, strict=True):
+            spans = (doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in given)
+            doc.ents = filter_spans([span for span in spans if span is not None])
+        out: list[dict[tuple[int, int, str], float]] = []
+        for first in range(0, len(docs), batch_size):
+            batch = docs[first : first + batch_size]
+            for doc, runs in zip(batch, untagged_entity_probabilities(parser, batch), strict=True):
+                out.append({(doc[s:e].start_char, doc[s:e].end_char, label): p for (s, e, label), p in runs.items()})
+        return out
+
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
         if self._parser is None:
             for doc in self.nlp.pipe(texts, batch_size=batch_size):
