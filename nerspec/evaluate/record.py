@@ -187,7 +187,7 @@ class Evaluation(Record):
     per_language: dict[str, LanguageScores] | None = None
     label_map: dict[str, str] | None = None  # previous names counted under the current ones
     calibration: Calibration | None = None
-    reference: JsonObject | None = None  # statistics the monitor compares production traffic with
+    reference: dict[str, object] | None = None  # statistics the monitor compares production traffic with
     changes: Changes | None = None
 
     def per_label(self) -> dict[str, Scores]:
