@@ -69,7 +69,7 @@ class Calibration:
     ys: tuple[float, ...] = ()
     items: int = 0
     reason: str | None = None
-    extra: dict[str, str | int] = field(default_factory=dict)  # where it was fitted (``fitted_on``, ``folds``)
+    extra: dict[str, object] = field(default_factory=dict)  # where it was fitted (``fitted_on``, ``folds``)
     params: tuple[float, ...] = ()
 
     def __call__(self, raw: float) -> float:
@@ -103,7 +103,7 @@ class Calibration:
         if not isinstance(data, dict) or data.get("method") not in FITTED_METHODS:
             return cls()
         # Where it was fitted travels with it, so evaluations and reports can say so.
-        extra: dict[str, str | int] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
+        extra: dict[str, object] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
         items = data.get("items")
         count = int(items) if isinstance(items, int) else 0
         try:

@@ -32,7 +32,7 @@ class ClassCalibration:
     """One ``Calibration`` per class; a class without a map keeps its raw score."""
 
     maps: dict[str, Calibration] = field(default_factory=dict)
-    extra: dict[str, str | int] = field(default_factory=dict)  # where the maps were fitted
+    extra: dict[str, object] = field(default_factory=dict)  # where the maps were fitted
 
     @property
     def method(self) -> str:
@@ -66,7 +66,7 @@ class ClassCalibration:
         if not isinstance(data, dict) or data.get("method") != PER_CLASS or not isinstance(data.get("classes"), dict):
             return None
         maps = {str(label): Calibration.from_json(block) for label, block in data["classes"].items()}
-        extra: dict[str, str | int] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
+        extra: dict[str, object] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
         return cls(maps, extra)
 
 
