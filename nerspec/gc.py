@@ -27,12 +27,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
-    from nerspec.state.store import Store
+    from nerspec.artifacts.stores.base import ArtifactStore, StoredModel
+    from nerspec.state.store import HistoryRecord, Store
 
 DEFAULT_KEEP = 3
 UNRECORDED_GRACE_S = 3600.0
@@ -73,15 +74,22 @@ def pointed(paths: StatePaths) -> set[str]:
     return out
 
 
-def plan_fingerprints(plan: dict[str, Any]) -> set[str]:
-    """Every model fingerprint a saved plan names (its candidates, deploy sources and targets, repairs)."""
-    out: set[str] = set()
-    for project in plan.get("projects") or []:
+def plan_fingerprints(plan: object) -> set[str]:
+    """Every model fingerprint a saved plan names (its candidates, deploy sources and targets, repairs). Read
+    leniently, not with ``Plan.from_json``: what a damaged plan still names stays protected."""
+    out: set[object] = set()
+    for project in _entries(plan, "projects"):
         out.add(project.get("fingerprint"))
-        out.update((project.get("serves") or {}).values())
-        for action in project.get("actions") or []:
+        serves = project.get("serves") or {}
+        out.update(serves.values() if isinstance(serves, dict) else ())
+        for action in _entries(project, "actions"):
             out.update(action.get(key) for key in ("fingerprint", "from", "to"))
     return {fp for fp in out if isinstance(fp, str)}
+
+
+def _entries(value: object, key: str) -> list[dict[str, object]]:
+    found = value.get(key) if isinstance(value, dict) else None
+    return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
 
 
 def register_saved_plan(paths: StatePaths, plan_file: Path) -> None:
@@ -119,12 +127,12 @@ def saved_plans(paths: StatePaths, extra: Iterable[Path] = ()) -> dict[str, set[
     return out
 
 
-def _projects(store: Store, described: dict[str, Any]) -> set[str]:
+def _projects(store: Store, described: dict[str, StoredModel]) -> set[str]:
     names = {d.project for d in store.all_deployments()} | {m.project for m in store.all_models()}
     return names | {d.project for d in described.values() if d.project}
 
 
-def _recent_served(history: list[Any], keep: int) -> dict[str, list[str]]:
+def _recent_served(history: list[HistoryRecord], keep: int) -> dict[str, list[str]]:
     """deployment -> the last ``keep`` distinct models it served before its latest one (newest first)."""
     served: dict[str, list[str]] = {}
     for record in reversed(history):  # newest first
@@ -201,7 +209,7 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
     return result
 
 
-def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Store, kept: dict[str, str]) -> list[str]:
+def _finish_leftovers(artifacts: ArtifactStore, leftovers: dict[str, str | None], store: Store, kept: dict[str, str]) -> list[str]:
     """Complete the removals a killed gc began (never of a model recorded or protected again since)."""
     finished = []
     for fp in leftovers:
@@ -211,7 +219,7 @@ def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: S
     return finished
 
 
-def _candidates(store: Store, described: dict[str, Any], kept: dict[str, str]) -> list[Candidate]:
+def _candidates(store: Store, described: dict[str, StoredModel], kept: dict[str, str]) -> list[Candidate]:
     out = []
     recorded = {record.fingerprint: record for record in store.all_models()}
     for fp in sorted(set(described) | set(recorded)):

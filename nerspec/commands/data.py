@@ -18,7 +18,10 @@ from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
+    from nerspec.corpus.findings import Finding
+    from nerspec.evaluate.agreement import Agreement
     from nerspec.manifest.load import LoadedProject
+    from nerspec.train.label_errors import LabelErrorReport
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -48,7 +51,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         _no_project_changed(as_json)
         return
     projects = load_projects(list(paths))
-    report: list[dict[str, Any]] = []
+    report: list[dict[str, object]] = []
     blocking: list[Problem] = []
     for project in projects:
         report.append(_validate_project(project, fix_whitespace, as_json, blocking))
@@ -58,11 +61,12 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
 
 
-def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, object]:
     """One project's entry of ``validate``; its errors are added to ``blocking``."""
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
+    from nerspec.paths import state_paths
 
     if fix_whitespace:
         from nerspec.corpus.fix import fix_whitespace as fix
@@ -70,18 +74,19 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
         for file, count in fix(project).items():
             if not as_json:
                 click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
-    entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    entry: dict[str, object] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    sources = state_paths().sources  # where URL sources are downloaded
     try:
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, sources)
     except DataError as exc:
         blocking.extend(exc.problems)
         entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
         return entry
-    findings = check_corpus(project, corpus, kind_of(project.kind))
+    findings = check_corpus(project, corpus, project_kind(project))
     if any(source.unlabeled for source in project.manifest.spec.data):
         from nerspec.corpus.pool import check_pools
 
-        findings.extend(check_pools(project))
+        findings.extend(check_pools(project, sources))
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     blocking.extend(f.problem() for f in errors)
@@ -105,7 +110,7 @@ def _no_project_changed(as_json: bool) -> None:
         click.echo("no project holds a changed file")
 
 
-def _print_warnings(warnings: list[Any]) -> None:
+def _print_warnings(warnings: list[Finding]) -> None:
     shown: Counter[str] = Counter()
     for finding in warnings:
         shown[finding.code] += 1
@@ -144,7 +149,8 @@ def stats(path: Path, state: StateChoice, as_json: bool) -> None:
     from nerspec.manifest.load import load_projects
 
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
-    results = {project.name: (project, project_stats(project, load_corpus(project))) for project in projects}
+    results = {project.name: (project, project_stats(project, load_corpus(project, state.resolve(project.dir).sources)))
+               for project in projects}
     if as_json:
         if len(results) == 1:
             echo_json(next(iter(results.values()))[1])
@@ -178,7 +184,7 @@ def split(path: Path, state: StateChoice, as_json: bool) -> None:
 
     # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]
-    results = {project.name: sides(project, load_corpus(project)) for project in projects}
+    results = {project.name: sides(project, load_corpus(project, state.resolve(project.dir).sources)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
         echo_json(next(iter(values.values())) if len(values) == 1 else values)
@@ -234,7 +240,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
       nerspec export projects/example --format azure --with-split -o out/azure
       nerspec export projects/example --format labelstudio -o out/ls
     """
-    from nerspec.corpus.formats import module
+    from nerspec.corpus.formats import write
     from nerspec.corpus.formats.common import project_info
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
@@ -245,9 +251,9 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
-        if fmt == "folders" and kind_of(project.kind).annotates_spans:
-            raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
-        corpus = load_corpus(project)
+        if not FORMATS[fmt].spans and kind_of(project.kind).annotates_spans:
+            raise NerspecError(f"{project.name}: `{fmt}` holds classes, not entities; export an NER project in another format")
+        corpus = load_corpus(project, state.resolve(project.dir).sources)
         documents = corpus.documents
         if with_split:
             side = split_corpus(project, corpus).side_of()
@@ -256,7 +262,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
         target = output / project.name if len(projects) > 1 else output
         if target.exists() and not target.is_dir():
             raise NerspecError(f"{target} exists and is not a directory")
-        written = module(fmt).write(documents, target, project_info(project))
+        written = write(fmt, documents, target, project_info(project))
         exported.append({"project": project.name, "format": fmt, "documents": len(documents), "path": str(written)})
         if not as_json:
             click.echo(f"{project.name}: wrote {len(documents)} documents to {written}")
@@ -297,7 +303,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -305,11 +311,11 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         _lint_label_errors(projects, state, folds, min_score, top, as_json)
         return
     if agreement:
-        _lint_agreement(projects, top, as_json)
+        _lint_agreement(projects, state, top, as_json)
         return
-    everything: list[dict[str, Any]] = []
+    everything: list[dict[str, object]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
+        findings = lint_corpus(project, load_corpus(project, state.resolve().sources), project_kind(project))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:
@@ -319,13 +325,13 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         echo_json({"findings": everything})
 
 
-def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
+def _lint_label_errors(projects: list[LoadedProject], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.train.label_errors import find_label_errors
 
     paths = state.resolve()
-    reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
+    reports = [find_label_errors(p, load_corpus(p, paths.sources), paths, folds=folds, min_score=min_score) for p in projects]
     if as_json:
         if len(reports) == 1:
             echo_json(reports[0].to_json())
@@ -340,7 +346,7 @@ def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_
                    f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
 
 
-def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
+def _lint_agreement(projects: list[LoadedProject], state: StateChoice, top: int, as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -348,7 +354,8 @@ def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
     results = {}
     for project in projects:
         spans = kind_of(project.kind).annotates_spans
-        results[project.name] = agreement(load_corpus(project).documents, spans, project.manifest.spec.multilabel)
+        results[project.name] = agreement(load_corpus(project, state.resolve().sources).documents, spans,
+                                          project.manifest.spec.multilabel)
     if as_json:
         if len(results) == 1:
             echo_json({"agreement": next(iter(results.values())).to_json()})
@@ -360,7 +367,7 @@ def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
             click.echo(line)
 
 
-def agreement_lines(name: str, found: Any, top: int) -> list[str]:
+def agreement_lines(name: str, found: Agreement, top: int) -> list[str]:
     """The agreement of one project for people: overall, per pair, per type, documents to adjudicate."""
     if not found.annotated:
         return [f"{name}: no document has several annotators (agreement needs Label Studio tasks with several "
@@ -378,7 +385,7 @@ def agreement_lines(name: str, found: Any, top: int) -> list[str]:
     return lines
 
 
-def label_error_lines(report: Any, top: int) -> list[str]:
+def label_error_lines(report: LabelErrorReport, top: int) -> list[str]:
     """``file:line:col: id[start:end]: message: excerpt`` per finding, the most likely first."""
     from nerspec.corpus.findings import at_document
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +17,15 @@ from nerspec.paths import StateChoice
 _DRAFT_CHOICES = sorted(names("drafts"), key=lambda name: name != "labelstudio")
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from nerspec.label.next import Batch
     from nerspec.manifest.load import LoadedProject
+    from nerspec.monitor.pool import ProductionPool
+    from nerspec.predict import Predictor
+
+# a click option (or ``state_option``) applied to a command function
+Decorator = Callable[[Callable[..., None]], Callable[..., None]]
 
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
@@ -24,7 +33,7 @@ pool_option = click.option(
     help="A declared unlabeled source, a file (jsonl id+text, Label Studio .json, folder of .txt), or a deployment "
     "whose `monitoring` stores texts (its logged production traffic); default: every declared pool.",
 )
-model_options = [
+model_options: list[Decorator] = [
     click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use."),
     click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Use this model artifact instead."),
     state_option,
@@ -38,7 +47,7 @@ class Progress:
     def __init__(self, label: str, quiet: bool) -> None:
         self.label, self.quiet = label, quiet
         self.tty = sys.stderr.isatty()
-        self.bar: Any = None
+        self.bar: ProgressBar[int] | None = None
         self.shown = 0
         self.last_tenth = 0
 
@@ -60,8 +69,8 @@ class Progress:
             click.echo(f"{self.label}: {done}/{total} documents", err=True)
 
 
-def _with(options: list[Any]) -> Any:
-    def wrap(func: Any) -> Any:
+def _with(options: list[Decorator]) -> Decorator:
+    def wrap(func: Callable[..., None]) -> Callable[..., None]:
         for option in reversed(options):
             func = option(func)
         return func
@@ -69,13 +78,13 @@ def _with(options: list[Any]) -> Any:
     return wrap
 
 
-def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Any:
+def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Predictor:
     from nerspec.predict import load
 
     return load(model_dir or path, deployment=deployment, state=state)
 
 
-def _production(project: LoadedProject, pool: str | None, state: Any) -> Any:
+def _production(project: LoadedProject, pool: str | None, state: StateChoice) -> ProductionPool | None:
     """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
     from nerspec.monitor.pool import is_deployment, production_pool
 
@@ -130,7 +139,7 @@ def next_command(
     batch = next_batch(
         project, count, pool=pool, strategy=strategy, seed=seed,
         predictor=lambda: _predictor(path, deployment, model_dir, state), progress=Progress("predicting the pool", quiet),
-        production=_production(project, pool, state),
+        production=_production(project, pool, state), cache_dir=state.resolve().sources,
     )
     if output is not None:
         _write_batch(project, batch, output, fmt, path, deployment, model_dir, state)
@@ -149,7 +158,7 @@ def next_command(
         click.echo(f"wrote {len(batch.picks)} drafts to {output}")
 
 
-def _write_batch(project: LoadedProject, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
+def _write_batch(project: LoadedProject, batch: Batch, output: Path, fmt: str | None, path: Path, deployment: str,
                  model_dir: Path | None, state: StateChoice) -> None:
     from nerspec.label.drafts import draft_of, format_for, write_drafts
 
@@ -197,7 +206,7 @@ def suggest_command(
     wanted = [i for value in ids for i in value.split()]
     predictor = _predictor(path, deployment, model_dir, state)
     drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet),
-                     production=_production(project, pool, state))
+                     production=_production(project, pool, state), cache_dir=state.resolve().sources)
     written = write_drafts(drafts, output, format_for(output, fmt), kind_of(project.kind).annotates_spans, predictor.fingerprint)
     if as_json:
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
@@ -232,7 +241,8 @@ def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_sc
     from nerspec.train.label_errors import find_label_errors
 
     project = load_project(path)
-    report = find_label_errors(project, load_corpus(project), state.resolve(), folds=folds, min_score=min_score)
+    paths = state.resolve()
+    report = find_label_errors(project, load_corpus(project, paths.sources), paths, folds=folds, min_score=min_score)
     spans = kind_of(project.kind).annotates_spans
     drafts = review_drafts(report, top, spans)
     version = f"label-errors-{report.fingerprint}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,9 +14,12 @@ from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.fingerprints import verdict
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import Plan
+    from nerspec.plan.plan_json import PlanJSON
 
 
 def use_color() -> bool:
@@ -24,14 +27,16 @@ def use_color() -> bool:
     return is_terminal() and not os.environ.get("NO_COLOR")
 
 
-def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+def _load_saved_plan(path: Path) -> tuple[Plan, tuple[Path, ...], tuple[str, ...]]:
+    """The saved plan, the manifests it was made from and the deployments it retries."""
     from nerspec.plan import Plan
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
-    return Plan.from_json(raw), raw
+    plan = Plan.from_json(raw)
+    return plan, tuple(Path(p) for p in raw.get("paths", [])), tuple(str(r) for r in raw.get("retry", []))
 
 
 retry_option = click.option(
@@ -39,7 +44,7 @@ retry_option = click.option(
     help="Deploy the model a rollback held back from DEPLOYMENT again (repeatable), without editing anything.")
 
 
-def _retry(projects: list[Any], names: tuple[str, ...]) -> frozenset[str]:
+def _retry(projects: list[LoadedProject], names: tuple[str, ...]) -> frozenset[str]:
     from nerspec.errors import NerspecError
 
     declared = {d.name for p in projects for d in p.manifest.spec.deployments}
@@ -92,8 +97,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
 
 
 def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: tuple[str, ...],
-               state_dir: StatePaths) -> tuple[
-        dict[str, Any], str, list[LoadedProject], Plan, bool]:
+               state_dir: StatePaths) -> tuple[PlanJSON, str, list[LoadedProject], Plan, bool]:
     """(plan JSON, printed text, projects, plan, no warnings): observe, decide, check the data, save ``-o``."""
     from nerspec.deploy.local import stray_pointers
     from nerspec.manifest.load import load_projects
@@ -104,7 +108,7 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
 
     projects = load_projects(list(paths))
     store = open_store(state_dir, create=False)
-    corpora: dict[str, Any] = {}
+    corpora: dict[str, Corpus] = {}
     try:
         plan = make_plan(projects, state_dir, store, RunParts().resolved(), corpora=corpora, retry=_retry(projects, retry))
         warnings: list[str] = stray_pointers(state_dir, store, {p.name for p in projects})
@@ -130,7 +134,7 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
     return data, text, projects, plan, not warnings
 
 
-def _remember(request: Any, recorder: Any, state_dir: StatePaths, projects: list[LoadedProject], output: str) -> None:
+def _remember(request: verdict.Request, recorder: verdict.Recorder, state_dir: StatePaths, projects: list[LoadedProject], output: str) -> None:
     """Store a no-op plan's output for the next identical request (``nerspec.fingerprints.verdict``), when all it
     read is local files: a local state and artifacts, targets served here (no remote to ask), no rollout."""
     from nerspec.deploy.targets import target_for
@@ -179,9 +183,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 
     saved = None
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
-        saved, raw = _load_saved_plan(paths[0])
-        paths = tuple(Path(p) for p in raw.get("paths", []))
-        retry = tuple(str(r) for r in raw.get("retry", []))
+        saved, paths, retry = _load_saved_plan(paths[0])
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
     paths_ = state.resolve()

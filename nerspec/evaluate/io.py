@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import values
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.evaluate.record import Evaluation
 from nerspec.json_lines import json_lines
 from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND, kind_of
 
@@ -38,9 +39,14 @@ class JsonlFile:
     labels_from_scores: list[bool]
 
 
-def _span(value: Any) -> Span:
+def _span(value: object) -> Span:
     """Integer offsets and a string label, as in the data formats (``0.5`` or ``"5"`` is refused, not truncated)."""
-    start, end, label = (value["start"], value["end"], value["label"]) if isinstance(value, dict) else value[:3]
+    if isinstance(value, dict):
+        start, end, label = value["start"], value["end"], value["label"]
+    elif isinstance(value, (list, tuple)):
+        start, end, label = value[:3]
+    else:
+        raise TypeError(f"'{type(value).__name__}' object is not subscriptable")  # as ``value[:3]`` says it
     if not isinstance(label, str):
         raise ValueError(f"`label` must be a string, not {type(label).__name__}")
     return Span(*values.offsets(start, end), values.nfc(label))
@@ -158,8 +164,8 @@ def evaluate_files(
     seed: int = 0,
     multilabel: bool | None = None,
     kind: str | None = None,
-) -> dict[str, Any]:
-    """The Evaluation JSON of a predicted jsonl against a gold jsonl.
+) -> Evaluation:
+    """The Evaluation of a predicted jsonl against a gold jsonl.
 
     The kind comes from the records (``kind``, e.g. from a manifest, must agree with them). Classification is
     multi-label when ``multilabel`` says so; left None, it is guessed: multi-label when some gold document has

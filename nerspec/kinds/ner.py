@@ -6,7 +6,7 @@ Changing a default config block here changes what `train` produces: bump ``nersp
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
@@ -46,6 +46,7 @@ class NERKind:
     per_label_key = NERSpec.per_label_key
     count_noun = "entities"
     annotates_spans = NERSpec.annotates_spans
+    overlapping = False
     result_key = "entities"
     task_kinds: Mapping[str, str] = {"CustomEntityRecognition": "CustomEntityRecognitionLROResults"}
     job_result_key = "entities"
@@ -61,7 +62,9 @@ class NERKind:
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return ("ner", "beam_ner")
 
-    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # spaCy's `init config --optimize efficiency` (no vectors) plus parameter averaging, which the
         # benchmark measured as equal or better micro-F1 on small data at no inference cost.
         width = 96
@@ -94,7 +97,7 @@ class NERKind:
         return {}  # the parser infers its moves from the data
 
     def listening(
-        self, labels: Sequence[str], multilabel: bool, width: int
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
     ) -> tuple[list[str], dict[str, ConfigBlock]]:
         pipeline, components = self.components(labels, multilabel)
         components["ner"]["model"]["tok2vec"] = listener(width)
@@ -138,12 +141,12 @@ class NERKind:
     def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
         from nerspec.corpus.checks import check_spans
 
-        return check_spans(project, corpus, declared)
+        return check_spans(project, corpus, declared, overlapping=self.overlapping)
 
     def lint(self, corpus: Corpus, language: str) -> list[Finding]:
         from nerspec.corpus.lint import lint_ner
 
-        return lint_ner(corpus, language)
+        return lint_ner(corpus, language, overlapping=self.overlapping)
 
     # --- evaluation --------------------------------------------------------------------------------------
 
@@ -161,7 +164,7 @@ class NERKind:
         scores = self.metrics(given)
         return KindScores(
             scores=scores,
-            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels),
+            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels, overlapping=self.overlapping),
             extra={"partial": score_partial(given.gold, given.pred)},
             documents=review_ner(given.gold, given.pred),
         )
@@ -184,10 +187,10 @@ class NERKind:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         from nerspec.metrics.error_rows import span_errors
 
         return span_errors(document)
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         return bool(evaluation.get("confusion_matrix"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
@@ -62,6 +62,7 @@ class TextClassificationKind:
     per_label_key = ClassificationSpec.per_label_key
     count_noun = "documents"
     annotates_spans = ClassificationSpec.annotates_spans
+    overlapping = False
     result_key = "classes"
     task_kinds: Mapping[str, str] = {
         "CustomSingleLabelClassification": "CustomSingleLabelClassificationLROResults",
@@ -80,7 +81,9 @@ class TextClassificationKind:
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return (_factory(multilabel),)
 
-    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # A linear model over lower-cased word 1-3-grams with sublinear, L2-normalised term frequencies
         # (``nerspec.TextCatBOWNormalized.v1``): what TF-IDF + logistic regression does, trained by spaCy.
         # History (docs/defaults.md): spaCy's TextCatEnsemble.v2 (BOW + 64-wide tok2vec) reached macro F1 0.910 on
@@ -106,7 +109,7 @@ class TextClassificationKind:
         return {_factory(multilabel): {"labels": list(labels)}}
 
     def listening(
-        self, labels: Sequence[str], multilabel: bool, width: int
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
     ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # A pretrained tok2vec carries what a bag of words cannot (similar words, context): mean- and max-pooled
         # token vectors into the output layer (spaCy's TextCatReduce).
@@ -175,7 +178,7 @@ class TextClassificationKind:
 
         gold, pred = class_sets(given.gold), self._predicted(given)
         scores = score_classes(gold, pred, given.labels)
-        extra: dict[str, Any] = {}
+        extra: dict[str, object] = {}
         if given.multilabel:
             extra["threshold"] = given.threshold
             extra["threshold_sweep"] = threshold_sweep(gold, given.scores) if given.scores is not None else []
@@ -214,12 +217,12 @@ class TextClassificationKind:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         from nerspec.metrics.error_rows import class_errors
 
         return class_errors(document)
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         # A multi-label document can be right and wrong at once; a gold-vs-predicted matrix only means
         # something when each document has exactly one class.
         if multilabel is None:

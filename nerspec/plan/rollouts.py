@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from nerspec.numbers import metric_text
 from nerspec.state.store import RolloutObservation
@@ -57,13 +56,14 @@ class Analysis:
                 f"latency ratio {_text(self.latency_ratio, 2)}")
 
 
-def _key(item: dict[str, Any], spans: bool) -> tuple[Any, ...]:
+def _key(item: Mapping[str, object], spans: bool) -> tuple[object, ...]:
     if spans:
         return (item.get("offset"), item.get("length"), item.get("category"))
     return (item.get("category"),)
 
 
-def compare(candidate: Sequence[dict[str, Any]], production: Sequence[dict[str, Any]], spans: bool) -> Comparison:
+def compare(candidate: Sequence[Mapping[str, object]], production: Sequence[Mapping[str, object]],
+            spans: bool) -> Comparison:
     """Count how far two answers to one document agree (entities as offset, length and type; classes by name)."""
     mine = Counter(_key(item, spans) for item in candidate)
     theirs = Counter(_key(item, spans) for item in production)

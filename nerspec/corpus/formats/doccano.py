@@ -6,18 +6,23 @@ Text classification: ``{"id", "text", "label": ["A", "B"]}`` (also ``"labels"``,
 Offsets are code points (doccano fixed its UTF-16 offsets in 2019). ``id`` may be doccano's integer.
 ``"draft": true`` marks pre-labels nobody reviewed; ``"dataset"`` a manual split side. Several users: records
 with the same ``id`` and a ``user`` (or ``annotator``) field, e.g. doccano's per-user exports concatenated, are
-several annotations of one document (``nerspec.corpus.annotators``).
+several annotations of one document (``nerspec.corpus.annotators``); so are the users of doccano 1.x's export,
+``"annotations": [{"label", "start_offset", "end_offset", "user"}]`` (a class: ``{"label", "user"}``), where each
+span or class carries its user.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import MAX_SPANS_PER_DOCUMENT, ProjectInfo, at, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Annotation, Document
+from nerspec.corpus.model import Annotation, Document, Span
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -28,7 +33,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return jsonl.read_records(path, _document)
 
 
-def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+    record = jsonl.object_of(line)
     text = jsonl.text_of(record, "data")
     doc = Document(
         id=record_id(record.get("id"), f"{path.name}:{lineno}"), text=text, dataset=dataset_of(record),
@@ -36,24 +42,55 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     )
     try:
         if isinstance(record.get("entities"), list):
-            doc.spans = spans(record["entities"], lambda e: span(e["start_offset"], e["end_offset"], e["label"]))
+            doc.spans = spans(record["entities"], lambda e: span(at(e, "start_offset"), at(e, "end_offset"), at(e, "label")))
         items = record.get("label", record.get("labels"))
         if isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
-            doc.spans.extend(spans(items, lambda i: span(i[0], i[1], i[2])))
+            doc.spans.extend(spans(items, lambda i: span(at(i, 0), at(i, 1), at(i, 2))))
         elif isinstance(items, (str, list)):
             doc.labels = class_names(items)
         if isinstance(record.get("cats"), dict):
             doc.labels = jsonl.cats(record["cats"])
+        items = record.get("annotations")
+        by_user = _by_user(items) if isinstance(items, list) else {}
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed `label` or `entities`: {exc}") from None
-    user = record.get("user", record.get("annotator"))
-    if isinstance(user, (str, int)) and not isinstance(user, bool):
-        doc.annotations = [Annotation(str(user), tuple(doc.spans), tuple(doc.labels))]
+        raise RecordError(f"malformed `label`, `entities` or `annotations`: {exc}") from None
+    if by_user:
+        doc.annotations = [Annotation(user, tuple(spans_), tuple(labels)) for user, (spans_, labels) in by_user.items()]
+        doc.spans, doc.labels = list(doc.annotations[-1].spans), list(doc.annotations[-1].labels)
+        return doc
+    user = _user(record)
+    if user is not None:
+        doc.annotations = [Annotation(user, tuple(doc.spans), tuple(doc.labels))]
     return doc
 
 
-def dump(doc: Document, spans: bool) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+def _user(item: JSONObject) -> str | None:
+    user = item.get("user", item.get("annotator"))
+    return str(user) if isinstance(user, (str, int)) and not isinstance(user, bool) else None
+
+
+def _by_user(items: list[JSONValue]) -> dict[str, tuple[list[Span], list[str]]]:
+    """doccano 1.x's ``annotations``: one item per span (``start_offset``, ``end_offset``) or class, each carrying
+    its ``user``; per user (in the order users first appear), their spans and classes. Items without a user
+    belong to ``unknown``. A label may be doccano's integer label id: it reads as its digits (the manifest then
+    names the types by those ids)."""
+    if len(items) > MAX_SPANS_PER_DOCUMENT:
+        raise ValueError(f"{len(items)} annotations in one document; the limit is {MAX_SPANS_PER_DOCUMENT}")
+    out: dict[str, tuple[list[Span], list[str]]] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError(f"an annotation must be an object, not {type(item).__name__}")
+        spans_, labels = out.setdefault(_user(item) or "unknown", ([], []))
+        label = class_names([at(item, "label")])[0]
+        if "start_offset" in item:
+            spans_.append(span(at(item, "start_offset"), at(item, "end_offset"), label))
+        else:
+            labels.append(label)
+    return out
+
+
+def dump(doc: Document, spans: bool) -> JSONObject:
+    record: JSONObject = {"id": doc.id, "text": doc.text}
     record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if spans else list(doc.labels)
     return record | jsonl.document_fields(doc)
 
