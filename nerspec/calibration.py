@@ -50,7 +50,10 @@ import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.predictions import PredictedLabel
 
 BINS = 10
 MIN_ITEMS = 20
@@ -309,21 +312,20 @@ def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> dict[str, Any]
     }
 
 
-def ner_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
+def ner_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned entity: (confidenceScore, span and type match a gold entity exactly)."""
     out: list[Outcome] = []
     for doc, entities in zip(gold, predictions, strict=True):
         tagged = {(s.start, s.end, s.label) for s in doc.spans}
         for e in entities:
-            key = (e["offset"], e["offset"] + e["length"], e["category"])
-            out.append((float(e.get("confidenceScore", 1.0)), key in tagged))
+            out.append((e.confidence, (e.start, e.end, e.category) in tagged))
     return out
 
 
-def class_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
+def class_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned class: (confidenceScore, the document has that class)."""
     out: list[Outcome] = []
     for doc, classes in zip(gold, predictions, strict=True):
         on = set(doc.labels)
-        out.extend((float(c.get("confidenceScore", 1.0)), c["category"] in on) for c in classes)
+        out.extend((c.confidence, c.category in on) for c in classes)
     return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.languages import base
+from nerspec.predictions import Prediction
 from nerspec.vocabulary import unseen, words
 
 VERSION = 1
@@ -29,7 +30,7 @@ def _sample(values: list[Any], seed: int = 0) -> list[Any]:
     return random.Random(seed).sample(values, MAX_SAMPLE)
 
 
-def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]]],
+def reference_statistics(docs: list[Document], outputs: list[Prediction],
                          vocabulary: frozenset[str] | None, language: str) -> dict[str, Any]:
     """``docs``: the test split; ``outputs``: the predictor's results for them (``category``, ``confidenceScore``);
     ``language``: the project's, for documents without their own."""
@@ -39,7 +40,7 @@ def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]
         if vocabulary is not None and tokens:
             shares.append(round(unseen(tokens, vocabulary) / len(tokens), 4))
     items = [item for output in outputs for item in output]
-    labels = Counter(str(item["category"]) for item in items)
+    labels = Counter(item.category for item in items)
     labels[NO_PREDICTION] = sum(1 for output in outputs if not output)
     return {
         "version": VERSION,
@@ -48,6 +49,6 @@ def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]
         "unseen_shares": _sample(shares) if vocabulary is not None else None,
         "languages": dict(Counter(base(doc.language or language) for doc in docs)),
         "labels": dict(labels),
-        "confidences": _sample([round(float(item.get("confidenceScore", 0.0)), 4) for item in items]),
+        "confidences": _sample([round(item.confidence, 4) for item in items]),
         "items": len(items),
     }

@@ -3,10 +3,12 @@ the models and records the scores)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.predictions import Prediction
 from nerspec.progress import track
 
 if TYPE_CHECKING:
@@ -17,7 +19,7 @@ BATCH_SIZE = 256
 
 
 def predictions_to_documents(
-    kind: str, docs: list[Document], outputs: list[list[dict[str, Any]]]
+    kind: str, docs: list[Document], outputs: list[Prediction]
 ) -> tuple[list[Document], list[dict[str, float]] | None]:
     """Predictor output (docs/architecture.md, "Predictions") as predicted Documents (+ class scores)."""
     from nerspec.kinds import kind_of
@@ -48,7 +50,7 @@ def evaluate_model(
     texts = [d.text for d in test]
     languages = [d.language for d in test]
     described = f"{project.name}: evaluate (predict the test split)"
-    outputs: list[list[dict[str, Any]]] = []
+    outputs: list[Prediction] = []
     all_scores: list[dict[str, float]] = []
     analyzed = predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages)
     for prediction, class_scores in track(analyzed, described, len(texts)):
@@ -74,7 +76,7 @@ def evaluate_model(
     )
     if mapped:
         evaluation["label_map"] = mapped
-        outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
+        outputs = [[replace(item, category=mapped.get(item.category, item.category)) for item in o] for o in outputs]
     evaluation["calibration"] = calibration_report(kind, test, outputs, predictor, all_scores)
     evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
                                                    manifest.metadata.language)
@@ -82,7 +84,7 @@ def evaluate_model(
 
 
 def calibration_report(
-    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Predictor,
+    kind: str, gold: list[Document], outputs: list[Prediction], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.

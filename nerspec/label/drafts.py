@@ -12,21 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Document, Span
+from nerspec.predictions import Prediction
 
 
-def draft_of(doc: Document, prediction: list[dict[str, Any]], spans: bool) -> tuple[Document, dict[Any, float]]:
+def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Document, dict[Any, float]]:
     """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""
     scores: dict[Any, float] = {}
     draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, status="draft")
     for item in prediction:
-        confidence = float(item.get("confidenceScore", 0.0))
+        confidence = item.confidence
         if spans:
-            span = Span(int(item["offset"]), int(item["offset"]) + int(item["length"]), str(item["category"]))
+            span = Span(item.start, item.end, item.category)
             draft.spans.append(span)
             scores[span] = confidence
         else:
-            draft.labels.append(str(item["category"]))
-            scores[str(item["category"])] = confidence
+            draft.labels.append(item.category)
+            scores[item.category] = confidence
     return draft, scores
 
 

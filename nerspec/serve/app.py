@@ -25,11 +25,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.paths import StatePaths
 from nerspec.paths import state_paths as resolve_state
-from nerspec.serve.errors import ApiError, error_body
+from nerspec.serve.errors import ApiError, ErrorBody, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
 from nerspec.serve.registry import Registry, load_predictor
@@ -85,11 +86,11 @@ class _Guard:
     Pure ASGI rather than BaseHTTPMiddleware: it adds microseconds, not a task per request.
     """
 
-    def __init__(self, app: Any, state: ServeState) -> None:
+    def __init__(self, app: ASGIApp, state: ServeState) -> None:
         self.app = app
         self.state = state
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -97,17 +98,18 @@ class _Guard:
         status = [500]
         limit = None if scope["path"].startswith("/admin/") else MAX_BODY_BYTES
 
-        async def send_wrapper(message: dict[str, Any]) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
 
         try:
             if scope["method"] in ("POST", "PUT", "PATCH") and _json_body(scope):
-                receive, refusal = await _checked_json(receive, limit or MAX_BODY_BYTES)
-                if refusal is not None:
-                    await _send_json(send_wrapper, *refusal)
+                checked = await _checked_json(receive, limit or MAX_BODY_BYTES)
+                if isinstance(checked, tuple):  # refused: (status, body)
+                    await _send_json(send_wrapper, *checked)
                     return
+                receive = checked
             elif limit is not None:
                 declared = dict(scope["headers"]).get(b"content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -117,12 +119,13 @@ class _Guard:
                     return
                 if declared is None:
                     # Chunked: read it here (it is bounded anyway) so an oversized body is a 413, not a parse error.
-                    receive = await _buffered(receive, limit)
-                    if receive is None:
+                    replayed = await _buffered(receive, limit)
+                    if replayed is None:
                         await _send_json(send_wrapper, 413, error_body(
                             "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
                             "Request Payload sent is too large to be processed."))
                         return
+                    receive = replayed
                 else:
                     receive = _bounded(receive, limit)
             await self.app(scope, receive, send_wrapper)
@@ -132,7 +135,7 @@ class _Guard:
             self.state.metrics.observe_request(scope["method"], template, status[0], time.perf_counter() - started)
 
 
-def _json_body(scope: dict[str, Any]) -> bool:
+def _json_body(scope: Scope) -> bool:
     """FastAPI parses a body as JSON when it says so, or says nothing."""
     content_type = dict(scope["headers"]).get(b"content-type", b"")
     return not content_type or b"json" in content_type.lower()
@@ -142,7 +145,7 @@ def _json_body(scope: dict[str, Any]) -> bool:
 _SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\d{40}|[eE][+-]?\d{3}|Infinity|NaN")
 
 
-async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[str, Any]] | None]:
+async def _checked_json(receive: Receive, limit: int) -> Receive | tuple[int, ErrorBody]:
     """Every JSON body checked at the edge, before any route sees it: within ``limit`` (413), parseable by
     ``nerspec.strict_json`` (bounded numbers) and every string of it, keys included, valid UTF-8 (no lone
     surrogate such as ``\\ud800``: it reached the jobs store, and every later GET of the job answered 500). A
@@ -150,11 +153,11 @@ async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[
     Bodies without an escaped surrogate or a suspicious number skip the second parse."""
     replayed = await _buffered(receive, limit)
     if replayed is None:
-        return None, (413, error_body("InvalidArgument", f"Request body is larger than {limit} bytes.",
-                                      "InvalidDocumentBatch", "Request Payload sent is too large to be processed."))
+        return 413, error_body("InvalidArgument", f"Request body is larger than {limit} bytes.",
+                               "InvalidDocumentBatch", "Request Payload sent is too large to be processed.")
     body = replayed.body
     if not body or not _SUSPECT.search(body):
-        return replayed, None
+        return replayed
     from nerspec.strict_json import loads
     from nerspec.values import strings_problem
 
@@ -163,14 +166,14 @@ async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[
     except ValueError as exc:  # JSONDecodeError included; FastAPI words plain syntax errors its own way
         problem = f"Request body is not valid JSON: {exc}"
     if problem is None:
-        return replayed, None
-    return replayed, (400, error_body("InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat", problem))
+        return replayed
+    return 400, error_body("InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat", problem)
 
 
-def _bounded(receive: Any, limit: int) -> Any:
+def _bounded(receive: Receive, limit: int) -> Receive:
     seen = [0]
 
-    async def wrapped() -> dict[str, Any]:
+    async def wrapped() -> Message:
         message = await receive()
         if message["type"] == "http.request":
             seen[0] += len(message.get("body", b""))
@@ -181,7 +184,7 @@ def _bounded(receive: Any, limit: int) -> Any:
     return wrapped
 
 
-async def _buffered(receive: Any, limit: int) -> Any:
+async def _buffered(receive: Receive, limit: int) -> _Replay | None:
     """The whole body read up front (None when it exceeds ``limit``); replays it to the application."""
     chunks: list[bytes] = []
     size = 0
@@ -203,17 +206,17 @@ async def _buffered(receive: Any, limit: int) -> Any:
 class _Replay:
     """An ASGI ``receive`` that hands the application a body read ahead, then the connection's own messages."""
 
-    def __init__(self, body: bytes, receive: Any) -> None:
+    def __init__(self, body: bytes, receive: Receive) -> None:
         self.body, self.receive, self.sent = body, receive, False
 
-    async def __call__(self) -> dict[str, Any]:
+    async def __call__(self) -> Message:
         if not self.sent:
             self.sent = True
             return {"type": "http.request", "body": self.body, "more_body": False}
         return await self.receive()
 
 
-async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, body: ErrorBody) -> None:
     import json
 
     payload = json.dumps(body).encode()

@@ -7,17 +7,23 @@ import functools
 import hashlib
 import resource
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, params
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from nerspec.predictions import Prediction
 from nerspec.serve import fair
-from nerspec.serve.errors import ApiError, error_body
-from nerspec.serve.limits import check_documents
+from nerspec.serve.documents import DocumentJSON, DocumentResult
+from nerspec.serve.errors import ApiError, DocumentErrorJSON, error_body
+from nerspec.serve.limits import Checked, check_documents
 from nerspec.serve.registry import Loaded
 from nerspec.serve.units import STRING_INDEX_TYPES, convert_entities, normalize
+
+if TYPE_CHECKING:
+    from nerspec.serve.app import ServeState
+    from nerspec.serve.monitoring import MonitoringHub
 
 
 class DocumentIn(BaseModel):
@@ -34,7 +40,7 @@ class AnalyzeRequest(BaseModel):
     documents: list[DocumentIn] = Field(description="At most 25 documents and 125,000 characters in all.")
 
 
-def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: int) -> tuple[Any, fair.Plan]:
+def prepare(loaded: Loaded, documents: list[DocumentJSON], too_large_status: int) -> tuple[Checked, fair.Plan]:
     """Limits, then the work units (long NER documents cut into chunks, short ones grouped)."""
     predictor = loaded.predictor
     multilingual = bool(getattr(predictor, "multilingual", False))
@@ -44,7 +50,7 @@ def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: i
     return checked, plan
 
 
-def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
+def unit_work(loaded: Loaded, checked: Checked, plan: fair.Plan) -> list[fair.Unit]:
     """One call per unit; a multilingual model gets each segment's requested language."""
     multilingual = bool(getattr(loaded.predictor, "multilingual", False))
     return [
@@ -57,8 +63,8 @@ def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
     ]
 
 
-def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
-             single_label: bool = False, monitoring: Any = None) -> list[dict[str, Any]]:
+def assemble(loaded: Loaded, checked: Checked, plan: fair.Plan, outputs: list[list[Prediction]], unit: str,
+             single_label: bool = False, monitoring: MonitoringHub | None = None) -> list[DocumentResult]:
     """Results in request order, entity offsets in ``unit``; ``monitoring`` (a ``MonitoringHub``) is handed the
     code-point predictions of a monitored deployment."""
     kind = loaded.project_kind
@@ -72,15 +78,15 @@ def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], 
             items = convert_entities(text, predicted, unit)
         else:
             items = predicted[:1] if single_label else predicted
-        results.append({"id": doc_id, kind.result_key: items, "warnings": warnings})
+        results.append(DocumentResult(doc_id, kind.result_key, items, warnings))
     return results
 
 
 def analyze_documents(
-    loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
-    scheduler: fair.FairScheduler | None = None, client: str = "local", monitoring: Any = None,
+    loaded: Loaded, documents: list[DocumentJSON], unit: str, too_large_status: int, single_label: bool = False,
+    scheduler: fair.FairScheduler | None = None, client: str = "inline", monitoring: MonitoringHub | None = None,
     timings: list[float] | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
     checked, plan = prepare(loaded, documents, too_large_status)
     work = unit_work(loaded, checked, plan)
@@ -97,9 +103,9 @@ def analyze_documents(
     return assemble(loaded, checked, plan, outputs, unit, single_label, monitoring), checked.errors
 
 
-async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: list[dict[str, Any]], unit: str,
+async def analyze_fairly(state: ServeState, client: str, loaded: Loaded, documents: list[DocumentJSON], unit: str,
                          too_large_status: int, timings: list[float] | None = None,
-                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                         ) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The native endpoint's path: waits for its units without holding a thread. ``timings`` gets each unit's
     CPU time in ms (a rollout compares the models' own cost, not their wait in the scheduler)."""
     checked, plan = prepare(loaded, documents, too_large_status)
@@ -114,7 +120,7 @@ async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: lis
     return assemble(loaded, checked, plan, list(outputs), unit, monitoring=state.monitoring), checked.errors
 
 
-def _timed(fn: Any, timings: list[float]) -> Any:
+def _timed(fn: fair.Unit, timings: list[float]) -> list[Prediction]:
     """``fn()``, adding its CPU time on this worker thread (ms) to ``timings``: the model's cost, not the machine's."""
     started = time.thread_time()
     try:
@@ -130,7 +136,7 @@ def client_of(request: Request) -> str:
     return f"{host}/{hashlib.sha256(key.encode()).hexdigest()[:12]}" if key else host
 
 
-def router(state: Any) -> APIRouter:
+def router(state: ServeState) -> APIRouter:
     api = APIRouter()
     keyed = [Depends(state.check_api_key)]
 
@@ -157,7 +163,7 @@ def router(state: Any) -> APIRouter:
             raise ApiError(400, "InvalidArgument", f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.",
                            "InvalidParameterValue")
         loaded = state.registry.get(project, deployment)
-        documents = [d.model_dump() for d in body.documents]
+        documents: list[DocumentJSON] = [{"id": d.id, "text": d.text, "language": d.language} for d in body.documents]
         candidate = state.rollouts.get(project, deployment) if state.rollouts is not None else None
         if candidate is None:
             results, errors = await analyze_fairly(state, client_of(request), loaded, documents, unit, 413)
@@ -166,7 +172,7 @@ def router(state: Any) -> APIRouter:
                                                            unit)
         state.metrics.observe_documents(project, deployment, "native", len(results), len(errors))
         return JSONResponse({
-            "documents": results,
+            "documents": [result.to_json() for result in results],
             "errors": errors,
             "projectName": project,
             "deploymentName": deployment,
@@ -177,11 +183,11 @@ def router(state: Any) -> APIRouter:
     return api
 
 
-def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any]) -> None:
+def _registry_and_operation_routes(api: APIRouter, state: ServeState, keyed: list[params.Depends]) -> None:
     """What is served, and the process's health and metrics (registered after ``analyze``, in this order)."""
 
     @api.get("/projects", dependencies=keyed, tags=["registry"], summary="Projects and their served deployments")
-    async def projects() -> dict[str, Any]:
+    async def projects() -> dict[str, list[dict[str, object]]]:
         grouped: dict[str, list[str]] = {}
         for (project, deployment) in sorted(state.registry.snapshot()):
             grouped.setdefault(project, []).append(deployment)
@@ -190,7 +196,7 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
     @api.get("/projects/{project}/deployments", dependencies=keyed, tags=["registry"],
              summary="Deployments of one project with the fingerprint each serves",
              responses={404: {"description": "Unknown project"}})
-    async def deployments(project: str) -> dict[str, Any]:
+    async def deployments(project: str) -> dict[str, object]:
         rows = [_describe(loaded) for (p, _), loaded in sorted(state.registry.snapshot().items()) if p == project]
         if not rows:
             raise ApiError(404, "ProjectNotFound", f"project '{project}' has no deployment served here")
@@ -222,7 +228,7 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _gauges(state: Any) -> dict[str, tuple[str, float]]:
+def _gauges(state: ServeState) -> dict[str, tuple[str, float]]:
     """The process's gauges for ``/metrics``: name -> (help, value)."""
     gauges = {
         "nerspec_deployments": ("Deployments loaded and served.", float(len(state.registry.snapshot()))),
@@ -252,7 +258,7 @@ def _gauges(state: Any) -> dict[str, tuple[str, float]]:
     return gauges
 
 
-def _describe(loaded: Loaded) -> dict[str, Any]:
+def _describe(loaded: Loaded) -> dict[str, object]:
     return {"name": loaded.deployment, "fingerprint": loaded.fingerprint, "kind": loaded.kind,
             "language": loaded.language, "multilabel": loaded.multilabel, "deployedAt": loaded.deployed_at,
             "loadedAt": loaded.loaded_at}

@@ -30,6 +30,7 @@ from nerspec.timestamps import utc_timestamp as utc_now
 
 if TYPE_CHECKING:
     from nerspec.predict import Predictor
+    from nerspec.predictions import Prediction
 
 log = logging.getLogger("nerspec.serve")
 
@@ -57,7 +58,7 @@ class Loaded:
 
     def pipe(
         self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
-    ) -> list[list[dict[str, Any]]]:
+    ) -> list[Prediction]:
         size = batch_size or max(len(texts), 1)
         if languages is None:  # fakes and older predictors take no languages
             return list(self.predictor.pipe(texts, batch_size=size))
@@ -72,7 +73,7 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
+def load_predictor(model_dir: Path, beam_width: int | None = None) -> Predictor:
     """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: the greedy parser's action scores; entities unchanged)."""
     from nerspec.predict import load
 
@@ -95,13 +96,13 @@ class Registry:
 
     paths: StatePaths
     poll_interval: float = 0.5
-    loader: Callable[[Path], Any] = load_predictor
+    loader: Callable[[Path], Predictor] = load_predictor
     # more pointers, e.g. the deployments a (shared) state records (nerspec.serve.shared.StateSource)
     source: Callable[[], dict[tuple[str, str], bytes]] | None = None
     _live: dict[tuple[str, str], Loaded] = field(default_factory=dict)
     _raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _failures: dict[tuple[str, str], _Failure] = field(default_factory=dict)
-    _by_dir: dict[str, Any] = field(default_factory=dict)
+    _by_dir: dict[str, Predictor] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _scan_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
