@@ -197,12 +197,12 @@ class HttpTarget:
     def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         from nerspec.deploy.http import config_problems
 
-        return list(config_problems(spec))
+        return list(config_problems(_http(spec)))
 
     def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         from nerspec.deploy.http import secret_problems
 
-        return list(secret_problems(spec))
+        return list(secret_problems(_http(spec)))
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         if obs.recorded is None or not obs.desired:
@@ -231,18 +231,26 @@ class HttpTarget:
         from nerspec.deploy import http
         from nerspec.state.crashpoints import pause
 
-        if spec is None or spec.type != self.type:
-            raise NerspecError(f"{project}/{deployment}: an http target needs its declared url")
+        declared = _http(spec)
         model = ctx.local_model(fingerprint)
         pause("deploy")
-        http.upload(spec, project, deployment, model, fingerprint)
-        return spec.model_dump(mode="json")
+        http.upload(declared, project, deployment, model, fingerprint)
+        return declared.model_dump(mode="json")
 
     def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         from nerspec.deploy import http
         from nerspec.manifest.schema import HttpTarget as Spec
 
         http.delete(Spec(**recorded), project, deployment)
+
+
+def _http(spec: TargetSpec | None) -> HttpSpec:
+    """The declared spec of an http target (its url and token)."""
+    from nerspec.manifest.schema import HttpTarget as Spec
+
+    if not isinstance(spec, Spec):
+        raise NerspecError(f"an http target needs its url declared (got {spec!r})")
+    return spec
 
 
 class RegistryTarget(_NoConfig):

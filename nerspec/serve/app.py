@@ -14,12 +14,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,14 +28,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.paths import StatePaths
-from nerspec.paths import state_paths as resolve_state
 from nerspec.serve.errors import ApiError, ErrorBody, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
 from nerspec.serve.registry import Registry, load_predictor
 
+if TYPE_CHECKING:
+    from nerspec.serve.fair import FairScheduler
+    from nerspec.serve.jobs import JobStore
+    from nerspec.serve.monitoring import MonitoringHub
+    from nerspec.serve.rollouts import Rollouts
+    from nerspec.serve.shared import StateSource
+
 log = logging.getLogger("nerspec.serve")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_ADMIN_TOKEN_ENV = "NERSPEC_ADMIN_TOKEN"
 # The reference's exact words for a bad key; client code sometimes matches on them.
@@ -53,15 +59,16 @@ class ServeState:
     api_key: str | None
     admin_token: str | None
     admin_token_env: str
-    jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
-    scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
-    monitoring: Any = None  # nerspec.serve.monitoring.MonitoringHub: logs what monitored deployments analyse
-    rollouts: Any = None  # nerspec.serve.rollouts.Rollouts: staged candidates (shadow, canary) and their observations
+    source: StateSource  # the deployments the state records (the registry's source; LISTENs where the store can)
+    scheduler: FairScheduler  # the inference workers, fair across requests
+    monitoring: MonitoringHub  # logs what monitored deployments analyse
+    rollouts: Rollouts  # staged candidates (shadow, canary) and their observations
+    jobs: JobStore = field(init=False)  # the jobs API's store: it needs this state, so create_app sets it
     started: float = field(default_factory=time.monotonic)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work (inference, unpacking) in the bounded worker pool, off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
     def check_api_key(self, request: Request) -> None:
         if self.api_key is None:
@@ -226,7 +233,7 @@ async def _send_json(send: Send, status: int, body: ErrorBody) -> None:
 
 
 def create_app(
-    state_paths: StatePaths | str | Path | None,
+    paths: StatePaths,
     api_key_env: str | None = None,
     admin_token_env: str = DEFAULT_ADMIN_TOKEN_ENV,
     *,
@@ -246,7 +253,6 @@ def create_app(
     """
     from nerspec.serve import admin, jobs, native
 
-    paths = state_paths if isinstance(state_paths, StatePaths) else resolve_state(state_paths)
     state = _serve_state(paths, api_key_env, admin_token_env, workers=workers, poll_interval=poll_interval,
                          beam_width=beam_width)
     state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
@@ -269,45 +275,43 @@ def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: st
                  poll_interval: float, beam_width: int | None) -> ServeState:
     """Everything the routes share: the registry of deployments, the job pool, the fair scheduler, the secrets."""
     from nerspec.serve.fair import FairScheduler
+    from nerspec.serve.monitoring import MonitoringHub
+    from nerspec.serve.rollouts import Rollouts
+    from nerspec.serve.shared import StateSource
 
-    state = ServeState(
+    source = StateSource(paths)
+    registry = Registry(paths, poll_interval=poll_interval,
+                        loader=functools.partial(load_predictor, beam_width=beam_width), source=source)
+    scheduler = FairScheduler(max(1, workers))
+    return ServeState(
         paths=paths,
-        registry=Registry(paths, poll_interval=poll_interval,
-                          loader=functools.partial(load_predictor, beam_width=beam_width),
-                          source=_state_source(paths)),
+        registry=registry,
         # Job orchestration only: a job's inference units go through the fair scheduler like any request's.
         pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),
         admin_token=os.environ.get(admin_token_env) or None,
         admin_token_env=admin_token_env,
+        source=source,
+        scheduler=scheduler,
+        monitoring=MonitoringHub(paths),
+        rollouts=Rollouts(paths, registry.loader, poll_interval, idle=scheduler.wait_idle),
     )
-    state.scheduler = FairScheduler(max(1, workers))
-    from nerspec.serve.monitoring import MonitoringHub
-
-    state.monitoring = MonitoringHub(paths)
-    from nerspec.serve.rollouts import Rollouts
-
-    state.rollouts = Rollouts(paths, state.registry.loader, poll_interval, idle=state.scheduler.wait_idle)
-    return state
 
 
-def _lifespan(state: ServeState) -> Any:
+def _lifespan(state: ServeState) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start watching deployments when the server starts; stop every worker when it stops."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> Any:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
         await asyncio.get_running_loop().run_in_executor(None, state.monitoring.start)
         await asyncio.get_running_loop().run_in_executor(None, state.rollouts.start)
-        source = state.registry.source
-        if source is not None and hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
-            source.listen(state.registry.scan)
+        state.source.listen(state.registry.scan)  # a store that announces changes (NOTIFY): swap at once
         try:
             yield
         finally:
-            if source is not None and hasattr(source, "stop"):
-                source.stop()
+            state.source.stop()
             state.registry.stop()
             state.monitoring.close()  # writes what is queued
             state.rollouts.stop()  # writes the observations still queued
@@ -347,17 +351,11 @@ def _add_error_handlers(app: FastAPI) -> None:
                             status_code=500)
 
 
-def _state_source(paths: StatePaths) -> Any:
-    """Deployments the state records (shared state: all but http; SQLite: ``registry`` targets)."""
-    from nerspec.serve.shared import StateSource
-
-    return StateSource(paths)
-
-
-def _describe(errors: Any) -> str:
+def _describe(errors: Sequence[Mapping[str, object]]) -> str:
     parts = []
     for error in list(errors)[:10]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        location = error.get("loc", ())
+        where = ".".join(str(p) for p in (location if isinstance(location, (list, tuple)) else ()) if p != "body")
         parts.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
     return "; ".join(parts) or "Invalid request."
 
