@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+Summary = float | dict[str, float] | None  # a median, a mean or a distribution (None: no values)
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,8 @@ class Signal:
     p_value: float
     effect: float  # KS D, total variation distance, or the difference of the means
     min_effect: float  # the smallest effect the rule counts as drift
-    window: Any  # a summary of the window (median length, share, distribution, mean)
-    reference: Any  # the same summary of the test split
+    window: Summary  # a summary of the window (median length, share, distribution, mean)
+    reference: Summary  # the same summary of the test split
     drifted: bool
     note: str = ""
 
@@ -95,5 +96,5 @@ class MonitorResult:
     alerts: list[str]
     notes: list[str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return asdict(self)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
 
 
-def rollout_lines(project: LoadedProject, paths: StatePaths) -> list[dict[str, Any]]:
+def rollout_lines(project: LoadedProject, paths: StatePaths) -> list[dict[str, object]]:
     """``{"deployment", "candidate", "strategy", "documents", "agreement", "error_rate", "latency_ratio",
     "verdict", "reasons"}`` per staged candidate of ``project``, analysed with the manifest's thresholds."""
     from nerspec.plan import observe_rollout

@@ -43,7 +43,7 @@ from nerspec.serve.registry import read_meta
 
 if TYPE_CHECKING:
     from nerspec.paths import StatePaths
-    from nerspec.serve.app import ServeState
+    from nerspec.serve.state import ServeState
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")

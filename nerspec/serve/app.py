@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import logging
 import os
 import re
@@ -17,8 +16,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,50 +29,12 @@ from nerspec.serve.errors import ApiError, ErrorBody, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
 from nerspec.serve.registry import Registry, load_predictor
-
-if TYPE_CHECKING:
-    from nerspec.serve.fair import FairScheduler
-    from nerspec.serve.jobs import JobStore
-    from nerspec.serve.monitoring import MonitoringHub
-    from nerspec.serve.rollouts import Rollouts
-    from nerspec.serve.shared import StateSource
+from nerspec.serve.state import ACCESS_DENIED, ServeState
 
 log = logging.getLogger("nerspec.serve")
-T = TypeVar("T")
-P = ParamSpec("P")
 
 DEFAULT_ADMIN_TOKEN_ENV = "NERSPEC_ADMIN_TOKEN"
-# The reference's exact words for a bad key; client code sometimes matches on them.
-ACCESS_DENIED = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
-                 "key for an active subscription and use a correct regional API endpoint for your resource.")
-
-
-@dataclass
-class ServeState:
-    paths: StatePaths
-    registry: Registry
-    pool: ThreadPoolExecutor
-    metrics: Metrics
-    api_key: str | None
-    admin_token: str | None
-    admin_token_env: str
-    source: StateSource  # the deployments the state records (the registry's source; LISTENs where the store can)
-    scheduler: FairScheduler  # the inference workers, fair across requests
-    monitoring: MonitoringHub  # logs what monitored deployments analyse
-    rollouts: Rollouts  # staged candidates (shadow, canary) and their observations
-    jobs: JobStore = field(init=False)  # the jobs API's store: it needs this state, so create_app sets it
-    started: float = field(default_factory=time.monotonic)
-
-    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking work (inference, unpacking) in the bounded worker pool, off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
-
-    def check_api_key(self, request: Request) -> None:
-        if self.api_key is None:
-            return  # local use: keys ignored, as documented for --api-key-env
-        given = request.headers.get("ocp-apim-subscription-key", "")
-        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            raise ApiError(401, "401", ACCESS_DENIED)
+__all__ = ["ACCESS_DENIED", "DEFAULT_ADMIN_TOKEN_ENV", "ServeState", "create_app"]
 
 
 def _read_secret(env_name: str | None, what: str) -> str | None:
@@ -255,7 +214,7 @@ def create_app(
 
     state = _serve_state(paths, api_key_env, admin_token_env, workers=workers, poll_interval=poll_interval,
                          beam_width=beam_width)
-    state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+    store = state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
     app = FastAPI(
         title="nerspec serve",
         version=_version(),
@@ -266,7 +225,7 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(native.router(state))
     app.include_router(admin.router(state))
-    app.include_router(jobs.router(state))
+    app.include_router(jobs.router(state, store))
     app.add_middleware(_Guard, state=state)
     return app
 

@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,7 +197,7 @@ class Registry:
                     del self._by_dir[directory]  # in-flight requests still hold their own reference
             self.scans += 1
 
-    def preload(self, project: str, deployment: str, pointer: dict[str, Any]) -> None:
+    def preload(self, project: str, deployment: str, pointer: Mapping[str, object]) -> None:
         """Verify and load the model ``pointer`` names without serving it yet (admin upload: load, then switch).
         Call it inside ``switching()``, so the watcher does not drop the loaded model before the switch."""
         from nerspec.deploy.verify import open_state, verify
@@ -211,7 +211,7 @@ class Registry:
         if str(model_dir) not in self._by_dir:
             self._by_dir[str(model_dir)] = self.loader(model_dir)
 
-    def switching(self) -> Any:
+    def switching(self) -> threading.Lock:
         """Hold off the watcher while a pointer and its state record change together."""
         return self._scan_lock
 
@@ -242,7 +242,7 @@ class Registry:
             deployed_at=pointer.get("deployed_at"),
         )
 
-    def _verify(self, key: tuple[str, str], fingerprint: str, model_dir: Path, target: Any) -> None:
+    def _verify(self, key: tuple[str, str], fingerprint: str, model_dir: Path, target: object) -> None:
         """The files are the ones the state recorded (hashed in full on every load: a server never trusts size +
         mtime for weights); then this machine's cache of the deployment follows the state."""
         from nerspec.deploy.targets import TargetContext, target_for
@@ -252,6 +252,7 @@ class Registry:
         store = open_store(self.paths, create=False)
         try:
             verify_recorded(store, key[0], key[1], fingerprint, model_dir)
-            target_for({"type": target}).refresh(TargetContext(self.paths, store), key[0], key[1], fingerprint)
+            declared = target_for({"type": target if isinstance(target, str) else None})
+            declared.refresh(TargetContext(self.paths, store), key[0], key[1], fingerprint)
         finally:
             store.close()

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from nerspec.plan.rollouts import compare
 from nerspec.predictions import Prediction
-from nerspec.serve import native
+from nerspec.serve import analysis
+from nerspec.serve.analysis import Workers
 from nerspec.serve.documents import DocumentJSON, DocumentResult
 from nerspec.serve.errors import DocumentErrorJSON
 from nerspec.serve.recorder import BatchRecorder
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
     from nerspec.paths import StatePaths
     from nerspec.predict import Predictor
-    from nerspec.serve.app import ServeState
     from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
@@ -92,16 +92,16 @@ def timed(loaded: Loaded, documents: list[DocumentJSON], unit: str,
           before_unit: Callable[[], bool] | None = None) -> tuple[list[DocumentResult], float]:
     """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms,
     in the same units the scheduler runs for a request. ``before_unit()`` False gives up (``Dropped``)."""
-    checked, plan = native.prepare(loaded, documents, 413)
+    checked, plan = analysis.prepare(loaded, documents, 413)
     spent = 0.0
     outputs = []
-    for fn in native.unit_work(loaded, checked, plan):
+    for fn in analysis.unit_work(loaded, checked, plan):
         if before_unit is not None and not before_unit():
             raise Dropped
         started = time.thread_time()
         outputs.append(fn())
         spent += time.thread_time() - started
-    return native.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
+    return analysis.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
 
 
 @dataclass
@@ -276,10 +276,10 @@ class Rollouts:
         if store is not None:
             store.record_rollout_observations(batch)
 
-    async def analyze(self, state: ServeState, client: str, loaded: Loaded, candidate: Candidate,
+    async def analyze(self, workers: Workers, client: str, loaded: Loaded, candidate: Candidate,
                       documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
         """The native endpoint's path while a candidate is staged (``analyze`` below)."""
-        return await analyze(state, self, client, loaded, candidate, documents, unit)
+        return await analyze(workers, self, client, loaded, candidate, documents, unit)
 
     def counters(self) -> dict[str, float]:
         recorder = self.recorder
@@ -304,41 +304,41 @@ def _observation(candidate: Candidate, answer: Prediction | None, candidate_ms: 
                               candidate_ms, production_ms)
 
 
-async def analyze(state: ServeState, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate, documents: list[DocumentJSON],
+async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate, documents: list[DocumentJSON],
                   unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The native endpoint's path while ``loaded``'s deployment has a candidate (shadow or canary)."""
-    native.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
+    analysis.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
     mine = [d for d in documents if candidate.answers(str(d.get("id") or d.get("text", "")))]
     theirs = [d for d in documents if d not in mine] if mine else documents
     production_ms: list[float] = []
     results: list[DocumentResult] = []
     errors: list[DocumentErrorJSON] = []
     if theirs:
-        results, errors = await native.analyze_fairly(state, client, loaded, theirs, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, theirs, unit, 413,
                                                       timings=production_ms)
     for r in results:
         r.model_fingerprint = loaded.fingerprint
     rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
     if mine:
-        canary, canary_errors = await _canary(state, rollouts, client, loaded, candidate, mine, unit)
+        canary, canary_errors = await _canary(workers, rollouts, client, loaded, candidate, mine, unit)
         order = {str(d["id"]): i for i, d in enumerate(documents)}
         results = sorted([*results, *canary], key=lambda r: order.get(r.id, 0))
         errors = [*errors, *canary_errors]
     return results, errors
 
 
-async def _canary(state: ServeState, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate,
+async def _canary(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate,
                   documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The candidate answers its documents; production's answers follow off the request, for the agreement. A
     failing candidate is an error observation, and production answers instead."""
     spent: list[float] = []
     try:
-        results, errors = await native.analyze_fairly(state, client, candidate.loaded, documents, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, candidate.loaded, documents, unit, 413,
                                                       timings=spent)
     except Exception:
         log.exception("canary %s failed; production answers", candidate.rollout.candidate[:12])
         production_ms: list[float] = []
-        results, errors = await native.analyze_fairly(state, client, loaded, documents, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, documents, unit, 413,
                                                       timings=production_ms)
         for r in results:
             r.model_fingerprint = loaded.fingerprint

@@ -28,8 +28,8 @@ from nerspec.serve.limits import check_documents
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
 
 if TYPE_CHECKING:
-    from nerspec.serve.app import ServeState
     from nerspec.serve.documents import DocumentJSON
+    from nerspec.serve.state import ServeState
 
 
 def _check_version(api_version: str) -> None:
@@ -75,9 +75,8 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
     return job
 
 
-def router(state: ServeState) -> APIRouter:
+def router(state: ServeState, store: JobStore) -> APIRouter:
     api = APIRouter(tags=["analyze-text jobs (reference API)"], dependencies=[Depends(state.check_api_key)])
-    store: JobStore = state.jobs
 
     @api.post(
         "/language/analyze-text/jobs",

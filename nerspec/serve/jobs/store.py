@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import kind_of_task
+from nerspec.serve.analysis import analyze_documents
 from nerspec.serve.errors import ApiError, ErrorJSON
 from nerspec.serve.jobs.models import (
     MAX_PENDING_JOBS,
@@ -25,12 +26,11 @@ from nerspec.serve.jobs.models import (
     _iso,
     _now,
 )
-from nerspec.serve.native import analyze_documents
 
 if TYPE_CHECKING:
-    from nerspec.serve.app import ServeState
     from nerspec.serve.documents import DocumentResultJSON
     from nerspec.serve.jobs.models import TaskResultsJSON
+    from nerspec.serve.state import ServeState
 
 
 class JobStore:
