@@ -41,6 +41,7 @@ from nerspec.plan import (
     short,
     test_key,
 )
+from nerspec.plan.plan_json import RolloutLineJSON
 from nerspec.plan.render import rollout_line
 from nerspec.preflight import check_data, check_plan_data
 from nerspec.run_parts import RunContext, RunParts
@@ -205,7 +206,7 @@ def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan)
         "name": name,
         "kind": project.kind,
         "manifest_path": project_plan.manifest_path,
-        "plan": {"actions": project_plan.actions_json(), "notes": list(project_plan.notes)},
+        "plan": project_plan.section(),
         "model": None,
         "evaluation": None,
         "baseline": None,
@@ -314,10 +315,10 @@ def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
     return found.to_json() if found.annotated else None
 
 
-def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[RolloutLineJSON]:
     for line in project_plan.rollouts:
         run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
-    return [dict(line) for line in project_plan.rollouts]
+    return [line.to_json() for line in project_plan.rollouts]
 
 
 def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:

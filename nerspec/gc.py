@@ -73,15 +73,22 @@ def pointed(paths: StatePaths) -> set[str]:
     return out
 
 
-def plan_fingerprints(plan: dict[str, Any]) -> set[str]:
-    """Every model fingerprint a saved plan names (its candidates, deploy sources and targets, repairs)."""
-    out: set[str] = set()
-    for project in plan.get("projects") or []:
+def plan_fingerprints(plan: object) -> set[str]:
+    """Every model fingerprint a saved plan names (its candidates, deploy sources and targets, repairs). Read
+    leniently, not with ``Plan.from_json``: what a damaged plan still names stays protected."""
+    out: set[object] = set()
+    for project in _entries(plan, "projects"):
         out.add(project.get("fingerprint"))
-        out.update((project.get("serves") or {}).values())
-        for action in project.get("actions") or []:
+        serves = project.get("serves") or {}
+        out.update(serves.values() if isinstance(serves, dict) else ())
+        for action in _entries(project, "actions"):
             out.update(action.get(key) for key in ("fingerprint", "from", "to"))
     return {fp for fp in out if isinstance(fp, str)}
+
+
+def _entries(value: object, key: str) -> list[dict[str, object]]:
+    found = value.get(key) if isinstance(value, dict) else None
+    return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
 
 
 def register_saved_plan(paths: StatePaths, plan_file: Path) -> None:

@@ -23,7 +23,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from rich.progress import Task as RichTask
+    from rich.text import Text
 
 T = TypeVar("T")
 INTERVAL_ENV = "NERSPEC_PROGRESS_INTERVAL"
@@ -142,19 +147,17 @@ def _interval_from_env() -> float:
 
 
 class _RichTask:
-    def __init__(self, reporter: RichReporter, task_id: Any) -> None:
+    def __init__(self, reporter: RichReporter, task_id: TaskID) -> None:
         self.reporter = reporter
         self.task_id = task_id
 
     def update(self, completed: float | None = None, *, advance: float = 0, status: str = "",
                eta: float | None = None) -> None:
-        fields: dict[str, Any] = {"eta": eta}
+        step = None if completed is not None else advance  # rich takes None for "not given"
         if status:
-            fields["status"] = status
-        if completed is not None:
-            self.reporter.bar.update(self.task_id, completed=completed, **fields)
+            self.reporter.bar.update(self.task_id, completed=completed, advance=step, eta=eta, status=status)
         else:
-            self.reporter.bar.update(self.task_id, advance=advance, **fields)
+            self.reporter.bar.update(self.task_id, completed=completed, advance=step, eta=eta)
 
     def close(self) -> None:
         self.reporter.finish(self.task_id)
@@ -165,11 +168,11 @@ class RichReporter:
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream
-        self._bar: Any = None
+        self._bar: Progress | None = None
         self.open = 0
 
     @property
-    def bar(self) -> Any:
+    def bar(self) -> Progress:
         if self._bar is None:
             self._bar = _rich_progress(self.stream)
         return self._bar
@@ -186,14 +189,14 @@ class RichReporter:
         else:
             (self.stream or sys.stderr).write(line + "\n")
 
-    def finish(self, task_id: Any) -> None:
+    def finish(self, task_id: TaskID) -> None:
         self.bar.remove_task(task_id)
         self.open -= 1
         if self.open == 0:
             self.bar.stop()
 
 
-def _rich_progress(stream: IO[str] | None) -> Any:
+def _rich_progress(stream: IO[str] | None) -> Progress:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -212,7 +215,7 @@ def _rich_progress(stream: IO[str] | None) -> Any:
 
         fallback = TimeRemainingColumn()
 
-        def render(self, task: Any) -> Any:
+        def render(self, task: RichTask) -> Text:
             eta = task.fields.get("eta")
             if eta is None:
                 return self.fallback.render(task)
@@ -226,7 +229,7 @@ def _rich_progress(stream: IO[str] | None) -> Any:
             super().__init__(table_column=Column(no_wrap=False, overflow="ellipsis", max_width=most))
             self.field = field
 
-        def render(self, task: Any) -> Any:
+        def render(self, task: RichTask) -> Text:
             value = task.description if self.field == "description" else task.fields.get(self.field, "")
             return Text(str(value), no_wrap=True, overflow="ellipsis")
 

@@ -15,7 +15,11 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NoReturn, TypeAlias
+
+# A parsed JSON value, recursively: readers narrow it with isinstance before use. ``JSONObject`` is an object.
+JSONValue: TypeAlias = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
+JSONObject: TypeAlias = dict[str, JSONValue]
 
 TOO_DEEP = "JSON nested too deeply"
 _LONG_INTEGER = re.compile(r"-?\d{4000,}")  # near Python's 4,300-digit limit on converting text to int
@@ -34,7 +38,7 @@ def _float(token: str) -> float:
     return value
 
 
-def _constant(token: str) -> Any:
+def _constant(token: str) -> NoReturn:
     raise _BadNumber(token, f"`{token}` is not a JSON number")
 
 
@@ -44,14 +48,14 @@ def _short(token: str) -> str:
 
 @dataclass
 class Parsed:
-    value: Any
+    value: JSONValue
     duplicates: list[str] = field(default_factory=list)  # keys given twice in one object (the last value kept)
 
 
 _seen = threading.local()  # the duplicate keys of the parse running on this thread
 
 
-def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+def _pairs(items: list[tuple[str, JSONValue]]) -> JSONObject:
     record = dict(items)
     if len(record) != len(items):  # the common case costs one len(); only a duplicate walks the keys
         keys: set[str] = set()
@@ -85,7 +89,7 @@ def parse(text: str | bytes) -> Parsed:
     return Parsed(value, duplicates)
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes) -> JSONValue:
     """The value of ``parse``, for callers that do not report duplicate keys."""
     return parse(text).value
 

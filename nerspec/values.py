@@ -10,13 +10,12 @@ field; the caller locates it (``file:line:col``, a 400 response, an error record
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
 
 # Offsets index texts of at most a few hundred thousand characters; a larger integer is damage, not a position.
 MAX_OFFSET = 2**31 - 1
 
 
-def integer(value: Any, what: str, *, minimum: int | None = 0, maximum: int = MAX_OFFSET) -> int:
+def integer(value: object, what: str, *, minimum: int | None = 0, maximum: int = MAX_OFFSET) -> int:
     """``value`` when it is a JSON integer within bounds; never a bool, float or numeric string."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"`{what}` must be an integer, not {_shown(value)}")
@@ -26,12 +25,12 @@ def integer(value: Any, what: str, *, minimum: int | None = 0, maximum: int = MA
     return value
 
 
-def offsets(start: Any, end: Any) -> tuple[int, int]:
+def offsets(start: object, end: object) -> tuple[int, int]:
     """A span's ``start`` and ``end``: integers (their order and range are the data checks' to judge)."""
     return integer(start, "start", minimum=None), integer(end, "end", minimum=None)
 
 
-def document_id(value: Any, what: str = "id") -> str:
+def document_id(value: object, what: str = "id") -> str:
     """A document id: a non-empty string, or an integer where the format allows one (doccano, Prodigy)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -53,11 +52,11 @@ def text(value: str, what: str) -> str:
     return value
 
 
-def strings_problem(value: Any, where: str = "", judged_later: frozenset[str] = frozenset()) -> str | None:
+def strings_problem(value: object, where: str = "", judged_later: frozenset[str] = frozenset()) -> str | None:
     """Why some string inside ``value`` (keys included, at any depth) cannot be used, or None: the server's edge
     check of a whole request body. Strings under a key in ``judged_later`` are left to their own check (a document's
     ``text`` is a per-document error, as the reference answers)."""
-    stack: list[tuple[Any, str]] = [(value, where)]
+    stack: list[tuple[object, str]] = [(value, where)]
     while stack:
         item, at = stack.pop()
         if isinstance(item, str) and at.rsplit(".", 1)[-1] in judged_later:
@@ -79,7 +78,7 @@ def strings_problem(value: Any, where: str = "", judged_later: frozenset[str] = 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-def label_name(value: Any, what: str = "label") -> str:
+def label_name(value: object, what: str = "label") -> str:
     """An entity type or class name in NFC, so ``Café`` typed either way is one label; blank names and names with
     invisible characters (``P\\u200bER``) are refused."""
     if not isinstance(value, str):
@@ -107,7 +106,7 @@ def nfc(name: str) -> str:
     return unicodedata.normalize("NFC", name) if not name.isascii() else name
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= 20 else value[:20] + "…")
     if value is None:

@@ -144,7 +144,7 @@ def rollout_command(path: Path, as_json: bool, state: StateChoice) -> None:
 
     lines = rollout_lines(_project(path), state.resolve())
     if as_json:
-        echo_json(lines)
+        echo_json([line.to_json() for line in lines])
         return
     if not lines:
         click.echo("no rollout in progress")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import Plan
+    from nerspec.plan.plan_json import PlanJSON
 
 
 def use_color() -> bool:
@@ -24,14 +25,16 @@ def use_color() -> bool:
     return is_terminal() and not os.environ.get("NO_COLOR")
 
 
-def _load_saved_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+def _load_saved_plan(path: Path) -> tuple[Plan, tuple[Path, ...], tuple[str, ...]]:
+    """The saved plan, the manifests it was made from and the deployments it retries."""
     from nerspec.plan import Plan
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
-    return Plan.from_json(raw), raw
+    plan = Plan.from_json(raw)
+    return plan, tuple(Path(p) for p in raw.get("paths", [])), tuple(str(r) for r in raw.get("retry", []))
 
 
 retry_option = click.option(
@@ -92,8 +95,7 @@ def plan_command(paths: tuple[Path, ...], as_json: bool, detailed_exitcode: bool
 
 
 def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: tuple[str, ...],
-               state_dir: StatePaths) -> tuple[
-        dict[str, Any], str, list[LoadedProject], Plan, bool]:
+               state_dir: StatePaths) -> tuple[PlanJSON, str, list[LoadedProject], Plan, bool]:
     """(plan JSON, printed text, projects, plan, no warnings): observe, decide, check the data, save ``-o``."""
     from nerspec.deploy.local import stray_pointers
     from nerspec.manifest.load import load_projects
@@ -179,9 +181,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
 
     saved = None
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
-        saved, raw = _load_saved_plan(paths[0])
-        paths = tuple(Path(p) for p in raw.get("paths", []))
-        retry = tuple(str(r) for r in raw.get("retry", []))
+        saved, paths, retry = _load_saved_plan(paths[0])
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo
     paths_ = state.resolve()

@@ -211,7 +211,11 @@ def _at_manifest(project: LoadedProject, path: tuple[str | int, ...], severity: 
 # --- NER ---------------------------------------------------------------------------------------------
 
 
-def check_spans(project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
+def check_spans(
+    project: LoadedProject, corpus: Corpus, declared: list[str], overlapping: bool = False
+) -> Iterator[Finding]:
+    """The NER label checks; ``overlapping`` (the kind's answer for ``spec.overlapping: true``): overlapping and
+    nested spans are valid data, only a span given twice (same offsets and type) is an error."""
     from nerspec.corpus.tokens import BoundaryChecker
 
     known = set(declared)
@@ -246,7 +250,7 @@ def check_spans(project: LoadedProject, corpus: Corpus, declared: list[str]) -> 
             language = doc.language or default_language
             boundaries = checkers.get(language) or checkers.setdefault(language, BoundaryChecker(language))
             yield from _span_edges(doc, span, boundaries)
-        yield from _overlaps(doc, valid)
+        yield from (_duplicates(doc, valid) if overlapping else _overlaps(doc, valid))
 
 
 def _span_edges(doc: Document, span: Span, boundaries: Any) -> Iterator[Finding]:
@@ -303,6 +307,16 @@ def _overlaps(doc: Document, spans: list[Span]) -> Iterator[Finding]:
                               span.start, span.end)
         if span.end > previous.end:
             previous = span
+
+
+def _duplicates(doc: Document, spans: list[Span]) -> Iterator[Finding]:
+    """A span given twice: the only overlap an overlapping project refuses (it would count twice in training)."""
+    seen: set[Span] = set()
+    for span in spans:
+        if span in seen:
+            yield at_document(doc, "error", "duplicate_span",
+                              f"{span.label} span {span.start}..{span.end} is given twice", span.start, span.end)
+        seen.add(span)
 
 
 # --- classification ----------------------------------------------------------------------------------

@@ -8,16 +8,18 @@ text; ``conll`` and ``spacy`` spans are token-aligned and cannot carry edge whit
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import FORMATS, azure
-from nerspec.corpus.formats.common import load_json, read_text
+from nerspec.corpus.formats.common import at, load_json, read_text
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.strict_json import JSONObject, JSONValue
 
 
 
@@ -53,32 +55,54 @@ def _fix_azure(path: Path) -> int:
     raw = load_json(path)
     index_type = azure._norm(str(azure._get(raw, "stringIndexType") or "Utf16CodeUnit"))
     fixed = 0
-    for doc in azure._get(azure._get(raw, "assets", {}), "documents", []) or []:
+    for doc in _listed(azure._get(azure._get(raw, "assets", {}), "documents")):
         location = azure._get(doc, "location")
         regions = azure._get(doc, "entities") or []
         if not isinstance(location, str) or not regions:
             continue
         text = read_text(path.parent / location)
-        index: Any = Utf16Index(text) if index_type == "utf16codeunit" else GraphemeIndex(text) if index_type == "textelementv8" else None
-        to_cp = index.to_codepoint if index else (lambda n: n)
-        from_cp = (index.to_utf16 if isinstance(index, Utf16Index) else index.to_grapheme) if index else (lambda n: n)
-        for region in regions:
-            for label in azure._get(region, "labels") or []:
-                keys = {azure._norm(k): k for k in label}
-                try:
-                    offset, length = int(label[keys["offset"]]), int(label[keys["length"]])
-                    start, end = to_cp(offset), to_cp(offset + length)
-                    new_start, new_end = _trim(text, start, end)
-                    if (new_start, new_end) == (start, end):
-                        continue
-                    label[keys["offset"]] = from_cp(new_start)
-                    label[keys["length"]] = from_cp(new_end) - from_cp(new_start)
-                    fixed += 1
-                except (KeyError, ValueError, TypeError):
-                    continue  # malformed labels are reported by validate; nothing to trim
+        index = Utf16Index(text) if index_type == "utf16codeunit" else GraphemeIndex(text) if index_type == "textelementv8" else None
+        to_cp: Callable[[int], int] = index.to_codepoint if index else _same
+        from_cp: Callable[[int], int] = (index.to_utf16 if isinstance(index, Utf16Index) else index.to_grapheme) if index else _same
+        for region in _listed(regions):
+            for label in _listed(azure._get(region, "labels")):
+                if isinstance(label, dict):
+                    fixed += _fix_label(label, text, to_cp, from_cp)
     if fixed:
         write_text(path, json.dumps(raw, indent=2, ensure_ascii=False) + "\n")
     return fixed
+
+
+def _fix_label(label: JSONObject, text: str, to_cp: Callable[[int], int], from_cp: Callable[[int], int]) -> int:
+    """1 when the label's span was trimmed (rewritten in place), 0 when it needs none or is malformed (validate
+    reports those; nothing to trim)."""
+    keys = {azure._norm(k): k for k in label}
+    try:
+        offset, length = _integer(label[keys["offset"]]), _integer(label[keys["length"]])
+        start, end = to_cp(offset), to_cp(offset + length)
+        new_start, new_end = _trim(text, start, end)
+        if (new_start, new_end) == (start, end):
+            return 0
+        label[keys["offset"]] = from_cp(new_start)
+        label[keys["length"]] = from_cp(new_end) - from_cp(new_start)
+    except (KeyError, ValueError, TypeError):
+        return 0
+    return 1
+
+
+def _listed(value: JSONValue) -> list[JSONValue]:
+    return value if isinstance(value, list) else []
+
+
+def _same(offset: int) -> int:
+    return offset
+
+
+def _integer(value: JSONValue) -> int:
+    """``int(value)`` for a number or numeric string (what a hand-edited file may hold); ``TypeError`` else."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
 
 
 def _fix_jsonl(path: Path) -> int:
@@ -88,9 +112,8 @@ def _fix_jsonl(path: Path) -> int:
     fixed = 0
     for line in json_lines(lines):
         n, record = line.number - 1, line.record
-        try:
-            text = record["text"]
-        except (KeyError, TypeError):
+        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(text, str):
             continue  # not a record (or not JSON): validate says so; nothing to fix here
         changed = False
         for key in ("spans", "label"):
@@ -99,15 +122,15 @@ def _fix_jsonl(path: Path) -> int:
                 continue
             for i, item in enumerate(items):
                 try:
-                    start, end = (item["start"], item["end"]) if isinstance(item, dict) else (item[0], item[1])
-                    new = _trim(text, int(start), int(end))
+                    start, end = (item["start"], item["end"]) if isinstance(item, dict) else (at(item, 0), at(item, 1))
+                    new = _trim(text, _integer(start), _integer(end))
                 except (KeyError, IndexError, TypeError, ValueError):
                     continue
                 if new == (start, end):
                     continue
                 if isinstance(item, dict):
                     item["start"], item["end"] = new
-                else:
+                elif isinstance(item, (list, str)):
                     items[i] = [new[0], new[1], *item[2:]]
                 changed = True
                 fixed += 1

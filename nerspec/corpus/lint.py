@@ -46,7 +46,9 @@ def annotator_disagreements(corpus: Corpus) -> list[Finding]:
     return [at_document(doc, "warning", "lint_annotator_disagreement", doc.disagreement) for doc in corpus if doc.disagreement]
 
 
-def lint_ner(corpus: Corpus, language: str = "en") -> list[Finding]:
+def lint_ner(corpus: Corpus, language: str = "en", overlapping: bool = False) -> list[Finding]:
+    """NER lint; ``overlapping`` (the kind's answer for ``spec.overlapping: true``): a tagged string inside another
+    tagged span still counts as untagged unless a span covers exactly it (a nested place left untagged)."""
     tagged: dict[str, Counter[str]] = defaultdict(Counter)  # surface -> type -> count
     tagged_docs: dict[str, set[str]] = defaultdict(set)
     first_doc: dict[tuple[str, str], tuple[Document, int, int]] = {}
@@ -59,7 +61,7 @@ def lint_ner(corpus: Corpus, language: str = "en") -> list[Finding]:
             tagged_docs[surface].add(doc.id)
             first_doc.setdefault((surface, span.label), (doc, span.start, span.end))
     findings = [*_type_conflicts(tagged, first_doc), *_boundary_variants(tagged, first_doc)]
-    findings.extend(_untagged(corpus, tagged, tagged_docs, BoundaryChecker(language)))
+    findings.extend(_untagged(corpus, tagged, tagged_docs, BoundaryChecker(language), overlapping))
     return findings
 
 
@@ -99,7 +101,7 @@ def _boundary_variants(tagged: dict[str, Counter[str]], first_doc: dict[tuple[st
 
 
 def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict[str, set[str]],
-              boundaries: BoundaryChecker) -> list[Finding]:
+              boundaries: BoundaryChecker, overlapping: bool = False) -> list[Finding]:
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     surface_of: dict[tuple[str, ...], str] = {}
     for surface in tagged:
@@ -116,7 +118,10 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
     first_hit: dict[tuple[str, ...], tuple[int, int]] = {}
     check_edges = boundaries.enabled
     for doc in corpus:
-        text = _masked(doc)
+        # Flat spans are masked; overlapping ones are not (a masked outer span would hide what nests inside it),
+        # so there an occurrence is tagged when a span covers exactly it.
+        text = doc.text if overlapping else _masked(doc)
+        exact = {(s.start, s.end) for s in doc.spans} if overlapping else set()
         tokens = TOKEN.findall(text)
         if first_tokens.isdisjoint(tokens):
             continue
@@ -132,11 +137,21 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
                     start, end = edges[i][0], edges[i + len(gram) - 1][1]
                     if check_edges and not (boundaries.is_boundary(doc.text, start) and boundaries.is_boundary(doc.text, end)):
                         continue  # part of a longer token, e.g. `$39,000` in `$39,000,900`
+                    if (start, end) in exact:
+                        continue
                     hits[gram] += 1
                     first_hit.setdefault(gram, (start, end))
                     seen = hit_docs[gram]
                     if not seen or seen[-1] is not doc:
                         seen.append(doc)
+    return _untagged_findings(hits, hit_docs, first_hit, surface_of, tagged, tagged_docs)
+
+
+def _untagged_findings(
+    hits: Counter[tuple[str, ...]], hit_docs: dict[tuple[str, ...], list[Document]],
+    first_hit: dict[tuple[str, ...], tuple[int, int]], surface_of: dict[tuple[str, ...], str],
+    tagged: dict[str, Counter[str]], tagged_docs: dict[str, set[str]],
+) -> list[Finding]:
     out = []
     for gram, count in sorted(hits.items(), key=lambda item: (-item[1], surface_of[item[0]])):
         surface = surface_of[gram]

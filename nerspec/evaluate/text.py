@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nerspec.metrics.confusion import NONE
+from nerspec.metrics.confusion import NONE, PAIRING_NOTES
 from nerspec.numbers import metric_text
 
 
@@ -123,6 +123,8 @@ def _confusion(evaluation: dict[str, Any]) -> list[str]:
         shown = ", ".join(f"{k} {v}" for k, v in boundary.items())
         lines.append(f"Boundary errors (same type, overlapping span; each is one {NONE} miss and one {NONE} "
                      f"spurious above): {shown}")
+    if cm.get("pairing") in PAIRING_NOTES:
+        lines.append(PAIRING_NOTES[cm["pairing"]])
     return lines
 
 

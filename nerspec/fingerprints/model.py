@@ -76,6 +76,8 @@ def training_inputs(project: LoadedProject) -> dict[str, Any]:
         "dev_carve_version": split_module.DEV_CARVE_VERSION,
         "content_version": CONTENT_VERSION,
     }
+    if spec.overlapping:  # another model (a span categorizer); absent when off, so flat fingerprints stay
+        inputs["overlapping"] = True
     if spec.training.base is not None:
         # Upgrading the base package changes the starting weights: the model must retrain.
         inputs["base_version"] = installed_version(spec.training.base) or "missing"

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
 from nerspec.predictions import Prediction
 
+if TYPE_CHECKING:
+    from nerspec.corpus.formats.labelstudio import Confidences, Task
+    from nerspec.strict_json import JSONObject
 
-def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Document, dict[Any, float]]:
+
+def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Document, Confidences]:
     """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""
-    scores: dict[Any, float] = {}
+    scores: Confidences = {}
     draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, status="draft")
     for item in prediction:
         confidence = item.confidence
@@ -31,7 +35,7 @@ def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Docume
     return draft, scores
 
 
-def document_score(scores: dict[Any, float], spans: bool) -> float:
+def document_score(scores: Confidences, spans: bool) -> float:
     """How sure the model is of the whole draft: its least confident span or class (1.0 with no entity)."""
     if not scores:
         return 1.0 if spans else 0.0
@@ -39,8 +43,8 @@ def document_score(scores: dict[Any, float], spans: bool) -> float:
 
 
 def labelstudio_tasks(
-    drafts: Sequence[tuple[Document, dict[Any, float]]], spans: bool, model_version: str
-) -> list[dict[str, Any]]:
+    drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str
+) -> list[Task]:
     from nerspec.corpus.formats.labelstudio import regions, task
 
     out = []
@@ -53,24 +57,24 @@ def labelstudio_tasks(
     return out
 
 
-def jsonl_records(drafts: Sequence[tuple[Document, dict[Any, float]]], spans: bool, model_version: str) -> list[dict[str, Any]]:
+def jsonl_records(drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str) -> list[JSONObject]:
     out = []
     for draft, scores in drafts:
-        record: dict[str, Any] = {"id": draft.id, "text": draft.text}
+        record: JSONObject = {"id": draft.id, "text": draft.text}
         if spans:
             record["spans"] = [
                 {"start": s.start, "end": s.end, "label": s.label, "score": round(scores[s], 4)} for s in draft.spans
             ]
         else:
             record["labels"] = list(draft.labels)
-            record["scores"] = {c: round(v, 4) for c, v in scores.items()}
+            record["scores"] = {str(c): round(v, 4) for c, v in scores.items()}
         record.update(draft=True, model_version=model_version)
         out.append(record)
     return out
 
 
 def write_drafts(
-    drafts: Sequence[tuple[Document, dict[Any, float]]], target: Path, fmt: str, spans: bool, model_version: str
+    drafts: Sequence[tuple[Document, Confidences]], target: Path, fmt: str, spans: bool, model_version: str
 ) -> Path:
     """Write drafts atomically in ``fmt`` (``labelstudio`` task list or nerspec ``jsonl``)."""
     from nerspec.atomic import write_text

@@ -9,16 +9,17 @@ corrects it. Each changed span (class) carries the finding's score; unchanged on
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.label_errors import LabelError
 from nerspec.corpus.model import Document, Span
 
 if TYPE_CHECKING:
+    from nerspec.corpus.formats.labelstudio import Confidences
     from nerspec.train.label_errors import LabelErrorReport
 
 
-def review_drafts(report: LabelErrorReport, top: int, spans: bool) -> list[tuple[Document, dict[Any, float]]]:
+def review_drafts(report: LabelErrorReport, top: int, spans: bool) -> list[tuple[Document, Confidences]]:
     """Drafts of the documents of the ``top`` findings, most likely first, each with every one of its fixes."""
     chosen = report.errors[:top]
     by_doc: dict[str, list[LabelError]] = defaultdict(list)
@@ -28,11 +29,11 @@ def review_drafts(report: LabelErrorReport, top: int, spans: bool) -> list[tuple
     return [_fixed(report.documents[doc_id], by_doc[doc_id], spans) for doc_id in order]
 
 
-def _fixed(doc: Document, errors: list[LabelError], spans: bool) -> tuple[Document, dict[Any, float]]:
+def _fixed(doc: Document, errors: list[LabelError], spans: bool) -> tuple[Document, Confidences]:
     draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, language=doc.language, status="draft")
     if not spans:
         labels = list(doc.labels)
-        scores: dict[Any, float] = {}
+        scores: dict[str, float] = {}
         for error in errors:
             if error.kind == "wrong_type" and error.suggested:
                 labels = [error.suggested]

@@ -16,6 +16,7 @@ from typing import Any
 
 from nerspec.errors import ManifestError, Problem
 from nerspec.manifest import rules
+from nerspec.manifest.kind_names import NER_KIND
 from nerspec.manifest.schema import (
     PROJECT_MODELS,
     SUPPORTED_API_VERSIONS,
@@ -250,6 +251,13 @@ def _validator(kind: str) -> Any:
     return Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
 
 
+# Keys one kind declares and another refuses: "unknown key" would send the user looking for a typo.
+OTHER_KIND_KEYS: dict[tuple[str | int, ...], str] = {
+    ("spec", "overlapping"): f"`overlapping` is a {NER_KIND} setting (entity spans that overlap or nest); "
+    "a classification project's classes are not spans",
+}
+
+
 def _located(error: Any, raw: Any, at: Any) -> Problem:
     path: Path_ = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -258,6 +266,8 @@ def _located(error: Any, raw: Any, at: Any) -> Problem:
         key = extra[0] if extra else ""
         hint = _did_you_mean(key, allowed)
         names = ", ".join(f"`{k}`" for k in extra)
+        if (*path, key) in OTHER_KIND_KEYS:
+            return at((*path, key), OTHER_KIND_KEYS[(*path, key)], key=True)
         return at((*path, key), f"unknown key {names}{hint}", key=True)
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message

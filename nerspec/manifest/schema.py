@@ -288,6 +288,11 @@ class NERSpec(_SpecBase):
     per_label_key: ClassVar[str] = "per_entity"  # the Evaluation JSON key of label metrics, the per-label gates'
     annotates_spans: ClassVar[bool] = True  # labels are spans, else classes of whole documents
     entities: list[Label] = Field(min_length=1, max_length=MAX_LABELS)
+    overlapping: bool = Field(
+        False,
+        description="Entities may overlap or nest (an organisation that contains a place): overlapping spans are "
+        "valid data, and the model is spaCy's span categorizer (`spancat`), whose predictions may overlap.",
+    )
     gates: NERGates = NERGates()
 
     @property
@@ -313,6 +318,11 @@ class ClassificationSpec(_SpecBase):
     @property
     def labels(self) -> list[Label]:
         return self.classes
+
+    @property
+    def overlapping(self) -> bool:
+        """Always False: overlapping spans are an NER setting (a document's classes are not spans)."""
+        return False
 
 
 class NERProject(Strict):

@@ -6,19 +6,45 @@ saved plan files and the run result, whose dicts keep their exact shape (key ord
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar, Self
 
 from nerspec.errors import StalePlanError
+from nerspec.plan.inputs import RolloutLine
+from nerspec.plan.plan_json import (
+    ActionJSON,
+    DeployJSON,
+    EndRolloutJSON,
+    PlanJSON,
+    PlanSection,
+    ProjectPlanJSON,
+    PromoteJSON,
+    RemoveDeploymentJSON,
+    RepairJSON,
+    StageRolloutJSON,
+    TrainJSON,
+    counts,
+    items,
+    maybe_text,
+    number,
+    obj,
+    serves,
+    text,
+    texts,
+)
 
 PLAN_VERSION = 1
 
 
-def _target(raw: dict[str, Any]) -> str:
+Raw = Mapping[str, object]
+
+
+def _target(raw: Raw) -> str:
     """A saved plan's target type (plans from before targets name none: the default)."""
     from nerspec.deploy.targets import target_type
 
-    return target_type({"type": raw.get("target")})
+    return target_type({"type": maybe_text(raw, "target")})
 
 
 @dataclass(frozen=True)
@@ -29,12 +55,12 @@ class Train:
     reasons: list[str]
     type: ClassVar[str] = "train"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> TrainJSON:
         return {"type": self.type, "fingerprint": self.fingerprint, "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Train:
-        return cls(raw["fingerprint"], list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> Train:
+        return cls(text(raw, "fingerprint"), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -45,12 +71,12 @@ class Reuse:
     reasons: list[str]
     type: ClassVar[str] = "reuse"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> TrainJSON:
         return {"type": self.type, "fingerprint": self.fingerprint, "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Reuse:
-        return cls(raw["fingerprint"], list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> Reuse:
+        return cls(text(raw, "fingerprint"), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -64,13 +90,14 @@ class Deploy:
     reasons: list[str]
     type: ClassVar[str] = "deploy"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> DeployJSON:
         return {"type": self.type, "deployment": self.deployment, "target": self.target, "from": self.from_fp,
                 "to": self.to, "if_gates_pass": True, "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Deploy:
-        return cls(raw["deployment"], _target(raw), raw.get("from"), raw["to"], list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> Deploy:
+        return cls(text(raw, "deployment"), _target(raw), maybe_text(raw, "from"), text(raw, "to"),
+                   texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -85,18 +112,21 @@ class Repair:
     damaged: bool | None = None
     type: ClassVar[str] = "repair"
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "deployment": self.deployment, "target": self.target,
-                               "fingerprint": self.fingerprint}
+    def to_json(self) -> RepairJSON:
+        out: RepairJSON = {"type": self.type, "deployment": self.deployment, "target": self.target,
+                           "fingerprint": self.fingerprint}
         if self.damaged is not None:
             out["damaged"] = self.damaged
         out["reasons"] = list(self.reasons)
         return out
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Repair:
-        return cls(raw["deployment"], _target(raw), raw.get("fingerprint"), list(raw["reasons"]),
-                   raw.get("damaged"))
+    def from_json(cls, raw: Raw) -> Repair:
+        damaged = raw.get("damaged")
+        if damaged is not None and not isinstance(damaged, bool):
+            raise TypeError(f"damaged: expected true or false, got {type(damaged).__name__}")
+        return cls(text(raw, "deployment"), _target(raw), maybe_text(raw, "fingerprint"), texts(raw, "reasons"),
+                   damaged)
 
 
 @dataclass(frozen=True)
@@ -108,13 +138,13 @@ class RemoveDeployment:
     reasons: list[str]
     type: ClassVar[str] = "remove_deployment"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RemoveDeploymentJSON:
         return {"type": self.type, "deployment": self.deployment, "fingerprint": self.fingerprint,
                 "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> RemoveDeployment:
-        return cls(raw["deployment"], raw.get("fingerprint"), list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> RemoveDeployment:
+        return cls(text(raw, "deployment"), maybe_text(raw, "fingerprint"), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -130,15 +160,15 @@ class StageRollout:
     reasons: list[str]
     type: ClassVar[str] = "rollout"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> StageRolloutJSON:
         return {"type": self.type, "deployment": self.deployment, "target": self.target,
                 "production": self.production, "candidate": self.candidate, "strategy": self.strategy,
                 "weight": self.weight, "if_gates_pass": True, "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> StageRollout:
-        return cls(raw["deployment"], _target(raw), raw.get("production"), raw["candidate"],
-                   raw["strategy"], raw.get("weight"), list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> StageRollout:
+        return cls(text(raw, "deployment"), _target(raw), maybe_text(raw, "production"), text(raw, "candidate"),
+                   text(raw, "strategy"), number(raw, "weight"), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -154,15 +184,15 @@ class Promote:
     reasons: list[str]
     type: ClassVar[str] = "promote"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PromoteJSON:
         return {"type": self.type, "deployment": self.deployment, "target": self.target,
                 "rollout_id": self.rollout_id, "from": self.from_fp, "to": self.to, "figures": self.figures,
                 "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Promote:
-        return cls(raw["deployment"], _target(raw), raw["rollout_id"], raw.get("from"), raw["to"],
-                   raw.get("figures", ""), list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> Promote:
+        return cls(text(raw, "deployment"), _target(raw), text(raw, "rollout_id"), maybe_text(raw, "from"),
+                   text(raw, "to"), text(raw, "figures", ""), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -174,14 +204,14 @@ class _EndRollout:
     reasons: list[str]
     type: ClassVar[str] = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EndRolloutJSON:
         return {"type": self.type, "deployment": self.deployment, "rollout_id": self.rollout_id,
                 "candidate": self.candidate, "figures": self.figures, "reasons": list(self.reasons)}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Any:
-        return cls(raw["deployment"], raw["rollout_id"], raw["candidate"], raw.get("figures", ""),
-                   list(raw["reasons"]))
+    def from_json(cls, raw: Raw) -> Self:
+        return cls(text(raw, "deployment"), text(raw, "rollout_id"), text(raw, "candidate"),
+                   text(raw, "figures", ""), texts(raw, "reasons"))
 
 
 @dataclass(frozen=True)
@@ -207,11 +237,23 @@ ACTIONS: dict[str, type[Action]] = {
 }
 
 
-def action_from_json(raw: dict[str, Any]) -> Action:
-    cls = ACTIONS.get(raw.get("type", ""))
+def action_from_json(value: object) -> Action:
+    raw = obj(value)
+    kind = raw.get("type", "")
+    cls = ACTIONS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise StalePlanError(f"the saved plan has an action nerspec does not know: {raw.get('type')!r}")
     return cls.from_json(raw)
+
+
+def section_actions(section: object) -> list[Action]:
+    """The typed actions of a run result project's ``plan`` entry (``ProjectPlan.section``; none without one)."""
+    if not section:
+        return []
+    try:
+        return [action_from_json(a) for a in items(obj(section).get("actions") or [])]
+    except (KeyError, TypeError) as exc:
+        raise StalePlanError(f"the run result's plan is malformed ({exc!r})") from None
 
 
 @dataclass
@@ -230,7 +272,7 @@ class ProjectPlan:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # rollouts in progress: `nerspec deployments rollout`'s lines (the JSON has the key only when there are some)
-    rollouts: list[dict[str, Any]] = field(default_factory=list)
+    rollouts: list[RolloutLine] = field(default_factory=list)
 
     @property
     def model_action(self) -> ModelAction | None:
@@ -246,11 +288,15 @@ class ProjectPlan:
         """Ends of staged rollouts: they concern models that passed their gates when staged."""
         return [a for a in self.actions if isinstance(a, (Promote, AbortRollout, DropRollout))]
 
-    def actions_json(self) -> list[dict[str, Any]]:
+    def actions_json(self) -> list[ActionJSON]:
         return [a.to_json() for a in self.actions]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def section(self) -> PlanSection:
+        """The run result's ``plan`` entry of this project."""
+        return {"actions": self.actions_json(), "notes": list(self.notes)}
+
+    def to_json(self) -> ProjectPlanJSON:
+        out: ProjectPlanJSON = {
             "name": self.name,
             "kind": self.kind,
             "manifest_path": self.manifest_path,
@@ -260,22 +306,25 @@ class ProjectPlan:
             "serves": dict(self.serves),
             "actions": self.actions_json(),
             "notes": list(self.notes),
-            **({"rollouts": [dict(r) for r in self.rollouts]} if self.rollouts else {}),
         }
+        if self.rollouts:
+            out["rollouts"] = [r.to_json() for r in self.rollouts]
+        return out
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> ProjectPlan:
+    def from_json(cls, value: object) -> ProjectPlan:
+        raw = obj(value)
         return cls(
-            name=raw["name"],
-            kind=raw.get("kind", ""),
-            manifest_path=raw.get("manifest_path", ""),
-            fingerprint=raw["fingerprint"],
-            data_fingerprint=raw.get("data_fingerprint", ""),
-            data_changes=raw.get("data_changes"),
-            serves=dict(raw.get("serves") or {}),
-            actions=[action_from_json(a) for a in raw.get("actions", [])],
-            notes=list(raw.get("notes", [])),
-            rollouts=list(raw.get("rollouts", [])),
+            name=text(raw, "name"),
+            kind=text(raw, "kind", ""),
+            manifest_path=text(raw, "manifest_path", ""),
+            fingerprint=text(raw, "fingerprint"),
+            data_fingerprint=text(raw, "data_fingerprint", ""),
+            data_changes=counts(raw.get("data_changes")),
+            serves=serves(raw.get("serves")),
+            actions=[action_from_json(a) for a in items(raw.get("actions", []))],
+            notes=texts(raw, "notes", []),
+            rollouts=[RolloutLine.from_json(r) for r in items(raw.get("rollouts", []))],
         )
 
 
@@ -288,7 +337,7 @@ class Plan:
     def changes(self) -> bool:
         return any(p.actions for p in self.projects)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlanJSON:
         return {
             "version": PLAN_VERSION,
             "changes": self.changes,
@@ -297,14 +346,15 @@ class Plan:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Plan:
-        if raw.get("version") != PLAN_VERSION or "inputs_sha256" not in raw:
+    def from_json(cls, value: object) -> Plan:
+        raw = value if isinstance(value, Mapping) else {}
+        if raw.get("version") != PLAN_VERSION or not isinstance(raw.get("inputs_sha256"), str):
             raise StalePlanError("not a saved nerspec plan (or from another nerspec version); run `nerspec plan -o` again")
         try:
-            projects = [ProjectPlan.from_json(p) for p in raw["projects"]]
+            projects = [ProjectPlan.from_json(p) for p in items(raw["projects"])]
         except (KeyError, TypeError, AttributeError) as exc:
             raise StalePlanError(f"the saved plan is malformed ({exc!r}); run `nerspec plan -o` again") from None
-        return cls(projects=projects, inputs_sha256=raw["inputs_sha256"])
+        return cls(projects=projects, inputs_sha256=text(raw, "inputs_sha256"))
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ACTIONS, 0)

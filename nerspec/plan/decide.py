@@ -4,7 +4,6 @@ tests) to a typed ``Plan``. No files, no state store, no clock: the same inputs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from nerspec.plan.actions import (
     AbortRollout,
@@ -21,7 +20,15 @@ from nerspec.plan.actions import (
     StageRollout,
     Train,
 )
-from nerspec.plan.inputs import Hold, ObservedDeployment, ProjectInputs, StagedRollout, inputs_sha256, short
+from nerspec.plan.inputs import (
+    Hold,
+    ObservedDeployment,
+    ProjectInputs,
+    RolloutLine,
+    StagedRollout,
+    inputs_sha256,
+    short,
+)
 from nerspec.plan.reasons import train_reasons
 
 
@@ -37,7 +44,7 @@ class _Decisions:
     notes: list[str] = field(default_factory=list)
     deploys: list[Deploy | StageRollout] = field(default_factory=list)
     rollouts: list[Action] = field(default_factory=list)  # promotions, aborts and drops of staged candidates
-    lines: list[dict[str, Any]] = field(default_factory=list)  # rollouts in progress
+    lines: list[RolloutLine] = field(default_factory=list)  # rollouts in progress
     repairs: list[Repair] = field(default_factory=list)
     removals: list[RemoveDeployment] = field(default_factory=list)
 

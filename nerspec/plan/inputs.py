@@ -8,7 +8,39 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nerspec.plan.plan_json import RolloutLineJSON, number, obj, text, texts
+
 SHORT = 12
+
+
+@dataclass(frozen=True)
+class RolloutLine:
+    """A rollout in progress, with its figures and verdict (``nerspec deployments rollout``; ``plan`` shows it)."""
+
+    deployment: str
+    candidate: str
+    strategy: str
+    documents: int
+    agreement: float | None
+    error_rate: float | None
+    latency_ratio: float | None
+    verdict: str  # pending | pass | fail
+    reasons: list[str]
+
+    def to_json(self) -> RolloutLineJSON:
+        return {"deployment": self.deployment, "candidate": self.candidate, "strategy": self.strategy,
+                "documents": self.documents, "agreement": self.agreement, "error_rate": self.error_rate,
+                "latency_ratio": self.latency_ratio, "verdict": self.verdict, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, value: object) -> RolloutLine:
+        raw = obj(value)
+        documents = raw["documents"]
+        if isinstance(documents, bool) or not isinstance(documents, int):
+            raise TypeError(f"documents: expected a count, got {type(documents).__name__}")
+        return cls(text(raw, "deployment"), text(raw, "candidate"), text(raw, "strategy"), documents,
+                   number(raw, "agreement"), number(raw, "error_rate"), number(raw, "latency_ratio"),
+                   text(raw, "verdict"), texts(raw, "reasons"))
 
 
 @dataclass
@@ -28,11 +60,10 @@ class StagedRollout:
     reasons: list[str] = field(default_factory=list)
     figures: str = ""  # the figures in one line (history entries, progress)
 
-    def line(self, deployment: str) -> dict[str, Any]:
-        """``nerspec deployments rollout --json``'s shape; ``plan`` shows the same line."""
-        return {"deployment": deployment, "candidate": self.candidate, "strategy": self.strategy,
-                "documents": self.documents, "agreement": self.agreement, "error_rate": self.error_rate,
-                "latency_ratio": self.latency_ratio, "verdict": self.verdict, "reasons": list(self.reasons)}
+    def line(self, deployment: str) -> RolloutLine:
+        """``nerspec deployments rollout``'s line; ``plan`` shows the same."""
+        return RolloutLine(deployment, self.candidate, self.strategy, self.documents, self.agreement,
+                           self.error_rate, self.latency_ratio, self.verdict, list(self.reasons))
 
 
 @dataclass

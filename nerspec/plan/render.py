@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nerspec.plan.actions import (
     AbortRollout,
     Action,
@@ -18,7 +16,7 @@ from nerspec.plan.actions import (
     StageRollout,
     Train,
 )
-from nerspec.plan.inputs import short
+from nerspec.plan.inputs import RolloutLine, short
 
 # action type -> (symbol, colour, title): one row per action class
 STYLES: dict[type, tuple[str, str, str]] = {
@@ -63,8 +61,8 @@ def serving(project: ProjectPlan) -> str:
 def render(plan: Plan, color: bool = False) -> str:
     import click
 
-    def style(text: str, **kw: Any) -> str:
-        return click.style(text, **kw) if color else text
+    def style(text: str, fg: str | None = None, bold: bool | None = None, dim: bool | None = None) -> str:
+        return click.style(text, fg=fg, bold=bold, dim=dim) if color else text
 
     lines: list[str] = []
     for project in plan.projects:
@@ -103,13 +101,13 @@ def render(plan: Plan, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def rollout_line(r: dict[str, Any]) -> str:
+def rollout_line(r: RolloutLine) -> str:
     """One rollout in progress (``nerspec deployments rollout``'s line; ``plan`` shows the same)."""
     from nerspec.numbers import metric_text
 
-    def text(value: Any, digits: int = 3) -> str:
+    def text(value: float | None, digits: int = 3) -> str:
         return "n/a" if value is None else metric_text(value, digits)
 
-    return (f"{r['deployment']} candidate {short(r['candidate'])} ({r['strategy']}): {r['documents']} documents, "
-            f"agreement {text(r['agreement'])}, error rate {text(r['error_rate'])}, latency ratio "
-            f"{text(r['latency_ratio'], 2)}: {r['verdict']} ({'; '.join(r['reasons'])})")
+    return (f"{r.deployment} candidate {short(r.candidate)} ({r.strategy}): {r.documents} documents, "
+            f"agreement {text(r.agreement)}, error rate {text(r.error_rate)}, latency ratio "
+            f"{text(r.latency_ratio, 2)}: {r.verdict} ({'; '.join(r.reasons)})")

@@ -8,9 +8,13 @@ for their format (text from data only ever reaches a template as a plain string)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from nerspec.metrics.confusion import PAIRING_NOTES
 from nerspec.report.numbers import fmt_num, fmt_signed, rounded
+
+if TYPE_CHECKING:
+    from nerspec.plan.actions import Action
 
 NONE_LABEL = "$none"
 
@@ -133,7 +137,9 @@ def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) 
             good = None if not delta else (delta > 0) == (i == j)
             cells.append({"predicted": pred, "value": value, "baseline": base, "delta": delta, "good": good})
         rows.append({"gold": gold, "total": sum(c["value"] for c in cells), "cells": cells})
-    return {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
+    view = {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
+    note = PAIRING_NOTES.get(str(cm.get("pairing") or ""))
+    return {**view, "pairing_note": note} if note else view
 
 
 def _is_regression(gate: dict[str, Any]) -> bool:
@@ -182,7 +188,7 @@ def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: dict[str, Any]) -> dict[str, Any] | None:
+def merge_view(mode: str, passed: bool, actions: list[Action], model: dict[str, Any]) -> dict[str, Any] | None:
     """What merging would do, for a pull-request run (`apply --no-deploy`); None for any other mode.
 
     A pull request never deploys, so "will not deploy (--no-deploy)" says nothing; the reviewer's question is
@@ -191,16 +197,14 @@ def merge_view(mode: str, passed: bool, actions: list[dict[str, Any]], model: di
     """
     if mode != "apply --no-deploy":
         return None
-    deploys = [a for a in actions if a.get("type") == "deploy"]
+    from nerspec.plan.actions import Deploy
+
+    deploys = [a for a in actions if isinstance(a, Deploy)]
     return {
         "deploy": passed and bool(deploys),
         "gates_failed": not passed,
         "deployments": [
-            {
-                "deployment": str(a.get("deployment", "")),
-                "from": None if a.get("from") is None else str(a["from"]),
-                "to": str(a.get("to") or model.get("fingerprint") or ""),
-            }
+            {"deployment": a.deployment, "from": a.from_fp, "to": str(a.to or model.get("fingerprint") or "")}
             for a in deploys
         ],
     }

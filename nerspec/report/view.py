@@ -24,6 +24,7 @@ from nerspec.report.sections import (
 
 if TYPE_CHECKING:
     from nerspec.kinds import ProjectKind
+    from nerspec.plan.actions import Action
 
 UNDER_MIN = 15
 UNDER_WARN = 50
@@ -79,10 +80,7 @@ def _project_view(project: Json, mode: str = "") -> Json:
         "manifest_path": str(project.get("manifest_path", "")),
         "multilabel": bool(model.get("multilabel", False)),
         "verdict": _verdict(project, mode),
-        "plan": [
-            {"type": str(a.get("type", "")), "reasons": [str(r) for r in a.get("reasons") or []]}
-            for a in _actions(project)
-        ],
+        "plan": [{"type": a.type, "reasons": list(a.reasons)} for a in _actions(project)],
         "baseline": _baseline_view(baseline, base_eval),
         "ci_level": rounded((evaluation.get("ci") or {}).get("level")),
         "overall": _overall(evaluation, base_eval),
@@ -114,8 +112,10 @@ def _gate_results(project: Json) -> list[Json]:
     return list((project.get("gates") or {}).get("results") or [])
 
 
-def _actions(project: Json) -> list[Json]:
-    return list((project.get("plan") or {}).get("actions") or [])
+def _actions(project: Json) -> list[Action]:
+    from nerspec.plan.actions import section_actions
+
+    return section_actions(project.get("plan"))
 
 
 def _verdict(project: Json, mode: str) -> Json:

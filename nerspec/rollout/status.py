@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.plan.inputs import RolloutLine
 
 
-def rollout_lines(project: LoadedProject, paths: StatePaths) -> list[dict[str, object]]:
-    """``{"deployment", "candidate", "strategy", "documents", "agreement", "error_rate", "latency_ratio",
-    "verdict", "reasons"}`` per staged candidate of ``project``, analysed with the manifest's thresholds."""
+def rollout_lines(project: LoadedProject, paths: StatePaths) -> list[RolloutLine]:
+    """A line per staged candidate of ``project``, analysed with the manifest's thresholds."""
     from nerspec.plan import observe_rollout
     from nerspec.state import open_store
 

@@ -120,6 +120,20 @@ def test_export_round_trip(project: Path, tmp_path: Path) -> None:
         run("data", "stats", str(project), "--json").stdout)
 
 
+def test_export_of_overlapping_spans_to_a_format_of_flat_tags_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "nested"
+    text = "The Bank of England raised rates."
+    write_azure(root / "data", [("n.txt", text, [(4, 19, "Person"), (12, 19, "City")], "train")])
+    write_manifest(root, ner_manifest(split="{policy: manual}"))
+    refused = run("export", str(root), "--format", "conll", "-o", str(tmp_path / "conll"))
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit)
+    assert "n.txt:1:13: n.txt[12:19]: `conll` cannot hold overlapping spans: City 12..19 overlaps Person 4..19; " \
+           "export as azure, doccano, jsonl, labelstudio, prodigy" in refused.stderr
+    assert "Traceback" not in refused.output and not (tmp_path / "conll").exists()
+    kept = run("export", str(root), "--format", "labelstudio", "-o", str(tmp_path / "ls"))
+    assert kept.exit_code == 0, kept.output
+
+
 def test_lint_exit_0_and_json(project: Path) -> None:
     result = run("lint", str(project), "--json")
     assert result.exit_code == 0

@@ -51,7 +51,7 @@ def test_label_errors_find_a_flipped_and_a_removed_label_and_reuse_the_folds(tmp
     again = CliRunner().invoke(cli, args)  # text output, from the cache
     assert again.exit_code == 0, again.output
     assert "cached folds" in again.stdout and f"fingerprint {report['fingerprint']}" in again.stdout
-    assert "d007[15:21]: warning: untagged `Vienna`: the model reads LOC" in again.stdout
+    assert "d007[15:21]: warning: untagged `Vienna`: likely LOC" in again.stdout
     # The same findings as Label Studio review tasks (cached folds): the fix is the pre-annotation.
     out = tmp_path / "review.json"
     review = CliRunner().invoke(cli, ["label", "review", str(project.dir), "-o", str(out), "--folds", "2",

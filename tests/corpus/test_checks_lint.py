@@ -177,21 +177,18 @@ def test_lint_finds_inconsistent_and_incomplete_tagging(make_project) -> None:
     assert "untagged 1× in 1 documents (e.g. 4.txt)" in untagged["Jordan"].message
 
 
-def test_lint_is_fast_for_many_documents() -> None:
-    import time
-
+def test_lint_reports_every_untagged_name_across_many_documents() -> None:
+    """Each of 200 names is tagged in some documents and untagged in others (its speed is bench/core_speed.py's)."""
     from nerspec.corpus.lint import lint_ner
 
-    names = [f"Name{i}" for i in range(2000)]
+    names = [f"Name{i}" for i in range(200)]
     docs = []
-    for i in range(20000):
-        name = names[i % 2000]
-        text = f"Yesterday {name} signed the contract with {names[(i * 7) % 2000]} in the city of Oslo again."
+    for i in range(2000):
+        name = names[i % 200]
+        text = f"Yesterday {name} signed the contract with {names[(i * 7) % 200]} in the city of Oslo again."
         docs.append(Document(str(i), text, [Span(10, 10 + len(name), "Person")]))
-    started = time.perf_counter()
     findings = lint_ner(Corpus(docs))
-    assert time.perf_counter() - started < 3.0
-    assert sum(f.code == "lint_untagged" for f in findings) == 2000
+    assert sum(f.code == "lint_untagged" for f in findings) == 200
 
 
 def test_trailing_period_after_digit_or_bracket_is_stray_but_abbreviations_keep_theirs() -> None:

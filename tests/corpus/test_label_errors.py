@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from nerspec.corpus.label_consistency import string_labels
 from nerspec.corpus.label_errors import OutOfSample, class_label_errors, ner_label_errors
 from nerspec.corpus.model import Document, Span
 
@@ -12,13 +15,17 @@ def doc(doc_id: str, *spans: Span, text: str = TEXT) -> Document:
     return Document(id=doc_id, text=text, spans=list(spans))
 
 
-def test_each_kind_of_ner_error_is_found_and_ranked_by_the_models_confidence() -> None:
+def test_each_kind_of_ner_error_is_found_and_ranked_by_the_models_weighted_confidence() -> None:
+    # A city and a year of their own per document: the corpus has no second opinion, only the model speaks.
+    def moved(doc_id: str, city: str, year: int, *spans: Span) -> Document:
+        return doc(doc_id, Span(0, 5, "PER"), *spans, text=f"Alice moved to {city} in {year}.")
+
     docs = [
-        doc("typed", Span(0, 5, "PER"), Span(15, 20, "PER")),  # Paris tagged PER
-        doc("missing", Span(0, 5, "PER")),  # Paris untagged
-        doc("bounds", Span(0, 5, "PER"), Span(14, 20, "LOC")),  # " Paris"
-        doc("rejected", Span(0, 5, "PER"), Span(24, 28, "LOC")),  # 1990 tagged LOC
-        doc("fine", Span(0, 5, "PER"), Span(15, 20, "LOC")),
+        moved("typed", "Paris", 1990, Span(15, 20, "PER")),  # Paris tagged PER
+        moved("missing", "Turin", 1991),  # Turin untagged
+        moved("bounds", "Lyons", 1992, Span(14, 20, "LOC")),  # " Lyons"
+        moved("rejected", "Omaha", 1993, Span(24, 28, "LOC")),  # 1993 tagged LOC
+        moved("fine", "Tokyo", 1994, Span(15, 20, "LOC")),
     ]
     person = {(0, 5, "PER"): 0.99}
     scores = [
@@ -30,20 +37,47 @@ def test_each_kind_of_ner_error_is_found_and_ranked_by_the_models_confidence() -
     ]
     errors = ner_label_errors(docs, scores)
     as_tuples = [(e.id, e.start, e.end, e.text, e.label, e.suggested, e.kind) for e in errors]
-    assert as_tuples[:3] == [
+    assert as_tuples == [
         ("typed", 15, 20, "Paris", "PER", "LOC", "wrong_type"),
-        ("missing", 15, 20, "Paris", None, "LOC", "missing"),
-        ("bounds", 14, 20, " Paris", "LOC", "LOC", "boundary"),
+        ("missing", 15, 20, "Turin", None, "LOC", "missing"),
+        ("bounds", 14, 20, " Lyons", "LOC", "LOC", "boundary"),
+        ("rejected", 24, 28, "1993", "LOC", None, "rejected"),
     ]
-    assert [e.score for e in errors[:3]] == [0.9, 0.8, 0.7]
+    # Each kind's probability, weighted: confident wrong types and missing tags count most.
+    assert [e.score for e in errors] == pytest.approx([0.9 * 0.9, 0.8 * 0.9, 0.7 * 0.3, 0.5 / 3])
     assert errors[2].proposed == Span(15, 20, "LOC")
     # The model finds one LOC tag of three exactly (fine's): a rejection of a LOC tag is discounted to a third.
-    rejected = [e for e in errors if e.kind == "rejected"]
-    assert [(e.id, e.text) for e in rejected] == [("rejected", "1990")]
-    assert abs(rejected[0].score - 1 / 3) < 1e-9
-    assert all(e.id != "fine" for e in errors)
     assert errors[0].to_json() == {"id": "typed", "start": 15, "end": 20, "text": "Paris", "label": "PER",
-                                   "suggested": "LOC", "kind": "wrong_type", "score": 0.9}
+                                   "suggested": "LOC", "kind": "wrong_type", "score": 0.81}
+
+
+def test_the_corpus_labels_of_the_same_string_elsewhere_are_a_second_witness() -> None:
+    text = "We flew to Paris today."  # Paris 11-16
+    paris = Span(11, 16, "LOC")
+    docs = [doc(f"loc{i}", paris, text=text) for i in range(3)]
+    docs += [doc("untagged", text=text), doc("person", Span(11, 16, "PER"), text=text),
+             doc("parisian", text="A Parisian cafe."), doc("lower", text="paris , again")]
+    nothing = [OutOfSample() for _ in docs]
+    found = {(e.id, e.kind, e.suggested): round(e.score, 4) for e in ner_label_errors(docs, nothing)}
+    # Four of six occurrences of "paris" are tagged (case-insensitive, on token boundaries: not "Parisian").
+    assert found[("untagged", "missing", "LOC")] == found[("lower", "missing", "LOC")] == round(4 / 6, 4)
+    assert found[("person", "wrong_type", "LOC")] == 0.75  # the other tags: 3 LOC (+1 for this one's type)
+    assert found[("loc0", "wrong_type", "PER")] == 0.25
+    assert not any(key[0] == "parisian" for key in found)
+    # The model's own reading of the given tag outweighs the other documents'.
+    sure = [*nothing[:4], OutOfSample({(11, 16, "PER"): 0.9}), *nothing[5:]]
+    person = [e for e in ner_label_errors(docs, sure) if e.id == "person"]
+    assert [(e.kind, round(e.score, 4)) for e in person] == [("wrong_type", 0.075)]
+    assert string_labels(docs).other_type("PARIS", "LOC") == (0.25, "PER")
+
+
+def test_overlapping_missing_candidates_are_one_finding_with_both_witnesses() -> None:
+    text = "We flew to Paris today."
+    docs = [doc("tagged", Span(11, 16, "LOC"), text=text), doc("untagged", text=text)]
+    scores = [OutOfSample(), OutOfSample({(11, 16, "LOC"): 0.8, (11, 16, "PER"): 0.1, (8, 16, "LOC"): 0.05})]
+    errors = [e for e in ner_label_errors(docs, scores) if e.id == "untagged"]
+    assert [(e.start, e.end, e.suggested, e.kind) for e in errors] == [(11, 16, "LOC", "missing")]
+    assert errors[0].score == pytest.approx(1 - (1 - 0.9 * 0.8) * (1 - 1 / 2))
 
 
 def test_offsets_are_code_points_and_min_score_filters() -> None:

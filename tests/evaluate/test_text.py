@@ -20,3 +20,15 @@ def test_calibration_line_says_how_many_predictions_the_map_was_fitted_on() -> N
     (line,) = _calibration_and_changes(evaluation, "entities")
     assert line == ("calibration: ECE 0.039 over 915 predicted entities "
                     "(platt fitted on 65; a perfectly calibrated model would show ~0.031 on as many)")
+
+
+def test_an_overlapping_projects_confusion_matrix_says_how_spans_pair() -> None:
+    from nerspec.corpus.model import Document, Span
+    from nerspec.evaluate.text import _confusion
+    from nerspec.metrics.confusion import BEST_OVERLAP, PAIRING_NOTES, ner_confusion
+
+    gold = [Document("d", "Bank of England", [Span(0, 15, "ORG"), Span(8, 15, "LOC")])]
+    pred = [Document("d", "Bank of England", [Span(0, 15, "LOC")])]
+    nested = _confusion({"confusion_matrix": ner_confusion(gold, pred, ["ORG", "LOC"], overlapping=True)})
+    assert nested[-1] == PAIRING_NOTES[BEST_OVERLAP]
+    assert PAIRING_NOTES[BEST_OVERLAP] not in _confusion({"confusion_matrix": ner_confusion(gold, pred, ["ORG", "LOC"])})

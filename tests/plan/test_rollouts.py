@@ -112,7 +112,7 @@ def test_a_new_model_is_staged_not_deployed() -> None:
 def test_pending_rollout_is_no_change_with_its_line() -> None:
     plan = compute_plan([project(prod(rollout=staged()))])
     assert not plan.changes
-    assert plan.projects[0].rollouts[0]["verdict"] == "pending"
+    assert plan.projects[0].rollouts[0].verdict == "pending"
     assert "production candidate bbbbbbbbbbbb (shadow): 12 documents" in render(plan)
 
 

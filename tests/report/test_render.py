@@ -210,3 +210,18 @@ def test_per_language_scores_and_merged_types_are_shown() -> None:
         "its types counted as BorrowerName, GuarantorName -> Party" in text
     html = render(run, "html")
     assert "<h3>Per language</h3>" in html and "<td>ru</td>" in html
+
+
+def test_an_overlapping_projects_confusion_matrix_says_how_spans_pair() -> None:
+    from nerspec.metrics.confusion import BEST_OVERLAP, PAIRING_NOTES
+
+    run = load_fixture("ner_baseline")
+    run["projects"][0]["evaluation"]["confusion_matrix"]["pairing"] = BEST_OVERLAP
+    note = PAIRING_NOTES[BEST_OVERLAP]
+    assert note.startswith("Entities may overlap in this project: spans of other types pair by best overlap")
+    markdown, html = render(run, "md"), render(run, "html")
+    matrix = markdown.split("### Confusion matrix", 1)[1].split("</details>", 1)[0]
+    assert f"\n{note}\n" in matrix
+    assert f'<p class="muted">{note}</p>' in html
+    assert build_view(run)["projects"][0]["confusion"]["pairing_note"] == note
+    assert note not in render(load_fixture("ner_baseline"), "md")  # a flat project's report is unchanged

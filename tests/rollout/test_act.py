@@ -62,7 +62,7 @@ def test_pending_then_promoted_with_figures(staged: tuple[str, str], tiny: Any, 
     first, candidate = staged
     _observe(state, 3)
     plan = _plan(tiny, state, parts)
-    assert plan.actions == [] and plan.rollouts[0]["verdict"] == "pending"
+    assert plan.actions == [] and plan.rollouts[0].verdict == "pending"
     steps: list[str] = []
     result = run_apply(progress=steps.append)  # pending: progress, exit 0
     assert any("3 of 4 documents observed" in s for s in steps) and _pointer(state) == first

@@ -33,6 +33,7 @@ class Format:
     pool: bool = False  # an unlabeled pool (``unlabeled: true``) can be read from it
     fixable: bool = False  # ``validate --fix-whitespace`` rewrites its spans
     drafts: bool = False  # ``nerspec label`` writes pre-labels in it
+    overlaps: bool = False  # it holds overlapping and nested spans (a list of spans, not tags on tokens or ``ents``)
 
 
 def _azure() -> FormatModule:
@@ -85,11 +86,11 @@ def _folders() -> FormatModule:
 
 # In the order ``nerspec export --format`` lists them.
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("azure", _azure, directory=True, fixable=True),
-    Format("jsonl", _jsonl, pool=True, fixable=True, drafts=True),
-    Format("labelstudio", _labelstudio, pool=True, drafts=True),
-    Format("doccano", _doccano),
-    Format("prodigy", _prodigy),
+    Format("azure", _azure, directory=True, fixable=True, overlaps=True),
+    Format("jsonl", _jsonl, pool=True, fixable=True, drafts=True, overlaps=True),
+    Format("labelstudio", _labelstudio, pool=True, drafts=True, overlaps=True),
+    Format("doccano", _doccano, overlaps=True),
+    Format("prodigy", _prodigy, overlaps=True),
     Format("conll", _conll),
     Format("spacy", _docbin),
     Format("folders", _folders, directory=True, pool=True),
@@ -107,5 +108,16 @@ def referencing_module(fmt: str) -> FormatModule | None:
 
 
 def names(capability: str) -> tuple[str, ...]:
-    """The formats with ``capability`` (a ``Format`` flag: ``pool``, ``fixable``, ``directory``, ``drafts``), by name."""
+    """The formats with ``capability`` (a ``Format`` flag: ``pool``, ``fixable``, ``directory``, ``drafts``,
+    ``overlaps``), by name."""
     return tuple(sorted(name for name, found in FORMATS.items() if getattr(found, capability)))
+
+
+def write(fmt: str, documents: list[Document], out_dir: Path, info: ProjectInfo) -> Path:
+    """Write ``documents`` in ``fmt`` (``nerspec export``), after refusing what the format cannot hold: every
+    document whose spans overlap, for a format without ``overlaps``, located in its source (``DataError``)."""
+    from nerspec.corpus.formats.capacity import refuse_overlaps
+
+    if not FORMATS[fmt].overlaps:
+        refuse_overlaps(fmt, documents, names("overlaps"))
+    return module(fmt).write(documents, out_dir, info)

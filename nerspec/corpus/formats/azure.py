@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from nerspec.corpus.formats.common import (
     LOAD_PROGRESS_MIN,
     ProjectInfo,
+    at,
     decode,
     fail,
     lexical_escape,
@@ -31,12 +33,16 @@ from nerspec.corpus.formats.common import (
     source_encoding_of,
     unique_file_names,
 )
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.formats.jsonl import SIDES
+from nerspec.corpus.model import Dataset, Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
 from nerspec.strict_json import duplicate_note
 from nerspec.values import integer
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
 SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}
@@ -48,7 +54,7 @@ def _norm(key: str) -> str:
     return key.replace("-", "").replace("_", "").lower()
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def _get(obj: JSONValue, name: str, default: JSONValue = None) -> JSONValue:
     if not isinstance(obj, dict):
         return default
     if name in obj:
@@ -60,6 +66,14 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return default
 
 
+def _each(value: JSONValue) -> Iterable[JSONValue]:
+    """What ``for`` iterates in ``value`` (a list's items, an object's keys, a string's characters); a number or
+    ``null`` fails as iterating it does (``TypeError``)."""
+    if isinstance(value, (list, dict, str)):
+        return value
+    raise TypeError(f"'{type(value).__name__}' object is not iterable")
+
+
 def referenced_files(path: Path) -> list[Path]:
     """The labels file and every document file it names (missing ones are left to the importer)."""
     files = [path]
@@ -69,14 +83,14 @@ def referenced_files(path: Path) -> list[Path]:
         raw = json.loads(read_regular(path).decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return files  # the importer (or the fingerprint of `files`) names the problem
-    for doc in _get(_get(raw, "assets", {}), "documents", []) or []:
+    for doc in _each(_get(_get(raw, "assets", {}), "documents", []) or []):
         location = _get(doc, "location")
         if isinstance(location, str):
             files.append(path.parent / location)
     return files
 
 
-def detect_kind(raw: Any) -> str:
+def detect_kind(raw: JSONValue) -> str:
     """``ner``, ``single`` or ``multi``."""
     assets = _get(raw, "assets", {})
     kind = _norm(str(_get(assets, "projectKind") or _get(_get(raw, "metadata", {}), "projectKind") or ""))
@@ -86,7 +100,7 @@ def detect_kind(raw: Any) -> str:
         return "multi"
     if kind in NER_KINDS:
         return "ner"
-    for doc in _get(assets, "documents", []) or []:
+    for doc in _each(_get(assets, "documents", []) or []):
         if _get(doc, "class") is not None:
             return "single"
         if _get(doc, "classes") is not None:
@@ -122,11 +136,19 @@ class _Converter:
         return self._index.to_codepoint(offset)
 
 
-def _spans(labels: list[Any], convert: _Converter, base: int) -> list[Span]:
+class _Entry(NamedTuple):
+    """What every document read from one entry shares."""
+
+    dataset: Dataset | None
+    location: str
+    language: str | None
+
+
+def _spans(labels: JSONValue, convert: _Converter, base: int) -> list[Span]:
     spans = []
-    for label in labels:
+    for label in _each(labels):
         try:  # the exact spelling first: _get's normalised lookup is the slow path
-            offset, size, category = label["offset"], label["length"], label["category"]
+            offset, size, category = at(label, "offset"), at(label, "length"), at(label, "category")
         except KeyError:
             offset, size, category = _get(label, "offset"), _get(label, "length"), _get(label, "category")
         if type(offset) is not int or type(size) is not int:  # 0.5, "5" and true are refused, never truncated
@@ -174,14 +196,15 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         text = _read_document(file_name)
         dataset = _dataset(_get(doc, "dataset"))
         doc_id = _document_id(path, doc, location, where)
-        common = {"dataset": dataset, "location": f"{base_shown}/{location}" if base_shown != "." else location,
-                  "language": _language(doc)}
+        common = _Entry(dataset, f"{base_shown}/{location}" if base_shown != "." else location, _language(doc))
         if kind != "ner":
-            out.append(Document(id=doc_id, text=text, labels=_classes(doc, kind), **common))  # type: ignore[arg-type]
+            out.append(Document(id=doc_id, text=text, labels=_classes(doc, kind), dataset=common.dataset,
+                                location=common.location, language=common.language))
             continue
         regions = _get(doc, "entities") or []
         if not regions:
-            out.append(Document(id=doc_id, text=text, **common))  # type: ignore[arg-type]
+            out.append(Document(id=doc_id, text=text, dataset=common.dataset, location=common.location,
+                                language=common.language))
             continue
         out.extend(_region_documents(path, f"{location}", where, doc_id, text, regions, index_type, common))
     if parsed.duplicates and out:  # JSON keeps no positions: the file's first document carries the warning
@@ -189,11 +212,12 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return out
 
 
-def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: list[Any],
-                      index_type: str, common: dict[str, Any]) -> list[Document]:
+def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: JSONValue,
+                      index_type: str, common: _Entry) -> list[Document]:
     """An NER document's labeled regions, one Document each (the whole text when one region covers it)."""
     out: list[Document] = []
     convert = _Converter(text, index_type)
+    regions = list(_each(regions))
     for r, region in enumerate(regions):
         try:
             region_offset = integer(_get(region, "regionOffset", 0) or 0, "regionOffset")
@@ -214,13 +238,15 @@ def _region_documents(path: Path, location: str, where: str, doc_id: str, text: 
                 text=text if whole else text[max(start, 0) : end],
                 spans=spans,
                 offset=max(start, 0),
-                **common,
+                dataset=common.dataset,
+                location=common.location,
+                language=common.language,
             )
         )
     return out
 
 
-def _document_id(path: Path, doc: Any, location: str, where: str) -> str:
+def _document_id(path: Path, doc: JSONValue, location: str, where: str) -> str:
     """The entry's ``id`` when it has one (a non-empty string, as in every format), else its location."""
     value = doc.get("id") if type(doc) is dict else None
     if value is None:
@@ -265,19 +291,17 @@ def _escapes(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | 
     return f"`{os.path.basename(file_name)}` resolves outside the project directory"
 
 
-def _language(doc: Any) -> str | None:
+def _language(doc: JSONValue) -> str | None:
     """The entry's own ``language`` (normalised; the reference writes one per document, e.g. ``en-us``)."""
     value = doc.get("language") if type(doc) is dict else _get(doc, "language")
     return normalize(value) if isinstance(value, str) and value.strip() else None
 
 
-def _dataset(value: Any) -> str | None:
-    if isinstance(value, str) and value.lower() in ("train", "test"):
-        return value.lower()
-    return None
+def _dataset(value: JSONValue) -> Dataset | None:
+    return SIDES.get(value.lower()) if isinstance(value, str) else None
 
 
-def _classes(doc: Any, kind: str) -> list[str]:
+def _classes(doc: JSONValue, kind: str) -> list[str]:
     single = _get(doc, "class")
     many = _get(doc, "classes")
     labels: list[str] = []
@@ -288,11 +312,11 @@ def _classes(doc: Any, kind: str) -> list[str]:
     return labels
 
 
-def _labels_of(doc: Document, info: ProjectInfo) -> dict[str, Any]:
+def _labels_of(doc: Document, info: ProjectInfo) -> JSONObject:
     """A document entry's labels: one region of entities covering the text, or its class(es)."""
     if info.annotates_spans:
         index = Utf16Index(doc.text)
-        labels = [
+        labels: list[JSONValue] = [
             {"category": s.label, "offset": index.to_utf16(s.start), "length": index.to_utf16(s.end) - index.to_utf16(s.start)}
             for s in doc.spans
         ]
@@ -315,7 +339,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         project_kind = "CustomEntityRecognition"
     else:
         project_kind = "CustomMultiLabelClassification" if info.multilabel else "CustomSingleLabelClassification"
-    entries: list[dict[str, Any]] = []
+    entries: list[JSONValue] = []
     made: set[Path] = set()
     for doc, location in zip(documents, unique_file_names(doc.id for doc in documents)):
         target_txt = out_dir / location
@@ -326,7 +350,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         # only when the file holds one more in front.
         prefix = "\ufeff" if doc.text.startswith("\ufeff") else ""
         target_txt.write_bytes((prefix + doc.text).encode("utf-8"))  # a fresh export dir: no need to fsync 100k files
-        entry: dict[str, Any] = {"location": location}
+        entry: JSONObject = {"location": location}
         if location != doc.id:
             entry["id"] = doc.id
         entry["language"] = doc.language or info.language
@@ -336,7 +360,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         entries.append(entry)
     label_key = "entities" if info.annotates_spans else "classes"
     labels = list(info.labels) or sorted({s.label for d in documents for s in d.spans} | {c for d in documents for c in d.labels})
-    payload = {
+    payload: JSONObject = {
         "projectFileVersion": FILE_VERSION,
         "stringIndexType": "Utf16CodeUnit",
         "metadata": {

@@ -6,11 +6,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Span
 from nerspec.errors import DataError, Problem
@@ -95,11 +95,11 @@ def read_text(path: Path) -> str:
     return decode(path, read_bytes(path))
 
 
-def load_json(path: Path) -> Any:
+def load_json(path: Path) -> JSONValue:
     return parse_json(path).value
 
 
-def parse_json(path: Path) -> Any:
+def parse_json(path: Path) -> Parsed:
     """The file's JSON (``nerspec.strict_json``: bounded numbers, duplicate keys listed); errors located."""
     from nerspec.strict_json import TOO_DEEP, parse
 
@@ -118,7 +118,13 @@ def parse_json(path: Path) -> Any:
 MAX_SPANS_PER_DOCUMENT = 10_000
 
 
-def span(start: Any, end: Any, label: Any) -> Span:
+def at(value: object, key: str | int) -> JSONValue:
+    """``value[key]`` on a parsed JSON value whose shape is not checked yet: it fails as indexing does
+    (``TypeError``, ``KeyError``, ``IndexError``), and the reader's one ``except`` locates that."""
+    return value[key]  # type: ignore[index]
+
+
+def span(start: object, end: object, label: object) -> Span:
     """A span read from a file: integer offsets and a string label (in NFC), or ``ValueError`` naming the field."""
     if type(start) is int and type(end) is int and type(label) is str and label.isascii():  # the common case, fast
         if abs(start) <= MAX_OFFSET and abs(end) <= MAX_OFFSET:
@@ -129,7 +135,7 @@ def span(start: Any, end: Any, label: Any) -> Span:
     return Span(first, last, nfc(label))
 
 
-def spans(items: Any, convert: Any) -> list[Span]:
+def spans(items: object, convert: Callable[[JSONValue], Span]) -> list[Span]:
     """``convert(item)`` for each item of a list of spans, at most ``MAX_SPANS_PER_DOCUMENT`` of them."""
     if not isinstance(items, list):
         raise ValueError(f"spans must be a list, not {type(items).__name__}")
@@ -138,7 +144,7 @@ def spans(items: Any, convert: Any) -> list[Span]:
     return [convert(item) for item in items]
 
 
-def class_names(items: Any) -> list[str]:
+def class_names(items: object) -> list[str]:
     """Class labels read from a file: strings (in NFC), or integers (Prodigy's option ids) as their digits."""
     if isinstance(items, str):
         items = [items]
@@ -152,7 +158,7 @@ def class_names(items: Any) -> list[str]:
     return [nfc(item) if isinstance(item, str) else str(item) for item in items]
 
 
-def record_id(value: Any, fallback: str) -> str:
+def record_id(value: object, fallback: str) -> str:
     """A record's id (``nerspec.values.document_id``), or ``fallback`` when the record has none."""
     return fallback if value is None else document_id(value)
 
@@ -161,6 +167,7 @@ from dataclasses import dataclass  # noqa: E402
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.strict_json import JSONValue, Parsed
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def write(documents: list[Document], out_dir: Path, info: object, name: str = "d
 
     Entity spans survive exactly (their text and type; tokens are cut at entity edges). Lost by nature: ids
     become ``<file>#N`` on import, whitespace becomes single spaces (so offsets move), and of overlapping spans
-    only one is written.
+    only one is written (``nerspec export`` refuses them first: ``nerspec.corpus.formats.write``).
     """
     from nerspec.atomic import write_text
 

@@ -88,9 +88,9 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
             ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
             try:
                 doc.ents = [e for e in ents if e is not None and len(e)]
-            except ValueError:  # spaCy's entities cannot overlap; the corpus can
-                raise fail(out_dir / name, f"document `{document.id}` has overlapping spans, which a DocBin cannot hold; "
-                           "export as jsonl or labelstudio instead") from None
+            except ValueError:  # spaCy's entities cannot overlap (``export`` refuses overlapping spans before)
+                raise fail(out_dir / name, f"document `{document.id}` has overlapping spans (once widened to whole "
+                           "tokens), which a DocBin cannot hold; export as jsonl or labelstudio instead") from None
         else:
             doc.cats = {c: float(c in document.labels) for c in info.labels}
         doc.user_data["id"] = document.id

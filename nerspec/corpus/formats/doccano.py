@@ -12,12 +12,15 @@ several annotations of one document (``nerspec.corpus.annotators``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import ProjectInfo, at, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Annotation, Document
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -28,7 +31,8 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return jsonl.read_records(path, _document)
 
 
-def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+    record = jsonl.object_of(line)
     text = jsonl.text_of(record, "data")
     doc = Document(
         id=record_id(record.get("id"), f"{path.name}:{lineno}"), text=text, dataset=dataset_of(record),
@@ -36,10 +40,10 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     )
     try:
         if isinstance(record.get("entities"), list):
-            doc.spans = spans(record["entities"], lambda e: span(e["start_offset"], e["end_offset"], e["label"]))
+            doc.spans = spans(record["entities"], lambda e: span(at(e, "start_offset"), at(e, "end_offset"), at(e, "label")))
         items = record.get("label", record.get("labels"))
         if isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
-            doc.spans.extend(spans(items, lambda i: span(i[0], i[1], i[2])))
+            doc.spans.extend(spans(items, lambda i: span(at(i, 0), at(i, 1), at(i, 2))))
         elif isinstance(items, (str, list)):
             doc.labels = class_names(items)
         if isinstance(record.get("cats"), dict):
@@ -52,8 +56,8 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def dump(doc: Document, spans: bool) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+def dump(doc: Document, spans: bool) -> JSONObject:
+    record: JSONObject = {"id": doc.id, "text": doc.text}
     record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if spans else list(doc.labels)
     return record | jsonl.document_fields(doc)
 

@@ -9,17 +9,30 @@ exclusive), or the common ``"label": [[start, end, "TYPE"], ...]`` shape. Classi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec import values
-from nerspec.corpus.formats.common import ProjectInfo, class_names, decode, read_bytes, record_id, shown, span, spans
-from nerspec.corpus.model import Document, Span
+from nerspec.corpus.formats.common import (
+    ProjectInfo,
+    at,
+    class_names,
+    decode,
+    read_bytes,
+    record_id,
+    shown,
+    span,
+    spans,
+)
+from nerspec.corpus.model import Dataset, Document, Span
 from nerspec.errors import DataError, Problem
 from nerspec.json_lines import json_lines
 from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
 
 MAX_PROBLEMS = 50
 # A record holds at most a 128,000-character text (escaped, up to 6 bytes a character) and its spans: a longer line
@@ -35,7 +48,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return read_records(path, _document)
 
 
-RecordReader = Callable[[Any, Path, str, int], Document]
+RecordReader = Callable[["JSONValue", Path, str, int], Document]
 
 
 def read_records(path: Path, convert: RecordReader) -> list[Document]:
@@ -75,11 +88,16 @@ class RecordError(ValueError):
     pass
 
 
-def text_of(record: Any, *fallbacks: str) -> str:
-    """The record's text: ``text``, else the first of ``fallbacks`` present (doccano's ``data``); a located error
-    when the line is not a JSON object or the text is not a string (every JSON-lines format starts so)."""
+def object_of(record: JSONValue) -> JSONObject:
+    """The line's record: a located error when it is not a JSON object (every JSON-lines format starts so)."""
     if not isinstance(record, dict):
         raise RecordError("each line must be a JSON object")
+    return record
+
+
+def text_of(record: JSONObject, *fallbacks: str) -> str:
+    """The record's text: ``text``, else the first of ``fallbacks`` present (doccano's ``data``); a located error
+    when the text is not a string."""
     key = next((k for k in ("text", *fallbacks) if k in record), "text")
     text = record.get(key)
     if not isinstance(text, str):
@@ -87,16 +105,20 @@ def text_of(record: Any, *fallbacks: str) -> str:
     return text
 
 
-def dataset_of(record: dict[str, Any]) -> Any:
+def dataset_of(record: JSONObject) -> Dataset | None:
     dataset = record.get("dataset")
-    if isinstance(dataset, str):
-        dataset = dataset.lower()
-    if dataset not in (None, "train", "test"):
-        raise RecordError(f"`dataset` must be `train` or `test`, not {record.get('dataset')!r}")
-    return dataset
+    if dataset is None:
+        return None
+    side = SIDES.get(dataset.lower()) if isinstance(dataset, str) else None
+    if side is None:
+        raise RecordError(f"`dataset` must be `train` or `test`, not {dataset!r}")
+    return side
 
 
-def language_of(record: dict[str, Any]) -> str | None:
+SIDES: dict[str, Dataset] = {"train": "train", "test": "test"}
+
+
+def language_of(record: JSONObject) -> str | None:
     """The record's own ``language`` (normalised), or None for the project's."""
     language = record.get("language")
     if language is not None and (not isinstance(language, str) or not language.strip()):
@@ -104,7 +126,7 @@ def language_of(record: dict[str, Any]) -> str | None:
     return normalize(values.text(language, "language")) if language else None
 
 
-def status_of(record: dict[str, Any]) -> str:
+def status_of(record: JSONObject) -> str:
     """``draft`` for pre-labels marked ``"draft": true`` (``nerspec label suggest``) that nobody reviewed."""
     draft = record.get("draft", False)
     if not isinstance(draft, bool):
@@ -112,7 +134,8 @@ def status_of(record: dict[str, Any]) -> str:
     return "draft" if draft else ""
 
 
-def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+    record = object_of(line)
     text = text_of(record)
     doc = Document(
         id=record_id(record.get("id"), f"{path.name}:{lineno}"), text=text, dataset=dataset_of(record),
@@ -128,7 +151,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
         if "label" in record:
             items = record["label"] or []
             if isinstance(items, list) and items and all(isinstance(i, (list, tuple)) for i in items):
-                doc.spans = spans(items, lambda i: span(i[0], i[1], i[2]))
+                doc.spans = spans(items, lambda i: span(at(i, 0), at(i, 1), at(i, 2)))
             else:
                 doc.labels = class_names(items)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -136,24 +159,26 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def cats(cats: Any) -> list[str]:
+def cats(cats: JSONValue) -> list[str]:
     """spaCy's ``{"A": 1.0, "B": 0.0}``: the classes scored 0.5 or more."""
     if not isinstance(cats, dict):
         raise ValueError(f"`cats` must be an object, not {type(cats).__name__}")
-    for score in cats.values():
+    scores: dict[str, float] = {}
+    for name, score in cats.items():
         if isinstance(score, bool) or not isinstance(score, (int, float)):
             raise ValueError(f"a `cats` score must be a number, not {score!r}")
-    return class_names([name for name, score in cats.items() if score >= 0.5])
+        scores[name] = score
+    return class_names([name for name, score in scores.items() if score >= 0.5])
 
 
-def _span(value: Any) -> Span:
+def _span(value: JSONValue) -> Span:
     if isinstance(value, dict):
         return span(value["start"], value["end"], value["label"])
-    return span(value[0], value[1], value[2])
+    return span(at(value, 0), at(value, 1), at(value, 2))
 
 
-def dump(doc: Document, spans: bool) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+def dump(doc: Document, spans: bool) -> JSONObject:
+    record: JSONObject = {"id": doc.id, "text": doc.text}
     if spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
@@ -161,10 +186,10 @@ def dump(doc: Document, spans: bool) -> dict[str, Any]:
     return record | document_fields(doc)
 
 
-def document_fields(doc: Document) -> dict[str, Any]:
+def document_fields(doc: Document) -> JSONObject:
     """``dataset``, ``language`` and ``draft`` as written back (the inverse of ``dataset_of``, ``language_of``
     and ``status_of``); only the fields that are set."""
-    fields: dict[str, Any] = {}
+    fields: JSONObject = {}
     if doc.dataset:
         fields["dataset"] = doc.dataset
     if doc.language:
@@ -189,10 +214,10 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
 _LINE_ENDS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def line(record: dict[str, Any]) -> str:
+def line(record: Mapping[str, object]) -> str:
     """One JSON Lines record (no raw line-end characters)."""
     return _line(record)
 
 
-def _line(record: dict[str, Any]) -> str:
+def _line(record: Mapping[str, object]) -> str:
     return json.dumps(record, ensure_ascii=False).translate(_LINE_ENDS)

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypeAlias, TypedDict
 
 from nerspec.corpus.annotators import LATEST, disagreement
 from nerspec.corpus.formats.common import (
     MAX_SPANS_PER_DOCUMENT,
     ProjectInfo,
+    at,
     class_names,
     fail,
     parse_json,
@@ -33,10 +34,62 @@ from nerspec.corpus.formats.common import (
     shown,
     span,
 )
+from nerspec.corpus.formats.jsonl import SIDES
 from nerspec.corpus.model import Annotation, Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
 from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
+
+# A confidence per exported span (NER) or class name (classification).
+Confidences: TypeAlias = dict[Span | str, float]
+
+
+class RegionValue(TypedDict, total=False):
+    start: int
+    end: int
+    text: str
+    labels: list[str]
+    choices: list[str]
+
+
+class Region(TypedDict):
+    """One ``result`` region as Label Studio imports it."""
+
+    id: str
+    from_name: str
+    to_name: str
+    type: str
+    value: RegionValue
+    score: NotRequired[float]
+
+
+class TaskData(TypedDict):
+    text: str
+    id: str
+    dataset: NotRequired[str]
+    language: NotRequired[str]
+
+
+class Prediction(TypedDict):
+    model_version: str
+    score: NotRequired[float]
+    result: list[Region]
+
+
+class Completion(TypedDict):
+    result: list[Region]
+    was_cancelled: bool
+
+
+class Task(TypedDict):
+    """One task of an import file: the document, and its labels as an annotation or a draft prediction."""
+
+    data: TaskData
+    predictions: NotRequired[list[Prediction]]
+    annotations: NotRequired[list[Completion]]
 
 TEXT_KEYS = ("text", "content", "body")
 NER_CONTROL, CLASS_CONTROL, TEXT_OBJECT = "label", "class", "text"
@@ -59,12 +112,12 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return documents
 
 
-def _task(task: Any, n: int, path: Path, where: str) -> Document:
+def _task(task: JSONValue, n: int, path: Path, where: str) -> Document:
     at = f"[{n}]"
-    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+    data = task.get("data") if isinstance(task, dict) else None
+    if not isinstance(task, dict) or not isinstance(data, dict):
         raise fail(path, "each task must be an object with a `data` object", where=at)
-    data = task["data"]
-    text = next((data[k] for k in TEXT_KEYS if isinstance(data.get(k), str)), None)
+    text = next((value for value in (data.get(k) for k in TEXT_KEYS) if isinstance(value, str)), None)
     if text is None:
         raise fail(path, "the task has no text (`data.text`)", where=f"{at}.data")
     try:
@@ -72,10 +125,10 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     except ValueError as exc:
         raise fail(path, str(exc), where=f"{at}.data") from None
     dataset = data.get("dataset")
-    dataset = dataset.lower() if isinstance(dataset, str) and dataset.lower() in ("train", "test") else None
+    side = SIDES.get(dataset.lower()) if isinstance(dataset, str) else None
     language = data.get("language")
     language = normalize(language) if isinstance(language, str) and language.strip() else None
-    doc = Document(id=doc_id, text=text, dataset=dataset, location=where, language=language)  # type: ignore[arg-type]
+    doc = Document(id=doc_id, text=text, dataset=side, location=where, language=language)
     annotations = [a for a in _list(task.get("annotations") or task.get("completions")) if isinstance(a, dict)]
     kept = [a for a in annotations if not a.get("was_cancelled")]
     try:
@@ -99,32 +152,43 @@ def _task(task: Any, n: int, path: Path, where: str) -> Document:
     return doc
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: JSONValue) -> list[JSONValue]:
     return value if isinstance(value, list) else []
 
 
-def _when(annotation: dict[str, Any]) -> str:
+def _get(value: object, key: str) -> JSONValue:
+    """``value.get(key)`` on a region not checked yet: a region that is not an object fails as ``.get`` does
+    (``AttributeError``), which ``_task`` locates."""
+    return value.get(key)  # type: ignore[attr-defined]
+
+
+def _has(value: object, key: str) -> bool:
+    return key in value  # type: ignore[operator]
+
+
+def _when(annotation: JSONObject) -> str:
     return str(annotation.get("updated_at") or annotation.get("created_at") or "")
 
 
-def _labels(result: Any, text: str) -> tuple[list[Span], list[str]]:
+def _labels(result: JSONValue, text: str) -> tuple[list[Span], list[str]]:
     spans: list[Span] = []
     classes: list[str] = []
-    if len(_list(result)) > MAX_SPANS_PER_DOCUMENT:
-        raise ValueError(f"{len(result)} result regions in one annotation; the limit is {MAX_SPANS_PER_DOCUMENT}")
-    for region in _list(result):
-        value = region.get("value") or {}
-        kind = region.get("type")
-        if kind == "labels" or (kind is None and "labels" in value and "start" in value):
-            checked = [span(value["start"], value["end"], label) for label in _list(value.get("labels"))]
-            start, end = _offsets(text, checked[0].start, checked[0].end, value.get("text")) if checked else (0, 0)
+    regions = _list(result)
+    if len(regions) > MAX_SPANS_PER_DOCUMENT:
+        raise ValueError(f"{len(regions)} result regions in one annotation; the limit is {MAX_SPANS_PER_DOCUMENT}")
+    for region in regions:
+        value = _get(region, "value") or {}
+        kind = _get(region, "type")
+        if kind == "labels" or (kind is None and _has(value, "labels") and _has(value, "start")):
+            checked = [span(at(value, "start"), at(value, "end"), label) for label in _list(_get(value, "labels"))]
+            start, end = _offsets(text, checked[0].start, checked[0].end, _get(value, "text")) if checked else (0, 0)
             spans.extend(Span(start, end, s.label) for s in checked)
-        elif kind == "choices" or (kind is None and "choices" in value):
-            classes.extend(c for c in class_names(_list(value.get("choices"))) if c not in classes)
+        elif kind == "choices" or (kind is None and _has(value, "choices")):
+            classes.extend(c for c in class_names(_list(_get(value, "choices"))) if c not in classes)
     return sorted(spans), classes
 
 
-def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
+def _offsets(text: str, start: int, end: int, surface: JSONValue) -> tuple[int, int]:
     """Code points; a region whose ``value.text`` only matches as UTF-16 units (Label Studio < 1.4) is converted."""
     if not isinstance(surface, str) or text[start:end] == surface or text.isascii():
         return start, end
@@ -136,12 +200,12 @@ def _offsets(text: str, start: int, end: int, surface: Any) -> tuple[int, int]:
     return start, end  # the checks report a span whose text does not fit
 
 
-def _annotation(annotation: dict[str, Any], text: str) -> Annotation:
+def _annotation(annotation: JSONObject, text: str) -> Annotation:
     spans, classes = _labels(annotation.get("result"), text)
     return Annotation(_annotator(annotation), tuple(spans), tuple(classes))
 
 
-def _annotator(annotation: dict[str, Any]) -> str:
+def _annotator(annotation: JSONObject) -> str:
     """``completed_by``: a user id, or (newer exports) a user object with an email."""
     who = annotation.get("completed_by", annotation.get("id", "?"))
     if isinstance(who, dict):
@@ -152,12 +216,12 @@ def _annotator(annotation: dict[str, Any]) -> str:
 # --- export -----------------------------------------------------------------------------------------------
 
 
-def regions(doc: Document, spans: bool, scores: dict[Any, float] | None = None) -> list[dict[str, Any]]:
+def regions(doc: Document, spans: bool, scores: Confidences | None = None) -> list[Region]:
     """The ``result`` regions of one document (with a per-region ``score`` when ``scores`` is given)."""
-    out: list[dict[str, Any]] = []
+    out: list[Region] = []
     if spans:
         for n, span in enumerate(doc.spans):
-            region: dict[str, Any] = {
+            region: Region = {
                 "id": f"s{n}",
                 "from_name": NER_CONTROL,
                 "to_name": TEXT_OBJECT,
@@ -176,9 +240,9 @@ def regions(doc: Document, spans: bool, scores: dict[Any, float] | None = None) 
     return out
 
 
-def task(doc: Document) -> dict[str, Any]:
+def task(doc: Document) -> Task:
     """The task of one document without labels: what Label Studio imports as ``data``."""
-    data: dict[str, Any] = {"text": doc.text, "id": doc.id}
+    data: TaskData = {"text": doc.text, "id": doc.id}
     if doc.dataset:
         data["dataset"] = doc.dataset
     if doc.language:
@@ -188,7 +252,7 @@ def task(doc: Document) -> dict[str, Any]:
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "labelstudio.json") -> Path:
     """Tasks with one annotation each (drafts as predictions), ready for Label Studio's import."""
-    tasks = []
+    tasks: list[Task] = []
     for doc in documents:
         entry = task(doc)
         if doc.status == "draft":
@@ -202,7 +266,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
     return write_tasks(tasks, out_dir / name)
 
 
-def write_tasks(tasks: list[dict[str, Any]], target: Path) -> Path:
+def write_tasks(tasks: list[Task], target: Path) -> Path:
     from nerspec.atomic import write_text
 
     write_text(target, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")

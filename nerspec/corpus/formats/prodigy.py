@@ -12,12 +12,15 @@ set aside, like unannotated records. Document id: ``id``, else ``meta.id``, else
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import ProjectInfo, at, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Annotation, Document
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject, JSONValue
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -28,9 +31,11 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return jsonl.read_records(path, _document)
 
 
-def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+    record = jsonl.object_of(line)
     text = jsonl.text_of(record)
-    meta: dict[str, Any] = record["meta"] if isinstance(record.get("meta"), dict) else {}
+    given = record.get("meta")
+    meta: JSONObject = given if isinstance(given, dict) else {}
     doc_id = record.get("id", meta.get("id", record.get("_input_hash")))
     doc = Document(
         id=record_id(doc_id, f"{path.name}:{lineno}"), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
@@ -38,7 +43,7 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     )
     answer = record.get("answer", "accept")
     try:
-        doc.spans = spans(record.get("spans") or [], lambda s: span(s["start"], s["end"], s["label"]))
+        doc.spans = spans(record.get("spans") or [], lambda s: span(at(s, "start"), at(s, "end"), at(s, "label")))
         if isinstance(record.get("accept"), list):
             doc.labels = class_names(record["accept"])
         elif isinstance(record.get("label"), str) and answer == "accept":
@@ -53,13 +58,13 @@ def _document(record: Any, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def dump(doc: Document, info: ProjectInfo) -> dict[str, Any]:
-    meta: dict[str, Any] = {"id": doc.id}
+def dump(doc: Document, info: ProjectInfo) -> JSONObject:
+    meta: JSONObject = {"id": doc.id}
     if doc.dataset:
         meta["dataset"] = doc.dataset
     if doc.language:
         meta["language"] = doc.language
-    record: dict[str, Any] = {"text": doc.text, "meta": meta}
+    record: JSONObject = {"text": doc.text, "meta": meta}
     if info.annotates_spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
