@@ -358,6 +358,20 @@ def recorded(store: Store, project: str, deployment: str) -> DeploymentRecord:
     return record
 
 
+def served_fingerprint(paths: StatePaths, store: Store, project: str, deployment: str) -> str:
+    """The fingerprint the deployment serves: the state's record, else (a state without one) this machine's pointer."""
+    from nerspec.deploy.local import read_pointer
+
+    record = store.deployments(project).get(deployment)
+    if record is not None:
+        return record.fingerprint
+    pointer = read_pointer(paths, project, deployment)
+    found = pointer.get("fingerprint") if pointer else None
+    if not found:
+        raise ModelNotFoundError(f"{project}: deployment {deployment!r} serves no model in {paths.describe()}")
+    return str(found)
+
+
 def served_model(paths: StatePaths, store: Store, project: str, deployment: str,
                  ctx: TargetContext | None = None) -> ServedModel:
     """The verified model the state records for ``project/deployment`` (fetched into this machine's cache when

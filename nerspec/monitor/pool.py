@@ -89,7 +89,8 @@ def build_pool(deployment: str, logged: list[MonitoredDocument], reference: Mapp
 
 def production_pool(project: LoadedProject, deployment: str, paths: StatePaths, *, last: int | None = None) -> ProductionPool:
     """The texts the deployment logged (``monitoring.store_texts``), newest ``last`` (default 10,000)."""
-    from nerspec.monitor.run import DEFAULT_LAST, declared, recorded_evaluation, served_fingerprint
+    from nerspec.deploy.targets import served_fingerprint
+    from nerspec.monitor.run import DEFAULT_LAST, declared, recorded_evaluation
     from nerspec.state import open_store
 
     monitoring = declared(project, deployment)
@@ -98,7 +99,7 @@ def production_pool(project: LoadedProject, deployment: str, paths: StatePaths, 
                            "false), so it cannot be a labeling pool; set `store_texts: true` and `nerspec apply`")
     store = open_store(paths, create=False)
     try:
-        fingerprint = served_fingerprint(store, paths, project.name, deployment)
+        fingerprint = served_fingerprint(paths, store, project.name, deployment)
         evaluation = recorded_evaluation(store, fingerprint)
         logged = store.monitoring_documents(project.name, deployment, last=last or DEFAULT_LAST)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.errors import NerspecError
 from nerspec.monitor.analyze import Inputs, analyze
 from nerspec.monitor.model import MonitorResult
 from nerspec.monitor.reference import Evaluation
@@ -36,18 +36,6 @@ def declared(project: LoadedProject, deployment: str) -> Monitoring:
     raise NerspecError(f"{project.name}: no deployment {deployment!r} in the manifest (declared: {names})")
 
 
-def served_fingerprint(store: Store, paths: StatePaths, project: str, deployment: str) -> str:
-    record = store.deployments(project).get(deployment)
-    if record is not None:
-        return str(record.fingerprint)
-    from nerspec.deploy.local import read_pointer
-
-    pointer = read_pointer(paths, project, deployment)
-    if pointer and pointer.get("fingerprint"):
-        return str(pointer["fingerprint"])
-    raise ModelNotFoundError(f"{project}: deployment {deployment!r} serves no model in {paths.describe()}")
-
-
 def recorded_evaluation(store: Store, fingerprint: str) -> Evaluation | None:
     """The served model's latest evaluation with reference statistics (else any evaluation of it)."""
     evaluations = list(store.evaluations(fingerprint).values())
@@ -69,13 +57,14 @@ def monitor(project: LoadedProject, deployment: str, paths: StatePaths, *, last:
             since: float | None = None) -> MonitorResult:
     """The window (``last`` documents, or those since ``since``; default the last 10,000) of a monitored
     deployment, analysed against its model's test split."""
+    from nerspec.deploy.targets import served_fingerprint
     from nerspec.kinds import kind_of
     from nerspec.state import open_store
 
     monitoring = declared(project, deployment)
     store = open_store(paths, create=False)
     try:
-        fingerprint = served_fingerprint(store, paths, project.name, deployment)
+        fingerprint = served_fingerprint(paths, store, project.name, deployment)
         evaluation = recorded_evaluation(store, fingerprint)
         documents = store.monitoring_documents(project.name, deployment, since=since,
                                                last=last if last is not None or since is not None else DEFAULT_LAST,

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from fastapi import Request  # at run time: FastAPI reads check_api_key's signature to inject the request
+
 from nerspec.paths import StatePaths
 from nerspec.serve.errors import ApiError
 
 if TYPE_CHECKING:
-    from fastapi import Request
-
     from nerspec.serve.analysis import Workers
     from nerspec.serve.fair import FairScheduler
     from nerspec.serve.metrics import Metrics
