@@ -22,7 +22,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nerspec.evaluate.record import Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / "bench" / ".venv"
@@ -78,9 +81,12 @@ def stand_in_trainer(project: Any, corpus: Any, split: Any, out_dir: Path, finge
     (out_dir / "model" / "weights.bin").write_bytes(b"\0" * 1024)
 
 
-def stand_in_evaluator(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
-    return {"kind": "NERProject", "micro": {"precision": 1.0, "recall": 1.0, "f1": 1.0}, "macro": {"f1": 1.0},
-            "per_entity": {"PER": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": len(split.test)}}}
+def stand_in_evaluator(project: Any, corpus: Any, split: Any, model_dir: Path) -> Evaluation:
+    from nerspec.evaluate.record import Evaluation
+
+    return Evaluation.from_json({
+        "kind": "NERProject", "micro": {"precision": 1.0, "recall": 1.0, "f1": 1.0}, "macro": {"f1": 1.0},
+        "per_entity": {"PER": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": len(split.test)}}})
 
 
 CPU: dict[str, list[float]] = {}  # command -> user+sys CPU seconds per run (steadier than wall on a busy machine)

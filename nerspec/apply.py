@@ -17,12 +17,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from nerspec import atomic
 from nerspec.deploy import finish_pending as finish_interrupted
 from nerspec.deploy_steps import smoke, switch
 from nerspec.errors import DeployError, GateFailed, NerspecError, StateError
+from nerspec.evaluate.record import JsonObject
 from nerspec.lastrun import noop_entry, read_run
 from nerspec.plan import (
     AbortRollout,
@@ -41,10 +42,18 @@ from nerspec.plan import (
     short,
     test_key,
 )
-from nerspec.plan.plan_json import RolloutLineJSON
 from nerspec.plan.render import rollout_line
 from nerspec.preflight import check_data, check_plan_data
 from nerspec.run_parts import RunContext, RunParts
+from nerspec.run_record import (
+    RUN_RESULT_VERSION,
+    Deployed,
+    DeploySummary,
+    GatesSummary,
+    PlanSummary,
+    ProjectRun,
+    RunRecord,
+)
 from nerspec.state.store import actor, utc_now
 
 if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need them
@@ -53,16 +62,16 @@ if TYPE_CHECKING:  # the gates import the manifest schema: `plan` does not need 
     from nerspec.paths import StatePaths
     from nerspec.plan import ModelAction
     from nerspec.preflight import Checked
+    from nerspec.run_record import Baseline
 
 Progress = Callable[[str], None]
-RUN_RESULT_VERSION = 1
 
 
 @dataclass
 class RunResult:
     """What a run did: the run-result JSON (``last-run.json``, ``apply --json``) and why it failed, if it did."""
 
-    data: dict[str, Any]
+    record: RunRecord
     failures: list[str] = field(default_factory=list)  # failed gates and smoke checks (exit 3)
     refusals: list[str] = field(default_factory=list)  # repairs apply cannot do: damaged, unrebuildable models
 
@@ -72,7 +81,12 @@ class RunResult:
             return None
         return (GateFailed if self.failures else DeployError)("\n".join([*self.failures, *self.refusals]))
 
-    def raise_for_failures(self) -> dict[str, Any]:
+    @property
+    def data(self) -> JsonObject:
+        """The run-result JSON."""
+        return self.record.to_json()
+
+    def raise_for_failures(self) -> JsonObject:
         error = self.error()
         if error is not None:
             raise error
@@ -86,7 +100,7 @@ class _Run:
     ctx: RunContext
     no_deploy: bool
     loaded: dict[str, Checked] = field(default_factory=dict)  # checked data, loaded once before any training
-    previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last run's entries, by project
+    previous: dict[str, ProjectRun] = field(default_factory=dict)  # the last run's entries, by project
     failures: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     kept: int = 0  # no-op projects whose last-run entry still describes what they serve
@@ -102,7 +116,7 @@ def apply(
     parts: RunParts | None = None,
     progress: Progress | None = None,
     retry: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> JsonObject:
     """``execute``, raising ``GateFailed`` (exit 3) or ``DeployError`` when the run failed; else its run result."""
     return execute(projects, paths, saved_plan=saved_plan, no_deploy=no_deploy, lock_timeout=lock_timeout,
                    parts=parts, progress=progress, retry=retry).raise_for_failures()
@@ -157,18 +171,16 @@ def execute(
 
                 for line in sync_settings(store, projects):
                     say(line)
-            data = {"version": RUN_RESULT_VERSION, "created": utc_now(), "mode": operation, "projects": entries}
-            _write_run_result(paths, data, unchanged=run.kept == len(entries) and not plan.changes, say=say)
+            record = RunRecord(version=RUN_RESULT_VERSION, created=utc_now(), mode=operation, projects=entries)
+            _write_run_result(paths, record, unchanged=run.kept == len(entries) and not plan.changes, say=say)
     finally:
         store.close()
-    return RunResult(data, run.failures, run.refusals)
+    return RunResult(record, run.failures, run.refusals)
 
 
-def _last_run_entries(paths: StatePaths) -> dict[str, dict[str, Any]]:
+def _last_run_entries(paths: StatePaths) -> dict[str, ProjectRun]:
     last_run = read_run(paths.reports / "last-run.json")
-    return {
-        p["name"]: p for p in (last_run or {}).get("projects", []) if isinstance(p, dict) and isinstance(p.get("name"), str)
-    }
+    return {p.name: p for p in last_run.projects} if last_run is not None else {}
 
 
 def _pair(projects: list[LoadedProject], plan: Plan) -> list[tuple[LoadedProject, ProjectPlan]]:
@@ -182,64 +194,64 @@ def _pair(projects: list[LoadedProject], plan: Plan) -> list[tuple[LoadedProject
     return pairs
 
 
-def _write_run_result(paths: StatePaths, data: dict[str, Any], *, unchanged: bool, say: Progress) -> None:
+def _write_run_result(paths: StatePaths, record: RunRecord, *, unchanged: bool, say: Progress) -> None:
     where = paths.reports / "last-run.json"
     if unchanged:
         # Nothing changed: the last run's report still describes every deployment; keep it as it is.
         say(f"run result: unchanged, {where} still describes what is deployed")
         return
-    atomic.write_text(where, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    atomic.write_text(where, json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
     say(f"run result: {where}")
 
 
-def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> dict[str, Any]:
+def _apply_project(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> ProjectRun:
     ctx, name = run.ctx, project.name
     if not project_plan.actions:
         ctx.progress(f"{name}: no changes ({serving(project_plan)})")
         previous = run.previous.get(name)
         entry = noop_entry(project, project_plan, ctx.store, previous)
         if project_plan.rollouts:  # the rollouts' progress is news: the entry is rewritten with it
-            entry = {**entry, "rollouts": _rollout_lines(run, project_plan)}
+            entry = entry.model_copy(update={"rollouts": _rollout_lines(run, project_plan)})
         run.kept += entry is previous
         return entry
-    result: dict[str, Any] = {
-        "name": name,
-        "kind": project.kind,
-        "manifest_path": project_plan.manifest_path,
-        "plan": project_plan.section(),
-        "model": None,
-        "evaluation": None,
-        "baseline": None,
-        "gates": {"passed": True, "results": []},
-        "deploy": {"will_deploy": False, "deployed": [], "skipped_reason": None},
-        "data_changes": project_plan.data_changes,
-        "lint": [],
-        "rollouts": _rollout_lines(run, project_plan),
-    }
+    result = ProjectRun(
+        name=name,
+        kind=project.kind,
+        manifest_path=project_plan.manifest_path,
+        plan=PlanSummary.from_json(project_plan.section()),
+        model=None,
+        evaluation=None,
+        baseline=None,
+        gates=GatesSummary(passed=True, results=[]),
+        deploy=DeploySummary(will_deploy=False, deployed=[], skipped_reason=None),
+        data_changes=project_plan.data_changes,
+        lint=[],
+        rollouts=_rollout_lines(run, project_plan),
+    )
     model_action = project_plan.model_action
     gates_passed = True
     if model_action is not None:
         gates_passed = _model_and_gates(run, project, project_plan.fingerprint, model_action, result)
     deploys = project_plan.deploys
-    result["deploy"]["will_deploy"] = bool(deploys) and gates_passed and not run.no_deploy
+    result.deploy.will_deploy = bool(deploys) and gates_passed and not run.no_deploy
     if run.no_deploy:
-        result["deploy"]["skipped_reason"] = "--no-deploy"
+        result.deploy.skipped_reason = "--no-deploy"
         if deploys or project_plan.rollout_actions:
             left = len(deploys) + len(project_plan.rollout_actions)
             ctx.progress(f"{name}: --no-deploy: {left} deployment(s) left as they are")
         return result
-    result["rollout_actions"] = _end_rollouts(run, project, project_plan)
+    result.rollout_actions = _end_rollouts(run, project, project_plan)
     if deploys and not gates_passed:
-        result["deploy"]["skipped_reason"] = "gates failed"
+        result.deploy.skipped_reason = "gates failed"
         ctx.progress(f"{name}: gates failed; nothing deployed")
     elif deploys:
-        result["deploy"]["deployed"] = _deploy_all(run, project, project_plan)
+        result.deploy.deployed = _deploy_all(run, project, project_plan)
     _repair_and_remove(run, project, project_plan)
     return result
 
 
 def _model_and_gates(
-    run: _Run, project: LoadedProject, fp: str, action: ModelAction, result: dict[str, Any]
+    run: _Run, project: LoadedProject, fp: str, action: ModelAction, result: ProjectRun
 ) -> bool:
     """Train or reuse the candidate, evaluate it (and the baseline), check the gates; fill ``result``."""
     from nerspec.gates import evaluate_gates, failures_message, summary
@@ -247,7 +259,7 @@ def _model_and_gates(
     from nerspec.staging import artifact_json, record_model, train_staged
 
     ctx, name = run.ctx, project.name
-    corpus, split, result["lint"] = run.loaded[name]
+    corpus, split, result.lint = run.loaded[name]
     if isinstance(action, Train):
         ctx.progress(f"{name}: + train {short(fp)} ({'; '.join(action.reasons)})")
         train_staged(ctx, project, corpus, split, fp)
@@ -257,20 +269,20 @@ def _model_and_gates(
             record_model(ctx, project, corpus, fp)  # an interrupted apply's artifact
     record = ctx.store.get_model(fp)
     assert record is not None
-    result["model"] = artifact_json(ctx, record, "meta.json")
+    result.model = artifact_json(ctx, record, "meta.json")
     key = test_key(record.data_fingerprint, record.training_inputs)
-    evaluation = result["evaluation"] = evaluate_cached(ctx, project, corpus, split, fp, key)
+    evaluation = result.evaluation = evaluate_cached(ctx, project, corpus, split, fp, key)
     baseline, baseline_failure = score_baseline(ctx, project, corpus, split, key)
-    result["baseline"] = baseline
-    if baseline is not None and baseline["fingerprint"] != fp:
+    result.baseline = baseline
+    baseline_evaluation = baseline.evaluation if baseline else None
+    if baseline is not None and baseline_evaluation is not None and baseline.fingerprint != fp:
         from nerspec.evaluate.changes import document_changes
 
-        against = {"deployment": baseline["deployment"], "fingerprint": baseline["fingerprint"]}
-        result["evaluation"] = {**evaluation, "changes": document_changes(evaluation, baseline["evaluation"],
-                                                                           against=against)}
-    baseline_evaluation = baseline["evaluation"] if baseline else None
-    result["label_errors"] = _label_errors(run, project, corpus, fp, baseline)
-    result["agreement"] = _agreement(project, corpus)
+        against = {"deployment": baseline.deployment, "fingerprint": baseline.fingerprint}
+        changes = document_changes(evaluation, baseline_evaluation, against=against)
+        result.evaluation = evaluation.model_copy(update={"changes": changes})
+    result.label_errors = _label_errors(run, project, corpus, fp, baseline)
+    result.agreement = _agreement(project, corpus)
     spec = project.manifest.spec
     results = evaluate_gates(project.kind, [label.name for label in spec.labels], spec.gates, evaluation,
                              baseline_evaluation, significance(evaluation, baseline_evaluation))
@@ -279,7 +291,7 @@ def _model_and_gates(
         # yet"); here something is deployed but unreadable, so the failure replaces those results.
         results = [r for r in results if not (r.skipped and r.name.startswith("regression."))]
         results.append(baseline_failure)
-    result["gates"] = summary(results)
+    result.gates = summary(results)
     for r in results:
         ctx.progress(f"{name}:   gate {'ok  ' if r.passed else 'FAIL'} {r.message}")
     passed = all(r.passed for r in results)
@@ -288,8 +300,8 @@ def _model_and_gates(
     return passed
 
 
-def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, baseline: dict[str, Any] | None
-                  ) -> dict[str, Any] | None:
+def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, baseline: Baseline | None
+                  ) -> JsonObject | None:
     """Likely label errors in the documents this change added or relabeled (against the compared deployment's
     model), when ``nerspec lint --label-errors`` cross-fitted these inputs before; never trains."""
     from nerspec.train.label_errors import cached_label_errors, report_entry
@@ -298,7 +310,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, ba
     if found is None:
         return None
     changed = None
-    old = run.ctx.store.document_hashes(baseline["fingerprint"]) if baseline is not None else None
+    old = run.ctx.store.document_hashes(baseline.fingerprint) if baseline is not None else None
     if old is not None:
         from nerspec.fingerprints.documents import document_hashes
 
@@ -306,7 +318,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, ba
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> JsonObject | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -315,18 +327,18 @@ def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, Any] | None:
     return found.to_json() if found.annotated else None
 
 
-def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[RolloutLineJSON]:
+def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[JsonObject]:
     for line in project_plan.rollouts:
         run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
-    return [line.to_json() for line in project_plan.rollouts]
+    return [cast(JsonObject, line.to_json()) for line in project_plan.rollouts]
 
 
-def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[JsonObject]:
     """Act on the rollouts' verdicts (promote, abort) and drop candidates the manifest no longer asks for. These
     concern models that passed their gates when they were staged, so they do not wait for this run's gates."""
     from nerspec.rollout import act
 
-    done = []
+    done: list[JsonObject] = []
     for action in project_plan.rollout_actions:
         if isinstance(action, Promote):
             done.append(act.promote(run.ctx, project, action))
@@ -343,7 +355,7 @@ def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) 
     return done
 
 
-def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, Any]]:
+def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[Deployed]:
     from nerspec.rollout import act
 
     deployed = []
@@ -353,10 +365,10 @@ def _deploy_all(run: _Run, project: LoadedProject, project_plan: ProjectPlan) ->
             act.stage(run.ctx, project, action)
             continue  # production keeps answering: nothing is deployed yet
         switch(run.ctx, project, action.deployment, action.from_fp, fp, "deploy", "; ".join(action.reasons))
-        entry: dict[str, Any] = {"deployment": action.deployment, "from": action.from_fp, "to": fp}
+        entry = Deployed(deployment=action.deployment, from_fp=action.from_fp, to=fp)
         failed = smoke(run.ctx, project, action.deployment, action.from_fp, fp)
         if failed is not None:
-            entry["smoke_failed"] = failed.failure
+            entry.smoke_failed = failed.failure
             run.failures.append(failed.message)
         deployed.append(entry)
     return deployed

@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
 
 ACTION_SCORES = "actions"  # the ``scores`` name recorded with a calibration fitted on these scores
@@ -53,23 +54,23 @@ def _watched() -> dict[int, list[tuple[list[Doc], Any, Any]]]:
     return steps
 
 
-def capture_state_model(parser: Any) -> None:
+def capture_state_model(parser: EntityRecognizer) -> None:
     """Let ``action_confidences`` reuse the state models of ``parser``'s own greedy decoding (idempotent)."""
     model = parser.model
     if not isinstance(model._func, _CapturingForward):
         model._func = _CapturingForward(model._func)
 
 
-def watch_state_models(parser: Any) -> None:
+def watch_state_models(parser: EntityRecognizer) -> None:
     """Keep the state models of ``parser``'s next decodings in this thread, for ``action_confidences``."""
     _watched()[id(parser.model)] = []
 
 
-def forget_state_models(parser: Any) -> None:
+def forget_state_models(parser: EntityRecognizer) -> None:
     _watched().pop(id(parser.model), None)
 
 
-def action_confidences(parser: Any, docs: list[Doc]) -> list[dict[EntityKey, float]]:
+def action_confidences(parser: EntityRecognizer, docs: list[Doc]) -> list[dict[EntityKey, float]]:
     """Per doc (just annotated by ``parser``'s greedy decoding): (start, end, label) -> product of the
     probabilities of the entity's actions among the valid ones."""
     captured = _watched().pop(id(parser.model), [])
@@ -95,18 +96,66 @@ def _score(docs: list[Doc], state2vec: Any, vec2scores: Any, classes: _Classes) 
     import numpy
 
     tags = _tags(docs, classes)
+    probs = _probabilities(tags, state2vec, vec2scores, classes)
+    log_chosen = numpy.log(numpy.maximum(probs[numpy.arange(len(probs)), tags["chosen"]], 1e-30))
+    return _per_entity(docs, numpy.concatenate([[0.0], numpy.cumsum(log_chosen)]))
+
+
+def _probabilities(tags: dict[str, Any], state2vec: Any, vec2scores: Any, classes: _Classes) -> Any:
+    """(tokens, classes): the softmax over the valid actions in the state before each token."""
+    import numpy
+
     n = len(tags["chosen"])
     hidden = state2vec.predict(_feature_ids(tags, state2vec.nF))
     scores = vec2scores.predict(hidden) if vec2scores is not None else hidden
     scores = numpy.asarray(scores, dtype="f").reshape((n, -1))
     valid = classes.valid(tags)
-    rows = numpy.arange(n)
-    valid[rows, tags["chosen"]] = True  # the action taken was valid (whatever rule this copy lacks)
+    valid[numpy.arange(n), tags["chosen"]] = True  # the action taken was valid (whatever rule this copy lacks)
     scores = numpy.where(valid, scores, -numpy.inf)
     scores -= scores.max(axis=1, keepdims=True)
     probs = numpy.exp(scores)
-    log_chosen = numpy.log(numpy.maximum(probs[rows, tags["chosen"]] / probs.sum(axis=1), 1e-30))
-    return _per_entity(docs, numpy.concatenate([[0.0], numpy.cumsum(log_chosen)]))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def untagged_entity_probabilities(parser: EntityRecognizer, docs: list[Doc], least: float = 0.01) -> list[dict[EntityKey, float]]:
+    """Per doc whose ``ents`` are its *given* tags (label-error checks): the model follows the given tags action
+    by action (teacher forcing), and at each untagged token weighs starting an entity against ``O``. Every
+    maximal run of untagged tokens whose probability of not ``O`` reaches ``least``: (start token, end token, the
+    type likeliest at its likeliest token) -> that highest probability (worst-token pooling, as cleanlab pools a
+    token classifier's self-confidence)."""
+    import numpy
+
+    batch = [doc for doc in docs if len(doc)]
+    if not batch:
+        return [{} for _ in docs]
+    classes = _Classes(parser)
+    tags = _tags(batch, classes)
+    step = parser.model.predict(batch)
+    try:
+        probs = _probabilities(tags, step.state2vec, step.vec2scores, classes)
+    finally:
+        step.clear_memory()
+    entity = 1.0 - probs[:, classes.move == _OUT].sum(axis=1)
+    opening = numpy.where(numpy.isin(classes.move, (_BEGIN, _UNIT)), probs, 0.0).argmax(axis=1)
+    strings = parser.vocab.strings
+    scored: dict[int, dict[EntityKey, float]] = {}
+    offset = 0
+    for doc in batch:
+        tagged = doc.to_array("ENT_IOB")
+        runs: dict[EntityKey, float] = {}
+        i = 0
+        while i < len(doc):
+            j = i
+            while j < len(doc) and tagged[j] != _IOB_BEGIN and tagged[j] != _IOB_IN and entity[offset + j] >= least:
+                j += 1
+            label = int(classes.label[opening[offset + i + int(entity[offset + i : offset + j].argmax())]]) if j > i else 0
+            if label:
+                top = float(entity[offset + i : offset + j].max())
+                runs[(i, j, strings[label])] = top
+            i = j + 1
+        scored[id(doc)] = runs
+        offset += len(doc)
+    return [scored.get(id(doc), {}) for doc in docs]
 
 
 class _Classes:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
 
-from nerspec.manifest.gates import ClassificationGates, LabelGate, NERGates, Threshold
+from nerspec.evaluate.record import Evaluation, JsonObject, LanguageScores, Scores
+from nerspec.manifest.gates import ClassificationGates, LabelGate, LanguageGate, NERGates, Threshold
 from nerspec.numbers import metric_text
+from nerspec.run_record import GateRow, GatesSummary
 
 EPSILON = 1e-9
 
@@ -32,18 +33,15 @@ class GateResult:
     message: str
     skipped: bool = False  # not evaluated (nothing to compare with); always passed=True
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+    def to_json(self) -> JsonObject:
+        data: JsonObject = asdict(self)
         # Only skipped results carry the key, so every other result keeps the documented run-result shape.
         if not self.skipped:
             del data["skipped"]
         return data
 
-
-def per_label(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    from nerspec.evaluate import per_label as _per_label
-
-    return _per_label(evaluation)
+    def to_row(self) -> GateRow:
+        return GateRow.from_json(self.to_json())
 
 
 def _absolute(name: str, metric: str, label: str | None, gate: Threshold, value: float | None) -> GateResult:
@@ -59,8 +57,8 @@ def evaluate_gates(
     kind: str,
     labels: list[str],
     gates: NERGates | ClassificationGates,
-    evaluation: dict[str, Any],
-    baseline: dict[str, Any] | None = None,
+    evaluation: Evaluation,
+    baseline: Evaluation | None = None,
     significance_test: SignificanceTest | None = None,
 ) -> list[GateResult]:
     results: list[GateResult] = []
@@ -68,7 +66,7 @@ def evaluate_gates(
         for stat in ("precision", "recall", "f1"):
             gate = getattr(gates, f"{scope}_{stat}")
             if gate is not None:
-                value = evaluation.get(scope, {}).get(stat)
+                value = getattr(_scores(evaluation, scope), stat)
                 results.append(_absolute(f"{scope}_{stat}", f"{scope}_{stat}", None, gate, value))
     results.extend(_label_gates(kind, labels, gates.per_label, evaluation))
     results.extend(_language_gates(gates.per_language, evaluation))
@@ -79,9 +77,13 @@ def evaluate_gates(
     return results
 
 
-def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
+def _scores(evaluation: Evaluation | LanguageScores, scope: str) -> Scores:
+    return evaluation.micro if scope == "micro" else evaluation.macro
+
+
+def _calibration(max_ece: float, evaluation: Evaluation) -> GateResult:
     """``calibration.max_ece``: the test split's expected calibration error (``nerspec.calibration``)."""
-    ece = (evaluation.get("calibration") or {}).get("ece")
+    ece = evaluation.calibration.ece if evaluation.calibration is not None else None
     if ece is None:
         return GateResult("calibration.max_ece", "ece", None, max_ece, None, None, False,
                           f"calibration ECE: no value (no confidence scores on the test split; max {metric_text(max_ece)})")
@@ -92,13 +94,13 @@ def _calibration(max_ece: float, evaluation: dict[str, Any]) -> GateResult:
 
 
 def _label_gates(
-    kind: str, labels: list[str], per_label_gates: dict[str, LabelGate], evaluation: dict[str, Any]
+    kind: str, labels: list[str], per_label_gates: dict[str, LabelGate], evaluation: Evaluation
 ) -> list[GateResult]:
     from nerspec.kinds import KINDS
 
     known = KINDS.get(kind)
     field = known.per_label_key if known is not None else "per_label"
-    scores = per_label(evaluation)
+    scores = evaluation.per_label()
     default = per_label_gates.get("*")
     results = []
     for label in labels:
@@ -112,22 +114,22 @@ def _label_gates(
                 continue
             name = f"{field}.{label if explicit else '*'}.{stat}"
             row = scores.get(label)
-            if row is None or not (row.get("support") or row.get("tp") or row.get("fn") or row.get("fp")):
+            if row is None or not (row.support or row.tp or row.fn or row.fp):
                 # A label absent from the test set cannot be measured: a gate naming it fails (it asked for
                 # evidence), the "*" default only notes it (the guidance already warns about missing labels).
                 message = f"{name} [{label}]: no test instances"
                 results.append(GateResult(name, stat, label, threshold.min, None, None, not explicit, message))
                 continue
-            results.append(_absolute(name, stat, label, threshold, row.get(stat)))
+            results.append(_absolute(name, stat, label, threshold, getattr(row, stat)))
     return results
 
 
-def _language_gates(per_language_gates: dict[str, Any], evaluation: dict[str, Any]) -> list[GateResult]:
+def _language_gates(per_language_gates: dict[str, LanguageGate], evaluation: Evaluation) -> list[GateResult]:
     """``per_language.<code>.<metric>`` against ``per_language`` of the evaluation. A language with no test
     documents fails its gate: the gate asked for evidence that is not there."""
     from nerspec.languages import normalize
 
-    scored = {normalize(k): v for k, v in (evaluation.get("per_language") or {}).items()}
+    scored = {normalize(k): v for k, v in (evaluation.per_language or {}).items()}
     results = []
     for code, gate in per_language_gates.items():
         row = scored.get(normalize(code))
@@ -136,20 +138,20 @@ def _language_gates(per_language_gates: dict[str, Any], evaluation: dict[str, An
             if threshold is None:
                 continue
             name = f"per_language.{code}.{metric}"
-            if row is None or not row.get("documents"):
+            if row is None or not row.documents:
                 results.append(GateResult(name, metric, None, threshold.min, None, None, False,
                                           f"{name}: no test documents in {code}"))
                 continue
             scope, stat = metric.split("_", 1)
-            results.append(_absolute(name, metric, None, threshold, row.get(scope, {}).get(stat)))
+            results.append(_absolute(name, metric, None, threshold, getattr(_scores(row, scope), stat)))
     return results
 
 
 def _regression(
     labels: list[str],
     gates: NERGates | ClassificationGates,
-    evaluation: dict[str, Any],
-    baseline: dict[str, Any] | None,
+    evaluation: Evaluation,
+    baseline: Evaluation | None,
     significance_test: SignificanceTest | None,
 ) -> list[GateResult]:
     regression = gates.regression
@@ -172,16 +174,16 @@ def _regression(
     checks: list[tuple[str, str, str | None, float, float | None, float | None]] = []
     if drop.micro_f1 is not None:
         checks.append(("regression.micro_f1", "micro_f1", None, drop.micro_f1,
-                       evaluation.get("micro", {}).get("f1"), baseline.get("micro", {}).get("f1")))
+                       evaluation.micro.f1, baseline.micro.f1))
     if drop.macro_f1 is not None:
         checks.append(("regression.macro_f1", "macro_f1", None, drop.macro_f1,
-                       evaluation.get("macro", {}).get("f1"), baseline.get("macro", {}).get("f1")))
+                       evaluation.macro.f1, baseline.macro.f1))
     if drop.per_label_f1 is not None:
-        now, before = per_label(evaluation), per_label(baseline)
+        now, before = evaluation.per_label(), baseline.per_label()
         for name in labels:
             if name in before:
-                value = now.get(name, {}).get("f1", 0.0)
-                checks.append((f"regression.per_label_f1[{name}]", "f1", name, drop.per_label_f1, value, before[name].get("f1")))
+                value = now[name].f1 if name in now else 0.0
+                checks.append((f"regression.per_label_f1[{name}]", "f1", name, drop.per_label_f1, value, before[name].f1))
     results = []
     for name, metric, label, max_drop, value, base in checks:
         if value is None or base is None:
@@ -213,8 +215,8 @@ def drop_message(what: str, base: float, value: float, max_drop: float, against:
     return f"{what} dropped {metric_text(dropped)} ({metric_text(base)} -> {metric_text(value)}) against {against}, {verdict} the allowed {metric_text(max_drop)}"
 
 
-def summary(results: list[GateResult]) -> dict[str, Any]:
-    return {"passed": all(r.passed for r in results), "results": [r.to_json() for r in results]}
+def summary(results: list[GateResult]) -> GatesSummary:
+    return GatesSummary(passed=all(r.passed for r in results), results=[r.to_row() for r in results])
 
 
 def failures_message(project: str, results: list[GateResult]) -> str:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
+from nerspec.evaluate.record import Evaluation, JsonObject
 from nerspec.plan import test_key
+from nerspec.run_record import DeploySummary, GatesSummary, PlanSummary, ProjectRun, RunRecord
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -24,23 +28,30 @@ NOOP_SKIP_REASON = "no changes"
 NOT_REEVALUATED = "not re-evaluated: nothing changed since this model was deployed"
 
 
-def read_run(path: Path) -> dict[str, Any] | None:
+def read_run(path: Path) -> RunRecord | None:
+    """The run result recorded at ``path``; None when there is none or it is not one."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return raw if isinstance(raw, dict) and isinstance(raw.get("projects"), list) else None
+    if not (isinstance(raw, dict) and isinstance(raw.get("projects"), list)):
+        return None
+    raw["projects"] = [p for p in raw["projects"] if isinstance(p, dict) and isinstance(p.get("name"), str)]
+    try:
+        return RunRecord.from_json(raw)
+    except ValidationError:
+        return None
 
 
-def describes(entry: dict[str, Any], serves: dict[str, str | None]) -> bool:
+def describes(entry: ProjectRun, serves: dict[str, str | None]) -> bool:
     """The entry's model is what every declared deployment serves now."""
-    model = (entry.get("model") or {}).get("fingerprint")
+    model = entry.model_field("fingerprint")
     return bool(model) and bool(serves) and all(fp == model for fp in serves.values())
 
 
 def noop_entry(
-    project: LoadedProject, project_plan: ProjectPlan, store: Store, previous: dict[str, Any] | None
-) -> dict[str, Any]:
+    project: LoadedProject, project_plan: ProjectPlan, store: Store, previous: ProjectRun | None
+) -> ProjectRun:
     """The run-result entry of a project the plan leaves unchanged."""
     serves = project_plan.serves
     if previous is not None and describes(previous, serves):
@@ -50,39 +61,41 @@ def noop_entry(
     meta = _read_json(Path(record.model_dir) / "meta.json") if record is not None else None
     evaluation = None
     if record is not None:
-        evaluation = store.evaluation(fingerprint, test_key(record.data_fingerprint, record.training_inputs))
-        evaluation = evaluation or _read_json(Path(record.model_dir) / "evaluation.json")
-    return {
-        "name": project.name,
-        "kind": project.kind,
-        "manifest_path": project_plan.manifest_path,
-        "plan": {"actions": [], "notes": list(project_plan.notes)},
-        "model": meta,
-        "evaluation": evaluation,
-        "baseline": None,
-        "gates": _gates(project, evaluation),
-        "deploy": {"will_deploy": False, "deployed": [], "skipped_reason": NOOP_SKIP_REASON},
-        "data_changes": None,
-        "lint": [],
-    }
+        recorded = store.evaluation(fingerprint, test_key(record.data_fingerprint, record.training_inputs))
+        recorded = recorded or _read_json(Path(record.model_dir) / "evaluation.json")
+        evaluation = Evaluation.from_json(recorded) if recorded is not None else None
+    return ProjectRun(
+        name=project.name,
+        kind=project.kind,
+        manifest_path=project_plan.manifest_path,
+        plan=PlanSummary(actions=[], notes=list(project_plan.notes)),
+        model=meta,
+        evaluation=evaluation,
+        baseline=None,
+        gates=_gates(project, evaluation),
+        deploy=DeploySummary(will_deploy=False, deployed=[], skipped_reason=NOOP_SKIP_REASON),
+        data_changes=None,
+        lint=[],
+    )
 
 
-def _gates(project: LoadedProject, evaluation: dict[str, Any] | None) -> dict[str, Any]:
+def _gates(project: LoadedProject, evaluation: Evaluation | None) -> GatesSummary:
     if evaluation is None:
-        return {"passed": True, "results": []}
+        return GatesSummary(passed=True, results=[])
     from nerspec.gates import evaluate_gates, summary
 
     spec = project.manifest.spec
     results = evaluate_gates(project.kind, [label.name for label in spec.labels], spec.gates, evaluation, None)
     data = summary(results)
-    for row in data["results"]:
-        if row.get("skipped"):
-            row["message"] = f"{row['name']}: {NOT_REEVALUATED}"
+    for row in data.results:
+        if row.skipped:
+            row.message = f"{row.name}: {NOT_REEVALUATED}"
     return data
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> JsonObject | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return found if isinstance(found, dict) else None

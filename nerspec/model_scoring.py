@@ -9,12 +9,14 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import atomic
 from nerspec.evaluate.changes import compared_deployment
+from nerspec.evaluate.record import Changes, Evaluation
 from nerspec.numbers import metric_text
 from nerspec.plan import short
+from nerspec.run_record import Baseline
 from nerspec.state.crashpoints import pause
 
 if TYPE_CHECKING:
@@ -31,31 +33,32 @@ Significance = Callable[[str, "str | None"], "float | None"]
 
 def evaluate_cached(
     ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, fp: str, key: str
-) -> dict[str, Any]:
+) -> Evaluation:
     """Score model ``fp`` on the test split ``key`` names, once: a recorded evaluation is reused."""
     cached = ctx.store.evaluation(fp, key)
     if cached is not None:
         ctx.progress(f"{project.name}:   evaluation of {short(fp)} on this test split: recorded")
-        return cached
+        return Evaluation.from_json(cached)
     artifact = ctx.targets.local_model(fp)  # from the object store only when it must be scored here
     pause("evaluate")
     started = time.monotonic()
     evaluation = ctx.parts.evaluator(project, corpus, split, artifact)
     # evaluation.json is not part of the artifact's recorded files (drift ignores it), so writing it is safe.
-    atomic.write_text(artifact / "evaluation.json", json.dumps(evaluation, indent=2, ensure_ascii=False))
-    ctx.store.record_evaluation(project.name, fp, key, evaluation)
-    micro = evaluation.get("micro", {})
+    recorded = evaluation.to_json()
+    atomic.write_text(artifact / "evaluation.json", json.dumps(recorded, indent=2, ensure_ascii=False))
+    ctx.store.record_evaluation(project.name, fp, key, recorded)
+    micro = evaluation.micro
     ctx.progress(
         f"{project.name}:   evaluated {short(fp)} in {time.monotonic() - started:.1f}s: micro F1 "
-        f"{metric_text(micro.get('f1', 0.0))} (P {metric_text(micro.get('precision', 0.0))}, "
-        f"R {metric_text(micro.get('recall', 0.0))})"
+        f"{metric_text(micro.f1 or 0.0)} (P {metric_text(micro.precision or 0.0)}, "
+        f"R {metric_text(micro.recall or 0.0)})"
     )
     return evaluation
 
 
 def score_baseline(
     ctx: RunContext, project: LoadedProject, corpus: Corpus, split: SplitResult, key: str
-) -> tuple[dict[str, Any] | None, GateResult | None]:
+) -> tuple[Baseline | None, GateResult | None]:
     """The deployed model the candidate is compared with, scored on the candidate's test split: the regression
     gates' deployment, else the first declared one (so reports list what changed document by document even
     without a regression gate); or the failing gate when a regression gate's model is recorded but its files
@@ -84,16 +87,16 @@ def score_baseline(
         return None, failure
     # Both models are scored on the candidate's (current) test split, so the comparison is fair.
     evaluation = evaluate_cached(ctx, project, corpus, split, baseline_fp, key)
-    return {"deployment": against, "fingerprint": baseline_fp, "evaluation": evaluation}, None
+    return Baseline(deployment=against, fingerprint=baseline_fp, evaluation=evaluation), None
 
 
-def significance(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> Significance | None:
+def significance(evaluation: Evaluation, baseline: Evaluation | None) -> Significance | None:
     """Paired bootstrap over the documents both evaluations scored; None (gates fail safe) when unavailable."""
     if baseline is None:
         return None
     from nerspec.metrics.bootstrap import significance_test
 
-    test = significance_test(evaluation, baseline)
+    test = significance_test(evaluation.documents, baseline.documents)
 
     def safe(metric: str, label: str | None) -> float | None:
         try:
@@ -154,7 +157,7 @@ def _remote_model(paths: StatePaths, fingerprint: str) -> Path | None:
 
 def evaluate_project(
     path: Path, model_dir: Path | None, paths: StatePaths, *, ci_resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
+) -> Evaluation:
     """Load the project at ``path``, its corpus and split, and evaluate ``model_dir`` (or the resolved model)."""
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
@@ -173,13 +176,13 @@ def evaluate_project(
     split = split_corpus(project, corpus)
     chosen = model_dir if model_dir is not None else resolve_model(project, paths)
     evaluation = evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)
-    evaluation["changes"] = _changes_vs_deployed(project, corpus, split, chosen, paths, evaluation)
+    evaluation.changes = _changes_vs_deployed(project, corpus, split, chosen, paths, evaluation)
     return evaluation
 
 
 def _changes_vs_deployed(
-    project: LoadedProject, corpus: Corpus, split: Any, chosen: Path, paths: StatePaths, evaluation: dict[str, Any]
-) -> dict[str, Any] | None:
+    project: LoadedProject, corpus: Corpus, split: SplitResult, chosen: Path, paths: StatePaths, evaluation: Evaluation
+) -> Changes | None:
     """``changes`` against the deployed model (the regression gate's deployment, else the first one);
     None when nothing is deployed there or it is the evaluated model itself."""
     from nerspec.deploy import local

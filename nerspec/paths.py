@@ -53,6 +53,11 @@ class StatePaths:
         return self.root / "cache"
 
     @property
+    def sources(self) -> Path:
+        """Where the data commands (``validate``, ``data``, ``label``) download URL sources."""
+        return self.cache / "sources"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 

@@ -71,7 +71,7 @@ class Predictor:
         import spacy
 
         import nerspec.train.architectures  # noqa: F401  (nerspec's spaCy architectures, also entry points)
-        from nerspec.kinds import kind_of
+        from nerspec.kinds import artifact_kind
 
         self.path = artifact_dir
         self.meta = meta
@@ -90,7 +90,7 @@ class Predictor:
         fitted_width = _fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
-        self._impl = kind_of(self.kind)
+        self._impl = artifact_kind(meta)
         # ``calibrate=False``: raw scores (what training fits the calibration on). A map fitted on other scores
         # than these would be wrong, so it is not applied, and ``notes`` says so (commands print it, the server
         # logs it).
@@ -162,7 +162,7 @@ class Predictor:
             zip(texts, languages, strict=True) if languages is not None else ((text, None) for text in texts)
         )
         pieces: deque[tuple[int, bool]] | None = None
-        if self._parser is not None:
+        if self._impl.annotates_spans:
             pieces = deque()
             pairs = _cut_long_texts(pairs, pieces)
         merged: Prediction = []
@@ -202,6 +202,33 @@ class Predictor:
                     out.append({(one[s:e].start_char, one[s:e].end_char, label): p
                                 for (s, e, label), p in marginals.items()})
                 batch = []
+        return out
+
+    def untagged_entity_scores(
+        self, texts: Sequence[str], tags: Sequence[Sequence[tuple[int, int, str]]], batch_size: int = 64,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[dict[tuple[int, int, str], float]]:
+        """Per text with its given tags (code-point (start, end, type)): the untagged runs where the model, following
+        those tags, would start an entity, keyed by code-point (start, end, likeliest type) -> its probability
+        (``nerspec.confidence.untagged_entity_probabilities``; label-error checks). Empty without a parser."""
+        if self._parser is None:
+            return [{} for _ in texts]
+        from spacy.util import filter_spans
+
+        from nerspec.confidence import untagged_entity_probabilities
+
+        parser = self.nlp.get_pipe(self._parser)
+        names = self.nlp.pipe_names
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        docs = list(self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]))
+        for doc, given in zip(docs, tags, strict=True):
+            spans = (doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in given)
+            doc.ents = filter_spans([span for span in spans if span is not None])
+        out: list[dict[tuple[int, int, str], float]] = []
+        for first in range(0, len(docs), batch_size):
+            batch = docs[first : first + batch_size]
+            for doc, runs in zip(batch, untagged_entity_probabilities(parser, batch), strict=True):
+                out.append({(doc[s:e].start_char, doc[s:e].end_char, label): p for (s, e, label), p in runs.items()})
         return out
 
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
@@ -250,13 +277,13 @@ def uncalibrated_note(meta: dict[str, Any], beam_width: int | None) -> str | Non
     """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
 
     Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import artifact_kind
 
     found = meta.get("calibration")
     fitted = _fitted_beam_width(found if isinstance(found, dict) else {})
     if beam_width is None or fitted is None or beam_width == fitted:
         return None
-    if not kind_of(str(meta.get("kind"))).parser_factories:
+    if not artifact_kind(meta).parser_factories:
         return None
     fitted_on = "greedy action scores" if fitted == 1 else f"beam-{fitted} scores"
     return (f"confidence scores are raw, not calibrated probabilities: the model's calibration was fitted on "

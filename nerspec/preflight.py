@@ -82,9 +82,9 @@ def check_data(project: LoadedProject, corpus: Corpus, split: SplitResult | None
     injected test split without ``side_of`` makes the checks compute their own.
     """
     from nerspec.corpus.checks import check_corpus, errors, warnings
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
 
-    findings = check_corpus(project, corpus, kind_of(project.kind), split if hasattr(split, "side_of") else None)
+    findings = check_corpus(project, corpus, project_kind(project), split if hasattr(split, "side_of") else None)
     blocking = errors(findings)
     if blocking:
         raise DataError([f.problem() for f in blocking], summary=_data_summary(project.name, len(blocking)))
@@ -98,6 +98,6 @@ def _data_summary(name: str, count: int) -> str:
 def lint_findings(project: LoadedProject, corpus: Corpus) -> list[dict[str, Any]]:
     """Label lint of the corpus as run-result dicts (one pass over documents already in memory)."""
     from nerspec.corpus.lint import lint_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
 
-    return [finding.to_dict() for finding in lint_corpus(project, corpus, kind_of(project.kind))]
+    return [finding.to_dict() for finding in lint_corpus(project, corpus, project_kind(project))]

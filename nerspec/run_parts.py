@@ -9,23 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
     from nerspec.deploy.targets import TargetContext
+    from nerspec.evaluate.record import Evaluation
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.state.store import Store
 
 # trainer(project, corpus, split, out_dir, fingerprint, data_fp, paths=...): writes model/ and meta.json into out_dir
-Trainer = Callable[..., Any]
-# evaluator(project, corpus, split, model_dir) -> evaluation JSON
-Evaluator = Callable[..., dict[str, Any]]
-CorpusLoader = Callable[..., Any]  # (project, cache_dir) -> Corpus
-Splitter = Callable[..., Any]  # (project, corpus) -> SplitResult (or a test double with .train / .test)
+Trainer = Callable[..., None]
+# evaluator(project, corpus, split, model_dir) -> the Evaluation
+Evaluator = Callable[["LoadedProject", "Corpus", "SplitResult", Path], "Evaluation"]
+CorpusLoader = Callable[..., "Corpus"]  # (project, cache_dir) -> Corpus
+Splitter = Callable[["LoadedProject", "Corpus"], "SplitResult"]  # test doubles give only .train / .test
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def default_trainer(
     train_into(out_dir, project, corpus, split, paths=paths, fingerprint=fingerprint, data_fp=data_fp)
 
 
-def default_evaluator(project: LoadedProject, corpus: Corpus, split: SplitResult, model_dir: Path) -> dict[str, Any]:
+def default_evaluator(project: LoadedProject, corpus: Corpus, split: SplitResult, model_dir: Path) -> Evaluation:
     from nerspec.evaluate.run import evaluate_model
 
     return evaluate_model(project, corpus, split, model_dir)

@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "nerspec.settings.v1.schema.json"
 
@@ -48,7 +51,7 @@ class Settings(BaseModel):
         return value
 
 
-def json_schema() -> dict[str, Any]:
+def json_schema() -> JSONObject:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://nerspec.dev/schemas/nerspec.settings.v1.schema.json",

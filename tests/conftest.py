@@ -2,7 +2,7 @@
 
 The tests mirror the package layout, so fixtures used by tests in several folders live in modules of their own,
 registered here once: tiny projects and the fake run parts (tests/tiny.py), and the tiny trained models
-(tests/trained_models.py, trained once per session and kind).
+(tests/trained_models.py, trained once per session and kind; the nested-entity one in tests/nested_models.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.tiny", "tests.trained_models"]
+pytest_plugins = ["tests.tiny", "tests.trained_models", "tests.nested_models"]
 
 
 @pytest.fixture(scope="session")

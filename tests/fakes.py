@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.evaluate.record import Evaluation
 
 
 def load_corpus(project: Any, cache_dir: Path | None = None) -> Corpus:
@@ -46,19 +47,19 @@ def train(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str
     (out_dir / "model" / "quality.txt").write_text(quality)
 
 
-def evaluate(project: Any, corpus: Any, split: Any, model_dir: Path) -> dict[str, Any]:
+def evaluate(project: Any, corpus: Any, split: Any, model_dir: Path) -> Evaluation:
     quality = Path(model_dir) / "model" / "quality.txt"
     # A real model (trained before the fakes were switched on, e.g. the deployed baseline) scores the default.
     f1 = float(quality.read_text() if quality.is_file() else os.environ.get("NERSPEC_FAKE_F1", "0.8"))
     labels = [label.name for label in project.manifest.spec.labels]
     per = {label: {"precision": f1, "recall": f1, "f1": f1, "tp": 8, "fp": 2, "fn": 2, "support": 10} for label in labels}
-    return {
+    return Evaluation.from_json({
         "kind": project.kind,
         "micro": {"precision": f1, "recall": f1, "f1": f1, "tp": 8, "fp": 2, "fn": 2},
         "macro": {"precision": f1, "recall": f1, "f1": f1},
         "per_entity": per,
         "data": {"test": {"documents": len(split.test)}},
-    }
+    })
 
 
 def train_copy(project: Any, corpus: Any, split: Any, out_dir: Path, fingerprint: str, data_fp: Any, **_: Any) -> None:

@@ -143,8 +143,8 @@ def test_classification_lifecycle_with_real_training(
     # evaluate --json: the old model evaluated against what is deployed now (the new one).
     from nerspec.model_scoring import evaluate_project
 
-    evaluation = evaluate_project(root, state.models / old, state, ci_resamples=10)
+    evaluation = evaluate_project(root, state.models / old, state, ci_resamples=10).to_json()
     assert evaluation["changes"]["against"] == {"deployment": "production", "fingerprint": new}
     assert evaluation["changes"]["newly_wrong"] == changes["newly_right"]
     assert evaluation["changes"]["newly_right"] == changes["newly_wrong"]
-    assert evaluate_project(root, None, state, ci_resamples=10)["changes"] is None  # the deployed model itself
+    assert evaluate_project(root, None, state, ci_resamples=10).changes is None  # the deployed model itself

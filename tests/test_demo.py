@@ -66,7 +66,7 @@ def test_after_a_first_deploy_every_suggestion_runs(ner_model: Any, tmp_path: An
     from nerspec.fingerprints.model import recorded_training_inputs
     from nerspec.state.repair import recover
 
-    recover(StatePaths(tmp_path / "state"), recorded_training_inputs)  # the fixture deployed by pointer only: record it as apply would
+    recover(StatePaths(tmp_path / "state"), recorded_training_inputs, {"type": "local"})  # the fixture deployed by pointer only: record it as apply would
     monkeypatch.chdir(tmp_path)
     project = load_project(tmp_path / "projects" / root.name)
     tips = demo.next_steps(project, StatePaths(tmp_path / "state"), failed=False)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from nerspec.evaluate.record import Evaluation
 from nerspec.gates import evaluate_gates, failures_message, summary
 from nerspec.manifest.gates import ClassificationGates, NERGates
 
 
-def ev(micro: float, per: dict[str, float], key: str = "per_entity") -> dict[str, Any]:
+def ev_json(micro: float, per: dict[str, float], key: str = "per_entity") -> dict[str, Any]:
     return {
         "micro": {"precision": micro, "recall": micro, "f1": micro},
         "macro": {"precision": micro, "recall": micro, "f1": sum(per.values()) / len(per)},
         key: {k: {"precision": v, "recall": v, "f1": v, "support": 5} for k, v in per.items()},
     }
+
+
+def ev(micro: float, per: dict[str, float], key: str = "per_entity") -> Evaluation:
+    return Evaluation.from_json(ev_json(micro, per, key))
 
 
 def test_absolute_and_star_default() -> None:
@@ -80,7 +85,7 @@ def test_regression_gates_without_a_deployed_model_are_skipped_not_dropped() -> 
     assert as_json[1] == {"name": "regression.micro_f1", "metric": "micro_f1", "label": None, "threshold": 0.02,
                           "value": None, "baseline": None, "passed": True, "skipped": True,
                           "message": "skipped: no model deployed in `production` yet"}
-    assert summary(results)["passed"] is True  # a skipped gate never blocks the first deployment
+    assert summary(results).passed is True  # a skipped gate never blocks the first deployment
 
 
 def test_significance_lets_noise_pass() -> None:
@@ -98,8 +103,8 @@ def test_significance_lets_noise_pass() -> None:
 
 def test_calibration_gate_is_an_upper_bound_on_ece() -> None:
     gates = NERGates.model_validate({"calibration": {"max_ece": 0.05}})
-    good = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.031, "bins": []}}
-    bad = {**ev(0.8, {"PER": 0.8}), "calibration": {"ece": 0.12, "bins": []}}
+    good = Evaluation.from_json({**ev_json(0.8, {"PER": 0.8}), "calibration": {"ece": 0.031, "bins": []}})
+    bad = Evaluation.from_json({**ev_json(0.8, {"PER": 0.8}), "calibration": {"ece": 0.12, "bins": []}})
     (ok,) = evaluate_gates("NERProject", ["PER"], gates, good)
     (fail,) = evaluate_gates("NERProject", ["PER"], gates, bad)
     assert (ok.name, ok.metric, ok.passed, ok.value) == ("calibration.max_ece", "ece", True, 0.031)

@@ -328,3 +328,49 @@ def test_package_load_passes_beam_width_through(monkeypatch):
     # artifact's calibration was fitted on.
     assert "beam_width" not in calls[1][1]
     assert default is None
+
+
+def _not_outside_along(predictor, text: str, given: list[tuple[int, int, str]]) -> list[float]:
+    """Reference, step by step through spaCy's state machine following the given tags (O elsewhere): per token,
+    the probability (softmax over the valid actions) of any action but O."""
+    import numpy
+    from spacy.training import offsets_to_biluo_tags
+
+    parser = predictor.nlp.get_pipe("ner")
+    (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+    (state,) = parser.moves.init_batch([doc])
+    step = parser.model.predict([doc])
+    names = [parser.moves.get_class_name(i) for i in range(parser.moves.n_moves)]
+    out = []
+    for tag in offsets_to_biluo_tags(doc, given):
+        scores = step.predict([state])[0]
+        valid = numpy.array([parser.moves.is_valid(state, name) for name in names])
+        probs = numpy.exp(scores - scores[valid].max()) * valid
+        out.append(1.0 - probs[names.index("O")] / probs.sum())
+        parser.moves.apply_transition(state, tag)
+    step.clear_memory()
+    return out
+
+
+def test_untagged_entity_scores_follow_the_given_tags(ner_model):
+    """Label-error checks: with a document's city untagged, the model following the other tags would start a CITY
+    there; each untagged run scores its likeliest token's probability of not O (checked step by step)."""
+    from nerspec.predict import Predictor
+
+    _, _, artifact = ner_model
+    predictor = Predictor(artifact.path, artifact.meta, calibrate=False)
+    records = held_out(20)
+    texts = [r["text"] for r in records]
+    given = [[(s["start"], s["end"], s["label"]) for s in r["spans"] if s["label"] == "PERSON"] for r in records]
+    found = 0
+    for text, tags, runs in zip(texts, given, predictor.untagged_entity_scores(texts, given, batch_size=8)):
+        (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+        reference = _not_outside_along(predictor, text, tags)
+        for (start, end, _label), p in runs.items():
+            span = doc.char_span(start, end)
+            assert not any(s < end and start < e for s, e, _ in tags)  # only untagged text
+            assert p == pytest.approx(max(reference[span.start:span.end]), abs=2e-4) and p >= 0.01
+        city = next(s for s in records[texts.index(text)]["spans"] if s["label"] == "CITY")
+        found += any(s <= city["start"] and city["end"] <= e and label == "CITY" for s, e, label in runs)
+    assert found >= 15  # the untagged city is read as one in most documents
+    assert predictor.untagged_entity_scores(["", "Oslo"], [[], [(0, 4, "CITY")]]) == [{}, {}]

@@ -84,7 +84,7 @@ def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
     test = _held_out_docs(60)  # held-out phrasings: the tiny model gets some wrong
     test.append(_long_document(test))  # cut into pieces by the server and by predict alike
     split = SplitResult(train=[], test=test)
-    evaluation = evaluate_model(project, nerspec_corpus(test), split, artifact.path, ci_resamples=10)
+    evaluation = evaluate_model(project, nerspec_corpus(test), split, artifact.path, ci_resamples=10).to_json()
     assert 0.0 < evaluation["micro"]["f1"] < 1.0, "the model must be imperfect for this test to mean something"
     evaluated = [{(p["start"], p["end"], p["label"]) for p in d["predicted"]} for d in evaluation["documents"]]
 
@@ -145,7 +145,7 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
     (project,) = load_projects([root])
     test = _topic_docs(40)
     evaluation = evaluate_model(project, nerspec_corpus(test), SplitResult(train=[], test=test), artifact.path,
-                                ci_resamples=10)
+                                ci_resamples=10).to_json()
     evaluated = [[p["label"] for p in d["predicted"]] for d in evaluation["documents"]]
     wrong = sum(e != d.labels for e, d in zip(evaluated, test))
     assert 0 < wrong < len(test), "the model must be imperfect for this test to mean something"

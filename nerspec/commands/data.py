@@ -62,7 +62,8 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
     """One project's entry of ``validate``; its errors are added to ``blocking``."""
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
+    from nerspec.paths import state_paths
 
     if fix_whitespace:
         from nerspec.corpus.fix import fix_whitespace as fix
@@ -71,17 +72,18 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
             if not as_json:
                 click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
     entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    sources = state_paths().sources  # where URL sources are downloaded
     try:
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, sources)
     except DataError as exc:
         blocking.extend(exc.problems)
         entry.update(valid=False, documents=None, errors=[{"message": str(p)} for p in exc.problems], warnings=[])
         return entry
-    findings = check_corpus(project, corpus, kind_of(project.kind))
+    findings = check_corpus(project, corpus, project_kind(project))
     if any(source.unlabeled for source in project.manifest.spec.data):
         from nerspec.corpus.pool import check_pools
 
-        findings.extend(check_pools(project))
+        findings.extend(check_pools(project, sources))
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     blocking.extend(f.problem() for f in errors)
@@ -144,7 +146,8 @@ def stats(path: Path, state: StateChoice, as_json: bool) -> None:
     from nerspec.manifest.load import load_projects
 
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
-    results = {project.name: (project, project_stats(project, load_corpus(project))) for project in projects}
+    results = {project.name: (project, project_stats(project, load_corpus(project, state.resolve(project.dir).sources)))
+               for project in projects}
     if as_json:
         if len(results) == 1:
             echo_json(next(iter(results.values()))[1])
@@ -178,7 +181,7 @@ def split(path: Path, state: StateChoice, as_json: bool) -> None:
 
     # stratified (split version 4): the sides the state recorded with the trained models, the rest assigned anew
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]
-    results = {project.name: sides(project, load_corpus(project)) for project in projects}
+    results = {project.name: sides(project, load_corpus(project, state.resolve(project.dir).sources)) for project in projects}
     if as_json:
         values = {name: value.to_json() for name, value in results.items()}
         echo_json(next(iter(values.values())) if len(values) == 1 else values)
@@ -247,7 +250,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
     for project in projects:
         if fmt == "folders" and kind_of(project.kind).annotates_spans:
             raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, state.resolve(project.dir).sources)
         documents = corpus.documents
         if with_split:
             side = split_corpus(project, corpus).side_of()
@@ -297,7 +300,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     """
     from nerspec.corpus.lint import lint_corpus
     from nerspec.corpus.load import load_corpus
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
     from nerspec.manifest.load import load_projects
 
     projects = load_projects(list(paths))
@@ -305,11 +308,11 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         _lint_label_errors(projects, state, folds, min_score, top, as_json)
         return
     if agreement:
-        _lint_agreement(projects, top, as_json)
+        _lint_agreement(projects, state, top, as_json)
         return
     everything: list[dict[str, Any]] = []
     for project in projects:
-        findings = lint_corpus(project, load_corpus(project), kind_of(project.kind))
+        findings = lint_corpus(project, load_corpus(project, state.resolve().sources), project_kind(project))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:
@@ -325,7 +328,7 @@ def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_
     from nerspec.train.label_errors import find_label_errors
 
     paths = state.resolve()
-    reports = [find_label_errors(p, load_corpus(p), paths, folds=folds, min_score=min_score) for p in projects]
+    reports = [find_label_errors(p, load_corpus(p, paths.sources), paths, folds=folds, min_score=min_score) for p in projects]
     if as_json:
         if len(reports) == 1:
             echo_json(reports[0].to_json())
@@ -340,7 +343,7 @@ def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_
                    f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
 
 
-def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
+def _lint_agreement(projects: list[Any], state: StateChoice, top: int, as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -348,7 +351,8 @@ def _lint_agreement(projects: list[Any], top: int, as_json: bool) -> None:
     results = {}
     for project in projects:
         spans = kind_of(project.kind).annotates_spans
-        results[project.name] = agreement(load_corpus(project).documents, spans, project.manifest.spec.multilabel)
+        results[project.name] = agreement(load_corpus(project, state.resolve().sources).documents, spans,
+                                          project.manifest.spec.multilabel)
     if as_json:
         if len(results) == 1:
             echo_json({"agreement": next(iter(results.values())).to_json()})

@@ -82,9 +82,10 @@ def evaluate_command(
         assert path is not None
         evaluation = evaluate_project(path, model_dir, state.resolve(), ci_resamples=resamples, seed=seed)
     if as_json:
+        data = evaluation.to_json()
         if mismatches_only:
-            evaluation = {**evaluation, "documents": [d for d in evaluation["documents"] if d["mismatch"]]}
-        echo_json(evaluation)
+            data = {**data, "documents": [d for d in evaluation.documents if d["mismatch"]]}
+        echo_json(data)
         return
     from nerspec.evaluate.text import render
 

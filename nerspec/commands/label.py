@@ -130,7 +130,7 @@ def next_command(
     batch = next_batch(
         project, count, pool=pool, strategy=strategy, seed=seed,
         predictor=lambda: _predictor(path, deployment, model_dir, state), progress=Progress("predicting the pool", quiet),
-        production=_production(project, pool, state),
+        production=_production(project, pool, state), cache_dir=state.resolve().sources,
     )
     if output is not None:
         _write_batch(project, batch, output, fmt, path, deployment, model_dir, state)
@@ -197,7 +197,7 @@ def suggest_command(
     wanted = [i for value in ids for i in value.split()]
     predictor = _predictor(path, deployment, model_dir, state)
     drafts = suggest(project, predictor, pool=pool, ids=wanted or None, progress=Progress("pre-labeling", quiet),
-                     production=_production(project, pool, state))
+                     production=_production(project, pool, state), cache_dir=state.resolve().sources)
     written = write_drafts(drafts, output, format_for(output, fmt), kind_of(project.kind).annotates_spans, predictor.fingerprint)
     if as_json:
         echo_json({"output": str(written), "documents": len(drafts), "model_version": predictor.fingerprint})
@@ -232,7 +232,8 @@ def review_command(path: Path, output: Path, fmt: str | None, folds: int, min_sc
     from nerspec.train.label_errors import find_label_errors
 
     project = load_project(path)
-    report = find_label_errors(project, load_corpus(project), state.resolve(), folds=folds, min_score=min_score)
+    paths = state.resolve()
+    report = find_label_errors(project, load_corpus(project, paths.sources), paths, folds=folds, min_score=min_score)
     spans = kind_of(project.kind).annotates_spans
     drafts = review_drafts(report, top, spans)
     version = f"label-errors-{report.fingerprint}"

@@ -133,6 +133,7 @@ def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Stat
     Example:
       nerspec state recover
     """
+    from nerspec.deploy.targets import LocalTarget
     from nerspec.errors import StateError
     from nerspec.fingerprints.model import recorded_training_inputs
     from nerspec.state import lock, open_store
@@ -147,7 +148,7 @@ def recover_command(force: bool, lock_timeout: float, as_json: bool, state: Stat
         else:
             raise StateError(f"{paths.db} is healthy; recovering would replace its history (pass --force to do it)")
     with lock.locked(paths.root, "state recover", lock_timeout):
-        result = recover(paths, recorded_training_inputs)
+        result = recover(paths, recorded_training_inputs, {"type": LocalTarget.type})  # registry pointers: local
     if as_json:
         echo_json({"database": str(paths.db), "models": result.models, "deployments": result.deployments,
                    "skipped": result.skipped, "kept": str(result.kept) if result.kept else None})

@@ -11,13 +11,14 @@ import hashlib
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.findings import Finding, KindChecks, at_document, budget, excerpt
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.corpus.split import SplitResult, split_corpus
 
 if TYPE_CHECKING:
+    from nerspec.corpus.tokens import BoundaryChecker
     from nerspec.manifest.load import LoadedProject
 
 __all__ = ["Finding", "check_corpus", "errors", "warnings"]
@@ -253,7 +254,7 @@ def check_spans(
         yield from (_duplicates(doc, valid) if overlapping else _overlaps(doc, valid))
 
 
-def _span_edges(doc: Document, span: Span, boundaries: Any) -> Iterator[Finding]:
+def _span_edges(doc: Document, span: Span, boundaries: BoundaryChecker) -> Iterator[Finding]:
     text = doc.text
     first, last = text[span.start], text[span.end - 1]
     if first.isspace() or last.isspace():

@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.languages import base
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Document
     from nerspec.manifest.load import LoadedProject
+    from nerspec.strict_json import JSONObject
 
 # Bump when what the digest covers changes (a one-time retrain of every project; plan names it).
 CONTENT_VERSION = 1
@@ -37,7 +38,7 @@ def document_digest(doc: Document, project_language: str = "") -> str:
     """One document as training sees it: text, sorted spans, sorted classes and its language where it differs
     from the project's (tokenizers follow the base language, so ``en-us`` and ``en`` train alike)."""
     spans = sorted((s.start, s.end, s.label) for s in doc.spans)
-    payload: list[Any] = [doc.id, doc.text, spans, sorted(doc.labels)]
+    payload: list[object] = [doc.id, doc.text, spans, sorted(doc.labels)]
     if doc.language and (not project_language or base(doc.language) != base(project_language)):
         payload.append(base(doc.language))
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
@@ -66,14 +67,16 @@ def content_digest(project: LoadedProject, files_sha: str, cache_dir: Path | Non
     cache = _read(cache_dir)
     hit = cache.get(key)
     if isinstance(hit, list) and len(hit) == 2:
-        return hit[0], hit[1]
+        data, dev = hit
+        if isinstance(data, str) and isinstance(dev, str):
+            return data, dev
     from nerspec.errors import NerspecError
 
     try:
         result = compute(project)
     except NerspecError:
         return f"files:{files_sha}", ""
-    cache[key] = list(result)
+    cache[key] = [*result]
     _write(cache_dir, cache)
     return result
 
@@ -111,7 +114,7 @@ def compute(project: LoadedProject) -> tuple[str, str]:
     return data.hexdigest(), dev_digest
 
 
-def _read(cache_dir: Path | None) -> dict[str, Any]:
+def _read(cache_dir: Path | None) -> JSONObject:
     if cache_dir is None:
         return {}
     try:
@@ -121,7 +124,7 @@ def _read(cache_dir: Path | None) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _write(cache_dir: Path | None, cache: dict[str, Any]) -> None:
+def _write(cache_dir: Path | None, cache: JSONObject) -> None:
     # Plan is read-only: a state directory that does not exist yet is not created for a cache.
     if cache_dir is None or not cache_dir.parent.is_dir():
         return

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from nerspec.corpus.model import Document
 from nerspec.errors import Problem
@@ -15,6 +15,7 @@ from nerspec.errors import Problem
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
+    from nerspec.strict_json import JSONObject
 
 Severity = Literal["error", "warning"]
 CONTEXT = 20
@@ -42,15 +43,15 @@ class Finding:
             message = f"warning: {message}"
         return Problem(self.location, self.line, self.col, where, message)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The JSON of a finding (``validate --json``, ``lint --json``, the run result's ``lint``)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
+    def from_dict(cls, data: Mapping[str, object]) -> Finding:
         """The finding ``to_dict`` wrote (fields it does not know are ignored: a newer writer's)."""
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
+        return cls(**known)  # type: ignore[arg-type]  # the values to_dict wrote
 
 
 _ONE_LINE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\u2028": " ", "\u2029": " ", "\x0b": " ", "\x0c": " "})

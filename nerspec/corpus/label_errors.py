@@ -8,7 +8,8 @@ entity (the summed probability of the beam's parses that contain it):
 - ``wrong_type``: a tagged span the model reads, with the same boundaries, as another type;
 - ``boundary``: a tagged span the model reads with other boundaries (an overlapping entity is likelier);
 - ``rejected``: a tagged span with no likely entity over it;
-- ``missing``: an entity the model finds where nothing is tagged.
+- ``missing``: an entity the model finds where nothing is tagged: in its beam, or (``OutOfSample.untagged``) where,
+  following the document's given tags token by token, it would rather start an entity than tag ``O``.
 The model's score is its probability of the other reading. A rejection alone is weak evidence where the model
 misses many entities of that type anyway, so a rejection's score is multiplied by the share of that type's tags
 the model does find (its out-of-sample recall): a model that finds 40% of the tagged places cannot say much
@@ -31,10 +32,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from nerspec.corpus.label_consistency import Occurrence, StringLabels, string_labels
 from nerspec.corpus.model import Document, Span
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject
 
 ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
 SpanKey = tuple[int, int, str]
@@ -47,21 +51,39 @@ MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary":
 Candidate = tuple[int, int, str, float, bool]  # start, end, type, score, from the model (else from the corpus)
 
 
+class OutOfSampleJSON(TypedDict):
+    """``OutOfSample`` as the cross-fit cache stores it: ``[start, end, label, probability]`` per span."""
+
+    spans: list[list[int | str | float]]
+    classes: dict[str, float]
+    untagged: list[list[int | str | float]]  # NER: the untagged runs (empty for classification)
+
+
 @dataclass(frozen=True)
 class OutOfSample:
     """One document's scores from a model that was not trained on it."""
 
     spans: dict[SpanKey, float] = field(default_factory=dict)  # NER: entity -> probability
     classes: dict[str, float] = field(default_factory=dict)  # classification: class -> probability
+    # NER: untagged run -> the model's probability of an entity there, following the given tags
+    untagged: dict[SpanKey, float] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"spans": [[s, e, label, round(p, 6)] for (s, e, label), p in self.spans.items()],
-                "classes": {c: round(p, 6) for c, p in self.classes.items()}}
+    def to_json(self) -> OutOfSampleJSON:
+        return {"spans": _keyed(self.spans), "classes": {c: round(p, 6) for c, p in self.classes.items()},
+                "untagged": _keyed(self.untagged)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OutOfSample:
-        return cls({(int(s), int(e), str(label)): float(p) for s, e, label, p in data.get("spans", [])},
-                   {str(c): float(p) for c, p in data.get("classes", {}).items()})
+    def from_json(cls, data: OutOfSampleJSON) -> OutOfSample:
+        return cls(_unkeyed(data.get("spans", [])), {str(c): float(p) for c, p in data.get("classes", {}).items()},
+                   _unkeyed(data.get("untagged", [])))
+
+
+def _keyed(values: dict[SpanKey, float]) -> list[list[int | str | float]]:
+    return [[s, e, label, round(p, 6)] for (s, e, label), p in values.items()]
+
+
+def _unkeyed(rows: list[list[int | str | float]]) -> dict[SpanKey, float]:
+    return {(int(s), int(e), str(label)): float(p) for s, e, label, p in rows}
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,7 @@ class LabelError:
     score: float
     proposed: Span | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
                 "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
 
@@ -172,9 +194,11 @@ def _model_reading(doc: Document, span: Span, oos: OutOfSample, recall: dict[str
 
 
 def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence]) -> list[LabelError]:
-    """One finding per group of overlapping untagged candidates (the model's entities, the strings tagged in
-    other documents): the model's best reading, weighted, or-ed with the best share of tagged occurrences."""
-    candidates = [(start, end, label, MODEL_WEIGHT["missing"] * p, True) for (start, end, label), p in oos.spans.items()
+    """One finding per group of overlapping untagged candidates (the model's entities in its beam and where it
+    would start one following the given tags, the strings tagged in other documents): the model's best reading,
+    weighted, or-ed with the best share of tagged occurrences."""
+    readings = [*oos.spans.items(), *oos.untagged.items()]
+    candidates = [(start, end, label, MODEL_WEIGHT["missing"] * p, True) for (start, end, label), p in readings
                   if not any(s.start < end and start < s.end for s in doc.spans)]
     candidates += [(o.start, o.end, o.suggested, o.share, False) for o in elsewhere]
     out = []

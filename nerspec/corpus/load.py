@@ -38,7 +38,9 @@ def source_path(project: LoadedProject, index: int, cache_dir: Path | None = Non
     source = project.manifest.spec.data[index]
     if source.path is not None:
         return project.dir / source.path
-    return _fetch(project, index, source, cache_dir or _default_cache())
+    if cache_dir is None:  # a caller's mistake: the command edge resolves the state's cache and hands it down
+        raise ValueError(f"source {source.name!r} is a URL: reading it needs the directory it is downloaded into")
+    return _fetch(project, index, source, cache_dir)
 
 
 def load_source(project: LoadedProject, index: int, cache_dir: Path | None = None) -> list[Document]:
@@ -130,12 +132,6 @@ def _entry(path: Path, source: DataSource) -> Path:
     if source.url is not None and source.format == "azure":
         return _labels_file(path)
     return path
-
-
-def _default_cache() -> Path:
-    from nerspec.paths import state_paths
-
-    return state_paths().cache / "sources"
 
 
 def _fetch(project: LoadedProject, index: int, source: DataSource, cache_dir: Path) -> Path:

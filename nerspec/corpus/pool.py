@@ -7,7 +7,7 @@ A pool is a data source with ``unlabeled: true``::
       - {name: tickets, format: jsonl, path: raw.jsonl, unlabeled: true}  # {"id", "text"} per line
       - {name: inbox, format: labelstudio, path: tasks.json, unlabeled: true}  # Label Studio tasks
 
-Any labels in a pool file are ignored. Pool documents whose id or text (whitespace-normalised) is already
+Labels in a pool file are ignored. Pool documents whose id or text (whitespace-normalised) is already
 labeled in the project are excluded automatically, so labeling a document takes it out of the pool.
 ``load_corpus`` skips pools and fingerprints ignore them: adding raw text never retrains anything.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.findings import Finding, at_document
 from nerspec.corpus.formats import FORMATS, names
@@ -27,6 +27,7 @@ from nerspec.errors import DataError, NerspecError
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import DataSource
 
 _SPACE = re.compile(r"\s+")
 
@@ -42,7 +43,7 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def pool_sources(project: LoadedProject) -> list[tuple[int, Any]]:
+def pool_sources(project: LoadedProject) -> list[tuple[int, DataSource]]:
     return [(i, s) for i, s in enumerate(project.manifest.spec.data) if s.unlabeled]
 
 
@@ -71,9 +72,10 @@ def _read_folder(path: Path, root: Path) -> list[Document]:
     return out
 
 
-def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = None) -> Pool:
+def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = None, cache_dir: Path | None = None) -> Pool:
     """The documents of ``pool`` (a declared unlabeled source's name, or a file: jsonl, Label Studio .json,
-    or a folder of .txt), or of every declared pool; minus what ``corpus`` already labels."""
+    or a folder of .txt), or of every declared pool; minus what ``corpus`` already labels. ``cache_dir``: where
+    URL sources are downloaded (``StatePaths.sources``)."""
     from nerspec.corpus.load import source_path
 
     declared = pool_sources(project)
@@ -83,11 +85,11 @@ def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = 
                 f"project `{project.name}` declares no unlabeled source; add one to `spec.data` "
                 "(e.g. `{name: pool, format: jsonl, path: pool.jsonl, unlabeled: true}`) or pass --pool FILE"
             )
-        chosen = [(s.name, source_path(project, i), s.format) for i, s in declared]
+        chosen: list[tuple[str, Path, str]] = [(s.name, source_path(project, i, cache_dir), s.format) for i, s in declared]
     else:
         named = [(i, s) for i, s in declared if s.name == pool]
         if named:
-            chosen = [(pool, source_path(project, named[0][0]), named[0][1].format)]
+            chosen = [(pool, source_path(project, named[0][0], cache_dir), named[0][1].format)]
         else:
             path = Path(pool)
             if not path.exists():
@@ -129,8 +131,9 @@ def exclude_labeled(documents: list[Document], corpus: Corpus | None, sources: l
     return Pool(kept, excluded, sources)
 
 
-def check_pools(project: LoadedProject) -> list[Finding]:
-    """Pools are validated like data: readable UTF-8, ids unique, texts non-empty and within the size limit."""
+def check_pools(project: LoadedProject, cache_dir: Path | None = None) -> list[Finding]:
+    """Pools are validated like data: readable UTF-8, ids unique, texts non-empty and within the size limit
+    (``cache_dir``: where URL sources are downloaded)."""
     from nerspec.corpus.checks import MAX_DOCUMENT_CHARS
 
     findings: list[Finding] = []
@@ -143,7 +146,7 @@ def check_pools(project: LoadedProject) -> list[Finding]:
         try:
             from nerspec.corpus.load import source_path
 
-            path = source_path(project, index)
+            path = source_path(project, index, cache_dir)
             docs = read_pool_file(path, source.format, project.dir if source.path is not None else None)
         except DataError as exc:
             findings.extend(Finding("error", "unreadable_pool", p.message, None, p.file, line=p.line, col=p.col)

@@ -33,7 +33,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from nerspec.corpus.model import Corpus, Document
 
@@ -153,7 +152,7 @@ class Sides:
     documents: dict[str, str]
     counts: dict[str, dict[str, int]]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, dict[str, str] | dict[str, dict[str, int]]]:
         return {"documents": self.documents, "counts": self.counts}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from nerspec.corpus.model import Document
 from nerspec.corpus.split import SplitResult
@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 SIDES = ("train", "test")
 
 
-def side_stats(documents: list[Document], labels: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+class LabelCounts(TypedDict):
+    instances: int
+    documents: int
+
+
+class SideStats(TypedDict):
+    documents: int
+    labels: dict[str, LabelCounts]
+
+
+def side_stats(documents: list[Document], labels: list[str] | tuple[str, ...] = ()) -> SideStats:
     """``{"documents": N, "labels": {LABEL: {"instances", "documents"}}}`` of one side.
 
     For classification a label's instances equal its documents, so kind-agnostic readers work.
@@ -37,18 +47,18 @@ def side_stats(documents: list[Document], labels: list[str] | tuple[str, ...] = 
     }
 
 
-def data_stats(label_field: str, labels: list[str], split: SplitResult) -> dict[str, Any]:
+def data_stats(label_field: str, labels: list[str], split: SplitResult) -> dict[str, object]:
     """The ``nerspec data stats --json`` shape: ``{"documents": {...}, "entities"|"classes": {...}}`` (``label_field``:
     the manifest's name of the labels, which keys the table)."""
     per_side = {"train": side_stats(split.train, labels), "test": side_stats(split.test, labels)}
     total = side_stats([*split.train, *split.test], labels)
     key = label_field
-    table: dict[str, Any] = {}
+    table: dict[str, dict[str, LabelCounts]] = {}
     for name in total["labels"]:
         row = {side: per_side[side]["labels"].get(name, {"instances": 0, "documents": 0}) for side in SIDES}
         row["total"] = total["labels"][name]
         table[name] = row
-    out: dict[str, Any] = {"documents": {"train": len(split.train), "test": len(split.test)}, key: table}
+    out: dict[str, object] = {"documents": {"train": len(split.train), "test": len(split.test)}, key: table}
     languages = _languages(split)
     if languages:
         out["languages"] = languages
@@ -71,7 +81,7 @@ def _languages(split: SplitResult) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items()))
 
 
-def project_stats(project: LoadedProject, corpus: Corpus) -> dict[str, Any]:
+def project_stats(project: LoadedProject, corpus: Corpus) -> dict[str, object]:
     from nerspec.corpus.split import split_corpus
 
     labels = [label.name for label in project.manifest.spec.labels]

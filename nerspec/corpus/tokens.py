@@ -17,7 +17,10 @@ it needs an extra package), case 3 counts as a boundary.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokenizer import Tokenizer
 
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "dz"})
 
@@ -25,7 +28,7 @@ UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "dz"})
 class BoundaryChecker:
     def __init__(self, language: str) -> None:
         self.language = language.split("-")[0].split("_")[0].lower()
-        self._tokenizer: Any = None
+        self._tokenizer: Tokenizer | None = None
         self._loaded = False
         self._cache: dict[str, frozenset[int]] = {}
 
@@ -62,7 +65,7 @@ class BoundaryChecker:
             self._cache[chunk] = result
         return result
 
-    def _load(self) -> Any:
+    def _load(self) -> Tokenizer | None:
         if not self._loaded:
             self._loaded = True
             try:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from nerspec.deploy.context import TargetContext
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.manifest.target_names import HTTP_TARGET, LOCAL_TARGET, REGISTRY_TARGET, SERVED_HERE, UPLOAD_TARGET
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ class _NoConfig:
 
 
 class LocalTarget(_NoConfig):
-    type = "local"  # the default target (DEFAULT_TARGET)
-    served_here = True
+    type = LOCAL_TARGET  # the default target (DEFAULT_TARGET)
+    served_here = type in SERVED_HERE
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         from nerspec.deploy import local
@@ -188,8 +189,8 @@ def _disagreeing(obs: ObservedDeployment, project: str, ctx: TargetContext, cach
 
 
 class HttpTarget:
-    type = "http"
-    served_here = False  # served by the remote server it names
+    type = HTTP_TARGET
+    served_here = type in SERVED_HERE  # no: served by the remote server it names
 
     def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
         return None
@@ -256,8 +257,8 @@ def _http(spec: TargetSpec | None) -> HttpSpec:
 class RegistryTarget(_NoConfig):
     """The state's own registry: what the state records is what ``nerspec serve --state`` serves."""
 
-    type = "registry"
-    served_here = True
+    type = REGISTRY_TARGET
+    served_here = type in SERVED_HERE
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         obs.actual = obs.recorded
@@ -287,7 +288,8 @@ def _check_model(obs: ObservedDeployment, ctx: TargetContext) -> None:
 class UploadTarget(RegistryTarget):
     """A model uploaded to this server's admin API: the receiving server's own record, served from its state."""
 
-    type = "upload"
+    type = UPLOAD_TARGET
+    served_here = type in SERVED_HERE
 
     def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         from nerspec.deploy import local

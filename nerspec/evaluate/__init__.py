@@ -1,6 +1,6 @@
 """Evaluation: strict and partial NER scores, classification scores, confusion, bootstrap, guidance, review.
 
-``evaluate(...)`` returns the Evaluation JSON of ``docs/architecture.md``. Scoring is pure Python plus
+``evaluate(...)`` returns the Evaluation (``nerspec.evaluate.record``; its JSON is in ``docs/architecture.md``). Scoring is pure Python plus
 numpy for the bootstrap (imported inside functions): no spaCy. What differs between project kinds is the
 kind's ``score`` (``nerspec.kinds``); everything else here is kind-agnostic.
 
@@ -15,16 +15,17 @@ duplicate twice); the SemEval views are reported overall, not per type.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import DataError, NerspecError, Problem
-from nerspec.kinds import CLASSIFICATION_KIND, KINDS, NER_KIND, ProjectKind
+from nerspec.evaluate.record import Evaluation, Scores
+from nerspec.kinds import CLASSIFICATION_KIND, KINDS, NER_KIND, ProjectKind, kind_key
+from nerspec.metrics.guidance import Sides
 
 
-def _kind(kind: str) -> ProjectKind:
+def _kind(kind: str, overlapping: bool = False) -> ProjectKind:
     try:
-        return KINDS[kind]
+        return KINDS[kind_key(kind, overlapping)]
     except KeyError:
         raise NerspecError(f"cannot evaluate project kind {kind!r}; known: {', '.join(KINDS)}") from None
 
@@ -69,20 +70,21 @@ def evaluate(
     ci_resamples: int = 1000,
     seed: int = 0,
     labels: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """The Evaluation JSON of predictions against gold documents (see docs/architecture.md).
+    overlapping: bool = False,
+) -> Evaluation:
+    """The Evaluation of predictions against gold documents (its JSON: docs/architecture.md).
 
     ``labels``: the manifest's labels, for table order and so that a label with no data still gets
     guidance. ``scores``: per document ``{class: score}`` (classification); with ``multilabel`` the classes
     reaching ``threshold`` are the predictions and the threshold sweep uses them. ``all_docs``: documents
-    whose tags count as "labeled elsewhere" (default: train + gold test documents).
+    whose tags count as "labeled elsewhere" (default: train + gold test documents). ``overlapping``: ``spec.overlapping``.
     """
     from nerspec.metrics.bootstrap import bootstrap_ci
     from nerspec.metrics.guidance import guidance, language_guidance
     from nerspec.metrics.languages import per_language
     from nerspec.metrics.scoring import ScoringInput
 
-    impl = _kind(kind)
+    impl = _kind(kind, overlapping)
     gold = list(gold_docs)
     pred = align(gold, pred_docs)
     score_list = list(scores) if scores is not None else None
@@ -94,10 +96,11 @@ def evaluate(
     spans = impl.annotates_spans
     data = _sides(train_docs, gold, spans)
     guide_labels = list(labels) if labels else sorted(
-        set(s.labels) | set(data["test"]["labels"]) | set((data["train"] or {}).get("labels", {}))
+        set(s.labels) | set(data["test"]["labels"]) | set(data["train"]["labels"] if data["train"] else {})
     )
     tagged = list(all_docs) if all_docs is not None else [*(train_docs or []), *gold]
-    out: dict[str, Any] = {
+    advice = guidance(spans, guide_labels, data, result.confusion_matrix, result.documents, tagged)
+    out: dict[str, object] = {
         "kind": kind,
         "micro": s.micro.to_json(support=False),
         "macro": s.macro(),
@@ -105,30 +108,27 @@ def evaluate(
         "confusion_matrix": result.confusion_matrix,
         "ci": bootstrap_ci(s.counts_array(), s.labels, resamples=ci_resamples, seed=seed),
         **result.extra,
-        "guidance": guidance(spans, guide_labels, data, result.confusion_matrix, result.documents, tagged),
+        "guidance": advice,
         "documents": result.documents,
         "data": data,
     }
     languages = per_language(impl.metrics, given)
     if languages is not None:
         out["per_language"] = languages
-        out["guidance"].extend(language_guidance(spans, guide_labels, train_docs, gold))
-    return out
+        advice.extend(language_guidance(spans, guide_labels, train_docs, gold))
+    return Evaluation.from_json(out)
 
 
-def _sides(train_docs: Sequence[Document] | None, gold: list[Document], spans: bool) -> dict[str, Any]:
+def _sides(train_docs: Sequence[Document] | None, gold: list[Document], spans: bool) -> Sides:
     """The Evaluation's ``data``: label counts of the train side (when known) and the test side."""
     from nerspec.metrics.guidance import side_stats
 
     return {"train": side_stats(train_docs, spans) if train_docs is not None else None, "test": side_stats(gold, spans)}
 
 
-def per_label(evaluation_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Label metrics of an Evaluation JSON whatever its kind (``per_entity`` or ``per_class``)."""
-    impl = KINDS.get(evaluation_json.get("kind", ""))
-    if impl is not None:
-        return evaluation_json.get(impl.per_label_key) or {}
-    return evaluation_json.get("per_entity") or evaluation_json.get("per_class") or {}
+def per_label(evaluation: Evaluation) -> dict[str, Scores]:
+    """Label metrics of an Evaluation whatever its kind (``per_entity`` or ``per_class``)."""
+    return evaluation.per_label()
 
 
-__all__ = ["CLASSIFICATION_KIND", "KINDS", "NER_KIND", "align", "evaluate", "per_label"]
+__all__ = ["CLASSIFICATION_KIND", "KINDS", "NER_KIND", "Evaluation", "align", "evaluate", "per_label"]

@@ -19,57 +19,68 @@ JSON (Evaluation JSON ``changes``)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pydantic import JsonValue
+
+from nerspec.evaluate.record import ChangedDocument, Changes, Evaluation, JsonObject
 
 if TYPE_CHECKING:
     from nerspec.manifest.schema import ClassificationSpec, NERSpec
 
 LIMIT = 50
+Item = Mapping[str, JsonValue]  # a review entry's predicted item
 
 
-def _item(item: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
+def _item(item: Item) -> JsonObject:
+    out: JsonObject = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
     out["correct"] = item.get("status") == "TP"
     return out
 
 
-def _key(item: dict[str, Any]) -> tuple[Any, ...]:
+def _key(item: Item) -> tuple[JsonValue, ...]:
     return (item.get("start"), item.get("end"), item.get("label"))
 
 
-def _diff(candidate: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _items(doc: Mapping[str, JsonValue]) -> list[Item]:
+    found = doc.get("predicted")
+    return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+
+def _diff(candidate: list[Item], baseline: list[Item]) -> tuple[list[JsonObject], list[JsonObject]]:
     ours = {_key(i) for i in candidate}
     theirs = {_key(i) for i in baseline}
     return [_item(i) for i in candidate if _key(i) not in theirs], [_item(i) for i in baseline if _key(i) not in ours]
 
 
 def document_changes(
-    candidate: dict[str, Any], baseline: dict[str, Any], *, against: dict[str, Any] | None = None, limit: int = LIMIT
-) -> dict[str, Any]:
+    candidate: Evaluation, baseline: Evaluation, *, against: dict[str, str] | None = None, limit: int = LIMIT
+) -> Changes:
     """The ``changes`` block: newly wrong then newly right documents of ``candidate`` vs ``baseline``."""
-    before = {str(d.get("id")): d for d in baseline.get("documents") or []}
-    wrong: list[dict[str, Any]] = []
-    right: list[dict[str, Any]] = []
-    for doc in candidate.get("documents") or []:
+    before = {str(d.get("id")): d for d in baseline.documents}
+    wrong: list[ChangedDocument] = []
+    right: list[ChangedDocument] = []
+    for doc in candidate.documents:
         old = before.get(str(doc.get("id")))
         if old is None or bool(doc.get("mismatch")) == bool(old.get("mismatch")):
             continue
-        candidate_only, baseline_only = _diff(list(doc.get("predicted") or []), list(old.get("predicted") or []))
-        entry = {
-            "id": str(doc.get("id")),
-            "change": "newly wrong" if doc.get("mismatch") else "newly right",
-            "candidate_only": candidate_only,
-            "baseline_only": baseline_only,
-        }
+        candidate_only, baseline_only = _diff(_items(doc), _items(old))
+        entry = ChangedDocument(
+            id=str(doc.get("id")),
+            change="newly wrong" if doc.get("mismatch") else "newly right",
+            candidate_only=candidate_only,
+            baseline_only=baseline_only,
+        )
         (wrong if doc.get("mismatch") else right).append(entry)
     listed = (wrong + right)[:limit]
-    return {
-        "against": against or {},
-        "newly_wrong": len(wrong),
-        "newly_right": len(right),
-        "documents": listed,
-        "more": len(wrong) + len(right) - len(listed),
-    }
+    return Changes(
+        against=against or {},
+        newly_wrong=len(wrong),
+        newly_right=len(right),
+        documents=listed,
+        more=len(wrong) + len(right) - len(listed),
+    )
 
 
 def compared_deployment(spec: NERSpec | ClassificationSpec) -> str | None:

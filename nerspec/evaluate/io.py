@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from nerspec import values
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.evaluate.record import Evaluation
 from nerspec.json_lines import json_lines
 from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND, kind_of
 
@@ -158,8 +159,8 @@ def evaluate_files(
     seed: int = 0,
     multilabel: bool | None = None,
     kind: str | None = None,
-) -> dict[str, Any]:
-    """The Evaluation JSON of a predicted jsonl against a gold jsonl.
+) -> Evaluation:
+    """The Evaluation of a predicted jsonl against a gold jsonl.
 
     The kind comes from the records (``kind``, e.g. from a manifest, must agree with them). Classification is
     multi-label when ``multilabel`` says so; left None, it is guessed: multi-label when some gold document has

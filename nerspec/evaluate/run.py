@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Corpus, Document, Span
+from nerspec.evaluate.record import Calibration, Evaluation
 from nerspec.predictions import Prediction
 from nerspec.progress import track
 
@@ -29,7 +30,7 @@ def predictions_to_documents(
 
 def evaluate_model(
     project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
+) -> Evaluation:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
     ``project``: a ``LoadedProject``; ``split``: a ``SplitResult`` (``train``, ``test``).
@@ -73,21 +74,22 @@ def evaluate_model(
         ci_resamples=ci_resamples,
         seed=seed,
         labels=[label.name for label in spec.labels],
+        overlapping=spec.overlapping,
     )
     if mapped:
-        evaluation["label_map"] = mapped
+        evaluation.label_map = mapped
         outputs = [[replace(item, category=mapped.get(item.category, item.category)) for item in o] for o in outputs]
-    evaluation["calibration"] = calibration_report(kind, test, outputs, predictor, all_scores)
-    evaluation["reference"] = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
-                                                   manifest.metadata.language)
+    evaluation.calibration = calibration_report(kind, test, outputs, predictor, all_scores)
+    evaluation.reference = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
+                                                manifest.metadata.language)
     return evaluation
 
 
 def calibration_report(
     kind: str, gold: list[Document], outputs: list[Prediction], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
-) -> dict[str, Any]:
-    """Evaluation JSON ``calibration``: ECE and reliability bins of the confidences on the test docs.
+) -> Calibration:
+    """The Evaluation's ``calibration``: ECE and reliability bins of the confidences on the test docs.
 
     Multi-label with per-class maps: over every (document, class) pair, pooled and ``per_class``
     (``nerspec.class_calibration``); otherwise over the returned items."""
@@ -107,7 +109,7 @@ def calibration_report(
     if method != "none":
         out["fitted_on"] = str((getattr(fitted, "extra", None) or {}).get("fitted_on", "dev"))
         out["fitted_items"] = int(getattr(fitted, "items", 0) or 0)  # how firmly the map is pinned down
-    return out
+    return Calibration.from_json(out)
 
 
 def map_previous_names(

@@ -11,16 +11,20 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nerspec.fingerprints.stat_cache import RACY_NS, StatCache, stat_key
+from nerspec.fingerprints.stat_cache import RACY_NS, SourceEntry, StatCache, stat_key
 from nerspec.fingerprints.stats import blob_of, group, stat_blob, stats
 from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+
+# One source's files: (relative paths, sha256s), in listing order.
+Listing = tuple[list[str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -30,17 +34,19 @@ class DataFingerprint:
     sha256: str
     # path relative to the project dir (posix) -> sha256; a callable builds it on first use (a no-op plan only
     # needs the digests, and building 100,000 entries is a good part of its time). ``files_sha256`` covers it.
-    files_source: Any = field(default_factory=dict, repr=False, compare=False)
+    files_source: dict[str, str] | Callable[[], dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
     dev: str = ""  # digest of the dev carve (ids early stopping scores on)
     files_sha256: str = ""  # digest of the files' bytes (the content digest's cache key)
 
     @property
     def files(self) -> dict[str, str]:
-        if callable(self.files_source):
-            object.__setattr__(self, "files_source", self.files_source())
-        return self.files_source
+        source = self.files_source
+        if callable(source):
+            source = source()
+            object.__setattr__(self, "files_source", source)
+        return source
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | dict[str, str]]:
         return {"sha256": self.sha256, "files": dict(self.files), "dev": self.dev, "files_sha256": self.files_sha256}
 
 
@@ -68,17 +74,17 @@ def source_files(fmt: str, path: Path, cache: StatCache) -> list[str]:
     return [os.path.normpath(str(p)) for p in module.referenced_files(path)]
 
 
-def _unchanged(cache: StatCache, key: str, prefix: str, entry: tuple[Any, ...]) -> bool:
+def _unchanged(cache: StatCache, key: str, prefix: str, entry: SourceEntry) -> bool:
     """Every file of the cached listing still has its cached stat."""
     return stat_blob(prefix, entry[1]) == entry[2]
 
 
-def source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> tuple[Any, str]:
+def source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> tuple[Listing | Callable[[], Listing], str]:
     """((relative paths, sha256s) or a callable returning them, digest) of one source's files."""
     key = f"{fmt}:{root}"
     entry = cache.sources.get(key)
     index_stat = stat_key(os.stat(root)) if root.is_file() else None
-    if entry is not None and index_stat is not None and tuple(entry[0]) == index_stat:
+    if entry is not None and index_stat is not None and entry[0] is not None and tuple(entry[0]) == index_stat:
         if _unchanged(cache, key, prefix, entry):
             return (lambda: _cached_listing(entry, cache.source_hashes(key), prefix)), entry[4]
     listed = source_files(fmt, root, cache)
@@ -113,7 +119,7 @@ def source_fingerprint(fmt: str, root: Path, prefix: str, cache: StatCache) -> t
     return (rels, shas), hexdigest
 
 
-def _cached_listing(entry: tuple[Any, ...], hashes: str | None, prefix: str) -> tuple[list[str], list[str]]:
+def _cached_listing(entry: SourceEntry, hashes: str | None, prefix: str) -> Listing:
     rels = [f"{directory}/{name}" if directory else name
             for directory, names in entry[1] for name in names.split("\0")]
     shas = hashes.split("\n") if hashes is not None else []
@@ -129,7 +135,7 @@ def data_fingerprint(project: LoadedProject, cache_dir: Path | None, cache: Stat
     cache = cache if cache is not None else StatCache(cache_dir)
     project_dir = str(project.dir.resolve())
     prefix = project_dir + os.sep
-    parts: list[Any] = []  # per source: (rels, shas) or a callable returning them
+    parts: list[Listing | Callable[[], Listing]] = []  # per source: (rels, shas) or a callable returning them
     digest = hashlib.sha256()
     for index, source in enumerate(project.manifest.spec.data):
         if source.unlabeled:

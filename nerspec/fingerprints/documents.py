@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nerspec.corpus.model import Corpus
+    from nerspec.corpus.model import Corpus, Span
 
 
 def document_hash(
-    text: str, spans: Iterable[Any], labels: Iterable[str], rename: dict[str, str] | None = None,
+    text: str, spans: Iterable[Span], labels: Iterable[str], rename: dict[str, str] | None = None,
     language: str | None = None,
 ) -> str:
     names = rename or {}
     annotations = sorted((s.start, s.end, names.get(s.label, s.label)) for s in spans)
     classes = sorted(names.get(label, label) for label in labels)
     # A document's own language counts like a label (only when set: older hashes stay comparable).
-    fields: list[Any] = [text, annotations, classes, *([language] if language else [])]
+    fields: list[object] = [text, annotations, classes, *([language] if language else [])]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -33,15 +33,19 @@ def document_hashes(corpus: Corpus, rename: dict[str, str] | None = None) -> dic
     return {doc.id: document_hash(doc.text, doc.spans, doc.labels, rename, doc.language) for doc in corpus.documents}
 
 
-def previous_names(label: dict[str, Any]) -> list[str]:
+def previous_names(label: Mapping[str, object]) -> list[str]:
     """A recorded label's ``renamed_from`` as a list (a string before merges existed, a list for a merge)."""
     value = label.get("renamed_from")
     if value is None:
         return []
-    return [value] if isinstance(value, str) else [str(v) for v in value]
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Iterable):
+        raise TypeError(f"'{type(value).__name__}' object is not iterable")
+    return [str(v) for v in value]
 
 
-def rename_map(old_labels: list[dict[str, Any]], new_labels: list[dict[str, Any]]) -> dict[str, str]:
+def rename_map(old_labels: Iterable[Mapping[str, object]], new_labels: Iterable[Mapping[str, object]]) -> dict[str, str]:
     """current name -> previous name for labels renamed (``renamed_from``) since the model trained on ``old_labels``.
 
     Only one-to-one renames: a merged type's instances came from several previous names, so they cannot be
@@ -51,7 +55,7 @@ def rename_map(old_labels: list[dict[str, Any]], new_labels: list[dict[str, Any]
     for label in new_labels:
         sources = [n for n in previous_names(label) if n in old_names]
         if len(sources) == 1 and label["name"] not in old_names:
-            out[label["name"]] = sources[0]
+            out[str(label["name"])] = sources[0]
     return out
 
 

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 from nerspec import atomic
 from nerspec.safeio import sha256_file
@@ -28,6 +28,20 @@ CACHE_VERSION = 6  # 6: a source's entry names its project directory (stat'ed wi
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 RACY_NS = 2_000_000_000
 StatKey = tuple[int, int, int, int]
+# A source's fast-path entry: (index file stat or None, grouped listing, stats blob, project dir + os.sep, digest).
+SourceEntry = tuple[StatKey | None, list[tuple[str, str]], bytes, str, str]
+HashEntry = list[int | str]  # [size, mtime_ns, inode, ctime_ns, sha256]
+ListingEntry = list[list[int] | list[str]]  # [index file stat, the files it references]
+
+
+class CacheFile(TypedDict, total=False):
+    """What the two cache files hold (the main file ``sources``; the ``.hashes`` file the rest)."""
+
+    version: int
+    sources: dict[str, SourceEntry]
+    hashes: dict[str, HashEntry]
+    listings: dict[str, ListingEntry]
+    source_hashes: dict[str, str]
 
 
 def stat_key(st: os.stat_result) -> StatKey:
@@ -51,10 +65,10 @@ class StatCache:
         # Per-file hashes live in a second file, read only when some source missed the fast path.
         self.hashes_path = self.path.with_suffix(".hashes") if self.path is not None else None
         self._hashes_loaded = self.hashes_path is None
-        self._hashes: dict[str, list[Any]] = {}
-        self._listings: dict[str, list[Any]] = {}
+        self._hashes: dict[str, HashEntry] = {}
+        self._listings: dict[str, ListingEntry] = {}
         self._source_hashes: dict[str, str] = {}
-        self.sources: dict[str, tuple[Any, ...]] = {}
+        self.sources: dict[str, SourceEntry] = {}
         self._dirty = False
         # The stat of the cache file as read.
         self.file_stat: StatKey | None = None
@@ -72,7 +86,7 @@ class StatCache:
             self._source_hashes = {**raw.get("source_hashes", {}), **self._source_hashes}
             self._hashes_loaded = True
 
-    def set_source(self, key: str, entry: tuple[Any, ...], hashes: str) -> None:
+    def set_source(self, key: str, entry: SourceEntry, hashes: str) -> None:
         """A source's fast-path entry; its files' hashes (joined) go to the lazily read file."""
         self._load_hashes()
         self.sources[key] = entry
@@ -108,7 +122,7 @@ class StatCache:
         stat = list(stat_key(os.stat(index_file)))
         entry = self._listings.get(key)
         if entry is not None and entry[0] == stat:
-            return list(entry[1])
+            return list(cast("list[str]", entry[1]))
         files = [str(p) for p in compute()]
         self._listings[key] = [stat, files]
         self._dirty = True
@@ -128,11 +142,11 @@ class StatCache:
         self._dirty = False
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> CacheFile:
     return load_with_stat(path)[0]
 
 
-def load_with_stat(path: Path) -> tuple[dict[str, Any], StatKey | None]:
+def load_with_stat(path: Path) -> tuple[CacheFile, StatKey | None]:
     """The cache file's content and the stat of the very file read (it is only ever replaced, by a rename)."""
     import marshal
 
@@ -144,4 +158,4 @@ def load_with_stat(path: Path) -> tuple[dict[str, Any], StatKey | None]:
         return {}, None  # missing or corrupt: start cold, it is only a cache
     if not (isinstance(raw, dict) and raw.get("version") == CACHE_VERSION):
         return {}, None
-    return raw, stat_key(st)
+    return cast(CacheFile, raw), stat_key(st)  # the layout ``save`` writes (its version checked)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from array import array
-from typing import Any
 
 from nerspec.fingerprints.stat_cache import StatKey
 
@@ -46,7 +45,7 @@ def group(rels: list[str]) -> list[tuple[str, str]]:
     return groups
 
 
-def _stat_segments(segments: list[tuple[str, list[str]]], out: list[Any], slot: int) -> None:
+def _stat_segments(segments: list[tuple[str, list[str]]], out: list[bytes | None], slot: int) -> None:
     values = array("q")
     extend, stat = values.extend, os.stat
     try:
@@ -81,7 +80,7 @@ def stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
             chunks[index].append((directory, piece))
             filled += len(piece)
             start += len(piece)
-    out: list[Any] = [None] * parts
+    out: list[bytes | None] = [None] * parts
     if parts == 1:
         _stat_segments(chunks[0], out, 0)
     else:
@@ -92,9 +91,10 @@ def stat_blob(prefix: str, groups: list[tuple[str, str]]) -> bytes | None:
             thread.start()
         for thread in threads:
             thread.join()
-    if any(values is None for values in out):
+    blobs = [values for values in out if values is not None]
+    if len(blobs) != len(out):
         return None
-    return b"".join(out)
+    return b"".join(blobs)
 
 
 def _free_cores() -> int:

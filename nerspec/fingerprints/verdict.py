@@ -32,10 +32,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from nerspec import atomic
-from nerspec.fingerprints.stat_cache import RACY_NS, cache_file, load, stat_key
+from nerspec.fingerprints.stat_cache import RACY_NS, StatKey, cache_file, load, stat_key
 from nerspec.fingerprints.stats import stat_blob
 
 VERDICT_VERSION = 1
@@ -92,15 +91,16 @@ def parse_plan_request(argv: list[str]) -> Request | None:
 
 @dataclass
 class Witnesses:
-    stats: dict[str, Any] = field(default_factory=dict)  # path -> stat key (None: absent)
+    stats: dict[str, StatKey | None] = field(default_factory=dict)  # path -> stat key (None: absent)
     names: dict[str, list[str] | None] = field(default_factory=dict)  # directory -> sorted names (None: absent)
-    sources: dict[str, Any] = field(default_factory=dict)  # stat-cache source key -> [index stat, digest]
+    # stat-cache source key -> (index stat, digest)
+    sources: dict[str, tuple[StatKey | None, str]] = field(default_factory=dict)
 
     def count(self) -> int:
         return len(self.stats) + len(self.names) + len(self.sources)
 
 
-def _stat(path: str) -> Any:
+def _stat(path: str) -> StatKey | None:
     try:
         return stat_key(os.stat(path))
     except OSError:
@@ -145,7 +145,7 @@ def verdict_file(state_root: Path) -> Path:
     return state_root / "cache" / VERDICT_NAME
 
 
-def _load_entries(state_root: Path) -> dict[str, Any]:
+def _load_entries(state_root: Path) -> dict[str, object]:
     import marshal
 
     try:
@@ -218,7 +218,7 @@ class Recorder:
             Recorder._active.remove(self)
 
 
-def _hook(event: str, args: tuple[Any, ...]) -> None:
+def _hook(event: str, args: tuple[object, ...]) -> None:
     if not Recorder._active:
         return
     if event == "open" and isinstance(args[0], (str, os.PathLike)):
@@ -259,7 +259,7 @@ def collect(recorder: Recorder, state_root: Path, settings: Path, source_keys: l
         entry = entries.get(key)
         if entry is None:
             return None
-        w.sources[key] = [entry[0], entry[4]]
+        w.sources[key] = (entry[0], entry[4])
     fresh = recorder.started_ns - RACY_NS
     if any(st is not None and max(st[1], st[3]) > fresh for st in w.stats.values()):
         return None

@@ -8,28 +8,48 @@ Nothing here imports spaCy (the CLI must start fast).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from nerspec.errors import NerspecError
 from nerspec.kinds.base import ProjectKind
 from nerspec.kinds.ner import NERKind
+from nerspec.kinds.spans import SpanKind
 from nerspec.kinds.textcat import TextClassificationKind
-from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND
+from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND, kind_key
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
+# Keyed by ``kind_key(manifest kind, spec.overlapping)``: a manifest field may choose another kind of model.
 KINDS: dict[str, ProjectKind] = {
     NER_KIND: NERKind(),
+    kind_key(NER_KIND, overlapping=True): SpanKind(),
     CLASSIFICATION_KIND: TextClassificationKind(),
 }
-SUPPORTED_KINDS: tuple[str, ...] = tuple(KINDS)
+SUPPORTED_KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind.name for kind in KINDS.values()))  # manifest kinds
 
 
 class UnknownKindError(NerspecError):
     """A project kind nerspec does not know (an artifact or a file from elsewhere; manifests are validated)."""
 
 
-def kind_of(name: str) -> ProjectKind:
+def kind_of(name: str, overlapping: bool = False) -> ProjectKind:
+    """The kind of a manifest ``kind`` (``overlapping``: its ``spec.overlapping``), or of a ``kind_key``."""
     try:
-        return KINDS[name]
+        return KINDS[kind_key(name, overlapping)]
     except KeyError:
-        raise UnknownKindError(f"unknown project kind {name!r}; known: {', '.join(KINDS)}") from None
+        raise UnknownKindError(f"unknown project kind {name!r}; known: {', '.join(SUPPORTED_KINDS)}") from None
+
+
+def project_kind(project: LoadedProject) -> ProjectKind:
+    """A project's kind: its manifest ``kind``, and the model its spec chooses (``spec.overlapping``)."""
+    return kind_of(project.kind, project.manifest.spec.overlapping)
+
+
+def artifact_kind(meta: Mapping[str, object]) -> ProjectKind:
+    """The kind of a model artifact, from its ``meta.json`` (``kind``, and ``overlapping`` where set)."""
+    return kind_of(str(meta.get("kind")), bool(meta.get("overlapping", False)))
 
 
 def task_kinds() -> dict[str, str]:
@@ -48,7 +68,10 @@ __all__ = [
     "SUPPORTED_KINDS",
     "ProjectKind",
     "UnknownKindError",
+    "artifact_kind",
+    "kind_key",
     "kind_of",
     "kind_of_task",
+    "project_kind",
     "task_kinds",
 ]

@@ -56,6 +56,7 @@ class ProjectKind(Protocol):
     # Labels are character spans of a document (True), or classes of the whole document (False). The code that
     # only cares about that shape reads this, so span kinds share it: exports, guidance, labeling, long-text chunks.
     annotates_spans: bool
+    overlapping: bool  # a document's labels may overlap or nest (``spec.overlapping``: a span categorizer)
 
     # --- serving shape ----------------------------------------------------------------------------------
     result_key: str  # key of a document's predictions in `nerspec predict` and the native API: entities/classes
@@ -76,8 +77,11 @@ class ProjectKind(Protocol):
         """Factories that may carry the model's labels (an expert config may use e.g. ``beam_ner``)."""
         ...
 
-    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
-        """The default pipeline: (component names, {component: config block})."""
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
+        """The default pipeline: (component names, {component: config block}); ``longest_span``: the training
+        data's longest entity in tokens (0: unknown), for a model that enumerates candidate spans."""
         ...
 
     def initialize(self, labels: Sequence[str], multilabel: bool) -> dict[str, ConfigBlock]:
@@ -85,7 +89,7 @@ class ProjectKind(Protocol):
         ...
 
     def listening(
-        self, labels: Sequence[str], multilabel: bool, width: int
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
     ) -> tuple[list[str], dict[str, ConfigBlock]]:
         """The trained component(s) reading a shared ``tok2vec`` of ``width`` through a listener."""
         ...

@@ -42,6 +42,7 @@ class NERKind:
     per_label_key = NERSpec.per_label_key
     count_noun = "entities"
     annotates_spans = NERSpec.annotates_spans
+    overlapping = False
     result_key = "entities"
     task_kinds: Mapping[str, str] = {"CustomEntityRecognition": "CustomEntityRecognitionLROResults"}
     job_result_key = "entities"
@@ -57,7 +58,9 @@ class NERKind:
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return ("ner", "beam_ner")
 
-    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # spaCy's `init config --optimize efficiency` (no vectors) plus parameter averaging, which the
         # benchmark measured as equal or better micro-F1 on small data at no inference cost.
         width = 96
@@ -90,7 +93,7 @@ class NERKind:
         return {}  # the parser infers its moves from the data
 
     def listening(
-        self, labels: Sequence[str], multilabel: bool, width: int
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
     ) -> tuple[list[str], dict[str, ConfigBlock]]:
         pipeline, components = self.components(labels, multilabel)
         components["ner"]["model"]["tok2vec"] = listener(width)
@@ -127,12 +130,12 @@ class NERKind:
     def check(self, project: LoadedProject, corpus: Corpus, declared: list[str]) -> Iterator[Finding]:
         from nerspec.corpus.checks import check_spans
 
-        return check_spans(project, corpus, declared)
+        return check_spans(project, corpus, declared, overlapping=self.overlapping)
 
     def lint(self, corpus: Corpus, language: str) -> list[Finding]:
         from nerspec.corpus.lint import lint_ner
 
-        return lint_ner(corpus, language)
+        return lint_ner(corpus, language, overlapping=self.overlapping)
 
     # --- evaluation --------------------------------------------------------------------------------------
 
@@ -150,7 +153,7 @@ class NERKind:
         scores = self.metrics(given)
         return KindScores(
             scores=scores,
-            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels),
+            confusion_matrix=ner_confusion(given.gold, given.pred, scores.labels, overlapping=self.overlapping),
             extra={"partial": score_partial(given.gold, given.pred)},
             documents=review_ner(given.gold, given.pred),
         )

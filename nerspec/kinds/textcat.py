@@ -63,6 +63,7 @@ class TextClassificationKind:
     per_label_key = ClassificationSpec.per_label_key
     count_noun = "documents"
     annotates_spans = ClassificationSpec.annotates_spans
+    overlapping = False
     result_key = "classes"
     task_kinds: Mapping[str, str] = {
         "CustomSingleLabelClassification": "CustomSingleLabelClassificationLROResults",
@@ -81,7 +82,9 @@ class TextClassificationKind:
     def factories(self, multilabel: bool) -> tuple[str, ...]:
         return (_factory(multilabel),)
 
-    def components(self, labels: Sequence[str], multilabel: bool) -> tuple[list[str], dict[str, ConfigBlock]]:
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # A linear model over lower-cased word 1-3-grams with sublinear, L2-normalised term frequencies
         # (``nerspec.TextCatBOWNormalized.v1``): what TF-IDF + logistic regression does, trained by spaCy.
         # History (docs/defaults.md): spaCy's TextCatEnsemble.v2 (BOW + 64-wide tok2vec) reached macro F1 0.910 on
@@ -107,7 +110,7 @@ class TextClassificationKind:
         return {_factory(multilabel): {"labels": list(labels)}}
 
     def listening(
-        self, labels: Sequence[str], multilabel: bool, width: int
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
     ) -> tuple[list[str], dict[str, ConfigBlock]]:
         # A pretrained tok2vec carries what a bag of words cannot (similar words, context): mean- and max-pooled
         # token vectors into the output layer (spaCy's TextCatReduce).

@@ -27,7 +27,8 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
@@ -35,6 +36,10 @@ from nerspec.predictions import Prediction
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.monitor.pool import ProductionPool
+    from nerspec.predict import Predictor
+
+T = TypeVar("T")
 
 STRATEGIES = ("diverse", "uncertainty", "random")
 NEAR_DUPLICATE = 0.8
@@ -213,19 +218,24 @@ def _diverse(candidates: list[_Candidate], n: int, labeled: Sequence[Document]) 
 
 def under_represented(labeled: Sequence[Document], labels: Sequence[str], spans: bool) -> dict[str, str]:
     """Labels the evaluation guidance flags as having too little training data, with guidance's wording."""
-    from nerspec.metrics.guidance import guidance, side_stats
+    from nerspec.metrics.guidance import Sides, guidance, side_stats
 
-    data = {"train": side_stats(labeled, spans), "test": side_stats([], spans)}
+    train = side_stats(labeled, spans)
+    data: Sides = {"train": train, "test": side_stats([], spans)}
     out: dict[str, str] = {}
-    counts = data["train"]["labels"]
     unit = "instances" if spans else "documents"
+
+    def count(label: str) -> int:
+        stats = train["labels"].get(label)
+        return 0 if stats is None else stats["instances"] if spans else stats["documents"]
+
     for item in guidance(spans, labels, data, {"labels": [], "matrix": []}, []):
         if item["code"] in ("few_instances", "below_recommended", "few_documents"):
             for label in item["labels"]:
-                out[label] = f"{counts.get(label, {}).get(unit, 0)} training {unit}"
+                out[label] = f"{count(label)} training {unit}"
         elif item["code"] == "imbalance" and len(item["labels"]) == 2:
             small = item["labels"][1]
-            out.setdefault(small, f"{counts.get(small, {}).get(unit, 0)} training {unit}, imbalanced")
+            out.setdefault(small, f"{count(small)} training {unit}, imbalanced")
     return out
 
 
@@ -245,10 +255,10 @@ def next_batch(
     pool: str | None = None,
     strategy: str = "diverse",
     seed: int = 0,
-    predictor: Any = None,
-    cache_dir: Any = None,
+    predictor: Predictor | Callable[[], Predictor] | None = None,
+    cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
-    production: Any = None,
+    production: ProductionPool | None = None,
 ) -> Batch:
     """``nerspec label next``: load the labeled corpus and the pool, predict (unless random), rank.
 
@@ -262,13 +272,13 @@ def next_batch(
     if production is not None:
         found = exclude_labeled(production.documents, corpus, [f"production:{production.deployment}"])
     else:
-        found = load_pool(project, corpus, pool)
+        found = load_pool(project, corpus, pool, cache_dir)
     spans = kind_of(project.kind).annotates_spans
     labels = [label.name for label in project.manifest.spec.labels]
     if strategy == "random":
         picks = rank(found.documents, n, strategy="random", seed=seed)
         return Batch(picks, len(found.documents), found.already_labeled, "", spans)
-    model = predictor() if callable(predictor) and not hasattr(predictor, "pipe") else predictor
+    model = _loaded(predictor)
     texts, languages = [d.text for d in found.documents], [d.language for d in found.documents]
     predictions = counted(model.pipe(texts, languages=languages), len(found.documents), progress)
     picks = rank(
@@ -280,7 +290,16 @@ def next_batch(
     return Batch(picks, len(found.documents), found.already_labeled, str(model.fingerprint), spans)
 
 
-def counted(items: Iterable[Any], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[Any]:
+def _loaded(predictor: Predictor | Callable[[], Predictor] | None) -> Predictor:
+    """The predictor, built on first need when the caller passed a function that builds it."""
+    if predictor is None:
+        raise ValueError("ranking by the model needs a predictor")  # a caller's mistake, never the user's
+    if callable(predictor) and not hasattr(predictor, "pipe"):
+        return predictor()
+    return cast("Predictor", predictor)
+
+
+def counted(items: Iterable[T], total: int, progress: Callable[[int, int], None] | None, every: int = 64) -> Iterator[T]:
     """``items`` unchanged, calling ``progress(done, total)`` every ``every`` items and at the end."""
     # counted before yielding: zip() stops at the shorter input without resuming this generator
     for done, item in enumerate(items, 1):

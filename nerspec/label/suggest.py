@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import NerspecError
@@ -11,14 +12,16 @@ from nerspec.kinds import kind_of
 from nerspec.label.drafts import draft_of
 
 if TYPE_CHECKING:
+    from nerspec.corpus.formats.labelstudio import Confidences
     from nerspec.manifest.load import LoadedProject
+    from nerspec.monitor.pool import ProductionPool
     from nerspec.predict import Predictor
 
 
 def suggest(
-    project: LoadedProject, predictor: Predictor, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Any = None,
-    progress: Callable[[int, int], None] | None = None, production: Any = None,
-) -> list[tuple[Document, dict[Any, float]]]:
+    project: LoadedProject, predictor: Predictor, *, pool: str | None = None, ids: Sequence[str] | None = None, cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None, production: ProductionPool | None = None,
+) -> list[tuple[Document, Confidences]]:
     """Drafts (document with predicted spans or classes, confidence per span or class) for the pool,
     or only for ``ids`` of it, in pool order. Unknown ids are an error naming them. ``production``: a
     ``nerspec.monitor.pool.ProductionPool`` instead of a declared pool or file."""
@@ -29,7 +32,7 @@ def suggest(
     if production is not None:
         found = exclude_labeled(production.documents, corpus, [f"production:{production.deployment}"])
     else:
-        found = load_pool(project, corpus, pool)
+        found = load_pool(project, corpus, pool, cache_dir)
     documents = found.documents
     if ids is not None:
         by_id = {d.id: d for d in documents}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from nerspec.errors import ManifestError, Problem
 from nerspec.manifest import rules
@@ -24,7 +24,19 @@ from nerspec.manifest.schema import (
     AnyProject,
     TextClassificationProject,
 )
-from nerspec.manifest.yamlpos import Path_, Positions, YamlProblem, load_with_positions
+from nerspec.manifest.yamlpos import Path_, Positions, YamlProblem, YamlValue, load_with_positions
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
+
+    from nerspec.strict_json import JSONObject
+
+
+class Locate(Protocol):
+    """A problem at a manifest path, located at its value (or its key) in the YAML text."""
+
+    def __call__(self, p: Path_, message: str, key: bool = False) -> Problem: ...
 
 MANIFEST_NAME = "nerspec.yaml"
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "nerspec.v1.schema.json"
@@ -181,16 +193,17 @@ def load_project(path: Path) -> LoadedProject:
         if cross:
             raise ManifestError([at(p, message) for p, message in cross])
         return LoadedProject(manifest=manifest, path=path, positions=positions)
-    if raw.get("kind") in SUPPORTED_KINDS:  # the kind picks the schema, so the rest can still be checked
+    kind = raw.get("kind")
+    if isinstance(kind, str) and kind in SUPPORTED_KINDS:  # the kind picks the schema, so the rest can be checked
         problems += [
             _located(error, raw, at)
-            for error in _validator(raw["kind"]).iter_errors(raw)
+            for error in _validator(kind).iter_errors(raw)
             if tuple(error.absolute_path)[:1] != ("apiVersion",)  # already reported, with the supported list
         ]
     if problems:
         raise ManifestError(problems)
 
-    model = PROJECT_MODELS.get(raw["kind"], TextClassificationProject)
+    model = PROJECT_MODELS.get(str(raw["kind"]), TextClassificationProject)
     from pydantic import ValidationError
 
     try:
@@ -203,7 +216,7 @@ def load_project(path: Path) -> LoadedProject:
     return LoadedProject(manifest=manifest, path=path, positions=positions)
 
 
-def _valid_manifest(raw: dict[str, Any]) -> AnyProject | None:
+def _valid_manifest(raw: dict[str, YamlValue]) -> AnyProject | None:
     """The manifest when strict validation accepts it as the JSON Schema would (JSON mode: no "30" for 30, no
     YAML dates), else None. The schema is generated from these models, so both agree on valid documents."""
     from pydantic import ValidationError
@@ -215,26 +228,26 @@ def _valid_manifest(raw: dict[str, Any]) -> AnyProject | None:
         return None
 
 
-def _header_problems(raw: dict[str, Any], at: Any) -> list[Problem]:
+def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
     problems = []
     version = raw.get("apiVersion")
     if version is None:
         problems.append(at((), f"missing `apiVersion`; supported: {', '.join(SUPPORTED_API_VERSIONS)}"))
     elif version not in SUPPORTED_API_VERSIONS:
         problems.append(
-            at(("apiVersion",), f"unsupported apiVersion `{version}`; supported: {', '.join(SUPPORTED_API_VERSIONS)}")
+            at(("apiVersion",), f"unsupported apiVersion `{version!s}`; supported: {', '.join(SUPPORTED_API_VERSIONS)}")
         )
     kind = raw.get("kind")
     if kind is None:
         problems.append(at((), f"missing `kind`; one of: {', '.join(SUPPORTED_KINDS)}"))
     elif kind not in SUPPORTED_KINDS:
         hint = _did_you_mean(str(kind), SUPPORTED_KINDS)
-        problems.append(at(("kind",), f"unknown kind `{kind}`{hint}; one of: {', '.join(SUPPORTED_KINDS)}"))
+        problems.append(at(("kind",), f"unknown kind `{kind!s}`{hint}; one of: {', '.join(SUPPORTED_KINDS)}"))
     return problems
 
 
 @cache
-def _schema() -> dict[str, Any]:
+def _schema() -> JSONObject:
     if SCHEMA_FILE.is_file():  # the committed file editors and CI use
         return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     from nerspec.manifest.schema_file import json_schema  # installed without the repository
@@ -243,7 +256,7 @@ def _schema() -> dict[str, Any]:
 
 
 @cache
-def _validator(kind: str) -> Any:
+def _validator(kind: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     schema = _schema()
@@ -258,11 +271,11 @@ OTHER_KIND_KEYS: dict[tuple[str | int, ...], str] = {
 }
 
 
-def _located(error: Any, raw: Any, at: Any) -> Problem:
+def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Problem:
     path: Path_ = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = _allowed_keys(error.schema)
-        extra = [k for k in error.instance if k not in allowed]
+        extra = [k for k in _keys(error.instance) if k not in allowed]
         key = extra[0] if extra else ""
         hint = _did_you_mean(key, allowed)
         names = ", ".join(f"`{k}`" for k in extra)
@@ -276,10 +289,11 @@ def _located(error: Any, raw: Any, at: Any) -> Problem:
         return at(path, f"`{error.instance}`: only http:// and https:// URLs are supported"
                   + (" (for a file inside the project use `path:`)" if str(error.instance).startswith("file:") else ""))
     if error.validator == "pattern":
-        description = error.schema.get("description")
+        description = error.schema.get("description") if isinstance(error.schema, Mapping) else None
         return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))
     if error.validator == "enum" or error.validator == "const":
-        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        value = error.validator_value
+        options = value if error.validator == "enum" and isinstance(value, list) else [value]
         hint = _did_you_mean(str(error.instance), [str(o) for o in options])
         return at(path, f"{error.instance!r} is not one of {', '.join(map(repr, options))}{hint}")
     if error.validator in ("anyOf", "oneOf"):
@@ -289,7 +303,7 @@ def _located(error: Any, raw: Any, at: Any) -> Problem:
     return at(path, error.message)
 
 
-def _best_branch(error: Any) -> Any:
+def _best_branch(error: SchemaError) -> SchemaError | None:
     from jsonschema.exceptions import best_match
 
     # `str | None` fields: a string that breaks the string's rule is better explained by that rule than by
@@ -298,10 +312,16 @@ def _best_branch(error: Any) -> Any:
     return best_match(context) if context else None
 
 
-def _allowed_keys(schema: dict[str, Any]) -> list[str]:
-    return list(schema.get("properties", {}))
+def _allowed_keys(schema: object) -> list[str]:
+    properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    return list(properties) if isinstance(properties, Mapping) else []
 
 
-def _did_you_mean(word: str, options: Any) -> str:
+def _keys(instance: object) -> list[str]:
+    """The keys of the mapping an ``additionalProperties`` error is about."""
+    return [str(key) for key in instance] if isinstance(instance, Mapping) else []
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""

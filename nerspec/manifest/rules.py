@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from nerspec.manifest.schema import AnyProject, Deployment
+from nerspec.manifest.target_names import MANIFEST_TARGETS, SERVED_HERE
 
 RuleProblem = tuple[tuple[str | int, ...], str]
 
@@ -149,16 +150,13 @@ def _deployments(project: AnyProject) -> Iterator[RuleProblem]:
         yield from _rollout(deployment, ("spec", "deployments", i, "rollout"))
 
 
-# The targets `nerspec serve` serves itself: only there can the server run the candidate beside production.
-ROLLOUT_TARGETS = ("local", "registry")
-
-
 def _rollout(deployment: Deployment, where: tuple[str | int, ...]) -> Iterator[RuleProblem]:
     rollout = deployment.rollout
     if rollout is None:
         return
-    if deployment.target.type not in ROLLOUT_TARGETS:
-        yield where, (f"a rollout needs a target `nerspec serve` serves ({', '.join(ROLLOUT_TARGETS)}); "
+    if deployment.target.type not in SERVED_HERE:
+        served = (name for name in MANIFEST_TARGETS if name in SERVED_HERE)
+        yield where, (f"a rollout needs a target `nerspec serve` serves ({', '.join(served)}); "
                       f"`{deployment.target.type}` is served elsewhere")
     if rollout.strategy == "canary" and rollout.weight is None:
         yield (*where, "weight"), "a canary needs `weight`: the share of documents the candidate answers"

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.manifest.schema import Manifest
+
+if TYPE_CHECKING:
+    from nerspec.strict_json import JSONObject
 
 
 def render_schema() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def json_schema() -> dict[str, Any]:
+def json_schema() -> JSONObject:
     """The JSON Schema of a manifest, as committed in ``schemas/nerspec.v1.schema.json``."""
     from pydantic import TypeAdapter
 

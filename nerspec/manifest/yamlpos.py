@@ -8,7 +8,8 @@ pydantic, cross-field rules, data checks) can point at the user's line. Duplicat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import TypeAlias
 
 import yaml
 
@@ -18,6 +19,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Path_ = tuple[str | int, ...]
+# A value the safe loader builds: JSON's, plus dates and timestamps (``2024-01-01``) and binary (``!!binary``).
+YamlValue: TypeAlias = None | bool | int | float | str | date | bytes | list["YamlValue"] | dict[str, "YamlValue"]
 
 MAX_NODES = 20_000  # a large manifest has a few thousand values; alias expansion may not go beyond this
 MAX_DEPTH = 64
@@ -56,7 +59,7 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def load_with_positions(text: str) -> tuple[Any, Positions]:
+def load_with_positions(text: str) -> tuple[YamlValue, Positions]:
     """Parse one YAML document safely; return its value and the positions of every node."""
     if len(text) > MAX_MANIFEST_BYTES:
         raise YamlProblem(1, 1, f"manifest is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
@@ -88,14 +91,14 @@ _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.
 class _Builder:
     """Plain values from a composed node tree, counting every value built (aliases included)."""
 
-    def __init__(self, loader: Any, positions: Positions) -> None:
+    def __init__(self, loader: _Loader, positions: Positions) -> None:
         self.loader, self.positions = loader, positions
         self.built = 0
         self.chars = 0  # characters of the scalars built so far, each alias counted again
         self.active: set[int] = set()  # nodes being built on the current path: an alias to one is recursive
         self.seen: set[int] = set()  # collections built once: meeting one again means an alias
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def build(self, node: yaml.Node, path: Path_) -> YamlValue:
         self.built += 1
         if self.built > MAX_NODES:
             raise YamlProblem(
@@ -126,7 +129,7 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
-    def _element(self, child: yaml.Node, path: Path_, sequence: yaml.Node) -> Any:
+    def _element(self, child: yaml.Node, path: Path_, sequence: yaml.Node) -> YamlValue:
         # A manifest reuses blocks as mapping values (`training: *defaults`, `<<: *base`); a list or mapping
         # repeated inside a list is never needed, and it is how alias bombs multiply.
         if not isinstance(child, yaml.ScalarNode) and id(child) in self.seen:
@@ -135,14 +138,14 @@ class _Builder:
             )
         return self.build(child, path)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, YamlValue]:
         try:
             self.loader.flatten_mapping(node)  # resolves `<<` merge keys
         except yaml.MarkedYAMLError as exc:
             raise YamlProblem(*_pos(node), f"invalid YAML: {exc.problem}") from None
         if len(node.value) > MAX_NODES:
             raise YamlProblem(*_pos(node), f"a mapping with more than {MAX_NODES} keys")
-        result: dict[Any, Any] = {}
+        result: dict[str, YamlValue] = {}
         positions = self.positions
         for key_node, value_node in node.value:
             key = _scalar(self.loader, key_node)
@@ -182,7 +185,7 @@ def _nesting_depth(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _scalar(loader: Any, node: yaml.Node) -> Any:
+def _scalar(loader: _Loader, node: yaml.Node) -> YamlValue:
     if not isinstance(node, yaml.ScalarNode):
         raise YamlProblem(*_pos(node), "mapping keys must be plain scalars")
     if node.tag == "tag:yaml.org,2002:int" and len(node.value.lstrip("+-")) > MAX_INTEGER_DIGITS:

@@ -7,7 +7,7 @@ pooled counts of all resamples are one matrix product ``weights @ per_document_c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from nerspec import progress
@@ -171,10 +171,10 @@ def paired_bootstrap(
     return (not_worse + 1) / (resamples + 1)
 
 
-def doc_counts_from_review(evaluation: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
-    """Per document id: label -> [tp, fp, fn], read back from the ``documents`` of an Evaluation JSON."""
+def doc_counts_from_review(documents: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[int]]]:
+    """Per document id: label -> [tp, fp, fn], read back from the ``documents`` of an Evaluation."""
     out: dict[str, dict[str, list[int]]] = {}
-    for doc in evaluation.get("documents") or []:
+    for doc in documents:
         counts: dict[str, list[int]] = {}
         for item in doc.get("gold", []):
             counts.setdefault(item["label"], [0, 0, 0])[0 if item["status"] == "TP" else 2] += 1
@@ -186,13 +186,13 @@ def doc_counts_from_review(evaluation: dict[str, Any]) -> dict[str, dict[str, li
 
 
 def significance_test(
-    evaluation: dict[str, Any],
-    baseline: dict[str, Any],
+    evaluation: Sequence[Mapping[str, Any]],
+    baseline: Sequence[Mapping[str, Any]],
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Callable[[str, str | None], float | None]:
     """A ``(metric, label) -> p-value`` function for the regression gates, pairing the two evaluations'
-    documents by id. Returns None (not computed) when the evaluations share no documents."""
+    ``documents`` (their review entries) by id. Returns None (not computed) when the evaluations share no documents."""
     from nerspec.metrics.prf import counts_array
 
     new_docs = doc_counts_from_review(evaluation)

@@ -22,7 +22,7 @@ Rules (codes in parentheses), after the reference's "improve model" advice:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from nerspec.corpus.model import Document
 from nerspec.metrics.confusion import confused_pairs
@@ -39,10 +39,27 @@ MIN_CONFUSED = 3
 MAX_EXAMPLES = 3
 
 
-def side_stats(docs: Sequence[Document], spans: bool) -> dict[str, Any]:
+class LabelStats(TypedDict):
+    instances: int
+    documents: int
+
+
+class SideStats(TypedDict):
+    documents: int
+    labels: dict[str, LabelStats]
+
+
+class Sides(TypedDict):
+    """The Evaluation's ``data``."""
+
+    train: SideStats | None
+    test: SideStats
+
+
+def side_stats(docs: Sequence[Document], spans: bool) -> SideStats:
     """``{"documents": N, "labels": {LABEL: {"instances", "documents"}}}`` of one side (``spans``: the kind
     labels spans, else whole documents: ``ProjectKind.annotates_spans``)."""
-    labels: dict[str, dict[str, int]] = {}
+    labels: dict[str, LabelStats] = {}
     for doc in docs:
         names = [s.label for s in doc.spans] if spans else list(dict.fromkeys(doc.labels))
         for name in names:
@@ -56,9 +73,9 @@ def _g(code: str, severity: str, message: str, labels: list[str]) -> dict[str, A
     return {"code": code, "severity": severity, "message": message, "labels": labels}
 
 
-def _counts(stats: dict[str, Any] | None, labels: Sequence[str]) -> dict[str, int]:
-    found = (stats or {}).get("labels", {})
-    return {label: found.get(label, {}).get("instances", 0) for label in labels}
+def _counts(stats: SideStats | None, labels: Sequence[str]) -> dict[str, int]:
+    found = stats["labels"] if stats is not None else {}
+    return {label: found[label]["instances"] if label in found else 0 for label in labels}
 
 
 def _imbalance(counts: dict[str, int], code: str, severity: str, side: str, unit: str) -> list[dict[str, Any]]:
@@ -133,7 +150,7 @@ def _incomplete_tagging(documents: Sequence[dict[str, Any]], tagged_docs: Sequen
 def guidance(
     spans: bool,
     labels: Sequence[str],
-    data: dict[str, Any],
+    data: Sides,
     confusion: dict[str, Any],
     documents: Sequence[dict[str, Any]],
     tagged_docs: Sequence[Document] = (),
@@ -144,7 +161,7 @@ def guidance(
     instance counts and incomplete tagging apply to spans, document counts to classes."""
     unit = "instances" if spans else "documents"
     out: list[dict[str, Any]] = []
-    train_stats, test_stats = data.get("train"), data.get("test")
+    train_stats, test_stats = data["train"], data["test"]
     test = _counts(test_stats, labels)
     if train_stats is not None:
         train = _counts(train_stats, labels)

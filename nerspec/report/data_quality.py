@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import JsonValue
+
+from nerspec.evaluate.record import Evaluation, JsonObject
 from nerspec.report.numbers import rounded
 
-Json = dict[str, Any]
+View = dict[str, Any]  # a section of the report's view model (plain JSON for the templates)
 
 
-def label_errors_view(entry: Any) -> Json | None:
+def _objects(value: JsonValue) -> list[JsonObject]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _size(value: JsonValue) -> int:
+    return len(value) if isinstance(value, (list, dict, str)) else 0
+
+
+def label_errors_view(entry: JsonObject | None) -> View | None:
     """The run result's ``label_errors`` (``nerspec.train.label_errors.report_entry``) for the templates."""
-    if not isinstance(entry, dict) or not entry.get("findings"):
+    if entry is None or not entry.get("findings"):
         return None
     rows = []
-    for f in entry["findings"]:
+    for f in _objects(entry["findings"]):
         rows.append({
             "doc_id": str(f.get("id", "")),
             "kind": str(f.get("kind", "")).replace("_", " "),
@@ -23,23 +34,23 @@ def label_errors_view(entry: Any) -> Json | None:
             "score": rounded(f.get("score")),
             "context": str(f.get("context", "")),
         })
+    total = entry.get("total", len(rows))
     return {
         "scope": "documents this change added or relabeled" if entry.get("documents") == "changed" else "all documents",
-        "total": int(entry.get("total", len(rows))),
+        "total": int(total) if isinstance(total, (int, float, str)) else len(rows),
         "folds": entry.get("folds"),
         "rows": rows,
     }
 
 
-def agreement_view(entry: Any, evaluation: Json) -> Json | None:
+def agreement_view(entry: JsonObject | None, evaluation: Evaluation) -> View | None:
     """Annotator agreement beside the model's micro F1 (people rarely are beaten by the model they trained)."""
-    if not isinstance(entry, dict) or entry.get("f1") is None and entry.get("kappa") is None:
+    if entry is None or entry.get("f1") is None and entry.get("kappa") is None:
         return None
-    micro = (evaluation.get("micro") or {}) if isinstance(evaluation, dict) else {}
     return {
         "f1": rounded(entry.get("f1")),
         "kappa": rounded(entry.get("kappa")),
-        "model_f1": rounded(micro.get("f1")),
-        "pairs": len(entry.get("pairs") or []),
-        "documents": len(entry.get("documents") or []),
+        "model_f1": rounded(evaluation.micro.f1),
+        "pairs": _size(entry.get("pairs")),
+        "documents": _size(entry.get("documents")),
     }

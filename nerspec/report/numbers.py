@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nerspec.numbers import metric_text, signed_text
 
 # Below this magnitude a change is rounding noise at three decimals and is shown as unchanged.
 EPSILON = 0.0005
 
 
-def rounded(value: Any) -> float | None:
+def rounded(value: object) -> float | None:
     """A number of the run result rounded to four decimals; None when it is missing or not a number."""
-    if value is None:
+    if not isinstance(value, (int, float, str)):
         return None
     try:
         return round(float(value), 4)

@@ -6,27 +6,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import JsonValue
+
 from nerspec.report.numbers import rounded
+from nerspec.run_record import ProjectRun
 
 
-def rollouts_view(project: dict[str, Any]) -> list[dict[str, Any]]:
-    done = {str(a.get("deployment")): a for a in project.get("rollout_actions") or [] if isinstance(a, dict)}
+def _count(value: JsonValue) -> int:
+    return int(value) if isinstance(value, (int, float, str)) and value else 0
+
+
+def rollouts_view(project: ProjectRun) -> list[dict[str, Any]]:
+    done = {str(a.get("deployment")): a for a in project.rollout_actions}
     rows = []
-    for line in project.get("rollouts") or []:
-        if not isinstance(line, dict):
-            continue
+    for line in project.rollouts:
         deployment = str(line.get("deployment", ""))
-        action = done.get(deployment, {}).get("action")
+        action = done[deployment].get("action") if deployment in done else None
+        reasons = line.get("reasons")
         rows.append({
             "deployment": deployment,
             "candidate": str(line.get("candidate") or "")[:12],
             "strategy": str(line.get("strategy", "")),
-            "documents": int(line.get("documents") or 0),
+            "documents": _count(line.get("documents")),
             "agreement": rounded(line.get("agreement")),
             "error_rate": rounded(line.get("error_rate")),
             "latency_ratio": rounded(line.get("latency_ratio")),
             "verdict": str(line.get("verdict", "")),
-            "reasons": [str(r) for r in line.get("reasons") or []],
+            "reasons": [str(r) for r in reasons] if isinstance(reasons, list) else [],
             "action": str(action) if action else None,
         })
     return rows

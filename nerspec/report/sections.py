@@ -10,40 +10,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import JsonValue
+
+from nerspec.evaluate.record import Calibration, Evaluation, JsonObject
 from nerspec.metrics.confusion import PAIRING_NOTES
 from nerspec.report.numbers import fmt_num, fmt_signed, rounded
+from nerspec.run_record import GateRow
 
 if TYPE_CHECKING:
     from nerspec.plan.actions import Action
 
 NONE_LABEL = "$none"
+View = dict[str, Any]  # a section of the report's view model (plain JSON for the templates)
 
 
-def calibration_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
+def calibration_view(evaluation: Evaluation, baseline: Evaluation | None) -> View | None:
     """ECE, the deployed model's ECE, and the non-empty reliability bins; None when nothing was measured."""
-    calibration = evaluation.get("calibration") or {}
-    ece = rounded(calibration.get("ece"))
+    calibration = evaluation.calibration or Calibration()
+    ece = rounded(calibration.ece)
     if ece is None:
         return None
     bins = [
         {
-            "range": f"{rounded(b.get('lower')):.1f}-{rounded(b.get('upper')):.1f}",
-            "lower": rounded(b.get("lower")),
-            "upper": rounded(b.get("upper")),
-            "count": int(b.get("count") or 0),
-            "confidence": rounded(b.get("confidence")),
-            "accuracy": rounded(b.get("accuracy")),
+            "range": f"{lower:.1f}-{upper:.1f}",
+            "lower": lower,
+            "upper": upper,
+            "count": b.count or 0,
+            "confidence": rounded(b.confidence),
+            "accuracy": rounded(b.accuracy),
         }
-        for b in calibration.get("bins") or []
-        if rounded(b.get("lower")) is not None and rounded(b.get("upper")) is not None
+        for b in calibration.bins
+        if (lower := rounded(b.lower)) is not None and (upper := rounded(b.upper)) is not None
     ]
+    before = baseline.calibration if baseline is not None else None
     return {
         "ece": ece,
-        "baseline_ece": rounded(((baseline or {}).get("calibration") or {}).get("ece")),
-        "measured": int(calibration.get("items") or 0),
-        "method": str(calibration.get("method") or "none"),
+        "baseline_ece": rounded(before.ece) if before is not None else None,
+        "measured": calibration.items or 0,
+        "method": calibration.method or "none",
         "source": _calibration_source(calibration),
-        "sampling_noise": rounded(calibration.get("sampling_noise")),
+        "sampling_noise": rounded(calibration.sampling_noise),
         "bins": bins,
         "shown": [b for b in bins if b["count"]],
     }
@@ -55,14 +61,14 @@ _METHOD = {"platt": "Platt scaling", "isotonic": "isotonic regression",
 _FITTED_ON = {"dev": "the dev carve", "cross-fit": "cross-fitted scores of the training documents"}
 
 
-def _calibration_source(calibration: dict[str, Any]) -> str:
+def _calibration_source(calibration: Calibration) -> str:
     from nerspec.calibration import fit_uncertainty
 
-    method = str(calibration.get("method") or "none")
+    method = calibration.method or "none"
     if method == "none":
         return "uncalibrated"
-    fitted_on = _FITTED_ON.get(str(calibration.get("fitted_on") or "dev"), str(calibration.get("fitted_on")))
-    items = int(calibration.get("fitted_items") or 0)
+    fitted_on = _FITTED_ON.get(calibration.fitted_on or "dev", str(calibration.fitted_on))
+    items = calibration.fitted_items or 0
     if not items:  # an Evaluation from before the count was recorded
         return f"calibrated by {_METHOD.get(method, method)} on {fitted_on}"
     noun = "documents per class" if method == "per-class" else "predictions"
@@ -70,47 +76,47 @@ def _calibration_source(calibration: dict[str, Any]) -> str:
             f"mean accuracy down to about ±{fmt_num(fit_uncertainty(items), 2)}")
 
 
-def _describe(item: dict[str, Any]) -> str:
+def _describe(item: JsonObject) -> str:
     mark = "✓" if item.get("correct") else "✗"
     if "start" in item:
         return f"{item.get('label', '')} “{item.get('text', '')}” [{item.get('start')}:{item.get('end')}] {mark}"
     return f"{item.get('label', '')} {mark}"
 
 
-def changes_view(evaluation: dict[str, Any]) -> dict[str, Any] | None:
+def changes_view(evaluation: Evaluation) -> View | None:
     """Newly wrong / newly right documents with what each model alone predicted; None without a baseline."""
-    changes = evaluation.get("changes")
-    if not isinstance(changes, dict):
+    changes = evaluation.changes
+    if changes is None:
         return None
     rows = [
         {
-            "id": str(d.get("id", "")),
-            "change": str(d.get("change", "")),
-            "candidate": "; ".join(_describe(i) for i in d.get("candidate_only") or []) or "—",
-            "baseline": "; ".join(_describe(i) for i in d.get("baseline_only") or []) or "—",
+            "id": d.id,
+            "change": d.change,
+            "candidate": "; ".join(_describe(i) for i in d.candidate_only) or "—",
+            "baseline": "; ".join(_describe(i) for i in d.baseline_only) or "—",
         }
-        for d in changes.get("documents") or []
+        for d in changes.documents
     ]
-    against = changes.get("against") or {}
     return {
-        "newly_wrong": int(changes.get("newly_wrong") or 0),
-        "newly_right": int(changes.get("newly_right") or 0),
-        "more": int(changes.get("more") or 0),
-        "deployment": str(against.get("deployment", "")),
+        "newly_wrong": changes.newly_wrong,
+        "newly_right": changes.newly_right,
+        "more": changes.more,
+        "deployment": changes.against.get("deployment", ""),
         "rows": rows,
     }
 
 
-def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any] | None:
-    cm = evaluation.get("confusion_matrix") or {}
-    labels = [str(x) for x in cm.get("labels") or []]
-    matrix = cm.get("matrix") or []
+def confusion_view(evaluation: Evaluation, baseline: Evaluation | None) -> View | None:
+    cm = evaluation.confusion_matrix
+    if cm is None:
+        return None
+    labels, matrix = list(cm.labels), cm.matrix
     if not labels or len(matrix) != len(labels):
         return None
     base_cell: Callable[[str, str], int | None] = lambda g, p: None  # noqa: E731
-    if baseline and baseline.get("confusion_matrix"):
-        b_labels = [str(x) for x in baseline["confusion_matrix"].get("labels") or []]
-        b_matrix = baseline["confusion_matrix"].get("matrix") or []
+    before = baseline.confusion_matrix if baseline is not None else None
+    if before is not None and before.model_fields_set:
+        b_labels, b_matrix = before.labels, before.matrix
         index = {label: i for i, label in enumerate(b_labels)}
 
         def base_cell(g: str, p: str) -> int | None:
@@ -126,7 +132,7 @@ def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) 
             matrix = [row[:k] + row[k + 1 :] for i, row in enumerate(matrix) if i != k]
     rows, changed = [], 0
     for i, gold in enumerate(labels):
-        cells: list[dict[str, Any]] = []
+        cells: list[View] = []
         for j, pred in enumerate(labels):
             value = int(matrix[i][j])
             base = base_cell(gold, pred)
@@ -138,25 +144,24 @@ def confusion_view(evaluation: dict[str, Any], baseline: dict[str, Any] | None) 
             cells.append({"predicted": pred, "value": value, "baseline": base, "delta": delta, "good": good})
         rows.append({"gold": gold, "total": sum(c["value"] for c in cells), "cells": cells})
     view = {"labels": labels, "rows": rows, "changed": changed, "has_baseline": base_cell("", "") is not None}
-    note = PAIRING_NOTES.get(str(cm.get("pairing") or ""))
+    note = PAIRING_NOTES.get(cm.pairing or "")
     return {**view, "pairing_note": note} if note else view
 
 
-def _is_regression(gate: dict[str, Any]) -> bool:
+def _is_regression(gate: GateRow) -> bool:
     # gates.py names every regression result `regression.<what>` (apply's missing-baseline failure: `regression`).
-    name = str(gate.get("name", ""))
-    return name == "regression" or name.startswith("regression.")
+    return gate.name == "regression" or gate.name.startswith("regression.")
 
 
-def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
+def gate_view(gate: GateRow) -> View:
     """One gate row that reads on its own: what is required, what was measured, the outcome.
 
     An absolute gate is `value` against `min <threshold>`. A regression gate's threshold is an allowed *drop*, so
     showing it next to the raw score ("0.778 | 0.030") misleads; its value is the change against the baseline
     with both scores, `-0.012 (0.871 → 0.859)`, next to `max drop 0.030`.
     """
-    threshold, value, base = rounded(gate.get("threshold")), rounded(gate.get("value")), rounded(gate.get("baseline"))
-    skipped = bool(gate.get("skipped"))
+    threshold, value, base = rounded(gate.threshold), rounded(gate.value), rounded(gate.baseline)
+    skipped = gate.skipped
     regression = _is_regression(gate)
     delta = round(value - base, 4) if value is not None and base is not None else None
     if regression:
@@ -166,14 +171,14 @@ def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
         else:
             shown = "—" if value is None else f"{fmt_num(value)} (no baseline score)"
     else:
-        bound = "max" if gate.get("metric") == "ece" else "min"  # calibration.max_ece is an upper bound
+        bound = "max" if gate.metric == "ece" else "min"  # calibration.max_ece is an upper bound
         requirement = f"{bound} —" if threshold is None else f"{bound} {fmt_num(threshold)}"
         shown = fmt_num(value)
-    passed = bool(gate.get("passed"))
+    passed = gate.passed
     return {
-        "name": str(gate.get("name", "")),
-        "metric": str(gate.get("metric", "")),
-        "label": None if gate.get("label") is None else str(gate["label"]),
+        "name": gate.name,
+        "metric": gate.metric,
+        "label": gate.label,
         "kind": "regression" if regression else "absolute",
         "threshold": threshold,
         "value": value,
@@ -184,11 +189,11 @@ def gate_view(gate: dict[str, Any]) -> dict[str, Any]:
         "passed": passed,
         "skipped": skipped,
         "status": "skipped" if skipped else ("pass" if passed else "fail"),
-        "message": str(gate.get("message") or ""),
+        "message": gate.message,
     }
 
 
-def merge_view(mode: str, passed: bool, actions: list[Action], model: dict[str, Any]) -> dict[str, Any] | None:
+def merge_view(mode: str, passed: bool, actions: list[Action], model: JsonObject) -> View | None:
     """What merging would do, for a pull-request run (`apply --no-deploy`); None for any other mode.
 
     A pull request never deploys, so "will not deploy (--no-deploy)" says nothing; the reviewer's question is
@@ -210,16 +215,17 @@ def merge_view(mode: str, passed: bool, actions: list[Action], model: dict[str, 
     }
 
 
-def _pvalue(value: Any) -> str:
-    p = float(value)
+def _pvalue(value: JsonValue) -> str:
+    p = float(value) if isinstance(value, (int, float, str)) else float("nan")
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
-def production_view(results: Any) -> list[dict[str, Any]]:
+def production_view(results: object) -> list[View]:
     """The report's Production section: per monitored deployment (``nerspec monitor``'s JSON, attached by
     ``nerspec.report.production``), its window, volume, drift signals and estimated vs measured precision."""
     out = []
-    for result in results or []:
+    monitored: list[View] = [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+    for result in monitored:
         drift = result.get("drift") or None
         estimated = result.get("estimated") or {}
         compared = result.get("compared") or {}

@@ -7,9 +7,12 @@ rounded to four decimals; the templates escape and format them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
 
 from nerspec.errors import NerspecError
+from nerspec.evaluate.record import Evaluation, JsonObject, LabelCount, Number, Record, Scores
 from nerspec.report.data_quality import agreement_view, label_errors_view
 from nerspec.report.numbers import EPSILON, fmt_num, rounded
 from nerspec.report.rollouts import rollouts_view
@@ -21,6 +24,7 @@ from nerspec.report.sections import (
     merge_view,
     production_view,
 )
+from nerspec.run_record import Baseline, GateRow, ProjectRun, RunRecord
 
 if TYPE_CHECKING:
     from nerspec.kinds import ProjectKind
@@ -30,6 +34,7 @@ UNDER_MIN = 15
 UNDER_WARN = 50
 IMBALANCE_RATIO = 10.0
 
+# The view model: plain JSON for the templates and ``--format json``, its shape is the templates' to read.
 Json = dict[str, Any]
 
 
@@ -37,16 +42,20 @@ class ReportError(NerspecError):
     """The run result cannot be rendered (malformed input or an unknown format)."""
 
 
-def build_view(run_result: Json) -> Json:
+def build_view(run_result: object) -> Json:
     """The kind-agnostic report view of a run result; also the `--format json` output."""
     if not isinstance(run_result, dict) or not isinstance(run_result.get("projects"), list):
         raise ReportError("not a run result: expected an object with a 'projects' list (see `nerspec apply --json`)")
-    mode = str(run_result.get("mode", ""))
-    projects = [_project_view(p, mode) for p in run_result["projects"]]
+    try:
+        record = RunRecord.from_json(run_result)
+    except ValidationError as exc:
+        raise ReportError(f"not a run result: {exc.errors()[0]['msg']} at "
+                          f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}") from None
+    projects = [_project_view(p, record.mode) for p in record.projects]
     return {
         "version": 1,
-        "created": str(run_result.get("created", "")),
-        "mode": mode,
+        "created": record.created,
+        "mode": record.mode,
         "passed": all(p["verdict"]["passed"] for p in projects),
         "projects": projects,
     }
@@ -61,34 +70,44 @@ def _kind(name: str) -> ProjectKind:
         raise ReportError(f"unknown project kind {name!r} (expected one of {', '.join(KINDS)})") from None
 
 
-def _project_view(project: Json, mode: str = "") -> Json:
-    kind = _kind(str(project.get("kind", "")))
-    evaluation = project.get("evaluation") or {}
-    baseline = project.get("baseline") or None
-    base_eval = (baseline or {}).get("evaluation") or None
-    model = project.get("model") or {}
-    labels = _label_order(kind, project, evaluation, base_eval)
-    data_view = _data_view(labels, evaluation, project.get("data_changes"))
-    documents = [d for d in evaluation.get("documents") or [] if d.get("mismatch", True)]
+R = TypeVar("R", bound=Record)
+
+
+def _given(record: R | None) -> R | None:
+    """A section that says something: an empty object in a run result reads as absent, as it always has."""
+    return record if record is not None and record.model_fields_set else None
+
+
+def _project_view(project: ProjectRun, mode: str = "") -> Json:
+    kind = _kind(project.kind)
+    evaluation = _given(project.evaluation) or Evaluation()
+    baseline = _given(project.baseline)
+    base_eval = _given(baseline.evaluation) if baseline is not None else None
+    model = project.model or {}
+    multilabel = model.get("multilabel")
+    labels = _label_order(project, evaluation, base_eval)
+    data_view = _data_view(labels, evaluation, project.data_changes)
+    documents = evaluation.mismatched()
     return {
-        "name": str(project.get("name", "")),
-        "kind": str(project.get("kind", "")),
+        "name": project.name,
+        "kind": project.kind,
         "kind_title": kind.title,
         "label_noun": kind.label_noun,
         "label_plural": kind.label_plural,
         "count_noun": kind.count_noun,
-        "manifest_path": str(project.get("manifest_path", "")),
-        "multilabel": bool(model.get("multilabel", False)),
+        "manifest_path": str(project.manifest_path if "manifest_path" in project.model_fields_set else ""),
+        "multilabel": bool(multilabel),
         "verdict": _verdict(project, mode),
         "plan": [{"type": a.type, "reasons": list(a.reasons)} for a in _actions(project)],
         "baseline": _baseline_view(baseline, base_eval),
-        "ci_level": rounded((evaluation.get("ci") or {}).get("level")),
+        "ci_level": rounded(evaluation.ci.level),
         "overall": _overall(evaluation, base_eval),
-        "labels": _label_rows(kind, project, labels, evaluation, base_eval, data_view),
+        "labels": _label_rows(project, labels, evaluation, base_eval, data_view),
         "languages": _language_rows(evaluation, base_eval),
-        "gates": [gate_view(g) for g in _gate_results(project)],
+        "gates": [gate_view(g) for g in project.gates.results],
         "confusion": confusion_view(evaluation, base_eval)
-        if kind.shows_confusion(model.get("multilabel"), evaluation) else None,
+        if kind.shows_confusion(multilabel if isinstance(multilabel, bool) else None, evaluation.to_json())
+        else None,
         "data": data_view,
         "guidance": _guidance(evaluation),
         "lint": _lint(project),
@@ -96,58 +115,49 @@ def _project_view(project: Json, mode: str = "") -> Json:
         "partial": _partial(evaluation),
         "calibration": calibration_view(evaluation, base_eval),
         "changes": changes_view(evaluation),
-        "production": production_view(project.get("production")),
+        "production": production_view(project.production),
         "rollouts": rollouts_view(project),
-        "threshold": rounded(evaluation.get("threshold")) if model.get("multilabel") else None,
-        "threshold_sweep": [
-            {k: rounded(v) for k, v in row.items()} for row in evaluation.get("threshold_sweep") or []
-        ],
+        "threshold": rounded(evaluation.threshold) if multilabel else None,
+        "threshold_sweep": [{k: rounded(v) for k, v in row.items()} for row in evaluation.threshold_sweep or []],
         "footer": _footer(model),
-        "label_errors": label_errors_view(project.get("label_errors")),
-        "agreement": agreement_view(project.get("agreement"), evaluation),
+        "label_errors": label_errors_view(project.label_errors),
+        "agreement": agreement_view(project.agreement, evaluation),
     }
 
 
-def _gate_results(project: Json) -> list[Json]:
-    return list((project.get("gates") or {}).get("results") or [])
-
-
-def _actions(project: Json) -> list[Action]:
+def _actions(project: ProjectRun) -> list[Action]:
     from nerspec.plan.actions import section_actions
 
-    return section_actions(project.get("plan"))
+    return section_actions(project.plan.to_json())
 
 
-def _verdict(project: Json, mode: str) -> Json:
-    gate_results = _gate_results(project)
-    deploy = project.get("deploy") or {}
-    failed = [g for g in gate_results if not g.get("passed")]
-    passed = bool((project.get("gates") or {}).get("passed", not failed))
-    skipped = sum(1 for g in gate_results if g.get("skipped"))
+def _verdict(project: ProjectRun, mode: str) -> Json:
+    gate_results = project.gates.results
+    failed = [g for g in gate_results if not g.passed]
+    passed = project.gates.passed if "passed" in project.gates.model_fields_set else not failed
+    skipped = sum(1 for g in gate_results if g.skipped)
+    deploy = project.deploy
     return {
         "passed": passed,
         # Skipped gates were not evaluated: counting them as passed would overstate the evidence.
         "gates_total": len(gate_results) - skipped,
         "gates_failed": len(failed),
         "gates_skipped": skipped,
-        "will_deploy": bool(deploy.get("will_deploy", False)),
-        "deployed": [
-            {"deployment": str(d.get("deployment", "")), "from": d.get("from"), "to": d.get("to")}
-            for d in deploy.get("deployed") or []
-        ],
-        "skipped_reason": deploy.get("skipped_reason"),
-        "merge": merge_view(mode, passed, _actions(project), project.get("model") or {}),
+        "will_deploy": deploy.will_deploy,
+        "deployed": [{"deployment": d.deployment, "from": d.from_fp, "to": d.to} for d in deploy.deployed],
+        "skipped_reason": deploy.skipped_reason,
+        "merge": merge_view(mode, passed, _actions(project), project.model or {}),
     }
 
 
-def _baseline_view(baseline: Json | None, base_eval: Json | None) -> Json | None:
-    if not baseline:
+def _baseline_view(baseline: Baseline | None, base_eval: Evaluation | None) -> Json | None:
+    if baseline is None:
         return None
     return {
-        "deployment": str(baseline.get("deployment", "")),
-        "fingerprint": str(baseline.get("fingerprint", "")),
+        "deployment": baseline.deployment,
+        "fingerprint": baseline.fingerprint,
         # Previous names (renames, merges) the deployed model's predictions were counted under.
-        "label_map": _label_map_text((base_eval or {}).get("label_map")),
+        "label_map": _label_map_text(base_eval.label_map if base_eval is not None else None),
     }
 
 
@@ -161,76 +171,75 @@ def _trend(delta: float | None) -> str:
     return "same"
 
 
-def _metric(value: Any, baseline: Any, ci: Any = None) -> Json:
+def _metric(value: Number | None, baseline: Number | None, ci: list[Number] | None = None) -> Json:
     v, b = rounded(value), rounded(baseline)
     delta = round(v - b, 4) if v is not None and b is not None else None
-    interval = [rounded(ci[0]), rounded(ci[1])] if isinstance(ci, (list, tuple)) and len(ci) == 2 else None
+    interval = [rounded(ci[0]), rounded(ci[1])] if ci is not None and len(ci) == 2 else None
     return {"value": v, "baseline": b, "delta": delta, "trend": _trend(delta) if b is not None else "new", "ci": interval}
 
 
-def _overall(evaluation: Json, base_eval: Json | None) -> list[Json]:
+def _scope(evaluation: Evaluation | None, average: str) -> Scores:
+    if evaluation is None:
+        return Scores()
+    return evaluation.micro if average == "micro" else evaluation.macro
+
+
+def _overall(evaluation: Evaluation, base_eval: Evaluation | None) -> list[Json]:
     """Micro and macro P/R/F1 against the deployed model's, with confidence intervals."""
-    ci = evaluation.get("ci") or {}
     overall = []
     for avg in ("micro", "macro"):
+        intervals = evaluation.ci.micro if avg == "micro" else {}
         for metric in ("precision", "recall", "f1"):
-            value = (evaluation.get(avg) or {}).get(metric)
-            base = ((base_eval or {}).get(avg) or {}).get(metric)
-            interval = (ci.get(avg) or {}).get(metric)
-            overall.append({"average": avg, "metric": metric, **_metric(value, base, interval)})
+            value, base = getattr(_scope(evaluation, avg), metric), getattr(_scope(base_eval, avg), metric)
+            overall.append({"average": avg, "metric": metric, **_metric(value, base, intervals.get(metric))})
     return overall
 
 
-def _per_label(kind: ProjectKind, evaluation: Json | None) -> dict[str, Json]:
-    if not evaluation:
-        return {}
-    found: dict[str, Json] = (
-        evaluation.get(kind.per_label_key) or evaluation.get("per_entity") or evaluation.get("per_class") or {}
-    )
-    return found
+def _per_label(evaluation: Evaluation | None) -> dict[str, Scores]:
+    return evaluation.per_label() if evaluation is not None else {}
 
 
-def _label_order(kind: ProjectKind, project: Json, *evaluations: Json | None) -> list[str]:
-    order: list[str] = [str(x) for x in (project.get("model") or {}).get("labels") or []]
+def _label_order(project: ProjectRun, *evaluations: Evaluation | None) -> list[str]:
+    declared = project.model_field("labels")
+    order: list[str] = [str(x) for x in declared] if isinstance(declared, list) else []
     for evaluation in evaluations:
-        for label in _per_label(kind, evaluation):
+        for label in _per_label(evaluation):
             if label not in order:
                 order.append(label)
     return order
 
 
-def _gate_outcome_by_label(gate_results: list[Json]) -> dict[str, bool]:
+def _gate_outcome_by_label(gate_results: list[GateRow]) -> dict[str, bool]:
     """Per label: whether all of its evaluated gates passed."""
     outcome: dict[str, bool] = {}
     for result in gate_results:
-        if result.get("label") is not None and not result.get("skipped"):
-            key = str(result["label"])
-            outcome[key] = outcome.get(key, True) and bool(result.get("passed"))
+        if result.label is not None and not result.skipped:
+            outcome[result.label] = outcome.get(result.label, True) and result.passed
     return outcome
 
 
 def _label_rows(
-    kind: ProjectKind, project: Json, labels: list[str], evaluation: Json, base_eval: Json | None, data_view: Json
+    project: ProjectRun, labels: list[str], evaluation: Evaluation, base_eval: Evaluation | None, data_view: Json
 ) -> list[Json]:
     """One row per label: data counts, P/R/F1 against the deployed model's, gate outcome, status, data flags."""
-    per, base_per = _per_label(kind, evaluation), _per_label(kind, base_eval)
-    label_ci = (evaluation.get("ci") or {}).get("per_label_f1") or {}
+    per, base_per = _per_label(evaluation), _per_label(base_eval)
+    label_ci = evaluation.ci.per_label_f1
     flags = {row["label"]: row["flags"] for row in data_view["labels"]}
-    gate_by_label = _gate_outcome_by_label(_gate_results(project))
+    gate_by_label = _gate_outcome_by_label(project.gates.results)
     rows = []
     for label in labels:
         found, before = per.get(label), base_per.get(label)
         status = "removed" if found is None else ("new" if base_eval and before is None else None)
-        m, b = found or {}, before or {}
+        m, b = found or Scores(), before or Scores()
         rows.append(
             {
                 "label": label,
                 "train": _counts(evaluation, "train", label),
                 "test": _counts(evaluation, "test", label),
-                "support": int(m.get("support", 0)),
-                "precision": _metric(m.get("precision"), b.get("precision")),
-                "recall": _metric(m.get("recall"), b.get("recall")),
-                "f1": _metric(m.get("f1"), b.get("f1"), label_ci.get(label)),
+                "support": m.support or 0,
+                "precision": _metric(m.precision, b.precision),
+                "recall": _metric(m.recall, b.recall),
+                "f1": _metric(m.f1, b.f1, label_ci.get(label)),
                 "gate": None if label not in gate_by_label else ("pass" if gate_by_label[label] else "fail"),
                 "status": status,
                 "flags": flags.get(label, []),
@@ -239,12 +248,10 @@ def _label_rows(
     return rows
 
 
-def _counts(evaluation: Json, side: str, label: str) -> int | None:
-    labels = ((evaluation.get("data") or {}).get(side) or {}).get("labels") or {}
-    entry = labels.get(label)
-    if entry is None:
-        return None
-    return int(entry.get("instances", entry.get("documents", 0)))
+def _counts(evaluation: Evaluation, side: str, label: str) -> int | None:
+    stats = evaluation.data.train if side == "train" else evaluation.data.test
+    entry: LabelCount | None = stats.labels.get(label) if stats is not None else None
+    return None if entry is None else entry.count
 
 
 def _data_flags(train: int, test: int, largest: int) -> list[str]:
@@ -262,8 +269,8 @@ def _data_flags(train: int, test: int, largest: int) -> list[str]:
     return flags
 
 
-def _data_view(labels: list[str], evaluation: Json, changes: Any) -> Json:
-    data = evaluation.get("data") or {}
+def _data_view(labels: list[str], evaluation: Evaluation, changes: dict[str, int] | None) -> Json:
+    data = evaluation.data
     rows = []
     train_counts = {label: _counts(evaluation, "train", label) or 0 for label in labels}
     largest = max(train_counts.values(), default=0)
@@ -271,43 +278,43 @@ def _data_view(labels: list[str], evaluation: Json, changes: Any) -> Json:
         train, test = train_counts[label], _counts(evaluation, "test", label) or 0
         rows.append({"label": label, "train": train, "test": test, "flags": _data_flags(train, test, largest)})
     return {
-        "train_documents": int((data.get("train") or {}).get("documents", 0)),
-        "test_documents": int((data.get("test") or {}).get("documents", 0)),
+        "train_documents": data.train.documents if data.train is not None else 0,
+        "test_documents": data.test.documents if data.test is not None else 0,
         "labels": rows,
-        "changes": dict(changes) if isinstance(changes, dict) else None,
+        "changes": dict(changes) if changes is not None else None,
     }
 
 
-def _language_rows(evaluation: Json, baseline: Json | None) -> list[Json]:
+def _language_rows(evaluation: Evaluation, baseline: Evaluation | None) -> list[Json]:
     """One row per language of ``per_language`` (micro P/R/F1 against the deployed model's, per-type F1)."""
     rows = []
-    base = (baseline or {}).get("per_language") or {}
-    for language, row in sorted((evaluation.get("per_language") or {}).items()):
-        micro, b = row.get("micro") or {}, (base.get(language) or {}).get("micro") or {}
-        per = row.get("per_label") or {}
+    base = (baseline.per_language if baseline is not None else None) or {}
+    for language, row in sorted((evaluation.per_language or {}).items()):
+        micro = row.micro
+        b = base[language].micro if language in base else Scores()
         rows.append({
-            "language": str(language),
-            "documents": int(row.get("documents", 0)),
-            "support": int(row.get("support", 0)),
-            "precision": _metric(micro.get("precision"), b.get("precision")),
-            "recall": _metric(micro.get("recall"), b.get("recall")),
-            "f1": _metric(micro.get("f1"), b.get("f1")),
-            "per_label": ", ".join(f"{label} {fmt_num(v.get('f1'))}" for label, v in per.items()),
+            "language": language,
+            "documents": row.documents,
+            "support": row.support,
+            "precision": _metric(micro.precision, b.precision),
+            "recall": _metric(micro.recall, b.recall),
+            "f1": _metric(micro.f1, b.f1),
+            "per_label": ", ".join(f"{label} {fmt_num(v.f1)}" for label, v in row.per_label.items()),
         })
     return rows
 
 
-def _label_map_text(mapping: Any) -> str:
+def _label_map_text(mapping: dict[str, str] | None) -> str:
     """``BorrowerName, GuarantorName -> Party`` for the deployed model's renamed or merged types."""
-    if not isinstance(mapping, dict) or not mapping:
+    if not mapping:
         return ""
     groups: dict[str, list[str]] = {}
     for old, new in mapping.items():
-        groups.setdefault(str(new), []).append(str(old))
+        groups.setdefault(new, []).append(old)
     return "; ".join(f"{', '.join(sorted(olds))} -> {new}" for new, olds in sorted(groups.items()))
 
 
-def _error_rows(kind: ProjectKind, documents: list[Json]) -> list[dict[str, str]]:
+def _error_rows(kind: ProjectKind, documents: list[JsonObject]) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     per_doc = [kind.report_errors(d) for d in documents]
     # Documents with the most mistakes first: they are the most telling, and often annotation errors.
@@ -316,19 +323,12 @@ def _error_rows(kind: ProjectKind, documents: list[Json]) -> list[dict[str, str]
     return rows
 
 
-def _guidance(evaluation: Json) -> list[Json]:
-    return [
-        {
-            "severity": str(g.get("severity", "info")),
-            "code": str(g.get("code", "")),
-            "message": str(g.get("message", "")),
-            "labels": [str(x) for x in g.get("labels") or []],
-        }
-        for g in evaluation.get("guidance") or []
-    ]
+def _guidance(evaluation: Evaluation) -> list[Json]:
+    return [{"severity": g.severity, "code": g.code, "message": g.message, "labels": list(g.labels)}
+            for g in evaluation.guidance]
 
 
-def _lint(project: Json) -> list[Json]:
+def _lint(project: ProjectRun) -> list[Json]:
     return [
         {
             "severity": str(f.get("severity", "warning")),
@@ -337,20 +337,20 @@ def _lint(project: Json) -> list[Json]:
             "doc_id": None if f.get("doc_id") is None else str(f["doc_id"]),
             "location": None if f.get("location") is None else str(f["location"]),
         }
-        for f in project.get("lint") or []
+        for f in project.lint
     ]
 
 
-def _partial(evaluation: Json) -> Json | None:
-    partial = evaluation.get("partial")
+def _partial(evaluation: Evaluation) -> Json | None:
     return {
         mode: {k: rounded(v) if isinstance(v, float) else v for k, v in values.items()}
-        for mode, values in (partial or {}).items()
+        for mode, values in (evaluation.partial or {}).items()
     } or None
 
 
-def _footer(model: Json) -> Json:
-    versions = model.get("versions") or {}
+def _footer(model: JsonObject) -> Json:
+    found = model.get("versions")
+    versions = found if isinstance(found, dict) else {}
     return {
         "fingerprint": str(model.get("fingerprint", "")),
         "data_fingerprint": str(model.get("data_fingerprint", "")),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nerspec import atomic
 from nerspec.errors import LockError
-from nerspec.state.store import utc_now
+from nerspec.timestamps import OFFSET, utc_timestamp
 
 LOCK_NAME = "lock.json"
 
@@ -117,7 +117,7 @@ def acquire(state_root: Path, operation: str, timeout: float = 0.0, poll: float 
         host=socket.gethostname(),
         pid=os.getpid(),
         operation=operation,
-        started=utc_now(),
+        started=utc_timestamp(suffix=OFFSET),  # as every state record (store.utc_now)
         pid_start=_process_start(os.getpid()),
     )
     deadline = time.monotonic() + timeout

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nerspec.state.sql import Connection, JsonObject, Params, Row
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,12 @@ def _decode(text: str) -> tuple[Predicted, ...]:
     return tuple(Predicted(str(label), float(conf), start, end) for label, conf, start, end in json.loads(text))
 
 
-def _row(d: MonitoredDocument) -> tuple[Any, ...]:
+def _row(d: MonitoredDocument) -> tuple[object, ...]:
     return (d.project, d.deployment, d.fingerprint, d.at, d.doc_id, d.language, d.length, d.tokens,
             d.unseen_tokens, _encode(d.predictions), d.expires, d.text)
 
 
-def _document(row: tuple[Any, ...]) -> MonitoredDocument:
+def _document(row: Row) -> MonitoredDocument:
     (row_id, project, deployment, fingerprint, at, doc_id, language, length, tokens, unseen, predictions, expires,
      text) = row
     return MonitoredDocument(project, deployment, fingerprint, float(at), doc_id, language, int(length), int(tokens),
@@ -73,16 +76,16 @@ class MonitoringTables:
 
     _placeholder = "?"
 
-    def _tx(self) -> AbstractContextManager[Any]:
+    def _tx(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, args: Params = ()) -> list[Row]:
         raise NotImplementedError
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", self._placeholder)
 
-    def record_monitoring_settings(self, project: str, deployment: str, settings: dict[str, Any] | None,
+    def record_monitoring_settings(self, project: str, deployment: str, settings: JsonObject | None,
                                    at: float) -> None:
         """What ``apply`` declared for a deployment's monitoring (None: not monitored; its logged rows stay until
         they expire)."""
@@ -93,7 +96,7 @@ class MonitoringTables:
                 c.execute(self._sql("INSERT INTO monitoring_settings (project, deployment, settings, updated) "
                                     "VALUES (?, ?, ?, ?)"), (project, deployment, json.dumps(settings), at))
 
-    def monitoring_settings(self) -> dict[tuple[str, str], dict[str, Any]]:
+    def monitoring_settings(self) -> dict[tuple[str, str], JsonObject]:
         rows = self._rows("SELECT project, deployment, settings FROM monitoring_settings")
         return {(project, deployment): json.loads(text) for project, deployment, text in rows}
 
@@ -112,7 +115,7 @@ class MonitoringTables:
         newest. ``texts=False`` leaves the texts in the database (monitor reads features only)."""
         columns = _COLUMNS if texts else _COLUMNS.replace(", text", ", NULL")
         sql = f"SELECT id, {columns} FROM monitoring_documents WHERE project = ? AND deployment = ?"
-        args: tuple[Any, ...] = (project, deployment)
+        args: tuple[object, ...] = (project, deployment)
         if since is not None:
             sql += " AND at >= ?"
             args += (since,)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import socket
 import threading
@@ -19,13 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import LockError, StateError
 from nerspec.state import postgres_migrations as migrations
 from nerspec.state import rollouts as _rollouts
 from nerspec.state.lock import ci_run_url
 from nerspec.state.monitoring import MonitoringTables
+from nerspec.state.postgres_connection import CHANNEL, connect, listen, redacted
 from nerspec.state.rows import DEPLOYMENT_COLUMNS as _DEPLOYMENT_COLUMNS
 from nerspec.state.rows import MODEL_COLUMNS as _MODEL_COLUMNS
 from nerspec.state.rows import check_expected as _check_expected
@@ -34,6 +34,7 @@ from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
 from nerspec.state.split_sides import SplitSideTables
+from nerspec.state.sql import JsonObject, Params, Row
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -41,30 +42,16 @@ from nerspec.state.store import (
     ModelRecord,
     RolloutObservation,
     RolloutRecord,
+    StateSnapshot,
     utc_now,
 )
 
-CONNECT_TIMEOUT_S = 10
-# NOTIFY channel: every change of a deployment is announced (payload: the project) when its transaction commits,
-# so `nerspec serve` swaps at once instead of at its next poll.
-CHANNEL = "nerspec_deployments"
+if TYPE_CHECKING:
+    from psycopg import Connection
+    from psycopg.rows import TupleRow
 
-
-def _connect(url: str) -> Any:
-    import psycopg
-
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="nerspec")
-    except psycopg.Error as exc:
-        raise StateError(f"cannot connect to the PostgreSQL state {_redact(url)}: {_redact(str(exc).strip())}") from None
-
-
-def _redact(text: str) -> str:
-    from nerspec.redact import redact
-
-    return redact(text)
-
+    from nerspec.paths import StatePaths
+    from nerspec.state.lock import LockInfo
 
 def open_postgres(url: str) -> PostgresStore:
     return PostgresStore(url)
@@ -84,25 +71,25 @@ class PostgresStore(MonitoringTables, SplitSideTables):
 
         self.url = url
         self._errors = (psycopg.OperationalError, psycopg.InterfaceError)
-        self.conn = _connect(url)
+        self.conn = connect(url)
         try:
             migrations.migrate(self.conn)
         except self._errors as exc:
             raise self._lost(exc) from None
 
     @classmethod
-    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> LockInfo:
         raise LockError("a PostgreSQL state's locks end with their holder's connection: there is nothing to unlock "
                         "(a live holder is named in the lock error)")
 
     announces_changes = True
 
     def listen(self, on_change: Callable[[], None], stop: threading.Event) -> None:
-        """LISTEN/NOTIFY on a connection of its own (``listen`` below), until ``stop`` is set."""
+        """LISTEN/NOTIFY on a connection of its own (``postgres_connection.listen``), until ``stop`` is set."""
         listen(self.url, on_change, stop)
 
     def _lost(self, exc: BaseException) -> StateError:
-        return StateError(f"lost the connection to the PostgreSQL state {_redact(self.url)}: {_redact(str(exc).strip())}; "
+        return StateError(f"lost the connection to the PostgreSQL state {redacted(self.url)}: {redacted(str(exc).strip())}; "
                           "every completed step is recorded, the interrupted one is not")
 
     def close(self) -> None:
@@ -115,20 +102,20 @@ class PostgresStore(MonitoringTables, SplitSideTables):
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self) -> Iterator[Connection[TupleRow]]:
         try:
             with self.conn.transaction():
                 yield self.conn
         except self._errors as exc:
             raise self._lost(exc) from None
 
-    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _all(self, sql: str, args: Params = ()) -> list[Row]:
         try:
             return self.conn.execute(sql, args).fetchall()
         except self._errors as exc:
             raise self._lost(exc) from None
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, args: Params = ()) -> list[Row]:
         return self._all(sql, args)
 
     def schema_version(self) -> int:
@@ -136,10 +123,11 @@ class PostgresStore(MonitoringTables, SplitSideTables):
 
     # locks ----------------------------------------------------------------------------------------
     @contextmanager
-    def locked(self, operation: str, projects: list[str], timeout: float = 0.0, poll: float = 0.2) -> Iterator[Any]:
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0,
+               poll: float = 0.2) -> Iterator[dict[str, str | int]]:
         """Hold ``projects``' advisory locks (taken in sorted order, so two applies never deadlock)."""
-        conn = _connect(self.url)
-        info = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid(),
+        conn = connect(self.url)
+        info: dict[str, str | int] = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid(),
                 "operation": operation, "started": utc_now(), "ci_url": ci_run_url()}
         held: list[str] = []
         try:
@@ -156,14 +144,15 @@ class PostgresStore(MonitoringTables, SplitSideTables):
                 pass  # the connection is gone, and the session's locks went with it
             conn.close()
 
-    def _acquire(self, conn: Any, project: str, info: dict[str, Any], timeout: float, poll: float) -> None:
+    def _acquire(self, conn: Connection[TupleRow], project: str, info: dict[str, str | int], timeout: float,
+                 poll: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                got = conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(project),)).fetchone()[0]
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(project),)).fetchone()
             except self._errors as exc:
                 raise self._lost(exc) from None
-            if got:
+            if row is not None and row[0]:
                 conn.execute(
                     """INSERT INTO locks (project, id, host, pid, operation, started, ci_url)
                        VALUES (%(project)s, %(id)s, %(host)s, %(pid)s, %(operation)s, %(started)s, %(ci_url)s)
@@ -173,12 +162,12 @@ class PostgresStore(MonitoringTables, SplitSideTables):
                 )
                 return
             if time.monotonic() >= deadline:
-                raise LockError(f"project {project} is locked in {_redact(self.url)}: {self._holder(conn, project)}. "
+                raise LockError(f"project {project} is locked in {redacted(self.url)}: {self._holder(conn, project)}. "
                                 "Wait for it or pass --lock-timeout SECONDS (the lock ends with its holder's "
                                 "connection: no force-unlock is needed after a crash)")
             time.sleep(poll)
 
-    def _holder(self, conn: Any, project: str) -> str:
+    def _holder(self, conn: Connection[TupleRow], project: str) -> str:
         row = conn.execute("SELECT id, host, pid, operation, started, ci_url FROM locks WHERE project = %s",
                            (project,)).fetchone()
         if row is None:
@@ -228,7 +217,7 @@ class PostgresStore(MonitoringTables, SplitSideTables):
         return dict(rows) if rows else None
 
     # evaluations ----------------------------------------------------------------------------------
-    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None:
+    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: JsonObject) -> None:
         with self._tx() as c:
             c.execute(
                 """INSERT INTO evaluations (fingerprint, test_key, project, created, evaluation)
@@ -237,12 +226,12 @@ class PostgresStore(MonitoringTables, SplitSideTables):
                 (fingerprint, test_key, project, utc_now(), _dump(evaluation)),
             )
 
-    def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None:
+    def evaluation(self, fingerprint: str, test_key: str) -> JsonObject | None:
         rows = self._all("SELECT evaluation FROM evaluations WHERE fingerprint = %s AND test_key = %s",
                          (fingerprint, test_key))
         return json.loads(rows[0][0]) if rows else None
 
-    def evaluations(self, fingerprint: str) -> dict[str, dict[str, Any]]:
+    def evaluations(self, fingerprint: str) -> dict[str, JsonObject]:
         rows = self._all("SELECT test_key, evaluation FROM evaluations WHERE fingerprint = %s", (fingerprint,))
         return {key: json.loads(text) for key, text in rows}
 
@@ -324,7 +313,7 @@ class PostgresStore(MonitoringTables, SplitSideTables):
                          "NOT NULL AND action <> 'rollout'", (project, deployment))
         return {r[0] for r in rows}
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> StateSnapshot:
         models = self._all("SELECT fingerprint, project FROM models ORDER BY fingerprint")
         deployments = self._all("SELECT project, deployment, fingerprint FROM deployments ORDER BY project, deployment")
         last = self._all("SELECT COALESCE(MAX(id), 0) FROM history")[0][0]
@@ -367,34 +356,12 @@ class PostgresStore(MonitoringTables, SplitSideTables):
             return _rollouts.observations(c, "%s", rollout_id)
 
 
-def _history(c: Any, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,
+def _history(c: Connection[TupleRow], project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,
              actor: str, reason: str, settings: str = "") -> None:
     c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
                  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
               (project, deployment, action, from_fp, to_fp, actor, utc_now(), reason, settings))
 
 
-def _notify(c: Any, project: str) -> None:
+def _notify(c: Connection[TupleRow], project: str) -> None:
     c.execute("SELECT pg_notify(%s, %s)", (CHANNEL, project))
-
-
-def listen(url: str, on_change: Any, stop: Any, poll: float = 1.0) -> None:
-    """Call ``on_change()`` whenever a deployment changes, until ``stop`` (a threading.Event) is set.
-
-    Runs on its own connection and thread; a lost connection is retried every few seconds (meanwhile the
-    server's polling still picks changes up)."""
-    import psycopg
-
-    while not stop.is_set():
-        try:
-            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                 application_name="nerspec serve (listen)") as conn:
-                conn.execute(f"LISTEN {CHANNEL}")
-                while not stop.is_set():
-                    if any(True for _ in conn.notifies(timeout=poll)):
-                        try:
-                            on_change()
-                        except Exception:  # the next notification or poll tries again
-                            logging.getLogger("nerspec.serve").exception("reloading after a notification failed")
-        except psycopg.Error:
-            stop.wait(5.0)

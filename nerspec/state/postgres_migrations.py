@@ -6,9 +6,14 @@ nerspec knows is refused (an older nerspec must not write a schema it does not u
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+    from psycopg.rows import TupleRow
+
 
 V1 = [
     """CREATE TABLE IF NOT EXISTS nerspec_schema (version INTEGER NOT NULL)""",
@@ -137,15 +142,15 @@ LATEST = len(MIGRATIONS)
 MIGRATION_LOCK = 0x6E6572737065  # "nerspe": one migrator at a time (transaction-scoped advisory lock)
 
 
-def current_version(conn: Any) -> int:
-    exists = conn.execute("SELECT to_regclass('nerspec_schema')").fetchone()[0]
-    if exists is None:
+def current_version(conn: Connection[TupleRow]) -> int:
+    exists = conn.execute("SELECT to_regclass('nerspec_schema')").fetchone()
+    if exists is None or exists[0] is None:
         return 0
     row = conn.execute("SELECT version FROM nerspec_schema").fetchone()
     return int(row[0]) if row else 0
 
 
-def migrate(conn: Any, target: int = LATEST) -> int:
+def migrate(conn: Connection[TupleRow], target: int = LATEST) -> int:
     """Bring the database to ``target``; returns the version it had. ``conn`` is in autocommit mode."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))

@@ -17,11 +17,15 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state.sqlite import RECOVERY_HINT, check_integrity
+
+if TYPE_CHECKING:
+    from nerspec.state.sql import JsonObject, Row
+    from nerspec.state.store import ModelRecord, Store
 
 
 def _artifacts(paths: StatePaths) -> list[Path]:
@@ -155,7 +159,7 @@ def restore(paths: StatePaths, source: Path, force: bool = False) -> Path | None
     return kept
 
 
-def _read_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
+def _read_rows(db: Path, query: str) -> list[Row]:
     """Rows of ``query`` in the database ``db``; none when it is missing, damaged or lacks the tables."""
     if not db.is_file() or not db.stat().st_size:
         return []
@@ -216,9 +220,11 @@ class Recovered:
     kept: Path | None
 
 
-def recover(paths: StatePaths, training_inputs: Callable[[dict[str, Any]], dict[str, Any]]) -> Recovered:
+def recover(paths: StatePaths, training_inputs: Callable[[JsonObject], JsonObject], pointer_target: JsonObject) -> Recovered:
     """Rebuild the database from the artifacts and pointers (the caller holds the lock). ``training_inputs``
-    maps an artifact's ``manifest.json`` to what plan compares (``fingerprints.model.recorded_training_inputs``)."""
+    maps an artifact's ``manifest.json`` to what plan compares (``fingerprints.model.recorded_training_inputs``);
+    ``pointer_target`` is the target a deployment served from a registry pointer is recorded with (the target
+    table's, handed down: the state does not know the targets)."""
     from nerspec.safeio import sha256_file
     from nerspec.state.sqlite import SqliteStore
     from nerspec.state.store import DeploymentRecord, ModelRecord
@@ -260,11 +266,11 @@ def recover(paths: StatePaths, training_inputs: Callable[[dict[str, Any]], dict[
                 # The pointer serves an older model than the project's newest: most likely a rollback. Recorded
                 # as one, so `apply` does not redeploy the newer model on its own (plan says how to choose it).
                 store.set_deployment(
-                    DeploymentRecord(project, deployment, newer, {"type": "local"}, at), action="deploy",
+                    DeploymentRecord(project, deployment, newer, pointer_target, at), action="deploy",
                     actor=RECOVER_ACTOR, reason="recovered: the newest model of the project (assumed deployed once)",
                 )
             store.set_deployment(
-                DeploymentRecord(project, deployment, str(fingerprint), {"type": "local"}, at),
+                DeploymentRecord(project, deployment, str(fingerprint), pointer_target, at),
                 action="rollback" if newer else "deploy", actor=RECOVER_ACTOR,
                 reason="recovered from the registry pointer (earlier history was lost)"
                 + ("; it serves an older model than the newest, so recorded as a rollback" if newer else ""),
@@ -278,8 +284,8 @@ def recover(paths: StatePaths, training_inputs: Callable[[dict[str, Any]], dict[
 RECOVER_ACTOR = "nerspec state recover"
 
 
-def _newest_after(store: Any, project: str, fingerprint: str) -> str | None:
-    def age(model: Any) -> tuple[str, int]:  # `created` has seconds; the artifact's mtime breaks ties
+def _newest_after(store: Store, project: str, fingerprint: str) -> str | None:
+    def age(model: ModelRecord) -> tuple[str, int]:  # `created` has seconds; the artifact's mtime breaks ties
         try:
             return model.created, (Path(model.model_dir) / "meta.json").stat().st_mtime_ns
         except OSError:
@@ -291,7 +297,7 @@ def _newest_after(store: Any, project: str, fingerprint: str) -> str | None:
     return later[-1].fingerprint if later else None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> JsonObject:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -299,8 +305,8 @@ def _read(path: Path) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _summary(evaluation: JsonObject) -> dict[str, object]:
+    out: dict[str, object] = {}
     for average in ("micro", "macro"):
         scores = evaluation.get(average) or {}
         for metric in ("precision", "recall", "f1"):

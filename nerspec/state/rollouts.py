@@ -8,10 +8,15 @@ an ended rollout writes nothing (the insert checks that the rollout exists).
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 from nerspec.state.store import DeploymentRecord, RolloutObservation, RolloutRecord, Store
+
+if TYPE_CHECKING:
+    from nerspec.state.sql import Connection, Row
 
 ROLLOUT_COLUMNS = "id, project, deployment, candidate, production, strategy, weight, started"
 OBSERVATION_COLUMNS = (
@@ -19,30 +24,30 @@ OBSERVATION_COLUMNS = (
 )
 
 
-def _rollout(row: Any) -> RolloutRecord:
+def _rollout(row: Row) -> RolloutRecord:
     rid, project, deployment, candidate, production, strategy, weight, started = row
     return RolloutRecord(rid, project, deployment, candidate, production, strategy,
                          None if weight is None else float(weight), started)
 
 
-def _observation(row: Any) -> RolloutObservation:
+def _observation(row: Row) -> RolloutObservation:
     rid, error, matched, c_only, p_only, identical, c_ms, p_ms = row
     return RolloutObservation(rid, bool(error), int(matched), int(c_only), int(p_only), bool(identical),
                               None if c_ms is None else float(c_ms), float(p_ms))
 
 
-def rollouts(c: Any, p: str, project: str) -> dict[str, RolloutRecord]:
+def rollouts(c: Connection, p: str, project: str) -> dict[str, RolloutRecord]:
     rows = c.execute(f"SELECT {ROLLOUT_COLUMNS} FROM rollouts WHERE project = {p} ORDER BY deployment",
                      (project,)).fetchall()
     return {r[2]: _rollout(r) for r in rows}
 
 
-def all_rollouts(c: Any) -> list[RolloutRecord]:
+def all_rollouts(c: Connection) -> list[RolloutRecord]:
     rows = c.execute(f"SELECT {ROLLOUT_COLUMNS} FROM rollouts ORDER BY project, deployment").fetchall()
     return [_rollout(r) for r in rows]
 
 
-def start(c: Any, p: str, record: RolloutRecord, history: Any) -> None:
+def start(c: Connection, p: str, record: RolloutRecord, history: Callable[[str | None, str], None]) -> None:
     """Stage ``record``, replacing the deployment's current candidate (whose observations are deleted)."""
     row = c.execute(f"SELECT id FROM rollouts WHERE project = {p} AND deployment = {p}",
                     (record.project, record.deployment)).fetchone()
@@ -55,7 +60,7 @@ def start(c: Any, p: str, record: RolloutRecord, history: Any) -> None:
     history(record.production, record.candidate)
 
 
-def end(c: Any, p: str, rollout: RolloutRecord, promote: DeploymentRecord | None, lock: str = "") -> None:
+def end(c: Connection, p: str, rollout: RolloutRecord, promote: DeploymentRecord | None, lock: str = "") -> None:
     """Forget ``rollout`` and its observations; with ``promote``, the deployment serves the candidate (compare
     and set: it must still serve what the rollout started from)."""
     row = c.execute(f"SELECT id FROM rollouts WHERE id = {p}{lock}", (rollout.id,)).fetchone()
@@ -78,28 +83,31 @@ def end(c: Any, p: str, rollout: RolloutRecord, promote: DeploymentRecord | None
     c.execute(f"DELETE FROM rollouts WHERE id = {p}", (rollout.id,))
 
 
-def record_observations(c: Any, p: str, observations: list[RolloutObservation]) -> int:
+def record_observations(c: Connection, p: str, observations: list[RolloutObservation]) -> int:
     """One batch; rows of rollouts that ended meanwhile are skipped. Returns the rows written."""
     live = {r[0] for r in c.execute("SELECT id FROM rollouts").fetchall()}
     rows = [(o.rollout_id, int(o.error), o.matched, o.candidate_only, o.production_only, int(o.identical),
              o.candidate_ms, o.production_ms) for o in observations if o.rollout_id in live]
     if rows:
         sql = f"INSERT INTO rollout_observations ({OBSERVATION_COLUMNS}) VALUES ({', '.join([p] * 8)})"
-        if hasattr(c, "executemany"):  # sqlite3
+        if isinstance(c, sqlite3.Connection):
             c.executemany(sql, rows)
         else:  # psycopg: executemany lives on the cursor (one pipelined round trip)
-            with c.cursor() as cur:
-                cur.executemany(sql, rows)
+            cursor = c.cursor()
+            try:
+                cursor.executemany(sql, rows)
+            finally:
+                cursor.close()
     return len(rows)
 
 
-def observations(c: Any, p: str, rollout_id: str) -> list[RolloutObservation]:
+def observations(c: Connection, p: str, rollout_id: str) -> list[RolloutObservation]:
     rows = c.execute(f"SELECT {OBSERVATION_COLUMNS} FROM rollout_observations WHERE rollout_id = {p}",
                      (rollout_id,)).fetchall()
     return [_observation(r) for r in rows]
 
 
-def _dump(value: Any) -> str:
+def _dump(value: object) -> str:
     from nerspec.state.rows import dump
 
     return dump(value)

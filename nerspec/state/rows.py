@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from nerspec.errors import StateError
-from nerspec.state.store import ANY, DeploymentRecord, ModelRecord
+from nerspec.state.sql import Row
+from nerspec.state.store import ANY, DeploymentRecord, ModelRecord, StateSnapshot
 
 MODEL_COLUMNS = (
     "project, fingerprint, created, data_fingerprint, model_dir, training_inputs, versions, metrics, artifact_files"
@@ -16,12 +16,12 @@ MODEL_COLUMNS = (
 DEPLOYMENT_COLUMNS = "project, deployment, fingerprint, target, deployed_at"
 
 
-def dump(value: Any) -> str:
+def dump(value: object) -> str:
     """Canonical JSON for a text column (sorted keys, no spaces), so equal values store equal text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def model_record(row: Sequence[Any]) -> ModelRecord:
+def model_record(row: Row) -> ModelRecord:
     project, fp, created, data_fp, model_dir, inputs, versions, metrics, files = row
     return ModelRecord(
         project=project,
@@ -36,12 +36,12 @@ def model_record(row: Sequence[Any]) -> ModelRecord:
     )
 
 
-def deployment_record(row: Sequence[Any]) -> DeploymentRecord:
+def deployment_record(row: Row) -> DeploymentRecord:
     project, deployment, fp, target, at = row
     return DeploymentRecord(project, deployment, fp, json.loads(target), at)
 
 
-def snapshot(models: Sequence[Sequence[Any]], deployments: Sequence[Sequence[Any]], last_history: int) -> dict[str, Any]:
+def snapshot(models: Sequence[Row], deployments: Sequence[Row], last_history: int) -> StateSnapshot:
     """What a saved plan depends on: models and deployments (not history or evaluations), as counts + a digest."""
     rows = [[list(r) for r in models], [list(r) for r in deployments], last_history]
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()

@@ -8,16 +8,19 @@ ever added: a recorded side never changes, which is what keeps existing document
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, closing
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nerspec.state.sql import Connection, Params, Row
 
 
 class SplitSideTables:
     """``recorded_split`` / ``record_split`` of a store (needs ``_tx``, ``_rows`` and ``_sql``)."""
 
-    def _tx(self) -> AbstractContextManager[Any]:
+    def _tx(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, args: Params = ()) -> list[Row]:
         raise NotImplementedError
 
     def _sql(self, sql: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 from nerspec.state import migrations
@@ -22,6 +22,7 @@ from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
 from nerspec.state.split_sides import SplitSideTables
+from nerspec.state.sql import JsonObject, Params, Row, SqliteParameters
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -29,8 +30,13 @@ from nerspec.state.store import (
     ModelRecord,
     RolloutObservation,
     RolloutRecord,
+    StateSnapshot,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from nerspec.paths import StatePaths
+    from nerspec.state.lock import LockInfo
 
 QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
 
@@ -51,31 +57,28 @@ def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
         raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
 
 
-class _Guarded:
-    """The connection, with "database disk image is malformed" turned into the StateError that says how to recover."""
+class _Guarded(sqlite3.Connection):
+    """The connection (``sqlite3.connect(factory=...)``); once ``guard``ed, "database disk image is malformed"
+    is turned into the StateError that says how to recover."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn, self._path = conn, path
+    guard: Path | None = None  # the database file, once it passed the integrity check
 
-    def execute(self, *args: Any) -> Any:
+    def execute(self, sql: str, parameters: SqliteParameters = (), /) -> sqlite3.Cursor:
         try:
-            return self._conn.execute(*args)
+            return super().execute(sql, parameters)
         except sqlite3.DatabaseError as exc:
             raise self._explain(exc) from None
 
-    def executemany(self, *args: Any) -> Any:
+    def executemany(self, sql: str, parameters: Iterable[SqliteParameters], /) -> sqlite3.Cursor:
         try:
-            return self._conn.executemany(*args)
+            return super().executemany(sql, parameters)
         except sqlite3.DatabaseError as exc:
             raise self._explain(exc) from None
 
     def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
-        if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
+        if self.guard is None or type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
             return exc
-        return StateError(f"the state database {self._path} is corrupt ({exc}); {RECOVERY_HINT}")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
+        return StateError(f"the state database {self.guard} is corrupt ({exc}); {RECOVERY_HINT}")
 
 
 class SqliteStore(MonitoringTables, SplitSideTables):
@@ -84,7 +87,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         self.root = root or Path(path).parent  # the state directory: the lock file lives here
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
-            self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, factory=_Guarded)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
@@ -94,7 +97,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
                 # a large one surfaces in the query that meets it (_Guarded) with the same message.
                 if Path(path).stat().st_size <= QUICK_CHECK_MAX_BYTES:
                     check_integrity(self.conn, path)
-                self.conn = _Guarded(self.conn, path)  # type: ignore[assignment]
+                self.conn.guard = path
             migrations.migrate(self.conn)
         except sqlite3.DatabaseError as exc:
                 raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
@@ -137,17 +140,17 @@ class SqliteStore(MonitoringTables, SplitSideTables):
             raise
         self.conn.execute("COMMIT")
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, args: Params = ()) -> list[Row]:
         return list(self.conn.execute(sql, args).fetchall())
 
-    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> Any:
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
         """The state directory's lock file (``nerspec.state.lock``): one writer per directory, any project."""
         from nerspec.state import lock
 
         return lock.locked(self.root, operation, timeout)
 
     @classmethod
-    def force_unlock(cls, paths: Any, lock_id: str, force: bool = False) -> Any:
+    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> LockInfo:
         """Remove the state directory's lock file if it is ``lock_id`` (``nerspec.state.lock.force_unlock``)."""
         from nerspec.state import lock
 
@@ -215,7 +218,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         return dict(rows) if rows else None
 
     # evaluations ----------------------------------------------------------------------------------
-    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None:
+    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: JsonObject) -> None:
         with self._tx() as c:
             c.execute(
                 """INSERT INTO evaluations (fingerprint, test_key, project, created, evaluation)
@@ -224,13 +227,13 @@ class SqliteStore(MonitoringTables, SplitSideTables):
                 (fingerprint, test_key, project, utc_now(), _dump(evaluation)),
             )
 
-    def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None:
+    def evaluation(self, fingerprint: str, test_key: str) -> JsonObject | None:
         row = self.conn.execute(
             "SELECT evaluation FROM evaluations WHERE fingerprint = ? AND test_key = ?", (fingerprint, test_key)
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def evaluations(self, fingerprint: str) -> dict[str, dict[str, Any]]:
+    def evaluations(self, fingerprint: str) -> dict[str, JsonObject]:
         rows = self.conn.execute("SELECT test_key, evaluation FROM evaluations WHERE fingerprint = ?", (fingerprint,))
         return {key: json.loads(text) for key, text in rows.fetchall()}
 
@@ -336,7 +339,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         ).fetchall()
         return {r[0] for r in rows}
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> StateSnapshot:
         """What a saved plan depends on: models and deployments (not history or evaluations)."""
         models = self.conn.execute("SELECT fingerprint, project FROM models ORDER BY fingerprint").fetchall()
         deployments = self.conn.execute(

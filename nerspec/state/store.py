@@ -9,10 +9,13 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+from nerspec.state.sql import JsonObject
 
 if TYPE_CHECKING:
     from nerspec.paths import StatePaths
+    from nerspec.state.lock import LockInfo
     from nerspec.state.monitoring import MonitoredDocument
 
 # ``set_deployment(expected_from=ANY)``: no compare-and-set.
@@ -26,9 +29,9 @@ class ModelRecord:
     created: str
     data_fingerprint: str
     model_dir: str
-    training_inputs: dict[str, Any] = field(default_factory=dict)  # fingerprint.training_inputs at training time
+    training_inputs: JsonObject = field(default_factory=dict)  # fingerprint.training_inputs at training time
     versions: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)  # summary: micro/macro P/R/F1 of the evaluation
+    metrics: JsonObject = field(default_factory=dict)  # summary: micro/macro P/R/F1 of the evaluation
     artifact_files: dict[str, str] = field(default_factory=dict)  # relpath -> sha256, for drift detection
 
 
@@ -37,7 +40,7 @@ class DeploymentRecord:
     project: str
     deployment: str
     fingerprint: str
-    target: dict[str, Any]
+    target: JsonObject
     deployed_at: str
 
 
@@ -68,6 +71,15 @@ class RolloutRecord:
     strategy: str  # shadow | canary
     weight: float | None  # canary: share of documents the candidate answers
     started: str
+
+
+class StateSnapshot(TypedDict):
+    """What a saved plan depends on: models and deployments (not history or evaluations), as counts + a digest."""
+
+    models: int
+    deployments: int
+    history: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -106,11 +118,11 @@ class Store(Protocol):
     def document_hashes(self, fingerprint: str) -> dict[str, str] | None: ...
 
     # evaluations
-    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: dict[str, Any]) -> None: ...
+    def record_evaluation(self, project: str, fingerprint: str, test_key: str, evaluation: JsonObject) -> None: ...
 
-    def evaluation(self, fingerprint: str, test_key: str) -> dict[str, Any] | None: ...
+    def evaluation(self, fingerprint: str, test_key: str) -> JsonObject | None: ...
 
-    def evaluations(self, fingerprint: str) -> dict[str, dict[str, Any]]: ...
+    def evaluations(self, fingerprint: str) -> dict[str, JsonObject]: ...
 
     # deployments
     def deployments(self, project: str) -> dict[str, DeploymentRecord]: ...
@@ -132,13 +144,13 @@ class Store(Protocol):
 
     def served(self, project: str, deployment: str) -> set[str]: ...
 
-    def snapshot(self) -> dict[str, Any]: ...
+    def snapshot(self) -> StateSnapshot: ...
 
     # production monitoring (nerspec.state.monitoring): settings apply declares, documents a server logs
-    def record_monitoring_settings(self, project: str, deployment: str, settings: dict[str, Any] | None,
+    def record_monitoring_settings(self, project: str, deployment: str, settings: JsonObject | None,
                                    at: float) -> None: ...
 
-    def monitoring_settings(self) -> dict[tuple[str, str], dict[str, Any]]: ...
+    def monitoring_settings(self) -> dict[tuple[str, str], JsonObject]: ...
 
     def record_monitoring_documents(self, documents: list[MonitoredDocument]) -> None: ...
 
@@ -172,10 +184,10 @@ class Store(Protocol):
 
     # the store owns its lock: SQLite a lock file in the state directory (one apply per directory), PostgreSQL
     # session advisory locks per project (released with the connection when a process dies)
-    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[Any]: ...
+    def locked(self, operation: str, projects: list[str], timeout: float = 0.0) -> AbstractContextManager[object]: ...
 
     @classmethod
-    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> Any:
+    def force_unlock(cls, paths: StatePaths, lock_id: str, force: bool = False) -> LockInfo:
         """Remove the lock ``lock_id`` left by a command that is gone, without opening the store (it may be the
         damaged thing); returns its holder, or raises ``LockError`` where locks end with their holder."""
         ...

@@ -109,6 +109,8 @@ def fill_staged(
         "expert_config": spec.training.config,
         # nerspec.calibration: raw confidence -> probability, fitted on the dev carve (absent: raw scores)
         "calibration": calibration,
+        # Entities may overlap: a span categorizer (``nerspec.kinds.artifact_kind``); absent for flat NER.
+        **({"overlapping": True} if spec.overlapping else {}),
     }
     atomic.fsync_tree(model)
     atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact

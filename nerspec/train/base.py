@@ -62,14 +62,17 @@ def inspect_base(project: LoadedProject, lang: str) -> BasePipeline:
     return BasePipeline(package=package, width=width, has_vectors=bool(nlp.vocab.vectors.shape[0]))
 
 
-def apply_base(config: Config, project: LoadedProject) -> None:
-    """Point the config's ``tok2vec`` at the base package (in place); the trained components listen to it."""
+def apply_base(config: Config, project: LoadedProject, longest_span: int = 0) -> None:
+    """Point the config's ``tok2vec`` at the base package (in place); the trained components listen to it.
+    ``longest_span``: the training data's longest entity in tokens (``ProjectKind.components``)."""
     base = inspect_base(project, config["nlp"]["lang"])
-    from nerspec.kinds import kind_of
+    from nerspec.kinds import project_kind
 
     spec = project.manifest.spec
     labels = [label.name for label in spec.labels]
-    trained, listening = kind_of(project.kind).listening(labels, bool(getattr(spec, "multilabel", False)), base.width)
+    trained, listening = project_kind(project).listening(
+        labels, bool(getattr(spec, "multilabel", False)), base.width, longest_span
+    )
     config["nlp"]["pipeline"] = [TOK2VEC, *trained]
     config["components"] = {TOK2VEC: {"source": base.package, "component": TOK2VEC}, **listening}
     if base.has_vectors:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
-from nerspec.kinds import kind_of
+from nerspec.kinds import project_kind
 
 if TYPE_CHECKING:
     from nerspec.calibration import Outcome
@@ -64,7 +64,7 @@ def fit_calibration(
     fitted = [(calibration(score), correct) for score, correct in raw]
     out = calibration.to_json()
     out["beam_width"] = 1  # ``Predictor``'s default: the scores of ``_raw_predictor``
-    if kind_of(project.kind).parser_factories:  # scores from the parser's actions
+    if project_kind(project).parser_factories:  # scores from the parser's actions
         from nerspec.confidence import ACTION_SCORES
 
         out["scores"] = ACTION_SCORES  # which raw scores the map was fitted on (``nerspec.predict``)
@@ -120,11 +120,9 @@ def _class_scores(predictor: Predictor, docs: list[Document]) -> list[dict[str, 
 
 
 def _outcomes(project: LoadedProject, predictor: Predictor, docs: list[Document]) -> list[Outcome]:
-    from nerspec.kinds import kind_of
-
     languages = [d.language for d in docs]  # a multilingual pipeline tokenizes each text by its language
     predictions = list(predictor.pipe([d.text for d in docs], batch_size=64, languages=languages))
-    return kind_of(project.kind).outcomes(docs, predictions)
+    return project_kind(project).outcomes(docs, predictions)
 
 
 def _cross_fitted(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
-from nerspec.kinds import ProjectKind, kind_of
+from nerspec.kinds import ProjectKind, project_kind
 from nerspec.train.memory import MEMORY_READER, PROGRESS_LOGGER
 from nerspec.train.schedule import DataSize, schedule_for
 
@@ -96,10 +96,11 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     leaves unset follows the schedule scaled to ``size``, the training data (``nerspec.train.schedule``)."""
     from thinc.api import Config
 
-    impl = kind_of(project.kind)
+    impl = project_kind(project)
     training = project.manifest.spec.training
     labels, multilabel = labels_of(project), multilabel_of(project)
-    pipeline, components = impl.components(labels, multilabel)
+    longest_span = size.longest_span if size is not None else 0
+    pipeline, components = impl.components(labels, multilabel, longest_span)
     data: dict[str, Any] = {
         "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
         "system": {"gpu_allocator": None, "seed": training.seed},
@@ -116,7 +117,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
         },
         "components": components,
         "corpora": file_corpora(),
-        "training": _training_section(training, schedule_for(project.kind, size, multilabel)),
+        "training": _training_section(training, schedule_for(impl, size, multilabel)),
         "pretraining": {},
         "initialize": {
             "vectors": None,
@@ -135,7 +136,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     if training.base is not None:
         from nerspec.train.base import apply_base
 
-        apply_base(config, project)
+        apply_base(config, project, longest_span)
     return config
 
 
@@ -226,7 +227,7 @@ def expert_config(project: LoadedProject) -> Config:
         config = Config().from_disk(path, interpolate=False)
     except Exception as exc:
         raise TrainingError(f"{shown}: not a valid spaCy config: {exc}") from None
-    impl = kind_of(project.kind)
+    impl = project_kind(project)
     labels, multilabel = labels_of(project), multilabel_of(project)
     problems, trained = _expert_problems(config, project, impl, multilabel)
     if problems:
@@ -340,7 +341,7 @@ def write_reference_docbin(
     import spacy
     from spacy.tokens import DocBin
 
-    impl = kind_of(project.kind)
+    impl = project_kind(project)
     nlp = spacy.blank(lang or spacy_lang(project))
     labels, multilabel = labels_of(project), multilabel_of(project)
     docbin = DocBin(store_user_data=False)

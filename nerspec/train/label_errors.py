@@ -14,7 +14,7 @@ from nerspec.corpus.findings import excerpt
 from nerspec.corpus.label_errors import LabelError, class_label_errors, ner_label_errors
 from nerspec.corpus.model import Corpus, Document
 from nerspec.kinds import kind_of
-from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores
+from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores, scores_path
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -62,7 +62,7 @@ def cached_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePath
     docs = list(corpus.documents)
     for folds in (FOLDS, *(k for k in range(2, MAX_FOLDS + 1) if k != FOLDS)):
         key = cache_key(model_fingerprint, folds)
-        scores = read_scores(paths.cache / "cross-fit" / key / "scores.json", docs)
+        scores = read_scores(scores_path(paths.cache / "cross-fit" / key), docs)
         if scores is not None:
             return _report(project, docs, CrossFit(key, folds, scores, 0), min_score)
     return None

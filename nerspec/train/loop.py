@@ -124,7 +124,7 @@ def run_training(
     # dozen noisy dev scores overstates the dev carve's accuracy, and the calibration is fitted on that carve.
     keep_last = patience == 0
     tracker = _Tracker(max_steps, patience, progress, keep_last=keep_last)
-    session = memory.MemorySession(train=train_docs, dev=dev_docs, impl=cfg.kind_of(project.kind),
+    session = memory.MemorySession(train=train_docs, dev=dev_docs, impl=cfg.project_kind(project),
                                    labels=cfg.labels_of(project), multilabel=cfg.multilabel_of(project),
                                    log_step=tracker.log_step)
     config = cfg.with_memory_corpus(base, key)

@@ -14,17 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nerspec.corpus.model import Document
-from nerspec.kinds import kind_of
+from nerspec.kinds import ProjectKind, kind_of
 
 
 @dataclass(frozen=True)
 class DataSize:
     documents: int
     words: int  # whitespace-separated words of the training documents (a tokenizer-free estimate)
+    longest_span: int = 0  # the longest entity in (estimated) tokens: what a span model's candidates must cover
 
     @classmethod
     def of(cls, documents: Sequence[Document]) -> DataSize:
-        return cls(documents=len(documents), words=sum(len(d.text.split()) for d in documents))
+        from nerspec.kinds.spans import span_tokens
+
+        return cls(documents=len(documents), words=sum(len(d.text.split()) for d in documents),
+                   longest_span=span_tokens(documents))
 
 
 # Bounds whatever the data: very small projects still train a few hundred steps, huge ones stop in time.
@@ -41,9 +45,9 @@ class Schedule:
     learn_rate: float
 
 
-def schedule_for(kind: str, size: DataSize | None, multilabel: bool = False) -> Schedule:
-    """The default schedule of a project kind for ``size`` training data (``None``: a small project)."""
-    spec = kind_of(kind).schedule(multilabel)
+def schedule_for(kind: str | ProjectKind, size: DataSize | None, multilabel: bool = False) -> Schedule:
+    """The default schedule of a project kind (or its name) for ``size`` training data (``None``: a small project)."""
+    spec = (kind_of(kind) if isinstance(kind, str) else kind).schedule(multilabel)
     words = max(size.words if size is not None else 5000, 1)
     batch = max(50, min(spec.batch_words, words // spec.min_steps_per_epoch))
     steps_per_epoch = max(1, math.ceil(words / batch))

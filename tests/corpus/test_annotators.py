@@ -72,3 +72,60 @@ def test_lint_agreement_json_and_text(tmp_path: Path) -> None:
     assert [d["id"] for d in found["documents"]] == ["1", "7"]
     text = CliRunner().invoke(cli, ["lint", str(project), "--agreement"])
     assert "people: annotators agree at strict span F1" in text.stdout and "2 documents to adjudicate:" in text.stdout
+
+
+def choice(label: str) -> dict[str, object]:
+    return {"type": "choices", "from_name": "class", "to_name": "text", "value": {"choices": [label]}}
+
+
+def test_lint_agreement_on_label_studio_classification_reports_cohens_kappa(tmp_path: Path) -> None:
+    project = tmp_path / "tickets"
+    project.mkdir()
+    given = {"ann@x": ["billing", "billing", "bug", "bug"], "bob@x": ["billing", "bug", "bug", "bug"]}
+    tasks = [{"id": i, "data": {"text": f"ticket {i}"}, "annotations": [
+        {"completed_by": who, "created_at": f"2024-01-0{n + 1}", "result": [choice(labels[i])]}
+        for n, (who, labels) in enumerate(given.items())]} for i in range(4)]
+    tasks[0]["annotations"].append({"completed_by": "cy@x", "created_at": "2024-01-05", "result": [choice("billing")]})
+    (project / "ls.json").write_text(json.dumps(tasks))
+    manifest = {"apiVersion": "nerspec/v1", "kind": "TextClassificationProject", "metadata": {"name": "tickets"},
+                "spec": {"classes": [{"name": "billing"}, {"name": "bug"}],
+                         "data": [{"name": "ls", "format": "labelstudio", "path": "ls.json"}],
+                         "deployments": [{"name": "production"}]}}
+    (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest))
+    result = CliRunner().invoke(cli, ["lint", str(project), "--agreement", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["agreement"]
+    # ann vs bob: 3 of 4 agree, chance 0.5 (ann 2 billing / 2 bug, bob 1 / 3): kappa 0.5. cy agrees with both on
+    # the one task it labeled (kappa 1.0); overall: the pairs' mean weighted by shared tasks.
+    pairs = {(p["a"], p["b"]): (p["documents"], p["kappa"], p["f1"]) for p in found["pairs"]}
+    assert pairs == {("ann@x", "bob@x"): (4, 0.5, None), ("ann@x", "cy@x"): (1, 1.0, None),
+                     ("bob@x", "cy@x"): (1, 1.0, None)}
+    assert found["kappa"] == round((0.5 * 4 + 1.0 + 1.0) / 6, 4) and found["f1"] is None
+    assert [d["id"] for d in found["documents"]] == ["1"] and found["annotated"] == 4
+    text = CliRunner().invoke(cli, ["lint", str(project), "--agreement"])
+    assert text.exit_code == 0 and "kappa" in text.stdout
+
+
+def test_doccano_1x_annotations_carry_their_user_per_span_or_class(tmp_path: Path) -> None:
+    project = write_project(tmp_path, None)
+    record = {"id": 11, "text": TEXT, "annotations": [
+        {"label": "PER", "start_offset": 0, "end_offset": 3, "user": 1},
+        {"label": "PER", "start_offset": 0, "end_offset": 3, "user": 2},
+        {"label": "LOC", "start_offset": 15, "end_offset": 19, "user": 2}]}
+    (project / "d.jsonl").write_text(json.dumps(record) + "\n")
+    doc = load_corpus(load_project(project)).by_id()["11"]
+    assert [(a.annotator, [TEXT[s.start:s.end] for s in a.spans]) for a in doc.annotations] == [
+        ("1", ["Ann"]), ("2", ["Ann", "Oslo"])]
+    assert [TEXT[s.start:s.end] for s in doc.spans] == ["Ann", "Oslo"]  # the latest user's, by default
+    result = CliRunner().invoke(cli, ["lint", str(project), "--agreement", "--json"])
+    assert result.exit_code == 0, result.output
+    pairs = {(p["a"], p["b"]): p["f1"] for p in json.loads(result.stdout)["agreement"]["pairs"]}
+    assert pairs[("1", "2")] == round(2 * 1 / 3, 4)
+    # Classification: a class per item, each with its user.
+    from nerspec.corpus.formats import doccano
+
+    classes = tmp_path / "c.jsonl"
+    classes.write_text(json.dumps({"id": 3, "text": "refund", "annotations": [
+        {"label": "billing", "user": "ann"}, {"label": "bug", "user": "bob"}, {"label": 4, "user": "bob"}]}) + "\n")
+    [read] = doccano.read(classes)
+    assert [(a.annotator, a.labels) for a in read.annotations] == [("ann", ("billing",)), ("bob", ("bug", "4"))]

@@ -74,10 +74,14 @@ def test_the_corpus_labels_of_the_same_string_elsewhere_are_a_second_witness() -
 def test_overlapping_missing_candidates_are_one_finding_with_both_witnesses() -> None:
     text = "We flew to Paris today."
     docs = [doc("tagged", Span(11, 16, "LOC"), text=text), doc("untagged", text=text)]
-    scores = [OutOfSample(), OutOfSample({(11, 16, "LOC"): 0.8, (11, 16, "PER"): 0.1, (8, 16, "LOC"): 0.05})]
+    beam = {(11, 16, "LOC"): 0.8, (11, 16, "PER"): 0.1, (8, 16, "LOC"): 0.05}
+    scores = [OutOfSample(), OutOfSample(beam, untagged={(11, 22, "LOC"): 0.6, (0, 2, "PER"): 0.3})]
     errors = [e for e in ner_label_errors(docs, scores) if e.id == "untagged"]
-    assert [(e.start, e.end, e.suggested, e.kind) for e in errors] == [(11, 16, "LOC", "missing")]
+    assert [(e.start, e.end, e.suggested, e.kind) for e in errors] == [(11, 16, "LOC", "missing"),
+                                                                      (0, 2, "PER", "missing")]
     assert errors[0].score == pytest.approx(1 - (1 - 0.9 * 0.8) * (1 - 1 / 2))
+    assert errors[1].score == pytest.approx(0.9 * 0.3)  # the model's untagged run alone
+    assert OutOfSample.from_json(scores[1].to_json()) == scores[1]
 
 
 def test_offsets_are_code_points_and_min_score_filters() -> None:

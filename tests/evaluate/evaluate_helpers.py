@@ -1,10 +1,18 @@
-"""Shared generators: token sequences with IOB2 tags, and the character spans they denote."""
+"""Shared generators: token sequences with IOB2 tags, and the character spans they denote; the Evaluation JSON."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
+from nerspec.evaluate import evaluate
+
+
+def evaluation_json(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The Evaluation JSON ``evaluate`` gives for these arguments (what these tests assert on)."""
+    return evaluate(*args, **kwargs).to_json()
 
 TYPES = ("PER", "LOC", "ORG")
 WORDS = ("a", "bb", "ccc", "dddd", "e")

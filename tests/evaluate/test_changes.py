@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nerspec.corpus.model import Document, Span
-from nerspec.evaluate import evaluate
+from nerspec.evaluate import Evaluation, evaluate
 from nerspec.evaluate.changes import document_changes
 
 
@@ -14,7 +14,7 @@ def _doc(i: int, spans: list[tuple[int, int, str]]) -> Document:
 GOLD = [(0, 5, "PER"), (10, 13, "PER"), (17, 22, "LOC")]
 
 
-def _eval(preds: list[list[tuple[int, int, str]]]) -> dict:
+def _eval(preds: list[list[tuple[int, int, str]]]) -> Evaluation:
     gold = [_doc(i, GOLD) for i in range(len(preds))]
     return evaluate("NERProject", gold, [_doc(i, p) for i, p in enumerate(preds)], ci_resamples=10)
 
@@ -22,7 +22,7 @@ def _eval(preds: list[list[tuple[int, int, str]]]) -> dict:
 def test_newly_wrong_first_with_the_differing_entities() -> None:
     baseline = _eval([GOLD, GOLD[:2], GOLD, GOLD[:1]])
     candidate = _eval([GOLD[:2] + [(17, 22, "PER")], GOLD, GOLD, GOLD[:1]])
-    changes = document_changes(candidate, baseline, against={"deployment": "production", "fingerprint": "abc"})
+    changes = document_changes(candidate, baseline, against={"deployment": "production", "fingerprint": "abc"}).to_json()
     assert (changes["newly_wrong"], changes["newly_right"], changes["more"]) == (1, 1, 0)
     first, second = changes["documents"]
     assert (first["id"], first["change"]) == ("d0", "newly wrong")
@@ -36,7 +36,7 @@ def test_newly_wrong_first_with_the_differing_entities() -> None:
 def test_capped_with_a_count_of_the_rest() -> None:
     baseline = _eval([GOLD] * 8)
     candidate = _eval([GOLD[:1]] * 8)
-    changes = document_changes(candidate, baseline, limit=3)
+    changes = document_changes(candidate, baseline, limit=3).to_json()
     assert len(changes["documents"]) == 3 and changes["more"] == 5 and changes["newly_wrong"] == 8
 
 
@@ -46,7 +46,7 @@ def test_classification_items() -> None:
                                                         Document(id="b", text="y", labels=["sports"])], ci_resamples=10)
     cand = evaluate("TextClassificationProject", gold, [Document(id="a", text="x", labels=["tech"]),
                                                         Document(id="b", text="y", labels=["tech"])], ci_resamples=10)
-    changes = document_changes(cand, base)
+    changes = document_changes(cand, base).to_json()
     assert [(d["id"], d["change"]) for d in changes["documents"]] == [("a", "newly wrong"), ("b", "newly right")]
     assert changes["documents"][0]["candidate_only"] == [{"label": "tech", "correct": False}]
     assert changes["documents"][0]["baseline_only"] == [{"label": "sports", "correct": True}]

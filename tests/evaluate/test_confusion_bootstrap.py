@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
-from nerspec.evaluate import evaluate
+from nerspec.evaluate import Evaluation, evaluate
 from nerspec.metrics.bootstrap import bootstrap_ci, paired_bootstrap, resampled_totals, significance_test
 from nerspec.metrics.confusion import NONE, ner_confusion
 from nerspec.metrics.ner import score_ner
@@ -61,14 +61,15 @@ def test_smaller_test_set_gives_wider_interval() -> None:
     small = evaluate("NERProject", *_docs(20, 1), ci_resamples=500)
     large = evaluate("NERProject", *_docs(500, 1), ci_resamples=500)
 
-    def width(e: dict, key: str = "f1") -> float:
-        lo, hi = e["ci"]["micro"][key]
+    def width(e: Evaluation, key: str = "f1") -> float:
+        lo, hi = e.ci.micro[key]
         return hi - lo
 
     assert width(small) > 2 * width(large)
-    lo, hi = large["ci"]["micro"]["f1"]
-    assert lo <= large["micro"]["f1"] <= hi
-    assert large["ci"]["per_label_f1"]["A"][0] <= large["per_entity"]["A"]["f1"] <= large["ci"]["per_label_f1"]["A"][1]
+    as_json = large.to_json()
+    lo, hi = as_json["ci"]["micro"]["f1"]
+    assert lo <= as_json["micro"]["f1"] <= hi
+    assert as_json["ci"]["per_label_f1"]["A"][0] <= as_json["per_entity"]["A"]["f1"] <= as_json["ci"]["per_label_f1"]["A"][1]
 
 
 def test_bootstrap_is_deterministic_with_seed() -> None:
@@ -122,8 +123,8 @@ def test_significance_test_from_evaluation_json() -> None:
     worse = [Document(d.id, d.text, [s for s in d.spans if rng.random() < 0.6]) for d in good]
     new = evaluate("NERProject", gold, worse, ci_resamples=20)
     old = evaluate("NERProject", gold, good, ci_resamples=20)
-    test = significance_test(new, old, resamples=300)
+    test = significance_test(new.documents, old.documents, resamples=300)
     assert test("micro_f1", None) < 0.01
     assert test("f1", "A") < 0.05
     assert test("f1", "UNKNOWN") is None
-    assert significance_test(new, {"documents": []})("micro_f1", None) is None
+    assert significance_test(new.documents, [])("micro_f1", None) is None

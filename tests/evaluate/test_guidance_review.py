@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from evaluate_helpers import evaluation_json
+
 from nerspec.corpus.model import Document, Span
-from nerspec.evaluate import evaluate
 from nerspec.metrics.review import mismatches_only
 
 
@@ -32,7 +33,7 @@ def test_ner_guidance_rules() -> None:
     gold = [_doc(k, [loc]) for k in range(8)] + [_doc(10, [per, org]), _doc(11, [])]
     pred = [_doc(k, [Span(14, 19, "ORG") if k < 3 else loc]) for k in range(8)]
     pred += [_doc(10, [per, org]), _doc(11, [Span(0, 5, "PER")])]
-    result = evaluate("NERProject", gold, pred, train_docs=train, labels=["PER", "LOC", "ORG", "MISC"],
+    result = evaluation_json("NERProject", gold, pred, train_docs=train, labels=["PER", "LOC", "ORG", "MISC"],
                       ci_resamples=20)
     c = codes(result)
     assert sorted(c["few_instances"]) == [["MISC"], ["ORG"]]
@@ -52,7 +53,7 @@ def test_classification_guidance() -> None:
     train = [Document(f"t{k}", "x", labels=["a"]) for k in range(100)] + [Document("t-b", "x", labels=["b"])]
     gold = [Document(str(k), "x", labels=["a" if k < 5 else "b"]) for k in range(10)]
     pred = [Document(str(k), "x", labels=["a"]) for k in range(10)]
-    c = codes(evaluate("TextClassificationProject", gold, pred, train_docs=train, ci_resamples=20))
+    c = codes(evaluation_json("TextClassificationProject", gold, pred, train_docs=train, ci_resamples=20))
     assert c["few_documents"] == [["b"]]
     assert c["imbalance"] == [["a", "b"]]
     assert c["ambiguous_schema"] == [["b", "a"]]
@@ -63,7 +64,7 @@ def _confused(n_test: int, n_confused: int) -> list[list[str]]:
     gold = [Document(str(k), "x", labels=["a"]) for k in range(n_test)] + [Document("b0", "x", labels=["b"])]
     pred = [Document(str(k), "x", labels=["b" if k < n_confused else "a"]) for k in range(n_test)]
     pred.append(Document("b0", "x", labels=["b"]))
-    return codes(evaluate("TextClassificationProject", gold, pred, ci_resamples=20)).get("ambiguous_schema", [])
+    return codes(evaluation_json("TextClassificationProject", gold, pred, ci_resamples=20)).get("ambiguous_schema", [])
 
 
 def test_ambiguous_schema_needs_a_share_and_a_count() -> None:
@@ -76,7 +77,7 @@ def test_ambiguous_schema_needs_a_share_and_a_count() -> None:
 def test_ambiguous_schema_message_keeps_the_share() -> None:
     gold = [Document(str(k), "x", labels=["a"]) for k in range(30)]
     pred = [Document(str(k), "x", labels=["b" if k < 3 else "a"]) for k in range(30)]
-    found = [g for g in evaluate("TextClassificationProject", gold, pred, ci_resamples=20)["guidance"]
+    found = [g for g in evaluation_json("TextClassificationProject", gold, pred, ci_resamples=20)["guidance"]
              if g["code"] == "ambiguous_schema"]
     assert [g["message"] for g in found] == [
         "3 of 30 test documents of a (10%) were predicted as b: ambiguous schema: merge or clarify these labels"]
@@ -86,7 +87,7 @@ def test_review_marks_and_mismatch_filter() -> None:
     text = "Alice visited Paris."
     gold = [Document("1", text, [Span(0, 5, "PER"), Span(14, 19, "LOC")]), Document("2", text, [Span(0, 5, "PER")])]
     pred = [Document("1", text, [Span(0, 5, "PER"), Span(14, 20, "LOC")]), Document("2", text, [Span(0, 5, "PER")])]
-    docs = evaluate("NERProject", gold, pred, ci_resamples=20)["documents"]
+    docs = evaluation_json("NERProject", gold, pred, ci_resamples=20)["documents"]
     first = docs[0]
     assert [(g["label"], g["status"]) for g in first["gold"]] == [("PER", "TP"), ("LOC", "FN")]
     assert first["gold"][1]["error"].startswith("boundary error: predicted 'Paris.'")
@@ -98,7 +99,7 @@ def test_predictions_aligned_by_id() -> None:
     text = "Alice"
     gold = [Document("1", text, [Span(0, 5, "PER")]), Document("2", "Bob", [])]
     pred = [Document("2", "Bob", []), Document("1", text, [Span(0, 5, "PER")])]
-    assert evaluate("NERProject", gold, pred, ci_resamples=20)["micro"]["f1"] == 1.0
+    assert evaluation_json("NERProject", gold, pred, ci_resamples=20)["micro"]["f1"] == 1.0
 
 
 def test_import_stays_light() -> None:

@@ -6,12 +6,11 @@ import math
 import warnings
 
 import pytest
-from evaluate_helpers import docs_from_tags, tagged_pair
+from evaluate_helpers import docs_from_tags, evaluation_json, tagged_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
-from nerspec.evaluate import evaluate
 from nerspec.metrics.ner import score_ner
 
 
@@ -33,7 +32,7 @@ def reference_docs() -> tuple[list[Document], list[Document]]:
 
 def test_reference_worked_example() -> None:
     gold, pred = reference_docs()
-    result = evaluate("NERProject", gold, pred, ci_resamples=50)
+    result = evaluation_json("NERProject", gold, pred, ci_resamples=50)
     person, city = result["per_entity"]["Person"], result["per_entity"]["City"]
     assert (person["tp"], person["fp"], person["fn"]) == (2, 1, 1)
     assert (city["tp"], city["fp"], city["fn"]) == (1, 1, 1)
@@ -56,7 +55,7 @@ def test_right_span_wrong_type_is_fp_and_fn() -> None:
 def test_types_neither_tagged_nor_predicted_are_left_out() -> None:
     text = "Paris"
     gold = [Document("1", text, [Span(0, 5, "LOC")])]
-    result = evaluate("NERProject", gold, gold, labels=["PER", "LOC", "ORG"], ci_resamples=20)
+    result = evaluation_json("NERProject", gold, gold, labels=["PER", "LOC", "ORG"], ci_resamples=20)
     assert list(result["per_entity"]) == ["LOC"]
     assert result["macro"]["f1"] == 1.0
 
@@ -64,7 +63,7 @@ def test_types_neither_tagged_nor_predicted_are_left_out() -> None:
 def test_nothing_tagged_scores_zero() -> None:
     # seqeval returns NaN for the macro average here; JSON has no NaN and gates need a number: 0.0.
     docs = [Document("1", "x")]
-    result = evaluate("NERProject", docs, [Document("1", "x")], ci_resamples=20)
+    result = evaluation_json("NERProject", docs, [Document("1", "x")], ci_resamples=20)
     assert result["micro"]["f1"] == 0.0 and result["macro"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from evaluate_helpers import evaluation_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document
-from nerspec.evaluate import evaluate, per_label
+from nerspec.evaluate import Evaluation, per_label
 from nerspec.metrics.textcat import SWEEP, score_classes, threshold_sweep
 
 CLASSES = ("sports", "politics", "tech", "food")
@@ -23,7 +24,7 @@ def test_multilabel_reference_example() -> None:
     """TP 4, FP 1, FN 2 -> P 0.8, R 0.67, F1 0.73."""
     gold = docs([["a", "b"], ["a", "c"], ["b"], ["c"]])
     pred = docs([["a", "b"], ["a"], ["b", "c"], []])
-    result = evaluate("TextClassificationProject", gold, pred, multilabel=True, ci_resamples=50)
+    result = evaluation_json("TextClassificationProject", gold, pred, multilabel=True, ci_resamples=50)
     micro = result["micro"]
     assert (micro["tp"], micro["fp"], micro["fn"]) == (4, 1, 2)
     assert micro["precision"] == pytest.approx(0.8)
@@ -31,13 +32,14 @@ def test_multilabel_reference_example() -> None:
     assert round(micro["f1"], 2) == 0.73
     assert result["threshold"] == 0.5 and result["threshold_sweep"] == []
     assert "partial" not in result and "per_entity" not in result
-    assert per_label(result) is result["per_class"]
+    evaluation = Evaluation.from_json(result)
+    assert per_label(evaluation) is evaluation.per_class
 
 
 def test_single_label_micro_is_accuracy_and_confusion_matrix() -> None:
     gold = docs([["a"], ["a"], ["b"], ["c"], ["b"]])
     pred = docs([["a"], ["b"], ["b"], ["a"], ["b"]])
-    result = evaluate("TextClassificationProject", gold, pred, ci_resamples=50)
+    result = evaluation_json("TextClassificationProject", gold, pred, ci_resamples=50)
     m = result["micro"]
     assert m["precision"] == m["recall"] == m["f1"] == pytest.approx(3 / 5)
     cm = result["confusion_matrix"]
@@ -51,7 +53,7 @@ def test_threshold_from_scores_and_sweep() -> None:
     gold = docs([["a"], ["a", "b"], ["b"]])
     scores = [{"a": 0.9, "b": 0.3}, {"a": 0.6, "b": 0.45}, {"a": 0.2, "b": 0.95}]
     pred = docs([[], [], []])  # ignored: with scores, the threshold decides
-    result = evaluate("TextClassificationProject", gold, pred, scores=scores, multilabel=True, threshold=0.4,
+    result = evaluation_json("TextClassificationProject", gold, pred, scores=scores, multilabel=True, threshold=0.4,
                       ci_resamples=20)
     assert result["micro"]["tp"] == 4 and result["micro"]["fp"] == 0
     sweep = result["threshold_sweep"]

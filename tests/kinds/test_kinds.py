@@ -15,6 +15,7 @@ from nerspec.kinds import (
     KINDS,
     NER_KIND,
     SUPPORTED_KINDS,
+    kind_key,
     kind_of,
     kind_of_task,
     task_kinds,
@@ -24,11 +25,13 @@ from nerspec.manifest import schema
 
 def test_the_table_holds_every_manifest_kind_under_its_own_name() -> None:
     declared = {get_args(model.model_fields["kind"].annotation)[0] for model in get_args(schema.AnyProject)}
-    assert set(KINDS) == declared == set(SUPPORTED_KINDS) == set(schema.SUPPORTED_KINDS) == set(schema.PROJECT_MODELS)
+    assert declared == set(SUPPORTED_KINDS) == set(schema.SUPPORTED_KINDS) == set(schema.PROJECT_MODELS)
+    # Each manifest kind, and the variants its spec chooses (`overlapping: true`), under their key.
+    assert set(KINDS) == {*declared, kind_key(NER_KIND, overlapping=True)}
     for name, kind in KINDS.items():
-        assert kind.name == name
+        assert kind_key(kind.name, kind.overlapping) == name
         # The manifest field that declares the labels exists on that kind's spec.
-        spec = schema.PROJECT_MODELS[name].model_fields["spec"].annotation
+        spec = schema.PROJECT_MODELS[kind.name].model_fields["spec"].annotation
         assert kind.label_field in spec.model_fields  # type: ignore[union-attr]
 
 
@@ -73,6 +76,6 @@ def test_evaluation_and_gates_use_the_kinds_per_label_key(kind: str) -> None:
         label = "bio"
     evaluation = evaluate(kind, gold, gold, ci_resamples=10, labels=[label])
     key = KINDS[kind].per_label_key
-    assert evaluation[key][label]["f1"] == 1.0 and per_label(evaluation) == evaluation[key]
+    assert evaluation.to_json()[key][label]["f1"] == 1.0 and per_label(evaluation) == getattr(evaluation, key)
     [result] = evaluate_gates(kind, [label], gates, evaluation)
     assert result.name == f"{key}.{label}.f1" and result.passed

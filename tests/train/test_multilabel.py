@@ -33,7 +33,8 @@ def test_multilabel_defaults_converge_and_are_calibrated(tmp_path: Path, state) 
     from nerspec.evaluate.run import evaluate_model
     from nerspec.predict import load
 
-    evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=10)
+    evaluated = evaluate_model(project, corpus, split, artifact.path, ci_resamples=10)
+    evaluation = evaluated.to_json()
     assert evaluation["micro"]["f1"] >= 0.95
     calibration = evaluation["calibration"]
     assert calibration["method"] == "per-class" and calibration["ece"] <= 0.1
@@ -50,5 +51,5 @@ def test_multilabel_defaults_converge_and_are_calibrated(tmp_path: Path, state) 
     from nerspec.manifest.gates import CalibrationGate
 
     gates = project.manifest.spec.gates.model_copy(update={"calibration": CalibrationGate(max_ece=0.1)})
-    (gate,) = [r for r in evaluate_gates(project.kind, list(TOPICS), gates, evaluation) if r.name == "calibration.max_ece"]
+    (gate,) = [r for r in evaluate_gates(project.kind, list(TOPICS), gates, evaluated) if r.name == "calibration.max_ece"]
     assert gate.passed and gate.value == calibration["ece"]

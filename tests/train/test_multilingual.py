@@ -84,7 +84,8 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
     assert artifact.meta["languages"] == ["en", "de", "ja", "ru", "zh"] and artifact.meta["multilingual"] is True
 
-    evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=50)
+    evaluated = evaluate_model(project, corpus, split, artifact.path, ci_resamples=50)
+    evaluation = evaluated.to_json()
     per_language = evaluation["per_language"]
     assert {"en", "de", "ru"} <= set(per_language)
     for language in ("en", "de", "ru"):
@@ -97,12 +98,12 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     assert per_language["de"]["micro"]["f1"] > 0.5 and per_language["ru"]["micro"]["f1"] > 0.5
     from nerspec.evaluate.text import render
 
-    shown = render(evaluation)
+    shown = render(evaluated)
     assert "Per language:" in shown and "\n  de " not in shown and any(line.startswith("de ") for line in shown.splitlines())
     codes = {g["code"] for g in evaluation["guidance"]}
     assert "few_instances_in_language" in codes  # ja and zh have a handful of instances only
 
-    results = {r.name: r for r in evaluate_gates("NERProject", ["PERSON", "CITY"], project.manifest.spec.gates, evaluation)}
+    results = {r.name: r for r in evaluate_gates("NERProject", ["PERSON", "CITY"], project.manifest.spec.gates, evaluated)}
     assert results["per_language.de.micro_f1"].passed and results["per_language.ru.micro_f1"].passed
     assert not results["per_language.fr.micro_f1"].passed  # no French test documents: no evidence
 
@@ -192,7 +193,7 @@ def test_multilingual_classification_trains_and_scores_per_language(tmp_path: Pa
     corpus = load_corpus(project)
     split = split_corpus(project, corpus)
     artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
-    evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=20)
+    evaluation = evaluate_model(project, corpus, split, artifact.path, ci_resamples=20).to_json()
     assert set(evaluation["per_language"]) == {d.language for d in split.test}
     assert all(set(r["per_label"]) <= {"sports", "finance"} for r in evaluation["per_language"].values())
 

@@ -6,7 +6,9 @@ Text classification: ``{"id", "text", "label": ["A", "B"]}`` (also ``"labels"``,
 Offsets are code points (doccano fixed its UTF-16 offsets in 2019). ``id`` may be doccano's integer.
 ``"draft": true`` marks pre-labels nobody reviewed; ``"dataset"`` a manual split side. Several users: records
 with the same ``id`` and a ``user`` (or ``annotator``) field, e.g. doccano's per-user exports concatenated, are
-several annotations of one document (``nerspec.corpus.annotators``).
+several annotations of one document (``nerspec.corpus.annotators``); so are the users of doccano 1.x's export,
+``"annotations": [{"label", "start_offset", "end_offset", "user"}]`` (a class: ``{"label", "user"}``), where each
+span or class carries its user.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo, at, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import MAX_SPANS_PER_DOCUMENT, ProjectInfo, at, class_names, record_id, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
-from nerspec.corpus.model import Annotation, Document
+from nerspec.corpus.model import Annotation, Document, Span
 
 if TYPE_CHECKING:
     from nerspec.strict_json import JSONObject, JSONValue
@@ -48,12 +50,43 @@ def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
             doc.labels = class_names(items)
         if isinstance(record.get("cats"), dict):
             doc.labels = jsonl.cats(record["cats"])
+        items = record.get("annotations")
+        by_user = _by_user(items) if isinstance(items, list) else {}
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed `label` or `entities`: {exc}") from None
-    user = record.get("user", record.get("annotator"))
-    if isinstance(user, (str, int)) and not isinstance(user, bool):
-        doc.annotations = [Annotation(str(user), tuple(doc.spans), tuple(doc.labels))]
+        raise RecordError(f"malformed `label`, `entities` or `annotations`: {exc}") from None
+    if by_user:
+        doc.annotations = [Annotation(user, tuple(spans_), tuple(labels)) for user, (spans_, labels) in by_user.items()]
+        doc.spans, doc.labels = list(doc.annotations[-1].spans), list(doc.annotations[-1].labels)
+        return doc
+    user = _user(record)
+    if user is not None:
+        doc.annotations = [Annotation(user, tuple(doc.spans), tuple(doc.labels))]
     return doc
+
+
+def _user(item: JSONObject) -> str | None:
+    user = item.get("user", item.get("annotator"))
+    return str(user) if isinstance(user, (str, int)) and not isinstance(user, bool) else None
+
+
+def _by_user(items: list[JSONValue]) -> dict[str, tuple[list[Span], list[str]]]:
+    """doccano 1.x's ``annotations``: one item per span (``start_offset``, ``end_offset``) or class, each carrying
+    its ``user``; per user (in the order users first appear), their spans and classes. Items without a user
+    belong to ``unknown``. A label may be doccano's integer label id: it reads as its digits (the manifest then
+    names the types by those ids)."""
+    if len(items) > MAX_SPANS_PER_DOCUMENT:
+        raise ValueError(f"{len(items)} annotations in one document; the limit is {MAX_SPANS_PER_DOCUMENT}")
+    out: dict[str, tuple[list[Span], list[str]]] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError(f"an annotation must be an object, not {type(item).__name__}")
+        spans_, labels = out.setdefault(_user(item) or "unknown", ([], []))
+        label = class_names([at(item, "label")])[0]
+        if "start_offset" in item:
+            spans_.append(span(at(item, "start_offset"), at(item, "end_offset"), label))
+        else:
+            labels.append(label)
+    return out
 
 
 def dump(doc: Document, spans: bool) -> JSONObject:

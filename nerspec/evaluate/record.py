@@ -1,0 +1,208 @@
+"""The Evaluation as a typed record: what ``nerspec.evaluate`` scores, the state records per model and test
+split, and the reports read.
+
+One JSON boundary: ``Evaluation.from_json`` (any Evaluation JSON nerspec ever wrote: fields it lacks are absent
+and read as their defaults) and ``Evaluation.to_json`` (exactly the keys that were given, in the order
+``evaluate`` writes them, so a recorded evaluation round-trips byte for byte). Keys this version does not know
+(a newer nerspec's, or a kind's own extras) are kept as they are. Open shapes (a kind's per-document review
+entries, the monitor's reference statistics) stay JSON values.
+"""
+
+from __future__ import annotations
+
+from typing import Self, cast
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+# A JSON number as it was written: ``1`` stays ``1`` and ``0.5`` stays ``0.5`` (a plain ``float`` would turn
+# ``1`` into ``1.0`` and change the recorded bytes).
+Number = int | float
+JsonObject = dict[str, JsonValue]
+
+
+class Record(BaseModel):
+    """A part of a recorded JSON document: unknown keys survive, absent keys stay absent when written back."""
+
+    model_config = ConfigDict(extra="allow")
+    _order: tuple[str, ...] = PrivateAttr(default=())  # the keys as read, so they are written back in that order
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: object, handler: ValidatorFunctionWrapHandler) -> Record:
+        record = cast(Record, handler(data))
+        if isinstance(data, dict):
+            record._order = tuple(data)
+        return record
+
+    @model_serializer(mode="wrap")
+    def _in_order(self, handler: SerializerFunctionWrapHandler) -> JsonObject:
+        out = cast(JsonObject, handler(self))
+        if not self._order:
+            return out
+        # Keys as they were read first; keys set since (``changes`` added to a recorded evaluation) after them.
+        return {**{k: out[k] for k in self._order if k in out}, **out}
+
+    def to_json(self) -> JsonObject:
+        return cast(JsonObject, self.model_dump(exclude_unset=True))
+
+    @classmethod
+    def from_json(cls, data: object) -> Self:
+        return cls.model_validate(data)
+
+
+class Scores(Record):
+    """Precision, recall and F1 with their counts (``micro``, a label's row, a language's ``micro``)."""
+
+    precision: Number | None = None
+    recall: Number | None = None
+    f1: Number | None = None
+    tp: int | None = None
+    fp: int | None = None
+    fn: int | None = None
+    support: int | None = None
+
+
+class ConfidenceIntervals(Record):
+    """``ci``: bootstrap percentile intervals over documents."""
+
+    level: Number | None = None
+    resamples: int | None = None
+    seed: int | None = None
+    micro: dict[str, list[Number]] = Field(default_factory=dict)
+    per_label_f1: dict[str, list[Number]] = Field(default_factory=dict)
+
+
+class ConfusionMatrix(Record):
+    labels: list[str] = Field(default_factory=list)
+    matrix: list[list[int]] = Field(default_factory=list)
+    boundary_errors: dict[str, int] = Field(default_factory=dict)  # NER: same type, overlapping but not exact
+    pairing: str | None = None  # how gold and predicted spans were paired, where a kind says (``PAIRING_NOTES``)
+
+
+class LabelCount(Record):
+    instances: int | None = None
+    documents: int | None = None
+
+    @property
+    def count(self) -> int:
+        """Instances where the kind counts them (spans), else documents (classes)."""
+        return int(self.instances if self.instances is not None else (self.documents or 0))
+
+
+class DataSide(Record):
+    documents: int = 0
+    labels: dict[str, LabelCount] = Field(default_factory=dict)
+
+
+class DataCounts(Record):
+    """``data``: label counts of the train side (None when unknown) and of the test side."""
+
+    train: DataSide | None = None
+    test: DataSide | None = None
+
+
+class LanguageScores(Record):
+    documents: int = 0
+    support: int = 0
+    micro: Scores = Field(default_factory=Scores)
+    macro: Scores = Field(default_factory=Scores)
+    per_label: dict[str, Scores] = Field(default_factory=dict)
+
+
+class Guidance(Record):
+    code: str = ""
+    severity: str = "info"
+    message: str = ""
+    labels: list[str] = Field(default_factory=list)
+
+
+class ReliabilityBin(Record):
+    lower: Number | None = None
+    upper: Number | None = None
+    count: int | None = None
+    confidence: Number | None = None
+    accuracy: Number | None = None
+
+
+class Calibration(Record):
+    """``calibration``: ECE and reliability bins of the confidences on the test split, and the fitted map."""
+
+    ece: Number | None = None
+    sampling_noise: Number | None = None
+    items: int | None = None
+    bins: list[ReliabilityBin] = Field(default_factory=list)
+    per_class: dict[str, JsonValue] | None = None  # multi-label: one row per class
+    method: str | None = None
+    fitted_on: str | None = None
+    fitted_items: int | None = None
+
+
+class ChangedDocument(Record):
+    id: str = ""
+    change: str = ""
+    candidate_only: list[JsonObject] = Field(default_factory=list)
+    baseline_only: list[JsonObject] = Field(default_factory=list)
+
+
+class Changes(Record):
+    """``changes``: test documents newly wrong or newly right against a deployed model."""
+
+    against: dict[str, str] = Field(default_factory=dict)  # {"deployment", "fingerprint"}
+    newly_wrong: int = 0
+    newly_right: int = 0
+    documents: list[ChangedDocument] = Field(default_factory=list)
+    more: int = 0
+
+
+_PER_LABEL: TypeAdapter[dict[str, Scores]] = TypeAdapter(dict[str, Scores])
+
+
+class Evaluation(Record):
+    """The Evaluation JSON of ``docs/architecture.md``; fields in the order ``evaluate`` writes them."""
+
+    kind: str = ""
+    micro: Scores = Field(default_factory=Scores)
+    macro: Scores = Field(default_factory=Scores)
+    per_entity: dict[str, Scores] | None = None
+    per_class: dict[str, Scores] | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    ci: ConfidenceIntervals = Field(default_factory=ConfidenceIntervals)
+    partial: dict[str, dict[str, Number]] | None = None  # NER: the SemEval views
+    threshold: Number | None = None  # multi-label classification
+    threshold_sweep: list[dict[str, Number]] | None = None
+    guidance: list[Guidance] = Field(default_factory=list)
+    documents: list[JsonObject] = Field(default_factory=list)  # the kind's review entries
+    data: DataCounts = Field(default_factory=DataCounts)
+    per_language: dict[str, LanguageScores] | None = None
+    label_map: dict[str, str] | None = None  # previous names counted under the current ones
+    calibration: Calibration | None = None
+    reference: JsonObject | None = None  # statistics the monitor compares production traffic with
+    changes: Changes | None = None
+
+    def per_label(self) -> dict[str, Scores]:
+        """Label metrics whatever the kind (``per_entity``, ``per_class`` or a kind's own key)."""
+        from nerspec.kinds import KINDS
+
+        impl = KINDS.get(self.kind)
+        if impl is not None:
+            key = impl.per_label_key
+            if key in type(self).model_fields:
+                found = getattr(self, key)
+                return found if isinstance(found, dict) else {}
+            return _PER_LABEL.validate_python((self.model_extra or {}).get(key) or {})
+        return self.per_entity or self.per_class or {}
+
+    def mismatched(self) -> list[JsonObject]:
+        """Review entries of the documents with any error."""
+        return [d for d in self.documents if d.get("mismatch", True)]

@@ -1,0 +1,133 @@
+"""Overlapping and nested entities (an NER project with ``spec.overlapping: true``): spaCy's span categorizer.
+
+The words, checks, scorers, report pieces and serving shape are NER's (``nerspec.kinds.ner``): the strict scorer
+counts spans as sets, so overlapping gold and predicted spans score as they are. What differs is the model: a
+``spancat`` that scores candidate spans (every n-gram up to the longest training entity, bounded), keeps each
+(span, type) whose probability reaches ``SPAN_THRESHOLD``, and writes them, overlaps and all, to
+``doc.spans[SPANS_KEY]``. Its own per-(span, type) probability is the raw confidence (no parser), which the
+artifact's calibration maps like NER's. The choice of ``spancat`` over ``spancat_singlelabel`` is measured in
+docs/defaults.md.
+
+Changing a default config block here changes what `train` produces: bump ``nerspec.fingerprints.model.TRAINING_RECIPE``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from nerspec.corpus.model import Document
+from nerspec.kinds.base import ConfigBlock, KindSchedule
+from nerspec.kinds.ner import SCHEDULE, NERKind
+from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.predictions import PredictedLabel
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+SPANS_KEY = "sc"  # spaCy's default spans key: where references and predictions hold their spans
+SPAN_THRESHOLD = 0.5  # a (span, type) is predicted from this probability on (the component's sigmoid)
+# The suggester proposes every n-gram of 1..longest training entity tokens, at least DEFAULT and at most MAX
+# (each size adds one candidate per token: the cost grows linearly, longer entities are rarely consistent).
+DEFAULT_MAX_SPAN_TOKENS = 3
+MAX_SPAN_TOKENS = 12
+TOK2VEC_WIDTH = 96
+# A tokenizer-free estimate of spaCy's tokens (words and single punctuation marks); over-counts "U.S." (safe).
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def span_tokens(documents: Iterable[Document]) -> int:
+    """The longest entity of ``documents`` in (estimated) tokens: what the suggester must cover (0: none)."""
+    return max((len(_TOKEN.findall(doc.text[s.start : s.end])) for doc in documents for s in doc.spans), default=0)
+
+
+def suggester_sizes(longest: int) -> list[int]:
+    """N-gram sizes 1..``longest`` (0: unknown, the default), bounded."""
+    top = DEFAULT_MAX_SPAN_TOKENS if longest <= 0 else max(1, min(MAX_SPAN_TOKENS, longest))
+    return list(range(1, top + 1))
+
+
+class SpanKind(NERKind):
+    """NER whose entities may overlap: NER's words and scorers, a ``spancat`` model."""
+
+    title = "NER (overlapping)"
+    overlapping = True
+    parser_factories: tuple[str, ...] = ()  # the span categorizer's own probabilities are the confidences
+
+    def schedule(self, multilabel: bool) -> KindSchedule:
+        return SCHEDULE
+
+    def factories(self, multilabel: bool) -> tuple[str, ...]:
+        return ("spancat", "spancat_singlelabel")
+
+    def components(
+        self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
+        # NER's tok2vec (spaCy's `init config -p spancat -o efficiency` has the same) under spaCy's default
+        # span categorizer; only the suggester's sizes follow the data.
+        components: dict[str, ConfigBlock] = {
+            "tok2vec": {"factory": "tok2vec", "model": tok2vec_block(TOK2VEC_WIDTH, depth=4)},
+            "spancat": {
+                "factory": "spancat",
+                "max_positive": None,
+                "spans_key": SPANS_KEY,
+                "threshold": SPAN_THRESHOLD,
+                "model": {
+                    "@architectures": "spacy.SpanCategorizer.v1",
+                    "reducer": {"@layers": "spacy.mean_max_reducer.v1", "hidden_size": 128},
+                    "scorer": {"@layers": "spacy.LinearLogistic.v1", "nO": None, "nI": None},
+                    "tok2vec": listener(TOK2VEC_WIDTH),
+                },
+                "suggester": {"@misc": "spacy.ngram_suggester.v1", "sizes": suggester_sizes(longest_span)},
+                "scorer": {"@scorers": "spacy.spancat_scorer.v1"},
+            },
+        }
+        return ["tok2vec", "spancat"], components
+
+    def initialize(self, labels: Sequence[str], multilabel: bool) -> dict[str, ConfigBlock]:
+        # Types are declared up front (as classes are): a type absent from a small training set still has an output.
+        return {"spancat": {"labels": list(labels)}}
+
+    def listening(
+        self, labels: Sequence[str], multilabel: bool, width: int, longest_span: int = 0
+    ) -> tuple[list[str], dict[str, ConfigBlock]]:
+        _pipeline, components = self.components(labels, multilabel, longest_span)
+        components["spancat"]["model"]["tok2vec"] = listener(width)
+        return ["spancat"], {"spancat": components["spancat"]}
+
+    def reference(self, nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
+        doc = make_doc(nlp, document.text, document.language)
+        known = set(labels)
+        seen: set[tuple[int, int, str]] = set()
+        spans = []
+        for span in document.spans:
+            if span.label not in known:
+                continue  # an undeclared type is not trained (checks report it)
+            # "expand": a span that cuts a token still teaches the token (checks report the misalignment).
+            char_span = doc.char_span(span.start, span.end, label=span.label, alignment_mode="expand")
+            if char_span is None or not len(char_span):
+                continue
+            key = (char_span.start, char_span.end, span.label)
+            if key not in seen:  # overlapping spans are kept, the same span and type once
+                seen.add(key)
+                spans.append(char_span)
+        doc.spans[SPANS_KEY] = spans
+        return doc
+
+    def decode(
+        self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
+    ) -> list[PredictedLabel]:
+        group = doc.spans.get(SPANS_KEY)
+        if group is None:
+            return []
+        scores = group.attrs.get("scores")
+        out = []
+        for index, span in enumerate(group):
+            score = 1.0 if scores is None else float(scores[index])
+            out.append(PredictedLabel(span.label_, round(score, 4), span.start_char, span.end_char - span.start_char,
+                                      span.text))
+        # Reading order, the longer of two spans that start together first (the outer of nested entities).
+        out.sort(key=lambda e: (e.start, -(e.length or 0), e.category))
+        return out
