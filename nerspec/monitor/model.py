@@ -97,4 +97,13 @@ class MonitorResult:
     notes: list[str]
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        """The result as JSON values (intervals as lists, as they are written), so a run result can hold it."""
+        return {key: _json_value(value) for key, value in asdict(self).items()}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
