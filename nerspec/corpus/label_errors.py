@@ -15,9 +15,9 @@ misses many entities of that type anyway, so a rejection's score is multiplied b
 the model does find (its out-of-sample recall): a model that finds 40% of the tagged places cannot say much
 about one place it did not find.
 
-The corpus's own labels are the second witness (``nerspec.corpus.label_consistency``): a tag whose string is
-tagged as other types in other documents (a ``wrong_type``; discounted by the model's probability of the given
-reading), an untagged occurrence of a string tagged elsewhere (a ``missing`` tag). A finding's score is the
+The corpus's own labels are the second witness (``nerspec.corpus.label_consistency``): a tag whose string, or
+one of whose words, is tagged as other types in other documents (a ``wrong_type``; discounted by the model's
+probability of the given reading), an untagged occurrence of a string tagged elsewhere (a ``missing`` tag). A finding's score is the
 noisy-or (``either``) of the model's score, weighted by its kind (``MODEL_WEIGHT``), and the corpus's share.
 Overlapping missing-tag candidates are one finding (the best-scored reading), so one untagged string does not
 fill the top of the list with its alternative types and boundaries.

@@ -135,10 +135,10 @@ class ProjectKind(Protocol):
         ...
 
     # --- report ------------------------------------------------------------------------------------------
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         """The error-table rows of one reviewed document of the Evaluation JSON."""
         ...
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         """Whether a gold-vs-predicted matrix means something (``multilabel`` None: not recorded)."""
         ...

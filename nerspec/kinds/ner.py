@@ -6,7 +6,7 @@ Changing a default config block here changes what `train` produces: bump ``nersp
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds.base import ConfigBlock, KindSchedule
@@ -176,10 +176,10 @@ class NERKind:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         from nerspec.metrics.error_rows import span_errors
 
         return span_errors(document)
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         return bool(evaluation.get("confusion_matrix"))

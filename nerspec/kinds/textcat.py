@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
@@ -179,7 +179,7 @@ class TextClassificationKind:
 
         gold, pred = class_sets(given.gold), self._predicted(given)
         scores = score_classes(gold, pred, given.labels)
-        extra: dict[str, Any] = {}
+        extra: dict[str, object] = {}
         if given.multilabel:
             extra["threshold"] = given.threshold
             extra["threshold_sweep"] = threshold_sweep(gold, given.scores) if given.scores is not None else []
@@ -218,12 +218,12 @@ class TextClassificationKind:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         from nerspec.metrics.error_rows import class_errors
 
         return class_errors(document)
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         # A multi-label document can be right and wrong at once; a gold-vs-predicted matrix only means
         # something when each document has exactly one class.
         if multilabel is None:
