@@ -125,7 +125,8 @@ class SpanKind(NERKind):
         scores = group.attrs.get("scores")
         out = []
         for index, span in enumerate(group):
-            score = 1.0 if scores is None else float(scores[index])
+            # spancat's scores are one number per span; spancat_singlelabel's a one-element row (an expert config).
+            score = 1.0 if scores is None else float(scores[index].item())
             out.append(PredictedLabel(span.label_, round(score, 4), span.start_char, span.end_char - span.start_char,
                                       span.text))
         # Reading order, the longer of two spans that start together first (the outer of nested entities).

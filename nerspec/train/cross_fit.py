@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
@@ -30,6 +30,7 @@ from nerspec.kinds import kind_of, project_kind
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.predict import Predictor
     from nerspec.train.loop import TrainResult
 
 FOLDS = 5
@@ -70,7 +71,7 @@ def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
     return patience == 0
 
 
-def raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
+def raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:
     """A ``Predictor`` over a bare spaCy pipeline of the project (raw scores: no calibration)."""
     from nerspec.predict import Predictor
 

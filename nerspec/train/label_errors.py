@@ -8,7 +8,9 @@ the report when the same inputs were cross-fitted before (``cached_label_errors`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import JsonValue
 
 from nerspec.corpus.findings import excerpt
 from nerspec.corpus.label_errors import LabelError, class_label_errors, ner_label_errors
@@ -34,7 +36,7 @@ class LabelErrorReport:
     documents: dict[str, Document]  # by id, for context and review tasks
     trained: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JsonValue]:
         return {"label_errors": [e.to_json() for e in self.errors], "folds": self.folds, "fingerprint": self.fingerprint}
 
 
@@ -68,7 +70,7 @@ def cached_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePath
     return None
 
 
-def report_entry(report: LabelErrorReport, changed: set[str] | None, top: int = REPORTED) -> dict[str, Any]:
+def report_entry(report: LabelErrorReport, changed: set[str] | None, top: int = REPORTED) -> dict[str, JsonValue]:
     """The run result's ``label_errors``: the top findings in ``changed`` documents (None: every document), each
     with its context (an excerpt with the span in brackets)."""
     chosen = [e for e in report.errors if changed is None or e.id in changed]

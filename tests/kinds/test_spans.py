@@ -65,6 +65,9 @@ def test_references_keep_nested_spans_and_decoding_returns_them_with_scores() ->
     assert [(e["text"], e["category"], e["offset"], e["length"], e["confidenceScore"]) for e in decoded] == [
         ("Ada", "PER", 0, 3, 0.9), ("Bank of Paris", "ORG", 17, 13, 0.8), ("Paris", "LOC", 25, 5, 0.7)]
     assert SPANS.decode(nlp.make_doc("nothing"), None, 0.5, False) == []
+    # spancat_singlelabel (an expert config) keeps its argmax probability as a one-element row per span.
+    doc.spans[SPANS_KEY].attrs["scores"] = numpy.array([[0.9], [0.8], [0.7]], dtype="f")
+    assert [e.confidence for e in SPANS.decode(doc, None, 0.5, False)] == [0.9, 0.8, 0.7]
 
 
 def test_an_undeclared_type_and_a_repeated_span_are_not_trained() -> None:
