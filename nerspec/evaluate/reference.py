@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
 from nerspec.corpus.model import Document
 from nerspec.languages import base
@@ -24,14 +25,17 @@ NO_PREDICTION = "$none"  # documents the model returned nothing for (counted bes
 MAX_SAMPLE = 5000  # per list: enough for any two-sample test, small enough for the state's JSON
 
 
-def _sample(values: list[Any], seed: int = 0) -> list[Any]:
+T = TypeVar("T")
+
+
+def _sample(values: list[T], seed: int = 0) -> list[T]:
     if len(values) <= MAX_SAMPLE:
         return values
     return random.Random(seed).sample(values, MAX_SAMPLE)
 
 
-def reference_statistics(docs: list[Document], outputs: list[Prediction],
-                         vocabulary: frozenset[str] | None, language: str) -> dict[str, Any]:
+def reference_statistics(docs: list[Document], outputs: Sequence[Prediction],
+                         vocabulary: frozenset[str] | None, language: str) -> dict[str, object]:
     """``docs``: the test split; ``outputs``: the predictor's results for them (``category``, ``confidenceScore``);
     ``language``: the project's, for documents without their own."""
     shares: list[float] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.evaluate.record import Calibration, Evaluation
@@ -13,8 +13,9 @@ from nerspec.predictions import Prediction
 from nerspec.progress import track
 
 if TYPE_CHECKING:
+    from nerspec.corpus.split import SplitResult
     from nerspec.manifest.load import LoadedProject
-    from nerspec.predict import Predictor
+    from nerspec.predict import Prediction, Predictor
 
 BATCH_SIZE = 256
 
@@ -29,7 +30,7 @@ def predictions_to_documents(
 
 
 def evaluate_model(
-    project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
+    project: LoadedProject, corpus: Corpus, split: SplitResult, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
 ) -> Evaluation:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
@@ -100,8 +101,8 @@ def calibration_report(
     if per_class is not None and per_class.fitted and class_scores is not None:
         from nerspec.class_calibration import per_class_reliability
 
-        fitted: Any = per_class
-        out = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
+        fitted: object = per_class
+        out: dict[str, object] = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
     else:
         fitted = getattr(predictor, "calibration", None)
         out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": getattr(fitted, "method", "none")}

@@ -10,7 +10,7 @@ from nerspec.kinds import KINDS, NER_KIND, artifact_kind, kind_key, kind_of, pro
 from nerspec.kinds.spans import MAX_SPAN_TOKENS, SPANS_KEY, SpanKind, span_tokens, suggester_sizes
 from nerspec.manifest.load import load_project
 from nerspec.predictions import to_json
-from tests.manifest.test_overlapping import NER
+from tests.manifest.test_schema_overlapping import NER
 
 SPANS = KINDS[kind_key(NER_KIND, overlapping=True)]
 NESTED = Document("1", "Ada works at the Bank of Paris.", spans=[
