@@ -318,7 +318,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, ba
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Corpus) -> JsonObject | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, object] | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of

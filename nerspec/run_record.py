@@ -80,7 +80,7 @@ class ProjectRun(Record):
     lint: list[JsonObject] = Field(default_factory=list)
     rollouts: list[JsonObject] = Field(default_factory=list)
     label_errors: JsonObject | None = None
-    agreement: JsonObject | None = None
+    agreement: dict[str, object] | None = None
     rollout_actions: list[JsonObject] = Field(default_factory=list)
     production: JsonValue = None  # ``nerspec monitor``'s JSON per deployment, added by ``nerspec report``
 

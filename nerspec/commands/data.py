@@ -251,8 +251,8 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
-        if fmt == "folders" and kind_of(project.kind).annotates_spans:
-            raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
+        if not FORMATS[fmt].spans and kind_of(project.kind).annotates_spans:
+            raise NerspecError(f"{project.name}: `{fmt}` holds classes, not entities; export an NER project in another format")
         corpus = load_corpus(project, state.resolve(project.dir).sources)
         documents = corpus.documents
         if with_split:

@@ -48,7 +48,8 @@ TEXT_CHARS = 200  # a classification finding's ``text``: the document's first ch
 # wrong types and missing tags are mostly right; its boundaries and rejections are mostly its own weakness
 # (docs/benchmarks.md: the WNUT-16 variants).
 MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary": 0.3, "rejected": 0.5}
-Candidate = tuple[int, int, str, float, bool]  # start, end, type, score, from the model (else from the corpus)
+Candidate = tuple[int, int, str, float, int]  # start, end, type, score, source (one of the three below)
+BEAM, RUN, CORPUS = 0, 1, 2  # a missing tag's witnesses: the model's beam, its untagged runs, the other documents
 
 
 class OutOfSampleJSON(TypedDict):
@@ -196,16 +197,20 @@ def _model_reading(doc: Document, span: Span, oos: OutOfSample, recall: dict[str
 def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence]) -> list[LabelError]:
     """One finding per group of overlapping untagged candidates (the model's entities in its beam and where it
     would start one following the given tags, the strings tagged in other documents): the model's best reading,
-    weighted, or-ed with the best share of tagged occurrences."""
-    readings = [*oos.spans.items(), *oos.untagged.items()]
-    candidates = [(start, end, label, MODEL_WEIGHT["missing"] * p, True) for (start, end, label), p in readings
-                  if not any(s.start < end and start < s.end for s in doc.spans)]
-    candidates += [(o.start, o.end, o.suggested, o.share, False) for o in elsewhere]
+    weighted, or-ed with the best share of tagged occurrences. The finding shows the best-scored beam entity or
+    tagged string of the group (their boundaries are an entity's); a run of untagged tokens only where it is
+    alone."""
+    def untagged(readings: dict[SpanKey, float]) -> list[tuple[SpanKey, float]]:
+        return [(k, MODEL_WEIGHT["missing"] * p) for k, p in readings.items()
+                if not any(s.start < k[1] and k[0] < s.end for s in doc.spans)]
+
+    candidates = [(*k, p, BEAM) for k, p in untagged(oos.spans)] + [(*k, p, RUN) for k, p in untagged(oos.untagged)]
+    candidates += [(o.start, o.end, o.suggested, o.share, CORPUS) for o in elsewhere]
     out = []
     for group in _overlapping(candidates):
-        model = max((c[3] for c in group if c[4]), default=0.0)
-        corpus = max((c[3] for c in group if not c[4]), default=0.0)
-        start, end, label, _score, _from_model = max(group, key=lambda c: (c[3], c[4], -c[0], c[1], c[2]))
+        model = max((c[3] for c in group if c[4] != CORPUS), default=0.0)
+        corpus = max((c[3] for c in group if c[4] == CORPUS), default=0.0)
+        start, end, label, _score, _source = max(group, key=lambda c: (c[4] != RUN, c[3], -c[0], c[1], c[2]))
         out.append(LabelError(doc.id, start, end, doc.text[start:end], None, label, "missing", either(model, corpus)))
     return out
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import values
 from nerspec.corpus.model import Document, Span
@@ -39,9 +39,14 @@ class JsonlFile:
     labels_from_scores: list[bool]
 
 
-def _span(value: Any) -> Span:
+def _span(value: object) -> Span:
     """Integer offsets and a string label, as in the data formats (``0.5`` or ``"5"`` is refused, not truncated)."""
-    start, end, label = (value["start"], value["end"], value["label"]) if isinstance(value, dict) else value[:3]
+    if isinstance(value, dict):
+        start, end, label = value["start"], value["end"], value["label"]
+    elif isinstance(value, (list, tuple)):
+        start, end, label = value[:3]
+    else:
+        raise TypeError(f"'{type(value).__name__}' object is not subscriptable")  # as ``value[:3]`` says it
     if not isinstance(label, str):
         raise ValueError(f"`label` must be a string, not {type(label).__name__}")
     return Span(*values.offsets(start, end), values.nfc(label))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from nerspec.corpus.model import Document
 from nerspec.languages import base
@@ -23,14 +24,22 @@ NO_PREDICTION = "$none"  # documents the model returned nothing for (counted bes
 MAX_SAMPLE = 5000  # per list: enough for any two-sample test, small enough for the state's JSON
 
 
-def _sample(values: list[Any], seed: int = 0) -> list[Any]:
+T = TypeVar("T")
+
+
+def _confidence(item: Mapping[str, object]) -> float:
+    value = item.get("confidenceScore", 0.0)
+    return round(float(value), 4) if isinstance(value, (int, float, str)) else 0.0
+
+
+def _sample(values: list[T], seed: int = 0) -> list[T]:
     if len(values) <= MAX_SAMPLE:
         return values
     return random.Random(seed).sample(values, MAX_SAMPLE)
 
 
-def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]]],
-                         vocabulary: frozenset[str] | None, language: str) -> dict[str, Any]:
+def reference_statistics(docs: list[Document], outputs: Sequence[Sequence[Mapping[str, object]]],
+                         vocabulary: frozenset[str] | None, language: str) -> dict[str, object]:
     """``docs``: the test split; ``outputs``: the predictor's results for them (``category``, ``confidenceScore``);
     ``language``: the project's, for documents without their own."""
     shares: list[float] = []
@@ -48,6 +57,6 @@ def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]
         "unseen_shares": _sample(shares) if vocabulary is not None else None,
         "languages": dict(Counter(base(doc.language or language) for doc in docs)),
         "labels": dict(labels),
-        "confidences": _sample([round(float(item.get("confidenceScore", 0.0)), 4) for item in items]),
+        "confidences": _sample([_confidence(item) for item in items]),
         "items": len(items),
     }

@@ -124,7 +124,8 @@ class SpanKind(NERKind):
         scores = group.attrs.get("scores")
         out = []
         for index, span in enumerate(group):
-            score = 1.0 if scores is None else float(scores[index])
+            # spancat's scores are one number per span; spancat_singlelabel's a one-element row (an expert config).
+            score = 1.0 if scores is None else float(scores[index].item())
             out.append(
                 {
                     "category": span.label_,

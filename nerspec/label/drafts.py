@@ -7,7 +7,7 @@ validation fails on unreviewed drafts unless the source sets ``allow_drafts: tru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,15 +76,29 @@ def write_drafts(
     drafts: Sequence[tuple[Document, Confidences]], target: Path, fmt: str, spans: bool, model_version: str
 ) -> Path:
     """Write drafts atomically in ``fmt`` (``labelstudio`` task list or nerspec ``jsonl``)."""
-    from nerspec.atomic import write_text
-    from nerspec.corpus.formats import jsonl
+    return DRAFT_WRITERS[fmt](drafts, target, spans, model_version)
+
+
+def _labelstudio_drafts(drafts: Sequence[tuple[Document, Confidences]], target: Path, spans: bool, model_version: str) -> Path:
     from nerspec.corpus.formats.labelstudio import write_tasks
 
-    if fmt == "labelstudio":
-        return write_tasks(labelstudio_tasks(drafts, spans, model_version), target)
+    return write_tasks(labelstudio_tasks(drafts, spans, model_version), target)
+
+
+def _jsonl_drafts(drafts: Sequence[tuple[Document, Confidences]], target: Path, spans: bool, model_version: str) -> Path:
+    from nerspec.atomic import write_text
+    from nerspec.corpus.formats import jsonl
+
     lines = [jsonl.line(r) for r in jsonl_records(drafts, spans, model_version)]
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target
+
+
+# The writer of each ``drafts`` format (``Format.drafts`` names them; a test keeps the two equal).
+DRAFT_WRITERS: dict[str, Callable[[Sequence[tuple[Document, Confidences]], Path, bool, str], Path]] = {
+    "labelstudio": _labelstudio_drafts,
+    "jsonl": _jsonl_drafts,
+}
 
 
 def format_for(target: Path, fmt: str | None) -> str:

@@ -16,7 +16,7 @@ def _objects(value: JsonValue) -> list[JsonObject]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _size(value: JsonValue) -> int:
+def _size(value: object) -> int:
     return len(value) if isinstance(value, (list, dict, str)) else 0
 
 
@@ -43,7 +43,7 @@ def label_errors_view(entry: JsonObject | None) -> View | None:
     }
 
 
-def agreement_view(entry: JsonObject | None, evaluation: Evaluation) -> View | None:
+def agreement_view(entry: dict[str, object] | None, evaluation: Evaluation) -> View | None:
     """Annotator agreement beside the model's micro F1 (people rarely are beaten by the model they trained)."""
     if entry is None or entry.get("f1") is None and entry.get("kappa") is None:
         return None

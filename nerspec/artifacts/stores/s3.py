@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from nerspec import atomic, progress
 from nerspec.artifacts import layout
@@ -33,6 +33,20 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
 
 T = TypeVar("T")
+
+
+class StoredFile(TypedDict):
+    sha256: str
+    size: int
+    etag: str
+
+
+class StoredManifest(TypedDict, total=False):
+    """The manifest object beside a model's files: what was uploaded, with each file's hash and ETag."""
+
+    fingerprint: str
+    files: dict[str, StoredFile]
+    corrupt: bool  # not written: the reader's mark for a manifest that is not JSON
 
 # A stalled endpoint must not hold the project lock in silence: each attempt gives up after these, and the retry
 # policy ("standard": exponential backoff with jitter) tries MAX_ATTEMPTS times in all, saying so each time.
@@ -120,7 +134,7 @@ class S3ArtifactStore:
         return f"{self.url}/{fingerprint}"
 
     # -- reading -------------------------------------------------------------------------------------
-    def manifest(self, fingerprint: str) -> dict[str, Any] | None:
+    def manifest(self, fingerprint: str) -> StoredManifest | None:
         found = self._call("reading the manifest", self.client.get_object, Bucket=self.bucket,
                            Key=self._key(fingerprint, MANIFEST_KEY))
         if found is None:
@@ -129,7 +143,7 @@ class S3ArtifactStore:
             value = json.loads(found["Body"].read())
         except ValueError:
             return {"files": {}, "corrupt": True}
-        return value if isinstance(value, dict) else {"files": {}, "corrupt": True}
+        return cast(StoredManifest, value) if isinstance(value, dict) else {"files": {}, "corrupt": True}
 
     def exists(self, fingerprint: str) -> bool:
         return self._call("looking up a model", self.client.head_object, Bucket=self.bucket,
@@ -195,7 +209,7 @@ class S3ArtifactStore:
         if existing and {rel: f.get("sha256") for rel, f in existing.get("files", {}).items()} == files \
                 and self.intact(fingerprint, files, None):
             return  # content-addressed and already complete: idempotent
-        entries: dict[str, dict[str, Any]] = {}
+        entries: dict[str, StoredFile] = {}
         for rel in sorted(files, key=lambda r: (r == layout.META, r)):
             path = Path(local) / rel
             key = self._key(fingerprint, "files", rel)
