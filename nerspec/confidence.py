@@ -16,11 +16,19 @@ the probability that the entity is right.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from numpy import ndarray
+    from spacy.ml.parser_model import ParserStepModel, precompute_hiddens
     from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
+    from thinc.api import Model
+
+    # The parser model's forward pass: (model, docs, is_train) -> (the state model of the batch, its backprop).
+    Forward = Callable[[Model, list[Doc], bool], tuple[ParserStepModel, Callable[..., object]]]
+    Tags = dict[str, ndarray]  # per token of a batch: see ``_tags``
 
 ACTION_SCORES = "actions"  # the ``scores`` name recorded with a calibration fitted on these scores
 _MOVES = ("O", "B", "I", "L", "U")
@@ -36,10 +44,10 @@ class _CapturingForward:
     (a tenth of NER inference). spaCy's ``pipe`` decodes a batch in length-sorted sub-batches: one state model
     each, with its docs. A module-level class, so a pipeline holding it still pickles."""
 
-    def __init__(self, forward: Any) -> None:
+    def __init__(self, forward: Forward) -> None:
         self.forward = forward
 
-    def __call__(self, model: Any, docs: Any, is_train: bool) -> Any:
+    def __call__(self, model: Model, docs: list[Doc], is_train: bool) -> tuple[ParserStepModel, Callable[..., object]]:
         step, backprop = self.forward(model, docs, is_train)
         watched = _watched().get(id(model))
         if watched is not None and not is_train:  # only inside ``Predictor``: plain ``nlp.pipe`` keeps nothing
@@ -47,7 +55,7 @@ class _CapturingForward:
         return step, backprop
 
 
-def _watched() -> dict[int, list[tuple[list[Doc], Any, Any]]]:
+def _watched() -> dict[int, list[tuple[list[Doc], precompute_hiddens, Model | None]]]:
     steps = getattr(_captured, "steps", None)
     if steps is None:
         steps = _captured.steps = {}
@@ -91,7 +99,7 @@ def action_confidences(parser: EntityRecognizer, docs: list[Doc]) -> list[dict[E
     return [scored.get(id(doc), {}) for doc in docs]
 
 
-def _score(docs: list[Doc], state2vec: Any, vec2scores: Any, classes: _Classes) -> list[dict[EntityKey, float]]:
+def _score(docs: list[Doc], state2vec: precompute_hiddens, vec2scores: Model | None, classes: _Classes) -> list[dict[EntityKey, float]]:
     """``action_confidences`` for non-empty ``docs``, the batch of one state model, in its order."""
     import numpy
 
@@ -101,7 +109,7 @@ def _score(docs: list[Doc], state2vec: Any, vec2scores: Any, classes: _Classes) 
     return _per_entity(docs, numpy.concatenate([[0.0], numpy.cumsum(log_chosen)]))
 
 
-def _probabilities(tags: dict[str, Any], state2vec: Any, vec2scores: Any, classes: _Classes) -> Any:
+def _probabilities(tags: Tags, state2vec: precompute_hiddens, vec2scores: Model | None, classes: _Classes) -> ndarray:
     """(tokens, classes): the softmax over the valid actions in the state before each token."""
     import numpy
 
@@ -161,7 +169,7 @@ def untagged_entity_probabilities(parser: EntityRecognizer, docs: list[Doc], lea
 class _Classes:
     """The parser's actions as arrays: move and label per class index, and the class of (move, label)."""
 
-    def __init__(self, parser: Any) -> None:
+    def __init__(self, parser: EntityRecognizer) -> None:
         import numpy
 
         moves = parser.moves
@@ -178,7 +186,7 @@ class _Classes:
         for i in getattr(parser.model, "attrs", {}).get("unseen_classes", ()) or ():
             self.seen[i] = False  # never trained: greedy decoding scores them lowest
 
-    def valid(self, tags: dict[str, Any]) -> Any:
+    def valid(self, tags: Tags) -> ndarray:
         """(tokens, classes): whether each action was valid in the state before each token (spaCy's rules for a
         doc without preset entities, ``spacy/pipeline/_parser_internals/ner.pyx``)."""
         import numpy
@@ -193,7 +201,7 @@ class _Classes:
         return numpy.where(inside, inside_ok, outside_ok) & labelled & self.seen[None, :]
 
 
-def _tags(docs: list[Doc], classes: _Classes) -> dict[str, Any]:
+def _tags(docs: list[Doc], classes: _Classes) -> Tags:
     """Per token of the batch (docs concatenated, as the parser's token vectors are): the action greedy took, whether
     an entity was open before it (its label, its first token), and the token facts the validity rules read."""
     import numpy
@@ -220,7 +228,7 @@ def _tags(docs: list[Doc], classes: _Classes) -> dict[str, Any]:
             "next_sent_start": next_sent_start}
 
 
-def _lookup(classes: _Classes, move: Any, label: Any) -> Any:
+def _lookup(classes: _Classes, move: ndarray, label: ndarray) -> ndarray:
     import numpy
 
     label = numpy.where(move == _OUT, 0, label).astype("uint64")
@@ -228,7 +236,7 @@ def _lookup(classes: _Classes, move: Any, label: Any) -> Any:
     return classes.table[move, rank]
 
 
-def _feature_ids(tags: dict[str, Any], n_features: int) -> Any:
+def _feature_ids(tags: Tags, n_features: int) -> ndarray:
     """The state features before each action (batch token indices; -1: padding), ``StateC.set_context_tokens``."""
     import numpy
 
@@ -243,7 +251,7 @@ def _feature_ids(tags: dict[str, Any], n_features: int) -> Any:
     return numpy.ascontiguousarray(ids)
 
 
-def _per_entity(docs: list[Doc], log_cumulative: Any) -> list[dict[EntityKey, float]]:
+def _per_entity(docs: list[Doc], log_cumulative: ndarray) -> list[dict[EntityKey, float]]:
     """Entity score: exp of the summed log probabilities of its actions (prefix sums over the batch)."""
     import math
 

@@ -15,7 +15,8 @@ from pydantic import JsonValue
 from nerspec.corpus.findings import excerpt
 from nerspec.corpus.label_errors import LabelError, class_label_errors, ner_label_errors
 from nerspec.corpus.model import Corpus, Document
-from nerspec.kinds import kind_of
+from nerspec.errors import TrainingError
+from nerspec.kinds import kind_of, project_kind
 from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores, scores_path
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ class LabelErrorReport:
 def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths, *, folds: int = FOLDS,
                       min_score: float = 0.0) -> LabelErrorReport:
     """Cross-fit every labeled document of ``corpus`` and rank where its labels and the models disagree."""
+    if project_kind(project).overlapping:  # refused before any fold trains: the checks read a parser's beam
+        raise TrainingError(f"project `{project.name}`: label errors need the flat NER model; a project with "
+                            "`overlapping: true` (a span categorizer) is not checked yet")
     docs = list(corpus.documents)
     return _report(project, docs, cross_fit(project, docs, paths, folds=folds), min_score)
 

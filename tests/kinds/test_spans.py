@@ -9,7 +9,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.kinds import KINDS, NER_KIND, artifact_kind, kind_key, kind_of, project_kind
 from nerspec.kinds.spans import MAX_SPAN_TOKENS, SPANS_KEY, SpanKind, span_tokens, suggester_sizes
 from nerspec.manifest.load import load_project
-from tests.manifest.test_overlapping import NER
+from tests.manifest.test_schema_overlapping import NER
 
 SPANS = KINDS[kind_key(NER_KIND, overlapping=True)]
 NESTED = Document("1", "Ada works at the Bank of Paris.", spans=[
