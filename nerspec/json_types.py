@@ -1,5 +1,5 @@
 """Names for JSON data whose shape is open (a kind's review entries, a section another module owns): what
-``json.loads`` gives, checked by mypy as such instead of ``Any``."""
+``json.loads`` gives, a union mypy checks every read of."""
 
 from __future__ import annotations
 

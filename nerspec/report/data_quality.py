@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import JsonValue
-
-from nerspec.evaluate.record import Evaluation, JsonObject
+from nerspec.evaluate.record import Evaluation
 from nerspec.report.numbers import rounded
 
 View = dict[str, Any]  # a section of the report's view model (plain JSON for the templates)
 
 
-def _objects(value: JsonValue) -> list[JsonObject]:
+def _objects(value: object) -> list[Mapping[str, object]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
@@ -20,7 +19,7 @@ def _size(value: object) -> int:
     return len(value) if isinstance(value, (list, dict, str)) else 0
 
 
-def label_errors_view(entry: JsonObject | None) -> View | None:
+def label_errors_view(entry: Mapping[str, object] | None) -> View | None:
     """The run result's ``label_errors`` (``nerspec.train.label_errors.report_entry``) for the templates."""
     if entry is None or not entry.get("findings"):
         return None
