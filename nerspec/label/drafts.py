@@ -16,7 +16,7 @@ from nerspec.predictions import Prediction
 
 if TYPE_CHECKING:
     from nerspec.corpus.formats.labelstudio import Confidences, Task
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 
 def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Document, Confidences]:
@@ -57,10 +57,10 @@ def labelstudio_tasks(
     return out
 
 
-def jsonl_records(drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str) -> list[JSONObject]:
+def jsonl_records(drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str) -> list[JsonObject]:
     out = []
     for draft, scores in drafts:
-        record: JSONObject = {"id": draft.id, "text": draft.text}
+        record: JsonObject = {"id": draft.id, "text": draft.text}
         if spans:
             record["spans"] = [
                 {"start": s.start, "end": s.end, "label": s.label, "score": round(scores[s], 4)} for s in draft.spans
