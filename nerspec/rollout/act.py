@@ -17,12 +17,11 @@ from nerspec.plan import AbortRollout, DropRollout, Promote, StageRollout, short
 from nerspec.state.store import DeploymentRecord, RolloutRecord, Store, utc_now
 
 if TYPE_CHECKING:
-    from nerspec.evaluate.record import JsonObject
     from nerspec.manifest.load import LoadedProject
     from nerspec.run_parts import RunContext
 
 
-def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> JsonObject:
+def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict[str, object]:
     """Make ``action.candidate`` the deployment's candidate (replacing any other: its observations start again)."""
     record = RolloutRecord(uuid.uuid4().hex, project.name, action.deployment, action.candidate, action.production,
                            action.strategy, action.weight, utc_now())
@@ -35,7 +34,7 @@ def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> Json
             "action": "staged"}
 
 
-def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> JsonObject:
+def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> dict[str, object]:
     """The analysis passed: the deployment serves the candidate, with a history entry giving the figures."""
     from nerspec.deploy_steps import point
 
@@ -50,7 +49,7 @@ def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> JsonObj
     return {"deployment": action.deployment, "candidate": action.to, "action": "promoted", "figures": action.figures}
 
 
-def end(ctx: RunContext, project: LoadedProject, action: AbortRollout | DropRollout) -> JsonObject:
+def end(ctx: RunContext, project: LoadedProject, action: AbortRollout | DropRollout) -> dict[str, object]:
     """Forget the candidate; production is unchanged. An abort (failed analysis) fails the run: the caller adds it."""
     rollout = current(ctx.store, project.name, action.deployment, action.rollout_id)
     failed = isinstance(action, AbortRollout)
