@@ -341,13 +341,13 @@ def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) 
     done: list[dict[str, object]] = []
     for action in project_plan.rollout_actions:
         if isinstance(action, Promote):
-            done.append(act.promote(run.ctx, project, action))
+            done.append({**act.promote(run.ctx, project, action)})  # the run record keeps it as given
             failed = smoke(run.ctx, project, action.deployment, action.from_fp, action.to)
             if failed is not None:
                 done[-1]["smoke_failed"] = failed.failure
                 run.failures.append(failed.message)
         elif isinstance(action, (AbortRollout, DropRollout)):
-            done.append(act.end(run.ctx, project, action))
+            done.append({**act.end(run.ctx, project, action)})
             if isinstance(action, AbortRollout):
                 run.failures.append(f"{project.name}/{action.deployment}: rollout of {short(action.candidate)} "
                                     f"failed ({'; '.join(action.reasons)}); the candidate is dropped, production "

@@ -48,9 +48,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+if TYPE_CHECKING:
+    from nerspec.predictions import PredictedLabel
 
 BINS = 10
 MIN_ITEMS = 20
@@ -344,34 +347,20 @@ class _Gold(Protocol):
     def labels(self) -> Sequence[str]: ...
 
 
-Item = Mapping[str, object]  # a returned entity or class of the predictions contract
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else int(str(value))
-
-
-def _confidence(item: Item) -> float:
-    value = item.get("confidenceScore", 1.0)
-    return float(value) if isinstance(value, (int, float, str)) else 1.0
-
-
-def ner_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[Item]]) -> list[Outcome]:
+def ner_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned entity: (confidenceScore, span and type match a gold entity exactly)."""
     out: list[Outcome] = []
     for doc, entities in zip(gold, predictions, strict=True):
         tagged = {(s.start, s.end, s.label) for s in doc.spans}
         for e in entities:
-            offset = _int(e["offset"])
-            key = (offset, offset + _int(e["length"]), e["category"])
-            out.append((_confidence(e), key in tagged))
+            out.append((e.confidence, (e.start, e.end, e.category) in tagged))
     return out
 
 
-def class_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[Item]]) -> list[Outcome]:
+def class_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned class: (confidenceScore, the document has that class)."""
     out: list[Outcome] = []
     for doc, classes in zip(gold, predictions, strict=True):
         on = set(doc.labels)
-        out.extend((_confidence(c), c["category"] in on) for c in classes)
+        out.extend((c.confidence, c.category in on) for c in classes)
     return out

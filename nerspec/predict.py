@@ -37,12 +37,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.predictions import PredictedLabel, Prediction
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
-Prediction = list[dict[str, Any]]
+__all__ = ["Prediction", "PredictedLabel", "Predictor", "load", "resolve", "uncalibrated_note"]
 
 
 class Predictor:
@@ -168,15 +170,14 @@ class Predictor:
         for doc, confidence in self._docs(self._inputs(pairs), batch_size):
             if per_class is not None:
                 doc.cats = per_class(doc.cats)
-            items = self._impl.decode(doc, confidence, self.threshold, self.multilabel)
-            for item in items:
-                item["confidenceScore"] = round(float(calibrate(float(item["confidenceScore"]))), 4)
+            items = [replace(item, confidence=round(float(calibrate(item.confidence)), 4))
+                     for item in self._impl.decode(doc, confidence, self.threshold, self.multilabel)]
             cats = {str(k): float(v) for k, v in doc.cats.items()}
             if pieces is None:
                 yield items, cats
                 continue
             offset, last = pieces.popleft()
-            merged.extend({**item, "offset": item["offset"] + offset} if offset else item for item in items)
+            merged.extend(item.shifted(offset) for item in items)
             if last:
                 yield merged, cats
                 merged = []

@@ -12,9 +12,11 @@ import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
 from nerspec.paths import StateChoice
+from nerspec.predictions import Prediction, to_json
 
 if TYPE_CHECKING:
-    from nerspec.predict import Prediction, Predictor
+    from nerspec.predict import Predictor
+    from nerspec.serve.documents import WarningJSON
 
 
 def _clock(seconds: float | None) -> str:
@@ -120,11 +122,11 @@ def _human(result: Prediction, spans: bool) -> str:
     for item in result:
         if spans:
             lines.append(
-                f"  {item['category']:<16} {json.dumps(item['text'], ensure_ascii=False):<30} "
-                f"offset {item['offset']}, length {item['length']}  confidence {item['confidenceScore']:.3f}"
+                f"  {item.category:<16} {json.dumps(item.text, ensure_ascii=False):<30} "
+                f"offset {item.offset}, length {item.length}  confidence {item.confidence:.3f}"
             )
         else:
-            lines.append(f"  {item['category']:<24} confidence {item['confidenceScore']:.3f}")
+            lines.append(f"  {item.category:<24} confidence {item.confidence:.3f}")
     return "\n".join(lines)
 
 
@@ -207,7 +209,7 @@ def predict_command(
         (result,) = predictor.predict([text], languages=[language])
         warnings = _language_warnings(predictor, language)
         if as_json:
-            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint,
+            echo_json({"text": text, key: to_json(result), "modelFingerprint": predictor.fingerprint,
                        **({"warnings": warnings} if warnings else {})})
         else:
             for warning in warnings:
@@ -245,7 +247,7 @@ def _what_to_predict(
     return target, text, input_file
 
 
-def _language_warnings(predictor: Predictor | _InUnits, language: str | None) -> list[dict[str, object]]:
+def _language_warnings(predictor: Predictor | _InUnits, language: str | None) -> list[WarningJSON]:
     """The serve API's per-document warning for a language the model was not trained for."""
     if language is None or predictor.covers(language):
         return []
@@ -278,7 +280,7 @@ def _predict_file(
                 for (doc_id, doc_text, doc_language), result in zip(chunk, results):
                     warnings = _language_warnings(predictor, doc_language)
                     if jsonl or as_json:
-                        record: dict[str, object] = {"id": doc_id, key: result}
+                        record: dict[str, object] = {"id": doc_id, key: to_json(result)}
                         if warnings:
                             record["warnings"] = warnings
                         if not jsonl:

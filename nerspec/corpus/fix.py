@@ -18,8 +18,8 @@ from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
+    from nerspec.json_types import JsonObject, JsonValue
     from nerspec.manifest.load import LoadedProject
-    from nerspec.strict_json import JSONObject, JSONValue
 
 
 
@@ -73,7 +73,7 @@ def _fix_azure(path: Path) -> int:
     return fixed
 
 
-def _fix_label(label: JSONObject, text: str, to_cp: Callable[[int], int], from_cp: Callable[[int], int]) -> int:
+def _fix_label(label: JsonObject, text: str, to_cp: Callable[[int], int], from_cp: Callable[[int], int]) -> int:
     """1 when the label's span was trimmed (rewritten in place), 0 when it needs none or is malformed (validate
     reports those; nothing to trim)."""
     keys = {azure._norm(k): k for k in label}
@@ -90,7 +90,7 @@ def _fix_label(label: JSONObject, text: str, to_cp: Callable[[int], int], from_c
     return 1
 
 
-def _listed(value: JSONValue) -> list[JSONValue]:
+def _listed(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
 
 
@@ -98,7 +98,7 @@ def _same(offset: int) -> int:
     return offset
 
 
-def _integer(value: JSONValue) -> int:
+def _integer(value: JsonValue) -> int:
     """``int(value)`` for a number or numeric string (what a hand-edited file may hold); ``TypeError`` else."""
     if isinstance(value, (int, float, str)):
         return int(value)

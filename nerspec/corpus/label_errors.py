@@ -38,7 +38,7 @@ from nerspec.corpus.label_consistency import Occurrence, StringLabels, string_la
 from nerspec.corpus.model import Document, Span
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
 SpanKey = tuple[int, int, str]
@@ -102,7 +102,7 @@ class LabelError:
     score: float
     proposed: Span | None = None
 
-    def to_json(self) -> JSONObject:
+    def to_json(self) -> JsonObject:
         return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
                 "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
 from nerspec.corpus.model import Document
 from nerspec.languages import base
+from nerspec.predictions import Prediction
 from nerspec.vocabulary import unseen, words
 
 VERSION = 1
@@ -27,18 +28,13 @@ MAX_SAMPLE = 5000  # per list: enough for any two-sample test, small enough for 
 T = TypeVar("T")
 
 
-def _confidence(item: Mapping[str, object]) -> float:
-    value = item.get("confidenceScore", 0.0)
-    return round(float(value), 4) if isinstance(value, (int, float, str)) else 0.0
-
-
 def _sample(values: list[T], seed: int = 0) -> list[T]:
     if len(values) <= MAX_SAMPLE:
         return values
     return random.Random(seed).sample(values, MAX_SAMPLE)
 
 
-def reference_statistics(docs: list[Document], outputs: Sequence[Sequence[Mapping[str, object]]],
+def reference_statistics(docs: list[Document], outputs: Sequence[Prediction],
                          vocabulary: frozenset[str] | None, language: str) -> dict[str, object]:
     """``docs``: the test split; ``outputs``: the predictor's results for them (``category``, ``confidenceScore``);
     ``language``: the project's, for documents without their own."""
@@ -48,7 +44,7 @@ def reference_statistics(docs: list[Document], outputs: Sequence[Sequence[Mappin
         if vocabulary is not None and tokens:
             shares.append(round(unseen(tokens, vocabulary) / len(tokens), 4))
     items = [item for output in outputs for item in output]
-    labels = Counter(str(item["category"]) for item in items)
+    labels = Counter(item.category for item in items)
     labels[NO_PREDICTION] = sum(1 for output in outputs if not output)
     return {
         "version": VERSION,
@@ -57,6 +53,6 @@ def reference_statistics(docs: list[Document], outputs: Sequence[Sequence[Mappin
         "unseen_shares": _sample(shares) if vocabulary is not None else None,
         "languages": dict(Counter(base(doc.language or language) for doc in docs)),
         "labels": dict(labels),
-        "confidences": _sample([_confidence(item) for item in items]),
+        "confidences": _sample([round(item.confidence, 4) for item in items]),
         "items": len(items),
     }

@@ -3,11 +3,13 @@ the models and records the scores)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.evaluate.record import Calibration, Evaluation
+from nerspec.predictions import Prediction
 from nerspec.progress import track
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ def evaluate_model(
     )
     if mapped:
         evaluation.label_map = mapped
-        outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
+        outputs = [[replace(item, category=mapped.get(item.category, item.category)) for item in o] for o in outputs]
     evaluation.calibration = calibration_report(kind, test, outputs, predictor, all_scores)
     evaluation.reference = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
                                                 manifest.metadata.language)

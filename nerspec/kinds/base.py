@@ -20,9 +20,8 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.metrics.prf import Scores
     from nerspec.metrics.scoring import KindScores, ScoringInput
+    from nerspec.predictions import PredictedLabel
 
-# A prediction of the contract (docs/architecture.md, "Predictions"): {"category", "confidenceScore", ...}.
-Prediction = dict[str, Any]
 # A spaCy config block: {setting: value}, nested as in a ``.cfg`` file.
 ConfigBlock = dict[str, Any]
 
@@ -101,7 +100,7 @@ class ProjectKind(Protocol):
 
     def decode(
         self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
-    ) -> list[Prediction]:
+    ) -> list[PredictedLabel]:
         """A processed doc as contract predictions (``confidence``: (start, end, label) -> probability)."""
         ...
 
@@ -124,13 +123,13 @@ class ProjectKind(Protocol):
         ...
 
     def predicted_documents(
-        self, docs: Sequence[Document], outputs: Sequence[Sequence[Prediction]]
+        self, docs: Sequence[Document], outputs: Sequence[Sequence[PredictedLabel]]
     ) -> tuple[list[Document], list[dict[str, float]] | None]:
         """Predictor output as predicted Documents, plus class scores where the kind has them."""
         ...
 
     def outcomes(
-        self, gold: Sequence[Document], predictions: Sequence[Sequence[Prediction]]
+        self, gold: Sequence[Document], predictions: Sequence[Sequence[PredictedLabel]]
     ) -> list[tuple[float, bool]]:
         """(confidence, correct) of every returned prediction, for calibration."""
         ...

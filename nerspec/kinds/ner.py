@@ -9,10 +9,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
-from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
+from nerspec.kinds.base import ConfigBlock, KindSchedule
 from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
 from nerspec.manifest.kind_names import NER_KIND
 from nerspec.manifest.schema import NERSpec
+from nerspec.predictions import PredictedLabel
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -116,19 +117,12 @@ class NERKind:
 
     def decode(
         self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
-    ) -> list[Prediction]:
+    ) -> list[PredictedLabel]:
         out = []
         for ent in doc.ents:
             score = 1.0 if confidence is None else confidence.get((ent.start, ent.end, ent.label_), 0.0)
-            out.append(
-                {
-                    "category": ent.label_,
-                    "offset": ent.start_char,
-                    "length": ent.end_char - ent.start_char,
-                    "text": ent.text,
-                    "confidenceScore": round(float(score), 4),
-                }
-            )
+            out.append(PredictedLabel(ent.label_, round(float(score), 4), ent.start_char,
+                                      ent.end_char - ent.start_char, ent.text))
         return out
 
     # --- data --------------------------------------------------------------------------------------------
@@ -165,16 +159,16 @@ class NERKind:
         )
 
     def predicted_documents(
-        self, docs: Sequence[Document], outputs: Sequence[Sequence[Prediction]]
+        self, docs: Sequence[Document], outputs: Sequence[Sequence[PredictedLabel]]
     ) -> tuple[list[Document], list[dict[str, float]] | None]:
         pred = []
         for doc, ents in zip(docs, outputs, strict=True):
-            spans = [Span(e["offset"], e["offset"] + e["length"], e["category"]) for e in ents]
+            spans = [Span(e.start, e.end, e.category) for e in ents]
             pred.append(Document(id=doc.id, text=doc.text, spans=spans))
         return pred, None
 
     def outcomes(
-        self, gold: Sequence[Document], predictions: Sequence[Sequence[Prediction]]
+        self, gold: Sequence[Document], predictions: Sequence[Sequence[PredictedLabel]]
     ) -> list[tuple[float, bool]]:
         from nerspec.calibration import ner_outcomes
 

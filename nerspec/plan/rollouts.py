@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from nerspec.numbers import metric_text
 from nerspec.state.store import RolloutObservation
+
+if TYPE_CHECKING:
+    from nerspec.predictions import PredictedLabel
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,13 @@ class Analysis:
                 f"latency ratio {_text(self.latency_ratio, 2)}")
 
 
-def _key(item: Mapping[str, object], spans: bool) -> tuple[object, ...]:
+def _key(item: PredictedLabel, spans: bool) -> tuple[int | str | None, ...]:
     if spans:
-        return (item.get("offset"), item.get("length"), item.get("category"))
-    return (item.get("category"),)
+        return (item.offset, item.length, item.category)
+    return (item.category,)
 
 
-def compare(candidate: Sequence[Mapping[str, object]], production: Sequence[Mapping[str, object]],
-            spans: bool) -> Comparison:
+def compare(candidate: Sequence[PredictedLabel], production: Sequence[PredictedLabel], spans: bool) -> Comparison:
     """Count how far two answers to one document agree (entities as offset, length and type; classes by name)."""
     mine = Counter(_key(item, spans) for item in candidate)
     theirs = Counter(_key(item, spans) for item in production)
