@@ -124,7 +124,7 @@ def train_and_score(root: Path, state: Path, test: list[dict[str, Any]]) -> tupl
     gold = {(r["id"], s["start"], s["end"], s["label"]) for r in test for s in r["spans"]}
     found = set()
     for record, entities in zip(test, greedy.pipe([r["text"] for r in test], batch_size=256)):
-        found |= {(record["id"], e["offset"], e["offset"] + e["length"], e["category"]) for e in entities}
+        found |= {(record["id"], e.start, e.end, e.category) for e in entities}
     tp = len(gold & found)
     f1 = 2 * tp / (len(gold) + len(found)) if gold or found else 0.0
     return artifact, 100 * f1, time.monotonic() - started

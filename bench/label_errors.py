@@ -114,6 +114,11 @@ def main() -> None:
     rand_k, _ = hits(shuffled, injected, k)
     _, rand_2k = hits(shuffled, injected, 2 * k)
     print(f"findings: {len(ranked)}; top {k} by kind: {dict(Counter(e.kind for e in ranked[:k]))}")
+    for change in ("flip", "remove"):
+        some = [i for i in injected if i[3] == change]
+        _, top = hits(ranked, some, k)
+        _, anywhere = hits(ranked, some, len(ranked))
+        print(f"  {change}: {top} of {len(some)} in the top K, {anywhere} anywhere in the findings")
     print(f"precision@K  {at_k / k:.3f}  (target >= 0.5; random ranking of the same findings {rand_k / k:.3f}, "
           f"ratio {at_k / max(rand_k, 1):.1f}x)")
     print(f"recall@2K    {at_2k / k:.3f}  (target >= 0.6; random ranking {rand_2k / k:.3f}, "

@@ -195,7 +195,7 @@ def nerspec_run(project: Path, work: Path, env: dict[str, str]) -> tuple[float, 
     seconds, stdout = timed([str(BIN / "nerspec"), "train", str(project), "--json", "--state", str(work / "state")], env)
     artifact = Path(json.loads(stdout)["models"][0]["path"])
     train, test, labels, multilabel, threshold = split_of(project)
-    predicted = [{c["category"] for c in classes} for classes in load(artifact).predict([d.text for d in test])]
+    predicted = [{c.category for c in classes} for classes in load(artifact).predict([d.text for d in test])]
     if multilabel:
         gold = label_matrix(test, labels)
         pred = [[int(label in chosen) for label in labels] for chosen in predicted]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.version import __version__
 
 if TYPE_CHECKING:
-    from nerspec.predict import Predictor
+    from pathlib import Path
+    from types import ModuleType
+
+    from nerspec import extract
+    from nerspec.predict import Predictor, StateArg
 
 
-def load(path: Any, deployment: str = "production", state: Any = None, *, beam_width: int | None = None) -> Predictor:
+def load(path: str | Path, deployment: str = "production", state: StateArg = None, *,
+         beam_width: int | None = None) -> Predictor:
     """A predictor for a project's deployment or a model artifact directory (spaCy is imported here, lazily).
 
     ``beam_width``: the NER beam for confidence scores, never for entities (1: the greedy parser's action scores, the default for new models); None keeps
@@ -23,7 +28,7 @@ def load(path: Any, deployment: str = "production", state: Any = None, *, beam_w
     return _load(path, deployment=deployment, state=state, beam_width=beam_width)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> ModuleType:
     # ``nerspec.extract(...)``: the extraction package is callable; imported on first use (it is not light).
     if name == "extract":
         import importlib

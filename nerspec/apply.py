@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from nerspec import atomic
 from nerspec.deploy import finish_pending as finish_interrupted
@@ -318,7 +318,7 @@ def _label_errors(run: _Run, project: LoadedProject, corpus: Corpus, fp: str, ba
     return report_entry(found, changed)
 
 
-def _agreement(project: LoadedProject, corpus: Corpus) -> JsonObject | None:
+def _agreement(project: LoadedProject, corpus: Corpus) -> dict[str, object] | None:
     """Annotator agreement for the report (beside the model's F1), where documents have several annotators."""
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -327,27 +327,27 @@ def _agreement(project: LoadedProject, corpus: Corpus) -> JsonObject | None:
     return found.to_json() if found.annotated else None
 
 
-def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[JsonObject]:
+def _rollout_lines(run: _Run, project_plan: ProjectPlan) -> list[dict[str, object]]:
     for line in project_plan.rollouts:
         run.ctx.progress(f"{project_plan.name}: rollout {rollout_line(line)}")
-    return [cast(JsonObject, line.to_json()) for line in project_plan.rollouts]
+    return [dict(line.to_json()) for line in project_plan.rollouts]
 
 
-def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[JsonObject]:
+def _end_rollouts(run: _Run, project: LoadedProject, project_plan: ProjectPlan) -> list[dict[str, object]]:
     """Act on the rollouts' verdicts (promote, abort) and drop candidates the manifest no longer asks for. These
     concern models that passed their gates when they were staged, so they do not wait for this run's gates."""
     from nerspec.rollout import act
 
-    done: list[JsonObject] = []
+    done: list[dict[str, object]] = []
     for action in project_plan.rollout_actions:
         if isinstance(action, Promote):
-            done.append(act.promote(run.ctx, project, action))
+            done.append({**act.promote(run.ctx, project, action)})  # the run record keeps it as given
             failed = smoke(run.ctx, project, action.deployment, action.from_fp, action.to)
             if failed is not None:
                 done[-1]["smoke_failed"] = failed.failure
                 run.failures.append(failed.message)
         elif isinstance(action, (AbortRollout, DropRollout)):
-            done.append(act.end(run.ctx, project, action))
+            done.append({**act.end(run.ctx, project, action)})
             if isinstance(action, AbortRollout):
                 run.failures.append(f"{project.name}/{action.deployment}: rollout of {short(action.candidate)} "
                                     f"failed ({'; '.join(action.reasons)}); the candidate is dropped, production "

@@ -50,7 +50,10 @@ import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+if TYPE_CHECKING:
+    from nerspec.predictions import PredictedLabel
 
 BINS = 10
 MIN_ITEMS = 20
@@ -69,7 +72,7 @@ class Calibration:
     ys: tuple[float, ...] = ()
     items: int = 0
     reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)  # where it was fitted (``fitted_on``, ``folds``)
     params: tuple[float, ...] = ()
 
     def __call__(self, raw: float) -> float:
@@ -86,8 +89,8 @@ class Calibration:
         x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
         return y0 if x1 == x0 else y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "fitted_on": "dev", "items": self.items}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"method": self.method, "fitted_on": "dev", "items": self.items}
         if self.method == "isotonic":
             out["x"] = [round(x, 6) for x in self.xs]
             out["y"] = [round(y, 6) for y in self.ys]
@@ -98,12 +101,12 @@ class Calibration:
         return {**out, **self.extra}
 
     @classmethod
-    def from_json(cls, data: Any) -> Calibration:
+    def from_json(cls, data: object) -> Calibration:
         """From ``meta.json``; anything missing or malformed (an artifact older than calibration) is identity."""
         if not isinstance(data, dict) or data.get("method") not in FITTED_METHODS:
             return cls()
         # Where it was fitted travels with it, so evaluations and reports can say so.
-        extra = {"fitted_on": str(data["fitted_on"])} if isinstance(data.get("fitted_on"), str) else {}
+        extra: dict[str, object] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
         items = data.get("items")
         count = int(items) if isinstance(items, int) else 0
         try:
@@ -267,7 +270,24 @@ def fit_uncertainty(items: int) -> float:
     return 0.5 / math.sqrt(items) if items > 0 else 0.5
 
 
-def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> dict[str, Any]:
+class ReliabilityBin(TypedDict):
+    lower: float
+    upper: float
+    count: int
+    confidence: float | None
+    accuracy: float | None
+
+
+class Reliability(TypedDict):
+    """The Evaluation's ``calibration`` before the fitted map's fields are added."""
+
+    ece: float | None
+    sampling_noise: float | None
+    items: int
+    bins: list[ReliabilityBin]
+
+
+def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> Reliability:
     """``{"ece", "sampling_noise", "items", "bins": [{"lower", "upper", "count", "confidence", "accuracy"}]}``
     (empty bins kept)."""
     counts = [0] * bins
@@ -283,7 +303,7 @@ def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> dict[str, Any]
         variance[b] += c * (1.0 - c)
         correct[b] += 1 if ok else 0
         total += 1
-    rows = []
+    rows: list[ReliabilityBin] = []
     ece = 0.0
     for b in range(bins):
         n = counts[b]
@@ -309,21 +329,38 @@ def reliability(outcomes: Iterable[Outcome], bins: int = BINS) -> dict[str, Any]
     }
 
 
-def ner_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
+class _Span(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+
+
+class _Gold(Protocol):
+    """A gold document (``nerspec.corpus.model.Document``, which this leaf module cannot import)."""
+
+    @property
+    def spans(self) -> Sequence[_Span]: ...
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+
+def ner_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned entity: (confidenceScore, span and type match a gold entity exactly)."""
     out: list[Outcome] = []
     for doc, entities in zip(gold, predictions, strict=True):
         tagged = {(s.start, s.end, s.label) for s in doc.spans}
         for e in entities:
-            key = (e["offset"], e["offset"] + e["length"], e["category"])
-            out.append((float(e.get("confidenceScore", 1.0)), key in tagged))
+            out.append((e.confidence, (e.start, e.end, e.category) in tagged))
     return out
 
 
-def class_outcomes(gold: Sequence[Any], predictions: Sequence[Sequence[dict[str, Any]]]) -> list[Outcome]:
+def class_outcomes(gold: Sequence[_Gold], predictions: Sequence[Sequence[PredictedLabel]]) -> list[Outcome]:
     """Per returned class: (confidenceScore, the document has that class)."""
     out: list[Outcome] = []
     for doc, classes in zip(gold, predictions, strict=True):
         on = set(doc.labels)
-        out.extend((float(c.get("confidenceScore", 1.0)), c["category"] in on) for c in classes)
+        out.extend((c.confidence, c.category in on) for c in classes)
     return out

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
-from nerspec.calibration import Calibration, Outcome, fit_calibration, reliability
+from nerspec.calibration import Calibration, Outcome, Reliability, fit_calibration, reliability
 
 PER_CLASS = "per-class"
 
@@ -32,7 +32,7 @@ class ClassCalibration:
     """One ``Calibration`` per class; a class without a map keeps its raw score."""
 
     maps: dict[str, Calibration] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)  # where the maps were fitted
 
     @property
     def method(self) -> str:
@@ -54,23 +54,23 @@ class ClassCalibration:
             out[label] = float(fitted(float(raw))) if fitted is not None else float(raw)
         return out
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "fitted_on": "dev", "items": self.items}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"method": self.method, "fitted_on": "dev", "items": self.items}
         # Where the maps were fitted is said once, for all of them.
         out["classes"] = {label: _without_origin(m.to_json()) for label, m in sorted(self.maps.items())}
         return {**out, **self.extra}
 
     @classmethod
-    def from_json(cls, data: Any) -> ClassCalibration | None:
+    def from_json(cls, data: object) -> ClassCalibration | None:
         """The per-class block of ``meta.json``; ``None`` for anything else (an older artifact's pooled map)."""
         if not isinstance(data, dict) or data.get("method") != PER_CLASS or not isinstance(data.get("classes"), dict):
             return None
         maps = {str(label): Calibration.from_json(block) for label, block in data["classes"].items()}
-        extra = {"fitted_on": str(data["fitted_on"])} if isinstance(data.get("fitted_on"), str) else {}
+        extra: dict[str, object] = {"fitted_on": data["fitted_on"]} if isinstance(data.get("fitted_on"), str) else {}
         return cls(maps, extra)
 
 
-def _without_origin(block: dict[str, Any]) -> dict[str, Any]:
+def _without_origin(block: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in block.items() if k != "fitted_on"}
 
 
@@ -89,12 +89,23 @@ def fit_per_class(gold: Sequence[Sequence[str]], raw: Sequence[Mapping[str, floa
     return ClassCalibration({label: fit_calibration(items) for label, items in class_items(gold, raw).items()})
 
 
-def per_class_reliability(gold: Sequence[Sequence[str]], scores: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+class ClassReliability(TypedDict):
+    ece: float | None
+    sampling_noise: float | None
+    items: int
+
+
+class PerClassReliability(Reliability):
+    per_class: dict[str, ClassReliability]
+
+
+def per_class_reliability(gold: Sequence[Sequence[str]], scores: Sequence[Mapping[str, float]]) -> PerClassReliability:
     """Pooled reliability over every (document, class) pair, plus ``per_class``: each class's ECE and items."""
     items = class_items(gold, scores)
     pooled = reliability(outcome for label in sorted(items) for outcome in items[label])
-    per_class = {}
+    per_class: dict[str, ClassReliability] = {}
     for label in sorted(items):
         one = reliability(items[label])
         per_class[label] = {"ece": one["ece"], "sampling_noise": one["sampling_noise"], "items": one["items"]}
-    return {**pooled, "per_class": per_class}
+    return {"ece": pooled["ece"], "sampling_noise": pooled["sampling_noise"], "items": pooled["items"],
+            "bins": pooled["bins"], "per_class": per_class}

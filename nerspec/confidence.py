@@ -16,10 +16,19 @@ the probability that the entity is right.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from numpy import ndarray
+    from spacy.ml.parser_model import ParserStepModel, precompute_hiddens
+    from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
+    from thinc.api import Model
+
+    # The parser model's forward pass: (model, docs, is_train) -> (the state model of the batch, its backprop).
+    Forward = Callable[[Model, list[Doc], bool], tuple[ParserStepModel, Callable[..., object]]]
+    Tags = dict[str, ndarray]  # per token of a batch: see ``_tags``
 
 ACTION_SCORES = "actions"  # the ``scores`` name recorded with a calibration fitted on these scores
 _MOVES = ("O", "B", "I", "L", "U")
@@ -35,10 +44,10 @@ class _CapturingForward:
     (a tenth of NER inference). spaCy's ``pipe`` decodes a batch in length-sorted sub-batches: one state model
     each, with its docs. A module-level class, so a pipeline holding it still pickles."""
 
-    def __init__(self, forward: Any) -> None:
+    def __init__(self, forward: Forward) -> None:
         self.forward = forward
 
-    def __call__(self, model: Any, docs: Any, is_train: bool) -> Any:
+    def __call__(self, model: Model, docs: list[Doc], is_train: bool) -> tuple[ParserStepModel, Callable[..., object]]:
         step, backprop = self.forward(model, docs, is_train)
         watched = _watched().get(id(model))
         if watched is not None and not is_train:  # only inside ``Predictor``: plain ``nlp.pipe`` keeps nothing
@@ -46,30 +55,30 @@ class _CapturingForward:
         return step, backprop
 
 
-def _watched() -> dict[int, list[tuple[list[Doc], Any, Any]]]:
+def _watched() -> dict[int, list[tuple[list[Doc], precompute_hiddens, Model | None]]]:
     steps = getattr(_captured, "steps", None)
     if steps is None:
         steps = _captured.steps = {}
     return steps
 
 
-def capture_state_model(parser: Any) -> None:
+def capture_state_model(parser: EntityRecognizer) -> None:
     """Let ``action_confidences`` reuse the state models of ``parser``'s own greedy decoding (idempotent)."""
     model = parser.model
     if not isinstance(model._func, _CapturingForward):
         model._func = _CapturingForward(model._func)
 
 
-def watch_state_models(parser: Any) -> None:
+def watch_state_models(parser: EntityRecognizer) -> None:
     """Keep the state models of ``parser``'s next decodings in this thread, for ``action_confidences``."""
     _watched()[id(parser.model)] = []
 
 
-def forget_state_models(parser: Any) -> None:
+def forget_state_models(parser: EntityRecognizer) -> None:
     _watched().pop(id(parser.model), None)
 
 
-def action_confidences(parser: Any, docs: list[Doc]) -> list[dict[EntityKey, float]]:
+def action_confidences(parser: EntityRecognizer, docs: list[Doc]) -> list[dict[EntityKey, float]]:
     """Per doc (just annotated by ``parser``'s greedy decoding): (start, end, label) -> product of the
     probabilities of the entity's actions among the valid ones."""
     captured = _watched().pop(id(parser.model), [])
@@ -90,29 +99,77 @@ def action_confidences(parser: Any, docs: list[Doc]) -> list[dict[EntityKey, flo
     return [scored.get(id(doc), {}) for doc in docs]
 
 
-def _score(docs: list[Doc], state2vec: Any, vec2scores: Any, classes: _Classes) -> list[dict[EntityKey, float]]:
+def _score(docs: list[Doc], state2vec: precompute_hiddens, vec2scores: Model | None, classes: _Classes) -> list[dict[EntityKey, float]]:
     """``action_confidences`` for non-empty ``docs``, the batch of one state model, in its order."""
     import numpy
 
     tags = _tags(docs, classes)
+    probs = _probabilities(tags, state2vec, vec2scores, classes)
+    log_chosen = numpy.log(numpy.maximum(probs[numpy.arange(len(probs)), tags["chosen"]], 1e-30))
+    return _per_entity(docs, numpy.concatenate([[0.0], numpy.cumsum(log_chosen)]))
+
+
+def _probabilities(tags: Tags, state2vec: precompute_hiddens, vec2scores: Model | None, classes: _Classes) -> ndarray:
+    """(tokens, classes): the softmax over the valid actions in the state before each token."""
+    import numpy
+
     n = len(tags["chosen"])
     hidden = state2vec.predict(_feature_ids(tags, state2vec.nF))
     scores = vec2scores.predict(hidden) if vec2scores is not None else hidden
     scores = numpy.asarray(scores, dtype="f").reshape((n, -1))
     valid = classes.valid(tags)
-    rows = numpy.arange(n)
-    valid[rows, tags["chosen"]] = True  # the action taken was valid (whatever rule this copy lacks)
+    valid[numpy.arange(n), tags["chosen"]] = True  # the action taken was valid (whatever rule this copy lacks)
     scores = numpy.where(valid, scores, -numpy.inf)
     scores -= scores.max(axis=1, keepdims=True)
     probs = numpy.exp(scores)
-    log_chosen = numpy.log(numpy.maximum(probs[rows, tags["chosen"]] / probs.sum(axis=1), 1e-30))
-    return _per_entity(docs, numpy.concatenate([[0.0], numpy.cumsum(log_chosen)]))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def untagged_entity_probabilities(parser: EntityRecognizer, docs: list[Doc], least: float = 0.01) -> list[dict[EntityKey, float]]:
+    """Per doc whose ``ents`` are its *given* tags (label-error checks): the model follows the given tags action
+    by action (teacher forcing), and at each untagged token weighs starting an entity against ``O``. Every
+    maximal run of untagged tokens whose probability of not ``O`` reaches ``least``: (start token, end token, the
+    type likeliest at its likeliest token) -> that highest probability (worst-token pooling, as cleanlab pools a
+    token classifier's self-confidence)."""
+    import numpy
+
+    batch = [doc for doc in docs if len(doc)]
+    if not batch:
+        return [{} for _ in docs]
+    classes = _Classes(parser)
+    tags = _tags(batch, classes)
+    step = parser.model.predict(batch)
+    try:
+        probs = _probabilities(tags, step.state2vec, step.vec2scores, classes)
+    finally:
+        step.clear_memory()
+    entity = 1.0 - probs[:, classes.move == _OUT].sum(axis=1)
+    opening = numpy.where(numpy.isin(classes.move, (_BEGIN, _UNIT)), probs, 0.0).argmax(axis=1)
+    strings = parser.vocab.strings
+    scored: dict[int, dict[EntityKey, float]] = {}
+    offset = 0
+    for doc in batch:
+        tagged = doc.to_array("ENT_IOB")
+        runs: dict[EntityKey, float] = {}
+        i = 0
+        while i < len(doc):
+            j = i
+            while j < len(doc) and tagged[j] != _IOB_BEGIN and tagged[j] != _IOB_IN and entity[offset + j] >= least:
+                j += 1
+            label = int(classes.label[opening[offset + i + int(entity[offset + i : offset + j].argmax())]]) if j > i else 0
+            if label:
+                top = float(entity[offset + i : offset + j].max())
+                runs[(i, j, strings[label])] = top
+            i = j + 1
+        scored[id(doc)] = runs
+        offset += len(doc)
+    return [scored.get(id(doc), {}) for doc in docs]
 
 
 class _Classes:
     """The parser's actions as arrays: move and label per class index, and the class of (move, label)."""
 
-    def __init__(self, parser: Any) -> None:
+    def __init__(self, parser: EntityRecognizer) -> None:
         import numpy
 
         moves = parser.moves
@@ -129,7 +186,7 @@ class _Classes:
         for i in getattr(parser.model, "attrs", {}).get("unseen_classes", ()) or ():
             self.seen[i] = False  # never trained: greedy decoding scores them lowest
 
-    def valid(self, tags: dict[str, Any]) -> Any:
+    def valid(self, tags: Tags) -> ndarray:
         """(tokens, classes): whether each action was valid in the state before each token (spaCy's rules for a
         doc without preset entities, ``spacy/pipeline/_parser_internals/ner.pyx``)."""
         import numpy
@@ -144,7 +201,7 @@ class _Classes:
         return numpy.where(inside, inside_ok, outside_ok) & labelled & self.seen[None, :]
 
 
-def _tags(docs: list[Doc], classes: _Classes) -> dict[str, Any]:
+def _tags(docs: list[Doc], classes: _Classes) -> Tags:
     """Per token of the batch (docs concatenated, as the parser's token vectors are): the action greedy took, whether
     an entity was open before it (its label, its first token), and the token facts the validity rules read."""
     import numpy
@@ -171,7 +228,7 @@ def _tags(docs: list[Doc], classes: _Classes) -> dict[str, Any]:
             "next_sent_start": next_sent_start}
 
 
-def _lookup(classes: _Classes, move: Any, label: Any) -> Any:
+def _lookup(classes: _Classes, move: ndarray, label: ndarray) -> ndarray:
     import numpy
 
     label = numpy.where(move == _OUT, 0, label).astype("uint64")
@@ -179,7 +236,7 @@ def _lookup(classes: _Classes, move: Any, label: Any) -> Any:
     return classes.table[move, rank]
 
 
-def _feature_ids(tags: dict[str, Any], n_features: int) -> Any:
+def _feature_ids(tags: Tags, n_features: int) -> ndarray:
     """The state features before each action (batch token indices; -1: padding), ``StateC.set_context_tokens``."""
     import numpy
 
@@ -194,7 +251,7 @@ def _feature_ids(tags: dict[str, Any], n_features: int) -> Any:
     return numpy.ascontiguousarray(ids)
 
 
-def _per_entity(docs: list[Doc], log_cumulative: Any) -> list[dict[EntityKey, float]]:
+def _per_entity(docs: list[Doc], log_cumulative: ndarray) -> list[dict[EntityKey, float]]:
     """Entity score: exp of the summed log probabilities of its actions (prefix sums over the batch)."""
     import math
 

@@ -11,11 +11,12 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from nerspec.evaluate.record import JsonObject
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
 
@@ -132,7 +133,7 @@ def activation_hint() -> str | None:
             f"first (or call {installed} by its path).")
 
 
-def _reports(paths: StatePaths, result: dict[str, Any] | None) -> list[Path]:
+def _reports(paths: StatePaths, result: JsonObject | None) -> list[Path]:
     """Write the Markdown and HTML reports beside ``last-run.json``; return their paths (Markdown first).
 
     Rendering errors propagate on purpose: the run result is already saved, and a report that silently

@@ -5,7 +5,7 @@ drifted pointer, remove a deployment the manifest no longer declares."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from nerspec.errors import DeployError
 from nerspec.plan import short
@@ -47,7 +47,7 @@ def switch(
         ctx.progress(f"{project.name}: ~ deployed {deployment}: {short(from_fp)} -> {short(to_fp)}")
 
 
-def point(ctx: RunContext, project: LoadedProject, deployment: str, to_fp: str) -> dict[str, Any]:
+def point(ctx: RunContext, project: LoadedProject, deployment: str, to_fp: str) -> dict[str, object]:
     """Make the target serve ``to_fp`` (after checking the model's files); returns the target as recorded. The
     caller records the change in the state."""
     from nerspec.deploy.targets import declared_target, target_for

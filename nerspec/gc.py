@@ -27,12 +27,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
-    from nerspec.state.store import Store
+    from nerspec.artifacts.stores.base import ArtifactStore, StoredModel
+    from nerspec.state.store import HistoryRecord, Store
 
 DEFAULT_KEEP = 3
 UNRECORDED_GRACE_S = 3600.0
@@ -126,12 +127,12 @@ def saved_plans(paths: StatePaths, extra: Iterable[Path] = ()) -> dict[str, set[
     return out
 
 
-def _projects(store: Store, described: dict[str, Any]) -> set[str]:
+def _projects(store: Store, described: dict[str, StoredModel]) -> set[str]:
     names = {d.project for d in store.all_deployments()} | {m.project for m in store.all_models()}
     return names | {d.project for d in described.values() if d.project}
 
 
-def _recent_served(history: list[Any], keep: int) -> dict[str, list[str]]:
+def _recent_served(history: list[HistoryRecord], keep: int) -> dict[str, list[str]]:
     """deployment -> the last ``keep`` distinct models it served before its latest one (newest first)."""
     served: dict[str, list[str]] = {}
     for record in reversed(history):  # newest first
@@ -208,7 +209,7 @@ def collect(paths: StatePaths, keep: int = DEFAULT_KEEP, *, dry_run: bool = Fals
     return result
 
 
-def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: Store, kept: dict[str, str]) -> list[str]:
+def _finish_leftovers(artifacts: ArtifactStore, leftovers: dict[str, str | None], store: Store, kept: dict[str, str]) -> list[str]:
     """Complete the removals a killed gc began (never of a model recorded or protected again since)."""
     finished = []
     for fp in leftovers:
@@ -218,7 +219,7 @@ def _finish_leftovers(artifacts: Any, leftovers: dict[str, str | None], store: S
     return finished
 
 
-def _candidates(store: Store, described: dict[str, Any], kept: dict[str, str]) -> list[Candidate]:
+def _candidates(store: Store, described: dict[str, StoredModel], kept: dict[str, str]) -> list[Candidate]:
     out = []
     recorded = {record.fingerprint: record for record in store.all_models()}
     for fp in sorted(set(described) | set(recorded)):

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
+
+if TYPE_CHECKING:
+    from nerspec.artifacts.stores.base import ArtifactStore
+    from nerspec.paths import StatePaths
+    from nerspec.state.store import ModelRecord
 
 
 @dataclass
@@ -25,7 +30,7 @@ class MigrationReport:
     projects_present: list[str] = field(default_factory=list)
 
 
-def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | None = None) -> MigrationReport:
+def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[str], None] | None = None) -> MigrationReport:
     from nerspec.artifacts import layout
     from nerspec.deploy.targets import TargetContext
     from nerspec.fingerprints.stat_cache import StatCache
@@ -77,13 +82,13 @@ def migrate_state(source: Any, target: Any, progress: Callable[[str], None] | No
     return report
 
 
-def _moved(model: Any, location: str) -> Any:
+def _moved(model: ModelRecord, location: str) -> ModelRecord:
     from dataclasses import replace
 
     return replace(model, model_dir=location)
 
 
-def _verify(store: Any, fingerprint: str, recorded: dict[str, str]) -> int:
+def _verify(store: ArtifactStore, fingerprint: str, recorded: dict[str, str]) -> int:
     """Read every file back from the target store and compare its sha256 with the recorded one."""
     mismatched = store.verify(fingerprint, recorded)
     if mismatched:

@@ -23,12 +23,13 @@ segmentation is named in the reason).
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.languages import base, is_valid
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
 # Written without spaces between words: a whitespace tokenizer would make one token per sentence.
@@ -46,7 +47,7 @@ class DocMaker:
         self.nlp = nlp
         self.multilingual = nlp.lang == MULTI
         self.default = base(default_language) if default_language else MULTI
-        self._tokenizers: dict[str, Any] = {}
+        self._tokenizers: dict[str, Tokenizer | None] = {}
         self.fallbacks: dict[str, str] = {}
 
     def __call__(self, text: str, language: str | None = None) -> Doc:
@@ -63,7 +64,7 @@ class DocMaker:
         tokens = tokenizer(text)
         return Doc(self.nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
 
-    def _tokenizer(self, code: str) -> Any | None:
+    def _tokenizer(self, code: str) -> Tokenizer | None:
         """The tokenizer for ``code`` (``None``: the pipeline's own ``xx`` tokenizer)."""
         if code in self._tokenizers:
             return self._tokenizers[code]
@@ -84,7 +85,7 @@ class DocMaker:
         return tokenizer
 
 
-_MAKERS: weakref.WeakKeyDictionary[Any, DocMaker] = weakref.WeakKeyDictionary()
+_MAKERS: weakref.WeakKeyDictionary[Language, DocMaker] = weakref.WeakKeyDictionary()
 
 
 def maker_for(nlp: Language) -> DocMaker:

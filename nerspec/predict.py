@@ -37,12 +37,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.predictions import PredictedLabel, Prediction
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
-Prediction = list[dict[str, Any]]
+__all__ = ["Prediction", "PredictedLabel", "Predictor", "load", "resolve", "uncalibrated_note"]
 
 
 class Predictor:
@@ -168,15 +170,14 @@ class Predictor:
         for doc, confidence in self._docs(self._inputs(pairs), batch_size):
             if per_class is not None:
                 doc.cats = per_class(doc.cats)
-            items = self._impl.decode(doc, confidence, self.threshold, self.multilabel)
-            for item in items:
-                item["confidenceScore"] = round(float(calibrate(float(item["confidenceScore"]))), 4)
+            items = [replace(item, confidence=round(float(calibrate(item.confidence)), 4))
+                     for item in self._impl.decode(doc, confidence, self.threshold, self.multilabel)]
             cats = {str(k): float(v) for k, v in doc.cats.items()}
             if pieces is None:
                 yield items, cats
                 continue
             offset, last = pieces.popleft()
-            merged.extend({**item, "offset": item["offset"] + offset} if offset else item for item in items)
+            merged.extend(item.shifted(offset) for item in items)
             if last:
                 yield merged, cats
                 merged = []
@@ -201,6 +202,33 @@ class Predictor:
                     out.append({(one[s:e].start_char, one[s:e].end_char, label): p
                                 for (s, e, label), p in marginals.items()})
                 batch = []
+        return out
+
+    def untagged_entity_scores(
+        self, texts: Sequence[str], tags: Sequence[Sequence[tuple[int, int, str]]], batch_size: int = 64,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[dict[tuple[int, int, str], float]]:
+        """Per text with its given tags (code-point (start, end, type)): the untagged runs where the model, following
+        those tags, would start an entity, keyed by code-point (start, end, likeliest type) -> its probability
+        (``nerspec.confidence.untagged_entity_probabilities``; label-error checks). Empty without a parser."""
+        if self._parser is None:
+            return [{} for _ in texts]
+        from spacy.util import filter_spans
+
+        from nerspec.confidence import untagged_entity_probabilities
+
+        parser = self.nlp.get_pipe(self._parser)
+        names = self.nlp.pipe_names
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        docs = list(self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]))
+        for doc, given in zip(docs, tags, strict=True):
+            spans = (doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in given)
+            doc.ents = filter_spans([span for span in spans if span is not None])
+        out: list[dict[tuple[int, int, str], float]] = []
+        for first in range(0, len(docs), batch_size):
+            batch = docs[first : first + batch_size]
+            for doc, runs in zip(batch, untagged_entity_probabilities(parser, batch), strict=True):
+                out.append({(doc[s:e].start_char, doc[s:e].end_char, label): p for (s, e, label), p in runs.items()})
         return out
 
     def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:

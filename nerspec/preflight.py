@@ -5,11 +5,13 @@ exactly when `apply` would). The loaded corpus and split are handed on to traini
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from nerspec.errors import DataError
 
 if TYPE_CHECKING:
+    from pydantic import JsonValue
+
     from nerspec.corpus.findings import Finding
     from nerspec.corpus.model import Corpus
     from nerspec.corpus.split import SplitResult
@@ -24,7 +26,7 @@ class Checked(NamedTuple):
 
     corpus: Corpus
     split: SplitResult  # (tests inject doubles with only .train / .test)
-    lint: list[dict[str, Any]]
+    lint: list[dict[str, JsonValue]]
 
 
 def check_plan_data(
@@ -95,7 +97,7 @@ def _data_summary(name: str, count: int) -> str:
     return f"{name}: {count} data error{'s' if count != 1 else ''}; nothing trained"
 
 
-def lint_findings(project: LoadedProject, corpus: Corpus) -> list[dict[str, Any]]:
+def lint_findings(project: LoadedProject, corpus: Corpus) -> list[dict[str, JsonValue]]:
     """Label lint of the corpus as run-result dicts (one pass over documents already in memory)."""
     from nerspec.corpus.lint import lint_corpus
     from nerspec.kinds import project_kind

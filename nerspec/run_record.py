@@ -5,7 +5,7 @@ One JSON boundary, as for the Evaluation (``nerspec.evaluate.record``): ``RunRec
 result nerspec wrote (absent fields read as their defaults, unknown keys are kept) and ``to_json`` writes back
 exactly the keys that were given or set, in their order. The artifact's ``meta.json`` (``model``) and the
 sections other modules own (plan actions, lint findings, rollouts, label errors, agreement, production) are
-JSON values here: their shape belongs to their writers.
+objects whose values are not checked here: their shape belongs to their writers, and their readers narrow.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class DeploySummary(Record):
 
 
 class PlanSummary(Record):
-    actions: list[JsonObject] = Field(default_factory=list)
+    actions: list[dict[str, object]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
 
@@ -71,20 +71,20 @@ class ProjectRun(Record):
     kind: str = ""
     manifest_path: str | None = None
     plan: PlanSummary = Field(default_factory=PlanSummary)
-    model: JsonObject | None = None  # the artifact's meta.json
+    model: dict[str, object] | None = None  # the artifact's meta.json
     evaluation: Evaluation | None = None
     baseline: Baseline | None = None
     gates: GatesSummary = Field(default_factory=GatesSummary)
     deploy: DeploySummary = Field(default_factory=DeploySummary)
     data_changes: dict[str, int] | None = None
     lint: list[JsonObject] = Field(default_factory=list)
-    rollouts: list[JsonObject] = Field(default_factory=list)
+    rollouts: list[dict[str, object]] = Field(default_factory=list)
     label_errors: JsonObject | None = None
-    agreement: JsonObject | None = None
-    rollout_actions: list[JsonObject] = Field(default_factory=list)
-    production: JsonValue = None  # ``nerspec monitor``'s JSON per deployment, added by ``nerspec report``
+    agreement: dict[str, object] | None = None
+    rollout_actions: list[dict[str, object]] = Field(default_factory=list)
+    production: object = None  # ``nerspec monitor``'s JSON per deployment, added by ``nerspec report``
 
-    def model_field(self, key: str) -> JsonValue:
+    def model_field(self, key: str) -> object:
         """A field of the model's meta.json (None when absent)."""
         return (self.model or {}).get(key)
 

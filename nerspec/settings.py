@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "nerspec.settings.v1.schema.json"
 
@@ -51,7 +51,7 @@ class Settings(BaseModel):
         return value
 
 
-def json_schema() -> JSONObject:
+def json_schema() -> JsonObject:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://nerspec.dev/schemas/nerspec.settings.v1.schema.json",

@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import atomic
 from nerspec.errors import StateError
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.run_parts import RunContext
+    from nerspec.state.sql import JsonObject
 
 
 def remove_stale_partials(paths: StatePaths, lock_taken: float) -> None:
@@ -163,7 +164,7 @@ def record_model(
     record_sides(ctx.store, project, ctx.parts.split_corpus(project, corpus))
 
 
-def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> dict[str, Any] | None:
+def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> JsonObject | None:
     """A small JSON file of a recorded model: from the local copy, else straight from the artifact store."""
     from nerspec.artifacts.layout import local_dir
 
@@ -177,7 +178,7 @@ def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> dict[str, 
     return found
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> JsonObject | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

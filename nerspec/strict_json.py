@@ -14,12 +14,12 @@ import json
 import math
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NoReturn, TypeAlias
+from typing import TYPE_CHECKING, NoReturn
 
-# A parsed JSON value, recursively: readers narrow it with isinstance before use. ``JSONObject`` is an object.
-JSONValue: TypeAlias = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
-JSONObject: TypeAlias = dict[str, JSONValue]
+if TYPE_CHECKING:
+    from nerspec.json_types import JsonObject, JsonValue
 
 TOO_DEEP = "JSON nested too deeply"
 _LONG_INTEGER = re.compile(r"-?\d{4000,}")  # near Python's 4,300-digit limit on converting text to int
@@ -48,14 +48,14 @@ def _short(token: str) -> str:
 
 @dataclass
 class Parsed:
-    value: JSONValue
+    value: JsonValue
     duplicates: list[str] = field(default_factory=list)  # keys given twice in one object (the last value kept)
 
 
 _seen = threading.local()  # the duplicate keys of the parse running on this thread
 
 
-def _pairs(items: list[tuple[str, JSONValue]]) -> JSONObject:
+def _pairs(items: list[tuple[str, JsonValue]]) -> JsonObject:
     record = dict(items)
     if len(record) != len(items):  # the common case costs one len(); only a duplicate walks the keys
         keys: set[str] = set()
@@ -89,9 +89,24 @@ def parse(text: str | bytes) -> Parsed:
     return Parsed(value, duplicates)
 
 
-def loads(text: str | bytes) -> JSONValue:
+def loads(text: str | bytes) -> JsonValue:
     """The value of ``parse``, for callers that do not report duplicate keys."""
     return parse(text).value
+
+
+def items_of(value: JsonValue) -> Iterable[JsonValue]:
+    """What ``for`` iterates in a parsed value (a list's items, an object's keys, a string's characters); a number,
+    boolean or ``null`` raises the ``TypeError`` iterating it would, for the reader's one ``except`` to word."""
+    if isinstance(value, (list, dict, str)):
+        return value
+    raise TypeError(f"'{type(value).__name__}' object is not iterable")
+
+
+def float_of(value: JsonValue) -> float:
+    """``float(value)`` of a parsed value, raising the ``TypeError`` or ``ValueError`` that ``float`` would."""
+    if isinstance(value, (int, float, str)):
+        return float(value)
+    raise TypeError(f"float() argument must be a string or a real number, not '{type(value).__name__}'")
 
 
 def duplicate_note(duplicates: list[str]) -> str:

@@ -6,6 +6,7 @@ import math
 import random
 
 from nerspec.calibration import Calibration, fit_isotonic, reliability
+from nerspec.predictions import PredictedLabel
 
 
 def test_isotonic_fit_calibrates_an_overconfident_scorer() -> None:
@@ -76,12 +77,12 @@ def test_where_the_map_was_fitted_reaches_the_evaluation() -> None:
     assert fitted.extra == {"fitted_on": "cross-fit"}
     assert fitted.to_json()["fitted_on"] == "cross-fit"
     gold = [SimpleNamespace(labels=["a"])]
-    report = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
-                                SimpleNamespace(calibration=fitted))
+    report = calibration_report("TextClassificationProject", gold, [[PredictedLabel("a", 0.9)]],
+                                SimpleNamespace(calibration=fitted)).to_json()
     assert (report["method"], report["fitted_on"], report["items"]) == ("isotonic", "cross-fit", 1)
     assert report["fitted_items"] == 40  # the predictions the map was fitted on, not the ones it was measured on
-    raw = calibration_report("TextClassificationProject", gold, [[{"category": "a", "confidenceScore": 0.9}]],
-                             SimpleNamespace(calibration=Calibration()))
+    raw = calibration_report("TextClassificationProject", gold, [[PredictedLabel("a", 0.9)]],
+                             SimpleNamespace(calibration=Calibration())).to_json()
     assert raw["method"] == "none" and "fitted_on" not in raw
 
 

@@ -40,7 +40,7 @@ def test_the_readme_examples_are_answered_correctly(applied: tuple[Path, Any, di
     model = nerspec.load(project_dir, deployment="production", state=paths.root)
     for text, expected in README_EXAMPLES.items():
         (entities,) = model.predict([text])
-        found = {(e["category"], e["text"]) for e in entities}
+        found = {(e.category, e.text) for e in entities}
         assert found == expected, text
 
 

@@ -126,3 +126,17 @@ def test_gc_killed_mid_way_leaves_every_deployment_serving(
     assert not any(".gc-" in p.name for p in state.models.iterdir())
     assert _artifacts(state) == {fps[-1]} and len(result.removed) == 2
     assert_every_deployment_serves(state, tiny, parts)
+
+
+def test_a_saved_plan_protects_what_it_names_even_damaged() -> None:
+    from nerspec.gc import plan_fingerprints
+
+    plan = {"projects": [
+        {"fingerprint": "cand", "serves": {"production": "old", "staging": None},
+         "actions": [{"type": "deploy", "from": "old", "to": "cand"}, {"type": "repair", "fingerprint": "fixed"},
+                     "not an action", {"type": "train", "fingerprint": 7}]},
+        "not a project",
+        {"serves": ["not", "a", "mapping"], "actions": {"not": "a list"}},
+    ]}
+    assert plan_fingerprints(plan) == {"cand", "old", "fixed"}
+    assert plan_fingerprints([]) == set() and plan_fingerprints({"projects": "none"}) == set()

@@ -29,9 +29,9 @@ def test_ner_contract_offsets_and_text(ner_model):
     (entities,) = predictor.predict([text])
     assert entities, "the model should find something here"
     for entity in entities:
-        assert set(entity) == {"category", "offset", "length", "text", "confidenceScore"}
-        assert text[entity["offset"] : entity["offset"] + entity["length"]] == entity["text"]  # code points
-        assert 0.0 <= entity["confidenceScore"] <= 1.0
+        assert set(entity.to_json()) == {"category", "offset", "length", "text", "confidenceScore"}
+        assert text[entity.offset : entity.offset + entity.length] == entity.text  # code points
+        assert 0.0 <= entity.confidence <= 1.0
     assert list(predictor.pipe([text, text], batch_size=1)) == [entities, entities]
     assert predictor.predict(text) == [entities]
 
@@ -47,15 +47,15 @@ def test_confidence_ranks_correct_entities_above_wrong_ones(ner_model):
     wrong: list[float] = []
     for record, entities in zip(gold, predictor.pipe([g["text"] for g in gold], batch_size=16)):
         for e in entities:
-            key = (e["offset"], e["offset"] + e["length"], e["category"])
-            (right if key in _gold(record) else wrong).append(e["confidenceScore"])
+            key = (e.offset, e.offset + e.length, e.category)
+            (right if key in _gold(record) else wrong).append(e.confidence)
     assert right and wrong, "the fixture model must make some mistakes for this test to mean something"
     assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.2
     assert len({round(x, 3) for x in right + wrong}) > 3  # not a constant
 
 
 def _spans(results) -> list[list[tuple[int, int, str]]]:
-    return [[(e["offset"], e["offset"] + e["length"], e["category"]) for e in r] for r in results]
+    return [[(e.offset, e.offset + e.length, e.category) for e in r] for r in results]
 
 
 @pytest.mark.parametrize("beam_width", [1, 4, 16])
@@ -92,9 +92,9 @@ def test_raw_scores_are_beam_marginals_of_the_returned_entities(ner_model):
     for text, entities in zip(texts, predictor.pipe(texts, batch_size=8)):
         parses = _beam_parses(predictor, text)
         for e in entities:
-            key = (e["offset"], e["offset"] + e["length"], e["category"])
+            key = (e.offset, e.offset + e.length, e.category)
             expected = min(1.0, sum(prob for prob, ents in parses if key in ents))
-            assert e["confidenceScore"] == pytest.approx(expected, abs=1e-4)
+            assert e.confidence == pytest.approx(expected, abs=1e-4)
 
 
 def _action_probabilities(predictor, text: str, entities: list[dict]) -> list[float]:
@@ -105,7 +105,7 @@ def _action_probabilities(predictor, text: str, entities: list[dict]) -> list[fl
 
     parser = predictor.nlp.get_pipe("ner")
     (doc,) = predictor.nlp.pipe([text], disable=["ner"])
-    spans = [(e["offset"], e["offset"] + e["length"], e["category"]) for e in entities]
+    spans = [(e.offset, e.offset + e.length, e.category) for e in entities]
     tags = offsets_to_biluo_tags(doc, spans)
     (state,) = parser.moves.init_batch([doc])
     step = parser.model.predict([doc])
@@ -138,7 +138,7 @@ def test_default_raw_scores_are_the_greedy_parsers_action_probabilities(ner_mode
     scores = []
     for text, entities in zip(texts, predictor.pipe(texts, batch_size=8)):
         expected = _action_probabilities(predictor, text, entities)
-        assert [e["confidenceScore"] for e in entities] == pytest.approx(expected, abs=2e-4)
+        assert [e.confidence for e in entities] == pytest.approx(expected, abs=2e-4)
         scores += expected
     assert len(scores) > 20 and min(scores) < 0.99  # real probabilities, not a constant
     from nerspec.confidence import _watched
@@ -198,7 +198,7 @@ def test_calibration_maps_scores_and_never_changes_entities(ner_model):
     calibrated = list(predictor.pipe(texts))
     assert _spans(raw) == _spans(calibrated)
     for r, c in zip((e for doc in raw for e in doc), (e for doc in calibrated for e in doc)):
-        assert c["confidenceScore"] == round(predictor.calibration(r["confidenceScore"]), 4)
+        assert c.confidence == round(predictor.calibration(r.confidence), 4)
 
 
 def test_the_tok2vec_runs_once_per_batch(ner_model, monkeypatch):
@@ -247,8 +247,8 @@ def test_textcat_classes(textcat_model):
     _, _, artifact = textcat_model
     predictor = load(artifact.path)
     (classes,) = predictor.predict(["the coach praised the team after the match goal"])
-    assert len(classes) == 1 and classes[0]["category"] == "sports"
-    assert set(classes[0]) == {"category", "confidenceScore"} and 0.5 < classes[0]["confidenceScore"] <= 1.0
+    assert len(classes) == 1 and classes[0].category == "sports"
+    assert set(classes[0].to_json()) == {"category", "confidenceScore"} and 0.5 < classes[0].confidence <= 1.0
 
 
 def _cli(*args: str, input: str | None = None):
@@ -328,3 +328,49 @@ def test_package_load_passes_beam_width_through(monkeypatch):
     # artifact's calibration was fitted on.
     assert "beam_width" not in calls[1][1]
     assert default is None
+
+
+def _not_outside_along(predictor, text: str, given: list[tuple[int, int, str]]) -> list[float]:
+    """Reference, step by step through spaCy's state machine following the given tags (O elsewhere): per token,
+    the probability (softmax over the valid actions) of any action but O."""
+    import numpy
+    from spacy.training import offsets_to_biluo_tags
+
+    parser = predictor.nlp.get_pipe("ner")
+    (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+    (state,) = parser.moves.init_batch([doc])
+    step = parser.model.predict([doc])
+    names = [parser.moves.get_class_name(i) for i in range(parser.moves.n_moves)]
+    out = []
+    for tag in offsets_to_biluo_tags(doc, given):
+        scores = step.predict([state])[0]
+        valid = numpy.array([parser.moves.is_valid(state, name) for name in names])
+        probs = numpy.exp(scores - scores[valid].max()) * valid
+        out.append(1.0 - probs[names.index("O")] / probs.sum())
+        parser.moves.apply_transition(state, tag)
+    step.clear_memory()
+    return out
+
+
+def test_untagged_entity_scores_follow_the_given_tags(ner_model):
+    """Label-error checks: with a document's city untagged, the model following the other tags would start a CITY
+    there; each untagged run scores its likeliest token's probability of not O (checked step by step)."""
+    from nerspec.predict import Predictor
+
+    _, _, artifact = ner_model
+    predictor = Predictor(artifact.path, artifact.meta, calibrate=False)
+    records = held_out(20)
+    texts = [r["text"] for r in records]
+    given = [[(s["start"], s["end"], s["label"]) for s in r["spans"] if s["label"] == "PERSON"] for r in records]
+    found = 0
+    for text, tags, runs in zip(texts, given, predictor.untagged_entity_scores(texts, given, batch_size=8)):
+        (doc,) = predictor.nlp.pipe([text], disable=["ner"])
+        reference = _not_outside_along(predictor, text, tags)
+        for (start, end, _label), p in runs.items():
+            span = doc.char_span(start, end)
+            assert not any(s < end and start < e for s, e, _ in tags)  # only untagged text
+            assert p == pytest.approx(max(reference[span.start:span.end]), abs=2e-4) and p >= 0.01
+        city = next(s for s in records[texts.index(text)]["spans"] if s["label"] == "CITY")
+        found += any(s <= city["start"] and city["end"] <= e and label == "CITY" for s, e, label in runs)
+    assert found >= 15  # the untagged city is read as one in most documents
+    assert predictor.untagged_entity_scores(["", "Oslo"], [[], [(0, 4, "CITY")]]) == [{}, {}]

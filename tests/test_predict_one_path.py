@@ -8,6 +8,7 @@ import pytest
 
 from nerspec.corpus.model import Document, Span
 from nerspec.corpus.split import SplitResult
+from nerspec.predictions import Prediction, from_json
 from tests.trained_models import held_out
 
 pytestmark = pytest.mark.slow
@@ -32,13 +33,13 @@ def _long_document(docs: list[Document], min_chars: int = 5_000) -> Document:
     return Document(id="long", text=text, spans=spans)
 
 
-def _entities(results: list[list[dict]]) -> list[set[Ent]]:
-    return [{(e["offset"], e["offset"] + e["length"], e["category"]) for e in r} for r in results]
+def _entities(results: list[Prediction]) -> list[set[Ent]]:
+    return [{(e.offset, e.offset + e.length, e.category) for e in r} for r in results]
 
 
-def _native(url: str, project: str, texts: list[str]) -> list[list[dict]]:
+def _native(url: str, project: str, texts: list[str]) -> list[Prediction]:
     """Each text's result items (``entities`` or ``classes``) from the native endpoint, 25 documents a request."""
-    out: list[list[dict]] = []
+    out: list[Prediction] = []
     with httpx.Client(base_url=url, headers={"Ocp-Apim-Subscription-Key": "k" * 20}, timeout=60) as client:
         for start in range(0, len(texts), 25):
             body = {"documents": [{"id": str(i), "text": t} for i, t in enumerate(texts[start : start + 25])]}
@@ -46,7 +47,7 @@ def _native(url: str, project: str, texts: list[str]) -> list[list[dict]]:
                                    params={"stringIndexType": "UnicodeCodePoint"})
             response.raise_for_status()
             docs = sorted(response.json()["documents"], key=lambda d: int(d["id"]))
-            out += [d.get("entities", d.get("classes")) for d in docs]
+            out += [from_json(d.get("entities", d.get("classes"))) for d in docs]
     return out
 
 
@@ -65,8 +66,8 @@ def _jobs(url: str, submit: str, project: str, field: str, texts: list[str]) -> 
     return out
 
 
-def _scores(results: list[list[dict]]) -> list[list[float]]:
-    return [[item["confidenceScore"] for item in r] for r in results]
+def _scores(results: list[Prediction]) -> list[list[float]]:
+    return [[item.confidence for item in r] for r in results]
 
 
 def test_evaluate_predict_load_native_and_jobs_agree(ner_model, monkeypatch):
@@ -152,7 +153,7 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
 
     texts = [d.text for d in test]
     predicted = load(artifact.path).predict(texts)
-    assert [[c["category"] for c in r] for r in predicted] == evaluated
+    assert [[c.category for c in r] for r in predicted] == evaluated
 
     # A state of its own, so the shared fixture's stays undeployed.
     paths = StatePaths(tmp_path / "state")
@@ -164,7 +165,7 @@ def test_textcat_evaluate_predict_load_native_and_jobs_agree(textcat_model, tmp_
                      workers=1, poll_interval=0.05)
     for server in run_server(app, paths):
         native = _native(server.url, "topics", texts)
-        assert [[c["category"] for c in r] for r in native] == evaluated
+        assert [[c.category for c in r] for r in native] == evaluated
         assert _scores(native) == _scores(predicted)
         jobs = _jobs(server.url, "begin_single_label_classify", "topics", "classifications", texts)
         assert [[c.category for c in r] for r in jobs] == evaluated

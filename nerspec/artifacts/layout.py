@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nerspec.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
+    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.paths import StatePaths
 
 PIPELINE_DIR = "model"
@@ -82,7 +83,7 @@ def read_vocabulary(artifact: Path) -> frozenset[str] | None:
     return frozenset(str(w) for w in found) if isinstance(found, list) else None
 
 
-def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:
+def file_hashes(artifact: Path, cache: StatCache | None) -> dict[str, str]:
     """relpath -> sha256 of every file of an artifact except those written after training."""
     out: dict[str, str] = {}
     if not artifact.is_dir():
@@ -93,21 +94,29 @@ def file_hashes(artifact: Path, cache: Any) -> dict[str, str]:
             rel = path.relative_to(artifact).as_posix()
             if rel in UNRECORDED:
                 continue
-            out[rel] = cache.hash(path)
+            out[rel] = _hash(path, cache)
     return out
 
 
-def intact(artifact: Path, recorded: dict[str, str], cache: Any) -> bool:
+def intact(artifact: Path, recorded: dict[str, str], cache: StatCache | None) -> bool:
     """The artifact still has its ``meta.json`` and every file with the hash recorded when it was stored."""
     if not (artifact / META).is_file():
         return False
     for rel, sha in recorded.items():
         try:
-            if cache.hash(artifact / rel) != sha:
+            if _hash(artifact / rel, cache) != sha:
                 return False
         except FileNotFoundError:
             return False
     return True
+
+
+def _hash(path: Path, cache: StatCache | None) -> str:
+    if cache is not None:
+        return cache.hash(path)
+    from nerspec.safeio import sha256_file
+
+    return sha256_file(path)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import click
 
 from nerspec.paths import StateChoice
+
+R = TypeVar("R")
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _state_flag = click.option(
@@ -33,19 +36,19 @@ _artifacts_flag = click.option(
 )
 
 
-def state_option(function: Any) -> Any:
+def state_option(function: Callable[..., R]) -> Callable[..., R]:
     """``--state URL`` and ``--artifacts URL``, handed to the command as one ``state: StateChoice`` (the command
     resolves it once: ``state.resolve()``)."""
 
     @functools.wraps(function)
-    def with_state(*args: Any, state: str | None, artifacts: str | None, **kwargs: Any) -> Any:
+    def with_state(*args: object, state: str | None, artifacts: str | None, **kwargs: object) -> R:
         return function(*args, state=StateChoice(state, artifacts), **kwargs)
 
     return _state_flag(_artifacts_flag(with_state))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only (for scripts and CI).")
 
 
-def echo_json(value: Any) -> None:
+def echo_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
 
 

@@ -18,7 +18,10 @@ from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
+    from nerspec.corpus.findings import Finding
+    from nerspec.evaluate.agreement import Agreement
     from nerspec.manifest.load import LoadedProject
+    from nerspec.train.label_errors import LabelErrorReport
 
 MAX_PER_CODE = 20  # printed warnings per code and project; --json has them all
 
@@ -48,7 +51,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         _no_project_changed(as_json)
         return
     projects = load_projects(list(paths))
-    report: list[dict[str, Any]] = []
+    report: list[dict[str, object]] = []
     blocking: list[Problem] = []
     for project in projects:
         report.append(_validate_project(project, fix_whitespace, as_json, blocking))
@@ -58,7 +61,7 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
         raise DataError(blocking, summary=f"{len(blocking)} data error{'s' if len(blocking) != 1 else ''}")
 
 
-def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, Any]:
+def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: bool, blocking: list[Problem]) -> dict[str, object]:
     """One project's entry of ``validate``; its errors are added to ``blocking``."""
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
@@ -71,7 +74,7 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
         for file, count in fix(project).items():
             if not as_json:
                 click.echo(f"{file}: trimmed whitespace of {count} span{'s' if count != 1 else ''}")
-    entry: dict[str, Any] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
+    entry: dict[str, object] = {"name": project.name, "manifest": str(project.path), "kind": project.kind}
     sources = state_paths().sources  # where URL sources are downloaded
     try:
         corpus = load_corpus(project, sources)
@@ -107,7 +110,7 @@ def _no_project_changed(as_json: bool) -> None:
         click.echo("no project holds a changed file")
 
 
-def _print_warnings(warnings: list[Any]) -> None:
+def _print_warnings(warnings: list[Finding]) -> None:
     shown: Counter[str] = Counter()
     for finding in warnings:
         shown[finding.code] += 1
@@ -248,8 +251,8 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
-        if fmt == "folders" and kind_of(project.kind).annotates_spans:
-            raise NerspecError(f"{project.name}: `folders` holds classes, not entities; export an NER project in another format")
+        if not FORMATS[fmt].spans and kind_of(project.kind).annotates_spans:
+            raise NerspecError(f"{project.name}: `{fmt}` holds classes, not entities; export an NER project in another format")
         corpus = load_corpus(project, state.resolve(project.dir).sources)
         documents = corpus.documents
         if with_split:
@@ -310,7 +313,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
     if agreement:
         _lint_agreement(projects, state, top, as_json)
         return
-    everything: list[dict[str, Any]] = []
+    everything: list[dict[str, object]] = []
     for project in projects:
         findings = lint_corpus(project, load_corpus(project, state.resolve().sources), project_kind(project))
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
@@ -322,7 +325,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         echo_json({"findings": everything})
 
 
-def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_score: float, top: int,
+def _lint_label_errors(projects: list[LoadedProject], state: StateChoice, folds: int, min_score: float, top: int,
                        as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.train.label_errors import find_label_errors
@@ -343,7 +346,7 @@ def _lint_label_errors(projects: list[Any], state: StateChoice, folds: int, min_
                    f" (score >= {min_score}; {report.folds} folds, {cached}; fingerprint {report.fingerprint})")
 
 
-def _lint_agreement(projects: list[Any], state: StateChoice, top: int, as_json: bool) -> None:
+def _lint_agreement(projects: list[LoadedProject], state: StateChoice, top: int, as_json: bool) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.evaluate.agreement import agreement
     from nerspec.kinds import kind_of
@@ -364,7 +367,7 @@ def _lint_agreement(projects: list[Any], state: StateChoice, top: int, as_json: 
             click.echo(line)
 
 
-def agreement_lines(name: str, found: Any, top: int) -> list[str]:
+def agreement_lines(name: str, found: Agreement, top: int) -> list[str]:
     """The agreement of one project for people: overall, per pair, per type, documents to adjudicate."""
     if not found.annotated:
         return [f"{name}: no document has several annotators (agreement needs Label Studio tasks with several "
@@ -382,7 +385,7 @@ def agreement_lines(name: str, found: Any, top: int) -> list[str]:
     return lines
 
 
-def label_error_lines(report: Any, top: int) -> list[str]:
+def label_error_lines(report: LabelErrorReport, top: int) -> list[str]:
     """``file:line:col: id[start:end]: message: excerpt`` per finding, the most likely first."""
     from nerspec.corpus.findings import at_document
 

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
 from nerspec.paths import StateChoice
 
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+
+
+class DeploymentRow(TypedDict):
+    """``deployments list --json``: one deployment."""
+
+    deployment: str
+    fingerprint: str | None
+    deployed_at: str | None
+    target: str
+    declared: bool
+    pointer: str | None
+    drift: list[str]
+    notes: list[str]
+
 project_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
-def _project(path: Path) -> Any:
+def _project(path: Path) -> LoadedProject:
     from nerspec.manifest.load import load_project
 
     return load_project(path)
@@ -54,7 +70,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
     try:
         recorded = store.deployments(project.name)
         targets = TargetContext(paths, store)
-        rows = []
+        rows: list[DeploymentRow] = []
         for name in [*declared, *sorted(set(recorded) - set(declared))]:
             rec = recorded.get(name)
             target = rec.target if rec else declared_targets.get(name, {})

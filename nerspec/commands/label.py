@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +17,15 @@ from nerspec.paths import StateChoice
 _DRAFT_CHOICES = sorted(names("drafts"), key=lambda name: name != "labelstudio")
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from nerspec.label.next import Batch
     from nerspec.manifest.load import LoadedProject
+    from nerspec.monitor.pool import ProductionPool
+    from nerspec.predict import Predictor
+
+# a click option (or ``state_option``) applied to a command function
+Decorator = Callable[[Callable[..., None]], Callable[..., None]]
 
 STRATEGY_HELP = "diverse: uncertainty mixed with new vocabulary, no near-duplicates (default); uncertainty; random."
 pool_option = click.option(
@@ -24,7 +33,7 @@ pool_option = click.option(
     help="A declared unlabeled source, a file (jsonl id+text, Label Studio .json, folder of .txt), or a deployment "
     "whose `monitoring` stores texts (its logged production traffic); default: every declared pool.",
 )
-model_options = [
+model_options: list[Decorator] = [
     click.option("--deployment", default="production", show_default=True, help="Deployment whose model to use."),
     click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Use this model artifact instead."),
     state_option,
@@ -38,7 +47,7 @@ class Progress:
     def __init__(self, label: str, quiet: bool) -> None:
         self.label, self.quiet = label, quiet
         self.tty = sys.stderr.isatty()
-        self.bar: Any = None
+        self.bar: ProgressBar[int] | None = None
         self.shown = 0
         self.last_tenth = 0
 
@@ -60,8 +69,8 @@ class Progress:
             click.echo(f"{self.label}: {done}/{total} documents", err=True)
 
 
-def _with(options: list[Any]) -> Any:
-    def wrap(func: Any) -> Any:
+def _with(options: list[Decorator]) -> Decorator:
+    def wrap(func: Callable[..., None]) -> Callable[..., None]:
         for option in reversed(options):
             func = option(func)
         return func
@@ -69,13 +78,13 @@ def _with(options: list[Any]) -> Any:
     return wrap
 
 
-def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Any:
+def _predictor(path: Path, deployment: str, model_dir: Path | None, state: StateChoice) -> Predictor:
     from nerspec.predict import load
 
     return load(model_dir or path, deployment=deployment, state=state)
 
 
-def _production(project: LoadedProject, pool: str | None, state: Any) -> Any:
+def _production(project: LoadedProject, pool: str | None, state: StateChoice) -> ProductionPool | None:
     """``--pool DEPLOYMENT``: the texts that deployment logged (None for a declared pool or a file)."""
     from nerspec.monitor.pool import is_deployment, production_pool
 
@@ -149,7 +158,7 @@ def next_command(
         click.echo(f"wrote {len(batch.picks)} drafts to {output}")
 
 
-def _write_batch(project: LoadedProject, batch: Any, output: Path, fmt: str | None, path: Path, deployment: str,
+def _write_batch(project: LoadedProject, batch: Batch, output: Path, fmt: str | None, path: Path, deployment: str,
                  model_dir: Path | None, state: StateChoice) -> None:
     from nerspec.label.drafts import draft_of, format_for, write_drafts
 

@@ -6,15 +6,17 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
 from nerspec.paths import StateChoice
+from nerspec.predictions import Prediction, to_json
 
 if TYPE_CHECKING:
     from nerspec.predict import Predictor
+    from nerspec.serve.documents import WarningJSON
 
 
 def _clock(seconds: float | None) -> str:
@@ -54,7 +56,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
     from nerspec.manifest.load import load_projects
     from nerspec.train import artifact_path, fingerprint_of, is_complete, read_artifact, train
 
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, object]] = []
     from nerspec.corpus.split_record import with_recorded_split
 
     for loaded in load_projects([path]):
@@ -72,25 +74,24 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             check_data(project, corpus, split)
             # Progress (step, loss, dev score, ETA) goes to the reporter nerspec.cli installed, on stderr.
             model = train(project, corpus, split, paths=paths, output_dir=output_dir, fingerprint=fingerprint)
-        metrics = model.metrics
-        result: dict[str, Any] = {
+        metrics, seconds = model.metrics, model.meta.get("training_seconds")
+        results.append({
             "project": project.name,
             "kind": project.kind,
             "fingerprint": model.fingerprint,
             "path": str(model.path),
             "reused": reused,
-            "training_seconds": model.meta.get("training_seconds"),
+            "training_seconds": seconds,
             "score": metrics.get("score"),
             "best_step": metrics.get("best_step"),
             "steps": metrics.get("steps"),
             "dev": metrics.get("dev"),
-        }
-        results.append(result)
+        })
         if not as_json:
-            verb = "up to date" if reused else f"trained in {_clock(result['training_seconds'])}"
+            verb = "up to date" if reused else f"trained in {_clock(seconds)}"
             click.echo(
-                f"{project.name}: {verb}; dev score {float(result['score'] or 0):.3f} "
-                f"(weights of step {result['best_step']} of {result['steps']})\n  model {model.path}"
+                f"{project.name}: {verb}; dev score {float(metrics.get('score') or 0):.3f} "
+                f"(weights of step {metrics.get('best_step')} of {metrics.get('steps')})\n  model {model.path}"
             )
     if as_json:
         echo_json({"models": results})
@@ -114,18 +115,18 @@ def _chunks(records: Iterator[tuple[str, str, str | None]], size: int) -> Iterat
         yield chunk
 
 
-def _human(result: list[dict[str, Any]], spans: bool) -> str:
+def _human(result: Prediction, spans: bool) -> str:
     if not result:
         return "  (no entities)" if spans else "  (no class)"
     lines = []
     for item in result:
         if spans:
             lines.append(
-                f"  {item['category']:<16} {json.dumps(item['text'], ensure_ascii=False):<30} "
-                f"offset {item['offset']}, length {item['length']}  confidence {item['confidenceScore']:.3f}"
+                f"  {item.category:<16} {json.dumps(item.text, ensure_ascii=False):<30} "
+                f"offset {item.offset}, length {item.length}  confidence {item.confidence:.3f}"
             )
         else:
-            lines.append(f"  {item['category']:<24} confidence {item['confidenceScore']:.3f}")
+            lines.append(f"  {item.category:<24} confidence {item.confidence:.3f}")
     return "\n".join(lines)
 
 
@@ -202,13 +203,13 @@ def predict_command(
     predictor: Predictor | _InUnits = loaded
     spans = kind_of(predictor.kind).annotates_spans
     if string_index_type != "UnicodeCodePoint" and spans:
-        predictor = _InUnits(predictor, string_index_type)
+        predictor = _InUnits(loaded, string_index_type)
     key = predictor.result_key
     if text is not None:
         (result,) = predictor.predict([text], languages=[language])
         warnings = _language_warnings(predictor, language)
         if as_json:
-            echo_json({"text": text, key: result, "modelFingerprint": predictor.fingerprint,
+            echo_json({"text": text, key: to_json(result), "modelFingerprint": predictor.fingerprint,
                        **({"warnings": warnings} if warnings else {})})
         else:
             for warning in warnings:
@@ -246,7 +247,7 @@ def _what_to_predict(
     return target, text, input_file
 
 
-def _language_warnings(predictor: Any, language: str | None) -> list[dict[str, Any]]:
+def _language_warnings(predictor: Predictor | _InUnits, language: str | None) -> list[WarningJSON]:
     """The serve API's per-document warning for a language the model was not trained for."""
     if language is None or predictor.covers(language):
         return []
@@ -256,7 +257,7 @@ def _language_warnings(predictor: Any, language: str | None) -> list[dict[str, A
 
 
 def _predict_file(
-    predictor: Any, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str,
+    predictor: Predictor | _InUnits, input_file: Path, input_format: str, batch_size: int, as_json: bool, key: str,
     language: str | None = None,
 ) -> None:
     from nerspec import progress
@@ -279,7 +280,7 @@ def _predict_file(
                 for (doc_id, doc_text, doc_language), result in zip(chunk, results):
                     warnings = _language_warnings(predictor, doc_language)
                     if jsonl or as_json:
-                        record: dict[str, Any] = {"id": doc_id, key: result}
+                        record: dict[str, object] = {"id": doc_id, key: to_json(result)}
                         if warnings:
                             record["warnings"] = warnings
                         if not jsonl:
@@ -298,16 +299,22 @@ def _predict_file(
 class _InUnits:
     """A predictor whose entity offsets are counted in another string index type (as the API converts them)."""
 
-    def __init__(self, predictor: Any, unit: str) -> None:
+    def __init__(self, predictor: Predictor, unit: str) -> None:
         self.predictor, self.unit = predictor, unit
+        self.kind, self.fingerprint, self.languages = predictor.kind, predictor.fingerprint, predictor.languages
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.predictor, name)  # result_key, fingerprint, covers, languages, ...
+    @property
+    def result_key(self) -> str:
+        return self.predictor.result_key
 
-    def predict(self, texts: list[str], languages: Any = None) -> list[Any]:
+    def covers(self, language: str | None) -> bool:
+        return self.predictor.covers(language)
+
+    def predict(self, texts: list[str], languages: list[str | None] | None = None) -> list[Prediction]:
         return list(self.pipe(texts, languages=languages))
 
-    def pipe(self, texts: list[str], batch_size: int = 64, languages: Any = None) -> Iterator[Any]:
+    def pipe(self, texts: list[str], batch_size: int = 64,
+             languages: list[str | None] | None = None) -> Iterator[Prediction]:
         from nerspec.serve.units import convert_entities
 
         results = self.predictor.pipe(texts, batch_size=batch_size, languages=languages)

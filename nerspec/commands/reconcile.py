@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +14,8 @@ from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
+    from nerspec.corpus.model import Corpus
+    from nerspec.fingerprints import verdict
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
     from nerspec.plan import Plan
@@ -42,7 +44,7 @@ retry_option = click.option(
     help="Deploy the model a rollback held back from DEPLOYMENT again (repeatable), without editing anything.")
 
 
-def _retry(projects: list[Any], names: tuple[str, ...]) -> frozenset[str]:
+def _retry(projects: list[LoadedProject], names: tuple[str, ...]) -> frozenset[str]:
     from nerspec.errors import NerspecError
 
     declared = {d.name for p in projects for d in p.manifest.spec.deployments}
@@ -106,7 +108,7 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
 
     projects = load_projects(list(paths))
     store = open_store(state_dir, create=False)
-    corpora: dict[str, Any] = {}
+    corpora: dict[str, Corpus] = {}
     try:
         plan = make_plan(projects, state_dir, store, RunParts().resolved(), corpora=corpora, retry=_retry(projects, retry))
         warnings: list[str] = stray_pointers(state_dir, store, {p.name for p in projects})
@@ -132,7 +134,7 @@ def _full_plan(paths: tuple[Path, ...], as_json: bool, out: Path | None, retry: 
     return data, text, projects, plan, not warnings
 
 
-def _remember(request: Any, recorder: Any, state_dir: StatePaths, projects: list[LoadedProject], output: str) -> None:
+def _remember(request: verdict.Request, recorder: verdict.Recorder, state_dir: StatePaths, projects: list[LoadedProject], output: str) -> None:
     """Store a no-op plan's output for the next identical request (``nerspec.fingerprints.verdict``), when all it
     read is local files: a local state and artifacts, targets served here (no remote to ask), no rollout."""
     from nerspec.deploy.targets import target_for

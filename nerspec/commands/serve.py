@@ -50,9 +50,10 @@ def serve(host: str, port: int, state: StateChoice, api_key_env: str | None, adm
            -H 'content-type: application/json' \\
            -d '{"documents": [{"id": "1", "text": "Acme Bank lends $2M to Jane Doe.", "language": "en"}]}'
     """
+    from nerspec.paths import state_paths
     from nerspec.serve.server import run
 
-    run(host, port, state, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
+    run(host, port, state_paths(state), api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
         beam_width=beam_width, poll_interval=poll_interval)
 
 

@@ -25,8 +25,8 @@ from nerspec.languages import base
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Document
+    from nerspec.json_types import JsonObject
     from nerspec.manifest.load import LoadedProject
-    from nerspec.strict_json import JSONObject
 
 # Bump when what the digest covers changes (a one-time retrain of every project; plan names it).
 CONTENT_VERSION = 1
@@ -114,7 +114,7 @@ def compute(project: LoadedProject) -> tuple[str, str]:
     return data.hexdigest(), dev_digest
 
 
-def _read(cache_dir: Path | None) -> JSONObject:
+def _read(cache_dir: Path | None) -> JsonObject:
     if cache_dir is None:
         return {}
     try:
@@ -124,7 +124,7 @@ def _read(cache_dir: Path | None) -> JSONObject:
     return raw if isinstance(raw, dict) else {}
 
 
-def _write(cache_dir: Path | None, cache: JSONObject) -> None:
+def _write(cache_dir: Path | None, cache: JsonObject) -> None:
     # Plan is read-only: a state directory that does not exist yet is not created for a cache.
     if cache_dir is None or not cache_dir.parent.is_dir():
         return

@@ -14,8 +14,8 @@ from nerspec.errors import Problem
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
+    from nerspec.json_types import JsonObject
     from nerspec.manifest.load import LoadedProject
-    from nerspec.strict_json import JSONObject
 
 Severity = Literal["error", "warning"]
 CONTEXT = 20
@@ -43,7 +43,7 @@ class Finding:
             message = f"warning: {message}"
         return Problem(self.location, self.line, self.col, where, message)
 
-    def to_dict(self) -> JSONObject:
+    def to_dict(self) -> JsonObject:
         """The JSON of a finding (``validate --json``, ``lint --json``, the run result's ``lint``)."""
         return asdict(self)
 

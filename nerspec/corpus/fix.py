@@ -18,8 +18,8 @@ from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
 if TYPE_CHECKING:
+    from nerspec.json_types import JsonObject, JsonValue
     from nerspec.manifest.load import LoadedProject
-    from nerspec.strict_json import JSONObject, JSONValue
 
 
 
@@ -32,7 +32,7 @@ def fix_whitespace(project: LoadedProject) -> dict[str, int]:
         if source.path is None or not FORMATS[source.format].fixable:
             continue
         path = project.dir / source.path
-        count = _fix_azure(path) if source.format == "azure" else _fix_jsonl(path)
+        count = FIXERS[source.format](path)
         if count:
             changed[shown(path)] = count
     return changed
@@ -73,7 +73,7 @@ def _fix_azure(path: Path) -> int:
     return fixed
 
 
-def _fix_label(label: JSONObject, text: str, to_cp: Callable[[int], int], from_cp: Callable[[int], int]) -> int:
+def _fix_label(label: JsonObject, text: str, to_cp: Callable[[int], int], from_cp: Callable[[int], int]) -> int:
     """1 when the label's span was trimmed (rewritten in place), 0 when it needs none or is malformed (validate
     reports those; nothing to trim)."""
     keys = {azure._norm(k): k for k in label}
@@ -90,7 +90,7 @@ def _fix_label(label: JSONObject, text: str, to_cp: Callable[[int], int], from_c
     return 1
 
 
-def _listed(value: JSONValue) -> list[JSONValue]:
+def _listed(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
 
 
@@ -98,7 +98,7 @@ def _same(offset: int) -> int:
     return offset
 
 
-def _integer(value: JSONValue) -> int:
+def _integer(value: JsonValue) -> int:
     """``int(value)`` for a number or numeric string (what a hand-edited file may hold); ``TypeError`` else."""
     if isinstance(value, (int, float, str)):
         return int(value)
@@ -112,7 +112,9 @@ def _fix_jsonl(path: Path) -> int:
     fixed = 0
     for line in json_lines(lines):
         n, record = line.number - 1, line.record
-        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            continue  # not a record (or not JSON): validate says so; nothing to fix here
+        text = record.get("text")
         if not isinstance(text, str):
             continue  # not a record (or not JSON): validate says so; nothing to fix here
         changed = False
@@ -139,3 +141,7 @@ def _fix_jsonl(path: Path) -> int:
     if fixed:
         write_text(path, "\n".join(lines))
     return fixed
+
+
+# How each ``fixable`` format's spans are rewritten (``Format.fixable`` names them; a test keeps the two equal).
+FIXERS: dict[str, Callable[[Path], int]] = {"azure": _fix_azure, "jsonl": _fix_jsonl}

@@ -2,8 +2,10 @@
 
 Where entities repeat (tweets about the same people, places and products), a string tagged as X in most of its
 other occurrences but untagged here is a likely missing tag, and a string tagged as X here but as Y elsewhere a
-likely wrong type. ``nerspec.corpus.label_errors`` combines these shares with the out-of-sample model's scores.
-Strings match case-insensitively on word-token boundaries, so "Paris" inside "Parisian" is no occurrence.
+likely wrong type; so is a tag whose words are mostly part of tags of another type elsewhere ("Lohan" tagged as
+a team where "Lindsay Lohan" is a person). ``nerspec.corpus.label_errors`` combines these shares with the
+out-of-sample model's scores. Strings match case-insensitively on word-token boundaries, so "Paris" inside
+"Parisian" is no occurrence.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from nerspec.corpus.model import Document
 
 MAX_TOKENS = 8  # longer tagged strings are not looked for in other documents (they rarely repeat verbatim)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD = re.compile(r"\w\w+")
 
 
 @dataclass(frozen=True)
@@ -31,20 +34,20 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class StringLabels:
-    """Per case-folded string tagged somewhere: its tags by type, and its untagged occurrences by document index."""
+    """Per case-folded string tagged somewhere: its tags by type, and its untagged occurrences by document index;
+    per word of a tag (two characters or more): the types of the tags it is part of."""
 
     tags: dict[str, Counter[str]]
     untagged: dict[str, list[tuple[int, int, int]]]  # string -> (document index, start, end)
+    words: dict[str, Counter[str]]
 
     def other_type(self, text: str, label: str) -> tuple[float, str | None]:
-        """(the share of the string's other tags that give another type, with one pseudo-count for this tag's
-        type; the commonest other type). (0, None) where no other tag gives another type."""
-        counts = self.tags.get(text.casefold(), Counter()).copy()
-        counts[label] -= 1  # this tag itself
-        others = {t: n for t, n in counts.items() if t != label and n > 0}
-        if not others:
-            return 0.0, None
-        return sum(others.values()) / (sum(n for n in counts.values() if n > 0) + 1), max(others, key=lambda t: (others[t], t))
+        """How strongly the other tags say this tag is another type: the share of the tags of its string, or of one
+        of its words, that give another type (this tag's own included, a pseudo-count for its type), the highest;
+        and that evidence's commonest other type. (0, None) where no other tag gives another type."""
+        key = text.casefold()
+        evidence = [self.tags.get(key, Counter()), *(self.words.get(w, Counter()) for w in _words(key))]
+        return max((_other_share(counts, label) for counts in evidence), key=lambda found: found[0])
 
     def missing(self) -> dict[int, list[Occurrence]]:
         """Untagged occurrences by document index. Share: tagged / (tagged + other untagged occurrences + 1)."""
@@ -59,13 +62,24 @@ class StringLabels:
         return out
 
 
+def _other_share(counts: Counter[str], label: str) -> tuple[float, str | None]:
+    """(the share of ``counts`` (this tag's own included) that give a type other than ``label``, the commonest)."""
+    others = {t: n for t, n in counts.items() if t != label}
+    if not others:
+        return 0.0, None
+    return sum(others.values()) / sum(counts.values()), max(others, key=lambda t: (others[t], t))
+
+
 def string_labels(docs: Sequence[Document]) -> StringLabels:
     tags: dict[str, Counter[str]] = defaultdict(Counter)
+    words: dict[str, Counter[str]] = defaultdict(Counter)
     longest = 0
     for doc in docs:
         for span in doc.spans:
-            text = doc.text[span.start : span.end]
-            tags[text.casefold()][span.label] += 1
+            text = doc.text[span.start : span.end].casefold()
+            tags[text][span.label] += 1
+            for word in _words(text):
+                words[word][span.label] += 1
             longest = max(longest, len(_TOKEN.findall(text)))
     longest = min(longest, MAX_TOKENS)
     untagged: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
@@ -74,7 +88,11 @@ def string_labels(docs: Sequence[Document]) -> StringLabels:
             key = doc.text[start:end].casefold()
             if key in tags and not any(s.start < end and start < s.end for s in doc.spans):
                 untagged[key].append((index, start, end))
-    return StringLabels(dict(tags), dict(untagged))
+    return StringLabels(dict(tags), dict(untagged), dict(words))
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text))
 
 
 def _windows(tokens: list[tuple[int, int]], longest: int) -> list[tuple[int, int]]:

@@ -8,15 +8,16 @@ entity (the summed probability of the beam's parses that contain it):
 - ``wrong_type``: a tagged span the model reads, with the same boundaries, as another type;
 - ``boundary``: a tagged span the model reads with other boundaries (an overlapping entity is likelier);
 - ``rejected``: a tagged span with no likely entity over it;
-- ``missing``: an entity the model finds where nothing is tagged.
+- ``missing``: an entity the model finds where nothing is tagged: in its beam, or (``OutOfSample.untagged``) where,
+  following the document's given tags token by token, it would rather start an entity than tag ``O``.
 The model's score is its probability of the other reading. A rejection alone is weak evidence where the model
 misses many entities of that type anyway, so a rejection's score is multiplied by the share of that type's tags
 the model does find (its out-of-sample recall): a model that finds 40% of the tagged places cannot say much
 about one place it did not find.
 
-The corpus's own labels are the second witness (``nerspec.corpus.label_consistency``): a tag whose string is
-tagged as other types in other documents (a ``wrong_type``; discounted by the model's probability of the given
-reading), an untagged occurrence of a string tagged elsewhere (a ``missing`` tag). A finding's score is the
+The corpus's own labels are the second witness (``nerspec.corpus.label_consistency``): a tag whose string, or
+one of whose words, is tagged as other types in other documents (a ``wrong_type``; discounted by the model's
+probability of the given reading), an untagged occurrence of a string tagged elsewhere (a ``missing`` tag). A finding's score is the
 noisy-or (``either``) of the model's score, weighted by its kind (``MODEL_WEIGHT``), and the corpus's share.
 Overlapping missing-tag candidates are one finding (the best-scored reading), so one untagged string does not
 fill the top of the list with its alternative types and boundaries.
@@ -37,7 +38,7 @@ from nerspec.corpus.label_consistency import Occurrence, StringLabels, string_la
 from nerspec.corpus.model import Document, Span
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 ErrorKind = Literal["wrong_type", "missing", "rejected", "boundary"]
 SpanKey = tuple[int, int, str]
@@ -47,7 +48,8 @@ TEXT_CHARS = 200  # a classification finding's ``text``: the document's first ch
 # wrong types and missing tags are mostly right; its boundaries and rejections are mostly its own weakness
 # (docs/benchmarks.md: the WNUT-16 variants).
 MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary": 0.3, "rejected": 0.5}
-Candidate = tuple[int, int, str, float, bool]  # start, end, type, score, from the model (else from the corpus)
+Candidate = tuple[int, int, str, float, int]  # start, end, type, score, source (one of the three below)
+BEAM, RUN, CORPUS = 0, 1, 2  # a missing tag's witnesses: the model's beam, its untagged runs, the other documents
 
 
 class OutOfSampleJSON(TypedDict):
@@ -55,6 +57,7 @@ class OutOfSampleJSON(TypedDict):
 
     spans: list[list[int | str | float]]
     classes: dict[str, float]
+    untagged: list[list[int | str | float]]  # NER: the untagged runs (empty for classification)
 
 
 @dataclass(frozen=True)
@@ -63,15 +66,25 @@ class OutOfSample:
 
     spans: dict[SpanKey, float] = field(default_factory=dict)  # NER: entity -> probability
     classes: dict[str, float] = field(default_factory=dict)  # classification: class -> probability
+    # NER: untagged run -> the model's probability of an entity there, following the given tags
+    untagged: dict[SpanKey, float] = field(default_factory=dict)
 
     def to_json(self) -> OutOfSampleJSON:
-        return {"spans": [[s, e, label, round(p, 6)] for (s, e, label), p in self.spans.items()],
-                "classes": {c: round(p, 6) for c, p in self.classes.items()}}
+        return {"spans": _keyed(self.spans), "classes": {c: round(p, 6) for c, p in self.classes.items()},
+                "untagged": _keyed(self.untagged)}
 
     @classmethod
     def from_json(cls, data: OutOfSampleJSON) -> OutOfSample:
-        return cls({(int(s), int(e), str(label)): float(p) for s, e, label, p in data.get("spans", [])},
-                   {str(c): float(p) for c, p in data.get("classes", {}).items()})
+        return cls(_unkeyed(data.get("spans", [])), {str(c): float(p) for c, p in data.get("classes", {}).items()},
+                   _unkeyed(data.get("untagged", [])))
+
+
+def _keyed(values: dict[SpanKey, float]) -> list[list[int | str | float]]:
+    return [[s, e, label, round(p, 6)] for (s, e, label), p in values.items()]
+
+
+def _unkeyed(rows: list[list[int | str | float]]) -> dict[SpanKey, float]:
+    return {(int(s), int(e), str(label)): float(p) for s, e, label, p in rows}
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ class LabelError:
     score: float
     proposed: Span | None = None
 
-    def to_json(self) -> JSONObject:
+    def to_json(self) -> JsonObject:
         return {"id": self.id, "start": self.start, "end": self.end, "text": self.text, "label": self.label,
                 "suggested": self.suggested, "kind": self.kind, "score": round(self.score, 4)}
 
@@ -182,16 +195,22 @@ def _model_reading(doc: Document, span: Span, oos: OutOfSample, recall: dict[str
 
 
 def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence]) -> list[LabelError]:
-    """One finding per group of overlapping untagged candidates (the model's entities, the strings tagged in
-    other documents): the model's best reading, weighted, or-ed with the best share of tagged occurrences."""
-    candidates = [(start, end, label, MODEL_WEIGHT["missing"] * p, True) for (start, end, label), p in oos.spans.items()
-                  if not any(s.start < end and start < s.end for s in doc.spans)]
-    candidates += [(o.start, o.end, o.suggested, o.share, False) for o in elsewhere]
+    """One finding per group of overlapping untagged candidates (the model's entities in its beam and where it
+    would start one following the given tags, the strings tagged in other documents): the model's best reading,
+    weighted, or-ed with the best share of tagged occurrences. The finding shows the best-scored beam entity or
+    tagged string of the group (their boundaries are an entity's); a run of untagged tokens only where it is
+    alone."""
+    def untagged(readings: dict[SpanKey, float]) -> list[tuple[SpanKey, float]]:
+        return [(k, MODEL_WEIGHT["missing"] * p) for k, p in readings.items()
+                if not any(s.start < k[1] and k[0] < s.end for s in doc.spans)]
+
+    candidates = [(*k, p, BEAM) for k, p in untagged(oos.spans)] + [(*k, p, RUN) for k, p in untagged(oos.untagged)]
+    candidates += [(o.start, o.end, o.suggested, o.share, CORPUS) for o in elsewhere]
     out = []
     for group in _overlapping(candidates):
-        model = max((c[3] for c in group if c[4]), default=0.0)
-        corpus = max((c[3] for c in group if not c[4]), default=0.0)
-        start, end, label, _score, _from_model = max(group, key=lambda c: (c[3], c[4], -c[0], c[1], c[2]))
+        model = max((c[3] for c in group if c[4] != CORPUS), default=0.0)
+        corpus = max((c[3] for c in group if c[4] == CORPUS), default=0.0)
+        start, end, label, _score, _source = max(group, key=lambda c: (c[4] != RUN, c[3], -c[0], c[1], c[2]))
         out.append(LabelError(doc.id, start, end, doc.text[start:end], None, label, "missing", either(model, corpus)))
     return out
 

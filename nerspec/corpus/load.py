@@ -129,7 +129,7 @@ def referenced_files(project: LoadedProject, cache_dir: Path | None = None) -> l
 
 
 def _entry(path: Path, source: DataSource) -> Path:
-    if source.url is not None and source.format == "azure":
+    if source.url is not None and FORMATS[source.format].index:
         return _labels_file(path)
     return path
 
@@ -144,7 +144,7 @@ def _fetch(project: LoadedProject, index: int, source: DataSource, cache_dir: Pa
     extracted = cache_dir / f"{source.sha256}.d"
     if not extracted.is_dir():
         _extract(project, index, target, extracted)
-    return _labels_file(extracted) if source.format == "azure" else extracted
+    return _labels_file(extracted) if FORMATS[source.format].index else extracted
 
 
 def _download(project: LoadedProject, index: int, source: DataSource, target: Path) -> None:

@@ -4,7 +4,7 @@ then records the change with its history entry in one transaction."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import DeployError, ModelNotFoundError
 from nerspec.paths import StatePaths
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nerspec.state.store import Store
 
 
-def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerprint: str, store: Store | None = None) -> dict[str, Any]:
+def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerprint: str, store: Store | None = None) -> dict[str, object]:
     """Make ``deployment`` serve ``fingerprint`` on its target (``nerspec.deploy.targets``); returns the target
     as recorded."""
     from nerspec.deploy.targets import TargetContext, declared_target, target_for
@@ -28,7 +28,7 @@ def switch(paths: StatePaths, project: LoadedProject, deployment: str, fingerpri
     return target_for(target).switch(TargetContext(paths, store), project.name, deployment, fingerprint, target)
 
 
-def finish_pending(paths: StatePaths, store: Store, projects: list[Any]) -> list[str]:
+def finish_pending(paths: StatePaths, store: Store, projects: list[LoadedProject]) -> list[str]:
     """Finish every leftover intent of ``projects`` (the caller holds the state lock); returns what was done."""
     from nerspec.deploy.intent import end, live, pending
     from nerspec.deploy.targets import declared_settings

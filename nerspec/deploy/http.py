@@ -18,13 +18,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 from urllib.parse import quote
 
 from nerspec.errors import DeployError, RemoteError
 
 if TYPE_CHECKING:
     import httpx
+
+    from nerspec.manifest.schema import HttpTarget
 
 RETRIES = 4
 BACKOFF_S = 0.5
@@ -35,7 +37,7 @@ READ_TIMEOUT_S = 30.0
 CHUNK = 1024 * 1024
 
 
-def config_problems(target: Any) -> list[tuple[str, str]]:
+def config_problems(target: HttpTarget) -> list[tuple[str, str]]:
     """(field, message) for what is wrong with the user's own configuration of this target, before any request:
     a URL without a host is a configuration error, not something to observe. (The token is a secret of the
     machine that deploys: ``secret_problems``.)"""
@@ -52,7 +54,7 @@ def config_problems(target: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def secret_problems(target: Any) -> list[tuple[str, str]]:
+def secret_problems(target: HttpTarget) -> list[tuple[str, str]]:
     """(field, message) when this machine lacks the token: only commands that change the remote need it."""
     if os.environ.get(target.token_env, ""):
         return []
@@ -60,14 +62,14 @@ def secret_problems(target: Any) -> list[tuple[str, str]]:
                           f"token of {target.url}")]
 
 
-def _token(target: Any) -> str:
+def _token(target: HttpTarget) -> str:
     token = os.environ.get(target.token_env, "")
     if not token:
         raise DeployError(f"http target {target.url}: environment variable {target.token_env} (token_env) is unset")
     return token
 
 
-def _url(target: Any, project: str, deployment: str) -> str:
+def _url(target: HttpTarget, project: str, deployment: str) -> str:
     return (f"{target.url.rstrip('/')}/admin/projects/{quote(project, safe='')}"
             f"/deployments/{quote(deployment, safe='')}")
 
@@ -99,7 +101,7 @@ def pack(artifact_dir: Path, out: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _with_retries(what: str, url: str, send: Callable[[], Any], retries: int) -> Any:
+def _with_retries(what: str, url: str, send: Callable[[], httpx.Response], retries: int) -> httpx.Response:
     import httpx
 
     delay = BACKOFF_S
@@ -117,7 +119,7 @@ def _with_retries(what: str, url: str, send: Callable[[], Any], retries: int) ->
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _message(response: Any) -> str:
+def _message(response: httpx.Response) -> str:
     try:
         error = response.json().get("error", {})
         inner = error.get("innererror") or {}
@@ -126,7 +128,7 @@ def _message(response: Any) -> str:
         return response.text[:300]
 
 
-def _refuse(what: str, target: Any, response: Any) -> None:
+def _refuse(what: str, target: HttpTarget, response: httpx.Response) -> None:
     status = response.status_code
     if status == 401:
         raise DeployError(f"{what}: {target.url} wants a bearer token; is {target.token_env} set on this side?")
@@ -137,7 +139,7 @@ def _refuse(what: str, target: Any, response: Any) -> None:
         raise DeployError(f"{what}: {target.url} answered HTTP {status}: {_message(response)}")
 
 
-def upload(target: Any, project: str, deployment: str, artifact_dir: Path, fingerprint: str, *,
+def upload(target: HttpTarget, project: str, deployment: str, artifact_dir: Path, fingerprint: str, *,
            retries: int = RETRIES) -> None:
     """Upload ``artifact_dir`` and make ``deployment`` serve it on the remote server. Raises DeployError."""
     import httpx
@@ -174,7 +176,7 @@ def upload(target: Any, project: str, deployment: str, artifact_dir: Path, finge
                           f"{result.get('failure') or 'unknown reason'}")
 
 
-def _pointer_request(method: str, what: str, target: Any, project: str, deployment: str,
+def _pointer_request(method: str, what: str, target: HttpTarget, project: str, deployment: str,
                      retries: int) -> httpx.Response | None:
     """``method`` on the remote pointer of ``deployment``, retried; None for 404 (the server has none), and a
     refused or failed answer raised as DeployError."""
@@ -192,13 +194,13 @@ def _pointer_request(method: str, what: str, target: Any, project: str, deployme
     return response
 
 
-def delete(target: Any, project: str, deployment: str, *, retries: int = RETRIES) -> None:
+def delete(target: HttpTarget, project: str, deployment: str, *, retries: int = RETRIES) -> None:
     """Stop ``deployment`` on the remote server (``DELETE``); a deployment it no longer has is fine."""
     what = f"removing {project}/{deployment} from {target.url}"
     _pointer_request("DELETE", what, target, project, deployment, retries)
 
 
-def remote_fingerprint(target: Any, project: str, deployment: str, *, retries: int = 2) -> str | None:
+def remote_fingerprint(target: HttpTarget, project: str, deployment: str, *, retries: int = 2) -> str | None:
     """The fingerprint ``deployment`` serves on the remote server; None when it serves none.
 
     Raises DeployError when the token is refused and RemoteError when the server cannot be reached, so that

@@ -6,7 +6,7 @@ already moved to the new name see types they do not expect. Rollback and swap sa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -45,8 +45,9 @@ def served_label_warnings(paths: StatePaths, project: LoadedProject, deployment:
         record = store.get_model(fingerprint)
     finally:
         store.close()
-    labels: Any = (record.training_inputs.get("labels") if record else None) or []
-    names = [entry["name"] for entry in labels if isinstance(entry, dict) and "name" in entry]
+    labels: object = (record.training_inputs.get("labels") if record else None) or []
+    names = [str(entry["name"]) for entry in (labels if isinstance(labels, list) else [])
+             if isinstance(entry, dict) and "name" in entry]
     if not names:
         return []
     return [f"{project.name}/{deployment} now serves {fingerprint[:12]}, trained with other labels than the "

@@ -8,13 +8,17 @@ for a deployment whose block (or entry) is gone; rows already logged stay until 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
     from nerspec.state.store import Store
 
+# A deployment's recorded ``monitoring`` block (``MonitoringSettings`` as JSON: sample, store_texts, ...).
+Settings = dict[str, object]
 
-def describe(settings: dict[str, Any] | None) -> str:
+
+def describe(settings: Settings | None) -> str:
     if settings is None:
         return "monitoring off (nothing is logged)"
     texts = "features and texts" if settings.get("store_texts") else "features only, no texts"
@@ -22,9 +26,11 @@ def describe(settings: dict[str, Any] | None) -> str:
             f"{settings.get('retention_days', 30)} days")
 
 
-def changes(store: Store, projects: list[Any]) -> list[tuple[str, str, dict[str, Any] | None, str]]:
+def changes(store: Store, projects: list[LoadedProject]) -> list[tuple[str, str, Settings | None, str]]:
     """(project, deployment, settings or None, line) for every deployment whose recorded settings differ from
     the manifest's (pure comparison: ``plan`` notes them, ``apply`` records them)."""
+    from nerspec.deploy.targets import target_for
+
     recorded = store.monitoring_settings()
     out = []
     for project in projects:
@@ -39,13 +45,13 @@ def changes(store: Store, projects: list[Any]) -> list[tuple[str, str, dict[str,
                 continue
             line = f"{project.name}/{name}: {describe(settings)}"
             entry = declared.get(name)
-            if settings is not None and entry is not None and entry.target.type == "http":
-                line += " (an http target's server logs only if it serves from this state)"
+            if settings is not None and entry is not None and not target_for(entry.target).served_here:
+                line += f" (an {entry.target.type} target's server logs only if it serves from this state)"
             out.append((project.name, name, settings, line))
     return out
 
 
-def sync_settings(store: Any, projects: list[Any]) -> list[str]:
+def sync_settings(store: Store, projects: list[LoadedProject]) -> list[str]:
     """Record every project's monitoring settings; returns a line per deployment whose settings changed."""
     found = changes(store, projects)
     for project, deployment, settings, _ in found:

@@ -11,22 +11,27 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import DeployError
+from nerspec.predictions import Prediction, from_json
+
+if TYPE_CHECKING:
+    from nerspec.deploy.targets import TargetSpec
+    from nerspec.manifest.schema import SmokeCheck
 
 SERVER_WAIT_S = 60.0
 ANALYZE_PATH = "/projects/{project}/deployments/{deployment}:analyze"  # nerspec.serve.native: the route users call
 
 
-def run_checks(checks: list[Any], target: Any, project: str, deployment: str, fingerprint: str,
+def run_checks(checks: list[SmokeCheck], target: TargetSpec | None, project: str, deployment: str, fingerprint: str,
                model_dir: Path | None) -> str | None:
     """None when every check passes, else what failed (naming the text)."""
     if not checks:
         return None
     texts = [check.text for check in checks]
     url = getattr(target, "url", None) if target is not None else None
-    if url:
+    if url and target is not None:
         predictions = _over_http(target, url, project, deployment, fingerprint, texts)
     else:
         from nerspec.predict import load
@@ -41,8 +46,8 @@ def run_checks(checks: list[Any], target: Any, project: str, deployment: str, fi
     return None
 
 
-def _failure(check: Any, predicted: list[dict[str, Any]]) -> str | None:
-    found = [(p.get("category"), p.get("text"), float(p.get("confidenceScore", 0.0))) for p in predicted]
+def _failure(check: SmokeCheck, predicted: Prediction) -> str | None:
+    found = [(p.category, p.text, p.confidence) for p in predicted]
     required: list[tuple[str, str | None]] = [(e.category, e.text) for e in check.entities]
     required += [(name, None) for name in check.classes]
     matched = []
@@ -62,14 +67,14 @@ def _failure(check: Any, predicted: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _show(found: list[tuple[Any, Any, float]]) -> str:
+def _show(found: list[tuple[str, str | None, float]]) -> str:
     if not found:
         return "nothing"
     return ", ".join(f"{c} {t!r} ({s:.2f})" if t is not None else f"{c} ({s:.2f})" for c, t, s in found[:10])
 
 
-def _over_http(target: Any, url: str, project: str, deployment: str, fingerprint: str,
-               texts: list[str]) -> list[list[dict[str, Any]]]:
+def _over_http(target: TargetSpec, url: str, project: str, deployment: str, fingerprint: str,
+               texts: list[str]) -> list[Prediction]:
     import httpx
 
     headers = {}
@@ -93,12 +98,5 @@ def _over_http(target: Any, url: str, project: str, deployment: str, fingerprint
                                   f"within {SERVER_WAIT_S:.0f}s")
             time.sleep(0.5)
     documents = sorted(answer.get("documents", []), key=lambda d: int(d["id"]))
-    out = []
-    for document in documents:
-        if "entities" in document:
-            out.append([{"category": e.get("category"), "text": e.get("text"),
-                         "confidenceScore": e.get("confidenceScore", 0.0)} for e in document["entities"]])
-        else:
-            out.append([{"category": c.get("category"), "confidenceScore": c.get("confidenceScore", 0.0)}
-                        for c in document.get("classes", [])])
-    return out
+    return [from_json(document["entities"] if "entities" in document else document.get("classes", []))
+            for document in documents]

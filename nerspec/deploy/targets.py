@@ -21,9 +21,10 @@ record); ``refresh`` brings this machine's cache of it in line with the state. A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nerspec.deploy.context import TargetContext
 from nerspec.errors import ModelNotFoundError, NerspecError
@@ -32,8 +33,16 @@ from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import HttpTarget as HttpSpec
+    from nerspec.manifest.schema import LocalTarget as LocalSpec
+    from nerspec.manifest.schema import RegistryTarget as RegistrySpec
+
+    TargetSpec = LocalSpec | HttpSpec | RegistrySpec  # a deployment's target as the manifest declares it
     from nerspec.plan.inputs import ObservedDeployment
     from nerspec.state.store import DeploymentRecord, Store
+
+
+RecordedTarget = Mapping[str, object]  # a target as the state records it: ``{"type": ..., ...}``
 
 
 class Target(Protocol):
@@ -44,19 +53,19 @@ class Target(Protocol):
         """Fill ``obs.actual`` (what the target serves) and ``obs.drift`` (what changed outside nerspec)."""
         ...
 
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
+    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
         """Make the target serve ``fingerprint``; return the target as the state records it."""
         ...
 
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         """Stop serving the deployment (it is no longer declared)."""
         ...
 
-    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         """(field, message) for a target configured wrongly (plan fails on them before anything trains)."""
         ...
 
-    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         """(field, message) for a secret this machine lacks: only changing the target needs it (apply fails on them
         before anything trains); reading commands say the target was not checked, and why."""
         ...
@@ -71,10 +80,10 @@ def short(fp: str | None) -> str:
 
 
 class _NoConfig:
-    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         return []
 
-    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         return []
 
     def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
@@ -126,7 +135,7 @@ class LocalTarget(_NoConfig):
         _check_model(obs, ctx)
 
     def _check_cache(self, obs: ObservedDeployment, project: str, ctx: TargetContext,
-                     pointer: dict[str, Any] | None) -> None:
+                     pointer: Mapping[str, object] | None) -> None:
         from nerspec.deploy.verify import check_pointer
 
         if pointer is None:
@@ -143,7 +152,7 @@ class LocalTarget(_NoConfig):
         else:
             obs.drift.extend(_disagreeing(obs, project, ctx, cached))
 
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
+    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
         from nerspec.deploy import local
 
         ctx.local_model(fingerprint)  # a remote store's model comes into the local cache first, verified
@@ -165,7 +174,7 @@ class LocalTarget(_NoConfig):
         except (OSError, NerspecError):
             pass  # a read-only or missing cache: the state stays the truth
 
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         from nerspec.deploy import local
 
         local.remove(ctx.paths, project, deployment)
@@ -186,15 +195,15 @@ class HttpTarget:
     def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
         return None
 
-    def config_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         from nerspec.deploy.http import config_problems
 
-        return list(config_problems(spec))
+        return list(config_problems(_http(spec)))
 
-    def secret_problems(self, spec: Any) -> list[tuple[str, str]]:
+    def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
         from nerspec.deploy.http import secret_problems
 
-        return list(secret_problems(spec))
+        return list(secret_problems(_http(spec)))
 
     def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
         if obs.recorded is None or not obs.desired:
@@ -219,20 +228,30 @@ class HttpTarget:
         if obs.actual != obs.recorded:
             obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")
 
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
+    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
         from nerspec.deploy import http
         from nerspec.state.crashpoints import pause
 
+        declared = _http(spec)
         model = ctx.local_model(fingerprint)
         pause("deploy")
-        http.upload(spec, project, deployment, model, fingerprint)
-        return spec.model_dump(mode="json")
+        http.upload(declared, project, deployment, model, fingerprint)
+        return declared.model_dump(mode="json")
 
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         from nerspec.deploy import http
         from nerspec.manifest.schema import HttpTarget as Spec
 
         http.delete(Spec(**recorded), project, deployment)
+
+
+def _http(spec: TargetSpec | None) -> HttpSpec:
+    """The declared spec of an http target (its url and token)."""
+    from nerspec.manifest.schema import HttpTarget as Spec
+
+    if not isinstance(spec, Spec):
+        raise NerspecError(f"an http target needs its url declared (got {spec!r})")
+    return spec
 
 
 class RegistryTarget(_NoConfig):
@@ -246,7 +265,7 @@ class RegistryTarget(_NoConfig):
         if obs.recorded is not None:
             _check_model(obs, ctx)
 
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: Any) -> dict[str, Any]:
+    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
         from nerspec.errors import DeployError
         from nerspec.state.crashpoints import pause
 
@@ -256,7 +275,7 @@ class RegistryTarget(_NoConfig):
         pause("deploy")
         return spec.model_dump(mode="json") if spec is not None else {"type": "registry"}
 
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         return None  # the state's record is the pointer: removing it (the caller does) stops every server
 
 
@@ -272,7 +291,7 @@ class UploadTarget(RegistryTarget):
     type = UPLOAD_TARGET
     served_here = type in SERVED_HERE
 
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: dict[str, Any]) -> None:
+    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
         from nerspec.deploy import local
 
         local.remove(ctx.paths, project, deployment)
@@ -282,13 +301,13 @@ DEFAULT_TARGET = LocalTarget.type  # a deployment without a target (the manifest
 TARGETS: dict[str, Target] = {t.type: t for t in (LocalTarget(), HttpTarget(), RegistryTarget(), UploadTarget())}
 
 
-def target_type(target: dict[str, Any] | Any | None) -> str:
+def target_type(target: TargetSpec | RecordedTarget | None) -> str:
     """The target's type name (a manifest spec, a recorded dict, or nothing: the default)."""
-    kind = target.get("type") if isinstance(target, dict) else getattr(target, "type", None)
+    kind = target.get("type") if isinstance(target, Mapping) else getattr(target, "type", None)
     return str(kind or DEFAULT_TARGET)
 
 
-def target_for(target: dict[str, Any] | Any | None) -> Target:
+def target_for(target: TargetSpec | RecordedTarget | None) -> Target:
     kind = target_type(target)
     if kind not in TARGETS:
         from nerspec.errors import StateError
@@ -297,7 +316,7 @@ def target_for(target: dict[str, Any] | Any | None) -> Target:
     return TARGETS[kind]
 
 
-def declared_target(project: LoadedProject, deployment: str) -> Any:
+def declared_target(project: LoadedProject, deployment: str) -> TargetSpec | None:
     """The deployment's target spec from the manifest (None: not declared)."""
     for d in project.manifest.spec.deployments:
         if d.name == deployment:
@@ -339,6 +358,20 @@ def recorded(store: Store, project: str, deployment: str) -> DeploymentRecord:
         hint = f"deployed: {', '.join(known)}" if known else "nothing is deployed yet (run `nerspec apply`)"
         raise ModelNotFoundError(f"project `{project}` has no deployment `{deployment}` in the state; {hint}")
     return record
+
+
+def served_fingerprint(paths: StatePaths, store: Store, project: str, deployment: str) -> str:
+    """The fingerprint the deployment serves: the state's record, else (a state without one) this machine's pointer."""
+    from nerspec.deploy.local import read_pointer
+
+    record = store.deployments(project).get(deployment)
+    if record is not None:
+        return record.fingerprint
+    pointer = read_pointer(paths, project, deployment)
+    found = pointer.get("fingerprint") if pointer else None
+    if not found:
+        raise ModelNotFoundError(f"{project}: deployment {deployment!r} serves no model in {paths.describe()}")
+    return str(found)
 
 
 def served_model(paths: StatePaths, store: Store, project: str, deployment: str,

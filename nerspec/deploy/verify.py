@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
@@ -34,7 +35,7 @@ class WrongModel(DeployError):
         self.state_disagrees = state_disagrees  # only the state's record differs (cheap to look at again)
 
 
-def pointer_model_dir(paths: StatePaths, pointer: dict[str, Any]) -> Path:
+def pointer_model_dir(paths: StatePaths, pointer: Mapping[str, object]) -> Path:
     """The directory a pointer names; relative paths are relative to the state root (a moved state keeps working)."""
     named = pointer.get("model_dir")
     if not named:
@@ -50,7 +51,7 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def check_pointer(paths: StatePaths, pointer: dict[str, Any]) -> list[str]:
+def check_pointer(paths: StatePaths, pointer: Mapping[str, object]) -> list[str]:
     """Problems of the pointer itself (without the state): its directory and its artifact's own fingerprint."""
     fingerprint = pointer.get("fingerprint")
     if pointer.get("corrupt") or not fingerprint or not isinstance(fingerprint, str):
@@ -87,7 +88,8 @@ def changed_files(artifact: Path, recorded: dict[str, str]) -> list[str]:
 
 
 def verify(
-    paths: StatePaths, project: str, deployment: str, pointer: dict[str, Any], store: Store, *, switching: bool = False
+    paths: StatePaths, project: str, deployment: str, pointer: Mapping[str, object], store: Store | None, *,
+    switching: bool = False,
 ) -> Path:
     """The artifact directory ``pointer`` may be served from; ``WrongModel`` naming every reason otherwise.
 
@@ -118,7 +120,7 @@ def verify(
     return pointer_model_dir(paths, pointer)
 
 
-def verify_recorded(store: Any, project: str, deployment: str, fingerprint: str, model_dir: Path) -> Path:
+def verify_recorded(store: Store, project: str, deployment: str, fingerprint: str, model_dir: Path) -> Path:
     """``model_dir`` holds exactly the model the state recorded under ``fingerprint`` (meta.json and the full
     sha256 of every file); ``WrongModel`` naming every reason otherwise."""
     problems = []
@@ -146,7 +148,7 @@ def verify_recorded(store: Any, project: str, deployment: str, fingerprint: str,
     return model_dir
 
 
-def open_state(paths: StatePaths) -> Any:
+def open_state(paths: StatePaths) -> Store | None:
     """The recorded state, read-only in spirit: None when there is none (a server fed only by uploads)."""
     if not Path(paths.db).is_file():
         return None

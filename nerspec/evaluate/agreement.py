@@ -11,10 +11,9 @@ Over documents with several annotations (``Document.annotations``; each annotato
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
 
 from nerspec.corpus.model import Annotation, Document, Span
 
@@ -36,7 +35,7 @@ class PairAgreement:
     f1: float | None
     kappa: float | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"a": self.a, "b": self.b, "documents": self.documents, "f1": _r(self.f1), "kappa": _r(self.kappa)}
 
 
@@ -46,7 +45,7 @@ class Disagreement:
     annotators: list[str]
     labelings: int  # distinct labelings among them
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"id": self.id, "annotators": self.annotators, "labelings": self.labelings}
 
 
@@ -59,8 +58,8 @@ class Agreement:
     documents: list[Disagreement] = field(default_factory=list)
     annotated: int = 0  # documents with several annotators
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"f1": _r(self.f1), "pairs": [p.to_json() for p in self.pairs],
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"f1": _r(self.f1), "pairs": [p.to_json() for p in self.pairs],
                                "per_label": {k: _r(v) for k, v in self.per_label.items()},
                                "documents": [d.to_json() for d in self.documents], "annotated": self.annotated}
         if self.kappa is not None:
@@ -132,7 +131,7 @@ def _first(value: tuple[str, ...]) -> str:
     return value[0] if value else ""
 
 
-def _cohen(x: Sequence[Any], y: Sequence[Any]) -> float | None:
+def _cohen(x: Sequence[Hashable], y: Sequence[Hashable]) -> float | None:
     """Cohen's kappa of two raters' categories for the same items; 1.0 when both always give one category."""
     n = len(x)
     if not n:

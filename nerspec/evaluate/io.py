@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import values
 from nerspec.corpus.model import Document, Span
@@ -23,6 +23,7 @@ from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.evaluate.record import Evaluation
 from nerspec.json_lines import json_lines
 from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND, kind_of
+from nerspec.strict_json import float_of, items_of
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -39,9 +40,14 @@ class JsonlFile:
     labels_from_scores: list[bool]
 
 
-def _span(value: Any) -> Span:
+def _span(value: object) -> Span:
     """Integer offsets and a string label, as in the data formats (``0.5`` or ``"5"`` is refused, not truncated)."""
-    start, end, label = (value["start"], value["end"], value["label"]) if isinstance(value, dict) else value[:3]
+    if isinstance(value, dict):
+        start, end, label = value["start"], value["end"], value["label"]
+    elif isinstance(value, (list, tuple)):
+        start, end, label = value[:3]
+    else:
+        raise TypeError(f"'{type(value).__name__}' object is not subscriptable")  # as ``value[:3]`` says it
     if not isinstance(label, str):
         raise ValueError(f"`label` must be a string, not {type(label).__name__}")
     return Span(*values.offsets(start, end), values.nfc(label))
@@ -77,21 +83,22 @@ def read_jsonl(path: Path) -> JsonlFile:
                            location=str(path), line=lineno)
             doc_scores: dict[str, float] = {}
             if "spans" in record:
-                doc.spans = [_span(s) for s in record["spans"] or []]
+                doc.spans = [_span(s) for s in items_of(record["spans"] or [])]
                 kinds.add(NER_KIND)
             label = record.get("label")
             if isinstance(label, list) and label and all(isinstance(i, (list, tuple)) for i in label):
                 doc.spans = [_span(s) for s in label]
                 kinds.add(NER_KIND)
             for key in ("cats", "scores"):
-                if isinstance(record.get(key), dict):
-                    doc_scores = {str(k): float(v) for k, v in record[key].items()}
+                found = record.get(key)
+                if isinstance(found, dict):
+                    doc_scores = {str(k): float_of(v) for k, v in found.items()}
                     doc.labels = [k for k, v in doc_scores.items() if v >= 0.5]
                     kinds.add(CLASSIFICATION_KIND)
                     any_scores = True
             if "labels" in record:
                 labels = record["labels"]
-                doc.labels = [labels] if isinstance(labels, str) else [str(c) for c in labels or []]
+                doc.labels = [labels] if isinstance(labels, str) else [str(c) for c in items_of(labels or [])]
                 kinds.add(CLASSIFICATION_KIND)
             elif isinstance(label, str):
                 doc.labels = [label]

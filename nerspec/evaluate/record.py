@@ -25,10 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-# A JSON number as it was written: ``1`` stays ``1`` and ``0.5`` stays ``0.5`` (a plain ``float`` would turn
-# ``1`` into ``1.0`` and change the recorded bytes).
-Number = int | float
-JsonObject = dict[str, JsonValue]
+# ``Number``, not ``float``: a plain ``float`` would turn ``1`` into ``1.0`` and change the recorded bytes.
+from nerspec.json_types import JsonObject, Number
+
+__all__ = ["Evaluation", "JsonObject", "Number", "Record", "Scores"]
 
 
 class Record(BaseModel):
@@ -187,7 +187,7 @@ class Evaluation(Record):
     per_language: dict[str, LanguageScores] | None = None
     label_map: dict[str, str] | None = None  # previous names counted under the current ones
     calibration: Calibration | None = None
-    reference: JsonObject | None = None  # statistics the monitor compares production traffic with
+    reference: dict[str, object] | None = None  # statistics the monitor compares production traffic with
     changes: Changes | None = None
 
     def per_label(self) -> dict[str, Scores]:

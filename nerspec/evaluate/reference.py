@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
 from nerspec.corpus.model import Document
 from nerspec.languages import base
+from nerspec.predictions import Prediction
 from nerspec.vocabulary import unseen, words
 
 VERSION = 1
@@ -23,14 +25,17 @@ NO_PREDICTION = "$none"  # documents the model returned nothing for (counted bes
 MAX_SAMPLE = 5000  # per list: enough for any two-sample test, small enough for the state's JSON
 
 
-def _sample(values: list[Any], seed: int = 0) -> list[Any]:
+T = TypeVar("T")
+
+
+def _sample(values: list[T], seed: int = 0) -> list[T]:
     if len(values) <= MAX_SAMPLE:
         return values
     return random.Random(seed).sample(values, MAX_SAMPLE)
 
 
-def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]]],
-                         vocabulary: frozenset[str] | None, language: str) -> dict[str, Any]:
+def reference_statistics(docs: list[Document], outputs: Sequence[Prediction],
+                         vocabulary: frozenset[str] | None, language: str) -> dict[str, object]:
     """``docs``: the test split; ``outputs``: the predictor's results for them (``category``, ``confidenceScore``);
     ``language``: the project's, for documents without their own."""
     shares: list[float] = []
@@ -39,7 +44,7 @@ def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]
         if vocabulary is not None and tokens:
             shares.append(round(unseen(tokens, vocabulary) / len(tokens), 4))
     items = [item for output in outputs for item in output]
-    labels = Counter(str(item["category"]) for item in items)
+    labels = Counter(item.category for item in items)
     labels[NO_PREDICTION] = sum(1 for output in outputs if not output)
     return {
         "version": VERSION,
@@ -48,6 +53,6 @@ def reference_statistics(docs: list[Document], outputs: list[list[dict[str, Any]
         "unseen_shares": _sample(shares) if vocabulary is not None else None,
         "languages": dict(Counter(base(doc.language or language) for doc in docs)),
         "labels": dict(labels),
-        "confidences": _sample([round(float(item.get("confidenceScore", 0.0)), 4) for item in items]),
+        "confidences": _sample([round(item.confidence, 4) for item in items]),
         "items": len(items),
     }

@@ -3,22 +3,25 @@ the models and records the scores)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.evaluate.record import Calibration, Evaluation
+from nerspec.predictions import Prediction
 from nerspec.progress import track
 
 if TYPE_CHECKING:
+    from nerspec.corpus.split import SplitResult
     from nerspec.manifest.load import LoadedProject
-    from nerspec.predict import Predictor
+    from nerspec.predict import Prediction, Predictor
 
 BATCH_SIZE = 256
 
 
 def predictions_to_documents(
-    kind: str, docs: list[Document], outputs: list[list[dict[str, Any]]]
+    kind: str, docs: list[Document], outputs: list[Prediction]
 ) -> tuple[list[Document], list[dict[str, float]] | None]:
     """Predictor output (docs/architecture.md, "Predictions") as predicted Documents (+ class scores)."""
     from nerspec.kinds import kind_of
@@ -27,7 +30,7 @@ def predictions_to_documents(
 
 
 def evaluate_model(
-    project: LoadedProject, corpus: Corpus, split: Any, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
+    project: LoadedProject, corpus: Corpus, split: SplitResult, model_dir: Path, *, ci_resamples: int = 1000, seed: int = 0
 ) -> Evaluation:
     """Predict the test side of ``split`` with the model in ``model_dir`` and score it.
 
@@ -49,7 +52,7 @@ def evaluate_model(
     texts = [d.text for d in test]
     languages = [d.language for d in test]
     described = f"{project.name}: evaluate (predict the test split)"
-    outputs: list[list[dict[str, Any]]] = []
+    outputs: list[Prediction] = []
     all_scores: list[dict[str, float]] = []
     analyzed = predictor.analyze(texts, batch_size=BATCH_SIZE, languages=languages)
     for prediction, class_scores in track(analyzed, described, len(texts)):
@@ -76,7 +79,7 @@ def evaluate_model(
     )
     if mapped:
         evaluation.label_map = mapped
-        outputs = [[{**item, "category": mapped.get(item["category"], item["category"])} for item in o] for o in outputs]
+        outputs = [[replace(item, category=mapped.get(item.category, item.category)) for item in o] for o in outputs]
     evaluation.calibration = calibration_report(kind, test, outputs, predictor, all_scores)
     evaluation.reference = reference_statistics(test, outputs, read_vocabulary(Path(model_dir)),
                                                 manifest.metadata.language)
@@ -84,7 +87,7 @@ def evaluate_model(
 
 
 def calibration_report(
-    kind: str, gold: list[Document], outputs: list[list[dict[str, Any]]], predictor: Predictor,
+    kind: str, gold: list[Document], outputs: list[Prediction], predictor: Predictor,
     class_scores: list[dict[str, float]] | None = None,
 ) -> Calibration:
     """The Evaluation's ``calibration``: ECE and reliability bins of the confidences on the test docs.
@@ -98,8 +101,8 @@ def calibration_report(
     if per_class is not None and per_class.fitted and class_scores is not None:
         from nerspec.class_calibration import per_class_reliability
 
-        fitted: Any = per_class
-        out = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
+        fitted: object = per_class
+        out: dict[str, object] = {**per_class_reliability([d.labels for d in gold], class_scores), "method": per_class.method}
     else:
         fitted = getattr(predictor, "calibration", None)
         out = {**reliability(kind_of(kind).outcomes(gold, outputs)), "method": getattr(fitted, "method", "none")}

@@ -15,13 +15,27 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import NerspecError
 from nerspec.extract.job import Events, Job
 from nerspec.extract.partitions import Partition
 
-_WORKER: dict[str, Any] = {}
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+    from nerspec.extract.outputs import PartitionResult, Settings
+    from nerspec.extract.work import Analyzer
+
+
+class _Worker:
+    """What a worker process holds between partitions: its model and the queue its progress goes to."""
+
+    analyzer: Analyzer
+    queue: Queue[int | None]
+
+
+_WORKER = _Worker()
 
 
 def default_workers() -> int:
@@ -41,19 +55,19 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(artifact_dir: str, settings: Any, batch_size: int, queue: Any) -> None:
+def _init_worker(artifact_dir: str, settings: Settings, batch_size: int, queue: Queue[int | None]) -> None:
     _die_with_parent()
     from nerspec.extract.work import Analyzer
 
-    _WORKER["analyzer"] = Analyzer(Path(artifact_dir), settings, batch_size)
-    _WORKER["queue"] = queue
+    _WORKER.analyzer = Analyzer(Path(artifact_dir), settings, batch_size)
+    _WORKER.queue = queue
 
 
-def _run_in_worker(partition: Partition, out_dir: str) -> Any:
+def _run_in_worker(partition: Partition, out_dir: str) -> PartitionResult:
     from nerspec.extract.work import run_partition
 
-    queue = _WORKER["queue"]
-    return run_partition(_WORKER["analyzer"], partition, Path(out_dir), queue.put)
+    queue = _WORKER.queue
+    return run_partition(_WORKER.analyzer, partition, Path(out_dir), queue.put)
 
 
 class LocalEngine:
@@ -69,13 +83,13 @@ class LocalEngine:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
-        queue = ctx.Queue()
+        queue: Queue[int | None] = ctx.Queue()
         drain = threading.Thread(target=_drain, args=(queue, events), daemon=True)
         drain.start()
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                    initargs=(str(job.artifact_dir), job.settings, job.batch_size, queue))
         try:
-            futures: set[Future[Any]] = {pool.submit(_run_in_worker, p, str(job.out_dir)) for p in pending}
+            futures: set[Future[PartitionResult]] = {pool.submit(_run_in_worker, p, str(job.out_dir)) for p in pending}
             while futures:
                 done, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -103,7 +117,7 @@ class LocalEngine:
             events.partition(run_partition(analyzer, partition, job.out_dir, events.documents))
 
 
-def _drain(queue: Any, events: Events) -> None:
+def _drain(queue: Queue[int | None], events: Events) -> None:
     while True:
         item = queue.get()
         if item is None:

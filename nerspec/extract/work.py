@@ -12,10 +12,10 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from nerspec.extract.outputs import Encoded, PartitionResult, Settings, encode, write
 from nerspec.extract.partitions import Partition, Row, read_rows
+from nerspec.predictions import Prediction, to_json
 
 
 class Analyzer:
@@ -35,30 +35,30 @@ class Analyzer:
         texts = [row.text or "" for row in rows]
         languages = [row.language for row in rows]
         try:
-            results: list[Any] = list(self.predictor.pipe(texts, batch_size=self.batch_size, languages=languages))
+            results: list[Prediction | Exception] = list(self.predictor.pipe(texts, batch_size=self.batch_size, languages=languages))
         except Exception:  # a model failure on some text: find it, keep the others
             results = [self._one(text, language) for text, language in zip(texts, languages)]
         out: list[tuple[str | None, str | None]] = []
         for text, language, result in zip(texts, languages, results):
-            if isinstance(result, BaseException):
+            if isinstance(result, Exception):
                 out.append((None, f"prediction failed: {type(result).__name__}: {result}"))
             else:
                 out.append((self._payload(text, language, result), None))
         return out
 
-    def _one(self, text: str, language: str | None) -> Any:
+    def _one(self, text: str, language: str | None) -> Prediction | Exception:
         try:
             return self.predictor.predict([text], languages=[language])[0]
         except Exception as exc:
             return exc
 
-    def _payload(self, text: str, language: str | None, result: list[dict[str, Any]]) -> str:
+    def _payload(self, text: str, language: str | None, result: Prediction) -> str:
         """The record's fields after ``id``, as ``nerspec predict`` writes them: the result, then any warnings."""
         if self.ner and self.settings.string_index_type != "UnicodeCodePoint":
             from nerspec.serve.units import convert_entities
 
             result = convert_entities(text, result, self.settings.string_index_type)
-        tail = f'"{self.predictor.result_key}": {json.dumps(result, ensure_ascii=False)}'
+        tail = f'"{self.predictor.result_key}": {json.dumps(to_json(result), ensure_ascii=False)}'
         if language is not None and not self.predictor.covers(language):
             from nerspec.serve.limits import language_warning
 

@@ -3,6 +3,8 @@
 ``kind_of(manifest.kind)`` returns the ``ProjectKind`` (``nerspec.kinds.base``) that owns the kind's label field,
 nouns, per-label key, pipeline factories, scorer, checks, report pieces and serving shape. Adding a kind means one
 module implementing the protocol, one entry below, and its manifest model in ``nerspec.manifest.schema``.
+An NER project with ``spec.overlapping: true`` is an entry of its own (``nerspec.kinds.spans``, a span
+categorizer): ``project_kind(project)`` and ``artifact_kind(meta)`` look it up from a manifest or a model.
 Nothing here imports spaCy (the CLI must start fast).
 """
 

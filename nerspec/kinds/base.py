@@ -20,9 +20,8 @@ if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.metrics.prf import Scores
     from nerspec.metrics.scoring import KindScores, ScoringInput
+    from nerspec.predictions import PredictedLabel
 
-# A prediction of the contract (docs/architecture.md, "Predictions"): {"category", "confidenceScore", ...}.
-Prediction = dict[str, Any]
 # A spaCy config block: {setting: value}, nested as in a ``.cfg`` file.
 ConfigBlock = dict[str, Any]
 
@@ -40,6 +39,13 @@ class KindSchedule:
     min_eval_frequency: int
     max_eval_frequency: int
     learn_rate: float  # Adam's; a linear model over normalised features needs larger steps than a deep tok2vec
+    # Large data: beyond ``cap_reference_words`` training words the budget is capped at ``cap_passes`` passes over
+    # the words actually processed (the compounding ramp included), shrinking as (reference / words) ** (1 -
+    # ``cap_exponent``): the words processed grow sub-linearly with the data. 0: no cap (``epochs`` everywhere).
+    cap_reference_words: int = 0
+    cap_passes: float = 0.0
+    cap_exponent: float = 1.0
+    evaluations: int = 0  # at most this many evaluations in a run (0: ``evaluations_per_epoch`` alone decides)
 
 
 class ProjectKind(Protocol):
@@ -101,7 +107,7 @@ class ProjectKind(Protocol):
 
     def decode(
         self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
-    ) -> list[Prediction]:
+    ) -> list[PredictedLabel]:
         """A processed doc as contract predictions (``confidence``: (start, end, label) -> probability)."""
         ...
 
@@ -124,22 +130,22 @@ class ProjectKind(Protocol):
         ...
 
     def predicted_documents(
-        self, docs: Sequence[Document], outputs: Sequence[Sequence[Prediction]]
+        self, docs: Sequence[Document], outputs: Sequence[Sequence[PredictedLabel]]
     ) -> tuple[list[Document], list[dict[str, float]] | None]:
         """Predictor output as predicted Documents, plus class scores where the kind has them."""
         ...
 
     def outcomes(
-        self, gold: Sequence[Document], predictions: Sequence[Sequence[Prediction]]
+        self, gold: Sequence[Document], predictions: Sequence[Sequence[PredictedLabel]]
     ) -> list[tuple[float, bool]]:
         """(confidence, correct) of every returned prediction, for calibration."""
         ...
 
     # --- report ------------------------------------------------------------------------------------------
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         """The error-table rows of one reviewed document of the Evaluation JSON."""
         ...
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         """Whether a gold-vs-predicted matrix means something (``multilabel`` None: not recorded)."""
         ...

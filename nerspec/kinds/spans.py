@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
-from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
+from nerspec.kinds.base import ConfigBlock, KindSchedule
 from nerspec.kinds.ner import SCHEDULE, NERKind
 from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.predictions import PredictedLabel
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -117,23 +118,17 @@ class SpanKind(NERKind):
 
     def decode(
         self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
-    ) -> list[Prediction]:
+    ) -> list[PredictedLabel]:
         group = doc.spans.get(SPANS_KEY)
         if group is None:
             return []
         scores = group.attrs.get("scores")
         out = []
         for index, span in enumerate(group):
-            score = 1.0 if scores is None else float(scores[index])
-            out.append(
-                {
-                    "category": span.label_,
-                    "offset": span.start_char,
-                    "length": span.end_char - span.start_char,
-                    "text": span.text,
-                    "confidenceScore": round(score, 4),
-                }
-            )
+            # spancat's scores are one number per span; spancat_singlelabel's a one-element row (an expert config).
+            score = 1.0 if scores is None else float(scores[index].item())
+            out.append(PredictedLabel(span.label_, round(score, 4), span.start_char, span.end_char - span.start_char,
+                                      span.text))
         # Reading order, the longer of two spans that start together first (the outer of nested entities).
-        out.sort(key=lambda e: (e["offset"], -e["length"], e["category"]))
+        out.sort(key=lambda e: (e.start, -(e.length or 0), e.category))
         return out

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
-from nerspec.kinds.base import ConfigBlock, KindSchedule, Prediction
+from nerspec.kinds.base import ConfigBlock, KindSchedule
 from nerspec.kinds.pipeline import listener, make_doc
 from nerspec.manifest.kind_names import CLASSIFICATION_KIND
 from nerspec.manifest.schema import ClassificationSpec
+from nerspec.predictions import PredictedLabel
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -140,16 +141,16 @@ class TextClassificationKind:
 
     def decode(
         self, doc: Doc, confidence: Mapping[tuple[int, int, str], float] | None, threshold: float, multilabel: bool
-    ) -> list[Prediction]:
+    ) -> list[PredictedLabel]:
         cats = doc.cats
         if not multilabel:
             # Single-label: the argmax is the prediction, its softmax probability the confidence.
             if not cats:
                 return []
             label = max(cats, key=cats.__getitem__)
-            return [{"category": label, "confidenceScore": round(float(cats[label]), 4)}]
+            return [PredictedLabel(label, round(float(cats[label]), 4))]
         chosen = sorted(((lab, s) for lab, s in cats.items() if s >= threshold), key=lambda item: (-item[1], item[0]))
-        return [{"category": label, "confidenceScore": round(float(score), 4)} for label, score in chosen]
+        return [PredictedLabel(label, round(float(score), 4)) for label, score in chosen]
 
     # --- data --------------------------------------------------------------------------------------------
 
@@ -178,7 +179,7 @@ class TextClassificationKind:
 
         gold, pred = class_sets(given.gold), self._predicted(given)
         scores = score_classes(gold, pred, given.labels)
-        extra: dict[str, Any] = {}
+        extra: dict[str, object] = {}
         if given.multilabel:
             extra["threshold"] = given.threshold
             extra["threshold_sweep"] = threshold_sweep(gold, given.scores) if given.scores is not None else []
@@ -199,17 +200,17 @@ class TextClassificationKind:
         return class_sets(given.pred)
 
     def predicted_documents(
-        self, docs: Sequence[Document], outputs: Sequence[Sequence[Prediction]]
+        self, docs: Sequence[Document], outputs: Sequence[Sequence[PredictedLabel]]
     ) -> tuple[list[Document], list[dict[str, float]] | None]:
         pred: list[Document] = []
         scores: list[dict[str, float]] = []
         for doc, classes in zip(docs, outputs, strict=True):
-            pred.append(Document(id=doc.id, text=doc.text, labels=[c["category"] for c in classes]))
-            scores.append({c["category"]: float(c.get("confidenceScore", 1.0)) for c in classes})
+            pred.append(Document(id=doc.id, text=doc.text, labels=[c.category for c in classes]))
+            scores.append({c.category: c.confidence for c in classes})
         return pred, scores
 
     def outcomes(
-        self, gold: Sequence[Document], predictions: Sequence[Sequence[Prediction]]
+        self, gold: Sequence[Document], predictions: Sequence[Sequence[PredictedLabel]]
     ) -> list[tuple[float, bool]]:
         from nerspec.calibration import class_outcomes
 
@@ -217,12 +218,12 @@ class TextClassificationKind:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def report_errors(self, document: Mapping[str, Any]) -> list[dict[str, str]]:
+    def report_errors(self, document: Mapping[str, object]) -> list[dict[str, str]]:
         from nerspec.metrics.error_rows import class_errors
 
         return class_errors(document)
 
-    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, Any]) -> bool:
+    def shows_confusion(self, multilabel: bool | None, evaluation: Mapping[str, object]) -> bool:
         # A multi-label document can be right and wrong at once; a gold-vs-predicted matrix only means
         # something when each document has exactly one class.
         if multilabel is None:

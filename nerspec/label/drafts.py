@@ -7,30 +7,31 @@ validation fails on unreviewed drafts unless the source sets ``allow_drafts: tru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
+from nerspec.predictions import Prediction
 
 if TYPE_CHECKING:
     from nerspec.corpus.formats.labelstudio import Confidences, Task
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 
-def draft_of(doc: Document, prediction: list[dict[str, Any]], spans: bool) -> tuple[Document, Confidences]:
+def draft_of(doc: Document, prediction: Prediction, spans: bool) -> tuple[Document, Confidences]:
     """The document with the predicted spans (or classes) as a draft, and each span's (class's) confidence."""
     scores: Confidences = {}
     draft = Document(id=doc.id, text=doc.text, dataset=doc.dataset, status="draft")
     for item in prediction:
-        confidence = float(item.get("confidenceScore", 0.0))
+        confidence = item.confidence
         if spans:
-            span = Span(int(item["offset"]), int(item["offset"]) + int(item["length"]), str(item["category"]))
+            span = Span(item.start, item.end, item.category)
             draft.spans.append(span)
             scores[span] = confidence
         else:
-            draft.labels.append(str(item["category"]))
-            scores[str(item["category"])] = confidence
+            draft.labels.append(item.category)
+            scores[item.category] = confidence
     return draft, scores
 
 
@@ -56,10 +57,10 @@ def labelstudio_tasks(
     return out
 
 
-def jsonl_records(drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str) -> list[JSONObject]:
+def jsonl_records(drafts: Sequence[tuple[Document, Confidences]], spans: bool, model_version: str) -> list[JsonObject]:
     out = []
     for draft, scores in drafts:
-        record: JSONObject = {"id": draft.id, "text": draft.text}
+        record: JsonObject = {"id": draft.id, "text": draft.text}
         if spans:
             record["spans"] = [
                 {"start": s.start, "end": s.end, "label": s.label, "score": round(scores[s], 4)} for s in draft.spans
@@ -76,15 +77,29 @@ def write_drafts(
     drafts: Sequence[tuple[Document, Confidences]], target: Path, fmt: str, spans: bool, model_version: str
 ) -> Path:
     """Write drafts atomically in ``fmt`` (``labelstudio`` task list or nerspec ``jsonl``)."""
-    from nerspec.atomic import write_text
-    from nerspec.corpus.formats import jsonl
+    return DRAFT_WRITERS[fmt](drafts, target, spans, model_version)
+
+
+def _labelstudio_drafts(drafts: Sequence[tuple[Document, Confidences]], target: Path, spans: bool, model_version: str) -> Path:
     from nerspec.corpus.formats.labelstudio import write_tasks
 
-    if fmt == "labelstudio":
-        return write_tasks(labelstudio_tasks(drafts, spans, model_version), target)
+    return write_tasks(labelstudio_tasks(drafts, spans, model_version), target)
+
+
+def _jsonl_drafts(drafts: Sequence[tuple[Document, Confidences]], target: Path, spans: bool, model_version: str) -> Path:
+    from nerspec.atomic import write_text
+    from nerspec.corpus.formats import jsonl
+
     lines = [jsonl.line(r) for r in jsonl_records(drafts, spans, model_version)]
     write_text(target, "\n".join(lines) + ("\n" if lines else ""))
     return target
+
+
+# The writer of each ``drafts`` format (``Format.drafts`` names them; a test keeps the two equal).
+DRAFT_WRITERS: dict[str, Callable[[Sequence[tuple[Document, Confidences]], Path, bool, str], Path]] = {
+    "labelstudio": _labelstudio_drafts,
+    "jsonl": _jsonl_drafts,
+}
 
 
 def format_for(target: Path, fmt: str | None) -> str:

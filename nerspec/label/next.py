@@ -28,12 +28,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
+from nerspec.predictions import Prediction
 
 if TYPE_CHECKING:
+    from nerspec.json_types import JsonObject
     from nerspec.manifest.load import LoadedProject
     from nerspec.monitor.pool import ProductionPool
     from nerspec.predict import Predictor
@@ -56,16 +58,16 @@ class Pick:
     score: float
     reasons: list[str]
     document: Document
-    prediction: list[dict[str, Any]] = field(default_factory=list)
+    prediction: Prediction = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "score": self.score, "reasons": self.reasons}
+    def to_json(self) -> JsonObject:
+        return {"id": self.id, "score": self.score, "reasons": [*self.reasons]}
 
 
 @dataclass
 class _Candidate:
     doc: Document
-    prediction: list[dict[str, Any]]
+    prediction: Prediction
     uncertainty: float
     reasons: list[str]
     words: frozenset[str]
@@ -87,7 +89,7 @@ def rank(
     *,
     strategy: str = "diverse",
     seed: int = 0,
-    predictions: Iterable[list[dict[str, Any]]] | None = None,
+    predictions: Iterable[Prediction] | None = None,
     spans: bool = True,
     multilabel: bool = False,
     threshold: float = 0.5,
@@ -123,45 +125,45 @@ def rank(
 
 
 def _candidate(
-    doc: Document, prediction: list[dict[str, Any]], seed: int, spans: bool, multilabel: bool, threshold: float,
+    doc: Document, prediction: Prediction, seed: int, spans: bool, multilabel: bool, threshold: float,
     under: dict[str, str],
 ) -> _Candidate:
     if spans:
         uncertainty, reasons = _ner_uncertainty(prediction)
     else:
         uncertainty, reasons = _class_uncertainty(prediction, multilabel, threshold)
-    rare = sorted({str(p["category"]) for p in prediction} & set(under))
+    rare = sorted({p.category for p in prediction} & set(under))
     if rare:
         uncertainty += UNDER_REPRESENTED_BONUS * len(rare)
         reasons.extend(f"predicts {label}, which guidance calls under-represented ({under[label]})" for label in rare)
     return _Candidate(doc, prediction, uncertainty, reasons, words_of(doc.text), tie_key(seed, doc.id))
 
 
-def _ner_uncertainty(prediction: list[dict[str, Any]]) -> tuple[float, list[str]]:
+def _ner_uncertainty(prediction: Prediction) -> tuple[float, list[str]]:
     if not prediction:
         return 0.0, []
-    doubt = sum(1.0 - float(p.get("confidenceScore", 0.0)) for p in prediction)
-    low = min(prediction, key=lambda p: float(p.get("confidenceScore", 0.0)))
-    reason = f"lowest entity confidence {float(low.get('confidenceScore', 0.0)):.2f} (`{low.get('text', '')}` as {low['category']})"
+    doubt = sum(1.0 - p.confidence for p in prediction)
+    low = min(prediction, key=lambda p: p.confidence)
+    reason = f"lowest entity confidence {low.confidence:.2f} (`{low.text or ''}` as {low.category})"
     if len(prediction) > 1:
         reason += f"; {len(prediction)} predicted entities, expected wrong {doubt:.2f}"
     return doubt, [reason]
 
 
-def _class_uncertainty(prediction: list[dict[str, Any]], multilabel: bool, threshold: float) -> tuple[float, list[str]]:
+def _class_uncertainty(prediction: Prediction, multilabel: bool, threshold: float) -> tuple[float, list[str]]:
     if not prediction:
         return 0.5, ["no class reaches the threshold"] if multilabel else ["no class predicted"]
     if not multilabel:
         top = prediction[0]
-        p = float(top.get("confidenceScore", 0.0))
-        reason = f"top class {top['category']} only {p:.2f}"
+        p = top.confidence
+        reason = f"top class {top.category} only {p:.2f}"
         if p < NEAR_TIE:
             reason = f"near-tie between classes: {reason}"
         return 1.0 - p, [reason]
     span = max(threshold, 1.0 - threshold)
-    closest = min(prediction, key=lambda c: float(c.get("confidenceScore", 0.0)))
-    p = float(closest.get("confidenceScore", 0.0))
-    return 1.0 - abs(p - threshold) / span, [f"{closest['category']} at {p:.2f}, near the threshold {threshold:.2f}"]
+    closest = min(prediction, key=lambda c: c.confidence)
+    p = closest.confidence
+    return 1.0 - abs(p - threshold) / span, [f"{closest.category} at {p:.2f}, near the threshold {threshold:.2f}"]
 
 
 def _percentiles(values: list[float]) -> list[float]:

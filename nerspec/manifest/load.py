@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError as SchemaError
 
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 
 class Locate(Protocol):
@@ -247,7 +247,7 @@ def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
 
 
 @cache
-def _schema() -> JSONObject:
+def _schema() -> JsonObject:
     if SCHEMA_FILE.is_file():  # the committed file editors and CI use
         return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     from nerspec.manifest.schema_file import json_schema  # installed without the repository

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from nerspec.manifest.schema import Manifest
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject
+    from nerspec.json_types import JsonObject
 
 
 def render_schema() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def json_schema() -> JSONObject:
+def json_schema() -> JsonObject:
     """The JSON Schema of a manifest, as committed in ``schemas/nerspec.v1.schema.json``."""
     from pydantic import TypeAdapter
 

@@ -8,9 +8,15 @@ pooled counts of all resamples are one matrix product ``weights @ per_document_c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from nerspec import progress
+
+if TYPE_CHECKING:  # numpy itself is imported where it is used
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    FloatArray = NDArray[np.float64]
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95
@@ -18,7 +24,17 @@ DEFAULT_LEVEL = 0.95
 _BLOCK_CELLS = 4_000_000
 
 
-def _weights(n: int, resamples: int, seed: int) -> Iterator[Any]:
+class IntervalsJSON(TypedDict):
+    """The Evaluation's ``ci``."""
+
+    level: float
+    resamples: int
+    seed: int
+    micro: dict[str, list[float]]
+    per_label_f1: dict[str, list[float]]
+
+
+def _weights(n: int, resamples: int, seed: int) -> Iterator[FloatArray]:
     """Blocks of ``(r, n)`` draw counts; the same seed gives the same resamples whatever the block size."""
     import numpy as np
 
@@ -33,16 +49,16 @@ def _weights(n: int, resamples: int, seed: int) -> Iterator[Any]:
         done += r
 
 
-def resampled_totals(counts: Any, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Any:
+def resampled_totals(counts: ArrayLike, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> FloatArray:
     """``counts``: ``(documents, ...)`` array; returns ``(resamples, ...)`` pooled counts per resample."""
     import numpy as np
 
-    counts = np.asarray(counts, dtype=np.float64)
-    n = counts.shape[0]
-    tail = counts.shape[1:]
+    array = np.asarray(counts, dtype=np.float64)
+    n = array.shape[0]
+    tail = array.shape[1:]
     if n == 0:
         return np.zeros((resamples, *tail))
-    flat = counts.reshape(n, -1)
+    flat = array.reshape(n, -1)
     # Documents with no counts at all still take part in the draws but not in the product.
     active = np.flatnonzero(flat.any(axis=1))
     flat = flat[active]
@@ -56,14 +72,14 @@ def resampled_totals(counts: Any, resamples: int = DEFAULT_RESAMPLES, seed: int 
     return out.reshape(resamples, *tail)
 
 
-def _safe_div(num: Any, den: Any, empty: float) -> Any:
+def _safe_div(num: FloatArray, den: FloatArray, empty: float) -> FloatArray:
     import numpy as np
 
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), empty)
 
 
-def metrics_from_totals(totals: Any) -> dict[str, Any]:
+def metrics_from_totals(totals: FloatArray) -> dict[str, FloatArray]:
     """``totals``: ``(..., labels, 3)`` tp/fp/fn. Micro P/R/F1 (0 when undefined) and per-label F1
     (NaN when the label has no gold and no predicted item in a resample, so it is left out there)."""
     import numpy as np
@@ -83,7 +99,7 @@ def metrics_from_totals(totals: Any) -> dict[str, Any]:
     }
 
 
-def _interval(values: Any, level: float) -> list[float]:
+def _interval(values: FloatArray, level: float) -> list[float]:
     import numpy as np
 
     values = values[~np.isnan(values)]
@@ -95,12 +111,12 @@ def _interval(values: Any, level: float) -> list[float]:
 
 
 def bootstrap_ci(
-    counts: Any,
+    counts: ArrayLike,
     labels: Sequence[str],
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     level: float = DEFAULT_LEVEL,
-) -> dict[str, Any]:
+) -> IntervalsJSON:
     """Percentile intervals; ``counts`` is ``(documents, labels, 3)`` tp/fp/fn. The ``ci`` of the
     Evaluation JSON."""
     totals = resampled_totals(counts, resamples, seed)
@@ -117,7 +133,7 @@ def bootstrap_ci(
 METRICS = ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "precision", "recall", "f1")
 
 
-def _metric(totals: Any, metric: str, label_index: int | None) -> Any:
+def _metric(totals: FloatArray, metric: str, label_index: int | None) -> FloatArray:
     import numpy as np
 
     if metric in ("precision", "recall", "f1"):
@@ -137,8 +153,8 @@ def _metric(totals: Any, metric: str, label_index: int | None) -> Any:
 
 
 def paired_bootstrap(
-    per_doc_counts_new: Any,
-    per_doc_counts_old: Any,
+    per_doc_counts_new: ArrayLike,
+    per_doc_counts_old: ArrayLike,
     metric: str = "micro_f1",
     *,
     label_index: int | None = None,
@@ -171,23 +187,27 @@ def paired_bootstrap(
     return (not_worse + 1) / (resamples + 1)
 
 
-def doc_counts_from_review(documents: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[int]]]:
+def _items(value: object) -> list[Mapping[str, object]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def doc_counts_from_review(documents: Sequence[Mapping[str, object]]) -> dict[str, dict[str, list[int]]]:
     """Per document id: label -> [tp, fp, fn], read back from the ``documents`` of an Evaluation."""
     out: dict[str, dict[str, list[int]]] = {}
     for doc in documents:
         counts: dict[str, list[int]] = {}
-        for item in doc.get("gold", []):
-            counts.setdefault(item["label"], [0, 0, 0])[0 if item["status"] == "TP" else 2] += 1
-        for item in doc.get("predicted", []):
+        for item in _items(doc.get("gold")):
+            counts.setdefault(str(item["label"]), [0, 0, 0])[0 if item["status"] == "TP" else 2] += 1
+        for item in _items(doc.get("predicted")):
             if item["status"] == "FP":
-                counts.setdefault(item["label"], [0, 0, 0])[1] += 1
+                counts.setdefault(str(item["label"]), [0, 0, 0])[1] += 1
         out[str(doc["id"])] = counts
     return out
 
 
 def significance_test(
-    evaluation: Sequence[Mapping[str, Any]],
-    baseline: Sequence[Mapping[str, Any]],
+    evaluation: Sequence[Mapping[str, object]],
+    baseline: Sequence[Mapping[str, object]],
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Callable[[str, str | None], float | None]:
@@ -199,7 +219,7 @@ def significance_test(
     old_docs = doc_counts_from_review(baseline)
     ids = [doc_id for doc_id in new_docs if doc_id in old_docs]
     labels = sorted({lab for c in (*new_docs.values(), *old_docs.values()) for lab in c})
-    cache: dict[str, Any] = {}
+    cache: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
 
     def test(metric: str, label: str | None) -> float | None:
         if not ids:

@@ -17,11 +17,20 @@ only exact matches, so the row and column sums keep their meaning; the matrix sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from nerspec.corpus.model import Document
 
 NONE = "$none"
+
+
+class ConfusionJSON(TypedDict):
+    """The Evaluation's ``confusion_matrix``: rows gold, columns predicted, ``$none`` last."""
+
+    labels: list[str]
+    matrix: list[list[int]]
+    boundary_errors: NotRequired[dict[str, int]]  # NER
+    pairing: NotRequired[str]  # how spans paired where entities overlap (``PAIRING_NOTES``)
 BEST_OVERLAP = "best_overlap"  # the matrix's ``pairing`` in an overlapping project
 # What a matrix's ``pairing`` means, for the line reports print under the matrix.
 PAIRING_NOTES = {
@@ -39,7 +48,7 @@ def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
 
 def ner_confusion(
     gold_docs: Sequence[Document], pred_docs: Sequence[Document], labels: Sequence[str], overlapping: bool = False
-) -> dict[str, Any]:
+) -> ConfusionJSON:
     """The matrix (``overlapping``: the project's spans may overlap or nest, so the spans left after the exact
     matches pair by best overlap, ``BEST_OVERLAP``, and the matrix records ``"pairing": "best_overlap"``)."""
     names = list(labels) + [NONE]
@@ -65,7 +74,7 @@ def ner_confusion(
             matrix[none][index[label]] += 1
         for label in _boundary_errors(unmatched_gold, unmatched_pred):
             boundary[label] = boundary.get(label, 0) + 1
-    out: dict[str, Any] = {
+    out: ConfusionJSON = {
         "labels": names,
         "matrix": matrix,
         "boundary_errors": {label: boundary[label] for label in labels if label in boundary},
@@ -130,7 +139,7 @@ def _boundary_errors(unmatched_gold: list[Ent], unmatched_pred: list[Ent]) -> li
 
 def class_confusion(
     gold_sets: Sequence[set[str]], pred_sets: Sequence[set[str]], labels: Sequence[str]
-) -> dict[str, Any]:
+) -> ConfusionJSON:
     """Single-label: the usual confusion matrix. Multi-label: a document's wrong gold classes and wrong
     predicted classes are paired in sorted order (the rest go to ``$none``), which keeps the row sums equal
     to the gold counts and the column sums to the predicted counts, and reduces to the usual matrix when
@@ -152,10 +161,9 @@ def class_confusion(
     return {"labels": names, "matrix": matrix}
 
 
-def confused_pairs(confusion: dict[str, Any]) -> list[tuple[str, str, int, int]]:
+def confused_pairs(confusion: ConfusionJSON) -> list[tuple[str, str, int, int]]:
     """``(gold, predicted, count, gold_total)`` for every nonzero off-diagonal cell between two labels."""
-    names: list[str] = confusion["labels"]
-    matrix: list[list[int]] = confusion["matrix"]
+    names, matrix = confusion["labels"], confusion["matrix"]
     out: list[tuple[str, str, int, int]] = []
     for i, gold in enumerate(names):
         if gold == NONE:

@@ -7,7 +7,6 @@ Each row is plain strings (``doc_id``, ``error``, ``gold``, ``predicted`` and an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from nerspec import escape
 
@@ -29,11 +28,15 @@ def _span(item: object) -> SpanKey | None:
     return None
 
 
-def span_errors(doc: Mapping[str, Any]) -> list[ErrorRow]:
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def span_errors(doc: Mapping[str, object]) -> list[ErrorRow]:
     """Missed, spurious, wrong-type and boundary errors of one document's spans."""
     text = str(doc.get("text", ""))
-    gold = {s for s in map(_span, doc.get("gold") or []) if s}
-    pred = {s for s in map(_span, doc.get("predicted") or []) if s}
+    gold = {s for s in map(_span, _list(doc.get("gold"))) if s}
+    pred = {s for s in map(_span, _list(doc.get("predicted"))) if s}
     missed = sorted(gold - pred)
     spurious = sorted(pred - gold)
     rows: list[ErrorRow] = []
@@ -68,10 +71,10 @@ def _labels_of(items: Iterable[object] | None) -> list[str]:
     return sorted(out)
 
 
-def class_errors(doc: Mapping[str, Any]) -> list[ErrorRow]:
+def class_errors(doc: Mapping[str, object]) -> list[ErrorRow]:
     """One ``misclassified`` row when a document's predicted classes differ from its gold ones."""
     text = str(doc.get("text", ""))
-    gold, pred = _labels_of(doc.get("gold")), _labels_of(doc.get("predicted"))
+    gold, pred = _labels_of(_list(doc.get("gold"))), _labels_of(_list(doc.get("predicted")))
     if gold == pred:
         return []
     row = error_row(doc, "misclassified", ", ".join(gold) or "—", ", ".join(pred) or "—", text, 0, 0)
@@ -80,7 +83,7 @@ def class_errors(doc: Mapping[str, Any]) -> list[ErrorRow]:
 
 
 def error_row(
-    doc: Mapping[str, Any], kind: str, gold: str, predicted: str, text: str, start: int, end: int
+    doc: Mapping[str, object], kind: str, gold: str, predicted: str, text: str, start: int, end: int
 ) -> ErrorRow:
     before, match, after = escape.excerpt(text, start, end, width=50)
     return {

@@ -22,10 +22,11 @@ Rules (codes in parentheses), after the reference's "improve model" advice:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from nerspec.corpus.model import Document
-from nerspec.metrics.confusion import confused_pairs
+from nerspec.metrics.confusion import ConfusionJSON, confused_pairs
+from nerspec.metrics.review import ReviewDocument
 
 MIN_INSTANCES = 15
 RECOMMENDED_INSTANCES = 50
@@ -37,6 +38,15 @@ CONFUSION_SHARE = 0.10
 # 10% alone fires on a single confusion of a type with 10 test instances: noise, not an ambiguous schema.
 MIN_CONFUSED = 3
 MAX_EXAMPLES = 3
+
+
+class GuidanceJSON(TypedDict):
+    """An entry of the Evaluation's ``guidance``."""
+
+    code: str
+    severity: str  # warning or info
+    message: str
+    labels: list[str]
 
 
 class LabelStats(TypedDict):
@@ -69,7 +79,7 @@ def side_stats(docs: Sequence[Document], spans: bool) -> SideStats:
     return {"documents": len(docs), "labels": dict(sorted(labels.items()))}
 
 
-def _g(code: str, severity: str, message: str, labels: list[str]) -> dict[str, Any]:
+def _g(code: str, severity: str, message: str, labels: list[str]) -> GuidanceJSON:
     return {"code": code, "severity": severity, "message": message, "labels": labels}
 
 
@@ -78,7 +88,7 @@ def _counts(stats: SideStats | None, labels: Sequence[str]) -> dict[str, int]:
     return {label: found[label]["instances"] if label in found else 0 for label in labels}
 
 
-def _imbalance(counts: dict[str, int], code: str, severity: str, side: str, unit: str) -> list[dict[str, Any]]:
+def _imbalance(counts: dict[str, int], code: str, severity: str, side: str, unit: str) -> list[GuidanceJSON]:
     present = {k: v for k, v in counts.items() if v > 0}
     if len(present) < 2:
         return []
@@ -92,7 +102,7 @@ def _imbalance(counts: dict[str, int], code: str, severity: str, side: str, unit
                f"({ratio:.0f}x); label more {small} or expect it to score lower", [big, small])]
 
 
-def _distribution(train: dict[str, int], test: dict[str, int]) -> list[dict[str, Any]]:
+def _distribution(train: dict[str, int], test: dict[str, int]) -> list[GuidanceJSON]:
     n_train, n_test = sum(train.values()), sum(test.values())
     if not n_train or not n_test:
         return []
@@ -108,7 +118,7 @@ def _distribution(train: dict[str, int], test: dict[str, int]) -> list[dict[str,
                + "; ".join(parts) + "; the test set may not measure what training teaches", named)]
 
 
-def _ambiguous(confusion: dict[str, Any], unit: str) -> list[dict[str, Any]]:
+def _ambiguous(confusion: ConfusionJSON, unit: str) -> list[GuidanceJSON]:
     out = []
     for gold, pred, count, total in confused_pairs(confusion):
         if total and count >= MIN_CONFUSED and count / total >= CONFUSION_SHARE:
@@ -118,7 +128,7 @@ def _ambiguous(confusion: dict[str, Any], unit: str) -> list[dict[str, Any]]:
     return out
 
 
-def _incomplete_tagging(documents: Sequence[dict[str, Any]], tagged_docs: Sequence[Document]) -> list[dict[str, Any]]:
+def _incomplete_tagging(documents: Sequence[ReviewDocument], tagged_docs: Sequence[Document]) -> list[GuidanceJSON]:
     tagged: dict[str, dict[str, int]] = {}
     for doc in tagged_docs:
         for s in doc.spans:
@@ -128,9 +138,9 @@ def _incomplete_tagging(documents: Sequence[dict[str, Any]], tagged_docs: Sequen
                 by_label[s.label] = by_label.get(s.label, 0) + 1
     found: dict[str, list[str]] = {}
     for result in documents:
-        for item in result.get("predicted", []):
+        for item in result["predicted"]:
             if item.get("status") == "FP" and item.get("error") == "spurious":
-                text = item["text"].strip()
+                text = item.get("text", "").strip()
                 if text in tagged:
                     found.setdefault(item["label"], []).append(text)
     out = []
@@ -151,16 +161,16 @@ def guidance(
     spans: bool,
     labels: Sequence[str],
     data: Sides,
-    confusion: dict[str, Any],
-    documents: Sequence[dict[str, Any]],
+    confusion: ConfusionJSON,
+    documents: Sequence[ReviewDocument],
     tagged_docs: Sequence[Document] = (),
-) -> list[dict[str, Any]]:
+) -> list[GuidanceJSON]:
     """The ``guidance`` list of the Evaluation JSON. ``data`` is its ``data`` section (``train`` may be None,
     then the train-side rules are skipped); ``tagged_docs`` are the documents whose tags count as "labeled
     elsewhere" for the incomplete-tagging rule. ``spans``: the kind labels spans (``ProjectKind.annotates_spans``);
     instance counts and incomplete tagging apply to spans, document counts to classes."""
     unit = "instances" if spans else "documents"
-    out: list[dict[str, Any]] = []
+    out: list[GuidanceJSON] = []
     train_stats, test_stats = data["train"], data["test"]
     test = _counts(test_stats, labels)
     if train_stats is not None:
@@ -199,7 +209,7 @@ def guidance(
 
 def language_guidance(
     spans: bool, labels: Sequence[str], train_docs: Sequence[Document] | None, test_docs: Sequence[Document]
-) -> list[dict[str, Any]]:
+) -> list[GuidanceJSON]:
     """``few_instances_in_language`` (warning): in a project of several languages, a language with fewer than
     ``MIN_INSTANCES`` training instances (classification: documents) of a type that the project trains. One
     warning per language, naming its thin types; the model learns those types mostly from other languages."""

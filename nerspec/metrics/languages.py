@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nerspec.metrics.prf import Scores
@@ -24,7 +24,7 @@ UNDETERMINED = "und"
 
 def per_language(
     metrics: Callable[[ScoringInput], Scores], given: ScoringInput
-) -> dict[str, dict[str, Any]] | None:
+) -> dict[str, dict[str, object]] | None:
     """Micro, macro and per-label F1 of each language's documents (``metrics``: the kind's scorer)."""
     gold, pred, scores = given.gold, given.pred, given.scores
     if not any(d.language for d in gold):
@@ -32,7 +32,7 @@ def per_language(
     groups: dict[str, list[int]] = defaultdict(list)
     for i, doc in enumerate(gold):
         groups[doc.language or UNDETERMINED].append(i)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, object]] = {}
     for language in sorted(groups):
         idx = groups[language]
         s = metrics(replace(given, gold=[gold[i] for i in idx], pred=[pred[i] for i in idx],

@@ -14,7 +14,6 @@ nervaluate (``min_overlap_percentage=1.0``), an overlap counts when it covers at
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from nerspec.corpus.model import Document
 from nerspec.metrics.prf import ratio
@@ -111,7 +110,7 @@ def _type(true: list[Ent], pred: list[Ent], counts: dict[str, int]) -> None:
     counts["missed"] += len(true) - len(matched)
 
 
-def _finish(counts: dict[str, int], half_partial: bool) -> dict[str, Any]:
+def _finish(counts: dict[str, int], half_partial: bool) -> dict[str, float]:
     actual = counts["correct"] + counts["incorrect"] + counts["partial"] + counts["spurious"]
     possible = counts["correct"] + counts["incorrect"] + counts["partial"] + counts["missed"]
     credit = counts["correct"] + (0.5 * counts["partial"] if half_partial else 0.0)
@@ -125,7 +124,7 @@ def entities(doc: Document) -> list[Ent]:
     return sorted({(s.start, s.end, s.label) for s in doc.spans})
 
 
-def score_partial(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> dict[str, dict[str, Any]]:
+def score_partial(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> dict[str, dict[str, float]]:
     """``{scheme: {correct, incorrect, partial, missed, spurious, possible, actual, precision, recall, f1}}``."""
     totals = {scheme: dict.fromkeys(CATEGORIES, 0) for scheme in SCHEMES}
     for gold, pred in zip(gold_docs, pred_docs, strict=True):

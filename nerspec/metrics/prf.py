@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:  # numpy itself is imported where it is used
+    import numpy as np
+    from numpy.typing import NDArray
 
 Item = TypeVar("Item", bound=Hashable)  # NER: ``(start, end, label)``; classification: the class name
 
@@ -50,8 +54,8 @@ class PRF:
     def support(self) -> int:
         return self.tp + self.fn
 
-    def to_json(self, support: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"precision": self.precision, "recall": self.recall, "f1": self.f1,
+    def to_json(self, support: bool = True) -> dict[str, float]:
+        out: dict[str, float] = {"precision": self.precision, "recall": self.recall, "f1": self.f1,
                                "tp": self.tp, "fp": self.fp, "fn": self.fn}
         if support:
             out["support"] = self.support
@@ -80,12 +84,12 @@ class Scores:
             "f1": sum(s.f1 for s in values) / n,
         }
 
-    def counts_array(self, labels: Sequence[str] | None = None) -> Any:
+    def counts_array(self, labels: Sequence[str] | None = None) -> NDArray[np.int64]:
         """``(documents, labels, 3)`` int array of tp, fp, fn (numpy)."""
         return counts_array(self.doc_counts, list(labels if labels is not None else self.labels))
 
 
-def counts_array(doc_counts: Sequence[dict[str, list[int]]], labels: list[str]) -> Any:
+def counts_array(doc_counts: Sequence[dict[str, list[int]]], labels: list[str]) -> NDArray[np.int64]:
     import numpy as np
 
     index = {label: i for i, label in enumerate(labels)}

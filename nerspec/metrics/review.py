@@ -11,11 +11,33 @@ classes of the other side that were wrong (``predicted instead`` / ``expected in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from nerspec.corpus.model import Document
 
 Ent = tuple[int, int, str]
+
+
+class ReviewItem(TypedDict):
+    """A gold or predicted item of a reviewed document (NER items have offsets and text; classes may carry a score)."""
+
+    label: str
+    status: str  # TP, FP or FN
+    error: str | None
+    start: NotRequired[int]
+    end: NotRequired[int]
+    text: NotRequired[str]
+    score: NotRequired[float]
+
+
+class ReviewDocument(TypedDict):
+    """An entry of the Evaluation's ``documents``."""
+
+    id: str
+    text: str
+    gold: list[ReviewItem]
+    predicted: list[ReviewItem]
+    mismatch: bool
 
 
 def _overlap(a: Ent, b: Ent) -> bool:
@@ -38,12 +60,12 @@ def _explain(item: Ent, others: set[Ent], text: str, other_side: str) -> str:
     return "missed" if other_side == "predicted" else "spurious"
 
 
-def _ner_item(e: Ent, text: str, status: str, error: str | None) -> dict[str, Any]:
+def _ner_item(e: Ent, text: str, status: str, error: str | None) -> ReviewItem:
     return {"start": e[0], "end": e[1], "label": e[2], "text": text[e[0] : e[1]], "status": status, "error": error}
 
 
-def review_ner(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def review_ner(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> list[ReviewDocument]:
+    out: list[ReviewDocument] = []
     for g_doc, p_doc in zip(gold_docs, pred_docs, strict=True):
         text = g_doc.text
         gold = {(s.start, s.end, s.label) for s in g_doc.spans}
@@ -70,19 +92,19 @@ def review_classes(
     gold_sets: Sequence[set[str]],
     pred_sets: Sequence[set[str]],
     scores: Sequence[dict[str, float]] | None = None,
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+) -> list[ReviewDocument]:
+    out: list[ReviewDocument] = []
     for k, (doc, gold, pred) in enumerate(zip(gold_docs, gold_sets, pred_sets, strict=True)):
         extra = sorted(pred - gold)
         missed = sorted(gold - pred)
-        gold_items = [
+        gold_items: list[ReviewItem] = [
             {"label": c, "status": "TP" if c in pred else "FN",
              "error": None if c in pred else ("predicted instead: " + ", ".join(extra) if extra else "missed")}
             for c in sorted(gold)
         ]
-        pred_items: list[dict[str, Any]] = []
+        pred_items: list[ReviewItem] = []
         for c in sorted(pred):
-            item: dict[str, Any] = {
+            item: ReviewItem = {
                 "label": c, "status": "TP" if c in gold else "FP",
                 "error": None if c in gold else ("expected instead: " + ", ".join(missed) if missed else "extra class"),
             }
@@ -95,5 +117,5 @@ def review_classes(
     return out
 
 
-def mismatches_only(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def mismatches_only(documents: list[ReviewDocument]) -> list[ReviewDocument]:
     return [d for d in documents if d["mismatch"]]

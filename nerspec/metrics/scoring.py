@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from nerspec.corpus.model import Document
+from nerspec.metrics.confusion import ConfusionJSON
 from nerspec.metrics.prf import Scores
+from nerspec.metrics.review import ReviewDocument
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,6 @@ class ScoringInput:
 @dataclass(frozen=True)
 class KindScores:
     scores: Scores
-    confusion_matrix: dict[str, Any]  # Evaluation JSON ``confusion_matrix``
-    documents: list[dict[str, Any]]  # Evaluation JSON ``documents`` (per-document review)
-    extra: dict[str, Any] = field(default_factory=dict)  # kind-specific top-level keys (``partial``, sweep)
+    confusion_matrix: ConfusionJSON  # Evaluation JSON ``confusion_matrix``
+    documents: list[ReviewDocument]  # Evaluation JSON ``documents`` (per-document review)
+    extra: dict[str, object] = field(default_factory=dict)  # kind-specific top-level keys (``partial``, sweep)

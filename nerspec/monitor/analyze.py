@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.monitor.drift import drift
 from nerspec.monitor.estimate import calibration_of, compared, estimate, precision_interval
 from nerspec.monitor.model import MonitorResult, Point, Window
+from nerspec.monitor.reference import Evaluation, reference_of
 from nerspec.state.monitoring import MonitoredDocument
+
+if TYPE_CHECKING:
+    from nerspec.manifest.schema import MonitoringAlert
 
 TIMELINE_POINTS = 20
 
@@ -23,8 +27,8 @@ class Inputs:
     language: str  # the project's, for documents logged without one
     per_label_key: str
     documents: list[MonitoredDocument]  # the window, every model
-    evaluation: dict[str, Any] | None  # the served model's Evaluation JSON (with ``reference``)
-    alert: Any  # manifest MonitoringAlert, or None
+    evaluation: Evaluation | None  # the served model's Evaluation JSON (with ``reference``)
+    alert: MonitoringAlert | None
 
 
 def iso_time(at: float) -> str:
@@ -56,7 +60,7 @@ def timeline(documents: list[MonitoredDocument], fitted_items: int, points: int 
     return out
 
 
-def alerts(result: MonitorResult, alert: Any) -> list[str]:
+def alerts(result: MonitorResult, alert: MonitoringAlert | None) -> list[str]:
     """The ``monitoring.alert`` thresholds the window crossed (``nerspec monitor`` exits 3 on any)."""
     if alert is None or result.window.documents < alert.min_documents:
         return []
@@ -80,11 +84,11 @@ def alerts(result: MonitorResult, alert: Any) -> list[str]:
 def analyze(inputs: Inputs) -> MonitorResult:
     served = [d for d in inputs.documents if d.fingerprint == inputs.fingerprint]
     notes = []
-    reference = (inputs.evaluation or {}).get("reference")
+    reference = reference_of(inputs.evaluation)
     if reference is None:
         notes.append(f"model {inputs.fingerprint[:12]} has no reference statistics (evaluated before nerspec "
                      "recorded them): no drift signals until a model evaluated by this nerspec is deployed")
-    elif reference.get("unseen_shares") is None:
+    elif reference.unseen_shares is None:
         notes.append("the model records no training vocabulary (trained before nerspec did): no unseen-word signal")
     found = drift(served, reference, inputs.language) if reference is not None and served else None
     calibrated, fitted_items = calibration_of(inputs.evaluation)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 import statistics as pystats
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
 
 from nerspec import statistics
 from nerspec.evaluate.reference import NO_PREDICTION
 from nerspec.languages import base
-from nerspec.monitor.model import Drift, Signal
+from nerspec.monitor.model import Drift, Signal, Summary
+from nerspec.monitor.reference import Reference
 from nerspec.state.monitoring import MonitoredDocument
 
 ALPHA = 0.01
@@ -29,7 +30,7 @@ RULE = (f"a signal drifts when p < {ALPHA} / number of signals (Bonferroni) and 
         f"({', '.join(f'{k} {v}' for k, v in MIN_EFFECT.items())}); the window drifted when any signal did")
 
 
-def _signal(name: str, test: str, result: statistics.TestResult, effect: float, window: Any, reference: Any,
+def _signal(name: str, test: str, result: statistics.TestResult, effect: float, window: Summary, reference: Summary,
             threshold: float, note: str = "") -> Signal:
     minimum = MIN_EFFECT[name]
     drifted = result.p_value < threshold and effect >= minimum
@@ -50,33 +51,34 @@ def _share(counts: dict[str, int]) -> dict[str, float]:
     return {k: round(v / total, 4) for k, v in sorted(counts.items())} if total else {}
 
 
-def signals(window: list[MonitoredDocument], reference: dict[str, Any], language: str) -> list[Signal]:
+def signals(window: list[MonitoredDocument], recorded: Reference | Mapping[str, object], language: str) -> list[Signal]:
     """Every signal the reference allows (the unseen-word share needs a model that recorded its vocabulary)."""
-    count = 5 if reference.get("unseen_shares") is not None else 4
+    reference = recorded if isinstance(recorded, Reference) else Reference.from_json(recorded)
+    count = 5 if reference.unseen_shares is not None else 4
     threshold = ALPHA / count
     out = []
     lengths = [float(d.length) for d in window]
-    ref_lengths = [float(x) for x in reference.get("lengths") or []]
+    ref_lengths = reference.lengths
     ks = statistics.ks_two_sample(lengths, ref_lengths)
     out.append(_signal("length", "ks", ks, ks.statistic, _median(lengths), _median(ref_lengths), threshold))
-    if reference.get("unseen_shares") is not None:
+    if reference.unseen_shares is not None:
         shares = [d.unseen_tokens / d.tokens for d in window if d.unseen_tokens is not None and d.tokens]
-        ref_shares = [float(x) for x in reference["unseen_shares"]]
+        ref_shares = reference.unseen_shares
         ks = statistics.ks_two_sample(shares, ref_shares)
         out.append(_signal("unseen_words", "ks", ks, ks.statistic, _mean(shares), _mean(ref_shares), threshold))
     languages: dict[str, int] = dict(Counter(d.language or base(language) for d in window))
-    ref_languages = {str(k): int(v) for k, v in (reference.get("languages") or {}).items()}
+    ref_languages = reference.languages
     chi = statistics.chi_square_homogeneity(languages, ref_languages)
     out.append(_signal("languages", "chi_square", chi, statistics.total_variation(languages, ref_languages),
                        _share(languages), _share(ref_languages), threshold))
     labels = Counter(p.label for d in window for p in d.predictions)
     labels[NO_PREDICTION] = sum(1 for d in window if not d.predictions)
-    ref_labels = {str(k): int(v) for k, v in (reference.get("labels") or {}).items()}
+    ref_labels = reference.labels
     chi = statistics.chi_square_homogeneity(dict(labels), ref_labels)
     out.append(_signal("labels", "chi_square", chi, statistics.total_variation(dict(labels), ref_labels),
                        _share(dict(labels)), _share(ref_labels), threshold))
     confidences = [p.confidence for d in window for p in d.predictions]
-    ref_confidences = [float(x) for x in reference.get("confidences") or []]
+    ref_confidences = reference.confidences
     z = statistics.mean_difference(confidences, ref_confidences)
     window_mean, ref_mean = _mean(confidences), _mean(ref_confidences)
     effect = abs(window_mean - ref_mean) if window_mean is not None and ref_mean is not None else 0.0
@@ -90,7 +92,7 @@ def _score(signal: Signal, threshold: float) -> float:
     return min(by_effect, by_evidence)
 
 
-def drift(window: list[MonitoredDocument], reference: dict[str, Any], language: str) -> Drift:
+def drift(window: list[MonitoredDocument], reference: Reference | Mapping[str, object], language: str) -> Drift:
     found = signals(window, reference, language)
     threshold = ALPHA / len(found)
     score = max((_score(s, threshold) for s in found), default=0.0)

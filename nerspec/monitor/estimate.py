@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any
+from collections.abc import Mapping
 
 from nerspec.monitor.model import Compared, Estimate, LabelEstimate
+from nerspec.monitor.reference import Evaluation, Reference, section
 from nerspec.state.monitoring import MonitoredDocument
 
 MIN_ITEMS = 30
@@ -33,11 +34,12 @@ def precision_interval(confidences: list[float], fitted_items: int) -> tuple[flo
     return round(mean, 4), (round(max(0.0, mean - spread), 4), round(min(1.0, mean + spread), 4))
 
 
-def calibration_of(evaluation: dict[str, Any] | None) -> tuple[bool, int]:
+def calibration_of(evaluation: Evaluation | None) -> tuple[bool, int]:
     """(whether the model's confidences are calibrated, how many items the map was fitted on)."""
-    calibration = (evaluation or {}).get("calibration") or {}
+    calibration = section(evaluation, "calibration")
     method = calibration.get("method", "none")
-    return method not in (None, "none"), int(calibration.get("fitted_items") or 0)
+    fitted = calibration.get("fitted_items")
+    return method not in (None, "none"), int(fitted) if isinstance(fitted, (int, float)) else 0
 
 
 def estimate(window: list[MonitoredDocument], *, calibrated: bool, fitted_items: int, drifted: bool) -> Estimate:
@@ -62,18 +64,20 @@ def estimate(window: list[MonitoredDocument], *, calibrated: bool, fitted_items:
     return Estimate(precision, interval, len(window), len(confidences), not reasons, reasons, per_label)
 
 
-def compared(evaluation: dict[str, Any], reference: dict[str, Any] | None, per_label_key: str,
+def compared(evaluation: Evaluation, reference: Reference | Mapping[str, object] | None, per_label_key: str,
              window: list[MonitoredDocument]) -> Compared:
     """The test split's measured and estimated precision and mean confidence, beside the window's."""
-    confidences = [float(x) for x in (reference or {}).get("confidences") or []]
+    if reference is not None and not isinstance(reference, Reference):
+        reference = Reference.from_json(reference)
+    confidences = reference.confidences if reference is not None else []
     mean = round(sum(confidences) / len(confidences), 4) if confidences else None
     window_items = [p.confidence for d in window for p in d.predictions]
-    per_label = {label: float(row["precision"]) for label, row in (evaluation.get(per_label_key) or {}).items()
-                 if isinstance(row, dict) and row.get("precision") is not None}
-    micro = (evaluation.get("micro") or {}).get("precision")
+    per_label = {str(label): float(row["precision"]) for label, row in section(evaluation, per_label_key).items()
+                 if isinstance(row, dict) and isinstance(row.get("precision"), (int, float))}
+    micro = section(evaluation, "micro").get("precision")
     return Compared(
-        documents=int((reference or {}).get("documents") or 0),
-        measured_precision=None if micro is None else round(float(micro), 4),
+        documents=reference.documents if reference is not None else 0,
+        measured_precision=round(float(micro), 4) if isinstance(micro, (int, float)) else None,
         estimated_precision=mean,
         mean_confidence=mean,
         per_label_precision=per_label,

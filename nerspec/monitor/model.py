@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+Summary = float | dict[str, float] | None  # a median, a mean or a distribution (None: no values)
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,8 @@ class Signal:
     p_value: float
     effect: float  # KS D, total variation distance, or the difference of the means
     min_effect: float  # the smallest effect the rule counts as drift
-    window: Any  # a summary of the window (median length, share, distribution, mean)
-    reference: Any  # the same summary of the test split
+    window: Summary  # a summary of the window (median length, share, distribution, mean)
+    reference: Summary  # the same summary of the test split
     drifted: bool
     note: str = ""
 
@@ -95,5 +96,14 @@ class MonitorResult:
     alerts: list[str]
     notes: list[str]
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_json(self) -> dict[str, object]:
+        """The result as JSON values (intervals as lists, as they are written), so a run result can hold it."""
+        return {key: _json_value(value) for key, value in asdict(self).items()}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import NerspecError
+from nerspec.monitor.reference import Reference, section
 from nerspec.paths import StatePaths
 from nerspec.state.monitoring import MonitoredDocument
 
@@ -61,16 +63,16 @@ def _unlike(doc: MonitoredDocument, lengths: list[float], shares: list[float], l
     return round(score, 4), ("unlike the training data: " + "; ".join(named)) if named else ""
 
 
-def build_pool(deployment: str, logged: list[MonitoredDocument], reference: dict[str, Any] | None,
+def build_pool(deployment: str, logged: list[MonitoredDocument], reference: Mapping[str, object] | None,
                language: str) -> ProductionPool:
     from nerspec.corpus.pool import normalised
     from nerspec.languages import base
     from nerspec.monitor.analyze import iso_time
 
-    ref = reference or {}
-    lengths = sorted(float(x) for x in ref.get("lengths") or [])
-    shares = sorted(float(x) for x in ref.get("unseen_shares") or [])
-    languages = {str(k) for k in (ref.get("languages") or {})}
+    ref = Reference.from_json(reference or {})
+    lengths = sorted(ref.lengths)
+    shares = sorted(ref.unseen_shares or [])
+    languages = set(ref.languages)
     repeated = {i for i, n in Counter(d.doc_id for d in logged).items() if n > 1}
     latest: dict[str, MonitoredDocument] = {}
     for doc in logged:  # oldest first: the latest of identical texts wins
@@ -87,21 +89,22 @@ def build_pool(deployment: str, logged: list[MonitoredDocument], reference: dict
 
 def production_pool(project: LoadedProject, deployment: str, paths: StatePaths, *, last: int | None = None) -> ProductionPool:
     """The texts the deployment logged (``monitoring.store_texts``), newest ``last`` (default 10,000)."""
-    from nerspec.monitor.run import DEFAULT_LAST, declared, recorded_evaluation, served_fingerprint
+    from nerspec.deploy.targets import served_fingerprint
+    from nerspec.monitor.run import DEFAULT_LAST, declared, recorded_evaluation
     from nerspec.state import open_store
 
-    entry = declared(project, deployment)
-    if not entry.monitoring.store_texts:
+    monitoring = declared(project, deployment)
+    if not monitoring.store_texts:
         raise NerspecError(f"{project.name}: deployment {deployment!r} logs no texts (`monitoring.store_texts` is "
                            "false), so it cannot be a labeling pool; set `store_texts: true` and `nerspec apply`")
     store = open_store(paths, create=False)
     try:
-        fingerprint = served_fingerprint(store, paths, project.name, deployment)
-        evaluation = recorded_evaluation(store, fingerprint) or {}
+        fingerprint = served_fingerprint(paths, store, project.name, deployment)
+        evaluation = recorded_evaluation(store, fingerprint)
         logged = store.monitoring_documents(project.name, deployment, last=last or DEFAULT_LAST)
     finally:
         store.close()
-    return build_pool(deployment, logged, evaluation.get("reference"), project.manifest.metadata.language)
+    return build_pool(deployment, logged, section(evaluation, "reference"), project.manifest.metadata.language)
 
 
 def is_deployment(project: LoadedProject, name: str | None) -> bool:

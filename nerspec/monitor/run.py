@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.errors import NerspecError
 from nerspec.monitor.analyze import Inputs, analyze
 from nerspec.monitor.model import MonitorResult
+from nerspec.monitor.reference import Evaluation
 from nerspec.paths import StatePaths
+
+if TYPE_CHECKING:
+    from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import Monitoring
+    from nerspec.state.store import Store
 
 DEFAULT_LAST = 10_000
 
@@ -18,37 +24,24 @@ class AlertRaised(NerspecError):
     exit_code = 3
 
 
-def declared(project: Any, deployment: str) -> Any:
-    """The manifest's deployment, which must ask for monitoring."""
+def declared(project: LoadedProject, deployment: str) -> Monitoring:
+    """The manifest's ``monitoring`` block of the deployment, which must have one."""
     for entry in project.manifest.spec.deployments:
         if entry.name == deployment:
             if entry.monitoring is None:
                 raise NerspecError(f"{project.name}: deployment {deployment!r} has no `monitoring` block, so nothing "
                                    "is logged for it; add `monitoring: {}` to its manifest entry and run `nerspec apply`")
-            return entry
+            return entry.monitoring
     names = ", ".join(d.name for d in project.manifest.spec.deployments) or "none"
     raise NerspecError(f"{project.name}: no deployment {deployment!r} in the manifest (declared: {names})")
 
 
-def served_fingerprint(store: Any, paths: StatePaths, project: str, deployment: str) -> str:
-    record = store.deployments(project).get(deployment)
-    if record is not None:
-        return str(record.fingerprint)
-    from nerspec.deploy.local import read_pointer
-
-    pointer = read_pointer(paths, project, deployment)
-    if pointer and pointer.get("fingerprint"):
-        return str(pointer["fingerprint"])
-    raise ModelNotFoundError(f"{project}: deployment {deployment!r} serves no model in {paths.describe()}")
-
-
-def recorded_evaluation(store: Any, fingerprint: str) -> dict[str, Any] | None:
+def recorded_evaluation(store: Store, fingerprint: str) -> Evaluation | None:
     """The served model's latest evaluation with reference statistics (else any evaluation of it)."""
     evaluations = list(store.evaluations(fingerprint).values())
     with_reference = [e for e in evaluations if e.get("reference")]
-    chosen = (with_reference or evaluations or [None])[-1]
-    if chosen is not None:
-        return chosen
+    if with_reference or evaluations:
+        return (with_reference or evaluations)[-1]
     model = store.get_model(fingerprint)
     if model is None:
         return None
@@ -60,17 +53,18 @@ def recorded_evaluation(store: Any, fingerprint: str) -> dict[str, Any] | None:
     return read_json(path) if path.is_file() else None
 
 
-def monitor(project: Any, deployment: str, paths: StatePaths, *, last: int | None = None,
+def monitor(project: LoadedProject, deployment: str, paths: StatePaths, *, last: int | None = None,
             since: float | None = None) -> MonitorResult:
     """The window (``last`` documents, or those since ``since``; default the last 10,000) of a monitored
     deployment, analysed against its model's test split."""
+    from nerspec.deploy.targets import served_fingerprint
     from nerspec.kinds import kind_of
     from nerspec.state import open_store
 
-    entry = declared(project, deployment)
+    monitoring = declared(project, deployment)
     store = open_store(paths, create=False)
     try:
-        fingerprint = served_fingerprint(store, paths, project.name, deployment)
+        fingerprint = served_fingerprint(paths, store, project.name, deployment)
         evaluation = recorded_evaluation(store, fingerprint)
         documents = store.monitoring_documents(project.name, deployment, since=since,
                                                last=last if last is not None or since is not None else DEFAULT_LAST,
@@ -78,4 +72,4 @@ def monitor(project: Any, deployment: str, paths: StatePaths, *, last: int | Non
     finally:
         store.close()
     return analyze(Inputs(project.name, deployment, fingerprint, project.manifest.metadata.language,
-                          kind_of(project.kind).per_label_key, documents, evaluation, entry.monitoring.alert))
+                          kind_of(project.kind).per_label_key, documents, evaluation, monitoring.alert))

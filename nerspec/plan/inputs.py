@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from nerspec.plan.plan_json import RolloutLineJSON, number, obj, text, texts
+from nerspec.state.sql import JsonObject
 
 SHORT = 12
 
@@ -82,7 +82,7 @@ class ObservedDeployment:
     """One deployment as recorded and as found on its target."""
 
     name: str
-    target: dict[str, Any]
+    target: JsonObject
     promote_from: str | None = None
     desired: bool = True  # declared in the manifest
     recorded: str | None = None  # fingerprint in the state store
@@ -108,7 +108,7 @@ class PreviousModel:
     fingerprint: str
     created: str
     data_fingerprint: str
-    training_inputs: dict[str, Any]
+    training_inputs: JsonObject
     versions: dict[str, str]
 
 
@@ -118,7 +118,7 @@ class ProjectInputs:
     kind: str
     manifest_path: str
     manifest_sha256: str
-    training_inputs: dict[str, Any]
+    training_inputs: JsonObject
     versions: dict[str, str]
     data_fingerprint: str
     candidate: str  # model fingerprint the manifest + data ask for
@@ -147,7 +147,7 @@ DISPLAY_FIELDS = ("manifest_path",)
 ROLLOUT_HASHED = ("id", "candidate", "verdict")
 
 
-def _hashed(p: ProjectInputs) -> dict[str, Any]:
+def _hashed(p: ProjectInputs) -> JsonObject:
     out = {k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS}
     for d in out["deployments"]:
         if d.get("rollout") is not None:

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.state.sql import JsonObject
     from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, Store
 
 # document_hashes(project, rename) -> {document id: hash}: loads the corpus, only when the data changed
@@ -32,7 +33,7 @@ class CorpusSource(Protocol):
     """Where planning gets a project's corpus from (apply's ``RunParts``; None: ``nerspec.corpus.load``)."""
 
     @property
-    def load_corpus(self) -> Callable[..., Any] | None: ...
+    def load_corpus(self) -> Callable[..., Corpus] | None: ...
 
 
 def make_plan(
@@ -76,7 +77,7 @@ def document_hashes_loader(
     return load
 
 
-def test_key(data_fingerprint: str, training_inputs: dict[str, Any]) -> str:
+def test_key(data_fingerprint: str, training_inputs: JsonObject) -> str:
     """Identifies a test set as scored: the split is a pure function of the data and the split settings, and the
     gold labels of the label schema (a rename or merge relabels them, so a model's cached score must not be reused)."""
     text = json.dumps([data_fingerprint, training_inputs.get("split"), training_inputs.get("labels")], sort_keys=True)

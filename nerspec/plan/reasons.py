@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from nerspec.kinds import kind_of
 from nerspec.plan.inputs import ProjectInputs, short
+
+if TYPE_CHECKING:
+    from nerspec.state.sql import JsonObject
 
 
 def train_reasons(p: ProjectInputs) -> list[str]:
@@ -45,7 +49,7 @@ def train_reasons(p: ProjectInputs) -> list[str]:
     return reasons or [f"fingerprint changed ({short(prev.fingerprint)} -> {short(p.candidate)})"]
 
 
-def _pretraining_reason(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+def _pretraining_reason(old: JsonObject, new: JsonObject) -> str | None:
     """Which raw-text sources changed the pretraining (a model recorded before per-source digests: just that)."""
     if old.get("pretrain_data") == new.get("pretrain_data"):
         return None
@@ -63,7 +67,7 @@ def _pretraining_reason(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 ASSIGNMENT_ONLY = "data changed: documents unchanged, their train/test assignment changed"
 
 
-def _split_version_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _split_version_reasons(old: JsonObject, new: JsonObject) -> list[str]:
     """Algorithm versions recorded with the previous model (absent before split version 3: then 2 and 1)."""
     out = []
     policy = new.get("split", {}).get("policy")
@@ -96,7 +100,7 @@ def _data_reason(p: ProjectInputs) -> str:
 
 
 def _label_changes(
-    old: list[dict[str, Any]], new: list[dict[str, Any]], relabeled: dict[str, dict[str, int]] | None = None
+    old: list[JsonObject], new: list[JsonObject], relabeled: dict[str, dict[str, int]] | None = None
 ) -> str:
     from nerspec.fingerprints.documents import previous_names
 
@@ -140,6 +144,6 @@ def _relabeled_counts(sources: list[str], name: str, relabeled: dict[str, dict[s
     return f" ({total} instances relabeled: {', '.join(f'{o} {n}' for o, n in moved)})"
 
 
-def _dict_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+def _dict_changes(old: Mapping[str, object], new: Mapping[str, object]) -> str:
     keys = sorted(set(old) | set(new))
     return ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in keys if old.get(k) != new.get(k))

@@ -18,10 +18,13 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.numbers import metric_text
 from nerspec.state.store import RolloutObservation
+
+if TYPE_CHECKING:
+    from nerspec.predictions import PredictedLabel
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,13 @@ class Analysis:
                 f"latency ratio {_text(self.latency_ratio, 2)}")
 
 
-def _key(item: dict[str, Any], spans: bool) -> tuple[Any, ...]:
+def _key(item: PredictedLabel, spans: bool) -> tuple[int | str | None, ...]:
     if spans:
-        return (item.get("offset"), item.get("length"), item.get("category"))
-    return (item.get("category"),)
+        return (item.offset, item.length, item.category)
+    return (item.category,)
 
 
-def compare(candidate: Sequence[dict[str, Any]], production: Sequence[dict[str, Any]], spans: bool) -> Comparison:
+def compare(candidate: Sequence[PredictedLabel], production: Sequence[PredictedLabel], spans: bool) -> Comparison:
     """Count how far two answers to one document agree (entities as offset, length and type; classes by name)."""
     mine = Counter(_key(item, spans) for item in candidate)
     theirs = Counter(_key(item, spans) for item in production)

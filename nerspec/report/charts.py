@@ -12,15 +12,18 @@ alphabet; SVG text is XML-escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from nerspec.escape import mermaid_text
 
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
-def _num(value: Any) -> float:
+
+def _num(value: object) -> float:
     try:
-        number = round(float(value), 4)
+        number = round(float(value), 4) if isinstance(value, (int, float, str)) else 0.0
     except (TypeError, ValueError):
         return 0.0
     # NaN or infinity would make the chart unparseable; a missing bar reads better than a broken block.
@@ -39,9 +42,9 @@ def _plain(value: float) -> str:
 
 
 def mermaid_bars(
-    categories: Sequence[Any],
-    bars: Sequence[Any],
-    line: Sequence[Any] | None = None,
+    categories: Sequence[object],
+    bars: Sequence[object],
+    line: Sequence[object] | None = None,
     *,
     title: str,
     y_label: str,
@@ -69,13 +72,13 @@ def mermaid_bars(
 
 
 def bars_svg(
-    categories: Sequence[Any],
-    series: Sequence[tuple[str, Sequence[Any]]],
+    categories: Sequence[object],
+    series: Sequence[tuple[str, Sequence[object]]],
     *,
     title: str,
     y_max: float | None = None,
     digits: int = 3,
-) -> Any:
+) -> Markup:
     """Horizontal grouped bars as inline SVG (``Markup``); `series` is ``[(name, values), ...]``."""
     from markupsafe import Markup, escape
 
@@ -117,7 +120,7 @@ def bars_svg(
     return Markup("".join(parts))
 
 
-def reliability_svg(bins: Sequence[dict[str, Any]], *, title: str) -> Any:
+def reliability_svg(bins: Sequence[Mapping[str, object]], *, title: str) -> Markup:
     """A reliability diagram as inline SVG (``Markup``): per confidence bin, a bar at the observed accuracy,
     a dot at the mean confidence, and the diagonal a perfectly calibrated model would follow."""
     from markupsafe import Markup, escape
@@ -135,7 +138,7 @@ def reliability_svg(bins: Sequence[dict[str, Any]], *, title: str) -> Any:
         parts.append(f'<text x="{left + tick * size:g}" y="{top_pad + size + 14}" text-anchor="middle">{tick:g}</text>')
     parts.append(f'<text x="{left + size / 2:g}" y="{top_pad + size + 27}" text-anchor="middle">confidence</text>')
     for b in bins:
-        lower, upper, count = _num(b.get("lower")), _num(b.get("upper")), int(b.get("count") or 0)
+        lower, upper, count = _num(b.get("lower")), _num(b.get("upper")), int(_num(b.get("count")))
         if not count:
             continue
         accuracy, confidence = _num(b.get("accuracy")), _num(b.get("confidence"))
@@ -160,7 +163,7 @@ def reliability_svg(bins: Sequence[dict[str, Any]], *, title: str) -> Any:
     return Markup("".join(parts))
 
 
-def timeline_svg(points: Sequence[dict[str, Any]], *, reference: float | None, title: str) -> Any:
+def timeline_svg(points: Sequence[Mapping[str, object]], *, reference: float | None, title: str) -> Markup:
     """Estimated precision (line, with its interval as a band) and mean confidence (dots) per time bucket, and
     the precision measured on the test split as a dashed line: production monitoring over time (inline SVG)."""
     from markupsafe import Markup, escape
@@ -180,7 +183,8 @@ def timeline_svg(points: Sequence[dict[str, Any]], *, reference: float | None, t
     ]
     for tick in (0.0, 0.5, 1.0):
         parts.append(f'<text x="{left - 4}" y="{y(tick) + 4:g}" text-anchor="end">{tick:g}</text>')
-    band = [(left + i * step, p["interval"]) for i, p in enumerate(shown) if p.get("interval")]
+    band = [(left + i * step, iv) for i, p in enumerate(shown) if isinstance(iv := p.get("interval"), (list, tuple))
+            and len(iv) == 2]
     if band:
         upper = " ".join(f"{x:.1f},{y(_num(iv[1])):.1f}" for x, iv in band)
         lower = " ".join(f"{x:.1f},{y(_num(iv[0])):.1f}" for x, iv in reversed(band))
@@ -193,7 +197,7 @@ def timeline_svg(points: Sequence[dict[str, Any]], *, reference: float | None, t
         x = left + i * step
         if p.get("mean_confidence") is not None:
             parts.append(f'<circle cx="{x:.1f}" cy="{y(_num(p["mean_confidence"])):.1f}" r="3" fill="#bf8700">'
-                         f"<title>{escape(str(p.get('start', '')))}: {int(p.get('documents') or 0)} documents, "
+                         f"<title>{escape(str(p.get('start', '')))}: {int(_num(p.get('documents')))} documents, "
                          f"estimated precision {_num(p.get('estimated_precision')):.3f}, mean confidence "
                          f"{_num(p['mean_confidence']):.3f}</title></circle>")
     if reference is not None:

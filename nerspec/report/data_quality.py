@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import JsonValue
-
-from nerspec.evaluate.record import Evaluation, JsonObject
+from nerspec.evaluate.record import Evaluation
 from nerspec.report.numbers import rounded
 
 View = dict[str, Any]  # a section of the report's view model (plain JSON for the templates)
 
 
-def _objects(value: JsonValue) -> list[JsonObject]:
+def _objects(value: object) -> list[Mapping[str, object]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _size(value: JsonValue) -> int:
+def _size(value: object) -> int:
     return len(value) if isinstance(value, (list, dict, str)) else 0
 
 
-def label_errors_view(entry: JsonObject | None) -> View | None:
+def label_errors_view(entry: Mapping[str, object] | None) -> View | None:
     """The run result's ``label_errors`` (``nerspec.train.label_errors.report_entry``) for the templates."""
     if entry is None or not entry.get("findings"):
         return None
@@ -43,7 +42,7 @@ def label_errors_view(entry: JsonObject | None) -> View | None:
     }
 
 
-def agreement_view(entry: JsonObject | None, evaluation: Evaluation) -> View | None:
+def agreement_view(entry: dict[str, object] | None, evaluation: Evaluation) -> View | None:
     """Annotator agreement beside the model's micro F1 (people rarely are beaten by the model they trained)."""
     if entry is None or entry.get("f1") is None and entry.get("kappa") is None:
         return None

@@ -8,7 +8,6 @@ manifests of the run's projects, and for each deployment with a ``monitoring`` b
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from nerspec.errors import NerspecError
 from nerspec.paths import StatePaths
@@ -16,13 +15,17 @@ from nerspec.paths import StatePaths
 WINDOW = 10_000
 
 
-def attach_production(run: dict[str, Any], paths: StatePaths) -> dict[str, Any]:
+def attach_production(run: dict[str, object], paths: StatePaths) -> dict[str, object]:
     """``run`` with ``production`` added to every project that has monitored deployments (a copy)."""
     from nerspec.manifest.load import load_project
     from nerspec.monitor.run import monitor
 
-    projects = []
-    for entry in run.get("projects") or []:
+    found = run.get("projects")
+    projects: list[object] = []
+    for entry in found if isinstance(found, list) else []:
+        if not isinstance(entry, dict):
+            projects.append(entry)  # not a project: the report says so
+            continue
         manifest = Path(str(entry.get("manifest_path", "")))
         if not manifest.is_file():
             projects.append(entry)

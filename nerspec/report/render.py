@@ -19,12 +19,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from nerspec import escape
 from nerspec.report.numbers import fmt_num, fmt_signed
 from nerspec.report.sections import NONE_LABEL
-from nerspec.report.view import ReportError, build_view
+from nerspec.report.view import Json, ReportError, build_view
+
+if TYPE_CHECKING:
+    import jinja2
 
 Format = Literal["md", "html", "json"]
 FORMATS: tuple[str, ...] = ("md", "html", "json")
@@ -64,12 +67,12 @@ MD_LEVELS: tuple[Limits, ...] = (
 HTML_LIMITS = Limits(confusion_labels=40, error_rows=200, findings=500, chart_labels=200)
 
 
-def _pick_rows(rows: list[dict[str, Any]], limit: int | None) -> tuple[list[dict[str, Any]], int]:
+def _pick_rows(rows: list[Json], limit: int | None) -> tuple[list[Json], int]:
     """The rows worth a reviewer's attention when not all fit, in their original order."""
     if limit is None or len(rows) <= limit:
         return rows, 0
 
-    def interest(item: tuple[int, dict[str, Any]]) -> tuple:
+    def interest(item: tuple[int, Json]) -> tuple:
         _, row = item
         f1 = row["f1"]
         return (
@@ -84,7 +87,7 @@ def _pick_rows(rows: list[dict[str, Any]], limit: int | None) -> tuple[list[dict
     return [row for _, row in keep], len(rows) - limit
 
 
-def _confusion_subset(confusion: dict[str, Any] | None, limit: int) -> tuple[dict[str, Any] | None, int]:
+def _confusion_subset(confusion: Json | None, limit: int) -> tuple[Json | None, int]:
     """The most frequent gold labels (plus `$none`) when the full matrix is too wide to read."""
     if confusion is None or limit <= 0:
         return None, 0 if confusion is None else len(confusion["labels"])
@@ -100,7 +103,7 @@ def _confusion_subset(confusion: dict[str, Any] | None, limit: int) -> tuple[dic
     return {**confusion, "labels": [labels[i] for i in idx], "rows": rows}, len(labels) - len(idx)
 
 
-def _environment(fmt: str) -> Any:
+def _environment(fmt: str) -> jinja2.Environment:
     import jinja2
     from markupsafe import Markup
 
@@ -124,7 +127,7 @@ def _environment(fmt: str) -> Any:
         env.filters["timeline_svg"] = charts.timeline_svg
     else:
 
-        def finalize(value: Any) -> Any:
+        def finalize(value: object) -> object:
             if isinstance(value, Markup):
                 return value
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -161,7 +164,7 @@ def _environment(fmt: str) -> Any:
 TREND_MD = {"up": "🟢 ", "down": "🔴 ", "same": "", "new": ""}
 
 
-def fmt_metric_md(metric: dict[str, Any], bold: bool = False) -> str:
+def fmt_metric_md(metric: Json, bold: bool = False) -> str:
     """`0.871 (🟢 +0.012)`: the value, then the change against the deployed model, coloured by direction."""
     value = fmt_num(metric["value"])
     if bold and metric["value"] is not None:
@@ -171,7 +174,7 @@ def fmt_metric_md(metric: dict[str, Any], bold: bool = False) -> str:
     return f"{value} ({TREND_MD[metric['trend']]}{fmt_signed(metric['delta'])})"
 
 
-def _render_md(view: dict[str, Any], artifact: str) -> str:
+def _render_md(view: Json, artifact: str) -> str:
     env = _environment("md")
     template = env.get_template("report.md.j2")
     text = ""
@@ -185,8 +188,8 @@ def _render_md(view: dict[str, Any], artifact: str) -> str:
     return text[: cut if cut > 0 else MD_BUDGET - len(note)] + note
 
 
-def _prepare(limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def prepare(project: dict[str, Any]) -> dict[str, Any]:
+def _prepare(limits: Limits) -> Callable[[Json], Json]:
+    def prepare(project: Json) -> Json:
         label_rows, labels_hidden = _pick_rows(project["labels"], limits.label_rows)
         data_rows = project["data"]["labels"]
         data_hidden = 0
@@ -219,7 +222,7 @@ def _prepare(limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return prepare
 
 
-def render(run_result: dict[str, Any], fmt: Format = "md", *, artifact: str = "HTML report artifact") -> str:
+def render(run_result: object, fmt: Format = "md", *, artifact: str = "HTML report artifact") -> str:
     """Render a run result as Markdown (GitHub comment, < 65,536 characters), standalone HTML, or JSON.
 
     `artifact` names where the untruncated report lives, for the notes on truncated Markdown sections.

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import JsonValue
-
 from nerspec.report.numbers import rounded
 from nerspec.run_record import ProjectRun
 
 
-def _count(value: JsonValue) -> int:
+def _count(value: object) -> int:
     return int(value) if isinstance(value, (int, float, str)) and value else 0
 
 

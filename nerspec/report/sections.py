@@ -193,7 +193,7 @@ def gate_view(gate: GateRow) -> View:
     }
 
 
-def merge_view(mode: str, passed: bool, actions: list[Action], model: JsonObject) -> View | None:
+def merge_view(mode: str, passed: bool, actions: list[Action], model: dict[str, object]) -> View | None:
     """What merging would do, for a pull-request run (`apply --no-deploy`); None for any other mode.
 
     A pull request never deploys, so "will not deploy (--no-deploy)" says nothing; the reviewer's question is

@@ -348,7 +348,7 @@ def _partial(evaluation: Evaluation) -> Json | None:
     } or None
 
 
-def _footer(model: JsonObject) -> Json:
+def _footer(model: dict[str, object]) -> Json:
     found = model.get("versions")
     versions = found if isinstance(found, dict) else {}
     return {

@@ -10,7 +10,7 @@ production never changed.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 from nerspec.plan import AbortRollout, DropRollout, Promote, StageRollout, short
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from nerspec.run_parts import RunContext
 
 
-def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict[str, Any]:
+def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict[str, object]:
     """Make ``action.candidate`` the deployment's candidate (replacing any other: its observations start again)."""
     record = RolloutRecord(uuid.uuid4().hex, project.name, action.deployment, action.candidate, action.production,
                            action.strategy, action.weight, utc_now())
@@ -34,7 +34,7 @@ def stage(ctx: RunContext, project: LoadedProject, action: StageRollout) -> dict
             "action": "staged"}
 
 
-def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> dict[str, Any]:
+def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> dict[str, object]:
     """The analysis passed: the deployment serves the candidate, with a history entry giving the figures."""
     from nerspec.deploy_steps import point
 
@@ -49,7 +49,7 @@ def promote(ctx: RunContext, project: LoadedProject, action: Promote) -> dict[st
     return {"deployment": action.deployment, "candidate": action.to, "action": "promoted", "figures": action.figures}
 
 
-def end(ctx: RunContext, project: LoadedProject, action: AbortRollout | DropRollout) -> dict[str, Any]:
+def end(ctx: RunContext, project: LoadedProject, action: AbortRollout | DropRollout) -> dict[str, object]:
     """Forget the candidate; production is unchanged. An abort (failed analysis) fails the run: the caller adds it."""
     rollout = current(ctx.store, project.name, action.deployment, action.rollout_id)
     failed = isinstance(action, AbortRollout)

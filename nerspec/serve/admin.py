@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, TypedDict
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -43,6 +43,7 @@ from nerspec.serve.registry import read_meta
 
 if TYPE_CHECKING:
     from nerspec.paths import StatePaths
+    from nerspec.serve.state import ServeState
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$")
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
@@ -55,7 +56,7 @@ MAX_COMPRESSION_RATIO = 50
 MIN_UNPACKED_BUDGET = 64 * 1024**2
 
 
-def _check_token(state: Any, request: Request) -> None:
+def _check_token(state: ServeState, request: Request) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header or scheme.lower() != "bearer" or not token.strip():
@@ -67,6 +68,15 @@ def _check_token(state: Any, request: Request) -> None:
         raise ApiError(403, "Forbidden", "The admin token is not valid for this server.")
 
 
+class RecordedPointer(TypedDict):
+    """What the admin API answers for a deployment: the state's record of it."""
+
+    project: str
+    deployment: str
+    fingerprint: str
+    deployed_at: str
+
+
 def _check_names(project: str, deployment: str) -> None:
     for what, value in (("project", project), ("deployment", deployment)):
         if not NAME.match(value):
@@ -74,7 +84,7 @@ def _check_names(project: str, deployment: str) -> None:
                            f"{what} name must be 1-50 letters, digits, '_', '.' or '-', not starting with '.' or '-'.")
 
 
-def _existing_pointer(state: Any, request: Request, project: str, deployment: str) -> dict[str, Any]:
+def _existing_pointer(state: ServeState, request: Request, project: str, deployment: str) -> RecordedPointer:
     """An admin call on one deployment: token and names checked, then what the server's state records, or 404."""
     _check_token(state, request)
     _check_names(project, deployment)
@@ -84,7 +94,7 @@ def _existing_pointer(state: Any, request: Request, project: str, deployment: st
     return found
 
 
-def _recorded(paths: Any, project: str, deployment: str) -> dict[str, Any] | None:
+def _recorded(paths: StatePaths, project: str, deployment: str) -> RecordedPointer | None:
     from nerspec.deploy.targets import has_state
     from nerspec.state import open_store
 
@@ -101,7 +111,7 @@ def _recorded(paths: Any, project: str, deployment: str) -> dict[str, Any] | Non
             "deployed_at": record.deployed_at}
 
 
-def _forget(paths: Any, project: str, deployment: str) -> None:
+def _forget(paths: StatePaths, project: str, deployment: str) -> None:
     from nerspec.state import open_store
 
     store = open_store(paths, create=False, fresh_ok=True)
@@ -192,7 +202,8 @@ class _Budget(io.RawIOBase):
         return data
 
 
-def install(state: Any, project: str, deployment: str, fingerprint: str, archive: IO[bytes]) -> dict[str, Any]:
+def install(state: ServeState, project: str, deployment: str, fingerprint: str, archive: IO[bytes],
+            ) -> dict[str, object]:
     """Blocking: unpack (unless this fingerprint is already stored), switch the pointer, load the model."""
     paths = state.paths
     final = local.artifact_dir(paths, fingerprint)
@@ -219,7 +230,7 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
         except DeployError:
             raise
         except Exception as exc:
-            was = (previous or {}).get("fingerprint")
+            was = previous["fingerprint"] if previous else None
             raise DeployError(f"the server cannot load model {fingerprint}: {exc}; "
                               f"{project}/{deployment} still serves {was or 'nothing'}") from None
         pause_before_switch()
@@ -231,7 +242,7 @@ def install(state: Any, project: str, deployment: str, fingerprint: str, archive
     except Exception:
         active = False
     return {"project": project, "deployment": deployment, "fingerprint": fingerprint,
-            "previous": (previous or {}).get("fingerprint"), "active": active,
+            "previous": previous["fingerprint"] if previous else None, "active": active,
             "failure": state.registry.failures().get(f"{project}/{deployment}")}
 
 
@@ -243,6 +254,7 @@ def pause_before_switch() -> None:
 
 def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint: str, artifact: Path) -> None:
     """The server's own state: the uploaded model with its file hashes (checked at every later load)."""
+    from nerspec.deploy.targets import UploadTarget
     from nerspec.safeio import sha256_file
     from nerspec.state import ModelRecord, open_store
     from nerspec.state.store import DeploymentRecord, utc_now
@@ -258,13 +270,13 @@ def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint
                 data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
                 versions=meta.get("versions") or {}, artifact_files=files,
             ))
-        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": "upload"}, utc_now()),
+        store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": UploadTarget.type}, utc_now()),
                              action="deploy", actor="admin upload", reason="uploaded to this server")
     finally:
         store.close()
 
 
-async def _spool(request: Request, spool: Any, sha256: str) -> None:
+async def _spool(request: Request, spool: IO[bytes], sha256: str) -> None:
     """Write the request body into ``spool`` (bounded), check its sha256, and rewind it."""
     digest = hashlib.sha256()
     size = 0
@@ -280,7 +292,7 @@ async def _spool(request: Request, spool: Any, sha256: str) -> None:
     spool.seek(0)
 
 
-def router(state: Any) -> APIRouter:
+def router(state: ServeState) -> APIRouter:
     api = APIRouter(tags=["admin"])
 
     @api.put(
@@ -335,6 +347,6 @@ def router(state: Any) -> APIRouter:
         found = _existing_pointer(state, request, project, deployment)
         await asyncio.get_running_loop().run_in_executor(None, _forget, state.paths, project, deployment)
         await asyncio.get_running_loop().run_in_executor(None, state.registry.scan)  # gone when this returns
-        return JSONResponse({"project": project, "deployment": deployment, "removed": found.get("fingerprint")})
+        return JSONResponse({"project": project, "deployment": deployment, "removed": found["fingerprint"]})
 
     return api

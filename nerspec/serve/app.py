@@ -9,65 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.paths import StatePaths
-from nerspec.paths import state_paths as resolve_state
-from nerspec.serve.errors import ApiError, error_body
+from nerspec.serve.errors import ApiError, ErrorBody, error_body
 from nerspec.serve.limits import MAX_BODY_BYTES
 from nerspec.serve.metrics import Metrics
 from nerspec.serve.registry import Registry, load_predictor
+from nerspec.serve.state import ACCESS_DENIED, ServeState
 
 log = logging.getLogger("nerspec.serve")
-T = TypeVar("T")
 
 DEFAULT_ADMIN_TOKEN_ENV = "NERSPEC_ADMIN_TOKEN"
-# The reference's exact words for a bad key; client code sometimes matches on them.
-ACCESS_DENIED = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
-                 "key for an active subscription and use a correct regional API endpoint for your resource.")
-
-
-@dataclass
-class ServeState:
-    paths: StatePaths
-    registry: Registry
-    pool: ThreadPoolExecutor
-    metrics: Metrics
-    api_key: str | None
-    admin_token: str | None
-    admin_token_env: str
-    jobs: Any = None  # nerspec.serve.jobs.JobStore, set by create_app
-    scheduler: Any = None  # nerspec.serve.fair.FairScheduler: the inference workers, fair across requests
-    monitoring: Any = None  # nerspec.serve.monitoring.MonitoringHub: logs what monitored deployments analyse
-    rollouts: Any = None  # nerspec.serve.rollouts.Rollouts: staged candidates (shadow, canary) and their observations
-    started: float = field(default_factory=time.monotonic)
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking work (inference, unpacking) in the bounded worker pool, off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-
-    def check_api_key(self, request: Request) -> None:
-        if self.api_key is None:
-            return  # local use: keys ignored, as documented for --api-key-env
-        given = request.headers.get("ocp-apim-subscription-key", "")
-        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            raise ApiError(401, "401", ACCESS_DENIED)
+__all__ = ["ACCESS_DENIED", "DEFAULT_ADMIN_TOKEN_ENV", "ServeState", "create_app"]
 
 
 def _read_secret(env_name: str | None, what: str) -> str | None:
@@ -85,11 +52,11 @@ class _Guard:
     Pure ASGI rather than BaseHTTPMiddleware: it adds microseconds, not a task per request.
     """
 
-    def __init__(self, app: Any, state: ServeState) -> None:
+    def __init__(self, app: ASGIApp, state: ServeState) -> None:
         self.app = app
         self.state = state
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -97,17 +64,18 @@ class _Guard:
         status = [500]
         limit = None if scope["path"].startswith("/admin/") else MAX_BODY_BYTES
 
-        async def send_wrapper(message: dict[str, Any]) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
 
         try:
             if scope["method"] in ("POST", "PUT", "PATCH") and _json_body(scope):
-                receive, refusal = await _checked_json(receive, limit or MAX_BODY_BYTES)
-                if refusal is not None:
-                    await _send_json(send_wrapper, *refusal)
+                checked = await _checked_json(receive, limit or MAX_BODY_BYTES)
+                if isinstance(checked, tuple):  # refused: (status, body)
+                    await _send_json(send_wrapper, *checked)
                     return
+                receive = checked
             elif limit is not None:
                 declared = dict(scope["headers"]).get(b"content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -117,12 +85,13 @@ class _Guard:
                     return
                 if declared is None:
                     # Chunked: read it here (it is bounded anyway) so an oversized body is a 413, not a parse error.
-                    receive = await _buffered(receive, limit)
-                    if receive is None:
+                    replayed = await _buffered(receive, limit)
+                    if replayed is None:
                         await _send_json(send_wrapper, 413, error_body(
                             "InvalidArgument", f"Request body is larger than {limit} bytes.", "InvalidDocumentBatch",
                             "Request Payload sent is too large to be processed."))
                         return
+                    receive = replayed
                 else:
                     receive = _bounded(receive, limit)
             await self.app(scope, receive, send_wrapper)
@@ -132,7 +101,7 @@ class _Guard:
             self.state.metrics.observe_request(scope["method"], template, status[0], time.perf_counter() - started)
 
 
-def _json_body(scope: dict[str, Any]) -> bool:
+def _json_body(scope: Scope) -> bool:
     """FastAPI parses a body as JSON when it says so, or says nothing."""
     content_type = dict(scope["headers"]).get(b"content-type", b"")
     return not content_type or b"json" in content_type.lower()
@@ -142,7 +111,7 @@ def _json_body(scope: dict[str, Any]) -> bool:
 _SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\d{40}|[eE][+-]?\d{3}|Infinity|NaN")
 
 
-async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[str, Any]] | None]:
+async def _checked_json(receive: Receive, limit: int) -> Receive | tuple[int, ErrorBody]:
     """Every JSON body checked at the edge, before any route sees it: within ``limit`` (413), parseable by
     ``nerspec.strict_json`` (bounded numbers) and every string of it, keys included, valid UTF-8 (no lone
     surrogate such as ``\\ud800``: it reached the jobs store, and every later GET of the job answered 500). A
@@ -150,11 +119,11 @@ async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[
     Bodies without an escaped surrogate or a suspicious number skip the second parse."""
     replayed = await _buffered(receive, limit)
     if replayed is None:
-        return None, (413, error_body("InvalidArgument", f"Request body is larger than {limit} bytes.",
-                                      "InvalidDocumentBatch", "Request Payload sent is too large to be processed."))
+        return 413, error_body("InvalidArgument", f"Request body is larger than {limit} bytes.",
+                               "InvalidDocumentBatch", "Request Payload sent is too large to be processed.")
     body = replayed.body
     if not body or not _SUSPECT.search(body):
-        return replayed, None
+        return replayed
     from nerspec.strict_json import loads
     from nerspec.values import strings_problem
 
@@ -163,14 +132,14 @@ async def _checked_json(receive: Any, limit: int) -> tuple[Any, tuple[int, dict[
     except ValueError as exc:  # JSONDecodeError included; FastAPI words plain syntax errors its own way
         problem = f"Request body is not valid JSON: {exc}"
     if problem is None:
-        return replayed, None
-    return replayed, (400, error_body("InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat", problem))
+        return replayed
+    return 400, error_body("InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat", problem)
 
 
-def _bounded(receive: Any, limit: int) -> Any:
+def _bounded(receive: Receive, limit: int) -> Receive:
     seen = [0]
 
-    async def wrapped() -> dict[str, Any]:
+    async def wrapped() -> Message:
         message = await receive()
         if message["type"] == "http.request":
             seen[0] += len(message.get("body", b""))
@@ -181,7 +150,7 @@ def _bounded(receive: Any, limit: int) -> Any:
     return wrapped
 
 
-async def _buffered(receive: Any, limit: int) -> Any:
+async def _buffered(receive: Receive, limit: int) -> _Replay | None:
     """The whole body read up front (None when it exceeds ``limit``); replays it to the application."""
     chunks: list[bytes] = []
     size = 0
@@ -203,17 +172,17 @@ async def _buffered(receive: Any, limit: int) -> Any:
 class _Replay:
     """An ASGI ``receive`` that hands the application a body read ahead, then the connection's own messages."""
 
-    def __init__(self, body: bytes, receive: Any) -> None:
+    def __init__(self, body: bytes, receive: Receive) -> None:
         self.body, self.receive, self.sent = body, receive, False
 
-    async def __call__(self) -> dict[str, Any]:
+    async def __call__(self) -> Message:
         if not self.sent:
             self.sent = True
             return {"type": "http.request", "body": self.body, "more_body": False}
         return await self.receive()
 
 
-async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, body: ErrorBody) -> None:
     import json
 
     payload = json.dumps(body).encode()
@@ -223,7 +192,7 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
 
 
 def create_app(
-    state_paths: StatePaths | str | Path | None,
+    paths: StatePaths,
     api_key_env: str | None = None,
     admin_token_env: str = DEFAULT_ADMIN_TOKEN_ENV,
     *,
@@ -243,10 +212,9 @@ def create_app(
     """
     from nerspec.serve import admin, jobs, native
 
-    paths = state_paths if isinstance(state_paths, StatePaths) else resolve_state(state_paths)
     state = _serve_state(paths, api_key_env, admin_token_env, workers=workers, poll_interval=poll_interval,
                          beam_width=beam_width)
-    state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
+    store = state.jobs = jobs.JobStore(state, ttl_s=job_ttl_s, max_bytes=job_max_bytes)
     app = FastAPI(
         title="nerspec serve",
         version=_version(),
@@ -257,7 +225,7 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(native.router(state))
     app.include_router(admin.router(state))
-    app.include_router(jobs.router(state))
+    app.include_router(jobs.router(state, store))
     app.add_middleware(_Guard, state=state)
     return app
 
@@ -266,45 +234,43 @@ def _serve_state(paths: StatePaths, api_key_env: str | None, admin_token_env: st
                  poll_interval: float, beam_width: int | None) -> ServeState:
     """Everything the routes share: the registry of deployments, the job pool, the fair scheduler, the secrets."""
     from nerspec.serve.fair import FairScheduler
+    from nerspec.serve.monitoring import MonitoringHub
+    from nerspec.serve.rollouts import Rollouts
+    from nerspec.serve.shared import StateSource
 
-    state = ServeState(
+    source = StateSource(paths)
+    registry = Registry(paths, poll_interval=poll_interval,
+                        loader=functools.partial(load_predictor, beam_width=beam_width), source=source)
+    scheduler = FairScheduler(max(1, workers))
+    return ServeState(
         paths=paths,
-        registry=Registry(paths, poll_interval=poll_interval,
-                          loader=functools.partial(load_predictor, beam_width=beam_width),
-                          source=_state_source(paths)),
+        registry=registry,
         # Job orchestration only: a job's inference units go through the fair scheduler like any request's.
         pool=ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nerspec-jobs"),
         metrics=Metrics(),
         api_key=_read_secret(api_key_env, "--api-key-env"),
         admin_token=os.environ.get(admin_token_env) or None,
         admin_token_env=admin_token_env,
+        source=source,
+        scheduler=scheduler,
+        monitoring=MonitoringHub(paths),
+        rollouts=Rollouts(paths, registry.loader, poll_interval, idle=scheduler.wait_idle),
     )
-    state.scheduler = FairScheduler(max(1, workers))
-    from nerspec.serve.monitoring import MonitoringHub
-
-    state.monitoring = MonitoringHub(paths)
-    from nerspec.serve.rollouts import Rollouts
-
-    state.rollouts = Rollouts(paths, state.registry.loader, poll_interval, idle=state.scheduler.wait_idle)
-    return state
 
 
-def _lifespan(state: ServeState) -> Any:
+def _lifespan(state: ServeState) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start watching deployments when the server starts; stop every worker when it stops."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> Any:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, state.registry.start)
         await asyncio.get_running_loop().run_in_executor(None, state.monitoring.start)
         await asyncio.get_running_loop().run_in_executor(None, state.rollouts.start)
-        source = state.registry.source
-        if source is not None and hasattr(source, "listen"):  # a PostgreSQL state announces changes: swap at once (NOTIFY)
-            source.listen(state.registry.scan)
+        state.source.listen(state.registry.scan)  # a store that announces changes (NOTIFY): swap at once
         try:
             yield
         finally:
-            if source is not None and hasattr(source, "stop"):
-                source.stop()
+            state.source.stop()
             state.registry.stop()
             state.monitoring.close()  # writes what is queued
             state.rollouts.stop()  # writes the observations still queued
@@ -344,17 +310,11 @@ def _add_error_handlers(app: FastAPI) -> None:
                             status_code=500)
 
 
-def _state_source(paths: StatePaths) -> Any:
-    """Deployments the state records (shared state: all but http; SQLite: ``registry`` targets)."""
-    from nerspec.serve.shared import StateSource
-
-    return StateSource(paths)
-
-
-def _describe(errors: Any) -> str:
+def _describe(errors: Sequence[Mapping[str, object]]) -> str:
     parts = []
     for error in list(errors)[:10]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        location = error.get("loc", ())
+        where = ".".join(str(p) for p in (location if isinstance(location, (list, tuple)) else ()) if p != "body")
         parts.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
     return "; ".join(parts) or "Invalid request."
 

@@ -19,9 +19,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from nerspec.chunking import CHUNK_CHARS, chunk_text
+from nerspec.predictions import Prediction
 from nerspec.serve.errors import ApiError
 
 __all__ = ["CHUNK_CHARS", "FairScheduler", "Plan", "chunk_text", "merge", "plan_units"]
@@ -29,6 +29,7 @@ __all__ = ["CHUNK_CHARS", "FairScheduler", "Plan", "chunk_text", "merge", "plan_
 DEFAULT_DEADLINE_S = 30.0
 DEFAULT_MAX_PER_CLIENT = 8
 DEFAULT_MAX_REQUESTS = 64
+Unit = Callable[[], list[Prediction]]  # one unit of work: the predictions of its segments
 
 
 @dataclass
@@ -55,14 +56,12 @@ def plan_units(texts: list[str], chunk: bool, size: int = CHUNK_CHARS) -> Plan:
     return Plan(units, len(texts))
 
 
-def merge(plan: Plan, outputs: list[list[list[dict[str, Any]]]], spans: bool) -> list[list[dict[str, Any]]]:
+def merge(plan: Plan, outputs: list[list[Prediction]], spans: bool) -> list[Prediction]:
     """Per document, the predictions of its segments with offsets shifted back into the whole text."""
-    merged: list[list[dict[str, Any]]] = [[] for _ in range(plan.documents)]
+    merged: list[Prediction] = [[] for _ in range(plan.documents)]
     for unit, predictions in zip(plan.units, outputs):
         for (index, offset, _), predicted in zip(unit, predictions):
-            if spans and offset:
-                predicted = [{**entity, "offset": entity["offset"] + offset} for entity in predicted]
-            merged[index].extend(predicted)
+            merged[index].extend(item.shifted(offset) if spans else item for item in predicted)
     return merged
 
 
@@ -71,7 +70,7 @@ class _Request:
     key: object
     client: str
     deadline: float
-    units: deque[tuple[Callable[[], Any], Future[Any]]] = field(default_factory=deque)
+    units: deque[tuple[Unit, Future[list[Prediction]]]] = field(default_factory=deque)
 
 
 class FairScheduler:
@@ -91,7 +90,7 @@ class FairScheduler:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, client: str, work: list[Callable[[], Any]]) -> tuple[list[Future[Any]], Callable[[], None]]:
+    def submit(self, client: str, work: list[Unit]) -> tuple[list[Future[list[Prediction]]], Callable[[], None]]:
         """Queue one request's units; returns their futures and ``done()`` to call when the request ends."""
         with self._cv:
             if self._in_flight.get(client, 0) >= self.max_per_client:
@@ -102,9 +101,9 @@ class FairScheduler:
                 raise ApiError(503, "ServiceUnavailable", "The server is busy; retry later.",
                                headers={"Retry-After": "2"})
             request = _Request(object(), client, time.monotonic() + self.deadline_s)
-            futures: list[Future[Any]] = []
+            futures: list[Future[list[Prediction]]] = []
             for fn in work:
-                future: Future[Any] = Future()
+                future: Future[list[Prediction]] = Future()
                 request.units.append((fn, future))
                 futures.append(future)
             self._in_flight[client] = self._in_flight.get(client, 0) + 1
@@ -143,7 +142,7 @@ class FairScheduler:
                 self._cv.wait(left)
             return not self._stopped
 
-    def _next(self) -> tuple[Callable[[], Any], Future[Any], _Request] | None:
+    def _next(self) -> tuple[Unit, Future[list[Prediction]], _Request] | None:
         with self._cv:
             while not self._waiting and not self._stopped:
                 self._cv.wait()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from nerspec.serve.errors import ApiError, document_error
+from nerspec.serve.documents import DocumentJSON, WarningJSON
+from nerspec.serve.errors import ApiError, DocumentErrorJSON, document_error
 
 MAX_DOCUMENTS = 25
 MAX_CHARACTERS = 125_000  # per request, and therefore per document
@@ -34,12 +34,12 @@ class Checked:
     """Documents split into those to analyze (index into the request, id, text) and per-document errors."""
 
     valid: list[tuple[int, str, str]]
-    errors: list[dict[str, Any]]
+    errors: list[DocumentErrorJSON]
     languages: list[str | None] = field(default_factory=list)  # per valid document: its requested language
-    warnings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # document id -> warnings
+    warnings: dict[str, list[WarningJSON]] = field(default_factory=dict)  # document id -> warnings
 
 
-def language_warning(language: str, languages: list[str]) -> dict[str, Any]:
+def language_warning(language: str, languages: list[str]) -> WarningJSON:
     """A multilingual model answers a language it was not trained for, with this per-document warning."""
     return {"code": "UnsupportedLanguageCode",
             "message": f"Language '{language}' is not one of this project's languages ({', '.join(languages)}); "
@@ -54,7 +54,7 @@ def language_supported(requested: str | None, model_language: str | None) -> boo
 
 
 def check_documents(
-    documents: list[dict[str, Any]], model_language: str | None, too_large_status: int, default_language: str | None = None,
+    documents: list[DocumentJSON], model_language: str | None, too_large_status: int, default_language: str | None = None,
     languages: list[str] | None = None,
 ) -> Checked:
     """Apply the reference's limits. Raises ApiError for request-level problems.
@@ -74,9 +74,9 @@ def check_documents(
                            "Request contains duplicated Ids. Make sure each document has a unique Id.")
         seen.add(doc["id"])
     valid: list[tuple[int, str, str]] = []
-    errors: list[dict[str, Any]] = []
+    errors: list[DocumentErrorJSON] = []
     requested: list[str | None] = []
-    warnings: dict[str, list[dict[str, Any]]] = {}
+    warnings: dict[str, list[WarningJSON]] = {}
     total = 0
     for position, doc in enumerate(documents):
         text, doc_id = doc["text"], doc["id"]

@@ -16,11 +16,17 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerspec.paths import StatePaths
+from nerspec.predictions import Prediction
 from nerspec.serve.recorder import BatchRecorder
 from nerspec.state.monitoring import MonitoredDocument, Predicted
+
+if TYPE_CHECKING:
+    from nerspec.serve.limits import Checked
+    from nerspec.serve.registry import Loaded
+    from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
 EXPIRE_EVERY_S = 3600.0
@@ -39,19 +45,14 @@ class Observed:
     doc_id: str
     text: str
     language: str | None
-    predictions: list[dict[str, Any]]
+    predictions: Prediction
     store_text: bool
     retention_days: float
 
 
-def predicted(items: list[dict[str, Any]]) -> tuple[Predicted, ...]:
-    out = []
-    for item in items:
-        offset = item.get("offset")
-        start = int(offset) if offset is not None else None
-        end = start + int(item["length"]) if start is not None and item.get("length") is not None else None
-        out.append(Predicted(str(item["category"]), round(float(item.get("confidenceScore", 0.0)), 4), start, end))
-    return tuple(out)
+def predicted(items: Prediction) -> tuple[Predicted, ...]:
+    return tuple(Predicted(item.category, round(item.confidence, 4), item.offset,
+                           item.end if item.is_entity and item.length is not None else None) for item in items)
 
 
 def document_row(o: Observed, vocabulary: frozenset[str] | None) -> MonitoredDocument:
@@ -82,7 +83,7 @@ class MonitoringHub:
                                                                name="nerspec-monitoring")
 
     # -- request path ---------------------------------------------------------------------------------------
-    def observe(self, loaded: Any, checked: Any, predictions: list[list[dict[str, Any]]]) -> None:
+    def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction]) -> None:
         settings = self._settings.get((loaded.project, loaded.deployment))
         if settings is None:
             return
@@ -98,7 +99,7 @@ class MonitoringHub:
                 float(settings.get("retention_days", 30))))
 
     # -- background -----------------------------------------------------------------------------------------
-    def _store(self) -> Any:
+    def _store(self) -> Store:
         store = getattr(self._local, "store", None)
         if store is None:
             from nerspec.state import open_store

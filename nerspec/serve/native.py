@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import hashlib
 import resource
-import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, params
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from nerspec.serve import fair
+from nerspec.serve.analysis import analyze_fairly
+from nerspec.serve.documents import DocumentJSON
 from nerspec.serve.errors import ApiError, error_body
-from nerspec.serve.limits import check_documents
 from nerspec.serve.registry import Loaded
-from nerspec.serve.units import STRING_INDEX_TYPES, convert_entities, normalize
+from nerspec.serve.units import STRING_INDEX_TYPES, normalize
+
+if TYPE_CHECKING:
+    from nerspec.serve.state import ServeState
 
 
 class DocumentIn(BaseModel):
@@ -34,95 +34,6 @@ class AnalyzeRequest(BaseModel):
     documents: list[DocumentIn] = Field(description="At most 25 documents and 125,000 characters in all.")
 
 
-def prepare(loaded: Loaded, documents: list[dict[str, Any]], too_large_status: int) -> tuple[Any, fair.Plan]:
-    """Limits, then the work units (long NER documents cut into chunks, short ones grouped)."""
-    predictor = loaded.predictor
-    multilingual = bool(getattr(predictor, "multilingual", False))
-    languages = list(getattr(predictor, "languages", None) or []) if multilingual else None
-    checked = check_documents(documents, loaded.language, too_large_status, default_language=None, languages=languages)
-    plan = fair.plan_units([text for _, _, text in checked.valid], chunk=loaded.project_kind.annotates_spans)
-    return checked, plan
-
-
-def unit_work(loaded: Loaded, checked: Any, plan: fair.Plan) -> list[Any]:
-    """One call per unit; a multilingual model gets each segment's requested language."""
-    multilingual = bool(getattr(loaded.predictor, "multilingual", False))
-    return [
-        functools.partial(
-            loaded.pipe,
-            [text for _, _, text in segments],
-            languages=[checked.languages[index] for index, _, _ in segments] if multilingual else None,
-        )
-        for segments in plan.units
-    ]
-
-
-def assemble(loaded: Loaded, checked: Any, plan: fair.Plan, outputs: list[Any], unit: str,
-             single_label: bool = False, monitoring: Any = None) -> list[dict[str, Any]]:
-    """Results in request order, entity offsets in ``unit``; ``monitoring`` (a ``MonitoringHub``) is handed the
-    code-point predictions of a monitored deployment."""
-    kind = loaded.project_kind
-    predictions = fair.merge(plan, outputs, kind.annotates_spans)
-    if monitoring is not None:
-        monitoring.observe(loaded, checked, [p[:1] if single_label else p for p in predictions])
-    results = []
-    for (_, doc_id, text), predicted in zip(checked.valid, predictions):
-        warnings = checked.warnings.get(doc_id, [])
-        if kind.annotates_spans:
-            items = convert_entities(text, predicted, unit)
-        else:
-            items = predicted[:1] if single_label else predicted
-        results.append({"id": doc_id, kind.result_key: items, "warnings": warnings})
-    return results
-
-
-def analyze_documents(
-    loaded: Loaded, documents: list[dict[str, Any]], unit: str, too_large_status: int, single_label: bool = False,
-    scheduler: fair.FairScheduler | None = None, client: str = "local", monitoring: Any = None,
-    timings: list[float] | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""
-    checked, plan = prepare(loaded, documents, too_large_status)
-    work = unit_work(loaded, checked, plan)
-    if timings is not None:
-        work = [functools.partial(_timed, fn, timings) for fn in work]
-    if scheduler is None:
-        outputs = [fn() for fn in work]
-    else:
-        futures, done = scheduler.submit(client, work)
-        try:
-            outputs = [future.result() for future in futures]
-        finally:
-            done()
-    return assemble(loaded, checked, plan, outputs, unit, single_label, monitoring), checked.errors
-
-
-async def analyze_fairly(state: Any, client: str, loaded: Loaded, documents: list[dict[str, Any]], unit: str,
-                         too_large_status: int, timings: list[float] | None = None,
-                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The native endpoint's path: waits for its units without holding a thread. ``timings`` gets each unit's
-    CPU time in ms (a rollout compares the models' own cost, not their wait in the scheduler)."""
-    checked, plan = prepare(loaded, documents, too_large_status)
-    work = unit_work(loaded, checked, plan)
-    if timings is not None:
-        work = [functools.partial(_timed, fn, timings) for fn in work]
-    futures, done = state.scheduler.submit(client, work)
-    try:
-        outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
-    finally:
-        done()
-    return assemble(loaded, checked, plan, list(outputs), unit, monitoring=state.monitoring), checked.errors
-
-
-def _timed(fn: Any, timings: list[float]) -> Any:
-    """``fn()``, adding its CPU time on this worker thread (ms) to ``timings``: the model's cost, not the machine's."""
-    started = time.thread_time()
-    try:
-        return fn()
-    finally:
-        timings.append((time.thread_time() - started) * 1000.0)
-
-
 def client_of(request: Request) -> str:
     """Who a request counts against: its key (hashed) and address; unauthenticated callers by address."""
     key = request.headers.get("ocp-apim-subscription-key", "")
@@ -130,7 +41,7 @@ def client_of(request: Request) -> str:
     return f"{host}/{hashlib.sha256(key.encode()).hexdigest()[:12]}" if key else host
 
 
-def router(state: Any) -> APIRouter:
+def router(state: ServeState) -> APIRouter:
     api = APIRouter()
     keyed = [Depends(state.check_api_key)]
 
@@ -157,16 +68,16 @@ def router(state: Any) -> APIRouter:
             raise ApiError(400, "InvalidArgument", f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.",
                            "InvalidParameterValue")
         loaded = state.registry.get(project, deployment)
-        documents = [d.model_dump() for d in body.documents]
+        documents: list[DocumentJSON] = [{"id": d.id, "text": d.text, "language": d.language} for d in body.documents]
         candidate = state.rollouts.get(project, deployment) if state.rollouts is not None else None
         if candidate is None:
-            results, errors = await analyze_fairly(state, client_of(request), loaded, documents, unit, 413)
+            results, errors = await analyze_fairly(state.workers, client_of(request), loaded, documents, unit, 413)
         else:  # a shadow or canary candidate is staged: nerspec.serve.rollouts routes and records
-            results, errors = await state.rollouts.analyze(state, client_of(request), loaded, candidate, documents,
-                                                           unit)
+            results, errors = await state.rollouts.analyze(state.workers, client_of(request), loaded, candidate,
+                                                           documents, unit)
         state.metrics.observe_documents(project, deployment, "native", len(results), len(errors))
         return JSONResponse({
-            "documents": results,
+            "documents": [result.to_json() for result in results],
             "errors": errors,
             "projectName": project,
             "deploymentName": deployment,
@@ -177,11 +88,11 @@ def router(state: Any) -> APIRouter:
     return api
 
 
-def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any]) -> None:
+def _registry_and_operation_routes(api: APIRouter, state: ServeState, keyed: list[params.Depends]) -> None:
     """What is served, and the process's health and metrics (registered after ``analyze``, in this order)."""
 
     @api.get("/projects", dependencies=keyed, tags=["registry"], summary="Projects and their served deployments")
-    async def projects() -> dict[str, Any]:
+    async def projects() -> dict[str, list[dict[str, object]]]:
         grouped: dict[str, list[str]] = {}
         for (project, deployment) in sorted(state.registry.snapshot()):
             grouped.setdefault(project, []).append(deployment)
@@ -190,7 +101,7 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
     @api.get("/projects/{project}/deployments", dependencies=keyed, tags=["registry"],
              summary="Deployments of one project with the fingerprint each serves",
              responses={404: {"description": "Unknown project"}})
-    async def deployments(project: str) -> dict[str, Any]:
+    async def deployments(project: str) -> dict[str, object]:
         rows = [_describe(loaded) for (p, _), loaded in sorted(state.registry.snapshot().items()) if p == project]
         if not rows:
             raise ApiError(404, "ProjectNotFound", f"project '{project}' has no deployment served here")
@@ -222,7 +133,7 @@ def _registry_and_operation_routes(api: APIRouter, state: Any, keyed: list[Any])
         return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _gauges(state: Any) -> dict[str, tuple[str, float]]:
+def _gauges(state: ServeState) -> dict[str, tuple[str, float]]:
     """The process's gauges for ``/metrics``: name -> (help, value)."""
     gauges = {
         "nerspec_deployments": ("Deployments loaded and served.", float(len(state.registry.snapshot()))),
@@ -252,7 +163,7 @@ def _gauges(state: Any) -> dict[str, tuple[str, float]]:
     return gauges
 
 
-def _describe(loaded: Loaded) -> dict[str, Any]:
+def _describe(loaded: Loaded) -> dict[str, object]:
     return {"name": loaded.deployment, "fingerprint": loaded.fingerprint, "kind": loaded.kind,
             "language": loaded.language, "multilabel": loaded.multilabel, "deployedAt": loaded.deployed_at,
             "loadedAt": loaded.loaded_at}

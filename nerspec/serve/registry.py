@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from nerspec.timestamps import utc_timestamp as utc_now
 
 if TYPE_CHECKING:
     from nerspec.predict import Predictor
+    from nerspec.predictions import Prediction
 
 log = logging.getLogger("nerspec.serve")
 
@@ -57,7 +58,7 @@ class Loaded:
 
     def pipe(
         self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
-    ) -> list[list[dict[str, Any]]]:
+    ) -> list[Prediction]:
         size = batch_size or max(len(texts), 1)
         if languages is None:  # fakes and older predictors take no languages
             return list(self.predictor.pipe(texts, batch_size=size))
@@ -72,7 +73,7 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def load_predictor(model_dir: Path, beam_width: int | None = None) -> Any:
+def load_predictor(model_dir: Path, beam_width: int | None = None) -> Predictor:
     """``nerspec.predict.load``; ``beam_width`` trades confidence quality for speed (1: the greedy parser's action scores; entities unchanged)."""
     from nerspec.predict import load
 
@@ -95,13 +96,13 @@ class Registry:
 
     paths: StatePaths
     poll_interval: float = 0.5
-    loader: Callable[[Path], Any] = load_predictor
+    loader: Callable[[Path], Predictor] = load_predictor
     # more pointers, e.g. the deployments a (shared) state records (nerspec.serve.shared.StateSource)
     source: Callable[[], dict[tuple[str, str], bytes]] | None = None
     _live: dict[tuple[str, str], Loaded] = field(default_factory=dict)
     _raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _failures: dict[tuple[str, str], _Failure] = field(default_factory=dict)
-    _by_dir: dict[str, Any] = field(default_factory=dict)
+    _by_dir: dict[str, Predictor] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _scan_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -196,7 +197,7 @@ class Registry:
                     del self._by_dir[directory]  # in-flight requests still hold their own reference
             self.scans += 1
 
-    def preload(self, project: str, deployment: str, pointer: dict[str, Any]) -> None:
+    def preload(self, project: str, deployment: str, pointer: Mapping[str, object]) -> None:
         """Verify and load the model ``pointer`` names without serving it yet (admin upload: load, then switch).
         Call it inside ``switching()``, so the watcher does not drop the loaded model before the switch."""
         from nerspec.deploy.verify import open_state, verify
@@ -210,7 +211,7 @@ class Registry:
         if str(model_dir) not in self._by_dir:
             self._by_dir[str(model_dir)] = self.loader(model_dir)
 
-    def switching(self) -> Any:
+    def switching(self) -> threading.Lock:
         """Hold off the watcher while a pointer and its state record change together."""
         return self._scan_lock
 
@@ -241,7 +242,7 @@ class Registry:
             deployed_at=pointer.get("deployed_at"),
         )
 
-    def _verify(self, key: tuple[str, str], fingerprint: str, model_dir: Path, target: Any) -> None:
+    def _verify(self, key: tuple[str, str], fingerprint: str, model_dir: Path, target: object) -> None:
         """The files are the ones the state recorded (hashed in full on every load: a server never trusts size +
         mtime for weights); then this machine's cache of the deployment follows the state."""
         from nerspec.deploy.targets import TargetContext, target_for
@@ -251,6 +252,7 @@ class Registry:
         store = open_store(self.paths, create=False)
         try:
             verify_recorded(store, key[0], key[1], fingerprint, model_dir)
-            target_for({"type": target}).refresh(TargetContext(self.paths, store), key[0], key[1], fingerprint)
+            declared = target_for({"type": target if isinstance(target, str) else None})
+            declared.refresh(TargetContext(self.paths, store), key[0], key[1], fingerprint)
         finally:
             store.close()

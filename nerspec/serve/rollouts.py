@@ -28,17 +28,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.plan.rollouts import compare
-from nerspec.serve import native
+from nerspec.predictions import Prediction
+from nerspec.serve import analysis
+from nerspec.serve.analysis import Workers
+from nerspec.serve.documents import DocumentJSON, DocumentResult
+from nerspec.serve.errors import DocumentErrorJSON
 from nerspec.serve.recorder import BatchRecorder
 from nerspec.serve.registry import Loaded, read_meta
 from nerspec.state.store import RolloutObservation, RolloutRecord
 from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nerspec.paths import StatePaths
+    from nerspec.predict import Predictor
     from nerspec.state.store import Store
 
 log = logging.getLogger("nerspec.serve")
@@ -70,8 +77,8 @@ class _Job:
 
     candidate: Candidate
     model: Loaded
-    documents: list[dict[str, Any]]
-    known: list[list[dict[str, Any]]]
+    documents: list[DocumentJSON]
+    known: list[Prediction]
     known_ms: float
     known_is_candidate: bool
     unit: str
@@ -81,26 +88,26 @@ class Dropped(Exception):
     """Production stayed busy: the shadow gave way and was dropped."""
 
 
-def timed(loaded: Loaded, documents: list[dict[str, Any]], unit: str,
-          before_unit: Callable[[], bool] | None = None) -> tuple[list[dict[str, Any]], float]:
+def timed(loaded: Loaded, documents: list[DocumentJSON], unit: str,
+          before_unit: Callable[[], bool] | None = None) -> tuple[list[DocumentResult], float]:
     """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms,
     in the same units the scheduler runs for a request. ``before_unit()`` False gives up (``Dropped``)."""
-    checked, plan = native.prepare(loaded, documents, 413)
+    checked, plan = analysis.prepare(loaded, documents, 413)
     spent = 0.0
     outputs = []
-    for fn in native.unit_work(loaded, checked, plan):
+    for fn in analysis.unit_work(loaded, checked, plan):
         if before_unit is not None and not before_unit():
             raise Dropped
         started = time.thread_time()
         outputs.append(fn())
         spent += time.thread_time() - started
-    return native.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
+    return analysis.assemble(loaded, checked, plan, outputs, unit), spent * 1000.0
 
 
 @dataclass
 class Rollouts:
     paths: StatePaths
-    loader: Callable[[Any], Any]
+    loader: Callable[[Path], Predictor]
     poll_interval: float = 0.5
     # blocks until production has no request in flight (True) or the timeout passes (False): the fair scheduler's
     idle: Callable[[float], bool] | None = None
@@ -139,17 +146,16 @@ class Rollouts:
         with self._lock:
             return self._live.get((project, deployment))
 
-    def shadow_answered(self, project: str, deployment: str, documents: list[dict[str, Any]],
-                        results: list[dict[str, Any]], production_ms: float, unit: str) -> bool:
+    def shadow_answered(self, project: str, deployment: str, documents: list[DocumentJSON],
+                        results: list[DocumentResult], production_ms: float, unit: str) -> bool:
         """Production answered ``documents`` (``results``, in the request's order): queue the shadow, if one is
         staged. False when there is none or it was dropped."""
         candidate = self.get(project, deployment)
         if candidate is None or candidate.rollout.strategy != "shadow" or not results:
             return False
-        key = candidate.loaded.project_kind.result_key
         by_id = {str(d["id"]): d for d in documents}
-        return self.shadow(_Job(candidate, candidate.loaded, [by_id[r["id"]] for r in results],
-                                [r[key] for r in results], production_ms, False, unit))
+        return self.shadow(_Job(candidate, candidate.loaded, [by_id[r.id] for r in results],
+                                [r.predictions for r in results], production_ms, False, unit))
 
     def shadow(self, job: _Job) -> bool:
         """Queue the candidate's (or, for canary documents, production's) run; False when dropped."""
@@ -161,7 +167,7 @@ class Rollouts:
         return True
 
     # -- the candidates ------------------------------------------------------------------------------------
-    def _store(self) -> Any:
+    def _store(self) -> Store | None:
         store = getattr(self._local, "store", None)
         if store is None:
             from nerspec.state import open_store
@@ -183,6 +189,8 @@ class Rollouts:
         store = self._store()
         records = {(r.project, r.deployment): r for r in store.all_rollouts()} if store is not None else {}
         for key, record in records.items():
+            if store is None:
+                break
             live = self.get(*key)
             if live is not None and live.rollout.id == record.id:
                 continue
@@ -242,12 +250,11 @@ class Rollouts:
 
     def _observe(self, job: _Job) -> None:
         spans = job.candidate.loaded.project_kind.annotates_spans
-        key = job.model.project_kind.result_key
         idle = self.idle
         try:
             results, ms = timed(job.model, job.documents, job.unit,
                                 None if idle is None else lambda: idle(SHADOW_PATIENCE_S))
-            ran: list[list[dict[str, Any]] | None] = [r[key] for r in results]
+            ran: list[Prediction | None] = [r.predictions for r in results]
         except Dropped:
             self.dropped += 1
             return
@@ -269,10 +276,10 @@ class Rollouts:
         if store is not None:
             store.record_rollout_observations(batch)
 
-    async def analyze(self, state: Any, client: str, loaded: Loaded, candidate: Candidate,
-                      documents: list[dict[str, Any]], unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async def analyze(self, workers: Workers, client: str, loaded: Loaded, candidate: Candidate,
+                      documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
         """The native endpoint's path while a candidate is staged (``analyze`` below)."""
-        return await analyze(state, client, loaded, candidate, documents, unit)
+        return await analyze(workers, self, client, loaded, candidate, documents, unit)
 
     def counters(self) -> dict[str, float]:
         recorder = self.recorder
@@ -283,8 +290,8 @@ class Rollouts:
                 "observations_failed": float(recorder.failed if recorder else 0)}
 
 
-def _observation(candidate: Candidate, answer: list[dict[str, Any]] | None, candidate_ms: float,
-                 production: list[dict[str, Any]] | None, production_ms: float,
+def _observation(candidate: Candidate, answer: Prediction | None, candidate_ms: float,
+                 production: Prediction | None, production_ms: float,
                  spans: bool) -> RolloutObservation | None:
     """None when production itself failed: there is nothing to compare with, and it is not the candidate's fault."""
     rid = candidate.rollout.id
@@ -297,52 +304,51 @@ def _observation(candidate: Candidate, answer: list[dict[str, Any]] | None, cand
                               candidate_ms, production_ms)
 
 
-async def analyze(state: Any, client: str, loaded: Loaded, candidate: Candidate, documents: list[dict[str, Any]],
-                  unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate, documents: list[DocumentJSON],
+                  unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The native endpoint's path while ``loaded``'s deployment has a candidate (shadow or canary)."""
-    native.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
+    analysis.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
     mine = [d for d in documents if candidate.answers(str(d.get("id") or d.get("text", "")))]
     theirs = [d for d in documents if d not in mine] if mine else documents
     production_ms: list[float] = []
-    results: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
+    results: list[DocumentResult] = []
+    errors: list[DocumentErrorJSON] = []
     if theirs:
-        results, errors = await native.analyze_fairly(state, client, loaded, theirs, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, theirs, unit, 413,
                                                       timings=production_ms)
     for r in results:
-        r["modelFingerprint"] = loaded.fingerprint
-    state.rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
+        r.model_fingerprint = loaded.fingerprint
+    rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
     if mine:
-        canary, canary_errors = await _canary(state, client, loaded, candidate, mine, unit)
+        canary, canary_errors = await _canary(workers, rollouts, client, loaded, candidate, mine, unit)
         order = {str(d["id"]): i for i, d in enumerate(documents)}
-        results = sorted([*results, *canary], key=lambda r: order.get(r["id"], 0))
+        results = sorted([*results, *canary], key=lambda r: order.get(r.id, 0))
         errors = [*errors, *canary_errors]
     return results, errors
 
 
-async def _canary(state: Any, client: str, loaded: Loaded, candidate: Candidate, documents: list[dict[str, Any]],
-                  unit: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def _canary(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate,
+                  documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The candidate answers its documents; production's answers follow off the request, for the agreement. A
     failing candidate is an error observation, and production answers instead."""
     spent: list[float] = []
     try:
-        results, errors = await native.analyze_fairly(state, client, candidate.loaded, documents, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, candidate.loaded, documents, unit, 413,
                                                       timings=spent)
     except Exception:
         log.exception("canary %s failed; production answers", candidate.rollout.candidate[:12])
         production_ms: list[float] = []
-        results, errors = await native.analyze_fairly(state, client, loaded, documents, unit, 413,
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, documents, unit, 413,
                                                       timings=production_ms)
         for r in results:
-            r["modelFingerprint"] = loaded.fingerprint
-            state.rollouts.record(_observation(candidate, None, 0.0, [], sum(production_ms), False))
+            r.model_fingerprint = loaded.fingerprint
+            rollouts.record(_observation(candidate, None, 0.0, [], sum(production_ms), False))
         return results, errors
-    key = candidate.loaded.project_kind.result_key
     for r in results:
-        r["modelFingerprint"] = candidate.rollout.candidate
+        r.model_fingerprint = candidate.rollout.candidate
     by_id = {str(d["id"]): d for d in documents}
-    state.rollouts.shadow(_Job(candidate, loaded, [by_id[r["id"]] for r in results], [r[key] for r in results],
-                               sum(spent), True, unit))
+    rollouts.shadow(_Job(candidate, loaded, [by_id[r.id] for r in results], [r.predictions for r in results],
+                         sum(spent), True, unit))
     return results, errors
 
 

@@ -6,16 +6,15 @@ import socket
 from typing import TYPE_CHECKING
 
 from nerspec.errors import NerspecError
-from nerspec.paths import state_paths
 
 if TYPE_CHECKING:
-    from nerspec.paths import StateArg
+    from nerspec.paths import StatePaths
 
 
 def run(
     host: str,
     port: int,
-    state: StateArg,
+    paths: StatePaths,
     *,
     api_key_env: str | None = None,
     admin_token_env: str = "NERSPEC_ADMIN_TOKEN",
@@ -25,12 +24,12 @@ def run(
     log_level: str = "info",
 ) -> None:
     """Serve until interrupted. One uvicorn process: models are loaded once and shared by the worker threads,
-    which several processes could not do without loading every model once per process."""
+    which several processes could not do without loading every model once per process. ``paths``: the state,
+    resolved by the command."""
     import uvicorn
 
     from nerspec.serve.app import create_app
 
-    paths = state_paths(state)
     if paths.shared:
         paths.root.mkdir(parents=True, exist_ok=True)  # the local cache of models fetched from the store
     if poll_interval is None:  # a shared state is a database query per poll, local pointers a few small reads

@@ -12,9 +12,11 @@ enclosing cluster so that the span stays addressable in text elements.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Literal
 
 from nerspec.corpus.offsets import Utf16Index, grapheme_starts, is_bmp
+from nerspec.predictions import Prediction
 
 StringIndexType = Literal["Utf16CodeUnit", "UnicodeCodePoint", "TextElement_v8"]
 STRING_INDEX_TYPES: tuple[str, ...] = ("Utf16CodeUnit", "UnicodeCodePoint", "TextElement_v8")
@@ -36,7 +38,7 @@ def length_in(text: str, unit: str) -> int:
     return max(len(grapheme_starts(text)) - 1, 0)
 
 
-def convert_entities(text: str, entities: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+def convert_entities(text: str, entities: Prediction, unit: str) -> Prediction:
     """Entities with code-point ``offset``/``length`` -> the same entities counted in ``unit``.
 
     ``text`` of each entity is the covered substring (widened with the span for text elements).
@@ -49,18 +51,16 @@ def convert_entities(text: str, entities: list[dict[str, Any]], unit: str) -> li
         index = Utf16Index(text)
         out = []
         for entity in entities:
-            start, end = entity["offset"], entity["offset"] + entity["length"]
-            begin16 = index.to_utf16(start)
-            out.append({**entity, "offset": begin16, "length": index.to_utf16(end) - begin16})
+            begin16 = index.to_utf16(entity.start)
+            out.append(replace(entity, offset=begin16, length=index.to_utf16(entity.end) - begin16))
         return out
     if text.isascii():
         return entities
     starts = grapheme_starts(text)
     out = []
     for entity in entities:
-        start, end = entity["offset"], entity["offset"] + entity["length"]
-        first = bisect_right(starts, start) - 1  # cluster containing the start
-        last = bisect_left(starts, end)  # first cluster boundary at or after the end
+        first = bisect_right(starts, entity.start) - 1  # cluster containing the start
+        last = bisect_left(starts, entity.end)  # first cluster boundary at or after the end
         cp_start, cp_end = starts[first], starts[min(last, len(starts) - 1)]
-        out.append({**entity, "offset": first, "length": last - first, "text": text[cp_start:cp_end]})
+        out.append(replace(entity, offset=first, length=last - first, text=text[cp_start:cp_end]))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.train.artifact import ModelArtifact, is_complete, read_artifact
 
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.state.sql import JsonObject
     from nerspec.train.loop import ProgressCallback
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # ``nerspec.deploy.local`` (on plan's path) imports ``nerspec.train.artifact``, which runs this file: the
     # training loop and its config module load only when asked for.
     if name in ("Progress", "ProgressCallback"):
@@ -40,7 +41,7 @@ def _data_fingerprint(project: LoadedProject, paths: StatePaths) -> DataFingerpr
     return data_fingerprint(project, paths.cache)
 
 
-def fingerprint_of(project: LoadedProject, paths: StatePaths, data_fp: Any = None) -> str:
+def fingerprint_of(project: LoadedProject, paths: StatePaths, data_fp: DataFingerprint | None = None) -> str:
     """The model fingerprint (``nerspec.fingerprints.model.model_fingerprint``) of the project's current inputs."""
     from nerspec.fingerprints.model import model_fingerprint
 
@@ -91,7 +92,7 @@ def train_into(
     fingerprint: str,
     data_fp: DataFingerprint,
     progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Train and write the complete artifact into ``staged``, a directory the caller staged (and renames into
     place): ``train`` stages its own; ``nerspec apply`` stages one with its crash points around it."""
     from nerspec.train.artifact import fill_staged

@@ -12,8 +12,9 @@ Imported only where spaCy is (training, loading a pipeline).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import spacy
 from spacy.attrs import LOWER
@@ -22,7 +23,8 @@ from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable, softma
 from thinc.layers.resizable import resize_linear_weighted
 
 if TYPE_CHECKING:
-    from thinc.types import Ints1d
+    from spacy.tokens import Doc
+    from thinc.types import Floats1d, Floats2d, Ints1d
 
 BOW_NORMALIZED = "nerspec.TextCatBOWNormalized.v1"
 # Logit bias of a class added after training started (spaCy's choice for its BOW): it must not win by default.
@@ -33,11 +35,12 @@ def normalized_ngrams(ngram_size: int) -> Model:
     return Model("nerspec_normalized_ngrams", _ngrams_forward, attrs={"ngram_size": ngram_size})
 
 
-def _ngrams_forward(model: Model, docs: list[Any], is_train: bool) -> tuple[Any, Any]:
+def _ngrams_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[tuple[Ints1d, Floats1d, Ints1d],
+                                                                          Callable[[Floats2d], list[Doc]]]:
     xp = model.ops.xp
     batch_keys, batch_vals = [], []
     for doc in docs:
-        unigrams = cast("Ints1d", model.ops.asarray(doc.to_array([LOWER])))  # one attribute: a 1-d column
+        unigrams = cast("Ints1d", model.ops.asarray(cast("Ints1d", doc.to_array([LOWER]))))  # one attribute: 1-d
         sizes = range(2, min(model.attrs["ngram_size"], len(unigrams)) + 1)  # thinc's ngrams needs n <= length
         grams = [unigrams] + [model.ops.ngrams(n, unigrams) for n in sizes]
         keys, counts = xp.unique(xp.concatenate(grams), return_counts=True)
@@ -48,7 +51,7 @@ def _ngrams_forward(model: Model, docs: list[Any], is_train: bool) -> tuple[Any,
     lengths = model.ops.asarray([len(k) for k in batch_keys], dtype="int32")
     keys = xp.concatenate(batch_keys) if batch_keys else xp.zeros((0,), dtype="uint64")
     vals = model.ops.asarray(xp.concatenate(batch_vals) if batch_vals else xp.zeros((0,)), dtype="f")
-    return (keys, vals, lengths), lambda d_output: []
+    return (keys, cast("Floats1d", vals), cast("Ints1d", lengths)), lambda d_output: []
 
 
 @spacy.registry.architectures(BOW_NORMALIZED)
@@ -58,11 +61,11 @@ def bow_normalized(
     """Linear classifier over hashed, normalised n-grams; softmax (exclusive classes) or logistic outputs."""
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
-    resizable_layer: Model[Any, Any] = resizable(
+    resizable_layer: Model[tuple[Ints1d, Floats1d, Ints1d], Floats2d] = resizable(
         sparse_linear, resize_layer=partial(resize_linear_weighted, fill_defaults={"b": _NEW_CLASS_BIAS, "W": 0})
     )
     output = softmax_activation() if exclusive_classes else Logistic()
-    model: Model[Any, Any] = chain(with_cpu(chain(normalized_ngrams(ngram_size), resizable_layer), resizable_layer.ops),
+    model: Model[list[Doc], Floats2d] = chain(with_cpu(chain(normalized_ngrams(ngram_size), resizable_layer), resizable_layer.ops),
                   with_cpu(output, output.ops))
     if nO is not None:
         model.set_dim("nO", nO)

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import atomic
 
@@ -32,16 +32,17 @@ from nerspec.artifacts.layout import (
 from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
-    from nerspec.corpus.model import Corpus
+    from nerspec.corpus.model import Corpus, Document
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
+    from nerspec.state.sql import JsonObject
     from nerspec.train.loop import TrainResult
 
 __all__ = ["FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "ModelArtifact", "fill_staged", "is_complete",
            "read_artifact"]
 
 
-def _dump(value: Any) -> str:
+def _dump(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
@@ -65,9 +66,9 @@ def fill_staged(
     fingerprint: str,
     data_fp: DataFingerprint,
     training_seconds: float,
-    calibration: dict[str, Any] | None = None,
-    train_side: list[Any] | None = None,
-) -> dict[str, Any]:
+    calibration: JsonObject | None = None,
+    train_side: list[Document] | None = None,
+) -> JsonObject:
     """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
     from nerspec.fingerprints.documents import document_hashes
     from nerspec.fingerprints.model import versions
@@ -117,7 +118,7 @@ def fill_staged(
     return meta
 
 
-def _metrics(result: TrainResult) -> dict[str, Any]:
+def _metrics(result: TrainResult) -> JsonObject:
     """``metrics.json``: the dev scores of the training run and how it stopped."""
     return {
         "dev": result.scores,
@@ -132,7 +133,7 @@ def _metrics(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def _write_vocabulary(staged: Path, train_side: list[Any]) -> None:
+def _write_vocabulary(staged: Path, train_side: list[Document]) -> None:
     """The words training saw (production monitoring's unseen-word share)."""
     from nerspec import vocabulary
 

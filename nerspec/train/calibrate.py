@@ -23,7 +23,7 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import project_kind
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from nerspec.calibration import Outcome
     from nerspec.manifest.load import LoadedProject
     from nerspec.predict import Predictor
+    from nerspec.state.sql import JsonObject
     from nerspec.train.loop import TrainResult
 
 CROSS_FIT_FOLDS = 5
@@ -44,13 +45,13 @@ def fit_calibration(
     dev_docs: list[Document],
     train_docs: list[Document] | None = None,
     init_tok2vec: Path | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """The ``calibration`` block of ``meta.json`` for the pipeline in ``result.model_dir``."""
     from nerspec.calibration import fit_calibration, reliability
 
     if multilabel_of(project):
         return _fit_per_class(project, result, dev_docs, train_docs, init_tok2vec)
-    extra: dict[str, Any] = {}
+    extra: dict[str, object] = {}
     if result.dev_source == "dev" and dev_docs:
         raw = _outcomes(project, _raw_predictor(project, result.model_dir), dev_docs)
     elif train_docs is not None and len(train_docs) >= CROSS_FIT_MIN_DOCUMENTS:
@@ -85,7 +86,7 @@ def _no_fit_reason(train_docs: list[Document] | None) -> str:
 def _fit_per_class(
     project: LoadedProject, result: TrainResult, dev_docs: list[Document], train_docs: list[Document] | None,
     init_tok2vec: Path | None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Multi-label: one map per class (``nerspec.class_calibration``) on every held-out (document, class) pair.
 
     Every document gives each class one item, so the dev carve is used from ``MIN_ITEMS`` documents on;
@@ -94,7 +95,7 @@ def _fit_per_class(
     from nerspec.calibration import MIN_ITEMS, fit_calibration
     from nerspec.class_calibration import fit_per_class, per_class_reliability
 
-    extra: dict[str, Any] = {}
+    extra: dict[str, object] = {}
     if result.dev_source == "dev" and len(dev_docs) >= MIN_ITEMS:
         docs, raw = dev_docs, _class_scores(_raw_predictor(project, result.model_dir), dev_docs)
     elif train_docs is not None and len(train_docs) >= CROSS_FIT_MIN_DOCUMENTS:
@@ -127,7 +128,7 @@ def _outcomes(project: LoadedProject, predictor: Predictor, docs: list[Document]
 
 def _cross_fitted(
     project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None
-) -> Iterator[tuple[list[Document], Any]]:
+) -> Iterator[tuple[list[Document], Predictor]]:
     """Per fold: (held-out documents, a raw predictor trained on the others); folds by a hash of the id (stable),
     so every training document is scored once by a model that never saw it."""
     from nerspec.train.cross_fit import fold_of, train_fold
@@ -143,7 +144,7 @@ def _cross_fitted(
             yield held, _raw_predictor(project, result.model_dir)
 
 
-def _raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
+def _raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:
     from nerspec.train.cross_fit import raw_predictor
 
     return raw_predictor(project, model_dir)

@@ -14,18 +14,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds import ProjectKind, project_kind
 from nerspec.train.memory import MEMORY_READER, PROGRESS_LOGGER
-from nerspec.train.schedule import DataSize, schedule_for
+from nerspec.train.schedule import BATCH_COMPOUND, DataSize, schedule_for
 
 if TYPE_CHECKING:
     from thinc.api import Config
 
+    from nerspec.kinds.base import ConfigBlock
     from nerspec.manifest.load import LoadedProject
+    from nerspec.manifest.schema import Training
+    from nerspec.train.schedule import Schedule
 
 # Manifest `training:` field -> its place in spaCy's `[training]` section (expert configs keep their own
 # values unless the manifest sets the field explicitly).
@@ -65,17 +68,17 @@ def multilabel_of(project: LoadedProject) -> bool:
     return bool(getattr(project.manifest.spec, "multilabel", False))
 
 
-def memory_corpora(key: str) -> dict[str, Any]:
+def memory_corpora(key: str) -> ConfigBlock:
     return {
         "train": {"@readers": MEMORY_READER, "key": key, "split": "train"},
         "dev": {"@readers": MEMORY_READER, "key": key, "split": "dev"},
     }
 
 
-def file_corpora(train: str | Path | None = None, dev: str | Path | None = None) -> dict[str, Any]:
+def file_corpora(train: str | Path | None = None, dev: str | Path | None = None) -> ConfigBlock:
     """spaCy's DocBin reader (for ``python -m spacy train`` and for saved pipelines)."""
 
-    def reader(path: str | Path | None) -> dict[str, Any]:
+    def reader(path: str | Path | None) -> ConfigBlock:
         return {
             "@readers": "spacy.Corpus.v1",
             "path": None if path is None else str(path),
@@ -101,7 +104,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     labels, multilabel = labels_of(project), multilabel_of(project)
     longest_span = size.longest_span if size is not None else 0
     pipeline, components = impl.components(labels, multilabel, longest_span)
-    data: dict[str, Any] = {
+    data: ConfigBlock = {
         "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
         "system": {"gpu_allocator": None, "seed": training.seed},
         "nlp": {
@@ -140,7 +143,7 @@ def default_config(project: LoadedProject, size: DataSize | None = None) -> Conf
     return config
 
 
-def _training_section(training: Any, plan: Any) -> dict[str, Any]:
+def _training_section(training: Training, plan: Schedule) -> ConfigBlock:
     """spaCy's ``[training]``: the manifest's settings, else the schedule ``plan`` scaled to the data."""
     batch = training.batch_size or plan.batch_words
     return {
@@ -175,7 +178,7 @@ def _training_section(training: Any, plan: Any) -> dict[str, Any]:
             "tolerance": 0.2,
             "get_length": None,
             "size": {"@schedules": "compounding.v1", "start": min(plan.batch_start, batch), "stop": batch,
-                     "compound": 1.001, "t": 0.0},
+                     "compound": BATCH_COMPOUND, "t": 0.0},
         },
         "logger": dict(CONSOLE_LOGGER),
         "score_weights": {},
@@ -271,7 +274,7 @@ def _expert_problems(config: Config, project: LoadedProject, impl: ProjectKind, 
     return problems, trained
 
 
-def _with_manifest_training(config: Config, training: Any) -> None:
+def _with_manifest_training(config: Config, training: Training) -> None:
     """Only what the manifest states explicitly overrides the expert's file."""
     explicit = training.model_fields_set
     for manifest_field, where in _TRAINING_FIELDS.items():

@@ -3,11 +3,14 @@
 The calibration (``nerspec.train.calibrate``) cross-fits the training documents when it has no dev carve; the
 label-error check (``nerspec lint --label-errors``) cross-fits every labeled document and keeps the fold models
 and their scores under ``<state>/cache/cross-fit/<fingerprint>/``. The fingerprint hashes the model fingerprint
-(training settings, data, split, versions), the number of folds and the scoring, so a second run over the same
-inputs reads its scores instead of training, and a run killed half-way keeps the folds it finished.
+(training settings, data, split, versions) and the number of folds, so a second run over the same inputs reads
+its scores instead of training, and a run killed half-way keeps the folds it finished. The scores file is named
+by the scoring (``scores-<SCORING>.json``): a new way of scoring rescores with the cached fold models.
 
 NER documents are scored with a beam (``BEAM_WIDTH`` parses): every entity the model weighs, with its marginal
-probability, not only the one reading it returns; classification with the class probabilities.
+probability, not only the one reading it returns; and, following each document's given tags, the untagged runs
+where the model would rather start an entity (``Predictor.untagged_entity_scores``). Classification: the class
+probabilities.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
@@ -27,13 +30,14 @@ from nerspec.kinds import kind_of, project_kind
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
+    from nerspec.predict import Predictor
     from nerspec.train.loop import TrainResult
 
 FOLDS = 5
 MAX_FOLDS = 20  # the commands' limit
 BEAM_WIDTH = 16
 WATCHED = 64  # training documents scored at each evaluation of a fold that keeps its last weights
-SCORING = "beam16-v1"  # part of the cache key: a change of how documents are scored invalidates old scores
+SCORING = "beam16-untagged-v2"  # names the scores file: a change of how documents are scored rescores
 
 
 def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str) -> list[int]:
@@ -67,7 +71,7 @@ def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
     return patience == 0
 
 
-def raw_predictor(project: LoadedProject, model_dir: Path) -> Any:
+def raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:
     """A ``Predictor`` over a bare spaCy pipeline of the project (raw scores: no calibration)."""
     from nerspec.predict import Predictor
 
@@ -93,7 +97,12 @@ class CrossFit:
 
 
 def cache_key(model_fingerprint: str, folds: int) -> str:
-    return hashlib.sha256(f"{model_fingerprint}\x00{folds}\x00{SCORING}".encode()).hexdigest()[:20]
+    return hashlib.sha256(f"{model_fingerprint}\x00{folds}".encode()).hexdigest()[:20]
+
+
+def scores_path(root: Path) -> Path:
+    """The scores of the fold models under ``root`` (a cross-fit's cache directory), for today's scoring."""
+    return root / f"scores-{SCORING}.json"
 
 
 def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *, folds: int = FOLDS) -> CrossFit:
@@ -103,7 +112,7 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
 
     key = cache_key(model_fingerprint(project, data_fingerprint(project, paths.cache)), folds)
     root = paths.cache / "cross-fit" / key
-    cached = read_scores(root / "scores.json", docs)
+    cached = read_scores(scores_path(root), docs)
     if cached is not None:
         return CrossFit(key, folds, cached, 0)
     seed = project.manifest.spec.training.seed
@@ -123,7 +132,7 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
                 scores.update(zip((d.id for d in held), score_documents(project, fold_model, held), strict=True))
             bar.update(advance=1)
     ordered = [scores.get(d.id, OutOfSample()) for d in docs]
-    _write_scores(root / "scores.json", docs, ordered)
+    _write_scores(scores_path(root), docs, ordered)
     return CrossFit(key, folds, ordered, trained)
 
 
@@ -133,7 +142,10 @@ def score_documents(project: LoadedProject, model_dir: Path, docs: list[Document
     texts = [d.text for d in docs]
     languages = [d.language for d in docs]
     if kind_of(project.kind).annotates_spans:
-        return [OutOfSample(spans=m) for m in predictor.entity_marginals(texts, BEAM_WIDTH, languages=languages)]
+        marginals = predictor.entity_marginals(texts, BEAM_WIDTH, languages=languages)
+        given = [[(s.start, s.end, s.label) for s in d.spans] for d in docs]
+        untagged = predictor.untagged_entity_scores(texts, given, languages=languages)
+        return [OutOfSample(spans=m, untagged=u) for m, u in zip(marginals, untagged, strict=True)]
     return [OutOfSample(classes=cats) for _prediction, cats in predictor.analyze(texts, languages=languages)]
 
 
@@ -175,4 +187,5 @@ def _write_scores(path: Path, docs: list[Document], scores: list[OutOfSample]) -
     write_text(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
 
 
-__all__ = ["FOLDS", "MAX_FOLDS", "CrossFit", "cache_key", "cross_fit", "fold_of", "raw_predictor", "score_documents", "train_fold"]
+__all__ = ["FOLDS", "MAX_FOLDS", "CrossFit", "cache_key", "cross_fit", "fold_of", "raw_predictor", "score_documents",
+           "scores_path", "train_fold"]

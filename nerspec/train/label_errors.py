@@ -8,13 +8,16 @@ the report when the same inputs were cross-fitted before (``cached_label_errors`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import JsonValue
 
 from nerspec.corpus.findings import excerpt
 from nerspec.corpus.label_errors import LabelError, class_label_errors, ner_label_errors
 from nerspec.corpus.model import Corpus, Document
-from nerspec.kinds import kind_of
-from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores
+from nerspec.errors import TrainingError
+from nerspec.kinds import kind_of, project_kind
+from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores, scores_path
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -34,13 +37,16 @@ class LabelErrorReport:
     documents: dict[str, Document]  # by id, for context and review tasks
     trained: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JsonValue]:
         return {"label_errors": [e.to_json() for e in self.errors], "folds": self.folds, "fingerprint": self.fingerprint}
 
 
 def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths, *, folds: int = FOLDS,
                       min_score: float = 0.0) -> LabelErrorReport:
     """Cross-fit every labeled document of ``corpus`` and rank where its labels and the models disagree."""
+    if project_kind(project).overlapping:  # refused before any fold trains: the checks read a parser's beam
+        raise TrainingError(f"project `{project.name}`: label errors need the flat NER model; a project with "
+                            "`overlapping: true` (a span categorizer) is not checked yet")
     docs = list(corpus.documents)
     return _report(project, docs, cross_fit(project, docs, paths, folds=folds), min_score)
 
@@ -62,13 +68,13 @@ def cached_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePath
     docs = list(corpus.documents)
     for folds in (FOLDS, *(k for k in range(2, MAX_FOLDS + 1) if k != FOLDS)):
         key = cache_key(model_fingerprint, folds)
-        scores = read_scores(paths.cache / "cross-fit" / key / "scores.json", docs)
+        scores = read_scores(scores_path(paths.cache / "cross-fit" / key), docs)
         if scores is not None:
             return _report(project, docs, CrossFit(key, folds, scores, 0), min_score)
     return None
 
 
-def report_entry(report: LabelErrorReport, changed: set[str] | None, top: int = REPORTED) -> dict[str, Any]:
+def report_entry(report: LabelErrorReport, changed: set[str] | None, top: int = REPORTED) -> dict[str, JsonValue]:
     """The run result's ``label_errors``: the top findings in ``changed`` documents (None: every document), each
     with its context (an excerpt with the span in brackets)."""
     chosen = [e for e in report.errors if changed is None or e.id in changed]

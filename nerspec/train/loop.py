@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
@@ -25,7 +25,11 @@ from nerspec.train import config as cfg
 from nerspec.train import memory
 
 if TYPE_CHECKING:
+    from spacy.language import Language
+    from thinc.api import Config
+
     from nerspec.manifest.load import LoadedProject
+    from nerspec.state.sql import JsonObject
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Progress:
     eta: float | None  # seconds left until max_steps or the patience limit, whichever comes first
     evaluated: bool  # this step ran an evaluation
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -54,7 +58,7 @@ ProgressCallback = Callable[[Progress], None]
 class TrainResult:
     model_dir: Path  # spaCy's model-best, or model-last when training ran without early stopping
     score: float
-    scores: dict[str, Any]  # the dev scores of the kept checkpoint
+    scores: JsonObject  # the dev scores of the kept checkpoint
     best_step: int  # the kept checkpoint's step
     steps: int
     max_steps: int  # the config's limit (an expert config may set its own)
@@ -149,7 +153,7 @@ def run_training(
     return _result(kept, tracker, max_steps, use_gpu, len(train_docs), dev_docs, dev_source)
 
 
-def _init_pipeline(config: Any, use_gpu: int, where: str) -> Any:
+def _init_pipeline(config: Config, use_gpu: int, where: str) -> Language:
     """spaCy's ``init_nlp``, with a config the user wrote (or we generated) named in the error when it is bad."""
     from spacy.training.initialize import init_nlp
     from thinc.api import ConfigValidationError
@@ -197,7 +201,7 @@ class _Tracker:
         self.dev_score: float | None = None
         self.best_score: float | None = None
         self.best_step: int | None = None
-        self.best_scores: dict[str, Any] = {}
+        self.best_scores: JsonObject = {}
         self.checkpoints: list[tuple[float, int]] = []
         self.bar: Task | None = None  # the operator's progress line (nerspec.progress)
         self._t0 = time.monotonic()
@@ -219,7 +223,7 @@ class _Tracker:
             parts.append(f"dev {self.dev_score:.3f}{best}")
         return "  ".join(parts) or "no evaluation yet"
 
-    def log_step(self, info: dict[str, Any] | None) -> None:
+    def log_step(self, info: memory.StepInfo | None) -> None:
         evaluated = info is not None
         if info is not None:
             self.step = int(info["step"])
@@ -235,7 +239,7 @@ class _Tracker:
                 self.best_score, self.best_step = self.dev_score, self.step
                 # "speed" is words/second of the evaluation: timing noise, not a property of the model.
                 scores = {k: v for k, v in (info.get("other_scores") or {}).items() if k != "speed"}
-                self.best_scores = _plain(scores)
+                self.best_scores = {str(key): _plain(value) for key, value in scores.items()}
         else:
             self.step += 1
         if self.progress is None and self.bar is None:
@@ -270,7 +274,7 @@ class _Tracker:
         )
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """spaCy's scores as JSON-safe values (numpy floats, nested per-type dicts)."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -278,7 +282,9 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (str, bool, int)):
         return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    if isinstance(value, SupportsFloat | SupportsIndex):  # numpy scalars
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    return str(value)

@@ -7,11 +7,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds import ProjectKind
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+# What spaCy's training loop hands a logger at an evaluation (spacy.training.loop types its values as anything): step,
+# epoch, losses, score, other_scores, checkpoints. ``None`` between evaluations.
+StepInfo = dict[str, Any]
+StepLogger = Callable[[StepInfo | None], None]
 
 MEMORY_READER = "nerspec.MemoryCorpus.v1"
 PROGRESS_LOGGER = "nerspec.ProgressLogger.v1"
@@ -26,10 +36,10 @@ class MemorySession:
     impl: ProjectKind
     labels: list[str]
     multilabel: bool
-    log_step: Callable[[dict[str, Any] | None], None] | None = None
-    _cache: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    log_step: StepLogger | None = None
+    _cache: dict[tuple[str, int], list[Doc]] = field(default_factory=dict)
 
-    def references(self, split: str, nlp: Any) -> list[Any]:
+    def references(self, split: str, nlp: Language) -> list[Doc]:
         # The dev set is read at every evaluation: tokenize and annotate it once per vocab.
         key = (split, id(nlp.vocab))
         if key not in self._cache:
@@ -71,8 +81,8 @@ def register() -> None:
     import nerspec.train.architectures  # noqa: F401  (registers nerspec's architectures)
 
     @spacy.registry.readers(MEMORY_READER)
-    def memory_corpus(key: str, split: str = "train") -> Callable[[Any], Iterable[Any]]:
-        def read(nlp: Any) -> Iterable[Any]:
+    def memory_corpus(key: str, split: str = "train") -> Callable[[Language], Iterable[Example]]:
+        def read(nlp: Language) -> Iterable[Example]:
             session = _session(key)
             for reference in session.references(split, nlp):
                 if len(reference):
@@ -82,11 +92,12 @@ def register() -> None:
         return read
 
     @spacy.registry.loggers(PROGRESS_LOGGER)
-    def progress_logger(key: str) -> Callable[..., Any]:
-        def setup(nlp: Any, stdout: Any = None, stderr: Any = None) -> tuple[Callable[..., None], Callable[[], None]]:
+    def progress_logger(key: str) -> Callable[..., tuple[StepLogger, Callable[[], None]]]:
+        def setup(nlp: Language, stdout: IO[str] | None = None,
+                  stderr: IO[str] | None = None) -> tuple[StepLogger, Callable[[], None]]:
             session = _session(key)
 
-            def log_step(info: dict[str, Any] | None) -> None:
+            def log_step(info: StepInfo | None) -> None:
                 if session.log_step is not None:
                     session.log_step(info)
 
@@ -97,7 +108,7 @@ def register() -> None:
     _registered = True
 
 
-def _predicted_doc(nlp: Any, reference: Any) -> Any:
+def _predicted_doc(nlp: Language, reference: Doc) -> Doc:
     if nlp.lang != "xx":
         return nlp.make_doc(reference.text)
     # Multilingual: the reference was tokenized by its document's own language (nerspec.multilingual); the

@@ -15,7 +15,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import TrainingError
 from nerspec.fingerprints.model import raw_text_digest, source_indices
@@ -23,6 +23,7 @@ from nerspec.fingerprints.model import raw_text_digest, source_indices
 if TYPE_CHECKING:
     from thinc.api import Config
 
+    from nerspec.kinds.base import ConfigBlock
     from nerspec.manifest.load import LoadedProject
     from nerspec.paths import StatePaths
 
@@ -40,7 +41,7 @@ def raw_texts(project: LoadedProject, cache_dir: Path | None = None) -> list[str
     return texts
 
 
-def pretraining_section(epochs: int) -> dict[str, Any]:
+def pretraining_section(epochs: int) -> ConfigBlock:
     """spaCy's default ``[pretraining]`` (characters objective), on the tok2vec component."""
     return {
         "max_epochs": epochs,

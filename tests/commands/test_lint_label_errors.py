@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
+from nerspec.train.cross_fit import scores_path
 from tests.tiny import PEOPLE, TinyProject, manifest
 
 CITIES = ["Paris", "Berlin", "Lisbon", "Oslo", "Rome", "Vienna", "Dublin", "Prague"]
@@ -47,7 +48,7 @@ def test_label_errors_find_a_flipped_and_a_removed_label_and_reuse_the_folds(tmp
     scores = [e["score"] for e in report["label_errors"]]
     assert scores == sorted(scores, reverse=True) and min(scores) >= 0.5
     cached = list((tmp_path / "state" / "cache" / "cross-fit").iterdir())
-    assert len(cached) == 1 and {p.name for p in cached[0].iterdir()} >= {"fold-0", "fold-1", "scores.json"}
+    assert len(cached) == 1 and {p.name for p in cached[0].iterdir()} >= {"fold-0", "fold-1", scores_path(cached[0]).name}
     again = CliRunner().invoke(cli, args)  # text output, from the cache
     assert again.exit_code == 0, again.output
     assert "cached folds" in again.stdout and f"fingerprint {report['fingerprint']}" in again.stdout

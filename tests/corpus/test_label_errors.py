@@ -71,13 +71,28 @@ def test_the_corpus_labels_of_the_same_string_elsewhere_are_a_second_witness() -
     assert string_labels(docs).other_type("PARIS", "LOC") == (0.25, "PER")
 
 
+def test_the_words_of_a_tag_witness_its_type_too() -> None:
+    docs = [doc(f"p{i}", Span(0, 13, "PER"), text=f"Lindsay Lohan said {i}.") for i in range(3)]
+    docs.append(doc("team", Span(6, 11, "TEAM"), text="Miss. Lohan won."))
+    nothing = [OutOfSample() for _ in docs]
+    found = {(e.id, e.kind, e.suggested): round(e.score, 4) for e in ner_label_errors(docs, nothing)}
+    # "lohan" is part of 4 tags, 3 of them PER: the TEAM tag is likely a person; each PER tag a little TEAM.
+    assert found == {("team", "wrong_type", "PER"): 0.75, **{(f"p{i}", "wrong_type", "TEAM"): 0.25 for i in range(3)}}
+    assert string_labels(docs).other_type("x", "PER") == (0.0, None)
+
+
 def test_overlapping_missing_candidates_are_one_finding_with_both_witnesses() -> None:
     text = "We flew to Paris today."
     docs = [doc("tagged", Span(11, 16, "LOC"), text=text), doc("untagged", text=text)]
-    scores = [OutOfSample(), OutOfSample({(11, 16, "LOC"): 0.8, (11, 16, "PER"): 0.1, (8, 16, "LOC"): 0.05})]
+    beam = {(11, 16, "LOC"): 0.8, (11, 16, "PER"): 0.1, (8, 16, "LOC"): 0.05}
+    scores = [OutOfSample(), OutOfSample(beam, untagged={(11, 22, "LOC"): 0.95, (0, 2, "PER"): 0.3})]
     errors = [e for e in ner_label_errors(docs, scores) if e.id == "untagged"]
-    assert [(e.start, e.end, e.suggested, e.kind) for e in errors] == [(11, 16, "LOC", "missing")]
-    assert errors[0].score == pytest.approx(1 - (1 - 0.9 * 0.8) * (1 - 1 / 2))
+    # The group shows the beam's entity (an untagged run's boundaries are only where its tokens lean to an entity).
+    assert [(e.start, e.end, e.suggested, e.kind) for e in errors] == [(11, 16, "LOC", "missing"),
+                                                                      (0, 2, "PER", "missing")]
+    assert errors[0].score == pytest.approx(1 - (1 - 0.9 * 0.95) * (1 - 1 / 2))
+    assert errors[1].score == pytest.approx(0.9 * 0.3)  # the model's untagged run alone
+    assert OutOfSample.from_json(scores[1].to_json()) == scores[1]
 
 
 def test_offsets_are_code_points_and_min_score_filters() -> None:

@@ -85,6 +85,34 @@ def test_url_source_is_downloaded_verified_and_cached(tmp_path: Path, http_root:
     assert len(load_corpus(load_project(project_dir), cache_dir=cache)) == 1
 
 
+def test_url_source_needs_the_cache_its_caller_resolved(tmp_path: Path) -> None:
+    project_dir = tmp_path / "p"
+    pinned = f"{{name: remote, format: jsonl, url: 'http://127.0.0.1:9/data.jsonl', sha256: '{'0' * 64}'}}"
+    write_manifest(project_dir, ner_manifest(data=pinned))
+    with pytest.raises(ValueError, match="'remote' is a URL"):
+        load_corpus(load_project(project_dir))  # the corpus never picks a state's cache itself
+    assert not (project_dir / ".nerspec").exists()
+
+
+def test_the_data_commands_download_into_the_states_sources_cache(tmp_path: Path, http_root: tuple[Path, str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    served, base = http_root
+    payload = json.dumps({"id": "u1", "text": "Alice", "spans": [[0, 5, "Person"]]}).encode() + b"\n"
+    (served / "data.jsonl").write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    project_dir = tmp_path / "p"
+    write_manifest(project_dir, ner_manifest(data=f"{{name: remote, format: jsonl, url: '{base}/data.jsonl', sha256: {digest}}}"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NERSPEC_STATE", str(tmp_path / "state"))
+    result = CliRunner().invoke(cli, ["data", "stats", str(project_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "state" / "cache" / "sources" / digest).read_bytes() == payload
+
+
 def test_url_source_with_wrong_hash_is_refused(tmp_path: Path, http_root: tuple[Path, str]) -> None:
     served, base = http_root
     (served / "data.jsonl").write_text('{"text": "x"}\n')

@@ -13,11 +13,12 @@ from nerspec.deploy.smoke import _failure
 from nerspec.errors import EXIT_GATE_FAILED
 from nerspec.manifest.schema import SmokeCheck
 from nerspec.paths import StatePaths
+from nerspec.predictions import from_json
 from nerspec.state import open_store
 from tests.tiny import make_docs, manifest
 
-NER = [{"category": "PER", "text": "Alice", "confidenceScore": 0.9}, {"category": "LOC", "text": "Paris",
-                                                                        "confidenceScore": 0.4}]
+NER = from_json([{"category": "PER", "text": "Alice", "confidenceScore": 0.9},
+                 {"category": "LOC", "text": "Paris", "confidenceScore": 0.4}])
 
 
 @pytest.mark.parametrize("check, expected", [

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
+from nerspec.predictions import to_json
 from tests.extract.conftest import write_input
 from tests.trained_models import calibrated_copy
 
@@ -139,8 +140,8 @@ def test_txt_files_use_relative_paths_as_ids_and_parquet_in_gives_parquet_out(ne
     rows = [r for f in sorted(out_pq.glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     predictor = nerspec.load(artifact.path)
     assert [r["id"] for r in rows] == ["p1", "p3"]
-    assert [json.loads(r["entities"]) for r in rows] == predictor.predict(["Carla Diaz met Hugo Lee in Lima.",
-                                                                          "Erin Rao."])
+    assert [json.loads(r["entities"]) for r in rows] == [to_json(p) for p in predictor.predict(
+        ["Carla Diaz met Hugo Lee in Lima.", "Erin Rao."])]
     assert {r["modelFingerprint"] for r in rows} == {artifact.fingerprint}
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds import KINDS, NER_KIND
+from nerspec.predictions import from_json
 
 NER = KINDS[NER_KIND]
 
 
 def test_predictions_become_documents_with_spans() -> None:
     doc = Document("d", "Ada Lovelace wrote")
-    pred, scores = NER.predicted_documents([doc], [[{"category": "PER", "offset": 0, "length": 12}]])
+    pred, scores = NER.predicted_documents([doc], [from_json([{"category": "PER", "offset": 0, "length": 12}])])
     assert pred[0].spans == [Span(0, 12, "PER")] and pred[0].labels == [] and scores is None
 
 

@@ -9,7 +9,8 @@ from nerspec.corpus.model import Document, Span
 from nerspec.kinds import KINDS, NER_KIND, artifact_kind, kind_key, kind_of, project_kind
 from nerspec.kinds.spans import MAX_SPAN_TOKENS, SPANS_KEY, SpanKind, span_tokens, suggester_sizes
 from nerspec.manifest.load import load_project
-from tests.manifest.test_overlapping import NER
+from nerspec.predictions import to_json
+from tests.manifest.test_schema_overlapping import NER
 
 SPANS = KINDS[kind_key(NER_KIND, overlapping=True)]
 NESTED = Document("1", "Ada works at the Bank of Paris.", spans=[
@@ -60,10 +61,13 @@ def test_references_keep_nested_spans_and_decoding_returns_them_with_scores() ->
         ("Ada", "PER"), ("Bank of Paris", "ORG"), ("Paris", "LOC")]
     assert not doc.ents
     doc.spans[SPANS_KEY].attrs["scores"] = numpy.array([0.9, 0.8, 0.7], dtype="f")
-    decoded = SPANS.decode(doc, None, 0.5, False)
+    decoded = to_json(SPANS.decode(doc, None, 0.5, False))
     assert [(e["text"], e["category"], e["offset"], e["length"], e["confidenceScore"]) for e in decoded] == [
         ("Ada", "PER", 0, 3, 0.9), ("Bank of Paris", "ORG", 17, 13, 0.8), ("Paris", "LOC", 25, 5, 0.7)]
     assert SPANS.decode(nlp.make_doc("nothing"), None, 0.5, False) == []
+    # spancat_singlelabel (an expert config) keeps its argmax probability as a one-element row per span.
+    doc.spans[SPANS_KEY].attrs["scores"] = numpy.array([[0.9], [0.8], [0.7]], dtype="f")
+    assert [e.confidence for e in SPANS.decode(doc, None, 0.5, False)] == [0.9, 0.8, 0.7]
 
 
 def test_an_undeclared_type_and_a_repeated_span_are_not_trained() -> None:

@@ -32,10 +32,11 @@ def test_the_artifact_is_a_span_categorizer_sized_from_its_data(spans_model: tup
 
 def test_predictions_overlap_with_confidences(spans_model: tuple[Path, Path, Any]) -> None:
     from nerspec.predict import load
+    from nerspec.predictions import to_json
 
     _root, _state, artifact = spans_model
     predictor = load(artifact.path)
-    first, second = predictor.predict(TEXTS)
+    first, second = (to_json(p) for p in predictor.predict(TEXTS))
     assert ("Bank of Oslo", "Oslo") in _overlapping(first)
     assert ("University of Lima", "Lima") in _overlapping(second)
     assert {(e["text"], e["category"]) for e in first} >= {("Bank of Oslo", "ORG"), ("Oslo", "LOC")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import CLASSIFICATION_KIND, KINDS
+from nerspec.predictions import from_json, to_json
 
 TEXTCAT = KINDS[CLASSIFICATION_KIND]
 
@@ -13,13 +14,13 @@ def test_decodes_the_argmax_single_label_and_every_class_over_the_threshold_mult
 
     doc = spacy.blank("en").make_doc("a text")
     doc.cats = {"a": 0.2, "b": 0.7, "c": 0.6}
-    assert TEXTCAT.decode(doc, None, 0.5, False) == [{"category": "b", "confidenceScore": 0.7}]
-    assert [p["category"] for p in TEXTCAT.decode(doc, None, 0.5, True)] == ["b", "c"]
+    assert to_json(TEXTCAT.decode(doc, None, 0.5, False)) == [{"category": "b", "confidenceScore": 0.7}]
+    assert [p.category for p in TEXTCAT.decode(doc, None, 0.5, True)] == ["b", "c"]
 
 
 def test_predictions_become_documents_with_classes_and_their_scores() -> None:
     doc = Document("d", "Ada Lovelace wrote")
-    pred, scores = TEXTCAT.predicted_documents([doc], [[{"category": "bio", "confidenceScore": 0.75}]])
+    pred, scores = TEXTCAT.predicted_documents([doc], [from_json([{"category": "bio", "confidenceScore": 0.75}])])
     assert pred[0].labels == ["bio"] and scores == [{"bio": 0.75}]
 
 

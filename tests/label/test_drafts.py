@@ -12,12 +12,13 @@ from nerspec.corpus.formats import jsonl, labelstudio
 from nerspec.corpus.model import Document, Span
 from nerspec.label.drafts import draft_of, write_drafts
 from nerspec.label.next import rank
+from nerspec.predictions import PredictedLabel
 
 TEXT = "The Bank of England raised rates in London."
 
 
-def _entity(start: int, end: int, label: str, score: float) -> dict:
-    return {"category": label, "offset": start, "length": end - start, "text": TEXT[start:end], "confidenceScore": score}
+def _entity(start: int, end: int, label: str, score: float) -> PredictedLabel:
+    return PredictedLabel(label, score, start, end - start, TEXT[start:end])
 
 
 # A span categorizer's answer: "Bank of England" ORG holds "England" LOC; "England" is also (less surely) an ORG.
@@ -46,7 +47,7 @@ def test_overlapping_predictions_are_kept_as_pre_annotations(tmp_path: Path, fmt
 
 def test_label_next_ranks_an_overlapping_prediction_by_its_least_sure_span() -> None:
     pool = [Document("nested", TEXT), Document("flat", "Rates rose in Paris.")]
-    predictions = [NESTED, [{"category": "LOC", "offset": 14, "length": 5, "text": "Paris", "confidenceScore": 0.99}]]
+    predictions = [NESTED, [PredictedLabel("LOC", 0.99, 14, 5, "Paris")]]
     picks = rank(pool, 2, strategy="uncertainty", predictions=predictions)
     assert [p.id for p in picks] == ["nested", "flat"]
     assert picks[0].reasons == ["lowest entity confidence 0.41 (`England` as ORG); 4 predicted entities, "

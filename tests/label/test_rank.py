@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from nerspec.corpus.model import Document
 from nerspec.label.next import rank
+from nerspec.predictions import PredictedLabel
 
 
-def ent(text: str, label: str, score: float) -> dict:
-    return {"category": label, "offset": 0, "length": len(text), "text": text, "confidenceScore": score}
+def ent(text: str, label: str, score: float) -> PredictedLabel:
+    return PredictedLabel(label, score, 0, len(text), text)
 
 
 POOL = [
@@ -66,6 +67,6 @@ def test_random_depends_on_the_seed_only() -> None:
 
 def test_classification_near_tie() -> None:
     docs = [Document("a", "x"), Document("b", "y")]
-    preds = [[{"category": "A", "confidenceScore": 0.52}], [{"category": "B", "confidenceScore": 0.97}]]
+    preds = [[PredictedLabel("A", 0.52)], [PredictedLabel("B", 0.97)]]
     picks = rank(docs, 2, strategy="uncertainty", predictions=preds, spans=False)
     assert picks[0].id == "a" and picks[0].reasons == ["near-tie between classes: top class A only 0.52"]

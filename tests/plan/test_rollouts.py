@@ -21,6 +21,7 @@ from nerspec.plan import (
     render,
 )
 from nerspec.plan.rollouts import Thresholds, analyze, compare, p95
+from nerspec.predictions import from_json
 from nerspec.state.store import RolloutObservation
 
 OLD, NEW, OTHER = "a" * 24, "b" * 24, "c" * 24
@@ -32,12 +33,13 @@ def obs(matched: int = 2, c_only: int = 0, p_only: int = 0, identical: bool = Tr
 
 
 def test_compare_counts_entities_by_offset_length_and_type() -> None:
-    a = [{"category": "PER", "offset": 0, "length": 4}, {"category": "LOC", "offset": 10, "length": 5}]
-    b = [{"category": "PER", "offset": 0, "length": 4}, {"category": "ORG", "offset": 10, "length": 5}]
+    a = from_json([{"category": "PER", "offset": 0, "length": 4}, {"category": "LOC", "offset": 10, "length": 5}])
+    b = from_json([{"category": "PER", "offset": 0, "length": 4}, {"category": "ORG", "offset": 10, "length": 5}])
     assert compare(a, b, spans=True) == compare(a, b, True)
     got = compare(a, b, spans=True)
     assert (got.matched, got.candidate_only, got.production_only, got.identical) == (1, 1, 1, False)
-    classes = compare([{"category": "x"}, {"category": "y"}], [{"category": "y"}, {"category": "x"}], spans=False)
+    classes = compare(from_json([{"category": "x"}, {"category": "y"}]), from_json([{"category": "y"}, {"category": "x"}]),
+                      spans=False)
     assert classes.identical and classes.matched == 2
 
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from nerspec.predictions import PredictedLabel
 from nerspec.serve.errors import ApiError
 from nerspec.serve.fair import FairScheduler, chunk_text, merge, plan_units
 
@@ -24,9 +25,9 @@ def test_units_group_short_documents_and_offsets_are_shifted_back() -> None:
     texts = ["a" * 10, "b" * 10, "Alice " * 200]
     plan = plan_units(texts, chunk=True, size=300)
     assert plan.units[0][:2] == [(0, 0, "a" * 10), (1, 0, "b" * 10)]
-    outputs = [[[{"offset": 0, "length": 5}] for _ in unit] for unit in plan.units]
+    outputs = [[[PredictedLabel("X", 0.5, 0, 5, "Alice")] for _ in unit] for unit in plan.units]
     merged = merge(plan, outputs, spans=True)
-    offsets = sorted(e["offset"] for e in merged[2])
+    offsets = sorted(e.start for e in merged[2])
     assert offsets[0] == 0 and all(text == texts[2][o:o + 5] for o, text in ((o, "Alice") for o in offsets))
     assert plan_units(["x" * 5000], chunk=False, size=300).units == [[(0, 0, "x" * 5000)]]  # classification
 

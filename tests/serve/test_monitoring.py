@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerspec.paths import StatePaths
+from nerspec.predictions import PredictedLabel
 from nerspec.serve.limits import Checked
 from nerspec.serve.monitoring import MonitoringHub
 from nerspec.state import open_store
@@ -36,7 +37,7 @@ def test_logs_only_what_the_state_asks_for(tmp_path: Path) -> None:
     hub.start()
     texts = [(i, f"d{i}", "Alice lives in Paris with Bob") for i in range(200)]
     checked = Checked(valid=texts, errors=[], languages=["en-us"] * 200)
-    entity = [{"category": "PERSON", "offset": 0, "length": 5, "text": "Alice", "confidenceScore": 0.91234}]
+    entity = [PredictedLabel("PERSON", 0.91234, 0, 5, "Alice")]
     for deployment in ("production", "sampled", "staging"):
         hub.observe(_Loaded("people", deployment, "fp1", artifact), checked, [entity] * 200)
     hub.close()

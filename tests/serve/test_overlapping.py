@@ -34,6 +34,7 @@ def _found(entities: list[Any]) -> set[tuple[str, str, int, int]]:
 
 def test_the_native_endpoint_answers_nested_entities(nested_server: Server, spans_model: tuple[Path, Path, Any]) -> None:
     from nerspec.predict import load
+    from nerspec.predictions import to_json
 
     response = httpx.post(f"{nested_server.url}/projects/nested/deployments/production:analyze",
                           json={"documents": [{"id": "1", "text": TEXT, "language": "en"}]},
@@ -42,7 +43,7 @@ def test_the_native_endpoint_answers_nested_entities(nested_server: Server, span
     [document] = response.json()["documents"]
     assert {("Bank of Oslo", "ORG", 23, 12), ("Oslo", "LOC", 31, 4)} <= _found(document["entities"])
     # The same entities and confidences as the one prediction path (`nerspec predict`).
-    [predicted] = load(spans_model[2].path).predict([TEXT])
+    [predicted] = [to_json(p) for p in load(spans_model[2].path).predict([TEXT])]
     assert sorted((e["offset"], e["length"], e["category"], e["confidenceScore"]) for e in document["entities"]) == \
         sorted((e["offset"], e["length"], e["category"], e["confidenceScore"]) for e in predicted)
 

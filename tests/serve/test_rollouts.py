@@ -150,7 +150,7 @@ def answers(model_dir: Path, docs: list[dict[str, Any]]) -> list[list[dict[str, 
     out = []
     for i in range(0, len(docs), 20):  # at most 25 documents a request
         batch = [{"id": d["id"], "text": d["text"], "language": None} for d in docs[i:i + 20]]
-        out.extend(r["entities"] for r in timed(loaded, batch, "Utf16CodeUnit")[0])
+        out.extend(r.to_json()["entities"] for r in timed(loaded, batch, "Utf16CodeUnit")[0])
     return out
 
 

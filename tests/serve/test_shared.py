@@ -159,3 +159,17 @@ def test_a_postgres_state_notifies_the_server_so_it_swaps_without_waiting_for_a_
             writer.remove_deployment("people", "production", actor="ci", reason="gone")
             _wait(http, 404, seconds=20)
     writer.close()
+
+
+def test_a_sqlite_state_announces_nothing_so_its_source_only_polls(tmp_path: Path) -> None:
+    import threading
+
+    from nerspec.serve.shared import StateSource
+
+    source = StateSource(StatePaths(tmp_path / "state"))
+    source.listen(lambda: None)  # Store.listen: only a store that announces changes gets a listener thread
+    try:
+        assert "nerspec-state-listener" not in {t.name for t in threading.enumerate()}
+        assert source() == {}  # no state yet: nothing to serve
+    finally:
+        source.stop()

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
+from nerspec.predictions import PredictedLabel
 from nerspec.serve.errors import ApiError
 from nerspec.serve.jobs import Job, JobStore, TaskRun, _now
 from nerspec.serve.units import convert_entities, length_in, normalize
 from tests.serve.conftest import Server
 
 
-def _ent(text: str, surface: str) -> dict[str, Any]:
+def _ent(text: str, surface: str) -> PredictedLabel:
     start = text.index(surface)
-    return {"category": "X", "offset": start, "length": len(surface), "text": surface, "confidenceScore": 0.9}
+    return PredictedLabel("X", 0.9, start, len(surface), surface)
 
 
 @pytest.mark.parametrize(
@@ -33,14 +33,14 @@ def _ent(text: str, surface: str) -> dict[str, Any]:
 def test_units_per_script(text: str, surface: str, expected: dict[str, tuple[int, int]]) -> None:
     for unit, (offset, length) in expected.items():
         [converted] = convert_entities(text, [_ent(text, surface)], unit)
-        assert (converted["offset"], converted["length"]) == (offset, length), unit
+        assert (converted.offset, converted.length) == (offset, length), unit
 
 
 def test_a_boundary_inside_a_cluster_widens_to_the_cluster() -> None:
     text = "x 👍🏽 y"
-    inside = {"category": "X", "offset": 2, "length": 1, "text": "👍", "confidenceScore": 0.5}  # omits the modifier
+    inside = PredictedLabel("X", 0.5, 2, 1, "👍")  # omits the modifier
     [converted] = convert_entities(text, [inside], "TextElement_v8")
-    assert (converted["offset"], converted["length"], converted["text"]) == (2, 1, "👍🏽")
+    assert (converted.offset, converted.length, converted.text) == (2, 1, "👍🏽")
 
 
 def test_index_type_names_and_lengths() -> None:

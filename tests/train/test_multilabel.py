@@ -44,8 +44,8 @@ def test_multilabel_defaults_converge_and_are_calibrated(tmp_path: Path, state) 
     # The decision is the calibrated probability against the threshold, on every path.
     predictor = load(artifact.path)
     for prediction, cats in predictor.analyze([d.text for d in split.test]):
-        assert {c["category"] for c in prediction} == {k for k, v in cats.items() if v >= predictor.threshold}
-        assert all(c["confidenceScore"] == round(cats[c["category"]], 4) for c in prediction)
+        assert {c.category for c in prediction} == {k for k, v in cats.items() if v >= predictor.threshold}
+        assert all(c.confidence == round(cats[c.category], 4) for c in prediction)
 
     from nerspec.gates import evaluate_gates
     from nerspec.manifest.gates import CalibrationGate

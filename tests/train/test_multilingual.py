@@ -115,7 +115,7 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     assert "z.B." in [t.text for t in maker("Er wohnt z.B. in Köln.", "de")]
     assert [t.text for t in maker("東京に住む", "ja")] == ["東", "京", "に", "住", "む"]
     (de, ja) = predictor.predict(["Gestern flog Anna Müller nach Köln.", "山田太郎は東京に住んでいます。"], languages=["de", "ja"])
-    assert any(e["category"] == "PERSON" for e in de)
+    assert any(e.category == "PERSON" for e in de)
     assert isinstance(ja, list)
     assert predictor.covers("de-at") and not predictor.covers("fr")
 

@@ -108,13 +108,13 @@ def test_textcat_end_to_end(make_project, state, multilabel):
     texts = ["The coach said the team scored a late goal in the match.",
              "Investors sold shares as the stock market price fell at the bank."]
     first, second = predictor.predict(texts)
-    assert first[0]["category"] == "sports" and second[0]["category"] == "finance"
+    assert first[0].category == "sports" and second[0].category == "finance"
     for result in (first, second):
-        assert all(0.0 <= c["confidenceScore"] <= 1.0 for c in result)
+        assert all(0.0 <= c.confidence <= 1.0 for c in result)
         if not multilabel:
             assert len(result) == 1
         else:
-            assert all(c["confidenceScore"] >= predictor.threshold for c in result)
+            assert all(c.confidence >= predictor.threshold for c in result)
 
 
 def test_single_label_document_without_class_is_a_training_error(make_project, state):

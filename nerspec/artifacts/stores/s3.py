@@ -19,14 +19,34 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from nerspec import atomic, progress
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError, RemoteError
 from nerspec.safeio import sha256_file
+
+if TYPE_CHECKING:
+    from nerspec.fingerprints.stat_cache import StatCache
+
+T = TypeVar("T")
+
+
+class StoredFile(TypedDict):
+    sha256: str
+    size: int
+    etag: str
+
+
+class StoredManifest(TypedDict, total=False):
+    """The manifest object beside a model's files: what was uploaded, with each file's hash and ETag."""
+
+    fingerprint: str
+    files: dict[str, StoredFile]
+    corrupt: bool  # not written: the reader's mark for a manifest that is not JSON
 
 # A stalled endpoint must not hold the project lock in silence: each attempt gives up after these, and the retry
 # policy ("standard": exponential backoff with jitter) tries MAX_ATTEMPTS times in all, saying so each time.
@@ -72,13 +92,15 @@ class S3ArtifactStore:
             self._client = client
         return self._client
 
-    def _retrying(self, reporter: Any) -> Any:
+    def _retrying(self, reporter: progress.Reporter) -> Callable[..., None]:
         """A botocore hook that says why a request is retried (a stalled endpoint used to block in silence while
         the project lock was held). It only watches: returning None leaves the decision to the retry policy."""
 
-        def hook(attempts: int = 0, caught_exception: Any = None, response: Any = None, **_: Any) -> None:
-            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
-            status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        def hook(attempts: int = 0, caught_exception: BaseException | None = None, response: object = None,
+                 **_: object) -> None:
+            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else None
+            metadata = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+            status = metadata.get("HTTPStatusCode", 0) if isinstance(metadata, dict) else 0
             if caught_exception is None and status < 500:
                 return None
             reason = type(caught_exception).__name__ if caught_exception is not None else f"HTTP {status}"
@@ -92,7 +114,7 @@ class S3ArtifactStore:
     def _key(self, fingerprint: str, *parts: str) -> str:
         return "/".join(p for p in (self.prefix, fingerprint, *parts) if p)
 
-    def _call(self, what: str, function: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, function: Callable[..., T], **kwargs: object) -> T | None:
         from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -112,7 +134,7 @@ class S3ArtifactStore:
         return f"{self.url}/{fingerprint}"
 
     # -- reading -------------------------------------------------------------------------------------
-    def manifest(self, fingerprint: str) -> dict[str, Any] | None:
+    def manifest(self, fingerprint: str) -> StoredManifest | None:
         found = self._call("reading the manifest", self.client.get_object, Bucket=self.bucket,
                            Key=self._key(fingerprint, MANIFEST_KEY))
         if found is None:
@@ -121,7 +143,7 @@ class S3ArtifactStore:
             value = json.loads(found["Body"].read())
         except ValueError:
             return {"files": {}, "corrupt": True}
-        return value if isinstance(value, dict) else {"files": {}, "corrupt": True}
+        return cast(StoredManifest, value) if isinstance(value, dict) else {"files": {}, "corrupt": True}
 
     def exists(self, fingerprint: str) -> bool:
         return self._call("looking up a model", self.client.head_object, Bucket=self.bucket,
@@ -131,12 +153,12 @@ class S3ArtifactStore:
         prefix = self._key(fingerprint, "files") + "/"
         out: dict[str, str] = {}
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in self._call("listing a model", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))):
+        for page in self._call("listing a model", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))) or []:
             for item in page.get("Contents", []):
                 out[item["Key"][len(prefix):]] = item["ETag"]
         return out
 
-    def intact(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> bool:
+    def intact(self, fingerprint: str, recorded: dict[str, str], cache: StatCache | None) -> bool:
         manifest = self.manifest(fingerprint)
         if manifest is None or manifest.get("corrupt"):
             return False
@@ -172,7 +194,7 @@ class S3ArtifactStore:
         paginator = self.client.get_paginator("list_objects_v2")
         pages = self._call("listing models", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix,
                                                                               Delimiter="/")))
-        found = [p["Prefix"][len(prefix):].strip("/") for page in pages for p in page.get("CommonPrefixes", [])]
+        found = [p["Prefix"][len(prefix):].strip("/") for page in pages or [] for p in page.get("CommonPrefixes", [])]
         return sorted(fp for fp in found if self.exists(fp))
 
     # -- writing -------------------------------------------------------------------------------------
@@ -187,7 +209,7 @@ class S3ArtifactStore:
         if existing and {rel: f.get("sha256") for rel, f in existing.get("files", {}).items()} == files \
                 and self.intact(fingerprint, files, None):
             return  # content-addressed and already complete: idempotent
-        entries: dict[str, dict[str, Any]] = {}
+        entries: dict[str, StoredFile] = {}
         for rel in sorted(files, key=lambda r: (r == layout.META, r)):
             path = Path(local) / rel
             key = self._key(fingerprint, "files", rel)
@@ -201,7 +223,7 @@ class S3ArtifactStore:
         self._call("writing the manifest", self.client.put_object, Bucket=self.bucket,
                    Key=self._key(fingerprint, MANIFEST_KEY), Body=body, ContentType="application/json")
 
-    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: Any) -> Path:
+    def fetch(self, fingerprint: str, recorded: dict[str, str], cache: StatCache | None) -> Path:
         """The model in the local cache, downloaded and verified when it is missing or does not match."""
         dest = self.cache_root / fingerprint
         manifest = None
@@ -312,7 +334,7 @@ class S3ArtifactStore:
         LocalArtifactStore(self.cache_root).finish_removal(fingerprint)
 
 
-def _matches(dest: Path, expected: dict[str, str], cache: Any) -> bool:
+def _matches(dest: Path, expected: dict[str, str], cache: StatCache | None) -> bool:
     for rel, sha in expected.items():
         path = dest / rel
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from nerspec.corpus.formats.common import ProjectInfo
@@ -34,6 +34,12 @@ class Format:
     fixable: bool = False  # ``validate --fix-whitespace`` rewrites its spans
     drafts: bool = False  # ``nerspec label`` writes pre-labels in it
     overlaps: bool = False  # it holds overlapping and nested spans (a list of spans, not tags on tokens or ``ents``)
+    spans: bool = True  # it holds entity spans (``folders`` holds classes only: export refuses an NER project)
+    index: bool = False  # read through an index file naming the documents (a downloaded archive: the JSON in it)
+
+
+# A ``Format`` flag, for ``names``.
+Capability = Literal["directory", "pool", "fixable", "drafts", "overlaps", "spans", "index"]
 
 
 def _azure() -> FormatModule:
@@ -86,14 +92,14 @@ def _folders() -> FormatModule:
 
 # In the order ``nerspec export --format`` lists them.
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("azure", _azure, directory=True, fixable=True, overlaps=True),
+    Format("azure", _azure, directory=True, fixable=True, overlaps=True, index=True),
     Format("jsonl", _jsonl, pool=True, fixable=True, drafts=True, overlaps=True),
     Format("labelstudio", _labelstudio, pool=True, drafts=True, overlaps=True),
     Format("doccano", _doccano, overlaps=True),
     Format("prodigy", _prodigy, overlaps=True),
     Format("conll", _conll),
     Format("spacy", _docbin),
-    Format("folders", _folders, directory=True, pool=True),
+    Format("folders", _folders, directory=True, pool=True, spans=False),
 )}
 
 
@@ -107,9 +113,8 @@ def referencing_module(fmt: str) -> FormatModule | None:
     return FORMATS[fmt].load() if fmt in FORMATS else None
 
 
-def names(capability: str) -> tuple[str, ...]:
-    """The formats with ``capability`` (a ``Format`` flag: ``pool``, ``fixable``, ``directory``, ``drafts``,
-    ``overlaps``), by name."""
+def names(capability: Capability) -> tuple[str, ...]:
+    """The formats with ``capability`` (a ``Format`` flag), by name."""
     return tuple(sorted(name for name, found in FORMATS.items() if getattr(found, capability)))
 
 

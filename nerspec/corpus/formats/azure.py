@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,10 +38,11 @@ from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
 from nerspec.strict_json import duplicate_note
+from nerspec.strict_json import items_of as _each
 from nerspec.values import integer
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject, JSONValue
+    from nerspec.json_types import JsonObject, JsonValue
 
 NER_KINDS = {"customentityrecognition", "customnamedentityrecognition"}
 SINGLE_KINDS = {"customsinglelabelclassification", "customsingleclassification"}
@@ -54,7 +54,7 @@ def _norm(key: str) -> str:
     return key.replace("-", "").replace("_", "").lower()
 
 
-def _get(obj: JSONValue, name: str, default: JSONValue = None) -> JSONValue:
+def _get(obj: JsonValue, name: str, default: JsonValue = None) -> JsonValue:
     if not isinstance(obj, dict):
         return default
     if name in obj:
@@ -64,14 +64,6 @@ def _get(obj: JSONValue, name: str, default: JSONValue = None) -> JSONValue:
         if _norm(key) == wanted:
             return value
     return default
-
-
-def _each(value: JSONValue) -> Iterable[JSONValue]:
-    """What ``for`` iterates in ``value`` (a list's items, an object's keys, a string's characters); a number or
-    ``null`` fails as iterating it does (``TypeError``)."""
-    if isinstance(value, (list, dict, str)):
-        return value
-    raise TypeError(f"'{type(value).__name__}' object is not iterable")
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -90,7 +82,7 @@ def referenced_files(path: Path) -> list[Path]:
     return files
 
 
-def detect_kind(raw: JSONValue) -> str:
+def detect_kind(raw: JsonValue) -> str:
     """``ner``, ``single`` or ``multi``."""
     assets = _get(raw, "assets", {})
     kind = _norm(str(_get(assets, "projectKind") or _get(_get(raw, "metadata", {}), "projectKind") or ""))
@@ -144,7 +136,7 @@ class _Entry(NamedTuple):
     language: str | None
 
 
-def _spans(labels: JSONValue, convert: _Converter, base: int) -> list[Span]:
+def _spans(labels: JsonValue, convert: _Converter, base: int) -> list[Span]:
     spans = []
     for label in _each(labels):
         try:  # the exact spelling first: _get's normalised lookup is the slow path
@@ -212,7 +204,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return out
 
 
-def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: JSONValue,
+def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: JsonValue,
                       index_type: str, common: _Entry) -> list[Document]:
     """An NER document's labeled regions, one Document each (the whole text when one region covers it)."""
     out: list[Document] = []
@@ -246,7 +238,7 @@ def _region_documents(path: Path, location: str, where: str, doc_id: str, text: 
     return out
 
 
-def _document_id(path: Path, doc: JSONValue, location: str, where: str) -> str:
+def _document_id(path: Path, doc: JsonValue, location: str, where: str) -> str:
     """The entry's ``id`` when it has one (a non-empty string, as in every format), else its location."""
     value = doc.get("id") if type(doc) is dict else None
     if value is None:
@@ -291,17 +283,17 @@ def _escapes(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | 
     return f"`{os.path.basename(file_name)}` resolves outside the project directory"
 
 
-def _language(doc: JSONValue) -> str | None:
+def _language(doc: JsonValue) -> str | None:
     """The entry's own ``language`` (normalised; the reference writes one per document, e.g. ``en-us``)."""
     value = doc.get("language") if type(doc) is dict else _get(doc, "language")
     return normalize(value) if isinstance(value, str) and value.strip() else None
 
 
-def _dataset(value: JSONValue) -> Dataset | None:
+def _dataset(value: JsonValue) -> Dataset | None:
     return SIDES.get(value.lower()) if isinstance(value, str) else None
 
 
-def _classes(doc: JSONValue, kind: str) -> list[str]:
+def _classes(doc: JsonValue, kind: str) -> list[str]:
     single = _get(doc, "class")
     many = _get(doc, "classes")
     labels: list[str] = []
@@ -312,11 +304,11 @@ def _classes(doc: JSONValue, kind: str) -> list[str]:
     return labels
 
 
-def _labels_of(doc: Document, info: ProjectInfo) -> JSONObject:
+def _labels_of(doc: Document, info: ProjectInfo) -> JsonObject:
     """A document entry's labels: one region of entities covering the text, or its class(es)."""
     if info.annotates_spans:
         index = Utf16Index(doc.text)
-        labels: list[JSONValue] = [
+        labels: list[JsonValue] = [
             {"category": s.label, "offset": index.to_utf16(s.start), "length": index.to_utf16(s.end) - index.to_utf16(s.start)}
             for s in doc.spans
         ]
@@ -339,7 +331,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         project_kind = "CustomEntityRecognition"
     else:
         project_kind = "CustomMultiLabelClassification" if info.multilabel else "CustomSingleLabelClassification"
-    entries: list[JSONValue] = []
+    entries: list[JsonValue] = []
     made: set[Path] = set()
     for doc, location in zip(documents, unique_file_names(doc.id for doc in documents)):
         target_txt = out_dir / location
@@ -350,7 +342,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         # only when the file holds one more in front.
         prefix = "\ufeff" if doc.text.startswith("\ufeff") else ""
         target_txt.write_bytes((prefix + doc.text).encode("utf-8"))  # a fresh export dir: no need to fsync 100k files
-        entry: JSONObject = {"location": location}
+        entry: JsonObject = {"location": location}
         if location != doc.id:
             entry["id"] = doc.id
         entry["language"] = doc.language or info.language
@@ -360,7 +352,7 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, labels_na
         entries.append(entry)
     label_key = "entities" if info.annotates_spans else "classes"
     labels = list(info.labels) or sorted({s.label for d in documents for s in d.spans} | {c for d in documents for c in d.labels})
-    payload: JSONObject = {
+    payload: JsonObject = {
         "projectFileVersion": FILE_VERSION,
         "stringIndexType": "Utf16CodeUnit",
         "metadata": {

@@ -95,7 +95,7 @@ def read_text(path: Path) -> str:
     return decode(path, read_bytes(path))
 
 
-def load_json(path: Path) -> JSONValue:
+def load_json(path: Path) -> JsonValue:
     return parse_json(path).value
 
 
@@ -118,7 +118,7 @@ def parse_json(path: Path) -> Parsed:
 MAX_SPANS_PER_DOCUMENT = 10_000
 
 
-def at(value: object, key: str | int) -> JSONValue:
+def at(value: object, key: str | int) -> JsonValue:
     """``value[key]`` on a parsed JSON value whose shape is not checked yet: it fails as indexing does
     (``TypeError``, ``KeyError``, ``IndexError``), and the reader's one ``except`` locates that."""
     return value[key]  # type: ignore[index]
@@ -135,7 +135,7 @@ def span(start: object, end: object, label: object) -> Span:
     return Span(first, last, nfc(label))
 
 
-def spans(items: object, convert: Callable[[JSONValue], Span]) -> list[Span]:
+def spans(items: object, convert: Callable[[JsonValue], Span]) -> list[Span]:
     """``convert(item)`` for each item of a list of spans, at most ``MAX_SPANS_PER_DOCUMENT`` of them."""
     if not isinstance(items, list):
         raise ValueError(f"spans must be a list, not {type(items).__name__}")
@@ -166,8 +166,9 @@ def record_id(value: object, fallback: str) -> str:
 from dataclasses import dataclass  # noqa: E402
 
 if TYPE_CHECKING:
+    from nerspec.json_types import JsonValue
     from nerspec.manifest.load import LoadedProject
-    from nerspec.strict_json import JSONValue, Parsed
+    from nerspec.strict_json import Parsed
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, s
 from nerspec.corpus.model import Annotation, Document, Span
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject, JSONValue
+    from nerspec.json_types import JsonObject, JsonValue
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -33,7 +33,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return jsonl.read_records(path, _document)
 
 
-def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
     record = jsonl.object_of(line)
     text = jsonl.text_of(record, "data")
     doc = Document(
@@ -64,12 +64,12 @@ def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def _user(item: JSONObject) -> str | None:
+def _user(item: JsonObject) -> str | None:
     user = item.get("user", item.get("annotator"))
     return str(user) if isinstance(user, (str, int)) and not isinstance(user, bool) else None
 
 
-def _by_user(items: list[JSONValue]) -> dict[str, tuple[list[Span], list[str]]]:
+def _by_user(items: list[JsonValue]) -> dict[str, tuple[list[Span], list[str]]]:
     """doccano 1.x's ``annotations``: one item per span (``start_offset``, ``end_offset``) or class, each carrying
     its ``user``; per user (in the order users first appear), their spans and classes. Items without a user
     belong to ``unknown``. A label may be doccano's integer label id: it reads as its digits (the manifest then
@@ -89,8 +89,8 @@ def _by_user(items: list[JSONValue]) -> dict[str, tuple[list[Span], list[str]]]:
     return out
 
 
-def dump(doc: Document, spans: bool) -> JSONObject:
-    record: JSONObject = {"id": doc.id, "text": doc.text}
+def dump(doc: Document, spans: bool) -> JsonObject:
+    record: JsonObject = {"id": doc.id, "text": doc.text}
     record["label"] = [[s.start, s.end, s.label] for s in doc.spans] if spans else list(doc.labels)
     return record | jsonl.document_fields(doc)
 

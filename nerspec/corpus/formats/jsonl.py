@@ -32,7 +32,7 @@ from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject, JSONValue
+    from nerspec.json_types import JsonObject, JsonValue
 
 MAX_PROBLEMS = 50
 # A record holds at most a 128,000-character text (escaped, up to 6 bytes a character) and its spans: a longer line
@@ -48,7 +48,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return read_records(path, _document)
 
 
-RecordReader = Callable[["JSONValue", Path, str, int], Document]
+RecordReader = Callable[["JsonValue", Path, str, int], Document]
 
 
 def read_records(path: Path, convert: RecordReader) -> list[Document]:
@@ -88,14 +88,14 @@ class RecordError(ValueError):
     pass
 
 
-def object_of(record: JSONValue) -> JSONObject:
+def object_of(record: JsonValue) -> JsonObject:
     """The line's record: a located error when it is not a JSON object (every JSON-lines format starts so)."""
     if not isinstance(record, dict):
         raise RecordError("each line must be a JSON object")
     return record
 
 
-def text_of(record: JSONObject, *fallbacks: str) -> str:
+def text_of(record: JsonObject, *fallbacks: str) -> str:
     """The record's text: ``text``, else the first of ``fallbacks`` present (doccano's ``data``); a located error
     when the text is not a string."""
     key = next((k for k in ("text", *fallbacks) if k in record), "text")
@@ -105,7 +105,7 @@ def text_of(record: JSONObject, *fallbacks: str) -> str:
     return text
 
 
-def dataset_of(record: JSONObject) -> Dataset | None:
+def dataset_of(record: JsonObject) -> Dataset | None:
     dataset = record.get("dataset")
     if dataset is None:
         return None
@@ -118,7 +118,7 @@ def dataset_of(record: JSONObject) -> Dataset | None:
 SIDES: dict[str, Dataset] = {"train": "train", "test": "test"}
 
 
-def language_of(record: JSONObject) -> str | None:
+def language_of(record: JsonObject) -> str | None:
     """The record's own ``language`` (normalised), or None for the project's."""
     language = record.get("language")
     if language is not None and (not isinstance(language, str) or not language.strip()):
@@ -126,7 +126,7 @@ def language_of(record: JSONObject) -> str | None:
     return normalize(values.text(language, "language")) if language else None
 
 
-def status_of(record: JSONObject) -> str:
+def status_of(record: JsonObject) -> str:
     """``draft`` for pre-labels marked ``"draft": true`` (``nerspec label suggest``) that nobody reviewed."""
     draft = record.get("draft", False)
     if not isinstance(draft, bool):
@@ -134,7 +134,7 @@ def status_of(record: JSONObject) -> str:
     return "draft" if draft else ""
 
 
-def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
     record = object_of(line)
     text = text_of(record)
     doc = Document(
@@ -159,7 +159,7 @@ def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def cats(cats: JSONValue) -> list[str]:
+def cats(cats: JsonValue) -> list[str]:
     """spaCy's ``{"A": 1.0, "B": 0.0}``: the classes scored 0.5 or more."""
     if not isinstance(cats, dict):
         raise ValueError(f"`cats` must be an object, not {type(cats).__name__}")
@@ -171,14 +171,14 @@ def cats(cats: JSONValue) -> list[str]:
     return class_names([name for name, score in scores.items() if score >= 0.5])
 
 
-def _span(value: JSONValue) -> Span:
+def _span(value: JsonValue) -> Span:
     if isinstance(value, dict):
         return span(value["start"], value["end"], value["label"])
     return span(at(value, 0), at(value, 1), at(value, 2))
 
 
-def dump(doc: Document, spans: bool) -> JSONObject:
-    record: JSONObject = {"id": doc.id, "text": doc.text}
+def dump(doc: Document, spans: bool) -> JsonObject:
+    record: JsonObject = {"id": doc.id, "text": doc.text}
     if spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:
@@ -186,10 +186,10 @@ def dump(doc: Document, spans: bool) -> JSONObject:
     return record | document_fields(doc)
 
 
-def document_fields(doc: Document) -> JSONObject:
+def document_fields(doc: Document) -> JsonObject:
     """``dataset``, ``language`` and ``draft`` as written back (the inverse of ``dataset_of``, ``language_of``
     and ``status_of``); only the fields that are set."""
-    fields: JSONObject = {}
+    fields: JsonObject = {}
     if doc.dataset:
         fields["dataset"] = doc.dataset
     if doc.language:

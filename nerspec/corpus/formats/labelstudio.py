@@ -41,7 +41,7 @@ from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject, JSONValue
+    from nerspec.json_types import JsonObject, JsonValue
 
 # A confidence per exported span (NER) or class name (classification).
 Confidences: TypeAlias = dict[Span | str, float]
@@ -112,7 +112,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return documents
 
 
-def _task(task: JSONValue, n: int, path: Path, where: str) -> Document:
+def _task(task: JsonValue, n: int, path: Path, where: str) -> Document:
     at = f"[{n}]"
     data = task.get("data") if isinstance(task, dict) else None
     if not isinstance(task, dict) or not isinstance(data, dict):
@@ -152,11 +152,11 @@ def _task(task: JSONValue, n: int, path: Path, where: str) -> Document:
     return doc
 
 
-def _list(value: JSONValue) -> list[JSONValue]:
+def _list(value: JsonValue) -> list[JsonValue]:
     return value if isinstance(value, list) else []
 
 
-def _get(value: object, key: str) -> JSONValue:
+def _get(value: object, key: str) -> JsonValue:
     """``value.get(key)`` on a region not checked yet: a region that is not an object fails as ``.get`` does
     (``AttributeError``), which ``_task`` locates."""
     return value.get(key)  # type: ignore[attr-defined]
@@ -166,11 +166,11 @@ def _has(value: object, key: str) -> bool:
     return key in value  # type: ignore[operator]
 
 
-def _when(annotation: JSONObject) -> str:
+def _when(annotation: JsonObject) -> str:
     return str(annotation.get("updated_at") or annotation.get("created_at") or "")
 
 
-def _labels(result: JSONValue, text: str) -> tuple[list[Span], list[str]]:
+def _labels(result: JsonValue, text: str) -> tuple[list[Span], list[str]]:
     spans: list[Span] = []
     classes: list[str] = []
     regions = _list(result)
@@ -188,7 +188,7 @@ def _labels(result: JSONValue, text: str) -> tuple[list[Span], list[str]]:
     return sorted(spans), classes
 
 
-def _offsets(text: str, start: int, end: int, surface: JSONValue) -> tuple[int, int]:
+def _offsets(text: str, start: int, end: int, surface: JsonValue) -> tuple[int, int]:
     """Code points; a region whose ``value.text`` only matches as UTF-16 units (Label Studio < 1.4) is converted."""
     if not isinstance(surface, str) or text[start:end] == surface or text.isascii():
         return start, end
@@ -200,12 +200,12 @@ def _offsets(text: str, start: int, end: int, surface: JSONValue) -> tuple[int, 
     return start, end  # the checks report a span whose text does not fit
 
 
-def _annotation(annotation: JSONObject, text: str) -> Annotation:
+def _annotation(annotation: JsonObject, text: str) -> Annotation:
     spans, classes = _labels(annotation.get("result"), text)
     return Annotation(_annotator(annotation), tuple(spans), tuple(classes))
 
 
-def _annotator(annotation: JSONObject) -> str:
+def _annotator(annotation: JsonObject) -> str:
     """``completed_by``: a user id, or (newer exports) a user object with an email."""
     who = annotation.get("completed_by", annotation.get("id", "?"))
     if isinstance(who, dict):

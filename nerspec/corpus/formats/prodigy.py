@@ -20,7 +20,7 @@ from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, s
 from nerspec.corpus.model import Annotation, Document
 
 if TYPE_CHECKING:
-    from nerspec.strict_json import JSONObject, JSONValue
+    from nerspec.json_types import JsonObject, JsonValue
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -31,11 +31,11 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return jsonl.read_records(path, _document)
 
 
-def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
+def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
     record = jsonl.object_of(line)
     text = jsonl.text_of(record)
     given = record.get("meta")
-    meta: JSONObject = given if isinstance(given, dict) else {}
+    meta: JsonObject = given if isinstance(given, dict) else {}
     doc_id = record.get("id", meta.get("id", record.get("_input_hash")))
     doc = Document(
         id=record_id(doc_id, f"{path.name}:{lineno}"), text=text, dataset=dataset_of(meta), location=where, line=lineno, status=status_of(record),
@@ -58,13 +58,13 @@ def _document(line: JSONValue, path: Path, where: str, lineno: int) -> Document:
     return doc
 
 
-def dump(doc: Document, info: ProjectInfo) -> JSONObject:
-    meta: JSONObject = {"id": doc.id}
+def dump(doc: Document, info: ProjectInfo) -> JsonObject:
+    meta: JsonObject = {"id": doc.id}
     if doc.dataset:
         meta["dataset"] = doc.dataset
     if doc.language:
         meta["language"] = doc.language
-    record: JSONObject = {"text": doc.text, "meta": meta}
+    record: JsonObject = {"text": doc.text, "meta": meta}
     if info.annotates_spans:
         record["spans"] = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans]
     else:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nerspec.kinds import task_kinds
 from nerspec.timestamps import utc_timestamp
+
+if TYPE_CHECKING:
+    from nerspec.serve.documents import DocumentJSON, DocumentResultJSON
+    from nerspec.serve.errors import DocumentErrorJSON, ErrorJSON
 
 API_VERSIONS = ("2022-05-01", "2022-10-01-preview", "2023-04-01", "2023-04-15-preview", "2023-11-15-preview",
                 "2024-11-01", "2024-11-15-preview")
@@ -69,6 +73,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class TaskResultsJSON(TypedDict, total=False):
+    """A task's results as the reference reports them (a cancelled task: no documents, no fingerprint)."""
+
+    documents: list[DocumentResultJSON]
+    errors: list[DocumentErrorJSON]
+    projectName: str
+    deploymentName: str
+    modelFingerprint: str
+    statistics: dict[str, int]
+
+
 @dataclass
 class TaskRun:
     name: str
@@ -78,15 +93,15 @@ class TaskRun:
     unit: str
     status: str = "notStarted"
     updated: datetime = field(default_factory=_now)
-    results: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
+    results: TaskResultsJSON | None = None
+    error: ErrorJSON | None = None
 
 
 @dataclass
 class Job:
     id: str
     display_name: str | None
-    documents: list[dict[str, Any]]
+    documents: list[DocumentJSON]
     tasks: list[TaskRun]
     created: datetime
     expires: datetime

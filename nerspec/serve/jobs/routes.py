@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -27,6 +27,10 @@ from nerspec.serve.jobs.store import JobStore, job_state
 from nerspec.serve.limits import check_documents
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
 
+if TYPE_CHECKING:
+    from nerspec.serve.documents import DocumentJSON
+    from nerspec.serve.state import ServeState
+
 
 def _check_version(api_version: str) -> None:
     if api_version not in API_VERSIONS:
@@ -46,9 +50,8 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
     if len(body.tasks) > MAX_TASKS:
         raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidRequestBodyFormat",
                        f"A job has at most {MAX_TASKS} tasks.")
-    documents = [d.model_dump() for d in body.analysisInput.documents]
-    for doc in documents:
-        doc["language"] = doc.get("language") or body.defaultLanguage
+    documents: list[DocumentJSON] = [{"id": d.id, "text": d.text, "language": d.language or body.defaultLanguage}
+                                     for d in body.analysisInput.documents]
     check_documents(documents, None, 400)  # request-level limits now; per-document ones per task
     tasks = []
     for index, task in enumerate(body.tasks):
@@ -72,9 +75,8 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
     return job
 
 
-def router(state: Any) -> APIRouter:
+def router(state: ServeState, store: JobStore) -> APIRouter:
     api = APIRouter(tags=["analyze-text jobs (reference API)"], dependencies=[Depends(state.check_api_key)])
-    store: JobStore = state.jobs
 
     @api.post(
         "/language/analyze-text/jobs",

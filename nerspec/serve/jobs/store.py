@@ -7,12 +7,14 @@ import json
 import math
 import threading
 import time
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import kind_of_task
-from nerspec.serve.errors import ApiError
+from nerspec.serve.analysis import analyze_documents
+from nerspec.serve.errors import ApiError, ErrorJSON
 from nerspec.serve.jobs.models import (
     MAX_PENDING_JOBS,
     RESULT_KINDS,
@@ -24,13 +26,17 @@ from nerspec.serve.jobs.models import (
     _iso,
     _now,
 )
-from nerspec.serve.native import analyze_documents
+
+if TYPE_CHECKING:
+    from nerspec.serve.documents import DocumentResultJSON
+    from nerspec.serve.jobs.models import TaskResultsJSON
+    from nerspec.serve.state import ServeState
 
 
 class JobStore:
     """Jobs in memory: TTL and a total-size bound; execution in the server's worker pool."""
 
-    def __init__(self, state: Any, ttl_s: float, max_bytes: int) -> None:
+    def __init__(self, state: ServeState, ttl_s: float, max_bytes: int) -> None:
         self.state = state
         self.ttl_s = ttl_s
         self.max_bytes = max_bytes
@@ -144,15 +150,14 @@ class JobStore:
         documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
                                               single_label=task.kind in SINGLE_LABEL_TASKS,
                                               scheduler=self.state.scheduler, client=f"job:{job.id}",
-                                              monitoring=getattr(self.state, "monitoring", None), timings=spent)
-        rollouts = getattr(self.state, "rollouts", None)
+                                              monitoring=self.state.monitoring, timings=spent)
+        rollouts = self.state.rollouts
         if rollouts is not None:  # a staged shadow sees these documents too (canaries route the native API only)
             rollouts.shadow_answered(task.project, task.deployment, job.documents, documents, sum(spent), task.unit)
         if kind.job_result_key != kind.result_key:  # the reference names the list "class" for classification
-            documents = [{"id": d["id"], kind.job_result_key: d[kind.result_key], "warnings": d["warnings"]}
-                         for d in documents]
+            documents = [replace(d, key=kind.job_result_key) for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))
-        task.results = {"documents": documents, "errors": errors, "projectName": task.project,
+        task.results = {"documents": [d.to_json() for d in documents], "errors": errors, "projectName": task.project,
                         "deploymentName": task.deployment, "modelFingerprint": loaded.fingerprint}
         task.status, task.updated = "succeeded", _now()
 
@@ -180,40 +185,29 @@ class JobStore:
                 pass
 
 
-def _task_error(code: str, message: str, inner: str | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+def _task_error(code: str, message: str, inner: str | None = None) -> ErrorJSON:
+    error: ErrorJSON = {"code": code, "message": message}
     if inner:
         error["innererror"] = {"code": inner, "message": message}
     return error
 
 
-def job_state(job: Job, base_url: str, api_version: str, show_stats: bool, top: int | None, skip: int) -> dict[str, Any]:
+def job_state(job: Job, base_url: str, api_version: str, show_stats: bool, top: int | None, skip: int,
+              ) -> dict[str, object]:
     page = job.doc_order[skip: skip + top] if top is not None else job.doc_order[skip:]
     wanted = set(page)
-    items, errors = [], []
+    items: list[dict[str, object]] = []
+    errors: list[ErrorJSON] = []
     for index, task in enumerate(job.tasks):
-        item: dict[str, Any] = {"kind": RESULT_KINDS[task.kind], "taskName": task.name,
+        item: dict[str, object] = {"kind": RESULT_KINDS[task.kind], "taskName": task.name,
                                 "lastUpdateDateTime": _iso(task.updated), "status": task.status}
         if task.results is not None:
-            results = dict(task.results)
-            results["documents"] = [d for d in results["documents"] if d["id"] in wanted]
-            results["errors"] = [e for e in results["errors"] if e["id"] in wanted]
-            if show_stats:
-                lengths = job.lengths
-                results["documents"] = [{**d, "statistics": _statistics_of(lengths, d["id"])} for d in results["documents"]]
-                results["statistics"] = {
-                    "documentsCount": len(job.doc_order),
-                    "validDocumentsCount": len(task.results["documents"]),
-                    "erroneousDocumentsCount": len(task.results["errors"]),
-                    "transactionsCount": sum(_statistics_of(lengths, d["id"])["transactionsCount"]
-                                             for d in task.results["documents"]),
-                }
-            item["results"] = results
+            item["results"] = _page(task.results, job, wanted, show_stats)
         if task.error is not None:
             errors.append({**task.error, "target": f"#/tasks/items/{index}"})
         items.append(item)
     done = [t for t in job.tasks if t.status in TERMINAL]
-    body: dict[str, Any] = {
+    body: dict[str, object] = {
         "jobId": job.id,
         "createdDateTime": _iso(job.created),
         "lastUpdatedDateTime": _iso(job.updated),
@@ -232,6 +226,25 @@ def job_state(job: Job, base_url: str, api_version: str, show_stats: bool, top: 
             query["showStats"] = "true"
         body["nextLink"] = f"{base_url}/language/analyze-text/jobs/{job.id}?{urlencode(query)}"
     return body
+
+
+def _page(found: TaskResultsJSON, job: Job, wanted: set[str], show_stats: bool) -> TaskResultsJSON:
+    """A task's results for the documents of one page (with their statistics when asked)."""
+    results = found.copy()
+    documents: list[DocumentResultJSON] = [d for d in found.get("documents", []) if d.get("id") in wanted]
+    results["errors"] = [e for e in found.get("errors", []) if e["id"] in wanted]
+    if show_stats:
+        lengths = job.lengths
+        documents = [{**d, "statistics": _statistics_of(lengths, d.get("id", ""))} for d in documents]
+        results["statistics"] = {
+            "documentsCount": len(job.doc_order),
+            "validDocumentsCount": len(found.get("documents", [])),
+            "erroneousDocumentsCount": len(found.get("errors", [])),
+            "transactionsCount": sum(_statistics_of(lengths, d.get("id", ""))["transactionsCount"]
+                                     for d in found.get("documents", [])),
+        }
+    results["documents"] = documents
+    return results
 
 
 def _statistics_of(lengths: dict[str, int], doc_id: str) -> dict[str, int]:
