@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar, cast
 
 from nerspec import atomic, progress
 from nerspec.artifacts import layout
@@ -30,6 +30,8 @@ from nerspec.errors import ModelNotFoundError, RemoteError
 from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from nerspec.fingerprints.stat_cache import StatCache
 
 T = TypeVar("T")
@@ -39,6 +41,14 @@ class StoredFile(TypedDict):
     sha256: str
     size: int
     etag: str
+
+
+class ListedObject(TypedDict):
+    """One entry of ``list_objects_v2``'s ``Contents`` (the fields nerspec reads)."""
+
+    Key: str
+    LastModified: datetime
+    Size: NotRequired[int]
 
 
 class StoredManifest(TypedDict, total=False):
@@ -253,7 +263,7 @@ class S3ArtifactStore:
         return dest
 
     # -- nerspec gc ------------------------------------------------------------------------------------
-    def _objects(self, fingerprint: str = "") -> list[dict[str, Any]]:
+    def _objects(self, fingerprint: str = "") -> list[ListedObject]:
         prefix = self._key(fingerprint) + "/" if fingerprint else (f"{self.prefix}/" if self.prefix else "")
         paginator = self.client.get_paginator("list_objects_v2")
         pages = self._call("listing models", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
