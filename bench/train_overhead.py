@@ -50,37 +50,50 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import datasets  # noqa: E402
 from datasets import iob_record, read_iob, wnut16  # noqa: E402
+
+DATASETS = ("wnut16", "news", "example")
 
 
 def build_project(
-    root: Path, training: dict[str, Any] | None = None, fold: int | None = None, folds: int = 5
+    root: Path, training: dict[str, Any] | None = None, fold: int | None = None, folds: int = 5,
+    dataset: str = "wnut16", chars: int = 300_000,
 ) -> tuple[Path, list[str]]:
-    """WNUT-16 as a nerspec project (``split.policy: manual``); ``training`` as given (default: none).
+    """A nerspec project of ``dataset`` (``split.policy: manual`` but for the example); ``training`` as given.
 
-    ``fold=None``: the fixed split of the earlier figures, first 80% of the sentences train, last 20% test.
-    ``fold=f``: cross-validation, sentence ``i`` is test when ``i % folds == f`` (every sentence is tested
-    exactly once over the ``folds`` folds)."""
-    sentences = read_iob(wnut16())
-    cut = int(len(sentences) * 0.8)
+    - ``wnut16``: ``fold=None`` is the fixed split of the earlier figures, first 80% of the sentences train, last
+      20% test; ``fold=f`` cross-validates, sentence ``i`` is test when ``i % folds == f``.
+    - ``news``: BBC News paragraphs with SILVER labels (``datasets.news_silver``), ``chars`` training characters.
+    - ``example``: ``projects/example`` with its own split and the default schedule (its manifest's training
+      settings removed)."""
+    if dataset == "example":
+        return _example_project(root, training)
+    if dataset == "news":
+        records = datasets.news_silver(chars)
+        name = f"news-silver-{chars}"
+    else:
+        sentences = read_iob(wnut16())
+        cut = int(len(sentences) * 0.8)
 
-    def side(i: int) -> str:
-        if fold is None:
-            return "train" if i < cut else "test"
-        return "test" if i % folds == fold else "train"
+        def side(i: int) -> str:
+            if fold is None:
+                return "train" if i < cut else "test"
+            return "test" if i % folds == fold else "train"
 
-    records = [iob_record(i, t, g, side(i)) for i, (t, g) in enumerate(sentences)]
+        records = [iob_record(i, t, g, side(i)) for i, (t, g) in enumerate(sentences)]
+        name = "wnut16"
     labels = sorted({s["label"] for r in records for s in r["spans"]})
-    project = root / "wnut16"
+    project = root / name
     project.mkdir(parents=True, exist_ok=True)
     (project / "data.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     manifest = {
         "apiVersion": "nerspec/v1",
         "kind": "NERProject",
-        "metadata": {"name": "wnut16", "language": "en"},
+        "metadata": {"name": name, "language": "en"},
         "spec": {
             "entities": [{"name": label} for label in labels],
-            "data": [{"name": "wnut16", "format": "jsonl", "path": "data.jsonl"}],
+            "data": [{"name": name, "format": "jsonl", "path": "data.jsonl"}],
             "split": {"policy": "manual"},
             "training": {"gpu": False, **(training or {})},
         },
@@ -89,8 +102,27 @@ def build_project(
 
     (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     tests = sum(1 for r in records if r["dataset"] == "test")
-    print(f"WNUT-16{'' if fold is None else f' fold {fold + 1}/{folds}'}: {len(records)} sentences "
-          f"({len(records) - tests} train / {tests} test), {len(labels)} types", flush=True)
+    train_chars = sum(len(r["text"]) for r in records if r["dataset"] == "train")
+    print(f"{name}{'' if fold is None else f' fold {fold + 1}/{folds}'}: {len(records)} documents "
+          f"({len(records) - tests} train / {tests} test, {train_chars:,} training characters), {len(labels)} types"
+          + (" -- SILVER labels (en_core_web_sm 3.8), not gold" if dataset == "news" else ""), flush=True)
+    return project, labels
+
+
+def _example_project(root: Path, training: dict[str, Any] | None) -> tuple[Path, list[str]]:
+    import yaml
+
+    source = ROOT / "projects" / "example"
+    project = root / "example"
+    shutil.copytree(source / "data", project / "data", dirs_exist_ok=True)
+    manifest = yaml.safe_load((source / "nerspec.yaml").read_text())
+    spec = manifest["spec"]
+    spec["training"] = {"gpu": False, **(training or {})}  # the default schedule, not the example's own
+    for key in ("gates", "deployments"):
+        spec.pop(key, None)
+    (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    labels = [entity["name"] for entity in spec["entities"]]
+    print(f"example (projects/example, its own split): {len(labels)} types", flush=True)
     return project, labels
 
 
@@ -200,7 +232,8 @@ def _train_pair(fold: Fold, efficiency: Path, steps: int | None, env: dict[str, 
     return fold
 
 
-def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, env: dict[str, str]) -> None:
+def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, env: dict[str, str],
+                         dataset: str = "wnut16", chars: int = 300_000) -> None:
     """Part 1: the nerspec default manifest vs spaCy's efficiency config with spaCy's own schedule, on ``folds``
     cross-validation folds (1: the fixed 80/20 split), ``jobs`` folds at a time."""
     runs = []
@@ -210,7 +243,7 @@ def default_vs_raw_spacy(work: Path, steps: int | None, folds: int, jobs: int, e
         # (initialisation, batch order, and nerspec's dev carve, which a shared seed would make ~the same
         # sentences in every fold, so that its luck would repeat five times instead of averaging out).
         training = {"seed": index, **({"max_steps": steps} if steps else {})}
-        project, _ = build_project(root, training, None if folds == 1 else index, folds)
+        project, _ = build_project(root, training, None if folds == 1 else index, folds, dataset, chars)
         runs.append(Fold(project, spacy_inputs(project, root), seed=index))
     efficiency = work / "efficiency.cfg"
     timed([sys.executable, "-m", "spacy", "init", "config", str(efficiency), "-l", "en", "-p", "ner",
@@ -267,6 +300,9 @@ def main() -> None:
                         help="cap every training at this many steps (quick runs; default: no cap in part 1, 500 in part 2)")
     parser.add_argument("--folds", type=int, default=5,
                         help="part 1: cross-validation folds over the whole file (1: the fixed 80/20 split)")
+    parser.add_argument("--dataset", choices=DATASETS, default="wnut16",
+                        help="wnut16 (cross-validated), news (BBC News, SILVER labels), example (projects/example)")
+    parser.add_argument("--chars", type=int, default=300_000, help="news: training characters")
     parser.add_argument("--jobs", type=int, default=2, help="part 1: folds trained at a time (one BLAS thread each)")
     parser.add_argument("--eval-frequency", type=int, default=100, help="part 2 only")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per tool in part 2 (interleaved; median)")
@@ -280,7 +316,9 @@ def main() -> None:
     if args.jobs > 1:  # one BLAS thread per training: N processes on N cores, not N x cores threads
         env.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     try:
-        default_vs_raw_spacy(work, args.steps, args.folds, args.jobs, env)
+        if args.dataset != "wnut16" and args.folds != 1:
+            parser.error("--folds applies to wnut16 only (news and example have one fixed split: --folds 1)")
+        default_vs_raw_spacy(work, args.steps, args.folds, args.jobs, env, args.dataset, args.chars)
         if not args.overhead:
             return
         args.steps = args.steps or 500

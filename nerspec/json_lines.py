@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec.strict_json import TOO_DEEP, parse
+
+if TYPE_CHECKING:
+    from nerspec.json_types import JsonValue
 
 
 @dataclass(frozen=True)
 class JsonLine:
     number: int  # 1-based line number
     text: str  # the line, without its newline
-    record: Any = None
+    record: JsonValue = None
     error: str | None = None  # "Expecting value" (json's message) or "JSON nested too deeply"; None when parsed
     column: int = 1  # of the error, 1-based
     position: int = 0  # of the error, in characters from the start of the line

@@ -31,9 +31,10 @@ def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None)
         if parsed.error is not None:
             reason = parsed.detail if parsed.too_deep else f"invalid JSON: {parsed.detail}"
             raise NerspecError(f"line {number}: {reason}")
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or not isinstance(text, str):
             raise NerspecError(f"line {number}: expected an object with a `text` string")
-        if _SURROGATE.search(record["text"]):
+        if _SURROGATE.search(text):
             raise NerspecError(f"line {number}: `text` has a lone surrogate (not valid Unicode text)")
         own = record.get("language")
         if own is not None and not isinstance(own, str):
@@ -43,4 +44,4 @@ def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None)
             values.text(doc_id, "id"), values.text(own or "", "language")
         except ValueError as exc:
             raise NerspecError(f"line {number}: {exc}") from None
-        yield doc_id, record["text"], own or language
+        yield doc_id, text, own or language

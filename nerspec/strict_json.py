@@ -14,6 +14,7 @@ import json
 import math
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
@@ -91,6 +92,21 @@ def parse(text: str | bytes) -> Parsed:
 def loads(text: str | bytes) -> JsonValue:
     """The value of ``parse``, for callers that do not report duplicate keys."""
     return parse(text).value
+
+
+def items_of(value: JsonValue) -> Iterable[JsonValue]:
+    """What ``for`` iterates in a parsed value (a list's items, an object's keys, a string's characters); a number,
+    boolean or ``null`` raises the ``TypeError`` iterating it would, for the reader's one ``except`` to word."""
+    if isinstance(value, (list, dict, str)):
+        return value
+    raise TypeError(f"'{type(value).__name__}' object is not iterable")
+
+
+def float_of(value: JsonValue) -> float:
+    """``float(value)`` of a parsed value, raising the ``TypeError`` or ``ValueError`` that ``float`` would."""
+    if isinstance(value, (int, float, str)):
+        return float(value)
+    raise TypeError(f"float() argument must be a string or a real number, not '{type(value).__name__}'")
 
 
 def duplicate_note(duplicates: list[str]) -> str:

@@ -36,3 +36,25 @@ def test_ordinary_values_and_duplicate_keys() -> None:
     assert sorted(parsed.duplicates) == ["id", "k"]  # inner objects are built first
     assert duplicate_note(["id", "k"]) == "duplicate JSON key `id`, `k`: the last value is used"
     assert parse('{"a": 1}').duplicates == [] and duplicate_note([]) == ""
+
+
+
+def test_items_of_and_float_of_fail_as_python_does() -> None:
+    from nerspec.strict_json import float_of, items_of
+
+    assert list(items_of([1, "a"])) == [1, "a"] and list(items_of({"k": 1})) == ["k"] and list(items_of("ab")) == ["a", "b"]
+    assert float_of(1) == 1.0 and float_of("0.5") == 0.5
+    for value in (5, 0.5, True, None):
+        with pytest.raises(TypeError) as python:
+            iter(value)  # type: ignore[call-overload]
+        with pytest.raises(TypeError) as ours:
+            items_of(value)
+        assert str(ours.value) == str(python.value)
+    for bad in (None, [1], {"a": 1}):
+        with pytest.raises(TypeError) as python:
+            float(bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError) as ours:
+            float_of(bad)
+        assert str(ours.value) == str(python.value)
+    with pytest.raises(ValueError):
+        float_of("x")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,7 +12,7 @@ from nerspec.errors import NerspecError
 from nerspec.paths import StateChoice
 
 
-def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, Any], Path]:
+def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, object], Path]:
 
     path = input_path or state.resolve().reports / "last-run.json"
     try:
@@ -24,19 +23,27 @@ def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, An
     except OSError as exc:
         raise NerspecError(f"cannot read {path}: {exc}") from exc
     try:
-        return json.loads(text), path
+        run = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise NerspecError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(run, dict):
+        from nerspec.report import ReportError
+
+        raise ReportError("not a run result: expected an object with a 'projects' list (see `nerspec apply --json`)")
+    return run, path
 
 
-def _select(run: dict[str, Any], paths: tuple[Path, ...]) -> dict[str, Any]:
+def _select(run: dict[str, object], paths: tuple[Path, ...]) -> dict[str, object]:
     """Keep the projects whose manifest lies under one of `paths` (or whose name is given)."""
     if not paths:
         return run
     wanted = [p.resolve() for p in paths]
     names = {str(p) for p in paths}
     kept = []
-    for project in run.get("projects") or []:
+    found = run.get("projects")
+    for project in found if isinstance(found, list) else []:
+        if not isinstance(project, dict):
+            continue
         manifest = Path(str(project.get("manifest_path", ""))).resolve()
         if project.get("name") in names or any(manifest == w or w in manifest.parents for w in wanted):
             kept.append(project)

@@ -112,7 +112,9 @@ def _fix_jsonl(path: Path) -> int:
     fixed = 0
     for line in json_lines(lines):
         n, record = line.number - 1, line.record
-        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            continue  # not a record (or not JSON): validate says so; nothing to fix here
+        text = record.get("text")
         if not isinstance(text, str):
             continue  # not a record (or not JSON): validate says so; nothing to fix here
         changed = False

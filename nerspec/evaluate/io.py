@@ -23,6 +23,7 @@ from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.evaluate.record import Evaluation
 from nerspec.json_lines import json_lines
 from nerspec.kinds import CLASSIFICATION_KIND, NER_KIND, kind_of
+from nerspec.strict_json import float_of, items_of
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -82,21 +83,22 @@ def read_jsonl(path: Path) -> JsonlFile:
                            location=str(path), line=lineno)
             doc_scores: dict[str, float] = {}
             if "spans" in record:
-                doc.spans = [_span(s) for s in record["spans"] or []]
+                doc.spans = [_span(s) for s in items_of(record["spans"] or [])]
                 kinds.add(NER_KIND)
             label = record.get("label")
             if isinstance(label, list) and label and all(isinstance(i, (list, tuple)) for i in label):
                 doc.spans = [_span(s) for s in label]
                 kinds.add(NER_KIND)
             for key in ("cats", "scores"):
-                if isinstance(record.get(key), dict):
-                    doc_scores = {str(k): float(v) for k, v in record[key].items()}
+                found = record.get(key)
+                if isinstance(found, dict):
+                    doc_scores = {str(k): float_of(v) for k, v in found.items()}
                     doc.labels = [k for k, v in doc_scores.items() if v >= 0.5]
                     kinds.add(CLASSIFICATION_KIND)
                     any_scores = True
             if "labels" in record:
                 labels = record["labels"]
-                doc.labels = [labels] if isinstance(labels, str) else [str(c) for c in labels or []]
+                doc.labels = [labels] if isinstance(labels, str) else [str(c) for c in items_of(labels or [])]
                 kinds.add(CLASSIFICATION_KIND)
             elif isinstance(label, str):
                 doc.labels = [label]

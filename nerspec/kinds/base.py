@@ -39,6 +39,13 @@ class KindSchedule:
     min_eval_frequency: int
     max_eval_frequency: int
     learn_rate: float  # Adam's; a linear model over normalised features needs larger steps than a deep tok2vec
+    # Large data: beyond ``cap_reference_words`` training words the budget is capped at ``cap_passes`` passes over
+    # the words actually processed (the compounding ramp included), shrinking as (reference / words) ** (1 -
+    # ``cap_exponent``): the words processed grow sub-linearly with the data. 0: no cap (``epochs`` everywhere).
+    cap_reference_words: int = 0
+    cap_passes: float = 0.0
+    cap_exponent: float = 1.0
+    evaluations: int = 0  # at most this many evaluations in a run (0: ``evaluations_per_epoch`` alone decides)
 
 
 class ProjectKind(Protocol):

@@ -28,13 +28,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from nerspec.corpus.model import Document
 from nerspec.kinds import kind_of
 from nerspec.predictions import Prediction
 
 if TYPE_CHECKING:
+    from nerspec.json_types import JsonObject
     from nerspec.manifest.load import LoadedProject
     from nerspec.monitor.pool import ProductionPool
     from nerspec.predict import Predictor
@@ -59,8 +60,8 @@ class Pick:
     document: Document
     prediction: Prediction = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "score": self.score, "reasons": self.reasons}
+    def to_json(self) -> JsonObject:
+        return {"id": self.id, "score": self.score, "reasons": [*self.reasons]}
 
 
 @dataclass

@@ -20,7 +20,7 @@ from nerspec.corpus.model import Document
 from nerspec.errors import TrainingError
 from nerspec.kinds import ProjectKind, project_kind
 from nerspec.train.memory import MEMORY_READER, PROGRESS_LOGGER
-from nerspec.train.schedule import DataSize, schedule_for
+from nerspec.train.schedule import BATCH_COMPOUND, DataSize, schedule_for
 
 if TYPE_CHECKING:
     from thinc.api import Config
@@ -178,7 +178,7 @@ def _training_section(training: Training, plan: Schedule) -> ConfigBlock:
             "tolerance": 0.2,
             "get_length": None,
             "size": {"@schedules": "compounding.v1", "start": min(plan.batch_start, batch), "stop": batch,
-                     "compound": 1.001, "t": 0.0},
+                     "compound": BATCH_COMPOUND, "t": 0.0},
         },
         "logger": dict(CONSOLE_LOGGER),
         "score_weights": {},

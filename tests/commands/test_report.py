@@ -34,6 +34,14 @@ def test_missing_run_result_is_a_clear_error(tmp_path: Path) -> None:
     assert "no run result at" in result.output and "nerspec apply" in result.output
 
 
+def test_a_last_run_that_is_not_an_object_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "last-run.json").write_text("[1, 2]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["report", "--state", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "not a run result" in result.output
+
+
 def test_github_pr_posts_markdown_and_writes_the_summary(tmp_path: Path, monkeypatch) -> None:
     import nerspec.report.github as github
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,6 +38,7 @@ from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
 from nerspec.languages import base, normalize
 from nerspec.progress import track
 from nerspec.strict_json import duplicate_note
+from nerspec.strict_json import items_of as _each
 from nerspec.values import integer
 
 if TYPE_CHECKING:
@@ -64,14 +64,6 @@ def _get(obj: JsonValue, name: str, default: JsonValue = None) -> JsonValue:
         if _norm(key) == wanted:
             return value
     return default
-
-
-def _each(value: JsonValue) -> Iterable[JsonValue]:
-    """What ``for`` iterates in ``value`` (a list's items, an object's keys, a string's characters); a number or
-    ``null`` fails as iterating it does (``TypeError``)."""
-    if isinstance(value, (list, dict, str)):
-        return value
-    raise TypeError(f"'{type(value).__name__}' object is not iterable")
 
 
 def referenced_files(path: Path) -> list[Path]:
