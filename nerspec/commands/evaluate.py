@@ -71,11 +71,11 @@ def evaluate_command(
     if gold is not None and pred is not None:
         from nerspec.evaluate.io import evaluate_files
 
-        kind = None
+        kind, overlapping = None, False
         if project_path is not None:
-            kind, multilabel, threshold = _project_scoring(project_path, multilabel, threshold)
+            kind, multilabel, threshold, overlapping = _project_scoring(project_path, multilabel, threshold)
         evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
-                                    multilabel=multilabel, kind=kind)
+                                    multilabel=multilabel, kind=kind, overlapping=overlapping)
     else:
         from nerspec.model_scoring import evaluate_project
 
@@ -91,8 +91,11 @@ def evaluate_command(
     click.echo(render(evaluation, review=mismatches_only))
 
 
-def _project_scoring(project_path: Path, multilabel: bool | None, threshold: float) -> tuple[str, bool | None, float]:
-    """(kind, multi-label, threshold) for scoring files as ``--project`` says, the flags checked against it."""
+def _project_scoring(
+    project_path: Path, multilabel: bool | None, threshold: float
+) -> tuple[str, bool | None, float, bool]:
+    """(kind, multi-label, threshold, overlapping) for scoring files as ``--project`` says, the flags checked
+    against it."""
     from nerspec.evaluate.io import project_settings
     from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_project
@@ -110,7 +113,7 @@ def _project_scoring(project_path: Path, multilabel: bool | None, threshold: flo
     source = click.get_current_context().get_parameter_source("threshold")
     if source == click.core.ParameterSource.DEFAULT:
         threshold = settings.threshold
-    return settings.kind, multilabel, threshold
+    return settings.kind, multilabel, threshold, settings.overlapping
 
 
 COMMANDS: list[click.Command] = [evaluate_command]
