@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, NotRequired, TypedDict, TypeVar, cast
 
 from nerspec import atomic, progress
 from nerspec.artifacts import layout
@@ -31,6 +31,8 @@ from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from botocore.client import BaseClient
 
     from nerspec.fingerprints.stat_cache import StatCache
 
@@ -86,11 +88,11 @@ class S3ArtifactStore:
         self.prefix = prefix.strip("/")
         self.url = url.rstrip("/")
         self.cache_root = Path(cache_root)
-        self._client: Any = None
+        self._client: BaseClient | None = None
 
     # -- plumbing ------------------------------------------------------------------------------------
     @property
-    def client(self) -> Any:
+    def client(self) -> BaseClient:
         if self._client is None:
             import boto3
             from botocore.config import Config
