@@ -69,7 +69,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
         if reused:
             model = read_artifact(final)
         else:
-            corpus = load_corpus(project, paths.cache)
+            corpus = load_corpus(project, paths.sources)
             split = split_corpus(project, corpus)
             # The same blocking checks as apply: a DataError (exit 1) names every error; warnings do not block.
             check_data(project, corpus, split)

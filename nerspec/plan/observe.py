@@ -69,7 +69,7 @@ def document_hashes_loader(
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprints.documents import document_hashes
 
-        corpus = load_corpus(project, paths.cache)
+        corpus = load_corpus(project, paths.sources)
         if corpora is not None:
             corpora[project.name] = corpus
         return document_hashes(corpus, rename)
