@@ -82,10 +82,9 @@ def evaluate_command(
         assert path is not None
         evaluation = evaluate_project(path, model_dir, state.resolve(), ci_resamples=resamples, seed=seed)
     if as_json:
-        data = evaluation.to_json()
         if mismatches_only:
-            data = {**data, "documents": [d for d in evaluation.documents if d["mismatch"]]}
-        echo_json(data)
+            evaluation = evaluation.model_copy(update={"documents": [d for d in evaluation.documents if d["mismatch"]]})
+        echo_json(evaluation.to_json())
         return
     from nerspec.evaluate.text import render
 
