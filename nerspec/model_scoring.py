@@ -172,7 +172,7 @@ def evaluate_project(
     from nerspec.corpus.split_record import with_recorded_split
 
     project = with_recorded_split(projects[0], paths)  # stratified: the sides apply recorded with the models
-    corpus = load_corpus(project, paths.cache)
+    corpus = load_corpus(project, paths.sources)
     split = split_corpus(project, corpus)
     chosen = model_dir if model_dir is not None else resolve_model(project, paths)
     evaluation = evaluate_model(project, corpus, split, chosen, ci_resamples=ci_resamples, seed=seed)

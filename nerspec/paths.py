@@ -54,7 +54,7 @@ class StatePaths:
 
     @property
     def sources(self) -> Path:
-        """Where the data commands (``validate``, ``data``, ``label``) download URL sources."""
+        """Where URL sources are downloaded, by apply and plan as by the data and label commands (one copy)."""
         return self.cache / "sources"
 
     @property

@@ -36,7 +36,7 @@ asked for other scores, or an artifact without a calibration, returns raw scores
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
 DEFAULT_BEAM_DENSITY = 0.0001
+Marginals = dict[tuple[int, int, str], float]  # (start token, end token, label) -> probability
 __all__ = ["Prediction", "PredictedLabel", "Predictor", "load", "resolve", "uncalibrated_note"]
 
 
@@ -132,7 +133,7 @@ class Predictor:
 
         return language is None or covers(self.languages, language)
 
-    def _inputs(self, pairs: Iterable[tuple[str, str | None]]) -> Iterable[Any]:
+    def _inputs(self, pairs: Iterable[tuple[str, str | None]]) -> Iterable[str | Doc]:
         """Texts for ``nlp.pipe``; a multilingual pipeline gets Docs tokenized by each text's language."""
         if self.nlp.lang != "xx":
             return (text for text, _language in pairs)
@@ -231,7 +232,7 @@ class Predictor:
                 out.append({(doc[s:e].start_char, doc[s:e].end_char, label): p for (s, e, label), p in runs.items()})
         return out
 
-    def _docs(self, texts: Iterable[Any], batch_size: int) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
+    def _docs(self, texts: Iterable[str | Doc], batch_size: int) -> Iterator[tuple[Doc, Marginals | None]]:
         if self._parser is None:
             for doc in self.nlp.pipe(texts, batch_size=batch_size):
                 yield doc, None
@@ -250,7 +251,7 @@ class Predictor:
         if batch:
             yield from self._parse(parser, batch, after)
 
-    def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, dict[Any, float] | None]]:
+    def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, Marginals | None]]:
         marginals = _beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
         from nerspec.confidence import action_confidences, forget_state_models, watch_state_models
 
@@ -273,7 +274,7 @@ class Predictor:
             yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
 
 
-def uncalibrated_note(meta: dict[str, Any], beam_width: int | None) -> str | None:
+def uncalibrated_note(meta: Mapping[str, object], beam_width: int | None) -> str | None:
     """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
 
     Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
@@ -290,7 +291,7 @@ def uncalibrated_note(meta: dict[str, Any], beam_width: int | None) -> str | Non
             f"{fitted_on}, not on a beam of {beam_width} (the entities are the same)")
 
 
-def _fitted_beam_width(calibration: dict[str, Any]) -> int | None:
+def _fitted_beam_width(calibration: Mapping[str, object]) -> int | None:
     """The NER scores a recorded calibration was fitted on: 1 (action scores), a beam width, or None (none)."""
     from nerspec.calibration import FITTED_METHODS
     from nerspec.confidence import ACTION_SCORES

@@ -51,7 +51,7 @@ def check_plan_data(
         project = by_name.get(project_plan.name)
         if project is None or project_plan.model_action is None:
             continue
-        corpus = (corpora or {}).get(project.name) or resolved.load_corpus(project, paths.cache)
+        corpus = (corpora or {}).get(project.name) or resolved.load_corpus(project, paths.sources)
         split = resolved.split_corpus(project, corpus)
         try:
             warned = check_data(project, corpus, split)

@@ -54,7 +54,7 @@ def test_the_function_check_sees_a_long_function() -> None:
 
 # `Any` in the package: names (annotations, imports, `typing.Any`) and the word in comments and strings, counted by
 # line as `grep -rw Any nerspec` counts them. Lower the ceiling as types replace `Any`; never raise it.
-MAX_ANY_LINES = 74
+MAX_ANY_LINES = 38
 _WORD_ANY = re.compile(r"\bAny\b")
 
 

@@ -32,6 +32,24 @@ def test_last_run_json_round_trips_byte_for_byte(tiny: Any, state: Any, run_appl
     assert project.deploy.deployed[0].to == project.model_field("fingerprint")
 
 
+def test_evaluations_recorded_in_the_state_round_trip(tiny: Any, state: Any, run_apply: Any) -> None:
+    # The fake evaluator records a minimal Evaluation, as an older nerspec did: no ci, guidance, calibration, ...
+    from nerspec.evaluate.record import Evaluation
+    from nerspec.state import open_store
+
+    run_apply()
+    store = open_store(state)
+    try:
+        recorded = [e for model in store.models("tiny") for e in store.evaluations(model.fingerprint).values()]
+    finally:
+        store.close()
+    assert recorded
+    for original in recorded:
+        evaluation = Evaluation.from_json(original)
+        assert _dump(evaluation.to_json()) == _dump(original)
+        assert evaluation.calibration is None and evaluation.ci.level is None and evaluation.guidance == []
+
+
 @pytest.mark.parametrize("name", ["ner_baseline", "ner_no_baseline", "ner_failed_gates", "textcat"])
 def test_recorded_run_results_round_trip(name: str) -> None:
     original = load_fixture(name)

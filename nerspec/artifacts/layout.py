@@ -17,12 +17,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
+    from nerspec.json_types import JsonObject
     from nerspec.paths import StatePaths
 
 PIPELINE_DIR = "model"
@@ -36,14 +37,14 @@ METRICS = "metrics.json"
 class ModelArtifact:
     fingerprint: str
     path: Path
-    meta: dict[str, Any]
+    meta: JsonObject
 
     @property
     def pipeline_dir(self) -> Path:
         return self.path / PIPELINE_DIR
 
     @property
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> JsonObject:
         return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
 
 
@@ -119,7 +120,7 @@ def _hash(path: Path, cache: StatCache | None) -> str:
     return sha256_file(path)
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> JsonObject | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

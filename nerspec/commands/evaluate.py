@@ -71,29 +71,31 @@ def evaluate_command(
     if gold is not None and pred is not None:
         from nerspec.evaluate.io import evaluate_files
 
-        kind = None
+        kind, overlapping = None, False
         if project_path is not None:
-            kind, multilabel, threshold = _project_scoring(project_path, multilabel, threshold)
+            kind, multilabel, threshold, overlapping = _project_scoring(project_path, multilabel, threshold)
         evaluation = evaluate_files(gold, pred, threshold=threshold, ci_resamples=resamples, seed=seed,
-                                    multilabel=multilabel, kind=kind)
+                                    multilabel=multilabel, kind=kind, overlapping=overlapping)
     else:
         from nerspec.model_scoring import evaluate_project
 
         assert path is not None
         evaluation = evaluate_project(path, model_dir, state.resolve(), ci_resamples=resamples, seed=seed)
     if as_json:
-        data = evaluation.to_json()
         if mismatches_only:
-            data = {**data, "documents": [d for d in evaluation.documents if d["mismatch"]]}
-        echo_json(data)
+            evaluation = evaluation.model_copy(update={"documents": [d for d in evaluation.documents if d["mismatch"]]})
+        echo_json(evaluation.to_json())
         return
     from nerspec.evaluate.text import render
 
     click.echo(render(evaluation, review=mismatches_only))
 
 
-def _project_scoring(project_path: Path, multilabel: bool | None, threshold: float) -> tuple[str, bool | None, float]:
-    """(kind, multi-label, threshold) for scoring files as ``--project`` says, the flags checked against it."""
+def _project_scoring(
+    project_path: Path, multilabel: bool | None, threshold: float
+) -> tuple[str, bool | None, float, bool]:
+    """(kind, multi-label, threshold, overlapping) for scoring files as ``--project`` says, the flags checked
+    against it."""
     from nerspec.evaluate.io import project_settings
     from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_project
@@ -111,7 +113,7 @@ def _project_scoring(project_path: Path, multilabel: bool | None, threshold: flo
     source = click.get_current_context().get_parameter_source("threshold")
     if source == click.core.ParameterSource.DEFAULT:
         threshold = settings.threshold
-    return settings.kind, multilabel, threshold
+    return settings.kind, multilabel, threshold, settings.overlapping
 
 
 COMMANDS: list[click.Command] = [evaluate_command]

@@ -54,6 +54,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
     from nerspec.manifest.load import load_projects
+    from nerspec.strict_json import float_of
     from nerspec.train import artifact_path, fingerprint_of, is_complete, read_artifact, train
 
     results: list[dict[str, object]] = []
@@ -68,7 +69,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
         if reused:
             model = read_artifact(final)
         else:
-            corpus = load_corpus(project, paths.cache)
+            corpus = load_corpus(project, paths.sources)
             split = split_corpus(project, corpus)
             # The same blocking checks as apply: a DataError (exit 1) names every error; warnings do not block.
             check_data(project, corpus, split)
@@ -88,9 +89,9 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             "dev": metrics.get("dev"),
         })
         if not as_json:
-            verb = "up to date" if reused else f"trained in {_clock(seconds)}"
+            verb = "up to date" if reused else f"trained in {_clock(seconds if isinstance(seconds, (int, float)) else None)}"
             click.echo(
-                f"{project.name}: {verb}; dev score {float(metrics.get('score') or 0):.3f} "
+                f"{project.name}: {verb}; dev score {float_of(metrics.get('score') or 0):.3f} "
                 f"(weights of step {metrics.get('best_step')} of {metrics.get('steps')})\n  model {model.path}"
             )
     if as_json:

@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nerspec import atomic
 from nerspec.artifacts.layout import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
 from nerspec.state.store import utc_now
+
+if TYPE_CHECKING:
+    from nerspec.state.store import Store
+
+Pointer = dict[str, object]  # a pointer file's JSON: project, deployment, fingerprint, model_dir, deployed_at
 
 __all__ = ["artifact_dir", "is_complete", "list_pointers", "point", "pointer_path", "read_pointer", "remove",
            "stray_pointers"]
@@ -30,7 +35,7 @@ def artifact_dir(paths: StatePaths, fingerprint: str) -> Path:
     return paths.models / fingerprint
 
 
-def read_pointer(paths: StatePaths, project: str, deployment: str) -> dict[str, Any] | None:
+def read_pointer(paths: StatePaths, project: str, deployment: str) -> Pointer | None:
     try:
         raw = json.loads(pointer_path(paths, project, deployment).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -38,6 +43,12 @@ def read_pointer(paths: StatePaths, project: str, deployment: str) -> dict[str, 
     except ValueError:
         return {"project": project, "deployment": deployment, "fingerprint": None, "corrupt": True}
     return raw if isinstance(raw, dict) else {"fingerprint": None, "corrupt": True}
+
+
+def fingerprint_of(pointer: Pointer | None) -> str | None:
+    """The fingerprint a pointer names (None: no pointer, or a corrupt one)."""
+    found = pointer.get("fingerprint") if pointer else None
+    return None if found is None else str(found)
 
 
 def point(paths: StatePaths, project: str, deployment: str, fingerprint: str) -> None:
@@ -66,7 +77,7 @@ def remove(paths: StatePaths, project: str, deployment: str) -> None:
         pass
 
 
-def stray_pointers(paths: StatePaths, store: Any, planned: set[str]) -> list[str]:
+def stray_pointers(paths: StatePaths, store: Store, planned: set[str]) -> list[str]:
     """Pointer files of projects outside ``planned`` for deployments the state never recorded (no record, no
     history): written outside nerspec, never served. ``plan`` names them (the planned projects' own are removals)."""
     root = paths.registry
@@ -84,11 +95,11 @@ def stray_pointers(paths: StatePaths, store: Any, planned: set[str]) -> list[str
     return found
 
 
-def list_pointers(paths: StatePaths, project: str) -> dict[str, dict[str, Any]]:
+def list_pointers(paths: StatePaths, project: str) -> dict[str, Pointer]:
     folder = paths.registry / project
     if not folder.is_dir():
         return {}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Pointer] = {}
     for file in sorted(folder.glob("*.json")):
         pointer = read_pointer(paths, project, file.stem)
         if pointer is not None:

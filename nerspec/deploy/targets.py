@@ -99,7 +99,7 @@ class LocalTarget(_NoConfig):
 
         pointer = local.read_pointer(ctx.paths, project, obs.name)
         if obs.recorded is None:
-            obs.actual = pointer.get("fingerprint") if pointer else None
+            obs.actual = local.fingerprint_of(pointer)
             if pointer is not None and not obs.desired:
                 never = not ctx.store.history(project, obs.name)
                 obs.drift.append("a pointer the state never recorded (written outside nerspec; never served)" if never
@@ -112,7 +112,7 @@ class LocalTarget(_NoConfig):
             self._check_cache(obs, project, ctx, pointer)
             _check_model(obs, ctx)
             return
-        obs.actual = pointer.get("fingerprint") if pointer else None
+        obs.actual = local.fingerprint_of(pointer)
         if pointer is None:
             obs.drift.append("pointer file deleted outside nerspec")
         elif pointer.get("corrupt"):

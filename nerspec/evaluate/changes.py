@@ -22,33 +22,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import JsonValue
-
-from nerspec.evaluate.record import ChangedDocument, Changes, Evaluation, JsonObject
+from nerspec.evaluate.record import ChangedDocument, Changes, Evaluation
 
 if TYPE_CHECKING:
     from nerspec.manifest.schema import ClassificationSpec, NERSpec
 
 LIMIT = 50
-Item = Mapping[str, JsonValue]  # a review entry's predicted item
+Item = Mapping[str, object]  # a review entry's predicted item
 
 
-def _item(item: Item) -> JsonObject:
-    out: JsonObject = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
+def _item(item: Item) -> dict[str, object]:
+    out: dict[str, object] = {k: item[k] for k in ("label", "start", "end", "text") if k in item}
     out["correct"] = item.get("status") == "TP"
     return out
 
 
-def _key(item: Item) -> tuple[JsonValue, ...]:
+def _key(item: Item) -> tuple[object, ...]:
     return (item.get("start"), item.get("end"), item.get("label"))
 
 
-def _items(doc: Mapping[str, JsonValue]) -> list[Item]:
+def _items(doc: Mapping[str, object]) -> list[Item]:
     found = doc.get("predicted")
     return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
 
 
-def _diff(candidate: list[Item], baseline: list[Item]) -> tuple[list[JsonObject], list[JsonObject]]:
+def _diff(candidate: list[Item], baseline: list[Item]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     ours = {_key(i) for i in candidate}
     theirs = {_key(i) for i in baseline}
     return [_item(i) for i in candidate if _key(i) not in theirs], [_item(i) for i in baseline if _key(i) not in ours]

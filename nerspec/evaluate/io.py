@@ -136,6 +136,7 @@ class ProjectSettings:
     multilabel: bool
     threshold: float
     manifest: str  # for messages
+    overlapping: bool = False  # ``spec.overlapping``: the confusion matrix pairs spans by best overlap
 
 
 def project_settings(project: LoadedProject) -> ProjectSettings:
@@ -145,6 +146,7 @@ def project_settings(project: LoadedProject) -> ProjectSettings:
         multilabel=spec.multilabel,
         threshold=float(spec.training.threshold),
         manifest=str(project.path),
+        overlapping=spec.overlapping,
     )
 
 
@@ -166,6 +168,7 @@ def evaluate_files(
     seed: int = 0,
     multilabel: bool | None = None,
     kind: str | None = None,
+    overlapping: bool = False,
 ) -> Evaluation:
     """The Evaluation of a predicted jsonl against a gold jsonl.
 
@@ -214,4 +217,5 @@ def evaluate_files(
         multilabel=multilabel,
         ci_resamples=ci_resamples,
         seed=seed,
+        overlapping=overlapping,
     )

@@ -18,10 +18,8 @@ from pydantic import (
     Field,
     JsonValue,
     PrivateAttr,
-    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidatorFunctionWrapHandler,
-    model_serializer,
     model_validator,
 )
 
@@ -45,20 +43,39 @@ class Record(BaseModel):
             record._order = tuple(data)
         return record
 
-    @model_serializer(mode="wrap")
-    def _in_order(self, handler: SerializerFunctionWrapHandler) -> JsonObject:
-        out = cast(JsonObject, handler(self))
+    def to_json(self) -> JsonObject:
+        """The JSON boundary: exactly the keys given or set, in the order they were read (keys set since, such as
+        ``changes`` added to a recorded evaluation, after them)."""
+        return self._arranged(cast(JsonObject, self.model_dump(exclude_unset=True)))
+
+    def _arranged(self, out: JsonObject) -> JsonObject:
+        fields = type(self).model_fields
+        for name, dumped in out.items():
+            if name in fields:
+                out[name] = _arranged(getattr(self, name), dumped)
+        out = self._with_plain_json(out)
         if not self._order:
             return out
-        # Keys as they were read first; keys set since (``changes`` added to a recorded evaluation) after them.
         return {**{k: out[k] for k in self._order if k in out}, **out}
 
-    def to_json(self) -> JsonObject:
-        return cast(JsonObject, self.model_dump(exclude_unset=True))
+    def _with_plain_json(self, out: JsonObject) -> JsonObject:
+        """``out`` with the fields that hold plain JSON already put back as they are (see ``Evaluation``)."""
+        return out
 
     @classmethod
     def from_json(cls, data: object) -> Self:
         return cls.model_validate(data)
+
+
+def _arranged(value: object, dumped: JsonValue) -> JsonValue:
+    """``dumped`` (the dump of ``value``) with every record in it in its own key order."""
+    if isinstance(value, Record) and isinstance(dumped, dict):
+        return value._arranged(dumped)
+    if isinstance(value, list) and isinstance(dumped, list) and value and isinstance(value[0], Record):
+        return [_arranged(v, d) for v, d in zip(value, dumped, strict=True)]
+    if isinstance(value, dict) and isinstance(dumped, dict) and any(isinstance(v, Record) for v in value.values()):
+        return {k: _arranged(value[k], d) for k, d in dumped.items()}
+    return dumped
 
 
 class Scores(Record):
@@ -151,8 +168,8 @@ class Calibration(Record):
 class ChangedDocument(Record):
     id: str = ""
     change: str = ""
-    candidate_only: list[JsonObject] = Field(default_factory=list)
-    baseline_only: list[JsonObject] = Field(default_factory=list)
+    candidate_only: list[dict[str, object]] = Field(default_factory=list)
+    baseline_only: list[dict[str, object]] = Field(default_factory=list)
 
 
 class Changes(Record):
@@ -182,7 +199,9 @@ class Evaluation(Record):
     threshold: Number | None = None  # multi-label classification
     threshold_sweep: list[dict[str, Number]] | None = None
     guidance: list[Guidance] = Field(default_factory=list)
-    documents: list[JsonObject] = Field(default_factory=list)  # the kind's review entries
+    # The kind's review entries (``nerspec.metrics.review``): plain JSON, neither checked nor converted value by
+    # value (the bulk of an Evaluation; ``_with_plain_json`` writes them back as they are).
+    documents: list[dict[str, object]] = Field(default_factory=list, exclude=True)
     data: DataCounts = Field(default_factory=DataCounts)
     per_language: dict[str, LanguageScores] | None = None
     label_map: dict[str, str] | None = None  # previous names counted under the current ones
@@ -203,6 +222,11 @@ class Evaluation(Record):
             return _PER_LABEL.validate_python((self.model_extra or {}).get(key) or {})
         return self.per_entity or self.per_class or {}
 
-    def mismatched(self) -> list[JsonObject]:
+    def _with_plain_json(self, out: JsonObject) -> JsonObject:
+        if "documents" in self.model_fields_set:
+            out["documents"] = cast(list[JsonValue], self.documents)
+        return out
+
+    def mismatched(self) -> list[dict[str, object]]:
         """Review entries of the documents with any error."""
         return [d for d in self.documents if d.get("mismatch", True)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import JsonValue
-
-from nerspec.evaluate.record import Evaluation, JsonObject, Number, Scores
+from nerspec.evaluate.record import Evaluation, Number, Scores
 from nerspec.metrics.confusion import NONE, PAIRING_NOTES
 from nerspec.numbers import metric_text
 
@@ -17,7 +15,7 @@ def _ci(interval: list[Number] | None) -> str:
     return f"[{_f(interval[0])}, {_f(interval[1])}]" if interval else ""
 
 
-def _objects(value: JsonValue) -> list[JsonObject]:
+def _objects(value: object) -> list[dict[str, object]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 

@@ -23,11 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from nerspec import atomic
 from nerspec.errors import NerspecError
@@ -49,7 +48,7 @@ class Settings:
     beam_width: int | None = None
     max_chars: int = 125_000
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -74,7 +73,7 @@ def jsonl_line(doc_id: str, payload: str, fingerprint: str) -> str:
     return f'{{"id": {head}, {payload}, "modelFingerprint": "{fingerprint}"}}\n'
 
 
-def _dumps(value: Any, indent: int | None = None) -> str:
+def _dumps(value: object, indent: int | None = None) -> str:
     """JSON as UTF-8 text; a file name that is not UTF-8 (a surrogate-escaped byte in an error record's id or
     location) is written as a ``\\udcXX`` escape rather than failing the whole run."""
     text = json.dumps(value, ensure_ascii=False, indent=indent)
@@ -189,13 +188,14 @@ def finished(out_dir: Path, partition: Partition, settings: Settings) -> Partiti
         return None
     if _sha256(data) != marker.get("output_sha256"):
         return None
+    recorded = marker.get("result")
     try:
-        return PartitionResult(**marker["result"])
-    except (TypeError, KeyError):
+        return PartitionResult(**recorded) if isinstance(recorded, dict) else None
+    except TypeError:
         return None
 
 
-def read_marker(out_dir: Path, partition_id: str) -> dict[str, Any] | None:
+def read_marker(out_dir: Path, partition_id: str) -> dict[str, object] | None:
     try:
         marker = json.loads((out_dir / MARKERS / f"{partition_id}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -224,7 +224,7 @@ def remove_stale(out_dir: Path, keep: set[str]) -> list[str]:
     return removed
 
 
-def write_summary(out_dir: Path, summary: dict[str, Any]) -> None:
+def write_summary(out_dir: Path, summary: Mapping[str, object]) -> None:
     atomic.write_text(out_dir / SUMMARY, _dumps(summary, indent=2) + "\n")
 
 

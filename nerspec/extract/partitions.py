@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from nerspec import values
 from nerspec.errors import NerspecError
@@ -282,7 +282,7 @@ def _read_jsonl(partition: Partition, max_chars: int) -> Iterator[Row]:
             yield _jsonl_row(number - partition.first_line, location, raw)
 
 
-def _skip_line(handle: Any, remaining: int) -> int:
+def _skip_line(handle: IO[bytes], remaining: int) -> int:
     """Read and drop the rest of a line in bounded chunks; the number of bytes skipped."""
     skipped = 0
     while remaining - skipped > 0:

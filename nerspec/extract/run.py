@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec import progress
 from nerspec.errors import NerspecError
@@ -32,6 +32,8 @@ from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
+    from nerspec.artifacts.layout import ModelArtifact as Artifact
+    from nerspec.extract.partitions import Partition
     from nerspec.paths import StateArg
 
 STRING_INDEX_TYPES = ("UnicodeCodePoint", "Utf16CodeUnit", "TextElement_v8")
@@ -55,7 +57,7 @@ class ExtractSummary:
     error_examples: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the scores, e.g. a beam that serves them raw
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return dict(self.__dict__)
 
 
@@ -149,7 +151,7 @@ def extract(
     return summary
 
 
-def _summarize(artifact: Any, engine: str, out_dir: Path, partitions: list[Any], skipped: list[PartitionResult],
+def _summarize(artifact: Artifact, engine: str, out_dir: Path, partitions: list[Partition], skipped: list[PartitionResult],
                ran: list[PartitionResult], seconds: float, notes: list[str]) -> ExtractSummary:
     everything = skipped + ran
     failures: dict[str, int] = {}

@@ -11,7 +11,8 @@ import hashlib
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypedDict
 
 from nerspec.corpus import split as split_module
 from nerspec.corpus.digest import CONTENT_VERSION
@@ -22,6 +23,11 @@ from nerspec.version import __version__
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+
+
+class LabelInput(TypedDict):
+    name: str
+    renamed_from: str | list[str] | None
 
 # Bump when the spaCy configs nerspec generates by default (nerspec/kinds/, nerspec/train/config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
@@ -61,14 +67,19 @@ def _dist_info_version(name: str) -> str | None:
     return None
 
 
-def training_inputs(project: LoadedProject) -> dict[str, Any]:
+def label_inputs(project: LoadedProject) -> list[LabelInput]:
+    """The labels as the fingerprint records them (name and previous names), in the manifest's order."""
+    return [{"name": label.name, "renamed_from": label.renamed_from} for label in project.manifest.spec.labels]
+
+
+def training_inputs(project: LoadedProject) -> dict[str, object]:
     """The manifest fields that change a trained model (and nothing else: descriptions, gates, deployments don't)."""
     manifest = project.manifest
     spec = manifest.spec
-    inputs: dict[str, Any] = {
+    inputs: dict[str, object] = {
         "kind": manifest.kind,
         "language": manifest.metadata.language,
-        "labels": [{"name": label.name, "renamed_from": label.renamed_from} for label in spec.labels],
+        "labels": label_inputs(project),
         "split": spec.split.model_dump(mode="json"),
         "training": spec.training.model_dump(mode="json"),
         "multilabel": spec.multilabel,
@@ -165,7 +176,7 @@ def _source_lines(project: LoadedProject) -> dict[str, str]:
     return lines
 
 
-def recorded_training_inputs(manifest: dict[str, Any]) -> dict[str, Any]:
+def recorded_training_inputs(manifest: Mapping[str, object]) -> dict[str, object]:
     """What plan compares (``training_inputs``), from an artifact's validated ``manifest.json``; empty for a
     manifest of an older layout (plan then explains less, nothing else depends on it)."""
     if not manifest:

@@ -69,7 +69,7 @@ def document_hashes_loader(
     def load(project: LoadedProject, rename: dict[str, str] | None = None) -> dict[str, str]:
         from nerspec.fingerprints.documents import document_hashes
 
-        corpus = load_corpus(project, paths.cache)
+        corpus = load_corpus(project, paths.sources)
         if corpora is not None:
             corpora[project.name] = corpus
         return document_hashes(corpus, rename)
@@ -307,13 +307,13 @@ def _changes(
     document_hashes: DocumentHashes | None,
 ) -> tuple[dict[str, int] | None, dict[str, int] | None]:
     from nerspec.fingerprints.documents import diff_documents, rename_map
-    from nerspec.fingerprints.model import training_inputs
+    from nerspec.fingerprints.model import label_inputs
 
     old_docs = store.document_hashes(previous.fingerprint)
     if old_docs is not None and document_hashes is not None:
         # The old hashes carry the labels' old names; hash the current corpus under those names, or a rename
         # would count every document carrying the renamed label as relabeled.
-        rename = rename_map(previous.training_inputs.get("labels", []), training_inputs(project)["labels"])
+        rename = rename_map(previous.training_inputs.get("labels", []), label_inputs(project))
         try:
             new_docs = document_hashes(project, rename)
         except Exception:  # unreadable data is validate's job; the plan falls back to file counts

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.errors import NerspecError, RemoteError
 from nerspec.escape import MARKER
@@ -38,6 +38,7 @@ MAX_WAIT_S = 120.0
 MAX_PAGES = 50
 # The author of comments made with the Actions GITHUB_TOKEN (an installation token that cannot call GET /user).
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
+Comment = dict[str, object]  # an issue comment as the GitHub API returns it
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class GitHubClient:
         }
 
     def request(
-        self, method: str, url: str, what: str, *, accept: tuple[int, ...] = (), **kwargs: Any
+        self, method: str, url: str, what: str, *, accept: tuple[int, ...] = (),
+        params: dict[str, int] | None = None, json: dict[str, str] | None = None,
     ) -> httpx.Response:
         """The response, retried on transport errors, 5xx and rate limits; `accept`: final statuses to return
         instead of raising (a 403 that means "not allowed" rather than "rate limited")."""
@@ -163,7 +165,7 @@ class GitHubClient:
         delay: float | None
         for attempt in range(self._max_attempts):
             try:
-                response = self._client.request(method, url, headers=self._headers, **kwargs)
+                response = self._client.request(method, url, headers=self._headers, params=params, json=json)
             except httpx.TransportError as exc:  # timeouts and connection resets are worth another try
                 last_error = f"{type(exc).__name__}: {exc}"
                 delay = float(2**attempt)
@@ -195,8 +197,9 @@ class GitHubClient:
                 self._identity = {"login": str(data.get("login", "")), "type": str(data.get("type", ""))}
         return self._identity
 
-    def _ours(self, comment: dict[str, Any]) -> bool:
-        user = comment.get("user") or {}
+    def _ours(self, comment: Comment) -> bool:
+        found = comment.get("user")
+        user = found if isinstance(found, dict) else {}
         me = self.identity()
         if not me["login"]:
             return False
@@ -204,11 +207,11 @@ class GitHubClient:
             return False  # a person cannot register a `[bot]` login, but check the type too
         return str(user.get("login", "")).lower() == me["login"].lower()
 
-    def find_comment(self, pr: int, marker: str = MARKER) -> dict[str, Any] | None:
+    def find_comment(self, pr: int, marker: str = MARKER) -> Comment | None:
         """The first comment with the marker that the token's own user wrote; the identity is only looked up
         once a marked comment turns up, so the common first run (no report yet) costs no extra request."""
         url: str | None = f"/repos/{self.repository}/issues/{pr}/comments"
-        params: dict[str, Any] | None = {"per_page": 100}
+        params: dict[str, int] | None = {"per_page": 100}
         for _ in range(MAX_PAGES):
             if url is None:
                 break

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
-from nerspec.evaluate.record import Calibration, Evaluation, JsonObject
+from nerspec.evaluate.record import Calibration, Evaluation
 from nerspec.metrics.confusion import PAIRING_NOTES
 from nerspec.report.numbers import fmt_num, fmt_signed, rounded
 from nerspec.run_record import GateRow
@@ -76,7 +76,7 @@ def _calibration_source(calibration: Calibration) -> str:
             f"mean accuracy down to about ±{fmt_num(fit_uncertainty(items), 2)}")
 
 
-def _describe(item: JsonObject) -> str:
+def _describe(item: dict[str, object]) -> str:
     mark = "✓" if item.get("correct") else "✗"
     if "start" in item:
         return f"{item.get('label', '')} “{item.get('text', '')}” [{item.get('start')}:{item.get('end')}] {mark}"

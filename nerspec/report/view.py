@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from nerspec.errors import NerspecError
-from nerspec.evaluate.record import Evaluation, JsonObject, LabelCount, Number, Record, Scores
+from nerspec.evaluate.record import Evaluation, LabelCount, Number, Record, Scores
 from nerspec.report.data_quality import agreement_view, label_errors_view
 from nerspec.report.numbers import EPSILON, fmt_num, rounded
 from nerspec.report.rollouts import rollouts_view
@@ -314,7 +314,7 @@ def _label_map_text(mapping: dict[str, str] | None) -> str:
     return "; ".join(f"{', '.join(sorted(olds))} -> {new}" for new, olds in sorted(groups.items()))
 
 
-def _error_rows(kind: ProjectKind, documents: list[JsonObject]) -> list[dict[str, str]]:
+def _error_rows(kind: ProjectKind, documents: list[dict[str, object]]) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     per_doc = [kind.report_errors(d) for d in documents]
     # Documents with the most mistakes first: they are the most telling, and often annotation errors.

@@ -65,6 +65,27 @@ def test_nested_data_validates_only_in_an_overlapping_project(tmp_path: Path) ->
     assert flat.exit_code == 1 and "LOC span overlaps ORG span 4..19" in flat.stderr
 
 
+def test_scoring_files_for_an_overlapping_project_pairs_by_best_overlap(tmp_path: Path) -> None:
+    text = "The Bank of England raised rates."
+    gold = {"id": "d", "text": text, "spans": [[4, 19, "ORG"], [12, 19, "LOC"]]}
+    pred = {"id": "d", "text": text, "spans": [[0, 19, "LOC"], [12, 19, "LOC"]]}  # "The Bank of England" as a place
+    for name, record in (("gold", gold), ("pred", pred)):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps(record) + "\n")
+    manifest = {"apiVersion": "nerspec/v1", "kind": "NERProject", "metadata": {"name": "nested"},
+                "spec": {"entities": [{"name": "ORG"}, {"name": "LOC"}], "overlapping": True,
+                         "data": [{"name": "d", "format": "jsonl", "path": "gold.jsonl"}]}}
+    (tmp_path / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    files = ("evaluate", "--gold", str(tmp_path / "gold.jsonl"), "--pred", str(tmp_path / "pred.jsonl"), "--resamples", "10")
+    scored = run(*files, "--project", str(tmp_path), "--json")
+    assert scored.exit_code == 0, scored.output
+    matrix = json.loads(scored.stdout)["confusion_matrix"]
+    assert matrix["pairing"] == BEST_OVERLAP and matrix["labels"] == ["LOC", "ORG", "$none"]
+    assert matrix["matrix"] == [[1, 0, 0], [1, 0, 0], [0, 0, 0]]  # ORG -> LOC, not one missed and one spurious
+    assert PAIRING_NOTES[BEST_OVERLAP] in run(*files, "--project", str(tmp_path)).stdout
+    flat = json.loads(run(*files, "--json").stdout)["confusion_matrix"]  # no project: flat pairing, as before
+    assert "pairing" not in flat and flat["matrix"] == [[1, 0, 0], [0, 0, 1], [1, 0, 0]]
+
+
 @pytest.mark.slow
 def test_evaluate_pairs_the_confusion_matrix_by_best_overlap_and_says_so(spans_model: tuple[Path, Path, Any]) -> None:
     root, state, artifact = spans_model

@@ -94,14 +94,14 @@ def test_url_source_needs_the_cache_its_caller_resolved(tmp_path: Path) -> None:
     assert not (project_dir / ".nerspec").exists()
 
 
-def test_the_data_commands_download_into_the_states_sources_cache(tmp_path: Path, http_root: tuple[Path, str],
+def test_the_data_commands_and_plan_share_the_states_sources_cache(tmp_path: Path, http_root: tuple[Path, str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
     from nerspec.cli import cli
 
     served, base = http_root
-    payload = json.dumps({"id": "u1", "text": "Alice", "spans": [[0, 5, "Person"]]}).encode() + b"\n"
+    payload = "".join(json.dumps({"id": f"u{i}", "text": "Alice", "spans": [[0, 5, "Person"]]}) + "\n" for i in range(20)).encode()
     (served / "data.jsonl").write_bytes(payload)
     digest = hashlib.sha256(payload).hexdigest()
     project_dir = tmp_path / "p"
@@ -111,6 +111,10 @@ def test_the_data_commands_download_into_the_states_sources_cache(tmp_path: Path
     result = CliRunner().invoke(cli, ["data", "stats", str(project_dir), "--json"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "state" / "cache" / "sources" / digest).read_bytes() == payload
+    (served / "data.jsonl").unlink()  # plan reads the copy the data command downloaded: one copy per state
+    planned = CliRunner().invoke(cli, ["plan", str(project_dir)])
+    assert planned.exit_code == 0 and "1 to train" in planned.output, planned.output
+    assert sorted(p.name for p in (tmp_path / "state" / "cache").iterdir() if len(p.name) == 64) == []
 
 
 def test_url_source_with_wrong_hash_is_refused(tmp_path: Path, http_root: tuple[Path, str]) -> None:

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, NotRequired, TypedDict, TypeVar, cast
 
 from nerspec import atomic, progress
 from nerspec.artifacts import layout
@@ -30,6 +30,10 @@ from nerspec.errors import ModelNotFoundError, RemoteError
 from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from botocore.client import BaseClient
+
     from nerspec.fingerprints.stat_cache import StatCache
 
 T = TypeVar("T")
@@ -39,6 +43,14 @@ class StoredFile(TypedDict):
     sha256: str
     size: int
     etag: str
+
+
+class ListedObject(TypedDict):
+    """One entry of ``list_objects_v2``'s ``Contents`` (the fields nerspec reads)."""
+
+    Key: str
+    LastModified: datetime
+    Size: NotRequired[int]
 
 
 class StoredManifest(TypedDict, total=False):
@@ -76,11 +88,11 @@ class S3ArtifactStore:
         self.prefix = prefix.strip("/")
         self.url = url.rstrip("/")
         self.cache_root = Path(cache_root)
-        self._client: Any = None
+        self._client: BaseClient | None = None
 
     # -- plumbing ------------------------------------------------------------------------------------
     @property
-    def client(self) -> Any:
+    def client(self) -> BaseClient:
         if self._client is None:
             import boto3
             from botocore.config import Config
@@ -253,7 +265,7 @@ class S3ArtifactStore:
         return dest
 
     # -- nerspec gc ------------------------------------------------------------------------------------
-    def _objects(self, fingerprint: str = "") -> list[dict[str, Any]]:
+    def _objects(self, fingerprint: str = "") -> list[ListedObject]:
         prefix = self._key(fingerprint) + "/" if fingerprint else (f"{self.prefix}/" if self.prefix else "")
         paginator = self.client.get_paginator("list_objects_v2")
         pages = self._call("listing models", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
