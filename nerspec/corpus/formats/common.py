@@ -124,6 +124,18 @@ def at(value: object, key: str | int) -> JsonValue:
     return value[key]  # type: ignore[index]
 
 
+def shape_error(exc: Exception) -> str:
+    """What ``at`` (or a converter) failing on a record of the wrong shape means, in the file's words rather
+    than Python's (``list index out of range``, ``'NoneType' object is not subscriptable``, ``'label'``)."""
+    if isinstance(exc, KeyError):
+        return f"missing key `{exc.args[0]}`" if exc.args else "a missing key"
+    if isinstance(exc, IndexError):
+        return "a span list needs three items: [start, end, label]"
+    if isinstance(exc, TypeError) and ("subscriptable" in str(exc) or "indices" in str(exc)):
+        return "a span must be a list [start, end, label] or an object with its start, end and label"
+    return str(exc)
+
+
 def span(start: object, end: object, label: object) -> Span:
     """A span read from a file: integer offsets and a string label (in NFC), or ``ValueError`` naming the field."""
     if type(start) is int and type(end) is int and type(label) is str and label.isascii():  # the common case, fast

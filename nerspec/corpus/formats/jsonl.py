@@ -21,6 +21,7 @@ from nerspec.corpus.formats.common import (
     decode,
     read_bytes,
     record_id,
+    shape_error,
     shown,
     span,
     spans,
@@ -155,7 +156,7 @@ def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
             else:
                 doc.labels = class_names(items)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed spans or labels: {exc}") from None
+        raise RecordError(f"malformed spans or labels: {shape_error(exc)}") from None
     return doc
 
 
