@@ -198,6 +198,7 @@ class ProjectInfo:
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
+    overlapping: bool = False  # ``spec.overlapping``: entities may overlap (a DocBin writes them as a span group)
 
 
 def project_info(project: LoadedProject) -> ProjectInfo:
@@ -212,6 +213,7 @@ def project_info(project: LoadedProject) -> ProjectInfo:
         multilabel=manifest.spec.multilabel,
         description=manifest.metadata.description,
         multilingual=manifest.metadata.multilingual,
+        overlapping=manifest.spec.overlapping,
     )
 
 
