@@ -1,14 +1,25 @@
 """``nerspec state migrate``: copy a state and its models to another backend (like ``terraform init -migrate-state``).
 
-Models first (each artifact verified in the source, published to the target artifact store, then verified there
-by reading every file back and checking its sha256), then their records, evaluations and document hashes, then
-each project's deployments and history (only for projects the target does not know yet, so a second run adds
-nothing twice). Every step is idempotent: artifacts are content-addressed and records are upserts, so an
-interrupted migration is finished by running it again.
+Every kind of record the state store holds is copied, then read back from the target and compared:
+
+- **Models** first (each artifact verified in the source, published to the target artifact store, then verified
+  there by reading every file back and checking its sha256), then their records, evaluations (with the monitoring
+  reference statistics stored in them) and document hashes, and each project's recorded split sides.
+- **Each project's deployments, history and staged rollouts with their observations**, in one transaction, for
+  the projects the target does not know yet (so a second run adds nothing twice). A project the target knows still
+  gets a source rollout the target lacks when the target's deployment serves what that rollout started from (a
+  target migrated before rollouts were copied); one that no longer fits is reported, not forced.
+- **Monitoring**: each deployment's declared settings the target lacks, and its logged documents (what ``monitor``
+  and ``label next --pool`` read) older than the target's first one, one transaction per deployment; a second run
+  copies none again, and documents servers already logged into the target stay.
+
+Every step is idempotent (artifacts are content-addressed, records are upserts or all-or-nothing per project or
+deployment), so an interrupted migration is finished by running it again.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,7 +29,7 @@ from nerspec.errors import StateError
 if TYPE_CHECKING:
     from nerspec.artifacts.stores.base import ArtifactStore
     from nerspec.paths import StatePaths
-    from nerspec.state.store import ModelRecord
+    from nerspec.state.store import ModelRecord, StagedRollout, Store
 
 
 @dataclass
@@ -28,12 +39,14 @@ class MigrationReport:
     files_verified: int = 0
     projects_copied: list[str] = field(default_factory=list)
     projects_present: list[str] = field(default_factory=list)
+    rollouts_copied: int = 0
+    rollout_observations_copied: int = 0
+    rollouts_skipped: list[str] = field(default_factory=list)  # "project/deployment": the target moved on
+    monitoring_settings_copied: int = 0
+    monitoring_documents_copied: int = 0
 
 
 def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[str], None] | None = None) -> MigrationReport:
-    from nerspec.artifacts import layout
-    from nerspec.deploy.targets import TargetContext
-    from nerspec.fingerprints.stat_cache import StatCache
     from nerspec.state import open_store
 
     say = progress or (lambda _m: None)
@@ -42,44 +55,117 @@ def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[st
     src, dst = open_store(source, create=False), open_store(target)
     report = MigrationReport()
     try:
-        models = src.all_models()
-        projects = sorted({m.project for m in models} | {d.project for d in src.all_deployments()})
+        projects = sorted({m.project for m in src.all_models()} | {d.project for d in src.all_deployments()}
+                          | {r.project for r in src.all_rollouts()} | {p for p, _ in src.monitoring_counts()}
+                          | {p for p, _ in src.monitoring_settings()})
         with dst.locked("state migrate", projects):
-            src_targets, dst_targets = TargetContext(source, src), TargetContext(target, dst)
-            cache = StatCache(source.cache, scope="artifacts")
-            for model in models:
-                local = layout.local_dir(source, model.fingerprint, model.model_dir)
-                if "://" in model.model_dir or not layout.is_complete(local):
-                    local = src_targets.local_model(model.fingerprint)
-                if not layout.intact(local, model.artifact_files, cache):
-                    raise StateError(f"the files of model {model.fingerprint[:12]} ({model.project}) in {local} do not "
-                                     "match their recorded hashes; restore them (or forget the model) and migrate again")
-                store = dst_targets.artifact_store
-                present = dst.get_model(model.fingerprint) is not None
-                say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
-                store.publish(model.fingerprint, local, model.artifact_files)
-                report.files_verified += _verify(store, model.fingerprint, model.artifact_files)
-                location = store.location(model.fingerprint)
-                dst.record_model(_moved(model, location), src.document_hashes(model.fingerprint))
-                for key, evaluation in src.evaluations(model.fingerprint).items():
-                    dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
-                if present:
-                    report.models_present += 1
-                else:
-                    report.models_copied += 1
+            _copy_models(source, target, src, dst, report, say)
             for project in projects:
-                for key, sides in src.recorded_splits(project).items():  # keeps stratified test sets where they are
-                    dst.record_split(project, key, sides)
-                if dst.deployments(project) or dst.history(project):
-                    report.projects_present.append(project)
-                    continue
-                dst.import_project(project, list(src.deployments(project).values()), src.history(project))
-                report.projects_copied.append(project)
-            cache.save()
+                _copy_project(src, dst, project, report)
+            _copy_monitoring(src, dst, report, say)
     finally:
         src.close()
         dst.close()
     return report
+
+
+def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store, report: MigrationReport,
+                 say: Callable[[str], None]) -> None:
+    from nerspec.artifacts import layout
+    from nerspec.deploy.targets import TargetContext
+    from nerspec.fingerprints.stat_cache import StatCache
+
+    src_targets, dst_targets = TargetContext(source, src), TargetContext(target, dst)
+    cache = StatCache(source.cache, scope="artifacts")
+    for model in src.all_models():
+        local = layout.local_dir(source, model.fingerprint, model.model_dir)
+        if "://" in model.model_dir or not layout.is_complete(local):
+            local = src_targets.local_model(model.fingerprint)
+        if not layout.intact(local, model.artifact_files, cache):
+            raise StateError(f"the files of model {model.fingerprint[:12]} ({model.project}) in {local} do not "
+                             "match their recorded hashes; restore them (or forget the model) and migrate again")
+        store = dst_targets.artifact_store
+        present = dst.get_model(model.fingerprint) is not None
+        say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
+        store.publish(model.fingerprint, local, model.artifact_files)
+        report.files_verified += _verify(store, model.fingerprint, model.artifact_files)
+        location = store.location(model.fingerprint)
+        dst.record_model(_moved(model, location), src.document_hashes(model.fingerprint))
+        for key, evaluation in src.evaluations(model.fingerprint).items():
+            dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
+        if present:
+            report.models_present += 1
+        else:
+            report.models_copied += 1
+    cache.save()
+
+
+def _copy_project(src: Store, dst: Store, project: str, report: MigrationReport) -> None:
+    """Split sides (keeping stratified test sets where they are), then deployments, history and rollouts."""
+    from nerspec.state.store import StagedRollout
+
+    for key, sides in src.recorded_splits(project).items():
+        dst.record_split(project, key, sides)
+    staged = [StagedRollout(r, src.rollout_observations(r.id)) for r in src.rollouts(project).values()]
+    if dst.deployments(project) or dst.history(project):
+        report.projects_present.append(project)
+        there, serving = dst.rollouts(project), dst.deployments(project)
+        missing = [s for s in staged if s.rollout.deployment not in there]
+        fits = [s for s in missing if getattr(serving.get(s.rollout.deployment), "fingerprint", None)
+                == s.rollout.production]
+        report.rollouts_skipped += [f"{project}/{s.rollout.deployment}" for s in missing if s not in fits]
+        if fits:
+            dst.import_project(project, [], [], fits)
+            _count_rollouts(dst, project, fits, report)
+        return
+    deployments, history = list(src.deployments(project).values()), src.history(project)
+    dst.import_project(project, deployments, history, staged)
+    copied = dst.deployments(project)
+    if ({d.deployment: d.fingerprint for d in deployments} != {d.deployment: d.fingerprint for d in copied.values()}
+            or len(dst.history(project)) != len(history)):
+        raise StateError(f"after copying project {project}, its deployments or history in the target differ from "
+                         "the source's; run the migration again")
+    report.projects_copied.append(project)
+    _count_rollouts(dst, project, staged, report)
+
+
+def _count_rollouts(dst: Store, project: str, staged: list[StagedRollout], report: MigrationReport) -> None:
+    """Read the copied rollouts back: the same records, and at least the observations copied (servers writing to
+    the target may have added more since)."""
+    there = dst.rollouts(project)
+    for s in staged:
+        copied = there.get(s.rollout.deployment)
+        if copied != s.rollout or len(dst.rollout_observations(s.rollout.id)) < len(s.observations):
+            raise StateError(f"after copying the rollout of {project}/{s.rollout.deployment}, the target's differs "
+                             "from the source's; run the migration again")
+        report.rollouts_copied += 1
+        report.rollout_observations_copied += len(s.observations)
+
+
+def _copy_monitoring(src: Store, dst: Store, report: MigrationReport, say: Callable[[str], None]) -> None:
+    """Settings the target lacks; each deployment's logged documents older than the target's first one."""
+    import time
+
+    declared = dst.monitoring_settings()
+    for (project, deployment), settings in sorted(src.monitoring_settings().items()):
+        if (project, deployment) not in declared:
+            dst.record_monitoring_settings(project, deployment, settings, time.time())
+            report.monitoring_settings_copied += 1
+    for project, deployment in sorted(src.monitoring_counts()):
+        there = dst.monitoring_documents(project, deployment, texts=False)
+        first = there[0].at if there else float("inf")
+        documents = [d for d in src.monitoring_documents(project, deployment) if d.at < first]
+        if not documents:
+            continue
+        say(f"{project}/{deployment}: copying {len(documents)} logged document(s)")
+        dst.record_monitoring_documents(documents)
+        wanted = Counter((d.at, d.doc_id, d.fingerprint) for d in documents)
+        found = Counter((d.at, d.doc_id, d.fingerprint) for d in dst.monitoring_documents(project, deployment,
+                                                                                         texts=False))
+        if wanted - found:
+            raise StateError(f"after copying the logged documents of {project}/{deployment}, the target lacks "
+                             f"{sum((wanted - found).values())} of them; run the migration again")
+        report.monitoring_documents_copied += len(documents)
 
 
 def _moved(model: ModelRecord, location: str) -> ModelRecord:

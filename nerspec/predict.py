@@ -232,6 +232,17 @@ class Predictor:
                 out.append({(doc[s:e].start_char, doc[s:e].end_char, label): p for (s, e, label), p in runs.items()})
         return out
 
+    def span_candidates(self, texts: Sequence[str], floor: float, batch_size: int = 64,
+                        languages: Sequence[str | None] | None = None) -> list[dict[tuple[int, int, str], float]]:
+        """Per text, every (span, type) a span categorizer weighs, with its raw probability (from ``floor``), by
+        code-point (start, end, type): ``nerspec.kinds.spans.candidate_probabilities`` (label-error checks)."""
+        from nerspec.kinds.spans import candidate_probabilities
+
+        if self._parser is not None:
+            raise NerspecError(f"{self.path}: span candidates need a span categorizer, not an entity recognizer")
+        pairs = zip(texts, languages or [None] * len(texts), strict=True)
+        return candidate_probabilities(self.nlp, self._inputs(pairs), floor, batch_size)
+
     def _docs(self, texts: Iterable[str | Doc], batch_size: int) -> Iterator[tuple[Doc, Marginals | None]]:
         if self._parser is None:
             for doc in self.nlp.pipe(texts, batch_size=batch_size):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from nerspec.errors import StateError
 from nerspec.migrate_state import migrate_state
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
-from tests.tiny import make_docs
+from tests.tiny import make_docs, manifest
 
 
 def test_migrate_copies_models_deployments_history_and_is_idempotent(
@@ -72,3 +74,105 @@ def test_migrate_to_another_directory_copies_and_verifies_the_models(tiny: Any, 
         assert (target / "models" / model.fingerprint / "meta.json").is_file()
     with pytest.raises(StateError, match="the same"):
         migrate_state(state, state)
+
+
+ROLLOUT = {"strategy": "canary", "weight": 0.25, "analysis": {"min_documents": 50}}
+
+
+def _staged_and_monitored(tiny: Any, state: StatePaths, run_apply: Any) -> None:
+    """production serves a first model, a canary candidate is staged with 7 observations, the deployment is
+    monitored with texts and has 5 logged documents (two of them in the same instant)."""
+    from nerspec.state.monitoring import MonitoredDocument, Predicted
+    from nerspec.state.store import RolloutObservation
+
+    run_apply()
+    tiny.write_manifest(manifest(deployments=[{"name": "production", "rollout": ROLLOUT,
+                                               "monitoring": {"store_texts": True}}]))
+    tiny.write_docs(make_docs(30))
+    run_apply()
+    with open_store(state) as store:
+        rollout = store.rollouts("tiny")["production"]
+        served = store.deployments("tiny")["production"].fingerprint
+        store.record_rollout_observations([RolloutObservation(rollout.id, i == 3, 2, i % 2, 0, i != 5,
+                                                              None if i == 3 else 1.5 + i, 2.0) for i in range(7)])
+        store.record_monitoring_documents([
+            MonitoredDocument("tiny", "production", served, 1_800_000_000.0 + min(i, 3), f"q{i}", "en", 20 + i, 5,
+                              i % 2, (Predicted("PER", 0.9, 0, 5), Predicted("LOC", 0.75, 14, 19)),
+                              2_000_000_000.0, f"Alice moved to Paris {i}.") for i in range(5)])
+
+
+def _everything(store: Any) -> dict[str, Any]:
+    """Every record kind the state store holds, comparable across backends (row ids and the models' locations,
+    which a migration changes by design, left out)."""
+    rollouts = store.all_rollouts()
+    deployments = store.all_deployments()
+    return {
+        "models": sorted((replace(m, model_dir="") for m in store.all_models()), key=lambda m: m.fingerprint),
+        "evaluations": {m.fingerprint: store.evaluations(m.fingerprint) for m in store.all_models()},
+        "document_hashes": {m.fingerprint: store.document_hashes(m.fingerprint) for m in store.all_models()},
+        "splits": store.recorded_splits("tiny"),
+        "deployments": deployments,
+        "history": [replace(h, id=0) for h in store.history("tiny")],
+        "rollouts": rollouts,
+        "observations": {r.id: store.rollout_observations(r.id) for r in rollouts},
+        "monitoring_settings": store.monitoring_settings(),
+        "monitoring_documents": {(d.project, d.deployment): [replace(m, id=0) for m in store.monitoring_documents(
+            d.project, d.deployment)] for d in deployments},
+    }
+
+
+def _assert_copied_everything(source: StatePaths, target: StatePaths) -> dict[str, Any]:
+    with open_store(source) as old, open_store(target) as new:
+        before, after = _everything(old), _everything(new)
+    assert after == before
+    assert len(after["rollouts"]) == 1 and len(after["observations"][after["rollouts"][0].id]) == 7
+    assert len(after["monitoring_documents"][("tiny", "production")]) == 5 and after["monitoring_settings"]
+    return after
+
+
+def test_migrate_sqlite_to_sqlite_loses_no_record_kind(tiny: Any, state: StatePaths, parts: Any, run_apply: Any,
+                                                       tmp_path: Path) -> None:
+    _staged_and_monitored(tiny, state, run_apply)
+    target = StatePaths(tmp_path / "moved")
+    report = migrate_state(state, target)
+    assert (report.rollouts_copied, report.rollout_observations_copied, report.monitoring_settings_copied,
+            report.monitoring_documents_copied, report.rollouts_skipped) == (1, 7, 1, 5, [])
+    _assert_copied_everything(state, target)
+    with open_store(target) as store:  # the moved state plans what the old one did: the rollout, still pending
+        (line,) = make_plan(tiny.load(), target, store, parts).projects[0].rollouts
+        assert (line.verdict, line.documents) == ("pending", 7)
+
+    again = CliRunner().invoke(cli, ["state", "migrate", "--from", str(state.root), "--to", str(target.root),
+                                     "--quiet", "--json"])
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.output)
+    assert (second["rollouts_copied"], second["monitoring_settings_copied"], second["monitoring_documents_copied"],
+            second["projects_present"]) == (0, 0, 0, ["tiny"])
+    _assert_copied_everything(state, target)  # nothing added twice
+
+
+def test_migrate_adds_a_rollout_to_a_project_the_target_already_has(tiny: Any, state: StatePaths, run_apply: Any,
+                                                                   tmp_path: Path) -> None:
+    """A target migrated before rollouts were copied gets the staged rollout (its id kept) on the next run."""
+    _staged_and_monitored(tiny, state, run_apply)
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(target) as store:
+        rollout = store.rollouts("tiny")["production"]
+        store.rollout_end(rollout, action="drop", actor="test", reason="as an older migration left it")
+    report = migrate_state(state, target)
+    assert (report.projects_present, report.rollouts_copied, report.rollout_observations_copied) == (["tiny"], 1, 7)
+    with open_store(target) as store:
+        assert store.rollouts("tiny")["production"] == rollout and len(store.rollout_observations(rollout.id)) == 7
+
+
+def test_migrate_sqlite_to_postgresql_loses_no_record_kind(tiny: Any, state: StatePaths, run_apply: Any,
+                                                           pg_url: str, tmp_path: Path) -> None:
+    _staged_and_monitored(tiny, state, run_apply)
+    target = StatePaths(tmp_path / "elsewhere", state_url=pg_url, artifacts_url=str(tmp_path / "models"))
+    report = migrate_state(state, target)
+    assert (report.projects_copied, report.rollouts_copied, report.monitoring_documents_copied) == (["tiny"], 1, 5)
+    after = _assert_copied_everything(state, target)
+    assert after["rollouts"][0].weight == 0.25
+    assert migrate_state(state, target).monitoring_documents_copied == 0
+    _assert_copied_everything(state, target)

@@ -34,8 +34,9 @@ def state_group() -> None:
 @json_option
 def migrate_command(to: str, artifacts: str | None, source: str | None, source_artifacts: str | None,
                     quiet: bool, as_json: bool) -> None:
-    """Copy every model (verifying its files' sha256 after the copy), its evaluations, and every project's
-    deployments and history to another backend. Idempotent: run it again after an interruption. Then point
+    """Copy every model (verifying its files' sha256 after the copy), its evaluations, every project's
+    deployments, history and staged rollouts (with their observations), and the monitoring settings and logged
+    documents to another backend, reading each back. Idempotent: run it again after an interruption. Then point
     `nerspec.settings.yaml` (or NERSPEC_STATE / NERSPEC_ARTIFACTS) at the new backend.
 
     \b
@@ -64,8 +65,14 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
     click.echo(
         f"migrated {origin.describe()} -> {target.describe()}: {report.models_copied} model(s) copied, "
         f"{report.models_present} already there, {report.files_verified} file(s) verified; deployments and "
-        f"history of {len(report.projects_copied)} project(s) copied, {len(report.projects_present)} already there"
+        f"history of {len(report.projects_copied)} project(s) copied, {len(report.projects_present)} already there; "
+        f"{report.rollouts_copied} rollout(s) with {report.rollout_observations_copied} observation(s), "
+        f"{report.monitoring_settings_copied} monitoring setting(s) and {report.monitoring_documents_copied} logged "
+        "document(s) copied"
     )
+    for name in report.rollouts_skipped:
+        click.echo(f"warning: the rollout of {name} was not copied: the target's deployment no longer serves what "
+                   "it started from", err=True)
 
 
 @state_group.command("backup")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
     from nerspec.corpus.findings import Finding
+    from nerspec.corpus.label_errors import LabelError, OutOfSample
     from nerspec.corpus.model import Corpus, Document
     from nerspec.manifest.load import LoadedProject
     from nerspec.metrics.prf import Scores
@@ -75,6 +76,10 @@ class ProjectKind(Protocol):
     # Factories of a transition-based component whose beam scores the confidences (NER's parser); a model of
     # the kind must have one. Empty when the trained component's own scores are the confidences (textcat).
     parser_factories: tuple[str, ...]
+    # How the label-error check scores a held-out document (``nerspec.train.cross_fit``): "beam" (a parser's beam
+    # marginals and untagged runs), "candidates" (a span categorizer's probability of every suggested span and
+    # type), "classes" (the class probabilities).
+    held_out_scores: str
 
     def schedule(self, multilabel: bool) -> KindSchedule:
         """The default training schedule (measured in docs/defaults.md); the manifest overrides it field by field."""
@@ -118,6 +123,13 @@ class ProjectKind(Protocol):
 
     def lint(self, corpus: Corpus, language: str) -> list[Finding]:
         """The kind's label lint (``nerspec.corpus.lint``)."""
+        ...
+
+    def label_errors(
+        self, docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool, threshold: float,
+        min_score: float,
+    ) -> list[LabelError]:
+        """Likely label errors, ranked, from each document's ``held_out_scores`` (``threshold``: multi-label's)."""
         ...
 
     # --- evaluation --------------------------------------------------------------------------------------

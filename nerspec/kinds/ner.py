@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
     from nerspec.corpus.findings import Finding
+    from nerspec.corpus.label_errors import LabelError, OutOfSample
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
     from nerspec.metrics.prf import Scores
@@ -56,6 +57,7 @@ class NERKind:
 
     # The transition-based component whose beam scores confidences; a trained model must have one.
     parser_factories: tuple[str, ...] = ("ner", "beam_ner")
+    held_out_scores = "beam"
 
     def schedule(self, multilabel: bool) -> KindSchedule:
         return SCHEDULE
@@ -141,6 +143,14 @@ class NERKind:
         from nerspec.corpus.lint import lint_ner
 
         return lint_ner(corpus, language, overlapping=self.overlapping)
+
+    def label_errors(
+        self, docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool, threshold: float,
+        min_score: float,
+    ) -> list[LabelError]:
+        from nerspec.corpus.label_errors import ner_label_errors
+
+        return ner_label_errors(docs, scores, min_score)
 
     # --- evaluation --------------------------------------------------------------------------------------
 

@@ -25,7 +25,10 @@ from nerspec.predictions import PredictedLabel
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.pipeline import SpanCategorizer
     from spacy.tokens import Doc
+
+    from nerspec.corpus.label_errors import LabelError, OutOfSample
 
 SPANS_KEY = "sc"  # spaCy's default spans key: where references and predictions hold their spans
 SPAN_THRESHOLD = 0.5  # a (span, type) is predicted from this probability on (the component's sigmoid)
@@ -34,6 +37,7 @@ SPAN_THRESHOLD = 0.5  # a (span, type) is predicted from this probability on (th
 DEFAULT_MAX_SPAN_TOKENS = 3
 MAX_SPAN_TOKENS = 12
 TOK2VEC_WIDTH = 96
+FACTORIES = ("spancat", "spancat_singlelabel")  # the default, and an expert config's softmax variant
 # A tokenizer-free estimate of spaCy's tokens (words and single punctuation marks); over-counts "U.S." (safe).
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -55,12 +59,13 @@ class SpanKind(NERKind):
     title = "NER (overlapping)"
     overlapping = True
     parser_factories: tuple[str, ...] = ()  # the span categorizer's own probabilities are the confidences
+    held_out_scores = "candidates"  # every suggested (span, type) with its probability: ``candidate_probabilities``
 
     def schedule(self, multilabel: bool) -> KindSchedule:
         return SCHEDULE
 
     def factories(self, multilabel: bool) -> tuple[str, ...]:
-        return ("spancat", "spancat_singlelabel")
+        return FACTORIES
 
     def components(
         self, labels: Sequence[str], multilabel: bool, longest_span: int = 0
@@ -97,6 +102,14 @@ class SpanKind(NERKind):
         components["spancat"]["model"]["tok2vec"] = listener(width)
         return ["spancat"], {"spancat": components["spancat"]}
 
+    def label_errors(
+        self, docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool, threshold: float,
+        min_score: float,
+    ) -> list[LabelError]:
+        from nerspec.corpus.span_label_errors import span_label_errors  # nested tags are not rivals
+
+        return span_label_errors(docs, scores, min_score)
+
     def reference(self, nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
         doc = make_doc(nlp, document.text, document.language)
         known = set(labels)
@@ -132,3 +145,46 @@ class SpanKind(NERKind):
         # Reading order, the longer of two spans that start together first (the outer of nested entities).
         out.sort(key=lambda e: (e.start, -(e.length or 0), e.category))
         return out
+
+
+def candidate_probabilities(
+    nlp: Language, texts: Iterable[str | Doc], floor: float, batch_size: int = 64
+) -> list[dict[tuple[int, int, str], float]]:
+    """Per text, every (span, type) the pipeline's span categorizer proposes (its suggester) whose probability
+    reaches ``floor``, keyed by code-point (start, end, type): what it weighs, not only what reaches its threshold
+    (the label-error check). A softmax variant's "no type" column is not a type and is left out."""
+    from nerspec.errors import NerspecError
+
+    name = next((n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory in FACTORIES), None)
+    if name is None:
+        raise NerspecError("the pipeline has no span categorizer to score candidate spans")
+    component: SpanCategorizer = nlp.get_pipe(name)  # type: ignore[assignment]
+    out: list[dict[tuple[int, int, str], float]] = []
+    batch: list[Doc] = []
+    for doc in nlp.pipe(texts, batch_size=batch_size, disable=nlp.pipe_names[nlp.pipe_names.index(name):]):
+        batch.append(doc)
+        if len(batch) == batch_size:
+            out.extend(_scored(component, batch, floor))
+            batch = []
+    return out + (_scored(component, batch, floor) if batch else [])
+
+
+def _scored(component: SpanCategorizer, docs: list[Doc], floor: float) -> list[dict[tuple[int, int, str], float]]:
+    indices, scores = component.predict(docs)
+    ops = component.model.ops
+    table = ops.to_numpy(scores)
+    labels = list(component.labels)
+    out: list[dict[tuple[int, int, str], float]] = []
+    offset = 0
+    for i, doc in enumerate(docs):
+        count = int(indices.lengths[i])
+        rows = table[offset : offset + count]
+        offset += count
+        found: dict[tuple[int, int, str], float] = {}
+        for (start, end), row in zip(ops.to_numpy(indices[i].dataXd), rows, strict=True):
+            span = doc[int(start) : int(end)]
+            for j, label in enumerate(labels):
+                if float(row[j]) >= floor:
+                    found[(span.start_char, span.end_char, label)] = float(row[j])
+        out.append(found)
+    return out

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
     from nerspec.corpus.findings import Finding
+    from nerspec.corpus.label_errors import LabelError, OutOfSample
     from nerspec.corpus.model import Corpus
     from nerspec.manifest.load import LoadedProject
     from nerspec.metrics.prf import Scores
@@ -75,6 +76,7 @@ class TextClassificationKind:
 
     # The transition-based component whose beam scores confidences; a trained model must have one.
     parser_factories: tuple[str, ...] = ()
+    held_out_scores = "classes"
 
     def schedule(self, multilabel: bool) -> KindSchedule:
         return MULTILABEL_SCHEDULE if multilabel else SCHEDULE
@@ -163,6 +165,14 @@ class TextClassificationKind:
         from nerspec.corpus.lint import lint_classification
 
         return lint_classification(corpus, language)
+
+    def label_errors(
+        self, docs: Sequence[Document], scores: Sequence[OutOfSample], multilabel: bool, threshold: float,
+        min_score: float,
+    ) -> list[LabelError]:
+        from nerspec.corpus.label_errors import class_label_errors
+
+        return class_label_errors(docs, scores, multilabel, threshold, min_score)
 
     # --- evaluation --------------------------------------------------------------------------------------
 

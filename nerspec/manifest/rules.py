@@ -117,8 +117,21 @@ def _known_codec(name: str) -> bool:
 _BINARY_CODECS = {"base64", "bz2", "hex", "quopri", "uu", "zlib", "rot-13", "idna", "punycode"}
 
 
+_NAME_MAX = 255  # bytes in one path component on Linux, macOS and Windows file systems
+_PATH_MAX = 4096  # bytes in a whole path on Linux (less elsewhere; then the OS names the path)
+
+
 def inside_project(relative: str, project_dir: Path) -> str | None:
     """Why ``relative`` may not be used as a data path, or None when it stays inside the project."""
+    if not relative.strip():
+        return "the path is empty; name a file or directory inside the project directory"
+    if "\0" in relative:  # no file system holds it, and the OS refuses it with a ValueError, not an OSError
+        shown = relative.replace("\0", "\\0")
+        return f"`{shown}` contains a NUL character, which no file name can hold"
+    if any(len(part.encode("utf-8", "surrogatepass")) > _NAME_MAX for part in relative.replace("\\", "/").split("/")):
+        return f"`{relative[:60]}…` has a name longer than {_NAME_MAX} bytes, which file systems refuse"
+    if len(relative.encode("utf-8", "surrogatepass")) > _PATH_MAX:
+        return f"`{relative[:60]}…` is longer than {_PATH_MAX} bytes, which file systems refuse"
     if relative.startswith(("/", "\\")) or PurePosixPath(relative).is_absolute() or ":" in relative[:3]:
         return f"`{relative}` is absolute; data paths are relative to the project directory"
     if ".." in PurePosixPath(relative.replace("\\", "/")).parts:

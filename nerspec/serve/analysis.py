@@ -95,10 +95,11 @@ def analyze_documents(
 
 
 async def analyze_fairly(workers: Workers, client: str, loaded: Loaded, documents: list[DocumentJSON], unit: str,
-                         too_large_status: int, timings: list[float] | None = None,
+                         too_large_status: int, timings: list[float] | None = None, single_label: bool = False,
                          ) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
-    """The native endpoint's path: waits for its units without holding a thread. ``timings`` gets each unit's
-    CPU time in ms (a rollout compares the models' own cost, not their wait in the scheduler)."""
+    """The native endpoint's path (and a rollout's, whichever API asked): waits for its units without holding a
+    thread. ``timings`` gets each unit's CPU time in ms (a rollout compares the models' own cost, not their wait in
+    the scheduler)."""
     checked, plan = prepare(loaded, documents, too_large_status)
     work = unit_work(loaded, checked, plan)
     if timings is not None:
@@ -108,7 +109,8 @@ async def analyze_fairly(workers: Workers, client: str, loaded: Loaded, document
         outputs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
     finally:
         done()
-    return assemble(loaded, checked, plan, list(outputs), unit, monitoring=workers.monitoring), checked.errors
+    return (assemble(loaded, checked, plan, list(outputs), unit, single_label, workers.monitoring),
+            checked.errors)
 
 
 def _timed(fn: fair.Unit, timings: list[float]) -> list[Prediction]:

@@ -12,7 +12,8 @@ The server only records; the verdict is ``nerspec.plan.rollouts``' and the next 
 - **Canary.** A document is the candidate's when a hash of the candidate's fingerprint and the document id falls
   below ``weight`` (sticky: the same id always gets the same model, on every server). Those documents are
   answered by the candidate, the others by production, each result naming its ``modelFingerprint``; production's
-  answer to the candidate's documents is computed by the same worker afterwards, for the agreement.
+  answer to the candidate's documents is computed by the same worker afterwards, for the agreement. The native
+  endpoint and the jobs API route through the same ``analyze``, so a document gets the same model on both.
 - **Observations.** One per document both models answered (``nerspec.plan.rollouts.compare`` counts), with both
   models' compute time for the request (the CPU time of the threads running their units: waiting for a worker,
   or the shadow thread's low priority on a busy machine, is not the model's cost), written to the state store
@@ -277,9 +278,18 @@ class Rollouts:
             store.record_rollout_observations(batch)
 
     async def analyze(self, workers: Workers, client: str, loaded: Loaded, candidate: Candidate,
-                      documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
-        """The native endpoint's path while a candidate is staged (``analyze`` below)."""
-        return await analyze(workers, self, client, loaded, candidate, documents, unit)
+                      documents: list[DocumentJSON], unit: str, asked: Asked | None = None,
+                      ) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
+        """Every API's path while a candidate is staged (``analyze`` below)."""
+        return await analyze(workers, self, client, loaded, candidate, documents, unit, asked or Asked())
+
+    def run(self, workers: Workers, client: str, loaded: Loaded, candidate: Candidate, documents: list[DocumentJSON],
+            unit: str, asked: Asked) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
+        """``analyze`` from a thread that is not the event loop's (a job's worker): its units still go through the
+        fair scheduler; this thread only waits for them, as it does without a rollout."""
+        import asyncio
+
+        return asyncio.run(analyze(workers, self, client, loaded, candidate, documents, unit, asked))
 
     def counters(self) -> dict[str, float]:
         recorder = self.recorder
@@ -304,23 +314,34 @@ def _observation(candidate: Candidate, answer: Prediction | None, candidate_ms: 
                               candidate_ms, production_ms)
 
 
-async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate, documents: list[DocumentJSON],
-                  unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
-    """The native endpoint's path while ``loaded``'s deployment has a candidate (shadow or canary)."""
-    analysis.prepare(loaded, documents, 413)  # request-level limits, as without a rollout
+@dataclass(frozen=True)
+class Asked:
+    """What differs between the APIs that route through a rollout: the status of a request over the limits (the
+    native endpoint's 413, the jobs API's 400) and whether only the first class is returned (a single-label job)."""
+
+    too_large_status: int = 413
+    single_label: bool = False
+
+
+async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate,
+                  documents: list[DocumentJSON], unit: str,
+                  asked: Asked = Asked()) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
+    """Every API's path while ``loaded``'s deployment has a candidate (shadow or canary): the native endpoint awaits
+    it, a job's worker thread runs it (``Rollouts.run``)."""
+    analysis.prepare(loaded, documents, asked.too_large_status)  # request-level limits, as without a rollout
     mine = [d for d in documents if candidate.answers(str(d.get("id") or d.get("text", "")))]
     theirs = [d for d in documents if d not in mine] if mine else documents
     production_ms: list[float] = []
     results: list[DocumentResult] = []
     errors: list[DocumentErrorJSON] = []
     if theirs:
-        results, errors = await analysis.analyze_fairly(workers, client, loaded, theirs, unit, 413,
-                                                      timings=production_ms)
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, theirs, unit, asked.too_large_status,
+                                                        timings=production_ms, single_label=asked.single_label)
     for r in results:
         r.model_fingerprint = loaded.fingerprint
     rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
     if mine:
-        canary, canary_errors = await _canary(workers, rollouts, client, loaded, candidate, mine, unit)
+        canary, canary_errors = await _canary(workers, rollouts, client, loaded, candidate, mine, unit, asked)
         order = {str(d["id"]): i for i, d in enumerate(documents)}
         results = sorted([*results, *canary], key=lambda r: order.get(r.id, 0))
         errors = [*errors, *canary_errors]
@@ -328,18 +349,20 @@ async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loa
 
 
 async def _canary(workers: Workers, rollouts: Rollouts, client: str, loaded: Loaded, candidate: Candidate,
-                  documents: list[DocumentJSON], unit: str) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
+                  documents: list[DocumentJSON], unit: str,
+                  asked: Asked) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """The candidate answers its documents; production's answers follow off the request, for the agreement. A
     failing candidate is an error observation, and production answers instead."""
     spent: list[float] = []
+    status, single = asked.too_large_status, asked.single_label
     try:
-        results, errors = await analysis.analyze_fairly(workers, client, candidate.loaded, documents, unit, 413,
-                                                      timings=spent)
+        results, errors = await analysis.analyze_fairly(workers, client, candidate.loaded, documents, unit, status,
+                                                        timings=spent, single_label=single)
     except Exception:
         log.exception("canary %s failed; production answers", candidate.rollout.candidate[:12])
         production_ms: list[float] = []
-        results, errors = await analysis.analyze_fairly(workers, client, loaded, documents, unit, 413,
-                                                      timings=production_ms)
+        results, errors = await analysis.analyze_fairly(workers, client, loaded, documents, unit, status,
+                                                        timings=production_ms, single_label=single)
         for r in results:
             r.model_fingerprint = loaded.fingerprint
             rollouts.record(_observation(candidate, None, 0.0, [], sum(production_ms), False))
@@ -352,4 +375,4 @@ async def _canary(workers: Workers, rollouts: Rollouts, client: str, loaded: Loa
     return results, errors
 
 
-__all__ = ["Candidate", "Rollouts", "analyze", "timed"]
+__all__ = ["Asked", "Candidate", "Rollouts", "analyze", "timed"]

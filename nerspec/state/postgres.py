@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,7 @@ from nerspec.state.store import (
     ModelRecord,
     RolloutObservation,
     RolloutRecord,
+    StagedRollout,
     StateSnapshot,
     utc_now,
 )
@@ -286,9 +287,11 @@ class PostgresStore(MonitoringTables, SplitSideTables):
                 _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
             _notify(c, project)
 
-    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None:
-        """``state migrate``: a project's deployments and its history as they were, in one transaction."""
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord],
+                       rollouts: Sequence[StagedRollout] = ()) -> None:
+        """``state migrate``: a project's deployments, history and rollouts as they were, in one transaction."""
         with self._tx() as c:
+            _rollouts.import_staged(c, "%s", rollouts)
             for h in history:
                 c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
                              settings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",

@@ -9,11 +9,11 @@ an ended rollout writes nothing (the insert checks that the rollout exists).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
-from nerspec.state.store import DeploymentRecord, RolloutObservation, RolloutRecord, Store
+from nerspec.state.store import DeploymentRecord, RolloutObservation, RolloutRecord, StagedRollout, Store
 
 if TYPE_CHECKING:
     from nerspec.state.sql import Connection, Row
@@ -99,6 +99,16 @@ def record_observations(c: Connection, p: str, observations: list[RolloutObserva
             finally:
                 cursor.close()
     return len(rows)
+
+
+def import_staged(c: Connection, p: str, staged: Sequence[StagedRollout]) -> None:
+    """``state migrate``: staged candidates as they were (ids kept, so servers keep adding to them) and their
+    observations; inside the caller's transaction."""
+    for s in staged:
+        r = s.rollout
+        c.execute(f"INSERT INTO rollouts ({ROLLOUT_COLUMNS}) VALUES ({', '.join([p] * 8)})",
+                  (r.id, r.project, r.deployment, r.candidate, r.production, r.strategy, r.weight, r.started))
+        record_observations(c, p, list(s.observations))
 
 
 def observations(c: Connection, p: str, rollout_id: str) -> list[RolloutObservation]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from nerspec.state.store import (
     ModelRecord,
     RolloutObservation,
     RolloutRecord,
+    StagedRollout,
     StateSnapshot,
     utc_now,
 )
@@ -310,9 +311,11 @@ class SqliteStore(MonitoringTables, SplitSideTables):
                 )
                 _history(c, project, name, "swap", rows[name], rows[other], actor, reason)
 
-    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None:
-        """``state migrate``: a project's deployments and its history as they were, in one transaction."""
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord],
+                       rollouts: Sequence[StagedRollout] = ()) -> None:
+        """``state migrate``: a project's deployments, history and rollouts as they were, in one transaction."""
         with self._tx() as c:
+            _rollouts.import_staged(c, "?", rollouts)
             for h in history:
                 c.execute("""INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason,
                              settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -380,17 +383,8 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         return _rollouts.observations(self.conn, "?", rollout_id)
 
 
-def _history(
-    c: sqlite3.Connection,
-    project: str,
-    deployment: str,
-    action: str,
-    from_fp: str | None,
-    to_fp: str | None,
-    actor: str,
-    reason: str,
-    settings: str = "",
-) -> None:
+def _history(c: sqlite3.Connection, project: str, deployment: str, action: str, from_fp: str | None, to_fp: str | None,
+             actor: str, reason: str, settings: str = "") -> None:
     c.execute(
         """INSERT INTO history (project, deployment, action, from_fp, to_fp, actor, at, reason, settings)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",

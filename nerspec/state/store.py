@@ -6,7 +6,7 @@ Records are plain dataclasses with JSON-able fields so a backend only needs text
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypedDict
@@ -97,6 +97,14 @@ class RolloutObservation:
     production_ms: float
 
 
+@dataclass(frozen=True)
+class StagedRollout:
+    """A rollout with the observations recorded of it so far (``state migrate`` copies them together)."""
+
+    rollout: RolloutRecord
+    observations: Sequence[RolloutObservation]
+
+
 class Store(Protocol):
     """Every method that changes state runs in one transaction: it happens entirely or not at all."""
 
@@ -138,7 +146,8 @@ class Store(Protocol):
 
     def swap_deployments(self, project: str, a: str, b: str, *, actor: str, reason: str) -> None: ...
 
-    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord]) -> None: ...
+    def import_project(self, project: str, deployments: list[DeploymentRecord], history: list[HistoryRecord],
+                       rollouts: Sequence[StagedRollout] = ()) -> None: ...
 
     def history(self, project: str, deployment: str | None = None) -> list[HistoryRecord]: ...
 

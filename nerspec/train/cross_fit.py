@@ -7,10 +7,12 @@ and their scores under ``<state>/cache/cross-fit/<fingerprint>/``. The fingerpri
 its scores instead of training, and a run killed half-way keeps the folds it finished. The scores file is named
 by the scoring (``scores-<SCORING>.json``): a new way of scoring rescores with the cached fold models.
 
-NER documents are scored with a beam (``BEAM_WIDTH`` parses): every entity the model weighs, with its marginal
-probability, not only the one reading it returns; and, following each document's given tags, the untagged runs
-where the model would rather start an entity (``Predictor.untagged_entity_scores``). Classification: the class
-probabilities.
+How a held-out document is scored is its kind's ``held_out_scores`` (``SCORINGS``). NER: a beam (``BEAM_WIDTH``
+parses): every entity the model weighs, with its marginal probability, not only the one reading it returns; and,
+following each document's given tags, the untagged runs where the model would rather start an entity
+(``Predictor.untagged_entity_scores``). Overlapping entities (a span categorizer): every candidate span and type
+its suggester proposes, with its own probability (``Predictor.span_candidates``, from ``CANDIDATE_FLOOR``).
+Classification: the class probabilities.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
-from nerspec.kinds import kind_of, project_kind
+from nerspec.kinds import project_kind
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -38,6 +40,7 @@ MAX_FOLDS = 20  # the commands' limit
 BEAM_WIDTH = 16
 WATCHED = 64  # training documents scored at each evaluation of a fold that keeps its last weights
 SCORING = "beam16-untagged-v2"  # names the scores file: a change of how documents are scored rescores
+CANDIDATE_FLOOR = 0.01  # a span categorizer's candidates below this probability are not kept (absent reads as 0)
 
 
 def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str) -> list[int]:
@@ -100,9 +103,10 @@ def cache_key(model_fingerprint: str, folds: int) -> str:
     return hashlib.sha256(f"{model_fingerprint}\x00{folds}".encode()).hexdigest()[:20]
 
 
-def scores_path(root: Path) -> Path:
-    """The scores of the fold models under ``root`` (a cross-fit's cache directory), for today's scoring."""
-    return root / f"scores-{SCORING}.json"
+def scores_path(root: Path, scoring: str = SCORING) -> Path:
+    """The scores of the fold models under ``root`` (a cross-fit's cache directory), for today's ``scoring``
+    (``Scoring.name``)."""
+    return root / f"scores-{scoring}.json"
 
 
 def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *, folds: int = FOLDS) -> CrossFit:
@@ -112,7 +116,8 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
 
     key = cache_key(model_fingerprint(project, data_fingerprint(project, paths.cache)), folds)
     root = paths.cache / "cross-fit" / key
-    cached = read_scores(scores_path(root), docs)
+    scoring = scoring_of(project).name
+    cached = read_scores(scores_path(root, scoring), docs)
     if cached is not None:
         return CrossFit(key, folds, cached, 0)
     seed = project.manifest.spec.training.seed
@@ -132,21 +137,51 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
                 scores.update(zip((d.id for d in held), score_documents(project, fold_model, held), strict=True))
             bar.update(advance=1)
     ordered = [scores.get(d.id, OutOfSample()) for d in docs]
-    _write_scores(scores_path(root), docs, ordered)
+    _write_scores(scores_path(root, scoring), docs, ordered)
     return CrossFit(key, folds, ordered, trained)
 
 
 def score_documents(project: LoadedProject, model_dir: Path, docs: list[Document]) -> list[OutOfSample]:
-    """The fold model's scores of ``docs``: beam marginals per entity (NER), probabilities per class."""
-    predictor = raw_predictor(project, model_dir)
-    texts = [d.text for d in docs]
-    languages = [d.language for d in docs]
-    if kind_of(project.kind).annotates_spans:
-        marginals = predictor.entity_marginals(texts, BEAM_WIDTH, languages=languages)
-        given = [[(s.start, s.end, s.label) for s in d.spans] for d in docs]
-        untagged = predictor.untagged_entity_scores(texts, given, languages=languages)
-        return [OutOfSample(spans=m, untagged=u) for m, u in zip(marginals, untagged, strict=True)]
-    return [OutOfSample(classes=cats) for _prediction, cats in predictor.analyze(texts, languages=languages)]
+    """The fold model's scores of ``docs``, the kind's way (``SCORINGS``)."""
+    return scoring_of(project).score(raw_predictor(project, model_dir), docs)
+
+
+def _beam_scores(predictor: Predictor, docs: list[Document]) -> list[OutOfSample]:
+    texts, languages = [d.text for d in docs], [d.language for d in docs]
+    marginals = predictor.entity_marginals(texts, BEAM_WIDTH, languages=languages)
+    given = [[(s.start, s.end, s.label) for s in d.spans] for d in docs]
+    untagged = predictor.untagged_entity_scores(texts, given, languages=languages)
+    return [OutOfSample(spans=m, untagged=u) for m, u in zip(marginals, untagged, strict=True)]
+
+
+def _candidate_scores(predictor: Predictor, docs: list[Document]) -> list[OutOfSample]:
+    found = predictor.span_candidates([d.text for d in docs], CANDIDATE_FLOOR, languages=[d.language for d in docs])
+    return [OutOfSample(spans=spans) for spans in found]
+
+
+def _class_scores(predictor: Predictor, docs: list[Document]) -> list[OutOfSample]:
+    analyzed = predictor.analyze([d.text for d in docs], languages=[d.language for d in docs])
+    return [OutOfSample(classes=cats) for _prediction, cats in analyzed]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One way of scoring held-out documents: ``name`` names its scores file (a new way rescores)."""
+
+    name: str
+    score: Callable[[Predictor, list[Document]], list[OutOfSample]]
+
+
+# Keyed by ``ProjectKind.held_out_scores``.
+SCORINGS: dict[str, Scoring] = {
+    "beam": Scoring(SCORING, _beam_scores),
+    "candidates": Scoring(f"candidates-floor{CANDIDATE_FLOOR}-v1", _candidate_scores),
+    "classes": Scoring(SCORING, _class_scores),
+}
+
+
+def scoring_of(project: LoadedProject) -> Scoring:
+    return SCORINGS[project_kind(project).held_out_scores]
 
 
 def _fold_model(project: LoadedProject, rest: list[Document], fold_dir: Path, weights: Path | None) -> tuple[Path, int]:
@@ -187,5 +222,5 @@ def _write_scores(path: Path, docs: list[Document], scores: list[OutOfSample]) -
     write_text(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
 
 
-__all__ = ["FOLDS", "MAX_FOLDS", "CrossFit", "cache_key", "cross_fit", "fold_of", "raw_predictor", "score_documents",
-           "scores_path", "train_fold"]
+__all__ = ["FOLDS", "MAX_FOLDS", "SCORINGS", "CrossFit", "Scoring", "cache_key", "cross_fit", "fold_of", "raw_predictor",
+           "score_documents", "scores_path", "scoring_of", "train_fold"]

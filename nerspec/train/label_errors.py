@@ -1,8 +1,9 @@
 """Likely label errors of a project (``nerspec lint --label-errors``): cross-fitted scores, ranked findings.
 
-The cross-fitting and its cache are ``nerspec.train.cross_fit``; the ranking is a check on data,
-``nerspec.corpus.label_errors``. ``apply`` puts the findings of the documents a change added or relabeled into
-the report when the same inputs were cross-fitted before (``cached_label_errors``: it never trains).
+The cross-fitting and its cache are ``nerspec.train.cross_fit``; the ranking is a check on data, the kind's
+(``ProjectKind.label_errors``: ``nerspec.corpus.label_errors`` for flat NER and classification,
+``nerspec.corpus.span_label_errors`` for overlapping entities). ``apply`` puts the findings of the documents a
+change added or relabeled into the report when the same inputs were cross-fitted before (``cached_label_errors``: it never trains).
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ from typing import TYPE_CHECKING
 from pydantic import JsonValue
 
 from nerspec.corpus.findings import excerpt
-from nerspec.corpus.label_errors import LabelError, class_label_errors, ner_label_errors
+from nerspec.corpus.label_errors import LabelError
 from nerspec.corpus.model import Corpus, Document
-from nerspec.errors import TrainingError
-from nerspec.kinds import kind_of, project_kind
-from nerspec.train.cross_fit import FOLDS, MAX_FOLDS, CrossFit, cache_key, cross_fit, read_scores, scores_path
+from nerspec.kinds import project_kind
+from nerspec.train.cross_fit import (
+    FOLDS,
+    MAX_FOLDS,
+    CrossFit,
+    cache_key,
+    cross_fit,
+    read_scores,
+    scores_path,
+    scoring_of,
+)
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -44,19 +53,14 @@ class LabelErrorReport:
 def find_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePaths, *, folds: int = FOLDS,
                       min_score: float = 0.0) -> LabelErrorReport:
     """Cross-fit every labeled document of ``corpus`` and rank where its labels and the models disagree."""
-    if project_kind(project).overlapping:  # refused before any fold trains: the checks read a parser's beam
-        raise TrainingError(f"project `{project.name}`: label errors need the flat NER model; a project with "
-                            "`overlapping: true` (a span categorizer) is not checked yet")
     docs = list(corpus.documents)
     return _report(project, docs, cross_fit(project, docs, paths, folds=folds), min_score)
 
 
 def _report(project: LoadedProject, docs: list[Document], fit: CrossFit, min_score: float) -> LabelErrorReport:
-    if kind_of(project.kind).annotates_spans:
-        errors = ner_label_errors(docs, fit.scores, min_score)
-    else:
-        spec = project.manifest.spec
-        errors = class_label_errors(docs, fit.scores, spec.multilabel, spec.training.threshold or 0.5, min_score)
+    spec = project.manifest.spec
+    errors = project_kind(project).label_errors(docs, fit.scores, spec.multilabel, spec.training.threshold or 0.5,
+                                                min_score)
     return LabelErrorReport(project.name, errors, fit.folds, fit.fingerprint, {d.id: d for d in docs}, fit.trained)
 
 
@@ -66,9 +70,10 @@ def cached_label_errors(project: LoadedProject, corpus: Corpus, paths: StatePath
     then any other number of folds it was run with), or None. Never trains: ``apply`` shows them in the report
     when CI ran the check first."""
     docs = list(corpus.documents)
+    scoring = scoring_of(project).name
     for folds in (FOLDS, *(k for k in range(2, MAX_FOLDS + 1) if k != FOLDS)):
         key = cache_key(model_fingerprint, folds)
-        scores = read_scores(scores_path(paths.cache / "cross-fit" / key), docs)
+        scores = read_scores(scores_path(paths.cache / "cross-fit" / key, scoring), docs)
         if scores is not None:
             return _report(project, docs, CrossFit(key, folds, scores, 0), min_score)
     return None

@@ -164,3 +164,23 @@ def test_a_docbin_id_that_is_not_a_string_or_integer_is_refused(tmp_path: Path) 
     doc.user_data["id"] = ["a"]
     DocBin(docs=[doc], store_user_data=True).to_disk(tmp_path / "d.spacy")
     assert "`id` must be a string or an integer, not a " in _refused(docbin.read, tmp_path / "d.spacy")  # msgpack: tuple
+
+
+@pytest.mark.parametrize(
+    ("shape", "spans", "message"),
+    [
+        ("jsonl", "[[0]]", "a span list needs three items: [start, end, label]"),
+        ("jsonl", "[null]", "a span must be a list [start, end, label] or an object"),
+        ("jsonl", '[{"start": 0, "end": 5}]', "missing key `label`"),
+        ("doccano-entities", '[{"start_offset": 0, "label": "PER"}]', "missing key `end_offset`"),
+        ("prodigy", "[[0, 5]]", "a span must be a list [start, end, label] or an object"),
+    ],
+)
+def test_a_span_of_the_wrong_shape_is_named_in_the_files_words(tmp_path: Path, shape: str, spans: str,
+                                                                message: str) -> None:
+    key = {"jsonl": "spans", "doccano-entities": "entities", "prodigy": "spans"}[shape]
+    record = json.dumps({"id": "x", "text": "Alice went home.", key: "SPANS"}).replace('"SPANS"', spans)
+    path = tmp_path / "d.jsonl"
+    path.write_text(record + "\n", encoding="utf-8")
+    problem = _refused(READERS[shape], path)
+    assert ":1:" in problem and message in problem and "subscriptable" not in problem, problem

@@ -203,10 +203,14 @@ def test_shadow_bad_candidate_fails_and_callers_never_see_it(tiny: Any, state: S
     store.close()
 
 
-def test_canary_answers_about_weight_sticky_per_id(tiny: Any, state: StatePaths) -> None:
+def test_canary_answers_about_weight_sticky_per_id_on_both_apis(tiny: Any, state: StatePaths) -> None:
+    """One prediction path: the jobs API routes a document to the same model as the native endpoint (the recorded
+    weight, sticky per id), with the candidate's answers, and records the same observations."""
     production, candidate = stage(tiny, state, {"strategy": "canary", "weight": 0.3,
-                                                "analysis": {"min_documents": 1000}})
+                                                "analysis": {"min_documents": 1000}}, shuffled=True)
     docs = [{"id": f"user-{i}", "text": TRAFFIC[i % 40]["text"]} for i in range(200)]
+    by_model = {fp: answers(state.models / fp, docs[:75]) for fp in (production, candidate)}
+    assert by_model[production] != by_model[candidate]  # the answers tell the models apart
     for server in serve(state):
         first = [d for i in range(0, 200, 25) for d in post(server.url, docs[i:i + 25])["documents"]]
         again = [d for i in range(0, 200, 25) for d in post(server.url, docs[i:i + 25])["documents"]]
@@ -217,3 +221,11 @@ def test_canary_answers_about_weight_sticky_per_id(tiny: Any, state: StatePaths)
         assert [(d["id"], d["modelFingerprint"]) for d in again] == [(d["id"], d["modelFingerprint"]) for d in first]
         assert [d["id"] for d in first] == [d["id"] for d in docs]  # request order kept
         assert observations(state, 2 * len(by_candidate)) == 2 * len(by_candidate)  # production computed too
+        routed = [(d["id"], d["modelFingerprint"]) for d in first[:75]]
+        assert [d["entities"] for d in first[:75]] == [by_model[fp][i] for i, (_, fp) in enumerate(routed)]
+        job = [d for i in range(0, 75, 25) for d in jobs(server.url, docs[i:i + 25])]
+        assert [(d["id"], d["modelFingerprint"]) for d in job] == routed
+        assert [d["entities"] for d in job] == [d["entities"] for d in first[:75]]
+        canary = sum(fp == candidate for _, fp in routed)
+        expected = 2 * len(by_candidate) + canary  # production's answer computed for each, as on the native API
+        assert observations(state, expected) == expected

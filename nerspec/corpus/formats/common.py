@@ -114,6 +114,9 @@ def parse_json(path: Path) -> Parsed:
         raise fail(path, f"invalid JSON at byte offset {byte}: {exc.msg}", exc.lineno, exc.colno) from None
 
 
+# Problems one file reports before a reader stops: a file broken throughout says so in a screenful.
+MAX_PROBLEMS = 50
+
 # Bounds what one record may hold: a 45 MB line with 3,000,000 spans took minutes and gigabytes to check.
 MAX_SPANS_PER_DOCUMENT = 10_000
 
@@ -122,6 +125,18 @@ def at(value: object, key: str | int) -> JsonValue:
     """``value[key]`` on a parsed JSON value whose shape is not checked yet: it fails as indexing does
     (``TypeError``, ``KeyError``, ``IndexError``), and the reader's one ``except`` locates that."""
     return value[key]  # type: ignore[index]
+
+
+def shape_error(exc: Exception) -> str:
+    """What ``at`` (or a converter) failing on a record of the wrong shape means, in the file's words rather
+    than Python's (``list index out of range``, ``'NoneType' object is not subscriptable``, ``'label'``)."""
+    if isinstance(exc, KeyError):
+        return f"missing key `{exc.args[0]}`" if exc.args else "a missing key"
+    if isinstance(exc, IndexError):
+        return "a span list needs three items: [start, end, label]"
+    if isinstance(exc, TypeError) and ("subscriptable" in str(exc) or "indices" in str(exc)):
+        return "a span must be a list [start, end, label] or an object with its start, end and label"
+    return str(exc)
 
 
 def span(start: object, end: object, label: object) -> Span:
@@ -183,6 +198,7 @@ class ProjectInfo:
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
+    overlapping: bool = False  # ``spec.overlapping``: entities may overlap (a DocBin writes them as a span group)
 
 
 def project_info(project: LoadedProject) -> ProjectInfo:
@@ -197,6 +213,7 @@ def project_info(project: LoadedProject) -> ProjectInfo:
         multilabel=manifest.spec.multilabel,
         description=manifest.metadata.description,
         multilingual=manifest.metadata.multilingual,
+        overlapping=manifest.spec.overlapping,
     )
 
 

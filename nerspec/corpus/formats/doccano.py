@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import MAX_SPANS_PER_DOCUMENT, ProjectInfo, at, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import (
+    MAX_SPANS_PER_DOCUMENT,
+    ProjectInfo,
+    at,
+    class_names,
+    record_id,
+    shape_error,
+    span,
+    spans,
+)
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Annotation, Document, Span
 
@@ -53,7 +62,7 @@ def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
         items = record.get("annotations")
         by_user = _by_user(items) if isinstance(items, list) else {}
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed `label`, `entities` or `annotations`: {exc}") from None
+        raise RecordError(f"malformed `label`, `entities` or `annotations`: {shape_error(exc)}") from None
     if by_user:
         doc.annotations = [Annotation(user, tuple(spans_), tuple(labels)) for user, (spans_, labels) in by_user.items()]
         doc.spans, doc.labels = list(doc.annotations[-1].spans), list(doc.annotations[-1].labels)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import jsonl
-from nerspec.corpus.formats.common import ProjectInfo, at, class_names, record_id, span, spans
+from nerspec.corpus.formats.common import ProjectInfo, at, class_names, record_id, shape_error, span, spans
 from nerspec.corpus.formats.jsonl import RecordError, dataset_of, language_of, status_of
 from nerspec.corpus.model import Annotation, Document
 
@@ -49,7 +49,7 @@ def _document(line: JsonValue, path: Path, where: str, lineno: int) -> Document:
         elif isinstance(record.get("label"), str) and answer == "accept":
             doc.labels = class_names(record["label"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed `spans` or `accept`: {exc}") from None
+        raise RecordError(f"malformed `spans` or `accept`: {shape_error(exc)}") from None
     if answer != "accept" and not doc.status:
         doc.status = "unlabeled"
     annotator = record.get("_annotator_id", record.get("_session_id"))

@@ -33,7 +33,9 @@ Left out of the reference API (not used by the official client for these task ki
 - ``DELETE`` of a job (the reference has no delete; results simply expire) and listing jobs.
 - Job results survive only in memory: a server restart forgets them (the client then gets 404).
 - ``loggingOptOut`` is accepted and ignored (nerspec does not log document text); ``modelVersion`` is not
-  reported (custom deployments have none); each task's results name the ``modelFingerprint`` that answered.
+  reported (custom deployments have none); each task's results name the ``modelFingerprint`` that answered,
+  and while a rollout is staged each document does too: a canary candidate answers its share of the documents
+  exactly as on the native endpoint (``nerspec.serve.rollouts.analyze`` routes both APIs).
 - Azure AD (bearer) authentication for the runtime API; only subscription keys.
 - Warnings such as ``LongWordsInDocument`` / ``DocumentTruncated`` are never produced: documents are never
   truncated (over the limit they are errors).

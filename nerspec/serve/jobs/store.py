@@ -26,10 +26,13 @@ from nerspec.serve.jobs.models import (
     _iso,
     _now,
 )
+from nerspec.serve.rollouts import Asked
 
 if TYPE_CHECKING:
-    from nerspec.serve.documents import DocumentResultJSON
+    from nerspec.serve.documents import DocumentResult, DocumentResultJSON
+    from nerspec.serve.errors import DocumentErrorJSON
     from nerspec.serve.jobs.models import TaskResultsJSON
+    from nerspec.serve.registry import Loaded
     from nerspec.serve.state import ServeState
 
 
@@ -146,20 +149,26 @@ class JobStore:
             task.error = _task_error("InvalidRequest", f"Task kind {task.kind} does not match project "
                                      f"'{task.project}', a {labelling}{loaded.kind}.", "InvalidParameterValue")
             return
-        spent: list[float] = []
-        documents, errors = analyze_documents(loaded, job.documents, task.unit, 400,
-                                              single_label=task.kind in SINGLE_LABEL_TASKS,
-                                              scheduler=self.state.scheduler, client=f"job:{job.id}",
-                                              monitoring=self.state.monitoring, timings=spent)
-        rollouts = self.state.rollouts
-        if rollouts is not None:  # a staged shadow sees these documents too (canaries route the native API only)
-            rollouts.shadow_answered(task.project, task.deployment, job.documents, documents, sum(spent), task.unit)
+        documents, errors = self._analyze(job, task, loaded)
         if kind.job_result_key != kind.result_key:  # the reference names the list "class" for classification
             documents = [replace(d, key=kind.job_result_key) for d in documents]
         self.state.metrics.observe_documents(task.project, task.deployment, "jobs", len(documents), len(errors))
         task.results = {"documents": [d.to_json() for d in documents], "errors": errors, "projectName": task.project,
                         "deploymentName": task.deployment, "modelFingerprint": loaded.fingerprint}
         task.status, task.updated = "succeeded", _now()
+
+    def _analyze(self, job: Job, task: TaskRun, loaded: Loaded) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
+        """A task's documents, through the scheduler; while a candidate is staged, through the rollout's routing
+        (``nerspec.serve.rollouts.analyze``, the native endpoint's too): shadowed, or answered by the canary."""
+        single_label = task.kind in SINGLE_LABEL_TASKS
+        client = f"job:{job.id}"
+        rollouts = self.state.rollouts
+        candidate = rollouts.get(task.project, task.deployment) if rollouts is not None else None
+        if candidate is None:
+            return analyze_documents(loaded, job.documents, task.unit, 400, single_label=single_label,
+                                     scheduler=self.state.scheduler, client=client, monitoring=self.state.monitoring)
+        return rollouts.run(self.state.workers, client, loaded, candidate, job.documents, task.unit,
+                            Asked(too_large_status=400, single_label=single_label))
 
     def _finish(self, job: Job) -> None:
         failed = [t for t in job.tasks if t.status == "failed"]

@@ -1,0 +1,89 @@
+"""Ranking likely label errors of nested entities from a span categorizer's out-of-sample scores (given here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerspec.corpus.label_errors import OutOfSample
+from nerspec.corpus.model import Document, Span
+from nerspec.corpus.span_label_errors import near_misses, span_label_errors
+
+TEXT = "The Bank of Paris hired Ana Lima."  # Bank of Paris 4-17, of Paris 9-17, Paris 12-17, Ana Lima 24-32
+ORG, OF_PARIS, PARIS, PERSON = Span(4, 17, "ORG"), Span(9, 17, "LOC"), Span(12, 17, "LOC"), Span(24, 32, "PER")
+SURE = {(4, 17, "ORG"): 0.95, (12, 17, "LOC"): 0.9, (24, 32, "PER"): 0.97}  # the model reads the right tags
+
+
+def doc(doc_id: str, *spans: Span, text: str = TEXT) -> Document:
+    return Document(id=doc_id, text=text, spans=list(spans))
+
+
+def found(docs: list[Document], scores: list[OutOfSample]) -> list[tuple[object, ...]]:
+    return [(e.id, e.kind, e.text, e.label, e.suggested, round(e.score, 4))
+            for e in span_label_errors(docs, scores)]
+
+
+def test_nested_tags_the_model_reads_are_not_rivals() -> None:
+    # The organisation holds the place; the model also gives the place's span a little ORG and the organisation's
+    # a little LOC: neither is a wrong type (the tags are likelier), a boundary (another tag's span) or missing.
+    readings = {**SURE, (12, 17, "ORG"): 0.4, (4, 17, "LOC"): 0.3}
+    assert span_label_errors([doc("ok", ORG, PARIS, PERSON)], [OutOfSample(readings)]) == []
+
+
+def test_each_kind_is_found_and_ranked() -> None:
+    docs = [
+        doc("typed", ORG, Span(12, 17, "PER"), PERSON),  # the nested place tagged as a person
+        doc("untagged", ORG, PERSON),  # the nested place left untagged
+        doc("bounds", ORG, OF_PARIS, PERSON),  # the place tagged with "of"
+        doc("rejected", ORG, PARIS, PERSON, Span(0, 3, "PER")),  # "The" tagged as a person
+    ]
+    scores = [
+        OutOfSample({**SURE, (12, 17, "PER"): 0.2}),
+        OutOfSample({**SURE, (9, 17, "LOC"): 0.2}),  # "of Paris" LOC: the same place at other boundaries
+        OutOfSample({**SURE, (9, 17, "LOC"): 0.1}),
+        OutOfSample({**SURE, (0, 3, "PER"): 0.02}),
+    ]
+    assert found(docs, scores) == [
+        ("untagged", "missing", "Paris", None, "LOC", 0.9),  # the best of the overlapping LOC readings
+        # A retyped or moved tag: sure of the other reading (0.9) and against the given one (0.9, 0.8).
+        ("bounds", "boundary", "of Paris", "LOC", "LOC", round(0.9 * 0.9, 4)),
+        ("typed", "wrong_type", "Paris", "PER", "LOC", round(0.9 * 0.8, 4)),
+        # Four of the six PER tags are found (not "The", not the place): a rejection counts two thirds.
+        ("rejected", "rejected", "The", "PER", None, round(0.98 * 4 / 6, 4)),
+    ]
+    bounds = next(e for e in span_label_errors(docs, scores) if e.kind == "boundary")
+    assert bounds.proposed == PARIS and bounds.to_json()["start"] == 9
+    assert span_label_errors(docs, scores, min_score=0.8) == span_label_errors(docs, scores)[:2]
+
+
+def test_a_missing_span_is_one_finding_per_span_and_type_run_and_its_types_are_or_ed() -> None:
+    # Nothing tagged: the organisation and the place nested in it are two findings; the organisation's shorter
+    # ORG reading is the same string at other boundaries (one finding); the place's PER reading adds to its LOC.
+    readings = {(4, 17, "ORG"): 0.8, (9, 17, "ORG"): 0.5, (12, 17, "LOC"): 0.6, (12, 17, "PER"): 0.5}
+    errors = span_label_errors([doc("bare")], [OutOfSample(readings)])
+    assert [(e.start, e.end, e.suggested, round(e.score, 4)) for e in errors] == [
+        (4, 17, "ORG", 0.8),
+        (12, 17, "LOC", round(1 - 0.4 * 0.5, 4)),  # noisy-or: 0.8
+    ]
+    assert [e.kind for e in errors] == ["missing", "missing"]
+    assert errors[0].score == errors[1].score == pytest.approx(0.8)  # ties in offset order
+
+
+def test_a_same_type_reading_inside_another_entity_is_not_a_boundary_of_this_tag() -> None:
+    text = "aa bb cc dd"  # aa bb 0-5, bb 3-5, bb cc 3-8
+    tag, crossing = Span(0, 5, "X"), Span(3, 8, "Y")
+    readings = {(0, 5, "X"): 0.7, (3, 8, "Y"): 0.9, (3, 5, "X"): 0.8}
+    # "bb" X lies inside the Y tag, which does not hold the X tag: not that tag's other boundary, a missing tag.
+    assert near_misses(tag, readings, [tag, crossing]) == []
+    errors = span_label_errors([doc("cross", tag, crossing, text=text)], [OutOfSample(readings)])
+    assert [(e.kind, e.text, e.suggested) for e in errors] == [("missing", "bb", "X")]
+    # Without the Y tag, the same reading moves the X tag's boundary (the model prefers it: 0.8 > 0.7).
+    assert near_misses(tag, readings, [tag]) == [(3, 5, "X")]
+    alone = span_label_errors([doc("alone", tag, text=text)], [OutOfSample(readings)])
+    assert [(e.kind, e.text, e.suggested, round(e.score, 4)) for e in alone] == [
+        ("missing", "bb cc", "Y", 0.9), ("boundary", "aa bb", "X", round(0.8 * 0.3, 4))]
+
+
+def test_a_span_tagged_with_two_types_is_not_a_wrong_type() -> None:
+    both = [ORG, Span(4, 17, "LOC")]  # an organisation that is also read as a place, both tagged
+    readings = {(4, 17, "ORG"): 0.6, (4, 17, "LOC"): 0.9}
+    assert span_label_errors([doc("both", *both)], [OutOfSample(readings)]) == []
