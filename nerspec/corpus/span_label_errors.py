@@ -41,11 +41,14 @@ def span_label_errors(docs: Sequence[Document], scores: Sequence[OutOfSample], m
     recall = _recall(docs, scores)
     out: list[LabelError] = []
     for doc, oos in zip(docs, scores, strict=True):
+        of_type: dict[str, list[SpanKey]] = defaultdict(list)  # the readings by type, for the near-misses
+        for key in oos.spans:
+            of_type[key[2]].append(key)
         near: set[SpanKey] = set()  # every tag's near-misses: boundary questions, not missing tags
         for span in doc.spans:
-            misses = near_misses(span, oos.spans, doc.spans)
+            misses = near_misses(span, of_type.get(span.label, []), doc.spans)
             near.update(misses)
-            finding = _tag_error(doc, span, oos.spans, misses, recall)
+            finding = _tag_error(doc, span, oos.spans, misses, of_type.keys(), recall)
             if finding is not None:
                 out.append(finding)
         out.extend(_missing(doc, oos.spans, near))
@@ -81,11 +84,12 @@ def _recall(docs: Sequence[Document], scores: Sequence[OutOfSample]) -> dict[str
 
 
 def _tag_error(doc: Document, tag: Span, readings: dict[SpanKey, float], misses: list[SpanKey],
-               recall: dict[str, float]) -> LabelError | None:
-    """The model's likeliest disagreement with one tag, or None where it agrees."""
+               types: Iterable[str], recall: dict[str, float]) -> LabelError | None:
+    """The model's likeliest disagreement with one tag (``types``: those the readings have), or None."""
     given = readings.get((tag.start, tag.end, tag.label), 0.0)
-    tagged = {(s.start, s.end, s.label) for s in doc.spans}
-    retyped = [(p, k) for k, p in readings.items() if k[:2] == (tag.start, tag.end) and k not in tagged]
+    tagged = {s.label for s in doc.spans if (s.start, s.end) == (tag.start, tag.end)}  # types given this span
+    retyped = [(readings[k], k) for k in ((tag.start, tag.end, label) for label in types if label not in tagged)
+               if k in readings]
     moved = [(readings[k], k) for k in misses]
     text = doc.text[tag.start : tag.end]
     best = max([*retyped, *moved], default=None)

@@ -42,3 +42,21 @@ def test_predictions_overlap_with_confidences(spans_model: tuple[Path, Path, Any
     assert {(e["text"], e["category"]) for e in first} >= {("Bank of Oslo", "ORG"), ("Oslo", "LOC")}
     assert all(0.0 <= e["confidenceScore"] <= 1.0 for e in first + second)
     assert all(TEXTS[0][e["offset"]:e["offset"] + e["length"]] == e["text"] for e in first)
+
+
+def test_span_candidates_hold_every_prediction_at_its_raw_score_and_more(spans_model: tuple[Path, Path, Any]) -> None:
+    # The label-error check's scores (``Predictor.span_candidates``): every suggested (span, type) from a floor,
+    # the predictions among them with the same raw probabilities the one prediction path returns.
+    from nerspec.predict import Predictor
+    from nerspec.train.artifact import read_artifact
+
+    _root, _state, artifact = spans_model
+    found = read_artifact(artifact.path)
+    raw = Predictor(found.path, found.meta, calibrate=False)
+    candidates = raw.span_candidates(TEXTS, 0.0)
+    for text, predicted, weighed in zip(TEXTS, raw.predict(TEXTS), candidates, strict=True):
+        assert {(e.start, e.end, e.category): e.confidence for e in predicted}.items() <= {
+            k: round(p, 4) for k, p in weighed.items()}.items()
+        assert all(text[s:e] == text[s:e].strip() and label in {"PERSON", "ORG", "LOC"} for s, e, label in weighed)
+        assert len(weighed) > len(predicted) and min(weighed.values()) < 0.5  # not only what reaches 0.5
+    assert all(p >= 0.2 for p in raw.span_candidates(TEXTS, 0.2)[0].values())
