@@ -195,6 +195,7 @@ class ProjectInfo:
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
+    overlapping: bool = False  # ``spec.overlapping``: entities may overlap (a DocBin writes them as a span group)
 
 
 def project_info(project: LoadedProject) -> ProjectInfo:
@@ -209,6 +210,7 @@ def project_info(project: LoadedProject) -> ProjectInfo:
         multilabel=manifest.spec.multilabel,
         description=manifest.metadata.description,
         multilingual=manifest.metadata.multilingual,
+        overlapping=manifest.spec.overlapping,
     )
 
 
