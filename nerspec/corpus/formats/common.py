@@ -114,6 +114,9 @@ def parse_json(path: Path) -> Parsed:
         raise fail(path, f"invalid JSON at byte offset {byte}: {exc.msg}", exc.lineno, exc.colno) from None
 
 
+# Problems one file reports before a reader stops: a file broken throughout says so in a screenful.
+MAX_PROBLEMS = 50
+
 # Bounds what one record may hold: a 45 MB line with 3,000,000 spans took minutes and gigabytes to check.
 MAX_SPANS_PER_DOCUMENT = 10_000
 
