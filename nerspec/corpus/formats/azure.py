@@ -189,9 +189,7 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     return out
 
 
-class _Reading(NamedTuple):
-    """What every entry of one labels file is read with."""
-
+class _Reading(NamedTuple):  # what every entry of one labels file is read with
     path: Path  # the labels file
     base: str  # its directory, where locations start
     base_shown: str
@@ -231,8 +229,7 @@ def _entry_documents(reading: _Reading, n: int, doc: JsonValue) -> list[Document
     if not isinstance(regions, list):
         raise fail(path, "`entities` must be a list of regions", where=f"{where}.entities")
     if not regions:
-        return [Document(id=doc_id, text=text, dataset=common.dataset, location=common.location,
-                         language=common.language)]
+        return [Document(id=doc_id, text=text, dataset=common.dataset, location=common.location, language=common.language)]
     return _region_documents(path, location, where, doc_id, text, regions, reading.index_type, common)
 
 

@@ -94,11 +94,16 @@ def _group_spans(doc: Doc, problems: list[str]) -> list[Span]:
     spans: list[Span] = []
     for index in range(len(group)):
         where = f"doc.spans[{SPANS_KEY!r}][{index}]"
-        try:  # spaCy checks the token range when it builds the span, and looks the label's hash up
+        try:  # spaCy checks the token range when it builds the span
             found = group[index]
+        except (IndexError, ValueError) as exc:
+            problems.append(f"{where}: token range outside the document's {len(doc)} tokens ({exc})")
+            continue
+        try:  # a label is a hash into the file's strings
             label = found.label_
-        except (IndexError, KeyError, ValueError) as exc:
-            problems.append(f"{where}: not a span of this document: {exc}")
+        except KeyError:
+            problems.append(f"{where}: span {found.start_char}..{found.end_char}: label {found.label} is not a "
+                            "string of this file")
             continue
         if not label:
             problems.append(f"{where}: span {found.start_char}..{found.end_char} has no label")

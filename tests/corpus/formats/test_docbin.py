@@ -123,9 +123,11 @@ def _span(label: int, start: int, end: int, start_char: int, end_char: int) -> b
 
 ORG = 383  # spaCy's symbol for "ORG" (its strings table always knows it)
 MALFORMED = {  # each after a valid span: the second of the group
-    "token range past the end": (_span(ORG, 1, 900, 4, 19), "doc.spans['sc'][1]: not a span of this document: [E035]"),
-    "negative token range": (_span(ORG, -3, 1, 0, 3), "doc.spans['sc'][1]: not a span of this document: [E035]"),
-    "label not a string": (_span(12345, 1, 4, 4, 19), "doc.spans['sc'][1]: not a span of this document: "),
+    "token range past the end": (_span(ORG, 1, 900, 4, 19),
+                                 "doc.spans['sc'][1]: token range outside the document's 9 tokens ([E035] "),
+    "negative token range": (_span(ORG, -3, 1, 0, 3), "doc.spans['sc'][1]: token range outside the document's 9 tokens"),
+    "label not a string": (_span(12345, 1, 4, 4, 19),
+                           "doc.spans['sc'][1]: span 4..19: label 12345 is not a string of this file"),
     "no label": (_span(0, 1, 4, 4, 19), "doc.spans['sc'][1]: span 4..19 has no label"),
     "corrupt record": (b"short", "not a spaCy DocBin document: unpack requires a buffer of 40 bytes"),
 }
@@ -154,7 +156,7 @@ def test_validate_locates_malformed_spans_and_exits_1(tmp_path: Path) -> None:
     _with_group(root, [_span(ORG, 1, 4, 4, 19), _span(12345, 1, 900, 4, 19)])
     result = CliRunner().invoke(cli, ["validate", str(root)])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "data/data.spacy: doc 1: doc.spans['sc'][1]: not a span of this document: [E035]" in result.stderr
+    assert "data/data.spacy: doc 1: doc.spans['sc'][1]: token range outside the document's 9 tokens" in result.stderr
     # Character offsets outside the text, on a valid token range: read, then located by the checks.
     _with_group(root, [_span(ORG, 1, 4, 4, 900)])
     result = CliRunner().invoke(cli, ["validate", str(root)])
