@@ -143,10 +143,11 @@ def test_conll_with_windows_or_classic_mac_line_ends_reads_the_same(tmp_path: Pa
     path = tmp_path / "d.conll"
     path.write_bytes(CONLL.replace("\n", newline).encode("utf-8"))  # a lone CR used to hide all after -DOCSTART-
     assert [(d.id, d.text, d.spans, d.line) for d in conll.read(path)] == [
-        (d.id, d.text, d.spans, d.line) for d in conll.read(_written(tmp_path / "lf.conll", CONLL))]
+        (d.id, d.text, d.spans, d.line) for d in conll.read(_written(tmp_path / "lf" / "d.conll", CONLL))]
 
 
 def _written(path: Path, text: str) -> Path:
+    path.parent.mkdir()
     path.write_bytes(text.encode("utf-8"))
     return path
 
