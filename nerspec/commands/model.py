@@ -191,7 +191,7 @@ def predict_command(
     \b
     Examples:
       nerspec predict projects/example "Alice flew to Paris on Monday."
-      nerspec predict projects/example --deployment staging -f inbox.jsonl > entities.jsonl
+      nerspec predict projects/example --deployment production -f inbox.jsonl > entities.jsonl
       nerspec predict --model .nerspec/models/<fingerprint> -f notes.txt --json
     """
     from nerspec.kinds import kind_of

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import SAMPLE, write_azure, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from nerspec.corpus.formats import azure, conll, docbin, folders, jsonl
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
+from tests.corpus.corpus_fixtures import SAMPLE, write_azure, write_jsonl
 
 NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 

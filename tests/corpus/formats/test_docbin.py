@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from corpus_fixtures import ner_manifest, write_manifest
 
 from nerspec.cli import cli
 from nerspec.corpus.formats import docbin, write
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
+from tests.corpus.corpus_fixtures import ner_manifest, write_manifest
 
 pytest.importorskip("spacy")
 
