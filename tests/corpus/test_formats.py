@@ -137,6 +137,20 @@ def test_conll_iob2_documents(tmp_path: Path) -> None:
     assert second.text == "Bob" and second.spans == [Span(0, 3, "PER")]
 
 
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "lone cr"])
+def test_conll_with_windows_or_classic_mac_line_ends_reads_the_same(tmp_path: Path, newline: str) -> None:
+    path = tmp_path / "d.conll"
+    path.write_bytes(CONLL.replace("\n", newline).encode("utf-8"))  # a lone CR used to hide all after -DOCSTART-
+    assert [(d.id, d.text, d.spans, d.line) for d in conll.read(path)] == [
+        (d.id, d.text, d.spans, d.line) for d in conll.read(_written(tmp_path / "lf" / "d.conll", CONLL))]
+
+
+def _written(path: Path, text: str) -> Path:
+    path.parent.mkdir()
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
 @pytest.mark.parametrize("tags", [
     ["I-PER", "I-PER", "O", "I-LOC", "B-LOC"],      # IOB1: B only between two entities of one type
     ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"],      # IOB2
