@@ -209,3 +209,15 @@ def test_the_read_only_lifecycle_commands_run_as_printed(arguments: list[str], e
     result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 0, result.output
     assert expected in result.output
+
+
+def test_serve_without_its_extra_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's `nerspec serve` needs the `serve` extra (make demo installs it); a bare `pip install nerspec`
+    # gets the pip line to run, not a traceback.
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    monkeypatch.setenv("NERSPEC_STATE", str(tmp_path / "state"))
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 1, result.output
+    assert "uvicorn is not installed; it comes with nerspec's `serve` extra: pip install 'nerspec[serve]'" in result.output
+    assert "Traceback" not in result.output
+    assert "install -e '.[serve]'" in (ROOT / "Makefile").read_text(encoding="utf-8")
