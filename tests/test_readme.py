@@ -223,3 +223,23 @@ def test_serve_without_its_extra_names_the_extra(tmp_path: Path, monkeypatch: py
     assert "uvicorn is not installed; it comes with nerspec's `serve` extra: pip install 'nerspec[serve]'" in result.output
     assert "Traceback" not in result.output
     assert "install -e '.[serve]'" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_the_manifest_fragments_are_valid_in_a_manifest(tmp_path: Path) -> None:
+    # The README's `spec` fragments (gates, data sources, deployments, training), each put into the example manifest.
+    import yaml
+
+    from nerspec.manifest.load import load_project
+
+    base = yaml.safe_load(next(b for b in _blocks("yaml") if b.startswith("# yaml-language-server")))
+    base["spec"]["data"] = [{"name": "labeled", "format": "azure", "path": "data/labels.json"}]
+    base["metadata"]["multilingual"] = True  # the per-language gates' section is about multilingual projects
+    fragments = [block for block in _blocks("yaml") if block.startswith("  ")]
+    assert len(fragments) >= 6
+    for number, fragment in enumerate(fragments):
+        manifest = json.loads(json.dumps(base))
+        manifest["spec"].update(yaml.safe_load(fragment))
+        project = tmp_path / f"p{number}"
+        project.mkdir()
+        (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+        assert load_project(project).name == "loan-agreements", fragment
