@@ -47,11 +47,12 @@ def test_readme_shell_examples_have_no_shell_expansion_in_double_quotes() -> Non
 
 
 def _written_at_the_root() -> set[str]:
-    """Relative paths the README's shell examples write: `-o X`, `> X`, `state backup X`, `clone SRC X`."""
+    """Relative paths the README's shell examples write: `-o X`, `> X`, `state backup X`, `clone SRC X`,
+    `services.sh start X`."""
     written = set()
     for line in _shell_lines():
         command = line.split("  #", 1)[0]
-        for target in re.findall(r"(?:\s-o|>>?|\sbackup|\sclone\s+\S+)\s+([\w./-]+)", command):
+        for target in re.findall(r"(?:\s-o|>>?|\sbackup|\sclone\s+\S+|services\.sh\s+start)\s+([\w./-]+)", command):
             if not target.startswith(("/", "$", ".nerspec", "projects/")):
                 written.add(target)
     return written
@@ -59,7 +60,7 @@ def _written_at_the_root() -> set[str]:
 
 def test_what_the_readme_writes_is_git_ignored() -> None:
     written = _written_at_the_root()
-    assert {"report.md", "pool.jsonl", "batch.json", "drafts.jsonl"} <= written
+    assert {"report.md", "pool.jsonl", "batch.json", "drafts.jsonl", ".team"} <= written
     root = README.parent
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
