@@ -1,8 +1,8 @@
 """The README as a new user reads it: its shell examples paste cleanly (no `$` the shell would expand inside double
 quotes), every `nerspec` command it prints exists with the options it names, its manifest, settings and nested
 examples validate, its links resolve, and the read-only lifecycle commands run on `projects/example` as printed.
-Commands that train (`make demo`, `apply`, `lint --label-errors`) are run by tests/test_demo.py and the command
-tests, not here."""
+Commands that train (`make demo`, `apply`, `lint --label-errors`) are not run here: tests/test_demo.py runs the
+demo's report and suggestions on a tiny project, the command tests the rest."""
 
 from __future__ import annotations
 
@@ -186,10 +186,12 @@ def test_the_nested_example_validates(tmp_path: Path) -> None:
     assert "nested: " in result.output and ", valid" in result.output
 
 
-def test_the_predict_input_example_is_a_jsonl_record() -> None:
-    line = next(line for line in _shell_lines() if line.startswith("echo") and "> input.jsonl" in line)
-    record = json.loads(shlex.split(line)[1])
-    assert set(record) == {"id", "text"}
+def test_the_input_files_the_examples_write_are_jsonl_records() -> None:
+    lines = [line for line in _shell_lines() if line.startswith("echo") and ".jsonl" in line]
+    assert any("> input.jsonl" in line for line in lines) and any("> pool.jsonl" in line for line in lines)
+    for line in lines:
+        record = json.loads(shlex.split(line)[1])
+        assert set(record) == {"id", "text"}, line
 
 
 @pytest.mark.parametrize(("arguments", "expected"), [
