@@ -21,11 +21,10 @@ class NotRegularFile(OSError):
     def __init__(self, path: str | os.PathLike[str], what: str) -> None:
         super().__init__(f"is {what}, expected a regular file")
         self.filename = os.fspath(path)
-        self.strerror = self.args[0]  # what the command line's OSError handler names after the path
         self.what = what
 
     def __str__(self) -> str:  # not OSError's ``[Errno None] None: 'path'``
-        return f"{self.filename}: {self.strerror}"
+        return f"{self.filename}: {self.args[0]}"
 
 
 def describe(mode: int) -> str:

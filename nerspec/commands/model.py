@@ -13,7 +13,7 @@ import click
 
 from nerspec import safeio
 from nerspec.commands.common import echo_json, json_option, state_option
-from nerspec.errors import DataError, Problem
+from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
 from nerspec.predictions import Prediction, to_json
 
@@ -272,7 +272,7 @@ def _predict_file(
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
     # A FIFO or /dev/zero is refused (safeio), never read until it ends.
-    handle: IO[str] = sys.stdin if is_stdin else os.fdopen(safeio.open_regular(input_file), encoding="utf-8")
+    handle: IO[str] = sys.stdin if is_stdin else os.fdopen(_open_regular(input_file), encoding="utf-8")
     size = None if is_stdin else os.fstat(handle.fileno()).st_size
     out = sys.stdout
     try:
@@ -301,6 +301,13 @@ def _predict_file(
     finally:
         if not is_stdin:
             handle.close()
+
+
+def _open_regular(path: Path) -> int:
+    try:
+        return safeio.open_regular(path)
+    except safeio.NotRegularFile as exc:
+        raise NerspecError(str(exc)) from None
 
 
 def _not_utf8(input_file: Path, is_stdin: bool, exc: UnicodeDecodeError) -> Problem:
