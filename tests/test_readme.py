@@ -47,11 +47,12 @@ def test_readme_shell_examples_have_no_shell_expansion_in_double_quotes() -> Non
 
 
 def _written_at_the_root() -> set[str]:
-    """Relative paths the README's shell examples write: `-o X`, `> X`, `state backup X`, `clone SRC X`."""
+    """Relative paths the README's shell examples write: `-o X`, `> X`, `state backup X`, `clone SRC X`,
+    `services.sh start X`."""
     written = set()
     for line in _shell_lines():
         command = line.split("  #", 1)[0]
-        for target in re.findall(r"(?:\s-o|>>?|\sbackup|\sclone\s+\S+)\s+([\w./-]+)", command):
+        for target in re.findall(r"(?:\s-o|>>?|\sbackup|\sclone\s+\S+|services\.sh\s+start)\s+([\w./-]+)", command):
             if not target.startswith(("/", "$", ".nerspec", "projects/")):
                 written.add(target)
     return written
@@ -59,7 +60,7 @@ def _written_at_the_root() -> set[str]:
 
 def test_what_the_readme_writes_is_git_ignored() -> None:
     written = _written_at_the_root()
-    assert {"report.md", "pool.jsonl", "batch.json", "drafts.jsonl"} <= written
+    assert {"report.md", "pool.jsonl", "batch.json", "drafts.jsonl", ".team"} <= written
     root = README.parent
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
@@ -223,3 +224,23 @@ def test_serve_without_its_extra_names_the_extra(tmp_path: Path, monkeypatch: py
     assert "uvicorn is not installed; it comes with nerspec's `serve` extra: pip install 'nerspec[serve]'" in result.output
     assert "Traceback" not in result.output
     assert "install -e '.[serve]'" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_the_manifest_fragments_are_valid_in_a_manifest(tmp_path: Path) -> None:
+    # The README's `spec` fragments (gates, data sources, deployments, training), each put into the example manifest.
+    import yaml
+
+    from nerspec.manifest.load import load_project
+
+    base = yaml.safe_load(next(b for b in _blocks("yaml") if b.startswith("# yaml-language-server")))
+    base["spec"]["data"] = [{"name": "labeled", "format": "azure", "path": "data/labels.json"}]
+    base["metadata"]["multilingual"] = True  # the per-language gates' section is about multilingual projects
+    fragments = [block for block in _blocks("yaml") if block.startswith("  ")]
+    assert len(fragments) >= 6
+    for number, fragment in enumerate(fragments):
+        manifest = json.loads(json.dumps(base))
+        manifest["spec"].update(yaml.safe_load(fragment))
+        project = tmp_path / f"p{number}"
+        project.mkdir()
+        (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+        assert load_project(project).name == "loan-agreements", fragment
