@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+ and make:
-#   make demo   create .venv, install nerspec, apply the example projects end to end
+#   make demo   create .venv, install nerspec (with the serve extra), apply the example projects end to end
 #   make test   create .venv, install the dev extras, run the whole test suite
 #   make lint   create .venv, install the dev extras, run ruff on the package, the tests and the benches, mypy on the package
 PYTHON ?= python3
@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(PIP) install --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(PIP) install -e .
+	$(PIP) install -e '.[serve]'
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml

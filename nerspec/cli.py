@@ -18,6 +18,10 @@ from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecE
 from nerspec.redact import redact
 from nerspec.version import __version__
 
+# The packages of pyproject.toml's optional extras, imported only by the commands that need them.
+OPTIONAL_PACKAGES = {"fastapi": "serve", "uvicorn": "serve", "psycopg": "team", "boto3": "team", "botocore": "team",
+                     "ray": "ray", "pyarrow": "parquet"}
+
 
 class NerspecGroup(click.Group):
     def main(
@@ -66,6 +70,15 @@ class NerspecGroup(click.Group):
             ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except ModuleNotFoundError as exc:
+            extra = OPTIONAL_PACKAGES.get((exc.name or "").split(".")[0])
+            if extra is None:
+                _bug(ctx)
+            # An optional extra that was not installed (`make demo` installs `serve` only): the user's set-up.
+            click.secho(f"error: {exc.name} is not installed; it comes with nerspec's `{extra}` extra: "
+                        f"pip install 'nerspec[{extra}]' (in this repository: pip install -e '.[{extra}]')",
+                        fg="red", err=True)
+            ctx.exit(EXIT_ERROR)
         except Exception:  # a bug in nerspec, not a user mistake: the only case with a traceback
             _bug(ctx)
 

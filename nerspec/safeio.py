@@ -23,6 +23,9 @@ class NotRegularFile(OSError):
         self.filename = os.fspath(path)
         self.what = what
 
+    def __str__(self) -> str:  # not OSError's ``[Errno None] None: 'path'``
+        return f"{self.filename}: {self.args[0]}"
+
 
 def describe(mode: int) -> str:
     if stat.S_ISDIR(mode):

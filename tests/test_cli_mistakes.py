@@ -7,6 +7,9 @@ either), each deployment a name the project does not declare, and each typed opt
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,3 +163,29 @@ def test_predict_from_a_missing_file_is_exit_1_naming_it(ner_model: tuple[Path, 
                                       "-f", str(missing)])
     assert result.exit_code == 1, result.output
     assert str(missing) in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "latin-1 text", "latin-1 jsonl", "latin-1 stdin"])
+def test_predict_from_a_file_that_cannot_be_read_as_text_is_exit_1_naming_it(
+    ner_model: tuple[Path, Path, object], tmp_path: Path, kind: str
+) -> None:
+    root, state_dir, _artifact = ner_model
+    source = {"fifo": tmp_path / "input.txt", "device": Path("/dev/zero"), "latin-1 text": tmp_path / "input.txt",
+              "latin-1 jsonl": tmp_path / "input.jsonl", "latin-1 stdin": Path("-")}[kind]
+    if kind == "fifo":
+        os.mkfifo(source)
+    elif kind == "latin-1 text":
+        source.write_bytes(b"Alice lives here\ncaf\xe9 Bob\n")
+    elif kind == "latin-1 jsonl":
+        source.write_bytes(b'{"id": "a", "text": "caf\xe9"}\n')
+    # A subprocess with a timeout: reading a FIFO or /dev/zero would hang the test, not fail it.
+    result = subprocess.run(
+        [sys.executable, "-m", "nerspec", "predict", str(root), "--deployment", "production", "--state", str(state_dir),
+         "-f", str(source)], input=b"Alice\ncaf\xe9\n", capture_output=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr, stderr
+    expected = {"fifo": "is a FIFO (named pipe), expected a regular file", "device": "/dev/zero: is a device",
+                "latin-1 text": "input.txt:2:4: not valid UTF-8 at byte offset 20",
+                "latin-1 jsonl": "input.jsonl:1:25: not valid UTF-8 at byte offset 24",
+                "latin-1 stdin": "<stdin>:2:4: not valid UTF-8"}[kind]
+    assert expected in stderr, stderr

@@ -166,8 +166,8 @@ def stats(path: Path, state: StateChoice, as_json: bool) -> None:
 @state_option
 @json_option
 def split(path: Path, state: StateChoice, as_json: bool) -> None:
-    """Every document's side (train, dev or test) under the manifest's split, and per class or entity type how many
-    documents carrying it each side holds (dev: the early-stopping and calibration carve of the train side).
+    """Per class or entity type, how many documents carrying it each side (train, dev or test) of the manifest's
+    split holds (dev: the early-stopping and calibration carve of the train side); --json adds every document's side.
 
     JSON: {"documents": {"<id>": "train"|"dev"|"test"}, "counts": {"<label>": {"train", "dev", "test"}}}
     (several projects: one such object per project name).

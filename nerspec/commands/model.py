@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
+from nerspec import safeio
 from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.errors import DataError, NerspecError, Problem
 from nerspec.paths import StateChoice
 from nerspec.predictions import Prediction, to_json
 
@@ -191,7 +194,7 @@ def predict_command(
     \b
     Examples:
       nerspec predict projects/example "Alice flew to Paris on Monday."
-      nerspec predict projects/example --deployment staging -f inbox.jsonl > entities.jsonl
+      nerspec predict projects/example --deployment production -f inbox.jsonl > entities.jsonl
       nerspec predict --model .nerspec/models/<fingerprint> -f notes.txt --json
     """
     from nerspec.kinds import kind_of
@@ -268,8 +271,9 @@ def _predict_file(
     spans = kind_of(predictor.kind).annotates_spans
     is_stdin = str(input_file) == "-"
     jsonl = _input_kind(input_file, input_format) if not is_stdin else input_format == "jsonl"
-    handle: IO[str] = sys.stdin if is_stdin else open(input_file, encoding="utf-8")  # noqa: SIM115
-    size = None if is_stdin else input_file.stat().st_size
+    # A FIFO or /dev/zero is refused (safeio), never read until it ends.
+    handle: IO[str] = sys.stdin if is_stdin else os.fdopen(_open_regular(input_file), encoding="utf-8")
+    size = None if is_stdin else os.fstat(handle.fileno()).st_size
     out = sys.stdout
     try:
         # The reporter nerspec.cli installed: a live line on a terminal, periodic lines in CI, none with --quiet.
@@ -292,9 +296,34 @@ def _predict_file(
                         out.write(f"{shown}\n{_human(result, spans)}\n")
                 out.flush()
                 bar.update(advance=consumed.take())
+    except UnicodeDecodeError as exc:
+        raise DataError([_not_utf8(input_file, is_stdin, exc)]) from None
     finally:
         if not is_stdin:
             handle.close()
+
+
+def _open_regular(path: Path) -> int:
+    try:
+        return safeio.open_regular(path)
+    except safeio.NotRegularFile as exc:
+        raise NerspecError(str(exc)) from None
+
+
+def _not_utf8(input_file: Path, is_stdin: bool, exc: UnicodeDecodeError) -> Problem:
+    """Where the first byte that is not UTF-8 is (a text stream decodes ahead of the lines it yields)."""
+    if is_stdin:
+        return Problem("<stdin>", 0, 0, "", f"not valid UTF-8: {exc.reason}")
+    offset = 0
+    with os.fdopen(safeio.open_regular(input_file), "rb") as raw:
+        for number, line in enumerate(raw, start=1):  # a newline is never inside a UTF-8 sequence
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return Problem(str(input_file), number, bad.start + 1, "",
+                               f"not valid UTF-8 at byte offset {offset + bad.start}: {bad.reason}")
+            offset += len(line)
+    return Problem(str(input_file), 0, 0, "", f"not valid UTF-8: {exc.reason}")
 
 
 class _InUnits:
@@ -331,8 +360,11 @@ class _ByteCounter:
         self.pending = 0
 
     def __iter__(self) -> Iterator[str]:
-        for line in self.handle:
-            self.pending += len(line.encode("utf-8")) if not line.isascii() else len(line)
+        for number, line in enumerate(self.handle, start=1):
+            try:
+                self.pending += len(line.encode("utf-8")) if not line.isascii() else len(line)
+            except UnicodeEncodeError as exc:  # stdin decodes a byte that is not UTF-8 to a lone surrogate
+                raise DataError([Problem("<stdin>", number, exc.start + 1, "", "not valid UTF-8")]) from None
             yield line
 
     def take(self) -> int:

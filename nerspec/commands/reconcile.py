@@ -30,13 +30,17 @@ def use_color() -> bool:
 def _load_saved_plan(path: Path) -> tuple[Plan, tuple[Path, ...], tuple[str, ...]]:
     """The saved plan, the manifests it was made from and the deployments it retries."""
     from nerspec.plan import Plan
+    from nerspec.plan.plan_json import texts
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
     plan = Plan.from_json(raw)
-    return plan, tuple(Path(p) for p in raw.get("paths", [])), tuple(str(r) for r in raw.get("retry", []))
+    try:
+        return plan, tuple(Path(p) for p in texts(raw, "paths", [])), tuple(texts(raw, "retry", []))
+    except TypeError as exc:
+        raise StalePlanError(f"the saved plan is malformed ({exc}); run `nerspec plan -o` again") from None
 
 
 retry_option = click.option(

@@ -49,6 +49,8 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
     from nerspec.migrate_state import migrate_state
     from nerspec.paths import StatePaths, is_url, state_paths
 
+    if not to.strip():  # Path("") is the working directory: a state would appear wherever the command ran
+        raise click.BadParameter("is empty; name a directory or a postgresql:// URL", param_hint="'--to'")
     origin = state_paths(source, artifacts=source_artifacts)
     if is_url(to):
         target = StatePaths(origin.root, state_url=to, artifacts_url=artifacts)

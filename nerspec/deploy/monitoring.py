@@ -22,7 +22,9 @@ def describe(settings: Settings | None) -> str:
     if settings is None:
         return "monitoring off (nothing is logged)"
     texts = "features and texts" if settings.get("store_texts") else "features only, no texts"
-    return (f"monitoring on: {texts}, {settings.get('sample', 1.0):g} of the documents, kept "
+    sample = settings.get("sample", 1.0)
+    share = f"{sample * 100:g}%" if isinstance(sample, int | float) else str(sample)
+    return (f"monitoring on: {texts}, {share} of the documents, kept "
             f"{settings.get('retention_days', 30)} days")
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from nerspec.errors import ManifestError, Problem
 from nerspec.manifest import rules
+from nerspec.manifest.fields import SHA256_PATTERN
 from nerspec.manifest.kind_names import NER_KIND
 from nerspec.manifest.schema import (
     PROJECT_MODELS,
@@ -288,6 +289,8 @@ def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Probl
     if error.validator == "pattern" and str(error.validator_value).startswith("^https?"):
         return at(path, f"`{error.instance}`: only http:// and https:// URLs are supported"
                   + (" (for a file inside the project use `path:`)" if str(error.instance).startswith("file:") else ""))
+    if error.validator == "pattern" and error.validator_value == SHA256_PATTERN:
+        return at(path, f"{error.instance!r} is not a sha256 digest (64 lowercase hex digits)")
     if error.validator == "pattern":
         description = error.schema.get("description") if isinstance(error.schema, Mapping) else None
         return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))

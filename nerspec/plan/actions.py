@@ -371,3 +371,19 @@ def check_fresh(saved: Plan, current: Plan) -> None:
             f"(plan {saved.inputs_sha256[:12]}, now {current.inputs_sha256[:12]}). "
             "Run `nerspec plan -o plan.json` again and review it."
         )
+    if _what_it_does(saved) != _what_it_does(current):
+        # The same inputs always decide the same plan (``nerspec.plan.decide``), so a difference is an edit of the
+        # file: executing it would deploy to a deployment no manifest declares, or repair what was never recorded.
+        raise StalePlanError(
+            "the saved plan's actions are not the ones its inputs decide: the file was edited after "
+            "`nerspec plan -o` wrote it. Run `nerspec plan -o plan.json` again and review it."
+        )
+
+
+# Shown to people and refreshed by every observation (a rollout's figures), not what the plan does.
+_NOT_COMPARED = ("reasons", "figures")
+
+
+def _what_it_does(plan: Plan) -> list[tuple[str, str, list[dict[str, object]]]]:
+    return [(p.name, p.fingerprint, [{k: v for k, v in a.to_json().items() if k not in _NOT_COMPARED}
+                                     for a in p.actions]) for p in plan.projects]

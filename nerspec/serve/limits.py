@@ -83,7 +83,8 @@ def check_documents(
         language = doc.get("language") or default_language
         if not doc_id.strip() or len(doc_id) > MAX_ID_LENGTH:
             raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
-                           "Document Id must be a non-empty string.")
+                           "Document Id must be a non-empty string." if not doc_id.strip()
+                           else f"Document Id is longer than {MAX_ID_LENGTH} characters.")
         if has_surrogate(doc_id):  # the id cannot even be echoed back in an error, so the request is refused
             raise ApiError(400, "InvalidArgument", "Invalid document in request.", "InvalidDocument",
                            "Document Id contains a lone UTF-16 surrogate (not valid Unicode text).")

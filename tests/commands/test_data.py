@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
-from corpus_fixtures import SAMPLE, ner_manifest, write_azure, write_jsonl, write_manifest  # noqa: E402
-
-from nerspec.cli import cli  # noqa: E402
+from nerspec.cli import cli
+from tests.corpus.corpus_fixtures import SAMPLE, ner_manifest, write_azure, write_jsonl, write_manifest
 
 
 @pytest.fixture

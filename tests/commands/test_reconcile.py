@@ -60,6 +60,31 @@ def test_saved_plan_apply_and_stale_refusal(nerspec: Any, tiny: Any, tmp_path: P
     assert json.loads(ok.stdout)["projects"][0]["deploy"]["deployed"]
 
 
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda plan: plan["projects"][0]["actions"][1].update(deployment="ghost"), "the file was edited"),
+        (lambda plan: plan["projects"][0]["actions"][1].update(type="repair"), "the file was edited"),
+        (lambda plan: plan["projects"][0]["actions"].pop(0), "the file was edited"),
+        (lambda plan: plan.update(paths=None), "the saved plan is malformed"),
+        (lambda plan: plan.update(paths=[["p"]]), "the saved plan is malformed"),
+        (lambda plan: plan.update(retry="production"), "the saved plan is malformed"),
+    ],
+    ids=["undeclared deployment", "repair of nothing recorded", "dropped training", "paths null",
+         "paths nested", "retry a string"],
+)
+def test_an_edited_saved_plan_is_refused_and_nothing_runs(nerspec: Any, tiny: Any, state: Any, tmp_path: Path,
+                                                          edit: Any, message: str) -> None:
+    saved = tmp_path / "plan.json"
+    assert nerspec("plan", str(tiny.dir), "-o", str(saved)).exit_code == 0
+    plan = json.loads(saved.read_text(encoding="utf-8"))
+    edit(plan)  # the inputs are unchanged: only the file differs from what `plan -o` wrote
+    saved.write_text(json.dumps(plan), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["apply", str(saved)])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output and not (state.root / "models").exists()
+
 def test_gate_failure_exit_3(nerspec: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     tiny.write_manifest(manifest(gates={"micro_f1": {"min": 0.9}}))
     result = nerspec("apply", str(tiny.dir))

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpus_fixtures import SAMPLE, NERDoc, ner_manifest, write_azure, write_jsonl, write_manifest
 
 from nerspec.manifest.load import LoadedProject, load_project
+from tests.corpus.corpus_fixtures import SAMPLE, NERDoc, ner_manifest, write_azure, write_jsonl, write_manifest
 
 
 @pytest.fixture

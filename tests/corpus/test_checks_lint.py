@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus_fixtures import write_jsonl
-
 from nerspec.corpus.checks import check_corpus, trim_whitespace
 from nerspec.corpus.fix import fix_whitespace
 from nerspec.corpus.lint import lint_corpus
@@ -13,6 +11,7 @@ from nerspec.corpus.load import load_corpus
 from nerspec.corpus.model import Corpus, Document, Span
 from nerspec.kinds import kind_of
 from nerspec.manifest.load import load_project
+from tests.corpus.corpus_fixtures import write_jsonl
 
 
 def _codes(findings) -> list[tuple[str, str, str | None]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import write_azure, write_manifest
 
 from nerspec.corpus.load import load_corpus
 from nerspec.errors import DataError, ManifestError
 from nerspec.fingerprints.data import data_fingerprint
 from nerspec.manifest.load import load_project
+from tests.corpus.corpus_fixtures import write_azure, write_manifest
 
 CAFE_LATIN1 = "Caf\u00e9 prices rose".encode("latin-1")
 

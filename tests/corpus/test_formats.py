@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import SAMPLE, write_azure, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from nerspec.corpus.formats import azure, conll, docbin, folders, jsonl
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
+from tests.corpus.corpus_fixtures import SAMPLE, write_azure, write_jsonl
 
 NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 
@@ -136,6 +136,20 @@ def test_conll_iob2_documents(tmp_path: Path) -> None:
     assert [(s.text(first.text), s.label) for s in first.spans] == [("Alice Smith", "PER"), ("New York", "LOC"), ("Paris", "LOC")]
     assert second.text == "Bob" and second.spans == [Span(0, 3, "PER")]
 
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "lone cr"])
+def test_conll_with_windows_or_classic_mac_line_ends_reads_the_same(tmp_path: Path, newline: str) -> None:
+    path = tmp_path / "d.conll"
+    path.write_bytes(CONLL.replace("\n", newline).encode("utf-8"))  # a lone CR used to hide all after -DOCSTART-
+    assert [(d.id, d.text, d.spans, d.line) for d in conll.read(path)] == [
+        (d.id, d.text, d.spans, d.line) for d in conll.read(_written(tmp_path / "lf" / "d.conll", CONLL))]
+
+
+def _written(path: Path, text: str) -> Path:
+    path.parent.mkdir()
+    path.write_bytes(text.encode("utf-8"))
+    return path
 
 @pytest.mark.parametrize("tags", [
     ["I-PER", "I-PER", "O", "I-LOC", "B-LOC"],      # IOB1: B only between two entities of one type

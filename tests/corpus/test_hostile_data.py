@@ -147,3 +147,42 @@ def test_docbin_zlib_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     assert bomb.stat().st_size < 1 << 20
     with pytest.raises(DataError, match="zlib bomb"):
         docbin.read(bomb)
+
+
+def test_every_bad_azure_entry_is_reported_at_once_and_a_number_for_entities_is_no_crash(tmp_path: Path) -> None:
+    root = _project(tmp_path, "data/labels.json", "azure")
+    _azure(root, "missing.txt")  # entry 11
+    labels = json.loads((root / "data" / "labels.json").read_text(encoding="utf-8"))
+    documents = labels["assets"]["documents"]
+    documents[2]["entities"] = -1
+    documents[4]["location"] = "/etc/passwd"
+    documents[6]["entities"] = [{"labels": [{"category": "PER", "offset": "x", "length": 5}]}]
+    (root / "data" / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    result = _nerspec(root, "validate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    expected = ["data/labels.json: assets.documents[2].entities: `entities` must be a list of regions",
+                "assets.documents[4].location: `/etc/passwd` is absolute",
+                "assets.documents[6].entities[0]: each label needs integer `offset` and `length`",
+                "assets.documents[11].location: `missing.txt`: no such file"]
+    assert all(any(e in line for line in lines[:4]) for e in expected), lines
+    assert lines[4].endswith("4 data errors")
+
+
+def test_every_bad_file_of_a_folders_source_is_reported_at_once(tmp_path: Path) -> None:
+    manifest = MANIFEST.replace("NERProject", "TextClassificationProject").replace("entities: [{name: PER}]",
+                                                                                   "classes: [{name: A}, {name: B}]")
+    (tmp_path / "nerspec.yaml").write_text(manifest.replace("FORMAT", "folders").replace("PATH", "data"), encoding="utf-8")
+    for i in range(12):
+        (tmp_path / "data" / "AB"[i % 2]).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / "AB"[i % 2] / f"d{i}.txt").write_text(f"text number {i}", encoding="utf-8")
+    (tmp_path / "data" / "A" / "bad.txt").write_bytes(b"\xff\xfe")
+    (tmp_path / "data" / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "data" / "deep" / "er" / "y.txt").write_text("hi", encoding="utf-8")
+    (tmp_path / "data" / "top.txt").write_text("hi", encoding="utf-8")
+    result = _nerspec(tmp_path, "validate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "data/A/bad.txt:1:1: not valid UTF-8" in result.stderr
+    assert "data/deep/er/y.txt: expected <class>/<file>.txt" in result.stderr
+    assert "data/top.txt: expected <class>/<file>.txt" in result.stderr
+    assert result.stderr.splitlines()[-1].endswith("3 data errors")

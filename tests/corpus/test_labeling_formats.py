@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_formats import ANY_ID, TEXT, ner_documents
 
 from nerspec.corpus.formats import conll, docbin, doccano, labelstudio, module, prodigy
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
 from nerspec.kinds import kind_of
+from tests.corpus.test_formats import ANY_ID, TEXT, ner_documents
 
 NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("Person", "City"))
 LABELING = (labelstudio, doccano, prodigy)
@@ -184,11 +184,10 @@ def test_malformed_input_is_a_data_error_never_a_crash(values: list) -> None:
 
 
 def test_label_studio_source_sets_aside_unannotated_tasks_and_blocks_drafts(tmp_path: Path) -> None:
-    from corpus_fixtures import ner_manifest, write_manifest
-
     from nerspec.corpus.checks import check_corpus
     from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_project
+    from tests.corpus.corpus_fixtures import ner_manifest, write_manifest
 
     choice = [_region(0, 3, "Person", "Ann")]
     tasks = [{"id": i, "data": {"text": f"Ann {i}"}, "annotations": [{"result": choice}]} for i in range(3)]

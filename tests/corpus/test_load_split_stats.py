@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from corpus_fixtures import ner_manifest, write_jsonl, write_manifest
 
 from nerspec.corpus.load import load_corpus, referenced_files
 from nerspec.corpus.model import Document, Span
@@ -18,6 +17,7 @@ from nerspec.corpus.split import dev_split, split_corpus, split_documents
 from nerspec.corpus.stats import project_stats
 from nerspec.errors import DataError
 from nerspec.manifest.load import load_project
+from tests.corpus.corpus_fixtures import ner_manifest, write_jsonl, write_manifest
 
 
 def test_renamed_labels_map_to_the_new_name(make_project) -> None:

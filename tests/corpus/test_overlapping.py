@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nerspec.corpus.checks import check_spans
-from nerspec.corpus.formats import FORMATS, names, write
+from nerspec.corpus.formats import FORMATS, holders, names, write
 from nerspec.corpus.formats.capacity import first_overlap
 from nerspec.corpus.formats.common import ProjectInfo
 from nerspec.corpus.load import load_corpus
@@ -16,6 +16,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.errors import DataError
 
 NER = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("ORG", "LOC"))
+OVERLAPPING = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("ORG", "LOC"), overlapping=True)
 TEXT = "The Bank of England raised rates in London."
 # "Bank of England" ORG holds "England" LOC; "England raised" crosses it (a partial overlap).
 NESTED = [Span(4, 19, "ORG"), Span(12, 19, "LOC"), Span(36, 42, "LOC"), Span(12, 26, "LOC"), Span(4, 19, "LOC")]
@@ -55,6 +56,10 @@ def test_a_span_given_twice_stays_an_error(make_project) -> None:
 def test_the_format_table_says_which_formats_hold_overlaps() -> None:
     assert names("overlaps") == ("azure", "doccano", "jsonl", "labelstudio", "prodigy")
     assert not FORMATS["conll"].overlaps and not FORMATS["spacy"].overlaps
+    # A DocBin holds them as the span group of an overlapping project; a flat project's DocBin has `ents`.
+    assert names("span_groups") == ("spacy",)
+    assert holders(overlapping=False) == names("overlaps")
+    assert holders(overlapping=True) == ("azure", "doccano", "jsonl", "labelstudio", "prodigy", "spacy")
 
 
 @pytest.mark.parametrize("fmt", ["azure", "jsonl", "labelstudio", "doccano", "prodigy"])
@@ -80,6 +85,18 @@ def test_formats_of_flat_tags_refuse_overlaps_before_writing(make_project, tmp_p
     assert raised.value.summary == f"1 document with overlapping spans cannot be written as `{fmt}`"
     flat = [d for d in _nested_docs() if d.id == "flat.txt"]
     assert write(fmt, flat, tmp_path / "flat", NER).is_file()  # flat data writes as before
+
+
+def test_an_overlapping_project_writes_overlaps_to_spacy_and_conll_still_refuses(make_project, tmp_path: Path) -> None:
+    project = make_project([("n1.txt", TEXT, [(s.start, s.end, s.label) for s in NESTED], "train")],
+                           entities=("ORG", "LOC"))
+    docs = load_corpus(project).documents
+    back = FORMATS["spacy"].load().read(write("spacy", docs, tmp_path / "spacy", OVERLAPPING))
+    assert [sorted(d.spans) for d in back] == [sorted(NESTED)]
+    with pytest.raises(DataError) as raised:
+        write("conll", docs, tmp_path / "conll", OVERLAPPING)
+    assert not (tmp_path / "conll").exists()
+    assert str(raised.value.problems[0]).endswith("export as azure, doccano, jsonl, labelstudio, prodigy, spacy")
 
 
 def test_first_overlap_sees_a_long_span_over_a_later_one() -> None:

@@ -21,7 +21,7 @@ def test_settings_follow_the_manifest(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     monitored = Deployment(name="production", monitoring=Monitoring(store_texts=True, sample=0.5))
     changes = sync_settings(store, [_Project([monitored, Deployment(name="staging")])])
-    assert changes == ["people/production: monitoring on: features and texts, 0.5 of the documents, kept 30 days"]
+    assert changes == ["people/production: monitoring on: features and texts, 50% of the documents, kept 30 days"]
     assert store.monitoring_settings()[("people", "production")]["sample"] == 0.5
     assert sync_settings(store, [_Project([monitored, Deployment(name="staging")])]) == []  # unchanged: no write
     assert sync_settings(store, [_Project([Deployment(name="production")])]) == [
@@ -42,7 +42,7 @@ def test_plan_notes_a_monitoring_change_and_apply_records_it(tiny: Any, state: A
     plan = plan_of(tiny, state, parts)
     assert not plan.changes  # no model or pointer changes
     assert plan.projects[0].notes == ["monitoring will change: tiny/production: monitoring on: features only, no "
-                                      "texts, 0.25 of the documents, kept 30 days (recorded by `nerspec apply`)"]
+                                      "texts, 25% of the documents, kept 30 days (recorded by `nerspec apply`)"]
     run_apply(no_deploy=True)  # a pull request's apply leaves what the servers log alone
     store = open_store(state)
     assert store.monitoring_settings() == {}

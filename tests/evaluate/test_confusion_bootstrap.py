@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from evaluate_helpers import docs_from_tags, tagged_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ from nerspec.evaluate import Evaluation, evaluate
 from nerspec.metrics.bootstrap import bootstrap_ci, paired_bootstrap, resampled_totals, significance_test
 from nerspec.metrics.confusion import NONE, ner_confusion
 from nerspec.metrics.ner import score_ner
+from tests.evaluate.evaluate_helpers import docs_from_tags, tagged_pair
 
 
 def test_confusion_cells_and_boundary_errors() -> None:

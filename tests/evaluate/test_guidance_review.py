@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from evaluate_helpers import evaluation_json
-
 from nerspec.corpus.model import Document, Span
 from nerspec.metrics.review import mismatches_only
+from tests.evaluate.evaluate_helpers import evaluation_json
 
 
 def _doc(k: int, spans: list[Span], text: str = "Alice visited Paris and Acme Corp.") -> Document:

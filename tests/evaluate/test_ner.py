@@ -6,12 +6,12 @@ import math
 import warnings
 
 import pytest
-from evaluate_helpers import docs_from_tags, evaluation_json, tagged_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
 from nerspec.metrics.ner import score_ner
+from tests.evaluate.evaluate_helpers import docs_from_tags, evaluation_json, tagged_pair
 
 
 def reference_docs() -> tuple[list[Document], list[Document]]:

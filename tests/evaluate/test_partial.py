@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from evaluate_helpers import TYPES, docs_from_tags, tagged_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document, Span
 from nerspec.metrics.ner import score_ner
 from nerspec.metrics.partial import SCHEMES, entities, score_partial
+from tests.evaluate.evaluate_helpers import TYPES, docs_from_tags, tagged_pair
 
 NERVALUATE_SCHEME = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from evaluate_helpers import evaluation_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerspec.corpus.model import Document
 from nerspec.evaluate import Evaluation, per_label
 from nerspec.metrics.textcat import SWEEP, score_classes, threshold_sweep
+from tests.evaluate.evaluate_helpers import evaluation_json
 
 CLASSES = ("sports", "politics", "tech", "food")
 

@@ -139,3 +139,13 @@ def test_unusable_numbers_in_a_request_are_400(http: httpx.Client) -> None:
         body = b'{"documents": [{"id": "1", "text": "Alice"}], "parameters": {"beam": %s}}' % number
         _assert_edge_400(http.post(ANALYZE, content=body, headers={"content-type": "application/json"}),
                          "Request body is not valid JSON")
+
+
+def test_an_overlong_document_id_is_refused_for_its_length_not_as_empty(http: httpx.Client) -> None:
+    from nerspec.serve.limits import MAX_ID_LENGTH
+
+    response = http.post(ANALYZE, json={"documents": [{"id": "x" * (MAX_ID_LENGTH + 1), "text": "Alice"}]})
+    assert response.status_code == 400
+    assert response.json()["error"]["innererror"]["message"] == f"Document Id is longer than {MAX_ID_LENGTH} characters."
+    blank = http.post(ANALYZE, json={"documents": [{"id": " ", "text": "Alice"}]})
+    assert blank.json()["error"]["innererror"]["message"] == "Document Id must be a non-empty string."

@@ -34,12 +34,14 @@ class Format:
     fixable: bool = False  # ``validate --fix-whitespace`` rewrites its spans
     drafts: bool = False  # ``nerspec label`` writes pre-labels in it
     overlaps: bool = False  # it holds overlapping and nested spans (a list of spans, not tags on tokens or ``ents``)
+    # It holds them for an ``overlapping: true`` project only (a DocBin's span group; a flat project's is ``ents``).
+    span_groups: bool = False
     spans: bool = True  # it holds entity spans (``folders`` holds classes only: export refuses an NER project)
     index: bool = False  # read through an index file naming the documents (a downloaded archive: the JSON in it)
 
 
 # A ``Format`` flag, for ``names``.
-Capability = Literal["directory", "pool", "fixable", "drafts", "overlaps", "spans", "index"]
+Capability = Literal["directory", "pool", "fixable", "drafts", "overlaps", "span_groups", "spans", "index"]
 
 
 def _azure() -> FormatModule:
@@ -98,7 +100,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("doccano", _doccano, overlaps=True),
     Format("prodigy", _prodigy, overlaps=True),
     Format("conll", _conll),
-    Format("spacy", _docbin),
+    Format("spacy", _docbin, span_groups=True),
     Format("folders", _folders, directory=True, pool=True, spans=False),
 )}
 
@@ -118,11 +120,19 @@ def names(capability: Capability) -> tuple[str, ...]:
     return tuple(sorted(name for name, found in FORMATS.items() if getattr(found, capability)))
 
 
+def holders(overlapping: bool) -> tuple[str, ...]:
+    """The formats that hold a project's overlapping spans, by name: those with ``overlaps``, and for an
+    ``overlapping`` project also those with ``span_groups``."""
+    return tuple(sorted(name for name, found in FORMATS.items() if found.overlaps or (overlapping and found.span_groups)))
+
+
 def write(fmt: str, documents: list[Document], out_dir: Path, info: ProjectInfo) -> Path:
     """Write ``documents`` in ``fmt`` (``nerspec export``), after refusing what the format cannot hold: every
-    document whose spans overlap, for a format without ``overlaps``, located in its source (``DataError``)."""
+    document whose spans overlap, for a format that cannot hold this project's overlaps (``holders``),
+    located in its source (``DataError``)."""
     from nerspec.corpus.formats.capacity import refuse_overlaps
 
-    if not FORMATS[fmt].overlaps:
-        refuse_overlaps(fmt, documents, names("overlaps"))
+    able = holders(info.overlapping)
+    if fmt not in able:
+        refuse_overlaps(fmt, documents, able)
     return module(fmt).write(documents, out_dir, info)

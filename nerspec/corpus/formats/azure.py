@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from nerspec.corpus.formats.common import (
     LOAD_PROGRESS_MIN,
+    MAX_PROBLEMS,
     ProjectInfo,
     at,
     decode,
@@ -35,6 +36,7 @@ from nerspec.corpus.formats.common import (
 from nerspec.corpus.formats.jsonl import SIDES
 from nerspec.corpus.model import Dataset, Document, Span
 from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
+from nerspec.errors import DataError, Problem
 from nerspec.languages import base, normalize
 from nerspec.progress import track
 from nerspec.strict_json import duplicate_note
@@ -167,41 +169,68 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     if index_type not in ("utf16codeunit", "unicodecodepoint", "textelementv8"):
         raise fail(path, f"unsupported stringIndexType `{_get(raw, 'stringIndexType')}`")
     base = path.parent
-    root = project_dir or base
     # The hot loop over 100k documents works on strings: pathlib objects cost more than the reads.
-    base_str, base_shown = str(base), shown(base)
+    reading = _Reading(path, str(base), shown(base), project_dir or base, kind, index_type, {})
     out: list[Document] = []
-    inside_dirs: dict[str, bool] = {}
+    problems: list[Problem] = []
     # Reading 100,000 small files takes a while: show it (nothing for small projects).
     listed = track(documents, f"read {shown(path)}", len(documents), min_total=LOAD_PROGRESS_MIN)
     for n, doc in enumerate(listed):
-        location = doc.get("location") if type(doc) is dict else None
-        if location is None:
-            location = _get(doc, "location")
-        where = f"assets.documents[{n}]"  # noqa: F841 - used in the error branches below
-        if not isinstance(location, str) or not location:
-            raise fail(path, "document without `location`", where=where)
-        file_name = os.path.join(base_str, location)
-        problem = lexical_escape(location) or _escapes(file_name, root, inside_dirs)
-        if problem:
-            raise fail(path, problem, where=f"{where}.location")
-        text = _read_document(file_name)
-        dataset = _dataset(_get(doc, "dataset"))
-        doc_id = _document_id(path, doc, location, where)
-        common = _Entry(dataset, f"{base_shown}/{location}" if base_shown != "." else location, _language(doc))
-        if kind != "ner":
-            out.append(Document(id=doc_id, text=text, labels=_classes(doc, kind), dataset=common.dataset,
-                                location=common.location, language=common.language))
-            continue
-        regions = _get(doc, "entities") or []
-        if not regions:
-            out.append(Document(id=doc_id, text=text, dataset=common.dataset, location=common.location,
-                                language=common.language))
-            continue
-        out.extend(_region_documents(path, f"{location}", where, doc_id, text, regions, index_type, common))
+        try:
+            out.extend(_entry_documents(reading, n, doc))
+        except DataError as exc:  # every entry's problem at once, as the JSON-lines formats report them
+            problems.extend(exc.problems)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    if problems:
+        raise DataError(problems)
     if parsed.duplicates and out:  # JSON keeps no positions: the file's first document carries the warning
         out[0].warnings.append(duplicate_note(parsed.duplicates))
     return out
+
+
+class _Reading(NamedTuple):  # what every entry of one labels file is read with
+    path: Path  # the labels file
+    base: str  # its directory, where locations start
+    base_shown: str
+    root: Path  # the project directory: no document file may resolve outside it
+    kind: str  # ``ner``, ``single`` or ``multi``
+    index_type: str
+    inside_dirs: dict[str, bool]  # directories known to stay inside ``root``
+
+
+def _entry_documents(reading: _Reading, n: int, doc: JsonValue) -> list[Document]:
+    """The documents of entry ``n`` of ``assets.documents`` (several for an NER entry of several regions)."""
+    path = reading.path
+    location = doc.get("location") if type(doc) is dict else None
+    if location is None:
+        location = _get(doc, "location")
+    where = f"assets.documents[{n}]"
+    if not isinstance(location, str) or not location:
+        raise fail(path, "document without `location`", where=where)
+    file_name = os.path.join(reading.base, location)
+    problem = lexical_escape(location) or _escapes(file_name, reading.root, reading.inside_dirs)
+    if problem:
+        raise fail(path, problem, where=f"{where}.location")
+    try:
+        text = _read_document(file_name)
+    except DataError as exc:  # a missing or unreadable file: named where the labels file names it
+        located = [fail(path, f"`{location}`: {p.message}", where=f"{where}.location").problems[0] if not p.line else p
+                   for p in exc.problems]
+        raise DataError(located) from None
+    dataset = _dataset(_get(doc, "dataset"))
+    doc_id = _document_id(path, doc, location, where)
+    shown_location = f"{reading.base_shown}/{location}" if reading.base_shown != "." else location
+    common = _Entry(dataset, shown_location, _language(doc))
+    if reading.kind != "ner":
+        return [Document(id=doc_id, text=text, labels=_classes(doc, reading.kind), dataset=common.dataset,
+                         location=common.location, language=common.language)]
+    regions = _get(doc, "entities") or []
+    if not isinstance(regions, list):
+        raise fail(path, "`entities` must be a list of regions", where=f"{where}.entities")
+    if not regions:
+        return [Document(id=doc_id, text=text, dataset=common.dataset, location=common.location, language=common.language)]
+    return _region_documents(path, location, where, doc_id, text, regions, reading.index_type, common)
 
 
 def _region_documents(path: Path, location: str, where: str, doc_id: str, text: str, regions: JsonValue,

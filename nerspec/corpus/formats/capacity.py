@@ -1,7 +1,11 @@
 """What a format cannot hold, refused before anything is written: overlapping spans in a format of flat tags.
 
-The one place the ``overlaps`` capability of ``nerspec.corpus.formats.FORMATS`` is enforced; exporters stay
-ignorant of it (a DocBin would otherwise fail half-way, and CoNLL would silently keep one span of each overlap).
+How the ``overlaps`` and ``span_groups`` capabilities of ``nerspec.corpus.formats.FORMATS`` are enforced
+(``formats.write`` asks ``formats.holders`` which formats hold a project's overlaps, and refuses here); exporters
+stay ignorant of them (a flat project's DocBin would otherwise fail half-way on its ``ents``,
+and CoNLL would silently keep one span of each overlap). A ``span_groups`` format (``spacy``) holds the overlaps of
+an ``overlapping: true`` project only: there they go to the span group the span categorizer trains on, while a
+flat project's DocBin keeps ``doc.ents``, which cannot overlap.
 """
 
 from __future__ import annotations

@@ -114,6 +114,9 @@ def parse_json(path: Path) -> Parsed:
         raise fail(path, f"invalid JSON at byte offset {byte}: {exc.msg}", exc.lineno, exc.colno) from None
 
 
+# Problems one file reports before a reader stops: a file broken throughout says so in a screenful.
+MAX_PROBLEMS = 50
+
 # Bounds what one record may hold: a 45 MB line with 3,000,000 spans took minutes and gigabytes to check.
 MAX_SPANS_PER_DOCUMENT = 10_000
 
@@ -195,6 +198,7 @@ class ProjectInfo:
     multilabel: bool = False
     description: str = ""
     multilingual: bool = False
+    overlapping: bool = False  # ``spec.overlapping``: entities may overlap (a DocBin writes them as a span group)
 
 
 def project_info(project: LoadedProject) -> ProjectInfo:
@@ -209,6 +213,7 @@ def project_info(project: LoadedProject) -> ProjectInfo:
         multilabel=manifest.spec.multilabel,
         description=manifest.metadata.description,
         multilingual=manifest.metadata.multilingual,
+        overlapping=manifest.spec.overlapping,
     )
 
 

@@ -47,8 +47,9 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             documents.append(_document(f"{path.name}#{n}", sentences, where, first_line))
             sentences = []
 
-    for lineno, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
+    # Classic Mac line ends (a lone CR) end lines too: read as one line, the whole file would vanish after its
+    # first -DOCSTART-. CRLF stays one line end, so line numbers match an editor's.
+    for lineno, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         if line.startswith("-DOCSTART-"):
             flush_document()
             first_line = lineno + 1

@@ -1,4 +1,13 @@
-"""spaCy's binary ``.spacy`` files (``DocBin``): entities from ``doc.ents``, classes from ``doc.cats``.
+"""spaCy's binary ``.spacy`` files (``DocBin``): entities from ``doc.ents`` or ``doc.spans["sc"]``, classes from
+``doc.cats``.
+
+Overlapping and nested entities live in the span group ``SPANS_KEY`` (what the span categorizer of an
+``overlapping: true`` project trains on, ``nerspec.kinds.spans``). Reading, a document that has that group takes
+its entities from it, ``doc.ents`` ignored (a file that copies its entities into both must not count each twice,
+and the group is what ``spancat`` would train on); a document without it takes ``doc.ents``. Other span groups are
+not read. Writing, an overlapping project's documents get the group and no ``doc.ents`` (a flat NER trained on
+such a file would learn only the documents that happen not to overlap, and a reader would have two answers);
+every other project's get ``doc.ents``, as before.
 
 spaCy is imported only when such a source is read.
 """
@@ -6,9 +15,26 @@ spaCy is imported only when such a source is read.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nerspec.corpus.formats.common import ProjectInfo, fail, read_bytes, record_id, shown
+from nerspec.corpus.formats.common import (
+    MAX_SPANS_PER_DOCUMENT,
+    ProjectInfo,
+    fail,
+    read_bytes,
+    record_id,
+    shown,
+    span,
+)
 from nerspec.corpus.model import Document, Span
+from nerspec.errors import DataError, Problem
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+# The span group of overlapping entities: spaCy's default key, the one ``nerspec.kinds.spans`` trains on (a
+# test keeps the two equal; the kinds layer sits above this one).
+SPANS_KEY = "sc"
 
 
 def referenced_files(path: Path) -> list[Path]:
@@ -38,40 +64,113 @@ def _inflated_size(data: bytes) -> int | None:
     return total
 
 
-def read(path: Path, project_dir: Path | None = None) -> list[Document]:
+def _docs(path: Path, data: bytes) -> list[Doc]:
+    """The file's documents, or a ``DataError`` naming the file (or the first document spaCy cannot rebuild)."""
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
+    try:
+        docbin = DocBin(store_user_data=True).from_bytes(data)
+    except Exception as exc:  # spaCy raises ValueError/KeyError/zlib/msgpack errors for corrupt files
+        raise fail(path, f"not a spaCy DocBin file: {exc}") from None
+    docs: list[Doc] = []
+    rebuilt = docbin.get_docs(Vocab())
+    while True:
+        try:  # a document's own arrays or span groups may be corrupt (struct/msgpack/index errors)
+            doc = next(rebuilt, None)
+        except Exception as exc:
+            raise fail(path, f"not a spaCy DocBin document: {exc}", where=f"doc {len(docs) + 1}") from None
+        if doc is None:
+            return docs
+        docs.append(doc)
+
+
+def _group_spans(doc: Doc, problems: list[str]) -> list[Span]:
+    """The spans of ``doc.spans[SPANS_KEY]``; what cannot be read is added to ``problems`` (one line each)."""
+    group = doc.spans[SPANS_KEY]
+    if len(group) > MAX_SPANS_PER_DOCUMENT:
+        problems.append(f"{len(group)} spans in doc.spans[{SPANS_KEY!r}]; the limit is {MAX_SPANS_PER_DOCUMENT}")
+        return []
+    spans: list[Span] = []
+    for index in range(len(group)):
+        where = f"doc.spans[{SPANS_KEY!r}][{index}]"
+        try:  # spaCy checks the token range when it builds the span
+            found = group[index]
+        except (IndexError, ValueError) as exc:
+            problems.append(f"{where}: token range outside the document's {len(doc)} tokens ({exc})")
+            continue
+        try:  # a label is a hash into the file's strings
+            label = found.label_
+        except KeyError:
+            problems.append(f"{where}: span {found.start_char}..{found.end_char}: label {found.label} is not a "
+                            "string of this file")
+            continue
+        if not label:
+            problems.append(f"{where}: span {found.start_char}..{found.end_char} has no label")
+            continue
+        try:  # character offsets are stored apart from the token range: bounded here, checked against the text later
+            spans.append(span(found.start_char, found.end_char, label))
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+    return spans
+
+
+def _spans(doc: Doc, problems: list[str]) -> list[Span]:
+    """The group's spans when the document has the group, else its ``ents`` (see the module docstring)."""
+    if SPANS_KEY in doc.spans:
+        return _group_spans(doc, problems)
+    return [Span(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     data = read_bytes(path)
     inflated = _inflated_size(data)
     if inflated is not None and inflated > max(MIN_INFLATE_BUDGET, MAX_INFLATE_RATIO * len(data)):
         raise fail(path, f"inflates to more than {inflated} bytes ({inflated // max(len(data), 1)}x its size): "
                          "refused as a possible zlib bomb")
-    try:
-        docbin = DocBin(store_user_data=True).from_bytes(data)
-        docs = list(docbin.get_docs(Vocab()))
-    except Exception as exc:  # spaCy raises ValueError/KeyError/zlib/msgpack errors for corrupt files
-        raise fail(path, f"not a spaCy DocBin file: {exc}") from None
     where = shown(path)
     out: list[Document] = []
-    for n, doc in enumerate(docs, start=1):
+    problems: list[Problem] = []
+    for n, doc in enumerate(_docs(path, data), start=1):
         user = doc.user_data if isinstance(doc.user_data, dict) else {}
         dataset = user.get("dataset")
         try:
             doc_id = record_id(user.get("id"), f"{path.name}#{n}")
         except ValueError as exc:
             raise fail(path, str(exc), where=f"doc {n}") from None
+        unread: list[str] = []
+        spans = _spans(doc, unread)
+        problems.extend(Problem(where, 0, 0, f"doc {n}", message) for message in unread)
         out.append(
             Document(
                 id=doc_id,
                 text=doc.text,
-                spans=[Span(e.start_char, e.end_char, e.label_) for e in doc.ents],
+                spans=spans,
                 labels=[c for c, score in doc.cats.items() if score >= 0.5],
                 dataset=dataset if dataset in ("train", "test") else None,
                 location=where,
             )
         )
+    if problems:
+        raise DataError(problems)
     return out
+
+
+def _entities(doc: Doc, document: Document, info: ProjectInfo, target: Path) -> None:
+    """``document``'s spans on ``doc``, widened to whole tokens: the span group of an overlapping project (each span
+    and type once), else ``doc.ents``."""
+    widened = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
+    found = [e for e in widened if e is not None and len(e)]
+    if info.overlapping:
+        unique = {(e.start, e.end, e.label_): e for e in found}
+        doc.spans[SPANS_KEY] = [unique[key] for key in sorted(unique)]
+        return
+    try:
+        doc.ents = found
+    except ValueError:  # spaCy's entities cannot overlap (``export`` refuses overlapping spans before)
+        raise fail(target, f"document `{document.id}` has overlapping spans (once widened to whole tokens), which "
+                   "a DocBin's `ents` cannot hold; export as jsonl or labelstudio, or declare "
+                   "`spec.overlapping: true`") from None
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str = "data.spacy") -> Path:
@@ -82,21 +181,16 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
 
     nlp = spacy.blank(info.language.split("-")[0])
     docbin = DocBin(store_user_data=True)
+    target = out_dir / name
     for document in documents:
         doc = nlp.make_doc(document.text)
         if info.annotates_spans:
-            ents = [doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in document.spans]
-            try:
-                doc.ents = [e for e in ents if e is not None and len(e)]
-            except ValueError:  # spaCy's entities cannot overlap (``export`` refuses overlapping spans before)
-                raise fail(out_dir / name, f"document `{document.id}` has overlapping spans (once widened to whole "
-                           "tokens), which a DocBin cannot hold; export as jsonl or labelstudio instead") from None
+            _entities(doc, document, info, target)
         else:
             doc.cats = {c: float(c in document.labels) for c in info.labels}
         doc.user_data["id"] = document.id
         if document.dataset:
             doc.user_data["dataset"] = document.dataset
         docbin.add(doc)
-    target = out_dir / name
     write_bytes(target, docbin.to_bytes())
     return target

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nerspec.corpus.formats.common import (
     LOAD_PROGRESS_MIN,
+    MAX_PROBLEMS,
     ProjectInfo,
     fail,
     read_text,
@@ -17,6 +18,7 @@ from nerspec.corpus.formats.common import (
     unique_file_names,
 )
 from nerspec.corpus.model import Document
+from nerspec.errors import DataError, Problem
 from nerspec.progress import track
 
 SIDES = ("train", "test")
@@ -31,25 +33,33 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
         raise fail(path, "a `folders` source is a directory with one sub-directory per class")
     root = (project_dir or path).resolve()
     documents: list[Document] = []
+    problems: list[Problem] = []
     files = referenced_files(path)
     for file in track(files, f"read {path}", len(files), min_total=LOAD_PROGRESS_MIN):
-        resolved = file.resolve()
-        if root not in resolved.parents:
-            raise fail(file, "resolves outside the project directory (through a symbolic link)")
-        parts = file.relative_to(path).parts
-        dataset = None
-        if len(parts) == 3 and parts[0] in SIDES:
-            dataset, label = parts[0], parts[1]
-        elif len(parts) == 2:
-            label = parts[0]
-        else:
-            raise fail(file, "expected <class>/<file>.txt or train|test/<class>/<file>.txt")
-        documents.append(
-            Document(
-                id="/".join(parts), text=read_text(file), labels=[label], dataset=dataset, location=shown(file)  # type: ignore[arg-type]
-            )
-        )
+        try:
+            documents.append(_document(path, file, root))
+        except DataError as exc:  # every file's problem at once
+            problems.extend(exc.problems)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    if problems:
+        raise DataError(problems)
     return documents
+
+
+def _document(path: Path, file: Path, root: Path) -> Document:
+    if root not in file.resolve().parents:
+        raise fail(file, "resolves outside the project directory (through a symbolic link)")
+    parts = file.relative_to(path).parts
+    dataset = None
+    if len(parts) == 3 and parts[0] in SIDES:
+        dataset, label = parts[0], parts[1]
+    elif len(parts) == 2:
+        label = parts[0]
+    else:
+        raise fail(file, "expected <class>/<file>.txt or train|test/<class>/<file>.txt")
+    return Document(id="/".join(parts), text=read_text(file), labels=[label], dataset=dataset,  # type: ignore[arg-type]
+                    location=shown(file))
 
 
 def write(documents: list[Document], out_dir: Path, info: ProjectInfo) -> Path:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from nerspec import values
 from nerspec.corpus.formats.common import (
+    MAX_PROBLEMS,
     ProjectInfo,
     at,
     class_names,
@@ -35,7 +36,6 @@ from nerspec.strict_json import duplicate_note
 if TYPE_CHECKING:
     from nerspec.json_types import JsonObject, JsonValue
 
-MAX_PROBLEMS = 50
 # A record holds at most a 128,000-character text (escaped, up to 6 bytes a character) and its spans: a longer line
 # is damage, refused before it is parsed (a 45 MB line of 3,000,000 spans took minutes and gigabytes).
 MAX_RECORD_CHARS = 8 * 1024 * 1024
