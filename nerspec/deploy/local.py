@@ -16,6 +16,7 @@ from nerspec import atomic
 from nerspec.artifacts.layout import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
+from nerspec.safeio import read_bytes
 from nerspec.state.store import utc_now
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def artifact_dir(paths: StatePaths, fingerprint: str) -> Path:
 
 def read_pointer(paths: StatePaths, project: str, deployment: str) -> Pointer | None:
     try:
-        raw = json.loads(pointer_path(paths, project, deployment).read_text(encoding="utf-8"))
+        raw = json.loads(read_bytes(pointer_path(paths, project, deployment)))  # a FIFO: NotRegularFile, no hang
     except FileNotFoundError:
         return None
     except ValueError:
