@@ -221,8 +221,9 @@ def swap_command(path: Path, a: str, b: str, as_json: bool, state: StateChoice) 
     """Exchange the models of two deployments.
 
     \b
-    Example:
-      nerspec swap projects/example staging production
+    Example (both must be declared and deployed; projects/example declares only `production`, so first add
+    a second deployment such as `- name: standby` to its manifest and apply):
+      nerspec swap projects/example standby production
     """
     from nerspec.deploy import swap
 
