@@ -78,7 +78,6 @@ def build_artifact(state: Path, seed: int) -> str:
     from spacy.util import fix_random_seed
 
     from nerspec import atomic
-    from nerspec.deploy import local
     from nerspec.paths import StatePaths
 
     fix_random_seed(seed)
@@ -108,18 +107,36 @@ def build_artifact(state: Path, seed: int) -> str:
         (staged / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "project": "bench",
                                                       "kind": "NERProject", "language": "en",
                                                       "labels": ["PERSON", "CITY"], "multilabel": False}))
-    local.point(paths, "bench", "production", fingerprint)
+    record_deployment(paths, fingerprint)
     return fingerprint
 
 
-def use_artifact(state: Path, artifact: Path) -> str:
+def record_deployment(paths: Any, fingerprint: str) -> None:
+    """What `nerspec apply` leaves for a local deployment: the model and the deployment recorded in the state (what
+    the server serves) and the pointer file (this machine's cache of it)."""
+    from nerspec.artifacts.layout import file_hashes
     from nerspec.deploy import local
+    from nerspec.fingerprints.stat_cache import StatCache
+    from nerspec.state import DeploymentRecord, ModelRecord, open_store
+
+    store = open_store(paths, fresh_ok=True)
+    try:
+        store.record_model(ModelRecord("bench", fingerprint, "2026-01-01T00:00:00+00:00", "0", f"models/{fingerprint}",
+                                       artifact_files=file_hashes(paths.models / fingerprint, StatCache(paths.cache))))
+        local.point(paths, "bench", "production", fingerprint)
+        store.set_deployment(DeploymentRecord("bench", "production", fingerprint, {"type": "local"},
+                                              "2026-01-01T00:00:00+00:00"), action="deploy", actor="bench", reason="bench")
+    finally:
+        store.close()
+
+
+def use_artifact(state: Path, artifact: Path) -> str:
     from nerspec.paths import StatePaths
 
     meta = json.loads((artifact / "meta.json").read_text())
     fingerprint = meta.get("fingerprint") or artifact.name
     shutil.copytree(artifact, state / "models" / fingerprint)
-    local.point(StatePaths(state), "bench", "production", fingerprint)
+    record_deployment(StatePaths(state), fingerprint)
     return fingerprint
 
 

@@ -9,6 +9,9 @@ second half. A piece at most ``CHUNK_CHARS`` long is never cut again, so cutting
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
+
 CHUNK_CHARS = 2_000
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
 
@@ -31,3 +34,15 @@ def chunk_text(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
         pieces.append((start, text[start:end]))
         start = end
     return pieces
+
+
+def cut_long_texts(
+    pairs: Iterable[tuple[str, str | None]], pieces: deque[tuple[int, bool]]
+) -> Iterator[tuple[str, str | None]]:
+    """Each (text, language)'s pieces, recording (offset, is-last-piece) in ``pieces`` as they go out, so the
+    consumer (``nerspec.predict.Predictor.analyze``) can put the predictions of one text back together in order."""
+    for text, language in pairs:
+        chunks = chunk_text(text)
+        for index, (offset, piece) in enumerate(chunks):
+            pieces.append((offset, index == len(chunks) - 1))
+            yield piece, language

@@ -19,31 +19,22 @@ the raw sigmoid for older artifacts.
 
 Confidence scores
 -----------------
-Computed after the entities are chosen and never change them. NER, by default (``beam_width=1``): the greedy
-parser's own action scores (``nerspec.confidence``): the token actions that produced each entity are replayed
-through the parser's state model in one vectorised pass, and an entity's raw score is the product of the
-probabilities (softmax over the valid actions) of its actions. With ``beam_width`` > 1: one extra beam search
-(``ner.beam_parse``, ``beam_width`` best action sequences, from the same tok2vec output) gives a distribution
-over complete parses, and an entity's raw score is the summed probability of the parses that contain it with
-the same start, end and type (0 when no parse in the beam has it); slower, kept for artifacts calibrated on it.
-Classification: the class's probability. The raw score is then mapped by the artifact's calibration
-(``nerspec.calibration``: Platt scaling or isotonic regression fitted at training time) to the probability
-that the item is correct. The calibration records which scores it was fitted on (``scores``: ``actions``, or
-``beam_width`` > 1 for beam marginals); a predictor without an explicit ``beam_width`` uses those, and one
-asked for other scores, or an artifact without a calibration, returns raw scores.
+Computed after the entities are chosen and never change them: ``nerspec.predict_scoring``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
+from nerspec.chunking import cut_long_texts
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
+from nerspec.predict_scoring import beam_marginals, fitted_beam_width, uncalibrated_note
 from nerspec.predictions import PredictedLabel, Prediction
 
 if TYPE_CHECKING:
@@ -52,9 +43,8 @@ if TYPE_CHECKING:
     from nerspec.paths import StateArg
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
-DEFAULT_BEAM_DENSITY = 0.0001
 Marginals = dict[tuple[int, int, str], float]  # (start token, end token, label) -> probability
-__all__ = ["Prediction", "PredictedLabel", "Predictor", "load", "resolve", "uncalibrated_note"]
+__all__ = ["Prediction", "PredictedLabel", "Predictor", "load", "resolve"]
 
 
 class Predictor:
@@ -88,7 +78,7 @@ class Predictor:
         self.multilingual = bool(meta.get("multilingual", False))
         found = meta.get("calibration")
         recorded: dict[str, Any] = found if isinstance(found, dict) else {}
-        fitted_width = _fitted_beam_width(recorded)
+        fitted_width = fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)
         self._impl = artifact_kind(meta)
@@ -165,7 +155,7 @@ class Predictor:
         pieces: deque[tuple[int, bool]] | None = None
         if self._impl.annotates_spans:
             pieces = deque()
-            pairs = _cut_long_texts(pairs, pieces)
+            pairs = cut_long_texts(pairs, pieces)
         merged: Prediction = []
         per_class = self.class_calibration
         for doc, confidence in self._docs(self._inputs(pairs), batch_size):
@@ -199,7 +189,7 @@ class Predictor:
         for doc in self.nlp.pipe(self._inputs(pairs), batch_size=batch_size, disable=names[names.index(self._parser):]):
             batch.append(doc)
             if len(batch) >= batch_size or len(out) + len(batch) == len(texts):
-                for one, marginals in zip(batch, _beam_marginals(parser, batch, beam_width), strict=True):
+                for one, marginals in zip(batch, beam_marginals(parser, batch, beam_width), strict=True):
                     out.append({(one[s:e].start_char, one[s:e].end_char, label): p
                                 for (s, e, label), p in marginals.items()})
                 batch = []
@@ -263,7 +253,7 @@ class Predictor:
             yield from self._parse(parser, batch, after)
 
     def _parse(self, parser: Any, docs: list[Doc], after: list[str]) -> Iterator[tuple[Doc, Marginals | None]]:
-        marginals = _beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
+        marginals = beam_marginals(parser, docs, self.beam_width) if self.beam_width > 1 else None
         from nerspec.confidence import action_confidences, forget_state_models, watch_state_models
 
         if marginals is None:
@@ -283,70 +273,6 @@ class Predictor:
                 yield doc, None
                 continue
             yield doc, {key: marginals[i].get(key, 0.0) for key in ((e.start, e.end, e.label_) for e in doc.ents)}
-
-
-def uncalibrated_note(meta: Mapping[str, object], beam_width: int | None) -> str | None:
-    """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
-
-    Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
-    from nerspec.kinds import artifact_kind
-
-    found = meta.get("calibration")
-    fitted = _fitted_beam_width(found if isinstance(found, dict) else {})
-    if beam_width is None or fitted is None or beam_width == fitted:
-        return None
-    if not artifact_kind(meta).parser_factories:
-        return None
-    fitted_on = "greedy action scores" if fitted == 1 else f"beam-{fitted} scores"
-    return (f"confidence scores are raw, not calibrated probabilities: the model's calibration was fitted on "
-            f"{fitted_on}, not on a beam of {beam_width} (the entities are the same)")
-
-
-def _fitted_beam_width(calibration: Mapping[str, object]) -> int | None:
-    """The NER scores a recorded calibration was fitted on: 1 (action scores), a beam width, or None (none)."""
-    from nerspec.calibration import FITTED_METHODS
-    from nerspec.confidence import ACTION_SCORES
-
-    if calibration.get("method") not in FITTED_METHODS:
-        return None
-    if calibration.get("scores") == ACTION_SCORES:
-        return 1
-    width = calibration.get("beam_width")
-    return int(width) if isinstance(width, int) and width > 1 else None
-
-
-def _cut_long_texts(
-    pairs: Iterable[tuple[str, str | None]], pieces: deque[tuple[int, bool]]
-) -> Iterator[tuple[str, str | None]]:
-    """Each text's pieces (``nerspec.chunking``), recording (offset, is-last-piece) in ``pieces`` as they go
-    out, so the consumer can put the predictions of one text back together in order."""
-    from nerspec.chunking import chunk_text
-
-    for text, language in pairs:
-        chunks = chunk_text(text)
-        for index, (offset, piece) in enumerate(chunks):
-            pieces.append((offset, index == len(chunks) - 1))
-            yield piece, language
-
-
-def _beam_marginals(parser: Any, docs: list[Doc], beam_width: int) -> list[dict[tuple[int, int, str], float]]:
-    """Per doc, the entity marginals of its beam (docs are not annotated)."""
-    if not any(len(doc) for doc in docs):
-        return [{} for _ in docs]  # the parser's model cannot run on a batch of only empty docs
-    beams = parser.beam_parse(docs, beam_width=beam_width, beam_density=DEFAULT_BEAM_DENSITY)
-    return [_entity_marginals(parser, beam) for beam in beams]
-
-
-def _entity_marginals(parser: Any, beam: Any) -> dict[tuple[int, int, str], float]:
-    """(start token, end token, label) -> summed probability of the beam's parses that contain it."""
-    parses = parser.moves.get_beam_parses(beam)
-    total = sum(prob for prob, _ in parses) or 1.0  # final states only: renormalize over them
-    marginals: dict[tuple[int, int, str], float] = {}
-    for prob, entities in parses:
-        for start, end, label in entities:
-            key = (int(start), int(end), str(label))
-            marginals[key] = marginals.get(key, 0.0) + prob / total
-    return {k: min(1.0, v) for k, v in marginals.items()}
 
 
 def load(

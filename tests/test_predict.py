@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.errors import ModelNotFoundError
-from nerspec.predict import DEFAULT_BEAM_DENSITY
+from nerspec.predict_scoring import DEFAULT_BEAM_DENSITY
 from tests.trained_models import calibrated_copy, held_out
 
 pytestmark = pytest.mark.slow

@@ -156,12 +156,19 @@ def test_the_manifest_example_is_valid_but_for_its_placeholder(tmp_path: Path) -
 
 
 def test_the_settings_example_loads(tmp_path: Path) -> None:
+    from nerspec.errors import ManifestError
     from nerspec.settings import load_settings
 
     block = next(block for block in _blocks("yaml") if block.startswith("# nerspec.settings.yaml"))
     (tmp_path / "nerspec.settings.yaml").write_text(block, encoding="utf-8")
     settings = load_settings(tmp_path / "nerspec.settings.yaml")
     assert str(settings.state).startswith("postgresql://") and str(settings.artifacts).startswith("s3://")
+    # "The file holds no secrets; a URL with a password is refused with its line"
+    (tmp_path / "nerspec.settings.yaml").write_text(block.replace("nerspec@db", "nerspec:hunter2@db"), encoding="utf-8")
+    with pytest.raises(ManifestError) as raised:
+        load_settings(tmp_path / "nerspec.settings.yaml")
+    assert [problem.line for problem in raised.value.problems] == [4]
+    assert "hunter2" not in str(raised.value)
 
 
 def test_links_and_named_files_exist() -> None:

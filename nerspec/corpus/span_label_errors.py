@@ -20,8 +20,10 @@ they are read span by span, one finding per tag at most (its likeliest disagreem
   candidates of different types stay apart (they may nest).
 
 A retyped or moved tag scores ``p(other) * (1 - p(given))``: how sure the model is of the other reading and against
-the given one (both may be likely: the probabilities are independent). The corpus's own labels (the flat ranking's
-second witness, ``nerspec.corpus.label_consistency``) are not used here.
+the given one (both may be likely: the probabilities are independent). Boundaries and rejections then count less
+(``WEIGHT``), as in the flat ranking: they are mostly the model's own weakness (a rare string it does not find, a
+longer reading it likes as well); measured by ``bench/span_label_errors.py`` (docs/benchmarks.md). The corpus's
+own labels (the flat ranking's second witness, ``nerspec.corpus.label_consistency``) are not used here.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nerspec.corpus.model import Document, Span
 
 SpanKey = tuple[int, int, str]
 FOUND = 0.5  # a tag the model "finds": its probability reaches the span categorizer's own threshold
+WEIGHT: dict[str, float] = {"wrong_type": 1.0, "missing": 1.0, "boundary": 0.3, "rejected": 0.5}  # per kind
 
 
 def span_label_errors(docs: Sequence[Document], scores: Sequence[OutOfSample], min_score: float = 0.0) -> list[LabelError]:
@@ -95,14 +98,15 @@ def _tag_error(doc: Document, tag: Span, readings: dict[SpanKey, float], misses:
     best = max([*retyped, *moved], default=None)
     if best is not None and best[0] > given:
         probability, (start, end, label) = best
+        score = probability * (1.0 - given)
         if (start, end) == (tag.start, tag.end):
             return LabelError(doc.id, tag.start, tag.end, text, tag.label, label, "wrong_type",
-                              probability * (1.0 - given))
-        return LabelError(doc.id, tag.start, tag.end, text, tag.label, label, "boundary", probability * (1.0 - given),
+                              WEIGHT["wrong_type"] * score)
+        return LabelError(doc.id, tag.start, tag.end, text, tag.label, label, "boundary", WEIGHT["boundary"] * score,
                           Span(start, end, label))
     if given < FOUND:
         return LabelError(doc.id, tag.start, tag.end, text, tag.label, None, "rejected",
-                          (1.0 - given) * recall.get(tag.label, 0.0))
+                          WEIGHT["rejected"] * (1.0 - given) * recall.get(tag.label, 0.0))
     return None
 
 
@@ -123,7 +127,7 @@ def _missing(doc: Document, readings: dict[SpanKey, float], near: set[SpanKey]) 
     for (start, end), types in best.items():
         suggested = max(types, key=lambda label: (types[label], label))
         out.append(LabelError(doc.id, start, end, doc.text[start:end], None, suggested, "missing",
-                              either(*types.values())))
+                              WEIGHT["missing"] * either(*types.values())))
     return out
 
 

@@ -17,7 +17,7 @@ from nerspec.errors import DeployError
 from nerspec.predictions import Prediction, from_json
 
 if TYPE_CHECKING:
-    from nerspec.deploy.targets import TargetSpec
+    from nerspec.deploy.target_base import TargetSpec
     from nerspec.manifest.schema import SmokeCheck
 
 SERVER_WAIT_S = 60.0

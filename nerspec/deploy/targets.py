@@ -6,7 +6,8 @@ The state is the truth about deployments; a target only says where that truth is
   model cache. Its pointer file ``<state>/registry/<project>/<deployment>.json`` is only a cache derived from the
   state (written by apply/rollback/swap, refreshed on read with a shared state); it is never trusted for where
   the model lives (``models/<fingerprint>``, or the artifact store's verified local copy).
-- ``http``: a remote ``nerspec serve`` reached through its admin API (upload, GET, DELETE).
+- ``http``: a remote ``nerspec serve`` reached through its admin API (upload, GET, DELETE;
+  ``nerspec.deploy.http_target``).
 - ``registry``: the nerspec registry of the (shared) state itself: the deployment record *is* the pointer, and
   ``nerspec serve --state URL --artifacts URL`` serves it from the artifact store, so an apply in CI deploys to
   what a server serves.
@@ -24,59 +25,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from nerspec.deploy.context import TargetContext
+from nerspec.deploy.http_target import HttpTarget
+from nerspec.deploy.target_base import RecordedTarget, Target, short
 from nerspec.errors import ModelNotFoundError, NerspecError
-from nerspec.manifest.target_names import HTTP_TARGET, LOCAL_TARGET, REGISTRY_TARGET, SERVED_HERE, UPLOAD_TARGET
+from nerspec.manifest.target_names import LOCAL_TARGET, REGISTRY_TARGET, SERVED_HERE, UPLOAD_TARGET
 from nerspec.paths import StatePaths
 
 if TYPE_CHECKING:
+    from nerspec.deploy.target_base import TargetSpec
     from nerspec.manifest.load import LoadedProject
-    from nerspec.manifest.schema import HttpTarget as HttpSpec
-    from nerspec.manifest.schema import LocalTarget as LocalSpec
-    from nerspec.manifest.schema import RegistryTarget as RegistrySpec
-
-    TargetSpec = LocalSpec | HttpSpec | RegistrySpec  # a deployment's target as the manifest declares it
     from nerspec.plan.inputs import ObservedDeployment
     from nerspec.state.store import DeploymentRecord, Store
-
-
-RecordedTarget = Mapping[str, object]  # a target as the state records it: ``{"type": ..., ...}``
-
-
-class Target(Protocol):
-    type: str
-    served_here: bool  # a `nerspec serve` reading this state serves it, from the state's record (http: its own server)
-
-    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
-        """Fill ``obs.actual`` (what the target serves) and ``obs.drift`` (what changed outside nerspec)."""
-        ...
-
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
-        """Make the target serve ``fingerprint``; return the target as the state records it."""
-        ...
-
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
-        """Stop serving the deployment (it is no longer declared)."""
-        ...
-
-    def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
-        """(field, message) for a target configured wrongly (plan fails on them before anything trains)."""
-        ...
-
-    def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
-        """(field, message) for a secret this machine lacks: only changing the target needs it (apply fails on them
-        before anything trains); reading commands say the target was not checked, and why."""
-        ...
-
-    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
-        """The state records ``fingerprint``: bring this machine's cache of the deployment in line (best effort)."""
-        ...
-
-
-def short(fp: str | None) -> str:
-    return fp[:12] if fp else "none"
 
 
 class _NoConfig:
@@ -186,72 +148,6 @@ def _disagreeing(obs: ObservedDeployment, project: str, ctx: TargetContext, cach
     if any(i.switches.get(obs.name) == cached for i in pending(ctx.paths, project)):
         return []  # a killed rollback/swap switched it: the plan names the intent, apply finishes it
     return [f"pointer changed outside nerspec (points at {short(cached)}, recorded {short(obs.recorded)})"]
-
-
-class HttpTarget:
-    type = HTTP_TARGET
-    served_here = type in SERVED_HERE  # no: served by the remote server it names
-
-    def refresh(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str) -> None:
-        return None
-
-    def config_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
-        from nerspec.deploy.http import config_problems
-
-        return list(config_problems(_http(spec)))
-
-    def secret_problems(self, spec: TargetSpec | None) -> list[tuple[str, str]]:
-        from nerspec.deploy.http import secret_problems
-
-        return list(secret_problems(_http(spec)))
-
-    def observe(self, obs: ObservedDeployment, project: str, ctx: TargetContext) -> None:
-        if obs.recorded is None or not obs.desired:
-            return  # nothing to compare with; planning a removal does not contact the remote (apply does)
-        from nerspec.deploy import http
-        from nerspec.errors import RemoteError
-        from nerspec.manifest.schema import HttpTarget as Spec
-
-        spec = Spec(**obs.target)
-        missing = self.secret_problems(spec)
-        if missing:  # reading needs no secret: say what was not checked, and why
-            obs.actual = obs.recorded
-            obs.notes.append(f"{obs.name}: remote {spec.url} not checked: {missing[0][1]}")
-            return
-        try:
-            # A refused token raises DeployError (the user's configuration: exit 1 naming token_env).
-            obs.actual = http.remote_fingerprint(spec, project, obs.name)
-        except RemoteError as exc:  # no answer is not an observation: report it, do not call it drift
-            obs.actual = obs.recorded
-            obs.unreachable = f"{obs.target.get('url')} unreachable ({exc})"
-            return
-        if obs.actual != obs.recorded:
-            obs.drift.append(f"remote serves {short(obs.actual)}, recorded {short(obs.recorded)}")
-
-    def switch(self, ctx: TargetContext, project: str, deployment: str, fingerprint: str, spec: TargetSpec | None) -> dict[str, object]:
-        from nerspec.deploy import http
-        from nerspec.state.crashpoints import pause
-
-        declared = _http(spec)
-        model = ctx.local_model(fingerprint)
-        pause("deploy")
-        http.upload(declared, project, deployment, model, fingerprint)
-        return declared.model_dump(mode="json")
-
-    def remove(self, ctx: TargetContext, project: str, deployment: str, recorded: RecordedTarget) -> None:
-        from nerspec.deploy import http
-        from nerspec.manifest.schema import HttpTarget as Spec
-
-        http.delete(Spec(**recorded), project, deployment)
-
-
-def _http(spec: TargetSpec | None) -> HttpSpec:
-    """The declared spec of an http target (its url and token)."""
-    from nerspec.manifest.schema import HttpTarget as Spec
-
-    if not isinstance(spec, Spec):
-        raise NerspecError(f"an http target needs its url declared (got {spec!r})")
-    return spec
 
 
 class RegistryTarget(_NoConfig):

@@ -1,8 +1,8 @@
 """``nerspec extract``: a deployed model over a large corpus, partitioned, resumable, on local cores or Ray.
 
-Modules: ``partitions`` (inputs -> partitions -> rows), ``work`` (rows -> ``nerspec.predict`` -> records),
-``outputs`` (atomic per-partition files, markers, summary), ``engines`` (the engine protocol and table),
-``local`` and ``ray`` (the engines), ``run`` (``extract()``, the Python API).
+Modules: ``partitions`` (inputs -> partitions), ``rows`` (partition -> rows), ``work`` (rows ->
+``nerspec.predict`` -> records), ``outputs`` (atomic per-partition files, markers, summary), ``engines`` (the
+engine protocol and table), ``local`` and ``ray`` (the engines), ``run`` (``extract()``, the Python API).
 
 The package itself is callable, so ``nerspec.extract(...)`` is the API while ``nerspec.extract.run`` and the
 other modules stay importable under the same name (a function ``nerspec.extract`` would be shadowed by this

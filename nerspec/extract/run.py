@@ -28,6 +28,7 @@ from nerspec.extract.outputs import (
     writing,
 )
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, DEFAULT_PARTITION_SIZE, plan_partitions
+from nerspec.predict_scoring import uncalibrated_note
 from nerspec.progress import Task
 from nerspec.timestamps import utc_timestamp
 
@@ -114,7 +115,7 @@ def extract(
     ``output/_summary.json``.
     """
     from nerspec.kinds import kind_of
-    from nerspec.predict import resolve, uncalibrated_note
+    from nerspec.predict import resolve
     from nerspec.train.artifact import read_artifact
 
     if string_index_type not in STRING_INDEX_TYPES:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nerspec.extract.outputs import Encoded, PartitionResult, Settings, encode, write
-from nerspec.extract.partitions import Partition, Row, read_rows
+from nerspec.extract.partitions import Partition
+from nerspec.extract.rows import Row, read_rows
 from nerspec.predictions import Prediction, to_json
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
-from nerspec.state.sqlite import RECOVERY_HINT, check_integrity
+from nerspec.state.sqlite_connection import RECOVERY_HINT, check_integrity
 
 if TYPE_CHECKING:
     from nerspec.state.sql import JsonObject, Row

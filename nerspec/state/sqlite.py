@@ -1,11 +1,11 @@
-"""The embedded state store: stdlib sqlite3 in WAL mode; every change in one transaction."""
+"""The embedded state store: stdlib sqlite3 in WAL mode (``sqlite_connection``); every change in one transaction."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,8 @@ from nerspec.state.rows import dump as _dump
 from nerspec.state.rows import model_record as _model
 from nerspec.state.rows import snapshot as _snapshot
 from nerspec.state.split_sides import SplitSideTables
-from nerspec.state.sql import JsonObject, Params, Row, SqliteParameters
+from nerspec.state.sql import JsonObject, Params, Row
+from nerspec.state.sqlite_connection import open_connection
 from nerspec.state.store import (
     ANY,
     DeploymentRecord,
@@ -39,69 +40,12 @@ if TYPE_CHECKING:
     from nerspec.paths import StatePaths
     from nerspec.state.lock import LockInfo
 
-QUICK_CHECK_MAX_BYTES = 4 * 1024 * 1024
-
-
-RECOVERY_HINT = (
-    "recover with `nerspec state recover` (rebuilds models and deployments from the artifacts and pointers) "
-    "or put a backup back with `nerspec state restore FILE`"
-)
-
-
-def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
-    try:
-        rows = conn.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as exc:
-        rows = [(str(exc),)]
-    if rows != [("ok",)]:
-        detail = "; ".join(str(r[0]) for r in rows[:3])
-        raise StateError(f"the state database {db} is corrupt ({detail}); {RECOVERY_HINT}")
-
-
-class _Guarded(sqlite3.Connection):
-    """The connection (``sqlite3.connect(factory=...)``); once ``guard``ed, "database disk image is malformed"
-    is turned into the StateError that says how to recover."""
-
-    guard: Path | None = None  # the database file, once it passed the integrity check
-
-    def execute(self, sql: str, parameters: SqliteParameters = (), /) -> sqlite3.Cursor:
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.DatabaseError as exc:
-            raise self._explain(exc) from None
-
-    def executemany(self, sql: str, parameters: Iterable[SqliteParameters], /) -> sqlite3.Cursor:
-        try:
-            return super().executemany(sql, parameters)
-        except sqlite3.DatabaseError as exc:
-            raise self._explain(exc) from None
-
-    def _explain(self, exc: sqlite3.DatabaseError) -> Exception:
-        if self.guard is None or type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
-            return exc
-        return StateError(f"the state database {self.guard} is corrupt ({exc}); {RECOVERY_HINT}")
-
 
 class SqliteStore(MonitoringTables, SplitSideTables):
     def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
         self.root = root or Path(path).parent  # the state directory: the lock file lives here
-        try:
-            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
-            self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, factory=_Guarded)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            if str(path) != ":memory:":
-                # A damaged file fails here with the recovery command, not later in some query (exit 70).
-                # A full check reads every page: only for databases small enough to keep plan fast; damage in
-                # a large one surfaces in the query that meets it (_Guarded) with the same message.
-                if Path(path).stat().st_size <= QUICK_CHECK_MAX_BYTES:
-                    check_integrity(self.conn, path)
-                self.conn.guard = path
-            migrations.migrate(self.conn)
-        except sqlite3.DatabaseError as exc:
-                raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+        self.conn = open_connection(path)
 
     def close(self) -> None:
         self.conn.close()

@@ -174,7 +174,8 @@ def test_offsets_in_another_string_index_type_match_predict_byte_for_byte(
 
 
 def test_huge_lines_and_files_become_errors_without_being_read_whole(tmp_path: Path) -> None:
-    from nerspec.extract.partitions import plan_partitions, read_rows
+    from nerspec.extract.partitions import plan_partitions
+    from nerspec.extract.rows import read_rows
 
     source = tmp_path / "in" / "docs.jsonl"
     source.parent.mkdir()

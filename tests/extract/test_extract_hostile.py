@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from nerspec.cli import cli
-from nerspec.extract.partitions import plan_partitions, read_rows
+from nerspec.extract.partitions import plan_partitions
+from nerspec.extract.rows import read_rows
 from tests.extract.conftest import write_input
 
 

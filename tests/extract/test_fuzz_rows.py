@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nerspec.extract.partitions import plan_partitions, read_rows
+from nerspec.extract.partitions import plan_partitions
+from nerspec.extract.rows import read_rows
 from tests.fuzz_strategies import document, json_values
 
 

@@ -75,7 +75,7 @@ def test_lost_database_is_refused_then_recovered(tiny: Any, state: StatePaths, p
 def test_corrupt_database_is_a_clear_error_in_every_command(tiny: Any, state: StatePaths, run_apply: Any,
                                                             full_check: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not full_check:
-        monkeypatch.setattr("nerspec.state.sqlite.QUICK_CHECK_MAX_BYTES", 0)
+        monkeypatch.setattr("nerspec.state.sqlite_connection.QUICK_CHECK_MAX_BYTES", 0)
     run_apply()
     for suffix in ("-wal", "-shm"):
         Path(f"{state.db}{suffix}").unlink(missing_ok=True)
