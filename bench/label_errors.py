@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datasets import iob_record, read_iob, wnut16  # noqa: E402
+from datasets import SILVER_PIPELINE, iob_record, read_iob, silver_pipeline_dir, wnut16  # noqa: E402
 
 Injected = tuple[str, int, int, str]  # (document id, start, end, "flip" | "remove")
 
@@ -49,7 +49,7 @@ def noisy_records(noise: float, seed: int) -> tuple[list[dict[str, Any]], list[I
     return records, injected
 
 
-def write_project(root: Path, records: list[dict[str, Any]]) -> Path:
+def write_project(root: Path, records: list[dict[str, Any]], base: str | None = None) -> Path:
     import yaml
 
     project = root / "wnut16-noisy"
@@ -63,8 +63,17 @@ def write_project(root: Path, records: list[dict[str, Any]]) -> Path:
                  "data": [{"name": "wnut16", "format": "jsonl", "path": "data.jsonl"}],
                  "deployments": [{"name": "production"}]},
     }
+    if base is not None:
+        manifest["spec"]["training"] = {"base": base}
     (project / "nerspec.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     return project
+
+
+def installed_base() -> str:
+    """en_core_web_sm (the wheel ``bench/datasets.py`` installs into ``bench/.data``) made importable: its name."""
+    package_dir = silver_pipeline_dir().parent
+    sys.path.insert(0, str(package_dir.parent))
+    return package_dir.name
 
 
 def hits(ranked: list[Any], injected: list[Injected], k: int) -> tuple[int, int]:
@@ -98,10 +107,12 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="Keep the project and its state here (resumes).")
+    parser.add_argument("--base", action="store_true",
+                        help=f"Train the folds from en_core_web_sm's tok2vec (`training.base`; installs {SILVER_PIPELINE}).")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="nerspec-label-errors-"))
     records, injected = noisy_records(args.noise, args.seed)
-    project = write_project(work, records)
+    project = write_project(work, records, installed_base() if args.base else None)
     k = len(injected)
     print(f"WNUT-16: {len(records)} sentences, {sum(len(r['spans']) for r in records)} entities after injecting "
           f"{k} errors ({Counter(i[3] for i in injected)}); {args.folds} folds")

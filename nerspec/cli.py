@@ -93,7 +93,7 @@ def _bug(ctx: click.Context) -> NoReturn:
 def _os_error_message(exc: OSError) -> str:
     """``PATH: No such file or directory`` (and the second path of a failed rename or link)."""
     where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or (str(exc.args[0]) if exc.args else type(exc).__name__)  # safeio.NotRegularFile: its words
     return f"{where}: {reason}"
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.paths import StatePaths
+from nerspec.safeio import read_bytes
 
 if TYPE_CHECKING:
     from nerspec.artifacts.stores.base import ArtifactStore, StoredModel
@@ -66,7 +67,7 @@ def pointed(paths: StatePaths) -> set[str]:
         return out
     for pointer in paths.registry.glob("*/*.json"):
         try:
-            fingerprint = json.loads(pointer.read_text(encoding="utf-8")).get("fingerprint")
+            fingerprint = json.loads(read_bytes(pointer)).get("fingerprint")  # a FIFO is skipped, never waited on
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(fingerprint, str):

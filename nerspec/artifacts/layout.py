@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
+from nerspec.safeio import read_bytes
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -122,7 +123,7 @@ def _hash(path: Path, cache: StatCache | None) -> str:
 
 def read_json(path: Path) -> JsonObject | None:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(read_bytes(path))  # a FIFO is refused (NotRegularFile), never waited on
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None

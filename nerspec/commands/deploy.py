@@ -58,8 +58,9 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
     Example:
       nerspec deployments list projects/example
     """
+    from nerspec.deploy.other_states import OtherStates
     from nerspec.deploy.targets import TargetContext, target_for, target_type
-    from nerspec.plan import ObservedDeployment
+    from nerspec.plan import ObservedDeployment, short
     from nerspec.state import open_store
 
     project = _project(path)
@@ -67,6 +68,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
     declared_targets = {d.name: d.target.model_dump(mode="json") for d in project.manifest.spec.deployments}
     declared = list(declared_targets)
     store = open_store(paths, create=False)
+    others = OtherStates.of(paths)
     try:
         recorded = store.deployments(project.name)
         targets = TargetContext(paths, store)
@@ -78,6 +80,11 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
             observed = ObservedDeployment(name, target, desired=name in declared,
                                           recorded=rec.fingerprint if rec else None)
             target_for(target).observe(observed, project.name, targets)
+            origin = others.deployment_recorded_by(project.name, name, observed.actual) if rec is None else None
+            if origin:  # the local state beside a shared one (`make demo`) deployed it: not drift, not new
+                observed.drift = []
+                observed.notes.append(f"{name}: this machine's pointer serves {short(observed.actual)}, deployed by "
+                                      f"the state {origin}")
             rows.append(
                 {
                     "deployment": name,
@@ -91,6 +98,7 @@ def list_command(path: Path, as_json: bool, state: StateChoice) -> None:
                 }
             )
     finally:
+        others.close()
         store.close()
     if as_json:
         echo_json(rows)

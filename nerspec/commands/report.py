@@ -10,20 +10,21 @@ import click
 from nerspec.commands.common import paths_argument, state_option
 from nerspec.errors import NerspecError
 from nerspec.paths import StateChoice
+from nerspec.safeio import read_bytes
 
 
 def _load_run(input_path: Path | None, state: StateChoice) -> tuple[dict[str, object], Path]:
 
     path = input_path or state.resolve().reports / "last-run.json"
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_bytes(path)  # a FIFO or device is refused (NotRegularFile), never read
     except FileNotFoundError:
         hint = "" if input_path else " (run `nerspec apply` first, or pass --input RUN.json)"
         raise NerspecError(f"no run result at {path}{hint}") from None
     except OSError as exc:
-        raise NerspecError(f"cannot read {path}: {exc}") from exc
+        raise NerspecError(f"cannot read {path}: {exc.strerror or exc.args[0]}") from exc
     try:
-        run = json.loads(text)
+        run = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise NerspecError(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(run, dict):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.languages import base
+from nerspec.safeio import read_bytes
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Document
@@ -118,7 +119,7 @@ def _read(cache_dir: Path | None) -> JsonObject:
     if cache_dir is None:
         return {}
     try:
-        raw = json.loads((cache_dir / CACHE_NAME).read_text())
+        raw = json.loads(read_bytes(cache_dir / CACHE_NAME))  # a FIFO is a cold cache, never a hang
     except (OSError, ValueError):
         return {}  # missing or corrupt: it is only a cache
     return raw if isinstance(raw, dict) else {}

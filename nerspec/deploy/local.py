@@ -16,9 +16,11 @@ from nerspec import atomic
 from nerspec.artifacts.layout import is_complete  # the artifact layout has one owner
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
+from nerspec.safeio import read_bytes
 from nerspec.state.store import utc_now
 
 if TYPE_CHECKING:
+    from nerspec.deploy.other_states import OtherStates
     from nerspec.state.store import Store
 
 Pointer = dict[str, object]  # a pointer file's JSON: project, deployment, fingerprint, model_dir, deployed_at
@@ -37,7 +39,7 @@ def artifact_dir(paths: StatePaths, fingerprint: str) -> Path:
 
 def read_pointer(paths: StatePaths, project: str, deployment: str) -> Pointer | None:
     try:
-        raw = json.loads(pointer_path(paths, project, deployment).read_text(encoding="utf-8"))
+        raw = json.loads(read_bytes(pointer_path(paths, project, deployment)))  # a FIFO: NotRegularFile, no hang
     except FileNotFoundError:
         return None
     except ValueError:
@@ -79,19 +81,40 @@ def remove(paths: StatePaths, project: str, deployment: str) -> None:
 
 def stray_pointers(paths: StatePaths, store: Store, planned: set[str]) -> list[str]:
     """Pointer files of projects outside ``planned`` for deployments the state never recorded (no record, no
-    history): written outside nerspec, never served. ``plan`` names them (the planned projects' own are removals)."""
+    history). Written outside nerspec and never served, unless another state on this machine deployed them (the
+    local state beside a shared one: ``make demo``); then the line says so and does not ask to remove them.
+    ``plan`` names them (the planned projects' own are removals)."""
+    from nerspec.deploy.other_states import OtherStates
+
     root = paths.registry
     if not root.is_dir():
         return []
     found = []
-    for folder in sorted(root.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir() or folder.name in planned:
+    others = OtherStates.of(paths)
+    try:
+        for folder in sorted(root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir() or folder.name in planned:
+                continue
+            found.extend(_strays(paths, store, folder.name, others))
+    finally:
+        others.close()
+    return found
+
+
+def _strays(paths: StatePaths, store: Store, project: str, others: OtherStates) -> list[str]:
+    recorded = store.deployments(project)
+    found = []
+    for deployment, pointer in list_pointers(paths, project).items():
+        if deployment in recorded or store.history(project, deployment):
             continue
-        recorded = store.deployments(folder.name)
-        for deployment in list_pointers(paths, folder.name):
-            if deployment not in recorded and not store.history(folder.name, deployment):
-                found.append(f"{pointer_path(paths, folder.name, deployment)}: a pointer the state never recorded "
-                             "(written outside nerspec); it is never served; remove it")
+        where = pointer_path(paths, project, deployment)
+        origin = others.deployment_recorded_by(project, deployment, fingerprint_of(pointer))
+        if origin:
+            found.append(f"{where}: deployed by the state {origin} on this machine, which this state "
+                         f"({paths.describe()}) does not record; left alone (that state still serves it)")
+        else:
+            found.append(f"{where}: a pointer the state never recorded (written outside nerspec); it is never "
+                         "served; remove it")
     return found
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from nerspec.errors import DeployError
 from nerspec.paths import StatePaths
+from nerspec.safeio import read_bytes
 
 if TYPE_CHECKING:
     from nerspec.state.store import Store
@@ -64,7 +65,7 @@ def check_pointer(paths: StatePaths, pointer: Mapping[str, object]) -> list[str]
     if not _same(named, expected):
         problems.append(f"the pointer names model_dir {named}, not the artifact of {fingerprint[:12]} ({expected})")
     try:
-        meta = json.loads((named / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(read_bytes(named / "meta.json"))  # a FIFO is refused, never waited on
     except (OSError, ValueError):
         return problems  # a missing artifact is reported by whoever loads it
     claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
@@ -126,7 +127,7 @@ def verify_recorded(store: Store, project: str, deployment: str, fingerprint: st
     problems = []
     model = store.get_model(fingerprint)
     try:
-        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(read_bytes(model_dir / "meta.json"))
     except (OSError, ValueError):
         meta = None
     claimed = meta.get("fingerprint") if isinstance(meta, dict) else None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypedDict, cast
 
 from nerspec import atomic
-from nerspec.safeio import sha256_file
+from nerspec.safeio import open_regular, sha256_file
 
 CACHE_VERSION = 6  # 6: a source's entry names its project directory (stat'ed without the manifest)
 # marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
@@ -151,7 +151,7 @@ def load_with_stat(path: Path) -> tuple[CacheFile, StatKey | None]:
     import marshal
 
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:  # a FIFO is a cold start, never a hang
             st = os.fstat(handle.fileno())
             raw = marshal.loads(handle.read())
     except (OSError, ValueError, EOFError, TypeError):

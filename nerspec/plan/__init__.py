@@ -38,7 +38,6 @@ from nerspec.plan.inputs import (
 from nerspec.plan.observe import (
     artifact_files,
     artifact_intact,
-    check_deploy_secrets,
     collect_inputs,
     document_hashes_loader,
     make_plan,
@@ -48,6 +47,7 @@ from nerspec.plan.observe import (
 )
 from nerspec.plan.reasons import train_reasons
 from nerspec.plan.render import describe, render, serving
+from nerspec.plan.target_checks import check_deploy_secrets
 
 __all__ = [
     "PLAN_VERSION", "AbortRollout", "Action", "Deploy", "Hold", "DropRollout", "Promote", "StageRollout", "StagedRollout",

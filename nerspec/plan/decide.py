@@ -75,8 +75,12 @@ def project_plan(p: ProjectInputs) -> ProjectPlan:
 
 
 def _model_action(p: ProjectInputs) -> ModelAction:
+    if p.candidate_orphan and p.candidate_origin:
+        return Reuse(p.candidate, [f"trained by the state {p.candidate_origin} on this machine (`make demo`, or an "
+                                   "apply with that state); recording it in this state instead of training"])
     if p.candidate_orphan:
-        return Reuse(p.candidate, ["complete artifact left by an interrupted apply; recording it instead of training"])
+        return Reuse(p.candidate, ["complete artifact this state never recorded (left by an interrupted apply, or "
+                                   "trained by another state using the same models); recording it instead of training"])
     if p.candidate_recorded is None or p.candidate_damaged:
         return Train(p.candidate, train_reasons(p))
     return Reuse(p.candidate, [f"identical fingerprint trained {p.candidate_recorded}; not training it again"])
@@ -84,7 +88,10 @@ def _model_action(p: ProjectInputs) -> ModelAction:
 
 def _decide_deployment(d: ObservedDeployment, p: ProjectInputs, decided: _Decisions) -> None:
     if not d.desired:
-        if d.recorded is not None or d.actual is not None:  # a pointer alone: the drift says where it came from
+        if d.recorded is None and d.actual_origin:  # that state's deployment: not this state's to remove
+            decided.notes.append(f"{d.name}: this machine's pointer serves {short(d.actual)}, deployed by the state "
+                                 f"{d.actual_origin}; this state does not record {d.name}, so it is left alone")
+        elif d.recorded is not None or d.actual is not None:  # a pointer alone: the drift says where it came from
             why = list(d.drift) if d.recorded is None and d.drift else ["no longer declared in the manifest"]
             decided.removals.append(RemoveDeployment(d.name, d.recorded or d.actual, why))
         return
@@ -181,7 +188,10 @@ def _stage(d: ObservedDeployment, p: ProjectInputs) -> StageRollout:
 
 def _deploy_reasons(d: ObservedDeployment, p: ProjectInputs) -> list[str]:
     reasons = ["new deployment"] if d.recorded is None else ["the manifest and data ask for a different model"]
-    if d.recorded is None and d.drift:
+    if d.recorded is None and d.actual_origin:  # new to this state; this machine's pointer belongs to another
+        served = f"this machine's pointer serves {short(d.actual)}, deployed by the state {d.actual_origin}"
+        reasons.append(f"{served}; recording it" if d.actual == p.candidate else f"{served}: replaced")
+    elif d.recorded is None and d.drift:
         reasons = list(d.drift)  # not new: its record was lost
         if d.actual == p.candidate:
             reasons.append(f"the target serves {short(p.candidate)}; recording it")

@@ -87,6 +87,7 @@ class ObservedDeployment:
     desired: bool = True  # declared in the manifest
     recorded: str | None = None  # fingerprint in the state store
     actual: str | None = None  # fingerprint the pointer / remote serves (None: nothing there)
+    actual_origin: str | None = None  # unrecorded here, ``actual`` is what this other state deployed (its state.db)
     drift: list[str] = field(default_factory=list)  # what changed outside nerspec
     artifact_damaged: bool = False  # the recorded model's files are missing or changed
     served: list[str] = field(default_factory=list)  # every fingerprint it ever served (promote_from)
@@ -124,7 +125,9 @@ class ProjectInputs:
     candidate: str  # model fingerprint the manifest + data ask for
     candidate_recorded: str | None  # created time when trained before and its artifact is intact
     candidate_damaged: bool = False  # trained before, but the artifact is gone or changed
-    candidate_orphan: bool = False  # a complete artifact an interrupted apply wrote but did not record
+    candidate_orphan: bool = False  # a complete artifact this state never recorded
+    # the other state on this machine that trained that artifact (its state.db; None: an interrupted apply left it)
+    candidate_origin: str | None = None
     previous: PreviousModel | None = None  # what the reasons compare against
     data_changes: dict[str, int] | None = None  # documents added / removed / relabeled vs previous
     file_changes: dict[str, int] | None = None  # fallback when document hashes are unknown

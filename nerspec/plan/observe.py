@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
 from nerspec.plan.inputs import Hold, ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
+from nerspec.plan.target_checks import check_targets
 
 if TYPE_CHECKING:
     from nerspec.corpus.model import Corpus
+    from nerspec.deploy.other_states import OtherStates
     from nerspec.deploy.targets import TargetContext
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.fingerprints.stat_cache import StatCache
@@ -102,6 +104,7 @@ def collect_inputs(
 ) -> list[ProjectInputs]:
     """Everything ``compute_plan`` needs. ``document_hashes(project, rename) -> dict`` loads the corpus; it is
     only called when the data changed since the previous model (plan's added/removed/relabeled counts)."""
+    from nerspec.deploy.other_states import OtherStates
     from nerspec.deploy.targets import TargetContext
     from nerspec.fingerprints.model import versions
     from nerspec.fingerprints.stat_cache import StatCache
@@ -109,9 +112,14 @@ def collect_inputs(
     cache = StatCache(paths.cache)
     # Model files are checked through a cache of their own: a few entries, not the data's 100,000.
     model_cache = StatCache(paths.cache, scope="artifacts")
-    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes, retry)
-    _check_targets(projects)
-    out = [_observe_project(project, world) for project in projects]
+    check_targets(projects)
+    others = OtherStates.of(paths)  # a local state beside a shared one (`make demo`) explains its files
+    world = _World(paths, store, TargetContext(paths, store, model_cache), cache, versions(), document_hashes, others,
+                   retry)
+    try:
+        out = [_observe_project(project, world) for project in projects]
+    finally:
+        others.close()
     # The stat cache only speeds up the next plan; a state directory that does not exist yet is not created
     # for it (plan is read-only).
     if Path(paths.root).is_dir():
@@ -133,6 +141,7 @@ class _World:
     cache: StatCache
     versions: dict[str, str]
     document_hashes: DocumentHashes | None
+    others: OtherStates
     retry: frozenset[str] = frozenset()
 
 
@@ -146,11 +155,13 @@ def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
     candidate = model_fingerprint(project, data_fp, world.versions)
     record = store.get_model(candidate)
     damaged = orphan = False
+    origin = None
     if record is not None:
         damaged = world.targets.model_damaged(candidate)
-    else:  # an interrupted apply's complete artifact, here or (published) in the shared store
+    else:  # a complete artifact this state never recorded, here or (published) in the shared store
         orphan = local.is_complete(local.artifact_dir(paths, candidate)) or (
             world.targets.artifact_store.remote and world.targets.artifact_store.exists(candidate))
+        origin = world.others.model_recorded_by(candidate) if orphan else None  # else: an interrupted apply's
     recorded_deployments = store.deployments(project.name)
     previous = _previous(project, store, recorded_deployments, candidate)
     data_changes = file_changes = relabeled = None
@@ -170,6 +181,7 @@ def _observe_project(project: LoadedProject, world: _World) -> ProjectInputs:
         candidate_recorded=record.created if record is not None and not damaged else None,
         candidate_damaged=damaged,
         candidate_orphan=orphan,
+        candidate_origin=origin,
         previous=previous,
         data_changes=data_changes,
         file_changes=file_changes,
@@ -203,6 +215,9 @@ def _observe_deployments(
             recorded=rec.fingerprint if rec else None,
         )
         _observe(obs, project.name, world.targets)
+        if rec is None:  # a pointer another state on this machine deployed is neither new nor drift
+            obs.actual_origin = world.others.deployment_recorded_by(project.name, name, obs.actual)
+            obs.drift = [] if obs.actual_origin else obs.drift
         history = world.store.history(project.name, name)
         if rec is None and history and history[-1].action != "remove":
             obs.drift.append("the state's record of this deployment was deleted outside nerspec")
@@ -233,42 +248,6 @@ def observe_rollout(store: Store, project: LoadedProject, record: RolloutRecord)
     return StagedRollout(record.id, record.candidate, record.production, record.strategy, record.started,
                          result.documents, result.agreement, result.error_rate, result.latency_ratio, result.verdict,
                          result.reasons, result.figures())
-
-
-def check_deploy_secrets(projects: list[LoadedProject], plan: Plan) -> None:
-    """A deploy or repair the plan makes through a target whose secret this machine lacks (an http target's unset
-    token) fails apply with the field named, before anything trains. Planning and reading never need it."""
-    from nerspec.deploy.targets import target_for
-    from nerspec.errors import ManifestError
-    from nerspec.plan.actions import Deploy, Repair
-
-    acting = {(p.name, a.deployment) for p in plan.projects for a in p.actions if isinstance(a, Deploy | Repair)}
-    problems = []
-    for project in projects:
-        for index, deployment in enumerate(project.manifest.spec.deployments):
-            if (project.name, deployment.name) in acting:
-                for name, message in target_for(deployment.target).secret_problems(deployment.target):
-                    where = ("spec", "deployments", index, "target", name)
-                    problems.append(project.locate(where, f"{message} (apply deploys to {deployment.name})"))
-    if problems:
-        count = len(problems)
-        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
-
-
-def _check_targets(projects: list[LoadedProject]) -> None:
-    """Deployment targets the user configured wrongly (a malformed URL) fail the plan with the field named, before
-    anything is observed: apply would fail on them after training."""
-    from nerspec.deploy.targets import target_for
-    from nerspec.errors import ManifestError
-
-    problems = []
-    for project in projects:
-        for index, deployment in enumerate(project.manifest.spec.deployments):
-            for name, message in target_for(deployment.target).config_problems(deployment.target):
-                problems.append(project.locate(("spec", "deployments", index, "target", name), message))
-    if problems:
-        count = len(problems)
-        raise ManifestError(problems, summary=f"{count} deployment target error{'s' if count != 1 else ''}")
 
 
 def _display(path: Path) -> str:

@@ -1,9 +1,9 @@
-"""Cross-fitting: every document scored by a model trained without it (k folds, stable by a hash of the id).
+"""Cross-fitting: every document scored by a model trained without it (k folds, stable by a hash of the document).
 
 The calibration (``nerspec.train.calibrate``) cross-fits the training documents when it has no dev carve; the
 label-error check (``nerspec lint --label-errors``) cross-fits every labeled document and keeps the fold models
 and their scores under ``<state>/cache/cross-fit/<fingerprint>/``. The fingerprint hashes the model fingerprint
-(training settings, data, split, versions) and the number of folds, so a second run over the same inputs reads
+(training settings, data, split, versions), the number of folds and how folds are assigned (``FOLDING``), so a second run over the same inputs reads
 its scores instead of training, and a run killed half-way keeps the folds it finished. The scores file is named
 by the scoring (``scores-<SCORING>.json``): a new way of scoring rescores with the cached fold models.
 
@@ -43,11 +43,19 @@ SCORING = "beam16-untagged-v2"  # names the scores file: a change of how documen
 CANDIDATE_FLOOR = 0.01  # a span categorizer's candidates below this probability are not kept (absent reads as 0)
 
 
-def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str) -> list[int]:
-    """Each document's fold, from its id alone: adding a document moves no other one."""
+# How the label-error check assigns folds (part of its cache key): by text, so that copies of one text (retweets,
+# a document imported twice) are held out together. By id, a fold model learned a document's labels from its copy
+# in another fold: a flipped copy then "found" its clean twin wrong, and a removed tag was "found" only by memory.
+FOLDING = "text-v1"
+
+
+def fold_of(docs: Sequence[Document], seed: int, folds: int, salt: str, *, by_text: bool = False) -> list[int]:
+    """Each document's fold, from the document alone (its id; ``by_text``: its text, case and runs of whitespace
+    folded, so copies share a fold): adding a document moves no other one."""
     from nerspec.corpus.split import unit_hash
 
-    return [int(unit_hash(d.id, seed, salt) * folds) for d in docs]
+    keys = [" ".join(d.text.casefold().split()) if by_text else d.id for d in docs]
+    return [int(unit_hash(key, seed, salt) * folds) for key in keys]
 
 
 def train_fold(project: LoadedProject, rest: list[Document], output: Path, init_tok2vec: Path | None) -> TrainResult:
@@ -100,7 +108,7 @@ class CrossFit:
 
 
 def cache_key(model_fingerprint: str, folds: int) -> str:
-    return hashlib.sha256(f"{model_fingerprint}\x00{folds}".encode()).hexdigest()[:20]
+    return hashlib.sha256(f"{model_fingerprint}\x00{folds}\x00{FOLDING}".encode()).hexdigest()[:20]
 
 
 def scores_path(root: Path, scoring: str = SCORING) -> Path:
@@ -121,7 +129,7 @@ def cross_fit(project: LoadedProject, docs: list[Document], paths: StatePaths, *
     if cached is not None:
         return CrossFit(key, folds, cached, 0)
     seed = project.manifest.spec.training.seed
-    assigned = fold_of(docs, seed, folds, "label-error-fold")
+    assigned = fold_of(docs, seed, folds, "label-error-fold", by_text=True)
     scores: dict[str, OutOfSample] = {}
     trained = 0
     weights = _pretrained(project, paths)

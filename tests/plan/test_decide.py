@@ -67,8 +67,26 @@ CASES: list[tuple[str, ProjectInputs, list[Any], list[str]]] = [
       Deploy("production", "local", NEW, NEW, ["the deployed model's files were changed or deleted outside nerspec"])],
      []),
     ("an interrupted apply's artifact: adopt it", project(prod(recorded=OLD), candidate_orphan=True, **NOT_TRAINED),
-     [Reuse(NEW, ["complete artifact left by an interrupted apply; recording it instead of training"]),
+     [Reuse(NEW, ["complete artifact this state never recorded (left by an interrupted apply, or trained by another "
+                  "state using the same models); recording it instead of training"]),
       Deploy("production", "local", OLD, NEW, ["the manifest and data ask for a different model"])], []),
+    ("a shared state beside the demo's: adopt what that state trained and deployed, saying so",
+     project(prod(actual=NEW, actual_origin=".nerspec/state.db"), candidate_orphan=True,
+             candidate_origin=".nerspec/state.db", **NOT_TRAINED),
+     [Reuse(NEW, ["trained by the state .nerspec/state.db on this machine (`make demo`, or an apply with that state); "
+                  "recording it in this state instead of training"]),
+      Deploy("production", "local", None, NEW, ["new deployment", f"this machine's pointer serves {NEW[:12]}, "
+                                                "deployed by the state .nerspec/state.db; recording it"])], []),
+    ("another state's pointer to another model: replaced, saying whose it was",
+     project(prod(actual=OLD, actual_origin=".nerspec/state.db")),
+     [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
+      Deploy("production", "local", None, NEW, ["new deployment", f"this machine's pointer serves {OLD[:12]}, "
+                                                "deployed by the state .nerspec/state.db: replaced"])], []),
+    ("another state's undeclared pointer: not this state's to remove",
+     project(prod(recorded=NEW, actual=NEW), prod(name="demo", desired=False, actual=OLD,
+                                                   actual_origin=".nerspec/state.db")),
+     [], [f"demo: this machine's pointer serves {OLD[:12]}, deployed by the state .nerspec/state.db; this state does "
+          "not record demo, so it is left alone"]),
     ("killed after the switch: record what the target serves", project(prod(recorded=OLD, actual=NEW)),
      [Reuse(NEW, ["identical fingerprint trained 2026-01-01T00:00:00Z; not training it again"]),
       Deploy("production", "local", OLD, NEW, ["the manifest and data ask for a different model",

@@ -1,0 +1,113 @@
+"""A state beside another one on this machine (the demo's SQLite state, then a shared PostgreSQL one, or a second
+SQLite state using the first one's models): what the first trained and deployed is named as such, never as an
+interrupted apply's leftover or a pointer written outside nerspec. Real SQLite files, real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nerspec.apply import apply, make_plan
+from nerspec.deploy.local import pointer_path, stray_pointers
+from nerspec.deploy.other_states import OtherStates, other_state_dirs
+from nerspec.paths import LOCAL_ENV, StatePaths
+from nerspec.plan import Plan, ProjectPlan
+from nerspec.state import open_store
+from tests.tiny import manifest
+
+MISLEADING = ("interrupted apply", "outside nerspec", "remove it")
+
+
+def _plan(tiny: Any, paths: StatePaths, parts: Any) -> Plan:
+    with open_store(paths, create=False) as store:
+        return make_plan(tiny.load(), paths, store, parts)
+
+
+def _reasons(plan: ProjectPlan) -> str:
+    return " | ".join(r for a in plan.actions for r in a.reasons) + " | " + " | ".join(plan.notes)
+
+
+def test_a_shared_state_beside_the_demo_state_says_the_demo_trained_and_deployed_it(
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]  # the demo: SQLite state in the local directory
+    shared = StatePaths(state.root, state_url=pg_url)
+    assert other_state_dirs(shared) == [state.root.resolve()]
+
+    plan = _plan(tiny, shared, parts).projects[0]
+    assert [a.type for a in plan.actions] == ["reuse", "deploy"] and plan.fingerprint == deployed
+    reasons = _reasons(plan)
+    assert f"trained by the state {Path('state', 'state.db')} on this machine" in reasons, reasons
+    assert f"this machine's pointer serves {deployed[:12]}, deployed by the state state/state.db; recording it" \
+        in reasons, reasons
+    assert not any(word in reasons for word in MISLEADING), reasons
+
+    with open_store(shared) as store:  # planning another project: the demo's pointer is named, and kept
+        (warning,) = stray_pointers(shared, store, {"another-project"})
+    assert warning.startswith(f"{pointer_path(shared, 'tiny', 'production')}: deployed by the state state/state.db")
+    assert "left alone" in warning and not any(word in warning for word in MISLEADING), warning
+
+    from nerspec.cli import cli
+
+    monkeypatch.setenv(LOCAL_ENV, str(state.root))
+    listed = CliRunner().invoke(cli, ["deployments", "list", str(tiny.dir), "--state", pg_url, "--json"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.stdout)
+    assert row["fingerprint"] is None and row["pointer"] == deployed and row["drift"] == []
+    assert row["notes"] == [f"production: this machine's pointer serves {deployed[:12]}, deployed by the state "
+                            "state/state.db"]
+
+    apply(tiny.load(), shared, parts=parts)  # recorded in the shared state, without training again
+    assert not _plan(tiny, shared, parts).changes
+    assert not _plan(tiny, state, parts).changes  # the demo's own state still serves what it deployed
+    assert json.loads(pointer_path(state, "tiny", "production").read_text())["fingerprint"] == deployed
+
+
+def test_the_demo_deployment_a_shared_manifest_no_longer_declares_is_left_alone(
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, pg_url: str
+) -> None:
+    run_apply()
+    tiny.write_manifest(manifest(deployments=[{"name": "staging"}]))
+    plan = _plan(tiny, StatePaths(state.root, state_url=pg_url), parts).projects[0]
+    assert [a.type for a in plan.actions] == ["reuse", "deploy"]  # staging: new; production: not this state's
+    assert not any(a.type == "remove_deployment" for a in plan.actions)
+    (note,) = [n for n in plan.notes if n.startswith("production:")]
+    assert "deployed by the state state/state.db" in note and "left alone" in note, note
+    assert pointer_path(state, "tiny", "production").exists()
+
+
+def test_a_second_sqlite_state_using_the_first_ones_models_names_that_state(
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    run_apply()
+    second = StatePaths(tmp_path / "second", artifacts_url=str(state.models))
+    plan = _plan(tiny, second, parts).projects[0]
+    assert plan.actions[0].type == "reuse"
+    assert "trained by the state state/state.db on this machine" in plan.actions[0].reasons[0]
+    assert plan.actions[1].reasons == ["new deployment"]  # its pointers live in its own directory: none yet
+
+
+def test_an_artifact_no_state_records_keeps_the_interrupted_apply_wording(
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, tmp_path: Path
+) -> None:
+    deployed = run_apply()["projects"][0]["model"]["fingerprint"]
+    alone = StatePaths(tmp_path / "alone")
+    shutil.copytree(state.models / deployed, alone.models / deployed)  # as a killed apply leaves it
+    assert other_state_dirs(alone) == []
+    (reuse, _) = _plan(tiny, alone, parts).projects[0].actions
+    assert reuse.type == "reuse" and "left by an interrupted apply" in reuse.reasons[0], reuse.reasons
+
+
+def test_an_other_state_that_cannot_be_opened_explains_nothing(tmp_path: Path) -> None:
+    (tmp_path / "state.db").write_bytes(b"not a database")
+    others = OtherStates([tmp_path], registry_owner=tmp_path)
+    try:
+        assert others.model_recorded_by("a" * 24) is None
+        assert others.deployment_recorded_by("tiny", "production", "a" * 24) is None
+    finally:
+        others.close()
