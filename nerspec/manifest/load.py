@@ -177,7 +177,8 @@ def load_project(path: Path) -> LoadedProject:
     try:
         raw, positions = load_with_positions(text)
     except YamlProblem as exc:
-        raise ManifestError([Problem(shown, exc.line, exc.col, "", exc.message)]) from None
+        where = format_path(exc.path) if exc.path else ""
+        raise ManifestError([Problem(shown, exc.line, exc.col, where, exc.message)]) from None
 
     def at(p: Path_, message: str, key: bool = False) -> Problem:
         line, col = positions.of_key(p) if key else positions.of_value(p)

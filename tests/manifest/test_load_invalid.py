@@ -66,7 +66,7 @@ CASES = [
     ("python tag", "seed: 13", "seed: !!python/object/apply:os.system ['true']",
      "10:53: unsupported YAML tag `tag:yaml.org,2002:python/object/apply:os.system`"),
     ("python scalar tag", "seed: 13", "seed: !!python/name:os.system ''",
-     "10:53: unsupported YAML tag: could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"),
+     "10:53: spec.split.seed: unsupported YAML tag: could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"),
     ("gate names unknown entity", "  deployments: [{name: production}]",
      "  deployments: [{name: production}]\n  gates: {per_entity: {Nope: {f1: {min: 0.5}}}}",
      "12:30: spec.gates.per_entity.Nope: unknown entity type `Nope`; declared: `BorrowerName`, `LoanAmount` (or `*` for all)"),
