@@ -300,11 +300,38 @@ def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Probl
         options = value if error.validator == "enum" and isinstance(value, list) else [value]
         hint = _did_you_mean(str(error.instance), [str(o) for o in options])
         return at(path, f"{error.instance!r} is not one of {', '.join(map(repr, options))}{hint}")
+    if error.validator == "oneOf" and (tagged := _tagged_branch(error, path, at)) is not None:
+        return tagged if isinstance(tagged, Problem) else _located(tagged, raw, at)
     if error.validator in ("anyOf", "oneOf"):
         best = _best_branch(error)
         if best is not None:
             return _located(best, raw, at)
     return at(path, error.message)
+
+
+def _tagged_branch(error: SchemaError, path: Path_, at: Locate) -> Problem | SchemaError | None:
+    """A tagged union (pydantic's ``discriminator``, e.g. a target's ``type``): an unknown or missing tag is the
+    problem itself, else the error comes from the branch the tag names, never from a branch the user did not pick
+    (an http target's bad `url` read "unknown key `url`", the local target's complaint)."""
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    tag_of = schema.get("discriminator")
+    if not isinstance(tag_of, Mapping) or not isinstance(error.instance, Mapping):
+        return None
+    key, mapping = str(tag_of.get("propertyName")), tag_of.get("mapping")
+    if not isinstance(mapping, Mapping):
+        return None
+    tags = ", ".join(f"`{t}`" for t in mapping)
+    tag = error.instance.get(key)
+    if tag is None:
+        return at(path, f"missing required key `{key}`; one of: {tags}")
+    if not isinstance(tag, str) or tag not in mapping:
+        return at((*path, key), f"unknown {key} `{tag}`{_did_you_mean(str(tag), list(mapping))}; one of: {tags}")
+    branches = [b.get("$ref") if isinstance(b, Mapping) else None for b in schema.get("oneOf", [])]
+    index = branches.index(mapping[tag]) if mapping[tag] in branches else None
+    chosen = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
+    from jsonschema.exceptions import best_match
+
+    return best_match(chosen) if chosen else None
 
 
 def _best_branch(error: SchemaError) -> SchemaError | None:

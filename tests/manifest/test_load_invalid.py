@@ -91,6 +91,13 @@ CASES = [
      "`http` is served elsewhere"),
     ("rollout weight range", "[{name: production}]", "[{name: production, rollout: {strategy: canary, weight: 1.5}}]",
      "11:72: spec.deployments[0].rollout.weight: 1.5 is greater than or equal to the maximum of 1.0"),
+    ("unknown target type", "[{name: production}]", "[{name: production, target: {type: htp}}]",
+     "11:51: spec.deployments[0].target.type: unknown type `htp` (did you mean `http`?); one of: `http`, `local`, "
+     "`registry`"),
+    ("target without type", "[{name: production}]", "[{name: production, target: {url: 'https://x'}}]",
+     "11:44: spec.deployments[0].target: missing required key `type`; one of: `http`, `local`, `registry`"),
+    ("http target with a bad url", "[{name: production}]", "[{name: production, target: {type: http, url: 'ftp://x'}}]",
+     "11:62: spec.deployments[0].target.url: `ftp://x`: only http:// and https:// URLs are supported"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
