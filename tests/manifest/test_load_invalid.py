@@ -98,6 +98,11 @@ CASES = [
      "11:44: spec.deployments[0].target: missing required key `type`; one of: `http`, `local`, `registry`"),
     ("http target with a bad url", "[{name: production}]", "[{name: production, target: {type: http, url: 'ftp://x'}}]",
      "11:62: spec.deployments[0].target.url: `ftp://x`: only http:// and https:// URLs are supported"),
+    ("promotion cycle", "[{name: production}]", "[{name: production, promote_from: staging}, "
+     "{name: staging, promote_from: production}]",
+     "11:50: spec.deployments[0].promote_from: promote_from forms a cycle (`production` <- `staging` <- `production`): "
+     "each waits for the other to serve a model first, so none of them ever gets one; start the chain at a "
+     "deployment without `promote_from`"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
