@@ -141,22 +141,31 @@ def _enclosing(path: Path) -> list[Path]:
 
 def load_projects(paths: list[Path] | tuple[Path, ...]) -> list[LoadedProject]:
     """Load every manifest; report the problems of all files together."""
+    loaded, problems = load_projects_partially(paths)
+    if problems:
+        raise ManifestError(problems)
+    return loaded
+
+
+def load_projects_partially(paths: list[Path] | tuple[Path, ...]) -> tuple[list[LoadedProject], list[Problem]]:
+    """The manifests that load, and the problems of those that do not (``validate`` checks the data of the first
+    and reports everything at once)."""
     loaded, problems = [], []
     for manifest in discover(paths):
         try:
             loaded.append(load_project(manifest))
         except ManifestError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise ManifestError(problems)
     names: dict[str, Path] = {}
+    unique = []
     for project in loaded:
         if project.name in names:
-            raise ManifestError(
-                [project.locate(("metadata", "name"), f"project `{project.name}` is also defined in {names[project.name]}")]
-            )
+            problems.append(
+                project.locate(("metadata", "name"), f"project `{project.name}` is also defined in {names[project.name]}"))
+            continue
         names[project.name] = project.path
-    return loaded
+        unique.append(project)
+    return unique, problems
 
 
 def load_project(path: Path) -> LoadedProject:
