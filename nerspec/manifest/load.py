@@ -209,7 +209,9 @@ def load_project(path: Path) -> LoadedProject:
         problems += [
             _located(error, raw, at)
             for error in _validator(kind).iter_errors(raw)
-            if tuple(error.absolute_path)[:1] != ("apiVersion",)  # already reported, with the supported list
+            # already reported, with the supported list
+            if tuple(error.absolute_path)[:1] != ("apiVersion",)
+            and not (error.validator == "required" and "'apiVersion'" in error.message)
         ]
     if problems:
         raise ManifestError(problems)
@@ -239,6 +241,9 @@ def _valid_manifest(raw: dict[str, YamlValue]) -> AnyProject | None:
         return None
 
 
+TOP_LEVEL_KEYS = ("apiVersion", "kind", "metadata", "spec")
+
+
 def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
     problems = []
     version = raw.get("apiVersion")
@@ -251,6 +256,9 @@ def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
     kind = raw.get("kind")
     if kind is None:
         problems.append(at((), f"missing `kind`; one of: {', '.join(SUPPORTED_KINDS)}"))
+        # Without a kind there is no schema to name unknown keys: name the top-level ones here (`kınd`, `Kind`).
+        problems.extend(at((str(key),), f"unknown key `{key}`{_did_you_mean(str(key), TOP_LEVEL_KEYS)}", key=True)
+                        for key in raw if key not in TOP_LEVEL_KEYS)
     elif kind not in SUPPORTED_KINDS:
         hint = _did_you_mean(str(kind), SUPPORTED_KINDS)
         problems.append(at(("kind",), f"unknown kind `{kind!s}`{hint}; one of: {', '.join(SUPPORTED_KINDS)}"))

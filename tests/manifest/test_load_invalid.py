@@ -171,3 +171,21 @@ def test_repository_root_discovers_projects_and_reports_duplicates(tmp_path: Pat
     monkeypatch.chdir(tmp_path / "elsewhere")
     with pytest.raises(ManifestError, match=r"no nerspec.yaml here, in \*/ \(a projects directory\) nor in projects/\*/"):
         load_projects([])
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("kind: NERProject", "kınd: NERProject",
+         ["1:1: missing `kind`; one of: NERProject, TextClassificationProject",
+          "2:1: kınd: unknown key `kınd` (did you mean `kind`?)"]),
+        ("apiVersion: nerspec/v1\n", "", ["1:1: missing `apiVersion`; supported: nerspec/v1"]),
+    ],
+    ids=["misspelt kind", "no apiVersion"],
+)
+def test_header_problems_are_named_once_each(tmp_path: Path, replace: str, by: str, expected: list[str]) -> None:
+    path = tmp_path / "nerspec.yaml"
+    path.write_text(BASE.replace(replace, by, 1), encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_project(tmp_path)
+    assert [str(p).removeprefix(f"{path}:") for p in info.value.problems] == expected
