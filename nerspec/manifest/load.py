@@ -312,6 +312,9 @@ def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Probl
     if error.validator == "pattern":
         description = error.schema.get("description") if isinstance(error.schema, Mapping) else None
         return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):  # not the whole list
+        bound = "at most {} allowed" if error.validator == "maxItems" else "at least {} needed"
+        return at(path, f"{len(error.instance)} items; {bound.format(error.validator_value)}")
     if error.validator == "enum" or error.validator == "const":
         value = error.validator_value
         options = value if error.validator == "enum" and isinstance(value, list) else [value]
@@ -355,8 +358,9 @@ def _best_branch(error: SchemaError) -> SchemaError | None:
     from jsonschema.exceptions import best_match
 
     # `str | None` fields: a string that breaks the string's rule is better explained by that rule than by
-    # "is not of type 'null'".
-    context = [e for e in error.context if e.validator != "type"] or error.context
+    # "is not of type 'null'"; likewise a block (`monitoring: {alert: {drift: 5}}`) by what is wrong inside it.
+    here = list(error.absolute_path)
+    context = [e for e in error.context if e.validator != "type" or list(e.absolute_path) != here] or error.context
     return best_match(context) if context else None
 
 

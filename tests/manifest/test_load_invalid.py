@@ -103,6 +103,11 @@ CASES = [
      "11:50: spec.deployments[0].promote_from: promote_from forms a cycle (`production` <- `staging` <- `production`): "
      "each waits for the other to serve a model first, so none of them ever gets one; start the chain at a "
      "deployment without `promote_from`"),
+    ("too many entities", "    - {name: BorrowerName}\n    - {name: LoanAmount, renamed_from: Amount}\n",
+     "".join(f"    - {{name: E{i}}}\n" for i in range(201)), "6:5: spec.entities: 201 items; at most 200 allowed"),
+    ("wrong value inside an optional block", "[{name: production}]",
+     "[{name: production, monitoring: {alert: {drift: 5}}}]",
+     "11:64: spec.deployments[0].monitoring.alert.drift: 5 is not of type 'boolean'"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
