@@ -219,6 +219,8 @@ def _language_gates(project: AnyProject) -> Iterator[RuleProblem]:
     from nerspec.languages import base, is_valid
 
     metadata = project.metadata
+    if not is_valid(metadata.language):  # as the data's and the gates' codes are checked
+        yield ("metadata", "language"), f"`{metadata.language}` is not a language code (e.g. `en`, `de`, `en-us`)"
     for code in project.spec.gates.per_language:
         where = ("spec", "gates", "per_language", code)
         if not is_valid(code):

@@ -108,6 +108,8 @@ CASES = [
     ("wrong value inside an optional block", "[{name: production}]",
      "[{name: production, monitoring: {alert: {drift: 5}}}]",
      "11:64: spec.deployments[0].monitoring.alert.drift: 5 is not of type 'boolean'"),
+    ("project language", "language: en", "language: '12'",
+     "3:35: metadata.language: `12` is not a language code (e.g. `en`, `de`, `en-us`)"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
