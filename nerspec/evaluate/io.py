@@ -61,7 +61,8 @@ def read_jsonl(path: Path) -> JsonlFile:
     except FileNotFoundError:
         raise DataError([Problem(str(path), 0, 0, "", "file not found")], f"cannot read {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([Problem(str(path), 0, 0, "", f"cannot read: {exc}")], f"cannot read {path}") from None
+        reason = exc if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc.args[0]  # the path is named once
+        raise DataError([Problem(str(path), 0, 0, "", f"cannot read: {reason}")], f"cannot read {path}") from None
     docs: list[Document] = []
     scores: list[dict[str, float]] = []
     any_scores = False
