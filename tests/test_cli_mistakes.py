@@ -189,3 +189,11 @@ def test_predict_from_a_file_that_cannot_be_read_as_text_is_exit_1_naming_it(
                 "latin-1 jsonl": "input.jsonl:1:25: not valid UTF-8 at byte offset 24",
                 "latin-1 stdin": "<stdin>:2:4: not valid UTF-8"}[kind]
     assert expected in stderr, stderr
+
+
+@pytest.mark.parametrize("meta", ["[]", '"x"', "{"])
+def test_predict_with_a_model_whose_meta_json_is_not_an_object_is_exit_1(tmp_path: Path, meta: str) -> None:
+    (tmp_path / "model" / "model").mkdir(parents=True)
+    (tmp_path / "model" / "meta.json").write_text(meta, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "--model", str(tmp_path / "model"), "Alice"])
+    assert result.exit_code == 1 and "meta.json is corrupt" in result.output, result.output

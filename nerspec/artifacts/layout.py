@@ -61,6 +61,8 @@ def read_artifact(path: Path) -> ModelArtifact:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelNotFoundError(f"{path / META} is corrupt: not a JSON object")
     return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
 
 

@@ -45,6 +45,22 @@ def state_option(function: Callable[..., R]) -> Callable[..., R]:
         return function(*args, state=StateChoice(state, artifacts), **kwargs)
 
     return _state_flag(_artifacts_flag(with_state))
+class _Seconds(click.ParamType):
+    """A wait in seconds: 0 or more (``inf`` waits as long as it takes); ``nan`` and negative waits are mistakes."""
+
+    name = "seconds"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not seconds >= 0:  # also refuses nan, which compares false with everything
+            self.fail(f"{value!r} is not a number of seconds, 0 or more", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only (for scripts and CI).")
 
 

@@ -14,7 +14,7 @@ import click
 
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
 from nerspec.corpus.formats import FORMATS
-from nerspec.errors import DataError, NerspecError, Problem
+from nerspec.errors import DataError, ManifestError, NerspecError, Problem
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
@@ -45,16 +45,17 @@ def validate(paths: tuple[Path, ...], fix_whitespace: bool, changed: bool, as_js
       nerspec validate --json . > validation.json
       nerspec validate --changed projects/example/data/labels.json README.md
     """
-    from nerspec.manifest.load import load_projects, manifests_holding
+    from nerspec.manifest.load import load_projects_partially, manifests_holding
 
     if changed and not (paths := tuple(manifests_holding(paths))):
         _no_project_changed(as_json)
         return
-    projects = load_projects(list(paths))
-    report: list[dict[str, object]] = []
+    # Every problem at once: a broken manifest does not hide the data errors of the projects beside it.
+    projects, manifest_problems = load_projects_partially(list(paths))
     blocking: list[Problem] = []
-    for project in projects:
-        report.append(_validate_project(project, fix_whitespace, as_json, blocking))
+    report = [_validate_project(project, fix_whitespace, as_json, blocking) for project in projects]
+    if manifest_problems:  # as before, no JSON document then: stderr lists them all
+        raise ManifestError(manifest_problems + blocking)
     if as_json:
         echo_json({"valid": not blocking, "projects": report})
     if blocking:
@@ -104,10 +105,7 @@ def _validate_project(project: LoadedProject, fix_whitespace: bool, as_json: boo
 
 
 def _no_project_changed(as_json: bool) -> None:
-    if as_json:
-        echo_json({"valid": True, "projects": []})
-    else:
-        click.echo("no project holds a changed file")
+    echo_json({"valid": True, "projects": []}) if as_json else click.echo("no project holds a changed file")
 
 
 def _print_warnings(warnings: list[Finding]) -> None:

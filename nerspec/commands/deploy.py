@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.commands.common import SECONDS, echo_json, json_option, state_option
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ def rollout_command(path: Path, as_json: bool, state: StateChoice) -> None:
 @project_argument
 @click.argument("deployment")
 @click.option("--to", "to", default=None, help="Fingerprint (or unique prefix) to roll back to; default: the previous model.")
-@click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@click.option("--lock-timeout", type=SECONDS, default=0.0, help="Wait this many seconds for the state lock.")
 @click.option("--force", is_flag=True, help="Allow --to a model this deployment never served (promote_from still holds).")
 @json_option
 @state_option

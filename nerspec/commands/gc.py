@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.commands.common import SECONDS, echo_json, json_option, state_option
 from nerspec.paths import StateChoice
 
 
@@ -16,7 +16,7 @@ from nerspec.paths import StateChoice
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 @click.option("--plan", "plan_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Also keep the models this saved plan names (plans saved by `plan -o` are kept already).")
-@click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@click.option("--lock-timeout", type=SECONDS, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
 def gc_command(keep: int, dry_run: bool, plan_files: tuple[Path, ...], lock_timeout: float, as_json: bool,

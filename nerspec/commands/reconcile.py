@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nerspec.commands.common import echo_json, is_terminal, json_option, paths_argument, state_option
+from nerspec.commands.common import SECONDS, echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
 from nerspec.paths import StateChoice
 
@@ -165,7 +165,7 @@ def _remember(request: verdict.Request, recorder: verdict.Recorder, state_dir: S
 @paths_argument
 @click.option("--no-deploy", is_flag=True, help="Train, evaluate and check gates only (for pull requests).")
 @json_option
-@click.option("--lock-timeout", type=float, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
+@click.option("--lock-timeout", type=SECONDS, default=0.0, show_default=True, help="Wait this many seconds for the state lock.")
 @retry_option
 @state_option
 def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_timeout: float,

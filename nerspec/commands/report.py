@@ -59,7 +59,7 @@ def _select(run: dict[str, object], paths: tuple[Path, ...]) -> dict[str, object
     "--format", "fmt", type=click.Choice(["md", "html", "json"]), default=None,
     help="Output format (default: from the -o suffix, else md).",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to FILE instead of stdout.")
 @click.option(
     "--input", "input_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Run result JSON to render (default: <state>/reports/last-run.json, written by `nerspec apply`).",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.commands.common import SECONDS, echo_json, json_option, state_option
 from nerspec.paths import StateChoice
 
 
@@ -101,7 +101,7 @@ def backup_command(file: Path, as_json: bool, state: StateChoice) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True,
               help="Restore even though the backup is older than later deployments, rollbacks or swaps (undoes them).")
-@click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@click.option("--lock-timeout", type=SECONDS, default=0.0, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
 def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool, state: StateChoice) -> None:
@@ -129,7 +129,7 @@ def restore_command(file: Path, force: bool, lock_timeout: float, as_json: bool,
 
 @state_group.command("recover")
 @click.option("--force", is_flag=True, help="Rebuild even though the database looks healthy (its history is lost).")
-@click.option("--lock-timeout", type=float, default=0.0, help="Wait this many seconds for the state lock.")
+@click.option("--lock-timeout", type=SECONDS, default=0.0, help="Wait this many seconds for the state lock.")
 @json_option
 @state_option
 def recover_command(force: bool, lock_timeout: float, as_json: bool, state: StateChoice) -> None:

@@ -195,9 +195,12 @@ def _extract(project: LoadedProject, index: int, archive: Path, target: Path) ->
                 for name in zf.namelist():
                     if name.startswith("/") or ".." in Path(name).parts:
                         raise DataError([project.locate(("spec", "data", index, "url"), f"unsafe archive member `{name}`")])
+                # zipfile stops each member at its declared size, so the declared total bounds the disk used
+                _refuse_bomb(project, index, sum(info.file_size for info in zf.infolist()))
                 zf.extractall(staging)
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as tf:
+                _refuse_bomb(project, index, sum(member.size for member in tf.getmembers()))
                 tf.extractall(staging, filter="data")  # refuses absolute paths, `..` and links out
         else:
             raise DataError(
@@ -209,6 +212,18 @@ def _extract(project: LoadedProject, index: int, archive: Path, target: Path) ->
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+# What a downloaded archive may unpack to: a few hundred thousand documents are well under it, and a
+# 200 KB zip of 200 MB of zeros (a zip bomb) is caught long before it fills the disk.
+MAX_EXTRACTED_BYTES = 4 << 30
+
+
+def _refuse_bomb(project: LoadedProject, index: int, total: int) -> None:
+    if total > MAX_EXTRACTED_BYTES:
+        raise DataError([project.locate(("spec", "data", index, "url"), (
+            f"the archive unpacks to {total:,} bytes, more than the {MAX_EXTRACTED_BYTES >> 30} GiB a data "
+            "source may hold (a zip bomb?)"))])
 
 
 def _labels_file(directory: Path) -> Path:

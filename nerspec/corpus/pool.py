@@ -143,6 +143,11 @@ def check_pools(project: LoadedProject, cache_dir: Path | None = None) -> list[F
             findings.append(Finding("error", "pool_format", f"an unlabeled source is one of {', '.join(names('pool'))}",
                                     None, problem.file, line=problem.line, col=problem.col))
             continue
+        if source.path is not None and not (project.dir / source.path).exists():  # named where the manifest says it
+            problem = project.locate(("spec", "data", index, "path"), f"`{source.path}` does not exist")
+            findings.append(Finding("error", "unreadable_pool", f"{problem.where}: {problem.message}", None,
+                                    problem.file, line=problem.line, col=problem.col))
+            continue
         try:
             from nerspec.corpus.load import source_path
 

@@ -53,6 +53,11 @@ def _span(value: object) -> Span:
     return Span(*values.offsets(start, end), values.nfc(label))
 
 
+def _reason(exc: OSError | UnicodeDecodeError) -> object:
+    """What went wrong, without the path the problem names already (``safeio.NotRegularFile``: its words)."""
+    return exc if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc.args[0]
+
+
 def read_jsonl(path: Path) -> JsonlFile:
     from nerspec import safeio
 
@@ -61,7 +66,7 @@ def read_jsonl(path: Path) -> JsonlFile:
     except FileNotFoundError:
         raise DataError([Problem(str(path), 0, 0, "", "file not found")], f"cannot read {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([Problem(str(path), 0, 0, "", f"cannot read: {exc}")], f"cannot read {path}") from None
+        raise DataError([Problem(str(path), 0, 0, "", f"cannot read: {_reason(exc)}")], f"cannot read {path}") from None
     docs: list[Document] = []
     scores: list[dict[str, float]] = []
     any_scores = False

@@ -141,22 +141,31 @@ def _enclosing(path: Path) -> list[Path]:
 
 def load_projects(paths: list[Path] | tuple[Path, ...]) -> list[LoadedProject]:
     """Load every manifest; report the problems of all files together."""
+    loaded, problems = load_projects_partially(paths)
+    if problems:
+        raise ManifestError(problems)
+    return loaded
+
+
+def load_projects_partially(paths: list[Path] | tuple[Path, ...]) -> tuple[list[LoadedProject], list[Problem]]:
+    """The manifests that load, and the problems of those that do not (``validate`` checks the data of the first
+    and reports everything at once)."""
     loaded, problems = [], []
     for manifest in discover(paths):
         try:
             loaded.append(load_project(manifest))
         except ManifestError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise ManifestError(problems)
     names: dict[str, Path] = {}
+    unique = []
     for project in loaded:
         if project.name in names:
-            raise ManifestError(
-                [project.locate(("metadata", "name"), f"project `{project.name}` is also defined in {names[project.name]}")]
-            )
+            problems.append(
+                project.locate(("metadata", "name"), f"project `{project.name}` is also defined in {names[project.name]}"))
+            continue
         names[project.name] = project.path
-    return loaded
+        unique.append(project)
+    return unique, problems
 
 
 def load_project(path: Path) -> LoadedProject:
@@ -177,7 +186,8 @@ def load_project(path: Path) -> LoadedProject:
     try:
         raw, positions = load_with_positions(text)
     except YamlProblem as exc:
-        raise ManifestError([Problem(shown, exc.line, exc.col, "", exc.message)]) from None
+        where = format_path(exc.path) if exc.path else ""
+        raise ManifestError([Problem(shown, exc.line, exc.col, where, exc.message)]) from None
 
     def at(p: Path_, message: str, key: bool = False) -> Problem:
         line, col = positions.of_key(p) if key else positions.of_value(p)
@@ -199,7 +209,9 @@ def load_project(path: Path) -> LoadedProject:
         problems += [
             _located(error, raw, at)
             for error in _validator(kind).iter_errors(raw)
-            if tuple(error.absolute_path)[:1] != ("apiVersion",)  # already reported, with the supported list
+            # already reported, with the supported list
+            if tuple(error.absolute_path)[:1] != ("apiVersion",)
+            and not (error.validator == "required" and "'apiVersion'" in error.message)
         ]
     if problems:
         raise ManifestError(problems)
@@ -229,6 +241,9 @@ def _valid_manifest(raw: dict[str, YamlValue]) -> AnyProject | None:
         return None
 
 
+TOP_LEVEL_KEYS = ("apiVersion", "kind", "metadata", "spec")
+
+
 def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
     problems = []
     version = raw.get("apiVersion")
@@ -241,6 +256,9 @@ def _header_problems(raw: dict[str, YamlValue], at: Locate) -> list[Problem]:
     kind = raw.get("kind")
     if kind is None:
         problems.append(at((), f"missing `kind`; one of: {', '.join(SUPPORTED_KINDS)}"))
+        # Without a kind there is no schema to name unknown keys: name the top-level ones here (`kınd`, `Kind`).
+        problems.extend(at((str(key),), f"unknown key `{key}`{_did_you_mean(str(key), TOP_LEVEL_KEYS)}", key=True)
+                        for key in raw if key not in TOP_LEVEL_KEYS)
     elif kind not in SUPPORTED_KINDS:
         hint = _did_you_mean(str(kind), SUPPORTED_KINDS)
         problems.append(at(("kind",), f"unknown kind `{kind!s}`{hint}; one of: {', '.join(SUPPORTED_KINDS)}"))
@@ -294,11 +312,16 @@ def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Probl
     if error.validator == "pattern":
         description = error.schema.get("description") if isinstance(error.schema, Mapping) else None
         return at(path, f"{error.instance!r} is not a valid name" + (f": {description}" if description else ""))
+    if error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):  # not the whole list
+        bound = "at most {} allowed" if error.validator == "maxItems" else "at least {} needed"
+        return at(path, f"{len(error.instance)} items; {bound.format(error.validator_value)}")
     if error.validator == "enum" or error.validator == "const":
         value = error.validator_value
         options = value if error.validator == "enum" and isinstance(value, list) else [value]
         hint = _did_you_mean(str(error.instance), [str(o) for o in options])
         return at(path, f"{error.instance!r} is not one of {', '.join(map(repr, options))}{hint}")
+    if error.validator == "oneOf" and (tagged := _tagged_branch(error, path, at)) is not None:
+        return tagged if isinstance(tagged, Problem) else _located(tagged, raw, at)
     if error.validator in ("anyOf", "oneOf"):
         best = _best_branch(error)
         if best is not None:
@@ -306,12 +329,38 @@ def _located(error: SchemaError, raw: dict[str, YamlValue], at: Locate) -> Probl
     return at(path, error.message)
 
 
+def _tagged_branch(error: SchemaError, path: Path_, at: Locate) -> Problem | SchemaError | None:
+    """A tagged union (pydantic's ``discriminator``, e.g. a target's ``type``): an unknown or missing tag is the
+    problem itself, else the error comes from the branch the tag names, never from a branch the user did not pick
+    (an http target's bad `url` read "unknown key `url`", the local target's complaint)."""
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    tag_of = schema.get("discriminator")
+    if not isinstance(tag_of, Mapping) or not isinstance(error.instance, Mapping):
+        return None
+    key, mapping = str(tag_of.get("propertyName")), tag_of.get("mapping")
+    if not isinstance(mapping, Mapping):
+        return None
+    tags = ", ".join(f"`{t}`" for t in mapping)
+    tag = error.instance.get(key)
+    if tag is None:
+        return at(path, f"missing required key `{key}`; one of: {tags}")
+    if not isinstance(tag, str) or tag not in mapping:
+        return at((*path, key), f"unknown {key} `{tag}`{_did_you_mean(str(tag), list(mapping))}; one of: {tags}")
+    branches = [b.get("$ref") if isinstance(b, Mapping) else None for b in schema.get("oneOf", [])]
+    index = branches.index(mapping[tag]) if mapping[tag] in branches else None
+    chosen = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
+    from jsonschema.exceptions import best_match
+
+    return best_match(chosen) if chosen else None
+
+
 def _best_branch(error: SchemaError) -> SchemaError | None:
     from jsonschema.exceptions import best_match
 
     # `str | None` fields: a string that breaks the string's rule is better explained by that rule than by
-    # "is not of type 'null'".
-    context = [e for e in error.context if e.validator != "type"] or error.context
+    # "is not of type 'null'"; likewise a block (`monitoring: {alert: {drift: 5}}`) by what is wrong inside it.
+    here = list(error.absolute_path)
+    context = [e for e in error.context if e.validator != "type" or list(e.absolute_path) != here] or error.context
     return best_match(context) if context else None
 
 

@@ -159,8 +159,28 @@ def _deployments(project: AnyProject) -> Iterator[RuleProblem]:
             yield where, "a deployment cannot promote from itself"
         elif deployment.promote_from not in names:
             yield where, f"unknown deployment `{deployment.promote_from}`; declared: {_names(names)}"
+    yield from _promotion_cycles(project.spec.deployments, names)
     for i, deployment in enumerate(project.spec.deployments):
         yield from _rollout(deployment, ("spec", "deployments", i, "rollout"))
+
+
+def _promotion_cycles(deployments: list[Deployment], index: dict[str, int]) -> Iterator[RuleProblem]:
+    """``a`` promotes from ``b`` and ``b`` from ``a``: each waits for the other to serve the model first, so none
+    of them ever gets one (plan only says "waits", forever)."""
+    source = {d.name: d.promote_from for d in deployments if d.promote_from not in (None, d.name)}
+    reported: set[str] = set()
+    for start in source:
+        chain, name = [start], source[start]
+        while name in source and name not in chain:
+            chain.append(name)
+            name = source[name]
+        if name in chain and name not in reported:
+            cycle = chain[chain.index(name):]
+            reported.update(cycle)
+            shown = " <- ".join(f"`{n}`" for n in [*cycle, name])
+            yield ("spec", "deployments", index[name], "promote_from"), (
+                f"promote_from forms a cycle ({shown}): each waits for the other to serve a model first, so none "
+                "of them ever gets one; start the chain at a deployment without `promote_from`")
 
 
 def _rollout(deployment: Deployment, where: tuple[str | int, ...]) -> Iterator[RuleProblem]:
@@ -199,6 +219,8 @@ def _language_gates(project: AnyProject) -> Iterator[RuleProblem]:
     from nerspec.languages import base, is_valid
 
     metadata = project.metadata
+    if not is_valid(metadata.language):  # as the data's and the gates' codes are checked
+        yield ("metadata", "language"), f"`{metadata.language}` is not a language code (e.g. `en`, `de`, `en-us`)"
     for code in project.spec.gates.per_language:
         where = ("spec", "gates", "per_language", code)
         if not is_valid(code):

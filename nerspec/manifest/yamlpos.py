@@ -50,9 +50,10 @@ class Positions:
 
 
 class YamlProblem(Exception):
-    def __init__(self, line: int, col: int, message: str) -> None:
+    def __init__(self, line: int, col: int, message: str, path: Path_ | None = None) -> None:
         super().__init__(message)
         self.line, self.col, self.message = line, col, message
+        self.path = path  # the field the value is for, when the problem is one value's
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
@@ -74,6 +75,11 @@ def load_with_positions(text: str) -> tuple[YamlValue, Positions]:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             raise YamlProblem(line, col, f"invalid YAML: {exc.problem or exc}") from None
+        except yaml.reader.ReaderError as exc:  # a control character: where it is, not `position 59` on a second line
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            line = text.count("\n", 0, exc.position) + 1
+            col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            raise YamlProblem(line, col, f"invalid YAML: unacceptable character U+{code:04X} ({exc.reason})") from None
         except yaml.YAMLError as exc:
             raise YamlProblem(1, 1, f"invalid YAML: {exc}") from None
         positions = Positions()
@@ -116,7 +122,11 @@ class _Builder:
                     *_pos(node), f"aliases expand to more than {MAX_EXPANDED_CHARS // (1024 * 1024)} MiB of text "
                     "(a YAML alias bomb?); write the values out",
                 )
-            return _scalar(self.loader, node)
+            try:
+                return _scalar(self.loader, node)
+            except YamlProblem as exc:
+                exc.path = path
+                raise
         if node.tag not in _COLLECTION_TAGS:
             # Collections are built here, not by the safe constructor, so refuse `!!python/...` tags ourselves.
             raise YamlProblem(*_pos(node), f"unsupported YAML tag `{node.tag}`")

@@ -142,3 +142,15 @@ def test_help_texts_have_examples() -> None:
     for args in (["validate"], ["data"], ["data", "stats"], ["export"], ["lint"]):
         result = run(*args, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout, args
+
+
+def test_validate_reports_a_broken_manifest_and_the_other_projects_data_errors_at_once(tmp_path: Path) -> None:
+    broken, bad_data = tmp_path / "projects" / "broken", tmp_path / "projects" / "bad-data"
+    write_manifest(broken, ner_manifest(name="broken").replace("policy: random", "policy: randm"))
+    write_manifest(bad_data, ner_manifest(name="bad-data", data="{name: main, format: jsonl, path: data/docs.jsonl}"))
+    write_jsonl(bad_data / "data" / "docs.jsonl", [{"id": "x", "text": "hi", "spans": [[0, 9, "Person"]]}])
+    for args in (["validate", str(tmp_path)], ["validate", "--json", str(tmp_path)]):
+        result = run(*args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "broken/nerspec.yaml" in result.stderr and "'randm' is not one of" in result.stderr
+        assert "bad-data/data/docs.jsonl:1:1: x[0:9]: span 0..9 is outside the text" in result.stderr

@@ -189,3 +189,9 @@ def test_read_only_commands_create_no_state(tiny: Any, tmp_path: Path, monkeypat
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.output)
         assert not (tmp_path / ".nerspec").exists(), args
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "abc"])
+def test_a_lock_timeout_that_is_no_wait_is_a_usage_error(nerspec: Any, tiny: Any, value: str) -> None:
+    result = CliRunner().invoke(cli, ["apply", str(tiny.dir), "--lock-timeout", value])
+    assert result.exit_code == 1 and "Invalid value for '--lock-timeout'" in result.output, result.output

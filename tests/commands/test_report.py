@@ -60,3 +60,8 @@ def test_github_pr_posts_markdown_and_writes_the_summary(tmp_path: Path, monkeyp
     assert html.read_text().startswith("<!DOCTYPE html>")
     assert posted["pr"] == "auto" and posted["markdown"].startswith("<!-- nerspec-report -->")
     assert (tmp_path / "summary.md").read_text() == posted["markdown"]
+
+
+def test_report_to_a_directory_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", "-o", str(tmp_path), "--state", str(tmp_path / "state")])
+    assert result.exit_code == 1 and "is a directory" in result.output and "Traceback" not in result.output

@@ -136,6 +136,26 @@ def test_url_source_http_error(tmp_path: Path, http_root: tuple[Path, str]) -> N
         load_corpus(load_project(project_dir), cache_dir=tmp_path / "cache")
 
 
+def test_an_archive_that_unpacks_past_the_bound_is_refused_before_it_is_unpacked(
+    tmp_path: Path, http_root: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    import nerspec.corpus.load
+
+    monkeypatch.setattr(nerspec.corpus.load, "MAX_EXTRACTED_BYTES", 1 << 20)  # a 1 MiB bound: a tiny bomb will do
+    served, base = http_root
+    with zipfile.ZipFile(served / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("labels.json", "0" * (2 << 20))
+    digest = hashlib.sha256((served / "bomb.zip").read_bytes()).hexdigest()
+    project_dir = tmp_path / "p"
+    write_manifest(project_dir, ner_manifest(data=f"{{name: remote, format: azure, url: '{base}/bomb.zip', sha256: '{digest}'}}"))
+    with pytest.raises(DataError) as info:
+        load_corpus(load_project(project_dir), cache_dir=tmp_path / "cache")
+    [problem] = info.value.problems
+    assert problem.where == "spec.data[0].url" and "the archive unpacks to 2,097,152 bytes" in problem.message
+    assert not any(p.suffix == ".d" for p in (tmp_path / "cache").iterdir())  # nothing was unpacked
+
 def _docs(n: int, start: int = 0, labels: tuple[str, ...] = ("A", "B", "C")) -> list[Document]:
     return [Document(f"doc-{i}", f"text {i}", [Span(0, 4, labels[i % len(labels)])]) for i in range(start, start + n)]
 

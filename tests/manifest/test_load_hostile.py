@@ -120,7 +120,7 @@ def test_aliases_of_a_large_scalar_hit_the_expanded_size_bound(tmp_path: Path) -
 @pytest.mark.parametrize("value", ["1" + "0" * 5000, "0x" + "f" * 5000, "-" + "9" * 41])
 def test_huge_integers_are_located_errors(tmp_path: Path, value: str) -> None:
     problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: A}}]\n  training: {{max_steps: {value}}}\n")
-    assert problems == ["6:25: an integer of more than 40 digits"]
+    assert problems == ["6:25: spec.training.max_steps: an integer of more than 40 digits"]
 
 
 DATA = "  data: [{name: main, format: jsonl, path: d.jsonl}]\n"
@@ -148,3 +148,9 @@ def test_nfc_and_nfd_spellings_are_one_entity(tmp_path: Path) -> None:
     nfc, nfd = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
     problems = _problems(tmp_path, HEAD + f"spec:\n  entities: [{{name: {nfc}}}, {{name: {nfd}}}]\n" + DATA)
     assert len(problems) == 1 and f"duplicate entity type `{nfc}`" in problems[0]
+
+
+@pytest.mark.parametrize(("char", "code"), [("\x00", "U+0000"), ("\x07", "U+0007")])
+def test_a_control_character_is_located_where_it_is(tmp_path: Path, char: str, code: str) -> None:
+    problems = _problems(tmp_path, HEAD.replace("loans", f"lo{char}ans") + "spec:\n  entities: [{name: A}]\n")
+    assert problems == [f"3:20: invalid YAML: unacceptable character {code} (control characters are not allowed)"]

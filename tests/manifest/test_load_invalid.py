@@ -66,7 +66,7 @@ CASES = [
     ("python tag", "seed: 13", "seed: !!python/object/apply:os.system ['true']",
      "10:53: unsupported YAML tag `tag:yaml.org,2002:python/object/apply:os.system`"),
     ("python scalar tag", "seed: 13", "seed: !!python/name:os.system ''",
-     "10:53: unsupported YAML tag: could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"),
+     "10:53: spec.split.seed: unsupported YAML tag: could not determine a constructor for the tag 'tag:yaml.org,2002:python/name:os.system'"),
     ("gate names unknown entity", "  deployments: [{name: production}]",
      "  deployments: [{name: production}]\n  gates: {per_entity: {Nope: {f1: {min: 0.5}}}}",
      "12:30: spec.gates.per_entity.Nope: unknown entity type `Nope`; declared: `BorrowerName`, `LoanAmount` (or `*` for all)"),
@@ -91,6 +91,25 @@ CASES = [
      "`http` is served elsewhere"),
     ("rollout weight range", "[{name: production}]", "[{name: production, rollout: {strategy: canary, weight: 1.5}}]",
      "11:72: spec.deployments[0].rollout.weight: 1.5 is greater than or equal to the maximum of 1.0"),
+    ("unknown target type", "[{name: production}]", "[{name: production, target: {type: htp}}]",
+     "11:51: spec.deployments[0].target.type: unknown type `htp` (did you mean `http`?); one of: `http`, `local`, "
+     "`registry`"),
+    ("target without type", "[{name: production}]", "[{name: production, target: {url: 'https://x'}}]",
+     "11:44: spec.deployments[0].target: missing required key `type`; one of: `http`, `local`, `registry`"),
+    ("http target with a bad url", "[{name: production}]", "[{name: production, target: {type: http, url: 'ftp://x'}}]",
+     "11:62: spec.deployments[0].target.url: `ftp://x`: only http:// and https:// URLs are supported"),
+    ("promotion cycle", "[{name: production}]", "[{name: production, promote_from: staging}, "
+     "{name: staging, promote_from: production}]",
+     "11:50: spec.deployments[0].promote_from: promote_from forms a cycle (`production` <- `staging` <- `production`): "
+     "each waits for the other to serve a model first, so none of them ever gets one; start the chain at a "
+     "deployment without `promote_from`"),
+    ("too many entities", "    - {name: BorrowerName}\n    - {name: LoanAmount, renamed_from: Amount}\n",
+     "".join(f"    - {{name: E{i}}}\n" for i in range(201)), "6:5: spec.entities: 201 items; at most 200 allowed"),
+    ("wrong value inside an optional block", "[{name: production}]",
+     "[{name: production, monitoring: {alert: {drift: 5}}}]",
+     "11:64: spec.deployments[0].monitoring.alert.drift: 5 is not of type 'boolean'"),
+    ("project language", "language: en", "language: '12'",
+     "3:35: metadata.language: `12` is not a language code (e.g. `en`, `de`, `en-us`)"),
     ("invalid yaml", "  split: {policy", "  split: [policy",
      "10:55: invalid YAML: did not find expected ',' or ']'"),
     ("unknown format", "format: azure", "format: csv",
@@ -159,3 +178,21 @@ def test_repository_root_discovers_projects_and_reports_duplicates(tmp_path: Pat
     monkeypatch.chdir(tmp_path / "elsewhere")
     with pytest.raises(ManifestError, match=r"no nerspec.yaml here, in \*/ \(a projects directory\) nor in projects/\*/"):
         load_projects([])
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("kind: NERProject", "kınd: NERProject",
+         ["1:1: missing `kind`; one of: NERProject, TextClassificationProject",
+          "2:1: kınd: unknown key `kınd` (did you mean `kind`?)"]),
+        ("apiVersion: nerspec/v1\n", "", ["1:1: missing `apiVersion`; supported: nerspec/v1"]),
+    ],
+    ids=["misspelt kind", "no apiVersion"],
+)
+def test_header_problems_are_named_once_each(tmp_path: Path, replace: str, by: str, expected: list[str]) -> None:
+    path = tmp_path / "nerspec.yaml"
+    path.write_text(BASE.replace(replace, by, 1), encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_project(tmp_path)
+    assert [str(p).removeprefix(f"{path}:") for p in info.value.problems] == expected
