@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     targets = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or [root]
     paths = state_paths()
     color = sys.stdout.isatty()
+    if paths.shared:
+        click.secho(f"error: the demo applies the example projects on the embedded defaults, but the state is "
+                    f"{paths.describe()} (from NERSPEC_STATE or nerspec.settings.yaml): a shared state would "
+                    "record and deploy the demo's models for everyone. Unset it (or run `nerspec apply` yourself).",
+                    fg="red", err=True)
+        return 1
     try:
         projects = load_projects(targets)
         click.secho(f"nerspec demo: {len(projects)} project(s), state in {paths.root}\n", bold=True)

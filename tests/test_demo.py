@@ -93,3 +93,13 @@ def test_the_activation_hint_names_the_virtual_environment(monkeypatch: pytest.M
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     hint = demo.activation_hint()
     assert hint is not None and "/activate" in hint
+
+
+def test_the_demo_never_applies_to_a_shared_state(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Any) -> None:
+    # A team member with NERSPEC_STATE in their shell runs `make demo`: nothing is planned, trained or deployed.
+    monkeypatch.setenv("NERSPEC_STATE", "postgresql://nerspec@db.invalid:5432/nerspec")
+    monkeypatch.chdir(tmp_path)
+    assert demo.main([str(tmp_path / "no-such-project")]) == 1
+    err = capsys.readouterr().err
+    assert "postgresql://nerspec@db.invalid:5432/nerspec" in err and "Unset it" in err

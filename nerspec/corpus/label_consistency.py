@@ -40,9 +40,6 @@ class StringLabels:
     tags: dict[str, Counter[str]]
     untagged: dict[str, list[tuple[int, int, int]]]  # string -> (document index, start, end)
     words: dict[str, Counter[str]]
-    # untagged runs of words that are part of tags elsewhere, by document index: (start, end, its words)
-    untagged_words: dict[int, list[tuple[int, int, tuple[str, ...]]]]
-    word_counts: Counter[str]  # every occurrence of a word in the corpus, tagged or not
 
     def other_type(self, text: str, label: str) -> tuple[float, str | None]:
         """How strongly the other tags say this tag is another type: the share of the tags of its string, or of one
@@ -62,20 +59,6 @@ class StringLabels:
             suggested = max(counts, key=lambda t: (counts[t], t))
             for index, start, end in places:
                 out[index].append(Occurrence(start, end, share, suggested))
-        return out
-
-
-    def missing_words(self) -> dict[int, list[Occurrence]]:
-        """Untagged runs of words that are tagged elsewhere, by document index. Share: of the run's words, the
-        highest ``tags containing the word / occurrences of the word`` (this untagged one included), so a word
-        tagged in 16 of its 17 occurrences ("Bieber") speaks for a missing tag where one tagged in 3 of 60 does
-        not; suggested: the commonest type of that word's tags."""
-        out: dict[int, list[Occurrence]] = defaultdict(list)
-        for index, runs in self.untagged_words.items():
-            for start, end, words in runs:
-                share, word = max((sum(self.words[w].values()) / self.word_counts[w], w) for w in words)
-                counts = self.words[word]
-                out[index].append(Occurrence(start, end, min(share, 1.0), max(counts, key=lambda t: (counts[t], t))))
         return out
 
 
@@ -105,23 +88,7 @@ def string_labels(docs: Sequence[Document]) -> StringLabels:
             key = doc.text[start:end].casefold()
             if key in tags and not any(s.start < end and start < s.end for s in doc.spans):
                 untagged[key].append((index, start, end))
-    counts: Counter[str] = Counter(w for doc in docs for w in _WORD.findall(doc.text.casefold()))
-    runs = {index: found for index, doc in enumerate(docs) if (found := _untagged_word_runs(doc, words))}
-    return StringLabels(dict(tags), dict(untagged), dict(words), runs, counts)
-
-
-def _untagged_word_runs(doc: Document, words: dict[str, Counter[str]]) -> list[tuple[int, int, tuple[str, ...]]]:
-    """Maximal runs of untagged words (separated by spaces only) that are part of some tag elsewhere."""
-    runs: list[tuple[int, int, tuple[str, ...]]] = []
-    for match in _WORD.finditer(doc.text):
-        word, start, end = match.group().casefold(), match.start(), match.end()
-        if word not in words or any(s.start < end and start < s.end for s in doc.spans):
-            continue
-        if runs and not doc.text[runs[-1][1] : start].strip():
-            runs[-1] = (runs[-1][0], end, (*runs[-1][2], word))
-        else:
-            runs.append((start, end, (word,)))
-    return runs
+    return StringLabels(dict(tags), dict(untagged), dict(words))
 
 
 def _words(text: str) -> set[str]:

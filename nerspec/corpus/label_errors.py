@@ -17,8 +17,7 @@ about one place it did not find.
 
 The corpus's own labels are the second witness (``nerspec.corpus.label_consistency``): a tag whose string, or
 one of whose words, is tagged as other types in other documents (a ``wrong_type``; discounted by the model's
-probability of the given reading), an untagged occurrence of a string tagged elsewhere, or a run of untagged words
-that are parts of tags elsewhere (a ``missing`` tag; a word's evidence weighs ``WORD_WEIGHT``). A finding's score is the
+probability of the given reading), an untagged occurrence of a string tagged elsewhere (a ``missing`` tag). A finding's score is the
 noisy-or (``either``) of the model's score, weighted by its kind (``MODEL_WEIGHT``), and the corpus's share.
 Overlapping missing-tag candidates are one finding (the best-scored reading), so one untagged string does not
 fill the top of the list with its alternative types and boundaries.
@@ -49,12 +48,8 @@ TEXT_CHARS = 200  # a classification finding's ``text``: the document's first ch
 # wrong types and missing tags are mostly right; its boundaries and rejections are mostly its own weakness
 # (docs/benchmarks.md: the WNUT-16 variants).
 MODEL_WEIGHT: dict[str, float] = {"wrong_type": 0.9, "missing": 0.9, "boundary": 0.3, "rejected": 0.5}
-Candidate = tuple[int, int, str, float, int]  # start, end, type, score, source (one of the four below)
-# a missing tag's witnesses: the model's beam, its untagged runs, the other documents' tags of the same string or
-# of its words (weighed by WORD_WEIGHT: a word tagged elsewhere is weaker evidence than the whole string)
-BEAM, RUN, CORPUS, WORD = 0, 1, 2, 3
-WORD_WEIGHT = 0.5
-SHOWN = {BEAM: 2, CORPUS: 2, WORD: 1, RUN: 0}  # whose boundaries a grouped finding shows
+Candidate = tuple[int, int, str, float, int]  # start, end, type, score, source (one of the three below)
+BEAM, RUN, CORPUS = 0, 1, 2  # a missing tag's witnesses: the model's beam, its untagged runs, the other documents
 
 
 class OutOfSampleJSON(TypedDict):
@@ -134,11 +129,11 @@ def ner_label_errors(docs: Sequence[Document], scores: Sequence[OutOfSample], mi
     """Ranked NER findings of every document (``scores[i]`` belongs to ``docs[i]``)."""
     recall = _span_recall(docs, scores)
     strings = string_labels(docs)
-    elsewhere, words = strings.missing(), strings.missing_words()
+    elsewhere = strings.missing()
     out: list[LabelError] = []
     for index, (doc, oos) in enumerate(zip(docs, scores, strict=True)):
         out.extend(_tagged_errors(doc, oos, recall, strings))
-        out.extend(_missing_tags(doc, oos, elsewhere.get(index, []), words.get(index, [])))
+        out.extend(_missing_tags(doc, oos, elsewhere.get(index, [])))
     return rank([e for e in out if e.score >= min_score and e.score > 0])
 
 
@@ -199,8 +194,7 @@ def _model_reading(doc: Document, span: Span, oos: OutOfSample, recall: dict[str
     return None
 
 
-def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence],
-                  words: list[Occurrence]) -> list[LabelError]:
+def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence]) -> list[LabelError]:
     """One finding per group of overlapping untagged candidates (the model's entities in its beam and where it
     would start one following the given tags, the strings tagged in other documents): the model's best reading,
     weighted, or-ed with the best share of tagged occurrences. The finding shows the best-scored beam entity or
@@ -212,12 +206,11 @@ def _missing_tags(doc: Document, oos: OutOfSample, elsewhere: list[Occurrence],
 
     candidates = [(*k, p, BEAM) for k, p in untagged(oos.spans)] + [(*k, p, RUN) for k, p in untagged(oos.untagged)]
     candidates += [(o.start, o.end, o.suggested, o.share, CORPUS) for o in elsewhere]
-    candidates += [(o.start, o.end, o.suggested, WORD_WEIGHT * o.share, WORD) for o in words]
     out = []
     for group in _overlapping(candidates):
-        model = max((c[3] for c in group if c[4] in (BEAM, RUN)), default=0.0)
-        corpus = max((c[3] for c in group if c[4] in (CORPUS, WORD)), default=0.0)
-        start, end, label, _score, _source = max(group, key=lambda c: (SHOWN[c[4]], c[3], -c[0], c[1], c[2]))
+        model = max((c[3] for c in group if c[4] != CORPUS), default=0.0)
+        corpus = max((c[3] for c in group if c[4] == CORPUS), default=0.0)
+        start, end, label, _score, _source = max(group, key=lambda c: (c[4] != RUN, c[3], -c[0], c[1], c[2]))
         out.append(LabelError(doc.id, start, end, doc.text[start:end], None, label, "missing", either(model, corpus)))
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nerspec.corpus.label_consistency import string_labels
-from nerspec.corpus.label_errors import WORD_WEIGHT, OutOfSample, class_label_errors, ner_label_errors
+from nerspec.corpus.label_errors import OutOfSample, class_label_errors, ner_label_errors
 from nerspec.corpus.model import Document, Span
 
 TEXT = "Alice moved to Paris in 1990."  # Alice 0-5, Paris 15-20, 1990 24-28
@@ -119,15 +119,3 @@ def test_classification_single_and_multi_label() -> None:
     kinds = sorted((e.id, e.kind, e.label, e.suggested) for e in errors)
     assert kinds == [("a", "missing", "billing", "bug"), ("b", "missing", "billing", "bug"),
                      ("b", "rejected", "billing", None)]
-
-
-def test_an_untagged_run_of_words_tagged_elsewhere_is_a_missing_tag() -> None:
-    # "Bieber Justin" is tagged nowhere as a string, but both its words are parts of tags; "of" never is.
-    docs = [doc(f"p{i}", Span(0, 13, "PER"), text=f"Justin Bieber said {i}.") for i in range(2)]
-    docs.append(doc("untagged", text="Fans of Bieber Justin screamed."))
-    found = [e for e in ner_label_errors(docs, [OutOfSample() for _ in docs]) if e.id == "untagged"]
-    # One finding for the run (not one per word); its share is its likeliest word's (each word: 2 tags of 3
-    # occurrences), weighed as a word's evidence.
-    assert [(e.start, e.end, e.text, e.suggested, e.kind) for e in found] == [(8, 21, "Bieber Justin", "PER", "missing")]
-    assert found[0].score == pytest.approx(WORD_WEIGHT * 2 / 3)
-    assert [(o.start, o.end, o.suggested) for o in string_labels(docs).missing_words()[2]] == [(8, 21, "PER")]
