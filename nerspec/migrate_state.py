@@ -178,9 +178,10 @@ def _count_rollouts(dst: Store, project: str, staged: list[StagedRollout], repor
 
 def _copy_monitoring(src: Store, dst: Store, report: MigrationReport, say: Callable[[str], None]) -> None:
     """Settings the target lacks; each deployment's logged documents older than the target's first one."""
-    declared, updated = dst.monitoring_settings(), src.monitoring_settings_updated()
-    for (project, deployment), settings in sorted(src.monitoring_settings().items()):
-        if (project, deployment) not in declared:
+    declared, source = dst.monitoring_settings(), src.monitoring_settings()
+    updated = src.monitoring_settings_updated()  # read after the settings: an apply on the source may add a row
+    for (project, deployment), settings in sorted(source.items()):
+        if (project, deployment) not in declared and (project, deployment) in updated:
             dst.record_monitoring_settings(project, deployment, settings, updated[project, deployment])
             report.monitoring_settings_copied += 1
     for project, deployment in sorted(src.monitoring_counts()):
