@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from nerspec.apply import execute, make_plan
     from nerspec.errors import GateFailed, NerspecError
     from nerspec.manifest.load import load_projects
-    from nerspec.paths import repository_root, state_paths
+    from nerspec.paths import is_url, repository_root, state_paths
     from nerspec.plan import render
     from nerspec.state import open_store
 
@@ -33,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     targets = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or [root]
     paths = state_paths()
     color = sys.stdout.isatty()
-    if paths.shared:
-        click.secho(f"error: the demo applies the example projects on the embedded defaults, but the state is "
-                    f"{paths.describe()} (from NERSPEC_STATE or nerspec.settings.yaml): a shared state would "
-                    "record and deploy the demo's models for everyone. Unset it (or run `nerspec apply` yourself).",
-                    fg="red", err=True)
+    shared = [paths.describe()] if paths.shared else []
+    shared += [paths.artifacts_url] if paths.artifacts_url and is_url(paths.artifacts_url) else []
+    if shared:
+        click.secho(f"error: the demo applies the example projects on the embedded defaults, but {' and '.join(shared)} "
+                    f"is configured (from NERSPEC_STATE / NERSPEC_ARTIFACTS or nerspec.settings.yaml): a shared state "
+                    "or model store would record and publish the demo's models for everyone. Unset it (or run "
+                    "`nerspec apply` yourself).", fg="red", err=True)
         return 1
     try:
         projects = load_projects(targets)

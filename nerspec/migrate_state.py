@@ -8,8 +8,9 @@ Every kind of record the state store holds is copied, then read back from the ta
 - **Each project's deployments, history and staged rollouts with their observations**, in one transaction, for
   the projects the target does not know yet (so a second run adds nothing twice). A project the target knows still
   gets a source rollout the target lacks when the target's deployment serves what that rollout started from (a
-  target migrated before rollouts were copied); one that no longer fits is reported, not forced.
-- **Monitoring**: each deployment's declared settings the target lacks, and its logged documents (what ``monitor``
+  target migrated before rollouts were copied) and the target's history records no end of it (a rollout promoted,
+  aborted or dropped there is deleted, not revived); one skipped is reported with its reason, not forced.
+- **Monitoring**: each deployment's declared settings the target lacks (with when they were declared), and its logged documents (what ``monitor``
   and ``label next --pool`` read) older than the target's first one, one transaction per deployment; a second run
   copies none again, and documents servers already logged into the target stay.
 
@@ -29,7 +30,15 @@ from nerspec.errors import StateError
 if TYPE_CHECKING:
     from nerspec.artifacts.stores.base import ArtifactStore
     from nerspec.paths import StatePaths
-    from nerspec.state.store import ModelRecord, StagedRollout, Store
+    from nerspec.state.store import ModelRecord, RolloutRecord, StagedRollout, Store
+
+
+@dataclass(frozen=True)
+class SkippedRollout:
+    """A source rollout not copied: the target ended it, or its deployment moved on."""
+
+    rollout: str  # project/deployment
+    reason: str
 
 
 @dataclass
@@ -41,7 +50,7 @@ class MigrationReport:
     projects_present: list[str] = field(default_factory=list)
     rollouts_copied: int = 0
     rollout_observations_copied: int = 0
-    rollouts_skipped: list[str] = field(default_factory=list)  # "project/deployment": the target moved on
+    rollouts_skipped: list[SkippedRollout] = field(default_factory=list)
     monitoring_settings_copied: int = 0
     monitoring_documents_copied: int = 0
 
@@ -109,16 +118,11 @@ def _copy_project(src: Store, dst: Store, project: str, report: MigrationReport)
     staged = [StagedRollout(r, src.rollout_observations(r.id)) for r in src.rollouts(project).values()]
     if dst.deployments(project) or dst.history(project):
         report.projects_present.append(project)
-        there, serving = dst.rollouts(project), dst.deployments(project)
-        missing = [s for s in staged if s.rollout.deployment not in there]
-        fits = [s for s in missing if getattr(serving.get(s.rollout.deployment), "fingerprint", None)
-                == s.rollout.production]
-        report.rollouts_skipped += [f"{project}/{s.rollout.deployment}" for s in missing if s not in fits]
-        if fits:
-            dst.import_project(project, [], [], fits)
-            _count_rollouts(dst, project, fits, report)
+        _add_missing_rollouts(src, dst, project, staged, report)
         return
     deployments, history = list(src.deployments(project).values()), src.history(project)
+    if not (deployments or history or staged):
+        return  # only models or monitoring rows: copied by their own steps, nothing of the project's own
     dst.import_project(project, deployments, history, staged)
     copied = dst.deployments(project)
     if ({d.deployment: d.fingerprint for d in deployments} != {d.deployment: d.fingerprint for d in copied.values()}
@@ -127,6 +131,36 @@ def _copy_project(src: Store, dst: Store, project: str, report: MigrationReport)
                          "the source's; run the migration again")
     report.projects_copied.append(project)
     _count_rollouts(dst, project, staged, report)
+
+
+def _add_missing_rollouts(src: Store, dst: Store, project: str, staged: list[StagedRollout],
+                          report: MigrationReport) -> None:
+    """A target migrated before rollouts were copied gets each source rollout it lacks, unless the target ended it
+    (an ended rollout is deleted, so only the history tells "never copied" from "promoted, aborted or dropped
+    there") or its deployment no longer serves what the rollout started from."""
+    there, serving = dst.rollouts(project), dst.deployments(project)
+    fits: list[StagedRollout] = []
+    for s in (s for s in staged if s.rollout.deployment not in there):
+        r = s.rollout
+        if _ends(dst, r) > _ends(src, r):
+            report.rollouts_skipped.append(SkippedRollout(f"{project}/{r.deployment}", "the target ended it"))
+        elif getattr(serving.get(r.deployment), "fingerprint", None) != r.production:
+            report.rollouts_skipped.append(SkippedRollout(
+                f"{project}/{r.deployment}", "the target's deployment no longer serves what it started from"))
+        else:
+            fits.append(s)
+    if fits:
+        dst.import_project(project, [], [], fits)
+        _count_rollouts(dst, project, fits, report)
+
+
+def _ends(store: Store, rollout: RolloutRecord) -> int:
+    """How many times ``store``'s history ended a rollout of this candidate on this deployment: a promotion
+    (production -> candidate) or an abort or drop (candidate -> nothing). The target's history counting more than
+    the source's means the target ended it after a migration."""
+    return sum(1 for h in store.history(rollout.project, rollout.deployment)
+               if (h.action == "promote" and h.to_fp == rollout.candidate)
+               or (h.action in ("abort", "drop") and h.from_fp == rollout.candidate and h.to_fp is None))
 
 
 def _count_rollouts(dst: Store, project: str, staged: list[StagedRollout], report: MigrationReport) -> None:
@@ -144,12 +178,10 @@ def _count_rollouts(dst: Store, project: str, staged: list[StagedRollout], repor
 
 def _copy_monitoring(src: Store, dst: Store, report: MigrationReport, say: Callable[[str], None]) -> None:
     """Settings the target lacks; each deployment's logged documents older than the target's first one."""
-    import time
-
-    declared = dst.monitoring_settings()
+    declared, updated = dst.monitoring_settings(), src.monitoring_settings_updated()
     for (project, deployment), settings in sorted(src.monitoring_settings().items()):
         if (project, deployment) not in declared:
-            dst.record_monitoring_settings(project, deployment, settings, time.time())
+            dst.record_monitoring_settings(project, deployment, settings, updated[project, deployment])
             report.monitoring_settings_copied += 1
     for project, deployment in sorted(src.monitoring_counts()):
         there = dst.monitoring_documents(project, deployment, texts=False)

@@ -191,7 +191,8 @@ def test_predict_from_a_file_that_cannot_be_read_as_text_is_exit_1_naming_it(
     assert expected in stderr, stderr
 
 
-@pytest.mark.parametrize("meta", ["[]", '"x"', "{"])
+@pytest.mark.parametrize("meta", ["[]", '"x"', "{", '{"labels": -1}', '{"languages": [1]}', '{"threshold": null}',
+                                  '{"kind": 5}'])
 def test_predict_with_a_model_whose_meta_json_is_not_an_object_is_exit_1(tmp_path: Path, meta: str) -> None:
     (tmp_path / "model" / "model").mkdir(parents=True)
     (tmp_path / "model" / "meta.json").write_text(meta, encoding="utf-8")

@@ -103,3 +103,12 @@ def test_the_demo_never_applies_to_a_shared_state(monkeypatch: pytest.MonkeyPatc
     assert demo.main([str(tmp_path / "no-such-project")]) == 1
     err = capsys.readouterr().err
     assert "postgresql://nerspec@db.invalid:5432/nerspec" in err and "Unset it" in err
+
+
+def test_the_demo_never_publishes_to_a_shared_model_store(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    monkeypatch.delenv("NERSPEC_STATE", raising=False)
+    monkeypatch.setenv("NERSPEC_ARTIFACTS", "s3://team-models/nerspec")
+    monkeypatch.chdir(tmp_path)
+    assert demo.main([str(tmp_path / "no-such-project")]) == 1
+    assert "s3://team-models/nerspec" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from nerspec.apply import make_plan
 from nerspec.cli import cli
 from nerspec.errors import StateError
-from nerspec.migrate_state import migrate_state
+from nerspec.migrate_state import SkippedRollout, migrate_state
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
 from tests.tiny import make_docs, manifest
@@ -116,6 +116,7 @@ def _everything(store: Any) -> dict[str, Any]:
         "rollouts": rollouts,
         "observations": {r.id: store.rollout_observations(r.id) for r in rollouts},
         "monitoring_settings": store.monitoring_settings(),
+        "monitoring_settings_updated": store.monitoring_settings_updated(),  # when apply declared them, kept
         "monitoring_documents": {(d.project, d.deployment): [replace(m, id=0) for m in store.monitoring_documents(
             d.project, d.deployment)] for d in deployments},
     }
@@ -153,17 +154,65 @@ def test_migrate_sqlite_to_sqlite_loses_no_record_kind(tiny: Any, state: StatePa
 
 def test_migrate_adds_a_rollout_to_a_project_the_target_already_has(tiny: Any, state: StatePaths, run_apply: Any,
                                                                    tmp_path: Path) -> None:
-    """A target migrated before rollouts were copied gets the staged rollout (its id kept) on the next run."""
+    """A target migrated before rollouts were copied (deployments and history, the rollout's start included, but no
+    rollout rows) gets the staged rollout (its id kept) on the next run."""
+    import sqlite3
+    from contextlib import closing
+
     _staged_and_monitored(tiny, state, run_apply)
     target = StatePaths(tmp_path / "moved")
     migrate_state(state, target)
     with open_store(target) as store:
         rollout = store.rollouts("tiny")["production"]
-        store.rollout_end(rollout, action="drop", actor="test", reason="as an older migration left it")
+    with closing(sqlite3.connect(target.db)) as db, db:  # what the older migrate left: no rollout tables copied
+        db.execute("DELETE FROM rollout_observations")
+        db.execute("DELETE FROM rollouts")
     report = migrate_state(state, target)
-    assert (report.projects_present, report.rollouts_copied, report.rollout_observations_copied) == (["tiny"], 1, 7)
+    assert (report.projects_present, report.rollouts_copied, report.rollout_observations_copied,
+            report.rollouts_skipped) == (["tiny"], 1, 7, [])
     with open_store(target) as store:
         assert store.rollouts("tiny")["production"] == rollout and len(store.rollout_observations(rollout.id)) == 7
+
+
+@pytest.mark.parametrize("action", ["abort", "promote"])
+def test_migrate_again_never_revives_a_rollout_the_target_ended(action: str, tiny: Any, state: StatePaths,
+                                                                run_apply: Any, pg_url: str, tmp_path: Path) -> None:
+    """Aborted (SQLite) or promoted (PostgreSQL) on the target after the first run: the second run leaves it ended
+    (servers must not resume the candidate's traffic) and says why."""
+    _staged_and_monitored(tiny, state, run_apply)
+    target = (StatePaths(tmp_path / "moved") if action == "abort"
+              else StatePaths(tmp_path / "elsewhere", state_url=pg_url, artifacts_url=str(tmp_path / "models")))
+    migrate_state(state, target)
+    with open_store(target) as store:
+        rollout = store.rollouts("tiny")["production"]
+        promote = replace(store.deployments("tiny")["production"], fingerprint=rollout.candidate)
+        store.rollout_end(rollout, action=action, actor="test", reason="ended on the target",
+                          promote=promote if action == "promote" else None)
+        served = store.deployments("tiny")["production"].fingerprint
+    report = migrate_state(state, target)
+    assert (report.rollouts_copied, report.rollout_observations_copied, report.rollouts_skipped) == \
+        (0, 0, [SkippedRollout("tiny/production", "the target ended it")])
+    with open_store(target) as store:
+        assert store.rollouts("tiny") == {} and store.rollout_observations(rollout.id) == []
+        assert store.deployments("tiny")["production"].fingerprint == served
+    args = ["state", "migrate", "--from", str(state.root), "--to", target.describe() if action == "abort" else pg_url,
+            "--quiet"] + ([] if action == "abort" else ["--artifacts", str(tmp_path / "models")])
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "warning: the rollout of tiny/production was not copied: the target ended it" in again.output
+
+
+def test_migrate_counts_no_project_for_monitoring_rows_alone(state: StatePaths, tmp_path: Path) -> None:
+    """A project known only by its monitoring settings: they are copied with the time they were declared, and no
+    project is reported copied (none of its own records were)."""
+    with open_store(state) as store:
+        store.record_monitoring_settings("ghost", "web", {"store_texts": False}, 1_700_000_000.5)
+    target = StatePaths(tmp_path / "moved")
+    report = migrate_state(state, target)
+    assert (report.projects_copied, report.projects_present, report.monitoring_settings_copied) == ([], [], 1)
+    with open_store(target) as store:
+        assert store.monitoring_settings_updated() == {("ghost", "web"): 1_700_000_000.5}
+        assert store.deployments("ghost") == {} and store.history("ghost") == []
 
 
 def test_migrate_sqlite_to_postgresql_loses_no_record_kind(tiny: Any, state: StatePaths, run_apply: Any,

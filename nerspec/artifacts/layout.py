@@ -61,9 +61,25 @@ def read_artifact(path: Path) -> ModelArtifact:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
-    if not isinstance(meta, dict):
-        raise ModelNotFoundError(f"{path / META} is corrupt: not a JSON object")
+    problem = "not a JSON object" if not isinstance(meta, dict) else _meta_problem(meta)
+    if problem:
+        raise ModelNotFoundError(f"{path / META} is corrupt: {problem}")
     return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+
+
+def _meta_problem(meta: JsonObject) -> str | None:
+    """What a loader would trip over in a hand-edited meta.json (``predict --model DIR`` takes any directory)."""
+    for key in ("labels", "languages"):
+        value = meta.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"`{key}` must be a list of strings"
+    for key in ("fingerprint", "kind", "project", "language"):
+        if meta.get(key) is not None and not isinstance(meta.get(key), str):
+            return f"`{key}` must be a string"
+    threshold = meta.get("threshold", 0.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        return "`threshold` must be a number from 0 to 1"
+    return None
 
 
 EVALUATION = "evaluation.json"

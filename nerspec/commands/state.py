@@ -72,9 +72,8 @@ def migrate_command(to: str, artifacts: str | None, source: str | None, source_a
         f"{report.monitoring_settings_copied} monitoring setting(s) and {report.monitoring_documents_copied} logged "
         "document(s) copied"
     )
-    for name in report.rollouts_skipped:
-        click.echo(f"warning: the rollout of {name} was not copied: the target's deployment no longer serves what "
-                   "it started from", err=True)
+    for skipped in report.rollouts_skipped:
+        click.echo(f"warning: the rollout of {skipped.rollout} was not copied: {skipped.reason}", err=True)
 
 
 @state_group.command("backup")

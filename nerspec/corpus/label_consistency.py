@@ -6,13 +6,19 @@ likely wrong type; so is a tag whose words are mostly part of tags of another ty
 a team where "Lindsay Lohan" is a person). ``nerspec.corpus.label_errors`` combines these shares with the
 out-of-sample model's scores. Strings match case-insensitively on word-token boundaries, so "Paris" inside
 "Parisian" is no occurrence.
+
+Nested data (``string_labels(docs, nested=True)``, for ``nerspec.corpus.span_label_errors``): an occurrence is
+untagged where no tag has exactly its span (it may lie inside or across other tags: a place inside a tagged
+organisation is still a missing place), and a tag's words are no evidence (the place's word is legitimately part
+of the organisation that holds it). A tag's exact string still is, less the other types its own span carries in
+its document (``other_type``'s ``carried``): a span tagged with two types is the data's choice, not a wrong type.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from nerspec.corpus.model import Document
@@ -41,13 +47,15 @@ class StringLabels:
     untagged: dict[str, list[tuple[int, int, int]]]  # string -> (document index, start, end)
     words: dict[str, Counter[str]]
 
-    def other_type(self, text: str, label: str) -> tuple[float, str | None]:
+    def other_type(self, text: str, label: str, carried: Collection[str] = ()) -> tuple[float, str | None]:
         """How strongly the other tags say this tag is another type: the share of the tags of its string, or of one
         of its words, that give another type (this tag's own included, a pseudo-count for its type), the highest;
-        and that evidence's commonest other type. (0, None) where no other tag gives another type."""
+        and that evidence's commonest other type. (0, None) where no other tag gives another type. ``carried``:
+        other types this tag's own span is also tagged with (nested data); their tags are left out."""
         key = text.casefold()
         evidence = [self.tags.get(key, Counter()), *(self.words.get(w, Counter()) for w in _words(key))]
-        return max((_other_share(counts, label) for counts in evidence), key=lambda found: found[0])
+        kept = [Counter({t: n for t, n in counts.items() if t == label or t not in carried}) for counts in evidence]
+        return max((_other_share(counts, label) for counts in kept), key=lambda found: found[0])
 
     def missing(self) -> dict[int, list[Occurrence]]:
         """Untagged occurrences by document index. Share: tagged / (tagged + other untagged occurrences + 1)."""
@@ -70,7 +78,8 @@ def _other_share(counts: Counter[str], label: str) -> tuple[float, str | None]:
     return sum(others.values()) / sum(counts.values()), max(others, key=lambda t: (others[t], t))
 
 
-def string_labels(docs: Sequence[Document]) -> StringLabels:
+def string_labels(docs: Sequence[Document], nested: bool = False) -> StringLabels:
+    """The corpus's labels by string (``nested``: the rules for nested data, in the module docstring)."""
     tags: dict[str, Counter[str]] = defaultdict(Counter)
     words: dict[str, Counter[str]] = defaultdict(Counter)
     longest = 0
@@ -78,15 +87,18 @@ def string_labels(docs: Sequence[Document]) -> StringLabels:
         for span in doc.spans:
             text = doc.text[span.start : span.end].casefold()
             tags[text][span.label] += 1
-            for word in _words(text):
+            for word in () if nested else _words(text):
                 words[word][span.label] += 1
             longest = max(longest, len(_TOKEN.findall(text)))
     longest = min(longest, MAX_TOKENS)
     untagged: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for index, doc in enumerate(docs):
+        exact = {(s.start, s.end) for s in doc.spans}
         for start, end in _windows([m.span() for m in _TOKEN.finditer(doc.text)], longest):
             key = doc.text[start:end].casefold()
-            if key in tags and not any(s.start < end and start < s.end for s in doc.spans):
+            if key not in tags or (start, end) in exact:
+                continue
+            if nested or not any(s.start < end and start < s.end for s in doc.spans):
                 untagged[key].append((index, start, end))
     return StringLabels(dict(tags), dict(untagged), dict(words))
 

@@ -22,19 +22,28 @@ they are read span by span, one finding per tag at most (its likeliest disagreem
 A retyped or moved tag scores ``p(other) * (1 - p(given))``: how sure the model is of the other reading and against
 the given one (both may be likely: the probabilities are independent). Boundaries and rejections then count less
 (``WEIGHT``), as in the flat ranking: they are mostly the model's own weakness (a rare string it does not find, a
-longer reading it likes as well); measured by ``bench/span_label_errors.py`` (docs/benchmarks.md). The corpus's
-own labels (the flat ranking's second witness, ``nerspec.corpus.label_consistency``) are not used here.
+longer reading it likes as well); measured by ``bench/span_label_errors.py`` (docs/benchmarks.md).
+
+The corpus's own labels are the second witness, as in the flat ranking (``nerspec.corpus.label_consistency`` with
+its nested rules): a tag whose exact string is tagged as another type elsewhere (not a type its own span also
+carries) is a ``wrong_type``, its share discounted by the model's probability of the given reading; an occurrence
+of a string tagged elsewhere with no tag on exactly its span (inside another tag or not) is a ``missing`` tag of
+that string's commonest type, unless it is a tag's near-miss. Each finding's score is the noisy-or (``either``) of
+the model's score and the corpus's share; a missing occurrence joins the run of overlapping candidates of its type.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
+from nerspec.corpus.label_consistency import StringLabels, string_labels
 from nerspec.corpus.label_errors import LabelError, OutOfSample, either, rank
 from nerspec.corpus.model import Document, Span
 
 SpanKey = tuple[int, int, str]
+Candidate = tuple[SpanKey, float, bool]  # a missing tag's reading, its score, whether the corpus gives it
 FOUND = 0.5  # a tag the model "finds": its probability reaches the span categorizer's own threshold
 WEIGHT: dict[str, float] = {"wrong_type": 1.0, "missing": 1.0, "boundary": 0.3, "rejected": 0.5}  # per kind
 
@@ -42,19 +51,23 @@ WEIGHT: dict[str, float] = {"wrong_type": 1.0, "missing": 1.0, "boundary": 0.3, 
 def span_label_errors(docs: Sequence[Document], scores: Sequence[OutOfSample], min_score: float = 0.0) -> list[LabelError]:
     """Ranked findings of every document of an overlapping project (``scores[i]`` belongs to ``docs[i]``)."""
     recall = _recall(docs, scores)
+    strings = string_labels(docs, nested=True)
+    elsewhere = strings.missing()
     out: list[LabelError] = []
-    for doc, oos in zip(docs, scores, strict=True):
+    for index, (doc, oos) in enumerate(zip(docs, scores, strict=True)):
+        corpus = {(o.start, o.end, o.suggested): o.share for o in elsewhere.get(index, [])}
         of_type: dict[str, list[SpanKey]] = defaultdict(list)  # the readings by type, for the near-misses
         for key in oos.spans:
             of_type[key[2]].append(key)
         near: set[SpanKey] = set()  # every tag's near-misses: boundary questions, not missing tags
         for span in doc.spans:
             misses = near_misses(span, of_type.get(span.label, []), doc.spans)
-            near.update(misses)
-            finding = _tag_error(doc, span, oos.spans, misses, of_type.keys(), recall)
+            near.update(misses, near_misses(span, corpus, doc.spans))
+            finding = _witnessed(doc, span, _tag_error(doc, span, oos.spans, misses, of_type.keys(), recall),
+                                 oos.spans, strings)
             if finding is not None:
                 out.append(finding)
-        out.extend(_missing(doc, oos.spans, near))
+        out.extend(_missing(doc, oos.spans, near, corpus))
     return rank([e for e in out if e.score >= min_score and e.score > 0])
 
 
@@ -110,33 +123,56 @@ def _tag_error(doc: Document, tag: Span, readings: dict[SpanKey, float], misses:
     return None
 
 
-def _missing(doc: Document, readings: dict[SpanKey, float], near: set[SpanKey]) -> list[LabelError]:
-    """Untagged spans the model reads as entities: per type, the best of each run of overlapping candidates; then
-    per span, the noisy-or of the types whose best it is."""
+def _witnessed(doc: Document, tag: Span, model: LabelError | None, readings: dict[SpanKey, float],
+               strings: StringLabels) -> LabelError | None:
+    """The model's finding on a tag or-ed with the corpus's: the share of the tag's string tagged as another type
+    elsewhere (less the types its span also carries here), discounted by the model's probability of the tag."""
+    carried = {s.label for s in doc.spans if (s.start, s.end) == (tag.start, tag.end)} - {tag.label}
+    text = doc.text[tag.start : tag.end]
+    share, retyped = strings.other_type(text, tag.label, carried)
+    corpus = share * (1.0 - readings.get((tag.start, tag.end, tag.label), 0.0))
+    model_score = model.score if model is not None else 0.0
+    score = either(model_score, corpus)
+    if model is not None and model_score >= corpus:
+        return replace(model, score=score)
+    if corpus > 0:
+        return LabelError(doc.id, tag.start, tag.end, text, tag.label, retyped, "wrong_type", score)
+    return None
+
+
+def _missing(doc: Document, readings: dict[SpanKey, float], near: set[SpanKey],
+             corpus: dict[SpanKey, float]) -> list[LabelError]:
+    """Untagged spans the model reads as entities or the corpus tags elsewhere: per type, the best of each run of
+    overlapping candidates, the model's best weighted score or-ed with the corpus's best share; then per span, the
+    noisy-or of the types whose best it is."""
     tagged = {(s.start, s.end) for s in doc.spans}
-    by_type: dict[str, list[tuple[SpanKey, float]]] = defaultdict(list)
+    by_type: dict[str, list[Candidate]] = defaultdict(list)
     for key, p in readings.items():
         if key[:2] not in tagged and key not in near:
-            by_type[key[2]].append((key, p))
+            by_type[key[2]].append((key, WEIGHT["missing"] * p, False))
+    for key, share in corpus.items():
+        if key not in near:
+            by_type[key[2]].append((key, share, True))
     best: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
     for label, candidates in sorted(by_type.items()):
         for run in _overlapping(candidates):
-            (start, end, _label), p = max(run, key=lambda kp: (kp[1], -kp[0][0], kp[0][1]))
-            best[(start, end)][label] = p
+            (start, end, _label), _score, _source = max(run, key=lambda c: (c[1], -c[0][0], c[0][1]))
+            model = max((c[1] for c in run if not c[2]), default=0.0)
+            best[(start, end)][label] = either(model, max((c[1] for c in run if c[2]), default=0.0))
     out = []
     for (start, end), types in best.items():
         suggested = max(types, key=lambda label: (types[label], label))
         out.append(LabelError(doc.id, start, end, doc.text[start:end], None, suggested, "missing",
-                              WEIGHT["missing"] * either(*types.values())))
+                              either(*types.values())))
     return out
 
 
-def _overlapping(candidates: list[tuple[SpanKey, float]]) -> list[list[tuple[SpanKey, float]]]:
+def _overlapping(candidates: list[Candidate]) -> list[list[Candidate]]:
     """Candidates grouped into runs that overlap (in offset order)."""
-    runs: list[list[tuple[SpanKey, float]]] = []
+    runs: list[list[Candidate]] = []
     reach = -1
     for candidate in sorted(candidates):
-        (start, end, _label), _p = candidate
+        (start, end, _label), _score, _source = candidate
         if runs and start < reach:
             runs[-1].append(candidate)
             reach = max(reach, end)

@@ -44,6 +44,9 @@ def open_store(paths: StatePaths, create: bool = True, *, fresh_ok: bool = False
     check_layout(paths)
     if not fresh_ok:  # a server recording its own uploads starts its state beside pointers on purpose
         check_not_lost(paths)
+    if Path(paths.db).exists() and not Path(paths.db).is_file():  # not "no state yet": never read as empty
+        raise StateError(f"{paths.db}: the state is not a regular file (a directory, a pipe or a device); move it "
+                         "aside and restore the state (`nerspec state restore`) or start a new one")
     if not create and not Path(paths.db).is_file():
         return SqliteStore(Path(":memory:"), root=Path(paths.root))
     Path(paths.root).mkdir(parents=True, exist_ok=True)

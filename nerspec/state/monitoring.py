@@ -100,6 +100,11 @@ class MonitoringTables:
         rows = self._rows("SELECT project, deployment, settings FROM monitoring_settings")
         return {(project, deployment): json.loads(text) for project, deployment, text in rows}
 
+    def monitoring_settings_updated(self) -> dict[tuple[str, str], float]:
+        """When each deployment's settings were declared (``state migrate`` keeps it)."""
+        rows = self._rows("SELECT project, deployment, updated FROM monitoring_settings")
+        return {(project, deployment): float(updated) for project, deployment, updated in rows}
+
     def record_monitoring_documents(self, documents: list[MonitoredDocument]) -> None:
         if not documents:
             return

@@ -170,3 +170,23 @@ def test_the_state_store_table_picks_the_store_by_scheme_and_unlocks_without_ope
         store.listen(lambda: None, threading.Event())  # returns at once
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_a_state_file_that_is_a_directory_is_refused_not_read_as_empty(tmp_path: Path, create: bool) -> None:
+    # `plan` (create=False) used to read it as "no state yet" and offer to train and deploy everything again.
+    (tmp_path / "state.db").mkdir()
+    with pytest.raises(StateError, match="state.db: the state is not a regular file"):
+        open_store(StatePaths(tmp_path), create=create)
+
+
+def test_plan_on_a_state_file_that_is_a_directory_exits_1(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nerspec.cli import cli
+
+    project = Path(__file__).resolve().parents[2] / "projects" / "example"
+    (tmp_path / "state.db").mkdir()
+    result = CliRunner().invoke(cli, ["plan", str(project), "--state", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the state is not a regular file" in result.output

@@ -4,7 +4,8 @@
 Overlapping and nested entities live in the span group ``SPANS_KEY`` (what the span categorizer of an
 ``overlapping: true`` project trains on, ``nerspec.kinds.spans``). Reading, a document that has that group takes
 its entities from it, ``doc.ents`` ignored (a file that copies its entities into both must not count each twice,
-and the group is what ``spancat`` would train on); a document without it takes ``doc.ents``. Other span groups are
+and the group is what ``spancat`` would train on); a document without it, or with an empty one (any pipeline with
+a span categorizer writes the group, empty where it found nothing), takes ``doc.ents``. Other span groups are
 not read. Writing, an overlapping project's documents get the group and no ``doc.ents`` (a flat NER trained on
 such a file would learn only the documents that happen not to overlap, and a reader would have two answers);
 every other project's get ``doc.ents``, as before.
@@ -116,10 +117,14 @@ def _group_spans(doc: Doc, problems: list[str]) -> list[Span]:
 
 
 def _spans(doc: Doc, problems: list[str]) -> list[Span]:
-    """The group's spans when the document has the group, else its ``ents`` (see the module docstring)."""
-    if SPANS_KEY in doc.spans:
+    """The group's spans when the document has a non-empty group, else its ``ents`` (see the module docstring)."""
+    if SPANS_KEY in doc.spans and len(doc.spans[SPANS_KEY]):
         return _group_spans(doc, problems)
-    return [Span(e.start_char, e.end_char, e.label_) for e in doc.ents]
+    try:  # an entity's label is a hash into the file's strings; spaCy raises E084 for one it cannot find
+        return [Span(e.start_char, e.end_char, e.label_) for e in doc.ents]
+    except (KeyError, ValueError) as exc:
+        problems.append(f"doc.ents: an entity's label is not a string of this file ({exc})")
+        return []
 
 
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:

@@ -86,8 +86,25 @@ def test_the_span_group_wins_over_ents_when_a_document_has_it(tmp_path: Path) ->
     empty_group.spans["sc"] = []
     other_key.spans["nested"] = [other_key.char_span(12, 19, "LOC")]  # not the span categorizer's: not read
     back = docbin.read(_save(tmp_path / "d.spacy", [both, ents_only, empty_group, other_key]))
+    # An empty group (what any pipeline with a span categorizer writes where it found nothing) defers to ents.
     assert [sorted(d.spans) for d in back] == [
-        [Span(4, 19, "ORG"), Span(12, 19, "LOC")], [Span(4, 19, "ORG")], [], [Span(4, 19, "ORG")]]
+        [Span(4, 19, "ORG"), Span(12, 19, "LOC")], [Span(4, 19, "ORG")], [Span(4, 19, "ORG")], [Span(4, 19, "ORG")]]
+
+
+def test_an_entity_label_missing_from_the_files_strings_is_a_located_error(tmp_path: Path) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    doc = spacy.blank("en").make_doc(TEXT)
+    doc.ents = [doc.char_span(4, 19, "BANKNAME")]  # not one of spaCy's built-in symbols
+    bin_ = DocBin(docs=[doc], store_user_data=True)
+    bin_.strings.discard("BANKNAME")  # a hostile or truncated file
+    path = tmp_path / "d.spacy"
+    path.write_bytes(bin_.to_bytes())
+    with pytest.raises(DataError) as raised:
+        docbin.read(path)
+    [problem] = raised.value.problems
+    assert str(problem).startswith(f"{path}: doc 1: doc.ents: an entity's label is not a string of this file")
 
 
 def test_the_spans_key_is_the_one_the_span_categorizer_trains_on() -> None:
