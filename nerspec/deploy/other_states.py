@@ -4,21 +4,19 @@ With a shared (URL) state the local directory (``.nerspec/``) still holds the mo
 files, and often a ``state.db`` of its own: the one ``make demo`` or applies without the shared settings wrote.
 A directory state can also name another state's ``models/`` as its model store. Models and pointers written under
 such a state are not "left by an interrupted apply" nor "written outside nerspec": asking that state tells the two
-apart, so the plan and the warnings say what actually happened. Only read: nothing here writes to those states.
+apart, so the plan and the warnings say what actually happened. Only read: those states are opened read-only
+(``open_read_only``: no WAL switch, no migration, no waiting on their lock) and asked with plain SELECTs on columns
+every schema version has, so an older state is never upgraded by a plan run beside it.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nerspec.errors import NerspecError
 from nerspec.paths import StatePaths
-
-if TYPE_CHECKING:
-    from nerspec.state.store import Store
 
 STATE_DB = "state.db"
 
@@ -36,7 +34,8 @@ def other_state_dirs(paths: StatePaths) -> list[Path]:
 
 
 def describe(folder: Path) -> str:
-    """``.nerspec/state.db`` relative to the working directory when it is below it (what users recognise)."""
+    """``.nerspec/state.db`` relative to the working directory when it is below it (what users recognise). Shown
+    only: the plan's ``*_origin`` fields carrying it are not hashed (``nerspec.plan.inputs.DISPLAY_FIELDS``)."""
     db = folder / STATE_DB
     try:
         return str(db.relative_to(Path.cwd().resolve()))
@@ -48,13 +47,13 @@ def describe(folder: Path) -> str:
 class OtherStates:
     """Asks the other states (``other_state_dirs``) which of them records a model or a deployment.
 
-    Each is opened on first use and only read; one that cannot be opened (damaged, a newer schema) is skipped:
+    Each is opened read-only on first use; one that cannot be read (damaged, locked, a newer schema) is skipped:
     it then explains nothing, and the plain wording stays."""
 
     dirs: list[Path]
     # the one of ``dirs`` whose pointers are this state's too (the local directory beside a URL state), if any
     registry_owner: Path | None = None
-    _stores: dict[Path, Store | None] = field(default_factory=dict)
+    _opened_dbs: dict[Path, sqlite3.Connection | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paths: StatePaths) -> OtherStates:
@@ -63,8 +62,8 @@ class OtherStates:
 
     def model_recorded_by(self, fingerprint: str) -> str | None:
         """The other state that records this model (described), or None."""
-        for folder, store in self._opened():
-            if store.get_model(fingerprint) is not None:
+        for folder, conn in self._opened():
+            if _answer(conn, "SELECT 1 FROM models WHERE fingerprint = ?", (fingerprint,)) is not None:
                 return describe(folder)
         return None
 
@@ -73,31 +72,34 @@ class OtherStates:
         ``fingerprint`` (described), or None."""
         if fingerprint is None or self.registry_owner is None:
             return None
-        for folder, store in self._opened():
-            record = store.deployments(project).get(deployment) if folder == self.registry_owner else None
-            if record is not None and record.fingerprint == fingerprint:
+        for folder, conn in self._opened():
+            if folder != self.registry_owner:
+                continue
+            query = "SELECT fingerprint FROM deployments WHERE project = ? AND deployment = ?"
+            if _answer(conn, query, (project, deployment)) == fingerprint:
                 return describe(folder)
         return None
 
     def close(self) -> None:
-        for store in self._stores.values():
-            if store is not None:
-                store.close()
-        self._stores.clear()
+        for conn in self._opened_dbs.values():
+            if conn is not None:
+                conn.close()
+        self._opened_dbs.clear()
 
-    def _opened(self) -> list[tuple[Path, Store]]:
+    def _opened(self) -> list[tuple[Path, sqlite3.Connection]]:
+        from nerspec.state.sqlite_connection import open_read_only
+
         for folder in self.dirs:
-            if folder not in self._stores:
-                self._stores[folder] = _open(folder)
-        return [(folder, store) for folder, store in self._stores.items() if store is not None]
+            if folder not in self._opened_dbs:
+                db = folder / STATE_DB
+                self._opened_dbs[folder] = open_read_only(db) if os.access(db, os.R_OK) else None
+        return [(folder, conn) for folder, conn in self._opened_dbs.items() if conn is not None]
 
 
-def _open(folder: Path) -> Store | None:
-    from nerspec.state import open_store
-
-    if not os.access(folder / STATE_DB, os.R_OK):
-        return None
+def _answer(conn: sqlite3.Connection, query: str, params: tuple[str, ...]) -> object | None:
+    """The first column of the first row, or None: none, or the state became unreadable (locked, damaged)."""
     try:
-        return open_store(StatePaths(folder), create=False)
-    except NerspecError:
+        row = conn.execute(query, params).fetchone()
+    except sqlite3.Error:
         return None
+    return row[0] if row else None

@@ -140,10 +140,12 @@ def short(fp: str | None) -> str:
     return fp[:SHORT] if fp else "none"
 
 
-# Shown to people, not inputs of the plan: ``manifest_path`` is relative to the working directory, so hashing it
-# would make `apply plan.json` from another directory call an unchanged plan stale. The manifest's content is
-# covered by ``manifest_sha256``.
-DISPLAY_FIELDS = ("manifest_path",)
+# Shown to people, not inputs of the plan: ``manifest_path`` and the ``*_origin`` fields (another state's
+# state.db, ``other_states.describe``) are relative to the working directory, so hashing them would make
+# `apply plan.json` from another directory call an unchanged plan stale. The manifest's content is covered by
+# ``manifest_sha256``; what the plan does about an unrecorded model or pointer by ``candidate_orphan``/``actual``.
+DISPLAY_FIELDS = ("manifest_path", "candidate_origin")
+DEPLOYMENT_DISPLAY_FIELDS = ("actual_origin",)
 
 
 # A rollout's figures change with every observation; a saved plan depends on its verdict only.
@@ -153,6 +155,8 @@ ROLLOUT_HASHED = ("id", "candidate", "verdict")
 def _hashed(p: ProjectInputs) -> JsonObject:
     out = {k: v for k, v in asdict(p).items() if k not in DISPLAY_FIELDS}
     for d in out["deployments"]:
+        for name in DEPLOYMENT_DISPLAY_FIELDS:
+            d.pop(name, None)
         if d.get("rollout") is not None:
             d["rollout"] = {k: d["rollout"][k] for k in ROLLOUT_HASHED}
     return out

@@ -56,6 +56,7 @@ class _Guarded(sqlite3.Connection):
 
 def open_connection(path: Path) -> _Guarded:
     """The state database at ``path`` (``:memory:`` too), opened, checked and migrated to the current schema."""
+    conn: _Guarded | None = None
     try:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
         conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, factory=_Guarded)
@@ -70,6 +71,41 @@ def open_connection(path: Path) -> _Guarded:
                 check_integrity(conn, path)
             conn.guard = path
         migrations.migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+    except BaseException as exc:
+        if conn is not None:  # a refused file must not stay open (a handle, and a lock on Windows)
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StateError(f"cannot open the state database {path}: {exc}; {RECOVERY_HINT}") from None
+        raise
     return conn
+
+
+WAL_HEADER = b"\x02\x02"  # bytes 18-19 of a database file in WAL mode (write and read format versions)
+
+
+def open_read_only(path: Path) -> sqlite3.Connection | None:
+    """Someone else's state database at ``path``, opened to read only: no pragma, no migration, no lock waited
+    for longer than half a second, no file created beside it. None when it cannot be read: damaged, locked, or a
+    schema this nerspec does not know (none yet, or newer). An older schema is read as it is, never upgraded.
+
+    A WAL database nobody has open (no ``-wal`` file) is opened ``immutable``: a plain read-only connection would
+    leave a ``-wal`` and ``-shm`` in that state's directory. Should a writer start meanwhile, it writes to its WAL,
+    not to the file read here; one that checkpoints mid-read at worst makes this read fail, and the state is
+    then skipped."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)[18:20]
+    except OSError:
+        return None
+    quiescent_wal = header == WAL_HEADER and not Path(f"{path}-wal").exists()
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro" + ("&immutable=1" if quiescent_wal else "")
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)
+        if 1 <= migrations.current_version(conn) <= migrations.LATEST:
+            return conn
+    except sqlite3.Error:
+        pass
+    if conn is not None:
+        conn.close()
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from nerspec.deploy.local import pointer_path, stray_pointers
 from nerspec.deploy.other_states import OtherStates, other_state_dirs
 from nerspec.paths import LOCAL_ENV, StatePaths
 from nerspec.plan import Plan, ProjectPlan
-from nerspec.state import open_store
+from nerspec.state import migrations, open_store
 from tests.tiny import manifest
 
 MISLEADING = ("interrupted apply", "outside nerspec", "remove it")
@@ -92,6 +93,19 @@ def test_a_second_sqlite_state_using_the_first_ones_models_names_that_state(
     assert plan.actions[1].reasons == ["new deployment"]  # its pointers live in its own directory: none yet
 
 
+def test_a_saved_plan_naming_an_other_state_is_not_stale_from_another_directory(
+    tiny: Any, state: StatePaths, parts: Any, run_apply: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_apply()
+    second = StatePaths((tmp_path / "second").resolve(), artifacts_url=str(state.models.resolve()))
+    here = _plan(tiny, second, parts)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # `apply plan.json` run elsewhere: the other state is described otherwise
+    there = _plan(tiny, second, parts)
+    assert here.projects[0].actions[0].reasons != there.projects[0].actions[0].reasons  # the path shown differs
+    assert here.inputs_sha256 == there.inputs_sha256
+
+
 def test_an_artifact_no_state_records_keeps_the_interrupted_apply_wording(
     tiny: Any, state: StatePaths, parts: Any, run_apply: Any, tmp_path: Path
 ) -> None:
@@ -111,3 +125,92 @@ def test_an_other_state_that_cannot_be_opened_explains_nothing(tmp_path: Path) -
         assert others.deployment_recorded_by("tiny", "production", "a" * 24) is None
     finally:
         others.close()
+
+
+def _sibling(folder: Path, version: int = migrations.LATEST) -> Path:
+    """A state database at schema ``version`` recording model ``a...`` deployed as tiny/production."""
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "state.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    migrations.migrate(conn, target=version)
+    conn.execute("INSERT INTO models (fingerprint, project, created, data_fingerprint, model_dir) "
+                 "VALUES (?, 'tiny', 'now', 'd', 'models/a')", ("a" * 24,))
+    conn.execute("INSERT INTO deployments (project, deployment, fingerprint, deployed_at) "
+                 "VALUES ('tiny', 'production', ?, 'now')", ("a" * 24,))
+    conn.close()  # the last connection: its -wal and -shm go
+    return folder
+
+
+def _version(folder: Path) -> int:
+    conn = sqlite3.connect(f"file:{folder / 'state.db'}?mode=ro", uri=True)
+    try:
+        return migrations.current_version(conn)
+    finally:
+        conn.close()
+
+
+def test_an_other_state_is_read_without_creating_files_beside_it(tmp_path: Path) -> None:
+    sibling = _sibling(tmp_path / "demo")
+    others = OtherStates([sibling], registry_owner=sibling)
+    try:
+        assert others.model_recorded_by("a" * 24) == str(sibling / "state.db")
+        assert others.deployment_recorded_by("tiny", "production", "a" * 24) == str(sibling / "state.db")
+        assert others.model_recorded_by("b" * 24) is None
+        assert sorted(p.name for p in sibling.iterdir()) == ["state.db"]  # no -wal, no -shm left by a reader
+    finally:
+        others.close()
+
+
+def test_an_other_state_in_a_write_transaction_is_read_as_committed_and_left_as_it_is(tmp_path: Path) -> None:
+    sibling = _sibling(tmp_path / "demo")
+    writer = sqlite3.connect(sibling / "state.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an apply in the demo state, mid-transaction
+    writer.execute("UPDATE models SET fingerprint = ?", ("c" * 24,))
+    others = OtherStates([sibling])
+    try:
+        assert others.model_recorded_by("a" * 24) == str(sibling / "state.db")  # what is committed
+        assert others.model_recorded_by("c" * 24) is None
+    finally:
+        others.close()
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert _version(sibling) == migrations.LATEST
+
+
+def test_an_other_state_locked_against_readers_is_skipped(tmp_path: Path) -> None:
+    sibling = _sibling(tmp_path / "demo")
+    writer = sqlite3.connect(sibling / "state.db", isolation_level=None)
+    writer.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: an exclusive lock keeps readers out
+    writer.execute("BEGIN EXCLUSIVE")
+    others = OtherStates([sibling], registry_owner=sibling)
+    try:
+        assert others.model_recorded_by("a" * 24) is None
+        assert others.deployment_recorded_by("tiny", "production", "a" * 24) is None
+    finally:
+        others.close()
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_an_older_other_state_is_read_and_never_upgraded(tmp_path: Path) -> None:
+    sibling = _sibling(tmp_path / "demo", version=1)
+    others = OtherStates([sibling])
+    try:
+        assert others.model_recorded_by("a" * 24) == str(sibling / "state.db")
+    finally:
+        others.close()
+    assert sorted(p.name for p in sibling.iterdir()) == ["state.db"]
+    assert _version(sibling) == 1
+
+
+def test_an_other_state_with_a_newer_schema_explains_nothing(tmp_path: Path) -> None:
+    sibling = _sibling(tmp_path / "demo")
+    conn = sqlite3.connect(sibling / "state.db", isolation_level=None)
+    conn.execute("UPDATE schema_version SET version = ?", (migrations.LATEST + 1,))
+    conn.close()
+    others = OtherStates([sibling])
+    try:
+        assert others.model_recorded_by("a" * 24) is None
+    finally:
+        others.close()
+    assert _version(sibling) == migrations.LATEST + 1
