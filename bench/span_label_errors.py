@@ -22,12 +22,12 @@ import json
 import random
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from label_errors import run  # noqa: E402  (the same timed call of the check as the WNUT-16 bench)
 from nested_corpus import generate  # noqa: E402
 
 Injected = tuple[str, int, int, str, bool]  # (document id, start, end, "flip" | "remove", nested in another span)
@@ -71,18 +71,6 @@ def hits(ranked: list[Any], injected: list[Injected], k: int) -> tuple[int, set[
     by_span = {(i[0], i[1], i[2]): i for i in injected}
     found = [by_span.get((e.id, e.start, e.end)) for e in ranked[:k]]
     return sum(f is not None for f in found), {f for f in found if f is not None}
-
-
-def run(project_dir: Path, state: Path, folds: int) -> tuple[Any, float]:
-    from nerspec.corpus.load import load_corpus
-    from nerspec.manifest.load import load_project
-    from nerspec.paths import StatePaths
-    from nerspec.train.label_errors import find_label_errors
-
-    project = load_project(project_dir)
-    started = time.perf_counter()
-    report = find_label_errors(project, load_corpus(project), StatePaths(state), folds=folds)
-    return report, time.perf_counter() - started
 
 
 def main() -> None:
