@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from nerspec.corpus.model import Document, Span
 from nerspec.kinds.base import ConfigBlock, KindSchedule
-from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block, token_spans
 from nerspec.manifest.kind_names import NER_KIND
 from nerspec.manifest.schema import NERSpec
 from nerspec.predictions import PredictedLabel
@@ -110,16 +110,7 @@ class NERKind:
         from spacy.util import filter_spans
 
         doc = make_doc(nlp, document.text, document.language)
-        known = set(labels)
-        spans = []
-        for span in document.spans:
-            if span.label not in known:
-                continue  # an undeclared type is not trained (checks report it)
-            # "expand": a span that cuts a token still teaches the token (checks report the misalignment).
-            char_span = doc.char_span(span.start, span.end, label=span.label, alignment_mode="expand")
-            if char_span is not None and len(char_span):
-                spans.append(char_span)
-        doc.ents = filter_spans(spans)
+        doc.ents = filter_spans(token_spans(doc, document, labels))
         return doc
 
     def decode(

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING
 from nerspec.kinds.base import ConfigBlock
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
+
+    from nerspec.corpus.model import Document
 
 
 def listener(width: int) -> ConfigBlock:
@@ -48,3 +52,13 @@ def make_doc(nlp: Language, text: str, language: str | None) -> Doc:
     from nerspec.multilingual import maker_for
 
     return maker_for(nlp)(text, language)
+
+
+def token_spans(doc: Doc, document: Document, labels: Sequence[str]) -> list[Span]:
+    """``document``'s spans of the declared ``labels`` on ``doc`` (its tokens), in the document's order: what a
+    reference teaches. An undeclared type is not trained, and "expand" widens a span that cuts a token so that it
+    still teaches the token (the checks report both)."""
+    known = set(labels)
+    widened = (doc.char_span(s.start, s.end, label=s.label, alignment_mode="expand")
+               for s in document.spans if s.label in known)
+    return [span for span in widened if span is not None and len(span)]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from nerspec.corpus.model import Document
 from nerspec.kinds.base import ConfigBlock, KindSchedule
 from nerspec.kinds.ner import SCHEDULE, NERKind
-from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block
+from nerspec.kinds.pipeline import listener, make_doc, tok2vec_block, token_spans
 from nerspec.predictions import PredictedLabel
 
 if TYPE_CHECKING:
@@ -112,21 +112,9 @@ class SpanKind(NERKind):
 
     def reference(self, nlp: Language, document: Document, labels: Sequence[str], multilabel: bool) -> Doc:
         doc = make_doc(nlp, document.text, document.language)
-        known = set(labels)
-        seen: set[tuple[int, int, str]] = set()
-        spans = []
-        for span in document.spans:
-            if span.label not in known:
-                continue  # an undeclared type is not trained (checks report it)
-            # "expand": a span that cuts a token still teaches the token (checks report the misalignment).
-            char_span = doc.char_span(span.start, span.end, label=span.label, alignment_mode="expand")
-            if char_span is None or not len(char_span):
-                continue
-            key = (char_span.start, char_span.end, span.label)
-            if key not in seen:  # overlapping spans are kept, the same span and type once
-                seen.add(key)
-                spans.append(char_span)
-        doc.spans[SPANS_KEY] = spans
+        # overlapping spans are kept, the same span and type once (in the document's order)
+        unique = {(span.start, span.end, span.label_): span for span in token_spans(doc, document, labels)}
+        doc.spans[SPANS_KEY] = list(unique.values())
         return doc
 
     def decode(
