@@ -3,6 +3,7 @@ damage met later in a query turned into the error that says how to recover (``Sq
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -90,10 +91,13 @@ def open_read_only(path: Path) -> sqlite3.Connection | None:
 
     A WAL database nobody has open (no ``-wal`` file) is opened ``immutable``: a plain read-only connection would
     leave a ``-wal`` and ``-shm`` in that state's directory. Should a writer start meanwhile, it writes to its WAL,
-    not to the file read here; one that checkpoints mid-read at worst makes this read fail, and the state is
-    then skipped."""
-    try:
-        with open(path, "rb") as f:
+    not to the file read here; but a checkpoint into this file while the connection is open could show an
+    immutable reader stale or mixed pages, not only fail. Its one caller (``OtherStates``) only picks the wording
+    of a plan's note with it, and holds it for one plan run."""
+    from nerspec.safeio import open_regular
+
+    try:  # a pipe or device put where the file was is never opened blocking (NotRegularFile is an OSError)
+        with os.fdopen(open_regular(path), "rb") as f:
             header = f.read(20)[18:20]
     except OSError:
         return None

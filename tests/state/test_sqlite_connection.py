@@ -45,3 +45,13 @@ def test_a_newer_schema_is_refused_and_its_connection_closed(tmp_path: Path) -> 
     conn.execute("UPDATE schema_version SET version = ?", (migrations.LATEST + 1,))
     conn.close()
     _assert_refused_and_closed(db, "newer than this nerspec supports")
+
+
+def test_a_pipe_where_an_other_state_was_is_not_opened(tmp_path: Path) -> None:
+    import os
+
+    from nerspec.state.sqlite_connection import open_read_only
+
+    fifo = tmp_path / "state.db"
+    os.mkfifo(fifo)
+    assert open_read_only(fifo) is None  # returns at once: opening a pipe for reading would wait for a writer
