@@ -117,14 +117,19 @@ def test_an_artifact_no_state_records_keeps_the_interrupted_apply_wording(
     assert reuse.type == "reuse" and "left by an interrupted apply" in reuse.reasons[0], reuse.reasons
 
 
-def test_an_other_state_that_cannot_be_opened_explains_nothing(tmp_path: Path) -> None:
-    (tmp_path / "state.db").write_bytes(b"not a database")
-    others = OtherStates([tmp_path], registry_owner=tmp_path)
+def _explains_nothing(folder: Path) -> None:
+    """The other state in ``folder`` (which shares this state's pointers) names no model and no deployment."""
+    others = OtherStates([folder], registry_owner=folder)
     try:
         assert others.model_recorded_by("a" * 24) is None
         assert others.deployment_recorded_by("tiny", "production", "a" * 24) is None
     finally:
         others.close()
+
+
+def test_an_other_state_that_cannot_be_opened_explains_nothing(tmp_path: Path) -> None:
+    (tmp_path / "state.db").write_bytes(b"not a database")
+    _explains_nothing(tmp_path)
 
 
 def _sibling(folder: Path, version: int = migrations.LATEST) -> Path:
@@ -182,12 +187,9 @@ def test_an_other_state_locked_against_readers_is_skipped(tmp_path: Path) -> Non
     writer = sqlite3.connect(sibling / "state.db", isolation_level=None)
     writer.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: an exclusive lock keeps readers out
     writer.execute("BEGIN EXCLUSIVE")
-    others = OtherStates([sibling], registry_owner=sibling)
     try:
-        assert others.model_recorded_by("a" * 24) is None
-        assert others.deployment_recorded_by("tiny", "production", "a" * 24) is None
+        _explains_nothing(sibling)
     finally:
-        others.close()
         writer.execute("ROLLBACK")
         writer.close()
 
