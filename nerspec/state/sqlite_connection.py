@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nerspec.errors import StateError
+from nerspec.safeio import open_regular
 from nerspec.state import migrations
 from nerspec.state.sql import SqliteParameters
 
@@ -94,8 +95,6 @@ def open_read_only(path: Path) -> sqlite3.Connection | None:
     not to the file read here; but a checkpoint into this file while the connection is open could show an
     immutable reader stale or mixed pages, not only fail. Its one caller (``OtherStates``) only picks the wording
     of a plan's note with it, and holds it for one plan run."""
-    from nerspec.safeio import open_regular
-
     try:  # a pipe or device put where the file was is never opened blocking (NotRegularFile is an OSError)
         with os.fdopen(open_regular(path), "rb") as f:
             header = f.read(20)[18:20]
