@@ -13,9 +13,8 @@ from types import TracebackType
 import pytest
 
 from nerspec.errors import StateError
-from nerspec.state import migrations
 from nerspec.paths import StatePaths
-from nerspec.state import open_store
+from nerspec.state import migrations, open_store
 from nerspec.state.sqlite_connection import open_connection, read_only_rows
 
 
