@@ -16,6 +16,7 @@ from nerspec.errors import StateError
 from nerspec.migrate_state import SkippedRollout, migrate_state
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
+from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, StagedRollout
 from tests.tiny import make_docs, manifest
 
 
@@ -225,3 +226,75 @@ def test_migrate_sqlite_to_postgresql_loses_no_record_kind(tiny: Any, state: Sta
     assert after["rollouts"][0].weight == 0.25
     assert migrate_state(state, target).monitoring_documents_copied == 0
     _assert_copied_everything(state, target)
+
+
+PRODUCTION, CANDIDATE = "p" * 24, "c" * 24
+
+
+def _day(day: int) -> str:
+    return f"2026-01-{day:02d}T12:00:00+00:00"
+
+
+def _rollout(rollout_id: str, day: int) -> RolloutRecord:
+    return RolloutRecord(rollout_id, "tiny", "production", CANDIDATE, PRODUCTION, "shadow", None, _day(day))
+
+
+def _entry(action: str, day: int) -> HistoryRecord:
+    """A history entry of tiny/production: production deployed, the candidate staged, or its rollout aborted."""
+    moves = {"deploy": (None, PRODUCTION), "rollout": (PRODUCTION, CANDIDATE), "abort": (CANDIDATE, None)}
+    return HistoryRecord(0, "tiny", "production", action, *moves[action], "test", _day(day), f"{action} on day {day}")
+
+
+def _recorded(paths: StatePaths, history: list[HistoryRecord], rollouts: list[RolloutRecord]) -> None:
+    """A state whose tiny/production serves PRODUCTION, with this history and these staged rollouts."""
+    with open_store(paths) as store:
+        store.import_project("tiny", [DeploymentRecord("tiny", "production", PRODUCTION, {"type": "local"}, _day(1))],
+                             history, [StagedRollout(r, []) for r in rollouts])
+
+
+def test_migrate_adds_a_later_rollout_of_a_candidate_whose_earlier_rollout_the_target_ended(tmp_path: Path) -> None:
+    """A target migrated (before rollouts were copied) while a first rollout of the candidate was staged, then
+    aborted there; the source replaced it by a second rollout of the same candidate. The second is copied: the
+    target's end was of the first one."""
+    source, target = StatePaths(tmp_path / "old"), StatePaths(tmp_path / "moved")
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2), _entry("rollout", 4)], [_rollout("second", 4)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2), _entry("abort", 3)], [])
+    report = migrate_state(source, target)
+    assert (report.projects_present, report.rollouts_copied, report.rollouts_skipped) == (["tiny"], 1, [])
+    with open_store(target) as store:
+        assert store.rollouts("tiny")["production"] == _rollout("second", 4)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrate_again_never_revives_a_later_rollout_of_a_candidate_the_source_ended_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The source aborted a first rollout of the candidate (the target never saw that end) and staged a second;
+    the migration copies the second, the target aborts it: the next run leaves it ended, though both histories
+    then record one abort of that candidate on that deployment."""
+    source = StatePaths(tmp_path / "old")
+    target = (StatePaths(tmp_path / "moved") if backend == "sqlite" else
+              StatePaths(tmp_path / "elsewhere", state_url=request.getfixturevalue("pg_url"),
+                         artifacts_url=str(tmp_path / "models")))
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2), _entry("abort", 3), _entry("rollout", 4)],
+              [_rollout("second", 4)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2)], [])  # migrated while the first was staged
+    assert migrate_state(source, target).rollouts_copied == 1
+    with open_store(target) as store:
+        store.rollout_end(_rollout("second", 4), action="abort", actor="test", reason="ended on the target")
+    report = migrate_state(source, target)
+    assert (report.rollouts_copied, report.rollouts_skipped) == \
+        (0, [SkippedRollout("tiny/production", "the target ended it")])
+    with open_store(target) as store:
+        assert store.rollouts("tiny") == {}
+
+
+def test_migrate_reports_a_rollout_the_target_replaced(tmp_path: Path) -> None:
+    source, target = StatePaths(tmp_path / "old"), StatePaths(tmp_path / "moved")
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2)], [_rollout("first", 2)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2), _entry("rollout", 3)], [_rollout("own", 3)])
+    report = migrate_state(source, target)
+    assert (report.rollouts_copied, report.rollouts_skipped) == \
+        (0, [SkippedRollout("tiny/production", "the target holds another rollout on that deployment")])
+    with open_store(target) as store:
+        assert store.rollouts("tiny")["production"].id == "own"
