@@ -4,7 +4,9 @@ Every kind of record the state store holds is copied, then read back from the ta
 
 - **Models** first (each artifact verified in the source, published to the target artifact store, then verified
   there by reading every file back and checking its sha256), then their records, evaluations (with the monitoring
-  reference statistics stored in them) and document hashes, and each project's recorded split sides.
+  reference statistics stored in them) and document hashes, and each project's recorded split sides. A model the
+  target already records keeps its record and evaluations (it may have been evaluated there since); it only gets
+  the evaluations it lacks.
 - **Each project's deployments, history and staged rollouts with their observations**, in one transaction, for
   the projects the target does not know yet (so a second run adds nothing twice). A project the target knows still
   gets a source rollout (by id) the target lacks when the target's deployment serves what that rollout started from
@@ -15,14 +17,15 @@ Every kind of record the state store holds is copied, then read back from the ta
   and ``label next --pool`` read) older than the target's first one, one transaction per deployment; a second run
   copies none again, and documents servers already logged into the target stay.
 
-Every step is idempotent (artifacts are content-addressed, records are upserts or all-or-nothing per project or
-deployment), so an interrupted migration is finished by running it again.
+Every step is idempotent (artifacts are content-addressed, records are added only where the target lacks them, or
+all-or-nothing per project or deployment), so an interrupted migration is finished by running it again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -63,9 +66,12 @@ def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[st
     say = progress or (lambda _m: None)
     if source.describe() == target.describe() and source.artifacts_url == target.artifacts_url:
         raise StateError("the source and the target of the migration are the same")
-    src, dst = open_store(source, create=False), open_store(target)
     report = MigrationReport()
-    try:
+    with ExitStack() as opened:  # a target that cannot be opened leaves no source connection behind
+        src = open_store(source, create=False)
+        opened.callback(src.close)
+        dst = open_store(target)
+        opened.callback(dst.close)
         projects = sorted({m.project for m in src.all_models()} | {d.project for d in src.all_deployments()}
                           | {r.project for r in src.all_rollouts()} | {p for p, _ in src.monitoring_counts()}
                           | {p for p, _ in src.monitoring_settings()})
@@ -74,9 +80,6 @@ def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[st
             for project in projects:
                 _copy_project(src, dst, project, report)
             _copy_monitoring(src, dst, report, say)
-    finally:
-        src.close()
-        dst.close()
     return report
 
 
@@ -100,10 +103,14 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
         say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
         store.publish(model.fingerprint, local, model.artifact_files)
         report.files_verified += _verify(store, model.fingerprint, model.artifact_files)
-        location = store.location(model.fingerprint)
-        dst.record_model(_moved(model, location), src.document_hashes(model.fingerprint))
+        if not present:
+            dst.record_model(_moved(model, store.location(model.fingerprint)), src.document_hashes(model.fingerprint))
+        # A model already there keeps its record and its evaluations (the target may have evaluated it since); it
+        # only gets those it lacks: a migration killed between the model's record and its evaluations.
+        there = dst.evaluations(model.fingerprint) if present else {}
         for key, evaluation in src.evaluations(model.fingerprint).items():
-            dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
+            if key not in there:
+                dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
         if present:
             report.models_present += 1
         else:

@@ -298,3 +298,43 @@ def test_migrate_reports_a_rollout_the_target_replaced(tmp_path: Path) -> None:
         (0, [SkippedRollout("tiny/production", "the target holds another rollout on that deployment")])
     with open_store(target) as store:
         assert store.rollouts("tiny")["production"].id == "own"
+
+
+def test_migrate_again_keeps_what_the_target_recorded_of_a_model_since_and_adds_missing_evaluations(
+    state: StatePaths, run_apply: Any, tmp_path: Path
+) -> None:
+    """The target re-evaluated a migrated model (its metrics and an evaluation changed there): the next run keeps
+    them. An evaluation the target lacks (a run killed between the model's record and its evaluations) is added."""
+    run_apply()
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(state) as old:
+        (model,) = old.models("tiny")
+        (key, *_), evaluations = list(old.evaluations(model.fingerprint)), old.evaluations(model.fingerprint)
+    with open_store(target) as store:
+        store.record_model(replace(store.models("tiny")[0], metrics={"f1": 0.5}))
+        store.record_evaluation("tiny", model.fingerprint, key, {"evaluated": "on the target"})
+        store.record_evaluation("tiny", model.fingerprint, "only-in-the-target", {"evaluated": "there too"})
+    with open_store(state) as old:  # and one the target never got
+        old.record_evaluation("tiny", model.fingerprint, "added-later", {"evaluated": "in the source"})
+    report = migrate_state(state, target)
+    assert (report.models_copied, report.models_present) == (0, 1)
+    with open_store(target) as store:
+        assert store.models("tiny")[0].metrics == {"f1": 0.5}
+        assert store.evaluations(model.fingerprint) == {
+            **evaluations, key: {"evaluated": "on the target"}, "only-in-the-target": {"evaluated": "there too"},
+            "added-later": {"evaluated": "in the source"}}
+
+
+def test_a_target_that_cannot_be_opened_leaves_no_source_connection(state: StatePaths, tmp_path: Path) -> None:
+    import os
+
+    with open_store(state) as store:
+        store.record_monitoring_settings("tiny", "web", {"store_texts": False}, 1_700_000_000.0)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "state.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(StateError):
+        migrate_state(state, StatePaths(broken))
+    held = [os.path.realpath(fd) for fd in Path("/proc/self/fd").iterdir()] if Path("/proc/self/fd").is_dir() else []
+    assert str(state.db.resolve()) not in held
