@@ -98,11 +98,15 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
         if not layout.intact(local, model.artifact_files, cache):
             raise StateError(f"the files of model {model.fingerprint[:12]} ({model.project}) in {local} do not "
                              "match their recorded hashes; restore them (or forget the model) and migrate again")
-        store = dst_targets.artifact_store
-        present = dst.get_model(model.fingerprint) is not None
+        store, recorded = dst_targets.artifact_store, dst.get_model(model.fingerprint)
+        present = recorded is not None
         say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
-        store.publish(model.fingerprint, local, model.artifact_files)
-        report.files_verified += _verify(store, model.fingerprint, model.artifact_files)
+        # A model the target trained itself may have other files (training is not bit-for-bit reproducible
+        # everywhere): the target's are checked against its own record, never replaced by the source's.
+        files = model.artifact_files if recorded is None else recorded.artifact_files
+        if files == model.artifact_files:
+            store.publish(model.fingerprint, local, files)
+        report.files_verified += _verify(store, model.fingerprint, files)
         if not present:
             dst.record_model(_moved(model, store.location(model.fingerprint)), src.document_hashes(model.fingerprint))
         # A model already there keeps its record and its evaluations (the target may have evaluated it since); it

@@ -338,3 +338,23 @@ def test_a_target_that_cannot_be_opened_leaves_no_source_connection(state: State
         migrate_state(state, StatePaths(broken))
     held = [os.path.realpath(fd) for fd in Path("/proc/self/fd").iterdir()] if Path("/proc/self/fd").is_dir() else []
     assert str(state.db.resolve()) not in held
+
+
+def test_migrate_leaves_the_files_of_a_model_the_target_recorded_with_other_files(state: StatePaths, run_apply: Any,
+                                                                                 tmp_path: Path) -> None:
+    """The target trained the same model itself, to other bytes (its own record names them): the migration checks
+    the target's files against the target's record, and neither replaces them nor fails on them."""
+    from nerspec.safeio import sha256_file
+
+    run_apply()
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(target) as store:
+        (model,) = store.models("tiny")
+        weights = Path(model.model_dir) / "model" / "weights.bin"
+        weights.write_bytes(b"trained on the target")
+        store.record_model(replace(model, artifact_files={**model.artifact_files,
+                                                          "model/weights.bin": sha256_file(weights)}))
+    report = migrate_state(state, target)
+    assert (report.models_copied, report.models_present) == (0, 1)
+    assert weights.read_bytes() == b"trained on the target"
