@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
-from nerspec.safeio import read_bytes
+from nerspec.safeio import read_bytes, read_text
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -46,7 +46,7 @@ class ModelArtifact:
 
     @property
     def metrics(self) -> JsonObject:
-        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+        return json.loads(read_text(self.path / METRICS))
 
 
 def is_complete(path: Path) -> bool:
@@ -58,7 +58,7 @@ def read_artifact(path: Path) -> ModelArtifact:
     if not is_complete(path):
         raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
     try:
-        meta = json.loads((path / META).read_text(encoding="utf-8"))
+        meta = json.loads(read_text(path / META))
     except ValueError as exc:
         raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
     problem = "not a JSON object" if not isinstance(meta, dict) else _meta_problem(meta)
@@ -96,7 +96,7 @@ __all__ = [
 def read_vocabulary(artifact: Path) -> frozenset[str] | None:
     """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
     try:
-        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+        data = json.loads(read_text(Path(artifact) / VOCABULARY))
     except (OSError, ValueError):
         return None
     found = data.get("words") if isinstance(data, dict) else None

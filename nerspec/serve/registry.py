@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nerspec import safeio
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import NER_KIND, ProjectKind, kind_of
@@ -67,7 +68,7 @@ class Loaded:
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
     try:
-        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(safeio.read_text(model_dir / "meta.json"))
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}

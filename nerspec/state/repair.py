@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.errors import StateError
 from nerspec.paths import StatePaths
 from nerspec.state.sqlite_connection import RECOVERY_HINT, check_integrity
@@ -299,7 +300,7 @@ def _newest_after(store: Store, project: str, fingerprint: str) -> str | None:
 
 def _read(path: Path) -> JsonObject:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
