@@ -113,8 +113,8 @@ def router(state: ServeState, store: JobStore) -> APIRouter:
         job = store.get(job_id)
         await _wait_briefly(job)
         params = dict(request.query_params)
-        top = top if top is not None else _int(params.get("$top"))
-        skip = skip or (_int(params.get("$skip")) or 0)
+        top = top if top is not None else _int(params.get("$top"), "$top", 1, 1000)
+        skip = skip or (_int(params.get("$skip"), "$skip", 0, 1_000_000) or 0)
         headers = {} if job.status in TERMINAL else {"Retry-After": "1"}
         return JSONResponse(job_state(job, _base_url(request), api_version, show_stats, top, skip), headers=headers)
 
@@ -149,13 +149,14 @@ async def _wait_briefly(job: Job) -> None:
             pass
 
 
-def _int(value: str | None) -> int | None:
+def _int(value: str | None, name: str, low: int, high: int) -> int | None:
+    """``$top`` / ``$skip``: the bounds of ``top`` / ``skip`` (``$top=0`` made a nextLink that was refused)."""
     if value is None:
         return None
     try:
         number = int(value)
     except ValueError:
-        raise ApiError(400, "InvalidArgument", f"'{value}' is not an integer.", "InvalidParameterValue") from None
-    if number < 0:
-        raise ApiError(400, "InvalidArgument", f"'{value}' must not be negative.", "InvalidParameterValue")
+        raise ApiError(400, "InvalidArgument", f"'{value:.40}' is not an integer.", "InvalidParameterValue") from None
+    if not low <= number <= high:
+        raise ApiError(400, "InvalidArgument", f"{name} must be between {low} and {high}.", "InvalidParameterValue")
     return number
