@@ -23,7 +23,7 @@ from nerspec.serve.jobs.models import (
     TaskRun,
     _now,
 )
-from nerspec.serve.jobs.store import JobStore, job_state
+from nerspec.serve.jobs.store import JobStore, held_bytes, job_state
 from nerspec.serve.limits import check_documents
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
 
@@ -69,9 +69,9 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
     job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
               created=created, expires=created + timedelta(seconds=ttl_s),
               expires_mono=time.monotonic() + ttl_s, updated=created,
-              size=sum(len(d["text"]) * 4 for d in documents) + 1024,
               doc_order=[d["id"] for d in documents], lengths={d["id"]: len(d["text"]) for d in documents},
               loop=asyncio.get_running_loop(), done=asyncio.Event())
+    job.size = sum(len(d["text"]) * 4 for d in documents) + held_bytes(job)
     return job
 
 
