@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
+from nerspec.state.crashpoints import pause
 
 if TYPE_CHECKING:
     from nerspec.artifacts.stores.base import ArtifactStore
@@ -77,6 +78,7 @@ def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[st
                           | {p for p, _ in src.monitoring_settings()})
         with dst.locked("state migrate", projects):
             _copy_models(source, target, src, dst, report, say)
+            pause("migrate-projects")  # test-only crash point: the models copied, no project's records yet
             for project in projects:
                 _copy_project(src, dst, project, report)
             _copy_monitoring(src, dst, report, say)
@@ -109,6 +111,7 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
         report.files_verified += _verify(store, model.fingerprint, files)
         if not present:
             dst.record_model(_moved(model, store.location(model.fingerprint)), src.document_hashes(model.fingerprint))
+            pause("migrate-model")  # test-only crash point: the model recorded, its evaluations not yet
         # A model already there keeps its record and its evaluations (the target may have evaluated it since); it
         # only gets those it lacks: a migration killed between the model's record and its evaluations.
         there = dst.evaluations(model.fingerprint) if present else {}
