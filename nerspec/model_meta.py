@@ -124,7 +124,7 @@ def read_model_meta(model_dir: Path) -> ModelMeta:
 def parse_model_meta(data: bytes, path: Path | str) -> ModelMeta:
     """The record of ``meta.json``'s bytes (an object store's copy, say); ``ModelNotFoundError`` as above."""
     try:
-        return ModelMeta.from_json(json.loads(data), path)
+        return ModelMeta.from_json(json.loads(data.decode("utf-8")), path)
     except ValueError as exc:  # not JSON, or not UTF-8
         raise ModelNotFoundError(f"{path} is corrupt: {exc}") from None
 

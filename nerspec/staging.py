@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nerspec import atomic
+from nerspec import atomic, safeio
 from nerspec.errors import StateError
 from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.plan import short
@@ -181,6 +181,6 @@ def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> JsonObject
 
 def _read_json(path: Path) -> JsonObject | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.model_meta import META, ModelMeta, read_model_meta
-from nerspec.safeio import read_bytes
+from nerspec.safeio import read_bytes, read_text
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -46,7 +46,7 @@ class ModelArtifact:
 
     @property
     def metrics(self) -> JsonObject:
-        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+        return json.loads(read_text(self.path / METRICS))
 
 
 def is_complete(path: Path) -> bool:
@@ -75,7 +75,7 @@ __all__ = [
 def read_vocabulary(artifact: Path) -> frozenset[str] | None:
     """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
     try:
-        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+        data = json.loads(read_text(Path(artifact) / VOCABULARY))
     except (OSError, ValueError):
         return None
     found = data.get("words") if isinstance(data, dict) else None

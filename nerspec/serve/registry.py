@@ -57,6 +57,11 @@ class Loaded:
     def project_kind(self) -> ProjectKind:
         return kind_of(self.kind)
 
+    @property
+    def shape(self) -> str:
+        """What its answers look like: its kind and labelling (a rollout's candidate must answer in production's)."""
+        return f"{'multi-label ' if self.multilabel else ''}{self.kind}"
+
     def pipe(
         self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
     ) -> list[Prediction]:

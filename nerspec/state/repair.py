@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.errors import StateError
 from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.paths import StatePaths
@@ -300,7 +301,7 @@ def _newest_after(store: Store, project: str, fingerprint: str) -> str | None:
 
 def _read(path: Path) -> JsonObject:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}

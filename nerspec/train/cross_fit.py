@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
 from nerspec.kinds import project_kind
@@ -217,7 +218,7 @@ def _pretrained(project: LoadedProject, paths: StatePaths) -> Path | None:
 
 def read_scores(path: Path, docs: list[Document]) -> list[OutOfSample] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(safeio.read_text(path))
         by_id = data["documents"]
         return [OutOfSample.from_json(by_id[d.id]) for d in docs]
     except (OSError, ValueError, KeyError, TypeError):

@@ -38,3 +38,17 @@ def test_too_few_documents_to_cross_fit_serve_raw_scores(make_project, state):
     assert len(split.train) < calibrate.CROSS_FIT_MIN_DOCUMENTS
     fitted = train(project, corpus, split, paths=state).meta.calibration_or_empty
     assert fitted["method"] == "none" and "too few to cross-fit" in fitted["reason"]
+
+
+def test_copies_of_a_text_share_a_calibration_fold():
+    """A fold model must never score a copy of a document it trained on: copies (case and spacing aside) are held
+    out together, while distinct texts still spread over every fold."""
+    from nerspec.corpus.model import Document
+    from nerspec.train.calibrate import CROSS_FIT_FOLDS, calibration_folds
+
+    texts = [f"review number {i} of the shop" for i in range(60)]
+    docs = [Document(f"d{i}", t) for i, t in enumerate(texts)]
+    copies = [Document(f"copy{i}", f"  {t.upper()}\n") for i, t in enumerate(texts[:20])]
+    folds = calibration_folds(docs + copies, seed=7)
+    assert folds[60:] == folds[:20]
+    assert set(folds) == set(range(CROSS_FIT_FOLDS))

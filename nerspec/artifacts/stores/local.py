@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError
@@ -65,7 +66,7 @@ class LocalArtifactStore:
 
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         try:
-            return (self.root / fingerprint / rel).read_bytes()
+            return safeio.read_bytes(self.root / fingerprint / rel)
         except OSError:
             return None
 

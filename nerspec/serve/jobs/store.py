@@ -163,7 +163,7 @@ class JobStore:
         single_label = task.kind in SINGLE_LABEL_TASKS
         client = f"job:{job.id}"
         rollouts = self.state.rollouts
-        candidate = rollouts.get(task.project, task.deployment) if rollouts is not None else None
+        candidate = rollouts.candidate_for(loaded) if rollouts is not None else None
         if candidate is None:
             return analyze_documents(loaded, job.documents, task.unit, 400, single_label=single_label,
                                      scheduler=self.state.scheduler, client=client, monitoring=self.state.monitoring)
