@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
+from nerspec.model_meta import META, ModelMeta, read_model_meta
 from nerspec.safeio import read_bytes, read_text
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from nerspec.paths import StatePaths
 
 PIPELINE_DIR = "model"
-META = "meta.json"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
 METRICS = "metrics.json"
@@ -38,7 +38,7 @@ METRICS = "metrics.json"
 class ModelArtifact:
     fingerprint: str
     path: Path
-    meta: JsonObject
+    meta: ModelMeta
 
     @property
     def pipeline_dir(self) -> Path:
@@ -57,29 +57,8 @@ def read_artifact(path: Path) -> ModelArtifact:
     path = Path(path)
     if not is_complete(path):
         raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
-    try:
-        meta = json.loads(read_text(path / META))
-    except ValueError as exc:
-        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
-    problem = "not a JSON object" if not isinstance(meta, dict) else _meta_problem(meta)
-    if problem:
-        raise ModelNotFoundError(f"{path / META} is corrupt: {problem}")
-    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
-
-
-def _meta_problem(meta: JsonObject) -> str | None:
-    """What a loader would trip over in a hand-edited meta.json (``predict --model DIR`` takes any directory)."""
-    for key in ("labels", "languages"):
-        value = meta.get(key)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            return f"`{key}` must be a list of strings"
-    for key in ("fingerprint", "kind", "project", "language"):
-        if meta.get(key) is not None and not isinstance(meta.get(key), str):
-            return f"`{key}` must be a string"
-    threshold = meta.get("threshold", 0.5)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        return "`threshold` must be a number from 0 to 1"
-    return None
+    meta = read_model_meta(path)  # checks what a loader would trip over (``predict --model DIR`` takes any directory)
+    return ModelArtifact(fingerprint=meta.fingerprint or path.name, path=path, meta=meta)
 
 
 EVALUATION = "evaluation.json"
@@ -89,7 +68,7 @@ UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were reco
 
 __all__ = [
     "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "VOCABULARY", "ModelArtifact",
-    "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
+    "ModelMeta", "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
 ]
 
 

@@ -248,8 +248,8 @@ class Rollouts:
         list(predictor.pipe(["warm up"], batch_size=1))  # a first call is slower: keep it out of the latency ratio
         meta = read_meta(model_dir)
         return Loaded(record.project, record.deployment, record.candidate, model_dir,
-                      str(getattr(predictor, "kind", None) or meta.get("kind") or NER_KIND), meta.get("language"),
-                      bool(meta.get("multilabel", False)), predictor, utc_timestamp())
+                      str(getattr(predictor, "kind", None) or meta.kind or NER_KIND), meta.language,
+                      meta.multilabel, predictor, utc_timestamp())
 
     # -- shadows and observations --------------------------------------------------------------------------
     def _work(self) -> None:

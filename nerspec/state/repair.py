@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from nerspec import safeio
 from nerspec.errors import StateError
+from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.paths import StatePaths
 from nerspec.state.sqlite_connection import RECOVERY_HINT, check_integrity
 
@@ -240,17 +241,17 @@ def recover(paths: StatePaths, training_inputs: Callable[[JsonObject], JsonObjec
     count_models = count_deployments = 0
     try:
         for artifact in _artifacts(paths):
-            meta = _read(artifact / "meta.json")
-            if meta.get("fingerprint") not in (None, artifact.name) or not meta.get("project"):
+            meta = find_model_meta(artifact) or ModelMeta()
+            if meta.fingerprint not in (None, artifact.name) or not meta.project:
                 skipped.append(f"{artifact.name}: meta.json does not name this model")
                 continue
             files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*"))
                      if p.is_file() and p.name != "evaluation.json"}
             manifest = _read(artifact / "manifest.json")
             store.record_model(ModelRecord(
-                project=str(meta["project"]), fingerprint=artifact.name, created=str(meta.get("created") or ""),
-                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
-                training_inputs=training_inputs(manifest), versions=meta.get("versions") or {},
+                project=meta.project, fingerprint=artifact.name, created=meta.created or "",
+                data_fingerprint=meta.data_fingerprint or "", model_dir=str(artifact),
+                training_inputs=training_inputs(manifest), versions=dict(meta.versions),
                 metrics=_summary(_read(artifact / "evaluation.json")), artifact_files=files,
             ), _read(artifact / "fingerprints.json").get("documents") or None)
             count_models += 1

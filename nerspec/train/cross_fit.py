@@ -85,18 +85,19 @@ def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
 
 def raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:
     """A ``Predictor`` over a bare spaCy pipeline of the project (raw scores: no calibration)."""
+    from nerspec.model_meta import ModelMeta
     from nerspec.predict import Predictor
 
     spec = project.manifest.spec
-    meta = {
-        "kind": project.kind,
-        "project": project.name,
-        "labels": [label.name for label in spec.labels],
-        "multilabel": spec.multilabel,
-        "overlapping": spec.overlapping,
-        "threshold": spec.training.threshold,
-        "language": project.manifest.metadata.language,
-    }
+    meta = ModelMeta(
+        kind=project.kind,
+        project=project.name,
+        labels=tuple(label.name for label in spec.labels),
+        multilabel=spec.multilabel,
+        overlapping=spec.overlapping,
+        threshold=spec.training.threshold,
+        language=project.manifest.metadata.language,
+    )
     return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
 
 

@@ -24,7 +24,7 @@ def test_no_dev_carve_cross_fits_the_calibration(make_project, state, monkeypatc
     root = make_project("TextClassificationProject", n=90, training={"max_steps": 20, "dev_fraction": 0.0})
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state)
-    fitted = artifact.meta["calibration"]
+    fitted = artifact.meta.calibration_or_empty
     assert fitted["fitted_on"] == "cross-fit" and fitted["folds"] == calibrate.CROSS_FIT_FOLDS
     assert fitted["method"] == "platt" and fitted["items"] == len(split.train)  # one class per document
     assert len(folds) == calibrate.CROSS_FIT_FOLDS and sum(n for n, _ in folds) == len(split.train)
@@ -36,7 +36,7 @@ def test_too_few_documents_to_cross_fit_serve_raw_scores(make_project, state):
     root = make_project("TextClassificationProject", n=30, training={"max_steps": 20, "dev_fraction": 0.0})
     project, corpus, split = load_all(root)
     assert len(split.train) < calibrate.CROSS_FIT_MIN_DOCUMENTS
-    fitted = train(project, corpus, split, paths=state).meta["calibration"]
+    fitted = train(project, corpus, split, paths=state).meta.calibration_or_empty
     assert fitted["method"] == "none" and "too few to cross-fit" in fitted["reason"]
 
 
