@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.model_meta import META, ModelMeta, read_model_meta
-from nerspec.safeio import read_bytes, read_text
+from nerspec.safeio import NotRegularFile, describe, read_bytes, read_text
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -58,7 +59,25 @@ def read_artifact(path: Path) -> ModelArtifact:
     if not is_complete(path):
         raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
     meta = read_model_meta(path)  # checks what a loader would trip over (``predict --model DIR`` takes any directory)
+    odd = _not_regular(path / PIPELINE_DIR)
+    if odd:
+        raise ModelNotFoundError(f"{odd} (spaCy would wait on it forever or fail reading it)")
     return ModelArtifact(fingerprint=meta.fingerprint or path.name, path=path, meta=meta)
+
+
+def _not_regular(pipeline: Path) -> str:
+    """The first entry of the pipeline directory that is neither a directory nor a regular file (a FIFO, a device,
+    a dangling link), described; "" when there is none. spaCy opens its files with a plain ``open``."""
+    for root, dirs, files in os.walk(pipeline):
+        for name in [*dirs, *files]:
+            entry = Path(root) / name
+            try:
+                mode = entry.stat().st_mode
+            except OSError as exc:
+                return f"{entry}: {exc.strerror or exc}"
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                return str(NotRegularFile(entry, describe(mode)))
+    return ""
 
 
 EVALUATION = "evaluation.json"
@@ -105,7 +124,7 @@ def intact(artifact: Path, recorded: dict[str, str], cache: StatCache | None) ->
         try:
             if _hash(artifact / rel, cache) != sha:
                 return False
-        except FileNotFoundError:
+        except OSError:  # missing, unreadable, or a FIFO in its place (refused, never read): not the recorded file
             return False
     return True
 

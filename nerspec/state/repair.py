@@ -102,6 +102,7 @@ def backup(paths: StatePaths, target: Path) -> int:
     target = Path(target)
     if target.is_dir():
         raise StateError(f"{target} is a directory; give a file name for the backup")
+    _check_backup_target(db, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     source = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -120,6 +121,16 @@ def backup(paths: StatePaths, target: Path) -> int:
         source.close()
     os.replace(tmp, target)
     return target.stat().st_size
+
+
+def _check_backup_target(db: Path, target: Path) -> None:
+    """The backup is renamed over ``target``: never over a device or a FIFO (as root, `backup /dev/null` made the
+    device a file), nor over the state database or its -wal/-shm/-journal (under the servers that have it open)."""
+    if target.exists() and not target.is_file():
+        raise StateError(f"{target} is not a regular file (a device, FIFO or socket); give a file name for the backup")
+    resolved = os.path.realpath(target)
+    if resolved in {os.path.realpath(db) + suffix for suffix in ("", "-wal", "-shm", "-journal")}:
+        raise StateError(f"{target} is the state database itself (or its journal); give another file for the backup")
 
 
 def restore(paths: StatePaths, source: Path, force: bool = False) -> Path | None:
