@@ -117,3 +117,17 @@ def test_a_jobs_names_count_toward_the_bound_and_finished_jobs_make_room(trained
             assert http.get(second.headers["operation-location"]).json()["status"] == "succeeded"
             assert http.get(first.headers["operation-location"]).status_code == 404  # evicted to make room
             assert app.state.nerspec.jobs.count() == 1
+
+
+def test_text_elements_of_ascii_text_with_crlf() -> None:
+    """CR LF is one text element (one grapheme cluster): ASCII text took a shortcut that counted it as two, so
+    every TextElement_v8 offset after a line break was off by one per CRLF."""
+    from nerspec.corpus.offsets import GraphemeIndex
+
+    text = "\r\nAlice Smith\r\n in Paris"
+    alice, paris = text.index("Alice"), text.index("Paris")
+    entities = [PredictedLabel("PERSON", 0.9, alice, 11, "Alice Smith"), PredictedLabel("CITY", 0.9, paris, 5, "Paris")]
+    converted = convert_entities(text, entities, "TextElement_v8")
+    assert [(e.offset, e.length, e.text) for e in converted] == [(1, 11, "Alice Smith"), (17, 5, "Paris")]
+    assert length_in(text, "TextElement_v8") == len(text) - 2
+    assert GraphemeIndex(text).to_codepoint(17) == paris  # the importers' direction too
