@@ -2,8 +2,8 @@
 
 Training writes it (``train/artifact.py``, ``staging.complete_artifact``) with ``ModelMeta.new(...).to_json()``;
 everything else reads it with ``read_model_meta`` (a missing, corrupt or wrong-typed file is one
-``ModelNotFoundError`` naming the file and the field) or ``find_model_meta`` (``None`` instead, for the readers
-that skip such an artifact: the server's model listing, ``state recover``, the stores' ``describe``).
+``ModelNotFoundError`` naming the file and the field: what loads a model) or ``find_model_meta`` (for the readers
+that list, recover or check models: ``None`` for a missing or unreadable file, a wrong-typed field's default).
 
 The record keeps the JSON it came from (``raw``), so keys this version does not know (an older or newer nerspec's)
 survive a round trip, and ``to_json`` writes exactly the keys given, in their order: the bytes of ``meta.json``,
@@ -70,17 +70,21 @@ class ModelMeta:
         return cls.from_json(values, META)
 
     @classmethod
-    def from_json(cls, data: object, path: Path | str) -> ModelMeta:
+    def from_json(cls, data: object, path: Path | str, *, strict: bool = True) -> ModelMeta:
         """The record of a parsed ``meta.json``; ``ModelNotFoundError`` (``<path> is corrupt: ...``) naming the
-        first field a loader would trip over."""
+        first field a loader would trip over. ``strict=False``: such a field takes its default instead (what the
+        readers that only list or recover models used to make of a hand-edited file); a non-object still raises."""
         if not isinstance(data, dict):
             raise ModelNotFoundError(f"{path} is corrupt: not a JSON object")
-        try:
-            values: dict[str, Any] = {name: parse(data[name], name) for name, parse in _PARSERS.items() if data.get(name) is not None}
-            if "threshold" in data:  # a null threshold is no number
-                values["threshold"] = _threshold(data["threshold"], "threshold")
-        except _Invalid as exc:
-            raise ModelNotFoundError(f"{path} is corrupt: {exc}") from None
+        values: dict[str, Any] = {}
+        for name, parse in _PARSERS.items():
+            if data.get(name) is None and not (name == "threshold" and name in data):  # a null threshold is no number
+                continue
+            try:
+                values[name] = parse(data[name], name)
+            except _Invalid as exc:
+                if strict:
+                    raise ModelNotFoundError(f"{path} is corrupt: {exc}") from None
         meta = cls(**values)
         object.__setattr__(meta, "raw", copy.deepcopy(data))  # every key as written, in its order
         return meta
@@ -117,23 +121,27 @@ def read_model_meta(model_dir: Path) -> ModelMeta:
     except FileNotFoundError:
         raise ModelNotFoundError(f"{path}: no such file (not a complete nerspec model artifact)") from None
     except OSError as exc:
-        raise ModelNotFoundError(f"{path}: cannot read it: {exc}") from None
+        # A FIFO or device (safeio.NotRegularFile) names itself; an OS error gets the path here.
+        raise ModelNotFoundError(f"{path}: {exc.strerror}" if exc.strerror else str(exc)) from None
     return parse_model_meta(data, path)
 
 
-def parse_model_meta(data: bytes, path: Path | str) -> ModelMeta:
+def parse_model_meta(data: bytes, path: Path | str, *, strict: bool = True) -> ModelMeta:
     """The record of ``meta.json``'s bytes (an object store's copy, say); ``ModelNotFoundError`` as above."""
     try:
-        return ModelMeta.from_json(json.loads(data.decode("utf-8")), path)
+        parsed = json.loads(data.decode("utf-8"))
     except ValueError as exc:  # not JSON, or not UTF-8
         raise ModelNotFoundError(f"{path} is corrupt: {exc}") from None
+    return ModelMeta.from_json(parsed, path, strict=strict)
 
 
 def find_model_meta(model_dir: Path) -> ModelMeta | None:
-    """``read_model_meta``, or ``None`` when the file is missing, unreadable or not a model's ``meta.json``."""
+    """The ``meta.json`` of ``model_dir`` for the readers that list, recover or check models: ``None`` when it is
+    missing, unreadable (a FIFO included), not JSON or not an object; a wrong-typed field takes its default."""
+    path = Path(model_dir) / META
     try:
-        return read_model_meta(model_dir)
-    except ModelNotFoundError:
+        return parse_model_meta(read_bytes(path), path, strict=False)
+    except (OSError, ModelNotFoundError):
         return None
 
 
@@ -199,7 +207,7 @@ def _as_json(value: object) -> JsonValue:
 
 _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "fingerprint": _string, "project": _string, "kind": _string, "labels": _strings, "language": _string,
-    "languages": _strings, "multilingual": _flag, "multilabel": _flag, "created": _string,
+    "languages": _strings, "multilingual": _flag, "multilabel": _flag, "threshold": _threshold, "created": _string,
     "training_seconds": _number, "versions": _string_map, "data_fingerprint": _string, "seed": _integer,
     "gpu": _flag, "expert_config": _string, "calibration": _object, "overlapping": _flag,
 }

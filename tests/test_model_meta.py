@@ -67,7 +67,16 @@ def test_a_wrong_type_is_one_error_naming_the_file_and_the_field(tmp_path: Path,
     with pytest.raises(ModelNotFoundError) as caught:
         read_model_meta(tmp_path)
     assert str(caught.value) == f"{tmp_path / 'meta.json'} is corrupt: {message}"
-    assert find_model_meta(tmp_path) is None
+    lenient = find_model_meta(tmp_path)  # the readers that list or recover models: the field's default
+    assert lenient is None if data == [] else lenient == ModelMeta() and lenient.to_json() == data
+
+
+def test_the_lenient_reader_keeps_the_fields_that_are_right(tmp_path: Path) -> None:
+    (tmp_path / "meta.json").write_text(json.dumps({"project": "p", "labels": 5, "threshold": "x"}), encoding="utf-8")
+    meta = find_model_meta(tmp_path)
+    assert meta is not None and meta.project == "p" and meta.labels == () and meta.threshold == 0.5
+    (tmp_path / "meta.json").write_text("{", encoding="utf-8")
+    assert find_model_meta(tmp_path) is None and find_model_meta(tmp_path / "absent") is None
 
 
 def test_a_missing_unreadable_or_non_json_meta_is_a_located_error(tmp_path: Path) -> None:
@@ -86,7 +95,7 @@ def test_a_missing_unreadable_or_non_json_meta_is_a_located_error(tmp_path: Path
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_fifo_meta_is_refused_not_waited_on(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "meta.json")
-    with pytest.raises(ModelNotFoundError, match="FIFO"):
+    with pytest.raises(ModelNotFoundError, match=r"meta\.json: is a FIFO \(named pipe\), expected a regular file"):
         read_model_meta(tmp_path)
     assert find_model_meta(tmp_path) is None
 

@@ -293,7 +293,7 @@ class S3ArtifactStore:
         newest = max(item["LastModified"].timestamp() for item in objects)
         meta = self.read_file(fingerprint, layout.META)
         try:
-            project = parse_model_meta(meta, layout.META).project if meta is not None else None
+            project = parse_model_meta(meta, layout.META, strict=False).project if meta is not None else None
         except ModelNotFoundError:  # a corrupt meta.json: the model is listed without its project
             project = None
         return StoredModel(fingerprint, sum(int(item.get("Size", 0)) for item in objects), time.time() - newest,
