@@ -11,6 +11,7 @@ import pytest
 
 from nerspec import safeio
 from nerspec.artifacts.layout import read_vocabulary
+from nerspec.model_meta import ModelMeta
 from nerspec.serve.registry import read_meta
 
 
@@ -54,4 +55,4 @@ def test_a_fifo_as_an_artifact_side_file_or_meta_json_reads_as_absent(tmp_path: 
     os.mkfifo(tmp_path / "vocabulary.json")
     os.mkfifo(tmp_path / "meta.json")
     assert _finishes(lambda: read_vocabulary(tmp_path)) is None
-    assert _finishes(lambda: read_meta(tmp_path)) == {}
+    assert _finishes(lambda: read_meta(tmp_path)) == ModelMeta()  # the empty record: the loader reports it
