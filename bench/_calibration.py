@@ -31,7 +31,7 @@ def test_outcomes(project_dir: Path, artifact: Path) -> tuple[dict[str, list[Any
     for name, calibrate in (("calibrated", True), ("raw", False)):
         predictions = list(Predictor(found.path, found.meta, calibrate=calibrate).pipe(texts, batch_size=64))
         results[name] = kind_of(project.kind).outcomes(test, predictions)
-    return results, found.meta.get("calibration") or {}, len(test)
+    return results, found.meta.calibration_or_empty, len(test)
 
 
 def print_calibration(project_dir: Path, artifact: Path) -> None:
@@ -50,7 +50,7 @@ def print_class_pair_calibration(project_dir: Path, artifact: Path) -> None:
     from nerspec.train.artifact import read_artifact
 
     found = read_artifact(artifact)
-    if not found.meta.get("multilabel"):
+    if not found.meta.multilabel:
         return
     project = load_project(project_dir)
     test = list(split_corpus(project, load_corpus(project)).test)

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,18 +85,24 @@ def hits(ranked: list[Any], injected: list[Injected], k: int) -> tuple[int, int]
         by_doc.setdefault(item[0], []).append(item)
     good, found = 0, set()
     for error in ranked[:k]:
-        matched = [i for i in by_doc.get(error.id, []) if i[1] < error.end and error.start < i[2]]
+        matched = [i for i in by_doc.get(error.id, []) if overlaps(error, i)]
         good += bool(matched)
         found.update(matched)
     return good, len(found)
 
 
-def expected_random(ranked: list[Any], injected: list[Injected], k: int) -> tuple[float, float]:
+def overlaps(error: Any, item: tuple[Any, ...]) -> bool:
+    """A finding hits an injected error in the same sentence that it overlaps."""
+    return bool(error.id == item[0] and item[1] < error.end and error.start < item[2])
+
+
+def expected_random(ranked: list[Any], injected: list[Any], k: int,
+                    matches: Callable[[Any, Any], bool] = overlaps) -> tuple[float, float]:
     """What a random order of the same findings gets, in expectation (not one shuffle: a handful of hits is too
     noisy to divide by): (hits among the first k, injected errors found by the first 2k)."""
     n = len(ranked)
-    hitting = [len([e for e in ranked if e.id == i[0] and i[1] < e.end and e.start < i[2]]) for i in injected]
-    good = sum(1 for e in ranked if any(e.id == i[0] and i[1] < e.end and e.start < i[2] for i in injected))
+    hitting = [len([e for e in ranked if matches(e, i)]) for i in injected]
+    good = sum(1 for e in ranked if any(matches(e, i) for i in injected))
     drawn = min(2 * k, n)
     found = sum(1.0 - math.comb(n - m, drawn) / math.comb(n, drawn) for m in hitting)
     return max(good * min(k, n) / max(n, 1), 1e-9), max(found, 1e-9)

@@ -131,10 +131,10 @@ def record_deployment(paths: Any, fingerprint: str) -> None:
 
 
 def use_artifact(state: Path, artifact: Path) -> str:
+    from nerspec.model_meta import read_model_meta
     from nerspec.paths import StatePaths
 
-    meta = json.loads((artifact / "meta.json").read_text())
-    fingerprint = meta.get("fingerprint") or artifact.name
+    fingerprint = read_model_meta(artifact).fingerprint or artifact.name
     shutil.copytree(artifact, state / "models" / fingerprint)
     record_deployment(StatePaths(state), fingerprint)
     return fingerprint

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.paths import StatePaths
 from nerspec.safeio import read_bytes
 
@@ -116,13 +117,13 @@ def saved_plans(paths: StatePaths, extra: Iterable[Path] = ()) -> dict[str, set[
     if registry.is_dir():
         for entry in registry.glob("*.json"):
             try:
-                files.append(Path(json.loads(entry.read_text(encoding="utf-8"))["path"]))
+                files.append(Path(json.loads(safeio.read_text(entry))["path"]))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
     out: dict[str, set[str]] = {}
     for file in files:
         try:
-            out[str(file)] = plan_fingerprints(json.loads(file.read_text(encoding="utf-8")))
+            out[str(file)] = plan_fingerprints(json.loads(safeio.read_text(file)))
         except (OSError, ValueError, AttributeError):
             continue  # deleted or not a plan: it protects nothing
     return out

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from nerspec import safeio
 from nerspec.evaluate.record import Evaluation, JsonObject
 from nerspec.plan import test_key
 from nerspec.run_record import DeploySummary, GatesSummary, PlanSummary, ProjectRun, RunRecord
@@ -31,7 +32,7 @@ NOT_REEVALUATED = "not re-evaluated: nothing changed since this model was deploy
 def read_run(path: Path) -> RunRecord | None:
     """The run result recorded at ``path``; None when there is none or it is not one."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return None
     if not (isinstance(raw, dict) and isinstance(raw.get("projects"), list)):
@@ -95,7 +96,7 @@ def _gates(project: LoadedProject, evaluation: Evaluation | None) -> GatesSummar
 
 def _read_json(path: Path) -> JsonObject | None:
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return None
     return found if isinstance(found, dict) else None

@@ -4,33 +4,39 @@ Every kind of record the state store holds is copied, then read back from the ta
 
 - **Models** first (each artifact verified in the source, published to the target artifact store, then verified
   there by reading every file back and checking its sha256), then their records, evaluations (with the monitoring
-  reference statistics stored in them) and document hashes, and each project's recorded split sides.
+  reference statistics stored in them) and document hashes, and each project's recorded split sides. A model the
+  target already records keeps its record and evaluations (it may have been evaluated there since); it only gets
+  the evaluations it lacks.
 - **Each project's deployments, history and staged rollouts with their observations**, in one transaction, for
   the projects the target does not know yet (so a second run adds nothing twice). A project the target knows still
-  gets a source rollout the target lacks when the target's deployment serves what that rollout started from (a
-  target migrated before rollouts were copied) and the target's history records no end of it (a rollout promoted,
-  aborted or dropped there is deleted, not revived); one skipped is reported with its reason, not forced.
+  gets a source rollout (by id) the target lacks when the target's deployment serves what that rollout started from
+  (a target migrated before rollouts were copied) and the target's history records no change of that deployment
+  since the rollout started that the source's does not (a rollout promoted, aborted, dropped or replaced there is
+  deleted, not revived); one skipped is reported with its reason, not forced.
 - **Monitoring**: each deployment's declared settings the target lacks (with when they were declared), and its logged documents (what ``monitor``
   and ``label next --pool`` read) older than the target's first one, one transaction per deployment; a second run
   copies none again, and documents servers already logged into the target stay.
 
-Every step is idempotent (artifacts are content-addressed, records are upserts or all-or-nothing per project or
-deployment), so an interrupted migration is finished by running it again.
+Every step is idempotent (artifacts are content-addressed, records are added only where the target lacks them, or
+all-or-nothing per project or deployment), so an interrupted migration is finished by running it again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from nerspec.errors import StateError
+from nerspec.state.crashpoints import pause
 
 if TYPE_CHECKING:
     from nerspec.artifacts.stores.base import ArtifactStore
     from nerspec.paths import StatePaths
-    from nerspec.state.store import ModelRecord, RolloutRecord, StagedRollout, Store
+    from nerspec.state.store import DeploymentRecord, HistoryRecord, ModelRecord, RolloutRecord, StagedRollout, Store
 
 
 @dataclass(frozen=True)
@@ -61,20 +67,21 @@ def migrate_state(source: StatePaths, target: StatePaths, progress: Callable[[st
     say = progress or (lambda _m: None)
     if source.describe() == target.describe() and source.artifacts_url == target.artifacts_url:
         raise StateError("the source and the target of the migration are the same")
-    src, dst = open_store(source, create=False), open_store(target)
     report = MigrationReport()
-    try:
+    with ExitStack() as opened:  # a target that cannot be opened leaves no source connection behind
+        src = open_store(source, create=False)
+        opened.callback(src.close)
+        dst = open_store(target)
+        opened.callback(dst.close)
         projects = sorted({m.project for m in src.all_models()} | {d.project for d in src.all_deployments()}
                           | {r.project for r in src.all_rollouts()} | {p for p, _ in src.monitoring_counts()}
                           | {p for p, _ in src.monitoring_settings()})
         with dst.locked("state migrate", projects):
             _copy_models(source, target, src, dst, report, say)
+            pause("migrate-projects")  # test-only crash point: the models copied, no project's records yet
             for project in projects:
                 _copy_project(src, dst, project, report)
             _copy_monitoring(src, dst, report, say)
-    finally:
-        src.close()
-        dst.close()
     return report
 
 
@@ -93,15 +100,24 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
         if not layout.intact(local, model.artifact_files, cache):
             raise StateError(f"the files of model {model.fingerprint[:12]} ({model.project}) in {local} do not "
                              "match their recorded hashes; restore them (or forget the model) and migrate again")
-        store = dst_targets.artifact_store
-        present = dst.get_model(model.fingerprint) is not None
+        store, recorded = dst_targets.artifact_store, dst.get_model(model.fingerprint)
+        present = recorded is not None
         say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
-        store.publish(model.fingerprint, local, model.artifact_files)
-        report.files_verified += _verify(store, model.fingerprint, model.artifact_files)
-        location = store.location(model.fingerprint)
-        dst.record_model(_moved(model, location), src.document_hashes(model.fingerprint))
+        # A model the target trained itself may have other files (training is not bit-for-bit reproducible
+        # everywhere): the target's are checked against its own record, never replaced by the source's.
+        files = model.artifact_files if recorded is None else recorded.artifact_files
+        if files == model.artifact_files:
+            store.publish(model.fingerprint, local, files)
+        report.files_verified += _verify(store, model.fingerprint, files)
+        if not present:
+            dst.record_model(_moved(model, store.location(model.fingerprint)), src.document_hashes(model.fingerprint))
+            pause("migrate-model")  # test-only crash point: the model recorded, its evaluations not yet
+        # A model already there keeps its record and its evaluations (the target may have evaluated it since); it
+        # only gets those it lacks: a migration killed between the model's record and its evaluations.
+        there = dst.evaluations(model.fingerprint) if present else {}
         for key, evaluation in src.evaluations(model.fingerprint).items():
-            dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
+            if key not in there:
+                dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
         if present:
             report.models_present += 1
         else:
@@ -135,32 +151,70 @@ def _copy_project(src: Store, dst: Store, project: str, report: MigrationReport)
 
 def _add_missing_rollouts(src: Store, dst: Store, project: str, staged: list[StagedRollout],
                           report: MigrationReport) -> None:
-    """A target migrated before rollouts were copied gets each source rollout it lacks, unless the target ended it
-    (an ended rollout is deleted, so only the history tells "never copied" from "promoted, aborted or dropped
-    there") or its deployment no longer serves what the rollout started from."""
+    """A target migrated before rollouts were copied gets each source rollout it lacks (by id: ids are kept across
+    stores), unless the target moved on since that rollout started (``_moved_on``: an ended rollout is deleted, so
+    only the history tells "never copied" from "promoted, aborted, dropped or replaced there"), holds another
+    candidate on that deployment, or no longer serves what the rollout started from."""
     there, serving = dst.rollouts(project), dst.deployments(project)
     fits: list[StagedRollout] = []
-    for s in (s for s in staged if s.rollout.deployment not in there):
-        r = s.rollout
-        if _ends(dst, r) > _ends(src, r):
-            report.rollouts_skipped.append(SkippedRollout(f"{project}/{r.deployment}", "the target ended it"))
-        elif getattr(serving.get(r.deployment), "fingerprint", None) != r.production:
-            report.rollouts_skipped.append(SkippedRollout(
-                f"{project}/{r.deployment}", "the target's deployment no longer serves what it started from"))
-        else:
+    for s in staged:
+        held = there.get(s.rollout.deployment)
+        if held is not None and held.id == s.rollout.id:
+            continue  # copied by an earlier run
+        reason = _not_copied(src, dst, s.rollout, held, serving.get(s.rollout.deployment))
+        if reason is None:
             fits.append(s)
+        else:
+            report.rollouts_skipped.append(SkippedRollout(f"{project}/{s.rollout.deployment}", reason))
     if fits:
         dst.import_project(project, [], [], fits)
         _count_rollouts(dst, project, fits, report)
 
 
-def _ends(store: Store, rollout: RolloutRecord) -> int:
-    """How many times ``store``'s history ended a rollout of this candidate on this deployment: a promotion
-    (production -> candidate) or an abort or drop (candidate -> nothing). The target's history counting more than
-    the source's means the target ended it after a migration."""
-    return sum(1 for h in store.history(rollout.project, rollout.deployment)
-               if (h.action == "promote" and h.to_fp == rollout.candidate)
-               or (h.action in ("abort", "drop") and h.from_fp == rollout.candidate and h.to_fp is None))
+def _not_copied(src: Store, dst: Store, rollout: RolloutRecord, held: RolloutRecord | None,
+                serving: DeploymentRecord | None) -> str | None:
+    """Why the target must not get ``rollout`` (which it lacks), or None."""
+    if held is not None:
+        return "the target holds another rollout on that deployment"
+    moved = _moved_on(src, dst, rollout)
+    if moved is not None:
+        return moved
+    if (serving.fingerprint if serving is not None else None) != rollout.production:
+        return "the target's deployment no longer serves what it started from"
+    return None
+
+
+ROLLOUT_ACTIONS = ("rollout", "promote", "abort", "drop")  # history actions that start or end a rollout
+
+
+def _moved_on(src: Store, dst: Store, rollout: RolloutRecord) -> str | None:
+    """Why the target must not get ``rollout``: its history records a change of the rollout's deployment, made
+    since the rollout started, that the source's history does not (entries a migration copied are in both); None
+    when it records none.
+
+    History entries name no rollout id, so "since it started" is by time: an entry of the second the rollout
+    started counts (an end in that very second is not missed; a rollout staged in the second an earlier one
+    ended is then skipped, reported, never revived). Counting the ends of the same candidate instead mixed
+    rollouts up: an earlier rollout of the candidate ended in one store only revived or hid a later one."""
+    def key(h: HistoryRecord) -> tuple[str, str | None, str | None, str, str, str]:
+        return h.action, h.from_fp, h.to_fp, h.at, h.actor, h.reason
+
+    started = _moment(rollout.started)
+    copied = {key(h) for h in src.history(rollout.project, rollout.deployment)}
+    since = [h for h in dst.history(rollout.project, rollout.deployment)
+             if key(h) not in copied and (started is None or (_moment(h.at) or started) >= started)]
+    if any(h.action in ROLLOUT_ACTIONS for h in since):
+        return "the target ended it"
+    return "the target changed its deployment since it started" if since else None
+
+
+def _moment(text: str) -> datetime | None:
+    """A recorded time; None if unreadable (then every entry counts as later: skipping is the safe side)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _count_rollouts(dst: Store, project: str, staged: list[StagedRollout], report: MigrationReport) -> None:

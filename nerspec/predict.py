@@ -40,6 +40,7 @@ from nerspec.predictions import PredictedLabel, Prediction
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
+    from nerspec.model_meta import ModelMeta
     from nerspec.paths import StateArg
 
 DEFAULT_BEAM_WIDTH = 1  # greedy action scores (nerspec.confidence); > 1: beam marginals
@@ -53,7 +54,7 @@ class Predictor:
     def __init__(
         self,
         artifact_dir: Path,
-        meta: dict[str, Any],
+        meta: ModelMeta,
         *,
         beam_width: int | None = None,
         calibrate: bool = True,
@@ -66,18 +67,16 @@ class Predictor:
 
         self.path = artifact_dir
         self.meta = meta
-        self.fingerprint: str = str(meta.get("fingerprint") or artifact_dir.name)
-        self.kind: str = str(meta.get("kind"))
-        self.project: str = str(meta.get("project"))
-        self.labels: list[str] = list(meta.get("labels") or [])
-        self.multilabel = bool(meta.get("multilabel", False))
-        self.threshold = float(meta.get("threshold", 0.5))
-        self.language: str = str(meta.get("language") or "en")
-        # Languages the model was trained for (artifacts before multilingual support: the project language).
-        self.languages: list[str] = list(meta.get("languages") or [self.language])
-        self.multilingual = bool(meta.get("multilingual", False))
-        found = meta.get("calibration")
-        recorded: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.fingerprint: str = meta.fingerprint or artifact_dir.name
+        self.kind: str = str(meta.kind)
+        self.project: str = str(meta.project)
+        self.labels: list[str] = list(meta.labels)
+        self.multilabel = meta.multilabel
+        self.threshold = meta.threshold
+        self.language: str = meta.language_or_default
+        self.languages: list[str] = meta.languages_or_default
+        self.multilingual = meta.multilingual
+        recorded = meta.calibration_or_empty
         fitted_width = fitted_beam_width(recorded)
         # ``None``: the scores the calibration was fitted on (artifacts before action scores used a beam).
         self.beam_width = beam_width if beam_width is not None else (fitted_width or DEFAULT_BEAM_WIDTH)

@@ -24,17 +24,18 @@ if TYPE_CHECKING:
     from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
 
+    from nerspec.model_meta import ModelMeta
+
 DEFAULT_BEAM_DENSITY = 0.0001
 
 
-def uncalibrated_note(meta: Mapping[str, object], beam_width: int | None) -> str | None:
+def uncalibrated_note(meta: ModelMeta, beam_width: int | None) -> str | None:
     """Why ``beam_width`` gets raw scores from this artifact (its calibration was fitted on other scores), or None.
 
     Only a parser's scores depend on the beam width (``ProjectKind.parser_factories``); entities never do."""
     from nerspec.kinds import artifact_kind
 
-    found = meta.get("calibration")
-    fitted = fitted_beam_width(found if isinstance(found, dict) else {})
+    fitted = fitted_beam_width(meta.calibration_or_empty)
     if beam_width is None or fitted is None or beam_width == fitted:
         return None
     if not artifact_kind(meta).parser_factories:

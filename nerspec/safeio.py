@@ -65,6 +65,13 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         return handle.read()
 
 
+def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
+    """``Path.read_text`` (same decoding, same newline translation) for a regular file only: a FIFO, device or
+    directory raises ``NotRegularFile`` (an ``OSError`` naming the path) instead of hanging or reading forever."""
+    with open(open_regular(path), encoding=encoding) as handle:
+        return handle.read()
+
+
 def iter_blocks(path: str | os.PathLike[str], size: int = 1 << 20) -> Iterator[bytes]:
     with os.fdopen(open_regular(path), "rb") as handle:
         yield from iter(lambda: handle.read(size), b"")

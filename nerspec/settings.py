@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nerspec import safeio
+
 if TYPE_CHECKING:
     from nerspec.json_types import JsonObject
 
@@ -73,9 +75,12 @@ def load_settings(path: Path) -> Settings:
 
     shown = display_path(path)
     try:
-        raw, positions = load_with_positions(path.read_text(encoding="utf-8"))
+        raw, positions = load_with_positions(safeio.read_text(path))
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(shown, 0, 0, "", f"not UTF-8 (byte offset {exc.start})")]) from None
+    except OSError as exc:  # a FIFO or device in its place (never waited on), an unreadable file
+        reason = str(exc.args[0]) if exc.strerror is None else exc.strerror.lower()
+        raise ManifestError([Problem(shown, 0, 0, "", reason)]) from None
     except YamlProblem as exc:
         raise ManifestError([Problem(shown, exc.line, exc.col, "", exc.message)]) from None
     if raw is None:

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nerspec import atomic
+from nerspec import atomic, safeio
 from nerspec.errors import StateError
+from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.plan import short
 from nerspec.state.crashpoints import pause
 from nerspec.state.store import ModelRecord, utc_now
@@ -98,21 +99,21 @@ def complete_artifact(
         atomic.write_text(staged / "fingerprints.json", json.dumps(payload))
     if not (staged / "meta.json").exists():
         spec = project.manifest.spec
-        meta = {
-            "fingerprint": fp,
-            "project": project.name,
-            "kind": project.kind,
-            "labels": [label.name for label in spec.labels],
-            "language": project.manifest.metadata.language,
-            "multilabel": spec.multilabel,
-            "threshold": spec.training.threshold,
-            "created": utc_now(),
-            "training_seconds": round(seconds, 3),
-            "versions": versions(),
-            "data_fingerprint": data_fp.sha256,
-            "seed": spec.training.seed,
-        }
-        atomic.write_text(staged / "meta.json", json.dumps(meta, indent=2))
+        meta = ModelMeta.new(  # these keys in this order: meta.json's bytes are part of the recorded hashes
+            fingerprint=fp,
+            project=project.name,
+            kind=project.kind,
+            labels=[label.name for label in spec.labels],
+            language=project.manifest.metadata.language,
+            multilabel=spec.multilabel,
+            threshold=spec.training.threshold,
+            created=utc_now(),
+            training_seconds=round(seconds, 3),
+            versions=versions(),
+            data_fingerprint=data_fp.sha256,
+            seed=spec.training.seed,
+        )
+        atomic.write_text(staged / "meta.json", json.dumps(meta.to_json(), indent=2))
 
 
 def record_model(
@@ -134,7 +135,7 @@ def record_model(
     if not local.is_complete(artifact) and store.remote:  # adopted from the shared store: bring it here
         artifact = store.fetch(fp, {}, cache)
     data_fp = data_fp or data_fingerprint(project, ctx.paths.cache)
-    meta = _read_json(artifact / "meta.json") or {}
+    meta = find_model_meta(artifact) or ModelMeta()
     files = file_hashes(artifact, cache)
     cache.save()
     if store.remote:
@@ -149,11 +150,11 @@ def record_model(
         ModelRecord(
             project=project.name,
             fingerprint=fp,
-            created=meta.get("created") or utc_now(),
+            created=meta.created or utc_now(),
             data_fingerprint=data_fp.sha256,
             model_dir=store.location(fp) if store.remote else str(artifact),
             training_inputs=training_inputs(project),
-            versions=meta.get("versions") or versions(),
+            versions=dict(meta.versions) or versions(),
             artifact_files=files,
         ),
         document_hashes=document_hashes(corpus),
@@ -180,6 +181,6 @@ def artifact_json(ctx: RunContext, record: ModelRecord, name: str) -> JsonObject
 
 def _read_json(path: Path) -> JsonObject | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return None

@@ -16,6 +16,7 @@ from nerspec.errors import StateError
 from nerspec.migrate_state import SkippedRollout, migrate_state
 from nerspec.paths import StatePaths
 from nerspec.state import open_store
+from nerspec.state.store import DeploymentRecord, HistoryRecord, RolloutRecord, StagedRollout
 from tests.tiny import make_docs, manifest
 
 
@@ -225,3 +226,135 @@ def test_migrate_sqlite_to_postgresql_loses_no_record_kind(tiny: Any, state: Sta
     assert after["rollouts"][0].weight == 0.25
     assert migrate_state(state, target).monitoring_documents_copied == 0
     _assert_copied_everything(state, target)
+
+
+PRODUCTION, CANDIDATE = "p" * 24, "c" * 24
+
+
+def _day(day: int) -> str:
+    return f"2026-01-{day:02d}T12:00:00+00:00"
+
+
+def _rollout(rollout_id: str, day: int) -> RolloutRecord:
+    return RolloutRecord(rollout_id, "tiny", "production", CANDIDATE, PRODUCTION, "shadow", None, _day(day))
+
+
+def _entry(action: str, day: int) -> HistoryRecord:
+    """A history entry of tiny/production: production deployed, the candidate staged, or its rollout aborted."""
+    moves = {"deploy": (None, PRODUCTION), "rollout": (PRODUCTION, CANDIDATE), "abort": (CANDIDATE, None)}
+    return HistoryRecord(0, "tiny", "production", action, *moves[action], "test", _day(day), f"{action} on day {day}")
+
+
+def _recorded(paths: StatePaths, history: list[HistoryRecord], rollouts: list[RolloutRecord]) -> None:
+    """A state whose tiny/production serves PRODUCTION, with this history and these staged rollouts."""
+    with open_store(paths) as store:
+        store.import_project("tiny", [DeploymentRecord("tiny", "production", PRODUCTION, {"type": "local"}, _day(1))],
+                             history, [StagedRollout(r, []) for r in rollouts])
+
+
+def test_migrate_adds_a_later_rollout_of_a_candidate_whose_earlier_rollout_the_target_ended(tmp_path: Path) -> None:
+    """A target migrated (before rollouts were copied) while a first rollout of the candidate was staged, then
+    aborted there; the source replaced it by a second rollout of the same candidate. The second is copied: the
+    target's end was of the first one."""
+    source, target = StatePaths(tmp_path / "old"), StatePaths(tmp_path / "moved")
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2), _entry("rollout", 4)], [_rollout("second", 4)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2), _entry("abort", 3)], [])
+    report = migrate_state(source, target)
+    assert (report.projects_present, report.rollouts_copied, report.rollouts_skipped) == (["tiny"], 1, [])
+    with open_store(target) as store:
+        assert store.rollouts("tiny")["production"] == _rollout("second", 4)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrate_again_never_revives_a_later_rollout_of_a_candidate_the_source_ended_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The source aborted a first rollout of the candidate (the target never saw that end) and staged a second;
+    the migration copies the second, the target aborts it: the next run leaves it ended, though both histories
+    then record one abort of that candidate on that deployment."""
+    source = StatePaths(tmp_path / "old")
+    target = (StatePaths(tmp_path / "moved") if backend == "sqlite" else
+              StatePaths(tmp_path / "elsewhere", state_url=request.getfixturevalue("pg_url"),
+                         artifacts_url=str(tmp_path / "models")))
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2), _entry("abort", 3), _entry("rollout", 4)],
+              [_rollout("second", 4)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2)], [])  # migrated while the first was staged
+    assert migrate_state(source, target).rollouts_copied == 1
+    with open_store(target) as store:
+        store.rollout_end(_rollout("second", 4), action="abort", actor="test", reason="ended on the target")
+    report = migrate_state(source, target)
+    assert (report.rollouts_copied, report.rollouts_skipped) == \
+        (0, [SkippedRollout("tiny/production", "the target ended it")])
+    with open_store(target) as store:
+        assert store.rollouts("tiny") == {}
+
+
+def test_migrate_reports_a_rollout_the_target_replaced(tmp_path: Path) -> None:
+    source, target = StatePaths(tmp_path / "old"), StatePaths(tmp_path / "moved")
+    _recorded(source, [_entry("deploy", 1), _entry("rollout", 2)], [_rollout("first", 2)])
+    _recorded(target, [_entry("deploy", 1), _entry("rollout", 2), _entry("rollout", 3)], [_rollout("own", 3)])
+    report = migrate_state(source, target)
+    assert (report.rollouts_copied, report.rollouts_skipped) == \
+        (0, [SkippedRollout("tiny/production", "the target holds another rollout on that deployment")])
+    with open_store(target) as store:
+        assert store.rollouts("tiny")["production"].id == "own"
+
+
+def test_migrate_again_keeps_what_the_target_recorded_of_a_model_since_and_adds_missing_evaluations(
+    state: StatePaths, run_apply: Any, tmp_path: Path
+) -> None:
+    """The target re-evaluated a migrated model (its metrics and an evaluation changed there): the next run keeps
+    them. An evaluation the target lacks (a run killed between the model's record and its evaluations) is added."""
+    run_apply()
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(state) as old:
+        (model,) = old.models("tiny")
+        (key, *_), evaluations = list(old.evaluations(model.fingerprint)), old.evaluations(model.fingerprint)
+    with open_store(target) as store:
+        store.record_model(replace(store.models("tiny")[0], metrics={"f1": 0.5}))
+        store.record_evaluation("tiny", model.fingerprint, key, {"evaluated": "on the target"})
+        store.record_evaluation("tiny", model.fingerprint, "only-in-the-target", {"evaluated": "there too"})
+    with open_store(state) as old:  # and one the target never got
+        old.record_evaluation("tiny", model.fingerprint, "added-later", {"evaluated": "in the source"})
+    report = migrate_state(state, target)
+    assert (report.models_copied, report.models_present) == (0, 1)
+    with open_store(target) as store:
+        assert store.models("tiny")[0].metrics == {"f1": 0.5}
+        assert store.evaluations(model.fingerprint) == {
+            **evaluations, key: {"evaluated": "on the target"}, "only-in-the-target": {"evaluated": "there too"},
+            "added-later": {"evaluated": "in the source"}}
+
+
+def test_a_target_that_cannot_be_opened_leaves_no_source_connection(state: StatePaths, tmp_path: Path) -> None:
+    import os
+
+    with open_store(state) as store:
+        store.record_monitoring_settings("tiny", "web", {"store_texts": False}, 1_700_000_000.0)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "state.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(StateError):
+        migrate_state(state, StatePaths(broken))
+    held = [os.path.realpath(fd) for fd in Path("/proc/self/fd").iterdir()] if Path("/proc/self/fd").is_dir() else []
+    assert str(state.db.resolve()) not in held
+
+
+def test_migrate_leaves_the_files_of_a_model_the_target_recorded_with_other_files(state: StatePaths, run_apply: Any,
+                                                                                 tmp_path: Path) -> None:
+    """The target trained the same model itself, to other bytes (its own record names them): the migration checks
+    the target's files against the target's record, and neither replaces them nor fails on them."""
+    from nerspec.safeio import sha256_file
+
+    run_apply()
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(target) as store:
+        (model,) = store.models("tiny")
+        weights = Path(model.model_dir) / "model" / "weights.bin"
+        weights.write_bytes(b"trained on the target")
+        store.record_model(replace(model, artifact_files={**model.artifact_files,
+                                                          "model/weights.bin": sha256_file(weights)}))
+    report = migrate_state(state, target)
+    assert (report.models_copied, report.models_present) == (0, 1)
+    assert weights.read_bytes() == b"trained on the target"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,7 @@ def test_default_raw_scores_are_the_greedy_parsers_action_probabilities(ner_mode
     from nerspec.predict import Predictor
 
     _, _, artifact = ner_model
-    assert artifact.meta["calibration"]["scores"] == "actions"
+    assert artifact.meta.calibration_or_empty["scores"] == "actions"
     predictor = Predictor(artifact.path, artifact.meta, calibrate=False)
     assert predictor.beam_width == 1
     texts = [g["text"] for g in held_out(30)] + ["Yesterday 🙂 Grace Lee flew to Oslo for a meeting.", ""]
@@ -153,8 +154,8 @@ def test_an_artifact_calibrated_on_beam_marginals_keeps_its_beam(ner_model):
 
     _, _, artifact = ner_model
     fitted = {"method": "isotonic", "fitted_on": "dev", "items": 40, "x": [0.2, 1.0], "y": [0.3, 0.9]}
-    old = {**artifact.meta, "calibration": {**fitted, "beam_width": 16}}
-    new = {**artifact.meta, "calibration": {**fitted, "beam_width": 1, "scores": "actions"}}
+    old = replace(artifact.meta, calibration={**fitted, "beam_width": 16})
+    new = replace(artifact.meta, calibration={**fitted, "beam_width": 1, "scores": "actions"})
     assert Predictor(artifact.path, old).beam_width == 16
     assert Predictor(artifact.path, old).calibration.method == "isotonic"
     assert Predictor(artifact.path, old, beam_width=1).calibration.method == "none"  # fitted on other scores
@@ -191,7 +192,7 @@ def test_calibration_maps_scores_and_never_changes_entities(ner_model):
     from nerspec.predict import Predictor, load
 
     _, _, artifact = ner_model
-    assert artifact.meta["calibration"]["fitted_on"] == "dev"
+    assert artifact.meta.calibration_or_empty["fitted_on"] == "dev"
     texts = [g["text"] for g in held_out(30)]
     raw = list(Predictor(artifact.path, artifact.meta, calibrate=False).pipe(texts))
     predictor = load(artifact.path)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import ModelNotFoundError
-from nerspec.safeio import read_bytes
+from nerspec.model_meta import META, ModelMeta, read_model_meta
+from nerspec.safeio import NotRegularFile, describe, read_bytes, read_text
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from nerspec.paths import StatePaths
 
 PIPELINE_DIR = "model"
-META = "meta.json"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
 METRICS = "metrics.json"
@@ -38,7 +39,7 @@ METRICS = "metrics.json"
 class ModelArtifact:
     fingerprint: str
     path: Path
-    meta: JsonObject
+    meta: ModelMeta
 
     @property
     def pipeline_dir(self) -> Path:
@@ -46,7 +47,7 @@ class ModelArtifact:
 
     @property
     def metrics(self) -> JsonObject:
-        return json.loads((self.path / METRICS).read_text(encoding="utf-8"))
+        return json.loads(read_text(self.path / METRICS))
 
 
 def is_complete(path: Path) -> bool:
@@ -57,29 +58,26 @@ def read_artifact(path: Path) -> ModelArtifact:
     path = Path(path)
     if not is_complete(path):
         raise ModelNotFoundError(f"{path} is not a nerspec model artifact (no {META} and {PIPELINE_DIR}/)")
-    try:
-        meta = json.loads((path / META).read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelNotFoundError(f"{path / META} is corrupt: {exc}") from None
-    problem = "not a JSON object" if not isinstance(meta, dict) else _meta_problem(meta)
-    if problem:
-        raise ModelNotFoundError(f"{path / META} is corrupt: {problem}")
-    return ModelArtifact(fingerprint=str(meta.get("fingerprint") or path.name), path=path, meta=meta)
+    meta = read_model_meta(path)  # checks what a loader would trip over (``predict --model DIR`` takes any directory)
+    odd = _not_regular(path / PIPELINE_DIR)
+    if odd:
+        raise ModelNotFoundError(f"{odd} (spaCy would wait on it forever or fail reading it)")
+    return ModelArtifact(fingerprint=meta.fingerprint or path.name, path=path, meta=meta)
 
 
-def _meta_problem(meta: JsonObject) -> str | None:
-    """What a loader would trip over in a hand-edited meta.json (``predict --model DIR`` takes any directory)."""
-    for key in ("labels", "languages"):
-        value = meta.get(key)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            return f"`{key}` must be a list of strings"
-    for key in ("fingerprint", "kind", "project", "language"):
-        if meta.get(key) is not None and not isinstance(meta.get(key), str):
-            return f"`{key}` must be a string"
-    threshold = meta.get("threshold", 0.5)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        return "`threshold` must be a number from 0 to 1"
-    return None
+def _not_regular(pipeline: Path) -> str:
+    """The first entry of the pipeline directory that is neither a directory nor a regular file (a FIFO, a device,
+    a dangling link), described; "" when there is none. spaCy opens its files with a plain ``open``."""
+    for root, dirs, files in os.walk(pipeline):
+        for name in [*dirs, *files]:
+            entry = Path(root) / name
+            try:
+                mode = entry.stat().st_mode
+            except OSError as exc:
+                return f"{entry}: {exc.strerror or exc}"
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                return str(NotRegularFile(entry, describe(mode)))
+    return ""
 
 
 EVALUATION = "evaluation.json"
@@ -89,14 +87,14 @@ UNRECORDED = frozenset({EVALUATION})  # files written after the hashes were reco
 
 __all__ = [
     "EVALUATION", "FINGERPRINTS", "MANIFEST", "META", "METRICS", "PIPELINE_DIR", "VOCABULARY", "ModelArtifact",
-    "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
+    "ModelMeta", "file_hashes", "intact", "is_complete", "local_dir", "read_artifact", "read_json", "read_vocabulary",
 ]
 
 
 def read_vocabulary(artifact: Path) -> frozenset[str] | None:
     """The artifact's training vocabulary, or None for a model trained before nerspec recorded one."""
     try:
-        data = json.loads((Path(artifact) / VOCABULARY).read_text(encoding="utf-8"))
+        data = json.loads(read_text(Path(artifact) / VOCABULARY))
     except (OSError, ValueError):
         return None
     found = data.get("words") if isinstance(data, dict) else None
@@ -126,7 +124,7 @@ def intact(artifact: Path, recorded: dict[str, str], cache: StatCache | None) ->
         try:
             if _hash(artifact / rel, cache) != sha:
                 return False
-        except FileNotFoundError:
+        except OSError:  # missing, unreadable, or a FIFO in its place (refused, never read): not the recorded file
             return False
     return True
 

@@ -78,7 +78,7 @@ def train_command(path: Path, output_dir: Path | None, force: bool, as_json: boo
             check_data(project, corpus, split)
             # Progress (step, loss, dev score, ETA) goes to the reporter nerspec.cli installed, on stderr.
             model = train(project, corpus, split, paths=paths, output_dir=output_dir, fingerprint=fingerprint)
-        metrics, seconds = model.metrics, model.meta.get("training_seconds")
+        metrics, seconds = model.metrics, model.meta.training_seconds
         results.append({
             "project": project.name,
             "kind": project.kind,

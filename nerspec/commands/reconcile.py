@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from nerspec import safeio
 from nerspec.commands.common import SECONDS, echo_json, is_terminal, json_option, paths_argument, state_option
 from nerspec.errors import EXIT_CHANGES_PENDING, StalePlanError
 from nerspec.paths import StateChoice
@@ -33,7 +34,7 @@ def _load_saved_plan(path: Path) -> tuple[Plan, tuple[Path, ...], tuple[str, ...
     from nerspec.plan.plan_json import texts
 
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(safeio.read_text(path))
     except (OSError, ValueError, RecursionError) as exc:
         raise StalePlanError(f"cannot read the saved plan {path}: {exc}") from None
     plan = Plan.from_json(raw)
@@ -186,7 +187,7 @@ def apply_command(paths: tuple[Path, ...], no_deploy: bool, as_json: bool, lock_
     from nerspec.manifest.load import load_projects
 
     saved = None
-    if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
+    if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].exists() and not paths[0].is_dir():  # a FIFO: named
         saved, paths, retry = _load_saved_plan(paths[0])
     projects = load_projects(list(paths))
     progress = (lambda message: click.echo(message, err=True)) if as_json else click.echo

@@ -118,7 +118,7 @@ _HANGUL_JOINS = {("L", "L"), ("L", "V"), ("L", "LV"), ("L", "LVT"), ("LV", "V"),
 
 def grapheme_starts(text: str) -> list[int]:
     """Code-point indices where each grapheme cluster starts (plus ``len(text)`` at the end)."""
-    if text.isascii():
+    if text.isascii() and "\r\n" not in text:  # CR LF is one cluster, even in ASCII
         return list(range(len(text) + 1))
     starts = [0] if text else []
     regional_run = 0

@@ -105,16 +105,20 @@ def load_pool(project: LoadedProject, corpus: Corpus | None, pool: str | None = 
         except DataError as exc:
             problems.extend(exc.problems)
             continue
+        problems.extend(finding.problem() for finding in duplicate_ids(docs))
         for doc in docs:
             doc.source = name
         documents.extend(docs)
-    if problems:
+    if problems:  # every unreadable pool and every repeated id at once
         raise DataError(problems)
     return exclude_labeled(documents, corpus, [name for name, _, _ in chosen])
 
 
 def exclude_labeled(documents: list[Document], corpus: Corpus | None, sources: list[str]) -> Pool:
-    """Drop pool documents the corpus labels (same id or same normalised text) and repeats within the pool."""
+    """Drop pool documents the corpus labels (same id or same normalised text) and repeats of an id. Within one
+    pool file a repeated id is an error (``load_pool``, ``check_pools``); across pools (two folder pools both
+    holding ``001.txt``, each its own namespace) and in a production pool (whose ids are made unique) the first
+    is kept."""
     labeled = corpus.documents if corpus is not None else []
     ids = {d.id for d in labeled}
     texts = {normalised(d.text) for d in labeled}
@@ -157,14 +161,25 @@ def check_pools(project: LoadedProject, cache_dir: Path | None = None) -> list[F
             findings.extend(Finding("error", "unreadable_pool", p.message, None, p.file, line=p.line, col=p.col)
                             for p in exc.problems)
             continue
-        seen: dict[str, Document] = {}
+        findings.extend(duplicate_ids(docs))
         for doc in docs:
-            first = seen.setdefault(doc.id, doc)
-            if first is not doc:
-                findings.append(at_document(doc, "error", "duplicate_id", f"duplicate pool document id (also in {first.location})"))
             if not doc.text.strip():
                 findings.append(at_document(doc, "warning", "empty_document", "empty pool document (skipped)"))
             elif len(doc.text) > MAX_DOCUMENT_CHARS:
                 findings.append(at_document(doc, "error", "document_too_long",
                                             f"{len(doc.text)} characters; the limit is {MAX_DOCUMENT_CHARS}"))
     return findings
+
+
+def duplicate_ids(docs: list[Document]) -> list[Finding]:
+    """Each document of one pool whose id an earlier one has, located at the repeat and naming the first."""
+    seen: dict[str, Document] = {}
+    found = []
+    for doc in docs:
+        first = seen.setdefault(doc.id, doc)
+        if first is doc:
+            continue
+        where = (f"line {first.line}" if first.line and first.location == doc.location
+                 else f"{first.location}:{first.line}" if first.line else first.location)
+        found.append(at_document(doc, "error", "duplicate_id", f"duplicate pool document id (first at {where})"))
+    return found

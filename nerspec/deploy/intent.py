@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerspec import atomic
+from nerspec import atomic, safeio
 from nerspec.paths import StatePaths
 
 DIRNAME = "intents"
@@ -63,7 +63,7 @@ def pending(paths: StatePaths, project: str | None = None) -> list[Intent]:
         if file.name.startswith("."):
             continue  # an atomic write's temporary
         try:
-            raw = json.loads(file.read_text(encoding="utf-8"))
+            raw = json.loads(safeio.read_text(file))
             intent = Intent(**raw)
         except (OSError, ValueError, TypeError):
             continue

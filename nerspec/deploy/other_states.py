@@ -4,15 +4,14 @@ With a shared (URL) state the local directory (``.nerspec/``) still holds the mo
 files, and often a ``state.db`` of its own: the one ``make demo`` or applies without the shared settings wrote.
 A directory state can also name another state's ``models/`` as its model store. Models and pointers written under
 such a state are not "left by an interrupted apply" nor "written outside nerspec": asking that state tells the two
-apart, so the plan and the warnings say what actually happened. Only read: those states are opened read-only
-(``open_read_only``: no WAL switch, no migration, no waiting on their lock) and asked with plain SELECTs on columns
-every schema version has, so an older state is never upgraded by a plan run beside it.
+apart, so the plan and the warnings say what actually happened. Only read: each question opens that state read-only
+and closes it again (``read_only_rows``: no file left in its directory, no WAL switch, no migration, no waiting on
+its lock) and asks with a plain SELECT on columns every schema version has, so an older state is never upgraded by
+a plan run beside it, and nothing of this state stays open between questions.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,13 +46,13 @@ def describe(folder: Path) -> str:
 class OtherStates:
     """Asks the other states (``other_state_dirs``) which of them records a model or a deployment.
 
-    Each is opened read-only on first use; one that cannot be read (damaged, locked, a newer schema) is skipped:
-    it then explains nothing, and the plain wording stays."""
+    Each question is read from the other state alone (``read_only_rows``); one that cannot be read (damaged, locked,
+    busy, a newer schema) is not asked again during this run: it explains nothing, and the plain wording stays."""
 
     dirs: list[Path]
     # the one of ``dirs`` whose pointers are this state's too (the local directory beside a URL state), if any
     registry_owner: Path | None = None
-    _opened_dbs: dict[Path, sqlite3.Connection | None] = field(default_factory=dict)
+    _unreadable: set[Path] = field(default_factory=set)
 
     @classmethod
     def of(cls, paths: StatePaths) -> OtherStates:
@@ -62,8 +61,8 @@ class OtherStates:
 
     def model_recorded_by(self, fingerprint: str) -> str | None:
         """The other state that records this model (described), or None."""
-        for folder, conn in self._opened():
-            if _answer(conn, "SELECT 1 FROM models WHERE fingerprint = ?", (fingerprint,)) is not None:
+        for folder in self.dirs:
+            if self._answer(folder, "SELECT 1 FROM models WHERE fingerprint = ?", (fingerprint,)) is not None:
                 return describe(folder)
         return None
 
@@ -72,34 +71,22 @@ class OtherStates:
         ``fingerprint`` (described), or None."""
         if fingerprint is None or self.registry_owner is None:
             return None
-        for folder, conn in self._opened():
-            if folder != self.registry_owner:
-                continue
-            query = "SELECT fingerprint FROM deployments WHERE project = ? AND deployment = ?"
-            if _answer(conn, query, (project, deployment)) == fingerprint:
-                return describe(folder)
+        query = "SELECT fingerprint FROM deployments WHERE project = ? AND deployment = ?"
+        if self._answer(self.registry_owner, query, (project, deployment)) == fingerprint:
+            return describe(self.registry_owner)
         return None
 
     def close(self) -> None:
-        for conn in self._opened_dbs.values():
-            if conn is not None:
-                conn.close()
-        self._opened_dbs.clear()
+        """Nothing stays open between questions; the states found unreadable are asked again after this."""
+        self._unreadable.clear()
 
-    def _opened(self) -> list[tuple[Path, sqlite3.Connection]]:
-        from nerspec.state.sqlite_connection import open_read_only
+    def _answer(self, folder: Path, query: str, params: tuple[str, ...]) -> object | None:
+        """The first column of the first row, or None: none, or the state cannot be read now."""
+        from nerspec.state.sqlite_connection import read_only_rows
 
-        for folder in self.dirs:
-            if folder not in self._opened_dbs:
-                db = folder / STATE_DB
-                self._opened_dbs[folder] = open_read_only(db) if os.access(db, os.R_OK) else None
-        return [(folder, conn) for folder, conn in self._opened_dbs.items() if conn is not None]
-
-
-def _answer(conn: sqlite3.Connection, query: str, params: tuple[str, ...]) -> object | None:
-    """The first column of the first row, or None: none, or the state became unreadable (locked, damaged)."""
-    try:
-        row = conn.execute(query, params).fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
+        if folder in self._unreadable:
+            return None
+        rows = read_only_rows(folder / STATE_DB, query, params)
+        if rows is None:
+            self._unreadable.add(folder)
+        return rows[0][0] if rows else None

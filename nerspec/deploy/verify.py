@@ -14,15 +14,14 @@ Anything else is ``WrongModel``: the caller refuses that deployment (``serve`` a
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.errors import DeployError
+from nerspec.model_meta import find_model_meta
 from nerspec.paths import StatePaths
-from nerspec.safeio import read_bytes
 
 if TYPE_CHECKING:
     from nerspec.state.store import Store
@@ -64,11 +63,10 @@ def check_pointer(paths: StatePaths, pointer: Mapping[str, object]) -> list[str]
     # copy included): a pointer naming any other directory (a copy elsewhere, same fingerprint) is never trusted.
     if not _same(named, expected):
         problems.append(f"the pointer names model_dir {named}, not the artifact of {fingerprint[:12]} ({expected})")
-    try:
-        meta = json.loads(read_bytes(named / "meta.json"))  # a FIFO is refused, never waited on
-    except (OSError, ValueError):
-        return problems  # a missing artifact is reported by whoever loads it
-    claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
+    meta = find_model_meta(named)  # a FIFO is refused, never waited on
+    if meta is None:
+        return problems  # a missing or corrupt artifact is reported by whoever loads it
+    claimed = meta.fingerprint
     if claimed and claimed != fingerprint:
         problems.append(f"the artifact {fingerprint[:12]} says it is model {str(claimed)[:12]} (meta.json)")
     return problems
@@ -126,11 +124,8 @@ def verify_recorded(store: Store, project: str, deployment: str, fingerprint: st
     sha256 of every file); ``WrongModel`` naming every reason otherwise."""
     problems = []
     model = store.get_model(fingerprint)
-    try:
-        meta = json.loads(read_bytes(model_dir / "meta.json"))
-    except (OSError, ValueError):
-        meta = None
-    claimed = meta.get("fingerprint") if isinstance(meta, dict) else None
+    meta = find_model_meta(model_dir)
+    claimed = meta.fingerprint if meta is not None else None
     if meta is None:
         problems.append(f"model {fingerprint[:12]} is missing or incomplete in {model_dir}")
     elif claimed and claimed != fingerprint:

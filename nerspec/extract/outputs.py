@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nerspec import atomic
+from nerspec import atomic, safeio
 from nerspec.errors import NerspecError
 from nerspec.extract.partitions import Partition
 
@@ -183,7 +183,7 @@ def finished(out_dir: Path, partition: Partition, settings: Settings) -> Partiti
     if marker is None or marker.get("digest") != partition.digest or marker.get("settings") != settings.as_dict():
         return None
     try:
-        data = (out_dir / str(marker["output"])).read_bytes()
+        data = safeio.read_bytes(out_dir / str(marker["output"]))
     except (OSError, KeyError):
         return None
     if _sha256(data) != marker.get("output_sha256"):
@@ -197,7 +197,7 @@ def finished(out_dir: Path, partition: Partition, settings: Settings) -> Partiti
 
 def read_marker(out_dir: Path, partition_id: str) -> dict[str, object] | None:
     try:
-        marker = json.loads((out_dir / MARKERS / f"{partition_id}.json").read_text(encoding="utf-8"))
+        marker = json.loads(safeio.read_text(out_dir / MARKERS / f"{partition_id}.json"))
     except (OSError, ValueError):
         return None
     return marker if isinstance(marker, dict) else None

@@ -71,6 +71,8 @@ class Partition:
 def list_inputs(spec: str | Path, exclude: Path | None = None) -> tuple[Path, list[Path]]:
     """(root, files): a directory (recursively, known suffixes, no hidden files), a glob, or one file."""
     text = str(spec)
+    if not text.strip():  # Path("") is the working directory: everything under it, other runs' outputs included
+        raise InputError("--input is empty: give a directory, a glob or a file")
     known = JSONL_SUFFIXES + TXT_SUFFIXES + PARQUET_SUFFIXES
     if any(ch in text for ch in "*?["):
         root = _glob_root(text)
@@ -85,6 +87,8 @@ def list_inputs(spec: str | Path, exclude: Path | None = None) -> tuple[Path, li
             root = path
             files = [p for p in path.rglob("*") if p.suffix.lower() in known]
     excluded = exclude.resolve() if exclude is not None else None
+    if excluded is not None and root.resolve().is_relative_to(excluded):
+        raise InputError(f"{text}: inside the output directory {exclude}; give an --output outside the input")
     chosen = []
     for file in files:
         rel = file.relative_to(root) if file.is_relative_to(root) else Path(file.name)

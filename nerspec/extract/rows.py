@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from nerspec import values
+from nerspec import safeio, values
 from nerspec.extract.partitions import DEFAULT_MAX_CHARS, Partition
 from nerspec.strict_json import loads
 
@@ -142,7 +142,7 @@ def _read_txt(partition: Partition, max_chars: int) -> Iterator[Row]:
                 yield Row(index, rel, rel, error=f"over the size limit: {path.stat().st_size} bytes "
                                                  f"(limit {max_chars} characters, --max-chars)")
                 continue
-            raw = path.read_bytes()
+            raw = safeio.read_bytes(path)
         except OSError as exc:
             yield Row(index, rel, rel, error=f"unreadable: {exc.strerror or exc}")
             continue

@@ -126,7 +126,7 @@ def extract(
     out_dir = checked_output(Path(output))
     partitions = plan_partitions(input, partition_size, text_column=text_column, id_column=id_column,
                                  exclude=out_dir)
-    key = kind_of(str(artifact.meta.get("kind"))).result_key
+    key = kind_of(str(artifact.meta.kind)).result_key
     settings = Settings(artifact.fingerprint, key, string_index_type, beam_width, max_chars)
     with writing(out_dir), owned(out_dir, (p.id for p in partitions)):
         remove_stale(out_dir, {p.id for p in partitions})
@@ -163,7 +163,7 @@ def _summarize(artifact: Artifact, engine: str, out_dir: Path, partitions: list[
     documents_run = sum(r.records + r.errors for r in ran)
     return ExtractSummary(
         fingerprint=artifact.fingerprint,
-        project=str(artifact.meta.get("project")),
+        project=str(artifact.meta.project),
         engine=engine,
         output=str(out_dir),
         partitions=len(partitions),

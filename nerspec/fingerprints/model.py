@@ -31,7 +31,7 @@ class LabelInput(TypedDict):
 
 # Bump when the spaCy configs nerspec generates by default (nerspec/kinds/, nerspec/train/config.py) change: the
 # generated config is not hashed itself because that would import spaCy on every `plan`.
-TRAINING_RECIPE = 8  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items; 7: multi-label trains its budget (no early stop), per-class calibrated decisions; 8: NER budget sub-linear beyond 37,000 words, at most 20 evaluations
+TRAINING_RECIPE = 9  # 3: artifacts carry a confidence calibration; 4: schedule scaled to the data, normalised bag-of-n-grams textcat, NER levers; 5: NER confidence from action scores, cross-fitted calibration without a dev carve, multi-label batches; 6: NER trains its budget and keeps the last weights, Platt calibration below 1,000 dev items; 7: multi-label trains its budget (no early stop), per-class calibrated decisions; 8: NER budget sub-linear beyond 37,000 words, at most 20 evaluations; 9: the cross-fitted calibration holds copies of a text out together
 
 
 def versions() -> dict[str, str]:

@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import TypedDict, cast
 
 from nerspec import atomic
-from nerspec.safeio import open_regular, sha256_file
+from nerspec.fingerprints.sealed import StatKey, read_sealed, seal
+from nerspec.safeio import sha256_file
 
-CACHE_VERSION = 6  # 6: a source's entry names its project directory (stat'ed without the manifest)
-# marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version.
+# 6: a source's entry names its project directory (stat'ed without the manifest); 7: sealed (digest header)
+CACHE_VERSION = 7
+# marshal, not JSON: loading 100,000 entries must take milliseconds. Its format is tied to the Python version;
+# ``sealed`` checks a digest before unmarshalling, so a damaged file is a cold cache, never a crash.
 STAT_CACHE_NAME = f"stat-cache.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 RACY_NS = 2_000_000_000
-StatKey = tuple[int, int, int, int]
 # A source's fast-path entry: (index file stat or None, grouped listing, stats blob, project dir + os.sep, digest).
 SourceEntry = tuple[StatKey | None, list[tuple[str, str]], bytes, str, str]
 HashEntry = list[int | str]  # [size, mtime_ns, inode, ctime_ns, sha256]
@@ -95,7 +97,8 @@ class StatCache:
 
     def source_hashes(self, key: str) -> str | None:
         self._load_hashes()
-        return self._source_hashes.get(key)
+        found = self._source_hashes.get(key)
+        return found if type(found) is str else None
 
     def hash(self, path: Path, st: os.stat_result | None = None) -> str:
         return self.hash_str(str(path), st)
@@ -105,8 +108,8 @@ class StatCache:
         st = st if st is not None else os.stat(key)
         stat = stat_key(st)
         entry = self._hashes.get(key)
-        if entry is not None and tuple(entry[:4]) == stat:
-            return str(entry[4])
+        if type(entry) is list and len(entry) == 5 and tuple(entry[:4]) == stat and type(entry[4]) is str:
+            return entry[4]
         digest = sha256_file(key)
         # A file modified just before it was hashed could change again within the mtime granularity and
         # keep its stat; such "racy" entries are not cached (the rule git uses for its index).
@@ -121,7 +124,8 @@ class StatCache:
         key = str(index_file)
         stat = list(stat_key(os.stat(index_file)))
         entry = self._listings.get(key)
-        if entry is not None and entry[0] == stat:
+        if type(entry) is list and len(entry) == 2 and entry[0] == stat and type(entry[1]) is list \
+                and all(type(f) is str for f in entry[1]):
             return list(cast("list[str]", entry[1]))
         files = [str(p) for p in compute()]
         self._listings[key] = [stat, files]
@@ -131,14 +135,11 @@ class StatCache:
     def save(self) -> None:
         if self.path is None or not self._dirty:
             return
-        import marshal
-
         if self._hashes_loaded and self.hashes_path is not None:
             extra = {"version": CACHE_VERSION, "hashes": self._hashes, "listings": self._listings,
                      "source_hashes": self._source_hashes}
-            atomic.write_bytes(self.hashes_path, marshal.dumps(extra))
-        data = marshal.dumps({"version": CACHE_VERSION, "sources": self.sources})
-        atomic.write_bytes(self.path, data)
+            atomic.write_bytes(self.hashes_path, seal(extra))
+        atomic.write_bytes(self.path, seal({"version": CACHE_VERSION, "sources": self.sources}))
         self._dirty = False
 
 
@@ -147,15 +148,30 @@ def load(path: Path) -> CacheFile:
 
 
 def load_with_stat(path: Path) -> tuple[CacheFile, StatKey | None]:
-    """The cache file's content and the stat of the very file read (it is only ever replaced, by a rename)."""
-    import marshal
-
-    try:
-        with os.fdopen(open_regular(path), "rb") as handle:  # a FIFO is a cold start, never a hang
-            st = os.fstat(handle.fileno())
-            raw = marshal.loads(handle.read())
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}, None  # missing or corrupt: start cold, it is only a cache
-    if not (isinstance(raw, dict) and raw.get("version") == CACHE_VERSION):
+    """The cache file's content and the stat of the very file read (it is only ever replaced, by a rename).
+    Missing, damaged, foreign or of another layout: empty (a cold start; it is only a cache)."""
+    raw, st = read_sealed(path)
+    if not (isinstance(raw, dict) and raw.get("version") == CACHE_VERSION and _well_formed(raw)):
         return {}, None
-    return cast(CacheFile, raw), stat_key(st)  # the layout ``save`` writes (its version checked)
+    return cast(CacheFile, raw), st  # the layout ``save`` writes (its version and shapes checked)
+
+
+def _well_formed(raw: dict[object, object]) -> bool:
+    """The containers a reader indexes without checking; per-file entries are checked where they are used (100,000
+    of them: checking them all here would cost what the cache saves)."""
+    parts = ("sources", "hashes", "listings", "source_hashes")
+    if not all(isinstance(raw.get(part, {}), dict) for part in parts):
+        return False
+    return all(_source_entry(entry) for entry in cast("dict[str, object]", raw.get("sources", {})).values())
+
+
+def _source_entry(entry: object) -> bool:
+    """The shape of a ``SourceEntry``, which ``data.source_fingerprint`` unpacks as is."""
+    if not (type(entry) is tuple and len(entry) == 5):
+        return False
+    index_stat, groups, blob, prefix, digest = entry
+    return ((index_stat is None or (type(index_stat) is tuple and len(index_stat) == 4
+                                    and all(type(n) is int for n in index_stat)))
+            and type(groups) is list and all(type(g) is tuple and len(g) == 2 and type(g[0]) is str
+                                             and type(g[1]) is str for g in groups)
+            and type(blob) is bytes and type(prefix) is str and type(digest) is str)

@@ -32,12 +32,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from nerspec import atomic
+from nerspec.fingerprints.sealed import read_sealed, seal
 from nerspec.fingerprints.stat_cache import RACY_NS, StatKey, cache_file, load, stat_key
 from nerspec.fingerprints.stats import stat_blob
 
-VERDICT_VERSION = 1
+VERDICT_VERSION = 2  # 2: sealed (a digest checked before unmarshalling; a damaged file is no verdict)
 VERDICT_NAME = f"plan-verdict.py{sys.version_info.major}{sys.version_info.minor}.marshal"
 MAX_ENTRIES = 16  # requests remembered (text and JSON, a few project selections)
 MAX_WITNESSES = 20_000  # beyond this a lookup costs about what a full plan does: store nothing
@@ -146,12 +148,7 @@ def verdict_file(state_root: Path) -> Path:
 
 
 def _load_entries(state_root: Path) -> dict[str, object]:
-    import marshal
-
-    try:
-        raw = marshal.loads(verdict_file(state_root).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
+    raw, _ = read_sealed(verdict_file(state_root))  # a FIFO, a torn or foreign file: no verdict, never a hang
     if not isinstance(raw, dict) or raw.get("version") != VERDICT_VERSION:
         return {}
     entries = raw.get("entries")
@@ -160,15 +157,30 @@ def _load_entries(state_root: Path) -> dict[str, object]:
 
 def cached_output(request: Request, state_root: Path) -> str | None:
     """The text a full plan printed for this request, when every witness still holds; None otherwise."""
-    entry = _load_entries(state_root).get(request.key())
-    if not isinstance(entry, dict):
+    parsed = _parsed(_load_entries(state_root).get(request.key()))
+    if parsed is None:
         return None
+    w, output = parsed
     try:
-        w = Witnesses(stats=entry["stats"], names=entry["names"], sources=entry["sources"])
         ok = holds(w, state_root / "cache")
     except (KeyError, TypeError, ValueError, IndexError):
         return None
-    return str(entry["output"]) if ok else None
+    return output if ok else None
+
+
+def _parsed(entry: object) -> tuple[Witnesses, str] | None:
+    """The witnesses and output of an entry of the shape ``store`` writes; None for anything else (a forged file
+    whose digest matches gives no verdict rather than an error)."""
+    if not (isinstance(entry, dict) and isinstance(entry.get("output"), str)):
+        return None
+    parts = tuple(entry.get(part) for part in ("stats", "names", "sources"))
+    if not all(isinstance(part, dict) and all(type(key) is str for key in part) for part in parts):
+        return None
+    stats, names, sources = cast("tuple[dict[str, StatKey | None], dict[str, list[str] | None], "
+                                 "dict[str, tuple[StatKey | None, str]]]", parts)
+    if not all(type(value) is tuple and len(value) == 2 for value in sources.values()):
+        return None
+    return Witnesses(stats=stats, names=names, sources=sources), entry["output"]
 
 
 _tried: list[bool] = []
@@ -272,8 +284,6 @@ def _under(path: str, roots: list[str]) -> bool:
 
 def store(request: Request, state_root: Path, witnesses: Witnesses, output: str) -> None:
     """Remember the output (a plain cache: a lost or corrupt file only costs one full plan)."""
-    import marshal
-
     entries = _load_entries(state_root)
     entries.pop(request.key(), None)
     while len(entries) >= MAX_ENTRIES:
@@ -281,6 +291,6 @@ def store(request: Request, state_root: Path, witnesses: Witnesses, output: str)
     entries[request.key()] = {"stats": witnesses.stats, "names": witnesses.names, "sources": witnesses.sources,
                               "output": output}
     try:
-        atomic.write_bytes(verdict_file(state_root), marshal.dumps({"version": VERDICT_VERSION, "entries": entries}))
+        atomic.write_bytes(verdict_file(state_root), seal({"version": VERDICT_VERSION, "entries": entries}))
     except OSError:
         pass  # a read-only state only costs speed

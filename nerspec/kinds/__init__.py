@@ -10,7 +10,6 @@ Nothing here imports spaCy (the CLI must start fast).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from nerspec.errors import NerspecError
@@ -22,6 +21,7 @@ from nerspec.manifest.kind_names import CLASSIFICATION_KIND, NER_KIND, kind_key
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
+    from nerspec.model_meta import ModelMeta
 
 # Keyed by ``kind_key(manifest kind, spec.overlapping)``: a manifest field may choose another kind of model.
 KINDS: dict[str, ProjectKind] = {
@@ -49,9 +49,9 @@ def project_kind(project: LoadedProject) -> ProjectKind:
     return kind_of(project.kind, project.manifest.spec.overlapping)
 
 
-def artifact_kind(meta: Mapping[str, object]) -> ProjectKind:
+def artifact_kind(meta: ModelMeta) -> ProjectKind:
     """The kind of a model artifact, from its ``meta.json`` (``kind``, and ``overlapping`` where set)."""
-    return kind_of(str(meta.get("kind")), bool(meta.get("overlapping", False)))
+    return kind_of(str(meta.kind), meta.overlapping)
 
 
 def task_kinds() -> dict[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from nerspec import safeio
 from nerspec.plan.actions import Plan
 from nerspec.plan.decide import compute_plan
 from nerspec.plan.inputs import Hold, ObservedDeployment, PreviousModel, ProjectInputs, StagedRollout
@@ -346,7 +347,7 @@ def _artifact_data_files(store: Store, fingerprint: str) -> dict[str, str] | Non
     if "://" in record.model_dir:
         return None  # in an object store: the counts fall back to "data changed"
     try:
-        raw = json.loads((Path(record.model_dir) / "fingerprints.json").read_text())
+        raw = json.loads(safeio.read_text(Path(record.model_dir) / "fingerprints.json"))
     except (OSError, ValueError):
         return None
     files = raw.get("data_files") or raw.get("files")

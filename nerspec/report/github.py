@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.errors import NerspecError, RemoteError
 from nerspec.escape import MARKER
 
@@ -53,7 +54,7 @@ def pr_number_from_event(event_path: str | os.PathLike[str] | None) -> int:
     if not event_path:
         raise NerspecError("--github-pr auto needs GITHUB_EVENT_PATH (set by GitHub Actions); pass the number instead")
     try:
-        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        event = json.loads(safeio.read_text(event_path))
     except (OSError, ValueError) as exc:
         raise NerspecError(f"cannot read the GitHub event payload {event_path}: {exc}") from exc
     for candidate in (

@@ -214,7 +214,7 @@ def install(state: ServeState, project: str, deployment: str, fingerprint: str, 
             unpack(archive, staged)
             if not local.is_complete(staged):
                 raise DeployError("archive lacks meta.json or model/ at its top level")
-            claimed = read_meta(staged).get("fingerprint")
+            claimed = read_meta(staged).fingerprint
             if claimed and claimed != fingerprint:
                 raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
             from nerspec.state.crashpoints import pause  # test-only crash point
@@ -266,9 +266,9 @@ def _record_upload(paths: StatePaths, project: str, deployment: str, fingerprint
     try:
         if store.get_model(fingerprint) is None:
             store.record_model(ModelRecord(
-                project=project, fingerprint=fingerprint, created=str(meta.get("created") or utc_now()),
-                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
-                versions=meta.get("versions") or {}, artifact_files=files,
+                project=project, fingerprint=fingerprint, created=meta.created or utc_now(),
+                data_fingerprint=meta.data_fingerprint or "", model_dir=str(artifact),
+                versions=dict(meta.versions), artifact_files=files,
             ))
         store.set_deployment(DeploymentRecord(project, deployment, fingerprint, {"type": UploadTarget.type}, utc_now()),
                              action="deploy", actor="admin upload", reason="uploaded to this server")

@@ -67,12 +67,35 @@ def document_row(o: Observed, vocabulary: frozenset[str] | None) -> MonitoredDoc
         predicted(o.predictions), o.at + o.retention_days * DAY_S, o.text if o.store_text else None)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """A deployment's recorded ``monitoring`` block, as the request path reads it."""
+
+    sample: float
+    store_texts: bool
+    retention_days: float
+
+
+def parse_settings(recorded: object) -> Settings | None:
+    """The settings a row records, or None when the row is not what ``apply`` writes (edited by hand, another
+    tool): such a deployment is not logged, rather than every request to it failing."""
+    if not isinstance(recorded, dict):
+        return None
+    sample, texts, days = (recorded.get("sample", 1.0), recorded.get("store_texts", False),
+                           recorded.get("retention_days", 30))
+    numbers = all(isinstance(n, int | float) and not isinstance(n, bool) for n in (sample, days))
+    if not numbers or not isinstance(texts, bool) or not 0.0 < sample <= 1.0 or not 1 <= days <= 3650:
+        return None
+    return Settings(float(sample), texts, float(days))
+
+
 class MonitoringHub:
     def __init__(self, paths: StatePaths, *, refresh_s: float = 2.0, max_rows: int = 500, max_seconds: float = 1.0,
                  max_queue: int = 50_000) -> None:
         self.paths = paths
         self.refresh_s = refresh_s
-        self._settings: dict[tuple[str, str], dict[str, Any]] = {}
+        self._settings: dict[tuple[str, str], Settings] = {}
+        self._refused: dict[tuple[str, str], str] = {}  # the malformed row already warned about, per deployment
         self._vocabularies: dict[str, frozenset[str] | None] = {}
         self._local = threading.local()
         self._stop = threading.Event()
@@ -87,7 +110,7 @@ class MonitoringHub:
         settings = self._settings.get((loaded.project, loaded.deployment))
         if settings is None:
             return
-        sample = float(settings.get("sample", 1.0))
+        sample = settings.sample
         now = time.time()
         for position, ((_, doc_id, text), items) in enumerate(zip(checked.valid, predictions)):
             if sample < 1.0 and random.random() >= sample:
@@ -95,8 +118,7 @@ class MonitoringHub:
             language = checked.languages[position] if position < len(checked.languages) else None
             self.recorder.record(Observed(
                 loaded.project, loaded.deployment, loaded.fingerprint, loaded.model_dir, now, doc_id, text,
-                language or loaded.language, items, bool(settings.get("store_texts", False)),
-                float(settings.get("retention_days", 30))))
+                language or loaded.language, items, settings.store_texts, settings.retention_days))
 
     # -- background -----------------------------------------------------------------------------------------
     def _store(self) -> Store:
@@ -114,13 +136,25 @@ class MonitoringHub:
             return
         try:
             store = self._store()
-            self._settings = store.monitoring_settings()
+            self._settings = self._parsed(store.monitoring_settings())
             if time.time() - self._last_expiry > EXPIRE_EVERY_S:
                 self._last_expiry = time.time()
                 store.monitoring_expire(time.time())
         except Exception as exc:  # the database is unreachable: keep the last settings, try again
             log.warning("cannot read the monitoring settings from %s: %s", self.paths.describe(), exc)
             self._close_store()
+
+    def _parsed(self, recorded: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Settings]:
+        parsed = {}
+        for (project, deployment), row in recorded.items():
+            settings = parse_settings(row)
+            if settings is not None:
+                parsed[project, deployment] = settings
+            elif self._refused.get((project, deployment)) != repr(row):
+                self._refused[project, deployment] = repr(row)
+                log.warning("%s/%s is not monitored: its recorded monitoring settings are malformed (%.200r); "
+                            "`nerspec apply` records them again", project, deployment, row)
+        return parsed
 
     def _vocabulary(self, model_dir: Path) -> frozenset[str] | None:
         key = str(model_dir)

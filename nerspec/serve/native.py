@@ -69,7 +69,7 @@ def router(state: ServeState) -> APIRouter:
                            "InvalidParameterValue")
         loaded = state.registry.get(project, deployment)
         documents: list[DocumentJSON] = [{"id": d.id, "text": d.text, "language": d.language} for d in body.documents]
-        candidate = state.rollouts.get(project, deployment) if state.rollouts is not None else None
+        candidate = state.rollouts.candidate_for(loaded) if state.rollouts is not None else None
         if candidate is None:
             results, errors = await analyze_fairly(state.workers, client_of(request), loaded, documents, unit, 413)
         else:  # a shadow or canary candidate is staged: nerspec.serve.rollouts routes and records

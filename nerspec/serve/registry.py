@@ -20,11 +20,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nerspec.deploy.verify import WrongModel
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import NER_KIND, ProjectKind, kind_of
+from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.paths import StatePaths
 from nerspec.timestamps import utc_timestamp as utc_now
 
@@ -56,6 +57,11 @@ class Loaded:
     def project_kind(self) -> ProjectKind:
         return kind_of(self.kind)
 
+    @property
+    def shape(self) -> str:
+        """What its answers look like: its kind and labelling (a rollout's candidate must answer in production's)."""
+        return f"{'multi-label ' if self.multilabel else ''}{self.kind}"
+
     def pipe(
         self, texts: list[str], batch_size: int | None = None, languages: list[str | None] | None = None
     ) -> list[Prediction]:
@@ -65,12 +71,9 @@ class Loaded:
         return list(self.predictor.pipe(texts, batch_size=size, languages=languages))
 
 
-def read_meta(model_dir: Path) -> dict[str, Any]:
-    try:
-        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
+def read_meta(model_dir: Path) -> ModelMeta:
+    """The model's ``meta.json``; an empty record when it is missing or unreadable (the loader reports that)."""
+    return find_model_meta(model_dir) or ModelMeta()
 
 
 def load_predictor(model_dir: Path, beam_width: int | None = None) -> Predictor:
@@ -234,9 +237,9 @@ class Registry:
             deployment=key[1],
             fingerprint=fingerprint,
             model_dir=model_dir,
-            kind=str(getattr(predictor, "kind", None) or meta.get("kind") or NER_KIND),
-            language=meta.get("language"),
-            multilabel=bool(meta.get("multilabel", False)),
+            kind=str(getattr(predictor, "kind", None) or meta.kind or NER_KIND),
+            language=meta.language,
+            multilabel=meta.multilabel,
             predictor=predictor,
             loaded_at=utc_now(),
             deployed_at=pointer.get("deployed_at"),

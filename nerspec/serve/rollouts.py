@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from nerspec.errors import StateError
 from nerspec.plan.rollouts import compare
 from nerspec.predictions import Prediction
 from nerspec.serve import analysis
@@ -114,6 +115,7 @@ class Rollouts:
     idle: Callable[[float], bool] | None = None
     _live: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     _failed: dict[str, float] = field(default_factory=dict)  # rollout id -> when loading it failed
+    _mismatched: set[str] = field(default_factory=set)  # rollout ids whose candidate is of another kind (warned)
     _jobs: queue.Queue[_Job | None] = field(default_factory=lambda: queue.Queue(maxsize=SHADOW_QUEUE))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -146,6 +148,18 @@ class Rollouts:
     def get(self, project: str, deployment: str) -> Candidate | None:
         with self._lock:
             return self._live.get((project, deployment))
+
+    def candidate_for(self, production: Loaded) -> Candidate | None:
+        """The candidate staged on ``production``'s deployment if it is of production's kind and labelling: one
+        of another (a classifier for an NER deployment) must not change what the callers get."""
+        candidate = self.get(production.project, production.deployment)
+        if candidate is None or candidate.loaded.shape == production.shape:
+            return candidate
+        if candidate.rollout.id not in self._mismatched:
+            self._mismatched.add(candidate.rollout.id)
+            log.warning("not routing to %s/%s's candidate %.12s: a %s, production a %s", production.project,
+                        production.deployment, candidate.rollout.candidate, candidate.loaded.shape, production.shape)
+        return None
 
     def shadow_answered(self, project: str, deployment: str, documents: list[DocumentJSON],
                         results: list[DocumentResult], production_ms: float, unit: str) -> bool:
@@ -188,7 +202,12 @@ class Rollouts:
 
     def scan(self) -> None:
         store = self._store()
-        records = {(r.project, r.deployment): r for r in store.all_rollouts()} if store is not None else {}
+        try:
+            records = {(r.project, r.deployment): r for r in store.all_rollouts()} if store is not None else {}
+        except StateError:  # a malformed row: stage nothing rather than keep routing to what was staged before
+            with self._lock:
+                self._live.clear()
+            raise
         for key, record in records.items():
             if store is None:
                 break
@@ -201,8 +220,11 @@ class Rollouts:
             try:
                 candidate = Candidate(record, self._load(store, record))
             except Exception as exc:  # never shadow or serve an unverified model; production is unaffected
-                log.warning("cannot load candidate %s of %s/%s: %s", record.candidate[:12], *key, exc)
+                if failed_at is None:
+                    log.warning("cannot load candidate %s of %s/%s: %s", record.candidate[:12], *key, exc)
                 self._failed[record.id] = time.monotonic()
+                with self._lock:  # the candidate of an ended rollout must not go on answering for this one
+                    self._live.pop(key, None)
                 continue
             with self._lock:
                 self._live[key] = candidate
@@ -226,8 +248,8 @@ class Rollouts:
         list(predictor.pipe(["warm up"], batch_size=1))  # a first call is slower: keep it out of the latency ratio
         meta = read_meta(model_dir)
         return Loaded(record.project, record.deployment, record.candidate, model_dir,
-                      str(getattr(predictor, "kind", None) or meta.get("kind") or NER_KIND), meta.get("language"),
-                      bool(meta.get("multilabel", False)), predictor, utc_timestamp())
+                      str(getattr(predictor, "kind", None) or meta.kind or NER_KIND), meta.language,
+                      meta.multilabel, predictor, utc_timestamp())
 
     # -- shadows and observations --------------------------------------------------------------------------
     def _work(self) -> None:

@@ -54,7 +54,7 @@ def convert_entities(text: str, entities: Prediction, unit: str) -> Prediction:
             begin16 = index.to_utf16(entity.start)
             out.append(replace(entity, offset=begin16, length=index.to_utf16(entity.end) - begin16))
         return out
-    if text.isascii():
+    if text.isascii() and "\r\n" not in text:  # one text element per character (CR LF is one element)
         return entities
     starts = grapheme_starts(text)
     out = []

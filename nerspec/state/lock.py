@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nerspec import atomic
+from nerspec import atomic, safeio
 from nerspec.errors import LockError
 from nerspec.timestamps import OFFSET, utc_timestamp
 
@@ -61,7 +61,7 @@ def _alive(info: LockInfo) -> bool:
 
 def read_lock(state_root: Path) -> LockInfo | None:
     try:
-        raw = json.loads((state_root / LOCK_NAME).read_text())
+        raw = json.loads(safeio.read_text(state_root / LOCK_NAME))
         return LockInfo(**raw)
     except FileNotFoundError:
         return None
@@ -100,7 +100,7 @@ def _clear_stale(path: Path, seen: LockInfo) -> None:
     except FileNotFoundError:
         return
     try:
-        current = LockInfo(**json.loads(aside.read_text()))
+        current = LockInfo(**json.loads(safeio.read_text(aside)))
     except (ValueError, TypeError, OSError):
         current = seen
     if current.id != seen.id and not is_stale(current):

@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from nerspec.errors import StateError
+
 if TYPE_CHECKING:
     from nerspec.state.sql import Connection, JsonObject, Params, Row
 
@@ -55,7 +57,12 @@ def _encode(predictions: tuple[Predicted, ...]) -> str:
 
 
 def _decode(text: str) -> tuple[Predicted, ...]:
-    return tuple(Predicted(str(label), float(conf), start, end) for label, conf, start, end in json.loads(text))
+    decoded = []
+    for label, conf, start, end in json.loads(text):
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (start, end)):
+            raise ValueError(f"offsets {start!r:.20}, {end!r:.20} are not integers")
+        decoded.append(Predicted(str(label), float(conf), start, end))
+    return tuple(decoded)
 
 
 def _row(d: MonitoredDocument) -> tuple[object, ...]:
@@ -64,11 +71,27 @@ def _row(d: MonitoredDocument) -> tuple[object, ...]:
 
 
 def _document(row: Row) -> MonitoredDocument:
+    """A logged row; ``StateError`` naming the row for one that ``nerspec serve`` did not write (edited by hand)."""
     (row_id, project, deployment, fingerprint, at, doc_id, language, length, tokens, unseen, predictions, expires,
      text) = row
-    return MonitoredDocument(project, deployment, fingerprint, float(at), doc_id, language, int(length), int(tokens),
-                             None if unseen is None else int(unseen), _decode(predictions), float(expires), text,
-                             int(row_id))
+    try:
+        return MonitoredDocument(project, deployment, fingerprint, float(at), doc_id, language, int(length),
+                                 int(tokens), None if unseen is None else int(unseen), _decode(predictions),
+                                 float(expires), text, int(row_id))
+    except (ValueError, TypeError) as exc:  # JSONDecodeError included
+        raise StateError(f"logged document {row_id} of {project}/{deployment} is malformed ({exc}); it was not "
+                         f"written by `nerspec serve`: delete it (monitoring_documents, id {row_id})") from None
+
+
+def _settings(project: str, deployment: str, text: str) -> JsonObject:
+    try:
+        settings = json.loads(text)
+    except (ValueError, TypeError):
+        settings = None
+    if not isinstance(settings, dict):
+        raise StateError(f"the monitoring settings of {project}/{deployment} are not a JSON object ({text!r:.80}); "
+                         "they were not written by `nerspec apply`: delete that monitoring_settings row")
+    return settings
 
 
 class MonitoringTables:
@@ -98,7 +121,7 @@ class MonitoringTables:
 
     def monitoring_settings(self) -> dict[tuple[str, str], JsonObject]:
         rows = self._rows("SELECT project, deployment, settings FROM monitoring_settings")
-        return {(project, deployment): json.loads(text) for project, deployment, text in rows}
+        return {(project, deployment): _settings(project, deployment, text) for project, deployment, text in rows}
 
     def monitoring_settings_updated(self) -> dict[tuple[str, str], float]:
         """When each deployment's settings were declared (``state migrate`` keeps it)."""

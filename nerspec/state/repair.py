@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.errors import StateError
+from nerspec.model_meta import ModelMeta, find_model_meta
 from nerspec.paths import StatePaths
 from nerspec.state.sqlite_connection import RECOVERY_HINT, check_integrity
 
@@ -100,6 +102,7 @@ def backup(paths: StatePaths, target: Path) -> int:
     target = Path(target)
     if target.is_dir():
         raise StateError(f"{target} is a directory; give a file name for the backup")
+    _check_backup_target(db, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     source = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -118,6 +121,16 @@ def backup(paths: StatePaths, target: Path) -> int:
         source.close()
     os.replace(tmp, target)
     return target.stat().st_size
+
+
+def _check_backup_target(db: Path, target: Path) -> None:
+    """The backup is renamed over ``target``: never over a device or a FIFO (as root, `backup /dev/null` made the
+    device a file), nor over the state database or its -wal/-shm/-journal (under the servers that have it open)."""
+    if target.exists() and not target.is_file():
+        raise StateError(f"{target} is not a regular file (a device, FIFO or socket); give a file name for the backup")
+    resolved = os.path.realpath(target)
+    if resolved in {os.path.realpath(db) + suffix for suffix in ("", "-wal", "-shm", "-journal")}:
+        raise StateError(f"{target} is the state database itself (or its journal); give another file for the backup")
 
 
 def restore(paths: StatePaths, source: Path, force: bool = False) -> Path | None:
@@ -239,17 +252,17 @@ def recover(paths: StatePaths, training_inputs: Callable[[JsonObject], JsonObjec
     count_models = count_deployments = 0
     try:
         for artifact in _artifacts(paths):
-            meta = _read(artifact / "meta.json")
-            if meta.get("fingerprint") not in (None, artifact.name) or not meta.get("project"):
+            meta = find_model_meta(artifact) or ModelMeta()
+            if meta.fingerprint not in (None, artifact.name) or not meta.project:
                 skipped.append(f"{artifact.name}: meta.json does not name this model")
                 continue
             files = {p.relative_to(artifact).as_posix(): sha256_file(p) for p in sorted(artifact.rglob("*"))
                      if p.is_file() and p.name != "evaluation.json"}
             manifest = _read(artifact / "manifest.json")
             store.record_model(ModelRecord(
-                project=str(meta["project"]), fingerprint=artifact.name, created=str(meta.get("created") or ""),
-                data_fingerprint=str(meta.get("data_fingerprint") or ""), model_dir=str(artifact),
-                training_inputs=training_inputs(manifest), versions=meta.get("versions") or {},
+                project=meta.project, fingerprint=artifact.name, created=meta.created or "",
+                data_fingerprint=meta.data_fingerprint or "", model_dir=str(artifact),
+                training_inputs=training_inputs(manifest), versions=dict(meta.versions),
                 metrics=_summary(_read(artifact / "evaluation.json")), artifact_files=files,
             ), _read(artifact / "fingerprints.json").get("documents") or None)
             count_models += 1
@@ -299,7 +312,7 @@ def _newest_after(store: Store, project: str, fingerprint: str) -> str | None:
 
 def _read(path: Path) -> JsonObject:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(safeio.read_text(path))
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}

@@ -25,7 +25,15 @@ OBSERVATION_COLUMNS = (
 
 
 def _rollout(row: Row) -> RolloutRecord:
+    """A row as ``start`` writes it; ``StateError`` naming the row for one that is not (edited by hand)."""
     rid, project, deployment, candidate, production, strategy, weight, started = row
+    valid_weight = weight is None or (isinstance(weight, int | float) and not isinstance(weight, bool)
+                                      and 0.0 <= weight <= 1.0)
+    texts = all(isinstance(v, str) and v for v in (rid, project, deployment, candidate, started))
+    if not (texts and valid_weight and strategy in ("shadow", "canary") and isinstance(production, str | None)):
+        raise StateError(f"the rollout row of {project!s:.60}/{deployment!s:.60} is malformed (strategy "
+                         f"{strategy!r:.40}, weight {weight!r:.40}): not written by nerspec; `nerspec apply` "
+                         "stages the manifest's rollout again once the row is deleted")
     return RolloutRecord(rid, project, deployment, candidate, production, strategy,
                          None if weight is None else float(weight), started)
 

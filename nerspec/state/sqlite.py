@@ -148,7 +148,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
 
     def all_models(self) -> list[ModelRecord]:
         rows = self.conn.execute(f"SELECT {_MODEL_COLUMNS} FROM models ORDER BY created, rowid").fetchall()
-        return [_model(r) for r in rows]
+        return [self._absolute(_model(r)) for r in rows]
 
     def forget_model(self, fingerprint: str) -> None:
         with self._tx() as c:

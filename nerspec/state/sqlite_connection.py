@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from nerspec.errors import StateError
@@ -85,30 +87,56 @@ def open_connection(path: Path) -> _Guarded:
 WAL_HEADER = b"\x02\x02"  # bytes 18-19 of a database file in WAL mode (write and read format versions)
 
 
-def open_read_only(path: Path) -> sqlite3.Connection | None:
-    """Someone else's state database at ``path``, opened to read only: no pragma, no migration, no lock waited
-    for longer than half a second, no file created beside it. None when it cannot be read: damaged, locked, or a
-    schema this nerspec does not know (none yet, or newer). An older schema is read as it is, never upgraded.
+@dataclass(frozen=True)
+class _Look:
+    """How someone else's database is read (``immutable`` or as a plain read-only reader), and the file's identity
+    (inode, size, modification time) when it was looked at."""
 
-    A WAL database nobody has open (no ``-wal`` file) is opened ``immutable``: a plain read-only connection would
-    leave a ``-wal`` and ``-shm`` in that state's directory. Should a writer start meanwhile, it writes to its WAL,
-    not to the file read here; but a checkpoint into this file while the connection is open could show an
-    immutable reader stale or mixed pages, not only fail. Its one caller (``OtherStates``) only picks the wording
-    of a plan's note with it, and holds it for one plan run."""
+    immutable: bool
+    identity: tuple[int, int, int]
+
+
+def _look(path: Path) -> _Look | None:
+    """How to read the database at ``path`` without leaving a file beside it, or None: no way (see read_only_rows)."""
     try:  # a pipe or device put where the file was is never opened blocking (NotRegularFile is an OSError)
         with os.fdopen(open_regular(path), "rb") as f:
-            header = f.read(20)[18:20]
+            header, st = f.read(20)[18:20], os.fstat(f.fileno())
     except OSError:
         return None
-    quiescent_wal = header == WAL_HEADER and not Path(f"{path}-wal").exists()
-    uri = f"{Path(path).resolve().as_uri()}?mode=ro" + ("&immutable=1" if quiescent_wal else "")
-    conn: sqlite3.Connection | None = None
+    identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+    wal, shm = Path(f"{path}-wal").exists(), Path(f"{path}-shm").exists()
+    if header != WAL_HEADER or (wal and shm):
+        return _Look(False, identity)
+    return None if wal else _Look(True, identity)
+
+
+def read_only_rows(path: Path, sql: str, params: tuple[str, ...] = ()) -> list[tuple[object, ...]] | None:
+    """The rows ``sql`` selects from someone else's state database at ``path`` (``OtherStates``), or None when that
+    cannot be known: damaged, locked, changed meanwhile, a schema this nerspec does not know (none yet, or newer).
+    Nothing in that state's directory is created, changed or waited on for more than half a second, and no
+    connection outlives the call. An older schema is read as it is, never upgraded: no pragma, no migration.
+
+    SQLite's rules (https://www.sqlite.org/wal.html "Read-Only Databases", uri.html "immutable"), checked here on
+    3.40: a ``mode=ro`` connection to a WAL database whose ``-wal`` and ``-shm`` are absent creates both (and,
+    in a directory it may not write, fails), so such a database (nobody has it open) is opened ``immutable``: no
+    lock, no file. Immutable trusts the file not to change; should a writer start and checkpoint into it during
+    the read, the answer is dropped (the file's inode, size or mtime changed, or a ``-wal`` appeared). With both
+    ``-wal`` and ``-shm`` present (a writer has it open, or one was killed) a plain ``mode=ro`` reader follows
+    the WAL protocol like any reader: it sees what is committed, never blocks the writer, and creates nothing (in
+    a read-only directory it keeps the WAL index in its own memory). A ``-wal`` without its ``-shm`` (a writer in
+    exclusive locking mode) would make a reader create the ``-shm`` or wait: not read. A database in rollback
+    journal mode is read ``mode=ro``: its readers create no file, and one hot journal makes the read fail."""
+    look = _look(path)
+    if look is None:
+        return None
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro" + ("&immutable=1" if look.immutable else "")
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)
-        if 1 <= migrations.current_version(conn) <= migrations.LATEST:
-            return conn
+        with closing(sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)) as conn:
+            if not 1 <= migrations.current_version(conn) <= migrations.LATEST:
+                return None
+            rows = conn.execute(sql, params).fetchall()
     except sqlite3.Error:
-        pass
-    if conn is not None:
-        conn.close()
-    return None
+        return None
+    if look.immutable and _look(path) != look:
+        return None
+    return [tuple(row) for row in rows]

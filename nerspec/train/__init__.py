@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from nerspec.corpus.split import SplitResult
     from nerspec.fingerprints.data import DataFingerprint
     from nerspec.manifest.load import LoadedProject
+    from nerspec.model_meta import ModelMeta
     from nerspec.paths import StatePaths
-    from nerspec.state.sql import JsonObject
     from nerspec.train.loop import ProgressCallback
 
 def __getattr__(name: str) -> object:
@@ -92,7 +92,7 @@ def train_into(
     fingerprint: str,
     data_fp: DataFingerprint,
     progress: ProgressCallback | None = None,
-) -> JsonObject:
+) -> ModelMeta:
     """Train and write the complete artifact into ``staged``, a directory the caller staged (and renames into
     place): ``train`` stages its own; ``nerspec apply`` stages one with its crash points around it."""
     from nerspec.train.artifact import fill_staged

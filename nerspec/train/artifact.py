@@ -29,6 +29,7 @@ from nerspec.artifacts.layout import (
     is_complete,
     read_artifact,
 )
+from nerspec.model_meta import ModelMeta
 from nerspec.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
@@ -68,8 +69,8 @@ def fill_staged(
     training_seconds: float,
     calibration: JsonObject | None = None,
     train_side: list[Document] | None = None,
-) -> JsonObject:
-    """Turn a staging directory holding spaCy's output into an artifact; returns ``meta``."""
+) -> ModelMeta:
+    """Turn a staging directory holding spaCy's output into an artifact; returns its ``meta.json`` record."""
     from nerspec.fingerprints.documents import document_hashes
     from nerspec.fingerprints.model import versions
     from nerspec.languages import project_languages
@@ -90,31 +91,32 @@ def fill_staged(
     atomic.write_text(staged / METRICS, _dump(_metrics(result)))
     if train_side is not None:  # the words training saw: production monitoring's unseen-word share
         _write_vocabulary(staged, train_side)
-    meta = {
-        "fingerprint": fingerprint,
-        "project": manifest.metadata.name,
-        "kind": manifest.kind,
-        "labels": [label.name for label in spec.labels],
-        "language": manifest.metadata.language,
+    # The keys in this order, and only these: meta.json's bytes are part of the artifact's recorded hashes.
+    meta = ModelMeta.new(
+        fingerprint=fingerprint,
+        project=manifest.metadata.name,
+        kind=manifest.kind,
+        labels=[label.name for label in spec.labels],
+        language=manifest.metadata.language,
         # Every language the model was trained for (metadata.language first); serve warns outside them.
-        "languages": project_languages(manifest.metadata.language, corpus.languages()),
-        "multilingual": manifest.metadata.multilingual,
-        "multilabel": spec.multilabel,
-        "threshold": spec.training.threshold,
-        "created": utc_timestamp(),
-        "training_seconds": round(training_seconds, 3),
-        "versions": versions(),
-        "data_fingerprint": data_fp.sha256,
-        "seed": spec.training.seed,
-        "gpu": result.gpu,
-        "expert_config": spec.training.config,
+        languages=project_languages(manifest.metadata.language, corpus.languages()),
+        multilingual=manifest.metadata.multilingual,
+        multilabel=spec.multilabel,
+        threshold=spec.training.threshold,
+        created=utc_timestamp(),
+        training_seconds=round(training_seconds, 3),
+        versions=versions(),
+        data_fingerprint=data_fp.sha256,
+        seed=spec.training.seed,
+        gpu=result.gpu,
+        expert_config=spec.training.config,
         # nerspec.calibration: raw confidence -> probability, fitted on the dev carve (absent: raw scores)
-        "calibration": calibration,
+        calibration=calibration,
         # Entities may overlap: a span categorizer (``nerspec.kinds.artifact_kind``); absent for flat NER.
         **({"overlapping": True} if spec.overlapping else {}),
-    }
+    )
     atomic.fsync_tree(model)
-    atomic.write_text(staged / META, _dump(meta))  # last: its presence marks a complete artifact
+    atomic.write_text(staged / META, _dump(meta.to_json()))  # last: its presence marks a complete artifact
     return meta
 
 

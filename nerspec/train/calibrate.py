@@ -129,11 +129,11 @@ def _outcomes(project: LoadedProject, predictor: Predictor, docs: list[Document]
 def _cross_fitted(
     project: LoadedProject, train_docs: list[Document], init_tok2vec: Path | None
 ) -> Iterator[tuple[list[Document], Predictor]]:
-    """Per fold: (held-out documents, a raw predictor trained on the others); folds by a hash of the id (stable),
-    so every training document is scored once by a model that never saw it."""
-    from nerspec.train.cross_fit import fold_of, train_fold
+    """Per fold: (held-out documents, a raw predictor trained on the others); every training document is scored
+    once by a model that never saw it (``calibration_folds``)."""
+    from nerspec.train.cross_fit import train_fold
 
-    fold = fold_of(train_docs, project.manifest.spec.training.seed, CROSS_FIT_FOLDS, "calibration-fold")
+    fold = calibration_folds(train_docs, project.manifest.spec.training.seed)
     for k in range(CROSS_FIT_FOLDS):
         held = [d for d, f in zip(train_docs, fold) if f == k]
         rest = [d for d, f in zip(train_docs, fold) if f != k]
@@ -142,6 +142,15 @@ def _cross_fitted(
         with tempfile.TemporaryDirectory(prefix="nerspec-cross-fit-") as tmp:
             result = train_fold(project, rest, Path(tmp), init_tok2vec)
             yield held, _raw_predictor(project, result.model_dir)
+
+
+def calibration_folds(train_docs: list[Document], seed: int) -> list[int]:
+    """Each training document's calibration fold, by a hash of its text: copies of one text (a document imported
+    twice, a retweet) are held out together. By id, a fold model scored a copy of what it was trained on, which
+    flatters the out-of-fold scores the map is fitted on."""
+    from nerspec.train.cross_fit import fold_of
+
+    return fold_of(train_docs, seed, CROSS_FIT_FOLDS, "calibration-fold", by_text=True)
 
 
 def _raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.corpus.label_errors import OutOfSample
 from nerspec.corpus.model import Document
 from nerspec.kinds import project_kind
@@ -84,18 +85,19 @@ def _keeps_last_weights(project: LoadedProject, rest: list[Document]) -> bool:
 
 def raw_predictor(project: LoadedProject, model_dir: Path) -> Predictor:
     """A ``Predictor`` over a bare spaCy pipeline of the project (raw scores: no calibration)."""
+    from nerspec.model_meta import ModelMeta
     from nerspec.predict import Predictor
 
     spec = project.manifest.spec
-    meta = {
-        "kind": project.kind,
-        "project": project.name,
-        "labels": [label.name for label in spec.labels],
-        "multilabel": spec.multilabel,
-        "overlapping": spec.overlapping,
-        "threshold": spec.training.threshold,
-        "language": project.manifest.metadata.language,
-    }
+    meta = ModelMeta(
+        kind=project.kind,
+        project=project.name,
+        labels=tuple(label.name for label in spec.labels),
+        multilabel=spec.multilabel,
+        overlapping=spec.overlapping,
+        threshold=spec.training.threshold,
+        language=project.manifest.metadata.language,
+    )
     return Predictor(model_dir.parent, meta, calibrate=False, model_path=model_dir)
 
 
@@ -216,7 +218,7 @@ def _pretrained(project: LoadedProject, paths: StatePaths) -> Path | None:
 
 def read_scores(path: Path, docs: list[Document]) -> list[OutOfSample] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(safeio.read_text(path))
         by_id = data["documents"]
         return [OutOfSample.from_json(by_id[d.id]) for d in docs]
     except (OSError, ValueError, KeyError, TypeError):

@@ -5,6 +5,7 @@ interrupted apply's leftover or a pointer written outside nerspec. Real SQLite f
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -87,10 +88,18 @@ def test_a_second_sqlite_state_using_the_first_ones_models_names_that_state(
 ) -> None:
     run_apply()
     second = StatePaths(tmp_path / "second", artifacts_url=str(state.models))
+    before = _tree(state.root)
+    assert {"state.db"} <= set(before) and not {"state.db-wal", "state.db-shm"} & set(before)  # a closed WAL state
     plan = _plan(tiny, second, parts).projects[0]
+    assert _tree(state.root) == before  # asked, and left exactly as it was: no -wal, no -shm, nothing touched
     assert plan.actions[0].type == "reuse"
     assert "trained by the state state/state.db on this machine" in plan.actions[0].reasons[0]
     assert plan.actions[1].reasons == ["new deployment"]  # its pointers live in its own directory: none yet
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below ``folder`` with its size and modification time."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
 
 
 def test_a_saved_plan_naming_an_other_state_is_not_stale_from_another_directory(
@@ -162,6 +171,8 @@ def test_an_other_state_is_read_without_creating_files_beside_it(tmp_path: Path)
         assert others.deployment_recorded_by("tiny", "production", "a" * 24) == str(sibling / "state.db")
         assert others.model_recorded_by("b" * 24) is None
         assert sorted(p.name for p in sibling.iterdir()) == ["state.db"]  # no -wal, no -shm left by a reader
+        held = [os.path.realpath(fd) for fd in Path("/proc/self/fd").iterdir()] if Path("/proc/self/fd").is_dir() else []
+        assert str((sibling / "state.db").resolve()) not in held  # nothing stays open between questions
     finally:
         others.close()
 
@@ -171,14 +182,17 @@ def test_an_other_state_in_a_write_transaction_is_read_as_committed_and_left_as_
     writer = sqlite3.connect(sibling / "state.db", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # an apply in the demo state, mid-transaction
     writer.execute("UPDATE models SET fingerprint = ?", ("c" * 24,))
+    files = sorted(p.name for p in sibling.iterdir())
     others = OtherStates([sibling])
     try:
         assert others.model_recorded_by("a" * 24) == str(sibling / "state.db")  # what is committed
         assert others.model_recorded_by("c" * 24) is None
+        assert sorted(p.name for p in sibling.iterdir()) == files
     finally:
         others.close()
         writer.execute("ROLLBACK")
         writer.close()
+    assert sorted(p.name for p in sibling.iterdir()) == ["state.db"]  # the writer, last out, removed its WAL
     assert _version(sibling) == migrations.LATEST
 
 

@@ -104,3 +104,20 @@ def test_a_symlinked_output_directory_is_refused(ner_model: Any, tmp_path: Path)
     result = _extract(project, state, source, real)
     assert result.exit_code == 1 and "is a symbolic link" in result.output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_an_empty_input_or_one_inside_the_output_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--input ''` read the whole working directory (other runs' outputs included); `--output` equal to the input
+    directory said 'no input files' beside the input files."""
+    from nerspec.extract.partitions import InputError, list_inputs
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text('{"id": "1", "text": "Alice"}\n')
+    monkeypatch.chdir(corpus)
+    for empty in ("", "   "):
+        with pytest.raises(InputError, match="--input is empty"):
+            list_inputs(empty, exclude=tmp_path / "out")
+    with pytest.raises(InputError, match="inside the output directory"):
+        list_inputs(corpus, exclude=corpus)
+    assert list_inputs(corpus, exclude=corpus / "out") == (corpus, [corpus / "a.jsonl"])

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,3 +141,29 @@ def test_only_plain_plan_requests_are_answered_before_click() -> None:
     for other in (["apply"], ["plan", "-o", "p.json"], ["plan", "--retry", "production"], ["plan", "--help"],
                   ["-q", "plan"], ["plan", "--artifacts", "s3://b/p"], []):
         assert parse(other) is None, other
+
+
+def test_a_damaged_or_forged_verdict_file_is_no_verdict(tmp_path: Path) -> None:
+    from nerspec.fingerprints import sealed
+
+    project, state = applied(tmp_path)
+    full = plan(project, state)
+    file = verdict.verdict_file(state.root)
+    good = file.read_bytes()
+    key = verdict.Request(state=str(state.root), paths=(str(project),), as_json=False).key()
+    forged = {"version": verdict.VERDICT_VERSION, "entries": {key: {"output": "forged", "stats": [1], "names": {},
+                                                                     "sources": {}}}}
+    for damaged in (good[: len(good) // 2], os.urandom(len(good)), good[:-1] + bytes([good[-1] ^ 1]),
+                    sealed.seal(forged), None):
+        file.unlink()
+        if damaged is None:
+            os.mkfifo(file)  # read with a plain open() it would block the plan forever
+        else:
+            file.write_bytes(damaged)
+        answers: list[str | None] = []
+        worker = threading.Thread(target=lambda out=answers: out.append(cached(project, state)), daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+        assert answers == [None], damaged
+    file.unlink()
+    assert plan(project, state) == full and cached(project, state) == full  # rebuilt

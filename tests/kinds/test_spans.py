@@ -9,6 +9,7 @@ from nerspec.corpus.model import Document, Span
 from nerspec.kinds import KINDS, NER_KIND, artifact_kind, kind_key, kind_of, project_kind
 from nerspec.kinds.spans import MAX_SPAN_TOKENS, SPANS_KEY, SpanKind, span_tokens, suggester_sizes
 from nerspec.manifest.load import load_project
+from nerspec.model_meta import ModelMeta
 from nerspec.predictions import to_json
 from tests.manifest.test_schema_overlapping import NER
 
@@ -23,8 +24,8 @@ def test_the_manifest_chooses_the_span_kind(tmp_path: Path) -> None:
     (tmp_path / "nerspec.yaml").write_text(NER.replace("  overlapping: true\n", ""), encoding="utf-8")
     assert project_kind(load_project(tmp_path)) is KINDS[NER_KIND]
     # An artifact says so in its meta; older artifacts (no key) are flat NER.
-    assert artifact_kind({"kind": NER_KIND, "overlapping": True}) is SPANS
-    assert artifact_kind({"kind": NER_KIND}) is kind_of(NER_KIND)
+    assert artifact_kind(ModelMeta(kind=NER_KIND, overlapping=True)) is SPANS
+    assert artifact_kind(ModelMeta.from_json({"kind": NER_KIND}, "meta.json")) is kind_of(NER_KIND)
 
 
 def test_it_is_an_ner_project_everywhere_but_the_model() -> None:

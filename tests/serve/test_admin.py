@@ -211,3 +211,26 @@ def test_a_deployment_of_a_broken_model_keeps_the_old_one_and_removal_unserves(s
     response = httpx.post(server.url + "/projects/people/deployments/broken:analyze",
                           json={"documents": [{"id": "1", "text": "x"}]}, headers={"Ocp-Apim-Subscription-Key": API_KEY})
     assert response.status_code == 404
+
+
+def test_an_upload_without_a_content_type_is_not_read_as_json(server: Server, trained: Any, tmp_path: Path) -> None:
+    """`curl -T model.tar.gz` sends no Content-Type: the upload is still a tarball bounded by the upload limit, not
+    a JSON body over the analyze limit (it was 413 'larger than 8388608 bytes', or 400 'not valid JSON')."""
+    import os
+
+    from nerspec.serve.limits import MAX_BODY_BYTES
+
+    fingerprint = "a7" * 10
+    artifact = _artifact_copy(trained, tmp_path, fingerprint)
+    (artifact / "padding.bin").write_bytes(os.urandom(MAX_BODY_BYTES + 1024))  # incompressible
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(artifact, arcname=".")
+    archive = buffer.getvalue()
+    response = httpx.put(f"{server.url}/admin/projects/uploaded/deployments/untyped",
+                         params={"fingerprint": fingerprint, "sha256": hashlib.sha256(archive).hexdigest()},
+                         content=archive, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60)
+    assert "content-type" not in response.request.headers
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is True
+    undeploy(server.paths, "uploaded", "untyped")

@@ -235,3 +235,15 @@ def test_cancel_before_start_cancels(server: Server) -> None:
 
         time.sleep(0.05)
     assert job.status == "cancelled" and job.tasks[0].status == "cancelled"
+
+
+def test_dollar_paging_parameters_have_the_plain_ones_bounds(http: httpx.Client) -> None:
+    """`$top=0` gave a nextLink with top=0 (refused when followed: a client paging on it never got the rest)."""
+    job_id = _submit(http, [{"id": str(i), "text": "Alice Smith moved to Paris."} for i in range(3)])
+    for name, value in (("$top", "0"), ("$top", "1001"), ("$skip", "1000001"), ("$top", "-1"), ("$skip", "x")):
+        response = http.get(f"{JOBS}/{job_id}", params={**VERSION, name: value})
+        assert response.status_code == 400, (name, value, response.text)
+        assert response.json()["error"]["innererror"]["code"] == "InvalidParameterValue"
+    page = http.get(f"{JOBS}/{job_id}", params={**VERSION, "$top": "2", "$skip": "0"}).json()
+    assert len(page["tasks"]["items"][0]["results"]["documents"]) == 2
+    assert http.get(page["nextLink"]).status_code == 200

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +91,43 @@ def test_job_store_ttl_and_size_bound(server: Server) -> None:
     with pytest.raises(ApiError) as full:
         store.submit(huge)
     assert full.value.status == 429
+
+
+def test_a_jobs_names_count_toward_the_bound_and_finished_jobs_make_room(trained: Any, tmp_path: Path) -> None:
+    """A job's displayName (and task names, ids) stay in memory until it expires: they count toward the store's
+    bound (a 7 MB displayName counted 1 KB), and a new job evicts the oldest finished ones to fit (it got 429
+    while results nobody collected filled the bound, for up to the TTL)."""
+    import httpx
+
+    from nerspec.serve.app import create_app
+    from tests.serve.conftest import make_state, run_server
+
+    paths = make_state(trained, tmp_path / "state")
+    app = create_app(paths, workers=1, poll_interval=0.05, job_max_bytes=1_000_000)
+    task = {"kind": "CustomEntityRecognition", "parameters": {"projectName": "people", "deploymentName": "production"}}
+    body = {"displayName": "n" * 200_000, "analysisInput": {"documents": [{"id": "1", "text": "Alice"}]},
+            "tasks": [task]}
+    for server in run_server(app, paths):
+        with httpx.Client(base_url=server.url, params={"api-version": "2023-04-01"}, timeout=30) as http:
+            first = http.post("/language/analyze-text/jobs", json=body)
+            assert first.status_code == 202, first.text
+            assert http.get(first.headers["operation-location"]).json()["status"] == "succeeded"
+            second = http.post("/language/analyze-text/jobs", json=body)
+            assert second.status_code == 202, second.text
+            assert http.get(second.headers["operation-location"]).json()["status"] == "succeeded"
+            assert http.get(first.headers["operation-location"]).status_code == 404  # evicted to make room
+            assert app.state.nerspec.jobs.count() == 1
+
+
+def test_text_elements_of_ascii_text_with_crlf() -> None:
+    """CR LF is one text element (one grapheme cluster): ASCII text took a shortcut that counted it as two, so
+    every TextElement_v8 offset after a line break was off by one per CRLF."""
+    from nerspec.corpus.offsets import GraphemeIndex
+
+    text = "\r\nAlice Smith\r\n in Paris"
+    alice, paris = text.index("Alice"), text.index("Paris")
+    entities = [PredictedLabel("PERSON", 0.9, alice, 11, "Alice Smith"), PredictedLabel("CITY", 0.9, paris, 5, "Paris")]
+    converted = convert_entities(text, entities, "TextElement_v8")
+    assert [(e.offset, e.length, e.text) for e in converted] == [(1, 11, "Alice Smith"), (17, 5, "Paris")]
+    assert length_in(text, "TextElement_v8") == len(text) - 2
+    assert GraphemeIndex(text).to_codepoint(17) == paris  # the importers' direction too

@@ -47,3 +47,32 @@ def test_postgres(pg_url: str) -> None:
     store = PostgresStore(pg_url)
     _exercise(store)
     store.close()
+
+
+def test_rows_not_written_by_nerspec_are_state_errors_naming_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from nerspec.errors import StateError
+
+    store = SqliteStore(tmp_path / "state.db")
+    store.record_monitoring_documents([_doc(1, 1000.0)])
+    store.close()
+    for predictions in ("not json", '[["PERSON", 0.5, 0]]', '[["PERSON", "high", 0, 5]]', '[["P", 0.5, "0", 5]]', "7"):
+        db = sqlite3.connect(tmp_path / "state.db")
+        with db:
+            db.execute("UPDATE monitoring_documents SET predictions = ?", (predictions,))
+        db.close()
+        store = SqliteStore(tmp_path / "state.db")
+        with pytest.raises(StateError, match=r"logged document \d+ of people/production is malformed"):
+            store.monitoring_documents("people", "production")
+        store.close()
+    db = sqlite3.connect(tmp_path / "state.db")
+    with db:
+        db.execute("INSERT INTO monitoring_settings VALUES ('people', 'production', '[1]', 1.0)")
+    db.close()
+    store = SqliteStore(tmp_path / "state.db")
+    with pytest.raises(StateError, match="monitoring settings of people/production are not a JSON object"):
+        store.monitoring_settings()
+    store.close()

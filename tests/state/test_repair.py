@@ -170,3 +170,21 @@ def test_deployment_row_deleted_by_hand_is_drift(tiny: Any, state: StatePaths, p
     run_apply()
     assert not (state.registry / "tiny" / "staging.json").exists()
     assert not plan_of(tiny, state, parts).changes
+
+
+def test_backup_never_replaces_a_device_a_fifo_or_the_state_database(tmp_path: Path) -> None:
+    """`state backup /dev/null` (run as root) renamed the backup over /dev/null: the device became a file. A backup
+    onto the state's own database replaced it under the running servers, its -wal left beside it."""
+    state = StatePaths(tmp_path / "state")
+    open_store(state).close()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.db"
+    link.symlink_to(state.db)
+    for target, reason in ((fifo, "not a regular file"), (Path(state.db), "the state database itself"),
+                           (link, "the state database itself"), (Path(f"{state.db}-wal"), "the state database")):
+        result = nerspec(state, "state", "backup", str(target))
+        assert result.exit_code == 1 and reason in result.output, result.output
+    assert fifo.is_fifo() and link.is_symlink()
+    result = nerspec(state, "state", "backup", str(tmp_path / "backups" / "state.db"))
+    assert result.exit_code == 0 and (tmp_path / "backups" / "state.db").is_file()

@@ -82,3 +82,25 @@ def test_promote_refuses_a_deployment_that_changed(store: Any) -> None:
         store.rollout_end(_rollout("r1"), action="promote", actor="me", reason="passed",
                           promote=DeploymentRecord("tiny", "production", "new", {"type": "local"}, "t2"))
     assert store.deployments("tiny")["production"].fingerprint == "other"
+
+
+def test_a_malformed_rollout_row_is_a_state_error_naming_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = SqliteStore(tmp_path / "state.db")
+    store.rollout_start(_rollout("r1"), actor="me", reason="canary rollout of new")
+    store.close()
+    for column, value in (("weight", "heavy"), ("weight", 7.5), ("strategy", "blue-green"), ("candidate", b"\xff")):
+        db = sqlite3.connect(tmp_path / "state.db")
+        with db:
+            db.execute("UPDATE rollouts SET weight = 0.2, strategy = 'canary', candidate = 'new'")
+            db.execute(f"UPDATE rollouts SET {column} = ?", (value,))
+        db.close()
+        store = SqliteStore(tmp_path / "state.db")
+        try:
+            with pytest.raises(StateError, match="rollout row of tiny/production is malformed"):
+                store.all_rollouts()
+            with pytest.raises(StateError, match="rollout row of tiny/production is malformed"):
+                store.rollouts("tiny")
+        finally:
+            store.close()

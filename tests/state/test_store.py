@@ -190,3 +190,14 @@ def test_plan_on_a_state_file_that_is_a_directory_exits_1(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["plan", str(project), "--state", str(tmp_path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the state is not a regular file" in result.output
+
+
+def test_every_way_of_listing_models_gives_the_same_absolute_directory(tmp_path: Path) -> None:
+    """Rows keep paths relative to the state root (a moved state still finds its models); every reader resolves
+    them the same way, so a caller never has to know which listing it got."""
+    paths = StatePaths(tmp_path / ".nerspec")
+    with open_store(paths) as store:
+        model_dir = paths.models / "fp1"
+        store.record_model(ModelRecord("people", "fp1", "2024-01-01", "d", str(model_dir)))
+        listed = {m.model_dir for m in (store.get_model("fp1"), *store.models("people"), *store.all_models()) if m}
+    assert listed == {str(model_dir)}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 
 from nerspec.corpus.model import Document
-from nerspec.train.cross_fit import FOLDING, cache_key, fold_of
+from nerspec.train.cross_fit import FOLDING, cache_key, fold_of, read_scores
 
 
 def test_copies_of_one_text_are_held_out_together_by_the_label_error_folds() -> None:
@@ -25,3 +27,11 @@ def test_the_fold_cache_is_keyed_by_how_folds_are_assigned() -> None:
     before = hashlib.sha256(b"fingerprint\x005").hexdigest()[:20]  # the key when folds went by id
     assert cache_key("fingerprint", 5) != before
     assert cache_key("fingerprint", 5) == hashlib.sha256(f"fingerprint\x005\x00{FOLDING}".encode()).hexdigest()[:20]
+
+
+def test_a_fifo_as_the_scores_cache_is_a_cold_cache_not_a_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "scores.json")  # read_scores would block on it forever with a plain open()
+    os.mkdir(tmp_path / "dir.json")
+    docs = [Document(id="a", text="Alice")]
+    assert read_scores(tmp_path / "scores.json", docs) is None
+    assert read_scores(tmp_path / "dir.json", docs) is None

@@ -27,8 +27,8 @@ def test_multilabel_defaults_converge_and_are_calibrated(tmp_path: Path, state) 
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state)
     assert artifact.metrics["stopped"] == "max_steps"  # the budget, not an early stop on a metric that cannot move
-    assert artifact.meta["calibration"]["method"] == "per-class"
-    assert set(artifact.meta["calibration"]["classes"]) == set(TOPICS)
+    assert artifact.meta.calibration_or_empty["method"] == "per-class"
+    assert set(artifact.meta.calibration_or_empty["classes"]) == set(TOPICS)
 
     from nerspec.evaluate.run import evaluate_model
     from nerspec.predict import load

@@ -82,7 +82,7 @@ def test_multilingual_project_trains_one_model_scored_and_gated_per_language(tmp
     assert [f for f in check_corpus(project, corpus, kind_of(project.kind)) if f.severity == "error" or f.code == "span_not_on_tokens"] == []
     split = split_corpus(project, corpus)
     artifact = train(project, corpus, split, paths=StatePaths(tmp_path / "state"))
-    assert artifact.meta["languages"] == ["en", "de", "ja", "ru", "zh"] and artifact.meta["multilingual"] is True
+    assert artifact.meta.languages == ("en", "de", "ja", "ru", "zh") and artifact.meta.multilingual is True
 
     evaluated = evaluate_model(project, corpus, split, artifact.path, ci_resamples=50)
     evaluation = evaluated.to_json()

@@ -31,7 +31,7 @@ def test_ner_artifact_contents_and_progress(make_project, state):
         ["model", "meta.json", "manifest.json", "fingerprints.json", "metrics.json", "vocabulary.json"]
     )
     meta = json.loads((artifact.path / "meta.json").read_text())
-    assert meta == artifact.meta
+    assert meta == artifact.meta.to_json()  # what training returned is what it wrote
     for key in ("fingerprint", "project", "kind", "labels", "language", "multilabel", "threshold", "created",
                 "training_seconds", "versions", "data_fingerprint", "seed"):
         assert key in meta, key
@@ -98,7 +98,7 @@ def test_textcat_end_to_end(make_project, state, multilabel):
                         training={"max_steps": 60, "eval_frequency": 10})
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state)
-    assert artifact.meta["multilabel"] is multilabel
+    assert artifact.meta.multilabel is multilabel
     assert artifact.metrics["score"] > 0.5
 
     from nerspec.predict import load
@@ -142,7 +142,7 @@ def test_expert_config_trains(make_project, state):
     project, corpus, split = load_all(root)
     artifact = train(project, corpus, split, paths=state)
     saved = (artifact.pipeline_dir / "config.cfg").read_text()
-    assert "hidden_width = 32" in saved and artifact.meta["expert_config"] == "expert.cfg"
+    assert "hidden_width = 32" in saved and artifact.meta.expert_config == "expert.cfg"
     assert artifact.metrics["steps"] == 11
 
 

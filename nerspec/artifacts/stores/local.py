@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nerspec import safeio
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError
+from nerspec.model_meta import find_model_meta
 
 if TYPE_CHECKING:
     from nerspec.fingerprints.stat_cache import StatCache
@@ -64,7 +66,7 @@ class LocalArtifactStore:
 
     def read_file(self, fingerprint: str, rel: str) -> bytes | None:
         try:
-            return (self.root / fingerprint / rel).read_bytes()
+            return safeio.read_bytes(self.root / fingerprint / rel)
         except OSError:
             return None
 
@@ -82,13 +84,13 @@ class LocalArtifactStore:
 
     def describe(self, fingerprint: str) -> StoredModel:
         path = self.root / fingerprint
-        meta = layout.read_json(path / layout.META) or {}
-        project = meta.get("project")
+        meta = find_model_meta(path)
+        project = meta.project if meta is not None else None
         try:
             age = time.time() - path.stat().st_mtime
         except OSError:
             age = 0.0
-        return StoredModel(fingerprint, tree_size(path), age, project if isinstance(project, str) else None)
+        return StoredModel(fingerprint, tree_size(path), age, project)
 
     def mark_removal(self, fingerprint: str, project: str | None) -> None:
         from nerspec import atomic

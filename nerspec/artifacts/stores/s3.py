@@ -27,6 +27,7 @@ from nerspec import atomic, progress
 from nerspec.artifacts import layout
 from nerspec.artifacts.stores.base import StoredModel
 from nerspec.errors import ModelNotFoundError, RemoteError
+from nerspec.model_meta import parse_model_meta
 from nerspec.safeio import sha256_file
 
 if TYPE_CHECKING:
@@ -292,11 +293,11 @@ class S3ArtifactStore:
         newest = max(item["LastModified"].timestamp() for item in objects)
         meta = self.read_file(fingerprint, layout.META)
         try:
-            project = json.loads(meta).get("project") if meta is not None else None
-        except (ValueError, AttributeError):
+            project = parse_model_meta(meta, layout.META, strict=False).project if meta is not None else None
+        except ModelNotFoundError:  # a corrupt meta.json: the model is listed without its project
             project = None
         return StoredModel(fingerprint, sum(int(item.get("Size", 0)) for item in objects), time.time() - newest,
-                           project if isinstance(project, str) else None)
+                           project)
 
     def mark_removal(self, fingerprint: str, project: str | None) -> None:
         self._call("marking a removal", self.client.put_object, Bucket=self.bucket,

@@ -23,7 +23,7 @@ from nerspec.serve.jobs.models import (
     TaskRun,
     _now,
 )
-from nerspec.serve.jobs.store import JobStore, job_state
+from nerspec.serve.jobs.store import JobStore, held_bytes, job_state
 from nerspec.serve.limits import check_documents
 from nerspec.serve.units import STRING_INDEX_TYPES, normalize
 
@@ -69,9 +69,9 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
     job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
               created=created, expires=created + timedelta(seconds=ttl_s),
               expires_mono=time.monotonic() + ttl_s, updated=created,
-              size=sum(len(d["text"]) * 4 for d in documents) + 1024,
               doc_order=[d["id"] for d in documents], lengths={d["id"]: len(d["text"]) for d in documents},
               loop=asyncio.get_running_loop(), done=asyncio.Event())
+    job.size = sum(len(d["text"]) * 4 for d in documents) + held_bytes(job)
     return job
 
 
@@ -113,8 +113,8 @@ def router(state: ServeState, store: JobStore) -> APIRouter:
         job = store.get(job_id)
         await _wait_briefly(job)
         params = dict(request.query_params)
-        top = top if top is not None else _int(params.get("$top"))
-        skip = skip or (_int(params.get("$skip")) or 0)
+        top = top if top is not None else _int(params.get("$top"), "$top", 1, 1000)
+        skip = skip or (_int(params.get("$skip"), "$skip", 0, 1_000_000) or 0)
         headers = {} if job.status in TERMINAL else {"Retry-After": "1"}
         return JSONResponse(job_state(job, _base_url(request), api_version, show_stats, top, skip), headers=headers)
 
@@ -149,13 +149,14 @@ async def _wait_briefly(job: Job) -> None:
             pass
 
 
-def _int(value: str | None) -> int | None:
+def _int(value: str | None, name: str, low: int, high: int) -> int | None:
+    """``$top`` / ``$skip``: the bounds of ``top`` / ``skip`` (``$top=0`` made a nextLink that was refused)."""
     if value is None:
         return None
     try:
         number = int(value)
     except ValueError:
-        raise ApiError(400, "InvalidArgument", f"'{value}' is not an integer.", "InvalidParameterValue") from None
-    if number < 0:
-        raise ApiError(400, "InvalidArgument", f"'{value}' must not be negative.", "InvalidParameterValue")
+        raise ApiError(400, "InvalidArgument", f"'{value:.40}' is not an integer.", "InvalidParameterValue") from None
+    if not low <= number <= high:
+        raise ApiError(400, "InvalidArgument", f"{name} must be between {low} and {high}.", "InvalidParameterValue")
     return number

@@ -55,14 +55,15 @@ class JobStore:
             self._jobs.clear()
             self._bytes = 0
 
-    def _purge(self) -> None:
-        """Drop expired jobs, then the oldest finished ones while over the size bound. Caller holds the lock."""
+    def _purge(self, room: int = 0) -> None:
+        """Drop expired jobs, then the oldest finished ones while over the size bound (less ``room``, the size of
+        a job about to come in). Caller holds the lock."""
         now = time.monotonic()
         for job_id in [j.id for j in self._jobs.values() if j.expires_mono <= now]:
             self._drop(job_id)
-        if self._bytes > self.max_bytes:
+        if self._bytes + room > self.max_bytes:
             for job in sorted((j for j in self._jobs.values() if j.status in TERMINAL), key=lambda j: j.created):
-                if self._bytes <= self.max_bytes:
+                if self._bytes + room <= self.max_bytes:
                     break
                 self._drop(job.id)
 
@@ -73,7 +74,7 @@ class JobStore:
 
     def submit(self, job: Job) -> None:
         with self._lock:
-            self._purge()
+            self._purge(room=job.size)
             pending = sum(1 for j in self._jobs.values() if j.status not in TERMINAL)
             if pending >= MAX_PENDING_JOBS or self._bytes + job.size > self.max_bytes:
                 raise ApiError(429, "TooManyRequests", "Too many unfinished jobs; retry later.",
@@ -163,7 +164,7 @@ class JobStore:
         single_label = task.kind in SINGLE_LABEL_TASKS
         client = f"job:{job.id}"
         rollouts = self.state.rollouts
-        candidate = rollouts.get(task.project, task.deployment) if rollouts is not None else None
+        candidate = rollouts.candidate_for(loaded) if rollouts is not None else None
         if candidate is None:
             return analyze_documents(loaded, job.documents, task.unit, 400, single_label=single_label,
                                      scheduler=self.state.scheduler, client=client, monitoring=self.state.monitoring)
@@ -180,7 +181,7 @@ class JobStore:
             status = "failed"
         else:
             status = "partiallyCompleted"
-        size = len(json.dumps([t.results for t in job.tasks])) + 1024
+        size = len(json.dumps([t.results for t in job.tasks])) + held_bytes(job)
         with self._lock:
             job.documents = []  # inputs are not needed any more; results are what the client reads
             self._bytes += size - job.size
@@ -192,6 +193,13 @@ class JobStore:
                 job.loop.call_soon_threadsafe(job.done.set)
             except RuntimeError:  # loop closed: server shutting down
                 pass
+
+
+def held_bytes(job: Job) -> int:
+    """What a job holds besides its texts or results, as long as it is kept: its names and document ids (up to 4
+    bytes a character, as the texts are counted)."""
+    names = [job.display_name or "", *job.doc_order, *(t.name + t.project + t.deployment for t in job.tasks)]
+    return 4 * sum(len(name) for name in names) + 1024
 
 
 def _task_error(code: str, message: str, inner: str | None = None) -> ErrorJSON:
