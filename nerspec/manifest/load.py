@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -78,6 +79,17 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+    except (RuntimeError, OSError):  # a symbolic link loop (RuntimeError before Python 3.13): was exit 70
+        return _unresolved(path)
+
+
+def _unresolved(path: Path) -> str:
+    """``path`` relative to the working directory without following links (which loop)."""
+    try:
+        relative = os.path.relpath(path)
+    except (ValueError, OSError):  # another drive; a working directory that is gone
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def format_path(path: Path_) -> str:

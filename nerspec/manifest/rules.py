@@ -113,8 +113,9 @@ def _known_codec(name: str) -> bool:
         return False
 
 
-# Codecs that turn bytes into bytes (or need extra arguments), not bytes into text.
-_BINARY_CODECS = {"base64", "bz2", "hex", "quopri", "uu", "zlib", "rot-13", "idna", "punycode"}
+# Codecs that turn bytes into bytes (or need extra arguments), not bytes into text; `undefined` refuses every
+# input with a bare UnicodeError (was exit 70 at the first file read).
+_BINARY_CODECS = {"base64", "bz2", "hex", "quopri", "uu", "zlib", "rot-13", "idna", "punycode", "undefined"}
 
 
 _NAME_MAX = 255  # bytes in one path component on Linux, macOS and Windows file systems
@@ -137,7 +138,10 @@ def inside_project(relative: str, project_dir: Path) -> str | None:
     if ".." in PurePosixPath(relative.replace("\\", "/")).parts:
         return f"`{relative}` leaves the project directory (`..` is not allowed)"
     root = project_dir.resolve()
-    resolved = (root / relative).resolve()
+    try:
+        resolved = (root / relative).resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop (Python < 3.13 raises RuntimeError)
+        return f"`{relative}` is a symbolic link loop"
     if resolved != root and root not in resolved.parents:
         return f"`{relative}` resolves outside the project directory (through a symbolic link)"
     return None

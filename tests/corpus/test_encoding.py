@@ -67,13 +67,14 @@ def test_a_wrong_encoding_is_located_and_named(tmp_path: Path) -> None:
     assert "not valid ascii at byte offset 3" in info.value.problems[0].message
 
 
-def test_unknown_codec_is_a_manifest_error_at_its_line(tmp_path: Path) -> None:
-    root = _folders_project(tmp_path, "klingon-8")
+@pytest.mark.parametrize("codec", ["klingon-8", "undefined", "base64"])
+def test_unknown_codec_is_a_manifest_error_at_its_line(tmp_path: Path, codec: str) -> None:
+    root = _folders_project(tmp_path, codec)  # `undefined` is a Python codec that refuses every input
     with pytest.raises(ManifestError) as info:
         load_project(root)
     [problem] = info.value.problems
     assert problem.where == "spec.data[0].encoding" and problem.line == 7
-    assert "unknown text encoding `klingon-8`" in problem.message
+    assert f"unknown text encoding `{codec}`" in problem.message
 
 
 def test_changing_the_encoding_changes_the_data_fingerprint(tmp_path: Path) -> None:

@@ -186,3 +186,31 @@ def test_every_bad_file_of_a_folders_source_is_reported_at_once(tmp_path: Path) 
     assert "data/deep/er/y.txt: expected <class>/<file>.txt" in result.stderr
     assert "data/top.txt: expected <class>/<file>.txt" in result.stderr
     assert result.stderr.splitlines()[-1].endswith("3 data errors")
+
+
+@pytest.mark.parametrize(("location", "expected"), [
+    ("a\0b.txt", "`a\\0b.txt` contains a NUL character"),
+    ("\ud800.txt", "`\\ud800.txt` has a lone surrogate"),
+    ("loop.txt", "`loop.txt` is a symbolic link loop"),
+    ("loops/x.txt", "`x.txt` is a symbolic link loop"),
+], ids=["nul", "surrogate", "file loop", "directory loop"])
+def test_azure_location_no_file_system_holds_is_located(tmp_path: Path, location: str, expected: str) -> None:
+    root = _project(tmp_path, "data/labels.json", "azure")  # each was exit 70 (ValueError, UnicodeEncodeError,
+    _azure(root, location)  # RuntimeError from Path.resolve) in validate, plan, stats and lint
+    (root / "data" / "loop.txt").symlink_to("loop.txt")
+    (root / "data" / "loops").symlink_to("loops")
+    _assert_clear(root, f"data/labels.json: assets.documents[11].location: {expected}", [("validate",)])
+    # apply hashes the files first: a loop is named there, relative to the working directory
+    _assert_clear(root, f"{expected}|spec.data[0].path: `data/{location}` too many levels of symbolic links",
+                  [("apply", "--no-deploy")])
+    _assert_plan_survives(root)
+
+
+def test_azure_documents_that_are_not_a_list_do_not_crash_plan(tmp_path: Path) -> None:
+    root = _project(tmp_path, "data/labels.json", "azure")
+    _azure(root, "d0.txt")
+    labels = json.loads((root / "data" / "labels.json").read_text(encoding="utf-8"))
+    labels["assets"]["documents"] = 5  # plan hashed the files it names before the importer checked: was exit 70
+    (root / "data" / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    _assert_plan_survives(root)
+    _assert_clear(root, "`assets.documents` must be a list", CONTENT_COMMANDS)

@@ -43,3 +43,13 @@ def test_a_config_path_with_a_nul_is_a_located_error(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as caught:
         load_project(tmp_path)
     assert [p.message for p in caught.value.problems] == ["`a\\0.cfg` contains a NUL character, which no file name can hold"]
+
+
+def test_a_data_path_that_is_a_symbolic_link_loop_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "docs.jsonl").symlink_to("docs.jsonl")  # was exit 70: RuntimeError from Path.resolve
+    (tmp_path / "nerspec.yaml").write_text(MANIFEST.replace("PATH", "data/docs.jsonl"), encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        load_project(tmp_path)
+    assert [(p.where, p.message) for p in caught.value.problems] == [
+        ("spec.data[0].path", "`data/docs.jsonl` is a symbolic link loop")]

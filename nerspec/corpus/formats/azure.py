@@ -27,6 +27,7 @@ from nerspec.corpus.formats.common import (
     decode,
     fail,
     lexical_escape,
+    link_escape,
     parse_json,
     read_text,
     shown,
@@ -77,9 +78,10 @@ def referenced_files(path: Path) -> list[Path]:
         raw = json.loads(read_regular(path).decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return files  # the importer (or the fingerprint of `files`) names the problem
-    for doc in _each(_get(_get(raw, "assets", {}), "documents", []) or []):
+    documents = _get(_get(raw, "assets", {}), "documents", [])
+    for doc in documents if isinstance(documents, list) else []:  # `plan` hashes before the importer checks
         location = _get(doc, "location")
-        if isinstance(location, str):
+        if isinstance(location, str) and location and lexical_escape(location) is None:
             files.append(path.parent / location)
     return files
 
@@ -209,7 +211,7 @@ def _entry_documents(reading: _Reading, n: int, doc: JsonValue) -> list[Document
     if not isinstance(location, str) or not location:
         raise fail(path, "document without `location`", where=where)
     file_name = os.path.join(reading.base, location)
-    problem = lexical_escape(location) or _escapes(file_name, reading.root, reading.inside_dirs)
+    problem = lexical_escape(location) or link_escape(file_name, reading.root, reading.inside_dirs)
     if problem:
         raise fail(path, problem, where=f"{where}.location")
     try:
@@ -296,20 +298,6 @@ def _read_document(file_name: str) -> str:
     except UnicodeDecodeError:
         return decode(Path(file_name), data)
     return text[1:] if text.startswith("\ufeff") else text
-
-
-def _escapes(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | None:
-    """Whether a document file leaves the project through a symbolic link (directories cached: 100k files)."""
-    parent = os.path.dirname(file_name)
-    if parent not in inside_dirs:
-        resolved, base = Path(parent).resolve(), root.resolve()
-        inside_dirs[parent] = resolved == base or base in resolved.parents
-    if inside_dirs[parent] and not os.path.islink(file_name):
-        return None
-    resolved, base = Path(file_name).resolve(), root.resolve()
-    if base in resolved.parents:
-        return None
-    return f"`{os.path.basename(file_name)}` resolves outside the project directory"
 
 
 def _language(doc: JsonValue) -> str | None:

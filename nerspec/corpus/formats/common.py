@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -223,6 +224,7 @@ def project_info(project: LoadedProject) -> ProjectInfo:
 # The name is never the identity: exporters that cannot carry an id in the file name record it
 # next to it (``azure.write`` writes an ``id`` field), so sanitising here may lose information freely.
 _UNSAFE = re.compile(r"[^\w.\-]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))})
 MAX_COMPONENT_BYTES = 120  # well under NAME_MAX (255 bytes) with room for ``_N`` and the suffix
 MAX_PATH_BYTES = 200  # leaves room for the export directory inside Windows' and tar's path limits
@@ -305,10 +307,35 @@ def unique_file_names(doc_ids: Iterable[str], suffix: str = ".txt") -> list[str]
 
 
 def lexical_escape(relative: str) -> str | None:
-    """Why a path named inside a data file may not be used (absolute or `..`), without touching the disk."""
+    """Why a path named inside a data file may not be used (absolute, `..`, or a name no file system holds),
+    without touching the disk."""
+    if "\0" in relative:  # the OS refuses it with a ValueError, not an OSError (was exit 70)
+        printable = relative.replace("\0", "\\0")
+        return f"`{printable}` contains a NUL character, which no file name can hold"
+    if not relative.isascii() and _SURROGATE.search(relative):  # JSON's "\ud800": no file name encodes it
+        printable = relative.encode("utf-8", "backslashreplace").decode()
+        return f"`{printable}` has a lone surrogate, which no file name can hold"
     posix = relative.replace("\\", "/")
     if posix.startswith("/") or ":" in posix[:3]:
         return f"`{relative}` is absolute; paths are relative to the labels file"
     if ".." in posix and "/../" in f"/{posix}/":
         return f"`{relative}` leaves the project directory (`..` is not allowed)"
     return None
+
+
+def link_escape(file_name: str, root: Path, inside_dirs: dict[str, bool]) -> str | None:
+    """Why a file named inside a data file may not be read: it leaves ``root`` through a symbolic link, or is a link
+    loop (directories known to stay inside are cached in ``inside_dirs``: 100k files)."""
+    parent = os.path.dirname(file_name)
+    try:
+        if parent not in inside_dirs:
+            resolved, base = Path(parent).resolve(), root.resolve()
+            inside_dirs[parent] = resolved == base or base in resolved.parents
+        if inside_dirs[parent] and not os.path.islink(file_name):
+            return None
+        resolved, base = Path(file_name).resolve(), root.resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop (Python < 3.13 raises RuntimeError): was exit 70
+        return f"`{os.path.basename(file_name)}` is a symbolic link loop"
+    if base in resolved.parents:
+        return None
+    return f"`{os.path.basename(file_name)}` resolves outside the project directory"
