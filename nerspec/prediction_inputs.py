@@ -20,6 +20,7 @@ def read_inputs(lines: Iterable[str], jsonl: bool) -> Iterator[tuple[str, str]]:
 
 def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None) -> Iterator[tuple[str, str, str | None]]:
     """(id, text, language) per non-empty line; a jsonl record's own ``language`` wins over ``language``."""
+    lines = _without_bom(lines)
     if not jsonl:
         for number, line in enumerate(lines, start=1):
             line = line.rstrip("\n")
@@ -45,3 +46,11 @@ def read_records(lines: Iterable[str], jsonl: bool, language: str | None = None)
         except ValueError as exc:
             raise NerspecError(f"line {number}: {exc}") from None
         yield doc_id, text, own or language
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines, less the byte order mark an editor may put first (not JSON, and not part of the first text)."""
+    first = True
+    for line in lines:
+        yield line.removeprefix("\ufeff") if first else line
+        first = False

@@ -70,6 +70,9 @@ def _line_limit(max_chars: int) -> int:
     return 12 * max_chars + 65_536
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _read_jsonl(partition: Partition, max_chars: int) -> Iterator[Row]:
     rel = partition.files[0]
     path = Path(partition.root) / rel
@@ -86,6 +89,8 @@ def _read_jsonl(partition: Partition, max_chars: int) -> Iterator[Row]:
                 yield Row(number - partition.first_line, location, location,
                           error=f"over the size limit: the line is longer than {limit} bytes (--max-chars)")
                 continue
+            if number == 1:  # an editor's byte order mark is not JSON
+                raw = raw.removeprefix(_BOM)
             yield _jsonl_row(number - partition.first_line, location, raw)
 
 
@@ -147,7 +152,7 @@ def _read_txt(partition: Partition, max_chars: int) -> Iterator[Row]:
             yield Row(index, rel, rel, error=f"unreadable: {exc.strerror or exc}")
             continue
         try:
-            text = raw.decode("utf-8")
+            text = raw.removeprefix(_BOM).decode("utf-8")  # a byte order mark is not part of the text
         except UnicodeDecodeError as exc:
             yield Row(index, rel, rel, error=f"invalid UTF-8 at byte {exc.start}")
             continue

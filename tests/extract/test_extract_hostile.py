@@ -121,3 +121,12 @@ def test_an_empty_input_or_one_inside_the_output_is_refused(tmp_path: Path, monk
     with pytest.raises(InputError, match="inside the output directory"):
         list_inputs(corpus, exclude=corpus)
     assert list_inputs(corpus, exclude=corpus / "out") == (corpus, [corpus / "a.jsonl"])
+
+
+def test_a_byte_order_mark_is_neither_json_nor_text(tmp_path: Path) -> None:
+    rows = _rows(tmp_path, [b'\xef\xbb\xbf{"id": "1", "text": "Alice"}', b'{"id": "2", "text": "Bob"}'])
+    assert [(r.id, r.text, r.error) for r in rows] == [("1", "Alice", None), ("2", "Bob", None)]
+    (tmp_path / "in" / "docs.jsonl").unlink()
+    (tmp_path / "in" / "note.txt").write_bytes(b"\xef\xbb\xbfAlice in Paris\r\n")
+    [row] = [row for p in plan_partitions(tmp_path / "in", 100) for row in read_rows(p)]
+    assert row.text == "Alice in Paris\r\n" and row.error is None
