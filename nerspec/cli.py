@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from nerspec.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, NerspecError, ProblemsError
+from nerspec.escape import terminal
 from nerspec.redact import redact
 from nerspec.version import __version__
 
@@ -51,7 +52,7 @@ class NerspecGroup(click.Group):
             return super().invoke(ctx)
         except ProblemsError as exc:
             for problem in exc.problems:
-                click.echo(redact(str(problem)), err=True)
+                click.echo(redact(terminal(problem)), err=True)  # data's control characters shown, not run
             summary = exc.summary or f"{len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}"
             click.secho(f"error: {summary}", fg="red", err=True)
             ctx.exit(exc.exit_code)

@@ -39,6 +39,28 @@ def flag_bidi(text: str) -> str:
     return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
+# What a terminal acts on rather than shows: C0 controls (ESC starts colour, cursor and screen-clearing sequences),
+# DEL, C1 controls (U+009B is a one-character CSI) and the line and paragraph separators.
+_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def terminal(value: object) -> str:
+    """One line for a terminal or log: every control character shown as its escape (``\\x1b``, ``\\n``) and
+    bidirectional overrides flagged, so text from data can neither restyle, move the cursor, clear the screen,
+    nor start what reads as a line of its own (``file:1:1: ...``)."""
+    text = str(value)
+    if text.isprintable():  # the common case (non-ASCII letters included) costs one scan
+        return text
+    return flag_bidi(_TERMINAL_CONTROL.sub(_control_escape, text))
+
+
+def _control_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED_CONTROLS.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
 def _one_line(text: str) -> str:
     text = flag_bidi(_CONTROL.sub("", text))
     return _NEWLINES.sub(" ", text).replace("\t", " ")

@@ -105,8 +105,10 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
         say(f"{model.project}: {'verifying' if present else 'copying'} {model.fingerprint[:12]}")
         # A model the target trained itself may have other files (training is not bit-for-bit reproducible
         # everywhere): the target's are checked against its own record, never replaced by the source's.
-        files = model.artifact_files if recorded is None else recorded.artifact_files
-        if files == model.artifact_files:
+        # A target row from before file lists were recorded names none: it is the source's model, check those.
+        files = recorded.artifact_files if recorded is not None and recorded.artifact_files else model.artifact_files
+        same_files = files == model.artifact_files
+        if same_files:
             store.publish(model.fingerprint, local, files)
         report.files_verified += _verify(store, model.fingerprint, files)
         if not present:
@@ -114,8 +116,9 @@ def _copy_models(source: StatePaths, target: StatePaths, src: Store, dst: Store,
             pause("migrate-model")  # test-only crash point: the model recorded, its evaluations not yet
         # A model already there keeps its record and its evaluations (the target may have evaluated it since); it
         # only gets those it lacks: a migration killed between the model's record and its evaluations.
+        # The source's evaluations measured the source's files: none for a model the target trained to other bytes.
         there = dst.evaluations(model.fingerprint) if present else {}
-        for key, evaluation in src.evaluations(model.fingerprint).items():
+        for key, evaluation in (src.evaluations(model.fingerprint) if same_files else {}).items():
             if key not in there:
                 dst.record_evaluation(model.project, model.fingerprint, key, evaluation)
         if present:

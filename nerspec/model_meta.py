@@ -15,12 +15,12 @@ import the artifacts layer.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nerspec import strict_json
 from nerspec.errors import ModelNotFoundError
 from nerspec.safeio import read_bytes
 
@@ -129,8 +129,8 @@ def read_model_meta(model_dir: Path) -> ModelMeta:
 def parse_model_meta(data: bytes, path: Path | str, *, strict: bool = True) -> ModelMeta:
     """The record of ``meta.json``'s bytes (an object store's copy, say); ``ModelNotFoundError`` as above."""
     try:
-        parsed = json.loads(data.decode("utf-8"))
-    except ValueError as exc:  # not JSON, or not UTF-8
+        parsed = strict_json.loads(data.decode("utf-8"))  # a bounded depth: nesting is an error, not a RecursionError
+    except ValueError as exc:  # not JSON, not UTF-8, or nested too deep
         raise ModelNotFoundError(f"{path} is corrupt: {exc}") from None
     return ModelMeta.from_json(parsed, path, strict=strict)
 

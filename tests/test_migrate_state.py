@@ -353,8 +353,25 @@ def test_migrate_leaves_the_files_of_a_model_the_target_recorded_with_other_file
         (model,) = store.models("tiny")
         weights = Path(model.model_dir) / "model" / "weights.bin"
         weights.write_bytes(b"trained on the target")
+        store.forget_model(model.fingerprint)  # recorded anew, as its own training would: no evaluations yet
         store.record_model(replace(model, artifact_files={**model.artifact_files,
                                                           "model/weights.bin": sha256_file(weights)}))
     report = migrate_state(state, target)
     assert (report.models_copied, report.models_present) == (0, 1)
     assert weights.read_bytes() == b"trained on the target"
+    with open_store(target) as store:
+        assert store.evaluations(model.fingerprint) == {}  # the source's measured the source's bytes
+
+
+def test_migrate_again_checks_the_source_files_of_a_target_row_that_names_none(state: StatePaths, run_apply: Any,
+                                                                               tmp_path: Path) -> None:
+    """A row from before file lists were recorded: checked against the source's list (with none to check, the
+    verification could never pass and "run the migration again" never helped)."""
+    run_apply()
+    target = StatePaths(tmp_path / "moved")
+    migrate_state(state, target)
+    with open_store(target) as store:
+        (model,) = store.models("tiny")
+        store.record_model(replace(model, artifact_files={}))
+    report = migrate_state(state, target)
+    assert (report.models_copied, report.models_present) == (0, 1) and report.files_verified > 0

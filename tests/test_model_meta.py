@@ -90,6 +90,11 @@ def test_a_missing_unreadable_or_non_json_meta_is_a_located_error(tmp_path: Path
         read_model_meta(tmp_path)
     with pytest.raises(ModelNotFoundError, match=r"^s3/meta\.json is corrupt: not a JSON object"):
         parse_model_meta(b"[]", "s3/meta.json")
+    deep = b"[" * 200_000 + b"]" * 200_000  # past Python's recursion limit: was a RecursionError (exit 70)
+    (tmp_path / "meta.json").write_bytes(deep)
+    with pytest.raises(ModelNotFoundError, match=r"meta\.json is corrupt: .*nested"):
+        read_model_meta(tmp_path)
+    assert find_model_meta(tmp_path) is None
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")

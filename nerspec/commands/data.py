@@ -15,6 +15,7 @@ import click
 from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
 from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, ManifestError, NerspecError, Problem
+from nerspec.escape import terminal
 from nerspec.paths import StateChoice
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _print_warnings(warnings: list[Finding]) -> None:
     for finding in warnings:
         shown[finding.code] += 1
         if shown[finding.code] <= MAX_PER_CODE:
-            click.echo(str(finding.problem()))
+            click.echo(terminal(finding.problem()))
     for code, count in shown.items():
         if count > MAX_PER_CODE:
             click.echo(f"... and {count - MAX_PER_CODE} more `{code}` warnings (--json lists all)")
@@ -317,7 +318,7 @@ def lint(paths: tuple[Path, ...], label_errors: bool, folds: int, min_score: flo
         everything.extend({"project": project.name, **f.to_dict()} for f in findings)
         if not as_json:
             for finding in findings:
-                click.echo(str(finding.problem()))
+                click.echo(terminal(finding.problem()))
             click.echo(f"{project.name}: {len(findings)} lint finding{'s' if len(findings) != 1 else ''}")
     if as_json:
         echo_json({"findings": everything})
@@ -374,12 +375,12 @@ def agreement_lines(name: str, found: Agreement, top: int) -> list[str]:
     lines = [f"{name}: annotators agree at {figure} over {found.annotated} documents with several annotators"]
     for pair in found.pairs:
         value = f"F1 {pair.f1:.3f}" if pair.f1 is not None else f"kappa {pair.kappa:.3f}" if pair.kappa is not None else "-"
-        lines.append(f"  {pair.a} / {pair.b}: {value} ({pair.documents} documents)")
+        lines.append(terminal(f"  {pair.a} / {pair.b}: {value} ({pair.documents} documents)"))
     for label, f1 in found.per_label.items():
         lines.append(f"  {label}: F1 {'-' if f1 is None else f'{f1:.3f}'}")
     lines.append(f"  {len(found.documents)} document{'s' if len(found.documents) != 1 else ''} to adjudicate"
                  + (":" if found.documents else ""))
-    lines.extend(f"    {d.id} ({', '.join(d.annotators)}: {d.labelings} labelings)" for d in found.documents[:top])
+    lines.extend(terminal(f"    {d.id} ({', '.join(d.annotators)}: {d.labelings} labelings)") for d in found.documents[:top])
     return lines
 
 
@@ -391,7 +392,7 @@ def label_error_lines(report: LabelErrorReport, top: int) -> list[str]:
     for error in report.errors[:top]:
         doc = report.documents[error.id]
         finding = at_document(doc, "warning", f"label_{error.kind}", error.describe(doc.text), error.start, error.end)
-        lines.append(str(finding.problem()))
+        lines.append(terminal(finding.problem()))
     return lines
 
 

@@ -11,6 +11,7 @@ import click
 
 from nerspec.commands.common import echo_json, json_option, state_option
 from nerspec.corpus.formats import names
+from nerspec.escape import terminal
 from nerspec.paths import StateChoice
 
 # The formats pre-labels are written in (the table's `drafts`), Label Studio first as always
@@ -151,9 +152,9 @@ def next_command(
         + (f"; {batch.already_labeled} already labeled, skipped" if batch.already_labeled else "")
     )
     for n, pick in enumerate(batch.picks, start=1):
-        click.echo(f"{n:>4}. {pick.id}  score {pick.score:.3f}")
+        click.echo(terminal(f"{n:>4}. {pick.id}  score {pick.score:.3f}"))
         for reason in pick.reasons:
-            click.echo(f"        {reason}")
+            click.echo(terminal(f"        {reason}"))
     if output is not None:
         click.echo(f"wrote {len(batch.picks)} drafts to {output}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 
 from nerspec.corpus.model import Annotation, Document
+from nerspec.errors import DataError, Problem
 
 LATEST, MAJORITY = "latest", "majority"
 
@@ -22,9 +23,12 @@ def merge_by_annotator(documents: list[Document]) -> list[Document]:
     """Records of one document by several annotators as one document with all their annotations, in file order.
 
     A reader marks a record's annotator with a single ``Annotation`` (Prodigy's ``_annotator_id``, doccano's
-    ``user``); records without one are left as they are (a duplicate id stays a validation error)."""
+    ``user``); records without one are left as they are (a duplicate id stays a validation error). Records of one id
+    whose texts differ are a ``DataError``, each located: their offsets count different texts, so merging them put
+    one annotator's spans on another's text."""
     merged: dict[str, Document] = {}
     out: list[Document] = []
+    problems: list[Problem] = []
     for doc in documents:
         if len(doc.annotations) != 1 or doc.status:
             out.append(doc)
@@ -33,13 +37,25 @@ def merge_by_annotator(documents: list[Document]) -> list[Document]:
         if first is None:
             merged[doc.id] = doc
             out.append(doc)
+        elif first.text != doc.text:
+            problems.append(_other_text(doc, first))
         else:
             first.annotations.append(doc.annotations[0])
             first.spans, first.labels = list(doc.spans), list(doc.labels)  # the latest so far
+    if problems:
+        raise DataError(problems)
     for doc in merged.values():
         if len(doc.annotations) < 2:
             doc.annotations = []
     return out
+
+
+def _other_text(doc: Document, first: Document) -> Problem:
+    shown = doc.id.encode("utf-8", "backslashreplace").decode()
+    where = f"line {first.line}" if first.line else "an earlier record"
+    return Problem(doc.location, doc.line, 1 if doc.line else 0, f"document {shown!r}", (
+        f"annotator `{doc.annotations[0].annotator}` labeled a different text than {where} under the same id "
+        "(each annotator's offsets count their own text: give the documents different ids, or fix the text)"))
 
 
 def apply_rule(documents: list[Document], rule: str) -> list[Document]:

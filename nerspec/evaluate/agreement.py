@@ -70,15 +70,17 @@ class Agreement:
 def agreement(docs: Sequence[Document], spans: bool, multilabel: bool = False) -> Agreement:
     """Agreement over every document of ``docs`` that several annotators labeled."""
     shared = [(doc, _newest(doc.annotations)) for doc in docs if len({a.annotator for a in doc.annotations}) > 1]
-    names = sorted({name for _, by in shared for name in by})
+    # Each document's own pairs, not every pair of every annotator per document: a crowd of 600 annotators, three
+    # per document, made 180,000 pairs each scanning all 3,000 documents (38 s; quadratic in the crowd's size).
+    together: dict[tuple[str, str], list[tuple[Annotation, Annotation]]] = defaultdict(list)
+    for _, by in shared:
+        for a, b in combinations(sorted(by), 2):
+            together[a, b].append((by[a], by[b]))
     pairs: list[PairAgreement] = []
     overall = _Counts()
     per_label: dict[str, _Counts] = defaultdict(_Counts)
     kappas: list[tuple[float, int]] = []
-    for a, b in combinations(names, 2):
-        both = [(by[a], by[b]) for _, by in shared if a in by and b in by]
-        if not both:
-            continue
+    for (a, b), both in sorted(together.items()):
         counts = _Counts()
         for x, y in both:
             _count_spans(x.spans, y.spans, counts, overall, per_label)

@@ -37,7 +37,8 @@ from fastapi.responses import JSONResponse
 
 from nerspec import atomic
 from nerspec.deploy import local
-from nerspec.errors import DeployError
+from nerspec.errors import DeployError, ModelNotFoundError
+from nerspec.model_meta import read_model_meta
 from nerspec.serve.errors import ApiError
 from nerspec.serve.registry import read_meta
 
@@ -214,7 +215,10 @@ def install(state: ServeState, project: str, deployment: str, fingerprint: str, 
             unpack(archive, staged)
             if not local.is_complete(staged):
                 raise DeployError("archive lacks meta.json or model/ at its top level")
-            claimed = read_meta(staged).fingerprint
+            try:  # strict: a meta.json the loader would refuse is refused before it takes the fingerprint's place
+                claimed = read_model_meta(staged).fingerprint
+            except ModelNotFoundError as exc:
+                raise DeployError(f"the uploaded archive's {exc}") from None
             if claimed and claimed != fingerprint:
                 raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
             from nerspec.state.crashpoints import pause  # test-only crash point

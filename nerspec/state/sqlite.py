@@ -54,7 +54,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
     # that is moved, or restored from a backup elsewhere, still finds its models. Rows written before keep
     # their absolute paths and still work.
     def _relative(self, model_dir: str) -> str:
-        if str(self.path) == ":memory:":
+        if str(self.path) == ":memory:" or "://" in model_dir:  # an artifact store's URL is not a path
             return model_dir
         import os
 
@@ -63,7 +63,7 @@ class SqliteStore(MonitoringTables, SplitSideTables):
         return os.path.relpath(path, root) if path.startswith(root + os.sep) else model_dir
 
     def _absolute(self, record: ModelRecord) -> ModelRecord:
-        if Path(record.model_dir).is_absolute() or str(self.path) == ":memory:":
+        if Path(record.model_dir).is_absolute() or str(self.path) == ":memory:" or "://" in record.model_dir:
             return record
         from dataclasses import replace
 

@@ -126,10 +126,11 @@ def read_only_rows(path: Path, sql: str, params: tuple[str, ...] = ()) -> list[t
     a read-only directory it keeps the WAL index in its own memory). A ``-wal`` without its ``-shm`` (a writer in
     exclusive locking mode) would make a reader create the ``-shm`` or wait: not read. A database in rollback
     journal mode is read ``mode=ro``: its readers create no file, and one hot journal makes the read fail."""
+    path = Path(path).resolve()  # a linked state.db: its writer's -wal and -shm are beside the file, not the link
     look = _look(path)
     if look is None:
         return None
-    uri = f"{Path(path).resolve().as_uri()}?mode=ro" + ("&immutable=1" if look.immutable else "")
+    uri = f"{path.as_uri()}?mode=ro" + ("&immutable=1" if look.immutable else "")
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)) as conn:
             if not 1 <= migrations.current_version(conn) <= migrations.LATEST:

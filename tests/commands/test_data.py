@@ -154,3 +154,20 @@ def test_validate_reports_a_broken_manifest_and_the_other_projects_data_errors_a
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert "broken/nerspec.yaml" in result.stderr and "'randm' is not one of" in result.stderr
         assert "bad-data/data/docs.jsonl:1:1: x[0:9]: span 0..9 is outside the text" in result.stderr
+
+
+def test_control_characters_from_data_are_shown_not_sent_to_the_terminal(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    docs = [{"id": f"d{i}", "text": f"Alice number {i} left.", "spans": [[0, 5, "Person"]]} for i in range(11)]
+    hostile = "\x1b[2J\x1b[Hx\nfake.jsonl:1:1: all good"  # clears the screen, then forges a line of its own
+    docs.append({"id": hostile, "text": "Bob \x9b31mleft\u202e.", "spans": [[0, 3, "ORG"]]})  # error: undeclared
+    docs.append({"id": "w\x1b[8m", "text": "Carol left.", "spans": [[0, 6, "Person"]]})  # warning: whitespace
+    write_jsonl(root / "data" / "docs.jsonl", docs)
+    write_manifest(root, ner_manifest(data="{name: main, format: jsonl, path: data/docs.jsonl}"))
+    result = CliRunner().invoke(cli, ["validate", str(root)], color=True)  # as on a terminal: click keeps escapes
+    assert result.exit_code == 1, result.output
+    # was: the raw ESC sequences (and a one-character CSI, U+009B) reached the terminal, the newline split the line
+    assert not any(c in result.output for c in ("\x1b[2J", "\x1b[8m", "\x9b", "\u202e", "\nfake")), result.output
+    assert "\\x1b[2J\\x1b[Hx\\nfake.jsonl:1:1: all good[0:3]: entity type `ORG` is not declared" in result.stderr
+    assert "[Bob] \\x9b31mleft[U+202E]." in result.stderr
+    assert "data/docs.jsonl:13:1: w\\x1b[8m[0:6]: warning: Person span has leading or trailing whitespace" in result.stdout

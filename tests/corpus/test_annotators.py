@@ -129,3 +129,15 @@ def test_doccano_1x_annotations_carry_their_user_per_span_or_class(tmp_path: Pat
         {"label": "billing", "user": "ann"}, {"label": "bug", "user": "bob"}, {"label": 4, "user": "bob"}]}) + "\n")
     [read] = doccano.read(classes)
     assert [(a.annotator, a.labels) for a in read.annotations] == [("ann", ("billing",)), ("bob", ("bug", "4"))]
+
+
+def test_records_of_one_id_with_different_texts_are_located_errors_not_merged(tmp_path: Path) -> None:
+    project = write_project(tmp_path, None)
+    records = [{"id": 9, "text": TEXT, "label": [[0, 3, "PER"]], "user": "ann@x"},
+               {"id": 9, "text": "Bob went to Rome.", "label": [[0, 3, "PER"]], "user": "bob@x"}]
+    (project / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = CliRunner().invoke(cli, ["validate", str(project)])
+    # was: bob's [0:3] put on ann's text ("Ann"), valid, and `lint --agreement` compared spans of two texts
+    assert result.exit_code == 1, result.output
+    assert "d.jsonl:2:1: document '9': annotator `bob@x` labeled a different text than line 1 under the same id" in (
+        result.output), result.output

@@ -208,3 +208,19 @@ def test_docbin_export_of_overlapping_spans_is_a_clear_error(tmp_path: Path) -> 
     docs = [Document("x", "abc def ghi", [Span(0, 5, "Person"), Span(2, 7, "City")])]
     with pytest.raises(DataError, match="`x` has overlapping spans"):
         docbin.write(docs, tmp_path, NER)
+
+
+def test_labelstudio_reports_every_bad_task_at_once_in_the_files_words(tmp_path: Path) -> None:
+    good = {"data": {"text": "Alice"}, "annotations": [{"result": []}]}
+    region = {"type": "labels", "value": {"start": "a", "end": 1, "labels": ["Person"]}}
+    tasks = [good, 5, good, {"data": {"text": "Bob"}, "annotations": [{"result": [7]}]},
+             {"data": {"text": "Eve"}, "annotations": [{"result": [region]}]}]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    with pytest.raises(DataError) as caught:  # was: only the first bad task, and Python's words for a region
+        labelstudio.read(path)
+    assert [(p.where, p.message) for p in caught.value.problems] == [
+        ("[1]", "each task must be an object with a `data` object"),
+        ("[3].annotations", "malformed result region: a result region and its `value` must be objects, not int"),
+        ("[4].annotations", "malformed result region: `start` must be an integer, not 'a'"),
+    ]

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nerspec.escape import ZWSP, md_code, md_text, mermaid_text
+from nerspec.escape import ZWSP, md_code, md_text, mermaid_text, terminal
 from nerspec.report import MARKER, render
 from tests.report.runs import load_fixture
 
@@ -124,3 +124,11 @@ def test_bidi_overrides_are_flagged_not_rendered() -> None:
     run["projects"][0]["name"] = "evil\u202eproject"
     for fmt in ("md", "html"):
         assert "\u202e" not in render(run, fmt)
+
+
+def test_terminal_shows_control_characters_and_flags_bidi_but_keeps_text() -> None:
+    assert terminal("Zoë 北京 😀 plain") == "Zoë 北京 😀 plain"
+    assert terminal("a\x1b[2Jb\x9b1m\x85\x00\x7f") == "a\\x1b[2Jb\\x9b1m\\x85\\x00\\x7f"
+    assert terminal("x\ny\r\tz\u2028") == "x\\ny\\r\\tz\\u2028"
+    assert terminal("exe.\u202etxt") == "exe.[U+202E]txt"
+

@@ -118,21 +118,34 @@ def test_readyz_reports_a_refused_deployment_and_requests_get_an_error(server: S
     assert httpx.get(server.url + "/readyz").status_code == 200  # ready again once nothing fails
 
 
-def test_admin_upload_the_server_cannot_load_does_not_switch(server: Server) -> None:
-    fingerprint = "badbad" * 4
+def _upload(server: Server, fingerprint: str, meta: dict[str, object]) -> httpx.Response:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in (("meta.json", json.dumps({"fingerprint": fingerprint, "kind": "NERProject"}).encode()),
+        for name, data in (("meta.json", json.dumps(meta).encode()),
                            ("model/config.cfg", b"[nlp]\nthis is not a spaCy config\n")):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     archive = buffer.getvalue()
+    return httpx.put(f"{server.url}/admin/projects/people/deployments/production",
+                     params={"fingerprint": fingerprint, "sha256": hashlib.sha256(archive).hexdigest()},
+                     content=archive, headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
+                                               "content-type": "application/gzip"}, timeout=60)
+
+
+def test_admin_upload_the_server_cannot_load_does_not_switch(server: Server) -> None:
+    fingerprint = "badbad" * 4
     before = local.read_pointer(server.paths, "people", "production")
-    response = httpx.put(f"{server.url}/admin/projects/people/deployments/production",
-                         params={"fingerprint": fingerprint, "sha256": hashlib.sha256(archive).hexdigest()},
-                         content=archive, headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
-                                                   "content-type": "application/gzip"}, timeout=60)
+    response = _upload(server, fingerprint, {"fingerprint": fingerprint, "kind": "NERProject"})
     assert response.status_code == 400 and "cannot load" in response.text, response.text
     assert local.read_pointer(server.paths, "people", "production") == before  # never switched
     assert server.app.state.nerspec.registry.get("people", "production").fingerprint == before["fingerprint"]
+
+
+def test_an_upload_whose_meta_the_loader_would_refuse_is_not_kept(server: Server) -> None:
+    """Kept under its fingerprint, a later good upload of that fingerprint would find it "complete", skip
+    unpacking and fail again."""
+    fingerprint = "badbae" * 4
+    response = _upload(server, fingerprint, {"fingerprint": 123, "kind": "NERProject"})
+    assert response.status_code == 400 and "`fingerprint`" in response.text, response.text
+    assert not local.artifact_dir(server.paths, fingerprint).exists()

@@ -118,6 +118,17 @@ def test_a_state_a_writer_has_open_is_read_as_committed_without_a_file_added(wri
     assert _open_files_of(db) == [] and sorted(_listing(db.parent)) == ["state.db"]
 
 
+def test_a_linked_state_is_read_beside_its_file_where_its_writer_keeps_the_wal(writer: sqlite3.Connection,
+                                                                              tmp_path: Path) -> None:
+    """Looked for beside the link, the -wal is absent: the file would be opened immutable and the writer's
+    committed rows silently missed."""
+    link = tmp_path / "elsewhere" / "state.db"
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "demo" / "state.db")
+    assert read_only_rows(link, MODELS) == [("a" * 24,), ("b" * 24,)]
+    assert sorted(_listing(link.parent)) == ["state.db"]
+
+
 def test_a_wal_without_its_shm_is_not_read_and_no_shm_is_made(writer: sqlite3.Connection, tmp_path: Path) -> None:
     """A -wal alone (a writer in exclusive locking mode, or a -shm removed): a reader would create the -shm, or wait
     on the writer: unknown, at once, and the directory as it was."""

@@ -36,3 +36,17 @@ def test_a_model_changed_in_the_bucket_is_drift_and_is_trained_again(
     assert any("model files of" in r for r in plan.actions[1].reasons)
     apply(tiny.load(), machine_b, parts=parts)  # B rebuilds it and publishes intact files again
     assert not _plan(tiny, machine_a, parts).changes
+
+
+def test_a_sqlite_state_with_models_in_s3_plans_nothing_after_apply(
+    tiny: Any, parts: Any, tmp_path: Path, s3_bucket: str
+) -> None:
+    """The SQLite state keeps local model directories relative to its root; an S3 location is a URL, not a path,
+    and must be read back as written (read as ``<root>/s3:/bucket/...`` every plan found the model "changed or
+    deleted outside nerspec" and trained it again)."""
+    paths = StatePaths(tmp_path / "state", artifacts_url=s3_bucket)
+    apply(tiny.load(), paths, parts=parts)
+    with open_store(paths) as store:
+        listed = {m.model_dir for m in (*store.all_models(), *store.models(tiny.load()[0].name))}
+    assert listed and all(d.startswith(s3_bucket) for d in listed)
+    assert not _plan(tiny, paths, parts).changes

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NotRequired, TypeAlias, TypedDict
 
 from nerspec.corpus.annotators import LATEST, disagreement
 from nerspec.corpus.formats.common import (
+    MAX_PROBLEMS,
     MAX_SPANS_PER_DOCUMENT,
     ProjectInfo,
     at,
@@ -37,6 +38,7 @@ from nerspec.corpus.formats.common import (
 from nerspec.corpus.formats.jsonl import SIDES
 from nerspec.corpus.model import Annotation, Document, Span
 from nerspec.corpus.offsets import OffsetError, Utf16Index
+from nerspec.errors import DataError, Problem
 from nerspec.languages import normalize
 from nerspec.strict_json import duplicate_note
 
@@ -106,7 +108,17 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     if not isinstance(tasks, list):
         raise fail(path, "not a Label Studio export: expected a list of tasks")
     where = shown(path)
-    documents = [_task(task, n, path, where) for n, task in enumerate(tasks)]
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for n, task in enumerate(tasks):  # every bad task at once, as the other formats report them
+        try:
+            documents.append(_task(task, n, path, where))
+        except DataError as exc:
+            problems.extend(exc.problems)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    if problems:
+        raise DataError(problems)
     if parsed.duplicates and documents:  # JSON keeps no positions: the file's first document carries the warning
         documents[0].warnings.append(duplicate_note(parsed.duplicates))
     return documents
@@ -157,9 +169,11 @@ def _list(value: JsonValue) -> list[JsonValue]:
 
 
 def _get(value: object, key: str) -> JsonValue:
-    """``value.get(key)`` on a region not checked yet: a region that is not an object fails as ``.get`` does
-    (``AttributeError``), which ``_task`` locates."""
-    return value.get(key)  # type: ignore[attr-defined]
+    """``value.get(key)`` on a region not checked yet: a region (or its ``value``) that is not an object is a
+    ``TypeError`` in the file's words, which ``_task`` locates."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a result region and its `value` must be objects, not {type(value).__name__}")
+    return value.get(key)
 
 
 def _has(value: object, key: str) -> bool:
