@@ -198,3 +198,16 @@ def test_predict_with_a_model_whose_meta_json_is_not_an_object_is_exit_1(tmp_pat
     (tmp_path / "model" / "meta.json").write_text(meta, encoding="utf-8")
     result = CliRunner().invoke(cli, ["predict", "--model", str(tmp_path / "model"), "Alice"])
     assert result.exit_code == 1 and "meta.json is corrupt" in result.output, result.output
+
+
+@pytest.mark.parametrize("make", ["directory", "fifo"])
+def test_serve_refuses_a_state_database_that_is_not_a_file(tmp_path: Path, make: str) -> None:
+    """It started and answered 'ready' with no deployment, as if the state were empty (a subprocess: it served
+    until killed)."""
+    db = tmp_path / "state" / "state.db"
+    db.parent.mkdir()
+    db.mkdir() if make == "directory" else os.mkfifo(db)
+    result = subprocess.run([sys.executable, "-m", "nerspec", "serve", "--port", "0", "--state", str(db.parent)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "the state is not a regular file" in result.stderr and "Traceback" not in result.stderr

@@ -28,6 +28,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import threading
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypedDict
@@ -203,27 +204,60 @@ class _Budget(io.RawIOBase):
         return data
 
 
+_INSTALLING = threading.Lock()  # one upload installs at a time: a leftover is replaced, never under another's load
+
+
 def install(state: ServeState, project: str, deployment: str, fingerprint: str, archive: IO[bytes],
             ) -> dict[str, object]:
-    """Blocking: unpack (unless this fingerprint is already stored), switch the pointer, load the model."""
-    paths = state.paths
-    final = local.artifact_dir(paths, fingerprint)
-    if not local.is_complete(final):
-        if final.exists():  # a leftover that is not an artifact: replace it rather than trust it
-            shutil.rmtree(final)
-        with atomic.staged_dir(final) as staged:
-            unpack(archive, staged)
-            if not local.is_complete(staged):
-                raise DeployError("archive lacks meta.json or model/ at its top level")
-            try:  # strict: a meta.json the loader would refuse is refused before it takes the fingerprint's place
-                claimed = read_model_meta(staged).fingerprint
-            except ModelNotFoundError as exc:
-                raise DeployError(f"the uploaded archive's {exc}") from None
-            if claimed and claimed != fingerprint:
-                raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
-            from nerspec.state.crashpoints import pause  # test-only crash point
+    """Blocking: unpack (unless this fingerprint is stored and recorded), switch the pointer, load the model."""
+    with _INSTALLING:
+        final = local.artifact_dir(state.paths, fingerprint)
+        unpacked = not (local.is_complete(final) and _model_recorded(state.paths, fingerprint))
+        if unpacked:
+            _unpack_into(final, fingerprint, archive)
+        try:
+            return _activate(state, project, deployment, fingerprint, final)
+        except DeployError:
+            if unpacked:  # what cannot be served must not stay to be trusted by the corrected upload
+                shutil.rmtree(final, ignore_errors=True)
+            raise
 
-            pause("upload-unpacked")
+
+def _model_recorded(paths: StatePaths, fingerprint: str) -> bool:
+    """The state records this model (its files hashed when stored); a directory it does not record is a leftover
+    of a failed or interrupted upload, replaced by the next upload rather than served."""
+    from nerspec.deploy.verify import open_state
+
+    store = open_state(paths)
+    if store is None:
+        return False
+    try:
+        return store.get_model(fingerprint) is not None
+    finally:
+        store.close()
+
+
+def _unpack_into(final: Path, fingerprint: str, archive: IO[bytes]) -> None:
+    if final.exists():  # a leftover: replace it rather than trust it
+        shutil.rmtree(final)
+    with atomic.staged_dir(final) as staged:
+        unpack(archive, staged)
+        if not local.is_complete(staged):
+            raise DeployError("archive lacks meta.json or model/ at its top level")
+        try:  # strict: a meta.json the loader would refuse is refused before it takes the fingerprint's place
+            claimed = read_model_meta(staged).fingerprint
+        except ModelNotFoundError as exc:
+            raise DeployError(f"the uploaded archive's {exc}") from None
+        if claimed and claimed != fingerprint:
+            raise DeployError(f"meta.json says fingerprint {claimed}, the upload says {fingerprint}")
+        from nerspec.state.crashpoints import pause  # test-only crash point
+
+        pause("upload-unpacked")
+
+
+def _activate(state: ServeState, project: str, deployment: str, fingerprint: str, final: Path) -> dict[str, object]:
+    """Load the stored model, then record and point the deployment at it (the answer of an upload)."""
+    paths = state.paths
     previous = _recorded(paths, project, deployment)
     # Load, then switch, then answer: a model this server cannot load (or whose files do not match what was
     # recorded for its fingerprint) never becomes the deployment, and the pointer is left as it was.

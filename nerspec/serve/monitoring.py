@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("nerspec.serve")
 EXPIRE_EVERY_S = 3600.0
 DAY_S = 86400.0
+# Queued documents hold their texts until written: a store slower than the traffic drops beyond this much.
+MAX_QUEUED_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Observed:
 def predicted(items: Prediction) -> tuple[Predicted, ...]:
     return tuple(Predicted(item.category, round(item.confidence, 4), item.offset,
                            item.end if item.is_entity and item.length is not None else None) for item in items)
+
+
+def _weight(o: Observed) -> int:
+    return 4 * len(o.text) + 512  # a str takes up to 4 bytes a character; the record and its predictions
 
 
 def document_row(o: Observed, vocabulary: frozenset[str] | None) -> MonitoredDocument:
@@ -91,7 +97,7 @@ def parse_settings(recorded: object) -> Settings | None:
 
 class MonitoringHub:
     def __init__(self, paths: StatePaths, *, refresh_s: float = 2.0, max_rows: int = 500, max_seconds: float = 1.0,
-                 max_queue: int = 50_000) -> None:
+                 max_queue: int = 50_000, max_bytes: int = MAX_QUEUED_BYTES) -> None:
         self.paths = paths
         self.refresh_s = refresh_s
         self._settings: dict[tuple[str, str], Settings] = {}
@@ -103,7 +109,8 @@ class MonitoringHub:
         self._last_expiry = 0.0
         self.recorder: BatchRecorder[Observed] = BatchRecorder(self._write, max_rows=max_rows,
                                                                max_seconds=max_seconds, max_queue=max_queue,
-                                                               name="nerspec-monitoring")
+                                                               name="nerspec-monitoring", weigh=_weight,
+                                                               max_bytes=max_bytes)
 
     # -- request path ---------------------------------------------------------------------------------------
     def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction]) -> None:

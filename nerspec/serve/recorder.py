@@ -25,11 +25,15 @@ class BatchRecorder(Generic[T]):
     """``record(item)`` from any thread; ``flush(items)`` runs on the recorder's own thread, in order."""
 
     def __init__(self, flush: Callable[[list[T]], None], *, max_rows: int = 500, max_seconds: float = 1.0,
-                 max_queue: int = 50_000, name: str = "nerspec-recorder") -> None:
+                 max_queue: int = 50_000, name: str = "nerspec-recorder",
+                 weigh: Callable[[T], int] | None = None, max_bytes: int | None = None) -> None:
+        """``weigh(item)``: the memory an item holds while queued; the queue holds at most ``max_bytes`` of them
+        (items that carry a document's text: 50,000 of 125,000 characters would be gigabytes)."""
         if max_rows < 1 or max_queue < max_rows or max_seconds <= 0:
             raise ValueError("need 1 <= max_rows <= max_queue and max_seconds > 0")
         self._flush = flush
         self.max_rows, self.max_seconds, self.max_queue = max_rows, max_seconds, max_queue
+        self._weigh, self.max_bytes, self._bytes = weigh, max_bytes, 0
         self._queue: deque[T] = deque()
         self._oldest: float | None = None  # monotonic time the oldest waiting item arrived
         self._cond = threading.Condition()
@@ -42,10 +46,13 @@ class BatchRecorder(Generic[T]):
 
     def record(self, item: T) -> bool:
         """Queue ``item``; False (and counted in ``dropped``) when the queue is full or the recorder closed."""
+        size = self._weigh(item) if self._weigh is not None else 0
         with self._cond:
-            if self._closed or len(self._queue) >= self.max_queue:
+            too_big = self.max_bytes is not None and self._bytes + size > self.max_bytes
+            if self._closed or len(self._queue) >= self.max_queue or too_big:
                 self.dropped += 1
                 return False
+            self._bytes += size
             if not self._queue:
                 self._oldest = time.monotonic()
             self._queue.append(item)
@@ -83,6 +90,8 @@ class BatchRecorder(Generic[T]):
                     return None
                 self._cond.wait()
             batch = [self._queue.popleft() for _ in range(min(self.max_rows, len(self._queue)))]
+            if self._weigh is not None:
+                self._bytes -= sum(self._weigh(item) for item in batch)
             self._oldest = time.monotonic() if self._queue else None
             return batch
 

@@ -36,6 +36,9 @@ def run(
         poll_interval = 2.0 if paths.shared else 0.5
     if not paths.root.is_dir():
         raise NerspecError(f"state directory {paths.root} does not exist (use --state or NERSPEC_STATE)")
+    from nerspec.state import refuse_special_db
+
+    refuse_special_db(paths)  # else it serves nothing, 'ready', as if the state were empty
     app = create_app(paths, api_key_env=api_key_env, admin_token_env=admin_token_env, workers=workers,
                      poll_interval=poll_interval, beam_width=beam_width)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,

@@ -10,7 +10,8 @@ from nerspec.state.postgres import PostgresStore
 from nerspec.state.sqlite import SqliteStore
 from nerspec.state.store import DeploymentRecord, HistoryRecord, ModelRecord, Store
 
-__all__ = ["STATE_STORES", "store_type", "DeploymentRecord", "HistoryRecord", "ModelRecord", "Store", "open_store"]
+__all__ = ["STATE_STORES", "store_type", "DeploymentRecord", "HistoryRecord", "ModelRecord", "Store", "open_store",
+           "refuse_special_db"]
 
 
 # The state stores by URL scheme (one table; psycopg is imported only when one is opened); a directory (no scheme)
@@ -29,6 +30,13 @@ def store_type(paths: StatePaths) -> type[Store]:
     return STATE_STORES[scheme]
 
 
+def refuse_special_db(paths: StatePaths) -> None:
+    """A state database that is a directory, a pipe or a device is not "no state yet": never read as empty."""
+    if paths.state_url is None and Path(paths.db).exists() and not Path(paths.db).is_file():
+        raise StateError(f"{paths.db}: the state is not a regular file (a directory, a pipe or a device); move it "
+                         "aside and restore the state (`nerspec state restore`) or start a new one")
+
+
 def open_store(paths: StatePaths, create: bool = True, *, fresh_ok: bool = False) -> Store:
     """The store for the configured state: a ``postgresql://`` URL or a SQLite file in the state directory.
 
@@ -44,9 +52,7 @@ def open_store(paths: StatePaths, create: bool = True, *, fresh_ok: bool = False
     check_layout(paths)
     if not fresh_ok:  # a server recording its own uploads starts its state beside pointers on purpose
         check_not_lost(paths)
-    if Path(paths.db).exists() and not Path(paths.db).is_file():  # not "no state yet": never read as empty
-        raise StateError(f"{paths.db}: the state is not a regular file (a directory, a pipe or a device); move it "
-                         "aside and restore the state (`nerspec state restore`) or start a new one")
+    refuse_special_db(paths)
     if not create and not Path(paths.db).is_file():
         return SqliteStore(Path(":memory:"), root=Path(paths.root))
     Path(paths.root).mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,9 @@ def _document(row: Row) -> MonitoredDocument:
     (row_id, project, deployment, fingerprint, at, doc_id, language, length, tokens, unseen, predictions, expires,
      text) = row
     try:
+        if not all(isinstance(v, str) for v in (fingerprint, doc_id)) or not all(
+                v is None or isinstance(v, str) for v in (language, text)):
+            raise ValueError("an id, language or text that is not text")
         return MonitoredDocument(project, deployment, fingerprint, float(at), doc_id, language, int(length),
                                  int(tokens), None if unseen is None else int(unseen), _decode(predictions),
                                  float(expires), text, int(row_id))

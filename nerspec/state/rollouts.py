@@ -40,8 +40,12 @@ def _rollout(row: Row) -> RolloutRecord:
 
 def _observation(row: Row) -> RolloutObservation:
     rid, error, matched, c_only, p_only, identical, c_ms, p_ms = row
-    return RolloutObservation(rid, bool(error), int(matched), int(c_only), int(p_only), bool(identical),
-                              None if c_ms is None else float(c_ms), float(p_ms))
+    try:
+        return RolloutObservation(rid, bool(error), int(matched), int(c_only), int(p_only), bool(identical),
+                                  None if c_ms is None else float(c_ms), float(p_ms))
+    except (TypeError, ValueError):
+        raise StateError(f"an observation of rollout {rid!s:.60} is malformed ({row!r:.200}): not written by "
+                         "`nerspec serve`; delete it (rollout_observations)") from None
 
 
 def rollouts(c: Connection, p: str, project: str) -> dict[str, RolloutRecord]:

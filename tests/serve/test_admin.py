@@ -234,3 +234,39 @@ def test_an_upload_without_a_content_type_is_not_read_as_json(server: Server, tr
     assert response.status_code == 200, response.text
     assert response.json()["active"] is True
     undeploy(server.paths, "uploaded", "untyped")
+
+
+def _tar_dir(artifact: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(artifact, arcname=".")
+    return buffer.getvalue()
+
+
+def test_a_failed_upload_leaves_nothing_that_blocks_the_corrected_one(server: Server, trained: Any,
+                                                                      tmp_path: Path) -> None:
+    """The unloadable artifact stayed under models/<fingerprint>, and every later upload of that fingerprint was
+    skipped as 'already stored': the corrected model could never be deployed."""
+    fingerprint = "b8" * 10
+    broken = _artifact_copy(trained, tmp_path / "broken", fingerprint)
+    (broken / "model" / "config.cfg").write_text("not a config [[[")
+    first = _put(server, _tar_dir(broken), fingerprint=fingerprint, project="uploaded")
+    assert first.status_code == 400 and "cannot load" in first.json()["error"]["message"]
+    assert not (server.paths.models / fingerprint).exists()
+    good = _put(server, _tar_dir(_artifact_copy(trained, tmp_path / "good", fingerprint)), fingerprint=fingerprint,
+                project="uploaded")
+    assert good.status_code == 200 and good.json()["active"] is True, good.text
+    undeploy(server.paths, "uploaded", "production")
+
+
+def test_a_stored_artifact_the_state_does_not_record_is_replaced_by_the_upload(server: Server, trained: Any,
+                                                                               tmp_path: Path) -> None:
+    fingerprint = "c9" * 10
+    leftover = server.paths.models / fingerprint  # e.g. an earlier server's failed upload
+    shutil.copytree(_artifact_copy(trained, tmp_path / "left", fingerprint), leftover)
+    (leftover / "model" / "config.cfg").write_text("not a config [[[")
+    good = _put(server, _tar_dir(_artifact_copy(trained, tmp_path / "good", fingerprint)), fingerprint=fingerprint,
+                project="uploaded")
+    assert good.status_code == 200 and good.json()["active"] is True, good.text
+    assert "[[[" not in (leftover / "model" / "config.cfg").read_text()
+    undeploy(server.paths, "uploaded", "production")

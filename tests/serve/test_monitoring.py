@@ -52,3 +52,30 @@ def test_logs_only_what_the_state_asks_for(tmp_path: Path) -> None:
     assert hub.counters()["dropped"] == 0
     assert store.monitoring_expire(time.time() + 2 * 86400) == 200  # production's rows (1 day); sampled keeps 30
     store.close()
+
+
+def test_a_stalled_store_bounds_the_queued_texts_by_size(tmp_path: Path) -> None:
+    """Queued documents hold their texts until written: with the database locked (an apply's transaction, a slow
+    PostgreSQL), 50,000 queued documents of 125,000 characters would have been gigabytes. Beyond ``max_bytes`` new
+    documents are dropped and counted; serving never waits."""
+    import sqlite3
+
+    paths = StatePaths(tmp_path / "state")
+    store = open_store(paths)
+    store.record_monitoring_settings("people", "production", {"sample": 1.0}, time.time())
+    store.close()
+    hub = MonitoringHub(paths, max_seconds=0.05, max_bytes=2_000_000)
+    hub.start()
+    locker = sqlite3.connect(paths.db, timeout=0)
+    locker.execute("BEGIN EXCLUSIVE")  # every write of the hub waits (then fails): the queue fills
+    try:
+        text = "Alice lives in Paris. " * 5_000  # 110,000 characters
+        checked = Checked(valid=[(i, f"d{i}", text) for i in range(100)], errors=[], languages=["en"] * 100)
+        hub.observe(_Loaded("people", "production", "fp1", tmp_path), checked, [[]] * 100)
+        counters = hub.counters()
+        assert counters["dropped"] >= 90  # 2 MB holds 4 of them (4 bytes a character, as queued)
+        assert hub.recorder.pending <= 5
+    finally:
+        locker.rollback()
+        locker.close()
+        hub.close()

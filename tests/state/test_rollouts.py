@@ -104,3 +104,22 @@ def test_a_malformed_rollout_row_is_a_state_error_naming_it(tmp_path: Path) -> N
                 store.rollouts("tiny")
         finally:
             store.close()
+
+
+def test_a_malformed_observation_row_is_a_state_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = SqliteStore(tmp_path / "state.db")
+    store.rollout_start(_rollout("r1"), actor="me", reason="canary rollout of new")
+    assert store.record_rollout_observations(_obs("r1", 2)) == 2
+    store.close()
+    db = sqlite3.connect(tmp_path / "state.db")
+    with db:
+        db.execute("UPDATE rollout_observations SET matched = 'many' WHERE candidate_ms IS NOT NULL")
+    db.close()
+    store = SqliteStore(tmp_path / "state.db")
+    try:
+        with pytest.raises(StateError, match="an observation of rollout r1 is malformed"):
+            store.rollout_observations("r1")
+    finally:
+        store.close()
