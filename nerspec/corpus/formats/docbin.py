@@ -127,6 +127,20 @@ def _spans(doc: Doc, problems: list[str]) -> list[Span]:
         return []
 
 
+def _classes(cats: object, problems: list[str]) -> list[str]:
+    """The classes of ``doc.cats`` scored 0.5 or more (``jsonl.cats``: names and numeric scores checked); what
+    cannot be read is added to ``problems`` (a file's msgpack can hold any value: a string score was exit 70)."""
+    from nerspec.corpus.formats.jsonl import cats as scored
+
+    if not cats:
+        return []
+    try:
+        return scored(cats)  # type: ignore[arg-type]  # checked there: an object of numbers
+    except ValueError as exc:
+        problems.append(f"doc.cats: {exc}")
+        return []
+
+
 def read(path: Path, project_dir: Path | None = None) -> list[Document]:
     data = read_bytes(path)
     inflated = _inflated_size(data)
@@ -145,13 +159,14 @@ def read(path: Path, project_dir: Path | None = None) -> list[Document]:
             raise fail(path, str(exc), where=f"doc {n}") from None
         unread: list[str] = []
         spans = _spans(doc, unread)
+        labels = _classes(doc.cats, unread)
         problems.extend(Problem(where, 0, 0, f"doc {n}", message) for message in unread)
         out.append(
             Document(
                 id=doc_id,
                 text=doc.text,
                 spans=spans,
-                labels=[c for c, score in doc.cats.items() if score >= 0.5],
+                labels=labels,
                 dataset=dataset if dataset in ("train", "test") else None,
                 location=where,
             )
@@ -184,9 +199,14 @@ def write(documents: list[Document], out_dir: Path, info: ProjectInfo, name: str
 
     from nerspec.atomic import write_bytes
 
-    nlp = spacy.blank(info.language.split("-")[0])
-    docbin = DocBin(store_user_data=True)
     target = out_dir / name
+    code = info.language.split("-")[0]
+    try:
+        nlp = spacy.blank(code)
+    except Exception:  # ImportError E048 (no such language), or one needing an extra package (Korean's mecab)
+        raise fail(target, f"spaCy has no tokenizer for the language `{code}` (metadata.language `{info.language}`); "
+                           "export as jsonl, or set a language spaCy knows") from None
+    docbin = DocBin(store_user_data=True)
     for document in documents:
         doc = nlp.make_doc(document.text)
         if info.annotates_spans:

@@ -248,3 +248,36 @@ def test_the_spans_read_from_an_exported_docbin_train_the_span_categorizer(
     losses: dict[str, float] = {}
     nlp.update(examples, sgd=nlp.resume_training(), losses=losses)
     assert losses["spancat"] > 0
+
+
+@pytest.mark.parametrize(("cats", "message"), [
+    ({"A": "yes"}, "doc.cats: a `cats` score must be a number, not 'yes'"),
+    ({"A": None}, "doc.cats: a `cats` score must be a number, not None"),
+    (["A"], "doc.cats: `cats` must be an object, not list"),
+], ids=["string score", "null score", "list"])
+def test_doc_cats_of_the_wrong_shape_are_located_errors(tmp_path: Path, cats: object, message: str) -> None:
+    from spacy.tokens import DocBin
+
+    written = docbin.write(_docs()[1:], tmp_path, FLAT)
+    stored = DocBin(store_user_data=True).from_disk(written)
+    stored.cats[0] = cats  # a file's msgpack holds any value here: each was exit 70 (TypeError on `score >= 0.5`)
+    stored.to_disk(written)
+    with pytest.raises(DataError) as caught:
+        docbin.read(written)
+    assert [(p.where, p.message) for p in caught.value.problems] == [("doc 1", message)]
+
+
+def test_doc_cats_with_integer_names_read_as_their_digits(tmp_path: Path) -> None:
+    from spacy.tokens import DocBin
+
+    written = docbin.write(_docs()[1:], tmp_path, FLAT)
+    stored = DocBin(store_user_data=True).from_disk(written)
+    stored.cats[0] = {7: 1.0, 8: 0.0}  # was exit 70 (an int label reached the NFC step)
+    stored.to_disk(written)
+    assert docbin.read(written)[0].labels == ["7"]
+
+
+def test_export_to_spacy_of_a_language_spacy_lacks_is_a_clear_error(tmp_path: Path) -> None:
+    info = ProjectInfo(name="p", kind="NERProject", annotates_spans=True, labels=("ORG", "LOC"), language="qq")
+    with pytest.raises(DataError, match="spaCy has no tokenizer for the language `qq`"):  # was exit 70 (E048)
+        docbin.write(_docs()[1:], tmp_path, info)
