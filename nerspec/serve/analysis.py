@@ -20,7 +20,7 @@ from nerspec.serve.registry import Loaded
 from nerspec.serve.units import convert_entities
 
 if TYPE_CHECKING:
-    from nerspec.serve.monitoring import MonitoringHub
+    from nerspec.serve.monitoring import Observer
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Workers:
     """What a request's analysis runs on: the fair scheduler's threads, and the hub that logs monitored documents."""
 
     scheduler: fair.FairScheduler
-    monitoring: MonitoringHub | None = None
+    monitoring: Observer | None = None
 
 
 def prepare(loaded: Loaded, documents: list[DocumentJSON], too_large_status: int) -> tuple[Checked, fair.Plan]:
@@ -55,9 +55,9 @@ def unit_work(loaded: Loaded, checked: Checked, plan: fair.Plan) -> list[fair.Un
 
 
 def assemble(loaded: Loaded, checked: Checked, plan: fair.Plan, outputs: list[list[Prediction]], unit: str,
-             single_label: bool = False, monitoring: MonitoringHub | None = None) -> list[DocumentResult]:
-    """Results in request order, entity offsets in ``unit``; ``monitoring`` (a ``MonitoringHub``) is handed the
-    code-point predictions of a monitored deployment."""
+             single_label: bool = False, monitoring: Observer | None = None) -> list[DocumentResult]:
+    """Results in request order, entity offsets in ``unit``; ``monitoring`` (the ``MonitoringHub``, or a view of it
+    that withholds texts) is handed the code-point predictions of a monitored deployment."""
     kind = loaded.project_kind
     predictions = fair.merge(plan, outputs, kind.annotates_spans)
     if monitoring is not None:
@@ -75,7 +75,7 @@ def assemble(loaded: Loaded, checked: Checked, plan: fair.Plan, outputs: list[li
 
 def analyze_documents(
     loaded: Loaded, documents: list[DocumentJSON], unit: str, too_large_status: int, single_label: bool = False,
-    scheduler: fair.FairScheduler | None = None, client: str = "inline", monitoring: MonitoringHub | None = None,
+    scheduler: fair.FairScheduler | None = None, client: str = "inline", monitoring: Observer | None = None,
     timings: list[float] | None = None,
 ) -> tuple[list[DocumentResult], list[DocumentErrorJSON]]:
     """Blocking: limits, the units through ``scheduler`` (inline without one), results in request order."""

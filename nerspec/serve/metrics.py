@@ -1,6 +1,7 @@
 """Prometheus text exposition (format 0.0.4), written by hand: four metric families need no dependency.
 
-Labels are route templates, never raw paths, so a scanner hitting random URLs cannot grow the series set.
+Labels are route templates, never raw paths, and the standard methods (any other is ``other``), so a scanner
+hitting random URLs with made-up methods cannot grow the series set.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -28,6 +30,7 @@ class Metrics:
         self.latency: dict[str, list[float]] = {}  # route -> [bucket counts..., +Inf count, sum]
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "other"  # a client picks any token as its method
         with self._lock:
             self.requests[(("method", method), ("route", route), ("status", str(status)))] += 1
             if status >= 400:

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nerspec.paths import StatePaths
 from nerspec.predictions import Prediction
@@ -95,6 +95,23 @@ def parse_settings(recorded: object) -> Settings | None:
     return Settings(float(sample), texts, float(days))
 
 
+class Observer(Protocol):
+    """What an analysis hands its documents to: the hub, or the hub without the texts."""
+
+    def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TextsWithheld:
+    """The hub for a request that opted out of logging (the jobs API's ``loggingOptOut``): a monitored deployment
+    logs its features and predictions, never its texts (``store_texts`` or not)."""
+
+    hub: MonitoringHub
+
+    def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction]) -> None:
+        self.hub.observe(loaded, checked, predictions, texts=False)
+
+
 class MonitoringHub:
     def __init__(self, paths: StatePaths, *, refresh_s: float = 2.0, max_rows: int = 500, max_seconds: float = 1.0,
                  max_queue: int = 50_000, max_bytes: int = MAX_QUEUED_BYTES) -> None:
@@ -113,7 +130,9 @@ class MonitoringHub:
                                                                max_bytes=max_bytes)
 
     # -- request path ---------------------------------------------------------------------------------------
-    def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction]) -> None:
+    def observe(self, loaded: Loaded, checked: Checked, predictions: list[Prediction], *,
+                texts: bool = True) -> None:
+        """Hand the request's documents to the writer (``texts=False``: never their texts, whatever the settings)."""
         settings = self._settings.get((loaded.project, loaded.deployment))
         if settings is None:
             return
@@ -125,7 +144,7 @@ class MonitoringHub:
             language = checked.languages[position] if position < len(checked.languages) else None
             self.recorder.record(Observed(
                 loaded.project, loaded.deployment, loaded.fingerprint, loaded.model_dir, now, doc_id, text,
-                language or loaded.language, items, settings.store_texts, settings.retention_days))
+                language or loaded.language, items, settings.store_texts and texts, settings.retention_days))
 
     # -- background -----------------------------------------------------------------------------------------
     def _store(self) -> Store:

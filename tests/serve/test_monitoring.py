@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nerspec.paths import StatePaths
 from nerspec.predictions import PredictedLabel
@@ -79,3 +80,34 @@ def test_a_stalled_store_bounds_the_queued_texts_by_size(tmp_path: Path) -> None
         locker.rollback()
         locker.close()
         hub.close()
+
+
+def test_a_job_that_opts_out_of_logging_never_has_its_texts_stored(trained: Any, tmp_path: Path) -> None:
+    """The jobs API's `loggingOptOut: true` was ignored: a deployment monitored with `store_texts` stored the
+    texts of a client that had asked for them not to be logged."""
+    import httpx
+
+    from nerspec.serve.app import create_app
+    from tests.serve.conftest import make_state, run_server
+
+    paths = make_state(trained, tmp_path / "state")
+    store = open_store(paths)
+    store.record_monitoring_settings("people", "production", {"store_texts": True, "sample": 1.0}, time.time())
+    store.close()
+
+    def job(doc_id: str, opt_out: bool | None) -> dict[str, Any]:
+        parameters = {"projectName": "people", "deploymentName": "production", "loggingOptOut": opt_out}
+        return {"analysisInput": {"documents": [{"id": doc_id, "text": f"Alice Smith moved to Paris ({doc_id})."}]},
+                "tasks": [{"kind": "CustomEntityRecognition", "parameters": parameters}]}
+
+    app = create_app(paths, workers=1, poll_interval=0.05)
+    for server in run_server(app, paths):
+        with httpx.Client(base_url=server.url, params={"api-version": "2023-04-01"}, timeout=30) as http:
+            for doc_id, opt_out in (("private", True), ("public", None)):
+                submitted = http.post("/language/analyze-text/jobs", json=job(doc_id, opt_out))
+                assert http.get(submitted.headers["operation-location"]).json()["status"] == "succeeded"
+    store = open_store(paths)  # the server wrote what was queued when it stopped
+    logged = {d.doc_id: d for d in store.monitoring_documents("people", "production")}
+    store.close()
+    assert logged["private"].text is None and logged["private"].predictions  # features, never the text
+    assert logged["public"].text == "Alice Smith moved to Paris (public)."

@@ -32,7 +32,8 @@ Left out of the reference API (not used by the official client for these task ki
   PII, key phrases, sentiment, language detection, linking, healthcare, summarization): 400 ``InvalidArgument``.
 - ``DELETE`` of a job (the reference has no delete; results simply expire) and listing jobs.
 - Job results survive only in memory: a server restart forgets them (the client then gets 404).
-- ``loggingOptOut`` is accepted and ignored (nerspec does not log document text); ``modelVersion`` is not
+- ``loggingOptOut: true`` keeps the task's texts out of a monitored deployment's log (its features and
+  predictions are still logged; without monitoring nothing is); ``modelVersion`` is not
   reported (custom deployments have none); each task's results name the ``modelFingerprint`` that answered,
   and while a rollout is staged each document does too: a canary candidate answers its share of the documents
   exactly as on the native endpoint (``nerspec.serve.rollouts.analyze`` routes both APIs).

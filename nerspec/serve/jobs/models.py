@@ -95,6 +95,7 @@ class TaskRun:
     updated: datetime = field(default_factory=_now)
     results: TaskResultsJSON | None = None
     error: ErrorJSON | None = None
+    logging_opt_out: bool = False  # the task's loggingOptOut: a monitored deployment never stores its texts
 
 
 @dataclass

@@ -64,7 +64,8 @@ def new_job(body: JobRequest, ttl_s: float) -> Job:
             raise ApiError(400, "InvalidArgument", "Invalid request.", "InvalidParameterValue",
                            f"stringIndexType must be one of {', '.join(STRING_INDEX_TYPES)}.")
         tasks.append(TaskRun(name=task.taskName or str(index), kind=task.kind, project=task.parameters.projectName,
-                             deployment=task.parameters.deploymentName, unit=unit))
+                             deployment=task.parameters.deploymentName, unit=unit,
+                             logging_opt_out=bool(task.parameters.loggingOptOut)))
     created = _now()
     job = Job(id=str(uuid.uuid4()), display_name=body.displayName, documents=documents, tasks=tasks,
               created=created, expires=created + timedelta(seconds=ttl_s),

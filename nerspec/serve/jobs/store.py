@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from nerspec.errors import ModelNotFoundError
 from nerspec.kinds import kind_of_task
-from nerspec.serve.analysis import analyze_documents
+from nerspec.serve.analysis import Workers, analyze_documents
 from nerspec.serve.errors import ApiError, ErrorJSON
 from nerspec.serve.jobs.models import (
     MAX_PENDING_JOBS,
@@ -26,6 +26,7 @@ from nerspec.serve.jobs.models import (
     _iso,
     _now,
 )
+from nerspec.serve.monitoring import TextsWithheld
 from nerspec.serve.rollouts import Asked
 
 if TYPE_CHECKING:
@@ -165,10 +166,13 @@ class JobStore:
         client = f"job:{job.id}"
         rollouts = self.state.rollouts
         candidate = rollouts.candidate_for(loaded) if rollouts is not None else None
+        workers = self.state.workers
+        if task.logging_opt_out and workers.monitoring is not None:
+            workers = Workers(workers.scheduler, TextsWithheld(self.state.monitoring))
         if candidate is None:
             return analyze_documents(loaded, job.documents, task.unit, 400, single_label=single_label,
-                                     scheduler=self.state.scheduler, client=client, monitoring=self.state.monitoring)
-        return rollouts.run(self.state.workers, client, loaded, candidate, job.documents, task.unit,
+                                     scheduler=workers.scheduler, client=client, monitoring=workers.monitoring)
+        return rollouts.run(workers, client, loaded, candidate, job.documents, task.unit,
                             Asked(too_large_status=400, single_label=single_label))
 
     def _finish(self, job: Job) -> None:
