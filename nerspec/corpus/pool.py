@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from nerspec.corpus.findings import Finding, at_document
 from nerspec.corpus.formats import FORMATS, names
-from nerspec.corpus.formats.common import fail, read_text, shown
+from nerspec.corpus.formats.common import MAX_PROBLEMS, fail, read_text, shown
 from nerspec.corpus.model import Corpus, Document
-from nerspec.errors import DataError, NerspecError
+from nerspec.errors import DataError, NerspecError, Problem
 
 if TYPE_CHECKING:
     from nerspec.manifest.load import LoadedProject
@@ -55,6 +55,11 @@ def read_pool_file(path: Path, fmt: str, project_dir: Path | None = None) -> lis
         docs = FORMATS[fmt].load().read(path, project_dir)
     else:
         raise fail(path, f"a pool is one of {', '.join(names('pool'))}, not `{fmt}`")
+    from nerspec.corpus.load import unencodable
+
+    problems = unencodable(docs)  # a lone surrogate in an id or text: `label next` printing it was exit 70
+    if problems:
+        raise DataError(problems)
     for doc in docs:
         doc.spans, doc.labels, doc.status, doc.disagreement = [], [], "", ""
     return docs
@@ -65,10 +70,18 @@ def _read_folder(path: Path, root: Path) -> list[Document]:
         raise fail(path, "a `folders` pool is a directory of .txt files")
     base = root.resolve()
     out = []
+    problems: list[Problem] = []
     for file in sorted(p for p in path.rglob("*.txt") if p.is_file()):
-        if base not in file.resolve().parents:
-            raise fail(file, "resolves outside the project directory (through a symbolic link)")
-        out.append(Document(id=file.relative_to(path).as_posix(), text=read_text(file), location=shown(file)))
+        try:  # every file's problem at once, as a labeled `folders` source reports them
+            if base not in file.resolve().parents:
+                raise fail(file, "resolves outside the project directory (through a symbolic link)")
+            out.append(Document(id=file.relative_to(path).as_posix(), text=read_text(file), location=shown(file)))
+        except DataError as exc:
+            problems.extend(exc.problems)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    if problems:
+        raise DataError(problems)
     return out
 
 
