@@ -37,7 +37,7 @@ from nerspec.paths import StateChoice
 @click.option("--id-column", default="id", show_default=True, help="Parquet column with the document id.")
 @click.option("--max-chars", type=click.IntRange(min=1), default=125_000, show_default=True,
               help="Longer documents go to the errors file (the API's per-document limit).")
-@click.option("--beam-width", type=click.IntRange(min=1), default=None,
+@click.option("--beam-width", type=click.IntRange(min=1, max=64), default=None,
               help="NER beam for confidence scores [default: as `nerspec predict`; another width than the "
                    "calibration's gives raw, uncalibrated scores].")
 @click.option("--ray-address", default=None, metavar="auto|ray://HOST:PORT",

@@ -157,7 +157,7 @@ def _human(result: Prediction, spans: bool) -> str:
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option(
     "--beam-width",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=64),  # `serve --confidence-beam`'s bound
     default=None,
     help="NER confidence scores from a beam of this width (entities never change; default: the scores the "
     "model's calibration was fitted on, the greedy parser's action probabilities for new models; another width "

@@ -32,7 +32,7 @@ def parse_since(value: str) -> float:
 @click.command("monitor")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @click.option("--deployment", required=True, help="A deployment whose manifest entry has a `monitoring` block.")
-@click.option("--last", type=click.IntRange(min=1), default=None, help="The last N logged documents (default 10,000).")
+@click.option("--last", type=click.IntRange(min=1, max=1_000_000_000), default=None, help="The last N logged documents (default 10,000).")
 @click.option("--since", default=None, metavar="TIME", help="Documents logged since TIME: 24h, 7d, or ISO 8601.")
 @state_option
 @json_option
