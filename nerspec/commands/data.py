@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
+from nerspec.commands.common import echo_json, json_option, non_empty_path, paths_argument, state_option
 from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, ManifestError, NerspecError, Problem
 from nerspec.escape import terminal
@@ -225,11 +225,11 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     required=True,
     help="Output format (every import format; conll is lossy: ids and whitespace).",
 )
-@click.option("-o", "--output", "output_text", type=click.Path(), required=True, help="Output directory.")
+@click.option("-o", "--output", type=click.Path(), callback=non_empty_path, required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
 @state_option
 @json_option
-def export(path: Path, fmt: str, output_text: str, with_split: bool, state: StateChoice, as_json: bool) -> None:
+def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateChoice, as_json: bool) -> None:
     """Write a project's labeled data in any import format: Azure labels file (+ .txt documents), jsonl,
     Label Studio JSON (+ its labeling config), doccano or Prodigy JSONL, CoNLL, spaCy DocBin, folders.
 
@@ -247,9 +247,6 @@ def export(path: Path, fmt: str, output_text: str, with_split: bool, state: Stat
     from nerspec.kinds import kind_of
     from nerspec.manifest.load import load_projects
 
-    if not output_text.strip():  # Path("") is the working directory: the files landed there
-        raise click.BadParameter("is empty; name the directory to write", param_hint="'-o' / '--output'")
-    output = Path(output_text)
     projects = [with_recorded_split(p, state.resolve(p.dir)) for p in load_projects([path])]  # stratified: recorded
     exported = []
     for project in projects:
