@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.findings import Finding, KindChecks, at_document
@@ -105,7 +106,9 @@ def _untagged(corpus: Corpus, tagged: dict[str, Counter[str]], tagged_docs: dict
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     surface_of: dict[tuple[str, ...], str] = {}
     for surface in tagged:
-        gram = tuple(TOKEN.findall(surface))
+        # At most one token past the limit: a surface is only a candidate when short, and tokenizing each of 10,000
+        # nested spans of a long document in full took 5 s a document (quadratic in the document's length).
+        gram = tuple(m.group() for m in islice(TOKEN.finditer(surface), MAX_NGRAM + 1))
         # Single characters and pure punctuation match too much to mean anything.
         if not gram or len(gram) > MAX_NGRAM or len(surface) < 2 or not any(t[0].isalnum() or t[0] == "_" for t in gram):
             continue

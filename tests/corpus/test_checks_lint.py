@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from nerspec.corpus.checks import check_corpus, trim_whitespace
@@ -251,3 +253,34 @@ def test_a_finding_round_trips_through_its_json() -> None:
                       2, 5)
     assert Finding.from_dict(json.loads(json.dumps(finding.to_dict()))) == finding
     assert Finding.from_dict({**finding.to_dict(), "added_later": 1}) == finding
+
+
+class _CountingPattern:
+    """``lint.TOKEN`` that counts the tokens it produces: the work lint's tokenizer does."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.tokens = pattern, 0
+
+    def findall(self, text: str) -> list[str]:
+        found = self.pattern.findall(text)
+        self.tokens += len(found)
+        return found
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        for match in self.pattern.finditer(text):
+            self.tokens += 1
+            yield match
+
+
+def test_lint_tokenizes_no_more_than_a_few_words_of_each_long_nested_span(make_project, monkeypatch) -> None:
+    from nerspec.corpus import lint
+
+    text = "Alice " + "word " * 400
+    nested = [(0, len(text) - 1 - i, "Person") for i in range(300)]  # 300 ever shorter spans over the whole text
+    project = make_project([("a.txt", text, nested, "train"), ("b.txt", "Alice left.", [], "test")])
+    counting = _CountingPattern(lint.TOKEN)
+    monkeypatch.setattr(lint, "TOKEN", counting)
+    lint_corpus(project, load_corpus(project), kind_of(project.kind))
+    # Every surface was tokenized in full (10,000 nested spans of a long document took 5 s): here 300 x 400 tokens;
+    # now each document's text, and of each surface its first few words only.
+    assert counting.tokens < 10 * 403, counting.tokens
