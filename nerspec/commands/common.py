@@ -70,3 +70,11 @@ def echo_json(value: object) -> None:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def non_empty_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """A path option's value as a ``Path``; empty is refused (``Path("")`` is the working directory, where the files
+    landed)."""
+    if not value.strip():
+        raise click.BadParameter("is empty; name the directory to write")
+    return Path(value)

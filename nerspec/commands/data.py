@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, paths_argument, state_option
+from nerspec.commands.common import echo_json, json_option, non_empty_path, paths_argument, state_option
 from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, ManifestError, NerspecError, Problem
 from nerspec.escape import terminal
@@ -225,7 +225,7 @@ def _print_stats(name: str, kind: str, value: dict[str, Any]) -> None:
     required=True,
     help="Output format (every import format; conll is lossy: ids and whitespace).",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output directory.")
+@click.option("-o", "--output", type=click.Path(), callback=non_empty_path, required=True, help="Output directory.")
 @click.option("--with-split", is_flag=True, help="Set each document's dataset to its side of the manifest's split.")
 @state_option
 @json_option

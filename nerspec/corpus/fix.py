@@ -8,12 +8,21 @@ text; ``conll`` and ``spacy`` spans are token-aligned and cannot carry edge whit
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nerspec.corpus.formats import FORMATS, azure
-from nerspec.corpus.formats.common import at, load_json, read_text
+from nerspec.corpus.formats.common import (
+    at,
+    lexical_escape,
+    link_escape,
+    load_json,
+    read_text,
+    source_encoding,
+    source_encoding_of,
+)
 from nerspec.corpus.offsets import GraphemeIndex, Utf16Index
 from nerspec.json_lines import json_lines
 
@@ -32,10 +41,17 @@ def fix_whitespace(project: LoadedProject) -> dict[str, int]:
         if source.path is None or not FORMATS[source.format].fixable:
             continue
         path = project.dir / source.path
-        count = FIXERS[source.format](path)
+        with source_encoding(source.encoding):  # read and written back in the source's own encoding
+            count = FIXERS[source.format](path, project.dir)
         if count:
             changed[shown(path)] = count
     return changed
+
+
+def _write_back(path: Path, text: str) -> None:
+    from nerspec.atomic import write_bytes
+
+    write_bytes(path, text.encode(source_encoding_of() or "utf-8"))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -49,18 +65,20 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return new_start, new_start + len(stripped)
 
 
-def _fix_azure(path: Path) -> int:
-    from nerspec.atomic import write_text
-
+def _fix_azure(path: Path, root: Path) -> int:
     raw = load_json(path)
     index_type = azure._norm(str(azure._get(raw, "stringIndexType") or "Utf16CodeUnit"))
     fixed = 0
+    inside: dict[str, bool] = {}
     for doc in _listed(azure._get(azure._get(raw, "assets", {}), "documents")):
         location = azure._get(doc, "location")
         regions = azure._get(doc, "entities") or []
-        if not isinstance(location, str) or not regions:
+        if not isinstance(location, str) or not location or not regions:
             continue
-        text = read_text(path.parent / location)
+        file_name = os.path.join(path.parent, location)  # outside the project, or no file name: validate says so
+        if lexical_escape(location) or link_escape(file_name, root, inside):  # (was read, or exit 70 on a NUL)
+            continue
+        text = read_text(Path(file_name))
         index = Utf16Index(text) if index_type == "utf16codeunit" else GraphemeIndex(text) if index_type == "textelementv8" else None
         to_cp: Callable[[int], int] = index.to_codepoint if index else _same
         from_cp: Callable[[int], int] = (index.to_utf16 if isinstance(index, Utf16Index) else index.to_grapheme) if index else _same
@@ -69,7 +87,7 @@ def _fix_azure(path: Path) -> int:
                 if isinstance(label, dict):
                     fixed += _fix_label(label, text, to_cp, from_cp)
     if fixed:
-        write_text(path, json.dumps(raw, indent=2, ensure_ascii=False) + "\n")
+        _write_back(path, json.dumps(raw, indent=2, ensure_ascii=False) + "\n")
     return fixed
 
 
@@ -99,15 +117,14 @@ def _same(offset: int) -> int:
 
 
 def _integer(value: JsonValue) -> int:
-    """``int(value)`` for a number or numeric string (what a hand-edited file may hold); ``TypeError`` else."""
-    if isinstance(value, (int, float, str)):
-        return int(value)
-    raise TypeError(f"not a number: {value!r}")
+    """``value`` when it is an integer offset; ``TypeError`` else. ``int()`` of ``0.5``, ``"5"`` or ``true`` rewrote
+    a span the readers refuse as a valid one with other offsets (validate names it instead: ``nerspec.values``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"not an integer offset: {value!r}")
 
 
-def _fix_jsonl(path: Path) -> int:
-    from nerspec.atomic import write_text
-
+def _fix_jsonl(path: Path, root: Path) -> int:
     lines = read_text(path).split("\n")
     fixed = 0
     for line in json_lines(lines):
@@ -139,9 +156,10 @@ def _fix_jsonl(path: Path) -> int:
         if changed:
             lines[n] = json.dumps(record, ensure_ascii=False)
     if fixed:
-        write_text(path, "\n".join(lines))
+        _write_back(path, "\n".join(lines))
     return fixed
 
 
 # How each ``fixable`` format's spans are rewritten (``Format.fixable`` names them; a test keeps the two equal).
-FIXERS: dict[str, Callable[[Path], int]] = {"azure": _fix_azure, "jsonl": _fix_jsonl}
+# Each is handed the source's path and the project directory (no file outside it is read).
+FIXERS: dict[str, Callable[[Path, Path], int]] = {"azure": _fix_azure, "jsonl": _fix_jsonl}

@@ -15,7 +15,7 @@ RuleProblem = tuple[tuple[str | int, ...], str]
 
 
 def check(project: AnyProject, project_dir: Path) -> list[RuleProblem]:
-    return [*_labels(project), *_data(project, project_dir), *_deployments(project), *_gates(project)]
+    return [*_labels(project), *_data(project, project_dir), *_deployments(project), *_smoke(project), *_gates(project)]
 
 
 def _label_field(project: AnyProject) -> str:
@@ -199,6 +199,23 @@ def _rollout(deployment: Deployment, where: tuple[str | int, ...]) -> Iterator[R
         yield (*where, "weight"), "a canary needs `weight`: the share of documents the candidate answers"
     if rollout.strategy == "shadow" and rollout.weight is not None:
         yield (*where, "weight"), "`weight` is for canaries; a shadow sees every document (remove `weight`)"
+
+
+def _smoke(project: AnyProject) -> Iterator[RuleProblem]:
+    """A smoke check can only require labels the model can predict: an undeclared one failed every deployment (and
+    switched it back) with nothing in validate or plan saying why."""
+    declared = {label.name for label in project.spec.labels}
+    own, other = ("entities", "classes") if project.spec.annotates_spans else ("classes", "entities")
+    for i, deployment in enumerate(project.spec.deployments):
+        for j, check in enumerate(deployment.smoke):
+            where = ("spec", "deployments", i, "smoke", j)
+            if getattr(check, other):
+                yield (*where, other), f"a {project.kind} predicts {own}, not {other}; list them under `{own}`"
+            required = [e.category for e in check.entities] if own == "entities" else list(check.classes)
+            for k, name in enumerate(required):
+                if name not in declared:
+                    at = (*where, own, k, "category") if own == "entities" else (*where, own, k)
+                    yield at, f"unknown {_label_noun(project)} `{name}`; declared: {_names(declared)}"
 
 
 def _gates(project: AnyProject) -> Iterator[RuleProblem]:

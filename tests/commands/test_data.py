@@ -117,6 +117,13 @@ def test_export_round_trip(project: Path, tmp_path: Path) -> None:
         run("data", "stats", str(project), "--json").stdout)
 
 
+def test_export_to_an_empty_output_is_refused(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("export", str(project), "--format", "jsonl", "-o", "")
+    assert result.exit_code == 1 and "'-o' / '--output': is empty" in result.stderr, result.output
+    assert list(tmp_path.iterdir()) == [project]  # was: data.jsonl written into the working directory
+
+
 def test_export_of_overlapping_spans_to_a_format_of_flat_tags_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "nested"
     text = "The Bank of England raised rates."

@@ -446,6 +446,18 @@ def test_conll_round_trip_keeps_spans_glued_to_punctuation(tmp_path: Path) -> No
     assert rows[rows.index(("O'Neil", "B-Person")) + 1] == ("-", "O")
 
 
+def test_conll_round_trip_of_texts_with_crlf_tabs_and_unicode_spaces(tmp_path: Path) -> None:
+    # Words were split at " " only: a CRLF text wrote `Bob\r` (the reader saw a line without a tag: the export
+    # could not be read back), a no-break space or tab inside a word was cut by the reader, dropping the rest.
+    text = "Hello Bob\r\nBye Ann\tx 10\u00a0000 \x1c a\u2028Rome"
+    values = [("Bob", "Person"), ("Ann", "Person"), ("10\u00a0000", "City"), ("Rome", "City")]
+    spans = [Span(text.index(v), text.index(v) + len(v), label) for v, label in values]
+    back = _conll_round_trip([Document("a", text, spans), Document("b", "a\tBob", [Span(1, 5, "Person")])], tmp_path)
+    assert back[0].text == "Hello Bob\nBye Ann x 10 000 a Rome"  # whitespace is what CoNLL loses, not words
+    assert _entities(back) == [[("Bob", "Person"), ("Ann", "Person"), ("10 000", "City"), ("Rome", "City")],
+                               [("Bob", "Person")]]  # a span starting on whitespace begins at its first word
+
+
 def test_conll_round_trip_of_every_example_ner_project(tmp_path: Path) -> None:
     from nerspec.corpus.load import load_corpus
     from nerspec.manifest.load import load_projects

@@ -53,3 +53,17 @@ def test_a_data_path_that_is_a_symbolic_link_loop_is_a_located_error(tmp_path: P
         load_project(tmp_path)
     assert [(p.where, p.message) for p in caught.value.problems] == [
         ("spec.data[0].path", "`data/docs.jsonl` is a symbolic link loop")]
+
+
+def test_a_smoke_check_requiring_an_undeclared_label_is_a_located_error(tmp_path: Path) -> None:
+    smoke = ("  deployments:\n    - name: production\n      smoke:\n"
+             "        - {text: Acme, entities: [{category: A}, {category: NOPE}]}\n"
+             "        - {text: Acme, classes: [A]}\n")
+    (tmp_path / "nerspec.yaml").write_text(MANIFEST.replace("PATH", "d.jsonl") + smoke, encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:  # was valid: every deployment failed its smoke check, switched back
+        load_project(tmp_path)
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (11, "spec.deployments[0].smoke[0].entities[1].category", "unknown entity type `NOPE`; declared: `A`"),
+        (12, "spec.deployments[0].smoke[1].classes", "a NERProject predicts entities, not classes; list them under "
+                                                     "`entities`"),
+    ]

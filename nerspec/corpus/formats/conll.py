@@ -9,6 +9,7 @@ A document's text is its tokens joined by spaces, its sentences joined by newlin
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
 
 from nerspec.corpus.formats.common import read_text, shown
@@ -113,35 +114,43 @@ def _document(doc_id: str, sentences: list[list[tuple[str, str]]], where: str, l
 
 
 def tokens(doc: Document) -> list[list[tuple[int, int]]]:
-    """(start, end) of each token, per line: the text's space-separated words, each cut again wherever an entity
-    starts or ends inside it, so ``Cooperative,`` tagged up to the comma becomes ``Cooperative`` + ``,`` and every
-    entity boundary is a token boundary (the reference JSON keeps offsets; CoNLL can only keep tokens)."""
+    """(start, end) of each token, per line: the text's words (runs of non-whitespace, as the reader splits its
+    columns: a word holding a tab, CR or no-break space came back cut short or as a broken line), each cut again
+    wherever an entity starts or ends inside it, so ``Cooperative,`` tagged up to the comma becomes ``Cooperative``
+    + ``,`` and every entity boundary is a token boundary (the reference JSON keeps offsets; CoNLL can only keep
+    tokens)."""
     cuts = sorted({s.start for s in doc.spans} | {s.end for s in doc.spans})
     lines: list[list[tuple[int, int]]] = []
     position = 0
     for line in doc.text.split("\n"):
         row: list[tuple[int, int]] = []
-        for word in line.split(" "):
-            start, end = position, position + len(word)
-            position = end + 1
-            if not word:
-                continue
+        for word in _WORD.finditer(line):
+            start, end = position + word.start(), position + word.end()
             inner = cuts[bisect.bisect_right(cuts, start):bisect.bisect_left(cuts, end)]
             bounds = [start, *inner, end]
             row.extend(zip(bounds, bounds[1:]))
+        position += len(line) + 1
         lines.append(row)
     return lines
+
+
+_WORD = re.compile(r"\S+")  # what str.split() keeps: the reader's columns
 
 
 def tags(doc: Document, scheme: str = "IOB2") -> list[list[tuple[str, str]]]:
     """Tokens of each line (``tokens``) with their tags (for export and metric cross-checks). Overlapping spans
     cannot be written: the earlier-starting (then longer) one is kept."""
     out: list[list[tuple[str, str]]] = []
+    rows = tokens(doc)
+    # A span that starts on whitespace begins at its first token (no token starts in whitespace).
+    firsts = [start for row in rows for start, _ in row]
     starts: dict[int, Span] = {}
     for span in sorted(doc.spans, key=lambda s: (s.start, -s.end)):
-        starts.setdefault(span.start, span)
+        first = bisect.bisect_left(firsts, span.start)
+        if first < len(firsts) and firsts[first] < span.end:
+            starts.setdefault(firsts[first], span)
     current: Span | None = None
-    for row in tokens(doc):
+    for row in rows:
         tagged: list[tuple[str, str]] = []
         for start, end in row:
             token = doc.text[start:end]
