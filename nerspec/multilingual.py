@@ -25,6 +25,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
+from nerspec.chunking import tokenize_bounded
 from nerspec.languages import base, is_valid
 
 if TYPE_CHECKING:
@@ -52,13 +53,16 @@ class DocMaker:
 
     def __call__(self, text: str, language: str | None = None) -> Doc:
         if not self.multilingual:
-            return self.nlp.make_doc(text)
+            return tokenize_bounded(self.nlp.vocab, self.nlp.tokenizer, text) or self.nlp.make_doc(text)
         # Only well-formed codes reach spacy.blank (a request's language is untrusted input); the cache stays
         # bounded because spaCy knows few languages and unknown ones cache ``None``.
         code = base(language) if language and is_valid(language) else self.default
         tokenizer = self._tokenizer(code)
         if tokenizer is None:
-            return self.nlp.make_doc(text)
+            return tokenize_bounded(self.nlp.vocab, self.nlp.tokenizer, text) or self.nlp.make_doc(text)
+        bounded = tokenize_bounded(self.nlp.vocab, tokenizer, text)  # a pathologically long run: in pieces
+        if bounded is not None:
+            return bounded
         from spacy.tokens import Doc
 
         tokens = tokenizer(text)

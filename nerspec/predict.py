@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nerspec.calibration import Calibration
-from nerspec.chunking import cut_long_texts
+from nerspec.chunking import cut_long_texts, tokenize_bounded
 from nerspec.class_calibration import ClassCalibration
 from nerspec.errors import ModelNotFoundError, NerspecError
 from nerspec.predict_scoring import beam_marginals, fitted_beam_width, uncalibrated_note
@@ -124,8 +124,9 @@ class Predictor:
 
     def _inputs(self, pairs: Iterable[tuple[str, str | None]]) -> Iterable[str | Doc]:
         """Texts for ``nlp.pipe``; a multilingual pipeline gets Docs tokenized by each text's language."""
-        if self.nlp.lang != "xx":
-            return (text for text, _language in pairs)
+        if self.nlp.lang != "xx":  # a text with a pathologically long run is tokenized in pieces (chunking)
+            nlp = self.nlp
+            return (tokenize_bounded(nlp.vocab, nlp.tokenizer, text) or text for text, _language in pairs)
         from nerspec.multilingual import maker_for
 
         maker = maker_for(self.nlp)

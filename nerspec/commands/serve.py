@@ -8,6 +8,13 @@ from nerspec.commands.common import state_option
 from nerspec.paths import StateChoice
 
 
+def _finite(seconds: float | None) -> float | None:
+    """``nan`` passes FloatRange (it compares false with both bounds): the watchers polled without pause."""
+    if seconds is not None and seconds != seconds:
+        raise click.BadParameter("nan is not a number of seconds", param_hint="'--poll'")
+    return seconds
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on. Use 0.0.0.0 only behind a proxy that terminates TLS.")
@@ -25,7 +32,8 @@ from nerspec.paths import StateChoice
               help="Beam width for entity confidence scores (default: the scores the model's calibration was fitted "
                    "on: the greedy parser's action probabilities for new models; another width serves raw, "
                    "uncalibrated scores and logs a warning). Entities are the same at any width.")
-@click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05), default=None,
+@click.option("--poll", "poll_interval", type=click.FloatRange(min=0.05, max=3600.0), default=None,
+              callback=lambda _ctx, _param, value: _finite(value),
               help="Seconds between checks for changed deployments (default: 0.5; 2 with a shared state).")
 def serve(host: str, port: int, state: StateChoice, api_key_env: str | None, admin_token_env: str,
           workers: int, beam_width: int | None, poll_interval: float | None) -> None:
