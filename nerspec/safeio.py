@@ -39,6 +39,15 @@ def describe(mode: int) -> str:
     return "not a regular file"
 
 
+def what_is(path: Path, instead: str) -> str:
+    """Why ``path`` cannot be used, for a message: ``is a FIFO (named pipe), <instead>``, or why it cannot be found
+    (``no such file or directory``, ``too many levels of symbolic links``)."""
+    try:
+        return f"is {describe(os.stat(path).st_mode)}, {instead}"
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+
+
 def check_regular(st: os.stat_result, path: str | os.PathLike[str]) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise NotRegularFile(path, describe(st.st_mode))

@@ -27,6 +27,7 @@ from nerspec.manifest.schema import (
     TextClassificationProject,
 )
 from nerspec.manifest.yamlpos import Path_, Positions, YamlProblem, YamlValue, load_with_positions
+from nerspec.safeio import what_is
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -120,8 +121,8 @@ def discover(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
                     f"no {MANIFEST_NAME} here, in */ (a projects directory) nor in projects/*/ (a repository root)",
                 )])
             found.extend(manifests)
-        else:
-            raise ManifestError([Problem(str(path), 0, 0, "", "no such file or directory")])
+        else:  # a FIFO or a device was "no such file or directory"
+            raise ManifestError([Problem(str(path), 0, 0, "", what_is(path, "not a manifest or a project directory"))])
     return found
 
 

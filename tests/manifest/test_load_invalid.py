@@ -196,3 +196,17 @@ def test_header_problems_are_named_once_each(tmp_path: Path, replace: str, by: s
     with pytest.raises(ManifestError) as info:
         load_project(tmp_path)
     assert [str(p).removeprefix(f"{path}:") for p in info.value.problems] == expected
+
+
+def test_a_path_that_is_a_fifo_or_device_is_named_for_what_it_is(tmp_path: Path) -> None:
+    import os
+
+    from nerspec.manifest.load import discover
+
+    os.mkfifo(tmp_path / "pipe")
+    for path, message in ((tmp_path / "pipe", "is a FIFO (named pipe), not a manifest or a project directory"),
+                          (Path("/dev/null"), "is a device, not a manifest or a project directory"),
+                          (tmp_path / "nope", "no such file or directory")):
+        with pytest.raises(ManifestError) as caught:  # was "no such file or directory" for each
+            discover([path])
+        assert [p.message for p in caught.value.problems] == [message]
