@@ -149,27 +149,37 @@ class _Builder:
         return self.build(child, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, YamlValue]:
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
         try:
-            self.loader.flatten_mapping(node)  # resolves `<<` merge keys
+            self.loader.flatten_mapping(node)  # resolves `<<` merge keys: the merged pairs go first
         except yaml.MarkedYAMLError as exc:
             raise YamlProblem(*_pos(node), f"invalid YAML: {exc.problem}") from None
         if len(node.value) > MAX_NODES:
             raise YamlProblem(*_pos(node), f"a mapping with more than {MAX_NODES} keys")
+        merged = len(node.value) - explicit
         result: dict[str, YamlValue] = {}
+        own: set[str] = set()
         positions = self.positions
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = _scalar(self.loader, key_node)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise YamlProblem(*_pos(key_node), "mapping keys must be plain scalars")
             key = str(key)
-            if key in result:
+            # A key written here overrides a merged one (what `<<: *base` is for; it was refused as a duplicate);
+            # written twice here, it is a mistake.
+            if key in own:
                 first = positions.keys[(*path, key)]
                 raise YamlProblem(
                     *_pos(key_node), f"duplicate key `{key}` (first defined at line {first[0]})"
                 )
+            if index >= merged:
+                own.add(key)
             positions.keys[(*path, key)] = _pos(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _nesting_depth(text: str) -> tuple[int, int] | None:
