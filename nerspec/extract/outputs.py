@@ -188,11 +188,23 @@ def finished(out_dir: Path, partition: Partition, settings: Settings) -> Partiti
         return None
     if _sha256(data) != marker.get("output_sha256"):
         return None
-    recorded = marker.get("result")
+    return _recorded_result(marker.get("result"))
+
+
+def _recorded_result(recorded: object) -> PartitionResult | None:
+    """A marker's result when every field has its type (a hand-edited one reruns the partition: it was exit 70)."""
     try:
-        return PartitionResult(**recorded) if isinstance(recorded, dict) else None
+        result = PartitionResult(**recorded) if isinstance(recorded, dict) else None
     except TypeError:
         return None
+    if result is None:
+        return None
+    counts = (result.records, result.errors, result.blank)
+    typed = (isinstance(result.partition, str) and all(type(n) is int for n in counts)
+             and type(result.seconds) in (int, float) and isinstance(result.reasons, dict)
+             and all(isinstance(k, str) and type(v) is int for k, v in result.reasons.items())
+             and isinstance(result.first_errors, list) and all(isinstance(e, dict) for e in result.first_errors))
+    return result if typed else None
 
 
 def read_marker(out_dir: Path, partition_id: str) -> dict[str, object] | None:

@@ -130,3 +130,21 @@ def test_a_byte_order_mark_is_neither_json_nor_text(tmp_path: Path) -> None:
     (tmp_path / "in" / "note.txt").write_bytes(b"\xef\xbb\xbfAlice in Paris\r\n")
     [row] = [row for p in plan_partitions(tmp_path / "in", 100) for row in read_rows(p)]
     assert row.text == "Alice in Paris\r\n" and row.error is None
+
+
+@pytest.mark.slow
+def test_a_hand_edited_partition_marker_reruns_its_partition(ner_model: Any, tmp_path: Path) -> None:
+    """A marker whose result had a field of the wrong type (records "x", reasons a list) was exit 70 on resume."""
+    project, state, _ = ner_model
+    source = tmp_path / "docs.jsonl"
+    write_input(source, n=3, bad=False)
+    out = tmp_path / "out"
+    assert _extract(project, state, source, out).exit_code == 0
+    [marker] = (out / "_parts").glob("*.json")
+    for field, value in (("records", "x"), ("reasons", [1]), ("seconds", "slow"), ("first_errors", {"a": 1})):
+        recorded = json.loads(marker.read_text())
+        recorded["result"][field] = value
+        marker.write_text(json.dumps(recorded))
+        result = _extract(project, state, source, out)
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "_summary.json").read_text())["partitions_run"] == 1  # run again, not trusted
