@@ -72,9 +72,11 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def non_empty_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    """A path option's value as a ``Path``; empty is refused (``Path("")`` is the working directory, where the files
-    landed)."""
+def non_empty_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """A path option's value as a ``Path`` (None when not given); empty is refused (``Path("")`` is the working
+    directory, where the files landed)."""
+    if value is None:
+        return None
     if not value.strip():
-        raise click.BadParameter("is empty; name the directory to write")
+        raise click.BadParameter("is empty; name where to write")
     return Path(value)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.commands.common import echo_json, json_option, non_empty_path, state_option
 from nerspec.corpus.formats import names
 from nerspec.escape import terminal
 from nerspec.paths import StateChoice
@@ -113,7 +113,7 @@ def label() -> None:
 @click.option("--strategy", type=click.Choice(["diverse", "uncertainty", "random"]), default="diverse",
               show_default=True, help=STRATEGY_HELP)
 @click.option("--seed", type=int, default=0, show_default=True, help="Breaks ties (and orders `random`).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+@click.option("-o", "--output", type=click.Path(), callback=non_empty_path, default=None,
               help="Also write the batch as drafts: .json = Label Studio tasks with predictions, else nerspec jsonl.")
 @click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
@@ -179,7 +179,7 @@ def _write_batch(project: LoadedProject, batch: Batch, output: Path, fmt: str | 
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @pool_option
 @click.option("--ids", multiple=True, help="Only these pool document ids (repeat, or separate with spaces).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(), callback=non_empty_path, required=True,
               help="Drafts file: .json = Label Studio tasks with predictions, else nerspec jsonl (draft: true).")
 @click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @_with(model_options)
@@ -217,7 +217,7 @@ def suggest_command(
 
 @label.command("review")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(), callback=non_empty_path, required=True,
               help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
 @click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")

@@ -51,6 +51,15 @@ def test_label_next_json_is_ranked_deterministic_and_skips_labeled(project: tupl
     assert any("entity confidence" in r for d in json.loads(by_model.stdout)["documents"] for r in d["reasons"])
 
 
+def test_an_empty_output_is_refused(project: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, state = project
+    monkeypatch.chdir(tmp_path)
+    for command in (["next", "--strategy", "random"], ["suggest"], ["review"]):
+        result = run("label", *command, str(root), "--state", str(state), "-o", "")
+        assert result.exit_code == 1 and "'-o' / '--output': is empty" in result.stderr, (command, result.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people"]  # `Path("")` is the working directory
+
+
 def test_label_next_writes_label_studio_tasks_with_predictions(project: tuple[Path, Path], ner_model) -> None:
     root, state = project
     out = root / "batch.json"
