@@ -227,3 +227,18 @@ def test_a_number_too_large_to_use_is_exit_1(argv: list[str], workspace: Path) -
     assert result.exit_code == 1, result.output
     assert ("is not in the range" in result.output or "nan is not" in result.output), result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--gold", "gold.jsonl", "--pred", "pred.jsonl", "--threshold", "nan"],
+    ["evaluate", "--gold", "gold.jsonl", "--pred", "pred.jsonl", "--threshold", "inf"],
+    ["lint", "projects/tiny", "--label-errors", "--min-score", "nan"],
+    ["label", "review", "projects/tiny", "-o", "review.json", "--min-score", "nan"],
+], ids=["evaluate --threshold nan", "evaluate --threshold inf", "lint --min-score nan", "label review --min-score nan"])
+def test_a_probability_that_is_not_one_is_exit_1(argv: list[str], workspace: Path) -> None:
+    """``nan`` passed ``FloatRange`` and every comparison with it was false (no finding; every label decided
+    against); ``evaluate --threshold`` took any number at all."""
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 1, result.output
+    assert "not a number from 0 to 1" in result.output or "is not in the range" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -61,6 +61,25 @@ class _Seconds(click.ParamType):
 
 
 SECONDS = _Seconds()
+
+
+class _Probability(click.FloatRange):
+    """A number from 0 to 1. ``nan`` passes ``FloatRange`` (it compares false with both bounds) and would make
+    every comparison with it false: no finding, or every label decided against."""
+
+    name = "probability"
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 1.0)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = super().convert(value, param, ctx)  # type: ignore[arg-type]  # click passes the raw value
+        if number != number:
+            self.fail(f"{value!r} is not a number from 0 to 1", param, ctx)
+        return float(number)
+
+
+PROBABILITY = _Probability()
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only (for scripts and CI).")
 
 

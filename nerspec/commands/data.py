@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, non_empty_path, paths_argument, state_option
+from nerspec.commands.common import PROBABILITY, echo_json, json_option, non_empty_path, paths_argument, state_option
 from nerspec.corpus.formats import FORMATS
 from nerspec.errors import DataError, ManifestError, NerspecError, Problem
 from nerspec.escape import terminal
@@ -275,7 +275,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
               help="Likely label errors: cross-fitted models (k folds) that confidently disagree with the labels.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
               help="Folds of --label-errors.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--min-score", type=PROBABILITY, default=0.5, show_default=True,
               help="Report label errors whose score reaches this.")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
               help="Label errors printed per project (--json has every one).")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, state_option
+from nerspec.commands.common import PROBABILITY, echo_json, json_option, state_option
 from nerspec.paths import StateChoice
 
 
@@ -15,7 +15,7 @@ from nerspec.paths import StateChoice
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model artifact directory to evaluate.")
 @click.option("--gold", type=click.Path(path_type=Path), help="Gold jsonl (NER spans or classification labels).")
 @click.option("--pred", type=click.Path(path_type=Path), help="Predicted jsonl, same documents as --gold.")
-@click.option("--threshold", type=float, default=0.5, show_default=True,
+@click.option("--threshold", type=PROBABILITY, default=0.5, show_default=True,
               help="Multi-label decision threshold for predictions given as scores (--gold/--pred form; "
               "default: the --project manifest's, else 0.5).")
 @click.option("--multilabel/--single-label", "multilabel", default=None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nerspec.commands.common import echo_json, json_option, non_empty_path, state_option
+from nerspec.commands.common import PROBABILITY, echo_json, json_option, non_empty_path, state_option
 from nerspec.corpus.formats import names
 from nerspec.escape import terminal
 from nerspec.paths import StateChoice
@@ -221,7 +221,7 @@ def suggest_command(
               help="Review tasks: .json = Label Studio tasks with the fix as prediction, else nerspec jsonl drafts.")
 @click.option("--format", "fmt", type=click.Choice(_DRAFT_CHOICES), default=None, help="Format of -o.")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True, help="Cross-fit folds.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--min-score", type=PROBABILITY, default=0.5, show_default=True,
               help="Findings whose score reaches this.")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="The most likely findings.")
 @state_option
