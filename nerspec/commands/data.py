@@ -373,9 +373,10 @@ def agreement_lines(name: str, found: Agreement, top: int) -> list[str]:
                 "annotations, doccano users or Prodigy sessions)"]
     figure = f"strict span F1 {found.f1:.3f}" if found.f1 is not None else f"Cohen's kappa {found.kappa:.3f}"
     lines = [f"{name}: annotators agree at {figure} over {found.annotated} documents with several annotators"]
-    for pair in found.pairs:
+    for pair in found.pairs[:top]:  # a crowd of 300 printed 44,850 pair lines
         value = f"F1 {pair.f1:.3f}" if pair.f1 is not None else f"kappa {pair.kappa:.3f}" if pair.kappa is not None else "-"
         lines.append(terminal(f"  {pair.a} / {pair.b}: {value} ({pair.documents} documents)"))
+    lines += [f"  ... and {len(found.pairs) - top} more pairs (--json lists all)"] if len(found.pairs) > top else []
     for label, f1 in found.per_label.items():
         lines.append(f"  {label}: F1 {'-' if f1 is None else f'{f1:.3f}'}")
     lines.append(f"  {len(found.documents)} document{'s' if len(found.documents) != 1 else ''} to adjudicate"

@@ -141,3 +141,15 @@ def test_records_of_one_id_with_different_texts_are_located_errors_not_merged(tm
     assert result.exit_code == 1, result.output
     assert "d.jsonl:2:1: document '9': annotator `bob@x` labeled a different text than line 1 under the same id" in (
         result.output), result.output
+
+
+def test_lint_agreement_prints_at_most_top_pairs_and_json_has_all(tmp_path: Path) -> None:
+    project = write_project(tmp_path, None)
+    crowd = [{"id": 50, "text": TEXT, "label": [[0, 3, "PER"]], "user": f"u{i:02d}"} for i in range(12)]
+    (project / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in crowd))
+    text = CliRunner().invoke(cli, ["lint", str(project), "--agreement", "--top", "5"])
+    assert text.exit_code == 0, text.output
+    pair_lines = [line for line in text.stdout.splitlines() if " / " in line]
+    assert len(pair_lines) == 5 and "  ... and 65 more pairs (--json lists all)" in text.stdout  # was: all 70
+    found = json.loads(CliRunner().invoke(cli, ["lint", str(project), "--agreement", "--json"]).stdout)["agreement"]
+    assert len(found["pairs"]) == 70  # 66 pairs of the crowd, 3 of the Label Studio task, 1 of the Prodigy sessions
