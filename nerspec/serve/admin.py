@@ -33,7 +33,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypedDict
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from nerspec import atomic
@@ -333,6 +333,11 @@ async def _spool(request: Request, spool: IO[bytes], sha256: str) -> None:
 def router(state: ServeState) -> APIRouter:
     api = APIRouter(tags=["admin"])
 
+    async def admin_token(request: Request) -> None:
+        """A dependency, so the token is checked before the parameters: without it a caller learns nothing (not
+        even which parameters an upload needs) but 401."""
+        _check_token(state, request)
+
     @api.put(
         "/admin/projects/{project}/deployments/{deployment}",
         summary="Upload a model artifact (tar.gz) and activate it for a deployment",
@@ -340,6 +345,7 @@ def router(state: ServeState) -> APIRouter:
             "application/gzip": {"schema": {"type": "string", "format": "binary"}}}}},
         responses={400: {"description": "Bad names, digest mismatch or hostile archive"},
                    401: {"description": "No bearer token"}, 403: {"description": "Wrong bearer token"}},
+        dependencies=[Depends(admin_token)],
     )
     async def upload(
         request: Request,
@@ -348,7 +354,6 @@ def router(state: ServeState) -> APIRouter:
         fingerprint: str = Query(..., description="Model fingerprint: the artifact directory's name"),
         sha256: str = Query(..., description="Hex SHA-256 of the request body"),
     ) -> JSONResponse:
-        _check_token(state, request)
         _check_names(project, deployment)
         if not FINGERPRINT.match(fingerprint):
             raise ApiError(400, "InvalidArgument", "fingerprint must be 8-128 letters, digits, '_' or '-'.")

@@ -152,6 +152,8 @@ def test_admin_token_checks(server: Server) -> None:
     wrong = _put(server, archive, token="nope")
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "Forbidden"
     assert httpx.get(f"{server.url}/admin/projects/people/deployments/production").status_code == 401
+    bare = httpx.put(f"{server.url}/admin/projects/people/deployments/production", content=archive)
+    assert bare.status_code == 401, bare.text  # before the missing fingerprint and sha256 (was 400 naming them)
 
 
 def test_admin_refuses_digest_mismatch_and_bad_names(server: Server) -> None:
