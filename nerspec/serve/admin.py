@@ -30,6 +30,7 @@ import tarfile
 import tempfile
 import threading
 import zlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypedDict
 
@@ -330,13 +331,17 @@ async def _spool(request: Request, spool: IO[bytes], sha256: str) -> None:
     spool.seek(0)
 
 
-def router(state: ServeState) -> APIRouter:
-    api = APIRouter(tags=["admin"])
+def _token_guard(state: ServeState) -> Callable[[Request], Awaitable[None]]:
+    """A dependency: the token is checked before the parameters, so a caller without it learns nothing but 401."""
 
     async def admin_token(request: Request) -> None:
-        """A dependency, so the token is checked before the parameters: without it a caller learns nothing (not
-        even which parameters an upload needs) but 401."""
         _check_token(state, request)
+
+    return admin_token
+
+
+def router(state: ServeState) -> APIRouter:
+    api = APIRouter(tags=["admin"])
 
     @api.put(
         "/admin/projects/{project}/deployments/{deployment}",
@@ -345,7 +350,7 @@ def router(state: ServeState) -> APIRouter:
             "application/gzip": {"schema": {"type": "string", "format": "binary"}}}}},
         responses={400: {"description": "Bad names, digest mismatch or hostile archive"},
                    401: {"description": "No bearer token"}, 403: {"description": "Wrong bearer token"}},
-        dependencies=[Depends(admin_token)],
+        dependencies=[Depends(_token_guard(state))],
     )
     async def upload(
         request: Request,
