@@ -162,7 +162,7 @@ class MonitoringHub:
             return
         try:
             store = self._store()
-            self._settings = self._parsed(store.monitoring_settings())
+            self._settings = self._parsed(store.monitoring_settings_as_written())  # one bad row: that one off
             if time.time() - self._last_expiry > EXPIRE_EVERY_S:
                 self._last_expiry = time.time()
                 store.monitoring_expire(time.time())

@@ -86,6 +86,13 @@ def _document(row: Row) -> MonitoredDocument:
                          f"written by `nerspec serve`: delete it (monitoring_documents, id {row_id})") from None
 
 
+def _as_written(text: object) -> object:
+    try:
+        return json.loads(text)  # type: ignore[arg-type]  # a blob or a number is a TypeError: kept as it is
+    except (ValueError, TypeError, RecursionError):
+        return text
+
+
 def _settings(project: str, deployment: str, text: str) -> JsonObject:
     try:
         settings = json.loads(text)
@@ -125,6 +132,12 @@ class MonitoringTables:
     def monitoring_settings(self) -> dict[tuple[str, str], JsonObject]:
         rows = self._rows("SELECT project, deployment, settings FROM monitoring_settings")
         return {(project, deployment): _settings(project, deployment, text) for project, deployment, text in rows}
+
+    def monitoring_settings_as_written(self) -> dict[tuple[str, str], object]:
+        """Every row's settings as its JSON reads, whatever it holds (its text when it is not JSON): for the server,
+        which turns a malformed row off alone, where ``monitoring_settings`` refuses the whole table."""
+        rows = self._rows("SELECT project, deployment, settings FROM monitoring_settings")
+        return {(project, deployment): _as_written(text) for project, deployment, text in rows}
 
     def monitoring_settings_updated(self) -> dict[tuple[str, str], float]:
         """When each deployment's settings were declared (``state migrate`` keeps it)."""

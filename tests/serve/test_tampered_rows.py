@@ -54,6 +54,27 @@ def test_a_malformed_monitoring_row_turns_monitoring_off_not_every_request_500(
     db.close()
 
 
+def test_a_malformed_row_turns_off_its_own_deployment_only_and_the_others_follow_apply(trained: Models,
+                                                                                      tmp_path: Path) -> None:
+    """The whole table was refused for one bad row: the server kept its last settings (none at start), so a
+    deployment that `apply` turned to features only went on storing texts."""
+    paths = make_state(trained, tmp_path / "state")
+    _sql(paths, "INSERT INTO monitoring_settings VALUES ('other', 'web', '[1, 2]', ?)", time.time())
+    _sql(paths, "INSERT INTO monitoring_settings VALUES ('people', 'production', ?, ?)",
+         json.dumps({"store_texts": True, "sample": 1.0, "retention_days": 3}), time.time())
+    for client in _serve(paths):
+        assert client.post(ANALYZE, json=DOCUMENTS).status_code == 200
+        _sql(paths, "UPDATE monitoring_settings SET settings = ? WHERE project = 'people'",
+             json.dumps({"store_texts": False, "sample": 1.0, "retention_days": 3}))
+        hub = client.app.state.nerspec.monitoring  # type: ignore[attr-defined]
+        hub.refresh()
+        assert client.post(ANALYZE, json=DOCUMENTS).status_code == 200
+    db = sqlite3.connect(paths.db)
+    rows = db.execute("SELECT text IS NOT NULL, COUNT(*) FROM monitoring_documents GROUP BY 1 ORDER BY 1").fetchall()
+    db.close()
+    assert rows == [(0, 8), (1, 8)]  # texts while declared, none once apply turned them off
+
+
 def test_a_wellformed_monitoring_row_still_logs(trained: Models, tmp_path: Path) -> None:
     paths = make_state(trained, tmp_path / "state")
     _sql(paths, "INSERT INTO monitoring_settings VALUES ('people', 'production', ?, ?)",
