@@ -116,9 +116,14 @@ _HANGUL_JOINS = {("L", "L"), ("L", "V"), ("L", "LV"), ("L", "LVT"), ("LV", "V"),
                  ("V", "T"), ("LVT", "T"), ("T", "T")}
 
 
+def one_element_per_code_point(text: str) -> bool:
+    """Whether TextElement_v8 offsets are code points in ``text``: ASCII, and no CR LF (one cluster, even in ASCII)."""
+    return text.isascii() and "\r\n" not in text
+
+
 def grapheme_starts(text: str) -> list[int]:
     """Code-point indices where each grapheme cluster starts (plus ``len(text)`` at the end)."""
-    if text.isascii() and "\r\n" not in text:  # CR LF is one cluster, even in ASCII
+    if one_element_per_code_point(text):
         return list(range(len(text) + 1))
     starts = [0] if text else []
     regional_run = 0

@@ -47,6 +47,16 @@ def test_azure_region_is_honoured(tmp_path: Path) -> None:
     assert doc.offset == text.index("Alice") and doc.dataset == "test"
 
 
+def test_azure_text_element_offsets_count_an_ascii_cr_lf_as_one(tmp_path: Path) -> None:
+    """An ASCII text took the code-point shortcut, so every offset after a CR LF was one character early."""
+    (tmp_path / "w.txt").write_bytes(b"Hi\r\nBob Smith")
+    raw = {"stringIndexType": "TextElement_v8", "assets": {"projectKind": "CustomEntityRecognition", "documents": [
+        {"location": "w.txt", "entities": [{"labels": [{"category": "Person", "offset": 3, "length": 9}]}]}]}}
+    (tmp_path / "labels.json").write_text(json.dumps(raw))
+    [doc] = azure.read(tmp_path / "labels.json", tmp_path)
+    assert [s.text(doc.text) for s in doc.spans] == ["Bob Smith"]
+
+
 def test_azure_classification_kinds(tmp_path: Path) -> None:
     for name, text in (("a.txt", "Goal!"), ("b.txt", "Vote.")):
         (tmp_path / name).write_text(text)

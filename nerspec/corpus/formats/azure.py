@@ -36,7 +36,7 @@ from nerspec.corpus.formats.common import (
 )
 from nerspec.corpus.formats.jsonl import SIDES
 from nerspec.corpus.model import Dataset, Document, Span
-from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index
+from nerspec.corpus.offsets import GraphemeIndex, OffsetError, Utf16Index, one_element_per_code_point
 from nerspec.errors import DataError, Problem
 from nerspec.languages import base, normalize
 from nerspec.progress import track
@@ -115,7 +115,7 @@ class _Converter:
             utf16 = Utf16Index(text)
             if utf16.length16 != self.length:
                 self._index, self._size = utf16, utf16.length16
-        elif index_type == "textelementv8" and not text.isascii():
+        elif index_type == "textelementv8" and not one_element_per_code_point(text):
             self._index = GraphemeIndex(text)
             self._size = len(self._index)
 
