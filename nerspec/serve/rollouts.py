@@ -15,9 +15,8 @@ The server only records; the verdict is ``nerspec.plan.rollouts``' and the next 
   answer to the candidate's documents is computed by the same worker afterwards, for the agreement. The native
   endpoint and the jobs API route through the same ``analyze``, so a document gets the same model on both.
 - **Observations.** One per document both models answered (``nerspec.plan.rollouts.compare`` counts), with both
-  models' compute time for the request (the CPU time of the threads running their units: waiting for a worker,
-  or the shadow thread's low priority on a busy machine, is not the model's cost), written to the state store
-  in batches by a ``BatchRecorder``.
+  models' compute time (the CPU time of the threads running their units: waiting for a worker or the shadow
+  thread's low priority is not the model's cost), written to the state in batches by a ``BatchRecorder``.
 """
 
 from __future__ import annotations
@@ -92,8 +91,7 @@ class Dropped(Exception):
 
 def timed(loaded: Loaded, documents: list[DocumentJSON], unit: str,
           before_unit: Callable[[], bool] | None = None) -> tuple[list[DocumentResult], float]:
-    """Blocking analysis of ``documents`` (inline, not through the fair scheduler) and the model's own time in ms,
-    in the same units the scheduler runs for a request. ``before_unit()`` False gives up (``Dropped``)."""
+    """Blocking analysis (inline, in the scheduler's units) and the model's own ms; ``before_unit()`` False: drop."""
     checked, plan = analysis.prepare(loaded, documents, 413)
     spent = 0.0
     outputs = []
@@ -128,7 +126,7 @@ class Rollouts:
     def start(self) -> None:
         self.recorder = BatchRecorder(self._write, max_rows=BATCH_ROWS, max_seconds=BATCH_SECONDS,
                                       max_queue=100 * BATCH_ROWS, name="nerspec-rollout-recorder")
-        self.scan()
+        self._scan_or_log()  # a malformed row at start stages nothing, as at any later poll: never an outage
         for target, name in ((self._watch, "nerspec-rollout-watcher"), (self._work, "nerspec-rollout-shadow")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -163,8 +161,7 @@ class Rollouts:
 
     def shadow_answered(self, project: str, deployment: str, documents: list[DocumentJSON],
                         results: list[DocumentResult], production_ms: float, unit: str) -> bool:
-        """Production answered ``documents`` (``results``, in the request's order): queue the shadow, if one is
-        staged. False when there is none or it was dropped."""
+        """Production answered ``documents`` (``results``, in order): queue the shadow if one is staged (False: none)."""
         candidate = self.get(project, deployment)
         if candidate is None or candidate.rollout.strategy != "shadow" or not results:
             return False
@@ -194,11 +191,14 @@ class Rollouts:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_interval):
-            try:
-                self.scan()
-            except Exception:  # keep serving what is loaded; the next poll tries again
-                log.exception("reading the rollouts failed")
-                self._local.store = None
+            self._scan_or_log()
+
+    def _scan_or_log(self) -> None:
+        try:
+            self.scan()
+        except Exception:  # keep serving what is loaded; the next poll tries again
+            log.exception("reading the rollouts failed")
+            self._local.store = None
 
     def scan(self) -> None:
         store = self._store()

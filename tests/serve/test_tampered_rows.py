@@ -149,3 +149,11 @@ def test_a_malformed_rollout_row_stages_nothing(trained: Models, tmp_path: Path)
         assert _until(client, {trained.ner_b}) == {trained.ner_b}
         _sql(paths, "UPDATE rollouts SET weight = 'heavy'")
         assert _until(client, {trained.ner}) == {trained.ner}
+
+
+def test_a_server_started_over_a_malformed_rollout_row_serves_production(trained: Models, tmp_path: Path) -> None:
+    """At start the row's StateError escaped the app's startup: the server did not come up at all."""
+    paths = make_state(trained, tmp_path / "state")
+    _stage(paths, "r1", trained.ner_b, weight="heavy")
+    for client in _serve(paths):
+        assert _answered_by(client) == {trained.ner}
