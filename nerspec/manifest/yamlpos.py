@@ -103,6 +103,7 @@ class _Builder:
         self.chars = 0  # characters of the scalars built so far, each alias counted again
         self.active: set[int] = set()  # nodes being built on the current path: an alias to one is recursive
         self.seen: set[int] = set()  # collections built once: meeting one again means an alias
+        self.merge_bounds: dict[int, int] = {}  # mapping node -> its keys with every `<<` expanded, at most
 
     def build(self, node: yaml.Node, path: Path_) -> YamlValue:
         self.built += 1
@@ -150,6 +151,9 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, YamlValue]:
         explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
+        # Bounded before PyYAML expands the merges: some of its releases copy every merged pair, repeats included.
+        if _merge_bound(node, self.merge_bounds) > MAX_NODES:
+            raise YamlProblem(*_pos(node), f"merge keys (`<<`) expanding to more than {MAX_NODES} keys")
         try:
             self.loader.flatten_mapping(node)  # resolves `<<` merge keys: the merged pairs go first
         except yaml.MarkedYAMLError as exc:
@@ -180,6 +184,25 @@ class _Builder:
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merge_bound(node: yaml.MappingNode, bounds: dict[int, int]) -> int:
+    """How many keys ``node`` has once its merge keys are expanded, counting repeats (an upper bound: PyYAML
+    releases differ on whether a key merged twice is kept twice). Each node is counted once (``bounds``), so
+    a chain of mappings each merging the previous one several times costs its length, not its expansion."""
+    if id(node) in bounds:
+        return bounds[id(node)]
+    total = 0
+    for key_node, value_node in node.value:
+        if key_node.tag != _MERGE_TAG:
+            total += 1
+            continue
+        merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        total += sum(_merge_bound(m, bounds) for m in merged if isinstance(m, yaml.MappingNode))
+        if total > MAX_NODES:
+            break
+    bounds[id(node)] = total
+    return total
 
 
 def _nesting_depth(text: str) -> tuple[int, int] | None:

@@ -81,7 +81,7 @@ def _document(row: Row) -> MonitoredDocument:
         return MonitoredDocument(project, deployment, fingerprint, float(at), doc_id, language, int(length),
                                  int(tokens), None if unseen is None else int(unseen), _decode(predictions),
                                  float(expires), text, int(row_id))
-    except (ValueError, TypeError) as exc:  # JSONDecodeError included
+    except (ValueError, TypeError, OverflowError) as exc:  # JSONDecodeError; int() of a REAL inf
         raise StateError(f"logged document {row_id} of {project}/{deployment} is malformed ({exc}); it was not "
                          f"written by `nerspec serve`: delete it (monitoring_documents, id {row_id})") from None
 

@@ -43,7 +43,7 @@ def _observation(row: Row) -> RolloutObservation:
     try:
         return RolloutObservation(rid, bool(error), int(matched), int(c_only), int(p_only), bool(identical),
                                   None if c_ms is None else float(c_ms), float(p_ms))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a REAL of 9e999 (inf) as an int
         raise StateError(f"an observation of rollout {rid!s:.60} is malformed ({row!r:.200}): not written by "
                          "`nerspec serve`; delete it (rollout_observations)") from None
 

@@ -35,3 +35,17 @@ def test_a_key_written_twice_beside_a_merge_key_is_still_a_duplicate(tmp_path: P
     with pytest.raises(ManifestError) as caught:
         load_project(tmp_path)
     assert [(p.line, p.message) for p in caught.value.problems] == [(8, "duplicate key `name` (first defined at line 8)")]
+
+
+def test_merge_keys_that_would_expand_past_the_bound_are_refused_before_expanding() -> None:
+    """Each level merges the previous one nine times: 10 x 9^6 keys counted with repeats. PyYAML releases that
+    copy every merged pair built that list (minutes, gigabytes) before the bound on values was ever checked."""
+    from nerspec.manifest.yamlpos import MAX_NODES, YamlProblem, load_with_positions
+
+    inner = "&l0 {" + ", ".join(f"k{i}: {i}" for i in range(10)) + "}"
+    for level in range(1, 7):
+        inner = f"&l{level} {{<<: [{inner}, " + ", ".join([f"*l{level - 1}"] * 8) + "]}"
+    with pytest.raises(YamlProblem, match=f"merge keys .* more than {MAX_NODES} keys"):
+        load_with_positions(f"top:\n  <<: {inner}\n")
+    merged = load_with_positions("base: &b {x: 1, y: 2}\nboth: {<<: [*b, *b], z: 3}\n")[0]
+    assert merged["both"] == {"x": 1, "y": 2, "z": 3}

@@ -86,11 +86,13 @@ def test_job_store_ttl_and_size_bound(server: Server) -> None:
         jobs.append(job)
     assert store.count() < 6 and store._bytes <= 5_000
     assert store.get("j5").status == "failed"
+    kept = store.count()
     huge = _job("huge")
     huge.size, huge.expires_mono = 10**9, time.monotonic() + 60
     with pytest.raises(ApiError) as full:
         store.submit(huge)
     assert full.value.status == 429
+    assert store.count() == kept  # refused without evicting: the finished jobs' results are still there
 
 
 def test_a_jobs_names_count_toward_the_bound_and_finished_jobs_make_room(trained: Any, tmp_path: Path) -> None:

@@ -70,6 +70,14 @@ def test_rows_not_written_by_nerspec_are_state_errors_naming_them(tmp_path: Path
         store.close()
     db = sqlite3.connect(tmp_path / "state.db")
     with db:
+        db.execute("UPDATE monitoring_documents SET predictions = '[]', length = 9e999")  # int(inf): OverflowError
+    db.close()
+    store = SqliteStore(tmp_path / "state.db")
+    with pytest.raises(StateError, match=r"logged document \d+ of people/production is malformed"):
+        store.monitoring_documents("people", "production")
+    store.close()
+    db = sqlite3.connect(tmp_path / "state.db")
+    with db:
         db.execute("UPDATE monitoring_documents SET predictions = '[]', text = ?", (b"\xff",))
     db.close()
     store = SqliteStore(tmp_path / "state.db")

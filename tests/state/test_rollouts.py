@@ -106,7 +106,8 @@ def test_a_malformed_rollout_row_is_a_state_error_naming_it(tmp_path: Path) -> N
             store.close()
 
 
-def test_a_malformed_observation_row_is_a_state_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("matched", ["'many'", "9e999"], ids=["text", "infinite"])
+def test_a_malformed_observation_row_is_a_state_error(tmp_path: Path, matched: str) -> None:
     import sqlite3
 
     store = SqliteStore(tmp_path / "state.db")
@@ -115,7 +116,7 @@ def test_a_malformed_observation_row_is_a_state_error(tmp_path: Path) -> None:
     store.close()
     db = sqlite3.connect(tmp_path / "state.db")
     with db:
-        db.execute("UPDATE rollout_observations SET matched = 'many' WHERE candidate_ms IS NOT NULL")
+        db.execute(f"UPDATE rollout_observations SET matched = {matched} WHERE candidate_ms IS NOT NULL")
     db.close()
     store = SqliteStore(tmp_path / "state.db")
     try:

@@ -75,11 +75,14 @@ class JobStore:
 
     def submit(self, job: Job) -> None:
         with self._lock:
-            self._purge(room=job.size)
+            self._purge()
             pending = sum(1 for j in self._jobs.values() if j.status not in TERMINAL)
-            if pending >= MAX_PENDING_JOBS or self._bytes + job.size > self.max_bytes:
+            evictable = sum(j.size for j in self._jobs.values() if j.status in TERMINAL)
+            # Refused before anything is evicted: a job that cannot come in must not cost others their results.
+            if pending >= MAX_PENDING_JOBS or self._bytes - evictable + job.size > self.max_bytes:
                 raise ApiError(429, "TooManyRequests", "Too many unfinished jobs; retry later.",
                                headers={"Retry-After": "1"})
+            self._purge(room=job.size)
             self._jobs[job.id] = job
             self._bytes += job.size
         self.state.pool.submit(self._execute, job)
