@@ -159,11 +159,11 @@ class Rollouts:
                         production.deployment, candidate.rollout.candidate, candidate.loaded.shape, production.shape)
         return None
 
-    def shadow_answered(self, project: str, deployment: str, documents: list[DocumentJSON],
-                        results: list[DocumentResult], production_ms: float, unit: str) -> bool:
-        """Production answered ``documents`` (``results``, in order): queue the shadow if one is staged (False: none)."""
-        candidate = self.get(project, deployment)
-        if candidate is None or candidate.rollout.strategy != "shadow" or not results:
+    def shadow_answered(self, candidate: Candidate, documents: list[DocumentJSON], results: list[DocumentResult],
+                        production_ms: float, unit: str) -> bool:
+        """Production answered ``documents`` (``results``, in order): queue ``candidate``'s shadow (the one the
+        request's routing checked, not whatever is staged by now; False: not a shadow, or dropped)."""
+        if candidate.rollout.strategy != "shadow" or not results:
             return False
         by_id = {str(d["id"]): d for d in documents}
         return self.shadow(_Job(candidate, candidate.loaded, [by_id[r.id] for r in results],
@@ -361,7 +361,7 @@ async def analyze(workers: Workers, rollouts: Rollouts, client: str, loaded: Loa
                                                         timings=production_ms, single_label=asked.single_label)
     for r in results:
         r.model_fingerprint = loaded.fingerprint
-    rollouts.shadow_answered(loaded.project, loaded.deployment, documents, results, sum(production_ms), unit)
+    rollouts.shadow_answered(candidate, documents, results, sum(production_ms), unit)
     if mine:
         canary, canary_errors = await _canary(workers, rollouts, client, loaded, candidate, mine, unit, asked)
         order = {str(d["id"]): i for i, d in enumerate(documents)}
