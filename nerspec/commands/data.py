@@ -239,7 +239,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
       nerspec export projects/example --format azure --with-split -o out/azure
       nerspec export projects/example --format labelstudio -o out/ls
     """
-    from nerspec.corpus.formats import write
+    from nerspec.corpus.formats import check_export_target, write
     from nerspec.corpus.formats.common import project_info
     from nerspec.corpus.load import load_corpus
     from nerspec.corpus.split import split_corpus
@@ -259,8 +259,7 @@ def export(path: Path, fmt: str, output: Path, with_split: bool, state: StateCho
             for doc in documents:
                 doc.dataset = side[doc.id]  # type: ignore[assignment]
         target = output / project.name if len(projects) > 1 else output
-        if target.exists() and not target.is_dir():
-            raise NerspecError(f"{target} exists and is not a directory")
+        check_export_target(target, project.dir, [d.path for d in project.manifest.spec.data if d.path])
         written = write(fmt, documents, target, project_info(project))
         exported.append({"project": project.name, "format": fmt, "documents": len(documents), "path": str(written)})
         if not as_json:

@@ -124,6 +124,16 @@ def test_export_to_an_empty_output_is_refused(project: Path, tmp_path: Path, mon
     assert list(tmp_path.iterdir()) == [project]  # was: data.jsonl written into the working directory
 
 
+@pytest.mark.parametrize("into", [".", "data"])
+def test_export_where_the_projects_data_is_is_refused(project: Path, into: str) -> None:
+    """`-o` over the data source's own directory replaced labels.json with the export (azure), or added the export's
+    files to it; the project's directory holds it too."""
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    result = run("export", str(project), "--format", "azure", "-o", str(project / into))
+    assert result.exit_code == 1 and "the project's data source" in result.stderr, result.output
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
 def test_export_of_overlapping_spans_to_a_format_of_flat_tags_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "nested"
     text = "The Bank of England raised rates."

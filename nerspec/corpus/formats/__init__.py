@@ -136,3 +136,19 @@ def write(fmt: str, documents: list[Document], out_dir: Path, info: ProjectInfo)
     if fmt not in able:
         refuse_overlaps(fmt, documents, able)
     return module(fmt).write(documents, out_dir, info)
+
+
+def check_export_target(target: Path, project_dir: Path, source_paths: list[str]) -> None:
+    """Refuse an export directory that is not a directory, or that holds (or lies inside) one of the project's
+    data sources: a format's files written there could replace the data they were read from, or add documents
+    to a folder source."""
+    from nerspec.errors import NerspecError
+
+    if target.exists() and not target.is_dir():
+        raise NerspecError(f"{target} exists and is not a directory")
+    where = target.resolve()
+    for relative in source_paths:
+        source = (project_dir / relative).resolve()
+        if where == source or where in source.parents or source in where.parents:
+            raise NerspecError(f"{target}: the project's data source `{relative}` is there; export into another "
+                               "directory (its files could be overwritten)")
