@@ -181,7 +181,11 @@ def _read_parquet(partition: Partition, max_chars: int) -> Iterator[Row]:
     ids = table.column(partition.id_column).to_pylist() if partition.id_column else [None] * len(texts)
     for index, (doc_id, text) in enumerate(zip(ids, texts)):
         location = f"{rel}:row {partition.start + index}"
-        key = str(doc_id) if doc_id is not None else location
+        try:  # as a jsonl id: a struct or a float (nan) is the row's error, not its Python text as the id
+            key = values.text(values.document_id(doc_id), "id") if doc_id is not None else location
+        except ValueError as exc:
+            yield Row(index, location, location, error=f"invalid id: {exc}")
+            continue
         if text is None:
             yield Row(index, key, location, error="missing text: null")
         elif isinstance(text, bytes):

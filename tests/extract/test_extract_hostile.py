@@ -132,6 +132,22 @@ def test_a_byte_order_mark_is_neither_json_nor_text(tmp_path: Path) -> None:
     assert row.text == "Alice in Paris\r\n" and row.error is None
 
 
+def test_a_parquet_id_that_is_not_a_string_or_an_integer_is_the_rows_error(tmp_path: Path) -> None:
+    """Python's text of a struct or of nan became the id (`"{'x': 1}"`, `"nan"`), where jsonl refuses them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "in").mkdir()
+    for name, ids in (("structs", [{"x": 1}, {"x": 2}]), ("floats", [float("nan"), 2.5]), ("ints", [7, 8])):
+        pq.write_table(pa.table({"id": ids, "text": ["Alice", "Bob"]}), tmp_path / "in" / f"{name}.parquet")
+    partitions = plan_partitions(tmp_path / "in", 100, text_column="text", id_column="id")
+    rows = {(row.location, row.id, row.error) for p in partitions for row in read_rows(p)}
+    assert ("ints.parquet:row 0", "7", None) in rows and ("ints.parquet:row 1", "8", None) in rows
+    refused = {location: error for location, _id, error in rows if not location.startswith("ints")}
+    assert len(refused) == 4 and all(e and e.startswith("invalid id: `id` must be a string or an integer")
+                                     for e in refused.values()), refused
+
+
 @pytest.mark.slow
 def test_a_hand_edited_partition_marker_reruns_its_partition(ner_model: Any, tmp_path: Path) -> None:
     """A marker whose result had a field of the wrong type (records "x", reasons a list) was exit 70 on resume."""
