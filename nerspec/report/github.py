@@ -74,8 +74,10 @@ def write_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> P
     if not target:
         return None
     path = Path(target)
-    try:
-        with path.open("a", encoding="utf-8") as handle:
+    try:  # non-blocking: a FIFO there with no reader would hold the run forever (ENXIO instead)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            safeio.check_regular(os.fstat(fd), path)
             handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
     except OSError as exc:
         raise NerspecError(f"cannot write the job summary {path}: {exc}") from exc

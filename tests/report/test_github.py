@@ -219,3 +219,27 @@ def test_step_summary_is_appended(tmp_path: Path) -> None:
     assert write_step_summary("# report", {"GITHUB_STEP_SUMMARY": str(summary)}) == summary
     assert summary.read_text() == "earlier step\n# report\n"
     assert write_step_summary("# report", {}) is None
+
+
+def test_a_step_summary_that_is_not_a_regular_file_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """Opened for appending, a FIFO with no reader blocked the run forever."""
+    import os
+    import threading
+
+    fifo = tmp_path / "summary.fifo"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            write_step_summary("# report", {"GITHUB_STEP_SUMMARY": str(fifo)})
+        except BaseException as exc:  # noqa: BLE001  (the test asserts which)
+            outcome.append(exc)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and len(outcome) == 1 and isinstance(outcome[0], NerspecError)
+    assert "cannot write the job summary" in str(outcome[0])
+    with pytest.raises(NerspecError, match="a directory"):
+        write_step_summary("# report", {"GITHUB_STEP_SUMMARY": str(tmp_path)})
