@@ -94,10 +94,7 @@ def _as_written(text: object) -> object:
 
 
 def _settings(project: str, deployment: str, text: str) -> JsonObject:
-    try:
-        settings = json.loads(text)
-    except (ValueError, TypeError):
-        settings = None
+    settings = _as_written(text)
     if not isinstance(settings, dict):
         raise StateError(f"the monitoring settings of {project}/{deployment} are not a JSON object ({text!r:.80}); "
                          "they were not written by `nerspec apply`: delete that monitoring_settings row")

@@ -59,23 +59,18 @@ def test_rows_not_written_by_nerspec_are_state_errors_naming_them(tmp_path: Path
     store = SqliteStore(tmp_path / "state.db")
     store.record_monitoring_documents([_doc(1, 1000.0)])
     store.close()
-    for predictions in ("not json", '[["PERSON", 0.5, 0]]', '[["PERSON", "high", 0, 5]]', '[["P", 0.5, "0", 5]]', "7"):
+    malformed = [("UPDATE monitoring_documents SET predictions = ?", (p,)) for p in (
+        "not json", '[["PERSON", 0.5, 0]]', '[["PERSON", "high", 0, 5]]', '[["P", 0.5, "0", 5]]', "7")]
+    malformed.append(("UPDATE monitoring_documents SET predictions = '[]', length = 9e999", ()))  # int(inf)
+    for statement, args in malformed:
         db = sqlite3.connect(tmp_path / "state.db")
         with db:
-            db.execute("UPDATE monitoring_documents SET predictions = ?", (predictions,))
+            db.execute(statement, args)
         db.close()
         store = SqliteStore(tmp_path / "state.db")
         with pytest.raises(StateError, match=r"logged document \d+ of people/production is malformed"):
             store.monitoring_documents("people", "production")
         store.close()
-    db = sqlite3.connect(tmp_path / "state.db")
-    with db:
-        db.execute("UPDATE monitoring_documents SET predictions = '[]', length = 9e999")  # int(inf): OverflowError
-    db.close()
-    store = SqliteStore(tmp_path / "state.db")
-    with pytest.raises(StateError, match=r"logged document \d+ of people/production is malformed"):
-        store.monitoring_documents("people", "production")
-    store.close()
     db = sqlite3.connect(tmp_path / "state.db")
     with db:
         db.execute("UPDATE monitoring_documents SET predictions = '[]', text = ?", (b"\xff",))
